@@ -1,0 +1,70 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import type { ApiConfig } from "../config/types";
+import type { DockerHost } from "../host/DockerHost";
+import { hostCommand, type SshAccess } from "../host/hostCommand";
+import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
+import type { RedisCredentials } from "../redis/RedisCredentials";
+import { API_SECRET_FILES, renderApiEnv, renderConnectivityCheckScript, toEnvList, type EffectiveToggles, type RedisConnection } from "./env";
+
+export interface ApiServiceArgs {
+  api: ApiConfig;
+  environment: string;
+  dockerHost: DockerHost;
+  connection: RedisConnection;
+  toggles: EffectiveToggles;
+  credentials: RedisCredentials;
+  /** Image with redis-cli for the connectivity check (the Redis image). */
+  redisImage: string;
+  /** Resources the check must wait for (the Redis nodes and sentinels). */
+  redisResources: pulumi.Resource[];
+  ssh: SshAccess;
+}
+
+/**
+ * The Veza backend API's environment, owned here: the Redis/Sentinel connection and the
+ * runbook's toggles. In `container` mode it also runs the container; in `external` mode it only
+ * exports the env for another deployer. Either way, a check on the API's host PINGs the current
+ * master through Sentinel with the API's credentials, so `pulumi up` fails when the API could
+ * not reach Redis.
+ */
+export class ApiService extends pulumi.ComponentResource {
+  readonly env: Record<string, string>;
+  readonly container?: docker.Container;
+  readonly connectivityCheck: pulumi.Resource;
+
+  constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("veza:api:ApiService", name, {}, opts);
+    this.env = renderApiEnv(args.connection, args.toggles, args.api.extraEnv);
+    const passwords = args.credentials.passwords;
+
+    if (args.api.mode === "container") {
+      const image = args.dockerHost.image(args.api.image);
+      this.container = new docker.Container(`${name}-container`, {
+        // The runbook's commands name this container (docker exec veza-backend-api ...).
+        name: "veza-backend-api",
+        image: image.imageId,
+        networkMode: "host",
+        envs: toEnvList(this.env),
+        uploads: [
+          { file: API_SECRET_FILES.redisPassword, content: passwords.app },
+          { file: API_SECRET_FILES.sentinelPassword, content: passwords.sentinelClients },
+        ],
+        restart: RESTART_POLICY,
+        logDriver: "json-file",
+        logOpts: LOG_OPTIONS,
+        labels: containerLabels({ component: "api", environment: args.environment }),
+      }, { parent: this, provider: args.dockerHost.provider, dependsOn: args.redisResources, deleteBeforeReplace: true });
+    }
+
+    const script = pulumi.secret(pulumi.all([passwords.app, passwords.sentinelClients]).apply(([app, sentinelClients]) => renderConnectivityCheckScript(args.connection, { app, sentinelClients })));
+    this.connectivityCheck = hostCommand(`${name}-redis-connectivity-check`, args.dockerHost.host, {
+      create: `docker run --rm -i --network host --entrypoint sh ${args.redisImage} -s`,
+      stdin: script,
+      // Re-check whenever the API is replaced or what it connects to changes.
+      triggers: [this.container ? this.container.id : "external", JSON.stringify(args.connection)],
+    }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage), ...args.redisResources, ...(this.container ? [this.container] : [])] });
+
+    this.registerOutputs({ env: this.env });
+  }
+}

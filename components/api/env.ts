@@ -1,0 +1,108 @@
+// The API's Redis connection and the runbook's mitigation toggles, as pure functions.
+
+import type { IncidentPreset, StackConfig } from "../config/types";
+import { ACL_USERS } from "../redis/acl";
+import type { RedisEndpoint } from "../topology/placement";
+
+export type RedisConnection =
+  | { mode: "sentinel"; masterName: string; sentinels: RedisEndpoint[] }
+  | { mode: "standalone"; master: RedisEndpoint };
+
+export type ToggleSource = "explicit" | `incident preset ${IncidentPreset}` | "default";
+
+export interface Toggle {
+  value: boolean;
+  source: ToggleSource;
+}
+
+export interface EffectiveToggles {
+  maintenanceMode: Toggle;
+  rateLimitFailClosed: Toggle;
+}
+
+/**
+ * The runbook's mitigations, per preset: "flip MAINTENANCE_MODE=true" (drain new logins behind a
+ * banner) and "RATELIMIT_FAIL_CLOSED=true so abuse can't ride the outage".
+ */
+export const INCIDENT_PRESET_TOGGLES: Record<IncidentPreset, { maintenanceMode: boolean; rateLimitFailClosed: boolean }> = {
+  none: { maintenanceMode: false, rateLimitFailClosed: false },
+  "redis-down": { maintenanceMode: true, rateLimitFailClosed: true },
+};
+
+/** Explicit toggles win over the preset; the source says why each value is live. */
+export function effectiveToggles(config: Pick<StackConfig, "incident" | "maintenanceMode" | "rateLimitFailClosed">): EffectiveToggles {
+  const preset = INCIDENT_PRESET_TOGGLES[config.incident];
+  const pick = (explicit: boolean | undefined, fromPreset: boolean): Toggle =>
+    explicit !== undefined
+      ? { value: explicit, source: "explicit" }
+      : { value: fromPreset, source: config.incident === "none" ? "default" : `incident preset ${config.incident}` };
+  return {
+    maintenanceMode: pick(config.maintenanceMode, preset.maintenanceMode),
+    rateLimitFailClosed: pick(config.rateLimitFailClosed, preset.rateLimitFailClosed),
+  };
+}
+
+export const API_SECRET_FILES = {
+  redisPassword: "/run/secrets/redis-password",
+  sentinelPassword: "/run/secrets/redis-sentinel-password",
+} as const;
+
+/**
+ * The API's environment. No secret is in it: passwords are delivered as files (the *_FILE
+ * convention of Docker secrets), so env stays reviewable in a diff and out of `docker inspect`.
+ */
+export function renderApiEnv(connection: RedisConnection, toggles: EffectiveToggles, extraEnv: Record<string, string>): Record<string, string> {
+  const redis: Record<string, string> =
+    connection.mode === "sentinel"
+      ? {
+          REDIS_MODE: "sentinel",
+          REDIS_SENTINEL_ADDRS: connection.sentinels.map((s) => `${s.host}:${s.port}`).join(","),
+          REDIS_MASTER_NAME: connection.masterName,
+          REDIS_SENTINEL_PASSWORD_FILE: API_SECRET_FILES.sentinelPassword,
+        }
+      : { REDIS_MODE: "standalone", REDIS_URL: `redis://${ACL_USERS.app}@${connection.master.host}:${connection.master.port}/0` };
+  return {
+    ...extraEnv,
+    ...redis,
+    REDIS_USERNAME: ACL_USERS.app,
+    REDIS_PASSWORD_FILE: API_SECRET_FILES.redisPassword,
+    MAINTENANCE_MODE: String(toggles.maintenanceMode.value),
+    RATELIMIT_FAIL_CLOSED: String(toggles.rateLimitFailClosed.value),
+  };
+}
+
+/** Docker's `envs` form, sorted so the order never shows up as a diff. */
+export function toEnvList(env: Record<string, string>): string[] {
+  return Object.keys(env).sort().map((key) => `${key}=${env[key]}`);
+}
+
+/**
+ * The runbook's "verify connectivity from each backend instance", as a script: ask the sentinels
+ * for the current master, then PING it as the API's user and check it really is the master.
+ * Passwords arrive in the script text, which is given on stdin (a secret), never on a command line.
+ */
+export function renderConnectivityCheckScript(connection: RedisConnection, passwords: { app: string; sentinelClients: string }): string {
+  const lookup =
+    connection.mode === "sentinel"
+      ? [
+          `export REDISCLI_AUTH='${passwords.sentinelClients}'`,
+          "master=''",
+          ...connection.sentinels.map(
+            (s) => `[ -n "$master" ] || master=$(redis-cli -h ${s.host} -p ${s.port} --no-auth-warning sentinel get-master-addr-by-name ${connection.masterName} 2>/dev/null | paste -sd: -) || true`,
+          ),
+          `case "$master" in *:*) ;; *) echo "no sentinel named a master for ${connection.masterName}" >&2; exit 1;; esac`,
+        ]
+      : [`master='${connection.master.host}:${connection.master.port}'`];
+  return [
+    "set -eu",
+    ...lookup,
+    'host=${master%:*}; port=${master##*:}',
+    `export REDISCLI_AUTH='${passwords.app}'`,
+    `reply=$(redis-cli -h "$host" -p "$port" --user ${ACL_USERS.app} --no-auth-warning ping)`,
+    `[ "$reply" = PONG ] || { echo "master $master answered: $reply" >&2; exit 1; }`,
+    `role=$(redis-cli -h "$host" -p "$port" --user ${ACL_USERS.app} --no-auth-warning role | head -n 1)`,
+    `[ "$role" = master ] || { echo "$master is a $role, not the master" >&2; exit 1; }`,
+    `echo "API user reached the Redis master $master: PONG"`,
+    "",
+  ].join("\n");
+}

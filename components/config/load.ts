@@ -1,0 +1,53 @@
+import * as pulumi from "@pulumi/pulumi";
+import { requireValidStackConfig } from "./validate";
+import type { RawObject } from "./reader";
+import type { StackConfig } from "./types";
+
+/**
+ * Reads this project's keys from the Pulumi config. Objects arrive as JSON strings, scalars as
+ * plain strings (what `pulumi config set` stores); unknown keys in the namespace are kept so
+ * the validator can name them.
+ */
+export function readRawConfig(project: string, all: Record<string, string>): RawObject {
+  const raw: RawObject = {};
+  const prefix = `${project}:`;
+  for (const [fullKey, text] of Object.entries(all)) {
+    if (!fullKey.startsWith(prefix)) continue;
+    raw[fullKey.slice(prefix.length)] = parseConfigText(text);
+  }
+  return raw;
+}
+
+function parseConfigText(text: string): unknown {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+export interface StackSecrets {
+  slackWebhookUrl?: pulumi.Output<string>;
+  pagerdutyRoutingKey?: pulumi.Output<string>;
+  sshPrivateKey?: pulumi.Output<string>;
+}
+
+/** The validated config of the running stack; throws listing every problem before anything is declared. */
+export function loadStackConfig(): { config: StackConfig; secrets: StackSecrets } {
+  const project = pulumi.getProject();
+  const config = requireValidStackConfig(readRawConfig(project, pulumi.runtime.allConfig()));
+  const pulumiConfig = new pulumi.Config();
+  return {
+    config,
+    secrets: {
+      slackWebhookUrl: pulumiConfig.getSecret("slackWebhookUrl"),
+      pagerdutyRoutingKey: pulumiConfig.getSecret("pagerdutyRoutingKey"),
+      sshPrivateKey: pulumiConfig.getSecret("sshPrivateKey"),
+    },
+  };
+}
+

@@ -1,0 +1,114 @@
+// The validated, typed stack configuration. Every field has been checked and
+// every default applied by validateStackConfig(); components never see raw config.
+
+export const ENVIRONMENTS = ["dev", "staging", "production"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+// Policies that evict under memory pressure. `noeviction` is deliberately absent:
+// with it a full Redis refuses writes, and the runbook's OOM kill came from exactly that.
+export const EVICTING_POLICIES = [
+  "allkeys-lru",
+  "allkeys-lfu",
+  "allkeys-random",
+  "volatile-lru",
+  "volatile-lfu",
+  "volatile-random",
+  "volatile-ttl",
+] as const;
+export type EvictionPolicy = (typeof EVICTING_POLICIES)[number];
+
+export const INCIDENT_PRESETS = ["none", "redis-down"] as const;
+export type IncidentPreset = (typeof INCIDENT_PRESETS)[number];
+
+export const API_MODES = ["container", "external"] as const;
+export type ApiMode = (typeof API_MODES)[number];
+
+export interface HostConfig {
+  name: string;
+  /** Docker daemon URI: unix:///var/run/docker.sock or ssh://user@host[:port]. */
+  dockerHost: string;
+  /** The address clients and other nodes use to reach this host (IP or DNS name). */
+  address: string;
+  /** The IP Redis and Sentinel bind to on this host (defaults to `address` when that is an IP). */
+  bindAddress: string;
+}
+
+export interface RedisConfig {
+  image: string;
+  memoryLimitMiB: number;
+  forkHeadroomPercent: number;
+  /** Explicit maxmemory; when absent it is computed from the limit and the headroom. */
+  maxmemoryMiB?: number;
+  evictionPolicy: EvictionPolicy;
+  allowedEvictionPolicies: EvictionPolicy[];
+  aofRewritePercentage: number;
+  aofRewriteMinSizeMiB: number;
+  /** Explicit data volume size; when absent, the sizing minimum times volumeHeadroomFactor. */
+  dataVolumeMiB?: number;
+  volumeHeadroomFactor: number;
+  rdbSnapshots: boolean;
+  port: number;
+  tcpBacklog: number;
+  maxClients: number;
+  minReplicasToWrite: number;
+  minReplicasMaxLagSeconds: number;
+}
+
+export interface SentinelConfig {
+  enabled: boolean;
+  masterName: string;
+  replicas: number;
+  count: number;
+  quorum: number;
+  downAfterMilliseconds: number;
+  failoverTimeoutMilliseconds: number;
+  parallelSyncs: number;
+  port: number;
+}
+
+export interface ApiConfig {
+  mode: ApiMode;
+  host: string;
+  image: string;
+  port: number;
+  extraEnv: Record<string, string>;
+}
+
+export interface SloMetricsConfig {
+  requestsTotal: string;
+  durationBucket: string;
+  methodLabel: string;
+  statusLabel: string;
+  routeLabel: string;
+  paymentRoute: string;
+  latencyThresholdSeconds: number;
+}
+
+export interface MonitoringConfig {
+  enabled: boolean;
+  host: string;
+  prometheusImage: string;
+  alertmanagerImage: string;
+  redisExporterImage: string;
+  nodeExporterImage: string;
+  prometheusPort: number;
+  alertmanagerPort: number;
+  nodeExporterPort: number;
+  redisExporterPort: number;
+  runbookBaseUrl: string;
+  cluster: string;
+  slo: SloMetricsConfig;
+}
+
+export interface StackConfig {
+  environment: Environment;
+  hosts: HostConfig[];
+  redis: RedisConfig;
+  sentinel: SentinelConfig;
+  api: ApiConfig;
+  monitoring: MonitoringConfig;
+  incident: IncidentPreset;
+  /** Explicit toggles; undefined means "follow the incident preset". */
+  maintenanceMode?: boolean;
+  rateLimitFailClosed?: boolean;
+}

@@ -1,0 +1,312 @@
+// One pass over the raw stack config: every problem is collected, each naming the key, the bad
+// value and what is allowed. Only a config with no problem at all becomes a StackConfig, so
+// nothing is declared on bad input.
+
+import { isIP } from "node:net";
+import { computeSizing, MINIMUM_FORK_HEADROOM_PERCENT, MINIMUM_MAXMEMORY_MIB, DEFAULT_FORK_HEADROOM_PERCENT, MiB } from "../redis/sizing";
+import { largestSentinelShare } from "../topology/placement";
+import { portAllocations, stackTopology } from "../topology/ports";
+import { formatProblem, isPlainObject, ProblemList, SectionReader, type ConfigProblem, type RawObject } from "./reader";
+import {
+  API_MODES,
+  ENVIRONMENTS,
+  EVICTING_POLICIES,
+  INCIDENT_PRESETS,
+  type ApiConfig,
+  type HostConfig,
+  type MonitoringConfig,
+  type RedisConfig,
+  type SentinelConfig,
+  type StackConfig,
+} from "./types";
+
+/** Secret keys: read by the program as Pulumi secrets, never part of StackConfig. */
+export const SECRET_KEYS = ["slackWebhookUrl", "pagerdutyRoutingKey", "sshPrivateKey"] as const;
+
+export const TOP_LEVEL_KEYS = [
+  "environment",
+  "hosts",
+  "redis",
+  "sentinel",
+  "api",
+  "monitoring",
+  "incident",
+  "maintenanceMode",
+  "rateLimitFailClosed",
+  ...SECRET_KEYS,
+] as const;
+
+export const DEFAULT_REDIS_IMAGE = "redis:7.0.15-bookworm";
+
+export type ValidationResult = { ok: true; config: StackConfig } | { ok: false; problems: ConfigProblem[] };
+
+export class StackConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`Invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was declared:\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`);
+    this.name = "StackConfigError";
+  }
+}
+
+/** Throws StackConfigError listing every problem; returns the typed config otherwise. */
+export function requireValidStackConfig(raw: RawObject): StackConfig {
+  const result = validateStackConfig(raw);
+  if (!result.ok) throw new StackConfigError(result.problems);
+  return result.config;
+}
+
+const HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const MASTER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+const PORT_MAX = 65535;
+
+export function validateStackConfig(raw: RawObject): ValidationResult {
+  const problems = new ProblemList();
+  const top = new SectionReader(problems, "", raw, TOP_LEVEL_KEYS);
+
+  const environment = top.oneOf("environment", ENVIRONMENTS, "dev");
+  const hosts = readHosts(problems, raw.hosts);
+  const redis = readRedis(problems, section(problems, raw, "redis"));
+  const sentinel = readSentinel(problems, section(problems, raw, "sentinel"));
+  const defaultHost = hosts[0]?.name ?? "";
+  const api = readApi(problems, section(problems, raw, "api"), defaultHost);
+  const monitoring = readMonitoring(problems, section(problems, raw, "monitoring"), defaultHost);
+  const incident = top.oneOf("incident", INCIDENT_PRESETS, "none");
+  const maintenanceMode = top.optionalBoolean("maintenanceMode");
+  const rateLimitFailClosed = top.optionalBoolean("rateLimitFailClosed");
+
+  const config: StackConfig = { environment, hosts, redis, sentinel, api, monitoring, incident, maintenanceMode, rateLimitFailClosed };
+  checkSizing(problems, redis);
+  checkSentinelRules(problems, config);
+  checkHostReferences(problems, config);
+  checkPorts(problems, config);
+
+  return problems.problems.length === 0 ? { ok: true, config } : { ok: false, problems: problems.problems };
+}
+
+function section(problems: ProblemList, raw: RawObject, key: string): RawObject {
+  const value = raw[key];
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) {
+    problems.add(key, value, "an object of settings");
+    return {};
+  }
+  return value;
+}
+
+function readHosts(problems: ProblemList, value: unknown): HostConfig[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    problems.add("hosts", value, "a non-empty list of { name, dockerHost, address[, bindAddress] }");
+    return [];
+  }
+  const hosts: HostConfig[] = [];
+  const seen = new Set<string>();
+  value.forEach((entry, index) => {
+    const prefix = `hosts[${index}]`;
+    if (!isPlainObject(entry)) {
+      problems.add(prefix, entry, "an object { name, dockerHost, address[, bindAddress] }");
+      return;
+    }
+    const reader = new SectionReader(problems, prefix, entry, ["name", "dockerHost", "address", "bindAddress"]);
+    const name = reader.string("name", undefined, HOST_NAME, "a lowercase name of letters, digits and dashes, starting with a letter (at most 31 characters)");
+    if (name && seen.has(name)) problems.add(`${prefix}.name`, name, "a name no other host uses (host names must be unique)");
+    seen.add(name);
+    const dockerHost = reader.string("dockerHost", undefined, /^(unix:\/\/\/\S+|ssh:\/\/[^@\s]+@[^:\s/]+(:\d{1,5})?)$/, "a Docker host URI: unix:///var/run/docker.sock or ssh://user@host[:port]");
+    const address = reader.string("address", undefined, /^[A-Za-z0-9.:-]+$/, "the IP address or DNS name clients use to reach this host");
+    const rawBind = entry.bindAddress;
+    let bindAddress = address;
+    if (rawBind !== undefined) {
+      bindAddress = reader.string("bindAddress", undefined);
+      if (bindAddress && !isIP(bindAddress)) problems.add(`${prefix}.bindAddress`, rawBind, "an IP address on this host");
+      if (bindAddress === "0.0.0.0" || bindAddress === "::") problems.add(`${prefix}.bindAddress`, rawBind, "a specific interface address, not all interfaces (Redis must not listen on every network)");
+    } else if (address && !isIP(address)) {
+      problems.add(`${prefix}.bindAddress`, rawBind, `an IP address to bind to; required because address ${JSON.stringify(address)} is a DNS name`);
+    } else if (address === "0.0.0.0" || address === "::") {
+      problems.add(`${prefix}.address`, address, "a specific address clients can reach, not the all-interfaces wildcard");
+    }
+    hosts.push({ name, dockerHost, address, bindAddress });
+  });
+  return hosts;
+}
+
+function readRedis(problems: ProblemList, raw: RawObject): RedisConfig {
+  const r = new SectionReader(problems, "redis", raw, [
+    "image", "memoryLimitMiB", "forkHeadroomPercent", "maxmemoryMiB", "evictionPolicy", "allowedEvictionPolicies",
+    "aofRewritePercentage", "aofRewriteMinSizeMiB", "dataVolumeMiB", "volumeHeadroomFactor", "rdbSnapshots", "port",
+    "tcpBacklog", "maxClients", "minReplicasToWrite", "minReplicasMaxLagSeconds",
+  ]);
+  const allowedEvictionPolicies = r.listOf("allowedEvictionPolicies", EVICTING_POLICIES, ["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu"]);
+  const evictionPolicy = r.oneOf("evictionPolicy", EVICTING_POLICIES, "allkeys-lru",
+    " (an evicting policy: with noeviction a full Redis refuses writes, the runbook's OOM failure)");
+  if (raw.evictionPolicy !== undefined && raw.evictionPolicy === evictionPolicy && !allowedEvictionPolicies.includes(evictionPolicy)) {
+    problems.add("redis.evictionPolicy", raw.evictionPolicy, `one of redis.allowedEvictionPolicies (${allowedEvictionPolicies.join(", ")})`);
+  }
+  return {
+    image: r.pinnedImage("image", DEFAULT_REDIS_IMAGE),
+    memoryLimitMiB: r.integer("memoryLimitMiB", 64, 1024 * 1024, 512, "MiB, the container memory limit"),
+    forkHeadroomPercent: r.integer("forkHeadroomPercent", MINIMUM_FORK_HEADROOM_PERCENT, 90, DEFAULT_FORK_HEADROOM_PERCENT,
+      "percent of the memory limit kept free of dataset; at least 50 because a fork under heavy writes can copy every page"),
+    maxmemoryMiB: r.optionalInteger("maxmemoryMiB", MINIMUM_MAXMEMORY_MIB, 1024 * 1024, "MiB"),
+    evictionPolicy,
+    allowedEvictionPolicies,
+    aofRewritePercentage: r.integer("aofRewritePercentage", 10, 1000, 100, "percent growth over the last rewrite that triggers the next"),
+    aofRewriteMinSizeMiB: r.integer("aofRewriteMinSizeMiB", 1, 1024 * 1024, 64, "MiB"),
+    dataVolumeMiB: r.optionalInteger("dataVolumeMiB", 64, 1024 * 1024 * 16, "MiB"),
+    volumeHeadroomFactor: r.decimal("volumeHeadroomFactor", 1, 10, 1.5, "multiple of the sizing minimum"),
+    rdbSnapshots: r.boolean("rdbSnapshots", false),
+    port: r.integer("port", 1, PORT_MAX, 6379),
+    tcpBacklog: r.integer("tcpBacklog", 128, 65535, 511),
+    maxClients: r.integer("maxClients", 100, 100000, 10000),
+    minReplicasToWrite: r.integer("minReplicasToWrite", 0, 10, 1),
+    minReplicasMaxLagSeconds: r.integer("minReplicasMaxLagSeconds", 1, 60, 5, "seconds"),
+  };
+}
+
+function readSentinel(problems: ProblemList, raw: RawObject): SentinelConfig {
+  const s = new SectionReader(problems, "sentinel", raw, [
+    "enabled", "masterName", "replicas", "count", "quorum", "downAfterMilliseconds", "failoverTimeoutMilliseconds", "parallelSyncs", "port",
+  ]);
+  const count = s.integer("count", 1, 99, 3);
+  const countIsValid = Number.isFinite(count);
+  return {
+    enabled: s.boolean("enabled", true),
+    masterName: s.string("masterName", "veza-redis", MASTER_NAME, "letters, digits, dot, dash and underscore (1-64)"),
+    replicas: s.integer("replicas", 0, 10, 2),
+    count,
+    quorum: s.integer("quorum", 1, 99, countIsValid ? Math.floor(count / 2) + 1 : 2),
+    downAfterMilliseconds: s.integer("downAfterMilliseconds", 1, 600000, 2000, "ms"),
+    failoverTimeoutMilliseconds: s.integer("failoverTimeoutMilliseconds", 1, 3600000, 10000, "ms"),
+    parallelSyncs: s.integer("parallelSyncs", 1, 10, 1),
+    port: s.integer("port", 1, PORT_MAX, 26379),
+  };
+}
+
+function readApi(problems: ProblemList, raw: RawObject, defaultHost: string): ApiConfig {
+  const a = new SectionReader(problems, "api", raw, ["mode", "host", "image", "port", "extraEnv"]);
+  return {
+    mode: a.oneOf("mode", API_MODES, "container"),
+    host: a.string("host", defaultHost),
+    image: a.pinnedImage("image", "veza-backend-api:dev"),
+    port: a.integer("port", 1, PORT_MAX, 8080),
+    extraEnv: a.stringMap("extraEnv", ENV_NAME, "an upper-case environment variable name"),
+  };
+}
+
+function readMonitoring(problems: ProblemList, raw: RawObject, defaultHost: string): MonitoringConfig {
+  const m = new SectionReader(problems, "monitoring", raw, [
+    "enabled", "host", "prometheusImage", "alertmanagerImage", "redisExporterImage", "nodeExporterImage", "prometheusPort",
+    "alertmanagerPort", "nodeExporterPort", "redisExporterPort", "runbookBaseUrl", "cluster", "slo",
+  ]);
+  const sloRaw = isPlainObject(raw.slo) ? raw.slo : raw.slo === undefined ? {} : (problems.add("monitoring.slo", raw.slo, "an object of SLO metric settings"), {});
+  const slo = new SectionReader(problems, "monitoring.slo", sloRaw, [
+    "requestsTotal", "durationBucket", "methodLabel", "statusLabel", "routeLabel", "paymentRoute", "latencyThresholdSeconds",
+  ]);
+  const metricName = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+  const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+  return {
+    enabled: m.boolean("enabled", true),
+    host: m.string("host", defaultHost),
+    prometheusImage: m.pinnedImage("prometheusImage", "prom/prometheus:v2.53.2"),
+    alertmanagerImage: m.pinnedImage("alertmanagerImage", "prom/alertmanager:v0.27.0"),
+    redisExporterImage: m.pinnedImage("redisExporterImage", "oliver006/redis_exporter:v1.62.0"),
+    nodeExporterImage: m.pinnedImage("nodeExporterImage", "prom/node-exporter:v1.8.2"),
+    prometheusPort: m.integer("prometheusPort", 1, PORT_MAX, 9090),
+    alertmanagerPort: m.integer("alertmanagerPort", 1, PORT_MAX, 9093),
+    nodeExporterPort: m.integer("nodeExporterPort", 1, PORT_MAX, 9100),
+    redisExporterPort: m.integer("redisExporterPort", 1, PORT_MAX, 9121),
+    runbookBaseUrl: m.string("runbookBaseUrl", "https://git.veza.fr/veza/infra-redis/src/branch/main/docs/runbooks", /^https?:\/\/\S+[^/]$/, "an http(s) URL without a trailing slash"),
+    cluster: m.string("cluster", "veza", labelValue(), "a label value of letters, digits, dot, dash and underscore"),
+    slo: {
+      requestsTotal: slo.string("requestsTotal", "http_requests_total", metricName, "a Prometheus metric name"),
+      durationBucket: slo.string("durationBucket", "http_request_duration_seconds_bucket", metricName, "a Prometheus metric name"),
+      methodLabel: slo.string("methodLabel", "method", labelName, "a Prometheus label name"),
+      statusLabel: slo.string("statusLabel", "status", labelName, "a Prometheus label name"),
+      routeLabel: slo.string("routeLabel", "route", labelName, "a Prometheus label name"),
+      paymentRoute: slo.string("paymentRoute", "/api/v1/orders", /^\/[^"\\\s]*$/, "a route path starting with /"),
+      latencyThresholdSeconds: slo.decimal("latencyThresholdSeconds", 0.005, 60, 0.5, "seconds; must match a histogram bucket boundary"),
+    },
+  };
+}
+
+function labelValue(): RegExp {
+  return /^[A-Za-z0-9._-]+$/;
+}
+
+function checkSizing(problems: ProblemList, redis: RedisConfig): void {
+  if (problems.has("redis")) return;
+  const sizing = computeSizing(redis);
+  if (redis.maxmemoryMiB !== undefined && sizing.maxmemoryBytes > sizing.memoryLimitBytes - sizing.forkHeadroomBytes) {
+    const largest = Math.floor((sizing.memoryLimitBytes - sizing.forkHeadroomBytes) / MiB);
+    problems.add("redis.maxmemoryMiB", redis.maxmemoryMiB,
+      `at most ${largest} MiB: a ${redis.memoryLimitMiB} MiB limit with ${redis.forkHeadroomPercent}% fork headroom leaves ${largest} MiB for the dataset (a fork can double it)`);
+  }
+  if (sizing.maxmemoryBytes < MINIMUM_MAXMEMORY_MIB * MiB) {
+    problems.add("redis.memoryLimitMiB", redis.memoryLimitMiB, `a limit that leaves at least ${MINIMUM_MAXMEMORY_MIB} MiB of maxmemory after the ${redis.forkHeadroomPercent}% fork headroom`);
+  }
+  if (redis.dataVolumeMiB !== undefined) {
+    if (redis.aofRewriteMinSizeMiB > redis.dataVolumeMiB) {
+      problems.add("redis.aofRewriteMinSizeMiB", redis.aofRewriteMinSizeMiB, `at most the data volume (redis.dataVolumeMiB = ${redis.dataVolumeMiB}): the AOF grows to this size before its first rewrite`);
+    }
+    const minimumMiB = Math.ceil(sizing.minimumDataVolumeBytes / MiB);
+    if (redis.dataVolumeMiB < minimumMiB) {
+      problems.add("redis.dataVolumeMiB", redis.dataVolumeMiB, `at least ${minimumMiB} MiB: AOF at its rewrite trigger, plus the rewrite's new base${redis.rdbSnapshots ? ", plus an RDB snapshot" : ""}, for ${Math.floor(sizing.maxmemoryBytes / MiB)} MiB of maxmemory`);
+    }
+  }
+}
+
+function checkSentinelRules(problems: ProblemList, config: StackConfig): void {
+  const { sentinel, redis } = config;
+  if (!sentinel.enabled || problems.has("sentinel")) return;
+  if (sentinel.count < 3 || sentinel.count % 2 === 0) {
+    problems.add("sentinel.count", sentinel.count, "an odd number of at least 3: with 2 sentinels, losing one leaves no majority to authorize a failover");
+  }
+  const majority = Math.floor(sentinel.count / 2) + 1;
+  if (sentinel.quorum < majority || sentinel.quorum > sentinel.count) {
+    problems.add("sentinel.quorum", sentinel.quorum, `a strict majority of sentinel.count (${majority} to ${sentinel.count})`);
+  }
+  if (sentinel.replicas < 1) problems.add("sentinel.replicas", sentinel.replicas, "at least 1: Sentinel needs a replica to promote");
+  if (sentinel.downAfterMilliseconds < 1000) {
+    problems.add("sentinel.downAfterMilliseconds", sentinel.downAfterMilliseconds, "at least 1000 ms: shorter windows fail over on a normal fork pause or a network blip");
+  }
+  if (sentinel.failoverTimeoutMilliseconds <= sentinel.downAfterMilliseconds) {
+    problems.add("sentinel.failoverTimeoutMilliseconds", sentinel.failoverTimeoutMilliseconds, `more than sentinel.downAfterMilliseconds (${sentinel.downAfterMilliseconds})`);
+  }
+  if (!problems.has("redis") && redis.minReplicasToWrite > sentinel.replicas) {
+    problems.add("redis.minReplicasToWrite", redis.minReplicasToWrite, `at most sentinel.replicas (${sentinel.replicas}), or the master can never accept a write`);
+  }
+  if (config.hosts.length > 1 && !problems.has("hosts")) {
+    const topology = stackTopology(config);
+    if (config.hosts.length < sentinel.replicas + 1) {
+      problems.add("hosts", config.hosts.map((h) => h.name), `at least ${sentinel.replicas + 1} hosts for 1 master + ${sentinel.replicas} replicas on different hosts (or a single host for dev)`);
+    }
+    const largestShare = largestSentinelShare(topology);
+    if (sentinel.count >= 3 && largestShare >= majority) {
+      problems.add("hosts", config.hosts.map((h) => h.name), `enough hosts that none holds a majority of the ${sentinel.count} sentinels (one host would hold ${largestShare})`);
+    }
+  }
+}
+
+function checkHostReferences(problems: ProblemList, config: StackConfig): void {
+  if (problems.has("hosts")) return;
+  const names = config.hosts.map((h) => h.name);
+  if (config.api.host && !names.includes(config.api.host)) problems.add("api.host", config.api.host, `a declared host name (${names.join(", ")})`);
+  if (config.monitoring.enabled && config.monitoring.host && !names.includes(config.monitoring.host)) {
+    problems.add("monitoring.host", config.monitoring.host, `a declared host name (${names.join(", ")})`);
+  }
+}
+
+function checkPorts(problems: ProblemList, config: StackConfig): void {
+  if (problems.has("hosts") || problems.has("redis") || problems.has("sentinel") || problems.has("monitoring") || problems.has("api")) return;
+  const seen = new Map<string, string>();
+  for (const allocation of portAllocations(config)) {
+    if (allocation.port > PORT_MAX) {
+      problems.add(`ports.${allocation.owner}`, allocation.port, `a port from 1 to ${PORT_MAX} (base port plus the process's index on host ${allocation.host})`);
+      continue;
+    }
+    const key = `${allocation.host}:${allocation.port}`;
+    const other = seen.get(key);
+    if (other) {
+      problems.add(`ports.${allocation.owner}`, allocation.port, `a port not already used on host ${allocation.host} (${other} listens on ${allocation.port})`);
+    }
+    seen.set(key, allocation.owner);
+  }
+}

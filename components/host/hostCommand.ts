@@ -1,0 +1,49 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import type { HostConfig } from "../config/types";
+
+export interface SshAccess {
+  /** Private key for ssh:// hosts; when absent the SSH agent (SSH_AUTH_SOCK) is used. */
+  privateKey?: pulumi.Input<string>;
+}
+
+export interface HostCommandArgs {
+  create: pulumi.Input<string>;
+  /** Secret material goes on stdin: SSH servers usually refuse client environment variables. */
+  stdin?: pulumi.Input<string>;
+  triggers?: pulumi.Input<unknown[]>;
+}
+
+/** ssh://user@host[:port] -> user, host and port for @pulumi/command's remote connection. */
+export function parseSshDockerHost(dockerHost: string): { user: string; host: string; port: number } | undefined {
+  const match = /^ssh:\/\/([^@]+)@([^:/]+)(?::(\d+))?$/.exec(dockerHost);
+  return match ? { user: match[1], host: match[2], port: match[3] ? Number(match[3]) : 22 } : undefined;
+}
+
+/**
+ * A command run on a host: local.Command for a local Docker socket, remote.Command over SSH for
+ * an ssh:// Docker host. Either way the command's `docker` talks to that host's daemon.
+ */
+export function hostCommand(name: string, host: HostConfig, args: HostCommandArgs, ssh: SshAccess, opts: pulumi.CustomResourceOptions): command.local.Command | command.remote.Command {
+  const sshTarget = parseSshDockerHost(host.dockerHost);
+  if (!sshTarget) {
+    return new command.local.Command(name, {
+      create: args.create,
+      stdin: args.stdin,
+      environment: { DOCKER_HOST: host.dockerHost },
+      triggers: args.triggers,
+    }, opts);
+  }
+  return new command.remote.Command(name, {
+    connection: {
+      host: sshTarget.host,
+      port: sshTarget.port,
+      user: sshTarget.user,
+      privateKey: ssh.privateKey,
+      agentSocketPath: ssh.privateKey ? undefined : process.env.SSH_AUTH_SOCK,
+    },
+    create: args.create,
+    stdin: args.stdin,
+    triggers: args.triggers,
+  }, opts);
+}

@@ -1,0 +1,17 @@
+import type { StackConfig } from "../config/types";
+import type { DataRole } from "../topology/placement";
+
+/** Labels on every data node container: what the policy pack and operators read. */
+export function dataNodeLabels(config: StackConfig, role: DataRole, hostName: string): Record<string, string> {
+  return {
+    component: "redis",
+    role,
+    environment: config.environment,
+    host: hostName,
+    "memory-limit-mib": String(config.redis.memoryLimitMiB),
+    "fork-headroom-percent": String(config.redis.forkHeadroomPercent),
+    "allowed-eviction-policies": config.redis.allowedEvictionPolicies.join(","),
+    // What the backend keeps here (runbook table); the advisory eviction policy reads it.
+    holds: "sessions,refresh-tokens,jwt-revocation,rate-limiter,cache",
+  };
+}

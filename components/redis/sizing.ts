@@ -1,0 +1,101 @@
+// Memory and disk sizing for one Redis data node: plain arithmetic, computed once, and fed to
+// redis.conf, the container spec, the policy pack, the alert thresholds and the drills.
+
+export const MiB = 1024 * 1024;
+
+/**
+ * Why at least half the container must be headroom: while BGSAVE or BGREWRITEAOF runs, the fork
+ * child shares pages with the server copy-on-write, and under heavy overwrites nearly every page
+ * is copied, so the two together approach 2 x the dataset (Redis docs, persistence: a save "can use
+ * up to 2 times the memory normally used"). Measured on this kind of machine in a 256 MiB memory
+ * cgroup at ~90k overwrites/s: maxmemory at 50% of the limit was OOM-killed in 3 of 3 runs, because
+ * allocator fragmentation, client buffers and the process baseline come on top of the doubling.
+ */
+export const MINIMUM_FORK_HEADROOM_PERCENT = 50;
+
+/**
+ * Default: 60% headroom, i.e. maxmemory = 40% of the limit. 2 x 40% leaves 20% of the limit for
+ * what maxmemory does not count (fragmentation, replica output buffers, the server's own baseline).
+ * ElastiCache reserves 25% (30% on small nodes) but throttles writes during snapshots; a plain
+ * container does not, so we budget for the full copy-on-write doubling instead.
+ */
+export const DEFAULT_FORK_HEADROOM_PERCENT = 60;
+
+/** Redis's own smallest useful dataset budget; below this the node is a toy. */
+export const MINIMUM_MAXMEMORY_MIB = 16;
+
+export interface SizingInput {
+  memoryLimitMiB: number;
+  forkHeadroomPercent: number;
+  maxmemoryMiB?: number;
+  aofRewritePercentage: number;
+  aofRewriteMinSizeMiB: number;
+  rdbSnapshots: boolean;
+  dataVolumeMiB?: number;
+  volumeHeadroomFactor: number;
+}
+
+export interface Sizing {
+  memoryLimitBytes: number;
+  /** Memory the declared headroom keeps free of dataset: limit x headroom%. */
+  forkHeadroomBytes: number;
+  maxmemoryBytes: number;
+  /** What is left after a full copy-on-write doubling: limit - 2 x maxmemory. */
+  nonDatasetReserveBytes: number;
+  /** Replica output buffers are not counted by maxmemory, so they are capped inside the reserve. */
+  replicaOutputBufferHardBytes: number;
+  replicaOutputBufferSoftBytes: number;
+  aofRewriteMinSizeBytes: number;
+  /** AOF size at which automatic rewrite triggers when the base is as large as maxmemory. */
+  aofTriggerBytes: number;
+  minimumDataVolumeBytes: number;
+  dataVolumeBytes: number;
+  /** Free bytes a rewrite needs on the volume: its new base file can be as large as the dataset. */
+  rewriteReserveBytes: number;
+  /** RSS above this is close to an OOM kill: 90% of the container limit. */
+  rssDangerBytes: number;
+}
+
+export function maxmemoryFor(memoryLimitMiB: number, forkHeadroomPercent: number): number {
+  return Math.floor((memoryLimitMiB * MiB * (100 - forkHeadroomPercent)) / 100);
+}
+
+/**
+ * The smallest data volume that cannot be filled by Redis 7 persistence of a full dataset:
+ * - the multi-part AOF (base + incremental files) grows to base x (1 + rewrite%) before the
+ *   automatic rewrite starts, or to auto-aof-rewrite-min-size while the base is small;
+ * - during the rewrite the new base file (up to the dataset size) is written beside the old files;
+ * - an RDB snapshot (up to the dataset size) when RDB is enabled.
+ * The dataset on disk is bounded by maxmemory (RDB encoding is usually smaller; this errs safe).
+ */
+export function minimumDataVolumeBytes(maxmemoryBytes: number, aofRewritePercentage: number, aofRewriteMinSizeBytes: number, rdbSnapshots: boolean): number {
+  const aofAtTrigger = Math.max(maxmemoryBytes * (1 + aofRewritePercentage / 100), aofRewriteMinSizeBytes);
+  const rewriteNewBase = maxmemoryBytes;
+  const rdb = rdbSnapshots ? maxmemoryBytes : 0;
+  return Math.ceil(aofAtTrigger + rewriteNewBase + rdb);
+}
+
+export function computeSizing(input: SizingInput): Sizing {
+  const memoryLimitBytes = input.memoryLimitMiB * MiB;
+  const forkHeadroomBytes = Math.floor((memoryLimitBytes * input.forkHeadroomPercent) / 100);
+  const maxmemoryBytes = input.maxmemoryMiB !== undefined ? input.maxmemoryMiB * MiB : maxmemoryFor(input.memoryLimitMiB, input.forkHeadroomPercent);
+  const nonDatasetReserveBytes = Math.max(0, memoryLimitBytes - 2 * maxmemoryBytes);
+  const replicaOutputBufferHardBytes = Math.max(16 * MiB, Math.floor(nonDatasetReserveBytes / 2 / MiB) * MiB);
+  const aofRewriteMinSizeBytes = input.aofRewriteMinSizeMiB * MiB;
+  const minimum = minimumDataVolumeBytes(maxmemoryBytes, input.aofRewritePercentage, aofRewriteMinSizeBytes, input.rdbSnapshots);
+  const dataVolumeBytes = input.dataVolumeMiB !== undefined ? input.dataVolumeMiB * MiB : Math.ceil((minimum * input.volumeHeadroomFactor) / MiB) * MiB;
+  return {
+    memoryLimitBytes,
+    forkHeadroomBytes,
+    maxmemoryBytes,
+    nonDatasetReserveBytes,
+    replicaOutputBufferHardBytes,
+    replicaOutputBufferSoftBytes: replicaOutputBufferHardBytes / 2,
+    aofRewriteMinSizeBytes,
+    aofTriggerBytes: Math.max(maxmemoryBytes * (1 + input.aofRewritePercentage / 100), aofRewriteMinSizeBytes),
+    minimumDataVolumeBytes: minimum,
+    dataVolumeBytes,
+    rewriteReserveBytes: maxmemoryBytes,
+    rssDangerBytes: Math.floor(memoryLimitBytes * 0.9),
+  };
+}

@@ -1,0 +1,75 @@
+// sentinel.conf for one sentinel: a pure function of typed settings. As with redis.conf, the
+// main file is plain (reviewable, read by policies); passwords live in an included file.
+
+import { isIP } from "node:net";
+import { ACL_USERS, sha256Hex, type Credentials } from "../redis/acl";
+
+export const SENTINEL_CONF_PATH = "/data/sentinel.conf";
+export const SENTINEL_SECRETS_PATH = "/data/sentinel-secrets.conf";
+
+export interface SentinelSettings {
+  bindAddress: string;
+  port: number;
+  /** Announced to the other sentinels and to clients (Redis docs, "Sentinel, Docker, NAT"). */
+  announceAddress: string;
+  announcePort: number;
+  dataDir: string;
+  secretsPath: string;
+  masterName: string;
+  masterAddress: string;
+  masterPort: number;
+  quorum: number;
+  downAfterMilliseconds: number;
+  failoverTimeoutMilliseconds: number;
+  parallelSyncs: number;
+  /** True when any address is a DNS name: Sentinel must resolve and announce hostnames. */
+  useHostnames: boolean;
+}
+
+export function usesHostnames(addresses: string[]): boolean {
+  return addresses.some((address) => isIP(address) === 0);
+}
+
+export function renderSentinelConf(s: SentinelSettings): string {
+  const m = s.masterName;
+  return [
+    "# Rendered by veza-redis (components/sentinel/sentinelConf.ts). Sentinel rewrites this file",
+    "# with what it learns (replicas, peers, epochs); the declared settings are the starting point.",
+    `bind ${s.bindAddress}`,
+    `port ${s.port}`,
+    `dir ${s.dataDir}`,
+    `sentinel announce-ip ${s.announceAddress}`,
+    `sentinel announce-port ${s.announcePort}`,
+    `sentinel resolve-hostnames ${s.useHostnames ? "yes" : "no"}`,
+    `sentinel announce-hostnames ${s.useHostnames ? "yes" : "no"}`,
+    `sentinel monitor ${m} ${s.masterAddress} ${s.masterPort} ${s.quorum}`,
+    `sentinel down-after-milliseconds ${m} ${s.downAfterMilliseconds}`,
+    `sentinel failover-timeout ${m} ${s.failoverTimeoutMilliseconds}`,
+    `sentinel parallel-syncs ${m} ${s.parallelSyncs}`,
+    `include ${s.secretsPath}`,
+    "",
+  ].join("\n");
+}
+
+/** Least-privilege Sentinel users: the exporter reads state, the healthcheck can only PING. */
+export const SENTINEL_ACL_RULES = {
+  exporter: "-@all +ping +info +client|list +sentinel|masters +sentinel|master +sentinel|sentinels +sentinel|replicas +sentinel|slaves",
+  health: "-@all +ping",
+} as const;
+
+/**
+ * The secret half: how this sentinel authenticates to Redis (a dedicated ACL user), the password
+ * clients and peer sentinels must give it (requirepass is also what Sentinel uses to
+ * authenticate to its peers), and the exporter and healthcheck users (hashed).
+ */
+export function renderSentinelSecretsConf(masterName: string, credentials: Credentials): string {
+  return [
+    "# Rendered by veza-redis. SECRET: plain-text passwords.",
+    `sentinel auth-user ${masterName} ${ACL_USERS.sentinel}`,
+    `sentinel auth-pass ${masterName} ${credentials.sentinel}`,
+    `requirepass ${credentials.sentinelClients}`,
+    `user ${ACL_USERS.exporter} on #${sha256Hex(credentials.exporter)} ${SENTINEL_ACL_RULES.exporter}`,
+    `user ${ACL_USERS.health} on #${sha256Hex(credentials.health)} ${SENTINEL_ACL_RULES.health}`,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,88 @@
+// Composes the whole declaration from a validated StackConfig. index.ts only loads config and
+// calls this; the tests and `synth` call it under mocks.
+
+import * as pulumi from "@pulumi/pulumi";
+import { ApiService } from "./api/ApiService";
+import { effectiveToggles, renderApiEnv, type RedisConnection } from "./api/env";
+import type { StackSecrets } from "./config/load";
+import type { StackConfig } from "./config/types";
+import { DockerHost } from "./host/DockerHost";
+import { ACL_USERS } from "./redis/acl";
+import { RedisCredentials } from "./redis/RedisCredentials";
+import { RedisNode } from "./redis/RedisNode";
+import { dataNodeLabels } from "./redis/nodeLabels";
+import { computeSizing } from "./redis/sizing";
+import { SentinelCluster } from "./sentinel/SentinelCluster";
+import { stackTopology } from "./topology/ports";
+import { dataNodeSettings } from "./topology/settings";
+
+export function declareStack(config: StackConfig, secrets: StackSecrets) {
+  const topology = stackTopology(config);
+  const ssh = { privateKey: secrets.sshPrivateKey };
+  const dockerHosts = new Map(config.hosts.map((host) => [host.name, new DockerHost(host.name, { host, tuningImage: config.redis.image, tcpBacklog: config.redis.tcpBacklog, ssh })]));
+  const credentials = new RedisCredentials("redis-credentials");
+
+  let connection: RedisConnection;
+  let redisResources: pulumi.Resource[];
+  if (config.sentinel.enabled) {
+    const cluster = new SentinelCluster("redis", { config, topology, dockerHosts, credentials, ssh });
+    connection = { mode: "sentinel", masterName: cluster.masterName, sentinels: cluster.sentinelEndpoints };
+    redisResources = [...cluster.nodes.map((n) => n.container), ...cluster.sentinels];
+  } else {
+    const master = topology.master;
+    const node = new RedisNode(master.name, {
+      dockerHost: dockerHosts.get(master.host.name)!,
+      image: config.redis.image,
+      settings: dataNodeSettings(config, topology, master),
+      credentials,
+      memoryLimitMiB: config.redis.memoryLimitMiB,
+      labels: dataNodeLabels(config, master.role, master.host.name),
+      ssh,
+    });
+    connection = { mode: "standalone", master: { host: node.address, port: node.port } };
+    redisResources = [node.container];
+  }
+
+  const toggles = effectiveToggles(config);
+  const api = new ApiService("api", {
+    api: config.api,
+    environment: config.environment,
+    dockerHost: dockerHosts.get(config.api.host)!,
+    connection,
+    toggles,
+    credentials,
+    redisImage: config.redis.image,
+    redisResources,
+    ssh,
+  });
+
+  const sizing = computeSizing(config.redis);
+  const master = topology.master;
+  return {
+    redisAddress: `${master.host.address}:${master.port}`,
+    redisConnection: connection,
+    redisConnectionUrl: pulumi.secret(pulumi.interpolate`redis://${ACL_USERS.app}:${credentials.passwords.app}@${master.host.address}:${master.port}/0`),
+    redisAppUser: ACL_USERS.app,
+    redisAppPassword: credentials.passwords.app,
+    sentinelPassword: credentials.passwords.sentinelClients,
+    topology: summarizeTopology(config),
+    sizing: {
+      memoryLimitBytes: sizing.memoryLimitBytes,
+      maxmemoryBytes: sizing.maxmemoryBytes,
+      minimumDataVolumeBytes: sizing.minimumDataVolumeBytes,
+      dataVolumeBytes: sizing.dataVolumeBytes,
+    },
+    apiEnv: renderApiEnv(connection, toggles, config.api.extraEnv),
+    apiToggles: toggles,
+    apiConnectivityCheck: api.connectivityCheck.urn,
+  };
+}
+
+/** One line per process: what an on-call engineer wants to see first. */
+export function summarizeTopology(config: StackConfig): string[] {
+  const topology = stackTopology(config);
+  return [
+    ...topology.dataNodes.map((n) => `${n.name}: ${n.role === "master" ? "master (initial)" : "replica"} on ${n.host.name} ${n.host.address}:${n.port}`),
+    ...topology.sentinels.map((s) => `${s.name}: sentinel on ${s.host.name} ${s.host.address}:${s.port} (quorum ${config.sentinel.quorum} of ${config.sentinel.count})`),
+  ];
+}

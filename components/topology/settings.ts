@@ -1,0 +1,60 @@
+// Turns the validated stack config plus a placement into the renderers' inputs. The program
+// and the drills both call these; only the placement (and the file locations) differ.
+
+import type { StackConfig } from "../config/types";
+import { CONTAINER_DATA_DIR, REDIS_SECRETS_PATH, type RedisNodeSettings } from "../redis/redisConf";
+import { computeSizing } from "../redis/sizing";
+import { SENTINEL_SECRETS_PATH, usesHostnames, type SentinelSettings } from "../sentinel/sentinelConf";
+import type { DataNodePlacement, SentinelPlacement, Topology } from "./placement";
+
+export interface FileLocations {
+  dataDir: string;
+  secretsPath: string;
+}
+
+type SettingsConfig = Pick<StackConfig, "redis" | "sentinel">;
+
+export function dataNodeSettings(config: SettingsConfig, topology: Topology, node: DataNodePlacement, files: FileLocations = { dataDir: CONTAINER_DATA_DIR, secretsPath: REDIS_SECRETS_PATH }): RedisNodeSettings {
+  const { redis } = config;
+  const replicated = topology.dataNodes.length > 1;
+  return {
+    bindAddress: node.host.bindAddress,
+    port: node.port,
+    announceAddress: node.host.address,
+    announcePort: node.port,
+    dataDir: files.dataDir,
+    secretsPath: files.secretsPath,
+    sizing: computeSizing(redis),
+    evictionPolicy: redis.evictionPolicy,
+    aofRewritePercentage: redis.aofRewritePercentage,
+    rdbSnapshots: redis.rdbSnapshots,
+    tcpBacklog: redis.tcpBacklog,
+    maxClients: redis.maxClients,
+    // A standalone node has no replica to wait for.
+    minReplicasToWrite: replicated ? redis.minReplicasToWrite : 0,
+    minReplicasMaxLagSeconds: redis.minReplicasMaxLagSeconds,
+    replicaOf: node.role === "replica" ? { address: topology.master.host.address, port: topology.master.port } : undefined,
+    replicaPriority: 100,
+  };
+}
+
+export function sentinelSettings(config: SettingsConfig, topology: Topology, sentinel: SentinelPlacement, files: FileLocations = { dataDir: CONTAINER_DATA_DIR, secretsPath: SENTINEL_SECRETS_PATH }): SentinelSettings {
+  const s = config.sentinel;
+  const addresses = [...topology.dataNodes.map((n) => n.host.address), ...topology.sentinels.map((x) => x.host.address)];
+  return {
+    bindAddress: sentinel.host.bindAddress,
+    port: sentinel.port,
+    announceAddress: sentinel.host.address,
+    announcePort: sentinel.port,
+    dataDir: files.dataDir,
+    secretsPath: files.secretsPath,
+    masterName: s.masterName,
+    masterAddress: topology.master.host.address,
+    masterPort: topology.master.port,
+    quorum: s.quorum,
+    downAfterMilliseconds: s.downAfterMilliseconds,
+    failoverTimeoutMilliseconds: s.failoverTimeoutMilliseconds,
+    parallelSyncs: s.parallelSyncs,
+    useHostnames: usesHostnames(addresses),
+  };
+}

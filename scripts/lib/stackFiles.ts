@@ -1,0 +1,87 @@
+// Reads Pulumi.yaml / Pulumi.<stack>.yaml and applies `--config key=value` overrides the way
+// `pulumi config set [--path]` would. No Pulumi CLI needed.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import YAML from "yaml";
+import { isPlainObject, type RawObject } from "../../components/config/reader";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+export function projectName(root = PROJECT_ROOT): string {
+  const doc = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { name?: string };
+  if (!doc?.name) throw new Error("Pulumi.yaml has no name");
+  return doc.name;
+}
+
+export function stackNames(root = PROJECT_ROOT): string[] {
+  return fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => Boolean(s)).sort();
+}
+
+export interface StackConfigFile {
+  /** This project's keys, namespace stripped. Secure values are replaced by a placeholder. */
+  raw: RawObject;
+  /** Keys whose value was `secure:` in the file (encrypted; synth never decrypts them). */
+  secretKeys: string[];
+}
+
+/** Placeholder for `secure:` values: synth has no passphrase and must never see real secrets. */
+export const SECRET_PLACEHOLDER = "synth-placeholder-secret";
+
+export function readStackConfigFile(stack: string, root = PROJECT_ROOT): StackConfigFile {
+  const file = path.join(root, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) {
+    throw new Error(`no stack file ${path.basename(file)}; stacks here: ${stackNames(root).join(", ") || "none"}`);
+  }
+  const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const project = projectName(root);
+  const raw: RawObject = {};
+  const secretKeys: string[] = [];
+  for (const [fullKey, value] of Object.entries(doc.config ?? {})) {
+    const [namespace, key] = fullKey.includes(":") ? fullKey.split(":", 2) : [project, fullKey];
+    if (namespace !== project) continue;
+    if (isPlainObject(value) && Object.keys(value).length === 1 && "secure" in value) {
+      raw[key] = SECRET_PLACEHOLDER;
+      secretKeys.push(key);
+    } else {
+      raw[key] = value;
+    }
+  }
+  return { raw, secretKeys };
+}
+
+/**
+ * Applies `a.b.c=value` (and `hosts[1].address=value`) overrides to a copy of the config. Values
+ * are read as YAML scalars, so `3` is a number, `true` a boolean, `noeviction` a string.
+ */
+export function applyOverrides(raw: RawObject, overrides: string[]): RawObject {
+  const result = structuredClone(raw);
+  for (const override of overrides) {
+    const eq = override.indexOf("=");
+    if (eq <= 0) throw new Error(`--config ${JSON.stringify(override)}: expected key=value, e.g. incident=redis-down or redis.memoryLimitMiB=1024`);
+    const keyPath = override.slice(0, eq).replace(/^[^:.[]+:/, "");
+    const value = parseScalar(override.slice(eq + 1));
+    const parts = keyPath.split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== "");
+    let target: Record<string, unknown> = result;
+    parts.forEach((part, index) => {
+      const last = index === parts.length - 1;
+      if (last) {
+        target[part] = value;
+        return;
+      }
+      const next = target[part];
+      if (typeof next !== "object" || next === null) target[part] = /^\d+$/.test(parts[index + 1]) ? [] : {};
+      target = target[part] as Record<string, unknown>;
+    });
+  }
+  return result;
+}
+
+function parseScalar(text: string): unknown {
+  try {
+    const parsed = YAML.parse(text);
+    return parsed === null ? text : parsed;
+  } catch {
+    return text;
+  }
+}

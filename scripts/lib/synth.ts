@@ -1,0 +1,162 @@
+// Evaluates the real program (components/stack.ts, via the same config loader as index.ts)
+// under Pulumi mocks and records every resource registration. The Pulumi runtime is process
+// global, so call synthesize() once per process (scripts/synth.ts, or a child process).
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { validateStackConfig } from "../../components/config/validate";
+import type { ConfigProblem } from "../../components/config/reader";
+import { applyOverrides, projectName, readStackConfigFile, PROJECT_ROOT } from "./stackFiles";
+import { maskSerialized, type Masked } from "./serialized";
+
+export interface PlannedResource {
+  type: string;
+  name: string;
+  parent?: string;
+  custom: boolean;
+  /** Inputs with every secret replaced by "[secret]". */
+  inputs: Record<string, unknown>;
+}
+
+export interface Plan {
+  stack: string;
+  resources: PlannedResource[];
+  outputs: Record<string, unknown>;
+}
+
+/** The plan as policies see it under the engine: secrets unwrapped (placeholders here). */
+export interface SynthResult {
+  plan: Plan;
+  unmasked: PlannedResource[];
+  secretPaths: Map<string, string[]>;
+}
+
+export type SynthOutcome = { ok: true; result: SynthResult } | { ok: false; problems: ConfigProblem[] };
+
+interface RecordedRegistration {
+  type: string;
+  name: string;
+  parentUrn: string;
+  custom: boolean;
+  object: Record<string, unknown>;
+}
+
+/** Deterministic outputs the providers would compute, so dependents see realistic values. */
+function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case "random:index/randomPassword:RandomPassword":
+      // Never a real secret: synth output may be shared freely.
+      return { ...inputs, result: `synthpw${name.replace(/[^a-zA-Z0-9]/g, "")}` };
+    case "docker:index/remoteImage:RemoteImage":
+      return { ...inputs, imageId: `sha256:${Buffer.from(String(inputs.name)).toString("hex").padEnd(64, "0").slice(0, 64)}`, repoDigest: `${inputs.name}` };
+    case "command:local:Command":
+    case "command:remote:Command":
+      return { ...inputs, stdout: "", stderr: "" };
+    default:
+      return inputs;
+  }
+}
+
+export async function synthesize(stack: string, overrides: string[], root = PROJECT_ROOT): Promise<SynthOutcome> {
+  const project = projectName(root);
+  const file = readStackConfigFile(stack, root);
+  const raw = applyOverrides(file.raw, overrides);
+  const validation = validateStackConfig(raw);
+  if (!validation.ok) return { ok: false, problems: validation.problems };
+
+  const registrations: RecordedRegistration[] = [];
+  let stackOutputs: Record<string, unknown> = {};
+  // The mock monitor hands mocks the inputs with nested secrets flattened; record the request
+  // itself so the plan keeps each secret exactly where it is, and the parent URN.
+  const monitor = MockMonitor.prototype as unknown as {
+    registerResource: (req: RegisterRequest, callback: unknown) => Promise<void>;
+    registerResourceOutputs: (req: OutputsRequest, callback: unknown) => void;
+  };
+  const originalRegister = monitor.registerResource;
+  const originalOutputs = monitor.registerResourceOutputs;
+  monitor.registerResource = function (this: unknown, req: RegisterRequest, callback: unknown) {
+    registrations.push({ type: req.getType(), name: req.getName(), parentUrn: req.getParent(), custom: req.getCustom(), object: req.getObject()?.toJavaScript() ?? {} });
+    return originalRegister.call(this, req, callback);
+  };
+  monitor.registerResourceOutputs = function (this: unknown, req: OutputsRequest, callback: unknown) {
+    if (req.getUrn().includes("::pulumi:pulumi:Stack::")) stackOutputs = req.getOutputs()?.toJavaScript() ?? {};
+    return originalOutputs.call(this, req, callback);
+  };
+
+  await pulumi.runtime.setMocks({
+    newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, unwrapMockInputs(args.inputs)) }),
+    call: (args) => args.inputs,
+  }, project, stack, false);
+  const configStrings: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) configStrings[`${project}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+  pulumi.runtime.setAllConfig(configStrings, file.secretKeys.map((k) => `${project}:${k}`));
+
+  // Load the program's own modules only now, after the mocks and config are in place.
+  const { loadStackConfig } = await import("../../components/config/load");
+  const { declareStack } = await import("../../components/stack");
+  await pulumi.runtime.runInPulumiStack(async () => {
+    const { config, secrets } = loadStackConfig();
+    return declareStack(config, secrets);
+  });
+  await (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
+  await settle();
+
+  const secretPaths = new Map<string, string[]>();
+  const masked: PlannedResource[] = [];
+  const unmasked: PlannedResource[] = [];
+  for (const r of registrations) {
+    if (r.type === "pulumi:pulumi:Stack") continue;
+    const parentName = r.parentUrn && !r.parentUrn.includes("::pulumi:pulumi:Stack::") ? r.parentUrn.split("::").pop() : undefined;
+    const view: Masked = maskSerialized(r.object);
+    secretPaths.set(`${r.type}::${r.name}`, view.secretPaths);
+    const base = { type: r.type, name: r.name, ...(parentName ? { parent: parentName } : {}), custom: r.custom };
+    masked.push({ ...base, inputs: view.masked as Record<string, unknown> });
+    unmasked.push({ ...base, inputs: view.unmasked as Record<string, unknown> });
+  }
+  const outputs = maskSerialized(stackOutputs).masked as Record<string, unknown>;
+  return { ok: true, result: { plan: { stack, resources: masked, outputs }, unmasked, secretPaths } };
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+interface OutputsRequest {
+  getUrn(): string;
+  getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+function unwrapMockInputs(inputs: Record<string, unknown>): Record<string, unknown> {
+  return maskSerialized(inputs).unmasked as Record<string, unknown>;
+}
+
+/** Lets pending registrations (apply callbacks, dependent resources) run to completion. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Writes plan.json and files/<container>/<path> for every upload. */
+export function writeSynthOutput(result: SynthResult, outDir: string): string[] {
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, "plan.json"), `${JSON.stringify(result.plan, null, 2)}\n`);
+  const written: string[] = ["plan.json"];
+  for (const resource of result.plan.resources) {
+    if (resource.type !== "docker:index/container:Container") continue;
+    const uploads = resource.inputs.uploads;
+    if (!Array.isArray(uploads)) continue;
+    for (const upload of uploads as Array<{ file?: string; content?: string }>) {
+      if (typeof upload.file !== "string" || typeof upload.content !== "string") continue;
+      const relative = path.join("files", resource.name, upload.file.replace(/^\/+/, ""));
+      const target = path.join(outDir, relative);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, upload.content);
+      written.push(relative);
+    }
+  }
+  return written;
+}
