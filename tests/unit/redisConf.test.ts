@@ -1,0 +1,100 @@
+import { renderRedisConf, renderRedisSecretsConf, parseConfDirectives } from "../../components/redis/redisConf";
+import { renderSentinelConf, renderSentinelSecretsConf } from "../../components/sentinel/sentinelConf";
+import { sha256Hex, ACL_USERS } from "../../components/redis/acl";
+import { computeSizing } from "../../components/redis/sizing";
+import { requireValidStackConfig } from "../../components/config/validate";
+import { stackTopology } from "../../components/topology/ports";
+import { dataNodeSettings, sentinelSettings } from "../../components/topology/settings";
+
+const config = requireValidStackConfig({
+  hosts: [{ name: "a", dockerHost: "ssh://ops@a", address: "10.0.0.1" }, { name: "b", dockerHost: "ssh://ops@b", address: "10.0.0.2" }, { name: "c", dockerHost: "ssh://ops@c", address: "10.0.0.3" }],
+  environment: "production",
+});
+const topology = stackTopology(config);
+const credentials = { admin: "a1", app: "p2", replication: "r3", sentinel: "s4", exporter: "e5", health: "h6", sentinelClients: "c7" };
+
+describe("redis.conf renderer", () => {
+  const master = parseConfDirectives(renderRedisConf(dataNodeSettings(config, topology, topology.dataNodes[0])));
+  const replica = parseConfDirectives(renderRedisConf(dataNodeSettings(config, topology, topology.dataNodes[1])));
+
+  it("declares the sizing's maxmemory with an evicting policy", () => {
+    expect(master.get("maxmemory")).toEqual([String(computeSizing(config.redis).maxmemoryBytes)]);
+    expect(master.get("maxmemory-policy")).toEqual(["allkeys-lru"]);
+  });
+
+  it("persists with AOF, rewrites automatically and has no RDB save points by default", () => {
+    expect(master.get("appendonly")).toEqual(["yes"]);
+    expect(master.get("appendfsync")).toEqual(["everysec"]);
+    expect(master.get("aof-use-rdb-preamble")).toEqual(["yes"]);
+    expect(master.get("auto-aof-rewrite-percentage")).toEqual(["100"]);
+    expect(master.get("auto-aof-rewrite-min-size")).toEqual([String(64 * 1024 * 1024)]);
+    expect(master.get("save")).toEqual(['""']);
+    expect(master.get("stop-writes-on-bgsave-error")).toEqual(["yes"]);
+  });
+
+  it("makes the kernel prefer killing the fork child over the server", () => {
+    expect(master.get("oom-score-adj")).toEqual(["relative"]);
+    expect(master.get("oom-score-adj-values")).toEqual(["0 200 800"]);
+  });
+
+  it("binds and announces the placement's addresses; replicas follow the initial master", () => {
+    expect(master.get("bind")).toEqual(["10.0.0.1"]);
+    expect(master.has("replicaof")).toBe(false);
+    expect(replica.get("bind")).toEqual(["10.0.0.2"]);
+    expect(replica.get("replicaof")).toEqual(["10.0.0.1 6379"]);
+    expect(replica.get("replica-announce-ip")).toEqual(["10.0.0.2"]);
+  });
+
+  it("bounds what an isolated master accepts with min-replicas-to-write", () => {
+    expect(master.get("min-replicas-to-write")).toEqual(["1"]);
+    expect(master.get("min-replicas-max-lag")).toEqual(["5"]);
+  });
+
+  it("holds no password: credentials are in the included secrets file", () => {
+    const text = renderRedisConf(dataNodeSettings(config, topology, topology.dataNodes[0]));
+    for (const password of Object.values(credentials)) expect(text).not.toContain(` ${password}`);
+    expect(master.get("include")).toEqual(["/data/redis-secrets.conf"]);
+  });
+
+  it("renders ACL users with SHA-256 hashes, the default user off, and replication credentials", () => {
+    const secrets = renderRedisSecretsConf(credentials);
+    expect(secrets).toContain("user default off\n");
+    expect(secrets).toContain(`user ${ACL_USERS.app} on #${sha256Hex("p2")} `);
+    expect(secrets).not.toMatch(/>p2/);
+    expect(secrets).toContain(`masteruser ${ACL_USERS.replication}\nmasterauth r3\n`);
+  });
+});
+
+describe("sentinel.conf renderer", () => {
+  const text = renderSentinelConf(sentinelSettings(config, topology, topology.sentinels[2]));
+  const sentinel = parseConfDirectives(text);
+
+  it("monitors the initial master with the quorum and the declared timings", () => {
+    expect(sentinel.get("sentinel")).toEqual(expect.arrayContaining([
+      "monitor veza-redis 10.0.0.1 6379 2",
+      "down-after-milliseconds veza-redis 2000",
+      "failover-timeout veza-redis 10000",
+      "parallel-syncs veza-redis 1",
+      "announce-ip 10.0.0.3",
+      "announce-port 26379",
+      "resolve-hostnames no",
+    ]));
+  });
+
+  it("resolves and announces hostnames when hosts are given by DNS name", () => {
+    const named = requireValidStackConfig({
+      hosts: ["a", "b", "c"].map((n, i) => ({ name: n, dockerHost: `ssh://ops@${n}`, address: `${n}.redis.internal`, bindAddress: `10.0.0.${i + 1}` })),
+    });
+    const namedTopology = stackTopology(named);
+    const namedText = parseConfDirectives(renderSentinelConf(sentinelSettings(named, namedTopology, namedTopology.sentinels[0])));
+    expect(namedText.get("sentinel")).toEqual(expect.arrayContaining(["resolve-hostnames yes", "announce-hostnames yes", "monitor veza-redis a.redis.internal 6379 2"]));
+    expect(namedText.get("bind")).toEqual(["10.0.0.1"]);
+  });
+
+  it("authenticates to Redis as the dedicated sentinel user and requires a password from clients", () => {
+    const secrets = renderSentinelSecretsConf("veza-redis", credentials);
+    expect(secrets).toContain(`sentinel auth-user veza-redis ${ACL_USERS.sentinel}\nsentinel auth-pass veza-redis s4\nrequirepass c7\n`);
+    expect(secrets).toContain(`user ${ACL_USERS.health} on #${sha256Hex("h6")} -@all +ping`);
+    expect(text).not.toContain("s4");
+  });
+});

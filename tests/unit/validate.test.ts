@@ -1,0 +1,161 @@
+import fc from "fast-check";
+import { validateStackConfig, requireValidStackConfig, StackConfigError } from "../../components/config/validate";
+import type { RawObject } from "../../components/config/reader";
+import { computeSizing } from "../../components/redis/sizing";
+
+const host = (name: string, address = "127.0.0.1") => ({ name, dockerHost: "unix:///var/run/docker.sock", address });
+const valid = (): RawObject => ({ environment: "dev", hosts: [host("local")], redis: { memoryLimitMiB: 512 } });
+
+function problemKeys(raw: RawObject): string[] {
+  const result = validateStackConfig(raw);
+  return result.ok ? [] : result.problems.map((p) => p.key);
+}
+
+function problemFor(raw: RawObject, key: string) {
+  const result = validateStackConfig(raw);
+  if (result.ok) throw new Error("expected problems");
+  const problem = result.problems.find((p) => p.key === key);
+  if (!problem) throw new Error(`no problem for ${key}; got ${result.problems.map((p) => p.key).join(", ")}`);
+  return problem;
+}
+
+describe("stack config validation", () => {
+  it("accepts the minimal config and fills the documented defaults", () => {
+    const config = requireValidStackConfig(valid());
+    expect(config.redis.evictionPolicy).toBe("allkeys-lru");
+    expect(config.redis.forkHeadroomPercent).toBe(60);
+    expect(config.sentinel).toMatchObject({ enabled: true, replicas: 2, count: 3, quorum: 2, downAfterMilliseconds: 2000, failoverTimeoutMilliseconds: 10000 });
+    expect(config.hosts[0].bindAddress).toBe("127.0.0.1");
+  });
+
+  it.each([[0], [-512], ["lots"], [12.5]])("rejects a memory limit of %p, naming the key, the value and the range", (bad) => {
+    const problem = problemFor({ ...valid(), redis: { memoryLimitMiB: bad } }, "redis.memoryLimitMiB");
+    expect(problem.value).toBe(bad);
+    expect(problem.allowed).toMatch(/integer from 64 to/);
+  });
+
+  it("rejects a maxmemory that leaves less than the fork headroom", () => {
+    const problem = problemFor({ ...valid(), redis: { memoryLimitMiB: 512, forkHeadroomPercent: 60, maxmemoryMiB: 400 } }, "redis.maxmemoryMiB");
+    expect(problem.allowed).toMatch(/at most 204 MiB/);
+  });
+
+  it("rejects a headroom below the copy-on-write doubling", () => {
+    expect(problemFor({ ...valid(), redis: { forkHeadroomPercent: 25 } }, "redis.forkHeadroomPercent").allowed).toMatch(/at least 50/);
+  });
+
+  it("rejects noeviction and unknown eviction policies", () => {
+    expect(problemFor({ ...valid(), redis: { evictionPolicy: "noeviction" } }, "redis.evictionPolicy").allowed).toMatch(/allkeys-lru.*noeviction makes a full Redis refuse writes|evicting policy/);
+    expect(problemKeys({ ...valid(), redis: { evictionPolicy: "lru-please" } })).toContain("redis.evictionPolicy");
+    expect(problemKeys({ ...valid(), redis: { evictionPolicy: "allkeys-random", allowedEvictionPolicies: ["allkeys-lru"] } })).toContain("redis.evictionPolicy");
+  });
+
+  it("rejects an AOF rewrite min size larger than the volume, and a volume under the sizing minimum", () => {
+    const keys = problemKeys({ ...valid(), redis: { aofRewriteMinSizeMiB: 2048, dataVolumeMiB: 1024 } });
+    expect(keys).toEqual(expect.arrayContaining(["redis.aofRewriteMinSizeMiB", "redis.dataVolumeMiB"]));
+  });
+
+  it("rejects a host without an address and duplicate host names", () => {
+    const keys = problemKeys({ ...valid(), hosts: [{ name: "a", dockerHost: "unix:///var/run/docker.sock" }, host("a", "127.0.0.2")] });
+    expect(keys).toEqual(expect.arrayContaining(["hosts[0].address", "hosts[1].name"]));
+  });
+
+  it("requires a bind IP when the address is a DNS name, and refuses all-interfaces binds", () => {
+    expect(problemKeys({ ...valid(), hosts: [{ ...host("a"), address: "redis.internal" }] })).toContain("hosts[0].bindAddress");
+    expect(problemKeys({ ...valid(), hosts: [{ ...host("a"), bindAddress: "0.0.0.0" }] })).toContain("hosts[0].bindAddress");
+  });
+
+  it("rejects ports outside 1..65535 and ports used twice on one host", () => {
+    expect(problemKeys({ ...valid(), redis: { port: 70000 } })).toContain("redis.port");
+    // Sentinel ports 6380.. collide with replicas at 6380 and 6381 on the single host.
+    const clash = problemFor({ ...valid(), sentinel: { port: 6380 } }, "ports.sentinel-0");
+    expect(clash.allowed).toMatch(/redis-1 listens on 6380/);
+    expect(problemKeys({ ...valid(), redis: { port: 65535 } })).toContain("ports.redis-1");
+  });
+
+  it.each(["redis", "redis:latest", "registry.example:5000/redis", "redis:"])("rejects the unpinned image %p", (image) => {
+    expect(problemFor({ ...valid(), redis: { image } }, "redis.image").allowed).toMatch(/pinned/);
+  });
+
+  it("accepts images pinned by tag or digest", () => {
+    expect(problemKeys({ ...valid(), redis: { image: "registry.example:5000/redis:7.0.15" } })).toEqual([]);
+    expect(problemKeys({ ...valid(), redis: { image: `redis@sha256:${"a".repeat(64)}` } })).toEqual([]);
+  });
+
+  it("reports every problem at once", () => {
+    const result = validateStackConfig({ hosts: [host("a"), host("a")], redis: { memoryLimitMiB: 0, evictionPolicy: "noeviction", image: "redis:latest" }, maintenanceMode: "yes" });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems.map((p) => p.key).sort()).toEqual(["hosts[1].name", "maintenanceMode", "redis.evictionPolicy", "redis.image", "redis.memoryLimitMiB"]);
+    expect(() => requireValidStackConfig({ hosts: [] })).toThrow(StackConfigError);
+  });
+
+  it("names unknown keys instead of ignoring a typo", () => {
+    expect(problemFor({ ...valid(), maintenanceMod: true }, "maintenanceMod").allowed).toMatch(/known field/);
+    expect(problemKeys({ ...valid(), redis: { memoryLimitMB: 512 } })).toContain("redis.memoryLimitMB");
+  });
+
+  describe("Sentinel rules", () => {
+    it.each([[2], [4], [1]])("rejects %p sentinels", (count) => {
+      expect(problemKeys({ ...valid(), sentinel: { count, quorum: 1 } })).toContain("sentinel.count");
+    });
+
+    it("rejects a quorum below a majority or above the count", () => {
+      expect(problemKeys({ ...valid(), sentinel: { count: 5, quorum: 2 } })).toContain("sentinel.quorum");
+      expect(problemKeys({ ...valid(), sentinel: { count: 3, quorum: 4 } })).toContain("sentinel.quorum");
+    });
+
+    it("rejects no replica, a down-after under a second and a failover timeout not above it", () => {
+      const keys = problemKeys({ ...valid(), sentinel: { replicas: 0, downAfterMilliseconds: 500, failoverTimeoutMilliseconds: 400 } });
+      expect(keys).toEqual(expect.arrayContaining(["sentinel.replicas", "sentinel.downAfterMilliseconds", "sentinel.failoverTimeoutMilliseconds"]));
+    });
+
+    it("rejects two hosts: a replica would share the master's host and one host would hold 2 of 3 sentinels", () => {
+      const result = validateStackConfig({ ...valid(), hosts: [host("a", "10.0.0.1"), host("b", "10.0.0.2")] });
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.problems.filter((p) => p.key === "hosts").map((p) => p.allowed)).toEqual([expect.stringMatching(/at least 3 hosts/), expect.stringMatching(/none holds a majority/)]);
+    });
+
+    it("ignores Sentinel rules when Sentinel is off", () => {
+      expect(problemKeys({ ...valid(), sentinel: { enabled: false, count: 2 } })).toEqual([]);
+    });
+  });
+
+  describe("properties", () => {
+    const invalidations: Array<[string, fc.Arbitrary<(raw: RawObject) => void>]> = [
+      ["redis.memoryLimitMiB", fc.oneof(fc.integer({ max: 63 }), fc.string().filter((s) => !/^\s*\d+\s*$/.test(s)), fc.double({ noInteger: true })).map((v) => (raw) => { (raw.redis as RawObject).memoryLimitMiB = v; })],
+      ["redis.evictionPolicy", fc.string().filter((s) => !["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu"].includes(s)).map((v) => (raw) => { (raw.redis as RawObject).evictionPolicy = v; })],
+      ["redis.port", fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 65536 })).map((v) => (raw) => { (raw.redis as RawObject).port = v; })],
+      ["redis.image", fc.oneof(fc.constantFrom("redis", "redis:latest", "a/b:latest"), fc.stringMatching(/^[a-z]{1,8}$/)).map((v) => (raw) => { (raw.redis as RawObject).image = v; })],
+      ["sentinel.count", fc.integer({ min: 1, max: 20 }).filter((n) => n < 3 || n % 2 === 0).map((v) => (raw) => { raw.sentinel = { count: v, quorum: Math.max(1, Math.floor(v / 2) + 1) }; })],
+      ["maintenanceMode", fc.anything().filter((v) => v !== undefined && v !== true && v !== false && v !== "true" && v !== "false").map((v) => (raw) => { raw.maintenanceMode = v; })],
+      ["hosts[0].address", fc.constantFrom(undefined, "", "not an address!").map((v) => (raw) => { (raw.hosts as RawObject[])[0].address = v; })],
+    ];
+
+    it("always reports a random invalid value under its own key, never throwing", () => {
+      const mutation = fc.constantFrom(...invalidations).chain(([key, arbitrary]) => arbitrary.map((mutate) => ({ key, mutate })));
+      fc.assert(fc.property(mutation, ({ key, mutate }) => {
+        const raw: RawObject = { ...valid(), redis: { memoryLimitMiB: 512 }, hosts: [host("local")] };
+        mutate(raw);
+        return problemKeys(raw).includes(key);
+      }), { numRuns: 300 });
+    });
+
+    it("never throws on arbitrary input: either a config or a list of problems", () => {
+      fc.assert(fc.property(fc.dictionary(fc.constantFrom("environment", "hosts", "redis", "sentinel", "api", "monitoring", "incident", "x"), fc.anything()), (raw) => {
+        const result = validateStackConfig(raw);
+        return result.ok || (result.problems.length > 0 && result.problems.every((p) => typeof p.key === "string" && p.key.length > 0 && typeof p.allowed === "string"));
+      }), { numRuns: 500 });
+    });
+
+    it("accepts a maxmemory exactly when it fits under the limit minus the fork headroom", () => {
+      fc.assert(fc.property(fc.integer({ min: 64, max: 65536 }), fc.integer({ min: 50, max: 90 }), fc.integer({ min: 16, max: 65536 }), (memoryLimitMiB, forkHeadroomPercent, maxmemoryMiB) => {
+        const result = validateStackConfig({ ...valid(), redis: { memoryLimitMiB, forkHeadroomPercent, maxmemoryMiB } });
+        const fits = maxmemoryMiB * 100 <= memoryLimitMiB * (100 - forkHeadroomPercent);
+        if (result.ok) {
+          const sizing = computeSizing(result.config.redis);
+          return fits && sizing.maxmemoryBytes + sizing.forkHeadroomBytes <= sizing.memoryLimitBytes;
+        }
+        return !fits && result.problems.some((p) => p.key === "redis.maxmemoryMiB");
+      }), { numRuns: 500 });
+    });
+  });
+});
