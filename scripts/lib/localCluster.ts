@@ -1,0 +1,135 @@
+// The stack's Redis + Sentinel topology as real processes on 127.0.0.1, rendered by the very
+// functions the Pulumi program uses; only the placement (one local host, free ports, temp dirs)
+// differs.
+
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { HostConfig, StackConfig } from "../../components/config/types";
+import { ACL_USERS, CREDENTIAL_NAMES, type Credentials } from "../../components/redis/acl";
+import { renderRedisConf, renderRedisSecretsConf } from "../../components/redis/redisConf";
+import { renderSentinelConf, renderSentinelSecretsConf } from "../../components/sentinel/sentinelConf";
+import { placeTopology, type Topology } from "../../components/topology/placement";
+import { dataNodeSettings, sentinelSettings } from "../../components/topology/settings";
+import { freePortRange, ProcessGroup, redisCli, waitFor, type TrackedProcess } from "./processes";
+
+export const LOCAL_HOST: HostConfig = { name: "local", dockerHost: "unix:///var/run/docker.sock", address: "127.0.0.1", bindAddress: "127.0.0.1" };
+
+export interface LocalNode {
+  name: string;
+  port: number;
+  dir: string;
+  confPath: string;
+  process?: TrackedProcess;
+}
+
+export function randomCredentials(): Credentials {
+  return Object.fromEntries(CREDENTIAL_NAMES.map((name) => [name, randomBytes(16).toString("hex")])) as Credentials;
+}
+
+export class LocalCluster {
+  readonly processes = new ProcessGroup();
+  readonly credentials = randomCredentials();
+  readonly nodes: LocalNode[];
+  readonly sentinels: LocalNode[];
+  readonly topology: Topology;
+
+  private constructor(readonly config: StackConfig, readonly root: string, basePort: number) {
+    const sentinelCount = config.sentinel.enabled ? config.sentinel.count : 0;
+    const replicas = config.sentinel.enabled ? config.sentinel.replicas : 0;
+    this.topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: basePort, sentinelPort: basePort + replicas + 1, replicas, sentinels: sentinelCount });
+    this.nodes = this.topology.dataNodes.map((node) => {
+      const dir = path.join(root, node.name);
+      fs.mkdirSync(dir, { recursive: true });
+      const secretsPath = path.join(dir, "redis-secrets.conf");
+      const confPath = path.join(dir, "redis.conf");
+      fs.writeFileSync(confPath, renderRedisConf(dataNodeSettings(config, this.topology, node, { dataDir: dir, secretsPath })));
+      fs.writeFileSync(secretsPath, renderRedisSecretsConf(this.credentials), { mode: 0o600 });
+      return { name: node.name, port: node.port, dir, confPath };
+    });
+    this.sentinels = this.topology.sentinels.map((sentinel) => {
+      const dir = path.join(root, sentinel.name);
+      fs.mkdirSync(dir, { recursive: true });
+      const secretsPath = path.join(dir, "sentinel-secrets.conf");
+      const confPath = path.join(dir, "sentinel.conf");
+      fs.writeFileSync(confPath, renderSentinelConf(sentinelSettings(config, this.topology, sentinel, { dataDir: dir, secretsPath })));
+      fs.writeFileSync(secretsPath, renderSentinelSecretsConf(config.sentinel.masterName, this.credentials), { mode: 0o600 });
+      return { name: sentinel.name, port: sentinel.port, dir, confPath };
+    });
+  }
+
+  /** Renders the cluster into a fresh temp dir on free ports. */
+  static async render(config: StackConfig, label = "cluster"): Promise<LocalCluster> {
+    const count = (config.sentinel.enabled ? config.sentinel.replicas + config.sentinel.count : 0) + 1;
+    const basePort = await freePortRange(count);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), `veza-${label}-`));
+    return new LocalCluster(config, root, basePort);
+  }
+
+  admin = () => ({ user: ACL_USERS.admin, password: this.credentials.admin });
+  app = () => ({ user: ACL_USERS.app, password: this.credentials.app });
+  sentinelAuth = () => ({ password: this.credentials.sentinelClients });
+
+  startNode(node: LocalNode, extraArgs: string[] = [], command = "redis-server"): TrackedProcess {
+    node.process = this.processes.start(node.name, command, [node.confPath, ...extraArgs], path.join(node.dir, "server.log"));
+    return node.process;
+  }
+
+  async waitReady(node: LocalNode, timeoutMs = 15000): Promise<void> {
+    await waitFor(`${node.name} to answer PING`, () => redisCli(node.port, ["ping"], this.admin()).out === "PONG", timeoutMs);
+  }
+
+  /** Starts every data node, waits for the replicas to sync, then the sentinels to find each other. */
+  async start(): Promise<void> {
+    for (const node of this.nodes) this.startNode(node);
+    for (const node of this.nodes) await this.waitReady(node);
+    if (this.nodes.length > 1) {
+      await waitFor("replicas to be online", () => {
+        const info = redisCli(this.nodes[0].port, ["info", "replication"], this.admin()).out;
+        return (info.match(/state=online/g) ?? []).length === this.nodes.length - 1;
+      }, 30000);
+    }
+    for (const sentinel of this.sentinels) {
+      sentinel.process = this.processes.start(sentinel.name, "redis-sentinel", [sentinel.confPath], path.join(sentinel.dir, "sentinel.log"));
+    }
+    for (const sentinel of this.sentinels) {
+      await waitFor(`${sentinel.name} to see its peers and replicas`, () => {
+        const fields = sentinelMasterFields(this.sentinelMaster(sentinel));
+        return fields["num-other-sentinels"] === String(this.sentinels.length - 1) && fields["num-slaves"] === String(this.nodes.length - 1);
+      }, 30000, 200);
+    }
+  }
+
+  sentinelMaster(sentinel: LocalNode): string {
+    return redisCli(sentinel.port, ["sentinel", "master", this.config.sentinel.masterName], this.sentinelAuth()).out;
+  }
+
+  /** The master address a sentinel names now, e.g. 127.0.0.1:20001, or undefined. */
+  masterFromSentinel(sentinel: LocalNode): string | undefined {
+    const out = redisCli(sentinel.port, ["sentinel", "get-master-addr-by-name", this.config.sentinel.masterName], this.sentinelAuth(), 2000).out.split("\n");
+    return out.length === 2 ? `${out[0]}:${out[1]}` : undefined;
+  }
+
+  role(node: LocalNode): string | undefined {
+    const out = redisCli(node.port, ["role"], this.admin(), 2000);
+    return out.status === 0 && /^(master|slave)/.test(out.out) ? out.out.split("\n")[0] : undefined;
+  }
+
+  nodeByPort(port: number): LocalNode | undefined {
+    return this.nodes.find((n) => n.port === port);
+  }
+
+  async stop({ keepFiles = false } = {}): Promise<void> {
+    await this.processes.stop();
+    if (!keepFiles) fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** `SENTINEL MASTER` prints alternating field/value lines. */
+export function sentinelMasterFields(text: string): Record<string, string> {
+  const lines = text.split("\n");
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < lines.length; i += 2) fields[lines[i]] = lines[i + 1];
+  return fields;
+}

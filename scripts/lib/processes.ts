@@ -1,0 +1,126 @@
+// Real processes for tests and drills: started as children, tracked by PID, always stopped.
+
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+
+export interface TrackedProcess {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+  logFile: string;
+}
+
+/** Every process started through it is killed by PID on stop(), on exit and on Ctrl-C. */
+export class ProcessGroup {
+  private readonly processes = new Map<number, TrackedProcess>();
+  private readonly onSignal = () => {
+    this.killAll();
+    process.exit(130);
+  };
+  private readonly onExit = () => this.killAll();
+
+  constructor() {
+    process.on("SIGINT", this.onSignal);
+    process.on("SIGTERM", this.onSignal);
+    process.on("exit", this.onExit);
+  }
+
+  start(name: string, command: string, args: string[], logFile: string): TrackedProcess {
+    const log = fs.openSync(logFile, "a");
+    const child = spawn(command, args, { stdio: ["ignore", log, log], detached: false });
+    fs.closeSync(log);
+    if (child.pid === undefined) throw new Error(`${name}: ${command} did not start`);
+    const tracked = { name, child, pid: child.pid, logFile };
+    this.processes.set(child.pid, tracked);
+    child.on("exit", () => this.processes.delete(child.pid!));
+    return tracked;
+  }
+
+  signal(tracked: TrackedProcess, signal: NodeJS.Signals): void {
+    try {
+      process.kill(tracked.pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  async kill9(tracked: TrackedProcess): Promise<void> {
+    const exited = new Promise<void>((resolve) => (tracked.child.exitCode !== null || tracked.child.signalCode !== null ? resolve() : tracked.child.once("exit", () => resolve())));
+    this.signal(tracked, "SIGKILL");
+    await exited;
+  }
+
+  alive(): TrackedProcess[] {
+    return [...this.processes.values()];
+  }
+
+  killAll(): void {
+    for (const tracked of this.processes.values()) {
+      // A stopped process must be continued to die promptly on SIGKILL's siblings; SIGKILL works regardless.
+      this.signal(tracked, "SIGCONT");
+      this.signal(tracked, "SIGKILL");
+    }
+  }
+
+  async stop(): Promise<void> {
+    const waits = this.alive().map((t) => new Promise<void>((resolve) => {
+      if (t.child.exitCode !== null || t.child.signalCode !== null) return resolve();
+      t.child.once("exit", () => resolve());
+    }));
+    this.killAll();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(waits), new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)))]);
+    clearTimeout(timer);
+    process.off("SIGINT", this.onSignal);
+    process.off("SIGTERM", this.onSignal);
+    process.off("exit", this.onExit);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export interface CliAuth {
+  user?: string;
+  password?: string;
+}
+
+/** redis-cli against 127.0.0.1; the password travels in REDISCLI_AUTH, never on the command line. */
+export function redisCli(port: number, args: string[], auth: CliAuth = {}, timeoutMs = 5000): { status: number | null; out: string } {
+  const result = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...(auth.user ? ["--user", auth.user] : []), "--no-auth-warning", ...args], {
+    env: { ...process.env, ...(auth.password ? { REDISCLI_AUTH: auth.password } : {}) },
+    encoding: "utf8",
+    timeout: timeoutMs,
+  });
+  return { status: result.status, out: `${result.stdout ?? ""}${result.stderr ?? ""}`.trim() };
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/** A base port with `count` free consecutive ports after it, away from the default Redis ports. */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 20000);
+    const checks = await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i)));
+    if (checks.every(Boolean)) return base;
+  }
+  throw new Error(`no ${count} free consecutive ports found on 127.0.0.1`);
+}

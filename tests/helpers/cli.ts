@@ -1,0 +1,34 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
+import type { Plan } from "../../scripts/lib/synth";
+
+/** Runs one of the project's commands exactly as `npm run <name> -- ...` would. */
+export function runScript(name: string, args: string[], timeoutMs = 120000): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), [path.join(PROJECT_ROOT, "scripts", `${name}.ts`), ...args], {
+    cwd: PROJECT_ROOT,
+    encoding: "utf8",
+    timeout: timeoutMs,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export interface SynthDir {
+  dir: string;
+  plan: Plan;
+  file: (container: string, filePath: string) => string;
+}
+
+/** `npm run synth` into a temp dir. */
+export function synthToDir(stack = "dev", overrides: string[] = []): SynthDir {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-synth-"));
+  const result = runScript("synth", ["--stack", stack, ...overrides.flatMap((o) => ["--config", o]), "--out", dir]);
+  if (result.status !== 0) throw new Error(`synth failed (${result.status}): ${result.stderr}`);
+  return {
+    dir,
+    plan: JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8")) as Plan,
+    file: (container, filePath) => path.join(dir, "files", container, filePath.replace(/^\/+/, "")),
+  };
+}
