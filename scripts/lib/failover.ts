@@ -1,0 +1,23 @@
+// Measurements shared by the failover test and the drills.
+import type { LocalCluster, LocalNode } from "./localCluster";
+import { waitFor } from "./processes";
+
+/** Polls every sentinel until one names a master other than `oldMaster`; returns it and when. */
+export async function waitForNewMaster(cluster: LocalCluster, oldMaster: LocalNode, timeoutMs: number): Promise<{ node: LocalNode; at: number }> {
+  return waitFor("a sentinel to name a new master", () => {
+    for (const sentinel of cluster.sentinels) {
+      const address = cluster.masterFromSentinel(sentinel);
+      const port = address ? Number(address.split(":")[1]) : undefined;
+      if (port && port !== oldMaster.port) {
+        const node = cluster.nodeByPort(port);
+        if (node) return { node, at: Date.now() };
+      }
+    }
+    return undefined;
+  }, timeoutMs, 20);
+}
+
+/** The nodes that answer ROLE as master right now. */
+export function currentMasters(cluster: LocalCluster): LocalNode[] {
+  return cluster.nodes.filter((node) => cluster.role(node) === "master");
+}
