@@ -13,6 +13,7 @@ import { RedisNode } from "./redis/RedisNode";
 import { dataNodeLabels } from "./redis/nodeLabels";
 import { computeSizing } from "./redis/sizing";
 import { SentinelCluster } from "./sentinel/SentinelCluster";
+import { Monitoring } from "./monitoring/Monitoring";
 import { stackTopology } from "./topology/ports";
 import { dataNodeSettings } from "./topology/settings";
 
@@ -55,6 +56,18 @@ export function declareStack(config: StackConfig, secrets: StackSecrets) {
     redisResources,
     ssh,
   });
+
+  if (config.monitoring.enabled) {
+    new Monitoring("monitoring", {
+      config,
+      dockerHosts,
+      credentials,
+      slackWebhookUrl: secrets.slackWebhookUrl,
+      pagerdutyRoutingKey: secrets.pagerdutyRoutingKey,
+      redisResources,
+      ssh,
+    });
+  }
 
   const sizing = computeSizing(config.redis);
   const master = topology.master;

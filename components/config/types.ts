@@ -97,6 +97,10 @@ export interface MonitoringConfig {
   redisExporterPort: number;
   runbookBaseUrl: string;
   cluster: string;
+  /** node_exporter mountpoint of the filesystem that holds Docker's volumes (the Redis data). */
+  dataMountpoint: string;
+  slackPageChannel: string;
+  slackTicketChannel: string;
   slo: SloMetricsConfig;
 }
 

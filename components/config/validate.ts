@@ -79,6 +79,7 @@ export function validateStackConfig(raw: RawObject): ValidationResult {
   checkSentinelRules(problems, config);
   checkHostReferences(problems, config);
   checkPorts(problems, config);
+  checkAlertingSecrets(problems, raw, config);
 
   return problems.problems.length === 0 ? { ok: true, config } : { ok: false, problems: problems.problems };
 }
@@ -194,7 +195,8 @@ function readApi(problems: ProblemList, raw: RawObject, defaultHost: string): Ap
 function readMonitoring(problems: ProblemList, raw: RawObject, defaultHost: string): MonitoringConfig {
   const m = new SectionReader(problems, "monitoring", raw, [
     "enabled", "host", "prometheusImage", "alertmanagerImage", "redisExporterImage", "nodeExporterImage", "prometheusPort",
-    "alertmanagerPort", "nodeExporterPort", "redisExporterPort", "runbookBaseUrl", "cluster", "slo",
+    "alertmanagerPort", "nodeExporterPort", "redisExporterPort", "runbookBaseUrl", "cluster", "dataMountpoint",
+    "slackPageChannel", "slackTicketChannel", "slo",
   ]);
   const sloRaw = isPlainObject(raw.slo) ? raw.slo : raw.slo === undefined ? {} : (problems.add("monitoring.slo", raw.slo, "an object of SLO metric settings"), {});
   const slo = new SectionReader(problems, "monitoring.slo", sloRaw, [
@@ -214,7 +216,10 @@ function readMonitoring(problems: ProblemList, raw: RawObject, defaultHost: stri
     nodeExporterPort: m.integer("nodeExporterPort", 1, PORT_MAX, 9100),
     redisExporterPort: m.integer("redisExporterPort", 1, PORT_MAX, 9121),
     runbookBaseUrl: m.string("runbookBaseUrl", "https://git.veza.fr/veza/infra-redis/src/branch/main/docs/runbooks", /^https?:\/\/\S+[^/]$/, "an http(s) URL without a trailing slash"),
-    cluster: m.string("cluster", "veza", labelValue(), "a label value of letters, digits, dot, dash and underscore"),
+    cluster: m.string("cluster", "veza", /^[A-Za-z0-9._-]+$/, "a label value of letters, digits, dot, dash and underscore"),
+    dataMountpoint: m.string("dataMountpoint", "/", /^\/[^"\s]*$/, "an absolute mountpoint as node_exporter reports it"),
+    slackPageChannel: m.string("slackPageChannel", "#veza-oncall", /^[#@][\w.-]+$/, "a Slack channel (#name) or user (@name)"),
+    slackTicketChannel: m.string("slackTicketChannel", "#veza-tickets", /^[#@][\w.-]+$/, "a Slack channel (#name) or user (@name)"),
     slo: {
       requestsTotal: slo.string("requestsTotal", "http_requests_total", metricName, "a Prometheus metric name"),
       durationBucket: slo.string("durationBucket", "http_request_duration_seconds_bucket", metricName, "a Prometheus metric name"),
@@ -225,10 +230,6 @@ function readMonitoring(problems: ProblemList, raw: RawObject, defaultHost: stri
       latencyThresholdSeconds: slo.decimal("latencyThresholdSeconds", 0.005, 60, 0.5, "seconds; must match a histogram bucket boundary"),
     },
   };
-}
-
-function labelValue(): RegExp {
-  return /^[A-Za-z0-9._-]+$/;
 }
 
 function checkSizing(problems: ProblemList, redis: RedisConfig): void {
@@ -308,5 +309,15 @@ function checkPorts(problems: ProblemList, config: StackConfig): void {
       problems.add(`ports.${allocation.owner}`, allocation.port, `a port not already used on host ${allocation.host} (${other} listens on ${allocation.port})`);
     }
     seen.set(key, allocation.owner);
+  }
+}
+
+/** Outside dev, pages must reach someone: both alerting secrets are required. */
+function checkAlertingSecrets(problems: ProblemList, raw: RawObject, config: StackConfig): void {
+  if (!config.monitoring.enabled || config.environment === "dev") return;
+  for (const key of ["slackWebhookUrl", "pagerdutyRoutingKey"] as const) {
+    if (typeof raw[key] !== "string" || raw[key] === "") {
+      problems.add(key, undefined, `a secret (pulumi config set --secret ${key} ...): required outside dev so that pages reach on-call`);
+    }
   }
 }

@@ -1,0 +1,136 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import type { StackConfig } from "../config/types";
+import type { DockerHost } from "../host/DockerHost";
+import { hostCommand, type SshAccess } from "../host/hostCommand";
+import { ACL_USERS } from "../redis/acl";
+import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
+import type { RedisCredentials } from "../redis/RedisCredentials";
+import { placeExporters, stackTopology } from "../topology/ports";
+import { ALERTMANAGER_SECRET_FILES } from "./alertmanagerConfig";
+import { PROMETHEUS_CONFIG_PATH, RULE_FILES } from "./prometheusConfig";
+import { renderMonitoringFiles } from "./render";
+
+export const ALERTMANAGER_CONFIG_PATH = "/etc/alertmanager/alertmanager.yml";
+/** Where alerts go when a dev stack has no Slack/PagerDuty secrets: nowhere, loudly in the logs. */
+export const UNCONFIGURED_WEBHOOK = "http://127.0.0.1:9/alerting-secrets-not-configured";
+
+export interface MonitoringArgs {
+  config: StackConfig;
+  dockerHosts: Map<string, DockerHost>;
+  credentials: RedisCredentials;
+  slackWebhookUrl?: pulumi.Output<string>;
+  pagerdutyRoutingKey?: pulumi.Output<string>;
+  /** The Redis resources the exporters watch (they start after them). */
+  redisResources: pulumi.Resource[];
+  ssh: SshAccess;
+}
+
+/**
+ * Prometheus with the generated rules, Alertmanager with the page/ticket routes, a redis_exporter
+ * per Redis and Sentinel process (least-privilege exporter user) and node_exporter per host.
+ * `promtool check rules` runs before Prometheus is created or replaced, so `pulumi up` stops on
+ * an invalid rule before touching the running Prometheus.
+ */
+export class Monitoring extends pulumi.ComponentResource {
+  readonly prometheus: docker.Container;
+  readonly alertmanager: docker.Container;
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("veza:monitoring:Monitoring", name, {}, opts);
+    const { config, dockerHosts } = args;
+    const m = config.monitoring;
+    const files = renderMonitoringFiles(config);
+    const topology = stackTopology(config);
+    const smallContainer = (hostName: string, component: string) => ({
+      networkMode: "host",
+      restart: RESTART_POLICY,
+      memory: 128,
+      memorySwap: 128,
+      logDriver: "json-file",
+      logOpts: LOG_OPTIONS,
+      labels: containerLabels({ component, environment: config.environment, host: hostName }),
+    });
+
+    for (const exporter of placeExporters(topology, m.redisExporterPort)) {
+      const host = dockerHosts.get(exporter.host.name)!;
+      new docker.Container(`${exporter.name}-container`, {
+        name: `veza-${exporter.name}`,
+        image: host.image(m.redisExporterImage).imageId,
+        envs: [
+          `REDIS_ADDR=redis://${exporter.target.host.address}:${exporter.target.port}`,
+          `REDIS_USER=${ACL_USERS.exporter}`,
+          pulumi.interpolate`REDIS_PASSWORD=${args.credentials.passwords.exporter}`,
+          `REDIS_EXPORTER_WEB_LISTEN_ADDRESS=${exporter.host.bindAddress}:${exporter.port}`,
+        ],
+        ...smallContainer(exporter.host.name, "redis-exporter"),
+      }, { parent: this, provider: host.provider, dependsOn: args.redisResources, deleteBeforeReplace: true });
+    }
+
+    for (const hostConfig of config.hosts) {
+      const host = dockerHosts.get(hostConfig.name)!;
+      new docker.Container(`node-exporter-${hostConfig.name}-container`, {
+        name: "veza-node-exporter",
+        image: host.image(m.nodeExporterImage).imageId,
+        command: ["--path.rootfs=/host", `--web.listen-address=${hostConfig.bindAddress}:${m.nodeExporterPort}`],
+        pidMode: "host",
+        // The host's filesystems, read-only: the disk-full alerts read the Redis data filesystem here.
+        mounts: [{ type: "bind", source: "/", target: "/host", readOnly: true, bindOptions: { propagation: "rslave" } }],
+        ...smallContainer(hostConfig.name, "node-exporter"),
+      }, { parent: this, provider: host.provider, deleteBeforeReplace: true });
+    }
+
+    const monitoringHostConfig = config.hosts.find((h) => h.name === m.host)!;
+    const monitoringHost = dockerHosts.get(m.host)!;
+    const encode = (text: string) => Buffer.from(text).toString("base64");
+    const rulesCheck = hostCommand(`${name}-promtool-check-rules`, monitoringHostConfig, {
+      create: `docker run --rm --entrypoint sh ${m.prometheusImage} -c 'echo ${encode(files.redisRulesYml)} | base64 -d > /tmp/redis.yml && echo ${encode(files.sloRulesYml)} | base64 -d > /tmp/slo.yml && promtool check rules /tmp/redis.yml /tmp/slo.yml'`,
+      triggers: [files.redisRulesYml, files.sloRulesYml],
+    }, args.ssh, { parent: this, dependsOn: [monitoringHost.image(m.prometheusImage)] });
+
+    const prometheusData = new docker.Volume(`${name}-prometheus-data`, { name: "veza-prometheus-data" }, { parent: this, provider: monitoringHost.provider });
+    this.prometheus = new docker.Container(`${name}-prometheus-container`, {
+      name: "veza-prometheus",
+      image: monitoringHost.image(m.prometheusImage).imageId,
+      command: [
+        `--config.file=${PROMETHEUS_CONFIG_PATH}`,
+        "--storage.tsdb.path=/prometheus",
+        "--storage.tsdb.retention.time=30d",
+        `--web.listen-address=${monitoringHostConfig.bindAddress}:${m.prometheusPort}`,
+      ],
+      uploads: [
+        { file: PROMETHEUS_CONFIG_PATH, content: files.prometheusYml },
+        { file: RULE_FILES.redis, content: files.redisRulesYml },
+        { file: RULE_FILES.slo, content: files.sloRulesYml },
+      ],
+      mounts: [{ type: "volume", source: prometheusData.name, target: "/prometheus" }],
+      healthcheck: { tests: ["CMD", "wget", "-qO-", `http://${monitoringHostConfig.bindAddress}:${m.prometheusPort}/-/healthy`], interval: "15s", timeout: "5s", retries: 3 },
+      ...smallContainer(m.host, "prometheus"),
+      memory: 1024,
+      memorySwap: 1024,
+    }, { parent: this, provider: monitoringHost.provider, dependsOn: [rulesCheck], deleteBeforeReplace: true });
+
+    const alertmanagerData = new docker.Volume(`${name}-alertmanager-data`, { name: "veza-alertmanager-data" }, { parent: this, provider: monitoringHost.provider });
+    this.alertmanager = new docker.Container(`${name}-alertmanager-container`, {
+      name: "veza-alertmanager",
+      image: monitoringHost.image(m.alertmanagerImage).imageId,
+      command: [
+        `--config.file=${ALERTMANAGER_CONFIG_PATH}`,
+        "--storage.path=/alertmanager",
+        `--web.listen-address=${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}`,
+        // A single Alertmanager: no gossip port listening on every interface.
+        "--cluster.listen-address=",
+      ],
+      uploads: [
+        { file: ALERTMANAGER_CONFIG_PATH, content: files.alertmanagerYml },
+        { file: ALERTMANAGER_SECRET_FILES.slackWebhookUrl, content: pulumi.secret(args.slackWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
+        { file: ALERTMANAGER_SECRET_FILES.pagerdutyRoutingKey, content: pulumi.secret(args.pagerdutyRoutingKey ?? "not-configured") },
+      ],
+      mounts: [{ type: "volume", source: alertmanagerData.name, target: "/alertmanager" }],
+      healthcheck: { tests: ["CMD", "wget", "-qO-", `http://${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}/-/healthy`], interval: "15s", timeout: "5s", retries: 3 },
+      ...smallContainer(m.host, "alertmanager"),
+    }, { parent: this, provider: monitoringHost.provider, deleteBeforeReplace: true });
+
+    this.registerOutputs({ prometheus: files.scrape.prometheus, alertmanager: files.scrape.alertmanager });
+  }
+}

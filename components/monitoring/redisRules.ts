@@ -1,0 +1,289 @@
+// Redis and Sentinel alert rules, generated from the declared settings so every threshold
+// follows maxmemory, the container limit, the volume and the sentinel count.
+import YAML from "yaml";
+import type { Sizing } from "../redis/sizing";
+import { RUNBOOK_PAGES, runbookUrl, type AlertRule, type RuleFile } from "./runbooks";
+
+export interface RedisRulesInput {
+  runbookBaseUrl: string;
+  sizing: Sizing;
+  /** Data nodes sharing the busiest host: their rewrites can need room at the same time. */
+  dataNodesPerHost: number;
+  replicas: number;
+  minReplicasToWrite: number;
+  sentinel?: { count: number; quorum: number; masterName: string };
+  /** node_exporter mountpoint of the filesystem holding the Redis data volumes. */
+  dataMountpoint: string;
+}
+
+export const REDIS_JOB = "redis";
+export const SENTINEL_JOB = "sentinel";
+export const NODE_JOB = "node";
+
+/** What breaks when Redis is unreachable, from the runbook's table. */
+export const REDIS_DOWN_IMPACT =
+  "Logins and token refreshes fail (sessions and refresh tokens live in Redis); the rate limiter fails open; " +
+  "revoked JWTs are accepted again (silent security failure); cache lookups fall back to Postgres (higher p95). " +
+  "If recovery takes more than 5 minutes, apply the incident preset (incident=redis-down: MAINTENANCE_MODE and RATELIMIT_FAIL_CLOSED).";
+
+function gib(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
+  const url = (page: Parameters<typeof runbookUrl>[1]) => runbookUrl(input.runbookBaseUrl, page);
+  const { sizing } = input;
+  const reachability = `(redis_up{job="${REDIS_JOB}"} == 0) or (up{job="${REDIS_JOB}"} == 0)`;
+  const volumeFloor = sizing.rewriteReserveBytes * input.dataNodesPerHost;
+  const fs = `node_filesystem_avail_bytes{job="${NODE_JOB}",mountpoint="${input.dataMountpoint}",fstype!~"tmpfs|overlay"}`;
+
+  const availability: AlertRule[] = [
+    {
+      alert: "RedisUnreachable",
+      expr: reachability,
+      for: "1m",
+      labels: { severity: "page" },
+      annotations: {
+        summary: "Redis {{ $labels.instance }} is unreachable",
+        description: `redis_exporter cannot reach {{ $labels.instance }} (or the exporter itself is down). ${REDIS_DOWN_IMPACT}`,
+        runbook_url: url(RUNBOOK_PAGES.redisDown),
+      },
+    },
+    {
+      alert: "RedisDownPostmortemRequired",
+      expr: reachability,
+      for: "10m",
+      labels: { severity: "ticket" },
+      annotations: {
+        summary: "Redis {{ $labels.instance }} has been unreachable for over 10 minutes: postmortem required",
+        description: "The runbook's postmortem trigger: any Redis outage over 10 minutes. Record time-to-detect and time-to-recover.",
+        runbook_url: url(RUNBOOK_PAGES.redisDown),
+      },
+    },
+  ];
+
+  const memory: AlertRule[] = [
+    {
+      alert: "RedisRssNearContainerLimit",
+      expr: `redis_memory_used_rss_bytes{job="${REDIS_JOB}"} > ${sizing.rssDangerBytes}`,
+      for: "2m",
+      labels: { severity: "page" },
+      annotations: {
+        summary: "Redis {{ $labels.instance }} RSS is within 10% of its container limit",
+        description: `RSS {{ $value | humanize1024 }}B against a ${gib(sizing.memoryLimitBytes)} limit: the next fork may get the server OOM-killed (the runbook's RDB-snapshot OOM).`,
+        runbook_url: url(RUNBOOK_PAGES.redisMemory),
+      },
+    },
+    {
+      alert: "RedisMaxmemoryDrift",
+      expr: `redis_memory_max_bytes{job="${REDIS_JOB}"} != ${sizing.maxmemoryBytes}`,
+      for: "5m",
+      labels: { severity: "ticket" },
+      annotations: {
+        summary: "Redis {{ $labels.instance }} maxmemory differs from the declared value",
+        description: `Declared maxmemory is ${sizing.maxmemoryBytes} bytes (limit minus fork headroom); the running value is {{ $value }}. Someone ran CONFIG SET: restore it, or change the stack config.`,
+        runbook_url: url(RUNBOOK_PAGES.redisMemory),
+      },
+    },
+    {
+      alert: "RedisMemoryNearMaxmemory",
+      expr: `redis_memory_used_bytes{job="${REDIS_JOB}"} / redis_memory_max_bytes{job="${REDIS_JOB}"} > 0.95 and redis_memory_max_bytes{job="${REDIS_JOB}"} > 0`,
+      for: "15m",
+      labels: { severity: "ticket" },
+      annotations: {
+        summary: "Redis {{ $labels.instance }} dataset is at maxmemory and evicting",
+        description: "The cache is full and allkeys-lru is evicting. Sessions and JWT revocations live in the same keyspace and can be evicted too: check evictions and consider more memory.",
+        runbook_url: url(RUNBOOK_PAGES.redisMemory),
+      },
+    },
+    {
+      alert: "RedisEvictionsSpiking",
+      expr: `rate(redis_evicted_keys_total{job="${REDIS_JOB}"}[5m]) > 100`,
+      for: "10m",
+      labels: { severity: "ticket" },
+      annotations: {
+        summary: "Redis {{ $labels.instance }} evicts over 100 keys/s",
+        description: "Sustained eviction: the working set no longer fits in maxmemory. Sessions or revoked-token entries may be evicted (users logged out, revoked JWTs accepted).",
+        runbook_url: url(RUNBOOK_PAGES.redisMemory),
+      },
+    },
+    {
+      alert: "RedisRejectedConnections",
+      expr: `increase(redis_rejected_connections_total{job="${REDIS_JOB}"}[5m]) > 0`,
+      labels: { severity: "ticket" },
+      annotations: {
+        summary: "Redis {{ $labels.instance }} rejected connections (maxclients reached)",
+        description: "Clients were refused at maxclients: look for a connection leak in the API or raise redis.maxClients.",
+        runbook_url: url(RUNBOOK_PAGES.redisMemory),
+      },
+    },
+  ];
+
+  const persistence: AlertRule[] = [
+    {
+      alert: "RedisRdbSaveFailed",
+      expr: `redis_rdb_last_bgsave_status{job="${REDIS_JOB}"} == 0`,
+      labels: { severity: "page" },
+      annotations: {
+        summary: "Redis {{ $labels.instance }} last background save failed",
+        description: "With stop-writes-on-bgsave-error, Redis now refuses writes (MISCONF). Usually a full disk or a fork that failed for memory.",
+        runbook_url: url(RUNBOOK_PAGES.diskFull),
+      },
+    },
+    {
+      alert: "RedisAofWriteFailed",
+      expr: `(redis_aof_last_write_status{job="${REDIS_JOB}"} == 0) or (redis_aof_last_bgrewrite_status{job="${REDIS_JOB}"} == 0)`,
+      labels: { severity: "page" },
+      annotations: {
+        summary: "Redis {{ $labels.instance }} cannot write or rewrite its AOF",
+        description: "AOF writes failing means writes are refused; a failed rewrite means the AOF keeps growing. Check the data volume (runbook: Disk full).",
+        runbook_url: url(RUNBOOK_PAGES.diskFull),
+      },
+    },
+    {
+      alert: "RedisDataVolumeLow",
+      expr: `${fs} < ${volumeFloor}`,
+      for: "5m",
+      labels: { severity: "page" },
+      annotations: {
+        summary: "The Redis data filesystem on {{ $labels.instance }} has less room than one AOF rewrite needs",
+        description: `Free {{ $value | humanize1024 }}B; each AOF rewrite writes a new base up to maxmemory (${gib(sizing.rewriteReserveBytes)}) per node, ${input.dataNodesPerHost} node(s) per host. Below this, the next rewrite fails and writes stop.`,
+        runbook_url: url(RUNBOOK_PAGES.diskFull),
+      },
+    },
+    {
+      alert: "RedisDataVolumeFillingUp",
+      expr: `predict_linear(${fs}[6h], 24 * 3600) < ${volumeFloor}`,
+      for: "30m",
+      labels: { severity: "ticket" },
+      annotations: {
+        summary: "The Redis data filesystem on {{ $labels.instance }} will be too small within 24 h",
+        description: "At the last 6 h trend, free space drops below what an AOF rewrite needs within a day.",
+        runbook_url: url(RUNBOOK_PAGES.diskFull),
+      },
+    },
+  ];
+
+  const masterFilter = `and on (instance) redis_instance_info{job="${REDIS_JOB}",role="master"}`;
+  // A standalone node has no replication to watch.
+  const replication: AlertRule[] = input.replicas === 0 ? [] : [
+    {
+      alert: "RedisMasterWithoutReplicas",
+      expr: `(redis_connected_slaves{job="${REDIS_JOB}"} ${masterFilter}) < ${Math.max(1, input.minReplicasToWrite)}`,
+      for: "1m",
+      labels: { severity: "page" },
+      annotations: {
+        summary: "Redis master {{ $labels.instance }} has fewer connected replicas than min-replicas-to-write",
+        description: input.minReplicasToWrite > 0
+          ? `With min-replicas-to-write ${input.minReplicasToWrite}, the master refuses writes (NOREPLICAS) until a replica reconnects.`
+          : "No replica holds a copy: losing the master now loses data.",
+        runbook_url: url(RUNBOOK_PAGES.replication),
+      },
+    },
+    {
+      alert: "RedisReplicasMissing",
+      expr: `(redis_connected_slaves{job="${REDIS_JOB}"} ${masterFilter}) < ${input.replicas}`,
+      for: "5m",
+      labels: { severity: "ticket" },
+      annotations: {
+        summary: "Redis master {{ $labels.instance }} has {{ $value }} of ${input.replicas} declared replicas",
+        description: "A replica is down or cannot sync: failover has fewer candidates.",
+        runbook_url: url(RUNBOOK_PAGES.replication),
+      },
+    },
+    {
+      alert: "RedisReplicationBroken",
+      expr: `redis_master_link_up{job="${REDIS_JOB}"} == 0`,
+      for: "2m",
+      labels: { severity: "ticket" },
+      annotations: {
+        summary: "Redis replica {{ $labels.instance }} lost its link to the master",
+        description: "The replica is not receiving writes; if it were promoted now, recent writes would be lost.",
+        runbook_url: url(RUNBOOK_PAGES.replication),
+      },
+    },
+    {
+        alert: "RedisNoMaster",
+        expr: `count(redis_instance_info{job="${REDIS_JOB}",role="master"}) == 0 or absent(redis_instance_info{job="${REDIS_JOB}",role="master"})`,
+        for: "1m",
+        labels: { severity: "page" },
+        annotations: {
+          summary: "No Redis node reports the master role",
+          description: `Sentinel has not promoted a replica: writes fail everywhere. ${REDIS_DOWN_IMPACT}`,
+          runbook_url: url(RUNBOOK_PAGES.replication),
+        },
+      },
+      {
+        alert: "RedisMultipleMasters",
+        expr: `count(redis_instance_info{job="${REDIS_JOB}",role="master"}) > 1`,
+        for: "1m",
+        labels: { severity: "page" },
+        annotations: {
+          summary: "{{ $value }} Redis nodes report the master role",
+          description: "Split brain: writes to the wrong master are lost when Sentinel demotes it. min-replicas-to-write bounds how many.",
+          runbook_url: url(RUNBOOK_PAGES.replication),
+        },
+      },
+  ];
+
+  const sentinel: AlertRule[] = input.sentinel
+    ? [
+        {
+          alert: "RedisFailoverHappened",
+          expr: `count by (master_name) (count by (master_name, master_address) (max_over_time(redis_sentinel_master_status{job="${SENTINEL_JOB}"}[15m]))) > 1`,
+          labels: { severity: "ticket" },
+          annotations: {
+            summary: "Sentinel failed over {{ $labels.master_name }} in the last 15 minutes",
+            description: "The failover happened: verify the new master, that the old one rejoined as a replica, and that the API reconnected.",
+            runbook_url: url(RUNBOOK_PAGES.replication),
+          },
+        },
+        {
+          alert: "SentinelQuorumAtRisk",
+          expr: `redis_sentinel_master_ok_sentinels{job="${SENTINEL_JOB}"} < ${input.sentinel.quorum + 1}`,
+          for: "2m",
+          labels: { severity: "ticket" },
+          annotations: {
+            summary: "Only {{ $value }} of ${input.sentinel.count} sentinels are usable for {{ $labels.master_name }}",
+            description: `Quorum is ${input.sentinel.quorum}: losing one more sentinel makes failover impossible.`,
+            runbook_url: url(RUNBOOK_PAGES.replication),
+          },
+        },
+        {
+          alert: "SentinelQuorumLost",
+          expr: `redis_sentinel_master_ok_sentinels{job="${SENTINEL_JOB}"} < ${input.sentinel.quorum}`,
+          for: "1m",
+          labels: { severity: "page" },
+          annotations: {
+            summary: "Sentinel quorum lost for {{ $labels.master_name }}",
+            description: `Fewer than ${input.sentinel.quorum} sentinels agree: a master failure now would not be failed over.`,
+            runbook_url: url(RUNBOOK_PAGES.replication),
+          },
+        },
+        {
+          alert: "SentinelUnreachable",
+          expr: `(redis_up{job="${SENTINEL_JOB}"} == 0) or (up{job="${SENTINEL_JOB}"} == 0)`,
+          for: "2m",
+          labels: { severity: "ticket" },
+          annotations: {
+            summary: "Sentinel {{ $labels.instance }} is unreachable",
+            description: "One sentinel down still leaves a quorum; two down blocks failover.",
+            runbook_url: url(RUNBOOK_PAGES.replication),
+          },
+        },
+      ]
+    : [];
+
+  return {
+    groups: [
+      { name: "redis-availability", rules: availability },
+      { name: "redis-memory", rules: memory },
+      { name: "redis-persistence", rules: persistence },
+      { name: "redis-replication", rules: [...replication, ...sentinel] },
+    ],
+  };
+}
+
+export function toYaml(value: unknown): string {
+  return YAML.stringify(value, { lineWidth: 0 });
+}

@@ -1,0 +1,54 @@
+// Every monitoring file, from the validated StackConfig: the one place thresholds meet config.
+import type { StackConfig } from "../config/types";
+import { computeSizing } from "../redis/sizing";
+import { placeExporters, stackTopology } from "../topology/ports";
+import { renderAlertmanagerConfig } from "./alertmanagerConfig";
+import { renderPrometheusConfig, type PrometheusInput } from "./prometheusConfig";
+import { renderRedisAlertRules, toYaml } from "./redisRules";
+import { renderSloRules } from "./sloRules";
+
+export interface MonitoringFiles {
+  prometheusYml: string;
+  redisRulesYml: string;
+  sloRulesYml: string;
+  alertmanagerYml: string;
+  scrape: PrometheusInput;
+}
+
+export function monitoringInput(config: StackConfig): PrometheusInput {
+  const topology = stackTopology(config);
+  const exporters = placeExporters(topology, config.monitoring.redisExporterPort);
+  const monitoringHost = config.hosts.find((h) => h.name === config.monitoring.host)!;
+  const target = (e: (typeof exporters)[number]) => ({ address: `${e.host.address}:${e.port}`, instance: e.target.name });
+  return {
+    cluster: config.monitoring.cluster,
+    redisExporters: exporters.filter((e) => e.target.kind === "redis").map(target),
+    sentinelExporters: exporters.filter((e) => e.target.kind === "sentinel").map(target),
+    nodeExporters: config.hosts.map((h) => ({ address: `${h.address}:${config.monitoring.nodeExporterPort}`, instance: h.name })),
+    alertmanager: `${monitoringHost.address}:${config.monitoring.alertmanagerPort}`,
+    prometheus: `${monitoringHost.address}:${config.monitoring.prometheusPort}`,
+  };
+}
+
+export function renderMonitoringFiles(config: StackConfig): MonitoringFiles {
+  const topology = stackTopology(config);
+  const perHost = new Map<string, number>();
+  for (const node of topology.dataNodes) perHost.set(node.host.name, (perHost.get(node.host.name) ?? 0) + 1);
+  const replicas = topology.dataNodes.length - 1;
+  const scrape = monitoringInput(config);
+  return {
+    scrape,
+    prometheusYml: toYaml(renderPrometheusConfig(scrape)),
+    redisRulesYml: toYaml(renderRedisAlertRules({
+      runbookBaseUrl: config.monitoring.runbookBaseUrl,
+      sizing: computeSizing(config.redis),
+      dataNodesPerHost: Math.max(...perHost.values()),
+      replicas,
+      minReplicasToWrite: replicas > 0 ? config.redis.minReplicasToWrite : 0,
+      sentinel: config.sentinel.enabled ? { count: config.sentinel.count, quorum: config.sentinel.quorum, masterName: config.sentinel.masterName } : undefined,
+      dataMountpoint: config.monitoring.dataMountpoint,
+    })),
+    sloRulesYml: toYaml(renderSloRules(config.monitoring.slo, config.monitoring.runbookBaseUrl)),
+    alertmanagerYml: toYaml(renderAlertmanagerConfig({ pageChannel: config.monitoring.slackPageChannel, ticketChannel: config.monitoring.slackTicketChannel })),
+  };
+}

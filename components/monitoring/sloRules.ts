@@ -1,0 +1,100 @@
+// The seed commit's three SLOs as Sloth-style multi-window, multi-burn-rate rules (Google SRE
+// workbook, "Alerting on SLOs"): 12 recording rules (error ratio over 5m, 30m, 1h, 6h per SLO)
+// and 6 alerts (fast burn pages, slow burn tickets).
+import type { SloMetricsConfig } from "../config/types";
+import { RUNBOOK_PAGES, runbookUrl, type AlertRule, type RecordingRule, type RuleFile, type RunbookPage } from "./runbooks";
+
+export interface SloDefinition {
+  /** Value of the `slo` label, e.g. api-availability. */
+  id: string;
+  /** Alert name prefix: <alertName>SLOFastBurn. */
+  alertName: string;
+  objective: number;
+  description: string;
+  runbook: RunbookPage;
+  /** PromQL error ratio over a window, `$w` standing for the window. */
+  errorRatio: (window: string) => string;
+}
+
+export const SLO_WINDOWS = ["5m", "30m", "1h", "6h"] as const;
+
+/** Burn rates for a 30-day budget: 2% in 1h = 14.4x, 5% in 6h = 6x. */
+export const BURN_RATES = {
+  fast: { factor: 14.4, longWindow: "1h", shortWindow: "5m", severity: "page" as const, budgetSpent: "2% of the 30-day budget in 1 hour" },
+  slow: { factor: 6, longWindow: "6h", shortWindow: "30m", severity: "ticket" as const, budgetSpent: "5% of the 30-day budget in 6 hours" },
+};
+
+const WRITE_METHODS = "POST|PUT|PATCH|DELETE";
+
+export function sloDefinitions(m: SloMetricsConfig): SloDefinition[] {
+  const rate = (selector: string, window: string, metric = m.requestsTotal) => `sum(rate(${metric}{${selector}}[${window}]))`;
+  const orders = `${m.methodLabel}="POST",${m.routeLabel}="${m.paymentRoute}"`;
+  const le = formatLe(m.latencyThresholdSeconds);
+  return [
+    {
+      id: "api-availability",
+      alertName: "ApiAvailability",
+      objective: 0.995,
+      description: "99.5% of GET requests succeed (non-5xx)",
+      runbook: RUNBOOK_PAGES.apiAvailability,
+      errorRatio: (w) => `${rate(`${m.methodLabel}="GET",${m.statusLabel}=~"5.."`, w)} / ${rate(`${m.methodLabel}="GET"`, w)}`,
+    },
+    {
+      id: "api-latency",
+      alertName: "ApiLatency",
+      objective: 0.99,
+      description: `99% of writes complete within ${m.latencyThresholdSeconds * 1000} ms`,
+      runbook: RUNBOOK_PAGES.apiLatency,
+      errorRatio: (w) => `1 - (${rate(`${m.methodLabel}=~"${WRITE_METHODS}",le="${le}"`, w, m.durationBucket)} / ${rate(`${m.methodLabel}=~"${WRITE_METHODS}",le="+Inf"`, w, m.durationBucket)})`,
+    },
+    {
+      id: "payment-success",
+      alertName: "PaymentSuccess",
+      objective: 0.995,
+      description: `99.5% of POST ${m.paymentRoute} return 2xx`,
+      runbook: RUNBOOK_PAGES.paymentSuccess,
+      errorRatio: (w) => `${rate(`${orders},${m.statusLabel}!~"2.."`, w)} / ${rate(orders, w)}`,
+    },
+  ];
+}
+
+/** Prometheus histogram `le` label text: 0.5 -> "0.5", 1 -> "1.0" (client_golang style). */
+export function formatLe(seconds: number): string {
+  return Number.isInteger(seconds) ? seconds.toFixed(1) : String(seconds);
+}
+
+export function recordName(window: string): string {
+  return `slo:sli_error:ratio_rate${window}`;
+}
+
+export function renderSloRules(metrics: SloMetricsConfig, runbookBaseUrl: string): RuleFile {
+  const slos = sloDefinitions(metrics);
+  return {
+    groups: slos.map((slo) => {
+      const recordings: RecordingRule[] = SLO_WINDOWS.map((window) => ({
+        record: recordName(window),
+        expr: `(${slo.errorRatio(window)})`,
+        labels: { slo: slo.id },
+      }));
+      const alerts: AlertRule[] = (["fast", "slow"] as const).map((speed) => {
+        const burn = BURN_RATES[speed];
+        const threshold = roundRatio(burn.factor * (1 - slo.objective));
+        return {
+          alert: `${slo.alertName}SLO${speed === "fast" ? "FastBurn" : "SlowBurn"}`,
+          expr: `${recordName(burn.longWindow)}{slo="${slo.id}"} > ${threshold} and ${recordName(burn.shortWindow)}{slo="${slo.id}"} > ${threshold}`,
+          labels: { severity: burn.severity, slo: slo.id },
+          annotations: {
+            summary: `${slo.id} SLO burning ${burn.factor}x its error budget`,
+            description: `SLO: ${slo.description}. The error ratio over ${burn.longWindow} and ${burn.shortWindow} exceeds ${threshold} (${burn.factor} x ${roundRatio(1 - slo.objective)}): ${burn.budgetSpent}.`,
+            runbook_url: runbookUrl(runbookBaseUrl, slo.runbook),
+          },
+        };
+      });
+      return { name: `slo-${slo.id}`, rules: [...recordings, ...alerts] };
+    }),
+  };
+}
+
+function roundRatio(value: number): number {
+  return Number(value.toFixed(6));
+}
