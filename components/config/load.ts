@@ -40,14 +40,15 @@ export interface StackSecrets {
 export function loadStackConfig(): { config: StackConfig; secrets: StackSecrets } {
   const project = pulumi.getProject();
   const config = requireValidStackConfig(readRawConfig(project, pulumi.runtime.allConfig()));
+  return { config, secrets: readStackSecrets() };
+}
+
+export function readStackSecrets(): StackSecrets {
   const pulumiConfig = new pulumi.Config();
   return {
-    config,
-    secrets: {
-      slackWebhookUrl: pulumiConfig.getSecret("slackWebhookUrl"),
-      pagerdutyRoutingKey: pulumiConfig.getSecret("pagerdutyRoutingKey"),
-      sshPrivateKey: pulumiConfig.getSecret("sshPrivateKey"),
-    },
+    slackWebhookUrl: pulumiConfig.getSecret("slackWebhookUrl"),
+    pagerdutyRoutingKey: pulumiConfig.getSecret("pagerdutyRoutingKey"),
+    sshPrivateKey: pulumiConfig.getSecret("sshPrivateKey"),
   };
 }
 

@@ -31,6 +31,12 @@ export function isPlainObject(value: unknown): value is RawObject {
 export class ProblemList {
   readonly problems: ConfigProblem[] = [];
 
+  /**
+   * Lenient: a bad value of the right type is kept instead of the fallback, so the policy pack
+   * can be shown what the program would declare if this validator were bypassed.
+   */
+  constructor(readonly lenient = false) {}
+
   add(key: string, value: unknown, allowed: string): void {
     this.problems.push({ key, value, allowed });
   }
@@ -88,7 +94,7 @@ export class SectionReader {
     const parsed = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
     if (!Number.isFinite(parsed) || (wholeOnly && !Number.isInteger(parsed)) || parsed < min || parsed > max) {
       this.problems.add(this.key(field), value, allowed);
-      return NaN;
+      return this.problems.lenient && Number.isFinite(parsed) ? parsed : NaN;
     }
     return parsed;
   }
@@ -123,7 +129,7 @@ export class SectionReader {
     if (value === undefined) return fallback;
     if (typeof value !== "string" || !(choices as readonly string[]).includes(value)) {
       this.problems.add(this.key(field), value, `one of ${choices.join(", ")}${why}`);
-      return fallback;
+      return this.problems.lenient && typeof value === "string" ? (value as T) : fallback;
     }
     return value as T;
   }
@@ -161,7 +167,7 @@ export class SectionReader {
     const value = this.raw[field] ?? fallback;
     if (typeof value !== "string" || imagePinProblem(value) !== undefined) {
       this.problems.add(this.key(field), value, `an image pinned to a version tag or digest (${typeof value === "string" ? imagePinProblem(value) : "not a string"})`);
-      return fallback;
+      return this.problems.lenient && typeof value === "string" ? value : fallback;
     }
     return value;
   }

@@ -38,7 +38,7 @@ export const TOP_LEVEL_KEYS = [
 
 export const DEFAULT_REDIS_IMAGE = "redis:7.0.15-bookworm";
 
-export type ValidationResult = { ok: true; config: StackConfig } | { ok: false; problems: ConfigProblem[] };
+export type ValidationResult = { ok: true; config: StackConfig } | { ok: false; problems: ConfigProblem[]; lenientConfig?: StackConfig };
 
 export class StackConfigError extends Error {
   constructor(readonly problems: ConfigProblem[]) {
@@ -59,8 +59,8 @@ const MASTER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const PORT_MAX = 65535;
 
-export function validateStackConfig(raw: RawObject): ValidationResult {
-  const problems = new ProblemList();
+export function validateStackConfig(raw: RawObject, options: { lenient?: boolean } = {}): ValidationResult {
+  const problems = new ProblemList(options.lenient);
   const top = new SectionReader(problems, "", raw, TOP_LEVEL_KEYS);
 
   const environment = top.oneOf("environment", ENVIRONMENTS, "dev");
@@ -81,7 +81,8 @@ export function validateStackConfig(raw: RawObject): ValidationResult {
   checkPorts(problems, config);
   checkAlertingSecrets(problems, raw, config);
 
-  return problems.problems.length === 0 ? { ok: true, config } : { ok: false, problems: problems.problems };
+  if (problems.problems.length === 0) return { ok: true, config };
+  return { ok: false, problems: problems.problems, ...(options.lenient ? { lenientConfig: config } : {}) };
 }
 
 function section(problems: ProblemList, raw: RawObject, key: string): RawObject {
@@ -138,7 +139,7 @@ function readRedis(problems: ProblemList, raw: RawObject): RedisConfig {
   const allowedEvictionPolicies = r.listOf("allowedEvictionPolicies", EVICTING_POLICIES, ["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu"]);
   const evictionPolicy = r.oneOf("evictionPolicy", EVICTING_POLICIES, "allkeys-lru",
     " (an evicting policy: with noeviction a full Redis refuses writes, the runbook's OOM failure)");
-  if (raw.evictionPolicy !== undefined && raw.evictionPolicy === evictionPolicy && !allowedEvictionPolicies.includes(evictionPolicy)) {
+  if ((EVICTING_POLICIES as readonly unknown[]).includes(raw.evictionPolicy) && !allowedEvictionPolicies.includes(evictionPolicy)) {
     problems.add("redis.evictionPolicy", raw.evictionPolicy, `one of redis.allowedEvictionPolicies (${allowedEvictionPolicies.join(", ")})`);
   }
   return {

@@ -33,7 +33,15 @@ export interface SynthResult {
   secretPaths: Map<string, string[]>;
 }
 
-export type SynthOutcome = { ok: true; result: SynthResult } | { ok: false; problems: ConfigProblem[] };
+export type SynthOutcome = { ok: true; result: SynthResult; bypassedProblems?: ConfigProblem[] } | { ok: false; problems: ConfigProblem[] };
+
+export interface SynthOptions {
+  /**
+   * Declare even an invalid config (bad values of the right type kept), returning the problems
+   * beside the plan: how `npm run policy` shows what the pack would catch behind the validator.
+   */
+  bypassValidation?: boolean;
+}
 
 interface RecordedRegistration {
   type: string;
@@ -59,12 +67,12 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
   }
 }
 
-export async function synthesize(stack: string, overrides: string[], root = PROJECT_ROOT): Promise<SynthOutcome> {
+export async function synthesize(stack: string, overrides: string[], options: SynthOptions = {}, root = PROJECT_ROOT): Promise<SynthOutcome> {
   const project = projectName(root);
   const file = readStackConfigFile(stack, root);
   const raw = applyOverrides(file.raw, overrides);
-  const validation = validateStackConfig(raw);
-  if (!validation.ok) return { ok: false, problems: validation.problems };
+  const validation = validateStackConfig(raw, { lenient: options.bypassValidation });
+  if (!validation.ok && !(options.bypassValidation && validation.lenientConfig)) return { ok: false, problems: validation.problems };
 
   const registrations: RecordedRegistration[] = [];
   let stackOutputs: Record<string, unknown> = {};
@@ -94,9 +102,10 @@ export async function synthesize(stack: string, overrides: string[], root = PROJ
   pulumi.runtime.setAllConfig(configStrings, file.secretKeys.map((k) => `${project}:${k}`));
 
   // Load the program's own modules only now, after the mocks and config are in place.
-  const { loadStackConfig } = await import("../../components/config/load");
+  const { loadStackConfig, readStackSecrets } = await import("../../components/config/load");
   const { declareStack } = await import("../../components/stack");
   await pulumi.runtime.runInPulumiStack(async () => {
+    if (!validation.ok) return declareStack(validation.lenientConfig!, readStackSecrets());
     const { config, secrets } = loadStackConfig();
     return declareStack(config, secrets);
   });
@@ -116,7 +125,7 @@ export async function synthesize(stack: string, overrides: string[], root = PROJ
     unmasked.push({ ...base, inputs: view.unmasked as Record<string, unknown> });
   }
   const outputs = maskSerialized(stackOutputs).masked as Record<string, unknown>;
-  return { ok: true, result: { plan: { stack, resources: masked, outputs }, unmasked, secretPaths } };
+  return { ok: true, result: { plan: { stack, resources: masked, outputs }, unmasked, secretPaths }, ...(validation.ok ? {} : { bypassedProblems: validation.problems }) };
 }
 
 interface RegisterRequest {

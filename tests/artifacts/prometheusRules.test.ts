@@ -9,7 +9,7 @@ import { requireValidStackConfig } from "../../components/config/validate";
 import { computeSizing } from "../../components/redis/sizing";
 import { readStackConfigFile, PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 import { RECEIVERS } from "../../components/monitoring/alertmanagerConfig";
-import type { RuleFile } from "../../components/monitoring/runbooks";
+import type { RecordingRule, RuleFile } from "../../components/monitoring/runbooks";
 import { synthToDir, type SynthDir } from "../helpers/cli";
 import { promtoolTestFile, redisAlertCases, sloAlertCases } from "./promtoolCases";
 
@@ -55,7 +55,7 @@ describe("monitoring files under promtool and amtool", () => {
 
   it("holds exactly the 12 SLO recording rules and 6 burn-rate alerts of the seed commit", () => {
     const rules = sloRules.groups.flatMap((g) => g.rules);
-    const records = rules.filter((r) => "record" in r).map((r) => `${(r as { record: string }).record}{slo=${(r as { labels: { slo: string } }).labels.slo}}`);
+    const records = rules.filter((r): r is RecordingRule => "record" in r).map((r) => `${r.record}{slo=${r.labels?.slo}}`);
     expect(records).toHaveLength(12);
     for (const slo of ["api-availability", "api-latency", "payment-success"]) {
       for (const window of ["5m", "30m", "1h", "6h"]) expect(records).toContain(`slo:sli_error:ratio_rate${window}{slo=${slo}}`);

@@ -1,0 +1,372 @@
+// The CrossGuard policies. They read only resource inputs (container labels, uploaded file
+// contents, volume labels), so they behave the same under `pulumi preview --policy-pack policy`
+// and in-process over the synth plan (`npm run policy`). index.ts only constructs the pack:
+// constructing a PolicyPack starts its gRPC server, so tests import this module instead.
+
+import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import YAML from "yaml";
+import { imagePinProblem } from "../components/config/reader";
+import { parseConfDirectives } from "../components/redis/redisConf";
+import { minimumDataVolumeBytes } from "../components/redis/sizing";
+
+export const CONTAINER = "docker:index/container:Container";
+export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+export const VOLUME = "docker:index/volume:Volume";
+
+type Props = Record<string, unknown>;
+interface Upload {
+  file?: unknown;
+  content?: unknown;
+}
+
+export function labelsOf(props: Props): Record<string, string> {
+  const labels: Record<string, string> = {};
+  const list = props.labels;
+  if (Array.isArray(list)) {
+    for (const entry of list as Array<{ label?: unknown; value?: unknown }>) {
+      if (typeof entry?.label === "string" && entry.label.startsWith("veza.")) labels[entry.label.slice(5)] = String(entry.value);
+    }
+  }
+  return labels;
+}
+
+export function componentOf(props: Props): string | undefined {
+  return labelsOf(props).component;
+}
+
+/** The uploaded file whose path ends with `suffix`, when its content is known. */
+export function uploadedFile(props: Props, suffix: string): string | undefined {
+  const uploads = props.uploads;
+  if (!Array.isArray(uploads)) return undefined;
+  const upload = (uploads as Upload[]).find((u) => typeof u?.file === "string" && u.file.endsWith(suffix));
+  return typeof upload?.content === "string" ? upload.content : undefined;
+}
+
+function directive(conf: Map<string, string[]>, key: string): string | undefined {
+  return conf.get(key)?.[conf.get(key)!.length - 1];
+}
+
+function redisConf(props: Props): Map<string, string[]> | undefined {
+  const text = uploadedFile(props, "/redis.conf");
+  return text === undefined ? undefined : parseConfDirectives(text);
+}
+
+function isRedisFamily(props: Props): boolean {
+  const component = componentOf(props);
+  return component === "redis" || component === "sentinel";
+}
+
+function envOf(props: Props): Map<string, string> {
+  const env = new Map<string, string>();
+  if (Array.isArray(props.envs)) {
+    for (const entry of props.envs) {
+      if (typeof entry !== "string") continue;
+      const eq = entry.indexOf("=");
+      if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+    }
+  }
+  return env;
+}
+
+const REDIS_HOLDS_SENSITIVE = ["sessions", "refresh-tokens", "jwt-revocation"];
+
+const redisMemory: ResourceValidationPolicy = {
+  name: "redis-memory-limit-and-fork-headroom",
+  description: "Runbook: OOM-killed by RDB snapshot (maxmemory reached, fork doubled the RSS). Every Redis/Sentinel container has a memory limit, no swap, and redis.conf's maxmemory leaves the declared fork headroom.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== CONTAINER || !isRedisFamily(args.props)) return;
+    const memory = args.props.memory;
+    if (typeof memory !== "number" || memory <= 0) {
+      report("no memory limit: a Redis without one grows until the host OOM-killer picks a victim");
+      return;
+    }
+    if (args.props.memorySwap !== memory) report(`memorySwap ${String(args.props.memorySwap)} != memory ${memory}: swap lets Redis stall for seconds instead of evicting`);
+    if (componentOf(args.props) !== "redis") return;
+    const conf = redisConf(args.props);
+    if (!conf) return;
+    const maxmemory = Number(directive(conf, "maxmemory"));
+    const headroomPercent = Number(labelsOf(args.props)["fork-headroom-percent"]);
+    const limitBytes = memory * 1024 * 1024;
+    if (!Number.isFinite(maxmemory) || maxmemory <= 0) {
+      report("redis.conf sets no maxmemory: the dataset can grow to the container limit and the next fork is OOM-killed");
+    } else if (!Number.isFinite(headroomPercent) || headroomPercent < 50) {
+      report(`declared fork headroom ${String(labelsOf(args.props)["fork-headroom-percent"])}% is under 50%: a fork under heavy writes can double the dataset`);
+    } else if (maxmemory > limitBytes - Math.floor((limitBytes * headroomPercent) / 100)) {
+      report(`maxmemory ${maxmemory} B leaves less than the declared ${headroomPercent}% fork headroom of the ${memory} MiB limit`);
+    }
+  },
+};
+
+const evictingPolicy: ResourceValidationPolicy = {
+  name: "redis-evicting-maxmemory-policy",
+  description: "Runbook: OOM-killed by RDB snapshot ('no eviction policy'). maxmemory-policy is an evicting policy allowed by the stack config, never noeviction.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== CONTAINER || componentOf(args.props) !== "redis") return;
+    const conf = redisConf(args.props);
+    if (!conf) return;
+    const policy = directive(conf, "maxmemory-policy") ?? "noeviction";
+    const allowed = (labelsOf(args.props)["allowed-eviction-policies"] ?? "").split(",").filter(Boolean);
+    if (policy === "noeviction") report("maxmemory-policy noeviction: a full Redis refuses writes and its fork can be OOM-killed (the runbook's failure)");
+    else if (allowed.length > 0 && !allowed.includes(policy)) report(`maxmemory-policy ${policy} is not one of the allowed policies (${allowed.join(", ")})`);
+  },
+};
+
+const aofRewrite: ResourceValidationPolicy = {
+  name: "redis-aof-auto-rewrite",
+  description: "Runbook: Disk full (AOF filling /var/lib/redis) and Process crashed (data must survive a restart). AOF is on, fsynced every second, with automatic rewrite.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== CONTAINER || componentOf(args.props) !== "redis") return;
+    const conf = redisConf(args.props);
+    if (!conf) return;
+    if (directive(conf, "appendonly") !== "yes") report("appendonly is not yes: a crash or restart loses every write since the last snapshot");
+    const percentage = Number(directive(conf, "auto-aof-rewrite-percentage") ?? "100");
+    if (!(percentage > 0)) report("auto-aof-rewrite-percentage is 0: the AOF is never rewritten and grows until the disk is full");
+    if (directive(conf, "auto-aof-rewrite-min-size") === undefined) report("auto-aof-rewrite-min-size is not set: rewrite cadence is left to the default");
+  },
+};
+
+const dataVolumeSized: StackValidationPolicy = {
+  name: "redis-data-volume-sized",
+  description: "Runbook: Disk full. Every Redis data volume is at least the sizing minimum recomputed from its redis.conf (AOF at the rewrite trigger + the rewrite's new base + an RDB if enabled).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const volumes = new Map(args.resources.filter((r) => r.type === VOLUME && typeof r.props.name === "string").map((r) => [r.props.name as string, r]));
+    for (const container of redisContainers(args.resources)) {
+      const conf = redisConf(container.props);
+      if (!conf) continue;
+      const mounts = Array.isArray(container.props.mounts) ? (container.props.mounts as Array<{ source?: unknown; target?: unknown }>) : [];
+      const dataMount = mounts.find((m) => m?.target === directive(conf, "dir"));
+      const volume = typeof dataMount?.source === "string" ? volumes.get(dataMount.source) : undefined;
+      if (!volume) {
+        report(`${container.name}: ${directive(conf, "dir")} is not a declared data volume: the AOF would live in the container's writable layer`, container.urn);
+        continue;
+      }
+      const size = Number(labelsOf(volume.props)["size-bytes"]);
+      const minimum = minimumDataVolumeBytes(
+        Number(directive(conf, "maxmemory")),
+        Number(directive(conf, "auto-aof-rewrite-percentage") ?? "100"),
+        Number(directive(conf, "auto-aof-rewrite-min-size") ?? String(64 * 1024 * 1024)),
+        (directive(conf, "save") ?? "") !== '""',
+      );
+      if (!(size >= minimum)) report(`${volume.name}: declared size ${String(labelsOf(volume.props)["size-bytes"])} B is under the sizing minimum ${minimum} B for ${container.name}`, volume.urn);
+    }
+  },
+};
+
+const authRequired: ResourceValidationPolicy = {
+  name: "redis-auth-required",
+  description: "Runbook: JWT revocation and sessions are security-sensitive. Redis requires ACL users (default user off, SHA-256 hashed passwords), Sentinel requires a password, and no plain-text password sits in the reviewable redis.conf.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== CONTAINER) return;
+    const component = componentOf(args.props);
+    if (component === "redis") {
+      const main = uploadedFile(args.props, "/redis.conf");
+      const secrets = uploadedFile(args.props, "/redis-secrets.conf");
+      if (main !== undefined && /^\s*(requirepass|masterauth)\s|^\s*user\s+\S+\s+.*>/m.test(main)) report("redis.conf holds a plain-text password: keep credentials in the secret include");
+      if (secrets === undefined) {
+        if (uploadedFile(args.props, "/redis.conf") !== undefined) report("no ACL users file uploaded: Redis would accept unauthenticated clients");
+        return;
+      }
+      if (!/^user default off\s*$/m.test(secrets) && !/^requirepass\s+\S+/m.test(secrets)) report("the default user is neither off nor password-protected");
+      if (!/^user \S+ on #[0-9a-f]{64} /m.test(secrets)) report("no ACL user with a SHA-256 hashed password");
+    } else if (component === "sentinel") {
+      const secrets = uploadedFile(args.props, "/sentinel-secrets.conf");
+      if (secrets !== undefined && !/^requirepass\s+\S+/m.test(secrets)) report("Sentinel has no requirepass: anyone on the network could trigger a failover");
+    }
+  },
+};
+
+const notExposed: ResourceValidationPolicy = {
+  name: "redis-not-exposed",
+  description: "Runbook: Backend can't reach Redis / security. Redis and Sentinel bind one declared interface, never 0.0.0.0, and publish no port to all interfaces outside a stack marked dev.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== CONTAINER || !isRedisFamily(args.props)) return;
+    const text = uploadedFile(args.props, "/redis.conf") ?? uploadedFile(args.props, "/sentinel.conf");
+    if (text !== undefined) {
+      const binds = (parseConfDirectives(text).get("bind") ?? []).join(" ").split(/\s+/);
+      if (binds.length === 0 || binds.some((b) => b === "0.0.0.0" || b === "*" || b === "::" || b === "-::*" || b === "")) {
+        report(`bind "${binds.join(" ")}" listens on all interfaces`);
+      }
+      if (/^\s*protected-mode\s+no/m.test(text) && componentOf(args.props) === "redis") report("protected-mode no");
+    }
+    if (labelsOf(args.props).environment === "dev") return;
+    const ports = Array.isArray(args.props.ports) ? (args.props.ports as Array<{ ip?: unknown; external?: unknown }>) : [];
+    for (const port of ports) {
+      if (port?.ip === undefined || port.ip === "0.0.0.0" || port.ip === "::") report(`port ${String(port?.external ?? "")} is published on every interface`);
+    }
+  },
+};
+
+const sentinelQuorum: StackValidationPolicy = {
+  name: "sentinel-quorum-and-spread",
+  description: "Runbook: Instance down (W3 Sentinel HA). An odd number of at least 3 sentinels, a majority quorum, no host with a majority of sentinels or a replica on the master's host when several hosts exist, and min-replicas-to-write on every data node.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const sentinels = args.resources.filter((r) => r.type === CONTAINER && componentOf(r.props) === "sentinel");
+    const dataNodes = redisContainers(args.resources);
+    if (sentinels.length === 0) return;
+    if (sentinels.length < 3 || sentinels.length % 2 === 0) report(`${sentinels.length} sentinels: need an odd number of at least 3 so that losing one still leaves a majority`);
+    const majority = Math.floor(sentinels.length / 2) + 1;
+    for (const sentinel of sentinels) {
+      const conf = uploadedFile(sentinel.props, "/sentinel.conf");
+      if (conf === undefined) continue;
+      const monitor = /^sentinel monitor \S+ \S+ \d+ (\d+)$/m.exec(conf);
+      const quorum = monitor ? Number(monitor[1]) : NaN;
+      if (!(quorum >= majority && quorum <= sentinels.length)) report(`${sentinel.name}: quorum ${monitor ? quorum : "missing"} is not a majority of ${sentinels.length} sentinels (${majority}..${sentinels.length})`, sentinel.urn);
+    }
+    const hostCount = Number(labelsOf(sentinels[0].props)["host-count"] ?? "1");
+    if (hostCount > 1) {
+      const perHost = countBy(sentinels, (s) => labelsOf(s.props).host);
+      for (const [host, count] of perHost) if (count >= majority) report(`host ${host} holds ${count} of ${sentinels.length} sentinels: losing it loses the quorum`);
+      const masterHost = dataNodes.find((n) => labelsOf(n.props).role === "master");
+      for (const replica of dataNodes.filter((n) => labelsOf(n.props).role === "replica")) {
+        if (masterHost && labelsOf(replica.props).host === labelsOf(masterHost.props).host) report(`${replica.name} shares host ${labelsOf(replica.props).host} with the master`, replica.urn);
+      }
+    }
+    for (const node of dataNodes) {
+      const conf = redisConf(node.props);
+      if (conf && !(Number(directive(conf, "min-replicas-to-write") ?? "0") >= 1)) {
+        report(`${node.name}: min-replicas-to-write is 0: an isolated master keeps accepting writes that are lost when it is demoted`, node.urn);
+      }
+    }
+  },
+};
+
+const restartAndHealth: ResourceValidationPolicy = {
+  name: "redis-restart-and-healthcheck",
+  description: "Runbook: Process crashed ('systemctl restart redis'). Every Redis/Sentinel container restarts by itself and has a healthcheck.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== CONTAINER || !isRedisFamily(args.props)) return;
+    if (!["always", "unless-stopped", "on-failure"].includes(String(args.props.restart))) report(`restart policy ${String(args.props.restart ?? "none")}: a crashed Redis stays down`);
+    const healthcheck = args.props.healthcheck as { tests?: unknown } | undefined;
+    if (!Array.isArray(healthcheck?.tests) || healthcheck!.tests.length === 0) report("no healthcheck: a hung Redis looks healthy to Docker");
+  },
+};
+
+const imagesPinned: ResourceValidationPolicy = {
+  name: "images-pinned",
+  description: "Runbook: any failure made worse by an unplanned upgrade. Every image is pinned to a version tag or digest, never latest or untagged.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type === REMOTE_IMAGE && typeof args.props.name === "string") {
+      const problem = imagePinProblem(args.props.name);
+      if (problem) report(`image ${args.props.name}: ${problem}`);
+    }
+    if (args.type === CONTAINER && typeof args.props.image === "string" && !args.props.image.startsWith("sha256:")) {
+      const problem = imagePinProblem(args.props.image);
+      if (problem) report(`image ${args.props.image}: ${problem}`);
+    }
+  },
+};
+
+const apiToggles: ResourceValidationPolicy = {
+  name: "api-declares-redis-toggles",
+  description: "Runbook: Mitigation while Redis is down. The API container declares MAINTENANCE_MODE and RATELIMIT_FAIL_CLOSED (true/false), so the mitigations are a reviewed config change.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== CONTAINER || componentOf(args.props) !== "api") return;
+    const env = envOf(args.props);
+    for (const name of ["MAINTENANCE_MODE", "RATELIMIT_FAIL_CLOSED"]) {
+      const value = env.get(name);
+      if (value !== "true" && value !== "false") report(`${name} is ${value === undefined ? "not declared" : `"${value}"`}: it must be true or false`);
+    }
+  },
+};
+
+interface RuleYaml {
+  groups?: Array<{ rules?: Array<{ alert?: string; record?: string; labels?: Record<string, string>; annotations?: Record<string, string> }> }>;
+}
+
+function ruleFiles(props: Props): Array<{ file: string; rules: NonNullable<NonNullable<RuleYaml["groups"]>[number]["rules"]> }> {
+  const uploads = Array.isArray(props.uploads) ? (props.uploads as Upload[]) : [];
+  return uploads
+    .filter((u) => typeof u?.file === "string" && u.file.includes("/rules/") && typeof u.content === "string")
+    .map((u) => ({ file: u.file as string, rules: ((YAML.parse(u.content as string) as RuleYaml)?.groups ?? []).flatMap((g) => g.rules ?? []) }));
+}
+
+const alertsLinked: ResourceValidationPolicy = {
+  name: "alerts-have-severity-and-runbook",
+  description: "Runbook: time-to-detect. Every Prometheus alert has a severity of page or ticket and a runbook_url, so it reaches the right person with a first move.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== CONTAINER || componentOf(args.props) !== "prometheus") return;
+    for (const { file, rules } of ruleFiles(args.props)) {
+      for (const rule of rules.filter((r) => r.alert)) {
+        if (!["page", "ticket"].includes(rule.labels?.severity ?? "")) report(`${file}: alert ${rule.alert} has severity ${rule.labels?.severity ?? "none"} (page or ticket)`);
+        if (!/^https?:\/\/\S+$/.test(rule.annotations?.runbook_url ?? "")) report(`${file}: alert ${rule.alert} has no runbook_url`);
+      }
+    }
+  },
+};
+
+const sloComplete: ResourceValidationPolicy = {
+  name: "slo-rules-complete",
+  description: "Seed commit: three SLOs with multi-window burn-rate alerts. The SLO rule file has its 12 recording rules and 6 alerts (fast burn pages, slow burn tickets).",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== CONTAINER || componentOf(args.props) !== "prometheus") return;
+    const slo = ruleFiles(args.props).find((f) => f.file.endsWith("/slo.yml"));
+    if (!slo) {
+      report("no SLO rule file (rules/slo.yml)");
+      return;
+    }
+    const records = slo.rules.filter((r) => r.record).length;
+    const alerts = slo.rules.filter((r) => r.alert);
+    if (records !== 12) report(`${records} SLO recording rules, expected 12 (3 SLOs x 5m/30m/1h/6h)`);
+    const fast = alerts.filter((a) => a.alert!.endsWith("SLOFastBurn") && a.labels?.severity === "page").length;
+    const slow = alerts.filter((a) => a.alert!.endsWith("SLOSlowBurn") && a.labels?.severity === "ticket").length;
+    if (alerts.length !== 6 || fast !== 3 || slow !== 3) report(`${alerts.length} SLO alerts (${fast} fast-burn pages, ${slow} slow-burn tickets), expected 6 (3 + 3)`);
+  },
+};
+
+const sensitiveKeysEvictable: ResourceValidationPolicy = {
+  name: "sessions-and-revocations-evictable",
+  description: "Runbook: JWT revocation ('revoked tokens accepted again', a silent security failure). Advisory: a Redis holding sessions or JWT revocations under an allkeys-* policy can evict them under memory pressure; use a separate instance, or volatile-lru with TTLs on cache keys only.",
+  enforcementLevel: "advisory",
+  validateResource: (args, report) => {
+    if (args.type !== CONTAINER || componentOf(args.props) !== "redis" || labelsOf(args.props).role !== "master") return;
+    const conf = redisConf(args.props);
+    const policy = conf ? directive(conf, "maxmemory-policy") : undefined;
+    const holds = (labelsOf(args.props).holds ?? "").split(",");
+    const sensitive = holds.filter((h) => REDIS_HOLDS_SENSITIVE.includes(h));
+    if (policy?.startsWith("allkeys-") && sensitive.length > 0) {
+      report(`${policy} may evict ${sensitive.join(", ")} under memory pressure (users logged out, revoked JWTs accepted again): keep them on a separate instance, or use volatile-lru with TTLs on cache keys only`);
+    }
+  },
+};
+
+function redisContainers(resources: PolicyResource[]): PolicyResource[] {
+  return resources.filter((r) => r.type === CONTAINER && componentOf(r.props) === "redis");
+}
+
+function countBy<T>(items: T[], key: (item: T) => string | undefined): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) {
+    const k = key(item) ?? "unknown";
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return counts;
+}
+
+export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> = [
+  redisMemory,
+  evictingPolicy,
+  aofRewrite,
+  dataVolumeSized,
+  authRequired,
+  notExposed,
+  sentinelQuorum,
+  restartAndHealth,
+  imagesPinned,
+  apiToggles,
+  alertsLinked,
+  sloComplete,
+  sensitiveKeysEvictable,
+];
+

@@ -1,0 +1,82 @@
+// Runs the CrossGuard policies in-process over a synth plan, the way the engine's analyzer would:
+// props with secrets unwrapped, unknown values behind @pulumi/policy's own unknown-checking proxy
+// (touching one is reported as advisory "can't run during preview", as the engine does).
+import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { policies as packPolicies } from "../../policy/policies";
+import { UNKNOWN_MARK } from "./serialized";
+import type { PlannedResource } from "./synth";
+
+export interface Violation {
+  policy: string;
+  level: EnforcementLevel;
+  resource: string;
+  message: string;
+}
+
+type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
+
+// The engine's own unknown-value machinery; marked @internal in its typings, so typed here.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const proxy = require("@pulumi/policy/proxy") as {
+  unknownCheckingProxy<T extends object>(value: T): T;
+  UnknownValueError: new (...args: unknown[]) => Error;
+  unknownStringValue: string;
+};
+const { unknownCheckingProxy, UnknownValueError, unknownStringValue } = proxy;
+
+function restoreUnknowns(value: unknown): unknown {
+  if (value === UNKNOWN_MARK) return unknownStringValue;
+  if (Array.isArray(value)) return value.map(restoreUnknowns);
+  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, restoreUnknowns(v)]));
+  return value;
+}
+
+export function toPolicyResources(resources: PlannedResource[], project: string, stack: string): PolicyResource[] {
+  const urnOf = (r: PlannedResource) => `urn:pulumi:${stack}::${project}::${r.type}::${r.name}`;
+  return resources.map((r) => ({
+    type: r.type,
+    name: r.name,
+    urn: urnOf(r),
+    props: unknownCheckingProxy(restoreUnknowns(r.inputs) as Record<string, unknown>),
+    opts: { protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } },
+    dependencies: [],
+    propertyDependencies: {},
+    isType: () => false,
+    asType: () => undefined,
+  }) as unknown as PolicyResource);
+}
+
+export async function runPolicies(resources: PlannedResource[], project: string, stack: string, policies: AnyPolicy[] = packPolicies): Promise<Violation[]> {
+  const violations: Violation[] = [];
+  const policyResources = toPolicyResources(resources, project, stack);
+  const stackTags = new Map<string, string>();
+  for (const policy of policies) {
+    const level = policy.enforcementLevel ?? "advisory";
+    if (level === "disabled") continue;
+    const guard = async (resourceName: string, run: (report: (message: string, urn?: string) => void) => Promise<void> | void) => {
+      const report = (message: string, urn?: string) => violations.push({ policy: policy.name, level, resource: urn ? urn.split("::").pop()! : resourceName, message });
+      try {
+        await run(report);
+      } catch (error) {
+        if (error instanceof UnknownValueError) violations.push({ policy: policy.name, level: "advisory", resource: resourceName, message: `can't run during preview: ${error.message}` });
+        else throw error;
+      }
+    };
+    if ("validateResource" in policy && policy.validateResource) {
+      const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+      for (const resource of policyResources) {
+        for (const validate of validations) {
+          await guard(resource.name, (report) => validate({ ...resource, stackTags, getConfig: () => ({}) as never, notApplicable: () => { throw new Error("not applicable"); } } as never, report));
+        }
+      }
+    }
+    if ("validateStack" in policy) {
+      await guard("stack", (report) => policy.validateStack({ resources: policyResources, stackTags, getConfig: () => ({}) as never, notApplicable: () => { throw new Error("not applicable"); } } as never, report));
+    }
+  }
+  return violations;
+}
+
+export function formatViolation(v: Violation): string {
+  return `${v.level} ${v.policy} ${v.resource}: ${v.message}`;
+}

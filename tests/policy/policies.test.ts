@@ -1,0 +1,122 @@
+// The CrossGuard pack over real plans: the repo's stacks pass, and every policy catches a fixture
+// that violates it (a config override or a hand-edited resource of the dev plan).
+import { policies } from "../../policy/policies";
+import { runPolicies, type Violation } from "../../scripts/lib/policyRunner";
+import type { PlannedResource } from "../../scripts/lib/synth";
+import { stackNames } from "../../scripts/lib/stackFiles";
+import YAML from "yaml";
+import { synthOk } from "../helpers/synth";
+import { runScript } from "../helpers/cli";
+
+type Mutation = (resources: PlannedResource[]) => void;
+
+const find = (resources: PlannedResource[], name: string) => resources.find((r) => r.name === name)!;
+const upload = (resource: PlannedResource, suffix: string) => (resource.inputs.uploads as Array<{ file: string; content: string }>).find((u) => u.file.endsWith(suffix))!;
+const editConf = (name: string, suffix: string, edit: (text: string) => string): Mutation => (resources) => {
+  const file = upload(find(resources, name), suffix);
+  file.content = edit(file.content);
+};
+const setInput = (name: string, key: string, value: unknown): Mutation => (resources) => {
+  find(resources, name).inputs[key] = value;
+};
+
+async function check(resources: PlannedResource[]): Promise<Violation[]> {
+  return runPolicies(resources, "veza-redis", "dev");
+}
+
+describe("policy pack", () => {
+  let dev: PlannedResource[];
+  beforeAll(async () => {
+    dev = (await synthOk("dev")).unmasked;
+  });
+  const mutated = (mutation: Mutation) => {
+    const copy = structuredClone(dev);
+    mutation(copy);
+    return copy;
+  };
+
+  it.each(stackNames())("passes the repo's own %s stack with no mandatory violation", async (stack) => {
+    const violations = await check((await synthOk(stack)).unmasked);
+    expect(violations.filter((v) => v.level === "mandatory")).toEqual([]);
+  });
+
+  const fixtures: Array<[string, "mandatory" | "advisory", Mutation, RegExp]> = [
+    ["redis-memory-limit-and-fork-headroom", "mandatory", setInput("redis-1-container", "memorySwap", 1024), /memorySwap/],
+    ["redis-memory-limit-and-fork-headroom", "mandatory", editConf("redis-0-container", "/redis.conf", (t) => t.replace(/^maxmemory \d+$/m, "maxmemory 230000000")), /leaves less than the declared 60% fork headroom/],
+    ["redis-memory-limit-and-fork-headroom", "mandatory", setInput("sentinel-0-container", "memory", undefined), /no memory limit/],
+    ["redis-evicting-maxmemory-policy", "mandatory", editConf("redis-0-container", "/redis.conf", (t) => t.replace("maxmemory-policy allkeys-lru", "maxmemory-policy noeviction")), /noeviction/],
+    ["redis-aof-auto-rewrite", "mandatory", editConf("redis-2-container", "/redis.conf", (t) => t.replace("appendonly yes", "appendonly no")), /appendonly/],
+    ["redis-aof-auto-rewrite", "mandatory", editConf("redis-2-container", "/redis.conf", (t) => t.replace("auto-aof-rewrite-percentage 100", "auto-aof-rewrite-percentage 0")), /never rewritten/],
+    ["redis-data-volume-sized", "mandatory", (r) => { (find(r, "redis-1-data").inputs.labels as Array<{ label: string; value: string }>)[0].value = String(64 * 1024 * 1024); }, /under the sizing minimum/],
+    ["redis-auth-required", "mandatory", editConf("redis-0-container", "/redis-secrets.conf", (t) => t.replace("user default off", "user default on nopass ~* +@all")), /default user/],
+    ["redis-auth-required", "mandatory", editConf("redis-0-container", "/redis.conf", (t) => `${t}requirepass hunter2\n`), /plain-text password/],
+    ["redis-auth-required", "mandatory", editConf("sentinel-1-container", "/sentinel-secrets.conf", (t) => t.replace(/^requirepass .*$/m, "")), /requirepass/],
+    ["redis-not-exposed", "mandatory", editConf("redis-0-container", "/redis.conf", (t) => t.replace("bind 127.0.0.1", "bind 0.0.0.0")), /all interfaces/],
+    ["sentinel-quorum-and-spread", "mandatory", (r) => r.splice(r.findIndex((x) => x.name === "sentinel-2-container"), 1), /2 sentinels/],
+    ["sentinel-quorum-and-spread", "mandatory", editConf("sentinel-0-container", "/sentinel.conf", (t) => t.replace(/(sentinel monitor \S+ \S+ \d+) 2/, "$1 1")), /quorum 1 is not a majority/],
+    ["sentinel-quorum-and-spread", "mandatory", editConf("redis-1-container", "/redis.conf", (t) => t.replace("min-replicas-to-write 1", "min-replicas-to-write 0")), /min-replicas-to-write is 0/],
+    ["redis-restart-and-healthcheck", "mandatory", setInput("redis-2-container", "restart", "no"), /restart policy no/],
+    ["redis-restart-and-healthcheck", "mandatory", setInput("sentinel-2-container", "healthcheck", undefined), /no healthcheck/],
+    ["images-pinned", "mandatory", (r) => { find(r, "local-image-redis-7-0-15-bookworm").inputs.name = "redis"; }, /untagged/],
+    ["api-declares-redis-toggles", "mandatory", (r) => { const api = find(r, "api-container"); api.inputs.envs = (api.inputs.envs as string[]).filter((e) => !e.startsWith("RATELIMIT_FAIL_CLOSED=")); }, /RATELIMIT_FAIL_CLOSED is not declared/],
+    ["alerts-have-severity-and-runbook", "mandatory", editConf("monitoring-prometheus-container", "/rules/redis.yml", (t) => t.replace(/^(\s+)runbook_url: .*redis-down\.md$/m, "$1runbook_url: none")), /RedisUnreachable has no runbook_url/],
+    ["alerts-have-severity-and-runbook", "mandatory", editConf("monitoring-prometheus-container", "/rules/redis.yml", (t) => t.replace("severity: page", "severity: critical")), /severity critical/],
+    ["slo-rules-complete", "mandatory", editConf("monitoring-prometheus-container", "/rules/slo.yml", (t) => {
+      const doc = YAML.parse(t);
+      doc.groups[0].rules.splice(0, 1);
+      return YAML.stringify(doc);
+    }), /11 SLO recording rules, expected 12/],
+    ["slo-rules-complete", "mandatory", editConf("monitoring-prometheus-container", "/rules/slo.yml", (t) => t.replace(/severity: ticket/, "severity: page")), /3 fast-burn pages, 2 slow-burn tickets/],
+  ];
+
+  it.each(fixtures.map(([policy, level, mutation, message], i) => [`${policy} #${i}`, policy, level, mutation, message] as const))("%s catches its violating fixture", async (_label, policy, level, mutation, message) => {
+    const violations = await check(mutated(mutation));
+    const mine = violations.filter((v) => v.policy === policy);
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.every((v) => v.level === level)).toBe(true);
+    expect(mine.map((v) => v.message).join("\n")).toMatch(message);
+    // Only the mutated policy complains (besides the advisory that the dev stack always carries).
+    expect(violations.filter((v) => v.level === "mandatory" && v.policy !== policy)).toEqual([]);
+  });
+
+  it("reports the advisory on sessions and revocations kept under allkeys-lru, and not under volatile-lru", async () => {
+    const advisory = (await check(dev)).filter((v) => v.policy === "sessions-and-revocations-evictable");
+    expect(advisory).toEqual([expect.objectContaining({ level: "advisory", resource: "redis-0-container" })]);
+    const volatile = mutated(editConf("redis-0-container", "/redis.conf", (t) => t.replace("maxmemory-policy allkeys-lru", "maxmemory-policy volatile-lru")));
+    expect((await check(volatile)).filter((v) => v.policy === "sessions-and-revocations-evictable")).toEqual([]);
+  });
+
+  it("has a violating fixture for every policy in the pack", () => {
+    const covered = new Set([...fixtures.map(([policy]) => policy), "sessions-and-revocations-evictable"]);
+    expect(policies.map((p) => p.name).filter((name) => !covered.has(name))).toEqual([]);
+  });
+
+  it("does not crash on values unknown during preview: it reports them as advisory", async () => {
+    const unknown = mutated((r) => {
+      find(r, "redis-0-container").inputs.uploads = "[unknown]";
+      find(r, "redis-1-container").inputs.memory = "[unknown]";
+      find(r, "local-image-redis-7-0-15-bookworm").inputs.name = "[unknown]";
+    });
+    const violations = await check(unknown);
+    expect(violations.filter((v) => v.level === "mandatory")).toEqual([]);
+    expect(violations.filter((v) => /can't run during preview/.test(v.message)).length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ["redis.evictionPolicy=noeviction", "redis-evicting-maxmemory-policy"],
+    ["sentinel.count=2", "sentinel-quorum-and-spread"],
+    ["redis.image=redis:latest", "images-pinned"],
+  ])("npm run policy -- --config %s exits 1 naming %s", (override, policy) => {
+    const result = runScript("policy", ["--stack", "dev", "--config", override]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(new RegExp(`^mandatory ${policy} `, "m"));
+    // The program's own validation would refuse it first; the pack is the second gate.
+    expect(result.stdout).toMatch(/^mandatory stack-config-valid stack: /m);
+  });
+
+  it("npm run policy -- --stack dev exits 0", () => {
+    const result = runScript("policy", ["--stack", "dev"]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/0 mandatory and 1 advisory violations/);
+  });
+});
