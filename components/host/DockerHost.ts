@@ -28,9 +28,8 @@ export class DockerHost extends pulumi.ComponentResource {
     this.provider = new docker.Provider(`${name}-docker`, { host: args.host.dockerHost }, { parent: this });
     const tuningImage = this.image(args.tuningImage);
     this.tuning = hostCommand(`${name}-kernel-tuning`, args.host, {
+      // Any change to the script re-runs it (command resources are replaced when create changes).
       create: renderHostTuningCommand(args.tuningImage, { tcpBacklog: args.tcpBacklog }),
-      // Re-run when the wanted values change.
-      triggers: [args.tcpBacklog],
     }, args.ssh, { parent: this, dependsOn: [tuningImage] });
     this.registerOutputs({ dockerHost: args.host.dockerHost });
   }

@@ -9,7 +9,7 @@ import type { RedisCredentials } from "../redis/RedisCredentials";
 import { placeExporters, stackTopology } from "../topology/ports";
 import { ALERTMANAGER_SECRET_FILES } from "./alertmanagerConfig";
 import { PROMETHEUS_CONFIG_PATH, RULE_FILES } from "./prometheusConfig";
-import { renderMonitoringFiles } from "./render";
+import { renderMonitoringFiles, renderPromtoolCheckScript } from "./render";
 
 export const ALERTMANAGER_CONFIG_PATH = "/etc/alertmanager/alertmanager.yml";
 /** Where alerts go when a dev stack has no Slack/PagerDuty secrets: nowhere, loudly in the logs. */
@@ -82,10 +82,11 @@ export class Monitoring extends pulumi.ComponentResource {
 
     const monitoringHostConfig = config.hosts.find((h) => h.name === m.host)!;
     const monitoringHost = dockerHosts.get(m.host)!;
-    const encode = (text: string) => Buffer.from(text).toString("base64");
+    // The rules travel on stdin (a script that writes them and runs promtool): a rule change shows
+    // up in a preview as the changed lines, and re-runs the check.
     const rulesCheck = hostCommand(`${name}-promtool-check-rules`, monitoringHostConfig, {
-      create: `docker run --rm --entrypoint sh ${m.prometheusImage} -c 'echo ${encode(files.redisRulesYml)} | base64 -d > /tmp/redis.yml && echo ${encode(files.sloRulesYml)} | base64 -d > /tmp/slo.yml && promtool check rules /tmp/redis.yml /tmp/slo.yml'`,
-      triggers: [files.redisRulesYml, files.sloRulesYml],
+      create: `docker run --rm -i --entrypoint sh ${m.prometheusImage} -s`,
+      stdin: renderPromtoolCheckScript({ "redis.yml": files.redisRulesYml, "slo.yml": files.sloRulesYml }),
     }, args.ssh, { parent: this, dependsOn: [monitoringHost.image(m.prometheusImage)] });
 
     const prometheusData = new docker.Volume(`${name}-prometheus-data`, { name: "veza-prometheus-data" }, { parent: this, provider: monitoringHost.provider });

@@ -52,3 +52,14 @@ export function renderMonitoringFiles(config: StackConfig): MonitoringFiles {
     alertmanagerYml: toYaml(renderAlertmanagerConfig({ pageChannel: config.monitoring.slackPageChannel, ticketChannel: config.monitoring.slackTicketChannel })),
   };
 }
+
+/** A shell script that writes each rule file and runs `promtool check rules` on all of them. */
+export function renderPromtoolCheckScript(ruleFiles: Record<string, string>): string {
+  const names = Object.keys(ruleFiles);
+  return [
+    "set -eu",
+    ...names.map((name) => `cat > /tmp/${name} <<'VEZA_RULES_EOF'\n${ruleFiles[name].replace(/\n$/, "")}\nVEZA_RULES_EOF`),
+    `promtool check rules ${names.map((n) => `/tmp/${n}`).join(" ")}`,
+    "",
+  ].join("\n");
+}

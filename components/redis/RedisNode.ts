@@ -40,7 +40,6 @@ export class RedisNode extends pulumi.ComponentResource {
 
     const volumeCheck = hostCommand(`${name}-data-volume-check`, dockerHost.host, {
       create: this.volume.name.apply((volumeName) => renderDataVolumeCheckCommand(args.image, volumeName, settings.sizing.dataVolumeBytes)),
-      triggers: [settings.sizing.dataVolumeBytes],
     }, args.ssh, { parent: this, dependsOn: [image, this.volume] });
 
     this.container = new docker.Container(`${name}-container`, {

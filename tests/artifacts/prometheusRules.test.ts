@@ -9,6 +9,7 @@ import { requireValidStackConfig } from "../../components/config/validate";
 import { computeSizing } from "../../components/redis/sizing";
 import { readStackConfigFile, PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 import { RECEIVERS } from "../../components/monitoring/alertmanagerConfig";
+import { renderPromtoolCheckScript } from "../../components/monitoring/render";
 import type { RecordingRule, RuleFile } from "../../components/monitoring/runbooks";
 import { synthToDir, type SynthDir } from "../helpers/cli";
 import { promtoolTestFile, redisAlertCases, sloAlertCases } from "./promtoolCases";
@@ -97,6 +98,16 @@ describe("monitoring files under promtool and amtool", () => {
     // Coverage: every generated alert has a case that expects it to fire.
     const fired = new Set([...cases, ...sloAlertCases(config.monitoring.slo.paymentRoute)].filter((c) => c.expectations.some((e) => e.alerts.length > 0)).map((c) => c.alert));
     for (const alert of [...alertsOf(redisRules), ...alertsOf(sloRules)]) expect(fired).toContain(alert.alert);
+  });
+
+  it("the promtool gate that runs before Prometheus passes the generated rules and stops on a broken one", () => {
+    const good = renderPromtoolCheckScript({ "redis.yml": YAML.stringify(redisRules), "slo.yml": YAML.stringify(sloRules) }).replaceAll("/tmp/", `${work}/gate-`);
+    expect(spawnSync("sh", ["-s"], { input: good, encoding: "utf8" }).status).toBe(0);
+    const broken = YAML.stringify(redisRules).replace("expr: (redis_up", "expr: (redis_up{{");
+    const bad = renderPromtoolCheckScript({ "redis.yml": broken, "slo.yml": YAML.stringify(sloRules) }).replaceAll("/tmp/", `${work}/gate-`);
+    const result = spawnSync("sh", ["-s"], { input: bad, encoding: "utf8" });
+    expect(result.status).not.toBe(0);
+    expect(`${result.stdout}${result.stderr}`).toMatch(/FAILED|parse error/);
   });
 
   it("amtool accepts alertmanager.yml; pages reach PagerDuty and Slack, tickets only Slack", () => {

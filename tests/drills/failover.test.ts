@@ -7,6 +7,16 @@ import { LocalCluster } from "../../scripts/lib/localCluster";
 import { currentMasters, waitForNewMaster } from "../../scripts/lib/failover";
 import { sentinelClient, SteadyWriter } from "../../scripts/lib/writer";
 import { redisCli, sleep, waitFor } from "../../scripts/lib/processes";
+import { spawnSync } from "node:child_process";
+import { renderConnectivityCheckScript, type RedisConnection } from "../../components/api/env";
+
+/** The API's declared connectivity check, run for real (sh + redis-cli) against the cluster. */
+function connectivityCheck(cluster: LocalCluster): { status: number | null; out: string } {
+  const connection: RedisConnection = { mode: "sentinel", masterName: cluster.config.sentinel.masterName, sentinels: cluster.sentinels.map((s) => ({ host: "127.0.0.1", port: s.port })) };
+  const script = renderConnectivityCheckScript(connection, { app: cluster.credentials.app, sentinelClients: cluster.credentials.sentinelClients });
+  const result = spawnSync("sh", ["-s"], { input: script, encoding: "utf8", timeout: 20000 });
+  return { status: result.status, out: `${result.stdout}${result.stderr}`.trim() };
+}
 
 describe("Sentinel failover with the dev stack's settings", () => {
   const config = requireValidStackConfig(readStackConfigFile("dev").raw);
@@ -22,6 +32,12 @@ describe("Sentinel failover with the dev stack's settings", () => {
   afterAll(async () => {
     client?.disconnect();
     await cluster?.stop();
+  });
+
+  it("passes the API's connectivity check through Sentinel, and fails it with a wrong password", () => {
+    expect(connectivityCheck(cluster)).toEqual({ status: 0, out: `API user reached the Redis master 127.0.0.1:${cluster.nodes[0].port}: PONG` });
+    const wrong = renderConnectivityCheckScript({ mode: "sentinel", masterName: cluster.config.sentinel.masterName, sentinels: cluster.sentinels.map((s) => ({ host: "127.0.0.1", port: s.port })) }, { app: "wrong", sentinelClients: cluster.credentials.sentinelClients });
+    expect(spawnSync("sh", ["-s"], { input: wrong, encoding: "utf8", timeout: 20000 }).status).not.toBe(0);
   });
 
   it("promotes a replica after kill -9 of the master, the client writes again, and the old master rejoins as a replica", async () => {
@@ -52,6 +68,8 @@ describe("Sentinel failover with the dev stack's settings", () => {
     }, 60000, 250);
     await sleep(500);
     expect(currentMasters(cluster).map((n) => n.name)).toEqual([promoted.node.name]);
+    // The API's check now reaches the promoted master.
+    expect(connectivityCheck(cluster).out).toBe(`API user reached the Redis master 127.0.0.1:${promoted.node.port}: PONG`);
     // Every acknowledged write made before the kill reached the new master or was bounded by
     // min-replicas-to-write; the data written after the failover is there.
     const lastKey = writer.stats.ackedKeys[writer.stats.ackedKeys.length - 1];

@@ -1,0 +1,93 @@
+// The API's environment and the runbook's incident preset, under mocks.
+import { diffPlans } from "../../scripts/lib/planDiff";
+import { effectiveToggles } from "../../components/api/env";
+import { byName, CONTAINER, synthFresh, synthOk } from "../helpers/synth";
+import { runScript } from "../helpers/cli";
+
+const envOf = (resource: { inputs: Record<string, unknown> }) =>
+  Object.fromEntries((resource.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+
+describe("ApiService and the incident preset", () => {
+  it("declares the Sentinel connection and both toggles off by default, passwords only as secret files", async () => {
+    const result = await synthOk("dev");
+    const api = byName(result.unmasked, "api-container");
+    expect(envOf(api)).toEqual({
+      MAINTENANCE_MODE: "false",
+      RATELIMIT_FAIL_CLOSED: "false",
+      REDIS_MODE: "sentinel",
+      REDIS_SENTINEL_ADDRS: "127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381",
+      REDIS_MASTER_NAME: "veza-redis",
+      REDIS_USERNAME: "veza-app",
+      REDIS_PASSWORD_FILE: "/run/secrets/redis-password",
+      REDIS_SENTINEL_PASSWORD_FILE: "/run/secrets/redis-sentinel-password",
+    });
+    expect(result.secretPaths.get(`${CONTAINER}::api-container`)).toEqual(["uploads[0].content", "uploads[1].content"]);
+    const check = byName(result.unmasked, "api-redis-connectivity-check");
+    expect(result.secretPaths.get("command:local:Command::api-redis-connectivity-check")).toEqual(["stdin"]);
+    expect(check.inputs.stdin).toMatch(/sentinel get-master-addr-by-name veza-redis/);
+    expect(check.inputs.stdin).toMatch(/--user veza-app --no-auth-warning ping/);
+  });
+
+  it("turning on incident=redis-down changes only the API container's MAINTENANCE_MODE and RATELIMIT_FAIL_CLOSED", async () => {
+    const before = (await synthOk("dev")).plan;
+    const after = (await synthOk("dev", ["incident=redis-down"])).plan;
+    const diff = diffPlans(before, after);
+    expect(diff.resources.map((r) => [r.kind, r.name])).toEqual([["changed", "api-container"]]);
+    expect(diff.resources[0].changes).toEqual([
+      { path: "envs[MAINTENANCE_MODE]", before: "MAINTENANCE_MODE=false", after: "MAINTENANCE_MODE=true" },
+      { path: "envs[RATELIMIT_FAIL_CLOSED]", before: "RATELIMIT_FAIL_CLOSED=false", after: "RATELIMIT_FAIL_CLOSED=true" },
+    ]);
+    expect(after.outputs.apiToggles).toEqual({
+      maintenanceMode: { value: true, source: "incident preset redis-down" },
+      rateLimitFailClosed: { value: true, source: "incident preset redis-down" },
+    });
+  });
+
+  it("lets an explicit toggle win over the preset, and says so", () => {
+    expect(effectiveToggles({ incident: "redis-down", maintenanceMode: false, rateLimitFailClosed: undefined })).toEqual({
+      maintenanceMode: { value: false, source: "explicit" },
+      rateLimitFailClosed: { value: true, source: "incident preset redis-down" },
+    });
+    expect(effectiveToggles({ incident: "none", maintenanceMode: true, rateLimitFailClosed: undefined }).maintenanceMode).toEqual({ value: true, source: "explicit" });
+  });
+
+  it.each([["maintenanceMode=yes"], ["rateLimitFailClosed=1"], ["incident=panic"]])("rejects %s with a clear error and declares nothing", async (override) => {
+    const outcome = await synthFresh("dev", [override]);
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok) expect(outcome.problems.map((p) => p.key)).toEqual([override.split("=")[0]]);
+  });
+
+  it("points the API at the new topology when a sentinel is added", async () => {
+    const after = await synthOk("dev", ["sentinel.count=5", "sentinel.quorum=3"]);
+    expect(envOf(byName(after.unmasked, "api-container")).REDIS_SENTINEL_ADDRS).toBe("127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381,127.0.0.1:26382,127.0.0.1:26383");
+  });
+
+  it("uses a URL without the password when Sentinel is off", async () => {
+    const result = await synthOk("dev", ["sentinel.enabled=false"]);
+    const env = envOf(byName(result.unmasked, "api-container"));
+    expect(env.REDIS_MODE).toBe("standalone");
+    expect(env.REDIS_URL).toBe("redis://veza-app@127.0.0.1:6379/0");
+    expect(result.unmasked.filter((r) => r.name.startsWith("sentinel-"))).toEqual([]);
+  });
+
+  it("in external mode declares no container but still exports the env and checks connectivity", async () => {
+    const result = await synthOk("dev", ["api.mode=external"]);
+    expect(result.unmasked.find((r) => r.name === "api-container")).toBeUndefined();
+    expect(result.plan.outputs.apiEnv).toMatchObject({ MAINTENANCE_MODE: "false", REDIS_MASTER_NAME: "veza-redis" });
+    expect(byName(result.unmasked, "api-redis-connectivity-check").inputs.create).toMatch(/docker run --rm -i --network host/);
+  });
+
+  it("npm run plan-diff for the preset prints exactly the API's two variables and no secret", () => {
+    const result = runScript("plan-diff", ["--stack", "dev", "--config", "incident=redis-down"]);
+    expect(result.status).toBe(0);
+    const resourceLines = result.stdout.split("\n").filter((l) => /^[~+-] /.test(l));
+    expect(resourceLines).toEqual(["~ docker:index/container:Container api-container"]);
+    const changed = result.stdout.split("\n").filter((l) => /^ {4}envs/.test(l));
+    expect(changed).toEqual([
+      "    envs[MAINTENANCE_MODE]: MAINTENANCE_MODE=false -> MAINTENANCE_MODE=true",
+      "    envs[RATELIMIT_FAIL_CLOSED]: RATELIMIT_FAIL_CLOSED=false -> RATELIMIT_FAIL_CLOSED=true",
+    ]);
+    expect(result.stdout).toContain("1 changed, 0 added, 0 removed");
+    expect(result.stdout).not.toMatch(/synthpw|REDISCLI_AUTH=\w/);
+  });
+});
