@@ -3,9 +3,9 @@ import type { LocalCluster, LocalNode } from "./localCluster";
 import { waitFor } from "./processes";
 
 /** Polls every sentinel until one names a master other than `oldMaster`; returns it and when. */
-export async function waitForNewMaster(cluster: LocalCluster, oldMaster: LocalNode, timeoutMs: number): Promise<{ node: LocalNode; at: number }> {
+export async function waitForNewMaster(cluster: LocalCluster, oldMaster: LocalNode, timeoutMs: number, sentinels = cluster.sentinels): Promise<{ node: LocalNode; at: number }> {
   return waitFor("a sentinel to name a new master", () => {
-    for (const sentinel of cluster.sentinels) {
+    for (const sentinel of sentinels) {
       const address = cluster.masterFromSentinel(sentinel);
       const port = address ? Number(address.split(":")[1]) : undefined;
       if (port && port !== oldMaster.port) {

@@ -13,6 +13,7 @@ import { renderSentinelConf, renderSentinelSecretsConf } from "../../components/
 import { placeTopology, type Topology } from "../../components/topology/placement";
 import { dataNodeSettings, sentinelSettings } from "../../components/topology/settings";
 import { freePortRange, ProcessGroup, redisCli, waitFor, type TrackedProcess } from "./processes";
+import type { Workspace } from "./workspace";
 
 export const LOCAL_HOST: HostConfig = { name: "local", dockerHost: "unix:///var/run/docker.sock", address: "127.0.0.1", bindAddress: "127.0.0.1" };
 
@@ -28,14 +29,19 @@ export function randomCredentials(): Credentials {
   return Object.fromEntries(CREDENTIAL_NAMES.map((name) => [name, randomBytes(16).toString("hex")])) as Credentials;
 }
 
+export interface ClusterOptions {
+  label?: string;
+  /** A drill's workspace: its process group and temp dir, cleaned up by the workspace. */
+  workspace?: Workspace;
+}
+
 export class LocalCluster {
-  readonly processes = new ProcessGroup();
   readonly credentials = randomCredentials();
   readonly nodes: LocalNode[];
   readonly sentinels: LocalNode[];
   readonly topology: Topology;
 
-  private constructor(readonly config: StackConfig, readonly root: string, basePort: number) {
+  private constructor(readonly config: StackConfig, readonly root: string, basePort: number, readonly processes: ProcessGroup) {
     const sentinelCount = config.sentinel.enabled ? config.sentinel.count : 0;
     const replicas = config.sentinel.enabled ? config.sentinel.replicas : 0;
     this.topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: basePort, sentinelPort: basePort + replicas + 1, replicas, sentinels: sentinelCount });
@@ -60,11 +66,12 @@ export class LocalCluster {
   }
 
   /** Renders the cluster into a fresh temp dir on free ports. */
-  static async render(config: StackConfig, label = "cluster"): Promise<LocalCluster> {
+  static async render(config: StackConfig, options: ClusterOptions = {}): Promise<LocalCluster> {
     const count = (config.sentinel.enabled ? config.sentinel.replicas + config.sentinel.count : 0) + 1;
     const basePort = await freePortRange(count);
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), `veza-${label}-`));
-    return new LocalCluster(config, root, basePort);
+    const label = options.label ?? "cluster";
+    const root = options.workspace ? options.workspace.tempDir(label) : fs.mkdtempSync(path.join(os.tmpdir(), `veza-${label}-`));
+    return new LocalCluster(config, root, basePort, options.workspace?.processes ?? new ProcessGroup());
   }
 
   admin = () => ({ user: ACL_USERS.admin, password: this.credentials.admin });

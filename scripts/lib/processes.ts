@@ -20,9 +20,12 @@ export class ProcessGroup {
   };
   private readonly onExit = () => this.killAll();
 
-  constructor() {
-    process.on("SIGINT", this.onSignal);
-    process.on("SIGTERM", this.onSignal);
+  /** handleSignals: false when an owner (a drill Workspace) handles Ctrl-C and cleans up itself. */
+  constructor(handleSignals = true) {
+    if (handleSignals) {
+      process.on("SIGINT", this.onSignal);
+      process.on("SIGTERM", this.onSignal);
+    }
     process.on("exit", this.onExit);
   }
 

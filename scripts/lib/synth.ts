@@ -16,6 +16,8 @@ export interface PlannedResource {
   name: string;
   parent?: string;
   custom: boolean;
+  /** Names of the resources this one waits for (explicit dependsOn and input dependencies). */
+  dependsOn: string[];
   /** Inputs with every secret replaced by "[secret]". */
   inputs: Record<string, unknown>;
 }
@@ -48,6 +50,7 @@ interface RecordedRegistration {
   name: string;
   parentUrn: string;
   custom: boolean;
+  dependencies: string[];
   object: Record<string, unknown>;
 }
 
@@ -85,7 +88,14 @@ export async function synthesize(stack: string, overrides: string[], options: Sy
   const originalRegister = monitor.registerResource;
   const originalOutputs = monitor.registerResourceOutputs;
   monitor.registerResource = function (this: unknown, req: RegisterRequest, callback: unknown) {
-    registrations.push({ type: req.getType(), name: req.getName(), parentUrn: req.getParent(), custom: req.getCustom(), object: req.getObject()?.toJavaScript() ?? {} });
+    registrations.push({
+      type: req.getType(),
+      name: req.getName(),
+      parentUrn: req.getParent(),
+      custom: req.getCustom(),
+      dependencies: req.getDependenciesList().map((urn) => urn.split("::").pop()!),
+      object: req.getObject()?.toJavaScript() ?? {},
+    });
     return originalRegister.call(this, req, callback);
   };
   monitor.registerResourceOutputs = function (this: unknown, req: OutputsRequest, callback: unknown) {
@@ -120,7 +130,7 @@ export async function synthesize(stack: string, overrides: string[], options: Sy
     const parentName = r.parentUrn && !r.parentUrn.includes("::pulumi:pulumi:Stack::") ? r.parentUrn.split("::").pop() : undefined;
     const view: Masked = maskSerialized(r.object);
     secretPaths.set(`${r.type}::${r.name}`, view.secretPaths);
-    const base = { type: r.type, name: r.name, ...(parentName ? { parent: parentName } : {}), custom: r.custom };
+    const base = { type: r.type, name: r.name, ...(parentName ? { parent: parentName } : {}), custom: r.custom, dependsOn: [...new Set(r.dependencies)].sort() };
     masked.push({ ...base, inputs: view.masked as Record<string, unknown> });
     unmasked.push({ ...base, inputs: view.unmasked as Record<string, unknown> });
   }
@@ -133,6 +143,7 @@ interface RegisterRequest {
   getName(): string;
   getParent(): string;
   getCustom(): boolean;
+  getDependenciesList(): string[];
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 interface OutputsRequest {

@@ -1,5 +1,5 @@
-// A steady writer through a Sentinel-aware client, recording every acknowledged write, so a
-// failover can be measured from the client's side: outage and acknowledged writes lost.
+// Writers through a Sentinel-aware client (the API's settings), recording every acknowledged
+// write, so a failover is measured from the client's side: outage and acknowledged writes lost.
 
 import Redis from "ioredis";
 import { ioredisSentinelOptions } from "../../components/api/clientSettings";
@@ -12,6 +12,10 @@ export interface WriterStats {
   /** Acknowledgement times (ms since epoch), in order. */
   ackTimes: number[];
   ackedKeys: string[];
+  /** Writes whose `WAIT 1` answered >= 1 on the same connection as the write. */
+  waitConfirmedKeys: string[];
+  /** WAIT answers that came back on a different connection than their write (not counted). */
+  waitAnsweredAfterReconnect: number;
 }
 
 export function sentinelClient(cluster: LocalCluster): Redis {
@@ -27,36 +31,80 @@ export function sentinelClient(cluster: LocalCluster): Redis {
   return client;
 }
 
-/** Writes `prefix:<n>` one at a time (so each ack is unambiguous) until stopped. */
-export class SteadyWriter {
-  readonly stats: WriterStats = { acknowledged: 0, errors: 0, ackTimes: [], ackedKeys: [] };
-  private running = false;
-  private loop?: Promise<void>;
+/** A plain (not Sentinel-aware) client pinned to one node: how a stale client sees an old master. */
+export function directClient(port: number, user: string, password: string): Redis {
+  const client = new Redis({ host: "127.0.0.1", port, username: user, password, maxRetriesPerRequest: 1, connectTimeout: 1000, retryStrategy: () => 200 });
+  client.on("error", () => undefined);
+  return client;
+}
 
-  constructor(private readonly client: Redis, private readonly prefix: string, private readonly pauseMs = 2) {}
+export interface WriterOptions {
+  /** Writes in flight at once (ioredis pipelines concurrent commands on its connection). */
+  concurrency?: number;
+  pauseMs?: number;
+  /** Follow each SET with WAIT <replicas> <timeoutMs> in the same pipeline. */
+  wait?: { replicas: number; timeoutMs: number };
+}
+
+export class SteadyWriter {
+  readonly stats: WriterStats = { acknowledged: 0, errors: 0, ackTimes: [], ackedKeys: [], waitConfirmedKeys: [], waitAnsweredAfterReconnect: 0 };
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private connectionEpoch = 0;
+  private next = 0;
+
+  constructor(private readonly client: Redis, private readonly prefix: string, private readonly options: WriterOptions = {}) {
+    client.on("ready", () => this.connectionEpoch++);
+  }
 
   start(): void {
     this.running = true;
-    this.loop = (async () => {
-      let n = 0;
-      while (this.running) {
-        const key = `${this.prefix}:${n++}`;
-        try {
+    const concurrency = this.options.concurrency ?? 1;
+    this.loops = Array.from({ length: concurrency }, () => this.loop());
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const key = `${this.prefix}:${this.next++}`;
+      try {
+        if (this.options.wait) await this.writeWithWait(key, this.options.wait);
+        else {
           await this.client.set(key, "1");
-          this.stats.acknowledged++;
-          this.stats.ackTimes.push(Date.now());
-          this.stats.ackedKeys.push(key);
-        } catch {
-          this.stats.errors++;
+          this.acknowledge(key);
         }
-        if (this.pauseMs > 0) await new Promise((r) => setTimeout(r, this.pauseMs));
+      } catch {
+        this.stats.errors++;
       }
-    })();
+      const pause = this.options.pauseMs ?? 2;
+      if (pause > 0) await new Promise((r) => setTimeout(r, pause));
+    }
+  }
+
+  private async writeWithWait(key: string, wait: { replicas: number; timeoutMs: number }): Promise<void> {
+    const epochAtSend = this.connectionEpoch;
+    const results = await this.client.pipeline().set(key, "1").wait(wait.replicas, wait.timeoutMs).exec();
+    if (!results || results[0][0]) throw results?.[0][0] ?? new Error("no reply");
+    this.acknowledge(key);
+    const [waitError, replicasAcked] = results[1];
+    if (waitError || typeof replicasAcked !== "number") return;
+    // After a reconnect, ioredis re-sends a pending WAIT to the new master, where it returns at
+    // once and proves nothing about the write: only count answers from the write's connection.
+    if (this.connectionEpoch !== epochAtSend) {
+      this.stats.waitAnsweredAfterReconnect++;
+      return;
+    }
+    if (replicasAcked >= wait.replicas) this.stats.waitConfirmedKeys.push(key);
+  }
+
+  private acknowledge(key: string): void {
+    this.stats.acknowledged++;
+    this.stats.ackTimes.push(Date.now());
+    this.stats.ackedKeys.push(key);
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    await this.loop;
+    await Promise.all(this.loops);
   }
 
   /** The longest gap between consecutive acknowledgements after `from` (ms). */
@@ -69,5 +117,23 @@ export class SteadyWriter {
       previous = t;
     }
     return best;
+  }
+}
+
+/** How many of `keys` are missing on the node at `port` (checked in pipelined batches). */
+export async function countMissing(port: number, keys: string[], auth: { user: string; password: string }): Promise<number> {
+  const client = directClient(port, auth.user, auth.password);
+  try {
+    let missing = 0;
+    for (let i = 0; i < keys.length; i += 2000) {
+      const batch = keys.slice(i, i + 2000);
+      const pipeline = client.pipeline();
+      for (const key of batch) pipeline.exists(key);
+      const results = (await pipeline.exec()) ?? [];
+      missing += results.filter(([error, exists]) => error || exists === 0).length;
+    }
+    return missing;
+  } finally {
+    client.disconnect();
   }
 }

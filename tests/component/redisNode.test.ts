@@ -81,6 +81,10 @@ describe("RedisNode under mocks (dev stack)", () => {
     expect(tuning.type).toBe("command:local:Command");
     expect(tuning.inputs.create).toMatch(/--privileged --network host/);
     expect((tuning.inputs.environment as Record<string, string>).DOCKER_HOST).toBe("unix:///var/run/docker.sock");
+    // Redis starts only after the kernel is tuned and the data volume has room.
+    for (const container of redisContainers) {
+      expect(container.dependsOn).toEqual(expect.arrayContaining(["local-kernel-tuning", `${container.name.replace(/-container$/, "")}-data-volume-check`]));
+    }
   });
 
   it("uses host networking, bounded logs, a nofile limit and deleteBeforeReplace-safe fixed names", () => {
@@ -94,7 +98,10 @@ describe("RedisNode under mocks (dev stack)", () => {
 
   it("pulls each image once per host and keeps it locally", () => {
     const images = ofType(result.unmasked, "docker:index/remoteImage:RemoteImage");
-    expect(images.map((i) => i.inputs.name).sort()).toEqual(["redis:7.0.15-bookworm", "veza-backend-api:dev"]);
+    expect(images.map((i) => i.inputs.name).sort()).toEqual([
+      "oliver006/redis_exporter:v1.62.0", "prom/alertmanager:v0.27.0", "prom/node-exporter:v1.8.2", "prom/prometheus:v2.53.2",
+      "redis:7.0.15-bookworm", "veza-backend-api:dev",
+    ]);
     for (const image of images) expect(image.inputs.keepLocally).toBe(true);
   });
 });

@@ -24,7 +24,7 @@ describe("Sentinel failover with the dev stack's settings", () => {
   let client: Redis;
 
   beforeAll(async () => {
-    cluster = await LocalCluster.render(config, "failover-test");
+    cluster = await LocalCluster.render(config, { label: "failover-test" });
     await cluster.start();
     client = sentinelClient(cluster);
   }, 90000);

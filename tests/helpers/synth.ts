@@ -1,5 +1,8 @@
 import type { SynthOutcome, SynthResult } from "../../scripts/lib/synth";
 
+// Each fresh copy of the Pulumi runtime adds its own process exit listeners.
+process.setMaxListeners(100);
+
 /**
  * Runs the program under mocks with a fresh copy of the Pulumi runtime (its state is module
  * global), so one test file can compare several configs.

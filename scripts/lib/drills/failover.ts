@@ -1,0 +1,237 @@
+// Scenarios against a real master/replicas/sentinels cluster rendered from the stack.
+import type Redis from "ioredis";
+import { ACL_USERS } from "../../../components/redis/acl";
+import { currentMasters, waitForNewMaster } from "../failover";
+import { LocalCluster, type LocalNode } from "../localCluster";
+import { redisCli, sleep, waitFor } from "../processes";
+import { Workspace, cgroupAvailable, joinCgroup, writeCgroup } from "../workspace";
+import { countMissing, directClient, sentinelClient, SteadyWriter } from "../writer";
+import { Checks, seconds, type DrillContext, type Scenario } from "./types";
+
+async function withCluster<T>(ctx: DrillContext, label: string, body: (cluster: LocalCluster, ws: Workspace, clients: Redis[]) => Promise<T>): Promise<T> {
+  const ws = new Workspace(label);
+  const clients: Redis[] = [];
+  try {
+    const cluster = await LocalCluster.render(ctx.config, { label, workspace: ws });
+    await cluster.start();
+    return await body(cluster, ws, clients);
+  } finally {
+    for (const client of clients) client.disconnect();
+    await ws.cleanup();
+  }
+}
+
+/** Waits until each writer has been acknowledged again after `since`, or the timeout. */
+async function waitForWritesAfter(writers: SteadyWriter[], since: number, timeoutMs: number): Promise<boolean> {
+  try {
+    await waitFor("writes to resume", () => writers.every((w) => w.stats.ackTimes.some((t) => t > since + 200)), timeoutMs, 50);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function throttleReplicas(cluster: LocalCluster, ws: Workspace, cpuPercent: number): void {
+  for (const node of cluster.nodes.slice(1)) {
+    const cgroup = ws.cgroup("cpu", node.name);
+    writeCgroup(cgroup, "cpu.cfs_period_us", 100000);
+    writeCgroup(cgroup, "cpu.cfs_quota_us", cpuPercent * 1000);
+    joinCgroup(cgroup, node.process!.pid);
+  }
+}
+
+async function killMasterUnderLoad(ctx: DrillContext, laggingReplicas: boolean) {
+  return withCluster(ctx, laggingReplicas ? "master-killed-lagging" : "master-killed", async (cluster, ws, clients) => {
+    const checks = new Checks();
+    if (laggingReplicas) throttleReplicas(cluster, ws, 10);
+    const plainClient = sentinelClient(cluster);
+    const waitClient = sentinelClient(cluster);
+    clients.push(plainClient, waitClient);
+    const plain = new SteadyWriter(plainClient, "plain", { concurrency: laggingReplicas ? 64 : 4, pauseMs: laggingReplicas ? 0 : 2 });
+    const waited = new SteadyWriter(waitClient, "waited", { concurrency: 4, pauseMs: 2, wait: { replicas: 1, timeoutMs: 200 } });
+    plain.start();
+    waited.start();
+    await sleep(ctx.short ? 2000 : 5000);
+    const oldMaster = cluster.nodes[0];
+    const killedAt = Date.now();
+    await cluster.processes.kill9(oldMaster.process!);
+    const promoted = await waitForNewMaster(cluster, oldMaster, 60000);
+    const resumed = await waitForWritesAfter([plain, waited], promoted.at, 30000);
+    await sleep(1000);
+    await Promise.all([plain.stop(), waited.stop()]);
+    const outageMs = Math.max(plain.longestGapAfter(killedAt - 1000).gapMs, waited.longestGapAfter(killedAt - 1000).gapMs);
+    const admin = { user: ACL_USERS.admin, password: cluster.credentials.admin };
+    const lostPlain = await countMissing(promoted.node.port, [...plain.stats.ackedKeys, ...waited.stats.ackedKeys], admin);
+    const lostConfirmed = await countMissing(promoted.node.port, waited.stats.waitConfirmedKeys, admin);
+    checks.expect(resumed, "the client did not write again within 30 s of the promotion");
+    checks.expect(lostConfirmed === 0, `${lostConfirmed} WAIT-confirmed writes were lost`);
+    return {
+      passed: checks.passed,
+      failures: checks.failures,
+      figures: {
+        promotion_s: seconds(promoted.at - killedAt),
+        client_write_outage_s: seconds(outageMs),
+        acked_writes: plain.stats.acknowledged + waited.stats.acknowledged,
+        acked_writes_lost: lostPlain,
+        wait_confirmed_writes: waited.stats.waitConfirmedKeys.length,
+        wait_confirmed_lost: lostConfirmed,
+        wait_answers_after_reconnect_not_counted: waited.stats.waitAnsweredAfterReconnect,
+      },
+    };
+  });
+}
+
+export const masterKilled: Scenario = {
+  name: "master-killed",
+  runbook: "Redis instance is down (W3: Sentinel HA)",
+  run: (ctx) => killMasterUnderLoad(ctx, false),
+};
+
+export const masterKilledLaggingReplica: Scenario = {
+  name: "master-killed-lagging-replica",
+  runbook: "Redis instance is down, replicas behind (writes acknowledged but not replicated)",
+  run: async (ctx) => {
+    if (!cgroupAvailable("cpu")) return { passed: false, failures: ["no cgroup v1 cpu controller at /sys/fs/cgroup/cpu"], figures: {} };
+    return killMasterUnderLoad(ctx, true);
+  },
+};
+
+export const masterHung: Scenario = {
+  name: "master-hung",
+  runbook: "Redis instance is down (hung, then back: the split-brain case)",
+  run: (ctx) => withCluster(ctx, "master-hung", async (cluster, _ws, clients) => {
+    const checks = new Checks();
+    const oldMaster = cluster.nodes[0];
+    const sentinelAware = sentinelClient(cluster);
+    // A client that still holds a connection to the old master, as a stale API instance would.
+    const stale = directClient(oldMaster.port, ACL_USERS.app, cluster.credentials.app);
+    clients.push(sentinelAware, stale);
+    const writer = new SteadyWriter(sentinelAware, "aware", { concurrency: 2 });
+    const staleWriter = new SteadyWriter(stale, "stale", { concurrency: 4, pauseMs: 1 });
+    writer.start();
+    staleWriter.start();
+    await sleep(ctx.short ? 1500 : 3000);
+    const stoppedAt = Date.now();
+    const staleAcksBefore = staleWriter.stats.acknowledged;
+    cluster.processes.signal(oldMaster.process!, "SIGSTOP");
+    const promoted = await waitForNewMaster(cluster, oldMaster, 60000);
+    // Hang for longer than down-after: until well after the promotion.
+    await sleep(Math.max(0, stoppedAt + 3 * ctx.config.sentinel.downAfterMilliseconds - Date.now()) + 2000);
+    const resumedAt = Date.now();
+    cluster.processes.signal(oldMaster.process!, "SIGCONT");
+
+    // Sample roles until the old master is a replica again.
+    let dualMasterSamples = 0;
+    let samples = 0;
+    let rejoinedAt: number | undefined;
+    const deadline = Date.now() + 30000;
+    while (Date.now() < deadline) {
+      samples++;
+      const masters = currentMasters(cluster);
+      if (masters.length > 1) dualMasterSamples++;
+      if (cluster.role(oldMaster) === "slave") {
+        rejoinedAt = Date.now();
+        break;
+      }
+      await sleep(100);
+    }
+    await sleep(1000);
+    await Promise.all([writer.stop(), staleWriter.stop()]);
+    const staleAcceptedWhileIsolated = staleWriter.stats.ackTimes.filter((t) => t > stoppedAt).length;
+    const admin = { user: ACL_USERS.admin, password: cluster.credentials.admin };
+    const staleKeys = staleWriter.stats.ackedKeys.slice(staleAcksBefore);
+    const lostStale = await countMissing(promoted.node.port, staleKeys, admin);
+    const lostAware = await countMissing(promoted.node.port, writer.stats.ackedKeys, admin);
+    checks.expect(rejoinedAt !== undefined, "the old master did not rejoin as a replica within 30 s of SIGCONT");
+    checks.expect(currentMasters(cluster).length === 1, "more than one master after the old one rejoined");
+    // min-replicas-to-write: the resumed master has no replica acknowledging within the lag,
+    // so it refuses writes. Only commands already read before it noticed can slip through.
+    checks.expect(staleAcceptedWhileIsolated <= 100, `the isolated master accepted ${staleAcceptedWhileIsolated} writes (bound: 100)`);
+    return {
+      passed: checks.passed,
+      failures: checks.failures,
+      figures: {
+        promotion_s: seconds(promoted.at - stoppedAt),
+        hung_for_s: seconds(resumedAt - stoppedAt),
+        old_master_rejoined_after_resume_s: rejoinedAt ? seconds(rejoinedAt - resumedAt) : "never",
+        dual_master_samples: `${dualMasterSamples}/${samples}`,
+        writes_accepted_while_isolated: staleAcceptedWhileIsolated,
+        isolated_writes_lost: lostStale,
+        sentinel_client_writes_lost: lostAware,
+      },
+    };
+  }),
+};
+
+export const sentinelMinorityLost: Scenario = {
+  name: "sentinel-minority-lost",
+  runbook: "Instance down while a sentinel is also down",
+  run: (ctx) => withCluster(ctx, "sentinel-minority", async (cluster, _ws, clients) => {
+    const checks = new Checks();
+    const lostSentinel = cluster.sentinels[cluster.sentinels.length - 1];
+    await cluster.processes.kill9(lostSentinel.process!);
+    const client = sentinelClient(cluster);
+    clients.push(client);
+    const writer = new SteadyWriter(client, "minority", { concurrency: 2 });
+    writer.start();
+    await sleep(1500);
+    const oldMaster = cluster.nodes[0];
+    const killedAt = Date.now();
+    await cluster.processes.kill9(oldMaster.process!);
+    let promoted: { node: LocalNode; at: number } | undefined;
+    try {
+      promoted = await waitForNewMaster(cluster, oldMaster, 60000, cluster.sentinels.filter((s) => s !== lostSentinel));
+    } catch {
+      checks.expect(false, "no failover with one sentinel down");
+    }
+    const resumed = promoted ? await waitForWritesAfter([writer], promoted.at, 30000) : false;
+    await writer.stop();
+    checks.expect(resumed, "writes did not resume");
+    return {
+      passed: checks.passed,
+      failures: checks.failures,
+      figures: {
+        sentinels_up: `${cluster.sentinels.length - 1}/${cluster.sentinels.length}`,
+        quorum: ctx.config.sentinel.quorum,
+        promotion_s: promoted ? seconds(promoted.at - killedAt) : "never",
+        client_write_outage_s: seconds(writer.longestGapAfter(killedAt - 1000).gapMs),
+      },
+    };
+  }),
+};
+
+export const plannedSwitchover: Scenario = {
+  name: "planned-switchover",
+  runbook: "Maintenance without a page: CLIENT PAUSE WRITE, then SENTINEL FAILOVER",
+  run: (ctx) => withCluster(ctx, "switchover", async (cluster, _ws, clients) => {
+    const checks = new Checks();
+    const client = sentinelClient(cluster);
+    clients.push(client);
+    const writer = new SteadyWriter(client, "switchover", { concurrency: 4 });
+    writer.start();
+    await sleep(ctx.short ? 1500 : 3000);
+    const oldMaster = cluster.nodes[0];
+    const startedAt = Date.now();
+    // Stop writes on the master so the replicas catch up, then ask Sentinel to move the master.
+    const pause = redisCli(oldMaster.port, ["client", "pause", "5000", "write"], cluster.admin()).out;
+    const failover = redisCli(cluster.sentinels[0].port, ["sentinel", "failover", ctx.config.sentinel.masterName], cluster.sentinelAuth()).out;
+    checks.expect(pause === "OK" && failover === "OK", `CLIENT PAUSE answered ${pause}, SENTINEL FAILOVER answered ${failover}`);
+    const promoted = await waitForNewMaster(cluster, oldMaster, 30000);
+    const resumed = await waitForWritesAfter([writer], promoted.at, 30000);
+    await sleep(1000);
+    await writer.stop();
+    const lost = await countMissing(promoted.node.port, writer.stats.ackedKeys, { user: ACL_USERS.admin, password: cluster.credentials.admin });
+    checks.expect(resumed, "writes did not resume after the switchover");
+    checks.expect(lost === 0, `${lost} acknowledged writes lost in a planned switchover`);
+    return {
+      passed: checks.passed,
+      failures: checks.failures,
+      figures: {
+        switchover_s: seconds(promoted.at - startedAt),
+        client_write_outage_s: seconds(writer.longestGapAfter(startedAt - 1000).gapMs),
+        acked_writes: writer.stats.acknowledged,
+        acked_writes_lost: lost,
+      },
+    };
+  }),
+};

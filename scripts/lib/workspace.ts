@@ -1,0 +1,103 @@
+// Everything a drill makes (processes, temp dirs, cgroups, tmpfs mounts) is registered here and
+// undone by cleanup(): at the end of a scenario, on failure, and on Ctrl-C.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ProcessGroup } from "./processes";
+
+const CGROUP_V1 = "/sys/fs/cgroup";
+
+export class Workspace {
+  readonly processes = new ProcessGroup(false);
+  private readonly dirs: string[] = [];
+  private readonly mounts: string[] = [];
+  private readonly cgroups: string[] = [];
+  private cleaned = false;
+  private readonly onSignal = () => {
+    this.cleanupSync();
+    process.exit(130);
+  };
+
+  constructor(readonly label: string) {
+    process.on("SIGINT", this.onSignal);
+    process.on("SIGTERM", this.onSignal);
+  }
+
+  tempDir(name: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `veza-drill-${this.label}-${name}-`));
+    this.dirs.push(dir);
+    return dir;
+  }
+
+  /** A tmpfs of `bytes` mounted at a fresh directory. */
+  tmpfs(name: string, bytes: number): string {
+    const dir = this.tempDir(name);
+    const result = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${bytes}`, "tmpfs", dir], { encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`mount tmpfs at ${dir} failed (needs root): ${result.stderr.trim()}`);
+    this.mounts.push(dir);
+    return dir;
+  }
+
+  /** A cgroup v1 directory under `controller` (memory, cpu), as the container runtime would make. */
+  cgroup(controller: "memory" | "cpu", name: string): string {
+    const dir = path.join(CGROUP_V1, controller, `veza-drill-${process.pid}-${this.label}-${name}`);
+    fs.mkdirSync(dir);
+    this.cgroups.push(dir);
+    return dir;
+  }
+
+  async cleanup(): Promise<void> {
+    await this.processes.stop();
+    this.cleanupSync();
+  }
+
+  /** Synchronous part, also used from a signal handler. */
+  cleanupSync(): void {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    this.processes.killAll();
+    for (const mount of this.mounts.reverse()) spawnSync("umount", ["-l", mount]);
+    for (const cgroup of this.cgroups.reverse()) {
+      // Members must be gone before rmdir: wait briefly for killed processes to leave.
+      for (let i = 0; i < 50; i++) {
+        try {
+          fs.rmdirSync(cgroup);
+          break;
+        } catch {
+          spawnSync("sleep", ["0.1"]);
+        }
+      }
+    }
+    for (const dir of this.dirs.reverse()) fs.rmSync(dir, { recursive: true, force: true });
+    process.off("SIGINT", this.onSignal);
+    process.off("SIGTERM", this.onSignal);
+  }
+}
+
+export function cgroupAvailable(controller: "memory" | "cpu"): boolean {
+  return fs.existsSync(path.join(CGROUP_V1, controller, "cgroup.procs"));
+}
+
+export function joinCgroup(cgroup: string, pid: number): void {
+  fs.writeFileSync(path.join(cgroup, "cgroup.procs"), String(pid));
+}
+
+export function readCgroup(cgroup: string, file: string): string {
+  return fs.readFileSync(path.join(cgroup, file), "utf8").trim();
+}
+
+export function writeCgroup(cgroup: string, file: string, value: string | number): void {
+  fs.writeFileSync(path.join(cgroup, file), String(value));
+}
+
+/** Total size of the files in a directory tree (bytes). */
+export function directorySize(dir: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += directorySize(full);
+    else if (entry.isFile()) total += fs.statSync(full).size;
+  }
+  return total;
+}

@@ -1,0 +1,103 @@
+// SentinelCluster placement under mocks for 1, 3 and 5 hosts, and the Monitoring component.
+import { synthOk, CONTAINER, label, ofType, byName, uploadContent, type Resource } from "../helpers/synth";
+import type { SynthResult } from "../../scripts/lib/synth";
+
+const hosts = (n: number) =>
+  Array.from({ length: n }, (_, i) => [
+    `hosts[${i}].name=h${i}`,
+    `hosts[${i}].dockerHost=ssh://deploy@10.0.0.${i + 1}`,
+    `hosts[${i}].address=10.0.0.${i + 1}`,
+  ]).flat();
+
+function placement(result: SynthResult, component: string): Array<[string, string]> {
+  return ofType(result.unmasked, CONTAINER)
+    .filter((c) => label(c, "component") === component)
+    .map((c) => [c.name.replace(/-container$/, ""), label(c, "host")!]);
+}
+
+describe("SentinelCluster placement", () => {
+  it("puts everything on the one dev host, on distinct ports", async () => {
+    const result = await synthOk("dev");
+    expect(new Set(placement(result, "redis").map(([, host]) => host))).toEqual(new Set(["local"]));
+    const ports = ofType(result.unmasked, CONTAINER).filter((c) => ["redis", "sentinel"].includes(label(c, "component")!))
+      .map((c) => /^port (\d+)$/m.exec(uploadContent(c, (c.inputs.uploads as Array<{ file: string }>)[0].file))![1]);
+    expect(ports).toEqual(["6379", "6380", "6381", "26379", "26380", "26381"]);
+  });
+
+  it("with 3 hosts: master and replicas on different hosts, one sentinel per host", async () => {
+    const result = await synthOk("prod");
+    expect(placement(result, "redis")).toEqual([["redis-0", "redis-a"], ["redis-1", "redis-b"], ["redis-2", "redis-c"]]);
+    expect(placement(result, "sentinel")).toEqual([["sentinel-0", "redis-a"], ["sentinel-1", "redis-b"], ["sentinel-2", "redis-c"]]);
+    for (const host of ["redis-a", "redis-b", "redis-c"]) {
+      expect(byName(result.unmasked, `${host}-docker`).inputs.host).toMatch(/^ssh:\/\/deploy@10\.20\.0\.1\d$/);
+      expect(byName(result.unmasked, `${host}-kernel-tuning`).type).toBe("command:remote:Command");
+    }
+  });
+
+  it("with 5 hosts and 5 sentinels: no host holds more than one sentinel", async () => {
+    const result = await synthOk("dev", [...hosts(5), "sentinel.count=5", "sentinel.quorum=3", "monitoring.host=h0", "api.host=h0"]);
+    const sentinels = placement(result, "sentinel");
+    expect(sentinels.map(([, host]) => host)).toEqual(["h0", "h1", "h2", "h3", "h4"]);
+    expect(placement(result, "redis").map(([, host]) => host)).toEqual(["h0", "h1", "h2"]);
+    const conf = uploadContent(byName(result.unmasked, "sentinel-4-container"), "/data/sentinel.conf");
+    expect(conf).toContain("sentinel monitor veza-redis 10.0.0.1 6379 3\n");
+    expect(conf).toContain("sentinel announce-ip 10.0.0.5\n");
+  });
+
+  it("every node and sentinel uses the same secret references", async () => {
+    const result = await synthOk("prod");
+    const containers = ofType(result.unmasked, CONTAINER).filter((c) => ["redis", "sentinel"].includes(label(c, "component")!));
+    const healthEnv = new Set(containers.map((c) => (c.inputs.envs as string[])[0]));
+    expect(healthEnv.size).toBe(1);
+    const sentinelSecrets = new Set(containers.filter((c) => label(c, "component") === "sentinel").map((c) => uploadContent(c, "/data/sentinel-secrets.conf")));
+    expect(sentinelSecrets.size).toBe(1);
+    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(7);
+  });
+
+  it("exports the sentinel addresses, master name and a topology summary for clients", async () => {
+    const result = await synthOk("prod");
+    expect(result.plan.outputs.redisConnection).toEqual({
+      mode: "sentinel",
+      masterName: "veza-redis",
+      sentinels: [{ host: "10.20.0.11", port: 26379 }, { host: "10.20.0.12", port: 26379 }, { host: "10.20.0.13", port: 26379 }],
+    });
+    expect(result.plan.outputs.sentinelPassword).toBe("[secret]");
+    expect(result.plan.outputs.topology).toContain("redis-1: replica on redis-b 10.20.0.12:6379");
+  });
+});
+
+describe("Monitoring component", () => {
+  let result: SynthResult;
+  let containers: Resource[];
+  beforeAll(async () => {
+    result = await synthOk("prod");
+    containers = ofType(result.unmasked, CONTAINER);
+  });
+
+  it("runs one redis_exporter per Redis and Sentinel process, on its host, as the exporter user", () => {
+    const exporters = containers.filter((c) => label(c, "component") === "redis-exporter");
+    expect(exporters.map((e) => [e.name, label(e, "host")])).toEqual([
+      ["redis-0-exporter-container", "redis-a"], ["redis-1-exporter-container", "redis-b"], ["redis-2-exporter-container", "redis-c"],
+      ["sentinel-0-exporter-container", "redis-a"], ["sentinel-1-exporter-container", "redis-b"], ["sentinel-2-exporter-container", "redis-c"],
+    ]);
+    const env = exporters[3].inputs.envs as string[];
+    expect(env).toContain("REDIS_ADDR=redis://10.20.0.11:26379");
+    expect(env).toContain("REDIS_USER=veza-exporter");
+    expect(result.secretPaths.get(`${CONTAINER}::${exporters[3].name}`)).toEqual(["envs[2]"]);
+  });
+
+  it("mounts the host filesystem read-only into node_exporter on every host", () => {
+    const nodeExporters = containers.filter((c) => label(c, "component") === "node-exporter");
+    expect(nodeExporters).toHaveLength(3);
+    for (const exporter of nodeExporters) expect(exporter.inputs.mounts).toEqual([expect.objectContaining({ source: "/", target: "/host", readOnly: true })]);
+  });
+
+  it("gates Prometheus on promtool check rules and keeps Alertmanager's secrets in secret files", () => {
+    const check = byName(result.unmasked, "monitoring-promtool-check-rules");
+    expect(check.inputs.create).toBe("docker run --rm -i --entrypoint sh prom/prometheus:v2.53.2 -s");
+    expect(check.inputs.stdin).toContain("promtool check rules /tmp/redis.yml /tmp/slo.yml");
+    expect(byName(result.unmasked, "monitoring-prometheus-container").dependsOn).toContain("monitoring-promtool-check-rules");
+    expect(uploadContent(byName(result.unmasked, "monitoring-prometheus-container"), "/etc/prometheus/rules/redis.yml")).toContain("alert: RedisUnreachable");
+    expect(result.secretPaths.get(`${CONTAINER}::monitoring-alertmanager-container`)).toEqual(["uploads[1].content", "uploads[2].content"]);
+  });
+});
