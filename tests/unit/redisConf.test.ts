@@ -9,6 +9,8 @@ import { dataNodeSettings, sentinelSettings } from "../../components/topology/se
 const config = requireValidStackConfig({
   hosts: [{ name: "a", dockerHost: "ssh://ops@a", address: "10.0.0.1" }, { name: "b", dockerHost: "ssh://ops@b", address: "10.0.0.2" }, { name: "c", dockerHost: "ssh://ops@c", address: "10.0.0.3" }],
   environment: "production",
+  slackWebhookUrl: "https://hooks.example/test",
+  pagerdutyRoutingKey: "test-key",
 });
 const topology = stackTopology(config);
 const credentials = { admin: "a1", app: "p2", replication: "r3", sentinel: "s4", exporter: "e5", health: "h6", sentinelClients: "c7" };
@@ -83,6 +85,7 @@ describe("sentinel.conf renderer", () => {
 
   it("resolves and announces hostnames when hosts are given by DNS name", () => {
     const named = requireValidStackConfig({
+      monitoring: { enabled: false },
       hosts: ["a", "b", "c"].map((n, i) => ({ name: n, dockerHost: `ssh://ops@${n}`, address: `${n}.redis.internal`, bindAddress: `10.0.0.${i + 1}` })),
     });
     const namedTopology = stackTopology(named);

@@ -88,6 +88,12 @@ describe("stack config validation", () => {
     expect(() => requireValidStackConfig({ hosts: [] })).toThrow(StackConfigError);
   });
 
+  it("requires the Slack and PagerDuty secrets outside dev, so that pages reach someone", () => {
+    expect(problemKeys({ ...valid(), environment: "production" })).toEqual(["slackWebhookUrl", "pagerdutyRoutingKey"]);
+    expect(problemKeys({ ...valid(), environment: "production", slackWebhookUrl: "https://hooks.example/x", pagerdutyRoutingKey: "k" })).toEqual([]);
+    expect(problemKeys({ ...valid(), environment: "production", monitoring: { enabled: false } })).toEqual([]);
+  });
+
   it("names unknown keys instead of ignoring a typo", () => {
     expect(problemFor({ ...valid(), maintenanceMod: true }, "maintenanceMod").allowed).toMatch(/known field/);
     expect(problemKeys({ ...valid(), redis: { memoryLimitMB: 512 } })).toContain("redis.memoryLimitMB");
