@@ -12,6 +12,8 @@ export const CLIENT_TIMINGS = {
   retryMaxMs: 250,
   /** How a request is retried across reconnects before it fails to the caller. */
   maxRetriesPerRequest: 20,
+  /** A command that gets no answer fails instead of hanging the request (ioredis has no default). */
+  commandTimeoutMs: 2000,
 };
 
 export interface IoredisSentinelInput {
@@ -35,6 +37,7 @@ export function ioredisSentinelOptions(input: IoredisSentinelInput): RedisOption
     retryStrategy: (attempt: number) => Math.min(attempt * CLIENT_TIMINGS.retryStepMs, CLIENT_TIMINGS.retryMaxMs),
     sentinelRetryStrategy: (attempt: number) => Math.min(attempt * CLIENT_TIMINGS.retryStepMs, CLIENT_TIMINGS.retryMaxMs),
     maxRetriesPerRequest: CLIENT_TIMINGS.maxRetriesPerRequest,
+    commandTimeout: CLIENT_TIMINGS.commandTimeoutMs,
     // Subscribe to +switch-master on the sentinels: reconnect the moment they promote a replica,
     // rather than when the old connection finally errors.
     failoverDetector: true,
@@ -55,4 +58,6 @@ export const GO_REDIS_FAILOVER_OPTIONS = {
   MinRetryBackoff: `${CLIENT_TIMINGS.retryStepMs}ms`,
   MaxRetryBackoff: `${CLIENT_TIMINGS.retryMaxMs}ms`,
   MaxRetries: CLIENT_TIMINGS.maxRetriesPerRequest,
+  ReadTimeout: `${CLIENT_TIMINGS.commandTimeoutMs}ms`,
+  WriteTimeout: `${CLIENT_TIMINGS.commandTimeoutMs}ms`,
 } as const;

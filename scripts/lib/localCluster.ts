@@ -33,6 +33,8 @@ export interface ClusterOptions {
   label?: string;
   /** A drill's workspace: its process group and temp dir, cleaned up by the workspace. */
   workspace?: Workspace;
+  /** Where the nodes' dirs go (e.g. a small tmpfs); a fresh temp dir when absent. */
+  root?: string;
 }
 
 export class LocalCluster {
@@ -70,7 +72,7 @@ export class LocalCluster {
     const count = (config.sentinel.enabled ? config.sentinel.replicas + config.sentinel.count : 0) + 1;
     const basePort = await freePortRange(count);
     const label = options.label ?? "cluster";
-    const root = options.workspace ? options.workspace.tempDir(label) : fs.mkdtempSync(path.join(os.tmpdir(), `veza-${label}-`));
+    const root = options.root ?? (options.workspace ? options.workspace.tempDir(label) : fs.mkdtempSync(path.join(os.tmpdir(), `veza-${label}-`)));
     return new LocalCluster(config, root, basePort, options.workspace?.processes ?? new ProcessGroup());
   }
 
@@ -84,7 +86,16 @@ export class LocalCluster {
   }
 
   async waitReady(node: LocalNode, timeoutMs = 15000): Promise<void> {
-    await waitFor(`${node.name} to answer PING`, () => redisCli(node.port, ["ping"], this.admin()).out === "PONG", timeoutMs);
+    try {
+      await waitFor(`${node.name} to answer PING`, () => {
+        const child = node.process?.child;
+        if (child && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`${node.name} exited (${child.exitCode ?? child.signalCode})`);
+        return redisCli(node.port, ["ping"], this.admin()).out === "PONG";
+      }, timeoutMs);
+    } catch (error) {
+      const log = node.process ? fs.readFileSync(node.process.logFile, "utf8").trim().split("\n").slice(-5).join("\n    ") : "";
+      throw new Error(`${(error as Error).message}; last log lines:\n    ${log}`);
+    }
   }
 
   /** Starts every data node, waits for the replicas to sync, then the sentinels to find each other. */
@@ -125,6 +136,16 @@ export class LocalCluster {
 
   nodeByPort(port: number): LocalNode | undefined {
     return this.nodes.find((n) => n.port === port);
+  }
+
+  /** INFO <section> of a node as a field map (admin user). */
+  info(node: LocalNode, section: string): Record<string, string> {
+    const fields: Record<string, string> = {};
+    for (const line of redisCli(node.port, ["info", section], this.admin()).out.split("\n")) {
+      const colon = line.indexOf(":");
+      if (colon > 0) fields[line.slice(0, colon)] = line.slice(colon + 1).trim();
+    }
+    return fields;
   }
 
   async stop({ keepFiles = false } = {}): Promise<void> {

@@ -57,6 +57,12 @@ export class Workspace {
     if (this.cleaned) return;
     this.cleaned = true;
     this.processes.killAll();
+    // VEZA_DRILL_KEEP_FILES=1 keeps dirs and mounts for a post-mortem (processes are still killed).
+    if (process.env.VEZA_DRILL_KEEP_FILES === "1") {
+      process.stderr.write(`drill: kept ${[...this.mounts, ...this.dirs].join(", ")}\n`);
+      this.mounts.length = 0;
+      this.dirs.length = 0;
+    }
     for (const mount of this.mounts.reverse()) spawnSync("umount", ["-l", mount]);
     for (const cgroup of this.cgroups.reverse()) {
       // Members must be gone before rmdir: wait briefly for killed processes to leave.
