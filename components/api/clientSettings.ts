@@ -1,4 +1,5 @@
-// The Sentinel-aware client settings the API should use. The client's own backoff counts toward
+// The Sentinel-aware client settings the API should use (README, "Client settings for the API",
+// maps them to go-redis FailoverOptions). The client's own backoff counts toward
 // the outage: measured with ioredis defaults, writes resumed 0.8-1.7 s after Sentinel had already
 // named the new master. These settings are what the failover test and the drills measure with.
 
@@ -46,18 +47,3 @@ export function ioredisSentinelOptions(input: IoredisSentinelInput): RedisOption
     enableAutoPipelining: false,
   };
 }
-
-/** The same settings for go-redis's FailoverClient (the Veza backend is Go), as documented values. */
-export const GO_REDIS_FAILOVER_OPTIONS = {
-  MasterName: "<REDIS_MASTER_NAME>",
-  SentinelAddrs: "<REDIS_SENTINEL_ADDRS split on ,>",
-  SentinelPassword: "<contents of REDIS_SENTINEL_PASSWORD_FILE>",
-  Username: "<REDIS_USERNAME>",
-  Password: "<contents of REDIS_PASSWORD_FILE>",
-  DialTimeout: `${CLIENT_TIMINGS.connectTimeoutMs}ms`,
-  MinRetryBackoff: `${CLIENT_TIMINGS.retryStepMs}ms`,
-  MaxRetryBackoff: `${CLIENT_TIMINGS.retryMaxMs}ms`,
-  MaxRetries: CLIENT_TIMINGS.maxRetriesPerRequest,
-  ReadTimeout: `${CLIENT_TIMINGS.commandTimeoutMs}ms`,
-  WriteTimeout: `${CLIENT_TIMINGS.commandTimeoutMs}ms`,
-} as const;

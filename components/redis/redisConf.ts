@@ -4,19 +4,13 @@
 import { ACL_USERS, renderAclUsers, type Credentials } from "./acl";
 import type { Sizing } from "./sizing";
 import type { EvictionPolicy } from "../config/types";
+import type { ProcessLocation } from "../topology/placement";
 
 export const CONTAINER_DATA_DIR = "/data";
 export const REDIS_CONF_PATH = `${CONTAINER_DATA_DIR}/redis.conf`;
 export const REDIS_SECRETS_PATH = `${CONTAINER_DATA_DIR}/redis-secrets.conf`;
 
-export interface RedisNodeSettings {
-  bindAddress: string;
-  port: number;
-  /** What other nodes and Sentinel are told to use for this node. */
-  announceAddress: string;
-  announcePort: number;
-  dataDir: string;
-  secretsPath: string;
+export interface RedisNodeSettings extends ProcessLocation {
   sizing: Sizing;
   evictionPolicy: EvictionPolicy;
   aofRewritePercentage: number;

@@ -3,18 +3,13 @@
 
 import { isIP } from "node:net";
 import { ACL_USERS, sha256Hex, type Credentials } from "../redis/acl";
+import type { ProcessLocation } from "../topology/placement";
 
 export const SENTINEL_CONF_PATH = "/data/sentinel.conf";
 export const SENTINEL_SECRETS_PATH = "/data/sentinel-secrets.conf";
 
-export interface SentinelSettings {
-  bindAddress: string;
-  port: number;
-  /** Announced to the other sentinels and to clients (Redis docs, "Sentinel, Docker, NAT"). */
-  announceAddress: string;
-  announcePort: number;
-  dataDir: string;
-  secretsPath: string;
+/** announceAddress/Port go to the other sentinels and to clients (Redis docs, "Sentinel, Docker, NAT"). */
+export interface SentinelSettings extends ProcessLocation {
   masterName: string;
   masterAddress: string;
   masterPort: number;

@@ -5,7 +5,7 @@ import type { StackConfig } from "../config/types";
 import { CONTAINER_DATA_DIR, REDIS_SECRETS_PATH, type RedisNodeSettings } from "../redis/redisConf";
 import { computeSizing } from "../redis/sizing";
 import { SENTINEL_SECRETS_PATH, usesHostnames, type SentinelSettings } from "../sentinel/sentinelConf";
-import type { DataNodePlacement, SentinelPlacement, Topology } from "./placement";
+import type { DataNodePlacement, ProcessLocation, SentinelPlacement, Topology } from "./placement";
 
 export interface FileLocations {
   dataDir: string;
@@ -14,16 +14,22 @@ export interface FileLocations {
 
 type SettingsConfig = Pick<StackConfig, "redis" | "sentinel">;
 
+function location(placed: DataNodePlacement | SentinelPlacement, files: FileLocations): ProcessLocation {
+  return {
+    bindAddress: placed.host.bindAddress,
+    port: placed.port,
+    announceAddress: placed.host.address,
+    announcePort: placed.port,
+    dataDir: files.dataDir,
+    secretsPath: files.secretsPath,
+  };
+}
+
 export function dataNodeSettings(config: SettingsConfig, topology: Topology, node: DataNodePlacement, files: FileLocations = { dataDir: CONTAINER_DATA_DIR, secretsPath: REDIS_SECRETS_PATH }): RedisNodeSettings {
   const { redis } = config;
   const replicated = topology.dataNodes.length > 1;
   return {
-    bindAddress: node.host.bindAddress,
-    port: node.port,
-    announceAddress: node.host.address,
-    announcePort: node.port,
-    dataDir: files.dataDir,
-    secretsPath: files.secretsPath,
+    ...location(node, files),
     sizing: computeSizing(redis),
     evictionPolicy: redis.evictionPolicy,
     aofRewritePercentage: redis.aofRewritePercentage,
@@ -42,12 +48,7 @@ export function sentinelSettings(config: SettingsConfig, topology: Topology, sen
   const s = config.sentinel;
   const addresses = [...topology.dataNodes.map((n) => n.host.address), ...topology.sentinels.map((x) => x.host.address)];
   return {
-    bindAddress: sentinel.host.bindAddress,
-    port: sentinel.port,
-    announceAddress: sentinel.host.address,
-    announcePort: sentinel.port,
-    dataDir: files.dataDir,
-    secretsPath: files.secretsPath,
+    ...location(sentinel, files),
     masterName: s.masterName,
     masterAddress: topology.master.host.address,
     masterPort: topology.master.port,

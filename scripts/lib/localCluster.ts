@@ -11,7 +11,7 @@ import { ACL_USERS, CREDENTIAL_NAMES, type Credentials } from "../../components/
 import { renderRedisConf, renderRedisSecretsConf } from "../../components/redis/redisConf";
 import { renderSentinelConf, renderSentinelSecretsConf } from "../../components/sentinel/sentinelConf";
 import { placeTopology, type Topology } from "../../components/topology/placement";
-import { dataNodeSettings, sentinelSettings } from "../../components/topology/settings";
+import { dataNodeSettings, sentinelSettings, type FileLocations } from "../../components/topology/settings";
 import { freePortRange, ProcessGroup, redisCli, waitFor, type TrackedProcess } from "./processes";
 import type { Workspace } from "./workspace";
 
@@ -47,24 +47,20 @@ export class LocalCluster {
     const sentinelCount = config.sentinel.enabled ? config.sentinel.count : 0;
     const replicas = config.sentinel.enabled ? config.sentinel.replicas : 0;
     this.topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: basePort, sentinelPort: basePort + replicas + 1, replicas, sentinels: sentinelCount });
-    this.nodes = this.topology.dataNodes.map((node) => {
-      const dir = path.join(root, node.name);
-      fs.mkdirSync(dir, { recursive: true });
-      const secretsPath = path.join(dir, "redis-secrets.conf");
-      const confPath = path.join(dir, "redis.conf");
-      fs.writeFileSync(confPath, renderRedisConf(dataNodeSettings(config, this.topology, node, { dataDir: dir, secretsPath })));
-      fs.writeFileSync(secretsPath, renderRedisSecretsConf(this.credentials), { mode: 0o600 });
-      return { name: node.name, port: node.port, dir, confPath };
-    });
-    this.sentinels = this.topology.sentinels.map((sentinel) => {
-      const dir = path.join(root, sentinel.name);
-      fs.mkdirSync(dir, { recursive: true });
-      const secretsPath = path.join(dir, "sentinel-secrets.conf");
-      const confPath = path.join(dir, "sentinel.conf");
-      fs.writeFileSync(confPath, renderSentinelConf(sentinelSettings(config, this.topology, sentinel, { dataDir: dir, secretsPath })));
-      fs.writeFileSync(secretsPath, renderSentinelSecretsConf(config.sentinel.masterName, this.credentials), { mode: 0o600 });
-      return { name: sentinel.name, port: sentinel.port, dir, confPath };
-    });
+    this.nodes = this.topology.dataNodes.map((node) => this.writeFiles(node, "redis", (files) => renderRedisConf(dataNodeSettings(config, this.topology, node, files)), renderRedisSecretsConf(this.credentials)));
+    this.sentinels = this.topology.sentinels.map((sentinel) =>
+      this.writeFiles(sentinel, "sentinel", (files) => renderSentinelConf(sentinelSettings(config, this.topology, sentinel, files)), renderSentinelSecretsConf(config.sentinel.masterName, this.credentials)));
+  }
+
+  /** <root>/<name>/{<kind>.conf, <kind>-secrets.conf}, the dir doubling as the data dir. */
+  private writeFiles(placed: { name: string; port: number }, kind: string, renderConf: (files: FileLocations) => string, secrets: string): LocalNode {
+    const dir = path.join(this.root, placed.name);
+    fs.mkdirSync(dir, { recursive: true });
+    const secretsPath = path.join(dir, `${kind}-secrets.conf`);
+    const confPath = path.join(dir, `${kind}.conf`);
+    fs.writeFileSync(confPath, renderConf({ dataDir: dir, secretsPath }));
+    fs.writeFileSync(secretsPath, secrets, { mode: 0o600 });
+    return { name: placed.name, port: placed.port, dir, confPath };
   }
 
   /** Renders the cluster into a fresh temp dir on free ports. */
