@@ -4,8 +4,12 @@
 import { requireValidStackConfig } from "../../components/config/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 import { runScenario, SCENARIOS } from "../../scripts/lib/drills";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
+import { waitFor } from "../../scripts/lib/processes";
+import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 
 const config = requireValidStackConfig(readStackConfigFile("dev").raw);
 
@@ -13,7 +17,15 @@ function leftovers(): string[] {
   const mounts = fs.readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes("veza-drill-"));
   const cgroups = ["memory", "cpu"].flatMap((c) => (fs.existsSync(`/sys/fs/cgroup/${c}`) ? fs.readdirSync(`/sys/fs/cgroup/${c}`).filter((d) => d.startsWith("veza-drill-")) : []));
   const dirs = fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith("veza-drill-"));
-  return [...mounts, ...cgroups, ...dirs];
+  // Processes whose command line points into a drill's temp dirs (redis-server, redis-sentinel).
+  const processes = fs.readdirSync("/proc").filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("veza-drill-");
+    } catch {
+      return false;
+    }
+  });
+  return [...mounts, ...cgroups, ...dirs, ...processes.map((pid) => `process ${pid}`)];
 }
 
 describe("fault drills (short)", () => {
@@ -26,4 +38,15 @@ describe("fault drills (short)", () => {
     expect(result.passed).toBe(true);
     expect(leftovers()).toEqual([]);
   }, 180000);
+
+  it("leaves no process, mount, cgroup or temp dir behind when interrupted with Ctrl-C", async () => {
+    const drill = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["scripts/drill.ts", "--stack", "dev", "--scenario", "disk-full", "--short"], { cwd: PROJECT_ROOT, stdio: "ignore" });
+    const exited = new Promise<number | null>((resolve) => drill.once("exit", (code) => resolve(code)));
+    // Interrupt once it holds a tmpfs mount and a running redis-server.
+    await waitFor("the drill to mount its tmpfs and start Redis", () => leftovers().some((l) => l.startsWith("process")) && leftovers().some((l) => l.includes("tmpfs")), 60000, 100);
+    drill.kill("SIGINT");
+    expect(await exited).toBe(130);
+    await waitFor("every leftover to be gone", () => leftovers().length === 0, 10000, 200).catch(() => undefined);
+    expect(leftovers()).toEqual([]);
+  }, 120000);
 });

@@ -96,10 +96,9 @@ export const masterKilledLaggingReplica: Scenario = {
   },
 };
 
-export const masterHung: Scenario = {
-  name: "master-hung",
-  runbook: "Redis instance is down (hung, then back: the split-brain case)",
-  run: (ctx) => withCluster(ctx, "master-hung", async (cluster, _ws, clients) => {
+/** SIGSTOP the master past down-after, SIGCONT it, while a stale client keeps writing to it. */
+function hungMaster(ctx: DrillContext, label: string) {
+  return withCluster(ctx, label, async (cluster, _ws, clients) => {
     const checks = new Checks();
     const oldMaster = cluster.nodes[0];
     const sentinelAware = sentinelClient(cluster);
@@ -162,7 +161,26 @@ export const masterHung: Scenario = {
         sentinel_client_writes_lost: lostAware,
       },
     };
-  }),
+  });
+}
+
+export const masterHung: Scenario = {
+  name: "master-hung",
+  runbook: "Redis instance is down (hung, then back: the split-brain case)",
+  run: async (ctx) => {
+    const bounded = await hungMaster(ctx, "master-hung");
+    if (ctx.short) return bounded;
+    // Contrast (full drill only): the same hang without min-replicas-to-write.
+    const unbounded = await hungMaster({ ...ctx, config: { ...ctx.config, redis: { ...ctx.config.redis, minReplicasToWrite: 0 } } }, "master-hung-unbounded");
+    return {
+      ...bounded,
+      figures: {
+        ...bounded.figures,
+        without_min_replicas_writes_accepted_while_isolated: unbounded.figures.writes_accepted_while_isolated,
+        without_min_replicas_isolated_writes_lost: unbounded.figures.isolated_writes_lost,
+      },
+    };
+  },
 };
 
 export const sentinelMinorityLost: Scenario = {
