@@ -75,8 +75,10 @@ export class SteadyWriter {
       } catch {
         this.stats.errors++;
       }
+      // Always yield to the event loop: a client that rejects at once (connection closed) would
+      // otherwise spin on microtasks and starve every timer, the drill's own deadlines included.
       const pause = this.options.pauseMs ?? 2;
-      if (pause > 0) await new Promise((r) => setTimeout(r, pause));
+      await new Promise((resolve) => (pause > 0 ? setTimeout(resolve, pause) : setImmediate(resolve)));
     }
   }
 
