@@ -223,7 +223,7 @@ export const sentinelMinorityLost: Scenario = {
 
 export const plannedSwitchover: Scenario = {
   name: "planned-switchover",
-  runbook: "Maintenance without a page: CLIENT PAUSE WRITE, then SENTINEL FAILOVER",
+  runbook: "Maintenance without a page: CLIENT PAUSE WRITE, SENTINEL FAILOVER, CLIENT UNPAUSE",
   run: (ctx) => withCluster(ctx, "switchover", async (cluster, _ws, clients) => {
     const checks = new Checks();
     const client = sentinelClient(cluster);
@@ -238,6 +238,10 @@ export const plannedSwitchover: Scenario = {
     const failover = redisCli(cluster.sentinels[0].port, ["sentinel", "failover", ctx.config.sentinel.masterName], cluster.sentinelAuth()).out;
     checks.expect(pause === "OK" && failover === "OK", `CLIENT PAUSE answered ${pause}, SENTINEL FAILOVER answered ${failover}`);
     const promoted = await waitForNewMaster(cluster, oldMaster, 30000);
+    // Once it is a replica, release the paused clients: their writes get READONLY and the client
+    // reconnects to the new master, instead of waiting out the rest of the pause.
+    await waitFor("the old master to become a replica", () => cluster.role(oldMaster) === "slave", 15000, 50);
+    redisCli(oldMaster.port, ["client", "unpause"], cluster.admin());
     const resumed = await waitForWritesAfter([writer], promoted.at, 30000);
     await sleep(1000);
     await writer.stop();

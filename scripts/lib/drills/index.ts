@@ -26,20 +26,27 @@ export async function runScenario(scenario: Scenario, ctx: DrillContext): Promis
   }
 }
 
-/** Median of each numeric figure over repeated runs; other figures are listed per run. */
-export function summarize(runs: DrillResult[]): DrillResult & { runs: number } {
+export interface Summary extends DrillResult {
+  runs: number;
+  /** min..max of each numeric figure over the runs, where they differ. */
+  ranges: Record<string, [number, number]>;
+}
+
+/** Median of each numeric figure over repeated runs; other figures once if equal, else per run. */
+export function summarize(runs: DrillResult[]): Summary {
   const figures: Record<string, Figure> = {};
+  const ranges: Record<string, [number, number]> = {};
   for (const key of Object.keys(runs[0]?.figures ?? {})) {
     const values = runs.map((r) => r.figures[key]);
     if (values.every((v) => typeof v === "number")) {
       const sorted = (values as number[]).slice().sort((a, b) => a - b);
-      figures[key] = runs.length === 1 ? sorted[0] : sorted[Math.floor(sorted.length / 2)];
-      if (runs.length > 1) figures[`${key}_range`] = `${sorted[0]}..${sorted[sorted.length - 1]}`;
+      figures[key] = sorted[Math.floor(sorted.length / 2)];
+      if (sorted[0] !== sorted[sorted.length - 1]) ranges[key] = [sorted[0], sorted[sorted.length - 1]];
     } else {
-      figures[key] = runs.length === 1 ? values[0] : values.join(" | ");
+      figures[key] = new Set(values.map(String)).size === 1 ? values[0] : values.join(" / ");
     }
   }
-  return { scenario: runs[0].scenario, runbook: runs[0].runbook, passed: runs.every((r) => r.passed), failures: runs.flatMap((r) => r.failures), figures, runs: runs.length };
+  return { scenario: runs[0].scenario, runbook: runs[0].runbook, passed: runs.every((r) => r.passed), failures: runs.flatMap((r) => r.failures), figures, ranges, runs: runs.length };
 }
 
 export function machineDescription(): string {
@@ -47,11 +54,17 @@ export function machineDescription(): string {
   return `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? "?"}), ${Math.round(os.totalmem() / 1024 ** 3)} GiB, Linux ${os.release()}, Debian redis-server ${redis}, node ${process.version}`;
 }
 
-export function formatTable(results: Array<DrillResult & { runs?: number }>): string {
-  const lines = ["| scenario | runbook line | result | figures |", "| --- | --- | --- | --- |"];
+export function formatFigures(summary: Pick<Summary, "figures"> & Partial<Pick<Summary, "ranges">>): string {
+  return Object.entries(summary.figures)
+    .map(([key, value]) => `${key}=${value}${summary.ranges?.[key] ? ` (${summary.ranges[key][0]}..${summary.ranges[key][1]})` : ""}`)
+    .join("; ");
+}
+
+export function formatTable(results: Array<Summary & { measured?: string }>): string {
+  const lines = ["| scenario | runbook line | result | figures: median (min..max) |", "| --- | --- | --- | --- |"];
   for (const r of results) {
-    const figures = Object.entries(r.figures).map(([k, v]) => `${k}=${v}`).join("; ");
-    lines.push(`| ${r.scenario}${r.runs && r.runs > 1 ? ` (median of ${r.runs})` : ""} | ${r.runbook} | ${r.passed ? "pass" : `FAIL: ${r.failures.join("; ")}`} | ${figures} |`);
+    const label = `${r.scenario}${r.runs > 1 ? `, ${r.runs} runs` : ""}${r.measured ? `, ${r.measured}` : ""}`;
+    lines.push(`| ${label} | ${r.runbook} | ${r.passed ? "pass" : `FAIL: ${r.failures.join("; ")}`} | ${formatFigures(r).replaceAll("|", "/")} |`);
   }
   return lines.join("\n");
 }

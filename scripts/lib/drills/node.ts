@@ -150,21 +150,13 @@ export const diskFull: Scenario = {
       checks.expect(rewrites > 0, "no automatic AOF rewrite happened");
       checks.expect(maxAof < sizing.dataVolumeBytes, `the AOF reached ${maxAof} B on a ${sizing.dataVolumeBytes} B volume`);
 
-      // 2. Fill the disk with something else; clients must see errors, not silent loss.
+      // 2. Fill the disk with something else; clients must see errors, not silent loss. Wait for
+      // any rewrite and its background deletion of history files first, and top the filler up
+      // before every write, so space freed by Redis itself cannot make the disk look healthy.
+      await waitFor("rewrites to settle", () => cluster.info(node, "persistence").aof_rewrite_in_progress === "0", 30000, 100);
+      await sleep(500);
       const filler = path.join(volume, "filler");
       const fd = fs.openSync(filler, "w");
-      const chunk = Buffer.alloc(1024 * 1024, 1);
-      try {
-        for (;;) fs.writeSync(fd, chunk);
-      } catch {
-        /* ENOSPC: the disk is full */
-      }
-      try {
-        for (;;) fs.writeSync(fd, chunk.subarray(0, 4096));
-      } catch {
-        /* and the last pages too */
-      }
-      fs.closeSync(fd);
       const client = directClient(node.port, ACL_USERS.app, cluster.credentials.app);
       clients.push(client);
       const acked: string[] = [];
@@ -172,6 +164,7 @@ export const diskFull: Scenario = {
       let errors = 0;
       const fillEnd = Date.now() + 4000;
       for (let i = 0; Date.now() < fillEnd && errors < 200; i++) {
+        fillUntilFull(fd);
         try {
           await client.set(`full:${i}`, "x".repeat(1000));
           acked.push(`full:${i}`);
@@ -181,6 +174,7 @@ export const diskFull: Scenario = {
         }
         await sleep(5);
       }
+      fs.closeSync(fd);
       const persistence = cluster.info(node, "persistence");
       checks.expect(errors > 0, "writes never failed on a full disk");
 
@@ -284,5 +278,17 @@ async function restartRepairingAof(cluster: LocalCluster, node: LocalNode): Prom
     cluster.startNode(node);
     await cluster.waitReady(node, 60000);
     return `yes: ${bad[1]} ${repair.method} (${repair.removedBytes} B)`;
+  }
+}
+
+/** Appends to `fd` until the filesystem says ENOSPC, down to the last 4 KiB page. */
+function fillUntilFull(fd: number): void {
+  for (const size of [1024 * 1024, 4096]) {
+    const chunk = Buffer.alloc(size, 1);
+    try {
+      for (;;) fs.writeSync(fd, chunk);
+    } catch {
+      /* ENOSPC at this chunk size; try a smaller one */
+    }
   }
 }
