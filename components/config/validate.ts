@@ -182,8 +182,16 @@ function readSentinel(problems: ProblemList, raw: RawObject): SentinelConfig {
   };
 }
 
+/** Variables this program owns in the API's environment: extraEnv may not set them. */
+const API_OWNED_ENV = /^(REDIS_.*|MAINTENANCE_MODE|RATELIMIT_FAIL_CLOSED)$/;
+
 function readApi(problems: ProblemList, raw: RawObject, defaultHost: string): ApiConfig {
   const a = new SectionReader(problems, "api", raw, ["mode", "host", "image", "port", "extraEnv"]);
+  if (isPlainObject(raw.extraEnv)) {
+    for (const name of Object.keys(raw.extraEnv).filter((n) => API_OWNED_ENV.test(n))) {
+      problems.add(`api.extraEnv.${name}`, raw.extraEnv[name], "a variable this program does not own: set the toggles with maintenanceMode / rateLimitFailClosed / incident, the connection comes from the Redis topology");
+    }
+  }
   return {
     mode: a.oneOf("mode", API_MODES, "container"),
     host: a.string("host", defaultHost),

@@ -16,6 +16,8 @@ export interface WriterStats {
   waitConfirmedKeys: string[];
   /** WAIT answers that came back on a different connection than their write (not counted). */
   waitAnsweredAfterReconnect: number;
+  /** Distinct error messages, in the order first seen (for diagnosis). */
+  errorMessages: string[];
 }
 
 export function sentinelClient(cluster: LocalCluster): Redis {
@@ -47,7 +49,7 @@ export interface WriterOptions {
 }
 
 export class SteadyWriter {
-  readonly stats: WriterStats = { acknowledged: 0, errors: 0, ackTimes: [], ackedKeys: [], waitConfirmedKeys: [], waitAnsweredAfterReconnect: 0 };
+  readonly stats: WriterStats = { acknowledged: 0, errors: 0, ackTimes: [], ackedKeys: [], waitConfirmedKeys: [], waitAnsweredAfterReconnect: 0, errorMessages: [] };
   private running = false;
   private loops: Promise<void>[] = [];
   private connectionEpoch = 0;
@@ -72,8 +74,10 @@ export class SteadyWriter {
           await this.client.set(key, "1");
           this.acknowledge(key);
         }
-      } catch {
+      } catch (error) {
         this.stats.errors++;
+        const message = error instanceof Error ? error.message.slice(0, 120) : String(error);
+        if (this.stats.errorMessages.length < 10 && !this.stats.errorMessages.includes(message)) this.stats.errorMessages.push(message);
       }
       // Always yield to the event loop: a client that rejects at once (connection closed) would
       // otherwise spin on microtasks and starve every timer, the drill's own deadlines included.
@@ -104,12 +108,15 @@ export class SteadyWriter {
     this.stats.ackedKeys.push(key);
   }
 
+  private stoppedAt?: number;
+
   async stop(): Promise<void> {
     this.running = false;
     await Promise.all(this.loops);
+    this.stoppedAt = Date.now();
   }
 
-  /** The longest gap between consecutive acknowledgements after `from` (ms). */
+  /** The longest gap between acknowledgements after `from` (ms), silence until stop() included. */
   longestGapAfter(from: number): { gapMs: number; resumedAt: number } {
     let best = { gapMs: 0, resumedAt: from };
     let previous = this.stats.ackTimes.filter((t) => t <= from).pop() ?? from;
@@ -118,6 +125,8 @@ export class SteadyWriter {
       if (t - previous > best.gapMs) best = { gapMs: t - previous, resumedAt: t };
       previous = t;
     }
+    const end = this.stoppedAt ?? Date.now();
+    if (end - previous > best.gapMs) best = { gapMs: end - previous, resumedAt: Number.NaN };
     return best;
   }
 }

@@ -62,6 +62,14 @@ describe("ApiService and the incident preset", () => {
     expect(envOf(byName(after.unmasked, "api-container")).REDIS_SENTINEL_ADDRS).toBe("127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381,127.0.0.1:26382,127.0.0.1:26383");
   });
 
+  it("passes extra variables through, and refuses ones that would shadow the declared toggles or connection", async () => {
+    const result = await synthOk("dev", ["api.extraEnv.LOG_LEVEL=debug"]);
+    expect(envOf(byName(result.unmasked, "api-container")).LOG_LEVEL).toBe("debug");
+    const refused = await synthFresh("dev", ["api.extraEnv.MAINTENANCE_MODE=true", "api.extraEnv.REDIS_URL=redis://elsewhere"]);
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.problems.map((p) => p.key)).toEqual(["api.extraEnv.MAINTENANCE_MODE", "api.extraEnv.REDIS_URL"]);
+  });
+
   it("uses a URL without the password when Sentinel is off", async () => {
     const result = await synthOk("dev", ["sentinel.enabled=false"]);
     const env = envOf(byName(result.unmasked, "api-container"));
