@@ -72,6 +72,8 @@ export function declareStack(config: StackConfig, secrets: StackSecrets) {
   const sizing = computeSizing(config.redis);
   const master = topology.master;
   return {
+    // The initial master. With Sentinel on, the master moves on failover: clients use
+    // redisConnection (sentinel addresses and master name), not this address.
     redisAddress: `${master.host.address}:${master.port}`,
     redisConnection: connection,
     redisConnectionUrl: pulumi.secret(pulumi.interpolate`redis://${ACL_USERS.app}:${credentials.passwords.app}@${master.host.address}:${master.port}/0`),

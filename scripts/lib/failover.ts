@@ -4,9 +4,10 @@ import { waitFor } from "./processes";
 
 /** Polls every sentinel until one names a master other than `oldMaster`; returns it and when. */
 export async function waitForNewMaster(cluster: LocalCluster, oldMaster: LocalNode, timeoutMs: number, sentinels = cluster.sentinels): Promise<{ node: LocalNode; at: number }> {
-  return waitFor("a sentinel to name a new master", () => {
+  // Async probes: a writer under test shares this event loop.
+  return waitFor("a sentinel to name a new master", async () => {
     for (const sentinel of sentinels) {
-      const address = cluster.masterFromSentinel(sentinel);
+      const address = await cluster.masterFromSentinelAsync(sentinel);
       const port = address ? Number(address.split(":")[1]) : undefined;
       if (port && port !== oldMaster.port) {
         const node = cluster.nodeByPort(port);
@@ -18,6 +19,7 @@ export async function waitForNewMaster(cluster: LocalCluster, oldMaster: LocalNo
 }
 
 /** The nodes that answer ROLE as master right now. */
-export function currentMasters(cluster: LocalCluster): LocalNode[] {
-  return cluster.nodes.filter((node) => cluster.role(node) === "master");
+export async function currentMasters(cluster: LocalCluster): Promise<LocalNode[]> {
+  const roles = await Promise.all(cluster.nodes.map((node) => cluster.roleAsync(node)));
+  return cluster.nodes.filter((_, i) => roles[i] === "master");
 }

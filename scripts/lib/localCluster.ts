@@ -12,7 +12,7 @@ import { renderRedisConf, renderRedisSecretsConf } from "../../components/redis/
 import { renderSentinelConf, renderSentinelSecretsConf } from "../../components/sentinel/sentinelConf";
 import { placeTopology, type Topology } from "../../components/topology/placement";
 import { dataNodeSettings, sentinelSettings, type FileLocations } from "../../components/topology/settings";
-import { freePortRange, ProcessGroup, redisCli, waitFor, type TrackedProcess } from "./processes";
+import { freePortRange, ProcessGroup, redisCli, redisCliAsync, waitFor, type TrackedProcess } from "./processes";
 import type { Workspace } from "./workspace";
 
 export const LOCAL_HOST: HostConfig = { name: "local", dockerHost: "unix:///var/run/docker.sock", address: "127.0.0.1", bindAddress: "127.0.0.1" };
@@ -123,6 +123,18 @@ export class LocalCluster {
   masterFromSentinel(sentinel: LocalNode): string | undefined {
     const out = redisCli(sentinel.port, ["sentinel", "get-master-addr-by-name", this.config.sentinel.masterName], this.sentinelAuth(), 2000).out.split("\n");
     return out.length === 2 ? `${out[0]}:${out[1]}` : undefined;
+  }
+
+  /** As masterFromSentinel, without blocking the event loop. */
+  async masterFromSentinelAsync(sentinel: LocalNode): Promise<string | undefined> {
+    const out = (await redisCliAsync(sentinel.port, ["sentinel", "get-master-addr-by-name", this.config.sentinel.masterName], this.sentinelAuth(), 2000)).out.split("\n");
+    return out.length === 2 ? `${out[0]}:${out[1]}` : undefined;
+  }
+
+  /** As role, without blocking the event loop. */
+  async roleAsync(node: LocalNode): Promise<string | undefined> {
+    const out = await redisCliAsync(node.port, ["role"], this.admin(), 2000);
+    return out.status === 0 && /^(master|slave)/.test(out.out) ? out.out.split("\n")[0] : undefined;
   }
 
   role(node: LocalNode): string | undefined {

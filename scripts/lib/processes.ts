@@ -1,7 +1,8 @@
 // Real processes for tests and drills: started as children, tracked by PID, always stopped.
 
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import * as net from "node:net";
 
 export interface TrackedProcess {
@@ -31,7 +32,8 @@ export class ProcessGroup {
 
   start(name: string, command: string, args: string[], logFile: string): TrackedProcess {
     const log = fs.openSync(logFile, "a");
-    const child = spawn(command, args, { stdio: ["ignore", log, log], detached: false });
+    // cwd beside the log: every process is then traceable to its drill's temp dir via /proc/<pid>/cwd.
+    const child = spawn(command, args, { stdio: ["ignore", log, log], detached: false, cwd: path.dirname(logFile) });
     fs.closeSync(log);
     if (child.pid === undefined) throw new Error(`${name}: ${command} did not start`);
     const tracked = { name, child, pid: child.pid, logFile };
@@ -98,6 +100,20 @@ export function redisCli(port: number, args: string[], auth: CliAuth = {}, timeo
     timeout: timeoutMs,
   });
   return { status: result.status, out: `${result.stdout ?? ""}${result.stderr ?? ""}`.trim() };
+}
+
+/**
+ * redis-cli without blocking the event loop: what probes must use while a client under test
+ * runs in this process (spawnSync in a 20 ms polling loop starves its sockets and timers).
+ */
+export function redisCliAsync(port: number, args: string[], auth: CliAuth = {}, timeoutMs = 5000): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve) => {
+    execFile("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...(auth.user ? ["--user", auth.user] : []), "--no-auth-warning", ...args], {
+      env: { ...process.env, ...(auth.password ? { REDISCLI_AUTH: auth.password } : {}) },
+      encoding: "utf8",
+      timeout: timeoutMs,
+    }, (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: `${stdout ?? ""}${stderr ?? ""}`.trim() }));
+  });
 }
 
 export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, intervalMs = 100): Promise<T> {

@@ -17,10 +17,11 @@ function leftovers(): string[] {
   const mounts = fs.readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes("veza-drill-"));
   const cgroups = ["memory", "cpu"].flatMap((c) => (fs.existsSync(`/sys/fs/cgroup/${c}`) ? fs.readdirSync(`/sys/fs/cgroup/${c}`).filter((d) => d.startsWith("veza-drill-")) : []));
   const dirs = fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith("veza-drill-"));
-  // Processes whose command line points into a drill's temp dirs (redis-server, redis-sentinel).
+  // Processes working in a drill's temp dirs: Redis overwrites its command line (setproctitle) but
+  // chdirs into its data dir, and the drills start every other process beside its log.
   const processes = fs.readdirSync("/proc").filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
     try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("veza-drill-");
+      return fs.readlinkSync(`/proc/${pid}/cwd`).includes("veza-drill-");
     } catch {
       return false;
     }

@@ -67,7 +67,7 @@ describe("Sentinel failover with the dev stack's settings", () => {
       return role[0] === "slave" && role[2] === String(promoted.node.port);
     }, 60000, 250);
     await sleep(500);
-    expect(currentMasters(cluster).map((n) => n.name)).toEqual([promoted.node.name]);
+    expect((await currentMasters(cluster)).map((n) => n.name)).toEqual([promoted.node.name]);
     // The API's check now reaches the promoted master.
     expect(connectivityCheck(cluster).out).toBe(`API user reached the Redis master 127.0.0.1:${promoted.node.port}: PONG`);
     // Every acknowledged write made before the kill reached the new master or was bounded by

@@ -67,7 +67,7 @@ async function killMasterUnderLoad(ctx: DrillContext, laggingReplicas: boolean) 
     const admin = { user: ACL_USERS.admin, password: cluster.credentials.admin };
     const lostPlain = await countMissing(promoted.node.port, [...plain.stats.ackedKeys, ...waited.stats.ackedKeys], admin);
     const lostConfirmed = await countMissing(promoted.node.port, waited.stats.waitConfirmedKeys, admin);
-    checks.expect(resumed, `the client did not write again within 30 s of the promotion (errors: ${plain.stats.errorMessages.join(" | ") || "none"})`);
+    checks.expect(resumed, `the client did not write again within 30 s of the promotion (client status ${plainClient.status}; errors: ${plain.stats.errorMessages.join(" | ") || "none"})`);
     checks.expect(lostConfirmed === 0, `${lostConfirmed} WAIT-confirmed writes were lost`);
     return {
       passed: checks.passed,
@@ -130,8 +130,8 @@ function hungMaster(ctx: DrillContext, label: string) {
     let rejoinedAt: number | undefined;
     const deadline = Date.now() + 30000;
     while (Date.now() < deadline) {
-      if (currentMasters(cluster).length > 1) lastDualMasterAt = Date.now();
-      if (cluster.role(oldMaster) === "slave") {
+      if ((await currentMasters(cluster)).length > 1) lastDualMasterAt = Date.now();
+      if ((await cluster.roleAsync(oldMaster)) === "slave") {
         rejoinedAt = Date.now();
         break;
       }
@@ -147,7 +147,7 @@ function hungMaster(ctx: DrillContext, label: string) {
     const lostStale = await countMissing(promoted.node.port, staleKeys, admin);
     const lostAware = await countMissing(promoted.node.port, writer.stats.ackedKeys, admin);
     checks.expect(rejoinedAt !== undefined, "the old master did not rejoin as a replica within 30 s of SIGCONT");
-    checks.expect(currentMasters(cluster).length === 1, "more than one master after the old one rejoined");
+    checks.expect((await currentMasters(cluster)).length === 1, "more than one master after the old one rejoined");
     // min-replicas-to-write: the resumed master has no replica acknowledging within the lag,
     // so it refuses writes. Only commands already read before it noticed can slip through.
     checks.expect(staleAcceptedWhileIsolated <= 100, `the isolated master accepted ${staleAcceptedWhileIsolated} writes (bound: 100)`);
@@ -245,7 +245,7 @@ export const plannedSwitchover: Scenario = {
     const promoted = await waitForNewMaster(cluster, oldMaster, 30000);
     // Once it is a replica, release the paused clients: their writes get READONLY and the client
     // reconnects to the new master, instead of waiting out the rest of the pause.
-    await waitFor("the old master to become a replica", () => cluster.role(oldMaster) === "slave", 15000, 50);
+    await waitFor("the old master to become a replica", async () => (await cluster.roleAsync(oldMaster)) === "slave", 15000, 50);
     redisCli(oldMaster.port, ["client", "unpause"], cluster.admin());
     const resumed = await waitForWritesAfter([writer], promoted.at, 30000);
     await sleep(1000);
