@@ -4,7 +4,7 @@
 
 import { isIP } from "node:net";
 import { computeSizing, MINIMUM_FORK_HEADROOM_PERCENT, MINIMUM_MAXMEMORY_MIB, DEFAULT_FORK_HEADROOM_PERCENT, MiB } from "../redis/sizing";
-import { largestSentinelShare } from "../topology/placement";
+import { largestShareOnOneHost } from "../topology/placement";
 import { portAllocations, stackTopology } from "../topology/ports";
 import { formatProblem, isPlainObject, ProblemList, SectionReader, type ConfigProblem, type RawObject } from "./reader";
 import {
@@ -288,7 +288,7 @@ function checkSentinelRules(problems: ProblemList, config: StackConfig): void {
     if (config.hosts.length < sentinel.replicas + 1) {
       problems.add("hosts", config.hosts.map((h) => h.name), `at least ${sentinel.replicas + 1} hosts for 1 master + ${sentinel.replicas} replicas on different hosts (or a single host for dev)`);
     }
-    const largestShare = largestSentinelShare(topology);
+    const largestShare = largestShareOnOneHost(topology.sentinels);
     if (sentinel.count >= 3 && largestShare >= majority) {
       problems.add("hosts", config.hosts.map((h) => h.name), `enough hosts that none holds a majority of the ${sentinel.count} sentinels (one host would hold ${largestShare})`);
     }

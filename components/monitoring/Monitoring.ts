@@ -6,7 +6,6 @@ import { hostCommand, type SshAccess } from "../host/hostCommand";
 import { ACL_USERS } from "../redis/acl";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
 import type { RedisCredentials } from "../redis/RedisCredentials";
-import { placeExporters, stackTopology } from "../topology/ports";
 import { ALERTMANAGER_SECRET_FILES } from "./alertmanagerConfig";
 import { PROMETHEUS_CONFIG_PATH, RULE_FILES } from "./prometheusConfig";
 import { renderMonitoringFiles, renderPromtoolCheckScript } from "./render";
@@ -41,7 +40,6 @@ export class Monitoring extends pulumi.ComponentResource {
     const { config, dockerHosts } = args;
     const m = config.monitoring;
     const files = renderMonitoringFiles(config);
-    const topology = stackTopology(config);
     const smallContainer = (hostName: string, component: string) => ({
       networkMode: "host",
       restart: RESTART_POLICY,
@@ -52,7 +50,7 @@ export class Monitoring extends pulumi.ComponentResource {
       labels: containerLabels({ component, environment: config.environment, host: hostName }),
     });
 
-    for (const exporter of placeExporters(topology, m.redisExporterPort)) {
+    for (const exporter of files.exporters) {
       const host = dockerHosts.get(exporter.host.name)!;
       new docker.Container(`${exporter.name}-container`, {
         name: `veza-${exporter.name}`,

@@ -1,7 +1,8 @@
 // Every monitoring file, from the validated StackConfig: the one place thresholds meet config.
 import type { StackConfig } from "../config/types";
 import { computeSizing } from "../redis/sizing";
-import { placeExporters, stackTopology } from "../topology/ports";
+import { largestShareOnOneHost } from "../topology/placement";
+import { placeExporters, stackTopology, type ExporterPlacement } from "../topology/ports";
 import { renderAlertmanagerConfig } from "./alertmanagerConfig";
 import { renderPrometheusConfig, type PrometheusInput } from "./prometheusConfig";
 import { renderRedisAlertRules, toYaml } from "./redisRules";
@@ -13,11 +14,11 @@ export interface MonitoringFiles {
   sloRulesYml: string;
   alertmanagerYml: string;
   scrape: PrometheusInput;
+  /** The redis_exporter per Redis/Sentinel process that prometheus.yml scrapes. */
+  exporters: ExporterPlacement[];
 }
 
-export function monitoringInput(config: StackConfig): PrometheusInput {
-  const topology = stackTopology(config);
-  const exporters = placeExporters(topology, config.monitoring.redisExporterPort);
+function monitoringInput(config: StackConfig, exporters: ExporterPlacement[]): PrometheusInput {
   const monitoringHost = config.hosts.find((h) => h.name === config.monitoring.host)!;
   const target = (e: (typeof exporters)[number]) => ({ address: `${e.host.address}:${e.port}`, instance: e.target.name });
   return {
@@ -32,17 +33,17 @@ export function monitoringInput(config: StackConfig): PrometheusInput {
 
 export function renderMonitoringFiles(config: StackConfig): MonitoringFiles {
   const topology = stackTopology(config);
-  const perHost = new Map<string, number>();
-  for (const node of topology.dataNodes) perHost.set(node.host.name, (perHost.get(node.host.name) ?? 0) + 1);
   const replicas = topology.dataNodes.length - 1;
-  const scrape = monitoringInput(config);
+  const exporters = placeExporters(topology, config.monitoring.redisExporterPort);
+  const scrape = monitoringInput(config, exporters);
   return {
     scrape,
+    exporters,
     prometheusYml: toYaml(renderPrometheusConfig(scrape)),
     redisRulesYml: toYaml(renderRedisAlertRules({
       runbookBaseUrl: config.monitoring.runbookBaseUrl,
       sizing: computeSizing(config.redis),
-      dataNodesPerHost: Math.max(...perHost.values()),
+      dataNodesPerHost: largestShareOnOneHost(topology.dataNodes),
       replicas,
       minReplicasToWrite: replicas > 0 ? config.redis.minReplicasToWrite : 0,
       sentinel: config.sentinel.enabled ? { count: config.sentinel.count, quorum: config.sentinel.quorum, masterName: config.sentinel.masterName } : undefined,

@@ -46,8 +46,6 @@ export interface Sizing {
   replicaOutputBufferHardBytes: number;
   replicaOutputBufferSoftBytes: number;
   aofRewriteMinSizeBytes: number;
-  /** AOF size at which automatic rewrite triggers when the base is as large as maxmemory. */
-  aofTriggerBytes: number;
   minimumDataVolumeBytes: number;
   dataVolumeBytes: number;
   /** Free bytes a rewrite needs on the volume: its new base file can be as large as the dataset. */
@@ -92,7 +90,6 @@ export function computeSizing(input: SizingInput): Sizing {
     replicaOutputBufferHardBytes,
     replicaOutputBufferSoftBytes: replicaOutputBufferHardBytes / 2,
     aofRewriteMinSizeBytes,
-    aofTriggerBytes: Math.max(maxmemoryBytes * (1 + input.aofRewritePercentage / 100), aofRewriteMinSizeBytes),
     minimumDataVolumeBytes: minimum,
     dataVolumeBytes,
     rewriteReserveBytes: maxmemoryBytes,

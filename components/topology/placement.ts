@@ -87,9 +87,9 @@ export function portAllocator(): (hostName: string, kind: string, base: number) 
   };
 }
 
-/** Largest number of sentinels any single host holds. */
-export function largestSentinelShare(topology: Topology): number {
+/** The largest number of these processes (sentinels, data nodes) any single host holds. */
+export function largestShareOnOneHost(placed: Array<{ host: PlacementHost }>): number {
   const perHost = new Map<string, number>();
-  for (const sentinel of topology.sentinels) perHost.set(sentinel.host.name, (perHost.get(sentinel.host.name) ?? 0) + 1);
+  for (const process of placed) perHost.set(process.host.name, (perHost.get(process.host.name) ?? 0) + 1);
   return Math.max(0, ...perHost.values());
 }

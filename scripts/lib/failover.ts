@@ -7,7 +7,7 @@ export async function waitForNewMaster(cluster: LocalCluster, oldMaster: LocalNo
   // Async probes: a writer under test shares this event loop.
   return waitFor("a sentinel to name a new master", async () => {
     for (const sentinel of sentinels) {
-      const address = await cluster.masterFromSentinelAsync(sentinel);
+      const address = await cluster.masterFromSentinel(sentinel);
       const port = address ? Number(address.split(":")[1]) : undefined;
       if (port && port !== oldMaster.port) {
         const node = cluster.nodeByPort(port);
@@ -20,6 +20,6 @@ export async function waitForNewMaster(cluster: LocalCluster, oldMaster: LocalNo
 
 /** The nodes that answer ROLE as master right now. */
 export async function currentMasters(cluster: LocalCluster): Promise<LocalNode[]> {
-  const roles = await Promise.all(cluster.nodes.map((node) => cluster.roleAsync(node)));
+  const roles = await Promise.all(cluster.nodes.map((node) => cluster.role(node)));
   return cluster.nodes.filter((_, i) => roles[i] === "master");
 }

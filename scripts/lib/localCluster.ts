@@ -119,28 +119,21 @@ export class LocalCluster {
     return redisCli(sentinel.port, ["sentinel", "master", this.config.sentinel.masterName], this.sentinelAuth()).out;
   }
 
-  /** The master address a sentinel names now, e.g. 127.0.0.1:20001, or undefined. */
-  masterFromSentinel(sentinel: LocalNode): string | undefined {
-    const out = redisCli(sentinel.port, ["sentinel", "get-master-addr-by-name", this.config.sentinel.masterName], this.sentinelAuth(), 2000).out.split("\n");
-    return out.length === 2 ? `${out[0]}:${out[1]}` : undefined;
-  }
-
-  /** As masterFromSentinel, without blocking the event loop. */
-  async masterFromSentinelAsync(sentinel: LocalNode): Promise<string | undefined> {
+  /**
+   * The master address a sentinel names now, e.g. 127.0.0.1:20001, or undefined. Async, like
+   * role(): a client under test shares this event loop, and a blocking probe starves it.
+   */
+  async masterFromSentinel(sentinel: LocalNode): Promise<string | undefined> {
     const out = (await redisCliAsync(sentinel.port, ["sentinel", "get-master-addr-by-name", this.config.sentinel.masterName], this.sentinelAuth(), 2000)).out.split("\n");
     return out.length === 2 ? `${out[0]}:${out[1]}` : undefined;
   }
 
-  /** As role, without blocking the event loop. */
-  async roleAsync(node: LocalNode): Promise<string | undefined> {
+  /** "master" or "slave" as the node's ROLE says, or undefined when it does not answer. */
+  async role(node: LocalNode): Promise<string | undefined> {
     const out = await redisCliAsync(node.port, ["role"], this.admin(), 2000);
     return out.status === 0 && /^(master|slave)/.test(out.out) ? out.out.split("\n")[0] : undefined;
   }
 
-  role(node: LocalNode): string | undefined {
-    const out = redisCli(node.port, ["role"], this.admin(), 2000);
-    return out.status === 0 && /^(master|slave)/.test(out.out) ? out.out.split("\n")[0] : undefined;
-  }
 
   nodeByPort(port: number): LocalNode | undefined {
     return this.nodes.find((n) => n.port === port);

@@ -93,26 +93,36 @@ export interface CliAuth {
 }
 
 /** redis-cli against 127.0.0.1; the password travels in REDISCLI_AUTH, never on the command line. */
-export function redisCli(port: number, args: string[], auth: CliAuth = {}, timeoutMs = 5000): { status: number | null; out: string } {
-  const result = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...(auth.user ? ["--user", auth.user] : []), "--no-auth-warning", ...args], {
-    env: { ...process.env, ...(auth.password ? { REDISCLI_AUTH: auth.password } : {}) },
-    encoding: "utf8",
-    timeout: timeoutMs,
-  });
-  return { status: result.status, out: `${result.stdout ?? ""}${result.stderr ?? ""}`.trim() };
+export interface CliResult {
+  status: number | null;
+  out: string;
+}
+
+/** redis-cli's arguments and options for one call; shared by the sync and async forms. */
+function cliInvocation(port: number, args: string[], auth: CliAuth, timeoutMs: number) {
+  return {
+    args: ["-h", "127.0.0.1", "-p", String(port), ...(auth.user ? ["--user", auth.user] : []), "--no-auth-warning", ...args],
+    options: { env: { ...process.env, ...(auth.password ? { REDISCLI_AUTH: auth.password } : {}) }, encoding: "utf8" as const, timeout: timeoutMs },
+  };
+}
+
+const cliOutput = (stdout: string | undefined, stderr: string | undefined) => `${stdout ?? ""}${stderr ?? ""}`.trim();
+
+export function redisCli(port: number, args: string[], auth: CliAuth = {}, timeoutMs = 5000): CliResult {
+  const call = cliInvocation(port, args, auth, timeoutMs);
+  const result = spawnSync("redis-cli", call.args, call.options);
+  return { status: result.status, out: cliOutput(result.stdout, result.stderr) };
 }
 
 /**
  * redis-cli without blocking the event loop: what probes must use while a client under test
  * runs in this process (spawnSync in a 20 ms polling loop starves its sockets and timers).
  */
-export function redisCliAsync(port: number, args: string[], auth: CliAuth = {}, timeoutMs = 5000): Promise<{ status: number | null; out: string }> {
+export function redisCliAsync(port: number, args: string[], auth: CliAuth = {}, timeoutMs = 5000): Promise<CliResult> {
+  const call = cliInvocation(port, args, auth, timeoutMs);
   return new Promise((resolve) => {
-    execFile("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...(auth.user ? ["--user", auth.user] : []), "--no-auth-warning", ...args], {
-      env: { ...process.env, ...(auth.password ? { REDISCLI_AUTH: auth.password } : {}) },
-      encoding: "utf8",
-      timeout: timeoutMs,
-    }, (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: `${stdout ?? ""}${stderr ?? ""}`.trim() }));
+    execFile("redis-cli", call.args, call.options, (error, stdout, stderr) =>
+      resolve({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: cliOutput(stdout, stderr) }));
   });
 }
 

@@ -46,12 +46,12 @@ describe("Sentinel failover with the dev stack's settings", () => {
     await waitFor("the writer to get acknowledgements", () => writer.stats.acknowledged > 50, 10000);
 
     const oldMaster = cluster.nodes[0];
-    expect(cluster.role(oldMaster)).toBe("master");
+    expect(await cluster.role(oldMaster)).toBe("master");
     const killedAt = Date.now();
     await cluster.processes.kill9(oldMaster.process!);
 
     const promoted = await waitForNewMaster(cluster, oldMaster, 60000);
-    expect(cluster.role(promoted.node)).toBe("master");
+    expect(await cluster.role(promoted.node)).toBe("master");
     const acksAtPromotion = writer.stats.acknowledged;
     await waitFor("the client to write again after the failover", () => writer.stats.acknowledged > acksAtPromotion + 20, 60000);
     await writer.stop();

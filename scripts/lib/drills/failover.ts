@@ -131,7 +131,7 @@ function hungMaster(ctx: DrillContext, label: string) {
     const deadline = Date.now() + 30000;
     while (Date.now() < deadline) {
       if ((await currentMasters(cluster)).length > 1) lastDualMasterAt = Date.now();
-      if ((await cluster.roleAsync(oldMaster)) === "slave") {
+      if ((await cluster.role(oldMaster)) === "slave") {
         rejoinedAt = Date.now();
         break;
       }
@@ -245,7 +245,7 @@ export const plannedSwitchover: Scenario = {
     const promoted = await waitForNewMaster(cluster, oldMaster, 30000);
     // Once it is a replica, release the paused clients: their writes get READONLY and the client
     // reconnects to the new master, instead of waiting out the rest of the pause.
-    await waitFor("the old master to become a replica", async () => (await cluster.roleAsync(oldMaster)) === "slave", 15000, 50);
+    await waitFor("the old master to become a replica", async () => (await cluster.role(oldMaster)) === "slave", 15000, 50);
     redisCli(oldMaster.port, ["client", "unpause"], cluster.admin());
     const resumed = await waitForWritesAfter([writer], promoted.at, 30000);
     await sleep(1000);

@@ -199,7 +199,7 @@ export const diskFull: Scenario = {
       client.disconnect();
       await cluster.processes.kill9(node.process!);
       const repair = await restartRepairingAof(cluster, node);
-      const lost = await countMissing(node.port, acked, cluster.admin() as { user: string; password: string });
+      const lost = await countMissing(node.port, acked, cluster.admin());
       checks.expect(lost === 0, `${lost} acknowledged writes were lost`);
       return {
         passed: checks.passed,
@@ -251,7 +251,7 @@ export const crashRestart: Scenario = {
       await cluster.waitReady(node, 60000);
       const readyAfter = Date.now() - restartedAt;
       const after = Number(redisCli(node.port, ["dbsize"], cluster.admin()).out);
-      const lost = await countMissing(node.port, keys, cluster.admin() as { user: string; password: string });
+      const lost = await countMissing(node.port, keys, cluster.admin());
       checks.expect(lost === 0, `${lost} acknowledged writes missing after the restart`);
       checks.expect(after === before, `${before} keys before the kill, ${after} after`);
       return { passed: checks.passed, failures: checks.failures, figures: { acked_writes: keys.length, keys_before: before, keys_after: after, acked_writes_lost: lost, ready_after_restart_s: seconds(readyAfter) } };
