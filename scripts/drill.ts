@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { requireValidStackConfig } from "../components/config/validate";
 import { parseArgs } from "./lib/args";
-import { formatFigures, formatTable, machineDescription, runScenario, SCENARIOS, selectScenarios, summarize, type Summary } from "./lib/drills";
+import { formatFigures, formatTable, machineDescription, runScenario, SCENARIOS, selectScenarios, summarize, type Summary } from "../drills";
 import { PROJECT_ROOT, readStackConfigFile } from "./lib/stackFiles";
 
 const README_BEGIN = "<!-- drill-results:begin -->";

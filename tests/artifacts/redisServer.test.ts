@@ -9,8 +9,8 @@ import { renderSentinelSecretsConf } from "../../components/sentinel/sentinelCon
 import { computeSizing } from "../../components/redis/sizing";
 import { requireValidStackConfig } from "../../components/config/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
-import { randomCredentials, sentinelMasterFields } from "../../scripts/lib/localCluster";
-import { freePortRange, ProcessGroup, redisCli, waitFor } from "../../scripts/lib/processes";
+import { randomCredentials, sentinelMasterFields } from "../../drills/harness/localCluster";
+import { freePortRange, ProcessGroup, redisCli, waitFor } from "../../drills/harness/processes";
 import { synthToDir, type SynthDir } from "../helpers/cli";
 
 describe("rendered configs in real redis-server and redis-sentinel", () => {

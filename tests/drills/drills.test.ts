@@ -3,12 +3,12 @@
 // beyond what each scenario claims (the full figures live in the README, from the drill).
 import { requireValidStackConfig } from "../../components/config/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
-import { runScenario, SCENARIOS } from "../../scripts/lib/drills";
+import { runScenario, SCENARIOS } from "../../drills";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { waitFor } from "../../scripts/lib/processes";
+import { waitFor } from "../../drills/harness/processes";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 
 const config = requireValidStackConfig(readStackConfigFile("dev").raw);

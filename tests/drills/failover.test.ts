@@ -3,10 +3,10 @@
 import type Redis from "ioredis";
 import { requireValidStackConfig } from "../../components/config/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
-import { LocalCluster } from "../../scripts/lib/localCluster";
-import { currentMasters, waitForNewMaster } from "../../scripts/lib/failover";
-import { sentinelClient, SteadyWriter } from "../../scripts/lib/writer";
-import { redisCli, sleep, waitFor } from "../../scripts/lib/processes";
+import { LocalCluster } from "../../drills/harness/localCluster";
+import { currentMasters, waitForNewMaster } from "../../drills/harness/failover";
+import { sentinelClient, SteadyWriter } from "../../drills/harness/writer";
+import { redisCli, sleep, waitFor } from "../../drills/harness/processes";
 import { spawnSync } from "node:child_process";
 import { renderConnectivityCheckScript, type RedisConnection } from "../../components/api/env";
 

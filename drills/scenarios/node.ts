@@ -1,15 +1,15 @@
 // Single-node scenarios: memory under fork, disk full, crash and restart.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { EvictionPolicy, StackConfig } from "../../../components/config/types";
-import { ACL_USERS } from "../../../components/redis/acl";
-import { computeSizing, MiB } from "../../../components/redis/sizing";
-import { repairAofFile } from "../aofRepair";
-import { LocalCluster, type LocalNode } from "../localCluster";
-import { redisCli, sleep, waitFor } from "../processes";
-import { cgroupAvailable, directorySize, joinCgroup, readCgroup, Workspace, writeCgroup } from "../workspace";
-import { countMissing, directClient } from "../writer";
-import { Checks, seconds, type DrillContext, type Figure, type Scenario } from "./types";
+import type { EvictionPolicy, StackConfig } from "../../components/config/types";
+import { ACL_USERS } from "../../components/redis/acl";
+import { computeSizing, MiB } from "../../components/redis/sizing";
+import { repairAofFile } from "../../scripts/lib/aofRepair";
+import { LocalCluster, type LocalNode } from "../harness/localCluster";
+import { redisCli, sleep, waitFor } from "../harness/processes";
+import { cgroupAvailable, directorySize, joinCgroup, readCgroup, Workspace, writeCgroup } from "../harness/workspace";
+import { countMissing, directClient } from "../harness/writer";
+import { Checks, seconds, type DrillContext, type Figure, type Scenario } from "../harness/types";
 
 /** The stack's Redis settings on one standalone node, with the memory limit scaled for this machine. */
 function standalone(config: StackConfig, redis: Partial<StackConfig["redis"]>): StackConfig {

@@ -1,12 +1,12 @@
 // Scenarios against a real master/replicas/sentinels cluster rendered from the stack.
 import type Redis from "ioredis";
-import { ACL_USERS } from "../../../components/redis/acl";
-import { currentMasters, waitForNewMaster } from "../failover";
-import { LocalCluster, type LocalNode } from "../localCluster";
-import { redisCli, sleep, waitFor } from "../processes";
-import { Workspace, cgroupAvailable, joinCgroup, writeCgroup } from "../workspace";
-import { countMissing, directClient, sentinelClient, SteadyWriter } from "../writer";
-import { Checks, seconds, type DrillContext, type Scenario } from "./types";
+import { ACL_USERS } from "../../components/redis/acl";
+import { currentMasters, waitForNewMaster } from "../harness/failover";
+import { LocalCluster, type LocalNode } from "../harness/localCluster";
+import { redisCli, sleep, waitFor } from "../harness/processes";
+import { Workspace, cgroupAvailable, joinCgroup, writeCgroup } from "../harness/workspace";
+import { countMissing, directClient, sentinelClient, SteadyWriter } from "../harness/writer";
+import { Checks, seconds, type DrillContext, type Scenario } from "../harness/types";
 
 async function withCluster<T>(ctx: DrillContext, label: string, body: (cluster: LocalCluster, ws: Workspace, clients: Redis[]) => Promise<T>): Promise<T> {
   const ws = new Workspace(label);

@@ -1,8 +1,8 @@
 import * as os from "node:os";
 import { spawnSync } from "node:child_process";
-import { crashRestart, diskFull, memoryUnderFork } from "./node";
-import { masterHung, masterKilled, masterKilledLaggingReplica, plannedSwitchover, sentinelMinorityLost } from "./failover";
-import type { DrillContext, DrillResult, Figure, Scenario } from "./types";
+import { crashRestart, diskFull, memoryUnderFork } from "./scenarios/node";
+import { masterHung, masterKilled, masterKilledLaggingReplica, plannedSwitchover, sentinelMinorityLost } from "./scenarios/failover";
+import type { DrillContext, DrillResult, Figure, Scenario } from "./harness/types";
 
 export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, sentinelMinorityLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover];
 

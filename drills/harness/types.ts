@@ -1,4 +1,4 @@
-import type { StackConfig } from "../../../components/config/types";
+import type { StackConfig } from "../../components/config/types";
 
 export interface DrillContext {
   config: StackConfig;
