@@ -9,40 +9,23 @@ import type { StackConfig } from "./config/types";
 import { DockerHost } from "./host/DockerHost";
 import { ACL_USERS } from "./redis/acl";
 import { RedisCredentials } from "./redis/RedisCredentials";
-import { RedisNode } from "./redis/RedisNode";
-import { dataNodeLabels } from "./redis/nodeLabels";
 import { computeSizing } from "./redis/sizing";
 import { SentinelCluster } from "./sentinel/SentinelCluster";
 import { Monitoring } from "./monitoring/Monitoring";
 import { stackTopology } from "./topology/ports";
-import { dataNodeSettings } from "./topology/settings";
 
 export function declareStack(config: StackConfig, secrets: StackSecrets) {
   const topology = stackTopology(config);
-  const ssh = { privateKey: secrets.sshPrivateKey };
+  const ssh = { privateKey: secrets.sshPrivateKey, stack: pulumi.getStack() };
   const dockerHosts = new Map(config.hosts.map((host) => [host.name, new DockerHost(host.name, { host, tuningImage: config.redis.image, tcpBacklog: config.redis.tcpBacklog, ssh })]));
   const credentials = new RedisCredentials("redis-credentials");
 
-  let connection: RedisConnection;
-  let redisResources: pulumi.Resource[];
-  if (config.sentinel.enabled) {
-    const cluster = new SentinelCluster("redis", { config, topology, dockerHosts, credentials, ssh });
-    connection = { mode: "sentinel", masterName: cluster.masterName, sentinels: cluster.sentinelEndpoints };
-    redisResources = [...cluster.nodes.map((n) => n.container), ...cluster.sentinels];
-  } else {
-    const master = topology.master;
-    const node = new RedisNode(master.name, {
-      dockerHost: dockerHosts.get(master.host.name)!,
-      image: config.redis.image,
-      settings: dataNodeSettings(config, topology, master),
-      credentials,
-      memoryLimitMiB: config.redis.memoryLimitMiB,
-      labels: dataNodeLabels(config, master.role, master.host.name),
-      ssh,
-    });
-    connection = { mode: "standalone", master: { host: node.address, port: node.port } };
-    redisResources = [node.container];
-  }
+  // Data nodes (and sentinels when enabled) under one component in both modes: stable URNs.
+  const cluster = new SentinelCluster("redis", { config, topology, dockerHosts, credentials, ssh });
+  const connection: RedisConnection = config.sentinel.enabled
+    ? { mode: "sentinel", masterName: cluster.masterName, sentinels: cluster.sentinelEndpoints }
+    : { mode: "standalone", master: { host: cluster.nodes[0].address, port: cluster.nodes[0].port } };
+  const redisResources: pulumi.Resource[] = [...cluster.nodes.map((n) => n.container), ...cluster.sentinels];
 
   const toggles = effectiveToggles(config);
   const api = new ApiService("api", {

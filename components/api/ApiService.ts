@@ -61,8 +61,10 @@ export class ApiService extends pulumi.ComponentResource {
     this.connectivityCheck = hostCommand(`${name}-redis-connectivity-check`, args.dockerHost.host, {
       create: `docker run --rm -i --network host --entrypoint sh ${args.redisImage} -s`,
       stdin: script,
-      // Re-check whenever the API is replaced or what it connects to changes.
-      triggers: [this.container ? this.container.id : "external", JSON.stringify(args.connection)],
+      // Re-check when what the API connects to changes: addresses, master name, credentials. Not
+      // on the API container: the incident preset replaces it while Redis is down, and the check
+      // must never fail the `pulumi up` that applies the runbook's mitigation.
+      triggers: [JSON.stringify(args.connection), passwords.app, passwords.sentinelClients],
     }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage), ...args.redisResources, ...(this.container ? [this.container] : [])] });
 
     this.registerOutputs({ env: this.env });

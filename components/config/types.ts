@@ -31,6 +31,8 @@ export interface HostConfig {
   address: string;
   /** The IP Redis and Sentinel bind to on this host (defaults to `address` when that is an IP). */
   bindAddress: string;
+  /** ssh:// hosts: the host's public key (`<type> <base64>`), checked strictly on every connection. */
+  sshHostKey?: string;
 }
 
 export interface RedisConfig {

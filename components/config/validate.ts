@@ -95,6 +95,8 @@ function section(problems: ProblemList, raw: RawObject, key: string): RawObject 
   return value;
 }
 
+const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
+
 function readHosts(problems: ProblemList, value: unknown): HostConfig[] {
   if (!Array.isArray(value) || value.length === 0) {
     problems.add("hosts", value, "a non-empty list of { name, dockerHost, address[, bindAddress] }");
@@ -108,7 +110,7 @@ function readHosts(problems: ProblemList, value: unknown): HostConfig[] {
       problems.add(prefix, entry, "an object { name, dockerHost, address[, bindAddress] }");
       return;
     }
-    const reader = new SectionReader(problems, prefix, entry, ["name", "dockerHost", "address", "bindAddress"]);
+    const reader = new SectionReader(problems, prefix, entry, ["name", "dockerHost", "address", "bindAddress", "sshHostKey"]);
     const name = reader.string("name", undefined, HOST_NAME, "a lowercase name of letters, digits and dashes, starting with a letter (at most 31 characters)");
     if (name && seen.has(name)) problems.add(`${prefix}.name`, name, "a name no other host uses (host names must be unique)");
     seen.add(name);
@@ -125,7 +127,15 @@ function readHosts(problems: ProblemList, value: unknown): HostConfig[] {
     } else if (address === "0.0.0.0" || address === "::") {
       problems.add(`${prefix}.address`, address, "a specific address clients can reach, not the all-interfaces wildcard");
     }
-    hosts.push({ name, dockerHost, address, bindAddress });
+    // Strict host-key checking for every ssh:// host: the Docker provider's ssh and the remote
+    // commands refuse a host that does not present this key (no trust on first use).
+    let sshHostKey: string | undefined;
+    if (dockerHost?.startsWith("ssh://")) {
+      sshHostKey = reader.string("sshHostKey", undefined, SSH_PUBLIC_KEY, "the host's SSH public key as `<type> <base64>`, e.g. the output of `ssh-keyscan -t ed25519 <host>` without the host name (required for ssh:// hosts)");
+    } else if (entry.sshHostKey !== undefined) {
+      problems.add(`${prefix}.sshHostKey`, entry.sshHostKey, "nothing: only ssh:// Docker hosts take a host key");
+    }
+    hosts.push({ name, dockerHost, address, bindAddress, ...(sshHostKey ? { sshHostKey } : {}) });
   });
   return hosts;
 }

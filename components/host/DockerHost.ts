@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import type { HostConfig } from "../config/types";
 import { hostCommand, type SshAccess } from "./hostCommand";
 import { renderHostTuningCommand } from "./hostTuning";
+import { dockerSshOptions, writeSshIdentity } from "./dockerSsh";
 
 export interface DockerHostArgs {
   host: HostConfig;
@@ -25,7 +26,11 @@ export class DockerHost extends pulumi.ComponentResource {
   constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:host:DockerHost", name, {}, opts);
     this.host = args.host;
-    this.provider = new docker.Provider(`${name}-docker`, { host: args.host.dockerHost }, { parent: this });
+    const ssh = args.host.dockerHost.startsWith("ssh://");
+    this.provider = new docker.Provider(`${name}-docker`, {
+      host: args.host.dockerHost,
+      sshOpts: ssh ? (args.ssh.privateKey ? writeSshIdentity(args.ssh.stack, args.ssh.privateKey).apply((file) => dockerSshOptions(args.host, file)) : dockerSshOptions(args.host)) : undefined,
+    }, { parent: this });
     const tuningImage = this.image(args.tuningImage);
     this.tuning = hostCommand(`${name}-kernel-tuning`, args.host, {
       // Any change to the script re-runs it (command resources are replaced when create changes).

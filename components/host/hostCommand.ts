@@ -4,7 +4,9 @@ import type { HostConfig } from "../config/types";
 
 export interface SshAccess {
   /** Private key for ssh:// hosts; when absent the SSH agent (SSH_AUTH_SOCK) is used. */
-  privateKey?: pulumi.Input<string>;
+  privateKey?: pulumi.Output<string>;
+  /** The stack's name: the key file the Docker provider's ssh reads is per stack. */
+  stack: string;
 }
 
 export interface HostCommandArgs {
@@ -35,12 +37,15 @@ export function hostCommand(name: string, host: HostConfig, args: HostCommandArg
     }, opts);
   }
   return new command.remote.Command(name, {
+    // No per-shell value here (an agent socket path changes with every login and would re-run
+    // every command): without a key the provider reads SSH_AUTH_SOCK itself.
     connection: {
       host: sshTarget.host,
       port: sshTarget.port,
       user: sshTarget.user,
       privateKey: ssh.privateKey,
-      agentSocketPath: ssh.privateKey ? undefined : process.env.SSH_AUTH_SOCK,
+      // Without it the provider ignores the host key (@pulumi/command ConnectionArgs.hostKey).
+      hostKey: host.sshHostKey,
     },
     create: args.create,
     stdin: args.stdin,

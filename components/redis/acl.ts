@@ -10,6 +10,7 @@ export const ACL_USERS = {
   sentinel: "veza-sentinel",
   exporter: "veza-exporter",
   health: "veza-health",
+  handoff: "veza-handoff",
 } as const;
 
 export type AclRole = keyof typeof ACL_USERS;
@@ -28,6 +29,11 @@ export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
  * - replication: what a replica sends to its master (Redis docs, "ACL rules for replicas").
  * - sentinel: the set the Sentinel docs list for the user Sentinel monitors with.
  * - exporter: what redis_exporter reads (its README), no data commands beyond sizes.
+ * - health: PING and ROLE, so Docker's healthcheck can tell a replica in sync from one that is not.
+ * - handoff: what a data node's own start and stop scripts need: ROLE of its peers at start; on
+ *   SIGTERM, INFO replication (are the replicas caught up?) and CLIENT PAUSE/UNPAUSE. A stolen
+ *   handoff password can pause writes (at most the pause length) and read INFO: no data, no
+ *   reconfiguration.
  */
 export const ACL_RULES: Record<AclRole, string> = {
   admin: "~* &* +@all",
@@ -35,7 +41,8 @@ export const ACL_RULES: Record<AclRole, string> = {
   replication: "+psync +replconf +ping",
   sentinel: "allchannels +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill",
   exporter: "-@all +@connection +info +ping +config|get +client|list +slowlog|get +slowlog|len +latency|latest +latency|histogram +memory|stats +select +cluster|info -hello",
-  health: "-@all +ping",
+  health: "-@all +ping +role",
+  handoff: "-@all +ping +role +info +client|pause +client|unpause",
 };
 
 export function sha256Hex(password: string): string {

@@ -1,5 +1,8 @@
 // Container settings every Redis-family container shares (data nodes and sentinels).
+import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
+import type { ContainerDefinition, DeclaredFile } from "../topology/containers";
+import type { RedisCredentials } from "./RedisCredentials";
 
 export const LABEL_PREFIX = "veza.";
 
@@ -16,5 +19,37 @@ export const NOFILE_ULIMIT: docker.types.input.ContainerUlimit = { name: "nofile
 /** Restarted after a crash or a host reboot, but not after an operator's `docker stop`. */
 export const RESTART_POLICY = "unless-stopped";
 
-/** Healthcheck cadence: unhealthy after ~15 s of failed PINGs. */
-export const HEALTHCHECK_TIMING = { interval: "5s", timeout: "3s", retries: 3, startPeriod: "10s" };
+/**
+ * Healthcheck cadence. Every 2 s, so `wait: true` moves the rolling order on soon after a node is
+ * ready; unhealthy after ~10 s of failures. The timeout covers the script's two bounded redis-cli
+ * calls (2 s each).
+ */
+export const HEALTHCHECK_TIMING = { interval: "2s", timeout: "5s", retries: 5, startPeriod: "10s" };
+
+/** The inputs a data node and a sentinel container share, from their definition. */
+export function redisFamilyContainerArgs(definition: ContainerDefinition) {
+  return {
+    entrypoints: definition.entrypoint,
+    healthcheck: { tests: definition.healthcheck, ...HEALTHCHECK_TIMING },
+    // Create returns only once healthy (and fails `pulumi up` if never): a crash-looping Redis
+    // cannot give a green `up`, and the next node in the rolling order waits for this one.
+    wait: true,
+    waitTimeout: definition.healthyWithinSeconds,
+    // The provider's delete stops with a 0 s timeout unless this is set: SIGKILL before the AOF
+    // is flushed and before a master could hand off. stopTimeout covers `docker stop` and reboots.
+    destroyGraceSeconds: definition.stopGraceSeconds,
+    stopTimeout: definition.stopGraceSeconds,
+    restart: RESTART_POLICY,
+    ulimits: [NOFILE_ULIMIT],
+    logDriver: "json-file",
+    logOpts: LOG_OPTIONS,
+  };
+}
+
+/** Uploads for the declared files; the ones rendered from passwords stay Pulumi secrets. */
+export function declaredUploads(files: DeclaredFile[], credentials: RedisCredentials): docker.types.input.ContainerUpload[] {
+  return files.map((file) => ({
+    file: file.path,
+    content: "content" in file ? file.content : pulumi.secret(credentials.all.apply(file.secret)),
+  }));
+}

@@ -5,10 +5,17 @@ import { ACL_USERS, renderAclUsers, type Credentials } from "./acl";
 import type { Sizing } from "./sizing";
 import type { EvictionPolicy } from "../config/types";
 import type { ProcessLocation } from "../topology/placement";
+import { CONTAINER_CONFIG_DIR } from "../topology/shell";
+import { HANDOFF_TIMING } from "./dataNodeScripts";
 
 export const CONTAINER_DATA_DIR = "/data";
-export const REDIS_CONF_PATH = `${CONTAINER_DATA_DIR}/redis.conf`;
-export const REDIS_SECRETS_PATH = `${CONTAINER_DATA_DIR}/redis-secrets.conf`;
+/**
+ * The declared files are uploaded outside the data volume: an upload into the volume would
+ * overwrite, on every replacement, the copy Sentinel rewrote (replicaof). The start script
+ * writes the runtime copy into the data dir from this one (dataNodeScripts.ts).
+ */
+export const REDIS_CONF_PATH = `${CONTAINER_CONFIG_DIR}/redis.conf`;
+export const REDIS_SECRETS_PATH = `${CONTAINER_CONFIG_DIR}/redis-secrets.conf`;
 
 export interface RedisNodeSettings extends ProcessLocation {
   sizing: Sizing;
@@ -69,6 +76,10 @@ export function renderRedisConf(s: RedisNodeSettings): string {
         ]),
     "# A failed BGSAVE refuses writes loudly rather than acknowledging what it cannot persist.",
     "stop-writes-on-bgsave-error yes",
+    "",
+    "# A stopping master waits this long for lagging replicas before it exits (the stop grace covers it).",
+    "shutdown-on-sigterm default",
+    `shutdown-timeout ${HANDOFF_TIMING.redisShutdownSeconds}`,
     "",
     "# --- Replication and Sentinel ---",
     ...(s.replicaOf ? [`replicaof ${s.replicaOf.address} ${s.replicaOf.port}`] : []),

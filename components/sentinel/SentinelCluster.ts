@@ -3,13 +3,12 @@ import * as docker from "@pulumi/docker";
 import type { StackConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
 import type { SshAccess } from "../host/hostCommand";
-import { ACL_USERS } from "../redis/acl";
-import { containerLabels, HEALTHCHECK_TIMING, LOG_OPTIONS, NOFILE_ULIMIT, RESTART_POLICY } from "../redis/containerDefaults";
+import { containerLabels, declaredUploads, redisFamilyContainerArgs } from "../redis/containerDefaults";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { RedisNode } from "../redis/RedisNode";
 import type { RedisEndpoint, Topology } from "../topology/placement";
-import { dataNodeSettings, sentinelSettings } from "../topology/settings";
-import { renderSentinelConf, renderSentinelSecretsConf, SENTINEL_CONF_PATH } from "./sentinelConf";
+import { dataNodeSettings } from "../topology/settings";
+import { dataNodeContainer, sentinelContainer } from "../topology/containers";
 import { dataNodeLabels } from "../redis/nodeLabels";
 
 /** Sentinel needs little memory; the limit only stops a runaway from starving Redis. */
@@ -23,8 +22,18 @@ export interface SentinelClusterArgs {
   ssh: SshAccess;
 }
 
-/** One master, N replicas (hardened RedisNodes) and S sentinels, spread over the hosts. */
+/**
+ * The data nodes (hardened RedisNodes) and, with Sentinel enabled, the sentinels, spread over the
+ * hosts. With Sentinel off it holds the one standalone node, so a node's URN is the same either
+ * way and toggling `sentinel.enabled` updates it instead of creating a second container beside it.
+ *
+ * The rolling order is in the dependency graph: the replicas, then the initial master, then the
+ * sentinels, each container depending on the one before. The Node SDK registers a resource only
+ * once its dependsOn resources are done, and `wait: true` makes "done" mean healthy, so the engine
+ * replaces one container at a time, whatever change they all share (an image bump).
+ */
 export class SentinelCluster extends pulumi.ComponentResource {
+  /** In declared order (redis-0 first). */
   readonly nodes: RedisNode[];
   readonly sentinels: docker.Container[];
   readonly masterName: string;
@@ -35,41 +44,44 @@ export class SentinelCluster extends pulumi.ComponentResource {
     const { config, topology, dockerHosts } = args;
     this.masterName = config.sentinel.masterName;
 
-    this.nodes = topology.dataNodes.map((node) => new RedisNode(node.name, {
-      dockerHost: dockerHosts.get(node.host.name)!,
-      image: config.redis.image,
-      settings: dataNodeSettings(config, topology, node),
-      credentials: args.credentials,
-      memoryLimitMiB: config.redis.memoryLimitMiB,
-      labels: dataNodeLabels(config, node.role, node.host.name),
-      ssh: args.ssh,
-    }, { parent: this }));
+    // Replicas first, the initial master last: a change every node shares replaces the master
+    // once its replicas are back in sync (and the master hands its role off on SIGTERM).
+    const rollingOrder = [...topology.dataNodes].reverse();
+    let previous: pulumi.Resource | undefined;
+    const created = new Map<string, RedisNode>();
+    for (const node of rollingOrder) {
+      const redisNode = new RedisNode(node.name, {
+        dockerHost: dockerHosts.get(node.host.name)!,
+        image: config.redis.image,
+        settings: dataNodeSettings(config, topology, node),
+        definition: dataNodeContainer(config, topology, node),
+        credentials: args.credentials,
+        memoryLimitMiB: config.redis.memoryLimitMiB,
+        labels: dataNodeLabels(config, node.role, node.host.name),
+        ssh: args.ssh,
+        after: previous,
+        protectData: config.environment === "production",
+      }, {
+        parent: this,
+        // Stacks deployed before the standalone node moved under this component kept it at the top level.
+        aliases: [{ parent: pulumi.rootStackResource }],
+      });
+      created.set(node.name, redisNode);
+      previous = redisNode.container;
+    }
+    this.nodes = topology.dataNodes.map((node) => created.get(node.name)!);
 
-    this.sentinels = topology.sentinels.map((sentinel) => {
+    this.sentinels = topology.sentinels.slice().reverse().map((sentinel) => {
       const dockerHost = dockerHosts.get(sentinel.host.name)!;
-      const settings = sentinelSettings(config, topology, sentinel);
-      return new docker.Container(`${sentinel.name}-container`, {
+      const definition = sentinelContainer(config, topology, sentinel);
+      const container = new docker.Container(`${sentinel.name}-container`, {
         name: `veza-${sentinel.name}`,
         image: dockerHost.image(config.redis.image).imageId,
-        command: ["redis-server", SENTINEL_CONF_PATH, "--sentinel"],
+        ...redisFamilyContainerArgs(definition),
         networkMode: "host",
         memory: SENTINEL_MEMORY_LIMIT_MIB,
         memorySwap: SENTINEL_MEMORY_LIMIT_MIB,
-        restart: RESTART_POLICY,
-        envs: [pulumi.interpolate`REDISCLI_AUTH=${args.credentials.passwords.health}`],
-        healthcheck: {
-          tests: ["CMD-SHELL", `redis-cli -h ${settings.bindAddress} -p ${settings.port} --user ${ACL_USERS.health} --no-auth-warning ping | grep -q PONG`],
-          ...HEALTHCHECK_TIMING,
-        },
-        // Sentinel rewrites its config file, so it lives under /data, which the entrypoint
-        // hands to the redis user.
-        uploads: [
-          { file: SENTINEL_CONF_PATH, content: renderSentinelConf(settings) },
-          { file: settings.secretsPath, content: pulumi.secret(args.credentials.all.apply((c) => renderSentinelSecretsConf(config.sentinel.masterName, c))) },
-        ],
-        ulimits: [NOFILE_ULIMIT],
-        logDriver: "json-file",
-        logOpts: LOG_OPTIONS,
+        uploads: declaredUploads(definition.files, args.credentials),
         labels: containerLabels({
           component: "sentinel",
           environment: config.environment,
@@ -81,11 +93,14 @@ export class SentinelCluster extends pulumi.ComponentResource {
       }, {
         parent: this,
         provider: dockerHost.provider,
-        // Sentinels start after the data nodes so their first look finds the master up.
-        dependsOn: [dockerHost.tuning, ...this.nodes.map((n) => n.container)],
+        // After every data node (their first look finds the master up), then one at a time.
+        dependsOn: [dockerHost.tuning, previous!],
         deleteBeforeReplace: true,
+        replaceOnChanges: ["healthcheck"],
       });
-    });
+      previous = container;
+      return container;
+    }).reverse();
 
     this.sentinelEndpoints = topology.sentinels.map((s) => ({ host: s.host.address, port: s.port }));
     this.registerOutputs({ masterName: this.masterName, sentinels: this.sentinelEndpoints });

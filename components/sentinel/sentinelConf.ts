@@ -1,12 +1,15 @@
 // sentinel.conf for one sentinel: a pure function of typed settings. As with redis.conf, the
 // main file is plain (reviewable, read by policies); passwords live in an included file.
 
+import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import { ACL_USERS, sha256Hex, type Credentials } from "../redis/acl";
 import type { ProcessLocation } from "../topology/placement";
+import { CONTAINER_CONFIG_DIR } from "../topology/shell";
 
-export const SENTINEL_CONF_PATH = "/data/sentinel.conf";
-export const SENTINEL_SECRETS_PATH = "/data/sentinel-secrets.conf";
+/** Declared files outside /data; the start script writes the runtime copy Sentinel rewrites (sentinelScripts.ts). */
+export const SENTINEL_CONF_PATH = `${CONTAINER_CONFIG_DIR}/sentinel.conf`;
+export const SENTINEL_SECRETS_PATH = `${CONTAINER_CONFIG_DIR}/sentinel-secrets.conf`;
 
 /** announceAddress/Port go to the other sentinels and to clients (Redis docs, "Sentinel, Docker, NAT"). */
 export interface SentinelSettings extends ProcessLocation {
@@ -19,6 +22,13 @@ export interface SentinelSettings extends ProcessLocation {
   parallelSyncs: number;
   /** True when any address is a DNS name: Sentinel must resolve and announce hostnames. */
   useHostnames: boolean;
+  /** Fixed per sentinel (sentinelMyId), so a replaced sentinel is the same peer to the others. */
+  myId: string;
+}
+
+/** 40 hex characters, stable for a sentinel's name and the master it watches. */
+export function sentinelMyId(masterName: string, sentinelName: string): string {
+  return createHash("sha1").update(`veza-redis/${masterName}/${sentinelName}`).digest("hex");
 }
 
 export function usesHostnames(addresses: string[]): boolean {
@@ -33,6 +43,7 @@ export function renderSentinelConf(s: SentinelSettings): string {
     `bind ${s.bindAddress}`,
     `port ${s.port}`,
     `dir ${s.dataDir}`,
+    `sentinel myid ${s.myId}`,
     `sentinel announce-ip ${s.announceAddress}`,
     `sentinel announce-port ${s.announcePort}`,
     `sentinel resolve-hostnames ${s.useHostnames ? "yes" : "no"}`,
@@ -46,10 +57,10 @@ export function renderSentinelConf(s: SentinelSettings): string {
   ].join("\n");
 }
 
-/** Least-privilege Sentinel users: the exporter reads state, the healthcheck can only PING. */
+/** Least-privilege Sentinel users: the exporter reads state, the healthcheck can PING and ask whether a failover could be authorized. */
 export const SENTINEL_ACL_RULES = {
   exporter: "-@all +ping +info +client|list +sentinel|masters +sentinel|master +sentinel|sentinels +sentinel|replicas +sentinel|slaves",
-  health: "-@all +ping",
+  health: "-@all +ping +sentinel|ckquorum",
 } as const;
 
 /**

@@ -4,7 +4,7 @@
 import type { StackConfig } from "../config/types";
 import { CONTAINER_DATA_DIR, REDIS_SECRETS_PATH, type RedisNodeSettings } from "../redis/redisConf";
 import { computeSizing } from "../redis/sizing";
-import { SENTINEL_SECRETS_PATH, usesHostnames, type SentinelSettings } from "../sentinel/sentinelConf";
+import { SENTINEL_SECRETS_PATH, sentinelMyId, usesHostnames, type SentinelSettings } from "../sentinel/sentinelConf";
 import type { DataNodePlacement, ProcessLocation, SentinelPlacement, Topology } from "./placement";
 
 export interface FileLocations {
@@ -57,5 +57,6 @@ export function sentinelSettings(config: SettingsConfig, topology: Topology, sen
     failoverTimeoutMilliseconds: s.failoverTimeoutMilliseconds,
     parallelSyncs: s.parallelSyncs,
     useHostnames: usesHostnames(addresses),
+    myId: sentinelMyId(s.masterName, sentinel.name),
   };
 }

@@ -30,7 +30,7 @@ describe("rendered configs in real redis-server and redis-sentinel", () => {
     fs.mkdirSync(work);
     fs.writeFileSync(path.join(work, "secrets.conf"), renderRedisSecretsConf(credentials));
     // `dir` must exist when the file is parsed, so it is replaced in the file, not appended.
-    const conf = fs.readFileSync(synth.file("redis-0-container", "/data/redis.conf"), "utf8")
+    const conf = fs.readFileSync(synth.file("redis-0-container", "/etc/veza/redis.conf"), "utf8")
       .replace(/^include .*$/m, `include ${work}/secrets.conf`)
       .replace(/^dir .*$/m, `dir ${work}`);
     fs.writeFileSync(path.join(work, "redis.conf"), conf);
@@ -89,7 +89,7 @@ describe("rendered configs in real redis-server and redis-sentinel", () => {
     const work = path.join(synth.dir, "run-sentinel");
     fs.mkdirSync(work);
     fs.writeFileSync(path.join(work, "secrets.conf"), renderSentinelSecretsConf(config.sentinel.masterName, credentials));
-    const conf = fs.readFileSync(synth.file("sentinel-0-container", "/data/sentinel.conf"), "utf8")
+    const conf = fs.readFileSync(synth.file("sentinel-0-container", "/etc/veza/sentinel.conf"), "utf8")
       .replace(/^include .*$/m, `include ${work}/secrets.conf`)
       .replace(/^dir .*$/m, `dir ${work}`)
       .replace(/^(sentinel monitor \S+ \S+) \d+/m, `$1 ${port}`);

@@ -1,5 +1,6 @@
 import { computeSizing, MiB } from "../../components/redis/sizing";
 import { renderRedisConf, REDIS_CONF_PATH, REDIS_SECRETS_PATH } from "../../components/redis/redisConf";
+import { CREDENTIALS_FILE, HEALTHCHECK_FILE } from "../../components/topology/shell";
 import { stackTopology } from "../../components/topology/ports";
 import { dataNodeSettings } from "../../components/topology/settings";
 import { requireValidStackConfig } from "../../components/config/validate";
@@ -16,19 +17,21 @@ describe("RedisNode under mocks (dev stack)", () => {
   });
 
   it("declares one container per data node with the memory limit and no swap", () => {
-    expect(redisContainers.map((c) => c.name)).toEqual(["redis-0-container", "redis-1-container", "redis-2-container"]);
+    expect(redisContainers.map((c) => c.name).sort()).toEqual(["redis-0-container", "redis-1-container", "redis-2-container"]);
     for (const container of redisContainers) {
       expect(container.inputs.memory).toBe(512);
       expect(container.inputs.memorySwap).toBe(container.inputs.memory);
     }
   });
 
-  it("restarts unless stopped and health-checks with an authenticated PING", () => {
+  it("restarts unless stopped and health-checks with the uploaded script, its password in a file, not the environment", () => {
     for (const container of redisContainers) {
       expect(container.inputs.restart).toBe("unless-stopped");
       const healthcheck = container.inputs.healthcheck as { tests: string[] };
-      expect(healthcheck.tests[0]).toBe("CMD-SHELL");
-      expect(healthcheck.tests[1]).toMatch(/redis-cli .* --user veza-health .*ping \| grep -q PONG/);
+      expect(healthcheck.tests).toEqual(["CMD", "sh", HEALTHCHECK_FILE]);
+      expect(uploadContent(container, HEALTHCHECK_FILE)).toContain(`. ${CREDENTIALS_FILE}`);
+      expect(uploadContent(container, CREDENTIALS_FILE)).toMatch(/^VEZA_HEALTH_PASSWORD='synthpw/m);
+      expect(container.inputs.envs).toBeUndefined();
     }
   });
 
@@ -44,12 +47,12 @@ describe("RedisNode under mocks (dev stack)", () => {
     expect(sizing.maxmemoryBytes).toBe(Math.floor(512 * MiB * 0.4));
   });
 
-  it("keeps every password secret: the secrets file, the healthcheck credential and the generated passwords", () => {
+  it("keeps every password secret: the ACL file, the scripts' credentials file and the generated passwords", () => {
     for (const container of redisContainers) {
       const paths = result.secretPaths.get(`${CONTAINER}::${container.name}`);
       const uploads = container.inputs.uploads as Array<{ file: string }>;
-      const secretUpload = uploads.findIndex((u) => u.file === REDIS_SECRETS_PATH);
-      expect(paths).toEqual(expect.arrayContaining([`uploads[${secretUpload}].content`, "envs[0]"]));
+      const secretUploads = [REDIS_SECRETS_PATH, CREDENTIALS_FILE].map((file) => `uploads[${uploads.findIndex((u) => u.file === file)}].content`);
+      expect(paths?.slice().sort()).toEqual(secretUploads.sort());
       const masked = result.plan.resources.find((r) => r.name === container.name)!;
       expect(JSON.stringify(masked.inputs)).not.toMatch(/synthpw/);
     }

@@ -7,12 +7,14 @@ const hosts = (n: number) =>
     `hosts[${i}].name=h${i}`,
     `hosts[${i}].dockerHost=ssh://deploy@10.0.0.${i + 1}`,
     `hosts[${i}].address=10.0.0.${i + 1}`,
+    `hosts[${i}].sshHostKey=ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVASznxN7zUMGGt3onAoz7nzW0tNXTPQ94Xy/y3sf7${i}`,
   ]).flat();
 
 function placement(result: SynthResult, component: string): Array<[string, string]> {
   return ofType(result.unmasked, CONTAINER)
     .filter((c) => label(c, "component") === component)
-    .map((c) => [c.name.replace(/-container$/, ""), label(c, "host")!]);
+    .map((c): [string, string] => [c.name.replace(/-container$/, ""), label(c, "host")!])
+    .sort(([a], [b]) => a.localeCompare(b));
 }
 
 describe("SentinelCluster placement", () => {
@@ -21,7 +23,7 @@ describe("SentinelCluster placement", () => {
     expect(new Set(placement(result, "redis").map(([, host]) => host))).toEqual(new Set(["local"]));
     const ports = ofType(result.unmasked, CONTAINER).filter((c) => ["redis", "sentinel"].includes(label(c, "component")!))
       .map((c) => /^port (\d+)$/m.exec(uploadContent(c, (c.inputs.uploads as Array<{ file: string }>)[0].file))![1]);
-    expect(ports).toEqual(["6379", "6380", "6381", "26379", "26380", "26381"]);
+    expect(ports.sort()).toEqual(["26379", "26380", "26381", "6379", "6380", "6381"]);
   });
 
   it("with 3 hosts: master and replicas on different hosts, one sentinel per host", async () => {
@@ -39,7 +41,7 @@ describe("SentinelCluster placement", () => {
     const sentinels = placement(result, "sentinel");
     expect(sentinels.map(([, host]) => host)).toEqual(["h0", "h1", "h2", "h3", "h4"]);
     expect(placement(result, "redis").map(([, host]) => host)).toEqual(["h0", "h1", "h2"]);
-    const conf = uploadContent(byName(result.unmasked, "sentinel-4-container"), "/data/sentinel.conf");
+    const conf = uploadContent(byName(result.unmasked, "sentinel-4-container"), "/etc/veza/sentinel.conf");
     expect(conf).toContain("sentinel monitor veza-redis 10.0.0.1 6379 3\n");
     expect(conf).toContain("sentinel announce-ip 10.0.0.5\n");
   });
@@ -47,11 +49,11 @@ describe("SentinelCluster placement", () => {
   it("every node and sentinel uses the same secret references", async () => {
     const result = await synthOk("prod");
     const containers = ofType(result.unmasked, CONTAINER).filter((c) => ["redis", "sentinel"].includes(label(c, "component")!));
-    const healthEnv = new Set(containers.map((c) => (c.inputs.envs as string[])[0]));
-    expect(healthEnv.size).toBe(1);
-    const sentinelSecrets = new Set(containers.filter((c) => label(c, "component") === "sentinel").map((c) => uploadContent(c, "/data/sentinel-secrets.conf")));
+    const scriptCredentials = new Set(containers.map((c) => /^VEZA_HEALTH_PASSWORD=.*$/m.exec(uploadContent(c, "/etc/veza/credentials.sh"))![0]));
+    expect(scriptCredentials.size).toBe(1);
+    const sentinelSecrets = new Set(containers.filter((c) => label(c, "component") === "sentinel").map((c) => uploadContent(c, "/etc/veza/sentinel-secrets.conf")));
     expect(sentinelSecrets.size).toBe(1);
-    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(7);
+    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(8);
   });
 
   it("exports the sentinel addresses, master name and a topology summary for clients", async () => {

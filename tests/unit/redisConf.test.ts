@@ -13,7 +13,7 @@ const config = requireValidStackConfig({
   pagerdutyRoutingKey: "test-key",
 });
 const topology = stackTopology(config);
-const credentials = { admin: "a1", app: "p2", replication: "r3", sentinel: "s4", exporter: "e5", health: "h6", sentinelClients: "c7" };
+const credentials = { admin: "a1", app: "p2", replication: "r3", sentinel: "s4", exporter: "e5", health: "h6", handoff: "o8", sentinelClients: "c7" };
 
 describe("redis.conf renderer", () => {
   const master = parseConfDirectives(renderRedisConf(dataNodeSettings(config, topology, topology.dataNodes[0])));
@@ -55,7 +55,7 @@ describe("redis.conf renderer", () => {
   it("holds no password: credentials are in the included secrets file", () => {
     const text = renderRedisConf(dataNodeSettings(config, topology, topology.dataNodes[0]));
     for (const password of Object.values(credentials)) expect(text).not.toContain(` ${password}`);
-    expect(master.get("include")).toEqual(["/data/redis-secrets.conf"]);
+    expect(master.get("include")).toEqual(["/etc/veza/redis-secrets.conf"]);
   });
 
   it("renders ACL users with SHA-256 hashes, the default user off, and replication credentials", () => {
@@ -97,7 +97,7 @@ describe("sentinel.conf renderer", () => {
   it("authenticates to Redis as the dedicated sentinel user and requires a password from clients", () => {
     const secrets = renderSentinelSecretsConf("veza-redis", credentials);
     expect(secrets).toContain(`sentinel auth-user veza-redis ${ACL_USERS.sentinel}\nsentinel auth-pass veza-redis s4\nrequirepass c7\n`);
-    expect(secrets).toContain(`user ${ACL_USERS.health} on #${sha256Hex("h6")} -@all +ping`);
+    expect(secrets).toContain(`user ${ACL_USERS.health} on #${sha256Hex("h6")} -@all +ping +role`);
     expect(text).not.toContain("s4");
   });
 });

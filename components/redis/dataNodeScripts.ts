@@ -1,0 +1,274 @@
+// The data node container's start and health scripts: pure renderers, unit-tested like the confs
+// and run as real processes by the day-2 drills.
+//
+// Declared is the first boot; the running cluster owns the present. After a failover Sentinel,
+// not Pulumi, knows the master, so a data node decides its role at every start, in this order:
+//   1. the master a majority of the sentinels name (this node itself, or another node);
+//   2. else the other data nodes: one reporting ROLE master;
+//   3. else this node's own previous run (the replicaof Sentinel rewrote into the runtime conf);
+//   4. else the declared topology: the first boot.
+// On SIGTERM a master hands its role off (pause writes, let the replicas catch up, SENTINEL
+// FAILOVER, wait until the sentinels name the new master) before Redis shuts down with its AOF
+// flushed, so a provider delete, `docker stop` or a host reboot is a planned switchover.
+
+import type { Sizing } from "./sizing";
+import { ACL_USERS } from "./acl";
+import { endpointList, RUN_AS_REDIS, SHELL_LIBRARY, shellAssignments, SUPERVISE_CHILD } from "../topology/shell";
+import type { RedisEndpoint } from "../topology/placement";
+
+/** The runtime copy under the data dir is what Redis (and Sentinel's CONFIG REWRITE) uses. */
+export const RUNTIME_REDIS_CONF_NAME = "redis.conf";
+
+/** Bounds of each handoff step (ms). Their sum, plus Redis's own shutdown, is the stop grace. */
+export const HANDOFF_TIMING = {
+  /** A replica normally catches up within milliseconds once writes are paused. */
+  catchUpMs: 5000,
+  /** Retrying SENTINEL FAILOVER while a sentinel answers NOGOODSLAVE (a replica it has not re-checked yet). */
+  failoverRequestMs: 3000,
+  /** Redis's shutdown-timeout: how long a stopping master waits for lagging replicas. */
+  redisShutdownSeconds: 10,
+  /** One redis-cli call; a dead peer must not stall discovery or the handoff. */
+  askTimeoutSeconds: 2,
+  /** Discovery rounds (1 s apart) while nobody answers, before falling back. */
+  discoveryRounds: 3,
+} as const;
+
+export interface DataNodeScriptSettings {
+  name: string;
+  /** How the sentinels and the other nodes name this node (announce address and port). */
+  self: RedisEndpoint;
+  /** Where this node listens (bind address), for its own local calls. */
+  local: RedisEndpoint;
+  dataDir: string;
+  declaredConfPath: string;
+  credentialsPath: string;
+  masterName: string;
+  sentinels: RedisEndpoint[];
+  /** The other data nodes. */
+  peers: RedisEndpoint[];
+  /** The declared initial master, for a replica's first boot; undefined for the initial master. */
+  declaredMaster?: RedisEndpoint;
+  /** Sentinel's failover-timeout: the longest wait for the sentinels to name a new master. */
+  promotionWaitMs: number;
+}
+
+/** Strict majority of the declared sentinels: a minority cannot move a restarting node. */
+export function sentinelMajority(sentinelCount: number): number {
+  return Math.floor(sentinelCount / 2) + 1;
+}
+
+/** CLIENT PAUSE length: covers every handoff step; the server shuts down before it runs out. */
+export function handoffPauseMs(promotionWaitMs: number): number {
+  return HANDOFF_TIMING.catchUpMs + HANDOFF_TIMING.failoverRequestMs + promotionWaitMs + 1000;
+}
+
+/**
+ * destroyGraceSeconds and stopTimeout: the whole handoff plus Redis's own shutdown (AOF fsync,
+ * lagging replicas), with a margin. Below this the provider's delete SIGKILLs Redis mid-handoff.
+ */
+export function dataNodeStopGraceSeconds(promotionWaitMs: number): number {
+  return Math.ceil(handoffPauseMs(promotionWaitMs) / 1000) + HANDOFF_TIMING.redisShutdownSeconds + 5;
+}
+
+/**
+ * How long `wait: true` gives a node to become healthy: a replica must load its AOF and finish
+ * a full sync of up to maxmemory. 60 s plus 1 s per 20 MiB (a slow disk or link), from the sizing.
+ */
+export function dataNodeHealthyWithinSeconds(sizing: Pick<Sizing, "maxmemoryBytes">): number {
+  return 60 + Math.ceil(sizing.maxmemoryBytes / (20 * 1024 * 1024));
+}
+
+function settingsBlock(s: DataNodeScriptSettings): string[] {
+  return shellAssignments({
+    VEZA_NAME: s.name,
+    VEZA_SELF: `${s.self.host}:${s.self.port}`,
+    VEZA_LOCAL: `${s.local.host}:${s.local.port}`,
+    VEZA_DATA_DIR: s.dataDir,
+    VEZA_DECLARED_CONF: s.declaredConfPath,
+    VEZA_RUNTIME_CONF: `${s.dataDir}/${RUNTIME_REDIS_CONF_NAME}`,
+    VEZA_MASTER_NAME: s.masterName,
+    VEZA_DECLARED_MASTER: s.declaredMaster ? `${s.declaredMaster.host}:${s.declaredMaster.port}` : "",
+    VEZA_MAJORITY: sentinelMajority(s.sentinels.length),
+    VEZA_HANDOFF_USER: ACL_USERS.handoff,
+    VEZA_HEALTH_USER: ACL_USERS.health,
+    VEZA_ASK_TIMEOUT_S: HANDOFF_TIMING.askTimeoutSeconds,
+    VEZA_DISCOVERY_ROUNDS: HANDOFF_TIMING.discoveryRounds,
+    VEZA_PAUSE_MS: handoffPauseMs(s.promotionWaitMs),
+    VEZA_CATCH_UP_MS: HANDOFF_TIMING.catchUpMs,
+    VEZA_FAILOVER_REQUEST_MS: HANDOFF_TIMING.failoverRequestMs,
+    VEZA_PROMOTION_WAIT_MS: s.promotionWaitMs,
+  }).concat(`VEZA_SENTINELS=${endpointList(s.sentinels)}`, `VEZA_PEERS=${endpointList(s.peers)}`);
+}
+
+export function renderDataNodeEntrypoint(s: DataNodeScriptSettings): string {
+  return [
+    "#!/bin/sh",
+    "# Rendered by veza-redis (components/redis/dataNodeScripts.ts). The data node's PID 1: decides",
+    "# the role from the running cluster, starts Redis, and hands the master role off on SIGTERM.",
+    "set -u",
+    ...settingsBlock(s),
+    `. ${s.credentialsPath}`,
+    "",
+    SHELL_LIBRARY,
+    "",
+    String.raw`# Sets MASTER ("self" or host:port) and SOURCE. See the precedence in dataNodeScripts.ts.
+discover_master() {
+  round=1
+  while :; do
+    named=""
+    [ -n "$VEZA_SENTINELS" ] && named=$(most_named "$VEZA_MAJORITY" $VEZA_SENTINELS)
+    if [ -n "$named" ]; then
+      MASTER=$named SOURCE="a majority of the sentinels"
+      [ "$MASTER" = "$VEZA_SELF" ] && MASTER=self
+      return
+    fi
+    found=$(master_among "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD" $VEZA_PEERS)
+    if [ -n "$found" ]; then
+      MASTER=$found SOURCE="the other data nodes (ROLE)"
+      return
+    fi
+    [ "$round" -ge "$VEZA_DISCOVERY_ROUNDS" ] && break
+    round=$((round + 1))
+    sleep 1
+  done
+  if [ -f "$VEZA_RUNTIME_CONF" ]; then
+    previous=$(sed -n 's/^[[:space:]]*\(replicaof\|slaveof\)[[:space:]]\{1,\}\([^[:space:]]\{1,\}\)[[:space:]]\{1,\}\([0-9]\{1,\}\).*/\2:\3/p' "$VEZA_RUNTIME_CONF" | tail -n 1)
+    MASTER=${"$"}{previous:-self} SOURCE="this node's previous run"
+    return
+  fi
+  MASTER=${"$"}{VEZA_DECLARED_MASTER:-self} SOURCE="the declared topology (first boot)"
+}
+
+write_runtime_conf() {
+  tmp="$VEZA_RUNTIME_CONF.tmp"
+  {
+    echo "# Written at start from $VEZA_DECLARED_CONF; role from $SOURCE. Sentinel rewrites this copy."
+    grep -v -i -E '^[[:space:]]*(replicaof|slaveof)[[:space:]]' "$VEZA_DECLARED_CONF"
+    if [ "$MASTER" != self ]; then echo "replicaof ${"$"}{MASTER%:*} ${"$"}{MASTER##*:}"; fi
+  } > "$tmp" && mv "$tmp" "$VEZA_RUNTIME_CONF"
+}
+
+local_ask() { ask "$VEZA_LOCAL" "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD" "$@"; }
+
+# Every online replica has at least the given replication offset.
+replicas_caught_up() {
+  local_ask INFO replication | awk -F '[:,=]' -v target="$1" '/^slave[0-9]+:/ {
+      for (i = 2; i < NF; i += 2) field[$i] = $(i + 1)
+      if (field["state"] == "online") { online++; if (field["offset"] + 0 < target + 0) behind++ }
+    } END { exit !(online > 0 && behind == 0) }'
+}
+
+handoff() {
+  [ -n "$VEZA_SENTINELS" ] || return 0
+  case "$(role_of "$VEZA_LOCAL" "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD")" in master*) ;; *) return 0 ;; esac
+  named=$(most_named "$VEZA_MAJORITY" $VEZA_SENTINELS)
+  if [ "$named" != "$VEZA_SELF" ]; then
+    log "the sentinels name ${"$"}{named:-no master}, not this node: stopping without a handoff"
+    return 0
+  fi
+  started=$(now_ms)
+  log "handing the master role off: pausing writes"
+  local_ask CLIENT PAUSE "$VEZA_PAUSE_MS" WRITE > /dev/null
+  target=$(local_ask INFO replication | sed -n 's/^master_repl_offset:\([0-9]*\).*/\1/p')
+  until replicas_caught_up "$target"; do
+    if [ $(($(now_ms) - started)) -gt "$VEZA_CATCH_UP_MS" ]; then
+      # Promoting a replica that lacks acknowledged writes would lose them: let Sentinel fail
+      # over after down-after instead, once Redis has shut down (it waits for its replicas).
+      log "no replica caught up with offset $target: stopping without a handoff"
+      local_ask CLIENT UNPAUSE > /dev/null
+      return 0
+    fi
+    sleep 0.02
+  done
+  asked_at=$(now_ms)
+  while :; do
+    for sentinel in $VEZA_SENTINELS; do
+      answer=$(ask "$sentinel" - "$VEZA_SENTINEL_PASSWORD" SENTINEL FAILOVER "$VEZA_MASTER_NAME")
+      case "$answer" in OK | INPROG*) break 2 ;; esac
+    done
+    if [ $(($(now_ms) - asked_at)) -gt "$VEZA_FAILOVER_REQUEST_MS" ]; then
+      log "no sentinel accepted SENTINEL FAILOVER (last answer: ${"$"}{answer:-none}): stopping without a handoff"
+      local_ask CLIENT UNPAUSE > /dev/null
+      return 0
+    fi
+    sleep 0.1
+  done
+  # Writes stay paused here until Redis shuts down: the paused clients are disconnected, never
+  # answered, and retry on the new master. So no two nodes ever take writes at once.
+  promoted_wait=$(now_ms)
+  while :; do
+    named=$(most_named "$VEZA_MAJORITY" $VEZA_SENTINELS)
+    [ -n "$named" ] && [ "$named" != "$VEZA_SELF" ] && break
+    if [ $(($(now_ms) - promoted_wait)) -gt "$VEZA_PROMOTION_WAIT_MS" ]; then
+      log "the sentinels named no new master within $VEZA_PROMOTION_WAIT_MS ms: stopping anyway"
+      return 0
+    fi
+    sleep 0.05
+  done
+  log "handed off to $named in $(($(now_ms) - started)) ms: shutting down"
+}
+
+child=""
+stopping=0
+on_stop() {
+  [ -n "$child" ] || exit 0
+  [ "$stopping" = 1 ] && return
+  stopping=1
+  handoff || true
+  kill -TERM "$child" 2> /dev/null
+}
+trap on_stop TERM INT
+
+discover_master
+if [ "$MASTER" = self ]; then
+  log "starting as master (from $SOURCE)"
+else
+  log "starting as a replica of $MASTER (from $SOURCE)"
+fi
+write_runtime_conf
+`,
+    RUN_AS_REDIS,
+    `$run_as redis-server "$VEZA_RUNTIME_CONF" &`,
+    SUPERVISE_CHILD,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Healthy = serving its role: a master, or a replica whose link to its master is up. A replica
+ * whose master does not answer at all (the first boot creates the replicas first) is healthy:
+ * there is nothing to sync with yet. With `wait: true` this is what holds the rolling order: the
+ * engine only moves on once the replaced node has caught up with the live master.
+ */
+export function renderDataNodeHealthcheck(s: DataNodeScriptSettings): string {
+  return [
+    "#!/bin/sh",
+    "# Rendered by veza-redis (components/redis/dataNodeScripts.ts). Docker's healthcheck.",
+    "set -u",
+    ...settingsBlock(s),
+    `. ${s.credentialsPath}`,
+    "",
+    SHELL_LIBRARY,
+    "",
+    String.raw`role=$(role_of "$VEZA_LOCAL" "$VEZA_HEALTH_USER" "$VEZA_HEALTH_PASSWORD")
+set -- $role
+case "${"$"}{1:-}" in
+  master) echo "master"; exit 0 ;;
+  slave)
+    [ "${"$"}{4:-}" = connected ] && { echo "replica of $2:$3, in sync"; exit 0; }
+    if [ "$(ask "$2:$3" "$VEZA_HEALTH_USER" "$VEZA_HEALTH_PASSWORD" PING)" = PONG ]; then
+      echo "replica of $2:$3, link ${"$"}{4:-unknown}: not in sync yet"
+      exit 1
+    fi
+    echo "replica of $2:$3, which does not answer: nothing to sync with yet"
+    exit 0 ;;
+  *) echo "no answer to ROLE"; exit 1 ;;
+esac
+`,
+  ].join("\n");
+}
+
+/** The passwords the data node's scripts use: its own handoff user, the sentinels', the health user's. */
+export function dataNodeScriptCredentials(passwords: { handoff: string; sentinelClients: string; health: string }): Record<string, string> {
+  return { VEZA_HANDOFF_PASSWORD: passwords.handoff, VEZA_SENTINEL_PASSWORD: passwords.sentinelClients, VEZA_HEALTH_PASSWORD: passwords.health };
+}

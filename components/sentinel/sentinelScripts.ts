@@ -1,0 +1,147 @@
+// The sentinel container's start and health scripts (pure renderers, like sentinel.conf).
+//
+// A sentinel decides which master to monitor at every start, in this order:
+//   1. what its peer sentinels name (the most common answer);
+//   2. else the data nodes: the one reporting ROLE master;
+//   3. else its own previous run (the `sentinel monitor` line Sentinel rewrote);
+//   4. else the declared topology: the first boot.
+// A restart of the same container keeps what Sentinel learned (epochs, peers, replicas) when the
+// master it monitored is still the one found; a replaced container starts from the declared file
+// with the master found. Each sentinel's myid is fixed in the declared file (sentinelConf.ts), so a
+// replaced sentinel is the same peer to the others, not a new one beside a dead one.
+
+import { ACL_USERS } from "../redis/acl";
+import { HANDOFF_TIMING } from "../redis/dataNodeScripts";
+import { endpointList, RUN_AS_REDIS, SHELL_LIBRARY, shellAssignments, SUPERVISE_CHILD } from "../topology/shell";
+import type { RedisEndpoint } from "../topology/placement";
+
+export const RUNTIME_SENTINEL_CONF_NAME = "sentinel.conf";
+
+/** Sentinel has no handoff: SIGTERM and it exits at once. The margin covers a slow config rewrite. */
+export const SENTINEL_STOP_GRACE_SECONDS = 10;
+/** A replaced sentinel is healthy once it sees enough peers to authorize a failover (hello messages every 2 s). */
+export const SENTINEL_HEALTHY_WITHIN_SECONDS = 60;
+
+export interface SentinelScriptSettings {
+  name: string;
+  local: RedisEndpoint;
+  dataDir: string;
+  declaredConfPath: string;
+  credentialsPath: string;
+  masterName: string;
+  peers: RedisEndpoint[];
+  dataNodes: RedisEndpoint[];
+  declaredMaster: RedisEndpoint;
+}
+
+function settingsBlock(s: SentinelScriptSettings): string[] {
+  return shellAssignments({
+    VEZA_NAME: s.name,
+    VEZA_LOCAL: `${s.local.host}:${s.local.port}`,
+    VEZA_DATA_DIR: s.dataDir,
+    VEZA_DECLARED_CONF: s.declaredConfPath,
+    VEZA_RUNTIME_CONF: `${s.dataDir}/${RUNTIME_SENTINEL_CONF_NAME}`,
+    VEZA_MASTER_NAME: s.masterName,
+    VEZA_DECLARED_MASTER: `${s.declaredMaster.host}:${s.declaredMaster.port}`,
+    VEZA_MONITOR_USER: ACL_USERS.sentinel,
+    VEZA_HEALTH_USER: ACL_USERS.health,
+    VEZA_ASK_TIMEOUT_S: HANDOFF_TIMING.askTimeoutSeconds,
+    VEZA_DISCOVERY_ROUNDS: HANDOFF_TIMING.discoveryRounds,
+  }).concat(`VEZA_PEERS=${endpointList(s.peers)}`, `VEZA_DATA_NODES=${endpointList(s.dataNodes)}`);
+}
+
+const MONITOR_LINE = String.raw`s/^[[:space:]]*sentinel[[:space:]]\{1,\}monitor[[:space:]]\{1,\}[^[:space:]]\{1,\}[[:space:]]\{1,\}\([^[:space:]]\{1,\}\)[[:space:]]\{1,\}\([0-9]\{1,\}\).*/\1:\2/p`;
+
+export function renderSentinelEntrypoint(s: SentinelScriptSettings): string {
+  return [
+    "#!/bin/sh",
+    "# Rendered by veza-redis (components/sentinel/sentinelScripts.ts). The sentinel's PID 1: finds",
+    "# the current master, writes the runtime sentinel.conf, runs Sentinel.",
+    "set -u",
+    ...settingsBlock(s),
+    `. ${s.credentialsPath}`,
+    "",
+    SHELL_LIBRARY,
+    "",
+    String.raw`monitored_in() { sed -n '${MONITOR_LINE}' "$1" | tail -n 1; }
+
+# Sets MASTER (host:port) and SOURCE. See the precedence in sentinelScripts.ts.
+discover_master() {
+  round=1
+  while :; do
+    named=$(most_named 1 $VEZA_PEERS)
+    if [ -n "$named" ]; then MASTER=$named SOURCE="the peer sentinels"; return; fi
+    found=$(master_among "$VEZA_MONITOR_USER" "$VEZA_MONITOR_PASSWORD" $VEZA_DATA_NODES)
+    if [ -n "$found" ]; then MASTER=$found SOURCE="the data nodes (ROLE)"; return; fi
+    [ "$round" -ge "$VEZA_DISCOVERY_ROUNDS" ] && break
+    round=$((round + 1))
+    sleep 1
+  done
+  previous=""
+  [ -f "$VEZA_RUNTIME_CONF" ] && previous=$(monitored_in "$VEZA_RUNTIME_CONF")
+  if [ -n "$previous" ]; then MASTER=$previous SOURCE="this sentinel's previous run"; return; fi
+  MASTER=$VEZA_DECLARED_MASTER SOURCE="the declared topology (first boot)"
+}
+
+write_runtime_conf() {
+  if [ -f "$VEZA_RUNTIME_CONF" ] && [ "$(monitored_in "$VEZA_RUNTIME_CONF")" = "$MASTER" ]; then
+    log "keeping the runtime config of the previous run (it monitors $MASTER)"
+    return
+  fi
+  tmp="$VEZA_RUNTIME_CONF.tmp"
+  {
+    echo "# Written at start from $VEZA_DECLARED_CONF; master from $SOURCE. Sentinel rewrites this copy."
+    awk -v master="${"$"}{MASTER%:*}" -v port="${"$"}{MASTER##*:}" '$1 == "sentinel" && $2 == "monitor" { $4 = master; $5 = port } { print }' "$VEZA_DECLARED_CONF"
+  } > "$tmp" && mv "$tmp" "$VEZA_RUNTIME_CONF"
+}
+
+child=""
+on_stop() {
+  [ -n "$child" ] || exit 0
+  kill -TERM "$child" 2> /dev/null
+}
+trap on_stop TERM INT
+
+discover_master
+log "monitoring $MASTER (from $SOURCE)"
+write_runtime_conf
+`,
+    RUN_AS_REDIS,
+    `$run_as redis-server "$VEZA_RUNTIME_CONF" --sentinel &`,
+    SUPERVISE_CHILD,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Healthy = this sentinel and the ones it sees can authorize a failover (SENTINEL CKQUORUM). The
+ * first sentinel of a first boot has no peer up yet: alone, it is healthy. With `wait: true` a
+ * replaced sentinel must have rejoined the quorum before the engine replaces the next one.
+ */
+export function renderSentinelHealthcheck(s: SentinelScriptSettings): string {
+  return [
+    "#!/bin/sh",
+    "# Rendered by veza-redis (components/sentinel/sentinelScripts.ts). Docker's healthcheck.",
+    "set -u",
+    ...settingsBlock(s),
+    `. ${s.credentialsPath}`,
+    "",
+    SHELL_LIBRARY,
+    "",
+    String.raw`answer=$(ask "$VEZA_LOCAL" "$VEZA_HEALTH_USER" "$VEZA_HEALTH_PASSWORD" SENTINEL CKQUORUM "$VEZA_MASTER_NAME")
+case "$answer" in OK*) echo "$answer"; exit 0 ;; esac
+for peer in $VEZA_PEERS; do
+  if [ "$(ask "$peer" "$VEZA_HEALTH_USER" "$VEZA_HEALTH_PASSWORD" PING)" = PONG ]; then
+    echo "${"$"}{answer:-no answer to SENTINEL CKQUORUM}"
+    exit 1
+  fi
+done
+echo "no peer sentinel answers: alone, nothing to rejoin (${"$"}{answer:-no answer})"
+exit 0
+`,
+  ].join("\n");
+}
+
+export function sentinelScriptCredentials(passwords: { sentinelClients: string; sentinel: string; health: string }): Record<string, string> {
+  return { VEZA_SENTINEL_PASSWORD: passwords.sentinelClients, VEZA_MONITOR_PASSWORD: passwords.sentinel, VEZA_HEALTH_PASSWORD: passwords.health };
+}

@@ -1,0 +1,104 @@
+// Shared pieces of the containers' start and health scripts (POSIX sh, run by the Redis image's
+// /bin/sh, dash on Debian). Every value put into a script goes through shellQuote, so no config
+// value can end the quoting; passwords are only ever read from the uploaded credentials file
+// and handed to redis-cli in REDISCLI_AUTH, never on a command line.
+
+import type { RedisEndpoint } from "./placement";
+
+/** Where the uploaded (declared) files live in every Redis-family container. */
+export const CONTAINER_CONFIG_DIR = "/etc/veza";
+export const CREDENTIALS_FILE = `${CONTAINER_CONFIG_DIR}/credentials.sh`;
+export const ENTRYPOINT_FILE = `${CONTAINER_CONFIG_DIR}/entrypoint.sh`;
+export const HEALTHCHECK_FILE = `${CONTAINER_CONFIG_DIR}/healthcheck.sh`;
+
+/** Single-quotes a value for sh: the only character to escape inside '' is ' itself. */
+export function shellQuote(value: string | number): string {
+  return `'${String(value).replaceAll("'", `'\\''`)}'`;
+}
+
+/** `host:port` words, the form the scripts iterate over. */
+export function endpointList(endpoints: RedisEndpoint[]): string {
+  return shellQuote(endpoints.map((e) => `${e.host}:${e.port}`).join(" "));
+}
+
+/** `NAME='value'` lines: the plain settings at the top of a script, or the credentials file. */
+export function shellAssignments(values: Record<string, string | number>): string[] {
+  return Object.entries(values).map(([name, value]) => `${name}=${shellQuote(value)}`);
+}
+
+/** The credentials file every script sources (uploaded as a secret, never in the environment). */
+export function renderCredentialsFile(passwords: Record<string, string>): string {
+  return ["# Rendered by veza-redis. SECRET: plain-text passwords, sourced by the start and health scripts.", ...shellAssignments(passwords), ""].join("\n");
+}
+
+/**
+ * Functions both scripts use:
+ * - ask: one bounded redis-cli call; the password goes in REDISCLI_AUTH (not argv), "-" as the
+ *   user means the `default` user (Sentinel's requirepass);
+ * - most_named: the master address that at least N sentinels name;
+ * - role_of / master_among: ROLE of a node, and which of several nodes is a master (highest
+ *   replication offset first, in case a split left two).
+ */
+export const SHELL_LIBRARY = String.raw`log() { printf 'veza %s: %s\n' "$VEZA_NAME" "$*" >&2; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+ask() {
+  ask_endpoint=$1 ask_user=$2 ask_password=$3
+  shift 3
+  if [ "$ask_user" = - ]; then
+    REDISCLI_AUTH=$ask_password timeout "$VEZA_ASK_TIMEOUT_S" redis-cli --no-auth-warning -h "${"$"}{ask_endpoint%:*}" -p "${"$"}{ask_endpoint##*:}" "$@" 2>/dev/null | tr -d '\r'
+  else
+    REDISCLI_AUTH=$ask_password timeout "$VEZA_ASK_TIMEOUT_S" redis-cli --no-auth-warning -h "${"$"}{ask_endpoint%:*}" -p "${"$"}{ask_endpoint##*:}" --user "$ask_user" "$@" 2>/dev/null | tr -d '\r'
+  fi
+}
+
+# most_named <at least> <sentinel endpoints...>: "host:port" of the master named by the most
+# sentinels, if at least that many agree.
+most_named() {
+  mn_need=$1
+  shift
+  for mn_sentinel in "$@"; do
+    ask "$mn_sentinel" - "$VEZA_SENTINEL_PASSWORD" SENTINEL GET-MASTER-ADDR-BY-NAME "$VEZA_MASTER_NAME" | paste -sd ' ' -
+  done | awk -v need="$mn_need" 'NF == 2 && $2 ~ /^[0-9]+$/ { votes[$1 ":" $2]++ }
+    END { for (a in votes) if (votes[a] > most) { most = votes[a]; best = a } if (most >= need) print best }'
+}
+
+# role_of <endpoint> <user> <password>: "master <offset>" or "slave <host> <port> <link state>".
+role_of() {
+  ask "$1" "$2" "$3" ROLE | awk 'NR == 1 { r = $1 } NR == 2 { a = $1 } NR == 3 { b = $1 } NR == 4 { c = $1 }
+    END { if (r == "master") print r, a; else if (r == "slave") print r, a, b, c }'
+}
+
+# master_among <user> <password> <endpoints...>: the endpoint that reports role master (the
+# highest offset if several do).
+master_among() {
+  ma_user=$1 ma_password=$2
+  shift 2
+  for ma_endpoint in "$@"; do
+    ma_role=$(role_of "$ma_endpoint" "$ma_user" "$ma_password")
+    case "$ma_role" in master\ *) echo "${"$"}{ma_role#master } $ma_endpoint" ;; esac
+  done | sort -rn | awk 'NR == 1 { print $2 }'
+}`;
+
+/** Starts the server as the unprivileged redis user (what the official image's entrypoint does with gosu). */
+export const RUN_AS_REDIS = String.raw`if [ "$(id -u)" = 0 ]; then
+  # The volume may come from an older container or a restore: hand it to the redis user.
+  find "$VEZA_DATA_DIR" \! -user redis -exec chown redis:redis '{}' +
+  run_as="setpriv --reuid=redis --regid=redis --init-groups"
+else
+  run_as=""
+fi`;
+
+/**
+ * PID 1 stays this script, so SIGTERM (docker stop, the provider's delete, a host shutdown)
+ * reaches on_stop, which may hand off before passing the signal on. `wait` returns early when a
+ * trapped signal arrives, hence the loop.
+ */
+export const SUPERVISE_CHILD = String.raw`child=$!
+status=0
+while kill -0 "$child" 2>/dev/null; do
+  wait "$child"
+  status=$?
+done
+log "server exited with status $status"
+exit "$status"`;
