@@ -2,9 +2,10 @@ import * as os from "node:os";
 import { spawnSync } from "node:child_process";
 import { crashRestart, diskFull, memoryUnderFork } from "./scenarios/node";
 import { masterHung, masterKilled, masterKilledLaggingReplica, plannedSwitchover, sentinelMinorityLost } from "./scenarios/failover";
+import { redeployAfterFailover, rollingImageUpgrade } from "./scenarios/dayTwo";
 import type { DrillContext, DrillResult, Figure, Scenario } from "./harness/types";
 
-export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, sentinelMinorityLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover];
+export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, sentinelMinorityLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover, rollingImageUpgrade, redeployAfterFailover];
 
 export function selectScenarios(names: string[] | undefined): Scenario[] {
   if (!names || names.length === 0) return SCENARIOS;

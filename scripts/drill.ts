@@ -25,7 +25,7 @@ async function main(): Promise<number> {
     const runs: Awaited<ReturnType<typeof runScenario>>[] = [];
     for (let i = 1; i <= repeat; i++) {
       log(`drill: ${scenario.name}${repeat > 1 ? ` run ${i}/${repeat}` : ""} (${scenario.runbook}) ...`);
-      const result = await runScenario(scenario, { config, short, log });
+      const result = await runScenario(scenario, { stack: args.stack, config, short, log });
       log(`drill: ${scenario.name}: ${result.passed ? "pass" : "FAIL"} in ${result.durationS} s  ${formatFigures(result)}${result.failures.length ? `\n  ${result.failures.join("\n  ")}` : ""}`);
       runs.push(result);
     }

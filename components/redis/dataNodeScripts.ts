@@ -3,7 +3,8 @@
 //
 // Declared is the first boot; the running cluster owns the present. After a failover Sentinel,
 // not Pulumi, knows the master, so a data node decides its role at every start, in this order:
-//   1. the master a majority of the sentinels name (this node itself, or another node);
+//   1. the master a majority of the sentinels name: another node, or this node itself unless a
+//      peer already reports ROLE master (a failover caught mid-way: follow the promoted node);
 //   2. else the other data nodes: one reporting ROLE master;
 //   3. else this node's own previous run (the replicaof Sentinel rewrote into the runtime conf);
 //   4. else the declared topology: the first boot.
@@ -13,7 +14,7 @@
 
 import type { Sizing } from "./sizing";
 import { ACL_USERS } from "./acl";
-import { endpointList, RUN_AS_REDIS, SHELL_LIBRARY, shellAssignments, SUPERVISE_CHILD } from "../topology/shell";
+import { endpointList, RUN_AS_REDIS, SHELL_LIBRARY, shellAssignments, superviseChild } from "../topology/shell";
 import type { RedisEndpoint } from "../topology/placement";
 
 /** The runtime copy under the data dir is what Redis (and Sentinel's CONFIG REWRITE) uses. */
@@ -63,11 +64,12 @@ export function handoffPauseMs(promotionWaitMs: number): number {
 }
 
 /**
- * destroyGraceSeconds and stopTimeout: the whole handoff plus Redis's own shutdown (AOF fsync,
- * lagging replicas), with a margin. Below this the provider's delete SIGKILLs Redis mid-handoff.
+ * destroyGraceSeconds and stopTimeout: the whole handoff, Redis's own shutdown (AOF fsync, lagging
+ * replicas) and the wait for a majority of the sentinels to name the new master, with a margin. Below this the provider's delete SIGKILLs Redis mid-handoff.
  */
 export function dataNodeStopGraceSeconds(promotionWaitMs: number): number {
-  return Math.ceil(handoffPauseMs(promotionWaitMs) / 1000) + HANDOFF_TIMING.redisShutdownSeconds + 5;
+  const majorityAgreesSeconds = Math.ceil(promotionWaitMs / 1000);
+  return Math.ceil(handoffPauseMs(promotionWaitMs) / 1000) + HANDOFF_TIMING.redisShutdownSeconds + majorityAgreesSeconds + 5;
 }
 
 /**
@@ -117,9 +119,23 @@ discover_master() {
   while :; do
     named=""
     [ -n "$VEZA_SENTINELS" ] && named=$(most_named "$VEZA_MAJORITY" $VEZA_SENTINELS)
-    if [ -n "$named" ]; then
+    if [ -n "$named" ] && [ "$named" != "$VEZA_SELF" ]; then
       MASTER=$named SOURCE="a majority of the sentinels"
-      [ "$MASTER" = "$VEZA_SELF" ] && MASTER=self
+      return
+    fi
+    if [ "$named" = "$VEZA_SELF" ]; then
+      # Named master while another node reports ROLE master: this node crashed and a failover
+      # promoted that one, but the sentinels have not switched yet. Starting as master would
+      # take writes beside it: wait for the sentinels, then follow the promoted node.
+      promoted=$(master_among "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD" $VEZA_PEERS)
+      if [ -z "$promoted" ]; then MASTER=self SOURCE="a majority of the sentinels"; return; fi
+      waited=$(now_ms)
+      while named=$(most_named "$VEZA_MAJORITY" $VEZA_SENTINELS); [ "$named" = "$VEZA_SELF" ]; do
+        if [ $(($(now_ms) - waited)) -gt "$VEZA_PROMOTION_WAIT_MS" ]; then break; fi
+        sleep 0.2
+      done
+      if [ -n "$named" ] && [ "$named" != "$VEZA_SELF" ]; then MASTER=$named; else MASTER=$promoted; fi
+      SOURCE="a failover under way (the sentinels named this node, $promoted reported master)"
       return
     fi
     found=$(master_among "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD" $VEZA_PEERS)
@@ -150,12 +166,24 @@ write_runtime_conf() {
 
 local_ask() { ask "$VEZA_LOCAL" "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD" "$@"; }
 
-# Every online replica has at least the given replication offset.
+# replicas_of <INFO replication text>: "host:port state" per replica the master lists.
+replicas_of() {
+  echo "$1" | awk -F '[:,=]' '/^slave[0-9]+:/ { for (i = 2; i < NF; i += 2) field[$i] = $(i + 1); print field["ip"] ":" field["port"], field["state"] }'
+}
+
+# replicas_caught_up <offset> <replicas>: every replica is online and has processed the offset.
+# Sentinel may promote any of them, so all must hold every acknowledged write. Each replica is
+# asked for its own offset: the master's view (REPLCONF ACK, once a second) can be a second old.
 replicas_caught_up() {
-  local_ask INFO replication | awk -F '[:,=]' -v target="$1" '/^slave[0-9]+:/ {
-      for (i = 2; i < NF; i += 2) field[$i] = $(i + 1)
-      if (field["state"] == "online") { online++; if (field["offset"] + 0 < target + 0) behind++ }
-    } END { exit !(online > 0 && behind == 0) }'
+  [ -n "$2" ] || return 1
+  echo "$2" | grep -qv ' online$' && return 1
+  # Asked in parallel: the pause lasts as long as this check.
+  for rc_endpoint in $(echo "$2" | cut -d ' ' -f 1); do
+    ask "$rc_endpoint" "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD" INFO replication | awk -F: -v target="$1" '
+      /^master_link_status:/ { up = ($2 == "up") } /^slave_repl_offset:/ { offset = $2 + 0 }
+      END { print (up && offset >= target + 0) ? "ok" : "behind" }' &
+  done | grep -q behind && return 1
+  return 0
 }
 
 handoff() {
@@ -168,9 +196,11 @@ handoff() {
   fi
   started=$(now_ms)
   log "handing the master role off: pausing writes"
-  local_ask CLIENT PAUSE "$VEZA_PAUSE_MS" WRITE > /dev/null
-  target=$(local_ask INFO replication | sed -n 's/^master_repl_offset:\([0-9]*\).*/\1/p')
-  until replicas_caught_up "$target"; do
+  # One connection for the pause and the offset to reach: every spawned process counts here.
+  paused=$(printf 'CLIENT PAUSE %s WRITE\nINFO replication\n' "$VEZA_PAUSE_MS" | local_ask)
+  target=$(echo "$paused" | sed -n 's/^master_repl_offset:\([0-9]*\).*/\1/p')
+  replicas=$(replicas_of "$paused")
+  until replicas_caught_up "$target" "$replicas"; do
     if [ $(($(now_ms) - started)) -gt "$VEZA_CATCH_UP_MS" ]; then
       # Promoting a replica that lacks acknowledged writes would lose them: let Sentinel fail
       # over after down-after instead, once Redis has shut down (it waits for its replicas).
@@ -179,8 +209,10 @@ handoff() {
       return 0
     fi
     sleep 0.02
+    replicas=$(replicas_of "$(local_ask INFO replication)")
   done
   asked_at=$(now_ms)
+  log "replicas caught up with offset $target in $((asked_at - started)) ms: asking for SENTINEL FAILOVER"
   while :; do
     for sentinel in $VEZA_SENTINELS; do
       answer=$(ask "$sentinel" - "$VEZA_SENTINEL_PASSWORD" SENTINEL FAILOVER "$VEZA_MASTER_NAME")
@@ -194,22 +226,40 @@ handoff() {
     sleep 0.1
   done
   # Writes stay paused here until Redis shuts down: the paused clients are disconnected, never
-  # answered, and retry on the new master. So no two nodes ever take writes at once.
+  # answered, and retry on the new master. So no two nodes ever take writes at once. Shut down as
+  # soon as the sentinel leading the failover names the new master (clients ask it first once it
+  # answered them); the rest learn it from its hello messages, waited for after the shutdown.
   promoted_wait=$(now_ms)
   while :; do
-    named=$(most_named "$VEZA_MAJORITY" $VEZA_SENTINELS)
+    named=$(most_named 1 "$sentinel")
     [ -n "$named" ] && [ "$named" != "$VEZA_SELF" ] && break
     if [ $(($(now_ms) - promoted_wait)) -gt "$VEZA_PROMOTION_WAIT_MS" ]; then
       log "the sentinels named no new master within $VEZA_PROMOTION_WAIT_MS ms: stopping anyway"
       return 0
     fi
+    sleep 0.02
+  done
+  handed_off=1
+  log "handed off to $named in $(($(now_ms) - started)) ms (failover led by $sentinel): shutting down"
+}
+
+# After a handoff, exit only once a majority of the sentinels name the new master: the
+# replacement container's discovery asks them, and must not find this node named master.
+wait_for_majority() {
+  agreed_wait=$(now_ms)
+  until named=$(most_named "$VEZA_MAJORITY" $VEZA_SENTINELS); [ -n "$named" ] && [ "$named" != "$VEZA_SELF" ]; do
+    if [ $(($(now_ms) - agreed_wait)) -gt "$VEZA_PROMOTION_WAIT_MS" ]; then
+      log "no majority of the sentinels names the new master after $VEZA_PROMOTION_WAIT_MS ms"
+      return 0
+    fi
     sleep 0.05
   done
-  log "handed off to $named in $(($(now_ms) - started)) ms: shutting down"
+  log "a majority of the sentinels names $named"
 }
 
 child=""
 stopping=0
+handed_off=0
 on_stop() {
   [ -n "$child" ] || exit 0
   [ "$stopping" = 1 ] && return
@@ -229,7 +279,7 @@ write_runtime_conf
 `,
     RUN_AS_REDIS,
     `$run_as redis-server "$VEZA_RUNTIME_CONF" &`,
-    SUPERVISE_CHILD,
+    superviseChild('[ "$handed_off" = 1 ] && wait_for_majority'),
     "",
   ].join("\n");
 }

@@ -12,7 +12,7 @@
 
 import { ACL_USERS } from "../redis/acl";
 import { HANDOFF_TIMING } from "../redis/dataNodeScripts";
-import { endpointList, RUN_AS_REDIS, SHELL_LIBRARY, shellAssignments, SUPERVISE_CHILD } from "../topology/shell";
+import { endpointList, RUN_AS_REDIS, SHELL_LIBRARY, shellAssignments, superviseChild } from "../topology/shell";
 import type { RedisEndpoint } from "../topology/placement";
 
 export const RUNTIME_SENTINEL_CONF_NAME = "sentinel.conf";
@@ -108,7 +108,7 @@ write_runtime_conf
 `,
     RUN_AS_REDIS,
     `$run_as redis-server "$VEZA_RUNTIME_CONF" --sentinel &`,
-    SUPERVISE_CHILD,
+    superviseChild(),
     "",
   ].join("\n");
 }

@@ -39,7 +39,7 @@ export function renderCredentialsFile(passwords: Record<string, string>): string
  * - role_of / master_among: ROLE of a node, and which of several nodes is a master (highest
  *   replication offset first, in case a split left two).
  */
-export const SHELL_LIBRARY = String.raw`log() { printf 'veza %s: %s\n' "$VEZA_NAME" "$*" >&2; }
+export const SHELL_LIBRARY = String.raw`log() { printf 'veza %s %s: %s\n' "$VEZA_NAME" "$(date +%H:%M:%S.%3N)" "$*" >&2; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 ask() {
@@ -92,13 +92,16 @@ fi`;
 /**
  * PID 1 stays this script, so SIGTERM (docker stop, the provider's delete, a host shutdown)
  * reaches on_stop, which may hand off before passing the signal on. `wait` returns early when a
- * trapped signal arrives, hence the loop.
+ * trapped signal arrives, hence the loop. `afterExit` runs once the server has exited.
  */
-export const SUPERVISE_CHILD = String.raw`child=$!
+export function superviseChild(afterExit = ":"): string {
+  return String.raw`child=$!
 status=0
 while kill -0 "$child" 2>/dev/null; do
   wait "$child"
   status=$?
 done
 log "server exited with status $status"
+${afterExit}
 exit "$status"`;
+}

@@ -1,6 +1,8 @@
 import type { StackConfig } from "../../components/config/types";
 
 export interface DrillContext {
+  /** The stack the config came from: the day-2 drills synthesize its plan for the engine's order. */
+  stack: string;
   config: StackConfig;
   /** The short version (CI): fewer keys, shorter phases. */
   short: boolean;

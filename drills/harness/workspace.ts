@@ -13,6 +13,7 @@ export class Workspace {
   private readonly dirs: string[] = [];
   private readonly mounts: string[] = [];
   private readonly cgroups: string[] = [];
+  private readonly mountPoints: string[] = [];
   private cleaned = false;
   private readonly onSignal = () => {
     this.cleanupSync();
@@ -37,6 +38,13 @@ export class Workspace {
     if (result.status !== 0) throw new Error(`mount tmpfs at ${dir} failed (needs root): ${result.stderr.trim()}`);
     this.mounts.push(dir);
     return dir;
+  }
+
+  /** An empty directory on the host to bind-mount over in a private namespace; removed at cleanup if made here. */
+  mountPoint(dir: string): void {
+    if (fs.existsSync(dir)) return;
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    this.mountPoints.push(dir);
   }
 
   /** A cgroup v1 directory under `controller` (memory, cpu), as the container runtime would make. */
@@ -76,6 +84,13 @@ export class Workspace {
       }
     }
     for (const dir of this.dirs.reverse()) fs.rmSync(dir, { recursive: true, force: true });
+    for (const dir of this.mountPoints.reverse()) {
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        /* not empty or in use: leave it */
+      }
+    }
     process.off("SIGINT", this.onSignal);
     process.off("SIGTERM", this.onSignal);
   }

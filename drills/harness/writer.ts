@@ -20,7 +20,10 @@ export interface WriterStats {
   errorMessages: string[];
 }
 
-export function sentinelClient(cluster: LocalCluster): Redis {
+/** What a Sentinel-aware client needs to know of a cluster (LocalCluster or ContainerCluster). */
+export type SentinelTarget = Pick<LocalCluster, "config" | "credentials"> & { sentinels: Array<{ port: number }> };
+
+export function sentinelClient(cluster: SentinelTarget): Redis {
   const client = new Redis(ioredisSentinelOptions({
     sentinels: cluster.sentinels.map((s) => ({ host: "127.0.0.1", port: s.port })),
     masterName: cluster.config.sentinel.masterName,

@@ -33,7 +33,7 @@ describe("fault drills (short)", () => {
   beforeAll(() => expect(leftovers()).toEqual([]));
 
   it.each(SCENARIOS.map((s) => [s.name, s] as const))("%s holds and cleans up after itself", async (_name, scenario) => {
-    const result = await runScenario(scenario, { config, short: true, log: () => undefined });
+    const result = await runScenario(scenario, { stack: "dev", config, short: true, log: () => undefined });
     process.stdout.write(`drill ${result.scenario}: ${result.passed ? "pass" : "FAIL"} ${JSON.stringify(result.figures)}\n`);
     expect(result.failures).toEqual([]);
     expect(result.passed).toBe(true);

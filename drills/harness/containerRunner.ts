@@ -1,0 +1,209 @@
+// Runs a container's definition (components/topology/containers.ts) as a process, the way Docker
+// would: the declared files at their container paths and the data volume at /data, through bind
+// mounts in a private mount namespace, with the entry script as PID 1 of its own PID namespace
+// (so SIGTERM reaches only its trap, and SIGKILL of PID 1 takes every process of the "container"
+// with it). The network is the host's, as with the containers' host networking. Needs root.
+//
+// The provider semantics it replays (terraform-provider-docker, resource_docker_container_funcs.go):
+// delete = stop with destroy_grace_seconds (SIGTERM, then SIGKILL) and remove; create = fresh
+// uploads, the named volume kept; wait = healthy before create returns.
+
+import { spawnSync, execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Credentials } from "../../components/redis/acl";
+import { CONTAINER_DATA_DIR } from "../../components/redis/redisConf";
+import type { ContainerDefinition } from "../../components/topology/containers";
+import { CONTAINER_CONFIG_DIR } from "../../components/topology/shell";
+import { sleep, type TrackedProcess } from "./processes";
+import type { Workspace } from "./workspace";
+
+export interface RunningContainer {
+  name: string;
+  /** The `unshare` process we track; the entry script is its only child (PID 1 inside). */
+  process: TrackedProcess;
+  generation: number;
+  logFile: string;
+}
+
+export interface ContainerSlot {
+  name: string;
+  definition: ContainerDefinition;
+  /** A named volume survives replacements; an anonymous one (a sentinel's /data) does not. */
+  persistentVolume: boolean;
+  generations: number;
+  current?: RunningContainer;
+  volumeDir: string;
+}
+
+/** The host PID of the entry script: the child `unshare --fork` made. */
+export function entryPid(container: RunningContainer): number | undefined {
+  try {
+    const children = fs.readFileSync(`/proc/${container.process.pid}/task/${container.process.pid}/children`, "utf8").trim();
+    return children ? Number(children.split(/\s+/)[0]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function exited(process: TrackedProcess): boolean {
+  return process.child.exitCode !== null || process.child.signalCode !== null;
+}
+
+export class ContainerRunner {
+  private readonly slots = new Map<string, ContainerSlot>();
+
+  constructor(private readonly ws: Workspace, private readonly credentials: Credentials) {
+    // Mount points for the bind mounts; created empty if this machine has none.
+    ws.mountPoint(CONTAINER_DATA_DIR);
+    ws.mountPoint(CONTAINER_CONFIG_DIR);
+  }
+
+  define(name: string, definition: ContainerDefinition, persistentVolume: boolean): ContainerSlot {
+    const root = this.ws.tempDir(name);
+    fs.chmodSync(root, 0o755);
+    const slot: ContainerSlot = { name, definition, persistentVolume, generations: 0, volumeDir: path.join(root, "volume") };
+    fs.mkdirSync(slot.volumeDir);
+    this.slots.set(name, slot);
+    return slot;
+  }
+
+  slot(name: string): ContainerSlot {
+    const slot = this.slots.get(name);
+    if (!slot) throw new Error(`no container ${name}`);
+    return slot;
+  }
+
+  /** `docker create` + `start`: fresh declared files; the named volume kept, an anonymous one new. */
+  create(name: string): RunningContainer {
+    const slot = this.slot(name);
+    if (slot.current && !exited(slot.current.process)) throw new Error(`${name} is still running (the name is taken)`);
+    slot.generations++;
+    const generationDir = path.join(path.dirname(slot.volumeDir), `generation-${slot.generations}`);
+    const configDir = path.join(generationDir, "config");
+    fs.mkdirSync(configDir, { recursive: true, mode: 0o755 });
+    for (const file of slot.definition.files) {
+      if (path.dirname(file.path) !== CONTAINER_CONFIG_DIR) throw new Error(`${name}: ${file.path} is outside ${CONTAINER_CONFIG_DIR}`);
+      const content = "content" in file ? file.content : file.secret(this.credentials);
+      // Uploads land as root-owned 0644 files (what the docker provider's tar upload gives).
+      fs.writeFileSync(path.join(configDir, path.basename(file.path)), content, { mode: 0o644 });
+    }
+    let volume = slot.volumeDir;
+    if (!slot.persistentVolume) {
+      volume = path.join(generationDir, "anonymous-volume");
+      fs.mkdirSync(volume);
+    }
+    return this.start(slot, generationDir, volume);
+  }
+
+  /** `docker restart` after a crash (restart: unless-stopped): the same container, files and volumes. */
+  restart(name: string): RunningContainer {
+    const slot = this.slot(name);
+    const generationDir = path.join(path.dirname(slot.volumeDir), `generation-${slot.generations}`);
+    return this.start(slot, generationDir, slot.persistentVolume ? slot.volumeDir : path.join(generationDir, "anonymous-volume"));
+  }
+
+  private start(slot: ContainerSlot, generationDir: string, volume: string): RunningContainer {
+    if (slot.current && !exited(slot.current.process)) throw new Error(`${slot.name} is still running (the name is taken)`);
+    const logFile = path.join(generationDir, "container.log");
+    const mountAndRun = `mount --bind "$1" ${CONTAINER_DATA_DIR} && mount --bind "$2" ${CONTAINER_CONFIG_DIR} && exec ${slot.definition.entrypoint.join(" ")}`;
+    const process = this.ws.processes.start(`${slot.name}#${slot.generations}`, "unshare", [
+      "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child",
+      "sh", "-c", mountAndRun, "container", volume, path.join(generationDir, "config"),
+    ], logFile);
+    slot.current = { name: slot.name, process, generation: slot.generations, logFile };
+    return slot.current;
+  }
+
+  /** Docker's healthcheck: the declared test run inside the container (its mount namespace). */
+  health(name: string): Promise<{ healthy: boolean; output: string }> {
+    const current = this.slot(name).current;
+    const pid = current ? entryPid(current) : undefined;
+    if (!current || pid === undefined || exited(current.process)) return Promise.resolve({ healthy: false, output: "not running" });
+    const test = this.slot(name).definition.healthcheck;
+    if (test[0] !== "CMD") throw new Error(`${name}: only CMD healthchecks are replayed`);
+    return new Promise((resolve) => {
+      execFile("nsenter", ["-t", String(pid), "-m", "--", ...test.slice(1)], { encoding: "utf8", timeout: 5000 }, (error, stdout, stderr) =>
+        resolve({ healthy: !error, output: `${stdout}${stderr}`.trim() }));
+    });
+  }
+
+  /** `wait: true`: polls the healthcheck at Docker's interval until healthy, or fails like the provider. */
+  async waitHealthy(name: string, intervalMs: number, timeoutMs = this.slot(name).definition.healthyWithinSeconds * 1000): Promise<number> {
+    const started = Date.now();
+    let last = "";
+    for (;;) {
+      const current = this.slot(name).current;
+      if (!current || exited(current.process)) throw new Error(`${name} exited before it was healthy; log:\n${this.tail(name)}`);
+      const result = await this.health(name);
+      if (result.healthy) return Date.now() - started;
+      last = result.output;
+      if (Date.now() - started > timeoutMs) throw new Error(`${name} not healthy within ${timeoutMs} ms (container failed to be in healthy state): ${last}`);
+      await sleep(intervalMs);
+    }
+  }
+
+  /** The provider's delete: stop (SIGTERM to PID 1, destroy_grace_seconds, then SIGKILL), remove. */
+  async delete(name: string, graceSeconds = this.slot(name).definition.stopGraceSeconds): Promise<{ stoppedMs: number; killed: boolean }> {
+    const current = this.slot(name).current;
+    if (!current || exited(current.process)) return { stoppedMs: 0, killed: false };
+    const started = Date.now();
+    const pid = entryPid(current);
+    if (pid !== undefined) process.kill(pid, "SIGTERM");
+    const done = new Promise<void>((resolve) => current.process.child.once("exit", () => resolve()));
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      this.kill(name);
+    }, graceSeconds * 1000);
+    await done;
+    clearTimeout(timer);
+    return { stoppedMs: Date.now() - started, killed };
+  }
+
+  /** SIGKILL the container's PID 1: every process in its PID namespace dies with it (a crash). */
+  kill(name: string): void {
+    const current = this.slot(name).current;
+    if (!current) return;
+    const pid = entryPid(current);
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+  }
+
+  async killAndWait(name: string): Promise<void> {
+    const current = this.slot(name).current;
+    if (!current || exited(current.process)) return;
+    const done = new Promise<void>((resolve) => current.process.child.once("exit", () => resolve()));
+    this.kill(name);
+    await done;
+  }
+
+  tail(name: string, lines = 8): string {
+    const current = this.slot(name).current;
+    if (!current || !fs.existsSync(current.logFile)) return "";
+    return fs.readFileSync(current.logFile, "utf8").trim().split("\n").slice(-lines).join("\n");
+  }
+
+  /** The entry scripts' own log lines (`veza <name>: ...`), for the report. */
+  entryLog(name: string): string[] {
+    const slot = this.slot(name);
+    const lines: string[] = [];
+    for (let generation = 1; generation <= slot.generations; generation++) {
+      const file = path.join(path.dirname(slot.volumeDir), `generation-${generation}`, "container.log");
+      if (fs.existsSync(file)) lines.push(...fs.readFileSync(file, "utf8").split("\n").filter((l) => l.startsWith("veza ")));
+    }
+    return lines;
+  }
+}
+
+/** unshare, nsenter and bind mounts need root and util-linux. */
+export function containerRunnerAvailable(): string | undefined {
+  if (process.getuid?.() !== 0) return "the container runner needs root (mount namespaces and bind mounts)";
+  for (const tool of ["unshare", "nsenter", "setpriv"]) if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) return `${tool} (util-linux) is missing`;
+  return undefined;
+}

@@ -1,0 +1,58 @@
+// The data node's start script run as its container would (containerRunner: the uploaded files
+// at /etc/veza, the volume at /data), with nobody else up: which role it takes, and why.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { requireValidStackConfig } from "../../components/config/validate";
+import { dataNodeContainer } from "../../components/topology/containers";
+import { placeTopology } from "../../components/topology/placement";
+import { ContainerRunner } from "../../drills/harness/containerRunner";
+import { LOCAL_HOST, randomCredentials } from "../../drills/harness/localCluster";
+import { freePortRange, redisCli } from "../../drills/harness/processes";
+import { Workspace } from "../../drills/harness/workspace";
+import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+
+const config = requireValidStackConfig(readStackConfigFile("dev").raw);
+
+describe("a data node's start script, alone", () => {
+  let ws: Workspace;
+  let runner: ContainerRunner;
+  const credentials = randomCredentials();
+  let ports: { redis0: number; redis1: number; redis2: number };
+
+  beforeEach(async () => {
+    ws = new Workspace("container-start");
+    runner = new ContainerRunner(ws, credentials);
+    const base = await freePortRange(6);
+    ports = { redis0: base, redis1: base + 1, redis2: base + 2 };
+    const topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: base, sentinelPort: base + 3, replicas: 2, sentinels: 3 });
+    runner.define("redis-1", dataNodeContainer(config, topology, topology.dataNodes[1]), true);
+  });
+  afterEach(async () => ws.cleanup());
+
+  const role = () => redisCli(ports.redis1, ["role"], { user: "veza-admin", password: credentials.admin }).out.split("\n").slice(0, 3);
+
+  it("on a first boot with no sentinel and no peer answering, follows the declared topology and is healthy (nothing to sync with yet)", async () => {
+    runner.create("redis-1");
+    await runner.waitHealthy("redis-1", 500, 30000);
+    expect(role()).toEqual(["slave", "127.0.0.1", String(ports.redis0)]);
+    expect(runner.entryLog("redis-1").join("\n")).toMatch(/starting as a replica of 127\.0\.0\.1:\d+ \(from the declared topology \(first boot\)\)/);
+  }, 60000);
+
+  it("restarted with nobody answering, keeps the role its previous run ended with (Sentinel's rewrite), not the declared one", async () => {
+    const slot = runner.slot("redis-1");
+    fs.writeFileSync(path.join(slot.volumeDir, "redis.conf"), `port ${ports.redis1}\nreplicaof 127.0.0.1 ${ports.redis2}\n`);
+    runner.create("redis-1");
+    await runner.waitHealthy("redis-1", 500, 30000);
+    expect(role()).toEqual(["slave", "127.0.0.1", String(ports.redis2)]);
+    expect(runner.entryLog("redis-1").join("\n")).toContain("(from this node's previous run)");
+  }, 60000);
+
+  it("stops within its grace on SIGTERM, without a handoff when no sentinel answers, and leaves no process", async () => {
+    runner.create("redis-1");
+    await runner.waitHealthy("redis-1", 500, 30000);
+    const stopped = await runner.delete("redis-1");
+    expect(stopped.killed).toBe(false);
+    expect(runner.entryLog("redis-1").join("\n")).toMatch(/server exited with status 0/);
+    expect(redisCli(ports.redis1, ["ping"]).status).not.toBe(0);
+  }, 60000);
+});

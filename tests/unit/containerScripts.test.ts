@@ -1,0 +1,64 @@
+// The containers' start and health scripts as text: valid POSIX sh, every value quoted, the
+// settings they embed taken from the same sizing and topology as the confs.
+import { spawnSync } from "node:child_process";
+import fc from "fast-check";
+import { requireValidStackConfig } from "../../components/config/validate";
+import { dataNodeStopGraceSeconds, handoffPauseMs, HANDOFF_TIMING, sentinelMajority } from "../../components/redis/dataNodeScripts";
+import { dataNodeContainer, sentinelContainer } from "../../components/topology/containers";
+import { stackTopology } from "../../components/topology/ports";
+import { shellQuote } from "../../components/topology/shell";
+import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { randomCredentials } from "../../drills/harness/localCluster";
+
+const config = requireValidStackConfig(readStackConfigFile("prod").raw);
+const topology = stackTopology(config);
+const definitions = [
+  ...topology.dataNodes.map((n) => ({ name: n.name, definition: dataNodeContainer(config, topology, n) })),
+  ...topology.sentinels.map((s) => ({ name: s.name, definition: sentinelContainer(config, topology, s) })),
+];
+const credentials = randomCredentials();
+const render = (file: (typeof definitions)[number]["definition"]["files"][number]) => ("content" in file ? file.content : file.secret(credentials));
+
+describe("container start and health scripts", () => {
+  it.each(definitions.map((d) => [d.name, d.definition] as const))("%s: every uploaded script parses as POSIX sh (dash -n)", (_name, definition) => {
+    for (const file of definition.files.filter((f) => f.path.endsWith(".sh"))) {
+      const result = spawnSync("dash", ["-n"], { input: render(file), encoding: "utf8" });
+      expect({ file: file.path, status: result.status, stderr: result.stderr }).toEqual({ file: file.path, status: 0, stderr: "" });
+    }
+  });
+
+  it("no generated value can end the shell quoting: sh reads back exactly what was quoted", () => {
+    fc.assert(fc.property(fc.string({ unit: "binary" }).filter((s) => !s.includes("\0")), (value) => {
+      const result = spawnSync("dash", ["-c", `printf %s ${shellQuote(value)}`], { encoding: "utf8" });
+      expect(result.stdout).toBe(value);
+    }), { numRuns: 120 });
+  });
+
+  it("keeps passwords out of the scripts and the environment: they are only in the secret credentials file", () => {
+    for (const { definition } of definitions) {
+      for (const file of definition.files) {
+        const text = render(file);
+        const holdsPassword = Object.values(credentials).some((password) => text.includes(password));
+        expect({ file: file.path, secret: holdsPassword }).toEqual({ file: file.path, secret: !("content" in file) });
+      }
+    }
+  });
+
+  it("gives a data node's stop the whole handoff budget and the sentinels' majority from the declared count", () => {
+    const node = dataNodeContainer(config, topology, topology.dataNodes[0]);
+    expect(node.stopGraceSeconds).toBe(dataNodeStopGraceSeconds(config.sentinel.failoverTimeoutMilliseconds));
+    expect(node.stopGraceSeconds * 1000).toBeGreaterThan(handoffPauseMs(config.sentinel.failoverTimeoutMilliseconds) + HANDOFF_TIMING.redisShutdownSeconds * 1000);
+    const entry = render(node.files.find((f) => f.path.endsWith("entrypoint.sh"))!);
+    expect(entry).toContain(`VEZA_MAJORITY='${sentinelMajority(config.sentinel.count)}'`);
+    expect(entry).toContain("VEZA_SENTINELS='10.20.0.11:26379 10.20.0.12:26379 10.20.0.13:26379'");
+    expect(entry).toContain("VEZA_PEERS='10.20.0.12:6379 10.20.0.13:6379'");
+    expect(sentinelMajority(3)).toBe(2);
+    expect(sentinelMajority(5)).toBe(3);
+  });
+
+  it("declares the initial master only for the replicas' first boot", () => {
+    const entry = (index: number) => render(dataNodeContainer(config, topology, topology.dataNodes[index]).files.find((f) => f.path.endsWith("entrypoint.sh"))!);
+    expect(entry(0)).toContain("VEZA_DECLARED_MASTER=''");
+    expect(entry(1)).toContain("VEZA_DECLARED_MASTER='10.20.0.11:6379'");
+  });
+});
