@@ -81,6 +81,15 @@ describe("stack config validation", () => {
     expect(problemKeys({ ...valid(), redis: { image: `redis@sha256:${"a".repeat(64)}` } })).toEqual([]);
   });
 
+  it("requires each ssh:// host's public key (strict host-key checking) and refuses one on a local socket", () => {
+    const sshHost = { name: "a", dockerHost: "ssh://deploy@10.0.0.1", address: "10.0.0.1" };
+    const missing = problemFor({ ...valid(), hosts: [sshHost] }, "hosts[0].sshHostKey");
+    expect(missing.allowed).toMatch(/required for ssh:\/\/ hosts/);
+    expect(problemFor({ ...valid(), hosts: [{ ...sshHost, sshHostKey: "ssh-ed25519 not base64!" }] }, "hosts[0].sshHostKey").value).toBe("ssh-ed25519 not base64!");
+    expect(problemKeys({ ...valid(), hosts: [{ ...sshHost, sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVASznxN7zUMGGt3onAoz7nzW0tNXTPQ94Xy/y3sf7F" }] })).toEqual([]);
+    expect(problemFor({ ...valid(), hosts: [{ ...host("local"), sshHostKey: "ssh-ed25519 AAAA" }] }, "hosts[0].sshHostKey").allowed).toMatch(/only ssh:\/\/ Docker hosts/);
+  });
+
   it("reports every problem at once", () => {
     const result = validateStackConfig({ hosts: [host("a"), host("a")], redis: { memoryLimitMiB: 0, evictionPolicy: "noeviction", image: "redis:latest" }, maintenanceMode: "yes" });
     expect(result.ok).toBe(false);
