@@ -1,12 +1,13 @@
 // npm run plan-diff -- --stack <name> --config <key>=<value> ...
 // Synthesizes the stack with and without the changes (each in its own process: the Pulumi
 // runtime is process-global), prints what the engine will do to each resource (replace, update in
-// place, create, delete). Exit 0; 2 on a usage or config error, in one line.
+// place, create, delete) and in which order. Exit 0; 2 on a usage or config error, in one line.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "./lib/args";
+import { engineOrder, formatEngineOrder } from "./lib/engineOrder";
 import { diffPlans, formatPlanDiff } from "./lib/planDiff";
 import { PROJECT_ROOT } from "./lib/stackFiles";
 import type { Plan } from "./lib/synth";
@@ -31,7 +32,7 @@ function synthPlan(stack: string, overrides: string[], outDir: string): Plan {
 function main(): void {
   const argv = process.argv.slice(2);
   if (argv.includes("--help")) {
-    process.stdout.write(`${USAGE}\nWhat the config change does to each resource (+- replace, ~ update in place, + create, - delete).\n`);
+    process.stdout.write(`${USAGE}\nWhat the config change does to each resource (+- replace, ~ update in place, + create, - delete) and the order pulumi up runs it in.\n`);
     return;
   }
   let args;
@@ -46,7 +47,7 @@ function main(): void {
     const before = synthPlan(args.stack, [], path.join(work, "before"));
     const after = synthPlan(args.stack, args.config, path.join(work, "after"));
     const diff = diffPlans(before, after);
-    process.stdout.write(`plan-diff: stack ${args.stack}, ${args.config.join(" ")}\n${formatPlanDiff(diff)}\n`);
+    process.stdout.write(`plan-diff: stack ${args.stack}, ${args.config.join(" ")}\n${formatPlanDiff(diff)}\n\n${formatEngineOrder(engineOrder(diff, before, after))}\n`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

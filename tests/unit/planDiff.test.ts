@@ -1,12 +1,14 @@
 // plan-diff: replace vs update per the provider table, ignoreChanges, replaceOnChanges, aliases,
-// dependent replacements; then the real program, synthesized twice.
+// dependent replacements, and the engine's order; then the real program, synthesized twice.
 import { diffPlans, formatPlanDiff, pathCovers, type ResourceDiff } from "../../scripts/lib/planDiff";
+import { dependencyGraph, formatEngineOrder, replacementOrder, type EngineStep } from "../../scripts/lib/engineOrder";
 import type { Plan, PlannedResource, ResourceOptions } from "../../scripts/lib/synth";
 import { synthOk } from "../helpers/synth";
 import { runScript } from "../helpers/cli";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
+const PASSWORD = "random:index/randomPassword:RandomPassword";
 
 function resource(name: string, inputs: Record<string, unknown>, more: Partial<Omit<PlannedResource, "options">> & { options?: Partial<ResourceOptions> } = {}): PlannedResource {
   const { options, ...rest } = more;
@@ -29,6 +31,8 @@ const only = (before: Plan, after: Plan): ResourceDiff => {
   expect(resources).toHaveLength(1);
   return resources[0];
 };
+/** Steps as names: "delete x" / "create x" per chain. */
+const names = (steps: EngineStep[]) => steps.map((s) => s.chains.map((chain) => chain.map((o) => `${o.op} ${o.name}`)));
 
 describe("plan-diff: what the provider does with each change", () => {
   it("reports a change to a ForceNew input as a replacement naming the input, deleting first as pulumi-docker asks", () => {
@@ -73,6 +77,7 @@ describe("plan-diff: what the provider does with each change", () => {
     const renamed = (aliases: ResourceOptions["aliases"]) => plan(resource("redis-0-container", container("redis-0").inputs, { options: { aliases } }));
     for (const alias of [{ name: "redis-0" }, { urn: `urn:pulumi:test::veza-redis::veza:redis:RedisNode$${CONTAINER}::redis-0` }]) {
       expect(only(before, renamed([alias]))).toMatchObject({ kind: "changed", action: "same", renamedFrom: "redis-0", changes: [] });
+      expect(replacementOrder(before, renamed([alias]))).toEqual([]);
     }
     // Without the alias the engine deletes one and creates the other.
     expect(diffPlans(before, renamed([])).resources.map((r) => r.action)).toEqual(["create", "delete"]);
@@ -96,6 +101,15 @@ describe("plan-diff: what the provider does with each change", () => {
       ["data", "replace", ["labels"]],
       ["redis", "replace", ["mounts (takes a value from data, which is replaced)"]],
     ]);
+    expect(names(replacementOrder(before, after))).toEqual([[["delete redis", "delete data", "create data"]], [["create redis"]]]);
+  });
+
+  it("creates a replacement first and deletes the old copy at the end when the provider allows it", () => {
+    const password = (length: number) => resource("pw", { length }, { type: PASSWORD });
+    const user = container("redis", ["A=1"], { dependsOn: ["pw"], propertyDependencies: { uploads: ["pw"] } });
+    const steps = replacementOrder(plan(password(40), user), plan(password(48), user));
+    expect(names(steps)).toEqual([[["create pw"]], [["delete redis", "create redis"]], [["delete pw"]]]);
+    expect(steps[2].deletes).toBe(true);
   });
 
   it("notes protected and retained resources", () => {
@@ -105,25 +119,76 @@ describe("plan-diff: what the provider does with each change", () => {
   });
 });
 
+describe("plan-diff: the engine's order", () => {
+  it("replaces a chain A <- B <- C one at a time, dependency first", () => {
+    const chain = (env: string) => plan(container("C", [env], { dependsOn: ["B"] }), container("B", [env], { dependsOn: ["A"] }), container("A", [env]));
+    const steps = replacementOrder(chain("X=1"), chain("X=2"));
+    expect(names(steps)).toEqual([[["delete A", "create A"]], [["delete B", "create B"]], [["delete C", "create C"]]]);
+    expect(steps.every((s) => !s.parallel)).toBe(true);
+  });
+
+  it("groups resources that do not depend on each other into one parallel step", () => {
+    const three = (env: string) => plan(container("sentinel-0", [env], { dependsOn: ["redis"] }), container("sentinel-1", [env], { dependsOn: ["redis"] }), container("redis", [env]));
+    const steps = replacementOrder(three("X=1"), three("X=2"));
+    expect(names(steps)).toEqual([[["delete redis", "create redis"]], [["delete sentinel-0", "create sentinel-0"], ["delete sentinel-1", "create sentinel-1"]]]);
+    expect(steps.map((s) => s.parallel)).toEqual([false, true]);
+    expect(formatEngineOrder(steps)).toContain("step 2, in parallel:");
+  });
+
+  it("waits through unchanged resources without a step of their own, and gives the drills the stop grace and wait", () => {
+    const before = plan(container("b", ["X=1"], { dependsOn: ["mid"] }), resource("mid", { length: 1 }, { type: PASSWORD, dependsOn: ["a"] }), container("a", ["X=1"]));
+    const after = plan(
+      resource("b", { ...container("b").inputs, envs: ["X=2"], wait: true }, { dependsOn: ["mid"] }),
+      resource("mid", { length: 1 }, { type: PASSWORD, dependsOn: ["a"] }),
+      resource("a", { ...container("a").inputs, envs: ["X=2"], destroyGraceSeconds: 30 }),
+    );
+    before.resources[0].inputs.destroyGraceSeconds = 10;
+    const steps = replacementOrder(before, after);
+    expect(steps.map((s) => s.chains)).toEqual([
+      [[{ op: "delete", name: "a", type: CONTAINER, graceSeconds: 0 }, { op: "create", name: "a", type: CONTAINER }]],
+      [[{ op: "delete", name: "b", type: CONTAINER, graceSeconds: 10 }, { op: "create", name: "b", type: CONTAINER, waitsForHealthy: true }]],
+    ]);
+  });
+});
+
 describe("plan-diff on the real program", () => {
   let base: Plan;
   beforeAll(async () => {
     base = (await synthOk("dev")).plan;
   });
 
-  it("a new Redis image replaces every Redis and Sentinel container", async () => {
+  it("a new Redis image replaces every Redis and Sentinel container, in an order that respects every dependency", async () => {
     const after = (await synthOk("dev", [`redis.image=redis:7.0.15-bookworm@sha256:${"ab".repeat(32)}`])).plan;
     const redisFamily = after.resources.filter((r) => r.type === CONTAINER && /^(redis|sentinel)-\d+-container$/.test(r.name)).map((r) => r.name);
     expect(redisFamily).toHaveLength(6);
     const diff = diffPlans(base, after);
     for (const name of redisFamily) expect(diff.resources.find((r) => r.name === name)).toMatchObject({ action: "replace", deleteBeforeReplace: true, replaceReasons: expect.arrayContaining(["image"]) });
+
+    const steps = replacementOrder(base, after);
+    const stepOf = new Map<string, number>();
+    steps.forEach((step, i) => step.chains.forEach((chain) => chain.forEach((o) => {
+      if (o.op !== "delete") stepOf.set(o.name, i);
+    })));
+    for (const name of redisFamily) expect(stepOf.has(name)).toBe(true);
+    // Every dependency with work of its own is done in an earlier step.
+    const graph = dependencyGraph(after);
+    for (const [name, step] of stepOf) for (const dep of graph.get(name) ?? []) if (stepOf.has(dep)) expect([dep, stepOf.get(dep)! < step]).toEqual([dep, true]);
+    // Each replaced container is deleted before it is created again, in the same chain.
+    for (const chain of steps.flatMap((s) => s.chains)) {
+      const created = chain.find((o) => o.op === "create");
+      if (created && redisFamily.includes(created.name)) expect(chain.findIndex((o) => o.op === "delete" && o.name === created.name)).toBeLessThan(chain.indexOf(created));
+    }
   });
 
-  it("incident=redis-down replaces api-container (its envs are ForceNew) and the connectivity check that takes its id", async () => {
+  it("incident=redis-down replaces api-container (its envs are ForceNew) and re-runs the connectivity check after it", async () => {
     const after = (await synthOk("dev", ["incident=redis-down"])).plan;
     const diff = diffPlans(base, after);
     expect(diff.resources.map((r) => [r.name, r.action])).toEqual([["api-container", "replace"], ["api-redis-connectivity-check", "replace"]]);
     expect(diff.resources[0]).toMatchObject({ replaceReasons: ["envs"], deleteBeforeReplace: true });
+    expect(names(replacementOrder(base, after))).toEqual([
+      [["delete api-redis-connectivity-check", "delete api-container", "create api-container"]],
+      [["create api-redis-connectivity-check"]],
+    ]);
   });
 
   it("records each resource's options in the plan", () => {
