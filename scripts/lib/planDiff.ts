@@ -265,12 +265,12 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
       grew = true;
     }
   }
-  const blank = { changes: [], ignored: [], replaceReasons: [], replacedBecauseOf: [], deleteBeforeReplace: false };
+  const blank = () => ({ changes: [], ignored: [], replaceReasons: [], replacedBecauseOf: [], deleteBeforeReplace: false });
   const resources: ResourceDiff[] = [];
   let unchanged = 0;
   for (const { old, now } of pairs) {
-    if (now && !old) resources.push({ ...blank, kind: "added", action: "create", type: now.type, name: now.name, notes: [] });
-    else if (old && !now) resources.push({ ...blank, kind: "removed", action: "delete", type: old.type, name: old.name, notes: deletionNotes(old, undefined) });
+    if (now && !old) resources.push({ ...blank(), kind: "added", action: "create", type: now.type, name: now.name, notes: [] });
+    else if (old && !now) resources.push({ ...blank(), kind: "removed", action: "delete", type: old.type, name: old.name, notes: deletionNotes(old, undefined) });
     else if (old && now) {
       const diff = decided.get(now)!;
       if (diff.action === "same" && !diff.renamedFrom) {
