@@ -41,6 +41,8 @@ function main(): void {
   } catch (error) {
     throw new UsageError(`${(error as Error).message}; ${USAGE}`);
   }
+  const unknown = Object.keys(args).filter((k) => k !== "stack" && k !== "config");
+  if (unknown.length > 0) throw new UsageError(`unknown option ${unknown.map((k) => `--${k}`).join(", ")}; ${USAGE}`);
   if (args.config.length === 0) throw new UsageError("give the change to review: --config <key>=<value> (e.g. --config incident=redis-down)");
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "veza-plan-diff-"));
   try {

@@ -199,8 +199,8 @@ describe("plan-diff on the real program", () => {
 });
 
 describe("npm run plan-diff usage", () => {
-  it("exits 2 with one line when the change is missing or the config is invalid", () => {
-    for (const args of [["--stack", "dev"], ["--stack", "dev", "--config", "incident=panic"]]) {
+  it("exits 2 with one line when the change is missing, an option is mistyped or the config is invalid", () => {
+    for (const args of [["--stack", "dev"], ["--stack", "dev", "--confg", "incident=redis-down"], ["--stack", "dev", "--config", "incident=panic"]]) {
       const result = runScript("plan-diff", args);
       expect(result.status).toBe(2);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
