@@ -18,9 +18,32 @@ export interface PlannedResource {
   custom: boolean;
   /** Names of the resources this one waits for (explicit dependsOn and input dependencies). */
   dependsOn: string[];
+  /**
+   * For each top-level input that takes a value from other resources, their names: what the
+   * engine looks at to decide whether replacing one resource replaces its dependents
+   * (pulumi/pulumi step_generator.go calculateDependentReplacements). Optional in fixtures.
+   */
+  propertyDependencies?: Record<string, string[]>;
+  options: ResourceOptions;
   /** Inputs with every secret replaced by "[secret]". */
   inputs: Record<string, unknown>;
 }
+
+/** The resource options the engine acts on, as the SDK sent them in RegisterResourceRequest. */
+export interface ResourceOptions {
+  protect: boolean;
+  retainOnDelete: boolean;
+  /** null: not set, the provider decides (the engine only overrides it when the option is defined). */
+  deleteBeforeReplace: boolean | null;
+  ignoreChanges: string[];
+  replaceOnChanges: string[];
+  aliases: Alias[];
+  /** Name of the explicit provider resource, if any (the SDK waits for it before registering). */
+  provider?: string;
+}
+
+/** An alias as the SDK sends it: a full URN, or a spec whose empty parts mean "same as now". */
+export type Alias = { urn: string } | { name?: string; type?: string; stack?: string; project?: string; parent?: string | null };
 
 export interface Plan {
   stack: string;
@@ -51,7 +74,50 @@ interface RecordedRegistration {
   parentUrn: string;
   custom: boolean;
   dependencies: string[];
+  propertyDependencies: Record<string, string[]>;
+  options: ResourceOptions;
   object: Record<string, unknown>;
+}
+
+/** A resource's name from its URN (urn:pulumi:<stack>::<project>::<type>::<name>). */
+const nameOfUrn = (urn: string) => urn.split("::").pop()!;
+
+/** Reads the options from the request with the getters of resource_pb.d.ts (@pulumi/pulumi/proto). */
+function readOptions(req: RegisterRequest): ResourceOptions {
+  const provider = req.getProvider();
+  return {
+    protect: req.getProtect() ?? false,
+    retainOnDelete: req.getRetainondelete() ?? false,
+    deleteBeforeReplace: req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : null,
+    ignoreChanges: req.getIgnorechangesList(),
+    replaceOnChanges: req.getReplaceonchangesList(),
+    aliases: [...req.getAliasesList().map(readAlias), ...req.getAliasurnsList().map((urn) => ({ urn }))],
+    // A provider reference is "<urn>::<id>".
+    ...(provider ? { provider: nameOfUrn(provider.slice(0, provider.lastIndexOf("::"))) } : {}),
+  };
+}
+
+function readPropertyDependencies(req: RegisterRequest): Record<string, string[]> {
+  const result: Record<string, string[]> = {};
+  // forEach hands over wrapped messages (getEntryList may not: jspb keeps them raw until read).
+  req.getPropertydependenciesMap().forEach((deps, key) => {
+    const names = [...new Set(deps.getUrnsList().map(nameOfUrn))].sort();
+    if (names.length > 0) result[key] = names;
+  });
+  return Object.fromEntries(Object.entries(result).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function readAlias(alias: AliasMessage): Alias {
+  const spec = alias.getSpec();
+  if (!spec) return { urn: alias.getUrn() };
+  const parts: Exclude<Alias, { urn: string }> = {};
+  if (spec.getName()) parts.name = spec.getName();
+  if (spec.getType()) parts.type = spec.getType();
+  if (spec.getStack()) parts.stack = spec.getStack();
+  if (spec.getProject()) parts.project = spec.getProject();
+  if (spec.getNoparent()) parts.parent = null;
+  else if (spec.getParenturn()) parts.parent = nameOfUrn(spec.getParenturn());
+  return parts;
 }
 
 /** Deterministic outputs the providers would compute, so dependents see realistic values. */
@@ -93,7 +159,9 @@ export async function synthesize(stack: string, overrides: string[], options: Sy
       name: req.getName(),
       parentUrn: req.getParent(),
       custom: req.getCustom(),
-      dependencies: req.getDependenciesList().map((urn) => urn.split("::").pop()!),
+      dependencies: req.getDependenciesList().map(nameOfUrn),
+      propertyDependencies: readPropertyDependencies(req),
+      options: readOptions(req),
       object: req.getObject()?.toJavaScript() ?? {},
     });
     return originalRegister.call(this, req, callback);
@@ -127,10 +195,18 @@ export async function synthesize(stack: string, overrides: string[], options: Sy
   const unmasked: PlannedResource[] = [];
   for (const r of registrations) {
     if (r.type === "pulumi:pulumi:Stack") continue;
-    const parentName = r.parentUrn && !r.parentUrn.includes("::pulumi:pulumi:Stack::") ? r.parentUrn.split("::").pop() : undefined;
+    const parentName = r.parentUrn && !r.parentUrn.includes("::pulumi:pulumi:Stack::") ? nameOfUrn(r.parentUrn) : undefined;
     const view: Masked = maskSerialized(r.object);
     secretPaths.set(`${r.type}::${r.name}`, view.secretPaths);
-    const base = { type: r.type, name: r.name, ...(parentName ? { parent: parentName } : {}), custom: r.custom, dependsOn: [...new Set(r.dependencies)].sort() };
+    const base = {
+      type: r.type,
+      name: r.name,
+      ...(parentName ? { parent: parentName } : {}),
+      custom: r.custom,
+      dependsOn: [...new Set(r.dependencies)].sort(),
+      ...(Object.keys(r.propertyDependencies).length > 0 ? { propertyDependencies: r.propertyDependencies } : {}),
+      options: r.options,
+    };
     masked.push({ ...base, inputs: view.masked as Record<string, unknown> });
     unmasked.push({ ...base, inputs: view.unmasked as Record<string, unknown> });
   }
@@ -144,7 +220,21 @@ interface RegisterRequest {
   getParent(): string;
   getCustom(): boolean;
   getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(callback: (deps: { getUrnsList(): string[] }, key: string) => void): void };
+  getProvider(): string;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getDeletebeforereplace(): boolean;
+  getDeletebeforereplacedefined(): boolean;
+  getIgnorechangesList(): string[];
+  getReplaceonchangesList(): string[];
+  getAliasesList(): AliasMessage[];
+  getAliasurnsList(): string[];
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+interface AliasMessage {
+  getUrn(): string;
+  getSpec(): { getName(): string; getType(): string; getStack(): string; getProject(): string; getParenturn(): string; getNoparent(): boolean } | undefined;
 }
 interface OutputsRequest {
   getUrn(): string;

