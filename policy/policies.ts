@@ -144,14 +144,15 @@ const dataVolumeSized: StackValidationPolicy = {
         report(`${container.name}: ${directive(conf, "dir")} is not a declared data volume: the AOF would live in the container's writable layer`, container.urn);
         continue;
       }
-      const size = Number(labelsOf(volume.props)["size-bytes"]);
+      const declared = labelsOf(container.props)["data-volume-bytes"];
+      const size = Number(declared);
       const minimum = minimumDataVolumeBytes(
         Number(directive(conf, "maxmemory")),
         Number(directive(conf, "auto-aof-rewrite-percentage") ?? "100"),
         Number(directive(conf, "auto-aof-rewrite-min-size") ?? String(64 * 1024 * 1024)),
         (directive(conf, "save") ?? "") !== '""',
       );
-      if (!(size >= minimum)) report(`${volume.name}: declared size ${String(labelsOf(volume.props)["size-bytes"])} B is under the sizing minimum ${minimum} B for ${container.name}`, volume.urn);
+      if (!(size >= minimum)) report(`${volume.name}: declared size ${String(declared)} B (label veza.data-volume-bytes on ${container.name}) is under the sizing minimum ${minimum} B`, container.urn);
     }
   },
 };

@@ -33,7 +33,8 @@ export class DockerHost extends pulumi.ComponentResource {
     }, { parent: this });
     const tuningImage = this.image(args.tuningImage);
     this.tuning = hostCommand(`${name}-kernel-tuning`, args.host, {
-      // Any change to the script re-runs it (command resources are replaced when create changes).
+      // Any change to the script re-runs it: a changed `create` is an update that runs it again
+      // (pulumi-command commandController.go Update).
       create: renderHostTuningCommand(args.tuningImage, { tcpBacklog: args.tcpBacklog }),
     }, args.ssh, { parent: this, dependsOn: [tuningImage] });
     this.registerOutputs({ dockerHost: args.host.dockerHost });
