@@ -1,15 +1,11 @@
-// The order in which the engine creates or replaces the Redis-family containers, read from
-// synth's plan.json dependency graph (what the drills replay). The Node SDK registers a resource
-// only once its dependsOn resources are done, and a deleteBeforeReplace resource is deleted
-// right before its own create (pulumi/pulumi step_generator.go), so the containers go one at a
-// time in dependency order.
+// What the drills replay: the engine's order for the Redis-family containers, computed from
+// synth's plan.json by the same model plan-diff prints (scripts/lib/engineOrder.ts).
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { replacementOrder, type Operation } from "../../scripts/lib/engineOrder";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
-import type { Plan, PlannedResource } from "../../scripts/lib/synth";
-
-const CONTAINER = "docker:index/container:Container";
+import type { Plan } from "../../scripts/lib/synth";
 
 /** Synthesizes a stack in a child process (the Pulumi runtime is process-global). */
 export function synthPlan(stack: string, overrides: string[], outDir: string): Plan {
@@ -18,45 +14,23 @@ export function synthPlan(stack: string, overrides: string[], outDir: string): P
   return JSON.parse(fs.readFileSync(path.join(outDir, "plan.json"), "utf8")) as Plan;
 }
 
-/** Every resource a resource waits for, directly or through others. */
-function transitiveDependencies(plan: Plan): Map<string, Set<string>> {
-  const byName = new Map(plan.resources.map((r) => [r.name, r]));
-  const memo = new Map<string, Set<string>>();
-  const visit = (name: string): Set<string> => {
-    const known = memo.get(name);
-    if (known) return known;
-    const all = new Set<string>();
-    memo.set(name, all);
-    for (const dependency of byName.get(name)?.dependsOn ?? []) {
-      all.add(dependency);
-      for (const further of visit(dependency)) all.add(further);
-    }
-    return all;
-  };
-  for (const resource of plan.resources) visit(resource.name);
-  return memo;
-}
+const REDIS_FAMILY = /^(redis|sentinel)-\d+-container$/;
+
+/** One engine step's container work: chains that run at the same time, each one container's delete and/or create. */
+export type ContainerStep = Operation[][];
 
 /**
- * `names` in the order the engine handles them: a resource after everything it (transitively)
- * depends on. Throws when two of them could run at once: the rolling order would not hold.
+ * The engine steps that touch Redis or Sentinel containers, in order, keeping only those
+ * operations. A step with two chains means two containers replaced at once.
  */
-export function engineOrder(plan: Plan, names: string[]): string[] {
-  const dependencies = transitiveDependencies(plan);
-  const ordered = [...names].sort((a, b) => dependencies.get(a)!.size - dependencies.get(b)!.size);
-  for (let i = 1; i < ordered.length; i++) {
-    if (!dependencies.get(ordered[i])!.has(ordered[i - 1])) throw new Error(`${ordered[i - 1]} and ${ordered[i]} do not depend on each other: the engine may replace them at once`);
-  }
-  return ordered;
+export function containerSteps(before: Plan, after: Plan): ContainerStep[] {
+  return replacementOrder(before, after)
+    .map((step) => step.chains.map((chain) => chain.filter((op) => op.type === "docker:index/container:Container" && REDIS_FAMILY.test(op.name))).filter((chain) => chain.length > 0))
+    .filter((chains) => chains.length > 0);
 }
 
-export const isRedisFamily = (r: PlannedResource) => r.type === CONTAINER && /^(redis|sentinel)-\d+-container$/.test(r.name);
-
-/** The Redis-family containers whose inputs differ between the plans: each one is replaced (every container input but a few is ForceNew). */
-export function replacedContainers(before: Plan, after: Plan): string[] {
-  const old = new Map(before.resources.map((r) => [r.name, r]));
-  return after.resources.filter(isRedisFamily).filter((r) => JSON.stringify(old.get(r.name)?.inputs.image) !== JSON.stringify(r.inputs.image)).map((r) => r.name);
-}
+/** The first `pulumi up`: every resource created, from nothing. */
+export const EMPTY_PLAN = (stack: string): Plan => ({ stack, resources: [], outputs: {} });
 
 /** redis-2-container -> redis-2 */
 export const containerSlotName = (resourceName: string) => resourceName.replace(/-container$/, "");

@@ -13,7 +13,7 @@ import { dataNodeContainer, sentinelContainer } from "../../components/topology/
 import { placeTopology, type Topology } from "../../components/topology/placement";
 import { ContainerRunner, containerRunnerAvailable } from "../harness/containerRunner";
 import { LOCAL_HOST, randomCredentials, sentinelMasterFields } from "../harness/localCluster";
-import { containerSlotName, engineOrder, isRedisFamily, replacedContainers, synthPlan } from "../harness/planOrder";
+import { containerSlotName, containerSteps, EMPTY_PLAN, synthPlan, type ContainerStep } from "../harness/planOrder";
 import { freePortRange, redisCliAsync, sleep, waitFor } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
 import { countMissing, sentinelClient, SteadyWriter } from "../harness/writer";
@@ -56,12 +56,27 @@ class ContainerCluster {
 
   admin = () => ({ user: ACL_USERS.admin, password: this.credentials.admin });
 
-  /** create + wait healthy, one container at a time (wait: true). */
-  async createInOrder(order: string[]): Promise<void> {
-    for (const name of order) {
-      this.runner.create(name);
-      await this.runner.waitHealthy(name, healthcheckIntervalMs());
+  /**
+   * Replays engine steps: the chains of a step at the same time, each one container's delete
+   * (SIGTERM, the grace recorded in the state, SIGKILL) then create (fresh files, volume kept,
+   * healthy before done when the plan says wait). Returns how many deletes needed SIGKILL.
+   */
+  async replay(steps: ContainerStep[]): Promise<{ killedOnDelete: number; parallelSteps: number }> {
+    let killedOnDelete = 0;
+    for (const chains of steps) {
+      await Promise.all(chains.map(async (chain) => {
+        for (const op of chain) {
+          const name = containerSlotName(op.name);
+          if (op.op === "delete") {
+            if ((await this.runner.delete(name, op.graceSeconds ?? 0)).killed) killedOnDelete++;
+          } else if (op.op === "create") {
+            this.runner.create(name);
+            if (op.waitsForHealthy) await this.runner.waitHealthy(name, healthcheckIntervalMs());
+          }
+        }
+      }));
     }
+    return { killedOnDelete, parallelSteps: steps.filter((chains) => chains.length > 1).length };
   }
 
   async role(port: number): Promise<string | undefined> {
@@ -162,11 +177,12 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     const planDir = ws.tempDir("plans");
     const before = synthPlan(ctx.stack, [], path.join(planDir, "before"));
     const after = synthPlan(ctx.stack, [IMAGE_BUMP], path.join(planDir, "after"));
-    const bootOrder = engineOrder(before, before.resources.filter(isRedisFamily).map((r) => r.name)).map(containerSlotName);
-    const replaceOrder = engineOrder(after, replacedContainers(before, after)).map(containerSlotName);
+    const firstBoot = containerSteps(EMPTY_PLAN(ctx.stack), before);
+    const imageBump = containerSteps(before, after);
+    const replaceOrder = imageBump.map((chains) => chains.map((chain) => containerSlotName(chain[0].name)).join("+"));
 
     const cluster = await ContainerCluster.render(ctx.config, ws);
-    await cluster.createInOrder(bootOrder);
+    await cluster.replay(firstBoot);
     await waitFor("the first boot to settle", async () => (await cluster.unsettled()).length === 0, 30000, 200);
 
     const client = sentinelClient(cluster);
@@ -198,13 +214,7 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
 
     const redeployFrom = Date.now();
     const masterBefore = (await cluster.master())?.name ?? "none";
-    let killedOnDelete = 0;
-    for (const name of replaceOrder) {
-      const stopped = await cluster.runner.delete(name);
-      if (stopped.killed) killedOnDelete++;
-      cluster.runner.create(name);
-      await cluster.runner.waitHealthy(name, healthcheckIntervalMs());
-    }
+    const { killedOnDelete, parallelSteps } = await cluster.replay(imageBump);
     const lastCreateAt = Date.now();
     let settledAt: number | undefined;
     let lastProblems: string[] = [];
@@ -232,6 +242,7 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     checks.expect(probe.dualRounds === 0, `two nodes took writes in ${probe.dualRounds} probe rounds (100 ms each)`);
     checks.expect(settledAt !== undefined, `not settled ${DAY_TWO_TARGETS.settledWithinSeconds} s after the last create: ${lastProblems.join("; ")}`);
     checks.expect(killedOnDelete === 0, `${killedOnDelete} containers needed SIGKILL on delete (grace too short)`);
+    checks.expect(parallelSteps === 0, `the engine would replace ${parallelSteps} groups of Redis-family containers at once`);
     checks.expect(writer.stats.acknowledged > 0, "the writer never wrote");
     checks.expect(noHandoff.length === 0, `a master stopped without a handoff: ${noHandoff.join(" | ")}`);
     return {
@@ -240,6 +251,7 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
       figures: {
         ...failoverFigures,
         replacement_order: replaceOrder.join(">"),
+        parallel_replacements: parallelSteps,
         master_before_redeploy: masterBefore,
         handoffs: handoffs.length,
         longest_write_gap_s: seconds(longestGap.gapMs),
