@@ -13,6 +13,7 @@ import { buildDashboards, panelQueries } from "../../components/monitoring/dashb
 import { RULE_FILE_NAMES, RULES_DIR } from "../../components/monitoring/prometheusConfig";
 import { renderMonitoringFiles, renderPromtoolCheckScript } from "../../components/monitoring/render";
 import { alertCases, healthyCluster, seriesText } from "../../components/monitoring/ruleTests";
+import { renderAlertTable } from "../../components/monitoring/alertTable";
 import { DASHBOARDS, type AlertRule, type RecordingRule, type RuleFile } from "../../components/monitoring/runbooks";
 import { computeSizing } from "../../components/redis/sizing";
 import { synthToDir, type SynthDir } from "../helpers/cli";
@@ -221,5 +222,16 @@ describe("monitoring files under promtool and amtool", () => {
     const rendered = YAML.parse(fs.readFileSync(path.join(dir, "rendered.yml"), "utf8"));
     expect(rendered.receivers.find((r: { name: string }) => r.name === RECEIVERS.heartbeat).webhook_configs[0].url).toBe(url);
     expect(tool("amtool", ["check-config", path.join(dir, "rendered.yml")], dir).status).toBe(0);
+  });
+});
+
+describe("the README's alert table", () => {
+  it("lists every generated alert with its severity, route, runbook and dashboard, as renderAlertTable renders it", () => {
+    const config = requireValidStackConfig(readStackConfigFile("dev").raw);
+    const files = renderMonitoringFiles(config);
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    const block = /<!-- alerts:start -->\n([\s\S]*?)\n<!-- alerts:end -->/.exec(readme)?.[1];
+    expect(block).toBe(renderAlertTable(Object.values(files.rules), config.monitoring.runbookBaseUrl, files.grafanaUrl));
+    for (const alert of Object.values(files.rules).flatMap(alertsOf)) expect(block).toContain(`| \`${alert.alert}\` |`);
   });
 });
