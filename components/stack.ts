@@ -47,6 +47,7 @@ export function declareStack(config: StackConfig, secrets: StackSecrets) {
       credentials,
       slackWebhookUrl: secrets.slackWebhookUrl,
       pagerdutyRoutingKey: secrets.pagerdutyRoutingKey,
+      heartbeatWebhookUrl: secrets.heartbeatWebhookUrl,
       redisResources,
       ssh,
     });

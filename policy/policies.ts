@@ -281,7 +281,7 @@ const apiToggles: ResourceValidationPolicy = {
 };
 
 interface RuleYaml {
-  groups?: Array<{ rules?: Array<{ alert?: string; record?: string; labels?: Record<string, string>; annotations?: Record<string, string> }> }>;
+  groups?: Array<{ rules?: Array<{ alert?: string; record?: string; expr?: string; labels?: Record<string, string>; annotations?: Record<string, string> }> }>;
 }
 
 function ruleFiles(props: Props): Array<{ file: string; rules: NonNullable<NonNullable<RuleYaml["groups"]>[number]["rules"]> }> {
@@ -293,13 +293,15 @@ function ruleFiles(props: Props): Array<{ file: string; rules: NonNullable<NonNu
 
 const alertsLinked: ResourceValidationPolicy = {
   name: "alerts-have-severity-and-runbook",
-  description: "Runbook: time-to-detect. Every Prometheus alert has a severity of page or ticket and a runbook_url, so it reaches the right person with a first move.",
+  description: "Runbook: time-to-detect. Every Prometheus alert has a severity of page or ticket (heartbeat only for the always-firing Watchdog) and a runbook_url, so it reaches the right person with a first move.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type !== CONTAINER || componentOf(args.props) !== "prometheus") return;
     for (const { file, rules } of ruleFiles(args.props)) {
       for (const rule of rules.filter((r) => r.alert)) {
-        if (!["page", "ticket"].includes(rule.labels?.severity ?? "")) report(`${file}: alert ${rule.alert} has severity ${rule.labels?.severity ?? "none"} (page or ticket)`);
+        const severity = rule.labels?.severity ?? "";
+        const heartbeat = severity === "heartbeat" && rule.alert === "Watchdog" && rule.expr === "vector(1)";
+        if (!["page", "ticket"].includes(severity) && !heartbeat) report(`${file}: alert ${rule.alert} has severity ${rule.labels?.severity ?? "none"} (page or ticket; heartbeat only for Watchdog, vector(1))`);
         if (!/^https?:\/\/\S+$/.test(rule.annotations?.runbook_url ?? "")) report(`${file}: alert ${rule.alert} has no runbook_url`);
       }
     }
@@ -323,6 +325,30 @@ const sloComplete: ResourceValidationPolicy = {
     const fast = alerts.filter((a) => a.alert!.endsWith("SLOFastBurn") && a.labels?.severity === "page").length;
     const slow = alerts.filter((a) => a.alert!.endsWith("SLOSlowBurn") && a.labels?.severity === "ticket").length;
     if (alerts.length !== 6 || fast !== 3 || slow !== 3) report(`${alerts.length} SLO alerts (${fast} fast-burn pages, ${slow} slow-burn tickets), expected 6 (3 + 3)`);
+  },
+};
+
+const deadMansSwitch: StackValidationPolicy = {
+  name: "alerting-has-dead-mans-switch",
+  description: "Runbook: time-to-detect when the alerting itself is down. Prometheus has the always-firing Watchdog, and Alertmanager routes severity=heartbeat first, every minute, to a webhook receiver (the outside dead man's switch).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const prometheus = args.resources.filter((r) => r.type === CONTAINER && componentOf(r.props) === "prometheus");
+    const alertmanager = args.resources.filter((r) => r.type === CONTAINER && componentOf(r.props) === "alertmanager");
+    for (const p of prometheus) {
+      const watchdog = ruleFiles(p.props).flatMap((f) => f.rules).find((r) => r.alert === "Watchdog");
+      if (!watchdog || watchdog.expr !== "vector(1)" || watchdog.labels?.severity !== "heartbeat") report(`${p.name}: no always-firing Watchdog (expr vector(1), severity heartbeat): nothing tells anyone when alerting stops`, p.urn);
+    }
+    for (const a of alertmanager) {
+      const text = uploadedFile(a.props, "/alertmanager.yml");
+      if (text === undefined) continue;
+      const config = YAML.parse(text) as { route?: { routes?: Array<{ matchers?: string[]; receiver?: string; repeat_interval?: string }> }; receivers?: Array<{ name?: string; webhook_configs?: unknown[] }> };
+      const first = config.route?.routes?.[0];
+      const receiver = config.receivers?.find((r) => r.name === first?.receiver);
+      if (!first?.matchers?.includes('severity="heartbeat"') || !Array.isArray(receiver?.webhook_configs) || receiver!.webhook_configs.length === 0) {
+        report(`${a.name}: the first route does not send severity="heartbeat" to a webhook receiver: the dead man's switch never hears from Alertmanager`, a.urn);
+      }
+    }
   },
 };
 
@@ -368,6 +394,7 @@ export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> =
   apiToggles,
   alertsLinked,
   sloComplete,
+  deadMansSwitch,
   sensitiveKeysEvictable,
 ];
 

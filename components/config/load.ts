@@ -33,6 +33,8 @@ function parseConfigText(text: string): unknown {
 export interface StackSecrets {
   slackWebhookUrl?: pulumi.Output<string>;
   pagerdutyRoutingKey?: pulumi.Output<string>;
+  /** The dead man's switch: an outside service that pages when Watchdog stops arriving. */
+  heartbeatWebhookUrl?: pulumi.Output<string>;
   sshPrivateKey?: pulumi.Output<string>;
 }
 
@@ -48,6 +50,7 @@ export function readStackSecrets(): StackSecrets {
   return {
     slackWebhookUrl: pulumiConfig.getSecret("slackWebhookUrl"),
     pagerdutyRoutingKey: pulumiConfig.getSecret("pagerdutyRoutingKey"),
+    heartbeatWebhookUrl: pulumiConfig.getSecret("heartbeatWebhookUrl"),
     sshPrivateKey: pulumiConfig.getSecret("sshPrivateKey"),
   };
 }

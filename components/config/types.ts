@@ -23,8 +23,14 @@ export type IncidentPreset = (typeof INCIDENT_PRESETS)[number];
 export const API_MODES = ["container", "external"] as const;
 export type ApiMode = (typeof API_MODES)[number];
 
+/** `redis`: may hold data nodes and sentinels; `monitoring`: holds none (Prometheus, Alertmanager, Grafana). */
+export const HOST_ROLES = ["redis", "monitoring"] as const;
+export type HostRole = (typeof HOST_ROLES)[number];
+
 export interface HostConfig {
   name: string;
+  /** Absent (the drills' hosts) counts as redis. */
+  role?: HostRole;
   /** Docker daemon URI: unix:///var/run/docker.sock or ssh://user@host[:port]. */
   dockerHost: string;
   /** The address clients and other nodes use to reach this host (IP or DNS name). */
@@ -68,12 +74,23 @@ export interface SentinelConfig {
   port: number;
 }
 
+/** Where Prometheus scrapes the API's own metrics (the SLO inputs). */
+export interface ApiMetricsConfig {
+  enabled: boolean;
+  path: string;
+  /** Container mode: the port on the API host (default api.port). */
+  port: number;
+  /** External mode: host:port of the API's metrics endpoint. */
+  address?: string;
+}
+
 export interface ApiConfig {
   mode: ApiMode;
   host: string;
   image: string;
   port: number;
   extraEnv: Record<string, string>;
+  metrics: ApiMetricsConfig;
 }
 
 export interface SloMetricsConfig {
@@ -93,7 +110,9 @@ export interface MonitoringConfig {
   alertmanagerImage: string;
   redisExporterImage: string;
   nodeExporterImage: string;
+  grafanaImage: string;
   prometheusPort: number;
+  grafanaPort: number;
   alertmanagerPort: number;
   nodeExporterPort: number;
   redisExporterPort: number;

@@ -11,6 +11,7 @@ import {
   API_MODES,
   ENVIRONMENTS,
   EVICTING_POLICIES,
+  HOST_ROLES,
   INCIDENT_PRESETS,
   type ApiConfig,
   type HostConfig,
@@ -21,7 +22,7 @@ import {
 } from "./types";
 
 /** Secret keys: read by the program as Pulumi secrets, never part of StackConfig. */
-export const SECRET_KEYS = ["slackWebhookUrl", "pagerdutyRoutingKey", "sshPrivateKey"] as const;
+export const SECRET_KEYS = ["slackWebhookUrl", "pagerdutyRoutingKey", "heartbeatWebhookUrl", "sshPrivateKey"] as const;
 
 export const TOP_LEVEL_KEYS = [
   "environment",
@@ -79,17 +80,18 @@ export function validateStackConfig(raw: RawObject, options: { lenient?: boolean
   checkSentinelRules(problems, config);
   checkHostReferences(problems, config);
   checkPorts(problems, config);
+  checkMonitoringPlacement(problems, config);
   checkAlertingSecrets(problems, raw, config);
 
   if (problems.problems.length === 0) return { ok: true, config };
   return { ok: false, problems: problems.problems, ...(options.lenient ? { lenientConfig: config } : {}) };
 }
 
-function section(problems: ProblemList, raw: RawObject, key: string): RawObject {
+function section(problems: ProblemList, raw: RawObject, key: string, fullKey = key): RawObject {
   const value = raw[key];
   if (value === undefined) return {};
   if (!isPlainObject(value)) {
-    problems.add(key, value, "an object of settings");
+    problems.add(fullKey, value, "an object of settings");
     return {};
   }
   return value;
@@ -110,7 +112,7 @@ function readHosts(problems: ProblemList, value: unknown): HostConfig[] {
       problems.add(prefix, entry, "an object { name, dockerHost, address[, bindAddress] }");
       return;
     }
-    const reader = new SectionReader(problems, prefix, entry, ["name", "dockerHost", "address", "bindAddress", "sshHostKey"]);
+    const reader = new SectionReader(problems, prefix, entry, ["name", "role", "dockerHost", "address", "bindAddress", "sshHostKey"]);
     const name = reader.string("name", undefined, HOST_NAME, "a lowercase name of letters, digits and dashes, starting with a letter (at most 31 characters)");
     if (name && seen.has(name)) problems.add(`${prefix}.name`, name, "a name no other host uses (host names must be unique)");
     seen.add(name);
@@ -127,6 +129,7 @@ function readHosts(problems: ProblemList, value: unknown): HostConfig[] {
     } else if (address === "0.0.0.0" || address === "::") {
       problems.add(`${prefix}.address`, address, "a specific address clients can reach, not the all-interfaces wildcard");
     }
+    const role = reader.oneOf("role", HOST_ROLES, "redis", " (monitoring: a host that holds no Redis data node or sentinel)");
     // Strict host-key checking for every ssh:// host: the Docker provider's ssh and the remote
     // commands refuse a host that does not present this key (no trust on first use).
     let sshHostKey: string | undefined;
@@ -135,7 +138,7 @@ function readHosts(problems: ProblemList, value: unknown): HostConfig[] {
     } else if (entry.sshHostKey !== undefined) {
       problems.add(`${prefix}.sshHostKey`, entry.sshHostKey, "nothing: only ssh:// Docker hosts take a host key");
     }
-    hosts.push({ name, dockerHost, address, bindAddress, ...(sshHostKey ? { sshHostKey } : {}) });
+    hosts.push({ name, role, dockerHost, address, bindAddress, ...(sshHostKey ? { sshHostKey } : {}) });
   });
   return hosts;
 }
@@ -195,26 +198,52 @@ function readSentinel(problems: ProblemList, raw: RawObject): SentinelConfig {
 /** Variables this program owns in the API's environment: extraEnv may not set them. */
 const API_OWNED_ENV = /^(REDIS_.*|MAINTENANCE_MODE|RATELIMIT_FAIL_CLOSED)$/;
 
+const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
 function readApi(problems: ProblemList, raw: RawObject, defaultHost: string): ApiConfig {
-  const a = new SectionReader(problems, "api", raw, ["mode", "host", "image", "port", "extraEnv"]);
+  const a = new SectionReader(problems, "api", raw, ["mode", "host", "image", "port", "extraEnv", "metrics"]);
   if (isPlainObject(raw.extraEnv)) {
     for (const name of Object.keys(raw.extraEnv).filter((n) => API_OWNED_ENV.test(n))) {
       problems.add(`api.extraEnv.${name}`, raw.extraEnv[name], "a variable this program does not own: set the toggles with maintenanceMode / rateLimitFailClosed / incident, the connection comes from the Redis topology");
     }
   }
+  const mode = a.oneOf("mode", API_MODES, "container");
+  const port = a.integer("port", 1, PORT_MAX, 8080);
   return {
-    mode: a.oneOf("mode", API_MODES, "container"),
+    mode,
     host: a.string("host", defaultHost),
     image: a.pinnedImage("image", "veza-backend-api:dev"),
-    port: a.integer("port", 1, PORT_MAX, 8080),
+    port,
     extraEnv: a.stringMap("extraEnv", ENV_NAME, "an upper-case environment variable name"),
+    metrics: readApiMetrics(problems, section(problems, raw, "metrics", "api.metrics"), mode, port),
   };
+}
+
+/**
+ * The SLO alerts read the API's own metrics: on by default. In container mode Prometheus scrapes
+ * the API host at `port` (default api.port); in external mode the API's address must be given,
+ * or the scrape explicitly turned off (SLOBlind then says the SLOs are blind).
+ */
+function readApiMetrics(problems: ProblemList, raw: RawObject, mode: ApiConfig["mode"], apiPort: number): ApiConfig["metrics"] {
+  const m = new SectionReader(problems, "api.metrics", raw, ["enabled", "path", "port", "address"]);
+  const enabled = m.boolean("enabled", true);
+  const path = m.string("path", "/metrics", /^\/[A-Za-z0-9._~\/-]*$/, "an absolute URL path such as /metrics");
+  const port = m.integer("port", 1, PORT_MAX, Number.isFinite(apiPort) ? apiPort : 8080);
+  let address: string | undefined;
+  if (raw.address !== undefined) {
+    address = m.string("address", undefined, HOST_PORT, "host:port of the API's metrics endpoint");
+    if (mode === "container") problems.add("api.metrics.address", raw.address, "nothing in container mode (Prometheus scrapes the API host at api.metrics.port); an address only with api.mode external");
+  } else if (mode === "external" && enabled) {
+    problems.add("api.metrics.address", undefined, "host:port where Prometheus scrapes the external API (required in external mode: without it the SLO alerts can never fire), or api.metrics.enabled false");
+  }
+  if (raw.port !== undefined && mode === "external") problems.add("api.metrics.port", raw.port, "nothing in external mode (give the port in api.metrics.address)");
+  return { enabled, path, port, ...(address ? { address } : {}) };
 }
 
 function readMonitoring(problems: ProblemList, raw: RawObject, defaultHost: string): MonitoringConfig {
   const m = new SectionReader(problems, "monitoring", raw, [
-    "enabled", "host", "prometheusImage", "alertmanagerImage", "redisExporterImage", "nodeExporterImage", "prometheusPort",
-    "alertmanagerPort", "nodeExporterPort", "redisExporterPort", "runbookBaseUrl", "cluster", "dataMountpoint",
+    "enabled", "host", "prometheusImage", "alertmanagerImage", "redisExporterImage", "nodeExporterImage", "grafanaImage", "prometheusPort",
+    "alertmanagerPort", "nodeExporterPort", "redisExporterPort", "grafanaPort", "runbookBaseUrl", "cluster", "dataMountpoint",
     "slackPageChannel", "slackTicketChannel", "slo",
   ]);
   const sloRaw = isPlainObject(raw.slo) ? raw.slo : raw.slo === undefined ? {} : (problems.add("monitoring.slo", raw.slo, "an object of SLO metric settings"), {});
@@ -230,7 +259,9 @@ function readMonitoring(problems: ProblemList, raw: RawObject, defaultHost: stri
     alertmanagerImage: m.pinnedImage("alertmanagerImage", "prom/alertmanager:v0.27.0"),
     redisExporterImage: m.pinnedImage("redisExporterImage", "oliver006/redis_exporter:v1.62.0"),
     nodeExporterImage: m.pinnedImage("nodeExporterImage", "prom/node-exporter:v1.8.2"),
+    grafanaImage: m.pinnedImage("grafanaImage", "grafana/grafana:12.2.0"),
     prometheusPort: m.integer("prometheusPort", 1, PORT_MAX, 9090),
+    grafanaPort: m.integer("grafanaPort", 1, PORT_MAX, 3000),
     alertmanagerPort: m.integer("alertmanagerPort", 1, PORT_MAX, 9093),
     nodeExporterPort: m.integer("nodeExporterPort", 1, PORT_MAX, 9100),
     redisExporterPort: m.integer("redisExporterPort", 1, PORT_MAX, 9121),
@@ -293,10 +324,11 @@ function checkSentinelRules(problems: ProblemList, config: StackConfig): void {
   if (!problems.has("redis") && redis.minReplicasToWrite > sentinel.replicas) {
     problems.add("redis.minReplicasToWrite", redis.minReplicasToWrite, `at most sentinel.replicas (${sentinel.replicas}), or the master can never accept a write`);
   }
-  if (config.hosts.length > 1 && !problems.has("hosts")) {
+  const redisHosts = config.hosts.filter((h) => h.role !== "monitoring");
+  if (redisHosts.length > 1 && !problems.has("hosts")) {
     const topology = stackTopology(config);
-    if (config.hosts.length < sentinel.replicas + 1) {
-      problems.add("hosts", config.hosts.map((h) => h.name), `at least ${sentinel.replicas + 1} hosts for 1 master + ${sentinel.replicas} replicas on different hosts (or a single host for dev)`);
+    if (redisHosts.length < sentinel.replicas + 1) {
+      problems.add("hosts", redisHosts.map((h) => h.name), `at least ${sentinel.replicas + 1} hosts of role redis for 1 master + ${sentinel.replicas} replicas on different hosts (or a single host for dev)`);
     }
     const largestShare = largestShareOnOneHost(topology.sentinels);
     if (sentinel.count >= 3 && largestShare >= majority) {
@@ -307,6 +339,7 @@ function checkSentinelRules(problems: ProblemList, config: StackConfig): void {
 
 function checkHostReferences(problems: ProblemList, config: StackConfig): void {
   if (problems.has("hosts")) return;
+  if (!config.hosts.some((h) => h.role !== "monitoring")) problems.add("hosts", config.hosts.map((h) => `${h.name}:${h.role}`), "at least one host of role redis (the data nodes and sentinels need a home)");
   const names = config.hosts.map((h) => h.name);
   if (config.api.host && !names.includes(config.api.host)) problems.add("api.host", config.api.host, `a declared host name (${names.join(", ")})`);
   if (config.monitoring.enabled && config.monitoring.host && !names.includes(config.monitoring.host)) {
@@ -331,10 +364,23 @@ function checkPorts(problems: ProblemList, config: StackConfig): void {
   }
 }
 
-/** Outside dev, pages must reach someone: both alerting secrets are required. */
+/**
+ * Outside dev, losing a data host must not also silence the alerts about it: Prometheus,
+ * Alertmanager and Grafana go on a host that holds no data node and no sentinel.
+ */
+function checkMonitoringPlacement(problems: ProblemList, config: StackConfig): void {
+  if (!config.monitoring.enabled || config.environment === "dev" || problems.has("hosts") || problems.has("monitoring") || problems.has("sentinel")) return;
+  const topology = stackTopology(config);
+  const held = [...topology.dataNodes, ...topology.sentinels].filter((p) => p.host.name === config.monitoring.host).map((p) => p.name);
+  if (held.length > 0) {
+    problems.add("monitoring.host", config.monitoring.host, `a host that holds no Redis data node or sentinel (this one holds ${held.join(", ")}): declare one with role monitoring, so that losing a data host does not also silence its alerts`);
+  }
+}
+
+/** Outside dev, pages must reach someone, and an outside service must page when alerting itself dies. */
 function checkAlertingSecrets(problems: ProblemList, raw: RawObject, config: StackConfig): void {
   if (!config.monitoring.enabled || config.environment === "dev") return;
-  for (const key of ["slackWebhookUrl", "pagerdutyRoutingKey"] as const) {
+  for (const key of ["slackWebhookUrl", "pagerdutyRoutingKey", "heartbeatWebhookUrl"] as const) {
     if (typeof raw[key] !== "string" || raw[key] === "") {
       problems.add(key, undefined, `a secret (pulumi config set --secret ${key} ...): required outside dev so that pages reach on-call`);
     }

@@ -1,16 +1,22 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
+import * as random from "@pulumi/random";
 import type { StackConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
 import { hostCommand, type SshAccess } from "../host/hostCommand";
 import { ACL_USERS } from "../redis/acl";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
 import type { RedisCredentials } from "../redis/RedisCredentials";
-import { ALERTMANAGER_SECRET_FILES } from "./alertmanagerConfig";
-import { PROMETHEUS_CONFIG_PATH, RULE_FILES } from "./prometheusConfig";
+import { computeSizing } from "../redis/sizing";
+import { ALERTMANAGER_SECRET_FILES, renderAlertmanagerStartScript } from "./alertmanagerConfig";
+import { buildDashboards, dashboardFile, GRAFANA_PATHS, renderGrafanaProvisioning } from "./dashboards";
+import { PROMETHEUS_CONFIG_PATH, RULES_DIR } from "./prometheusConfig";
 import { renderMonitoringFiles, renderPromtoolCheckScript } from "./render";
+import { toYaml } from "./redisRules";
 
 export const ALERTMANAGER_CONFIG_PATH = "/etc/alertmanager/alertmanager.yml";
+/** Written by the start script: alertmanager.yml with the heartbeat URL in place (on the data volume). */
+export const RENDERED_ALERTMANAGER_CONFIG_PATH = "/alertmanager/alertmanager.yml";
 /** Where alerts go when a dev stack has no Slack/PagerDuty secrets: nowhere, loudly in the logs. */
 export const UNCONFIGURED_WEBHOOK = "http://127.0.0.1:9/alerting-secrets-not-configured";
 
@@ -20,6 +26,8 @@ export interface MonitoringArgs {
   credentials: RedisCredentials;
   slackWebhookUrl?: pulumi.Output<string>;
   pagerdutyRoutingKey?: pulumi.Output<string>;
+  /** The dead man's switch Watchdog is sent to every minute. */
+  heartbeatWebhookUrl?: pulumi.Output<string>;
   /** The Redis resources the exporters watch (they start after them). */
   redisResources: pulumi.Resource[];
   ssh: SshAccess;
@@ -34,6 +42,7 @@ export interface MonitoringArgs {
 export class Monitoring extends pulumi.ComponentResource {
   readonly prometheus: docker.Container;
   readonly alertmanager: docker.Container;
+  readonly grafana: docker.Container;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:monitoring:Monitoring", name, {}, opts);
@@ -82,9 +91,10 @@ export class Monitoring extends pulumi.ComponentResource {
     const monitoringHost = dockerHosts.get(m.host)!;
     // The rules travel on stdin (a script that writes them and runs promtool): a rule change shows
     // up in a preview as the changed lines, and re-runs the check.
+    // ... and the promtool cases shipped beside them must pass on the image's own promtool.
     const rulesCheck = hostCommand(`${name}-promtool-check-rules`, monitoringHostConfig, {
       create: `docker run --rm -i --entrypoint sh ${m.prometheusImage} -s`,
-      stdin: renderPromtoolCheckScript({ "redis.yml": files.redisRulesYml, "slo.yml": files.sloRulesYml }),
+      stdin: renderPromtoolCheckScript(files.ruleFiles, files.ruleTestFiles),
     }, args.ssh, { parent: this, dependsOn: [monitoringHost.image(m.prometheusImage)] });
 
     const prometheusData = new docker.Volume(`${name}-prometheus-data`, { name: "veza-prometheus-data" }, { parent: this, provider: monitoringHost.provider });
@@ -99,8 +109,7 @@ export class Monitoring extends pulumi.ComponentResource {
       ],
       uploads: [
         { file: PROMETHEUS_CONFIG_PATH, content: files.prometheusYml },
-        { file: RULE_FILES.redis, content: files.redisRulesYml },
-        { file: RULE_FILES.slo, content: files.sloRulesYml },
+        ...Object.entries({ ...files.ruleFiles, ...files.ruleTestFiles }).map(([file, content]) => ({ file: `${RULES_DIR}/${file}`, content })),
       ],
       mounts: [{ type: "volume", source: prometheusData.name, target: "/prometheus" }],
       healthcheck: { tests: ["CMD", "wget", "-qO-", `http://${monitoringHostConfig.bindAddress}:${m.prometheusPort}/-/healthy`], interval: "15s", timeout: "5s", retries: 3 },
@@ -113,23 +122,58 @@ export class Monitoring extends pulumi.ComponentResource {
     this.alertmanager = new docker.Container(`${name}-alertmanager-container`, {
       name: "veza-alertmanager",
       image: monitoringHost.image(m.alertmanagerImage).imageId,
-      command: [
-        `--config.file=${ALERTMANAGER_CONFIG_PATH}`,
+      // The start script writes the config with the heartbeat URL from its secret file.
+      entrypoints: ["/bin/sh", "-c", renderAlertmanagerStartScript(ALERTMANAGER_CONFIG_PATH, RENDERED_ALERTMANAGER_CONFIG_PATH, [
         "--storage.path=/alertmanager",
         `--web.listen-address=${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}`,
         // A single Alertmanager: no gossip port listening on every interface.
         "--cluster.listen-address=",
-      ],
+      ])],
       uploads: [
         { file: ALERTMANAGER_CONFIG_PATH, content: files.alertmanagerYml },
         { file: ALERTMANAGER_SECRET_FILES.slackWebhookUrl, content: pulumi.secret(args.slackWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
         { file: ALERTMANAGER_SECRET_FILES.pagerdutyRoutingKey, content: pulumi.secret(args.pagerdutyRoutingKey ?? "not-configured") },
+        { file: ALERTMANAGER_SECRET_FILES.heartbeatWebhookUrl, content: pulumi.secret(args.heartbeatWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
       ],
       mounts: [{ type: "volume", source: alertmanagerData.name, target: "/alertmanager" }],
       healthcheck: { tests: ["CMD", "wget", "-qO-", `http://${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}/-/healthy`], interval: "15s", timeout: "5s", retries: 3 },
       ...smallContainer(m.host, "alertmanager"),
     }, { parent: this, provider: monitoringHost.provider, deleteBeforeReplace: true });
 
-    this.registerOutputs({ prometheus: files.scrape.prometheus, alertmanager: files.scrape.alertmanager });
+    // Grafana: the Prometheus datasource and the dashboards, provisioned from files; the admin
+    // password is generated and read from a secret file (GF_..._FILE), never an env value.
+    const grafanaPassword = new random.RandomPassword(`${name}-grafana-admin-password`, { length: 32, special: false }, { parent: this });
+    const provisioning = renderGrafanaProvisioning(`http://${files.scrape.prometheus}`);
+    const dashboards = buildDashboards({ sizing: computeSizing(config.redis), slo: m.slo });
+    const grafanaData = new docker.Volume(`${name}-grafana-data`, { name: "veza-grafana-data" }, { parent: this, provider: monitoringHost.provider });
+    this.grafana = new docker.Container(`${name}-grafana-container`, {
+      name: "veza-grafana",
+      image: monitoringHost.image(m.grafanaImage).imageId,
+      envs: [
+        `GF_SERVER_HTTP_ADDR=${monitoringHostConfig.bindAddress}`,
+        `GF_SERVER_HTTP_PORT=${m.grafanaPort}`,
+        `GF_SERVER_ROOT_URL=${files.grafanaUrl}`,
+        "GF_SECURITY_ADMIN_USER=admin",
+        `GF_SECURITY_ADMIN_PASSWORD__FILE=${GRAFANA_PATHS.adminPassword}`,
+        "GF_USERS_ALLOW_SIGN_UP=false",
+        "GF_AUTH_ANONYMOUS_ENABLED=false",
+        "GF_ANALYTICS_REPORTING_ENABLED=false",
+        "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
+      ],
+      uploads: [
+        { file: GRAFANA_PATHS.datasources, content: toYaml(provisioning.datasources) },
+        { file: GRAFANA_PATHS.dashboardProvider, content: toYaml(provisioning.dashboardProvider) },
+        { file: dashboardFile("api"), content: `${JSON.stringify(dashboards.api, null, 2)}\n` },
+        { file: dashboardFile("redis"), content: `${JSON.stringify(dashboards.redis, null, 2)}\n` },
+        { file: GRAFANA_PATHS.adminPassword, content: pulumi.secret(grafanaPassword.result) },
+      ],
+      mounts: [{ type: "volume", source: grafanaData.name, target: "/var/lib/grafana" }],
+      healthcheck: { tests: ["CMD", "wget", "-qO-", `http://${monitoringHostConfig.bindAddress}:${m.grafanaPort}/api/health`], interval: "15s", timeout: "5s", retries: 3 },
+      ...smallContainer(m.host, "grafana"),
+      memory: 256,
+      memorySwap: 256,
+    }, { parent: this, provider: monitoringHost.provider, dependsOn: [this.prometheus], deleteBeforeReplace: true });
+
+    this.registerOutputs({ prometheus: files.scrape.prometheus, alertmanager: files.scrape.alertmanager, grafana: files.grafanaUrl });
   }
 }

@@ -1,12 +1,19 @@
-// Alertmanager routing: page -> Slack + PagerDuty, ticket -> Slack only. Secrets are read from
-// files (slack api_url_file, pagerduty routing_key_file), so this config holds none.
+// Alertmanager routing: page -> Slack + PagerDuty, ticket -> Slack only, heartbeat (Watchdog)
+// -> the dead man's switch every minute. Secrets are read from files (slack api_url_file,
+// pagerduty routing_key_file), so this config holds none. The webhook's url_file needs
+// Alertmanager 0.26, and amtool 0.25 (Debian 12) refuses it: the heartbeat URL is a placeholder
+// that the container's start script replaces from its secret file (renderAlertmanagerStartScript).
 
 export const ALERTMANAGER_SECRET_FILES = {
   slackWebhookUrl: "/etc/alertmanager/secrets/slack-webhook-url",
   pagerdutyRoutingKey: "/etc/alertmanager/secrets/pagerduty-routing-key",
+  heartbeatWebhookUrl: "/etc/alertmanager/secrets/heartbeat-webhook-url",
 } as const;
 
-export const RECEIVERS = { page: "page-oncall", ticket: "ticket-oncall" } as const;
+export const RECEIVERS = { page: "page-oncall", ticket: "ticket-oncall", heartbeat: "heartbeat" } as const;
+
+/** Stands for the heartbeat URL in the uploaded alertmanager.yml; a valid URL so amtool checks the file. */
+export const HEARTBEAT_URL_PLACEHOLDER = "https://heartbeat-url.invalid/replaced-at-container-start";
 
 export interface AlertmanagerInput {
   pageChannel: string;
@@ -30,6 +37,8 @@ export function renderAlertmanagerConfig(input: AlertmanagerInput = { pageChanne
       group_interval: "5m",
       repeat_interval: "4h",
       routes: [
+        // The heartbeat must keep arriving: no grouping delay, resent every minute.
+        { matchers: ['severity="heartbeat"'], receiver: RECEIVERS.heartbeat, group_by: ["alertname"], group_wait: "0s", group_interval: "1m", repeat_interval: "1m" },
         { matchers: ['severity="page"'], receiver: RECEIVERS.page, repeat_interval: "1h" },
         { matchers: ['severity="ticket"'], receiver: RECEIVERS.ticket, repeat_interval: "12h" },
       ],
@@ -43,6 +52,22 @@ export function renderAlertmanagerConfig(input: AlertmanagerInput = { pageChanne
         pagerduty_configs: [{ routing_key_file: ALERTMANAGER_SECRET_FILES.pagerdutyRoutingKey, severity: "critical", send_resolved: true, description: "{{ .CommonAnnotations.summary }}" }],
       },
       { name: RECEIVERS.ticket, slack_configs: [slack(input.ticketChannel)] },
+      { name: RECEIVERS.heartbeat, webhook_configs: [{ url: HEARTBEAT_URL_PLACEHOLDER, send_resolved: false }] },
     ],
   };
+}
+
+/**
+ * The Alertmanager container's start script (busybox sh): writes the config with the heartbeat
+ * URL read from its secret file, then runs Alertmanager on it. Plain parameter expansion, no
+ * sed: a URL's `&`, `|` or `/` cannot break the substitution.
+ */
+export function renderAlertmanagerStartScript(templatePath: string, renderedPath: string, args: string[]): string {
+  return [
+    "set -eu",
+    `url=$(cat ${ALERTMANAGER_SECRET_FILES.heartbeatWebhookUrl})`,
+    `template=$(cat ${templatePath})`,
+    `printf '%s\n' "\${template%%${HEARTBEAT_URL_PLACEHOLDER}*}\${url}\${template#*${HEARTBEAT_URL_PLACEHOLDER}}" > ${renderedPath}`,
+    `exec /bin/alertmanager --config.file=${renderedPath} ${args.join(" ")}`,
+  ].join("\n");
 }

@@ -1,15 +1,30 @@
 // prometheus.yml: scrape every redis_exporter (data nodes and sentinels), node_exporter on every
-// host, Alertmanager and Prometheus itself; load the generated rule files.
-import { NODE_JOB, REDIS_JOB, SENTINEL_JOB } from "./redisRules";
+// host, the API (the SLO inputs), Alertmanager, Grafana and Prometheus itself; load the generated
+// rule files. scrapeLabels() is what each job attaches to its series: the promtool cases build
+// their input series from it, so the rules are tested against the labels this file produces.
+
+export const REDIS_JOB = "redis";
+export const SENTINEL_JOB = "sentinel";
+export const NODE_JOB = "node";
+export const API_JOB = "api";
+export const PROMETHEUS_JOB = "prometheus";
+export const ALERTMANAGER_JOB = "alertmanager";
+export const GRAFANA_JOB = "grafana";
 
 export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
-export const RULE_FILES = { redis: "/etc/prometheus/rules/redis.yml", slo: "/etc/prometheus/rules/slo.yml" } as const;
+export const RULES_DIR = "/etc/prometheus/rules";
+/** Rule file name (inside RULES_DIR) per rule family; `<family>*.test.yml` beside them hold the promtool cases. */
+export const RULE_FILE_NAMES = { redis: "redis.yml", slo: "slo.yml", api: "api.yml", monitoring: "monitoring.yml" } as const;
+export type RuleFamily = keyof typeof RULE_FILE_NAMES;
+export const RULE_FILES = Object.fromEntries(Object.entries(RULE_FILE_NAMES).map(([k, v]) => [k, `${RULES_DIR}/${v}`])) as Record<RuleFamily, string>;
 
 export interface ScrapeTarget {
   /** host:port of the exporter */
   address: string;
   /** The instance label: the node's name (redis-0, sentinel-1, host name). */
   instance: string;
+  /** Further target labels, e.g. redis_address: the address Sentinel knows the node by. */
+  labels?: Record<string, string>;
 }
 
 export interface PrometheusInput {
@@ -17,25 +32,36 @@ export interface PrometheusInput {
   redisExporters: ScrapeTarget[];
   sentinelExporters: ScrapeTarget[];
   nodeExporters: ScrapeTarget[];
+  /** The API's metrics endpoint, when scraped. */
+  api?: ScrapeTarget & { metricsPath: string };
   alertmanager: string;
   prometheus: string;
+  grafana: string;
+}
+
+/** The labels a scraped series carries from its target (before the metric's own labels). */
+export function scrapeLabels(job: string, target: ScrapeTarget): Record<string, string> {
+  return { job, instance: target.instance, ...(target.labels ?? {}) };
 }
 
 export function renderPrometheusConfig(input: PrometheusInput) {
-  const job = (name: string, targets: ScrapeTarget[]) => ({
+  const job = (name: string, targets: ScrapeTarget[], extra: Record<string, unknown> = {}) => ({
     job_name: name,
-    static_configs: targets.map((t) => ({ targets: [t.address], labels: { instance: t.instance } })),
+    ...extra,
+    static_configs: targets.map((t) => ({ targets: [t.address], labels: { instance: t.instance, ...(t.labels ?? {}) } })),
   });
   return {
     global: { scrape_interval: "15s", evaluation_interval: "15s", external_labels: { cluster: input.cluster } },
-    rule_files: [RULE_FILES.redis, RULE_FILES.slo],
+    rule_files: Object.values(RULE_FILES),
     alerting: { alertmanagers: [{ static_configs: [{ targets: [input.alertmanager] }] }] },
     scrape_configs: [
       job(REDIS_JOB, input.redisExporters),
       ...(input.sentinelExporters.length > 0 ? [job(SENTINEL_JOB, input.sentinelExporters)] : []),
       job(NODE_JOB, input.nodeExporters),
-      job("alertmanager", [{ address: input.alertmanager, instance: "alertmanager" }]),
-      job("prometheus", [{ address: input.prometheus, instance: "prometheus" }]),
+      ...(input.api ? [job(API_JOB, [input.api], { metrics_path: input.api.metricsPath })] : []),
+      job(ALERTMANAGER_JOB, [{ address: input.alertmanager, instance: ALERTMANAGER_JOB }]),
+      job(GRAFANA_JOB, [{ address: input.grafana, instance: GRAFANA_JOB }]),
+      job(PROMETHEUS_JOB, [{ address: input.prometheus, instance: PROMETHEUS_JOB }]),
     ],
   };
 }

@@ -2,7 +2,10 @@
 // follows maxmemory, the container limit, the volume and the sentinel count.
 import YAML from "yaml";
 import type { Sizing } from "../redis/sizing";
-import { RUNBOOK_PAGES, runbookUrl, type AlertRule, type RuleFile } from "./runbooks";
+import { NODE_JOB, REDIS_JOB, SENTINEL_JOB } from "./prometheusConfig";
+import { dashboardUrl, RUNBOOK_PAGES, runbookUrl, type AlertRule, type RuleFile } from "./runbooks";
+
+export { NODE_JOB, REDIS_JOB, SENTINEL_JOB };
 
 export interface RedisRulesInput {
   runbookBaseUrl: string;
@@ -14,11 +17,12 @@ export interface RedisRulesInput {
   sentinel?: { count: number; quorum: number; masterName: string };
   /** node_exporter mountpoint of the filesystem holding the Redis data volumes. */
   dataMountpoint: string;
+  /** Grafana's base URL: every alert links the Redis dashboard. */
+  grafanaUrl: string;
 }
 
-export const REDIS_JOB = "redis";
-export const SENTINEL_JOB = "sentinel";
-export const NODE_JOB = "node";
+/** The target label holding the address Sentinel knows a data node by (host address:port). */
+export const REDIS_ADDRESS_LABEL = "redis_address";
 
 /** What breaks when Redis is unreachable, from the runbook's table. */
 export const REDIS_DOWN_IMPACT =
@@ -203,27 +207,28 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       },
     },
     {
-        alert: "RedisNoMaster",
-        expr: `count(redis_instance_info{job="${REDIS_JOB}",role="master"}) == 0 or absent(redis_instance_info{job="${REDIS_JOB}",role="master"})`,
-        for: "1m",
-        labels: { severity: "page" },
-        annotations: {
-          summary: "No Redis node reports the master role",
-          description: `Sentinel has not promoted a replica: writes fail everywhere. ${REDIS_DOWN_IMPACT}`,
-          runbook_url: url(RUNBOOK_PAGES.replication),
-        },
+      alert: "RedisNoMaster",
+      // count() of nothing is nothing, not 0: `or vector(0)` makes "no master at all" a 0 that compares.
+      expr: `(count(redis_instance_info{job="${REDIS_JOB}",role="master"}) or vector(0)) == 0`,
+      for: "1m",
+      labels: { severity: "page" },
+      annotations: {
+        summary: "No Redis node reports the master role",
+        description: `Sentinel has not promoted a replica: writes fail everywhere. ${REDIS_DOWN_IMPACT}`,
+        runbook_url: url(RUNBOOK_PAGES.replication),
       },
-      {
-        alert: "RedisMultipleMasters",
-        expr: `count(redis_instance_info{job="${REDIS_JOB}",role="master"}) > 1`,
-        for: "1m",
-        labels: { severity: "page" },
-        annotations: {
-          summary: "{{ $value }} Redis nodes report the master role",
-          description: "Split brain: writes to the wrong master are lost when Sentinel demotes it. min-replicas-to-write bounds how many.",
-          runbook_url: url(RUNBOOK_PAGES.replication),
-        },
+    },
+    {
+      alert: "RedisMultipleMasters",
+      expr: `count(redis_instance_info{job="${REDIS_JOB}",role="master"}) > 1`,
+      for: "1m",
+      labels: { severity: "page" },
+      annotations: {
+        summary: "{{ $value }} Redis nodes report the master role",
+        description: "Split brain: writes to the wrong master are lost when Sentinel demotes it. min-replicas-to-write bounds how many.",
+        runbook_url: url(RUNBOOK_PAGES.replication),
       },
+    },
   ];
 
   const sentinel: AlertRule[] = input.sentinel
@@ -261,6 +266,32 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
           },
         },
         {
+          alert: "SentinelsBelowQuorumReachable",
+          // Counted from the exporters, not from the sentinels' own view: with every sentinel down
+          // there is no sentinel left to report ok_sentinels, and SentinelQuorumLost goes silent.
+          expr: `(count(redis_up{job="${SENTINEL_JOB}"} == 1) or vector(0)) < ${input.sentinel.quorum}`,
+          for: "1m",
+          labels: { severity: "page" },
+          annotations: {
+            summary: "Fewer than ${input.sentinel.quorum} of ${input.sentinel.count} sentinels answer",
+            description: `Quorum is ${input.sentinel.quorum}: with fewer sentinels reachable, a master failure is not failed over and the API cannot discover the master (it asks the sentinels).`,
+            runbook_url: url(RUNBOOK_PAGES.replication),
+          },
+        },
+        {
+          alert: "RedisSentinelMasterMismatch",
+          // The sentinels' master address (master_address) must be a node reporting role=master;
+          // prometheus.yml labels each data node with the address Sentinel knows it by.
+          expr: `count by (master_name, master_address) (redis_sentinel_master_status{job="${SENTINEL_JOB}"}) unless on (master_address) label_replace(redis_instance_info{job="${REDIS_JOB}",role="master"}, "master_address", "$1", "${REDIS_ADDRESS_LABEL}", "(.+)")`,
+          for: "1m",
+          labels: { severity: "page" },
+          annotations: {
+            summary: "Sentinel names {{ $labels.master_address }} as master of {{ $labels.master_name }}, and that node is not a master",
+            description: `Clients ask the sentinels for the master and are sent to a node that does not take writes: every write gets READONLY (or fails to connect). ${REDIS_DOWN_IMPACT}`,
+            runbook_url: url(RUNBOOK_PAGES.masterMismatch),
+          },
+        },
+        {
           alert: "SentinelUnreachable",
           expr: `(redis_up{job="${SENTINEL_JOB}"} == 0) or (up{job="${SENTINEL_JOB}"} == 0)`,
           for: "2m",
@@ -274,12 +305,14 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       ]
     : [];
 
+  const dashboard = dashboardUrl(input.grafanaUrl, "redis");
+  const linked = (rules: AlertRule[]) => rules.map((r) => ({ ...r, annotations: { ...r.annotations, dashboard } }));
   return {
     groups: [
-      { name: "redis-availability", rules: availability },
-      { name: "redis-memory", rules: memory },
-      { name: "redis-persistence", rules: persistence },
-      { name: "redis-replication", rules: [...replication, ...sentinel] },
+      { name: "redis-availability", rules: linked(availability) },
+      { name: "redis-memory", rules: linked(memory) },
+      { name: "redis-persistence", rules: linked(persistence) },
+      { name: "redis-replication", rules: linked([...replication, ...sentinel]) },
     ],
   };
 }

@@ -4,63 +4,117 @@ import { computeSizing } from "../redis/sizing";
 import { largestShareOnOneHost } from "../topology/placement";
 import { placeExporters, stackTopology, type ExporterPlacement } from "../topology/ports";
 import { renderAlertmanagerConfig } from "./alertmanagerConfig";
-import { renderPrometheusConfig, type PrometheusInput } from "./prometheusConfig";
-import { renderRedisAlertRules, toYaml } from "./redisRules";
+import { renderApiRules } from "./apiRules";
+import { renderMonitoringRules } from "./monitoringRules";
+import { RULE_FILE_NAMES, renderPrometheusConfig, type PrometheusInput, type RuleFamily } from "./prometheusConfig";
+import { REDIS_ADDRESS_LABEL, renderRedisAlertRules, toYaml, type RedisRulesInput } from "./redisRules";
+import { renderRuleTests, type RuleTestInput } from "./ruleTests";
+import type { RuleFile } from "./runbooks";
 import { renderSloRules } from "./sloRules";
 
 export interface MonitoringFiles {
   prometheusYml: string;
-  redisRulesYml: string;
-  sloRulesYml: string;
+  /** Rule file name (redis.yml, ...) -> YAML; the files Prometheus loads. */
+  ruleFiles: Record<string, string>;
+  /** promtool unit-test file name (redis.test.yml, ...) -> YAML, beside the rule files. */
+  ruleTestFiles: Record<string, string>;
   alertmanagerYml: string;
   scrape: PrometheusInput;
+  /** Grafana's base URL, as the alerts' dashboard links use it. */
+  grafanaUrl: string;
   /** The redis_exporter per Redis/Sentinel process that prometheus.yml scrapes. */
   exporters: ExporterPlacement[];
+  /** The rule files as objects, and what their promtool cases were built from. */
+  rules: Record<RuleFamily, RuleFile>;
+  testInput: RuleTestInput;
 }
 
 function monitoringInput(config: StackConfig, exporters: ExporterPlacement[]): PrometheusInput {
   const monitoringHost = config.hosts.find((h) => h.name === config.monitoring.host)!;
-  const target = (e: (typeof exporters)[number]) => ({ address: `${e.host.address}:${e.port}`, instance: e.target.name });
+  const apiHost = config.hosts.find((h) => h.name === config.api.host);
+  const target = (e: (typeof exporters)[number]) => ({
+    address: `${e.host.address}:${e.port}`,
+    instance: e.target.name,
+    // The address Sentinel knows a data node by: RedisSentinelMasterMismatch joins on it.
+    ...(e.target.kind === "redis" ? { labels: { [REDIS_ADDRESS_LABEL]: `${e.target.host.address}:${e.target.port}` } } : {}),
+  });
+  const metrics = config.api.metrics;
+  const apiAddress = config.api.mode === "external" ? metrics.address : apiHost ? `${apiHost.address}:${metrics.port}` : undefined;
   return {
     cluster: config.monitoring.cluster,
     redisExporters: exporters.filter((e) => e.target.kind === "redis").map(target),
     sentinelExporters: exporters.filter((e) => e.target.kind === "sentinel").map(target),
     nodeExporters: config.hosts.map((h) => ({ address: `${h.address}:${config.monitoring.nodeExporterPort}`, instance: h.name })),
+    ...(metrics.enabled && apiAddress ? { api: { address: apiAddress, instance: "api", metricsPath: metrics.path } } : {}),
     alertmanager: `${monitoringHost.address}:${config.monitoring.alertmanagerPort}`,
     prometheus: `${monitoringHost.address}:${config.monitoring.prometheusPort}`,
+    grafana: `${monitoringHost.address}:${config.monitoring.grafanaPort}`,
+  };
+}
+
+export function grafanaUrl(config: StackConfig): string {
+  const host = config.hosts.find((h) => h.name === config.monitoring.host)!;
+  return `http://${host.address}:${config.monitoring.grafanaPort}`;
+}
+
+/** The Redis rules' inputs: thresholds from the sizing and the topology. */
+export function redisRulesInput(config: StackConfig): RedisRulesInput {
+  const topology = stackTopology(config);
+  const replicas = topology.dataNodes.length - 1;
+  return {
+    runbookBaseUrl: config.monitoring.runbookBaseUrl,
+    grafanaUrl: grafanaUrl(config),
+    sizing: computeSizing(config.redis),
+    dataNodesPerHost: largestShareOnOneHost(topology.dataNodes),
+    replicas,
+    minReplicasToWrite: replicas > 0 ? config.redis.minReplicasToWrite : 0,
+    sentinel: config.sentinel.enabled ? { count: config.sentinel.count, quorum: config.sentinel.quorum, masterName: config.sentinel.masterName } : undefined,
+    dataMountpoint: config.monitoring.dataMountpoint,
   };
 }
 
 export function renderMonitoringFiles(config: StackConfig): MonitoringFiles {
   const topology = stackTopology(config);
-  const replicas = topology.dataNodes.length - 1;
   const exporters = placeExporters(topology, config.monitoring.redisExporterPort);
   const scrape = monitoringInput(config, exporters);
+  const grafana = grafanaUrl(config);
+  const redis = redisRulesInput(config);
+  const dataHosts = [...new Set(topology.dataNodes.map((n) => n.host.name))];
+  const rules: Record<RuleFamily, RuleFile> = {
+    redis: renderRedisAlertRules(redis),
+    slo: renderSloRules(config.monitoring.slo, config.monitoring.runbookBaseUrl, grafana),
+    api: renderApiRules(config.monitoring.slo, config.monitoring.runbookBaseUrl, grafana),
+    monitoring: renderMonitoringRules({ runbookBaseUrl: config.monitoring.runbookBaseUrl, grafanaUrl: grafana, dataHosts }),
+  };
+  const testInput: RuleTestInput = { redis, scrape, slo: config.monitoring.slo, dataHosts, masterName: config.sentinel.masterName };
+  const tests = renderRuleTests(rules, testInput);
+  const families = Object.keys(RULE_FILE_NAMES) as RuleFamily[];
   return {
     scrape,
     exporters,
+    grafanaUrl: grafana,
+    rules,
+    testInput,
     prometheusYml: toYaml(renderPrometheusConfig(scrape)),
-    redisRulesYml: toYaml(renderRedisAlertRules({
-      runbookBaseUrl: config.monitoring.runbookBaseUrl,
-      sizing: computeSizing(config.redis),
-      dataNodesPerHost: largestShareOnOneHost(topology.dataNodes),
-      replicas,
-      minReplicasToWrite: replicas > 0 ? config.redis.minReplicasToWrite : 0,
-      sentinel: config.sentinel.enabled ? { count: config.sentinel.count, quorum: config.sentinel.quorum, masterName: config.sentinel.masterName } : undefined,
-      dataMountpoint: config.monitoring.dataMountpoint,
-    })),
-    sloRulesYml: toYaml(renderSloRules(config.monitoring.slo, config.monitoring.runbookBaseUrl)),
+    ruleFiles: Object.fromEntries(families.map((f) => [RULE_FILE_NAMES[f], toYaml(rules[f])])),
+    ruleTestFiles: Object.fromEntries(Object.entries(tests).map(([name, file]) => [name, toYaml(file)])),
     alertmanagerYml: toYaml(renderAlertmanagerConfig({ pageChannel: config.monitoring.slackPageChannel, ticketChannel: config.monitoring.slackTicketChannel })),
   };
 }
 
-/** A shell script that writes each rule file and runs `promtool check rules` on all of them. */
-export function renderPromtoolCheckScript(ruleFiles: Record<string, string>): string {
+/**
+ * A shell script that writes each rule file (and each promtool test file), runs
+ * `promtool check rules` on the rule files, then `promtool test rules` on the tests.
+ */
+export function renderPromtoolCheckScript(ruleFiles: Record<string, string>, testFiles: Record<string, string> = {}): string {
   const names = Object.keys(ruleFiles);
+  const tests = Object.keys(testFiles);
+  const all = { ...ruleFiles, ...testFiles };
   return [
     "set -eu",
-    ...names.map((name) => `cat > /tmp/${name} <<'VEZA_RULES_EOF'\n${ruleFiles[name].replace(/\n$/, "")}\nVEZA_RULES_EOF`),
+    ...Object.keys(all).map((name) => `cat > /tmp/${name} <<'VEZA_RULES_EOF'\n${all[name].replace(/\n$/, "")}\nVEZA_RULES_EOF`),
     `promtool check rules ${names.map((n) => `/tmp/${n}`).join(" ")}`,
+    ...(tests.length > 0 ? [`promtool test rules ${tests.map((n) => `/tmp/${n}`).join(" ")}`] : []),
     "",
   ].join("\n");
 }

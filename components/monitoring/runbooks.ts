@@ -7,6 +7,10 @@ export const RUNBOOK_PAGES = {
   apiAvailability: "api-availability-slo-burn",
   apiLatency: "api-latency-slo-burn",
   paymentSuccess: "payment-success-slo-burn",
+  sloBlind: "slo-blind",
+  masterMismatch: "redis-master-mismatch",
+  nodeExporterDown: "node-exporter-down",
+  monitoring: "monitoring-self",
 } as const;
 
 export type RunbookPage = (typeof RUNBOOK_PAGES)[keyof typeof RUNBOOK_PAGES];
@@ -15,14 +19,27 @@ export function runbookUrl(baseUrl: string, page: RunbookPage): string {
   return `${baseUrl}/${page}.md`;
 }
 
-export type Severity = "page" | "ticket";
+/** page: PagerDuty and Slack; ticket: Slack; heartbeat: the dead man's switch (Watchdog only). */
+export type Severity = "page" | "ticket" | "heartbeat";
+
+/** The Grafana dashboards the alerts link to (uid and title; built in dashboards.ts). */
+export const DASHBOARDS = {
+  api: { uid: "veza-api-overview", title: "Veza API Overview" },
+  redis: { uid: "veza-redis", title: "Redis" },
+} as const;
+
+export type DashboardKey = keyof typeof DASHBOARDS;
+
+export function dashboardUrl(grafanaUrl: string, key: DashboardKey): string {
+  return `${grafanaUrl}/d/${DASHBOARDS[key].uid}`;
+}
 
 export interface AlertRule {
   alert: string;
   expr: string;
   for?: string;
   labels: { severity: Severity; [label: string]: string };
-  annotations: { summary: string; description: string; runbook_url: string };
+  annotations: { summary: string; description: string; runbook_url: string; dashboard?: string };
 }
 
 export interface RecordingRule {

@@ -2,7 +2,8 @@
 // workbook, "Alerting on SLOs"): 12 recording rules (error ratio over 5m, 30m, 1h, 6h per SLO)
 // and 6 alerts (fast burn pages, slow burn tickets).
 import type { SloMetricsConfig } from "../config/types";
-import { RUNBOOK_PAGES, runbookUrl, type AlertRule, type RecordingRule, type RuleFile, type RunbookPage } from "./runbooks";
+import { API_JOB } from "./prometheusConfig";
+import { dashboardUrl, RUNBOOK_PAGES, runbookUrl, type AlertRule, type RecordingRule, type RuleFile, type RunbookPage } from "./runbooks";
 
 export interface SloDefinition {
   /** Value of the `slo` label, e.g. api-availability. */
@@ -14,6 +15,8 @@ export interface SloDefinition {
   runbook: RunbookPage;
   /** PromQL error ratio over a window, `$w` standing for the window. */
   errorRatio: (window: string) => string;
+  /** The input series this SLO reads (job, metric and the SLO's fixed labels): absent = blind. */
+  inputSelector: string;
 }
 
 export const SLO_WINDOWS = ["5m", "30m", "1h", "6h"] as const;
@@ -24,10 +27,11 @@ export const BURN_RATES = {
   slow: { factor: 6, longWindow: "6h", shortWindow: "30m", severity: "ticket" as const, budgetSpent: "5% of the 30-day budget in 6 hours" },
 };
 
-const WRITE_METHODS = "POST|PUT|PATCH|DELETE";
+export const WRITE_METHODS = "POST|PUT|PATCH|DELETE";
 
-export function sloDefinitions(m: SloMetricsConfig): SloDefinition[] {
-  const rate = (selector: string, window: string, metric = m.requestsTotal) => `sum(rate(${metric}{${selector}}[${window}]))`;
+/** Every SLO reads the API job's series only: the labels prometheus.yml gives the API's scrape. */
+export function sloDefinitions(m: SloMetricsConfig, job = API_JOB): SloDefinition[] {
+  const rate = (selector: string, window: string, metric = m.requestsTotal) => `sum(rate(${metric}{job="${job}",${selector}}[${window}]))`;
   const orders = `${m.methodLabel}="POST",${m.routeLabel}="${m.paymentRoute}"`;
   const le = formatLe(m.latencyThresholdSeconds);
   return [
@@ -37,7 +41,9 @@ export function sloDefinitions(m: SloMetricsConfig): SloDefinition[] {
       objective: 0.995,
       description: "99.5% of GET requests succeed (non-5xx)",
       runbook: RUNBOOK_PAGES.apiAvailability,
-      errorRatio: (w) => `${rate(`${m.methodLabel}="GET",${m.statusLabel}=~"5.."`, w)} / ${rate(`${m.methodLabel}="GET"`, w)}`,
+      // An API that never failed has no 5xx series: `or vector(0)` keeps the ratio at 0, not empty.
+      errorRatio: (w) => `(${rate(`${m.methodLabel}="GET",${m.statusLabel}=~"5.."`, w)} or vector(0)) / ${rate(`${m.methodLabel}="GET"`, w)}`,
+      inputSelector: `${m.requestsTotal}{job="${job}",${m.methodLabel}="GET"}`,
     },
     {
       id: "api-latency",
@@ -46,6 +52,7 @@ export function sloDefinitions(m: SloMetricsConfig): SloDefinition[] {
       description: `99% of writes complete within ${m.latencyThresholdSeconds * 1000} ms`,
       runbook: RUNBOOK_PAGES.apiLatency,
       errorRatio: (w) => `1 - (${rate(`${m.methodLabel}=~"${WRITE_METHODS}",le="${le}"`, w, m.durationBucket)} / ${rate(`${m.methodLabel}=~"${WRITE_METHODS}",le="+Inf"`, w, m.durationBucket)})`,
+      inputSelector: `${m.durationBucket}{job="${job}",${m.methodLabel}=~"${WRITE_METHODS}",le="${le}"}`,
     },
     {
       id: "payment-success",
@@ -53,7 +60,8 @@ export function sloDefinitions(m: SloMetricsConfig): SloDefinition[] {
       objective: 0.995,
       description: `99.5% of POST ${m.paymentRoute} return 2xx`,
       runbook: RUNBOOK_PAGES.paymentSuccess,
-      errorRatio: (w) => `${rate(`${orders},${m.statusLabel}!~"2.."`, w)} / ${rate(orders, w)}`,
+      errorRatio: (w) => `(${rate(`${orders},${m.statusLabel}!~"2.."`, w)} or vector(0)) / ${rate(orders, w)}`,
+      inputSelector: `${m.requestsTotal}{job="${job}",${orders}}`,
     },
   ];
 }
@@ -67,7 +75,7 @@ export function recordName(window: string): string {
   return `slo:sli_error:ratio_rate${window}`;
 }
 
-export function renderSloRules(metrics: SloMetricsConfig, runbookBaseUrl: string): RuleFile {
+export function renderSloRules(metrics: SloMetricsConfig, runbookBaseUrl: string, grafanaUrl: string): RuleFile {
   const slos = sloDefinitions(metrics);
   return {
     groups: slos.map((slo) => {
@@ -87,6 +95,7 @@ export function renderSloRules(metrics: SloMetricsConfig, runbookBaseUrl: string
             summary: `${slo.id} SLO burning ${burn.factor}x its error budget`,
             description: `SLO: ${slo.description}. The error ratio over ${burn.longWindow} and ${burn.shortWindow} exceeds ${threshold} (${burn.factor} x ${roundRatio(1 - slo.objective)}): ${burn.budgetSpent}.`,
             runbook_url: runbookUrl(runbookBaseUrl, slo.runbook),
+            dashboard: dashboardUrl(grafanaUrl, "api"),
           },
         };
       });

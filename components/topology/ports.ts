@@ -19,7 +19,8 @@ export interface ExporterPlacement {
 
 export function stackTopology(config: Pick<StackConfig, "hosts" | "redis" | "sentinel">): Topology<HostConfig> {
   return placeTopology({
-    hosts: config.hosts,
+    // Hosts of role monitoring hold no Redis process.
+    hosts: config.hosts.filter((h) => h.role !== "monitoring"),
     redisPort: config.redis.port,
     sentinelPort: config.sentinel.port,
     replicas: config.sentinel.enabled ? config.sentinel.replicas : 0,
@@ -50,6 +51,10 @@ export function portAllocations(config: StackConfig): PortAllocation[] {
     allocations.push({ host: config.monitoring.host, port: config.monitoring.prometheusPort, owner: "prometheus" });
     allocations.push({ host: config.monitoring.host, port: config.monitoring.alertmanagerPort, owner: "alertmanager" });
   }
-  if (config.api.mode === "container") allocations.push({ host: config.api.host, port: config.api.port, owner: "api" });
+  if (config.monitoring.enabled) allocations.push({ host: config.monitoring.host, port: config.monitoring.grafanaPort, owner: "grafana" });
+  if (config.api.mode === "container") {
+    allocations.push({ host: config.api.host, port: config.api.port, owner: "api" });
+    if (config.api.metrics.enabled && config.api.metrics.port !== config.api.port) allocations.push({ host: config.api.host, port: config.api.metrics.port, owner: "api-metrics" });
+  }
   return allocations;
 }

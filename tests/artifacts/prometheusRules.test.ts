@@ -1,116 +1,192 @@
 // The generated monitoring files, as synth writes them, checked by the Prometheus tools:
-// promtool check config/rules, promtool test rules (every alert fires on its input series and
-// stays silent on a healthy one), amtool check-config and amtool routing.
+// promtool check config/rules; promtool test rules on the case files synth writes beside the
+// rules (every alert fires on its fault and stays silent on a near miss, and no other page fires
+// with it); the dashboards' queries under promtool; amtool check-config and amtool routing.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
 import { requireValidStackConfig } from "../../components/config/validate";
-import { computeSizing } from "../../components/redis/sizing";
 import { readStackConfigFile, PROJECT_ROOT } from "../../scripts/lib/stackFiles";
-import { RECEIVERS } from "../../components/monitoring/alertmanagerConfig";
-import { renderPromtoolCheckScript } from "../../components/monitoring/render";
-import type { RecordingRule, RuleFile } from "../../components/monitoring/runbooks";
+import { HEARTBEAT_URL_PLACEHOLDER, RECEIVERS, renderAlertmanagerStartScript } from "../../components/monitoring/alertmanagerConfig";
+import { buildDashboards, panelQueries } from "../../components/monitoring/dashboards";
+import { RULE_FILE_NAMES, RULES_DIR } from "../../components/monitoring/prometheusConfig";
+import { renderMonitoringFiles, renderPromtoolCheckScript } from "../../components/monitoring/render";
+import { alertCases, healthyCluster, seriesText } from "../../components/monitoring/ruleTests";
+import { renderAlertTable } from "../../components/monitoring/alertTable";
+import { DASHBOARDS, type AlertRule, type RecordingRule, type RuleFile } from "../../components/monitoring/runbooks";
+import { computeSizing } from "../../components/redis/sizing";
 import { synthToDir, type SynthDir } from "../helpers/cli";
-import { promtoolTestFile, redisAlertCases, sloAlertCases } from "./promtoolCases";
 
 const PROMETHEUS = "monitoring-prometheus-container";
 const ALERTMANAGER = "monitoring-alertmanager-container";
+const GRAFANA = "monitoring-grafana-container";
 
 function tool(command: string, args: string[], cwd: string) {
-  const result = spawnSync(command, args, { cwd, encoding: "utf8", timeout: 120000 });
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", timeout: 300000 });
   return { status: result.status, out: `${result.stdout}${result.stderr}` };
 }
 
-function alertsOf(file: RuleFile) {
-  return file.groups.flatMap((g) => g.rules).filter((r): r is Extract<typeof r, { alert: string }> => "alert" in r);
+function alertsOf(file: RuleFile): AlertRule[] {
+  return file.groups.flatMap((g) => g.rules).filter((r): r is AlertRule => "alert" in r);
 }
 
 describe("monitoring files under promtool and amtool", () => {
   const config = requireValidStackConfig(readStackConfigFile("dev").raw);
-  const sizing = computeSizing(config.redis);
+  const files = renderMonitoringFiles(config);
+  const cases = alertCases(files.testInput);
   let synth: SynthDir;
   let work: string;
-  let redisRules: RuleFile;
-  let sloRules: RuleFile;
+  let rulesDir: string;
+  let rules: Record<string, RuleFile>;
+  let alerts: AlertRule[];
 
   beforeAll(() => {
     synth = synthToDir("dev");
     work = path.join(synth.dir, "check");
     fs.mkdirSync(work);
-    redisRules = YAML.parse(fs.readFileSync(synth.file(PROMETHEUS, "/etc/prometheus/rules/redis.yml"), "utf8"));
-    sloRules = YAML.parse(fs.readFileSync(synth.file(PROMETHEUS, "/etc/prometheus/rules/slo.yml"), "utf8"));
+    rulesDir = path.dirname(synth.file(PROMETHEUS, `${RULES_DIR}/${RULE_FILE_NAMES.redis}`));
+    rules = Object.fromEntries(Object.values(RULE_FILE_NAMES).map((name) => [name, YAML.parse(fs.readFileSync(path.join(rulesDir, name), "utf8"))]));
+    alerts = Object.values(rules).flatMap(alertsOf);
   });
   afterAll(() => fs.rmSync(synth.dir, { recursive: true, force: true }));
 
   it("promtool accepts the rule files and prometheus.yml", () => {
-    const rules = tool("promtool", ["check", "rules", synth.file(PROMETHEUS, "/etc/prometheus/rules/redis.yml"), synth.file(PROMETHEUS, "/etc/prometheus/rules/slo.yml")], work);
-    expect(rules.out).toMatch(/SUCCESS: \d+ rules found[\s\S]*SUCCESS: 18 rules found/);
-    expect(rules.status).toBe(0);
-    const prometheusYml = fs.readFileSync(synth.file(PROMETHEUS, "/etc/prometheus/prometheus.yml"), "utf8").replaceAll("/etc/prometheus/rules", path.dirname(synth.file(PROMETHEUS, "/etc/prometheus/rules/redis.yml")));
-    fs.writeFileSync(path.join(work, "prometheus.yml"), prometheusYml);
-    const check = tool("promtool", ["check", "config", path.join(work, "prometheus.yml")], work);
-    expect(check.out).toContain("SUCCESS: 2 rule files found");
+    const check = tool("promtool", ["check", "rules", ...Object.values(RULE_FILE_NAMES)], rulesDir);
+    expect(check.out).not.toContain("FAILED");
     expect(check.status).toBe(0);
+    const prometheusYml = fs.readFileSync(synth.file(PROMETHEUS, "/etc/prometheus/prometheus.yml"), "utf8").replaceAll(RULES_DIR, rulesDir);
+    fs.writeFileSync(path.join(work, "prometheus.yml"), prometheusYml);
+    const config = tool("promtool", ["check", "config", path.join(work, "prometheus.yml")], work);
+    expect(config.out).toContain(`SUCCESS: ${Object.keys(RULE_FILE_NAMES).length} rule files found`);
+    expect(config.status).toBe(0);
   });
 
   it("holds exactly the 12 SLO recording rules and 6 burn-rate alerts of the seed commit", () => {
-    const rules = sloRules.groups.flatMap((g) => g.rules);
-    const records = rules.filter((r): r is RecordingRule => "record" in r).map((r) => `${r.record}{slo=${r.labels?.slo}}`);
+    const sloRules = rules[RULE_FILE_NAMES.slo].groups.flatMap((g) => g.rules);
+    const records = sloRules.filter((r): r is RecordingRule => "record" in r).map((r) => `${r.record}{slo=${r.labels?.slo}}`);
     expect(records).toHaveLength(12);
     for (const slo of ["api-availability", "api-latency", "payment-success"]) {
       for (const window of ["5m", "30m", "1h", "6h"]) expect(records).toContain(`slo:sli_error:ratio_rate${window}{slo=${slo}}`);
     }
-    expect(alertsOf(sloRules).map((a) => `${a.alert}:${a.labels.severity}`).sort()).toEqual([
+    expect(alertsOf(rules[RULE_FILE_NAMES.slo]).map((a) => `${a.alert}:${a.labels.severity}`).sort()).toEqual([
       "ApiAvailabilitySLOFastBurn:page", "ApiAvailabilitySLOSlowBurn:ticket", "ApiLatencySLOFastBurn:page",
       "ApiLatencySLOSlowBurn:ticket", "PaymentSuccessSLOFastBurn:page", "PaymentSuccessSLOSlowBurn:ticket",
     ]);
   });
 
-  it("gives every alert a page/ticket severity, a summary, a description and a runbook page that exists", () => {
-    const alerts = [...alertsOf(redisRules), ...alertsOf(sloRules)];
-    expect(alerts.map((a) => a.alert)).toContain("RedisUnreachable");
+  it("gives every alert a severity, a summary, a description, a runbook page that exists and (where one applies) a dashboard synth wrote", () => {
+    expect(alerts.map((a) => a.alert)).toEqual(expect.arrayContaining(["RedisUnreachable", "SentinelsBelowQuorumReachable", "RedisSentinelMasterMismatch", "NodeExporterDown", "Watchdog", "SLOBlind", "TargetDown", "AlertmanagerNotificationsFailing"]));
     for (const alert of alerts) {
-      expect(["page", "ticket"]).toContain(alert.labels.severity);
+      expect(alert.labels.severity === "heartbeat" ? alert.alert : alert.labels.severity).toMatch(/^(page|ticket|Watchdog)$/);
       expect(alert.annotations.summary.length).toBeGreaterThan(10);
       expect(alert.annotations.description.length).toBeGreaterThan(10);
       const page = alert.annotations.runbook_url.replace(`${config.monitoring.runbookBaseUrl}/`, "");
       expect(fs.existsSync(path.join(PROJECT_ROOT, "docs", "runbooks", page))).toBe(true);
+      if (alert.annotations.dashboard !== undefined) {
+        const uid = alert.annotations.dashboard.replace(`${files.grafanaUrl}/d/`, "");
+        expect(fs.existsSync(synth.file(GRAFANA, `/etc/grafana/dashboards/${uid}.json`))).toBe(true);
+      }
     }
-    const unreachable = alerts.find((a) => a.alert === "RedisUnreachable")!;
-    expect(unreachable.annotations.description).toMatch(/[Ll]ogins.*fail.*rate limiter fails open.*revoked JWTs are accepted again/);
+    expect(alerts.filter((a) => a.annotations.dashboard === undefined).map((a) => a.alert).sort()).toEqual([
+      "AlertmanagerConfigReloadFailed", "AlertmanagerNotificationsFailing", "PrometheusConfigReloadFailed", "PrometheusNotificationsFailing",
+      "PrometheusRuleEvaluationFailing", "TargetDown", "Watchdog",
+    ]);
+    // The count() == 0 form that can never fire is gone.
+    for (const alert of alerts) expect(alert.expr).not.toMatch(/count\([^()]*(\([^()]*\))?[^()]*\)\s*==\s*0/);
   });
 
-  it("fires every alert on its input series, on time, and stays silent on healthy series (promtool test rules)", () => {
-    // Annotations are templated ($value, $labels); the expressions, `for` and labels are under test.
-    for (const [name, file] of [["redis.yml", redisRules], ["slo.yml", sloRules]] as const) {
-      const stripped = { groups: file.groups.map((g) => ({ ...g, rules: g.rules.map((r) => ("alert" in r ? { ...r, annotations: {} } : r)) })) };
-      fs.writeFileSync(path.join(work, name), YAML.stringify(stripped, { lineWidth: 0 }));
-    }
-    const perHost = 3; // dev: every data node on the one host
-    const cases = redisAlertCases({ sizing, replicas: config.sentinel.replicas, quorum: config.sentinel.quorum, volumeFloorBytes: sizing.rewriteReserveBytes * perHost, dataMountpoint: config.monitoring.dataMountpoint });
-    fs.writeFileSync(path.join(work, "redis.test.yml"), YAML.stringify(promtoolTestFile(["redis.yml"], cases), { lineWidth: 0 }));
-    fs.writeFileSync(path.join(work, "slo.test.yml"), YAML.stringify(promtoolTestFile(["slo.yml"], sloAlertCases(config.monitoring.slo.paymentRoute)), { lineWidth: 0 }));
-    const result = tool("promtool", ["test", "rules", "redis.test.yml", "slo.test.yml"], work);
+  it("promtool test rules passes on the case files synth writes beside the rules, as a user runs it", () => {
+    const testFiles = fs.readdirSync(rulesDir).filter((f) => f.endsWith(".test.yml")).sort();
+    expect(testFiles).toEqual(Object.keys(files.ruleTestFiles).sort());
+    const result = tool("promtool", ["test", "rules", ...testFiles], rulesDir);
     expect(result.out).not.toContain("FAILED");
     expect(result.status).toBe(0);
+  });
 
-    // Coverage: every generated alert has a case that expects it to fire.
-    const fired = new Set([...cases, ...sloAlertCases(config.monitoring.slo.paymentRoute)].filter((c) => c.expectations.some((e) => e.alerts.length > 0)).map((c) => c.alert));
-    for (const alert of [...alertsOf(redisRules), ...alertsOf(sloRules)]) expect(fired).toContain(alert.alert);
+  it("every alert has a firing case and a silent one (Watchdog only fires), and every case checks that no other page fires with it", () => {
+    for (const alert of alerts) {
+      const own = cases.filter((c) => c.alert === alert.alert);
+      expect([alert.alert, own.some((c) => c.expectations.some((e) => e.alerts.length > 0))]).toEqual([alert.alert, true]);
+      if (alert.alert !== "Watchdog") expect([alert.alert, own.some((c) => c.expectations.every((e) => e.alerts.length === 0))]).toEqual([alert.alert, true]);
+    }
+    const pages = alerts.filter((a) => a.labels.severity === "page").map((a) => a.alert);
+    for (const [name, text] of Object.entries(files.ruleTestFiles)) {
+      for (const test of YAML.parse(text).tests as Array<{ name: string; alert_rule_test: Array<{ eval_time: string; alertname: string; exp_alerts: unknown[] }> }>) {
+        const alertname = test.name.split(":")[0];
+        const allowed = new Set([alertname, ...(cases.find((c) => `${c.alert}: ${c.name}` === test.name)?.alsoPages ?? [])]);
+        for (const at of new Set(test.alert_rule_test.map((t) => t.eval_time))) {
+          const silent = test.alert_rule_test.filter((t) => t.eval_time === at && t.exp_alerts.length === 0).map((t) => t.alertname);
+          expect([name, test.name, at, pages.filter((p) => !allowed.has(p) && !silent.includes(p))]).toEqual([name, test.name, at, []]);
+        }
+      }
+    }
+  });
+
+  it("the cases catch the bugs they were written for: count() == 0 without `or vector(0)`, and SLOs that ignore the API job's label", () => {
+    const copy = path.join(work, "mutated");
+    fs.cpSync(rulesDir, copy, { recursive: true });
+    const redisYml = path.join(copy, RULE_FILE_NAMES.redis);
+    fs.writeFileSync(redisYml, fs.readFileSync(redisYml, "utf8").replace("(count(redis_instance_info{job=\"redis\",role=\"master\"}) or vector(0)) == 0", "count(redis_instance_info{job=\"redis\",role=\"master\"}) == 0"));
+    const noMaster = tool("promtool", ["test", "rules", "redis.test.yml"], copy);
+    expect(noMaster.status).not.toBe(0);
+    expect(noMaster.out).toMatch(/RedisNoMaster: every node reports the replica role/);
+    fs.copyFileSync(path.join(rulesDir, RULE_FILE_NAMES.redis), redisYml);
+    const sloYml = path.join(copy, RULE_FILE_NAMES.slo);
+    fs.writeFileSync(sloYml, fs.readFileSync(sloYml, "utf8").replaceAll('job="api",', ""));
+    const anyJob = tool("promtool", ["test", "rules", "slo.test.yml"], copy);
+    expect(anyJob.status).not.toBe(0);
+    expect(anyJob.out).toMatch(/the same outage on series another job exposes is not the API's/);
+  });
+
+  it("the SLO cases' series carry exactly the labels prometheus.yml's api job gives its target", () => {
+    const prometheusYml = YAML.parse(fs.readFileSync(synth.file(PROMETHEUS, "/etc/prometheus/prometheus.yml"), "utf8"));
+    const job = prometheusYml.scrape_configs.find((j: { job_name: string }) => j.job_name === "api");
+    expect(job).toMatchObject({ metrics_path: config.api.metrics.path, static_configs: [{ targets: [`127.0.0.1:${config.api.port}`] }] });
+    const targetLabels = { job: job.job_name, ...job.static_configs[0].labels };
+    const slo = YAML.parse(files.ruleTestFiles["slo.test.yml"]);
+    const fired = slo.tests.find((t: { name: string }) => t.name.startsWith("ApiAvailabilitySLOFastBurn: a total GET outage"));
+    const series = fired.input_series.map((s: { series: string }) => s.series).filter((s: string) => s.startsWith("http_requests_total{") && s.includes('status="500"'));
+    expect(series).toEqual([`http_requests_total{${Object.entries({ ...targetLabels, method: "GET", route: "/api/v1/tracks", status: "500" }).map(([k, v]) => `${k}="${v}"`).join(",")}}`]);
+  });
+
+  it("every dashboard query passes promtool check rules as a recording rule and returns data on a healthy cluster", () => {
+    const dashboards = buildDashboards({ sizing: computeSizing(config.redis), slo: config.monitoring.slo });
+    const queries = Object.values(dashboards).flatMap((d) => panelQueries(d).map((q, i) => ({ ...q, record: `dashboard:${d.uid!.replaceAll("-", "_")}:q${i}` })));
+    expect(queries.length).toBeGreaterThanOrEqual(15);
+    const dir = path.join(work, "dashboards");
+    fs.cpSync(rulesDir, dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "dashboards.yml"), YAML.stringify({ groups: [{ name: "dashboard-queries", rules: queries.map((q) => ({ record: q.record, expr: q.expr })) }] }, { lineWidth: 0 }));
+    const check = tool("promtool", ["check", "rules", "dashboards.yml"], dir);
+    expect(check.out).toContain(`SUCCESS: ${queries.length} rules found`);
+    fs.writeFileSync(path.join(dir, "dashboards.test.yml"), YAML.stringify({
+      rule_files: [...Object.values(RULE_FILE_NAMES), "dashboards.yml"],
+      evaluation_interval: "15s",
+      tests: [{
+        interval: "15s",
+        input_series: healthyCluster(files.testInput, 320).map(seriesText),
+        // A number (not NaN) in at least one series, an hour in.
+        promql_expr_test: queries.map((q) => ({ expr: `count(${q.record} == ${q.record}) > bool 0`, eval_time: "70m", exp_samples: [{ labels: "{}", value: 1 }] })),
+      }],
+    }, { lineWidth: 0 }));
+    const result = tool("promtool", ["test", "rules", "dashboards.test.yml"], dir);
+    expect(result.out).not.toContain("FAILED");
+    expect(result.status).toBe(0);
+    expect(Object.values(DASHBOARDS).map((d) => fs.existsSync(synth.file(GRAFANA, `/etc/grafana/dashboards/${d.uid}.json`)))).toEqual([true, true]);
   });
 
   it("the promtool gate that runs before Prometheus passes the generated rules and stops on a broken one", () => {
-    const good = renderPromtoolCheckScript({ "redis.yml": YAML.stringify(redisRules), "slo.yml": YAML.stringify(sloRules) }).replaceAll("/tmp/", `${work}/gate-`);
+    const ruleFiles = Object.fromEntries(Object.values(RULE_FILE_NAMES).map((n) => [n, fs.readFileSync(path.join(rulesDir, n), "utf8")]));
+    const good = renderPromtoolCheckScript(ruleFiles).replaceAll("/tmp/", `${work}/gate-`);
     expect(spawnSync("sh", ["-s"], { input: good, encoding: "utf8" }).status).toBe(0);
-    const broken = YAML.stringify(redisRules).replace("expr: (redis_up", "expr: (redis_up{{");
-    const bad = renderPromtoolCheckScript({ "redis.yml": broken, "slo.yml": YAML.stringify(sloRules) }).replaceAll("/tmp/", `${work}/gate-`);
+    const broken = { ...ruleFiles, [RULE_FILE_NAMES.redis]: ruleFiles[RULE_FILE_NAMES.redis].replace("expr: (redis_up", "expr: (redis_up{{") };
+    const bad = renderPromtoolCheckScript(broken).replaceAll("/tmp/", `${work}/gate-`);
     const result = spawnSync("sh", ["-s"], { input: bad, encoding: "utf8" });
     expect(result.status).not.toBe(0);
     expect(`${result.stdout}${result.stderr}`).toMatch(/FAILED|parse error/);
   });
 
-  it("amtool accepts alertmanager.yml; pages reach PagerDuty and Slack, tickets only Slack", () => {
+  it("amtool accepts alertmanager.yml; pages reach PagerDuty and Slack, tickets only Slack, the heartbeat its webhook", () => {
     const file = synth.file(ALERTMANAGER, "/etc/alertmanager/alertmanager.yml");
     const check = tool("amtool", ["check-config", file], work);
     expect(check.out).toContain("SUCCESS");
@@ -118,15 +194,44 @@ describe("monitoring files under promtool and amtool", () => {
     const route = (labels: string[]) => tool("amtool", ["config", "routes", "test", `--config.file=${file}`, ...labels], work).out.split("\n").filter((l) => !l.startsWith("Warning")).join("").trim();
     expect(route(["severity=page", "alertname=RedisUnreachable"])).toBe(RECEIVERS.page);
     expect(route(["severity=ticket", "alertname=RedisFailoverHappened"])).toBe(RECEIVERS.ticket);
+    expect(route(["severity=heartbeat", "alertname=Watchdog"])).toBe(RECEIVERS.heartbeat);
     expect(tool("amtool", ["config", "routes", "test", `--config.file=${file}`, `--verify.receivers=${RECEIVERS.page}`, "severity=page", "slo=api-latency"], work).status).toBe(0);
 
     const alertmanager = YAML.parse(fs.readFileSync(file, "utf8"));
     const receiver = (name: string) => alertmanager.receivers.find((r: { name: string }) => r.name === name);
     expect(Object.keys(receiver(RECEIVERS.page)).sort()).toEqual(["name", "pagerduty_configs", "slack_configs"]);
     expect(Object.keys(receiver(RECEIVERS.ticket)).sort()).toEqual(["name", "slack_configs"]);
+    expect(receiver(RECEIVERS.heartbeat).webhook_configs).toEqual([{ url: HEARTBEAT_URL_PLACEHOLDER, send_resolved: false }]);
+    expect(alertmanager.route.routes[0]).toMatchObject({ receiver: RECEIVERS.heartbeat, repeat_interval: "1m" });
     expect(alertmanager.route.group_by).toEqual(["alertname", "cluster"]);
     expect(alertmanager.inhibit_rules[0]).toMatchObject({ target_matchers: ['severity="ticket"'], equal: ["slo", "cluster"] });
-    // No secret in the file: Slack and PagerDuty credentials are read from secret files.
+    // No secret in the file: Slack, PagerDuty and the heartbeat URL come from secret files.
     expect(fs.readFileSync(file, "utf8")).not.toMatch(/hooks\.slack\.com|routing_key:/);
+  });
+
+  it("the Alertmanager start script puts the heartbeat URL from its secret file in place, whatever its characters, and amtool accepts the result", () => {
+    const dir = path.join(work, "am");
+    fs.mkdirSync(path.join(dir, "secrets"), { recursive: true });
+    const url = "https://hc.example/ping/abc?x=1&y=a|b/c";
+    fs.writeFileSync(path.join(dir, "secrets", "url"), `${url}\n`);
+    fs.copyFileSync(synth.file(ALERTMANAGER, "/etc/alertmanager/alertmanager.yml"), path.join(dir, "template.yml"));
+    const script = renderAlertmanagerStartScript(path.join(dir, "template.yml"), path.join(dir, "rendered.yml"), ["--storage.path=/alertmanager"])
+      .replace("/etc/alertmanager/secrets/heartbeat-webhook-url", path.join(dir, "secrets", "url"))
+      .replace(/^exec .*$/m, "exit 0");
+    expect(spawnSync("sh", ["-c", script], { encoding: "utf8" }).status).toBe(0);
+    const rendered = YAML.parse(fs.readFileSync(path.join(dir, "rendered.yml"), "utf8"));
+    expect(rendered.receivers.find((r: { name: string }) => r.name === RECEIVERS.heartbeat).webhook_configs[0].url).toBe(url);
+    expect(tool("amtool", ["check-config", path.join(dir, "rendered.yml")], dir).status).toBe(0);
+  });
+});
+
+describe("the README's alert table", () => {
+  it("lists every generated alert with its severity, route, runbook and dashboard, as renderAlertTable renders it", () => {
+    const config = requireValidStackConfig(readStackConfigFile("dev").raw);
+    const files = renderMonitoringFiles(config);
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    const block = /<!-- alerts:start -->\n([\s\S]*?)\n<!-- alerts:end -->/.exec(readme)?.[1];
+    expect(block).toBe(renderAlertTable(Object.values(files.rules), config.monitoring.runbookBaseUrl, files.grafanaUrl));
+    for (const alert of Object.values(files.rules).flatMap(alertsOf)) expect(block).toContain(`| \`${alert.alert}\` |`);
   });
 });

@@ -82,7 +82,7 @@ describe("ApiService and the incident preset", () => {
   });
 
   it("in external mode declares no container but still exports the env and checks connectivity", async () => {
-    const result = await synthOk("dev", ["api.mode=external"]);
+    const result = await synthOk("dev", ["api.mode=external", "api.metrics.address=api.internal:8080"]);
     expect(result.unmasked.find((r) => r.name === "api-container")).toBeUndefined();
     expect(result.plan.outputs.apiEnv).toMatchObject({ MAINTENANCE_MODE: "false", REDIS_MASTER_NAME: "veza-redis" });
     expect(byName(result.unmasked, "api-redis-connectivity-check").inputs.create).toMatch(/docker run --rm -i --network host/);

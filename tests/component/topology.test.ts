@@ -53,7 +53,8 @@ describe("SentinelCluster placement", () => {
     expect(scriptCredentials.size).toBe(1);
     const sentinelSecrets = new Set(containers.filter((c) => label(c, "component") === "sentinel").map((c) => uploadContent(c, "/etc/veza/sentinel-secrets.conf")));
     expect(sentinelSecrets.size).toBe(1);
-    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(8);
+    // 8 Redis credentials (7 ACL users and the Sentinel client password) and the Grafana admin password.
+    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(9);
   });
 
   it("exports the sentinel addresses, master name and a topology summary for clients", async () => {
@@ -88,18 +89,37 @@ describe("Monitoring component", () => {
     expect(result.secretPaths.get(`${CONTAINER}::${exporters[3].name}`)).toEqual(["envs[2]"]);
   });
 
+  it("puts Prometheus, Alertmanager and Grafana on the prod monitoring host, which holds no Redis process", () => {
+    const on = (component: string) => containers.filter((c) => label(c, "component") === component).map((c) => label(c, "host"));
+    for (const component of ["prometheus", "alertmanager", "grafana"]) expect(on(component)).toEqual(["monitoring"]);
+    expect([...on("redis"), ...on("sentinel"), ...on("redis-exporter")]).not.toContain("monitoring");
+  });
+
   it("mounts the host filesystem read-only into node_exporter on every host", () => {
     const nodeExporters = containers.filter((c) => label(c, "component") === "node-exporter");
-    expect(nodeExporters).toHaveLength(3);
+    expect(nodeExporters.map((e) => label(e, "host"))).toEqual(["redis-a", "redis-b", "redis-c", "monitoring"]);
     for (const exporter of nodeExporters) expect(exporter.inputs.mounts).toEqual([expect.objectContaining({ source: "/", target: "/host", readOnly: true })]);
   });
 
   it("gates Prometheus on promtool check rules and keeps Alertmanager's secrets in secret files", () => {
     const check = byName(result.unmasked, "monitoring-promtool-check-rules");
     expect(check.inputs.create).toBe("docker run --rm -i --entrypoint sh prom/prometheus:v2.53.2 -s");
-    expect(check.inputs.stdin).toContain("promtool check rules /tmp/redis.yml /tmp/slo.yml");
+    expect(check.inputs.stdin).toContain("promtool check rules /tmp/redis.yml /tmp/slo.yml /tmp/api.yml /tmp/monitoring.yml");
+    expect(check.inputs.stdin).toMatch(/promtool test rules \/tmp\/redis\.test\.yml .*\/tmp\/monitoring\.test\.yml/);
     expect(byName(result.unmasked, "monitoring-prometheus-container").dependsOn).toContain("monitoring-promtool-check-rules");
     expect(uploadContent(byName(result.unmasked, "monitoring-prometheus-container"), "/etc/prometheus/rules/redis.yml")).toContain("alert: RedisUnreachable");
-    expect(result.secretPaths.get(`${CONTAINER}::monitoring-alertmanager-container`)).toEqual(["uploads[1].content", "uploads[2].content"]);
+    // Slack, PagerDuty and the heartbeat URL.
+    expect(result.secretPaths.get(`${CONTAINER}::monitoring-alertmanager-container`)).toEqual(["uploads[1].content", "uploads[2].content", "uploads[3].content"]);
+  });
+
+  it("provisions Grafana with the Prometheus datasource and both dashboards, its admin password a secret file", () => {
+    const grafana = byName(result.unmasked, "monitoring-grafana-container");
+    expect(uploadContent(grafana, "/etc/grafana/provisioning/datasources/veza.yml")).toContain("url: http://10.20.0.14:9090");
+    expect(JSON.parse(uploadContent(grafana, "/etc/grafana/dashboards/veza-api-overview.json")).title).toBe("Veza API Overview");
+    expect(JSON.parse(uploadContent(grafana, "/etc/grafana/dashboards/veza-redis.json")).title).toBe("Redis");
+    expect(grafana.inputs.envs).toContain("GF_SECURITY_ADMIN_PASSWORD__FILE=/etc/grafana/secrets/admin-password");
+    const uploads = grafana.inputs.uploads as Array<{ file: string }>;
+    const passwordIndex = uploads.findIndex((u) => u.file === "/etc/grafana/secrets/admin-password");
+    expect(result.secretPaths.get(`${CONTAINER}::monitoring-grafana-container`)).toEqual([`uploads[${passwordIndex}].content`]);
   });
 });

@@ -61,6 +61,8 @@ describe("policy pack", () => {
     ["api-declares-redis-toggles", "mandatory", (r) => { const api = find(r, "api-container"); api.inputs.envs = (api.inputs.envs as string[]).filter((e) => !e.startsWith("RATELIMIT_FAIL_CLOSED=")); }, /RATELIMIT_FAIL_CLOSED is not declared/],
     ["alerts-have-severity-and-runbook", "mandatory", editConf("monitoring-prometheus-container", "/rules/redis.yml", (t) => t.replace(/^(\s+)runbook_url: .*redis-down\.md$/m, "$1runbook_url: none")), /RedisUnreachable has no runbook_url/],
     ["alerts-have-severity-and-runbook", "mandatory", editConf("monitoring-prometheus-container", "/rules/redis.yml", (t) => t.replace("severity: page", "severity: critical")), /severity critical/],
+    ["alerts-have-severity-and-runbook", "mandatory", editConf("monitoring-prometheus-container", "/rules/redis.yml", (t) => t.replace("severity: page", "severity: heartbeat")), /RedisUnreachable has severity heartbeat/],
+    ["alerting-has-dead-mans-switch", "mandatory", editConf("monitoring-alertmanager-container", "/alertmanager.yml", (t) => t.replace('severity="heartbeat"', 'severity="none"')), /dead man's switch never hears/],
     ["slo-rules-complete", "mandatory", editConf("monitoring-prometheus-container", "/rules/slo.yml", (t) => {
       const doc = YAML.parse(t);
       doc.groups[0].rules.splice(0, 1);

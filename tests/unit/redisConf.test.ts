@@ -11,6 +11,8 @@ const config = requireValidStackConfig({
   environment: "production",
   slackWebhookUrl: "https://hooks.example/test",
   pagerdutyRoutingKey: "test-key",
+  // Monitoring would need a fourth host of role monitoring outside dev; redis.conf is under test here.
+  monitoring: { enabled: false },
 });
 const topology = stackTopology(config);
 const credentials = { admin: "a1", app: "p2", replication: "r3", sentinel: "s4", exporter: "e5", health: "h6", handoff: "o8", sentinelClients: "c7" };

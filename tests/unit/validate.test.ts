@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { validateStackConfig, requireValidStackConfig, StackConfigError } from "../../components/config/validate";
 import type { RawObject } from "../../components/config/reader";
 import { computeSizing } from "../../components/redis/sizing";
+import { stackTopology } from "../../components/topology/ports";
 
 const host = (name: string, address = "127.0.0.1") => ({ name, dockerHost: "unix:///var/run/docker.sock", address });
 const valid = (): RawObject => ({ environment: "dev", hosts: [host("local")], redis: { memoryLimitMiB: 512 } });
@@ -97,10 +98,42 @@ describe("stack config validation", () => {
     expect(() => requireValidStackConfig({ hosts: [] })).toThrow(StackConfigError);
   });
 
-  it("requires the Slack and PagerDuty secrets outside dev, so that pages reach someone", () => {
-    expect(problemKeys({ ...valid(), environment: "production" })).toEqual(["slackWebhookUrl", "pagerdutyRoutingKey"]);
-    expect(problemKeys({ ...valid(), environment: "production", slackWebhookUrl: "https://hooks.example/x", pagerdutyRoutingKey: "k" })).toEqual([]);
+  const withMonitoringHost = (): RawObject => ({ ...valid(), hosts: [host("local"), { ...host("mon", "127.0.0.2"), role: "monitoring" }], monitoring: { host: "mon" } });
+
+  it("requires the Slack, PagerDuty and heartbeat secrets outside dev, so that pages reach someone and a dead alerting is noticed", () => {
+    expect(problemKeys({ ...withMonitoringHost(), environment: "production" })).toEqual(["slackWebhookUrl", "pagerdutyRoutingKey", "heartbeatWebhookUrl"]);
+    expect(problemKeys({ ...withMonitoringHost(), environment: "production", slackWebhookUrl: "https://hooks.example/x", pagerdutyRoutingKey: "k", heartbeatWebhookUrl: "https://hc.example/p" })).toEqual([]);
     expect(problemKeys({ ...valid(), environment: "production", monitoring: { enabled: false } })).toEqual([]);
+  });
+
+  it("outside dev, refuses monitoring on a host that holds a data node or a sentinel, naming what it holds", () => {
+    const problem = problemFor({ ...valid(), environment: "staging", slackWebhookUrl: "x", pagerdutyRoutingKey: "k", heartbeatWebhookUrl: "h" }, "monitoring.host");
+    expect(problem.value).toBe("local");
+    expect(problem.allowed).toMatch(/holds redis-0, redis-1, redis-2, sentinel-0.*role monitoring/);
+    expect(problemKeys({ ...valid(), environment: "dev" })).toEqual([]);
+  });
+
+  it("places no Redis process on a host of role monitoring, and refuses an unknown role or a stack with no Redis host", () => {
+    const config = requireValidStackConfig(withMonitoringHost());
+    expect(stackTopology(config).dataNodes.map((n) => n.host.name)).toEqual(["local", "local", "local"]);
+    expect(stackTopology(config).sentinels.map((n) => n.host.name)).toEqual(["local", "local", "local"]);
+    expect(problemFor({ ...valid(), hosts: [{ ...host("a"), role: "cache" }] }, "hosts[0].role").allowed).toMatch(/one of redis, monitoring/);
+    expect(problemKeys({ ...valid(), hosts: [{ ...host("a"), role: "monitoring" }] })).toContain("hosts");
+  });
+
+  it("scrapes the API's metrics by default in container mode, and requires the address in external mode", () => {
+    expect(requireValidStackConfig(valid()).api.metrics).toEqual({ enabled: true, path: "/metrics", port: 8080 });
+    expect(requireValidStackConfig({ ...valid(), api: { port: 9000 } }).api.metrics.port).toBe(9000);
+    const missing = problemFor({ ...valid(), api: { mode: "external" } }, "api.metrics.address");
+    expect(missing.allowed).toMatch(/required in external mode.*or api.metrics.enabled false/);
+    expect(requireValidStackConfig({ ...valid(), api: { mode: "external", metrics: { address: "api.internal:8080" } } }).api.metrics.address).toBe("api.internal:8080");
+    expect(problemKeys({ ...valid(), api: { mode: "external", metrics: { enabled: false } } })).toEqual([]);
+    expect(problemFor({ ...valid(), api: { metrics: { address: "api:1" } } }, "api.metrics.address").allowed).toMatch(/only with api.mode external/);
+    expect(problemFor({ ...valid(), api: { metrics: { path: "metrics" } } }, "api.metrics.path").value).toBe("metrics");
+    expect(problemFor({ ...valid(), api: { metrics: { port: 70000 } } }, "api.metrics.port").allowed).toMatch(/integer from 1 to 65535/);
+    expect(problemFor({ ...valid(), api: { metrics: "on" } }, "api.metrics").allowed).toMatch(/object/);
+    // A separate metrics port is a port the API host listens on.
+    expect(problemFor({ ...valid(), api: { metrics: { port: 9090 } } }, "ports.api-metrics").allowed).toMatch(/prometheus listens on 9090/);
   });
 
   it("names unknown keys instead of ignoring a typo", () => {
