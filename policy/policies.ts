@@ -8,6 +8,7 @@ import YAML from "yaml";
 import { imagePinProblem } from "../components/config/reader";
 import { parseConfDirectives } from "../components/redis/redisConf";
 import { minimumDataVolumeBytes } from "../components/redis/sizing";
+import { dataNodeStopGraceSeconds } from "../components/redis/dataNodeScripts";
 
 export const CONTAINER = "docker:index/container:Container";
 export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -250,6 +251,36 @@ const restartAndHealth: ResourceValidationPolicy = {
   },
 };
 
+const safeReplacement: StackValidationPolicy = {
+  name: "redis-safe-replacement",
+  description: "Day 2: every `pulumi up` after the first. Each Redis/Sentinel container starts from the discovering entry script, is created health-gated (wait) and stopped with room to hand off (destroyGraceSeconds, stopTimeout); production data volumes are protected.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const volumes = new Map(args.resources.filter((r) => r.type === VOLUME && typeof r.props.name === "string").map((r) => [r.props.name as string, r]));
+    for (const container of args.resources.filter((r) => r.type === CONTAINER && isRedisFamily(r.props))) {
+      const props = container.props;
+      const entry = uploadedFile(props, "/entrypoint.sh");
+      const entrypoints = Array.isArray(props.entrypoints) ? (props.entrypoints as unknown[]).join(" ") : "";
+      if (entry === undefined || !entrypoints.endsWith("/entrypoint.sh")) report(`${container.name}: does not start from the uploaded entry script: a replaced node takes the declared topology, not the running cluster's`, container.urn);
+      if (props.wait !== true) report(`${container.name}: wait is not true: a crash-looping node gives a green up, and the next one in the rolling order does not wait for it`, container.urn);
+      const grace = Number(props.destroyGraceSeconds ?? 0);
+      if (!(grace > 0)) report(`${container.name}: no destroyGraceSeconds: the provider's delete SIGKILLs it at once (no handoff, AOF not flushed)`, container.urn);
+      if (Number(props.stopTimeout ?? 0) < grace) report(`${container.name}: stopTimeout ${String(props.stopTimeout)} s is under destroyGraceSeconds ${grace} s: docker stop and a host reboot kill it before it hands off`, container.urn);
+      const promotionWait = entry !== undefined ? /^VEZA_PROMOTION_WAIT_MS='(\d+)'$/m.exec(entry)?.[1] : undefined;
+      if (componentOf(props) === "redis" && promotionWait !== undefined && grace < dataNodeStopGraceSeconds(Number(promotionWait))) {
+        report(`${container.name}: destroyGraceSeconds ${grace} s is under the handoff budget ${dataNodeStopGraceSeconds(Number(promotionWait))} s`, container.urn);
+      }
+      if (componentOf(props) === "redis" && labelsOf(props).environment === "production") {
+        const mounts = Array.isArray(props.mounts) ? (props.mounts as Array<{ source?: unknown }>) : [];
+        for (const mount of mounts) {
+          const volume = typeof mount?.source === "string" ? volumes.get(mount.source) : undefined;
+          if (volume && !volume.opts.protect) report(`${volume.name}: production data volume without protect: a destroy or a rename deletes the data`, volume.urn);
+        }
+      }
+    }
+  },
+};
+
 const imagesPinned: ResourceValidationPolicy = {
   name: "images-pinned",
   description: "Runbook: any failure made worse by an unplanned upgrade. Every image is pinned to a version tag or digest, never latest or untagged.",
@@ -390,6 +421,7 @@ export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> =
   notExposed,
   sentinelQuorum,
   restartAndHealth,
+  safeReplacement,
   imagesPinned,
   apiToggles,
   alertsLinked,

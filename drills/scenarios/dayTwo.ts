@@ -9,7 +9,7 @@ import Redis from "ioredis";
 import type { StackConfig } from "../../components/config/types";
 import { ACL_USERS } from "../../components/redis/acl";
 import { HEALTHCHECK_TIMING } from "../../components/redis/containerDefaults";
-import { dataNodeContainer, sentinelContainer } from "../../components/topology/containers";
+import { dataNodeContainer, sentinelContainer, type ContainerDefinition } from "../../components/topology/containers";
 import { placeTopology, type Topology } from "../../components/topology/placement";
 import { ContainerRunner, containerRunnerAvailable } from "../harness/containerRunner";
 import { LOCAL_HOST, randomCredentials, sentinelMasterFields } from "../harness/localCluster";
@@ -39,19 +39,19 @@ class ContainerCluster {
   readonly nodes: Array<{ name: string; port: number }>;
   readonly sentinels: Array<{ name: string; port: number }>;
 
-  constructor(readonly config: StackConfig, readonly topology: Topology, ws: Workspace) {
+  constructor(readonly config: StackConfig, readonly topology: Topology, ws: Workspace, transform: (d: ContainerDefinition) => ContainerDefinition = (d) => d) {
     this.runner = new ContainerRunner(ws, this.credentials);
-    for (const node of topology.dataNodes) this.runner.define(node.name, dataNodeContainer(config, topology, node), true);
-    for (const sentinel of topology.sentinels) this.runner.define(sentinel.name, sentinelContainer(config, topology, sentinel), false);
+    for (const node of topology.dataNodes) this.runner.define(node.name, transform(dataNodeContainer(config, topology, node)), true);
+    for (const sentinel of topology.sentinels) this.runner.define(sentinel.name, transform(sentinelContainer(config, topology, sentinel)), false);
     this.nodes = topology.dataNodes.map((n) => ({ name: n.name, port: n.port }));
     this.sentinels = topology.sentinels.map((s) => ({ name: s.name, port: s.port }));
   }
 
-  static async render(config: StackConfig, ws: Workspace): Promise<ContainerCluster> {
+  static async render(config: StackConfig, ws: Workspace, transform?: (d: ContainerDefinition) => ContainerDefinition): Promise<ContainerCluster> {
     const replicas = config.sentinel.replicas;
     const basePort = await freePortRange(replicas + 1 + config.sentinel.count);
     const topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: basePort, sentinelPort: basePort + replicas + 1, replicas, sentinels: config.sentinel.count });
-    return new ContainerCluster(config, topology, ws);
+    return new ContainerCluster(config, topology, ws, transform);
   }
 
   admin = () => ({ user: ACL_USERS.admin, password: this.credentials.admin });
@@ -161,6 +161,18 @@ interface DayTwoOptions {
   label: string;
   /** Kill the master's container (an unplanned failover, then the restart policy) before the redeploy. */
   failoverFirst: boolean;
+  /**
+   * The guard broken on purpose, to show the drill sees the failure it exists for:
+   * "no-discovery" runs the scripts with no sentinel, peer or previous run to ask (every start
+   * takes the declared topology and no master hands off: the behaviour before issue 10).
+   */
+  brokenGuard?: "no-discovery";
+}
+
+/** The entry scripts with nobody to ask: the declared files rule every start, as before discovery existed. */
+function withoutDiscovery(definition: ContainerDefinition): ContainerDefinition {
+  const blind = (text: string) => text.replace(/^VEZA_(SENTINELS|PEERS|DATA_NODES)=.*$/gm, "VEZA_$1=''").replace(/^VEZA_RUNTIME_CONF='(.*)'$/m, "VEZA_RUNTIME_CONF='$1'\nrm -f \"$VEZA_RUNTIME_CONF\"");
+  return { ...definition, files: definition.files.map((file) => ("content" in file && file.path.endsWith("entrypoint.sh") ? { ...file, content: blind(file.content) } : file)) };
 }
 
 async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
@@ -181,7 +193,7 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     const imageBump = containerSteps(before, after);
     const replaceOrder = imageBump.map((chains) => chains.map((chain) => containerSlotName(chain[0].name)).join("+"));
 
-    const cluster = await ContainerCluster.render(ctx.config, ws);
+    const cluster = await ContainerCluster.render(ctx.config, ws, options.brokenGuard === "no-discovery" ? withoutDiscovery : undefined);
     await cluster.replay(firstBoot);
     await waitFor("the first boot to settle", async () => (await cluster.unsettled()).length === 0, 30000, 200);
 
@@ -235,6 +247,7 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     const longestGap = writer.longestGapAfter(startedAt);
     const redeployGap = writer.longestGapAfter(redeployFrom);
     const handoffs = [...cluster.nodes.map((n) => n.name)].flatMap((name) => cluster.runner.entryLog(name)).filter((l) => l.includes("handed off to"));
+    const handoffMs = handoffs.map((l) => Number(/ in (\d+) ms/.exec(l)?.[1] ?? Number.NaN));
     const noHandoff = [...cluster.nodes.map((n) => n.name)].flatMap((name) => cluster.runner.entryLog(name)).filter((l) => l.includes("without a handoff"));
 
     checks.expect(lost === DAY_TWO_TARGETS.acknowledgedWritesLost, `${lost} acknowledged writes lost`);
@@ -254,6 +267,7 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
         parallel_replacements: parallelSteps,
         master_before_redeploy: masterBefore,
         handoffs: handoffs.length,
+        longest_handoff_s: handoffMs.length > 0 ? seconds(Math.max(...handoffMs)) : "none",
         longest_write_gap_s: seconds(longestGap.gapMs),
         redeploy_longest_write_gap_s: seconds(redeployGap.gapMs),
         acked_writes: writer.stats.acknowledged,
@@ -277,6 +291,13 @@ export const rollingImageUpgrade: Scenario = {
   name: "rolling-image-upgrade",
   runbook: "Day 2: an image bump replaces every Redis and Sentinel container (engine order, handoffs)",
   run: (ctx) => dayTwoDrill(ctx, { label: "rolling-upgrade", failoverFirst: false }),
+};
+
+/** Not in the drill list: the test suite runs it to show the drill fails when discovery is gone. */
+export const redeployAfterFailoverWithoutDiscovery: Scenario = {
+  name: "redeploy-after-failover-without-discovery",
+  runbook: "Day 2, guard removed: every start takes the declared topology (the failure issue 10 found)",
+  run: (ctx) => dayTwoDrill(ctx, { label: "redeploy-no-discovery", failoverFirst: true, brokenGuard: "no-discovery" }),
 };
 
 export const redeployAfterFailover: Scenario = {

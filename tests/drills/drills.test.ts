@@ -4,6 +4,7 @@
 import { requireValidStackConfig } from "../../components/config/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 import { runScenario, SCENARIOS } from "../../drills";
+import { redeployAfterFailoverWithoutDiscovery } from "../../drills/scenarios/dayTwo";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -39,6 +40,15 @@ describe("fault drills (short)", () => {
     expect(result.passed).toBe(true);
     expect(leftovers()).toEqual([]);
   }, 180000);
+
+  it("fails redeploy-after-failover when the start scripts cannot discover the cluster: the drill sees the bug it guards against", async () => {
+    const result = await runScenario(redeployAfterFailoverWithoutDiscovery, { stack: "dev", config, short: true, log: () => undefined });
+    process.stdout.write(`drill ${result.scenario}: ${result.passed ? "pass" : "FAIL"} ${JSON.stringify(result.failures)}\n`);
+    expect(result.passed).toBe(false);
+    // The restarted old master takes the declared master role beside the promoted one.
+    expect(result.failures.join("\n")).toMatch(/came back as master, not as a replica/);
+    expect(leftovers()).toEqual([]);
+  }, 240000);
 
   it("leaves no process, mount, cgroup or temp dir behind when interrupted with Ctrl-C", async () => {
     const drill = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["scripts/drill.ts", "--stack", "dev", "--scenario", "disk-full", "--short"], { cwd: PROJECT_ROOT, stdio: "ignore" });

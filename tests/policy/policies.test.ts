@@ -57,6 +57,11 @@ describe("policy pack", () => {
     ["sentinel-quorum-and-spread", "mandatory", editConf("redis-1-container", "/redis.conf", (t) => t.replace("min-replicas-to-write 1", "min-replicas-to-write 0")), /min-replicas-to-write is 0/],
     ["redis-restart-and-healthcheck", "mandatory", setInput("redis-2-container", "restart", "no"), /restart policy no/],
     ["redis-restart-and-healthcheck", "mandatory", setInput("sentinel-2-container", "healthcheck", undefined), /no healthcheck/],
+    ["redis-safe-replacement", "mandatory", setInput("redis-1-container", "wait", false), /wait is not true/],
+    ["redis-safe-replacement", "mandatory", setInput("redis-0-container", "destroyGraceSeconds", undefined), /SIGKILLs it at once/],
+    ["redis-safe-replacement", "mandatory", setInput("redis-2-container", "destroyGraceSeconds", 10), /under the handoff budget/],
+    ["redis-safe-replacement", "mandatory", setInput("sentinel-1-container", "stopTimeout", 0), /kill it before it hands off/],
+    ["redis-safe-replacement", "mandatory", setInput("redis-0-container", "entrypoints", ["redis-server", "/etc/veza/redis.conf"]), /declared topology, not the running cluster's/],
     ["images-pinned", "mandatory", (r) => { find(r, "local-image-redis-7-0-15-bookworm").inputs.name = "redis"; }, /untagged/],
     ["api-declares-redis-toggles", "mandatory", (r) => { const api = find(r, "api-container"); api.inputs.envs = (api.inputs.envs as string[]).filter((e) => !e.startsWith("RATELIMIT_FAIL_CLOSED=")); }, /RATELIMIT_FAIL_CLOSED is not declared/],
     ["alerts-have-severity-and-runbook", "mandatory", editConf("monitoring-prometheus-container", "/rules/redis.yml", (t) => t.replace(/^(\s+)runbook_url: .*redis-down\.md$/m, "$1runbook_url: none")), /RedisUnreachable has no runbook_url/],
@@ -86,6 +91,14 @@ describe("policy pack", () => {
     expect(advisory).toEqual([expect.objectContaining({ level: "advisory", resource: "redis-0-container" })]);
     const volatile = mutated(editConf("redis-0-container", "/redis.conf", (t) => t.replace("maxmemory-policy allkeys-lru", "maxmemory-policy volatile-lru")));
     expect((await check(volatile)).filter((v) => v.policy === "sessions-and-revocations-evictable")).toEqual([]);
+  });
+
+  it("refuses a production data volume that is not protected (the options synth recorded)", async () => {
+    const prod = (await synthOk("prod")).unmasked;
+    expect((await runPolicies(prod, "veza-redis", "prod")).filter((v) => v.policy === "redis-safe-replacement")).toEqual([]);
+    find(prod, "redis-1-data").options.protect = false;
+    const violations = (await runPolicies(prod, "veza-redis", "prod")).filter((v) => v.policy === "redis-safe-replacement");
+    expect(violations).toEqual([expect.objectContaining({ level: "mandatory", resource: "redis-1-data", message: expect.stringMatching(/without protect/) })]);
   });
 
   it("has a violating fixture for every policy in the pack", () => {
