@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { crashRestart, diskFull, memoryUnderFork } from "./scenarios/node";
 import { masterHung, masterKilled, masterKilledLaggingReplica, plannedSwitchover, sentinelMinorityLost } from "./scenarios/failover";
 import { redeployAfterFailover, rollingImageUpgrade } from "./scenarios/dayTwo";
-import type { DrillContext, DrillResult, Figure, Scenario } from "./harness/types";
+import { targetFailures, type DrillContext, type DrillResult, type Figure, type Scenario, type Target } from "./harness/types";
 
 export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, sentinelMinorityLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover, rollingImageUpgrade, redeployAfterFailover];
 
@@ -21,7 +21,9 @@ export async function runScenario(scenario: Scenario, ctx: DrillContext): Promis
   const started = Date.now();
   try {
     const outcome = await scenario.run(ctx);
-    return { scenario: scenario.name, runbook: scenario.runbook, ...outcome, durationS: Math.round((Date.now() - started) / 100) / 10 };
+    // The scenario's own checks, then every target on its figures (an unmeasured figure fails).
+    const failures = [...outcome.failures, ...targetFailures(scenario.targets, outcome.figures, ctx.short)];
+    return { scenario: scenario.name, runbook: scenario.runbook, figures: outcome.figures, failures, passed: outcome.passed && failures.length === 0, durationS: Math.round((Date.now() - started) / 100) / 10 };
   } catch (error) {
     return { scenario: scenario.name, runbook: scenario.runbook, passed: false, figures: {}, failures: [`error: ${error instanceof Error ? error.message : String(error)}`], durationS: Math.round((Date.now() - started) / 100) / 10 };
   }
@@ -31,6 +33,14 @@ export interface Summary extends DrillResult {
   runs: number;
   /** min..max of each numeric figure over the runs, where they differ. */
   ranges: Record<string, [number, number]>;
+  /** Medians over a target's medianAtMost: reported, not failed. */
+  medianMisses?: string[];
+}
+
+/** The median goals the summary's medians miss (only meaningful over repeated runs). */
+export function medianMisses(targets: Target[], figures: Record<string, Figure>): string[] {
+  return targets.filter((t) => t.medianAtMost !== undefined && typeof figures[t.figure] === "number" && (figures[t.figure] as number) > t.medianAtMost)
+    .map((t) => `${t.figure} median ${figures[t.figure]} over the ${t.medianAtMost} target`);
 }
 
 /** Median of each numeric figure over repeated runs; other figures once if equal, else per run. */
@@ -47,7 +57,8 @@ export function summarize(runs: DrillResult[]): Summary {
       figures[key] = new Set(values.map(String)).size === 1 ? values[0] : values.join(" / ");
     }
   }
-  return { scenario: runs[0].scenario, runbook: runs[0].runbook, passed: runs.every((r) => r.passed), failures: runs.flatMap((r) => r.failures), figures, ranges, runs: runs.length };
+  const scenario = SCENARIOS.find((s) => s.name === runs[0].scenario);
+  return { scenario: runs[0].scenario, runbook: runs[0].runbook, passed: runs.every((r) => r.passed), failures: runs.flatMap((r) => r.failures), figures, ranges, runs: runs.length, medianMisses: scenario ? medianMisses(scenario.targets, figures) : [] };
 }
 
 export function machineDescription(): string {
@@ -65,7 +76,20 @@ export function formatTable(results: Array<Summary & { measured?: string }>): st
   const lines = ["| scenario | runbook line | result | figures: median (min..max) |", "| --- | --- | --- | --- |"];
   for (const r of results) {
     const label = `${r.scenario}${r.runs > 1 ? `, ${r.runs} runs` : ""}${r.measured ? `, ${r.measured}` : ""}`;
-    lines.push(`| ${label} | ${r.runbook} | ${r.passed ? "pass" : `FAIL: ${r.failures.join("; ")}`} | ${formatFigures(r).replaceAll("|", "/")} |`);
+    const result = r.passed ? "pass" : `FAIL: ${r.failures.join("; ")}`;
+    const misses = r.medianMisses && r.medianMisses.length > 0 ? `; median goal missed: ${r.medianMisses.join(", ")}` : "";
+    lines.push(`| ${label} | ${r.runbook} | ${result}${misses} | ${formatFigures(r).replaceAll("|", "/")} |`);
+  }
+  return lines.join("\n");
+}
+
+/** The targets of every scenario, as the README shows them (a test keeps the README in sync). */
+export function formatTargets(scenarios: Scenario[] = SCENARIOS): string {
+  const lines = ["| scenario | figure | target per run | median goal | why |", "| --- | --- | --- | --- | --- |"];
+  for (const scenario of scenarios) {
+    for (const t of scenario.targets) {
+      lines.push(`| ${scenario.name} | \`${t.figure}\` | ${t.kind} ${t.value}${t.fullOnly ? " (full drill only)" : ""} | ${t.medianAtMost !== undefined ? `at most ${t.medianAtMost}` : ""} | ${t.why} |`);
+    }
   }
   return lines.join("\n");
 }

@@ -266,9 +266,12 @@ const safeReplacement: StackValidationPolicy = {
       const grace = Number(props.destroyGraceSeconds ?? 0);
       if (!(grace > 0)) report(`${container.name}: no destroyGraceSeconds: the provider's delete SIGKILLs it at once (no handoff, AOF not flushed)`, container.urn);
       if (Number(props.stopTimeout ?? 0) < grace) report(`${container.name}: stopTimeout ${String(props.stopTimeout)} s is under destroyGraceSeconds ${grace} s: docker stop and a host reboot kill it before it hands off`, container.urn);
+      // The budget from the script's own settings: its promotion wait and its sentinels.
       const promotionWait = entry !== undefined ? /^VEZA_PROMOTION_WAIT_MS='(\d+)'$/m.exec(entry)?.[1] : undefined;
-      if (componentOf(props) === "redis" && promotionWait !== undefined && grace < dataNodeStopGraceSeconds(Number(promotionWait))) {
-        report(`${container.name}: destroyGraceSeconds ${grace} s is under the handoff budget ${dataNodeStopGraceSeconds(Number(promotionWait))} s`, container.urn);
+      const sentinels = entry !== undefined ? (/^VEZA_SENTINELS='([^']*)'$/m.exec(entry)?.[1] ?? "").split(" ").filter(Boolean).length : 0;
+      const budget = promotionWait !== undefined ? dataNodeStopGraceSeconds(Number(promotionWait), sentinels) : undefined;
+      if (componentOf(props) === "redis" && budget !== undefined && grace < budget) {
+        report(`${container.name}: destroyGraceSeconds ${grace} s is under the handoff budget ${budget} s`, container.urn);
       }
       if (componentOf(props) === "redis" && labelsOf(props).environment === "production") {
         const mounts = Array.isArray(props.mounts) ? (props.mounts as Array<{ source?: unknown }>) : [];

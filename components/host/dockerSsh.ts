@@ -30,6 +30,7 @@ export function dockerSshOptions(host: HostConfig, identityFile?: string): strin
   return [
     "-o", "StrictHostKeyChecking=yes",
     "-o", "UserKnownHostsFile=/dev/null",
+    "-o", "GlobalKnownHostsFile=/dev/null",
     "-o", `KnownHostsCommand=/bin/echo ${knownHostsLine(host)}`,
     ...(identityFile ? ["-o", "IdentitiesOnly=yes", "-i", identityFile] : []),
   ];

@@ -51,6 +51,9 @@ export class RedisNode extends pulumi.ComponentResource {
       // resource leaves the volume (and its AOF) on the host.
       retainOnDelete: true,
       protect: args.protectData,
+      // Stacks deployed before had sizing labels: a label diff would replace the volume in use
+      // (and its old state has no retainOnDelete, so the old copy would be deleted).
+      ignoreChanges: ["labels"],
     });
 
     const volumeCheck = hostCommand(`${name}-data-volume-check`, dockerHost.host, {

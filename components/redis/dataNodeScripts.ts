@@ -20,19 +20,53 @@ import type { RedisEndpoint } from "../topology/placement";
 /** The runtime copy under the data dir is what Redis (and Sentinel's CONFIG REWRITE) uses. */
 export const RUNTIME_REDIS_CONF_NAME = "redis.conf";
 
-/** Bounds of each handoff step (ms). Their sum, plus Redis's own shutdown, is the stop grace. */
+/** Bounds of each handoff step. Their sum, plus Redis's own shutdown, is the stop grace. */
 export const HANDOFF_TIMING = {
-  /** A replica normally catches up within milliseconds once writes are paused. */
+  /** Every replica normally catches up within milliseconds once writes are paused. */
   catchUpMs: 5000,
   /** Retrying SENTINEL FAILOVER while a sentinel answers NOGOODSLAVE (a replica it has not re-checked yet). */
   failoverRequestMs: 3000,
   /** Redis's shutdown-timeout: how long a stopping master waits for lagging replicas. */
   redisShutdownSeconds: 10,
+  /** After a handoff, how long the stopped node waits for a majority of the sentinels to name the new master. */
+  majorityWaitMs: 5000,
   /** One redis-cli call; a dead peer must not stall discovery or the handoff. */
   askTimeoutSeconds: 2,
   /** Discovery rounds (1 s apart) while nobody answers, before falling back. */
   discoveryRounds: 3,
+  marginSeconds: 3,
 } as const;
+
+/**
+ * The longest the handoff can take before Redis is told to shut down, every redis-cli call at its
+ * timeout: the checks before the pause (ROLE, the sentinels), the catch-up, the failover requests
+ * (a last round over every sentinel may start just before its budget ends), the promotion.
+ * The script enforces it as one deadline from SIGTERM.
+ */
+export function handoffBudgetMs(promotionWaitMs: number, sentinelCount: number): number {
+  const ask = HANDOFF_TIMING.askTimeoutSeconds * 1000;
+  const checksBeforePause = (1 + sentinelCount) * ask;
+  const catchUp = HANDOFF_TIMING.catchUpMs + ask;
+  const failoverRequests = HANDOFF_TIMING.failoverRequestMs + sentinelCount * ask;
+  return checksBeforePause + catchUp + failoverRequests + promotionWaitMs + ask;
+}
+
+/**
+ * destroyGraceSeconds and stopTimeout: the handoff budget, Redis's own shutdown (AOF fsync, lagging
+ * replicas) and the wait for a majority of the sentinels, with a margin. Below this the provider's
+ * delete SIGKILLs Redis mid-handoff or mid-shutdown.
+ */
+export function dataNodeStopGraceSeconds(promotionWaitMs: number, sentinelCount: number): number {
+  return Math.ceil(handoffBudgetMs(promotionWaitMs, sentinelCount) / 1000) + HANDOFF_TIMING.redisShutdownSeconds + Math.ceil(HANDOFF_TIMING.majorityWaitMs / 1000) + HANDOFF_TIMING.marginSeconds;
+}
+
+/**
+ * How long `wait: true` gives a node to become healthy: a replica must load its AOF and finish
+ * a full sync of up to maxmemory. 60 s plus 1 s per 20 MiB (a slow disk or link), from the sizing.
+ */
+export function dataNodeHealthyWithinSeconds(sizing: Pick<Sizing, "maxmemoryBytes">): number {
+  return 60 + Math.ceil(sizing.maxmemoryBytes / (20 * 1024 * 1024));
+}
 
 export interface DataNodeScriptSettings {
   name: string;
@@ -58,28 +92,6 @@ export function sentinelMajority(sentinelCount: number): number {
   return Math.floor(sentinelCount / 2) + 1;
 }
 
-/** CLIENT PAUSE length: covers every handoff step; the server shuts down before it runs out. */
-export function handoffPauseMs(promotionWaitMs: number): number {
-  return HANDOFF_TIMING.catchUpMs + HANDOFF_TIMING.failoverRequestMs + promotionWaitMs + 1000;
-}
-
-/**
- * destroyGraceSeconds and stopTimeout: the whole handoff, Redis's own shutdown (AOF fsync, lagging
- * replicas) and the wait for a majority of the sentinels to name the new master, with a margin. Below this the provider's delete SIGKILLs Redis mid-handoff.
- */
-export function dataNodeStopGraceSeconds(promotionWaitMs: number): number {
-  const majorityAgreesSeconds = Math.ceil(promotionWaitMs / 1000);
-  return Math.ceil(handoffPauseMs(promotionWaitMs) / 1000) + HANDOFF_TIMING.redisShutdownSeconds + majorityAgreesSeconds + 5;
-}
-
-/**
- * How long `wait: true` gives a node to become healthy: a replica must load its AOF and finish
- * a full sync of up to maxmemory. 60 s plus 1 s per 20 MiB (a slow disk or link), from the sizing.
- */
-export function dataNodeHealthyWithinSeconds(sizing: Pick<Sizing, "maxmemoryBytes">): number {
-  return 60 + Math.ceil(sizing.maxmemoryBytes / (20 * 1024 * 1024));
-}
-
 function settingsBlock(s: DataNodeScriptSettings): string[] {
   return shellAssignments({
     VEZA_NAME: s.name,
@@ -95,9 +107,13 @@ function settingsBlock(s: DataNodeScriptSettings): string[] {
     VEZA_HEALTH_USER: ACL_USERS.health,
     VEZA_ASK_TIMEOUT_S: HANDOFF_TIMING.askTimeoutSeconds,
     VEZA_DISCOVERY_ROUNDS: HANDOFF_TIMING.discoveryRounds,
-    VEZA_PAUSE_MS: handoffPauseMs(s.promotionWaitMs),
+    VEZA_HANDOFF_BUDGET_MS: handoffBudgetMs(s.promotionWaitMs, s.sentinels.length),
+    // The pause outlasts the whole stop: it never runs out while a failover may be under way.
+    VEZA_STOP_GRACE_MS: dataNodeStopGraceSeconds(s.promotionWaitMs, s.sentinels.length) * 1000,
+    VEZA_MARGIN_MS: HANDOFF_TIMING.marginSeconds * 1000,
     VEZA_CATCH_UP_MS: HANDOFF_TIMING.catchUpMs,
     VEZA_FAILOVER_REQUEST_MS: HANDOFF_TIMING.failoverRequestMs,
+    VEZA_MAJORITY_WAIT_MS: HANDOFF_TIMING.majorityWaitMs,
     VEZA_PROMOTION_WAIT_MS: s.promotionWaitMs,
   }).concat(`VEZA_SENTINELS=${endpointList(s.sentinels)}`, `VEZA_PEERS=${endpointList(s.peers)}`);
 }
@@ -113,7 +129,14 @@ export function renderDataNodeEntrypoint(s: DataNodeScriptSettings): string {
     "",
     SHELL_LIBRARY,
     "",
-    String.raw`# Sets MASTER ("self" or host:port) and SOURCE. See the precedence in dataNodeScripts.ts.
+    String.raw`# Any sentinel holds the master down or is failing it over (SENTINEL MASTER flags).
+failover_under_way() {
+  for fu_sentinel in $VEZA_SENTINELS; do
+    ask "$fu_sentinel" - "$VEZA_SENTINEL_PASSWORD" SENTINEL MASTER "$VEZA_MASTER_NAME" | awk 'previous == "flags" { print } { previous = $0 }'
+  done | grep -q -E 's_down|o_down|failover_in_progress'
+}
+
+# Sets MASTER ("self" or host:port) and SOURCE. See the precedence in dataNodeScripts.ts.
 discover_master() {
   round=1
   while :; do
@@ -124,18 +147,24 @@ discover_master() {
       return
     fi
     if [ "$named" = "$VEZA_SELF" ]; then
-      # Named master while another node reports ROLE master: this node crashed and a failover
-      # promoted that one, but the sentinels have not switched yet. Starting as master would
-      # take writes beside it: wait for the sentinels, then follow the promoted node.
+      # Named master while a failover of this node is under way: it crashed, and either a peer
+      # already reports ROLE master (promoted, the sentinels not switched yet) or a sentinel
+      # holds it down (s_down, o_down, failover_in_progress). Starting as master would take
+      # writes the failover then throws away: wait for the sentinels, then follow the new master.
       promoted=$(master_among "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD" $VEZA_PEERS)
-      if [ -z "$promoted" ]; then MASTER=self SOURCE="a majority of the sentinels"; return; fi
+      if [ -z "$promoted" ] && ! failover_under_way; then MASTER=self SOURCE="a majority of the sentinels"; return; fi
       waited=$(now_ms)
       while named=$(most_named "$VEZA_MAJORITY" $VEZA_SENTINELS); [ "$named" = "$VEZA_SELF" ]; do
         if [ $(($(now_ms) - waited)) -gt "$VEZA_PROMOTION_WAIT_MS" ]; then break; fi
         sleep 0.2
       done
-      if [ -n "$named" ] && [ "$named" != "$VEZA_SELF" ]; then MASTER=$named; else MASTER=$promoted; fi
-      SOURCE="a failover under way (the sentinels named this node, $promoted reported master)"
+      if [ -n "$named" ] && [ "$named" != "$VEZA_SELF" ]; then
+        MASTER=$named SOURCE="a failover under way (the sentinels now name $named)"
+      elif [ -n "$promoted" ]; then
+        MASTER=$promoted SOURCE="a failover under way ($promoted reports master)"
+      else
+        MASTER=self SOURCE="a majority of the sentinels, after waiting out a failover that did not happen"
+      fi
       return
     fi
     found=$(master_among "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD" $VEZA_PEERS)
@@ -166,24 +195,28 @@ write_runtime_conf() {
 
 local_ask() { ask "$VEZA_LOCAL" "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD" "$@"; }
 
-# replicas_of <INFO replication text>: "host:port state" per replica the master lists.
-replicas_of() {
-  echo "$1" | awk -F '[:,=]' '/^slave[0-9]+:/ { for (i = 2; i < NF; i += 2) field[$i] = $(i + 1); print field["ip"] ":" field["port"], field["state"] }'
-}
-
-# replicas_caught_up <offset> <replicas>: every replica is online and has processed the offset.
-# Sentinel may promote any of them, so all must hold every acknowledged write. Each replica is
-# asked for its own offset: the master's view (REPLCONF ACK, once a second) can be a second old.
-replicas_caught_up() {
-  [ -n "$2" ] || return 1
-  echo "$2" | grep -qv ' online$' && return 1
-  # Asked in parallel: the pause lasts as long as this check.
-  for rc_endpoint in $(echo "$2" | cut -d ' ' -f 1); do
-    ask "$rc_endpoint" "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD" INFO replication | awk -F: -v target="$1" '
+# peers_caught_up <offset>: every other data node is a replica of this node, its link up, and has
+# processed the offset. Sentinel may promote any replica it knows (one whose link just dropped
+# too), so all must hold every acknowledged write; each is asked for its own offset (the master's
+# view, from REPLCONF ACK once a second, can be a second old). Asked in parallel: writes are paused.
+peers_caught_up() {
+  for pc_peer in $VEZA_PEERS; do
+    ask "$pc_peer" "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD" INFO replication | awk -F: -v target="$1" -v master="$VEZA_SELF" '
+      /^master_host:/ { host = $2 } /^master_port:/ { port = $2 }
       /^master_link_status:/ { up = ($2 == "up") } /^slave_repl_offset:/ { offset = $2 + 0 }
-      END { print (up && offset >= target + 0) ? "ok" : "behind" }' &
+      END { print (up && host ":" port == master && offset >= target + 0) ? "ok" : "behind" }' &
   done | grep -q behind && return 1
   return 0
+}
+
+# Time left before the handoff must give way to Redis's own shutdown.
+before_deadline() { [ "$(now_ms)" -lt "$handoff_deadline" ]; }
+
+# Stop without a handoff. Unpause only when no failover can have started: once a SENTINEL FAILOVER
+# may have been accepted (an OK, or no answer), the pause holds until Redis is down.
+give_up() {
+  log "$1: stopping without a handoff"
+  if [ "$failover_sent" = 0 ]; then local_ask CLIENT UNPAUSE > /dev/null; fi
 }
 
 handoff() {
@@ -197,59 +230,59 @@ handoff() {
   started=$(now_ms)
   log "handing the master role off: pausing writes"
   # One connection for the pause and the offset to reach: every spawned process counts here.
-  paused=$(printf 'CLIENT PAUSE %s WRITE\nINFO replication\n' "$VEZA_PAUSE_MS" | local_ask)
-  target=$(echo "$paused" | sed -n 's/^master_repl_offset:\([0-9]*\).*/\1/p')
-  replicas=$(replicas_of "$paused")
-  until replicas_caught_up "$target" "$replicas"; do
-    if [ $(($(now_ms) - started)) -gt "$VEZA_CATCH_UP_MS" ]; then
+  target=$(printf 'CLIENT PAUSE %s WRITE\nINFO replication\n' "$VEZA_STOP_GRACE_MS" | local_ask | sed -n 's/^master_repl_offset:\([0-9]*\).*/\1/p')
+  [ -n "$target" ] || { give_up "no replication offset from this node"; return 0; }
+  until peers_caught_up "$target"; do
+    if [ $(($(now_ms) - started)) -gt "$VEZA_CATCH_UP_MS" ] || ! before_deadline; then
       # Promoting a replica that lacks acknowledged writes would lose them: let Sentinel fail
       # over after down-after instead, once Redis has shut down (it waits for its replicas).
-      log "no replica caught up with offset $target: stopping without a handoff"
-      local_ask CLIENT UNPAUSE > /dev/null
+      give_up "not every peer is an in-sync replica at offset $target"
       return 0
     fi
     sleep 0.02
-    replicas=$(replicas_of "$(local_ask INFO replication)")
   done
   asked_at=$(now_ms)
-  log "replicas caught up with offset $target in $((asked_at - started)) ms: asking for SENTINEL FAILOVER"
-  while :; do
+  log "every replica at offset $target after $((asked_at - started)) ms: asking for SENTINEL FAILOVER"
+  leader=""
+  while [ -z "$leader" ]; do
     for sentinel in $VEZA_SENTINELS; do
       answer=$(ask "$sentinel" - "$VEZA_SENTINEL_PASSWORD" SENTINEL FAILOVER "$VEZA_MASTER_NAME")
-      case "$answer" in OK | INPROG*) break 2 ;; esac
+      case "$answer" in
+        OK | INPROG*) failover_sent=1 leader=$sentinel; break ;;
+        "") failover_sent=1 ;; # no answer: it may have been accepted
+      esac
     done
-    if [ $(($(now_ms) - asked_at)) -gt "$VEZA_FAILOVER_REQUEST_MS" ]; then
-      log "no sentinel accepted SENTINEL FAILOVER (last answer: ${"$"}{answer:-none}): stopping without a handoff"
-      local_ask CLIENT UNPAUSE > /dev/null
+    [ -n "$leader" ] && break
+    if [ $(($(now_ms) - asked_at)) -gt "$VEZA_FAILOVER_REQUEST_MS" ] || ! before_deadline; then
+      give_up "no sentinel accepted SENTINEL FAILOVER (last answer: ${"$"}{answer:-none})"
       return 0
     fi
     sleep 0.1
   done
   # Writes stay paused here until Redis shuts down: the paused clients are disconnected, never
   # answered, and retry on the new master. So no two nodes ever take writes at once. Shut down as
-  # soon as the sentinel leading the failover names the new master (clients ask it first once it
-  # answered them); the rest learn it from its hello messages, waited for after the shutdown.
-  promoted_wait=$(now_ms)
+  # soon as the sentinel leading the failover names the new master (it does from the promotion
+  # on); the rest learn it from its hello messages, waited for after the shutdown.
   while :; do
-    named=$(most_named 1 "$sentinel")
+    named=$(most_named 1 "$leader")
     [ -n "$named" ] && [ "$named" != "$VEZA_SELF" ] && break
-    if [ $(($(now_ms) - promoted_wait)) -gt "$VEZA_PROMOTION_WAIT_MS" ]; then
-      log "the sentinels named no new master within $VEZA_PROMOTION_WAIT_MS ms: stopping anyway"
+    if ! before_deadline; then
+      log "the sentinels named no new master in time: shutting down, still paused"
       return 0
     fi
     sleep 0.02
   done
   handed_off=1
-  log "handed off to $named in $(($(now_ms) - started)) ms (failover led by $sentinel): shutting down"
+  log "handed off to $named in $(($(now_ms) - started)) ms (failover led by $leader): shutting down"
 }
 
-# After a handoff, exit only once a majority of the sentinels name the new master: the
-# replacement container's discovery asks them, and must not find this node named master.
+# After a handoff, exit only once a majority of the sentinels name the new master (the
+# replacement container's discovery asks them), within what is left of the stop grace.
 wait_for_majority() {
-  agreed_wait=$(now_ms)
   until named=$(most_named "$VEZA_MAJORITY" $VEZA_SENTINELS); [ -n "$named" ] && [ "$named" != "$VEZA_SELF" ]; do
-    if [ $(($(now_ms) - agreed_wait)) -gt "$VEZA_PROMOTION_WAIT_MS" ]; then
-      log "no majority of the sentinels names the new master after $VEZA_PROMOTION_WAIT_MS ms"
+    now=$(now_ms)
+    if [ $((now - stop_at)) -gt $((VEZA_STOP_GRACE_MS - VEZA_MARGIN_MS)) ] || [ $((now - redis_down_at)) -gt "$VEZA_MAJORITY_WAIT_MS" ]; then
+      log "no majority of the sentinels names the new master yet: exiting"
       return 0
     fi
     sleep 0.05
@@ -260,10 +293,13 @@ wait_for_majority() {
 child=""
 stopping=0
 handed_off=0
+failover_sent=0
 on_stop() {
   [ -n "$child" ] || exit 0
   [ "$stopping" = 1 ] && return
   stopping=1
+  stop_at=$(now_ms)
+  handoff_deadline=$((stop_at + VEZA_HANDOFF_BUDGET_MS))
   handoff || true
   kill -TERM "$child" 2> /dev/null
 }
@@ -279,7 +315,7 @@ write_runtime_conf
 `,
     RUN_AS_REDIS,
     `$run_as redis-server "$VEZA_RUNTIME_CONF" &`,
-    superviseChild('[ "$handed_off" = 1 ] && wait_for_majority'),
+    superviseChild('if [ "$handed_off" = 1 ]; then redis_down_at=$(now_ms); wait_for_majority; fi'),
     "",
   ].join("\n");
 }

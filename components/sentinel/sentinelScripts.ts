@@ -5,9 +5,9 @@
 //   2. else the data nodes: the one reporting ROLE master;
 //   3. else its own previous run (the `sentinel monitor` line Sentinel rewrote);
 //   4. else the declared topology: the first boot.
-// A restart of the same container keeps what Sentinel learned (epochs, peers, replicas) when the
-// master it monitored is still the one found; a replaced container starts from the declared file
-// with the master found. Each sentinel's myid is fixed in the declared file (sentinelConf.ts), so a
+// The runtime config is rebuilt from the declared file at every start; a restart of the same
+// container carries over what Sentinel learned (epochs, peers, replicas) when the master it
+// monitored is still the one found; a replaced container starts from the declared file alone. Each sentinel's myid is fixed in the declared file (sentinelConf.ts), so a
 // replaced sentinel is the same peer to the others, not a new one beside a dead one.
 
 import { ACL_USERS } from "../redis/acl";
@@ -83,15 +83,20 @@ discover_master() {
   MASTER=$VEZA_DECLARED_MASTER SOURCE="the declared topology (first boot)"
 }
 
+# Always rebuilt from the declared file: Sentinel's rewrite of the runtime copy adds the included
+# users and passwords to it, and Redis refuses to start on the duplicates. When the master found
+# is the one monitored before (a restart of this container), what Sentinel learned is carried over.
 write_runtime_conf() {
+  learned=""
   if [ -f "$VEZA_RUNTIME_CONF" ] && [ "$(monitored_in "$VEZA_RUNTIME_CONF")" = "$MASTER" ]; then
-    log "keeping the runtime config of the previous run (it monitors $MASTER)"
-    return
+    learned=$(grep -E '^[[:space:]]*sentinel[[:space:]]+(known-replica|known-slave|known-sentinel|current-epoch|config-epoch|leader-epoch)[[:space:]]' "$VEZA_RUNTIME_CONF")
+    log "carrying over what the previous run learned ($(echo "$learned" | grep -c .) lines)"
   fi
   tmp="$VEZA_RUNTIME_CONF.tmp"
   {
     echo "# Written at start from $VEZA_DECLARED_CONF; master from $SOURCE. Sentinel rewrites this copy."
     awk -v master="${"$"}{MASTER%:*}" -v port="${"$"}{MASTER##*:}" '$1 == "sentinel" && $2 == "monitor" { $4 = master; $5 = port } { print }' "$VEZA_DECLARED_CONF"
+    if [ -n "$learned" ]; then echo "$learned"; fi
   } > "$tmp" && mv "$tmp" "$VEZA_RUNTIME_CONF"
 }
 

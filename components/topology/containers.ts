@@ -59,7 +59,7 @@ export function dataNodeContainer(config: DefinitionConfig, topology: Topology, 
     ],
     entrypoint: ["sh", ENTRYPOINT_FILE],
     healthcheck: ["CMD", "sh", HEALTHCHECK_FILE],
-    stopGraceSeconds: dataNodeStopGraceSeconds(config.sentinel.failoverTimeoutMilliseconds),
+    stopGraceSeconds: dataNodeStopGraceSeconds(config.sentinel.failoverTimeoutMilliseconds, topology.sentinels.length),
     healthyWithinSeconds: dataNodeHealthyWithinSeconds(computeSizing(config.redis)),
   };
 }

@@ -24,6 +24,8 @@ export interface DrillResult {
 export interface Scenario {
   name: string;
   runbook: string;
+  /** Every figure the scenario prints that has a bound; see Target. */
+  targets: Target[];
   run: (ctx: DrillContext) => Promise<Omit<DrillResult, "scenario" | "runbook">>;
 }
 
@@ -40,4 +42,46 @@ export class Checks {
   get passed(): boolean {
     return this.failures.length === 0;
   }
+}
+
+/**
+ * One pass criterion on a printed figure. Every scenario lists its targets beside it; runScenario
+ * checks them after every run, so a figure that is printed is a figure that is asserted, and a
+ * figure a run could not measure fails the run.
+ */
+export interface Target {
+  figure: string;
+  kind: "at most" | "at least" | "equals";
+  value: number | string;
+  /** The reason: the failure the bound stands for. */
+  why: string;
+  /** Measured only by the full drill (a contrast run --short skips). */
+  fullOnly?: boolean;
+  /** A stricter goal for the median of repeated runs: reported beside the figures, not failed per run. */
+  medianAtMost?: number;
+}
+
+/** What each target says about these figures: one failure line per target that did not hold. */
+export function targetFailures(targets: Target[], figures: Record<string, Figure>, short: boolean): string[] {
+  const failures: string[] = [];
+  for (const target of targets) {
+    if (target.fullOnly && short) continue;
+    const value = figures[target.figure];
+    const expected = `${target.kind} ${target.value}`;
+    if (value === undefined) {
+      failures.push(`${target.figure} was not measured (target: ${expected})`);
+      continue;
+    }
+    if (target.kind === "equals") {
+      if (String(value) !== String(target.value)) failures.push(`${target.figure}=${value}, target: equals ${target.value} (${target.why})`);
+      continue;
+    }
+    if (typeof value !== "number" || Number.isNaN(value)) {
+      failures.push(`${target.figure}=${value} is not a measurement (target: ${expected})`);
+      continue;
+    }
+    const holds = target.kind === "at most" ? value <= Number(target.value) : value >= Number(target.value);
+    if (!holds) failures.push(`${target.figure}=${value}, target: ${expected} (${target.why})`);
+  }
+  return failures;
 }

@@ -17,16 +17,20 @@ import { containerSlotName, containerSteps, EMPTY_PLAN, synthPlan, type Containe
 import { freePortRange, redisCliAsync, sleep, waitFor } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
 import { countMissing, sentinelClient, SteadyWriter } from "../harness/writer";
-import { Checks, seconds, type DrillContext, type Figure, type Scenario } from "../harness/types";
+import { Checks, seconds, type DrillContext, type Figure, type Scenario, type Target } from "../harness/types";
 
-export const DAY_TWO_TARGETS = {
-  acknowledgedWritesLost: 0,
-  /** Per run; the median is reported against the per-handoff target. */
-  longestWriteGapSeconds: 5,
-  handoffGapTargetSeconds: 1.5,
-  twoWritableSeconds: 0,
-  settledWithinSeconds: 30,
-} as const;
+/** How long the drill waits for the cluster to settle after the last create (the target below). */
+const SETTLED_WITHIN_SECONDS = 30;
+
+export const DAY_TWO_TARGETS: Target[] = [
+  { figure: "acked_writes_lost", kind: "equals", value: 0, why: "every acknowledged write survives the redeploy" },
+  { figure: "longest_write_gap_s", kind: "at most", value: 5, why: "never more than 5 s without writes" },
+  { figure: "redeploy_longest_write_gap_s", kind: "at most", value: 5, medianAtMost: 1.5, why: "each master handoff is a short pause (issue target 1.5 s)" },
+  { figure: "two_nodes_writable_s", kind: "equals", value: 0, why: "never two nodes taking writes" },
+  { figure: "settled_after_last_create_s", kind: "at most", value: SETTLED_WITHIN_SECONDS, why: "one master, every replica online, every sentinel agreeing and seeing its peers" },
+  { figure: "killed_on_delete", kind: "equals", value: 0, why: "every delete fits in the stop grace (no SIGKILL mid-handoff)" },
+  { figure: "parallel_replacements", kind: "equals", value: 0, why: "the engine never replaces two Redis-family containers at once" },
+];
 
 /** The image bump the drills replay: the same version, pinned by a digest, changes every container's image. */
 const IMAGE_BUMP = "redis.image=redis:7.0.15-bookworm@sha256:" + "0".repeat(63) + "1";
@@ -234,7 +238,7 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
       await waitFor("the cluster to settle", async () => {
         lastProblems = await cluster.unsettled();
         return lastProblems.length === 0;
-      }, DAY_TWO_TARGETS.settledWithinSeconds * 1000, 200);
+      }, SETTLED_WITHIN_SECONDS * 1000, 200);
       settledAt = Date.now();
     } catch {
       /* reported below */
@@ -250,12 +254,7 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     const handoffMs = handoffs.map((l) => Number(/ in (\d+) ms/.exec(l)?.[1] ?? Number.NaN));
     const noHandoff = [...cluster.nodes.map((n) => n.name)].flatMap((name) => cluster.runner.entryLog(name)).filter((l) => l.includes("without a handoff"));
 
-    checks.expect(lost === DAY_TWO_TARGETS.acknowledgedWritesLost, `${lost} acknowledged writes lost`);
-    checks.expect(seconds(longestGap.gapMs) <= DAY_TWO_TARGETS.longestWriteGapSeconds, `a client write gap of ${seconds(longestGap.gapMs)} s (bound ${DAY_TWO_TARGETS.longestWriteGapSeconds} s)`);
-    checks.expect(probe.dualRounds === 0, `two nodes took writes in ${probe.dualRounds} probe rounds (100 ms each)`);
-    checks.expect(settledAt !== undefined, `not settled ${DAY_TWO_TARGETS.settledWithinSeconds} s after the last create: ${lastProblems.join("; ")}`);
-    checks.expect(killedOnDelete === 0, `${killedOnDelete} containers needed SIGKILL on delete (grace too short)`);
-    checks.expect(parallelSteps === 0, `the engine would replace ${parallelSteps} groups of Redis-family containers at once`);
+    checks.expect(settledAt !== undefined, `not settled ${SETTLED_WITHIN_SECONDS} s after the last create: ${lastProblems.join("; ")}`);
     checks.expect(writer.stats.acknowledged > 0, "the writer never wrote");
     checks.expect(noHandoff.length === 0, `a master stopped without a handoff: ${noHandoff.join(" | ")}`);
     return {
@@ -290,6 +289,7 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
 export const rollingImageUpgrade: Scenario = {
   name: "rolling-image-upgrade",
   runbook: "Day 2: an image bump replaces every Redis and Sentinel container (engine order, handoffs)",
+  targets: DAY_TWO_TARGETS,
   run: (ctx) => dayTwoDrill(ctx, { label: "rolling-upgrade", failoverFirst: false }),
 };
 
@@ -297,11 +297,13 @@ export const rollingImageUpgrade: Scenario = {
 export const redeployAfterFailoverWithoutDiscovery: Scenario = {
   name: "redeploy-after-failover-without-discovery",
   runbook: "Day 2, guard removed: every start takes the declared topology (the failure issue 10 found)",
+  targets: [],
   run: (ctx) => dayTwoDrill(ctx, { label: "redeploy-no-discovery", failoverFirst: true, brokenGuard: "no-discovery" }),
 };
 
 export const redeployAfterFailover: Scenario = {
   name: "redeploy-after-failover",
   runbook: "Day 2: pulumi up after an unplanned failover (the declared master is now a replica)",
+  targets: [...DAY_TWO_TARGETS, { figure: "restarted_node_role", kind: "equals", value: "slave", why: "the crashed master comes back as a replica of the promoted node" }],
   run: (ctx) => dayTwoDrill(ctx, { label: "redeploy-after-failover", failoverFirst: true }),
 };

@@ -94,6 +94,14 @@ async function forkUnderLoad(ctx: DrillContext, ws: Workspace, label: string, re
 export const memoryUnderFork: Scenario = {
   name: "memory-under-fork",
   runbook: "OOM-killed by RDB snapshot: maxmemory reached, no eviction policy, fork doubled the RSS",
+  targets: [
+    { figure: "declared_forks", kind: "at least", value: 5, why: "the guard is only proven under repeated BGSAVE/BGREWRITEAOF forks" },
+    { figure: "declared_oom_kills", kind: "equals", value: 0, why: "the declared headroom: no OOM kill of any kind" },
+    { figure: "declared_killed", kind: "equals", value: "none", why: "neither the server nor a fork child killed (a killed child is a failed rewrite: the AOF grows until the disk fills)" },
+    { figure: "declared_peak_rss_of_limit", kind: "at most", value: 0.95, why: "the peak stays below the container limit" },
+    { figure: "declared_evicted_keys", kind: "at least", value: 1, why: "the load reached maxmemory: eviction, not a kill" },
+    { figure: "runbook_killed", kind: "equals", value: "server", why: "the runbook's config is OOM-killed: proof the drill can see an OOM kill" },
+  ],
   run: async (ctx) => {
     if (!cgroupAvailable("memory")) return { passed: false, failures: ["no cgroup v1 memory controller at /sys/fs/cgroup/memory"], figures: {} };
     const checks = new Checks();
@@ -124,6 +132,11 @@ export const memoryUnderFork: Scenario = {
 export const diskFull: Scenario = {
   name: "disk-full",
   runbook: "Disk full: AOF or RDB filling /var/lib/redis",
+  targets: [
+    { figure: "aof_rewrites", kind: "at least", value: 1, why: "automatic rewrite keeps the AOF bounded" },
+    { figure: "acked_writes_lost", kind: "equals", value: 0, why: "a full disk refuses writes loudly; nothing acknowledged is lost" },
+    { figure: "writes_resume_after_free_s", kind: "at most", value: 5, why: "writes come back by themselves once space is freed" },
+  ],
   run: async (ctx) => {
     const checks = new Checks();
     const ws = new Workspace("disk-full");
@@ -226,6 +239,10 @@ export const diskFull: Scenario = {
 export const crashRestart: Scenario = {
   name: "crash-restart",
   runbook: "Process crashed: systemctl restart redis",
+  targets: [
+    { figure: "acked_writes_lost", kind: "equals", value: 0, why: "the AOF replays every acknowledged write after the process dies (kill -9 keeps the page cache)" },
+    { figure: "ready_after_restart_s", kind: "at most", value: 10, why: "back within a healthcheck period or two" },
+  ],
   run: async (ctx) => {
     const checks = new Checks();
     const ws = new Workspace("crash-restart");

@@ -29,7 +29,7 @@ describe("day-2 safety under mocks", () => {
       expect(container.inputs.wait).toBe(true);
       expect(container.inputs.waitTimeout).toBe(data ? dataNodeHealthyWithinSeconds(computeSizing(config.redis)) : 60);
       expect(container.inputs.destroyGraceSeconds).toBe(container.inputs.stopTimeout);
-      if (data) expect(container.inputs.destroyGraceSeconds).toBe(dataNodeStopGraceSeconds(config.sentinel.failoverTimeoutMilliseconds));
+      if (data) expect(container.inputs.destroyGraceSeconds).toBe(dataNodeStopGraceSeconds(config.sentinel.failoverTimeoutMilliseconds, config.sentinel.count));
       expect(container.inputs.destroyGraceSeconds as number).toBeGreaterThan(0);
       expect(container.inputs.entrypoints).toEqual(["sh", "/etc/veza/entrypoint.sh"]);
     }

@@ -3,11 +3,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { requireValidStackConfig } from "../../components/config/validate";
-import { dataNodeContainer } from "../../components/topology/containers";
+import { dataNodeContainer, sentinelContainer } from "../../components/topology/containers";
 import { placeTopology } from "../../components/topology/placement";
 import { ContainerRunner } from "../../drills/harness/containerRunner";
 import { LOCAL_HOST, randomCredentials } from "../../drills/harness/localCluster";
-import { freePortRange, redisCli } from "../../drills/harness/processes";
+import { freePortRange, redisCli, waitFor } from "../../drills/harness/processes";
 import { Workspace } from "../../drills/harness/workspace";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 
@@ -17,15 +17,16 @@ describe("a data node's start script, alone", () => {
   let ws: Workspace;
   let runner: ContainerRunner;
   const credentials = randomCredentials();
-  let ports: { redis0: number; redis1: number; redis2: number };
+  let ports: { redis0: number; redis1: number; redis2: number; sentinel0: number };
 
   beforeEach(async () => {
     ws = new Workspace("container-start");
     runner = new ContainerRunner(ws, credentials);
     const base = await freePortRange(6);
-    ports = { redis0: base, redis1: base + 1, redis2: base + 2 };
+    ports = { redis0: base, redis1: base + 1, redis2: base + 2, sentinel0: base + 3 };
     const topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: base, sentinelPort: base + 3, replicas: 2, sentinels: 3 });
     runner.define("redis-1", dataNodeContainer(config, topology, topology.dataNodes[1]), true);
+    runner.define("sentinel-0", sentinelContainer(config, topology, topology.sentinels[0]), false);
   });
   afterEach(async () => ws.cleanup());
 
@@ -45,6 +46,18 @@ describe("a data node's start script, alone", () => {
     await runner.waitHealthy("redis-1", 500, 30000);
     expect(role()).toEqual(["slave", "127.0.0.1", String(ports.redis2)]);
     expect(runner.entryLog("redis-1").join("\n")).toContain("(from this node's previous run)");
+  }, 60000);
+
+  it("a sentinel restarted after Sentinel rewrote its config (users and passwords added) starts again", async () => {
+    const sentinelUp = () => redisCli(ports.sentinel0, ["ping"], { password: credentials.sentinelClients }).out === "PONG";
+    runner.create("sentinel-0");
+    await waitFor("sentinel-0 to answer", sentinelUp, 20000, 200);
+    // FLUSHCONFIG rewrites the runtime file the way every failover does: with the included users.
+    expect(redisCli(ports.sentinel0, ["sentinel", "flushconfig"], { password: credentials.sentinelClients }).out).toBe("OK");
+    await runner.killAndWait("sentinel-0");
+    runner.restart("sentinel-0");
+    await waitFor("sentinel-0 to answer again after the restart", sentinelUp, 20000, 200);
+    expect(runner.tail("sentinel-0", 50)).not.toMatch(/FATAL CONFIG FILE ERROR/);
   }, 60000);
 
   it("stops within its grace on SIGTERM, without a handoff when no sentinel answers, and leaves no process", async () => {

@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import fc from "fast-check";
 import { requireValidStackConfig } from "../../components/config/validate";
-import { dataNodeStopGraceSeconds, handoffPauseMs, HANDOFF_TIMING, sentinelMajority } from "../../components/redis/dataNodeScripts";
+import { dataNodeStopGraceSeconds, handoffBudgetMs, HANDOFF_TIMING, sentinelMajority } from "../../components/redis/dataNodeScripts";
 import { dataNodeContainer, sentinelContainer } from "../../components/topology/containers";
 import { stackTopology } from "../../components/topology/ports";
 import { shellQuote } from "../../components/topology/shell";
@@ -46,8 +46,11 @@ describe("container start and health scripts", () => {
 
   it("gives a data node's stop the whole handoff budget and the sentinels' majority from the declared count", () => {
     const node = dataNodeContainer(config, topology, topology.dataNodes[0]);
-    expect(node.stopGraceSeconds).toBe(dataNodeStopGraceSeconds(config.sentinel.failoverTimeoutMilliseconds));
-    expect(node.stopGraceSeconds * 1000).toBeGreaterThan(handoffPauseMs(config.sentinel.failoverTimeoutMilliseconds) + HANDOFF_TIMING.redisShutdownSeconds * 1000);
+    expect(node.stopGraceSeconds).toBe(dataNodeStopGraceSeconds(config.sentinel.failoverTimeoutMilliseconds, config.sentinel.count));
+    // Every bounded step at its bound, Redis's shutdown and the majority wait fit in the grace.
+    expect(node.stopGraceSeconds * 1000).toBeGreaterThanOrEqual(handoffBudgetMs(config.sentinel.failoverTimeoutMilliseconds, config.sentinel.count) + HANDOFF_TIMING.redisShutdownSeconds * 1000 + HANDOFF_TIMING.majorityWaitMs);
+    const entryText = render(node.files.find((f) => f.path.endsWith("entrypoint.sh"))!);
+    expect(entryText).toContain(`VEZA_STOP_GRACE_MS='${node.stopGraceSeconds * 1000}'`);
     const entry = render(node.files.find((f) => f.path.endsWith("entrypoint.sh"))!);
     expect(entry).toContain(`VEZA_MAJORITY='${sentinelMajority(config.sentinel.count)}'`);
     expect(entry).toContain("VEZA_SENTINELS='10.20.0.11:26379 10.20.0.12:26379 10.20.0.13:26379'");

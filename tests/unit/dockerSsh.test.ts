@@ -13,7 +13,7 @@ describe("the ssh:// Docker provider's ssh options", () => {
   });
 
   it("checks the host key strictly against the declared key only, and uses only the stack's key when given", () => {
-    expect(dockerSshOptions(host)).toEqual(["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=/bin/echo [10.20.0.11]:2222 ${host.sshHostKey}`]);
+    expect(dockerSshOptions(host)).toEqual(["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=/dev/null", "-o", "GlobalKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=/bin/echo [10.20.0.11]:2222 ${host.sshHostKey}`]);
     expect(dockerSshOptions(host, ".veza-ssh/prod.key").slice(-4)).toEqual(["-o", "IdentitiesOnly=yes", "-i", ".veza-ssh/prod.key"]);
   });
 
