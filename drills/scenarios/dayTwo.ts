@@ -166,11 +166,13 @@ interface DayTwoOptions {
   /** Kill the master's container (an unplanned failover, then the restart policy) before the redeploy. */
   failoverFirst: boolean;
   /**
-   * The guard broken on purpose, to show the drill sees the failure it exists for:
-   * "no-discovery" runs the scripts with no sentinel, peer or previous run to ask (every start
-   * takes the declared topology and no master hands off: the behaviour before issue 10).
+   * The guards broken on purpose, to show the drill sees the failure it exists for: the
+   * behaviour before issue 10. The scripts have no sentinel, peer or previous run to ask (every
+   * start takes the declared topology, no master hands off) and the engine replaces every
+   * container at once (no rolling chain). Either guard alone is covered by the others
+   * (sentinels replaced one at a time relearn the master from their peers' hello messages).
    */
-  brokenGuard?: "no-discovery";
+  brokenGuard?: "no-discovery-no-rolling-order";
 }
 
 /** The entry scripts with nobody to ask: the declared files rule every start, as before discovery existed. */
@@ -194,10 +196,12 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     const before = synthPlan(ctx.stack, [], path.join(planDir, "before"));
     const after = synthPlan(ctx.stack, [IMAGE_BUMP], path.join(planDir, "after"));
     const firstBoot = containerSteps(EMPTY_PLAN(ctx.stack), before);
-    const imageBump = containerSteps(before, after);
+    const rollingSteps = containerSteps(before, after);
+    // Without the rolling order every replacement lands in one engine step.
+    const imageBump = options.brokenGuard ? [rollingSteps.flat()] : rollingSteps;
     const replaceOrder = imageBump.map((chains) => chains.map((chain) => containerSlotName(chain[0].name)).join("+"));
 
-    const cluster = await ContainerCluster.render(ctx.config, ws, options.brokenGuard === "no-discovery" ? withoutDiscovery : undefined);
+    const cluster = await ContainerCluster.render(ctx.config, ws, options.brokenGuard ? withoutDiscovery : undefined);
     await cluster.replay(firstBoot);
     await waitFor("the first boot to settle", async () => (await cluster.unsettled()).length === 0, 30000, 200);
 
@@ -293,12 +297,12 @@ export const rollingImageUpgrade: Scenario = {
   run: (ctx) => dayTwoDrill(ctx, { label: "rolling-upgrade", failoverFirst: false }),
 };
 
-/** Not in the drill list: the test suite runs it to show the drill fails when discovery is gone. */
+/** Not in the drill list: the test suite runs it to show the drill fails with the code before issue 10. */
 export const redeployAfterFailoverWithoutDiscovery: Scenario = {
   name: "redeploy-after-failover-without-discovery",
-  runbook: "Day 2, guard removed: every start takes the declared topology (the failure issue 10 found)",
-  targets: [],
-  run: (ctx) => dayTwoDrill(ctx, { label: "redeploy-no-discovery", failoverFirst: true, brokenGuard: "no-discovery" }),
+  runbook: "Day 2, guards removed: declared topology at every start, every container replaced at once (the failure issue 10 found)",
+  targets: DAY_TWO_TARGETS,
+  run: (ctx) => dayTwoDrill(ctx, { label: "redeploy-no-discovery", failoverFirst: true, brokenGuard: "no-discovery-no-rolling-order" }),
 };
 
 export const redeployAfterFailover: Scenario = {

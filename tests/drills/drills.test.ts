@@ -41,12 +41,13 @@ describe("fault drills (short)", () => {
     expect(leftovers()).toEqual([]);
   }, 180000);
 
-  it("fails redeploy-after-failover when the start scripts cannot discover the cluster: the drill sees the bug it guards against", async () => {
+  it("fails redeploy-after-failover without discovery and the rolling order (the code before issue 10): the drill sees the bug it guards against", async () => {
     const result = await runScenario(redeployAfterFailoverWithoutDiscovery, { stack: "dev", config, short: true, log: () => undefined });
     process.stdout.write(`drill ${result.scenario}: ${result.passed ? "pass" : "FAIL"} ${JSON.stringify(result.failures)}\n`);
     expect(result.passed).toBe(false);
-    // The restarted old master takes the declared master role beside the promoted one.
-    expect(result.failures.join("\n")).toMatch(/came back as master, not as a replica/);
+    // Every container replaced at once and started from the declared files: writes stop, or two
+    // nodes take them, or the cluster never settles (the issue's "no master at all").
+    expect(result.failures.filter((f) => !f.startsWith("parallel_replacements")).join("\n")).toMatch(/not settled|two_nodes_writable_s|acked_writes_lost|longest_write_gap_s/);
     expect(leftovers()).toEqual([]);
   }, 240000);
 
