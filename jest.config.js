@@ -6,6 +6,7 @@ module.exports = {
   // Type-checking is `npm run typecheck` (whole project, policy/ included); here only transpile.
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
   testTimeout: 60000,
-  // Failover and drill tests start real processes: one file at a time keeps timings honest.
+  // Drill tests start real processes and measure time: `npm test` runs them alone, one file at a
+  // time (--runInBand), after the other layers (which it runs on both cores).
   maxWorkers: 1,
 };

@@ -321,8 +321,16 @@ interface RuleYaml {
 function ruleFiles(props: Props): Array<{ file: string; rules: NonNullable<NonNullable<RuleYaml["groups"]>[number]["rules"]> }> {
   const uploads = Array.isArray(props.uploads) ? (props.uploads as Upload[]) : [];
   return uploads
-    .filter((u) => typeof u?.file === "string" && u.file.includes("/rules/") && typeof u.content === "string")
-    .map((u) => ({ file: u.file as string, rules: ((YAML.parse(u.content as string) as RuleYaml)?.groups ?? []).flatMap((g) => g.rules ?? []) }));
+    // The promtool test files beside the rules (*.test.yml) are not rule files.
+    .filter((u) => typeof u?.file === "string" && u.file.includes("/rules/") && !/\.test\.ya?ml$/.test(u.file) && typeof u.content === "string")
+    .map((u) => ({ file: u.file as string, rules: (parseYamlOnce<RuleYaml>(u.content as string)?.groups ?? []).flatMap((g) => g.rules ?? []) }));
+}
+
+/** Several policies read the same rule files: parse each content once (the plan is immutable). */
+const parsedYaml = new Map<string, unknown>();
+function parseYamlOnce<T>(text: string): T {
+  if (!parsedYaml.has(text)) parsedYaml.set(text, YAML.parse(text));
+  return parsedYaml.get(text) as T;
 }
 
 const alertsLinked: ResourceValidationPolicy = {
@@ -376,7 +384,7 @@ const deadMansSwitch: StackValidationPolicy = {
     for (const a of alertmanager) {
       const text = uploadedFile(a.props, "/alertmanager.yml");
       if (text === undefined) continue;
-      const config = YAML.parse(text) as { route?: { routes?: Array<{ matchers?: string[]; receiver?: string; repeat_interval?: string }> }; receivers?: Array<{ name?: string; webhook_configs?: unknown[] }> };
+      const config = parseYamlOnce(text) as { route?: { routes?: Array<{ matchers?: string[]; receiver?: string; repeat_interval?: string }> }; receivers?: Array<{ name?: string; webhook_configs?: unknown[] }> };
       const first = config.route?.routes?.[0];
       const receiver = config.receivers?.find((r) => r.name === first?.receiver);
       if (!first?.matchers?.includes('severity="heartbeat"') || !Array.isArray(receiver?.webhook_configs) || receiver!.webhook_configs.length === 0) {

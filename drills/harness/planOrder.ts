@@ -7,11 +7,21 @@ import { replacementOrder, type Operation } from "../../scripts/lib/engineOrder"
 import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 import type { Plan } from "../../scripts/lib/synth";
 
-/** Synthesizes a stack in a child process (the Pulumi runtime is process-global). */
+const synthesized = new Map<string, Plan>();
+
+/**
+ * Synthesizes a stack in a child process (the Pulumi runtime is process-global); the same stack
+ * and overrides are synthesized once per process (the program and config do not change meanwhile).
+ */
 export function synthPlan(stack: string, overrides: string[], outDir: string): Plan {
+  const key = JSON.stringify([stack, overrides]);
+  const known = synthesized.get(key);
+  if (known) return known;
   const result = spawnSync(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), [path.join(PROJECT_ROOT, "scripts", "synth.ts"), "--stack", stack, ...overrides.flatMap((o) => ["--config", o]), "--out", outDir], { cwd: PROJECT_ROOT, encoding: "utf8" });
   if (result.status !== 0) throw new Error(`synth --stack ${stack} ${overrides.join(" ")} failed: ${result.stderr.trim()}`);
-  return JSON.parse(fs.readFileSync(path.join(outDir, "plan.json"), "utf8")) as Plan;
+  const plan = JSON.parse(fs.readFileSync(path.join(outDir, "plan.json"), "utf8")) as Plan;
+  synthesized.set(key, plan);
+  return plan;
 }
 
 const REDIS_FAMILY = /^(redis|sentinel)-\d+-container$/;

@@ -65,17 +65,24 @@ class ContainerCluster {
    * (SIGTERM, the grace recorded in the state, SIGKILL) then create (fresh files, volume kept,
    * healthy before done when the plan says wait). Returns how many deletes needed SIGKILL.
    */
+  /** What the replay did and when: to tell which step a write gap belongs to. */
+  readonly timeline: Array<{ at: number; event: string }> = [];
+
   async replay(steps: ContainerStep[]): Promise<{ killedOnDelete: number; parallelSteps: number }> {
     let killedOnDelete = 0;
+    const note = (event: string) => this.timeline.push({ at: Date.now(), event });
     for (const chains of steps) {
       await Promise.all(chains.map(async (chain) => {
         for (const op of chain) {
           const name = containerSlotName(op.name);
           if (op.op === "delete") {
+            note(`delete ${name}`);
             if ((await this.runner.delete(name, op.graceSeconds ?? 0)).killed) killedOnDelete++;
           } else if (op.op === "create") {
+            note(`create ${name}`);
             this.runner.create(name);
             if (op.waitsForHealthy) await this.runner.waitHealthy(name, healthcheckIntervalMs());
+            note(`${name} healthy`);
           }
         }
       }));
@@ -253,6 +260,8 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     const master = await cluster.master();
     const lost = master ? await countMissing(master.port, writer.stats.ackedKeys, cluster.admin()) : writer.stats.acknowledged;
     const longestGap = writer.longestGapAfter(startedAt);
+    const gapStart = Number.isNaN(longestGap.resumedAt) ? Date.now() - longestGap.gapMs : longestGap.resumedAt - longestGap.gapMs;
+    const gapAfter = cluster.timeline.filter((e) => e.at <= gapStart).pop();
     const redeployGap = writer.longestGapAfter(redeployFrom);
     const handoffs = [...cluster.nodes.map((n) => n.name)].flatMap((name) => cluster.runner.entryLog(name)).filter((l) => l.includes("handed off to"));
     const handoffMs = handoffs.map((l) => Number(/ in (\d+) ms/.exec(l)?.[1] ?? Number.NaN));
@@ -272,6 +281,7 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
         handoffs: handoffs.length,
         longest_handoff_s: handoffMs.length > 0 ? seconds(Math.max(...handoffMs)) : "none",
         longest_write_gap_s: seconds(longestGap.gapMs),
+        longest_gap_began: gapAfter ? `${seconds(gapStart - gapAfter.at)} s after ${gapAfter.event}` : "before the redeploy",
         redeploy_longest_write_gap_s: seconds(redeployGap.gapMs),
         acked_writes: writer.stats.acknowledged,
         acked_writes_lost: lost,

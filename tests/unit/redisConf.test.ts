@@ -7,7 +7,7 @@ import { stackTopology } from "../../components/topology/ports";
 import { dataNodeSettings, sentinelSettings } from "../../components/topology/settings";
 
 const config = requireValidStackConfig({
-  hosts: [{ name: "a", dockerHost: "ssh://ops@a", address: "10.0.0.1" }, { name: "b", dockerHost: "ssh://ops@b", address: "10.0.0.2" }, { name: "c", dockerHost: "ssh://ops@c", address: "10.0.0.3" }],
+  hosts: ["a", "b", "c"].map((name, i) => ({ name, dockerHost: `ssh://ops@${name}`, address: `10.0.0.${i + 1}`, sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVASznxN7zUMGGt3onAoz7nzW0tNXTPQ94Xy/y3sf7F" })),
   environment: "production",
   slackWebhookUrl: "https://hooks.example/test",
   pagerdutyRoutingKey: "test-key",
