@@ -5,14 +5,31 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { requireValidStackConfig } from "../components/config/validate";
-import { parseArgs } from "./lib/args";
+import { parseOrHelp, STACK_OPTION, type CommandSpec } from "./lib/args";
 import { formatFigures, formatTable, machineDescription, runScenario, SCENARIOS, selectScenarios, summarize, type Summary } from "../drills";
 import { PROJECT_ROOT, readStackConfigFile } from "./lib/stackFiles";
 import { drillCodeCommit, FIGURES_BEGIN, FIGURES_END, figuresSection, replaceSection, TARGETS_BEGIN, TARGETS_END, targetsSection, type StoredResults, type StoredSummary } from "../drills/report";
 
 
+const SPEC: CommandSpec = {
+  name: "drill",
+  invocation: "npm run drill --",
+  summary: "The fault drills against real processes on 127.0.0.1 (root: cgroups, tmpfs), then a figures table; cleans up everything it made, also on Ctrl-C.",
+  options: {
+    stack: STACK_OPTION,
+    scenario: { type: "string", value: "<a,b>", description: `the scenarios to run, comma-separated (default all: ${SCENARIOS.map((s) => s.name).join(", ")})` },
+    repeat: { type: "string", value: "<N>", default: "1", description: "runs per scenario, 1..10" },
+    short: { type: "boolean", description: "shorter load phases (a quick check; figures not comparable)" },
+    json: { type: "string", value: "<file>", description: "also write the figures as JSON" },
+    "update-readme": { type: "boolean", description: "merge the figures into docs/drill-results.json and the README's table (full runs only)" },
+  },
+  finding: "a failed drill",
+};
+
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2), { stack: "dev" }, [], ["short", "update-readme"]);
+  const parsed = parseOrHelp(SPEC);
+  if (!parsed) return 0;
+  const args = parsed.values as { stack: string; scenario?: string; repeat?: string; short?: boolean; json?: string; "update-readme"?: boolean };
   const config = requireValidStackConfig(readStackConfigFile(args.stack).raw);
   const scenarios = selectScenarios(args.scenario ? String(args.scenario).split(",") : undefined);
   const repeat = Number(args.repeat ?? 1);

@@ -2,19 +2,29 @@
 // The policy pack's policies, in-process over the synth plan: one line per violation
 // (<level> <policy> <resource>: <message>), exit 1 on a mandatory one.
 import { formatProblem } from "../components/config/reader";
-import { parseArgs } from "./lib/args";
+import { CONFIG_OPTION, EXIT_FINDING, EXIT_OK, EXIT_USAGE, parseOrHelp, runMain, STACK_OPTION, type CommandSpec } from "./lib/args";
 import { formatViolation, runPolicies, type Violation } from "./lib/policyRunner";
 import { projectName } from "./lib/stackFiles";
 import { synthesize } from "./lib/synth";
 
+const SPEC: CommandSpec = {
+  name: "policy",
+  invocation: "npm run policy --",
+  summary: "The policy pack in-process over the synth plan: one line per violation, <level> <policy> <resource>: <message>.",
+  options: { stack: STACK_OPTION, config: CONFIG_OPTION },
+  finding: "a mandatory violation",
+};
+
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2), { stack: "dev" });
+  const args = parseOrHelp(SPEC);
+  if (!args) return EXIT_OK;
+  const stack = args.values.stack as string;
   // The pack is the second gate: even when the program's own validation would refuse this
   // config, show what the policies catch in what it would declare.
-  const outcome = await synthesize(args.stack, args.config, { bypassValidation: true });
+  const outcome = await synthesize(stack, args.values.config as string[], { bypassValidation: true });
   if (!outcome.ok) {
-    process.stderr.write(`policy: stack ${args.stack}: invalid config, nothing to check:\n${outcome.problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}\n`);
-    return 2;
+    process.stderr.write(`policy: stack ${stack}: invalid config, nothing to check: ${outcome.problems.map(formatProblem).join("; ")}\n`);
+    return EXIT_USAGE;
   }
   const violations: Violation[] = (outcome.bypassedProblems ?? []).map((problem) => ({
     policy: "stack-config-valid",
@@ -22,14 +32,11 @@ async function main(): Promise<number> {
     resource: "stack",
     message: `${formatProblem(problem)} (pulumi up refuses this config before declaring anything)`,
   }));
-  violations.push(...(await runPolicies(outcome.result.unmasked, projectName(), args.stack)));
+  violations.push(...(await runPolicies(outcome.result.unmasked, projectName(), stack)));
   for (const violation of violations) process.stdout.write(`${formatViolation(violation)}\n`);
   const mandatory = violations.filter((v) => v.level === "mandatory").length;
-  process.stdout.write(`policy: stack ${args.stack}: ${outcome.result.unmasked.length} resources, ${mandatory} mandatory and ${violations.length - mandatory} advisory violations\n`);
-  return mandatory > 0 ? 1 : 0;
+  process.stdout.write(`policy: stack ${stack}: ${outcome.result.unmasked.length} resources, ${mandatory} mandatory and ${violations.length - mandatory} advisory violations\n`);
+  return mandatory > 0 ? EXIT_FINDING : EXIT_OK;
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  process.stderr.write(`policy: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runMain("policy", main);

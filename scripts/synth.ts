@@ -1,22 +1,33 @@
 // npm run synth -- --stack <name> [--config <key>=<value> ...] --out <dir>
 import { formatProblem } from "../components/config/reader";
-import { parseArgs } from "./lib/args";
+import { CONFIG_OPTION, EXIT_OK, EXIT_USAGE, parseOrHelp, runMain, STACK_OPTION, type CommandSpec } from "./lib/args";
 import { synthesize, writeSynthOutput } from "./lib/synth";
 
+const SPEC: CommandSpec = {
+  name: "synth",
+  invocation: "npm run synth --",
+  summary: "The program under Pulumi mocks, offline: writes <dir>/plan.json and files/<container>/<path> for every uploaded file.",
+  options: {
+    stack: STACK_OPTION,
+    config: CONFIG_OPTION,
+    out: { type: "string", value: "<dir>", required: true, description: "where plan.json and files/ are written" },
+  },
+};
+
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2), { stack: "dev" }, ["out"]);
-  const outcome = await synthesize(args.stack, args.config);
+  const args = parseOrHelp(SPEC);
+  if (!args) return EXIT_OK;
+  const stack = args.values.stack as string;
+  const out = args.values.out as string;
+  const outcome = await synthesize(stack, args.values.config as string[]);
   if (!outcome.ok) {
-    process.stderr.write(`synth: stack ${args.stack}: invalid config, nothing written:\n${outcome.problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}\n`);
-    return 2;
+    process.stderr.write(`synth: stack ${stack}: invalid config, nothing written: ${outcome.problems.map(formatProblem).join("; ")}\n`);
+    return EXIT_USAGE;
   }
-  const written = writeSynthOutput(outcome.result, args.out!);
+  const written = writeSynthOutput(outcome.result, out);
   const resources = outcome.result.plan.resources;
-  process.stdout.write(`synth: stack ${args.stack}: ${resources.length} resources (${resources.filter((r) => r.custom).length} custom), ${written.length - 1} files -> ${args.out}\n`);
-  return 0;
+  process.stdout.write(`synth: stack ${stack}: ${resources.length} resources (${resources.filter((r) => r.custom).length} custom), ${written.length - 1} files -> ${out}\n`);
+  return EXIT_OK;
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  process.stderr.write(`synth: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runMain("synth", main);

@@ -1,30 +1,155 @@
-// `npm run up` must fail in one clear message, not a stack trace, when a prerequisite is missing.
+// `npm run up` / `npm run preview` (scripts/pulumi.ts): the user's own pulumi before the npm
+// launcher, Docker only for unix:// hosts, Pulumi's flags passed through, and one clear message
+// (exit 2), not a stack trace, when a prerequisite is missing. Nothing here runs Docker or Pulumi:
+// the end-to-end cases use a fake `pulumi` that records its arguments.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
+import { UsageError } from "../../scripts/lib/args";
+import { choosePulumi, insideNodeModules, launcherPath, localDockerHosts, parseWrapperArgs, pulumiArgs } from "../../scripts/lib/pulumiWrapper";
+import { PROJECT_ROOT, readStackConfigFile } from "../../scripts/lib/stackFiles";
 
-describe("npm run up / preview wrapper", () => {
-  it("names Docker and how to install it when the docker CLI is missing", () => {
-    // A PATH with node and nothing else: no docker, no pulumi.
-    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "veza-nodocker-"));
-    fs.symlinkSync(process.execPath, path.join(bin, "node"));
-    const result = spawnSync(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["scripts/pulumi.ts", "up"], {
-      cwd: PROJECT_ROOT,
-      env: { PATH: bin, HOME: bin },
-      encoding: "utf8",
-      timeout: 60000,
-    });
-    fs.rmSync(bin, { recursive: true });
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain("Docker is not installed");
+const TSX = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
+const tempDirs: string[] = [];
+
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+afterAll(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fake `pulumi` in `dir` that appends its arguments to `log`, one call a line, and succeeds. */
+function fakePulumi(dir: string, log: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, "pulumi");
+  fs.writeFileSync(file, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexit 0\n`, { mode: 0o755 });
+  return file;
+}
+
+/** A directory holding only `node`: a PATH with no docker and no pulumi. */
+function nodeOnlyDir(): string {
+  const dir = tempDir("veza-node-");
+  fs.symlinkSync(process.execPath, path.join(dir, "node"));
+  return dir;
+}
+
+function runWrapper(args: string[], env: NodeJS.ProcessEnv) {
+  return spawnSync(TSX, ["scripts/pulumi.ts", ...args], { cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 60000 });
+}
+
+describe("which pulumi", () => {
+  it("takes a pulumi on a PATH entry outside node_modules over node_modules/.bin, which npm run puts first", () => {
+    const root = tempDir("veza-wrapper-");
+    const npmBin = path.join(root, "project", "node_modules", ".bin");
+    fakePulumi(npmBin, "/dev/null");
+    const userPulumi = fakePulumi(path.join(root, "home", "bin"), "/dev/null");
+    const choice = choosePulumi([npmBin, path.join(root, "empty"), path.dirname(userPulumi)].join(path.delimiter), path.join(root, "project"));
+    expect(choice).toMatchObject({ path: userPulumi, launcher: false });
+    expect(choice.reason).toBe(`the first pulumi on PATH outside node_modules (${path.dirname(userPulumi)})`);
+  });
+
+  it("falls back to the pinned npm launcher when every pulumi on PATH is inside node_modules", () => {
+    const root = tempDir("veza-wrapper-");
+    const npmBin = path.join(root, "project", "node_modules", ".bin");
+    const globalNpm = path.join(root, "usr", "lib", "node_modules", "pulumi", "bin");
+    fakePulumi(npmBin, "/dev/null");
+    fakePulumi(globalNpm, "/dev/null");
+    const choice = choosePulumi([npmBin, globalNpm, "", "relative/bin"].join(path.delimiter), PROJECT_ROOT);
+    expect(choice).toMatchObject({ path: launcherPath(PROJECT_ROOT), launcher: true });
+    expect(choice.reason).toMatch(/^no pulumi on PATH outside node_modules, so the pinned npm launcher pulumi@\d+\.\d+\.\d+ /);
+  });
+
+  it("skips a non-executable pulumi file", () => {
+    const dir = tempDir("veza-wrapper-");
+    fs.writeFileSync(path.join(dir, "pulumi"), "not a program", { mode: 0o644 });
+    expect(choosePulumi(dir, PROJECT_ROOT).launcher).toBe(true);
+  });
+
+  it("knows a node_modules directory at any depth", () => {
+    expect(insideNodeModules("/p/node_modules/.bin")).toBe(true);
+    expect(insideNodeModules("/usr/lib/node_modules/pulumi/bin")).toBe(true);
+    expect(insideNodeModules("/home/u/.pulumi/bin")).toBe(false);
+    expect(insideNodeModules("/opt/my_node_modules_backup/bin")).toBe(false);
+  });
+});
+
+describe("Docker only for local-socket hosts", () => {
+  it("prod (all ssh://) needs no local Docker; dev (unix://) does", () => {
+    expect(localDockerHosts(readStackConfigFile("prod").raw.hosts)).toEqual([]);
+    expect(localDockerHosts(readStackConfigFile("dev").raw.hosts)).toEqual(["unix:///var/run/docker.sock"]);
+  });
+
+  it("a mixed stack needs each distinct local socket once", () => {
+    const hosts = [{ dockerHost: "ssh://a@h" }, { dockerHost: "unix:///var/run/docker.sock" }, { dockerHost: "unix:///var/run/docker.sock" }, { dockerHost: "unix:///run/user/1000/docker.sock" }];
+    expect(localDockerHosts(hosts)).toEqual(["unix:///var/run/docker.sock", "unix:///run/user/1000/docker.sock"]);
+    expect(localDockerHosts(undefined)).toEqual([]);
+  });
+});
+
+describe("the wrapper's arguments", () => {
+  it("takes --stack (either form, or -s) and passes every other argument to pulumi in order", () => {
+    const urn = "urn:pulumi:prod::veza-redis::docker:index/container:Container::redis-1";
+    const parsed = parseWrapperArgs(["up", "--stack", "prod", "--yes", "--target", urn, "-m", "bump", "--parallel=2", "--skip-preview", "--config", "incident=redis-down"]);
+    expect(parsed).toEqual({ help: false, verb: "up", stack: "prod", passThrough: ["--yes", "--target", urn, "-m", "bump", "--parallel=2", "--skip-preview", "--config", "incident=redis-down"] });
+    expect(pulumiArgs(parsed.verb, parsed.stack, parsed.passThrough)).toEqual(["up", "--stack", "prod", ...parsed.passThrough]);
+    expect(parseWrapperArgs(["preview", "--refresh", "--stack=prod"])).toMatchObject({ stack: "prod", passThrough: ["--refresh"] });
+    expect(parseWrapperArgs(["preview", "-s", "prod", "-j"])).toMatchObject({ stack: "prod", passThrough: ["-j"] });
+    expect(pulumiArgs("preview", "dev", ["--refresh"])).toEqual(["preview", "--diff", "--stack", "dev", "--refresh"]);
+    expect(parseWrapperArgs(["up"])).toEqual({ help: false, verb: "up", stack: "dev", passThrough: [] });
+  });
+
+  it.each([
+    [["deploy"], /^the first argument is up or preview/],
+    [["up", "--stack", "nope"], /^unknown stack "nope": no Pulumi\.nope\.yaml; stacks here: dev, prod$/],
+    [["up", "--stack"], /^--stack needs a value/],
+    [["up", "-ys", "prod"], /^give -s on its own/],
+  ])("refuses %j", (argv, message) => {
+    expect(() => parseWrapperArgs(argv)).toThrow(UsageError);
+    expect(() => parseWrapperArgs(argv)).toThrow(message);
+  });
+});
+
+describe("npm run up / preview, end to end with a fake pulumi", () => {
+  it("prod: uses the pulumi found outside node_modules, needs no Docker, passes pulumi's flags through", () => {
+    const home = tempDir("veza-home-");
+    const log = path.join(home, "calls.log");
+    const userPulumi = fakePulumi(path.join(home, "bin"), log);
+    // As under `npm run`: node_modules/.bin (holding the npm launcher) first. No docker anywhere.
+    const PATH = [path.join(PROJECT_ROOT, "node_modules", ".bin"), path.dirname(userPulumi), nodeOnlyDir()].join(path.delimiter);
+    const urn = "urn:pulumi:prod::veza-redis::docker:index/container:Container::redis-2";
+    const result = runWrapper(["up", "--stack", "prod", "--yes", "--target", urn, "--target-dependents"], { PATH, HOME: home });
+    expect(result.stderr).toContain(`pulumi: using ${userPulumi}: the first pulumi on PATH outside node_modules (${path.dirname(userPulumi)})\n`);
+    expect(result.status).toBe(0);
+    const calls = fs.readFileSync(log, "utf8").trim().split("\n");
+    expect(calls[0]).toBe("version");
+    expect(calls.at(-1)).toBe(`up --stack prod --yes --target ${urn} --target-dependents`);
+  });
+
+  it("--help: exit 0, the wrapper's options and what goes to pulumi", () => {
+    const result = runWrapper(["preview", "--help"], { ...process.env });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^usage: npm run up\|preview -- \[--stack <name>\] \[pulumi flags \.\.\.\]$/m);
+    expect(result.stdout).toMatch(/^  -s, --stack <name> /m);
+    expect(result.stdout).toMatch(/^  -h, --help /m);
+    expect(result.stdout).toContain("every other argument goes to pulumi");
+  });
+
+  it("names Docker and how to install it when the stack has a unix:// host and the docker CLI is missing", () => {
+    const bin = nodeOnlyDir();
+    const result = runWrapper(["up"], { PATH: bin, HOME: bin });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("Docker is not installed: stack dev runs containers on the local Docker daemon (unix:///var/run/docker.sock)");
     expect(result.stderr).toMatch(/docs\.docker\.com\/engine\/install/);
   });
 
-  it("refuses an unknown stack, naming the stacks there are", () => {
-    const result = spawnSync(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["scripts/pulumi.ts", "preview", "--stack", "nope"], { cwd: PROJECT_ROOT, encoding: "utf8", timeout: 60000 });
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain("No stack file Pulumi.nope.yaml; stacks here: dev, prod");
+  it("refuses an unknown stack in one line, naming the stacks there are", () => {
+    const result = runWrapper(["preview", "--stack", "nope"], { ...process.env });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('pulumi: unknown stack "nope": no Pulumi.nope.yaml; stacks here: dev, prod\n');
   });
 });
