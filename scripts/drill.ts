@@ -10,7 +10,6 @@ import { formatFigures, formatTable, machineDescription, runScenario, SCENARIOS,
 import { PROJECT_ROOT, readStackConfigFile } from "./lib/stackFiles";
 import { drillCodeCommit, FIGURES_BEGIN, FIGURES_END, figuresSection, replaceSection, TARGETS_BEGIN, TARGETS_END, targetsSection, type StoredResults, type StoredSummary } from "../drills/report";
 
-
 const SPEC: CommandSpec = {
   name: "drill",
   invocation: "npm run drill --",
