@@ -64,6 +64,9 @@ describe("redis.conf renderer", () => {
     const secrets = renderRedisSecretsConf(credentials);
     expect(secrets).toContain("user default off\n");
     expect(secrets).toContain(`user ${ACL_USERS.app} on #${sha256Hex("p2")} `);
+    // The healthcheck tells a replica in sync from one that is not (ROLE); the handoff may pause writes, nothing more.
+    expect(secrets).toContain(`user ${ACL_USERS.health} on #${sha256Hex("h6")} -@all +ping +role\n`);
+    expect(secrets).toContain(`user ${ACL_USERS.handoff} on #${sha256Hex("o8")} -@all +ping +role +info +client|pause +client|unpause\n`);
     expect(secrets).not.toMatch(/>p2/);
     expect(secrets).toContain(`masteruser ${ACL_USERS.replication}\nmasterauth r3\n`);
   });
@@ -88,7 +91,7 @@ describe("sentinel.conf renderer", () => {
   it("resolves and announces hostnames when hosts are given by DNS name", () => {
     const named = requireValidStackConfig({
       monitoring: { enabled: false },
-      hosts: ["a", "b", "c"].map((n, i) => ({ name: n, dockerHost: `ssh://ops@${n}`, address: `${n}.redis.internal`, bindAddress: `10.0.0.${i + 1}` })),
+      hosts: ["a", "b", "c"].map((n, i) => ({ name: n, dockerHost: `ssh://ops@${n}`, address: `${n}.redis.internal`, bindAddress: `10.0.0.${i + 1}`, sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVASznxN7zUMGGt3onAoz7nzW0tNXTPQ94Xy/y3sf7F" })),
     });
     const namedTopology = stackTopology(named);
     const namedText = parseConfDirectives(renderSentinelConf(sentinelSettings(named, namedTopology, namedTopology.sentinels[0])));
@@ -99,7 +102,7 @@ describe("sentinel.conf renderer", () => {
   it("authenticates to Redis as the dedicated sentinel user and requires a password from clients", () => {
     const secrets = renderSentinelSecretsConf("veza-redis", credentials);
     expect(secrets).toContain(`sentinel auth-user veza-redis ${ACL_USERS.sentinel}\nsentinel auth-pass veza-redis s4\nrequirepass c7\n`);
-    expect(secrets).toContain(`user ${ACL_USERS.health} on #${sha256Hex("h6")} -@all +ping +role`);
+    expect(secrets).toContain(`user ${ACL_USERS.health} on #${sha256Hex("h6")} -@all +ping +sentinel|ckquorum`);
     expect(text).not.toContain("s4");
   });
 });
