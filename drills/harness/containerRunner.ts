@@ -189,15 +189,20 @@ export class ContainerRunner {
     return fs.readFileSync(current.logFile, "utf8").trim().split("\n").slice(-lines).join("\n");
   }
 
-  /** The entry scripts' own log lines (`veza <name>: ...`), for the report. */
-  entryLog(name: string): string[] {
+  /** Every log line of every generation of this container, oldest first. */
+  logLines(name: string): string[] {
     const slot = this.slot(name);
     const lines: string[] = [];
     for (let generation = 1; generation <= slot.generations; generation++) {
       const file = path.join(path.dirname(slot.volumeDir), `generation-${generation}`, "container.log");
-      if (fs.existsSync(file)) lines.push(...fs.readFileSync(file, "utf8").split("\n").filter((l) => l.startsWith("veza ")));
+      if (fs.existsSync(file)) lines.push(...fs.readFileSync(file, "utf8").split("\n"));
     }
     return lines;
+  }
+
+  /** The entry scripts' own log lines (`veza <name> <time>: ...`), for the report. */
+  entryLog(name: string): string[] {
+    return this.logLines(name).filter((l) => l.startsWith("veza "));
   }
 }
 

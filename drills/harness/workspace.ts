@@ -13,7 +13,6 @@ export class Workspace {
   private readonly dirs: string[] = [];
   private readonly mounts: string[] = [];
   private readonly cgroups: string[] = [];
-  private readonly mountPoints: string[] = [];
   private cleaned = false;
   private readonly onSignal = () => {
     this.cleanupSync();
@@ -40,11 +39,12 @@ export class Workspace {
     return dir;
   }
 
-  /** An empty directory on the host to bind-mount over in a private namespace; removed at cleanup if made here. */
+  /**
+   * An empty directory on the host to bind-mount over in a private namespace. It is left in place
+   * (empty): removing it would race another drill about to mount on it.
+   */
   mountPoint(dir: string): void {
-    if (fs.existsSync(dir)) return;
-    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-    this.mountPoints.push(dir);
+    if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   }
 
   /** A cgroup v1 directory under `controller` (memory, cpu), as the container runtime would make. */
@@ -84,13 +84,6 @@ export class Workspace {
       }
     }
     for (const dir of this.dirs.reverse()) fs.rmSync(dir, { recursive: true, force: true });
-    for (const dir of this.mountPoints.reverse()) {
-      try {
-        fs.rmdirSync(dir);
-      } catch {
-        /* not empty or in use: leave it */
-      }
-    }
     process.off("SIGINT", this.onSignal);
     process.off("SIGTERM", this.onSignal);
   }
