@@ -26,6 +26,8 @@ const SPEC: CommandSpec = {
 };
 
 async function main(): Promise<number> {
+  // The code measured is the code at the start: later commits must not be credited with it.
+  const commit = drillCodeCommit(PROJECT_ROOT);
   const parsed = parseOrHelp(SPEC);
   if (!parsed) return 0;
   const args = parsed.values as { stack: string; scenario?: string; repeat?: string; short?: boolean; json?: string; "update-readme"?: boolean };
@@ -50,7 +52,7 @@ async function main(): Promise<number> {
   const table = formatTable(summaries);
   log(`\nDrill results, stack ${args.stack}${short ? " (short)" : ""}, ${new Date().toISOString()}, on ${machine}\n\n${table}`);
   if (args.json) fs.writeFileSync(String(args.json), `${JSON.stringify({ stack: args.stack, short, machine, date: new Date().toISOString(), results: summaries }, null, 2)}\n`);
-  if (args["update-readme"]) updateReadme(args.stack, summaries, machine, short);
+  if (args["update-readme"]) updateReadme(args.stack, summaries, machine, short, commit);
   return summaries.every((s) => s.passed) ? 0 : 1;
 }
 
@@ -59,11 +61,11 @@ async function main(): Promise<number> {
  * the commit of the drill code) and regenerates the README's figures and targets from it, so
  * re-running one scenario keeps the others' figures.
  */
-function updateReadme(stack: string, summaries: Summary[], machine: string, short: boolean): void {
+function updateReadme(stack: string, summaries: Summary[], machine: string, short: boolean, commit: string): void {
   if (short) throw new Error("--update-readme takes full runs only (drop --short)");
   const resultsPath = path.join(PROJECT_ROOT, "docs", "drill-results.json");
   const stored = fs.existsSync(resultsPath) ? (JSON.parse(fs.readFileSync(resultsPath, "utf8")) as StoredResults).results : [];
-  const measured = `${new Date().toISOString().slice(0, 10)}, stack ${stack}, commit ${drillCodeCommit(PROJECT_ROOT)}`;
+  const measured = `${new Date().toISOString().slice(0, 10)}, stack ${stack}, commit ${commit}`;
   const merged = SCENARIOS.map((scenario) => summaries.find((s) => s.scenario === scenario.name) ? { ...summaries.find((s) => s.scenario === scenario.name)!, measured } : stored.find((s) => s.scenario === scenario.name))
     .filter((s): s is StoredSummary => s !== undefined);
   const results: StoredResults = { machine, results: merged };

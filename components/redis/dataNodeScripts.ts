@@ -14,7 +14,7 @@
 
 import type { Sizing } from "./sizing";
 import { ACL_USERS } from "./acl";
-import { endpointList, RUN_AS_REDIS, SHELL_LIBRARY, shellAssignments, superviseChild } from "../topology/shell";
+import { endpointList, RUN_AS_REDIS, scriptPrelude, shellAssignments, superviseChild } from "../topology/shell";
 import type { RedisEndpoint } from "../topology/placement";
 
 /** The runtime copy under the data dir is what Redis (and Sentinel's CONFIG REWRITE) uses. */
@@ -120,15 +120,10 @@ function settingsBlock(s: DataNodeScriptSettings): string[] {
 
 export function renderDataNodeEntrypoint(s: DataNodeScriptSettings): string {
   return [
-    "#!/bin/sh",
-    "# Rendered by veza-redis (components/redis/dataNodeScripts.ts). The data node's PID 1: decides",
-    "# the role from the running cluster, starts Redis, and hands the master role off on SIGTERM.",
-    "set -u",
-    ...settingsBlock(s),
-    `. ${s.credentialsPath}`,
-    "",
-    SHELL_LIBRARY,
-    "",
+    ...scriptPrelude([
+      "Rendered by veza-redis (components/redis/dataNodeScripts.ts). The data node's PID 1: decides",
+      "the role from the running cluster, starts Redis, and hands the master role off on SIGTERM.",
+    ], settingsBlock(s), s.credentialsPath),
     String.raw`# Any sentinel holds the master down or is failing it over (SENTINEL MASTER flags).
 failover_under_way() {
   for fu_sentinel in $VEZA_SENTINELS; do
@@ -328,14 +323,7 @@ write_runtime_conf
  */
 export function renderDataNodeHealthcheck(s: DataNodeScriptSettings): string {
   return [
-    "#!/bin/sh",
-    "# Rendered by veza-redis (components/redis/dataNodeScripts.ts). Docker's healthcheck.",
-    "set -u",
-    ...settingsBlock(s),
-    `. ${s.credentialsPath}`,
-    "",
-    SHELL_LIBRARY,
-    "",
+    ...scriptPrelude(["Rendered by veza-redis (components/redis/dataNodeScripts.ts). Docker's healthcheck."], settingsBlock(s), s.credentialsPath),
     String.raw`role=$(role_of "$VEZA_LOCAL" "$VEZA_HEALTH_USER" "$VEZA_HEALTH_PASSWORD")
 set -- $role
 case "${"$"}{1:-}" in

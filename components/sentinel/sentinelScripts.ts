@@ -12,7 +12,7 @@
 
 import { ACL_USERS } from "../redis/acl";
 import { HANDOFF_TIMING } from "../redis/dataNodeScripts";
-import { endpointList, RUN_AS_REDIS, SHELL_LIBRARY, shellAssignments, superviseChild } from "../topology/shell";
+import { endpointList, RUN_AS_REDIS, scriptPrelude, shellAssignments, superviseChild } from "../topology/shell";
 import type { RedisEndpoint } from "../topology/placement";
 
 export const RUNTIME_SENTINEL_CONF_NAME = "sentinel.conf";
@@ -54,15 +54,10 @@ const MONITOR_LINE = String.raw`s/^[[:space:]]*sentinel[[:space:]]\{1,\}monitor[
 
 export function renderSentinelEntrypoint(s: SentinelScriptSettings): string {
   return [
-    "#!/bin/sh",
-    "# Rendered by veza-redis (components/sentinel/sentinelScripts.ts). The sentinel's PID 1: finds",
-    "# the current master, writes the runtime sentinel.conf, runs Sentinel.",
-    "set -u",
-    ...settingsBlock(s),
-    `. ${s.credentialsPath}`,
-    "",
-    SHELL_LIBRARY,
-    "",
+    ...scriptPrelude([
+      "Rendered by veza-redis (components/sentinel/sentinelScripts.ts). The sentinel's PID 1: finds",
+      "the current master, writes the runtime sentinel.conf, runs Sentinel.",
+    ], settingsBlock(s), s.credentialsPath),
     String.raw`monitored_in() { sed -n '${MONITOR_LINE}' "$1" | tail -n 1; }
 
 # Sets MASTER (host:port) and SOURCE. See the precedence in sentinelScripts.ts.
@@ -125,14 +120,7 @@ write_runtime_conf
  */
 export function renderSentinelHealthcheck(s: SentinelScriptSettings): string {
   return [
-    "#!/bin/sh",
-    "# Rendered by veza-redis (components/sentinel/sentinelScripts.ts). Docker's healthcheck.",
-    "set -u",
-    ...settingsBlock(s),
-    `. ${s.credentialsPath}`,
-    "",
-    SHELL_LIBRARY,
-    "",
+    ...scriptPrelude(["Rendered by veza-redis (components/sentinel/sentinelScripts.ts). Docker's healthcheck."], settingsBlock(s), s.credentialsPath),
     String.raw`answer=$(ask "$VEZA_LOCAL" "$VEZA_HEALTH_USER" "$VEZA_HEALTH_PASSWORD" SENTINEL CKQUORUM "$VEZA_MASTER_NAME")
 case "$answer" in OK*) echo "$answer"; exit 0 ;; esac
 for peer in $VEZA_PEERS; do

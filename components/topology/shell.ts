@@ -80,6 +80,14 @@ master_among() {
   done | sort -rn | awk 'NR == 1 { print $2 }'
 }`;
 
+/**
+ * The head every container script shares: the shebang, what the script is, `set -u`, its plain
+ * settings, the credentials file and the shell library.
+ */
+export function scriptPrelude(description: string[], settings: string[], credentialsPath: string): string[] {
+  return ["#!/bin/sh", ...description.map((line) => `# ${line}`), "set -u", ...settings, `. ${credentialsPath}`, "", SHELL_LIBRARY, ""];
+}
+
 /** Starts the server as the unprivileged redis user (what the official image's entrypoint does with gosu). */
 export const RUN_AS_REDIS = String.raw`if [ "$(id -u)" = 0 ]; then
   # The volume may come from an older container or a restore: hand it to the redis user.
