@@ -2,10 +2,10 @@ import * as os from "node:os";
 import { spawnSync } from "node:child_process";
 import { crashRestart, diskFull, memoryUnderFork } from "./scenarios/node";
 import { masterHung, masterKilled, masterKilledLaggingReplica, plannedSwitchover, sentinelMinorityLost } from "./scenarios/failover";
-import { redeployAfterFailover, rollingImageUpgrade } from "./scenarios/dayTwo";
+import { plannedRestartOfMaster, redeployAfterFailover, rollingImageUpgrade } from "./scenarios/dayTwo";
 import { targetFailures, type DrillContext, type DrillResult, type Figure, type Scenario, type Target } from "./harness/types";
 
-export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, sentinelMinorityLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover, rollingImageUpgrade, redeployAfterFailover];
+export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, sentinelMinorityLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover, plannedRestartOfMaster, rollingImageUpgrade, redeployAfterFailover];
 
 export function selectScenarios(names: string[] | undefined): Scenario[] {
   if (!names || names.length === 0) return SCENARIOS;
@@ -88,7 +88,7 @@ export function formatTargets(scenarios: Scenario[] = SCENARIOS): string {
   const lines = ["| scenario | figure | target per run | median goal | why |", "| --- | --- | --- | --- | --- |"];
   for (const scenario of scenarios) {
     for (const t of scenario.targets) {
-      lines.push(`| ${scenario.name} | \`${t.figure}\` | ${t.kind} ${t.value}${t.fullOnly ? " (full drill only)" : ""} | ${t.medianAtMost !== undefined ? `at most ${t.medianAtMost}` : ""} | ${t.why} |`);
+      lines.push(`| ${scenario.name} | \`${t.figure}\` | ${t.kind} ${t.value}${t.fullOnly ? " (full drill only)" : ""}${t.shortValue !== undefined ? ` (short version: ${t.kind} ${t.shortValue})` : ""} | ${t.medianAtMost !== undefined ? `at most ${t.medianAtMost}` : ""} | ${t.why} |`);
     }
   }
   return lines.join("\n");

@@ -59,6 +59,11 @@ export interface Target {
   fullOnly?: boolean;
   /** A stricter goal for the median of repeated runs: reported beside the figures, not failed per run. */
   medianAtMost?: number;
+  /**
+   * The bound in the short version (npm test) where it differs: generous, because the test
+   * machine is shared and a sporadic client stall must not fail CI; `npm run drill` asserts `value`.
+   */
+  shortValue?: number;
 }
 
 /** What each target says about these figures: one failure line per target that did not hold. */
@@ -67,7 +72,8 @@ export function targetFailures(targets: Target[], figures: Record<string, Figure
   for (const target of targets) {
     if (target.fullOnly && short) continue;
     const value = figures[target.figure];
-    const expected = `${target.kind} ${target.value}`;
+    const bound = short && target.shortValue !== undefined ? target.shortValue : target.value;
+    const expected = `${target.kind} ${bound}`;
     if (value === undefined) {
       failures.push(`${target.figure} was not measured (target: ${expected})`);
       continue;
@@ -80,7 +86,7 @@ export function targetFailures(targets: Target[], figures: Record<string, Figure
       failures.push(`${target.figure}=${value} is not a measurement (target: ${expected})`);
       continue;
     }
-    const holds = target.kind === "at most" ? value <= Number(target.value) : value >= Number(target.value);
+    const holds = target.kind === "at most" ? value <= Number(bound) : value >= Number(bound);
     if (!holds) failures.push(`${target.figure}=${value}, target: ${expected} (${target.why})`);
   }
   return failures;

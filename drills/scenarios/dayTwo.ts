@@ -24,8 +24,8 @@ const SETTLED_WITHIN_SECONDS = 30;
 
 export const DAY_TWO_TARGETS: Target[] = [
   { figure: "acked_writes_lost", kind: "equals", value: 0, why: "every acknowledged write survives the redeploy" },
-  { figure: "longest_write_gap_s", kind: "at most", value: 5, why: "never more than 5 s without writes" },
-  { figure: "redeploy_longest_write_gap_s", kind: "at most", value: 5, medianAtMost: 1.5, why: "each master handoff is a short pause (issue target 1.5 s)" },
+  { figure: "longest_write_gap_s", kind: "at most", value: 5, shortValue: 10, why: "never more than 5 s without writes" },
+  { figure: "redeploy_longest_write_gap_s", kind: "at most", value: 5, shortValue: 10, medianAtMost: 1.5, why: "each master handoff is a short pause (issue target 1.5 s)" },
   { figure: "two_nodes_writable_s", kind: "equals", value: 0, why: "never two nodes taking writes" },
   { figure: "settled_after_last_create_s", kind: "at most", value: SETTLED_WITHIN_SECONDS, why: "one master, every replica online, every sentinel agreeing and seeing its peers" },
   { figure: "killed_on_delete", kind: "equals", value: 0, why: "every delete fits in the stop grace (no SIGKILL mid-handoff)" },
@@ -172,6 +172,8 @@ interface DayTwoOptions {
   label: string;
   /** Kill the master's container (an unplanned failover, then the restart policy) before the redeploy. */
   failoverFirst: boolean;
+  /** Instead of an image bump: `docker restart` of the current master's container (planned maintenance). */
+  restartMaster?: boolean;
   /**
    * The guards broken on purpose, to show the drill sees the failure it exists for: the
    * behaviour before issue 10. The scripts have no sentinel, peer or previous run to ask (every
@@ -241,7 +243,19 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
 
     const redeployFrom = Date.now();
     const masterBefore = (await cluster.master())?.name ?? "none";
-    const { killedOnDelete, parallelSteps } = await cluster.replay(imageBump);
+    let replayed: { killedOnDelete: number; parallelSteps: number };
+    if (options.restartMaster) {
+      // `docker restart veza-redis-N` on the master: SIGTERM (its handoff), then the same container again.
+      const master = masterBefore;
+      cluster.timeline.push({ at: Date.now(), event: `restart ${master}` });
+      const stopped = await cluster.runner.delete(master);
+      cluster.runner.restart(master);
+      await cluster.runner.waitHealthy(master, healthcheckIntervalMs());
+      replayed = { killedOnDelete: stopped.killed ? 1 : 0, parallelSteps: 0 };
+    } else {
+      replayed = await cluster.replay(imageBump);
+    }
+    const { killedOnDelete, parallelSteps } = replayed;
     const lastCreateAt = Date.now();
     let settledAt: number | undefined;
     let lastProblems: string[] = [];
@@ -282,7 +296,7 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
       failures: checks.failures,
       figures: {
         ...failoverFigures,
-        replacement_order: replaceOrder.join(">"),
+        replacement_order: options.restartMaster ? `restart ${masterBefore}` : replaceOrder.join(">"),
         parallel_replacements: parallelSteps,
         master_before_redeploy: masterBefore,
         handoffs: handoffs.length,
@@ -320,6 +334,21 @@ export const redeployAfterFailoverWithoutDiscovery: Scenario = {
   runbook: "Day 2, guards removed: declared topology at every start, every container replaced at once (the failure issue 10 found)",
   targets: DAY_TWO_TARGETS,
   run: (ctx) => dayTwoDrill(ctx, { label: "redeploy-no-discovery", failoverFirst: true, brokenGuard: "no-discovery-no-rolling-order" }),
+};
+
+/** The planned-maintenance path the runbook gives: restart the master's container; it hands off. */
+export const plannedRestartOfMaster: Scenario = {
+  name: "planned-restart-of-master",
+  runbook: "Maintenance without a page: docker restart of the master's container (its entry script hands off)",
+  targets: [
+    { figure: "acked_writes_lost", kind: "equals", value: 0, why: "every acknowledged write survives the handoff" },
+    { figure: "longest_write_gap_s", kind: "at most", value: 3, shortValue: 10, medianAtMost: 1.5, why: "maintenance without a page: one short pause (issue target: 1.5 s median, no run over 3 s)" },
+    { figure: "two_nodes_writable_s", kind: "equals", value: 0, why: "never two nodes taking writes" },
+    { figure: "handoffs", kind: "equals", value: 1, why: "the master handed off instead of failing over" },
+    { figure: "settled_after_last_create_s", kind: "at most", value: SETTLED_WITHIN_SECONDS, why: "the restarted node is back as a replica, the sentinels agree" },
+    { figure: "killed_on_delete", kind: "equals", value: 0, why: "the stop fits in its grace" },
+  ],
+  run: (ctx) => dayTwoDrill(ctx, { label: "planned-restart", failoverFirst: false, restartMaster: true }),
 };
 
 export const redeployAfterFailover: Scenario = {
