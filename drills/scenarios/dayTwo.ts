@@ -285,10 +285,11 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     checks.expect(writer.stats.acknowledged > 0, "the writer never wrote");
     // A slow handoff or a long gap explains itself in the report: the entry scripts' own lines and
     // the sentinels' failover events, with their times.
+    let diagnosis = "";
     if (longestGap.gapMs > 5000 || handoffMs.some((ms) => ms > 5000)) {
       const sentinelEvents = cluster.sentinels.flatMap((s) => cluster.runner.logLines(s.name).filter((l) => /try-failover|selected-slave|promoted-slave|failover-abort|switch-master|failover-end|INPROG|NOGOODSLAVE/.test(l)).map((l) => `${s.name}: ${l.trim()}`));
       const entryLines = cluster.nodes.flatMap((n) => cluster.runner.entryLog(n.name));
-      checks.expect(false, `diagnosis (slow handoff or long gap): ${[...entryLines, ...sentinelEvents].slice(-40).join(" | ")}`);
+      diagnosis = [...entryLines, ...sentinelEvents].slice(-40).join(" / ");
     }
     checks.expect(noHandoff.length === 0, `a master stopped without a handoff: ${noHandoff.join(" | ")}`);
     return {
@@ -311,6 +312,7 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
         settled_after_last_create_s: settledAt ? seconds(settledAt - lastCreateAt) : "never",
         killed_on_delete: killedOnDelete,
         final_master: master?.name ?? "none",
+        ...(diagnosis ? { diagnosis } : {}),
       } satisfies Record<string, Figure>,
     };
   } finally {

@@ -44,10 +44,11 @@ describe("fault drills (short)", () => {
   it("fails redeploy-after-failover without discovery and the rolling order (the code before issue 10): the drill sees the bug it guards against", async () => {
     const result = await runScenario(redeployAfterFailoverWithoutDiscovery, { stack: "dev", config, short: true, log: () => undefined });
     process.stdout.write(`drill ${result.scenario}: ${result.passed ? "pass" : "FAIL"} ${JSON.stringify(result.failures)}\n`);
-    expect(result.passed).toBe(false);
     // Every container replaced at once and started from the declared files: writes stop, or two
     // nodes take them, or the cluster never settles (the issue's "no master at all").
-    expect(result.failures.filter((f) => !f.startsWith("parallel_replacements")).join("\n")).toMatch(/not settled|two_nodes_writable_s|acked_writes_lost|longest_write_gap_s/);
+    // A real consequence, measured against the issue's own bound (5 s), not the short version's.
+    const consequence = Number(result.figures.longest_write_gap_s) > 5 || Number(result.figures.acked_writes_lost) > 0 || Number(result.figures.two_nodes_writable_s) > 0 || result.failures.some((f) => f.startsWith("not settled"));
+    expect({ consequence, figures: result.figures }).toEqual({ consequence: true, figures: result.figures });
     expect(leftovers()).toEqual([]);
   }, 240000);
 
