@@ -134,7 +134,7 @@ const dataVolumeSized: StackValidationPolicy = {
   description: "Runbook: Disk full. Every Redis data volume is at least the sizing minimum recomputed from its redis.conf (AOF at the rewrite trigger + the rewrite's new base + an RDB if enabled).",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const volumes = new Map(args.resources.filter((r) => r.type === VOLUME && typeof r.props.name === "string").map((r) => [r.props.name as string, r]));
+    const volumes = volumesByName(args.resources);
     for (const container of redisContainers(args.resources)) {
       const conf = redisConf(container.props);
       if (!conf) continue;
@@ -256,7 +256,7 @@ const safeReplacement: StackValidationPolicy = {
   description: "Day 2: every `pulumi up` after the first. Each Redis/Sentinel container starts from the discovering entry script, is created health-gated (wait) and stopped with room to hand off (destroyGraceSeconds, stopTimeout); production data volumes are protected.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const volumes = new Map(args.resources.filter((r) => r.type === VOLUME && typeof r.props.name === "string").map((r) => [r.props.name as string, r]));
+    const volumes = volumesByName(args.resources);
     for (const container of args.resources.filter((r) => r.type === CONTAINER && isRedisFamily(r.props))) {
       const props = container.props;
       const entry = uploadedFile(props, "/entrypoint.sh");
@@ -409,6 +409,11 @@ const sensitiveKeysEvictable: ResourceValidationPolicy = {
     }
   },
 };
+
+/** Docker volumes by their name, as container mounts refer to them. */
+function volumesByName(resources: PolicyResource[]): Map<string, PolicyResource> {
+  return new Map(resources.filter((r) => r.type === VOLUME && typeof r.props.name === "string").map((r) => [r.props.name as string, r]));
+}
 
 function redisContainers(resources: PolicyResource[]): PolicyResource[] {
   return resources.filter((r) => r.type === CONTAINER && componentOf(r.props) === "redis");
