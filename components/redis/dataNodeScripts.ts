@@ -8,9 +8,9 @@
 //   2. else the other data nodes: one reporting ROLE master;
 //   3. else this node's own previous run (the replicaof Sentinel rewrote into the runtime conf);
 //   4. else the declared topology: the first boot.
-// On SIGTERM a master hands its role off (pause writes, let the replicas catch up, SENTINEL
-// FAILOVER, wait until the sentinels name the new master) before Redis shuts down with its AOF
-// flushed, so a provider delete, `docker stop` or a host reboot is a planned switchover.
+// On SIGTERM a master hands its role off: it pauses writes, lets the replicas catch up, shuts
+// Redis down with its AOF flushed (Redis waits for its replicas), then asks for SENTINEL FAILOVER and waits until the sentinels
+// name the new master. So a provider delete, `docker stop` or a host reboot is a planned switchover.
 
 import type { Sizing } from "./sizing";
 import { ACL_USERS } from "./acl";
@@ -38,17 +38,22 @@ export const HANDOFF_TIMING = {
 } as const;
 
 /**
- * The longest the handoff can take before Redis is told to shut down, every redis-cli call at its
- * timeout: the checks before the pause (ROLE, the sentinels), the catch-up, the failover requests
- * (a last round over every sentinel may start just before its budget ends), the promotion.
- * The script enforces it as one deadline from SIGTERM.
+ * The handoff's two phases, every redis-cli call at its timeout. Before Redis is told to shut
+ * down: the checks before the pause (ROLE, the sentinels) and the catch-up. After it has exited:
+ * the failover requests (a last round over every sentinel may start just before its budget ends)
+ * and the promotion. The script enforces each as one deadline.
  */
-export function handoffBudgetMs(promotionWaitMs: number, sentinelCount: number): number {
+export function handoffBudgets(promotionWaitMs: number, sentinelCount: number): { pauseMs: number; failoverMs: number } {
   const ask = HANDOFF_TIMING.askTimeoutSeconds * 1000;
   const checksBeforePause = (1 + sentinelCount) * ask;
   const catchUp = HANDOFF_TIMING.catchUpMs + ask;
   const failoverRequests = HANDOFF_TIMING.failoverRequestMs + sentinelCount * ask;
-  return checksBeforePause + catchUp + failoverRequests + promotionWaitMs + ask;
+  return { pauseMs: checksBeforePause + catchUp, failoverMs: failoverRequests + promotionWaitMs + ask };
+}
+
+export function handoffBudgetMs(promotionWaitMs: number, sentinelCount: number): number {
+  const { pauseMs, failoverMs } = handoffBudgets(promotionWaitMs, sentinelCount);
+  return pauseMs + failoverMs;
 }
 
 /**
@@ -107,7 +112,8 @@ function settingsBlock(s: DataNodeScriptSettings): string[] {
     VEZA_HEALTH_USER: ACL_USERS.health,
     VEZA_ASK_TIMEOUT_S: HANDOFF_TIMING.askTimeoutSeconds,
     VEZA_DISCOVERY_ROUNDS: HANDOFF_TIMING.discoveryRounds,
-    VEZA_HANDOFF_BUDGET_MS: handoffBudgetMs(s.promotionWaitMs, s.sentinels.length),
+    VEZA_PAUSE_BUDGET_MS: handoffBudgets(s.promotionWaitMs, s.sentinels.length).pauseMs,
+    VEZA_FAILOVER_BUDGET_MS: handoffBudgets(s.promotionWaitMs, s.sentinels.length).failoverMs,
     // The pause outlasts the whole stop: it never runs out while a failover may be under way.
     VEZA_STOP_GRACE_MS: dataNodeStopGraceSeconds(s.promotionWaitMs, s.sentinels.length) * 1000,
     VEZA_MARGIN_MS: HANDOFF_TIMING.marginSeconds * 1000,
@@ -204,17 +210,19 @@ peers_caught_up() {
   return 0
 }
 
-# Time left before the handoff must give way to Redis's own shutdown.
+# Time left in the current phase of the handoff.
 before_deadline() { [ "$(now_ms)" -lt "$handoff_deadline" ]; }
 
-# Stop without a handoff. Unpause only when no failover can have started: once a SENTINEL FAILOVER
-# may have been accepted (an OK, or no answer), the pause holds until Redis is down.
+# Stop without a handoff: writes resume until Redis shuts down (it waits for its replicas), and
+# Sentinel fails over after down-after.
 give_up() {
   log "$1: stopping without a handoff"
-  if [ "$failover_sent" = 0 ]; then local_ask CLIENT UNPAUSE > /dev/null; fi
+  local_ask CLIENT UNPAUSE > /dev/null
 }
 
-handoff() {
+# SIGTERM on the master, before Redis stops: pause writes, then wait until every replica holds
+# every acknowledged write. The failover is asked for once Redis has exited (request_failover).
+prepare_handoff() {
   [ -n "$VEZA_SENTINELS" ] || return 0
   case "$(role_of "$VEZA_LOCAL" "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD")" in master*) ;; *) return 0 ;; esac
   named=$(most_named "$VEZA_MAJORITY" $VEZA_SENTINELS)
@@ -236,39 +244,46 @@ handoff() {
     fi
     sleep 0.02
   done
+  caught_up=1
+  log "every replica at offset $target after $(($(now_ms) - started)) ms: shutting down, still paused, then asking for SENTINEL FAILOVER"
+}
+
+# Once Redis has exited, never before: a master still running while a replica is promoted keeps
+# feeding the other replicas (a replication PING every repl-ping-replica-period). They then stand
+# past the promoted node's offset, its PSYNC is refused, and the full resync (held back by
+# repl-diskless-sync-delay, then the whole dataset) leaves the new master without a replica, so
+# min-replicas-to-write refuses every write meanwhile: a ~6 s write gap in about 1 handoff in 6.
+# The paused clients are disconnected unanswered and retry on the new master: no two nodes ever
+# take writes at once.
+request_failover() {
+  handoff_deadline=$(($(now_ms) + VEZA_FAILOVER_BUDGET_MS))
   asked_at=$(now_ms)
-  log "every replica at offset $target after $((asked_at - started)) ms: asking for SENTINEL FAILOVER"
   leader=""
   while [ -z "$leader" ]; do
     for sentinel in $VEZA_SENTINELS; do
       answer=$(ask "$sentinel" - "$VEZA_SENTINEL_PASSWORD" SENTINEL FAILOVER "$VEZA_MASTER_NAME")
-      case "$answer" in
-        OK | INPROG*) failover_sent=1 leader=$sentinel; break ;;
-        "") failover_sent=1 ;; # no answer: it may have been accepted
-      esac
+      case "$answer" in OK | INPROG*) leader=$sentinel; break ;; esac
     done
     [ -n "$leader" ] && break
     if [ $(($(now_ms) - asked_at)) -gt "$VEZA_FAILOVER_REQUEST_MS" ] || ! before_deadline; then
-      give_up "no sentinel accepted SENTINEL FAILOVER (last answer: ${"$"}{answer:-none})"
+      log "no sentinel accepted SENTINEL FAILOVER (last answer: ${"$"}{answer:-none}): stopped without a handoff, Sentinel fails over after down-after"
       return 0
     fi
     sleep 0.1
   done
-  # Writes stay paused here until Redis shuts down: the paused clients are disconnected, never
-  # answered, and retry on the new master. So no two nodes ever take writes at once. Shut down as
-  # soon as the sentinel leading the failover names the new master (it does from the promotion
-  # on); the rest learn it from its hello messages, waited for after the shutdown.
+  # The sentinel leading the failover names the new master from the promotion on; the rest
+  # learn it from its hello messages (wait_for_majority).
   while :; do
     named=$(most_named 1 "$leader")
     [ -n "$named" ] && [ "$named" != "$VEZA_SELF" ] && break
     if ! before_deadline; then
-      log "the sentinels named no new master in time: shutting down, still paused"
+      log "the sentinels named no new master in time: stopped without a handoff"
       return 0
     fi
     sleep 0.02
   done
-  handed_off=1
-  log "handed off to $named in $(($(now_ms) - started)) ms (failover led by $leader): shutting down"
+  handed_off=1 handed_off_at=$(now_ms)
+  log "handed off to $named in $((handed_off_at - started)) ms (failover led by $leader)"
 }
 
 # After a handoff, exit only once a majority of the sentinels name the new master (the
@@ -276,7 +291,7 @@ handoff() {
 wait_for_majority() {
   until named=$(most_named "$VEZA_MAJORITY" $VEZA_SENTINELS); [ -n "$named" ] && [ "$named" != "$VEZA_SELF" ]; do
     now=$(now_ms)
-    if [ $((now - stop_at)) -gt $((VEZA_STOP_GRACE_MS - VEZA_MARGIN_MS)) ] || [ $((now - redis_down_at)) -gt "$VEZA_MAJORITY_WAIT_MS" ]; then
+    if [ $((now - stop_at)) -gt $((VEZA_STOP_GRACE_MS - VEZA_MARGIN_MS)) ] || [ $((now - handed_off_at)) -gt "$VEZA_MAJORITY_WAIT_MS" ]; then
       log "no majority of the sentinels names the new master yet: exiting"
       return 0
     fi
@@ -288,15 +303,17 @@ wait_for_majority() {
 child=""
 stopping=0
 handed_off=0
-failover_sent=0
+caught_up=0
 on_stop() {
   [ -n "$child" ] || exit 0
   [ "$stopping" = 1 ] && return
   stopping=1
   stop_at=$(now_ms)
-  handoff_deadline=$((stop_at + VEZA_HANDOFF_BUDGET_MS))
-  handoff || true
-  kill -TERM "$child" 2> /dev/null
+  handoff_deadline=$((stop_at + VEZA_PAUSE_BUDGET_MS))
+  prepare_handoff || true
+  # SIGINT: shutdown-on-sigint now, as the replicas are proven caught up. SIGTERM: Redis waits
+  # up to shutdown-timeout for lagging replicas.
+  if [ "$caught_up" = 1 ]; then kill -INT "$child" 2> /dev/null; else kill -TERM "$child" 2> /dev/null; fi
 }
 trap on_stop TERM INT
 
@@ -310,7 +327,7 @@ write_runtime_conf
 `,
     RUN_AS_REDIS,
     `$run_as redis-server "$VEZA_RUNTIME_CONF" &`,
-    superviseChild('if [ "$handed_off" = 1 ]; then redis_down_at=$(now_ms); wait_for_majority; fi'),
+    superviseChild('if [ "$caught_up" = 1 ]; then request_failover; fi\nif [ "$handed_off" = 1 ]; then wait_for_majority; fi'),
     "",
   ].join("\n");
 }

@@ -4,7 +4,7 @@
 import { requireValidStackConfig } from "../../components/config/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 import { runScenario, SCENARIOS } from "../../drills";
-import { redeployAfterFailoverWithoutDiscovery } from "../../drills/scenarios/dayTwo";
+import { plannedRestartOfMaster, plannedRestartUnderPings, redeployAfterFailoverWithoutDiscovery } from "../../drills/scenarios/dayTwo";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -33,7 +33,10 @@ function leftovers(): string[] {
 describe("fault drills (short)", () => {
   beforeAll(() => expect(leftovers()).toEqual([]));
 
-  it.each(SCENARIOS.map((s) => [s.name, s] as const))("%s holds and cleans up after itself", async (_name, scenario) => {
+  // planned-restart-of-master runs here in its harder form (below): the same handoff, with the
+  // race its order closes made certain. `npm run drill` runs it as declared.
+  const scenarios = [...SCENARIOS.filter((s) => s !== plannedRestartOfMaster), plannedRestartUnderPings];
+  it.each(scenarios.map((s) => [s.name, s] as const))("%s holds and cleans up after itself", async (_name, scenario) => {
     const result = await runScenario(scenario, { stack: "dev", config, short: true, log: () => undefined });
     process.stdout.write(`drill ${result.scenario}: ${result.passed ? "pass" : "FAIL"} ${JSON.stringify(result.figures)}\n`);
     expect(result.failures).toEqual([]);
