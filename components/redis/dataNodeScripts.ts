@@ -14,6 +14,7 @@
 
 import type { Sizing } from "./sizing";
 import { ACL_USERS } from "./acl";
+import { AOF_HEAL_FUNCTION } from "./aofHeal";
 import { endpointList, RUN_AS_REDIS, scriptPrelude, shellAssignments, superviseChild } from "../topology/shell";
 import type { RedisEndpoint } from "../topology/placement";
 
@@ -325,6 +326,9 @@ else
 fi
 write_runtime_conf
 `,
+    "# A full disk's damage to the AOF would keep Redis from starting: heal it first (aofHeal.ts).",
+    AOF_HEAL_FUNCTION,
+    "heal_aof",
     RUN_AS_REDIS,
     `$run_as redis-server "$VEZA_RUNTIME_CONF" &`,
     superviseChild('if [ "$caught_up" = 1 ]; then request_failover; fi\nif [ "$handed_off" = 1 ]; then wait_for_majority; fi'),

@@ -1,10 +1,11 @@
 // Single-node scenarios: memory under fork, disk full, crash and restart.
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EvictionPolicy, StackConfig } from "../../components/config/types";
 import { ACL_USERS } from "../../components/redis/acl";
 import { computeSizing, MiB } from "../../components/redis/sizing";
-import { repairAofFile } from "../../scripts/lib/aofRepair";
+import { renderAofHealScript } from "../../components/redis/aofHeal";
 import { LocalCluster, type LocalNode } from "../harness/localCluster";
 import { redisCli, sleep, waitFor } from "../harness/processes";
 import { cgroupAvailable, directorySize, joinCgroup, readCgroup, Workspace, writeCgroup } from "../harness/workspace";
@@ -138,6 +139,7 @@ export const diskFull: Scenario = {
     { figure: "aof_rewrites", kind: "at least", value: 1, why: "automatic rewrite keeps the AOF bounded" },
     { figure: "acked_writes_lost", kind: "equals", value: 0, why: "a full disk refuses writes loudly; nothing acknowledged is lost" },
     { figure: "writes_resume_after_free_s", kind: "at most", value: 5, why: "writes come back by themselves once space is freed" },
+    { figure: "restarted_unaided", kind: "equals", value: "yes", why: "a node restarted after the disk filled comes back without a person: its start script heals the AOF" },
   ],
   run: async (ctx) => {
     const checks = new Checks();
@@ -207,14 +209,13 @@ export const diskFull: Scenario = {
       checks.expect(resumedAt !== undefined, "writes did not resume within 60 s of freeing space");
       acked.push("after-free");
 
-      // 4. Nothing acknowledged was lost: restart from the AOF and look. Measured here: after
-      // ENOSPC, Redis 7.0.15 sometimes leaves a failed write's bytes inside an INCR file that is not
-      // the last one, and refuses to start ("Bad file format"); the repair is the runbook's:
-      // truncate that file where redis-check-aof says the valid data ends.
+      // 4. Nothing acknowledged was lost: restart from the AOF the way the container does (its
+      // start script's heal_aof, then Redis) and look. After ENOSPC, Redis 7.0.15 leaves a NUL run
+      // inside an INCR file and refuses to start ("Bad file format") unless that is healed.
       client.disconnect();
       await cluster.processes.kill9(node.process!);
-      const repair = await restartRepairingAof(cluster, node);
-      const lost = await countMissing(node.port, acked, cluster.admin());
+      const restart = await restartAsTheContainerDoes(ws, cluster, node);
+      const lost = restart.ready ? await countMissing(node.port, acked, cluster.admin()) : acked.length;
       checks.expect(lost === 0, `${lost} acknowledged writes were lost`);
       return {
         passed: checks.passed,
@@ -227,7 +228,9 @@ export const diskFull: Scenario = {
           info_aof_last_write_status: persistence.aof_last_write_status ?? "?",
           acked_during_fill: acked.length - 1,
           writes_resume_after_free_s: resumedAt ? seconds(resumedAt - freedAt) : "never",
-          aof_repair_needed: repair,
+          aof_repair_needed: restart.healed.length > 0 ? "yes" : "no",
+          start_script_log: restart.healed.join(" | ") || "nothing to heal",
+          restarted_unaided: restart.ready ? "yes" : `no: ${restart.error}`,
           acked_writes_lost: lost,
         },
       };
@@ -281,22 +284,20 @@ export const crashRestart: Scenario = {
 };
 
 /**
- * Restarts a node; if it refuses an AOF file as badly formatted, repairs that file (the runbook's
- * `npm run aof-repair`) and restarts again.
+ * Restarts a node as its container's entry script does: heal_aof (the very function the script
+ * runs, as a process on the node's data dir), then Redis. No repair from the drill's side.
  */
-async function restartRepairingAof(cluster: LocalCluster, node: LocalNode): Promise<string> {
+async function restartAsTheContainerDoes(ws: Workspace, cluster: LocalCluster, node: LocalNode): Promise<{ ready: boolean; healed: string[]; error: string }> {
+  const script = path.join(ws.tempDir("heal"), "heal-aof.sh");
+  fs.writeFileSync(script, renderAofHealScript(node.name, node.dir));
+  const heal = spawnSync("dash", [script], { encoding: "utf8", timeout: 60000 });
+  const healed = `${heal.stdout}${heal.stderr}`.split("\n").filter((l) => l.includes("AOF ")).map((l) => l.replace(/^veza \S+ \S+ /, "").replaceAll(`${node.dir}/`, ""));
   cluster.startNode(node);
   try {
     await cluster.waitReady(node, 20000);
-    return "no";
+    return { ready: true, healed, error: "" };
   } catch (error) {
-    const bad = /Bad file format reading the append only file (\S+):/.exec((error as Error).message);
-    if (!bad || process.env.VEZA_DRILL_NO_AOF_REPAIR === "1") throw error;
-    await cluster.processes.kill9(node.process!);
-    const repair = repairAofFile(path.join(node.dir, "appendonlydir", bad[1]));
-    cluster.startNode(node);
-    await cluster.waitReady(node, 60000);
-    return `yes: ${bad[1]} ${repair.method} (${repair.removedBytes} B)`;
+    return { ready: false, healed, error: (error as Error).message.split("\n")[0].slice(0, 160) };
   }
 }
 
