@@ -4,7 +4,7 @@
 import { requireValidStackConfig } from "../../components/config/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 import { runScenario, SCENARIOS } from "../../drills";
-import { plannedRestartOfMaster, plannedRestartUnderPings, redeployAfterFailoverWithoutDiscovery } from "../../drills/scenarios/dayTwo";
+import { plannedRestartOfMaster, plannedRestartUnderPings, redeployAfterFailoverWithoutDiscovery, rollingImageUpgrade } from "../../drills/scenarios/dayTwo";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -33,9 +33,11 @@ function leftovers(): string[] {
 describe("fault drills (short)", () => {
   beforeAll(() => expect(leftovers()).toEqual([]));
 
-  // planned-restart-of-master runs here in its harder form (below): the same handoff, with the
-  // race its order closes made certain. `npm run drill` runs it as declared.
-  const scenarios = [...SCENARIOS.filter((s) => s !== plannedRestartOfMaster), plannedRestartUnderPings];
+  // Two substitutions keep this layer within the test budget; `npm run drill` runs all as declared.
+  // planned-restart-of-master runs in its harder form: the same handoff, with the race its order
+  // closes made certain. rolling-image-upgrade is left to redeploy-after-failover, which replays
+  // the same image bump in the same engine order (after a failover, with two handoffs).
+  const scenarios = [...SCENARIOS.filter((s) => s !== plannedRestartOfMaster && s !== rollingImageUpgrade), plannedRestartUnderPings];
   it.each(scenarios.map((s) => [s.name, s] as const))("%s holds and cleans up after itself", async (_name, scenario) => {
     const result = await runScenario(scenario, { stack: "dev", config, short: true, log: () => undefined });
     process.stdout.write(`drill ${result.scenario}: ${result.passed ? "pass" : "FAIL"} ${JSON.stringify(result.figures)}\n`);
