@@ -36,6 +36,22 @@ function startOverwriter(ws: Workspace, cluster: LocalCluster, node: LocalNode, 
   ], path.join(logDir, "overwriter.log"));
 }
 
+/**
+ * Fills the overwriter's own keys (redis-benchmark's key:%012d, 100 B values) up to `untilBytes`
+ * of used memory before the load starts, in server-side batches: every fork then copies a full dataset from its
+ * first second, however slowly this machine writes (a short run at 12k SET/s never reached it).
+ */
+function prefill(cluster: LocalCluster, node: LocalNode, keyspace: number, untilBytes: number): void {
+  const batch = 100_000;
+  const script = "local v = string.rep('x', 100) for i = ARGV[1], ARGV[2] do redis.call('SET', string.format('key:%012d', i), v) end return 1";
+  for (let first = 0; first < keyspace; first += batch) {
+    const reply = redisCli(node.port, ["eval", script, "0", String(first), String(Math.min(first + batch, keyspace) - 1)], cluster.admin(), 30000).out;
+    const memory = cluster.info(node, "memory");
+    // noeviction (the runbook's config) answers OOM once full; allkeys-lru starts evicting.
+    if (!reply.startsWith("1") || Number(memory.used_memory) >= untilBytes) return;
+  }
+}
+
 async function forkUnderLoad(ctx: DrillContext, ws: Workspace, label: string, redis: Partial<StackConfig["redis"]>, limitMiB: number, extraArgs: string[] = [], untilKilled = false) {
   const config = standalone(ctx.config, { ...redis, memoryLimitMiB: limitMiB });
   const sizing = computeSizing(config.redis);
@@ -43,7 +59,11 @@ async function forkUnderLoad(ctx: DrillContext, ws: Workspace, label: string, re
   writeCgroup(cgroup, "memory.limit_in_bytes", limitMiB * MiB);
   const { cluster, node } = await startStandalone(ws, config, label, undefined, extraArgs);
   joinCgroup(cgroup, node.process!.pid);
-  const writer = startOverwriter(ws, cluster, node, 3_000_000, 100, cluster.root, true);
+  const keyspace = 3_000_000;
+  // The runbook contrast is filled to 75% of its maxmemory only: its maxmemory sits near the
+  // limit, and a fuller fill got it killed by the fill itself, before any fork.
+  prefill(cluster, node, keyspace, sizing.maxmemoryBytes * (untilKilled ? 0.75 : 0.95));
+  const writer = startOverwriter(ws, cluster, node, keyspace, 100, cluster.root, true);
   const started = Date.now();
   // The runbook contrast always runs the full 40 s (it ends early once the server is killed): it
   // is the proof the drill sees an OOM kill, and a short run may not reach one.
@@ -98,7 +118,7 @@ export const memoryUnderFork: Scenario = {
   name: "memory-under-fork",
   runbook: "OOM-killed by RDB snapshot: maxmemory reached, no eviction policy, fork doubled the RSS",
   targets: [
-    { figure: "declared_forks", kind: "at least", value: 5, why: "the guard is only proven under repeated BGSAVE/BGREWRITEAOF forks" },
+    { figure: "declared_forks", kind: "at least", value: 5, shortValue: 3, why: "the guard is only proven under repeated BGSAVE/BGREWRITEAOF forks of a full dataset" },
     { figure: "declared_oom_kills", kind: "equals", value: 0, why: "the declared headroom: no OOM kill of any kind" },
     { figure: "declared_killed", kind: "equals", value: "none", why: "neither the server nor a fork child killed (a killed child is a failed rewrite: the AOF grows until the disk fills)" },
     { figure: "declared_peak_rss_of_limit", kind: "at most", value: 0.95, why: "the peak stays below the container limit" },

@@ -4,6 +4,8 @@
 import { requireValidStackConfig } from "../../components/config/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 import { runScenario, SCENARIOS } from "../../drills";
+import { masterHung, masterKilled } from "../../drills/scenarios/failover";
+import { memoryUnderFork } from "../../drills/scenarios/node";
 import { plannedRestartOfMaster, plannedRestartUnderPings, redeployAfterFailoverWithoutDiscovery, rollingImageUpgrade } from "../../drills/scenarios/dayTwo";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -56,6 +58,35 @@ describe("fault drills (short)", () => {
     expect({ consequence, figures: result.figures }).toEqual({ consequence: true, figures: result.figures });
     expect(leftovers()).toEqual([]);
   }, 240000);
+
+  // Breaking each guard makes its drill fail, on the figure the guard exists for: the drills can
+  // see what they claim to prevent. Each runs the scenario as is, on a config the validator (or
+  // the policy pack) refuses.
+  const broken = (patch: Partial<typeof config.redis>, sentinel: Partial<typeof config.sentinel> = {}) =>
+    ({ ...config, redis: { ...config.redis, ...patch }, sentinel: { ...config.sentinel, ...sentinel } });
+  const failedOn = (failures: string[]) => failures.map((f) => f.split("=")[0]);
+
+  it("fails memory-under-fork at 20% fork headroom, where the kernel then kills the fork child first (oom-score-adj), not the server", async () => {
+    const result = await runScenario(memoryUnderFork, { stack: "dev", config: broken({ forkHeadroomPercent: 20 }), short: true, log: () => undefined });
+    process.stdout.write(`drill memory-under-fork at 20% headroom: ${JSON.stringify(result.figures)}\n`);
+    expect(failedOn(result.failures)).toEqual(expect.arrayContaining(["declared_oom_kills", "declared_killed"]));
+    expect(result.figures.declared_killed).toMatch(/^fork child x\d+$/);
+    expect(leftovers()).toEqual([]);
+  }, 180000);
+
+  it("fails master-killed when down-after is 15 s, three times its target", async () => {
+    const result = await runScenario(masterKilled, { stack: "dev", config: broken({}, { downAfterMilliseconds: 15000 }), short: true, log: () => undefined });
+    process.stdout.write(`drill master-killed with down-after 15 s: ${JSON.stringify(result.figures)}\n`);
+    expect(failedOn(result.failures)).toContain("promotion_s");
+    expect(leftovers()).toEqual([]);
+  }, 180000);
+
+  it("fails master-hung without min-replicas-to-write: the resumed master takes writes that are then lost", async () => {
+    const result = await runScenario(masterHung, { stack: "dev", config: broken({ minReplicasToWrite: 0 }), short: true, log: () => undefined });
+    process.stdout.write(`drill master-hung without min-replicas-to-write: ${JSON.stringify(result.figures)}\n`);
+    expect(failedOn(result.failures)).toContain("isolated_writes_lost");
+    expect(leftovers()).toEqual([]);
+  }, 180000);
 
   it("leaves no process, mount, cgroup or temp dir behind when interrupted with Ctrl-C", async () => {
     const drill = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["scripts/drill.ts", "--stack", "dev", "--scenario", "disk-full", "--short"], { cwd: PROJECT_ROOT, stdio: "ignore" });
