@@ -13,7 +13,8 @@
 // flushed, so a provider delete, `docker stop` or a host reboot is a planned switchover.
 
 import type { Sizing } from "./sizing";
-import { ACL_USERS } from "./acl";
+import { ACL_USERS, type Credentials } from "./acl";
+import { SENTINEL_USERS } from "../sentinel/sentinelConf";
 import { endpointList, RUN_AS_REDIS, scriptPrelude, shellAssignments, superviseChild } from "../topology/shell";
 import type { RedisEndpoint } from "../topology/placement";
 
@@ -105,6 +106,8 @@ function settingsBlock(s: DataNodeScriptSettings): string[] {
     VEZA_MAJORITY: sentinelMajority(s.sentinels.length),
     VEZA_HANDOFF_USER: ACL_USERS.handoff,
     VEZA_HEALTH_USER: ACL_USERS.health,
+    // Sentinel lookups and SENTINEL FAILOVER only: not Sentinel's administrator, not the API's user.
+    VEZA_SENTINEL_USER: SENTINEL_USERS.failover.name,
     VEZA_ASK_TIMEOUT_S: HANDOFF_TIMING.askTimeoutSeconds,
     VEZA_DISCOVERY_ROUNDS: HANDOFF_TIMING.discoveryRounds,
     VEZA_HANDOFF_BUDGET_MS: handoffBudgetMs(s.promotionWaitMs, s.sentinels.length),
@@ -127,7 +130,7 @@ export function renderDataNodeEntrypoint(s: DataNodeScriptSettings): string {
     String.raw`# Any sentinel holds the master down or is failing it over (SENTINEL MASTER flags).
 failover_under_way() {
   for fu_sentinel in $VEZA_SENTINELS; do
-    ask "$fu_sentinel" - "$VEZA_SENTINEL_PASSWORD" SENTINEL MASTER "$VEZA_MASTER_NAME" | awk 'previous == "flags" { print } { previous = $0 }'
+    ask "$fu_sentinel" "$VEZA_SENTINEL_USER" "$VEZA_SENTINEL_PASSWORD" SENTINEL MASTER "$VEZA_MASTER_NAME" | awk 'previous == "flags" { print } { previous = $0 }'
   done | grep -q -E 's_down|o_down|failover_in_progress'
 }
 
@@ -241,7 +244,7 @@ handoff() {
   leader=""
   while [ -z "$leader" ]; do
     for sentinel in $VEZA_SENTINELS; do
-      answer=$(ask "$sentinel" - "$VEZA_SENTINEL_PASSWORD" SENTINEL FAILOVER "$VEZA_MASTER_NAME")
+      answer=$(ask "$sentinel" "$VEZA_SENTINEL_USER" "$VEZA_SENTINEL_PASSWORD" SENTINEL FAILOVER "$VEZA_MASTER_NAME")
       case "$answer" in
         OK | INPROG*) failover_sent=1 leader=$sentinel; break ;;
         "") failover_sent=1 ;; # no answer: it may have been accepted
@@ -342,7 +345,7 @@ esac
   ].join("\n");
 }
 
-/** The passwords the data node's scripts use: its own handoff user, the sentinels', the health user's. */
-export function dataNodeScriptCredentials(passwords: { handoff: string; sentinelClients: string; health: string }): Record<string, string> {
-  return { VEZA_HANDOFF_PASSWORD: passwords.handoff, VEZA_SENTINEL_PASSWORD: passwords.sentinelClients, VEZA_HEALTH_PASSWORD: passwords.health };
+/** The passwords the data node's scripts use: its own handoff user, the sentinels' failover user, the health user's. */
+export function dataNodeScriptCredentials(passwords: Pick<Credentials, "handoff" | "sentinelFailover" | "health">): Record<string, string> {
+  return { VEZA_HANDOFF_PASSWORD: passwords.handoff, VEZA_SENTINEL_PASSWORD: passwords.sentinelFailover, VEZA_HEALTH_PASSWORD: passwords.health };
 }
