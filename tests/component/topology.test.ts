@@ -78,7 +78,8 @@ describe("Monitoring component", () => {
   });
 
   it("runs one redis_exporter per Redis and Sentinel process, on its host, as the exporter user", () => {
-    const exporters = containers.filter((c) => label(c, "component") === "redis-exporter");
+    // By name: a container whose inputs wait on a secret registers once it resolves.
+    const exporters = containers.filter((c) => label(c, "component") === "redis-exporter").sort((a, b) => a.name.localeCompare(b.name));
     expect(exporters.map((e) => [e.name, label(e, "host")])).toEqual([
       ["redis-0-exporter-container", "redis-a"], ["redis-1-exporter-container", "redis-b"], ["redis-2-exporter-container", "redis-c"],
       ["sentinel-0-exporter-container", "redis-a"], ["sentinel-1-exporter-container", "redis-b"], ["sentinel-2-exporter-container", "redis-c"],
