@@ -7,7 +7,7 @@ import { requireValidStackConfig } from "../../components/config/validate";
 import { ACL_ROLES, ACL_USERS, SENTINEL_HELLO_CHANNEL, type AclRole } from "../../components/redis/acl";
 import { SENTINEL_ROLES, SENTINEL_USERS, type SentinelRole } from "../../components/sentinel/sentinelConf";
 import { LocalCluster } from "../../drills/harness/localCluster";
-import { redisCli, type CliAuth } from "../../drills/harness/processes";
+import { redisCli, waitFor, type CliAuth } from "../../drills/harness/processes";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 
 const dev = requireValidStackConfig(readStackConfigFile("dev").raw);
@@ -139,5 +139,17 @@ describe("least privilege, on real processes loaded with the rendered ACLs", () 
       client.disconnect();
       events.disconnect();
     }
+  });
+
+  // Last: it moves the master. What a data node's handoff sends, as its own user.
+  it("lets the data nodes' failover user look up and ask for SENTINEL FAILOVER, and the sentinels carry it out with their narrow users", async () => {
+    const failover = sentinelUser("failover");
+    const name = config.sentinel.masterName;
+    expect(onSentinel(failover, "sentinel", "master", name)).toContain("flags\nmaster");
+    expect(onSentinel(failover, "sentinel", "failover", name)).toBe("OK");
+    const replica = `127.0.0.1:${cluster.nodes[1].port}`;
+    await waitFor("every sentinel to name the promoted replica", () => masterNamedBySentinels().every((m) => m === replica), 15000, 100);
+    for (const sentinel of cluster.sentinels) expect(aclLog(sentinel.port, sentinelUser("admin")).filter((d) => d.startsWith(SENTINEL_USERS.peer.name))).toEqual([]);
+    expect(aclLog(cluster.nodes[1].port, dataUser("admin")).filter((d) => d.startsWith(ACL_USERS.sentinel))).toEqual([]);
   });
 });

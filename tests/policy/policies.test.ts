@@ -48,7 +48,7 @@ describe("policy pack", () => {
     ["redis-aof-auto-rewrite", "mandatory", editConf("redis-2-container", "/redis.conf", (t) => t.replace("appendonly yes", "appendonly no")), /appendonly/],
     ["redis-aof-auto-rewrite", "mandatory", editConf("redis-2-container", "/redis.conf", (t) => t.replace("auto-aof-rewrite-percentage 100", "auto-aof-rewrite-percentage 0")), /never rewritten/],
     ["redis-data-volume-sized", "mandatory", (r) => { (find(r, "redis-1-container").inputs.labels as Array<{ label: string; value: string }>).find((l) => l.label === "veza.data-volume-bytes")!.value = String(64 * 1024 * 1024); }, /under the sizing minimum/],
-    ["redis-auth-required", "mandatory", editConf("redis-0-container", "/redis-secrets.conf", (t) => t.replace("user default off", "user default on nopass ~* +@all")), /default user/],
+    ["redis-auth-required", "mandatory", editConf("redis-0-container", "/redis-secrets.conf", (t) => t.replace("user default off", "user default on nopass resetchannels ~* +@all")), /default user/],
     ["redis-auth-required", "mandatory", editConf("redis-0-container", "/redis.conf", (t) => `${t}requirepass hunter2\n`), /plain-text password/],
     ["redis-auth-required", "mandatory", editConf("sentinel-1-container", "/sentinel-secrets.conf", (t) => t.replace("user default off", "requirepass hunter2")), /default user is not off[\s\S]*has a requirepass/],
     ["redis-least-privilege", "mandatory", editConf("redis-0-container", "/redis-secrets.conf", (t) => t.replace(/^(user veza-app .*)$/m, "$1 &*")), /user veza-app may publish on __sentinel__:hello/],
