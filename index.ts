@@ -11,6 +11,7 @@ export const redisConnection = outputs.redisConnection;
 export const redisConnectionUrl = outputs.redisConnectionUrl;
 export const redisAppUser = outputs.redisAppUser;
 export const redisAppPassword = outputs.redisAppPassword;
+export const sentinelUser = outputs.sentinelUser;
 export const sentinelPassword = outputs.sentinelPassword;
 export const topology = outputs.topology;
 export const sizing = outputs.sizing;

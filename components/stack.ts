@@ -8,6 +8,7 @@ import type { StackSecrets } from "./config/load";
 import type { StackConfig } from "./config/types";
 import { DockerHost } from "./host/DockerHost";
 import { ACL_USERS } from "./redis/acl";
+import { SENTINEL_USERS } from "./sentinel/sentinelConf";
 import { RedisCredentials } from "./redis/RedisCredentials";
 import { computeSizing } from "./redis/sizing";
 import { SentinelCluster } from "./sentinel/SentinelCluster";
@@ -63,6 +64,7 @@ export function declareStack(config: StackConfig, secrets: StackSecrets) {
     redisConnectionUrl: pulumi.secret(pulumi.interpolate`redis://${ACL_USERS.app}:${credentials.passwords.app}@${master.host.address}:${master.port}/0`),
     redisAppUser: ACL_USERS.app,
     redisAppPassword: credentials.passwords.app,
+    sentinelUser: SENTINEL_USERS.client.name,
     sentinelPassword: credentials.passwords.sentinelClients,
     topology: summarizeTopology(config),
     sizing: {

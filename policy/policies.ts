@@ -6,7 +6,9 @@
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import YAML from "yaml";
 import { imagePinProblem } from "../components/config/reader";
+import { ACL_USERS, SENTINEL_HELLO_CHANNEL } from "../components/redis/acl";
 import { parseConfDirectives } from "../components/redis/redisConf";
+import { SENTINEL_USERS } from "../components/sentinel/sentinelConf";
 import { minimumDataVolumeBytes } from "../components/redis/sizing";
 import { dataNodeStopGraceSeconds } from "../components/redis/dataNodeScripts";
 
@@ -177,7 +179,84 @@ const authRequired: ResourceValidationPolicy = {
       if (!/^user \S+ on #[0-9a-f]{64} /m.test(secrets)) report("no ACL user with a SHA-256 hashed password");
     } else if (component === "sentinel") {
       const secrets = uploadedFile(args.props, "/sentinel-secrets.conf");
-      if (secrets !== undefined && !/^requirepass\s+\S+/m.test(secrets)) report("Sentinel has no requirepass: anyone on the network could trigger a failover");
+      if (secrets === undefined) return;
+      if (!/^user default off\s*$/m.test(secrets)) report("Sentinel's default user is not off: anyone on the network (or with requirepass, anyone holding the clients' password) could SENTINEL SET or fail over");
+      if (/^\s*requirepass\s/m.test(secrets)) report("Sentinel has a requirepass: it gives the default user +@all; use ACL users");
+      if (!/^sentinel sentinel-user \S+/m.test(secrets)) report("no sentinel sentinel-user: sentinels would authenticate to each other as default");
+    }
+  },
+};
+
+/** `user <name> <rules...>` lines of the users that can log in (on): their rule tokens, passwords and hashes dropped. */
+export function aclUserRules(text: string): Map<string, string[]> {
+  const users = new Map<string, string[]>();
+  for (const match of text.matchAll(/^user\s+(\S+)\s+(.*)$/gm)) {
+    const rules = match[2].split(/\s+/).filter((t) => t && !/^[<>#!]/.test(t) && t !== "nopass" && t !== "resetpass");
+    if (rules.filter((t) => t === "on" || t === "off").pop() === "on") users.set(match[1], rules);
+  }
+  return users;
+}
+
+function globMatches(pattern: string, text: string): boolean {
+  const regex = pattern.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${regex}$`).test(text);
+}
+
+/** Whether rules let a user publish or subscribe to `channel` (no resetchannels: Redis 6's allchannels default). */
+export function mayUseChannel(rules: string[], channel: string): boolean {
+  let all = !rules.includes("resetchannels") && !rules.includes("reset");
+  let patterns: string[] = [];
+  for (const token of rules) {
+    if (token === "allchannels" || token === "&*") all = true;
+    else if (token === "resetchannels" || token === "reset") [all, patterns] = [false, []];
+    else if (token.startsWith("&")) patterns.push(token.slice(1));
+  }
+  return all || patterns.some((p) => globMatches(p, channel));
+}
+
+/** The tokens among `rules` that grant one of `commands` (or everything). */
+function grantsAny(rules: string[], commands: string[]): string[] {
+  return rules.filter((t) => t === "allcommands" || t === "+@all" || commands.some((c) => t === `+${c}`));
+}
+
+/** What redis_exporter must never hold: CONFIG GET returns masterauth; CLIENT PAUSE/KILL stop the cluster. */
+const EXPORTER_FORBIDDEN = ["@admin", "@dangerous", "@connection", "config", "config|get", "client", "client|pause", "client|kill"];
+/** What only Sentinel's administrator may run: reconfigure, reset, simulate failures, edit users. */
+const SENTINEL_ADMIN_ONLY = ["@admin", "@dangerous", "sentinel", "sentinel|set", "sentinel|reset", "sentinel|simulate-failure", "sentinel|remove", "sentinel|monitor", "sentinel|config", "sentinel|debug", "acl"];
+
+const leastPrivilege: ResourceValidationPolicy = {
+  name: "redis-least-privilege",
+  description: "Security review (issue 11): no user but the sentinel's may publish on Sentinel's hello channel (one forged hello moves the master); the exporter has no CONFIG and no CLIENT PAUSE/KILL and no password in its environment; on Sentinel only the administrator may reconfigure, and the API holds the lookup-only client user.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== CONTAINER) return;
+    const component = componentOf(args.props);
+    if (component === "redis") {
+      const secrets = uploadedFile(args.props, "/redis-secrets.conf");
+      if (secrets === undefined) return;
+      for (const [user, rules] of aclUserRules(secrets)) {
+        if (user !== ACL_USERS.sentinel && mayUseChannel(rules, SENTINEL_HELLO_CHANNEL)) report(`user ${user} may publish on ${SENTINEL_HELLO_CHANNEL}: a forged hello moves the master; only ${ACL_USERS.sentinel} may`);
+      }
+      const exporter = grantsAny(aclUserRules(secrets).get(ACL_USERS.exporter) ?? [], EXPORTER_FORBIDDEN);
+      if (exporter.length > 0) report(`user ${ACL_USERS.exporter} is granted ${exporter.join(" ")}: CONFIG GET returns masterauth, CLIENT PAUSE/KILL stop the cluster`);
+    } else if (component === "sentinel") {
+      const secrets = uploadedFile(args.props, "/sentinel-secrets.conf");
+      if (secrets === undefined) return;
+      for (const [user, rules] of aclUserRules(secrets)) {
+        if (user === SENTINEL_USERS.admin.name) continue;
+        const granted = grantsAny(rules, SENTINEL_ADMIN_ONLY);
+        if (granted.length > 0) report(`Sentinel user ${user} is granted ${granted.join(" ")}: only ${SENTINEL_USERS.admin.name} may reconfigure Sentinel`);
+        if (user !== SENTINEL_USERS.peer.name && mayUseChannel(rules, SENTINEL_HELLO_CHANNEL)) report(`Sentinel user ${user} may publish hellos: only ${SENTINEL_USERS.peer.name} may`);
+      }
+    } else if (component === "redis-exporter") {
+      const env = envOf(args.props);
+      if (env.has("REDIS_PASSWORD")) report("REDIS_PASSWORD in the exporter's environment (docker inspect shows it): use REDIS_PASSWORD_FILE");
+      if (env.get("REDIS_EXPORTER_CONFIG_COMMAND") !== "-") report("the exporter sends CONFIG GET: set REDIS_EXPORTER_CONFIG_COMMAND to \"-\"");
+    } else if (component === "api") {
+      const env = envOf(args.props);
+      if (env.get("REDIS_MODE") === "sentinel" && env.get("REDIS_SENTINEL_USERNAME") !== SENTINEL_USERS.client.name) {
+        report(`the API's Sentinel user is ${env.get("REDIS_SENTINEL_USERNAME") ?? "the default user"}, not the lookup-only ${SENTINEL_USERS.client.name}`);
+      }
     }
   },
 };
@@ -434,6 +513,7 @@ export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> =
   aofRewrite,
   dataVolumeSized,
   authRequired,
+  leastPrivilege,
   notExposed,
   sentinelQuorum,
   restartAndHealth,

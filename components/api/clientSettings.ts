@@ -24,6 +24,8 @@ export interface IoredisSentinelInput {
   masterName: string;
   username: string;
   password: string;
+  /** Sentinel's client user (lookups and +switch-master only), never its administrator. */
+  sentinelUsername: string;
   sentinelPassword: string;
 }
 
@@ -34,6 +36,7 @@ export function ioredisSentinelOptions(input: IoredisSentinelInput): RedisOption
     name: input.masterName,
     username: input.username,
     password: input.password,
+    sentinelUsername: input.sentinelUsername,
     sentinelPassword: input.sentinelPassword,
     role: "master",
     connectTimeout: CLIENT_TIMINGS.connectTimeoutMs,

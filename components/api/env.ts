@@ -2,6 +2,7 @@
 
 import type { IncidentPreset, StackConfig } from "../config/types";
 import { ACL_USERS } from "../redis/acl";
+import { SENTINEL_USERS } from "../sentinel/sentinelConf";
 import type { RedisEndpoint } from "../topology/placement";
 
 export type RedisConnection =
@@ -58,6 +59,8 @@ export function renderApiEnv(connection: RedisConnection, toggles: EffectiveTogg
           REDIS_MODE: "sentinel",
           REDIS_SENTINEL_ADDRS: connection.sentinels.map((s) => `${s.host}:${s.port}`).join(","),
           REDIS_MASTER_NAME: connection.masterName,
+          // Sentinel's lookup-only user: master address, sentinel lists, +switch-master.
+          REDIS_SENTINEL_USERNAME: SENTINEL_USERS.client.name,
           REDIS_SENTINEL_PASSWORD_FILE: API_SECRET_FILES.sentinelPassword,
         }
       : { REDIS_MODE: "standalone", REDIS_URL: `redis://${ACL_USERS.app}@${connection.master.host}:${connection.master.port}/0` };
@@ -78,7 +81,7 @@ export function toEnvList(env: Record<string, string>): string[] {
 
 /**
  * The runbook's "verify connectivity from each backend instance", as a script: ask the sentinels
- * for the current master, then PING it as the API's user and check it really is the master.
+ * for the current master (as the API's Sentinel user), then PING it as the API's user and check it really is the master.
  * Passwords arrive in the script text, which is given on stdin (a secret), never on a command line.
  */
 export function renderConnectivityCheckScript(connection: RedisConnection, passwords: { app: string; sentinelClients: string }): string {
@@ -88,7 +91,7 @@ export function renderConnectivityCheckScript(connection: RedisConnection, passw
           `export REDISCLI_AUTH='${passwords.sentinelClients}'`,
           "master=''",
           ...connection.sentinels.map(
-            (s) => `[ -n "$master" ] || master=$(redis-cli -h ${s.host} -p ${s.port} --no-auth-warning sentinel get-master-addr-by-name ${connection.masterName} 2>/dev/null | paste -sd: -) || true`,
+            (s) => `[ -n "$master" ] || master=$(redis-cli -h ${s.host} -p ${s.port} --user ${SENTINEL_USERS.client.name} --no-auth-warning sentinel get-master-addr-by-name ${connection.masterName} 2>/dev/null | paste -sd: -) || true`,
           ),
           `case "$master" in *:*) ;; *) echo "no sentinel named a master for ${connection.masterName}" >&2; exit 1;; esac`,
         ]

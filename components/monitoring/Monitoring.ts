@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import type { StackConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
 import { hostCommand, type SshAccess } from "../host/hostCommand";
-import { ACL_USERS } from "../redis/acl";
+import { toEnvList } from "../api/env";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { computeSizing } from "../redis/sizing";
@@ -13,6 +13,7 @@ import { buildDashboards, dashboardFile, GRAFANA_PATHS, renderGrafanaProvisionin
 import { PROMETHEUS_CONFIG_PATH, RULES_DIR } from "./prometheusConfig";
 import { renderMonitoringFiles, renderPromtoolCheckScript } from "./render";
 import { toYaml } from "./redisRules";
+import { EXPORTER_PASSWORD_FILE, exporterEnv, renderExporterPasswordFile } from "./redisExporter";
 
 export const ALERTMANAGER_CONFIG_PATH = "/etc/alertmanager/alertmanager.yml";
 /** Written by the start script: alertmanager.yml with the heartbeat URL in place (on the data volume). */
@@ -64,12 +65,9 @@ export class Monitoring extends pulumi.ComponentResource {
       new docker.Container(`${exporter.name}-container`, {
         name: `veza-${exporter.name}`,
         image: host.image(m.redisExporterImage).imageId,
-        envs: [
-          `REDIS_ADDR=redis://${exporter.target.host.address}:${exporter.target.port}`,
-          `REDIS_USER=${ACL_USERS.exporter}`,
-          pulumi.interpolate`REDIS_PASSWORD=${args.credentials.passwords.exporter}`,
-          `REDIS_EXPORTER_WEB_LISTEN_ADDRESS=${exporter.host.bindAddress}:${exporter.port}`,
-        ],
+        // No password in the environment (docker inspect): it is read from an uploaded file.
+        envs: toEnvList(exporterEnv(exporter)),
+        uploads: [{ file: EXPORTER_PASSWORD_FILE, content: pulumi.secret(args.credentials.passwords.exporter.apply((password) => renderExporterPasswordFile(exporter, password))) }],
         ...smallContainer(exporter.host.name, "redis-exporter"),
       }, { parent: this, provider: host.provider, dependsOn: args.redisResources, deleteBeforeReplace: true });
     }

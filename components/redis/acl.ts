@@ -1,5 +1,5 @@
 // ACL users: each client gets only what it needs, so a leaked app password cannot FLUSHALL,
-// reconfigure or shut Redis down, and a leaked healthcheck password can only PING.
+// reconfigure, pause the cluster or steer Sentinel, and a leaked healthcheck password can only PING.
 
 import { createHash } from "node:crypto";
 
@@ -16,19 +16,45 @@ export const ACL_USERS = {
 export type AclRole = keyof typeof ACL_USERS;
 export const ACL_ROLES = Object.keys(ACL_USERS) as AclRole[];
 
-/** Plain-text passwords per role, plus the password clients give Sentinel. */
-export type Credentials = Record<AclRole, string> & { sentinelClients: string };
-export const CREDENTIAL_NAMES = [...ACL_ROLES, "sentinelClients"] as const;
+/**
+ * Passwords of the Sentinel users (components/sentinel/sentinelConf.ts): the client user the API
+ * holds (its name predates the split), the peer user sentinels authenticate to each other with,
+ * the failover user of the data nodes' scripts, and Sentinel's administrator.
+ */
+export const SENTINEL_CREDENTIAL_NAMES = ["sentinelClients", "sentinelPeer", "sentinelFailover", "sentinelAdmin"] as const;
+export type SentinelCredentialName = (typeof SENTINEL_CREDENTIAL_NAMES)[number];
+
+/** Plain-text passwords per data-node role and per Sentinel user. */
+export type Credentials = Record<AclRole, string> & Record<SentinelCredentialName, string>;
+export const CREDENTIAL_NAMES = [...ACL_ROLES, ...SENTINEL_CREDENTIAL_NAMES] as const;
 export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
 
 /**
- * Command rules per user.
+ * Sentinel's hello channels. A message published there names the master and its config epoch,
+ * and every sentinel reading a newer epoch switches to the address it names: whoever may publish
+ * here can move the master to their own server. Only the sentinel user may.
+ */
+export const SENTINEL_CHANNELS = "__sentinel__:*";
+export const SENTINEL_HELLO_CHANNEL = "__sentinel__:hello";
+
+/**
+ * Command rules per user. Every user but the sentinel's starts with `resetchannels` (no Pub/Sub
+ * channel at all), whatever the server's acl-pubsub-default.
+ * - admin: every command and key; the operator's break-glass user (no container holds it).
  * - app: everything but @dangerous and @admin (FLUSHALL, FLUSHDB, KEYS, CONFIG, DEBUG, SHUTDOWN,
- *   REPLICAOF...), given back INFO and ROLE, which Sentinel-aware clients (ioredis, go-redis) use
- *   to check they reached the master.
+ *   REPLICAOF, CLIENT PAUSE/KILL...), given back INFO and ROLE, which Sentinel-aware clients
+ *   (ioredis, go-redis) use to check they reached the master, and CLIENT SETNAME/GETNAME/ID.
+ *   No Pub/Sub: the API declared here (components/api) publishes and subscribes to nothing on
+ *   the data nodes. No script, function or memory administration (SCRIPT FLUSH/KILL, FUNCTION
+ *   FLUSH/LOAD/DELETE/RESTORE/KILL, MEMORY PURGE). EVAL/EVALSHA and SCRIPT LOAD stay: the API's
+ *   rate limiter is outside this repository and such limiters run Lua (go-redis/redis_rate sends
+ *   EVALSHA, then EVAL); the Lua CVEs are answered by the patched Redis, not by this list.
  * - replication: what a replica sends to its master (Redis docs, "ACL rules for replicas").
- * - sentinel: the set the Sentinel docs list for the user Sentinel monitors with.
- * - exporter: what redis_exporter reads (its README), no data commands beyond sizes.
+ * - sentinel: the set the Sentinel docs list for the user Sentinel monitors with, and the only
+ *   user allowed on the hello channels.
+ * - exporter: what redis_exporter sends with its CONFIG call off (REDIS_EXPORTER_CONFIG_COMMAND
+ *   "-", v1.61+): CLIENT SETNAME, INFO, LATENCY LATEST/HISTOGRAM, SLOWLOG LEN/GET, CLUSTER INFO.
+ *   No CONFIG GET (it returns masterauth) and no CLIENT PAUSE/KILL.
  * - health: PING and ROLE, so Docker's healthcheck can tell a replica in sync from one that is not.
  * - handoff: what a data node's own start and stop scripts need: ROLE of its peers at start; on
  *   SIGTERM, INFO replication (are the replicas caught up?) and CLIENT PAUSE/UNPAUSE. A stolen
@@ -36,24 +62,28 @@ export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
  *   reconfiguration.
  */
 export const ACL_RULES: Record<AclRole, string> = {
-  admin: "~* &* +@all",
-  app: "~* &* +@all -@dangerous -@admin +info +role +client|setname +client|getname +client|id",
-  replication: "+psync +replconf +ping",
-  sentinel: "allchannels +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill",
-  exporter: "-@all +@connection +info +ping +config|get +client|list +slowlog|get +slowlog|len +latency|latest +latency|histogram +memory|stats +select +cluster|info -hello",
-  health: "-@all +ping +role",
-  handoff: "-@all +ping +role +info +client|pause +client|unpause",
+  admin: "~* resetchannels +@all",
+  app: "~* resetchannels +@all -@dangerous -@admin -@pubsub -script|flush -script|kill -function|flush -function|load -function|delete -function|restore -function|kill -memory|purge +info +role +client|setname +client|getname +client|id",
+  replication: "resetchannels +psync +replconf +ping",
+  sentinel: `resetchannels &${SENTINEL_CHANNELS} +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill`,
+  exporter: "resetchannels -@all +ping +info +client|setname +latency|latest +latency|histogram +slowlog|get +slowlog|len +cluster|info",
+  health: "resetchannels -@all +ping +role",
+  handoff: "resetchannels -@all +ping +role +info +client|pause +client|unpause",
 };
 
 export function sha256Hex(password: string): string {
   return createHash("sha256").update(password, "utf8").digest("hex");
 }
 
-/** `user` lines with SHA-256 hashed passwords: the ACL never holds a plain-text password. */
+/** A `user` line with a SHA-256 hashed password: an ACL never holds a plain-text password. */
+export function renderAclUser(name: string, password: string, rules: string): string {
+  return `user ${name} on #${sha256Hex(password)} ${rules}`;
+}
+
 export function renderAclUsers(credentials: Credentials): string[] {
   return [
     "# The default user is off: every client must name its least-privilege user.",
     "user default off",
-    ...ACL_ROLES.map((role) => `user ${ACL_USERS[role]} on #${sha256Hex(credentials[role])} ${ACL_RULES[role]}`),
+    ...ACL_ROLES.map((role) => renderAclUser(ACL_USERS[role], credentials[role], ACL_RULES[role])),
   ];
 }

@@ -9,12 +9,13 @@
 //   3. else this node's own previous run (the replicaof Sentinel rewrote into the runtime conf);
 //   4. else the declared topology: the first boot.
 // On SIGTERM a master hands its role off: it pauses writes, lets the replicas catch up, shuts
-// Redis down with its AOF flushed (Redis waits for its replicas), then asks for SENTINEL FAILOVER and waits until the sentinels
+// Redis down with its AOF flushed, then asks for SENTINEL FAILOVER and waits until the sentinels
 // name the new master. So a provider delete, `docker stop` or a host reboot is a planned switchover.
 
 import type { Sizing } from "./sizing";
-import { ACL_USERS } from "./acl";
+import { ACL_USERS, type Credentials } from "./acl";
 import { AOF_HEAL_FUNCTION } from "./aofHeal";
+import { SENTINEL_USERS } from "../sentinel/sentinelConf";
 import { endpointList, RUN_AS_REDIS, scriptPrelude, shellAssignments, superviseChild } from "../topology/shell";
 import type { RedisEndpoint } from "../topology/placement";
 
@@ -111,6 +112,8 @@ function settingsBlock(s: DataNodeScriptSettings): string[] {
     VEZA_MAJORITY: sentinelMajority(s.sentinels.length),
     VEZA_HANDOFF_USER: ACL_USERS.handoff,
     VEZA_HEALTH_USER: ACL_USERS.health,
+    // Sentinel lookups and SENTINEL FAILOVER only: not Sentinel's administrator, not the API's user.
+    VEZA_SENTINEL_USER: SENTINEL_USERS.failover.name,
     VEZA_ASK_TIMEOUT_S: HANDOFF_TIMING.askTimeoutSeconds,
     VEZA_DISCOVERY_ROUNDS: HANDOFF_TIMING.discoveryRounds,
     VEZA_PAUSE_BUDGET_MS: handoffBudgets(s.promotionWaitMs, s.sentinels.length).pauseMs,
@@ -134,7 +137,7 @@ export function renderDataNodeEntrypoint(s: DataNodeScriptSettings): string {
     String.raw`# Any sentinel holds the master down or is failing it over (SENTINEL MASTER flags).
 failover_under_way() {
   for fu_sentinel in $VEZA_SENTINELS; do
-    ask "$fu_sentinel" - "$VEZA_SENTINEL_PASSWORD" SENTINEL MASTER "$VEZA_MASTER_NAME" | awk 'previous == "flags" { print } { previous = $0 }'
+    ask "$fu_sentinel" "$VEZA_SENTINEL_USER" "$VEZA_SENTINEL_PASSWORD" SENTINEL MASTER "$VEZA_MASTER_NAME" | awk 'previous == "flags" { print } { previous = $0 }'
   done | grep -q -E 's_down|o_down|failover_in_progress'
 }
 
@@ -262,7 +265,7 @@ request_failover() {
   leader=""
   while [ -z "$leader" ]; do
     for sentinel in $VEZA_SENTINELS; do
-      answer=$(ask "$sentinel" - "$VEZA_SENTINEL_PASSWORD" SENTINEL FAILOVER "$VEZA_MASTER_NAME")
+      answer=$(ask "$sentinel" "$VEZA_SENTINEL_USER" "$VEZA_SENTINEL_PASSWORD" SENTINEL FAILOVER "$VEZA_MASTER_NAME")
       case "$answer" in OK | INPROG*) leader=$sentinel; break ;; esac
     done
     [ -n "$leader" ] && break
@@ -363,7 +366,7 @@ esac
   ].join("\n");
 }
 
-/** The passwords the data node's scripts use: its own handoff user, the sentinels', the health user's. */
-export function dataNodeScriptCredentials(passwords: { handoff: string; sentinelClients: string; health: string }): Record<string, string> {
-  return { VEZA_HANDOFF_PASSWORD: passwords.handoff, VEZA_SENTINEL_PASSWORD: passwords.sentinelClients, VEZA_HEALTH_PASSWORD: passwords.health };
+/** The passwords the data node's scripts use: its own handoff user, the sentinels' failover user, the health user's. */
+export function dataNodeScriptCredentials(passwords: Pick<Credentials, "handoff" | "sentinelFailover" | "health">): Record<string, string> {
+  return { VEZA_HANDOFF_PASSWORD: passwords.handoff, VEZA_SENTINEL_PASSWORD: passwords.sentinelFailover, VEZA_HEALTH_PASSWORD: passwords.health };
 }

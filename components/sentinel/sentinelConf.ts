@@ -3,7 +3,7 @@
 
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
-import { ACL_USERS, sha256Hex, type Credentials } from "../redis/acl";
+import { ACL_USERS, renderAclUser, SENTINEL_HELLO_CHANNEL, type CredentialName, type Credentials } from "../redis/acl";
 import type { ProcessLocation } from "../topology/placement";
 import { CONTAINER_CONFIG_DIR } from "../topology/shell";
 
@@ -57,25 +57,62 @@ export function renderSentinelConf(s: SentinelSettings): string {
   ].join("\n");
 }
 
-/** Least-privilege Sentinel users: the exporter reads state, the healthcheck can PING and ask whether a failover could be authorized. */
-export const SENTINEL_ACL_RULES = {
-  exporter: "-@all +ping +info +client|list +sentinel|masters +sentinel|master +sentinel|sentinels +sentinel|replicas +sentinel|slaves",
-  health: "-@all +ping +sentinel|ckquorum",
-} as const;
+/**
+ * Sentinel's users. The `default` user is off (a `requirepass` would leave it `+@all`: SENTINEL
+ * SET, ACL SETUSER, SIMULATE-FAILURE for anyone holding the clients' password). Each user's
+ * password is the credential named here.
+ */
+export const SENTINEL_USERS = {
+  client: { name: "veza-sentinel-client", credential: "sentinelClients" },
+  peer: { name: "veza-sentinel-peer", credential: "sentinelPeer" },
+  failover: { name: "veza-failover", credential: "sentinelFailover" },
+  admin: { name: "veza-sentinel-admin", credential: "sentinelAdmin" },
+  exporter: { name: ACL_USERS.exporter, credential: "exporter" },
+  health: { name: ACL_USERS.health, credential: "health" },
+} as const satisfies Record<string, { name: string; credential: CredentialName }>;
+
+export type SentinelRole = keyof typeof SENTINEL_USERS;
+export const SENTINEL_ROLES = Object.keys(SENTINEL_USERS) as SentinelRole[];
+
+/** What the client user may look up: the master and the sentinel lists (ioredis, go-redis). */
+const LOOKUPS = "+sentinel|get-master-addr-by-name +sentinel|masters +sentinel|master +sentinel|replicas +sentinel|slaves +sentinel|sentinels";
 
 /**
- * The secret half: how this sentinel authenticates to Redis (a dedicated ACL user), the password
- * clients and peer sentinels must give it (requirepass is also what Sentinel uses to
- * authenticate to its peers), and the exporter and healthcheck users (hashed).
+ * - client (the API, the drills' writer, the sentinels' own start script): the lookups, PING and
+ *   the failover events. ioredis sends AUTH, SENTINEL GET-MASTER-ADDR-BY-NAME and SENTINEL
+ *   SENTINELS (and SUBSCRIBE +switch-master with failoverDetector); go-redis subscribes to
+ *   +switch-master and +replica-reconf-done in one SUBSCRIBE, refused whole if either is denied.
+ * - peer (`sentinel sentinel-user`): what a sentinel sends its peers, found by running 7.0.15
+ *   with an empty ACL log through a failover: CLIENT SETNAME, PING, PUBLISH of its hello on
+ *   __sentinel__:hello, SENTINEL IS-MASTER-DOWN-BY-ADDR (the down votes and the leader election).
+ * - failover (the data nodes' start and stop scripts): which master the sentinels name, whether a
+ *   failover is under way (SENTINEL MASTER flags), and SENTINEL FAILOVER for the handoff.
+ * - admin: everything (SENTINEL SET/RESET/FAILOVER, ACL); the operator's and the drills' user.
+ * - exporter: redis_exporter's Sentinel metrics (SENTINEL MASTERS, CKQUORUM, SENTINELS, SLAVES).
+ * - health: PING and whether a failover could be authorized.
+ */
+export const SENTINEL_ACL_RULES: Record<SentinelRole, string> = {
+  client: `resetchannels &+switch-master &+replica-reconf-done -@all +ping ${LOOKUPS} +subscribe +unsubscribe`,
+  peer: `resetchannels &${SENTINEL_HELLO_CHANNEL} -@all +ping +client|setname +publish +sentinel|is-master-down-by-addr`,
+  failover: "resetchannels -@all +ping +sentinel|get-master-addr-by-name +sentinel|master +sentinel|failover",
+  admin: "~* &* +@all",
+  exporter: "resetchannels -@all +ping +info +client|setname +sentinel|masters +sentinel|master +sentinel|sentinels +sentinel|replicas +sentinel|slaves +sentinel|ckquorum",
+  health: "resetchannels -@all +ping +sentinel|ckquorum",
+};
+
+/**
+ * The secret half: how this sentinel authenticates to Redis (a dedicated ACL user) and to its
+ * peers (the peer user), and its own users (hashed), the `default` user off.
  */
 export function renderSentinelSecretsConf(masterName: string, credentials: Credentials): string {
   return [
-    "# Rendered by veza-redis. SECRET: plain-text passwords.",
+    "# Rendered by veza-redis. SECRET: plain-text passwords (auth-pass, sentinel-pass).",
     `sentinel auth-user ${masterName} ${ACL_USERS.sentinel}`,
     `sentinel auth-pass ${masterName} ${credentials.sentinel}`,
-    `requirepass ${credentials.sentinelClients}`,
-    `user ${ACL_USERS.exporter} on #${sha256Hex(credentials.exporter)} ${SENTINEL_ACL_RULES.exporter}`,
-    `user ${ACL_USERS.health} on #${sha256Hex(credentials.health)} ${SENTINEL_ACL_RULES.health}`,
+    `sentinel sentinel-user ${SENTINEL_USERS.peer.name}`,
+    `sentinel sentinel-pass ${credentials.sentinelPeer}`,
+    "user default off",
+    ...SENTINEL_ROLES.map((role) => renderAclUser(SENTINEL_USERS[role].name, credentials[SENTINEL_USERS[role].credential], SENTINEL_ACL_RULES[role])),
     "",
   ].join("\n");
 }

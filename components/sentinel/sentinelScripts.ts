@@ -10,7 +10,8 @@
 // monitored is still the one found; a replaced container starts from the declared file alone. Each sentinel's myid is fixed in the declared file (sentinelConf.ts), so a
 // replaced sentinel is the same peer to the others, not a new one beside a dead one.
 
-import { ACL_USERS } from "../redis/acl";
+import { ACL_USERS, type Credentials } from "../redis/acl";
+import { SENTINEL_USERS } from "./sentinelConf";
 import { HANDOFF_TIMING } from "../redis/dataNodeScripts";
 import { endpointList, RUN_AS_REDIS, scriptPrelude, shellAssignments, superviseChild } from "../topology/shell";
 import type { RedisEndpoint } from "../topology/placement";
@@ -45,6 +46,8 @@ function settingsBlock(s: SentinelScriptSettings): string[] {
     VEZA_DECLARED_MASTER: `${s.declaredMaster.host}:${s.declaredMaster.port}`,
     VEZA_MONITOR_USER: ACL_USERS.sentinel,
     VEZA_HEALTH_USER: ACL_USERS.health,
+    // Asking the peers which master they name: the lookup-only client user.
+    VEZA_SENTINEL_USER: SENTINEL_USERS.client.name,
     VEZA_ASK_TIMEOUT_S: HANDOFF_TIMING.askTimeoutSeconds,
     VEZA_DISCOVERY_ROUNDS: HANDOFF_TIMING.discoveryRounds,
   }).concat(`VEZA_PEERS=${endpointList(s.peers)}`, `VEZA_DATA_NODES=${endpointList(s.dataNodes)}`);
@@ -135,6 +138,6 @@ exit 0
   ].join("\n");
 }
 
-export function sentinelScriptCredentials(passwords: { sentinelClients: string; sentinel: string; health: string }): Record<string, string> {
+export function sentinelScriptCredentials(passwords: Pick<Credentials, "sentinelClients" | "sentinel" | "health">): Record<string, string> {
   return { VEZA_SENTINEL_PASSWORD: passwords.sentinelClients, VEZA_MONITOR_PASSWORD: passwords.sentinel, VEZA_HEALTH_PASSWORD: passwords.health };
 }

@@ -33,9 +33,9 @@ export function renderCredentialsFile(passwords: Record<string, string>): string
 
 /**
  * Functions both scripts use:
- * - ask: one bounded redis-cli call; the password goes in REDISCLI_AUTH (not argv), "-" as the
- *   user means the `default` user (Sentinel's requirepass);
- * - most_named: the master address that at least N sentinels name;
+ * - ask: one bounded redis-cli call as a named ACL user; the password goes in REDISCLI_AUTH (not argv);
+ * - most_named: the master address that at least N sentinels name, asked as the container's
+ *   Sentinel user (VEZA_SENTINEL_USER: lookups only, never Sentinel's administrator);
  * - role_of / master_among: ROLE of a node, and which of several nodes is a master (highest
  *   replication offset first, in case a split left two).
  */
@@ -45,11 +45,7 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 ask() {
   ask_endpoint=$1 ask_user=$2 ask_password=$3
   shift 3
-  if [ "$ask_user" = - ]; then
-    REDISCLI_AUTH=$ask_password timeout "$VEZA_ASK_TIMEOUT_S" redis-cli --no-auth-warning -h "${"$"}{ask_endpoint%:*}" -p "${"$"}{ask_endpoint##*:}" "$@" 2>/dev/null | tr -d '\r'
-  else
-    REDISCLI_AUTH=$ask_password timeout "$VEZA_ASK_TIMEOUT_S" redis-cli --no-auth-warning -h "${"$"}{ask_endpoint%:*}" -p "${"$"}{ask_endpoint##*:}" --user "$ask_user" "$@" 2>/dev/null | tr -d '\r'
-  fi
+  REDISCLI_AUTH=$ask_password timeout "$VEZA_ASK_TIMEOUT_S" redis-cli --no-auth-warning -h "${"$"}{ask_endpoint%:*}" -p "${"$"}{ask_endpoint##*:}" --user "$ask_user" "$@" 2>/dev/null | tr -d '\r'
 }
 
 # most_named <at least> <sentinel endpoints...>: "host:port" of the master named by the most
@@ -58,7 +54,7 @@ most_named() {
   mn_need=$1
   shift
   for mn_sentinel in "$@"; do
-    ask "$mn_sentinel" - "$VEZA_SENTINEL_PASSWORD" SENTINEL GET-MASTER-ADDR-BY-NAME "$VEZA_MASTER_NAME" | paste -sd ' ' -
+    ask "$mn_sentinel" "$VEZA_SENTINEL_USER" "$VEZA_SENTINEL_PASSWORD" SENTINEL GET-MASTER-ADDR-BY-NAME "$VEZA_MASTER_NAME" | paste -sd ' ' -
   done | awk -v need="$mn_need" 'NF == 2 && $2 ~ /^[0-9]+$/ { votes[$1 ":" $2]++ }
     END { for (a in votes) if (votes[a] > most) { most = votes[a]; best = a } if (most >= need) print best }'
 }

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { HostConfig, StackConfig } from "../../components/config/types";
 import { ACL_USERS, CREDENTIAL_NAMES, type Credentials } from "../../components/redis/acl";
 import { renderRedisConf, renderRedisSecretsConf } from "../../components/redis/redisConf";
-import { renderSentinelConf, renderSentinelSecretsConf } from "../../components/sentinel/sentinelConf";
+import { renderSentinelConf, renderSentinelSecretsConf, SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import { placeTopology, type Topology } from "../../components/topology/placement";
 import { dataNodeSettings, sentinelSettings, type FileLocations } from "../../components/topology/settings";
 import { freePortRange, ProcessGroup, redisCli, redisCliAsync, waitFor, type TrackedProcess } from "./processes";
@@ -74,7 +74,8 @@ export class LocalCluster {
 
   admin = () => ({ user: ACL_USERS.admin, password: this.credentials.admin });
   app = () => ({ user: ACL_USERS.app, password: this.credentials.app });
-  sentinelAuth = () => ({ password: this.credentials.sentinelClients });
+  /** Sentinel's administrator: the drills read SENTINEL MASTER and ask for SENTINEL FAILOVER. */
+  sentinelAuth = () => ({ user: SENTINEL_USERS.admin.name, password: this.credentials.sentinelAdmin });
 
   startNode(node: LocalNode, extraArgs: string[] = [], command = "redis-server"): TrackedProcess {
     node.process = this.processes.start(node.name, command, [node.confPath, ...extraArgs], path.join(node.dir, "server.log"));

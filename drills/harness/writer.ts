@@ -4,6 +4,7 @@
 import Redis from "ioredis";
 import { ioredisSentinelOptions } from "../../components/api/clientSettings";
 import { ACL_USERS } from "../../components/redis/acl";
+import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import type { LocalCluster } from "./localCluster";
 
 export interface WriterStats {
@@ -29,6 +30,7 @@ export function sentinelClient(cluster: SentinelTarget): Redis {
     masterName: cluster.config.sentinel.masterName,
     username: ACL_USERS.app,
     password: cluster.credentials.app,
+    sentinelUsername: SENTINEL_USERS.client.name,
     sentinelPassword: cluster.credentials.sentinelClients,
   }));
   // Connection errors during a failover are expected; the writer counts failed commands itself.

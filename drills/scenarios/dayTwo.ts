@@ -9,6 +9,7 @@ import Redis from "ioredis";
 import type { StackConfig } from "../../components/config/types";
 import { ACL_USERS } from "../../components/redis/acl";
 import { REDIS_CONF_PATH } from "../../components/redis/redisConf";
+import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import { HEALTHCHECK_TIMING } from "../../components/redis/containerDefaults";
 import { dataNodeContainer, sentinelContainer, type ContainerDefinition } from "../../components/topology/containers";
 import { placeTopology, type Topology } from "../../components/topology/placement";
@@ -98,7 +99,7 @@ class ContainerCluster {
   }
 
   async sentinelView(port: number): Promise<Record<string, string>> {
-    const out = await redisCliAsync(port, ["sentinel", "master", this.config.sentinel.masterName], { password: this.credentials.sentinelClients }, 2000);
+    const out = await redisCliAsync(port, ["sentinel", "master", this.config.sentinel.masterName], { user: SENTINEL_USERS.admin.name, password: this.credentials.sentinelAdmin }, 2000);
     return out.status === 0 ? sentinelMasterFields(out.out) : {};
   }
 

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ACL_USERS } from "../../components/redis/acl";
 import { renderRedisSecretsConf } from "../../components/redis/redisConf";
-import { renderSentinelSecretsConf } from "../../components/sentinel/sentinelConf";
+import { renderSentinelSecretsConf, SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import { computeSizing } from "../../components/redis/sizing";
 import { requireValidStackConfig } from "../../components/config/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
@@ -22,6 +22,7 @@ describe("rendered configs in real redis-server and redis-sentinel", () => {
   let port: number;
   const admin = { user: ACL_USERS.admin, password: credentials.admin };
   const app = { user: ACL_USERS.app, password: credentials.app };
+  const sentinelAdmin = { user: SENTINEL_USERS.admin.name, password: credentials.sentinelAdmin };
 
   beforeAll(async () => {
     synth = synthToDir("dev");
@@ -96,7 +97,7 @@ describe("rendered configs in real redis-server and redis-sentinel", () => {
     fs.writeFileSync(path.join(work, "sentinel.conf"), conf);
     processes.start("sentinel", "redis-sentinel", [path.join(work, "sentinel.conf"), "--port", String(port + 1)], path.join(work, "log"));
     const fields = await waitFor("sentinel to report its master", () => {
-      const out = redisCli(port + 1, ["sentinel", "master", config.sentinel.masterName], { password: credentials.sentinelClients });
+      const out = redisCli(port + 1, ["sentinel", "master", config.sentinel.masterName], sentinelAdmin);
       return out.status === 0 && out.out.includes("quorum") ? sentinelMasterFields(out.out) : undefined;
     }, 15000);
     expect(fields.quorum).toBe(String(config.sentinel.quorum));
@@ -105,7 +106,7 @@ describe("rendered configs in real redis-server and redis-sentinel", () => {
     expect(fields.flags).toBe("master");
     // It authenticated to Redis as the dedicated sentinel user: the master is not flagged down.
     await waitFor("sentinel to see the master healthy", () => {
-      const out = redisCli(port + 1, ["sentinel", "master", config.sentinel.masterName], { password: credentials.sentinelClients }).out;
+      const out = redisCli(port + 1, ["sentinel", "master", config.sentinel.masterName], sentinelAdmin).out;
       return /role-reported\nmaster/.test(out) && /last-ok-ping-reply\n\d+/.test(out);
     }, 15000);
     expect(redisCli(port + 1, ["ping"]).out).toMatch(/NOAUTH/);

@@ -19,12 +19,13 @@ describe("ApiService and the incident preset", () => {
       REDIS_MASTER_NAME: "veza-redis",
       REDIS_USERNAME: "veza-app",
       REDIS_PASSWORD_FILE: "/run/secrets/redis-password",
+      REDIS_SENTINEL_USERNAME: "veza-sentinel-client",
       REDIS_SENTINEL_PASSWORD_FILE: "/run/secrets/redis-sentinel-password",
     });
     expect(result.secretPaths.get(`${CONTAINER}::api-container`)).toEqual(["uploads[0].content", "uploads[1].content"]);
     const check = byName(result.unmasked, "api-redis-connectivity-check");
     expect(result.secretPaths.get("command:local:Command::api-redis-connectivity-check")).toEqual(["stdin", "triggers[1]", "triggers[2]"]);
-    expect(check.inputs.stdin).toMatch(/sentinel get-master-addr-by-name veza-redis/);
+    expect(check.inputs.stdin).toMatch(/--user veza-sentinel-client --no-auth-warning sentinel get-master-addr-by-name veza-redis/);
     expect(check.inputs.stdin).toMatch(/--user veza-app --no-auth-warning ping/);
   });
 

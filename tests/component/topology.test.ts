@@ -53,8 +53,8 @@ describe("SentinelCluster placement", () => {
     expect(scriptCredentials.size).toBe(1);
     const sentinelSecrets = new Set(containers.filter((c) => label(c, "component") === "sentinel").map((c) => uploadContent(c, "/etc/veza/sentinel-secrets.conf")));
     expect(sentinelSecrets.size).toBe(1);
-    // 8 Redis credentials (7 ACL users and the Sentinel client password) and the Grafana admin password.
-    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(9);
+    // 11 Redis credentials (7 data-node ACL users, 4 Sentinel users) and the Grafana admin password.
+    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(12);
   });
 
   it("exports the sentinel addresses, master name and a topology summary for clients", async () => {
@@ -78,7 +78,8 @@ describe("Monitoring component", () => {
   });
 
   it("runs one redis_exporter per Redis and Sentinel process, on its host, as the exporter user", () => {
-    const exporters = containers.filter((c) => label(c, "component") === "redis-exporter");
+    // By name: a container whose inputs wait on a secret registers once it resolves.
+    const exporters = containers.filter((c) => label(c, "component") === "redis-exporter").sort((a, b) => a.name.localeCompare(b.name));
     expect(exporters.map((e) => [e.name, label(e, "host")])).toEqual([
       ["redis-0-exporter-container", "redis-a"], ["redis-1-exporter-container", "redis-b"], ["redis-2-exporter-container", "redis-c"],
       ["sentinel-0-exporter-container", "redis-a"], ["sentinel-1-exporter-container", "redis-b"], ["sentinel-2-exporter-container", "redis-c"],
@@ -86,7 +87,15 @@ describe("Monitoring component", () => {
     const env = exporters[3].inputs.envs as string[];
     expect(env).toContain("REDIS_ADDR=redis://10.20.0.11:26379");
     expect(env).toContain("REDIS_USER=veza-exporter");
-    expect(result.secretPaths.get(`${CONTAINER}::${exporters[3].name}`)).toEqual(["envs[2]"]);
+    // No password in the environment (docker inspect), no CONFIG GET: the password is an uploaded secret file.
+    expect(env).toContain("REDIS_EXPORTER_CONFIG_COMMAND=-");
+    expect(env.filter((e) => e.startsWith("REDIS_PASSWORD="))).toEqual([]);
+    expect(env).toContain("REDIS_PASSWORD_FILE=/etc/veza/redis-exporter-passwords.json");
+    expect(result.secretPaths.get(`${CONTAINER}::${exporters[3].name}`)).toEqual(["uploads[0].content"]);
+    // redis_exporter's password file: URI -> password, with and without the user (its lookup key varies by release).
+    const passwords = JSON.parse(uploadContent(exporters[3], "/etc/veza/redis-exporter-passwords.json")) as Record<string, string>;
+    expect(Object.keys(passwords)).toEqual(["redis://10.20.0.11:26379", "redis://veza-exporter@10.20.0.11:26379"]);
+    expect(new Set(Object.values(passwords)).size).toBe(1);
   });
 
   it("puts Prometheus, Alertmanager and Grafana on the prod monitoring host, which holds no Redis process", () => {

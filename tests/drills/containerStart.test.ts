@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { requireValidStackConfig } from "../../components/config/validate";
+import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import { dataNodeContainer, sentinelContainer } from "../../components/topology/containers";
 import { placeTopology } from "../../components/topology/placement";
 import { ContainerRunner } from "../../drills/harness/containerRunner";
@@ -49,11 +50,12 @@ describe("a data node's start script, alone", () => {
   }, 60000);
 
   it("a sentinel restarted after Sentinel rewrote its config (users and passwords added) starts again", async () => {
-    const sentinelUp = () => redisCli(ports.sentinel0, ["ping"], { password: credentials.sentinelClients }).out === "PONG";
+    const sentinelAdmin = { user: SENTINEL_USERS.admin.name, password: credentials.sentinelAdmin };
+    const sentinelUp = () => redisCli(ports.sentinel0, ["ping"], sentinelAdmin).out === "PONG";
     runner.create("sentinel-0");
     await waitFor("sentinel-0 to answer", sentinelUp, 20000, 200);
     // FLUSHCONFIG rewrites the runtime file the way every failover does: with the included users.
-    expect(redisCli(ports.sentinel0, ["sentinel", "flushconfig"], { password: credentials.sentinelClients }).out).toBe("OK");
+    expect(redisCli(ports.sentinel0, ["sentinel", "flushconfig"], sentinelAdmin).out).toBe("OK");
     await runner.killAndWait("sentinel-0");
     runner.restart("sentinel-0");
     await waitFor("sentinel-0 to answer again after the restart", sentinelUp, 20000, 200);

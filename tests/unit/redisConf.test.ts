@@ -1,5 +1,5 @@
 import { renderRedisConf, renderRedisSecretsConf, parseConfDirectives } from "../../components/redis/redisConf";
-import { renderSentinelConf, renderSentinelSecretsConf } from "../../components/sentinel/sentinelConf";
+import { renderSentinelConf, renderSentinelSecretsConf, SENTINEL_ACL_RULES, SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import { sha256Hex, ACL_USERS } from "../../components/redis/acl";
 import { computeSizing } from "../../components/redis/sizing";
 import { requireValidStackConfig } from "../../components/config/validate";
@@ -15,7 +15,7 @@ const config = requireValidStackConfig({
   monitoring: { enabled: false },
 });
 const topology = stackTopology(config);
-const credentials = { admin: "a1", app: "p2", replication: "r3", sentinel: "s4", exporter: "e5", health: "h6", handoff: "o8", sentinelClients: "c7" };
+const credentials = { admin: "a1", app: "p2", replication: "r3", sentinel: "s4", exporter: "e5", health: "h6", handoff: "o8", sentinelClients: "c7", sentinelPeer: "q9", sentinelFailover: "f10", sentinelAdmin: "d11" };
 
 describe("redis.conf renderer", () => {
   const master = parseConfDirectives(renderRedisConf(dataNodeSettings(config, topology, topology.dataNodes[0])));
@@ -65,8 +65,8 @@ describe("redis.conf renderer", () => {
     expect(secrets).toContain("user default off\n");
     expect(secrets).toContain(`user ${ACL_USERS.app} on #${sha256Hex("p2")} `);
     // The healthcheck tells a replica in sync from one that is not (ROLE); the handoff may pause writes, nothing more.
-    expect(secrets).toContain(`user ${ACL_USERS.health} on #${sha256Hex("h6")} -@all +ping +role\n`);
-    expect(secrets).toContain(`user ${ACL_USERS.handoff} on #${sha256Hex("o8")} -@all +ping +role +info +client|pause +client|unpause\n`);
+    expect(secrets).toContain(`user ${ACL_USERS.health} on #${sha256Hex("h6")} resetchannels -@all +ping +role\n`);
+    expect(secrets).toContain(`user ${ACL_USERS.handoff} on #${sha256Hex("o8")} resetchannels -@all +ping +role +info +client|pause +client|unpause\n`);
     expect(secrets).not.toMatch(/>p2/);
     expect(secrets).toContain(`masteruser ${ACL_USERS.replication}\nmasterauth r3\n`);
   });
@@ -99,10 +99,16 @@ describe("sentinel.conf renderer", () => {
     expect(namedText.get("bind")).toEqual(["10.0.0.1"]);
   });
 
-  it("authenticates to Redis as the dedicated sentinel user and requires a password from clients", () => {
+  it("authenticates to Redis as the dedicated sentinel user, to its peers as the peer user, and has no default user", () => {
     const secrets = renderSentinelSecretsConf("veza-redis", credentials);
-    expect(secrets).toContain(`sentinel auth-user veza-redis ${ACL_USERS.sentinel}\nsentinel auth-pass veza-redis s4\nrequirepass c7\n`);
-    expect(secrets).toContain(`user ${ACL_USERS.health} on #${sha256Hex("h6")} -@all +ping +sentinel|ckquorum`);
+    expect(secrets).toContain(`sentinel auth-user veza-redis ${ACL_USERS.sentinel}\nsentinel auth-pass veza-redis s4\n`);
+    expect(secrets).toContain(`sentinel sentinel-user ${SENTINEL_USERS.peer.name}\nsentinel sentinel-pass q9\n`);
+    expect(secrets).toContain("user default off\n");
+    expect(secrets).not.toMatch(/^requirepass/m);
+    for (const [role, password] of [["client", "c7"], ["peer", "q9"], ["failover", "f10"], ["admin", "d11"], ["exporter", "e5"], ["health", "h6"]] as const) {
+      expect(secrets).toContain(`user ${SENTINEL_USERS[role].name} on #${sha256Hex(password)} ${SENTINEL_ACL_RULES[role]}\n`);
+    }
+    expect(secrets).not.toMatch(/>c7|>f10|>d11/);
     expect(text).not.toContain("s4");
   });
 });
