@@ -5,7 +5,7 @@ import { formatProblem } from "../components/config/reader";
 import { CONFIG_OPTION, EXIT_FINDING, EXIT_OK, EXIT_USAGE, parseOrHelp, runMain, STACK_OPTION, type CommandSpec } from "./lib/args";
 import { formatViolation, runPolicies, type Violation } from "./lib/policyRunner";
 import { projectName } from "./lib/stackFiles";
-import { synthesize } from "./lib/synth";
+import { synthesize, unsetSecretsNote } from "./lib/synth";
 
 const SPEC: CommandSpec = {
   name: "policy",
@@ -36,6 +36,7 @@ async function main(): Promise<number> {
   for (const violation of violations) process.stdout.write(`${formatViolation(violation)}\n`);
   const mandatory = violations.filter((v) => v.level === "mandatory").length;
   process.stdout.write(`policy: stack ${stack}: ${outcome.result.unmasked.length} resources, ${mandatory} mandatory and ${violations.length - mandatory} advisory violations\n`);
+  process.stdout.write(unsetSecretsNote("policy", stack, outcome.unsetSecretKeys));
   return mandatory > 0 ? EXIT_FINDING : EXIT_OK;
 }
 

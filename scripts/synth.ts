@@ -1,7 +1,7 @@
 // npm run synth -- --stack <name> [--config <key>=<value> ...] --out <dir>
 import { formatProblem } from "../components/config/reader";
 import { CONFIG_OPTION, EXIT_OK, EXIT_USAGE, parseOrHelp, runMain, STACK_OPTION, type CommandSpec } from "./lib/args";
-import { synthesize, writeSynthOutput } from "./lib/synth";
+import { synthesize, unsetSecretsNote, writeSynthOutput } from "./lib/synth";
 
 const SPEC: CommandSpec = {
   name: "synth",
@@ -27,6 +27,7 @@ async function main(): Promise<number> {
   const written = writeSynthOutput(outcome.result, out);
   const resources = outcome.result.plan.resources;
   process.stdout.write(`synth: stack ${stack}: ${resources.length} resources (${resources.filter((r) => r.custom).length} custom), ${written.length - 1} files -> ${out}\n`);
+  process.stdout.write(unsetSecretsNote("synth", stack, outcome.unsetSecretKeys));
   return EXIT_OK;
 }
 

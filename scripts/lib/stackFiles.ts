@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
 import { isPlainObject, type RawObject } from "../../components/config/reader";
+import { requiredSecretKeys } from "./stackSecrets";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -21,8 +22,18 @@ export function stackNames(root = PROJECT_ROOT): string[] {
 export interface StackConfigFile {
   /** This project's keys, namespace stripped. Secure values are replaced by a placeholder. */
   raw: RawObject;
-  /** Keys whose value was `secure:` in the file (encrypted; synth never decrypts them). */
+  /**
+   * Keys whose value was `secure:` in the file (encrypted; synth never decrypts them), and the
+   * required secrets the file does not hold yet (`unsetSecretKeys`), both read as the placeholder.
+   */
   secretKeys: string[];
+  /**
+   * Secrets the stack requires (the validator says which) that are not in the file: the shipped
+   * prod stack has none, since a team sets its own with `npm run init-stack`. Synth, policy and
+   * plan-diff read them as placeholders so PRs keep checking the plan; under the engine they are
+   * really absent and the validator refuses the stack, naming each key.
+   */
+  unsetSecretKeys: string[];
 }
 
 /** Placeholder for `secure:` values: synth has no passphrase and must never see real secrets. */
@@ -47,7 +58,12 @@ export function readStackConfigFile(stack: string, root = PROJECT_ROOT): StackCo
       raw[key] = value;
     }
   }
-  return { raw, secretKeys };
+  const unsetSecretKeys = requiredSecretKeys(raw).filter((key) => raw[key] === undefined);
+  for (const key of unsetSecretKeys) {
+    raw[key] = SECRET_PLACEHOLDER;
+    secretKeys.push(key);
+  }
+  return { raw, secretKeys, unsetSecretKeys };
 }
 
 /**

@@ -9,6 +9,12 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { validateStackConfig } from "../../components/config/validate";
 import type { ConfigProblem } from "../../components/config/reader";
 import { applyOverrides, projectName, readStackConfigFile, PROJECT_ROOT } from "./stackFiles";
+
+/** The stdout note when required secrets were read as placeholders (the file does not hold them). */
+export function unsetSecretsNote(script: string, stack: string, keys: string[]): string {
+  if (keys.length === 0) return "";
+  return `${script}: stack ${stack}: ${keys.join(", ")} not in Pulumi.${stack}.yaml, read as placeholders; pulumi preview/up refuse the stack until they are set (npm run init-stack -- --stack ${stack})\n`;
+}
 import { maskSerialized, type Masked } from "./serialized";
 
 export interface PlannedResource {
@@ -58,7 +64,7 @@ export interface SynthResult {
   secretPaths: Map<string, string[]>;
 }
 
-export type SynthOutcome = { ok: true; result: SynthResult; bypassedProblems?: ConfigProblem[] } | { ok: false; problems: ConfigProblem[] };
+export type SynthOutcome = { ok: true; result: SynthResult; bypassedProblems?: ConfigProblem[]; unsetSecretKeys: string[] } | { ok: false; problems: ConfigProblem[] };
 
 export interface SynthOptions {
   /**
@@ -211,7 +217,12 @@ export async function synthesize(stack: string, overrides: string[], options: Sy
     unmasked.push({ ...base, inputs: view.unmasked as Record<string, unknown> });
   }
   const outputs = maskSerialized(stackOutputs).masked as Record<string, unknown>;
-  return { ok: true, result: { plan: { stack, resources: masked, outputs }, unmasked, secretPaths }, ...(validation.ok ? {} : { bypassedProblems: validation.problems }) };
+  return {
+    ok: true,
+    result: { plan: { stack, resources: masked, outputs }, unmasked, secretPaths },
+    unsetSecretKeys: file.unsetSecretKeys,
+    ...(validation.ok ? {} : { bypassedProblems: validation.problems }),
+  };
 }
 
 interface RegisterRequest {
