@@ -25,6 +25,7 @@ export const INIT_STACK_SPEC: CommandSpec = {
     org: { type: "string", value: "<org>", description: "the Pulumi Cloud organization: the stack is <org>/<name> (default: your default org, or `organization` on a DIY backend)" },
     "secrets-provider": { type: "string", value: "<provider>", default: "passphrase", description: "for a new stack, passed to `pulumi stack init --secrets-provider`: passphrase, default, awskms://..., azurekeyvault://..., gcpkms://..., hashivault://..." },
     "non-interactive": { type: "boolean", description: "never prompt: a secret not in the environment or the stack file is an error (CI)" },
+    existing: { type: "boolean", description: "only select: a stack that does not exist is an error, never created (CI, so that a PR cannot create one)" },
   },
   finding: "a pulumi command failed (its output is shown)",
   notes: [
@@ -125,6 +126,8 @@ export async function initStack(args: ParsedCommand, io: InitStackIo): Promise<n
   const select = ["stack", "select", name];
   if (run(select).status === 0) {
     io.out(`init-stack: stack ${name} exists, selected (its secrets provider is kept; --secrets-provider applies only to a new stack)`);
+  } else if (args.values.existing === true) {
+    return fail(select, `stack ${name} does not exist, and --existing forbids creating it; create it once with npm run init-stack -- --stack ${stack}${org ? ` --org ${org}` : ""}`);
   } else {
     const init = ["stack", "init", name, "--secrets-provider", provider];
     const result = run(init);

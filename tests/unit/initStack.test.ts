@@ -121,6 +121,14 @@ describe("init-stack", () => {
     expect(fake.calls()[1].argv).toEqual(["stack", "init", "prod", "--secrets-provider", provider]);
   });
 
+  it("--existing: a missing stack is exit 1 and never created", async () => {
+    const fake = fakePulumi({ ...SECRETS, FAKE_SELECT_STATUS: "1" });
+    const { code, output } = await run(["--org", "acme", "--existing", "--non-interactive"], fake.env);
+    expect(code).toBe(1);
+    expect(fake.calls().map((c) => c.argv)).toEqual([["stack", "select", "acme/prod"]]);
+    expect(output).toMatch(/stack acme\/prod does not exist, and --existing forbids creating it/);
+  });
+
   it("a missing environment variable: exit 2 naming it and the key, before pulumi runs", async () => {
     const fake = fakePulumi({ ...SECRETS, VEZA_PAGERDUTY_ROUTING_KEY: "" });
     const attempt = run(["--non-interactive"], fake.env);
@@ -185,8 +193,8 @@ describe("init-stack", () => {
 
   it("--help: a usage line, a line per option and one per secret with its variable", () => {
     const help = helpText(INIT_STACK_SPEC);
-    expect(help).toMatch(/^usage: npm run init-stack -- \[--stack <name>\] \[--org <org>\] \[--secrets-provider <provider>\] \[--non-interactive\]$/m);
-    for (const option of ["--stack", "--org", "--secrets-provider", "--non-interactive", "-h, --help"]) expect(help).toMatch(new RegExp(`^  ${option}\\b`, "m"));
+    expect(help).toMatch(/^usage: npm run init-stack -- \[--stack <name>\] \[--org <org>\] \[--secrets-provider <provider>\] \[--non-interactive\] \[--existing\]$/m);
+    for (const option of ["--stack", "--org", "--secrets-provider", "--non-interactive", "--existing", "-h, --help"]) expect(help).toMatch(new RegExp(`^  ${option}\\b`, "m"));
     for (const secret of STACK_SECRETS) expect(help).toMatch(new RegExp(`^  ${secret.key} +${secret.env} `, "m"));
   });
 
