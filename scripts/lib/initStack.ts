@@ -64,11 +64,23 @@ function checkOptions(values: ParsedCommand["values"]): { org?: string; provider
   return { org, provider };
 }
 
-async function planSecrets(stack: string, io: InitStackIo, interactive: boolean): Promise<SecretPlan & { required: string[] }> {
+type StackFileDoc = { config?: Record<string, unknown>; encryptionsalt?: unknown; secretsprovider?: unknown };
+
+/**
+ * The secrets provider the stack file records: an encryptionsalt means passphrase, otherwise
+ * `secretsprovider` (a KMS URL); undefined when the file records none (a new stack, or one on
+ * the Pulumi Cloud default provider).
+ */
+export function fileSecretsProvider(doc: StackFileDoc): string | undefined {
+  if (typeof doc.encryptionsalt === "string" && doc.encryptionsalt !== "") return "passphrase";
+  return typeof doc.secretsprovider === "string" && doc.secretsprovider !== "" ? doc.secretsprovider : undefined;
+}
+
+async function planSecrets(stack: string, io: InitStackIo, interactive: boolean): Promise<SecretPlan & { required: string[]; doc: StackFileDoc }> {
   const root = io.root ?? PROJECT_ROOT;
   const file = readStackConfigFile(stack, root);
   const required: string[] = requiredSecretKeys(file.raw);
-  const doc = (YAML.parse(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const doc = (YAML.parse(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) ?? {}) as StackFileDoc;
   const inFile = secureKeysInFile(doc.config, projectName(root));
   const plan: SecretPlan = { set: [], kept: [], missingRequired: [], missingOptional: [] };
   for (const spec of STACK_SECRETS) {
@@ -91,7 +103,7 @@ async function planSecrets(stack: string, io: InitStackIo, interactive: boolean)
     }
     (isRequired ? plan.missingRequired : plan.missingOptional).push(spec);
   }
-  return { ...plan, required };
+  return { ...plan, required, doc };
 }
 
 /** Runs the sequence; returns the exit code (0 ok, 1 a pulumi command failed) or throws UsageError (2). */
@@ -106,7 +118,10 @@ export async function initStack(args: ParsedCommand, io: InitStackIo): Promise<n
     throw new UsageError(`stack ${stack} requires ${names}: set ${plan.missingRequired.length === 1 ? "it" : "them"} in the environment${interactive ? "" : ", or run in a terminal without --non-interactive to be prompted"}; nothing was run`);
   }
   // pulumi reads the value from stdin, so it cannot also prompt for the passphrase there.
-  if (provider === "passphrase" && plan.set.length > 0 && !io.env.PULUMI_CONFIG_PASSPHRASE && !io.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+  // The provider that will encrypt: the file's, else --secrets-provider for a stack we may create.
+  const existing = args.values.existing === true;
+  const encryptingProvider = fileSecretsProvider(plan.doc) ?? (existing ? undefined : provider);
+  if (encryptingProvider === "passphrase" && plan.set.length > 0 && !io.env.PULUMI_CONFIG_PASSPHRASE && !io.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
     throw new UsageError("--secrets-provider passphrase needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE in the environment (pulumi reads each secret from stdin, so it cannot prompt for the passphrase); nothing was run");
   }
 
@@ -126,7 +141,7 @@ export async function initStack(args: ParsedCommand, io: InitStackIo): Promise<n
   const select = ["stack", "select", name];
   if (run(select).status === 0) {
     io.out(`init-stack: stack ${name} exists, selected (its secrets provider is kept; --secrets-provider applies only to a new stack)`);
-  } else if (args.values.existing === true) {
+  } else if (existing) {
     return fail(select, `stack ${name} does not exist, and --existing forbids creating it; create it once with npm run init-stack -- --stack ${stack}${org ? ` --org ${org}` : ""}`);
   } else {
     const init = ["stack", "init", name, "--secrets-provider", provider];

@@ -143,6 +143,19 @@ describe("init-stack", () => {
     expect(fake.calls()).toEqual([]);
   });
 
+  it("the passphrase check follows the provider the stack file records, not the --secrets-provider default", async () => {
+    const root = tempDir("veza-initroot-");
+    fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(root, "Pulumi.yaml"));
+    const prod = fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.prod.yaml"), "utf8");
+    const fake = fakePulumi({ ...SECRETS, PULUMI_CONFIG_PASSPHRASE: undefined });
+    fs.writeFileSync(path.join(root, "Pulumi.prod.yaml"), `secretsprovider: awskms://alias/veza?region=eu-west-3\nencryptedkey: AQICAHg\n${prod}`);
+    expect((await run(["--non-interactive"], fake.env, { root })).code).toBe(0);
+    fs.writeFileSync(path.join(root, "Pulumi.prod.yaml"), `encryptionsalt: v1:salt\n${prod}`);
+    await expect(run(["--non-interactive", "--existing", "--secrets-provider", "default"], fake.env, { root })).rejects.toThrow(/needs PULUMI_CONFIG_PASSPHRASE/);
+    // Nothing recorded and --existing: the stack's provider is unknown here, so pulumi decides.
+    expect((await run(["--non-interactive", "--existing"], fake.env)).code).toBe(0);
+  });
+
   it.each([
     [["--org", "acme/team"], /^--org "acme\/team": allowed a Pulumi organization name/],
     [["--secrets-provider", "vault"], /^--secrets-provider "vault": allowed passphrase, default, or a URL awskms:\/\//],
