@@ -158,7 +158,7 @@ export async function initStack(args: ParsedCommand, io: InitStackIo): Promise<n
   }
   for (const spec of plan.kept) io.out(`init-stack: kept ${spec.key} (already encrypted in Pulumi.${stack}.yaml)`);
   for (const spec of plan.missingOptional) io.out(`init-stack: still unset: ${spec.key} (optional: ${spec.what}; set ${spec.env} and run again)`);
-  io.out(`init-stack: stack ${name} has every required secret (${plan.required.join(", ") || "none required"}). Next: commit Pulumi.${stack}.yaml (its encryptionsalt and secure: values are ciphertext), then npm run preview -- --stack ${stack} --policy-pack policy`);
+  io.out(`init-stack: stack ${name} has every required secret (${plan.required.join(", ") || "none required"}). Next: commit Pulumi.${stack}.yaml (its encryptionsalt and secure: values are ciphertext), then (cd policy && npm ci) && pulumi preview --stack ${name} --policy-pack policy --diff`);
   return EXIT_OK;
 }
 

@@ -99,7 +99,7 @@ describe("init-stack", () => {
     expect(output).toMatch(/^init-stack: using .*\/pulumi: the first pulumi on PATH outside node_modules/m);
     expect(output).toMatch(/^init-stack: created stack acme\/prod with secrets provider passphrase$/m);
     expect(output).toMatch(/^init-stack: still unset: sshPrivateKey \(optional: .*set VEZA_SSH_PRIVATE_KEY/m);
-    expect(output).toMatch(/every required secret \(slackWebhookUrl, pagerdutyRoutingKey, heartbeatWebhookUrl\).*commit Pulumi\.prod\.yaml.*npm run preview -- --stack prod --policy-pack policy/);
+    expect(output).toMatch(/every required secret \(slackWebhookUrl, pagerdutyRoutingKey, heartbeatWebhookUrl\).*commit Pulumi\.prod\.yaml.*pulumi preview --stack acme\/prod --policy-pack policy --diff$/m);
   });
 
   it("an existing stack is selected, not re-created; a multi-line SSH key reaches stdin byte for byte", async () => {
