@@ -119,18 +119,22 @@ export async function initStack(args: ParsedCommand, io: InitStackIo): Promise<n
   }
   // pulumi reads the value from stdin, so it cannot also prompt for the passphrase there.
   // The provider that will encrypt: the file's, else --secrets-provider for a stack we may create.
+  // pulumi runs with stdin a pipe, so it cannot prompt for a passphrase.
   const existing = args.values.existing === true;
   const encryptingProvider = fileSecretsProvider(plan.doc) ?? (existing ? undefined : provider);
-  if (encryptingProvider === "passphrase" && plan.set.length > 0 && !io.env.PULUMI_CONFIG_PASSPHRASE && !io.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
-    throw new UsageError("--secrets-provider passphrase needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE in the environment (pulumi reads each secret from stdin, so it cannot prompt for the passphrase); nothing was run");
+  // Set but empty counts, as for pulumi (an empty passphrase is its choice to allow).
+  if (encryptingProvider === "passphrase" && io.env.PULUMI_CONFIG_PASSPHRASE === undefined && io.env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) {
+    throw new UsageError("the passphrase secrets provider needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE in the environment (pulumi runs here without a terminal, so it cannot prompt for it); nothing was run");
   }
 
   const root = io.root ?? PROJECT_ROOT;
   const pulumi = choosePulumi(io.env.PATH, root);
   io.out(`init-stack: using ${pulumi.path}: ${pulumi.reason}`);
   const name = org ? `${org}/${stack}` : stack;
+  // pulumi gets each secret on stdin only: the VEZA_* variables are not passed on to it (or its plugins).
+  const pulumiEnv = Object.fromEntries(Object.entries(io.env).filter(([name]) => !STACK_SECRETS.some((spec) => spec.env === name)));
   const run = (argv: string[], input?: string) => {
-    const result = spawnSync(pulumi.path, argv, { cwd: root, env: io.env, input: input ?? "", encoding: "utf8" });
+    const result = spawnSync(pulumi.path, argv, { cwd: root, env: pulumiEnv, input: input ?? "", encoding: "utf8" });
     return { status: result.error ? null : result.status, output: `${result.stdout ?? ""}${result.stderr ?? ""}`.trim() || String(result.error ?? "") };
   };
   const fail = (argv: string[], output: string) => {

@@ -31,7 +31,7 @@ afterAll(() => {
 
 interface Fake {
   env: NodeJS.ProcessEnv;
-  calls: () => Array<{ argv: string[]; stdin: string }>;
+  calls: () => Array<{ argv: string[]; stdin: string; env?: string }>;
 }
 
 /**
@@ -49,6 +49,7 @@ function fakePulumi(extraEnv: NodeJS.ProcessEnv = {}): Fake {
       `i=0; read i < '${log}'/n; echo $((i + 1)) > '${log}'/n`,
       `for a in "$@"; do printf '%s\\0' "$a"; done > '${log}'/$i.argv`,
       `cat > '${log}'/$i.stdin`,
+      `printf '%s' "\${VEZA_SLACK_WEBHOOK_URL-}\${VEZA_PAGERDUTY_ROUTING_KEY-}\${VEZA_HEARTBEAT_WEBHOOK_URL-}\${VEZA_SSH_PRIVATE_KEY-}" > '${log}'/$i.env`,
       'if [ "$1 $2" = "stack select" ]; then exit "${FAKE_SELECT_STATUS:-0}"; fi',
       'if [ "$1" = config ] && [ -n "$FAKE_CONFIG_FAIL" ]; then echo "error: passphrase must be set" >&2; exit 255; fi',
       "exit 0",
@@ -63,6 +64,8 @@ function fakePulumi(extraEnv: NodeJS.ProcessEnv = {}): Fake {
       return files.map((f) => ({
         argv: fs.readFileSync(path.join(log, f), "utf8").split("\0").slice(0, -1),
         stdin: fs.readFileSync(path.join(log, f.replace(".argv", ".stdin")), "utf8"),
+        // The VEZA_* secret variables as pulumi saw them: always empty.
+        ...(fs.readFileSync(path.join(log, f.replace(".argv", ".env")), "utf8") ? { env: "leaked" } : {}),
       }));
     },
   };
@@ -84,7 +87,7 @@ function expectNoSecretLeaked(fake: Fake, output: string, values: string[]): voi
 }
 
 describe("init-stack", () => {
-  it("a new stack: select (none), init with the passphrase provider, then each required secret on stdin", async () => {
+  it("a new stack: select (none), init with the passphrase provider, then each required secret on stdin (not in argv, not in pulumi's environment)", async () => {
     const fake = fakePulumi({ ...SECRETS, FAKE_SELECT_STATUS: "1" });
     const { code, output } = await run(["--stack", "prod", "--org", "acme", "--non-interactive"], fake.env);
     expect(code).toBe(0);
@@ -139,7 +142,7 @@ describe("init-stack", () => {
 
   it("the passphrase provider without PULUMI_CONFIG_PASSPHRASE(_FILE): exit 2 naming both, before pulumi runs", async () => {
     const fake = fakePulumi({ ...SECRETS, PULUMI_CONFIG_PASSPHRASE: undefined });
-    await expect(run(["--non-interactive"], fake.env)).rejects.toThrow(/needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE/);
+    await expect(run(["--non-interactive"], fake.env)).rejects.toThrow(/^the passphrase secrets provider needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE .*nothing was run$/);
     expect(fake.calls()).toEqual([]);
   });
 
@@ -151,7 +154,7 @@ describe("init-stack", () => {
     fs.writeFileSync(path.join(root, "Pulumi.prod.yaml"), `secretsprovider: awskms://alias/veza?region=eu-west-3\nencryptedkey: AQICAHg\n${prod}`);
     expect((await run(["--non-interactive"], fake.env, { root })).code).toBe(0);
     fs.writeFileSync(path.join(root, "Pulumi.prod.yaml"), `encryptionsalt: v1:salt\n${prod}`);
-    await expect(run(["--non-interactive", "--existing", "--secrets-provider", "default"], fake.env, { root })).rejects.toThrow(/needs PULUMI_CONFIG_PASSPHRASE/);
+    await expect(run(["--non-interactive", "--existing", "--secrets-provider", "default"], fake.env, { root })).rejects.toThrow(/passphrase secrets provider needs PULUMI_CONFIG_PASSPHRASE/);
     // Nothing recorded and --existing: the stack's provider is unknown here, so pulumi decides.
     expect((await run(["--non-interactive", "--existing"], fake.env)).code).toBe(0);
   });
@@ -197,8 +200,8 @@ describe("init-stack", () => {
     expectNoSecretLeaked(fake, output, ["typed-key"]);
   });
 
-  it("dev requires no secret: the stack is made and nothing is set", async () => {
-    const fake = fakePulumi({ PULUMI_CONFIG_PASSPHRASE: undefined });
+  it("dev requires no secret: the stack is made and nothing is set; an empty passphrase counts as set, as for pulumi", async () => {
+    const fake = fakePulumi({ PULUMI_CONFIG_PASSPHRASE: "" });
     const { code } = await run(["--stack", "dev", "--non-interactive"], fake.env);
     expect(code).toBe(0);
     expect(fake.calls().map((c) => c.argv)).toEqual([["stack", "select", "dev"]]);
