@@ -32,6 +32,7 @@ export const INIT_STACK_SPEC: CommandSpec = {
     "secrets, each read from its environment variable, else prompted without echo in a terminal:",
     ...STACK_SECRETS.map((s) => `  ${s.key.padEnd(20)} ${s.env.padEnd(27)} ${s.what}`),
     "a secret already encrypted in Pulumi.<name>.yaml is kept unless its variable is set.",
+    "the passphrase provider needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE: pulumi runs without a terminal here.",
   ],
 };
 
