@@ -21,7 +21,7 @@ const VALID_OPTIONS: Record<string, string> = {
   policy: "--stack, --config, --help",
   "plan-diff": "--stack, --config, --help",
   drill: "--stack, --scenario, --repeat, --short, --json, --update-readme, --help",
-  "aof-repair": "--help",
+  "aof-repair": "--backup-dir, --help",
 };
 
 describe("the shared parser", () => {
@@ -153,7 +153,7 @@ describe("the =-form", () => {
 
 describe("npm run aof-repair arguments", () => {
   it.each([
-    [[], /^aof-repair: <incr file> is required; usage: npm run aof-repair -- <incr file>$/],
+    [[], /^aof-repair: <aof> is required; usage: npm run aof-repair -- \[--backup-dir <dir>\] <aof>$/],
     [["a.aof", "b.aof"], /^aof-repair: unexpected argument "b\.aof"/],
     [["/nonexistent/appendonly.aof.1.incr.aof"], /^aof-repair: \/nonexistent\/appendonly\.aof\.1\.incr\.aof: no such file$/],
   ])("%j: exit 2, one line", (argv, message) => {
