@@ -5,7 +5,7 @@
 
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import YAML from "yaml";
-import { imagePinProblem } from "../components/config/reader";
+import { IMAGE_ID, imagePinProblem } from "../components/config/imageReference";
 import { parseConfDirectives } from "../components/redis/redisConf";
 import { minimumDataVolumeBytes } from "../components/redis/sizing";
 import { dataNodeStopGraceSeconds } from "../components/redis/dataNodeScripts";
@@ -286,14 +286,15 @@ const safeReplacement: StackValidationPolicy = {
 
 const imagesPinned: ResourceValidationPolicy = {
   name: "images-pinned",
-  description: "Runbook: any failure made worse by an unplanned upgrade. Every image is pinned to a version tag or digest, never latest or untagged.",
+  description: "Runbook: any failure made worse by an unplanned upgrade. Every image is a Docker reference (the full grammar, anchored: nothing a shell would read) pinned to a version tag or digest, never latest or untagged.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type === REMOTE_IMAGE && typeof args.props.name === "string") {
       const problem = imagePinProblem(args.props.name);
       if (problem) report(`image ${args.props.name}: ${problem}`);
     }
-    if (args.type === CONTAINER && typeof args.props.image === "string" && !args.props.image.startsWith("sha256:")) {
+    // A container's image is the pulled image's ID (sha256:<64 hex>), else a reference.
+    if (args.type === CONTAINER && typeof args.props.image === "string" && !IMAGE_ID.test(args.props.image)) {
       const problem = imagePinProblem(args.props.image);
       if (problem) report(`image ${args.props.image}: ${problem}`);
     }
