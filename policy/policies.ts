@@ -6,6 +6,7 @@
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import YAML from "yaml";
 import { IMAGE_ID, imagePinProblem } from "../components/config/imageReference";
+import { dockerDaemonKey } from "../components/config/validate";
 import { parseConfDirectives } from "../components/redis/redisConf";
 import { minimumDataVolumeBytes } from "../components/redis/sizing";
 import { dataNodeStopGraceSeconds } from "../components/redis/dataNodeScripts";
@@ -13,6 +14,7 @@ import { dataNodeStopGraceSeconds } from "../components/redis/dataNodeScripts";
 export const CONTAINER = "docker:index/container:Container";
 export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 export const VOLUME = "docker:index/volume:Volume";
+export const DOCKER_PROVIDER = "pulumi:providers:docker";
 
 type Props = Record<string, unknown>;
 interface Upload {
@@ -206,7 +208,7 @@ const notExposed: ResourceValidationPolicy = {
 
 const sentinelQuorum: StackValidationPolicy = {
   name: "sentinel-quorum-and-spread",
-  description: "Runbook: Instance down (W3 Sentinel HA). An odd number of at least 3 sentinels, a majority quorum, no host with a majority of sentinels or a replica on the master's host when several hosts exist, and min-replicas-to-write on every data node.",
+  description: "Runbook: Instance down (W3 Sentinel HA). An odd number of at least 3 sentinels, a majority quorum, no host with a majority of sentinels or a replica on the master's host when several hosts exist, hosts that are really different machines (no shared address or Docker daemon), and min-replicas-to-write on every data node.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const sentinels = args.resources.filter((r) => r.type === CONTAINER && componentOf(r.props) === "sentinel");
@@ -220,6 +222,25 @@ const sentinelQuorum: StackValidationPolicy = {
       const monitor = /^sentinel monitor \S+ \S+ \d+ (\d+)$/m.exec(conf);
       const quorum = monitor ? Number(monitor[1]) : NaN;
       if (!(quorum >= majority && quorum <= sentinels.length)) report(`${sentinel.name}: quorum ${monitor ? quorum : "missing"} is not a majority of ${sentinels.length} sentinels (${majority}..${sentinels.length})`, sentinel.urn);
+    }
+    // Two declared hosts on one machine make the spread below a fiction: one address announced by
+    // two hosts, or two Docker providers that reach the same daemon.
+    const daemons = new Map<string, string>();
+    for (const provider of args.resources.filter((r) => r.type === DOCKER_PROVIDER && typeof r.props.host === "string")) {
+      const daemon = dockerDaemonKey(provider.props.host as string);
+      const other = daemons.get(daemon);
+      if (other) report(`${provider.name} and ${other} reach the same Docker daemon (${String(provider.props.host)}): two hosts on one machine`, provider.urn);
+      daemons.set(daemon, provider.name);
+    }
+    const announcedBy = new Map<string, Set<string>>();
+    for (const node of [...dataNodes, ...sentinels]) {
+      const text = uploadedFile(node.props, "/redis.conf") ?? uploadedFile(node.props, "/sentinel.conf");
+      const address = text !== undefined ? /^(?:replica-announce-ip|sentinel announce-ip) (\S+)$/m.exec(text)?.[1] : undefined;
+      const host = labelsOf(node.props).host;
+      if (address && host) announcedBy.set(address, (announcedBy.get(address) ?? new Set()).add(host));
+    }
+    for (const [address, hosts] of announcedBy) {
+      if (hosts.size > 1) report(`hosts ${[...hosts].sort().join(", ")} all announce ${address}: they are one machine, so the spread over hosts is not real`);
     }
     const hostCount = Number(labelsOf(sentinels[0].props)["host-count"] ?? "1");
     if (hostCount > 1) {

@@ -175,8 +175,8 @@ function readHosts(problems: ProblemList, value: unknown): HostConfig[] {
   return hosts;
 }
 
-/** The daemon a Docker host URI reaches: the socket path, or the ssh host and port (any user). */
-function dockerDaemonKey(dockerHost: string): string {
+/** The daemon a Docker host URI reaches: the socket path, or the ssh host and port (any user). Shared with the policy pack. */
+export function dockerDaemonKey(dockerHost: string): string {
   const ssh = /^ssh:\/\/[^@]+@([^:/]+)(?::(\d+))?$/.exec(dockerHost);
   return ssh ? `ssh ${ssh[1].toLowerCase()}:${ssh[2] ?? "22"}` : dockerHost;
 }
