@@ -118,6 +118,21 @@ describe.each(["synth", "policy", "plan-diff"])("npm run %s --config", (script) 
   });
 });
 
+// Issue 11: config that could inject or pollute is refused in one line naming the key, exit 2,
+// before anything is declared (it crashed synth and policy with exit 1 before). Other bad values
+// take the path `incident=panic` shows above.
+describe("config that could inject", () => {
+  it.each([
+    ["synth", "__proto__.enabled=false", /^synth: invalid config key "__proto__\.enabled": "__proto__" in the key path; allowed: a key other than __proto__, constructor, prototype/],
+    ["policy", 'redis={"__proto__":{"port":1}}', /^policy: stack dev: invalid config, nothing to check: redis\.__proto__: got \{"port":1\}; allowed: a key other than __proto__/],
+  ])("npm run %s -- --stack dev --config %s: exit 2, one line naming the key", (script, override, message) => {
+    const result = runScript(script, ["--stack", "dev", "--config", override, ...(script === "synth" ? ["--out", os.tmpdir()] : [])]);
+    expect(result.status).toBe(2);
+    expect(expectOneLine(result.stderr, script)).toMatch(message);
+    expect(result.stdout).toBe("");
+  });
+});
+
 describe("the =-form", () => {
   it("synth --stack=prod --out=<dir>", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-cli-"));
