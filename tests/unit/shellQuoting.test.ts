@@ -58,7 +58,7 @@ function runRecorded(commands: string[]): { calls: Array<{ command: string; args
 }
 
 // Few runs of many values each: one dash per run keeps this file to a few seconds.
-const RUNS = { numRuns: 15 };
+const RUNS = { numRuns: 10 };
 
 describe("no config value can end the quoting of a command string", () => {
   it("shellQuote: every value is read back by dash as exactly itself", () => {
@@ -122,7 +122,7 @@ describe("no config value can end the quoting of a command string", () => {
         asApp(host, "6379", app, "ping"),
         asApp(host, "6379", app, "role"),
       ]));
-    }), { numRuns: 8 });
+    }), { numRuns: 6 });
   });
 
   it("the promtool check script refuses a rule file whose content would end its heredoc", () => {
