@@ -5,7 +5,8 @@
 
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import YAML from "yaml";
-import { imagePinProblem } from "../components/config/reader";
+import { IMAGE_ID, imagePinProblem } from "../components/config/imageReference";
+import { dockerDaemonKey } from "../components/config/validate";
 import { ACL_USERS, SENTINEL_HELLO_CHANNEL } from "../components/redis/acl";
 import { parseConfDirectives } from "../components/redis/redisConf";
 import { SENTINEL_USERS } from "../components/sentinel/sentinelConf";
@@ -15,6 +16,7 @@ import { dataNodeStopGraceSeconds } from "../components/redis/dataNodeScripts";
 export const CONTAINER = "docker:index/container:Container";
 export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 export const VOLUME = "docker:index/volume:Volume";
+export const DOCKER_PROVIDER = "pulumi:providers:docker";
 
 type Props = Record<string, unknown>;
 interface Upload {
@@ -285,7 +287,7 @@ const notExposed: ResourceValidationPolicy = {
 
 const sentinelQuorum: StackValidationPolicy = {
   name: "sentinel-quorum-and-spread",
-  description: "Runbook: Instance down (W3 Sentinel HA). An odd number of at least 3 sentinels, a majority quorum, no host with a majority of sentinels or a replica on the master's host when several hosts exist, and min-replicas-to-write on every data node.",
+  description: "Runbook: Instance down (W3 Sentinel HA). An odd number of at least 3 sentinels, a majority quorum, no host with a majority of sentinels or a replica on the master's host when several hosts exist, hosts that are really different machines (no shared address or Docker daemon), and min-replicas-to-write on every data node.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const sentinels = args.resources.filter((r) => r.type === CONTAINER && componentOf(r.props) === "sentinel");
@@ -299,6 +301,25 @@ const sentinelQuorum: StackValidationPolicy = {
       const monitor = /^sentinel monitor \S+ \S+ \d+ (\d+)$/m.exec(conf);
       const quorum = monitor ? Number(monitor[1]) : NaN;
       if (!(quorum >= majority && quorum <= sentinels.length)) report(`${sentinel.name}: quorum ${monitor ? quorum : "missing"} is not a majority of ${sentinels.length} sentinels (${majority}..${sentinels.length})`, sentinel.urn);
+    }
+    // Two declared hosts on one machine make the spread below a fiction: one address announced by
+    // two hosts, or two Docker providers that reach the same daemon.
+    const daemons = new Map<string, string>();
+    for (const provider of args.resources.filter((r) => r.type === DOCKER_PROVIDER && typeof r.props.host === "string")) {
+      const daemon = dockerDaemonKey(provider.props.host as string);
+      const other = daemons.get(daemon);
+      if (other) report(`${provider.name} and ${other} reach the same Docker daemon (${String(provider.props.host)}): two hosts on one machine`, provider.urn);
+      daemons.set(daemon, provider.name);
+    }
+    const announcedBy = new Map<string, Set<string>>();
+    for (const node of [...dataNodes, ...sentinels]) {
+      const text = uploadedFile(node.props, "/redis.conf") ?? uploadedFile(node.props, "/sentinel.conf");
+      const address = text !== undefined ? /^(?:replica-announce-ip|sentinel announce-ip) (\S+)$/m.exec(text)?.[1] : undefined;
+      const host = labelsOf(node.props).host;
+      if (address && host) announcedBy.set(address, (announcedBy.get(address) ?? new Set()).add(host));
+    }
+    for (const [address, hosts] of announcedBy) {
+      if (hosts.size > 1) report(`hosts ${[...hosts].sort().join(", ")} all announce ${address}: they are one machine, so the spread over hosts is not real`);
     }
     const hostCount = Number(labelsOf(sentinels[0].props)["host-count"] ?? "1");
     if (hostCount > 1) {
@@ -365,14 +386,15 @@ const safeReplacement: StackValidationPolicy = {
 
 const imagesPinned: ResourceValidationPolicy = {
   name: "images-pinned",
-  description: "Runbook: any failure made worse by an unplanned upgrade. Every image is pinned to a version tag or digest, never latest or untagged.",
+  description: "Runbook: any failure made worse by an unplanned upgrade. Every image is a Docker reference (the full grammar, anchored: nothing a shell would read) pinned to a version tag or digest, never latest or untagged.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type === REMOTE_IMAGE && typeof args.props.name === "string") {
       const problem = imagePinProblem(args.props.name);
       if (problem) report(`image ${args.props.name}: ${problem}`);
     }
-    if (args.type === CONTAINER && typeof args.props.image === "string" && !args.props.image.startsWith("sha256:")) {
+    // A container's image is the pulled image's ID (sha256:<64 hex>), else a reference.
+    if (args.type === CONTAINER && typeof args.props.image === "string" && !IMAGE_ID.test(args.props.image)) {
       const problem = imagePinProblem(args.props.image);
       if (problem) report(`image ${args.props.image}: ${problem}`);
     }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { ApiConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
-import { hostCommand, type SshAccess } from "../host/hostCommand";
+import { dockerRunStdinScript, hostCommand, type SshAccess } from "../host/hostCommand";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { API_SECRET_FILES, renderApiEnv, renderConnectivityCheckScript, toEnvList, type EffectiveToggles, type RedisConnection } from "./env";
@@ -59,7 +59,7 @@ export class ApiService extends pulumi.ComponentResource {
 
     const script = pulumi.secret(pulumi.all([passwords.app, passwords.sentinelClients]).apply(([app, sentinelClients]) => renderConnectivityCheckScript(args.connection, { app, sentinelClients })));
     this.connectivityCheck = hostCommand(`${name}-redis-connectivity-check`, args.dockerHost.host, {
-      create: `docker run --rm -i --network host --entrypoint sh ${args.redisImage} -s`,
+      create: dockerRunStdinScript(args.redisImage, ["--network host"]),
       stdin: script,
       // Re-check when what the API connects to changes: addresses, master name, credentials. Not
       // on the API container: the incident preset replaces it while Redis is down, and the check

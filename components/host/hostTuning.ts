@@ -5,6 +5,9 @@
 //   4 KiB ones, multiplying fork memory and latency.
 // - net.core.somaxconn >= tcp-backlog: otherwise the kernel silently truncates Redis's backlog.
 // ROOT prefixes every path so tests can run the script against a fake /proc and /sys.
+// Config strings in the command lines (image, volume name) go through shellQuote; the numbers are
+// TypeScript numbers, whose text has no shell metacharacter.
+import { shellQuote } from "../topology/shell";
 
 export interface HostTuningInput {
   tcpBacklog: number;
@@ -53,7 +56,7 @@ export function renderHostTuningCommand(image: string, input: HostTuningInput): 
   return [
     `docker run --rm -i --privileged --network host --pid host`,
     `-v /etc/sysctl.d:/host/etc/sysctl.d -v /etc/tmpfiles.d:/host/etc/tmpfiles.d`,
-    `--entrypoint sh ${image} -s <<'VEZA_HOST_TUNING'\n${renderHostTuningScript(input)}VEZA_HOST_TUNING`,
+    `--entrypoint sh ${shellQuote(image)} -s <<'VEZA_HOST_TUNING'\n${renderHostTuningScript(input)}VEZA_HOST_TUNING`,
   ].join(" ");
 }
 
@@ -62,7 +65,7 @@ export function renderHostTuningCommand(image: string, input: HostTuningInput): 
  * minimum: Docker's local volumes have no size of their own, so the room must exist on disk.
  */
 export function renderDataVolumeCheckCommand(image: string, volumeName: string, requiredBytes: number): string {
-  return `docker run --rm -v ${volumeName}:/data --entrypoint sh ${image} -c '${renderDataVolumeCheckScript("/data", requiredBytes)}'`;
+  return `docker run --rm -v ${shellQuote(`${volumeName}:/data`)} --entrypoint sh ${shellQuote(image)} -c ${shellQuote(renderDataVolumeCheckScript("/data", requiredBytes))}`;
 }
 
 export function renderDataVolumeCheckScript(dir: string, requiredBytes: number): string {

@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import type { StackConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
-import { hostCommand, type SshAccess } from "../host/hostCommand";
+import { dockerRunStdinScript, hostCommand, type SshAccess } from "../host/hostCommand";
 import { toEnvList } from "../api/env";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
 import type { RedisCredentials } from "../redis/RedisCredentials";
@@ -91,7 +91,7 @@ export class Monitoring extends pulumi.ComponentResource {
     // up in a preview as the changed lines, and re-runs the check.
     // ... and the promtool cases shipped beside them must pass on the image's own promtool.
     const rulesCheck = hostCommand(`${name}-promtool-check-rules`, monitoringHostConfig, {
-      create: `docker run --rm -i --entrypoint sh ${m.prometheusImage} -s`,
+      create: dockerRunStdinScript(m.prometheusImage),
       stdin: renderPromtoolCheckScript(files.ruleFiles, files.ruleTestFiles),
     }, args.ssh, { parent: this, dependsOn: [monitoringHost.image(m.prometheusImage)] });
 

@@ -110,6 +110,11 @@ export function renderPromtoolCheckScript(ruleFiles: Record<string, string>, tes
   const names = Object.keys(ruleFiles);
   const tests = Object.keys(testFiles);
   const all = { ...ruleFiles, ...testFiles };
+  // A quoted heredoc ends only at a line that is its delimiter: refuse content holding one (the
+  // file names are this program's own; the contents carry config values).
+  for (const [name, content] of Object.entries(all)) {
+    if (!/^[\w.-]+$/.test(name) || content.split("\n").includes("VEZA_RULES_EOF")) throw new Error(`rule file ${JSON.stringify(name)} cannot be written by a heredoc: a bad name or a line VEZA_RULES_EOF`);
+  }
   return [
     "set -eu",
     ...Object.keys(all).map((name) => `cat > /tmp/${name} <<'VEZA_RULES_EOF'\n${all[name].replace(/\n$/, "")}\nVEZA_RULES_EOF`),

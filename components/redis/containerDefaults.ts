@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 import type { ContainerDefinition, DeclaredFile } from "../topology/containers";
 import type { RedisCredentials } from "./RedisCredentials";
+import { CONTAINER_NOFILE_LIMIT } from "./sizing";
 
 export const LABEL_PREFIX = "veza.";
 
@@ -14,7 +15,7 @@ export function containerLabels(labels: Record<string, string>): docker.types.in
 export const LOG_OPTIONS = { "max-size": "10m", "max-file": "5" };
 
 /** maxclients 10000 needs about 10032 descriptors; Docker's default soft limit is often 1024. */
-export const NOFILE_ULIMIT: docker.types.input.ContainerUlimit = { name: "nofile", soft: 65536, hard: 65536 };
+export const NOFILE_ULIMIT: docker.types.input.ContainerUlimit = { name: "nofile", soft: CONTAINER_NOFILE_LIMIT, hard: CONTAINER_NOFILE_LIMIT };
 
 /** Restarted after a crash or a host reboot, but not after an operator's `docker stop`. */
 export const RESTART_POLICY = "unless-stopped";

@@ -19,6 +19,21 @@ const editConf = (name: string, suffix: string, edit: (text: string) => string):
 const setInput = (name: string, key: string, value: unknown): Mutation => (resources) => {
   find(resources, name).inputs[key] = value;
 };
+const setLabel = (resource: PlannedResource, label: string, value: string) => {
+  const labels = resource.inputs.labels as Array<{ label: string; value: string }>;
+  const entry = labels.find((l) => l.label === `veza.${label}`);
+  if (entry) entry.value = value;
+  else labels.push({ label: `veza.${label}`, value });
+};
+/** Issue 11: three hosts that all say 127.0.0.1 (the dev plan's processes, relabelled h0..h2). */
+const threeHostsOneAddress: Mutation = (resources) => {
+  for (const i of [0, 1, 2]) {
+    for (const name of [`redis-${i}-container`, `sentinel-${i}-container`]) {
+      setLabel(find(resources, name), "host", `h${i}`);
+      setLabel(find(resources, name), "host-count", "3");
+    }
+  }
+};
 
 async function check(resources: PlannedResource[]): Promise<Violation[]> {
   return runPolicies(resources, "veza-redis", "dev");
@@ -69,6 +84,10 @@ describe("policy pack", () => {
     ["redis-safe-replacement", "mandatory", setInput("sentinel-1-container", "stopTimeout", 0), /kill it before it hands off/],
     ["redis-safe-replacement", "mandatory", setInput("redis-0-container", "entrypoints", ["redis-server", "/etc/veza/redis.conf"]), /declared topology, not the running cluster's/],
     ["images-pinned", "mandatory", (r) => { find(r, "local-image-redis-7-0-15-bookworm").inputs.name = "redis"; }, /untagged/],
+    ["images-pinned", "mandatory", (r) => { find(r, "local-image-redis-7-0-15-bookworm").inputs.name = "redis:7.0.15;id"; }, /image redis:7\.0\.15;id: not an image reference/],
+    ["images-pinned", "mandatory", setInput("redis-0-container", "image", `sha256:${"a".repeat(64)};id`), /not an image reference/],
+    ["sentinel-quorum-and-spread", "mandatory", threeHostsOneAddress, /hosts h0, h1, h2 all announce 127\.0\.0\.1: they are one machine/],
+    ["sentinel-quorum-and-spread", "mandatory", (r) => { r.push({ ...structuredClone(find(r, "local-docker")), name: "other-docker" }); }, /other-docker and local-docker reach the same Docker daemon \(unix:\/\/\/var\/run\/docker\.sock\)/],
     ["api-declares-redis-toggles", "mandatory", (r) => { const api = find(r, "api-container"); api.inputs.envs = (api.inputs.envs as string[]).filter((e) => !e.startsWith("RATELIMIT_FAIL_CLOSED=")); }, /RATELIMIT_FAIL_CLOSED is not declared/],
     ["alerts-have-severity-and-runbook", "mandatory", editConf("monitoring-prometheus-container", "/rules/redis.yml", (t) => t.replace(/^(\s+)runbook_url: .*redis-down\.md$/m, "$1runbook_url: none")), /RedisUnreachable has no runbook_url/],
     ["alerts-have-severity-and-runbook", "mandatory", editConf("monitoring-prometheus-container", "/rules/redis.yml", (t) => t.replace("severity: page", "severity: critical")), /severity critical/],
