@@ -5,6 +5,7 @@
 // delimiters, unicode) each value must arrive as exactly one argument, byte for byte, and nothing
 // else may run: a value that ended its quoting would split, change or add arguments or commands.
 import { spawnSync } from "node:child_process";
+import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -34,7 +35,7 @@ const STUBS = String.raw`record_docker() { printf '%s\0' docker "$#" "$@" >> "$V
 record_redis_cli() {
   printf '%s\0' redis-cli "$(($# + 1))" "$REDISCLI_AUTH" "$@" >> "$VEZA_REC"
   # Answers like a sentinel, then like the master, so the connectivity script runs to its end.
-  if [ "$6" = sentinel ]; then printf '10.9.9.9\n6379\n'; elif [ "$8" = ping ]; then echo PONG; elif [ "$8" = role ]; then echo master; fi
+  if [ "$8" = sentinel ]; then printf '10.9.9.9\n6379\n'; elif [ "$8" = ping ]; then echo PONG; elif [ "$8" = role ]; then echo master; fi
 }
 alias docker=record_docker redis-cli=record_redis_cli`;
 
@@ -115,7 +116,7 @@ describe("no config value can end the quoting of a command string", () => {
       expect({ stderr, status }).toEqual({ stderr: "", status: 0 });
       const asApp = (host: string, port: string, app: string, command: string) => ({ command: "redis-cli", args: [app, "-h", host, "-p", port, "--user", "veza-app", "--no-auth-warning", command] });
       expect(calls).toEqual(inputs.flatMap(({ masterName, host, app, sentinelClients }) => [
-        { command: "redis-cli", args: [sentinelClients, "-h", host, "-p", "26379", "--no-auth-warning", "sentinel", "get-master-addr-by-name", masterName] },
+        { command: "redis-cli", args: [sentinelClients, "-h", host, "-p", "26379", "--user", SENTINEL_USERS.client.name, "--no-auth-warning", "sentinel", "get-master-addr-by-name", masterName] },
         asApp("10.9.9.9", "6379", app, "ping"),
         asApp("10.9.9.9", "6379", app, "role"),
         // Standalone: the declared master's host:port, split at the last colon.
