@@ -1,11 +1,13 @@
 // Alertmanager behind the rendered web config, as the real binary: a silence (the review's "720 h
-// silence matching every alert") without credentials is refused, with the operator's accepted;
-// Prometheus's side of it checked by promtool.
+// silence matching every alert") without credentials is refused, with the operator's accepted; the
+// real Prometheus, with the rendered alerting block (basic auth from a password file), still
+// delivers alerts to it. Both processes bounded in time and killed by PID.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import bcrypt from "bcryptjs";
+import YAML from "yaml";
 import { requireValidStackConfig } from "../../components/config/validate";
 import { ALERTMANAGER_SECRET_FILES, HEARTBEAT_URL_PLACEHOLDER } from "../../components/monitoring/alertmanagerConfig";
 import { renderMonitoringFiles } from "../../components/monitoring/render";
@@ -15,7 +17,7 @@ import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 
 const available = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
 // Debian names the binary prometheus-alertmanager.
-const haveTools = available("prometheus-alertmanager") && available("amtool") && available("promtool");
+const haveTools = available("prometheus-alertmanager") && available("amtool") && available("promtool") && available("prometheus");
 
 (haveTools ? describe : describe.skip)("alerting endpoints behind the rendered web config (real alertmanager)", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-am-auth-"));
@@ -23,6 +25,7 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
   const passwords = { prometheus: "prom-Pass-1234567890abcdef", operator: "oper-Pass-1234567890abcdef", health: "heal-Pass-1234567890abcdef" };
   const webConfig = path.join(dir, "web-config.yml");
   let alertmanager: ChildProcess | undefined;
+  let prometheus: ChildProcess | undefined;
   let url = "";
 
   const silence = () => JSON.stringify({
@@ -67,9 +70,10 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
   }, 20000);
 
   afterAll(async () => {
-    if (alertmanager?.pid !== undefined && alertmanager.exitCode === null) {
-      const exited = new Promise((r) => alertmanager!.once("exit", r));
-      process.kill(alertmanager.pid, "SIGKILL");
+    for (const child of [prometheus, alertmanager]) {
+      if (child?.pid === undefined || child.exitCode !== null) continue;
+      const exited = new Promise((r) => child.once("exit", r));
+      process.kill(child.pid, "SIGKILL");
       await exited;
     }
     fs.rmSync(dir, { recursive: true, force: true });
@@ -100,4 +104,29 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
     expect(withCredentials.stderr).toBe("");
     expect(withCredentials.status).toBe(0);
   });
+
+  it("Prometheus, with the rendered alerting block and its password file, delivers an alert to it", async () => {
+    const config = requireValidStackConfig(readStackConfigFile("dev").raw);
+    const alerting = YAML.parse(renderMonitoringFiles(config).prometheusYml).alerting;
+    const passwordFile = path.join(dir, "prometheus-password");
+    fs.writeFileSync(passwordFile, passwords.prometheus);
+    expect(alerting.alertmanagers[0].basic_auth).toEqual({ username: WEB_USERS.prometheus, password_file: expect.any(String) });
+    alerting.alertmanagers[0].basic_auth.password_file = passwordFile;
+    alerting.alertmanagers[0].static_configs = [{ targets: [url.replace("http://", "")] }];
+    fs.writeFileSync(path.join(dir, "rules.yml"), YAML.stringify({ groups: [{ name: "t", rules: [{ alert: "AuthProbe", expr: "vector(1)" }] }] }));
+    fs.writeFileSync(path.join(dir, "prometheus.yml"), YAML.stringify({ global: { evaluation_interval: "1s" }, rule_files: [path.join(dir, "rules.yml")], alerting }));
+    const port = await freePortRange(1);
+    prometheus = spawn("prometheus", [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "tsdb")}`, `--web.listen-address=127.0.0.1:${port}`,
+      // The first send can precede the discovery of the Alertmanager (dropped): resend soon.
+      "--rules.alert.resend-delay=1s"], { stdio: ["ignore", "ignore", "pipe"] });
+    let log = "";
+    prometheus.stderr!.on("data", (chunk) => (log += chunk));
+    const operator = basicAuthorization(WEB_USERS.operator, passwords.operator);
+    let names: string[] = [];
+    for (const started = Date.now(); Date.now() - started < 15000 && !names.includes("AuthProbe"); await new Promise((r) => setTimeout(r, 250))) {
+      const alerts = await fetch(`${url}/api/v2/alerts`, { headers: { authorization: `Basic ${operator}` }, signal: AbortSignal.timeout(2000) }).then((r) => r.json() as Promise<Array<{ labels: Record<string, string> }>>, () => []);
+      names = alerts.map((a) => a.labels.alertname);
+    }
+    expect([names, names.includes("AuthProbe") ? "" : log]).toEqual([expect.arrayContaining(["AuthProbe"]), ""]);
+  }, 30000);
 });
