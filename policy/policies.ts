@@ -12,11 +12,14 @@ import { parseConfDirectives } from "../components/redis/redisConf";
 import { SENTINEL_USERS } from "../components/sentinel/sentinelConf";
 import { minimumDataVolumeBytes } from "../components/redis/sizing";
 import { dataNodeStopGraceSeconds } from "../components/redis/dataNodeScripts";
+import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "../components/redis/image";
+import { CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, READ_ONLY_ROOT_EXCEPTIONS, type ContainerKind } from "../components/topology/hardening";
 
 export const CONTAINER = "docker:index/container:Container";
 export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 export const VOLUME = "docker:index/volume:Volume";
 export const DOCKER_PROVIDER = "pulumi:providers:docker";
+export const IMAGE_BUILD = "docker:index/image:Image";
 
 type Props = Record<string, unknown>;
 interface Upload {
@@ -401,6 +404,59 @@ const imagesPinned: ResourceValidationPolicy = {
   },
 };
 
+const describeBad = (entry: KnownBadImage) => `${entry.reason} [${entry.id}; ${entry.references.join(", ")}]`;
+
+const imagesNotKnownBad: ResourceValidationPolicy = {
+  name: "images-not-known-vulnerable",
+  description: "Security: no image known to be end-of-life or to miss the Lua fixes (CVE-2025-49844, CVE-2025-46817, CVE-2024-31449, CVE-2024-46981): the table in components/redis/image.ts, a reference per entry. The image built here installs a Debian redis version that has them, on a base pinned by digest.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    const references = [
+      ...(args.type === REMOTE_IMAGE && typeof args.props.name === "string" ? [args.props.name] : []),
+      ...(args.type === CONTAINER && typeof args.props.image === "string" && !args.props.image.startsWith("sha256:") ? [args.props.image] : []),
+    ];
+    for (const reference of references) for (const entry of knownBadImageEntries(reference)) report(`image ${reference}: ${describeBad(entry)}`);
+    if (args.type !== IMAGE_BUILD) return;
+    const buildArgs = ((args.props.build as { args?: Record<string, unknown> } | undefined)?.args ?? {}) as Record<string, unknown>;
+    if (typeof buildArgs.REDIS_VERSION === "string") for (const entry of knownBadDebianEntries(buildArgs.REDIS_VERSION)) report(`redis ${buildArgs.REDIS_VERSION}: ${describeBad(entry)}`);
+    if (typeof buildArgs.BASE_IMAGE === "string" && !/@sha256:[0-9a-f]{64}$/.test(buildArgs.BASE_IMAGE)) report(`base image ${buildArgs.BASE_IMAGE} is not pinned by digest: a rebuild could start from anything the tag points to`);
+  },
+};
+
+/** The array input `key` of a container, when known. */
+function listOf(props: Props, key: string): unknown[] | undefined {
+  return Array.isArray(props[key]) ? (props[key] as unknown[]) : undefined;
+}
+
+const containersHardened: ResourceValidationPolicy = {
+  name: "containers-hardened",
+  description: "Security: every container drops ALL capabilities and adds back only its kind's (components/topology/hardening.ts), sets no-new-privileges, a memory limit and a healthcheck, is not privileged, and has a read-only root unless its kind is on the documented exception list (containers with uploads).",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== CONTAINER) return;
+    const props = args.props;
+    const kind = componentOf(props) as ContainerKind | undefined;
+    const hardening = kind !== undefined ? CONTAINER_HARDENING[kind] : undefined;
+    const capabilities = (props.capabilities ?? {}) as { drops?: unknown; adds?: unknown };
+    const drops = Array.isArray(capabilities.drops) ? capabilities.drops : [];
+    const adds = Array.isArray(capabilities.adds) ? (capabilities.adds as unknown[]).map(String) : [];
+    if (!drops.includes("ALL")) report("does not drop ALL capabilities: Docker's default set (CHOWN, DAC_OVERRIDE, NET_RAW, SETUID, ...) stays available to an exploited process");
+    const allowed = new Set(Object.keys(hardening?.capAdd ?? {}));
+    const extra = adds.filter((cap) => !allowed.has(cap.replace(/^CAP_/, "")));
+    if (extra.length > 0) report(`adds capabilities ${extra.join(", ")} beyond what a ${kind ?? "unlabelled"} container needs (${[...allowed].join(", ") || "none"})`);
+    if (!(listOf(props, "securityOpts") ?? []).includes(NO_NEW_PRIVILEGES)) report(`no ${NO_NEW_PRIVILEGES}: a setuid binary in the image could regain privileges`);
+    if (props.privileged === true) report("privileged: every capability and every device of the host");
+    // Redis and Sentinel containers: memory and healthcheck are the redis-* policies' (with swap and restart).
+    if (!isRedisFamily(props)) {
+      if (!(Number(props.memory) > 0)) report("no memory limit: one leak can starve every process on the host");
+      const tests = (props.healthcheck as { tests?: unknown } | undefined)?.tests;
+      if (!Array.isArray(tests) || tests.length === 0 || tests[0] === "NONE") report("no healthcheck: Docker cannot tell a hung process from a healthy one");
+    }
+    if (props.readOnly !== true && (kind === undefined || READ_ONLY_ROOT_EXCEPTIONS[kind] === undefined)) report("root filesystem is writable and its kind is not on the read-only exception list");
+    if (props.pidMode === "host" && (kind === undefined || !HARDENING_EXCEPTIONS.hostPid.includes(kind))) report("shares the host PID namespace (pidMode host) without an exception");
+  },
+};
+
 const apiToggles: ResourceValidationPolicy = {
   name: "api-declares-redis-toggles",
   description: "Runbook: Mitigation while Redis is down. The API container declares MAINTENANCE_MODE and RATELIMIT_FAIL_CLOSED (true/false), so the mitigations are a reviewed config change.",
@@ -541,6 +597,8 @@ export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> =
   restartAndHealth,
   safeReplacement,
   imagesPinned,
+  imagesNotKnownBad,
+  containersHardened,
   apiToggles,
   alertsLinked,
   sloComplete,

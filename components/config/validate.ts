@@ -4,6 +4,7 @@
 
 import { isIP } from "node:net";
 import { computeSizing, CONTAINER_NOFILE_LIMIT, MAX_CLIENTS_LIMIT, MINIMUM_FORK_HEADROOM_PERCENT, MINIMUM_MAXMEMORY_MIB, DEFAULT_FORK_HEADROOM_PERCENT, MiB, REDIS_RESERVED_FDS } from "../redis/sizing";
+import { BUILT_REDIS_IMAGE } from "../redis/image";
 import { largestShareOnOneHost } from "../topology/placement";
 import { portAllocations, stackTopology } from "../topology/ports";
 import { FORBIDDEN_KEY_ALLOWED, forbiddenKeyPaths, formatProblem, isPlainObject, ProblemList, SectionReader, type ConfigProblem, type RawObject } from "./reader";
@@ -37,7 +38,8 @@ export const TOP_LEVEL_KEYS = [
   ...SECRET_KEYS,
 ] as const;
 
-export const DEFAULT_REDIS_IMAGE = "redis:7.0.15-bookworm";
+/** Built from images/redis (Debian's patched package, what the tests run): components/redis/image.ts. */
+export const DEFAULT_REDIS_IMAGE = BUILT_REDIS_IMAGE;
 
 export type ValidationResult = { ok: true; config: StackConfig } | { ok: false; problems: ConfigProblem[]; lenientConfig?: StackConfig };
 
@@ -295,7 +297,7 @@ function readMonitoring(problems: ProblemList, raw: RawObject, defaultHost: stri
   const m = new SectionReader(problems, "monitoring", raw, [
     "enabled", "host", "prometheusImage", "alertmanagerImage", "redisExporterImage", "nodeExporterImage", "grafanaImage", "prometheusPort",
     "alertmanagerPort", "nodeExporterPort", "redisExporterPort", "grafanaPort", "runbookBaseUrl", "cluster", "dataMountpoint",
-    "slackPageChannel", "slackTicketChannel", "slo",
+    "slackPageChannel", "slackTicketChannel", "slo", "tlsCertFile", "tlsKeyFile", "tlsCaFile",
   ]);
   const sloRaw = isPlainObject(raw.slo) ? raw.slo : raw.slo === undefined ? {} : (problems.add("monitoring.slo", raw.slo, "an object of SLO metric settings"), {});
   const slo = new SectionReader(problems, "monitoring.slo", sloRaw, [
@@ -308,7 +310,7 @@ function readMonitoring(problems: ProblemList, raw: RawObject, defaultHost: stri
     host: m.string("host", defaultHost),
     prometheusImage: m.pinnedImage("prometheusImage", "prom/prometheus:v2.53.2"),
     alertmanagerImage: m.pinnedImage("alertmanagerImage", "prom/alertmanager:v0.27.0"),
-    redisExporterImage: m.pinnedImage("redisExporterImage", "oliver006/redis_exporter:v1.62.0"),
+    redisExporterImage: m.pinnedImage("redisExporterImage", "oliver006/redis_exporter:v1.62.0-alpine"),
     nodeExporterImage: m.pinnedImage("nodeExporterImage", "prom/node-exporter:v1.8.2"),
     grafanaImage: m.pinnedImage("grafanaImage", "grafana/grafana:12.2.0"),
     prometheusPort: m.integer("prometheusPort", PORT_MIN, PORT_MAX, 9090, LISTEN_PORT),
@@ -321,6 +323,7 @@ function readMonitoring(problems: ProblemList, raw: RawObject, defaultHost: stri
     dataMountpoint: m.string("dataMountpoint", "/", /^\/[^"\s]*$/, "an absolute mountpoint as node_exporter reports it"),
     slackPageChannel: m.string("slackPageChannel", "#veza-oncall", /^[#@][\w.-]+$/, "a Slack channel (#name) or user (@name)"),
     slackTicketChannel: m.string("slackTicketChannel", "#veza-tickets", /^[#@][\w.-]+$/, "a Slack channel (#name) or user (@name)"),
+    ...readMonitoringTls(problems, m),
     slo: {
       requestsTotal: slo.string("requestsTotal", "http_requests_total", metricName, "a Prometheus metric name"),
       durationBucket: slo.string("durationBucket", "http_request_duration_seconds_bucket", metricName, "a Prometheus metric name"),
@@ -354,6 +357,20 @@ function runbookBaseUrl(problems: ProblemList, value: unknown): string {
     return problems.lenient && typeof value === "string" ? value : DEFAULT_RUNBOOK_BASE_URL;
   }
   return value;
+}
+
+/** TLS for Prometheus and Alertmanager: the three host paths together, or none (plain HTTP with basic auth). */
+function readMonitoringTls(problems: ProblemList, m: SectionReader): Pick<MonitoringConfig, "tls"> {
+  const path = /^(\/[A-Za-z0-9._/-]+)?$/;
+  const files = {
+    certFile: m.string("tlsCertFile", "", path, "an absolute path on the monitoring host"),
+    keyFile: m.string("tlsKeyFile", "", path, "an absolute path on the monitoring host"),
+    caFile: m.string("tlsCaFile", "", path, "an absolute path on the monitoring host"),
+  };
+  const set = Object.values(files).filter(Boolean).length;
+  if (set === 0) return {};
+  if (set < 3) problems.add("monitoring.tlsCertFile", files.certFile, "tlsCertFile, tlsKeyFile and tlsCaFile together (the CA lets Prometheus and Grafana verify the certificate)");
+  return { tls: files };
 }
 
 function checkSizing(problems: ProblemList, redis: RedisConfig): void {

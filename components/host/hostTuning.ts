@@ -51,10 +51,17 @@ exit $status
  * command works on a Linux host, over ssh, and on Docker Desktop's VM, without sudo on the
  * workstation. --network host so somaxconn is set in the host's network namespace, where the
  * Redis containers (host networking) listen.
+ * Privileged because Docker mounts /proc/sys and /sys read-only in any other container and its
+ * AppArmor profile refuses writes there (capabilities alone do not help; `--cap-drop` is ignored
+ * when privileged, so none is claimed). What is narrowed: no host PID namespace (the script reads
+ * and writes /proc/sys and /sys only), a read-only root, no new privileges, bounded pids and memory,
+ * the image by content ID (`image` is the pulled or built image's sha256 ID), and only the two
+ * host directories the persisted settings go to. Those stay read-write: the script creates
+ * 60-veza-redis*.conf there, and a file bind mount needs the file to exist beforehand.
  */
 export function renderHostTuningCommand(image: string, input: HostTuningInput): string {
   return [
-    `docker run --rm -i --privileged --network host --pid host`,
+    `docker run --rm -i --privileged --network host --read-only --security-opt no-new-privileges:true --pids-limit 32 --memory 64m`,
     `-v /etc/sysctl.d:/host/etc/sysctl.d -v /etc/tmpfiles.d:/host/etc/tmpfiles.d`,
     `--entrypoint sh ${shellQuote(image)} -s <<'VEZA_HOST_TUNING'\n${renderHostTuningScript(input)}VEZA_HOST_TUNING`,
   ].join(" ");

@@ -11,6 +11,7 @@ import { REDIS_ADDRESS_LABEL, renderRedisAlertRules, toYaml, type RedisRulesInpu
 import { renderRuleTests, type RuleTestInput } from "./ruleTests";
 import type { RuleFile } from "./runbooks";
 import { renderSloRules } from "./sloRules";
+import { PROMETHEUS_WEB, TLS_FILES, WEB_USERS } from "./webConfig";
 
 export interface MonitoringFiles {
   prometheusYml: string;
@@ -49,6 +50,7 @@ function monitoringInput(config: StackConfig, exporters: ExporterPlacement[]): P
     alertmanager: `${monitoringHost.address}:${config.monitoring.alertmanagerPort}`,
     prometheus: `${monitoringHost.address}:${config.monitoring.prometheusPort}`,
     grafana: `${monitoringHost.address}:${config.monitoring.grafanaPort}`,
+    webClient: { username: WEB_USERS.prometheus, passwordFile: PROMETHEUS_WEB.clientPassword, ...(config.monitoring.tls ? { caFile: TLS_FILES.ca } : {}) },
   };
 }
 

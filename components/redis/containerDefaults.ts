@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 import type { ContainerDefinition, DeclaredFile } from "../topology/containers";
+import { hardenedContainerArgs } from "../topology/hardening";
 import type { RedisCredentials } from "./RedisCredentials";
 import { CONTAINER_NOFILE_LIMIT } from "./sizing";
 
@@ -30,6 +31,8 @@ export const HEALTHCHECK_TIMING = { interval: "2s", timeout: "5s", retries: 5, s
 /** The inputs a data node and a sentinel container share, from their definition. */
 export function redisFamilyContainerArgs(definition: ContainerDefinition) {
   return {
+    // Capabilities and no-new-privileges (components/topology/hardening.ts).
+    ...hardenedContainerArgs(definition.kind),
     entrypoints: definition.entrypoint,
     healthcheck: { tests: definition.healthcheck, ...HEALTHCHECK_TIMING },
     // Create returns only once healthy (and fails `pulumi up` if never): a crash-looping Redis
