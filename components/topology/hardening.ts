@@ -60,6 +60,7 @@ export const READ_ONLY_ROOT_EXCEPTIONS: Partial<Record<ContainerKind, string>> =
   alertmanager: "uploads alertmanager.yml, secrets and the web config: the provider's upload needs a writable root",
   grafana: "uploads provisioning, dashboards and the admin password: the provider's upload needs a writable root",
   api: "uploads the Redis password files: the provider's upload needs a writable root",
+  "redis-exporter": "uploads its Redis password file (never in the environment): the provider's upload needs a writable root",
 };
 
 /** Other departures from the defaults, each with its reason: what the policy accepts. */

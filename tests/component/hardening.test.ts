@@ -70,7 +70,7 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
     }
     const tunings = result.unmasked.filter((r) => r.name.endsWith("-kernel-tuning"));
     for (const tuning of tunings) {
-      expect(tuning.inputs.create).toMatch(/--entrypoint sh sha256:[0-9a-f]{64} -s/);
+      expect(tuning.inputs.create).toMatch(/--entrypoint sh 'sha256:[0-9a-f]{64}' -s/);
       expect(tuning.inputs.create).not.toMatch(/--pid[ =]/);
     }
   });

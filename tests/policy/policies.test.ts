@@ -88,7 +88,7 @@ describe("policy pack", () => {
     ["redis-safe-replacement", "mandatory", setInput("sentinel-1-container", "stopTimeout", 0), /kill it before it hands off/],
     ["redis-safe-replacement", "mandatory", setInput("redis-0-container", "entrypoints", ["redis-server", "/etc/veza/redis.conf"]), /declared topology, not the running cluster's/],
     ["images-pinned", "mandatory", (r) => { find(r, "local-image-veza-redis-7-0-15-1-deb12u10").inputs.name = "redis"; }, /untagged/],
-    ["images-pinned", "mandatory", (r) => { find(r, "local-image-veza-redis-7-0-15-1-deb12u10").inputs.name = "redis:7.0.15;id"; }, /image redis:7\.0\.15;id: not an image reference/],
+    ["images-pinned", "mandatory", (r) => { find(r, "local-image-veza-redis-7-0-15-1-deb12u10").inputs.name = "veza/redis:1.0;id"; }, /image veza\/redis:1\.0;id: not an image reference/],
     ["images-pinned", "mandatory", setInput("redis-0-container", "image", `sha256:${"a".repeat(64)};id`), /not an image reference/],
     ["sentinel-quorum-and-spread", "mandatory", threeHostsOneAddress, /hosts h0, h1, h2 all announce 127\.0\.0\.1: they are one machine/],
     ["sentinel-quorum-and-spread", "mandatory", (r) => { r.push({ ...structuredClone(find(r, "local-docker")), name: "other-docker" }); }, /other-docker and local-docker reach the same Docker daemon \(unix:\/\/\/var\/run\/docker\.sock\)/],

@@ -54,7 +54,7 @@ describe("host kernel tuning script", () => {
     expect(command).not.toMatch(/--pid[ =]/);
     // Only the two directories the persisted settings go to; the image by content ID.
     expect(command.match(/-v \S+/g)).toEqual(["-v /etc/sysctl.d:/host/etc/sysctl.d", "-v /etc/tmpfiles.d:/host/etc/tmpfiles.d"]);
-    expect(command).toContain(`--entrypoint sh sha256:${"ab".repeat(32)} -s`);
+    expect(command).toContain(`--entrypoint sh 'sha256:${"ab".repeat(32)}' -s`);
     expect(command).toContain("<<'VEZA_HOST_TUNING'\n");
     expect(spawnSync("sh", ["-n", "-c", command]).status).toBe(0);
   });
