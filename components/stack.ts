@@ -41,18 +41,16 @@ export function declareStack(config: StackConfig, secrets: StackSecrets) {
     ssh,
   });
 
-  if (config.monitoring.enabled) {
-    new Monitoring("monitoring", {
-      config,
-      dockerHosts,
-      credentials,
-      slackWebhookUrl: secrets.slackWebhookUrl,
-      pagerdutyRoutingKey: secrets.pagerdutyRoutingKey,
-      heartbeatWebhookUrl: secrets.heartbeatWebhookUrl,
-      redisResources,
-      ssh,
-    });
-  }
+  const monitoring = !config.monitoring.enabled ? undefined : new Monitoring("monitoring", {
+    config,
+    dockerHosts,
+    credentials,
+    slackWebhookUrl: secrets.slackWebhookUrl,
+    pagerdutyRoutingKey: secrets.pagerdutyRoutingKey,
+    heartbeatWebhookUrl: secrets.heartbeatWebhookUrl,
+    redisResources,
+    ssh,
+  });
 
   const sizing = computeSizing(config.redis);
   const master = topology.master;
@@ -76,6 +74,8 @@ export function declareStack(config: StackConfig, secrets: StackSecrets) {
     apiEnv: renderApiEnv(connection, toggles, config.api.extraEnv),
     apiToggles: toggles,
     apiConnectivityCheck: api.connectivityCheck.urn,
+    // Basic auth for people on Prometheus and Alertmanager (user `operator`).
+    ...(monitoring ? { monitoringOperatorPassword: pulumi.secret(monitoring.operatorPassword) } : {}),
   };
 }
 

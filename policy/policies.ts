@@ -5,16 +5,21 @@
 
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import YAML from "yaml";
-import { imagePinProblem } from "../components/config/reader";
+import { IMAGE_ID, imagePinProblem } from "../components/config/imageReference";
+import { dockerDaemonKey } from "../components/config/validate";
 import { ACL_USERS, SENTINEL_HELLO_CHANNEL } from "../components/redis/acl";
 import { parseConfDirectives } from "../components/redis/redisConf";
 import { SENTINEL_USERS } from "../components/sentinel/sentinelConf";
 import { minimumDataVolumeBytes } from "../components/redis/sizing";
 import { dataNodeStopGraceSeconds } from "../components/redis/dataNodeScripts";
+import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "../components/redis/image";
+import { CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, READ_ONLY_ROOT_EXCEPTIONS, type ContainerKind } from "../components/topology/hardening";
 
 export const CONTAINER = "docker:index/container:Container";
 export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 export const VOLUME = "docker:index/volume:Volume";
+export const DOCKER_PROVIDER = "pulumi:providers:docker";
+export const IMAGE_BUILD = "docker:index/image:Image";
 
 type Props = Record<string, unknown>;
 interface Upload {
@@ -285,7 +290,7 @@ const notExposed: ResourceValidationPolicy = {
 
 const sentinelQuorum: StackValidationPolicy = {
   name: "sentinel-quorum-and-spread",
-  description: "Runbook: Instance down (W3 Sentinel HA). An odd number of at least 3 sentinels, a majority quorum, no host with a majority of sentinels or a replica on the master's host when several hosts exist, and min-replicas-to-write on every data node.",
+  description: "Runbook: Instance down (W3 Sentinel HA). An odd number of at least 3 sentinels, a majority quorum, no host with a majority of sentinels or a replica on the master's host when several hosts exist, hosts that are really different machines (no shared address or Docker daemon), and min-replicas-to-write on every data node.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const sentinels = args.resources.filter((r) => r.type === CONTAINER && componentOf(r.props) === "sentinel");
@@ -299,6 +304,25 @@ const sentinelQuorum: StackValidationPolicy = {
       const monitor = /^sentinel monitor \S+ \S+ \d+ (\d+)$/m.exec(conf);
       const quorum = monitor ? Number(monitor[1]) : NaN;
       if (!(quorum >= majority && quorum <= sentinels.length)) report(`${sentinel.name}: quorum ${monitor ? quorum : "missing"} is not a majority of ${sentinels.length} sentinels (${majority}..${sentinels.length})`, sentinel.urn);
+    }
+    // Two declared hosts on one machine make the spread below a fiction: one address announced by
+    // two hosts, or two Docker providers that reach the same daemon.
+    const daemons = new Map<string, string>();
+    for (const provider of args.resources.filter((r) => r.type === DOCKER_PROVIDER && typeof r.props.host === "string")) {
+      const daemon = dockerDaemonKey(provider.props.host as string);
+      const other = daemons.get(daemon);
+      if (other) report(`${provider.name} and ${other} reach the same Docker daemon (${String(provider.props.host)}): two hosts on one machine`, provider.urn);
+      daemons.set(daemon, provider.name);
+    }
+    const announcedBy = new Map<string, Set<string>>();
+    for (const node of [...dataNodes, ...sentinels]) {
+      const text = uploadedFile(node.props, "/redis.conf") ?? uploadedFile(node.props, "/sentinel.conf");
+      const address = text !== undefined ? /^(?:replica-announce-ip|sentinel announce-ip) (\S+)$/m.exec(text)?.[1] : undefined;
+      const host = labelsOf(node.props).host;
+      if (address && host) announcedBy.set(address, (announcedBy.get(address) ?? new Set()).add(host));
+    }
+    for (const [address, hosts] of announcedBy) {
+      if (hosts.size > 1) report(`hosts ${[...hosts].sort().join(", ")} all announce ${address}: they are one machine, so the spread over hosts is not real`);
     }
     const hostCount = Number(labelsOf(sentinels[0].props)["host-count"] ?? "1");
     if (hostCount > 1) {
@@ -365,17 +389,71 @@ const safeReplacement: StackValidationPolicy = {
 
 const imagesPinned: ResourceValidationPolicy = {
   name: "images-pinned",
-  description: "Runbook: any failure made worse by an unplanned upgrade. Every image is pinned to a version tag or digest, never latest or untagged.",
+  description: "Runbook: any failure made worse by an unplanned upgrade. Every image is a Docker reference (the full grammar, anchored: nothing a shell would read) pinned to a version tag or digest, never latest or untagged.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type === REMOTE_IMAGE && typeof args.props.name === "string") {
       const problem = imagePinProblem(args.props.name);
       if (problem) report(`image ${args.props.name}: ${problem}`);
     }
-    if (args.type === CONTAINER && typeof args.props.image === "string" && !args.props.image.startsWith("sha256:")) {
+    // A container's image is the pulled image's ID (sha256:<64 hex>), else a reference.
+    if (args.type === CONTAINER && typeof args.props.image === "string" && !IMAGE_ID.test(args.props.image)) {
       const problem = imagePinProblem(args.props.image);
       if (problem) report(`image ${args.props.image}: ${problem}`);
     }
+  },
+};
+
+const describeBad = (entry: KnownBadImage) => `${entry.reason} [${entry.id}; ${entry.references.join(", ")}]`;
+
+const imagesNotKnownBad: ResourceValidationPolicy = {
+  name: "images-not-known-vulnerable",
+  description: "Security: no image known to be end-of-life or to miss the Lua fixes (CVE-2025-49844, CVE-2025-46817, CVE-2024-31449, CVE-2024-46981): the table in components/redis/image.ts, a reference per entry. The image built here installs a Debian redis version that has them, on a base pinned by digest.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    const references = [
+      ...(args.type === REMOTE_IMAGE && typeof args.props.name === "string" ? [args.props.name] : []),
+      ...(args.type === CONTAINER && typeof args.props.image === "string" && !args.props.image.startsWith("sha256:") ? [args.props.image] : []),
+    ];
+    for (const reference of references) for (const entry of knownBadImageEntries(reference)) report(`image ${reference}: ${describeBad(entry)}`);
+    if (args.type !== IMAGE_BUILD) return;
+    const buildArgs = ((args.props.build as { args?: Record<string, unknown> } | undefined)?.args ?? {}) as Record<string, unknown>;
+    if (typeof buildArgs.REDIS_VERSION === "string") for (const entry of knownBadDebianEntries(buildArgs.REDIS_VERSION)) report(`redis ${buildArgs.REDIS_VERSION}: ${describeBad(entry)}`);
+    if (typeof buildArgs.BASE_IMAGE === "string" && !/@sha256:[0-9a-f]{64}$/.test(buildArgs.BASE_IMAGE)) report(`base image ${buildArgs.BASE_IMAGE} is not pinned by digest: a rebuild could start from anything the tag points to`);
+  },
+};
+
+/** The array input `key` of a container, when known. */
+function listOf(props: Props, key: string): unknown[] | undefined {
+  return Array.isArray(props[key]) ? (props[key] as unknown[]) : undefined;
+}
+
+const containersHardened: ResourceValidationPolicy = {
+  name: "containers-hardened",
+  description: "Security: every container drops ALL capabilities and adds back only its kind's (components/topology/hardening.ts), sets no-new-privileges, a memory limit and a healthcheck, is not privileged, and has a read-only root unless its kind is on the documented exception list (containers with uploads).",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== CONTAINER) return;
+    const props = args.props;
+    const kind = componentOf(props) as ContainerKind | undefined;
+    const hardening = kind !== undefined ? CONTAINER_HARDENING[kind] : undefined;
+    const capabilities = (props.capabilities ?? {}) as { drops?: unknown; adds?: unknown };
+    const drops = Array.isArray(capabilities.drops) ? capabilities.drops : [];
+    const adds = Array.isArray(capabilities.adds) ? (capabilities.adds as unknown[]).map(String) : [];
+    if (!drops.includes("ALL")) report("does not drop ALL capabilities: Docker's default set (CHOWN, DAC_OVERRIDE, NET_RAW, SETUID, ...) stays available to an exploited process");
+    const allowed = new Set(Object.keys(hardening?.capAdd ?? {}));
+    const extra = adds.filter((cap) => !allowed.has(cap.replace(/^CAP_/, "")));
+    if (extra.length > 0) report(`adds capabilities ${extra.join(", ")} beyond what a ${kind ?? "unlabelled"} container needs (${[...allowed].join(", ") || "none"})`);
+    if (!(listOf(props, "securityOpts") ?? []).includes(NO_NEW_PRIVILEGES)) report(`no ${NO_NEW_PRIVILEGES}: a setuid binary in the image could regain privileges`);
+    if (props.privileged === true) report("privileged: every capability and every device of the host");
+    // Redis and Sentinel containers: memory and healthcheck are the redis-* policies' (with swap and restart).
+    if (!isRedisFamily(props)) {
+      if (!(Number(props.memory) > 0)) report("no memory limit: one leak can starve every process on the host");
+      const tests = (props.healthcheck as { tests?: unknown } | undefined)?.tests;
+      if (!Array.isArray(tests) || tests.length === 0 || tests[0] === "NONE") report("no healthcheck: Docker cannot tell a hung process from a healthy one");
+    }
+    if (props.readOnly !== true && (kind === undefined || READ_ONLY_ROOT_EXCEPTIONS[kind] === undefined)) report("root filesystem is writable and its kind is not on the read-only exception list");
+    if (props.pidMode === "host" && (kind === undefined || !HARDENING_EXCEPTIONS.hostPid.includes(kind))) report("shares the host PID namespace (pidMode host) without an exception");
   },
 };
 
@@ -519,6 +597,8 @@ export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> =
   restartAndHealth,
   safeReplacement,
   imagesPinned,
+  imagesNotKnownBad,
+  containersHardened,
   apiToggles,
   alertsLinked,
   sloComplete,

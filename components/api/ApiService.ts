@@ -2,10 +2,24 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { ApiConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
-import { hostCommand, type SshAccess } from "../host/hostCommand";
+import { dockerRunStdinScript, hostCommand, type SshAccess } from "../host/hostCommand";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
+import { hardenedContainerArgs } from "../topology/hardening";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { API_SECRET_FILES, renderApiEnv, renderConnectivityCheckScript, toEnvList, type EffectiveToggles, type RedisConnection } from "./env";
+
+/** The API's memory limit: it had none, so one leak could starve Redis on a shared host. */
+export const API_MEMORY_LIMIT_MIB = 1024;
+
+/**
+ * Docker's healthcheck for the API: its metrics endpoint (or its port's root) on the address
+ * Prometheus scrapes. Needs `wget` in the API image (busybox or Debian's wget).
+ */
+export function apiHealthcheck(api: ApiConfig, address: string): string[] {
+  const port = api.metrics.enabled ? api.metrics.port : api.port;
+  const path = api.metrics.enabled ? api.metrics.path : "/";
+  return ["CMD", "wget", "-q", "-O", "/dev/null", `http://${address}:${port}${path}`];
+}
 
 export interface ApiServiceArgs {
   api: ApiConfig;
@@ -50,6 +64,10 @@ export class ApiService extends pulumi.ComponentResource {
           { file: API_SECRET_FILES.redisPassword, content: passwords.app },
           { file: API_SECRET_FILES.sentinelPassword, content: passwords.sentinelClients },
         ],
+        ...hardenedContainerArgs("api"),
+        memory: API_MEMORY_LIMIT_MIB,
+        memorySwap: API_MEMORY_LIMIT_MIB,
+        healthcheck: { tests: apiHealthcheck(args.api, args.dockerHost.host.address), interval: "15s", timeout: "5s", retries: 3, startPeriod: "30s" },
         restart: RESTART_POLICY,
         logDriver: "json-file",
         logOpts: LOG_OPTIONS,
@@ -59,7 +77,7 @@ export class ApiService extends pulumi.ComponentResource {
 
     const script = pulumi.secret(pulumi.all([passwords.app, passwords.sentinelClients]).apply(([app, sentinelClients]) => renderConnectivityCheckScript(args.connection, { app, sentinelClients })));
     this.connectivityCheck = hostCommand(`${name}-redis-connectivity-check`, args.dockerHost.host, {
-      create: `docker run --rm -i --network host --entrypoint sh ${args.redisImage} -s`,
+      create: dockerRunStdinScript(args.redisImage, ["--network host"]),
       stdin: script,
       // Re-check when what the API connects to changes: addresses, master name, credentials. Not
       // on the API container: the incident preset replaces it while Redis is down, and the check

@@ -4,6 +4,7 @@ import type { IncidentPreset, StackConfig } from "../config/types";
 import { ACL_USERS } from "../redis/acl";
 import { SENTINEL_USERS } from "../sentinel/sentinelConf";
 import type { RedisEndpoint } from "../topology/placement";
+import { shellQuote } from "../topology/shell";
 
 export type RedisConnection =
   | { mode: "sentinel"; masterName: string; sentinels: RedisEndpoint[] }
@@ -83,24 +84,25 @@ export function toEnvList(env: Record<string, string>): string[] {
  * The runbook's "verify connectivity from each backend instance", as a script: ask the sentinels
  * for the current master (as the API's Sentinel user), then PING it as the API's user and check it really is the master.
  * Passwords arrive in the script text, which is given on stdin (a secret), never on a command line.
+ * Every value in it is shell-quoted: none can end its quoting.
  */
 export function renderConnectivityCheckScript(connection: RedisConnection, passwords: { app: string; sentinelClients: string }): string {
   const lookup =
     connection.mode === "sentinel"
       ? [
-          `export REDISCLI_AUTH='${passwords.sentinelClients}'`,
+          `export REDISCLI_AUTH=${shellQuote(passwords.sentinelClients)}`,
           "master=''",
           ...connection.sentinels.map(
-            (s) => `[ -n "$master" ] || master=$(redis-cli -h ${s.host} -p ${s.port} --user ${SENTINEL_USERS.client.name} --no-auth-warning sentinel get-master-addr-by-name ${connection.masterName} 2>/dev/null | paste -sd: -) || true`,
+            (s) => `[ -n "$master" ] || master=$(redis-cli -h ${shellQuote(s.host)} -p ${shellQuote(s.port)} --user ${SENTINEL_USERS.client.name} --no-auth-warning sentinel get-master-addr-by-name ${shellQuote(connection.masterName)} 2>/dev/null | paste -sd: -) || true`,
           ),
-          `case "$master" in *:*) ;; *) echo "no sentinel named a master for ${connection.masterName}" >&2; exit 1;; esac`,
+          `case "$master" in *:*) ;; *) echo "no sentinel named a master for "${shellQuote(connection.masterName)} >&2; exit 1;; esac`,
         ]
-      : [`master='${connection.master.host}:${connection.master.port}'`];
+      : [`master=${shellQuote(`${connection.master.host}:${connection.master.port}`)}`];
   return [
     "set -eu",
     ...lookup,
     'host=${master%:*}; port=${master##*:}',
-    `export REDISCLI_AUTH='${passwords.app}'`,
+    `export REDISCLI_AUTH=${shellQuote(passwords.app)}`,
     `reply=$(redis-cli -h "$host" -p "$port" --user ${ACL_USERS.app} --no-auth-warning ping)`,
     `[ "$reply" = PONG ] || { echo "master $master answered: $reply" >&2; exit 1; }`,
     `role=$(redis-cli -h "$host" -p "$port" --user ${ACL_USERS.app} --no-auth-warning role | head -n 1)`,

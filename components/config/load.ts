@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { requireValidStackConfig } from "./validate";
-import type { RawObject } from "./reader";
+import { setOwn, type RawObject } from "./reader";
 import type { StackConfig } from "./types";
 
 /**
@@ -13,7 +13,9 @@ export function readRawConfig(project: string, all: Record<string, string>): Raw
   const prefix = `${project}:`;
   for (const [fullKey, text] of Object.entries(all)) {
     if (!fullKey.startsWith(prefix)) continue;
-    raw[fullKey.slice(prefix.length)] = parseConfigText(text);
+    // An own property even for a key named __proto__: the validator names it instead of it
+    // silently replacing raw's prototype (which hid sections behind inherited values).
+    setOwn(raw, fullKey.slice(prefix.length), parseConfigText(text));
   }
   return raw;
 }

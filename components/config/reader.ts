@@ -1,5 +1,6 @@
 // Small typed readers over untrusted config values. Each problem is recorded, not thrown,
 // so the validator can report every problem in one pass (DESIGN.md: "reported at once").
+import { imagePinProblem } from "./imageReference";
 
 export interface ConfigProblem {
   key: string;
@@ -26,6 +27,32 @@ export type RawObject = Record<string, unknown>;
 
 export function isPlainObject(value: unknown): value is RawObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Key names that reach Object.prototype when a path is walked or assigned (`a.__proto__.x = 1`
+ * sets x on every object): never a config key, anywhere in a key path.
+ */
+export const FORBIDDEN_KEYS: readonly string[] = ["__proto__", "constructor", "prototype"];
+export const FORBIDDEN_KEY_ALLOWED = `a key other than ${FORBIDDEN_KEYS.join(", ")} (they reach Object.prototype: prototype pollution)`;
+
+export function isForbiddenKey(key: string): boolean {
+  return FORBIDDEN_KEYS.includes(key);
+}
+
+/** Sets an own property, even one named __proto__ (plain assignment would replace the prototype). */
+export function setOwn(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/** Every key path below `value` (own keys, arrays included) that uses a forbidden key, with its value. */
+export function forbiddenKeyPaths(value: unknown, prefix = ""): Array<{ key: string; value: unknown }> {
+  if (Array.isArray(value)) return value.flatMap((entry, index) => forbiddenKeyPaths(entry, `${prefix}[${index}]`));
+  if (!isPlainObject(value)) return [];
+  return Object.keys(value).flatMap((key) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    return isForbiddenKey(key) ? [{ key: path, value: value[key] }] : forbiddenKeyPaths(value[key], path);
+  });
 }
 
 export class ProblemList {
@@ -171,16 +198,4 @@ export class SectionReader {
     }
     return value;
   }
-}
-
-/** Why an image reference is not pinned, or undefined when it is. Shared with the policy pack. */
-export function imagePinProblem(image: string): string | undefined {
-  if (/@sha256:[0-9a-f]{64}$/.test(image)) return undefined;
-  const lastSegment = image.split("/").pop() ?? "";
-  const colon = lastSegment.lastIndexOf(":");
-  if (image.trim() === "" || /\s/.test(image)) return "not an image reference";
-  if (colon < 0) return "untagged images float to `latest`";
-  const tag = lastSegment.slice(colon + 1);
-  if (tag === "" || tag === "latest") return "`latest` changes under you";
-  return undefined;
 }

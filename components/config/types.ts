@@ -123,6 +123,8 @@ export interface MonitoringConfig {
   slackPageChannel: string;
   slackTicketChannel: string;
   slo: SloMetricsConfig;
+  /** Host paths of the certificate, key and CA Prometheus and Alertmanager serve HTTPS with; none: HTTP. */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 export interface StackConfig {

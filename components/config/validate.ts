@@ -3,10 +3,11 @@
 // nothing is declared on bad input.
 
 import { isIP } from "node:net";
-import { computeSizing, MINIMUM_FORK_HEADROOM_PERCENT, MINIMUM_MAXMEMORY_MIB, DEFAULT_FORK_HEADROOM_PERCENT, MiB } from "../redis/sizing";
+import { computeSizing, CONTAINER_NOFILE_LIMIT, MAX_CLIENTS_LIMIT, MINIMUM_FORK_HEADROOM_PERCENT, MINIMUM_MAXMEMORY_MIB, DEFAULT_FORK_HEADROOM_PERCENT, MiB, REDIS_RESERVED_FDS } from "../redis/sizing";
+import { BUILT_REDIS_IMAGE } from "../redis/image";
 import { largestShareOnOneHost } from "../topology/placement";
 import { portAllocations, stackTopology } from "../topology/ports";
-import { formatProblem, isPlainObject, ProblemList, SectionReader, type ConfigProblem, type RawObject } from "./reader";
+import { FORBIDDEN_KEY_ALLOWED, forbiddenKeyPaths, formatProblem, isPlainObject, ProblemList, SectionReader, type ConfigProblem, type RawObject } from "./reader";
 import {
   API_MODES,
   ENVIRONMENTS,
@@ -37,7 +38,8 @@ export const TOP_LEVEL_KEYS = [
   ...SECRET_KEYS,
 ] as const;
 
-export const DEFAULT_REDIS_IMAGE = "redis:7.0.15-bookworm";
+/** Built from images/redis (Debian's patched package, what the tests run): components/redis/image.ts. */
+export const DEFAULT_REDIS_IMAGE = BUILT_REDIS_IMAGE;
 
 export type ValidationResult = { ok: true; config: StackConfig } | { ok: false; problems: ConfigProblem[]; lenientConfig?: StackConfig };
 
@@ -59,8 +61,18 @@ const HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const MASTER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const PORT_MAX = 65535;
+/** The ports this stack's processes listen on: above the privileged range (they run unprivileged). */
+const PORT_MIN = 1024;
+const LISTEN_PORT = "unprivileged: a port below 1024 needs root";
+/** RFC 1123 host names: what may stand in for an IP in a host:port. */
+const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const IPV6_UNSUPPORTED = "IPv6 is not supported (every host:port this stack renders, Prometheus targets, --web.listen-address and the scripts' endpoints, would need it in brackets)";
 
 export function validateStackConfig(raw: RawObject, options: { lenient?: boolean } = {}): ValidationResult {
+  // A prototype key is refused before anything reads the config, and even a lenient run (the
+  // policy CLI) gets no config from it: every later read could see polluted values.
+  const forbidden = forbiddenKeyPaths(raw);
+  if (forbidden.length > 0) return { ok: false, problems: forbidden.map(({ key, value }) => ({ key, value, allowed: FORBIDDEN_KEY_ALLOWED })) };
   const problems = new ProblemList(options.lenient);
   const top = new SectionReader(problems, "", raw, TOP_LEVEL_KEYS);
 
@@ -106,6 +118,9 @@ function readHosts(problems: ProblemList, value: unknown): HostConfig[] {
   }
   const hosts: HostConfig[] = [];
   const seen = new Set<string>();
+  // One machine declared twice would hold what the spread over hosts keeps apart.
+  const addresses = new Map<string, string>();
+  const daemons = new Map<string, string>();
   value.forEach((entry, index) => {
     const prefix = `hosts[${index}]`;
     if (!isPlainObject(entry)) {
@@ -117,16 +132,35 @@ function readHosts(problems: ProblemList, value: unknown): HostConfig[] {
     if (name && seen.has(name)) problems.add(`${prefix}.name`, name, "a name no other host uses (host names must be unique)");
     seen.add(name);
     const dockerHost = reader.string("dockerHost", undefined, /^(unix:\/\/\/\S+|ssh:\/\/[^@\s]+@[^:\s/]+(:\d{1,5})?)$/, "a Docker host URI: unix:///var/run/docker.sock or ssh://user@host[:port]");
-    const address = reader.string("address", undefined, /^[A-Za-z0-9.:-]+$/, "the IP address or DNS name clients use to reach this host");
+    let address = reader.string("address", undefined, /^[A-Za-z0-9.:-]+$/, "the IP address or DNS name clients use to reach this host");
+    if (address && isIP(address) === 6) {
+      problems.add(`${prefix}.address`, address, `an IPv4 address or a DNS name; ${IPV6_UNSUPPORTED}`);
+      address = "";
+    } else if (address && !isIP(address) && !DNS_NAME.test(address)) {
+      problems.add(`${prefix}.address`, address, "an IPv4 address or a DNS name (letters, digits, dashes and dots; no port)");
+      address = "";
+    }
+    if (address) {
+      const other = addresses.get(address.toLowerCase());
+      if (other) problems.add(`${prefix}.address`, address, `an address no other host uses (${other} has it): two hosts on one address are one machine, and the spread over hosts is not real`);
+      addresses.set(address.toLowerCase(), `hosts[${index}] ${JSON.stringify(name)}`);
+    }
+    if (dockerHost) {
+      const daemon = dockerDaemonKey(dockerHost);
+      const other = daemons.get(daemon);
+      if (other) problems.add(`${prefix}.dockerHost`, dockerHost, `a Docker host no other host uses (${other} reaches the same daemon): two hosts on one daemon are one machine`);
+      daemons.set(daemon, `hosts[${index}] ${JSON.stringify(name)}`);
+    }
     const rawBind = entry.bindAddress;
     let bindAddress = address;
     if (rawBind !== undefined) {
       bindAddress = reader.string("bindAddress", undefined);
-      if (bindAddress && !isIP(bindAddress)) problems.add(`${prefix}.bindAddress`, rawBind, "an IP address on this host");
+      if (bindAddress && isIP(bindAddress) === 6) problems.add(`${prefix}.bindAddress`, rawBind, `an IPv4 address on this host; ${IPV6_UNSUPPORTED}`);
+      else if (bindAddress && !isIP(bindAddress)) problems.add(`${prefix}.bindAddress`, rawBind, "an IP address on this host");
       if (bindAddress === "0.0.0.0" || bindAddress === "::") problems.add(`${prefix}.bindAddress`, rawBind, "a specific interface address, not all interfaces (Redis must not listen on every network)");
     } else if (address && !isIP(address)) {
       problems.add(`${prefix}.bindAddress`, rawBind, `an IP address to bind to; required because address ${JSON.stringify(address)} is a DNS name`);
-    } else if (address === "0.0.0.0" || address === "::") {
+    } else if (address === "0.0.0.0") {
       problems.add(`${prefix}.address`, address, "a specific address clients can reach, not the all-interfaces wildcard");
     }
     const role = reader.oneOf("role", HOST_ROLES, "redis", " (monitoring: a host that holds no Redis data node or sentinel)");
@@ -141,6 +175,12 @@ function readHosts(problems: ProblemList, value: unknown): HostConfig[] {
     hosts.push({ name, role, dockerHost, address, bindAddress, ...(sshHostKey ? { sshHostKey } : {}) });
   });
   return hosts;
+}
+
+/** The daemon a Docker host URI reaches: the socket path, or the ssh host and port (any user). Shared with the policy pack. */
+export function dockerDaemonKey(dockerHost: string): string {
+  const ssh = /^ssh:\/\/[^@]+@([^:/]+)(?::(\d+))?$/.exec(dockerHost);
+  return ssh ? `ssh ${ssh[1].toLowerCase()}:${ssh[2] ?? "22"}` : dockerHost;
 }
 
 function readRedis(problems: ProblemList, raw: RawObject): RedisConfig {
@@ -168,9 +208,10 @@ function readRedis(problems: ProblemList, raw: RawObject): RedisConfig {
     dataVolumeMiB: r.optionalInteger("dataVolumeMiB", 64, 1024 * 1024 * 16, "MiB"),
     volumeHeadroomFactor: r.decimal("volumeHeadroomFactor", 1, 10, 1.5, "multiple of the sizing minimum"),
     rdbSnapshots: r.boolean("rdbSnapshots", false),
-    port: r.integer("port", 1, PORT_MAX, 6379),
+    port: r.integer("port", PORT_MIN, PORT_MAX, 6379, LISTEN_PORT),
     tcpBacklog: r.integer("tcpBacklog", 128, 65535, 511),
-    maxClients: r.integer("maxClients", 100, 100000, 10000),
+    maxClients: r.integer("maxClients", 100, MAX_CLIENTS_LIMIT, 10000,
+      `the container's nofile limit ${CONTAINER_NOFILE_LIMIT} minus the ${REDIS_RESERVED_FDS} descriptors Redis keeps; above it Redis lowers maxclients at start`),
     minReplicasToWrite: r.integer("minReplicasToWrite", 0, 10, 1),
     minReplicasMaxLagSeconds: r.integer("minReplicasMaxLagSeconds", 1, 60, 5, "seconds"),
   };
@@ -191,14 +232,22 @@ function readSentinel(problems: ProblemList, raw: RawObject): SentinelConfig {
     downAfterMilliseconds: s.integer("downAfterMilliseconds", 1, 600000, 2000, "ms"),
     failoverTimeoutMilliseconds: s.integer("failoverTimeoutMilliseconds", 1, 3600000, 10000, "ms"),
     parallelSyncs: s.integer("parallelSyncs", 1, 10, 1),
-    port: s.integer("port", 1, PORT_MAX, 26379),
+    port: s.integer("port", PORT_MIN, PORT_MAX, 26379, LISTEN_PORT),
   };
 }
 
 /** Variables this program owns in the API's environment: extraEnv may not set them. */
 const API_OWNED_ENV = /^(REDIS_.*|MAINTENANCE_MODE|RATELIMIT_FAIL_CLOSED)$/;
 
-const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+/** host:port of an endpoint outside this stack (any port); an IPv6 host in brackets. */
+const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+function isHostPort(value: string): boolean {
+  const match = HOST_PORT.exec(value);
+  if (!match || Number(match[1]) < 1 || Number(match[1]) > PORT_MAX) return false;
+  const host = value.slice(0, value.lastIndexOf(":"));
+  return host.startsWith("[") ? isIP(host.slice(1, -1)) === 6 : isIP(host) === 4 || DNS_NAME.test(host);
+}
 
 function readApi(problems: ProblemList, raw: RawObject, defaultHost: string): ApiConfig {
   const a = new SectionReader(problems, "api", raw, ["mode", "host", "image", "port", "extraEnv", "metrics"]);
@@ -208,7 +257,7 @@ function readApi(problems: ProblemList, raw: RawObject, defaultHost: string): Ap
     }
   }
   const mode = a.oneOf("mode", API_MODES, "container");
-  const port = a.integer("port", 1, PORT_MAX, 8080);
+  const port = a.integer("port", PORT_MIN, PORT_MAX, 8080, LISTEN_PORT);
   return {
     mode,
     host: a.string("host", defaultHost),
@@ -228,10 +277,14 @@ function readApiMetrics(problems: ProblemList, raw: RawObject, mode: ApiConfig["
   const m = new SectionReader(problems, "api.metrics", raw, ["enabled", "path", "port", "address"]);
   const enabled = m.boolean("enabled", true);
   const path = m.string("path", "/metrics", /^\/[A-Za-z0-9._~\/-]*$/, "an absolute URL path such as /metrics");
-  const port = m.integer("port", 1, PORT_MAX, Number.isFinite(apiPort) ? apiPort : 8080);
+  const port = m.integer("port", PORT_MIN, PORT_MAX, Number.isFinite(apiPort) ? apiPort : 8080, LISTEN_PORT);
   let address: string | undefined;
   if (raw.address !== undefined) {
-    address = m.string("address", undefined, HOST_PORT, "host:port of the API's metrics endpoint");
+    address = m.string("address", undefined, undefined, "host:port of the API's metrics endpoint");
+    if (address && !isHostPort(address)) {
+      problems.add("api.metrics.address", raw.address, "host:port of the API's metrics endpoint: an IPv4 address or DNS name (an IPv6 address in brackets) and a port from 1 to 65535");
+      address = undefined;
+    }
     if (mode === "container") problems.add("api.metrics.address", raw.address, "nothing in container mode (Prometheus scrapes the API host at api.metrics.port); an address only with api.mode external");
   } else if (mode === "external" && enabled) {
     problems.add("api.metrics.address", undefined, "host:port where Prometheus scrapes the external API (required in external mode: without it the SLO alerts can never fire), or api.metrics.enabled false");
@@ -244,7 +297,7 @@ function readMonitoring(problems: ProblemList, raw: RawObject, defaultHost: stri
   const m = new SectionReader(problems, "monitoring", raw, [
     "enabled", "host", "prometheusImage", "alertmanagerImage", "redisExporterImage", "nodeExporterImage", "grafanaImage", "prometheusPort",
     "alertmanagerPort", "nodeExporterPort", "redisExporterPort", "grafanaPort", "runbookBaseUrl", "cluster", "dataMountpoint",
-    "slackPageChannel", "slackTicketChannel", "slo",
+    "slackPageChannel", "slackTicketChannel", "slo", "tlsCertFile", "tlsKeyFile", "tlsCaFile",
   ]);
   const sloRaw = isPlainObject(raw.slo) ? raw.slo : raw.slo === undefined ? {} : (problems.add("monitoring.slo", raw.slo, "an object of SLO metric settings"), {});
   const slo = new SectionReader(problems, "monitoring.slo", sloRaw, [
@@ -257,19 +310,20 @@ function readMonitoring(problems: ProblemList, raw: RawObject, defaultHost: stri
     host: m.string("host", defaultHost),
     prometheusImage: m.pinnedImage("prometheusImage", "prom/prometheus:v2.53.2"),
     alertmanagerImage: m.pinnedImage("alertmanagerImage", "prom/alertmanager:v0.27.0"),
-    redisExporterImage: m.pinnedImage("redisExporterImage", "oliver006/redis_exporter:v1.62.0"),
+    redisExporterImage: m.pinnedImage("redisExporterImage", "oliver006/redis_exporter:v1.62.0-alpine"),
     nodeExporterImage: m.pinnedImage("nodeExporterImage", "prom/node-exporter:v1.8.2"),
     grafanaImage: m.pinnedImage("grafanaImage", "grafana/grafana:12.2.0"),
-    prometheusPort: m.integer("prometheusPort", 1, PORT_MAX, 9090),
-    grafanaPort: m.integer("grafanaPort", 1, PORT_MAX, 3000),
-    alertmanagerPort: m.integer("alertmanagerPort", 1, PORT_MAX, 9093),
-    nodeExporterPort: m.integer("nodeExporterPort", 1, PORT_MAX, 9100),
-    redisExporterPort: m.integer("redisExporterPort", 1, PORT_MAX, 9121),
-    runbookBaseUrl: m.string("runbookBaseUrl", "https://git.veza.fr/veza/infra-redis/src/branch/main/docs/runbooks", /^https?:\/\/\S+[^/]$/, "an http(s) URL without a trailing slash"),
+    prometheusPort: m.integer("prometheusPort", PORT_MIN, PORT_MAX, 9090, LISTEN_PORT),
+    grafanaPort: m.integer("grafanaPort", PORT_MIN, PORT_MAX, 3000, LISTEN_PORT),
+    alertmanagerPort: m.integer("alertmanagerPort", PORT_MIN, PORT_MAX, 9093, LISTEN_PORT),
+    nodeExporterPort: m.integer("nodeExporterPort", PORT_MIN, PORT_MAX, 9100, LISTEN_PORT),
+    redisExporterPort: m.integer("redisExporterPort", PORT_MIN, PORT_MAX, 9121, LISTEN_PORT),
+    runbookBaseUrl: runbookBaseUrl(problems, raw.runbookBaseUrl),
     cluster: m.string("cluster", "veza", /^[A-Za-z0-9._-]+$/, "a label value of letters, digits, dot, dash and underscore"),
     dataMountpoint: m.string("dataMountpoint", "/", /^\/[^"\s]*$/, "an absolute mountpoint as node_exporter reports it"),
     slackPageChannel: m.string("slackPageChannel", "#veza-oncall", /^[#@][\w.-]+$/, "a Slack channel (#name) or user (@name)"),
     slackTicketChannel: m.string("slackTicketChannel", "#veza-tickets", /^[#@][\w.-]+$/, "a Slack channel (#name) or user (@name)"),
+    ...readMonitoringTls(problems, m),
     slo: {
       requestsTotal: slo.string("requestsTotal", "http_requests_total", metricName, "a Prometheus metric name"),
       durationBucket: slo.string("durationBucket", "http_request_duration_seconds_bucket", metricName, "a Prometheus metric name"),
@@ -280,6 +334,43 @@ function readMonitoring(problems: ProblemList, raw: RawObject, defaultHost: stri
       latencyThresholdSeconds: slo.decimal("latencyThresholdSeconds", 0.005, 60, 0.5, "seconds; must match a histogram bucket boundary"),
     },
   };
+}
+
+const DEFAULT_RUNBOOK_BASE_URL = "https://git.veza.fr/veza/infra-redis/src/branch/main/docs/runbooks";
+/**
+ * URL characters that are inert in the rules file: no quote, backslash, space, newline, brace
+ * (`{{` is a template in an annotation) or angle bracket. RFC 3986 otherwise.
+ */
+const URL_SAFE = /^https?:\/\/[A-Za-z0-9._~!$&()*+,;=:@%\/?#-]+$/;
+
+/** The runbook links' base: an absolute http(s) URL that cannot break the YAML or the templates it lands in. */
+function runbookBaseUrl(problems: ProblemList, value: unknown): string {
+  if (value === undefined) return DEFAULT_RUNBOOK_BASE_URL;
+  let parsed: URL | undefined;
+  try {
+    parsed = typeof value === "string" ? new URL(value) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof value !== "string" || !URL_SAFE.test(value) || !parsed || !["http:", "https:"].includes(parsed.protocol) || parsed.hostname === "" || value.endsWith("/")) {
+    problems.add("monitoring.runbookBaseUrl", value, "an absolute http(s) URL with a host and no trailing slash, of letters, digits and -._~!$&()*+,;=:@%/?# only (no quotes, spaces, newlines, braces or backslashes: it lands in the rules file)");
+    return problems.lenient && typeof value === "string" ? value : DEFAULT_RUNBOOK_BASE_URL;
+  }
+  return value;
+}
+
+/** TLS for Prometheus and Alertmanager: the three host paths together, or none (plain HTTP with basic auth). */
+function readMonitoringTls(problems: ProblemList, m: SectionReader): Pick<MonitoringConfig, "tls"> {
+  const path = /^(\/[A-Za-z0-9._/-]+)?$/;
+  const files = {
+    certFile: m.string("tlsCertFile", "", path, "an absolute path on the monitoring host"),
+    keyFile: m.string("tlsKeyFile", "", path, "an absolute path on the monitoring host"),
+    caFile: m.string("tlsCaFile", "", path, "an absolute path on the monitoring host"),
+  };
+  const set = Object.values(files).filter(Boolean).length;
+  if (set === 0) return {};
+  if (set < 3) problems.add("monitoring.tlsCertFile", files.certFile, "tlsCertFile, tlsKeyFile and tlsCaFile together (the CA lets Prometheus and Grafana verify the certificate)");
+  return { tls: files };
 }
 
 function checkSizing(problems: ProblemList, redis: RedisConfig): void {
@@ -352,7 +443,7 @@ function checkPorts(problems: ProblemList, config: StackConfig): void {
   const seen = new Map<string, string>();
   for (const allocation of portAllocations(config)) {
     if (allocation.port > PORT_MAX) {
-      problems.add(`ports.${allocation.owner}`, allocation.port, `a port from 1 to ${PORT_MAX} (base port plus the process's index on host ${allocation.host})`);
+      problems.add(`ports.${allocation.owner}`, allocation.port, `a port from ${PORT_MIN} to ${PORT_MAX} (base port plus the process's index on host ${allocation.host})`);
       continue;
     }
     const key = `${allocation.host}:${allocation.port}`;

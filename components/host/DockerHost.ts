@@ -4,6 +4,7 @@ import type { HostConfig } from "../config/types";
 import { hostCommand, type SshAccess } from "./hostCommand";
 import { renderHostTuningCommand } from "./hostTuning";
 import { dockerSshOptions, writeSshIdentity } from "./dockerSsh";
+import { BUILT_REDIS_IMAGE, redisImageBuild } from "../redis/image";
 
 export interface DockerHostArgs {
   host: HostConfig;
@@ -35,17 +36,32 @@ export class DockerHost extends pulumi.ComponentResource {
     this.tuning = hostCommand(`${name}-kernel-tuning`, args.host, {
       // Any change to the script re-runs it: a changed `create` is an update that runs it again
       // (pulumi-command commandController.go Update).
-      create: renderHostTuningCommand(args.tuningImage, { tcpBacklog: args.tcpBacklog }),
+      // The image's content ID, not its tag: what runs privileged is exactly what was pulled or built.
+      create: tuningImage.imageId.apply((imageId) => renderHostTuningCommand(imageId, { tcpBacklog: args.tcpBacklog })),
     }, args.ssh, { parent: this, dependsOn: [tuningImage] });
     this.registerOutputs({ dockerHost: args.host.dockerHost });
   }
 
-  /** The image pulled onto this host once, however many containers use it. */
+  /**
+   * The image pulled onto this host once, however many containers use it. BUILT_REDIS_IMAGE is
+   * built here instead (images/redis/Dockerfile, Debian's patched redis): docker.Image builds on
+   * this host's daemon through its provider (the context travels over ssh), with no registry
+   * (skipPush). A RemoteImage of the built tag then gives containers and commands the image's
+   * content ID like any pulled image; it finds the tag locally and never pulls, and the build's
+   * repoDigest as its pull trigger re-reads it after each rebuild.
+   */
   image(reference: string): docker.RemoteImage {
     let image = this.images.get(reference);
     if (!image) {
       const safe = reference.replace(/[^a-zA-Z0-9]+/g, "-").replace(/-+$/, "");
-      image = new docker.RemoteImage(`${this.host.name}-image-${safe}`, { name: reference, keepLocally: true }, { parent: this, provider: this.provider });
+      const build = reference === BUILT_REDIS_IMAGE
+        ? new docker.Image(`${this.host.name}-build-${safe}`, { imageName: reference, build: redisImageBuild(), skipPush: true }, { parent: this, provider: this.provider })
+        : undefined;
+      image = new docker.RemoteImage(`${this.host.name}-image-${safe}`, {
+        name: reference,
+        keepLocally: true,
+        ...(build ? { pullTriggers: [build.repoDigest] } : {}),
+      }, { parent: this, provider: this.provider, ...(build ? { dependsOn: [build] } : {}) });
       this.images.set(reference, image);
     }
     return image;

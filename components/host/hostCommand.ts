@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { HostConfig } from "../config/types";
+import { shellQuote } from "../topology/shell";
 
 export interface SshAccess {
   /** Private key for ssh:// hosts; when absent the SSH agent (SSH_AUTH_SOCK) is used. */
@@ -14,6 +15,14 @@ export interface HostCommandArgs {
   /** Secret material goes on stdin: SSH servers usually refuse client environment variables. */
   stdin?: pulumi.Input<string>;
   triggers?: pulumi.Input<unknown[]>;
+}
+
+/**
+ * `docker run --rm -i [flags] --entrypoint sh '<image>' -s`: the command's stdin, as a script, in
+ * a throwaway container of that image. The image comes from config: quoted, so no value can end it.
+ */
+export function dockerRunStdinScript(image: string, flags: string[] = []): string {
+  return ["docker run --rm -i", ...flags, "--entrypoint sh", shellQuote(image), "-s"].join(" ");
 }
 
 /** ssh://user@host[:port] -> user, host and port for @pulumi/command's remote connection. */

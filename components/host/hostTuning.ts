@@ -5,6 +5,9 @@
 //   4 KiB ones, multiplying fork memory and latency.
 // - net.core.somaxconn >= tcp-backlog: otherwise the kernel silently truncates Redis's backlog.
 // ROOT prefixes every path so tests can run the script against a fake /proc and /sys.
+// Config strings in the command lines (image, volume name) go through shellQuote; the numbers are
+// TypeScript numbers, whose text has no shell metacharacter.
+import { shellQuote } from "../topology/shell";
 
 export interface HostTuningInput {
   tcpBacklog: number;
@@ -48,12 +51,19 @@ exit $status
  * command works on a Linux host, over ssh, and on Docker Desktop's VM, without sudo on the
  * workstation. --network host so somaxconn is set in the host's network namespace, where the
  * Redis containers (host networking) listen.
+ * Privileged because Docker mounts /proc/sys and /sys read-only in any other container and its
+ * AppArmor profile refuses writes there (capabilities alone do not help; `--cap-drop` is ignored
+ * when privileged, so none is claimed). What is narrowed: no host PID namespace (the script reads
+ * and writes /proc/sys and /sys only), a read-only root, no new privileges, bounded pids and memory,
+ * the image by content ID (`image` is the pulled or built image's sha256 ID), and only the two
+ * host directories the persisted settings go to. Those stay read-write: the script creates
+ * 60-veza-redis*.conf there, and a file bind mount needs the file to exist beforehand.
  */
 export function renderHostTuningCommand(image: string, input: HostTuningInput): string {
   return [
-    `docker run --rm -i --privileged --network host --pid host`,
+    `docker run --rm -i --privileged --network host --read-only --security-opt no-new-privileges:true --pids-limit 32 --memory 64m`,
     `-v /etc/sysctl.d:/host/etc/sysctl.d -v /etc/tmpfiles.d:/host/etc/tmpfiles.d`,
-    `--entrypoint sh ${image} -s <<'VEZA_HOST_TUNING'\n${renderHostTuningScript(input)}VEZA_HOST_TUNING`,
+    `--entrypoint sh ${shellQuote(image)} -s <<'VEZA_HOST_TUNING'\n${renderHostTuningScript(input)}VEZA_HOST_TUNING`,
   ].join(" ");
 }
 
@@ -62,7 +72,7 @@ export function renderHostTuningCommand(image: string, input: HostTuningInput): 
  * minimum: Docker's local volumes have no size of their own, so the room must exist on disk.
  */
 export function renderDataVolumeCheckCommand(image: string, volumeName: string, requiredBytes: number): string {
-  return `docker run --rm -v ${volumeName}:/data --entrypoint sh ${image} -c '${renderDataVolumeCheckScript("/data", requiredBytes)}'`;
+  return `docker run --rm -v ${shellQuote(`${volumeName}:/data`)} --entrypoint sh ${shellQuote(image)} -c ${shellQuote(renderDataVolumeCheckScript("/data", requiredBytes))}`;
 }
 
 export function renderDataVolumeCheckScript(dir: string, requiredBytes: number): string {

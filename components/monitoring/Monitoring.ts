@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import type { StackConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
-import { hostCommand, type SshAccess } from "../host/hostCommand";
+import { dockerRunStdinScript, hostCommand, type SshAccess } from "../host/hostCommand";
 import { toEnvList } from "../api/env";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
 import type { RedisCredentials } from "../redis/RedisCredentials";
@@ -14,6 +14,8 @@ import { PROMETHEUS_CONFIG_PATH, RULES_DIR } from "./prometheusConfig";
 import { renderMonitoringFiles, renderPromtoolCheckScript } from "./render";
 import { toYaml } from "./redisRules";
 import { EXPORTER_PASSWORD_FILE, exporterEnv, renderExporterPasswordFile } from "./redisExporter";
+import { hardenedContainerArgs, type ContainerKind } from "../topology/hardening";
+import { ALERTMANAGER_WEB, authenticatedHealthcheck, basicAuthorization, PROMETHEUS_WEB, renderWebConfig, TLS_FILES, WEB_USERS, type WebUser } from "./webConfig";
 
 export const ALERTMANAGER_CONFIG_PATH = "/etc/alertmanager/alertmanager.yml";
 /** Written by the start script: alertmanager.yml with the heartbeat URL in place (on the data volume). */
@@ -44,13 +46,17 @@ export class Monitoring extends pulumi.ComponentResource {
   readonly prometheus: docker.Container;
   readonly alertmanager: docker.Container;
   readonly grafana: docker.Container;
+  /** The operator's basic-auth password for Prometheus and Alertmanager (amtool, the web UIs). */
+  readonly operatorPassword: pulumi.Output<string>;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:monitoring:Monitoring", name, {}, opts);
     const { config, dockerHosts } = args;
     const m = config.monitoring;
     const files = renderMonitoringFiles(config);
-    const smallContainer = (hostName: string, component: string) => ({
+    const smallContainer = (hostName: string, component: ContainerKind) => ({
+      // Capabilities, no-new-privileges, read-only root (components/topology/hardening.ts).
+      ...hardenedContainerArgs(component),
       networkMode: "host",
       restart: RESTART_POLICY,
       memory: 128,
@@ -68,6 +74,8 @@ export class Monitoring extends pulumi.ComponentResource {
         // No password in the environment (docker inspect): it is read from an uploaded file.
         envs: toEnvList(exporterEnv(exporter)),
         uploads: [{ file: EXPORTER_PASSWORD_FILE, content: pulumi.secret(args.credentials.passwords.exporter.apply((password) => renderExporterPasswordFile(exporter, password))) }],
+        // The -alpine image: the plain one is FROM scratch, with nothing to run a check with.
+        healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${exporter.host.bindAddress}:${exporter.port}/health`], interval: "15s", timeout: "5s", retries: 3 },
         ...smallContainer(exporter.host.name, "redis-exporter"),
       }, { parent: this, provider: host.provider, dependsOn: args.redisResources, deleteBeforeReplace: true });
     }
@@ -81,6 +89,7 @@ export class Monitoring extends pulumi.ComponentResource {
         pidMode: "host",
         // The host's filesystems, read-only: the disk-full alerts read the Redis data filesystem here.
         mounts: [{ type: "bind", source: "/", target: "/host", readOnly: true, bindOptions: { propagation: "rslave" } }],
+        healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${hostConfig.bindAddress}:${m.nodeExporterPort}/`], interval: "15s", timeout: "5s", retries: 3 },
         ...smallContainer(hostConfig.name, "node-exporter"),
       }, { parent: this, provider: host.provider, deleteBeforeReplace: true });
     }
@@ -91,9 +100,24 @@ export class Monitoring extends pulumi.ComponentResource {
     // up in a preview as the changed lines, and re-runs the check.
     // ... and the promtool cases shipped beside them must pass on the image's own promtool.
     const rulesCheck = hostCommand(`${name}-promtool-check-rules`, monitoringHostConfig, {
-      create: `docker run --rm -i --entrypoint sh ${m.prometheusImage} -s`,
+      create: dockerRunStdinScript(m.prometheusImage),
       stdin: renderPromtoolCheckScript(files.ruleFiles, files.ruleTestFiles),
     }, args.ssh, { parent: this, dependsOn: [monitoringHost.image(m.prometheusImage)] });
+
+    // Basic auth on Prometheus and Alertmanager: one generated password per client. The web
+    // configs hold the provider's bcrypt hashes (computed once, kept in state: no diff per run).
+    const webPasswords = Object.fromEntries((Object.keys(WEB_USERS) as WebUser[]).map((user) => [user,
+      new random.RandomPassword(`${name}-web-${user}-password`, { length: 32, special: false }, { parent: this })])) as Record<WebUser, random.RandomPassword>;
+    this.operatorPassword = webPasswords.operator.result;
+    const tls = m.tls !== undefined;
+    const scheme = tls ? "https" : "http";
+    const webConfig = (users: WebUser[]) => pulumi.secret(pulumi.all(users.map((u) => webPasswords[u].bcryptHash)).apply((hashes) =>
+      renderWebConfig(Object.fromEntries(users.map((u, i) => [u, hashes[i]])), tls)));
+    const healthAuthorization = pulumi.secret(webPasswords.health.result.apply((p) => basicAuthorization(WEB_USERS.health, p)));
+    // The host's TLS files, read-only, where the web configs and clients expect them.
+    const tlsMounts: docker.types.input.ContainerMount[] = m.tls
+      ? ([["certFile", TLS_FILES.cert], ["keyFile", TLS_FILES.key], ["caFile", TLS_FILES.ca]] as const).map(([key, target]) => ({ type: "bind", source: m.tls![key], target, readOnly: true }))
+      : [];
 
     const prometheusData = new docker.Volume(`${name}-prometheus-data`, { name: "veza-prometheus-data" }, { parent: this, provider: monitoringHost.provider });
     this.prometheus = new docker.Container(`${name}-prometheus-container`, {
@@ -104,13 +128,17 @@ export class Monitoring extends pulumi.ComponentResource {
         "--storage.tsdb.path=/prometheus",
         "--storage.tsdb.retention.time=30d",
         `--web.listen-address=${monitoringHostConfig.bindAddress}:${m.prometheusPort}`,
+        `--web.config.file=${PROMETHEUS_WEB.config}`,
       ],
       uploads: [
         { file: PROMETHEUS_CONFIG_PATH, content: files.prometheusYml },
+        { file: PROMETHEUS_WEB.config, content: webConfig(["prometheus", "grafana", "operator", "health"]) },
+        { file: PROMETHEUS_WEB.clientPassword, content: pulumi.secret(webPasswords.prometheus.result) },
+        { file: PROMETHEUS_WEB.healthAuthorization, content: healthAuthorization },
         ...Object.entries({ ...files.ruleFiles, ...files.ruleTestFiles }).map(([file, content]) => ({ file: `${RULES_DIR}/${file}`, content })),
       ],
-      mounts: [{ type: "volume", source: prometheusData.name, target: "/prometheus" }],
-      healthcheck: { tests: ["CMD", "wget", "-qO-", `http://${monitoringHostConfig.bindAddress}:${m.prometheusPort}/-/healthy`], interval: "15s", timeout: "5s", retries: 3 },
+      mounts: [{ type: "volume", source: prometheusData.name, target: "/prometheus" }, ...tlsMounts],
+      healthcheck: { tests: authenticatedHealthcheck(`${scheme}://${monitoringHostConfig.bindAddress}:${m.prometheusPort}/-/healthy`, PROMETHEUS_WEB.healthAuthorization), interval: "15s", timeout: "5s", retries: 3 },
       ...smallContainer(m.host, "prometheus"),
       memory: 1024,
       memorySwap: 1024,
@@ -126,22 +154,28 @@ export class Monitoring extends pulumi.ComponentResource {
         `--web.listen-address=${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}`,
         // A single Alertmanager: no gossip port listening on every interface.
         "--cluster.listen-address=",
+        `--web.config.file=${ALERTMANAGER_WEB.config}`,
       ])],
       uploads: [
         { file: ALERTMANAGER_CONFIG_PATH, content: files.alertmanagerYml },
+        { file: ALERTMANAGER_WEB.config, content: webConfig(["prometheus", "operator", "health"]) },
+        { file: ALERTMANAGER_WEB.healthAuthorization, content: healthAuthorization },
         { file: ALERTMANAGER_SECRET_FILES.slackWebhookUrl, content: pulumi.secret(args.slackWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
         { file: ALERTMANAGER_SECRET_FILES.pagerdutyRoutingKey, content: pulumi.secret(args.pagerdutyRoutingKey ?? "not-configured") },
         { file: ALERTMANAGER_SECRET_FILES.heartbeatWebhookUrl, content: pulumi.secret(args.heartbeatWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
       ],
-      mounts: [{ type: "volume", source: alertmanagerData.name, target: "/alertmanager" }],
-      healthcheck: { tests: ["CMD", "wget", "-qO-", `http://${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}/-/healthy`], interval: "15s", timeout: "5s", retries: 3 },
+      mounts: [{ type: "volume", source: alertmanagerData.name, target: "/alertmanager" }, ...tlsMounts],
+      healthcheck: { tests: authenticatedHealthcheck(`${scheme}://${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}/-/healthy`, ALERTMANAGER_WEB.healthAuthorization), interval: "15s", timeout: "5s", retries: 3 },
       ...smallContainer(m.host, "alertmanager"),
     }, { parent: this, provider: monitoringHost.provider, deleteBeforeReplace: true });
 
     // Grafana: the Prometheus datasource and the dashboards, provisioned from files; the admin
     // password is generated and read from a secret file (GF_..._FILE), never an env value.
     const grafanaPassword = new random.RandomPassword(`${name}-grafana-admin-password`, { length: 32, special: false }, { parent: this });
-    const provisioning = renderGrafanaProvisioning(`http://${files.scrape.prometheus}`);
+    const prometheusUrl = `${scheme}://${files.scrape.prometheus}`;
+    const provisioning = renderGrafanaProvisioning(prometheusUrl);
+    // The datasource holds the grafana user's password: a secret upload.
+    const datasources = pulumi.secret(webPasswords.grafana.result.apply((password) => toYaml(renderGrafanaProvisioning(prometheusUrl, { user: WEB_USERS.grafana, password }).datasources)));
     const dashboards = buildDashboards({ sizing: computeSizing(config.redis), slo: m.slo });
     const grafanaData = new docker.Volume(`${name}-grafana-data`, { name: "veza-grafana-data" }, { parent: this, provider: monitoringHost.provider });
     this.grafana = new docker.Container(`${name}-grafana-container`, {
@@ -157,15 +191,17 @@ export class Monitoring extends pulumi.ComponentResource {
         "GF_AUTH_ANONYMOUS_ENABLED=false",
         "GF_ANALYTICS_REPORTING_ENABLED=false",
         "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
+        // Go reads its trust roots from here: the datasource then verifies Prometheus's certificate.
+        ...(tls ? [`SSL_CERT_FILE=${TLS_FILES.ca}`] : []),
       ],
       uploads: [
-        { file: GRAFANA_PATHS.datasources, content: toYaml(provisioning.datasources) },
+        { file: GRAFANA_PATHS.datasources, content: datasources },
         { file: GRAFANA_PATHS.dashboardProvider, content: toYaml(provisioning.dashboardProvider) },
         { file: dashboardFile("api"), content: `${JSON.stringify(dashboards.api, null, 2)}\n` },
         { file: dashboardFile("redis"), content: `${JSON.stringify(dashboards.redis, null, 2)}\n` },
         { file: GRAFANA_PATHS.adminPassword, content: pulumi.secret(grafanaPassword.result) },
       ],
-      mounts: [{ type: "volume", source: grafanaData.name, target: "/var/lib/grafana" }],
+      mounts: [{ type: "volume", source: grafanaData.name, target: "/var/lib/grafana" }, ...tlsMounts.filter((mount) => mount.target === TLS_FILES.ca)],
       healthcheck: { tests: ["CMD", "wget", "-qO-", `http://${monitoringHostConfig.bindAddress}:${m.grafanaPort}/api/health`], interval: "15s", timeout: "5s", retries: 3 },
       ...smallContainer(m.host, "grafana"),
       memory: 256,

@@ -137,11 +137,13 @@ export const GRAFANA_PATHS = {
   adminPassword: "/etc/grafana/secrets/admin-password",
 } as const;
 
-export function renderGrafanaProvisioning(prometheusUrl: string) {
+/** With `basicAuth` the datasources file holds a password: upload it as a secret. */
+export function renderGrafanaProvisioning(prometheusUrl: string, basicAuth?: { user: string; password: string }) {
+  const auth = basicAuth ? { basicAuth: true, basicAuthUser: basicAuth.user, secureJsonData: { basicAuthPassword: basicAuth.password } } : {};
   return {
     datasources: {
       apiVersion: 1,
-      datasources: [{ name: "Prometheus", type: PROMETHEUS_DATASOURCE.type, uid: PROMETHEUS_DATASOURCE.uid, access: "proxy", url: prometheusUrl, isDefault: true, editable: false }],
+      datasources: [{ name: "Prometheus", type: PROMETHEUS_DATASOURCE.type, uid: PROMETHEUS_DATASOURCE.uid, access: "proxy", url: prometheusUrl, isDefault: true, editable: false, ...auth }],
     },
     dashboardProvider: {
       apiVersion: 1,

@@ -37,6 +37,8 @@ export interface PrometheusInput {
   alertmanager: string;
   prometheus: string;
   grafana: string;
+  /** How Prometheus authenticates to Alertmanager and to itself (their web config). */
+  webClient?: { username: string; passwordFile: string; caFile?: string };
 }
 
 /** The labels a scraped series carries from its target (before the metric's own labels). */
@@ -50,18 +52,23 @@ export function renderPrometheusConfig(input: PrometheusInput) {
     ...extra,
     static_configs: targets.map((t) => ({ targets: [t.address], labels: { instance: t.instance, ...(t.labels ?? {}) } })),
   });
+  const web = input.webClient;
+  // Basic auth (and HTTPS with the CA) towards the two servers behind a web config.
+  const authenticated = web
+    ? { basic_auth: { username: web.username, password_file: web.passwordFile }, ...(web.caFile ? { scheme: "https", tls_config: { ca_file: web.caFile } } : {}) }
+    : {};
   return {
     global: { scrape_interval: "15s", evaluation_interval: "15s", external_labels: { cluster: input.cluster } },
     rule_files: Object.values(RULE_FILES),
-    alerting: { alertmanagers: [{ static_configs: [{ targets: [input.alertmanager] }] }] },
+    alerting: { alertmanagers: [{ ...authenticated, static_configs: [{ targets: [input.alertmanager] }] }] },
     scrape_configs: [
       job(REDIS_JOB, input.redisExporters),
       ...(input.sentinelExporters.length > 0 ? [job(SENTINEL_JOB, input.sentinelExporters)] : []),
       job(NODE_JOB, input.nodeExporters),
       ...(input.api ? [job(API_JOB, [input.api], { metrics_path: input.api.metricsPath })] : []),
-      job(ALERTMANAGER_JOB, [{ address: input.alertmanager, instance: ALERTMANAGER_JOB }]),
+      job(ALERTMANAGER_JOB, [{ address: input.alertmanager, instance: ALERTMANAGER_JOB }], authenticated),
       job(GRAFANA_JOB, [{ address: input.grafana, instance: GRAFANA_JOB }]),
-      job(PROMETHEUS_JOB, [{ address: input.prometheus, instance: PROMETHEUS_JOB }]),
+      job(PROMETHEUS_JOB, [{ address: input.prometheus, instance: PROMETHEUS_JOB }], authenticated),
     ],
   };
 }

@@ -11,6 +11,7 @@ import { REDIS_ADDRESS_LABEL, renderRedisAlertRules, toYaml, type RedisRulesInpu
 import { renderRuleTests, type RuleTestInput } from "./ruleTests";
 import type { RuleFile } from "./runbooks";
 import { renderSloRules } from "./sloRules";
+import { PROMETHEUS_WEB, TLS_FILES, WEB_USERS } from "./webConfig";
 
 export interface MonitoringFiles {
   prometheusYml: string;
@@ -49,6 +50,7 @@ function monitoringInput(config: StackConfig, exporters: ExporterPlacement[]): P
     alertmanager: `${monitoringHost.address}:${config.monitoring.alertmanagerPort}`,
     prometheus: `${monitoringHost.address}:${config.monitoring.prometheusPort}`,
     grafana: `${monitoringHost.address}:${config.monitoring.grafanaPort}`,
+    webClient: { username: WEB_USERS.prometheus, passwordFile: PROMETHEUS_WEB.clientPassword, ...(config.monitoring.tls ? { caFile: TLS_FILES.ca } : {}) },
   };
 }
 
@@ -110,6 +112,11 @@ export function renderPromtoolCheckScript(ruleFiles: Record<string, string>, tes
   const names = Object.keys(ruleFiles);
   const tests = Object.keys(testFiles);
   const all = { ...ruleFiles, ...testFiles };
+  // A quoted heredoc ends only at a line that is its delimiter: refuse content holding one (the
+  // file names are this program's own; the contents carry config values).
+  for (const [name, content] of Object.entries(all)) {
+    if (!/^[\w.-]+$/.test(name) || content.split("\n").includes("VEZA_RULES_EOF")) throw new Error(`rule file ${JSON.stringify(name)} cannot be written by a heredoc: a bad name or a line VEZA_RULES_EOF`);
+  }
   return [
     "set -eu",
     ...Object.keys(all).map((name) => `cat > /tmp/${name} <<'VEZA_RULES_EOF'\n${all[name].replace(/\n$/, "")}\nVEZA_RULES_EOF`),

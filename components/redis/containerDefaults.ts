@@ -2,7 +2,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 import type { ContainerDefinition, DeclaredFile } from "../topology/containers";
+import { hardenedContainerArgs } from "../topology/hardening";
 import type { RedisCredentials } from "./RedisCredentials";
+import { CONTAINER_NOFILE_LIMIT } from "./sizing";
 
 export const LABEL_PREFIX = "veza.";
 
@@ -14,7 +16,7 @@ export function containerLabels(labels: Record<string, string>): docker.types.in
 export const LOG_OPTIONS = { "max-size": "10m", "max-file": "5" };
 
 /** maxclients 10000 needs about 10032 descriptors; Docker's default soft limit is often 1024. */
-export const NOFILE_ULIMIT: docker.types.input.ContainerUlimit = { name: "nofile", soft: 65536, hard: 65536 };
+export const NOFILE_ULIMIT: docker.types.input.ContainerUlimit = { name: "nofile", soft: CONTAINER_NOFILE_LIMIT, hard: CONTAINER_NOFILE_LIMIT };
 
 /** Restarted after a crash or a host reboot, but not after an operator's `docker stop`. */
 export const RESTART_POLICY = "unless-stopped";
@@ -29,6 +31,8 @@ export const HEALTHCHECK_TIMING = { interval: "2s", timeout: "5s", retries: 5, s
 /** The inputs a data node and a sentinel container share, from their definition. */
 export function redisFamilyContainerArgs(definition: ContainerDefinition) {
   return {
+    // Capabilities and no-new-privileges (components/topology/hardening.ts).
+    ...hardenedContainerArgs(definition.kind),
     entrypoints: definition.entrypoint,
     healthcheck: { tests: definition.healthcheck, ...HEALTHCHECK_TIMING },
     // Create returns only once healthy (and fails `pulumi up` if never): a crash-looping Redis

@@ -24,6 +24,12 @@ export const DEFAULT_FORK_HEADROOM_PERCENT = 60;
 /** Redis's own smallest useful dataset budget; below this the node is a toy. */
 export const MINIMUM_MAXMEMORY_MIB = 16;
 
+/** The nofile ulimit of every Redis-family container (containerDefaults.ts declares it). */
+export const CONTAINER_NOFILE_LIMIT = 65536;
+/** Descriptors Redis keeps for itself (CONFIG_MIN_RESERVED_FDS): maxclients above limit - 32 is lowered at start. */
+export const REDIS_RESERVED_FDS = 32;
+export const MAX_CLIENTS_LIMIT = CONTAINER_NOFILE_LIMIT - REDIS_RESERVED_FDS;
+
 export interface SizingInput {
   memoryLimitMiB: number;
   forkHeadroomPercent: number;

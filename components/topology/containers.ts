@@ -17,6 +17,8 @@ import { CREDENTIALS_FILE, ENTRYPOINT_FILE, HEALTHCHECK_FILE, renderCredentialsF
 export type DeclaredFile = { path: string; content: string } | { path: string; secret: (credentials: Credentials) => string };
 
 export interface ContainerDefinition {
+  /** Which hardening applies (components/topology/hardening.ts): the capabilities the scripts run with. */
+  kind: "redis" | "sentinel";
   files: DeclaredFile[];
   entrypoint: string[];
   healthcheck: string[];
@@ -50,6 +52,7 @@ export function dataNodeScriptSettings(config: DefinitionConfig, topology: Topol
 export function dataNodeContainer(config: DefinitionConfig, topology: Topology, node: DataNodePlacement): ContainerDefinition {
   const scripts = dataNodeScriptSettings(config, topology, node);
   return {
+    kind: "redis",
     files: [
       { path: REDIS_CONF_PATH, content: renderRedisConf(dataNodeSettings(config, topology, node)) },
       { path: dataNodeSettings(config, topology, node).secretsPath, secret: renderRedisSecretsConf },
@@ -83,6 +86,7 @@ export function sentinelContainer(config: DefinitionConfig, topology: Topology, 
   const scripts = sentinelScriptSettings(config, topology, sentinel);
   const settings = sentinelSettings(config, topology, sentinel);
   return {
+    kind: "sentinel",
     files: [
       { path: SENTINEL_CONF_PATH, content: renderSentinelConf(settings) },
       { path: settings.secretsPath, secret: (c) => renderSentinelSecretsConf(config.sentinel.masterName, c) },

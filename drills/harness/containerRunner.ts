@@ -3,6 +3,9 @@
 // mounts in a private mount namespace, with the entry script as PID 1 of its own PID namespace
 // (so SIGTERM reaches only its trap, and SIGKILL of PID 1 takes every process of the "container"
 // with it). The network is the host's, as with the containers' host networking. Needs root.
+// The entry script and the healthcheck run with the container's capabilities only (setpriv
+// --bounding-set from components/topology/hardening.ts) and no-new-privileges, as Docker runs them
+// with `capabilities` and `securityOpts`: a script that needed a dropped capability fails here.
 //
 // The provider semantics it replays (terraform-provider-docker, resource_docker_container_funcs.go):
 // delete = stop with destroy_grace_seconds (SIGTERM, then SIGKILL) and remove; create = fresh
@@ -15,6 +18,7 @@ import type { Credentials } from "../../components/redis/acl";
 import { CONTAINER_DATA_DIR } from "../../components/redis/redisConf";
 import type { ContainerDefinition } from "../../components/topology/containers";
 import { CONTAINER_CONFIG_DIR } from "../../components/topology/shell";
+import { setprivBoundingSet } from "../../components/topology/hardening";
 import { sleep, type TrackedProcess } from "./processes";
 import type { Workspace } from "./workspace";
 
@@ -44,6 +48,11 @@ export function entryPid(container: RunningContainer): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The prefix that gives a command the container's capabilities and no-new-privileges. */
+function confined(definition: ContainerDefinition): string[] {
+  return ["setpriv", "--no-new-privs", "--bounding-set", setprivBoundingSet(definition.kind)];
 }
 
 function exited(process: TrackedProcess): boolean {
@@ -106,7 +115,7 @@ export class ContainerRunner {
   private start(slot: ContainerSlot, generationDir: string, volume: string): RunningContainer {
     if (slot.current && !exited(slot.current.process)) throw new Error(`${slot.name} is still running (the name is taken)`);
     const logFile = path.join(generationDir, "container.log");
-    const mountAndRun = `mount --bind "$1" ${CONTAINER_DATA_DIR} && mount --bind "$2" ${CONTAINER_CONFIG_DIR} && exec ${slot.definition.entrypoint.join(" ")}`;
+    const mountAndRun = `mount --bind "$1" ${CONTAINER_DATA_DIR} && mount --bind "$2" ${CONTAINER_CONFIG_DIR} && exec ${confined(slot.definition).join(" ")} ${slot.definition.entrypoint.join(" ")}`;
     const process = this.ws.processes.start(`${slot.name}#${slot.generations}`, "unshare", [
       "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child",
       "sh", "-c", mountAndRun, "container", volume, path.join(generationDir, "config"),
@@ -123,7 +132,7 @@ export class ContainerRunner {
     const test = this.slot(name).definition.healthcheck;
     if (test[0] !== "CMD") throw new Error(`${name}: only CMD healthchecks are replayed`);
     return new Promise((resolve) => {
-      execFile("nsenter", ["-t", String(pid), "-m", "--", ...test.slice(1)], { encoding: "utf8", timeout: 5000 }, (error, stdout, stderr) =>
+      execFile("nsenter", ["-t", String(pid), "-m", "--", ...confined(this.slot(name).definition), ...test.slice(1)], { encoding: "utf8", timeout: 5000 }, (error, stdout, stderr) =>
         resolve({ healthy: !error, output: `${stdout}${stderr}`.trim() }));
     });
   }

@@ -65,6 +65,7 @@ async function forkUnderLoad(ctx: DrillContext, ws: Workspace, label: string, re
   prefill(cluster, node, keyspace, sizing.maxmemoryBytes * (untilKilled ? 0.75 : 0.95));
   const writer = startOverwriter(ws, cluster, node, keyspace, 100, cluster.root, true);
   const started = Date.now();
+  const commandsAtStart = Number(cluster.info(node, "stats").total_commands_processed ?? 0);
   // The runbook contrast always runs the full 40 s (it ends early once the server is killed): it
   // is the proof the drill sees an OOM kill, and a short run may not reach one.
   const duration = ctx.short && !untilKilled ? 12000 : 40000;
@@ -91,6 +92,7 @@ async function forkUnderLoad(ctx: DrillContext, ws: Workspace, label: string, re
     }
   }
   ws.processes.signal(writer, "SIGKILL");
+  const loadSeconds = (Date.now() - started) / 1000;
   clearInterval(sampler);
   await sleep(300);
   const alive = serverExit === undefined;
@@ -104,6 +106,8 @@ async function forkUnderLoad(ctx: DrillContext, ws: Workspace, label: string, re
     maxmemory_mib: Math.round((sizing.maxmemoryBytes / MiB) * 10) / 10,
     policy: config.redis.evictionPolicy,
     forks,
+    // Copy-on-write grows with the overwrite rate during a fork: the headroom floor holds at a rate.
+    overwrites_per_s: alive ? Math.round((Number(stats.total_commands_processed ?? 0) - commandsAtStart) / loadSeconds) : "n/a (server dead)",
     peak_rss_of_limit: Math.round((peakRss / (limitMiB * MiB)) * 100) / 100,
     evicted_keys: alive ? Number(stats.evicted_keys ?? 0) : "n/a (server dead)",
     error_replies: alive ? Number(stats.total_error_replies ?? 0) : "n/a (server dead)",

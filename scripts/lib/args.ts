@@ -7,6 +7,7 @@
 //   --stack <unknown>      an error naming the stacks there are (Pulumi.<name>.yaml)
 //   --config <bad>         an error unless key=value with a key path `pulumi config set --path` takes
 import { parseArgs as nodeParseArgs } from "node:util";
+import { FORBIDDEN_KEY_ALLOWED, isForbiddenKey } from "../../components/config/reader";
 import { stackNames } from "./stackFiles";
 
 export const EXIT_OK = 0;
@@ -119,6 +120,8 @@ export function checkConfigOverride(override: string): void {
   const key = override.slice(0, eq);
   if (key === "") throw new UsageError(`--config ${JSON.stringify(override)}: the key before "=" is empty, ${example}`);
   if (!CONFIG_KEY.test(key)) throw new UsageError(`--config ${JSON.stringify(override)}: ${JSON.stringify(key)} is not a config key path (name, a.b, list[0].name), ${example}`);
+  const forbidden = key.replace(/^[A-Za-z][\w-]*:/, "").split(/[.[\]]/).find(isForbiddenKey);
+  if (forbidden !== undefined) throw new UsageError(`invalid config key ${JSON.stringify(key)}: ${JSON.stringify(forbidden)} in the key path; allowed: ${FORBIDDEN_KEY_ALLOWED}`);
 }
 
 export function checkStack(stack: string, root?: string): void {

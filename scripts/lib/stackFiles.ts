@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
-import { isPlainObject, type RawObject } from "../../components/config/reader";
+import { FORBIDDEN_KEY_ALLOWED, isForbiddenKey, isPlainObject, setOwn, type RawObject } from "../../components/config/reader";
 import { requiredSecretKeys } from "./stackSecrets";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -51,16 +51,17 @@ export function readStackConfigFile(stack: string, root = PROJECT_ROOT): StackCo
   for (const [fullKey, value] of Object.entries(doc.config ?? {})) {
     const [namespace, key] = fullKey.includes(":") ? fullKey.split(":", 2) : [project, fullKey];
     if (namespace !== project) continue;
+    // setOwn: a key named __proto__ stays a key the validator names, not raw's prototype.
     if (isPlainObject(value) && Object.keys(value).length === 1 && "secure" in value) {
-      raw[key] = SECRET_PLACEHOLDER;
+      setOwn(raw, key, SECRET_PLACEHOLDER);
       secretKeys.push(key);
     } else {
-      raw[key] = value;
+      setOwn(raw, key, value);
     }
   }
   const unsetSecretKeys = requiredSecretKeys(raw).filter((key) => raw[key] === undefined);
   for (const key of unsetSecretKeys) {
-    raw[key] = SECRET_PLACEHOLDER;
+    setOwn(raw, key, SECRET_PLACEHOLDER);
     secretKeys.push(key);
   }
   return { raw, secretKeys, unsetSecretKeys };
@@ -78,15 +79,18 @@ export function applyOverrides(raw: RawObject, overrides: string[]): RawObject {
     const keyPath = override.slice(0, eq).replace(/^[^:.[]+:/, "");
     const value = parseScalar(override.slice(eq + 1));
     const parts = keyPath.split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== "");
+    // Walking `__proto__` would reach Object.prototype and set the value on every object.
+    const forbidden = parts.find(isForbiddenKey);
+    if (forbidden !== undefined) throw new Error(`--config ${JSON.stringify(override)}: ${JSON.stringify(forbidden)} in the key path; allowed: ${FORBIDDEN_KEY_ALLOWED}`);
     let target: Record<string, unknown> = result;
     parts.forEach((part, index) => {
       const last = index === parts.length - 1;
       if (last) {
-        target[part] = value;
+        setOwn(target, part, value);
         return;
       }
-      const next = target[part];
-      if (typeof next !== "object" || next === null) target[part] = /^\d+$/.test(parts[index + 1]) ? [] : {};
+      const next = Object.prototype.hasOwnProperty.call(target, part) ? target[part] : undefined;
+      if (typeof next !== "object" || next === null) setOwn(target, part, /^\d+$/.test(parts[index + 1]) ? [] : {});
       target = target[part] as Record<string, unknown>;
     });
   }

@@ -2,7 +2,9 @@
 // under Pulumi mocks and records every resource registration. The Pulumi runtime is process
 // global, so call synthesize() once per process (scripts/synth.ts, or a child process).
 
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import bcrypt from "bcryptjs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
@@ -129,9 +131,17 @@ function readAlias(alias: AliasMessage): Alias {
 /** Deterministic outputs the providers would compute, so dependents see realistic values. */
 function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (type) {
-    case "random:index/randomPassword:RandomPassword":
+    case "random:index/randomPassword:RandomPassword": {
       // Never a real secret: synth output may be shared freely.
-      return { ...inputs, result: `synthpw${name.replace(/[^a-zA-Z0-9]/g, "")}` };
+      const result = `synthpw${name.replace(/[^a-zA-Z0-9]/g, "")}`;
+      // A real bcrypt hash of it, as the provider computes (cost 10 there; 4 here, for speed), with
+      // a salt from the name so plans are reproducible.
+      const salt = `$2b$04$${createHash("sha256").update(name).digest("base64").replace(/[^A-Za-z0-9]/g, ".").slice(0, 22)}`;
+      return { ...inputs, result, bcryptHash: bcrypt.hashSync(result, salt) };
+    }
+    case "docker:index/image:Image":
+      // A build's digest follows its inputs (context, Dockerfile, build args).
+      return { ...inputs, repoDigest: `${inputs.imageName}@sha256:${createHash("sha256").update(JSON.stringify(inputs.build ?? {})).digest("hex")}` };
     case "docker:index/remoteImage:RemoteImage":
       return { ...inputs, imageId: `sha256:${Buffer.from(String(inputs.name)).toString("hex").padEnd(64, "0").slice(0, 64)}`, repoDigest: `${inputs.name}` };
     case "command:local:Command":

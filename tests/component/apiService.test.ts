@@ -25,7 +25,7 @@ describe("ApiService and the incident preset", () => {
     expect(result.secretPaths.get(`${CONTAINER}::api-container`)).toEqual(["uploads[0].content", "uploads[1].content"]);
     const check = byName(result.unmasked, "api-redis-connectivity-check");
     expect(result.secretPaths.get("command:local:Command::api-redis-connectivity-check")).toEqual(["stdin", "triggers[1]", "triggers[2]"]);
-    expect(check.inputs.stdin).toMatch(/--user veza-sentinel-client --no-auth-warning sentinel get-master-addr-by-name veza-redis/);
+    expect(check.inputs.stdin).toMatch(/--user veza-sentinel-client --no-auth-warning sentinel get-master-addr-by-name 'veza-redis'/);
     expect(check.inputs.stdin).toMatch(/--user veza-app --no-auth-warning ping/);
   });
 

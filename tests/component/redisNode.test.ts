@@ -76,7 +76,7 @@ describe("RedisNode under mocks (dev stack)", () => {
       expect(mounts).toEqual([{ type: "volume", source: `veza-${container.name.replace(/-container$/, "")}-data`, target: "/data" }]);
     }
     const check = byName(result.unmasked, "redis-0-data-volume-check");
-    expect(check.inputs.create).toMatch(/docker run --rm -v veza-redis-0-data:\/data/);
+    expect(check.inputs.create).toMatch(/docker run --rm -v 'veza-redis-0-data:\/data'/);
   });
 
   it("runs the host kernel tuning on the host and sets the Docker host for local commands", () => {
@@ -102,8 +102,8 @@ describe("RedisNode under mocks (dev stack)", () => {
   it("pulls each image once per host and keeps it locally", () => {
     const images = ofType(result.unmasked, "docker:index/remoteImage:RemoteImage");
     expect(images.map((i) => i.inputs.name).sort()).toEqual([
-      "grafana/grafana:12.2.0", "oliver006/redis_exporter:v1.62.0", "prom/alertmanager:v0.27.0", "prom/node-exporter:v1.8.2", "prom/prometheus:v2.53.2",
-      "redis:7.0.15-bookworm", "veza-backend-api:dev",
+      "grafana/grafana:12.2.0", "oliver006/redis_exporter:v1.62.0-alpine", "prom/alertmanager:v0.27.0", "prom/node-exporter:v1.8.2", "prom/prometheus:v2.53.2",
+      "veza-backend-api:dev", "veza/redis:7.0.15-1-deb12u10",
     ]);
     for (const image of images) expect(image.inputs.keepLocally).toBe(true);
   });

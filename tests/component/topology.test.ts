@@ -53,8 +53,9 @@ describe("SentinelCluster placement", () => {
     expect(scriptCredentials.size).toBe(1);
     const sentinelSecrets = new Set(containers.filter((c) => label(c, "component") === "sentinel").map((c) => uploadContent(c, "/etc/veza/sentinel-secrets.conf")));
     expect(sentinelSecrets.size).toBe(1);
-    // 11 Redis credentials (7 data-node ACL users, 4 Sentinel users) and the Grafana admin password.
-    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(12);
+    // 11 Redis credentials (7 data-node ACL users, 4 Sentinel users), the Grafana admin password
+    // and the 4 web users of Prometheus and Alertmanager.
+    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(16);
   });
 
   it("exports the sentinel addresses, master name and a topology summary for clients", async () => {
@@ -112,13 +113,15 @@ describe("Monitoring component", () => {
 
   it("gates Prometheus on promtool check rules and keeps Alertmanager's secrets in secret files", () => {
     const check = byName(result.unmasked, "monitoring-promtool-check-rules");
-    expect(check.inputs.create).toBe("docker run --rm -i --entrypoint sh prom/prometheus:v2.53.2 -s");
+    expect(check.inputs.create).toBe("docker run --rm -i --entrypoint sh 'prom/prometheus:v2.53.2' -s");
     expect(check.inputs.stdin).toContain("promtool check rules /tmp/redis.yml /tmp/slo.yml /tmp/api.yml /tmp/monitoring.yml");
     expect(check.inputs.stdin).toMatch(/promtool test rules \/tmp\/redis\.test\.yml .*\/tmp\/monitoring\.test\.yml/);
     expect(byName(result.unmasked, "monitoring-prometheus-container").dependsOn).toContain("monitoring-promtool-check-rules");
     expect(uploadContent(byName(result.unmasked, "monitoring-prometheus-container"), "/etc/prometheus/rules/redis.yml")).toContain("alert: RedisUnreachable");
-    // Slack, PagerDuty and the heartbeat URL.
-    expect(result.secretPaths.get(`${CONTAINER}::monitoring-alertmanager-container`)).toEqual(["uploads[1].content", "uploads[2].content", "uploads[3].content"]);
+    // The web config, the healthcheck's header, Slack, PagerDuty and the heartbeat URL.
+    const alertmanager = byName(result.unmasked, "monitoring-alertmanager-container");
+    const files = (result.secretPaths.get(`${CONTAINER}::monitoring-alertmanager-container`) ?? []).map((p) => (alertmanager.inputs.uploads as Array<{ file: string }>)[Number(/^uploads\[(\d+)\]/.exec(p)![1])].file);
+    expect(files.sort()).toEqual(["/etc/alertmanager/secrets/health-authorization", "/etc/alertmanager/secrets/heartbeat-webhook-url", "/etc/alertmanager/secrets/pagerduty-routing-key", "/etc/alertmanager/secrets/slack-webhook-url", "/etc/alertmanager/web-config.yml"]);
   });
 
   it("provisions Grafana with the Prometheus datasource and both dashboards, its admin password a secret file", () => {
@@ -128,7 +131,8 @@ describe("Monitoring component", () => {
     expect(JSON.parse(uploadContent(grafana, "/etc/grafana/dashboards/veza-redis.json")).title).toBe("Redis");
     expect(grafana.inputs.envs).toContain("GF_SECURITY_ADMIN_PASSWORD__FILE=/etc/grafana/secrets/admin-password");
     const uploads = grafana.inputs.uploads as Array<{ file: string }>;
-    const passwordIndex = uploads.findIndex((u) => u.file === "/etc/grafana/secrets/admin-password");
-    expect(result.secretPaths.get(`${CONTAINER}::monitoring-grafana-container`)).toEqual([`uploads[${passwordIndex}].content`]);
+    // The admin password, and the datasource (it holds the grafana user's password for Prometheus).
+    const secret = ["/etc/grafana/provisioning/datasources/veza.yml", "/etc/grafana/secrets/admin-password"].map((file) => `uploads[${uploads.findIndex((u) => u.file === file)}].content`);
+    expect(result.secretPaths.get(`${CONTAINER}::monitoring-grafana-container`)).toEqual(secret);
   });
 });

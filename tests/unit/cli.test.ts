@@ -21,7 +21,7 @@ const VALID_OPTIONS: Record<string, string> = {
   policy: "--stack, --config, --help",
   "plan-diff": "--stack, --config, --help",
   drill: "--stack, --scenario, --repeat, --short, --json, --update-readme, --help",
-  "aof-repair": "--help",
+  "aof-repair": "--backup-dir, --help",
 };
 
 describe("the shared parser", () => {
@@ -118,6 +118,21 @@ describe.each(["synth", "policy", "plan-diff"])("npm run %s --config", (script) 
   });
 });
 
+// Issue 11: config that could inject or pollute is refused in one line naming the key, exit 2,
+// before anything is declared (it crashed synth and policy with exit 1 before). Other bad values
+// take the path `incident=panic` shows above.
+describe("config that could inject", () => {
+  it.each([
+    ["synth", "__proto__.enabled=false", /^synth: invalid config key "__proto__\.enabled": "__proto__" in the key path; allowed: a key other than __proto__, constructor, prototype/],
+    ["policy", 'redis={"__proto__":{"port":1}}', /^policy: stack dev: invalid config, nothing to check: redis\.__proto__: got \{"port":1\}; allowed: a key other than __proto__/],
+  ])("npm run %s -- --stack dev --config %s: exit 2, one line naming the key", (script, override, message) => {
+    const result = runScript(script, ["--stack", "dev", "--config", override, ...(script === "synth" ? ["--out", os.tmpdir()] : [])]);
+    expect(result.status).toBe(2);
+    expect(expectOneLine(result.stderr, script)).toMatch(message);
+    expect(result.stdout).toBe("");
+  });
+});
+
 describe("the =-form", () => {
   it("synth --stack=prod --out=<dir>", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-cli-"));
@@ -153,7 +168,7 @@ describe("the =-form", () => {
 
 describe("npm run aof-repair arguments", () => {
   it.each([
-    [[], /^aof-repair: <incr file> is required; usage: npm run aof-repair -- <incr file>$/],
+    [[], /^aof-repair: <aof> is required; usage: npm run aof-repair -- \[--backup-dir <dir>\] <aof>$/],
     [["a.aof", "b.aof"], /^aof-repair: unexpected argument "b\.aof"/],
     [["/nonexistent/appendonly.aof.1.incr.aof"], /^aof-repair: \/nonexistent\/appendonly\.aof\.1\.incr\.aof: no such file$/],
   ])("%j: exit 2, one line", (argv, message) => {

@@ -48,9 +48,13 @@ describe("host kernel tuning script", () => {
     fs.rmSync(root, { recursive: true });
   });
 
-  it("runs in a privileged container on the Docker host, with the script on a quoted heredoc", () => {
-    const command = renderHostTuningCommand("redis:7.0.15-bookworm", { tcpBacklog: 511 });
-    expect(command).toMatch(/^docker run --rm -i --privileged --network host --pid host /);
+  it("runs in a privileged container on the Docker host, without the host PID namespace, read-only, with the script on a quoted heredoc", () => {
+    const command = renderHostTuningCommand(`sha256:${"ab".repeat(32)}`, { tcpBacklog: 511 });
+    expect(command).toMatch(/^docker run --rm -i --privileged --network host --read-only --security-opt no-new-privileges:true --pids-limit \d+ --memory \d+m /);
+    expect(command).not.toMatch(/--pid[ =]/);
+    // Only the two directories the persisted settings go to; the image by content ID.
+    expect(command.match(/-v \S+/g)).toEqual(["-v /etc/sysctl.d:/host/etc/sysctl.d", "-v /etc/tmpfiles.d:/host/etc/tmpfiles.d"]);
+    expect(command).toContain(`--entrypoint sh 'sha256:${"ab".repeat(32)}' -s`);
     expect(command).toContain("<<'VEZA_HOST_TUNING'\n");
     expect(spawnSync("sh", ["-n", "-c", command]).status).toBe(0);
   });

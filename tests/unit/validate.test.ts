@@ -3,8 +3,12 @@ import { validateStackConfig, requireValidStackConfig, StackConfigError } from "
 import type { RawObject } from "../../components/config/reader";
 import { computeSizing } from "../../components/redis/sizing";
 import { stackTopology } from "../../components/topology/ports";
+import { readRawConfig } from "../../components/config/load";
+import { checkConfigOverride, UsageError } from "../../scripts/lib/args";
+import { applyOverrides } from "../../scripts/lib/stackFiles";
 
-const host = (name: string, address = "127.0.0.1") => ({ name, dockerHost: "unix:///var/run/docker.sock", address });
+// Each host its own daemon: hosts that share one are one machine (refused below).
+const host = (name: string, address = "127.0.0.1") => ({ name, dockerHost: name === "local" ? "unix:///var/run/docker.sock" : `unix:///run/docker-${name}.sock`, address });
 const valid = (): RawObject => ({ environment: "dev", hosts: [host("local")], redis: { memoryLimitMiB: 512 } });
 
 function problemKeys(raw: RawObject): string[] {
@@ -94,7 +98,7 @@ describe("stack config validation", () => {
   it("reports every problem at once", () => {
     const result = validateStackConfig({ hosts: [host("a"), host("a")], redis: { memoryLimitMiB: 0, evictionPolicy: "noeviction", image: "redis:latest" }, maintenanceMode: "yes" });
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.problems.map((p) => p.key).sort()).toEqual(["hosts[1].name", "maintenanceMode", "redis.evictionPolicy", "redis.image", "redis.memoryLimitMiB"]);
+    if (!result.ok) expect(result.problems.map((p) => p.key).sort()).toEqual(["hosts[1].address", "hosts[1].dockerHost", "hosts[1].name", "maintenanceMode", "redis.evictionPolicy", "redis.image", "redis.memoryLimitMiB"]);
     expect(() => requireValidStackConfig({ hosts: [] })).toThrow(StackConfigError);
   });
 
@@ -130,7 +134,7 @@ describe("stack config validation", () => {
     expect(problemKeys({ ...valid(), api: { mode: "external", metrics: { enabled: false } } })).toEqual([]);
     expect(problemFor({ ...valid(), api: { metrics: { address: "api:1" } } }, "api.metrics.address").allowed).toMatch(/only with api.mode external/);
     expect(problemFor({ ...valid(), api: { metrics: { path: "metrics" } } }, "api.metrics.path").value).toBe("metrics");
-    expect(problemFor({ ...valid(), api: { metrics: { port: 70000 } } }, "api.metrics.port").allowed).toMatch(/integer from 1 to 65535/);
+    expect(problemFor({ ...valid(), api: { metrics: { port: 70000 } } }, "api.metrics.port").allowed).toMatch(/integer from 1024 to 65535/);
     expect(problemFor({ ...valid(), api: { metrics: "on" } }, "api.metrics").allowed).toMatch(/object/);
     // A separate metrics port is a port the API host listens on.
     expect(problemFor({ ...valid(), api: { metrics: { port: 9090 } } }, "ports.api-metrics").allowed).toMatch(/prometheus listens on 9090/);
@@ -204,6 +208,131 @@ describe("stack config validation", () => {
         }
         return !fits && result.problems.some((p) => p.key === "redis.maxmemoryMiB");
       }), { numRuns: 500 });
+    });
+  });
+});
+
+// Issue 11, item 6: input that cannot inject. Each row: the key, a bad value, what the problem says.
+describe("input that cannot inject", () => {
+  const digest = `sha256:${"0123456789abcdef".repeat(4)}`;
+  const threeHosts = (addresses: string[], dockerHosts?: string[]) =>
+    addresses.map((address, i) => ({ name: `h${i}`, dockerHost: dockerHosts?.[i] ?? `ssh://ops@10.1.0.${i + 1}`, address, sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVASznxN7zUMGGt3onAoz7nzW0tNXTPQ94Xy/y3sf7F" }));
+  const set = (path: string, value: unknown) => (raw: RawObject) => {
+    const [section, field] = path.split(".");
+    raw[section] = { ...((raw[section] as RawObject) ?? {}), [field]: value };
+  };
+
+  it.each<[string, unknown, (raw: RawObject) => void, RegExp]>([
+    ["redis.image", "redis:7.0.15;id", set("redis.image", "redis:7.0.15;id"), /not an image reference: \[registry\[:port\]\/\]lowercase\/path\[:tag\]\[@sha256:<64 hex>\]/],
+    ["redis.image", "redis:7.0.15 && id", set("redis.image", "redis:7.0.15 && id"), /not an image reference/],
+    ["redis.image", "redis:$(id)", set("redis.image", "redis:$(id)"), /not an image reference/],
+    ["redis.image", "redis:`id`", set("redis.image", "redis:`id`"), /not an image reference/],
+    ["redis.image", "redis:7\nid", set("redis.image", "redis:7\nid"), /not an image reference/],
+    ["redis.image", "Redis:7.0.15", set("redis.image", "Redis:7.0.15"), /not an image reference/],
+    ["redis.image", `redis@${digest};id`, set("redis.image", `redis@${digest};id`), /not an image reference/],
+    ["redis.image", "redis@sha256:abc", set("redis.image", "redis@sha256:abc"), /not an image reference/],
+    ["redis.image", `redis:${"x".repeat(129)}`, set("redis.image", `redis:${"x".repeat(129)}`), /not an image reference/],
+    ["api.image", "veza-backend-api:dev'", set("api.image", "veza-backend-api:dev'"), /not an image reference/],
+    ["monitoring.prometheusImage", "prom/prometheus:v2.53.2|sh", set("monitoring.prometheusImage", "prom/prometheus:v2.53.2|sh"), /not an image reference/],
+    ["hosts[2].address", "10.1.0.1", (raw) => { raw.hosts = threeHosts(["10.1.0.1", "10.1.0.2", "10.1.0.1"]); }, /an address no other host uses \(hosts\[0\] "h0" has it\)/],
+    ["hosts[1].address", "REDIS-A.internal", (raw) => { raw.hosts = threeHosts(["redis-a.internal", "REDIS-A.internal", "c"]).map((h, i) => ({ ...h, bindAddress: `10.1.0.${i + 1}` })); }, /an address no other host uses/],
+    ["hosts[1].dockerHost", "ssh://root@10.1.0.1:22", (raw) => { raw.hosts = threeHosts(["10.1.0.1", "10.1.0.2", "10.1.0.3"], ["ssh://ops@10.1.0.1", "ssh://root@10.1.0.1:22", "ssh://ops@10.1.0.3"]); }, /a Docker host no other host uses \(hosts\[0\] "h0" reaches the same daemon\)/],
+    ["hosts[1].dockerHost", "unix:///var/run/docker.sock", (raw) => { raw.hosts = [host("local"), { ...host("b", "127.0.0.2"), dockerHost: "unix:///var/run/docker.sock" }]; }, /a Docker host no other host uses/],
+    ["hosts[0].address", "::1", (raw) => { raw.hosts = [host("local", "::1")]; }, /an IPv4 address or a DNS name; IPv6 is not supported \(every host:port/],
+    ["hosts[0].address", "fe80::1", (raw) => { raw.hosts = [{ ...host("local", "fe80::1"), bindAddress: "127.0.0.1" }]; }, /IPv6 is not supported/],
+    ["hosts[0].bindAddress", "::1", (raw) => { raw.hosts = [{ ...host("local", "redis.internal"), bindAddress: "::1" }]; }, /an IPv4 address on this host; IPv6 is not supported/],
+    ["hosts[0].address", "10.0.0.1:6379", (raw) => { raw.hosts = [host("local", "10.0.0.1:6379")]; }, /an IPv4 address or a DNS name \(.*no port\)/],
+    ["redis.port", 80, set("redis.port", 80), /an integer from 1024 to 65535 \(unprivileged/],
+    ["sentinel.port", 1023, set("sentinel.port", 1023), /from 1024 to 65535/],
+    ["api.port", 443, set("api.port", 443), /from 1024 to 65535/],
+    ["monitoring.grafanaPort", 80, set("monitoring.grafanaPort", 80), /from 1024 to 65535/],
+    ["monitoring.nodeExporterPort", 0, set("monitoring.nodeExporterPort", 0), /from 1024 to 65535/],
+    ["api.metrics.address", "api.internal:99999", (raw) => { raw.api = { mode: "external", metrics: { address: "api.internal:99999" } }; }, /a port from 1 to 65535/],
+    ["api.metrics.address", "::1:9100", (raw) => { raw.api = { mode: "external", metrics: { address: "::1:9100" } }; }, /an IPv6 address in brackets/],
+    ["redis.maxClients", 65505, set("redis.maxClients", 65505), /from 100 to 65504 \(the container's nofile limit 65536 minus the 32 descriptors Redis keeps/],
+    ["monitoring.runbookBaseUrl", 'https://git.example/"runbooks', set("monitoring.runbookBaseUrl", 'https://git.example/"runbooks'), /an absolute http\(s\) URL .*no quotes, spaces, newlines, braces/],
+    ["monitoring.runbookBaseUrl", "https://git.example/run books", set("monitoring.runbookBaseUrl", "https://git.example/run books"), /absolute http\(s\) URL/],
+    ["monitoring.runbookBaseUrl", "https://git.example/a\nb: c", set("monitoring.runbookBaseUrl", "https://git.example/a\nb: c"), /absolute http\(s\) URL/],
+    ["monitoring.runbookBaseUrl", "https://git.example/{{ $labels.instance }}", set("monitoring.runbookBaseUrl", "https://git.example/{{ $labels.instance }}"), /absolute http\(s\) URL/],
+    ["monitoring.runbookBaseUrl", "docs/runbooks", set("monitoring.runbookBaseUrl", "docs/runbooks"), /absolute http\(s\) URL/],
+    ["monitoring.runbookBaseUrl", "ftp://git.example/runbooks", set("monitoring.runbookBaseUrl", "ftp://git.example/runbooks"), /absolute http\(s\) URL/],
+    ["monitoring.runbookBaseUrl", "https://git.example/runbooks/", set("monitoring.runbookBaseUrl", "https://git.example/runbooks/"), /no trailing slash/],
+  ])("%s = %j: refused, naming the key, the value and what is allowed", (key, value, mutate, allowed) => {
+    const raw = valid();
+    mutate(raw);
+    const problem = problemFor(raw, key);
+    expect(problem.value).toEqual(value);
+    expect(problem.allowed).toMatch(allowed);
+  });
+
+  it.each([
+    ["redis.image", "registry.example:5000/team/redis:7.0.15"],
+    ["redis.image", `redis:7.0.15@${digest}`],
+    ["redis.image", `redis@${digest}`],
+    ["redis.image", "localhost/redis:7"],
+    ["redis.image", "[fd00::1]:5000/redis:7.2.11"],
+    ["redis.image", "ghcr.io/a_b/c__d/e-f:v1.2_3-RC"],
+    ["redis.maxClients", 65504],
+    ["redis.port", 1024],
+    ["monitoring.runbookBaseUrl", "https://git.example:8443/veza/infra-redis/src/branch/main/docs/runbooks?plain=1"],
+  ])("%s = %j: accepted", (key, value) => {
+    const raw = valid();
+    set(key, value)(raw);
+    expect(problemKeys(raw)).toEqual([]);
+  });
+
+  it("accepts an external metrics endpoint on any port, an IPv6 one in brackets", () => {
+    for (const address of ["api.internal:443", "10.0.0.5:80", "[fd00::5]:9100"]) {
+      expect(problemKeys({ ...valid(), api: { mode: "external", metrics: { address } } })).toEqual([]);
+    }
+  });
+
+  it("the shell's metacharacters never pass the image grammar, wherever they are put in a valid reference", () => {
+    const meta = fc.constantFrom(..." ;&|$`'\"\\\n\t()<>*?{}!#~%^=,".split(""));
+    const reference = fc.constantFrom("redis:7.0.15-bookworm", "registry.example:5000/team/redis:7.0.15", `redis@${digest}`, "prom/prometheus:v2.53.2");
+    fc.assert(fc.property(reference, meta, fc.nat(), (ref, char, at) => {
+      const position = at % (ref.length + 1);
+      const image = `${ref.slice(0, position)}${char}${ref.slice(position)}`;
+      return problemFor({ ...valid(), redis: { image } }, "redis.image").allowed.includes("not an image reference");
+    }), { numRuns: 300 });
+  });
+
+  describe("prototype keys", () => {
+    it.each<[string, () => RawObject]>([
+      ["__proto__", () => JSON.parse('{"__proto__": {"sentinel": {"enabled": false}}}') as RawObject],
+      ["redis.constructor", () => ({ redis: JSON.parse('{"constructor": {"prototype": {"polluted": true}}}') })],
+      ["hosts[0].prototype", () => ({ hosts: [{ ...host("local"), prototype: "x" }] })],
+      ["monitoring.slo.__proto__", () => ({ monitoring: { slo: JSON.parse('{"__proto__": {"requestsTotal": "x"}}') } })],
+    ])("%s is refused before anything reads the config, and pollutes nothing", (key, make) => {
+      const raw = { ...valid(), ...make() };
+      const result = validateStackConfig(raw, { lenient: true });
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.problems).toEqual([{ key, value: expect.anything(), allowed: expect.stringMatching(/^a key other than __proto__, constructor, prototype \(they reach Object\.prototype/) }]);
+      // No config comes out, not even for the policy pack's lenient run.
+      expect(result.lenientConfig).toBeUndefined();
+      expect(({} as RawObject).polluted).toBeUndefined();
+      expect(({} as RawObject).sentinel).toBeUndefined();
+    });
+
+    it("the program's reader keeps a `veza-redis:__proto__` key a key (it replaced the config's prototype, and turned Sentinel off unseen)", () => {
+      const raw = readRawConfig("veza-redis", { "veza-redis:environment": "dev", "veza-redis:__proto__": '{"sentinel":{"enabled":false},"monitoring":{"enabled":false}}' });
+      expect(Object.getPrototypeOf(raw)).toBe(Object.prototype);
+      expect(raw.sentinel).toBeUndefined();
+      expect(() => requireValidStackConfig(raw)).toThrow(/__proto__: got \{"sentinel":\{"enabled":false\},"monitoring":\{"enabled":false\}\}; allowed: a key other than __proto__/);
+    });
+
+    it("--config overrides: a prototype key in the path is a usage error naming it, and applyOverrides never walks into Object.prototype", () => {
+      for (const override of ["__proto__.enabled=false", "redis.constructor.prototype.x=1", "veza-redis:hosts[0].__proto__=x"]) {
+        expect(() => checkConfigOverride(override)).toThrow(UsageError);
+        expect(() => checkConfigOverride(override)).toThrow(/^invalid config key ".*": "(__proto__|constructor)" in the key path; allowed: a key other than __proto__, constructor, prototype/);
+        expect(() => applyOverrides(valid(), [override])).toThrow(/in the key path/);
+      }
+      expect(({} as RawObject).enabled).toBeUndefined();
+      // A value that is an object with such a key stays data, for the validator to name.
+      const raw = applyOverrides(valid(), ['redis={"__proto__":{"port":1}}']);
+      expect(problemKeys(raw)).toEqual(["redis.__proto__"]);
+      expect(({} as RawObject).port).toBeUndefined();
     });
   });
 });

@@ -1,0 +1,138 @@
+// Container hardening and the alerting endpoints' auth, on the mock outputs of both stacks.
+import bcrypt from "bcryptjs";
+import YAML from "yaml";
+import { CONTAINER_HARDENING, NO_NEW_PRIVILEGES, READ_ONLY_ROOT_EXCEPTIONS, type ContainerKind } from "../../components/topology/hardening";
+import { BUILT_REDIS_IMAGE, DEBIAN_BASE_IMAGE, REDIS_DEBIAN_VERSION } from "../../components/redis/image";
+import { ALERTMANAGER_WEB, PROMETHEUS_WEB, TLS_FILES } from "../../components/monitoring/webConfig";
+import { byName, CONTAINER, label, ofType, synthOk, uploadContent, type Resource } from "../helpers/synth";
+import type { SynthResult } from "../../scripts/lib/synth";
+
+// One synth per stack for the whole file (each costs seconds).
+const synthesized = new Map<string, Promise<SynthResult>>();
+const synthOnce = (stack: string) => {
+  if (!synthesized.has(stack)) synthesized.set(stack, synthOk(stack));
+  return synthesized.get(stack)!;
+};
+
+const secretUploads = (result: SynthResult, container: Resource) => {
+  const uploads = container.inputs.uploads as Array<{ file: string }>;
+  return (result.secretPaths.get(`${CONTAINER}::${container.name}`) ?? [])
+    .map((p) => /^uploads\[(\d+)\]\.content$/.exec(p)).filter((m) => m !== null).map((m) => uploads[Number(m![1])].file);
+};
+
+describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
+  let result: SynthResult;
+  let containers: Resource[];
+  beforeAll(async () => {
+    result = await synthOnce(stack);
+    containers = ofType(result.unmasked, CONTAINER);
+  });
+
+  it("every container drops ALL capabilities and adds back exactly its kind's, with no-new-privileges", () => {
+    expect(containers.length).toBeGreaterThan(10);
+    for (const container of containers) {
+      const kind = label(container, "component") as ContainerKind;
+      expect([container.name, container.inputs.capabilities]).toEqual([container.name, { drops: ["ALL"], adds: Object.keys(CONTAINER_HARDENING[kind].capAdd) }]);
+      expect([container.name, container.inputs.securityOpts]).toEqual([container.name, [NO_NEW_PRIVILEGES]]);
+      expect([container.name, container.inputs.privileged]).toEqual([container.name, undefined]);
+    }
+  });
+
+  it("only the Redis entry scripts get capabilities back, the ones their root part needs", () => {
+    const withCaps = new Set(containers.filter((c) => (c.inputs.capabilities as { adds: string[] }).adds.length > 0).map((c) => label(c, "component")));
+    expect([...withCaps].sort()).toEqual(["redis", "sentinel"]);
+    expect(Object.keys(CONTAINER_HARDENING.redis.capAdd)).toEqual(["CHOWN", "DAC_OVERRIDE", "KILL", "SETGID", "SETUID"]);
+  });
+
+  it("every container has a memory limit without swap and a healthcheck", () => {
+    for (const container of containers) {
+      expect([container.name, Number(container.inputs.memory) > 0, container.inputs.memorySwap === container.inputs.memory]).toEqual([container.name, true, true]);
+      const tests = (container.inputs.healthcheck as { tests?: string[] } | undefined)?.tests ?? [];
+      expect([container.name, tests[0]]).toEqual([container.name, "CMD"]);
+    }
+  });
+
+  it("a read-only root everywhere except the kinds with uploads (the provider extracts them at /)", () => {
+    for (const container of containers) {
+      const kind = label(container, "component") as ContainerKind;
+      const hasUploads = Array.isArray(container.inputs.uploads) && (container.inputs.uploads as unknown[]).length > 0;
+      expect([container.name, container.inputs.readOnly]).toEqual([container.name, !hasUploads]);
+      expect([container.name, READ_ONLY_ROOT_EXCEPTIONS[kind] !== undefined]).toEqual([container.name, hasUploads]);
+    }
+  });
+
+  it("builds the Redis image on each host from Debian's patched package, and tunes the kernel with it by content ID without the host PID namespace", () => {
+    // Every host: the tuning runs it, the monitoring host included.
+    const builds = ofType(result.unmasked, "docker:index/image:Image");
+    expect(builds.length).toBe(stack === "dev" ? 1 : 4);
+    for (const build of builds) {
+      expect(build.inputs).toMatchObject({ imageName: BUILT_REDIS_IMAGE, skipPush: true, build: { context: "images/redis", args: { BASE_IMAGE: DEBIAN_BASE_IMAGE, REDIS_VERSION: REDIS_DEBIAN_VERSION } } });
+    }
+    const tunings = result.unmasked.filter((r) => r.name.endsWith("-kernel-tuning"));
+    for (const tuning of tunings) {
+      expect(tuning.inputs.create).toMatch(/--entrypoint sh 'sha256:[0-9a-f]{64}' -s/);
+      expect(tuning.inputs.create).not.toMatch(/--pid[ =]/);
+    }
+  });
+});
+
+describe("alerting endpoints behind basic auth (prod stack)", () => {
+  let result: SynthResult;
+  let prometheus: Resource;
+  let alertmanager: Resource;
+  let grafana: Resource;
+  const password = (name: string) => `synthpw${name.replace(/[^a-zA-Z0-9]/g, "")}`;
+  beforeAll(async () => {
+    result = await synthOnce("prod");
+    prometheus = byName(result.unmasked, "monitoring-prometheus-container");
+    alertmanager = byName(result.unmasked, "monitoring-alertmanager-container");
+    grafana = byName(result.unmasked, "monitoring-grafana-container");
+  });
+
+  it("Prometheus and Alertmanager run with a web config of bcrypt hashes of the generated passwords, uploaded as secrets", () => {
+    expect(prometheus.inputs.command).toContain(`--web.config.file=${PROMETHEUS_WEB.config}`);
+    expect((alertmanager.inputs.entrypoints as string[]).join(" ")).toContain(`--web.config.file=${ALERTMANAGER_WEB.config}`);
+    const users = (container: Resource, file: string) => YAML.parse(uploadContent(container, file)).basic_auth_users as Record<string, string>;
+    expect(Object.keys(users(prometheus, PROMETHEUS_WEB.config)).sort()).toEqual(["grafana", "health", "operator", "prometheus"]);
+    expect(Object.keys(users(alertmanager, ALERTMANAGER_WEB.config)).sort()).toEqual(["health", "operator", "prometheus"]);
+    for (const [user, hash] of Object.entries(users(alertmanager, ALERTMANAGER_WEB.config))) {
+      expect(bcrypt.compareSync(password(`monitoring-web-${user}-password`), hash)).toBe(true);
+    }
+    expect(secretUploads(result, prometheus)).toEqual(expect.arrayContaining([PROMETHEUS_WEB.config, PROMETHEUS_WEB.clientPassword, PROMETHEUS_WEB.healthAuthorization]));
+    expect(secretUploads(result, alertmanager)).toEqual(expect.arrayContaining([ALERTMANAGER_WEB.config, ALERTMANAGER_WEB.healthAuthorization]));
+    expect(result.plan.outputs.monitoringOperatorPassword).toBe("[secret]");
+  });
+
+  it("Prometheus sends alerts to and scrapes Alertmanager with its own credentials, from a file", () => {
+    const config = YAML.parse(uploadContent(prometheus, "/etc/prometheus/prometheus.yml"));
+    const auth = { basic_auth: { username: "prometheus", password_file: PROMETHEUS_WEB.clientPassword } };
+    expect(config.alerting.alertmanagers[0]).toMatchObject(auth);
+    for (const job of ["alertmanager", "prometheus"]) expect(config.scrape_configs.find((j: { job_name: string }) => j.job_name === job)).toMatchObject(auth);
+    expect(uploadContent(prometheus, PROMETHEUS_WEB.clientPassword)).toBe(password("monitoring-web-prometheus-password"));
+  });
+
+  it("Grafana's datasource authenticates as grafana; the file holding the password is a secret upload", () => {
+    const datasource = YAML.parse(uploadContent(grafana, "/etc/grafana/provisioning/datasources/veza.yml")).datasources[0];
+    expect(datasource).toMatchObject({ url: "http://10.20.0.14:9090", basicAuth: true, basicAuthUser: "grafana", secureJsonData: { basicAuthPassword: password("monitoring-web-grafana-password") } });
+    expect(secretUploads(result, grafana)).toContain("/etc/grafana/provisioning/datasources/veza.yml");
+  });
+
+  it("healthchecks authenticate from a secret file, so no password is in the container config", () => {
+    for (const container of [prometheus, alertmanager]) {
+      const test = (container.inputs.healthcheck as { tests: string[] }).tests.join(" ");
+      expect(test).toMatch(/Authorization: Basic \$\(cat \/etc\/\S+\/secrets\/health-authorization\)/);
+      expect(test).not.toContain("synthpw");
+    }
+  });
+
+  it("with monitoring.tls*, serves HTTPS from the mounted files and the clients verify with the CA", async () => {
+    const tls = await synthOk("prod", ["monitoring.tlsCertFile=/etc/veza/tls/cert.pem", "monitoring.tlsKeyFile=/etc/veza/tls/key.pem", "monitoring.tlsCaFile=/etc/veza/tls/ca.pem"]);
+    const p = byName(tls.unmasked, "monitoring-prometheus-container");
+    expect(YAML.parse(uploadContent(p, PROMETHEUS_WEB.config)).tls_server_config).toMatchObject({ cert_file: TLS_FILES.cert, key_file: TLS_FILES.key });
+    expect(p.inputs.mounts).toEqual(expect.arrayContaining([{ type: "bind", source: "/etc/veza/tls/key.pem", target: TLS_FILES.key, readOnly: true }]));
+    expect(YAML.parse(uploadContent(p, "/etc/prometheus/prometheus.yml")).alerting.alertmanagers[0]).toMatchObject({ scheme: "https", tls_config: { ca_file: TLS_FILES.ca } });
+    const g = byName(tls.unmasked, "monitoring-grafana-container");
+    expect(g.inputs.envs).toContain(`SSL_CERT_FILE=${TLS_FILES.ca}`);
+    expect(YAML.parse(uploadContent(g, "/etc/grafana/provisioning/datasources/veza.yml")).datasources[0].url).toBe("https://10.20.0.14:9090");
+  });
+});
