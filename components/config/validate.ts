@@ -199,7 +199,7 @@ function readRedis(problems: ProblemList, raw: RawObject): RedisConfig {
     image: r.pinnedImage("image", DEFAULT_REDIS_IMAGE),
     memoryLimitMiB: r.integer("memoryLimitMiB", 64, 1024 * 1024, 512, "MiB, the container memory limit"),
     forkHeadroomPercent: r.integer("forkHeadroomPercent", MINIMUM_FORK_HEADROOM_PERCENT, 90, DEFAULT_FORK_HEADROOM_PERCENT,
-      "percent of the memory limit kept free of dataset; at least 50 because a fork under heavy writes can copy every page"),
+      `percent of the memory limit kept free of dataset; at least ${MINIMUM_FORK_HEADROOM_PERCENT} because a fork under heavy writes can copy every page (the memory drill's measurement, components/redis/sizing.ts)`),
     maxmemoryMiB: r.optionalInteger("maxmemoryMiB", MINIMUM_MAXMEMORY_MIB, 1024 * 1024, "MiB"),
     evictionPolicy,
     allowedEvictionPolicies,

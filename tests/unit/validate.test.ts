@@ -45,7 +45,9 @@ describe("stack config validation", () => {
   });
 
   it("rejects a headroom below the copy-on-write doubling", () => {
-    expect(problemFor({ ...valid(), redis: { forkHeadroomPercent: 25 } }, "redis.forkHeadroomPercent").allowed).toMatch(/at least 50/);
+    expect(problemFor({ ...valid(), redis: { forkHeadroomPercent: 25 } }, "redis.forkHeadroomPercent").allowed).toMatch(/at least 60/);
+    // issue 15: 50% gave 13 fork-child OOM kills in the memory drill; the validator refuses it now.
+    expect(problemFor({ ...valid(), redis: { forkHeadroomPercent: 50 } }, "redis.forkHeadroomPercent").value).toBe(50);
   });
 
   it("rejects noeviction and unknown eviction policies", () => {
@@ -199,7 +201,7 @@ describe("stack config validation", () => {
     });
 
     it("accepts a maxmemory exactly when it fits under the limit minus the fork headroom", () => {
-      fc.assert(fc.property(fc.integer({ min: 64, max: 65536 }), fc.integer({ min: 50, max: 90 }), fc.integer({ min: 16, max: 65536 }), (memoryLimitMiB, forkHeadroomPercent, maxmemoryMiB) => {
+      fc.assert(fc.property(fc.integer({ min: 64, max: 65536 }), fc.integer({ min: 60, max: 90 }), fc.integer({ min: 16, max: 65536 }), (memoryLimitMiB, forkHeadroomPercent, maxmemoryMiB) => {
         const result = validateStackConfig({ ...valid(), redis: { memoryLimitMiB, forkHeadroomPercent, maxmemoryMiB } });
         const fits = maxmemoryMiB * 100 <= memoryLimitMiB * (100 - forkHeadroomPercent);
         if (result.ok) {
