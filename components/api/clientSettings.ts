@@ -8,9 +8,15 @@ import type { RedisOptions } from "ioredis";
 export const CLIENT_TIMINGS = {
   /** Give up on a dead master's TCP connect quickly instead of the OS's minutes. */
   connectTimeoutMs: 1000,
-  /** Reconnect backoff: 50 ms growing to at most 250 ms (ioredis default grows to 2 s). */
+  /**
+   * Reconnect backoff: 50 ms growing to at most 100 ms (ioredis default grows to 2 s). A handoff
+   * disconnects clients before the promotion; each retry after it costs up to this cap. Measured in
+   * the rolling-image-upgrade drill: handoff write gaps 1.33-1.62 s (median 1.57) at 250 ms,
+   * 1.38-1.47 s at 100 ms. Each retry asks one sentinel: at most 10 lookups a second per client
+   * while Redis is unreachable.
+   */
   retryStepMs: 50,
-  retryMaxMs: 250,
+  retryMaxMs: 100,
   /** How a request is retried across reconnects before it fails to the caller. */
   maxRetriesPerRequest: 20,
   /** A command that gets no answer fails instead of hanging the request (ioredis has no default). */
