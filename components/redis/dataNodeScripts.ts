@@ -100,6 +100,7 @@ export function sentinelMajority(sentinelCount: number): number {
 }
 
 function settingsBlock(s: DataNodeScriptSettings): string[] {
+  const budgets = handoffBudgets(s.promotionWaitMs, s.sentinels.length);
   return shellAssignments({
     VEZA_NAME: s.name,
     VEZA_SELF: `${s.self.host}:${s.self.port}`,
@@ -116,8 +117,8 @@ function settingsBlock(s: DataNodeScriptSettings): string[] {
     VEZA_SENTINEL_USER: SENTINEL_USERS.failover.name,
     VEZA_ASK_TIMEOUT_S: HANDOFF_TIMING.askTimeoutSeconds,
     VEZA_DISCOVERY_ROUNDS: HANDOFF_TIMING.discoveryRounds,
-    VEZA_PAUSE_BUDGET_MS: handoffBudgets(s.promotionWaitMs, s.sentinels.length).pauseMs,
-    VEZA_FAILOVER_BUDGET_MS: handoffBudgets(s.promotionWaitMs, s.sentinels.length).failoverMs,
+    VEZA_PAUSE_BUDGET_MS: budgets.pauseMs,
+    VEZA_FAILOVER_BUDGET_MS: budgets.failoverMs,
     // The pause outlasts the whole stop: it never runs out while a failover may be under way.
     VEZA_STOP_GRACE_MS: dataNodeStopGraceSeconds(s.promotionWaitMs, s.sentinels.length) * 1000,
     VEZA_MARGIN_MS: HANDOFF_TIMING.marginSeconds * 1000,

@@ -211,9 +211,12 @@ export class ContainerRunner {
 
   /** The entry scripts' own log lines (`veza <name> <time>: ...`), for the report. */
   entryLog(name: string): string[] {
-    return this.logLines(name).filter((l) => l.startsWith("veza "));
+    return this.logLines(name).filter(isEntryLine);
   }
 }
+
+/** A line the entry scripts' `log` wrote (components/topology/shell.ts), not Redis's own. */
+export const isEntryLine = (line: string): boolean => line.startsWith("veza ");
 
 /** unshare, nsenter and bind mounts need root and util-linux. */
 export function containerRunnerAvailable(): string | undefined {

@@ -13,7 +13,7 @@ import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import { HEALTHCHECK_TIMING } from "../../components/redis/containerDefaults";
 import { dataNodeContainer, sentinelContainer, type ContainerDefinition } from "../../components/topology/containers";
 import { placeTopology, type Topology } from "../../components/topology/placement";
-import { ContainerRunner, containerRunnerAvailable } from "../harness/containerRunner";
+import { ContainerRunner, containerRunnerAvailable, isEntryLine } from "../harness/containerRunner";
 import { LOCAL_HOST, randomCredentials, sentinelMasterFields } from "../harness/localCluster";
 import { containerSlotName, containerSteps, EMPTY_PLAN, synthPlan, type ContainerStep } from "../harness/planOrder";
 import { freePortRange, redisCliAsync, sleep, waitFor } from "../harness/processes";
@@ -194,15 +194,20 @@ interface DayTwoOptions {
   pingEverySecond?: boolean;
 }
 
+/** A container with the content of its declared (non-secret) files at matching paths edited. */
+function withFileEdited(definition: ContainerDefinition, matches: (path: string) => boolean, edit: (content: string) => string): ContainerDefinition {
+  return { ...definition, files: definition.files.map((file) => ("content" in file && matches(file.path) ? { ...file, content: edit(file.content) } : file)) };
+}
+
 /** The data nodes' declared redis.conf with a replication PING every second. */
 function pingingEverySecond(definition: ContainerDefinition): ContainerDefinition {
-  return { ...definition, files: definition.files.map((file) => ("content" in file && file.path === REDIS_CONF_PATH ? { ...file, content: `${file.content}repl-ping-replica-period 1\n` } : file)) };
+  return withFileEdited(definition, (path) => path === REDIS_CONF_PATH, (content) => `${content}repl-ping-replica-period 1\n`);
 }
 
 /** The entry scripts with nobody to ask: the declared files rule every start, as before discovery existed. */
 function withoutDiscovery(definition: ContainerDefinition): ContainerDefinition {
   const blind = (text: string) => text.replace(/^VEZA_(SENTINELS|PEERS|DATA_NODES)=.*$/gm, "VEZA_$1=''").replace(/^VEZA_RUNTIME_CONF='(.*)'$/m, "VEZA_RUNTIME_CONF='$1'\nrm -f \"$VEZA_RUNTIME_CONF\"");
-  return { ...definition, files: definition.files.map((file) => ("content" in file && file.path.endsWith("entrypoint.sh") ? { ...file, content: blind(file.content) } : file)) };
+  return withFileEdited(definition, (path) => path.endsWith("entrypoint.sh"), blind);
 }
 
 async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
@@ -292,13 +297,16 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     const gapStart = Number.isNaN(longestGap.resumedAt) ? Date.now() - longestGap.gapMs : longestGap.resumedAt - longestGap.gapMs;
     const gapAfter = cluster.timeline.filter((e) => e.at <= gapStart).pop();
     const redeployGap = writer.longestGapAfter(redeployFrom);
-    const handoffs = [...cluster.nodes.map((n) => n.name)].flatMap((name) => cluster.runner.entryLog(name)).filter((l) => l.includes("handed off to"));
+    // Each data node's log read once: every figure and the diagnosis below come from these lines.
+    const nodeLogs = cluster.nodes.map((n) => ({ name: n.name, lines: cluster.runner.logLines(n.name) }));
+    const entryLines = nodeLogs.flatMap((log) => log.lines.filter(isEntryLine));
+    const handoffs = entryLines.filter((l) => l.includes("handed off to"));
     const handoffMs = handoffs.map((l) => Number(/ in (\d+) ms/.exec(l)?.[1] ?? Number.NaN));
     // A master refusing a replica's PSYNC for its offset or ID: that replica needs a full resync,
     // and the new master stays without an online replica meanwhile (writes refused). Replicas
     // restarted from their AOF ask for a full resync outright ("Full resync requested"): not counted.
-    const psyncRefused = cluster.nodes.flatMap((n) => cluster.runner.logLines(n.name)).filter((l) => l.includes("Partial resynchronization not accepted")).length;
-    const noHandoff = [...cluster.nodes.map((n) => n.name)].flatMap((name) => cluster.runner.entryLog(name)).filter((l) => l.includes("without a handoff"));
+    const psyncRefused = nodeLogs.flatMap((log) => log.lines).filter((l) => l.includes("Partial resynchronization not accepted")).length;
+    const noHandoff = entryLines.filter((l) => l.includes("without a handoff"));
 
     checks.expect(settledAt !== undefined, `not settled ${SETTLED_WITHIN_SECONDS} s after the last create: ${lastProblems.join("; ")}`);
     checks.expect(writer.stats.acknowledged > 0, "the writer never wrote");
@@ -307,8 +315,7 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     let diagnosis = "";
     if (process.env.VEZA_DRILL_DIAGNOSE === "always" || longestGap.gapMs > 5000 || handoffMs.some((ms) => ms > 5000)) {
       const sentinelEvents = cluster.sentinels.flatMap((s) => cluster.runner.logLines(s.name).filter((l) => /try-failover|selected-slave|promoted-slave|failover-|switch-master|slave-reconf|convert-to-slave|[+-][so]down|INPROG|NOGOODSLAVE/.test(l)).map((l) => `${s.name}: ${l.trim()}`));
-      const entryLines = cluster.nodes.flatMap((n) => cluster.runner.entryLog(n.name));
-      const replicationLines = cluster.nodes.flatMap((n) => cluster.runner.logLines(n.name).filter((l) => /resynchronization|Full resync|REPLICAOF|MASTER MODE|shutting down|Waiting for replicas|ready to exit|Saving the final/i.test(l)).map((l) => `${n.name}: ${l.trim()}`));
+      const replicationLines = nodeLogs.flatMap((log) => log.lines.filter((l) => /resynchronization|Full resync|REPLICAOF|MASTER MODE|shutting down|Waiting for replicas|ready to exit|Saving the final/i.test(l)).map((l) => `${log.name}: ${l.trim()}`));
       diagnosis = [...entryLines, ...replicationLines.slice(-20), ...sentinelEvents.slice(-30), `writer errors: ${writer.stats.errorMessages.join(" | ")}`].join(" / ");
     }
     checks.expect(noHandoff.length === 0, `a master stopped without a handoff: ${noHandoff.join(" | ")}`);

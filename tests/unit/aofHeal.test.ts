@@ -3,15 +3,17 @@
 // and leaves any other damage for a person.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { AOF_HEAL_BACKUP_DIR, renderAofHealScript } from "../../components/redis/aofHeal";
+import { cleanedTempDirs } from "../helpers/tempDirs";
 
 const set = (key: string, value: string) => `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${value.length}\r\n${value}\r\n`;
 const SELECT = "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n";
 
+const tempDir = cleanedTempDirs();
+
 function dataDirWith(files: Record<string, Buffer>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aof-heal-"));
+  const dir = tempDir("aof-heal-");
   fs.mkdirSync(path.join(dir, "appendonlydir"));
   for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, "appendonlydir", name), content);
   return dir;
@@ -28,13 +30,9 @@ function heal(dir: string): string {
 const checkAof = (file: string) => spawnSync("redis-check-aof", [file], { encoding: "utf8" }).stdout;
 
 describe("heal_aof (the data node's start script)", () => {
-  const dirs: string[] = [];
-  afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-
   it("removes the NUL run a full disk leaves inside an INCR file and keeps the writes after it, with a backup", () => {
     const damaged = Buffer.concat([Buffer.from(SELECT + set("before", "1")), Buffer.alloc(847), Buffer.from(set("after", "2"))]);
     const dir = dataDirWith({ "appendonly.aof.44.incr.aof": damaged });
-    dirs.push(dir);
     const log = heal(dir);
     const file = path.join(dir, "appendonlydir", "appendonly.aof.44.incr.aof");
     expect(log).toMatch(/removed 847 NUL bytes at offset \d+ left by a full disk/);
@@ -50,7 +48,6 @@ describe("heal_aof (the data node's start script)", () => {
     const garbage = Buffer.from(SELECT + set("a", "1") + "garbage");
     const nulsAtTheEnd = Buffer.concat([Buffer.from(SELECT), Buffer.alloc(64)]);
     const dir = dataDirWith({ "appendonly.aof.1.incr.aof": valid, "appendonly.aof.2.incr.aof": garbage, "appendonly.aof.3.incr.aof": nulsAtTheEnd });
-    dirs.push(dir);
     const log = heal(dir);
     expect(log).not.toContain("appendonly.aof.1.incr.aof");
     expect(log).toMatch(/appendonly\.aof\.2\.incr\.aof: invalid from offset \d+, not the damage a full disk leaves; left alone/);
@@ -62,8 +59,6 @@ describe("heal_aof (the data node's start script)", () => {
   });
 
   it("does nothing on a fresh volume (no appendonlydir yet)", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aof-heal-"));
-    dirs.push(dir);
-    expect(heal(dir)).toBe("");
+    expect(heal(tempDir("aof-heal-"))).toBe("");
   });
 });

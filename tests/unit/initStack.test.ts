@@ -4,12 +4,12 @@
 // is exit 2, naming it, before pulumi runs at all.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { helpText, parseCommand, UsageError } from "../../scripts/lib/args";
 import { INIT_STACK_SPEC, initStack } from "../../scripts/lib/initStack";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 import { STACK_SECRETS } from "../../scripts/lib/stackSecrets";
+import { cleanedTempDirs } from "../helpers/tempDirs";
 
 const TSX = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
 const SECRETS = {
@@ -17,17 +17,7 @@ const SECRETS = {
   VEZA_PAGERDUTY_ROUTING_KEY: "pd-routing-key-s3cr3t",
   VEZA_HEARTBEAT_WEBHOOK_URL: "https://hc-ping.com/s3cr3t-uuid",
 };
-const tempDirs: string[] = [];
-
-function tempDir(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-}
-
-afterAll(() => {
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = cleanedTempDirs();
 
 interface Fake {
   env: NodeJS.ProcessEnv;

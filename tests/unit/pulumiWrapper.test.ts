@@ -4,24 +4,14 @@
 // the end-to-end cases use a fake `pulumi` that records its arguments.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { UsageError } from "../../scripts/lib/args";
 import { choosePulumi, insideNodeModules, launcherPath, localDockerHosts, parseWrapperArgs, pulumiArgs } from "../../scripts/lib/pulumiWrapper";
 import { PROJECT_ROOT, readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { cleanedTempDirs } from "../helpers/tempDirs";
 
 const TSX = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
-const tempDirs: string[] = [];
-
-function tempDir(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-}
-
-afterAll(() => {
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = cleanedTempDirs();
 
 /** A fake `pulumi` in `dir` that appends its arguments to `log`, one call a line, and succeeds. */
 function fakePulumi(dir: string, log: string): string {
