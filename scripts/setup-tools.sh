@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian tools the tests and drills run for real: redis-server, redis-sentinel,
-# redis-cli, promtool (prometheus) and amtool (prometheus-alertmanager). Idempotent.
+# redis-cli, prometheus and promtool, amtool (prometheus-alertmanager), redis_exporter
+# (prometheus-redis-exporter: the quorum-lost drill's alert path) and nft (nftables: the
+# master-partitioned drill's network cut). Idempotent.
 set -euo pipefail
 needed=()
 command -v redis-server >/dev/null || needed+=(redis-server)
@@ -8,8 +10,10 @@ command -v redis-sentinel >/dev/null || needed+=(redis-sentinel)
 command -v redis-cli >/dev/null || needed+=(redis-tools)
 command -v promtool >/dev/null || needed+=(prometheus)
 command -v amtool >/dev/null || needed+=(prometheus-alertmanager)
+command -v prometheus-redis-exporter >/dev/null || needed+=(prometheus-redis-exporter)
+command -v nft >/dev/null || needed+=(nftables)
 if [ ${#needed[@]} -eq 0 ]; then
-  echo "setup-tools: redis-server, redis-sentinel, redis-cli, promtool and amtool are present"
+  echo "setup-tools: redis-server, redis-sentinel, redis-cli, promtool, amtool, prometheus-redis-exporter and nft are present"
   exit 0
 fi
 sudo=""
@@ -22,7 +26,7 @@ $sudo apt-get update -qq
 # --no-install-recommends saves about 150 MiB; the packages' own services are not needed.
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null
 # Debian starts the packaged services on install; the tests start their own processes.
-for service in redis-server redis-sentinel prometheus prometheus-alertmanager; do
+for service in redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter; do
   $sudo systemctl stop "$service" >/dev/null 2>&1 || $sudo service "$service" stop >/dev/null 2>&1 || true
 done
 echo "setup-tools: done"

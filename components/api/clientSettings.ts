@@ -23,6 +23,13 @@ export const CLIENT_TIMINGS = {
   commandTimeoutMs: 2000,
   /** A connection that sends nothing back for this long while commands wait is dropped. */
   socketTimeoutMs: 2000,
+  /**
+   * A sentinel lookup that gets no answer moves on to the next sentinel. A hung sentinel (stopped
+   * process, frozen host) still completes the TCP handshake in the kernel, so connectTimeout never
+   * fires; ioredis has no default here. Without it, the quorum-lost drill's client stayed on a hung
+   * sentinel and wrote again only once that sentinel resumed (30 s); with it, ~1 s per hung one.
+   */
+  sentinelCommandTimeoutMs: 1000,
 };
 
 export interface IoredisSentinelInput {
@@ -50,6 +57,7 @@ export function ioredisSentinelOptions(input: IoredisSentinelInput): RedisOption
     sentinelRetryStrategy: (attempt: number) => Math.min(attempt * CLIENT_TIMINGS.retryStepMs, CLIENT_TIMINGS.retryMaxMs),
     maxRetriesPerRequest: CLIENT_TIMINGS.maxRetriesPerRequest,
     commandTimeout: CLIENT_TIMINGS.commandTimeoutMs,
+    sentinelCommandTimeout: CLIENT_TIMINGS.sentinelCommandTimeoutMs,
     // No failoverDetector: in ioredis 5.11 its +switch-master handler can land while the client is
     // asking a sentinel for the master, which ends the client for good (status "end", every command
     // "Connection is closed"); measured 3 times in ~60 failovers. A hung master is left instead by

@@ -23,6 +23,8 @@ export interface LocalNode {
   dir: string;
   confPath: string;
   process?: TrackedProcess;
+  /** Runs as this uid (see runAs). */
+  uid?: number;
 }
 
 export function randomCredentials(): Credentials {
@@ -41,7 +43,7 @@ export class LocalCluster {
   readonly credentials = randomCredentials();
   readonly nodes: LocalNode[];
   readonly sentinels: LocalNode[];
-  readonly topology: Topology;
+  readonly topology: Topology<HostConfig>;
 
   private constructor(readonly config: StackConfig, readonly root: string, basePort: number, readonly processes: ProcessGroup) {
     const sentinelCount = config.sentinel.enabled ? config.sentinel.count : 0;
@@ -77,9 +79,27 @@ export class LocalCluster {
   /** Sentinel's administrator: the drills read SENTINEL MASTER and ask for SENTINEL FAILOVER. */
   sentinelAuth = () => ({ user: SENTINEL_USERS.admin.name, password: this.credentials.sentinelAdmin });
 
+  /** Runs a node or sentinel as another user from its next start: its dir becomes that user's. */
+  runAs(node: LocalNode, uid: number): void {
+    const chown = (target: string) => {
+      fs.chownSync(target, uid, uid);
+      if (fs.statSync(target).isDirectory()) for (const entry of fs.readdirSync(target)) chown(path.join(target, entry));
+    };
+    chown(node.dir);
+    // mkdtemp makes the cluster's root 0700: the other user must be able to pass through it.
+    fs.chmodSync(this.root, 0o711);
+    node.uid = uid;
+  }
+
   startNode(node: LocalNode, extraArgs: string[] = [], command = "redis-server"): TrackedProcess {
-    node.process = this.processes.start(node.name, command, [node.confPath, ...extraArgs], path.join(node.dir, "server.log"));
+    node.process = this.processes.start(node.name, command, [node.confPath, ...extraArgs], path.join(node.dir, "server.log"), node.uid);
     return node.process;
+  }
+
+  /** Starts one sentinel from its rendered file (a restart goes through the container's entry script). */
+  startSentinel(sentinel: LocalNode): TrackedProcess {
+    sentinel.process = this.processes.start(sentinel.name, "redis-sentinel", [sentinel.confPath], path.join(sentinel.dir, "sentinel.log"), sentinel.uid);
+    return sentinel.process;
   }
 
   async waitReady(node: LocalNode, timeoutMs = 15000): Promise<void> {
@@ -105,9 +125,7 @@ export class LocalCluster {
         return (info.match(/state=online/g) ?? []).length === this.nodes.length - 1;
       }, 30000);
     }
-    for (const sentinel of this.sentinels) {
-      sentinel.process = this.processes.start(sentinel.name, "redis-sentinel", [sentinel.confPath], path.join(sentinel.dir, "sentinel.log"));
-    }
+    for (const sentinel of this.sentinels) this.startSentinel(sentinel);
     for (const sentinel of this.sentinels) {
       await waitFor(`${sentinel.name} to see its peers and replicas`, () => {
         const fields = sentinelMasterFields(this.sentinelMaster(sentinel));

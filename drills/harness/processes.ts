@@ -30,10 +30,11 @@ export class ProcessGroup {
     process.on("exit", this.onExit);
   }
 
-  start(name: string, command: string, args: string[], logFile: string): TrackedProcess {
+  /** uid: run as that user and group id (a partition drill tells its sides apart by the socket's owner). */
+  start(name: string, command: string, args: string[], logFile: string, uid?: number): TrackedProcess {
     const log = fs.openSync(logFile, "a");
     // cwd beside the log: every process is then traceable to its drill's temp dir via /proc/<pid>/cwd.
-    const child = spawn(command, args, { stdio: ["ignore", log, log], detached: false, cwd: path.dirname(logFile) });
+    const child = spawn(command, args, { stdio: ["ignore", log, log], detached: false, cwd: path.dirname(logFile), ...(uid === undefined ? {} : { uid, gid: uid }) });
     fs.closeSync(log);
     if (child.pid === undefined) throw new Error(`${name}: ${command} did not start`);
     const tracked = { name, child, pid: child.pid, logFile };

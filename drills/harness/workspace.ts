@@ -13,6 +13,8 @@ export class Workspace {
   private readonly dirs: string[] = [];
   private readonly mounts: string[] = [];
   private readonly cgroups: string[] = [];
+  /** Undo steps of other kinds (e.g. a partition's nftables table), run first, synchronously. */
+  private readonly undoSteps: Array<() => void> = [];
   private cleaned = false;
   private readonly onSignal = () => {
     this.cleanupSync();
@@ -55,6 +57,10 @@ export class Workspace {
     return dir;
   }
 
+  onCleanup(undo: () => void): void {
+    this.undoSteps.push(undo);
+  }
+
   async cleanup(): Promise<void> {
     await this.processes.stop();
     this.cleanupSync();
@@ -65,6 +71,7 @@ export class Workspace {
     if (this.cleaned) return;
     this.cleaned = true;
     this.processes.killAll();
+    for (const undo of this.undoSteps.reverse()) undo();
     // VEZA_DRILL_KEEP_FILES=1 keeps dirs and mounts for a post-mortem (processes are still killed).
     if (process.env.VEZA_DRILL_KEEP_FILES === "1") {
       process.stderr.write(`drill: kept ${[...this.mounts, ...this.dirs].join(", ")}\n`);

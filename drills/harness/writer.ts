@@ -39,8 +39,8 @@ export function sentinelClient(cluster: SentinelTarget): Redis {
 }
 
 /** A plain (not Sentinel-aware) client pinned to one node: how a stale client sees an old master. */
-export function directClient(port: number, user: string, password: string): Redis {
-  const client = new Redis({ host: "127.0.0.1", port, username: user, password, maxRetriesPerRequest: 1, connectTimeout: 1000, retryStrategy: () => 200 });
+export function directClient(port: number, user: string, password: string, host = "127.0.0.1"): Redis {
+  const client = new Redis({ host, port, username: user, password, maxRetriesPerRequest: 1, connectTimeout: 1000, retryStrategy: () => 200 });
   client.on("error", () => undefined);
   return client;
 }

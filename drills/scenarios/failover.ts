@@ -8,11 +8,13 @@ import { Workspace, cgroupAvailable, joinCgroup, writeCgroup } from "../harness/
 import { countMissing, directClient, sentinelClient, SteadyWriter } from "../harness/writer";
 import { Checks, seconds, type DrillContext, type Scenario } from "../harness/types";
 
-async function withCluster<T>(ctx: DrillContext, label: string, body: (cluster: LocalCluster, ws: Workspace, clients: Redis[]) => Promise<T>): Promise<T> {
+/** beforeStart: what must be in place before the first process starts (users, packet marks). */
+export async function withCluster<T>(ctx: DrillContext, label: string, body: (cluster: LocalCluster, ws: Workspace, clients: Redis[]) => Promise<T>, beforeStart?: (cluster: LocalCluster, ws: Workspace) => void): Promise<T> {
   const ws = new Workspace(label);
   const clients: Redis[] = [];
   try {
     const cluster = await LocalCluster.render(ctx.config, { label, workspace: ws });
+    beforeStart?.(cluster, ws);
     await cluster.start();
     return await body(cluster, ws, clients);
   } finally {
@@ -22,7 +24,7 @@ async function withCluster<T>(ctx: DrillContext, label: string, body: (cluster: 
 }
 
 /** Waits until each writer has been acknowledged again after `since`, or the timeout. */
-async function waitForWritesAfter(writers: SteadyWriter[], since: number, timeoutMs: number): Promise<boolean> {
+export async function waitForWritesAfter(writers: SteadyWriter[], since: number, timeoutMs: number): Promise<boolean> {
   try {
     await waitFor("writes to resume", () => writers.every((w) => w.stats.ackTimes.some((t) => t > since + 200)), timeoutMs, 50);
     return true;

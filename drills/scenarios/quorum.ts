@@ -1,0 +1,161 @@
+// quorum-lost: two of the three sentinels stop answering. No failover may happen (one sentinel
+// alone must never move the master), the page fires from the real redis_exporter and Prometheus
+// evaluating the stack's own rules, and the master dies: the runbook's restart brings writes back.
+// The sentinels are stopped (SIGSTOP), not killed: a restarted sentinel comes back through its
+// container's entry script (which rebuilds its config), and that is the day-2 drills' subject.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import YAML from "yaml";
+import { renderMonitoringFiles } from "../../components/monitoring/render";
+import { RULE_FILE_NAMES, SENTINEL_JOB } from "../../components/monitoring/prometheusConfig";
+import { exporterEnv, renderExporterPasswordFile } from "../../components/monitoring/redisExporter";
+import { placeExporters } from "../../components/topology/ports";
+import { currentMasters, waitForNewMaster } from "../harness/failover";
+import type { LocalCluster } from "../harness/localCluster";
+import { freePortRange, sleep, waitFor, type ProcessGroup } from "../harness/processes";
+import type { Workspace } from "../harness/workspace";
+import { countMissing, sentinelClient, SteadyWriter } from "../harness/writer";
+import { Checks, seconds, type DrillContext, type Scenario } from "../harness/types";
+import { waitForWritesAfter, withCluster } from "./failover";
+
+/** The page this scenario must see: the surviving sentinel's own count (CKQUORUM) below quorum. */
+export const QUORUM_PAGE = "SentinelQuorumLost";
+/** The page counted from the exporters instead: fewer sentinels answer than the quorum. */
+export const REACHABLE_PAGE = "SentinelsBelowQuorumReachable";
+
+interface AlertState {
+  labels: { alertname: string };
+  state: "pending" | "firing";
+}
+
+/**
+ * One Debian redis_exporter per sentinel, with the settings the stack gives its exporter
+ * containers (exporterEnv: user, password file, no CONFIG), and a Prometheus that scrapes them
+ * every second and evaluates the stack's rendered Redis rules.
+ */
+async function startAlerting(ctx: DrillContext, cluster: LocalCluster, ws: Workspace, processes: ProcessGroup): Promise<{ alerts: () => Promise<AlertState[]> }> {
+  const dir = ws.tempDir("alerting");
+  // The stack's own port allocation (an exporter per process), then Prometheus after the last.
+  const exporterCount = cluster.nodes.length + cluster.sentinels.length;
+  const base = await freePortRange(exporterCount + 1);
+  const exporters = placeExporters(cluster.topology, base).filter((e) => e.target.kind === "sentinel");
+  for (const exporter of exporters) {
+    const passwordFile = path.join(dir, `${exporter.name}-passwords.json`);
+    fs.writeFileSync(passwordFile, renderExporterPasswordFile(exporter, cluster.credentials.exporter), { mode: 0o600 });
+    const env = { ...exporterEnv(exporter), REDIS_PASSWORD_FILE: passwordFile };
+    const args = Object.entries(env).map(([name, value]) => `--${EXPORTER_FLAGS[name]}=${value}`);
+    processes.start(exporter.name, "prometheus-redis-exporter", args, path.join(dir, `${exporter.name}.log`));
+  }
+  const prometheusPort = base + exporterCount;
+  const rulesFile = path.join(dir, RULE_FILE_NAMES.redis);
+  fs.writeFileSync(rulesFile, renderMonitoringFiles(ctx.config).ruleFiles[RULE_FILE_NAMES.redis]);
+  fs.writeFileSync(path.join(dir, "prometheus.yml"), YAML.stringify({
+    global: { scrape_interval: "1s", evaluation_interval: "1s" },
+    rule_files: [rulesFile],
+    scrape_configs: [{ job_name: SENTINEL_JOB, static_configs: exporters.map((e) => ({ targets: [`127.0.0.1:${e.port}`], labels: { instance: e.target.name } })) }],
+  }));
+  processes.start("prometheus", "prometheus", [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "tsdb")}`, `--web.listen-address=127.0.0.1:${prometheusPort}`], path.join(dir, "prometheus.log"));
+  const get = async (query: string) => (await (await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/${query}`, { signal: AbortSignal.timeout(2000) })).json()) as { data: unknown };
+  // Every exporter scraped and its sentinel up: a baseline with the alerts' inputs present.
+  await waitFor("Prometheus to scrape every sentinel's exporter", async () => {
+    try {
+      const result = (await get(`query?query=${encodeURIComponent(`sum(redis_up{job="${SENTINEL_JOB}"})`)}`)).data as { result: Array<{ value: [number, string] }> };
+      return Number(result.result[0]?.value[1]) === exporters.length;
+    } catch {
+      return false;
+    }
+  }, 30000, 250);
+  return { alerts: async () => ((await get("alerts")).data as { alerts: AlertState[] }).alerts };
+}
+
+/** redis_exporter 1.45 (Debian) reads flags; the stack's containers set the same values by env. */
+const EXPORTER_FLAGS: Record<string, string> = {
+  REDIS_ADDR: "redis.addr",
+  REDIS_USER: "redis.user",
+  REDIS_PASSWORD_FILE: "redis.password-file",
+  REDIS_EXPORTER_CONFIG_COMMAND: "config-command",
+  REDIS_EXPORTER_WEB_LISTEN_ADDRESS: "web.listen-address",
+};
+
+const stateOf = (alerts: AlertState[], name: string) => alerts.find((a) => a.labels.alertname === name)?.state;
+
+export const quorumLost: Scenario = {
+  name: "quorum-lost",
+  runbook: "Two of three sentinels down, then the master: no failover possible (page); restart the instance",
+  targets: [
+    { figure: "pages_before_loss", kind: "equals", value: "none", why: "a healthy quorum pages nobody: the alerts below are the loss, not the drill's setup" },
+    { figure: "quorum_page_pending_after_s", kind: "at most", value: 15, why: "the survivor's CKQUORUM drops below quorum once the dead sentinels pass down-after; Prometheus sees it within a few scrapes" },
+    { figure: "reachable_page_pending_after_s", kind: "at most", value: 15, why: "the exporters of the dead sentinels report redis_up 0 at their next scrape" },
+    { figure: "quorum_page_firing_after_s", kind: "at most", value: 90, fullOnly: true, why: "the page fires after its `for: 1m`" },
+    { figure: "promotions_without_quorum", kind: "equals", value: 0, why: "one sentinel alone never moves the master: no failover decided by a minority" },
+    { figure: "master_down_without_failover_s", kind: "at least", value: 5, why: "the master stayed down for several down-after periods while no failover happened" },
+    { figure: "writes_resumed_after_restart_s", kind: "at most", value: 10, why: "the runbook's restart brings writes back without Sentinel: the API finds the same master again" },
+    { figure: "sentinel_client_writes_lost", kind: "equals", value: 0, why: "the restarted master replays its AOF: no acknowledged write lost" },
+    { figure: "masters_at_end", kind: "equals", value: 1, why: "one master once the sentinels answer again" },
+  ],
+  run: (ctx) => withCluster(ctx, "quorum-lost", async (cluster, ws, clients) => {
+    const checks = new Checks();
+    const alerting = await startAlerting(ctx, cluster, ws, cluster.processes);
+    const client = sentinelClient(cluster);
+    clients.push(client);
+    const writer = new SteadyWriter(client, "api", { concurrency: 2 });
+    writer.start();
+    await sleep(ctx.short ? 2000 : 5000);
+    const pagesBefore = (await alerting.alerts()).filter((a) => a.labels.alertname === QUORUM_PAGE || a.labels.alertname === REACHABLE_PAGE).map((a) => a.labels.alertname);
+
+    const [survivor, ...lost] = cluster.sentinels;
+    const lostAt = Date.now();
+    for (const sentinel of lost) cluster.processes.signal(sentinel.process!, "SIGSTOP");
+    const pendingAt: Record<string, number> = {};
+    let firingAt: number | undefined;
+    const alertDeadline = Date.now() + (ctx.short ? 20000 : 100000);
+    while (Date.now() < alertDeadline && (pendingAt[QUORUM_PAGE] === undefined || pendingAt[REACHABLE_PAGE] === undefined || (!ctx.short && firingAt === undefined))) {
+      const alerts = await alerting.alerts().catch(() => [] as AlertState[]);
+      for (const name of [QUORUM_PAGE, REACHABLE_PAGE]) if (stateOf(alerts, name) && pendingAt[name] === undefined) pendingAt[name] = Date.now();
+      if (stateOf(alerts, QUORUM_PAGE) === "firing" && firingAt === undefined) firingAt = Date.now();
+      await sleep(250);
+    }
+
+    // The master dies while only one sentinel is left: it must stay the master in Sentinel's eyes.
+    const oldMaster = cluster.nodes[0];
+    const killedAt = Date.now();
+    await cluster.processes.kill9(oldMaster.process!);
+    let promotionsWithoutQuorum = 0;
+    try {
+      // A failover that could happen would within down-after plus an election (about a second).
+      await waitForNewMaster(cluster, oldMaster, 3 * ctx.config.sentinel.downAfterMilliseconds + 3000, [survivor]);
+      promotionsWithoutQuorum++;
+    } catch {
+      /* the expected outcome: no sentinel named a new master */
+    }
+    const replicasPromoted = (await currentMasters(cluster)).length;
+
+    // The runbook's first step for a dead instance: restart it. Without a quorum this is the only
+    // way back (restoring the sentinels later is not enough: see the README, quorum lost).
+    const restartedAt = Date.now();
+    cluster.startNode(oldMaster);
+    await cluster.waitReady(oldMaster);
+    const resumed = await waitForWritesAfter([writer], restartedAt, 30000);
+    for (const sentinel of lost) cluster.processes.signal(sentinel.process!, "SIGCONT");
+    await sleep(1000);
+    await writer.stop();
+    checks.expect(resumed, `the API did not write again after the master's restart (errors: ${writer.stats.errorMessages.join(" | ") || "none"})`);
+    const resumedAt = writer.stats.ackTimes.find((t) => t > restartedAt);
+    return {
+      passed: checks.passed,
+      failures: checks.failures,
+      figures: {
+        pages_before_loss: pagesBefore.length === 0 ? "none" : pagesBefore.join(", "),
+        quorum_page_pending_after_s: pendingAt[QUORUM_PAGE] ? seconds(pendingAt[QUORUM_PAGE] - lostAt) : "never",
+        reachable_page_pending_after_s: pendingAt[REACHABLE_PAGE] ? seconds(pendingAt[REACHABLE_PAGE] - lostAt) : "never",
+        ...(ctx.short ? {} : { quorum_page_firing_after_s: firingAt ? seconds(firingAt - lostAt) : "never" }),
+        promotions_without_quorum: promotionsWithoutQuorum + replicasPromoted,
+        master_down_without_failover_s: seconds(restartedAt - killedAt),
+        writes_resumed_after_restart_s: resumedAt ? seconds(resumedAt - restartedAt) : "never",
+        // Killed with -9: the page cache keeps what the AOF was given (see crash-restart).
+        sentinel_client_writes_lost: await countMissing(oldMaster.port, writer.stats.ackedKeys, cluster.admin()),
+        masters_at_end: (await currentMasters(cluster)).length,
+      },
+    };
+  }),
+};
