@@ -6,7 +6,7 @@
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import YAML from "yaml";
 import { IMAGE_ID, imagePinProblem } from "../components/config/imageReference";
-import { dockerDaemonKey } from "../components/config/validate";
+import { dockerDaemonKey } from "../components/config/dockerDaemon";
 import { ACL_USERS, SENTINEL_HELLO_CHANNEL } from "../components/redis/acl";
 import { parseConfDirectives } from "../components/redis/redisConf";
 import { SENTINEL_USERS } from "../components/sentinel/sentinelConf";
