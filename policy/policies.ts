@@ -1,7 +1,9 @@
-// The CrossGuard policies. They read only resource inputs (container labels, uploaded file
-// contents, volume labels), so they behave the same under `pulumi preview --policy-pack policy`
-// and in-process over the synth plan (`npm run policy`). index.ts only constructs the pack:
-// constructing a PolicyPack starts its gRPC server, so tests import this module instead.
+// The CrossGuard policies. They read resource inputs (container labels, uploaded file contents,
+// volume labels), the same under `pulumi up --policy-pack policy` and in-process over the synth
+// plan (`npm run policy`). Under `pulumi preview` a value a provider has yet to compute is unknown,
+// and a policy that reads one is reported as advisory instead (README, "Under a real preview").
+// Imports stay inside policy/ (shared/ is generated: npm run policy:sync). index.ts only constructs
+// the pack: constructing a PolicyPack starts its gRPC server, so tests import this module instead.
 
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import YAML from "yaml";
