@@ -1,19 +1,21 @@
-// The CrossGuard policies. They read only resource inputs (container labels, uploaded file
-// contents, volume labels), so they behave the same under `pulumi preview --policy-pack policy`
-// and in-process over the synth plan (`npm run policy`). index.ts only constructs the pack:
-// constructing a PolicyPack starts its gRPC server, so tests import this module instead.
+// The CrossGuard policies. They read resource inputs (container labels, uploaded file contents,
+// volume labels), the same under `pulumi up --policy-pack policy` and in-process over the synth
+// plan (`npm run policy`). Under `pulumi preview` a value a provider has yet to compute is unknown,
+// and a policy that reads one is reported as advisory instead (README, "Under a real preview").
+// Imports stay inside policy/ (shared/ is generated: npm run policy:sync). index.ts only constructs
+// the pack: constructing a PolicyPack starts its gRPC server, so tests import this module instead.
 
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import YAML from "yaml";
-import { IMAGE_ID, imagePinProblem } from "../components/config/imageReference";
-import { dockerDaemonKey } from "../components/config/validate";
-import { ACL_USERS, SENTINEL_HELLO_CHANNEL } from "../components/redis/acl";
-import { parseConfDirectives } from "../components/redis/redisConf";
-import { SENTINEL_USERS } from "../components/sentinel/sentinelConf";
-import { minimumDataVolumeBytes } from "../components/redis/sizing";
-import { dataNodeStopGraceSeconds } from "../components/redis/dataNodeScripts";
-import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "../components/redis/image";
-import { CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, READ_ONLY_ROOT_EXCEPTIONS, type ContainerKind } from "../components/topology/hardening";
+import { IMAGE_ID, imagePinProblem } from "./shared/config/imageReference";
+import { dockerDaemonKey } from "./shared/config/dockerDaemon";
+import { ACL_USERS, SENTINEL_HELLO_CHANNEL } from "./shared/redis/acl";
+import { parseConfDirectives } from "./shared/redis/redisConf";
+import { SENTINEL_USERS } from "./shared/sentinel/sentinelConf";
+import { minimumDataVolumeBytes } from "./shared/redis/sizing";
+import { dataNodeStopGraceSeconds } from "./shared/redis/dataNodeScripts";
+import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "./shared/redis/image";
+import { CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, READ_ONLY_ROOT_EXCEPTIONS, type ContainerKind } from "./shared/topology/hardening";
 
 export const CONTAINER = "docker:index/container:Container";
 export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";

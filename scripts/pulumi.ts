@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EXIT_OK, helpText, runMain, UsageError } from "./lib/args";
-import { choosePulumi, localDockerHosts, parseWrapperArgs, pulumiArgs, WRAPPER_SPEC } from "./lib/pulumiWrapper";
+import { choosePulumi, localDockerHosts, namesPolicyPack, parseWrapperArgs, POLICY_PACK_DIR, pulumiArgs, WRAPPER_SPEC } from "./lib/pulumiWrapper";
 import { PROJECT_ROOT, readStackConfigFile } from "./lib/stackFiles";
 
 const STATE_DIR = path.join(PROJECT_ROOT, ".pulumi-state");
@@ -66,6 +66,10 @@ function main(): number {
     throw new UsageError(`Pulumi.${stack}.yaml: ${(error as Error).message}`);
   }
   requireDocker(localDockerHosts(hosts), stack);
+  // The pack runs from its own install; without it pulumi fails after the preview has started.
+  if (!namesPolicyPack(passThrough) && !fs.existsSync(path.join(PROJECT_ROOT, POLICY_PACK_DIR, "node_modules", "@pulumi", "policy"))) {
+    fail(`The policy pack's dependencies are not installed: run (cd ${POLICY_PACK_DIR} && npm ci), then retry.`);
+  }
   const pulumi = findPulumi(env);
   const loggedIn = run(pulumi, ["whoami"], env, true).status === 0;
   if (!loggedIn || env.PULUMI_BACKEND_URL?.startsWith("file://")) {

@@ -5,6 +5,7 @@
 import { isIP } from "node:net";
 import { computeSizing, CONTAINER_NOFILE_LIMIT, MAX_CLIENTS_LIMIT, MINIMUM_FORK_HEADROOM_PERCENT, MINIMUM_MAXMEMORY_MIB, DEFAULT_FORK_HEADROOM_PERCENT, MiB, REDIS_RESERVED_FDS } from "../redis/sizing";
 import { BUILT_REDIS_IMAGE } from "../redis/image";
+import { dockerDaemonKey } from "./dockerDaemon";
 import { largestShareOnOneHost } from "../topology/placement";
 import { portAllocations, stackTopology } from "../topology/ports";
 import { FORBIDDEN_KEY_ALLOWED, forbiddenKeyPaths, formatProblem, isPlainObject, ProblemList, SectionReader, type ConfigProblem, type RawObject } from "./reader";
@@ -175,12 +176,6 @@ function readHosts(problems: ProblemList, value: unknown): HostConfig[] {
     hosts.push({ name, role, dockerHost, address, bindAddress, ...(sshHostKey ? { sshHostKey } : {}) });
   });
   return hosts;
-}
-
-/** The daemon a Docker host URI reaches: the socket path, or the ssh host and port (any user). Shared with the policy pack. */
-export function dockerDaemonKey(dockerHost: string): string {
-  const ssh = /^ssh:\/\/[^@]+@([^:/]+)(?::(\d+))?$/.exec(dockerHost);
-  return ssh ? `ssh ${ssh[1].toLowerCase()}:${ssh[2] ?? "22"}` : dockerHost;
 }
 
 function readRedis(problems: ProblemList, raw: RawObject): RedisConfig {

@@ -24,9 +24,14 @@ const proxy = require("@pulumi/policy/proxy") as {
 };
 const { unknownCheckingProxy, UnknownValueError, unknownStringValue } = proxy;
 
+/**
+ * The plan's props with "[unknown]" as the engine's unknown, rebuilt from fresh arrays and objects:
+ * the proxy checks only values that are `instanceof Object` here, so an array from another realm
+ * (jest's structuredClone makes those) would pass through unchecked, and `.map` would keep its realm.
+ */
 function restoreUnknowns(value: unknown): unknown {
   if (value === UNKNOWN_MARK) return unknownStringValue;
-  if (Array.isArray(value)) return value.map(restoreUnknowns);
+  if (Array.isArray(value)) return Array.from(value, restoreUnknowns);
   if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, restoreUnknowns(v)]));
   return value;
 }

@@ -18,6 +18,8 @@ export const WRAPPER_SPEC: CommandSpec = {
     "  (npm run up -- --stack prod --yes --target <urn>); pulumi's own flags: pulumi up --help.",
     "The CLI: the first `pulumi` on PATH outside node_modules, else the pinned npm launcher (node_modules/.bin/pulumi).",
     "A local Docker daemon is required only when a host of the stack is a unix:// socket.",
+    "Loads the policy pack (--policy-pack policy; install it with (cd policy && npm ci)) unless you give",
+    "  --policy-pack yourself: at up it also enforces the policies a preview cannot decide (README, Policy pack).",
     "Once pulumi runs, the wrapper exits with pulumi's exit code.",
   ],
 };
@@ -38,9 +40,22 @@ export function parseWrapperArgs(argv: string[], root?: string): WrapperArgs {
   return { help: parsed.help, verb, stack: (parsed.values.stack as string | undefined) ?? "dev", passThrough: parsed.passThrough };
 }
 
-/** The pulumi command line the wrapper runs. */
+/** The repo's policy pack, relative to the project root (pulumi runs there). */
+export const POLICY_PACK_DIR = "policy";
+
+/** Whether the user named a policy pack among pulumi's flags. */
+export function namesPolicyPack(passThrough: string[]): boolean {
+  return passThrough.some((arg) => arg === "--policy-pack" || arg.startsWith("--policy-pack="));
+}
+
+/**
+ * The pulumi command line the wrapper runs: with the repo's pack unless the user names one. At
+ * `up` the engine analyzes each resource again on its resolved inputs before changing it, and a
+ * mandatory violation stops it there: what enforces the policies a preview could not decide.
+ */
 export function pulumiArgs(verb: Verb, stack: string, passThrough: string[]): string[] {
-  return verb === "up" ? ["up", "--stack", stack, ...passThrough] : ["preview", "--diff", "--stack", stack, ...passThrough];
+  const pack = namesPolicyPack(passThrough) ? [] : ["--policy-pack", POLICY_PACK_DIR];
+  return verb === "up" ? ["up", "--stack", stack, ...pack, ...passThrough] : ["preview", "--diff", "--stack", stack, ...pack, ...passThrough];
 }
 
 /** Whether a directory is inside a node_modules directory (node_modules/.bin, a package's bin). */

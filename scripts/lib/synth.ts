@@ -74,6 +74,13 @@ export interface SynthOptions {
    * beside the plan: how `npm run policy` shows what the pack would catch behind the validator.
    */
   bypassValidation?: boolean;
+  /**
+   * Run as `pulumi preview` does (dry run): the resources for which this returns true are being
+   * created or replaced, so what their provider computes (ids, a password's result, an image's
+   * id) is unknown, and so is every input built from it. Without it, every value is known, as
+   * during `pulumi up`.
+   */
+  previewCreates?: (type: string, name: string) => boolean;
 }
 
 interface RecordedRegistration {
@@ -187,10 +194,17 @@ export async function synthesize(stack: string, overrides: string[], options: Sy
     return originalOutputs.call(this, req, callback);
   };
 
+  const creates = options.previewCreates;
   await pulumi.runtime.setMocks({
-    newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, unwrapMockInputs(args.inputs)) }),
+    newResource: (args) => {
+      const inputs = unwrapMockInputs(args.inputs);
+      // A preview's create or replace: only the inputs are known (a missing id or output is
+      // unknown under a dry run: @pulumi/pulumi runtime/rpc.ts resolveProperties).
+      if (creates?.(args.type, args.name)) return { id: undefined, state: inputs };
+      return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
+    },
     call: (args) => args.inputs,
-  }, project, stack, false);
+  }, project, stack, creates !== undefined);
   const configStrings: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw)) configStrings[`${project}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
   pulumi.runtime.setAllConfig(configStrings, file.secretKeys.map((k) => `${project}:${k}`));

@@ -1,4 +1,4 @@
-import type { SynthOutcome, SynthResult } from "../../scripts/lib/synth";
+import type { SynthOptions, SynthOutcome, SynthResult } from "../../scripts/lib/synth";
 
 // Each fresh copy of the Pulumi runtime adds its own process exit listeners.
 process.setMaxListeners(100);
@@ -7,17 +7,17 @@ process.setMaxListeners(100);
  * Runs the program under mocks with a fresh copy of the Pulumi runtime (its state is module
  * global), so one test file can compare several configs.
  */
-export async function synthFresh(stack = "dev", overrides: string[] = []): Promise<SynthOutcome> {
+export async function synthFresh(stack = "dev", overrides: string[] = [], options: SynthOptions = {}): Promise<SynthOutcome> {
   let outcome: SynthOutcome | undefined;
   await jest.isolateModulesAsync(async () => {
     const { synthesize } = await import("../../scripts/lib/synth");
-    outcome = await synthesize(stack, overrides);
+    outcome = await synthesize(stack, overrides, options);
   });
   return outcome!;
 }
 
-export async function synthOk(stack = "dev", overrides: string[] = []): Promise<SynthResult> {
-  const outcome = await synthFresh(stack, overrides);
+export async function synthOk(stack = "dev", overrides: string[] = [], options: SynthOptions = {}): Promise<SynthResult> {
+  const outcome = await synthFresh(stack, overrides, options);
   if (!outcome.ok) throw new Error(`expected a valid config, got: ${JSON.stringify(outcome.problems)}`);
   return outcome.result;
 }

@@ -16,9 +16,11 @@ function pulumiDeps(dir: string): Array<{ name: string; range: string; section: 
   );
 }
 
-describe.each([".", "policy"])("%s/package.json", (dir) => {
+// policy/ locks with npm-shrinkwrap.json: `npm pack` (what `pulumi policy publish` runs) leaves a
+// package-lock.json out of the tarball, a shrinkwrap goes in and pins the published pack's install.
+describe.each([[".", "package-lock.json"], ["policy", "npm-shrinkwrap.json"]])("%s/package.json", (dir, lockFile) => {
   const deps = pulumiDeps(dir);
-  const lock = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, dir, "package-lock.json"), "utf8")) as { packages: Record<string, { version?: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> }> };
+  const lock = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, dir, lockFile), "utf8")) as { packages: Record<string, { version?: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> }> };
 
   it("has @pulumi dependencies to check", () => {
     expect(deps.map((d) => d.name)).toContain("@pulumi/pulumi");
@@ -30,7 +32,7 @@ describe.each([".", "policy"])("%s/package.json", (dir) => {
     const drift = deps
       .filter((d) => d.section !== "peerDependencies")
       .filter((d) => lock.packages[`node_modules/${d.name}`]?.version !== d.range || lock.packages[""][d.section as "dependencies"]?.[d.name] !== d.range)
-      .map((d) => `${d.name}: package.json ${d.range}, package-lock.json ${lock.packages[`node_modules/${d.name}`]?.version} (root entry ${lock.packages[""][d.section as "dependencies"]?.[d.name]})`);
+      .map((d) => `${d.name}: package.json ${d.range}, ${lockFile} ${lock.packages[`node_modules/${d.name}`]?.version} (root entry ${lock.packages[""][d.section as "dependencies"]?.[d.name]})`);
     expect(drift).toEqual([]);
   });
 });

@@ -86,11 +86,17 @@ describe("the wrapper's arguments", () => {
     const urn = "urn:pulumi:prod::veza-redis::docker:index/container:Container::redis-1";
     const parsed = parseWrapperArgs(["up", "--stack", "prod", "--yes", "--target", urn, "-m", "bump", "--parallel=2", "--skip-preview", "--config", "incident=redis-down"]);
     expect(parsed).toEqual({ help: false, verb: "up", stack: "prod", passThrough: ["--yes", "--target", urn, "-m", "bump", "--parallel=2", "--skip-preview", "--config", "incident=redis-down"] });
-    expect(pulumiArgs(parsed.verb, parsed.stack, parsed.passThrough)).toEqual(["up", "--stack", "prod", ...parsed.passThrough]);
+    expect(pulumiArgs(parsed.verb, parsed.stack, parsed.passThrough)).toEqual(["up", "--stack", "prod", "--policy-pack", "policy", ...parsed.passThrough]);
     expect(parseWrapperArgs(["preview", "--refresh", "--stack=prod"])).toMatchObject({ stack: "prod", passThrough: ["--refresh"] });
     expect(parseWrapperArgs(["preview", "-s", "prod", "-j"])).toMatchObject({ stack: "prod", passThrough: ["-j"] });
-    expect(pulumiArgs("preview", "dev", ["--refresh"])).toEqual(["preview", "--diff", "--stack", "dev", "--refresh"]);
+    expect(pulumiArgs("preview", "dev", ["--refresh"])).toEqual(["preview", "--diff", "--stack", "dev", "--policy-pack", "policy", "--refresh"]);
     expect(parseWrapperArgs(["up"])).toEqual({ help: false, verb: "up", stack: "dev", passThrough: [] });
+  });
+
+  it("loads the repo's policy pack at up and preview unless the user names a pack (either form)", () => {
+    expect(pulumiArgs("up", "prod", ["--yes"])).toEqual(["up", "--stack", "prod", "--policy-pack", "policy", "--yes"]);
+    expect(pulumiArgs("up", "prod", ["--policy-pack", "/packs/org"])).toEqual(["up", "--stack", "prod", "--policy-pack", "/packs/org"]);
+    expect(pulumiArgs("preview", "prod", ["--policy-pack=/packs/org"])).toEqual(["preview", "--diff", "--stack", "prod", "--policy-pack=/packs/org"]);
   });
 
   it.each([
@@ -117,7 +123,7 @@ describe("npm run up / preview, end to end with a fake pulumi", () => {
     expect(result.status).toBe(0);
     const calls = fs.readFileSync(log, "utf8").trim().split("\n");
     expect(calls[0]).toBe("version");
-    expect(calls.at(-1)).toBe(`up --stack prod --yes --target ${urn} --target-dependents`);
+    expect(calls.at(-1)).toBe(`up --stack prod --policy-pack policy --yes --target ${urn} --target-dependents`);
   });
 
   it("--help: exit 0, the wrapper's options and what goes to pulumi", () => {
