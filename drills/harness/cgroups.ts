@@ -1,8 +1,8 @@
 // Memory and cpu limits for the drills' processes, on cgroup v1 (separate memory and cpu
 // hierarchies) or v2 (the unified hierarchy), as a container runtime would set them.
 //
-// Every path is under `HostView.root`, so that the tests can lay out a fake /sys/fs/cgroup. What
-// the kernel does on its own (interface files appearing on mkdir, counters) the fake writes itself.
+// Every path is under `HostView.root` and every operation goes through `HostView.fs`, so that the
+// tests can run all of it on a fake /sys/fs/cgroup that applies the kernel's rules.
 //
 // v2 needs, besides root or a delegated subtree (see pickV2Parent):
 // - the controllers enabled in the parent's cgroup.subtree_control (done here when missing);
