@@ -23,6 +23,8 @@ export async function runScenario(scenario: Scenario, ctx: DrillContext): Promis
   const started = Date.now();
   try {
     const outcome = await scenario.run(ctx);
+    // A skip measured nothing: no target to check, no figure to record.
+    if (outcome.skipped) return { scenario: scenario.name, runbook: scenario.runbook, passed: true, figures: {}, failures: [], skipped: outcome.skipped, durationS: Math.round((Date.now() - started) / 100) / 10 };
     // The scenario's own checks, then every target on its figures (an unmeasured figure fails).
     const failures = [...outcome.failures, ...targetFailures(scenario.targets, outcome.figures, ctx.short)];
     return { scenario: scenario.name, runbook: scenario.runbook, figures: outcome.figures, failures, passed: outcome.passed && failures.length === 0, durationS: Math.round((Date.now() - started) / 100) / 10 };
@@ -60,7 +62,8 @@ export function summarize(runs: DrillResult[]): Summary {
     }
   }
   const scenario = SCENARIOS.find((s) => s.name === runs[0].scenario);
-  return { scenario: runs[0].scenario, runbook: runs[0].runbook, passed: runs.every((r) => r.passed), failures: runs.flatMap((r) => r.failures), figures, ranges, runs: runs.length, medianMisses: scenario ? medianMisses(scenario.targets, figures) : [] };
+  const skipped = runs.find((r) => r.skipped)?.skipped;
+  return { scenario: runs[0].scenario, runbook: runs[0].runbook, passed: runs.every((r) => r.passed), failures: runs.flatMap((r) => r.failures), figures, ranges, runs: runs.length, medianMisses: scenario ? medianMisses(scenario.targets, figures) : [], ...(skipped ? { skipped } : {}) };
 }
 
 export function machineDescription(): string {
@@ -78,7 +81,7 @@ export function formatTable(results: Array<Summary & { measured?: string }>): st
   const lines = ["| scenario | runbook line | result | figures: median (min..max) |", "| --- | --- | --- | --- |"];
   for (const r of results) {
     const label = `${r.scenario}${r.runs > 1 ? `, ${r.runs} runs` : ""}${r.measured ? `, ${r.measured}` : ""}`;
-    const result = r.passed ? "pass" : `FAIL: ${r.failures.join("; ")}`;
+    const result = r.skipped ? `skipped: ${r.skipped}` : r.passed ? "pass" : `FAIL: ${r.failures.join("; ")}`;
     const misses = r.medianMisses && r.medianMisses.length > 0 ? `; median goal missed: ${r.medianMisses.join(", ")}` : "";
     lines.push(`| ${label} | ${r.runbook} | ${result}${misses} | ${formatFigures(r).replaceAll("|", "/")} |`);
   }

@@ -43,7 +43,7 @@ async function main(): Promise<number> {
     for (let i = 1; i <= repeat; i++) {
       log(`drill: ${scenario.name}${repeat > 1 ? ` run ${i}/${repeat}` : ""} (${scenario.runbook}) ...`);
       const result = await runScenario(scenario, { stack: args.stack, config, short, log });
-      log(`drill: ${scenario.name}: ${result.passed ? "pass" : "FAIL"} in ${result.durationS} s  ${formatFigures(result)}${result.failures.length ? `\n  ${result.failures.join("\n  ")}` : ""}`);
+      log(`drill: ${scenario.name}: ${result.skipped ? `SKIPPED (${result.skipped})` : result.passed ? "pass" : "FAIL"} in ${result.durationS} s  ${formatFigures(result)}${result.failures.length ? `\n  ${result.failures.join("\n  ")}` : ""}`);
       runs.push(result);
     }
     summaries.push(summarize(runs));
@@ -66,7 +66,9 @@ function updateReadme(stack: string, summaries: Summary[], machine: string, shor
   const resultsPath = path.join(PROJECT_ROOT, "docs", "drill-results.json");
   const stored = fs.existsSync(resultsPath) ? (JSON.parse(fs.readFileSync(resultsPath, "utf8")) as StoredResults).results : [];
   const measured = `${new Date().toISOString().slice(0, 10)}, stack ${stack}, commit ${commit}`;
-  const merged = SCENARIOS.map((scenario) => summaries.find((s) => s.scenario === scenario.name) ? { ...summaries.find((s) => s.scenario === scenario.name)!, measured } : stored.find((s) => s.scenario === scenario.name))
+  // A skipped scenario measured nothing: its stored figures stay.
+  const ran = summaries.filter((s) => !s.skipped);
+  const merged = SCENARIOS.map((scenario) => ran.find((s) => s.scenario === scenario.name) ? { ...ran.find((s) => s.scenario === scenario.name)!, measured } : stored.find((s) => s.scenario === scenario.name))
     .filter((s): s is StoredSummary => s !== undefined);
   const results: StoredResults = { machine, results: merged };
   fs.writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);

@@ -19,6 +19,11 @@ export interface DrillResult {
   figures: Record<string, Figure>;
   /** What did not hold, in words. */
   failures: string[];
+  /**
+   * Why the scenario could not run here (no usable cgroup), outside CI only: nothing was measured,
+   * so it is neither a pass nor a failure. In CI the same reason is a failure.
+   */
+  skipped?: string;
 }
 
 export interface Scenario {

@@ -4,15 +4,14 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { CGROUP_PREFIX, controllersOf, createCgroup, detectCgroups, type Cgroup, type CgroupLimits } from "./cgroups";
 import { ProcessGroup } from "./processes";
-
-const CGROUP_V1 = "/sys/fs/cgroup";
 
 export class Workspace {
   readonly processes = new ProcessGroup(false);
   private readonly dirs: string[] = [];
   private readonly mounts: string[] = [];
-  private readonly cgroups: string[] = [];
+  private readonly cgroups: Cgroup[] = [];
   /** Undo steps of other kinds (e.g. a partition's nftables table), run first, synchronously. */
   private readonly undoSteps: Array<() => void> = [];
   private cleaned = false;
@@ -49,12 +48,11 @@ export class Workspace {
     if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   }
 
-  /** A cgroup v1 directory under `controller` (memory, cpu), as the container runtime would make. */
-  cgroup(controller: "memory" | "cpu", name: string): string {
-    const dir = path.join(CGROUP_V1, controller, `veza-drill-${process.pid}-${this.label}-${name}`);
-    fs.mkdirSync(dir);
-    this.cgroups.push(dir);
-    return dir;
+  /** A cgroup with a container's limits (v1 or v2, whichever this host offers; see cgroups.ts). */
+  cgroup(name: string, limits: CgroupLimits): Cgroup {
+    const group = createCgroup(detectCgroups(controllersOf(limits)), `${CGROUP_PREFIX}${process.pid}-${this.label}-${name}`, limits);
+    this.cgroups.push(group);
+    return group;
   }
 
   onCleanup(undo: () => void): void {
@@ -79,37 +77,12 @@ export class Workspace {
       this.dirs.length = 0;
     }
     for (const mount of this.mounts.reverse()) spawnSync("umount", ["-l", mount]);
-    for (const cgroup of this.cgroups.reverse()) {
-      // Members must be gone before rmdir: wait briefly for killed processes to leave.
-      for (let i = 0; i < 50; i++) {
-        try {
-          fs.rmdirSync(cgroup);
-          break;
-        } catch {
-          spawnSync("sleep", ["0.1"]);
-        }
-      }
-    }
+    // Members must be gone first: remove() waits briefly for killed processes to leave.
+    for (const cgroup of this.cgroups.reverse()) cgroup.remove();
     for (const dir of this.dirs.reverse()) fs.rmSync(dir, { recursive: true, force: true });
     process.off("SIGINT", this.onSignal);
     process.off("SIGTERM", this.onSignal);
   }
-}
-
-export function cgroupAvailable(controller: "memory" | "cpu"): boolean {
-  return fs.existsSync(path.join(CGROUP_V1, controller, "cgroup.procs"));
-}
-
-export function joinCgroup(cgroup: string, pid: number): void {
-  fs.writeFileSync(path.join(cgroup, "cgroup.procs"), String(pid));
-}
-
-export function readCgroup(cgroup: string, file: string): string {
-  return fs.readFileSync(path.join(cgroup, file), "utf8").trim();
-}
-
-export function writeCgroup(cgroup: string, file: string, value: string | number): void {
-  fs.writeFileSync(path.join(cgroup, file), String(value));
 }
 
 /** Total size of the files in a directory tree (bytes). */

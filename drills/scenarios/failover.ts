@@ -4,7 +4,8 @@ import { ACL_USERS } from "../../components/redis/acl";
 import { currentMasters, waitForNewMaster } from "../harness/failover";
 import { LocalCluster, type LocalNode } from "../harness/localCluster";
 import { redisCli, redisCliAsync, sleep, waitFor } from "../harness/processes";
-import { Workspace, cgroupAvailable, joinCgroup, writeCgroup } from "../harness/workspace";
+import { Workspace } from "../harness/workspace";
+import { cgroupsUnusable } from "../harness/cgroups";
 import { countMissing, directClient, sentinelClient, SteadyWriter } from "../harness/writer";
 import { Checks, seconds, type DrillContext, type Scenario } from "../harness/types";
 
@@ -34,12 +35,7 @@ export async function waitForWritesAfter(writers: SteadyWriter[], since: number,
 }
 
 function throttleReplicas(cluster: LocalCluster, ws: Workspace, cpuPercent: number): void {
-  for (const node of cluster.nodes.slice(1)) {
-    const cgroup = ws.cgroup("cpu", node.name);
-    writeCgroup(cgroup, "cpu.cfs_period_us", 100000);
-    writeCgroup(cgroup, "cpu.cfs_quota_us", cpuPercent * 1000);
-    joinCgroup(cgroup, node.process!.pid);
-  }
+  for (const node of cluster.nodes.slice(1)) ws.cgroup(node.name, { cpuPercent }).join(node.process!.pid);
 }
 
 async function killMasterUnderLoad(ctx: DrillContext, laggingReplicas: boolean) {
@@ -113,8 +109,7 @@ export const masterKilledLaggingReplica: Scenario = {
     { figure: "wait_writer_resumed", kind: "equals", value: "yes", why: "the WAIT writer recovers too" },
   ],
   run: async (ctx) => {
-    if (!cgroupAvailable("cpu")) return { passed: false, failures: ["no cgroup v1 cpu controller at /sys/fs/cgroup/cpu"], figures: {} };
-    return killMasterUnderLoad(ctx, true);
+    return cgroupsUnusable(["cpu"]) ?? killMasterUnderLoad(ctx, true);
   },
 };
 

@@ -8,7 +8,8 @@ import { computeSizing, MiB } from "../../components/redis/sizing";
 import { renderAofHealScript } from "../../components/redis/aofHeal";
 import { LocalCluster, type LocalNode } from "../harness/localCluster";
 import { redisCli, sleep, waitFor } from "../harness/processes";
-import { cgroupAvailable, directorySize, joinCgroup, readCgroup, Workspace, writeCgroup } from "../harness/workspace";
+import { directorySize, Workspace } from "../harness/workspace";
+import { cgroupsUnusable } from "../harness/cgroups";
 import { countMissing, directClient } from "../harness/writer";
 import { Checks, seconds, type DrillContext, type Figure, type Scenario } from "../harness/types";
 
@@ -55,10 +56,11 @@ function prefill(cluster: LocalCluster, node: LocalNode, keyspace: number, until
 async function forkUnderLoad(ctx: DrillContext, ws: Workspace, label: string, redis: Partial<StackConfig["redis"]>, limitMiB: number, extraArgs: string[] = [], untilKilled = false) {
   const config = standalone(ctx.config, { ...redis, memoryLimitMiB: limitMiB });
   const sizing = computeSizing(config.redis);
-  const cgroup = ws.cgroup("memory", label);
-  writeCgroup(cgroup, "memory.limit_in_bytes", limitMiB * MiB);
+  // Swap off as in the container (the declared memorySwap equals the limit): a group that swaps
+  // is slowed down instead of killed, and hosted runners have swap.
+  const cgroup = ws.cgroup(label, { memoryBytes: limitMiB * MiB, swapOff: true });
   const { cluster, node } = await startStandalone(ws, config, label, undefined, extraArgs);
-  joinCgroup(cgroup, node.process!.pid);
+  cgroup.join(node.process!.pid);
   const keyspace = 3_000_000;
   // The runbook contrast is filled to 75% of its maxmemory only: its maxmemory sits near the
   // limit, and a fuller fill got it killed by the fill itself, before any fork.
@@ -72,11 +74,15 @@ async function forkUnderLoad(ctx: DrillContext, ws: Workspace, label: string, re
   let forks = 0;
   let peakRss = 0;
   let serverExit: string | undefined;
-  // Anonymous memory of the server and its fork child (memory.stat total_rss), sampled: the
-  // cgroup's own max_usage also counts the page cache of the AOF writes, which is reclaimable.
+  // Anonymous memory of the server and its fork child (v1 total_rss, v2 anon), sampled: the
+  // cgroup's own peak also counts the page cache of the AOF writes, which is reclaimable.
+  let samplingError: string | undefined;
   const sampler = setInterval(() => {
-    const rss = Number(/^total_rss (\d+)$/m.exec(readCgroup(cgroup, "memory.stat"))?.[1] ?? 0);
-    peakRss = Math.max(peakRss, rss);
+    try {
+      peakRss = Math.max(peakRss, cgroup.sampleMemory().anonBytes);
+    } catch (error) {
+      samplingError ??= (error as Error).message;
+    }
   }, 50);
   node.process!.child.once("exit", (code, signal) => (serverExit = signal ?? `code ${code}`));
   while (Date.now() - started < duration && serverExit === undefined) {
@@ -98,7 +104,7 @@ async function forkUnderLoad(ctx: DrillContext, ws: Workspace, label: string, re
   const alive = serverExit === undefined;
   const stats = alive ? cluster.info(node, "stats") : {};
   const errorstats = alive ? cluster.info(node, "errorstats") : {};
-  const oomKills = Number(/oom_kill (\d+)/.exec(readCgroup(cgroup, "memory.oom_control"))?.[1] ?? "0");
+  const ofLimit = (bytes: number) => Math.round((bytes / (limitMiB * MiB)) * 100) / 100;
   const log = fs.readFileSync(node.process!.logFile, "utf8");
   const childKills = (log.match(/terminated by signal 9|killed by signal 9/g) ?? []).length;
   const figures: Record<string, Figure> = {
@@ -108,14 +114,26 @@ async function forkUnderLoad(ctx: DrillContext, ws: Workspace, label: string, re
     forks,
     // Copy-on-write grows with the overwrite rate during a fork: the headroom floor holds at a rate.
     overwrites_per_s: alive ? Math.round((Number(stats.total_commands_processed ?? 0) - commandsAtStart) / loadSeconds) : "n/a (server dead)",
-    peak_rss_of_limit: Math.round((peakRss / (limitMiB * MiB)) * 100) / 100,
+    cgroup: cgroup.version,
+    peak_rss_of_limit: samplingError ? `unmeasured: ${samplingError}` : ofLimit(peakRss),
+    // The kernel's peak charge, page cache included: 1.0 means the limit was reached and reclaimed.
+    peak_charged_of_limit: measured(() => ofLimit(cgroup.peakUsage().bytes)),
     evicted_keys: alive ? Number(stats.evicted_keys ?? 0) : "n/a (server dead)",
     error_replies: alive ? Number(stats.total_error_replies ?? 0) : "n/a (server dead)",
     oom_errors: alive ? Number(/count=(\d+)/.exec(errorstats.errorstat_OOM ?? "")?.[1] ?? 0) : "n/a",
-    oom_kills: oomKills,
+    oom_kills: measured(() => cgroup.oomKills().kills),
     killed: [alive ? "" : "server", childKills > 0 ? `fork child x${childKills}` : ""].filter(Boolean).join(", ") || "none",
   };
   return { alive, figures, evicted: Number(stats.evicted_keys ?? 0) };
+}
+
+/** A figure read from the kernel, or why it could not be (a target on it then fails, never reads 0). */
+function measured(read: () => number): Figure {
+  try {
+    return read();
+  } catch (error) {
+    return `unmeasured: ${(error as Error).message}`;
+  }
 }
 
 export const memoryUnderFork: Scenario = {
@@ -130,7 +148,8 @@ export const memoryUnderFork: Scenario = {
     { figure: "runbook_killed", kind: "equals", value: "server", why: "the runbook's config is OOM-killed: proof the drill can see an OOM kill" },
   ],
   run: async (ctx) => {
-    if (!cgroupAvailable("memory")) return { passed: false, failures: ["no cgroup v1 memory controller at /sys/fs/cgroup/memory"], figures: {} };
+    const unusable = cgroupsUnusable(["memory"]);
+    if (unusable) return unusable;
     const checks = new Checks();
     const figures: Record<string, Figure> = {};
     const limitMiB = 256;

@@ -1,6 +1,8 @@
 // The PR workflow's preview job (issue 13 item 3): it names the secrets it needs, and a fork's PR,
 // which gets none, skips the job's steps with a notice instead of failing. The gate step's own
 // script is run here under bash with the environment each case would give it.
+// Its test jobs (issue 13 item 5): the drills need root, so they run in their own job under sudo,
+// and the unprivileged job runs every other layer; between them, every test directory runs.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -17,8 +19,9 @@ interface Step {
   uses?: string;
 }
 const workflow = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, ".github", "workflows", "pr.yml"), "utf8")) as {
-  jobs: Record<string, { if?: string; env?: Record<string, string>; steps: Step[] }>;
+  jobs: Record<string, { if?: string; "runs-on"?: string; "timeout-minutes"?: number; env?: Record<string, string>; steps: Step[] }>;
 };
+const scripts = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
 const job = workflow.jobs["preview-with-policy-pack"];
 const GATE = "steps.creds.outputs.ready == 'true'";
 
@@ -65,5 +68,46 @@ describe("the preview job", () => {
     expect(result.ready).toBe(ready);
     if (ready === "false") expect(result.stdout).toMatch(/^::notice title=preview skipped::no stack credentials here \(a fork's PR, or not configured\):.*PULUMI_CONFIG_PASSPHRASE/m);
     else expect(result.stdout).toBe("");
+  });
+});
+
+/** The test directories a jest command line names (its positional arguments under tests/). */
+const jestDirs = (command: string) => [...command.matchAll(/(?:^|[\s/])jest((?:\s+(?!&&)\S+)*)/g)].flatMap((m) => m[1].trim().split(/\s+/)).filter((a) => a.startsWith("tests/"));
+
+describe("the test jobs", () => {
+  const unprivileged = workflow.jobs["test-and-policy"];
+  const drills = workflow.jobs.drills;
+  const runs = (job: { steps: Step[] }) => job.steps.map((s) => s.run ?? "");
+
+  it("the unprivileged job runs the typecheck and every layer but the drills, with no sudo around a test", () => {
+    expect(runs(unprivileged)).toContain("npm run test:fast");
+    expect(scripts["test:fast"]).toMatch(/^npm run typecheck && jest /);
+    expect(jestDirs(scripts["test:fast"]).sort()).toEqual(["tests/artifacts", "tests/component", "tests/policy", "tests/unit"]);
+    expect(runs(unprivileged).filter((r) => /sudo/.test(r) && /jest|npm (test|run test)/.test(r))).toEqual([]);
+  });
+
+  it("the drills run in their own job: tools and packages first, then jest on tests/drills alone under sudo, keeping CI and PATH", () => {
+    expect(drills["runs-on"]).toBe("ubuntu-latest");
+    expect(drills["timeout-minutes"]).toBeGreaterThanOrEqual(20);
+    const steps = runs(drills);
+    const tools = steps.indexOf("sudo bash scripts/setup-tools.sh");
+    const install = steps.indexOf("npm ci");
+    // Not `sudo npm run`: npm 7 and 8 drop to the checkout owner's uid for scripts.
+    const test = steps.indexOf('sudo -E env "PATH=$PATH" node_modules/.bin/jest tests/drills --runInBand');
+    expect({ tools, install, test }).toEqual({ tools: expect.any(Number), install: expect.any(Number), test: expect.any(Number) });
+    expect(tools).toBeGreaterThanOrEqual(0);
+    expect(tools < install && install < test).toBe(true);
+  });
+
+  it("between the two jobs every test directory runs, and npm test (the one-machine run, as root) still runs all of them", () => {
+    const testDirs = fs.readdirSync(path.join(PROJECT_ROOT, "tests"), { withFileTypes: true })
+      .filter((e) => e.isDirectory() && fs.readdirSync(path.join(PROJECT_ROOT, "tests", e.name)).some((f) => f.endsWith(".test.ts")))
+      .map((e) => `tests/${e.name}`)
+      .sort();
+    const inJobs = [...jestDirs(scripts["test:fast"]), ...runs(drills).flatMap(jestDirs)];
+    expect([...new Set(inJobs)].sort()).toEqual(testDirs);
+    expect(scripts.test).toBe("npm run test:fast && npm run test:drills");
+    expect(jestDirs(scripts["test:drills"])).toEqual(["tests/drills"]);
+    expect(scripts["test:drills"]).toContain("--runInBand");
   });
 });
