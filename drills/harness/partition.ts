@@ -8,11 +8,15 @@
 // such as a stale API instance). Everything else, the drill itself included, is the majority.
 
 import { spawnSync } from "node:child_process";
+import { DRILL_OWNER } from "./workspace";
 
 /** The uid minority processes run as: no account needs to exist; their dirs are chowned to it. */
 export const MINORITY_UID = 64000;
 /** Clients on the master's side of the cut connect to it at this address (still the loopback). */
 export const MINORITY_ADDRESS = "127.0.0.2";
+
+/** nftables table names: this prefix and the drill's owner (see workspace.ts). */
+export const PARTITION_TABLE_PREFIX = "veza_drill_";
 
 const MINORITY_MARK = 1;
 const MAJORITY_MARK = 2;
@@ -65,7 +69,7 @@ export class Partition {
   static prepare(minorityPorts: number[]): Partition {
     const unavailable = partitionUnavailable();
     if (unavailable) throw new Error(unavailable);
-    const table = `veza_drill_${process.pid}`;
+    const table = `${PARTITION_TABLE_PREFIX}${DRILL_OWNER}`;
     nft(["delete", "table", "inet", table]);
     const loaded = nft(["-f", "-"], renderPartitionRuleset(table, minorityPorts));
     if (!loaded.ok) throw new Error(`nft could not load the partition ruleset: ${loaded.out}`);

@@ -7,6 +7,15 @@ import * as path from "node:path";
 import { CGROUP_PREFIX, controllersOf, createCgroup, detectCgroups, type Cgroup, type CgroupLimits } from "./cgroups";
 import { ProcessGroup } from "./processes";
 
+/**
+ * Whose drill artifacts these are: every temp dir, mount, cgroup and nftables table a drill makes
+ * carries it, so drill tests running side by side each check only their own leftovers. The
+ * process's pid, or VEZA_DRILL_OWNER for a drill started as a child whose pid the test can't know.
+ */
+export const DRILL_OWNER = (process.env.VEZA_DRILL_OWNER ?? String(process.pid)).replace(/[^A-Za-z0-9]/g, "");
+/** The prefix of every temp dir and cgroup a drill of this owner makes. */
+export const DRILL_PREFIX = `${CGROUP_PREFIX}${DRILL_OWNER}-`;
+
 export class Workspace {
   readonly processes = new ProcessGroup(false);
   private readonly dirs: string[] = [];
@@ -26,7 +35,7 @@ export class Workspace {
   }
 
   tempDir(name: string): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `veza-drill-${this.label}-${name}-`));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${DRILL_PREFIX}${this.label}-${name}-`));
     this.dirs.push(dir);
     return dir;
   }
@@ -50,7 +59,7 @@ export class Workspace {
 
   /** A cgroup with a container's limits (v1 or v2, whichever this host offers; see cgroups.ts). */
   cgroup(name: string, limits: CgroupLimits): Cgroup {
-    const group = createCgroup(detectCgroups(controllersOf(limits)), `${CGROUP_PREFIX}${process.pid}-${this.label}-${name}`, limits);
+    const group = createCgroup(detectCgroups(controllersOf(limits)), `${DRILL_PREFIX}${this.label}-${name}`, limits);
     this.cgroups.push(group);
     return group;
   }
