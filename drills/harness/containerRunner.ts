@@ -15,6 +15,7 @@ import { spawnSync, execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Credentials } from "../../components/redis/acl";
+import { asCredentialState, type CredentialState } from "../../components/redis/rotation";
 import { CONTAINER_DATA_DIR } from "../../components/redis/redisConf";
 import type { ContainerDefinition } from "../../components/topology/containers";
 import { CONTAINER_CONFIG_DIR } from "../../components/topology/shell";
@@ -62,7 +63,7 @@ function exited(process: TrackedProcess): boolean {
 export class ContainerRunner {
   private readonly slots = new Map<string, ContainerSlot>();
 
-  constructor(private readonly ws: Workspace, private readonly credentials: Credentials) {
+  constructor(private readonly ws: Workspace, private readonly credentials: Credentials | CredentialState) {
     // Mount points for the bind mounts; created empty if this machine has none.
     ws.mountPoint(CONTAINER_DATA_DIR);
     ws.mountPoint(CONTAINER_CONFIG_DIR);
@@ -93,7 +94,7 @@ export class ContainerRunner {
     fs.mkdirSync(configDir, { recursive: true, mode: 0o755 });
     for (const file of slot.definition.files) {
       if (path.dirname(file.path) !== CONTAINER_CONFIG_DIR) throw new Error(`${name}: ${file.path} is outside ${CONTAINER_CONFIG_DIR}`);
-      const content = "content" in file ? file.content : file.secret(this.credentials);
+      const content = "content" in file ? file.content : file.secret(asCredentialState(this.credentials));
       // Uploads land as root-owned 0644 files (what the docker provider's tar upload gives).
       fs.writeFileSync(path.join(configDir, path.basename(file.path)), content, { mode: 0o644 });
     }
