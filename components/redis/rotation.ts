@@ -71,6 +71,16 @@ export interface CredentialState {
   accepted: Record<CredentialName, string[]>;
   /** The password `retire` removes (the previous generation's), per user; none outside `retire`. */
   retired: Partial<Record<CredentialName, string>>;
+  /** Each user's password of its current generation and, from generation 1, of the previous one. */
+  current: Credentials;
+  previous: Partial<Credentials>;
+}
+
+/** The password of `generation` (the current or the previous one) in a state. */
+export function passwordAt(state: CredentialState, rotation: UserRotation, name: CredentialName, generation: number): string {
+  const password = generation === rotation.generation ? state.current[name] : generation === rotation.generation - 1 ? state.previous[name] : undefined;
+  if (password === undefined) throw new Error(`credentials.${name}: generation ${generation} is neither the current (${rotation.generation}) nor the previous one`);
+  return password;
 }
 
 export function passwordOf(slots: SlotPasswords, generation: number): string {
@@ -81,21 +91,25 @@ export function credentialState(rotation: RotationConfig, slots: Record<Credenti
   const used = {} as Credentials;
   const accepted = {} as Record<CredentialName, string[]>;
   const retired: Partial<Record<CredentialName, string>> = {};
+  const current = {} as Credentials;
+  const previous: Partial<Credentials> = {};
   for (const name of CREDENTIAL_NAMES) {
     const r = rotation[name];
+    current[name] = passwordOf(slots[name], r.generation);
+    if (r.generation > 0) previous[name] = passwordOf(slots[name], r.generation - 1);
     used[name] = passwordOf(slots[name], usedGeneration(r));
     // Clients' password first: the scripts try the accepted passwords in this order.
     const generations = [usedGeneration(r), ...acceptedGenerations(r).filter((g) => g !== usedGeneration(r))];
     accepted[name] = generations.map((g) => passwordOf(slots[name], g));
     if (r.step === "retire" && r.generation > 0) retired[name] = passwordOf(slots[name], r.generation - 1);
   }
-  return { used, accepted, retired };
+  return { used, accepted, retired, current, previous };
 }
 
 /** One password per user, nothing being rotated: the drills' and tests' plain clusters. */
 export function steadyState(credentials: Credentials): CredentialState {
   const accepted = Object.fromEntries(CREDENTIAL_NAMES.map((name) => [name, [credentials[name]]])) as Record<CredentialName, string[]>;
-  return { used: credentials, accepted, retired: {} };
+  return { used: credentials, accepted, retired: {}, current: credentials, previous: {} };
 }
 
 /** Plain credentials are the steady state: one password per user. */
@@ -122,6 +136,16 @@ export interface CredentialMarker {
     holder: string;
     users: Partial<Record<CredentialName, { generation: number; step: RotationStep }>>;
   };
+}
+
+/** A server's ACL: the generation and step each user is at. */
+export function acceptsMarker(holder: string, rotation: RotationConfig, users: readonly CredentialName[]): string {
+  return credentialMarker("accepts", holder, rotation, users, (name) => rotation[name].generation);
+}
+
+/** A client's copy: the generation it uses at this step (or, for a consumer outside the stack, what config says it holds). */
+export function holdsMarker(holder: string, rotation: RotationConfig, users: readonly CredentialName[], held: (name: CredentialName) => number = (name) => usedGeneration(rotation[name])): string {
+  return credentialMarker("holds", holder, rotation, users, held);
 }
 
 export function credentialMarker(kind: "accepts" | "holds", holder: string, rotation: RotationConfig, users: readonly CredentialName[], heldGeneration: (name: CredentialName) => number): string {
