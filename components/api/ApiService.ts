@@ -4,7 +4,7 @@ import type { ApiConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
 import { dockerRunStdinScript, hostCommand, type SshAccess } from "../host/hostCommand";
 import { renderVolumeFilesScript } from "../redis/credentialScripts";
-import { holdsMarker, passwordAt, usedGeneration } from "../redis/rotation";
+import { holdsMarker, passwordOf, usedGeneration } from "../redis/rotation";
 import type { CredentialName } from "../redis/acl";
 import { shellQuote } from "../topology/shell";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
@@ -97,9 +97,10 @@ export class ApiService extends pulumi.ComponentResource {
     // The check authenticates as the API does: with what the API holds at this step. An API
     // deployed elsewhere holds what `credentials.<user>.external` says (its own redeploy moves it).
     const held = (user: CredentialName) => (args.api.mode === "external" ? rotation[user].external : undefined) ?? usedGeneration(rotation[user]);
-    const script = pulumi.secret(args.credentials.state.apply((state) => renderConnectivityCheckScript(args.connection, {
-      app: passwordAt(state, rotation.app, "app", held("app")),
-      sentinelClients: passwordAt(state, rotation.sentinelClients, "sentinelClients", held("sentinelClients")),
+    const slots = args.credentials.slots;
+    const script = pulumi.secret(pulumi.all([slots.app, slots.sentinelClients]).apply(([app, sentinelClients]) => renderConnectivityCheckScript(args.connection, {
+      app: passwordOf(app, held("app")),
+      sentinelClients: passwordOf(sentinelClients, held("sentinelClients")),
     })));
     this.connectivityCheck = hostCommand(`${name}-redis-connectivity-check`, args.dockerHost.host, {
       create: dockerRunStdinScript(args.redisImage, ["--network host"]),

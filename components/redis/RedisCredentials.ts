@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CREDENTIAL_NAMES, type CredentialName, type Credentials } from "./acl";
-import { credentialState, slotGeneration, SLOTS, steadyRotation, type CredentialState, type RotationConfig, type Slot, type SlotPasswords } from "./rotation";
+import { credentialState, passwordOf, slotGeneration, SLOTS, steadyRotation, usedGeneration, type CredentialState, type RotationConfig, type Slot, type SlotPasswords } from "./rotation";
 
 /**
  * The RandomPassword keepers of one slot. Slot 0 at generation 0 has none: it is the password
@@ -33,6 +33,8 @@ export class RedisCredentials extends pulumi.ComponentResource {
   /** What servers accept and clients use at this step, as one secret. */
   readonly state: pulumi.Output<CredentialState>;
   readonly rotation: RotationConfig;
+  /** Each user's two slots: a consumer of one user depends on that user's passwords only. */
+  readonly slots: Record<CredentialName, pulumi.Output<SlotPasswords>>;
 
   constructor(name: string, args: { rotation?: RotationConfig } = {}, opts?: pulumi.ComponentResourceOptions) {
     super("veza:redis:Credentials", name, {}, opts);
@@ -46,9 +48,12 @@ export class RedisCredentials extends pulumi.ComponentResource {
       });
       return [credential, pulumi.secret(pulumi.all(results).apply(([zero, one]): SlotPasswords => ({ 0: zero, 1: one })))];
     })) as Record<CredentialName, pulumi.Output<SlotPasswords>>;
+    this.slots = slots;
     this.state = pulumi.secret(pulumi.all(slots).apply((s) => credentialState(this.rotation, s as Record<CredentialName, SlotPasswords>)));
     this.all = pulumi.secret(this.state.apply((s) => s.used));
-    this.passwords = Object.fromEntries(CREDENTIAL_NAMES.map((credential) => [credential, pulumi.secret(this.state.apply((s) => s.used[credential]))])) as Record<CredentialName, pulumi.Output<string>>;
+    // From the user's own slots: another user's rotation does not touch what depends on this one.
+    this.passwords = Object.fromEntries(CREDENTIAL_NAMES.map((credential) => [credential,
+      pulumi.secret(slots[credential].apply((own) => passwordOf(own, usedGeneration(this.rotation[credential]))))])) as Record<CredentialName, pulumi.Output<string>>;
     this.registerOutputs({});
   }
 }

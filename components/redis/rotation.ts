@@ -134,7 +134,8 @@ export interface CredentialMarker {
     kind: "accepts" | "holds";
     /** The consumer or server, e.g. redis-0, sentinel-1, api, redis-exporter-2. */
     holder: string;
-    users: Partial<Record<CredentialName, { generation: number; step: RotationStep }>>;
+    /** accepts: the generation and step of each user; holds: the generation held (a step changes no client file by itself). */
+    users: Partial<Record<CredentialName, { generation: number; step?: RotationStep }>>;
   };
 }
 
@@ -153,7 +154,7 @@ export function credentialMarker(kind: "accepts" | "holds", holder: string, rota
     "veza-credentials": {
       kind,
       holder,
-      users: Object.fromEntries(users.map((name) => [name, { generation: kind === "holds" ? heldGeneration(name) : rotation[name].generation, step: rotation[name].step }])),
+      users: Object.fromEntries(users.map((name) => [name, kind === "holds" ? { generation: heldGeneration(name) } : { generation: rotation[name].generation, step: rotation[name].step }])),
     },
   };
   return JSON.stringify(marker);
