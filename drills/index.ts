@@ -3,9 +3,10 @@ import { spawnSync } from "node:child_process";
 import { crashRestart, diskFull, memoryUnderFork } from "./scenarios/node";
 import { masterHung, masterKilled, masterKilledLaggingReplica, plannedSwitchover, sentinelMinorityLost } from "./scenarios/failover";
 import { plannedRestartOfMaster, redeployAfterFailover, rollingImageUpgrade } from "./scenarios/dayTwo";
+import { credentialRotation } from "./scenarios/credentialRotation";
 import { targetFailures, type DrillContext, type DrillResult, type Figure, type Scenario, type Target } from "./harness/types";
 
-export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, sentinelMinorityLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover, plannedRestartOfMaster, rollingImageUpgrade, redeployAfterFailover];
+export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, sentinelMinorityLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover, plannedRestartOfMaster, rollingImageUpgrade, redeployAfterFailover, credentialRotation];
 
 export function selectScenarios(names: string[] | undefined): Scenario[] {
   if (!names || names.length === 0) return SCENARIOS;

@@ -46,8 +46,10 @@ const PRELUDE = String.raw`set -eu
 log() { printf 'veza %s %s: %s\n' "$VEZA_NAME" "$(date +%H:%M:%S.%3N)" "$*" >&2; }
 
 # The file as the volume's live copy: written beside it, then renamed (a start never reads half a file).
+# (The dir belongs to redis once the entry script handed /data over: root may write in it with
+# DAC_OVERRIDE but not chmod it, the container having no FOWNER.)
 write_live() {
-  mkdir -p "$VEZA_CREDENTIALS_DIR" && chmod 700 "$VEZA_CREDENTIALS_DIR"
+  [ -d "$VEZA_CREDENTIALS_DIR" ] || { mkdir -p "$VEZA_CREDENTIALS_DIR" && chmod 700 "$VEZA_CREDENTIALS_DIR"; }
   (umask 077 && cat > "$1.tmp")
   chown redis:redis "$VEZA_CREDENTIALS_DIR" "$1.tmp" 2>/dev/null || true
   mv -f "$1.tmp" "$1"

@@ -105,7 +105,7 @@ export function scriptPrelude(description: string[], settings: string[], credent
  */
 export function seedCredentialsFunction(seeds: string[]): string {
   return String.raw`seed_credentials() {
-  mkdir -p "$VEZA_CREDENTIALS_DIR" && chmod 700 "$VEZA_CREDENTIALS_DIR"
+  [ -d "$VEZA_CREDENTIALS_DIR" ] || { mkdir -p "$VEZA_CREDENTIALS_DIR" && chmod 700 "$VEZA_CREDENTIALS_DIR"; }
   for seed in ${seeds.map(shellQuote).join(" ")}; do
     live="$VEZA_CREDENTIALS_DIR/${"$"}{seed##*/}"
     if [ ! -f "$live" ]; then

@@ -138,6 +138,21 @@ export class ContainerRunner {
     });
   }
 
+  /**
+   * `docker exec -i <container> <command>`: runs inside the container's mount namespace with its
+   * capabilities, `input` on stdin (how a rotation step reaches a running container).
+   */
+  exec(name: string, command: string[], input: string, timeoutMs = 30000): Promise<{ status: number; output: string }> {
+    const current = this.slot(name).current;
+    const pid = current ? entryPid(current) : undefined;
+    if (!current || pid === undefined || exited(current.process)) return Promise.resolve({ status: -1, output: "not running" });
+    return new Promise((resolve) => {
+      const child = execFile("nsenter", ["-t", String(pid), "-m", "--", ...confined(this.slot(name).definition), ...command], { encoding: "utf8", timeout: timeoutMs }, (error, stdout, stderr) =>
+        resolve({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}${stderr}`.trim() }));
+      child.stdin?.end(input);
+    });
+  }
+
   /** `wait: true`: polls the healthcheck at Docker's interval until healthy, or fails like the provider. */
   async waitHealthy(name: string, intervalMs: number, timeoutMs = this.slot(name).definition.healthyWithinSeconds * 1000): Promise<number> {
     const started = Date.now();
