@@ -19,14 +19,16 @@ export function declareStack(config: StackConfig, secrets: StackSecrets) {
   const topology = stackTopology(config);
   const ssh = { privateKey: secrets.sshPrivateKey, stack: pulumi.getStack() };
   const dockerHosts = new Map(config.hosts.map((host) => [host.name, new DockerHost(host.name, { host, tuningImage: config.redis.image, tcpBacklog: config.redis.tcpBacklog, ssh })]));
-  const credentials = new RedisCredentials("redis-credentials");
+  // Per user: the generation and rotation step (components/redis/rotation.ts).
+  const credentials = new RedisCredentials("redis-credentials", { rotation: config.credentials });
 
   // Data nodes (and sentinels when enabled) under one component in both modes: stable URNs.
   const cluster = new SentinelCluster("redis", { config, topology, dockerHosts, credentials, ssh });
   const connection: RedisConnection = config.sentinel.enabled
     ? { mode: "sentinel", masterName: cluster.masterName, sentinels: cluster.sentinelEndpoints }
     : { mode: "standalone", master: { host: cluster.nodes[0].address, port: cluster.nodes[0].port } };
-  const redisResources: pulumi.Resource[] = [...cluster.nodes.map((n) => n.container), ...cluster.sentinels];
+  // The rotation steps applied live count as Redis being ready: consumers move after the servers accept.
+  const redisResources: pulumi.Resource[] = [...cluster.nodes.map((n) => n.container), ...cluster.sentinels, ...cluster.nodes.map((n) => n.credentialsApply), ...cluster.sentinelCredentials];
 
   const toggles = effectiveToggles(config);
   const api = new ApiService("api", {

@@ -5,9 +5,10 @@ import { masterHung, masterKilled, masterKilledLaggingReplica, plannedSwitchover
 import { masterPartitioned } from "./scenarios/partition";
 import { quorumLost } from "./scenarios/quorum";
 import { plannedRestartOfMaster, redeployAfterFailover, rollingImageUpgrade } from "./scenarios/dayTwo";
+import { credentialRotation } from "./scenarios/credentialRotation";
 import { targetFailures, type DrillContext, type DrillResult, type Figure, type Scenario, type Target } from "./harness/types";
 
-export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, masterPartitioned, sentinelMinorityLost, quorumLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover, plannedRestartOfMaster, rollingImageUpgrade, redeployAfterFailover];
+export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, masterPartitioned, sentinelMinorityLost, quorumLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover, plannedRestartOfMaster, rollingImageUpgrade, redeployAfterFailover, credentialRotation];
 
 export function selectScenarios(names: string[] | undefined): Scenario[] {
   if (!names || names.length === 0) return SCENARIOS;

@@ -12,6 +12,7 @@ import { dockerDaemonKey } from "./shared/config/dockerDaemon";
 import { ACL_USERS, SENTINEL_HELLO_CHANNEL } from "./shared/redis/acl";
 import { parseConfDirectives } from "./shared/redis/redisConf";
 import { SENTINEL_USERS } from "./shared/sentinel/sentinelConf";
+import { parseCredentialMarker } from "./shared/redis/rotation";
 import { minimumDataVolumeBytes } from "./shared/redis/sizing";
 import { dataNodeStopGraceSeconds } from "./shared/redis/dataNodeScripts";
 import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "./shared/redis/image";
@@ -587,7 +588,41 @@ function countBy<T>(items: T[], key: (item: T) => string | undefined): Map<strin
   return counts;
 }
 
+/**
+ * Credential rotation (components/redis/rotation.ts): the credentials commands carry a marker in
+ * their triggers, `accepts` on each server's live apply (a user's generation and step) and `holds`
+ * on each consumer (the generation it authenticates with; for a consumer outside the stack, what
+ * `credentials.<user>.external` declares). Retiring removes the previous generation's password
+ * from every ACL: a consumer still holding it would be refused at its next connection.
+ */
+const credentialsRetire: StackValidationPolicy = {
+  name: "credentials-retire-after-consumers",
+  description: "Credential rotation: no step retire while any declared consumer (replica masterauth, sentinel auth-pass and peer password, the scripts, the exporter, the API) still holds the generation retire removes.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const markers = args.resources.flatMap((r) => (Array.isArray(r.props.triggers) ? (r.props.triggers as unknown[]) : [])
+      .map(parseCredentialMarker).flatMap((m) => (m ? [{ marker: m, urn: r.urn }] : [])));
+    const retiring = new Map<string, { generation: number; by: string }>();
+    for (const { marker } of markers) {
+      if (marker.kind !== "accepts") continue;
+      for (const [user, at] of Object.entries(marker.users)) {
+        if (at?.step === "retire" && at.generation > 0) retiring.set(user, { generation: at.generation, by: marker.holder });
+      }
+    }
+    for (const { marker, urn } of markers) {
+      if (marker.kind !== "holds") continue;
+      for (const [user, held] of Object.entries(marker.users)) {
+        const retire = retiring.get(user);
+        if (retire && held && held.generation < retire.generation) {
+          report(`${marker.holder} still holds generation ${held.generation} of ${user}, whose password step retire removes (${retire.by} at generation ${retire.generation}): switch it first`, urn);
+        }
+      }
+    }
+  },
+};
+
 export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> = [
+  credentialsRetire,
   redisMemory,
   evictingPolicy,
   aofRewrite,

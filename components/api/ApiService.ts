@@ -3,6 +3,10 @@ import * as docker from "@pulumi/docker";
 import type { ApiConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
 import { dockerRunStdinScript, hostCommand, type SshAccess } from "../host/hostCommand";
+import { renderVolumeFilesScript } from "../redis/credentialScripts";
+import { holdsMarker, passwordOf, usedGeneration } from "../redis/rotation";
+import type { CredentialName } from "../redis/acl";
+import { shellQuote } from "../topology/shell";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
 import { hardenedContainerArgs } from "../topology/hardening";
 import type { RedisCredentials } from "../redis/RedisCredentials";
@@ -51,19 +55,34 @@ export class ApiService extends pulumi.ComponentResource {
     super("veza:api:ApiService", name, {}, opts);
     this.env = renderApiEnv(args.connection, args.toggles, args.api.extraEnv);
     const passwords = args.credentials.passwords;
+    const rotation = args.credentials.rotation;
+    const apiUsers: CredentialName[] = ["app", "sentinelClients"];
+    let secretFiles: pulumi.Resource | undefined;
 
     if (args.api.mode === "container") {
       const image = args.dockerHost.image(args.api.image);
+      // The password files live in a volume the API reads (read-only), written before it first
+      // starts and again at each rotation step's switch: no upload, so a new password never
+      // replaces (restarts) the API. The API must read the files when it (re)connects.
+      const secretsVolume = new docker.Volume(`${name}-secrets`, {
+        name: "veza-backend-api-secrets",
+        labels: [{ label: "veza.component", value: "api-secrets" }],
+      }, { parent: this, provider: args.dockerHost.provider });
+      const secretsDir = API_SECRET_FILES.redisPassword.slice(0, API_SECRET_FILES.redisPassword.lastIndexOf("/"));
+      const fileName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+      secretFiles = hostCommand(`${name}-secret-files`, args.dockerHost.host, {
+        create: secretsVolume.name.apply((volume) => dockerRunStdinScript(args.redisImage, ["--network none", "--cap-drop ALL", `-v ${shellQuote(`${volume}:/c`)}`])),
+        stdin: pulumi.secret(pulumi.all([passwords.app, passwords.sentinelClients]).apply(([app, sentinelClients]) =>
+          renderVolumeFilesScript("/c", { [fileName(API_SECRET_FILES.redisPassword)]: app, [fileName(API_SECRET_FILES.sentinelPassword)]: sentinelClients }))),
+        triggers: [holdsMarker("api", rotation, apiUsers)],
+      }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage), secretsVolume] });
       this.container = new docker.Container(`${name}-container`, {
         // The runbook's commands name this container (docker exec veza-backend-api ...).
         name: "veza-backend-api",
         image: image.imageId,
         networkMode: "host",
         envs: toEnvList(this.env),
-        uploads: [
-          { file: API_SECRET_FILES.redisPassword, content: passwords.app },
-          { file: API_SECRET_FILES.sentinelPassword, content: passwords.sentinelClients },
-        ],
+        mounts: [{ type: "volume", source: secretsVolume.name, target: secretsDir, readOnly: true }],
         ...hardenedContainerArgs("api"),
         memory: API_MEMORY_LIMIT_MIB,
         memorySwap: API_MEMORY_LIMIT_MIB,
@@ -72,18 +91,26 @@ export class ApiService extends pulumi.ComponentResource {
         logDriver: "json-file",
         logOpts: LOG_OPTIONS,
         labels: containerLabels({ component: "api", environment: args.environment }),
-      }, { parent: this, provider: args.dockerHost.provider, dependsOn: args.redisResources, deleteBeforeReplace: true });
+      }, { parent: this, provider: args.dockerHost.provider, dependsOn: [...args.redisResources, secretFiles], deleteBeforeReplace: true });
     }
 
-    const script = pulumi.secret(pulumi.all([passwords.app, passwords.sentinelClients]).apply(([app, sentinelClients]) => renderConnectivityCheckScript(args.connection, { app, sentinelClients })));
+    // The check authenticates as the API does: with what the API holds at this step. An API
+    // deployed elsewhere holds what `credentials.<user>.external` says (its own redeploy moves it).
+    const held = (user: CredentialName) => (args.api.mode === "external" ? rotation[user].external : undefined) ?? usedGeneration(rotation[user]);
+    const slots = args.credentials.slots;
+    const script = pulumi.secret(pulumi.all([slots.app, slots.sentinelClients]).apply(([app, sentinelClients]) => renderConnectivityCheckScript(args.connection, {
+      app: passwordOf(app, held("app")),
+      sentinelClients: passwordOf(sentinelClients, held("sentinelClients")),
+    })));
     this.connectivityCheck = hostCommand(`${name}-redis-connectivity-check`, args.dockerHost.host, {
       create: dockerRunStdinScript(args.redisImage, ["--network host"]),
       stdin: script,
       // Re-check when what the API connects to changes: addresses, master name, credentials. Not
       // on the API container: the incident preset replaces it while Redis is down, and the check
       // must never fail the `pulumi up` that applies the runbook's mitigation.
-      triggers: [JSON.stringify(args.connection), passwords.app, passwords.sentinelClients],
-    }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage), ...args.redisResources, ...(this.container ? [this.container] : [])] });
+      // The marker: what the API holds, for the policy pack's retire guard.
+      triggers: [JSON.stringify(args.connection), script, holdsMarker("api-connectivity-check", rotation, apiUsers, held)],
+    }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage), ...args.redisResources, ...(this.container ? [this.container] : []), ...(secretFiles ? [secretFiles] : [])] });
 
     this.registerOutputs({ env: this.env });
   }

@@ -7,6 +7,8 @@ import { computeSizing, CONTAINER_NOFILE_LIMIT, MAX_CLIENTS_LIMIT, MINIMUM_FORK_
 import { BUILT_REDIS_IMAGE } from "../redis/image";
 import { dockerDaemonKey } from "./dockerDaemon";
 import { largestShareOnOneHost } from "../topology/placement";
+import { CREDENTIAL_NAMES } from "../redis/acl";
+import { ROTATION_STEPS, steadyRotation, type RotationConfig } from "../redis/rotation";
 import { portAllocations, stackTopology } from "../topology/ports";
 import { FORBIDDEN_KEY_ALLOWED, forbiddenKeyPaths, formatProblem, isPlainObject, ProblemList, SectionReader, type ConfigProblem, type RawObject } from "./reader";
 import {
@@ -36,6 +38,7 @@ export const TOP_LEVEL_KEYS = [
   "incident",
   "maintenanceMode",
   "rateLimitFailClosed",
+  "credentials",
   ...SECRET_KEYS,
 ] as const;
 
@@ -88,7 +91,9 @@ export function validateStackConfig(raw: RawObject, options: { lenient?: boolean
   const maintenanceMode = top.optionalBoolean("maintenanceMode");
   const rateLimitFailClosed = top.optionalBoolean("rateLimitFailClosed");
 
-  const config: StackConfig = { environment, hosts, redis, sentinel, api, monitoring, incident, maintenanceMode, rateLimitFailClosed };
+  const credentials = readCredentials(problems, section(problems, raw, "credentials"));
+
+  const config: StackConfig = { environment, hosts, redis, sentinel, api, monitoring, incident, maintenanceMode, rateLimitFailClosed, credentials };
   checkSizing(problems, redis);
   checkSentinelRules(problems, config);
   checkHostReferences(problems, config);
@@ -98,6 +103,42 @@ export function validateStackConfig(raw: RawObject, options: { lenient?: boolean
 
   if (problems.problems.length === 0) return { ok: true, config };
   return { ok: false, problems: problems.problems, ...(options.lenient ? { lenientConfig: config } : {}) };
+}
+
+/** Generations far beyond any real rotation count; bounded so keepers and plans stay small numbers. */
+export const MAX_CREDENTIAL_GENERATION = 1_000_000;
+
+/**
+ * `credentials.<user>: { generation, step, external }` per credential name; a user not listed is
+ * at generation 0, step retire (never rotated). `add` and `switch` need a previous generation
+ * (generation >= 1); `external` (what consumers outside this stack hold) must be the current or
+ * the previous generation, and the current one before `retire` removes the previous password.
+ */
+function readCredentials(problems: ProblemList, raw: RawObject): RotationConfig {
+  const rotation = steadyRotation();
+  for (const field of Object.keys(raw)) {
+    if (!(CREDENTIAL_NAMES as readonly string[]).includes(field)) problems.add(`credentials.${field}`, raw[field], `a credential name (${CREDENTIAL_NAMES.join(", ")})`);
+  }
+  for (const name of CREDENTIAL_NAMES) {
+    if (raw[name] === undefined) continue;
+    const entry = section(problems, raw, name, `credentials.${name}`);
+    const r = new SectionReader(problems, `credentials.${name}`, entry, ["generation", "step", "external"]);
+    const generation = r.integer("generation", 0, MAX_CREDENTIAL_GENERATION, 0, "the password generation; raise it by one to start a rotation");
+    const step = r.oneOf("step", ROTATION_STEPS, "retire", " (add: servers accept the new password too; switch: clients use it; retire: the old one is removed)");
+    const external = r.optionalInteger("external", 0, MAX_CREDENTIAL_GENERATION, "the generation consumers outside this stack hold");
+    if (Number.isInteger(generation) && generation === 0 && step !== "retire") {
+      problems.add(`credentials.${name}.step`, entry.step, "retire at generation 0 (there is no previous password to rotate from): raise the generation to start a rotation");
+    }
+    if (external !== undefined && Number.isInteger(generation)) {
+      if (external !== generation && external !== generation - 1) {
+        problems.add(`credentials.${name}.external`, entry.external, `${generation} or ${Math.max(0, generation - 1)}: only the current and the previous generation exist`);
+      } else if (step === "retire" && external !== generation) {
+        problems.add(`credentials.${name}.external`, entry.external, `${generation} before step retire: a consumer outside this stack still holds generation ${external}, whose password retire removes`);
+      }
+    }
+    rotation[name] = { generation, step, ...(external !== undefined ? { external } : {}) };
+  }
+  return rotation;
 }
 
 function section(problems: ProblemList, raw: RawObject, key: string, fullKey = key): RawObject {

@@ -25,6 +25,11 @@ export function dockerRunStdinScript(image: string, flags: string[] = []): strin
   return ["docker run --rm -i", ...flags, "--entrypoint sh", shellQuote(image), "-s"].join(" ");
 }
 
+/** `docker exec -i <container> sh -s`: the command's stdin, as a script, inside a running container. */
+export function dockerExecStdinScript(container: string): string {
+  return `docker exec -i ${shellQuote(container)} sh -s`;
+}
+
 /** ssh://user@host[:port] -> user, host and port for @pulumi/command's remote connection. */
 export function parseSshDockerHost(dockerHost: string): { user: string; host: string; port: number } | undefined {
   const match = /^ssh:\/\/([^@]+)@([^:/]+)(?::(\d+))?$/.exec(dockerHost);

@@ -13,7 +13,10 @@ import { buildDashboards, dashboardFile, GRAFANA_PATHS, renderGrafanaProvisionin
 import { PROMETHEUS_CONFIG_PATH, RULES_DIR } from "./prometheusConfig";
 import { renderMonitoringFiles, renderPromtoolCheckScript } from "./render";
 import { toYaml } from "./redisRules";
-import { EXPORTER_PASSWORD_FILE, exporterEnv, renderExporterPasswordFile } from "./redisExporter";
+import { EXPORTER_CREDENTIALS_DIR, EXPORTER_PASSWORD_FILE_NAME, exporterEnv, exporterReloadUrl, renderExporterPasswordFile } from "./redisExporter";
+import { renderVolumeFilesScript } from "../redis/credentialScripts";
+import { holdsMarker } from "../redis/rotation";
+import { shellQuote } from "../topology/shell";
 import { hardenedContainerArgs, type ContainerKind } from "../topology/hardening";
 import { ALERTMANAGER_WEB, authenticatedHealthcheck, basicAuthorization, PROMETHEUS_WEB, renderWebConfig, TLS_FILES, WEB_USERS, type WebUser } from "./webConfig";
 
@@ -68,16 +71,34 @@ export class Monitoring extends pulumi.ComponentResource {
 
     for (const exporter of files.exporters) {
       const host = dockerHosts.get(exporter.host.name)!;
+      const hostConfig = config.hosts.find((h) => h.name === exporter.host.name)!;
+      const image = host.image(m.redisExporterImage);
+      // The password file lives in a volume, written before the exporter first starts and again at
+      // each rotation step (then the running exporter re-reads it on /-/reload): no upload, so a
+      // new password never replaces the exporter.
+      const credentialsVolume = new docker.Volume(`${exporter.name}-credentials-volume`, {
+        name: `veza-${exporter.name}-credentials`,
+        labels: [{ label: "veza.component", value: "redis-exporter-credentials" }],
+      }, { parent: this, provider: host.provider });
+      const credentials = hostCommand(`${exporter.name}-credentials`, hostConfig, {
+        create: credentialsVolume.name.apply((volume) => [
+          dockerRunStdinScript(m.redisExporterImage, ["--user 0:0", "--network none", "--cap-drop ALL", `-v ${shellQuote(`${volume}:/c`)}`]),
+          // Not running yet at the first create: it reads the file when it starts.
+          `{ docker exec ${shellQuote(`veza-${exporter.name}`)} wget -q -O /dev/null ${shellQuote(exporterReloadUrl(exporter))} 2>/dev/null || echo 'exporter not running: it reads the file at start'; }`,
+        ].join(" && ")),
+        stdin: pulumi.secret(args.credentials.passwords.exporter.apply((password) => renderVolumeFilesScript("/c", { [EXPORTER_PASSWORD_FILE_NAME]: renderExporterPasswordFile(exporter, password) }))),
+        triggers: [holdsMarker(exporter.name, args.credentials.rotation, ["exporter"])],
+      }, args.ssh, { parent: this, dependsOn: [image, credentialsVolume] });
       new docker.Container(`${exporter.name}-container`, {
         name: `veza-${exporter.name}`,
-        image: host.image(m.redisExporterImage).imageId,
-        // No password in the environment (docker inspect): it is read from an uploaded file.
+        image: image.imageId,
+        // No password in the environment (docker inspect): it is read from the credentials volume.
         envs: toEnvList(exporterEnv(exporter)),
-        uploads: [{ file: EXPORTER_PASSWORD_FILE, content: pulumi.secret(args.credentials.passwords.exporter.apply((password) => renderExporterPasswordFile(exporter, password))) }],
+        mounts: [{ type: "volume", source: credentialsVolume.name, target: EXPORTER_CREDENTIALS_DIR, readOnly: true }],
         // The -alpine image: the plain one is FROM scratch, with nothing to run a check with.
         healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${exporter.host.bindAddress}:${exporter.port}/health`], interval: "15s", timeout: "5s", retries: 3 },
         ...smallContainer(exporter.host.name, "redis-exporter"),
-      }, { parent: this, provider: host.provider, dependsOn: args.redisResources, deleteBeforeReplace: true });
+      }, { parent: this, provider: host.provider, dependsOn: [...args.redisResources, credentials], deleteBeforeReplace: true });
     }
 
     for (const hostConfig of config.hosts) {

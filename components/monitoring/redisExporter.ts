@@ -2,11 +2,22 @@
 // secret, its password comes from an uploaded file, and it never sends CONFIG.
 
 import { ACL_USERS } from "../redis/acl";
-import { CONTAINER_CONFIG_DIR } from "../topology/shell";
 import type { ExporterPlacement } from "../topology/ports";
 
+/**
+ * Where the exporter's credentials volume is mounted (read-only): its password file is written
+ * there by a throwaway container at every rotation step, never uploaded (an upload change would
+ * replace the exporter), and re-read on `/-/reload` (redis_exporter v1.50.0+, PR #783).
+ */
+export const EXPORTER_CREDENTIALS_DIR = "/run/veza-credentials";
+export const EXPORTER_PASSWORD_FILE_NAME = "redis-exporter-passwords.json";
 /** redis_exporter's --redis.password-file: JSON mapping a Redis URI to its password. */
-export const EXPORTER_PASSWORD_FILE = `${CONTAINER_CONFIG_DIR}/redis-exporter-passwords.json`;
+export const EXPORTER_PASSWORD_FILE = `${EXPORTER_CREDENTIALS_DIR}/${EXPORTER_PASSWORD_FILE_NAME}`;
+
+/** The exporter re-reads its password file on this path (any method; no basic auth is configured). */
+export function exporterReloadUrl(exporter: Pick<ExporterPlacement, "host" | "port">): string {
+  return `http://${exporter.host.bindAddress}:${exporter.port}/-/reload`;
+}
 
 export function exporterRedisUri(exporter: Pick<ExporterPlacement, "target">): string {
   return `redis://${exporter.target.host.address}:${exporter.target.port}`;

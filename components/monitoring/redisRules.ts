@@ -121,6 +121,19 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
         runbook_url: url(RUNBOOK_PAGES.redisMemory),
       },
     },
+    {
+      alert: "RedisAuthFailures",
+      // Redis 7.0.15 has no ACL authentication counter in INFO (acl_access_denied_auth arrived in
+      // 7.2, redis_exporter's redis_acl_access_denied_auth_total): a refused AUTH (or HELLO ... AUTH)
+      // counts in INFO commandstats' failed_calls (measured), which redis_exporter exports per command.
+      expr: `increase(redis_commands_failed_calls_total{job=~"${REDIS_JOB}|${SENTINEL_JOB}",cmd=~"auth|hello"}[5m]) > 5`,
+      labels: { severity: "page" },
+      annotations: {
+        summary: "{{ $labels.instance }} refused more than 5 authentications ({{ $labels.cmd }}) in 5 minutes",
+        description: "Clients present passwords Redis or Sentinel no longer accepts: after a credential rotation's retire, a consumer that was not switched (or an API that did not re-read its password files) is locked out at its next connection. Otherwise someone is guessing passwords.",
+        runbook_url: url(RUNBOOK_PAGES.credentialRotation),
+      },
+    },
   ];
 
   const persistence: AlertRule[] = [

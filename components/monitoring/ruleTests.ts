@@ -396,6 +396,19 @@ function redisCases(input: RuleTestInput): AlertCase[] {
       expectations: [{ at: "11m", alerts: [] }],
     }),
     c({
+      alert: "RedisAuthFailures", name: "a client keeps presenting a retired password (a failed AUTH every 15 s)",
+      series: [s("redis_commands_failed_calls_total", { ...node(0), cmd: "auth" }, counter(0, 1, n("7m")))],
+      expectations: [{ at: "6m", alerts: [{ labels: { ...node(0), cmd: "auth" } }] }],
+    }),
+    c({
+      alert: "RedisAuthFailures", name: "healthy: three stray failed AUTHs, and failed GETs do not count",
+      series: [
+        s("redis_commands_failed_calls_total", { ...node(0), cmd: "auth" }, change(0, 5, 3, n("7m"))),
+        s("redis_commands_failed_calls_total", { ...node(0), cmd: "get" }, counter(0, 10, n("7m"))),
+      ],
+      expectations: [{ at: "6m", alerts: [] }],
+    }),
+    c({
       alert: "RedisRdbSaveFailed", name: "the last bgsave failed",
       series: [s("redis_rdb_last_bgsave_status", node(0), change(1, 5, 0, n("2m")))],
       expectations: [{ at: "30s", alerts: [] }, { at: "1m30s", alerts: [{ labels: node(0) }] }],

@@ -11,6 +11,7 @@ export const RUNBOOK_PAGES = {
   masterMismatch: "redis-master-mismatch",
   nodeExporterDown: "node-exporter-down",
   monitoring: "monitoring-self",
+  credentialRotation: "credential-rotation",
 } as const;
 
 export type RunbookPage = (typeof RUNBOOK_PAGES)[keyof typeof RUNBOOK_PAGES];

@@ -1,12 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { DockerHost } from "../host/DockerHost";
-import { hostCommand, type SshAccess } from "../host/hostCommand";
+import { dockerExecStdinScript, hostCommand, type SshAccess } from "../host/hostCommand";
+import { ACL_ROLES } from "./acl";
+import { renderDataNodeLiveScript } from "./credentialScripts";
+import { acceptsMarker, holdsMarker } from "./rotation";
+import { CONTAINER_CREDENTIALS_DIR } from "../topology/settings";
 import { renderDataVolumeCheckCommand } from "../host/hostTuning";
 import { containerLabels, declaredUploads, redisFamilyContainerArgs } from "./containerDefaults";
 import type { RedisCredentials } from "./RedisCredentials";
 import { CONTAINER_DATA_DIR, type RedisNodeSettings } from "./redisConf";
-import type { ContainerDefinition } from "../topology/containers";
+import { secretUploadIgnoreChanges, type ContainerDefinition } from "../topology/containers";
 
 export interface RedisNodeArgs {
   dockerHost: DockerHost;
@@ -29,6 +33,8 @@ export interface RedisNodeArgs {
 export class RedisNode extends pulumi.ComponentResource {
   readonly container: docker.Container;
   readonly volume: docker.Volume;
+  /** The rotation step applied to the running node (docker exec): never a restart. */
+  readonly credentialsApply: pulumi.Resource;
   readonly address: string;
   readonly port: number;
 
@@ -82,7 +88,19 @@ export class RedisNode extends pulumi.ComponentResource {
       deleteBeforeReplace: true,
       // The provider records healthcheck edits without applying them (kreuzwerker issue 988).
       replaceOnChanges: ["healthcheck"],
+      // The secret uploads only seed the volume's live credentials at its first boot: a rotation
+      // step must not replace the container (an upload change would), credentialsApply does it live.
+      ignoreChanges: secretUploadIgnoreChanges(definition),
     });
+
+    // Each rotation step, live: the volume's credentials, the ACL users and masterauth (credentialScripts.ts).
+    const rotation = args.credentials.rotation;
+    this.credentialsApply = hostCommand(`${name}-credentials`, dockerHost.host, {
+      create: dockerExecStdinScript(`veza-${name}`),
+      stdin: pulumi.secret(args.credentials.state.apply((state) => renderDataNodeLiveScript({ name, local: { host: settings.bindAddress, port: settings.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR }, state))),
+      // Read by the policy pack: what this node's ACL accepts and what it holds (masterauth, its scripts' users).
+      triggers: [acceptsMarker(name, rotation, ACL_ROLES), holdsMarker(name, rotation, ["replication", "handoff", "health", "sentinelFailover"])],
+    }, args.ssh, { parent: this, dependsOn: [this.container] });
 
     this.registerOutputs({ address: this.address, port: this.port });
   }

@@ -75,15 +75,22 @@ export function sha256Hex(password: string): string {
   return createHash("sha256").update(password, "utf8").digest("hex");
 }
 
-/** A `user` line with a SHA-256 hashed password: an ACL never holds a plain-text password. */
-export function renderAclUser(name: string, password: string, rules: string): string {
-  return `user ${name} on #${sha256Hex(password)} ${rules}`;
+/**
+ * A `user` line with SHA-256 hashed passwords: an ACL never holds a plain-text password. Several
+ * passwords while a rotation is under way (components/redis/rotation.ts): any of them logs in.
+ */
+export function renderAclUser(name: string, passwords: string | readonly string[], rules: string): string {
+  const hashes = (typeof passwords === "string" ? [passwords] : passwords).map((p) => `#${sha256Hex(p)}`);
+  return `user ${name} on ${hashes.join(" ")} ${rules}`;
 }
 
-export function renderAclUsers(credentials: Credentials): string[] {
+/** The passwords each user's ACL accepts: all of them during a rotation, one otherwise. */
+export type AcceptedPasswords = Record<CredentialName, readonly string[]>;
+
+export function renderAclUsers(accepted: AcceptedPasswords): string[] {
   return [
     "# The default user is off: every client must name its least-privilege user.",
     "user default off",
-    ...ACL_ROLES.map((role) => renderAclUser(ACL_USERS[role], credentials[role], ACL_RULES[role])),
+    ...ACL_ROLES.map((role) => renderAclUser(ACL_USERS[role], accepted[role], ACL_RULES[role])),
   ];
 }

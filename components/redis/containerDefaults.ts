@@ -54,6 +54,6 @@ export function redisFamilyContainerArgs(definition: ContainerDefinition) {
 export function declaredUploads(files: DeclaredFile[], credentials: RedisCredentials): docker.types.input.ContainerUpload[] {
   return files.map((file) => ({
     file: file.path,
-    content: "content" in file ? file.content : pulumi.secret(credentials.all.apply(file.secret)),
+    content: "content" in file ? file.content : pulumi.secret(credentials.state.apply(file.secret)),
   }));
 }

@@ -16,7 +16,7 @@ import type { Sizing } from "./sizing";
 import { ACL_USERS, type Credentials } from "./acl";
 import { AOF_HEAL_FUNCTION } from "./aofHeal";
 import { SENTINEL_USERS } from "../sentinel/sentinelConf";
-import { endpointList, RUN_AS_REDIS, scriptPrelude, shellAssignments, superviseChild } from "../topology/shell";
+import { endpointList, RUN_AS_REDIS, scriptPrelude, seedCredentialsFunction, shellAssignments, superviseChild } from "../topology/shell";
 import type { RedisEndpoint } from "../topology/placement";
 
 /** The runtime copy under the data dir is what Redis (and Sentinel's CONFIG REWRITE) uses. */
@@ -84,6 +84,9 @@ export interface DataNodeScriptSettings {
   dataDir: string;
   declaredConfPath: string;
   credentialsPath: string;
+  /** The live credentials (the volume's copy, rewritten by each rotation step) and the uploads that seed it. */
+  credentialsDir: string;
+  seedFiles: string[];
   masterName: string;
   sentinels: RedisEndpoint[];
   /** The other data nodes. */
@@ -134,7 +137,9 @@ export function renderDataNodeEntrypoint(s: DataNodeScriptSettings): string {
     ...scriptPrelude([
       "Rendered by veza-redis (components/redis/dataNodeScripts.ts). The data node's PID 1: decides",
       "the role from the running cluster, starts Redis, and hands the master role off on SIGTERM.",
-    ], settingsBlock(s), s.credentialsPath),
+    ], settingsBlock(s), s.credentialsPath, s.credentialsDir),
+    seedCredentialsFunction(s.seedFiles),
+    "",
     String.raw`# Any sentinel holds the master down or is failing it over (SENTINEL MASTER flags).
 failover_under_way() {
   for fu_sentinel in $VEZA_SENTINELS; do
@@ -314,6 +319,8 @@ on_stop() {
   [ "$stopping" = 1 ] && return
   stopping=1
   stop_at=$(now_ms)
+  # A rotation step since the start may have switched the handoff's passwords.
+  load_credentials
   handoff_deadline=$((stop_at + VEZA_PAUSE_BUDGET_MS))
   prepare_handoff || true
   # SIGINT: shutdown-on-sigint now, as the replicas are proven caught up. SIGTERM: Redis waits
@@ -322,6 +329,7 @@ on_stop() {
 }
 trap on_stop TERM INT
 
+seed_credentials
 discover_master
 if [ "$MASTER" = self ]; then
   log "starting as master (from $SOURCE)"
@@ -348,7 +356,7 @@ write_runtime_conf
  */
 export function renderDataNodeHealthcheck(s: DataNodeScriptSettings): string {
   return [
-    ...scriptPrelude(["Rendered by veza-redis (components/redis/dataNodeScripts.ts). Docker's healthcheck."], settingsBlock(s), s.credentialsPath),
+    ...scriptPrelude(["Rendered by veza-redis (components/redis/dataNodeScripts.ts). Docker's healthcheck."], settingsBlock(s), s.credentialsPath, s.credentialsDir),
     String.raw`role=$(role_of "$VEZA_LOCAL" "$VEZA_HEALTH_USER" "$VEZA_HEALTH_PASSWORD")
 set -- $role
 case "${"$"}{1:-}" in

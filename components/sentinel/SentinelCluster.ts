@@ -10,6 +10,13 @@ import type { RedisEndpoint, Topology } from "../topology/placement";
 import { dataNodeSettings } from "../topology/settings";
 import { dataNodeContainer, sentinelContainer } from "../topology/containers";
 import { dataNodeLabels } from "../redis/nodeLabels";
+import { dockerExecStdinScript, hostCommand } from "../host/hostCommand";
+import { renderSentinelLiveScript } from "../redis/credentialScripts";
+import { acceptsMarker, holdsMarker } from "../redis/rotation";
+import { CONTAINER_DATA_DIR } from "../redis/redisConf";
+import { SENTINEL_ROLES, SENTINEL_USERS } from "./sentinelConf";
+import { CONTAINER_CREDENTIALS_DIR, sentinelSettings } from "../topology/settings";
+import { secretUploadIgnoreChanges } from "../topology/containers";
 
 /** Sentinel needs little memory; the limit only stops a runaway from starving Redis. */
 export const SENTINEL_MEMORY_LIMIT_MIB = 128;
@@ -36,6 +43,8 @@ export class SentinelCluster extends pulumi.ComponentResource {
   /** In declared order (redis-0 first). */
   readonly nodes: RedisNode[];
   readonly sentinels: docker.Container[];
+  /** Each sentinel's rotation step, applied live (docker exec). */
+  readonly sentinelCredentials: pulumi.Resource[] = [];
   readonly masterName: string;
   readonly sentinelEndpoints: RedisEndpoint[];
 
@@ -74,6 +83,12 @@ export class SentinelCluster extends pulumi.ComponentResource {
     this.sentinels = topology.sentinels.slice().reverse().map((sentinel) => {
       const dockerHost = dockerHosts.get(sentinel.host.name)!;
       const definition = sentinelContainer(config, topology, sentinel);
+      // The runtime config and the live credentials survive a replacement: a sentinel replaced
+      // after a rotation comes back with the passwords of the step last applied, not the seed's.
+      const volume = new docker.Volume(`${sentinel.name}-data`, {
+        name: `veza-${sentinel.name}-data`,
+        labels: [{ label: "veza.component", value: "sentinel-data" }, { label: "veza.node", value: sentinel.name }],
+      }, { parent: this, provider: dockerHost.provider });
       const container = new docker.Container(`${sentinel.name}-container`, {
         name: `veza-${sentinel.name}`,
         image: dockerHost.image(config.redis.image).imageId,
@@ -81,6 +96,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
         networkMode: "host",
         memory: SENTINEL_MEMORY_LIMIT_MIB,
         memorySwap: SENTINEL_MEMORY_LIMIT_MIB,
+        mounts: [{ type: "volume", source: volume.name, target: CONTAINER_DATA_DIR }],
         uploads: declaredUploads(definition.files, args.credentials),
         labels: containerLabels({
           component: "sentinel",
@@ -97,7 +113,19 @@ export class SentinelCluster extends pulumi.ComponentResource {
         dependsOn: [dockerHost.tuning, previous!],
         deleteBeforeReplace: true,
         replaceOnChanges: ["healthcheck"],
+        // As for the data nodes: the secret uploads seed the volume once; rotation steps apply live.
+        ignoreChanges: secretUploadIgnoreChanges(definition),
       });
+      const settings = sentinelSettings(config, topology, sentinel);
+      const rotation = args.credentials.rotation;
+      this.sentinelCredentials.push(hostCommand(`${sentinel.name}-credentials`, dockerHost.host, {
+        create: dockerExecStdinScript(`veza-${sentinel.name}`),
+        stdin: pulumi.secret(args.credentials.state.apply((state) => renderSentinelLiveScript({ name: sentinel.name, local: { host: settings.bindAddress, port: settings.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR }, config.sentinel.masterName, state))),
+        triggers: [
+          acceptsMarker(sentinel.name, rotation, SENTINEL_ROLES.map((role) => SENTINEL_USERS[role].credential)),
+          holdsMarker(sentinel.name, rotation, ["sentinel", "sentinelPeer", "sentinelClients", "health"]),
+        ],
+      }, args.ssh, { parent: this, dependsOn: [container] }));
       previous = container;
       return container;
     }).reverse();

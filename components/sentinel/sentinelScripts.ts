@@ -13,7 +13,7 @@
 import { ACL_USERS, type Credentials } from "../redis/acl";
 import { SENTINEL_USERS } from "./sentinelConf";
 import { HANDOFF_TIMING } from "../redis/dataNodeScripts";
-import { endpointList, RUN_AS_REDIS, scriptPrelude, shellAssignments, superviseChild } from "../topology/shell";
+import { endpointList, RUN_AS_REDIS, scriptPrelude, seedCredentialsFunction, shellAssignments, superviseChild } from "../topology/shell";
 import type { RedisEndpoint } from "../topology/placement";
 
 export const RUNTIME_SENTINEL_CONF_NAME = "sentinel.conf";
@@ -29,6 +29,9 @@ export interface SentinelScriptSettings {
   dataDir: string;
   declaredConfPath: string;
   credentialsPath: string;
+  /** The live credentials (the volume's copy, rewritten by each rotation step) and the uploads that seed it. */
+  credentialsDir: string;
+  seedFiles: string[];
   masterName: string;
   peers: RedisEndpoint[];
   dataNodes: RedisEndpoint[];
@@ -60,7 +63,9 @@ export function renderSentinelEntrypoint(s: SentinelScriptSettings): string {
     ...scriptPrelude([
       "Rendered by veza-redis (components/sentinel/sentinelScripts.ts). The sentinel's PID 1: finds",
       "the current master, writes the runtime sentinel.conf, runs Sentinel.",
-    ], settingsBlock(s), s.credentialsPath),
+    ], settingsBlock(s), s.credentialsPath, s.credentialsDir),
+    seedCredentialsFunction(s.seedFiles),
+    "",
     String.raw`monitored_in() { sed -n '${MONITOR_LINE}' "$1" | tail -n 1; }
 
 # Sets MASTER (host:port) and SOURCE. See the precedence in sentinelScripts.ts.
@@ -105,6 +110,7 @@ on_stop() {
 }
 trap on_stop TERM INT
 
+seed_credentials
 discover_master
 log "monitoring $MASTER (from $SOURCE)"
 write_runtime_conf
@@ -123,7 +129,7 @@ write_runtime_conf
  */
 export function renderSentinelHealthcheck(s: SentinelScriptSettings): string {
   return [
-    ...scriptPrelude(["Rendered by veza-redis (components/sentinel/sentinelScripts.ts). Docker's healthcheck."], settingsBlock(s), s.credentialsPath),
+    ...scriptPrelude(["Rendered by veza-redis (components/sentinel/sentinelScripts.ts). Docker's healthcheck."], settingsBlock(s), s.credentialsPath, s.credentialsDir),
     String.raw`answer=$(ask "$VEZA_LOCAL" "$VEZA_HEALTH_USER" "$VEZA_HEALTH_PASSWORD" SENTINEL CKQUORUM "$VEZA_MASTER_NAME")
 case "$answer" in OK*) echo "$answer"; exit 0 ;; esac
 for peer in $VEZA_PEERS; do

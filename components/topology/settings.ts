@@ -6,6 +6,15 @@ import { CONTAINER_DATA_DIR, REDIS_SECRETS_PATH, type RedisNodeSettings } from "
 import { computeSizing } from "../redis/sizing";
 import { SENTINEL_SECRETS_PATH, sentinelMyId, usesHostnames, type SentinelSettings } from "../sentinel/sentinelConf";
 import type { DataNodePlacement, ProcessLocation, SentinelPlacement, Topology } from "./placement";
+import { CREDENTIALS_DIR_NAME } from "./shell";
+
+/** The volume's live credentials dir in every Redis-family container (see shell.ts). */
+export const CONTAINER_CREDENTIALS_DIR = `${CONTAINER_DATA_DIR}/${CREDENTIALS_DIR_NAME}`;
+
+/** The live copy of an uploaded secret file: what the running config includes. */
+export function liveCredentialsPath(seedPath: string): string {
+  return `${CONTAINER_CREDENTIALS_DIR}/${seedPath.slice(seedPath.lastIndexOf("/") + 1)}`;
+}
 
 export interface FileLocations {
   dataDir: string;
@@ -25,7 +34,7 @@ function location(placed: DataNodePlacement | SentinelPlacement, files: FileLoca
   };
 }
 
-export function dataNodeSettings(config: SettingsConfig, topology: Topology, node: DataNodePlacement, files: FileLocations = { dataDir: CONTAINER_DATA_DIR, secretsPath: REDIS_SECRETS_PATH }): RedisNodeSettings {
+export function dataNodeSettings(config: SettingsConfig, topology: Topology, node: DataNodePlacement, files: FileLocations = { dataDir: CONTAINER_DATA_DIR, secretsPath: liveCredentialsPath(REDIS_SECRETS_PATH) }): RedisNodeSettings {
   const { redis } = config;
   const replicated = topology.dataNodes.length > 1;
   return {
@@ -44,7 +53,7 @@ export function dataNodeSettings(config: SettingsConfig, topology: Topology, nod
   };
 }
 
-export function sentinelSettings(config: SettingsConfig, topology: Topology, sentinel: SentinelPlacement, files: FileLocations = { dataDir: CONTAINER_DATA_DIR, secretsPath: SENTINEL_SECRETS_PATH }): SentinelSettings {
+export function sentinelSettings(config: SettingsConfig, topology: Topology, sentinel: SentinelPlacement, files: FileLocations = { dataDir: CONTAINER_DATA_DIR, secretsPath: liveCredentialsPath(SENTINEL_SECRETS_PATH) }): SentinelSettings {
   const s = config.sentinel;
   const addresses = [...topology.dataNodes.map((n) => n.host.address), ...topology.sentinels.map((x) => x.host.address)];
   return {

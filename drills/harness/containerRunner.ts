@@ -15,6 +15,7 @@ import { spawnSync, execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Credentials } from "../../components/redis/acl";
+import { asCredentialState, type CredentialState } from "../../components/redis/rotation";
 import { CONTAINER_DATA_DIR } from "../../components/redis/redisConf";
 import type { ContainerDefinition } from "../../components/topology/containers";
 import { CONTAINER_CONFIG_DIR } from "../../components/topology/shell";
@@ -62,7 +63,7 @@ function exited(process: TrackedProcess): boolean {
 export class ContainerRunner {
   private readonly slots = new Map<string, ContainerSlot>();
 
-  constructor(private readonly ws: Workspace, private readonly credentials: Credentials) {
+  constructor(private readonly ws: Workspace, private readonly credentials: Credentials | CredentialState) {
     // Mount points for the bind mounts; created empty if this machine has none.
     ws.mountPoint(CONTAINER_DATA_DIR);
     ws.mountPoint(CONTAINER_CONFIG_DIR);
@@ -93,7 +94,7 @@ export class ContainerRunner {
     fs.mkdirSync(configDir, { recursive: true, mode: 0o755 });
     for (const file of slot.definition.files) {
       if (path.dirname(file.path) !== CONTAINER_CONFIG_DIR) throw new Error(`${name}: ${file.path} is outside ${CONTAINER_CONFIG_DIR}`);
-      const content = "content" in file ? file.content : file.secret(this.credentials);
+      const content = "content" in file ? file.content : file.secret(asCredentialState(this.credentials));
       // Uploads land as root-owned 0644 files (what the docker provider's tar upload gives).
       fs.writeFileSync(path.join(configDir, path.basename(file.path)), content, { mode: 0o644 });
     }
@@ -134,6 +135,21 @@ export class ContainerRunner {
     return new Promise((resolve) => {
       execFile("nsenter", ["-t", String(pid), "-m", "--", ...confined(this.slot(name).definition), ...test.slice(1)], { encoding: "utf8", timeout: 5000 }, (error, stdout, stderr) =>
         resolve({ healthy: !error, output: `${stdout}${stderr}`.trim() }));
+    });
+  }
+
+  /**
+   * `docker exec -i <container> <command>`: runs inside the container's mount namespace with its
+   * capabilities, `input` on stdin (how a rotation step reaches a running container).
+   */
+  exec(name: string, command: string[], input: string, timeoutMs = 30000): Promise<{ status: number; output: string }> {
+    const current = this.slot(name).current;
+    const pid = current ? entryPid(current) : undefined;
+    if (!current || pid === undefined || exited(current.process)) return Promise.resolve({ status: -1, output: "not running" });
+    return new Promise((resolve) => {
+      const child = execFile("nsenter", ["-t", String(pid), "-m", "--", ...confined(this.slot(name).definition), ...command], { encoding: "utf8", timeout: timeoutMs }, (error, stdout, stderr) =>
+        resolve({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}${stderr}`.trim() }));
+      child.stdin?.end(input);
     });
   }
 

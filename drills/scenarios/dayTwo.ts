@@ -7,7 +7,8 @@
 import * as path from "node:path";
 import Redis from "ioredis";
 import type { StackConfig } from "../../components/config/types";
-import { ACL_USERS } from "../../components/redis/acl";
+import { ACL_USERS, type Credentials } from "../../components/redis/acl";
+import type { CredentialState } from "../../components/redis/rotation";
 import { REDIS_CONF_PATH } from "../../components/redis/redisConf";
 import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import { HEALTHCHECK_TIMING } from "../../components/redis/containerDefaults";
@@ -38,27 +39,31 @@ export const DAY_TWO_TARGETS: Target[] = [
 /** The image bump the drills replay: the same version, pinned by a digest, changes every container's image. */
 const IMAGE_BUMP = "redis.image=redis:7.0.15-bookworm@sha256:" + "0".repeat(63) + "1";
 
-const healthcheckIntervalMs = () => Number(HEALTHCHECK_TIMING.interval.replace(/s$/, "")) * 1000;
+export const healthcheckIntervalMs = () => Number(HEALTHCHECK_TIMING.interval.replace(/s$/, "")) * 1000;
 
-class ContainerCluster {
-  readonly credentials = randomCredentials();
+export class ContainerCluster {
+  /** What the drill's own clients authenticate with (the credential rotation drill moves it). */
+  credentials: Credentials;
   readonly runner: ContainerRunner;
   readonly nodes: Array<{ name: string; port: number }>;
   readonly sentinels: Array<{ name: string; port: number }>;
 
-  constructor(readonly config: StackConfig, readonly topology: Topology, ws: Workspace, transform: (d: ContainerDefinition) => ContainerDefinition = (d) => d) {
-    this.runner = new ContainerRunner(ws, this.credentials);
+  constructor(readonly config: StackConfig, readonly topology: Topology, ws: Workspace, transform: (d: ContainerDefinition) => ContainerDefinition = (d) => d, initial?: CredentialState) {
+    this.credentials = initial?.used ?? randomCredentials();
+    // The declared (seed) files are rendered from this state at every create.
+    this.runner = new ContainerRunner(ws, initial ?? this.credentials);
     for (const node of topology.dataNodes) this.runner.define(node.name, transform(dataNodeContainer(config, topology, node)), true);
-    for (const sentinel of topology.sentinels) this.runner.define(sentinel.name, transform(sentinelContainer(config, topology, sentinel)), false);
+    // Sentinels have a named data volume too (their live credentials survive a replacement).
+    for (const sentinel of topology.sentinels) this.runner.define(sentinel.name, transform(sentinelContainer(config, topology, sentinel)), true);
     this.nodes = topology.dataNodes.map((n) => ({ name: n.name, port: n.port }));
     this.sentinels = topology.sentinels.map((s) => ({ name: s.name, port: s.port }));
   }
 
-  static async render(config: StackConfig, ws: Workspace, transform?: (d: ContainerDefinition) => ContainerDefinition): Promise<ContainerCluster> {
+  static async render(config: StackConfig, ws: Workspace, transform?: (d: ContainerDefinition) => ContainerDefinition, initial?: CredentialState): Promise<ContainerCluster> {
     const replicas = config.sentinel.replicas;
     const basePort = await freePortRange(replicas + 1 + config.sentinel.count);
     const topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: basePort, sentinelPort: basePort + replicas + 1, replicas, sentinels: config.sentinel.count });
-    return new ContainerCluster(config, topology, ws, transform);
+    return new ContainerCluster(config, topology, ws, transform, initial);
   }
 
   admin = () => ({ user: ACL_USERS.admin, password: this.credentials.admin });

@@ -217,8 +217,20 @@ function decide(old: PlannedResource, now: PlannedResource): ResourceDiff {
   };
 }
 
+/**
+ * A field under one of the resource's ignoreChanges paths whose value, once the engine restored the
+ * ignored paths, equals the old one: what flows in from a replaced resource lands only there.
+ */
+function absorbedByIgnoreChanges(old: PlannedResource | undefined, now: PlannedResource, field: string): boolean {
+  if (!old) return false;
+  const ignored = now.options.ignoreChanges.filter((path) => path === field || path.startsWith(`${field}[`) || path.startsWith(`${field}.`));
+  if (ignored.length === 0) return false;
+  const restored = applyIgnoreChanges(old.inputs, now.inputs, ignored);
+  return diffValues({ [field]: old.inputs[field] }, { [field]: restored[field] }, "").length === 0;
+}
+
 /** Step 4: inputs that take a value from a replaced resource change, and replace it when they force a replacement. */
-function replacedDependencies(diff: ResourceDiff, now: PlannedResource, replaced: Set<string>): boolean {
+function replacedDependencies(diff: ResourceDiff, now: PlannedResource, replaced: Set<string>, old?: PlannedResource): boolean {
   let grew = false;
   const cause = (names: string[], reason: string) => {
     for (const name of names) {
@@ -232,6 +244,14 @@ function replacedDependencies(diff: ResourceDiff, now: PlannedResource, replaced
   for (const [field, deps] of Object.entries(now.propertyDependencies ?? {})) {
     const from = deps.filter((d) => replaced.has(d));
     if (from.length === 0) continue;
+    // The replaced resource's outputs reach only paths ignoreChanges covers (the engine puts the old
+    // value back there, even over an unknown): e.g. a password in a seed upload. Nothing changes.
+    if (absorbedByIgnoreChanges(old, now, field)) {
+      // (the engine's preview sees an unknown there and restores the old value just the same)
+      const reason = `${field} takes a value from ${from.join(", ")}, which is replaced, only where ignoreChanges keeps the old value`;
+      if (!diff.notes.includes(reason)) diff.notes.push(reason);
+      continue;
+    }
     const forces = now.options.replaceOnChanges.some((pattern) => pathCovers(pattern, field)) || fieldBehaviour(now.type, field)?.kind === "replace";
     const reason = `${field} (takes a value from ${from.join(", ")}, which is replaced)`;
     if (forces) cause(from, reason);
@@ -254,13 +274,18 @@ function deletionNotes(old: PlannedResource, now: PlannedResource | undefined): 
 export function diffPlans(before: Plan, after: Plan): PlanDiff {
   const pairs = pairResources(before, after);
   const decided = new Map<PlannedResource, ResourceDiff>();
-  for (const { old, now } of pairs) if (old && now) decided.set(now, decide(old, now));
+  const previous = new Map<PlannedResource, PlannedResource>();
+  for (const { old, now } of pairs) {
+    if (!old || !now) continue;
+    decided.set(now, decide(old, now));
+    previous.set(now, old);
+  }
   // Replacements propagate along property dependencies until nothing more is replaced.
   const replaced = new Set([...decided.values()].filter((d) => d.action === "replace").map((d) => d.name));
   for (let grew = true; grew;) {
     grew = false;
     for (const [now, diff] of decided) {
-      if (!now.custom || !replacedDependencies(diff, now, replaced) || replaced.has(now.name)) continue;
+      if (!now.custom || !replacedDependencies(diff, now, replaced, previous.get(now)) || replaced.has(now.name)) continue;
       replaced.add(now.name);
       grew = true;
     }

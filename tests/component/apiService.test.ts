@@ -22,9 +22,15 @@ describe("ApiService and the incident preset", () => {
       REDIS_SENTINEL_USERNAME: "veza-sentinel-client",
       REDIS_SENTINEL_PASSWORD_FILE: "/run/secrets/redis-sentinel-password",
     });
-    expect(result.secretPaths.get(`${CONTAINER}::api-container`)).toEqual(["uploads[0].content", "uploads[1].content"]);
+    // The password files are in a volume mounted read-only, written by a command with the
+    // passwords on its stdin: the container's inputs hold no secret, so a rotation never replaces it.
+    expect(result.secretPaths.get(`${CONTAINER}::api-container`) ?? []).toEqual([]);
+    expect(api.inputs.mounts).toEqual([{ type: "volume", source: "veza-backend-api-secrets", target: "/run/secrets", readOnly: true }]);
+    const files = byName(result.unmasked, "api-secret-files");
+    expect(result.secretPaths.get("command:local:Command::api-secret-files")).toEqual(["stdin"]);
+    expect(files.inputs.stdin).toMatch(/^printf '%s' '[A-Za-z0-9-]+' > '\/c\/redis-password.tmp'$/m);
     const check = byName(result.unmasked, "api-redis-connectivity-check");
-    expect(result.secretPaths.get("command:local:Command::api-redis-connectivity-check")).toEqual(["stdin", "triggers[1]", "triggers[2]"]);
+    expect(result.secretPaths.get("command:local:Command::api-redis-connectivity-check")).toEqual(["stdin", "triggers[1]"]);
     expect(check.inputs.stdin).toMatch(/--user veza-sentinel-client --no-auth-warning sentinel get-master-addr-by-name 'veza-redis'/);
     expect(check.inputs.stdin).toMatch(/--user veza-app --no-auth-warning ping/);
   });

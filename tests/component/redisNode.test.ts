@@ -29,7 +29,8 @@ describe("RedisNode under mocks (dev stack)", () => {
       expect(container.inputs.restart).toBe("unless-stopped");
       const healthcheck = container.inputs.healthcheck as { tests: string[] };
       expect(healthcheck.tests).toEqual(["CMD", "sh", HEALTHCHECK_FILE]);
-      expect(uploadContent(container, HEALTHCHECK_FILE)).toContain(`. ${CREDENTIALS_FILE}`);
+      // The volume's live copy first (a rotation step rewrites it), the uploaded seed otherwise.
+      expect(uploadContent(container, HEALTHCHECK_FILE)).toContain(`then . "$VEZA_CREDENTIALS_DIR/credentials.sh"; else . '${CREDENTIALS_FILE}'; fi`);
       expect(uploadContent(container, CREDENTIALS_FILE)).toMatch(/^VEZA_HEALTH_PASSWORD='synthpw/m);
       expect(container.inputs.envs).toBeUndefined();
     }

@@ -53,9 +53,9 @@ describe("SentinelCluster placement", () => {
     expect(scriptCredentials.size).toBe(1);
     const sentinelSecrets = new Set(containers.filter((c) => label(c, "component") === "sentinel").map((c) => uploadContent(c, "/etc/veza/sentinel-secrets.conf")));
     expect(sentinelSecrets.size).toBe(1);
-    // 11 Redis credentials (7 data-node ACL users, 4 Sentinel users), the Grafana admin password
-    // and the 4 web users of Prometheus and Alertmanager.
-    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(16);
+    // 11 Redis credentials (7 data-node ACL users, 4 Sentinel users) in two rotation slots each,
+    // the Grafana admin password and the 4 web users of Prometheus and Alertmanager.
+    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(27);
   });
 
   it("exports the sentinel addresses, master name and a topology summary for clients", async () => {
@@ -88,13 +88,18 @@ describe("Monitoring component", () => {
     const env = exporters[3].inputs.envs as string[];
     expect(env).toContain("REDIS_ADDR=redis://10.20.0.11:26379");
     expect(env).toContain("REDIS_USER=veza-exporter");
-    // No password in the environment (docker inspect), no CONFIG GET: the password is an uploaded secret file.
+    // No password in the environment (docker inspect), no CONFIG GET: the password is a file in the
+    // exporter's credentials volume (read-only), written by a command at each rotation step.
     expect(env).toContain("REDIS_EXPORTER_CONFIG_COMMAND=-");
     expect(env.filter((e) => e.startsWith("REDIS_PASSWORD="))).toEqual([]);
-    expect(env).toContain("REDIS_PASSWORD_FILE=/etc/veza/redis-exporter-passwords.json");
-    expect(result.secretPaths.get(`${CONTAINER}::${exporters[3].name}`)).toEqual(["uploads[0].content"]);
+    expect(env).toContain("REDIS_PASSWORD_FILE=/run/veza-credentials/redis-exporter-passwords.json");
+    expect(exporters[3].inputs.uploads).toBeUndefined();
+    expect(exporters[3].inputs.mounts).toEqual([{ type: "volume", source: "veza-sentinel-0-exporter-credentials", target: "/run/veza-credentials", readOnly: true }]);
+    expect(result.secretPaths.get(`${CONTAINER}::${exporters[3].name}`) ?? []).toEqual([]);
+    const writer = result.unmasked.find((r) => r.name === "sentinel-0-exporter-credentials" && r.type.startsWith("command:"))!;
+    expect(result.secretPaths.get(`${writer.type}::${writer.name}`)).toContain("stdin");
     // redis_exporter's password file: URI -> password, with and without the user (its lookup key varies by release).
-    const passwords = JSON.parse(uploadContent(exporters[3], "/etc/veza/redis-exporter-passwords.json")) as Record<string, string>;
+    const passwords = JSON.parse(/printf '%s' '([^']*)'/.exec(writer.inputs.stdin as string)![1]) as Record<string, string>;
     expect(Object.keys(passwords)).toEqual(["redis://10.20.0.11:26379", "redis://veza-exporter@10.20.0.11:26379"]);
     expect(new Set(Object.values(passwords)).size).toBe(1);
   });

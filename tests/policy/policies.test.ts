@@ -35,6 +35,15 @@ const threeHostsOneAddress: Mutation = (resources) => {
   }
 };
 
+/** A marker in a credentials command's triggers (components/redis/rotation.ts), edited in place. */
+const editMarker = (name: string, kind: "accepts" | "holds", edit: (users: Record<string, { generation: number; step?: string }>) => void): Mutation => (resources) => {
+  const triggers = find(resources, name).inputs.triggers as string[];
+  const index = triggers.findIndex((t) => typeof t === "string" && t.includes(`"kind":"${kind}"`));
+  const marker = JSON.parse(triggers[index]) as { "veza-credentials": { users: Record<string, { generation: number; step?: string }> } };
+  edit(marker["veza-credentials"].users);
+  triggers[index] = JSON.stringify(marker);
+};
+
 const setBuildArg = (name: string, value: string): Mutation => (resources) => {
   (find(resources, "local-build-veza-redis-7-0-15-1-deb12u10").inputs.build as { args: Record<string, string> }).args[name] = value;
 };
@@ -60,6 +69,16 @@ describe("policy pack", () => {
   });
 
   const fixtures: Array<[string, "mandatory" | "advisory", Mutation, RegExp]> = [
+    // The servers retire generation 0 of the app password while the API's check still holds it.
+    ["credentials-retire-after-consumers", "mandatory", (r) => {
+      for (const node of ["redis-0", "redis-1", "redis-2"]) editMarker(`${node}-credentials`, "accepts", (users) => { users.app = { generation: 1, step: "retire" }; })(r);
+    }, /api-connectivity-check still holds generation 0 of app, whose password step retire removes \(redis-\d at generation 1\)/],
+    // A replica's masterauth left on the old replication password at retire.
+    ["credentials-retire-after-consumers", "mandatory", (r) => {
+      for (const node of ["redis-0", "redis-1", "redis-2"]) editMarker(`${node}-credentials`, "accepts", (users) => { users.replication = { generation: 4, step: "retire" }; })(r);
+      for (const node of ["redis-0", "redis-2"]) editMarker(`${node}-credentials`, "holds", (users) => { users.replication = { generation: 4 }; })(r);
+      editMarker("redis-1-credentials", "holds", (users) => { users.replication = { generation: 3 }; })(r);
+    }, /^redis-1 still holds generation 3 of replication/],
     ["redis-memory-limit-and-fork-headroom", "mandatory", setInput("redis-1-container", "memorySwap", 1024), /memorySwap/],
     ["redis-memory-limit-and-fork-headroom", "mandatory", editConf("redis-0-container", "/redis.conf", (t) => t.replace(/^maxmemory \d+$/m, "maxmemory 230000000")), /leaves less than the declared 60% fork headroom/],
     ["redis-memory-limit-and-fork-headroom", "mandatory", setInput("sentinel-0-container", "memory", undefined), /no memory limit/],

@@ -22,6 +22,7 @@ const VALID_OPTIONS: Record<string, string> = {
   "plan-diff": "--stack, --config, --help",
   drill: "--stack, --scenario, --repeat, --short, --json, --update-readme, --help",
   "aof-repair": "--backup-dir, --help",
+  rotate: "--stack, --user, --help",
 };
 
 describe("the shared parser", () => {
@@ -69,7 +70,7 @@ describe("the shared parser", () => {
   });
 });
 
-describe.each(["synth", "policy", "plan-diff", "drill", "aof-repair"])("npm run %s", (script) => {
+describe.each(["synth", "policy", "plan-diff", "drill", "aof-repair", "rotate"])("npm run %s", (script) => {
   it("--help: exit 0, a usage line and a line per option", () => {
     const result = runScript(script, ["--help"]);
     expect(result.status).toBe(0);

@@ -9,6 +9,7 @@ import { stackTopology } from "../../components/topology/ports";
 import { shellQuote } from "../../components/topology/shell";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 import { randomCredentials } from "../../drills/harness/localCluster";
+import { steadyState } from "../../components/redis/rotation";
 
 const config = requireValidStackConfig(readStackConfigFile("prod").raw);
 const topology = stackTopology(config);
@@ -17,7 +18,7 @@ const definitions = [
   ...topology.sentinels.map((s) => ({ name: s.name, definition: sentinelContainer(config, topology, s) })),
 ];
 const credentials = randomCredentials();
-const render = (file: (typeof definitions)[number]["definition"]["files"][number]) => ("content" in file ? file.content : file.secret(credentials));
+const render = (file: (typeof definitions)[number]["definition"]["files"][number]) => ("content" in file ? file.content : file.secret(steadyState(credentials)));
 
 describe("container start and health scripts", () => {
   it.each(definitions.map((d) => [d.name, d.definition] as const))("%s: every uploaded script parses as POSIX sh (dash -n)", (_name, definition) => {

@@ -57,7 +57,8 @@ describe("redis.conf renderer", () => {
   it("holds no password: credentials are in the included secrets file", () => {
     const text = renderRedisConf(dataNodeSettings(config, topology, topology.dataNodes[0]));
     for (const password of Object.values(credentials)) expect(text).not.toContain(` ${password}`);
-    expect(master.get("include")).toEqual(["/etc/veza/redis-secrets.conf"]);
+    // The volume's live copy, which each rotation step rewrites (seeded from /etc/veza/redis-secrets.conf).
+    expect(master.get("include")).toEqual(["/data/veza-credentials/redis-secrets.conf"]);
   });
 
   it("renders ACL users with SHA-256 hashes, the default user off, and replication credentials", () => {

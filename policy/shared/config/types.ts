@@ -128,6 +128,9 @@ export interface MonitoringConfig {
   tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
+export type { RotationConfig } from "../redis/rotation";
+import type { RotationConfig } from "../redis/rotation";
+
 export interface StackConfig {
   environment: Environment;
   hosts: HostConfig[];
@@ -139,4 +142,6 @@ export interface StackConfig {
   /** Explicit toggles; undefined means "follow the incident preset". */
   maintenanceMode?: boolean;
   rateLimitFailClosed?: boolean;
+  /** Per user: the password generation and the rotation step (components/redis/rotation.ts). */
+  credentials: RotationConfig;
 }

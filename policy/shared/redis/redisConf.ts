@@ -3,6 +3,7 @@
 // secret (policies and reviewers read it in plain text); credentials live in an included file.
 
 import { ACL_USERS, renderAclUsers, type Credentials } from "./acl";
+import { asCredentialState, type CredentialState } from "./rotation";
 import type { Sizing } from "./sizing";
 import type { EvictionPolicy } from "../config/types";
 import type { ProcessLocation } from "../topology/placement";
@@ -106,13 +107,17 @@ export function renderRedisConf(s: RedisNodeSettings): string {
   return lines.join("\n");
 }
 
-/** The secret half: ACL users (hashed) and what this node uses to authenticate to its master. */
-export function renderRedisSecretsConf(credentials: Credentials): string {
+/**
+ * The secret half: ACL users (hashed; both passwords during a rotation) and what this node uses
+ * to authenticate to its master (the password replicas use at this step).
+ */
+export function renderRedisSecretsConf(credentials: Credentials | CredentialState): string {
+  const state = asCredentialState(credentials);
   return [
     "# Rendered by veza-redis. SECRET: holds the replication password in plain text (masterauth).",
-    ...renderAclUsers(credentials),
+    ...renderAclUsers(state.accepted),
     `masteruser ${ACL_USERS.replication}`,
-    `masterauth ${credentials.replication}`,
+    `masterauth ${state.used.replication}`,
     "",
   ].join("\n");
 }

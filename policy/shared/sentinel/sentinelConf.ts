@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import { ACL_USERS, renderAclUser, SENTINEL_HELLO_CHANNEL, type CredentialName, type Credentials } from "../redis/acl";
 import type { ProcessLocation } from "../topology/placement";
+import { asCredentialState, type CredentialState } from "../redis/rotation";
 import { CONTAINER_CONFIG_DIR } from "../topology/shell";
 
 /** Declared files outside /data; the start script writes the runtime copy Sentinel rewrites (sentinelScripts.ts). */
@@ -105,15 +106,16 @@ export const SENTINEL_ACL_RULES: Record<SentinelRole, string> = {
  * The secret half: how this sentinel authenticates to Redis (a dedicated ACL user) and to its
  * peers (the peer user), and its own users (hashed), the `default` user off.
  */
-export function renderSentinelSecretsConf(masterName: string, credentials: Credentials): string {
+export function renderSentinelSecretsConf(masterName: string, credentials: Credentials | CredentialState): string {
+  const state = asCredentialState(credentials);
   return [
     "# Rendered by veza-redis. SECRET: plain-text passwords (auth-pass, sentinel-pass).",
     `sentinel auth-user ${masterName} ${ACL_USERS.sentinel}`,
-    `sentinel auth-pass ${masterName} ${credentials.sentinel}`,
+    `sentinel auth-pass ${masterName} ${state.used.sentinel}`,
     `sentinel sentinel-user ${SENTINEL_USERS.peer.name}`,
-    `sentinel sentinel-pass ${credentials.sentinelPeer}`,
+    `sentinel sentinel-pass ${state.used.sentinelPeer}`,
     "user default off",
-    ...SENTINEL_ROLES.map((role) => renderAclUser(SENTINEL_USERS[role].name, credentials[SENTINEL_USERS[role].credential], SENTINEL_ACL_RULES[role])),
+    ...SENTINEL_ROLES.map((role) => renderAclUser(SENTINEL_USERS[role].name, state.accepted[SENTINEL_USERS[role].credential], SENTINEL_ACL_RULES[role])),
     "",
   ].join("\n");
 }

@@ -44,7 +44,9 @@ export const CONTAINER_HARDENING: Record<ContainerKind, ContainerHardening> = {
   prometheus: { capAdd: {} },
   alertmanager: { capAdd: {} },
   grafana: { capAdd: {} },
-  api: { capAdd: {} },
+  // A read-only root since its password files moved to a volume; /tmp stays writable for the
+  // API's own temporary files.
+  api: { capAdd: {}, tmpfs: { "/tmp": "rw,noexec,nosuid,size=64m" } },
 };
 
 /**
@@ -60,8 +62,6 @@ export const READ_ONLY_ROOT_EXCEPTIONS: Partial<Record<ContainerKind, string>> =
   prometheus: "uploads prometheus.yml, rules and the web config: the provider's upload needs a writable root",
   alertmanager: "uploads alertmanager.yml, secrets and the web config: the provider's upload needs a writable root",
   grafana: "uploads provisioning, dashboards and the admin password: the provider's upload needs a writable root",
-  api: "uploads the Redis password files: the provider's upload needs a writable root",
-  "redis-exporter": "uploads its Redis password file (never in the environment): the provider's upload needs a writable root",
 };
 
 /** Other departures from the defaults, each with its reason: what the policy accepts. */

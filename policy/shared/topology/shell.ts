@@ -11,6 +11,14 @@ export const CONTAINER_CONFIG_DIR = "/etc/veza";
 export const CREDENTIALS_FILE = `${CONTAINER_CONFIG_DIR}/credentials.sh`;
 export const ENTRYPOINT_FILE = `${CONTAINER_CONFIG_DIR}/entrypoint.sh`;
 export const HEALTHCHECK_FILE = `${CONTAINER_CONFIG_DIR}/healthcheck.sh`;
+/**
+ * The live credentials, in the container's volume (/data): written by each rotation step
+ * (components/redis/credentialScripts.ts) and read at every start, so a node restarted or
+ * replaced mid-rotation comes back with the passwords of the step last applied. The uploaded
+ * copies under /etc/veza only seed it at a volume's first boot.
+ */
+export const CREDENTIALS_DIR_NAME = "veza-credentials";
+export const CREDENTIALS_FILE_NAME = "credentials.sh";
 
 /** Single-quotes a value for sh: the only character to escape inside '' is ' itself. */
 export function shellQuote(value: string | number): string {
@@ -81,8 +89,33 @@ master_among() {
  * The head every container script shares: the shebang, what the script is, `set -u`, its plain
  * settings, the credentials file and the shell library.
  */
-export function scriptPrelude(description: string[], settings: string[], credentialsPath: string): string[] {
-  return ["#!/bin/sh", ...description.map((line) => `# ${line}`), "set -u", ...settings, `. ${credentialsPath}`, "", SHELL_LIBRARY, ""];
+export function scriptPrelude(description: string[], settings: string[], credentialsPath: string, credentialsDir?: string): string[] {
+  const load = credentialsDir === undefined ? [`. ${credentialsPath}`] : [
+    `VEZA_CREDENTIALS_DIR=${shellQuote(credentialsDir)}`,
+    "# The live copy (each rotation step rewrites it) wins over the declared first-boot copy. Called",
+    "# again before every use that may come long after the start (a handoff at SIGTERM).",
+    `load_credentials() { if [ -r "$VEZA_CREDENTIALS_DIR/${CREDENTIALS_FILE_NAME}" ]; then . "$VEZA_CREDENTIALS_DIR/${CREDENTIALS_FILE_NAME}"; else . ${shellQuote(credentialsPath)}; fi; }`,
+    "load_credentials",
+  ];
+  return ["#!/bin/sh", ...description.map((line) => `# ${line}`), "set -u", ...settings, ...load, "", SHELL_LIBRARY, ""];
+}
+
+/**
+ * At a volume's first boot, the uploaded secret files become its live copy; after that the live
+ * copy is only ever rewritten by a rotation step. Run as root before the volume is handed to redis.
+ */
+export function seedCredentialsFunction(seeds: string[]): string {
+  return String.raw`seed_credentials() {
+  [ -d "$VEZA_CREDENTIALS_DIR" ] || { mkdir -p "$VEZA_CREDENTIALS_DIR" && chmod 700 "$VEZA_CREDENTIALS_DIR"; }
+  for seed in ${seeds.map(shellQuote).join(" ")}; do
+    live="$VEZA_CREDENTIALS_DIR/${"$"}{seed##*/}"
+    if [ ! -f "$live" ]; then
+      (umask 077 && cp "$seed" "$live.tmp" && mv "$live.tmp" "$live")
+      log "credentials: seeded $live from $seed (first boot of this volume)"
+    fi
+  done
+  load_credentials
+}`;
 }
 
 /** Starts the server as the unprivileged redis user (what the official image's entrypoint does with gosu). */

@@ -1,0 +1,158 @@
+// The live half of a credential rotation step (components/redis/rotation.ts): scripts run inside
+// a running container (`docker exec -i <container> sh -s`, the script on stdin), never a restart.
+// Each one first rewrites the volume's live credentials (what the entry and health scripts read,
+// and what Redis includes at its next start), then applies the same state to the running process:
+//   data node  ACL SETUSER <user> reset on #<hash>... <rules> (exactly the accepted passwords),
+//              CONFIG SET masterauth (the replication password replicas use at this step)
+//   sentinel   ACL SETUSER for its users, SENTINEL SET <master> auth-pass, SENTINEL CONFIG SET
+//              sentinel-pass (Redis 7.0.15 accepts both at runtime; measured)
+// ACL SETUSER is used, not ACL LOAD: the users come from an included config file, not an ACL
+// file, and a changed user keeps its connections (7.0.15, measured: a client authenticated with
+// a password that `reset` removed kept writing). Every command is idempotent: re-running a step
+// sets the same state again. Passwords reach redis-cli on its stdin or in REDISCLI_AUTH, never argv;
+// the ACL commands carry only SHA-256 hashes.
+
+import { ACL_ROLES, ACL_RULES, ACL_USERS, sha256Hex } from "./acl";
+import { REDIS_SECRETS_PATH, renderRedisSecretsConf } from "./redisConf";
+import { dataNodeScriptCredentials } from "./dataNodeScripts";
+import type { CredentialState } from "./rotation";
+import { renderSentinelSecretsConf, SENTINEL_ACL_RULES, SENTINEL_ROLES, SENTINEL_SECRETS_PATH, SENTINEL_USERS } from "../sentinel/sentinelConf";
+import { sentinelScriptCredentials } from "../sentinel/sentinelScripts";
+import type { RedisEndpoint } from "../topology/placement";
+import { CREDENTIALS_FILE, renderCredentialsFile, shellAssignments, shellQuote } from "../topology/shell";
+
+/** The here-document delimiter; no rendered file has a line equal to it (passwords are alphanumeric). */
+const EOF_MARK = "VEZA_CREDENTIALS_EOF";
+
+export interface LiveApplySettings {
+  /** The container's name in logs (redis-0, sentinel-1). */
+  name: string;
+  /** Where the process listens inside the container (its bind address and port). */
+  local: RedisEndpoint;
+  /** The volume's live credentials dir (shell.ts CREDENTIALS_DIR_NAME under the data dir). */
+  credentialsDir: string;
+}
+
+function fileName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/** `ACL SETUSER` that leaves exactly these passwords (hashes) and the declared rules: idempotent. */
+export function aclSetUserCommand(user: string, passwords: readonly string[], rules: string): string {
+  return ["ACL SETUSER", user, "reset", "on", ...passwords.map((p) => `#${sha256Hex(p)}`), rules].join(" ");
+}
+
+const PRELUDE = String.raw`set -eu
+log() { printf 'veza %s %s: %s\n' "$VEZA_NAME" "$(date +%H:%M:%S.%3N)" "$*" >&2; }
+
+# The file as the volume's live copy: written beside it, then renamed (a start never reads half a file).
+# (The dir belongs to redis once the entry script handed /data over: root may write in it with
+# DAC_OVERRIDE but not chmod it, the container having no FOWNER.)
+write_live() {
+  [ -d "$VEZA_CREDENTIALS_DIR" ] || { mkdir -p "$VEZA_CREDENTIALS_DIR" && chmod 700 "$VEZA_CREDENTIALS_DIR"; }
+  (umask 077 && cat > "$1.tmp")
+  chown redis:redis "$VEZA_CREDENTIALS_DIR" "$1.tmp" 2>/dev/null || true
+  mv -f "$1.tmp" "$1"
+}
+
+# run_as_admin <user> <passwords...>: the commands on stdin, as the first of the passwords that
+# logs in (the old one until the admin's own switch). Fails unless every reply is OK.
+run_as_admin() {
+  ra_user=$1
+  shift
+  ra_password=""
+  for ra_candidate in "$@"; do
+    if [ "$(REDISCLI_AUTH=$ra_candidate timeout 5 redis-cli --no-auth-warning -h "${"$"}{VEZA_LOCAL%:*}" -p "${"$"}{VEZA_LOCAL##*:}" --user "$ra_user" PING 2>/dev/null | tr -d '\r')" = PONG ]; then
+      ra_password=$ra_candidate
+      break
+    fi
+  done
+  if [ -z "$ra_password" ]; then log "credentials: no accepted $ra_user password logs in at $VEZA_LOCAL"; exit 1; fi
+  ra_commands=$(cat)
+  ra_replies=$(printf '%s\n' "$ra_commands" | REDISCLI_AUTH=$ra_password timeout 20 redis-cli --no-auth-warning -h "${"$"}{VEZA_LOCAL%:*}" -p "${"$"}{VEZA_LOCAL##*:}" --user "$ra_user" 2>&1 | tr -d '\r')
+  ra_expected=$(printf '%s\n' "$ra_commands" | grep -c .)
+  ra_ok=$(printf '%s\n' "$ra_replies" | grep -c -x OK || true)
+  if [ "$ra_ok" != "$ra_expected" ]; then
+    log "credentials: $ra_ok of $ra_expected commands answered OK: $(printf '%s\n' "$ra_replies" | grep -v -x OK | head -n 3 | tr '\n' ' ')"
+    exit 1
+  fi
+}`;
+
+function header(kind: string, s: LiveApplySettings): string[] {
+  return [
+    "#!/bin/sh",
+    `# Rendered by veza-redis (components/redis/credentialScripts.ts). A ${kind}'s credentials, applied live:`,
+    "# run inside its container with this script on stdin. SECRET: holds plain-text passwords.",
+    ...shellAssignments({ VEZA_NAME: s.name, VEZA_LOCAL: `${s.local.host}:${s.local.port}`, VEZA_CREDENTIALS_DIR: s.credentialsDir }),
+    PRELUDE,
+    "",
+  ];
+}
+
+function writeLive(path: string, content: string): string {
+  return `write_live "$VEZA_CREDENTIALS_DIR/${fileName(path)}" <<'${EOF_MARK}'\n${content.endsWith("\n") ? content : `${content}\n`}${EOF_MARK}`;
+}
+
+function adminCommands(user: string, passwords: readonly string[], commands: string[]): string {
+  return [`run_as_admin ${shellQuote(user)} ${passwords.map(shellQuote).join(" ")} <<'${EOF_MARK}'`, ...commands, EOF_MARK].join("\n");
+}
+
+/** The data-node commands of a step: every ACL user, then the replication password this node uses to its master. */
+export function dataNodeLiveCommands(state: CredentialState): string[] {
+  return [
+    ...ACL_ROLES.map((role) => aclSetUserCommand(ACL_USERS[role], state.accepted[role], ACL_RULES[role])),
+    // Used at the next (re)connection to the master; the link up now stays up.
+    `CONFIG SET masterauth ${state.used.replication}`,
+  ];
+}
+
+export function sentinelLiveCommands(masterName: string, state: CredentialState): string[] {
+  return [
+    ...SENTINEL_ROLES.map((role) => aclSetUserCommand(SENTINEL_USERS[role].name, state.accepted[SENTINEL_USERS[role].credential], SENTINEL_ACL_RULES[role])),
+    `SENTINEL SET ${masterName} auth-pass ${state.used.sentinel}`,
+    `SENTINEL CONFIG SET sentinel-pass ${state.used.sentinelPeer}`,
+  ];
+}
+
+export function renderDataNodeLiveScript(s: LiveApplySettings, state: CredentialState): string {
+  return [
+    ...header("data node", s),
+    "# 1. The live copy first: a restart from here on comes back with this step's passwords.",
+    writeLive(REDIS_SECRETS_PATH, renderRedisSecretsConf(state)),
+    writeLive(CREDENTIALS_FILE, renderCredentialsFile(dataNodeScriptCredentials(state.used))),
+    "# 2. The running server, as its administrator.",
+    adminCommands(ACL_USERS.admin, state.accepted.admin, dataNodeLiveCommands(state)),
+    'log "credentials: applied live (ACL users, masterauth)"',
+    "",
+  ].join("\n");
+}
+
+export function renderSentinelLiveScript(s: LiveApplySettings, masterName: string, state: CredentialState): string {
+  return [
+    ...header("sentinel", s),
+    "# 1. The live copy first: a restart from here on comes back with this step's passwords.",
+    writeLive(SENTINEL_SECRETS_PATH, renderSentinelSecretsConf(masterName, state)),
+    writeLive(CREDENTIALS_FILE, renderCredentialsFile(sentinelScriptCredentials(state.used))),
+    "# 2. The running sentinel, as its administrator (SENTINEL SET and CONFIG SET rewrite its runtime config).",
+    adminCommands(SENTINEL_USERS.admin.name, state.accepted.sentinelAdmin, sentinelLiveCommands(masterName, state)),
+    'log "credentials: applied live (ACL users, auth-pass, sentinel-pass)"',
+    "",
+  ].join("\n");
+}
+
+/**
+ * Files for a container without an entry script of ours (the exporter, the API): a script for a
+ * throwaway container with the credentials volume at `mountDir`, writing each file whole.
+ */
+export function renderVolumeFilesScript(mountDir: string, files: Record<string, string>): string {
+  return [
+    "#!/bin/sh",
+    "# Rendered by veza-redis (components/redis/credentialScripts.ts): a consumer's password files. SECRET.",
+    "set -eu",
+    "umask 022",
+    // printf is the shell's builtin: the content is never another process's argument; byte-exact
+    // (a password file gets no trailing newline).
+    ...Object.entries(files).map(([name, content]) => `printf '%s' ${shellQuote(content)} > ${shellQuote(`${mountDir}/${name}.tmp`)}\nmv -f ${shellQuote(`${mountDir}/${name}.tmp`)} ${shellQuote(`${mountDir}/${name}`)}`),
+    "",
+  ].join("\n");
+}

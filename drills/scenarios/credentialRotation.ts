@@ -1,0 +1,319 @@
+// Credential rotation (issue 14): every user's password rotated twice (add -> switch -> retire)
+// on the containers' own entry scripts and files (containerRunner.ts), each step applied with the
+// very scripts the program's credentials commands run (components/redis/credentialScripts.ts),
+// inside each running "container" as `docker exec -i ... sh -s` would. Meanwhile Sentinel-aware
+// clients write: one holding the old passwords (until retire), one the new ones (from add), and
+// one that moves at switch like the API. The second rotation crashes the master after add: the
+// node restarted mid-rotation must come back with both passwords (from its volume's live copy).
+import Redis from "ioredis";
+import { ACL_ROLES, ACL_USERS, CREDENTIAL_NAMES, type CredentialName, type Credentials } from "../../components/redis/acl";
+import { renderDataNodeLiveScript, renderSentinelLiveScript } from "../../components/redis/credentialScripts";
+import { credentialState, type CredentialState, type RotationConfig, type RotationStep, type SlotPasswords } from "../../components/redis/rotation";
+import { SENTINEL_ROLES, SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
+import { CONTAINER_CREDENTIALS_DIR } from "../../components/topology/settings";
+import { containerRunnerAvailable } from "../harness/containerRunner";
+import { randomCredentials } from "../harness/localCluster";
+import { redisCliAsync, sleep, waitFor } from "../harness/processes";
+import { Workspace } from "../harness/workspace";
+import { countMissing, sentinelClient, SteadyWriter } from "../harness/writer";
+import { Checks, seconds, type DrillContext, type Figure, type Scenario, type Target } from "../harness/types";
+import { ContainerCluster, healthcheckIntervalMs } from "./dayTwo";
+
+export const CREDENTIAL_ROTATION_TARGETS: Target[] = [
+  { figure: "auth_errors_valid_password", kind: "equals", value: 0, why: "no client holding a password valid at that step is ever refused (fresh connections to every node and sentinel, and the writers)" },
+  { figure: "acked_writes_lost", kind: "equals", value: 0, why: "a rotation loses no acknowledged write, with or without a failover" },
+  { figure: "longest_write_gap_s", kind: "at most", value: 1, why: "no client write gap over 1 s during a rotation without a failover (issue 14)" },
+  { figure: "failover_rotation_write_gap_s", kind: "at most", value: 10, why: "with the master crashed mid-rotation, writes resume after the failover as without a rotation" },
+  { figure: "old_password_refused_everywhere", kind: "equals", value: "yes", why: "after retire the previous password of every user is refused by every node and sentinel" },
+  { figure: "processes_restarted", kind: "equals", value: 0, why: "no step restarts a Redis or Sentinel process (the crashed master aside)" },
+  { figure: "restarted_node_accepts_both", kind: "equals", value: "yes", why: "a node restarted mid-rotation comes back with both passwords (its volume's live copy)" },
+  { figure: "links_reauthenticated", kind: "equals", value: "yes", why: "replication, Sentinel-to-Redis and Sentinel peer links re-authenticate with the new passwords after retire" },
+];
+
+const AUTH_ERROR = /WRONGPASS|NOAUTH|NOPERM|invalid username-password|user is disabled/i;
+
+type Slots = Record<CredentialName, SlotPasswords>;
+
+function allAt(generation: number, step: RotationStep): RotationConfig {
+  return Object.fromEntries(CREDENTIAL_NAMES.map((name) => [name, { generation, step }])) as RotationConfig;
+}
+
+/** Fresh connection, AUTH as `user`, PING: "ok", "refused" (an auth error) or "unreachable". */
+async function tryAuth(port: number, user: string, password: string): Promise<"ok" | "refused" | "unreachable"> {
+  const client = new Redis({ host: "127.0.0.1", port, username: user, password, lazyConnect: true, enableReadyCheck: false, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  // ioredis reports a refused AUTH on its error event; connect() may only say the connection closed.
+  const seen: string[] = [];
+  client.on("error", (error: Error) => seen.push(error.message));
+  try {
+    await client.connect();
+    await client.ping();
+    return "ok";
+  } catch (error) {
+    return [String((error as Error).message), ...seen].some((m) => AUTH_ERROR.test(m)) ? "refused" : "unreachable";
+  } finally {
+    client.disconnect();
+  }
+}
+
+interface Target2 { name: string; port: number; kind: "redis" | "sentinel" }
+
+class RotationDrill {
+  readonly checks = new Checks();
+  authErrorsValid = 0;
+  readonly authErrorSamples: string[] = [];
+  /** What every server accepts right now, per user (both passwords from add until retire). */
+  accepted: Record<CredentialName, string[]>;
+  private probing = false;
+  private probeLoop?: Promise<void>;
+  readonly targets: Target2[];
+
+  constructor(readonly cluster: ContainerCluster, readonly slots: Slots, readonly ctx: DrillContext, initial: CredentialState) {
+    this.accepted = initial.accepted;
+    this.targets = [...cluster.nodes.map((n) => ({ ...n, kind: "redis" as const })), ...cluster.sentinels.map((s) => ({ ...s, kind: "sentinel" as const }))];
+  }
+
+  /** Applies one step to every data node and sentinel, with the program's live scripts, as the engine runs them (in parallel). */
+  async apply(state: CredentialState, label: string): Promise<void> {
+    const master = this.cluster.config.sentinel.masterName;
+    // While a step is being applied, a password is valid only if the servers accept it both before
+    // and after the step: add's new password is not valid until add is done everywhere (no
+    // client is given it before), retire's old one is no longer valid once retire starts.
+    const before = this.accepted;
+    this.accepted = Object.fromEntries(CREDENTIAL_NAMES.map((n) => [n, before[n].filter((p) => state.accepted[n].includes(p))])) as Record<CredentialName, string[]>;
+    const results = await Promise.all(this.targets.map((t) => {
+      const settings = { name: t.name, local: { host: "127.0.0.1", port: t.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR };
+      const script = t.kind === "redis" ? renderDataNodeLiveScript(settings, state) : renderSentinelLiveScript(settings, master, state);
+      return this.cluster.runner.exec(t.name, ["sh", "-s"], script).then((r) => ({ ...r, name: t.name }));
+    }));
+    for (const r of results) this.checks.expect(r.status === 0, `${label} on ${r.name} failed (exit ${r.status}): ${r.output.split("\n").slice(-2).join(" ")}`);
+    this.accepted = state.accepted;
+    const failed = results.find((r) => r.status !== 0);
+    this.ctx.log(`  ${label}: applied to ${results.filter((r) => r.status === 0).length}/${results.length} processes${failed ? ` (${failed.name}: ${failed.output.split("\n").slice(-3).join(" / ")})` : ""}`);
+    if (failed) throw new Error(`${label} failed on ${failed.name}: ${failed.output.split("\n").slice(-3).join(" / ")}`);
+  }
+
+  /** Every 250 ms, fresh connections with every password each server accepts: any refusal is an error. */
+  startProbing(): void {
+    this.probing = true;
+    this.probeLoop = (async () => {
+      while (this.probing) {
+        const accepted = this.accepted;
+        const checks = this.targets.flatMap((t) => {
+          const users = t.kind === "redis" ? [{ user: ACL_USERS.app, name: "app" as CredentialName }] : [{ user: SENTINEL_USERS.client.name, name: "sentinelClients" as CredentialName }];
+          return users.flatMap((u) => accepted[u.name].map((password) => ({ t, u, password })));
+        });
+        const outcomes = await Promise.all(checks.map(async (c) => ({ c, outcome: await tryAuth(c.t.port, c.u.user, c.password) })));
+        for (const { c, outcome } of outcomes) {
+          // Only count passwords still valid once the answer came back (a retire may have begun meanwhile).
+          if (outcome === "refused" && this.accepted[c.u.name].includes(c.password)) {
+            this.authErrorsValid++;
+            if (this.authErrorSamples.length < 5) this.authErrorSamples.push(`${c.u.user} refused by ${c.t.name}`);
+          }
+        }
+        await sleep(250);
+      }
+    })();
+  }
+
+  async stopProbing(): Promise<void> {
+    this.probing = false;
+    await this.probeLoop;
+  }
+
+  /** The previous generation of every user, tried on every process that has that user: accepted anywhere? */
+  async oldAccepted(old: Credentials): Promise<string[]> {
+    const accepted: string[] = [];
+    for (const t of this.targets) {
+      const users = t.kind === "redis"
+        ? ACL_ROLES.map((role) => ({ user: ACL_USERS[role], password: old[role] }))
+        : SENTINEL_ROLES.map((role) => ({ user: SENTINEL_USERS[role].name, password: old[SENTINEL_USERS[role].credential] }));
+      for (const { user, password } of users) if ((await tryAuth(t.port, user, password)) !== "refused") accepted.push(`${user}@${t.name}`);
+    }
+    return accepted;
+  }
+
+  /** INFO server's process_id of every Redis and Sentinel process (admin users of the moment). */
+  async pids(): Promise<Record<string, string>> {
+    const pids: Record<string, string> = {};
+    for (const t of this.targets) {
+      const auth = t.kind === "redis" ? this.cluster.admin() : { user: SENTINEL_USERS.admin.name, password: this.cluster.credentials.sentinelAdmin };
+      const out = await redisCliAsync(t.port, ["info", "server"], auth, 2000);
+      pids[t.name] = /process_id:(\d+)/.exec(out.out)?.[1] ?? "none";
+    }
+    return pids;
+  }
+
+  /**
+   * Drops every authenticated link so it re-authenticates with this step's passwords: replicas to
+   * their master (masterauth), sentinels to the data nodes (auth-pass) and to each other
+   * (sentinel-pass). Then the cluster must settle again.
+   */
+  async dropLinks(): Promise<boolean> {
+    for (const n of this.cluster.nodes) {
+      await redisCliAsync(n.port, ["client", "kill", "type", "replica"], this.cluster.admin(), 2000);
+      await redisCliAsync(n.port, ["client", "kill", "user", ACL_USERS.sentinel], this.cluster.admin(), 2000);
+    }
+    for (const s of this.cluster.sentinels) await redisCliAsync(s.port, ["client", "kill", "user", SENTINEL_USERS.peer.name], { user: SENTINEL_USERS.admin.name, password: this.cluster.credentials.sentinelAdmin }, 2000);
+    await sleep(500);
+    try {
+      await waitFor("links to come back with the new passwords", async () => (await this.cluster.unsettled()).length === 0, 30000, 250);
+      return true;
+    } catch {
+      this.checks.expect(false, `links did not come back after retire: ${(await this.cluster.unsettled()).join("; ")}`);
+      return false;
+    }
+  }
+}
+
+/** A Sentinel-aware writer holding fixed passwords (what a client keeps until it is moved). */
+function writerWith(cluster: ContainerCluster, credentials: Credentials, prefix: string): { client: Redis; writer: SteadyWriter } {
+  const client = sentinelClient({ config: cluster.config, credentials, sentinels: cluster.sentinels });
+  const writer = new SteadyWriter(client, prefix, { concurrency: 2 });
+  writer.start();
+  return { client, writer };
+}
+
+function authErrorsOf(writer: SteadyWriter): number {
+  return writer.stats.errorMessages.filter((m) => AUTH_ERROR.test(m)).length;
+}
+
+async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boolean; failures: string[]; figures: Record<string, Figure> }> {
+  const unavailable = containerRunnerAvailable();
+  if (unavailable) return { passed: false, failures: [unavailable], figures: {} };
+  if (!ctx.config.sentinel.enabled) return { passed: false, failures: ["the credential rotation drill needs sentinel.enabled"], figures: {} };
+  const ws = new Workspace("credential-rotation");
+  const clients: Redis[] = [];
+  try {
+    // Two slots per user, as the program's RandomPasswords; generation g lives in slot g % 2.
+    const zero = randomCredentials();
+    const one = randomCredentials();
+    const slots = Object.fromEntries(CREDENTIAL_NAMES.map((n) => [n, { 0: zero[n], 1: one[n] }])) as Slots;
+    const stateAt = (generation: number, step: RotationStep) => credentialState(allAt(generation, step), slots);
+    const initial = stateAt(0, "retire");
+    const cluster = await ContainerCluster.render(ctx.config, ws, undefined, initial);
+    // First boot in the declared rolling order: replicas, the initial master, then the sentinels.
+    for (const name of [...cluster.nodes.map((n) => n.name).reverse(), ...cluster.sentinels.map((s) => s.name).reverse()]) {
+      cluster.runner.create(name);
+      await cluster.runner.waitHealthy(name, healthcheckIntervalMs());
+    }
+    await waitFor("the first boot to settle", async () => (await cluster.unsettled()).length === 0, 30000, 200);
+    const drill = new RotationDrill(cluster, slots, ctx, initial);
+    const dwellMs = ctx.short ? 800 : 2000;
+    const pidsBefore = await drill.pids();
+
+    // --- Rotation 1 (generation 0 -> 1), no failover ---
+    const old = writerWith(cluster, stateAt(1, "add").used, "old");
+    const follower = writerWith(cluster, stateAt(1, "add").used, "follower");
+    clients.push(old.client, follower.client);
+    drill.startProbing();
+    await sleep(dwellMs);
+    const rotationStart = Date.now();
+    await drill.apply(stateAt(1, "add"), "rotation 1: add");
+    const fresh = writerWith(cluster, stateAt(1, "switch").used, "new");
+    clients.push(fresh.client);
+    await sleep(dwellMs);
+    await drill.apply(stateAt(1, "switch"), "rotation 1: switch");
+    cluster.credentials = stateAt(1, "switch").used;
+    // The API-like consumer moves at switch: a new client with the new passwords, the old one closed.
+    const moved = writerWith(cluster, stateAt(1, "switch").used, "follower2");
+    clients.push(moved.client);
+    await follower.writer.stop();
+    follower.client.disconnect();
+    await sleep(dwellMs);
+    // Consumers holding the old generation are gone before retire (the policy's guard).
+    await old.writer.stop();
+    old.client.disconnect();
+    await drill.apply(stateAt(1, "retire"), "rotation 1: retire");
+    await sleep(dwellMs);
+    const rotationEnd = Date.now();
+    const oldAccepted1 = await drill.oldAccepted(zero);
+    const links1 = await drill.dropLinks();
+    const pidsAfter1 = await drill.pids();
+
+    // --- Rotation 2 (generation 1 -> 2), the master crashed after add ---
+    await drill.apply(stateAt(2, "add"), "rotation 2: add");
+    const master = (await cluster.master())!;
+    const crashedAt = Date.now();
+    await cluster.runner.killAndWait(master.name);
+    await waitFor("a new master", async () => {
+      const now = await cluster.master();
+      return now && now.name !== master.name ? now : undefined;
+    }, 60000, 50);
+    // restart: unless-stopped: the same container again; its entry script reads the volume's live copy.
+    cluster.runner.restart(master.name);
+    await cluster.runner.waitHealthy(master.name, healthcheckIntervalMs());
+    const port = cluster.nodes.find((n) => n.name === master.name)!.port;
+    const restartedBoth = (await tryAuth(port, ACL_USERS.app, slots.app[1])) === "ok" && (await tryAuth(port, ACL_USERS.app, slots.app[0])) === "ok";
+    await waitFor("the cluster to settle after the failover", async () => (await cluster.unsettled()).length === 0, 30000, 200);
+    const pidsMid = await drill.pids();
+    await drill.apply(stateAt(2, "switch"), "rotation 2: switch");
+    cluster.credentials = stateAt(2, "switch").used;
+    const afterSwitch = writerWith(cluster, stateAt(2, "switch").used, "gen2");
+    clients.push(afterSwitch.client);
+    await sleep(dwellMs);
+    await fresh.writer.stop();
+    fresh.client.disconnect();
+    await moved.writer.stop();
+    moved.client.disconnect();
+    await drill.apply(stateAt(2, "retire"), "rotation 2: retire");
+    await sleep(dwellMs);
+    const oldAccepted2 = await drill.oldAccepted(one);
+    const links2 = await drill.dropLinks();
+    const pidsAfter2 = await drill.pids();
+    await afterSwitch.writer.stop();
+    await drill.stopProbing();
+
+    const writers = [old.writer, follower.writer, fresh.writer, moved.writer, afterSwitch.writer];
+    const finalMaster = await cluster.master();
+    const acked = writers.flatMap((w) => w.stats.ackedKeys);
+    const lost = finalMaster ? await countMissing(finalMaster.port, acked, cluster.admin()) : acked.length;
+    // Write gaps of the clients that wrote through rotation 1 (each between its own start and stop).
+    const gapDuring = (w: SteadyWriter, from: number, to: number) => {
+      const times = w.stats.ackTimes.filter((t) => t >= from && t <= to);
+      let longest = 0;
+      for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i] - times[i - 1]);
+      return times.length === 0 ? Number.POSITIVE_INFINITY : longest;
+    };
+    const rotation1Gap = Math.max(
+      gapDuring(old.writer, rotationStart, Math.min(rotationEnd, old.writer.stats.ackTimes.at(-1) ?? rotationEnd)),
+      gapDuring(fresh.writer, rotationStart, rotationEnd),
+      gapDuring(moved.writer, rotationStart, rotationEnd),
+    );
+    const failoverGap = gapDuring(fresh.writer, crashedAt - 500, fresh.writer.stats.ackTimes.at(-1) ?? Date.now());
+    // A rotation step restarts nothing: the process ids are those before, but for the crashed master.
+    const restarted = Object.keys(pidsBefore).filter((name) => pidsAfter1[name] !== pidsBefore[name] || pidsAfter2[name] !== (name === master.name ? pidsMid[name] : pidsBefore[name]));
+    const writerAuthErrors = writers.reduce((sum, w) => sum + authErrorsOf(w), 0);
+    drill.checks.expect(writers.every((w) => w.stats.acknowledged > 0), `a writer never wrote: ${writers.map((w) => w.stats.acknowledged).join(", ")}`);
+    drill.checks.expect(oldAccepted1.length === 0 && oldAccepted2.length === 0, `old passwords still accepted: ${[...oldAccepted1, ...oldAccepted2].join(", ")}`);
+    drill.checks.expect(drill.authErrorsValid === 0, `valid passwords refused: ${drill.authErrorSamples.join(", ")}`);
+    drill.checks.expect(writerAuthErrors === 0, `writers saw auth errors: ${writers.flatMap((w) => w.stats.errorMessages.filter((m) => AUTH_ERROR.test(m))).join(" | ")}`);
+    return {
+      passed: drill.checks.passed,
+      failures: drill.checks.failures,
+      figures: {
+        users_rotated: CREDENTIAL_NAMES.length,
+        rotations: 2,
+        auth_errors_valid_password: drill.authErrorsValid + writerAuthErrors,
+        acked_writes: acked.length,
+        acked_writes_lost: lost,
+        longest_write_gap_s: Number.isFinite(rotation1Gap) ? seconds(rotation1Gap) : Number.NaN,
+        failover_rotation_write_gap_s: Number.isFinite(failoverGap) ? seconds(failoverGap) : Number.NaN,
+        old_password_refused_everywhere: oldAccepted1.length === 0 && oldAccepted2.length === 0 ? "yes" : "no",
+        processes_restarted: restarted.length,
+        restarted_node_accepts_both: restartedBoth ? "yes" : "no",
+        links_reauthenticated: links1 && links2 ? "yes" : "no",
+        writer_errors: writers.reduce((sum, w) => sum + w.stats.errors, 0),
+      },
+    };
+  } finally {
+    for (const client of clients) client.disconnect();
+    await ws.cleanup();
+  }
+}
+
+export const credentialRotation: Scenario = {
+  name: "credential-rotation",
+  runbook: "Zero-downtime credential rotation: every Redis and Sentinel password rotated (add, switch, retire) twice, once with the master crashed mid-rotation",
+  targets: CREDENTIAL_ROTATION_TARGETS,
+  run: credentialRotationDrill,
+};

@@ -1,0 +1,45 @@
+// npm run rotate: the next step per user, the config that declares it, refusals in one line.
+import { CREDENTIAL_NAMES } from "../../components/redis/acl";
+import { steadyRotation } from "../../components/redis/rotation";
+import { configOverrides, describeSteps, nextSteps, parseUsers } from "../../scripts/lib/rotate";
+import { runScript } from "../helpers/cli";
+
+describe("rotate planning", () => {
+  it("walks retire -> add (next generation) -> switch -> retire", () => {
+    let current = steadyRotation();
+    const seen: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const [step] = nextSteps(current, ["replication"]);
+      seen.push(`${step.to.generation} ${step.to.step}`);
+      current = { ...current, replication: step.to };
+    }
+    expect(seen).toEqual(["1 add", "1 switch", "1 retire", "2 add"]);
+  });
+
+  it("declares each user's step with pulumi config set --path, only for the users asked", () => {
+    const steps = nextSteps(steadyRotation(), parseUsers("sentinelPeer"));
+    expect(configOverrides(steps)).toEqual(["credentials.sentinelPeer.generation=1", "credentials.sentinelPeer.step=add"]);
+    expect(describeSteps("prod", steps)).toContain("  pulumi config set --path --stack prod credentials.sentinelPeer.step add");
+    expect(nextSteps(steadyRotation(), parseUsers("all")).map((s) => s.user)).toEqual([...CREDENTIAL_NAMES]);
+  });
+
+  it("refuses an unknown user, naming the allowed ones", () => {
+    expect(() => parseUsers("root")).toThrow(/--user "root": one of all, admin, app, replication/);
+  });
+});
+
+describe("npm run rotate", () => {
+  it("an unknown --user: exit 2 in one line", () => {
+    const result = runScript("rotate", ["--stack", "dev", "--user", "root"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toMatch(/^rotate: --user "root": one of all, admin/);
+  });
+
+  it("prints the next step, what it does live and its plan-diff: no container in it", () => {
+    const result = runScript("rotate", ["--stack", "dev", "--user", "app"]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^  app: generation 0 retire -> generation 1 add$/m);
+    expect(result.stdout).toMatch(/^plan-diff: stack dev, credentials\.app\.generation=1 credentials\.app\.step=add$/m);
+    expect(result.stdout).not.toMatch(/docker:index\/container:Container/);
+  }, 120_000);
+});
