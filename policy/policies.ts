@@ -600,8 +600,7 @@ const credentialsRetire: StackValidationPolicy = {
   description: "Credential rotation: no step retire while any declared consumer (replica masterauth, sentinel auth-pass and peer password, the scripts, the exporter, the API) still holds the generation retire removes.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const markers = args.resources.flatMap((r) => (Array.isArray(r.props.triggers) ? (r.props.triggers as unknown[]) : [])
-      .map(parseCredentialMarker).flatMap((m) => (m ? [{ marker: m, urn: r.urn }] : [])));
+    const markers = args.resources.flatMap((r) => leadingMarkers(r.props.triggers).map((marker) => ({ marker, urn: r.urn })));
     const retiring = new Map<string, { generation: number; by: string }>();
     for (const { marker } of markers) {
       if (marker.kind !== "accepts") continue;
@@ -620,6 +619,22 @@ const credentialsRetire: StackValidationPolicy = {
     }
   },
 };
+
+/**
+ * The credential markers that lead a command's triggers, read in order up to the first other
+ * value: a value after them that is unknown in a preview (a script holding a new password) is
+ * never read, so it cannot turn this mandatory guard into an advisory "can't run".
+ */
+function leadingMarkers(triggers: unknown): Array<NonNullable<ReturnType<typeof parseCredentialMarker>>> {
+  if (!Array.isArray(triggers)) return [];
+  const found: Array<NonNullable<ReturnType<typeof parseCredentialMarker>>> = [];
+  for (let index = 0; index < triggers.length; index++) {
+    const marker = parseCredentialMarker(triggers[index]);
+    if (!marker) break;
+    found.push(marker);
+  }
+  return found;
+}
 
 export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> = [
   credentialsRetire,

@@ -108,8 +108,9 @@ export class ApiService extends pulumi.ComponentResource {
       // Re-check when what the API connects to changes: addresses, master name, credentials. Not
       // on the API container: the incident preset replaces it while Redis is down, and the check
       // must never fail the `pulumi up` that applies the runbook's mitigation.
-      // The marker: what the API holds, for the policy pack's retire guard.
-      triggers: [JSON.stringify(args.connection), script, holdsMarker("api-connectivity-check", rotation, apiUsers, held)],
+      // The marker first (what the API holds, for the policy pack's retire guard, which reads the
+      // leading markers only): the script after it is unknown in a preview that makes a password.
+      triggers: [holdsMarker("api-connectivity-check", rotation, apiUsers, held), JSON.stringify(args.connection), script],
     }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage), ...args.redisResources, ...(this.container ? [this.container] : []), ...(secretFiles ? [secretFiles] : [])] });
 
     this.registerOutputs({ env: this.env });

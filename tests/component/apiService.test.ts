@@ -30,7 +30,7 @@ describe("ApiService and the incident preset", () => {
     expect(result.secretPaths.get("command:local:Command::api-secret-files")).toEqual(["stdin"]);
     expect(files.inputs.stdin).toMatch(/^printf '%s' '[A-Za-z0-9-]+' > '\/c\/redis-password.tmp'$/m);
     const check = byName(result.unmasked, "api-redis-connectivity-check");
-    expect(result.secretPaths.get("command:local:Command::api-redis-connectivity-check")).toEqual(["stdin", "triggers[1]"]);
+    expect(result.secretPaths.get("command:local:Command::api-redis-connectivity-check")).toEqual(["stdin", "triggers[2]"]);
     expect(check.inputs.stdin).toMatch(/--user veza-sentinel-client --no-auth-warning sentinel get-master-addr-by-name 'veza-redis'/);
     expect(check.inputs.stdin).toMatch(/--user veza-app --no-auth-warning ping/);
   });

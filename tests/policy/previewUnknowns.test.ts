@@ -43,6 +43,18 @@ const upload = (resource: string, suffix: string): Place => ({
   set: (r, v) => { uploadOf(r, suffix).content = v; },
   get: (r) => uploadOf(r, suffix).content,
 });
+const trigger = (resource: string, index: number): Place => ({
+  resource,
+  describe: `${resource} triggers[${index}]`,
+  set: (r, v) => { (r.inputs.triggers as unknown[])[index] = v; },
+  get: (r) => (r.inputs.triggers as unknown[])[index],
+});
+/** A credential marker (components/redis/rotation.ts) with one user moved to a generation and step. */
+const markerWith = (user: string, at: { generation: number; step: string }) => (text: unknown) => {
+  const marker = JSON.parse(String(text)) as { "veza-credentials": { users: Record<string, unknown> } };
+  marker["veza-credentials"].users[user] = at;
+  return JSON.stringify(marker);
+};
 const buildArg = (resource: string, name: string): Place => ({
   resource,
   describe: `${resource} build arg ${name}`,
@@ -74,6 +86,7 @@ const cases: Array<{ policy: string; place: Place; violate: (value: unknown) => 
   { policy: "alerts-have-severity-and-runbook", place: upload("monitoring-prometheus-container", "/rules/redis.yml"), violate: (t) => String(t).replace("severity: page", "severity: critical"), message: /severity critical/ },
   { policy: "slo-rules-complete", place: upload("monitoring-prometheus-container", "/rules/slo.yml"), violate: (t) => String(t).replace(/severity: ticket/, "severity: page"), message: /2 slow-burn tickets/ },
   { policy: "alerting-has-dead-mans-switch", place: upload("monitoring-alertmanager-container", "/alertmanager.yml"), violate: (t) => String(t).replace('severity="heartbeat"', 'severity="none"'), message: /dead man's switch never hears/ },
+  { policy: "credentials-retire-after-consumers", place: trigger("redis-0-credentials", 0), violate: markerWith("app", { generation: 1, step: "retire" }), message: /api-connectivity-check still holds generation 0 of app/ },
   { policy: "sessions-and-revocations-evictable", place: upload("redis-0-container", "/redis.conf"), violate: (t) => t, message: /allkeys-lru may evict/ },
 ];
 

@@ -127,7 +127,8 @@ export function nextRotation(current: UserRotation): UserRotation {
 
 /**
  * The label a credential-holding resource carries (in its command's triggers), read by the
- * policy pack: which generation of which users it accepts or holds at which step.
+ * policy pack: which generation of which users it accepts or holds at which step. Markers lead
+ * the triggers: the pack reads them up to the first other value (see policies.ts, leadingMarkers).
  */
 export interface CredentialMarker {
   "veza-credentials": {
