@@ -145,10 +145,34 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A base port with `count` free consecutive ports after it, away from the default Redis ports. */
+/**
+ * Where drill ports are chosen: above the default Redis ports and below the kernel's ephemeral
+ * range (a client's outgoing connection took a drill's port there once: "Address already in
+ * use"), and, for jest workers running drill files side by side, a share of it per worker.
+ */
+export function drillPortWindow(ephemeralStart = ephemeralPortStart(), workerId = process.env.JEST_WORKER_ID): { from: number; to: number } {
+  const from = 10000;
+  const to = Math.max(from + 2000, ephemeralStart - 100);
+  if (!workerId) return { from, to };
+  const shares = 4;
+  const share = Math.floor((to - from) / shares);
+  const index = (Number(workerId) - 1) % shares;
+  return { from: from + index * share, to: from + (index + 1) * share };
+}
+
+function ephemeralPortStart(): number {
+  try {
+    return Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** A base port with `count` free consecutive ports after it, in this process's drill port window. */
 export async function freePortRange(count: number): Promise<number> {
+  const window = drillPortWindow();
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 20000);
+    const base = window.from + Math.floor(Math.random() * (window.to - window.from - count));
     const checks = await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i)));
     if (checks.every(Boolean)) return base;
   }
