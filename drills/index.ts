@@ -1,10 +1,17 @@
 import * as os from "node:os";
 import { spawnSync } from "node:child_process";
-import { crashRestart, diskFull, memoryUnderFork } from "./scenarios/node";
-import { masterHung, masterKilled, masterKilledLaggingReplica, plannedSwitchover, sentinelMinorityLost } from "./scenarios/failover";
-import { masterPartitioned } from "./scenarios/partition";
-import { quorumLost } from "./scenarios/quorum";
-import { plannedRestartOfMaster, redeployAfterFailover, rollingImageUpgrade } from "./scenarios/dayTwo";
+import { memoryUnderFork } from "./scenarios/memoryUnderFork";
+import { diskFull } from "./scenarios/diskFull";
+import { crashRestart } from "./scenarios/crashRestart";
+import { masterKilled, masterKilledLaggingReplica } from "./scenarios/masterKilled";
+import { masterHung } from "./scenarios/masterHung";
+import { sentinelMinorityLost } from "./scenarios/sentinelMinorityLost";
+import { plannedSwitchover } from "./scenarios/plannedSwitchover";
+import { masterPartitioned } from "./scenarios/masterPartitioned";
+import { quorumLost } from "./scenarios/quorumLost";
+import { plannedRestartOfMaster } from "./scenarios/plannedRestartOfMaster";
+import { redeployAfterFailover } from "./scenarios/redeployAfterFailover";
+import { rollingImageUpgrade } from "./scenarios/rollingImageUpgrade";
 import { credentialRotation } from "./scenarios/credentialRotation";
 import { targetFailures, type DrillContext, type DrillResult, type Figure, type Scenario, type Target } from "./harness/types";
 

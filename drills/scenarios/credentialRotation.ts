@@ -17,7 +17,7 @@ import { redisCliAsync, sleep, waitFor } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
 import { countMissing, sentinelClient, SteadyWriter } from "../harness/writer";
 import { Checks, seconds, type DrillContext, type Figure, type Scenario, type Target } from "../harness/types";
-import { ContainerCluster, healthcheckIntervalMs } from "./dayTwo";
+import { ContainerCluster, healthcheckIntervalMs } from "../harness/dayTwo";
 
 export const CREDENTIAL_ROTATION_TARGETS: Target[] = [
   { figure: "auth_errors_valid_password", kind: "equals", value: 0, why: "no client holding a password valid at that step is ever refused (fresh connections to every node and sentinel, and the writers)" },

@@ -3,7 +3,8 @@
 // the guards they prove by failing when a guard is broken. nodeDrills.test.ts runs the rest, side
 // by side (each checks only its own leftovers).
 import { runScenario } from "../../drills";
-import { masterHung, masterKilled } from "../../drills/scenarios/failover";
+import { masterHung } from "../../drills/scenarios/masterHung";
+import { masterKilled } from "../../drills/scenarios/masterKilled";
 import { brokenConfig, expectScenarioHolds, failedOn, leftovers, NODE_AND_DAY_TWO_SCENARIOS, SHORT_SCENARIOS } from "../helpers/drills";
 
 describe("fault drills on a cluster (short)", () => {

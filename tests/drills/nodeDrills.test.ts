@@ -4,8 +4,8 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { runScenario } from "../../drills";
-import { memoryUnderFork } from "../../drills/scenarios/node";
-import { redeployAfterFailoverWithoutDiscovery } from "../../drills/scenarios/dayTwo";
+import { memoryUnderFork } from "../../drills/scenarios/memoryUnderFork";
+import { redeployAfterFailoverWithoutDiscovery } from "../../drills/scenarios/redeployAfterFailover";
 import { waitFor } from "../../drills/harness/processes";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 import { brokenConfig, devConfig, expectScenarioHolds, failedOn, leftovers, NODE_AND_DAY_TWO_SCENARIOS, SHORT_SCENARIOS, skippedHere } from "../helpers/drills";

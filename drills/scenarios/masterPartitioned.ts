@@ -8,7 +8,7 @@ import { MINORITY_ADDRESS, MINORITY_UID, Partition } from "../harness/partition"
 import { redisCli, sleep } from "../harness/processes";
 import { countMissing, directClient, sentinelClient, SteadyWriter } from "../harness/writer";
 import { Checks, seconds, type DrillContext, type Scenario } from "../harness/types";
-import { waitForWritesAfter, withCluster } from "./failover";
+import { waitForWritesAfter, withCluster } from "../harness/clusterRun";
 
 /** How long the cut holds beyond min-replicas-max-lag: the isolated master's window must close well inside it. */
 const HOLD_BEYOND_MAX_LAG_S = 6;

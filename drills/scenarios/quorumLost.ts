@@ -16,7 +16,7 @@ import { freePortRange, sleep, waitFor, type ProcessGroup } from "../harness/pro
 import type { Workspace } from "../harness/workspace";
 import { countMissing, sentinelClient, SteadyWriter } from "../harness/writer";
 import { Checks, seconds, type DrillContext, type Scenario } from "../harness/types";
-import { waitForWritesAfter, withCluster } from "./failover";
+import { waitForWritesAfter, withCluster } from "../harness/clusterRun";
 
 /** The page this scenario must see: the surviving sentinel's own count (CKQUORUM) below quorum. */
 export const QUORUM_PAGE = "SentinelQuorumLost";

@@ -1,3 +1,5 @@
+// The day-2 runner: the day-2 scenarios (scenarios/rollingImageUpgrade.ts, redeployAfterFailover.ts,
+// plannedRestartOfMaster.ts) are parameter sets of dayTwoDrill below.
 // Day-2 drills (issue 10): the containers' own entry scripts and files run as processes
 // (containerRunner.ts), booted and replaced in the order the engine follows for the dev plan.
 // Targets, asserted per run: 0 acknowledged writes lost; no client write gap over 5 s (the
@@ -14,16 +16,16 @@ import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import { HEALTHCHECK_TIMING } from "../../components/redis/containerDefaults";
 import { dataNodeContainer, sentinelContainer, type ContainerDefinition } from "../../components/topology/containers";
 import { placeTopology, type Topology } from "../../components/topology/placement";
-import { ContainerRunner, containerRunnerAvailable, isEntryLine } from "../harness/containerRunner";
-import { LOCAL_HOST, randomCredentials, sentinelMasterFields } from "../harness/localCluster";
-import { containerSlotName, containerSteps, EMPTY_PLAN, synthPlan, type ContainerStep } from "../harness/planOrder";
-import { freePortRange, redisCliAsync, sleep, waitFor } from "../harness/processes";
-import { Workspace } from "../harness/workspace";
-import { countMissing, sentinelClient, SteadyWriter } from "../harness/writer";
-import { Checks, seconds, type DrillContext, type Figure, type Scenario, type Target } from "../harness/types";
+import { ContainerRunner, containerRunnerAvailable, isEntryLine } from "./containerRunner";
+import { LOCAL_HOST, randomCredentials, sentinelMasterFields } from "./localCluster";
+import { containerSlotName, containerSteps, EMPTY_PLAN, synthPlan, type ContainerStep } from "./planOrder";
+import { freePortRange, redisCliAsync, sleep, waitFor } from "./processes";
+import { Workspace } from "./workspace";
+import { countMissing, sentinelClient, SteadyWriter } from "./writer";
+import { Checks, seconds, type DrillContext, type Figure, type Target } from "./types";
 
 /** How long the drill waits for the cluster to settle after the last create (the target below). */
-const SETTLED_WITHIN_SECONDS = 30;
+export const SETTLED_WITHIN_SECONDS = 30;
 
 export const DAY_TWO_TARGETS: Target[] = [
   { figure: "acked_writes_lost", kind: "equals", value: 0, why: "every acknowledged write survives the redeploy" },
@@ -176,7 +178,7 @@ class WritableProbe {
   }
 }
 
-interface DayTwoOptions {
+export interface DayTwoOptions {
   label: string;
   /** Kill the master's container (an unplanned failover, then the restart policy) before the redeploy. */
   failoverFirst: boolean;
@@ -215,7 +217,7 @@ function withoutDiscovery(definition: ContainerDefinition): ContainerDefinition 
   return withFileEdited(definition, (path) => path.endsWith("entrypoint.sh"), blind);
 }
 
-async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
+export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
   const unavailable = containerRunnerAvailable();
   if (unavailable) return { passed: false, failures: [unavailable], figures: {} };
   if (!ctx.config.sentinel.enabled) return { passed: false, failures: ["the day-2 drills need sentinel.enabled"], figures: {} };
@@ -355,56 +357,3 @@ async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     await ws.cleanup();
   }
 }
-
-export const rollingImageUpgrade: Scenario = {
-  name: "rolling-image-upgrade",
-  runbook: "Day 2: an image bump replaces every Redis and Sentinel container (engine order, handoffs)",
-  targets: DAY_TWO_TARGETS,
-  run: (ctx) => dayTwoDrill(ctx, { label: "rolling-upgrade", failoverFirst: false }),
-};
-
-/** Not in the drill list: the test suite runs it to show the drill fails with the code before issue 10. */
-export const redeployAfterFailoverWithoutDiscovery: Scenario = {
-  name: "redeploy-after-failover-without-discovery",
-  runbook: "Day 2, guards removed: declared topology at every start, every container replaced at once (the failure issue 10 found)",
-  targets: DAY_TWO_TARGETS,
-  run: (ctx) => dayTwoDrill(ctx, { label: "redeploy-no-discovery", failoverFirst: true, brokenGuard: "no-discovery-no-rolling-order" }),
-};
-
-const PLANNED_RESTART_TARGETS: Target[] = [
-  { figure: "acked_writes_lost", kind: "equals", value: 0, why: "every acknowledged write survives the handoff" },
-  { figure: "longest_write_gap_s", kind: "at most", value: 3, shortValue: 5, medianAtMost: 1.5, why: "maintenance without a page: one short pause (issue target: 1.5 s median, no run over 3 s)" },
-  { figure: "psync_refused", kind: "equals", value: 0, why: "no replica ends up ahead of the new master and needs a full resync" },
-  { figure: "two_nodes_writable_s", kind: "equals", value: 0, why: "never two nodes taking writes" },
-  { figure: "handoffs", kind: "equals", value: 1, why: "the master handed off instead of failing over" },
-  { figure: "settled_after_last_create_s", kind: "at most", value: SETTLED_WITHIN_SECONDS, why: "the restarted node is back as a replica, the sentinels agree" },
-  { figure: "killed_on_delete", kind: "equals", value: 0, why: "the stop fits in its grace" },
-];
-
-/** The planned-maintenance path the runbook gives: restart the master's container; it hands off. */
-export const plannedRestartOfMaster: Scenario = {
-  name: "planned-restart-of-master",
-  runbook: "Maintenance without a page: docker restart of the master's container (its entry script hands off)",
-  targets: PLANNED_RESTART_TARGETS,
-  run: (ctx) => dayTwoDrill(ctx, { label: "planned-restart", failoverFirst: false, restartMaster: true }),
-};
-
-/**
- * Not in the drill list: the test suite's version of planned-restart-of-master, with the race the
- * handoff's order closes made certain (a replication PING every second instead of every 10 s).
- * The order before (SENTINEL FAILOVER while the old master still ran) refused the other
- * replica's PSYNC in every run like this, and the full resync cost a ~6 s write gap.
- */
-export const plannedRestartUnderPings: Scenario = {
-  name: "planned-restart-of-master-under-pings",
-  runbook: "planned-restart-of-master, every data node PINGing its replicas every second",
-  targets: PLANNED_RESTART_TARGETS,
-  run: (ctx) => dayTwoDrill(ctx, { label: "planned-restart-pings", failoverFirst: false, restartMaster: true, pingEverySecond: true }),
-};
-
-export const redeployAfterFailover: Scenario = {
-  name: "redeploy-after-failover",
-  runbook: "Day 2: pulumi up after an unplanned failover (the declared master is now a replica)",
-  targets: [...DAY_TWO_TARGETS, { figure: "restarted_node_role", kind: "equals", value: "slave", why: "the crashed master comes back as a replica of the promoted node" }],
-  run: (ctx) => dayTwoDrill(ctx, { label: "redeploy-after-failover", failoverFirst: true }),
-};

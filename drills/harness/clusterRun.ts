@@ -1,0 +1,37 @@
+// The cluster scenarios' shared run: a LocalCluster rendered from the stack in a workspace of its
+// own, torn down with its clients whatever the body does, and the helpers their writers need.
+import type Redis from "ioredis";
+import { LocalCluster } from "./localCluster";
+import { waitFor } from "./processes";
+import { Workspace } from "./workspace";
+import type { SteadyWriter } from "./writer";
+import type { DrillContext } from "./types";
+
+/** beforeStart: what must be in place before the first process starts (users, packet marks). */
+export async function withCluster<T>(ctx: DrillContext, label: string, body: (cluster: LocalCluster, ws: Workspace, clients: Redis[]) => Promise<T>, beforeStart?: (cluster: LocalCluster, ws: Workspace) => void): Promise<T> {
+  const ws = new Workspace(label);
+  const clients: Redis[] = [];
+  try {
+    const cluster = await LocalCluster.render(ctx.config, { label, workspace: ws });
+    beforeStart?.(cluster, ws);
+    await cluster.start();
+    return await body(cluster, ws, clients);
+  } finally {
+    for (const client of clients) client.disconnect();
+    await ws.cleanup();
+  }
+}
+
+/** Waits until each writer has been acknowledged again after `since`, or the timeout. */
+export async function waitForWritesAfter(writers: SteadyWriter[], since: number, timeoutMs: number): Promise<boolean> {
+  try {
+    await waitFor("writes to resume", () => writers.every((w) => w.stats.ackTimes.some((t) => t > since + 200)), timeoutMs, 50);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function throttleReplicas(cluster: LocalCluster, ws: Workspace, cpuPercent: number): void {
+  for (const node of cluster.nodes.slice(1)) ws.cgroup(node.name, { cpuPercent }).join(node.process!.pid);
+}

@@ -1,0 +1,149 @@
+// memory-under-fork: BGSAVE/BGREWRITEAOF forks of a full dataset under flat-out overwrites in a
+// memory-limited cgroup, at the declared headroom and, for contrast, with the runbook's config.
+import * as fs from "node:fs";
+import type { EvictionPolicy, StackConfig } from "../../components/config/types";
+import { computeSizing, MiB } from "../../components/redis/sizing";
+import type { LocalCluster, LocalNode } from "../harness/localCluster";
+import { redisCli, sleep, waitFor } from "../harness/processes";
+import { Workspace } from "../harness/workspace";
+import { cgroupsUnusable } from "../harness/cgroups";
+import { standalone, startOverwriter, startStandalone } from "../harness/standalone";
+import { Checks, type DrillContext, type Figure, type Scenario } from "../harness/types";
+
+/**
+ * Fills the overwriter's own keys (redis-benchmark's key:%012d, 100 B values) up to `untilBytes`
+ * of used memory before the load starts, in server-side batches: every fork then copies a full dataset from its
+ * first second, however slowly this machine writes (a short run at 12k SET/s never reached it).
+ */
+function prefill(cluster: LocalCluster, node: LocalNode, keyspace: number, untilBytes: number): void {
+  const batch = 100_000;
+  const script = "local v = string.rep('x', 100) for i = ARGV[1], ARGV[2] do redis.call('SET', string.format('key:%012d', i), v) end return 1";
+  for (let first = 0; first < keyspace; first += batch) {
+    const reply = redisCli(node.port, ["eval", script, "0", String(first), String(Math.min(first + batch, keyspace) - 1)], cluster.admin(), 30000).out;
+    const memory = cluster.info(node, "memory");
+    // noeviction (the runbook's config) answers OOM once full; allkeys-lru starts evicting.
+    if (!reply.startsWith("1") || Number(memory.used_memory) >= untilBytes) return;
+  }
+}
+
+async function forkUnderLoad(ctx: DrillContext, ws: Workspace, label: string, redis: Partial<StackConfig["redis"]>, limitMiB: number, extraArgs: string[] = [], untilKilled = false) {
+  const config = standalone(ctx.config, { ...redis, memoryLimitMiB: limitMiB });
+  const sizing = computeSizing(config.redis);
+  // Swap off as in the container (the declared memorySwap equals the limit): a group that swaps
+  // is slowed down instead of killed, and hosted runners have swap.
+  const cgroup = ws.cgroup(label, { memoryBytes: limitMiB * MiB, swapOff: true });
+  const { cluster, node } = await startStandalone(ws, config, label, undefined, extraArgs);
+  cgroup.join(node.process!.pid);
+  const keyspace = 3_000_000;
+  // The runbook contrast is filled to 75% of its maxmemory only: its maxmemory sits near the
+  // limit, and a fuller fill got it killed by the fill itself, before any fork.
+  prefill(cluster, node, keyspace, sizing.maxmemoryBytes * (untilKilled ? 0.75 : 0.95));
+  const writer = startOverwriter(ws, cluster, node, keyspace, 100, cluster.root, true);
+  const started = Date.now();
+  const commandsAtStart = Number(cluster.info(node, "stats").total_commands_processed ?? 0);
+  // The runbook contrast always runs the full 40 s (it ends early once the server is killed): it
+  // is the proof the drill sees an OOM kill, and a short run may not reach one.
+  const duration = ctx.short && !untilKilled ? 12000 : 40000;
+  let forks = 0;
+  let peakRss = 0;
+  let serverExit: string | undefined;
+  // Anonymous memory of the server and its fork child (v1 total_rss, v2 anon), sampled: the
+  // cgroup's own peak also counts the page cache of the AOF writes, which is reclaimable.
+  let samplingError: string | undefined;
+  const sampler = setInterval(() => {
+    try {
+      peakRss = Math.max(peakRss, cgroup.sampleMemory().anonBytes);
+    } catch (error) {
+      samplingError ??= (error as Error).message;
+    }
+  }, 50);
+  node.process!.child.once("exit", (code, signal) => (serverExit = signal ?? `code ${code}`));
+  while (Date.now() - started < duration && serverExit === undefined) {
+    for (const command of ["bgsave", "bgrewriteaof"]) {
+      if (serverExit !== undefined) break;
+      const reply = redisCli(node.port, [command], cluster.admin(), 3000).out;
+      if (/started|scheduled/i.test(reply)) forks++;
+      await waitFor("the fork to finish", () => {
+        if (serverExit !== undefined) return true;
+        const persistence = cluster.info(node, "persistence");
+        return persistence.rdb_bgsave_in_progress === "0" && persistence.aof_rewrite_in_progress === "0";
+      }, 30000, 100).catch(() => undefined);
+    }
+  }
+  ws.processes.signal(writer, "SIGKILL");
+  const loadSeconds = (Date.now() - started) / 1000;
+  clearInterval(sampler);
+  await sleep(300);
+  const alive = serverExit === undefined;
+  const stats = alive ? cluster.info(node, "stats") : {};
+  const errorstats = alive ? cluster.info(node, "errorstats") : {};
+  const ofLimit = (bytes: number) => Math.round((bytes / (limitMiB * MiB)) * 100) / 100;
+  const log = fs.readFileSync(node.process!.logFile, "utf8");
+  const childKills = (log.match(/terminated by signal 9|killed by signal 9/g) ?? []).length;
+  const figures: Record<string, Figure> = {
+    limit_mib: limitMiB,
+    maxmemory_mib: Math.round((sizing.maxmemoryBytes / MiB) * 10) / 10,
+    policy: config.redis.evictionPolicy,
+    forks,
+    // Copy-on-write grows with the overwrite rate during a fork: the headroom floor holds at a rate.
+    overwrites_per_s: alive ? Math.round((Number(stats.total_commands_processed ?? 0) - commandsAtStart) / loadSeconds) : "n/a (server dead)",
+    cgroup: cgroup.version,
+    peak_rss_of_limit: samplingError ? `unmeasured: ${samplingError}` : ofLimit(peakRss),
+    // The kernel's peak charge, page cache included: 1.0 means the limit was reached and reclaimed.
+    peak_charged_of_limit: measured(() => ofLimit(cgroup.peakUsage().bytes)),
+    evicted_keys: alive ? Number(stats.evicted_keys ?? 0) : "n/a (server dead)",
+    error_replies: alive ? Number(stats.total_error_replies ?? 0) : "n/a (server dead)",
+    oom_errors: alive ? Number(/count=(\d+)/.exec(errorstats.errorstat_OOM ?? "")?.[1] ?? 0) : "n/a",
+    oom_kills: measured(() => cgroup.oomKills().kills),
+    killed: [alive ? "" : "server", childKills > 0 ? `fork child x${childKills}` : ""].filter(Boolean).join(", ") || "none",
+  };
+  return { alive, figures, evicted: Number(stats.evicted_keys ?? 0) };
+}
+
+/** A figure read from the kernel, or why it could not be (a target on it then fails, never reads 0). */
+function measured(read: () => number): Figure {
+  try {
+    return read();
+  } catch (error) {
+    return `unmeasured: ${(error as Error).message}`;
+  }
+}
+
+export const memoryUnderFork: Scenario = {
+  name: "memory-under-fork",
+  runbook: "OOM-killed by RDB snapshot: maxmemory reached, no eviction policy, fork doubled the RSS",
+  targets: [
+    { figure: "declared_forks", kind: "at least", value: 5, shortValue: 3, why: "the guard is only proven under repeated BGSAVE/BGREWRITEAOF forks of a full dataset" },
+    { figure: "declared_oom_kills", kind: "equals", value: 0, why: "the declared headroom: no OOM kill of any kind" },
+    { figure: "declared_killed", kind: "equals", value: "none", why: "neither the server nor a fork child killed (a killed child is a failed rewrite: the AOF grows until the disk fills)" },
+    { figure: "declared_peak_rss_of_limit", kind: "at most", value: 0.95, why: "the peak stays below the container limit" },
+    { figure: "declared_evicted_keys", kind: "at least", value: 1, why: "the load reached maxmemory: eviction, not a kill" },
+    { figure: "runbook_killed", kind: "equals", value: "server", why: "the runbook's config is OOM-killed: proof the drill can see an OOM kill" },
+  ],
+  run: async (ctx) => {
+    const unusable = cgroupsUnusable(["memory"]);
+    if (unusable) return unusable;
+    const checks = new Checks();
+    const figures: Record<string, Figure> = {};
+    const limitMiB = 256;
+    let ws = new Workspace("memory-declared");
+    try {
+      const declared = await forkUnderLoad(ctx, ws, "declared", {}, limitMiB);
+      for (const [k, v] of Object.entries(declared.figures)) figures[`declared_${k}`] = v;
+      checks.expect(declared.alive, "the server was killed with the declared settings");
+      checks.expect(declared.evicted > 0, "no key was evicted: the load never reached maxmemory");
+    } finally {
+      await ws.cleanup();
+    }
+    // The runbook's configuration, for contrast: maxmemory near the limit, noeviction, and Redis's
+    // default oom-score-adj (no preference between the server and its fork child).
+    ws = new Workspace("memory-runbook");
+    try {
+      const runbook = await forkUnderLoad(ctx, ws, "runbook", { maxmemoryMiB: 240, evictionPolicy: "noeviction" as EvictionPolicy }, limitMiB, ["--oom-score-adj", "no"], true);
+      for (const [k, v] of Object.entries(runbook.figures)) figures[`runbook_${k}`] = v;
+    } finally {
+      await ws.cleanup();
+    }
+    return { passed: checks.passed, failures: checks.failures, figures };
+  },
+};
