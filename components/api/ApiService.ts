@@ -5,7 +5,7 @@ import type { DockerHost } from "../host/DockerHost";
 import { dockerRunStdinScript, hostCommand, type SshAccess } from "../host/hostCommand";
 import { renderVolumeFilesScript } from "../redis/credentialScripts";
 import { holdsMarker, passwordOf, usedGeneration } from "../redis/rotation";
-import type { CredentialName } from "../redis/acl";
+import { API_CREDENTIALS, type CredentialName } from "../redis/acl";
 import { shellQuote } from "../topology/shell";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
 import { hardenedContainerArgs } from "../topology/hardening";
@@ -56,7 +56,7 @@ export class ApiService extends pulumi.ComponentResource {
     this.env = renderApiEnv(args.connection, args.toggles, args.api.extraEnv);
     const passwords = args.credentials.passwords;
     const rotation = args.credentials.rotation;
-    const apiUsers: CredentialName[] = ["app", "sentinelClients"];
+    const apiUsers = API_CREDENTIALS;
     let secretFiles: pulumi.Resource | undefined;
 
     if (args.api.mode === "container") {

@@ -7,8 +7,8 @@ import { computeSizing, CONTAINER_NOFILE_LIMIT, MAX_CLIENTS_LIMIT, MINIMUM_FORK_
 import { BUILT_REDIS_IMAGE } from "../redis/image";
 import { dockerDaemonKey } from "./dockerDaemon";
 import { largestShareOnOneHost } from "../topology/placement";
-import { CREDENTIAL_NAMES } from "../redis/acl";
-import { ROTATION_STEPS, steadyRotation, type RotationConfig } from "../redis/rotation";
+import { API_CREDENTIALS, CREDENTIAL_NAMES } from "../redis/acl";
+import { ROTATION_STEPS, steadyRotation, usedGeneration, type RotationConfig } from "../redis/rotation";
 import { portAllocations, stackTopology } from "../topology/ports";
 import { FORBIDDEN_KEY_ALLOWED, forbiddenKeyPaths, formatProblem, isPlainObject, ProblemList, SectionReader, type ConfigProblem, type RawObject } from "./reader";
 import {
@@ -93,6 +93,7 @@ export function validateStackConfig(raw: RawObject, options: { lenient?: boolean
 
   const credentials = readCredentials(problems, section(problems, raw, "credentials"));
 
+  requireExternalGenerations(problems, api, credentials);
   const config: StackConfig = { environment, hosts, redis, sentinel, api, monitoring, incident, maintenanceMode, rateLimitFailClosed, credentials };
   checkSizing(problems, redis);
   checkSentinelRules(problems, config);
@@ -125,6 +126,11 @@ function readCredentials(problems: ProblemList, raw: RawObject): RotationConfig 
     const r = new SectionReader(problems, `credentials.${name}`, entry, ["generation", "step", "external"]);
     const generation = r.integer("generation", 0, MAX_CREDENTIAL_GENERATION, 0, "the password generation; raise it by one to start a rotation");
     const step = r.oneOf("step", ROTATION_STEPS, "retire", " (add: servers accept the new password too; switch: clients use it; retire: the old one is removed)");
+    // No default once a rotation started: a raised generation alone would mean add, switch and
+    // retire in one `up`, cutting off every client still on the old password (review C1).
+    if (Number.isInteger(generation) && generation > 0 && entry.step === undefined) {
+      problems.add(`credentials.${name}.step`, undefined, `add, switch or retire, always given with generation ${generation}: the rotation moves one step per \`pulumi up\` (npm run rotate walks them)`);
+    }
     const external = r.optionalInteger("external", 0, MAX_CREDENTIAL_GENERATION, "the generation consumers outside this stack hold");
     if (Number.isInteger(generation) && generation === 0 && step !== "retire") {
       problems.add(`credentials.${name}.step`, entry.step, "retire at generation 0 (there is no previous password to rotate from): raise the generation to start a rotation");
@@ -139,6 +145,21 @@ function readCredentials(problems: ProblemList, raw: RawObject): RotationConfig 
     rotation[name] = { generation, step, ...(external !== undefined ? { external } : {}) };
   }
   return rotation;
+}
+
+/**
+ * An API deployed outside this stack holds whatever its own deploy gave it: only the operator
+ * knows, so once its users rotate, `credentials.<user>.external` must say (review H2). Without
+ * it the retire guard would assume the API moved at switch and retire would cut it off.
+ */
+function requireExternalGenerations(problems: ProblemList, api: ApiConfig, rotation: RotationConfig): void {
+  if (api.mode !== "external") return;
+  for (const name of API_CREDENTIALS) {
+    const r = rotation[name];
+    if (r.generation > 0 && r.external === undefined) {
+      problems.add(`credentials.${name}.external`, undefined, `${usedGeneration(r)} or the generation the external API really holds (api.mode is external, and this stack cannot see what that API was given): required once ${name} rotates`);
+    }
+  }
 }
 
 function section(problems: ProblemList, raw: RawObject, key: string, fullKey = key): RawObject {

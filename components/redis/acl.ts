@@ -29,6 +29,9 @@ export type Credentials = Record<AclRole, string> & Record<SentinelCredentialNam
 export const CREDENTIAL_NAMES = [...ACL_ROLES, ...SENTINEL_CREDENTIAL_NAMES] as const;
 export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
 
+/** The users the API connects with: the master through Sentinel (app) and Sentinel itself. */
+export const API_CREDENTIALS: readonly CredentialName[] = ["app", "sentinelClients"];
+
 /**
  * Sentinel's hello channels. A message published there names the master and its config epoch,
  * and every sentinel reading a newer epoch switches to the address it names: whoever may publish

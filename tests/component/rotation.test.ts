@@ -1,7 +1,7 @@
 // Credential rotation under mocks: walking add -> switch -> retire -> the next add changes what
 // each rotation step must change (the live-apply commands, the consumers' files, one password
 // slot) and never an input that would replace a container (a restart).
-import { CREDENTIAL_NAMES } from "../../components/redis/acl";
+import { API_CREDENTIALS, CREDENTIAL_NAMES, type CredentialName } from "../../components/redis/acl";
 import { parseCredentialMarker, type RotationStep } from "../../components/redis/rotation";
 import { diffPlans, type PlanDiff } from "../../scripts/lib/planDiff";
 import { fieldBehaviour } from "../../scripts/lib/providerSemantics";
@@ -11,7 +11,9 @@ import { CONTAINER, synthOk, uploadContent } from "../helpers/synth";
 const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
 
 function at(generation: number, step: RotationStep, users: readonly string[] = CREDENTIAL_NAMES): string[] {
-  return users.flatMap((user) => [`credentials.${user}.generation=${generation}`, `credentials.${user}.step=${step}`]);
+  // prod's API is external: it moves with its own deploy, at switch here (what config must say).
+  const external = (user: string) => (API_CREDENTIALS.includes(user as CredentialName) ? [`credentials.${user}.external=${step === "add" ? generation - 1 : generation}`] : []);
+  return users.flatMap((user) => [`credentials.${user}.generation=${generation}`, `credentials.${user}.step=${step}`, ...external(user)]);
 }
 
 /** The unmasked plan: secrets (the passwords in the seed uploads and the scripts) are compared too. */
