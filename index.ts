@@ -1,19 +1,16 @@
 // Entry point for `pulumi up`: read and validate the stack config, then compose the components.
 // On invalid config, loadStackConfig throws listing every problem and nothing is declared.
 import { loadStackConfig } from "./components/config/load";
-import { declareStack } from "./components/stack";
+import { declareProgram } from "./components/stack";
 
 const { config, secrets } = loadStackConfig();
-const outputs = declareStack(config, secrets);
 
-export const redisAddress = outputs.redisAddress;
-export const redisConnection = outputs.redisConnection;
-export const redisConnectionUrl = outputs.redisConnectionUrl;
-export const redisAppUser = outputs.redisAppUser;
-export const redisAppPassword = outputs.redisAppPassword;
-export const sentinelUser = outputs.sentinelUser;
-export const sentinelPassword = outputs.sentinelPassword;
-export const topology = outputs.topology;
-export const sizing = outputs.sizing;
-export const apiEnv = outputs.apiEnv;
-export const apiToggles = outputs.apiToggles;
+// Async: the credential rotation's order is checked against what this stack last applied (its
+// own outputs) before anything is declared. The returned object is the stack's outputs.
+export = async () => {
+  const outputs = await declareProgram(config, secrets);
+  // Every output declareStack returns but the connectivity check's URN (plumbing for tests),
+  // including credentialRotation, which the order check reads back at the next `up`.
+  const { apiConnectivityCheck: _plumbing, ...exported } = outputs;
+  return exported;
+};

@@ -10,17 +10,40 @@ import { DockerHost } from "./host/DockerHost";
 import { ACL_USERS } from "./redis/acl";
 import { SENTINEL_USERS } from "./sentinel/sentinelConf";
 import { RedisCredentials } from "./redis/RedisCredentials";
+import { ALWAYS_EXPORTED_OUTPUT, APPLIED_ROTATION_OUTPUT, recordedRotation, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "./redis/rotation";
 import { computeSizing } from "./redis/sizing";
 import { SentinelCluster } from "./sentinel/SentinelCluster";
 import { Monitoring } from "./monitoring/Monitoring";
 import { stackTopology } from "./topology/ports";
 
-export function declareStack(config: StackConfig, secrets: StackSecrets) {
+/**
+ * What this stack last applied, read back from its own outputs (a stack may reference itself;
+ * they are the outputs of the last successful `up`: an update records them only at its end).
+ */
+export async function readAppliedRotation(): Promise<RecordedRotation> {
+  const self = new pulumi.StackReference("veza-applied-rotation", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
+  const [record, always] = await Promise.all([self.getOutputDetails(APPLIED_ROTATION_OUTPUT), self.getOutputDetails(ALWAYS_EXPORTED_OUTPUT)]);
+  return recordedRotation(record.value, always.value ?? always.secretValue);
+}
+
+/**
+ * The program: the rotation order is checked before anything is declared. A skipped step would
+ * regenerate a password slot the servers still accept, or remove the one clients use.
+ */
+export async function declareProgram(config: StackConfig, secrets: StackSecrets) {
+  const recorded = await readAppliedRotation();
+  const problems = rotationOrderProblems(recorded, config.credentials);
+  if (problems.length > 0) throw new RotationOrderError(problems);
+  return declareStack(config, secrets, recorded);
+}
+
+export function declareStack(config: StackConfig, secrets: StackSecrets, recorded: RecordedRotation = { kind: "new" }) {
   const topology = stackTopology(config);
   const ssh = { privateKey: secrets.sshPrivateKey, stack: pulumi.getStack() };
   const dockerHosts = new Map(config.hosts.map((host) => [host.name, new DockerHost(host.name, { host, tuningImage: config.redis.image, tcpBacklog: config.redis.tcpBacklog, ssh })]));
-  // Per user: the generation and rotation step (components/redis/rotation.ts).
-  const credentials = new RedisCredentials("redis-credentials", { rotation: config.credentials });
+  // Per user: the generation and rotation step (components/redis/rotation.ts), beside the step
+  // this stack last applied.
+  const credentials = new RedisCredentials("redis-credentials", { rotation: config.credentials, recorded });
 
   // Data nodes (and sentinels when enabled) under one component in both modes: stable URNs.
   const cluster = new SentinelCluster("redis", { config, topology, dockerHosts, credentials, ssh });
@@ -76,6 +99,9 @@ export function declareStack(config: StackConfig, secrets: StackSecrets) {
     apiEnv: renderApiEnv(connection, toggles, config.api.extraEnv),
     apiToggles: toggles,
     apiConnectivityCheck: api.connectivityCheck.urn,
+    // The rotation applied: known only once every server's live apply and the API's connectivity
+    // check completed, so a failed `up` never records a step it did not finish.
+    [APPLIED_ROTATION_OUTPUT]: pulumi.all([...cluster.nodes.map((n) => n.credentialsApply.id), ...cluster.sentinelCredentials.map((c) => c.id), api.connectivityCheck.id]).apply(() => config.credentials),
     // Basic auth for people on Prometheus and Alertmanager (user `operator`).
     ...(monitoring ? { monitoringOperatorPassword: pulumi.secret(monitoring.operatorPassword) } : {}),
   };

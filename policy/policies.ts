@@ -12,7 +12,7 @@ import { dockerDaemonKey } from "./shared/config/dockerDaemon";
 import { ACL_USERS, SENTINEL_HELLO_CHANNEL } from "./shared/redis/acl";
 import { parseConfDirectives } from "./shared/redis/redisConf";
 import { SENTINEL_USERS } from "./shared/sentinel/sentinelConf";
-import { parseCredentialMarker } from "./shared/redis/rotation";
+import { describeStep, parseCredentialMarker, ROTATION_ORDER_PROPERTY, stepAllowed, type RotationOrder } from "./shared/redis/rotation";
 import { minimumDataVolumeBytes } from "./shared/redis/sizing";
 import { dataNodeStopGraceSeconds } from "./shared/redis/dataNodeScripts";
 import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "./shared/redis/image";
@@ -23,6 +23,7 @@ export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 export const VOLUME = "docker:index/volume:Volume";
 export const DOCKER_PROVIDER = "pulumi:providers:docker";
 export const IMAGE_BUILD = "docker:index/image:Image";
+export const CREDENTIALS_COMPONENT = "veza:redis:Credentials";
 
 type Props = Record<string, unknown>;
 interface Upload {
@@ -597,11 +598,23 @@ function countBy<T>(items: T[], key: (item: T) => string | undefined): Map<strin
  */
 const credentialsRetire: StackValidationPolicy = {
   name: "credentials-retire-after-consumers",
-  description: "Credential rotation: no step retire while any declared consumer (replica masterauth, sentinel auth-pass and peer password, the scripts, the exporter, the API) still holds the generation retire removes.",
+  description: "Credential rotation in order: each server's step follows what the stack last applied (one step per up: add, switch, retire), so no retire before the switch that moved every declared consumer has completed; and no retire while a consumer outside the stack (credentials.<user>.external) still holds the generation retire removes.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const markers = args.resources.flatMap((r) => leadingMarkers(r.props.triggers).map((marker) => ({ marker, urn: r.urn })));
     const retiring = new Map<string, { generation: number; by: string }>();
+    // Each user's step against what the stack last applied (its own outputs, read back by the
+    // program: rotation.ts RotationOrder on the Credentials component). Absent on a new stack,
+    // which is seeded at the current step. Consumers moved at a switch only once that `up` completed.
+    for (const resource of args.resources.filter((r) => r.type === CREDENTIALS_COMPONENT)) {
+      const order = resource.props[ROTATION_ORDER_PROPERTY] as RotationOrder | undefined;
+      for (const [user, { step, applied }] of Object.entries(order ?? {})) {
+        if (applied && !stepAllowed(applied, step)) {
+          report(`${user} at ${describeStep(step)} cannot follow ${describeStep(applied)}, what this stack last applied: one step per up (add, switch, retire), so the switch that moves every consumer must complete before retire`, resource.urn);
+        }
+      }
+    }
+    // And the consumers' own markers: what an external API holds is config's word (credentials.<user>.external).
     for (const { marker } of markers) {
       if (marker.kind !== "accepts") continue;
       for (const [user, at] of Object.entries(marker.users)) {

@@ -49,7 +49,7 @@ export interface ApiServiceArgs {
 export class ApiService extends pulumi.ComponentResource {
   readonly env: Record<string, string>;
   readonly container?: docker.Container;
-  readonly connectivityCheck: pulumi.Resource;
+  readonly connectivityCheck: pulumi.CustomResource;
 
   constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:api:ApiService", name, {}, opts);

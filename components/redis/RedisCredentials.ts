@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CREDENTIAL_NAMES, type CredentialName, type Credentials } from "./acl";
-import { credentialState, passwordOf, slotGeneration, SLOTS, steadyRotation, usedGeneration, type CredentialState, type RotationConfig, type Slot, type SlotPasswords } from "./rotation";
+import { credentialState, passwordOf, rotationOrder, ROTATION_ORDER_PROPERTY, slotGeneration, SLOTS, steadyRotation, usedGeneration, type CredentialState, type RecordedRotation, type RotationConfig, type Slot, type SlotPasswords } from "./rotation";
 
 /**
  * The RandomPassword keepers of one slot. Slot 0 at generation 0 has none: it is the password
@@ -36,9 +36,13 @@ export class RedisCredentials extends pulumi.ComponentResource {
   /** Each user's two slots: a consumer of one user depends on that user's passwords only. */
   readonly slots: Record<CredentialName, pulumi.Output<SlotPasswords>>;
 
-  constructor(name: string, args: { rotation?: RotationConfig } = {}, opts?: pulumi.ComponentResourceOptions) {
-    super("veza:redis:Credentials", name, {}, opts);
-    this.rotation = args.rotation ?? steadyRotation();
+  constructor(name: string, args: { rotation?: RotationConfig; recorded?: RecordedRotation } = {}, opts?: pulumi.ComponentResourceOptions) {
+    const rotation = args.rotation ?? steadyRotation();
+    // Each user's step beside the one last applied (checked by declareProgram before anything is
+    // declared): a property the policy pack reads (rotation.ts RotationOrder).
+    const order = rotationOrder(args.recorded ?? { kind: "new" }, rotation);
+    super("veza:redis:Credentials", name, { [ROTATION_ORDER_PROPERTY]: order }, opts);
+    this.rotation = rotation;
     const slots = Object.fromEntries(CREDENTIAL_NAMES.map((credential) => {
       const generation = this.rotation[credential].generation;
       const results = SLOTS.map((slot) => {
@@ -54,6 +58,8 @@ export class RedisCredentials extends pulumi.ComponentResource {
     // From the user's own slots: another user's rotation does not touch what depends on this one.
     this.passwords = Object.fromEntries(CREDENTIAL_NAMES.map((credential) => [credential,
       pulumi.secret(slots[credential].apply((own) => passwordOf(own, usedGeneration(this.rotation[credential]))))])) as Record<CredentialName, pulumi.Output<string>>;
-    this.registerOutputs({});
+    // The engine hands a component's registered outputs to stack policies: the same record again.
+    this.registerOutputs({ [ROTATION_ORDER_PROPERTY]: order });
   }
+
 }

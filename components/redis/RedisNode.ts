@@ -34,7 +34,7 @@ export class RedisNode extends pulumi.ComponentResource {
   readonly container: docker.Container;
   readonly volume: docker.Volume;
   /** The rotation step applied to the running node (docker exec): never a restart. */
-  readonly credentialsApply: pulumi.Resource;
+  readonly credentialsApply: pulumi.CustomResource;
   readonly address: string;
   readonly port: number;
 

@@ -44,7 +44,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
   readonly nodes: RedisNode[];
   readonly sentinels: docker.Container[];
   /** Each sentinel's rotation step, applied live (docker exec). */
-  readonly sentinelCredentials: pulumi.Resource[] = [];
+  readonly sentinelCredentials: pulumi.CustomResource[] = [];
   readonly masterName: string;
   readonly sentinelEndpoints: RedisEndpoint[];
 

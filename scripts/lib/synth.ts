@@ -11,6 +11,11 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { validateStackConfig } from "../../components/config/validate";
 import type { ConfigProblem } from "../../components/config/reader";
 import { applyOverrides, projectName, readStackConfigFile, PROJECT_ROOT } from "./stackFiles";
+import { ALWAYS_EXPORTED_OUTPUT, APPLIED_ROTATION_OUTPUT, recordedRotation, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "../../components/redis/rotation";
+
+const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+// The organization of every stack on a DIY (file) backend, as the Pulumi CLI names it.
+const DIY_ORGANIZATION = "organization";
 
 /** The stdout note when required secrets were read as placeholders (the file does not hold them). */
 export function unsetSecretsNote(script: string, stack: string, keys: string[]): string {
@@ -81,6 +86,12 @@ export interface SynthOptions {
    * during `pulumi up`.
    */
   previewCreates?: (type: string, name: string) => boolean;
+  /**
+   * The stack's outputs as the last `up` left them (`pulumi stack output --json`): what the
+   * program reads back through its own StackReference (the applied credential rotation). Without
+   * it the stack is new: nothing applied, any step allowed.
+   */
+  appliedOutputs?: Record<string, unknown>;
 }
 
 interface RecordedRegistration {
@@ -165,6 +176,19 @@ export async function synthesize(stack: string, overrides: string[], options: Sy
   const raw = applyOverrides(file.raw, overrides);
   const validation = validateStackConfig(raw, { lenient: options.bypassValidation });
   if (!validation.ok && !(options.bypassValidation && validation.lenientConfig)) return { ok: false, problems: validation.problems };
+  // What the program's StackReference to its own stack reads (see the mocks below). Its order
+  // check (declareProgram) runs here first: thrown inside the program, the error would only
+  // surface as an unhandled rejection of the stack's outputs, which is how `pulumi up` shows it.
+  const applied = options.appliedOutputs ?? {};
+  if (validation.ok) {
+    try {
+      const problems = rotationOrderProblems(recordedRotation(applied[APPLIED_ROTATION_OUTPUT], applied[ALWAYS_EXPORTED_OUTPUT]), validation.config.credentials);
+      if (problems.length > 0) return { ok: false, problems };
+    } catch (error) {
+      if (error instanceof RotationOrderError) return { ok: false, problems: error.problems };
+      throw error;
+    }
+  }
 
   const registrations: RecordedRegistration[] = [];
   let stackOutputs: Record<string, unknown> = {};
@@ -200,22 +224,25 @@ export async function synthesize(stack: string, overrides: string[], options: Sy
       const inputs = unwrapMockInputs(args.inputs);
       // A preview's create or replace: only the inputs are known (a missing id or output is
       // unknown under a dry run: @pulumi/pulumi runtime/rpc.ts resolveProperties).
+      // The program's read of its own stack: the outputs the last `up` recorded, known in a preview too.
+      if (args.type === STACK_REFERENCE) return { id: String(inputs.name), state: { name: inputs.name, outputs: applied, secretOutputNames: [] } };
       if (creates?.(args.type, args.name)) return { id: undefined, state: inputs };
       return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
     },
     call: (args) => args.inputs,
-  }, project, stack, creates !== undefined);
+  }, project, stack, creates !== undefined, DIY_ORGANIZATION);
   const configStrings: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw)) configStrings[`${project}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
   pulumi.runtime.setAllConfig(configStrings, file.secretKeys.map((k) => `${project}:${k}`));
 
   // Load the program's own modules only now, after the mocks and config are in place.
   const { loadStackConfig, readStackSecrets } = await import("../../components/config/load");
-  const { declareStack } = await import("../../components/stack");
+  const { declareProgram, declareStack } = await import("../../components/stack");
   await pulumi.runtime.runInPulumiStack(async () => {
-    if (!validation.ok) return declareStack(validation.lenientConfig!, readStackSecrets());
+    // Behind the validator, and behind the rotation order check too: what the pack would catch.
+    if (!validation.ok) return declareStack(validation.lenientConfig!, readStackSecrets(), lenientRecord(applied));
     const { config, secrets } = loadStackConfig();
-    return declareStack(config, secrets);
+    return declareProgram(config, secrets);
   });
   await (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
   await settle();
@@ -278,6 +305,15 @@ interface OutputsRequest {
 
 function unwrapMockInputs(inputs: Record<string, unknown>): Record<string, unknown> {
   return maskSerialized(inputs).unmasked as Record<string, unknown>;
+}
+
+/** The record as the program reads it, or a new stack when it is malformed (the lenient path declares anyway). */
+function lenientRecord(applied: Record<string, unknown>): RecordedRotation {
+  try {
+    return recordedRotation(applied[APPLIED_ROTATION_OUTPUT], applied[ALWAYS_EXPORTED_OUTPUT]);
+  } catch {
+    return { kind: "new" };
+  }
 }
 
 /** Lets pending registrations (apply callbacks, dependent resources) run to completion. */

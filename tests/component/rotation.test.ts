@@ -2,11 +2,11 @@
 // each rotation step must change (the live-apply commands, the consumers' files, one password
 // slot) and never an input that would replace a container (a restart).
 import { API_CREDENTIALS, CREDENTIAL_NAMES, type CredentialName } from "../../components/redis/acl";
-import { parseCredentialMarker, type RotationStep } from "../../components/redis/rotation";
+import { APPLIED_ROTATION_OUTPUT, parseCredentialMarker, ROTATION_ORDER_PROPERTY, type RotationStep } from "../../components/redis/rotation";
 import { diffPlans, type PlanDiff } from "../../scripts/lib/planDiff";
 import { fieldBehaviour } from "../../scripts/lib/providerSemantics";
 import type { SynthResult } from "../../scripts/lib/synth";
-import { CONTAINER, synthOk, uploadContent } from "../helpers/synth";
+import { CONTAINER, synthFresh, synthOk, uploadContent } from "../helpers/synth";
 
 const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
 
@@ -107,4 +107,43 @@ describe("credential rotation under mocks (prod stack)", () => {
     const commands = changed(diff).filter((r) => r.type.startsWith("command:")).map((r) => r.name).sort();
     expect(commands).toEqual(["api-redis-connectivity-check", "redis-0-credentials", "redis-1-credentials", "redis-2-credentials"]);
   }, 60_000);
+});
+
+describe("the rotation order, read back from the stack's own outputs", () => {
+  /** The outputs `pulumi stack output --json` would show after an `up` of `overrides`. */
+  async function appliedAfter(overrides: string[], applied?: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return (await synthOk("prod", overrides, applied ? { appliedOutputs: applied } : {})).plan.outputs;
+  }
+
+  it("accepts each step after the one before it was applied, and records it on the Credentials component", async () => {
+    let applied = await appliedAfter([]);
+    expect(applied[APPLIED_ROTATION_OUTPUT]).toMatchObject({ app: { generation: 0, step: "retire" } });
+    for (const step of ["add", "switch", "retire"] as const) {
+      const result = await synthOk("prod", at(1, step), { appliedOutputs: applied });
+      const order = result.unmasked.find((r) => r.type === "veza:redis:Credentials")!.inputs[ROTATION_ORDER_PROPERTY] as Record<string, unknown>;
+      expect(order.replication).toEqual({ step: { generation: 1, step }, applied: (applied[APPLIED_ROTATION_OUTPUT] as Record<string, unknown>).replication });
+      applied = result.plan.outputs;
+    }
+  }, 120_000);
+
+  it("refuses a skipped switch (add straight to retire) before anything is declared, naming each user and the allowed steps", async () => {
+    const afterAdd = await appliedAfter(at(1, "add"));
+    const outcome = await synthFresh("prod", at(1, "retire"), { appliedOutputs: afterAdd });
+    expect(outcome.ok).toBe(false);
+    const problems = outcome.ok ? [] : outcome.problems;
+    expect(problems.map((p) => p.key)).toEqual(CREDENTIAL_NAMES.map((n) => `credentials.${n}`));
+    expect(problems[0]).toEqual({ key: "credentials.admin", value: "generation 1 step retire", allowed: expect.stringContaining("generation 1 step switch (next)") });
+  }, 60_000);
+
+  it("counts a stack deployed before the record existed as never rotated: 0 retire may only go to 1 add", async () => {
+    const legacy = { redisAddress: "10.0.1.10:6379" };
+    expect((await synthFresh("prod", at(1, "add"), { appliedOutputs: legacy })).ok).toBe(true);
+    const skipped = await synthFresh("prod", at(2, "add"), { appliedOutputs: legacy });
+    expect(skipped.ok ? [] : skipped.problems.map((p) => p.value)).toContain("generation 2 step add");
+  }, 60_000);
+
+  it("refuses a malformed record instead of guessing what was applied", async () => {
+    const outcome = await synthFresh("prod", [], { appliedOutputs: { redisAddress: "x", [APPLIED_ROTATION_OUTPUT]: { app: { generation: "one", step: "add" } } } });
+    expect(outcome.ok ? [] : outcome.problems).toEqual([expect.objectContaining({ key: `stack output ${APPLIED_ROTATION_OUTPUT}`, allowed: expect.stringContaining("malformed") })]);
+  });
 });

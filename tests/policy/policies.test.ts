@@ -6,6 +6,7 @@ import type { PlannedResource } from "../../scripts/lib/synth";
 import { stackNames } from "../../scripts/lib/stackFiles";
 import YAML from "yaml";
 import { synthOk } from "../helpers/synth";
+import { ROTATION_ORDER_PROPERTY, type UserRotation } from "../../components/redis/rotation";
 import { runScript } from "../helpers/cli";
 
 type Mutation = (resources: PlannedResource[]) => void;
@@ -36,10 +37,15 @@ const threeHostsOneAddress: Mutation = (resources) => {
 };
 
 /** A marker in a credentials command's triggers (components/redis/rotation.ts), edited in place. */
-const editMarker = (name: string, kind: "accepts" | "holds", edit: (users: Record<string, { generation: number; step?: string }>) => void): Mutation => (resources) => {
+type MarkerUsers = Record<string, { generation: number; step?: string }>;
+/** Sets one user's entry of the Credentials component's rotation order (what the stack last applied). */
+const editOrder = (user: string, entry: { step: UserRotation; applied?: UserRotation }): Mutation => (resources) => {
+  (find(resources, "redis-credentials").inputs[ROTATION_ORDER_PROPERTY] as Record<string, unknown>)[user] = entry;
+};
+const editMarker = (name: string, kind: "accepts" | "holds", edit: (users: MarkerUsers) => void): Mutation => (resources) => {
   const triggers = find(resources, name).inputs.triggers as string[];
   const index = triggers.findIndex((t) => typeof t === "string" && t.includes(`"kind":"${kind}"`));
-  const marker = JSON.parse(triggers[index]) as { "veza-credentials": { users: Record<string, { generation: number; step?: string }> } };
+  const marker = JSON.parse(triggers[index]) as { "veza-credentials": { users: MarkerUsers } };
   edit(marker["veza-credentials"].users);
   triggers[index] = JSON.stringify(marker);
 };
@@ -73,6 +79,17 @@ describe("policy pack", () => {
     ["credentials-retire-after-consumers", "mandatory", (r) => {
       for (const node of ["redis-0", "redis-1", "redis-2"]) editMarker(`${node}-credentials`, "accepts", (users) => { users.app = { generation: 1, step: "retire" }; })(r);
     }, /api-connectivity-check still holds generation 0 of app, whose password step retire removes \(redis-\d at generation 1\)/],
+    // Retire straight after add, as recorded by the stack (its own credentialRotation output,
+    // on the Credentials component): the switch never ran, although every in-stack consumer's
+    // marker says generation 1 (they come from the same config).
+    ["credentials-retire-after-consumers", "mandatory", (r) => {
+      for (const node of ["redis-0", "redis-1", "redis-2"]) editMarker(`${node}-credentials`, "accepts", (users) => { users.app = { generation: 1, step: "retire" }; })(r);
+      for (const consumer of ["api-redis-connectivity-check", "api-secret-files"]) editMarker(consumer, "holds", (users) => { users.app = { generation: 1 }; })(r);
+      editOrder("app", { step: { generation: 1, step: "retire" }, applied: { generation: 1, step: "add" } })(r);
+    }, /^app at generation 1 step retire cannot follow generation 1 step add, what this stack last applied/],
+    // A generation skipped: 0 retire straight to 2 add (slot 0 regenerated while servers accept only it).
+    ["credentials-retire-after-consumers", "mandatory", editOrder("sentinelAdmin", { step: { generation: 2, step: "add" }, applied: { generation: 0, step: "retire" } }),
+      /^sentinelAdmin at generation 2 step add cannot follow generation 0 step retire/],
     // A replica's masterauth left on the old replication password at retire.
     ["credentials-retire-after-consumers", "mandatory", (r) => {
       for (const node of ["redis-0", "redis-1", "redis-2"]) editMarker(`${node}-credentials`, "accepts", (users) => { users.replication = { generation: 4, step: "retire" }; })(r);

@@ -152,11 +152,12 @@ export function holdsMarker(holder: string, rotation: RotationConfig, users: rea
 }
 
 export function credentialMarker(kind: "accepts" | "holds", holder: string, rotation: RotationConfig, users: readonly CredentialName[], heldGeneration: (name: CredentialName) => number): string {
+  const accepts = (name: CredentialName) => ({ generation: rotation[name].generation, step: rotation[name].step });
   const marker: CredentialMarker = {
     "veza-credentials": {
       kind,
       holder,
-      users: Object.fromEntries(users.map((name) => [name, kind === "holds" ? { generation: heldGeneration(name) } : { generation: rotation[name].generation, step: rotation[name].step }])),
+      users: Object.fromEntries(users.map((name) => [name, kind === "holds" ? { generation: heldGeneration(name) } : accepts(name)])),
     },
   };
   return JSON.stringify(marker);
@@ -169,4 +170,107 @@ export function parseCredentialMarker(text: unknown): CredentialMarker["veza-cre
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What this stack last applied, read back from its own `credentialRotation` output (the rotation
+ * of the last `up` whose every credential command completed: a failed `up` records nothing).
+ * `new`: a stack never deployed, which the seed gives the current step directly.
+ */
+export type RecordedRotation = { kind: "new" } | { kind: "applied"; rotation: RotationConfig };
+
+/** The stack output that records the applied rotation (index.ts exports it). */
+export const APPLIED_ROTATION_OUTPUT = "credentialRotation";
+/** An output every deployed stack has had from the start: its presence without the record means "deployed before the record existed". */
+export const ALWAYS_EXPORTED_OUTPUT = "redisAddress";
+
+/**
+ * The record from the stack's outputs. A stack deployed before the record existed never rotated
+ * (rotation landed with it): it is at generation 0, retire. A malformed record is an error, not a
+ * guess: guessing wrong would allow a step that locks clients out.
+ */
+export function recordedRotation(record: unknown, alwaysExported: unknown): RecordedRotation {
+  if (record === undefined || record === null) return alwaysExported === undefined ? { kind: "new" } : { kind: "applied", rotation: steadyRotation() };
+  const rotation = steadyRotation();
+  const fail = (why: string): never => {
+    throw new Error(`the stack output ${APPLIED_ROTATION_OUTPUT} (what the last \`pulumi up\` applied) is malformed: ${why}; fix it with \`pulumi stack export\`/\`import\` or ask the team, never by guessing`);
+  };
+  if (typeof record !== "object" || Array.isArray(record)) fail(`expected an object of users, got ${JSON.stringify(record)}`);
+  for (const [name, value] of Object.entries(record as Record<string, unknown>)) {
+    if (!(CREDENTIAL_NAMES as readonly string[]).includes(name)) continue; // a user since removed from the program
+    const entry = value as Partial<UserRotation> | null;
+    if (!entry || !Number.isInteger(entry.generation) || (entry.generation as number) < 0 || !ROTATION_STEPS.includes(entry.step as RotationStep)) fail(`${name}: ${JSON.stringify(value)}`);
+    rotation[name as CredentialName] = { generation: entry!.generation as number, step: entry!.step as RotationStep };
+  }
+  return { kind: "applied", rotation };
+}
+
+const sameStep = (a: UserRotation, b: UserRotation) => a.generation === b.generation && a.step === b.step;
+
+/**
+ * Where a user may go from what was applied: the same step again (a re-run, or an `up` that
+ * failed half-way), the next step, or one step back before retire (abandoning an add, or moving
+ * clients back before retire). Never back past a retire: the retired password may be the leaked one.
+ */
+export function allowedSteps(applied: UserRotation): Array<{ to: UserRotation; why: string }> {
+  const steps = [{ to: { generation: applied.generation, step: applied.step }, why: "re-run" }, { to: nextRotation({ generation: applied.generation, step: applied.step }), why: "next" }];
+  if (applied.step === "add") steps.push({ to: { generation: applied.generation - 1, step: "retire" }, why: "abandon the rotation" });
+  if (applied.step === "switch") steps.push({ to: { generation: applied.generation, step: "add" }, why: "clients back to the old password" });
+  return steps;
+}
+
+export function describeStep(r: UserRotation): string {
+  return `generation ${r.generation} step ${r.step}`;
+}
+
+/**
+ * The users whose configured step cannot follow what this stack last applied, one message each.
+ * A skipped step moves clients to a password the servers do not accept yet (add skipped), or
+ * removes the one clients still use (switch skipped): either locks clients out, the admin too.
+ */
+export function rotationOrderProblems(recorded: RecordedRotation, target: RotationConfig): RotationOrderProblem[] {
+  if (recorded.kind === "new") return [];
+  return CREDENTIAL_NAMES.flatMap((name) => {
+    const applied = recorded.rotation[name];
+    const allowed = allowedSteps(applied);
+    if (stepAllowed(applied, target[name])) return [];
+    return [{
+      key: `credentials.${name}`,
+      value: describeStep(target[name]),
+      allowed: `a step that can follow ${describeStep(applied)}, what this stack last applied: ${allowed.map((a) => `${describeStep(a.to)} (${a.why})`).join(", ")}`,
+    }];
+  });
+}
+
+/** The shape of a config problem (components/config/reader.ts): the key, the value, what is allowed. */
+export interface RotationOrderProblem {
+  key: string;
+  value: string;
+  allowed: string;
+}
+
+/** Refuses the whole program before any password is generated or applied. */
+export class RotationOrderError extends Error {
+  constructor(readonly problems: RotationOrderProblem[]) {
+    super(`credential rotation out of order (one step per \`pulumi up\`: add, switch, retire):\n${problems.map((p) => `  ${p.key}: ${p.value} is not allowed; allowed: ${p.allowed}`).join("\n")}`);
+    this.name = "RotationOrderError";
+  }
+}
+
+/**
+ * Each user's step and the one this stack last applied: the Credentials component's property,
+ * read by the policy pack. On the component, not in the commands' triggers: the record moves
+ * with every `up`, and in a trigger it would re-run every live apply on the `up` after a step.
+ */
+export type RotationOrder = Record<CredentialName, { step: UserRotation; applied?: UserRotation }>;
+export const ROTATION_ORDER_PROPERTY = "rotationOrder";
+
+export function rotationOrder(recorded: RecordedRotation, target: RotationConfig): RotationOrder {
+  const plain = (r: UserRotation): UserRotation => ({ generation: r.generation, step: r.step });
+  return Object.fromEntries(CREDENTIAL_NAMES.map((name) => [name, { step: plain(target[name]), ...(recorded.kind === "applied" ? { applied: plain(recorded.rotation[name]) } : {}) }])) as RotationOrder;
+}
+
+/** Whether `to` may follow `applied` (allowedSteps). */
+export function stepAllowed(applied: UserRotation, to: UserRotation): boolean {
+  return allowedSteps(applied).some((a) => sameStep(a.to, to));
 }

@@ -1,0 +1,51 @@
+// The program's own rotation order check (components/stack.ts declareProgram), as `pulumi up`
+// meets it: what the stack last applied comes from a StackReference to itself, and a step out of
+// order fails before anything is declared (a regenerated slot would lose the password the servers
+// still accept).
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "../../components/config/load";
+import { APPLIED_ROTATION_OUTPUT, RotationOrderError } from "../../components/redis/rotation";
+import { declareProgram } from "../../components/stack";
+import { applyOverrides, readStackConfigFile } from "../../scripts/lib/stackFiles";
+
+const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
+const registered: Array<{ type: string; name: string; id?: string }> = [];
+let recordedOutputs: Record<string, unknown> = {};
+
+beforeAll(async () => {
+  await pulumi.runtime.setMocks({
+    newResource: (args) => {
+      registered.push({ type: args.type, name: args.name, id: args.id });
+      if (args.type === "pulumi:pulumi:StackReference") return { id: String(args.inputs.name), state: { name: args.inputs.name, outputs: recordedOutputs, secretOutputNames: [] } };
+      return { id: `${args.name}-id`, state: { ...args.inputs, ...(args.type === RANDOM_PASSWORD ? { result: `pw${args.name.replace(/\W/g, "")}` } : {}), stdout: "" } };
+    },
+    call: (args) => args.inputs,
+  }, "veza-redis", "dev", false, "organization");
+});
+
+function useConfig(overrides: string[]): ReturnType<typeof loadStackConfig> {
+  const raw = applyOverrides(readStackConfigFile("dev").raw, overrides);
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(raw).map(([k, v]) => [`veza-redis:${k}`, typeof v === "string" ? v : JSON.stringify(v)])));
+  return loadStackConfig();
+}
+
+it("reads its own stack (organization/project/stack) and refuses a skipped switch before declaring anything", async () => {
+  registered.length = 0;
+  recordedOutputs = { redisAddress: "127.0.0.1:6379", [APPLIED_ROTATION_OUTPUT]: { admin: { generation: 1, step: "add" } } };
+  const { config, secrets } = useConfig(["credentials.admin.generation=1", "credentials.admin.step=retire"]);
+  const error = await declareProgram(config, secrets).then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(RotationOrderError);
+  expect((error as RotationOrderError).problems).toEqual([{ key: "credentials.admin", value: "generation 1 step retire", allowed: expect.stringContaining("generation 1 step switch (next)") }]);
+  // The read of its own outputs is all that happened: no password, no command, no container.
+  expect(registered).toEqual([{ type: "pulumi:pulumi:StackReference", name: "veza-applied-rotation", id: "organization/veza-redis/dev" }]);
+});
+
+it("declares the stack when the step follows what was applied (1 switch -> 1 retire)", async () => {
+  registered.length = 0;
+  recordedOutputs = { redisAddress: "127.0.0.1:6379", [APPLIED_ROTATION_OUTPUT]: { admin: { generation: 1, step: "switch" } } };
+  const { config, secrets } = useConfig(["credentials.admin.generation=1", "credentials.admin.step=retire"]);
+  const outputs = await declareProgram(config, secrets);
+  // Resolved only once the passwords are registered.
+  await new Promise((resolve) => outputs.redisAppPassword.apply(resolve));
+  expect(registered.filter((r) => r.type === RANDOM_PASSWORD && r.name.startsWith("redis-credentials-")).length).toBe(22);
+});
