@@ -57,6 +57,13 @@ async function tryAuth(port: number, user: string, password: string): Promise<"o
 
 interface Target2 { name: string; port: number; kind: "redis" | "sentinel" }
 
+/** The ACL users a process has and the credential each one's password is. */
+function usersOf(t: Target2): Array<{ user: string; name: CredentialName }> {
+  return t.kind === "redis"
+    ? ACL_ROLES.map((role) => ({ user: ACL_USERS[role], name: role }))
+    : SENTINEL_ROLES.map((role) => ({ user: SENTINEL_USERS[role].name, name: SENTINEL_USERS[role].credential }));
+}
+
 class RotationDrill {
   readonly checks = new Checks();
   authErrorsValid = 0;
@@ -98,10 +105,9 @@ class RotationDrill {
     this.probeLoop = (async () => {
       while (this.probing) {
         const accepted = this.accepted;
-        const checks = this.targets.flatMap((t) => {
-          const users = t.kind === "redis" ? [{ user: ACL_USERS.app, name: "app" as CredentialName }] : [{ user: SENTINEL_USERS.client.name, name: "sentinelClients" as CredentialName }];
-          return users.flatMap((u) => accepted[u.name].map((password) => ({ t, u, password })));
-        });
+        // Every user the process has, with every password it accepts (a new connection each time,
+        // as a consumer reconnecting mid-step would): the admin's own rotation included.
+        const checks = this.targets.flatMap((t) => usersOf(t).flatMap((u) => accepted[u.name].map((password) => ({ t, u, password }))));
         const outcomes = await Promise.all(checks.map(async (c) => ({ c, outcome: await tryAuth(c.t.port, c.u.user, c.password) })));
         for (const { c, outcome } of outcomes) {
           // Only count passwords still valid once the answer came back (a retire may have begun meanwhile).
@@ -124,10 +130,7 @@ class RotationDrill {
   async oldAccepted(old: Credentials): Promise<string[]> {
     const accepted: string[] = [];
     for (const t of this.targets) {
-      const users = t.kind === "redis"
-        ? ACL_ROLES.map((role) => ({ user: ACL_USERS[role], password: old[role] }))
-        : SENTINEL_ROLES.map((role) => ({ user: SENTINEL_USERS[role].name, password: old[SENTINEL_USERS[role].credential] }));
-      for (const { user, password } of users) if ((await tryAuth(t.port, user, password)) !== "refused") accepted.push(`${user}@${t.name}`);
+      for (const { user, name } of usersOf(t)) if ((await tryAuth(t.port, user, old[name])) !== "refused") accepted.push(`${user}@${t.name}`);
     }
     return accepted;
   }
@@ -184,11 +187,15 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
   const ws = new Workspace("credential-rotation");
   const clients: Redis[] = [];
   try {
-    // Two slots per user, as the program's RandomPasswords; generation g lives in slot g % 2.
+    // Two slots per user, as the program's RandomPasswords; generation g lives in slot g % 2, and
+    // raising the generation to 2 regenerates slot 0 (its keeper changes), so generation 2 is a
+    // third password, never generation 0's again.
     const zero = randomCredentials();
     const one = randomCredentials();
-    const slots = Object.fromEntries(CREDENTIAL_NAMES.map((n) => [n, { 0: zero[n], 1: one[n] }])) as Slots;
-    const stateAt = (generation: number, step: RotationStep) => credentialState(allAt(generation, step), slots);
+    const two = randomCredentials();
+    const slotsOf = (a: Credentials, b: Credentials) => Object.fromEntries(CREDENTIAL_NAMES.map((n) => [n, { 0: a[n], 1: b[n] }])) as Slots;
+    const slots = slotsOf(zero, one);
+    const stateAt = (generation: number, step: RotationStep) => credentialState(allAt(generation, step), generation >= 2 ? slotsOf(two, one) : slots);
     const initial = stateAt(0, "retire");
     const cluster = await ContainerCluster.render(ctx.config, ws, undefined, initial);
     // First boot in the declared rolling order: replicas, the initial master, then the sentinels.
@@ -209,12 +216,14 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     await sleep(dwellMs);
     const rotationStart = Date.now();
     await drill.apply(stateAt(1, "add"), "rotation 1: add");
+    const freshStartedAt = Date.now();
     const fresh = writerWith(cluster, stateAt(1, "switch").used, "new");
     clients.push(fresh.client);
     await sleep(dwellMs);
     await drill.apply(stateAt(1, "switch"), "rotation 1: switch");
     cluster.credentials = stateAt(1, "switch").used;
     // The API-like consumer moves at switch: a new client with the new passwords, the old one closed.
+    const movedStartedAt = Date.now();
     const moved = writerWith(cluster, stateAt(1, "switch").used, "follower2");
     clients.push(moved.client);
     await follower.writer.stop();
@@ -222,11 +231,13 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     await sleep(dwellMs);
     // Consumers holding the old generation are gone before retire (the policy's guard).
     await old.writer.stop();
+    const oldStoppedAt = Date.now();
     old.client.disconnect();
     await drill.apply(stateAt(1, "retire"), "rotation 1: retire");
     await sleep(dwellMs);
     const rotationEnd = Date.now();
     const oldAccepted1 = await drill.oldAccepted(zero);
+    // Retired for good: generation 2's add must not bring generation 0 back.
     const links1 = await drill.dropLinks();
     const pidsAfter1 = await drill.pids();
 
@@ -243,7 +254,7 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     cluster.runner.restart(master.name);
     await cluster.runner.waitHealthy(master.name, healthcheckIntervalMs());
     const port = cluster.nodes.find((n) => n.name === master.name)!.port;
-    const restartedBoth = (await tryAuth(port, ACL_USERS.app, slots.app[1])) === "ok" && (await tryAuth(port, ACL_USERS.app, slots.app[0])) === "ok";
+    const restartedBoth = (await tryAuth(port, ACL_USERS.app, one.app)) === "ok" && (await tryAuth(port, ACL_USERS.app, two.app)) === "ok";
     await waitFor("the cluster to settle after the failover", async () => (await cluster.unsettled()).length === 0, 30000, 200);
     const pidsMid = await drill.pids();
     await drill.apply(stateAt(2, "switch"), "rotation 2: switch");
@@ -252,12 +263,13 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     clients.push(afterSwitch.client);
     await sleep(dwellMs);
     await fresh.writer.stop();
+    const freshStoppedAt = Date.now();
     fresh.client.disconnect();
     await moved.writer.stop();
     moved.client.disconnect();
     await drill.apply(stateAt(2, "retire"), "rotation 2: retire");
     await sleep(dwellMs);
-    const oldAccepted2 = await drill.oldAccepted(one);
+    const oldAccepted2 = [...await drill.oldAccepted(one), ...await drill.oldAccepted(zero)];
     const links2 = await drill.dropLinks();
     const pidsAfter2 = await drill.pids();
     await afterSwitch.writer.stop();
@@ -268,18 +280,23 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     const acked = writers.flatMap((w) => w.stats.ackedKeys);
     const lost = finalMaster ? await countMissing(finalMaster.port, acked, cluster.admin()) : acked.length;
     // Write gaps of the clients that wrote through rotation 1 (each between its own start and stop).
+    // Every interval between consecutive acks that overlaps the window counts, and so do the
+    // window's edges (from the start to the first ack, from the last ack to the end): a gap that
+    // begins just before a step and ends just after it is the one that matters.
     const gapDuring = (w: SteadyWriter, from: number, to: number) => {
-      const times = w.stats.ackTimes.filter((t) => t >= from && t <= to);
+      const times = [from, ...w.stats.ackTimes.filter((t) => t > from && t < to), to];
       let longest = 0;
       for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i] - times[i - 1]);
-      return times.length === 0 ? Number.POSITIVE_INFINITY : longest;
+      return longest;
     };
+    // Each writer over the part of rotation 1 it was writing in (the old one stops before retire,
+    // the fresh one starts after add, the moved one at switch).
     const rotation1Gap = Math.max(
-      gapDuring(old.writer, rotationStart, Math.min(rotationEnd, old.writer.stats.ackTimes.at(-1) ?? rotationEnd)),
-      gapDuring(fresh.writer, rotationStart, rotationEnd),
-      gapDuring(moved.writer, rotationStart, rotationEnd),
+      gapDuring(old.writer, rotationStart, oldStoppedAt),
+      gapDuring(fresh.writer, freshStartedAt, rotationEnd),
+      gapDuring(moved.writer, movedStartedAt, rotationEnd),
     );
-    const failoverGap = gapDuring(fresh.writer, crashedAt - 500, fresh.writer.stats.ackTimes.at(-1) ?? Date.now());
+    const failoverGap = gapDuring(fresh.writer, crashedAt, freshStoppedAt);
     // A rotation step restarts nothing: the process ids are those before, but for the crashed master.
     const restarted = Object.keys(pidsBefore).filter((name) => pidsAfter1[name] !== pidsBefore[name] || pidsAfter2[name] !== (name === master.name ? pidsMid[name] : pidsBefore[name]));
     const writerAuthErrors = writers.reduce((sum, w) => sum + authErrorsOf(w), 0);
