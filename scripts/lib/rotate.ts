@@ -1,7 +1,7 @@
 // `npm run rotate`'s planning, pure: from a stack's credentials config, the next step of each
 // user's rotation, the `pulumi config set --path` lines that declare it, and what it does live.
 import { CREDENTIAL_NAMES, type CredentialName } from "../../components/redis/acl";
-import { nextRotation, type RotationConfig, type RotationStep, type UserRotation } from "../../components/redis/rotation";
+import { describeStep, nextRotation, type RecordedRotation, type RotationConfig, type RotationStep, type UserRotation } from "../../components/redis/rotation";
 
 /** What each step changes on the running cluster, as an operator sees it (README, "Credential rotation"). */
 export const STEP_EFFECTS: Record<RotationStep, string> = {
@@ -45,5 +45,25 @@ export function describeSteps(stack: string, steps: UserStep[]): string[] {
     "declare it (one step per `up`; the next step only after this one is applied):",
     ...configOverrides(steps).map((o) => `  pulumi config set --path --stack ${stack} ${o.replace("=", " ")}`),
     `then: npm run preview -- --stack ${stack} && npm run up -- --stack ${stack}; run npm run rotate again for the next step`,
+  ];
+}
+
+/**
+ * The users whose declared step the stack has not applied yet (from `pulumi stack output --json`,
+ * its credentialRotation): their next step waits for an `up` of the declared one, which the
+ * program would otherwise refuse as two steps at once.
+ */
+export function unappliedSteps(declared: RotationConfig, recorded: RecordedRotation, users: CredentialName[]): UserStep[] {
+  if (recorded.kind === "new") return [];
+  return users
+    .filter((user) => declared[user].generation !== recorded.rotation[user].generation || declared[user].step !== recorded.rotation[user].step)
+    .map((user) => ({ user, from: recorded.rotation[user], to: declared[user] }));
+}
+
+export function describeUnapplied(stack: string, pending: UserStep[]): string[] {
+  return [
+    `rotate: stack ${stack}: ${pending.length} user${pending.length === 1 ? "" : "s"} declared but not applied yet (the last successful \`up\` recorded otherwise):`,
+    ...pending.map(({ user, from, to }) => `  ${user}: declared ${describeStep(to)}, applied ${describeStep(from)}`),
+    `apply it first: npm run up -- --stack ${stack} (or set the declared step back); then run npm run rotate again`,
   ];
 }

@@ -1,7 +1,7 @@
 // npm run rotate: the next step per user, the config that declares it, refusals in one line.
 import { CREDENTIAL_NAMES } from "../../components/redis/acl";
 import { steadyRotation } from "../../components/redis/rotation";
-import { configOverrides, describeSteps, nextSteps, parseUsers } from "../../scripts/lib/rotate";
+import { configOverrides, describeSteps, describeUnapplied, nextSteps, parseUsers, unappliedSteps } from "../../scripts/lib/rotate";
 import { runScript } from "../helpers/cli";
 
 describe("rotate planning", () => {
@@ -21,6 +21,15 @@ describe("rotate planning", () => {
     expect(configOverrides(steps)).toEqual(["credentials.sentinelPeer.generation=1", "credentials.sentinelPeer.step=add"]);
     expect(describeSteps("prod", steps)).toContain("  pulumi config set --path --stack prod credentials.sentinelPeer.step add");
     expect(nextSteps(steadyRotation(), parseUsers("all")).map((s) => s.user)).toEqual([...CREDENTIAL_NAMES]);
+  });
+
+  it("holds back the next step while the declared one is not applied yet (the stack's own record)", () => {
+    const declared = { ...steadyRotation(), app: { generation: 1, step: "switch" as const } };
+    const pending = unappliedSteps(declared, { kind: "applied", rotation: { ...steadyRotation(), app: { generation: 1, step: "add" } } }, ["app", "admin"]);
+    expect(pending).toEqual([{ user: "app", from: { generation: 1, step: "add" }, to: { generation: 1, step: "switch" } }]);
+    expect(describeUnapplied("prod", pending)).toContain("  app: declared generation 1 step switch, applied generation 1 step add");
+    expect(unappliedSteps(declared, { kind: "applied", rotation: declared }, ["app"])).toEqual([]);
+    expect(unappliedSteps(declared, { kind: "new" }, ["app"])).toEqual([]);
   });
 
   it("refuses an unknown user, naming the allowed ones", () => {
