@@ -49,6 +49,9 @@ export function numberFromConfig(value: unknown): unknown {
   return typeof value === "string" && value.trim() !== "" ? Number(value) : value;
 }
 
+/** The number and boolean types that also take their string form (for the JSON Schema). */
+export const READ_FROM_CONFIG_STRINGS = new WeakSet<object>();
+
 function booleanFromConfig(value: unknown): unknown {
   return value === "true" ? true : value === "false" ? false : value;
 }
@@ -59,6 +62,7 @@ function numberField(min: number, max: number, unit: string, wholeOnly: boolean)
   const error = `${wholeOnly ? "an integer" : "a number"} from ${min} to ${max}${unitSuffix(unit)}`;
   let number = z.number({ error }).min(min, { error }).max(max, { error });
   if (wholeOnly) number = number.int({ error });
+  READ_FROM_CONFIG_STRINGS.add(number);
   const kept = (value: unknown) => {
     const parsed = numberFromConfig(value);
     return typeof parsed === "number" && Number.isFinite(parsed) ? parsed : undefined;
@@ -72,7 +76,9 @@ export const decimal = (min: number, max: number, unit = "") => numberField(min,
 
 /** `true`/`false` and their strings, nothing else. */
 export function boolean(fallback?: boolean) {
-  return field(z.preprocess(booleanFromConfig, z.boolean({ error: "a boolean: true or false" })), () => ({ fallback }));
+  const schema = z.boolean({ error: "a boolean: true or false" });
+  READ_FROM_CONFIG_STRINGS.add(schema);
+  return field(z.preprocess(booleanFromConfig, schema), () => ({ fallback }));
 }
 
 export function oneOf<const T extends readonly [string, ...string[]]>(choices: T, fallback: T[number], why = "") {
