@@ -14,7 +14,7 @@ interface Carry {
   kept?: unknown;
 }
 
-export class FieldProblem {
+class FieldProblem {
   constructor(
     readonly value: unknown,
     /** One per distinct message; `at` is below the field (an entry of a map), usually empty. */
@@ -45,7 +45,7 @@ export function field<T extends z.ZodType>(schema: T, carryFrom: CarryFrom, { pe
  * Numeric strings count as numbers: `pulumi config set` stores scalars as strings. Anything else
  * (and a blank string) reaches z.number() as is, and is refused there.
  */
-export function numberFromConfig(value: unknown): unknown {
+function numberFromConfig(value: unknown): unknown {
   return typeof value === "string" && value.trim() !== "" ? Number(value) : value;
 }
 
@@ -120,7 +120,7 @@ export function section<S extends z.ZodRawShape>(shape: S, { notAnObject = "an o
   return field(object, () => ({ fallback: object.parse({}) })).prefault({} as z.input<typeof object>);
 }
 
-export function configKey(path: readonly PropertyKey[]): string {
+function configKey(path: readonly PropertyKey[]): string {
   return path.reduce<string>((key, segment) => (typeof segment === "number" ? `${key}[${segment}]` : key ? `${key}.${String(segment)}` : String(segment)), "");
 }
 

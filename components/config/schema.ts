@@ -15,11 +15,9 @@ import { API_MODES, ENVIRONMENTS, EVICTING_POLICIES, HOST_ROLES, INCIDENT_PRESET
 /** Secret keys: read by the program as Pulumi secrets, never part of StackConfig. */
 export const SECRET_KEYS = ["slackWebhookUrl", "pagerdutyRoutingKey", "heartbeatWebhookUrl", "sshPrivateKey"] as const;
 
-/** Built from images/redis (Debian's patched package, what the tests run): components/redis/image.ts. */
-export const DEFAULT_REDIS_IMAGE = BUILT_REDIS_IMAGE;
 /** Generations far beyond any real rotation count; bounded so keepers and plans stay small numbers. */
-export const MAX_CREDENTIAL_GENERATION = 1_000_000;
-export const DEFAULT_RUNBOOK_BASE_URL = "https://git.veza.fr/veza/infra-redis/src/branch/main/docs/runbooks";
+const MAX_CREDENTIAL_GENERATION = 1_000_000;
+const DEFAULT_RUNBOOK_BASE_URL = "https://git.veza.fr/veza/infra-redis/src/branch/main/docs/runbooks";
 
 /** The ports this stack's processes listen on: above the privileged range (they run unprivileged). */
 export const PORT_MIN = 1024;
@@ -105,7 +103,8 @@ const hostSchema = field(
 const hostsAllowed = `a non-empty list of ${HOST_SHAPE_TEXT}`;
 
 const redisSchema = section({
-  image: pinnedImage(DEFAULT_REDIS_IMAGE),
+  /** Built from images/redis (Debian's patched package, what the tests run): components/redis/image.ts. */
+  image: pinnedImage(BUILT_REDIS_IMAGE),
   memoryLimitMiB: integer(64, 1024 * 1024, "MiB, the container memory limit").default(512),
   forkHeadroomPercent: integer(MINIMUM_FORK_HEADROOM_PERCENT, 90,
     `percent of the memory limit kept free of dataset; at least ${MINIMUM_FORK_HEADROOM_PERCENT} because a fork under heavy writes can copy every page (the memory drill's measurement, components/redis/sizing.ts)`).default(DEFAULT_FORK_HEADROOM_PERCENT),

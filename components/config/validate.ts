@@ -19,7 +19,7 @@ import { OMITTED, resolveFieldProblems } from "./fields";
 import { PORT_MAX, PORT_MIN, SSH_HOST_KEY_ALLOWED, stackConfigSchema, type ParsedStackConfig } from "./schema";
 import { EVICTING_POLICIES, type ApiConfig, type HostConfig, type MonitoringConfig, type RedisConfig, type StackConfig } from "./types";
 
-export { DEFAULT_REDIS_IMAGE, MAX_CREDENTIAL_GENERATION, SECRET_KEYS } from "./schema";
+export { SECRET_KEYS } from "./schema";
 
 export type ValidationResult = { ok: true; config: StackConfig } | { ok: false; problems: ConfigProblem[]; lenientConfig?: StackConfig };
 
@@ -49,8 +49,12 @@ export function validateStackConfig(raw: RawObject, options: { lenient?: boolean
   // policy CLI) gets no config from it: every later read could see polluted values.
   const forbidden = forbiddenKeyPaths(raw);
   if (forbidden.length > 0) return { ok: false, problems: forbidden.map(({ key, value }) => ({ key, value, allowed: FORBIDDEN_KEY_ALLOWED })) };
+  // Never throws: a bad field is a problem in the output (fields.ts), resolved here.
   const parsed = stackConfigSchema.parse(raw);
   const problems = new ProblemList(resolveFieldProblems(parsed, options.lenient === true));
+
+  // Defaults that depend on another key (a zod default cannot see its siblings) are filled here:
+  // hosts[].bindAddress, api.host, api.metrics.port, monitoring.host and sentinel.quorum.
 
   const hosts = checkHosts(problems, parsed.hosts, raw.hosts);
   checkEvictionPolicy(problems, parsed.redis, rawSection(raw.redis));
@@ -60,6 +64,7 @@ export function validateStackConfig(raw: RawObject, options: { lenient?: boolean
   const credentials = checkCredentials(problems, parsed.credentials, rawSection(raw.credentials));
   requireExternalGenerations(problems, api, credentials);
   const { count } = parsed.sentinel;
+  // A strict majority of the sentinels.
   const sentinel = { ...parsed.sentinel, quorum: parsed.sentinel.quorum ?? (Number.isFinite(count) ? Math.floor(count / 2) + 1 : 2) };
   const { environment, redis, incident, maintenanceMode, rateLimitFailClosed } = parsed;
   const config: StackConfig = { environment, hosts, redis, sentinel, api, monitoring, incident, maintenanceMode, rateLimitFailClosed, credentials };
