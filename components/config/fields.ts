@@ -74,12 +74,15 @@ function numberField(min: number, max: number, unit: string, wholeOnly: boolean)
 export const integer = (min: number, max: number, unit = "") => numberField(min, max, unit, true);
 export const decimal = (min: number, max: number, unit = "") => numberField(min, max, unit, false);
 
-/** `true`/`false` and their strings, nothing else. */
-export function boolean(fallback?: boolean) {
+/** `true`/`false` and their strings, nothing else; a bad one carries `fallback`. */
+function booleanField(fallback: boolean | undefined) {
   const schema = z.boolean({ error: "a boolean: true or false" });
   READ_FROM_CONFIG_STRINGS.add(schema);
   return field(z.preprocess(booleanFromConfig, schema), () => ({ fallback }));
 }
+
+export const boolean = (defaultValue: boolean) => booleanField(defaultValue).default(defaultValue);
+export const optionalBoolean = () => booleanField(undefined).optional();
 
 export function oneOf<const T extends readonly [string, ...string[]]>(choices: T, fallback: T[number], why = "") {
   const error = `one of ${choices.join(", ")}${why}`;

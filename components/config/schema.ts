@@ -8,7 +8,7 @@ import { CONTAINER_NOFILE_LIMIT, DEFAULT_FORK_HEADROOM_PERCENT, MAX_CLIENTS_LIMI
 import { BUILT_REDIS_IMAGE } from "../redis/image";
 import { CREDENTIAL_NAMES } from "../redis/acl";
 import { ROTATION_STEPS } from "../redis/rotation";
-import { boolean, checkedText, decimal, field, integer, knownKeysObject, listOf, oneOf, OMITTED, section, text } from "./fields";
+import { boolean, checkedText, decimal, field, integer, knownKeysObject, listOf, oneOf, OMITTED, optionalBoolean, section, text } from "./fields";
 import { imagePinProblem } from "./imageReference";
 import { API_MODES, ENVIRONMENTS, EVICTING_POLICIES, HOST_ROLES, INCIDENT_PRESETS } from "./types";
 
@@ -117,7 +117,7 @@ const redisSchema = section({
   /** Explicit data volume size; when absent, the sizing minimum times volumeHeadroomFactor. */
   dataVolumeMiB: integer(64, 1024 * 1024 * 16, "MiB").optional(),
   volumeHeadroomFactor: decimal(1, 10, "multiple of the sizing minimum").default(1.5),
-  rdbSnapshots: boolean(false).default(false),
+  rdbSnapshots: boolean(false),
   port: listenPort().default(6379),
   tcpBacklog: integer(128, 65535).default(511),
   maxClients: integer(100, MAX_CLIENTS_LIMIT,
@@ -127,7 +127,7 @@ const redisSchema = section({
 });
 
 const sentinelSchema = section({
-  enabled: boolean(true).default(true),
+  enabled: boolean(true),
   masterName: text(MASTER_NAME, "letters, digits, dot, dash and underscore (1-64)").default("veza-redis"),
   replicas: integer(0, 10).default(2),
   count: integer(1, 99).default(3),
@@ -154,7 +154,7 @@ const extraEnvSchema = field(
 ).default({});
 
 const apiMetricsSchema = section({
-  enabled: boolean(true).default(true),
+  enabled: boolean(true),
   path: text(/^\/[A-Za-z0-9._~\/-]*$/, "an absolute URL path such as /metrics").default("/metrics"),
   /** Container mode: the port on the API host; default api.port (validate.ts). */
   port: listenPort().optional(),
@@ -207,7 +207,7 @@ function isRunbookBaseUrl(value: string): boolean {
 const tlsFile = () => text(hostPath, "an absolute path on the monitoring host").default("");
 
 const monitoringSchema = section({
-  enabled: boolean(true).default(true),
+  enabled: boolean(true),
   /** Default: the first host (validate.ts). */
   host: text().optional(),
   prometheusImage: pinnedImage("prom/prometheus:v2.53.2"),
@@ -259,8 +259,8 @@ const topLevelShape = {
   monitoring: monitoringSchema,
   incident: oneOf(INCIDENT_PRESETS, "none"),
   /** Explicit toggles; absent means "follow the incident preset". */
-  maintenanceMode: boolean().optional(),
-  rateLimitFailClosed: boolean().optional(),
+  maintenanceMode: optionalBoolean(),
+  rateLimitFailClosed: optionalBoolean(),
   credentials: credentialsSchema,
   // Read by the program as secrets; here so that they are known keys (required outside dev: validate.ts).
   ...(Object.fromEntries(SECRET_KEYS.map((key) => [key, z.unknown().optional().meta({ description: "a secret: pulumi config set --secret" })])) as { [key in (typeof SECRET_KEYS)[number]]: z.ZodOptional<z.ZodUnknown> }),
