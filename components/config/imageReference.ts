@@ -1,7 +1,7 @@
 // Container image references, checked against the full Docker reference grammar
 // (github.com/distribution/reference, regexp.go), anchored at both ends: an image lands in
 // `docker run` command strings and in the Docker provider, so `redis:7.0.15;id` must never pass.
-// The one source of truth for the validator (reader.ts) and the policy pack's images-pinned.
+// The one source of truth for the validator (schema.ts) and the policy pack's images-pinned.
 //
 //   reference  := name [ ":" tag ] [ "@" digest ]
 //   name       := [domain "/"] path-component ["/" path-component]*

@@ -1,5 +1,8 @@
 // The validated, typed stack configuration. Every field has been checked and
 // every default applied by validateStackConfig(); components never see raw config.
+// The keys, ranges and defaults live in schema.ts (zod); this file stays free of zod because
+// policy/ copies it. validate.ts builds a StackConfig from the schema's output, so tsc fails
+// when the two disagree.
 
 export const ENVIRONMENTS = ["dev", "staging", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];

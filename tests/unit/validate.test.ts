@@ -147,6 +147,35 @@ describe("stack config validation", () => {
     expect(problemKeys({ ...valid(), redis: { memoryLimitMB: 512 } })).toContain("redis.memoryLimitMB");
   });
 
+  it("reads the strings `pulumi config set` stores as numbers and booleans, and nothing else", () => {
+    const config = requireValidStackConfig({ ...valid(), redis: { memoryLimitMiB: " 1024 ", rdbSnapshots: "true" }, sentinel: { count: "5", quorum: "3" }, maintenanceMode: "false" });
+    expect(config.redis).toMatchObject({ memoryLimitMiB: 1024, rdbSnapshots: true });
+    expect(config.sentinel).toMatchObject({ count: 5, quorum: 3 });
+    expect(config.maintenanceMode).toBe(false);
+    expect(problemFor({ ...valid(), redis: { memoryLimitMiB: "" } }, "redis.memoryLimitMiB").value).toBe("");
+    expect(problemFor({ ...valid(), redis: { rdbSnapshots: "yes" } }, "redis.rdbSnapshots").allowed).toBe("a boolean: true or false");
+  });
+
+  it("lenient (the policy pack's bypass) keeps a bad value of the right type; strict carries the fallback", () => {
+    const raw = { ...valid(), redis: { forkHeadroomPercent: "25", evictionPolicy: "noeviction", image: "redis:latest" } };
+    const lenient = validateStackConfig(raw, { lenient: true });
+    expect(lenient.ok).toBe(false);
+    if (lenient.ok) return;
+    expect(lenient.lenientConfig?.redis).toMatchObject({ forkHeadroomPercent: 25, evictionPolicy: "noeviction", image: "redis:latest" });
+    const strict = validateStackConfig(raw);
+    expect(strict.ok).toBe(false);
+    if (strict.ok) return;
+    expect(strict.lenientConfig).toBeUndefined();
+    expect(strict.problems.map((p) => p.key)).toEqual(lenient.problems.map((p) => p.key));
+  });
+
+  it("lists the known keys, from the schema, when a key is unknown", () => {
+    expect(problemFor({ ...valid(), redis: { memoryLimitMB: 512 } }, "redis.memoryLimitMB").allowed).toBe(
+      "a known field (image, memoryLimitMiB, forkHeadroomPercent, maxmemoryMiB, evictionPolicy, allowedEvictionPolicies, aofRewritePercentage, aofRewriteMinSizeMiB, dataVolumeMiB, volumeHeadroomFactor, rdbSnapshots, port, tcpBacklog, maxClients, minReplicasToWrite, minReplicasMaxLagSeconds)",
+    );
+    expect(problemFor({ ...valid(), sentinels: {} }, "sentinels").allowed).toMatch(/^a known field \(environment, hosts, redis, sentinel, api, monitoring, incident, maintenanceMode, rateLimitFailClosed, credentials, slackWebhookUrl, pagerdutyRoutingKey, heartbeatWebhookUrl, sshPrivateKey\)$/);
+  });
+
   describe("Sentinel rules", () => {
     it.each([[2], [4], [1]])("rejects %p sentinels", (count) => {
       expect(problemKeys({ ...valid(), sentinel: { count, quorum: 1 } })).toContain("sentinel.count");
