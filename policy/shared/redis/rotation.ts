@@ -193,7 +193,7 @@ export function recordedRotation(record: unknown, alwaysExported: unknown): Reco
   if (record === undefined || record === null) return alwaysExported === undefined ? { kind: "new" } : { kind: "applied", rotation: steadyRotation() };
   const rotation = steadyRotation();
   const fail = (why: string): never => {
-    throw new Error(`the stack output ${APPLIED_ROTATION_OUTPUT} (what the last \`pulumi up\` applied) is malformed: ${why}; fix it with \`pulumi stack export\`/\`import\` or ask the team, never by guessing`);
+    throw new RotationOrderError([{ key: `stack output ${APPLIED_ROTATION_OUTPUT}`, value: JSON.stringify(record), allowed: `what the last \`pulumi up\` applied, per user { generation, step }; this one is malformed (${why}): restore it from the stack's history (\`pulumi stack history\`, \`pulumi stack export\`), never by guessing` }]);
   };
   if (typeof record !== "object" || Array.isArray(record)) fail(`expected an object of users, got ${JSON.stringify(record)}`);
   for (const [name, value] of Object.entries(record as Record<string, unknown>)) {
