@@ -5,9 +5,21 @@ import * as path from "node:path";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 import type { Plan } from "../../scripts/lib/synth";
 
+/**
+ * What `npm run <name>` runs, from package.json: `node --import tsx scripts/<name>.ts ...` (one
+ * process; the tsx CLI would start a second node to run it), with the node running the tests.
+ */
+export function scriptCommand(name: string): string[] {
+  const scripts = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+  const words = scripts[name]?.split(/\s+/) ?? [];
+  if (words[0] !== "node" || words.some((w) => /["'$`\\|&;<>]/.test(w))) throw new Error(`npm run ${name}: expected a plain \`node ...\` command in package.json, got ${JSON.stringify(scripts[name])}`);
+  return [process.execPath, ...words.slice(1)];
+}
+
 /** Runs one of the project's commands exactly as `npm run <name> -- ...` would. */
 export function runScript(name: string, args: string[], timeoutMs = 120000): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), [path.join(PROJECT_ROOT, "scripts", `${name}.ts`), ...args], {
+  const [node, ...command] = scriptCommand(name);
+  const result = spawnSync(node, [...command, ...args], {
     cwd: PROJECT_ROOT,
     encoding: "utf8",
     timeout: timeoutMs,
