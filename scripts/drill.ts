@@ -7,46 +7,42 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { requireValidStackConfig } from "../components/config/validate";
-import { helpText, parseCommand, STACK_OPTION, type CommandSpec } from "./lib/args";
+import { parseOrHelp, STACK_OPTION, type CommandSpec } from "./lib/args";
 import type { Summary } from "../drills";
+import { checkScenarioNames, SCENARIO_NAMES } from "../drills/scenarioNames";
 import { PROJECT_ROOT, readStackConfigFile } from "./lib/stackFiles";
 import type { StoredResults, StoredSummary } from "../drills/report";
 
-/** The command; `scenarioNames` only shows in --help (the drills are loaded for it then). */
-function spec(scenarioNames = "..."): CommandSpec {
-  return {
-    name: "drill",
-    invocation: "npm run drill --",
-    summary: "The fault drills against real processes on 127.0.0.1 (root: cgroups, tmpfs), then a figures table; cleans up everything it made, also on Ctrl-C.",
-    options: {
-      stack: STACK_OPTION,
-      scenario: { type: "string", value: "<a,b>", description: `the scenarios to run, comma-separated (default all: ${scenarioNames})` },
-      repeat: { type: "string", value: "<N>", default: "1", description: "runs per scenario, 1..10" },
-      short: { type: "boolean", description: "shorter load phases (a quick check; figures not comparable)" },
-      json: { type: "string", value: "<file>", description: "also write the figures as JSON" },
-      "update-readme": { type: "boolean", description: "merge the figures into docs/drill-results.json and the README's table (full runs only)" },
-    },
-    finding: "a failed drill",
-  };
-}
+const SPEC: CommandSpec = {
+  name: "drill",
+  invocation: "npm run drill --",
+  summary: "The fault drills against real processes on 127.0.0.1 (root: cgroups, tmpfs), then a figures table; cleans up everything it made, also on Ctrl-C.",
+  options: {
+    stack: STACK_OPTION,
+    scenario: { type: "string", value: "<a,b>", description: `the scenarios to run, comma-separated (default all: ${SCENARIO_NAMES.join(", ")})` },
+    repeat: { type: "string", value: "<N>", default: "1", description: "runs per scenario, 1..10" },
+    short: { type: "boolean", description: "shorter load phases (a quick check; figures not comparable)" },
+    json: { type: "string", value: "<file>", description: "also write the figures as JSON" },
+    "update-readme": { type: "boolean", description: "merge the figures into docs/drill-results.json and the README's table (full runs only)" },
+  },
+  finding: "a failed drill",
+};
 
 async function main(): Promise<number> {
-  const parsed = parseCommand(spec(), process.argv.slice(2));
-  if (parsed.help) {
-    const { SCENARIOS } = await import("../drills");
-    process.stdout.write(helpText(spec(SCENARIOS.map((s) => s.name).join(", "))));
-    return 0;
-  }
+  const parsed = parseOrHelp(SPEC);
+  if (!parsed) return 0;
   const args = parsed.values as { stack: string; scenario?: string; repeat?: string; short?: boolean; json?: string; "update-readme"?: boolean };
   const config = requireValidStackConfig(readStackConfigFile(args.stack).raw);
+  const names = args.scenario ? String(args.scenario).split(",") : undefined;
+  checkScenarioNames(names ?? []);
+  const repeat = Number(args.repeat ?? 1);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 10) throw new Error(`--repeat ${String(args.repeat)}: allowed 1..10`);
   const { formatFigures, formatTable, machineDescription, runScenario, selectScenarios, summarize } = await import("../drills");
   const { drillCodeCommit } = await import("../drills/report");
   // The code measured is the code as loaded, before any scenario runs: later commits must not be
   // credited with it.
   const commit = drillCodeCommit(PROJECT_ROOT);
-  const scenarios = selectScenarios(args.scenario ? String(args.scenario).split(",") : undefined);
-  const repeat = Number(args.repeat ?? 1);
-  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 10) throw new Error(`--repeat ${String(args.repeat)}: allowed 1..10`);
+  const scenarios = selectScenarios(names);
   const short = args.short === true;
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const summaries: Summary[] = [];
