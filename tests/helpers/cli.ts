@@ -6,13 +6,15 @@ import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 import type { Plan } from "../../scripts/lib/synth";
 
 /**
- * What `npm run <name>` runs, from package.json: `node --import tsx scripts/<name>.ts ...` (one
- * process; the tsx CLI would start a second node to run it), with the node running the tests.
+ * What npm runs for scripts/<name>.ts, from package.json (`"policy:sync": "node --import tsx
+ * scripts/policy-sync.ts"`): one process (the tsx CLI would start a second node to run it), with
+ * the node running the tests.
  */
 export function scriptCommand(name: string): string[] {
   const scripts = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-  const words = scripts[name]?.split(/\s+/) ?? [];
-  if (words[0] !== "node" || words.some((w) => /["'$`\\|&;<>]/.test(w))) throw new Error(`npm run ${name}: expected a plain \`node ...\` command in package.json, got ${JSON.stringify(scripts[name])}`);
+  const command = Object.values(scripts).find((c) => c.split(/\s+/).at(-1) === `scripts/${name}.ts`);
+  const words = command?.split(/\s+/) ?? [];
+  if (words[0] !== "node" || words.some((w) => /["'$`\\|&;<>]/.test(w))) throw new Error(`scripts/${name}.ts: expected an npm script in package.json that runs it with a plain \`node ...\`, got ${JSON.stringify(command)}`);
   return [process.execPath, ...words.slice(1)];
 }
 
