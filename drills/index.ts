@@ -13,17 +13,19 @@ import { plannedRestartOfMaster } from "./scenarios/plannedRestartOfMaster";
 import { redeployAfterFailover } from "./scenarios/redeployAfterFailover";
 import { rollingImageUpgrade } from "./scenarios/rollingImageUpgrade";
 import { credentialRotation } from "./scenarios/credentialRotation";
+import { checkScenarioNames, SCENARIO_NAMES } from "./scenarioNames";
 import { targetFailures, type DrillContext, type DrillResult, type Figure, type Scenario, type Target } from "./harness/types";
 
 export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, masterPartitioned, sentinelMinorityLost, quorumLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover, plannedRestartOfMaster, rollingImageUpgrade, redeployAfterFailover, credentialRotation];
 
+if (SCENARIOS.map((s) => s.name).join(", ") !== SCENARIO_NAMES.join(", ")) {
+  throw new Error(`drills/scenarioNames.ts lists ${SCENARIO_NAMES.join(", ")}; SCENARIOS are ${SCENARIOS.map((s) => s.name).join(", ")}: make them alike`);
+}
+
 export function selectScenarios(names: string[] | undefined): Scenario[] {
   if (!names || names.length === 0) return SCENARIOS;
-  return names.map((name) => {
-    const scenario = SCENARIOS.find((s) => s.name === name);
-    if (!scenario) throw new Error(`unknown scenario ${JSON.stringify(name)}; scenarios: ${SCENARIOS.map((s) => s.name).join(", ")}`);
-    return scenario;
-  });
+  checkScenarioNames(names);
+  return names.map((name) => SCENARIOS.find((s) => s.name === name)!);
 }
 
 /** Runs one scenario; a thrown error is a failed result, never a crash of the whole drill. */

@@ -2,13 +2,16 @@
 // Stands the stack's Redis and Sentinel topology up as real processes on 127.0.0.1 (the program's
 // own renderers, only placement differs), runs the runbook's fault scenarios, prints a figures
 // table, and cleans up every process, temp dir, cgroup and mount it made.
+// The arguments and the stack's config are checked before the drills load (they load
+// @pulumi/pulumi through the components): a usage error costs none of it.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { requireValidStackConfig } from "../components/config/validate";
 import { parseOrHelp, STACK_OPTION, type CommandSpec } from "./lib/args";
-import { formatFigures, formatTable, machineDescription, runScenario, SCENARIOS, selectScenarios, summarize, type Summary } from "../drills";
+import type { Summary } from "../drills";
+import { checkScenarioNames, SCENARIO_NAMES } from "../drills/scenarioNames";
 import { PROJECT_ROOT, readStackConfigFile } from "./lib/stackFiles";
-import { drillCodeCommit, FIGURES_BEGIN, FIGURES_END, figuresSection, replaceSection, TARGETS_BEGIN, TARGETS_END, targetsSection, type StoredResults, type StoredSummary } from "../drills/report";
+import type { StoredResults, StoredSummary } from "../drills/report";
 
 const SPEC: CommandSpec = {
   name: "drill",
@@ -16,7 +19,7 @@ const SPEC: CommandSpec = {
   summary: "The fault drills against real processes on 127.0.0.1 (root: cgroups, tmpfs), then a figures table; cleans up everything it made, also on Ctrl-C.",
   options: {
     stack: STACK_OPTION,
-    scenario: { type: "string", value: "<a,b>", description: `the scenarios to run, comma-separated (default all: ${SCENARIOS.map((s) => s.name).join(", ")})` },
+    scenario: { type: "string", value: "<a,b>", description: `the scenarios to run, comma-separated (default all: ${SCENARIO_NAMES.join(", ")})` },
     repeat: { type: "string", value: "<N>", default: "1", description: "runs per scenario, 1..10" },
     short: { type: "boolean", description: "shorter load phases (a quick check; figures not comparable)" },
     json: { type: "string", value: "<file>", description: "also write the figures as JSON" },
@@ -26,15 +29,20 @@ const SPEC: CommandSpec = {
 };
 
 async function main(): Promise<number> {
-  // The code measured is the code at the start: later commits must not be credited with it.
-  const commit = drillCodeCommit(PROJECT_ROOT);
   const parsed = parseOrHelp(SPEC);
   if (!parsed) return 0;
   const args = parsed.values as { stack: string; scenario?: string; repeat?: string; short?: boolean; json?: string; "update-readme"?: boolean };
   const config = requireValidStackConfig(readStackConfigFile(args.stack).raw);
-  const scenarios = selectScenarios(args.scenario ? String(args.scenario).split(",") : undefined);
+  const names = args.scenario ? String(args.scenario).split(",") : undefined;
+  checkScenarioNames(names ?? []);
   const repeat = Number(args.repeat ?? 1);
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 10) throw new Error(`--repeat ${String(args.repeat)}: allowed 1..10`);
+  const { formatFigures, formatTable, machineDescription, runScenario, selectScenarios, summarize } = await import("../drills");
+  const { drillCodeCommit } = await import("../drills/report");
+  // The code measured is the code as loaded, before any scenario runs: later commits must not be
+  // credited with it.
+  const commit = drillCodeCommit(PROJECT_ROOT);
+  const scenarios = selectScenarios(names);
   const short = args.short === true;
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const summaries: Summary[] = [];
@@ -52,7 +60,7 @@ async function main(): Promise<number> {
   const table = formatTable(summaries);
   log(`\nDrill results, stack ${args.stack}${short ? " (short)" : ""}, ${new Date().toISOString()}, on ${machine}\n\n${table}`);
   if (args.json) fs.writeFileSync(String(args.json), `${JSON.stringify({ stack: args.stack, short, machine, date: new Date().toISOString(), results: summaries }, null, 2)}\n`);
-  if (args["update-readme"]) updateReadme(args.stack, summaries, machine, short, commit);
+  if (args["update-readme"]) await updateReadme(args.stack, summaries, machine, short, commit);
   return summaries.every((s) => s.passed) ? 0 : 1;
 }
 
@@ -61,8 +69,10 @@ async function main(): Promise<number> {
  * the commit of the drill code) and regenerates the README's figures and targets from it, so
  * re-running one scenario keeps the others' figures.
  */
-function updateReadme(stack: string, summaries: Summary[], machine: string, short: boolean, commit: string): void {
+async function updateReadme(stack: string, summaries: Summary[], machine: string, short: boolean, commit: string): Promise<void> {
   if (short) throw new Error("--update-readme takes full runs only (drop --short)");
+  const { SCENARIOS } = await import("../drills");
+  const { FIGURES_BEGIN, FIGURES_END, figuresSection, replaceSection, TARGETS_BEGIN, TARGETS_END, targetsSection } = await import("../drills/report");
   const resultsPath = path.join(PROJECT_ROOT, "docs", "drill-results.json");
   const stored = fs.existsSync(resultsPath) ? (JSON.parse(fs.readFileSync(resultsPath, "utf8")) as StoredResults).results : [];
   const measured = `${new Date().toISOString().slice(0, 10)}, stack ${stack}, commit ${commit}`;

@@ -2,7 +2,7 @@
 // Synthesizes the stack with and without the changes (each in its own process: the Pulumi
 // runtime is process-global), prints what the engine will do to each resource (replace, update in
 // place, create, delete) and in which order. Exit 0; 2 on a usage or config error, in one line.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -19,11 +19,21 @@ const SPEC: CommandSpec = {
   options: { stack: STACK_OPTION, config: { ...CONFIG_OPTION, required: true, description: `the change to review: ${CONFIG_OPTION.description}` } },
 };
 
-function synthPlan(stack: string, overrides: string[], outDir: string): Plan {
-  const result = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "synth.ts"), "--stack", stack, ...overrides.flatMap((o) => ["--config", o]), "--out", outDir], {
-    cwd: PROJECT_ROOT,
-    encoding: "utf8",
+/** One synth child (the Pulumi runtime is process-global); resolves when it has exited. */
+function runSynth(stack: string, overrides: string[], outDir: string): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...process.execArgv, path.join(__dirname, "synth.ts"), "--stack", stack, ...overrides.flatMap((o) => ["--config", o]), "--out", outDir], {
+      cwd: PROJECT_ROOT,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", () => resolve({ status: null, stderr }));
+    child.on("close", (status) => resolve({ status, stderr }));
   });
+}
+
+function planOf(result: { status: number | null; stderr: string }, stack: string, overrides: string[], outDir: string): Plan {
   if (result.status !== 0) {
     // synth says what is wrong in one line: "synth: stack <name>: ...".
     const problem = result.stderr.trim().replace(/^synth: (stack \S+: )?/, "");
@@ -32,15 +42,18 @@ function synthPlan(stack: string, overrides: string[], outDir: string): Plan {
   return JSON.parse(fs.readFileSync(path.join(outDir, "plan.json"), "utf8")) as Plan;
 }
 
-function main(): number {
+async function main(): Promise<number> {
   const args = parseOrHelp(SPEC);
   if (!args) return EXIT_OK;
   const stack = args.values.stack as string;
   const config = args.values.config as string[];
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "veza-plan-diff-"));
   try {
-    const before = synthPlan(stack, [], path.join(work, "before"));
-    const after = synthPlan(stack, config, path.join(work, "after"));
+    // Both synths at once (one per core); the stack's own problem, if any, is still the one reported.
+    const [beforeDir, afterDir] = [path.join(work, "before"), path.join(work, "after")];
+    const [beforeRun, afterRun] = await Promise.all([runSynth(stack, [], beforeDir), runSynth(stack, config, afterDir)]);
+    const before = planOf(beforeRun, stack, [], beforeDir);
+    const after = planOf(afterRun, stack, config, afterDir);
     const diff = diffPlans(before, after);
     process.stdout.write(`plan-diff: stack ${stack}, ${config.join(" ")}\n${formatPlanDiff(diff)}\n\n${formatEngineOrder(engineOrder(diff, before, after))}\n`);
   } finally {

@@ -1,11 +1,13 @@
 // npm run policy -- --stack <name> [--config <key>=<value> ...]
 // The policy pack's policies, in-process over the synth plan: one line per violation
 // (<level> <policy> <resource>: <message>), exit 1 on a mandatory one.
-import { formatProblem } from "../components/config/reader";
+// The arguments and the config are checked before anything heavy loads: a usage or config error
+// costs no @pulumi/pulumi (the synth and the pack are imported only once they pass).
+import { formatProblem, type ConfigProblem } from "../components/config/reader";
 import { CONFIG_OPTION, EXIT_FINDING, EXIT_OK, EXIT_USAGE, parseOrHelp, runMain, STACK_OPTION, type CommandSpec } from "./lib/args";
-import { formatViolation, runPolicies, type Violation } from "./lib/policyRunner";
+import { configProblems } from "./lib/configPrecheck";
+import type { Violation } from "./lib/policyRunner";
 import { projectName } from "./lib/stackFiles";
-import { synthesize, unsetSecretsNote } from "./lib/synth";
 
 const SPEC: CommandSpec = {
   name: "policy",
@@ -15,17 +17,25 @@ const SPEC: CommandSpec = {
   finding: "a mandatory violation",
 };
 
+function refuse(stack: string, problems: ConfigProblem[]): number {
+  process.stderr.write(`policy: stack ${stack}: invalid config, nothing to check: ${problems.map(formatProblem).join("; ")}\n`);
+  return EXIT_USAGE;
+}
+
 async function main(): Promise<number> {
   const args = parseOrHelp(SPEC);
   if (!args) return EXIT_OK;
   const stack = args.values.stack as string;
+  const config = args.values.config as string[];
   // The pack is the second gate: even when the program's own validation would refuse this
   // config, show what the policies catch in what it would declare.
-  const outcome = await synthesize(stack, args.values.config as string[], { bypassValidation: true });
-  if (!outcome.ok) {
-    process.stderr.write(`policy: stack ${stack}: invalid config, nothing to check: ${outcome.problems.map(formatProblem).join("; ")}\n`);
-    return EXIT_USAGE;
-  }
+  const problems = configProblems(stack, config, { bypassValidation: true });
+  if (problems) return refuse(stack, problems);
+  // Both load before synthesize() sets the mocks, as the static imports did.
+  const { synthesize, unsetSecretsNote } = await import("./lib/synth");
+  const { formatViolation, runPolicies } = await import("./lib/policyRunner");
+  const outcome = await synthesize(stack, config, { bypassValidation: true });
+  if (!outcome.ok) return refuse(stack, outcome.problems);
   const violations: Violation[] = (outcome.bypassedProblems ?? []).map((problem) => ({
     policy: "stack-config-valid",
     level: "mandatory",

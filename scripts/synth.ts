@@ -1,7 +1,9 @@
 // npm run synth -- --stack <name> [--config <key>=<value> ...] --out <dir>
-import { formatProblem } from "../components/config/reader";
+// The arguments and the config are checked before anything heavy loads: a usage or config error
+// costs no @pulumi/pulumi (scripts/lib/synth.ts is imported only once they pass).
+import { formatProblem, type ConfigProblem } from "../components/config/reader";
 import { CONFIG_OPTION, EXIT_OK, EXIT_USAGE, parseOrHelp, runMain, STACK_OPTION, type CommandSpec } from "./lib/args";
-import { synthesize, unsetSecretsNote, writeSynthOutput } from "./lib/synth";
+import { configProblems } from "./lib/configPrecheck";
 
 const SPEC: CommandSpec = {
   name: "synth",
@@ -14,16 +16,22 @@ const SPEC: CommandSpec = {
   },
 };
 
+function refuse(stack: string, problems: ConfigProblem[]): number {
+  process.stderr.write(`synth: stack ${stack}: invalid config, nothing written: ${problems.map(formatProblem).join("; ")}\n`);
+  return EXIT_USAGE;
+}
+
 async function main(): Promise<number> {
   const args = parseOrHelp(SPEC);
   if (!args) return EXIT_OK;
   const stack = args.values.stack as string;
   const out = args.values.out as string;
-  const outcome = await synthesize(stack, args.values.config as string[]);
-  if (!outcome.ok) {
-    process.stderr.write(`synth: stack ${stack}: invalid config, nothing written: ${outcome.problems.map(formatProblem).join("; ")}\n`);
-    return EXIT_USAGE;
-  }
+  const config = args.values.config as string[];
+  const problems = configProblems(stack, config);
+  if (problems) return refuse(stack, problems);
+  const { synthesize, unsetSecretsNote, writeSynthOutput } = await import("./lib/synth");
+  const outcome = await synthesize(stack, config);
+  if (!outcome.ok) return refuse(stack, outcome.problems);
   const written = writeSynthOutput(outcome.result, out);
   const resources = outcome.result.plan.resources;
   process.stdout.write(`synth: stack ${stack}: ${resources.length} resources (${resources.filter((r) => r.custom).length} custom), ${written.length - 1} files -> ${out}\n`);

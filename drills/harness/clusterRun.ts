@@ -5,7 +5,7 @@ import { LocalCluster } from "./localCluster";
 import { waitFor } from "./processes";
 import { Workspace } from "./workspace";
 import type { SteadyWriter } from "./writer";
-import type { DrillContext } from "./types";
+import type { DrillContext, Figure } from "./types";
 
 /** beforeStart: what must be in place before the first process starts (users, packet marks). */
 export async function withCluster<T>(ctx: DrillContext, label: string, body: (cluster: LocalCluster, ws: Workspace, clients: Redis[]) => Promise<T>, beforeStart?: (cluster: LocalCluster, ws: Workspace) => void): Promise<T> {
@@ -20,6 +20,25 @@ export async function withCluster<T>(ctx: DrillContext, label: string, body: (cl
     for (const client of clients) client.disconnect();
     await ws.cleanup();
   }
+}
+
+/**
+ * A split-brain scenario's run: once as the stack declares it (`label`) and, in the full drill
+ * only, once more without min-replicas-to-write (`<label>-unbounded`). The contrast proves the
+ * drill can see the failure the guard prevents; `contrastFigures` picks what of it is reported
+ * beside the declared run's figures (each with a fullOnly target). The declared run's result
+ * otherwise stands: its pass, failures and figures.
+ */
+export async function withMinReplicasContrast<R extends { figures: Record<string, Figure> }>(
+  ctx: DrillContext,
+  label: string,
+  run: (ctx: DrillContext, label: string) => Promise<R>,
+  contrastFigures: (unbounded: R["figures"]) => Record<string, Figure>,
+): Promise<R> {
+  const bounded = await run(ctx, label);
+  if (ctx.short) return bounded;
+  const unbounded = await run({ ...ctx, config: { ...ctx.config, redis: { ...ctx.config.redis, minReplicasToWrite: 0 } } }, `${label}-unbounded`);
+  return { ...bounded, figures: { ...bounded.figures, ...contrastFigures(unbounded.figures) } };
 }
 
 /** Waits until each writer has been acknowledged again after `since`, or the timeout. */

@@ -2,7 +2,7 @@
 // then SIGCONTed (the split-brain case), with a contrast run without min-replicas-to-write.
 import { ACL_USERS } from "../../components/redis/acl";
 import { currentMasters, waitForNewMaster } from "../harness/failover";
-import { waitForWritesAfter, withCluster } from "../harness/clusterRun";
+import { waitForWritesAfter, withCluster, withMinReplicasContrast } from "../harness/clusterRun";
 import { sleep } from "../harness/processes";
 import { countMissing, directClient, sentinelClient, SteadyWriter } from "../harness/writer";
 import { Checks, seconds, type DrillContext, type Scenario } from "../harness/types";
@@ -89,18 +89,10 @@ export const masterHung: Scenario = {
     { figure: "sentinel_client_outage_s", kind: "at most", value: 10, why: "the API's Sentinel-aware client leaves the hung master (socketTimeout) and writes again" },
     { figure: "without_min_replicas_writes_accepted_while_isolated", kind: "at least", value: 100, fullOnly: true, why: "the contrast run proves the drill sees the split brain min-replicas-to-write prevents" },
   ],
-  run: async (ctx) => {
-    const bounded = await hungMaster(ctx, "master-hung");
-    if (ctx.short) return bounded;
-    // Contrast (full drill only): the same hang without min-replicas-to-write.
-    const unbounded = await hungMaster({ ...ctx, config: { ...ctx.config, redis: { ...ctx.config.redis, minReplicasToWrite: 0 } } }, "master-hung-unbounded");
-    return {
-      ...bounded,
-      figures: {
-        ...bounded.figures,
-        without_min_replicas_writes_accepted_while_isolated: unbounded.figures.writes_accepted_while_isolated,
-        without_min_replicas_isolated_writes_lost: unbounded.figures.isolated_writes_lost,
-      },
-    };
-  },
+  // The contrast run (full drill only): the same hang without min-replicas-to-write.
+  run: (ctx) =>
+    withMinReplicasContrast(ctx, "master-hung", hungMaster, (unbounded) => ({
+      without_min_replicas_writes_accepted_while_isolated: unbounded.writes_accepted_while_isolated,
+      without_min_replicas_isolated_writes_lost: unbounded.isolated_writes_lost,
+    })),
 };

@@ -8,7 +8,7 @@ import { MINORITY_ADDRESS, MINORITY_UID, Partition } from "../harness/partition"
 import { redisCli, sleep } from "../harness/processes";
 import { countMissing, directClient, sentinelClient, SteadyWriter } from "../harness/writer";
 import { Checks, seconds, type DrillContext, type Scenario } from "../harness/types";
-import { waitForWritesAfter, withCluster } from "../harness/clusterRun";
+import { waitForWritesAfter, withCluster, withMinReplicasContrast } from "../harness/clusterRun";
 
 /** How long the cut holds beyond min-replicas-max-lag: the isolated master's window must close well inside it. */
 const HOLD_BEYOND_MAX_LAG_S = 6;
@@ -108,17 +108,9 @@ export const masterPartitioned: Scenario = {
     { figure: "partition_held_s", kind: "at least", value: 5, why: "the cut outlasted down-after, the election and min-replicas-max-lag" },
     { figure: "without_min_replicas_writable_beyond_max_lag_s", kind: "at least", value: 3, fullOnly: true, why: "the contrast run proves the drill sees the window min-replicas-to-write closes" },
   ],
-  run: async (ctx) => {
-    const bounded = await partitionMaster(ctx, "master-partitioned");
-    if (ctx.short) return bounded;
-    // Contrast (full drill only): the same partition without min-replicas-to-write.
-    const unbounded = await partitionMaster({ ...ctx, config: { ...ctx.config, redis: { ...ctx.config.redis, minReplicasToWrite: 0 } } }, "master-partitioned-unbounded");
-    return {
-      ...bounded,
-      figures: {
-        ...bounded.figures,
-        without_min_replicas_writable_beyond_max_lag_s: unbounded.figures.minority_writable_beyond_max_lag_s,
-      },
-    };
-  },
+  // The contrast run (full drill only): the same partition without min-replicas-to-write.
+  run: (ctx) =>
+    withMinReplicasContrast(ctx, "master-partitioned", partitionMaster, (unbounded) => ({
+      without_min_replicas_writable_beyond_max_lag_s: unbounded.minority_writable_beyond_max_lag_s,
+    })),
 };

@@ -5,9 +5,23 @@ import * as path from "node:path";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 import type { Plan } from "../../scripts/lib/synth";
 
+/**
+ * What npm runs for scripts/<name>.ts, from package.json (`"policy:sync": "node --import tsx
+ * scripts/policy-sync.ts"`): one process (the tsx CLI would start a second node to run it), with
+ * the node running the tests.
+ */
+export function scriptCommand(name: string): string[] {
+  const scripts = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+  const command = Object.values(scripts).find((c) => c.split(/\s+/).at(-1) === `scripts/${name}.ts`);
+  const words = command?.split(/\s+/) ?? [];
+  if (words[0] !== "node" || words.some((w) => /["'$`\\|&;<>]/.test(w))) throw new Error(`scripts/${name}.ts: expected an npm script in package.json that runs it with a plain \`node ...\`, got ${JSON.stringify(command)}`);
+  return [process.execPath, ...words.slice(1)];
+}
+
 /** Runs one of the project's commands exactly as `npm run <name> -- ...` would. */
 export function runScript(name: string, args: string[], timeoutMs = 120000): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), [path.join(PROJECT_ROOT, "scripts", `${name}.ts`), ...args], {
+  const [node, ...command] = scriptCommand(name);
+  const result = spawnSync(node, [...command, ...args], {
     cwd: PROJECT_ROOT,
     encoding: "utf8",
     timeout: timeoutMs,
