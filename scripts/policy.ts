@@ -1,10 +1,10 @@
-// npm run policy -- --stack <name> [--config <key>=<value> ...]
+// npm run policy -- --stack <name> [--config <key>=<value> ...] [--applied <file>]
 // The policy pack's policies, in-process over the synth plan: one line per violation
 // (<level> <policy> <resource>: <message>), exit 1 on a mandatory one.
 // The arguments and the config are checked before anything heavy loads: a usage or config error
 // costs no @pulumi/pulumi (the synth and the pack are imported only once they pass).
 import { formatProblem, type ConfigProblem } from "../components/config/reader";
-import { CONFIG_OPTION, EXIT_FINDING, EXIT_OK, EXIT_USAGE, parseOrHelp, runMain, STACK_OPTION, type CommandSpec } from "./lib/args";
+import { APPLIED_OPTION, CONFIG_OPTION, EXIT_FINDING, EXIT_OK, EXIT_USAGE, parseOrHelp, readAppliedOutputs, runMain, STACK_OPTION, type CommandSpec } from "./lib/args";
 import { configProblems } from "./lib/configPrecheck";
 import type { Violation } from "./lib/policyRunner";
 import { projectName } from "./lib/stackFiles";
@@ -13,7 +13,7 @@ const SPEC: CommandSpec = {
   name: "policy",
   invocation: "npm run policy --",
   summary: "The policy pack in-process over the synth plan: one line per violation, <level> <policy> <resource>: <message>.",
-  options: { stack: STACK_OPTION, config: CONFIG_OPTION },
+  options: { stack: STACK_OPTION, config: CONFIG_OPTION, applied: APPLIED_OPTION },
   finding: "a mandatory violation",
 };
 
@@ -29,12 +29,13 @@ async function main(): Promise<number> {
   const config = args.values.config as string[];
   // The pack is the second gate: even when the program's own validation would refuse this
   // config, show what the policies catch in what it would declare.
-  const problems = configProblems(stack, config, { bypassValidation: true });
+  const appliedOutputs = readAppliedOutputs(args.values.applied as string | undefined);
+  const problems = configProblems(stack, config, { bypassValidation: true, appliedOutputs });
   if (problems) return refuse(stack, problems);
   // Both load before synthesize() sets the mocks, as the static imports did.
   const { synthesize, unsetSecretsNote } = await import("./lib/synth");
   const { formatViolation, runPolicies } = await import("./lib/policyRunner");
-  const outcome = await synthesize(stack, config, { bypassValidation: true });
+  const outcome = await synthesize(stack, config, { bypassValidation: true, appliedOutputs });
   if (!outcome.ok) return refuse(stack, outcome.problems);
   const violations: Violation[] = (outcome.bypassedProblems ?? []).map((problem) => ({
     policy: "stack-config-valid",

@@ -1,8 +1,8 @@
-// npm run synth -- --stack <name> [--config <key>=<value> ...] --out <dir>
+// npm run synth -- --stack <name> [--config <key>=<value> ...] [--applied <file>] --out <dir>
 // The arguments and the config are checked before anything heavy loads: a usage or config error
 // costs no @pulumi/pulumi (scripts/lib/synth.ts is imported only once they pass).
 import { formatProblem, type ConfigProblem } from "../components/config/reader";
-import { CONFIG_OPTION, EXIT_OK, EXIT_USAGE, parseOrHelp, runMain, STACK_OPTION, type CommandSpec } from "./lib/args";
+import { APPLIED_OPTION, CONFIG_OPTION, EXIT_OK, EXIT_USAGE, parseOrHelp, readAppliedOutputs, runMain, STACK_OPTION, type CommandSpec } from "./lib/args";
 import { configProblems } from "./lib/configPrecheck";
 
 const SPEC: CommandSpec = {
@@ -12,6 +12,7 @@ const SPEC: CommandSpec = {
   options: {
     stack: STACK_OPTION,
     config: CONFIG_OPTION,
+    applied: APPLIED_OPTION,
     out: { type: "string", value: "<dir>", required: true, description: "where plan.json and files/ are written" },
   },
 };
@@ -27,10 +28,11 @@ async function main(): Promise<number> {
   const stack = args.values.stack as string;
   const out = args.values.out as string;
   const config = args.values.config as string[];
-  const problems = configProblems(stack, config);
+  const appliedOutputs = readAppliedOutputs(args.values.applied as string | undefined);
+  const problems = configProblems(stack, config, { appliedOutputs });
   if (problems) return refuse(stack, problems);
   const { synthesize, unsetSecretsNote, writeSynthOutput } = await import("./lib/synth");
-  const outcome = await synthesize(stack, config);
+  const outcome = await synthesize(stack, config, { appliedOutputs });
   if (!outcome.ok) return refuse(stack, outcome.problems);
   const written = writeSynthOutput(outcome.result, out);
   const resources = outcome.result.plan.resources;

@@ -6,6 +6,7 @@
 //   a mistyped flag        an error naming the valid ones
 //   --stack <unknown>      an error naming the stacks there are (Pulumi.<name>.yaml)
 //   --config <bad>         an error unless key=value with a key path `pulumi config set --path` takes
+import * as fs from "node:fs";
 import { parseArgs as nodeParseArgs } from "node:util";
 import { FORBIDDEN_KEY_ALLOWED, isForbiddenKey } from "../../components/config/reader";
 import { stackNames } from "./stackFiles";
@@ -67,6 +68,31 @@ export const CONFIG_OPTION: OptionSpec = {
   value: "<key>=<value>",
   description: "a config override, as `pulumi config set --path` would apply it (repeatable): incident=redis-down, hosts[1].address=10.0.0.2",
 };
+export const APPLIED_OPTION: OptionSpec = {
+  type: "string",
+  value: "<file>",
+  description: "the stack's outputs as its last `up` left them (`pulumi stack output --json > applied.json`; secrets stay masked): the credential rotation is checked against its credentialRotation; without it the stack counts as new",
+};
+
+/** The JSON object of `pulumi stack output --json`; a usage error naming the file otherwise. */
+export function readAppliedOutputs(file: string | undefined): Record<string, unknown> | undefined {
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`--applied ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--applied ${file}: not JSON; expected the output of \`pulumi stack output --json\``);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new UsageError(`--applied ${file}: expected a JSON object of stack outputs (\`pulumi stack output --json\`)`);
+  return parsed as Record<string, unknown>;
+}
+
 export const HELP_OPTION: OptionSpec = { type: "boolean", short: "h", description: "this help" };
 
 function flagName(name: string, spec: OptionSpec): string {

@@ -1,19 +1,53 @@
-// synthesize()'s config check (scripts/lib/synth.ts) without loading Pulumi: the synth and policy
-// entry points run it first, so a config the validator refuses fails in one line (exit 2) before
-// @pulumi/pulumi and the program load. synthesize() still checks again, with the same calls in
-// the same order; keep the two alike.
-import { validateStackConfig } from "../../components/config/validate";
+// synthesize()'s config check (scripts/lib/synth.ts), in a module that does not load Pulumi: the
+// synth and policy entry points run it first, so a config the validator refuses fails in one line
+// (exit 2) before @pulumi/pulumi and the program load; synthesize() runs the same function.
+import { validateStackConfig, type ValidationResult } from "../../components/config/validate";
 import type { ConfigProblem } from "../../components/config/reader";
-import { applyOverrides, projectName, readStackConfigFile, PROJECT_ROOT } from "./stackFiles";
+import { ALWAYS_EXPORTED_OUTPUT, APPLIED_ROTATION_OUTPUT, recordedRotation, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "../../components/redis/rotation";
+import { applyOverrides, projectName, readStackConfigFile, PROJECT_ROOT, type StackConfigFile } from "./stackFiles";
+
+export interface ConfigCheckOptions {
+  /** Declare even an invalid config (SynthOptions.bypassValidation). */
+  bypassValidation?: boolean;
+  /** The stack's outputs as the last `up` left them (SynthOptions.appliedOutputs). */
+  appliedOutputs?: Record<string, unknown>;
+}
+
+export type ConfigCheck =
+  | { ok: false; problems: ConfigProblem[] }
+  | { ok: true; project: string; file: StackConfigFile; raw: Record<string, unknown>; validation: ValidationResult; recorded: RecordedRotation };
 
 /**
- * The problems that make synthesize() return `ok: false` for this stack and these overrides, or
- * undefined when it would go on to declare the stack. `bypassValidation` as in SynthOptions.
+ * The stack file with the overrides, validated, and the credential rotation checked against what
+ * the stack last applied: the program (components/stack.ts declareProgram) refuses the same
+ * steps, but there the error surfaces as an unhandled rejection, which is how `pulumi up` shows it.
  */
-export function configProblems(stack: string, overrides: string[], options: { bypassValidation?: boolean } = {}, root = PROJECT_ROOT): ConfigProblem[] | undefined {
-  projectName(root);
-  const raw = applyOverrides(readStackConfigFile(stack, root).raw, overrides);
+export function checkStackConfig(stack: string, overrides: string[], options: ConfigCheckOptions = {}, root = PROJECT_ROOT): ConfigCheck {
+  const project = projectName(root);
+  const file = readStackConfigFile(stack, root);
+  const raw = applyOverrides(file.raw, overrides);
   const validation = validateStackConfig(raw, { lenient: options.bypassValidation });
-  if (!validation.ok && !(options.bypassValidation && validation.lenientConfig)) return validation.problems;
-  return undefined;
+  if (!validation.ok && !(options.bypassValidation && validation.lenientConfig)) return { ok: false, problems: validation.problems };
+  const applied = options.appliedOutputs ?? {};
+  let recorded: RecordedRotation;
+  try {
+    recorded = recordedRotation(applied[APPLIED_ROTATION_OUTPUT], applied[ALWAYS_EXPORTED_OUTPUT]);
+  } catch (error) {
+    if (!(error instanceof RotationOrderError)) throw error;
+    // Behind the validator (bypass), a malformed record counts as a new stack: the plan is still shown.
+    if (options.bypassValidation) return { ok: true, project, file, raw, validation, recorded: { kind: "new" } };
+    return { ok: false, problems: error.problems };
+  }
+  // Behind the validator (bypass) the order is the policy pack's to judge, as under `pulumi preview`.
+  if (validation.ok && !options.bypassValidation) {
+    const order = rotationOrderProblems(recorded, validation.config.credentials);
+    if (order.length > 0) return { ok: false, problems: order };
+  }
+  return { ok: true, project, file, raw, validation, recorded };
+}
+
+/** The problems that make synthesize() return `ok: false`, or undefined when it would declare the stack. */
+export function configProblems(stack: string, overrides: string[], options: ConfigCheckOptions = {}, root = PROJECT_ROOT): ConfigProblem[] | undefined {
+  const check = checkStackConfig(stack, overrides, options, root);
+  return check.ok ? undefined : check.problems;
 }

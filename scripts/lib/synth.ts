@@ -8,10 +8,9 @@ import bcrypt from "bcryptjs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { validateStackConfig } from "../../components/config/validate";
 import type { ConfigProblem } from "../../components/config/reader";
-import { applyOverrides, projectName, readStackConfigFile, PROJECT_ROOT } from "./stackFiles";
-import { ALWAYS_EXPORTED_OUTPUT, APPLIED_ROTATION_OUTPUT, recordedRotation, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "../../components/redis/rotation";
+import { PROJECT_ROOT } from "./stackFiles";
+import { checkStackConfig } from "./configPrecheck";
 
 const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 // The organization of every stack on a DIY (file) backend, as the Pulumi CLI names it.
@@ -171,24 +170,11 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
 }
 
 export async function synthesize(stack: string, overrides: string[], options: SynthOptions = {}, root = PROJECT_ROOT): Promise<SynthOutcome> {
-  const project = projectName(root);
-  const file = readStackConfigFile(stack, root);
-  const raw = applyOverrides(file.raw, overrides);
-  const validation = validateStackConfig(raw, { lenient: options.bypassValidation });
-  if (!validation.ok && !(options.bypassValidation && validation.lenientConfig)) return { ok: false, problems: validation.problems };
-  // What the program's StackReference to its own stack reads (see the mocks below). Its order
-  // check (declareProgram) runs here first: thrown inside the program, the error would only
-  // surface as an unhandled rejection of the stack's outputs, which is how `pulumi up` shows it.
+  const check = checkStackConfig(stack, overrides, options, root);
+  if (!check.ok) return check;
+  const { project, file, raw, validation, recorded } = check;
+  // What the program's StackReference to its own stack reads (see the mocks below).
   const applied = options.appliedOutputs ?? {};
-  if (validation.ok) {
-    try {
-      const problems = rotationOrderProblems(recordedRotation(applied[APPLIED_ROTATION_OUTPUT], applied[ALWAYS_EXPORTED_OUTPUT]), validation.config.credentials);
-      if (problems.length > 0) return { ok: false, problems };
-    } catch (error) {
-      if (error instanceof RotationOrderError) return { ok: false, problems: error.problems };
-      throw error;
-    }
-  }
 
   const registrations: RecordedRegistration[] = [];
   let stackOutputs: Record<string, unknown> = {};
@@ -239,10 +225,11 @@ export async function synthesize(stack: string, overrides: string[], options: Sy
   const { loadStackConfig, readStackSecrets } = await import("../../components/config/load");
   const { declareProgram, declareStack } = await import("../../components/stack");
   await pulumi.runtime.runInPulumiStack(async () => {
-    // Behind the validator, and behind the rotation order check too: what the pack would catch.
-    if (!validation.ok) return declareStack(validation.lenientConfig!, readStackSecrets(), lenientRecord(applied));
+    // Behind the validator (bypass): the plan the pack would judge, with the record as read.
+    if (!validation.ok) return declareStack(validation.lenientConfig!, readStackSecrets(), recorded);
     const { config, secrets } = loadStackConfig();
-    return declareProgram(config, secrets);
+    // Bypass: a rotation step out of order is the policy pack's to show, so declare it anyway.
+    return options.bypassValidation ? declareStack(config, secrets, recorded) : declareProgram(config, secrets);
   });
   await (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
   await settle();
@@ -305,15 +292,6 @@ interface OutputsRequest {
 
 function unwrapMockInputs(inputs: Record<string, unknown>): Record<string, unknown> {
   return maskSerialized(inputs).unmasked as Record<string, unknown>;
-}
-
-/** The record as the program reads it, or a new stack when it is malformed (the lenient path declares anyway). */
-function lenientRecord(applied: Record<string, unknown>): RecordedRotation {
-  try {
-    return recordedRotation(applied[APPLIED_ROTATION_OUTPUT], applied[ALWAYS_EXPORTED_OUTPUT]);
-  } catch {
-    return { kind: "new" };
-  }
 }
 
 /** Lets pending registrations (apply callbacks, dependent resources) run to completion. */

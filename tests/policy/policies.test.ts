@@ -8,6 +8,16 @@ import YAML from "yaml";
 import { synthOk } from "../helpers/synth";
 import { ROTATION_ORDER_PROPERTY, type UserRotation } from "../../components/redis/rotation";
 import { runScript } from "../helpers/cli";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { cleanedTempDirs } from "../helpers/tempDirs";
+
+const tempDir = cleanedTempDirs();
+const tempFile = (name: string, content: string) => {
+  const file = path.join(tempDir("veza-policy-"), name);
+  fs.writeFileSync(file, content);
+  return file;
+};
 
 type Mutation = (resources: PlannedResource[]) => void;
 
@@ -203,6 +213,13 @@ describe("policy pack", () => {
     expect(result.stdout).toMatch(new RegExp(`^mandatory ${policy} `, "m"));
     // The program's own validation would refuse it first; the pack is the second gate.
     expect(result.stdout).toMatch(/^mandatory stack-config-valid stack: /m);
+  });
+
+  it("npm run policy -- --applied <stack outputs> exits 1 on a retire the stack's record says skips the switch", () => {
+    const applied = tempFile("applied.json", JSON.stringify({ redisAddress: "127.0.0.1:6379", credentialRotation: { app: { generation: 1, step: "add" } } }));
+    const result = runScript("policy", ["--stack", "dev", "--config", "credentials.app.generation=1", "--config", "credentials.app.step=retire", "--applied", applied]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^mandatory credentials-retire-after-consumers redis-credentials: app at generation 1 step retire cannot follow generation 1 step add/m);
   });
 
   it("npm run policy -- --stack dev exits 0", () => {

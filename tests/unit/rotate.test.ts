@@ -3,6 +3,11 @@ import { CREDENTIAL_NAMES } from "../../components/redis/acl";
 import { steadyRotation } from "../../components/redis/rotation";
 import { configOverrides, describeSteps, describeUnapplied, nextSteps, parseUsers, unappliedSteps } from "../../scripts/lib/rotate";
 import { runScript } from "../helpers/cli";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { cleanedTempDirs } from "../helpers/tempDirs";
+
+const tempDir = cleanedTempDirs();
 
 describe("rotate planning", () => {
   it("walks retire -> add (next generation) -> switch -> retire", () => {
@@ -42,6 +47,21 @@ describe("npm run rotate", () => {
     const result = runScript("rotate", ["--stack", "dev", "--user", "root"]);
     expect(result.status).toBe(2);
     expect(result.stderr.trim()).toMatch(/^rotate: --user "root": one of all, admin/);
+  });
+
+  it("with --applied, holds back while the declared step is not applied yet: exit 1, nothing to set", () => {
+    const applied = path.join(tempDir("veza-rotate-"), "applied.json");
+    fs.writeFileSync(applied, JSON.stringify({ redisAddress: "127.0.0.1:6379", credentialRotation: { app: { generation: 1, step: "add" } } }));
+    const result = runScript("rotate", ["--stack", "dev", "--user", "app", "--applied", applied]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^  app: declared generation 0 step retire, applied generation 1 step add$/m);
+    expect(result.stdout).not.toMatch(/pulumi config set/);
+  });
+
+  it("a missing --applied file: exit 2 in one line naming it", () => {
+    const result = runScript("rotate", ["--stack", "dev", "--user", "app", "--applied", "/nonexistent/applied.json"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toBe("rotate: --applied /nonexistent/applied.json: cannot read it (ENOENT)");
   });
 
   it("prints the next step, what it does live and its plan-diff: no container in it", () => {
