@@ -84,9 +84,14 @@ function booleanField(fallback: boolean | undefined) {
 export const boolean = (defaultValue: boolean) => booleanField(defaultValue).default(defaultValue);
 export const optionalBoolean = () => booleanField(undefined).optional();
 
-export function oneOf<const T extends readonly [string, ...string[]]>(choices: T, fallback: T[number], why = "") {
+/**
+ * `keepInvalid`: lenient mode declares with the bad value itself, for a key a policy judges
+ * (evictionPolicy: noeviction). Other choices select code paths (incident presets, the API mode):
+ * an unknown one would crash the program, so lenient mode declares with the fallback there.
+ */
+export function oneOf<const T extends readonly [string, ...string[]]>(choices: T, fallback: T[number], why = "", keepInvalid = false) {
   const error = `one of ${choices.join(", ")}${why}`;
-  return field(z.enum(choices, { error }), (value) => ({ fallback, kept: typeof value === "string" ? value : undefined })).default(fallback);
+  return field(z.enum(choices, { error }), (value) => ({ fallback, kept: keepInvalid && typeof value === "string" ? value : undefined })).default(fallback);
 }
 
 export function listOf<const T extends readonly [string, ...string[]]>(choices: T, fallback: Array<T[number]>) {

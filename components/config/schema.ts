@@ -110,7 +110,7 @@ const redisSchema = section({
     `percent of the memory limit kept free of dataset; at least ${MINIMUM_FORK_HEADROOM_PERCENT} because a fork under heavy writes can copy every page (the memory drill's measurement, components/redis/sizing.ts)`).default(DEFAULT_FORK_HEADROOM_PERCENT),
   /** Explicit maxmemory; when absent it is computed from the limit and the headroom. */
   maxmemoryMiB: integer(MINIMUM_MAXMEMORY_MIB, 1024 * 1024, "MiB").optional(),
-  evictionPolicy: oneOf(EVICTING_POLICIES, "allkeys-lru", " (an evicting policy: with noeviction a full Redis refuses writes, the runbook's OOM failure)"),
+  evictionPolicy: oneOf(EVICTING_POLICIES, "allkeys-lru", " (an evicting policy: with noeviction a full Redis refuses writes, the runbook's OOM failure)", true),
   allowedEvictionPolicies: listOf(EVICTING_POLICIES, ["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu"]),
   aofRewritePercentage: integer(10, 1000, "percent growth over the last rewrite that triggers the next").default(100),
   aofRewriteMinSizeMiB: integer(1, 1024 * 1024, "MiB").default(64),

@@ -5,7 +5,7 @@ import { computeSizing } from "../../components/redis/sizing";
 import { stackTopology } from "../../components/topology/ports";
 import { readRawConfig } from "../../components/config/load";
 import { checkConfigOverride, UsageError } from "../../scripts/lib/args";
-import { applyOverrides } from "../../scripts/lib/stackFiles";
+import { applyOverrides, readStackConfigFile } from "../../scripts/lib/stackFiles";
 
 // Each host its own daemon: hosts that share one are one machine (refused below).
 const host = (name: string, address = "127.0.0.1") => ({ name, dockerHost: name === "local" ? "unix:///var/run/docker.sock" : `unix:///run/docker-${name}.sock`, address });
@@ -154,6 +154,12 @@ describe("stack config validation", () => {
     expect(config.maintenanceMode).toBe(false);
     expect(problemFor({ ...valid(), redis: { memoryLimitMiB: "" } }, "redis.memoryLimitMiB").value).toBe("");
     expect(problemFor({ ...valid(), redis: { rdbSnapshots: "yes" } }, "redis.rdbSnapshots").allowed).toBe("a boolean: true or false");
+  });
+
+  it("lenient declares an unknown incident preset or API mode with the fallback: those choices select code paths", () => {
+    const result = validateStackConfig({ ...readStackConfigFile("dev").raw, incident: "panic" }, { lenient: true });
+    expect(!result.ok && result.lenientConfig?.incident).toBe("none");
+    expect(!result.ok && result.problems.map((p) => p.key)).toEqual(["incident"]);
   });
 
   it("lenient (the policy pack's bypass) keeps a bad value of the right type; strict carries the fallback", () => {
