@@ -161,19 +161,37 @@ export function renderSentinelLiveScript(s: LiveApplySettings, masterName: strin
   ].join("\n");
 }
 
+/** Who owns a consumer's password files: the uid and gid its container runs as. */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
+
 /**
  * Files for a container without an entry script of ours (the exporter, the API): a script for a
- * throwaway container with the credentials volume at `mountDir`, writing each file whole.
+ * throwaway container (as root) with the credentials volume at `mountDir`, writing each file whole
+ * (beside it, then renamed). With an owner: mode 0600, owned by the uid its reader runs as, so no
+ * other uid can read it. Without (a reader whose uid this stack does not know): 0644, see the caller.
  */
-export function renderVolumeFilesScript(mountDir: string, files: Record<string, string>): string {
+export function renderVolumeFilesScript(mountDir: string, files: Record<string, string>, owner?: FileOwner): string {
   return [
     "#!/bin/sh",
     "# Rendered by veza-redis (components/redis/credentialScripts.ts): a consumer's password files. SECRET.",
     "set -eu",
-    "umask 022",
-    // printf is the shell's builtin: the content is never another process's argument; byte-exact
-    // (a password file gets no trailing newline).
-    ...Object.entries(files).map(([name, content]) => `printf '%s' ${shellQuote(content)} > ${shellQuote(`${mountDir}/${name}.tmp`)}\nmv -f ${shellQuote(`${mountDir}/${name}.tmp`)} ${shellQuote(`${mountDir}/${name}`)}`),
+    owner ? "umask 077" : "umask 022",
+    ...Object.entries(files).map(([name, content]) => {
+      const target = shellQuote(`${mountDir}/${name}`);
+      const tmp = shellQuote(`${mountDir}/${name}.tmp`);
+      return [
+        // A leftover is removed, not opened: owned by the reader, root could not open it without DAC_OVERRIDE.
+        `rm -f ${tmp}`,
+        // printf is the shell's builtin: the content is never another process's argument; byte-exact
+        // (a password file gets no trailing newline).
+        `printf '%s' ${shellQuote(content)} > ${tmp}`,
+        ...(owner ? [`chown ${owner.uid}:${owner.gid} ${tmp}`] : []),
+        `mv -f ${tmp} ${target}`,
+      ].join("\n");
+    }),
     "",
   ].join("\n");
 }

@@ -44,6 +44,8 @@ describe("credential rotation under mocks (prod stack)", () => {
   const results = new Map<string, SynthResult>();
   beforeAll(async () => {
     for (const [label, overrides] of steps) results.set(label, await synthOk("prod", overrides));
+    // The dev stack runs the API as a container: its secret files command too.
+    results.set("dev", await synthOk("dev"));
   }, 240_000);
 
   const transitions = steps.slice(1).map(([label], i) => [steps[i][0], label] as const);
@@ -104,6 +106,17 @@ describe("credential rotation under mocks (prod stack)", () => {
       const triggers = byName(resources, `${server}-credentials`).inputs.triggers as unknown[];
       expect(triggers.slice(0, 2).map((t) => parseCredentialMarker(t)?.kind)).toEqual(["accepts", "holds"]);
       expect(triggers.slice(2)).toEqual([`${server}-container-id`]);
+    }
+  });
+
+  it("moves a consumer only after every server's live apply: the exporters' and the API's file commands depend on them", () => {
+    const dev = results.get("dev")!.unmasked;
+    const consumers = ofType(dev, "command:local:Command").filter((r) => /exporter-\d+-credentials$|^api-secret-files$/.test(r.name));
+    // Six exporters (a data node or sentinel each) and the API's files.
+    expect(consumers.map((c) => c.name).filter((n) => n === "api-secret-files")).toHaveLength(1);
+    expect(consumers).toHaveLength(7);
+    for (const consumer of consumers) {
+      expect([consumer.name, consumer.dependsOn]).toEqual([consumer.name, expect.arrayContaining(servers.map((s) => `${s}-credentials`))]);
     }
   });
 
