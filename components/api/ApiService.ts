@@ -72,10 +72,12 @@ export class ApiService extends pulumi.ComponentResource {
       const fileName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
       secretFiles = hostCommand(`${name}-secret-files`, args.dockerHost.host, {
         create: secretsVolume.name.apply((volume) => dockerRunStdinScript(args.redisImage, ["--network none", "--cap-drop ALL", `-v ${shellQuote(`${volume}:/c`)}`])),
-        // 0644 (no owner): the API image is built elsewhere and this stack does not know the uid it
-        // runs as (the container sets none), and a file it cannot read would take it down. What
-        // keeps other host users out is Docker's own dir (/var/lib/docker, root only); inside, the
-        // volume is mounted read-only into the API container alone.
+        // 0644 (no owner), world-readable on purpose: the API image is built elsewhere, the
+        // container sets no user, so this stack does not know the uid that must read them, and a
+        // file it cannot read would take the API down. The volume is mounted (read-only) into the
+        // API container alone; on the host, Docker's dirs (/var/lib/docker 0711, volumes/ 0701)
+        // hide the names but let a local user who knows the path read the files. Owning them
+        // needs the API's uid in config (renderVolumeFilesScript's owner, as for the exporter).
         stdin: pulumi.secret(pulumi.all([passwords.app, passwords.sentinelClients]).apply(([app, sentinelClients]) =>
           renderVolumeFilesScript("/c", { [fileName(API_SECRET_FILES.redisPassword)]: app, [fileName(API_SECRET_FILES.sentinelPassword)]: sentinelClients }))),
         triggers: [holdsMarker("api", rotation, apiUsers)],

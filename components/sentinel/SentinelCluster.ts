@@ -85,7 +85,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
       const dockerHost = dockerHosts.get(sentinel.host.name)!;
       const definition = sentinelContainer(config, topology, sentinel);
       // The runtime config and the live credentials survive a replacement: a sentinel replaced
-      // after a rotation comes back with the passwords of the step last applied, not the seed's.
+      // after a rotation comes back with the passwords of the step last applied (the seed keeps them).
       const volume = new docker.Volume(`${sentinel.name}-data`, {
         name: `veza-${sentinel.name}-data`,
         labels: [{ label: "veza.component", value: "sentinel-data" }, { label: "veza.node", value: sentinel.name }],
