@@ -47,8 +47,9 @@ export class RedisNode extends pulumi.ComponentResource {
     this.address = settings.announceAddress;
     this.port = settings.port;
 
+    const volumeName = `veza-${name}-data`;
     this.volume = new docker.Volume(`${name}-data`, {
-      name: `veza-${name}-data`,
+      name: volumeName,
       // Every volume input forces a replacement (terraform-provider-docker: all ForceNew), and a
       // volume in use cannot be replaced under the same name: only labels that never change.
       labels: [{ label: "veza.component", value: "redis-data" }, { label: "veza.node", value: name }],
@@ -74,7 +75,7 @@ export class RedisNode extends pulumi.ComponentResource {
 
     // Before the container: a fresh volume gets this step's passwords, a populated one keeps its own.
     this.credentialsSeed = credentialSeed(name, {
-      host: dockerHost.host, image: args.image, volume: this.volume, definition, credentials: args.credentials, markers, ssh: args.ssh, dependsOn: [image],
+      host: dockerHost.host, image: args.image, volume: this.volume, volumeName, definition, credentials: args.credentials, markers, ssh: args.ssh, dependsOn: [image],
     }, { parent: this });
 
     this.container = new docker.Container(`${name}-container`, {
@@ -106,9 +107,10 @@ export class RedisNode extends pulumi.ComponentResource {
     this.credentialsApply = hostCommand(`${name}-credentials`, dockerHost.host, {
       create: dockerExecStdinScript(`veza-${name}`),
       stdin: pulumi.secret(args.credentials.state.apply((state) => renderDataNodeLiveScript({ name, local: { host: settings.bindAddress, port: settings.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR }, state))),
-      // The markers first (the policy pack reads the leading ones), then the container's id: a
-      // replaced container gets the step applied again (a stale live copy moves forward).
-      triggers: [...markers, this.container.id],
+      // The markers first (the policy pack reads the leading ones, up to the container's name: a
+      // value known in a preview), then the container's id: a replaced container gets the step
+      // applied again (a stale live copy moves forward).
+      triggers: [...markers, `veza-${name}`, this.container.id],
     }, args.ssh, { parent: this, dependsOn: [this.container] });
 
     this.registerOutputs({ address: this.address, port: this.port });

@@ -78,14 +78,17 @@ export function credentialSeedRunFlags(volumeName: string): string[] {
  * `<name>-credentials-seed`: the definition's seed script, run against the volume after it exists
  * and before the container is created (the container depends on it), with this step's passwords.
  * Triggers: the volume's name, then the step's markers, so it runs again at every step (a no-op on
- * a populated volume). The name comes first: the policy pack reads only leading markers, and a
- * seed accepts nothing live (the live apply's markers are the ones that count). Replaced with the
- * volume, so a recreated volume is seeded again.
+ * a populated volume). The name comes first, as a plain string: the policy pack reads only leading
+ * markers (a seed accepts nothing live; the live apply's markers are the ones that count), and a
+ * value it reads must be known in a preview (the volume's output is not while it is created).
+ * Replaced with the volume, so a recreated volume is seeded again.
  */
 export function credentialSeed(name: string, args: {
   host: HostConfig;
   image: string;
   volume: docker.Volume;
+  /** The volume's declared name (`veza-<name>-data`), known before the volume exists. */
+  volumeName: string;
   definition: ContainerDefinition;
   credentials: RedisCredentials;
   markers: string[];
@@ -95,6 +98,6 @@ export function credentialSeed(name: string, args: {
   return hostCommand(`${name}${CREDENTIAL_SEED_SUFFIX}`, args.host, {
     create: args.volume.name.apply((volumeName) => dockerRunStdinScript(args.image, credentialSeedRunFlags(volumeName))),
     stdin: pulumi.secret(args.credentials.state.apply(args.definition.seed)),
-    triggers: [args.volume.name, ...args.markers],
+    triggers: [args.volumeName, ...args.markers],
   }, args.ssh, { ...opts, dependsOn: [...args.dependsOn, args.volume], replaceWith: [args.volume] });
 }

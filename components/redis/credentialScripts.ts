@@ -21,10 +21,9 @@ import type { CredentialState } from "./rotation";
 import { renderSentinelSecretsConf, SENTINEL_ACL_RULES, SENTINEL_ROLES, SENTINEL_SECRETS_PATH, SENTINEL_USERS } from "../sentinel/sentinelConf";
 import { sentinelScriptCredentials } from "../sentinel/sentinelScripts";
 import type { RedisEndpoint } from "../topology/placement";
-import { CREDENTIALS_FILE_NAME, renderCredentialsFile, shellAssignments, shellQuote } from "../topology/shell";
+import { CREDENTIALS_EOF, CREDENTIALS_FILE_NAME, credentialsHereDoc, renderCredentialsFile, seedFileCommand, shellAssignments, shellQuote } from "../topology/shell";
 
-/** The here-document delimiter; no rendered file has a line equal to it (passwords are alphanumeric). */
-const EOF_MARK = "VEZA_CREDENTIALS_EOF";
+const EOF_MARK = CREDENTIALS_EOF;
 
 export interface LiveApplySettings {
   /** The container's name in logs (redis-0, sentinel-1). */
@@ -91,13 +90,8 @@ function header(kind: string, s: LiveApplySettings): string[] {
   ];
 }
 
-/** A here-document of the content, fed to a shell function: the text never is an argument. */
-function hereDoc(content: string): string {
-  return `<<'${EOF_MARK}'\n${content.endsWith("\n") ? content : `${content}\n`}${EOF_MARK}`;
-}
-
 function writeLive(name: string, content: string): string {
-  return `write_live "$VEZA_CREDENTIALS_DIR/${name}" ${hereDoc(content)}`;
+  return `write_live "$VEZA_CREDENTIALS_DIR/${name}" ${credentialsHereDoc(content)}`;
 }
 
 function adminCommands(user: string, passwords: readonly string[], commands: string[]): string {
@@ -241,7 +235,7 @@ seed_file() {
   mv -f "$VEZA_CREDENTIALS_DIR/$1.tmp" "$VEZA_CREDENTIALS_DIR/$1"
   seeded="$seeded $1"
 }`,
-    ...Object.entries(files).map(([name, content]) => `seed_file ${shellQuote(name)} ${hereDoc(content)}`),
+    ...Object.entries(files).map(([name, content]) => seedFileCommand(name, content)),
     String.raw`if [ -n "$seeded" ]; then log "credentials: seeded$seeded in $VEZA_CREDENTIALS_DIR (a fresh volume)"; fi
 if [ -n "$kept" ]; then log "credentials: kept$kept (the volume's live copy; the live apply moves it)"; fi`,
     "",

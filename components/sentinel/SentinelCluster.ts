@@ -86,8 +86,9 @@ export class SentinelCluster extends pulumi.ComponentResource {
       const definition = sentinelContainer(config, topology, sentinel);
       // The runtime config and the live credentials survive a replacement: a sentinel replaced
       // after a rotation comes back with the passwords of the step last applied (the seed keeps them).
+      const volumeName = `veza-${sentinel.name}-data`;
       const volume = new docker.Volume(`${sentinel.name}-data`, {
-        name: `veza-${sentinel.name}-data`,
+        name: volumeName,
         labels: [{ label: "veza.component", value: "sentinel-data" }, { label: "veza.node", value: sentinel.name }],
       }, { parent: this, provider: dockerHost.provider });
       const rotation = args.credentials.rotation;
@@ -98,7 +99,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
       const image = dockerHost.image(config.redis.image);
       // As for the data nodes: a fresh volume gets this step's passwords before the container starts.
       const seed = credentialSeed(sentinel.name, {
-        host: dockerHost.host, image: config.redis.image, volume, definition, credentials: args.credentials, markers, ssh: args.ssh, dependsOn: [image],
+        host: dockerHost.host, image: config.redis.image, volume, volumeName, definition, credentials: args.credentials, markers, ssh: args.ssh, dependsOn: [image],
       }, { parent: this });
       this.sentinelSeeds.push(seed);
       const container = new docker.Container(`${sentinel.name}-container`, {
@@ -131,9 +132,9 @@ export class SentinelCluster extends pulumi.ComponentResource {
       this.sentinelCredentials.push(hostCommand(`${sentinel.name}-credentials`, dockerHost.host, {
         create: dockerExecStdinScript(`veza-${sentinel.name}`),
         stdin: pulumi.secret(args.credentials.state.apply((state) => renderSentinelLiveScript({ name: sentinel.name, local: { host: settings.bindAddress, port: settings.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR }, config.sentinel.masterName, state))),
-        // The markers first (read by the policy pack), then the container's id: a replaced
-        // sentinel gets the step applied again.
-        triggers: [...markers, container.id],
+        // The markers first (read by the policy pack up to the container's name, known in a
+        // preview), then the container's id: a replaced sentinel gets the step applied again.
+        triggers: [...markers, `veza-${sentinel.name}`, container.id],
       }, args.ssh, { parent: this, dependsOn: [container] }));
       previous = container;
       return container;

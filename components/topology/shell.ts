@@ -21,6 +21,29 @@ export const CREDENTIALS_FILE_NAME = "credentials.sh";
 /** `<name>-credentials-seed`: the command that writes a fresh volume's live credentials (named in the entry scripts' refusal). */
 export const CREDENTIAL_SEED_SUFFIX = "-credentials-seed";
 
+/** The credentials scripts' here-document delimiter; no rendered file has a line equal to it (passwords are alphanumeric). */
+export const CREDENTIALS_EOF = "VEZA_CREDENTIALS_EOF";
+
+/** A here-document of the content, fed to a shell function: the text is never an argument. */
+export function credentialsHereDoc(content: string): string {
+  return `<<'${CREDENTIALS_EOF}'\n${content.endsWith("\n") ? content : `${content}\n`}${CREDENTIALS_EOF}`;
+}
+
+/** One file of a credentials seed script (components/redis/credentialScripts.ts): `seed_file '<name>' <<'EOF'`. */
+export function seedFileCommand(name: string, content: string): string {
+  return `seed_file ${shellQuote(name)} ${credentialsHereDoc(content)}`;
+}
+
+/**
+ * The files a seed script writes, by name: what the policy pack reviews (a volume's ACL files are
+ * no container upload, the seed command's stdin is where the plan declares them).
+ */
+export function seededFiles(script: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const match of script.matchAll(new RegExp(`^seed_file '([^']+)' <<'${CREDENTIALS_EOF}'\\n([\\s\\S]*?)^${CREDENTIALS_EOF}$`, "gm"))) files.set(match[1], match[2]);
+  return files;
+}
+
 /** Single-quotes a value for sh: the only character to escape inside '' is ' itself. */
 export function shellQuote(value: string | number): string {
   return `'${String(value).replaceAll("'", `'\\''`)}'`;

@@ -100,12 +100,13 @@ describe("credential rotation under mocks (prod stack)", () => {
     for (const [from, to] of transitions) expect(changed(diffPlans(planOf(results.get(from)!), planOf(results.get(to)!))).map((r) => r.name)).toContain("redis-0-credentials-seed");
   });
 
-  it("re-runs a server's live apply when its container is replaced: the container's id follows the leading markers", () => {
+  it("re-runs a server's live apply when its container is replaced: the container's name and id follow the leading markers", () => {
     const resources = results.get("1 switch")!.unmasked;
     for (const server of servers) {
       const triggers = byName(resources, `${server}-credentials`).inputs.triggers as unknown[];
       expect(triggers.slice(0, 2).map((t) => parseCredentialMarker(t)?.kind)).toEqual(["accepts", "holds"]);
-      expect(triggers.slice(2)).toEqual([`${server}-container-id`]);
+      // The container's name (known in a preview: the pack stops reading there), then its id.
+      expect(triggers.slice(2)).toEqual([`veza-${server}`, `${server}-container-id`]);
     }
   });
 
