@@ -219,8 +219,7 @@ export function renderCredentialSeedScript(s: Pick<LiveApplySettings, "name" | "
     ...shellAssignments({ VEZA_NAME: s.name, VEZA_CREDENTIALS_DIR: s.credentialsDir }),
     String.raw`set -eu
 umask 077
-log() { printf 'veza %s: %s
-' "$VEZA_NAME" "$*" >&2; }
+log() { printf 'veza %s: %s\n' "$VEZA_NAME" "$*" >&2; }
 # As root (the throwaway container), the files go to the redis user the server runs as; the entry
 # script also hands the whole volume over before Redis starts.
 give_to_redis() { if [ "$(id -u)" = 0 ]; then chown redis:redis "$@"; fi; }
