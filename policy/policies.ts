@@ -17,6 +17,7 @@ import { minimumDataVolumeBytes } from "./shared/redis/sizing";
 import { dataNodeStopGraceSeconds } from "./shared/redis/dataNodeScripts";
 import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "./shared/redis/image";
 import { CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, READ_ONLY_ROOT_EXCEPTIONS, type ContainerKind } from "./shared/topology/hardening";
+import { CREDENTIAL_SEED_SUFFIX, seededFiles } from "./shared/topology/shell";
 
 export const CONTAINER = "docker:index/container:Container";
 export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -52,6 +53,19 @@ export function uploadedFile(props: Props, suffix: string): string | undefined {
   if (!Array.isArray(uploads)) return undefined;
   const upload = (uploads as Upload[]).find((u) => typeof u?.file === "string" && u.file.endsWith(suffix));
   return typeof upload?.content === "string" ? upload.content : undefined;
+}
+
+/**
+ * The ACL files a data node's or sentinel's seed command writes into its volume (no container
+ * uploads them: components/redis/credentialScripts.ts), with the component they configure.
+ */
+function seededAcl(args: { name: string; props: Props }): { component: "redis" | "sentinel"; file: string } | undefined {
+  if (!args.name.endsWith(CREDENTIAL_SEED_SUFFIX)) return undefined;
+  const files = seededFiles(String(args.props.stdin));
+  const redis = files.get("redis-secrets.conf");
+  if (redis !== undefined) return { component: "redis", file: redis };
+  const sentinel = files.get("sentinel-secrets.conf");
+  return sentinel === undefined ? undefined : { component: "sentinel", file: sentinel };
 }
 
 function directive(conf: Map<string, string[]>, key: string): string | undefined {
@@ -174,20 +188,22 @@ const authRequired: ResourceValidationPolicy = {
   description: "Runbook: JWT revocation and sessions are security-sensitive. Redis requires ACL users (default user off, SHA-256 hashed passwords), Sentinel requires a password, and no plain-text password sits in the reviewable redis.conf.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
-    if (args.type !== CONTAINER) return;
-    const component = componentOf(args.props);
+    const seeded = seededAcl(args);
+    if (args.type !== CONTAINER && !seeded) return;
+    const component = seeded?.component ?? componentOf(args.props);
     if (component === "redis") {
       const main = uploadedFile(args.props, "/redis.conf");
-      const secrets = uploadedFile(args.props, "/redis-secrets.conf");
+      const secrets = seeded?.file ?? uploadedFile(args.props, "/redis-secrets.conf");
       if (main !== undefined && /^\s*(requirepass|masterauth)\s|^\s*user\s+\S+\s+.*>/m.test(main)) report("redis.conf holds a plain-text password: keep credentials in the secret include");
       if (secrets === undefined) {
-        if (uploadedFile(args.props, "/redis.conf") !== undefined) report("no ACL users file uploaded: Redis would accept unauthenticated clients");
+        // The ACL users come from the volume (the seed command's file): redis.conf must include it.
+        if (main !== undefined && !/^\s*include\s+\S*\/redis-secrets\.conf\s*$/m.test(main)) report("no ACL users file uploaded or included: Redis would accept unauthenticated clients");
         return;
       }
       if (!/^user default off\s*$/m.test(secrets) && !/^requirepass\s+\S+/m.test(secrets)) report("the default user is neither off nor password-protected");
       if (!/^user \S+ on #[0-9a-f]{64} /m.test(secrets)) report("no ACL user with a SHA-256 hashed password");
     } else if (component === "sentinel") {
-      const secrets = uploadedFile(args.props, "/sentinel-secrets.conf");
+      const secrets = seeded?.file ?? uploadedFile(args.props, "/sentinel-secrets.conf");
       if (secrets === undefined) return;
       if (!/^user default off\s*$/m.test(secrets)) report("Sentinel's default user is not off: anyone on the network (or with requirepass, anyone holding the clients' password) could SENTINEL SET or fail over");
       if (/^\s*requirepass\s/m.test(secrets)) report("Sentinel has a requirepass: it gives the default user +@all; use ACL users");
@@ -238,10 +254,11 @@ const leastPrivilege: ResourceValidationPolicy = {
   description: "Security review (issue 11): no user but the sentinel's may publish on Sentinel's hello channel (one forged hello moves the master); the exporter has no CONFIG and no CLIENT PAUSE/KILL and no password in its environment; on Sentinel only the administrator may reconfigure, and the API holds the lookup-only client user.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
-    if (args.type !== CONTAINER) return;
-    const component = componentOf(args.props);
+    const seeded = seededAcl(args);
+    if (args.type !== CONTAINER && !seeded) return;
+    const component = seeded?.component ?? componentOf(args.props);
     if (component === "redis") {
-      const secrets = uploadedFile(args.props, "/redis-secrets.conf");
+      const secrets = seeded?.file ?? uploadedFile(args.props, "/redis-secrets.conf");
       if (secrets === undefined) return;
       for (const [user, rules] of aclUserRules(secrets)) {
         if (user !== ACL_USERS.sentinel && mayUseChannel(rules, SENTINEL_HELLO_CHANNEL)) report(`user ${user} may publish on ${SENTINEL_HELLO_CHANNEL}: a forged hello moves the master; only ${ACL_USERS.sentinel} may`);
@@ -249,7 +266,7 @@ const leastPrivilege: ResourceValidationPolicy = {
       const exporter = grantsAny(aclUserRules(secrets).get(ACL_USERS.exporter) ?? [], EXPORTER_FORBIDDEN);
       if (exporter.length > 0) report(`user ${ACL_USERS.exporter} is granted ${exporter.join(" ")}: CONFIG GET returns masterauth, CLIENT PAUSE/KILL stop the cluster`);
     } else if (component === "sentinel") {
-      const secrets = uploadedFile(args.props, "/sentinel-secrets.conf");
+      const secrets = seeded?.file ?? uploadedFile(args.props, "/sentinel-secrets.conf");
       if (secrets === undefined) return;
       for (const [user, rules] of aclUserRules(secrets)) {
         if (user === SENTINEL_USERS.admin.name) continue;

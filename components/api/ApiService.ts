@@ -34,7 +34,7 @@ export interface ApiServiceArgs {
   credentials: RedisCredentials;
   /** Image with redis-cli for the connectivity check (the Redis image). */
   redisImage: string;
-  /** Resources the check must wait for (the Redis nodes and sentinels). */
+  /** Resources the check and the password files wait for (the Redis nodes and sentinels, and their live credential applies). */
   redisResources: pulumi.Resource[];
   ssh: SshAccess;
 }
@@ -72,10 +72,18 @@ export class ApiService extends pulumi.ComponentResource {
       const fileName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
       secretFiles = hostCommand(`${name}-secret-files`, args.dockerHost.host, {
         create: secretsVolume.name.apply((volume) => dockerRunStdinScript(args.redisImage, ["--network none", "--cap-drop ALL", `-v ${shellQuote(`${volume}:/c`)}`])),
+        // 0644 (no owner), world-readable on purpose: the API image is built elsewhere, the
+        // container sets no user, so this stack does not know the uid that must read them, and a
+        // file it cannot read would take the API down. The volume is mounted (read-only) into the
+        // API container alone; on the host, Docker's dirs (/var/lib/docker 0711, volumes/ 0701)
+        // hide the names but let a local user who knows the path read the files. Owning them
+        // needs the API's uid in config (renderVolumeFilesScript's owner, as for the exporter).
         stdin: pulumi.secret(pulumi.all([passwords.app, passwords.sentinelClients]).apply(([app, sentinelClients]) =>
           renderVolumeFilesScript("/c", { [fileName(API_SECRET_FILES.redisPassword)]: app, [fileName(API_SECRET_FILES.sentinelPassword)]: sentinelClients }))),
         triggers: [holdsMarker("api", rotation, apiUsers)],
-      }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage), secretsVolume] });
+        // After every server's live apply (redisResources holds them): at `switch` the API's files
+        // move to the new passwords only once every node and sentinel accepts them.
+      }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage), secretsVolume, ...args.redisResources] });
       this.container = new docker.Container(`${name}-container`, {
         // The runbook's commands name this container (docker exec veza-backend-api ...).
         name: "veza-backend-api",

@@ -13,7 +13,7 @@ import { buildDashboards, dashboardFile, GRAFANA_PATHS, renderGrafanaProvisionin
 import { PROMETHEUS_CONFIG_PATH, RULES_DIR } from "./prometheusConfig";
 import { renderMonitoringFiles, renderPromtoolCheckScript } from "./render";
 import { toYaml } from "./redisRules";
-import { EXPORTER_CREDENTIALS_DIR, EXPORTER_PASSWORD_FILE_NAME, exporterEnv, exporterReloadUrl, renderExporterPasswordFile } from "./redisExporter";
+import { EXPORTER_CREDENTIALS_DIR, EXPORTER_IMAGE_USER, EXPORTER_PASSWORD_FILE_NAME, exporterEnv, renderExporterPasswordFile, renderExporterReloadCommand } from "./redisExporter";
 import { renderVolumeFilesScript } from "../redis/credentialScripts";
 import { holdsMarker } from "../redis/rotation";
 import { shellQuote } from "../topology/shell";
@@ -34,7 +34,7 @@ export interface MonitoringArgs {
   pagerdutyRoutingKey?: pulumi.Output<string>;
   /** The dead man's switch Watchdog is sent to every minute. */
   heartbeatWebhookUrl?: pulumi.Output<string>;
-  /** The Redis resources the exporters watch (they start after them). */
+  /** The Redis resources the exporters watch (they start after them), with the servers' live credential applies. */
   redisResources: pulumi.Resource[];
   ssh: SshAccess;
 }
@@ -82,13 +82,15 @@ export class Monitoring extends pulumi.ComponentResource {
       }, { parent: this, provider: host.provider });
       const credentials = hostCommand(`${exporter.name}-credentials`, hostConfig, {
         create: credentialsVolume.name.apply((volume) => [
-          dockerRunStdinScript(m.redisExporterImage, ["--user 0:0", "--network none", "--cap-drop ALL", `-v ${shellQuote(`${volume}:/c`)}`]),
-          // Not running yet at the first create: it reads the file when it starts.
-          `{ docker exec ${shellQuote(`veza-${exporter.name}`)} wget -q -O /dev/null ${shellQuote(exporterReloadUrl(exporter))} 2>/dev/null || echo 'exporter not running: it reads the file at start'; }`,
+          // Root only to hand the file to the exporter's uid (CHOWN); nothing else.
+          dockerRunStdinScript(m.redisExporterImage, ["--user 0:0", "--network none", "--cap-drop ALL", "--cap-add CHOWN", "--security-opt no-new-privileges", `-v ${shellQuote(`${volume}:/c`)}`]),
+          renderExporterReloadCommand(exporter.name, exporter),
         ].join(" && ")),
-        stdin: pulumi.secret(args.credentials.passwords.exporter.apply((password) => renderVolumeFilesScript("/c", { [EXPORTER_PASSWORD_FILE_NAME]: renderExporterPasswordFile(exporter, password) }))),
+        stdin: pulumi.secret(args.credentials.passwords.exporter.apply((password) => renderVolumeFilesScript("/c", { [EXPORTER_PASSWORD_FILE_NAME]: renderExporterPasswordFile(exporter, password) }, EXPORTER_IMAGE_USER))),
         triggers: [holdsMarker(exporter.name, args.credentials.rotation, ["exporter"])],
-      }, args.ssh, { parent: this, dependsOn: [image, credentialsVolume] });
+        // After every server's live apply (redisResources holds them): at `switch` the exporter
+        // moves to the new password only once every node and sentinel accepts it.
+      }, args.ssh, { parent: this, dependsOn: [image, credentialsVolume, ...args.redisResources] });
       new docker.Container(`${exporter.name}-container`, {
         name: `veza-${exporter.name}`,
         image: image.imageId,

@@ -3,6 +3,7 @@
 
 import { ACL_USERS } from "../redis/acl";
 import type { ExporterPlacement } from "../topology/ports";
+import { shellQuote } from "../topology/shell";
 
 /**
  * Where the exporter's credentials volume is mounted (read-only): its password file is written
@@ -17,6 +18,38 @@ export const EXPORTER_PASSWORD_FILE = `${EXPORTER_CREDENTIALS_DIR}/${EXPORTER_PA
 /** The exporter re-reads its password file on this path (any method; no basic auth is configured). */
 export function exporterReloadUrl(exporter: Pick<ExporterPlacement, "host" | "port">): string {
   return `http://${exporter.host.bindAddress}:${exporter.port}/-/reload`;
+}
+
+/**
+ * The uid:gid redis_exporter's images run as (`USER 59000:59000` in its Dockerfile, the alpine
+ * image too; the container sets no user): the only one its password file is readable by.
+ */
+export const EXPORTER_IMAGE_USER = { uid: 59000, gid: 59000 } as const;
+
+/** How many times (1 s apart) the reload is tried: a just-(re)started exporter may not listen yet. */
+export const EXPORTER_RELOAD_ATTEMPTS = 5;
+
+/**
+ * After its password file changed: the running exporter re-reads it, or the command fails. An
+ * exporter that is not running (its first create comes after this command; a stopped one) reads
+ * the file when it starts, so that is no failure. A running one that never answers the reload
+ * keeps the old password: after `retire` it would be refused and go blind, so `pulumi up` stops.
+ */
+export function renderExporterReloadCommand(exporterName: string, exporter: Pick<ExporterPlacement, "host" | "port">): string {
+  const container = shellQuote(`veza-${exporterName}`);
+  return [
+    `if [ "$(docker inspect -f '{{.State.Running}}' ${container} 2>/dev/null)" = true ]; then`,
+    "  attempt=1",
+    `  until docker exec ${container} wget -q -O /dev/null ${shellQuote(exporterReloadUrl(exporter))}; do`,
+    `    if [ "$attempt" -ge ${EXPORTER_RELOAD_ATTEMPTS} ]; then echo ${shellQuote(`${exporterName}: /-/reload failed ${EXPORTER_RELOAD_ATTEMPTS} times: the running exporter still holds its previous password file`)} >&2; exit 1; fi`,
+    "    attempt=$((attempt + 1))",
+    "    sleep 1",
+    "  done",
+    `  echo ${shellQuote(`${exporterName}: reloaded its password file`)}`,
+    "else",
+    `  echo ${shellQuote(`${exporterName} not running: it reads the file at start`)}`,
+    "fi",
+  ].join("\n");
 }
 
 export function exporterRedisUri(exporter: Pick<ExporterPlacement, "target">): string {

@@ -7,10 +7,10 @@ import { renderDataNodeLiveScript } from "./credentialScripts";
 import { acceptsMarker, holdsMarker } from "./rotation";
 import { CONTAINER_CREDENTIALS_DIR } from "../topology/settings";
 import { renderDataVolumeCheckCommand } from "../host/hostTuning";
-import { containerLabels, declaredUploads, redisFamilyContainerArgs } from "./containerDefaults";
+import { containerLabels, credentialSeed, declaredUploads, redisFamilyContainerArgs } from "./containerDefaults";
 import type { RedisCredentials } from "./RedisCredentials";
 import { CONTAINER_DATA_DIR, type RedisNodeSettings } from "./redisConf";
-import { secretUploadIgnoreChanges, type ContainerDefinition } from "../topology/containers";
+import type { ContainerDefinition } from "../topology/containers";
 
 export interface RedisNodeArgs {
   dockerHost: DockerHost;
@@ -33,6 +33,8 @@ export interface RedisNodeArgs {
 export class RedisNode extends pulumi.ComponentResource {
   readonly container: docker.Container;
   readonly volume: docker.Volume;
+  /** The volume's live credentials, written before the container is created (only where absent). */
+  readonly credentialsSeed: pulumi.Resource;
   /** The rotation step applied to the running node (docker exec): never a restart. */
   readonly credentialsApply: pulumi.CustomResource;
   readonly address: string;
@@ -45,8 +47,9 @@ export class RedisNode extends pulumi.ComponentResource {
     this.address = settings.announceAddress;
     this.port = settings.port;
 
+    const volumeName = `veza-${name}-data`;
     this.volume = new docker.Volume(`${name}-data`, {
-      name: `veza-${name}-data`,
+      name: volumeName,
       // Every volume input forces a replacement (terraform-provider-docker: all ForceNew), and a
       // volume in use cannot be replaced under the same name: only labels that never change.
       labels: [{ label: "veza.component", value: "redis-data" }, { label: "veza.node", value: name }],
@@ -66,6 +69,15 @@ export class RedisNode extends pulumi.ComponentResource {
       create: this.volume.name.apply((volumeName) => renderDataVolumeCheckCommand(args.image, volumeName, settings.sizing.dataVolumeBytes)),
     }, args.ssh, { parent: this, dependsOn: [image, this.volume] });
 
+    // Read by the policy pack: what this node's ACL accepts and what it holds (masterauth, its scripts' users).
+    const rotation = args.credentials.rotation;
+    const markers = [acceptsMarker(name, rotation, ACL_ROLES), holdsMarker(name, rotation, ["replication", "handoff", "health", "sentinelFailover"])];
+
+    // Before the container: a fresh volume gets this step's passwords, a populated one keeps its own.
+    this.credentialsSeed = credentialSeed(name, {
+      host: dockerHost.host, image: args.image, volume: this.volume, volumeName, definition, credentials: args.credentials, markers, ssh: args.ssh, dependsOn: [image],
+    }, { parent: this });
+
     this.container = new docker.Container(`${name}-container`, {
       name: `veza-${name}`,
       image: image.imageId,
@@ -77,29 +89,28 @@ export class RedisNode extends pulumi.ComponentResource {
       // Equal to memory: no swap. A swapping Redis stalls for seconds instead of evicting.
       memorySwap: args.memoryLimitMiB,
       mounts: [{ type: "volume", source: this.volume.name, target: CONTAINER_DATA_DIR }],
-      uploads: declaredUploads(definition.files, args.credentials),
+      // No password among them: a rotation step changes no input of the container.
+      uploads: declaredUploads(definition.files),
       labels: containerLabels(args.labels),
     }, {
       parent: this,
       provider: dockerHost.provider,
       // The rolling order: this node is replaced only once the one before it is back and healthy.
-      dependsOn: [dockerHost.tuning, volumeCheck, ...(args.after ? [args.after] : [])],
+      dependsOn: [dockerHost.tuning, volumeCheck, this.credentialsSeed, ...(args.after ? [args.after] : [])],
       // Fixed container name and host port: the old container must go before the new one starts.
       deleteBeforeReplace: true,
       // The provider records healthcheck edits without applying them (kreuzwerker issue 988).
       replaceOnChanges: ["healthcheck"],
-      // The secret uploads only seed the volume's live credentials at its first boot: a rotation
-      // step must not replace the container (an upload change would), credentialsApply does it live.
-      ignoreChanges: secretUploadIgnoreChanges(definition),
     });
 
     // Each rotation step, live: the volume's credentials, the ACL users and masterauth (credentialScripts.ts).
-    const rotation = args.credentials.rotation;
     this.credentialsApply = hostCommand(`${name}-credentials`, dockerHost.host, {
       create: dockerExecStdinScript(`veza-${name}`),
       stdin: pulumi.secret(args.credentials.state.apply((state) => renderDataNodeLiveScript({ name, local: { host: settings.bindAddress, port: settings.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR }, state))),
-      // Read by the policy pack: what this node's ACL accepts and what it holds (masterauth, its scripts' users).
-      triggers: [acceptsMarker(name, rotation, ACL_ROLES), holdsMarker(name, rotation, ["replication", "handoff", "health", "sentinelFailover"])],
+      // The markers first (the policy pack reads the leading ones, up to the container's name: a
+      // value known in a preview), then the container's id: a replaced container gets the step
+      // applied again (a stale live copy moves forward).
+      triggers: [...markers, `veza-${name}`, this.container.id],
     }, args.ssh, { parent: this, dependsOn: [this.container] });
 
     this.registerOutputs({ address: this.address, port: this.port });

@@ -1,7 +1,11 @@
 // Container settings every Redis-family container shares (data nodes and sentinels).
 import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
+import type { HostConfig } from "../config/types";
+import { dockerRunStdinScript, hostCommand, type SshAccess } from "../host/hostCommand";
 import type { ContainerDefinition, DeclaredFile } from "../topology/containers";
+import { CREDENTIAL_SEED_SUFFIX, shellQuote } from "../topology/shell";
+import { CREDENTIAL_SEED_CAPABILITIES, CREDENTIAL_SEED_MOUNT } from "./credentialScripts";
 import { hardenedContainerArgs } from "../topology/hardening";
 import type { RedisCredentials } from "./RedisCredentials";
 import { CONTAINER_NOFILE_LIMIT } from "./sizing";
@@ -50,10 +54,50 @@ export function redisFamilyContainerArgs(definition: ContainerDefinition) {
   };
 }
 
-/** Uploads for the declared files; the ones rendered from passwords stay Pulumi secrets. */
-export function declaredUploads(files: DeclaredFile[], credentials: RedisCredentials): docker.types.input.ContainerUpload[] {
-  return files.map((file) => ({
-    file: file.path,
-    content: "content" in file ? file.content : pulumi.secret(credentials.state.apply(file.secret)),
-  }));
+/**
+ * Uploads for the declared files: plain text only. The passwords are never uploaded (an upload is
+ * ForceNew, and an ignored one stays at its first value); `credentialSeed` writes them into the volume.
+ */
+export function declaredUploads(files: DeclaredFile[]): docker.types.input.ContainerUpload[] {
+  return files.map((file) => ({ file: file.path, content: file.content }));
+}
+
+/** What the seed's throwaway container is given: root with CREDENTIAL_SEED_CAPABILITIES only, no network, the volume at /data. */
+export function credentialSeedRunFlags(volumeName: string): string[] {
+  return [
+    "--user 0:0",
+    "--network none",
+    "--cap-drop ALL",
+    ...Object.keys(CREDENTIAL_SEED_CAPABILITIES).map((cap) => `--cap-add ${cap}`),
+    "--security-opt no-new-privileges",
+    `-v ${shellQuote(`${volumeName}:${CREDENTIAL_SEED_MOUNT}`)}`,
+  ];
+}
+
+/**
+ * `<name>-credentials-seed`: the definition's seed script, run against the volume after it exists
+ * and before the container is created (the container depends on it), with this step's passwords.
+ * Triggers: the volume's name, then the step's markers, so it runs again at every step (a no-op on
+ * a populated volume). The name comes first, as a plain string: the policy pack reads only leading
+ * markers (a seed accepts nothing live; the live apply's markers are the ones that count), and a
+ * value it reads must be known in a preview (the volume's output is not while it is created).
+ * Replaced with the volume, so a recreated volume is seeded again.
+ */
+export function credentialSeed(name: string, args: {
+  host: HostConfig;
+  image: string;
+  volume: docker.Volume;
+  /** The volume's declared name (`veza-<name>-data`), known before the volume exists. */
+  volumeName: string;
+  definition: ContainerDefinition;
+  credentials: RedisCredentials;
+  markers: string[];
+  ssh: SshAccess;
+  dependsOn: pulumi.Input<pulumi.Resource>[];
+}, opts: pulumi.CustomResourceOptions): pulumi.Resource {
+  return hostCommand(`${name}${CREDENTIAL_SEED_SUFFIX}`, args.host, {
+    create: args.volume.name.apply((volumeName) => dockerRunStdinScript(args.image, credentialSeedRunFlags(volumeName))),
+    stdin: pulumi.secret(args.credentials.state.apply(args.definition.seed)),
+    triggers: [args.volumeName, ...args.markers],
+  }, args.ssh, { ...opts, dependsOn: [...args.dependsOn, args.volume], replaceWith: [args.volume] });
 }

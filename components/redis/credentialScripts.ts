@@ -11,18 +11,19 @@
 // a password that `reset` removed kept writing). Every command is idempotent: re-running a step
 // sets the same state again. Passwords reach redis-cli on its stdin or in REDISCLI_AUTH, never argv;
 // the ACL commands carry only SHA-256 hashes.
+// Before a container first starts on a volume, the seed script (renderCredentialSeedScript) writes
+// the same files for the step of that `pulumi up` into the volume, unless they are there already.
 
 import { ACL_ROLES, ACL_RULES, ACL_USERS, sha256Hex } from "./acl";
-import { REDIS_SECRETS_PATH, renderRedisSecretsConf } from "./redisConf";
+import { CONTAINER_DATA_DIR, REDIS_SECRETS_PATH, renderRedisSecretsConf } from "./redisConf";
 import { dataNodeScriptCredentials } from "./dataNodeScripts";
 import type { CredentialState } from "./rotation";
 import { renderSentinelSecretsConf, SENTINEL_ACL_RULES, SENTINEL_ROLES, SENTINEL_SECRETS_PATH, SENTINEL_USERS } from "../sentinel/sentinelConf";
 import { sentinelScriptCredentials } from "../sentinel/sentinelScripts";
 import type { RedisEndpoint } from "../topology/placement";
-import { CREDENTIALS_FILE, renderCredentialsFile, shellAssignments, shellQuote } from "../topology/shell";
+import { CREDENTIALS_EOF, CREDENTIALS_FILE_NAME, credentialsHereDoc, renderCredentialsFile, seedFileCommand, shellAssignments, shellQuote } from "../topology/shell";
 
-/** The here-document delimiter; no rendered file has a line equal to it (passwords are alphanumeric). */
-const EOF_MARK = "VEZA_CREDENTIALS_EOF";
+const EOF_MARK = CREDENTIALS_EOF;
 
 export interface LiveApplySettings {
   /** The container's name in logs (redis-0, sentinel-1). */
@@ -89,8 +90,8 @@ function header(kind: string, s: LiveApplySettings): string[] {
   ];
 }
 
-function writeLive(path: string, content: string): string {
-  return `write_live "$VEZA_CREDENTIALS_DIR/${fileName(path)}" <<'${EOF_MARK}'\n${content.endsWith("\n") ? content : `${content}\n`}${EOF_MARK}`;
+function writeLive(name: string, content: string): string {
+  return `write_live "$VEZA_CREDENTIALS_DIR/${name}" ${credentialsHereDoc(content)}`;
 }
 
 function adminCommands(user: string, passwords: readonly string[], commands: string[]): string {
@@ -114,12 +115,27 @@ export function sentinelLiveCommands(masterName: string, state: CredentialState)
   ];
 }
 
+/** The live credential files' names in the volume: what the entry and health scripts require. */
+export const DATA_NODE_LIVE_FILE_NAMES = [fileName(REDIS_SECRETS_PATH), CREDENTIALS_FILE_NAME] as const;
+export const SENTINEL_LIVE_FILE_NAMES = [fileName(SENTINEL_SECRETS_PATH), CREDENTIALS_FILE_NAME] as const;
+
+/** A data node's live credential files at a step, by name: what its seed and its live apply write. */
+export function dataNodeLiveFiles(state: CredentialState): Record<string, string> {
+  const [secrets, scripts] = DATA_NODE_LIVE_FILE_NAMES;
+  return { [secrets]: renderRedisSecretsConf(state), [scripts]: renderCredentialsFile(dataNodeScriptCredentials(state.used)) };
+}
+
+/** A sentinel's live credential files at a step, by name. */
+export function sentinelLiveFiles(masterName: string, state: CredentialState): Record<string, string> {
+  const [secrets, scripts] = SENTINEL_LIVE_FILE_NAMES;
+  return { [secrets]: renderSentinelSecretsConf(masterName, state), [scripts]: renderCredentialsFile(sentinelScriptCredentials(state.used)) };
+}
+
 export function renderDataNodeLiveScript(s: LiveApplySettings, state: CredentialState): string {
   return [
     ...header("data node", s),
     "# 1. The live copy first: a restart from here on comes back with this step's passwords.",
-    writeLive(REDIS_SECRETS_PATH, renderRedisSecretsConf(state)),
-    writeLive(CREDENTIALS_FILE, renderCredentialsFile(dataNodeScriptCredentials(state.used))),
+    ...Object.entries(dataNodeLiveFiles(state)).map(([name, content]) => writeLive(name, content)),
     "# 2. The running server, as its administrator.",
     adminCommands(ACL_USERS.admin, state.accepted.admin, dataNodeLiveCommands(state)),
     'log "credentials: applied live (ACL users, masterauth)"',
@@ -131,8 +147,7 @@ export function renderSentinelLiveScript(s: LiveApplySettings, masterName: strin
   return [
     ...header("sentinel", s),
     "# 1. The live copy first: a restart from here on comes back with this step's passwords.",
-    writeLive(SENTINEL_SECRETS_PATH, renderSentinelSecretsConf(masterName, state)),
-    writeLive(CREDENTIALS_FILE, renderCredentialsFile(sentinelScriptCredentials(state.used))),
+    ...Object.entries(sentinelLiveFiles(masterName, state)).map(([name, content]) => writeLive(name, content)),
     "# 2. The running sentinel, as its administrator (SENTINEL SET and CONFIG SET rewrite its runtime config).",
     adminCommands(SENTINEL_USERS.admin.name, state.accepted.sentinelAdmin, sentinelLiveCommands(masterName, state)),
     'log "credentials: applied live (ACL users, auth-pass, sentinel-pass)"',
@@ -140,19 +155,88 @@ export function renderSentinelLiveScript(s: LiveApplySettings, masterName: strin
   ].join("\n");
 }
 
+/** Who owns a consumer's password files: the uid and gid its container runs as. */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
+
 /**
  * Files for a container without an entry script of ours (the exporter, the API): a script for a
- * throwaway container with the credentials volume at `mountDir`, writing each file whole.
+ * throwaway container (as root) with the credentials volume at `mountDir`, writing each file whole
+ * (beside it, then renamed). With an owner: mode 0600, owned by the uid its reader runs as, so no
+ * other uid can read it. Without (a reader whose uid this stack does not know): 0644, see the caller.
  */
-export function renderVolumeFilesScript(mountDir: string, files: Record<string, string>): string {
+export function renderVolumeFilesScript(mountDir: string, files: Record<string, string>, owner?: FileOwner): string {
   return [
     "#!/bin/sh",
     "# Rendered by veza-redis (components/redis/credentialScripts.ts): a consumer's password files. SECRET.",
     "set -eu",
-    "umask 022",
-    // printf is the shell's builtin: the content is never another process's argument; byte-exact
-    // (a password file gets no trailing newline).
-    ...Object.entries(files).map(([name, content]) => `printf '%s' ${shellQuote(content)} > ${shellQuote(`${mountDir}/${name}.tmp`)}\nmv -f ${shellQuote(`${mountDir}/${name}.tmp`)} ${shellQuote(`${mountDir}/${name}`)}`),
+    owner ? "umask 077" : "umask 022",
+    ...Object.entries(files).map(([name, content]) => {
+      const target = shellQuote(`${mountDir}/${name}`);
+      const tmp = shellQuote(`${mountDir}/${name}.tmp`);
+      return [
+        // A leftover is removed, not opened: owned by the reader, root could not open it without DAC_OVERRIDE.
+        `rm -f ${tmp}`,
+        // printf is the shell's builtin: the content is never another process's argument; byte-exact
+        // (a password file gets no trailing newline).
+        `printf '%s' ${shellQuote(content)} > ${tmp}`,
+        ...(owner ? [`chown ${owner.uid}:${owner.gid} ${tmp}`] : []),
+        `mv -f ${tmp} ${target}`,
+      ].join("\n");
+    }),
+    "",
+  ].join("\n");
+}
+
+/**
+ * What the seed's throwaway container may do, dropping every other capability: root creates the
+ * credentials dir in the redis-owned /data (the image's /data, copied into a fresh volume) and
+ * hands the files to the redis user. The drills' container runner replays it under this set.
+ */
+export const CREDENTIAL_SEED_CAPABILITIES: Record<string, string> = {
+  CHOWN: "hands the seeded files and dir to the redis user",
+  DAC_OVERRIDE: "root writes into the redis-owned /data and looks into a populated 0700 credentials dir",
+};
+
+/** Where the seed's throwaway container mounts the volume: the data dir, as the container does. */
+export const CREDENTIAL_SEED_MOUNT = CONTAINER_DATA_DIR;
+
+/**
+ * A volume's live credentials before its container first starts: run in a throwaway container of
+ * the server's image with the volume at /data (`docker run --rm -i ... sh -s`, this on stdin),
+ * after the volume exists and before the container is created. It writes only the files the
+ * volume lacks: a populated volume keeps its own (each rotation step's live apply moves them
+ * forward), a fresh one gets the step of this `pulumi up`. So no container ever starts on
+ * passwords frozen at an earlier step. Each file 0600 in a 0700 dir, written beside and renamed.
+ */
+export function renderCredentialSeedScript(s: Pick<LiveApplySettings, "name" | "credentialsDir">, files: Record<string, string>): string {
+  return [
+    "#!/bin/sh",
+    "# Rendered by veza-redis (components/redis/credentialScripts.ts). A volume's live credentials,",
+    "# written before its container starts unless there already. SECRET: holds plain-text passwords.",
+    ...shellAssignments({ VEZA_NAME: s.name, VEZA_CREDENTIALS_DIR: s.credentialsDir }),
+    String.raw`set -eu
+umask 077
+log() { printf 'veza %s: %s\n' "$VEZA_NAME" "$*" >&2; }
+# As root (the throwaway container), the files go to the redis user the server runs as; the entry
+# script also hands the whole volume over before Redis starts.
+give_to_redis() { if [ "$(id -u)" = 0 ]; then chown redis:redis "$@"; fi; }
+[ -d "$VEZA_CREDENTIALS_DIR" ] || { mkdir "$VEZA_CREDENTIALS_DIR" && give_to_redis "$VEZA_CREDENTIALS_DIR"; }
+seeded="" kept=""
+# seed_file <name>, the content on stdin: only if the volume has no such file.
+seed_file() {
+  if [ -e "$VEZA_CREDENTIALS_DIR/$1" ]; then kept="$kept $1"; return 0; fi
+  rm -f "$VEZA_CREDENTIALS_DIR/$1.tmp"
+  cat > "$VEZA_CREDENTIALS_DIR/$1.tmp"
+  give_to_redis "$VEZA_CREDENTIALS_DIR/$1.tmp"
+  mv -f "$VEZA_CREDENTIALS_DIR/$1.tmp" "$VEZA_CREDENTIALS_DIR/$1"
+  seeded="$seeded $1"
+}`,
+    ...Object.entries(files).map(([name, content]) => seedFileCommand(name, content)),
+    String.raw`if [ -n "$seeded" ]; then log "credentials: seeded$seeded in $VEZA_CREDENTIALS_DIR (a fresh volume)"; fi
+if [ -n "$kept" ]; then log "credentials: kept$kept (the volume's live copy; the live apply moves it)"; fi`,
     "",
   ].join("\n");
 }

@@ -16,7 +16,7 @@ import type { Sizing } from "./sizing";
 import { ACL_USERS, type Credentials } from "./acl";
 import { AOF_HEAL_FUNCTION } from "./aofHeal";
 import { SENTINEL_USERS } from "../sentinel/sentinelConf";
-import { endpointList, RUN_AS_REDIS, scriptPrelude, seedCredentialsFunction, shellAssignments, superviseChild } from "../topology/shell";
+import { endpointList, RUN_AS_REDIS, scriptPrelude, shellAssignments, type LiveCredentials, superviseChild } from "../topology/shell";
 import type { RedisEndpoint } from "../topology/placement";
 
 /** The runtime copy under the data dir is what Redis (and Sentinel's CONFIG REWRITE) uses. */
@@ -83,10 +83,8 @@ export interface DataNodeScriptSettings {
   local: RedisEndpoint;
   dataDir: string;
   declaredConfPath: string;
-  credentialsPath: string;
-  /** The live credentials (the volume's copy, rewritten by each rotation step) and the uploads that seed it. */
-  credentialsDir: string;
-  seedFiles: string[];
+  /** The volume's live credentials (seeded before the first start, rewritten by each rotation step). */
+  credentials: LiveCredentials;
   masterName: string;
   sentinels: RedisEndpoint[];
   /** The other data nodes. */
@@ -137,8 +135,7 @@ export function renderDataNodeEntrypoint(s: DataNodeScriptSettings): string {
     ...scriptPrelude([
       "Rendered by veza-redis (components/redis/dataNodeScripts.ts). The data node's PID 1: decides",
       "the role from the running cluster, starts Redis, and hands the master role off on SIGTERM.",
-    ], settingsBlock(s), s.credentialsPath, s.credentialsDir),
-    seedCredentialsFunction(s.seedFiles),
+    ], settingsBlock(s), s.credentials),
     "",
     String.raw`# Any sentinel holds the master down or is failing it over (SENTINEL MASTER flags).
 failover_under_way() {
@@ -329,7 +326,6 @@ on_stop() {
 }
 trap on_stop TERM INT
 
-seed_credentials
 discover_master
 if [ "$MASTER" = self ]; then
   log "starting as master (from $SOURCE)"
@@ -356,7 +352,7 @@ write_runtime_conf
  */
 export function renderDataNodeHealthcheck(s: DataNodeScriptSettings): string {
   return [
-    ...scriptPrelude(["Rendered by veza-redis (components/redis/dataNodeScripts.ts). Docker's healthcheck."], settingsBlock(s), s.credentialsPath, s.credentialsDir),
+    ...scriptPrelude(["Rendered by veza-redis (components/redis/dataNodeScripts.ts). Docker's healthcheck."], settingsBlock(s), s.credentials),
     String.raw`role=$(role_of "$VEZA_LOCAL" "$VEZA_HEALTH_USER" "$VEZA_HEALTH_PASSWORD")
 set -- $role
 case "${"$"}{1:-}" in

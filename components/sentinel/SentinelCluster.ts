@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import type { StackConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
 import type { SshAccess } from "../host/hostCommand";
-import { containerLabels, declaredUploads, redisFamilyContainerArgs } from "../redis/containerDefaults";
+import { containerLabels, credentialSeed, declaredUploads, redisFamilyContainerArgs } from "../redis/containerDefaults";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { RedisNode } from "../redis/RedisNode";
 import type { RedisEndpoint, Topology } from "../topology/placement";
@@ -16,7 +16,6 @@ import { acceptsMarker, holdsMarker } from "../redis/rotation";
 import { CONTAINER_DATA_DIR } from "../redis/redisConf";
 import { SENTINEL_ROLES, SENTINEL_USERS } from "./sentinelConf";
 import { CONTAINER_CREDENTIALS_DIR, sentinelSettings } from "../topology/settings";
-import { secretUploadIgnoreChanges } from "../topology/containers";
 
 /** Sentinel needs little memory; the limit only stops a runaway from starving Redis. */
 export const SENTINEL_MEMORY_LIMIT_MIB = 128;
@@ -43,6 +42,8 @@ export class SentinelCluster extends pulumi.ComponentResource {
   /** In declared order (redis-0 first). */
   readonly nodes: RedisNode[];
   readonly sentinels: docker.Container[];
+  /** Each sentinel's volume seeded with the live credentials before its container is created. */
+  readonly sentinelSeeds: pulumi.Resource[] = [];
   /** Each sentinel's rotation step, applied live (docker exec). */
   readonly sentinelCredentials: pulumi.CustomResource[] = [];
   readonly masterName: string;
@@ -84,20 +85,33 @@ export class SentinelCluster extends pulumi.ComponentResource {
       const dockerHost = dockerHosts.get(sentinel.host.name)!;
       const definition = sentinelContainer(config, topology, sentinel);
       // The runtime config and the live credentials survive a replacement: a sentinel replaced
-      // after a rotation comes back with the passwords of the step last applied, not the seed's.
+      // after a rotation comes back with the passwords of the step last applied (the seed keeps them).
+      const volumeName = `veza-${sentinel.name}-data`;
       const volume = new docker.Volume(`${sentinel.name}-data`, {
-        name: `veza-${sentinel.name}-data`,
+        name: volumeName,
         labels: [{ label: "veza.component", value: "sentinel-data" }, { label: "veza.node", value: sentinel.name }],
       }, { parent: this, provider: dockerHost.provider });
+      const rotation = args.credentials.rotation;
+      const markers = [
+        acceptsMarker(sentinel.name, rotation, SENTINEL_ROLES.map((role) => SENTINEL_USERS[role].credential)),
+        holdsMarker(sentinel.name, rotation, ["sentinel", "sentinelPeer", "sentinelClients", "health"]),
+      ];
+      const image = dockerHost.image(config.redis.image);
+      // As for the data nodes: a fresh volume gets this step's passwords before the container starts.
+      const seed = credentialSeed(sentinel.name, {
+        host: dockerHost.host, image: config.redis.image, volume, volumeName, definition, credentials: args.credentials, markers, ssh: args.ssh, dependsOn: [image],
+      }, { parent: this });
+      this.sentinelSeeds.push(seed);
       const container = new docker.Container(`${sentinel.name}-container`, {
         name: `veza-${sentinel.name}`,
-        image: dockerHost.image(config.redis.image).imageId,
+        image: image.imageId,
         ...redisFamilyContainerArgs(definition),
         networkMode: "host",
         memory: SENTINEL_MEMORY_LIMIT_MIB,
         memorySwap: SENTINEL_MEMORY_LIMIT_MIB,
         mounts: [{ type: "volume", source: volume.name, target: CONTAINER_DATA_DIR }],
-        uploads: declaredUploads(definition.files, args.credentials),
+        // No password among them: a rotation step changes no input of the container.
+        uploads: declaredUploads(definition.files),
         labels: containerLabels({
           component: "sentinel",
           environment: config.environment,
@@ -110,21 +124,17 @@ export class SentinelCluster extends pulumi.ComponentResource {
         parent: this,
         provider: dockerHost.provider,
         // After every data node (their first look finds the master up), then one at a time.
-        dependsOn: [dockerHost.tuning, previous!],
+        dependsOn: [dockerHost.tuning, seed, previous!],
         deleteBeforeReplace: true,
         replaceOnChanges: ["healthcheck"],
-        // As for the data nodes: the secret uploads seed the volume once; rotation steps apply live.
-        ignoreChanges: secretUploadIgnoreChanges(definition),
       });
       const settings = sentinelSettings(config, topology, sentinel);
-      const rotation = args.credentials.rotation;
       this.sentinelCredentials.push(hostCommand(`${sentinel.name}-credentials`, dockerHost.host, {
         create: dockerExecStdinScript(`veza-${sentinel.name}`),
         stdin: pulumi.secret(args.credentials.state.apply((state) => renderSentinelLiveScript({ name: sentinel.name, local: { host: settings.bindAddress, port: settings.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR }, config.sentinel.masterName, state))),
-        triggers: [
-          acceptsMarker(sentinel.name, rotation, SENTINEL_ROLES.map((role) => SENTINEL_USERS[role].credential)),
-          holdsMarker(sentinel.name, rotation, ["sentinel", "sentinelPeer", "sentinelClients", "health"]),
-        ],
+        // The markers first (read by the policy pack up to the container's name, known in a
+        // preview), then the container's id: a replaced sentinel gets the step applied again.
+        triggers: [...markers, `veza-${sentinel.name}`, container.id],
       }, args.ssh, { parent: this, dependsOn: [container] }));
       previous = container;
       return container;

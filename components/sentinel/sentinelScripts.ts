@@ -13,7 +13,7 @@
 import { ACL_USERS, type Credentials } from "../redis/acl";
 import { SENTINEL_USERS } from "./sentinelConf";
 import { HANDOFF_TIMING } from "../redis/dataNodeScripts";
-import { endpointList, RUN_AS_REDIS, scriptPrelude, seedCredentialsFunction, shellAssignments, superviseChild } from "../topology/shell";
+import { endpointList, RUN_AS_REDIS, scriptPrelude, shellAssignments, type LiveCredentials, superviseChild } from "../topology/shell";
 import type { RedisEndpoint } from "../topology/placement";
 
 export const RUNTIME_SENTINEL_CONF_NAME = "sentinel.conf";
@@ -28,10 +28,8 @@ export interface SentinelScriptSettings {
   local: RedisEndpoint;
   dataDir: string;
   declaredConfPath: string;
-  credentialsPath: string;
-  /** The live credentials (the volume's copy, rewritten by each rotation step) and the uploads that seed it. */
-  credentialsDir: string;
-  seedFiles: string[];
+  /** The volume's live credentials (seeded before the first start, rewritten by each rotation step). */
+  credentials: LiveCredentials;
   masterName: string;
   peers: RedisEndpoint[];
   dataNodes: RedisEndpoint[];
@@ -63,8 +61,11 @@ export function renderSentinelEntrypoint(s: SentinelScriptSettings): string {
     ...scriptPrelude([
       "Rendered by veza-redis (components/sentinel/sentinelScripts.ts). The sentinel's PID 1: finds",
       "the current master, writes the runtime sentinel.conf, runs Sentinel.",
-    ], settingsBlock(s), s.credentialsPath, s.credentialsDir),
-    seedCredentialsFunction(s.seedFiles),
+    ], settingsBlock(s), s.credentials),
+    "",
+    // Sentinel rewrites its runtime config with auth-pass and sentinel-pass in plain text, at mode
+    // 0644 & ~umask of its own process (Redis 7.0 config.c, rewriteConfigOverwriteFile): owner only.
+    "umask 077",
     "",
     String.raw`monitored_in() { sed -n '${MONITOR_LINE}' "$1" | tail -n 1; }
 
@@ -110,7 +111,6 @@ on_stop() {
 }
 trap on_stop TERM INT
 
-seed_credentials
 discover_master
 log "monitoring $MASTER (from $SOURCE)"
 write_runtime_conf
@@ -129,7 +129,7 @@ write_runtime_conf
  */
 export function renderSentinelHealthcheck(s: SentinelScriptSettings): string {
   return [
-    ...scriptPrelude(["Rendered by veza-redis (components/sentinel/sentinelScripts.ts). Docker's healthcheck."], settingsBlock(s), s.credentialsPath, s.credentialsDir),
+    ...scriptPrelude(["Rendered by veza-redis (components/sentinel/sentinelScripts.ts). Docker's healthcheck."], settingsBlock(s), s.credentials),
     String.raw`answer=$(ask "$VEZA_LOCAL" "$VEZA_HEALTH_USER" "$VEZA_HEALTH_PASSWORD" SENTINEL CKQUORUM "$VEZA_MASTER_NAME")
 case "$answer" in OK*) echo "$answer"; exit 0 ;; esac
 for peer in $VEZA_PEERS; do

@@ -1,29 +1,40 @@
-// What each Redis-family container is, as plain data: its uploaded files, entrypoint, healthcheck
-// and stop/health timings. The components turn this into docker.Container inputs; the day-2
-// drills run the very same files at the same paths as processes. One source for both.
+// What each Redis-family container is, as plain data: its uploaded files, the seed of its volume's
+// live credentials, entrypoint, healthcheck and stop/health timings. The components turn this into
+// docker.Container inputs and the seed command; the day-2 drills run the very same files at the
+// same paths as processes, and the same seed against the volume before each create. One source.
 
 import type { StackConfig } from "../config/types";
 import type { CredentialState } from "../redis/rotation";
-import { dataNodeHealthyWithinSeconds, dataNodeScriptCredentials, dataNodeStopGraceSeconds, renderDataNodeEntrypoint, renderDataNodeHealthcheck, type DataNodeScriptSettings } from "../redis/dataNodeScripts";
-import { REDIS_CONF_PATH, REDIS_SECRETS_PATH, renderRedisConf, renderRedisSecretsConf } from "../redis/redisConf";
+import { DATA_NODE_LIVE_FILE_NAMES, dataNodeLiveFiles, renderCredentialSeedScript, SENTINEL_LIVE_FILE_NAMES, sentinelLiveFiles } from "../redis/credentialScripts";
+import { dataNodeHealthyWithinSeconds, dataNodeStopGraceSeconds, renderDataNodeEntrypoint, renderDataNodeHealthcheck, type DataNodeScriptSettings } from "../redis/dataNodeScripts";
+import { REDIS_CONF_PATH, renderRedisConf } from "../redis/redisConf";
 import { computeSizing } from "../redis/sizing";
-import { renderSentinelConf, renderSentinelSecretsConf, SENTINEL_CONF_PATH, SENTINEL_SECRETS_PATH } from "../sentinel/sentinelConf";
-import { renderSentinelEntrypoint, renderSentinelHealthcheck, SENTINEL_HEALTHY_WITHIN_SECONDS, SENTINEL_STOP_GRACE_SECONDS, sentinelScriptCredentials, type SentinelScriptSettings } from "../sentinel/sentinelScripts";
+import { renderSentinelConf, SENTINEL_CONF_PATH } from "../sentinel/sentinelConf";
+import { renderSentinelEntrypoint, renderSentinelHealthcheck, SENTINEL_HEALTHY_WITHIN_SECONDS, SENTINEL_STOP_GRACE_SECONDS, type SentinelScriptSettings } from "../sentinel/sentinelScripts";
 import type { DataNodePlacement, RedisEndpoint, SentinelPlacement, Topology } from "./placement";
 import { CONTAINER_CREDENTIALS_DIR, dataNodeSettings, sentinelSettings } from "./settings";
-import { CREDENTIALS_FILE, ENTRYPOINT_FILE, HEALTHCHECK_FILE, renderCredentialsFile } from "./shell";
+import { ENTRYPOINT_FILE, HEALTHCHECK_FILE } from "./shell";
 
 /**
- * A file uploaded into the container: plain text, or rendered from the passwords (a secret). A
- * secret file only seeds the volume's live copy at its first boot (shell.ts): its upload must not
- * follow the rotation (an upload change replaces the container), see `secretUploadIgnoreChanges`.
+ * A file uploaded into the container: plain text, never a password. An upload is ForceNew and,
+ * were it ignored, frozen at its first value by the engine even across replacements; the
+ * passwords go to the volume instead (`seed`, and each rotation step's live apply).
  */
-export type DeclaredFile = { path: string; content: string } | { path: string; secret: (state: CredentialState) => string };
+export interface DeclaredFile {
+  path: string;
+  content: string;
+}
 
 export interface ContainerDefinition {
   /** Which hardening applies (components/topology/hardening.ts): the capabilities the scripts run with. */
   kind: "redis" | "sentinel";
   files: DeclaredFile[];
+  /**
+   * The seed of the volume's live credentials at a step: a script (renderCredentialSeedScript) run
+   * with the volume at /data before the container is created, writing the files it lacks. The
+   * program runs it as `<name>-credentials-seed`, the drills before each create. SECRET.
+   */
+  seed: (state: CredentialState) => string;
   entrypoint: string[];
   healthcheck: string[];
   /** destroyGraceSeconds and stopTimeout: SIGTERM, then this long before SIGKILL. */
@@ -44,9 +55,7 @@ export function dataNodeScriptSettings(config: DefinitionConfig, topology: Topol
     local: { host: node.host.bindAddress, port: node.port },
     dataDir: settings.dataDir,
     declaredConfPath: REDIS_CONF_PATH,
-    credentialsPath: CREDENTIALS_FILE,
-    credentialsDir: CONTAINER_CREDENTIALS_DIR,
-    seedFiles: [REDIS_SECRETS_PATH, CREDENTIALS_FILE],
+    credentials: { dir: CONTAINER_CREDENTIALS_DIR, files: [...DATA_NODE_LIVE_FILE_NAMES] },
     masterName: config.sentinel.masterName,
     sentinels: topology.sentinels.map(endpoint),
     peers: topology.dataNodes.filter((n) => n !== node).map(endpoint),
@@ -61,11 +70,10 @@ export function dataNodeContainer(config: DefinitionConfig, topology: Topology, 
     kind: "redis",
     files: [
       { path: REDIS_CONF_PATH, content: renderRedisConf(dataNodeSettings(config, topology, node)) },
-      { path: REDIS_SECRETS_PATH, secret: renderRedisSecretsConf },
       { path: ENTRYPOINT_FILE, content: renderDataNodeEntrypoint(scripts) },
       { path: HEALTHCHECK_FILE, content: renderDataNodeHealthcheck(scripts) },
-      { path: CREDENTIALS_FILE, secret: (c) => renderCredentialsFile(dataNodeScriptCredentials(c.used)) },
     ],
+    seed: (state) => renderCredentialSeedScript({ name: node.name, credentialsDir: CONTAINER_CREDENTIALS_DIR }, dataNodeLiveFiles(state)),
     entrypoint: ["sh", ENTRYPOINT_FILE],
     healthcheck: ["CMD", "sh", HEALTHCHECK_FILE],
     stopGraceSeconds: dataNodeStopGraceSeconds(config.sentinel.failoverTimeoutMilliseconds, topology.sentinels.length),
@@ -80,9 +88,7 @@ export function sentinelScriptSettings(config: DefinitionConfig, topology: Topol
     local: { host: sentinel.host.bindAddress, port: sentinel.port },
     dataDir: settings.dataDir,
     declaredConfPath: SENTINEL_CONF_PATH,
-    credentialsPath: CREDENTIALS_FILE,
-    credentialsDir: CONTAINER_CREDENTIALS_DIR,
-    seedFiles: [SENTINEL_SECRETS_PATH, CREDENTIALS_FILE],
+    credentials: { dir: CONTAINER_CREDENTIALS_DIR, files: [...SENTINEL_LIVE_FILE_NAMES] },
     masterName: config.sentinel.masterName,
     peers: topology.sentinels.filter((s) => s !== sentinel).map(endpoint),
     dataNodes: topology.dataNodes.map(endpoint),
@@ -97,23 +103,13 @@ export function sentinelContainer(config: DefinitionConfig, topology: Topology, 
     kind: "sentinel",
     files: [
       { path: SENTINEL_CONF_PATH, content: renderSentinelConf(settings) },
-      { path: SENTINEL_SECRETS_PATH, secret: (c) => renderSentinelSecretsConf(config.sentinel.masterName, c) },
       { path: ENTRYPOINT_FILE, content: renderSentinelEntrypoint(scripts) },
       { path: HEALTHCHECK_FILE, content: renderSentinelHealthcheck(scripts) },
-      { path: CREDENTIALS_FILE, secret: (c) => renderCredentialsFile(sentinelScriptCredentials(c.used)) },
     ],
+    seed: (state) => renderCredentialSeedScript({ name: sentinel.name, credentialsDir: CONTAINER_CREDENTIALS_DIR }, sentinelLiveFiles(config.sentinel.masterName, state)),
     entrypoint: ["sh", ENTRYPOINT_FILE],
     healthcheck: ["CMD", "sh", HEALTHCHECK_FILE],
     stopGraceSeconds: SENTINEL_STOP_GRACE_SECONDS,
     healthyWithinSeconds: SENTINEL_HEALTHY_WITHIN_SECONDS,
   };
-}
-
-/**
- * `ignoreChanges` paths for the secret uploads: the engine keeps their recorded content, so a
- * rotation step (new passwords in them) never replaces the container. They seed only a volume's
- * first boot; each step's live apply writes the volume's copy (components/redis/credentialScripts.ts).
- */
-export function secretUploadIgnoreChanges(definition: ContainerDefinition): string[] {
-  return definition.files.flatMap((file, index) => ("secret" in file ? [`uploads[${index}].content`] : []));
 }

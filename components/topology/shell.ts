@@ -1,6 +1,6 @@
 // Shared pieces of the containers' start and health scripts (POSIX sh, run by the Redis image's
 // /bin/sh, dash on Debian). Every value put into a script goes through shellQuote, so no config
-// value can end the quoting; passwords are only ever read from the uploaded credentials file
+// value can end the quoting; passwords are only ever read from the volume's live credentials file
 // and handed to redis-cli in REDISCLI_AUTH, never on a command line.
 
 import type { RedisEndpoint } from "./placement";
@@ -11,13 +11,38 @@ export const CREDENTIALS_FILE = `${CONTAINER_CONFIG_DIR}/credentials.sh`;
 export const ENTRYPOINT_FILE = `${CONTAINER_CONFIG_DIR}/entrypoint.sh`;
 export const HEALTHCHECK_FILE = `${CONTAINER_CONFIG_DIR}/healthcheck.sh`;
 /**
- * The live credentials, in the container's volume (/data): written by each rotation step
- * (components/redis/credentialScripts.ts) and read at every start, so a node restarted or
- * replaced mid-rotation comes back with the passwords of the step last applied. The uploaded
- * copies under /etc/veza only seed it at a volume's first boot.
+ * The live credentials, in the container's volume (/data): written into the volume before the
+ * container first starts (its seed command, components/redis/credentialScripts.ts) and rewritten
+ * by each rotation step; read at every start, so a node restarted or replaced mid-rotation comes
+ * back with the passwords of the step last applied. No password is uploaded into a container.
  */
 export const CREDENTIALS_DIR_NAME = "veza-credentials";
 export const CREDENTIALS_FILE_NAME = "credentials.sh";
+/** `<name>-credentials-seed`: the command that writes a fresh volume's live credentials (named in the entry scripts' refusal). */
+export const CREDENTIAL_SEED_SUFFIX = "-credentials-seed";
+
+/** The credentials scripts' here-document delimiter; no rendered file has a line equal to it (passwords are alphanumeric). */
+export const CREDENTIALS_EOF = "VEZA_CREDENTIALS_EOF";
+
+/** A here-document of the content, fed to a shell function: the text is never an argument. */
+export function credentialsHereDoc(content: string): string {
+  return `<<'${CREDENTIALS_EOF}'\n${content.endsWith("\n") ? content : `${content}\n`}${CREDENTIALS_EOF}`;
+}
+
+/** One file of a credentials seed script (components/redis/credentialScripts.ts): `seed_file '<name>' <<'EOF'`. */
+export function seedFileCommand(name: string, content: string): string {
+  return `seed_file ${shellQuote(name)} ${credentialsHereDoc(content)}`;
+}
+
+/**
+ * The files a seed script writes, by name: what the policy pack reviews (a volume's ACL files are
+ * no container upload, the seed command's stdin is where the plan declares them).
+ */
+export function seededFiles(script: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const match of script.matchAll(new RegExp(`^seed_file '([^']+)' <<'${CREDENTIALS_EOF}'\\n([\\s\\S]*?)^${CREDENTIALS_EOF}$`, "gm"))) files.set(match[1], match[2]);
+  return files;
+}
 
 /** Single-quotes a value for sh: the only character to escape inside '' is ' itself. */
 export function shellQuote(value: string | number): string {
@@ -84,37 +109,36 @@ master_among() {
   done | sort -rn | awk 'NR == 1 { print $2 }'
 }`;
 
-/**
- * The head every container script shares: the shebang, what the script is, `set -u`, its plain
- * settings, the credentials file and the shell library.
- */
-export function scriptPrelude(description: string[], settings: string[], credentialsPath: string, credentialsDir?: string): string[] {
-  const load = credentialsDir === undefined ? [`. ${credentialsPath}`] : [
-    `VEZA_CREDENTIALS_DIR=${shellQuote(credentialsDir)}`,
-    "# The live copy (each rotation step rewrites it) wins over the declared first-boot copy. Called",
-    "# again before every use that may come long after the start (a handoff at SIGTERM).",
-    `load_credentials() { if [ -r "$VEZA_CREDENTIALS_DIR/${CREDENTIALS_FILE_NAME}" ]; then . "$VEZA_CREDENTIALS_DIR/${CREDENTIALS_FILE_NAME}"; else . ${shellQuote(credentialsPath)}; fi; }`,
-    "load_credentials",
-  ];
-  return ["#!/bin/sh", ...description.map((line) => `# ${line}`), "set -u", ...settings, ...load, "", SHELL_LIBRARY, ""];
+/** The volume's live credentials a script needs: its dir and the files that must be there. */
+export interface LiveCredentials {
+  dir: string;
+  /** File names in `dir`; credentials.sh is sourced. */
+  files: string[];
 }
 
 /**
- * At a volume's first boot, the uploaded secret files become its live copy; after that the live
- * copy is only ever rewritten by a rotation step. Run as root before the volume is handed to redis.
+ * The head every container script shares: the shebang, what the script is, `set -u`, its plain
+ * settings, the shell library and, when it has credentials, the volume's live copy. Without it
+ * the script stops with one clear line: no copy is uploaded to fall back on (a frozen upload
+ * would bring back passwords a rotation has since retired).
  */
-export function seedCredentialsFunction(seeds: string[]): string {
-  return String.raw`seed_credentials() {
-  [ -d "$VEZA_CREDENTIALS_DIR" ] || { mkdir -p "$VEZA_CREDENTIALS_DIR" && chmod 700 "$VEZA_CREDENTIALS_DIR"; }
-  for seed in ${seeds.map(shellQuote).join(" ")}; do
-    live="$VEZA_CREDENTIALS_DIR/${"$"}{seed##*/}"
-    if [ ! -f "$live" ]; then
-      (umask 077 && cp "$seed" "$live.tmp" && mv "$live.tmp" "$live")
-      log "credentials: seeded $live from $seed (first boot of this volume)"
-    fi
-  done
-  load_credentials
-}`;
+export function scriptPrelude(description: string[], settings: string[], live?: LiveCredentials): string[] {
+  const load = live === undefined ? [] : [
+    `VEZA_CREDENTIALS_DIR=${shellQuote(live.dir)}`,
+    "# Called again before every use that may come long after the start (a handoff at SIGTERM):",
+    "# a rotation step may have rewritten the file since.",
+    `load_credentials() { . "$VEZA_CREDENTIALS_DIR/${CREDENTIALS_FILE_NAME}"; }`,
+    `for live_file in ${live.files.map(shellQuote).join(" ")}; do`,
+    '  if [ ! -r "$VEZA_CREDENTIALS_DIR/$live_file" ]; then',
+    // Backslashed backquotes: literal inside the double quotes.
+    `    log "no live credentials in $VEZA_CREDENTIALS_DIR: the $VEZA_NAME${CREDENTIAL_SEED_SUFFIX} command of ` + '\\`pulumi up\\` writes them"',
+    "    exit 1",
+    "  fi",
+    "done",
+    "load_credentials",
+    "",
+  ];
+  return ["#!/bin/sh", ...description.map((line) => `# ${line}`), "set -u", ...settings, "", SHELL_LIBRARY, "", ...load];
 }
 
 /** Starts the server as the unprivileged redis user (what the official image's entrypoint does with gosu). */

@@ -9,12 +9,15 @@
 //
 // The provider semantics it replays (terraform-provider-docker, resource_docker_container_funcs.go):
 // delete = stop with destroy_grace_seconds (SIGTERM, then SIGKILL) and remove; create = fresh
-// uploads, the named volume kept; wait = healthy before create returns.
+// uploads, the named volume kept; wait = healthy before create returns. Before each create, the
+// program's `<name>-credentials-seed` command (it runs before the container, which depends on it):
+// the definition's seed script with the volume at /data, under the seed container's capabilities.
 
 import { spawnSync, execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Credentials } from "../../components/redis/acl";
+import { CREDENTIAL_SEED_CAPABILITIES, CREDENTIAL_SEED_MOUNT } from "../../components/redis/credentialScripts";
 import { asCredentialState, type CredentialState } from "../../components/redis/rotation";
 import { CONTAINER_DATA_DIR } from "../../components/redis/redisConf";
 import type { ContainerDefinition } from "../../components/topology/containers";
@@ -63,10 +66,15 @@ function exited(process: TrackedProcess): boolean {
 export class ContainerRunner {
   private readonly slots = new Map<string, ContainerSlot>();
 
-  constructor(private readonly ws: Workspace, private readonly credentials: Credentials | CredentialState) {
+  /** The step the program is at: what the seed writes into a fresh volume (a rotation drill moves it). */
+  state: CredentialState;
+
+  constructor(private readonly ws: Workspace, credentials: Credentials | CredentialState) {
+    this.state = asCredentialState(credentials);
     // Mount points for the bind mounts; created empty if this machine has none.
     ws.mountPoint(CONTAINER_DATA_DIR);
     ws.mountPoint(CONTAINER_CONFIG_DIR);
+    ws.mountPoint(CREDENTIAL_SEED_MOUNT);
   }
 
   define(name: string, definition: ContainerDefinition, persistentVolume: boolean): ContainerSlot {
@@ -84,7 +92,22 @@ export class ContainerRunner {
     return slot;
   }
 
-  /** `docker create` + `start`: fresh declared files; the named volume kept, an anonymous one new. */
+  /**
+   * `<name>-credentials-seed`: the seed script on stdin, the volume at /data in a private mount
+   * namespace, root with the seed container's capabilities only (`docker run --cap-drop ALL
+   * --cap-add ...`). Its log lines go to the container's log, before the entry script's.
+   */
+  private seed(slot: ContainerSlot, volume: string, logFile: string): void {
+    const bounding = ["-all", ...Object.keys(CREDENTIAL_SEED_CAPABILITIES).map((cap) => `+${cap.toLowerCase()}`)].join(",");
+    const result = spawnSync("unshare", [
+      "--mount", "--propagation", "private",
+      "sh", "-c", `mount --bind "$1" ${CREDENTIAL_SEED_MOUNT} && exec setpriv --no-new-privs --bounding-set ${bounding} sh -s`, "seed", volume,
+    ], { input: slot.definition.seed(this.state), encoding: "utf8", timeout: 10000 });
+    fs.appendFileSync(logFile, `${result.stdout ?? ""}${result.stderr ?? ""}`);
+    if (result.status !== 0) throw new Error(`${slot.name}: the credentials seed failed (exit ${result.status}): ${result.stderr}`);
+  }
+
+  /** `docker create` + `start`: fresh declared files; the named volume kept (seeded if fresh), an anonymous one new. */
   create(name: string): RunningContainer {
     const slot = this.slot(name);
     if (slot.current && !exited(slot.current.process)) throw new Error(`${name} is still running (the name is taken)`);
@@ -94,15 +117,15 @@ export class ContainerRunner {
     fs.mkdirSync(configDir, { recursive: true, mode: 0o755 });
     for (const file of slot.definition.files) {
       if (path.dirname(file.path) !== CONTAINER_CONFIG_DIR) throw new Error(`${name}: ${file.path} is outside ${CONTAINER_CONFIG_DIR}`);
-      const content = "content" in file ? file.content : file.secret(asCredentialState(this.credentials));
       // Uploads land as root-owned 0644 files (what the docker provider's tar upload gives).
-      fs.writeFileSync(path.join(configDir, path.basename(file.path)), content, { mode: 0o644 });
+      fs.writeFileSync(path.join(configDir, path.basename(file.path)), file.content, { mode: 0o644 });
     }
     let volume = slot.volumeDir;
     if (!slot.persistentVolume) {
       volume = path.join(generationDir, "anonymous-volume");
       fs.mkdirSync(volume);
     }
+    this.seed(slot, volume, path.join(generationDir, "container.log"));
     return this.start(slot, generationDir, volume);
   }
 

@@ -52,7 +52,7 @@ export class ContainerCluster {
 
   constructor(readonly config: StackConfig, readonly topology: Topology, ws: Workspace, transform: (d: ContainerDefinition) => ContainerDefinition = (d) => d, initial?: CredentialState) {
     this.credentials = initial?.used ?? randomCredentials();
-    // The declared (seed) files are rendered from this state at every create.
+    // The seed writes this state into a fresh volume before a create (the runner's state: a rotation moves it).
     this.runner = new ContainerRunner(ws, initial ?? this.credentials);
     for (const node of topology.dataNodes) this.runner.define(node.name, transform(dataNodeContainer(config, topology, node)), true);
     // Sentinels have a named data volume too (their live credentials survive a replacement).

@@ -92,6 +92,8 @@ class RotationDrill {
       const script = t.kind === "redis" ? renderDataNodeLiveScript(settings, state) : renderSentinelLiveScript(settings, master, state);
       return this.cluster.runner.exec(t.name, ["sh", "-s"], script).then((r) => ({ ...r, name: t.name }));
     }));
+    // The program's seed commands take the step too: a container created from now on a fresh volume starts with it.
+    this.cluster.runner.state = state;
     for (const r of results) this.checks.expect(r.status === 0, `${label} on ${r.name} failed (exit ${r.status}): ${r.output.split("\n").slice(-2).join(" ")}`);
     this.accepted = state.accepted;
     const failed = results.find((r) => r.status !== 0);

@@ -1,6 +1,6 @@
 import { computeSizing, MiB } from "../../components/redis/sizing";
-import { renderRedisConf, REDIS_CONF_PATH, REDIS_SECRETS_PATH } from "../../components/redis/redisConf";
-import { CREDENTIALS_FILE, HEALTHCHECK_FILE } from "../../components/topology/shell";
+import { renderRedisConf, REDIS_CONF_PATH } from "../../components/redis/redisConf";
+import { HEALTHCHECK_FILE } from "../../components/topology/shell";
 import { stackTopology } from "../../components/topology/ports";
 import { dataNodeSettings } from "../../components/topology/settings";
 import { requireValidStackConfig } from "../../components/config/validate";
@@ -29,9 +29,9 @@ describe("RedisNode under mocks (dev stack)", () => {
       expect(container.inputs.restart).toBe("unless-stopped");
       const healthcheck = container.inputs.healthcheck as { tests: string[] };
       expect(healthcheck.tests).toEqual(["CMD", "sh", HEALTHCHECK_FILE]);
-      // The volume's live copy first (a rotation step rewrites it), the uploaded seed otherwise.
-      expect(uploadContent(container, HEALTHCHECK_FILE)).toContain(`then . "$VEZA_CREDENTIALS_DIR/credentials.sh"; else . '${CREDENTIALS_FILE}'; fi`);
-      expect(uploadContent(container, CREDENTIALS_FILE)).toMatch(/^VEZA_HEALTH_PASSWORD='synthpw/m);
+      // Only the volume's live copy: no uploaded one to fall back on, and a clear refusal without it.
+      expect(uploadContent(container, HEALTHCHECK_FILE)).toContain(`load_credentials() { . "$VEZA_CREDENTIALS_DIR/credentials.sh"; }`);
+      expect(uploadContent(container, HEALTHCHECK_FILE)).toContain("-credentials-seed command of \\`pulumi up\\` writes them");
       expect(container.inputs.envs).toBeUndefined();
     }
   });
@@ -48,12 +48,17 @@ describe("RedisNode under mocks (dev stack)", () => {
     expect(sizing.maxmemoryBytes).toBe(Math.floor(512 * MiB * 0.4));
   });
 
-  it("keeps every password secret: the ACL file, the scripts' credentials file and the generated passwords", () => {
+  it("keeps every password secret: out of the containers, on the seed's and the live apply's stdin only", () => {
     for (const container of redisContainers) {
-      const paths = result.secretPaths.get(`${CONTAINER}::${container.name}`);
-      const uploads = container.inputs.uploads as Array<{ file: string }>;
-      const secretUploads = [REDIS_SECRETS_PATH, CREDENTIALS_FILE].map((file) => `uploads[${uploads.findIndex((u) => u.file === file)}].content`);
-      expect(paths?.slice().sort()).toEqual(secretUploads.sort());
+      // No secret input at all: the passwords reach the volume through the seed command.
+      expect(result.secretPaths.get(`${CONTAINER}::${container.name}`) ?? []).toEqual([]);
+      const files = (container.inputs.uploads as Array<{ file: string }>).map((u) => u.file).sort();
+      expect(files).toEqual([REDIS_CONF_PATH, "/etc/veza/entrypoint.sh", HEALTHCHECK_FILE].sort());
+      const node = container.name.replace(/-container$/, "");
+      for (const command of [`${node}-credentials-seed`, `${node}-credentials`]) {
+        expect([command, result.secretPaths.get(`command:local:Command::${command}`)]).toEqual([command, ["stdin"]]);
+        expect(byName(result.unmasked, command).inputs.stdin as string).toMatch(/^VEZA_HEALTH_PASSWORD='synthpw/m);
+      }
       const masked = result.plan.resources.find((r) => r.name === container.name)!;
       expect(JSON.stringify(masked.inputs)).not.toMatch(/synthpw/);
     }
@@ -64,11 +69,12 @@ describe("RedisNode under mocks (dev stack)", () => {
     expect(JSON.stringify(result.plan)).not.toMatch(/synthpw/);
   });
 
-  it("uses the same password references on every node", () => {
-    const secretsFiles = redisContainers.map((c) => uploadContent(c, REDIS_SECRETS_PATH));
-    expect(new Set(secretsFiles).size).toBe(1);
-    expect(secretsFiles[0]).toMatch(/^user veza-app on #[0-9a-f]{64} /m);
-    expect(secretsFiles[0]).toMatch(/^user default off$/m);
+  it("seeds the same ACL file (the same password hashes) into every node's volume", () => {
+    const seeds = redisContainers.map((c) => byName(result.unmasked, `${c.name.replace(/-container$/, "")}-credentials-seed`).inputs.stdin as string);
+    const aclFile = (seed: string) => /seed_file 'redis-secrets\.conf' <<'VEZA_CREDENTIALS_EOF'\n([\s\S]*?)VEZA_CREDENTIALS_EOF/.exec(seed)![1];
+    expect(new Set(seeds.map(aclFile)).size).toBe(1);
+    expect(aclFile(seeds[0])).toMatch(/^user veza-app on #[0-9a-f]{64} /m);
+    expect(aclFile(seeds[0])).toMatch(/^user default off$/m);
   });
 
   it("mounts a named data volume and checks its room before Redis starts", () => {
@@ -85,9 +91,10 @@ describe("RedisNode under mocks (dev stack)", () => {
     expect(tuning.type).toBe("command:local:Command");
     expect(tuning.inputs.create).toMatch(/--privileged --network host/);
     expect((tuning.inputs.environment as Record<string, string>).DOCKER_HOST).toBe("unix:///var/run/docker.sock");
-    // Redis starts only after the kernel is tuned and the data volume has room.
+    // Redis starts only after the kernel is tuned, the data volume has room and holds its live credentials.
     for (const container of redisContainers) {
-      expect(container.dependsOn).toEqual(expect.arrayContaining(["local-kernel-tuning", `${container.name.replace(/-container$/, "")}-data-volume-check`]));
+      const node = container.name.replace(/-container$/, "");
+      expect(container.dependsOn).toEqual(expect.arrayContaining(["local-kernel-tuning", `${node}-data-volume-check`, `${node}-credentials-seed`]));
     }
   });
 

@@ -1,12 +1,12 @@
 // Credential rotation under mocks: walking add -> switch -> retire -> the next add changes what
-// each rotation step must change (the live-apply commands, the consumers' files, one password
-// slot) and never an input that would replace a container (a restart).
+// each rotation step must change (the live-apply commands, the seeds, the consumers' files, one
+// password slot) and nothing at all of a container: no password is uploaded, none is ignored.
 import { API_CREDENTIALS, CREDENTIAL_NAMES, type CredentialName } from "../../components/redis/acl";
 import { APPLIED_ROTATION_OUTPUT, parseCredentialMarker, ROTATION_ORDER_PROPERTY, type RotationStep } from "../../components/redis/rotation";
 import { diffPlans, type PlanDiff } from "../../scripts/lib/planDiff";
 import { fieldBehaviour } from "../../scripts/lib/providerSemantics";
 import type { SynthResult } from "../../scripts/lib/synth";
-import { CONTAINER, synthFresh, synthOk, uploadContent } from "../helpers/synth";
+import { byName, CONTAINER, ofType, synthFresh, synthOk, type Resource } from "../helpers/synth";
 
 const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
 
@@ -16,7 +16,7 @@ function at(generation: number, step: RotationStep, users: readonly string[] = C
   return users.flatMap((user) => [`credentials.${user}.generation=${generation}`, `credentials.${user}.step=${step}`, ...external(user)]);
 }
 
-/** The unmasked plan: secrets (the passwords in the seed uploads and the scripts) are compared too. */
+/** The unmasked plan: secrets (the passwords in the seeds and the scripts) are compared too. */
 const planOf = (result: SynthResult) => ({ ...result.plan, resources: result.unmasked });
 
 /**
@@ -25,6 +25,12 @@ const planOf = (result: SynthResult) => ({ ...result.plan, resources: result.unm
  */
 function changed(diff: PlanDiff, type?: string) {
   return diff.resources.filter((r) => (r.changes.length > 0 || r.action === "replace" || r.kind !== "changed") && (type === undefined || r.type === type));
+}
+
+function leading(resource: Resource) {
+  const triggers = Array.isArray(resource.inputs.triggers) ? (resource.inputs.triggers as unknown[]) : [];
+  const end = triggers.findIndex((t) => parseCredentialMarker(t) === undefined);
+  return triggers.slice(0, end === -1 ? triggers.length : end).map((t) => parseCredentialMarker(t)!);
 }
 
 describe("credential rotation under mocks (prod stack)", () => {
@@ -38,28 +44,81 @@ describe("credential rotation under mocks (prod stack)", () => {
   const results = new Map<string, SynthResult>();
   beforeAll(async () => {
     for (const [label, overrides] of steps) results.set(label, await synthOk("prod", overrides));
+    // The dev stack runs the API as a container: its secret files command too.
+    results.set("dev", await synthOk("dev"));
   }, 240_000);
 
   const transitions = steps.slice(1).map(([label], i) => [steps[i][0], label] as const);
 
-  it.each(transitions)("%s -> %s replaces no container and changes none of its replace-triggering inputs", (from, to) => {
+  it.each(transitions)("%s -> %s changes nothing at all of any container (no input, nothing ignored)", (from, to) => {
     const diff = diffPlans(planOf(results.get(from)!), planOf(results.get(to)!));
+    // The diff lists every resource with a difference (even an ignored one): no container is among them.
     const containers = diff.resources.filter((r) => r.type === CONTAINER);
-    // Every input that changed is one the engine ignores (the seed uploads), never a ForceNew one.
-    for (const container of containers) {
-      expect([container.name, container.action, container.changes.map((c) => c.path)]).toEqual([container.name, "same", []]);
-      for (const ignored of container.ignored) expect(ignored.path).toMatch(/^uploads\[file=\/etc\/veza\/(redis-secrets\.conf|sentinel-secrets\.conf|credentials\.sh)\]\.content$/);
-    }
+    expect(containers.map((c) => [c.name, c.action, c.changes.map((x) => x.path), c.ignored.map((x) => x.path)])).toEqual([]);
+    expect(ofType(results.get(to)!.unmasked, CONTAINER).length).toBeGreaterThan(6);
     // And the diff is not empty: the step reaches the running processes through the commands.
     expect(changed(diff, "command:remote:Command").length).toBeGreaterThan(0);
   });
 
-  it("the seed uploads do change with the step (so ignoreChanges is what keeps the containers): the guard above can fail", () => {
-    const seed = (label: string) => uploadContent(results.get(label)!.unmasked.find((r) => r.name === "redis-0-container")!, "/etc/veza/redis-secrets.conf");
-    expect(seed("1 add")).not.toEqual(seed("generation 0 (never rotated)"));
-    expect(results.get("1 add")!.unmasked.find((r) => r.name === "redis-0-container")!.options.ignoreChanges).toEqual(["uploads[1].content", "uploads[4].content"]);
-    // Without ignoreChanges the same difference would be a ForceNew input.
+  it("uploads no password and ignores no change in any Redis or Sentinel container: a replacement cannot bring back a frozen one", () => {
+    for (const label of ["generation 0 (never rotated)", "1 add"]) {
+      for (const container of ofType(results.get(label)!.unmasked, CONTAINER)) {
+        expect([container.name, container.options.ignoreChanges]).toEqual([container.name, []]);
+        const files = ((container.inputs.uploads ?? []) as Array<{ file: string }>).map((u) => u.file);
+        expect(files.filter((f) => /secrets\.conf$|credentials\.sh$/.test(f))).toEqual([]);
+      }
+    }
+    // Were a secret uploaded, its change would be a ForceNew input: why none is.
     expect(fieldBehaviour(CONTAINER, "uploads")).toEqual({ kind: "replace" });
+  });
+
+  const servers = ["redis-0", "redis-1", "redis-2", "sentinel-0", "sentinel-1", "sentinel-2"];
+
+  it("seeds each server's volume before its container: volume -> seed -> container, the seed on stdin in a throwaway container", () => {
+    const resources = results.get("1 add")!.unmasked;
+    for (const server of servers) {
+      const seed = byName(resources, `${server}-credentials-seed`);
+      expect(seed.dependsOn).toContain(`${server}-data`);
+      expect(byName(resources, `${server}-container`).dependsOn).toContain(`${server}-credentials-seed`);
+      const create = seed.inputs.create as string;
+      expect(create).toMatch(new RegExp(`^docker run --rm -i --user 0:0 --network none --cap-drop ALL --cap-add CHOWN --cap-add DAC_OVERRIDE --security-opt no-new-privileges -v 'veza-${server}-data:/data' --entrypoint sh '[^']+' -s$`));
+      // The passwords only on stdin: the script writes them where absent.
+      expect(seed.inputs.stdin as string).toContain(`VEZA_CREDENTIALS_DIR='/data/veza-credentials'`);
+      expect(results.get("1 add")!.secretPaths.get(`command:remote:Command::${server}-credentials-seed`)).toEqual(expect.arrayContaining(["stdin"]));
+      // The volume's name first (the policy pack reads only leading markers), then the step's markers.
+      const triggers = seed.inputs.triggers as unknown[];
+      expect(triggers[0]).toBe(`veza-${server}-data`);
+      expect(triggers.slice(1).map(parseCredentialMarker).every((m) => m !== undefined && m.holder === server)).toBe(true);
+    }
+  });
+
+  it("a fresh volume gets the current step: the seed's passwords follow the rotation (so every step re-runs it, a no-op on a populated volume)", () => {
+    const stdin = (label: string) => byName(results.get(label)!.unmasked, "redis-0-credentials-seed").inputs.stdin as string;
+    const used = (label: string) => /^VEZA_HANDOFF_PASSWORD='([^']*)'$/m.exec(stdin(label))![1];
+    expect(used("1 switch")).not.toBe(used("1 add"));
+    expect(used("1 retire")).toBe(used("1 switch"));
+    for (const [from, to] of transitions) expect(changed(diffPlans(planOf(results.get(from)!), planOf(results.get(to)!))).map((r) => r.name)).toContain("redis-0-credentials-seed");
+  });
+
+  it("re-runs a server's live apply when its container is replaced: the container's name and id follow the leading markers", () => {
+    const resources = results.get("1 switch")!.unmasked;
+    for (const server of servers) {
+      const triggers = byName(resources, `${server}-credentials`).inputs.triggers as unknown[];
+      expect(triggers.slice(0, 2).map((t) => parseCredentialMarker(t)?.kind)).toEqual(["accepts", "holds"]);
+      // The container's name (known in a preview: the pack stops reading there), then its id.
+      expect(triggers.slice(2)).toEqual([`veza-${server}`, `${server}-container-id`]);
+    }
+  });
+
+  it("moves a consumer only after every server's live apply: the exporters' and the API's file commands depend on them", () => {
+    const dev = results.get("dev")!.unmasked;
+    const consumers = ofType(dev, "command:local:Command").filter((r) => /-exporter-credentials$|^api-secret-files$/.test(r.name));
+    // Six exporters (a data node or sentinel each) and the API's files.
+    expect(consumers.map((c) => c.name).filter((n) => n === "api-secret-files")).toHaveLength(1);
+    expect(consumers).toHaveLength(7);
+    for (const consumer of consumers) {
+      expect([consumer.name, consumer.dependsOn]).toEqual([consumer.name, expect.arrayContaining(servers.map((s) => `${s}-credentials`))]);
+    }
   });
 
   it("every step re-runs each data node's and sentinel's live apply and every consumer's files", () => {
@@ -86,8 +145,8 @@ describe("credential rotation under mocks (prod stack)", () => {
   });
 
   it("the markers say what each server accepts and each consumer holds at every step", () => {
-    const markers = (label: string) => results.get(label)!.unmasked
-      .flatMap((r) => (Array.isArray(r.inputs.triggers) ? (r.inputs.triggers as unknown[]) : []).map(parseCredentialMarker).filter((m) => m !== undefined));
+    // As the policy pack reads them: the markers leading a command's triggers.
+    const markers = (label: string) => results.get(label)!.unmasked.flatMap((r) => leading(r));
     const held = (label: string, holder: string, user: string) => markers(label).find((m) => m!.kind === "holds" && m!.holder === holder)!.users[user as "app"]!.generation;
     expect(held("1 add", "api-connectivity-check", "app")).toBe(0);
     expect(held("1 switch", "api-connectivity-check", "app")).toBe(1);
@@ -101,11 +160,11 @@ describe("credential rotation under mocks (prod stack)", () => {
     const only = await synthOk("prod", at(1, "add", ["app"]));
     const diff = diffPlans(planOf(results.get("generation 0 (never rotated)")!), planOf(only));
     expect(changed(diff, RANDOM_PASSWORD).map((r) => r.name)).toEqual(["redis-credentials-app-slot1"]);
-    // The app user is on the data nodes only: the sentinels' and the exporters' commands are
+    // The app user is on the data nodes only: the sentinels' and the exporters' commands (and seeds) are
     // untouched. (The API's check takes the app password: a preview shows it re-run, as the
     // regenerated slot is unknown there.)
     const commands = changed(diff).filter((r) => r.type.startsWith("command:")).map((r) => r.name).sort();
-    expect(commands).toEqual(["api-redis-connectivity-check", "redis-0-credentials", "redis-1-credentials", "redis-2-credentials"]);
+    expect(commands).toEqual(["api-redis-connectivity-check", ...["redis-0", "redis-1", "redis-2"].flatMap((n) => [`${n}-credentials`, `${n}-credentials-seed`])]);
   }, 60_000);
 });
 

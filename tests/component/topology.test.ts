@@ -1,6 +1,7 @@
 // SentinelCluster placement under mocks for 1, 3 and 5 hosts, and the Monitoring component.
 import { synthOk, CONTAINER, label, ofType, byName, uploadContent, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";
+import { CREDENTIAL_SEED_SUFFIX, seededFiles } from "../../components/topology/shell";
 
 const hosts = (n: number) =>
   Array.from({ length: n }, (_, i) => [
@@ -49,9 +50,11 @@ describe("SentinelCluster placement", () => {
   it("every node and sentinel uses the same secret references", async () => {
     const result = await synthOk("prod");
     const containers = ofType(result.unmasked, CONTAINER).filter((c) => ["redis", "sentinel"].includes(label(c, "component")!));
-    const scriptCredentials = new Set(containers.map((c) => /^VEZA_HEALTH_PASSWORD=.*$/m.exec(uploadContent(c, "/etc/veza/credentials.sh"))![0]));
+    // What each one's seed writes into its volume (no container uploads a password).
+    const seeded = (c: Resource) => seededFiles(byName(result.unmasked, c.name.replace(/-container$/, CREDENTIAL_SEED_SUFFIX)).inputs.stdin as string);
+    const scriptCredentials = new Set(containers.map((c) => /^VEZA_HEALTH_PASSWORD=.*$/m.exec(seeded(c).get("credentials.sh")!)![0]));
     expect(scriptCredentials.size).toBe(1);
-    const sentinelSecrets = new Set(containers.filter((c) => label(c, "component") === "sentinel").map((c) => uploadContent(c, "/etc/veza/sentinel-secrets.conf")));
+    const sentinelSecrets = new Set(containers.filter((c) => label(c, "component") === "sentinel").map((c) => seeded(c).get("sentinel-secrets.conf")));
     expect(sentinelSecrets.size).toBe(1);
     // 11 Redis credentials (7 data-node ACL users, 4 Sentinel users) in two rotation slots each,
     // the Grafana admin password and the 4 web users of Prometheus and Alertmanager.

@@ -7,6 +7,7 @@ import { stackNames } from "../../scripts/lib/stackFiles";
 import YAML from "yaml";
 import { synthOk } from "../helpers/synth";
 import { ROTATION_ORDER_PROPERTY, type UserRotation } from "../../components/redis/rotation";
+import { seededFiles } from "../../components/topology/shell";
 import { runScript } from "../helpers/cli";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -26,6 +27,12 @@ const upload = (resource: PlannedResource, suffix: string) => (resource.inputs.u
 const editConf = (name: string, suffix: string, edit: (text: string) => string): Mutation => (resources) => {
   const file = upload(find(resources, name), suffix);
   file.content = edit(file.content);
+};
+/** A file a seed command writes into its volume (the ACL files: no container uploads them), edited in its stdin. */
+const editSeeded = (name: string, file: string, edit: (text: string) => string): Mutation => (resources) => {
+  const resource = find(resources, name);
+  const text = seededFiles(resource.inputs.stdin as string).get(file)!;
+  resource.inputs.stdin = (resource.inputs.stdin as string).replace(text, edit(text));
 };
 const setInput = (name: string, key: string, value: unknown): Mutation => (resources) => {
   find(resources, name).inputs[key] = value;
@@ -113,13 +120,13 @@ describe("policy pack", () => {
     ["redis-aof-auto-rewrite", "mandatory", editConf("redis-2-container", "/redis.conf", (t) => t.replace("appendonly yes", "appendonly no")), /appendonly/],
     ["redis-aof-auto-rewrite", "mandatory", editConf("redis-2-container", "/redis.conf", (t) => t.replace("auto-aof-rewrite-percentage 100", "auto-aof-rewrite-percentage 0")), /never rewritten/],
     ["redis-data-volume-sized", "mandatory", (r) => { (find(r, "redis-1-container").inputs.labels as Array<{ label: string; value: string }>).find((l) => l.label === "veza.data-volume-bytes")!.value = String(64 * 1024 * 1024); }, /under the sizing minimum/],
-    ["redis-auth-required", "mandatory", editConf("redis-0-container", "/redis-secrets.conf", (t) => t.replace("user default off", "user default on nopass resetchannels ~* +@all")), /default user/],
+    ["redis-auth-required", "mandatory", editSeeded("redis-0-credentials-seed", "redis-secrets.conf", (t) => t.replace("user default off", "user default on nopass resetchannels ~* +@all")), /default user/],
     ["redis-auth-required", "mandatory", editConf("redis-0-container", "/redis.conf", (t) => `${t}requirepass hunter2\n`), /plain-text password/],
-    ["redis-auth-required", "mandatory", editConf("sentinel-1-container", "/sentinel-secrets.conf", (t) => t.replace("user default off", "requirepass hunter2")), /default user is not off[\s\S]*has a requirepass/],
-    ["redis-least-privilege", "mandatory", editConf("redis-0-container", "/redis-secrets.conf", (t) => t.replace(/^(user veza-app .*)$/m, "$1 &*")), /user veza-app may publish on __sentinel__:hello/],
-    ["redis-least-privilege", "mandatory", editConf("redis-1-container", "/redis-secrets.conf", (t) => t.replace(/^(user veza-exporter .*)$/m, "$1 +config|get +client|pause")), /veza-exporter is granted \+config\|get \+client\|pause/],
-    ["redis-least-privilege", "mandatory", editConf("sentinel-2-container", "/sentinel-secrets.conf", (t) => t.replace(/^(user veza-sentinel-client .*)$/m, "$1 +sentinel|set")), /veza-sentinel-client is granted \+sentinel\|set/],
-    ["redis-least-privilege", "mandatory", editConf("sentinel-0-container", "/sentinel-secrets.conf", (t) => t.replace(/^(user veza-failover .*)$/m, "$1 allchannels")), /veza-failover may publish hellos/],
+    ["redis-auth-required", "mandatory", editSeeded("sentinel-1-credentials-seed", "sentinel-secrets.conf", (t) => t.replace("user default off", "requirepass hunter2")), /default user is not off[\s\S]*has a requirepass/],
+    ["redis-least-privilege", "mandatory", editSeeded("redis-0-credentials-seed", "redis-secrets.conf", (t) => t.replace(/^(user veza-app .*)$/m, "$1 &*")), /user veza-app may publish on __sentinel__:hello/],
+    ["redis-least-privilege", "mandatory", editSeeded("redis-1-credentials-seed", "redis-secrets.conf", (t) => t.replace(/^(user veza-exporter .*)$/m, "$1 +config|get +client|pause")), /veza-exporter is granted \+config\|get \+client\|pause/],
+    ["redis-least-privilege", "mandatory", editSeeded("sentinel-2-credentials-seed", "sentinel-secrets.conf", (t) => t.replace(/^(user veza-sentinel-client .*)$/m, "$1 +sentinel|set")), /veza-sentinel-client is granted \+sentinel\|set/],
+    ["redis-least-privilege", "mandatory", editSeeded("sentinel-0-credentials-seed", "sentinel-secrets.conf", (t) => t.replace(/^(user veza-failover .*)$/m, "$1 allchannels")), /veza-failover may publish hellos/],
     ["redis-least-privilege", "mandatory", (r) => { const e = find(r, "redis-2-exporter-container"); e.inputs.envs = [...(e.inputs.envs as string[]).filter((x) => !x.startsWith("REDIS_EXPORTER_CONFIG_COMMAND=")), "REDIS_PASSWORD=x"]; }, /REDIS_PASSWORD in the exporter's environment[\s\S]*sends CONFIG GET/],
     ["redis-least-privilege", "mandatory", (r) => { const api = find(r, "api-container"); api.inputs.envs = (api.inputs.envs as string[]).map((x) => x.replace(/^REDIS_SENTINEL_USERNAME=.*/, "REDIS_SENTINEL_USERNAME=veza-sentinel-admin")); }, /API's Sentinel user is veza-sentinel-admin/],
     ["redis-not-exposed", "mandatory", editConf("redis-0-container", "/redis.conf", (t) => t.replace("bind 127.0.0.1", "bind 0.0.0.0")), /all interfaces/],

@@ -18,13 +18,14 @@ const definitions = [
   ...topology.sentinels.map((s) => ({ name: s.name, definition: sentinelContainer(config, topology, s) })),
 ];
 const credentials = randomCredentials();
-const render = (file: (typeof definitions)[number]["definition"]["files"][number]) => ("content" in file ? file.content : file.secret(steadyState(credentials)));
+const render = (file: (typeof definitions)[number]["definition"]["files"][number]) => file.content;
 
 describe("container start and health scripts", () => {
-  it.each(definitions.map((d) => [d.name, d.definition] as const))("%s: every uploaded script parses as POSIX sh (dash -n)", (_name, definition) => {
-    for (const file of definition.files.filter((f) => f.path.endsWith(".sh"))) {
-      const result = spawnSync("dash", ["-n"], { input: render(file), encoding: "utf8" });
-      expect({ file: file.path, status: result.status, stderr: result.stderr }).toEqual({ file: file.path, status: 0, stderr: "" });
+  it.each(definitions.map((d) => [d.name, d.definition] as const))("%s: every uploaded script and the credentials seed parse as POSIX sh (dash -n)", (_name, definition) => {
+    const scripts = [...definition.files.filter((f) => f.path.endsWith(".sh")).map((f) => ({ path: f.path, text: render(f) })), { path: "seed", text: definition.seed(steadyState(credentials)) }];
+    for (const { path, text } of scripts) {
+      const result = spawnSync("dash", ["-n"], { input: text, encoding: "utf8" });
+      expect({ file: path, status: result.status, stderr: result.stderr }).toEqual({ file: path, status: 0, stderr: "" });
     }
   });
 
@@ -35,14 +36,18 @@ describe("container start and health scripts", () => {
     }), { numRuns: 120 });
   });
 
-  it("keeps passwords out of the scripts and the environment: they are only in the secret credentials file", () => {
-    for (const { definition } of definitions) {
-      for (const file of definition.files) {
-        const text = render(file);
-        const holdsPassword = Object.values(credentials).some((password) => text.includes(password));
-        expect({ file: file.path, secret: holdsPassword }).toEqual({ file: file.path, secret: !("content" in file) });
-      }
+  it("uploads no password: only the seed script (on stdin, into the volume) holds them", () => {
+    const holdsPassword = (text: string) => Object.values(credentials).some((password) => text.includes(password));
+    for (const { name, definition } of definitions) {
+      for (const file of definition.files) expect({ file: file.path, secret: holdsPassword(render(file)) }).toEqual({ file: file.path, secret: false });
+      expect({ name, seedHoldsPasswords: holdsPassword(definition.seed(steadyState(credentials))) }).toEqual({ name, seedHoldsPasswords: true });
     }
+  });
+
+  it("the sentinel's entry script runs with umask 077: its runtime config, which Sentinel rewrites with passwords, is owner-only", () => {
+    const entry = render(sentinelContainer(config, topology, topology.sentinels[0]).files.find((f) => f.path.endsWith("entrypoint.sh"))!);
+    expect(entry).toMatch(/^umask 077$/m);
+    expect(entry.search(/^umask 077$/m)).toBeLessThan(entry.search(/^write_runtime_conf$/m));
   });
 
   it("gives a data node's stop the whole handoff budget and the sentinels' majority from the declared count", () => {

@@ -1,0 +1,136 @@
+// The volume's live credentials before a container starts (components/redis/credentialScripts.ts
+// renderCredentialSeedScript), run with dash against a temp dir as the seed command runs it; and
+// the entry scripts, which refuse to start without them (no uploaded copy to fall back on).
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { requireValidStackConfig } from "../../components/config/validate";
+import { dataNodeLiveFiles, renderCredentialSeedScript, sentinelLiveFiles } from "../../components/redis/credentialScripts";
+import { renderDataNodeEntrypoint, renderDataNodeHealthcheck } from "../../components/redis/dataNodeScripts";
+import { credentialState, steadyState, type RotationConfig } from "../../components/redis/rotation";
+import { CREDENTIAL_NAMES } from "../../components/redis/acl";
+import { renderSentinelEntrypoint } from "../../components/sentinel/sentinelScripts";
+import { dataNodeContainer, dataNodeScriptSettings, sentinelContainer, sentinelScriptSettings } from "../../components/topology/containers";
+import { stackTopology } from "../../components/topology/ports";
+import { CONTAINER_CREDENTIALS_DIR } from "../../components/topology/settings";
+import { randomCredentials } from "../../drills/harness/localCluster";
+import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+
+const config = requireValidStackConfig(readStackConfigFile("prod").raw);
+const topology = stackTopology(config);
+const isRoot = process.getuid?.() === 0;
+const uidOf = (user: string) => Number(spawnSync("id", ["-u", user], { encoding: "utf8" }).stdout.trim());
+
+let work: string;
+beforeEach(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "veza-seed-test-"));
+});
+afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+
+function runDash(script: string, env: Record<string, string> = {}) {
+  return spawnSync("dash", ["-s"], { input: script, encoding: "utf8", env: { ...process.env, ...env }, timeout: 20000 });
+}
+
+/** Two slots per user, at generation 1's switch: servers accept both, clients use the new one. */
+function switchState() {
+  const [zero, one] = [randomCredentials(), randomCredentials()];
+  const rotation = Object.fromEntries(CREDENTIAL_NAMES.map((n) => [n, { generation: 1, step: "switch" }])) as RotationConfig;
+  return credentialState(rotation, Object.fromEntries(CREDENTIAL_NAMES.map((n) => [n, { 0: zero[n], 1: one[n] }])) as never);
+}
+
+describe("the credentials seed (before a container starts)", () => {
+  const state = switchState();
+  const seedInto = (dir: string, files = dataNodeLiveFiles(state)) => runDash(renderCredentialSeedScript({ name: "redis-0", credentialsDir: dir }, files));
+
+  it("is the definition's seed: the live apply's files for this step, into the container's credentials dir", () => {
+    expect(dataNodeContainer(config, topology, topology.dataNodes[0]).seed(state)).toBe(renderCredentialSeedScript({ name: "redis-0", credentialsDir: CONTAINER_CREDENTIALS_DIR }, dataNodeLiveFiles(state)));
+    expect(sentinelContainer(config, topology, topology.sentinels[1]).seed(state)).toBe(renderCredentialSeedScript({ name: "sentinel-1", credentialsDir: CONTAINER_CREDENTIALS_DIR }, sentinelLiveFiles(config.sentinel.masterName, state)));
+  });
+
+  it("writes a fresh volume's files for the current step: each 0600 in a 0700 dir, exactly the rendered content", () => {
+    const dir = path.join(work, "veza-credentials");
+    const result = seedInto(dir);
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: expect.stringContaining("credentials: seeded redis-secrets.conf credentials.sh") });
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+    for (const [name, content] of Object.entries(dataNodeLiveFiles(state))) {
+      expect([name, fs.readFileSync(path.join(dir, name), "utf8")]).toEqual([name, content]);
+      expect([name, fs.statSync(path.join(dir, name)).mode & 0o777]).toEqual([name, 0o600]);
+    }
+    // The switch step: clients' (the scripts') passwords are generation 1's.
+    expect(fs.readFileSync(path.join(dir, "credentials.sh"), "utf8")).toContain(`VEZA_HANDOFF_PASSWORD='${state.used.handoff}'`);
+    expect(fs.readdirSync(dir).sort()).toEqual(["credentials.sh", "redis-secrets.conf"]);
+  });
+
+  (isRoot ? it : it.skip)("as root, hands the dir and the files to the redis user the server runs as", () => {
+    const dir = path.join(work, "veza-credentials");
+    expect(seedInto(dir).status).toBe(0);
+    const redis = uidOf("redis");
+    for (const entry of [dir, path.join(dir, "credentials.sh"), path.join(dir, "redis-secrets.conf")]) expect([entry, fs.statSync(entry).uid]).toEqual([entry, redis]);
+  });
+
+  it("writes atomically: beside the file, then renamed (a leftover from an interrupted seed is not taken for the file)", () => {
+    const dir = path.join(work, "veza-credentials");
+    fs.mkdirSync(dir, { mode: 0o700 });
+    fs.writeFileSync(path.join(dir, "credentials.sh.tmp"), "VEZA_HANDOFF_PASSWORD='half", { mode: 0o600 });
+    const script = renderCredentialSeedScript({ name: "redis-0", credentialsDir: dir }, dataNodeLiveFiles(state));
+    expect(script).toMatch(/cat > "\$VEZA_CREDENTIALS_DIR\/\$1\.tmp"[\s\S]*mv -f "\$VEZA_CREDENTIALS_DIR\/\$1\.tmp" "\$VEZA_CREDENTIALS_DIR\/\$1"/);
+    expect(runDash(script).status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, "credentials.sh"), "utf8")).toBe(dataNodeLiveFiles(state)["credentials.sh"]);
+    expect(fs.readdirSync(dir).sort()).toEqual(["credentials.sh", "redis-secrets.conf"]);
+  });
+
+  it("leaves a populated volume untouched: its live copy (moved forward by the live apply) wins over this step", () => {
+    const dir = path.join(work, "veza-credentials");
+    expect(seedInto(dir, dataNodeLiveFiles(steadyState(randomCredentials()))).status).toBe(0);
+    const before = Object.fromEntries(fs.readdirSync(dir).map((name) => [name, { content: fs.readFileSync(path.join(dir, name), "utf8"), mtimeMs: fs.statSync(path.join(dir, name)).mtimeMs, mode: fs.statSync(path.join(dir, name)).mode }]));
+    const again = seedInto(dir);
+    expect(again.status).toBe(0);
+    expect(again.stderr).toContain("credentials: kept redis-secrets.conf credentials.sh");
+    expect(again.stderr).not.toContain("seeded");
+    const after = Object.fromEntries(fs.readdirSync(dir).map((name) => [name, { content: fs.readFileSync(path.join(dir, name), "utf8"), mtimeMs: fs.statSync(path.join(dir, name)).mtimeMs, mode: fs.statSync(path.join(dir, name)).mode }]));
+    expect(after).toEqual(before);
+  });
+
+  it("completes a volume that has only one of the files, keeping that one", () => {
+    const dir = path.join(work, "veza-credentials");
+    fs.mkdirSync(dir, { mode: 0o700 });
+    fs.writeFileSync(path.join(dir, "redis-secrets.conf"), "user veza-admin on #kept\n", { mode: 0o600 });
+    expect(seedInto(dir).status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, "redis-secrets.conf"), "utf8")).toBe("user veza-admin on #kept\n");
+    expect(fs.readFileSync(path.join(dir, "credentials.sh"), "utf8")).toBe(dataNodeLiveFiles(state)["credentials.sh"]);
+  });
+});
+
+describe("the entry and health scripts without live credentials", () => {
+  const expected = (name: string, dir: string) => `no live credentials in ${dir}: the ${name}-credentials-seed command of \`pulumi up\` writes them`;
+
+  it("a data node's entry script refuses to start, in one clear line, and touches nothing", () => {
+    const dir = path.join(work, "veza-credentials");
+    const settings = { ...dataNodeScriptSettings(config, topology, topology.dataNodes[1]), dataDir: work, credentials: { dir, files: ["redis-secrets.conf", "credentials.sh"] } };
+    const result = runDash(renderDataNodeEntrypoint(settings));
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split("\n")).toEqual([expect.stringMatching(new RegExp(`^veza redis-1 [0-9:.]+: ${expected("redis-1", dir).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`))]);
+    expect(fs.readdirSync(work)).toEqual([]);
+  });
+
+  it("so does a data node whose volume holds only one of the files (Redis would fail on the missing include)", () => {
+    const dir = path.join(work, "veza-credentials");
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, "credentials.sh"), "VEZA_HANDOFF_PASSWORD='x'\n");
+    const settings = { ...dataNodeScriptSettings(config, topology, topology.dataNodes[0]), dataDir: work, credentials: { dir, files: ["redis-secrets.conf", "credentials.sh"] } };
+    const result = runDash(renderDataNodeEntrypoint(settings));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(expected("redis-0", dir));
+  });
+
+  it("a sentinel's entry script and a data node's healthcheck refuse too", () => {
+    const dir = path.join(work, "missing");
+    const sentinel = { ...sentinelScriptSettings(config, topology, topology.sentinels[2]), dataDir: work, credentials: { dir, files: ["sentinel-secrets.conf", "credentials.sh"] } };
+    const fromSentinel = runDash(renderSentinelEntrypoint(sentinel));
+    expect([fromSentinel.status, fromSentinel.stderr.includes(expected("sentinel-2", dir))]).toEqual([1, true]);
+    const node = { ...dataNodeScriptSettings(config, topology, topology.dataNodes[0]), dataDir: work, credentials: { dir, files: ["redis-secrets.conf", "credentials.sh"] } };
+    const fromHealthcheck = runDash(renderDataNodeHealthcheck(node));
+    expect([fromHealthcheck.status, fromHealthcheck.stderr.includes(expected("redis-0", dir))]).toEqual([1, true]);
+  });
+});
