@@ -211,7 +211,7 @@ export const CREDENTIAL_SEED_MOUNT = CONTAINER_DATA_DIR;
  * forward), a fresh one gets the step of this `pulumi up`. So no container ever starts on
  * passwords frozen at an earlier step. Each file 0600 in a 0700 dir, written beside and renamed.
  */
-export function renderCredentialSeedScript(s: Pick<LiveApplySettings, "name" | "credentialsDir">, files: Record<string, string>): string {
+export function renderCredentialSeedScript(s: Pick<LiveApplySettings, "name" | "credentialsDir">, files: Record<string, string>, lineage?: SeedLineage): string {
   return [
     "#!/bin/sh",
     "# Rendered by veza-redis (components/redis/credentialScripts.ts). A volume's live credentials,",
@@ -224,19 +224,52 @@ log() { printf 'veza %s: %s\n' "$VEZA_NAME" "$*" >&2; }
 # script also hands the whole volume over before Redis starts.
 give_to_redis() { if [ "$(id -u)" = 0 ]; then chown redis:redis "$@"; fi; }
 [ -d "$VEZA_CREDENTIALS_DIR" ] || { mkdir "$VEZA_CREDENTIALS_DIR" && give_to_redis "$VEZA_CREDENTIALS_DIR"; }
-seeded="" kept=""
-# seed_file <name>, the content on stdin: only if the volume has no such file.
+seeded="" kept="" replace=""
+# seed_file <name>, the content on stdin: only if the volume has no such file (or a copy from another life).
 seed_file() {
-  if [ -e "$VEZA_CREDENTIALS_DIR/$1" ]; then kept="$kept $1"; return 0; fi
+  if [ -z "$replace" ] && [ -e "$VEZA_CREDENTIALS_DIR/$1" ]; then kept="$kept $1"; return 0; fi
   rm -f "$VEZA_CREDENTIALS_DIR/$1.tmp"
   cat > "$VEZA_CREDENTIALS_DIR/$1.tmp"
   give_to_redis "$VEZA_CREDENTIALS_DIR/$1.tmp"
   mv -f "$VEZA_CREDENTIALS_DIR/$1.tmp" "$VEZA_CREDENTIALS_DIR/$1"
   seeded="$seeded $1"
 }`,
+    ...(lineage ? [lineageCheck(lineage)] : []),
     ...Object.entries(files).map(([name, content]) => seedFileCommand(name, content)),
     String.raw`if [ -n "$seeded" ]; then log "credentials: seeded$seeded in $VEZA_CREDENTIALS_DIR (a fresh volume)"; fi
 if [ -n "$kept" ]; then log "credentials: kept$kept (the volume's live copy; the live apply moves it)"; fi`,
     "",
   ].join("\n");
+}
+
+/**
+ * Whether a populated volume's live copy belongs to this stack's passwords: its ACL file holds one
+ * of the administrator hashes this step accepts. Every step the program allows shares one with the
+ * step before it (rotation.ts allowedSteps), so a copy with none is from another life of the stack:
+ * destroyed and deployed again onto the retained volume, every password regenerated. Kept, it
+ * would start the server on passwords no one holds (the live apply could not even log in).
+ */
+export interface SeedLineage {
+  /** The live ACL file's name in the credentials dir. */
+  file: string;
+  /** The administrator's passwords this step accepts. */
+  adminPasswords: readonly string[];
+}
+
+function lineageCheck(lineage: SeedLineage): string {
+  const patterns = lineage.adminPasswords.map((p) => `-e ${shellQuote(`#${sha256Hex(p)}`)}`).join(" ");
+  return String.raw`if [ -f "$VEZA_CREDENTIALS_DIR/${lineage.file}" ] && ! grep -q -F ${patterns} "$VEZA_CREDENTIALS_DIR/${lineage.file}"; then
+  replace=yes
+  log "credentials: the volume's live copy accepts none of this step's administrator passwords: left by an earlier life of this stack (destroyed, passwords regenerated); replacing it"
+fi`;
+}
+
+/** A data node's seed: its live files at this step, replacing a copy from another life. */
+export function dataNodeSeedScript(name: string, credentialsDir: string, state: CredentialState): string {
+  return renderCredentialSeedScript({ name, credentialsDir }, dataNodeLiveFiles(state), { file: DATA_NODE_LIVE_FILE_NAMES[0], adminPasswords: state.accepted.admin });
+}
+
+/** A sentinel's seed: the same, its administrator being the sentinel admin user. */
+export function sentinelSeedScript(name: string, credentialsDir: string, masterName: string, state: CredentialState): string {
+  return renderCredentialSeedScript({ name, credentialsDir }, sentinelLiveFiles(masterName, state), { file: SENTINEL_LIVE_FILE_NAMES[0], adminPasswords: state.accepted.sentinelAdmin });
 }

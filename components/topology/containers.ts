@@ -5,7 +5,7 @@
 
 import type { StackConfig } from "../config/types";
 import type { CredentialState } from "../redis/rotation";
-import { DATA_NODE_LIVE_FILE_NAMES, dataNodeLiveFiles, renderCredentialSeedScript, SENTINEL_LIVE_FILE_NAMES, sentinelLiveFiles } from "../redis/credentialScripts";
+import { DATA_NODE_LIVE_FILE_NAMES, dataNodeSeedScript, SENTINEL_LIVE_FILE_NAMES, sentinelSeedScript } from "../redis/credentialScripts";
 import { dataNodeHealthyWithinSeconds, dataNodeStopGraceSeconds, renderDataNodeEntrypoint, renderDataNodeHealthcheck, type DataNodeScriptSettings } from "../redis/dataNodeScripts";
 import { REDIS_CONF_PATH, renderRedisConf } from "../redis/redisConf";
 import { computeSizing } from "../redis/sizing";
@@ -73,7 +73,7 @@ export function dataNodeContainer(config: DefinitionConfig, topology: Topology, 
       { path: ENTRYPOINT_FILE, content: renderDataNodeEntrypoint(scripts) },
       { path: HEALTHCHECK_FILE, content: renderDataNodeHealthcheck(scripts) },
     ],
-    seed: (state) => renderCredentialSeedScript({ name: node.name, credentialsDir: CONTAINER_CREDENTIALS_DIR }, dataNodeLiveFiles(state)),
+    seed: (state) => dataNodeSeedScript(node.name, CONTAINER_CREDENTIALS_DIR, state),
     entrypoint: ["sh", ENTRYPOINT_FILE],
     healthcheck: ["CMD", "sh", HEALTHCHECK_FILE],
     stopGraceSeconds: dataNodeStopGraceSeconds(config.sentinel.failoverTimeoutMilliseconds, topology.sentinels.length),
@@ -106,7 +106,7 @@ export function sentinelContainer(config: DefinitionConfig, topology: Topology, 
       { path: ENTRYPOINT_FILE, content: renderSentinelEntrypoint(scripts) },
       { path: HEALTHCHECK_FILE, content: renderSentinelHealthcheck(scripts) },
     ],
-    seed: (state) => renderCredentialSeedScript({ name: sentinel.name, credentialsDir: CONTAINER_CREDENTIALS_DIR }, sentinelLiveFiles(config.sentinel.masterName, state)),
+    seed: (state) => sentinelSeedScript(sentinel.name, CONTAINER_CREDENTIALS_DIR, config.sentinel.masterName, state),
     entrypoint: ["sh", ENTRYPOINT_FILE],
     healthcheck: ["CMD", "sh", HEALTHCHECK_FILE],
     stopGraceSeconds: SENTINEL_STOP_GRACE_SECONDS,

@@ -6,10 +6,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { requireValidStackConfig } from "../../components/config/validate";
-import { dataNodeLiveFiles, renderCredentialSeedScript, sentinelLiveFiles } from "../../components/redis/credentialScripts";
+import { dataNodeLiveFiles, dataNodeSeedScript, renderCredentialSeedScript, sentinelSeedScript } from "../../components/redis/credentialScripts";
 import { renderDataNodeEntrypoint, renderDataNodeHealthcheck } from "../../components/redis/dataNodeScripts";
 import { credentialState, steadyState, type RotationConfig } from "../../components/redis/rotation";
-import { CREDENTIAL_NAMES } from "../../components/redis/acl";
+import { CREDENTIAL_NAMES, sha256Hex } from "../../components/redis/acl";
 import { renderSentinelEntrypoint } from "../../components/sentinel/sentinelScripts";
 import { dataNodeContainer, dataNodeScriptSettings, sentinelContainer, sentinelScriptSettings } from "../../components/topology/containers";
 import { stackTopology } from "../../components/topology/ports";
@@ -32,20 +32,21 @@ function runDash(script: string, env: Record<string, string> = {}) {
   return spawnSync("dash", ["-s"], { input: script, encoding: "utf8", env: { ...process.env, ...env }, timeout: 20000 });
 }
 
-/** Two slots per user, at generation 1's switch: servers accept both, clients use the new one. */
-function switchState() {
-  const [zero, one] = [randomCredentials(), randomCredentials()];
-  const rotation = Object.fromEntries(CREDENTIAL_NAMES.map((n) => [n, { generation: 1, step: "switch" }])) as RotationConfig;
+/** Two slots per user at generation 1: at switch servers accept both and clients use the new one. */
+const [zero, one] = [randomCredentials(), randomCredentials()];
+function stateAt(step: "add" | "switch") {
+  const rotation = Object.fromEntries(CREDENTIAL_NAMES.map((n) => [n, { generation: 1, step }])) as RotationConfig;
   return credentialState(rotation, Object.fromEntries(CREDENTIAL_NAMES.map((n) => [n, { 0: zero[n], 1: one[n] }])) as never);
 }
+const switchState = () => stateAt("switch");
 
 describe("the credentials seed (before a container starts)", () => {
   const state = switchState();
-  const seedInto = (dir: string, files = dataNodeLiveFiles(state)) => runDash(renderCredentialSeedScript({ name: "redis-0", credentialsDir: dir }, files));
+  const seedInto = (dir: string, at = state) => runDash(dataNodeSeedScript("redis-0", dir, at));
 
   it("is the definition's seed: the live apply's files for this step, into the container's credentials dir", () => {
-    expect(dataNodeContainer(config, topology, topology.dataNodes[0]).seed(state)).toBe(renderCredentialSeedScript({ name: "redis-0", credentialsDir: CONTAINER_CREDENTIALS_DIR }, dataNodeLiveFiles(state)));
-    expect(sentinelContainer(config, topology, topology.sentinels[1]).seed(state)).toBe(renderCredentialSeedScript({ name: "sentinel-1", credentialsDir: CONTAINER_CREDENTIALS_DIR }, sentinelLiveFiles(config.sentinel.masterName, state)));
+    expect(dataNodeContainer(config, topology, topology.dataNodes[0]).seed(state)).toBe(dataNodeSeedScript("redis-0", CONTAINER_CREDENTIALS_DIR, state));
+    expect(sentinelContainer(config, topology, topology.sentinels[1]).seed(state)).toBe(sentinelSeedScript("sentinel-1", CONTAINER_CREDENTIALS_DIR, config.sentinel.masterName, state));
   });
 
   it("writes a fresh volume's files for the current step: each 0600 in a 0700 dir, exactly the rendered content", () => {
@@ -82,7 +83,8 @@ describe("the credentials seed (before a container starts)", () => {
 
   it("leaves a populated volume untouched: its live copy (moved forward by the live apply) wins over this step", () => {
     const dir = path.join(work, "veza-credentials");
-    expect(seedInto(dir, dataNodeLiveFiles(steadyState(randomCredentials()))).status).toBe(0);
+    // The step before (add): it shares an administrator password with switch, as every allowed step does.
+    expect(seedInto(dir, stateAt("add")).status).toBe(0);
     const before = Object.fromEntries(fs.readdirSync(dir).map((name) => [name, { content: fs.readFileSync(path.join(dir, name), "utf8"), mtimeMs: fs.statSync(path.join(dir, name)).mtimeMs, mode: fs.statSync(path.join(dir, name)).mode }]));
     const again = seedInto(dir);
     expect(again.status).toBe(0);
@@ -92,12 +94,23 @@ describe("the credentials seed (before a container starts)", () => {
     expect(after).toEqual(before);
   });
 
+  it("replaces a copy from another life of the stack (destroyed, redeployed onto the retained volume): none of its admin passwords is accepted", () => {
+    const dir = path.join(work, "veza-credentials");
+    expect(seedInto(dir, steadyState(randomCredentials())).status).toBe(0);
+    const again = seedInto(dir);
+    expect(again.status).toBe(0);
+    expect(again.stderr).toContain("left by an earlier life of this stack");
+    expect(again.stderr).toContain("credentials: seeded redis-secrets.conf credentials.sh");
+    for (const [name, content] of Object.entries(dataNodeLiveFiles(state))) expect(fs.readFileSync(path.join(dir, name), "utf8")).toBe(content.endsWith("\n") ? content : `${content}\n`);
+  });
+
   it("completes a volume that has only one of the files, keeping that one", () => {
     const dir = path.join(work, "veza-credentials");
     fs.mkdirSync(dir, { mode: 0o700 });
-    fs.writeFileSync(path.join(dir, "redis-secrets.conf"), "user veza-admin on #kept\n", { mode: 0o600 });
+    const kept = `user veza-admin on #${sha256Hex(state.accepted.admin[1])}\n`;
+    fs.writeFileSync(path.join(dir, "redis-secrets.conf"), kept, { mode: 0o600 });
     expect(seedInto(dir).status).toBe(0);
-    expect(fs.readFileSync(path.join(dir, "redis-secrets.conf"), "utf8")).toBe("user veza-admin on #kept\n");
+    expect(fs.readFileSync(path.join(dir, "redis-secrets.conf"), "utf8")).toBe(kept);
     expect(fs.readFileSync(path.join(dir, "credentials.sh"), "utf8")).toBe(dataNodeLiveFiles(state)["credentials.sh"]);
   });
 });
