@@ -99,9 +99,14 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
     apiEnv: renderApiEnv(connection, toggles, config.api.extraEnv),
     apiToggles: toggles,
     apiConnectivityCheck: api.connectivityCheck.urn,
-    // The rotation applied: known only once every server's live apply and the API's connectivity
-    // check completed, so a failed `up` never records a step it did not finish.
-    [APPLIED_ROTATION_OUTPUT]: pulumi.all([...cluster.nodes.map((n) => n.credentialsApply.id), ...cluster.sentinelCredentials.map((c) => c.id), api.connectivityCheck.id]).apply(() => config.credentials),
+    // The rotation applied: known only once every server's live apply, every exporter's file and
+    // the API's connectivity check (after its files) completed, so a failed `up` records nothing.
+    [APPLIED_ROTATION_OUTPUT]: pulumi.all([
+      ...cluster.nodes.map((n) => n.credentialsApply.id),
+      ...cluster.sentinelCredentials.map((c) => c.id),
+      ...(monitoring?.exporterCredentials.map((c) => c.id) ?? []),
+      api.connectivityCheck.id,
+    ]).apply(() => config.credentials),
     // Basic auth for people on Prometheus and Alertmanager (user `operator`).
     ...(monitoring ? { monitoringOperatorPassword: pulumi.secret(monitoring.operatorPassword) } : {}),
   };

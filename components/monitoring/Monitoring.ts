@@ -51,6 +51,8 @@ export class Monitoring extends pulumi.ComponentResource {
   readonly grafana: docker.Container;
   /** The operator's basic-auth password for Prometheus and Alertmanager (amtool, the web UIs). */
   readonly operatorPassword: pulumi.Output<string>;
+  /** Each exporter's password file command: the rotation's record waits for them (stack.ts). */
+  readonly exporterCredentials: pulumi.CustomResource[] = [];
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:monitoring:Monitoring", name, {}, opts);
@@ -91,6 +93,7 @@ export class Monitoring extends pulumi.ComponentResource {
         // After every server's live apply (redisResources holds them): at `switch` the exporter
         // moves to the new password only once every node and sentinel accepts it.
       }, args.ssh, { parent: this, dependsOn: [image, credentialsVolume, ...args.redisResources] });
+      this.exporterCredentials.push(credentials);
       new docker.Container(`${exporter.name}-container`, {
         name: `veza-${exporter.name}`,
         image: image.imageId,

@@ -206,3 +206,17 @@ describe("the rotation order, read back from the stack's own outputs", () => {
     expect(outcome.ok ? [] : outcome.problems).toEqual([expect.objectContaining({ key: `stack output ${APPLIED_ROTATION_OUTPUT}`, allowed: expect.stringContaining("malformed") })]);
   });
 });
+
+describe("the applied record (stack output credentialRotation)", () => {
+  // In a preview, a command being (re)run has no id yet: the record stays unknown until every
+  // credential command of the step has completed, so a failed `up` cannot record the step.
+  it.each(["redis-2-credentials", "sentinel-0-credentials", "redis-1-exporter-credentials", "api-redis-connectivity-check"])("waits for %s", async (command) => {
+    const waiting = await synthOk("dev", [], { previewCreates: (_type, name) => name === command });
+    expect(waiting.plan.outputs[APPLIED_ROTATION_OUTPUT]).toBe("[unknown]");
+  }, 60_000);
+
+  it("is known once they have all run", async () => {
+    const done = await synthOk("dev", [], { previewCreates: () => false });
+    expect(done.plan.outputs[APPLIED_ROTATION_OUTPUT]).toMatchObject({ admin: { generation: 0, step: "retire" } });
+  }, 60_000);
+});
