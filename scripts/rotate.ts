@@ -19,8 +19,8 @@ const SPEC: CommandSpec = {
   finding: "the declared step is not applied yet (with --applied): run up first",
   options: {
     stack: STACK_OPTION,
-    applied: APPLIED_OPTION,
     user: { type: "string", value: "<name|all>", required: true, description: "the credential to rotate (admin, app, replication, sentinel, exporter, health, handoff, sentinelClients, sentinelPeer, sentinelFailover, sentinelAdmin) or all" },
+    applied: APPLIED_OPTION,
   },
 };
 

@@ -17,12 +17,12 @@ function expectOneLine(stderr: string, script: string): string {
 }
 
 const VALID_OPTIONS: Record<string, string> = {
-  synth: "--stack, --config, --out, --help",
-  policy: "--stack, --config, --help",
-  "plan-diff": "--stack, --config, --help",
+  synth: "--stack, --config, --applied, --out, --help",
+  policy: "--stack, --config, --applied, --help",
+  "plan-diff": "--stack, --config, --applied, --help",
   drill: "--stack, --scenario, --repeat, --short, --json, --update-readme, --help",
   "aof-repair": "--backup-dir, --help",
-  rotate: "--stack, --user, --help",
+  rotate: "--stack, --user, --applied, --help",
 };
 
 describe("the shared parser", () => {
