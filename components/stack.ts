@@ -2,6 +2,7 @@
 // calls this; the tests and `synth` call it under mocks.
 
 import * as pulumi from "@pulumi/pulumi";
+import type { HostCommand } from "./host/hostCommand";
 import { ApiService } from "./api/ApiService";
 import { effectiveToggles, renderApiEnv, type RedisConnection } from "./api/env";
 import type { StackSecrets } from "./config/load";
@@ -10,7 +11,7 @@ import { DockerHost } from "./host/DockerHost";
 import { ACL_USERS } from "./redis/acl";
 import { SENTINEL_USERS } from "./sentinel/sentinelConf";
 import { RedisCredentials } from "./redis/RedisCredentials";
-import { ALWAYS_EXPORTED_OUTPUT, APPLIED_ROTATION_OUTPUT, recordedRotation, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "./redis/rotation";
+import { ALWAYS_EXPORTED_OUTPUT, APPLIED_ROTATION_OUTPUT, appliedFromMarkers, markersIn, recordedRotation, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "./redis/rotation";
 import { computeSizing } from "./redis/sizing";
 import { SentinelCluster } from "./sentinel/SentinelCluster";
 import { Monitoring } from "./monitoring/Monitoring";
@@ -77,6 +78,16 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
     ssh,
   });
 
+  // What the record is read from: each credential command's triggers as the engine recorded them,
+  // i.e. as of its last run. Unknown in a preview while one is re-run; a command the engine did
+  // not run (`up --target`, a failure before it) keeps its old markers, so the record never
+  // claims a step that did not reach every server and consumer.
+  const credentialCommands: HostCommand[] = [
+    ...cluster.nodes.map((n) => n.credentialsApply),
+    ...cluster.sentinelCredentials,
+    ...(monitoring?.exporterCredentials ?? []),
+    api.connectivityCheck,
+  ];
   const sizing = computeSizing(config.redis);
   const master = topology.master;
   return {
@@ -99,14 +110,8 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
     apiEnv: renderApiEnv(connection, toggles, config.api.extraEnv),
     apiToggles: toggles,
     apiConnectivityCheck: api.connectivityCheck.urn,
-    // The rotation applied: known only once every server's live apply, every exporter's file and
-    // the API's connectivity check (after its files) completed, so a failed `up` records nothing.
-    [APPLIED_ROTATION_OUTPUT]: pulumi.all([
-      ...cluster.nodes.map((n) => n.credentialsApply.id),
-      ...cluster.sentinelCredentials.map((c) => c.id),
-      ...(monitoring?.exporterCredentials.map((c) => c.id) ?? []),
-      api.connectivityCheck.id,
-    ]).apply(() => config.credentials),
+    // The rotation applied (appliedFromMarkers): read back by the next `up` (declareProgram).
+    [APPLIED_ROTATION_OUTPUT]: pulumi.all(credentialCommands.map((c) => c.triggers)).apply((recorded) => appliedFromMarkers(recorded.flatMap(markersIn), config.credentials)),
     // Basic auth for people on Prometheus and Alertmanager (user `operator`).
     ...(monitoring ? { monitoringOperatorPassword: pulumi.secret(monitoring.operatorPassword) } : {}),
   };

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { ApiConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
-import { dockerRunStdinScript, hostCommand, type SshAccess } from "../host/hostCommand";
+import { dockerRunStdinScript, hostCommand, type SshAccess, type HostCommand } from "../host/hostCommand";
 import { renderVolumeFilesScript } from "../redis/credentialScripts";
 import { holdsMarker, passwordOf, usedGeneration } from "../redis/rotation";
 import { API_CREDENTIALS, type CredentialName } from "../redis/acl";
@@ -49,7 +49,7 @@ export interface ApiServiceArgs {
 export class ApiService extends pulumi.ComponentResource {
   readonly env: Record<string, string>;
   readonly container?: docker.Container;
-  readonly connectivityCheck: pulumi.CustomResource;
+  readonly connectivityCheck: HostCommand;
 
   constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:api:ApiService", name, {}, opts);

@@ -40,7 +40,10 @@ export function parseSshDockerHost(dockerHost: string): { user: string; host: st
  * A command run on a host: local.Command for a local Docker socket, remote.Command over SSH for
  * an ssh:// Docker host. Either way the command's `docker` talks to that host's daemon.
  */
-export function hostCommand(name: string, host: HostConfig, args: HostCommandArgs, ssh: SshAccess, opts: pulumi.CustomResourceOptions): command.local.Command | command.remote.Command {
+/** A command on a docker host: local for a local socket, over SSH otherwise. */
+export type HostCommand = command.local.Command | command.remote.Command;
+
+export function hostCommand(name: string, host: HostConfig, args: HostCommandArgs, ssh: SshAccess, opts: pulumi.CustomResourceOptions): HostCommand {
   const sshTarget = parseSshDockerHost(host.dockerHost);
   if (!sshTarget) {
     return new command.local.Command(name, {

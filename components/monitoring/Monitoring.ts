@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import type { StackConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
-import { dockerRunStdinScript, hostCommand, type SshAccess } from "../host/hostCommand";
+import { dockerRunStdinScript, hostCommand, type SshAccess, type HostCommand } from "../host/hostCommand";
 import { toEnvList } from "../api/env";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
 import type { RedisCredentials } from "../redis/RedisCredentials";
@@ -52,7 +52,7 @@ export class Monitoring extends pulumi.ComponentResource {
   /** The operator's basic-auth password for Prometheus and Alertmanager (amtool, the web UIs). */
   readonly operatorPassword: pulumi.Output<string>;
   /** Each exporter's password file command: the rotation's record waits for them (stack.ts). */
-  readonly exporterCredentials: pulumi.CustomResource[] = [];
+  readonly exporterCredentials: HostCommand[] = [];
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:monitoring:Monitoring", name, {}, opts);

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { DockerHost } from "../host/DockerHost";
-import { dockerExecStdinScript, hostCommand, type SshAccess } from "../host/hostCommand";
+import { dockerExecStdinScript, hostCommand, type SshAccess, type HostCommand } from "../host/hostCommand";
 import { ACL_ROLES } from "./acl";
 import { renderDataNodeLiveScript } from "./credentialScripts";
 import { acceptsMarker, holdsMarker } from "./rotation";
@@ -36,7 +36,7 @@ export class RedisNode extends pulumi.ComponentResource {
   /** The volume's live credentials, written before the container is created (only where absent). */
   readonly credentialsSeed: pulumi.Resource;
   /** The rotation step applied to the running node (docker exec): never a restart. */
-  readonly credentialsApply: pulumi.CustomResource;
+  readonly credentialsApply: HostCommand;
   readonly address: string;
   readonly port: number;
 

@@ -174,9 +174,11 @@ export function parseCredentialMarker(text: unknown): CredentialMarker["veza-cre
 /**
  * What this stack last applied, read back from its own `credentialRotation` output (the rotation
  * of the last `up` whose every credential command completed: a failed `up` records nothing).
- * `new`: a stack never deployed, which the seed gives the current step directly.
+ * `new`: a stack never deployed, which the seed gives the current step directly. `unrecorded`: a
+ * stack deployed before the record existed; it may have rotated already, so nothing is guessed:
+ * its config is taken as what its last `up` applied (change no credential in the upgrading `up`).
  */
-export type RecordedRotation = { kind: "new" } | { kind: "applied"; rotation: RotationConfig };
+export type RecordedRotation = { kind: "new" } | { kind: "unrecorded" } | { kind: "applied"; rotation: RotationConfig };
 
 /** The stack output that records the applied rotation (index.ts exports it). */
 export const APPLIED_ROTATION_OUTPUT = "credentialRotation";
@@ -184,12 +186,11 @@ export const APPLIED_ROTATION_OUTPUT = "credentialRotation";
 export const ALWAYS_EXPORTED_OUTPUT = "redisAddress";
 
 /**
- * The record from the stack's outputs. A stack deployed before the record existed never rotated
- * (rotation landed with it): it is at generation 0, retire. A malformed record is an error, not a
- * guess: guessing wrong would allow a step that locks clients out.
+ * The record from the stack's outputs. A malformed record is an error, not a guess: guessing
+ * wrong would allow a step that locks clients out.
  */
 export function recordedRotation(record: unknown, alwaysExported: unknown): RecordedRotation {
-  if (record === undefined || record === null) return alwaysExported === undefined ? { kind: "new" } : { kind: "applied", rotation: steadyRotation() };
+  if (record === undefined || record === null) return alwaysExported === undefined ? { kind: "new" } : { kind: "unrecorded" };
   const rotation = steadyRotation();
   const fail = (why: string): never => {
     throw new RotationOrderError([{ key: `stack output ${APPLIED_ROTATION_OUTPUT}`, value: JSON.stringify(record), allowed: `what the last \`pulumi up\` applied, per user { generation, step }; this one is malformed (${why}): restore it from the stack's history (\`pulumi stack history\`, \`pulumi stack export\`), never by guessing` }]);
@@ -228,7 +229,7 @@ export function describeStep(r: UserRotation): string {
  * removes the one clients still use (switch skipped): either locks clients out, the admin too.
  */
 export function rotationOrderProblems(recorded: RecordedRotation, target: RotationConfig): RotationOrderProblem[] {
-  if (recorded.kind === "new") return [];
+  if (recorded.kind !== "applied") return [];
   return CREDENTIAL_NAMES.flatMap((name) => {
     const applied = recorded.rotation[name];
     const allowed = allowedSteps(applied);
@@ -272,4 +273,43 @@ export function rotationOrder(recorded: RecordedRotation, target: RotationConfig
 /** Whether `to` may follow `applied` (allowedSteps). */
 export function stepAllowed(applied: UserRotation, to: UserRotation): boolean {
   return allowedSteps(applied).some((a) => sameStep(a.to, to));
+}
+
+const STEP_RANK: Record<RotationStep, number> = { add: 0, switch: 1, retire: 2 };
+
+/** Steps in the order a rotation walks them: (g, add) < (g, switch) < (g, retire) < (g+1, add). */
+function rank(r: UserRotation): number {
+  return r.generation * 3 + STEP_RANK[r.step];
+}
+
+function fromRank(value: number): UserRotation {
+  return { generation: Math.floor(value / 3), step: ROTATION_STEPS[value % 3] };
+}
+
+/**
+ * What was really applied, per user, from the credential commands' recorded triggers (their
+ * markers): a command the engine did not run (`up --target`, an earlier failure) keeps the
+ * triggers of its last run. The earliest step any server is at, capped at `add` of the
+ * generation while a consumer still holds the one before: from there every allowed step is safe
+ * for every server and consumer. A user no command names keeps what config declares.
+ */
+export function appliedFromMarkers(markers: ReadonlyArray<CredentialMarker["veza-credentials"]>, declared: RotationConfig): RotationConfig {
+  const applied = { ...declared };
+  for (const name of CREDENTIAL_NAMES) {
+    const servers = markers.filter((m) => m.kind === "accepts" && m.users[name]?.step !== undefined).map((m) => m.users[name]!);
+    if (servers.length === 0) continue;
+    let earliest = Math.min(...servers.map((u) => rank({ generation: u.generation, step: u.step! })));
+    const { generation } = fromRank(earliest);
+    for (const consumer of markers.filter((m) => m.kind === "holds" && m.users[name] !== undefined)) {
+      const held = consumer.users[name]!.generation;
+      if (held < generation) earliest = Math.min(earliest, rank({ generation: held + 1, step: "add" }));
+    }
+    applied[name] = { ...fromRank(earliest), ...(declared[name].external !== undefined ? { external: declared[name].external } : {}) };
+  }
+  return applied;
+}
+
+/** Every credential marker in a command's (recorded) triggers. */
+export function markersIn(triggers: unknown): Array<CredentialMarker["veza-credentials"]> {
+  return Array.isArray(triggers) ? triggers.map(parseCredentialMarker).filter((m): m is CredentialMarker["veza-credentials"] => m !== undefined) : [];
 }

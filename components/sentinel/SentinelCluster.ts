@@ -10,7 +10,7 @@ import type { RedisEndpoint, Topology } from "../topology/placement";
 import { dataNodeSettings } from "../topology/settings";
 import { dataNodeContainer, sentinelContainer } from "../topology/containers";
 import { dataNodeLabels } from "../redis/nodeLabels";
-import { dockerExecStdinScript, hostCommand } from "../host/hostCommand";
+import { dockerExecStdinScript, hostCommand, type HostCommand } from "../host/hostCommand";
 import { renderSentinelLiveScript } from "../redis/credentialScripts";
 import { acceptsMarker, holdsMarker } from "../redis/rotation";
 import { CONTAINER_DATA_DIR } from "../redis/redisConf";
@@ -45,7 +45,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
   /** Each sentinel's volume seeded with the live credentials before its container is created. */
   readonly sentinelSeeds: pulumi.Resource[] = [];
   /** Each sentinel's rotation step, applied live (docker exec). */
-  readonly sentinelCredentials: pulumi.CustomResource[] = [];
+  readonly sentinelCredentials: HostCommand[] = [];
   readonly masterName: string;
   readonly sentinelEndpoints: RedisEndpoint[];
 

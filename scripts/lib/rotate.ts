@@ -54,7 +54,7 @@ export function describeSteps(stack: string, steps: UserStep[]): string[] {
  * program would otherwise refuse as two steps at once.
  */
 export function unappliedSteps(declared: RotationConfig, recorded: RecordedRotation, users: CredentialName[]): UserStep[] {
-  if (recorded.kind === "new") return [];
+  if (recorded.kind !== "applied") return [];
   return users
     .filter((user) => declared[user].generation !== recorded.rotation[user].generation || declared[user].step !== recorded.rotation[user].step)
     .map((user) => ({ user, from: recorded.rotation[user], to: declared[user] }));

@@ -194,11 +194,12 @@ describe("the rotation order, read back from the stack's own outputs", () => {
     expect(problems[0]).toEqual({ key: "credentials.admin", value: "generation 1 step retire", allowed: expect.stringContaining("generation 1 step switch (next)") });
   }, 60_000);
 
-  it("counts a stack deployed before the record existed as never rotated: 0 retire may only go to 1 add", async () => {
+  it("takes a stack deployed before the record existed at its word: its config is what its last up applied (it may have rotated already)", async () => {
     const legacy = { redisAddress: "10.0.1.10:6379" };
-    expect((await synthFresh("prod", at(1, "add"), { appliedOutputs: legacy })).ok).toBe(true);
-    const skipped = await synthFresh("prod", at(2, "add"), { appliedOutputs: legacy });
-    expect(skipped.ok ? [] : skipped.problems.map((p) => p.value)).toContain("generation 2 step add");
+    const result = await synthFresh("prod", at(1, "retire"), { appliedOutputs: legacy });
+    expect(result.ok).toBe(true);
+    const order = result.ok ? (result.result.unmasked.find((r) => r.type === "veza:redis:Credentials")!.inputs[ROTATION_ORDER_PROPERTY] as Record<string, unknown>) : {};
+    expect(order.app).toEqual({ step: { generation: 1, step: "retire" } });
   }, 60_000);
 
   it("refuses a malformed record instead of guessing what was applied", async () => {
@@ -208,15 +209,10 @@ describe("the rotation order, read back from the stack's own outputs", () => {
 });
 
 describe("the applied record (stack output credentialRotation)", () => {
-  // In a preview, a command being (re)run has no id yet: the record stays unknown until every
-  // credential command of the step has completed, so a failed `up` cannot record the step.
-  it.each(["redis-2-credentials", "sentinel-0-credentials", "redis-1-exporter-credentials", "api-redis-connectivity-check"])("waits for %s", async (command) => {
-    const waiting = await synthOk("dev", [], { previewCreates: (_type, name) => name === command });
-    expect(waiting.plan.outputs[APPLIED_ROTATION_OUTPUT]).toBe("[unknown]");
-  }, 60_000);
-
-  it("is known once they have all run", async () => {
-    const done = await synthOk("dev", [], { previewCreates: () => false });
-    expect(done.plan.outputs[APPLIED_ROTATION_OUTPUT]).toMatchObject({ admin: { generation: 0, step: "retire" } });
+  // Derived from the credential commands' triggers as recorded (rotation.ts appliedFromMarkers,
+  // unit-tested there): after an up that ran every command, it is the declared step.
+  it("is the declared step once every credential command ran with it", async () => {
+    const done = await synthOk("prod", at(1, "switch"));
+    expect(done.plan.outputs[APPLIED_ROTATION_OUTPUT]).toMatchObject({ admin: { generation: 1, step: "switch" }, app: { generation: 1, step: "switch", external: 1 } });
   }, 60_000);
 });

@@ -6,7 +6,7 @@ import { cleanedTempDirs } from "../helpers/tempDirs";
 import { CREDENTIAL_NAMES, sha256Hex } from "../../components/redis/acl";
 import { renderDataNodeLiveScript, renderSentinelLiveScript, renderVolumeFilesScript } from "../../components/redis/credentialScripts";
 import { slotKeepers } from "../../components/redis/RedisCredentials";
-import { credentialState, slotGeneration, steadyRotation, type RotationConfig, type RotationStep, type SlotPasswords } from "../../components/redis/rotation";
+import { appliedFromMarkers, credentialState, slotGeneration, steadyRotation, type RotationConfig, type RotationStep, type SlotPasswords } from "../../components/redis/rotation";
 import { validateStackConfig } from "../../components/config/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 
@@ -102,5 +102,29 @@ describe("the live-apply scripts", () => {
     const script = renderVolumeFilesScript(dir, { "redis-password": "pw'x" });
     expect(spawnSync("dash", ["-c", script], { encoding: "utf8" }).status).toBe(0);
     expect(fs.readFileSync(`${dir}/redis-password`, "utf8")).toBe("pw'x");
+  });
+});
+
+describe("the applied record, from what the credential commands last ran with", () => {
+  const accepts = (holder: string, generation: number, step: RotationStep) => ({ kind: "accepts" as const, holder, users: { app: { generation, step } } });
+  const holds = (holder: string, generation: number) => ({ kind: "holds" as const, holder, users: { app: { generation } } });
+  const declared = at(1, "retire");
+  const appOf = (markers: Parameters<typeof appliedFromMarkers>[0]) => appliedFromMarkers(markers, declared).app;
+
+  it("is the step every server and consumer ran", () => {
+    expect(appOf([accepts("redis-0", 1, "switch"), accepts("redis-1", 1, "switch"), holds("api", 1)])).toEqual({ generation: 1, step: "switch" });
+  });
+
+  it("is the earliest step when a server's command did not run (up --target, or a failure before it)", () => {
+    expect(appOf([accepts("redis-0", 1, "switch"), accepts("redis-1", 1, "add"), holds("api", 1)])).toEqual({ generation: 1, step: "add" });
+    expect(appOf([accepts("redis-0", 2, "add"), accepts("redis-1", 1, "retire")])).toEqual({ generation: 1, step: "retire" });
+  });
+
+  it("stays at add while a consumer still holds the previous generation: retire cannot follow", () => {
+    expect(appOf([accepts("redis-0", 1, "switch"), accepts("redis-1", 1, "switch"), holds("redis-2-exporter", 0)])).toEqual({ generation: 1, step: "add" });
+  });
+
+  it("keeps what config declares for a user no command names", () => {
+    expect(appliedFromMarkers([], declared).admin).toEqual({ generation: 1, step: "retire" });
   });
 });
