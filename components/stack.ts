@@ -24,7 +24,8 @@ import { stackTopology } from "./topology/ports";
 export async function readAppliedRotation(): Promise<RecordedRotation> {
   const self = new pulumi.StackReference("veza-applied-rotation", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
   const [record, always] = await Promise.all([self.getOutputDetails(APPLIED_ROTATION_OUTPUT), self.getOutputDetails(ALWAYS_EXPORTED_OUTPUT)]);
-  return recordedRotation(record.value, always.value ?? always.secretValue);
+  // A record marked secret (by an older program) is still the record, not a missing one.
+  return recordedRotation(record.value ?? record.secretValue, always.value ?? always.secretValue);
 }
 
 /**
@@ -111,7 +112,9 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
     apiToggles: toggles,
     apiConnectivityCheck: api.connectivityCheck.urn,
     // The rotation applied (appliedFromMarkers): read back by the next `up` (declareProgram).
-    [APPLIED_ROTATION_OUTPUT]: pulumi.all(credentialCommands.map((c) => c.triggers)).apply((recorded) => appliedFromMarkers(recorded.flatMap(markersIn), config.credentials)),
+    // Unsecret: some triggers hold a secret (the API check's script), which would taint the record,
+    // and it holds only generations and steps.
+    [APPLIED_ROTATION_OUTPUT]: pulumi.unsecret(pulumi.all(credentialCommands.map((c) => c.triggers)).apply((recorded) => appliedFromMarkers(recorded.flatMap(markersIn), config.credentials))),
     // Basic auth for people on Prometheus and Alertmanager (user `operator`).
     ...(monitoring ? { monitoringOperatorPassword: pulumi.secret(monitoring.operatorPassword) } : {}),
   };

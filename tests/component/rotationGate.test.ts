@@ -11,12 +11,13 @@ import { applyOverrides, readStackConfigFile } from "../../scripts/lib/stackFile
 const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
 const registered: Array<{ type: string; name: string; id?: string }> = [];
 let recordedOutputs: Record<string, unknown> = {};
+let secretOutputNames: string[] = [];
 
 beforeAll(async () => {
   await pulumi.runtime.setMocks({
     newResource: (args) => {
       registered.push({ type: args.type, name: args.name, id: args.id });
-      if (args.type === "pulumi:pulumi:StackReference") return { id: String(args.inputs.name), state: { name: args.inputs.name, outputs: recordedOutputs, secretOutputNames: [] } };
+      if (args.type === "pulumi:pulumi:StackReference") return { id: String(args.inputs.name), state: { name: args.inputs.name, outputs: recordedOutputs, secretOutputNames } };
       return { id: `${args.name}-id`, state: { ...args.inputs, ...(args.type === RANDOM_PASSWORD ? { result: `pw${args.name.replace(/\W/g, "")}` } : {}), stdout: "" } };
     },
     call: (args) => args.inputs,
@@ -48,4 +49,16 @@ it("declares the stack when the step follows what was applied (1 switch -> 1 ret
   // Resolved only once the passwords are registered.
   await new Promise((resolve) => outputs.redisAppPassword.apply(resolve));
   expect(registered.filter((r) => r.type === RANDOM_PASSWORD && r.name.startsWith("redis-credentials-")).length).toBe(22);
+});
+
+it("reads a record marked secret as the record, not as a missing one (which would allow any step)", async () => {
+  registered.length = 0;
+  recordedOutputs = { redisAddress: "127.0.0.1:6379", [APPLIED_ROTATION_OUTPUT]: { admin: { generation: 1, step: "add" } } };
+  secretOutputNames = [APPLIED_ROTATION_OUTPUT];
+  try {
+    const { config, secrets } = useConfig(["credentials.admin.generation=1", "credentials.admin.step=retire"]);
+    await expect(declareProgram(config, secrets)).rejects.toThrow(RotationOrderError);
+  } finally {
+    secretOutputNames = [];
+  }
 });
