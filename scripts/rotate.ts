@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { requireValidStackConfig } from "../components/config/validate";
 import { APPLIED_OPTION, EXIT_FINDING, EXIT_OK, parseOrHelp, readAppliedOutputs, runMain, STACK_OPTION, UsageError, type CommandSpec } from "./lib/args";
 import { configOverrides, describeSteps, describeUnapplied, nextSteps, parseUsers, unappliedSteps } from "./lib/rotate";
-import { ALWAYS_EXPORTED_OUTPUT, APPLIED_ROTATION_OUTPUT, recordedRotation, RotationOrderError } from "../components/redis/rotation";
+import { recordedFromOutputs, RotationOrderError } from "../components/redis/rotation";
 import { PROJECT_ROOT, readStackConfigFile } from "./lib/stackFiles";
 
 const SPEC: CommandSpec = {
@@ -40,7 +40,7 @@ function main(): number {
   if (applied) {
     let recorded;
     try {
-      recorded = recordedRotation(applied[APPLIED_ROTATION_OUTPUT], applied[ALWAYS_EXPORTED_OUTPUT]);
+      recorded = recordedFromOutputs(applied);
     } catch (error) {
       if (error instanceof RotationOrderError) throw new UsageError(error.message.replace(/\n\s*/g, " "));
       throw error;

@@ -61,5 +61,4 @@ export class RedisCredentials extends pulumi.ComponentResource {
     // The engine hands a component's registered outputs to stack policies: the same record again.
     this.registerOutputs({ [ROTATION_ORDER_PROPERTY]: order });
   }
-
 }

@@ -151,12 +151,11 @@ export function holdsMarker(holder: string, rotation: RotationConfig, users: rea
 }
 
 export function credentialMarker(kind: "accepts" | "holds", holder: string, rotation: RotationConfig, users: readonly CredentialName[], heldGeneration: (name: CredentialName) => number): string {
-  const accepts = (name: CredentialName) => ({ generation: rotation[name].generation, step: rotation[name].step });
   const marker: CredentialMarker = {
     "veza-credentials": {
       kind,
       holder,
-      users: Object.fromEntries(users.map((name) => [name, kind === "holds" ? { generation: heldGeneration(name) } : accepts(name)])),
+      users: Object.fromEntries(users.map((name) => [name, kind === "holds" ? { generation: heldGeneration(name) } : { generation: rotation[name].generation, step: rotation[name].step }])),
     },
   };
   return JSON.stringify(marker);
@@ -205,7 +204,13 @@ export function recordedRotation(record: unknown, alwaysExported: unknown): Reco
   return { kind: "applied", rotation };
 }
 
-const sameStep = (a: UserRotation, b: UserRotation) => a.generation === b.generation && a.step === b.step;
+/** The record from a stack's outputs as `pulumi stack output --json` prints them (or a mock holds them). */
+export function recordedFromOutputs(outputs: Record<string, unknown>): RecordedRotation {
+  return recordedRotation(outputs[APPLIED_ROTATION_OUTPUT], outputs[ALWAYS_EXPORTED_OUTPUT]);
+}
+
+/** The same generation and step (an `external` aside). */
+export const sameStep = (a: UserRotation, b: UserRotation) => a.generation === b.generation && a.step === b.step;
 
 /**
  * Where a user may go from what was applied: the same step again (a re-run, or an `up` that
@@ -233,7 +238,7 @@ export function rotationOrderProblems(recorded: RecordedRotation, target: Rotati
   return CREDENTIAL_NAMES.flatMap((name) => {
     const applied = recorded.rotation[name];
     const allowed = allowedSteps(applied);
-    if (stepAllowed(applied, target[name])) return [];
+    if (allowed.some((a) => sameStep(a.to, target[name]))) return [];
     return [{
       key: `credentials.${name}`,
       value: describeStep(target[name]),

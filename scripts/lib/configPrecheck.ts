@@ -3,7 +3,7 @@
 // (exit 2) before @pulumi/pulumi and the program load; synthesize() runs the same function.
 import { validateStackConfig, type ValidationResult } from "../../components/config/validate";
 import type { ConfigProblem } from "../../components/config/reader";
-import { ALWAYS_EXPORTED_OUTPUT, APPLIED_ROTATION_OUTPUT, recordedRotation, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "../../components/redis/rotation";
+import { recordedFromOutputs, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "../../components/redis/rotation";
 import { applyOverrides, projectName, readStackConfigFile, PROJECT_ROOT, type StackConfigFile } from "./stackFiles";
 
 export interface ConfigCheckOptions {
@@ -31,7 +31,7 @@ export function checkStackConfig(stack: string, overrides: string[], options: Co
   const applied = options.appliedOutputs ?? {};
   let recorded: RecordedRotation;
   try {
-    recorded = recordedRotation(applied[APPLIED_ROTATION_OUTPUT], applied[ALWAYS_EXPORTED_OUTPUT]);
+    recorded = recordedFromOutputs(applied);
   } catch (error) {
     if (!(error instanceof RotationOrderError)) throw error;
     // Behind the validator (bypass), a malformed record counts as a new stack: the plan is still shown.

@@ -1,7 +1,7 @@
 // `npm run rotate`'s planning, pure: from a stack's credentials config, the next step of each
 // user's rotation, the `pulumi config set --path` lines that declare it, and what it does live.
 import { CREDENTIAL_NAMES, type CredentialName } from "../../components/redis/acl";
-import { describeStep, nextRotation, type RecordedRotation, type RotationConfig, type RotationStep, type UserRotation } from "../../components/redis/rotation";
+import { describeStep, nextRotation, sameStep, type RecordedRotation, type RotationConfig, type RotationStep, type UserRotation } from "../../components/redis/rotation";
 
 /** What each step changes on the running cluster, as an operator sees it (README, "Credential rotation"). */
 export const STEP_EFFECTS: Record<RotationStep, string> = {
@@ -56,7 +56,7 @@ export function describeSteps(stack: string, steps: UserStep[]): string[] {
 export function unappliedSteps(declared: RotationConfig, recorded: RecordedRotation, users: CredentialName[]): UserStep[] {
   if (recorded.kind !== "applied") return [];
   return users
-    .filter((user) => declared[user].generation !== recorded.rotation[user].generation || declared[user].step !== recorded.rotation[user].step)
+    .filter((user) => !sameStep(declared[user], recorded.rotation[user]))
     .map((user) => ({ user, from: recorded.rotation[user], to: declared[user] }));
 }
 
