@@ -1,11 +1,11 @@
 // The consumers' password files (the exporter's, the API's) as their throwaway container writes
 // them, and the exporter's reload after a change: run with dash against a temp dir and a fake docker.
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { renderVolumeFilesScript } from "../../components/redis/credentialScripts";
 import { renderExporterReloadCommand } from "../../components/monitoring/redisExporter";
+import { runDash } from "../helpers/dash";
 
 const isRoot = process.getuid?.() === 0;
 
@@ -15,9 +15,6 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
 
-function runDash(script: string, env: Record<string, string> = {}) {
-  return spawnSync("dash", ["-s"], { input: script, encoding: "utf8", env: { ...process.env, ...env }, timeout: 20000 });
-}
 
 describe("the consumers' password files", () => {
   it("without a known reader uid: 0644 (the API, whose image's uid this stack does not know)", () => {

@@ -16,6 +16,7 @@ import { stackTopology } from "../../components/topology/ports";
 import { CONTAINER_CREDENTIALS_DIR } from "../../components/topology/settings";
 import { randomCredentials } from "../../drills/harness/localCluster";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { runDash } from "../helpers/dash";
 
 const config = requireValidStackConfig(readStackConfigFile("prod").raw);
 const topology = stackTopology(config);
@@ -28,9 +29,6 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
 
-function runDash(script: string, env: Record<string, string> = {}) {
-  return spawnSync("dash", ["-s"], { input: script, encoding: "utf8", env: { ...process.env, ...env }, timeout: 20000 });
-}
 
 /** Two slots per user at generation 1: at switch servers accept both and clients use the new one. */
 const [zero, one] = [randomCredentials(), randomCredentials()];
