@@ -16,7 +16,7 @@ import { describeStep, parseCredentialMarker, ROTATION_ORDER_PROPERTY, stepAllow
 import { minimumDataVolumeBytes } from "./shared/redis/sizing";
 import { dataNodeStopGraceSeconds } from "./shared/redis/dataNodeScripts";
 import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "./shared/redis/image";
-import { CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, READ_ONLY_ROOT_EXCEPTIONS, type ContainerKind } from "./shared/topology/hardening";
+import { CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, READ_ONLY_ROOT_EXCEPTIONS, type ContainerKind } from "./shared/topology/hardening";
 import { CREDENTIAL_SEED_SUFFIX, seededFiles } from "./shared/topology/shell";
 
 export const CONTAINER = "docker:index/container:Container";
@@ -25,6 +25,7 @@ export const VOLUME = "docker:index/volume:Volume";
 export const DOCKER_PROVIDER = "pulumi:providers:docker";
 export const IMAGE_BUILD = "docker:index/image:Image";
 export const CREDENTIALS_COMPONENT = "veza:redis:Credentials";
+export const HOST_COMMANDS = ["command:local:Command", "command:remote:Command"];
 
 type Props = Record<string, unknown>;
 interface Upload {
@@ -478,6 +479,31 @@ const containersHardened: ResourceValidationPolicy = {
   },
 };
 
+/**
+ * The pids limit has no provider input: a `<container resource>-pids-limit` command sets it with
+ * `docker update` after each create (components/host/pidsLimit.ts). Its create string names the
+ * container and the limit, both known in a preview.
+ */
+const pidsLimited: StackValidationPolicy = {
+  name: "containers-pids-limited",
+  description: "Security: every container gets its kind's pids limit (components/topology/hardening.ts) from a command run right after it is created (docker update --pids-limit, read back): a fork bomb or a thread leak in one container stops there instead of exhausting the host's pid space, which every container shares.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const creates = new Set(args.resources.filter((r) => HOST_COMMANDS.includes(r.type)).map((r) => r.props.create).filter((c): c is string => typeof c === "string"));
+    for (const container of args.resources.filter((r) => r.type === CONTAINER)) {
+      const kind = componentOf(container.props) as ContainerKind | undefined;
+      const name = container.props.name;
+      if (kind === undefined || CONTAINER_HARDENING[kind] === undefined || typeof name !== "string") {
+        report(`${container.name}: no container name or no veza.component label of a known kind (${Object.keys(CONTAINER_HARDENING).join(", ")}), so its pids limit is unknown`, container.urn);
+        continue;
+      }
+      if (!creates.has(pidsLimitCommand(name, kind))) {
+        report(`${container.name}: no ${container.name}${PIDS_LIMIT_SUFFIX} command sets its pids limit to ${CONTAINER_HARDENING[kind].pidsLimit} (docker update --pids-limit ${CONTAINER_HARDENING[kind].pidsLimit} ${name}): one fork bomb can exhaust the host's pids`, container.urn);
+      }
+    }
+  },
+};
+
 const apiToggles: ResourceValidationPolicy = {
   name: "api-declares-redis-toggles",
   description: "Runbook: Mitigation while Redis is down. The API container declares MAINTENANCE_MODE and RATELIMIT_FAIL_CLOSED (true/false), so the mitigations are a reviewed config change.",
@@ -681,6 +707,7 @@ export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> =
   imagesPinned,
   imagesNotKnownBad,
   containersHardened,
+  pidsLimited,
   apiToggles,
   alertsLinked,
   sloComplete,

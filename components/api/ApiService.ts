@@ -11,8 +11,12 @@ import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/container
 import { hardenedContainerArgs } from "../topology/hardening";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { API_SECRET_FILES, renderApiEnv, renderConnectivityCheckScript, toEnvList, type EffectiveToggles, type RedisConnection } from "./env";
+import { declarePidsLimit } from "../host/pidsLimit";
 
 /** The API's memory limit: it had none, so one leak could starve Redis on a shared host. */
+
+/** The API container's name: the runbook's commands use it (docker exec veza-backend-api ...). */
+export const API_CONTAINER_NAME = "veza-backend-api";
 export const API_MEMORY_LIMIT_MIB = 1024;
 
 /**
@@ -85,8 +89,7 @@ export class ApiService extends pulumi.ComponentResource {
         // move to the new passwords only once every node and sentinel accepts them.
       }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage), secretsVolume, ...args.redisResources] });
       this.container = new docker.Container(`${name}-container`, {
-        // The runbook's commands name this container (docker exec veza-backend-api ...).
-        name: "veza-backend-api",
+        name: API_CONTAINER_NAME,
         image: image.imageId,
         networkMode: "host",
         envs: toEnvList(this.env),
@@ -100,6 +103,7 @@ export class ApiService extends pulumi.ComponentResource {
         logOpts: LOG_OPTIONS,
         labels: containerLabels({ component: "api", environment: args.environment }),
       }, { parent: this, provider: args.dockerHost.provider, dependsOn: [...args.redisResources, secretFiles], deleteBeforeReplace: true });
+      declarePidsLimit(this.container, { resourceName: `${name}-container`, containerName: API_CONTAINER_NAME, kind: "api", host: args.dockerHost.host, ssh: args.ssh }, { parent: this });
     }
 
     // The check authenticates as the API does: with what the API holds at this step. An API

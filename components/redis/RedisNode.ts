@@ -11,6 +11,7 @@ import { containerLabels, credentialSeed, declaredUploads, redisFamilyContainerA
 import type { RedisCredentials } from "./RedisCredentials";
 import { CONTAINER_DATA_DIR, type RedisNodeSettings } from "./redisConf";
 import type { ContainerDefinition } from "../topology/containers";
+import { declarePidsLimit } from "../host/pidsLimit";
 
 export interface RedisNodeArgs {
   dockerHost: DockerHost;
@@ -102,6 +103,8 @@ export class RedisNode extends pulumi.ComponentResource {
       // The provider records healthcheck edits without applying them (kreuzwerker issue 988).
       replaceOnChanges: ["healthcheck"],
     });
+
+    declarePidsLimit(this.container, { resourceName: `${name}-container`, containerName: `veza-${name}`, kind: "redis", host: dockerHost.host, ssh: args.ssh }, { parent: this });
 
     // Each rotation step, live: the volume's credentials, the ACL users and masterauth (credentialScripts.ts).
     this.credentialsApply = hostCommand(`${name}-credentials`, dockerHost.host, {

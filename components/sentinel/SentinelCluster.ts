@@ -16,6 +16,7 @@ import { acceptsMarker, holdsMarker } from "../redis/rotation";
 import { CONTAINER_DATA_DIR } from "../redis/redisConf";
 import { SENTINEL_ROLES, SENTINEL_USERS } from "./sentinelConf";
 import { CONTAINER_CREDENTIALS_DIR, sentinelSettings } from "../topology/settings";
+import { declarePidsLimit } from "../host/pidsLimit";
 
 /** Sentinel needs little memory; the limit only stops a runaway from starving Redis. */
 export const SENTINEL_MEMORY_LIMIT_MIB = 128;
@@ -128,6 +129,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
         deleteBeforeReplace: true,
         replaceOnChanges: ["healthcheck"],
       });
+      declarePidsLimit(container, { resourceName: `${sentinel.name}-container`, containerName: `veza-${sentinel.name}`, kind: "sentinel", host: dockerHost.host, ssh: args.ssh }, { parent: this });
       const settings = sentinelSettings(config, topology, sentinel);
       this.sentinelCredentials.push(hostCommand(`${sentinel.name}-credentials`, dockerHost.host, {
         create: dockerExecStdinScript(`veza-${sentinel.name}`),

@@ -22,7 +22,7 @@ import { asCredentialState, type CredentialState } from "../../components/redis/
 import { CONTAINER_DATA_DIR } from "../../components/redis/redisConf";
 import type { ContainerDefinition } from "../../components/topology/containers";
 import { CONTAINER_CONFIG_DIR } from "../../components/topology/shell";
-import { setprivBoundingSet } from "../../components/topology/hardening";
+import { boundingSetOf, setprivBoundingSet } from "../../components/topology/hardening";
 import { sleep, type TrackedProcess } from "./processes";
 import type { Workspace } from "./workspace";
 
@@ -98,7 +98,7 @@ export class ContainerRunner {
    * --cap-add ...`). Its log lines go to the container's log, before the entry script's.
    */
   private seed(slot: ContainerSlot, volume: string, logFile: string): void {
-    const bounding = ["-all", ...Object.keys(CREDENTIAL_SEED_CAPABILITIES).map((cap) => `+${cap.toLowerCase()}`)].join(",");
+    const bounding = boundingSetOf(Object.keys(CREDENTIAL_SEED_CAPABILITIES));
     const result = spawnSync("unshare", [
       "--mount", "--propagation", "private",
       "sh", "-c", `mount --bind "$1" ${CREDENTIAL_SEED_MOUNT} && exec setpriv --no-new-privs --bounding-set ${bounding} sh -s`, "seed", volume,

@@ -1,7 +1,8 @@
 // Container hardening and the alerting endpoints' auth, on the mock outputs of both stacks.
 import bcrypt from "bcryptjs";
 import YAML from "yaml";
-import { CONTAINER_HARDENING, NO_NEW_PRIVILEGES, READ_ONLY_ROOT_EXCEPTIONS, type ContainerKind } from "../../components/topology/hardening";
+import { CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, READ_ONLY_ROOT_EXCEPTIONS, type ContainerKind } from "../../components/topology/hardening";
+import { parseSshDockerHost } from "../../components/host/hostCommand";
 import { BUILT_REDIS_IMAGE, DEBIAN_BASE_IMAGE, REDIS_DEBIAN_VERSION } from "../../components/redis/image";
 import { ALERTMANAGER_WEB, PROMETHEUS_WEB, TLS_FILES } from "../../components/monitoring/webConfig";
 import { byName, CONTAINER, label, ofType, synthOk, uploadContent, type Resource } from "../helpers/synth";
@@ -50,6 +51,24 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
       const tests = (container.inputs.healthcheck as { tests?: string[] } | undefined)?.tests ?? [];
       expect([container.name, tests[0]]).toEqual([container.name, "CMD"]);
     }
+  });
+
+  it("every container gets its kind's pids limit from a command on its own Docker host, run after it is created and again when it is replaced", () => {
+    for (const container of containers) {
+      const kind = label(container, "component") as ContainerKind;
+      const command = byName(result.unmasked, `${container.name}${PIDS_LIMIT_SUFFIX}`);
+      const name = container.inputs.name as string;
+      expect(command.inputs.create).toBe(pidsLimitCommand(name, kind));
+      // The id last: the mocks' id of the container, so a replacement changes the triggers.
+      expect(command.inputs.triggers).toEqual([name, CONTAINER_HARDENING[kind].pidsLimit, `${container.name}-id`]);
+      expect(command.dependsOn).toContain(container.name);
+      // The same daemon the container's provider talks to: DOCKER_HOST locally, the SSH target otherwise.
+      const daemon = byName(result.unmasked, container.options.provider!).inputs.host as string;
+      const ssh = parseSshDockerHost(daemon);
+      const target = command.inputs.connection as { host: string } | undefined;
+      expect([container.name, ssh ? target?.host : (command.inputs.environment as Record<string, string>).DOCKER_HOST]).toEqual([container.name, ssh ? ssh.host : daemon]);
+    }
+    expect(CONTAINER_HARDENING.redis.pidsLimit).toBe(64);
   });
 
   it("a read-only root everywhere except the kinds with uploads (the provider extracts them at /)", () => {

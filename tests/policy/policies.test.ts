@@ -156,6 +156,8 @@ describe("policy pack", () => {
     ["containers-hardened", "mandatory", setInput("sentinel-0-exporter-container", "pidMode", "host"), /host PID namespace/],
     ["containers-hardened", "mandatory", setInput("api-container", "memory", undefined), /no memory limit/],
     ["containers-hardened", "mandatory", setInput("node-exporter-local-container", "healthcheck", undefined), /no healthcheck/],
+    ["containers-pids-limited", "mandatory", (r) => { r.splice(r.indexOf(find(r, "redis-1-container-pids-limit")), 1); }, /redis-1-container: no redis-1-container-pids-limit command sets its pids limit to 64/],
+    ["containers-pids-limited", "mandatory", (r) => { const command = find(r, "monitoring-grafana-container-pids-limit"); command.inputs.create = (command.inputs.create as string).replaceAll("512", "0"); }, /monitoring-grafana-container: .*pids limit to 512/],
     ["api-declares-redis-toggles", "mandatory", (r) => { const api = find(r, "api-container"); api.inputs.envs = (api.inputs.envs as string[]).filter((e) => !e.startsWith("RATELIMIT_FAIL_CLOSED=")); }, /RATELIMIT_FAIL_CLOSED is not declared/],
     ["alerts-have-severity-and-runbook", "mandatory", editConf("monitoring-prometheus-container", "/rules/redis.yml", (t) => t.replace(/^(\s+)runbook_url: .*redis-down\.md$/m, "$1runbook_url: none")), /RedisUnreachable has no runbook_url/],
     ["alerts-have-severity-and-runbook", "mandatory", editConf("monitoring-prometheus-container", "/rules/redis.yml", (t) => t.replace("severity: page", "severity: critical")), /severity critical/],

@@ -4,12 +4,15 @@
 // replays (the capability bounding set the Redis entry scripts run under).
 //
 // Every container: all capabilities dropped and only the entrypoint's needs added back,
-// no-new-privileges, a memory limit, a healthcheck, and a read-only root unless listed in
-// READ_ONLY_ROOT_EXCEPTIONS below.
+// no-new-privileges, a memory limit, a healthcheck, a pids limit, and a read-only root unless
+// listed in READ_ONLY_ROOT_EXCEPTIONS below.
 //
-// No pids limit: @pulumi/docker 5.2.0's Container has no such input (kreuzwerker's docker_container
-// has no pids_limit), so it cannot be declared per container here. The bound it would give comes
-// from the memory limits (each thread costs memory) until the provider has it; see the README.
+// The pids limit is set by `docker update --pids-limit` right after each create (pidsLimitCommand):
+// @pulumi/docker 5.2.0's Container has no such input (kreuzwerker's docker_container has no
+// pids_limit). Docker keeps an updated limit in the container's HostConfig, so it holds across
+// restarts; a replaced container gets it again because the command's triggers hold its id.
+
+import { shellQuote } from "./shell";
 
 /** The `veza.component` label of each container kind. */
 export type ContainerKind = "redis" | "sentinel" | "redis-exporter" | "node-exporter" | "prometheus" | "alertmanager" | "grafana" | "api";
@@ -17,6 +20,12 @@ export type ContainerKind = "redis" | "sentinel" | "redis-exporter" | "node-expo
 export interface ContainerHardening {
   /** Added back after dropping ALL, each with the reason. */
   capAdd: Record<string, string>;
+  /**
+   * Most tasks (processes and threads: the pids cgroup counts both) the container may hold,
+   * `docker exec` sessions and healthchecks included: a fork bomb or a thread leak stops there
+   * instead of exhausting the host's pid space (kernel.pid_max), which every container shares.
+   */
+  pidsLimit: number;
   /** tmpfs mounts where the process writes outside its volumes (read-only roots only). */
   tmpfs?: Record<string, string>;
 }
@@ -34,19 +43,29 @@ const REDIS_ENTRYPOINT_CAPS: Record<string, string> = {
   SETUID: "setpriv --reuid=redis",
 };
 
+// pidsLimit: measured (threads in /proc/<pid>/task, Debian's builds on 2 cores) and multiplied
+// for larger hosts, where Go runtimes start a thread per core (GOMAXPROCS). Redis 7.0: 6 threads
+// (main, 3 bio, jemalloc's background thread, the AOF rewrite's fork), the entry script and its
+// sleep/redis-cli, healthchecks and rotation `docker exec`s: under 20; the drills' container
+// runner runs every entry script, handoff and rotation step under this same limit.
+const REDIS_FAMILY_PIDS = 64;
+
 export const CONTAINER_HARDENING: Record<ContainerKind, ContainerHardening> = {
-  redis: { capAdd: REDIS_ENTRYPOINT_CAPS },
-  sentinel: { capAdd: REDIS_ENTRYPOINT_CAPS },
+  redis: { capAdd: REDIS_ENTRYPOINT_CAPS, pidsLimit: REDIS_FAMILY_PIDS },
+  sentinel: { capAdd: REDIS_ENTRYPOINT_CAPS, pidsLimit: REDIS_FAMILY_PIDS },
   // The exporters and the monitoring servers run as non-root users of their images (nobody, 472)
   // and need no capability: they bind ports above 1024 and read what is mounted for them.
-  "redis-exporter": { capAdd: {} },
-  "node-exporter": { capAdd: {} },
-  prometheus: { capAdd: {} },
-  alertmanager: { capAdd: {} },
-  grafana: { capAdd: {} },
+  // Go programs: Prometheus and Alertmanager idle at 7 threads here; a thread per core plus the
+  // ones blocked in system calls on a 64-core host stays far under these.
+  "redis-exporter": { capAdd: {}, pidsLimit: 128 },
+  "node-exporter": { capAdd: {}, pidsLimit: 128 },
+  prometheus: { capAdd: {}, pidsLimit: 512 },
+  alertmanager: { capAdd: {}, pidsLimit: 256 },
+  // Grafana may start plugin processes, each with its own threads.
+  grafana: { capAdd: {}, pidsLimit: 512 },
   // A read-only root since its password files moved to a volume; /tmp stays writable for the
-  // API's own temporary files.
-  api: { capAdd: {}, tmpfs: { "/tmp": "rw,noexec,nosuid,size=64m" } },
+  // API's own temporary files. The API's runtime is not known here: a generous bound.
+  api: { capAdd: {}, tmpfs: { "/tmp": "rw,noexec,nosuid,size=64m" }, pidsLimit: 1024 },
 };
 
 /**
@@ -84,7 +103,30 @@ export function hardenedContainerArgs(kind: ContainerKind) {
   };
 }
 
+/** setpriv's --bounding-set argument that keeps only `capabilities` (Docker's names, no CAP_ prefix). */
+export function boundingSetOf(capabilities: string[]): string {
+  return ["-all", ...capabilities.map((cap) => `+${cap.toLowerCase()}`)].join(",");
+}
+
 /** setpriv's --bounding-set argument for a kind: what the drills run the entry script under. */
 export function setprivBoundingSet(kind: ContainerKind): string {
-  return ["-all", ...Object.keys(CONTAINER_HARDENING[kind].capAdd).map((cap) => `+${cap.toLowerCase()}`)].join(",");
+  return boundingSetOf(Object.keys(CONTAINER_HARDENING[kind].capAdd));
+}
+
+/** `<container resource>-pids-limit`: the host command that sets a container's pids limit. */
+export const PIDS_LIMIT_SUFFIX = "-pids-limit";
+
+/**
+ * The pids limit's command, run against the container's Docker host right after the create: sets
+ * the limit, then reads it back, because Docker only warns ("PIDs limit discarded") and exits 0
+ * where the kernel has no pids cgroup. The container name is quoted: no value can end it.
+ */
+export function pidsLimitCommand(containerName: string, kind: ContainerKind): string {
+  const name = shellQuote(containerName);
+  const limit = CONTAINER_HARDENING[kind].pidsLimit;
+  return [
+    `docker update --pids-limit ${limit} ${name} >/dev/null`,
+    `&& applied="$(docker inspect --format '{{.HostConfig.PidsLimit}}' ${name})"`,
+    `&& { [ "$applied" = ${limit} ] || { echo "${PIDS_LIMIT_SUFFIX.slice(1)}: "${name}" has pids limit $applied after docker update, not ${limit} (no pids cgroup on this kernel?)" >&2; exit 1; }; }`,
+  ].join(" ");
 }
