@@ -1,5 +1,5 @@
-// Memory and cpu limits for the drills' processes, on cgroup v1 (separate memory and cpu
-// hierarchies) or v2 (the unified hierarchy), as a container runtime would set them.
+// Memory, cpu and pids limits for the drills' processes, on cgroup v1 (a hierarchy per
+// controller) or v2 (the unified hierarchy), as a container runtime would set them.
 //
 // Every path is under `HostView.root` and every operation goes through `HostView.fs`, so that the
 // tests can run all of it on a fake /sys/fs/cgroup that applies the kernel's rules.
@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 
-export type Controller = "memory" | "cpu";
+export type Controller = "memory" | "cpu" | "pids";
 export type CgroupVersion = "v1" | "v2";
 
 /** Every cgroup the drills make starts with this (the tests look for leftovers by it). */
@@ -158,6 +158,8 @@ export interface CgroupLimits {
   swapOff?: boolean;
   /** Percent of one CPU (a container's --cpus x 100). */
   cpuPercent?: number;
+  /** Most tasks (processes and threads) in the group: a container's --pids-limit. */
+  pidsMax?: number;
 }
 
 export interface OomKills {
@@ -177,6 +179,8 @@ export interface Cgroup {
   /** The peak charge: the kernel's (v1 memory.max_usage_in_bytes, v2 memory.peak) or, on v2 kernels before 5.19, the largest sample. */
   peakUsage(): { bytes: number; source: string };
   oomKills(): OomKills;
+  /** Tasks (processes and threads) in the group now. */
+  pidsCurrent(): number;
   /** Removes the group once its members are gone (waits up to 5 s for killed processes to exit). */
   remove(): void;
 }
@@ -256,6 +260,11 @@ class V1Cgroup implements Cgroup {
     return { kills: counter(this.cgfs, this.memory("memory.oom_control"), "oom_kill", "kernels before 4.13 do not count OOM kills per group") };
   }
 
+  pidsCurrent(): number {
+    if (!this.byController.pids) throw new Error("this group has no pids limit");
+    return number(this.cgfs, path.join(this.byController.pids, "pids.current"));
+  }
+
   remove(): void {
     for (const dir of this.dirs.reverse()) removeDir(this.cgfs, dir);
   }
@@ -293,6 +302,10 @@ class V2Cgroup implements Cgroup {
   oomKills(): OomKills {
     const events = path.join(this.dir, "memory.events");
     return { kills: counter(this.cgfs, events, "oom_kill", "the memory controller's event counters"), groupKills: optionalCounter(this.cgfs, events, "oom_group_kill") };
+  }
+
+  pidsCurrent(): number {
+    return number(this.cgfs, path.join(this.dir, "pids.current"));
   }
 
   remove(): void {
@@ -397,7 +410,11 @@ function v2Parent(cgfs: CgroupFs, dir: string, pid: number): V2Parent {
 }
 
 export function controllersOf(limits: CgroupLimits): Controller[] {
-  return [...(limits.memoryBytes !== undefined ? ["memory" as const] : []), ...(limits.cpuPercent !== undefined ? ["cpu" as const] : [])];
+  return [
+    ...(limits.memoryBytes !== undefined ? ["memory" as const] : []),
+    ...(limits.cpuPercent !== undefined ? ["cpu" as const] : []),
+    ...(limits.pidsMax !== undefined ? ["pids" as const] : []),
+  ];
 }
 
 /** Makes the group `name` with `limits` where `detection` says, each limit written the version's way. */
@@ -429,6 +446,7 @@ export function createCgroup(detection: Detection, name: string, limits: CgroupL
         writeLimit(cgfs, byController.cpu!, "cpu.cfs_period_us", String(CPU_PERIOD_US), "cpu", where);
         writeLimit(cgfs, byController.cpu!, "cpu.cfs_quota_us", String(cpuQuota(limits.cpuPercent)), "cpu", where);
       }
+      if (limits.pidsMax !== undefined) writeLimit(cgfs, byController.pids!, "pids.max", String(limits.pidsMax), "pids", where);
     } catch (error) {
       group.remove();
       throw error;
@@ -453,6 +471,7 @@ export function createCgroup(detection: Detection, name: string, limits: CgroupL
       else if (limits.swapOff && swapActive(host)) throw new Error(noSwapFile(dir, "memory.swap.max"));
     }
     if (limits.cpuPercent !== undefined) writeLimit(cgfs, dir, "cpu.max", `${cpuQuota(limits.cpuPercent)} ${CPU_PERIOD_US}`, "cpu", where);
+    if (limits.pidsMax !== undefined) writeLimit(cgfs, dir, "pids.max", String(limits.pidsMax), "pids", where);
   } catch (error) {
     group.remove();
     throw error;
@@ -479,7 +498,7 @@ export function inCi(env: NodeJS.ProcessEnv): boolean {
 /** Every drill cgroup on this host: v1 hierarchies, v2 mounts, own and delegated parents. */
 export function leftoverCgroups(host: HostView = hostView()): string[] {
   const { fs: cgfs } = host;
-  const places = new Set<string>(["memory", "cpu"].map((c) => path.join(host.root, c)));
+  const places = new Set<string>(["memory", "cpu", "pids"].map((c) => path.join(host.root, c)));
   for (const mount of [host.root, path.join(host.root, "unified")]) {
     if (!cgfs.exists(path.join(mount, "cgroup.controllers"))) continue;
     places.add(mount);

@@ -6,6 +6,9 @@
 // The entry script and the healthcheck run with the container's capabilities only (setpriv
 // --bounding-set from components/topology/hardening.ts) and no-new-privileges, as Docker runs them
 // with `capabilities` and `securityOpts`: a script that needed a dropped capability fails here.
+// Each container has a pids cgroup with its kind's limit (what `<name>-pids-limit` sets with
+// docker update), and its healthchecks and execs start in it, as Docker starts them in the
+// container's cgroup: a script that needed more tasks than the declared limit fails here too.
 //
 // The provider semantics it replays (terraform-provider-docker, resource_docker_container_funcs.go):
 // delete = stop with destroy_grace_seconds (SIGTERM, then SIGKILL) and remove; create = fresh
@@ -22,7 +25,8 @@ import { asCredentialState, type CredentialState } from "../../components/redis/
 import { CONTAINER_DATA_DIR } from "../../components/redis/redisConf";
 import type { ContainerDefinition } from "../../components/topology/containers";
 import { CONTAINER_CONFIG_DIR } from "../../components/topology/shell";
-import { boundingSetOf, setprivBoundingSet } from "../../components/topology/hardening";
+import { boundingSetOf, CONTAINER_HARDENING, setprivBoundingSet } from "../../components/topology/hardening";
+import { detectCgroups, type Cgroup } from "./cgroups";
 import { sleep, type TrackedProcess } from "./processes";
 import type { Workspace } from "./workspace";
 
@@ -32,6 +36,8 @@ export interface RunningContainer {
   process: TrackedProcess;
   generation: number;
   logFile: string;
+  /** The pids cgroup (the kind's limit) its processes, healthchecks and execs run in. */
+  group: Cgroup;
 }
 
 export interface ContainerSlot {
@@ -59,12 +65,21 @@ function confined(definition: ContainerDefinition): string[] {
   return ["setpriv", "--no-new-privs", "--bounding-set", setprivBoundingSet(definition.kind)];
 }
 
+/**
+ * `command` started inside `group`: the shell joins it (writes its own PID to cgroup.procs) and
+ * execs, so every process the command forks is counted from its first instruction.
+ */
+function inGroup(group: Cgroup, command: string[]): string[] {
+  return ["sh", "-c", 'echo $$ > "$0" && exec "$@"', path.join(group.dirs[0], "cgroup.procs"), ...command];
+}
+
 function exited(process: TrackedProcess): boolean {
   return process.child.exitCode !== null || process.child.signalCode !== null;
 }
 
 export class ContainerRunner {
   private readonly slots = new Map<string, ContainerSlot>();
+  private starts = 0;
 
   /** The step the program is at: what the seed writes into a fresh volume (a rotation drill moves it). */
   state: CredentialState;
@@ -139,12 +154,15 @@ export class ContainerRunner {
   private start(slot: ContainerSlot, generationDir: string, volume: string): RunningContainer {
     if (slot.current && !exited(slot.current.process)) throw new Error(`${slot.name} is still running (the name is taken)`);
     const logFile = path.join(generationDir, "container.log");
+    // A new cgroup per start, as Docker gives each container its own (a restart keeps the limit).
+    const group = this.ws.cgroup(`${slot.name}-${slot.generations}-${++this.starts}`, { pidsMax: CONTAINER_HARDENING[slot.definition.kind].pidsLimit });
     const mountAndRun = `mount --bind "$1" ${CONTAINER_DATA_DIR} && mount --bind "$2" ${CONTAINER_CONFIG_DIR} && exec ${confined(slot.definition).join(" ")} ${slot.definition.entrypoint.join(" ")}`;
-    const process = this.ws.processes.start(`${slot.name}#${slot.generations}`, "unshare", [
-      "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child",
+    const [command, ...args] = inGroup(group, [
+      "unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child",
       "sh", "-c", mountAndRun, "container", volume, path.join(generationDir, "config"),
-    ], logFile);
-    slot.current = { name: slot.name, process, generation: slot.generations, logFile };
+    ]);
+    const process = this.ws.processes.start(`${slot.name}#${slot.generations}`, command, args, logFile);
+    slot.current = { name: slot.name, process, generation: slot.generations, logFile, group };
     return slot.current;
   }
 
@@ -155,8 +173,9 @@ export class ContainerRunner {
     if (!current || pid === undefined || exited(current.process)) return Promise.resolve({ healthy: false, output: "not running" });
     const test = this.slot(name).definition.healthcheck;
     if (test[0] !== "CMD") throw new Error(`${name}: only CMD healthchecks are replayed`);
+    const [command, ...args] = inGroup(current.group, ["nsenter", "-t", String(pid), "-m", "--", ...confined(this.slot(name).definition), ...test.slice(1)]);
     return new Promise((resolve) => {
-      execFile("nsenter", ["-t", String(pid), "-m", "--", ...confined(this.slot(name).definition), ...test.slice(1)], { encoding: "utf8", timeout: 5000 }, (error, stdout, stderr) =>
+      execFile(command, args, { encoding: "utf8", timeout: 5000 }, (error, stdout, stderr) =>
         resolve({ healthy: !error, output: `${stdout}${stderr}`.trim() }));
     });
   }
@@ -169,8 +188,9 @@ export class ContainerRunner {
     const current = this.slot(name).current;
     const pid = current ? entryPid(current) : undefined;
     if (!current || pid === undefined || exited(current.process)) return Promise.resolve({ status: -1, output: "not running" });
+    const [program, ...args] = inGroup(current.group, ["nsenter", "-t", String(pid), "-m", "--", ...confined(this.slot(name).definition), ...command]);
     return new Promise((resolve) => {
-      const child = execFile("nsenter", ["-t", String(pid), "-m", "--", ...confined(this.slot(name).definition), ...command], { encoding: "utf8", timeout: timeoutMs }, (error, stdout, stderr) =>
+      const child = execFile(program, args, { encoding: "utf8", timeout: timeoutMs }, (error, stdout, stderr) =>
         resolve({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}${stderr}`.trim() }));
       child.stdin?.end(input);
     });
@@ -261,5 +281,6 @@ export const isEntryLine = (line: string): boolean => line.startsWith("veza ");
 export function containerRunnerAvailable(): string | undefined {
   if (process.getuid?.() !== 0) return "the container runner needs root (mount namespaces and bind mounts)";
   for (const tool of ["unshare", "nsenter", "setpriv"]) if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) return `${tool} (util-linux) is missing`;
-  return undefined;
+  const pids = detectCgroups(["pids"]);
+  return pids.version === "none" ? `the containers' pids limits need a pids cgroup: ${pids.reason}` : undefined;
 }

@@ -7,6 +7,7 @@ import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import { dataNodeContainer, sentinelContainer } from "../../components/topology/containers";
 import { placeTopology } from "../../components/topology/placement";
 import { ContainerRunner } from "../../drills/harness/containerRunner";
+import { CONTAINER_HARDENING } from "../../components/topology/hardening";
 import { LOCAL_HOST, randomCredentials } from "../../drills/harness/localCluster";
 import { freePortRange, redisCli, waitFor } from "../../drills/harness/processes";
 import { Workspace } from "../../drills/harness/workspace";
@@ -60,6 +61,30 @@ describe("a data node's start script, alone", () => {
     runner.restart("sentinel-0");
     await waitFor("sentinel-0 to answer again after the restart", sentinelUp, 20000, 200);
     expect(runner.tail("sentinel-0", 50)).not.toMatch(/FATAL CONFIG FILE ERROR/);
+  }, 60000);
+
+  it("a fork bomb inside the container stops at its kind's pids limit: Redis keeps serving, the healthcheck fails until the tasks end, the host can still fork", async () => {
+    const limit = CONTAINER_HARDENING.redis.pidsLimit;
+    const container = runner.create("redis-1");
+    await runner.waitHealthy("redis-1", 500, 30000);
+    const before = container.group.pidsCurrent();
+    // 4x the limit of sleeps: the shell dies at the first fork the pids cgroup refuses.
+    const bomb = await runner.exec("redis-1", ["sh", "-s"], `i=0; while [ $i -lt ${4 * limit} ]; do sleep 60 >/dev/null 2>&1 & i=$((i+1)); done; echo all-started\n`);
+    const atLimit = container.group.pidsCurrent();
+    const health = await runner.health("redis-1");
+    // A redis-cli forked on the host: the host's forks are not counted against the container.
+    const ping = redisCli(ports.redis1, ["ping"], { user: "veza-admin", password: credentials.admin }).out;
+    // End the sleeps from outside (nothing inside can fork a kill): the group's tasks named sleep.
+    const procs = fs.readFileSync(path.join(container.group.dirs[0], "cgroup.procs"), "utf8").split("\n").filter(Boolean);
+    for (const pid of procs) if (fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep") process.kill(Number(pid), "SIGKILL");
+    await waitFor("the sleeps to be gone", () => container.group.pidsCurrent() <= before + 1, 10000, 100);
+    const healthAfter = await runner.health("redis-1");
+    expect({ before: before < 20, bombStatus: bomb.status !== 0, bombFinished: bomb.output.includes("all-started"), atLimit, healthy: health.healthy, ping, healthyAfter: healthAfter.healthy })
+      .toEqual({ before: true, bombStatus: true, bombFinished: false, atLimit: expect.any(Number), healthy: false, ping: "PONG", healthyAfter: true });
+    // Every task the bomb could start fit under the limit, and it got close to it.
+    expect(atLimit).toBeLessThanOrEqual(limit);
+    expect(atLimit).toBeGreaterThanOrEqual(limit - 2);
+    expect(bomb.output).toMatch(/fork/i);
   }, 60000);
 
   it("stops within its grace on SIGTERM, without a handoff when no sentinel answers, and leaves no process", async () => {

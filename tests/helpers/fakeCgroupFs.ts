@@ -43,7 +43,7 @@ export class FakeCgroupFs implements CgroupFs {
     const { layout } = this.options;
     if (layout === "v2") this.v2Root(root, this.options.controllers, this.options.rootEnables);
     else {
-      for (const controller of ["memory", "cpu"]) {
+      for (const controller of ["memory", "cpu", "pids"]) {
         fs.mkdirSync(path.join(root, controller), { recursive: true });
         this.setFile(path.join(root, controller), "cgroup.procs", "1\n");
         this.setFile(path.join(root, controller), "tasks", "1\n");
@@ -147,6 +147,9 @@ export class FakeCgroupFs implements CgroupFs {
         for (const file of ["memory.usage_in_bytes", "memory.max_usage_in_bytes", "memory.failcnt"]) this.setFile(dir, file, "0");
         this.setFile(dir, "memory.stat", "cache 0\nrss 0\ntotal_cache 0\ntotal_rss 0");
         this.setFile(dir, "memory.oom_control", `oom_kill_disable 0\nunder_oom 0${this.options.v1OomKill ? "\noom_kill 0" : ""}`);
+      } else if (hierarchy === "pids") {
+        this.setFile(dir, "pids.max", "max");
+        this.setFile(dir, "pids.current", "0");
       } else if (hierarchy === "cpu") {
         this.setFile(dir, "cpu.cfs_period_us", "100000");
         this.setFile(dir, "cpu.cfs_quota_us", "-1");
@@ -197,6 +200,7 @@ export class FakeCgroupFs implements CgroupFs {
       case "tasks":
         this.move(dir, value);
         break;
+      case "pids.max":
       case "memory.max":
       case "memory.high":
       case "memory.swap.max":

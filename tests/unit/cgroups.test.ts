@@ -132,6 +132,14 @@ describe("cgroup v2 groups", () => {
     expect(kernel.writes.map(([file]) => file)).not.toContain(path.join("veza-drill-1-lagging-redis-1", "memory.max"));
   });
 
+  it("a pids limit (a container's --pids-limit): pids.max, and pids.current read back", () => {
+    const { kernel, host } = v2({ rootEnables: [] });
+    const group = createCgroup(detectCgroups(["pids"], host), "veza-drill-1-redis-0-pids", { pidsMax: 64 }, host);
+    expect(kernel.read(path.join(host.root, "cgroup.subtree_control")).trim()).toBe("pids");
+    expect(kernel.read(path.join(group.dirs[0], "pids.max")).trim()).toBe("64");
+    expect(group.pidsCurrent()).toBe(0);
+  });
+
   it("reads anonymous memory from memory.stat anon, the peak from memory.peak, OOM kills from memory.events oom_kill and oom_group_kill", () => {
     const { kernel, host, detection } = v2();
     const group = createCgroup(detection, "veza-drill-1-memory-runbook", { memoryBytes: 256 * MiB }, host);
@@ -271,6 +279,16 @@ describe("cgroup v1 groups", () => {
     const dir = path.join(host.root, "cpu", "veza-drill-1-lagging-redis-1");
     expect(group.dirs).toEqual([dir]);
     expect([kernel.read(path.join(dir, "cpu.cfs_period_us")).trim(), kernel.read(path.join(dir, "cpu.cfs_quota_us")).trim()]).toEqual(["100000", "10000"]);
+  });
+
+  it("pids: pids.max in the pids hierarchy, pids.current read back; a group without it says so", () => {
+    const { kernel, host } = v1();
+    const group = createCgroup(detectCgroups(["pids"], host), "veza-drill-1-redis-0-pids", { pidsMax: 64 }, host);
+    const dir = path.join(host.root, "pids", "veza-drill-1-redis-0-pids");
+    expect(group.dirs).toEqual([dir]);
+    expect(kernel.read(path.join(dir, "pids.max")).trim()).toBe("64");
+    expect(group.pidsCurrent()).toBe(0);
+    expect(() => createCgroup(detectCgroups(["cpu"], host), "veza-drill-1-cpu-only", { cpuPercent: 10 }, host).pidsCurrent()).toThrow(/no pids limit/);
   });
 
   it("both limits: one directory per hierarchy, the process joins both, remove takes both away", () => {
