@@ -1,9 +1,11 @@
 // One standalone data node for the single-node scenarios (memory-under-fork, disk-full,
 // crash-restart): the stack's Redis settings without Sentinel, and a redis-benchmark load on it.
+import { createHash, randomBytes } from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StackConfig } from "../../components/config/types";
-import { ACL_USERS } from "../../components/redis/acl";
 import { LocalCluster, type LocalNode } from "./localCluster";
+import { redisCli } from "./processes";
 import type { Workspace } from "./workspace";
 
 /** The stack's Redis settings on one standalone node, with the memory limit scaled for this machine. */
@@ -20,12 +22,34 @@ export async function startStandalone(ws: Workspace, config: StackConfig, label:
 }
 
 /**
+ * The overwriter's own throwaway user: redis-benchmark takes a password only as `-a` on its
+ * command line, which every local user can read in /proc/<pid>/cmdline. So no stack password goes
+ * there: the drill adds this user for the run, with a fresh random password (sent to Redis as its
+ * SHA-256 hash, so redis-cli's command line carries no password either), allowed SET on the
+ * overwriter's `key:*` keys and nothing else. In memory only: it dies with the drill's server.
+ */
+export const OVERWRITER_USER = "veza-drill-overwriter";
+
+function addOverwriterUser(cluster: LocalCluster, node: LocalNode): string {
+  const password = randomBytes(24).toString("hex");
+  const hash = createHash("sha256").update(password).digest("hex");
+  const result = redisCli(node.port, ["acl", "setuser", OVERWRITER_USER, "reset", "on", `#${hash}`, "resetchannels", "~key:*", "+set"], cluster.admin());
+  if (result.out !== "OK") throw new Error(`adding the overwriter's user failed: ${result.out}`);
+  return password;
+}
+
+/**
  * redis-benchmark overwriting random keys, stopped by PID. `flat out` pipelines 32 deep over 4
  * connections (>100k SET/s here, the fork-memory stress); otherwise 2 connections, no pipeline.
  */
 export function startOverwriter(ws: Workspace, cluster: LocalCluster, node: LocalNode, keyspace: number, valueBytes: number, logDir: string, flatOut: boolean) {
-  return ws.processes.start("overwriter", "redis-benchmark", [
-    "-h", "127.0.0.1", "-p", String(node.port), "--user", ACL_USERS.app, "-a", cluster.credentials.app,
+  const overwriter = ws.processes.start("overwriter", "redis-benchmark", [
+    "-h", "127.0.0.1", "-p", String(node.port), "--user", OVERWRITER_USER, "-a", addOverwriterUser(cluster, node),
     "-t", "set", "-n", "1000000000", "-r", String(keyspace), "-d", String(valueBytes), "-P", flatOut ? "32" : "1", "-c", flatOut ? "4" : "2", "-q",
   ], path.join(logDir, "overwriter.log"));
+  // What any local user sees: no password of the stack's users may be in it.
+  const commandLine = fs.readFileSync(`/proc/${overwriter.pid}/cmdline`, "utf8");
+  const leaked = Object.entries(cluster.credentials).filter(([, password]) => commandLine.includes(password)).map(([user]) => user);
+  if (leaked.length > 0) throw new Error(`the overwriter's command line holds the password of ${leaked.join(", ")}`);
+  return overwriter;
 }
