@@ -489,7 +489,8 @@ const pidsLimited: StackValidationPolicy = {
   description: "Security: every container gets its kind's pids limit (components/topology/hardening.ts) from a command run right after it is created (docker update --pids-limit, read back): a fork bomb or a thread leak in one container stops there instead of exhausting the host's pid space, which every container shares.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const creates = new Set(args.resources.filter((r) => HOST_COMMANDS.includes(r.type)).map((r) => r.props.create).filter((c): c is string => typeof c === "string"));
+    // Only the pids commands' create is read: another command's may be unknown in a preview.
+    const commands = new Map(args.resources.filter((r) => HOST_COMMANDS.includes(r.type) && r.name.endsWith(PIDS_LIMIT_SUFFIX)).map((r) => [r.name, r]));
     for (const container of args.resources.filter((r) => r.type === CONTAINER)) {
       const kind = componentOf(container.props) as ContainerKind | undefined;
       const name = container.props.name;
@@ -497,10 +498,22 @@ const pidsLimited: StackValidationPolicy = {
         report(`${container.name}: no container name or no veza.component label of a known kind (${Object.keys(CONTAINER_HARDENING).join(", ")}), so its pids limit is unknown`, container.urn);
         continue;
       }
-      if (!creates.has(pidsLimitCommand(name, kind))) {
+      if (commands.get(`${container.name}${PIDS_LIMIT_SUFFIX}`)?.props.create !== pidsLimitCommand(name, kind)) {
         report(`${container.name}: no ${container.name}${PIDS_LIMIT_SUFFIX} command sets its pids limit to ${CONTAINER_HARDENING[kind].pidsLimit} (docker update --pids-limit ${CONTAINER_HARDENING[kind].pidsLimit} ${name}): one fork bomb can exhaust the host's pids`, container.urn);
       }
     }
+  },
+};
+
+const apiUser: ResourceValidationPolicy = {
+  name: "api-runs-as-declared-user",
+  description: "Security, advisory: the API container runs as a declared non-root uid:gid (api.user), which then owns its password files (0600). Without it the API runs as its image's user and the files are world-readable (0644) in their volume: this stack cannot know which uid must read them.",
+  enforcementLevel: "advisory",
+  validateResource: (args, report) => {
+    if (args.type !== CONTAINER || componentOf(args.props) !== "api") return;
+    const user = typeof args.props.user === "string" ? args.props.user : "";
+    if (user === "") report("no api.user: the API runs as its image's user, and its Redis and Sentinel password files are world-readable (0644) in their volume; set api.user to the image's numeric uid:gid");
+    else if (/^(0|root)(:|$)/.test(user)) report(`user ${user}: the API runs as root`);
   },
 };
 
@@ -708,6 +721,7 @@ export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> =
   imagesNotKnownBad,
   containersHardened,
   pidsLimited,
+  apiUser,
   apiToggles,
   alertsLinked,
   sloComplete,

@@ -13,11 +13,17 @@ import type { RedisCredentials } from "../redis/RedisCredentials";
 import { API_SECRET_FILES, renderApiEnv, renderConnectivityCheckScript, toEnvList, type EffectiveToggles, type RedisConnection } from "./env";
 import { declarePidsLimit } from "../host/pidsLimit";
 
-/** The API's memory limit: it had none, so one leak could starve Redis on a shared host. */
-
 /** The API container's name: the runbook's commands use it (docker exec veza-backend-api ...). */
 export const API_CONTAINER_NAME = "veza-backend-api";
+/** The API's memory limit: it had none, so one leak could starve Redis on a shared host. */
 export const API_MEMORY_LIMIT_MIB = 1024;
+
+/** `api.user` ("uid:gid") as the owner of the API's password files. */
+export function apiFileOwner(user: string | undefined): { uid: number; gid: number } | undefined {
+  if (user === undefined) return undefined;
+  const [uid, gid] = user.split(":").map(Number);
+  return { uid, gid };
+}
 
 /**
  * Docker's healthcheck for the API: its metrics endpoint (or its port's root) on the address
@@ -74,16 +80,18 @@ export class ApiService extends pulumi.ComponentResource {
       }, { parent: this, provider: args.dockerHost.provider });
       const secretsDir = API_SECRET_FILES.redisPassword.slice(0, API_SECRET_FILES.redisPassword.lastIndexOf("/"));
       const fileName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+      // With api.user: 0600, owned by the uid the API runs as (root only to chown: CHOWN alone).
+      // Without it 0644, world-readable on purpose: the API image is built elsewhere and runs as
+      // its own user, which this stack does not know, and a file it cannot read would take the
+      // API down. The volume is mounted (read-only) into the API container alone; on the host,
+      // Docker's dirs (/var/lib/docker 0711, volumes/ 0701) hide the names but let a local user
+      // who knows the path read the files. The policy api-runs-as-declared-user says so.
+      const owner = apiFileOwner(args.api.user);
+      const ownerFlags = owner ? ["--user 0:0", "--cap-add CHOWN", "--security-opt no-new-privileges"] : [];
       secretFiles = hostCommand(`${name}-secret-files`, args.dockerHost.host, {
-        create: secretsVolume.name.apply((volume) => dockerRunStdinScript(args.redisImage, ["--network none", "--cap-drop ALL", `-v ${shellQuote(`${volume}:/c`)}`])),
-        // 0644 (no owner), world-readable on purpose: the API image is built elsewhere, the
-        // container sets no user, so this stack does not know the uid that must read them, and a
-        // file it cannot read would take the API down. The volume is mounted (read-only) into the
-        // API container alone; on the host, Docker's dirs (/var/lib/docker 0711, volumes/ 0701)
-        // hide the names but let a local user who knows the path read the files. Owning them
-        // needs the API's uid in config (renderVolumeFilesScript's owner, as for the exporter).
+        create: secretsVolume.name.apply((volume) => dockerRunStdinScript(args.redisImage, ["--network none", "--cap-drop ALL", ...ownerFlags, `-v ${shellQuote(`${volume}:/c`)}`])),
         stdin: pulumi.secret(pulumi.all([passwords.app, passwords.sentinelClients]).apply(([app, sentinelClients]) =>
-          renderVolumeFilesScript("/c", { [fileName(API_SECRET_FILES.redisPassword)]: app, [fileName(API_SECRET_FILES.sentinelPassword)]: sentinelClients }))),
+          renderVolumeFilesScript("/c", { [fileName(API_SECRET_FILES.redisPassword)]: app, [fileName(API_SECRET_FILES.sentinelPassword)]: sentinelClients }, owner))),
         triggers: [holdsMarker("api", rotation, apiUsers)],
         // After every server's live apply (redisResources holds them): at `switch` the API's files
         // move to the new passwords only once every node and sentinel accepts them.
@@ -91,6 +99,7 @@ export class ApiService extends pulumi.ComponentResource {
       this.container = new docker.Container(`${name}-container`, {
         name: API_CONTAINER_NAME,
         image: image.imageId,
+        ...(args.api.user ? { user: args.api.user } : {}),
         networkMode: "host",
         envs: toEnvList(this.env),
         mounts: [{ type: "volume", source: secretsVolume.name, target: secretsDir, readOnly: true }],

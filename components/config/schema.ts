@@ -173,6 +173,12 @@ const apiSchema = section({
   host: text().optional(),
   image: pinnedImage("veza-backend-api:dev"),
   port: listenPort().default(8080),
+  /**
+   * Container mode: the numeric uid:gid the API runs as. Its password files are then 0600 and
+   * owned by it; without it the image's user runs the API and the files stay 0644 (the stack
+   * cannot know which uid must read them).
+   */
+  user: text(/^[1-9][0-9]{0,8}:[0-9]{1,9}$/, "a numeric uid:gid such as 10001:10001 (uid not 0: the API need not run as root)").optional(),
   extraEnv: extraEnvSchema,
   metrics: apiMetricsSchema,
 });

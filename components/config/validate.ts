@@ -157,6 +157,7 @@ function completeApi(problems: ProblemList, parsed: ParsedStackConfig["api"], ra
     problems.add("api.metrics.address", undefined, "host:port where Prometheus scrapes the external API (required in external mode: without it the SLO alerts can never fire), or api.metrics.enabled false");
   }
   if (rawMetrics.port !== undefined && mode === "external") problems.add("api.metrics.port", rawMetrics.port, "nothing in external mode (give the port in api.metrics.address)");
+  if (raw.user !== undefined && mode === "external") problems.add("api.user", raw.user, "nothing in external mode (this stack runs no API container)");
   const metricsPort = parsed.metrics.port ?? (Number.isFinite(port) ? port : 8080);
   return { ...parsed, host: parsed.host ?? defaultHost, metrics: { enabled, path, port: metricsPort, ...(address ? { address } : {}) } };
 }

@@ -35,6 +35,21 @@ describe("ApiService and the incident preset", () => {
     expect(check.inputs.stdin).toMatch(/--user veza-app --no-auth-warning ping/);
   });
 
+  it("with api.user, runs the API as that uid:gid and hands it its password files (0600, chown by a root with CHOWN only)", async () => {
+    const result = await synthOk("dev", ["api.user=10001:10002"]);
+    expect(byName(result.unmasked, "api-container").inputs.user).toBe("10001:10002");
+    const files = byName(result.unmasked, "api-secret-files");
+    expect(files.inputs.create).toMatch(/^docker run --rm -i --network none --cap-drop ALL --user 0:0 --cap-add CHOWN --security-opt no-new-privileges -v 'veza-backend-api-secrets:\/c' /);
+    expect(files.inputs.stdin).toMatch(/^umask 077$/m);
+    expect(files.inputs.stdin).toMatch(/^chown 10001:10002 '\/c\/redis-password.tmp'$/m);
+    expect(files.inputs.stdin).toMatch(/^chown 10001:10002 '\/c\/redis-sentinel-password.tmp'$/m);
+    // Without it: the image's user, world-readable files, and no capability for the writer.
+    const plain = await synthOk("dev");
+    expect(byName(plain.unmasked, "api-container").inputs.user).toBeUndefined();
+    expect(byName(plain.unmasked, "api-secret-files").inputs.stdin).toMatch(/^umask 022$/m);
+    expect(byName(plain.unmasked, "api-secret-files").inputs.create).not.toMatch(/CHOWN/);
+  });
+
   it("turning on incident=redis-down changes only the API container's MAINTENANCE_MODE and RATELIMIT_FAIL_CLOSED", async () => {
     const before = (await synthOk("dev")).plan;
     const after = (await synthOk("dev", ["incident=redis-down"])).plan;

@@ -158,6 +158,7 @@ describe("policy pack", () => {
     ["containers-hardened", "mandatory", setInput("node-exporter-local-container", "healthcheck", undefined), /no healthcheck/],
     ["containers-pids-limited", "mandatory", (r) => { r.splice(r.indexOf(find(r, "redis-1-container-pids-limit")), 1); }, /redis-1-container: no redis-1-container-pids-limit command sets its pids limit to 64/],
     ["containers-pids-limited", "mandatory", (r) => { const command = find(r, "monitoring-grafana-container-pids-limit"); command.inputs.create = (command.inputs.create as string).replaceAll("512", "0"); }, /monitoring-grafana-container: .*pids limit to 512/],
+    ["api-runs-as-declared-user", "advisory", setInput("api-container", "user", "0:0"), /user 0:0: the API runs as root/],
     ["api-declares-redis-toggles", "mandatory", (r) => { const api = find(r, "api-container"); api.inputs.envs = (api.inputs.envs as string[]).filter((e) => !e.startsWith("RATELIMIT_FAIL_CLOSED=")); }, /RATELIMIT_FAIL_CLOSED is not declared/],
     ["alerts-have-severity-and-runbook", "mandatory", editConf("monitoring-prometheus-container", "/rules/redis.yml", (t) => t.replace(/^(\s+)runbook_url: .*redis-down\.md$/m, "$1runbook_url: none")), /RedisUnreachable has no runbook_url/],
     ["alerts-have-severity-and-runbook", "mandatory", editConf("monitoring-prometheus-container", "/rules/redis.yml", (t) => t.replace("severity: page", "severity: critical")), /severity critical/],
@@ -186,6 +187,12 @@ describe("policy pack", () => {
     expect(advisory).toEqual([expect.objectContaining({ level: "advisory", resource: "redis-0-container" })]);
     const volatile = mutated(editConf("redis-0-container", "/redis.conf", (t) => t.replace("maxmemory-policy allkeys-lru", "maxmemory-policy volatile-lru")));
     expect((await check(volatile)).filter((v) => v.policy === "sessions-and-revocations-evictable")).toEqual([]);
+  });
+
+  it("advises an api.user while the API runs as its image's user with world-readable password files, and is quiet once it is set", async () => {
+    expect((await check(dev)).filter((v) => v.policy === "api-runs-as-declared-user")).toEqual([expect.objectContaining({ level: "advisory", resource: "api-container", message: expect.stringMatching(/world-readable \(0644\)/) })]);
+    const withUser = (await synthOk("dev", ["api.user=10001:10001"])).unmasked;
+    expect((await runPolicies(withUser, "veza-redis", "dev")).filter((v) => v.policy === "api-runs-as-declared-user")).toEqual([]);
   });
 
   it("refuses a production data volume that is not protected (the options synth recorded)", async () => {
@@ -234,6 +241,6 @@ describe("policy pack", () => {
   it("npm run policy -- --stack dev exits 0", () => {
     const result = runScript("policy", ["--stack", "dev"]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/0 mandatory and 1 advisory violations/);
+    expect(result.stdout).toMatch(/0 mandatory and 2 advisory violations/);
   });
 });

@@ -93,6 +93,8 @@ export interface ApiConfig {
   host: string;
   image: string;
   port: number;
+  /** Container mode: the numeric uid:gid the API runs as, and owns its password files (0600). */
+  user?: string;
   extraEnv: Record<string, string>;
   metrics: ApiMetricsConfig;
 }
