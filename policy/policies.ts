@@ -484,9 +484,19 @@ const containersHardened: ResourceValidationPolicy = {
  * `docker update` after each create (components/host/pidsLimit.ts). Its create string names the
  * container and the limit, both known in a preview.
  */
+/** The Docker daemon a host command's `docker` talks to: DOCKER_HOST locally, the SSH target remotely. */
+function commandDaemon(command: PolicyResource): string | undefined {
+  if (command.type === "command:local:Command") {
+    const host = (command.props.environment as Record<string, unknown> | undefined)?.DOCKER_HOST;
+    return typeof host === "string" ? host : undefined;
+  }
+  const connection = command.props.connection as { user?: unknown; host?: unknown; port?: unknown } | undefined;
+  return typeof connection?.host === "string" ? `ssh://${String(connection.user ?? "root")}@${connection.host}:${String(connection.port ?? 22)}` : undefined;
+}
+
 const pidsLimited: StackValidationPolicy = {
   name: "containers-pids-limited",
-  description: "Security: every container gets its kind's pids limit (components/topology/hardening.ts) from a command run right after it is created (docker update --pids-limit, read back): a fork bomb or a thread leak in one container stops there instead of exhausting the host's pid space, which every container shares.",
+  description: "Security: every container gets its kind's pids limit (components/topology/hardening.ts) from a command on its own Docker daemon that waits for it and re-runs when it is replaced (docker update --pids-limit, read back): a fork bomb or a thread leak in one container stops there instead of exhausting the host's pid space, which every container shares.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     // Only the pids commands' create is read: another command's may be unknown in a preview.
@@ -498,8 +508,20 @@ const pidsLimited: StackValidationPolicy = {
         report(`${container.name}: no container name or no veza.component label of a known kind (${Object.keys(CONTAINER_HARDENING).join(", ")}), so its pids limit is unknown`, container.urn);
         continue;
       }
-      if (commands.get(`${container.name}${PIDS_LIMIT_SUFFIX}`)?.props.create !== pidsLimitCommand(name, kind)) {
+      const command = commands.get(`${container.name}${PIDS_LIMIT_SUFFIX}`);
+      if (command?.props.create !== pidsLimitCommand(name, kind)) {
         report(`${container.name}: no ${container.name}${PIDS_LIMIT_SUFFIX} command sets its pids limit to ${CONTAINER_HARDENING[kind].pidsLimit} (docker update --pids-limit ${CONTAINER_HARDENING[kind].pidsLimit} ${name}): one fork bomb can exhaust the host's pids`, container.urn);
+        continue;
+      }
+      // After the container, and again for a replaced one: it waits for it and holds its id.
+      const waits = command.dependencies.some((d) => d.urn === container.urn);
+      const rerunsOnReplace = (command.propertyDependencies.triggers ?? []).some((d) => d.urn === container.urn);
+      if (!waits || !rerunsOnReplace) report(`${command.name}: ${!waits ? `does not wait for ${container.name}` : `its triggers do not hold ${container.name}'s id`}: a replaced container would run without its pids limit`, command.urn);
+      // On the container's own daemon: node exporters share one container name on every host.
+      const daemon = container.provider?.props.host;
+      const target = commandDaemon(command);
+      if (typeof daemon === "string" && (target === undefined || dockerDaemonKey(target) !== dockerDaemonKey(daemon))) {
+        report(`${command.name}: runs against ${target ?? "an unknown daemon"}, not ${container.name}'s ${daemon}: the limit would land on another host's container`, command.urn);
       }
     }
   },
@@ -513,7 +535,7 @@ const apiUser: ResourceValidationPolicy = {
     if (args.type !== CONTAINER || componentOf(args.props) !== "api") return;
     const user = typeof args.props.user === "string" ? args.props.user : "";
     if (user === "") report("no api.user: the API runs as its image's user, and its Redis and Sentinel password files are world-readable (0644) in their volume; set api.user to the image's numeric uid:gid");
-    else if (/^(0|root)(:|$)/.test(user)) report(`user ${user}: the API runs as root`);
+    else if (/^(0|root)(:|$)|:(0|root)$/.test(user)) report(`user ${user}: the API runs as root or in root's group`);
   },
 };
 

@@ -178,7 +178,7 @@ const apiSchema = section({
    * owned by it; without it the image's user runs the API and the files stay 0644 (the stack
    * cannot know which uid must read them).
    */
-  user: text(/^[1-9][0-9]{0,8}:[0-9]{1,9}$/, "a numeric uid:gid such as 10001:10001 (uid not 0: the API need not run as root)").optional(),
+  user: text(/^[1-9][0-9]{0,8}:[1-9][0-9]{0,8}$/, "a numeric uid:gid such as 10001:10001, neither 0 (the API need not run as root or in root's group)").optional(),
   extraEnv: extraEnvSchema,
   metrics: apiMetricsSchema,
 });

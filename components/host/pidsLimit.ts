@@ -7,9 +7,10 @@ import { hostCommand, type HostCommand, type SshAccess } from "./hostCommand";
 /**
  * `<container resource>-pids-limit`: `docker update --pids-limit` on the container right after it
  * is created (the provider has no input for it; components/topology/hardening.ts). Triggers: the
- * container's name and the limit (known in a preview: the policy pack reads them), then its id,
- * so a replaced container gets its limit again. The container runs without one for the moment
- * between its start and this command; for Redis and Sentinel that is after they are healthy.
+ * container's name and the limit, then its id, so a replaced container gets its limit again (the
+ * policy pack checks the command's create string, that it waits for the container and holds its
+ * id, and that it runs on the container's daemon). The container runs without a limit from its
+ * start until this command; for Redis and Sentinel that is once they are healthy (`wait: true`).
  */
 export function declarePidsLimit(container: docker.Container, args: {
   resourceName: string;

@@ -67,6 +67,9 @@ export function exporterEnv(exporter: ExporterPlacement): Record<string, string>
     REDIS_PASSWORD_FILE: EXPORTER_PASSWORD_FILE,
     REDIS_EXPORTER_CONFIG_COMMAND: "-",
     REDIS_EXPORTER_WEB_LISTEN_ADDRESS: `${exporter.host.bindAddress}:${exporter.port}`,
+    // Go starts up to a thread per core; a Go program that cannot make a thread under its pids
+    // limit exits. One scrape at a time needs no more (node_exporter defaults to 1 itself).
+    GOMAXPROCS: "2",
   };
 }
 

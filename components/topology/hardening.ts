@@ -43,10 +43,11 @@ const REDIS_ENTRYPOINT_CAPS: Record<string, string> = {
 };
 
 // pidsLimit: measured (threads in /proc/<pid>/task, Debian's builds on 2 cores) and multiplied
-// for larger hosts, where Go runtimes start a thread per core (GOMAXPROCS). Redis 7.0: 6 threads
-// (main, 3 bio, jemalloc's background thread, the AOF rewrite's fork), the entry script and its
-// sleep/redis-cli, healthchecks and rotation `docker exec`s: under 20; the drills' container
-// runner runs every entry script, handoff and rotation step under this same limit.
+// for larger hosts, where Go runtimes start a thread per core (GOMAXPROCS). Redis 7.0: 5 or 6
+// threads (main, 3 bio, jemalloc's background thread) and the AOF rewrite's child while one
+// runs, the entry script and its sleep/redis-cli, healthchecks and rotation `docker exec`s:
+// under 30; the drills' container runner runs every entry script, handoff and rotation step
+// under this same limit.
 const REDIS_FAMILY_PIDS = 64;
 
 export const CONTAINER_HARDENING: Record<ContainerKind, ContainerHardening> = {
@@ -54,12 +55,14 @@ export const CONTAINER_HARDENING: Record<ContainerKind, ContainerHardening> = {
   sentinel: { capAdd: REDIS_ENTRYPOINT_CAPS, pidsLimit: REDIS_FAMILY_PIDS },
   // The exporters and the monitoring servers run as non-root users of their images (nobody, 472)
   // and need no capability: they bind ports above 1024 and read what is mounted for them.
-  // Go programs: Prometheus and Alertmanager idle at 7 threads here; a thread per core plus the
-  // ones blocked in system calls on a 64-core host stays far under these.
+  // Go programs: Prometheus and Alertmanager idle at 7 threads here, and Go adds up to a thread
+  // per core plus those blocked in system calls; a Go program that cannot make a thread exits.
+  // The exporters run with GOMAXPROCS 2 and 1 (redis_exporter's env, node_exporter's default
+  // --runtime.gomaxprocs); the servers' limits hold on hosts up to about 256 cores.
   "redis-exporter": { capAdd: {}, pidsLimit: 128 },
   "node-exporter": { capAdd: {}, pidsLimit: 128 },
   prometheus: { capAdd: {}, pidsLimit: 512 },
-  alertmanager: { capAdd: {}, pidsLimit: 256 },
+  alertmanager: { capAdd: {}, pidsLimit: 512 },
   // Grafana may start plugin processes, each with its own threads.
   grafana: { capAdd: {}, pidsLimit: 512 },
   // A read-only root since its password files moved to a volume; /tmp stays writable for the
@@ -111,6 +114,13 @@ export function boundingSetOf(capabilities: string[]): string {
 export function setprivBoundingSet(kind: ContainerKind): string {
   return boundingSetOf(Object.keys(CONTAINER_HARDENING[kind].capAdd));
 }
+
+/**
+ * The throwaway `docker run --rm` containers of the host commands (credential seeds, password
+ * files, the promtool and data volume checks): root for a moment, some with a capability or two,
+ * bounded like every container. promtool is a Go program: room for a thread per core.
+ */
+export const ONE_SHOT_PIDS_LIMIT = 128;
 
 /** `<container resource>-pids-limit`: the host command that sets a container's pids limit. */
 export const PIDS_LIMIT_SUFFIX = "-pids-limit";

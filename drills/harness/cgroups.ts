@@ -181,6 +181,8 @@ export interface Cgroup {
   oomKills(): OomKills;
   /** Tasks (processes and threads) in the group now. */
   pidsCurrent(): number;
+  /** The processes in the group now (cgroup.procs). */
+  members(): number[];
   /** Removes the group once its members are gone (waits up to 5 s for killed processes to exit). */
   remove(): void;
 }
@@ -260,6 +262,10 @@ class V1Cgroup implements Cgroup {
     return { kills: counter(this.cgfs, this.memory("memory.oom_control"), "oom_kill", "kernels before 4.13 do not count OOM kills per group") };
   }
 
+  members(): number[] {
+    return [...new Set(this.dirs.flatMap((dir) => words(this.cgfs.read(path.join(dir, "cgroup.procs"))).map(Number)))];
+  }
+
   pidsCurrent(): number {
     if (!this.byController.pids) throw new Error("this group has no pids limit");
     return number(this.cgfs, path.join(this.byController.pids, "pids.current"));
@@ -306,6 +312,10 @@ class V2Cgroup implements Cgroup {
 
   pidsCurrent(): number {
     return number(this.cgfs, path.join(this.dir, "pids.current"));
+  }
+
+  members(): number[] {
+    return words(this.cgfs.read(path.join(this.dir, "cgroup.procs"))).map(Number);
   }
 
   remove(): void {

@@ -28,7 +28,7 @@ import { CONTAINER_CONFIG_DIR } from "../../components/topology/shell";
 import { boundingSetOf, CONTAINER_HARDENING, setprivBoundingSet } from "../../components/topology/hardening";
 import { detectCgroups, type Cgroup } from "./cgroups";
 import { sleep, type TrackedProcess } from "./processes";
-import type { Workspace } from "./workspace";
+import { killAll, type Workspace } from "./workspace";
 
 export interface RunningContainer {
   name: string;
@@ -226,21 +226,19 @@ export class ContainerRunner {
     }, graceSeconds * 1000);
     await done;
     clearTimeout(timer);
+    // Docker's execs are in the container's PID namespace and die with it; ours (nsenter -m) are
+    // only in its cgroup: what is left there goes now, as it would with the container.
+    killAll(current.group.members());
     return { stoppedMs: Date.now() - started, killed };
   }
 
-  /** SIGKILL the container's PID 1: every process in its PID namespace dies with it (a crash). */
+  /** SIGKILL the container's PID 1 (every process in its PID namespace dies with it: a crash) and its execs. */
   kill(name: string): void {
     const current = this.slot(name).current;
     if (!current) return;
     const pid = entryPid(current);
-    if (pid !== undefined) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        /* gone */
-      }
-    }
+    if (pid !== undefined) killAll([pid]);
+    killAll(current.group.members().filter((member) => member !== current.process.pid));
   }
 
   async killAndWait(name: string): Promise<void> {

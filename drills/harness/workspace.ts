@@ -86,8 +86,12 @@ export class Workspace {
       this.dirs.length = 0;
     }
     for (const mount of this.mounts.reverse()) spawnSync("umount", ["-l", mount]);
-    // Members must be gone first: remove() waits briefly for killed processes to leave.
-    for (const cgroup of this.cgroups.reverse()) cgroup.remove();
+    // Members must be gone first: remove() waits briefly for killed processes to leave. What is
+    // left in a group (an exec's children outlive a killed script) is killed here.
+    for (const cgroup of this.cgroups.reverse()) {
+      killAll(cgroup.members());
+      cgroup.remove();
+    }
     for (const dir of this.dirs.reverse()) fs.rmSync(dir, { recursive: true, force: true });
     process.off("SIGINT", this.onSignal);
     process.off("SIGTERM", this.onSignal);
@@ -103,4 +107,15 @@ export function directorySize(dir: string): number {
     else if (entry.isFile()) total += fs.statSync(full).size;
   }
   return total;
+}
+
+/** SIGKILL to each PID; one already gone is passed over. */
+export function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
 }

@@ -38,7 +38,8 @@ function restoreUnknowns(value: unknown): unknown {
 
 export function toPolicyResources(resources: PlannedResource[], project: string, stack: string): PolicyResource[] {
   const urnOf = (r: PlannedResource) => `urn:pulumi:${stack}::${project}::${r.type}::${r.name}`;
-  return resources.map((r) => ({
+  const byName = new Map(resources.map((r) => [r.name, r]));
+  const converted = resources.map((r) => ({
     type: r.type,
     name: r.name,
     urn: urnOf(r),
@@ -52,11 +53,24 @@ export function toPolicyResources(resources: PlannedResource[], project: string,
       additionalSecretOutputs: [],
       customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
     },
-    dependencies: [],
-    propertyDependencies: {},
+    // Filled below, as the pack's server fills them from the engine's URNs (server.js analyzeStack).
+    dependencies: [] as PolicyResource[],
+    propertyDependencies: {} as Record<string, PolicyResource[]>,
+    ...(r.options?.provider && byName.has(r.options.provider) ? { provider: providerOf(byName.get(r.options.provider)!) } : {}),
     isType: () => false,
     asType: () => undefined,
   }) as unknown as PolicyResource);
+  const policyResource = new Map(converted.map((p) => [p.name, p]));
+  const resolve = (names: string[]) => names.map((name) => policyResource.get(name)).filter((p): p is PolicyResource => p !== undefined);
+  resources.forEach((r, i) => {
+    converted[i].dependencies = resolve(r.dependsOn ?? []);
+    converted[i].propertyDependencies = Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([key, names]) => [key, resolve(names)]));
+  });
+  return converted;
+
+  function providerOf(provider: PlannedResource) {
+    return { type: provider.type, name: provider.name, urn: urnOf(provider), props: unknownCheckingProxy(restoreUnknowns(provider.inputs) as Record<string, unknown>) };
+  }
 }
 
 export async function runPolicies(resources: PlannedResource[], project: string, stack: string, policies: AnyPolicy[] = packPolicies): Promise<Violation[]> {

@@ -39,7 +39,7 @@ describe("ApiService and the incident preset", () => {
     const result = await synthOk("dev", ["api.user=10001:10002"]);
     expect(byName(result.unmasked, "api-container").inputs.user).toBe("10001:10002");
     const files = byName(result.unmasked, "api-secret-files");
-    expect(files.inputs.create).toMatch(/^docker run --rm -i --network none --cap-drop ALL --user 0:0 --cap-add CHOWN --security-opt no-new-privileges -v 'veza-backend-api-secrets:\/c' /);
+    expect(files.inputs.create).toMatch(/^docker run --rm --pids-limit 128 -i --network none --cap-drop ALL --user 0:0 --cap-add CHOWN --security-opt no-new-privileges -v 'veza-backend-api-secrets:\/c' /);
     expect(files.inputs.stdin).toMatch(/^umask 077$/m);
     expect(files.inputs.stdin).toMatch(/^chown 10001:10002 '\/c\/redis-password.tmp'$/m);
     expect(files.inputs.stdin).toMatch(/^chown 10001:10002 '\/c\/redis-sentinel-password.tmp'$/m);
@@ -107,7 +107,7 @@ describe("ApiService and the incident preset", () => {
     const result = await synthOk("dev", ["api.mode=external", "api.metrics.address=api.internal:8080"]);
     expect(result.unmasked.find((r) => r.name === "api-container")).toBeUndefined();
     expect(result.plan.outputs.apiEnv).toMatchObject({ MAINTENANCE_MODE: "false", REDIS_MASTER_NAME: "veza-redis" });
-    expect(byName(result.unmasked, "api-redis-connectivity-check").inputs.create).toMatch(/docker run --rm -i --network host/);
+    expect(byName(result.unmasked, "api-redis-connectivity-check").inputs.create).toMatch(/docker run --rm --pids-limit 128 -i --network host/);
   });
 
   it("npm run plan-diff for the preset prints exactly the API's two variables and no secret", () => {

@@ -83,7 +83,7 @@ describe("RedisNode under mocks (dev stack)", () => {
       expect(mounts).toEqual([{ type: "volume", source: `veza-${container.name.replace(/-container$/, "")}-data`, target: "/data" }]);
     }
     const check = byName(result.unmasked, "redis-0-data-volume-check");
-    expect(check.inputs.create).toMatch(/docker run --rm -v 'veza-redis-0-data:\/data'/);
+    expect(check.inputs.create).toMatch(/docker run --rm --pids-limit 128 -v 'veza-redis-0-data:\/data'/);
   });
 
   it("runs the host kernel tuning on the host and sets the Docker host for local commands", () => {

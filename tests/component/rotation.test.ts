@@ -81,7 +81,7 @@ describe("credential rotation under mocks (prod stack)", () => {
       expect(seed.dependsOn).toContain(`${server}-data`);
       expect(byName(resources, `${server}-container`).dependsOn).toContain(`${server}-credentials-seed`);
       const create = seed.inputs.create as string;
-      expect(create).toMatch(new RegExp(`^docker run --rm -i --user 0:0 --network none --cap-drop ALL --cap-add CHOWN --cap-add DAC_OVERRIDE --security-opt no-new-privileges -v 'veza-${server}-data:/data' --entrypoint sh '[^']+' -s$`));
+      expect(create).toMatch(new RegExp(`^docker run --rm --pids-limit 128 -i --user 0:0 --network none --cap-drop ALL --cap-add CHOWN --cap-add DAC_OVERRIDE --security-opt no-new-privileges -v 'veza-${server}-data:/data' --entrypoint sh '[^']+' -s$`));
       // The passwords only on stdin: the script writes them where absent.
       expect(seed.inputs.stdin as string).toContain(`VEZA_CREDENTIALS_DIR='/data/veza-credentials'`);
       expect(results.get("1 add")!.secretPaths.get(`command:remote:Command::${server}-credentials-seed`)).toEqual(expect.arrayContaining(["stdin"]));

@@ -158,7 +158,9 @@ describe("policy pack", () => {
     ["containers-hardened", "mandatory", setInput("node-exporter-local-container", "healthcheck", undefined), /no healthcheck/],
     ["containers-pids-limited", "mandatory", (r) => { r.splice(r.indexOf(find(r, "redis-1-container-pids-limit")), 1); }, /redis-1-container: no redis-1-container-pids-limit command sets its pids limit to 64/],
     ["containers-pids-limited", "mandatory", (r) => { const command = find(r, "monitoring-grafana-container-pids-limit"); command.inputs.create = (command.inputs.create as string).replaceAll("512", "0"); }, /monitoring-grafana-container: .*pids limit to 512/],
-    ["api-runs-as-declared-user", "advisory", setInput("api-container", "user", "0:0"), /user 0:0: the API runs as root/],
+    ["containers-pids-limited", "mandatory", (r) => { const command = find(r, "sentinel-2-container-pids-limit"); command.dependsOn = []; command.propertyDependencies = {}; }, /sentinel-2-container-pids-limit: does not wait for sentinel-2-container: a replaced container would run without its pids limit/],
+    ["containers-pids-limited", "mandatory", (r) => { find(r, "redis-0-container-pids-limit").inputs.environment = { DOCKER_HOST: "unix:///run/other-docker.sock" }; }, /redis-0-container-pids-limit: runs against unix:\/\/\/run\/other-docker\.sock, not redis-0-container's unix:\/\/\/var\/run\/docker\.sock/],
+    ["api-runs-as-declared-user", "advisory", setInput("api-container", "user", "0:0"), /user 0:0: the API runs as root or in root's group/],
     ["api-declares-redis-toggles", "mandatory", (r) => { const api = find(r, "api-container"); api.inputs.envs = (api.inputs.envs as string[]).filter((e) => !e.startsWith("RATELIMIT_FAIL_CLOSED=")); }, /RATELIMIT_FAIL_CLOSED is not declared/],
     ["alerts-have-severity-and-runbook", "mandatory", editConf("monitoring-prometheus-container", "/rules/redis.yml", (t) => t.replace(/^(\s+)runbook_url: .*redis-down\.md$/m, "$1runbook_url: none")), /RedisUnreachable has no runbook_url/],
     ["alerts-have-severity-and-runbook", "mandatory", editConf("monitoring-prometheus-container", "/rules/redis.yml", (t) => t.replace("severity: page", "severity: critical")), /severity critical/],
@@ -193,6 +195,14 @@ describe("policy pack", () => {
     expect((await check(dev)).filter((v) => v.policy === "api-runs-as-declared-user")).toEqual([expect.objectContaining({ level: "advisory", resource: "api-container", message: expect.stringMatching(/world-readable \(0644\)/) })]);
     const withUser = (await synthOk("dev", ["api.user=10001:10001"])).unmasked;
     expect((await runPolicies(withUser, "veza-redis", "dev")).filter((v) => v.policy === "api-runs-as-declared-user")).toEqual([]);
+  });
+
+  it("refuses a pids limit command sent over SSH to another host than its container's (prod: every node exporter is named veza-node-exporter)", async () => {
+    const prod = (await synthOk("prod")).unmasked;
+    const command = find(prod, "node-exporter-redis-b-container-pids-limit");
+    (command.inputs.connection as { host: string }).host = "10.20.0.14";
+    const violations = (await runPolicies(prod, "veza-redis", "prod")).filter((v) => v.policy === "containers-pids-limited");
+    expect(violations).toEqual([expect.objectContaining({ level: "mandatory", resource: "node-exporter-redis-b-container-pids-limit", message: expect.stringMatching(/runs against ssh:\/\/deploy@10\.20\.0\.14:22, not node-exporter-redis-b-container's ssh:\/\/deploy@10\.20\.0\.12/) })]);
   });
 
   it("refuses a production data volume that is not protected (the options synth recorded)", async () => {

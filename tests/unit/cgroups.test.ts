@@ -138,6 +138,9 @@ describe("cgroup v2 groups", () => {
     expect(kernel.read(path.join(host.root, "cgroup.subtree_control")).trim()).toBe("pids");
     expect(kernel.read(path.join(group.dirs[0], "pids.max")).trim()).toBe("64");
     expect(group.pidsCurrent()).toBe(0);
+    expect(group.members()).toEqual([]);
+    group.join(555);
+    expect(group.members()).toEqual([555]);
   });
 
   it("reads anonymous memory from memory.stat anon, the peak from memory.peak, OOM kills from memory.events oom_kill and oom_group_kill", () => {
@@ -288,6 +291,9 @@ describe("cgroup v1 groups", () => {
     expect(group.dirs).toEqual([dir]);
     expect(kernel.read(path.join(dir, "pids.max")).trim()).toBe("64");
     expect(group.pidsCurrent()).toBe(0);
+    kernel.spawn(path.join(host.root, "pids"), 556);
+    group.join(556);
+    expect(group.members()).toEqual([556]);
     expect(() => createCgroup(detectCgroups(["cpu"], host), "veza-drill-1-cpu-only", { cpuPercent: 10 }, host).pidsCurrent()).toThrow(/no pids limit/);
   });
 

@@ -75,8 +75,8 @@ describe("no config value can end the quoting of a command string", () => {
       const { calls, stderr, status } = runRecorded(images.flatMap((image) => [dockerRunStdinScript(image), dockerRunStdinScript(image, ["--network host"])]));
       expect({ stderr, status }).toEqual({ stderr: "", status: 0 });
       expect(calls).toEqual(images.flatMap((image) => [
-        { command: "docker", args: ["run", "--rm", "-i", "--entrypoint", "sh", image, "-s"] },
-        { command: "docker", args: ["run", "--rm", "-i", "--network", "host", "--entrypoint", "sh", image, "-s"] },
+        { command: "docker", args: ["run", "--rm", "--pids-limit", "128", "-i", "--entrypoint", "sh", image, "-s"] },
+        { command: "docker", args: ["run", "--rm", "--pids-limit", "128", "-i", "--network", "host", "--entrypoint", "sh", image, "-s"] },
       ]));
     }), RUNS);
   });
@@ -100,7 +100,7 @@ describe("no config value can end the quoting of a command string", () => {
       expect({ stderr, status }).toEqual({ stderr: "", status: 0 });
       expect(calls).toEqual(pairs.map(([image, volume]) => ({
         command: "docker",
-        args: ["run", "--rm", "-v", `${volume}:/data`, "--entrypoint", "sh", image, "-c", renderDataVolumeCheckScript("/data", 123456789)],
+        args: ["run", "--rm", "--pids-limit", "128", "-v", `${volume}:/data`, "--entrypoint", "sh", image, "-c", renderDataVolumeCheckScript("/data", 123456789)],
       })));
     }), RUNS);
   });
