@@ -43,8 +43,10 @@ async function startAlerting(ctx: DrillContext, cluster: LocalCluster, ws: Works
     const passwordFile = path.join(dir, `${exporter.name}-passwords.json`);
     fs.writeFileSync(passwordFile, renderExporterPasswordFile(exporter, cluster.credentials.exporter), { mode: 0o600 });
     const env = { ...exporterEnv(exporter), REDIS_PASSWORD_FILE: passwordFile };
-    const args = Object.entries(env).map(([name, value]) => `--${EXPORTER_FLAGS[name]}=${value}`);
-    processes.start(exporter.name, "prometheus-redis-exporter", args, path.join(dir, `${exporter.name}.log`));
+    // The exporter's settings as its flags; what is not one of them (GOMAXPROCS) stays an environment variable.
+    const flags = Object.entries(env).filter(([name]) => name in EXPORTER_FLAGS).map(([name, value]) => `--${EXPORTER_FLAGS[name]}=${value}`);
+    const variables = Object.entries(env).filter(([name]) => !(name in EXPORTER_FLAGS)).map(([name, value]) => `${name}=${value}`);
+    processes.start(exporter.name, "env", [...variables, "prometheus-redis-exporter", ...flags], path.join(dir, `${exporter.name}.log`));
   }
   const prometheusPort = base + exporterCount;
   const rulesFile = path.join(dir, RULE_FILE_NAMES.redis);
