@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import type { ApiConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
 import { dockerRunStdinScript, hostCommand, type SshAccess, type HostCommand } from "../host/hostCommand";
-import { renderVolumeFilesScript } from "../redis/credentialScripts";
+import { renderVolumeFilesScript, type FileOwner } from "../redis/credentialScripts";
 import { holdsMarker, passwordOf, usedGeneration } from "../redis/rotation";
 import { API_CREDENTIALS, type CredentialName } from "../redis/acl";
 import { shellQuote } from "../topology/shell";
@@ -11,7 +11,7 @@ import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/container
 import { hardenedContainerArgs } from "../topology/hardening";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { API_SECRET_FILES, renderApiEnv, renderConnectivityCheckScript, toEnvList, type EffectiveToggles, type RedisConnection } from "./env";
-import { declarePidsLimit } from "../host/pidsLimit";
+import { pidsLimitedContainer } from "../host/pidsLimit";
 
 /** The API container's name: the runbook's commands use it (docker exec veza-backend-api ...). */
 export const API_CONTAINER_NAME = "veza-backend-api";
@@ -19,7 +19,7 @@ export const API_CONTAINER_NAME = "veza-backend-api";
 export const API_MEMORY_LIMIT_MIB = 1024;
 
 /** `api.user` ("uid:gid") as the owner of the API's password files. */
-export function apiFileOwner(user: string | undefined): { uid: number; gid: number } | undefined {
+export function apiFileOwner(user: string | undefined): FileOwner | undefined {
   if (user === undefined) return undefined;
   const [uid, gid] = user.split(":").map(Number);
   return { uid, gid };
@@ -96,7 +96,7 @@ export class ApiService extends pulumi.ComponentResource {
         // After every server's live apply (redisResources holds them): at `switch` the API's files
         // move to the new passwords only once every node and sentinel accepts them.
       }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage), secretsVolume, ...args.redisResources] });
-      this.container = new docker.Container(`${name}-container`, {
+      this.container = pidsLimitedContainer({ kind: "api", host: args.dockerHost.host, ssh: args.ssh }, `${name}-container`, {
         name: API_CONTAINER_NAME,
         image: image.imageId,
         ...(args.api.user ? { user: args.api.user } : {}),
@@ -112,7 +112,6 @@ export class ApiService extends pulumi.ComponentResource {
         logOpts: LOG_OPTIONS,
         labels: containerLabels({ component: "api", environment: args.environment }),
       }, { parent: this, provider: args.dockerHost.provider, dependsOn: [...args.redisResources, secretFiles], deleteBeforeReplace: true });
-      declarePidsLimit(this.container, { resourceName: `${name}-container`, containerName: API_CONTAINER_NAME, kind: "api", host: args.dockerHost.host, ssh: args.ssh }, { parent: this });
     }
 
     // The check authenticates as the API does: with what the API holds at this step. An API

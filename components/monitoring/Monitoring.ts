@@ -19,7 +19,7 @@ import { holdsMarker } from "../redis/rotation";
 import { shellQuote } from "../topology/shell";
 import { hardenedContainerArgs, type ContainerKind } from "../topology/hardening";
 import { ALERTMANAGER_WEB, authenticatedHealthcheck, basicAuthorization, PROMETHEUS_WEB, renderWebConfig, TLS_FILES, WEB_USERS, type WebUser } from "./webConfig";
-import { declarePidsLimit } from "../host/pidsLimit";
+import { pidsLimitedContainer } from "../host/pidsLimit";
 import type { HostConfig } from "../config/types";
 
 export const ALERTMANAGER_CONFIG_PATH = "/etc/alertmanager/alertmanager.yml";
@@ -62,8 +62,7 @@ export class Monitoring extends pulumi.ComponentResource {
     const m = config.monitoring;
     const files = renderMonitoringFiles(config);
     // Every container here gets its pids limit right after it is created (hardening.ts).
-    const limitPids = (container: docker.Container, resourceName: string, containerName: string, kind: ContainerKind, host: HostConfig) =>
-      declarePidsLimit(container, { resourceName, containerName, kind, host, ssh: args.ssh }, { parent: this });
+    const limited = (kind: ContainerKind, host: HostConfig) => ({ kind, host, ssh: args.ssh });
     const smallContainer = (hostName: string, component: ContainerKind) => ({
       // Capabilities, no-new-privileges, read-only root (components/topology/hardening.ts).
       ...hardenedContainerArgs(component),
@@ -99,7 +98,7 @@ export class Monitoring extends pulumi.ComponentResource {
         // moves to the new password only once every node and sentinel accepts it.
       }, args.ssh, { parent: this, dependsOn: [image, credentialsVolume, ...args.redisResources] });
       this.exporterCredentials.push(credentials);
-      const exporterContainer = new docker.Container(`${exporter.name}-container`, {
+      pidsLimitedContainer(limited("redis-exporter", hostConfig), `${exporter.name}-container`, {
         name: `veza-${exporter.name}`,
         image: image.imageId,
         // No password in the environment (docker inspect): it is read from the credentials volume.
@@ -109,12 +108,11 @@ export class Monitoring extends pulumi.ComponentResource {
         healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${exporter.host.bindAddress}:${exporter.port}/health`], interval: "15s", timeout: "5s", retries: 3 },
         ...smallContainer(exporter.host.name, "redis-exporter"),
       }, { parent: this, provider: host.provider, dependsOn: [...args.redisResources, credentials], deleteBeforeReplace: true });
-      limitPids(exporterContainer, `${exporter.name}-container`, `veza-${exporter.name}`, "redis-exporter", hostConfig);
     }
 
     for (const hostConfig of config.hosts) {
       const host = dockerHosts.get(hostConfig.name)!;
-      const nodeExporter = new docker.Container(`node-exporter-${hostConfig.name}-container`, {
+      pidsLimitedContainer(limited("node-exporter", hostConfig), `node-exporter-${hostConfig.name}-container`, {
         name: "veza-node-exporter",
         image: host.image(m.nodeExporterImage).imageId,
         command: ["--path.rootfs=/host", `--web.listen-address=${hostConfig.bindAddress}:${m.nodeExporterPort}`],
@@ -124,7 +122,6 @@ export class Monitoring extends pulumi.ComponentResource {
         healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${hostConfig.bindAddress}:${m.nodeExporterPort}/`], interval: "15s", timeout: "5s", retries: 3 },
         ...smallContainer(hostConfig.name, "node-exporter"),
       }, { parent: this, provider: host.provider, deleteBeforeReplace: true });
-      limitPids(nodeExporter, `node-exporter-${hostConfig.name}-container`, "veza-node-exporter", "node-exporter", hostConfig);
     }
 
     const monitoringHostConfig = config.hosts.find((h) => h.name === m.host)!;
@@ -153,7 +150,7 @@ export class Monitoring extends pulumi.ComponentResource {
       : [];
 
     const prometheusData = new docker.Volume(`${name}-prometheus-data`, { name: "veza-prometheus-data" }, { parent: this, provider: monitoringHost.provider });
-    this.prometheus = new docker.Container(`${name}-prometheus-container`, {
+    this.prometheus = pidsLimitedContainer(limited("prometheus", monitoringHostConfig), `${name}-prometheus-container`, {
       name: "veza-prometheus",
       image: monitoringHost.image(m.prometheusImage).imageId,
       command: [
@@ -176,10 +173,9 @@ export class Monitoring extends pulumi.ComponentResource {
       memory: 1024,
       memorySwap: 1024,
     }, { parent: this, provider: monitoringHost.provider, dependsOn: [rulesCheck], deleteBeforeReplace: true });
-    limitPids(this.prometheus, `${name}-prometheus-container`, "veza-prometheus", "prometheus", monitoringHostConfig);
 
     const alertmanagerData = new docker.Volume(`${name}-alertmanager-data`, { name: "veza-alertmanager-data" }, { parent: this, provider: monitoringHost.provider });
-    this.alertmanager = new docker.Container(`${name}-alertmanager-container`, {
+    this.alertmanager = pidsLimitedContainer(limited("alertmanager", monitoringHostConfig), `${name}-alertmanager-container`, {
       name: "veza-alertmanager",
       image: monitoringHost.image(m.alertmanagerImage).imageId,
       // The start script writes the config with the heartbeat URL from its secret file.
@@ -202,7 +198,6 @@ export class Monitoring extends pulumi.ComponentResource {
       healthcheck: { tests: authenticatedHealthcheck(`${scheme}://${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}/-/healthy`, ALERTMANAGER_WEB.healthAuthorization), interval: "15s", timeout: "5s", retries: 3 },
       ...smallContainer(m.host, "alertmanager"),
     }, { parent: this, provider: monitoringHost.provider, deleteBeforeReplace: true });
-    limitPids(this.alertmanager, `${name}-alertmanager-container`, "veza-alertmanager", "alertmanager", monitoringHostConfig);
 
     // Grafana: the Prometheus datasource and the dashboards, provisioned from files; the admin
     // password is generated and read from a secret file (GF_..._FILE), never an env value.
@@ -213,7 +208,7 @@ export class Monitoring extends pulumi.ComponentResource {
     const datasources = pulumi.secret(webPasswords.grafana.result.apply((password) => toYaml(renderGrafanaProvisioning(prometheusUrl, { user: WEB_USERS.grafana, password }).datasources)));
     const dashboards = buildDashboards({ sizing: computeSizing(config.redis), slo: m.slo });
     const grafanaData = new docker.Volume(`${name}-grafana-data`, { name: "veza-grafana-data" }, { parent: this, provider: monitoringHost.provider });
-    this.grafana = new docker.Container(`${name}-grafana-container`, {
+    this.grafana = pidsLimitedContainer(limited("grafana", monitoringHostConfig), `${name}-grafana-container`, {
       name: "veza-grafana",
       image: monitoringHost.image(m.grafanaImage).imageId,
       envs: [
@@ -242,7 +237,6 @@ export class Monitoring extends pulumi.ComponentResource {
       memory: 256,
       memorySwap: 256,
     }, { parent: this, provider: monitoringHost.provider, dependsOn: [this.prometheus], deleteBeforeReplace: true });
-    limitPids(this.grafana, `${name}-grafana-container`, "veza-grafana", "grafana", monitoringHostConfig);
 
     this.registerOutputs({ prometheus: files.scrape.prometheus, alertmanager: files.scrape.alertmanager, grafana: files.grafanaUrl });
   }

@@ -11,7 +11,7 @@ import { containerLabels, credentialSeed, declaredUploads, redisFamilyContainerA
 import type { RedisCredentials } from "./RedisCredentials";
 import { CONTAINER_DATA_DIR, type RedisNodeSettings } from "./redisConf";
 import type { ContainerDefinition } from "../topology/containers";
-import { declarePidsLimit } from "../host/pidsLimit";
+import { pidsLimitedContainer } from "../host/pidsLimit";
 
 export interface RedisNodeArgs {
   dockerHost: DockerHost;
@@ -79,7 +79,7 @@ export class RedisNode extends pulumi.ComponentResource {
       host: dockerHost.host, image: args.image, volume: this.volume, volumeName, definition, credentials: args.credentials, markers, ssh: args.ssh, dependsOn: [image],
     }, { parent: this });
 
-    this.container = new docker.Container(`${name}-container`, {
+    this.container = pidsLimitedContainer({ kind: "redis", host: dockerHost.host, ssh: args.ssh }, `${name}-container`, {
       name: `veza-${name}`,
       image: image.imageId,
       ...redisFamilyContainerArgs(definition),
@@ -103,8 +103,6 @@ export class RedisNode extends pulumi.ComponentResource {
       // The provider records healthcheck edits without applying them (kreuzwerker issue 988).
       replaceOnChanges: ["healthcheck"],
     });
-
-    declarePidsLimit(this.container, { resourceName: `${name}-container`, containerName: `veza-${name}`, kind: "redis", host: dockerHost.host, ssh: args.ssh }, { parent: this });
 
     // Each rotation step, live: the volume's credentials, the ACL users and masterauth (credentialScripts.ts).
     this.credentialsApply = hostCommand(`${name}-credentials`, dockerHost.host, {

@@ -16,7 +16,7 @@ import { acceptsMarker, holdsMarker } from "../redis/rotation";
 import { CONTAINER_DATA_DIR } from "../redis/redisConf";
 import { SENTINEL_ROLES, SENTINEL_USERS } from "./sentinelConf";
 import { CONTAINER_CREDENTIALS_DIR, sentinelSettings } from "../topology/settings";
-import { declarePidsLimit } from "../host/pidsLimit";
+import { pidsLimitedContainer } from "../host/pidsLimit";
 
 /** Sentinel needs little memory; the limit only stops a runaway from starving Redis. */
 export const SENTINEL_MEMORY_LIMIT_MIB = 128;
@@ -103,7 +103,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
         host: dockerHost.host, image: config.redis.image, volume, volumeName, definition, credentials: args.credentials, markers, ssh: args.ssh, dependsOn: [image],
       }, { parent: this });
       this.sentinelSeeds.push(seed);
-      const container = new docker.Container(`${sentinel.name}-container`, {
+      const container = pidsLimitedContainer({ kind: "sentinel", host: dockerHost.host, ssh: args.ssh }, `${sentinel.name}-container`, {
         name: `veza-${sentinel.name}`,
         image: image.imageId,
         ...redisFamilyContainerArgs(definition),
@@ -129,7 +129,6 @@ export class SentinelCluster extends pulumi.ComponentResource {
         deleteBeforeReplace: true,
         replaceOnChanges: ["healthcheck"],
       });
-      declarePidsLimit(container, { resourceName: `${sentinel.name}-container`, containerName: `veza-${sentinel.name}`, kind: "sentinel", host: dockerHost.host, ssh: args.ssh }, { parent: this });
       const settings = sentinelSettings(config, topology, sentinel);
       this.sentinelCredentials.push(hostCommand(`${sentinel.name}-credentials`, dockerHost.host, {
         create: dockerExecStdinScript(`veza-${sentinel.name}`),

@@ -73,6 +73,11 @@ function inGroup(group: Cgroup, command: string[]): string[] {
   return ["sh", "-c", 'echo $$ > "$0" && exec "$@"', path.join(group.dirs[0], "cgroup.procs"), ...command];
 }
 
+/** `docker exec`: `command` in the container's mount namespace, cgroup, capabilities and no-new-privileges. */
+function inContainer(current: RunningContainer, entry: number, definition: ContainerDefinition, command: string[]): string[] {
+  return inGroup(current.group, ["nsenter", "-t", String(entry), "-m", "--", ...confined(definition), ...command]);
+}
+
 function exited(process: TrackedProcess): boolean {
   return process.child.exitCode !== null || process.child.signalCode !== null;
 }
@@ -173,7 +178,7 @@ export class ContainerRunner {
     if (!current || pid === undefined || exited(current.process)) return Promise.resolve({ healthy: false, output: "not running" });
     const test = this.slot(name).definition.healthcheck;
     if (test[0] !== "CMD") throw new Error(`${name}: only CMD healthchecks are replayed`);
-    const [command, ...args] = inGroup(current.group, ["nsenter", "-t", String(pid), "-m", "--", ...confined(this.slot(name).definition), ...test.slice(1)]);
+    const [command, ...args] = inContainer(current, pid, this.slot(name).definition, test.slice(1));
     return new Promise((resolve) => {
       execFile(command, args, { encoding: "utf8", timeout: 5000 }, (error, stdout, stderr) =>
         resolve({ healthy: !error, output: `${stdout}${stderr}`.trim() }));
@@ -188,7 +193,7 @@ export class ContainerRunner {
     const current = this.slot(name).current;
     const pid = current ? entryPid(current) : undefined;
     if (!current || pid === undefined || exited(current.process)) return Promise.resolve({ status: -1, output: "not running" });
-    const [program, ...args] = inGroup(current.group, ["nsenter", "-t", String(pid), "-m", "--", ...confined(this.slot(name).definition), ...command]);
+    const [program, ...args] = inContainer(current, pid, this.slot(name).definition, command);
     return new Promise((resolve) => {
       const child = execFile(program, args, { encoding: "utf8", timeout: timeoutMs }, (error, stdout, stderr) =>
         resolve({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}${stderr}`.trim() }));

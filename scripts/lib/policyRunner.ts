@@ -39,11 +39,12 @@ function restoreUnknowns(value: unknown): unknown {
 export function toPolicyResources(resources: PlannedResource[], project: string, stack: string): PolicyResource[] {
   const urnOf = (r: PlannedResource) => `urn:pulumi:${stack}::${project}::${r.type}::${r.name}`;
   const byName = new Map(resources.map((r) => [r.name, r]));
+  const propsOf = (r: PlannedResource) => unknownCheckingProxy(restoreUnknowns(r.inputs) as Record<string, unknown>);
   const converted = resources.map((r) => ({
     type: r.type,
     name: r.name,
     urn: urnOf(r),
-    props: unknownCheckingProxy(restoreUnknowns(r.inputs) as Record<string, unknown>),
+    props: propsOf(r),
     // The options synth recorded from the registration (what the engine hands the analyzer).
     opts: {
       protect: r.options?.protect ?? false,
@@ -69,7 +70,7 @@ export function toPolicyResources(resources: PlannedResource[], project: string,
   return converted;
 
   function providerOf(provider: PlannedResource) {
-    return { type: provider.type, name: provider.name, urn: urnOf(provider), props: unknownCheckingProxy(restoreUnknowns(provider.inputs) as Record<string, unknown>) };
+    return { type: provider.type, name: provider.name, urn: urnOf(provider), props: propsOf(provider) };
   }
 }
 
