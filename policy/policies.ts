@@ -5,7 +5,7 @@
 // Imports stay inside policy/ (shared/ is generated: npm run policy:sync). index.ts only constructs
 // the pack: constructing a PolicyPack starts its gRPC server, so tests import this module instead.
 
-import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import YAML from "yaml";
 import { IMAGE_ID, imagePinProblem } from "./shared/config/imageReference";
 import { dockerDaemonKey } from "./shared/config/dockerDaemon";
@@ -16,7 +16,7 @@ import { describeStep, parseCredentialMarker, ROTATION_ORDER_PROPERTY, stepAllow
 import { minimumDataVolumeBytes } from "./shared/redis/sizing";
 import { dataNodeStopGraceSeconds } from "./shared/redis/dataNodeScripts";
 import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "./shared/redis/image";
-import { CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, READ_ONLY_ROOT_EXCEPTIONS, type ContainerKind } from "./shared/topology/hardening";
+import { CONFIG_CARRIER_KIND, CONFIG_FOR_KIND_LABEL, CONFIG_ROOTS, configCarrierFor, CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, type ContainerKind } from "./shared/topology/hardening";
 import { CREDENTIAL_SEED_SUFFIX, seededFiles } from "./shared/topology/shell";
 
 export const CONTAINER = "docker:index/container:Container";
@@ -54,6 +54,68 @@ export function uploadedFile(props: Props, suffix: string): string | undefined {
   if (!Array.isArray(uploads)) return undefined;
   const upload = (uploads as Upload[]).find((u) => typeof u?.file === "string" && u.file.endsWith(suffix));
   return typeof upload?.content === "string" ? upload.content : undefined;
+}
+
+/**
+ * Config carriers (components/host/hardenedContainer.ts): a container's files are uploaded to a
+ * never-started carrier and mounted read-only from its volume. The resources with each container's
+ * `uploads` read from its carrier (by the carrier's `veza.config-for` label), so the file checks
+ * read a container's files wherever they are uploaded.
+ */
+export function withContainerFiles(resources: PolicyResource[]): PolicyResource[] {
+  const carriers = new Map<string, PolicyResource>();
+  for (const resource of resources) {
+    const target = resource.type === CONTAINER ? configCarrierFor(resource.props.labels) : undefined;
+    if (target !== undefined) carriers.set(target, resource);
+  }
+  return resources.map((resource) => {
+    // A carrier's own name is never read: it is a digest of its files, unknown in a preview that changes them.
+    const runs = resource.type === CONTAINER && configCarrierFor(resource.props.labels) === undefined;
+    const carrier = runs && typeof resource.props.name === "string" ? carriers.get(resource.props.name) : undefined;
+    if (carrier === undefined) return resource;
+    const props = new Proxy(resource.props, { get: (target, key, receiver) => (key === "uploads" ? carrier.props.uploads : Reflect.get(target, key, receiver)) });
+    return { ...resource, props } as PolicyResource;
+  });
+}
+
+function isConfigCarrier(props: Props): boolean {
+  return componentOf(props) === CONFIG_CARRIER_KIND;
+}
+
+/** Whose files a resource holds: a carrier's container kind, else the container's own. */
+function filesComponentOf(props: Props): string | undefined {
+  return isConfigCarrier(props) ? labelsOf(props)[CONFIG_FOR_KIND_LABEL] : componentOf(props);
+}
+
+/**
+ * A check of one resource that reads a container's files, run over the stack so that it sees the
+ * files from the container's carrier. A value unknown in a preview skips only the resource that
+ * holds it (as the engine does for a resource policy); the policy then reports it after the others.
+ */
+function readingContainerFiles(policy: ResourceValidationPolicy): StackValidationPolicy {
+  const validate = policy.validateResource as (args: ResourceValidationArgs, report: (message: string) => void) => void;
+  return {
+    name: policy.name,
+    description: policy.description,
+    enforcementLevel: policy.enforcementLevel,
+    validateStack: (args, report) => {
+      let unknown: unknown;
+      for (const resource of withContainerFiles(args.resources)) {
+        try {
+          validate({ ...resource, getConfig: args.getConfig, notApplicable: args.notApplicable } as unknown as ResourceValidationArgs, (message) => report(message, resource.urn));
+        } catch (error) {
+          if (!(error instanceof Error && "unknownTypeSentinel" in error)) throw error;
+          unknown ??= error;
+        }
+      }
+      if (unknown !== undefined) throw unknown;
+    },
+  };
+}
+
+/** A stack check that reads containers' files: it gets each container with its carrier's. */
+function withFiles(policy: StackValidationPolicy): StackValidationPolicy {
+  return { ...policy, validateStack: (args, report) => policy.validateStack({ ...args, resources: withContainerFiles(args.resources) }, report) };
 }
 
 /**
@@ -191,7 +253,8 @@ const authRequired: ResourceValidationPolicy = {
   validateResource: (args, report) => {
     const seeded = seededAcl(args);
     if (args.type !== CONTAINER && !seeded) return;
-    const component = seeded?.component ?? componentOf(args.props);
+    // redis.conf is checked where it is uploaded: on the node's config carrier.
+    const component = seeded?.component ?? filesComponentOf(args.props);
     if (component === "redis") {
       const main = uploadedFile(args.props, "/redis.conf");
       const secrets = seeded?.file ?? uploadedFile(args.props, "/redis-secrets.conf");
@@ -399,7 +462,8 @@ const safeReplacement: StackValidationPolicy = {
         report(`${container.name}: destroyGraceSeconds ${grace} s is under the handoff budget ${budget} s`, container.urn);
       }
       if (componentOf(props) === "redis" && labelsOf(props).environment === "production") {
-        const mounts = Array.isArray(props.mounts) ? (props.mounts as Array<{ source?: unknown }>) : [];
+        // The volumes it writes: its read-only config volume is remade from the plan at will.
+        const mounts = Array.isArray(props.mounts) ? (props.mounts as Array<{ source?: unknown; readOnly?: unknown }>).filter((m) => m?.readOnly !== true) : [];
         for (const mount of mounts) {
           const volume = typeof mount?.source === "string" ? volumes.get(mount.source) : undefined;
           if (volume && !volume.opts.protect) report(`${volume.name}: production data volume without protect: a destroy or a rename deletes the data`, volume.urn);
@@ -452,13 +516,14 @@ function listOf(props: Props, key: string): unknown[] | undefined {
 
 const containersHardened: ResourceValidationPolicy = {
   name: "containers-hardened",
-  description: "Security: every container drops ALL capabilities and adds back only its kind's (components/topology/hardening.ts), sets no-new-privileges, a memory limit and a healthcheck, is not privileged, and has a read-only root unless its kind is on the documented exception list (containers with uploads).",
+  description: "Security: every container drops ALL capabilities and adds back only its kind's (components/topology/hardening.ts), sets no-new-privileges, a memory limit and a healthcheck, is not privileged, and has a read-only root; its files come from a config carrier that is never started and has no network.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type !== CONTAINER) return;
     const props = args.props;
+    const carrier = isConfigCarrier(props);
     const kind = componentOf(props) as ContainerKind | undefined;
-    const hardening = kind !== undefined ? CONTAINER_HARDENING[kind] : undefined;
+    const hardening = kind !== undefined && !carrier ? CONTAINER_HARDENING[kind] : undefined;
     const capabilities = (props.capabilities ?? {}) as { drops?: unknown; adds?: unknown };
     const drops = Array.isArray(capabilities.drops) ? capabilities.drops : [];
     const adds = Array.isArray(capabilities.adds) ? (capabilities.adds as unknown[]).map(String) : [];
@@ -468,14 +533,49 @@ const containersHardened: ResourceValidationPolicy = {
     if (extra.length > 0) report(`adds capabilities ${extra.join(", ")} beyond what a ${kind ?? "unlabelled"} container needs (${[...allowed].join(", ") || "none"})`);
     if (!(listOf(props, "securityOpts") ?? []).includes(NO_NEW_PRIVILEGES)) report(`no ${NO_NEW_PRIVILEGES}: a setuid binary in the image could regain privileges`);
     if (props.privileged === true) report("privileged: every capability and every device of the host");
+    if (carrier) {
+      // Holds files only: its root takes the uploads, so it must never run.
+      if (props.start !== false) report("a config carrier that is started: it exists to hold uploads, with a writable root (start: false)");
+      if (props.networkMode !== "none") report(`a config carrier on network ${String(props.networkMode ?? "bridge")}: it needs none`);
+      return;
+    }
     // Redis and Sentinel containers: memory and healthcheck are the redis-* policies' (with swap and restart).
     if (!isRedisFamily(props)) {
       if (!(Number(props.memory) > 0)) report("no memory limit: one leak can starve every process on the host");
       const tests = (props.healthcheck as { tests?: unknown } | undefined)?.tests;
       if (!Array.isArray(tests) || tests.length === 0 || tests[0] === "NONE") report("no healthcheck: Docker cannot tell a hung process from a healthy one");
     }
-    if (props.readOnly !== true && (kind === undefined || READ_ONLY_ROOT_EXCEPTIONS[kind] === undefined)) report("root filesystem is writable and its kind is not on the read-only exception list");
+    if (props.readOnly !== true) report("root filesystem is writable: an exploited process can change the image's binaries and config (files come read-only from a config carrier)");
+    if ((listOf(props, "uploads") ?? []).length > 0) report("uploads into a running container: the daemon refuses them on a read-only root; upload to a config carrier (components/host/hardenedContainer.ts)");
     if (props.pidMode === "host" && (kind === undefined || !HARDENING_EXCEPTIONS.hostPid.includes(kind))) report("shares the host PID namespace (pidMode host) without an exception");
+  },
+};
+
+/**
+ * Config read-only: each kind with files mounts a volume read-only at its config root, and each
+ * config carrier received its files in a volume at the root of the kind it is for. Only mount
+ * targets and flags are read, never the volumes' names (a digest of the files, unknown in a
+ * preview that changes them), so this holds in every preview and at `up` before each create.
+ */
+const configReadOnly: ResourceValidationPolicy = {
+  name: "containers-config-read-only",
+  description: "Security: a container's files come read-only from its config carrier's volume, mounted at its kind's config root (components/topology/hardening.ts CONFIG_ROOTS): the process cannot rewrite its own config, and the carrier's files are the ones it reads.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== CONTAINER) return;
+    const carrier = isConfigCarrier(args.props);
+    const kind = filesComponentOf(args.props) as ContainerKind | undefined;
+    const root = kind !== undefined ? CONFIG_ROOTS[kind] : undefined;
+    if (root === undefined) {
+      if (carrier) report(`a config carrier for a ${kind ?? "unlabelled"} container, a kind with no config root (${Object.keys(CONFIG_ROOTS).join(", ")})`);
+      return;
+    }
+    const atRoot = ((listOf(args.props, "mounts") ?? []) as Array<{ type?: unknown; target?: unknown; readOnly?: unknown }>).filter((m) => m?.target === root);
+    if (atRoot.length !== 1 || atRoot[0].type !== "volume") {
+      report(`no config volume at ${root}: ${carrier ? "its uploads would land in its own root, never seen" : "it would run on the image's files, not the reviewed ones"}`);
+    } else if (!carrier && atRoot[0].readOnly !== true) {
+      report(`mounts its config volume at ${root} writable: an exploited process could rewrite its own config`);
+    }
   },
 };
 
@@ -501,7 +601,8 @@ const pidsLimited: StackValidationPolicy = {
   validateStack: (args, report) => {
     // Only the pids commands' create is read: another command's may be unknown in a preview.
     const commands = new Map(args.resources.filter((r) => HOST_COMMANDS.includes(r.type) && r.name.endsWith(PIDS_LIMIT_SUFFIX)).map((r) => [r.name, r]));
-    for (const container of args.resources.filter((r) => r.type === CONTAINER)) {
+    // A config carrier never runs: nothing to limit.
+    for (const container of args.resources.filter((r) => r.type === CONTAINER && !isConfigCarrier(r.props))) {
       const kind = componentOf(container.props) as ContainerKind | undefined;
       const name = container.props.name;
       if (kind === undefined || CONTAINER_HARDENING[kind] === undefined || typeof name !== "string") {
@@ -651,7 +752,8 @@ const sensitiveKeysEvictable: ResourceValidationPolicy = {
 
 /** Docker volumes by their name, as container mounts refer to them. */
 function volumesByName(resources: PolicyResource[]): Map<string, PolicyResource> {
-  return new Map(resources.filter((r) => r.type === VOLUME && typeof r.props.name === "string").map((r) => [r.props.name as string, r]));
+  // Not the config volumes: their names are digests of the files, unknown in a preview that changes them.
+  return new Map(resources.filter((r) => r.type === VOLUME && !isConfigCarrier(r.props) && typeof r.props.name === "string").map((r) => [r.props.name as string, r]));
 }
 
 function redisContainers(resources: PolicyResource[]): PolicyResource[] {
@@ -727,27 +829,29 @@ function leadingMarkers(triggers: unknown): Array<NonNullable<ReturnType<typeof 
   return found;
 }
 
+// The checks that read a container's files get them from its config carrier.
 export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> = [
   credentialsRetire,
-  redisMemory,
-  evictingPolicy,
-  aofRewrite,
-  dataVolumeSized,
+  readingContainerFiles(redisMemory),
+  readingContainerFiles(evictingPolicy),
+  readingContainerFiles(aofRewrite),
+  withFiles(dataVolumeSized),
+  // Resource policies: at `up` they check each new ACL file before its container takes it (README).
   authRequired,
   leastPrivilege,
-  notExposed,
-  sentinelQuorum,
+  readingContainerFiles(notExposed),
+  withFiles(sentinelQuorum),
   restartAndHealth,
-  safeReplacement,
+  withFiles(safeReplacement),
   imagesPinned,
   imagesNotKnownBad,
   containersHardened,
+  configReadOnly,
   pidsLimited,
   apiUser,
   apiToggles,
-  alertsLinked,
-  sloComplete,
-  deadMansSwitch,
-  sensitiveKeysEvictable,
+  readingContainerFiles(alertsLinked),
+  readingContainerFiles(sloComplete),
+  withFiles(deadMansSwitch),
+  readingContainerFiles(sensitiveKeysEvictable),
 ];
-

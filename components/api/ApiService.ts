@@ -11,7 +11,7 @@ import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/container
 import { hardenedContainerArgs } from "../topology/hardening";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { API_SECRET_FILES, renderApiEnv, renderConnectivityCheckScript, toEnvList, type EffectiveToggles, type RedisConnection } from "./env";
-import { pidsLimitedContainer } from "../host/pidsLimit";
+import { hardenedContainer } from "../host/hardenedContainer";
 
 /** The API container's name: the runbook's commands use it (docker exec veza-backend-api ...). */
 export const API_CONTAINER_NAME = "veza-backend-api";
@@ -96,7 +96,7 @@ export class ApiService extends pulumi.ComponentResource {
         // After every server's live apply (redisResources holds them): at `switch` the API's files
         // move to the new passwords only once every node and sentinel accepts them.
       }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage), secretsVolume, ...args.redisResources] });
-      this.container = pidsLimitedContainer({ kind: "api", host: args.dockerHost.host, ssh: args.ssh }, `${name}-container`, {
+      this.container = hardenedContainer({ kind: "api", host: args.dockerHost.host, ssh: args.ssh }, `${name}-container`, {
         name: API_CONTAINER_NAME,
         image: image.imageId,
         ...(args.api.user ? { user: args.api.user } : {}),

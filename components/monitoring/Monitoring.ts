@@ -19,7 +19,7 @@ import { holdsMarker } from "../redis/rotation";
 import { shellQuote } from "../topology/shell";
 import { hardenedContainerArgs, type ContainerKind } from "../topology/hardening";
 import { ALERTMANAGER_WEB, authenticatedHealthcheck, basicAuthorization, PROMETHEUS_WEB, renderWebConfig, TLS_FILES, WEB_USERS, type WebUser } from "./webConfig";
-import { pidsLimitedContainer } from "../host/pidsLimit";
+import { hardenedContainer } from "../host/hardenedContainer";
 import type { HostConfig } from "../config/types";
 
 export const ALERTMANAGER_CONFIG_PATH = "/etc/alertmanager/alertmanager.yml";
@@ -98,7 +98,7 @@ export class Monitoring extends pulumi.ComponentResource {
         // moves to the new password only once every node and sentinel accepts it.
       }, args.ssh, { parent: this, dependsOn: [image, credentialsVolume, ...args.redisResources] });
       this.exporterCredentials.push(credentials);
-      pidsLimitedContainer(limited("redis-exporter", hostConfig), `${exporter.name}-container`, {
+      hardenedContainer(limited("redis-exporter", hostConfig), `${exporter.name}-container`, {
         name: `veza-${exporter.name}`,
         image: image.imageId,
         // No password in the environment (docker inspect): it is read from the credentials volume.
@@ -112,7 +112,7 @@ export class Monitoring extends pulumi.ComponentResource {
 
     for (const hostConfig of config.hosts) {
       const host = dockerHosts.get(hostConfig.name)!;
-      pidsLimitedContainer(limited("node-exporter", hostConfig), `node-exporter-${hostConfig.name}-container`, {
+      hardenedContainer(limited("node-exporter", hostConfig), `node-exporter-${hostConfig.name}-container`, {
         name: "veza-node-exporter",
         image: host.image(m.nodeExporterImage).imageId,
         command: ["--path.rootfs=/host", `--web.listen-address=${hostConfig.bindAddress}:${m.nodeExporterPort}`],
@@ -150,7 +150,7 @@ export class Monitoring extends pulumi.ComponentResource {
       : [];
 
     const prometheusData = new docker.Volume(`${name}-prometheus-data`, { name: "veza-prometheus-data" }, { parent: this, provider: monitoringHost.provider });
-    this.prometheus = pidsLimitedContainer(limited("prometheus", monitoringHostConfig), `${name}-prometheus-container`, {
+    this.prometheus = hardenedContainer(limited("prometheus", monitoringHostConfig), `${name}-prometheus-container`, {
       name: "veza-prometheus",
       image: monitoringHost.image(m.prometheusImage).imageId,
       command: [
@@ -160,22 +160,22 @@ export class Monitoring extends pulumi.ComponentResource {
         `--web.listen-address=${monitoringHostConfig.bindAddress}:${m.prometheusPort}`,
         `--web.config.file=${PROMETHEUS_WEB.config}`,
       ],
-      uploads: [
-        { file: PROMETHEUS_CONFIG_PATH, content: files.prometheusYml },
-        { file: PROMETHEUS_WEB.config, content: webConfig(["prometheus", "grafana", "operator", "health"]) },
-        { file: PROMETHEUS_WEB.clientPassword, content: pulumi.secret(webPasswords.prometheus.result) },
-        { file: PROMETHEUS_WEB.healthAuthorization, content: healthAuthorization },
-        ...Object.entries({ ...files.ruleFiles, ...files.ruleTestFiles }).map(([file, content]) => ({ file: `${RULES_DIR}/${file}`, content })),
-      ],
       mounts: [{ type: "volume", source: prometheusData.name, target: "/prometheus" }, ...tlsMounts],
       healthcheck: { tests: authenticatedHealthcheck(`${scheme}://${monitoringHostConfig.bindAddress}:${m.prometheusPort}/-/healthy`, PROMETHEUS_WEB.healthAuthorization), interval: "15s", timeout: "5s", retries: 3 },
       ...smallContainer(m.host, "prometheus"),
       memory: 1024,
       memorySwap: 1024,
-    }, { parent: this, provider: monitoringHost.provider, dependsOn: [rulesCheck], deleteBeforeReplace: true });
+    }, { parent: this, provider: monitoringHost.provider, dependsOn: [rulesCheck], deleteBeforeReplace: true }, [
+      // Read-only at the kind's config root, from its config carrier (host/hardenedContainer.ts).
+      { file: PROMETHEUS_CONFIG_PATH, content: files.prometheusYml },
+      { file: PROMETHEUS_WEB.config, content: webConfig(["prometheus", "grafana", "operator", "health"]) },
+      { file: PROMETHEUS_WEB.clientPassword, content: pulumi.secret(webPasswords.prometheus.result) },
+      { file: PROMETHEUS_WEB.healthAuthorization, content: healthAuthorization },
+      ...Object.entries({ ...files.ruleFiles, ...files.ruleTestFiles }).map(([file, content]) => ({ file: `${RULES_DIR}/${file}`, content })),
+    ]);
 
     const alertmanagerData = new docker.Volume(`${name}-alertmanager-data`, { name: "veza-alertmanager-data" }, { parent: this, provider: monitoringHost.provider });
-    this.alertmanager = pidsLimitedContainer(limited("alertmanager", monitoringHostConfig), `${name}-alertmanager-container`, {
+    this.alertmanager = hardenedContainer(limited("alertmanager", monitoringHostConfig), `${name}-alertmanager-container`, {
       name: "veza-alertmanager",
       image: monitoringHost.image(m.alertmanagerImage).imageId,
       // The start script writes the config with the heartbeat URL from its secret file.
@@ -186,18 +186,18 @@ export class Monitoring extends pulumi.ComponentResource {
         "--cluster.listen-address=",
         `--web.config.file=${ALERTMANAGER_WEB.config}`,
       ])],
-      uploads: [
-        { file: ALERTMANAGER_CONFIG_PATH, content: files.alertmanagerYml },
-        { file: ALERTMANAGER_WEB.config, content: webConfig(["prometheus", "operator", "health"]) },
-        { file: ALERTMANAGER_WEB.healthAuthorization, content: healthAuthorization },
-        { file: ALERTMANAGER_SECRET_FILES.slackWebhookUrl, content: pulumi.secret(args.slackWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
-        { file: ALERTMANAGER_SECRET_FILES.pagerdutyRoutingKey, content: pulumi.secret(args.pagerdutyRoutingKey ?? "not-configured") },
-        { file: ALERTMANAGER_SECRET_FILES.heartbeatWebhookUrl, content: pulumi.secret(args.heartbeatWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
-      ],
       mounts: [{ type: "volume", source: alertmanagerData.name, target: "/alertmanager" }, ...tlsMounts],
       healthcheck: { tests: authenticatedHealthcheck(`${scheme}://${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}/-/healthy`, ALERTMANAGER_WEB.healthAuthorization), interval: "15s", timeout: "5s", retries: 3 },
       ...smallContainer(m.host, "alertmanager"),
-    }, { parent: this, provider: monitoringHost.provider, deleteBeforeReplace: true });
+    }, { parent: this, provider: monitoringHost.provider, deleteBeforeReplace: true }, [
+      // Read-only at the kind's config root, from its config carrier (host/hardenedContainer.ts).
+      { file: ALERTMANAGER_CONFIG_PATH, content: files.alertmanagerYml },
+      { file: ALERTMANAGER_WEB.config, content: webConfig(["prometheus", "operator", "health"]) },
+      { file: ALERTMANAGER_WEB.healthAuthorization, content: healthAuthorization },
+      { file: ALERTMANAGER_SECRET_FILES.slackWebhookUrl, content: pulumi.secret(args.slackWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
+      { file: ALERTMANAGER_SECRET_FILES.pagerdutyRoutingKey, content: pulumi.secret(args.pagerdutyRoutingKey ?? "not-configured") },
+      { file: ALERTMANAGER_SECRET_FILES.heartbeatWebhookUrl, content: pulumi.secret(args.heartbeatWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
+    ]);
 
     // Grafana: the Prometheus datasource and the dashboards, provisioned from files; the admin
     // password is generated and read from a secret file (GF_..._FILE), never an env value.
@@ -208,7 +208,7 @@ export class Monitoring extends pulumi.ComponentResource {
     const datasources = pulumi.secret(webPasswords.grafana.result.apply((password) => toYaml(renderGrafanaProvisioning(prometheusUrl, { user: WEB_USERS.grafana, password }).datasources)));
     const dashboards = buildDashboards({ sizing: computeSizing(config.redis), slo: m.slo });
     const grafanaData = new docker.Volume(`${name}-grafana-data`, { name: "veza-grafana-data" }, { parent: this, provider: monitoringHost.provider });
-    this.grafana = pidsLimitedContainer(limited("grafana", monitoringHostConfig), `${name}-grafana-container`, {
+    this.grafana = hardenedContainer(limited("grafana", monitoringHostConfig), `${name}-grafana-container`, {
       name: "veza-grafana",
       image: monitoringHost.image(m.grafanaImage).imageId,
       envs: [
@@ -221,22 +221,24 @@ export class Monitoring extends pulumi.ComponentResource {
         "GF_AUTH_ANONYMOUS_ENABLED=false",
         "GF_ANALYTICS_REPORTING_ENABLED=false",
         "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
+        // The image also logs to /var/log/grafana, on the read-only root: the console only.
+        "GF_LOG_MODE=console",
         // Go reads its trust roots from here: the datasource then verifies Prometheus's certificate.
         ...(tls ? [`SSL_CERT_FILE=${TLS_FILES.ca}`] : []),
-      ],
-      uploads: [
-        { file: GRAFANA_PATHS.datasources, content: datasources },
-        { file: GRAFANA_PATHS.dashboardProvider, content: toYaml(provisioning.dashboardProvider) },
-        { file: dashboardFile("api"), content: `${JSON.stringify(dashboards.api, null, 2)}\n` },
-        { file: dashboardFile("redis"), content: `${JSON.stringify(dashboards.redis, null, 2)}\n` },
-        { file: GRAFANA_PATHS.adminPassword, content: pulumi.secret(grafanaPassword.result) },
       ],
       mounts: [{ type: "volume", source: grafanaData.name, target: "/var/lib/grafana" }, ...tlsMounts.filter((mount) => mount.target === TLS_FILES.ca)],
       healthcheck: { tests: ["CMD", "wget", "-qO-", `http://${monitoringHostConfig.bindAddress}:${m.grafanaPort}/api/health`], interval: "15s", timeout: "5s", retries: 3 },
       ...smallContainer(m.host, "grafana"),
       memory: 256,
       memorySwap: 256,
-    }, { parent: this, provider: monitoringHost.provider, dependsOn: [this.prometheus], deleteBeforeReplace: true });
+    }, { parent: this, provider: monitoringHost.provider, dependsOn: [this.prometheus], deleteBeforeReplace: true }, [
+      // Read-only at the kind's config root, from its config carrier (host/hardenedContainer.ts).
+      { file: GRAFANA_PATHS.datasources, content: datasources },
+      { file: GRAFANA_PATHS.dashboardProvider, content: toYaml(provisioning.dashboardProvider) },
+      { file: dashboardFile("api"), content: `${JSON.stringify(dashboards.api, null, 2)}\n` },
+      { file: dashboardFile("redis"), content: `${JSON.stringify(dashboards.redis, null, 2)}\n` },
+      { file: GRAFANA_PATHS.adminPassword, content: pulumi.secret(grafanaPassword.result) },
+    ]);
 
     this.registerOutputs({ prometheus: files.scrape.prometheus, alertmanager: files.scrape.alertmanager, grafana: files.grafanaUrl });
   }

@@ -7,11 +7,11 @@ import { renderDataNodeLiveScript } from "./credentialScripts";
 import { acceptsMarker, holdsMarker } from "./rotation";
 import { CONTAINER_CREDENTIALS_DIR } from "../topology/settings";
 import { renderDataVolumeCheckCommand } from "../host/hostTuning";
-import { containerLabels, credentialSeed, declaredUploads, redisFamilyContainerArgs } from "./containerDefaults";
+import { containerLabels, credentialSeed, declaredConfig, redisFamilyContainerArgs } from "./containerDefaults";
 import type { RedisCredentials } from "./RedisCredentials";
 import { CONTAINER_DATA_DIR, type RedisNodeSettings } from "./redisConf";
 import type { ContainerDefinition } from "../topology/containers";
-import { pidsLimitedContainer } from "../host/pidsLimit";
+import { hardenedContainer } from "../host/hardenedContainer";
 
 export interface RedisNodeArgs {
   dockerHost: DockerHost;
@@ -79,7 +79,7 @@ export class RedisNode extends pulumi.ComponentResource {
       host: dockerHost.host, image: args.image, volume: this.volume, volumeName, definition, credentials: args.credentials, markers, ssh: args.ssh, dependsOn: [image],
     }, { parent: this });
 
-    this.container = pidsLimitedContainer({ kind: "redis", host: dockerHost.host, ssh: args.ssh }, `${name}-container`, {
+    this.container = hardenedContainer({ kind: "redis", host: dockerHost.host, ssh: args.ssh }, `${name}-container`, {
       name: `veza-${name}`,
       image: image.imageId,
       ...redisFamilyContainerArgs(definition),
@@ -89,9 +89,8 @@ export class RedisNode extends pulumi.ComponentResource {
       memory: args.memoryLimitMiB,
       // Equal to memory: no swap. A swapping Redis stalls for seconds instead of evicting.
       memorySwap: args.memoryLimitMiB,
+      // The declared files come read-only at /etc/veza from the node's config carrier (no password among them).
       mounts: [{ type: "volume", source: this.volume.name, target: CONTAINER_DATA_DIR }],
-      // No password among them: a rotation step changes no input of the container.
-      uploads: declaredUploads(definition.files),
       labels: containerLabels(args.labels),
     }, {
       parent: this,
@@ -102,7 +101,7 @@ export class RedisNode extends pulumi.ComponentResource {
       deleteBeforeReplace: true,
       // The provider records healthcheck edits without applying them (kreuzwerker issue 988).
       replaceOnChanges: ["healthcheck"],
-    });
+    }, declaredConfig(definition.files));
 
     // Each rotation step, live: the volume's credentials, the ACL users and masterauth (credentialScripts.ts).
     this.credentialsApply = hostCommand(`${name}-credentials`, dockerHost.host, {

@@ -5,6 +5,7 @@ import type { HostConfig } from "../config/types";
 import { dockerRunStdinScript, hostCommand, type SshAccess } from "../host/hostCommand";
 import type { ContainerDefinition, DeclaredFile } from "../topology/containers";
 import { CREDENTIAL_SEED_SUFFIX, shellQuote } from "../topology/shell";
+import type { ContainerConfigFiles } from "../host/hardenedContainer";
 import { CREDENTIAL_SEED_CAPABILITIES, CREDENTIAL_SEED_MOUNT } from "./credentialScripts";
 import { hardenedContainerArgs } from "../topology/hardening";
 import type { RedisCredentials } from "./RedisCredentials";
@@ -55,10 +56,11 @@ export function redisFamilyContainerArgs(definition: ContainerDefinition) {
 }
 
 /**
- * Uploads for the declared files: plain text only. The passwords are never uploaded (an upload is
- * ForceNew, and an ignored one stays at its first value); `credentialSeed` writes them into the volume.
+ * The declared files, read-only at /etc/veza from the node's config carrier (host/hardenedContainer.ts):
+ * plain text only. The passwords are never uploaded (an upload is ForceNew, and an ignored one stays
+ * at its first value); `credentialSeed` writes them into the volume.
  */
-export function declaredUploads(files: DeclaredFile[]): docker.types.input.ContainerUpload[] {
+export function declaredConfig(files: DeclaredFile[]): ContainerConfigFiles {
   return files.map((file) => ({ file: file.path, content: file.content }));
 }
 

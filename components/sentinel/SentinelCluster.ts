@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import type { StackConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
 import type { SshAccess } from "../host/hostCommand";
-import { containerLabels, credentialSeed, declaredUploads, redisFamilyContainerArgs } from "../redis/containerDefaults";
+import { containerLabels, credentialSeed, declaredConfig, redisFamilyContainerArgs } from "../redis/containerDefaults";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { RedisNode } from "../redis/RedisNode";
 import type { RedisEndpoint, Topology } from "../topology/placement";
@@ -16,7 +16,7 @@ import { acceptsMarker, holdsMarker } from "../redis/rotation";
 import { CONTAINER_DATA_DIR } from "../redis/redisConf";
 import { SENTINEL_ROLES, SENTINEL_USERS } from "./sentinelConf";
 import { CONTAINER_CREDENTIALS_DIR, sentinelSettings } from "../topology/settings";
-import { pidsLimitedContainer } from "../host/pidsLimit";
+import { hardenedContainer } from "../host/hardenedContainer";
 
 /** Sentinel needs little memory; the limit only stops a runaway from starving Redis. */
 export const SENTINEL_MEMORY_LIMIT_MIB = 128;
@@ -103,7 +103,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
         host: dockerHost.host, image: config.redis.image, volume, volumeName, definition, credentials: args.credentials, markers, ssh: args.ssh, dependsOn: [image],
       }, { parent: this });
       this.sentinelSeeds.push(seed);
-      const container = pidsLimitedContainer({ kind: "sentinel", host: dockerHost.host, ssh: args.ssh }, `${sentinel.name}-container`, {
+      const container = hardenedContainer({ kind: "sentinel", host: dockerHost.host, ssh: args.ssh }, `${sentinel.name}-container`, {
         name: `veza-${sentinel.name}`,
         image: image.imageId,
         ...redisFamilyContainerArgs(definition),
@@ -111,8 +111,6 @@ export class SentinelCluster extends pulumi.ComponentResource {
         memory: SENTINEL_MEMORY_LIMIT_MIB,
         memorySwap: SENTINEL_MEMORY_LIMIT_MIB,
         mounts: [{ type: "volume", source: volume.name, target: CONTAINER_DATA_DIR }],
-        // No password among them: a rotation step changes no input of the container.
-        uploads: declaredUploads(definition.files),
         labels: containerLabels({
           component: "sentinel",
           environment: config.environment,
@@ -128,7 +126,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
         dependsOn: [dockerHost.tuning, seed, previous!],
         deleteBeforeReplace: true,
         replaceOnChanges: ["healthcheck"],
-      });
+      }, declaredConfig(definition.files));
       const settings = sentinelSettings(config, topology, sentinel);
       this.sentinelCredentials.push(hostCommand(`${sentinel.name}-credentials`, dockerHost.host, {
         create: dockerExecStdinScript(`veza-${sentinel.name}`),

@@ -3,15 +3,16 @@
 // replays (the capability bounding set the Redis entry scripts run under).
 //
 // Every container: all capabilities dropped and only the entrypoint's needs added back,
-// no-new-privileges, a memory limit, a healthcheck, a pids limit, and a read-only root unless
-// listed in READ_ONLY_ROOT_EXCEPTIONS below.
+// no-new-privileges, a memory limit, a healthcheck, a pids limit, and a read-only root (config
+// files come read-only from a config carrier's volume, below).
 //
 // The pids limit is set by `docker update --pids-limit` right after each create (pidsLimitCommand):
 // @pulumi/docker 5.2.0's Container has no such input (kreuzwerker's docker_container has no
 // pids_limit). Docker keeps an updated limit in the container's HostConfig, so it holds across
 // restarts; a replaced container gets it again because the command's triggers hold its id.
 
-import { shellQuote } from "./shell";
+import { createHash } from "node:crypto";
+import { CONTAINER_CONFIG_DIR, shellQuote } from "./shell";
 
 /** The `veza.component` label of each container kind. */
 export type ContainerKind = "redis" | "sentinel" | "redis-exporter" | "node-exporter" | "prometheus" | "alertmanager" | "grafana" | "api";
@@ -25,7 +26,7 @@ export interface ContainerHardening {
    * instead of exhausting the host's pid space (kernel.pid_max), which every container shares.
    */
   pidsLimit: number;
-  /** tmpfs mounts where the process writes outside its volumes (read-only roots only). */
+  /** tmpfs mounts where the process writes outside its volumes (every root is read-only). */
   tmpfs?: Record<string, string>;
 }
 
@@ -63,27 +64,71 @@ export const CONTAINER_HARDENING: Record<ContainerKind, ContainerHardening> = {
   "node-exporter": { capAdd: {}, pidsLimit: 128 },
   prometheus: { capAdd: {}, pidsLimit: 512 },
   alertmanager: { capAdd: {}, pidsLimit: 512 },
-  // Grafana may start plugin processes, each with its own threads.
-  grafana: { capAdd: {}, pidsLimit: 512 },
+  // Grafana may start plugin processes, each with its own threads; /tmp for its temporary files.
+  grafana: { capAdd: {}, tmpfs: { "/tmp": "rw,noexec,nosuid,size=64m" }, pidsLimit: 512 },
   // A read-only root since its password files moved to a volume; /tmp stays writable for the
   // API's own temporary files. The API's runtime is not known here: a generous bound.
   api: { capAdd: {}, tmpfs: { "/tmp": "rw,noexec,nosuid,size=64m" }, pidsLimit: 1024 },
 };
 
 /**
- * Containers whose root cannot be read-only, and why. The docker provider uploads files by
- * extracting a tar at "/" before the start (kreuzwerker terraform-provider-docker
- * resource_docker_container_funcs.go: `dstPath := "/"`), and the daemon refuses any extraction
- * outside a volume when the root is read-only (moby daemon/archive.go: "container rootfs is marked
- * read-only"). Every container with uploads is in this list; the rest have a read-only root.
+ * Every container's root is read-only, including those with config files. The docker provider
+ * uploads by extracting a tar at "/" before the start (kreuzwerker terraform-provider-docker
+ * resource_docker_container_funcs.go: `dstPath := "/"`), which the daemon refuses on a read-only
+ * root (moby daemon/archive.go: "container rootfs is marked read-only"). So a container's files go
+ * to its config carrier: a container of the same image, created and never started (start: false),
+ * whose uploads land in a config volume mounted at the container's config root; the container
+ * mounts that volume read-only. Checked on docker.io 20.10.24: a created container's uploads land
+ * in its mounted volume, the image's files at that path are copied in first, and the read-only
+ * mount refuses writes ("Read-only file system").
  */
-export const READ_ONLY_ROOT_EXCEPTIONS: Partial<Record<ContainerKind, string>> = {
-  redis: "uploads /etc/veza (configs, scripts, credentials): the provider's upload needs a writable root",
-  sentinel: "uploads /etc/veza: the provider's upload needs a writable root",
-  prometheus: "uploads prometheus.yml, rules and the web config: the provider's upload needs a writable root",
-  alertmanager: "uploads alertmanager.yml, secrets and the web config: the provider's upload needs a writable root",
-  grafana: "uploads provisioning, dashboards and the admin password: the provider's upload needs a writable root",
+export const CONFIG_CARRIER_KIND = "config-carrier";
+/** The carrier's label naming the container its files are for (its Docker name). */
+export const CONFIG_FOR_LABEL = "config-for";
+/** The carrier's label giving that container's kind: the resource policies that read files run on the carrier. */
+export const CONFIG_FOR_KIND_LABEL = "config-for-kind";
+
+/** Where each kind reads its files: the config volume's mount point (the image's files there are kept). */
+export const CONFIG_ROOTS: Partial<Record<ContainerKind, string>> = {
+  redis: CONTAINER_CONFIG_DIR,
+  sentinel: CONTAINER_CONFIG_DIR,
+  prometheus: "/etc/prometheus",
+  alertmanager: "/etc/alertmanager",
+  grafana: "/etc/grafana",
 };
+
+/** What a config carrier and its volume are made of: a change gives them a new name. */
+export interface ConfigCarrierContent {
+  image: string;
+  configRoot: string;
+  uploads: Array<{ file: string; content: string }>;
+}
+
+/**
+ * The Docker name of a container's config carrier and of its config volume: the container's name
+ * and a digest of everything they hold. A change makes a new carrier and volume beside the old
+ * ones (create before delete: no name clash); the container, whose mount names the volume, is
+ * replaced in its own turn of the rolling order, and the old pair is deleted after it. The digest
+ * covers secret files too: 48 bits of a SHA-256 say nothing about a generated password.
+ */
+export function configCarrierName(containerName: string, content: ConfigCarrierContent): string {
+  const digest = createHash("sha256").update(JSON.stringify([content.image, content.configRoot, content.uploads.map((u) => [u.file, u.content])])).digest("hex");
+  return `${containerName}-config-${digest.slice(0, 12)}`;
+}
+
+/** The Docker name of the container a config carrier holds the files of; undefined for any other container. */
+export function configCarrierFor(labels: unknown): string | undefined {
+  if (!Array.isArray(labels)) return undefined;
+  const entries = labels as Array<{ label?: unknown; value?: unknown }>;
+  const carrier = entries.some((entry) => entry?.label === "veza.component" && entry.value === CONFIG_CARRIER_KIND);
+  const target = entries.find((entry) => entry?.label === `veza.${CONFIG_FOR_LABEL}`)?.value;
+  return carrier && typeof target === "string" ? target : undefined;
+}
+
+/** Every upload must sit under the config root: anything else would land in the carrier's own root, never seen. */
+export function uploadsOutsideRoot(configRoot: string, files: string[]): string[] {
+  return files.filter((file) => !file.startsWith(`${configRoot}/`));
+}
 
 /** Other departures from the defaults, each with its reason: what the policy accepts. */
 export const HARDENING_EXCEPTIONS = {
@@ -96,11 +141,10 @@ export const NO_NEW_PRIVILEGES = "no-new-privileges:true";
 /** The docker.Container inputs for a kind: capabilities, security options, root and tmpfs. */
 export function hardenedContainerArgs(kind: ContainerKind) {
   const hardening = CONTAINER_HARDENING[kind];
-  const readOnly = READ_ONLY_ROOT_EXCEPTIONS[kind] === undefined;
   return {
     capabilities: { drops: ["ALL"], adds: Object.keys(hardening.capAdd) },
     securityOpts: [NO_NEW_PRIVILEGES],
-    readOnly,
+    readOnly: true,
     ...(hardening.tmpfs ? { tmpfs: hardening.tmpfs } : {}),
   };
 }

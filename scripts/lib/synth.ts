@@ -9,6 +9,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { ConfigProblem } from "../../components/config/reader";
+import { configCarrierFor } from "../../components/topology/hardening";
 import { PROJECT_ROOT } from "./stackFiles";
 import { checkStackConfig } from "./configPrecheck";
 
@@ -299,18 +300,23 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Writes plan.json and files/<container>/<path> for every upload. */
+/**
+ * Writes plan.json and files/<container>/<path> for every upload: a config carrier's files under
+ * the container they are for (its `veza.config-for` label), where that container reads them.
+ */
 export function writeSynthOutput(result: SynthResult, outDir: string): string[] {
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, "plan.json"), `${JSON.stringify(result.plan, null, 2)}\n`);
   const written: string[] = ["plan.json"];
-  for (const resource of result.plan.resources) {
-    if (resource.type !== "docker:index/container:Container") continue;
+  const containers = result.plan.resources.filter((r) => r.type === "docker:index/container:Container");
+  const resourceByDockerName = new Map(containers.map((r) => [r.inputs.name, r.name]));
+  for (const resource of containers) {
     const uploads = resource.inputs.uploads;
     if (!Array.isArray(uploads)) continue;
+    const owner = resourceByDockerName.get(configCarrierFor(resource.inputs.labels)) ?? resource.name;
     for (const upload of uploads as Array<{ file?: string; content?: string }>) {
       if (typeof upload.file !== "string" || typeof upload.content !== "string") continue;
-      const relative = path.join("files", resource.name, upload.file.replace(/^\/+/, ""));
+      const relative = path.join("files", owner, upload.file.replace(/^\/+/, ""));
       const target = path.join(outDir, relative);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, upload.content);

@@ -7,6 +7,7 @@ import { requireValidStackConfig } from "../../components/config/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 import { byName, CONTAINER, label, ofType, synthOk, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";
+import { replacementOrder } from "../../scripts/lib/engineOrder";
 
 const redisFamily = (result: SynthResult) => ofType(result.unmasked, CONTAINER).filter((c) => ["redis", "sentinel"].includes(label(c, "component")!));
 
@@ -32,6 +33,25 @@ describe("day-2 safety under mocks", () => {
       if (data) expect(container.inputs.destroyGraceSeconds).toBe(dataNodeStopGraceSeconds(config.sentinel.failoverTimeoutMilliseconds, config.sentinel.count));
       expect(container.inputs.destroyGraceSeconds as number).toBeGreaterThan(0);
       expect(container.inputs.entrypoints).toEqual(["sh", "/etc/veza/entrypoint.sh"]);
+    }
+  });
+
+  it("a changed config file: new config carriers and volumes first, the containers replaced one at a time in the rolling order, the old carriers deleted last", async () => {
+    const changed = await synthOk("dev", ["redis.aofRewritePercentage=150"]);
+    const steps = replacementOrder(dev.plan, changed.plan);
+    const stepOf = (op: string, name: string) => steps.findIndex((step) => step.chains.some((chain) => chain.some((o) => o.op === op && o.name === name)));
+    const nodes = ["redis-2", "redis-1", "redis-0"];
+    // One container per step, in the chain's order: never two data nodes down at once.
+    const deletes = nodes.map((node) => stepOf("delete", `${node}-container`));
+    expect(deletes.every((step) => step >= 0)).toBe(true);
+    expect([...deletes].sort((a, b) => a - b)).toEqual(deletes);
+    expect(new Set(deletes).size).toBe(nodes.length);
+    for (const node of nodes) {
+      // The new files exist before the container goes: created beside the old ones (no delete first).
+      expect(stepOf("create", `${node}-container-config`)).toBeLessThan(stepOf("delete", `${node}-container`));
+      expect(stepOf("create", `${node}-container-config-volume`)).toBeLessThan(stepOf("create", `${node}-container-config`));
+      // The old copies go in the final phase, once no container mounts them.
+      for (const name of [`${node}-container-config`, `${node}-container-config-volume`]) expect(steps[stepOf("delete", name)].deletes).toBe(true);
     }
   });
 

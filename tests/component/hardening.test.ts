@@ -1,11 +1,11 @@
 // Container hardening and the alerting endpoints' auth, on the mock outputs of both stacks.
 import bcrypt from "bcryptjs";
 import YAML from "yaml";
-import { CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, READ_ONLY_ROOT_EXCEPTIONS, type ContainerKind } from "../../components/topology/hardening";
+import { CONFIG_CARRIER_KIND, configCarrierFor, configCarrierName, CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, type ContainerKind } from "../../components/topology/hardening";
 import { parseSshDockerHost } from "../../components/host/hostCommand";
 import { BUILT_REDIS_IMAGE, DEBIAN_BASE_IMAGE, REDIS_DEBIAN_VERSION } from "../../components/redis/image";
 import { ALERTMANAGER_WEB, PROMETHEUS_WEB, TLS_FILES } from "../../components/monitoring/webConfig";
-import { byName, CONTAINER, label, ofType, synthOk, uploadContent, type Resource } from "../helpers/synth";
+import { byName, configCarrierOf, CONTAINER, label, ofType, synthOk, uploadContent, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";
 
 // One synth per stack for the whole file (each costs seconds).
@@ -16,17 +16,21 @@ const synthOnce = (stack: string) => {
 };
 
 const secretUploads = (result: SynthResult, container: Resource) => {
-  const uploads = container.inputs.uploads as Array<{ file: string }>;
-  return (result.secretPaths.get(`${CONTAINER}::${container.name}`) ?? [])
+  const carrier = configCarrierOf(result.unmasked, container)!;
+  const uploads = carrier.inputs.uploads as Array<{ file: string }>;
+  return (result.secretPaths.get(`${CONTAINER}::${carrier.name}`) ?? [])
     .map((p) => /^uploads\[(\d+)\]\.content$/.exec(p)).filter((m) => m !== null).map((m) => uploads[Number(m![1])].file);
 };
 
 describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
   let result: SynthResult;
   let containers: Resource[];
+  let carriers: Resource[];
   beforeAll(async () => {
     result = await synthOnce(stack);
-    containers = ofType(result.unmasked, CONTAINER);
+    // The containers that run; the config carriers only hold their files.
+    containers = ofType(result.unmasked, CONTAINER).filter((c) => label(c, "component") !== CONFIG_CARRIER_KIND);
+    carriers = ofType(result.unmasked, CONTAINER).filter((c) => label(c, "component") === CONFIG_CARRIER_KIND);
   });
 
   it("every container drops ALL capabilities and adds back exactly its kind's, with no-new-privileges", () => {
@@ -71,12 +75,27 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
     expect(CONTAINER_HARDENING.redis.pidsLimit).toBe(64);
   });
 
-  it("a read-only root everywhere except the kinds with uploads (the provider extracts them at /)", () => {
+  it("every container has a read-only root and takes no upload: its files come from its config carrier's volume, mounted read-only", () => {
     for (const container of containers) {
-      const kind = label(container, "component") as ContainerKind;
-      const hasUploads = Array.isArray(container.inputs.uploads) && (container.inputs.uploads as unknown[]).length > 0;
-      expect([container.name, container.inputs.readOnly]).toEqual([container.name, !hasUploads]);
-      expect([container.name, READ_ONLY_ROOT_EXCEPTIONS[kind] !== undefined]).toEqual([container.name, hasUploads]);
+      expect([container.name, container.inputs.readOnly, container.inputs.uploads]).toEqual([container.name, true, undefined]);
+    }
+    // Redis, Sentinel, Prometheus, Alertmanager and Grafana have files; the exporters and the API none.
+    const withFiles = containers.filter((c) => configCarrierOf(result.unmasked, c) !== undefined).map((c) => label(c, "component"));
+    expect([...new Set(withFiles)].sort()).toEqual(["alertmanager", "grafana", "prometheus", "redis", "sentinel"]);
+    expect(carriers.length).toBe(withFiles.length);
+    for (const carrier of carriers) {
+      const container = containers.find((c) => c.inputs.name === configCarrierFor(carrier.inputs.labels))!;
+      const [volumeMount] = carrier.inputs.mounts as Array<{ type: string; source: string; target: string }>;
+      // Never started, no network, nothing but the files; every file under the volume's mount point.
+      expect(carrier.inputs).toMatchObject({ start: false, mustRun: false, networkMode: "none", image: container.inputs.image, capabilities: { drops: ["ALL"] }, securityOpts: [NO_NEW_PRIVILEGES] });
+      for (const upload of carrier.inputs.uploads as Array<{ file: string }>) expect(upload.file.startsWith(`${volumeMount.target}/`)).toBe(true);
+      // Named after a digest of what it holds, as its volume is.
+      const uploads = (carrier.inputs.uploads as Array<{ file: string; content: string }>).map(({ file, content }) => ({ file, content }));
+      expect(carrier.inputs.name).toBe(configCarrierName(container.inputs.name as string, { image: container.inputs.image as string, configRoot: volumeMount.target, uploads }));
+      expect(volumeMount.source).toBe(carrier.inputs.name);
+      expect(container.inputs.mounts).toContainEqual({ type: "volume", source: volumeMount.source, target: volumeMount.target, readOnly: true });
+      // The container is created once its carrier holds the files.
+      expect(container.dependsOn).toContain(carrier.name);
     }
   });
 
@@ -111,7 +130,7 @@ describe("alerting endpoints behind basic auth (prod stack)", () => {
   it("Prometheus and Alertmanager run with a web config of bcrypt hashes of the generated passwords, uploaded as secrets", () => {
     expect(prometheus.inputs.command).toContain(`--web.config.file=${PROMETHEUS_WEB.config}`);
     expect((alertmanager.inputs.entrypoints as string[]).join(" ")).toContain(`--web.config.file=${ALERTMANAGER_WEB.config}`);
-    const users = (container: Resource, file: string) => YAML.parse(uploadContent(container, file)).basic_auth_users as Record<string, string>;
+    const users = (container: Resource, file: string) => YAML.parse(uploadContent(result.unmasked, container, file)).basic_auth_users as Record<string, string>;
     expect(Object.keys(users(prometheus, PROMETHEUS_WEB.config)).sort()).toEqual(["grafana", "health", "operator", "prometheus"]);
     expect(Object.keys(users(alertmanager, ALERTMANAGER_WEB.config)).sort()).toEqual(["health", "operator", "prometheus"]);
     for (const [user, hash] of Object.entries(users(alertmanager, ALERTMANAGER_WEB.config))) {
@@ -123,15 +142,15 @@ describe("alerting endpoints behind basic auth (prod stack)", () => {
   });
 
   it("Prometheus sends alerts to and scrapes Alertmanager with its own credentials, from a file", () => {
-    const config = YAML.parse(uploadContent(prometheus, "/etc/prometheus/prometheus.yml"));
+    const config = YAML.parse(uploadContent(result.unmasked, prometheus, "/etc/prometheus/prometheus.yml"));
     const auth = { basic_auth: { username: "prometheus", password_file: PROMETHEUS_WEB.clientPassword } };
     expect(config.alerting.alertmanagers[0]).toMatchObject(auth);
     for (const job of ["alertmanager", "prometheus"]) expect(config.scrape_configs.find((j: { job_name: string }) => j.job_name === job)).toMatchObject(auth);
-    expect(uploadContent(prometheus, PROMETHEUS_WEB.clientPassword)).toBe(password("monitoring-web-prometheus-password"));
+    expect(uploadContent(result.unmasked, prometheus, PROMETHEUS_WEB.clientPassword)).toBe(password("monitoring-web-prometheus-password"));
   });
 
   it("Grafana's datasource authenticates as grafana; the file holding the password is a secret upload", () => {
-    const datasource = YAML.parse(uploadContent(grafana, "/etc/grafana/provisioning/datasources/veza.yml")).datasources[0];
+    const datasource = YAML.parse(uploadContent(result.unmasked, grafana, "/etc/grafana/provisioning/datasources/veza.yml")).datasources[0];
     expect(datasource).toMatchObject({ url: "http://10.20.0.14:9090", basicAuth: true, basicAuthUser: "grafana", secureJsonData: { basicAuthPassword: password("monitoring-web-grafana-password") } });
     expect(secretUploads(result, grafana)).toContain("/etc/grafana/provisioning/datasources/veza.yml");
   });
@@ -147,11 +166,11 @@ describe("alerting endpoints behind basic auth (prod stack)", () => {
   it("with monitoring.tls*, serves HTTPS from the mounted files and the clients verify with the CA", async () => {
     const tls = await synthOk("prod", ["monitoring.tlsCertFile=/etc/veza/tls/cert.pem", "monitoring.tlsKeyFile=/etc/veza/tls/key.pem", "monitoring.tlsCaFile=/etc/veza/tls/ca.pem"]);
     const p = byName(tls.unmasked, "monitoring-prometheus-container");
-    expect(YAML.parse(uploadContent(p, PROMETHEUS_WEB.config)).tls_server_config).toMatchObject({ cert_file: TLS_FILES.cert, key_file: TLS_FILES.key });
+    expect(YAML.parse(uploadContent(tls.unmasked, p, PROMETHEUS_WEB.config)).tls_server_config).toMatchObject({ cert_file: TLS_FILES.cert, key_file: TLS_FILES.key });
     expect(p.inputs.mounts).toEqual(expect.arrayContaining([{ type: "bind", source: "/etc/veza/tls/key.pem", target: TLS_FILES.key, readOnly: true }]));
-    expect(YAML.parse(uploadContent(p, "/etc/prometheus/prometheus.yml")).alerting.alertmanagers[0]).toMatchObject({ scheme: "https", tls_config: { ca_file: TLS_FILES.ca } });
+    expect(YAML.parse(uploadContent(tls.unmasked, p, "/etc/prometheus/prometheus.yml")).alerting.alertmanagers[0]).toMatchObject({ scheme: "https", tls_config: { ca_file: TLS_FILES.ca } });
     const g = byName(tls.unmasked, "monitoring-grafana-container");
     expect(g.inputs.envs).toContain(`SSL_CERT_FILE=${TLS_FILES.ca}`);
-    expect(YAML.parse(uploadContent(g, "/etc/grafana/provisioning/datasources/veza.yml")).datasources[0].url).toBe("https://10.20.0.14:9090");
+    expect(YAML.parse(uploadContent(tls.unmasked, g, "/etc/grafana/provisioning/datasources/veza.yml")).datasources[0].url).toBe("https://10.20.0.14:9090");
   });
 });

@@ -5,7 +5,7 @@ import { stackTopology } from "../../components/topology/ports";
 import { dataNodeSettings } from "../../components/topology/settings";
 import { requireValidStackConfig } from "../../components/config/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
-import { byName, CONTAINER, label, ofType, synthOk, uploadContent, type Resource } from "../helpers/synth";
+import { byName, CONTAINER, label, ofType, synthOk, uploadContent, uploadsOf, configCarrierOf, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";
 
 describe("RedisNode under mocks (dev stack)", () => {
@@ -30,8 +30,8 @@ describe("RedisNode under mocks (dev stack)", () => {
       const healthcheck = container.inputs.healthcheck as { tests: string[] };
       expect(healthcheck.tests).toEqual(["CMD", "sh", HEALTHCHECK_FILE]);
       // Only the volume's live copy: no uploaded one to fall back on, and a clear refusal without it.
-      expect(uploadContent(container, HEALTHCHECK_FILE)).toContain(`load_credentials() { . "$VEZA_CREDENTIALS_DIR/credentials.sh"; }`);
-      expect(uploadContent(container, HEALTHCHECK_FILE)).toContain("-credentials-seed command of \\`pulumi up\\` writes them");
+      expect(uploadContent(result.unmasked, container, HEALTHCHECK_FILE)).toContain(`load_credentials() { . "$VEZA_CREDENTIALS_DIR/credentials.sh"; }`);
+      expect(uploadContent(result.unmasked, container, HEALTHCHECK_FILE)).toContain("-credentials-seed command of \\`pulumi up\\` writes them");
       expect(container.inputs.envs).toBeUndefined();
     }
   });
@@ -41,10 +41,10 @@ describe("RedisNode under mocks (dev stack)", () => {
     const topology = stackTopology(config);
     for (const node of topology.dataNodes) {
       const container = byName(result.unmasked, `${node.name}-container`);
-      expect(uploadContent(container, REDIS_CONF_PATH)).toBe(renderRedisConf(dataNodeSettings(config, topology, node)));
+      expect(uploadContent(result.unmasked, container, REDIS_CONF_PATH)).toBe(renderRedisConf(dataNodeSettings(config, topology, node)));
     }
     const sizing = computeSizing(config.redis);
-    expect(uploadContent(byName(result.unmasked, "redis-0-container"), REDIS_CONF_PATH)).toContain(`maxmemory ${sizing.maxmemoryBytes}\n`);
+    expect(uploadContent(result.unmasked, byName(result.unmasked, "redis-0-container"), REDIS_CONF_PATH)).toContain(`maxmemory ${sizing.maxmemoryBytes}\n`);
     expect(sizing.maxmemoryBytes).toBe(Math.floor(512 * MiB * 0.4));
   });
 
@@ -52,7 +52,8 @@ describe("RedisNode under mocks (dev stack)", () => {
     for (const container of redisContainers) {
       // No secret input at all: the passwords reach the volume through the seed command.
       expect(result.secretPaths.get(`${CONTAINER}::${container.name}`) ?? []).toEqual([]);
-      const files = (container.inputs.uploads as Array<{ file: string }>).map((u) => u.file).sort();
+      expect(result.secretPaths.get(`${CONTAINER}::${configCarrierOf(result.unmasked, container)!.name}`) ?? []).toEqual([]);
+      const files = uploadsOf(result.unmasked, container).map((u) => u.file).sort();
       expect(files).toEqual([REDIS_CONF_PATH, "/etc/veza/entrypoint.sh", HEALTHCHECK_FILE].sort());
       const node = container.name.replace(/-container$/, "");
       for (const command of [`${node}-credentials-seed`, `${node}-credentials`]) {
@@ -80,7 +81,11 @@ describe("RedisNode under mocks (dev stack)", () => {
   it("mounts a named data volume and checks its room before Redis starts", () => {
     for (const container of redisContainers) {
       const mounts = container.inputs.mounts as Array<{ source: string; target: string; type: string }>;
-      expect(mounts).toEqual([{ type: "volume", source: `veza-${container.name.replace(/-container$/, "")}-data`, target: "/data" }]);
+      // Its files read-only from its config carrier's volume, its data in the named volume.
+      expect(mounts).toEqual([
+        { type: "volume", source: configCarrierOf(result.unmasked, container)!.inputs.name, target: "/etc/veza", readOnly: true },
+        { type: "volume", source: `veza-${container.name.replace(/-container$/, "")}-data`, target: "/data" },
+      ]);
     }
     const check = byName(result.unmasked, "redis-0-data-volume-check");
     expect(check.inputs.create).toMatch(/docker run --rm --pids-limit 128 -v 'veza-redis-0-data:\/data'/);

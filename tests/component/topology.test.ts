@@ -1,5 +1,5 @@
 // SentinelCluster placement under mocks for 1, 3 and 5 hosts, and the Monitoring component.
-import { synthOk, CONTAINER, label, ofType, byName, uploadContent, type Resource } from "../helpers/synth";
+import { synthOk, CONTAINER, label, ofType, byName, uploadContent, uploadsOf, configCarrierOf, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";
 import { CREDENTIAL_SEED_SUFFIX, seededFiles } from "../../components/topology/shell";
 
@@ -23,7 +23,7 @@ describe("SentinelCluster placement", () => {
     const result = await synthOk("dev");
     expect(new Set(placement(result, "redis").map(([, host]) => host))).toEqual(new Set(["local"]));
     const ports = ofType(result.unmasked, CONTAINER).filter((c) => ["redis", "sentinel"].includes(label(c, "component")!))
-      .map((c) => /^port (\d+)$/m.exec(uploadContent(c, (c.inputs.uploads as Array<{ file: string }>)[0].file))![1]);
+      .map((c) => /^port (\d+)$/m.exec(uploadsOf(result.unmasked, c)[0].content)![1]);
     expect(ports.sort()).toEqual(["26379", "26380", "26381", "6379", "6380", "6381"]);
   });
 
@@ -42,7 +42,7 @@ describe("SentinelCluster placement", () => {
     const sentinels = placement(result, "sentinel");
     expect(sentinels.map(([, host]) => host)).toEqual(["h0", "h1", "h2", "h3", "h4"]);
     expect(placement(result, "redis").map(([, host]) => host)).toEqual(["h0", "h1", "h2"]);
-    const conf = uploadContent(byName(result.unmasked, "sentinel-4-container"), "/etc/veza/sentinel.conf");
+    const conf = uploadContent(result.unmasked, byName(result.unmasked, "sentinel-4-container"), "/etc/veza/sentinel.conf");
     expect(conf).toContain("sentinel monitor veza-redis 10.0.0.1 6379 3\n");
     expect(conf).toContain("sentinel announce-ip 10.0.0.5\n");
   });
@@ -125,22 +125,25 @@ describe("Monitoring component", () => {
     expect(check.inputs.stdin).toContain("promtool check rules /tmp/redis.yml /tmp/slo.yml /tmp/api.yml /tmp/monitoring.yml");
     expect(check.inputs.stdin).toMatch(/promtool test rules \/tmp\/redis\.test\.yml .*\/tmp\/monitoring\.test\.yml/);
     expect(byName(result.unmasked, "monitoring-prometheus-container").dependsOn).toContain("monitoring-promtool-check-rules");
-    expect(uploadContent(byName(result.unmasked, "monitoring-prometheus-container"), "/etc/prometheus/rules/redis.yml")).toContain("alert: RedisUnreachable");
+    expect(uploadContent(result.unmasked, byName(result.unmasked, "monitoring-prometheus-container"), "/etc/prometheus/rules/redis.yml")).toContain("alert: RedisUnreachable");
     // The web config, the healthcheck's header, Slack, PagerDuty and the heartbeat URL.
-    const alertmanager = byName(result.unmasked, "monitoring-alertmanager-container");
-    const files = (result.secretPaths.get(`${CONTAINER}::monitoring-alertmanager-container`) ?? []).map((p) => (alertmanager.inputs.uploads as Array<{ file: string }>)[Number(/^uploads\[(\d+)\]/.exec(p)![1])].file);
+    const alertmanager = configCarrierOf(result.unmasked, byName(result.unmasked, "monitoring-alertmanager-container"))!;
+    const files = (result.secretPaths.get(`${CONTAINER}::${alertmanager.name}`) ?? []).map((p) => (alertmanager.inputs.uploads as Array<{ file: string }>)[Number(/^uploads\[(\d+)\]/.exec(p)![1])].file);
     expect(files.sort()).toEqual(["/etc/alertmanager/secrets/health-authorization", "/etc/alertmanager/secrets/heartbeat-webhook-url", "/etc/alertmanager/secrets/pagerduty-routing-key", "/etc/alertmanager/secrets/slack-webhook-url", "/etc/alertmanager/web-config.yml"]);
   });
 
   it("provisions Grafana with the Prometheus datasource and both dashboards, its admin password a secret file", () => {
     const grafana = byName(result.unmasked, "monitoring-grafana-container");
-    expect(uploadContent(grafana, "/etc/grafana/provisioning/datasources/veza.yml")).toContain("url: http://10.20.0.14:9090");
-    expect(JSON.parse(uploadContent(grafana, "/etc/grafana/dashboards/veza-api-overview.json")).title).toBe("Veza API Overview");
-    expect(JSON.parse(uploadContent(grafana, "/etc/grafana/dashboards/veza-redis.json")).title).toBe("Redis");
+    expect(uploadContent(result.unmasked, grafana, "/etc/grafana/provisioning/datasources/veza.yml")).toContain("url: http://10.20.0.14:9090");
+    expect(JSON.parse(uploadContent(result.unmasked, grafana, "/etc/grafana/dashboards/veza-api-overview.json")).title).toBe("Veza API Overview");
+    expect(JSON.parse(uploadContent(result.unmasked, grafana, "/etc/grafana/dashboards/veza-redis.json")).title).toBe("Redis");
     expect(grafana.inputs.envs).toContain("GF_SECURITY_ADMIN_PASSWORD__FILE=/etc/grafana/secrets/admin-password");
-    const uploads = grafana.inputs.uploads as Array<{ file: string }>;
+    const carrier = configCarrierOf(result.unmasked, grafana)!;
+    const uploads = carrier.inputs.uploads as Array<{ file: string }>;
     // The admin password, and the datasource (it holds the grafana user's password for Prometheus).
     const secret = ["/etc/grafana/provisioning/datasources/veza.yml", "/etc/grafana/secrets/admin-password"].map((file) => `uploads[${uploads.findIndex((u) => u.file === file)}].content`);
-    expect(result.secretPaths.get(`${CONTAINER}::monitoring-grafana-container`)).toEqual(secret);
+    expect(result.secretPaths.get(`${CONTAINER}::${carrier.name}`)).toEqual(secret);
+    // Nothing secret on the container itself.
+    expect(result.secretPaths.get(`${CONTAINER}::monitoring-grafana-container`) ?? []).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import type { SynthOptions, SynthOutcome, SynthResult } from "../../scripts/lib/synth";
+import { configCarrierFor } from "../../components/topology/hardening";
 
 // Each fresh copy of the Pulumi runtime adds its own process exit listeners.
 process.setMaxListeners(100);
@@ -36,10 +37,19 @@ export function ofType(resources: Resource[], type: string): Resource[] {
 
 export const CONTAINER = "docker:index/container:Container";
 
-export function uploadContent(container: Resource, file: string): string {
-  const uploads = container.inputs.uploads as Array<{ file: string; content: string }>;
-  const upload = uploads.find((u) => u.file === file);
-  if (!upload) throw new Error(`${container.name} has no upload ${file}`);
+/** The config carrier a container's files are uploaded to (components/host/hardenedContainer.ts). */
+export function configCarrierOf(resources: Resource[], container: Resource): Resource | undefined {
+  return resources.find((r) => r.type === CONTAINER && configCarrierFor(r.inputs.labels) === container.inputs.name);
+}
+
+/** A container's files: its carrier's uploads (none when it has no carrier). */
+export function uploadsOf(resources: Resource[], container: Resource): Array<{ file: string; content: string }> {
+  return (configCarrierOf(resources, container)?.inputs.uploads ?? []) as Array<{ file: string; content: string }>;
+}
+
+export function uploadContent(resources: Resource[], container: Resource, file: string): string {
+  const upload = uploadsOf(resources, container).find((u) => u.file === file);
+  if (!upload) throw new Error(`${container.name} has no file ${file} in its config carrier`);
   return upload.content;
 }
 

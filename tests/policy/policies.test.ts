@@ -24,8 +24,9 @@ type Mutation = (resources: PlannedResource[]) => void;
 
 const find = (resources: PlannedResource[], name: string) => resources.find((r) => r.name === name)!;
 const upload = (resource: PlannedResource, suffix: string) => (resource.inputs.uploads as Array<{ file: string; content: string }>).find((u) => u.file.endsWith(suffix))!;
+/** A container's file, edited where it is uploaded: in its config carrier (`<container resource>-config`). */
 const editConf = (name: string, suffix: string, edit: (text: string) => string): Mutation => (resources) => {
-  const file = upload(find(resources, name), suffix);
+  const file = upload(find(resources, `${name}-config`), suffix);
   file.content = edit(file.content);
 };
 /** A file a seed command writes into its volume (the ACL files: no container uploads them), edited in its stdin. */
@@ -151,7 +152,16 @@ describe("policy pack", () => {
     ["containers-hardened", "mandatory", setInput("redis-0-exporter-container", "capabilities", undefined), /does not drop ALL capabilities/],
     ["containers-hardened", "mandatory", setInput("redis-0-container", "capabilities", { drops: ["ALL"], adds: ["CHOWN", "DAC_OVERRIDE", "KILL", "SETGID", "SETUID", "SYS_ADMIN"] }), /adds capabilities SYS_ADMIN beyond what a redis container needs/],
     ["containers-hardened", "mandatory", setInput("monitoring-grafana-container", "securityOpts", []), /no no-new-privileges:true/],
-    ["containers-hardened", "mandatory", setInput("node-exporter-local-container", "readOnly", false), /not on the read-only exception list/],
+    ["containers-hardened", "mandatory", setInput("node-exporter-local-container", "readOnly", false), /root filesystem is writable/],
+    // Issue 11: the kinds with files are no exception any more.
+    ["containers-hardened", "mandatory", setInput("redis-0-container", "readOnly", false), /root filesystem is writable/],
+    ["containers-hardened", "mandatory", setInput("monitoring-grafana-container", "uploads", [{ file: "/etc/grafana/x", content: "x" }]), /uploads into a running container/],
+    ["containers-hardened", "mandatory", setInput("sentinel-1-container-config", "start", true), /a config carrier that is started/],
+    ["containers-hardened", "mandatory", setInput("monitoring-alertmanager-container-config", "networkMode", "host"), /a config carrier on network host/],
+    ["containers-config-read-only", "mandatory", (r) => { (find(r, "redis-2-container").inputs.mounts as Array<{ readOnly?: boolean }>)[0].readOnly = false; }, /mounts its config volume at \/etc\/veza writable/],
+    ["containers-config-read-only", "mandatory", (r) => { (find(r, "monitoring-prometheus-container").inputs.mounts as unknown[]).shift(); }, /no config volume at \/etc\/prometheus: it would run on the image's files/],
+    ["containers-config-read-only", "mandatory", (r) => { (find(r, "sentinel-0-container-config").inputs.mounts as Array<{ target?: string }>)[0].target = "/etc/other"; }, /no config volume at \/etc\/veza: its uploads would land in its own root/],
+    ["containers-config-read-only", "mandatory", (r) => { setLabel(find(r, "monitoring-grafana-container-config"), "config-for-kind", "api"); }, /a config carrier for a api container, a kind with no config root/],
     ["containers-hardened", "mandatory", setInput("monitoring-prometheus-container", "privileged", true), /privileged/],
     ["containers-hardened", "mandatory", setInput("sentinel-0-exporter-container", "pidMode", "host"), /host PID namespace/],
     ["containers-hardened", "mandatory", setInput("api-container", "memory", undefined), /no memory limit/],
@@ -220,7 +230,7 @@ describe("policy pack", () => {
 
   it("does not crash on values unknown during preview: it reports them as advisory", async () => {
     const unknown = mutated((r) => {
-      find(r, "redis-0-container").inputs.uploads = "[unknown]";
+      find(r, "redis-0-container-config").inputs.uploads = "[unknown]";
       find(r, "redis-1-container").inputs.memory = "[unknown]";
       find(r, "local-image-veza-redis-7-0-15-1-deb12u10").inputs.name = "[unknown]";
     });

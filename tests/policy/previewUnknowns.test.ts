@@ -38,9 +38,10 @@ interface Place {
   get: (r: PlannedResource) => unknown;
 }
 const input = (resource: string, key: string): Place => ({ resource, describe: `${resource} ${key}`, set: (r, v) => { r.inputs[key] = v; }, get: (r) => r.inputs[key] });
-const upload = (resource: string, suffix: string): Place => ({
-  resource,
-  describe: `${resource} upload ${suffix}`,
+/** A container's file, where it is uploaded: its config carrier (`<container resource>-config`). */
+const upload = (container: string, suffix: string): Place => ({
+  resource: `${container}-config`,
+  describe: `${container} upload ${suffix}`,
   set: (r, v) => { uploadOf(r, suffix).content = v; },
   get: (r) => uploadOf(r, suffix).content,
 });
@@ -92,6 +93,7 @@ const cases: Array<{ policy: string; place: Place; violate: (value: unknown) => 
   { policy: "images-not-known-vulnerable", place: input("sentinel-0-container", "image"), violate: () => "redis:7.0.15-bookworm", message: /end-of-life/ },
   { policy: "images-not-known-vulnerable", place: buildArg("local-build-veza-redis-7-0-15-1-deb12u10", "REDIS_VERSION"), violate: () => "5:7.0.15-1~deb12u5", message: /CVE-2025-49844/ },
   { policy: "containers-hardened", place: input("redis-0-exporter-container", "capabilities"), violate: () => undefined, message: /does not drop ALL capabilities/ },
+  { policy: "containers-config-read-only", place: input("redis-2-container", "mounts"), violate: (mounts) => (mounts as Array<Record<string, unknown>>).map((m, i) => (i === 0 ? { ...m, readOnly: false } : m)), message: /mounts its config volume at \/etc\/veza writable/ },
   { policy: "containers-pids-limited", place: input("redis-1-container-pids-limit", "create"), violate: (c) => String(c).replace("--pids-limit 64", "--pids-limit 0"), message: /no redis-1-container-pids-limit command sets its pids limit to 64/ },
   { policy: "api-runs-as-declared-user", place: input("api-container", "user"), violate: () => "0:0", message: /user 0:0: the API runs as root or in root's group/ },
   { policy: "api-declares-redis-toggles", place: input("api-container", "envs"), violate: (envs) => (envs as string[]).filter((e) => !e.startsWith("MAINTENANCE_MODE=")), message: /MAINTENANCE_MODE is not declared/ },
@@ -133,17 +135,19 @@ describe("each policy when the value it reads is unknown", () => {
     expect(inPreview).toEqual([expect.objectContaining({ level: "advisory", resource: stackPolicy ? "stack" : c.place.resource, message: expect.stringMatching(CANT_RUN) })]);
   });
 
-  it("a check that ran before the policy reached the unknown value still reports (mandatory)", async () => {
+  it("a check that ran before the policy reached the unknown value still reports (mandatory), and so do the other resources", async () => {
     // redis-memory-limit-and-fork-headroom compares memorySwap before it reads redis.conf: swap is
-    // caught even while redis.conf is unknown; its maxmemory checks are not.
+    // caught even while redis.conf is unknown; its maxmemory checks are not. It reads redis.conf
+    // from the node's config carrier, so it runs over the stack: an unknown on one node does not
+    // stop the check of the next, and the policy says once, at the end, that it could not decide.
     const plan = structuredClone(dev);
-    const redis = find(plan, "redis-0-container");
-    redis.inputs.memorySwap = 4096;
-    uploadOf(redis, "/redis.conf").content = UNKNOWN_MARK;
+    for (const name of ["redis-0-container", "redis-1-container"]) find(plan, name).inputs.memorySwap = 4096;
+    uploadOf(find(plan, "redis-0-container-config"), "/redis.conf").content = UNKNOWN_MARK;
     const memory = ofPolicy(await runPolicies(plan, "veza-redis", "dev"), "redis-memory-limit-and-fork-headroom");
-    expect(memory.map((v) => [v.level, v.resource, v.message.replace(/:.*/s, "")])).toEqual([
+    expect(memory.map((v) => [v.level, v.resource, v.message.replace(/:.*/s, "")]).sort()).toEqual([
+      ["advisory", "stack", "can't run during preview"],
       ["mandatory", "redis-0-container", "memorySwap 4096 != memory 512"],
-      ["advisory", "redis-0-container", "can't run during preview"],
+      ["mandatory", "redis-1-container", "memorySwap 4096 != memory 512"],
     ]);
   });
 });
@@ -193,8 +197,9 @@ describe("a real preview: the dev and prod programs with their computed values u
     expect(table["images-not-known-vulnerable"]).toEqual(table["images-pinned"]);
     expect(Object.keys(table)).toEqual(UNDECIDED_UNDER_PREVIEW);
     // No password in a container: only the pulled image's id is unknown there (the ACL files are
-    // in the seed commands' stdin, unknown with the passwords).
-    expect(unknownInputs(plan).filter((p) => /^(redis|sentinel) /.test(p))).toEqual(["redis image", "sentinel image"]);
+    // in the seed commands' stdin, unknown with the passwords), and the config volume's name, a
+    // digest of that id and the files.
+    expect(unknownInputs(plan).filter((p) => /^(redis|sentinel) /.test(p))).toEqual(["redis image", "redis mounts[0].source", "sentinel image", "sentinel mounts[0].source"]);
   });
 
   it("dev, a password rotation (the RandomPasswords replaced, nothing else): only the ACL policies cannot decide", async () => {

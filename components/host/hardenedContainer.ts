@@ -1,0 +1,104 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import type { HostConfig } from "../config/types";
+import { CONFIG_CARRIER_KIND, CONFIG_FOR_KIND_LABEL, CONFIG_FOR_LABEL, CONFIG_ROOTS, CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, configCarrierName, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "../topology/hardening";
+import { LABEL_PREFIX } from "../redis/containerDefaults";
+import { hostCommand, type SshAccess } from "./hostCommand";
+
+export interface HardenedContainerTarget {
+  kind: ContainerKind;
+  /** The container's Docker host: the pids command runs against its daemon. */
+  host: HostConfig;
+  ssh: SshAccess;
+}
+
+/** The container's files, every one under its kind's config root (CONFIG_ROOTS). */
+export type ContainerConfigFiles = Array<{ file: string; content: pulumi.Input<string> }>;
+
+export type HardenedContainerArgs = Omit<docker.ContainerArgs, "uploads" | "mounts"> & { name: string; mounts?: docker.types.input.ContainerMount[] };
+
+function dependenciesOf(dependsOn: pulumi.CustomResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource>[] {
+  if (dependsOn === undefined) return [];
+  if (Array.isArray(dependsOn)) return dependsOn;
+  if (pulumi.Resource.isInstance(dependsOn)) return [dependsOn];
+  throw new Error("hardenedContainer: dependsOn must be a resource or an array of them");
+}
+
+/**
+ * A container, its `<resource name>-pids-limit` command and, with `config`, its config carrier:
+ * one call declares them all, so the names cannot drift apart.
+ *
+ * The pids limit: `docker update --pids-limit` right after the create (the provider has no input
+ * for it; components/topology/hardening.ts). Triggers: the container's name and the limit, then
+ * its id, so a replaced container gets its limit again (the policy pack checks the command's create
+ * string, that it waits for the container and holds its id, and that it runs on the container's
+ * daemon). The container runs without a limit from its start until this command; for Redis and
+ * Sentinel that is once they are healthy (`wait: true`).
+ *
+ * The config files (hardening.ts, CONFIG_CARRIER_KIND): a volume and a never-started carrier that
+ * receives the uploads into it, both named after a digest of the files; the container mounts the
+ * volume read-only at the config root and waits for the carrier, so its root stays read-only.
+ */
+export function hardenedContainer(target: HardenedContainerTarget, resourceName: string, args: HardenedContainerArgs, opts: pulumi.CustomResourceOptions, config?: ContainerConfigFiles): docker.Container {
+  let containerArgs: docker.ContainerArgs = args;
+  let dependsOn = dependenciesOf(opts.dependsOn);
+  if (config) {
+    const root = CONFIG_ROOTS[target.kind];
+    const outside = root === undefined ? config.map((f) => f.file) : uploadsOutsideRoot(root, config.map((f) => f.file));
+    if (root === undefined || outside.length > 0) throw new Error(`${resourceName}: ${outside.join(", ")} outside the config root of a ${target.kind} container (${root ?? "none"})`);
+    const carrier = configCarrier(`${resourceName}-config`, { name: args.name, kind: target.kind }, args.image, { root, files: config }, opts);
+    containerArgs = { ...args, mounts: [{ type: "volume", source: carrier.volumeName, target: root, readOnly: true }, ...(args.mounts ?? [])] };
+    // The uploads are in the volume once the carrier exists.
+    dependsOn = [...dependsOn, carrier.container];
+  }
+  const containerOpts = { ...opts, dependsOn };
+  const container = new docker.Container(resourceName, containerArgs, containerOpts);
+  hostCommand(`${resourceName}${PIDS_LIMIT_SUFFIX}`, target.host, {
+    create: pidsLimitCommand(args.name, target.kind),
+    triggers: [args.name, CONTAINER_HARDENING[target.kind].pidsLimit, container.id],
+  }, target.ssh, { parent: opts.parent, dependsOn: [container] });
+  return container;
+}
+
+/**
+ * `<resource>-config-volume` and `<resource>-config`: the volume, then a created, never-started
+ * container of the same image with the volume at the config root and the files as uploads (the
+ * daemon copies the image's files at that path into the new volume, then extracts the uploads
+ * there). Hardened like any container in case someone starts it: no network, no capability,
+ * entrypoint `true`. Deleted by the engine once the container no longer uses the volume.
+ */
+function configCarrier(resourceName: string, owner: { name: string; kind: ContainerKind }, image: pulumi.Input<string>, config: { root: string; files: ContainerConfigFiles }, opts: pulumi.CustomResourceOptions) {
+  const name = pulumi.unsecret(pulumi.all([image, pulumi.output(config.files)]).apply(([image, files]) =>
+    configCarrierName(owner.name, { image, configRoot: config.root, uploads: files.map((f) => ({ file: f.file, content: f.content })) })));
+  // Create before delete, against the provider's answer (pulumi-docker deletes a container, and a
+  // volume with a set name, before its replacement): the new name never clashes with the old one,
+  // and a delete-first volume would make the engine delete every container mounting it at once,
+  // ahead of the rolling order (step_generator.go, calculateDependentReplacements).
+  const resourceOpts = { parent: opts.parent, provider: opts.provider, deleteBeforeReplace: false };
+  const labels = [
+    { label: `${LABEL_PREFIX}component`, value: CONFIG_CARRIER_KIND },
+    { label: `${LABEL_PREFIX}${CONFIG_FOR_LABEL}`, value: owner.name },
+    { label: `${LABEL_PREFIX}${CONFIG_FOR_KIND_LABEL}`, value: owner.kind },
+  ];
+  const volume = new docker.Volume(`${resourceName}-volume`, {
+    name,
+    labels,
+  }, resourceOpts);
+  const container = new docker.Container(resourceName, {
+    name,
+    image,
+    start: false,
+    mustRun: false,
+    entrypoints: ["true"],
+    networkMode: "none",
+    capabilities: { drops: ["ALL"] },
+    securityOpts: [NO_NEW_PRIVILEGES],
+    memory: 16,
+    memorySwap: 16,
+    logDriver: "none",
+    mounts: [{ type: "volume", source: volume.name, target: config.root }],
+    uploads: config.files,
+    labels,
+  }, { ...resourceOpts, dependsOn: [volume] });
+  return { container, volumeName: volume.name };
+}
