@@ -12,9 +12,10 @@
 //
 // The provider semantics it replays (terraform-provider-docker, resource_docker_container_funcs.go):
 // delete = stop with destroy_grace_seconds (SIGTERM, then SIGKILL) and remove; create = fresh
-// uploads, the named volume kept; wait = healthy before create returns. Before each create, the
-// program's `<name>-credentials-seed` command (it runs before the container, which depends on it):
-// the definition's seed script with the volume at /data, under the seed container's capabilities.
+// files (read-only, as from the config carrier's volume) on a read-only root, the named volume
+// kept; wait = healthy before create returns. Before each create, the program's
+// `<name>-credentials-seed` command (it runs before the container, which depends on it): the
+// definition's seed script with the volume at /data, under the seed container's capabilities.
 
 import { spawnSync, execFile } from "node:child_process";
 import * as fs from "node:fs";
@@ -161,7 +162,16 @@ export class ContainerRunner {
     const logFile = path.join(generationDir, "container.log");
     // A new cgroup per start, as Docker gives each container its own (a restart keeps the limit).
     const group = this.ws.cgroup(`${slot.name}-${slot.generations}-${++this.starts}`, { pidsMax: CONTAINER_HARDENING[slot.definition.kind].pidsLimit });
-    const mountAndRun = `mount --bind "$1" ${CONTAINER_DATA_DIR} && mount --bind "$2" ${CONTAINER_CONFIG_DIR} && exec ${confined(slot.definition).join(" ")} ${slot.definition.entrypoint.join(" ")}`;
+    // The container's mounts, then its read-only root (`readOnly: true`): the config volume is
+    // mounted read-only (from the config carrier) and, in this mount namespace only, the root
+    // too, so an entry script that writes outside /data fails here as it would in Docker.
+    const mountAndRun = [
+      `mount --bind "$1" ${CONTAINER_DATA_DIR}`,
+      `mount --bind "$2" ${CONTAINER_CONFIG_DIR}`,
+      `mount -o remount,bind,ro ${CONTAINER_CONFIG_DIR}`,
+      "mount -o remount,bind,ro /",
+      `exec ${confined(slot.definition).join(" ")} ${slot.definition.entrypoint.join(" ")}`,
+    ].join(" && ");
     const [command, ...args] = inGroup(group, [
       "unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child",
       "sh", "-c", mountAndRun, "container", volume, path.join(generationDir, "config"),

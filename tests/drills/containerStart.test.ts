@@ -13,6 +13,10 @@ import { freePortRange, redisCli, waitFor } from "../../drills/harness/processes
 import { Workspace } from "../../drills/harness/workspace";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 
+/** Where a probe tries to write on the root: removed afterwards, should a broken read-only root let it. */
+const PLANTED = { bin: `/usr/local/bin/veza-planted-${process.pid}`, tmp: `/tmp/veza-planted-${process.pid}` };
+afterAll(() => Object.values(PLANTED).forEach((file) => fs.rmSync(file, { force: true })));
+
 const config = requireValidStackConfig(readStackConfigFile("dev").raw);
 
 describe("a data node's start script, alone", () => {
@@ -61,6 +65,16 @@ describe("a data node's start script, alone", () => {
     runner.restart("sentinel-0");
     await waitFor("sentinel-0 to answer again after the restart", sentinelUp, 20000, 200);
     expect(runner.tail("sentinel-0", 50)).not.toMatch(/FATAL CONFIG FILE ERROR/);
+  }, 60000);
+
+  it("runs on a read-only root: neither its root nor its config files take a write, even from root in the container; its data volume does", async () => {
+    runner.create("redis-1");
+    await runner.waitHealthy("redis-1", 500, 30000);
+    const tryWrite = (target: string) => `if touch ${target} 2>/dev/null; then echo "${target} written"; else echo "${target} refused"; fi\n`;
+    const result = await runner.exec("redis-1", ["sh", "-s"], ["/etc/veza/redis.conf", "/etc/veza/new-file", PLANTED.bin, PLANTED.tmp, "/data/written-by-test"].map(tryWrite).join(""));
+    expect(result.output.split("\n")).toEqual([
+      "/etc/veza/redis.conf refused", "/etc/veza/new-file refused", `${PLANTED.bin} refused`, `${PLANTED.tmp} refused`, "/data/written-by-test written",
+    ]);
   }, 60000);
 
   it("a fork bomb inside the container stops at its kind's pids limit: Redis keeps serving, the healthcheck fails until the tasks end, the host can still fork", async () => {
