@@ -136,20 +136,28 @@ export class SteadyWriter {
   }
 }
 
-/** How many of `keys` are missing on the node at `port` (checked in pipelined batches). */
-export async function countMissing(port: number, keys: string[], auth: { user: string; password: string }): Promise<number> {
+/** Which of `keys` are missing on the node at `port` (checked in pipelined batches). */
+export async function missingKeys(port: number, keys: string[], auth: { user: string; password: string }): Promise<string[]> {
   const client = directClient(port, auth.user, auth.password);
   try {
-    let missing = 0;
+    const missing: string[] = [];
     for (let i = 0; i < keys.length; i += 2000) {
       const batch = keys.slice(i, i + 2000);
       const pipeline = client.pipeline();
       for (const key of batch) pipeline.exists(key);
       const results = (await pipeline.exec()) ?? [];
-      missing += results.filter(([error, exists]) => error || exists === 0).length;
+      batch.forEach((key, j) => {
+        const [error, exists] = results[j] ?? [new Error("no reply"), 0];
+        if (error || exists === 0) missing.push(key);
+      });
     }
     return missing;
   } finally {
     client.disconnect();
   }
+}
+
+/** How many of `keys` are missing on the node at `port`. */
+export async function countMissing(port: number, keys: string[], auth: { user: string; password: string }): Promise<number> {
+  return (await missingKeys(port, keys, auth)).length;
 }
