@@ -16,7 +16,7 @@ import { describeStep, parseCredentialMarker, ROTATION_ORDER_PROPERTY, stepAllow
 import { minimumDataVolumeBytes } from "./shared/redis/sizing";
 import { dataNodeStopGraceSeconds } from "./shared/redis/dataNodeScripts";
 import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "./shared/redis/image";
-import { CONFIG_CARRIER_KIND, CONFIG_FOR_KIND_LABEL, CONFIG_ROOTS, configCarrierFor, CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, type ContainerKind } from "./shared/topology/hardening";
+import { CONFIG_CARRIER_KIND, CONFIG_DIGEST_LABEL, CONFIG_FOR_KIND_LABEL, CONFIG_ROOTS, configCarrierFor, CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, type ContainerKind } from "./shared/topology/hardening";
 import { CREDENTIAL_SEED_SUFFIX, seededFiles } from "./shared/topology/shell";
 
 export const CONTAINER = "docker:index/container:Container";
@@ -38,7 +38,8 @@ export function labelsOf(props: Props): Record<string, string> {
   const list = props.labels;
   if (Array.isArray(list)) {
     for (const entry of list as Array<{ label?: unknown; value?: unknown }>) {
-      if (typeof entry?.label === "string" && entry.label.startsWith("veza.")) labels[entry.label.slice(5)] = String(entry.value);
+      // Not a config volume's digest: unknown in a preview that changes a generated password, and no policy reads it.
+      if (typeof entry?.label === "string" && entry.label.startsWith("veza.") && entry.label !== `veza.${CONFIG_DIGEST_LABEL}`) labels[entry.label.slice(5)] = String(entry.value);
     }
   }
   return labels;
@@ -320,7 +321,8 @@ const leastPrivilege: ResourceValidationPolicy = {
   validateResource: (args, report) => {
     const seeded = seededAcl(args);
     if (args.type !== CONTAINER && !seeded) return;
-    const component = seeded?.component ?? componentOf(args.props);
+    // An ACL file uploaded (to a config carrier) is checked too, not only the seeded ones.
+    const component = seeded?.component ?? filesComponentOf(args.props);
     if (component === "redis") {
       const secrets = seeded?.file ?? uploadedFile(args.props, "/redis-secrets.conf");
       if (secrets === undefined) return;
@@ -537,6 +539,11 @@ const containersHardened: ResourceValidationPolicy = {
       // Holds files only: its root takes the uploads, so it must never run.
       if (props.start !== false) report("a config carrier that is started: it exists to hold uploads, with a writable root (start: false)");
       if (props.networkMode !== "none") report(`a config carrier on network ${String(props.networkMode ?? "bridge")}: it needs none`);
+      // Should it be started by hand all the same: it runs `true`, with nothing but its config volume.
+      const entrypoints = listOf(props, "entrypoints") ?? [];
+      if (entrypoints.length !== 1 || entrypoints[0] !== "true") report(`a config carrier whose entrypoint is ${JSON.stringify(entrypoints)}, not ["true"]: started by hand, it would run the image's program as root with its config writable`);
+      const extra = ["volumes", "devices", "ports", "hosts"].filter((key) => (listOf(props, key) ?? []).length > 0);
+      if ((listOf(props, "mounts") ?? []).length !== 1 || extra.length > 0 || props.pidMode !== undefined) report(`a config carrier with more than its one config volume (${[...extra, ...(props.pidMode !== undefined ? ["pidMode"] : [])].join(", ") || "mounts"})`);
       return;
     }
     // Redis and Sentinel containers: memory and healthcheck are the redis-* policies' (with swap and restart).
@@ -570,18 +577,27 @@ const configReadOnly: ResourceValidationPolicy = {
       if (carrier) report(`a config carrier for a ${kind ?? "unlabelled"} container, a kind with no config root (${Object.keys(CONFIG_ROOTS).join(", ")})`);
       return;
     }
-    const atRoot = ((listOf(args.props, "mounts") ?? []) as Array<{ type?: unknown; target?: unknown; readOnly?: unknown }>).filter((m) => m?.target === root);
+    const mounts = (listOf(args.props, "mounts") ?? []) as Array<{ type?: unknown; target?: unknown; readOnly?: unknown }>;
+    const atRoot = mounts.filter((m) => m?.target === root);
     if (atRoot.length !== 1 || atRoot[0].type !== "volume") {
       report(`no config volume at ${root}: ${carrier ? "its uploads would land in its own root, never seen" : "it would run on the image's files, not the reviewed ones"}`);
     } else if (!carrier && atRoot[0].readOnly !== true) {
       report(`mounts its config volume at ${root} writable: an exploited process could rewrite its own config`);
+    }
+    // Nothing mounted over part of the files: the reviewed ones would be hidden.
+    const tmpfs = Object.keys((args.props.tmpfs ?? {}) as Record<string, unknown>);
+    const under = [...mounts.map((m) => String(m?.target)), ...tmpfs].filter((target) => target.startsWith(`${root}/`));
+    if (under.length > 0) report(`mounts ${under.join(", ")} over its config at ${root}: the reviewed files there would be hidden`);
+    if (carrier) {
+      const outside = ((listOf(args.props, "uploads") ?? []) as Upload[]).map((u) => String(u?.file)).filter((file) => !file.startsWith(`${root}/`));
+      if (outside.length > 0) report(`uploads ${outside.join(", ")} outside ${root}: they land in the carrier's own root, and the file checks would read them instead of what the container reads`);
     }
   },
 };
 
 /**
  * The pids limit has no provider input: a `<container resource>-pids-limit` command sets it with
- * `docker update` after each create (components/host/pidsLimit.ts). Its create string names the
+ * `docker update` after each create (components/host/hardenedContainer.ts). Its create string names the
  * container and the limit, both known in a preview.
  */
 /** The Docker daemon a host command's `docker` talks to: DOCKER_HOST locally, the SSH target remotely. */

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { HostConfig } from "../config/types";
-import { CONFIG_CARRIER_KIND, CONFIG_FOR_KIND_LABEL, CONFIG_FOR_LABEL, CONFIG_ROOTS, CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, configCarrierName, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "../topology/hardening";
+import { CONFIG_CARRIER_KIND, CONFIG_FOR_KIND_LABEL, CONFIG_FOR_LABEL, CONFIG_ROOTS, CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, configDigest, CONFIG_DIGEST_LABEL, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "../topology/hardening";
 import { LABEL_PREFIX } from "../redis/containerDefaults";
 import { hostCommand, type SshAccess } from "./hostCommand";
 
@@ -36,7 +36,7 @@ function dependenciesOf(dependsOn: pulumi.CustomResourceOptions["dependsOn"]): p
  * Sentinel that is once they are healthy (`wait: true`).
  *
  * The config files (hardening.ts, CONFIG_CARRIER_KIND): a volume and a never-started carrier that
- * receives the uploads into it, both named after a digest of the files; the container mounts the
+ * receives the uploads into it, both labelled with a digest of the files; the container mounts the
  * volume read-only at the config root and waits for the carrier, so its root stays read-only.
  */
 export function hardenedContainer(target: HardenedContainerTarget, resourceName: string, args: HardenedContainerArgs, opts: pulumi.CustomResourceOptions, config?: ContainerConfigFiles): docker.Container {
@@ -65,27 +65,31 @@ export function hardenedContainer(target: HardenedContainerTarget, resourceName:
  * container of the same image with the volume at the config root and the files as uploads (the
  * daemon copies the image's files at that path into the new volume, then extracts the uploads
  * there). Hardened like any container in case someone starts it: no network, no capability,
- * entrypoint `true`. Deleted by the engine once the container no longer uses the volume.
+ * entrypoint `true`.
+ *
+ * Both are autonamed (pulumi-docker: `<resource>-<7 hex>`, a new suffix at each replacement) and
+ * created before the old copies are deleted, so no name can clash: not on a changed file, not on
+ * any other input, not when reverting after a failed `up` left the old copies pending deletion.
+ * The digest label replaces the volume when a file changes; the carrier and the container follow
+ * (their mounts name it). The old copies go at the end of the `up`, once their container was replaced.
  */
 function configCarrier(resourceName: string, owner: { name: string; kind: ContainerKind }, image: pulumi.Input<string>, config: { root: string; files: ContainerConfigFiles }, opts: pulumi.CustomResourceOptions) {
-  const name = pulumi.unsecret(pulumi.all([image, pulumi.output(config.files)]).apply(([image, files]) =>
-    configCarrierName(owner.name, { image, configRoot: config.root, uploads: files.map((f) => ({ file: f.file, content: f.content })) })));
-  // Create before delete, against the provider's answer (pulumi-docker deletes a container, and a
-  // volume with a set name, before its replacement): the new name never clashes with the old one,
-  // and a delete-first volume would make the engine delete every container mounting it at once,
-  // ahead of the rolling order (step_generator.go, calculateDependentReplacements).
+  const digest = pulumi.unsecret(pulumi.all([image, pulumi.output(config.files)]).apply(([image, files]) =>
+    configDigest({ image, configRoot: config.root, uploads: files.map((f) => ({ file: f.file, content: f.content })) })));
+  // Create before delete, against the provider's answer (pulumi-docker deletes a container before
+  // its replacement): the volumes are not in the rolling order, and a delete-first volume would
+  // make the engine delete its container at the volume's step, every node's at once
+  // (step_generator.go, calculateDependentReplacements).
   const resourceOpts = { parent: opts.parent, provider: opts.provider, deleteBeforeReplace: false };
   const labels = [
     { label: `${LABEL_PREFIX}component`, value: CONFIG_CARRIER_KIND },
     { label: `${LABEL_PREFIX}${CONFIG_FOR_LABEL}`, value: owner.name },
     { label: `${LABEL_PREFIX}${CONFIG_FOR_KIND_LABEL}`, value: owner.kind },
   ];
-  const volume = new docker.Volume(`${resourceName}-volume`, {
-    name,
-    labels,
-  }, resourceOpts);
+  // The digest on the volume only (the carrier follows it through its mount): in a preview that
+  // changes a generated password it is unknown, and the carrier's labels stay known for the policies.
+  const volume = new docker.Volume(`${resourceName}-volume`, { labels: [...labels, { label: `${LABEL_PREFIX}${CONFIG_DIGEST_LABEL}`, value: digest }] }, resourceOpts);
   const container = new docker.Container(resourceName, {
-    name,
     image,
     start: false,
     mustRun: false,

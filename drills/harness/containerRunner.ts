@@ -170,6 +170,8 @@ export class ContainerRunner {
       `mount --bind "$2" ${CONTAINER_CONFIG_DIR}`,
       `mount -o remount,bind,ro ${CONTAINER_CONFIG_DIR}`,
       "mount -o remount,bind,ro /",
+      // Where /tmp is a mount of its own (a tmpfs), Docker's read-only root still covers it.
+      "{ ! mountpoint -q /tmp || mount -o remount,bind,ro /tmp; }",
       `exec ${confined(slot.definition).join(" ")} ${slot.definition.entrypoint.join(" ")}`,
     ].join(" && ");
     const [command, ...args] = inGroup(group, [

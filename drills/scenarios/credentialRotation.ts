@@ -251,6 +251,7 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     const master = (await cluster.master())!;
     const crashedAt = Date.now();
     await cluster.runner.killAndWait(master.name);
+    const deadAt = Date.now();
     await waitFor("a new master", async () => {
       const now = await cluster.master();
       return now && now.name !== master.name ? now : undefined;
@@ -284,10 +285,11 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     const finalMaster = await cluster.master();
     const acked = writers.flatMap((w) => w.stats.ackedKeys);
     const missing = finalMaster ? await missingKeys(finalMaster.port, acked, cluster.admin()) : acked;
-    // A write the master acknowledged in the second before its kill -9 may never have reached a
-    // replica (asynchronous replication): the crash's loss, not the rotation's, counted apart.
+    // A write the master acknowledged in the second before its kill -9 (until it was dead) may
+    // never have reached a replica (asynchronous replication): the crash's loss, not the
+    // rotation's, counted apart.
     const ackedAt = new Map(writers.flatMap((w) => w.stats.ackedKeys.map((key, i) => [key, w.stats.ackTimes[i]] as const)));
-    const lostAtCrash = missing.filter((key) => { const at = ackedAt.get(key)!; return at <= crashedAt && at > crashedAt - CRASH_WINDOW_MS; }).length;
+    const lostAtCrash = missing.filter((key) => { const at = ackedAt.get(key)!; return at <= deadAt && at > crashedAt - CRASH_WINDOW_MS; }).length;
     // Write gaps of the clients that wrote through rotation 1 (each between its own start and stop).
     // Every interval between consecutive acks that overlaps the window counts, and so do the
     // window's edges (from the start to the first ack, from the last ack to the end): a gap that

@@ -165,6 +165,11 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     case "command:local:Command":
     case "command:remote:Command":
       return { ...inputs, stdout: "", stderr: "" };
+    case "docker:index/volume:Volume":
+    case "docker:index/container:Container":
+      // pulumi-docker autonames both when no name is set (`<resource name>-<7 hex>`, a new suffix at
+      // each replacement); here from the resource name, so plans are reproducible.
+      return { ...inputs, name: inputs.name ?? `${name}-${createHash("sha256").update(name).digest("hex").slice(0, 7)}` };
     default:
       return inputs;
   }

@@ -1,7 +1,7 @@
 // Container hardening and the alerting endpoints' auth, on the mock outputs of both stacks.
 import bcrypt from "bcryptjs";
 import YAML from "yaml";
-import { CONFIG_CARRIER_KIND, configCarrierFor, configCarrierName, CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, type ContainerKind } from "../../components/topology/hardening";
+import { CONFIG_CARRIER_KIND, CONFIG_DIGEST_LABEL, configCarrierFor, configDigest, CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, type ContainerKind } from "../../components/topology/hardening";
 import { parseSshDockerHost } from "../../components/host/hostCommand";
 import { BUILT_REDIS_IMAGE, DEBIAN_BASE_IMAGE, REDIS_DEBIAN_VERSION } from "../../components/redis/image";
 import { ALERTMANAGER_WEB, PROMETHEUS_WEB, TLS_FILES } from "../../components/monitoring/webConfig";
@@ -89,10 +89,13 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
       // Never started, no network, nothing but the files; every file under the volume's mount point.
       expect(carrier.inputs).toMatchObject({ start: false, mustRun: false, networkMode: "none", image: container.inputs.image, capabilities: { drops: ["ALL"] }, securityOpts: [NO_NEW_PRIVILEGES] });
       for (const upload of carrier.inputs.uploads as Array<{ file: string }>) expect(upload.file.startsWith(`${volumeMount.target}/`)).toBe(true);
-      // Named after a digest of what it holds, as its volume is.
+      // Its volume carries a digest of what it holds (a changed file replaces it); both are
+      // autonamed and created before the old copies go, so no name can clash.
       const uploads = (carrier.inputs.uploads as Array<{ file: string; content: string }>).map(({ file, content }) => ({ file, content }));
-      expect(carrier.inputs.name).toBe(configCarrierName(container.inputs.name as string, { image: container.inputs.image as string, configRoot: volumeMount.target, uploads }));
-      expect(volumeMount.source).toBe(carrier.inputs.name);
+      const volume = ofType(result.unmasked, "docker:index/volume:Volume").find((v) => v.name === `${carrier.name}-volume`)!;
+      expect(label(volume, CONFIG_DIGEST_LABEL)).toBe(configDigest({ image: container.inputs.image as string, configRoot: volumeMount.target, uploads }));
+      expect([carrier.inputs.name, volume.inputs.name, carrier.options.deleteBeforeReplace, volume.options.deleteBeforeReplace]).toEqual([undefined, undefined, false, false]);
+      expect(carrier.propertyDependencies?.mounts).toEqual([volume.name]);
       expect(container.inputs.mounts).toContainEqual({ type: "volume", source: volumeMount.source, target: volumeMount.target, readOnly: true });
       // The container is created once its carrier holds the files.
       expect(container.dependsOn).toContain(carrier.name);

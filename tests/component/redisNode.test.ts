@@ -83,7 +83,7 @@ describe("RedisNode under mocks (dev stack)", () => {
       const mounts = container.inputs.mounts as Array<{ source: string; target: string; type: string }>;
       // Its files read-only from its config carrier's volume, its data in the named volume.
       expect(mounts).toEqual([
-        { type: "volume", source: configCarrierOf(result.unmasked, container)!.inputs.name, target: "/etc/veza", readOnly: true },
+        { type: "volume", source: (configCarrierOf(result.unmasked, container)!.inputs.mounts as Array<{ source: string }>)[0].source, target: "/etc/veza", readOnly: true },
         { type: "volume", source: `veza-${container.name.replace(/-container$/, "")}-data`, target: "/data" },
       ]);
     }

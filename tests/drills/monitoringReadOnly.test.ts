@@ -1,8 +1,8 @@
 // Prometheus and Alertmanager as their containers run them (issue 11): the real binaries, the
 // stack's synthesized files (its config carrier's uploads) at their container paths, read-only, the
 // data directory the only writable mount, and the root remounted read-only (`readOnly: true`), in a
-// private mount namespace. Debian's binaries stand in for the images' /bin/prometheus and
-// /bin/alertmanager.
+// private mount namespace, as the images' user (nobody). Debian's binaries stand in for the
+// images' /bin/prometheus and /bin/alertmanager.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -64,7 +64,10 @@ describe("Prometheus and Alertmanager on a read-only root, their files read-only
       `mount -o remount,bind,ro ${server.configRoot}`,
       `mount --bind "$2" ${server.dataDir}`,
       "mount -o remount,bind,ro /",
-      'shift 2; exec "$@"',
+      // Where /tmp is a mount of its own (a tmpfs), Docker's read-only root still covers it.
+      "{ ! mountpoint -q /tmp || mount -o remount,bind,ro /tmp; }",
+      // As the images run them: as nobody (65534), whose files and data must still be readable and writable.
+      'shift 2; exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"',
     ].join(" && ");
     const log = path.join(ws.tempDir("logs"), `${server.binary}.log`);
     const process = ws.processes.start(server.binary, "unshare", ["--mount", "--propagation", "private", "sh", "-c", mountAndRun, "server", files, data, ...program], log);

@@ -162,6 +162,12 @@ describe("policy pack", () => {
     ["containers-config-read-only", "mandatory", (r) => { (find(r, "monitoring-prometheus-container").inputs.mounts as unknown[]).shift(); }, /no config volume at \/etc\/prometheus: it would run on the image's files/],
     ["containers-config-read-only", "mandatory", (r) => { (find(r, "sentinel-0-container-config").inputs.mounts as Array<{ target?: string }>)[0].target = "/etc/other"; }, /no config volume at \/etc\/veza: its uploads would land in its own root/],
     ["containers-config-read-only", "mandatory", (r) => { setLabel(find(r, "monitoring-grafana-container-config"), "config-for-kind", "api"); }, /a config carrier for a api container, a kind with no config root/],
+    ["containers-config-read-only", "mandatory", (r) => { (find(r, "redis-0-container-config").inputs.uploads as unknown[]).push({ file: "/tmp/redis.conf", content: "maxmemory-policy noeviction\n" }); }, /uploads \/tmp\/redis\.conf outside \/etc\/veza/],
+    ["containers-config-read-only", "mandatory", (r) => { (find(r, "monitoring-grafana-container").inputs.tmpfs as Record<string, string>)["/etc/grafana/provisioning"] = "rw"; }, /mounts \/etc\/grafana\/provisioning over its config at \/etc\/grafana/],
+    ["containers-hardened", "mandatory", setInput("redis-1-container-config", "entrypoints", ["sh", "/etc/veza/entrypoint.sh"]), /a config carrier whose entrypoint is/],
+    ["containers-hardened", "mandatory", (r) => { (find(r, "sentinel-2-container-config").inputs.mounts as unknown[]).push({ type: "bind", source: "/", target: "/host" }); }, /a config carrier with more than its one config volume/],
+    // An ACL file uploaded to a carrier instead of seeded is checked all the same.
+    ["redis-least-privilege", "mandatory", (r) => { (find(r, "redis-0-container-config").inputs.uploads as unknown[]).push({ file: "/etc/veza/redis-secrets.conf", content: `user default off\nuser veza-app on #${"a".repeat(64)} ~* &* +@all\n` }); }, /user veza-app may publish on __sentinel__:hello/],
     ["containers-hardened", "mandatory", setInput("monitoring-prometheus-container", "privileged", true), /privileged/],
     ["containers-hardened", "mandatory", setInput("sentinel-0-exporter-container", "pidMode", "host"), /host PID namespace/],
     ["containers-hardened", "mandatory", setInput("api-container", "memory", undefined), /no memory limit/],

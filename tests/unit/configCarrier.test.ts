@@ -1,8 +1,8 @@
 // Config carriers (components/topology/hardening.ts): a container's files live in a volume that a
-// never-started carrier received them in; both are named after a digest of what they hold, so
-// the engine can create the new pair beside the old one and replace the container in its turn.
+// never-started carrier received them in; the volume carries a digest of what it holds, so a
+// changed file replaces it (and the carrier and container that mount it), and nothing else does.
 import fc from "fast-check";
-import { CONFIG_CARRIER_KIND, CONFIG_FOR_LABEL, configCarrierFor, configCarrierName, uploadsOutsideRoot, type ConfigCarrierContent } from "../../components/topology/hardening";
+import { CONFIG_CARRIER_KIND, CONFIG_FOR_LABEL, configCarrierFor, configDigest, uploadsOutsideRoot, type ConfigCarrierContent } from "../../components/topology/hardening";
 
 const content: ConfigCarrierContent = {
   image: "sha256:1111111111111111111111111111111111111111111111111111111111111111",
@@ -10,13 +10,13 @@ const content: ConfigCarrierContent = {
   uploads: [{ file: "/etc/veza/redis.conf", content: "port 6379\n" }, { file: "/etc/veza/entrypoint.sh", content: "exec redis-server\n" }],
 };
 
-describe("a config carrier's name", () => {
+describe("a config volume's digest", () => {
   it("stays the same while nothing it holds changes (no replacement on a no-op up)", () => {
-    expect(configCarrierName("veza-redis-0", content)).toBe(configCarrierName("veza-redis-0", structuredClone(content)));
-    expect(configCarrierName("veza-redis-0", content)).toMatch(/^veza-redis-0-config-[0-9a-f]{12}$/);
+    expect(configDigest(content)).toBe(configDigest(structuredClone(content)));
+    expect(configDigest(content)).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it("changes with any file, the image or the mount point, so a new carrier never clashes with the old one's name", () => {
+  it("changes with any file, the image or the mount point: each replaces the volume", () => {
     const variants: ConfigCarrierContent[] = [
       { ...content, uploads: [{ ...content.uploads[0], content: "port 6380\n" }, content.uploads[1]] },
       { ...content, uploads: [{ ...content.uploads[0], file: "/etc/veza/redis-other.conf" }, content.uploads[1]] },
@@ -24,14 +24,14 @@ describe("a config carrier's name", () => {
       { ...content, image: content.image.replace(/1$/, "2") },
       { ...content, configRoot: "/etc/veza2" },
     ];
-    const names = new Set([content, ...variants].map((c) => configCarrierName("veza-redis-0", c)));
-    expect(names.size).toBe(variants.length + 1);
+    const digests = new Set([content, ...variants].map((c) => configDigest(c)));
+    expect(digests.size).toBe(variants.length + 1);
   });
 
   it("cannot be made equal by moving text between a file's name and its content", () => {
     fc.assert(fc.property(fc.string(), fc.string(), fc.string(), (a, b, c) => {
-      const one = configCarrierName("x", { ...content, uploads: [{ file: a, content: b + c }] });
-      const other = configCarrierName("x", { ...content, uploads: [{ file: a + b, content: c }] });
+      const one = configDigest({ ...content, uploads: [{ file: a, content: b + c }] });
+      const other = configDigest({ ...content, uploads: [{ file: a + b, content: c }] });
       return b === "" || one !== other;
     }));
   });

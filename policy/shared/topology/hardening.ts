@@ -98,7 +98,10 @@ export const CONFIG_ROOTS: Partial<Record<ContainerKind, string>> = {
   grafana: "/etc/grafana",
 };
 
-/** What a config carrier and its volume are made of: a change gives them a new name. */
+/** The label on a config volume and its carrier with the digest of what they hold. */
+export const CONFIG_DIGEST_LABEL = "config-digest";
+
+/** What a config carrier and its volume are made of: a change gives them a new digest. */
 export interface ConfigCarrierContent {
   image: string;
   configRoot: string;
@@ -106,15 +109,14 @@ export interface ConfigCarrierContent {
 }
 
 /**
- * The Docker name of a container's config carrier and of its config volume: the container's name
- * and a digest of everything they hold. A change makes a new carrier and volume beside the old
- * ones (create before delete: no name clash); the container, whose mount names the volume, is
- * replaced in its own turn of the rolling order, and the old pair is deleted after it. The digest
- * covers secret files too: 48 bits of a SHA-256 say nothing about a generated password.
+ * The digest of everything a config volume holds: the image (its files at the mount point are
+ * copied into a new volume), the mount point and every file. It is a label of the volume, so a
+ * change replaces the volume (every volume input forces a replacement), and with it the carrier
+ * and the container that mount it. Secret files are covered too: 64 bits of a SHA-256 say nothing
+ * about a generated password, and whoever can list the volumes can read them anyway.
  */
-export function configCarrierName(containerName: string, content: ConfigCarrierContent): string {
-  const digest = createHash("sha256").update(JSON.stringify([content.image, content.configRoot, content.uploads.map((u) => [u.file, u.content])])).digest("hex");
-  return `${containerName}-config-${digest.slice(0, 12)}`;
+export function configDigest(content: ConfigCarrierContent): string {
+  return createHash("sha256").update(JSON.stringify([content.image, content.configRoot, content.uploads.map((u) => [u.file, u.content])])).digest("hex").slice(0, 16);
 }
 
 /** The Docker name of the container a config carrier holds the files of; undefined for any other container. */
