@@ -35,8 +35,8 @@ function dependenciesOf(dependsOn: pulumi.CustomResourceOptions["dependsOn"]): p
  * daemon). The container runs without a limit from its start until this command; for Redis and
  * Sentinel that is once they are healthy (`wait: true`).
  *
- * The config files (hardening.ts, CONFIG_CARRIER_KIND): a volume and a never-started carrier that
- * receives the uploads into it, both labelled with a digest of the files; the container mounts the
+ * The config files (hardening.ts, CONFIG_CARRIER_KIND): a volume labelled with a digest of the
+ * files and a never-started carrier that receives the uploads into it; the container mounts the
  * volume read-only at the config root and waits for the carrier, so its root stays read-only.
  */
 export function hardenedContainer(target: HardenedContainerTarget, resourceName: string, args: HardenedContainerArgs, opts: pulumi.CustomResourceOptions, config?: ContainerConfigFiles): docker.Container {
