@@ -70,7 +70,7 @@ export function withContainerFiles(resources: PolicyResource[]): PolicyResource[
     if (target !== undefined) carriers.set(target, resource);
   }
   return resources.map((resource) => {
-    // A carrier's own name is never read: it is a digest of its files, unknown in a preview that changes them.
+    // A carrier's own name is never read: autonamed, it is unknown in a preview that creates or replaces it.
     const runs = resource.type === CONTAINER && configCarrierFor(resource.props.labels) === undefined;
     const carrier = runs && typeof resource.props.name === "string" ? carriers.get(resource.props.name) : undefined;
     if (carrier === undefined) return resource;
@@ -561,8 +561,8 @@ const containersHardened: ResourceValidationPolicy = {
 /**
  * Config read-only: each kind with files mounts a volume read-only at its config root, and each
  * config carrier received its files in a volume at the root of the kind it is for. Only mount
- * targets and flags are read, never the volumes' names (a digest of the files, unknown in a
- * preview that changes them), so this holds in every preview and at `up` before each create.
+ * targets and flags are read, never the volumes' names (autonamed, unknown in a preview that
+ * creates or replaces them), so this holds in every preview and at `up` before each create.
  */
 const configReadOnly: ResourceValidationPolicy = {
   name: "containers-config-read-only",
