@@ -16,7 +16,7 @@ import { describeStep, parseCredentialMarker, ROTATION_ORDER_PROPERTY, stepAllow
 import { minimumDataVolumeBytes } from "./shared/redis/sizing";
 import { dataNodeStopGraceSeconds } from "./shared/redis/dataNodeScripts";
 import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "./shared/redis/image";
-import { CONFIG_CARRIER_KIND, CONFIG_DIGEST_LABEL, CONFIG_FOR_KIND_LABEL, CONFIG_ROOTS, configCarrierFor, CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, type ContainerKind } from "./shared/topology/hardening";
+import { CONFIG_CARRIER_KIND, CONFIG_DIGEST_LABEL, CONFIG_FOR_KIND_LABEL, CONFIG_ROOTS, configCarrierFor, CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "./shared/topology/hardening";
 import { CREDENTIAL_SEED_SUFFIX, seededFiles } from "./shared/topology/shell";
 
 export const CONTAINER = "docker:index/container:Container";
@@ -589,17 +589,12 @@ const configReadOnly: ResourceValidationPolicy = {
     const under = [...mounts.map((m) => String(m?.target)), ...tmpfs].filter((target) => target.startsWith(`${root}/`));
     if (under.length > 0) report(`mounts ${under.join(", ")} over its config at ${root}: the reviewed files there would be hidden`);
     if (carrier) {
-      const outside = ((listOf(args.props, "uploads") ?? []) as Upload[]).map((u) => String(u?.file)).filter((file) => !file.startsWith(`${root}/`));
+      const outside = uploadsOutsideRoot(root, ((listOf(args.props, "uploads") ?? []) as Upload[]).map((u) => String(u?.file)));
       if (outside.length > 0) report(`uploads ${outside.join(", ")} outside ${root}: they land in the carrier's own root, and the file checks would read them instead of what the container reads`);
     }
   },
 };
 
-/**
- * The pids limit has no provider input: a `<container resource>-pids-limit` command sets it with
- * `docker update` after each create (components/host/hardenedContainer.ts). Its create string names the
- * container and the limit, both known in a preview.
- */
 /** The Docker daemon a host command's `docker` talks to: DOCKER_HOST locally, the SSH target remotely. */
 function commandDaemon(command: PolicyResource): string | undefined {
   if (command.type === "command:local:Command") {
@@ -610,6 +605,11 @@ function commandDaemon(command: PolicyResource): string | undefined {
   return typeof connection?.host === "string" ? `ssh://${String(connection.user ?? "root")}@${connection.host}:${String(connection.port ?? 22)}` : undefined;
 }
 
+/**
+ * The pids limit has no provider input: a `<container resource>-pids-limit` command sets it with
+ * `docker update` after each create (components/host/hardenedContainer.ts). Its create string
+ * names the container and the limit, both known in a preview.
+ */
 const pidsLimited: StackValidationPolicy = {
   name: "containers-pids-limited",
   description: "Security: every container gets its kind's pids limit (components/topology/hardening.ts) from a command on its own Docker daemon that waits for it and re-runs when it is replaced (docker update --pids-limit, read back): a fork bomb or a thread leak in one container stops there instead of exhausting the host's pid space, which every container shares.",
@@ -768,7 +768,7 @@ const sensitiveKeysEvictable: ResourceValidationPolicy = {
 
 /** Docker volumes by their name, as container mounts refer to them. */
 function volumesByName(resources: PolicyResource[]): Map<string, PolicyResource> {
-  // Not the config volumes: their names are digests of the files, unknown in a preview that changes them.
+  // Not the config volumes: autonamed, their names are unknown in a preview that creates or replaces them.
   return new Map(resources.filter((r) => r.type === VOLUME && !isConfigCarrier(r.props) && typeof r.props.name === "string").map((r) => [r.props.name as string, r]));
 }
 

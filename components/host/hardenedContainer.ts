@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { HostConfig } from "../config/types";
 import { CONFIG_CARRIER_KIND, CONFIG_FOR_KIND_LABEL, CONFIG_FOR_LABEL, CONFIG_ROOTS, CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, configDigest, CONFIG_DIGEST_LABEL, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "../topology/hardening";
-import { LABEL_PREFIX } from "../redis/containerDefaults";
+import { containerLabels } from "../redis/containerDefaults";
 import { hostCommand, type SshAccess } from "./hostCommand";
 
 export interface HardenedContainerTarget {
@@ -74,21 +74,16 @@ export function hardenedContainer(target: HardenedContainerTarget, resourceName:
  * (their mounts name it). The old copies go at the end of the `up`, once their container was replaced.
  */
 function configCarrier(resourceName: string, owner: { name: string; kind: ContainerKind }, image: pulumi.Input<string>, config: { root: string; files: ContainerConfigFiles }, opts: pulumi.CustomResourceOptions) {
-  const digest = pulumi.unsecret(pulumi.all([image, pulumi.output(config.files)]).apply(([image, files]) =>
-    configDigest({ image, configRoot: config.root, uploads: files.map((f) => ({ file: f.file, content: f.content })) })));
+  const digest = pulumi.unsecret(pulumi.all([image, config.files]).apply(([image, uploads]) => configDigest({ image, configRoot: config.root, uploads })));
   // Create before delete, against the provider's answer (pulumi-docker deletes a container before
   // its replacement): the volumes are not in the rolling order, and a delete-first volume would
   // make the engine delete its container at the volume's step, every node's at once
   // (step_generator.go, calculateDependentReplacements).
   const resourceOpts = { parent: opts.parent, provider: opts.provider, deleteBeforeReplace: false };
-  const labels = [
-    { label: `${LABEL_PREFIX}component`, value: CONFIG_CARRIER_KIND },
-    { label: `${LABEL_PREFIX}${CONFIG_FOR_LABEL}`, value: owner.name },
-    { label: `${LABEL_PREFIX}${CONFIG_FOR_KIND_LABEL}`, value: owner.kind },
-  ];
+  const labels = containerLabels({ component: CONFIG_CARRIER_KIND, [CONFIG_FOR_LABEL]: owner.name, [CONFIG_FOR_KIND_LABEL]: owner.kind });
   // The digest on the volume only (the carrier follows it through its mount): in a preview that
   // changes a generated password it is unknown, and the carrier's labels stay known for the policies.
-  const volume = new docker.Volume(`${resourceName}-volume`, { labels: [...labels, { label: `${LABEL_PREFIX}${CONFIG_DIGEST_LABEL}`, value: digest }] }, resourceOpts);
+  const volume = new docker.Volume(`${resourceName}-volume`, { labels: [...labels, ...containerLabels({ [CONFIG_DIGEST_LABEL]: digest })] }, resourceOpts);
   const container = new docker.Container(resourceName, {
     image,
     start: false,

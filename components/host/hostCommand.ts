@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { HostConfig } from "../config/types";
 import { shellQuote } from "../topology/shell";
-import { ONE_SHOT_PIDS_LIMIT } from "../topology/hardening";
+import { ONE_SHOT_DOCKER_RUN } from "../topology/hardening";
 
 export interface SshAccess {
   /** Private key for ssh:// hosts; when absent the SSH agent (SSH_AUTH_SOCK) is used. */
@@ -23,7 +23,7 @@ export interface HostCommandArgs {
  * a throwaway container of that image. The image comes from config: quoted, so no value can end it.
  */
 export function dockerRunStdinScript(image: string, flags: string[] = []): string {
-  return [`docker run --rm --pids-limit ${ONE_SHOT_PIDS_LIMIT} -i`, ...flags, "--entrypoint sh", shellQuote(image), "-s"].join(" ");
+  return [`${ONE_SHOT_DOCKER_RUN} -i`, ...flags, "--entrypoint sh", shellQuote(image), "-s"].join(" ");
 }
 
 /** `docker exec -i <container> sh -s`: the command's stdin, as a script, inside a running container. */

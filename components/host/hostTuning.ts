@@ -8,7 +8,7 @@
 // Config strings in the command lines (image, volume name) go through shellQuote; the numbers are
 // TypeScript numbers, whose text has no shell metacharacter.
 import { shellQuote } from "../topology/shell";
-import { ONE_SHOT_PIDS_LIMIT } from "../topology/hardening";
+import { ONE_SHOT_DOCKER_RUN } from "../topology/hardening";
 
 export interface HostTuningInput {
   tcpBacklog: number;
@@ -73,7 +73,7 @@ export function renderHostTuningCommand(image: string, input: HostTuningInput): 
  * minimum: Docker's local volumes have no size of their own, so the room must exist on disk.
  */
 export function renderDataVolumeCheckCommand(image: string, volumeName: string, requiredBytes: number): string {
-  return `docker run --rm --pids-limit ${ONE_SHOT_PIDS_LIMIT} -v ${shellQuote(`${volumeName}:/data`)} --entrypoint sh ${shellQuote(image)} -c ${shellQuote(renderDataVolumeCheckScript("/data", requiredBytes))}`;
+  return `${ONE_SHOT_DOCKER_RUN} -v ${shellQuote(`${volumeName}:/data`)} --entrypoint sh ${shellQuote(image)} -c ${shellQuote(renderDataVolumeCheckScript("/data", requiredBytes))}`;
 }
 
 export function renderDataVolumeCheckScript(dir: string, requiredBytes: number): string {

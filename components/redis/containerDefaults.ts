@@ -13,7 +13,7 @@ import { CONTAINER_NOFILE_LIMIT } from "./sizing";
 
 export const LABEL_PREFIX = "veza.";
 
-export function containerLabels(labels: Record<string, string>): docker.types.input.ContainerLabel[] {
+export function containerLabels(labels: Record<string, pulumi.Input<string>>): docker.types.input.ContainerLabel[] {
   return Object.entries(labels).map(([label, value]) => ({ label: `${LABEL_PREFIX}${label}`, value }));
 }
 

@@ -31,6 +31,17 @@ import { detectCgroups, type Cgroup } from "./cgroups";
 import { sleep, type TrackedProcess } from "./processes";
 import { killAll, type Workspace } from "./workspace";
 
+/** Shell steps, in a private mount namespace: `source` mounted at `target`, read-only (a config volume). */
+export function bindReadOnly(source: string, target: string): string[] {
+  return [`mount --bind ${source} ${target}`, `mount -o remount,bind,ro ${target}`];
+}
+
+/**
+ * Docker's `readOnly: true` as shell steps, in a private mount namespace, after the writable
+ * mounts: the root remounted read-only, and /tmp too where it is a mount of its own (a tmpfs).
+ */
+export const READ_ONLY_ROOT = ["mount -o remount,bind,ro /", "{ ! mountpoint -q /tmp || mount -o remount,bind,ro /tmp; }"];
+
 export interface RunningContainer {
   name: string;
   /** The `unshare` process we track; the entry script is its only child (PID 1 inside). */
@@ -167,11 +178,8 @@ export class ContainerRunner {
     // too, so an entry script that writes outside /data fails here as it would in Docker.
     const mountAndRun = [
       `mount --bind "$1" ${CONTAINER_DATA_DIR}`,
-      `mount --bind "$2" ${CONTAINER_CONFIG_DIR}`,
-      `mount -o remount,bind,ro ${CONTAINER_CONFIG_DIR}`,
-      "mount -o remount,bind,ro /",
-      // Where /tmp is a mount of its own (a tmpfs), Docker's read-only root still covers it.
-      "{ ! mountpoint -q /tmp || mount -o remount,bind,ro /tmp; }",
+      ...bindReadOnly('"$2"', CONTAINER_CONFIG_DIR),
+      ...READ_ONLY_ROOT,
       `exec ${confined(slot.definition).join(" ")} ${slot.definition.entrypoint.join(" ")}`,
     ].join(" && ");
     const [command, ...args] = inGroup(group, [

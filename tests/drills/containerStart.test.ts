@@ -11,11 +11,10 @@ import { CONTAINER_HARDENING } from "../../components/topology/hardening";
 import { LOCAL_HOST, randomCredentials } from "../../drills/harness/localCluster";
 import { freePortRange, redisCli, waitFor } from "../../drills/harness/processes";
 import { Workspace } from "../../drills/harness/workspace";
+import { PLANTED, removePlanted, writeProbeScript } from "../helpers/writeProbe";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 
-/** Where a probe tries to write on the root: removed afterwards, should a broken read-only root let it. */
-const PLANTED = { bin: `/usr/local/bin/veza-planted-${process.pid}`, tmp: `/tmp/veza-planted-${process.pid}` };
-afterAll(() => Object.values(PLANTED).forEach((file) => fs.rmSync(file, { force: true })));
+afterAll(removePlanted);
 
 const config = requireValidStackConfig(readStackConfigFile("dev").raw);
 
@@ -70,8 +69,7 @@ describe("a data node's start script, alone", () => {
   it("runs on a read-only root: neither its root nor its config files take a write, even from root in the container; its data volume does", async () => {
     runner.create("redis-1");
     await runner.waitHealthy("redis-1", 500, 30000);
-    const tryWrite = (target: string) => `if touch ${target} 2>/dev/null; then echo "${target} written"; else echo "${target} refused"; fi\n`;
-    const result = await runner.exec("redis-1", ["sh", "-s"], ["/etc/veza/redis.conf", "/etc/veza/new-file", PLANTED.bin, PLANTED.tmp, "/data/written-by-test"].map(tryWrite).join(""));
+    const result = await runner.exec("redis-1", ["sh", "-s"], `${writeProbeScript(["/etc/veza/redis.conf", "/etc/veza/new-file", PLANTED.bin, PLANTED.tmp, "/data/written-by-test"])}\n`);
     expect(result.output.split("\n")).toEqual([
       "/etc/veza/redis.conf refused", "/etc/veza/new-file refused", `${PLANTED.bin} refused`, `${PLANTED.tmp} refused`, "/data/written-by-test written",
     ]);

@@ -9,12 +9,12 @@ import * as path from "node:path";
 import { ALERTMANAGER_WEB, PROMETHEUS_WEB } from "../../components/monitoring/webConfig";
 import { freePortRange, waitFor, type TrackedProcess } from "../../drills/harness/processes";
 import { Workspace } from "../../drills/harness/workspace";
+import { bindReadOnly, READ_ONLY_ROOT } from "../../drills/harness/containerRunner";
+import { PLANTED, removePlanted, writeProbeScript } from "../helpers/writeProbe";
 import type { SynthResult } from "../../scripts/lib/synth";
 import { byName, synthOk, uploadsOf } from "../helpers/synth";
 
-/** Where a probe tries to write on the root: removed afterwards, should a broken read-only root let it. */
-const PLANTED = { bin: `/usr/local/bin/veza-planted-${process.pid}`, tmp: `/tmp/veza-planted-${process.pid}` };
-afterAll(() => Object.values(PLANTED).forEach((file) => fs.rmSync(file, { force: true })));
+afterAll(removePlanted);
 
 interface Server {
   /** The container resource whose synthesized files it reads. */
@@ -60,12 +60,9 @@ describe("Prometheus and Alertmanager on a read-only root, their files read-only
     const data = ws.tempDir(path.basename(server.dataDir));
     fs.chmodSync(data, 0o777);
     const mountAndRun = [
-      `mount --bind "$1" ${server.configRoot}`,
-      `mount -o remount,bind,ro ${server.configRoot}`,
+      ...bindReadOnly('"$1"', server.configRoot),
       `mount --bind "$2" ${server.dataDir}`,
-      "mount -o remount,bind,ro /",
-      // Where /tmp is a mount of its own (a tmpfs), Docker's read-only root still covers it.
-      "{ ! mountpoint -q /tmp || mount -o remount,bind,ro /tmp; }",
+      ...READ_ONLY_ROOT,
       // As the images run them: as nobody (65534), whose files and data must still be readable and writable.
       'shift 2; exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"',
     ].join(" && ");
@@ -82,10 +79,9 @@ describe("Prometheus and Alertmanager on a read-only root, their files read-only
     }, 20000, 200);
   }
 
-  /** `touch` of each path inside the server's mount namespace, as root: "written" or "refused". */
+  /** The write probe inside the server's mount namespace, as root. */
   function tryWrites(tracked: TrackedProcess, paths: string[]): string[] {
-    const script = paths.map((p) => `if touch ${p} 2>/dev/null; then echo "${p} written"; else echo "${p} refused"; fi`).join("\n");
-    return execFileSync("nsenter", ["-t", String(tracked.pid), "-m", "sh", "-c", script], { encoding: "utf8" }).trim().split("\n");
+    return execFileSync("nsenter", ["-t", String(tracked.pid), "-m", "sh", "-c", writeProbeScript(paths)], { encoding: "utf8" }).trim().split("\n");
   }
 
   it("Prometheus starts with the declared command and answers ready; only its data directory takes a write", async () => {

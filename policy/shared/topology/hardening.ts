@@ -98,7 +98,7 @@ export const CONFIG_ROOTS: Partial<Record<ContainerKind, string>> = {
   grafana: "/etc/grafana",
 };
 
-/** The label on a config volume and its carrier with the digest of what they hold. */
+/** The label on a config volume with the digest of what it holds. */
 export const CONFIG_DIGEST_LABEL = "config-digest";
 
 /** What a config carrier and its volume are made of: a change gives them a new digest. */
@@ -168,6 +168,9 @@ export function setprivBoundingSet(kind: ContainerKind): string {
  * bounded like every container. promtool is a Go program: room for a thread per core.
  */
 export const ONE_SHOT_PIDS_LIMIT = 128;
+
+/** How every throwaway container of the host commands starts: removed after, under its pids limit. */
+export const ONE_SHOT_DOCKER_RUN = `docker run --rm --pids-limit ${ONE_SHOT_PIDS_LIMIT}`;
 
 /** `<container resource>-pids-limit`: the host command that sets a container's pids limit. */
 export const PIDS_LIMIT_SUFFIX = "-pids-limit";
