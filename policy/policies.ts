@@ -13,7 +13,7 @@ import { ACL_USERS, SENTINEL_HELLO_CHANNEL } from "./shared/redis/acl";
 import { parseConfDirectives } from "./shared/redis/redisConf";
 import { SENTINEL_USERS } from "./shared/sentinel/sentinelConf";
 import { describeStep, parseCredentialMarker, ROTATION_ORDER_PROPERTY, stepAllowed, type RotationOrder } from "./shared/redis/rotation";
-import { minimumDataVolumeBytes } from "./shared/redis/sizing";
+import { FORK_PEAK_TARGET, FRAGMENTATION_ALLOWANCE, MiB, minimumDataVolumeBytes, modelledForkPeakBytes, SERVER_BASELINE_MIB } from "./shared/redis/sizing";
 import { dataNodeStopGraceSeconds } from "./shared/redis/dataNodeScripts";
 import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "./shared/redis/image";
 import { CONFIG_CARRIER_KIND, CONFIG_DIGEST_LABEL, CONFIG_FOR_KIND_LABEL, CONFIG_ROOTS, configCarrierFor, CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "./shared/topology/hardening";
@@ -162,7 +162,7 @@ const REDIS_HOLDS_SENSITIVE = ["sessions", "refresh-tokens", "jwt-revocation"];
 
 const redisMemory: ResourceValidationPolicy = {
   name: "redis-memory-limit-and-fork-headroom",
-  description: "Runbook: OOM-killed by RDB snapshot (maxmemory reached, fork doubled the RSS). Every Redis/Sentinel container has a memory limit, no swap, and redis.conf's maxmemory leaves the declared fork headroom.",
+  description: "Runbook: OOM-killed by RDB snapshot (maxmemory reached, fork doubled the RSS). Every Redis/Sentinel container has a memory limit, no swap, and redis.conf's maxmemory fits the sizing model (a fork's full copy of a fragmented dataset within 90% of the limit) and leaves the declared fork headroom.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type !== CONTAINER || !isRedisFamily(args.props)) return;
@@ -180,8 +180,11 @@ const redisMemory: ResourceValidationPolicy = {
     const limitBytes = memory * 1024 * 1024;
     if (!Number.isFinite(maxmemory) || maxmemory <= 0) {
       report("redis.conf sets no maxmemory: the dataset can grow to the container limit and the next fork is OOM-killed");
-    } else if (!Number.isFinite(headroomPercent) || headroomPercent < 50) {
-      report(`declared fork headroom ${String(labelsOf(args.props)["fork-headroom-percent"])}% is under 50%: a fork under heavy writes can double the dataset`);
+    } else if (modelledForkPeakBytes(maxmemory) > FORK_PEAK_TARGET * limitBytes) {
+      const largest = Math.floor((FORK_PEAK_TARGET * limitBytes - SERVER_BASELINE_MIB * MiB) / (2 * FRAGMENTATION_ALLOWANCE));
+      report(`maxmemory ${maxmemory} B is too large for the ${memory} MiB limit: a fork's full copy of it at ${FRAGMENTATION_ALLOWANCE}x fragmentation, plus ${SERVER_BASELINE_MIB} MiB of baseline, reaches ${Math.ceil(modelledForkPeakBytes(maxmemory) / MiB)} MiB, over ${FORK_PEAK_TARGET * 100}% of the limit (at most ${largest} B)`);
+    } else if (!Number.isFinite(headroomPercent)) {
+      report(`no fork-headroom-percent label (${String(labelsOf(args.props)["fork-headroom-percent"])}): the declared headroom cannot be checked`);
     } else if (maxmemory > limitBytes - Math.floor((limitBytes * headroomPercent) / 100)) {
       report(`maxmemory ${maxmemory} B leaves less than the declared ${headroomPercent}% fork headroom of the ${memory} MiB limit`);
     }

@@ -107,7 +107,7 @@ const redisSchema = section({
   image: pinnedImage(BUILT_REDIS_IMAGE),
   memoryLimitMiB: integer(64, 1024 * 1024, "MiB, the container memory limit").default(512),
   forkHeadroomPercent: integer(MINIMUM_FORK_HEADROOM_PERCENT, 90,
-    `percent of the memory limit kept free of dataset; at least ${MINIMUM_FORK_HEADROOM_PERCENT} because a fork under heavy writes can copy every page (the memory drill's measurement, components/redis/sizing.ts)`).default(DEFAULT_FORK_HEADROOM_PERCENT),
+    `percent of the memory limit kept free of dataset; at least ${MINIMUM_FORK_HEADROOM_PERCENT} (more below 1 GiB) because a fork under writes can copy every page of a fragmented dataset (the sizing model, components/redis/sizing.ts)`).default(DEFAULT_FORK_HEADROOM_PERCENT),
   /** Explicit maxmemory; when absent it is computed from the limit and the headroom. */
   maxmemoryMiB: integer(MINIMUM_MAXMEMORY_MIB, 1024 * 1024, "MiB").optional(),
   evictionPolicy: oneOf(EVICTING_POLICIES, "allkeys-lru", " (an evicting policy: with noeviction a full Redis refuses writes, the runbook's OOM failure)", true),

@@ -8,7 +8,7 @@
 // nothing is declared on bad input.
 
 import { isIP } from "node:net";
-import { computeSizing, MINIMUM_MAXMEMORY_MIB, MiB } from "../redis/sizing";
+import { computeSizing, FORK_PEAK_TARGET, FRAGMENTATION_ALLOWANCE, minimumForkHeadroomPercent, MINIMUM_MAXMEMORY_MIB, MiB, SERVER_BASELINE_MIB } from "../redis/sizing";
 import { dockerDaemonKey } from "./dockerDaemon";
 import { largestShareOnOneHost } from "../topology/placement";
 import { API_CREDENTIALS, CREDENTIAL_NAMES } from "../redis/acl";
@@ -218,6 +218,11 @@ function requireExternalGenerations(problems: ProblemList, api: ApiConfig, rotat
 function checkSizing(problems: ProblemList, redis: RedisConfig): void {
   if (problems.has("redis")) return;
   const sizing = computeSizing(redis);
+  const headroomNeeded = minimumForkHeadroomPercent(redis.memoryLimitMiB);
+  if (redis.forkHeadroomPercent < headroomNeeded) {
+    problems.add("redis.forkHeadroomPercent", redis.forkHeadroomPercent,
+      `at least ${headroomNeeded} for a ${redis.memoryLimitMiB} MiB limit: a fork can copy the whole dataset at ${FRAGMENTATION_ALLOWANCE}x fragmentation, plus ${SERVER_BASELINE_MIB} MiB of baseline, and the two must stay within ${FORK_PEAK_TARGET * 100}% of the limit (components/redis/sizing.ts)`);
+  }
   if (redis.maxmemoryMiB !== undefined && sizing.maxmemoryBytes > sizing.memoryLimitBytes - sizing.forkHeadroomBytes) {
     const largest = Math.floor((sizing.memoryLimitBytes - sizing.forkHeadroomBytes) / MiB);
     problems.add("redis.maxmemoryMiB", redis.maxmemoryMiB,

@@ -162,6 +162,13 @@ export interface CgroupLimits {
   pidsMax?: number;
 }
 
+export interface MemorySample {
+  usageBytes: number;
+  anonBytes: number;
+  /** File pages charged to the group (v1 total_cache, v2 file): the AOF and RDB writes' page cache, reclaimable. */
+  pageCacheBytes: number;
+}
+
 export interface OomKills {
   /** Processes of the group killed by the OOM killer. */
   kills: number;
@@ -174,8 +181,8 @@ export interface Cgroup {
   /** The group's directories: one per controller on v1, one on v2. */
   readonly dirs: string[];
   join(pid: number): void;
-  /** Current charge (page cache included) and anonymous memory; the charge is kept for peakUsage's fallback. */
-  sampleMemory(): { usageBytes: number; anonBytes: number };
+  /** Current charge, anonymous memory and page cache (which the charge includes); the charge is kept for peakUsage's fallback. */
+  sampleMemory(): MemorySample;
   /** The peak charge: the kernel's (v1 memory.max_usage_in_bytes, v2 memory.peak) or, on v2 kernels before 5.19, the largest sample. */
   peakUsage(): { bytes: number; source: string };
   oomKills(): OomKills;
@@ -249,9 +256,14 @@ class V1Cgroup implements Cgroup {
     for (const dir of this.dirs) this.cgfs.write(path.join(dir, "cgroup.procs"), String(pid));
   }
 
-  sampleMemory() {
+  sampleMemory(): MemorySample {
+    const stat = this.memory("memory.stat");
     // total_rss: anonymous memory and swap cache, transparent huge pages included.
-    return { usageBytes: number(this.cgfs, this.memory("memory.usage_in_bytes")), anonBytes: counter(this.cgfs, this.memory("memory.stat"), "total_rss", "anonymous memory") };
+    return {
+      usageBytes: number(this.cgfs, this.memory("memory.usage_in_bytes")),
+      anonBytes: counter(this.cgfs, stat, "total_rss", "anonymous memory"),
+      pageCacheBytes: counter(this.cgfs, stat, "total_cache", "page cache"),
+    };
   }
 
   peakUsage() {
@@ -290,12 +302,14 @@ class V2Cgroup implements Cgroup {
     this.cgfs.write(path.join(this.dir, "cgroup.procs"), String(pid));
   }
 
-  sampleMemory() {
+  sampleMemory(): MemorySample {
     const usageBytes = number(this.cgfs, path.join(this.dir, "memory.current"));
     // v2's memory.stat is hierarchical without v1's total_ prefix; anon includes THP.
-    const anonBytes = counter(this.cgfs, path.join(this.dir, "memory.stat"), "anon", "anonymous memory");
+    const stat = path.join(this.dir, "memory.stat");
+    const anonBytes = counter(this.cgfs, stat, "anon", "anonymous memory");
+    const pageCacheBytes = counter(this.cgfs, stat, "file", "page cache");
     this.sampledPeak = Math.max(this.sampledPeak, usageBytes);
-    return { usageBytes, anonBytes };
+    return { usageBytes, anonBytes, pageCacheBytes };
   }
 
   peakUsage() {

@@ -2,21 +2,23 @@
 // memory-limited cgroup, at the declared headroom and, for contrast, with the runbook's config.
 import * as fs from "node:fs";
 import type { EvictionPolicy, StackConfig } from "../../components/config/types";
-import { computeSizing, MiB } from "../../components/redis/sizing";
+import { computeSizing, FORK_PEAK_TARGET, MiB, modelledServerBytes } from "../../components/redis/sizing";
 import type { LocalCluster, LocalNode } from "../harness/localCluster";
 import { redisCli, sleep, waitFor } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
 import { cgroupsUnusable } from "../harness/cgroups";
 import { standalone, startOverwriter, startStandalone } from "../harness/standalone";
-import { Checks, type DrillContext, type Figure, type Scenario } from "../harness/types";
+import { Checks, type Figure, type Scenario } from "../harness/types";
 
 /**
  * Fills the overwriter's own keys (redis-benchmark's key:%012d, 100 B values) up to `untilBytes`
  * of used memory before the load starts, in server-side batches: every fork then copies a full dataset from its
  * first second, however slowly this machine writes (a short run at 12k SET/s never reached it).
+ * Batches of 10,000 keys (1.5 MiB): Redis evicts before a script, not during it, so a batch of
+ * 100,000 overshot maxmemory by 15 MiB and left that much fragmentation behind.
  */
 function prefill(cluster: LocalCluster, node: LocalNode, keyspace: number, untilBytes: number): void {
-  const batch = 100_000;
+  const batch = 10_000;
   const script = "local v = string.rep('x', 100) for i = ARGV[1], ARGV[2] do redis.call('SET', string.format('key:%012d', i), v) end return 1";
   for (let first = 0; first < keyspace; first += batch) {
     const reply = redisCli(node.port, ["eval", script, "0", String(first), String(Math.min(first + batch, keyspace) - 1)], cluster.admin(), 30000).out;
@@ -26,13 +28,58 @@ function prefill(cluster: LocalCluster, node: LocalNode, keyspace: number, until
   }
 }
 
-async function forkUnderLoad(ctx: DrillContext, ws: Workspace, label: string, redis: Partial<StackConfig["redis"]>, limitMiB: number, extraArgs: string[] = [], untilKilled = false) {
-  const config = standalone(ctx.config, { ...redis, memoryLimitMiB: limitMiB });
+/** One BGSAVE or BGREWRITEAOF under the load, as INFO and the clock saw it. */
+export interface ForkRecord {
+  command: "bgsave" | "bgrewriteaof";
+  usedBytesAtStart: number;
+  rssBytesAtStart: number;
+  /** mem_fragmentation_ratio at the fork: RSS over used_memory. */
+  fragmentationAtStart: number;
+  /** Its parts (INFO memory): holes in jemalloc's pages (active / allocated), and pages it has not returned (resident / active). */
+  allocatorFragmentationAtStart: number;
+  allocatorRssAtStart: number;
+  /** The server's anonymous resident memory (RssAnon) at the fork: what the sizing model budgets. */
+  serverAnonBytesAtStart: number;
+  /** rdb_last_cow_size or aof_last_cow_size: the pages the child and the server stopped sharing. */
+  copyOnWriteBytes: number;
+  /** From the command to the child's end, polled every 100 ms. */
+  durationMs: number;
+}
+
+export interface ForkLoadOptions {
+  label: string;
+  redis: Partial<StackConfig["redis"]>;
+  limitMiB: number;
+  durationMs: number;
+  extraArgs?: string[];
+  /** The runbook contrast: filled less (its maxmemory sits near the limit), ends at the kill. */
+  untilKilled?: boolean;
+}
+
+function residentAnonymousBytes(pid: number): number {
+  const kib = /^RssAnon:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!kib) throw new Error(`/proc/${pid}/status has no RssAnon line`);
+  return Number(kib[1]) * 1024;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (USER_HZ is 100 on Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
+
+export async function forkUnderLoad(ws: Workspace, config0: StackConfig, options: ForkLoadOptions) {
+  const { label, limitMiB, untilKilled = false } = options;
+  const config = standalone(config0, { ...options.redis, memoryLimitMiB: limitMiB });
   const sizing = computeSizing(config.redis);
   // Swap off as in the container (the declared memorySwap equals the limit): a group that swaps
   // is slowed down instead of killed, and hosted runners have swap.
   const cgroup = ws.cgroup(label, { memoryBytes: limitMiB * MiB, swapOff: true });
-  const { cluster, node } = await startStandalone(ws, config, label, undefined, extraArgs);
+  const { cluster, node } = await startStandalone(ws, config, label, undefined, options.extraArgs ?? []);
   cgroup.join(node.process!.pid);
   let serverExit: string | undefined;
   node.process!.child.once("exit", (code, signal) => (serverExit = signal ?? `code ${code}`));
@@ -46,31 +93,56 @@ async function forkUnderLoad(ctx: DrillContext, ws: Workspace, label: string, re
   const writer = serverExit === undefined ? await startOverwriterUnlessKilled(ws, cluster, node, keyspace, () => serverExit) : undefined;
   const started = Date.now();
   const commandsAtStart = serverExit === undefined ? Number(cluster.info(node, "stats").total_commands_processed ?? 0) : 0;
-  // The runbook contrast always runs the full 40 s (it ends early once the server is killed): it
-  // is the proof the drill sees an OOM kill, and a short run may not reach one.
-  const duration = ctx.short && !untilKilled ? 12000 : 40000;
-  let forks = 0;
+  const writerCpuAtStart = writer ? cpuSeconds(writer.pid) : 0;
+  const serverCpuAtStart = serverExit === undefined ? cpuSeconds(node.process!.pid) : 0;
+  const forks: ForkRecord[] = [];
   let peakRss = 0;
+  let peakPageCache = 0;
   // Anonymous memory of the server and its fork child (v1 total_rss, v2 anon), sampled: the
   // cgroup's own peak also counts the page cache of the AOF writes, which is reclaimable.
   let samplingError: string | undefined;
   const sampler = setInterval(() => {
     try {
-      peakRss = Math.max(peakRss, cgroup.sampleMemory().anonBytes);
+      const sample = cgroup.sampleMemory();
+      peakRss = Math.max(peakRss, sample.anonBytes);
+      peakPageCache = Math.max(peakPageCache, sample.pageCacheBytes);
     } catch (error) {
       samplingError ??= (error as Error).message;
     }
   }, 50);
-  while (Date.now() - started < duration && serverExit === undefined) {
-    for (const command of ["bgsave", "bgrewriteaof"]) {
+  let writerCpu = 0;
+  let serverCpu = 0;
+  while (Date.now() - started < options.durationMs && serverExit === undefined) {
+    for (const command of ["bgsave", "bgrewriteaof"] as const) {
       if (serverExit !== undefined) break;
+      const memory = cluster.info(node, "memory");
+      const serverAnonBytesAtStart = residentAnonymousBytes(node.process!.pid);
+      const forkStarted = Date.now();
       const reply = redisCli(node.port, [command], cluster.admin(), 3000).out;
-      if (/started|scheduled/i.test(reply)) forks++;
+      if (!/started|scheduled/i.test(reply)) continue;
       await waitFor("the fork to finish", () => {
         if (serverExit !== undefined) return true;
         const persistence = cluster.info(node, "persistence");
         return persistence.rdb_bgsave_in_progress === "0" && persistence.aof_rewrite_in_progress === "0";
       }, 30000, 100).catch(() => undefined);
+      if (serverExit !== undefined) break;
+      const persistence = cluster.info(node, "persistence");
+      forks.push({
+        command,
+        usedBytesAtStart: Number(memory.used_memory),
+        rssBytesAtStart: Number(memory.used_memory_rss),
+        fragmentationAtStart: Number(memory.mem_fragmentation_ratio),
+        allocatorFragmentationAtStart: Number(memory.allocator_frag_ratio),
+        allocatorRssAtStart: Number(memory.allocator_rss_ratio),
+        serverAnonBytesAtStart,
+        copyOnWriteBytes: Number(command === "bgsave" ? persistence.rdb_last_cow_size : persistence.aof_last_cow_size),
+        durationMs: Date.now() - forkStarted,
+      });
+    }
+    // Read while both live: a process that has exited has no /proc entry.
+    if (writer && serverExit === undefined) {
+      writerCpu = cpuSeconds(writer.pid) - writerCpuAtStart;
+      serverCpu = cpuSeconds(node.process!.pid) - serverCpuAtStart;
     }
   }
   if (writer) ws.processes.signal(writer, "SIGKILL");
@@ -80,18 +152,33 @@ async function forkUnderLoad(ctx: DrillContext, ws: Workspace, label: string, re
   const alive = serverExit === undefined;
   const stats = alive ? cluster.info(node, "stats") : {};
   const errorstats = alive ? cluster.info(node, "errorstats") : {};
-  const ofLimit = (bytes: number) => Math.round((bytes / (limitMiB * MiB)) * 100) / 100;
+  const ofLimit = (bytes: number) => round2(bytes / (limitMiB * MiB));
   const log = fs.readFileSync(node.process!.logFile, "utf8");
   const childKills = (log.match(/terminated by signal 9|killed by signal 9/g) ?? []).length;
+  const most = (of: (fork: ForkRecord) => number) => (forks.length > 0 ? Math.max(...forks.map(of)) : "n/a (no fork)");
   const figures: Record<string, Figure> = {
     limit_mib: limitMiB,
-    maxmemory_mib: Math.round((sizing.maxmemoryBytes / MiB) * 10) / 10,
+    maxmemory_mib: mib(sizing.maxmemoryBytes),
     policy: config.redis.evictionPolicy,
-    forks,
+    forks: forks.length,
     // Copy-on-write grows with the overwrite rate during a fork: the headroom floor holds at a rate.
     overwrites_per_s: alive ? Math.round((Number(stats.total_commands_processed ?? 0) - commandsAtStart) / loadSeconds) : "n/a (server dead)",
+    // Shares of one core: how much CPU the load and the server got (the fork children's time aside).
+    overwriter_cpu_share: writer ? round2(writerCpu / loadSeconds) : "n/a (no load)",
+    server_cpu_share: writer ? round2(serverCpu / loadSeconds) : "n/a (no load)",
+    // Per fork, the worst: what the server held when it forked, and what the fork then copied.
+    used_mib_at_fork_max: most((f) => mib(f.usedBytesAtStart)),
+    rss_mib_at_fork_max: most((f) => mib(f.rssBytesAtStart)),
+    fragmentation_at_fork_max: most((f) => f.fragmentationAtStart),
+    // The model's premise: at most 1.0 (FRAGMENTATION_ALLOWANCE x maxmemory + SERVER_BASELINE_MIB).
+    server_anon_of_model_max: most((f) => round2(f.serverAnonBytesAtStart / modelledServerBytes(sizing.maxmemoryBytes))),
+    copy_on_write_mib_max: most((f) => mib(f.copyOnWriteBytes)),
+    // 1.0: the fork copied every page the server held (the sizing model's assumption).
+    copy_on_write_of_rss_max: most((f) => round2(f.copyOnWriteBytes / f.rssBytesAtStart)),
+    fork_s_max: most((f) => round2(f.durationMs / 1000)),
     cgroup: cgroup.version,
     peak_rss_of_limit: samplingError ? `unmeasured: ${samplingError}` : ofLimit(peakRss),
+    peak_page_cache_mib: samplingError ? `unmeasured: ${samplingError}` : mib(peakPageCache),
     // The kernel's peak charge, page cache included: 1.0 means the limit was reached and reclaimed.
     peak_charged_of_limit: measured(() => ofLimit(cgroup.peakUsage().bytes)),
     evicted_keys: alive ? Number(stats.evicted_keys ?? 0) : "n/a (server dead)",
@@ -100,7 +187,7 @@ async function forkUnderLoad(ctx: DrillContext, ws: Workspace, label: string, re
     oom_kills: measured(() => cgroup.oomKills().kills),
     killed: [alive ? "" : "server", childKills > 0 ? `fork child x${childKills}` : ""].filter(Boolean).join(", ") || "none",
   };
-  return { alive, figures, evicted: Number(stats.evicted_keys ?? 0) };
+  return { alive, figures, forks, evicted: Number(stats.evicted_keys ?? 0) };
 }
 
 /**
@@ -133,7 +220,10 @@ export const memoryUnderFork: Scenario = {
     { figure: "declared_forks", kind: "at least", value: 5, shortValue: 3, why: "the guard is only proven under repeated BGSAVE/BGREWRITEAOF forks of a full dataset" },
     { figure: "declared_oom_kills", kind: "equals", value: 0, why: "the declared headroom: no OOM kill of any kind" },
     { figure: "declared_killed", kind: "equals", value: "none", why: "neither the server nor a fork child killed (a killed child is a failed rewrite: the AOF grows until the disk fills)" },
-    { figure: "declared_peak_rss_of_limit", kind: "at most", value: 0.95, why: "the peak stays below the container limit" },
+    { figure: "declared_overwrites_per_s", kind: "at least", value: 2000, why: "the stated load: at least 2,000 SET/s of 100 B values over a keyspace 4x the keys that fit, so every write overwrites or evicts" },
+    { figure: "declared_copy_on_write_of_rss_max", kind: "at least", value: 0.5, shortValue: 0.2, why: "a fork copied a large share of the server's pages: the load reached toward the full copy the sizing model budgets for" },
+    { figure: "declared_server_anon_of_model_max", kind: "at most", value: 1, why: "the server held no more than the sizing model allows when it forked (fragmentation x maxmemory + baseline): the model's premise holds at this load" },
+    { figure: "declared_peak_rss_of_limit", kind: "at most", value: FORK_PEAK_TARGET, why: "the server and its fork child stay within the sizing model's peak target (components/redis/sizing.ts)" },
     { figure: "declared_evicted_keys", kind: "at least", value: 1, why: "the load reached maxmemory: eviction, not a kill" },
     { figure: "runbook_killed", kind: "equals", value: "server", why: "the runbook's config is OOM-killed: proof the drill can see an OOM kill" },
   ],
@@ -145,7 +235,7 @@ export const memoryUnderFork: Scenario = {
     const limitMiB = 256;
     let ws = new Workspace("memory-declared");
     try {
-      const declared = await forkUnderLoad(ctx, ws, "declared", {}, limitMiB);
+      const declared = await forkUnderLoad(ws, ctx.config, { label: "declared", redis: {}, limitMiB, durationMs: ctx.short ? 12000 : 40000 });
       for (const [k, v] of Object.entries(declared.figures)) figures[`declared_${k}`] = v;
       checks.expect(declared.alive, "the server was killed with the declared settings");
       checks.expect(declared.evicted > 0, "no key was evicted: the load never reached maxmemory");
@@ -156,7 +246,9 @@ export const memoryUnderFork: Scenario = {
     // default oom-score-adj (no preference between the server and its fork child).
     ws = new Workspace("memory-runbook");
     try {
-      const runbook = await forkUnderLoad(ctx, ws, "runbook", { maxmemoryMiB: 240, evictionPolicy: "noeviction" as EvictionPolicy }, limitMiB, ["--oom-score-adj", "no"], true);
+      // It always runs the full 40 s (it ends early once the server is killed): it is the proof
+      // the drill sees an OOM kill, and a short run may not reach one.
+      const runbook = await forkUnderLoad(ws, ctx.config, { label: "runbook", redis: { maxmemoryMiB: 240, evictionPolicy: "noeviction" as EvictionPolicy }, limitMiB, durationMs: 40000, extraArgs: ["--oom-score-adj", "no"], untilKilled: true });
       for (const [k, v] of Object.entries(runbook.figures)) figures[`runbook_${k}`] = v;
     } finally {
       await ws.cleanup();

@@ -45,7 +45,7 @@ describe("RedisNode under mocks (dev stack)", () => {
     }
     const sizing = computeSizing(config.redis);
     expect(uploadContent(result.unmasked, byName(result.unmasked, "redis-0-container"), REDIS_CONF_PATH)).toContain(`maxmemory ${sizing.maxmemoryBytes}\n`);
-    expect(sizing.maxmemoryBytes).toBe(Math.floor(512 * MiB * 0.4));
+    expect(sizing.maxmemoryBytes).toBe(Math.floor(512 * MiB * 0.25));
   });
 
   it("keeps every password secret: out of the containers, on the seed's and the live apply's stdin only", () => {

@@ -115,7 +115,7 @@ describe("policy pack", () => {
       editMarker("redis-1-credentials", "holds", (users) => { users.replication = { generation: 3 }; })(r);
     }, /^redis-1 still holds generation 3 of replication/],
     ["redis-memory-limit-and-fork-headroom", "mandatory", setInput("redis-1-container", "memorySwap", 1024), /memorySwap/],
-    ["redis-memory-limit-and-fork-headroom", "mandatory", editConf("redis-0-container", "/redis.conf", (t) => t.replace(/^maxmemory \d+$/m, "maxmemory 230000000")), /leaves less than the declared 60% fork headroom/],
+    ["redis-memory-limit-and-fork-headroom", "mandatory", editConf("redis-0-container", "/redis.conf", (t) => t.replace(/^maxmemory \d+$/m, "maxmemory 180000000")), /^maxmemory 180000000 B is too large for the 512 MiB limit: a fork's full copy of it at 1.5x fragmentation, plus 16 MiB of baseline, reaches 531 MiB, over 90% of the limit \(at most 155468868 B\)$/],
     ["redis-memory-limit-and-fork-headroom", "mandatory", setInput("sentinel-0-container", "memory", undefined), /no memory limit/],
     ["redis-evicting-maxmemory-policy", "mandatory", editConf("redis-0-container", "/redis.conf", (t) => t.replace("maxmemory-policy allkeys-lru", "maxmemory-policy noeviction")), /noeviction/],
     ["redis-aof-auto-rewrite", "mandatory", editConf("redis-2-container", "/redis.conf", (t) => t.replace("appendonly yes", "appendonly no")), /appendonly/],

@@ -151,7 +151,7 @@ describe("cgroup v2 groups", () => {
     kernel.setFile(dir, "memory.stat", `anon ${150 * MiB}\nfile ${50 * MiB}\nkernel 123`);
     kernel.setFile(dir, "memory.peak", String(256 * MiB));
     kernel.setFile(dir, "memory.events", "low 0\nhigh 0\nmax 917\noom 3\noom_kill 2\noom_group_kill 0");
-    expect(group.sampleMemory()).toEqual({ usageBytes: 200 * MiB, anonBytes: 150 * MiB });
+    expect(group.sampleMemory()).toEqual({ usageBytes: 200 * MiB, anonBytes: 150 * MiB, pageCacheBytes: 50 * MiB });
     expect(group.peakUsage()).toEqual({ bytes: 256 * MiB, source: "memory.peak" });
     expect(group.oomKills()).toEqual({ kills: 2, groupKills: 0 });
   });
@@ -316,7 +316,7 @@ describe("cgroup v1 groups", () => {
     kernel.setFile(dir, "memory.stat", `cache ${10 * MiB}\nrss ${200 * MiB}\ntotal_cache ${10 * MiB}\ntotal_rss ${240 * MiB}`);
     kernel.setFile(dir, "memory.max_usage_in_bytes", String(256 * MiB));
     kernel.setFile(dir, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2");
-    expect(group.sampleMemory()).toEqual({ usageBytes: 250 * MiB, anonBytes: 240 * MiB });
+    expect(group.sampleMemory()).toEqual({ usageBytes: 250 * MiB, anonBytes: 240 * MiB, pageCacheBytes: 10 * MiB });
     expect(group.peakUsage()).toEqual({ bytes: 256 * MiB, source: "memory.max_usage_in_bytes" });
     expect(group.oomKills()).toEqual({ kills: 2 });
 

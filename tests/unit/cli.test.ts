@@ -21,6 +21,7 @@ const VALID_OPTIONS: Record<string, string> = {
   policy: "--stack, --config, --applied, --help",
   "plan-diff": "--stack, --config, --applied, --help",
   drill: "--stack, --scenario, --repeat, --short, --json, --update-readme, --help",
+  soak: "--runs, --burn-core, --out, --timeout-minutes, --help",
   "aof-repair": "--backup-dir, --help",
   rotate: "--stack, --user, --applied, --help",
 };
@@ -70,7 +71,7 @@ describe("the shared parser", () => {
   });
 });
 
-describe.each(["synth", "policy", "plan-diff", "drill", "aof-repair", "rotate"])("npm run %s", (script) => {
+describe.each(["synth", "policy", "plan-diff", "drill", "soak", "aof-repair", "rotate"])("npm run %s", (script) => {
   it("--help: exit 0, a usage line and a line per option", () => {
     const result = runScript(script, ["--help"]);
     expect(result.status).toBe(0);

@@ -1,6 +1,7 @@
-import { computeSizing, maxmemoryFor, minimumDataVolumeBytes, MiB } from "../../components/redis/sizing";
+import * as fc from "fast-check";
+import { computeSizing, DEFAULT_FORK_HEADROOM_PERCENT, FORK_PEAK_TARGET, maxmemoryFor, minimumDataVolumeBytes, MiB, MINIMUM_FORK_HEADROOM_PERCENT, minimumForkHeadroomPercent, modelledForkPeakBytes } from "../../components/redis/sizing";
 
-const base = { memoryLimitMiB: 512, forkHeadroomPercent: 60, aofRewritePercentage: 100, aofRewriteMinSizeMiB: 64, rdbSnapshots: false, volumeHeadroomFactor: 1.5 };
+const base = { memoryLimitMiB: 512, forkHeadroomPercent: 75, aofRewritePercentage: 100, aofRewriteMinSizeMiB: 64, rdbSnapshots: false, volumeHeadroomFactor: 1.5 };
 
 describe("sizing", () => {
   it("keeps maxmemory at (100 - headroom)% of the container limit", () => {
@@ -8,17 +9,31 @@ describe("sizing", () => {
     expect(maxmemoryFor(256, 60)).toBe(107374182);
   });
 
-  it("leaves room for a full copy-on-write doubling plus a reserve at the default headroom", () => {
+  it("at the default headroom, a full copy of a 1.5x fragmented dataset plus the baseline and the reserve stays within 90% of the limit", () => {
     const sizing = computeSizing(base);
-    expect(2 * sizing.maxmemoryBytes).toBeLessThan(sizing.memoryLimitBytes);
-    expect(sizing.nonDatasetReserveBytes).toBe(sizing.memoryLimitBytes - 2 * sizing.maxmemoryBytes);
-    expect(sizing.nonDatasetReserveBytes / sizing.memoryLimitBytes).toBeCloseTo(0.2, 2);
+    // 512 MiB: maxmemory 128 MiB; the server 1.5 x 128 + 16 = 208, its child's copy 192: 400 MiB.
+    expect(sizing.maxmemoryBytes).toBe(128 * MiB);
+    expect(modelledForkPeakBytes(sizing.maxmemoryBytes)).toBe(400 * MiB);
+    expect(sizing.nonDatasetReserveBytes).toBe(Math.floor(0.9 * 512 * MiB) - 400 * MiB);
+    expect(modelledForkPeakBytes(sizing.maxmemoryBytes) + sizing.nonDatasetReserveBytes).toBeLessThanOrEqual(0.9 * sizing.memoryLimitBytes);
+  });
+
+  it("derives the headroom floor from the model: 70% at any limit, more where the baseline weighs (75% at 128 MiB, 73% at 256, 72% at 512)", () => {
+    expect(MINIMUM_FORK_HEADROOM_PERCENT).toBe(70);
+    expect([128, 256, 512, 4096].map(minimumForkHeadroomPercent)).toEqual([75, 73, 72, 71]);
+    expect(DEFAULT_FORK_HEADROOM_PERCENT).toBe(75);
+    fc.assert(fc.property(fc.integer({ min: 64, max: 1024 * 1024 }), (limitMiB) => {
+      const headroom = minimumForkHeadroomPercent(limitMiB);
+      const fits = (percent: number) => modelledForkPeakBytes(maxmemoryFor(limitMiB, percent)) <= FORK_PEAK_TARGET * limitMiB * MiB;
+      // The smallest headroom that fits: the one below it does not.
+      return fits(headroom) && !fits(headroom - 1) && headroom >= MINIMUM_FORK_HEADROOM_PERCENT;
+    }), { numRuns: 300 });
   });
 
   it("caps replica output buffers inside the reserve, never below 16 MiB", () => {
     const sizing = computeSizing(base);
     expect(sizing.replicaOutputBufferHardBytes).toBeLessThanOrEqual(sizing.nonDatasetReserveBytes / 2);
-    expect(computeSizing({ ...base, forkHeadroomPercent: 50 }).replicaOutputBufferHardBytes).toBe(16 * MiB);
+    expect(computeSizing({ ...base, forkHeadroomPercent: 60 }).replicaOutputBufferHardBytes).toBe(16 * MiB);
   });
 
   it("sizes the volume for the AOF at its rewrite trigger, the rewrite's new base, and an RDB when enabled", () => {

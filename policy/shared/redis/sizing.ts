@@ -4,26 +4,51 @@
 
 export const MiB = 1024 * 1024;
 
-/**
- * The fork headroom floor, from the memory drill (memory-under-fork: a 256 MiB memory cgroup, the
- * dataset filled to maxmemory, overwrites 32-deep over 4 connections, BGSAVE and BGREWRITEAOF back
- * to back for 40 s; 2026-11-26). While a fork runs, the child shares pages with the server
- * copy-on-write and overwrites copy them, so the two approach 2 x the dataset (Redis docs,
- * persistence), plus fragmentation, client buffers and the baseline:
- *   40%: 15 fork children OOM-killed, peak 0.99 of the limit;  45%: 0 kills, peak 0.94;
- *   50%: 0 kills but peak 0.97 (and 13 kills in issue 15's run, 3 of 3 runs killed at ~90k
- *        overwrites/s before);  55%: 0 kills, peak 0.75 and 0.91;  60%: 0 kills, peak 0.83.
- * Smallest headroom clean in every run: 55%, plus a 5-point margin for faster machines.
+/*
+ * The fork memory model (docs/memory-under-fork.md has the measurements). While a BGSAVE or
+ * BGREWRITEAOF child runs, every page the server writes is copied. Writes spread over the keyspace
+ * (sessions, rate-limit counters) touch most pages within one fork whatever the write rate, so the
+ * model assumes a full copy, which no machine speed can exceed:
+ *   peak anonymous memory = 2 x (fragmentation x maxmemory) + server baseline  <=  peak target x limit
+ * A flat headroom with a 2x doubling alone (the earlier 60 %) ignored fragmentation: at 102 MiB of
+ * dataset the server held 142-148 MiB (ratio 1.32-1.44), a fork copied up to 121 MiB of it, and
+ * fork children were OOM-killed at 0.96-1.00 of the limit.
  */
-export const MINIMUM_FORK_HEADROOM_PERCENT = 60;
+/** The highest share of the limit the server and its fork child may reach together (the drill asserts it). */
+export const FORK_PEAK_TARGET = 0.9;
+/** Resident memory per byte of used_memory the model allows (measured at most 1.44, mem_fragmentation_ratio). */
+export const FRAGMENTATION_ALLOWANCE = 1.5;
+/** Anonymous memory that is not dataset: the server's own (2.7 MiB idle), client and AOF buffers. */
+export const SERVER_BASELINE_MIB = 16;
+
+/** Drops float noise before rounding up (100 x (1 - 0.9 / 3) is 70.00000000000001). */
+const ceilPercent = (percent: number) => Math.ceil(Math.round(percent * 1e6) / 1e6);
+
+/** The smallest headroom at which the model's peak stays within the target, for this limit. */
+export function minimumForkHeadroomPercent(memoryLimitMiB: number): number {
+  const datasetShare = (FORK_PEAK_TARGET * memoryLimitMiB - SERVER_BASELINE_MIB) / (2 * FRAGMENTATION_ALLOWANCE * memoryLimitMiB);
+  return ceilPercent(100 * (1 - datasetShare));
+}
+
+/** What the model lets the server hold when it forks: its fragmented dataset and its baseline. */
+export function modelledServerBytes(maxmemoryBytes: number): number {
+  return Math.ceil(FRAGMENTATION_ALLOWANCE * maxmemoryBytes + SERVER_BASELINE_MIB * MiB);
+}
+
+/** The model's peak: the server, plus the child's copy of every dataset page. */
+export function modelledForkPeakBytes(maxmemoryBytes: number): number {
+  return modelledServerBytes(maxmemoryBytes) + Math.ceil(FRAGMENTATION_ALLOWANCE * maxmemoryBytes);
+}
+
+/** The floor at any limit: the model without its baseline (70 %); minimumForkHeadroomPercent adds it per limit. */
+export const MINIMUM_FORK_HEADROOM_PERCENT = ceilPercent(100 * (1 - FORK_PEAK_TARGET / (2 * FRAGMENTATION_ALLOWANCE)));
 
 /**
- * Default: 60% headroom, i.e. maxmemory = 40% of the limit. 2 x 40% leaves 20% of the limit for
- * what maxmemory does not count (fragmentation, replica output buffers, the server's own baseline).
- * ElastiCache reserves 25% (30% on small nodes) but throttles writes during snapshots; a plain
- * container does not, so we budget for the full copy-on-write doubling instead.
+ * Default: 75 %, i.e. maxmemory = 25 % of the limit: the model's minimum for every limit from
+ * 128 MiB up (73 % at 256 MiB, 72 % at 512 MiB). ElastiCache also reserves 25 %, but throttles
+ * writes during snapshots; a plain container does not, so the full copy is budgeted instead.
  */
-export const DEFAULT_FORK_HEADROOM_PERCENT = 60;
+export const DEFAULT_FORK_HEADROOM_PERCENT = minimumForkHeadroomPercent(128);
 
 /** Redis's own smallest useful dataset budget; below this the node is a toy. */
 export const MINIMUM_MAXMEMORY_MIB = 16;
@@ -50,7 +75,7 @@ export interface Sizing {
   /** Memory the declared headroom keeps free of dataset: limit x headroom%. */
   forkHeadroomBytes: number;
   maxmemoryBytes: number;
-  /** What is left after a full copy-on-write doubling: limit - 2 x maxmemory. */
+  /** What the peak target leaves beside the model's fork peak: target x limit - modelledForkPeakBytes. */
   nonDatasetReserveBytes: number;
   /** Replica output buffers are not counted by maxmemory, so they are capped inside the reserve. */
   replicaOutputBufferHardBytes: number;
@@ -87,7 +112,7 @@ export function computeSizing(input: SizingInput): Sizing {
   const memoryLimitBytes = input.memoryLimitMiB * MiB;
   const forkHeadroomBytes = Math.floor((memoryLimitBytes * input.forkHeadroomPercent) / 100);
   const maxmemoryBytes = input.maxmemoryMiB !== undefined ? input.maxmemoryMiB * MiB : maxmemoryFor(input.memoryLimitMiB, input.forkHeadroomPercent);
-  const nonDatasetReserveBytes = Math.max(0, memoryLimitBytes - 2 * maxmemoryBytes);
+  const nonDatasetReserveBytes = Math.max(0, Math.floor(FORK_PEAK_TARGET * memoryLimitBytes) - modelledForkPeakBytes(maxmemoryBytes));
   const replicaOutputBufferHardBytes = Math.max(16 * MiB, Math.floor(nonDatasetReserveBytes / 2 / MiB) * MiB);
   const aofRewriteMinSizeBytes = input.aofRewriteMinSizeMiB * MiB;
   const minimum = minimumDataVolumeBytes(maxmemoryBytes, input.aofRewritePercentage, aofRewriteMinSizeBytes, input.rdbSnapshots);
