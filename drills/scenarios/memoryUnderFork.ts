@@ -56,10 +56,14 @@ export interface ForkLoadOptions {
   untilKilled?: boolean;
 }
 
+/** RssAnon, or NaN for a server that has just died (a zombie's status has no memory lines): its fork then fails and is not recorded. */
 function residentAnonymousBytes(pid: number): number {
-  const kib = /^RssAnon:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!kib) throw new Error(`/proc/${pid}/status has no RssAnon line`);
-  return Number(kib[1]) * 1024;
+  try {
+    const kib = /^RssAnon:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return kib ? Number(kib[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (USER_HZ is 100 on Linux). */
@@ -72,9 +76,9 @@ function cpuSeconds(pid: number): number {
 const round2 = (value: number) => Math.round(value * 100) / 100;
 const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
 
-export async function forkUnderLoad(ws: Workspace, config0: StackConfig, options: ForkLoadOptions) {
+export async function forkUnderLoad(ws: Workspace, stackConfig: StackConfig, options: ForkLoadOptions) {
   const { label, limitMiB, untilKilled = false } = options;
-  const config = standalone(config0, { ...options.redis, memoryLimitMiB: limitMiB });
+  const config = standalone(stackConfig, { ...options.redis, memoryLimitMiB: limitMiB });
   const sizing = computeSizing(config.redis);
   // Swap off as in the container (the declared memorySwap equals the limit): a group that swaps
   // is slowed down instead of killed, and hosted runners have swap.
@@ -119,13 +123,15 @@ export async function forkUnderLoad(ws: Workspace, config0: StackConfig, options
       const serverAnonBytesAtStart = residentAnonymousBytes(node.process!.pid);
       const forkStarted = Date.now();
       const reply = redisCli(node.port, [command], cluster.admin(), 3000).out;
-      if (!/started|scheduled/i.test(reply)) continue;
+      // Waited for even when refused (an automatic rewrite's child is running): the sampler and
+      // the server's exit event run only while this loop awaits.
       await waitFor("the fork to finish", () => {
         if (serverExit !== undefined) return true;
         const persistence = cluster.info(node, "persistence");
         return persistence.rdb_bgsave_in_progress === "0" && persistence.aof_rewrite_in_progress === "0";
       }, 30000, 100).catch(() => undefined);
       if (serverExit !== undefined) break;
+      if (!/started|scheduled/i.test(reply)) continue;
       const persistence = cluster.info(node, "persistence");
       forks.push({
         command,
@@ -161,7 +167,7 @@ export async function forkUnderLoad(ws: Workspace, config0: StackConfig, options
     maxmemory_mib: mib(sizing.maxmemoryBytes),
     policy: config.redis.evictionPolicy,
     forks: forks.length,
-    // Copy-on-write grows with the overwrite rate during a fork: the headroom floor holds at a rate.
+    // The stated load (a target): above a few thousand SET/s a fork copies most pages already.
     overwrites_per_s: alive ? Math.round((Number(stats.total_commands_processed ?? 0) - commandsAtStart) / loadSeconds) : "n/a (server dead)",
     // Shares of one core: how much CPU the load and the server got (the fork children's time aside).
     overwriter_cpu_share: writer ? round2(writerCpu / loadSeconds) : "n/a (no load)",
