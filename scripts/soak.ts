@@ -1,6 +1,6 @@
 // npm run soak -- [--runs N] [--burn-core K] [--out <dir>]
 // Is the gate trustworthy? Runs `bash .ci/run` N times, each from a fresh clone of the committed
-// HEAD (as CI does), the last K of them with a busy loop holding one core for the whole run, and
+// HEAD (as CI does; the commit HEAD was at the start), the last K of them with a busy loop holding one core for the whole run, and
 // prints each run's time, test counts and memory-under-fork figures. Not part of npm test: one
 // run takes about as long as CI.
 import { spawn, spawnSync } from "node:child_process";
@@ -63,7 +63,9 @@ async function main(): Promise<number> {
   const timeoutMs = count("timeout-minutes", values["timeout-minutes"]!, 1, 600) * 60000;
   const out = values.out ? path.resolve(values.out) : fs.mkdtempSync(path.join(os.tmpdir(), "veza-soak-"));
   fs.mkdirSync(out, { recursive: true });
-  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: PROJECT_ROOT, encoding: "utf8" }).stdout.trim();
+  // Every run tests this commit, even if HEAD moves while the soak runs.
+  const commit = spawnSync("git", ["rev-parse", "HEAD"], { cwd: PROJECT_ROOT, encoding: "utf8" }).stdout.trim();
+  const head = commit.slice(0, 7);
   if (spawnSync("git", ["status", "--porcelain"], { cwd: PROJECT_ROOT, encoding: "utf8" }).stdout.trim() !== "") {
     process.stdout.write(`soak: the work tree has uncommitted changes; the runs test the committed ${head} only\n`);
   }
@@ -77,6 +79,8 @@ async function main(): Promise<number> {
     try {
       const cloned = spawnSync("git", ["clone", "--quiet", PROJECT_ROOT, clone], { encoding: "utf8" });
       if (cloned.status !== 0) throw new Error(`git clone failed: ${cloned.stderr.trim()}`);
+      const checkedOut = spawnSync("git", ["-C", clone, "checkout", "--quiet", commit], { encoding: "utf8" });
+      if (checkedOut.status !== 0) throw new Error(`git checkout ${head} failed: ${checkedOut.stderr.trim()}`);
       const { code, seconds } = await runOnce(clone, logFile, timeoutMs);
       results.push(soakRow(i, burn, code, seconds, fs.readFileSync(logFile, "utf8")));
       process.stdout.write(`soak: run ${i}/${runs}${burn ? " (core burned)" : ""}: ${code === 0 ? "pass" : `FAIL (exit ${code})`} in ${seconds} s\n`);
