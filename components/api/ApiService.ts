@@ -10,8 +10,9 @@ import { shellQuote } from "../topology/shell";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
 import { hardenedContainerArgs } from "../topology/hardening";
 import type { RedisCredentials } from "../redis/RedisCredentials";
-import { API_SECRET_FILES, defaultApiRestartCommand, renderApiEnv, renderConnectivityCheckScript, renderTogglesFile, renderTogglesWriteScript, toEnvList, type EffectiveToggles, type RedisConnection } from "./env";
+import { API_SECRET_FILES, defaultApiRestartCommand, renderApiEnv, renderConnectivityCheckScript, renderTogglesFile, renderTogglesWriteScript, toEnvList, TOGGLES_WRITER_MOUNT, type EffectiveToggles, type RedisConnection } from "./env";
 import { hardenedContainer } from "../host/hardenedContainer";
+import { BUILT_API_STANDIN_IMAGE } from "./standinImage";
 
 /** The API container's name: the runbook's commands use it (docker exec veza-backend-api ...). */
 export const API_CONTAINER_NAME = "veza-backend-api";
@@ -32,7 +33,15 @@ export function apiFileOwner(user: string | undefined): FileOwner | undefined {
 export function apiHealthcheck(api: ApiConfig, address: string): string[] {
   const port = api.metrics.enabled ? api.metrics.port : api.port;
   const path = api.metrics.enabled ? api.metrics.path : "/";
-  return ["CMD", "wget", "-q", "-O", "/dev/null", `http://${address}:${port}${path}`];
+  const url = `http://${address}:${port}${path}`;
+  // The stand-in's image has python3 and no wget.
+  if (api.image === BUILT_API_STANDIN_IMAGE) return ["CMD", "python3", "-c", "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=4)", url];
+  return ["CMD", "wget", "-q", "-O", "/dev/null", url];
+}
+
+/** Where the stand-in listens: the API's port on the host's bind address (the real backend has its own settings). */
+export function standinEnv(api: ApiConfig, bindAddress: string): Record<string, string> {
+  return api.image === BUILT_API_STANDIN_IMAGE ? { API_BIND: bindAddress, API_PORT: String(api.port) } : {};
 }
 
 export interface ApiServiceArgs {
@@ -65,7 +74,7 @@ export class ApiService extends pulumi.ComponentResource {
 
   constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:api:ApiService", name, {}, opts);
-    this.env = renderApiEnv(args.connection, args.toggles, args.api.extraEnv);
+    this.env = renderApiEnv(args.connection, args.toggles, { ...standinEnv(args.api, args.dockerHost.host.bindAddress), ...args.api.extraEnv });
     const passwords = args.credentials.passwords;
     const rotation = args.credentials.rotation;
     const apiUsers = API_CREDENTIALS;
@@ -130,7 +139,7 @@ export class ApiService extends pulumi.ComponentResource {
       const restart = args.api.restartCommand ?? defaultApiRestartCommand(API_CONTAINER_NAME, args.api.stopGraceSeconds);
       const content = renderTogglesFile(args.toggles);
       this.togglesApply = hostCommand(`${name}-incident-toggles`, args.dockerHost.host, {
-        create: `${dockerRunStdinScript(args.redisImage, ["--network none", "--cap-drop ALL", `-v ${shellQuote(`${directory}:/c`)}`])} && ${restart}`,
+        create: `${dockerRunStdinScript(args.redisImage, ["--network none", "--cap-drop ALL", `-v ${shellQuote(`${directory}:${TOGGLES_WRITER_MOUNT}`)}`])} && ${restart}`,
         stdin: renderTogglesWriteScript(file.slice(file.lastIndexOf("/") + 1), content),
         triggers: [content, file, restart],
       }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage)] });

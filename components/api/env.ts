@@ -89,6 +89,9 @@ export function renderTogglesFile(toggles: EffectiveToggles): string {
   ].join("\n");
 }
 
+/** Where the one-shot writer mounts the toggles file's directory: the image's /data (it exists there, and on the drills' hosts). */
+export const TOGGLES_WRITER_MOUNT = "/data";
+
 /** The default restart: SIGTERM, the grace for in-flight requests, then start with the new file. */
 export function defaultApiRestartCommand(containerName: string, stopGraceSeconds: number): string {
   return `docker restart --time ${stopGraceSeconds} ${shellQuote(containerName)}`;
@@ -97,14 +100,14 @@ export function defaultApiRestartCommand(containerName: string, stopGraceSeconds
 /**
  * A script that replaces `<dir>/<name>` atomically with `content` (a rename in the same
  * directory): an API restarting at that moment reads the old file or the new one, never half.
- * It runs with the file's directory mounted at /c.
+ * It runs with the file's directory mounted at TOGGLES_WRITER_MOUNT.
  */
 export function renderTogglesWriteScript(fileName: string, content: string): string {
-  const target = `/c/${fileName}`;
+  const target = `${TOGGLES_WRITER_MOUNT}/${fileName}`;
   return [
     "set -eu",
     "umask 022",
-    `tmp=${shellQuote(`/c/.${fileName}.new`)}`,
+    `tmp=${shellQuote(`${TOGGLES_WRITER_MOUNT}/.${fileName}.new`)}`,
     `cat > "$tmp" <<'VEZA_TOGGLES'`,
     content.trimEnd(),
     "VEZA_TOGGLES",

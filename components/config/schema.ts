@@ -6,6 +6,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { CONTAINER_NOFILE_LIMIT, DEFAULT_FORK_HEADROOM_PERCENT, MAX_CLIENTS_LIMIT, MINIMUM_FORK_HEADROOM_PERCENT, MINIMUM_MAXMEMORY_MIB, REDIS_RESERVED_FDS } from "../redis/sizing";
 import { BUILT_REDIS_IMAGE } from "../redis/image";
+import { BUILT_API_STANDIN_IMAGE } from "../api/standinImage";
 import { CREDENTIAL_NAMES } from "../redis/acl";
 import { ROTATION_STEPS } from "../redis/rotation";
 import { boolean, checkedText, decimal, field, integer, knownKeysObject, listOf, oneOf, OMITTED, optionalBoolean, section, text } from "./fields";
@@ -174,7 +175,8 @@ const apiSchema = section({
   mode: oneOf(API_MODES, "container"),
   /** Default: the first host (validate.ts). */
   host: text().optional(),
-  image: pinnedImage("veza-backend-api:dev"),
+  /** Default: the stand-in built from images/api-standin; the real backend's image is one value away. */
+  image: pinnedImage(BUILT_API_STANDIN_IMAGE),
   port: listenPort().default(8080),
   /**
    * Container mode: the numeric uid:gid the API runs as. Its password files are then 0600 and

@@ -14,6 +14,9 @@ describe("ApiService and the incident preset", () => {
     const result = await synthOk("dev");
     const api = byName(result.unmasked, "api-container");
     expect(envOf(api)).toEqual({
+      // Where the stand-in (the dev default image) listens; a real backend image does not get them.
+      API_BIND: "127.0.0.1",
+      API_PORT: "8080",
       MAINTENANCE_MODE: "false",
       RATELIMIT_FAIL_CLOSED: "false",
       REDIS_MODE: "sentinel",
@@ -137,12 +140,12 @@ describe("ApiService and the incident preset", () => {
     const result = await synthOk("prod");
     const apply = byName(result.unmasked, "api-incident-toggles");
     expect(apply.type).toBe("command:remote:Command");
-    expect(apply.inputs.create).toBe("docker run --rm --pids-limit 128 -i --network none --cap-drop ALL -v '/etc/veza:/c' --entrypoint sh 'veza/redis:7.0.15-1-deb12u10' -s && docker restart --time 30 'veza-backend-api'");
-    expect(apply.inputs.stdin).toContain("\nMAINTENANCE_MODE=false\nRATELIMIT_FAIL_CLOSED=false\nVEZA_TOGGLES\nmv -f \"$tmp\" '/c/backend-api-toggles.env'\n");
+    expect(apply.inputs.create).toBe("docker run --rm --pids-limit 128 -i --network none --cap-drop ALL -v '/etc/veza:/data' --entrypoint sh 'veza/redis:7.0.15-1-deb12u10' -s && docker restart --time 30 'veza-backend-api'");
+    expect(apply.inputs.stdin).toContain("\nMAINTENANCE_MODE=false\nRATELIMIT_FAIL_CLOSED=false\nVEZA_TOGGLES\nmv -f \"$tmp\" '/data/backend-api-toggles.env'\n");
     // Waits for nothing of Redis: it is applied while Redis is down.
     expect(apply.dependsOn.filter((d: string) => /^(redis|sentinel)-\d/.test(d))).toEqual([]);
     const custom = byName((await synthOk("prod", ["api.restartCommand=docker compose -f /srv/veza/compose.yml up -d backend-api", "api.togglesFile=/srv/veza/toggles.env"])).unmasked, "api-incident-toggles");
-    expect(custom.inputs.create).toMatch(/-v '\/srv\/veza:\/c' .* -s && docker compose -f \/srv\/veza\/compose.yml up -d backend-api$/);
+    expect(custom.inputs.create).toMatch(/-v '\/srv\/veza:\/data' .* -s && docker compose -f \/srv\/veza\/compose.yml up -d backend-api$/);
   });
 
   it("external mode: entering and leaving the incident change the same resource, the toggles command, and nothing else", async () => {
@@ -175,5 +178,13 @@ describe("ApiService and the incident preset", () => {
     const resourceLines = result.stdout.split("\n").filter((l) => /^(\+-|[~+-]) /.test(l));
     expect(resourceLines).toEqual(["+- command:remote:Command api-incident-toggles (replace; forced by triggers (replaceOnChanges triggers[*]))"]);
     expect(result.stdout).toMatch(/^1 to replace, 0 to update in place, 0 added, 0 removed/m);
+  });
+
+  it("dev deploys the stand-in API, built on the host from images/api-standin, probed by python3 (its image has no wget); a real image gets neither", async () => {
+    const api = byName((await synthOk("dev")).unmasked, "api-container");
+    expect((api.inputs.healthcheck as { tests: string[] }).tests).toEqual(["CMD", "python3", "-c", "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=4)", "http://127.0.0.1:8080/metrics"]);
+    const real = byName((await synthOk("dev", ["api.image=registry.veza.fr/veza/backend-api:2026.11.3"])).unmasked, "api-container");
+    expect((real.inputs.healthcheck as { tests: string[] }).tests).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/metrics"]);
+    expect(Object.keys(envOf(real))).not.toContain("API_PORT");
   });
 });
