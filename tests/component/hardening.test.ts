@@ -113,7 +113,7 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
     }
     // The dev API is the stand-in, built the same way; prod deploys the real backend (external).
     const standinBuilds = builds.filter((b) => b.inputs.imageName === BUILT_API_STANDIN_IMAGE);
-    expect(standinBuilds.map((b) => b.inputs)).toEqual(stack === "dev" ? [{ imageName: BUILT_API_STANDIN_IMAGE, skipPush: true, build: { context: "images/api-standin", args: { BASE_IMAGE: DEBIAN_BASE_IMAGE, PYTHON_VERSION: STANDIN_PYTHON_DEBIAN_VERSION } } }] : []);
+    expect(standinBuilds.map((b) => b.inputs)).toEqual(stack === "dev" ? [{ imageName: BUILT_API_STANDIN_IMAGE, skipPush: true, buildOnPreview: false, build: { context: "images/api-standin", args: { BASE_IMAGE: DEBIAN_BASE_IMAGE, PYTHON_VERSION: STANDIN_PYTHON_DEBIAN_VERSION } } }] : []);
     expect(builds.length).toBe(redisBuilds.length + standinBuilds.length);
     const tunings = result.unmasked.filter((r) => r.name.endsWith("-kernel-tuning"));
     for (const tuning of tunings) {
