@@ -1,6 +1,7 @@
 import * as os from "node:os";
 import { spawnSync } from "node:child_process";
 import { memoryUnderFork } from "./scenarios/memoryUnderFork";
+import { incidentToggle } from "./scenarios/incidentToggle";
 import { diskFull } from "./scenarios/diskFull";
 import { crashRestart } from "./scenarios/crashRestart";
 import { masterKilled, masterKilledLaggingReplica } from "./scenarios/masterKilled";
@@ -16,7 +17,7 @@ import { credentialRotation } from "./scenarios/credentialRotation";
 import { checkScenarioNames, SCENARIO_NAMES } from "./scenarioNames";
 import { targetFailures, type DrillContext, type DrillResult, type Figure, type Scenario, type Target } from "./harness/types";
 
-export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, masterPartitioned, sentinelMinorityLost, quorumLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover, plannedRestartOfMaster, rollingImageUpgrade, redeployAfterFailover, credentialRotation];
+export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, masterPartitioned, sentinelMinorityLost, quorumLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover, plannedRestartOfMaster, rollingImageUpgrade, redeployAfterFailover, credentialRotation, incidentToggle];
 
 if (SCENARIOS.map((s) => s.name).join(", ") !== SCENARIO_NAMES.join(", ")) {
   throw new Error(`drills/scenarioNames.ts lists ${SCENARIO_NAMES.join(", ")}; SCENARIOS are ${SCENARIOS.map((s) => s.name).join(", ")}: make them alike`);

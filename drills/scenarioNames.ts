@@ -16,6 +16,7 @@ export const SCENARIO_NAMES: readonly string[] = [
   "rolling-image-upgrade",
   "redeploy-after-failover",
   "credential-rotation",
+  "incident-toggle",
 ];
 
 /** Throws on the first name that is not a scenario's. */

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EXIT_OK, helpText, runMain, UsageError } from "./lib/args";
-import { choosePulumi, localDockerHosts, namesPolicyPack, parseWrapperArgs, POLICY_PACK_DIR, pulumiArgs, WRAPPER_SPEC } from "./lib/pulumiWrapper";
+import { chooseBackend, choosePulumi, localDockerHosts, namesPolicyPack, onMissingStack, parseWrapperArgs, POLICY_PACK_DIR, pulumiArgs, WRAPPER_SPEC } from "./lib/pulumiWrapper";
 import { PROJECT_ROOT, readStackConfigFile } from "./lib/stackFiles";
 
 const STATE_DIR = path.join(PROJECT_ROOT, ".pulumi-state");
@@ -71,8 +71,9 @@ function main(): number {
     fail(`The policy pack's dependencies are not installed: run (cd ${POLICY_PACK_DIR} && npm ci), then retry.`);
   }
   const pulumi = findPulumi(env);
-  const loggedIn = run(pulumi, ["whoami"], env, true).status === 0;
-  if (!loggedIn || env.PULUMI_BACKEND_URL?.startsWith("file://")) {
+  const whoami = run(pulumi, ["whoami"], env, true);
+  const backend = chooseBackend(stack, { ok: whoami.status === 0, output: `${whoami.stdout ?? ""}${whoami.stderr ?? ""}` }, env);
+  if (backend.kind === "project-file" || env.PULUMI_BACKEND_URL?.startsWith("file://")) {
     fs.mkdirSync(STATE_DIR, { recursive: true });
     env.PULUMI_BACKEND_URL ??= `file://${STATE_DIR}`;
     // The file backend encrypts secrets with a passphrase; an empty one is fine for dev only.
@@ -83,7 +84,7 @@ function main(): number {
     process.stderr.write(`Using the local file backend at ${env.PULUMI_BACKEND_URL}\n`);
   }
   const selected = run(pulumi, ["stack", "select", stack], env, true);
-  if (selected.status !== 0) {
+  if (selected.status !== 0 && onMissingStack(stack, backend, `${selected.stdout ?? ""}${selected.stderr ?? ""}`) === "create") {
     const created = run(pulumi, ["stack", "init", stack, "--secrets-provider", "passphrase"], env);
     if (created.status !== 0) throw new UsageError(`could not create stack ${stack} (pulumi stack init failed, above)`);
   }

@@ -2,7 +2,7 @@
 # Installs the Debian tools the tests and drills run for real: redis-server, redis-sentinel,
 # redis-cli, prometheus and promtool, amtool (prometheus-alertmanager), redis_exporter
 # (prometheus-redis-exporter: the quorum-lost drill's alert path) and nft (nftables: the
-# master-partitioned drill's network cut). Idempotent.
+# master-partitioned drill's network cut), and Debian's python3 (the stand-in API). Idempotent.
 set -euo pipefail
 needed=()
 command -v redis-server >/dev/null || needed+=(redis-server)
@@ -12,6 +12,8 @@ command -v promtool >/dev/null || needed+=(prometheus)
 command -v amtool >/dev/null || needed+=(prometheus-alertmanager)
 command -v prometheus-redis-exporter >/dev/null || needed+=(prometheus-redis-exporter)
 command -v nft >/dev/null || needed+=(nftables)
+# The stand-in API's tests run Debian's python3 (/usr/bin/python3), the one its image pins.
+[ -x /usr/bin/python3 ] || needed+=(python3-minimal)
 if [ ${#needed[@]} -eq 0 ]; then
   echo "setup-tools: redis-server, redis-sentinel, redis-cli, promtool, amtool, prometheus-redis-exporter and nft are present"
   exit 0

@@ -10,8 +10,9 @@ import { shellQuote } from "../topology/shell";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
 import { hardenedContainerArgs } from "../topology/hardening";
 import type { RedisCredentials } from "../redis/RedisCredentials";
-import { API_SECRET_FILES, renderApiEnv, renderConnectivityCheckScript, toEnvList, type EffectiveToggles, type RedisConnection } from "./env";
+import { API_SECRET_FILES, defaultApiRestartCommand, renderApiEnv, renderConnectivityCheckScript, renderTogglesFile, renderTogglesWriteScript, toEnvList, TOGGLES_WRITER_MOUNT, type EffectiveToggles, type RedisConnection } from "./env";
 import { hardenedContainer } from "../host/hardenedContainer";
+import { BUILT_API_STANDIN_IMAGE } from "./standinImage";
 
 /** The API container's name: the runbook's commands use it (docker exec veza-backend-api ...). */
 export const API_CONTAINER_NAME = "veza-backend-api";
@@ -32,7 +33,15 @@ export function apiFileOwner(user: string | undefined): FileOwner | undefined {
 export function apiHealthcheck(api: ApiConfig, address: string): string[] {
   const port = api.metrics.enabled ? api.metrics.port : api.port;
   const path = api.metrics.enabled ? api.metrics.path : "/";
-  return ["CMD", "wget", "-q", "-O", "/dev/null", `http://${address}:${port}${path}`];
+  const url = `http://${address}:${port}${path}`;
+  // The stand-in's image has python3 and no wget.
+  if (api.image === BUILT_API_STANDIN_IMAGE) return ["CMD", "python3", "-c", "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=4)", url];
+  return ["CMD", "wget", "-q", "-O", "/dev/null", url];
+}
+
+/** Where the stand-in listens: the API's port on the host's bind address (the real backend has its own settings). */
+export function standinEnv(api: ApiConfig, bindAddress: string): Record<string, string> {
+  return api.image === BUILT_API_STANDIN_IMAGE ? { API_BIND: bindAddress, API_PORT: String(api.port) } : {};
 }
 
 export interface ApiServiceArgs {
@@ -59,11 +68,13 @@ export interface ApiServiceArgs {
 export class ApiService extends pulumi.ComponentResource {
   readonly env: Record<string, string>;
   readonly container?: docker.Container;
+  /** External mode: writes the toggles file on the API host and restarts the API. */
+  readonly togglesApply?: HostCommand;
   readonly connectivityCheck: HostCommand;
 
   constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:api:ApiService", name, {}, opts);
-    this.env = renderApiEnv(args.connection, args.toggles, args.api.extraEnv);
+    this.env = renderApiEnv(args.connection, args.toggles, { ...standinEnv(args.api, args.dockerHost.host.bindAddress), ...args.api.extraEnv });
     const passwords = args.credentials.passwords;
     const rotation = args.credentials.rotation;
     const apiUsers = API_CREDENTIALS;
@@ -106,12 +117,32 @@ export class ApiService extends pulumi.ComponentResource {
         ...hardenedContainerArgs("api"),
         memory: API_MEMORY_LIMIT_MIB,
         memorySwap: API_MEMORY_LIMIT_MIB,
+        // The incident preset replaces the container (its env changes): SIGTERM, then this long
+        // for in-flight requests before SIGKILL (the provider's default is 0 s), at delete and at docker stop.
+        destroyGraceSeconds: args.api.stopGraceSeconds,
+        stopTimeout: args.api.stopGraceSeconds,
         healthcheck: { tests: apiHealthcheck(args.api, args.dockerHost.host.address), interval: "15s", timeout: "5s", retries: 3, startPeriod: "30s" },
         restart: RESTART_POLICY,
         logDriver: "json-file",
         logOpts: LOG_OPTIONS,
         labels: containerLabels({ component: "api", environment: args.environment }),
       }, { parent: this, provider: args.dockerHost.provider, dependsOn: [...args.redisResources, secretFiles], deleteBeforeReplace: true });
+    }
+
+    if (args.api.mode === "external") {
+      // The API is deployed elsewhere, but the runbook's toggles are this stack's: a file on the
+      // API host, then a restart. Entering and leaving an incident both change the triggers, so
+      // `pulumi up` (and plan-diff) replaces this command, which writes and restarts again. It
+      // waits for nothing of Redis: it is applied while Redis is down.
+      const file = args.api.togglesFile;
+      const directory = file.slice(0, file.lastIndexOf("/")) || "/";
+      const restart = args.api.restartCommand ?? defaultApiRestartCommand(API_CONTAINER_NAME, args.api.stopGraceSeconds);
+      const content = renderTogglesFile(args.toggles);
+      this.togglesApply = hostCommand(`${name}-incident-toggles`, args.dockerHost.host, {
+        create: `${dockerRunStdinScript(args.redisImage, ["--network none", "--cap-drop ALL", `-v ${shellQuote(`${directory}:${TOGGLES_WRITER_MOUNT}`)}`])} && ${restart}`,
+        stdin: renderTogglesWriteScript(file.slice(file.lastIndexOf("/") + 1), content),
+        triggers: [content, file, restart],
+      }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage)] });
     }
 
     // The check authenticates as the API does: with what the API holds at this step. An API

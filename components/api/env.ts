@@ -75,6 +75,47 @@ export function renderApiEnv(connection: RedisConnection, toggles: EffectiveTogg
   };
 }
 
+/**
+ * The toggles file an API deployed elsewhere reads at start (`api.mode: external`): the runbook's
+ * two variables, each with where its value comes from, so on-call reading the host sees why.
+ */
+export function renderTogglesFile(toggles: EffectiveToggles): string {
+  return [
+    "# The runbook's toggles, written by pulumi up (components/api/env.ts); the API reads them at start.",
+    `# MAINTENANCE_MODE: ${toggles.maintenanceMode.source}; RATELIMIT_FAIL_CLOSED: ${toggles.rateLimitFailClosed.source}`,
+    `MAINTENANCE_MODE=${toggles.maintenanceMode.value}`,
+    `RATELIMIT_FAIL_CLOSED=${toggles.rateLimitFailClosed.value}`,
+    "",
+  ].join("\n");
+}
+
+/** Where the one-shot writer mounts the toggles file's directory: the image's /data (it exists there, and on the drills' hosts). */
+export const TOGGLES_WRITER_MOUNT = "/data";
+
+/** The default restart: SIGTERM, the grace for in-flight requests, then start with the new file. */
+export function defaultApiRestartCommand(containerName: string, stopGraceSeconds: number): string {
+  return `docker restart --time ${stopGraceSeconds} ${shellQuote(containerName)}`;
+}
+
+/**
+ * A script that replaces `<dir>/<name>` atomically with `content` (a rename in the same
+ * directory): an API restarting at that moment reads the old file or the new one, never half.
+ * It runs with the file's directory mounted at TOGGLES_WRITER_MOUNT.
+ */
+export function renderTogglesWriteScript(fileName: string, content: string): string {
+  const target = `${TOGGLES_WRITER_MOUNT}/${fileName}`;
+  return [
+    "set -eu",
+    "umask 022",
+    `tmp=${shellQuote(`${TOGGLES_WRITER_MOUNT}/.${fileName}.new`)}`,
+    `cat > "$tmp" <<'VEZA_TOGGLES'`,
+    content.trimEnd(),
+    "VEZA_TOGGLES",
+    `mv -f "$tmp" ${shellQuote(target)}`,
+    "",
+  ].join("\n");
+}
+
 /** Docker's `envs` form, sorted so the order never shows up as a diff. */
 export function toEnvList(env: Record<string, string>): string[] {
   return Object.keys(env).sort().map((key) => `${key}=${env[key]}`);

@@ -6,6 +6,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { CONTAINER_NOFILE_LIMIT, DEFAULT_FORK_HEADROOM_PERCENT, MAX_CLIENTS_LIMIT, MINIMUM_FORK_HEADROOM_PERCENT, MINIMUM_MAXMEMORY_MIB, REDIS_RESERVED_FDS } from "../redis/sizing";
 import { BUILT_REDIS_IMAGE } from "../redis/image";
+import { BUILT_API_STANDIN_IMAGE } from "../api/standinImage";
 import { CREDENTIAL_NAMES } from "../redis/acl";
 import { ROTATION_STEPS } from "../redis/rotation";
 import { boolean, checkedText, decimal, field, integer, knownKeysObject, listOf, oneOf, OMITTED, optionalBoolean, section, text } from "./fields";
@@ -167,11 +168,15 @@ const apiMetricsSchema = section({
   ).optional(),
 });
 
+/** A path on a host: absolute, of plain characters only (it lands in shell commands, quoted). */
+const hostFilePath = /^(\/[A-Za-z0-9_][A-Za-z0-9._-]*){2,}$/;
+
 const apiSchema = section({
   mode: oneOf(API_MODES, "container"),
   /** Default: the first host (validate.ts). */
   host: text().optional(),
-  image: pinnedImage("veza-backend-api:dev"),
+  /** Default: the stand-in built from images/api-standin; the real backend's image is one value away. */
+  image: pinnedImage(BUILT_API_STANDIN_IMAGE),
   port: listenPort().default(8080),
   /**
    * Container mode: the numeric uid:gid the API runs as. Its password files are then 0600 and
@@ -181,6 +186,16 @@ const apiSchema = section({
   user: text(/^[1-9][0-9]{0,8}:[1-9][0-9]{0,8}$/, "a numeric uid:gid such as 10001:10001, neither 0 (the API need not run as root or in root's group)").optional(),
   extraEnv: extraEnvSchema,
   metrics: apiMetricsSchema,
+  /**
+   * SIGTERM, then this long before SIGKILL, when the runbook's toggles restart the API: in-flight
+   * requests finish instead of being cut (container mode: the container's stop grace; external
+   * mode: the default restart command's --time).
+   */
+  stopGraceSeconds: integer(1, 600, "seconds the API gets to finish in-flight requests when it is restarted").default(30),
+  /** External mode: the file on the API host that holds the toggles; the API's container reads it at start. */
+  togglesFile: text(hostFilePath, "an absolute path below a directory (not in /), of letters, digits and . _ / -, no component starting with a dot (it lands in a shell command and its directory is mounted)").default("/etc/veza/backend-api-toggles.env"),
+  /** External mode: one shell line, run on the API host after the toggles file changes; default `docker restart --time <stopGraceSeconds> veza-backend-api`. */
+  restartCommand: text(/^[^\n\r\0]{1,500}$/, "one line of shell, at most 500 characters, run on the API host after the toggles file changes").optional(),
 });
 
 const metricName = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;

@@ -5,6 +5,13 @@ import { hostCommand, type SshAccess } from "./hostCommand";
 import { renderHostTuningCommand } from "./hostTuning";
 import { dockerSshOptions, writeSshIdentity } from "./dockerSsh";
 import { BUILT_REDIS_IMAGE, redisImageBuild } from "../redis/image";
+import { apiStandinBuild, BUILT_API_STANDIN_IMAGE } from "../api/standinImage";
+
+/** The images the stack builds on each host from images/ instead of pulling: tag -> build. */
+const BUILT_IMAGES: Record<string, () => { context: string; args: Record<string, string> }> = {
+  [BUILT_REDIS_IMAGE]: redisImageBuild,
+  [BUILT_API_STANDIN_IMAGE]: apiStandinBuild,
+};
 
 export interface DockerHostArgs {
   host: HostConfig;
@@ -43,8 +50,8 @@ export class DockerHost extends pulumi.ComponentResource {
   }
 
   /**
-   * The image pulled onto this host once, however many containers use it. BUILT_REDIS_IMAGE is
-   * built here instead (images/redis/Dockerfile, Debian's patched redis): docker.Image builds on
+   * The image pulled onto this host once, however many containers use it. BUILT_IMAGES are
+   * built here instead (images/redis: Debian's patched redis; images/api-standin: the dev API): docker.Image builds on
    * this host's daemon through its provider (the context travels over ssh), with no registry
    * (skipPush). A RemoteImage of the built tag then gives containers and commands the image's
    * content ID like any pulled image; it finds the tag locally and never pulls, and the build's
@@ -54,8 +61,9 @@ export class DockerHost extends pulumi.ComponentResource {
     let image = this.images.get(reference);
     if (!image) {
       const safe = reference.replace(/[^a-zA-Z0-9]+/g, "-").replace(/-+$/, "");
-      const build = reference === BUILT_REDIS_IMAGE
-        ? new docker.Image(`${this.host.name}-build-${safe}`, { imageName: reference, build: redisImageBuild(), skipPush: true }, { parent: this, provider: this.provider })
+      const buildArgs = Object.hasOwn(BUILT_IMAGES, reference) ? BUILT_IMAGES[reference]() : undefined;
+      const build = buildArgs
+        ? new docker.Image(`${this.host.name}-build-${safe}`, { imageName: reference, build: buildArgs, skipPush: true }, { parent: this, provider: this.provider })
         : undefined;
       image = new docker.RemoteImage(`${this.host.name}-image-${safe}`, {
         name: reference,

@@ -119,3 +119,38 @@ export function localDockerHosts(hosts: unknown): string[] {
     .filter((uri): uri is string => typeof uri === "string" && uri.startsWith("unix://"));
   return [...new Set(uris)];
 }
+
+/**
+ * Where the state goes. Logged in (or PULUMI_BACKEND_URL answers): that backend. Not logged in:
+ * the project's own file backend, for the dev stack only, which is the README's first run on a
+ * fresh machine. Any other stack stops there: a failed login must never put a production stack's
+ * state on this machine's disk (the wrapper once created a new prod stack there when
+ * `pulumi whoami` failed).
+ */
+export type Backend = { kind: "project-file" } | { kind: "current" };
+
+export function chooseBackend(stack: string, whoami: { ok: boolean; output: string }, env: NodeJS.ProcessEnv): Backend {
+  if (whoami.ok) return { kind: "current" };
+  const why = lastLine(whoami.output) || "no answer";
+  if (env.PULUMI_BACKEND_URL) {
+    throw new UsageError(`stack ${stack}: the backend PULUMI_BACKEND_URL=${env.PULUMI_BACKEND_URL} cannot be reached or logged into (pulumi whoami: ${why}); nothing was run`);
+  }
+  if (stack !== "dev") {
+    throw new UsageError(`stack ${stack}: not logged in to a backend (pulumi whoami: ${why}); log in to the stack's backend (pulumi login <url>) and retry, or create the stack with npm run init-stack -- --stack ${stack}. Only dev falls back to the local file backend; nothing was run`);
+  }
+  return { kind: "project-file" };
+}
+
+/**
+ * What to do when `pulumi stack select` fails: create only the dev stack on the project's file
+ * backend (the README's first `npm run up`); anywhere else creating a stack stays an explicit step.
+ */
+export function onMissingStack(stack: string, backend: Backend, selectOutput: string): "create" {
+  if (backend.kind === "project-file" && stack === "dev") return "create";
+  throw new UsageError(`stack ${stack} cannot be selected on the current backend (pulumi stack select: ${lastLine(selectOutput) || "no answer"}); create it with npm run init-stack -- --stack ${stack}, then retry; nothing was created`);
+}
+
+function lastLine(text: string): string {
+  return text.trim().split("\n").pop()?.trim() ?? "";
+}
+

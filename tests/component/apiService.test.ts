@@ -3,6 +3,8 @@ import { diffPlans } from "../../scripts/lib/planDiff";
 import { effectiveToggles } from "../../components/api/env";
 import { byName, CONTAINER, synthFresh, synthOk } from "../helpers/synth";
 import { runScript } from "../helpers/cli";
+import { validateStackConfig } from "../../components/config/validate";
+import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 
 const envOf = (resource: { inputs: Record<string, unknown> }) =>
   Object.fromEntries((resource.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
@@ -12,6 +14,9 @@ describe("ApiService and the incident preset", () => {
     const result = await synthOk("dev");
     const api = byName(result.unmasked, "api-container");
     expect(envOf(api)).toEqual({
+      // Where the stand-in (the dev default image) listens; a real backend image does not get them.
+      API_BIND: "127.0.0.1",
+      API_PORT: "8080",
       MAINTENANCE_MODE: "false",
       RATELIMIT_FAIL_CLOSED: "false",
       REDIS_MODE: "sentinel",
@@ -123,5 +128,63 @@ describe("ApiService and the incident preset", () => {
     ]);
     expect(result.stdout).toMatch(/^\d+ to replace, 0 to update in place, 0 added, 0 removed/m);
     expect(result.stdout).not.toMatch(/synthpw|REDISCLI_AUTH=\w/);
+  });
+
+  it("container mode: the preset's replacement gives the API its stop grace (SIGTERM, 30 s for in-flight requests, then SIGKILL)", async () => {
+    const api = byName((await synthOk("dev")).unmasked, "api-container");
+    expect(api.inputs).toMatchObject({ destroyGraceSeconds: 30, stopTimeout: 30 });
+    expect(byName((await synthOk("dev", ["api.stopGraceSeconds=90"])).unmasked, "api-container").inputs).toMatchObject({ destroyGraceSeconds: 90, stopTimeout: 90 });
+  });
+
+  it("external mode: the stack writes the toggles file on the API host, atomically, then restarts the API with its grace", async () => {
+    const result = await synthOk("prod");
+    const apply = byName(result.unmasked, "api-incident-toggles");
+    expect(apply.type).toBe("command:remote:Command");
+    expect(apply.inputs.create).toBe("docker run --rm --pids-limit 128 -i --network none --cap-drop ALL -v '/etc/veza:/data' --entrypoint sh 'veza/redis:7.0.15-1-deb12u10' -s && docker restart --time 30 'veza-backend-api'");
+    expect(apply.inputs.stdin).toContain("\nMAINTENANCE_MODE=false\nRATELIMIT_FAIL_CLOSED=false\nVEZA_TOGGLES\nmv -f \"$tmp\" '/data/backend-api-toggles.env'\n");
+    // Waits for nothing of Redis: it is applied while Redis is down.
+    expect(apply.dependsOn.filter((d: string) => /^(redis|sentinel)-\d/.test(d))).toEqual([]);
+    const custom = byName((await synthOk("prod", ["api.restartCommand=docker compose -f /srv/veza/compose.yml up -d backend-api", "api.togglesFile=/srv/veza/toggles.env"])).unmasked, "api-incident-toggles");
+    expect(custom.inputs.create).toMatch(/-v '\/srv\/veza:\/data' .* -s && docker compose -f \/srv\/veza\/compose.yml up -d backend-api$/);
+  });
+
+  it("external mode: entering and leaving the incident change the same resource, the toggles command, and nothing else", async () => {
+    const calm = (await synthOk("prod")).plan;
+    const incident = (await synthOk("prod", ["incident=redis-down"])).plan;
+    for (const [before, after, from, to] of [[calm, incident, "false", "true"], [incident, calm, "true", "false"]] as const) {
+      const declared = diffPlans(before, after).resources.filter((r) => r.changes.length > 0);
+      expect(declared.map((r) => [r.kind, r.name])).toEqual([["changed", "api-incident-toggles"]]);
+      expect(declared[0].changes.map((c) => c.path)).toEqual(["stdin", "triggers"]);
+      expect(JSON.stringify(declared[0].changes)).toContain(`MAINTENANCE_MODE=${from}`);
+      expect(JSON.stringify(declared[0].changes)).toContain(`RATELIMIT_FAIL_CLOSED=${to}`);
+    }
+  });
+
+  it("refuses a toggles file in / or with a dot component, and a restart command of more than one line, naming the key", async () => {
+    for (const override of ["api.togglesFile=/toggles.env", "api.togglesFile=/etc/../root/x"]) {
+      const outcome = await synthFresh("prod", [override]);
+      expect(outcome.ok).toBe(false);
+      if (!outcome.ok) expect(outcome.problems.map((p) => p.key)).toEqual(["api.togglesFile"]);
+    }
+    // A YAML block scalar in the stack file can hold a line break (a --config value cannot: YAML folds it).
+    const raw = readStackConfigFile("prod").raw as { api: Record<string, unknown> };
+    const result = validateStackConfig({ ...raw, api: { ...raw.api, restartCommand: "docker restart veza-backend-api\nrm -rf /" } });
+    expect(result.ok ? [] : result.problems.map((p) => p.key)).toContain("api.restartCommand");
+  });
+
+  it("npm run plan-diff --stack prod for the preset shows the API's toggles as a resource change", () => {
+    const result = runScript("plan-diff", ["--stack", "prod", "--config", "incident=redis-down"]);
+    expect(result.status).toBe(0);
+    const resourceLines = result.stdout.split("\n").filter((l) => /^(\+-|[~+-]) /.test(l));
+    expect(resourceLines).toEqual(["+- command:remote:Command api-incident-toggles (replace; forced by triggers (replaceOnChanges triggers[*]))"]);
+    expect(result.stdout).toMatch(/^1 to replace, 0 to update in place, 0 added, 0 removed/m);
+  });
+
+  it("dev deploys the stand-in API, built on the host from images/api-standin, probed by python3 (its image has no wget); a real image gets neither", async () => {
+    const api = byName((await synthOk("dev")).unmasked, "api-container");
+    expect((api.inputs.healthcheck as { tests: string[] }).tests).toEqual(["CMD", "python3", "-c", "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=4)", "http://127.0.0.1:8080/metrics"]);
+    const real = byName((await synthOk("dev", ["api.image=registry.veza.fr/veza/backend-api:2026.11.3"])).unmasked, "api-container");
+    expect((real.inputs.healthcheck as { tests: string[] }).tests).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/metrics"]);
+    expect(Object.keys(envOf(real))).not.toContain("API_PORT");
   });
 });

@@ -4,6 +4,7 @@ import YAML from "yaml";
 import { CONFIG_CARRIER_KIND, CONFIG_DIGEST_LABEL, configCarrierFor, configDigest, CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, type ContainerKind } from "../../components/topology/hardening";
 import { parseSshDockerHost } from "../../components/host/hostCommand";
 import { BUILT_REDIS_IMAGE, DEBIAN_BASE_IMAGE, REDIS_DEBIAN_VERSION } from "../../components/redis/image";
+import { BUILT_API_STANDIN_IMAGE, STANDIN_PYTHON_DEBIAN_VERSION } from "../../components/api/standinImage";
 import { ALERTMANAGER_WEB, PROMETHEUS_WEB, TLS_FILES } from "../../components/monitoring/webConfig";
 import { byName, configCarrierOf, CONTAINER, label, ofType, synthOk, uploadContent, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";
@@ -105,10 +106,15 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
   it("builds the Redis image on each host from Debian's patched package, and tunes the kernel with it by content ID without the host PID namespace", () => {
     // Every host: the tuning runs it, the monitoring host included.
     const builds = ofType(result.unmasked, "docker:index/image:Image");
-    expect(builds.length).toBe(stack === "dev" ? 1 : 4);
-    for (const build of builds) {
+    const redisBuilds = builds.filter((b) => b.inputs.imageName === BUILT_REDIS_IMAGE);
+    expect(redisBuilds.length).toBe(stack === "dev" ? 1 : 4);
+    for (const build of redisBuilds) {
       expect(build.inputs).toMatchObject({ imageName: BUILT_REDIS_IMAGE, skipPush: true, build: { context: "images/redis", args: { BASE_IMAGE: DEBIAN_BASE_IMAGE, REDIS_VERSION: REDIS_DEBIAN_VERSION } } });
     }
+    // The dev API is the stand-in, built the same way; prod deploys the real backend (external).
+    const standinBuilds = builds.filter((b) => b.inputs.imageName === BUILT_API_STANDIN_IMAGE);
+    expect(standinBuilds.map((b) => b.inputs)).toEqual(stack === "dev" ? [{ imageName: BUILT_API_STANDIN_IMAGE, skipPush: true, buildOnPreview: false, build: { context: "images/api-standin", args: { BASE_IMAGE: DEBIAN_BASE_IMAGE, PYTHON_VERSION: STANDIN_PYTHON_DEBIAN_VERSION } } }] : []);
+    expect(builds.length).toBe(redisBuilds.length + standinBuilds.length);
     const tunings = result.unmasked.filter((r) => r.name.endsWith("-kernel-tuning"));
     for (const tuning of tunings) {
       expect(tuning.inputs.create).toMatch(/--entrypoint sh 'sha256:[0-9a-f]{64}' -s/);

@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { runScenario } from "../../drills";
 import { memoryUnderFork } from "../../drills/scenarios/memoryUnderFork";
+import { incidentToggleWithoutGrace } from "../../drills/scenarios/incidentToggle";
 import { redeployAfterFailoverWithoutDiscovery } from "../../drills/scenarios/redeployAfterFailover";
 import { waitFor } from "../../drills/harness/processes";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
@@ -36,6 +37,13 @@ describe("fault drills on one node and day 2 (short)", () => {
     process.stdout.write(`drill memory-under-fork at 20% headroom: ${JSON.stringify(result.figures)}\n`);
     expect(failedOn(result.failures)).toEqual(expect.arrayContaining(["declared_oom_kills", "declared_killed"]));
     expect(result.figures.declared_killed).toMatch(/^fork child x\d+$/);
+    expect(leftovers()).toEqual([]);
+  }, 180000);
+
+  it("fails incident-toggle in container mode without a stop grace (the provider's 0 s): requests in flight at the switch are cut", async () => {
+    const result = await runScenario(incidentToggleWithoutGrace, { stack: "dev", config: devConfig, short: true, log: () => undefined });
+    process.stdout.write(`drill incident-toggle without a stop grace: ${JSON.stringify(result.figures)}\n`);
+    expect(failedOn(result.failures)).toContain("container_cut_requests");
     expect(leftovers()).toEqual([]);
   }, 180000);
 

@@ -37,6 +37,7 @@ describe("known end-of-life and vulnerable images", () => {
     expect(knownBadDebianEntries(REDIS_DEBIAN_VERSION)).toEqual([]);
     expect(DEBIAN_BASE_IMAGE).toMatch(/^debian:bookworm-slim@sha256:[0-9a-f]{64}$/);
     expect(knownBadImageEntries("veza-backend-api:dev")).toEqual([]);
+    expect(knownBadImageEntries("veza/api-standin:1-py3.11.2-1-b1")).toEqual([]);
   });
 
   it("the Dockerfile installs the three redis packages at the version the program passes, on the base it passes", () => {

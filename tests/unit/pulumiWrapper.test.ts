@@ -6,19 +6,37 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError } from "../../scripts/lib/args";
-import { choosePulumi, insideNodeModules, launcherPath, localDockerHosts, parseWrapperArgs, pulumiArgs } from "../../scripts/lib/pulumiWrapper";
+import { chooseBackend, choosePulumi, insideNodeModules, launcherPath, localDockerHosts, onMissingStack, parseWrapperArgs, pulumiArgs } from "../../scripts/lib/pulumiWrapper";
 import { PROJECT_ROOT, readStackConfigFile } from "../../scripts/lib/stackFiles";
 import { cleanedTempDirs } from "../helpers/tempDirs";
 
 const TSX = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
 const tempDir = cleanedTempDirs();
 
-/** A fake `pulumi` in `dir` that appends its arguments to `log`, one call a line, and succeeds. */
+/**
+ * A fake `pulumi` in `dir` that appends its arguments to `log`, one call a line, and succeeds,
+ * except `whoami` and `stack select` where FAKE_WHOAMI_EXIT / FAKE_SELECT_EXIT say otherwise.
+ */
 function fakePulumi(dir: string, log: string): string {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, "pulumi");
-  fs.writeFileSync(file, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexit 0\n`, { mode: 0o755 });
+  fs.writeFileSync(file, [
+    "#!/bin/sh",
+    `printf '%s\\n' "$*" >> '${log}'`,
+    'case "$1 $2" in',
+    '  "whoami "*) [ "${FAKE_WHOAMI_EXIT:-0}" = 0 ] || echo "error: could not reach the backend" >&2; exit "${FAKE_WHOAMI_EXIT:-0}";;',
+    '  "stack select") [ "${FAKE_SELECT_EXIT:-0}" = 0 ] || echo "error: no stack named $3 found" >&2; exit "${FAKE_SELECT_EXIT:-0}";;',
+    "esac",
+    "exit 0",
+    "",
+  ].join("\n"), { mode: 0o755 });
   return file;
+}
+
+/** A fake `docker` whose daemon answers, for the dev stack's unix:// host. */
+function fakeDocker(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "docker"), "#!/bin/sh\necho 20.10.24\n", { mode: 0o755 });
 }
 
 /** A directory holding only `node`: a PATH with no docker and no pulumi. */
@@ -110,7 +128,57 @@ describe("the wrapper's arguments", () => {
   });
 });
 
+describe("up never creates a stack by accident", () => {
+  const down = { ok: false, output: "error: could not reach https://api.pulumi.com" };
+  it("falls back to the project's file backend for dev only: any other stack stops when the login fails", () => {
+    expect(chooseBackend("dev", down, {})).toEqual({ kind: "project-file" });
+    expect(() => chooseBackend("prod", down, {})).toThrow(new UsageError("stack prod: not logged in to a backend (pulumi whoami: error: could not reach https://api.pulumi.com); log in to the stack's backend (pulumi login <url>) and retry, or create the stack with npm run init-stack -- --stack prod. Only dev falls back to the local file backend; nothing was run"));
+    expect(() => chooseBackend("dev", down, { PULUMI_BACKEND_URL: "s3://veza-state" })).toThrow(/^stack dev: the backend PULUMI_BACKEND_URL=s3:\/\/veza-state cannot be reached or logged into/);
+    expect(chooseBackend("prod", { ok: true, output: "ops" }, {})).toEqual({ kind: "current" });
+  });
+
+  it("creates a missing stack only for dev on the project's file backend; elsewhere it names npm run init-stack", () => {
+    expect(onMissingStack("dev", { kind: "project-file" }, "")).toBe("create");
+    expect(() => onMissingStack("dev", { kind: "current" }, "error: no stack named 'dev' found")).toThrow(new UsageError("stack dev cannot be selected on the current backend (pulumi stack select: error: no stack named 'dev' found); create it with npm run init-stack -- --stack dev, then retry; nothing was created"));
+    expect(() => onMissingStack("prod", { kind: "current" }, "")).toThrow(/npm run init-stack -- --stack prod/);
+  });
+});
+
 describe("npm run up / preview, end to end with a fake pulumi", () => {
+  /** The wrapper with a fake pulumi and docker on a PATH as under `npm run`; returns the run and pulumi's calls. */
+  function upWith(args: string[], env: NodeJS.ProcessEnv) {
+    const home = tempDir("veza-home-");
+    const log = path.join(home, "calls.log");
+    const bin = path.join(home, "bin");
+    fakePulumi(bin, log);
+    fakeDocker(bin);
+    const PATH = [path.join(PROJECT_ROOT, "node_modules", ".bin"), bin, nodeOnlyDir()].join(path.delimiter);
+    const result = runWrapper(args, { PATH, HOME: home, ...env });
+    return { result, calls: fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [] };
+  }
+
+  it("prod with the login failing: exit 2 naming init-stack, and pulumi is asked nothing past whoami", () => {
+    const { result, calls } = upWith(["up", "--stack", "prod"], { FAKE_WHOAMI_EXIT: "255" });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^pulumi: stack prod: not logged in to a backend \(pulumi whoami: error: could not reach the backend\); .*npm run init-stack -- --stack prod/m);
+    expect(calls).toEqual(["version", "whoami"]);
+  });
+
+  it("prod logged in but missing on that backend: exit 2, no stack init, no up", () => {
+    const { result, calls } = upWith(["preview", "--stack", "prod"], { FAKE_SELECT_EXIT: "255" });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("pulumi: stack prod cannot be selected on the current backend (pulumi stack select: error: no stack named prod found); create it with npm run init-stack -- --stack prod, then retry; nothing was created\n");
+    expect(calls).toEqual(["version", "whoami", "stack select prod"]);
+  });
+
+  it("dev on a fresh machine (no login, no stack): the project's file backend, the stack created, then up", () => {
+    const { result, calls } = upWith(["up"], { FAKE_WHOAMI_EXIT: "255", FAKE_SELECT_EXIT: "255" });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain(`Using the local file backend at file://${path.join(PROJECT_ROOT, ".pulumi-state")}\n`);
+    expect(calls).toEqual(["version", "whoami", "stack select dev", "stack init dev --secrets-provider passphrase", "up --stack dev --policy-pack policy"]);
+  });
+
+
   it("prod: uses the pulumi found outside node_modules, needs no Docker, passes pulumi's flags through", () => {
     const home = tempDir("veza-home-");
     const log = path.join(home, "calls.log");

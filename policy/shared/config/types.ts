@@ -97,6 +97,12 @@ export interface ApiConfig {
   user?: string;
   extraEnv: Record<string, string>;
   metrics: ApiMetricsConfig;
+  /** Seconds between SIGTERM and SIGKILL when the toggles restart the API. */
+  stopGraceSeconds: number;
+  /** External mode: the toggles file on the API host. */
+  togglesFile: string;
+  /** External mode: the restart after the toggles file changes (default: docker restart --time <grace> veza-backend-api). */
+  restartCommand?: string;
 }
 
 export interface SloMetricsConfig {

@@ -1,0 +1,219 @@
+// incident-toggle: the runbook's mitigation ("flip MAINTENANCE_MODE=true ... and restart") applied
+// to a running API with requests in flight, through what `pulumi up` runs, in both API modes:
+// - container: the preset replaces api-container; the provider's delete stops it with
+//   destroyGraceSeconds (SIGTERM, then SIGKILL) and the create starts one with the plan's envs;
+// - external: api-incident-toggles runs its stdin script with the toggles file's directory at
+//   /data (the one-shot container), then its restart (`docker restart --time N`: SIGTERM, N s,
+//   SIGKILL, start), and the API's entrypoint loads the file.
+// The API is the stand-in (images/api-standin) with the image's own entrypoint and script.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import { API_STANDIN_CONTEXT } from "../../components/api/standinImage";
+import { TOGGLES_WRITER_MOUNT } from "../../components/api/env";
+import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
+import type { Plan } from "../../scripts/lib/synth";
+import { synthPlan } from "../harness/planOrder";
+import { freePortRange, sleep, waitFor, type TrackedProcess } from "../harness/processes";
+import { Workspace } from "../harness/workspace";
+import { Checks, seconds, type Figure, type Scenario } from "../harness/types";
+
+type ApiMode = "container" | "external";
+
+interface Request {
+  start: number;
+  end?: number;
+  status?: number;
+  error?: string;
+}
+
+/** One API process as its container would run it: the image's entrypoint, a clean environment. */
+interface ApiRun {
+  start(env: Record<string, string>): TrackedProcess;
+}
+
+function resourceInputs(plan: Plan, name: string): Record<string, unknown> {
+  const resource = plan.resources.find((r) => r.name === name);
+  if (!resource) throw new Error(`the plan has no ${name}`);
+  return resource.inputs as Record<string, unknown>;
+}
+
+/** api-container's `envs` as the container gets them. */
+function containerEnv(plan: Plan): Record<string, string> {
+  const envs = resourceInputs(plan, "api-container").envs as string[];
+  return Object.fromEntries(envs.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+}
+
+/** What api-incident-toggles runs: the writer's host directory and script, and the restart's grace. */
+export function togglesCommand(plan: Plan): { directory: string; script: string; graceSeconds: number } {
+  const inputs = resourceInputs(plan, "api-incident-toggles");
+  const create = String(inputs.create);
+  const mount = new RegExp(`-v '([^']+):${TOGGLES_WRITER_MOUNT}'`).exec(create);
+  const restart = / && docker restart --time (\d+) 'veza-backend-api'$/.exec(create);
+  if (!mount || !restart) throw new Error(`api-incident-toggles runs ${JSON.stringify(create)}: the drill replays the default restart of veza-backend-api only`);
+  return { directory: mount[1], script: String(inputs.stdin), graceSeconds: Number(restart[1]) };
+}
+
+/** The provider's stop: SIGTERM, up to `graceSeconds` for the process to exit, then SIGKILL. */
+async function stopWithGrace(ws: Workspace, api: TrackedProcess, graceSeconds: number): Promise<void> {
+  const exited = new Promise<void>((resolve) => (api.child.exitCode !== null || api.child.signalCode !== null ? resolve() : api.child.once("exit", () => resolve())));
+  ws.processes.signal(api, "SIGTERM");
+  const timer = setTimeout(() => ws.processes.signal(api, "SIGKILL"), graceSeconds * 1000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function get(port: number, route: string): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: "127.0.0.1", port, path: route, agent: false, timeout: 20000 }, (response) => {
+      response.resume();
+      response.on("end", () => resolve({ status: response.statusCode ?? 0 }));
+      response.on("error", reject);
+    });
+    request.on("timeout", () => request.destroy(new Error("timeout")));
+    request.on("error", reject);
+  });
+}
+
+/** Requests as the API's users send them: a fast one every 25 ms, a 1.5 s one every 250 ms. */
+function startLoad(port: number) {
+  const requests: Request[] = [];
+  const send = (route: string) => {
+    const request: Request = { start: Date.now() };
+    requests.push(request);
+    get(port, route).then((r) => Object.assign(request, { end: Date.now(), status: r.status }), (error: NodeJS.ErrnoException) => Object.assign(request, { end: Date.now(), error: error.code ?? error.message }));
+  };
+  const fast = setInterval(() => send("/api/v1/tracks"), 25);
+  const slow = setInterval(() => send("/api/v1/orders?delay_ms=1500"), 250);
+  return {
+    requests,
+    async stop() {
+      clearInterval(fast);
+      clearInterval(slow);
+      await waitFor("the last requests to end", () => requests.every((r) => r.end !== undefined), 30000, 50);
+    },
+  };
+}
+
+/** The first response of the wanted status to a request sent after `since`, as ms after it. */
+async function firstAnswer(requests: Request[], since: number, status: number): Promise<number> {
+  const answered = await waitFor(`an answer ${status} after the switch`, () => requests.find((r) => r.start >= since && r.status === status), 30000, 20);
+  return answered.end! - since;
+}
+
+/** Figures of one switch: what was in flight at the SIGTERM, and how those requests ended. */
+function atSwitch(requests: Request[], sigterm: number) {
+  const inFlight = requests.filter((r) => r.start < sigterm && (r.end === undefined || r.end > sigterm));
+  return {
+    inFlight: inFlight.length,
+    // Accepted, then cut: a reset or an empty reply instead of an answer.
+    cut: inFlight.filter((r) => r.error !== undefined && r.error !== "ECONNREFUSED").length,
+  };
+}
+
+/** `stopGraceSeconds`: replaces the plan's grace (0: the provider's default before the API had one). */
+async function runMode(ws: Workspace, stack: string, mode: ApiMode, short: boolean, stopGraceSeconds?: number) {
+  const dir = ws.tempDir(mode);
+  const port = await freePortRange(1);
+  const togglesFile = path.join(dir, "etc", "backend-api-toggles.env");
+  fs.mkdirSync(path.dirname(togglesFile));
+  const overrides = mode === "container" ? ["api.mode=container"] : ["api.mode=external", "api.metrics.address=127.0.0.1:8080", `api.togglesFile=${togglesFile}`];
+  const plan = (incident: string) => synthPlan(stack, [...overrides, `incident=${incident}`], ws.tempDir(`${mode}-plan-${incident}`));
+  const calm = plan("none");
+  const incident = plan("redis-down");
+  const context = path.join(PROJECT_ROOT, API_STANDIN_CONTEXT);
+  let run = 0;
+  const api: ApiRun = {
+    // env -i: only what the container gets (PATH as the image sets it, Debian's python3 on it).
+    start: (env) => ws.processes.start(`api-${mode}-${++run}`, "env", ["-i", "PATH=/usr/bin:/bin", ...Object.entries({ ...env, API_BIND: "127.0.0.1", API_PORT: String(port), VEZA_STANDIN: path.join(context, "standin.py") }).map(([k, v]) => `${k}=${v}`), "/bin/sh", path.join(context, "entrypoint.sh")], path.join(dir, `api-${run}.log`)),
+  };
+  // What `up` does to the API for a plan: the container replaced, or the file written and the API restarted.
+  let current: TrackedProcess | undefined;
+  const apply = async (target: Plan): Promise<number> => {
+    let grace: number;
+    let env: Record<string, string>;
+    if (mode === "container") {
+      grace = Number(resourceInputs(target, "api-container").destroyGraceSeconds ?? 0);
+      env = { ...containerEnv(target), VEZA_TOGGLES_FILE: "/nonexistent" };
+    } else {
+      const command = togglesCommand(target);
+      ws.mountPoint(TOGGLES_WRITER_MOUNT);
+      const written = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", `mount --bind "$1" ${TOGGLES_WRITER_MOUNT} && exec sh -s`, "writer", command.directory], { input: command.script, encoding: "utf8" });
+      if (written.status !== 0) throw new Error(`the toggles writer failed: ${written.stderr.trim()}`);
+      grace = command.graceSeconds;
+      env = { VEZA_TOGGLES_FILE: togglesFile };
+    }
+    const sigterm = Date.now();
+    if (current) await stopWithGrace(ws, current, stopGraceSeconds ?? grace);
+    current = api.start(env);
+    return sigterm;
+  };
+  await apply(calm);
+  await waitFor("the API to answer", () => get(port, "/health").then(() => true, () => false), 15000, 50);
+  const load = startLoad(port);
+  const settle = short ? 1500 : 4000;
+  await sleep(settle);
+  const entered = await apply(incident);
+  const maintenanceAfter = await firstAnswer(load.requests, entered, 503);
+  await sleep(settle);
+  const left = await apply(calm);
+  const normalAfter = await firstAnswer(load.requests, left, 200);
+  await sleep(1000);
+  await load.stop();
+  if (current) await stopWithGrace(ws, current, 5);
+  const switches = [atSwitch(load.requests, entered), atSwitch(load.requests, left)];
+  return {
+    maintenance_after_s: seconds(maintenanceAfter),
+    back_to_normal_s: seconds(normalAfter),
+    in_flight_at_switches: switches.reduce((sum, s) => sum + s.inFlight, 0),
+    cut_requests: switches.reduce((sum, s) => sum + s.cut, 0),
+    refused_during_restarts: load.requests.filter((r) => r.error === "ECONNREFUSED").length,
+    requests: load.requests.length,
+  };
+}
+
+export const incidentToggle: Scenario = {
+  name: "incident-toggle",
+  runbook: "Mitigation while Redis is down: flip MAINTENANCE_MODE=true and RATELIMIT_FAIL_CLOSED=true in the API env and restart",
+  targets: (["container", "external"] as const).flatMap((mode) => [
+    { figure: `${mode}_cut_requests`, kind: "equals" as const, value: 0, why: `${mode} mode: every request in flight when the API is stopped finishes (its stop grace)` },
+    { figure: `${mode}_in_flight_at_switches`, kind: "at least" as const, value: 1, why: `${mode} mode: requests were in flight at the switches, so the grace was exercised` },
+    { figure: `${mode}_maintenance_after_s`, kind: "at most" as const, value: 5, why: `${mode} mode: the API answers in maintenance within seconds of the up (its slowest request takes 1.5 s)` },
+    { figure: `${mode}_back_to_normal_s`, kind: "at most" as const, value: 5, why: `${mode} mode: leaving the incident takes the same path back` },
+  ]),
+  run: async (ctx) => {
+    const checks = new Checks();
+    const figures: Record<string, Figure> = {};
+    for (const mode of ["container", "external"] as const) {
+      const ws = new Workspace(`incident-toggle-${mode}`);
+      try {
+        for (const [name, value] of Object.entries(await runMode(ws, ctx.stack, mode, ctx.short))) figures[`${mode}_${name}`] = value;
+      } finally {
+        await ws.cleanup();
+      }
+    }
+    return { passed: checks.passed, failures: checks.failures, figures };
+  },
+};
+
+/**
+ * The container mode as it was before the API had a stop grace (the provider's destroyGraceSeconds
+ * defaults to 0 s: SIGKILL at once). Not a scenario of `npm run drill`: the test shows with it that
+ * the drill sees requests cut.
+ */
+export const incidentToggleWithoutGrace: Scenario = {
+  name: "incident-toggle-without-grace",
+  runbook: incidentToggle.runbook,
+  targets: incidentToggle.targets.filter((t) => t.figure.startsWith("container_")),
+  run: async (ctx) => {
+    const ws = new Workspace("incident-toggle-nograce");
+    try {
+      const figures = Object.fromEntries(Object.entries(await runMode(ws, ctx.stack, "container", ctx.short, 0)).map(([name, value]) => [`container_${name}`, value]));
+      return { passed: true, failures: [], figures };
+    } finally {
+      await ws.cleanup();
+    }
+  },
+};
+
