@@ -135,7 +135,8 @@ export class ApiService extends pulumi.ComponentResource {
       // `pulumi up` (and plan-diff) replaces this command, which writes and restarts again. It
       // waits for nothing of Redis: it is applied while Redis is down.
       const file = args.api.togglesFile;
-      const directory = file.slice(0, file.lastIndexOf("/")) || "/";
+      // The validator keeps the file below a directory (never in /): that directory is what is mounted.
+      const directory = file.slice(0, file.lastIndexOf("/"));
       const restart = args.api.restartCommand ?? defaultApiRestartCommand(API_CONTAINER_NAME, args.api.stopGraceSeconds);
       const content = renderTogglesFile(args.toggles);
       this.togglesApply = hostCommand(`${name}-incident-toggles`, args.dockerHost.host, {
