@@ -6,12 +6,23 @@ import { runScript } from "../helpers/cli";
 import { validateStackConfig } from "../../components/config/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 
+/**
+ * One synth per stack and overrides for the whole file: each takes seconds (a prod synth, over
+ * ten on a loaded machine), and the tests only read the results.
+ */
+const synthesized = new Map<string, ReturnType<typeof synthOk>>();
+function synthOnce(stack: string, overrides: string[] = []): ReturnType<typeof synthOk> {
+  const key = JSON.stringify([stack, overrides]);
+  if (!synthesized.has(key)) synthesized.set(key, synthOk(stack, overrides));
+  return synthesized.get(key)!;
+}
+
 const envOf = (resource: { inputs: Record<string, unknown> }) =>
   Object.fromEntries((resource.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 
 describe("ApiService and the incident preset", () => {
   it("declares the Sentinel connection and both toggles off by default, passwords only as secret files", async () => {
-    const result = await synthOk("dev");
+    const result = await synthOnce("dev");
     const api = byName(result.unmasked, "api-container");
     expect(envOf(api)).toEqual({
       // Where the stand-in (the dev default image) listens; a real backend image does not get them.
@@ -41,7 +52,7 @@ describe("ApiService and the incident preset", () => {
   });
 
   it("with api.user, runs the API as that uid:gid and hands it its password files (0600, chown by a root with CHOWN only)", async () => {
-    const result = await synthOk("dev", ["api.user=10001:10002"]);
+    const result = await synthOnce("dev", ["api.user=10001:10002"]);
     expect(byName(result.unmasked, "api-container").inputs.user).toBe("10001:10002");
     const files = byName(result.unmasked, "api-secret-files");
     expect(files.inputs.create).toMatch(/^docker run --rm --pids-limit 128 -i --network none --cap-drop ALL --user 0:0 --cap-add CHOWN --security-opt no-new-privileges -v 'veza-backend-api-secrets:\/c' /);
@@ -49,15 +60,15 @@ describe("ApiService and the incident preset", () => {
     expect(files.inputs.stdin).toMatch(/^chown 10001:10002 '\/c\/redis-password.tmp'$/m);
     expect(files.inputs.stdin).toMatch(/^chown 10001:10002 '\/c\/redis-sentinel-password.tmp'$/m);
     // Without it: the image's user, world-readable files, and no capability for the writer.
-    const plain = await synthOk("dev");
+    const plain = await synthOnce("dev");
     expect(byName(plain.unmasked, "api-container").inputs.user).toBeUndefined();
     expect(byName(plain.unmasked, "api-secret-files").inputs.stdin).toMatch(/^umask 022$/m);
     expect(byName(plain.unmasked, "api-secret-files").inputs.create).not.toMatch(/CHOWN/);
   });
 
   it("turning on incident=redis-down changes only the API container's MAINTENANCE_MODE and RATELIMIT_FAIL_CLOSED", async () => {
-    const before = (await synthOk("dev")).plan;
-    const after = (await synthOk("dev", ["incident=redis-down"])).plan;
+    const before = (await synthOnce("dev")).plan;
+    const after = (await synthOnce("dev", ["incident=redis-down"])).plan;
     const diff = diffPlans(before, after);
     // Declared changes; any other entry is the engine replacing what takes a value from the replaced container.
     const declared = diff.resources.filter((r) => r.changes.length > 0);
@@ -88,12 +99,12 @@ describe("ApiService and the incident preset", () => {
   });
 
   it("points the API at the new topology when a sentinel is added", async () => {
-    const after = await synthOk("dev", ["sentinel.count=5", "sentinel.quorum=3"]);
+    const after = await synthOnce("dev", ["sentinel.count=5", "sentinel.quorum=3"]);
     expect(envOf(byName(after.unmasked, "api-container")).REDIS_SENTINEL_ADDRS).toBe("127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381,127.0.0.1:26382,127.0.0.1:26383");
   });
 
   it("passes extra variables through, and refuses ones that would shadow the declared toggles or connection", async () => {
-    const result = await synthOk("dev", ["api.extraEnv.LOG_LEVEL=debug"]);
+    const result = await synthOnce("dev", ["api.extraEnv.LOG_LEVEL=debug"]);
     expect(envOf(byName(result.unmasked, "api-container")).LOG_LEVEL).toBe("debug");
     const refused = await synthFresh("dev", ["api.extraEnv.MAINTENANCE_MODE=true", "api.extraEnv.REDIS_URL=redis://elsewhere"]);
     expect(refused.ok).toBe(false);
@@ -101,7 +112,7 @@ describe("ApiService and the incident preset", () => {
   });
 
   it("uses a URL without the password when Sentinel is off", async () => {
-    const result = await synthOk("dev", ["sentinel.enabled=false"]);
+    const result = await synthOnce("dev", ["sentinel.enabled=false"]);
     const env = envOf(byName(result.unmasked, "api-container"));
     expect(env.REDIS_MODE).toBe("standalone");
     expect(env.REDIS_URL).toBe("redis://veza-app@127.0.0.1:6379/0");
@@ -109,7 +120,7 @@ describe("ApiService and the incident preset", () => {
   });
 
   it("in external mode declares no container but still exports the env and checks connectivity", async () => {
-    const result = await synthOk("dev", ["api.mode=external", "api.metrics.address=api.internal:8080"]);
+    const result = await synthOnce("dev", ["api.mode=external", "api.metrics.address=api.internal:8080"]);
     expect(result.unmasked.find((r) => r.name === "api-container")).toBeUndefined();
     expect(result.plan.outputs.apiEnv).toMatchObject({ MAINTENANCE_MODE: "false", REDIS_MASTER_NAME: "veza-redis" });
     expect(byName(result.unmasked, "api-redis-connectivity-check").inputs.create).toMatch(/docker run --rm --pids-limit 128 -i --network host/);
@@ -131,26 +142,26 @@ describe("ApiService and the incident preset", () => {
   });
 
   it("container mode: the preset's replacement gives the API its stop grace (SIGTERM, 30 s for in-flight requests, then SIGKILL)", async () => {
-    const api = byName((await synthOk("dev")).unmasked, "api-container");
+    const api = byName((await synthOnce("dev")).unmasked, "api-container");
     expect(api.inputs).toMatchObject({ destroyGraceSeconds: 30, stopTimeout: 30 });
-    expect(byName((await synthOk("dev", ["api.stopGraceSeconds=90"])).unmasked, "api-container").inputs).toMatchObject({ destroyGraceSeconds: 90, stopTimeout: 90 });
+    expect(byName((await synthOnce("dev", ["api.stopGraceSeconds=90"])).unmasked, "api-container").inputs).toMatchObject({ destroyGraceSeconds: 90, stopTimeout: 90 });
   });
 
   it("external mode: the stack writes the toggles file on the API host, atomically, then restarts the API with its grace", async () => {
-    const result = await synthOk("prod");
+    const result = await synthOnce("prod");
     const apply = byName(result.unmasked, "api-incident-toggles");
     expect(apply.type).toBe("command:remote:Command");
     expect(apply.inputs.create).toBe("docker run --rm --pids-limit 128 -i --network none --cap-drop ALL -v '/etc/veza:/data' --entrypoint sh 'veza/redis:7.0.15-1-deb12u10' -s && docker restart --time 30 'veza-backend-api'");
     expect(apply.inputs.stdin).toContain("\nMAINTENANCE_MODE=false\nRATELIMIT_FAIL_CLOSED=false\nVEZA_TOGGLES\nmv -f \"$tmp\" '/data/backend-api-toggles.env'\n");
     // Waits for nothing of Redis: it is applied while Redis is down.
     expect(apply.dependsOn.filter((d: string) => /^(redis|sentinel)-\d/.test(d))).toEqual([]);
-    const custom = byName((await synthOk("prod", ["api.restartCommand=docker compose -f /srv/veza/compose.yml up -d backend-api", "api.togglesFile=/srv/veza/toggles.env"])).unmasked, "api-incident-toggles");
+    const custom = byName((await synthOnce("prod", ["api.restartCommand=docker compose -f /srv/veza/compose.yml up -d backend-api", "api.togglesFile=/srv/veza/toggles.env"])).unmasked, "api-incident-toggles");
     expect(custom.inputs.create).toMatch(/-v '\/srv\/veza:\/data' .* -s && docker compose -f \/srv\/veza\/compose.yml up -d backend-api$/);
   });
 
   it("external mode: entering and leaving the incident change the same resource, the toggles command, and nothing else", async () => {
-    const calm = (await synthOk("prod")).plan;
-    const incident = (await synthOk("prod", ["incident=redis-down"])).plan;
+    const calm = (await synthOnce("prod")).plan;
+    const incident = (await synthOnce("prod", ["incident=redis-down"])).plan;
     for (const [before, after, from, to] of [[calm, incident, "false", "true"], [incident, calm, "true", "false"]] as const) {
       const declared = diffPlans(before, after).resources.filter((r) => r.changes.length > 0);
       expect(declared.map((r) => [r.kind, r.name])).toEqual([["changed", "api-incident-toggles"]]);
@@ -181,9 +192,9 @@ describe("ApiService and the incident preset", () => {
   });
 
   it("dev deploys the stand-in API, built on the host from images/api-standin, probed by python3 (its image has no wget); a real image gets neither", async () => {
-    const api = byName((await synthOk("dev")).unmasked, "api-container");
+    const api = byName((await synthOnce("dev")).unmasked, "api-container");
     expect((api.inputs.healthcheck as { tests: string[] }).tests).toEqual(["CMD", "python3", "-c", "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=4)", "http://127.0.0.1:8080/metrics"]);
-    const real = byName((await synthOk("dev", ["api.image=registry.veza.fr/veza/backend-api:2026.11.3"])).unmasked, "api-container");
+    const real = byName((await synthOnce("dev", ["api.image=registry.veza.fr/veza/backend-api:2026.11.3"])).unmasked, "api-container");
     expect((real.inputs.healthcheck as { tests: string[] }).tests).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/metrics"]);
     expect(Object.keys(envOf(real))).not.toContain("API_PORT");
   });
