@@ -17,7 +17,7 @@ import type { Plan } from "../../scripts/lib/synth";
 import { synthPlan } from "../harness/planOrder";
 import { freePortRange, sleep, waitFor, type TrackedProcess } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
-import { Checks, seconds, type Figure, type Scenario } from "../harness/types";
+import { seconds, type Figure, type Scenario } from "../harness/types";
 
 type ApiMode = "container" | "external";
 
@@ -26,11 +26,6 @@ interface Request {
   end?: number;
   status?: number;
   error?: string;
-}
-
-/** One API process as its container would run it: the image's entrypoint, a clean environment. */
-interface ApiRun {
-  start(env: Record<string, string>): TrackedProcess;
 }
 
 function resourceInputs(plan: Plan, name: string): Record<string, unknown> {
@@ -124,10 +119,9 @@ async function runMode(ws: Workspace, stack: string, mode: ApiMode, short: boole
   const incident = plan("redis-down");
   const context = path.join(PROJECT_ROOT, API_STANDIN_CONTEXT);
   let run = 0;
-  const api: ApiRun = {
-    // env -i: only what the container gets (PATH as the image sets it, Debian's python3 on it).
-    start: (env) => ws.processes.start(`api-${mode}-${++run}`, "env", ["-i", "PATH=/usr/bin:/bin", ...Object.entries({ ...env, API_BIND: "127.0.0.1", API_PORT: String(port), VEZA_STANDIN: path.join(context, "standin.py") }).map(([k, v]) => `${k}=${v}`), "/bin/sh", path.join(context, "entrypoint.sh")], path.join(dir, `api-${run}.log`)),
-  };
+  // One API process as its container runs it: the image's entrypoint, and with env -i only what
+  // the container gets (PATH as the image sets it, Debian's python3 on it).
+  const startApi = (env: Record<string, string>): TrackedProcess => ws.processes.start(`api-${mode}-${++run}`, "env", ["-i", "PATH=/usr/bin:/bin", ...Object.entries({ ...env, API_BIND: "127.0.0.1", API_PORT: String(port), VEZA_STANDIN: path.join(context, "standin.py") }).map(([k, v]) => `${k}=${v}`), "/bin/sh", path.join(context, "entrypoint.sh")], path.join(dir, `api-${run}.log`));
   // What `up` does to the API for a plan: the container replaced, or the file written and the API restarted.
   let current: TrackedProcess | undefined;
   const apply = async (target: Plan): Promise<number> => {
@@ -146,7 +140,7 @@ async function runMode(ws: Workspace, stack: string, mode: ApiMode, short: boole
     }
     const sigterm = Date.now();
     if (current) await stopWithGrace(ws, current, stopGraceSeconds ?? grace);
-    current = api.start(env);
+    current = startApi(env);
     return sigterm;
   };
   await apply(calm);
@@ -183,7 +177,6 @@ export const incidentToggle: Scenario = {
     { figure: `${mode}_back_to_normal_s`, kind: "at most" as const, value: 5, why: `${mode} mode: leaving the incident takes the same path back` },
   ]),
   run: async (ctx) => {
-    const checks = new Checks();
     const figures: Record<string, Figure> = {};
     for (const mode of ["container", "external"] as const) {
       const ws = new Workspace(`incident-toggle-${mode}`);
@@ -193,7 +186,8 @@ export const incidentToggle: Scenario = {
         await ws.cleanup();
       }
     }
-    return { passed: checks.passed, failures: checks.failures, figures };
+    // The targets judge every figure; nothing else can fail here.
+    return { passed: true, failures: [], figures };
   },
 };
 
