@@ -17,6 +17,7 @@ export const SCENARIO_NAMES: readonly string[] = [
   "redeploy-after-failover",
   "credential-rotation",
   "incident-toggle",
+  "master-lost-after-sentinel-restart",
 ];
 
 /** Throws on the first name that is not a scenario's. */

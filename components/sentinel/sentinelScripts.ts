@@ -7,8 +7,10 @@
 //   4. else the declared topology: the first boot.
 // The runtime config is rebuilt from the declared file at every start; a restart of the same
 // container carries over what Sentinel learned (epochs, peers, replicas) when the master it
-// monitored is still the one found; a replaced container starts from the declared file alone. Each sentinel's myid is fixed in the declared file (sentinelConf.ts), so a
-// replaced sentinel is the same peer to the others, not a new one beside a dead one.
+// monitored is still the one found; otherwise it starts from the declared file. Either way it
+// knows every declared data node but the master as a replica from its first second. Each
+// sentinel's myid is fixed in the declared file (sentinelConf.ts), so a replaced sentinel is the
+// same peer to the others, not a new one beside a dead one.
 
 import { ACL_USERS, type Credentials } from "../redis/acl";
 import { SENTINEL_USERS } from "./sentinelConf";
@@ -101,7 +103,22 @@ write_runtime_conf() {
     echo "# Written at start from $VEZA_DECLARED_CONF; master from $SOURCE. Sentinel rewrites this copy."
     awk -v master="${"$"}{MASTER%:*}" -v port="${"$"}{MASTER##*:}" '$1 == "sentinel" && $2 == "monitor" { $4 = master; $5 = port } { print }' "$VEZA_DECLARED_CONF"
     if [ -n "$learned" ]; then echo "$learned"; fi
+    declared_replicas
   } > "$tmp" && mv "$tmp" "$VEZA_RUNTIME_CONF"
+}
+
+# Every declared data node but the master, as a known replica, unless the carried-over lines hold
+# it already (Sentinel refuses a duplicate and would not start). Otherwise a sentinel learns the
+# replicas only from the master's INFO, every 10 s: one that started while they were re-attaching
+# and is elected in that window finds no replica to promote (-failover-abort-no-good-slave), and
+# the next try waits 2 x failover-timeout.
+declared_replicas() {
+  for node in $VEZA_DATA_NODES; do
+    [ "$node" = "$MASTER" ] && continue
+    host=${"$"}{node%:*} port=${"$"}{node##*:}
+    echo "$learned" | awk -v host="$host" -v port="$port" '($2 == "known-replica" || $2 == "known-slave") && $4 == host && $5 == port { found = 1 } END { exit !found }' && continue
+    echo "sentinel known-replica $VEZA_MASTER_NAME $host $port"
+  done
 }
 
 child=""

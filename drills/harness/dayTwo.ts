@@ -39,7 +39,7 @@ export const DAY_TWO_TARGETS: Target[] = [
 ];
 
 /** The image bump the drills replay: the same version, pinned by a digest, changes every container's image. */
-const IMAGE_BUMP = "redis.image=redis:7.0.15-bookworm@sha256:" + "0".repeat(63) + "1";
+export const IMAGE_BUMP = "redis.image=redis:7.0.15-bookworm@sha256:" + "0".repeat(63) + "1";
 
 export const healthcheckIntervalMs = () => Number(HEALTHCHECK_TIMING.interval.replace(/s$/, "")) * 1000;
 

@@ -66,6 +66,26 @@ describe("a data node's start script, alone", () => {
     expect(runner.tail("sentinel-0", 50)).not.toMatch(/FATAL CONFIG FILE ERROR/);
   }, 60000);
 
+  it("a sentinel knows every declared replica from its first second, with no data node answering, and once each after a restart carries over what it learned", async () => {
+    const sentinelAdmin = { user: SENTINEL_USERS.admin.name, password: credentials.sentinelAdmin };
+    // SENTINEL REPLICAS prints field/value lines per replica; `name` is its host:port.
+    const replicaNames = () => {
+      const lines = redisCli(ports.sentinel0, ["sentinel", "replicas", config.sentinel.masterName], sentinelAdmin).out.split("\n");
+      return lines.flatMap((line, i) => (line === "name" ? [lines[i + 1]] : [])).sort();
+    };
+    const declaredReplicas = [`127.0.0.1:${ports.redis1}`, `127.0.0.1:${ports.redis2}`];
+    runner.create("sentinel-0");
+    await waitFor("sentinel-0 to answer", () => redisCli(ports.sentinel0, ["ping"], sentinelAdmin).out === "PONG", 20000, 200);
+    expect(replicaNames()).toEqual(declaredReplicas);
+    // Sentinel's rewrite now holds them as known-replica lines: written again, it would not start.
+    expect(redisCli(ports.sentinel0, ["sentinel", "flushconfig"], sentinelAdmin).out).toBe("OK");
+    await runner.killAndWait("sentinel-0");
+    runner.restart("sentinel-0");
+    await waitFor("sentinel-0 to answer again after the restart", () => redisCli(ports.sentinel0, ["ping"], sentinelAdmin).out === "PONG", 20000, 200);
+    expect(runner.entryLog("sentinel-0").join("\n")).toContain("carrying over what the previous run learned");
+    expect(replicaNames()).toEqual(declaredReplicas);
+  }, 60000);
+
   it("runs on a read-only root: neither its root nor its config files take a write, even from root in the container; its data volume does", async () => {
     runner.create("redis-1");
     await runner.waitHealthy("redis-1", 500, 30000);
