@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # Installs the Debian tools the tests and drills run for real: redis-server, redis-sentinel,
-# redis-cli, prometheus and promtool, amtool (prometheus-alertmanager), redis_exporter
+# redis-cli, prometheus and promtool, alertmanager and amtool, redis_exporter
 # (prometheus-redis-exporter: the quorum-lost drill's alert path) and nft (nftables: the
 # master-partitioned drill's network cut), and Debian's python3 (the stand-in API). Idempotent.
 set -euo pipefail
+# Prometheus (and promtool), Alertmanager (and amtool) and redis_exporter at exactly the versions
+# the monitoring images pin (components/monitoring/images.ts; tests/artifacts/monitoringImages.test.ts compares the
+# two lists): Debian 13's packages, taken from that suite alone (apt pin priority 100, so nothing
+# else on this machine ever comes from it).
+MONITORING_SUITE=trixie
+MONITORING_PACKAGES=(prometheus=2.53.3+ds1-2 prometheus-alertmanager=0.28.1+ds-1 prometheus-redis-exporter=1.69.0-1)
 needed=()
 command -v redis-server >/dev/null || needed+=(redis-server)
 command -v redis-sentinel >/dev/null || needed+=(redis-sentinel)
 command -v redis-cli >/dev/null || needed+=(redis-tools)
-command -v promtool >/dev/null || needed+=(prometheus)
-command -v amtool >/dev/null || needed+=(prometheus-alertmanager)
-command -v prometheus-redis-exporter >/dev/null || needed+=(prometheus-redis-exporter)
+for pin in "${MONITORING_PACKAGES[@]}"; do
+  [ "$(dpkg-query -W -f '${Version}' "${pin%%=*}" 2>/dev/null)" = "${pin#*=}" ] || needed+=("$pin")
+done
 command -v nft >/dev/null || needed+=(nftables)
 # The stand-in API's tests run Debian's python3 (/usr/bin/python3), the one its image pins.
 [ -x /usr/bin/python3 ] || needed+=(python3-minimal)
 if [ ${#needed[@]} -eq 0 ]; then
-  echo "setup-tools: redis-server, redis-sentinel, redis-cli, promtool, amtool, prometheus-redis-exporter and nft are present"
+  echo "setup-tools: redis-server, redis-sentinel, redis-cli, nft and the pinned prometheus, alertmanager and redis_exporter are present"
   exit 0
 fi
 sudo=""
@@ -24,6 +30,10 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"
 fi
 echo "setup-tools: installing ${needed[*]}"
+if [ ! -f "/etc/apt/sources.list.d/veza-$MONITORING_SUITE.sources" ]; then
+  printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$MONITORING_SUITE" | $sudo tee "/etc/apt/sources.list.d/veza-$MONITORING_SUITE.sources" >/dev/null
+  printf 'Package: *\nPin: release n=%s\nPin-Priority: 100\n' "$MONITORING_SUITE" | $sudo tee "/etc/apt/preferences.d/veza-$MONITORING_SUITE" >/dev/null
+fi
 $sudo apt-get update -qq
 # --no-install-recommends saves about 150 MiB; the packages' own services are not needed.
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { CONTAINER_NOFILE_LIMIT, DEFAULT_FORK_HEADROOM_PERCENT, MAX_CLIENTS_LIMIT, MINIMUM_FORK_HEADROOM_PERCENT, MINIMUM_MAXMEMORY_MIB, REDIS_RESERVED_FDS } from "../redis/sizing";
 import { BUILT_REDIS_IMAGE } from "../redis/image";
 import { BUILT_API_STANDIN_IMAGE } from "../api/standinImage";
+import { MONITORING_IMAGES } from "../monitoring/images";
 import { CREDENTIAL_NAMES } from "../redis/acl";
 import { ROTATION_STEPS } from "../redis/rotation";
 import { boolean, checkedText, decimal, field, integer, knownKeysObject, listOf, oneOf, OMITTED, optionalBoolean, section, text } from "./fields";
@@ -231,9 +232,10 @@ const monitoringSchema = section({
   enabled: boolean(true),
   /** Default: the first host (validate.ts). */
   host: text().optional(),
-  prometheusImage: pinnedImage("prom/prometheus:v2.53.2"),
-  alertmanagerImage: pinnedImage("prom/alertmanager:v0.27.0"),
-  redisExporterImage: pinnedImage("oliver006/redis_exporter:v1.62.0-alpine"),
+  // Built on the hosts from Debian's packages at the versions the tests run (monitoring/images.ts).
+  prometheusImage: pinnedImage(MONITORING_IMAGES.prometheus.tag),
+  alertmanagerImage: pinnedImage(MONITORING_IMAGES.alertmanager.tag),
+  redisExporterImage: pinnedImage(MONITORING_IMAGES.redisExporter.tag),
   nodeExporterImage: pinnedImage("prom/node-exporter:v1.8.2"),
   grafanaImage: pinnedImage("grafana/grafana:12.2.0"),
   prometheusPort: listenPort().default(9090),

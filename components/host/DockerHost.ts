@@ -6,11 +6,13 @@ import { renderHostTuningCommand } from "./hostTuning";
 import { dockerSshOptions, writeSshIdentity } from "./dockerSsh";
 import { BUILT_REDIS_IMAGE, redisImageBuild } from "../redis/image";
 import { apiStandinBuild, BUILT_API_STANDIN_IMAGE } from "../api/standinImage";
+import { MONITORING_IMAGES, monitoringImageBuild } from "../monitoring/images";
 
 /** The images the stack builds on each host from images/ instead of pulling: tag -> build. */
 const BUILT_IMAGES: Record<string, () => { context: string; args: Record<string, string> }> = {
   [BUILT_REDIS_IMAGE]: redisImageBuild,
   [BUILT_API_STANDIN_IMAGE]: apiStandinBuild,
+  ...Object.fromEntries(Object.values(MONITORING_IMAGES).map((image) => [image.tag, () => monitoringImageBuild(image)])),
 };
 
 export interface DockerHostArgs {
@@ -51,7 +53,8 @@ export class DockerHost extends pulumi.ComponentResource {
 
   /**
    * The image pulled onto this host once, however many containers use it. BUILT_IMAGES are
-   * built here instead (images/redis: Debian's patched redis; images/api-standin: the dev API): docker.Image builds on
+   * built here instead (images/redis: Debian's patched redis; images/api-standin: the dev API;
+   * images/monitoring: Prometheus, Alertmanager, redis_exporter at the versions the tests run): docker.Image builds on
    * this host's daemon through its provider (the context travels over ssh), with no registry
    * (skipPush). A RemoteImage of the built tag then gives containers and commands the image's
    * content ID like any pulled image; it finds the tag locally and never pulls, and the build's

@@ -104,7 +104,7 @@ export class Monitoring extends pulumi.ComponentResource {
         // No password in the environment (docker inspect): it is read from the credentials volume.
         envs: toEnvList(exporterEnv(exporter)),
         mounts: [{ type: "volume", source: credentialsVolume.name, target: EXPORTER_CREDENTIALS_DIR, readOnly: true }],
-        // The -alpine image: the plain one is FROM scratch, with nothing to run a check with.
+        // wget: busybox's in the built image (images/monitoring), as in the upstream -alpine one.
         healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${exporter.host.bindAddress}:${exporter.port}/health`], interval: "15s", timeout: "5s", retries: 3 },
         ...smallContainer(exporter.host.name, "redis-exporter"),
       }, { parent: this, provider: host.provider, dependsOn: [...args.redisResources, credentials], deleteBeforeReplace: true });

@@ -58,7 +58,7 @@ export function renderAlertmanagerConfig(input: AlertmanagerInput = { pageChanne
 }
 
 /**
- * The Alertmanager container's start script (busybox sh): writes the config with the heartbeat
+ * The Alertmanager container's start script (sh: dash in the built image, busybox in the upstream one): writes the config with the heartbeat
  * URL read from its secret file, then runs Alertmanager on it. Plain parameter expansion, no
  * sed: a URL's `&`, `|` or `/` cannot break the substitution.
  */

@@ -47,7 +47,7 @@ export function basicAuthorization(user: string, password: string): string {
 }
 
 /**
- * A healthcheck against an authenticated endpoint (busybox sh and wget in the prom images): the
+ * A healthcheck against an authenticated endpoint (sh and busybox wget, in the built images as in the upstream ones): the
  * header is read from an uploaded secret file at each run, so the password is in no container
  * config (`docker inspect`). busybox wget does not verify certificates: fine for a local probe.
  */

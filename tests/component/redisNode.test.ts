@@ -115,8 +115,8 @@ describe("RedisNode under mocks (dev stack)", () => {
   it("pulls each image once per host and keeps it locally", () => {
     const images = ofType(result.unmasked, "docker:index/remoteImage:RemoteImage");
     expect(images.map((i) => i.inputs.name).sort()).toEqual([
-      "grafana/grafana:12.2.0", "oliver006/redis_exporter:v1.62.0-alpine", "prom/alertmanager:v0.27.0", "prom/node-exporter:v1.8.2", "prom/prometheus:v2.53.2",
-      "veza/api-standin:1-py3.11.2-1-b1", "veza/redis:7.0.15-1-deb12u10",
+      "grafana/grafana:12.2.0", "prom/node-exporter:v1.8.2", "veza/alertmanager:0.28.1-ds-1", "veza/api-standin:1-py3.11.2-1-b1",
+      "veza/prometheus:2.53.3-ds1-2", "veza/redis-exporter:1.69.0-1", "veza/redis:7.0.15-1-deb12u10",
     ]);
     for (const image of images) expect(image.inputs.keepLocally).toBe(true);
   });

@@ -121,7 +121,7 @@ describe("Monitoring component", () => {
 
   it("gates Prometheus on promtool check rules and keeps Alertmanager's secrets in secret files", () => {
     const check = byName(result.unmasked, "monitoring-promtool-check-rules");
-    expect(check.inputs.create).toBe("docker run --rm --pids-limit 128 -i --entrypoint sh 'prom/prometheus:v2.53.2' -s");
+    expect(check.inputs.create).toBe("docker run --rm --pids-limit 128 -i --entrypoint sh 'veza/prometheus:2.53.3-ds1-2' -s");
     expect(check.inputs.stdin).toContain("promtool check rules /tmp/redis.yml /tmp/slo.yml /tmp/api.yml /tmp/monitoring.yml");
     expect(check.inputs.stdin).toMatch(/promtool test rules \/tmp\/redis\.test\.yml .*\/tmp\/monitoring\.test\.yml/);
     expect(byName(result.unmasked, "monitoring-prometheus-container").dependsOn).toContain("monitoring-promtool-check-rules");
