@@ -18,6 +18,7 @@ export const SCENARIO_NAMES: readonly string[] = [
   "credential-rotation",
   "incident-toggle",
   "master-lost-after-sentinel-restart",
+  "prod-topology",
 ];
 
 /** Throws on the first name that is not a scenario's. */

@@ -2,7 +2,8 @@
 // would: the declared files at their container paths and the data volume at /data, through bind
 // mounts in a private mount namespace, with the entry script as PID 1 of its own PID namespace
 // (so SIGTERM reaches only its trap, and SIGKILL of PID 1 takes every process of the "container"
-// with it). The network is the host's, as with the containers' host networking. Needs root.
+// with it). The network is the host's, as with the containers' host networking: this machine's,
+// or a host's network namespace (hostNetwork.ts) when the drill runs several hosts. Needs root.
 // The entry script and the healthcheck run with the container's capabilities only (setpriv
 // --bounding-set from components/topology/hardening.ts) and no-new-privileges, as Docker runs them
 // with `capabilities` and `securityOpts`: a script that needed a dropped capability fails here.
@@ -60,6 +61,8 @@ export interface ContainerSlot {
   generations: number;
   current?: RunningContainer;
   volumeDir: string;
+  /** The network namespace of the container's host (a path for nsenter --net), or this machine's. */
+  network?: string;
 }
 
 /** The host PID of the entry script: the child `unshare --fork` made. */
@@ -85,9 +88,9 @@ function inGroup(group: Cgroup, command: string[]): string[] {
   return ["sh", "-c", 'echo $$ > "$0" && exec "$@"', path.join(group.dirs[0], "cgroup.procs"), ...command];
 }
 
-/** `docker exec`: `command` in the container's mount namespace, cgroup, capabilities and no-new-privileges. */
-function inContainer(current: RunningContainer, entry: number, definition: ContainerDefinition, command: string[]): string[] {
-  return inGroup(current.group, ["nsenter", "-t", String(entry), "-m", "--", ...confined(definition), ...command]);
+/** `docker exec`: `command` in the container's mount (and host's network) namespace, cgroup, capabilities and no-new-privileges. */
+function inContainer(slot: ContainerSlot, current: RunningContainer, entry: number, command: string[]): string[] {
+  return inGroup(current.group, ["nsenter", "-t", String(entry), "-m", ...(slot.network ? ["-n"] : []), "--", ...confined(slot.definition), ...command]);
 }
 
 function exited(process: TrackedProcess): boolean {
@@ -109,10 +112,10 @@ export class ContainerRunner {
     ws.mountPoint(CREDENTIAL_SEED_MOUNT);
   }
 
-  define(name: string, definition: ContainerDefinition, persistentVolume: boolean): ContainerSlot {
+  define(name: string, definition: ContainerDefinition, persistentVolume: boolean, network?: string): ContainerSlot {
     const root = this.ws.tempDir(name);
     fs.chmodSync(root, 0o755);
-    const slot: ContainerSlot = { name, definition, persistentVolume, generations: 0, volumeDir: path.join(root, "volume") };
+    const slot: ContainerSlot = { name, definition, persistentVolume, generations: 0, volumeDir: path.join(root, "volume"), ...(network ? { network } : {}) };
     fs.mkdirSync(slot.volumeDir);
     this.slots.set(name, slot);
     return slot;
@@ -183,6 +186,7 @@ export class ContainerRunner {
       `exec ${confined(slot.definition).join(" ")} ${slot.definition.entrypoint.join(" ")}`,
     ].join(" && ");
     const [command, ...args] = inGroup(group, [
+      ...(slot.network ? ["nsenter", `--net=${slot.network}`] : []),
       "unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child",
       "sh", "-c", mountAndRun, "container", volume, path.join(generationDir, "config"),
     ]);
@@ -198,7 +202,7 @@ export class ContainerRunner {
     if (!current || pid === undefined || exited(current.process)) return Promise.resolve({ healthy: false, output: "not running" });
     const test = this.slot(name).definition.healthcheck;
     if (test[0] !== "CMD") throw new Error(`${name}: only CMD healthchecks are replayed`);
-    const [command, ...args] = inContainer(current, pid, this.slot(name).definition, test.slice(1));
+    const [command, ...args] = inContainer(this.slot(name), current, pid, test.slice(1));
     return new Promise((resolve) => {
       execFile(command, args, { encoding: "utf8", timeout: 5000 }, (error, stdout, stderr) =>
         resolve({ healthy: !error, output: `${stdout}${stderr}`.trim() }));
@@ -213,7 +217,7 @@ export class ContainerRunner {
     const current = this.slot(name).current;
     const pid = current ? entryPid(current) : undefined;
     if (!current || pid === undefined || exited(current.process)) return Promise.resolve({ status: -1, output: "not running" });
-    const [program, ...args] = inContainer(current, pid, this.slot(name).definition, command);
+    const [program, ...args] = inContainer(this.slot(name), current, pid, command);
     return new Promise((resolve) => {
       const child = execFile(program, args, { encoding: "utf8", timeout: timeoutMs }, (error, stdout, stderr) =>
         resolve({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}${stderr}`.trim() }));

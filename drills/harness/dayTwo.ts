@@ -43,22 +43,34 @@ export const IMAGE_BUMP = "redis.image=redis:7.0.15-bookworm@sha256:" + "0".repe
 
 export const healthcheckIntervalMs = () => Number(HEALTHCHECK_TIMING.interval.replace(/s$/, "")) * 1000;
 
+/** A data node or sentinel of a ContainerCluster: where clients reach it, and on which host. */
+export interface ClusterEndpoint {
+  name: string;
+  port: number;
+  address: string;
+  hostName: string;
+}
+
 export class ContainerCluster {
   /** What the drill's own clients authenticate with (the credential rotation drill moves it). */
   credentials: Credentials;
   readonly runner: ContainerRunner;
-  readonly nodes: Array<{ name: string; port: number }>;
-  readonly sentinels: Array<{ name: string; port: number }>;
+  readonly nodes: ClusterEndpoint[];
+  readonly sentinels: ClusterEndpoint[];
 
-  constructor(readonly config: StackConfig, readonly topology: Topology, ws: Workspace, transform: (d: ContainerDefinition) => ContainerDefinition = (d) => d, initial?: CredentialState) {
+  /**
+   * `networkOf` puts each host's containers in that host's network namespace (hostNetwork.ts);
+   * without it every container shares this machine's network, as the dev plan's do.
+   */
+  constructor(readonly config: StackConfig, readonly topology: Topology, ws: Workspace, transform: (d: ContainerDefinition) => ContainerDefinition = (d) => d, initial?: CredentialState, networkOf?: (hostName: string) => string) {
     this.credentials = initial?.used ?? randomCredentials();
     // The seed writes this state into a fresh volume before a create (the runner's state: a rotation moves it).
     this.runner = new ContainerRunner(ws, initial ?? this.credentials);
-    for (const node of topology.dataNodes) this.runner.define(node.name, transform(dataNodeContainer(config, topology, node)), true);
+    for (const node of topology.dataNodes) this.runner.define(node.name, transform(dataNodeContainer(config, topology, node)), true, networkOf?.(node.host.name));
     // Sentinels have a named data volume too (their live credentials survive a replacement).
-    for (const sentinel of topology.sentinels) this.runner.define(sentinel.name, transform(sentinelContainer(config, topology, sentinel)), true);
-    this.nodes = topology.dataNodes.map((n) => ({ name: n.name, port: n.port }));
-    this.sentinels = topology.sentinels.map((s) => ({ name: s.name, port: s.port }));
+    for (const sentinel of topology.sentinels) this.runner.define(sentinel.name, transform(sentinelContainer(config, topology, sentinel)), true, networkOf?.(sentinel.host.name));
+    this.nodes = topology.dataNodes.map((n) => ({ name: n.name, port: n.port, address: n.host.address, hostName: n.host.name }));
+    this.sentinels = topology.sentinels.map((s) => ({ name: s.name, port: s.port, address: s.host.address, hostName: s.host.name }));
   }
 
   static async render(config: StackConfig, ws: Workspace, transform?: (d: ContainerDefinition) => ContainerDefinition, initial?: CredentialState): Promise<ContainerCluster> {
@@ -100,37 +112,37 @@ export class ContainerCluster {
     return { killedOnDelete, parallelSteps: steps.filter((chains) => chains.length > 1).length };
   }
 
-  async role(port: number): Promise<string | undefined> {
-    const out = await redisCliAsync(port, ["role"], this.admin(), 2000);
+  async role(node: ClusterEndpoint): Promise<string | undefined> {
+    const out = await redisCliAsync(node.port, ["role"], this.admin(), 2000, node.address);
     return out.status === 0 ? out.out.split("\n")[0] : undefined;
   }
 
-  async sentinelView(port: number): Promise<Record<string, string>> {
-    const out = await redisCliAsync(port, ["sentinel", "master", this.config.sentinel.masterName], { user: SENTINEL_USERS.admin.name, password: this.credentials.sentinelAdmin }, 2000);
+  async sentinelView(sentinel: ClusterEndpoint): Promise<Record<string, string>> {
+    const out = await redisCliAsync(sentinel.port, ["sentinel", "master", this.config.sentinel.masterName], { user: SENTINEL_USERS.admin.name, password: this.credentials.sentinelAdmin }, 2000, sentinel.address);
     return out.status === 0 ? sentinelMasterFields(out.out) : {};
   }
 
   /** What is wrong with the cluster now, or nothing when it has settled. */
   async unsettled(): Promise<string[]> {
     const problems: string[] = [];
-    const roles = await Promise.all(this.nodes.map((n) => this.role(n.port)));
+    const roles = await Promise.all(this.nodes.map((n) => this.role(n)));
     const masters = this.nodes.filter((_, i) => roles[i] === "master");
     if (masters.length !== 1) return [`${masters.length} nodes report the master role (${roles.join(", ")})`];
     const master = masters[0];
-    const info = (await redisCliAsync(master.port, ["info", "replication"], this.admin(), 2000)).out;
+    const info = (await redisCliAsync(master.port, ["info", "replication"], this.admin(), 2000, master.address)).out;
     const online = (info.match(/^slave\d+:.*state=online/gm) ?? []).length;
     if (online !== this.nodes.length - 1) problems.push(`${online} of ${this.nodes.length - 1} replicas online on ${master.name}`);
     for (const sentinel of this.sentinels) {
-      const view = await this.sentinelView(sentinel.port);
-      if (view.port !== String(master.port)) problems.push(`${sentinel.name} names port ${view.port ?? "none"}, not ${master.name}`);
+      const view = await this.sentinelView(sentinel);
+      if (view.ip !== master.address || view.port !== String(master.port)) problems.push(`${sentinel.name} names ${view.ip ?? "none"}:${view.port ?? "none"}, not ${master.name}`);
       if (view["num-other-sentinels"] !== String(this.sentinels.length - 1)) problems.push(`${sentinel.name} sees ${view["num-other-sentinels"] ?? "?"} other sentinels`);
       if (view["num-slaves"] !== String(this.nodes.length - 1)) problems.push(`${sentinel.name} knows ${view["num-slaves"] ?? "?"} replicas`);
     }
     return problems;
   }
 
-  async master(): Promise<{ name: string; port: number } | undefined> {
-    const roles = await Promise.all(this.nodes.map((n) => this.role(n.port)));
+  async master(): Promise<ClusterEndpoint | undefined> {
+    const roles = await Promise.all(this.nodes.map((n) => this.role(n)));
     const masters = this.nodes.filter((_, i) => roles[i] === "master");
     return masters.length === 1 ? masters[0] : undefined;
   }
@@ -150,7 +162,7 @@ class WritableProbe {
 
   constructor(private readonly cluster: ContainerCluster) {
     this.clients = cluster.nodes.map((n) => {
-      const client = new Redis({ host: "127.0.0.1", port: n.port, username: ACL_USERS.admin, password: cluster.credentials.admin, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 500, retryStrategy: () => 100 });
+      const client = new Redis({ host: n.address, port: n.port, username: ACL_USERS.admin, password: cluster.credentials.admin, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 500, retryStrategy: () => 100 });
       client.on("error", () => undefined);
       return client;
     });
@@ -264,7 +276,7 @@ export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
       cluster.runner.restart(master.name);
       await cluster.runner.waitHealthy(master.name, healthcheckIntervalMs());
       await waitFor("the cluster to settle after the failover", async () => (await cluster.unsettled()).length === 0, 30000, 200);
-      failoverFigures = { failed_over_to: promoted.name, promotion_s: seconds(promotedAt - killedAt), restarted_node_role: (await cluster.role(cluster.nodes.find((n) => n.name === master.name)!.port)) ?? "none" };
+      failoverFigures = { failed_over_to: promoted.name, promotion_s: seconds(promotedAt - killedAt), restarted_node_role: (await cluster.role(master)) ?? "none" };
       checks.expect(failoverFigures.restarted_node_role === "slave", `${master.name} came back as ${String(failoverFigures.restarted_node_role)}, not as a replica of ${promoted.name}`);
     }
 
@@ -299,7 +311,7 @@ export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     await writer.stop();
     await probe.stop();
     const master = await cluster.master();
-    const lost = master ? await countMissing(master.port, writer.stats.ackedKeys, cluster.admin()) : writer.stats.acknowledged;
+    const lost = master ? await countMissing(master.port, writer.stats.ackedKeys, cluster.admin(), master.address) : writer.stats.acknowledged;
     const longestGap = writer.longestGapAfter(startedAt);
     const gapStart = Number.isNaN(longestGap.resumedAt) ? Date.now() - longestGap.gapMs : longestGap.resumedAt - longestGap.gapMs;
     const gapAfter = cluster.timeline.filter((e) => e.at <= gapStart).pop();

@@ -93,24 +93,24 @@ export interface CliAuth {
   password?: string;
 }
 
-/** redis-cli against 127.0.0.1; the password travels in REDISCLI_AUTH, never on the command line. */
+/** redis-cli against 127.0.0.1 (or a drill host's address); the password travels in REDISCLI_AUTH, never on the command line. */
 export interface CliResult {
   status: number | null;
   out: string;
 }
 
 /** redis-cli's arguments and options for one call; shared by the sync and async forms. */
-function cliInvocation(port: number, args: string[], auth: CliAuth, timeoutMs: number) {
+function cliInvocation(port: number, args: string[], auth: CliAuth, timeoutMs: number, host: string) {
   return {
-    args: ["-h", "127.0.0.1", "-p", String(port), ...(auth.user ? ["--user", auth.user] : []), "--no-auth-warning", ...args],
+    args: ["-h", host, "-p", String(port), ...(auth.user ? ["--user", auth.user] : []), "--no-auth-warning", ...args],
     options: { env: { ...process.env, ...(auth.password ? { REDISCLI_AUTH: auth.password } : {}) }, encoding: "utf8" as const, timeout: timeoutMs },
   };
 }
 
 const cliOutput = (stdout: string | undefined, stderr: string | undefined) => `${stdout ?? ""}${stderr ?? ""}`.trim();
 
-export function redisCli(port: number, args: string[], auth: CliAuth = {}, timeoutMs = 5000): CliResult {
-  const call = cliInvocation(port, args, auth, timeoutMs);
+export function redisCli(port: number, args: string[], auth: CliAuth = {}, timeoutMs = 5000, host = "127.0.0.1"): CliResult {
+  const call = cliInvocation(port, args, auth, timeoutMs, host);
   const result = spawnSync("redis-cli", call.args, call.options);
   return { status: result.status, out: cliOutput(result.stdout, result.stderr) };
 }
@@ -119,8 +119,8 @@ export function redisCli(port: number, args: string[], auth: CliAuth = {}, timeo
  * redis-cli without blocking the event loop: what probes must use while a client under test
  * runs in this process (spawnSync in a 20 ms polling loop starves its sockets and timers).
  */
-export function redisCliAsync(port: number, args: string[], auth: CliAuth = {}, timeoutMs = 5000): Promise<CliResult> {
-  const call = cliInvocation(port, args, auth, timeoutMs);
+export function redisCliAsync(port: number, args: string[], auth: CliAuth = {}, timeoutMs = 5000, host = "127.0.0.1"): Promise<CliResult> {
+  const call = cliInvocation(port, args, auth, timeoutMs, host);
   return new Promise((resolve) => {
     execFile("redis-cli", call.args, call.options, (error, stdout, stderr) =>
       resolve({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: cliOutput(stdout, stderr) }));

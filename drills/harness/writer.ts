@@ -22,11 +22,11 @@ export interface WriterStats {
 }
 
 /** What a Sentinel-aware client needs to know of a cluster (LocalCluster or ContainerCluster). */
-export type SentinelTarget = Pick<LocalCluster, "config" | "credentials"> & { sentinels: Array<{ port: number }> };
+export type SentinelTarget = Pick<LocalCluster, "config" | "credentials"> & { sentinels: Array<{ port: number; address?: string }> };
 
 export function sentinelClient(cluster: SentinelTarget): Redis {
   const client = new Redis(ioredisSentinelOptions({
-    sentinels: cluster.sentinels.map((s) => ({ host: "127.0.0.1", port: s.port })),
+    sentinels: cluster.sentinels.map((s) => ({ host: s.address ?? "127.0.0.1", port: s.port })),
     masterName: cluster.config.sentinel.masterName,
     username: ACL_USERS.app,
     password: cluster.credentials.app,
@@ -137,8 +137,8 @@ export class SteadyWriter {
 }
 
 /** Which of `keys` are missing on the node at `port` (checked in pipelined batches). */
-export async function missingKeys(port: number, keys: string[], auth: { user: string; password: string }): Promise<string[]> {
-  const client = directClient(port, auth.user, auth.password);
+export async function missingKeys(port: number, keys: string[], auth: { user: string; password: string }, host = "127.0.0.1"): Promise<string[]> {
+  const client = directClient(port, auth.user, auth.password, host);
   try {
     const missing: string[] = [];
     for (let i = 0; i < keys.length; i += 2000) {
@@ -158,6 +158,6 @@ export async function missingKeys(port: number, keys: string[], auth: { user: st
 }
 
 /** How many of `keys` are missing on the node at `port`. */
-export async function countMissing(port: number, keys: string[], auth: { user: string; password: string }): Promise<number> {
-  return (await missingKeys(port, keys, auth)).length;
+export async function countMissing(port: number, keys: string[], auth: { user: string; password: string }, host = "127.0.0.1"): Promise<number> {
+  return (await missingKeys(port, keys, auth, host)).length;
 }

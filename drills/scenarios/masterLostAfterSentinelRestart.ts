@@ -66,7 +66,7 @@ async function killMasterSoonAfterSentinelRestarts(ctx: DrillContext) {
     const master = await cluster.master();
     if (!master) throw new Error("no single master before the kill");
     // What each sentinel knew at the kill: the figure the old start script left to chance.
-    const views = await Promise.all(cluster.sentinels.map((s) => cluster.sentinelView(s.port)));
+    const views = await Promise.all(cluster.sentinels.map((s) => cluster.sentinelView(s)));
     const missingAReplica = views.filter((view) => view["num-slaves"] !== String(cluster.nodes.length - 1)).length;
     const killedAt = Date.now();
     await cluster.runner.killAndWait(master.name);
@@ -87,7 +87,7 @@ async function killMasterSoonAfterSentinelRestarts(ctx: DrillContext) {
     await writer.stop();
     const outage = writer.longestGapAfter(killedAt - 1000);
     const finalMaster = await cluster.master();
-    const lost = finalMaster ? await countMissing(finalMaster.port, writer.stats.ackedKeys, cluster.admin()) : writer.stats.acknowledged;
+    const lost = finalMaster ? await countMissing(finalMaster.port, writer.stats.ackedKeys, cluster.admin(), finalMaster.address) : writer.stats.acknowledged;
     checks.expect(writer.stats.acknowledged > 0, "the writer never wrote");
     checks.expect(settled, `not settled 30 s after the killed node came back: ${problems.join("; ")}`);
     const slow = outage.gapMs > 5000 || process.env.VEZA_DRILL_DIAGNOSE === "always";

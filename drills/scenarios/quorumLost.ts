@@ -3,16 +3,11 @@
 // evaluating the stack's own rules, and the master dies: the runbook's restart brings writes back.
 // The sentinels are stopped (SIGSTOP), not killed: a restarted sentinel comes back through its
 // container's entry script (which rebuilds its config), and that is the day-2 drills' subject.
-import * as fs from "node:fs";
-import * as path from "node:path";
-import YAML from "yaml";
-import { renderMonitoringFiles } from "../../components/monitoring/render";
-import { RULE_FILE_NAMES, SENTINEL_JOB } from "../../components/monitoring/prometheusConfig";
-import { exporterEnv, renderExporterPasswordFile } from "../../components/monitoring/redisExporter";
 import { placeExporters } from "../../components/topology/ports";
+import { alertState, startAlerting, type Alerting, type AlertState } from "../harness/alerting";
 import { currentMasters, waitForNewMaster } from "../harness/failover";
 import type { LocalCluster } from "../harness/localCluster";
-import { freePortRange, sleep, waitFor, type ProcessGroup } from "../harness/processes";
+import { freePortRange, sleep, type ProcessGroup } from "../harness/processes";
 import type { Workspace } from "../harness/workspace";
 import { countMissing, sentinelClient, SteadyWriter } from "../harness/writer";
 import { Checks, seconds, type DrillContext, type Scenario } from "../harness/types";
@@ -23,63 +18,16 @@ export const QUORUM_PAGE = "SentinelQuorumLost";
 /** The page counted from the exporters instead: fewer sentinels answer than the quorum. */
 export const REACHABLE_PAGE = "SentinelsBelowQuorumReachable";
 
-interface AlertState {
-  labels: { alertname: string };
-  state: "pending" | "firing";
-}
-
 /**
- * One Debian redis_exporter per sentinel, with the settings the stack gives its exporter
- * containers (exporterEnv: user, password file, no CONFIG), and a Prometheus that scrapes them
- * every second and evaluates the stack's rendered Redis rules.
+ * The sentinels' exporters (the stack's own port allocation, one per process) and a Prometheus
+ * after the last port, evaluating the stack's rendered Redis rules (harness/alerting.ts).
  */
-async function startAlerting(ctx: DrillContext, cluster: LocalCluster, ws: Workspace, processes: ProcessGroup): Promise<{ alerts: () => Promise<AlertState[]> }> {
-  const dir = ws.tempDir("alerting");
-  // The stack's own port allocation (an exporter per process), then Prometheus after the last.
+async function startSentinelAlerting(ctx: DrillContext, cluster: LocalCluster, ws: Workspace, processes: ProcessGroup): Promise<Alerting> {
   const exporterCount = cluster.nodes.length + cluster.sentinels.length;
   const base = await freePortRange(exporterCount + 1);
   const exporters = placeExporters(cluster.topology, base).filter((e) => e.target.kind === "sentinel");
-  for (const exporter of exporters) {
-    const passwordFile = path.join(dir, `${exporter.name}-passwords.json`);
-    fs.writeFileSync(passwordFile, renderExporterPasswordFile(exporter, cluster.credentials.exporter), { mode: 0o600 });
-    const env = { ...exporterEnv(exporter), REDIS_PASSWORD_FILE: passwordFile };
-    // The exporter's settings as its flags; what is not one of them (GOMAXPROCS) stays an environment variable.
-    const flags = Object.entries(env).filter(([name]) => name in EXPORTER_FLAGS).map(([name, value]) => `--${EXPORTER_FLAGS[name]}=${value}`);
-    const variables = Object.entries(env).filter(([name]) => !(name in EXPORTER_FLAGS)).map(([name, value]) => `${name}=${value}`);
-    processes.start(exporter.name, "env", [...variables, "prometheus-redis-exporter", ...flags], path.join(dir, `${exporter.name}.log`));
-  }
-  const prometheusPort = base + exporterCount;
-  const rulesFile = path.join(dir, RULE_FILE_NAMES.redis);
-  fs.writeFileSync(rulesFile, renderMonitoringFiles(ctx.config).ruleFiles[RULE_FILE_NAMES.redis]);
-  fs.writeFileSync(path.join(dir, "prometheus.yml"), YAML.stringify({
-    global: { scrape_interval: "1s", evaluation_interval: "1s" },
-    rule_files: [rulesFile],
-    scrape_configs: [{ job_name: SENTINEL_JOB, static_configs: exporters.map((e) => ({ targets: [`127.0.0.1:${e.port}`], labels: { instance: e.target.name } })) }],
-  }));
-  processes.start("prometheus", "prometheus", [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "tsdb")}`, `--web.listen-address=127.0.0.1:${prometheusPort}`], path.join(dir, "prometheus.log"));
-  const get = async (query: string) => (await (await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/${query}`, { signal: AbortSignal.timeout(2000) })).json()) as { data: unknown };
-  // Every exporter scraped and its sentinel up: a baseline with the alerts' inputs present.
-  await waitFor("Prometheus to scrape every sentinel's exporter", async () => {
-    try {
-      const result = (await get(`query?query=${encodeURIComponent(`sum(redis_up{job="${SENTINEL_JOB}"})`)}`)).data as { result: Array<{ value: [number, string] }> };
-      return Number(result.result[0]?.value[1]) === exporters.length;
-    } catch {
-      return false;
-    }
-  }, 30000, 250);
-  return { alerts: async () => ((await get("alerts")).data as { alerts: AlertState[] }).alerts };
+  return startAlerting({ config: ctx.config, exporters, exporterPassword: cluster.credentials.exporter, dir: ws.tempDir("alerting"), processes, prometheus: { address: "127.0.0.1", port: base + exporterCount } });
 }
-
-/** redis_exporter 1.45 (Debian) reads flags; the stack's containers set the same values by env. */
-const EXPORTER_FLAGS: Record<string, string> = {
-  REDIS_ADDR: "redis.addr",
-  REDIS_USER: "redis.user",
-  REDIS_PASSWORD_FILE: "redis.password-file",
-  REDIS_EXPORTER_CONFIG_COMMAND: "config-command",
-  REDIS_EXPORTER_WEB_LISTEN_ADDRESS: "web.listen-address",
-};
-
-const stateOf = (alerts: AlertState[], name: string) => alerts.find((a) => a.labels.alertname === name)?.state;
 
 export const quorumLost: Scenario = {
   name: "quorum-lost",
@@ -97,7 +45,7 @@ export const quorumLost: Scenario = {
   ],
   run: (ctx) => withCluster(ctx, "quorum-lost", async (cluster, ws, clients) => {
     const checks = new Checks();
-    const alerting = await startAlerting(ctx, cluster, ws, cluster.processes);
+    const alerting = await startSentinelAlerting(ctx, cluster, ws, cluster.processes);
     const client = sentinelClient(cluster);
     clients.push(client);
     const writer = new SteadyWriter(client, "api", { concurrency: 2 });
@@ -113,8 +61,8 @@ export const quorumLost: Scenario = {
     const alertDeadline = Date.now() + (ctx.short ? 20000 : 100000);
     while (Date.now() < alertDeadline && (pendingAt[QUORUM_PAGE] === undefined || pendingAt[REACHABLE_PAGE] === undefined || (!ctx.short && firingAt === undefined))) {
       const alerts = await alerting.alerts().catch(() => [] as AlertState[]);
-      for (const name of [QUORUM_PAGE, REACHABLE_PAGE]) if (stateOf(alerts, name) && pendingAt[name] === undefined) pendingAt[name] = Date.now();
-      if (stateOf(alerts, QUORUM_PAGE) === "firing" && firingAt === undefined) firingAt = Date.now();
+      for (const name of [QUORUM_PAGE, REACHABLE_PAGE]) if (alertState(alerts, name) && pendingAt[name] === undefined) pendingAt[name] = Date.now();
+      if (alertState(alerts, QUORUM_PAGE) === "firing" && firingAt === undefined) firingAt = Date.now();
       await sleep(250);
     }
 

@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { leftoverCgroups } from "../../drills/harness/cgroups";
+import { networkLeftovers } from "../../drills/harness/hostNetwork";
 import { PARTITION_TABLE_PREFIX } from "../../drills/harness/partition";
 import { DRILL_OWNER } from "../../drills/harness/workspace";
 import { runScenario, SCENARIOS } from "../../drills";
@@ -36,7 +37,8 @@ export function leftovers(owner = DRILL_OWNER): string[] {
   // marking, and after a crash mid-cut dropping, loopback connections.
   const nft = spawnSync("nft", ["list", "tables"], { encoding: "utf8" });
   const tables = (nft.stdout ?? "").split("\n").filter((line) => line.trim().endsWith(`${PARTITION_TABLE_PREFIX}${owner}`));
-  return [...mounts, ...cgroups, ...dirs, ...processes.map((pid) => `process ${pid}`), ...tables];
+  // The prod-topology drill's hosts (drills/harness/hostNetwork.ts): namespaces, veths, the bridge.
+  return [...mounts, ...cgroups, ...dirs, ...processes.map((pid) => `process ${pid}`), ...tables, ...networkLeftovers(owner, prefix)];
 }
 
 /** Outside CI, a host without a usable cgroup skips the cgroup scenarios with the reason (in CI they fail instead). */
