@@ -203,7 +203,7 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       for: "5m",
       labels: { severity: "ticket" },
       annotations: {
-        summary: "Redis master {{ $labels.instance }} has {{ $value }} of ${input.replicas} declared replicas",
+        summary: `Redis master {{ $labels.instance }} has {{ $value }} of ${input.replicas} declared replicas`,
         description: "A replica is down or cannot sync: failover has fewer candidates.",
         runbook_url: url(RUNBOOK_PAGES.replication),
       },
@@ -262,7 +262,7 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
           for: "2m",
           labels: { severity: "ticket" },
           annotations: {
-            summary: "Only {{ $value }} of ${input.sentinel.count} sentinels are usable for {{ $labels.master_name }}",
+            summary: `Only {{ $value }} of ${input.sentinel.count} sentinels are usable for {{ $labels.master_name }}`,
             description: `Quorum is ${input.sentinel.quorum}: losing one more sentinel makes failover impossible.`,
             runbook_url: url(RUNBOOK_PAGES.replication),
           },
@@ -286,7 +286,7 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
           for: "1m",
           labels: { severity: "page" },
           annotations: {
-            summary: "Fewer than ${input.sentinel.quorum} of ${input.sentinel.count} sentinels answer",
+            summary: `Fewer than ${input.sentinel.quorum} of ${input.sentinel.count} sentinels answer`,
             description: `Quorum is ${input.sentinel.quorum}: with fewer sentinels reachable, a master failure is not failed over and the API cannot discover the master (it asks the sentinels).`,
             runbook_url: url(RUNBOOK_PAGES.replication),
           },

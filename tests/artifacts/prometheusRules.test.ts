@@ -75,6 +75,14 @@ describe("monitoring files under promtool and amtool", () => {
     ]);
   });
 
+  it("renders the stack's own figures into every annotation: no JavaScript placeholder reaches on-call as text", () => {
+    // A summary written in plain quotes kept "${input.sentinel.quorum}" literally.
+    const placeholders = alerts.flatMap((a) => Object.entries(a.annotations).filter(([, text]) => text.includes("${")).map(([key, text]) => `${a.alert}.${key}: ${text}`));
+    expect(placeholders).toEqual([]);
+    const quorumSummary = alerts.find((a) => a.alert === "SentinelsBelowQuorumReachable")!.annotations.summary;
+    expect(quorumSummary).toBe(`Fewer than ${config.sentinel.quorum} of ${config.sentinel.count} sentinels answer`);
+  });
+
   it("gives every alert a severity, a summary, a description, a runbook page that exists and (where one applies) a dashboard synth wrote", () => {
     expect(alerts.map((a) => a.alert)).toEqual(expect.arrayContaining(["RedisUnreachable", "SentinelsBelowQuorumReachable", "RedisSentinelMasterMismatch", "NodeExporterDown", "Watchdog", "SLOBlind", "TargetDown", "AlertmanagerNotificationsFailing"]));
     for (const alert of alerts) {
