@@ -43,8 +43,14 @@ export function renderAlertmanagerConfig(input: AlertmanagerInput = { pageChanne
         { matchers: ['severity="ticket"'], receiver: RECEIVERS.ticket, repeat_interval: "12h" },
       ],
     },
-    // While an SLO's fast burn pages, its slow-burn ticket is noise.
-    inhibit_rules: [{ source_matchers: ['severity="page"', 'slo=~".+"'], target_matchers: ['severity="ticket"'], equal: ["slo", "cluster"] }],
+    // One burn, one notification: while an SLO burns at a faster tier, its slower tiers (which a
+    // fast burn always crosses too) are noise. The page mutes every ticket of its SLO; a ticket
+    // tier mutes the slower ticket tiers.
+    inhibit_rules: [
+      { source_matchers: ['severity="page"', 'slo=~".+"'], target_matchers: ['severity="ticket"'], equal: ["slo", "cluster"] },
+      { source_matchers: ['alertname=~".+SLOSlowBurn"'], target_matchers: ['alertname=~".+SLO(DailyBurn|ThreeDayBurn)"'], equal: ["slo", "cluster"] },
+      { source_matchers: ['alertname=~".+SLODailyBurn"'], target_matchers: ['alertname=~".+SLOThreeDayBurn"'], equal: ["slo", "cluster"] },
+    ],
     receivers: [
       {
         name: RECEIVERS.page,

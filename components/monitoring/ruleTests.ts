@@ -681,6 +681,73 @@ function sloCases(input: RuleTestInput): AlertCase[] {
       series: [s(m.requestsTotal, orders("201"), "0+499x430"), s(m.requestsTotal, orders("500"), "0+1x430")],
       expectations: [{ at: "7h", alerts: [] }],
     }),
+    // The slower tiers: a burn between 1x and 6x empties the budget within the month, slowly
+    // enough for a ticket. A constant error share gives every window the same ratio, so the
+    // alert fires once the short window has data (2 h, 6 h) and the cases read it after that.
+    c({
+      alert: "ApiAvailabilitySLODailyBurn", name: "a 5x burn (2.5% of GETs fail) for 3 hours, which empties the budget in 6 days: a ticket",
+      series: [s(m.requestsTotal, get("200"), "0+39x190"), s(m.requestsTotal, get("500"), "0+1x190")],
+      expectations: [{ at: "3h", alerts: [slo("api-availability")] }],
+    }),
+    c({
+      alert: "ApiAvailabilitySLODailyBurn", name: "healthy for this tier: a 2x burn (1% of GETs fail) for 3 hours",
+      series: [s(m.requestsTotal, get("200"), "0+99x190"), s(m.requestsTotal, get("500"), "0+1x190")],
+      expectations: [{ at: "3h", alerts: [] }],
+    }),
+    c({
+      alert: "ApiAvailabilitySLOThreeDayBurn", name: "a 1.5x burn (0.75% of GETs fail) for 7 hours, which empties the budget in 20 days: a ticket",
+      series: [s(m.requestsTotal, get("200"), "0+397x430"), s(m.requestsTotal, get("500"), "0+3x430")],
+      expectations: [{ at: "7h", alerts: [slo("api-availability")] }],
+    }),
+    c({
+      alert: "ApiAvailabilitySLOThreeDayBurn", name: "healthy: 0.4% of GETs fail for 7 hours, within the budget",
+      series: [s(m.requestsTotal, get("200"), "0+249x430"), s(m.requestsTotal, get("500"), "0+1x430")],
+      expectations: [{ at: "7h", alerts: [] }],
+    }),
+    c({
+      alert: "ApiLatencySLODailyBurn", name: `a 5x burn (5% of writes slower than ${le} s) for 3 hours: a ticket`,
+      series: [s(m.durationBucket, bucket(le), "0+95x190"), s(m.durationBucket, bucket("+Inf"), "0+100x190")],
+      drop: playlistsBuckets,
+      expectations: [{ at: "3h", alerts: [slo("api-latency")] }],
+    }),
+    c({
+      alert: "ApiLatencySLODailyBurn", name: "healthy for this tier: 2% of writes slow for 3 hours",
+      series: [s(m.durationBucket, bucket(le), "0+98x190"), s(m.durationBucket, bucket("+Inf"), "0+100x190")],
+      drop: playlistsBuckets,
+      expectations: [{ at: "3h", alerts: [] }],
+    }),
+    c({
+      alert: "ApiLatencySLOThreeDayBurn", name: `a 1.5x burn (1.5% of writes slower than ${le} s) for 7 hours: a ticket`,
+      series: [s(m.durationBucket, bucket(le), "0+197x430"), s(m.durationBucket, bucket("+Inf"), "0+200x430")],
+      drop: playlistsBuckets,
+      expectations: [{ at: "7h", alerts: [slo("api-latency")] }],
+    }),
+    c({
+      alert: "ApiLatencySLOThreeDayBurn", name: "healthy: 0.8% of writes slow for 7 hours, within the budget",
+      series: [s(m.durationBucket, bucket(le), "0+992x430"), s(m.durationBucket, bucket("+Inf"), "0+1000x430")],
+      drop: playlistsBuckets,
+      expectations: [{ at: "7h", alerts: [] }],
+    }),
+    c({
+      alert: "PaymentSuccessSLODailyBurn", name: "a 5x burn (2.5% of orders fail) for 3 hours: a ticket",
+      series: [s(m.requestsTotal, orders("201"), "0+39x190"), s(m.requestsTotal, orders("500"), "0+1x190")],
+      expectations: [{ at: "3h", alerts: [slo("payment-success")] }],
+    }),
+    c({
+      alert: "PaymentSuccessSLODailyBurn", name: "healthy for this tier: 1% of orders fail for 3 hours",
+      series: [s(m.requestsTotal, orders("201"), "0+99x190"), s(m.requestsTotal, orders("500"), "0+1x190")],
+      expectations: [{ at: "3h", alerts: [] }],
+    }),
+    c({
+      alert: "PaymentSuccessSLOThreeDayBurn", name: "a 1.5x burn (0.75% of orders fail) for 7 hours: a ticket",
+      series: [s(m.requestsTotal, orders("201"), "0+397x430"), s(m.requestsTotal, orders("500"), "0+3x430")],
+      expectations: [{ at: "7h", alerts: [slo("payment-success")] }],
+    }),
+    c({
+      alert: "PaymentSuccessSLOThreeDayBurn", name: "healthy: 0.4% of orders fail for 7 hours, within the budget",
+      series: [s(m.requestsTotal, orders("201"), "0+249x430"), s(m.requestsTotal, orders("500"), "0+1x430")],
+      expectations: [{ at: "7h", alerts: [] }],
+    }),
   ];
 }
 

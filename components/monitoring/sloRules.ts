@@ -1,6 +1,6 @@
 // The seed commit's three SLOs as Sloth-style multi-window, multi-burn-rate rules (Google SRE
-// workbook, "Alerting on SLOs"): 12 recording rules (error ratio over 5m, 30m, 1h, 6h per SLO)
-// and 6 alerts (fast burn pages, slow burn tickets).
+// workbook, "Alerting on SLOs", its multiwindow, multi-burn-rate table): 21 recording rules (the
+// error ratio over 5m, 30m, 1h, 2h, 6h, 1d and 3d per SLO) and 12 alerts, four tiers per SLO.
 import type { SloMetricsConfig } from "../config/types";
 import { API_JOB } from "./prometheusConfig";
 import { dashboardUrl, RUNBOOK_PAGES, runbookUrl, type AlertRule, type RecordingRule, type RuleFile, type RunbookPage } from "./runbooks";
@@ -8,7 +8,7 @@ import { dashboardUrl, RUNBOOK_PAGES, runbookUrl, type AlertRule, type Recording
 export interface SloDefinition {
   /** Value of the `slo` label, e.g. api-availability. */
   id: string;
-  /** Alert name prefix: <alertName>SLOFastBurn. */
+  /** Alert name prefix: <alertName>SLO<tier>, e.g. ApiAvailabilitySLOFastBurn. */
   alertName: string;
   objective: number;
   description: string;
@@ -19,13 +19,30 @@ export interface SloDefinition {
   inputSelector: string;
 }
 
-export const SLO_WINDOWS = ["5m", "30m", "1h", "6h"] as const;
+export const SLO_WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;
+type SloWindow = (typeof SLO_WINDOWS)[number];
 
-/** Burn rates for a 30-day budget: 2% in 1h = 14.4x, 5% in 6h = 6x. */
-export const BURN_RATES = {
-  fast: { factor: 14.4, longWindow: "1h", shortWindow: "5m", severity: "page" as const, budgetSpent: "2% of the 30-day budget in 1 hour" },
-  slow: { factor: 6, longWindow: "6h", shortWindow: "30m", severity: "ticket" as const, budgetSpent: "5% of the 30-day budget in 6 hours" },
-};
+export interface BurnTier {
+  /** The alert name's suffix after "SLO". */
+  name: string;
+  factor: number;
+  longWindow: SloWindow;
+  shortWindow: SloWindow;
+  severity: "page" | "ticket";
+  budgetSpent: string;
+}
+
+/**
+ * Burn rates for a 30-day budget. The seed's two tiers (14.4x pages, 6x tickets), and the
+ * workbook's slower ones as tickets: without them a 5x burn empties the budget in 6 days with no
+ * alert at all. The short window (1/12 of the long) ends the alert soon after the burn stops.
+ */
+export const BURN_TIERS: readonly BurnTier[] = [
+  { name: "FastBurn", factor: 14.4, longWindow: "1h", shortWindow: "5m", severity: "page", budgetSpent: "2% of the 30-day budget in 1 hour" },
+  { name: "SlowBurn", factor: 6, longWindow: "6h", shortWindow: "30m", severity: "ticket", budgetSpent: "5% of the 30-day budget in 6 hours" },
+  { name: "DailyBurn", factor: 3, longWindow: "1d", shortWindow: "2h", severity: "ticket", budgetSpent: "10% of the 30-day budget in 1 day" },
+  { name: "ThreeDayBurn", factor: 1, longWindow: "3d", shortWindow: "6h", severity: "ticket", budgetSpent: "10% of the 30-day budget in 3 days: the whole budget by the month's end" },
+];
 
 export const WRITE_METHODS = "POST|PUT|PATCH|DELETE";
 
@@ -84,11 +101,10 @@ export function renderSloRules(metrics: SloMetricsConfig, runbookBaseUrl: string
         expr: `(${slo.errorRatio(window)})`,
         labels: { slo: slo.id },
       }));
-      const alerts: AlertRule[] = (["fast", "slow"] as const).map((speed) => {
-        const burn = BURN_RATES[speed];
+      const alerts: AlertRule[] = BURN_TIERS.map((burn) => {
         const threshold = roundRatio(burn.factor * (1 - slo.objective));
         return {
-          alert: `${slo.alertName}SLO${speed === "fast" ? "FastBurn" : "SlowBurn"}`,
+          alert: `${slo.alertName}SLO${burn.name}`,
           expr: `${recordName(burn.longWindow)}{slo="${slo.id}"} > ${threshold} and ${recordName(burn.shortWindow)}{slo="${slo.id}"} > ${threshold}`,
           labels: { severity: burn.severity, slo: slo.id },
           annotations: {

@@ -129,4 +129,22 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
     }
     expect([names, names.includes("AuthProbe") ? "" : log]).toEqual([expect.arrayContaining(["AuthProbe"]), ""]);
   }, 30000);
+
+  it("one SLO burn reaches on-call once: the fastest tier firing mutes the slower tiers of that SLO, and only of that SLO", async () => {
+    const operator = basicAuthorization(WEB_USERS.operator, passwords.operator);
+    const prefix: Record<string, string> = { "api-availability": "ApiAvailability", "api-latency": "ApiLatency", "payment-success": "PaymentSuccess" };
+    const burn = (tier: string, slo: string, severity: string) => ({ labels: { alertname: `${prefix[slo]}SLO${tier}`, slo, severity }, startsAt: new Date().toISOString() });
+    // api-availability burns at all four tiers at once; api-latency at the three ticket tiers; payment-success only at the slowest.
+    const fired = [
+      ...["FastBurn:page", "SlowBurn:ticket", "DailyBurn:ticket", "ThreeDayBurn:ticket"].map((t) => burn(t.split(":")[0], "api-availability", t.split(":")[1])),
+      ...["SlowBurn", "DailyBurn", "ThreeDayBurn"].map((tier) => burn(tier, "api-latency", "ticket")),
+      burn("ThreeDayBurn", "payment-success", "ticket"),
+    ];
+    const posted = await fetch(`${url}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json", authorization: `Basic ${basicAuthorization(WEB_USERS.prometheus, passwords.prometheus)}` }, body: JSON.stringify(fired), signal: AbortSignal.timeout(5000) });
+    expect(posted.status).toBe(200);
+    const alerts = (await (await fetch(`${url}/api/v2/alerts?filter=slo%3D~%22.%2B%22`, { headers: { authorization: `Basic ${operator}` }, signal: AbortSignal.timeout(5000) })).json()) as Array<{ labels: Record<string, string>; status: { inhibitedBy: string[] } }>;
+    const notInhibited = alerts.filter((a) => a.status.inhibitedBy.length === 0).map((a) => a.labels.alertname).sort();
+    expect(notInhibited).toEqual(["ApiAvailabilitySLOFastBurn", "ApiLatencySLOSlowBurn", "PaymentSuccessSLOThreeDayBurn"]);
+    expect(alerts).toHaveLength(fired.length);
+  });
 });

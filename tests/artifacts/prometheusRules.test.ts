@@ -62,17 +62,17 @@ describe("monitoring files under promtool and amtool", () => {
     expect(config.status).toBe(0);
   });
 
-  it("holds exactly the 12 SLO recording rules and 6 burn-rate alerts of the seed commit", () => {
+  it("holds the seed's three SLOs as 21 recording rules and 12 burn-rate alerts: no burn that empties the budget within the month is silent", () => {
     const sloRules = rules[RULE_FILE_NAMES.slo].groups.flatMap((g) => g.rules);
     const records = sloRules.filter((r): r is RecordingRule => "record" in r).map((r) => `${r.record}{slo=${r.labels?.slo}}`);
-    expect(records).toHaveLength(12);
+    expect(records).toHaveLength(21);
     for (const slo of ["api-availability", "api-latency", "payment-success"]) {
-      for (const window of ["5m", "30m", "1h", "6h"]) expect(records).toContain(`slo:sli_error:ratio_rate${window}{slo=${slo}}`);
+      for (const window of ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]) expect(records).toContain(`slo:sli_error:ratio_rate${window}{slo=${slo}}`);
     }
-    expect(alertsOf(rules[RULE_FILE_NAMES.slo]).map((a) => `${a.alert}:${a.labels.severity}`).sort()).toEqual([
-      "ApiAvailabilitySLOFastBurn:page", "ApiAvailabilitySLOSlowBurn:ticket", "ApiLatencySLOFastBurn:page",
-      "ApiLatencySLOSlowBurn:ticket", "PaymentSuccessSLOFastBurn:page", "PaymentSuccessSLOSlowBurn:ticket",
-    ]);
+    // The SRE workbook's tiers: 14.4x/1h pages; 6x/6h, 3x/1d and 1x/3d ticket.
+    expect(alertsOf(rules[RULE_FILE_NAMES.slo]).map((a) => `${a.alert}:${a.labels.severity}`).sort()).toEqual(
+      ["ApiAvailability", "ApiLatency", "PaymentSuccess"].flatMap((slo) => [`${slo}SLODailyBurn:ticket`, `${slo}SLOFastBurn:page`, `${slo}SLOSlowBurn:ticket`, `${slo}SLOThreeDayBurn:ticket`]),
+    );
   });
 
   it("renders the stack's own figures into every annotation: no JavaScript placeholder reaches on-call as text", () => {

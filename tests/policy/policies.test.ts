@@ -186,8 +186,8 @@ describe("policy pack", () => {
       const doc = YAML.parse(t);
       doc.groups[0].rules.splice(0, 1);
       return YAML.stringify(doc);
-    }), /11 SLO recording rules, expected 12/],
-    ["slo-rules-complete", "mandatory", editConf("monitoring-prometheus-container", "/rules/slo.yml", (t) => t.replace(/severity: ticket/, "severity: page")), /3 fast-burn pages, 2 slow-burn tickets/],
+    }), /20 SLO recording rules, expected 21/],
+    ["slo-rules-complete", "mandatory", editConf("monitoring-prometheus-container", "/rules/slo.yml", (t) => t.replace(/severity: ticket/, "severity: page")), /3 FastBurn pages, 2 SlowBurn tickets/],
   ];
 
   it.each(fixtures.map(([policy, level, mutation, message], i) => [`${policy} #${i}`, policy, level, mutation, message] as const))("%s catches its violating fixture", async (_label, policy, level, mutation, message) => {

@@ -98,7 +98,7 @@ const cases: Array<{ policy: string; place: Place; violate: (value: unknown) => 
   { policy: "api-runs-as-declared-user", place: input("api-container", "user"), violate: () => "0:0", message: /user 0:0: the API runs as root or in root's group/ },
   { policy: "api-declares-redis-toggles", place: input("api-container", "envs"), violate: (envs) => (envs as string[]).filter((e) => !e.startsWith("MAINTENANCE_MODE=")), message: /MAINTENANCE_MODE is not declared/ },
   { policy: "alerts-have-severity-and-runbook", place: upload("monitoring-prometheus-container", "/rules/redis.yml"), violate: (t) => String(t).replace("severity: page", "severity: critical"), message: /severity critical/ },
-  { policy: "slo-rules-complete", place: upload("monitoring-prometheus-container", "/rules/slo.yml"), violate: (t) => String(t).replace(/severity: ticket/, "severity: page"), message: /2 slow-burn tickets/ },
+  { policy: "slo-rules-complete", place: upload("monitoring-prometheus-container", "/rules/slo.yml"), violate: (t) => String(t).replace(/severity: ticket/, "severity: page"), message: /2 SlowBurn tickets/ },
   { policy: "alerting-has-dead-mans-switch", place: upload("monitoring-alertmanager-container", "/alertmanager.yml"), violate: (t) => String(t).replace('severity="heartbeat"', 'severity="none"'), message: /dead man's switch never hears/ },
   { policy: "credentials-retire-after-consumers", place: trigger("redis-0-credentials", 0), violate: markerWith("app", { generation: 1, step: "retire" }), message: /api-connectivity-check still holds generation 0 of app/ },
   { policy: "sessions-and-revocations-evictable", place: upload("redis-0-container", "/redis.conf"), violate: (t) => t, message: /allkeys-lru may evict/ },
