@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian tools the tests and drills run for real: redis-server, redis-sentinel,
 # redis-cli, prometheus and promtool, alertmanager and amtool, redis_exporter
-# (prometheus-redis-exporter: the quorum-lost drill's alert path) and nft (nftables: the
-# master-partitioned drill's network cut), and Debian's python3 (the stand-in API). Idempotent.
+# (prometheus-redis-exporter: the quorum-lost and prod-topology drills' alert path), nft (nftables: the
+# master-partitioned drill's network cut), ip (iproute2: the prod-topology drill's hosts) and
+# Debian's python3 (the stand-in API). Idempotent.
 set -euo pipefail
 # Prometheus (and promtool), Alertmanager (and amtool) and redis_exporter at exactly the versions
 # the monitoring images pin (components/monitoring/images.ts; tests/artifacts/monitoringImages.test.ts compares the
@@ -18,10 +19,12 @@ for pin in "${MONITORING_PACKAGES[@]}"; do
   [ "$(dpkg-query -W -f '${Version}' "${pin%%=*}" 2>/dev/null)" = "${pin#*=}" ] || needed+=("$pin")
 done
 command -v nft >/dev/null || needed+=(nftables)
+# ip (iproute2): the prod-topology drill's hosts are network namespaces on a bridge.
+command -v ip >/dev/null || needed+=(iproute2)
 # The stand-in API's tests run Debian's python3 (/usr/bin/python3), the one its image pins.
 [ -x /usr/bin/python3 ] || needed+=(python3-minimal)
 if [ ${#needed[@]} -eq 0 ]; then
-  echo "setup-tools: redis-server, redis-sentinel, redis-cli, nft and the pinned prometheus, alertmanager and redis_exporter are present"
+  echo "setup-tools: redis-server, redis-sentinel, redis-cli, nft, ip and the pinned prometheus, alertmanager and redis_exporter are present"
   exit 0
 fi
 sudo=""
