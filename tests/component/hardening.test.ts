@@ -5,6 +5,7 @@ import { CONFIG_CARRIER_KIND, CONFIG_DIGEST_LABEL, configCarrierFor, configDiges
 import { parseSshDockerHost } from "../../components/host/hostCommand";
 import { BUILT_REDIS_IMAGE, DEBIAN_BASE_IMAGE, REDIS_DEBIAN_VERSION } from "../../components/redis/image";
 import { BUILT_API_STANDIN_IMAGE, STANDIN_PYTHON_DEBIAN_VERSION } from "../../components/api/standinImage";
+import { MONITORING_IMAGES, monitoringImageBuild } from "../../components/monitoring/images";
 import { ALERTMANAGER_WEB, PROMETHEUS_WEB, TLS_FILES } from "../../components/monitoring/webConfig";
 import { byName, configCarrierOf, CONTAINER, label, ofType, synthOk, uploadContent, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";
@@ -103,7 +104,7 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
     }
   });
 
-  it("builds the Redis image on each host from Debian's patched package, and tunes the kernel with it by content ID without the host PID namespace", () => {
+  it("builds the Redis image on each host from Debian's patched package, the monitoring images where they run, and tunes the kernel with the Redis image by content ID without the host PID namespace", () => {
     // Every host: the tuning runs it, the monitoring host included.
     const builds = ofType(result.unmasked, "docker:index/image:Image");
     const redisBuilds = builds.filter((b) => b.inputs.imageName === BUILT_REDIS_IMAGE);
@@ -114,7 +115,16 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
     // The dev API is the stand-in, built the same way; prod deploys the real backend (external).
     const standinBuilds = builds.filter((b) => b.inputs.imageName === BUILT_API_STANDIN_IMAGE);
     expect(standinBuilds.map((b) => b.inputs)).toEqual(stack === "dev" ? [{ imageName: BUILT_API_STANDIN_IMAGE, skipPush: true, buildOnPreview: false, build: { context: "images/api-standin", args: { BASE_IMAGE: DEBIAN_BASE_IMAGE, PYTHON_VERSION: STANDIN_PYTHON_DEBIAN_VERSION } } }] : []);
-    expect(builds.length).toBe(redisBuilds.length + standinBuilds.length);
+    // Prometheus and Alertmanager on the monitoring host, a redis_exporter on each host with Redis
+    // processes: the Debian packages the tests run (images/monitoring), built where they run.
+    const monitoringBuilds = builds.filter((b) => Object.values(MONITORING_IMAGES).some((image) => image.tag === b.inputs.imageName));
+    const perImage = Object.fromEntries(Object.entries(MONITORING_IMAGES).map(([name, image]) => [name, monitoringBuilds.filter((b) => b.inputs.imageName === image.tag).length]));
+    expect(perImage).toEqual({ prometheus: 1, alertmanager: 1, redisExporter: stack === "dev" ? 1 : 3 });
+    for (const build of monitoringBuilds) {
+      const image = Object.values(MONITORING_IMAGES).find((i) => i.tag === build.inputs.imageName)!;
+      expect(build.inputs).toEqual({ imageName: image.tag, skipPush: true, buildOnPreview: false, build: monitoringImageBuild(image) });
+    }
+    expect(builds.length).toBe(redisBuilds.length + standinBuilds.length + monitoringBuilds.length);
     const tunings = result.unmasked.filter((r) => r.name.endsWith("-kernel-tuning"));
     for (const tuning of tunings) {
       expect(tuning.inputs.create).toMatch(/--entrypoint sh 'sha256:[0-9a-f]{64}' -s/);
