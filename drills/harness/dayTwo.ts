@@ -141,6 +141,34 @@ export class ContainerCluster {
     return problems;
   }
 
+  /**
+   * An unplanned failover: the master's container dies (SIGKILL), the sentinels name another
+   * master, and restart: unless-stopped brings the killed container back (its entry script finds
+   * the new master), healthy before this returns.
+   */
+  async killMaster(master: ClusterEndpoint, promotionTimeoutMs: number): Promise<{ promoted: ClusterEndpoint; killedAt: number; promotedAt: number }> {
+    const killedAt = Date.now();
+    await this.runner.killAndWait(master.name);
+    const promoted = await waitFor("a new master", async () => {
+      const now = await this.master();
+      return now && now.name !== master.name ? now : undefined;
+    }, promotionTimeoutMs, 50);
+    const promotedAt = Date.now();
+    this.runner.restart(master.name);
+    await this.runner.waitHealthy(master.name, healthcheckIntervalMs());
+    return { promoted, killedAt, promotedAt };
+  }
+
+  /** Waits for the cluster to settle (see unsettled); what was still wrong if it did not in time. */
+  async settle(timeoutMs: number): Promise<{ settled: boolean; problems: string[] }> {
+    let problems: string[] = [];
+    const settled = await waitFor("the cluster to settle", async () => {
+      problems = await this.unsettled();
+      return problems.length === 0;
+    }, timeoutMs, 200).then(() => true, () => false);
+    return { settled, problems };
+  }
+
   async master(): Promise<ClusterEndpoint | undefined> {
     const roles = await Promise.all(this.nodes.map((n) => this.role(n)));
     const masters = this.nodes.filter((_, i) => roles[i] === "master");
@@ -265,16 +293,7 @@ export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     let failoverFigures: Record<string, Figure> = {};
     if (options.failoverFirst) {
       const master = (await cluster.master())!;
-      const killedAt = Date.now();
-      await cluster.runner.killAndWait(master.name);
-      const promoted = await waitFor("a new master", async () => {
-        const now = await cluster.master();
-        return now && now.name !== master.name ? now : undefined;
-      }, 60000, 50);
-      const promotedAt = Date.now();
-      // restart: unless-stopped brings the crashed container back; its entry script finds the new master.
-      cluster.runner.restart(master.name);
-      await cluster.runner.waitHealthy(master.name, healthcheckIntervalMs());
+      const { promoted, killedAt, promotedAt } = await cluster.killMaster(master, 60000);
       await waitFor("the cluster to settle after the failover", async () => (await cluster.unsettled()).length === 0, 30000, 200);
       failoverFigures = { failed_over_to: promoted.name, promotion_s: seconds(promotedAt - killedAt), restarted_node_role: (await cluster.role(master)) ?? "none" };
       checks.expect(failoverFigures.restarted_node_role === "slave", `${master.name} came back as ${String(failoverFigures.restarted_node_role)}, not as a replica of ${promoted.name}`);
@@ -296,17 +315,8 @@ export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     }
     const { killedOnDelete, parallelSteps } = replayed;
     const lastCreateAt = Date.now();
-    let settledAt: number | undefined;
-    let lastProblems: string[] = [];
-    try {
-      await waitFor("the cluster to settle", async () => {
-        lastProblems = await cluster.unsettled();
-        return lastProblems.length === 0;
-      }, SETTLED_WITHIN_SECONDS * 1000, 200);
-      settledAt = Date.now();
-    } catch {
-      /* reported below */
-    }
+    const { settled, problems: lastProblems } = await cluster.settle(SETTLED_WITHIN_SECONDS * 1000);
+    const settledAt = settled ? Date.now() : undefined;
     await sleep(1000);
     await writer.stop();
     await probe.stop();

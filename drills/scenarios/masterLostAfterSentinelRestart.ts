@@ -9,7 +9,7 @@
 import * as path from "node:path";
 import type Redis from "ioredis";
 import { containerRunnerAvailable } from "../harness/containerRunner";
-import { ContainerCluster, healthcheckIntervalMs, IMAGE_BUMP } from "../harness/dayTwo";
+import { ContainerCluster, IMAGE_BUMP } from "../harness/dayTwo";
 import { containerSlotName, containerSteps, EMPTY_PLAN, synthPlan } from "../harness/planOrder";
 import { sleep, waitFor } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
@@ -68,21 +68,8 @@ async function killMasterSoonAfterSentinelRestarts(ctx: DrillContext) {
     // What each sentinel knew at the kill: the figure the old start script left to chance.
     const views = await Promise.all(cluster.sentinels.map((s) => cluster.sentinelView(s)));
     const missingAReplica = views.filter((view) => view["num-slaves"] !== String(cluster.nodes.length - 1)).length;
-    const killedAt = Date.now();
-    await cluster.runner.killAndWait(master.name);
-    const promoted = await waitFor("a new master", async () => {
-      const now = await cluster.master();
-      return now && now.name !== master.name ? now : undefined;
-    }, 90000, 50);
-    const promotedAt = Date.now();
-    // restart: unless-stopped brings the killed container back; its entry script finds the new master.
-    cluster.runner.restart(master.name);
-    await cluster.runner.waitHealthy(master.name, healthcheckIntervalMs());
-    let problems: string[] = [];
-    const settled = await waitFor("the cluster to settle", async () => {
-      problems = await cluster.unsettled();
-      return problems.length === 0;
-    }, 30000, 200).then(() => true, () => false);
+    const { promoted, killedAt, promotedAt } = await cluster.killMaster(master, 90000);
+    const { settled, problems } = await cluster.settle(30000);
     await sleep(1000);
     await writer.stop();
     const outage = writer.longestGapAfter(killedAt - 1000);

@@ -14,7 +14,7 @@ import { placeExporters, stackTopology } from "../../components/topology/ports";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 import { alertState, startAlerting, type AlertState } from "../harness/alerting";
 import { containerRunnerAvailable } from "../harness/containerRunner";
-import { ContainerCluster, healthcheckIntervalMs, IMAGE_BUMP, type ClusterEndpoint } from "../harness/dayTwo";
+import { ContainerCluster, IMAGE_BUMP, type ClusterEndpoint } from "../harness/dayTwo";
 import { HostNetwork, hostNetworkUnavailable } from "../harness/hostNetwork";
 import { containerSteps, EMPTY_PLAN, synthPlan } from "../harness/planOrder";
 import { sleep, waitFor } from "../harness/processes";
@@ -28,25 +28,10 @@ const PROD_STACK = "prod";
 export const HOST_LOSS_PAGE = "RedisUnreachable";
 const SETTLE_MS = 30000;
 
-async function settle(cluster: ContainerCluster, what: string): Promise<number> {
-  const started = Date.now();
-  let problems: string[] = [];
-  try {
-    await waitFor(what, async () => {
-      problems = await cluster.unsettled();
-      return problems.length === 0;
-    }, SETTLE_MS, 200);
-  } catch {
-    throw new Error(`${what}: not settled within ${SETTLE_MS / 1000} s: ${problems.join("; ")}`);
-  }
-  return Date.now() - started;
-}
-
-async function newMasterOtherThan(cluster: ContainerCluster, old: ClusterEndpoint): Promise<ClusterEndpoint> {
-  return waitFor(`a master other than ${old.name}`, async () => {
-    const now = await cluster.master();
-    return now && now.name !== old.name ? now : undefined;
-  }, 60000, 50);
+/** Settled within SETTLE_MS, or the drill stops there, saying after what and what was wrong. */
+async function settle(cluster: ContainerCluster, what: string): Promise<void> {
+  const { settled, problems } = await cluster.settle(SETTLE_MS);
+  if (!settled) throw new Error(`${what}: not settled within ${SETTLE_MS / 1000} s: ${problems.join("; ")}`);
 }
 
 async function prodTopologyDrill(ctx: DrillContext) {
@@ -95,12 +80,8 @@ async function prodTopologyDrill(ctx: DrillContext) {
 
     // 1. An unplanned failover: the master's container dies; the restart policy brings it back.
     const firstMaster = (await cluster.master())!;
-    const killedAt = Date.now();
-    await cluster.runner.killAndWait(firstMaster.name);
-    const promoted = await newMasterOtherThan(cluster, firstMaster);
-    const promotionMs = Date.now() - killedAt;
-    cluster.runner.restart(firstMaster.name);
-    await cluster.runner.waitHealthy(firstMaster.name, healthcheckIntervalMs());
+    const { promoted, killedAt, promotedAt } = await cluster.killMaster(firstMaster, 60000);
+    const promotionMs = promotedAt - killedAt;
     await settle(cluster, "the failover");
     const failoverOutage = writer.longestGapAfter(killedAt - 1000);
     const restartedRole = await cluster.role(firstMaster);
