@@ -126,10 +126,14 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       // Redis 7.0.15 has no ACL authentication counter in INFO (acl_access_denied_auth arrived in
       // 7.2, redis_exporter's redis_acl_access_denied_auth_total): a refused AUTH (or HELLO ... AUTH)
       // counts in INFO commandstats' failed_calls (measured), which redis_exporter exports per command.
-      expr: `increase(redis_commands_failed_calls_total{job=~"${REDIS_JOB}|${SENTINEL_JOB}",cmd=~"auth|hello"}[5m]) > 5`,
+      // A burst (a client retrying a stale password a few times, then reloading it) leaves the
+      // 2-minute window before the `for` ends and pages nobody; a consumer locked out, or someone
+      // guessing, keeps failing.
+      expr: `increase(redis_commands_failed_calls_total{job=~"${REDIS_JOB}|${SENTINEL_JOB}",cmd=~"auth|hello"}[2m]) > 2`,
+      for: "4m",
       labels: { severity: "page" },
       annotations: {
-        summary: "{{ $labels.instance }} refused more than 5 authentications ({{ $labels.cmd }}) in 5 minutes",
+        summary: "{{ $labels.instance }} keeps refusing authentications ({{ $labels.cmd }}): more than 2 every 2 minutes for 4 minutes",
         description: "Clients present passwords Redis or Sentinel no longer accepts: after a credential rotation's retire, a consumer that was not switched (or an API that did not re-read its password files) is locked out at its next connection. Otherwise someone is guessing passwords.",
         runbook_url: url(RUNBOOK_PAGES.credentialRotation),
       },
