@@ -19,6 +19,8 @@ export interface RedisRulesInput {
   dataMountpoint: string;
   /** Grafana's base URL: every alert links the Redis dashboard. */
   grafanaUrl: string;
+  /** RDB save points on: a failed BGSAVE then refuses writes (stop-writes-on-bgsave-error). */
+  rdbSnapshots: boolean;
 }
 
 /** The target label holding the address Sentinel knows a data node by (host address:port). */
@@ -144,20 +146,39 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
     {
       alert: "RedisRdbSaveFailed",
       expr: `redis_rdb_last_bgsave_status{job="${REDIS_JOB}"} == 0`,
-      labels: { severity: "page" },
+      // Redis refuses writes after a failed BGSAVE only when save points are set: then someone
+      // must act now. Without them (save ""), only a manual or a replica's disk-based BGSAVE
+      // failed, no write is refused, and the status stays failed until the next BGSAVE: a ticket.
+      labels: { severity: input.rdbSnapshots ? "page" : "ticket" },
       annotations: {
         summary: "Redis {{ $labels.instance }} last background save failed",
-        description: "With stop-writes-on-bgsave-error, Redis now refuses writes (MISCONF). Usually a full disk or a fork that failed for memory.",
+        description: input.rdbSnapshots
+          ? "With save points and stop-writes-on-bgsave-error, Redis now refuses writes (MISCONF) until a BGSAVE succeeds. Usually a full disk or a fork that failed for memory."
+          : "No save points are set, so no write is refused; the status clears at the next successful BGSAVE. Usually a full disk or a fork that failed for memory.",
         runbook_url: url(RUNBOOK_PAGES.diskFull),
       },
     },
     {
       alert: "RedisAofWriteFailed",
-      expr: `(redis_aof_last_write_status{job="${REDIS_JOB}"} == 0) or (redis_aof_last_bgrewrite_status{job="${REDIS_JOB}"} == 0)`,
+      // Clears by itself: Redis sets the status back to ok at its next successful write.
+      expr: `redis_aof_last_write_status{job="${REDIS_JOB}"} == 0`,
       labels: { severity: "page" },
       annotations: {
-        summary: "Redis {{ $labels.instance }} cannot write or rewrite its AOF",
-        description: "AOF writes failing means writes are refused; a failed rewrite means the AOF keeps growing. Check the data volume (runbook: Disk full).",
+        summary: "Redis {{ $labels.instance }} cannot write its AOF: writes are refused",
+        description: "AOF writes failing means Redis refuses writes (MISCONF). Check the data volume (runbook: Disk full).",
+        runbook_url: url(RUNBOOK_PAGES.diskFull),
+      },
+    },
+    {
+      alert: "RedisAofRewriteFailed",
+      // Writes go on after a failed rewrite, but the AOF keeps growing toward the disk limit; the
+      // status clears at the next successful rewrite, which Redis retries by itself.
+      expr: `redis_aof_last_bgrewrite_status{job="${REDIS_JOB}"} == 0`,
+      for: "10m",
+      labels: { severity: "ticket" },
+      annotations: {
+        summary: "Redis {{ $labels.instance }} cannot rewrite its AOF: the AOF keeps growing",
+        description: "The last AOF rewrite failed and none has succeeded since: usually a fork child killed for memory (see the memory-under-fork sizing) or a full disk. Writes are still accepted; the disk-full alerts come next if nothing is done.",
         runbook_url: url(RUNBOOK_PAGES.diskFull),
       },
     },

@@ -72,6 +72,7 @@ export function redisRulesInput(config: StackConfig): RedisRulesInput {
     minReplicasToWrite: replicas > 0 ? config.redis.minReplicasToWrite : 0,
     sentinel: config.sentinel.enabled ? { count: config.sentinel.count, quorum: config.sentinel.quorum, masterName: config.sentinel.masterName } : undefined,
     dataMountpoint: config.monitoring.dataMountpoint,
+    rdbSnapshots: config.redis.rdbSnapshots,
   };
 }
 

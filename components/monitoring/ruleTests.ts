@@ -440,6 +440,21 @@ function redisCases(input: RuleTestInput): AlertCase[] {
       expectations: [{ at: "1m", alerts: [] }],
     }),
     c({
+      alert: "RedisAofWriteFailed", name: "healthy for this page: a failed rewrite refuses no write (its ticket fires instead)",
+      series: [s("redis_aof_last_bgrewrite_status", node(0), steady(0, n("12m")))],
+      expectations: [{ at: "11m", alerts: [] }],
+    }),
+    c({
+      alert: "RedisAofRewriteFailed", name: "the AOF rewrite keeps failing (its fork child killed) for 10 minutes",
+      series: [s("redis_aof_last_bgrewrite_status", node(0), change(1, 5, 0, n("13m")))],
+      expectations: [{ at: "5m", alerts: [] }, { at: "12m", alerts: [{ labels: node(0) }] }],
+    }),
+    c({
+      alert: "RedisAofRewriteFailed", name: "healthy: one failed rewrite, then a good one 3 minutes later",
+      series: [s("redis_aof_last_bgrewrite_status", node(0), `1x4 0x11 1x${n("13m") - 17}`)],
+      expectations: [{ at: "12m", alerts: [] }],
+    }),
+    c({
       alert: "RedisDataVolumeLow", name: "less free space than one AOF rewrite needs",
       series: [s("node_filesystem_avail_bytes", fs(dataHost), steady(volumeFloor - 1, n("7m")))],
       expectations: [{ at: "6m", alerts: [{ labels: fs(dataHost), value: volumeFloor - 1 }] }],

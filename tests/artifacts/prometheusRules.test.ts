@@ -11,7 +11,8 @@ import { readStackConfigFile, PROJECT_ROOT } from "../../scripts/lib/stackFiles"
 import { HEARTBEAT_URL_PLACEHOLDER, RECEIVERS, renderAlertmanagerStartScript } from "../../components/monitoring/alertmanagerConfig";
 import { buildDashboards, panelQueries } from "../../components/monitoring/dashboards";
 import { RULE_FILE_NAMES, RULES_DIR } from "../../components/monitoring/prometheusConfig";
-import { renderMonitoringFiles, renderPromtoolCheckScript } from "../../components/monitoring/render";
+import { redisRulesInput, renderMonitoringFiles, renderPromtoolCheckScript } from "../../components/monitoring/render";
+import { renderRedisAlertRules } from "../../components/monitoring/redisRules";
 import { alertCases, healthyCluster, seriesText } from "../../components/monitoring/ruleTests";
 import { renderAlertTable } from "../../components/monitoring/alertTable";
 import { DASHBOARDS, type AlertRule, type RecordingRule, type RuleFile } from "../../components/monitoring/runbooks";
@@ -73,6 +74,12 @@ describe("monitoring files under promtool and amtool", () => {
     expect(alertsOf(rules[RULE_FILE_NAMES.slo]).map((a) => `${a.alert}:${a.labels.severity}`).sort()).toEqual(
       ["ApiAvailability", "ApiLatency", "PaymentSuccess"].flatMap((slo) => [`${slo}SLODailyBurn:ticket`, `${slo}SLOFastBurn:page`, `${slo}SLOSlowBurn:ticket`, `${slo}SLOThreeDayBurn:ticket`]),
     );
+  });
+
+  it("pages for a failed BGSAVE only where it refuses writes (RDB save points on), and tickets a failed AOF rewrite apart from a failed AOF write", () => {
+    const severity = (rdbSnapshots: boolean, name: string) => alertsOf(renderRedisAlertRules({ ...redisRulesInput(config), rdbSnapshots })).find((a) => a.alert === name)?.labels.severity;
+    expect([severity(true, "RedisRdbSaveFailed"), severity(false, "RedisRdbSaveFailed")]).toEqual(["page", "ticket"]);
+    expect([severity(false, "RedisAofWriteFailed"), severity(false, "RedisAofRewriteFailed")]).toEqual(["page", "ticket"]);
   });
 
   it("renders the stack's own figures into every annotation: no JavaScript placeholder reaches on-call as text", () => {
