@@ -75,10 +75,10 @@ async function updateReadme(stack: string, summaries: Summary[], machine: string
   const { FIGURES_BEGIN, FIGURES_END, figuresSection, replaceSection, TARGETS_BEGIN, TARGETS_END, targetsSection } = await import("../drills/report");
   const resultsPath = path.join(PROJECT_ROOT, "docs", "drill-results.json");
   const stored = fs.existsSync(resultsPath) ? (JSON.parse(fs.readFileSync(resultsPath, "utf8")) as StoredResults).results : [];
-  const measured = `${new Date().toISOString().slice(0, 10)}, stack ${stack}, commit ${commit}`;
+  const measured = (scenario: { stack?: string }) => `${new Date().toISOString().slice(0, 10)}, stack ${scenario.stack ?? stack}, commit ${commit}`;
   // A skipped scenario measured nothing: its stored figures stay.
   const ran = summaries.filter((s) => !s.skipped);
-  const merged = SCENARIOS.map((scenario) => ran.find((s) => s.scenario === scenario.name) ? { ...ran.find((s) => s.scenario === scenario.name)!, measured } : stored.find((s) => s.scenario === scenario.name))
+  const merged = SCENARIOS.map((scenario) => ran.find((s) => s.scenario === scenario.name) ? { ...ran.find((s) => s.scenario === scenario.name)!, measured: measured(scenario) } : stored.find((s) => s.scenario === scenario.name))
     .filter((s): s is StoredSummary => s !== undefined);
   const results: StoredResults = { machine, results: merged };
   fs.writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);

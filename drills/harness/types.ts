@@ -29,6 +29,8 @@ export interface DrillResult {
 export interface Scenario {
   name: string;
   runbook: string;
+  /** The stack this scenario always drills, whatever --stack says (its figures are labelled with it). */
+  stack?: string;
   /** Every figure the scenario prints that has a bound; see Target. */
   targets: Target[];
   run: (ctx: DrillContext) => Promise<Omit<DrillResult, "scenario" | "runbook">>;

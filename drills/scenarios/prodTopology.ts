@@ -174,6 +174,7 @@ async function prodTopologyDrill(ctx: DrillContext) {
 
 export const prodTopology: Scenario = {
   name: "prod-topology",
+  stack: PROD_STACK,
   runbook: "Redis instance is down, across the production example's hosts: a failover, a redeploy after it, a whole host lost (W3: Sentinel HA)",
   targets: [
     { figure: "pages_before_loss", kind: "equals", value: 0, why: "a healthy cluster pages nobody: the page below is the host loss, not the drill's setup" },
