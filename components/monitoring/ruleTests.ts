@@ -401,11 +401,14 @@ function redisCases(input: RuleTestInput): AlertCase[] {
       // Over 2 in 2 minutes from about 45s, then its `for: 4m`.
       expectations: [{ at: "4m", alerts: [] }, { at: "6m", alerts: [{ labels: { ...node(0), cmd: "auth" } }] }],
     }),
-    c({
-      alert: "RedisAuthFailures", name: "a sentinel keeps refusing a retired password: the same page",
-      series: [s("redis_commands_failed_calls_total", { ...sentinel(0), cmd: "auth" }, counter(0, 1, n("7m")))],
-      expectations: [{ at: "6m", alerts: [{ labels: { ...sentinel(0), cmd: "auth" } }] }],
-    }),
+    // Sentinels have exporters only when Sentinel is on.
+    ...(scrape.sentinelExporters.length > 0
+      ? [c({
+          alert: "RedisAuthFailures", name: "a sentinel keeps refusing a retired password: the same page",
+          series: [s("redis_commands_failed_calls_total", { ...sentinel(0), cmd: "auth" }, counter(0, 1, n("7m")))],
+          expectations: [{ at: "6m", alerts: [{ labels: { ...sentinel(0), cmd: "auth" } }] }],
+        })]
+      : []),
     c({
       alert: "RedisAuthFailures", name: "healthy: a burst of 20 failed AUTHs within a minute, then none (a client that reloaded its password)",
       series: [s("redis_commands_failed_calls_total", { ...node(0), cmd: "auth" }, `0x3 5 10 15 20x${n("7m") - 8}`)],
