@@ -1,6 +1,7 @@
 // Redis and Sentinel alert rules, generated from the declared settings so every threshold
 // follows maxmemory, the container limit, the volume and the sentinel count.
 import YAML from "yaml";
+import type { EvictionPolicy } from "../config/types";
 import type { Sizing } from "../redis/sizing";
 import { NODE_JOB, REDIS_JOB, SENTINEL_JOB } from "./prometheusConfig";
 import { dashboardUrl, RUNBOOK_PAGES, runbookUrl, type AlertRule, type RuleFile } from "./runbooks";
@@ -21,6 +22,7 @@ export interface RedisRulesInput {
   grafanaUrl: string;
   /** RDB save points on: a failed BGSAVE then refuses writes (stop-writes-on-bgsave-error). */
   rdbSnapshots: boolean;
+  evictionPolicy: EvictionPolicy;
 }
 
 /** The target label holding the address Sentinel knows a data node by (host address:port). */
@@ -91,17 +93,23 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
         runbook_url: url(RUNBOOK_PAGES.redisMemory),
       },
     },
-    {
-      alert: "RedisMemoryNearMaxmemory",
-      expr: `redis_memory_used_bytes{job="${REDIS_JOB}"} / redis_memory_max_bytes{job="${REDIS_JOB}"} > 0.95 and redis_memory_max_bytes{job="${REDIS_JOB}"} > 0`,
-      for: "15m",
-      labels: { severity: "ticket" },
-      annotations: {
-        summary: "Redis {{ $labels.instance }} dataset is at maxmemory and evicting",
-        description: "The cache is full and allkeys-lru is evicting. Sessions and JWT revocations live in the same keyspace and can be evicted too: check evictions and consider more memory.",
-        runbook_url: url(RUNBOOK_PAGES.redisMemory),
-      },
-    },
+    // Under an allkeys-* policy a dataset at maxmemory is the design (every write evicts): a
+    // ticket there would fire for good and teach on-call to ignore it; RedisEvictionsSpiking says
+    // when the churn is too much. Under volatile-* only keys with a TTL are evicted, and once none
+    // is left writes fail with OOM: there, at maxmemory is a warning worth a ticket.
+    ...(input.evictionPolicy.startsWith("volatile-")
+      ? [{
+          alert: "RedisMemoryNearMaxmemory",
+          expr: `redis_memory_used_bytes{job="${REDIS_JOB}"} / redis_memory_max_bytes{job="${REDIS_JOB}"} > 0.95 and redis_memory_max_bytes{job="${REDIS_JOB}"} > 0`,
+          for: "15m",
+          labels: { severity: "ticket" },
+          annotations: {
+            summary: "Redis {{ $labels.instance }} dataset is at maxmemory",
+            description: `maxmemory-policy ${input.evictionPolicy} evicts only keys with a TTL: once none is left, writes fail with OOM. Check which keys lack a TTL, or raise redis.memoryLimitMiB.`,
+            runbook_url: url(RUNBOOK_PAGES.redisMemory),
+          },
+        } satisfies AlertRule]
+      : []),
     {
       alert: "RedisEvictionsSpiking",
       expr: `rate(redis_evicted_keys_total{job="${REDIS_JOB}"}[5m]) > 100`,

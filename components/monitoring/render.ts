@@ -73,6 +73,7 @@ export function redisRulesInput(config: StackConfig): RedisRulesInput {
     sentinel: config.sentinel.enabled ? { count: config.sentinel.count, quorum: config.sentinel.quorum, masterName: config.sentinel.masterName } : undefined,
     dataMountpoint: config.monitoring.dataMountpoint,
     rdbSnapshots: config.redis.rdbSnapshots,
+    evictionPolicy: config.redis.evictionPolicy,
   };
 }
 

@@ -13,6 +13,7 @@ import { buildDashboards, panelQueries } from "../../components/monitoring/dashb
 import { RULE_FILE_NAMES, RULES_DIR } from "../../components/monitoring/prometheusConfig";
 import { redisRulesInput, renderMonitoringFiles, renderPromtoolCheckScript } from "../../components/monitoring/render";
 import { renderRedisAlertRules } from "../../components/monitoring/redisRules";
+import type { EvictionPolicy } from "../../components/config/types";
 import { alertCases, healthyCluster, seriesText } from "../../components/monitoring/ruleTests";
 import { renderAlertTable } from "../../components/monitoring/alertTable";
 import { DASHBOARDS, type AlertRule, type RecordingRule, type RuleFile } from "../../components/monitoring/runbooks";
@@ -80,6 +81,13 @@ describe("monitoring files under promtool and amtool", () => {
     const severity = (rdbSnapshots: boolean, name: string) => alertsOf(renderRedisAlertRules({ ...redisRulesInput(config), rdbSnapshots })).find((a) => a.alert === name)?.labels.severity;
     expect([severity(true, "RedisRdbSaveFailed"), severity(false, "RedisRdbSaveFailed")]).toEqual(["page", "ticket"]);
     expect([severity(false, "RedisAofWriteFailed"), severity(false, "RedisAofRewriteFailed")]).toEqual(["page", "ticket"]);
+  });
+
+  it("tickets a dataset at maxmemory only where that fails writes (volatile-* policies), never under allkeys-*, where it is the design", () => {
+    const names = (evictionPolicy: EvictionPolicy) => alertsOf(renderRedisAlertRules({ ...redisRulesInput(config), evictionPolicy })).map((a) => a.alert);
+    expect(names("allkeys-lru")).not.toContain("RedisMemoryNearMaxmemory");
+    expect(names("volatile-lru")).toContain("RedisMemoryNearMaxmemory");
+    expect(names("allkeys-lru")).toContain("RedisEvictionsSpiking");
   });
 
   it("renders the stack's own figures into every annotation: no JavaScript placeholder reaches on-call as text", () => {
