@@ -4,6 +4,11 @@
 // Alertmanager 0.26, and amtool 0.25 (Debian 12) refuses it: the heartbeat URL is a placeholder
 // that the container's start script replaces from its secret file (renderAlertmanagerStartScript).
 
+import { BURN_TIERS } from "./sloRules";
+
+/** The SLO burn tiers that ticket, fastest first. */
+const TICKET_TIERS = BURN_TIERS.filter((tier) => tier.severity === "ticket");
+
 export const ALERTMANAGER_SECRET_FILES = {
   slackWebhookUrl: "/etc/alertmanager/secrets/slack-webhook-url",
   pagerdutyRoutingKey: "/etc/alertmanager/secrets/pagerduty-routing-key",
@@ -48,8 +53,12 @@ export function renderAlertmanagerConfig(input: AlertmanagerInput = { pageChanne
     // tier mutes the slower ticket tiers.
     inhibit_rules: [
       { source_matchers: ['severity="page"', 'slo=~".+"'], target_matchers: ['severity="ticket"'], equal: ["slo", "cluster"] },
-      { source_matchers: ['alertname=~".+SLOSlowBurn"'], target_matchers: ['alertname=~".+SLO(DailyBurn|ThreeDayBurn)"'], equal: ["slo", "cluster"] },
-      { source_matchers: ['alertname=~".+SLODailyBurn"'], target_matchers: ['alertname=~".+SLOThreeDayBurn"'], equal: ["slo", "cluster"] },
+      // From BURN_TIERS, fastest first: each ticket tier mutes every slower one.
+      ...TICKET_TIERS.slice(0, -1).map((tier, i) => ({
+        source_matchers: [`alertname=~".+SLO${tier.name}"`],
+        target_matchers: [`alertname=~".+SLO(${TICKET_TIERS.slice(i + 1).map((slower) => slower.name).join("|")})"`],
+        equal: ["slo", "cluster"],
+      })),
     ],
     receivers: [
       {
