@@ -9,6 +9,20 @@ import { BURN_TIERS } from "./sloRules";
 /** The SLO burn tiers that ticket, fastest first. */
 const TICKET_TIERS = BURN_TIERS.filter((tier) => tier.severity === "ticket");
 
+/**
+ * One failure, one notification: while a cause fires, the alerts it necessarily raises are muted
+ * (they stay visible in Alertmanager, marked inhibited). `equal` scopes the cause: a host's own
+ * processes, or the whole cluster.
+ */
+export const CAUSE_MUTES_CONSEQUENCES: ReadonlyArray<{ cause: string[]; consequences: string[]; equal: string[] }> = [
+  // A host down takes every exporter on it down: page once for the host.
+  { cause: ["HostUnreachable"], consequences: ["RedisUnreachable", "SentinelUnreachable", "NodeExporterDown", "RedisRestartLoop"], equal: ["host", "cluster"] },
+  // A data node down: its replicas' broken links and its master's missing replica follow.
+  { cause: ["RedisUnreachable"], consequences: ["RedisReplicationBroken", "RedisReplicasMissing", "RedisReplicaLagBytes", "RedisReplicaLagSeconds"], equal: ["cluster"] },
+  // Quorum lost is the page; each sentinel's own ticket is part of it.
+  { cause: ["SentinelQuorumLost", "SentinelsBelowQuorumReachable"], consequences: ["SentinelUnreachable", "SentinelQuorumAtRisk", "SentinelTilt"], equal: ["cluster"] },
+];
+
 export const ALERTMANAGER_SECRET_FILES = {
   slackWebhookUrl: "/etc/alertmanager/secrets/slack-webhook-url",
   pagerdutyRoutingKey: "/etc/alertmanager/secrets/pagerduty-routing-key",
@@ -52,6 +66,11 @@ export function renderAlertmanagerConfig(input: AlertmanagerInput = { pageChanne
     // fast burn always crosses too) are noise. The page mutes every ticket of its SLO; a ticket
     // tier mutes the slower ticket tiers.
     inhibit_rules: [
+      ...CAUSE_MUTES_CONSEQUENCES.map((rule) => ({
+        source_matchers: [`alertname=~"${rule.cause.join("|")}"`],
+        target_matchers: [`alertname=~"${rule.consequences.join("|")}"`],
+        equal: rule.equal,
+      })),
       { source_matchers: ['severity="page"', 'slo=~".+"'], target_matchers: ['severity="ticket"'], equal: ["slo", "cluster"] },
       // From BURN_TIERS, fastest first: each ticket tier mutes every slower one.
       ...TICKET_TIERS.slice(0, -1).map((tier, i) => ({

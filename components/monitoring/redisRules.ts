@@ -15,7 +15,9 @@ export interface RedisRulesInput {
   dataNodesPerHost: number;
   replicas: number;
   minReplicasToWrite: number;
-  sentinel?: { count: number; quorum: number; masterName: string };
+  /** min-replicas-max-lag: a replica silent for longer no longer counts for min-replicas-to-write. */
+  minReplicasMaxLagSeconds: number;
+  sentinel?: { count: number; quorum: number; masterName: string; failoverTimeoutMilliseconds: number };
   /** node_exporter mountpoint of the filesystem holding the Redis data volumes. */
   dataMountpoint: string;
   /** Grafana's base URL: every alert links the Redis dashboard. */
@@ -27,6 +29,15 @@ export interface RedisRulesInput {
 
 /** The target label holding the address Sentinel knows a data node by (host address:port). */
 export const REDIS_ADDRESS_LABEL = "redis_address";
+
+/**
+ * repl-backlog-size, which redis.conf leaves at Redis's default (1 MiB): a replica that falls
+ * further behind than this cannot resume with a partial resync after a disconnect.
+ */
+export const REPLICATION_BACKLOG_BYTES = 1024 * 1024;
+
+/** Three master changes in an hour: each is a write outage, and with async replication may lose writes. */
+export const FLAPPING_MASTER_CHANGES = 3;
 
 /** What breaks when Redis is unreachable, from the runbook's table. */
 export const REDIS_DOWN_IMPACT =
@@ -42,6 +53,7 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
   const url = (page: Parameters<typeof runbookUrl>[1]) => runbookUrl(input.runbookBaseUrl, page);
   const { sizing } = input;
   const reachability = `(redis_up{job="${REDIS_JOB}"} == 0) or (up{job="${REDIS_JOB}"} == 0)`;
+  const processJobs = input.sentinel ? `${REDIS_JOB}|${SENTINEL_JOB}` : REDIS_JOB;
   const volumeFloor = sizing.rewriteReserveBytes * input.dataNodesPerHost;
   const fs = `node_filesystem_avail_bytes{job="${NODE_JOB}",mountpoint="${input.dataMountpoint}",fstype!~"tmpfs|overlay"}`;
 
@@ -54,6 +66,34 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       annotations: {
         summary: "Redis {{ $labels.instance }} is unreachable",
         description: `redis_exporter cannot reach {{ $labels.instance }} (or the exporter itself is down). ${REDIS_DOWN_IMPACT}`,
+        runbook_url: url(RUNBOOK_PAGES.redisDown),
+      },
+    },
+    {
+      alert: "HostUnreachable",
+      // Every target on a host running Redis or Sentinel (node_exporter and each exporter) fails
+      // its scrape: the host is down or cut off from monitoring. One page for the host;
+      // Alertmanager's inhibition mutes the per-process alerts it causes (same host label). A
+      // host without either (monitoring alone) is TargetDown's.
+      expr: `max by (host) (up{job=~"${NODE_JOB}|${processJobs}",host!=""}) == 0 and on (host) count by (host) (up{job=~"${processJobs}"})`,
+      for: "1m",
+      labels: { severity: "page" },
+      annotations: {
+        summary: "Host {{ $labels.host }} is unreachable: every exporter on it fails its scrape",
+        description: `node_exporter and every Redis and Sentinel exporter on {{ $labels.host }} stopped answering: the host is down, or cut off from the monitoring host. The Redis and Sentinel alerts of its processes are muted while this fires. ${REDIS_DOWN_IMPACT}`,
+        runbook_url: url(RUNBOOK_PAGES.redisDown),
+      },
+    },
+    {
+      alert: "RedisRestartLoop",
+      // Uptime falls back to 0 at each start. The 30-minute window is the debounce that a `for`
+      // would otherwise give: a process restarted 3 times in it is crash-looping now.
+      expr: `resets(redis_uptime_in_seconds{job=~"${processJobs}"}[30m]) >= 3`,
+      labels: { severity: "page" },
+      forOmittedBecause: "three restarts within the 30-minute window are already the persistence a `for` would wait for; waiting longer adds outages",
+      annotations: {
+        summary: "{{ $labels.job }} {{ $labels.instance }} restarted {{ $value }} times in 30 minutes",
+        description: "A crash loop: each restart of a master is a write outage (or a failover), each restart of a replica a full resync that forks the master. Usually an OOM kill (the container's memory limit), a corrupt AOF the entry script cannot load, or a bad config.",
         runbook_url: url(RUNBOOK_PAGES.redisDown),
       },
     },
@@ -158,6 +198,7 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       // must act now. Without them (save ""), only a manual or a replica's disk-based BGSAVE
       // failed, no write is refused, and the status stays failed until the next BGSAVE: a ticket.
       labels: { severity: input.rdbSnapshots ? "page" : "ticket" },
+      forOmittedBecause: "every write is refused from the first failed save on; the status clears at the next good BGSAVE, so the alert resolves by itself",
       annotations: {
         summary: "Redis {{ $labels.instance }} last background save failed",
         description: input.rdbSnapshots
@@ -171,6 +212,7 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       // Clears by itself: Redis sets the status back to ok at its next successful write.
       expr: `redis_aof_last_write_status{job="${REDIS_JOB}"} == 0`,
       labels: { severity: "page" },
+      forOmittedBecause: "every write is refused while the status is failed; it turns ok at the next successful AOF write, and the alert resolves then",
       annotations: {
         summary: "Redis {{ $labels.instance }} cannot write its AOF: writes are refused",
         description: "AOF writes failing means Redis refuses writes (MISCONF). Check the data volume (runbook: Disk full).",
@@ -249,6 +291,42 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       annotations: {
         summary: "Redis replica {{ $labels.instance }} lost its link to the master",
         description: "The replica is not receiving writes; if it were promoted now, recent writes would be lost.",
+        runbook_url: url(RUNBOOK_PAGES.replication),
+      },
+    },
+    {
+      alert: "RedisReplicaLagBytes",
+      // Only online replicas: during a full sync the master reports offset 0 for the replica.
+      expr: `(redis_master_repl_offset{job="${REDIS_JOB}"} - on (instance) group_right redis_connected_slave_offset_bytes{job="${REDIS_JOB}",slave_state="online"}) > ${REPLICATION_BACKLOG_BYTES}`,
+      for: "5m",
+      labels: { severity: "ticket" },
+      annotations: {
+        summary: "Replica {{ $labels.slave_ip }}:{{ $labels.slave_port }} of {{ $labels.instance }} is {{ $value | humanize1024 }}B behind",
+        description: `More than the replication backlog (${REPLICATION_BACKLOG_BYTES / 1024 / 1024} MiB) behind for 5 minutes: a disconnect now forces a full resync (a fork on the master), and a failover to this replica loses the writes it lacks. Usually a saturated network link or a slow replica disk.`,
+        runbook_url: url(RUNBOOK_PAGES.replication),
+      },
+    },
+    {
+      alert: "RedisReplicaLagSeconds",
+      expr: `redis_connected_slave_lag_seconds{job="${REDIS_JOB}",slave_state="online"} > ${input.minReplicasMaxLagSeconds}`,
+      for: "2m",
+      labels: { severity: "ticket" },
+      annotations: {
+        summary: "Replica {{ $labels.slave_ip }}:{{ $labels.slave_port }} of {{ $labels.instance }} has not acknowledged for {{ $value }} s",
+        description: `Replicas acknowledge every second; past min-replicas-max-lag (${input.minReplicasMaxLagSeconds} s) the master no longer counts this one for min-replicas-to-write, and with too few counted it refuses writes (NOREPLICAS).`,
+        runbook_url: url(RUNBOOK_PAGES.replication),
+      },
+    },
+    {
+      alert: "RedisMasterFlapping",
+      // A 0/1 "is master" series per node, sampled every 15 s over the hour: each change of master
+      // flips two of them (one node loses the role, one gains it).
+      expr: `sum(changes((max by (instance) (redis_instance_info{job="${REDIS_JOB}",role="master"}) or max by (instance) (0 * redis_instance_info{job="${REDIS_JOB}"}))[1h:15s])) >= ${2 * FLAPPING_MASTER_CHANGES}`,
+      labels: { severity: "page" },
+      forOmittedBecause: "the hour-long window is the debounce: three master changes in it are the flapping itself",
+      annotations: {
+        summary: `The Redis master changed ${FLAPPING_MASTER_CHANGES} or more times in the last hour`,
+        description: "Each change is a write outage of a few seconds and, with asynchronous replication, can lose acknowledged writes. Look for a master that keeps being killed (RedisRestartLoop), a flapping network link, or a down-after-milliseconds shorter than the pauses the master takes (fork, AOF fsync).",
         runbook_url: url(RUNBOOK_PAGES.replication),
       },
     },
@@ -345,6 +423,32 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
           annotations: {
             summary: "Sentinel {{ $labels.instance }} is unreachable",
             description: "One sentinel down still leaves a quorum; two down blocks failover.",
+            runbook_url: url(RUNBOOK_PAGES.replication),
+          },
+        },
+        {
+          alert: "SentinelTilt",
+          // A sentinel enters TILT when its clock or event loop jumps (a paused VM, a stalled
+          // process) and leaves it 30 s after the last jump: 2 minutes means it keeps stalling.
+          expr: `redis_sentinel_tilt{job="${SENTINEL_JOB}"} == 1`,
+          for: "2m",
+          labels: { severity: "ticket" },
+          annotations: {
+            summary: "Sentinel {{ $labels.instance }} has been in TILT mode for 2 minutes",
+            description: "In TILT a sentinel watches but never acts: it neither votes nor fails over, so it counts as missing for the quorum. Its clock or its process keeps stalling (host overload, a paused VM, time jumps).",
+            runbook_url: url(RUNBOOK_PAGES.replication),
+          },
+        },
+        {
+          alert: "SentinelFailoverStuck",
+          // A master stays objectively down (odown) from the sentinels' agreement until a replica
+          // is promoted: longer than failover-timeout means Sentinel's attempt timed out.
+          expr: `count by (master_name, master_address) (redis_sentinel_master_status{job="${SENTINEL_JOB}",master_status="odown"})`,
+          for: `${Math.ceil(input.sentinel.failoverTimeoutMilliseconds / 1000)}s`,
+          labels: { severity: "page" },
+          annotations: {
+            summary: `Sentinel has not completed the failover of {{ $labels.master_name }} within failover-timeout (${input.sentinel.failoverTimeoutMilliseconds} ms)`,
+            description: `The master {{ $labels.master_address }} is down by the sentinels' agreement and no replica has been promoted: writes fail everywhere. Usually no replica is eligible (replica-priority 0, or its link down for too long) or no sentinel wins the election. ${REDIS_DOWN_IMPACT}`,
             runbook_url: url(RUNBOOK_PAGES.replication),
           },
         },

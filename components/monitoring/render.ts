@@ -6,10 +6,10 @@ import { placeExporters, stackTopology, type ExporterPlacement } from "../topolo
 import { renderAlertmanagerConfig } from "./alertmanagerConfig";
 import { renderApiRules } from "./apiRules";
 import { renderMonitoringRules } from "./monitoringRules";
-import { RULE_FILE_NAMES, renderPrometheusConfig, type PrometheusInput, type RuleFamily } from "./prometheusConfig";
+import { RULE_FILE_NAMES, renderPrometheusConfig, type PrometheusInput, type RuleFamily, type ScrapeTarget } from "./prometheusConfig";
 import { REDIS_ADDRESS_LABEL, renderRedisAlertRules, toYaml, type RedisRulesInput } from "./redisRules";
 import { renderRuleTests, type RuleTestInput } from "./ruleTests";
-import type { RuleFile } from "./runbooks";
+import { prometheusRuleFile, type RuleFile } from "./runbooks";
 import { renderSloRules } from "./sloRules";
 import { PROMETHEUS_WEB, TLS_FILES, WEB_USERS } from "./webConfig";
 
@@ -30,22 +30,31 @@ export interface MonitoringFiles {
   testInput: RuleTestInput;
 }
 
+/** prometheus.yml's target for one redis_exporter: the drills scrape theirs with the same labels. */
+export function exporterScrapeTarget(e: ExporterPlacement): ScrapeTarget {
+  return {
+    address: `${e.host.address}:${e.port}`,
+    instance: e.target.name,
+    labels: {
+      // The host the process runs on: HostUnreachable groups by it and mutes its processes' alerts.
+      host: e.target.host.name,
+      // The address Sentinel knows a data node by: RedisSentinelMasterMismatch joins on it.
+      ...(e.target.kind === "redis" ? { [REDIS_ADDRESS_LABEL]: `${e.target.host.address}:${e.target.port}` } : {}),
+    },
+  };
+}
+
 function monitoringInput(config: StackConfig, exporters: ExporterPlacement[]): PrometheusInput {
   const monitoringHost = config.hosts.find((h) => h.name === config.monitoring.host)!;
   const apiHost = config.hosts.find((h) => h.name === config.api.host);
-  const target = (e: (typeof exporters)[number]) => ({
-    address: `${e.host.address}:${e.port}`,
-    instance: e.target.name,
-    // The address Sentinel knows a data node by: RedisSentinelMasterMismatch joins on it.
-    ...(e.target.kind === "redis" ? { labels: { [REDIS_ADDRESS_LABEL]: `${e.target.host.address}:${e.target.port}` } } : {}),
-  });
+  const target = exporterScrapeTarget;
   const metrics = config.api.metrics;
   const apiAddress = config.api.mode === "external" ? metrics.address : apiHost ? `${apiHost.address}:${metrics.port}` : undefined;
   return {
     cluster: config.monitoring.cluster,
     redisExporters: exporters.filter((e) => e.target.kind === "redis").map(target),
     sentinelExporters: exporters.filter((e) => e.target.kind === "sentinel").map(target),
-    nodeExporters: config.hosts.map((h) => ({ address: `${h.address}:${config.monitoring.nodeExporterPort}`, instance: h.name })),
+    nodeExporters: config.hosts.map((h) => ({ address: `${h.address}:${config.monitoring.nodeExporterPort}`, instance: h.name, labels: { host: h.name } })),
     ...(metrics.enabled && apiAddress ? { api: { address: apiAddress, instance: "api", metricsPath: metrics.path } } : {}),
     alertmanager: `${monitoringHost.address}:${config.monitoring.alertmanagerPort}`,
     prometheus: `${monitoringHost.address}:${config.monitoring.prometheusPort}`,
@@ -70,7 +79,10 @@ export function redisRulesInput(config: StackConfig): RedisRulesInput {
     dataNodesPerHost: largestShareOnOneHost(topology.dataNodes),
     replicas,
     minReplicasToWrite: replicas > 0 ? config.redis.minReplicasToWrite : 0,
-    sentinel: config.sentinel.enabled ? { count: config.sentinel.count, quorum: config.sentinel.quorum, masterName: config.sentinel.masterName } : undefined,
+    minReplicasMaxLagSeconds: config.redis.minReplicasMaxLagSeconds,
+    sentinel: config.sentinel.enabled
+      ? { count: config.sentinel.count, quorum: config.sentinel.quorum, masterName: config.sentinel.masterName, failoverTimeoutMilliseconds: config.sentinel.failoverTimeoutMilliseconds }
+      : undefined,
     dataMountpoint: config.monitoring.dataMountpoint,
     rdbSnapshots: config.redis.rdbSnapshots,
     evictionPolicy: config.redis.evictionPolicy,
@@ -100,7 +112,7 @@ export function renderMonitoringFiles(config: StackConfig): MonitoringFiles {
     rules,
     testInput,
     prometheusYml: toYaml(renderPrometheusConfig(scrape)),
-    ruleFiles: Object.fromEntries(families.map((f) => [RULE_FILE_NAMES[f], toYaml(rules[f])])),
+    ruleFiles: Object.fromEntries(families.map((f) => [RULE_FILE_NAMES[f], toYaml(prometheusRuleFile(rules[f]))])),
     ruleTestFiles: Object.fromEntries(Object.entries(tests).map(([name, file]) => [name, toYaml(file)])),
     alertmanagerYml: toYaml(renderAlertmanagerConfig({ pageChannel: config.monitoring.slackPageChannel, ticketChannel: config.monitoring.slackTicketChannel })),
   };

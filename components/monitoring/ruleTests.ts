@@ -13,7 +13,7 @@ import {
   ALERTMANAGER_JOB, API_JOB, GRAFANA_JOB, NODE_JOB, PROMETHEUS_JOB, REDIS_JOB, RULE_FILE_NAMES, SENTINEL_JOB,
   scrapeLabels, type PrometheusInput, type RuleFamily, type ScrapeTarget,
 } from "./prometheusConfig";
-import { REDIS_ADDRESS_LABEL, type RedisRulesInput } from "./redisRules";
+import { FLAPPING_MASTER_CHANGES, REDIS_ADDRESS_LABEL, type RedisRulesInput } from "./redisRules";
 import type { AlertRule, RuleFile } from "./runbooks";
 import { formatLe } from "./sloRules";
 
@@ -111,12 +111,13 @@ export function healthyCluster(input: RuleTestInput, n: number, intervalSeconds 
     add("redis_aof_rewrite_in_progress", l, steady(0, n));
     add("redis_aof_current_size_bytes", l, steady(Math.floor(sizing.maxmemoryBytes * 0.6), n));
     add("redis_connected_clients", l, steady(master ? 40 : 4, n));
-    add("redis_master_repl_offset", l, counter(1_000_000, 15_000, n));
+    add("redis_master_repl_offset", l, counter(HEALTHY_MASTER_OFFSET, 15_000, n));
+    add("redis_uptime_in_seconds", l, counter(86_400, STEP_SECONDS, n));
     if (master) {
       add("redis_connected_slaves", l, steady(redis.replicas, n));
       scrape.redisExporters.slice(1).forEach((replica) => {
-        const [ip, port] = replica.labels![REDIS_ADDRESS_LABEL].split(":");
-        add("redis_connected_slave_offset_bytes", { ...l, slave_ip: ip, slave_port: port, slave_state: "online" }, counter(999_000, 15_000, n));
+        add("redis_connected_slave_offset_bytes", replicaLabels(l, replica), counter(HEALTHY_MASTER_OFFSET - 1_000, 15_000, n));
+        add("redis_connected_slave_lag_seconds", replicaLabels(l, replica), steady(0, n));
       });
     } else {
       add("redis_connected_slaves", l, steady(0, n));
@@ -130,6 +131,8 @@ export function healthyCluster(input: RuleTestInput, n: number, intervalSeconds 
     add("redis_up", l, steady(1, n));
     add("redis_sentinel_master_status", { ...l, master_name: input.masterName, master_address: masterAddress, master_status: "ok" }, steady(1, n));
     add("redis_sentinel_master_ok_sentinels", { ...l, master_name: input.masterName, master_address: masterAddress }, steady(scrape.sentinelExporters.length, n));
+    add("redis_sentinel_tilt", l, steady(0, n));
+    add("redis_uptime_in_seconds", l, counter(86_400, STEP_SECONDS, n));
   });
   scrape.nodeExporters.forEach((t) => {
     const l = scrapeLabels(NODE_JOB, t);
@@ -164,6 +167,15 @@ export function healthyCluster(input: RuleTestInput, n: number, intervalSeconds 
     add("alertmanager_notifications_failed_total", { ...am, integration }, steady(0, n));
   }
   return out;
+}
+
+/** The master's replication offset at the first sample; each healthy replica acknowledges 1 kB behind it. */
+const HEALTHY_MASTER_OFFSET = 10_000_000;
+
+/** The labels of a replica's lines in its master's INFO replication, as redis_exporter exports them. */
+export function replicaLabels(master: Labels, replica: ScrapeTarget): Labels {
+  const [ip, port] = replica.labels![REDIS_ADDRESS_LABEL].split(":");
+  return { ...master, slave_ip: ip, slave_port: port, slave_state: "online" };
 }
 
 export function apiTarget(scrape: PrometheusInput): ScrapeTarget {
@@ -293,6 +305,44 @@ function redisCases(input: RuleTestInput): AlertCase[] {
   const c = (x: Omit<AlertCase, "family">): AlertCase => ({ family: "redis", ...x });
   const victim = redis.replicas > 0 ? 1 : 0;
   const last = scrape.redisExporters.length - 1;
+  // The host of the last data node loses power: every target on it stops answering.
+  const lostHost = scrape.redisExporters[last].labels!.host;
+  const scrapedOn = (host: string) => [
+    ...scrape.redisExporters.filter((t) => t.labels!.host === host).map((t) => scrapeLabels(REDIS_JOB, t)),
+    ...scrape.sentinelExporters.filter((t) => t.labels!.host === host).map((t) => scrapeLabels(SENTINEL_JOB, t)),
+    ...scrape.nodeExporters.filter((t) => t.labels!.host === host).map((t) => scrapeLabels(NODE_JOB, t)),
+  ];
+  const sentinelsLeft = scrape.sentinelExporters.filter((t) => t.labels!.host !== lostHost).length;
+  // Pages of the host's own processes, muted by Alertmanager's inhibition (tested there), and the
+  // cluster-wide pages when the host held the master or too many sentinels.
+  const pagesOfLostHost = [
+    "RedisUnreachable",
+    ...(scrape.redisExporters[0].labels!.host === lostHost ? ["RedisNoMaster"] : []),
+    ...(redis.sentinel && sentinelsLeft < quorum ? ["SentinelsBelowQuorumReachable"] : []),
+  ];
+  const replicaOf = (i: number) => replicaLabels(node(0), scrape.redisExporters[i]);
+  /**
+   * The master moves from redis-0 to redis-1 and back, `changes` times, one change every 5
+   * minutes; the sentinels name the master of the moment and the replica counts follow.
+   */
+  const flapping = (changes: number, total: number): Pick<AlertCase, "series" | "drop"> => {
+    const masterAt = (k: number) => Math.min(changes, Math.floor(k / n("5m"))) % 2;
+    const is = (i: number) => (k: number) => masterAt(k) === i;
+    const isNot = (i: number) => (k: number) => masterAt(k) !== i;
+    return {
+      series: [0, 1].flatMap((i) => [
+        s("redis_instance_info", info(i, "master"), presence(is(i), 1, total)),
+        s("redis_instance_info", info(i, "slave"), presence(isNot(i), 1, total)),
+        s("redis_connected_slaves", node(i), Array.from({ length: total }, (_, k) => (is(i)(k) ? redis.replicas : 0)).join(" ")),
+        ...sentinels.map((j) => s("redis_sentinel_master_status", { ...named(j, i), master_status: "ok" }, presence(is(i), 1, total))),
+        ...sentinels.map((j) => s("redis_sentinel_master_ok_sentinels", named(j, i), presence(is(i), sentinels.length, total))),
+      ]),
+      drop: (x) => isInfo(0)(x) || isInfo(1)(x) || x.metric === "redis_sentinel_master_status" || x.metric === "redis_sentinel_master_ok_sentinels",
+    };
+  };
+  /** One token per sample: the value while `present(k)`, a stale marker when it goes, nothing while absent. */
+  const presence = (present: (k: number) => boolean, value: number, total: number) =>
+    Array.from({ length: total }, (_, k) => (present(k) ? String(value) : k > 0 && present(k - 1) ? "stale" : "_")).join(" ");
   /**
    * Sentinel moves the master from redis-0 to redis-1: the sentinels name redis-1 from sample
    * `namedAt`, redis-0 stops being master at `oldAt` (a replica again, or gone), redis-1 reports
@@ -344,6 +394,30 @@ function redisCases(input: RuleTestInput): AlertCase[] {
       series: [s("redis_up", node(victim), change(0, n("5m"), 1, n("12m")))],
       alsoPages: ["RedisUnreachable"],
       expectations: [{ at: "11m", alerts: [] }],
+    }),
+    c({
+      alert: "HostUnreachable", name: `host ${lostHost} goes down: every exporter on it fails its scrape, one page for the host`,
+      series: scrapedOn(lostHost).map((t) => s("up", t, change(1, 4, 0, n("4m")))),
+      drop: (x) => x.labels.host === lostHost && x.metric !== "up",
+      alsoPages: pagesOfLostHost,
+      expectations: [{ at: "30s", alerts: [] }, { at: "3m", alerts: [{ labels: { host: lostHost } }] }],
+    }),
+    c({
+      alert: "HostUnreachable", name: `healthy: only node_exporter on ${lostHost} is down, its Redis processes answer (a ticket)`,
+      series: [s("up", scrapeLabels(NODE_JOB, scrape.nodeExporters.find((t) => t.instance === lostHost)!), steady(0, n("4m")))],
+      drop: (x) => x.labels.job === NODE_JOB && x.labels.host === lostHost && x.metric !== "up",
+      expectations: [{ at: "3m", alerts: [] }],
+    }),
+    c({
+      alert: "RedisRestartLoop", name: "a replica crash-loops: its uptime falls back to 0 three times in 15 minutes",
+      series: [s("redis_uptime_in_seconds", node(last), `86400+15x19 5+15x19 5+15x19 5+15x${n("10m")}`)],
+      alsoPages: ["RedisUnreachable"],
+      expectations: [{ at: "14m", alerts: [] }, { at: "15m", alerts: [{ labels: node(last), value: 3 }] }],
+    }),
+    c({
+      alert: "RedisRestartLoop", name: "healthy: one planned restart (a rolling upgrade) and one crash in 30 minutes",
+      series: [s("redis_uptime_in_seconds", node(last), `86400+15x19 5+15x39 5+15x${n("10m")}`)],
+      expectations: [{ at: "15m", alerts: [] }, { at: "20m", alerts: [] }],
     }),
     c({
       alert: "RedisRssNearContainerLimit", name: "RSS above 90% of the limit for 2 minutes",
@@ -515,6 +589,36 @@ function redisCases(input: RuleTestInput): AlertCase[] {
         expectations: [{ at: "3m", alerts: [] }],
       }),
       c({
+        alert: "RedisReplicaLagBytes", name: "a replica stays 2 MB behind (more than the backlog) for 5 minutes",
+        series: [s("redis_connected_slave_offset_bytes", replicaOf(1), counter(HEALTHY_MASTER_OFFSET - 2_000_000, 15_000, n("8m")))],
+        expectations: [{ at: "4m", alerts: [] }, { at: "6m", alerts: [{ labels: replicaOf(1), value: 2_000_000 }] }],
+      }),
+      c({
+        alert: "RedisReplicaLagBytes", name: "healthy: 3 minutes 2 MB behind, then caught up",
+        series: [s("redis_connected_slave_offset_bytes", replicaOf(1), `${HEALTHY_MASTER_OFFSET - 2_000_000}+15000x11 ${HEALTHY_MASTER_OFFSET - 1_000 + 12 * 15_000}+15000x${n("8m")}`)],
+        expectations: [{ at: "8m", alerts: [] }],
+      }),
+      c({
+        alert: "RedisReplicaLagSeconds", name: `a replica acknowledges ${redis.minReplicasMaxLagSeconds + 15} s late for minutes (past min-replicas-max-lag)`,
+        series: [s("redis_connected_slave_lag_seconds", replicaOf(1), change(0, 4, redis.minReplicasMaxLagSeconds + 15, n("4m")))],
+        expectations: [{ at: "2m", alerts: [] }, { at: "3m30s", alerts: [{ labels: replicaOf(1), value: redis.minReplicasMaxLagSeconds + 15 }] }],
+      }),
+      c({
+        alert: "RedisReplicaLagSeconds", name: "healthy: acknowledgements within min-replicas-max-lag",
+        series: [s("redis_connected_slave_lag_seconds", replicaOf(1), steady(redis.minReplicasMaxLagSeconds, n("4m")))],
+        expectations: [{ at: "3m30s", alerts: [] }],
+      }),
+      c({
+        alert: "RedisMasterFlapping", name: `the master moves between redis-0 and redis-1 every 5 minutes: change ${FLAPPING_MASTER_CHANGES} within the hour pages`,
+        ...flapping(FLAPPING_MASTER_CHANGES, n("25m")),
+        expectations: [{ at: `${5 * FLAPPING_MASTER_CHANGES - 1}m`, alerts: [] }, { at: `${5 * FLAPPING_MASTER_CHANGES}m30s`, alerts: [{ labels: {}, value: 2 * FLAPPING_MASTER_CHANGES }] }],
+      }),
+      c({
+        alert: "RedisMasterFlapping", name: `healthy: a planned switchover and back (${FLAPPING_MASTER_CHANGES - 1} changes in an hour)`,
+        ...flapping(FLAPPING_MASTER_CHANGES - 1, n("25m")),
+        expectations: [{ at: "24m", alerts: [] }],
+      }),
+      c({
         alert: "RedisNoMaster", name: "every node reports the replica role, the sentinels still name redis-0",
         series: [s("redis_instance_info", info(0, "slave"), steady(1, n("3m")))],
         drop: isInfo(0),
@@ -545,6 +649,9 @@ function redisCases(input: RuleTestInput): AlertCase[] {
   }
   if (redis.sentinel) {
     const killed = failover({ namedAt: 9, oldAt: 8, newAt: 9, old: "gone", total: n("4m") + 8 });
+    // odown from the 6th sample (75 s); the alert fires at the first evaluation past failover-timeout.
+    const stuckFiresAt = 75 + Math.ceil(redis.sentinel.failoverTimeoutMilliseconds / 1000 / STEP_SECONDS + 1) * STEP_SECONDS;
+    const stuckTotal = n(`${stuckFiresAt + 120}s`);
     cases.push(
       c({
         alert: "RedisUnreachable", name: "the master is killed and Sentinel promotes redis-1: the one page is the dead node",
@@ -607,6 +714,40 @@ function redisCases(input: RuleTestInput): AlertCase[] {
       c({
         alert: "SentinelUnreachable", name: "healthy: a sentinel restart (1 minute)",
         series: [s("redis_up", sentinel(1), `1x3 0x3 1x${n("4m")}`)],
+        expectations: [{ at: "3m", alerts: [] }],
+      }),
+      c({
+        alert: "SentinelTilt", name: "a sentinel stays in TILT for minutes (its clock keeps jumping)",
+        series: [s("redis_sentinel_tilt", sentinel(1), change(0, 4, 1, n("4m")))],
+        expectations: [{ at: "2m", alerts: [] }, { at: "3m30s", alerts: [{ labels: sentinel(1) }] }],
+      }),
+      c({
+        alert: "SentinelTilt", name: "healthy: one 30-second TILT after a single stall",
+        series: [s("redis_sentinel_tilt", sentinel(1), `0x3 1x1 0x${n("4m")}`)],
+        expectations: [{ at: "3m30s", alerts: [] }],
+      }),
+      c({
+        alert: "SentinelFailoverStuck", name: "the master dies and no replica can be promoted: odown past failover-timeout",
+        series: [
+          s("redis_up", node(0), change(1, 4, 0, stuckTotal)),
+          ...sentinels.map((i) => s("redis_sentinel_master_status", { ...named(i, 0), master_status: "ok" }, gone(1, 5, stuckTotal))),
+          ...sentinels.map((i) => s("redis_sentinel_master_status", { ...named(i, 0), master_status: "odown" }, appears(5, 0, stuckTotal))),
+        ],
+        drop: (x) => (x.labels.instance === node(0).instance && !["up", "redis_up"].includes(x.metric)) || x.metric === "redis_sentinel_master_status",
+        alsoPages: ["RedisUnreachable", "RedisNoMaster", "RedisSentinelMasterMismatch"],
+        expectations: [{ at: "1m", alerts: [] }, { at: `${stuckFiresAt}s`, alerts: [{ labels: { master_name: masterName, master_address: address(0) } }] }],
+      }),
+      c({
+        alert: "SentinelFailoverStuck", name: "healthy: odown for one scrape while Sentinel promotes redis-1",
+        series: [
+          ...killed.series.filter((x) => x.metric !== "redis_sentinel_master_status"),
+          ...sentinels.map((i) => s("redis_sentinel_master_status", { ...named(i, 0), master_status: "ok" }, gone(1, 8, n("4m") + 8))),
+          ...sentinels.map((i) => s("redis_sentinel_master_status", { ...named(i, 0), master_status: "odown" }, `_x7 0 stale _x${n("4m")}`)),
+          ...sentinels.map((i) => s("redis_sentinel_master_status", { ...named(i, 1), master_status: "ok" }, appears(9, 1, n("4m") + 8))),
+          s("redis_up", node(0), change(1, 8, 0, n("4m") + 8)),
+        ],
+        drop: (x) => killed.drop!(x) || x.metric === "redis_sentinel_master_status" || (x.labels.instance === node(0).instance && !["up", "redis_up", "redis_connected_slaves"].includes(x.metric)),
+        alsoPages: ["RedisUnreachable"],
         expectations: [{ at: "3m", alerts: [] }],
       }),
       c({

@@ -40,6 +40,11 @@ export interface AlertRule {
   expr: string;
   for?: string;
   labels: { severity: Severity; [label: string]: string };
+  /**
+   * Why a page fires without a `for:` (each page has one or says why not). Not part of the rule
+   * file: prometheusRuleFile drops it.
+   */
+  forOmittedBecause?: string;
   annotations: { summary: string; description: string; runbook_url: string; dashboard?: string };
 }
 
@@ -57,4 +62,18 @@ export interface RuleGroup {
 
 export interface RuleFile {
   groups: RuleGroup[];
+}
+
+/** The rule file as Prometheus reads it: the program's own notes on a rule removed. */
+export function prometheusRuleFile(file: RuleFile): RuleFile {
+  return {
+    groups: file.groups.map((group) => ({
+      ...group,
+      rules: group.rules.map((rule) => {
+        if (!("alert" in rule)) return rule;
+        const { forOmittedBecause: _, ...rest } = rule;
+        return rest;
+      }),
+    })),
+  };
 }

@@ -130,6 +130,32 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
     expect([names, names.includes("AuthProbe") ? "" : log]).toEqual([expect.arrayContaining(["AuthProbe"]), ""]);
   }, 30000);
 
+  it("a host down pages once: the host's page mutes its own processes' alerts, not another host's; quorum lost mutes each sentinel's ticket", async () => {
+    const operator = basicAuthorization(WEB_USERS.operator, passwords.operator);
+    const alert = (alertname: string, severity: string, labels: Record<string, string> = {}) => ({ labels: { alertname, severity, cluster: "veza-test", ...labels }, startsAt: new Date().toISOString() });
+    // Host redis-c is down: its node, its sentinel, its node_exporter; the replication tickets its
+    // node's loss causes elsewhere. redis-a's own RedisUnreachable is another failure.
+    const fired = [
+      alert("HostUnreachable", "page", { host: "redis-c" }),
+      alert("RedisUnreachable", "page", { host: "redis-c", instance: "redis-2", job: "redis" }),
+      alert("SentinelUnreachable", "ticket", { host: "redis-c", instance: "sentinel-2", job: "sentinel" }),
+      alert("NodeExporterDown", "ticket", { host: "redis-c", instance: "redis-c", job: "node" }),
+      alert("RedisReplicasMissing", "ticket", { host: "redis-a", instance: "redis-0", job: "redis" }),
+      alert("SentinelQuorumAtRisk", "ticket", { host: "redis-a", instance: "sentinel-0", job: "sentinel", master_name: "veza-redis" }),
+      alert("SentinelQuorumLost", "page", { host: "redis-a", instance: "sentinel-0", job: "sentinel", master_name: "veza-redis" }),
+      alert("SentinelTilt", "ticket", { host: "redis-b", instance: "sentinel-1", job: "sentinel" }),
+      alert("RedisUnreachable", "page", { host: "redis-b", instance: "redis-1", job: "redis" }),
+      // Another cluster's node is not this cluster's consequence.
+      alert("RedisReplicationBroken", "ticket", { host: "redis-x", instance: "redis-9", job: "redis", cluster: "veza-other" }),
+    ];
+    const posted = await fetch(`${url}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json", authorization: `Basic ${basicAuthorization(WEB_USERS.prometheus, passwords.prometheus)}` }, body: JSON.stringify(fired), signal: AbortSignal.timeout(5000) });
+    expect(posted.status).toBe(200);
+    const alerts = (await (await fetch(`${url}/api/v2/alerts?filter=cluster%3D~%22veza-(test%7Cother)%22`, { headers: { authorization: `Basic ${operator}` }, signal: AbortSignal.timeout(5000) })).json()) as Array<{ labels: Record<string, string>; status: { inhibitedBy: string[] } }>;
+    const notified = alerts.filter((a) => a.status.inhibitedBy.length === 0).map((a) => `${a.labels.alertname}@${a.labels.host}`).sort();
+    expect(notified).toEqual(["HostUnreachable@redis-c", "RedisReplicationBroken@redis-x", "RedisUnreachable@redis-b", "SentinelQuorumLost@redis-a"]);
+    expect(alerts).toHaveLength(fired.length);
+  });
+
   it("one SLO burn reaches on-call once: the fastest tier firing mutes the slower tiers of that SLO, and only of that SLO", async () => {
     const operator = basicAuthorization(WEB_USERS.operator, passwords.operator);
     const prefix: Record<string, string> = { "api-availability": "ApiAvailability", "api-latency": "ApiLatency", "payment-success": "PaymentSuccess" };

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { requireValidStackConfig } from "../../components/config/validate";
 import { readStackConfigFile, PROJECT_ROOT } from "../../scripts/lib/stackFiles";
-import { HEARTBEAT_URL_PLACEHOLDER, RECEIVERS, renderAlertmanagerStartScript } from "../../components/monitoring/alertmanagerConfig";
+import { CAUSE_MUTES_CONSEQUENCES, HEARTBEAT_URL_PLACEHOLDER, RECEIVERS, renderAlertmanagerStartScript } from "../../components/monitoring/alertmanagerConfig";
 import { buildDashboards, panelQueries } from "../../components/monitoring/dashboards";
 import { RULE_FILE_NAMES, RULES_DIR } from "../../components/monitoring/prometheusConfig";
 import { redisRulesInput, renderMonitoringFiles, renderPromtoolCheckScript } from "../../components/monitoring/render";
@@ -119,6 +119,49 @@ describe("monitoring files under promtool and amtool", () => {
     for (const alert of alerts) expect(alert.expr).not.toMatch(/count\([^()]*(\([^()]*\))?[^()]*\)\s*==\s*0/);
   });
 
+  it("every page waits with a for:, or its rule says why it must not; the reason never reaches the rule file Prometheus loads", () => {
+    const rendered = Object.values(files.rules).flatMap(alertsOf);
+    const pages = rendered.filter((a) => a.labels.severity === "page");
+    expect(pages.filter((a) => a.for === undefined && (a.forOmittedBecause ?? "").length < 30).map((a) => a.alert)).toEqual([]);
+    expect(pages.filter((a) => a.for === undefined).map((a) => a.alert).sort()).toEqual([
+      "ApiAvailabilitySLOFastBurn", "ApiLatencySLOFastBurn", "PaymentSuccessSLOFastBurn", "RedisAofWriteFailed", "RedisMasterFlapping", "RedisRestartLoop",
+    ]);
+    expect(alerts.filter((a) => "forOmittedBecause" in a)).toEqual([]);
+  });
+
+  it("names every alert in the runbook page it links, so on-call finds its section", () => {
+    const unnamed = alerts.filter((a) => {
+      const page = a.annotations.runbook_url.replace(`${config.monitoring.runbookBaseUrl}/`, "");
+      return !fs.readFileSync(path.join(PROJECT_ROOT, "docs", "runbooks", page), "utf8").includes(a.alert);
+    });
+    expect(unnamed.map((a) => `${a.alert} -> ${a.annotations.runbook_url}`)).toEqual([]);
+  });
+
+  it("every annotation on-call receives, as the promtool cases check Prometheus renders it, is plain text: no ${, {{ or <no value> left", () => {
+    const leftovers: string[] = [];
+    let checked = 0;
+    for (const text of Object.values(files.ruleTestFiles)) {
+      for (const test of YAML.parse(text).tests as Array<{ name: string; alert_rule_test: Array<{ exp_alerts: Array<{ exp_annotations: Record<string, string> }> }> }>) {
+        for (const expected of test.alert_rule_test.flatMap((t) => t.exp_alerts)) {
+          for (const [key, value] of Object.entries(expected.exp_annotations)) {
+            checked++;
+            if (/\$\{|\{\{|\}\}|<no value>/.test(value)) leftovers.push(`${test.name} ${key}: ${value}`);
+          }
+        }
+      }
+    }
+    expect(leftovers).toEqual([]);
+    // Every alert but Watchdog's heartbeat has at least summary, description and runbook checked.
+    expect(checked).toBeGreaterThan(3 * alerts.length);
+  });
+
+  it("inhibition names only alerts the stacks define, and each muted alert exists where its cause does", () => {
+    const prod = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile("prod").raw));
+    const defined = new Set([...alerts, ...Object.values(prod.rules).flatMap(alertsOf)].map((a) => a.alert));
+    const named = CAUSE_MUTES_CONSEQUENCES.flatMap((rule) => [...rule.cause, ...rule.consequences]);
+    expect(named.filter((name) => !defined.has(name))).toEqual([]);
+  });
+
   it("promtool test rules passes on the case files synth writes beside the rules, as a user runs it", () => {
     const testFiles = fs.readdirSync(rulesDir).filter((f) => f.endsWith(".test.yml")).sort();
     expect(testFiles).toEqual(Object.keys(files.ruleTestFiles).sort());
@@ -227,7 +270,7 @@ describe("monitoring files under promtool and amtool", () => {
     expect(receiver(RECEIVERS.heartbeat).webhook_configs).toEqual([{ url: HEARTBEAT_URL_PLACEHOLDER, send_resolved: false }]);
     expect(alertmanager.route.routes[0]).toMatchObject({ receiver: RECEIVERS.heartbeat, repeat_interval: "1m" });
     expect(alertmanager.route.group_by).toEqual(["alertname", "cluster"]);
-    expect(alertmanager.inhibit_rules[0]).toMatchObject({ target_matchers: ['severity="ticket"'], equal: ["slo", "cluster"] });
+    expect(alertmanager.inhibit_rules).toContainEqual(expect.objectContaining({ target_matchers: ['severity="ticket"'], equal: ["slo", "cluster"] }));
     // No secret in the file: Slack, PagerDuty and the heartbeat URL come from secret files.
     expect(fs.readFileSync(file, "utf8")).not.toMatch(/hooks\.slack\.com|routing_key:/);
   });
