@@ -35,11 +35,15 @@ export function selectScenarios(names: string[] | undefined): Scenario[] {
 export async function runScenario(scenario: Scenario, ctx: DrillContext): Promise<DrillResult & { durationS: number }> {
   const started = Date.now();
   try {
-    const outcome = await scenario.run(ctx);
+    const outcome = await scenario.run({ ...ctx, alerts: scenario.alerts });
     // A skip measured nothing: no target to check, no figure to record.
     if (outcome.skipped) return { scenario: scenario.name, runbook: scenario.runbook, passed: true, figures: {}, failures: [], skipped: outcome.skipped, durationS: Math.round((Date.now() - started) / 100) / 10 };
     // The scenario's own checks, then every target on its figures (an unmeasured figure fails).
-    const failures = [...outcome.failures, ...targetFailures(scenario.targets, outcome.figures, ctx.short)];
+    const failures = [
+      ...outcome.failures,
+      ...targetFailures(scenario.targets, outcome.figures, ctx.short),
+      ...(scenario.alerts && outcome.figures.alerts_raised === undefined ? ["the scenario names its alerts but did not watch them (no alerts_raised)"] : []),
+    ];
     return { scenario: scenario.name, runbook: scenario.runbook, figures: outcome.figures, failures, passed: outcome.passed && failures.length === 0, durationS: Math.round((Date.now() - started) / 100) / 10 };
   } catch (error) {
     return { scenario: scenario.name, runbook: scenario.runbook, passed: false, figures: {}, failures: [`error: ${error instanceof Error ? error.message : String(error)}`], durationS: Math.round((Date.now() - started) / 100) / 10 };

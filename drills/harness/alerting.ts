@@ -6,12 +6,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
-import { renderMonitoringFiles } from "../../components/monitoring/render";
+import { exporterScrapeTarget, renderMonitoringFiles } from "../../components/monitoring/render";
 import { REDIS_JOB, RULE_FILE_NAMES, SENTINEL_JOB } from "../../components/monitoring/prometheusConfig";
 import { exporterEnv, renderExporterPasswordFile } from "../../components/monitoring/redisExporter";
-import type { StackConfig } from "../../components/config/types";
-import type { ExporterPlacement } from "../../components/topology/ports";
-import { waitFor, type ProcessGroup } from "./processes";
+import type { HostConfig, StackConfig } from "../../components/config/types";
+import { placeExporters, type ExporterPlacement } from "../../components/topology/ports";
+import type { Topology } from "../../components/topology/placement";
+import { freePortRange, sleep, waitFor, type ProcessGroup } from "./processes";
+import type { DrillResult, Figure, ScenarioAlerts } from "./types";
 
 export interface AlertState {
   labels: { alertname: string; instance?: string };
@@ -31,6 +33,8 @@ export interface AlertingInput {
 
 export interface Alerting {
   alerts: () => Promise<AlertState[]>;
+  /** The stack's page-severity alerts, as the rendered rules declare them. */
+  pages: string[];
 }
 
 /** The exporter's settings as its flags (the containers set them by env); GOMAXPROCS stays a variable. */
@@ -59,10 +63,14 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
     input.processes.start(exporter.name, ...onHost(exporter.host.name, "env", [...variables, "prometheus-redis-exporter", ...flags]), path.join(input.dir, `${exporter.name}.log`));
   }
   const rulesFile = path.join(input.dir, RULE_FILE_NAMES.redis);
-  fs.writeFileSync(rulesFile, renderMonitoringFiles(input.config).ruleFiles[RULE_FILE_NAMES.redis]);
+  const files = renderMonitoringFiles(input.config);
+  fs.writeFileSync(rulesFile, files.ruleFiles[RULE_FILE_NAMES.redis]);
+  const pages = files.rules.redis.groups.flatMap((g) => g.rules).flatMap((r) => ("alert" in r && r.labels.severity === "page" ? [r.alert] : []));
+  // The labels prometheus.yml gives each exporter (host, the address Sentinel knows a node by),
+  // computed from the drill's own addresses and ports.
   const job = (name: string, kind: "redis" | "sentinel") => ({
     job_name: name,
-    static_configs: input.exporters.filter((e) => e.target.kind === kind).map((e) => ({ targets: [`${e.host.address}:${e.port}`], labels: { instance: e.target.name } })),
+    static_configs: input.exporters.filter((e) => e.target.kind === kind).map(exporterScrapeTarget).map((t) => ({ targets: [t.address], labels: { instance: t.instance, ...t.labels } })),
   });
   fs.writeFileSync(path.join(input.dir, "prometheus.yml"), YAML.stringify({
     global: { scrape_interval: "1s", evaluation_interval: "1s" },
@@ -81,5 +89,111 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
       return false;
     }
   }, 30000, 250);
-  return { alerts: async () => ((await get("alerts")).data as { alerts: AlertState[] }).alerts };
+  // Rules evaluated before the first scrapes saw nothing (no sentinel up, say), and their alerts
+  // stay pending until the next evaluation: wait for every group to evaluate once more.
+  const baselineAt = Date.now();
+  await waitFor("every rule group evaluated after the baseline", async () => {
+    try {
+      const groups = ((await get("rules")).data as { groups: Array<{ lastEvaluation: string }> }).groups;
+      return groups.length > 0 && groups.every((g) => Date.parse(g.lastEvaluation) > baselineAt);
+    } catch {
+      return false;
+    }
+  }, 10000, 250);
+  return { alerts: async () => ((await get("alerts")).data as { alerts: AlertState[] }).alerts, pages };
+}
+
+/**
+ * Alerting for a cluster on this machine's loopback: an exporter per Redis and Sentinel process
+ * (the stack's port allocation from a free range) and a Prometheus after the last port.
+ */
+export async function startLocalAlerting(config: StackConfig, topology: Topology<HostConfig>, exporterPassword: string, dir: string, processes: ProcessGroup): Promise<Alerting> {
+  const exporterCount = topology.dataNodes.length + topology.sentinels.length;
+  const base = await freePortRange(exporterCount + 1);
+  return startAlerting({ config, exporters: placeExporters(topology, base), exporterPassword, dir, processes, prometheus: { address: "127.0.0.1", port: base + exporterCount } });
+}
+
+/** Seconds of a healthy cluster, evaluated every second, in which no alert may even be pending. */
+export const HEALTHY_PHASE_MS = 4000;
+
+/** How long a watch waits after its scenario's body for an expected alert: a few scrapes and evaluations. */
+export const LATE_ALERT_GRACE_MS = 10000;
+
+/** The alerts pending or firing at any time over `ms`: a healthy cluster's must be none. */
+export async function alertsDuring(alerting: Alerting, ms: number): Promise<string[]> {
+  const seen = new Set<string>();
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(250)) {
+    for (const alert of await alerting.alerts()) seen.add(`${alert.labels.alertname}${alert.labels.instance ? `@${alert.labels.instance}` : ""}`);
+  }
+  return [...seen].sort();
+}
+
+/** Every alert that was pending or firing while it ran, with when each was first seen so. */
+export class AlertWatch {
+  private readonly first = new Map<string, { pendingAt?: number; firingAt?: number }>();
+  private running = true;
+  private readonly loop: Promise<void>;
+  readonly startedAt = Date.now();
+
+  constructor(private readonly alerting: Alerting) {
+    this.loop = this.poll();
+  }
+
+  private async poll(): Promise<void> {
+    while (this.running) {
+      const alerts = await this.alerting.alerts().catch(() => [] as AlertState[]);
+      for (const alert of alerts) {
+        const entry = this.first.get(alert.labels.alertname) ?? {};
+        entry.pendingAt ??= Date.now();
+        if (alert.state === "firing") entry.firingAt ??= Date.now();
+        this.first.set(alert.labels.alertname, entry);
+      }
+      await sleep(250);
+    }
+  }
+
+  /**
+   * Stops watching once every alert in `names` was seen, or after `graceMs`: a body may end as
+   * soon as writes resume, a scrape and an evaluation before the alert its failure raised.
+   */
+  async stop(names: string[] = [], graceMs = 0): Promise<void> {
+    for (const end = Date.now() + graceMs; Date.now() < end && names.some((name) => !this.first.has(name)); ) await sleep(250);
+    this.running = false;
+    await this.loop;
+  }
+
+  /** The figures and failures of a scenario's expected alerts against what was seen. */
+  verdict(expected: ScenarioAlerts): { figures: Record<string, Figure>; failures: string[] } {
+    const raised = [...this.first.keys()].sort();
+    const firedPages = raised.filter((name) => this.first.get(name)!.firingAt !== undefined && this.alerting.pages.includes(name));
+    const allowedPages = new Set([...expected.raises, ...(expected.alsoPages ?? [])]);
+    const after = (at: number) => `${Math.round((at - this.startedAt) / 100) / 10}s`;
+    return {
+      figures: {
+        alerts_raised: raised.map((name) => {
+          const { pendingAt, firingAt } = this.first.get(name)!;
+          return `${name}(${firingAt !== undefined ? `firing ${after(firingAt)}` : `pending ${after(pendingAt!)}`})`;
+        }).join(" ") || "none",
+      },
+      failures: [
+        ...expected.raises.filter((name) => !this.first.has(name)).map((name) => `the failure never raised ${name} on the real Prometheus`),
+        ...firedPages.filter((name) => !allowedPages.has(name)).map((name) => `page ${name} fired, which this failure must not page`),
+      ],
+    };
+  }
+}
+
+/**
+ * The scenario's result with its alerts judged: a healthy phase that raised anything, an
+ * expected alert never raised, or a page fired that the failure must not page, fails it.
+ */
+export function judgeAlerts<T extends Omit<DrillResult, "scenario" | "runbook">>(result: T, healthy: string[], watch: AlertWatch, expected: ScenarioAlerts): T {
+  const verdict = watch.verdict(expected);
+  const failures = [...(healthy.length > 0 ? [`the healthy cluster raised ${healthy.join(", ")}`] : []), ...verdict.failures];
+  return {
+    ...result,
+    passed: result.passed && failures.length === 0,
+    failures: [...result.failures, ...failures],
+    figures: { ...result.figures, alerts_in_healthy_phase: healthy.join(" ") || "none", ...verdict.figures },
+  };
 }

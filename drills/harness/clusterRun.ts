@@ -5,17 +5,40 @@ import { LocalCluster } from "./localCluster";
 import { waitFor } from "./processes";
 import { Workspace } from "./workspace";
 import type { SteadyWriter } from "./writer";
-import type { DrillContext, Figure } from "./types";
+import type { DrillContext, DrillResult, Figure } from "./types";
+import { AlertWatch, alertsDuring, HEALTHY_PHASE_MS, judgeAlerts, LATE_ALERT_GRACE_MS, startLocalAlerting, type Alerting } from "./alerting";
 
-/** beforeStart: what must be in place before the first process starts (users, packet marks). */
-export async function withCluster<T>(ctx: DrillContext, label: string, body: (cluster: LocalCluster, ws: Workspace, clients: Redis[]) => Promise<T>, beforeStart?: (cluster: LocalCluster, ws: Workspace) => void): Promise<T> {
+type Outcome = Omit<DrillResult, "scenario" | "runbook">;
+
+/**
+ * beforeStart: what must be in place before the first process starts (users, packet marks).
+ * With the scenario's alerts in ctx, an exporter per process and a Prometheus evaluating the
+ * stack's rules watch the cluster: its healthy phase must raise no alert, and the body's failure
+ * the scenario's alerts (harness/alerting.ts); the body gets the alerting to time its own.
+ */
+export async function withCluster<T extends Outcome>(
+  ctx: DrillContext,
+  label: string,
+  body: (cluster: LocalCluster, ws: Workspace, clients: Redis[], alerting?: Alerting) => Promise<T>,
+  beforeStart?: (cluster: LocalCluster, ws: Workspace) => void,
+): Promise<T> {
   const ws = new Workspace(label);
   const clients: Redis[] = [];
   try {
     const cluster = await LocalCluster.render(ctx.config, { label, workspace: ws });
     beforeStart?.(cluster, ws);
     await cluster.start();
-    return await body(cluster, ws, clients);
+    if (!ctx.alerts) return await body(cluster, ws, clients);
+    const alerting = await startLocalAlerting(ctx.config, cluster.topology, cluster.credentials.exporter, ws.tempDir("alerting"), cluster.processes);
+    const healthy = await alertsDuring(alerting, HEALTHY_PHASE_MS);
+    const watch = new AlertWatch(alerting);
+    let result: T;
+    try {
+      result = await body(cluster, ws, clients, alerting);
+    } finally {
+      await watch.stop(ctx.alerts.raises, LATE_ALERT_GRACE_MS);
+    }
+    return judgeAlerts(result, healthy, watch, ctx.alerts);
   } finally {
     for (const client of clients) client.disconnect();
     await ws.cleanup();
@@ -37,7 +60,8 @@ export async function withMinReplicasContrast<R extends { figures: Record<string
 ): Promise<R> {
   const bounded = await run(ctx, label);
   if (ctx.short) return bounded;
-  const unbounded = await run({ ...ctx, config: { ...ctx.config, redis: { ...ctx.config.redis, minReplicasToWrite: 0 } } }, `${label}-unbounded`);
+  // The contrast shows the failure the guard prevents: its alerts are not the scenario's.
+  const unbounded = await run({ ...ctx, alerts: undefined, config: { ...ctx.config, redis: { ...ctx.config.redis, minReplicasToWrite: 0 } } }, `${label}-unbounded`);
   return { ...bounded, figures: { ...bounded.figures, ...contrastFigures(unbounded.figures) } };
 }
 

@@ -8,12 +8,13 @@
 // agreeing on it and seeing all its peers); no container needing SIGKILL on delete.
 import * as path from "node:path";
 import Redis from "ioredis";
-import type { StackConfig } from "../../components/config/types";
+import type { HostConfig, StackConfig } from "../../components/config/types";
 import { ACL_USERS, type Credentials } from "../../components/redis/acl";
 import type { CredentialState } from "../../components/redis/rotation";
 import { REDIS_CONF_PATH } from "../../components/redis/redisConf";
 import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import { HEALTHCHECK_TIMING } from "../../components/redis/containerDefaults";
+import { AlertWatch, alertsDuring, HEALTHY_PHASE_MS, judgeAlerts, LATE_ALERT_GRACE_MS, startLocalAlerting } from "./alerting";
 import { dataNodeContainer, sentinelContainer, type ContainerDefinition } from "../../components/topology/containers";
 import { placeTopology, type Topology } from "../../components/topology/placement";
 import { ContainerRunner, containerRunnerAvailable, isEntryLine } from "./containerRunner";
@@ -62,7 +63,7 @@ export class ContainerCluster {
    * `networkOf` puts each host's containers in that host's network namespace (hostNetwork.ts);
    * without it every container shares this machine's network, as the dev plan's do.
    */
-  constructor(readonly config: StackConfig, readonly topology: Topology, ws: Workspace, transform: (d: ContainerDefinition) => ContainerDefinition = (d) => d, initial?: CredentialState, networkOf?: (hostName: string) => string) {
+  constructor(readonly config: StackConfig, readonly topology: Topology<HostConfig>, ws: Workspace, transform: (d: ContainerDefinition) => ContainerDefinition = (d) => d, initial?: CredentialState, networkOf?: (hostName: string) => string) {
     this.credentials = initial?.used ?? randomCredentials();
     // The seed writes this state into a fresh volume before a create (the runner's state: a rotation moves it).
     this.runner = new ContainerRunner(ws, initial ?? this.credentials);
@@ -265,6 +266,7 @@ export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
   const clients: Redis[] = [];
   let probe: WritableProbe | undefined;
   let writer: SteadyWriter | undefined;
+  let watch: AlertWatch | undefined;
   try {
     const checks = new Checks();
     // The engine's order for the dev plan: the first boot, then the image bump's replacements.
@@ -280,6 +282,9 @@ export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     const cluster = await ContainerCluster.render(ctx.config, ws, options.brokenGuard ? withoutDiscovery : options.pingEverySecond ? pingingEverySecond : undefined);
     await cluster.replay(firstBoot);
     await waitFor("the first boot to settle", async () => (await cluster.unsettled()).length === 0, 30000, 200);
+    const alerting = ctx.alerts ? await startLocalAlerting(ctx.config, cluster.topology, cluster.credentials.exporter, ws.tempDir("alerting"), ws.processes) : undefined;
+    const healthy = alerting ? await alertsDuring(alerting, HEALTHY_PHASE_MS) : [];
+    watch = alerting ? new AlertWatch(alerting) : undefined;
 
     const client = sentinelClient(cluster);
     clients.push(client);
@@ -348,7 +353,8 @@ export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
       diagnosis = [...entryLines, ...replicationLines.slice(-20), ...sentinelEvents.slice(-30), `writer errors: ${writer.stats.errorMessages.join(" | ")}`].join(" / ");
     }
     checks.expect(noHandoff.length === 0, `a master stopped without a handoff: ${noHandoff.join(" | ")}`);
-    return {
+    await watch?.stop(ctx.alerts?.raises, LATE_ALERT_GRACE_MS);
+    const result = {
       passed: checks.passed,
       failures: checks.failures,
       figures: {
@@ -370,9 +376,11 @@ export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
         killed_on_delete: killedOnDelete,
         final_master: master?.name ?? "none",
         ...(diagnosis ? { diagnosis } : {}),
-      } satisfies Record<string, Figure>,
+      } satisfies Record<string, Figure> as Record<string, Figure>,
     };
+    return watch && ctx.alerts ? judgeAlerts(result, healthy, watch, ctx.alerts) : result;
   } finally {
+    await watch?.stop();
     await writer?.stop();
     await probe?.stop();
     for (const client of clients) client.disconnect();

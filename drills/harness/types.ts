@@ -1,5 +1,16 @@
 import type { StackConfig } from "../../components/config/types";
 
+/**
+ * What a scenario's failure must show on-call: the alerts it raises (pending or firing on the
+ * real Prometheus: the expression matched the live processes' metrics; each rule's `for` is the
+ * promtool cases' to prove), and the pages it may fire besides. Any other page firing during
+ * the drill fails it, and so does any alert at all in its healthy phase.
+ */
+export interface ScenarioAlerts {
+  raises: string[];
+  alsoPages?: string[];
+}
+
 export interface DrillContext {
   /** The stack the config came from: the day-2 drills synthesize its plan for the engine's order. */
   stack: string;
@@ -7,6 +18,8 @@ export interface DrillContext {
   /** The short version (CI): fewer keys, shorter phases. */
   short: boolean;
   log: (line: string) => void;
+  /** The running scenario's alerts: withCluster scrapes the cluster and asserts them. */
+  alerts?: ScenarioAlerts;
 }
 
 export type Figure = number | string | boolean;
@@ -33,6 +46,12 @@ export interface Scenario {
   stack?: string;
   /** Every figure the scenario prints that has a bound; see Target. */
   targets: Target[];
+  /**
+   * The alerts its failure must raise on a real Prometheus scraping its live processes, and the
+   * pages it may fire besides (harness/alerting.ts). A scenario that names them must measure
+   * them: runScenario fails a run whose figures lack alerts_raised.
+   */
+  alerts?: ScenarioAlerts;
   run: (ctx: DrillContext) => Promise<Omit<DrillResult, "scenario" | "runbook">>;
 }
 

@@ -81,6 +81,8 @@ function hungMaster(ctx: DrillContext, label: string) {
 export const masterHung: Scenario = {
   name: "master-hung",
   runbook: "Redis instance is down (hung, then back: the split-brain case)",
+  // A stopped process still accepts connections (the kernel queues them): its exporter times out.
+  alerts: { raises: ["RedisUnreachable", "RedisFailoverHappened"] },
   targets: [
     { figure: "promotion_s", kind: "at most", value: 10, why: "a hung master is failed over like a dead one" },
     { figure: "isolated_writes_lost", kind: "at most", value: 16, why: "min-replicas-to-write: the resumed master refuses writes once it sees no replica (4 measured)" },

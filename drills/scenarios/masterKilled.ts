@@ -58,6 +58,7 @@ async function killMasterUnderLoad(ctx: DrillContext, laggingReplicas: boolean) 
 export const masterKilled: Scenario = {
   name: "master-killed",
   runbook: "Redis instance is down (W3: Sentinel HA)",
+  alerts: { raises: ["RedisUnreachable", "RedisFailoverHappened"] },
   targets: [
     { figure: "promotion_s", kind: "at most", value: 10, medianAtMost: 5, why: "a new master well within failover-timeout; 5 s is the outage target" },
     { figure: "client_write_outage_s", kind: "at most", value: 10, medianAtMost: 5, why: "the API (Sentinel-aware client) writes again soon after the promotion" },
@@ -72,6 +73,7 @@ export const masterKilled: Scenario = {
 export const masterKilledLaggingReplica: Scenario = {
   name: "master-killed-lagging-replica",
   runbook: "Redis instance is down, replicas behind (writes acknowledged but not replicated)",
+  alerts: { raises: ["RedisUnreachable", "RedisFailoverHappened"] },
   targets: [
     { figure: "promotion_s", kind: "at most", value: 10, medianAtMost: 5, why: "a new master well within failover-timeout; 5 s is the outage target" },
     { figure: "client_write_outage_s", kind: "at most", value: 10, medianAtMost: 5, why: "the API (Sentinel-aware client) writes again soon after the promotion" },

@@ -96,6 +96,8 @@ function partitionMaster(ctx: DrillContext, label: string) {
 export const masterPartitioned: Scenario = {
   name: "master-partitioned",
   runbook: "Redis instance is down (unreachable over the network, still running: the split-brain case)",
+  // Its exporter is on the majority side of the cut, as the monitoring host would be.
+  alerts: { raises: ["RedisUnreachable", "RedisFailoverHappened"] },
   targets: [
     { figure: "promotion_s", kind: "at most", value: 10, medianAtMost: 5, why: "the majority side fails over a master it cannot reach like a dead one" },
     { figure: "sentinel_client_outage_s", kind: "at most", value: 10, medianAtMost: 6, why: "the API (Sentinel-aware client) leaves the unreachable master (socketTimeout, connectTimeout) and writes on the new one" },

@@ -17,6 +17,8 @@ const PLANNED_RESTART_TARGETS: Target[] = [
 export const plannedRestartOfMaster: Scenario = {
   name: "planned-restart-of-master",
   runbook: "Maintenance without a page: docker restart of the master's container (its entry script hands off)",
+  // The ticket says the master moved; no page may fire.
+  alerts: { raises: ["RedisFailoverHappened"] },
   targets: PLANNED_RESTART_TARGETS,
   run: (ctx) => dayTwoDrill(ctx, { label: "planned-restart", failoverFirst: false, restartMaster: true }),
 };

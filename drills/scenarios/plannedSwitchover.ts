@@ -10,6 +10,8 @@ import { Checks, seconds, type Scenario } from "../harness/types";
 export const plannedSwitchover: Scenario = {
   name: "planned-switchover",
   runbook: "Maintenance without a page: CLIENT PAUSE WRITE, SENTINEL FAILOVER, CLIENT KILL TYPE normal once that sentinel names the new master",
+  // The ticket says the master moved; no page may fire.
+  alerts: { raises: ["RedisFailoverHappened"] },
   targets: [
     { figure: "client_write_outage_s", kind: "at most", value: 3, shortValue: 10, medianAtMost: 1.5, why: "maintenance without a page: a short pause, never a failover-length outage" },
     { figure: "acked_writes_lost", kind: "equals", value: 0, why: "writes are paused until the replicas caught up" },

@@ -12,7 +12,7 @@ import type Redis from "ioredis";
 import { requireValidStackConfig } from "../../components/config/validate";
 import { placeExporters, stackTopology } from "../../components/topology/ports";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
-import { alertState, startAlerting, type AlertState } from "../harness/alerting";
+import { alertsDuring, alertState, AlertWatch, HEALTHY_PHASE_MS, judgeAlerts, LATE_ALERT_GRACE_MS, startAlerting, type AlertState } from "../harness/alerting";
 import { containerRunnerAvailable } from "../harness/containerRunner";
 import { ContainerCluster, IMAGE_BUMP, type ClusterEndpoint } from "../harness/dayTwo";
 import { HostNetwork, hostNetworkUnavailable } from "../harness/hostNetwork";
@@ -27,6 +27,8 @@ const PROD_STACK = "prod";
 /** The page a lost data host raises: its exporter, and with it its Redis, is unreachable. */
 export const HOST_LOSS_PAGE = "RedisUnreachable";
 const SETTLE_MS = 30000;
+/** A failover, then a whole host lost: its processes' exporters, and the host, are unreachable. */
+const PROD_TOPOLOGY_ALERTS = { raises: [HOST_LOSS_PAGE, "HostUnreachable", "RedisFailoverHappened"] };
 
 /** Settled within SETTLE_MS, or the drill stops there, saying after what and what was wrong. */
 async function settle(cluster: ContainerCluster, what: string): Promise<void> {
@@ -43,6 +45,7 @@ async function prodTopologyDrill(ctx: DrillContext) {
   const ws = new Workspace("prod-topology");
   const clients: Redis[] = [];
   let writer: SteadyWriter | undefined;
+  let watch: AlertWatch | undefined;
   try {
     const checks = new Checks();
     const planDir = ws.tempDir("plans");
@@ -71,6 +74,8 @@ async function prodTopologyDrill(ctx: DrillContext) {
       networkOf: (hostName) => network.namespacePath(hostName),
     });
     const pagesBefore = (await alerting.alerts()).filter((a) => a.labels.alertname === HOST_LOSS_PAGE).length;
+    const healthy = await alertsDuring(alerting, HEALTHY_PHASE_MS);
+    watch = new AlertWatch(alerting);
 
     const client = sentinelClient(cluster);
     clients.push(client);
@@ -138,7 +143,8 @@ async function prodTopologyDrill(ctx: DrillContext) {
     checks.expect(writer.stats.acknowledged > 0, "the writer never wrote");
     checks.expect(restartedRole === "slave", `${firstMaster.name} came back as ${restartedRole ?? "nothing"}, not as a replica`);
     checks.expect(resumedDuringLoss, `the API did not write again while ${lostHost} was lost (errors: ${writer.stats.errorMessages.join(" | ") || "none"})`);
-    return {
+    await watch.stop(PROD_TOPOLOGY_ALERTS.raises, LATE_ALERT_GRACE_MS);
+    return judgeAlerts({
       passed: checks.passed,
       failures: checks.failures,
       figures: {
@@ -164,8 +170,9 @@ async function prodTopologyDrill(ctx: DrillContext) {
         ...(missing.length > 0 ? { lost_acked_before_loss: lostWhen(0, lostAt), lost_acked_during_loss: lostWhen(lostAt, healedAt), lost_acked_after_heal: lostWhen(healedAt, Infinity) } : {}),
         masters_after_heal: finalMaster ? 1 : 0,
       } satisfies Record<string, Figure>,
-    };
+    }, healthy, watch, PROD_TOPOLOGY_ALERTS);
   } finally {
+    await watch?.stop();
     await writer?.stop();
     for (const c of clients) c.disconnect();
     await ws.cleanup();
@@ -176,6 +183,7 @@ export const prodTopology: Scenario = {
   name: "prod-topology",
   stack: PROD_STACK,
   runbook: "Redis instance is down, across the production example's hosts: a failover, a redeploy after it, a whole host lost (W3: Sentinel HA)",
+  alerts: PROD_TOPOLOGY_ALERTS,
   targets: [
     { figure: "pages_before_loss", kind: "equals", value: 0, why: "a healthy cluster pages nobody: the page below is the host loss, not the drill's setup" },
     { figure: "failover_write_outage_s", kind: "at most", value: 5, why: "a failover across hosts is as fast as on one: detection (down-after 2 s) plus an election" },

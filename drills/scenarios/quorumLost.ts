@@ -3,31 +3,17 @@
 // evaluating the stack's own rules, and the master dies: the runbook's restart brings writes back.
 // The sentinels are stopped (SIGSTOP), not killed: a restarted sentinel comes back through its
 // container's entry script (which rebuilds its config), and that is the day-2 drills' subject.
-import { placeExporters } from "../../components/topology/ports";
-import { alertState, startAlerting, type Alerting, type AlertState } from "../harness/alerting";
+import { alertState, type AlertState } from "../harness/alerting";
 import { currentMasters, waitForNewMaster } from "../harness/failover";
-import type { LocalCluster } from "../harness/localCluster";
-import { freePortRange, sleep, type ProcessGroup } from "../harness/processes";
-import type { Workspace } from "../harness/workspace";
+import { sleep } from "../harness/processes";
 import { countMissing, sentinelClient, SteadyWriter } from "../harness/writer";
-import { Checks, seconds, type DrillContext, type Scenario } from "../harness/types";
+import { Checks, seconds, type Scenario } from "../harness/types";
 import { waitForWritesAfter, withCluster } from "../harness/clusterRun";
 
 /** The page this scenario must see: the surviving sentinel's own count (CKQUORUM) below quorum. */
 export const QUORUM_PAGE = "SentinelQuorumLost";
 /** The page counted from the exporters instead: fewer sentinels answer than the quorum. */
 export const REACHABLE_PAGE = "SentinelsBelowQuorumReachable";
-
-/**
- * The sentinels' exporters (the stack's own port allocation, one per process) and a Prometheus
- * after the last port, evaluating the stack's rendered Redis rules (harness/alerting.ts).
- */
-async function startSentinelAlerting(ctx: DrillContext, cluster: LocalCluster, ws: Workspace, processes: ProcessGroup): Promise<Alerting> {
-  const exporterCount = cluster.nodes.length + cluster.sentinels.length;
-  const base = await freePortRange(exporterCount + 1);
-  const exporters = placeExporters(cluster.topology, base).filter((e) => e.target.kind === "sentinel");
-  return startAlerting({ config: ctx.config, exporters, exporterPassword: cluster.credentials.exporter, dir: ws.tempDir("alerting"), processes, prometheus: { address: "127.0.0.1", port: base + exporterCount } });
-}
 
 export const quorumLost: Scenario = {
   name: "quorum-lost",
@@ -43,9 +29,10 @@ export const quorumLost: Scenario = {
     { figure: "sentinel_client_writes_lost", kind: "equals", value: 0, why: "the restarted master replays its AOF: no acknowledged write lost" },
     { figure: "masters_at_end", kind: "equals", value: 1, why: "one master once the sentinels answer again" },
   ],
-  run: (ctx) => withCluster(ctx, "quorum-lost", async (cluster, ws, clients) => {
+  alerts: { raises: [QUORUM_PAGE, REACHABLE_PAGE, "SentinelUnreachable", "RedisUnreachable"] },
+  run: (ctx) => withCluster(ctx, "quorum-lost", async (cluster, _ws, clients, alerting) => {
+    if (!alerting) throw new Error("quorum-lost times its pages: run it through runScenario, which gives withCluster its alerts");
     const checks = new Checks();
-    const alerting = await startSentinelAlerting(ctx, cluster, ws, cluster.processes);
     const client = sentinelClient(cluster);
     clients.push(client);
     const writer = new SteadyWriter(client, "api", { concurrency: 2 });

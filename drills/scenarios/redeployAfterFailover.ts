@@ -6,6 +6,7 @@ import type { Scenario } from "../harness/types";
 export const redeployAfterFailover: Scenario = {
   name: "redeploy-after-failover",
   runbook: "Day 2: pulumi up after an unplanned failover (the declared master is now a replica)",
+  alerts: { raises: ["RedisUnreachable", "RedisFailoverHappened"] },
   targets: [...DAY_TWO_TARGETS, { figure: "restarted_node_role", kind: "equals", value: "slave", why: "the crashed master comes back as a replica of the promoted node" }],
   run: (ctx) => dayTwoDrill(ctx, { label: "redeploy-after-failover", failoverFirst: true }),
 };

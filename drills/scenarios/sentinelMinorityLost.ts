@@ -9,6 +9,7 @@ import { Checks, seconds, type Scenario } from "../harness/types";
 export const sentinelMinorityLost: Scenario = {
   name: "sentinel-minority-lost",
   runbook: "Instance down while a sentinel is also down",
+  alerts: { raises: ["SentinelUnreachable", "SentinelQuorumAtRisk", "RedisUnreachable", "RedisFailoverHappened"] },
   targets: [
     { figure: "promotion_s", kind: "at most", value: 10, medianAtMost: 5, why: "quorum 2 of the 2 sentinels left still fails over" },
     { figure: "client_write_outage_s", kind: "at most", value: 10, medianAtMost: 5, why: "the API writes again" },
