@@ -197,3 +197,26 @@ export function judgeAlerts<T extends Omit<DrillResult, "scenario" | "runbook">>
     figures: { ...result.figures, alerts_in_healthy_phase: healthy.join(" ") || "none", ...verdict.figures },
   };
 }
+
+/**
+ * A scenario's alert check over its whole run: the healthy phase, measured at once, then a watch
+ * until judge() (or stop(), on the way out of a failed run).
+ */
+export class AlertCheck {
+  private constructor(readonly alerting: Alerting, private readonly expected: ScenarioAlerts, private readonly healthy: string[], private readonly watch: AlertWatch) {}
+
+  static async begin(alerting: Alerting, expected: ScenarioAlerts): Promise<AlertCheck> {
+    const healthy = await alertsDuring(alerting, HEALTHY_PHASE_MS);
+    return new AlertCheck(alerting, expected, healthy, new AlertWatch(alerting));
+  }
+
+  /** Waits (a grace) for the expected alerts still unseen, then judges the result. */
+  async judge<T extends Omit<DrillResult, "scenario" | "runbook">>(result: T): Promise<T> {
+    await this.watch.stop(this.expected.raises, LATE_ALERT_GRACE_MS);
+    return judgeAlerts(result, this.healthy, this.watch, this.expected);
+  }
+
+  stop(): Promise<void> {
+    return this.watch.stop();
+  }
+}

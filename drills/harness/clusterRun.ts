@@ -6,7 +6,7 @@ import { waitFor } from "./processes";
 import { Workspace } from "./workspace";
 import type { SteadyWriter } from "./writer";
 import type { DrillContext, DrillResult, Figure } from "./types";
-import { AlertWatch, alertsDuring, HEALTHY_PHASE_MS, judgeAlerts, LATE_ALERT_GRACE_MS, startLocalAlerting, type Alerting } from "./alerting";
+import { AlertCheck, startLocalAlerting, type Alerting } from "./alerting";
 
 type Outcome = Omit<DrillResult, "scenario" | "runbook">;
 
@@ -29,16 +29,12 @@ export async function withCluster<T extends Outcome>(
     beforeStart?.(cluster, ws);
     await cluster.start();
     if (!ctx.alerts) return await body(cluster, ws, clients);
-    const alerting = await startLocalAlerting(ctx.config, cluster.topology, cluster.credentials.exporter, ws.tempDir("alerting"), cluster.processes);
-    const healthy = await alertsDuring(alerting, HEALTHY_PHASE_MS);
-    const watch = new AlertWatch(alerting);
-    let result: T;
+    const check = await AlertCheck.begin(await startLocalAlerting(ctx.config, cluster.topology, cluster.credentials.exporter, ws.tempDir("alerting"), cluster.processes), ctx.alerts);
     try {
-      result = await body(cluster, ws, clients, alerting);
+      return await check.judge(await body(cluster, ws, clients, check.alerting));
     } finally {
-      await watch.stop(ctx.alerts.raises, LATE_ALERT_GRACE_MS);
+      await check.stop();
     }
-    return judgeAlerts(result, healthy, watch, ctx.alerts);
   } finally {
     for (const client of clients) client.disconnect();
     await ws.cleanup();

@@ -14,7 +14,7 @@ import type { CredentialState } from "../../components/redis/rotation";
 import { REDIS_CONF_PATH } from "../../components/redis/redisConf";
 import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import { HEALTHCHECK_TIMING } from "../../components/redis/containerDefaults";
-import { AlertWatch, alertsDuring, HEALTHY_PHASE_MS, judgeAlerts, LATE_ALERT_GRACE_MS, startLocalAlerting } from "./alerting";
+import { AlertCheck, startLocalAlerting } from "./alerting";
 import { dataNodeContainer, sentinelContainer, type ContainerDefinition } from "../../components/topology/containers";
 import { placeTopology, type Topology } from "../../components/topology/placement";
 import { ContainerRunner, containerRunnerAvailable, isEntryLine } from "./containerRunner";
@@ -266,7 +266,7 @@ export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
   const clients: Redis[] = [];
   let probe: WritableProbe | undefined;
   let writer: SteadyWriter | undefined;
-  let watch: AlertWatch | undefined;
+  let check: AlertCheck | undefined;
   try {
     const checks = new Checks();
     // The engine's order for the dev plan: the first boot, then the image bump's replacements.
@@ -282,9 +282,7 @@ export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     const cluster = await ContainerCluster.render(ctx.config, ws, options.brokenGuard ? withoutDiscovery : options.pingEverySecond ? pingingEverySecond : undefined);
     await cluster.replay(firstBoot);
     await waitFor("the first boot to settle", async () => (await cluster.unsettled()).length === 0, 30000, 200);
-    const alerting = ctx.alerts ? await startLocalAlerting(ctx.config, cluster.topology, cluster.credentials.exporter, ws.tempDir("alerting"), ws.processes) : undefined;
-    const healthy = alerting ? await alertsDuring(alerting, HEALTHY_PHASE_MS) : [];
-    watch = alerting ? new AlertWatch(alerting) : undefined;
+    check = ctx.alerts ? await AlertCheck.begin(await startLocalAlerting(ctx.config, cluster.topology, cluster.credentials.exporter, ws.tempDir("alerting"), ws.processes), ctx.alerts) : undefined;
 
     const client = sentinelClient(cluster);
     clients.push(client);
@@ -353,7 +351,6 @@ export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
       diagnosis = [...entryLines, ...replicationLines.slice(-20), ...sentinelEvents.slice(-30), `writer errors: ${writer.stats.errorMessages.join(" | ")}`].join(" / ");
     }
     checks.expect(noHandoff.length === 0, `a master stopped without a handoff: ${noHandoff.join(" | ")}`);
-    await watch?.stop(ctx.alerts?.raises, LATE_ALERT_GRACE_MS);
     const result = {
       passed: checks.passed,
       failures: checks.failures,
@@ -378,9 +375,9 @@ export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
         ...(diagnosis ? { diagnosis } : {}),
       } satisfies Record<string, Figure> as Record<string, Figure>,
     };
-    return watch && ctx.alerts ? judgeAlerts(result, healthy, watch, ctx.alerts) : result;
+    return check ? await check.judge(result) : result;
   } finally {
-    await watch?.stop();
+    await check?.stop();
     await writer?.stop();
     await probe?.stop();
     for (const client of clients) client.disconnect();

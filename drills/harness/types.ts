@@ -20,6 +20,8 @@ export interface DrillContext {
   log: (line: string) => void;
   /** The running scenario's alerts: withCluster scrapes the cluster and asserts them. */
   alerts?: ScenarioAlerts;
+  /** Why a scenario names no alerts (every scenario has alerts or this reason). */
+  alertsNotWatchedBecause?: string;
 }
 
 export type Figure = number | string | boolean;

@@ -346,6 +346,7 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
 export const credentialRotation: Scenario = {
   name: "credential-rotation",
   runbook: "Zero-downtime credential rotation: every Redis and Sentinel password rotated (add, switch, retire) twice, once with the master crashed mid-rotation",
+  alertsNotWatchedBecause: "the exporters' own password rotates here: the drill does not yet replay the exporter's password-file update and reload, and without it its exporters would raise RedisAuthFailures and RedisUnreachable for their own stale password",
   targets: CREDENTIAL_ROTATION_TARGETS,
   run: credentialRotationDrill,
 };

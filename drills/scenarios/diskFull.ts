@@ -11,7 +11,11 @@ import { sleep, waitFor } from "../harness/processes";
 import { directorySize, Workspace } from "../harness/workspace";
 import { countMissing, directClient } from "../harness/writer";
 import { standalone, startOverwriter, startStandalone } from "../harness/standalone";
+import { AlertCheck, alertState, startLocalAlerting } from "../harness/alerting";
 import { Checks, seconds, type Scenario } from "../harness/types";
+
+/** The page a full disk raises: AOF writes fail, so Redis refuses writes. */
+const WRITE_FAILED_PAGE = "RedisAofWriteFailed";
 
 export const diskFull: Scenario = {
   name: "disk-full",
@@ -21,17 +25,21 @@ export const diskFull: Scenario = {
     { figure: "acked_writes_lost", kind: "equals", value: 0, why: "a full disk refuses writes loudly; nothing acknowledged is lost" },
     { figure: "writes_resume_after_free_s", kind: "at most", value: 5, why: "writes come back by themselves once space is freed" },
     { figure: "restarted_unaided", kind: "equals", value: "yes", why: "a node restarted after the disk filled comes back without a person: its start script heals the AOF" },
+    { figure: "write_page_resolved_after_free_s", kind: "at most", value: 10, why: "the page clears itself once a write succeeds again: nobody has to close a stale page" },
   ],
+  alerts: { raises: [WRITE_FAILED_PAGE] },
   run: async (ctx) => {
     const checks = new Checks();
     const ws = new Workspace("disk-full");
     const clients: ReturnType<typeof directClient>[] = [];
+    let check: AlertCheck | undefined;
     try {
       // Scaled down: a 64 MiB container, its sizing's data volume as a tmpfs.
       const config = standalone(ctx.config, { memoryLimitMiB: 64, aofRewriteMinSizeMiB: 4 });
       const sizing = computeSizing(config.redis);
       const volume = ws.tmpfs("data", sizing.dataVolumeBytes);
       const { cluster, node } = await startStandalone(ws, config, "disk-full", volume);
+      check = ctx.alerts ? await AlertCheck.begin(await startLocalAlerting(config, cluster.topology, cluster.credentials.exporter, ws.tempDir("alerting"), cluster.processes), ctx.alerts) : undefined;
       const aofDir = path.join(node.dir, "appendonlydir");
 
       // 1. Overwrites: automatic rewrite keeps the AOF bounded. Paced to a few MB/s of AOF: the
@@ -89,6 +97,10 @@ export const diskFull: Scenario = {
       }, 60000, 50).catch(() => undefined);
       checks.expect(resumedAt !== undefined, "writes did not resume within 60 s of freeing space");
       acked.push("after-free");
+      // The write-failure page must clear by itself once a write succeeds.
+      const pageResolvedAt = check
+        ? await waitFor("the write-failure page to resolve", async () => (alertState(await check!.alerting.alerts(), WRITE_FAILED_PAGE) === undefined ? Date.now() : undefined), 30000, 250).catch(() => undefined)
+        : undefined;
 
       // 4. Nothing acknowledged was lost: restart from the AOF the way the container does (its
       // start script's heal_aof, then Redis) and look. After ENOSPC, Redis 7.0.15 leaves a NUL run
@@ -98,7 +110,7 @@ export const diskFull: Scenario = {
       const restart = await restartAsTheContainerDoes(ws, cluster, node);
       const lost = restart.ready ? await countMissing(node.port, acked, cluster.admin()) : acked.length;
       checks.expect(lost === 0, `${lost} acknowledged writes were lost`);
-      return {
+      const result = {
         passed: checks.passed,
         failures: checks.failures,
         figures: {
@@ -113,9 +125,12 @@ export const diskFull: Scenario = {
           start_script_log: restart.healed.join(" | ") || "nothing to heal",
           restarted_unaided: restart.ready ? "yes" : `no: ${restart.error}`,
           acked_writes_lost: lost,
+          ...(check ? { write_page_resolved_after_free_s: pageResolvedAt ? seconds(pageResolvedAt - freedAt) : "never" } : {}),
         },
       };
+      return check ? await check.judge(result) : result;
     } finally {
+      await check?.stop();
       for (const client of clients) client.disconnect();
       await ws.cleanup();
     }

@@ -170,6 +170,7 @@ async function runMode(ws: Workspace, stack: string, mode: ApiMode, short: boole
 export const incidentToggle: Scenario = {
   name: "incident-toggle",
   runbook: "Mitigation while Redis is down: flip MAINTENANCE_MODE=true and RATELIMIT_FAIL_CLOSED=true in the API env and restart",
+  alertsNotWatchedBecause: "its subject is the API's restart with the incident preset, not a Redis failure; the API stand-in exports no request metrics, so the SLO burn alerts have nothing to read",
   targets: (["container", "external"] as const).flatMap((mode) => [
     { figure: `${mode}_cut_requests`, kind: "equals" as const, value: 0, why: `${mode} mode: every request in flight when the API is stopped finishes (its stop grace)` },
     { figure: `${mode}_in_flight_at_switches`, kind: "at least" as const, value: 1, why: `${mode} mode: requests were in flight at the switches, so the grace was exercised` },

@@ -12,7 +12,7 @@ import type Redis from "ioredis";
 import { requireValidStackConfig } from "../../components/config/validate";
 import { placeExporters, stackTopology } from "../../components/topology/ports";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
-import { alertsDuring, alertState, AlertWatch, HEALTHY_PHASE_MS, judgeAlerts, LATE_ALERT_GRACE_MS, startAlerting, type AlertState } from "../harness/alerting";
+import { AlertCheck, alertState, startAlerting, type AlertState } from "../harness/alerting";
 import { containerRunnerAvailable } from "../harness/containerRunner";
 import { ContainerCluster, IMAGE_BUMP, type ClusterEndpoint } from "../harness/dayTwo";
 import { HostNetwork, hostNetworkUnavailable } from "../harness/hostNetwork";
@@ -45,7 +45,7 @@ async function prodTopologyDrill(ctx: DrillContext) {
   const ws = new Workspace("prod-topology");
   const clients: Redis[] = [];
   let writer: SteadyWriter | undefined;
-  let watch: AlertWatch | undefined;
+  let check: AlertCheck | undefined;
   try {
     const checks = new Checks();
     const planDir = ws.tempDir("plans");
@@ -74,8 +74,7 @@ async function prodTopologyDrill(ctx: DrillContext) {
       networkOf: (hostName) => network.namespacePath(hostName),
     });
     const pagesBefore = (await alerting.alerts()).filter((a) => a.labels.alertname === HOST_LOSS_PAGE).length;
-    const healthy = await alertsDuring(alerting, HEALTHY_PHASE_MS);
-    watch = new AlertWatch(alerting);
+    check = await AlertCheck.begin(alerting, PROD_TOPOLOGY_ALERTS);
 
     const client = sentinelClient(cluster);
     clients.push(client);
@@ -143,8 +142,7 @@ async function prodTopologyDrill(ctx: DrillContext) {
     checks.expect(writer.stats.acknowledged > 0, "the writer never wrote");
     checks.expect(restartedRole === "slave", `${firstMaster.name} came back as ${restartedRole ?? "nothing"}, not as a replica`);
     checks.expect(resumedDuringLoss, `the API did not write again while ${lostHost} was lost (errors: ${writer.stats.errorMessages.join(" | ") || "none"})`);
-    await watch.stop(PROD_TOPOLOGY_ALERTS.raises, LATE_ALERT_GRACE_MS);
-    return judgeAlerts({
+    return await check.judge({
       passed: checks.passed,
       failures: checks.failures,
       figures: {
@@ -170,9 +168,9 @@ async function prodTopologyDrill(ctx: DrillContext) {
         ...(missing.length > 0 ? { lost_acked_before_loss: lostWhen(0, lostAt), lost_acked_during_loss: lostWhen(lostAt, healedAt), lost_acked_after_heal: lostWhen(healedAt, Infinity) } : {}),
         masters_after_heal: finalMaster ? 1 : 0,
       } satisfies Record<string, Figure>,
-    }, healthy, watch, PROD_TOPOLOGY_ALERTS);
+    });
   } finally {
-    await watch?.stop();
+    await check?.stop();
     await writer?.stop();
     for (const c of clients) c.disconnect();
     await ws.cleanup();

@@ -1,0 +1,47 @@
+// Every drill scenario names the alerts its failure must raise on a real Prometheus, or says why
+// it does not; a scenario that names them and never watched them fails its run.
+import { runScenario, SCENARIOS } from "../../drills";
+import { requireValidStackConfig } from "../../components/config/validate";
+import { renderMonitoringFiles } from "../../components/monitoring/render";
+import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import type { Scenario } from "../../drills/harness/types";
+import { AlertWatch, type Alerting, type AlertState } from "../../drills/harness/alerting";
+
+describe("drill scenarios and their alerts", () => {
+  it("each scenario names its alerts or says why not, never both", () => {
+    const neither = SCENARIOS.filter((s) => (s.alerts === undefined) === (s.alertsNotWatchedBecause === undefined)).map((s) => s.name);
+    expect(neither).toEqual([]);
+    for (const s of SCENARIOS) if (s.alertsNotWatchedBecause !== undefined) expect([s.name, s.alertsNotWatchedBecause.length > 40]).toEqual([s.name, true]);
+  });
+
+  it("names only alerts the stack it drills renders", () => {
+    const rendered = (stack: string) => {
+      const files = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile(stack).raw));
+      return new Set(Object.values(files.rules).flatMap((f) => f.groups.flatMap((g) => g.rules)).flatMap((r) => ("alert" in r ? [r.alert] : [])));
+    };
+    const byStack = { dev: rendered("dev"), prod: rendered("prod") };
+    const unknown = SCENARIOS.flatMap((s) => [...(s.alerts?.raises ?? []), ...(s.alerts?.alsoPages ?? [])].filter((name) => !byStack[(s.stack ?? "dev") as "dev" | "prod"].has(name)).map((name) => `${s.name}: ${name}`));
+    expect(unknown).toEqual([]);
+  });
+
+  it("a scenario that names its alerts and returns no alerts_raised figure fails: it never watched them", async () => {
+    const unwatched: Scenario = { name: "master-killed", runbook: "r", targets: [], alerts: { raises: ["RedisUnreachable"] }, run: async () => ({ passed: true, failures: [], figures: {} }) };
+    const result = await runScenario(unwatched, { stack: "dev", config: {} as never, short: true, log: () => undefined });
+    expect(result.passed).toBe(false);
+    expect(result.failures).toEqual(["the scenario names its alerts but did not watch them (no alerts_raised)"]);
+  });
+
+  it("judges what Prometheus showed: an expected alert seen pending counts, a page fired outside the list fails, a pending one does not", async () => {
+    let shown: AlertState[] = [];
+    const alerting: Alerting = { alerts: async () => shown, pages: ["RedisUnreachable", "RedisNoMaster", "RedisMasterFlapping"] };
+    const watch = new AlertWatch(alerting);
+    shown = [{ labels: { alertname: "RedisUnreachable", instance: "redis-0" }, state: "pending" }, { labels: { alertname: "RedisNoMaster" }, state: "pending" }];
+    await new Promise((r) => setTimeout(r, 600));
+    shown = [{ labels: { alertname: "RedisMasterFlapping" }, state: "firing" }, { labels: { alertname: "RedisFailoverHappened" }, state: "firing" }];
+    await watch.stop(["RedisMasterFlapping"], 2000);
+    const verdict = watch.verdict({ raises: ["RedisUnreachable", "RedisFailoverHappened", "SentinelTilt"] });
+    expect(verdict.failures).toEqual(["the failure never raised SentinelTilt on the real Prometheus", "page RedisMasterFlapping fired, which this failure must not page"]);
+    expect(verdict.figures.alerts_raised).toMatch(/^RedisFailoverHappened\(firing [\d.]+s\) RedisMasterFlapping\(firing [\d.]+s\) RedisNoMaster\(pending [\d.]+s\) RedisUnreachable\(pending [\d.]+s\)$/);
+    expect(watch.verdict({ raises: ["RedisUnreachable"], alsoPages: ["RedisMasterFlapping"] }).failures).toEqual([]);
+  });
+});
