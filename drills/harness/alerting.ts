@@ -114,7 +114,7 @@ export async function startLocalAlerting(config: StackConfig, topology: Topology
 }
 
 /** Seconds of a healthy cluster, evaluated every second, in which no alert may even be pending. */
-export const HEALTHY_PHASE_MS = 4000;
+export const HEALTHY_PHASE_MS = 2500;
 
 /** How long a watch waits after its scenario's body for an expected alert: a few scrapes and evaluations. */
 export const LATE_ALERT_GRACE_MS = 10000;

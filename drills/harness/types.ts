@@ -20,8 +20,6 @@ export interface DrillContext {
   log: (line: string) => void;
   /** The running scenario's alerts: withCluster scrapes the cluster and asserts them. */
   alerts?: ScenarioAlerts;
-  /** Why a scenario names no alerts (every scenario has alerts or this reason). */
-  alertsNotWatchedBecause?: string;
 }
 
 export type Figure = number | string | boolean;
@@ -54,6 +52,8 @@ export interface Scenario {
    * them: runScenario fails a run whose figures lack alerts_raised.
    */
   alerts?: ScenarioAlerts;
+  /** Why a scenario names no alerts (every scenario has alerts or this reason). */
+  alertsNotWatchedBecause?: string;
   run: (ctx: DrillContext) => Promise<Omit<DrillResult, "scenario" | "runbook">>;
 }
 

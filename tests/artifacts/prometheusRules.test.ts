@@ -194,13 +194,21 @@ describe("monitoring files under promtool and amtool", () => {
     fs.cpSync(rulesDir, copy, { recursive: true });
     const redisYml = path.join(copy, RULE_FILE_NAMES.redis);
     fs.writeFileSync(redisYml, fs.readFileSync(redisYml, "utf8").replace("(count(redis_instance_info{job=\"redis\",role=\"master\"}) or vector(0)) == 0", "count(redis_instance_info{job=\"redis\",role=\"master\"}) == 0"));
-    const noMaster = tool("promtool", ["test", "rules", "redis.test.yml"], copy);
+    // Only the cases in question: the whole SLO file takes promtool most of a minute.
+    const only = (file: string, name: RegExp) => {
+      const tests = YAML.parse(fs.readFileSync(path.join(copy, file), "utf8"));
+      tests.tests = tests.tests.filter((t: { name: string }) => name.test(t.name));
+      expect(tests.tests.length).toBeGreaterThan(0);
+      fs.writeFileSync(path.join(copy, `only-${file}`), YAML.stringify(tests));
+      return `only-${file}`;
+    };
+    const noMaster = tool("promtool", ["test", "rules", only("redis.test.yml", /^RedisNoMaster: /)], copy);
     expect(noMaster.status).not.toBe(0);
     expect(noMaster.out).toMatch(/RedisNoMaster: every node reports the replica role/);
     fs.copyFileSync(path.join(rulesDir, RULE_FILE_NAMES.redis), redisYml);
     const sloYml = path.join(copy, RULE_FILE_NAMES.slo);
     fs.writeFileSync(sloYml, fs.readFileSync(sloYml, "utf8").replaceAll('job="api",', ""));
-    const anyJob = tool("promtool", ["test", "rules", "slo.test.yml"], copy);
+    const anyJob = tool("promtool", ["test", "rules", only("slo.test.yml", /another job exposes/)], copy);
     expect(anyJob.status).not.toBe(0);
     expect(anyJob.out).toMatch(/the same outage on series another job exposes is not the API's/);
   });
