@@ -82,10 +82,59 @@ export function buildApiOverview(input: DashboardInput): dashboard.Dashboard {
     .build();
 }
 
+/** The Redis dashboard's variables: a data node (or all) and a Sentinel master name (or all). */
+export const REDIS_DASHBOARD_VARIABLES = { instance: "$instance", master: "$master" } as const;
+
+/** A panel query with its variables at "all", as Grafana sends it with every value selected. */
+export function withAllSelected(expr: string): string {
+  return Object.values(REDIS_DASHBOARD_VARIABLES).reduce((text, variable) => text.replaceAll(variable, ".+"), expr);
+}
+
+function variable(name: string, label: string, query: string): dashboard.QueryVariableBuilder {
+  return new dashboard.QueryVariableBuilder(name)
+    .label(label)
+    .datasource(PROMETHEUS_DATASOURCE)
+    .query(query)
+    .definition(query)
+    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .multi(true)
+    .includeAll(true)
+    .allValue(".+");
+}
+
+// The panels of the community Redis dashboard (Grafana.com 763) and the Sentinel view on-call
+// needs: every series filtered by $instance (data nodes) or $master (Sentinel's master name).
 export function buildRedisOverview(input: DashboardInput): dashboard.Dashboard {
-  const r = `job="${REDIS_JOB}"`;
+  const r = `job="${REDIS_JOB}",instance=~"${REDIS_DASHBOARD_VARIABLES.instance}"`;
+  const s = `job="${SENTINEL_JOB}",master_name=~"${REDIS_DASHBOARD_VARIABLES.master}"`;
   const { sizing } = input;
+  const rate = (metric: string, by = "instance") => `sum by (${by}) (rate(${metric}{${r}}[5m]))`;
+  const stats = (title: string, unit: string, expr: string, legend = "{{instance}}") =>
+    new stat.PanelBuilder().title(title).unit(unit).datasource(PROMETHEUS_DATASOURCE).targets(queries([{ expr, legend }])).height(4).span(6);
   return base("redis", ["redis"])
+    .withVariable(variable("instance", "Data node", `label_values(redis_up{job="${REDIS_JOB}"}, instance)`))
+    .withVariable(variable("master", "Sentinel master", `label_values(redis_sentinel_master_status{job="${SENTINEL_JOB}"}, master_name)`))
+    .withRow(new dashboard.RowBuilder("Overview"))
+    .withPanel(stats("Up", "short", `redis_up{${r}}`))
+    .withPanel(stats("Uptime", "s", `redis_uptime_in_seconds{${r}}`))
+    .withPanel(stats("Role: master", "short", `max by (instance) (redis_instance_info{${r},role="master"}) or max by (instance) (0 * redis_instance_info{${r}})`))
+    .withPanel(stats("Keys", "short", `sum by (instance) (redis_db_keys{${r}})`))
+    .withRow(new dashboard.RowBuilder("Traffic"))
+    .withPanel(graph("Commands per second", "ops", [{ expr: `sum by (instance) (rate(redis_commands_processed_total{${r}}[5m]))`, legend: "{{instance}}" }]))
+    .withPanel(graph("Hit ratio", "percentunit", [{
+      // Sessions, rate-limit counters and revocations are read far more than written: a falling ratio means keys are gone (evicted, expired early, or never written).
+      expr: `${rate("redis_keyspace_hits_total")} / (${rate("redis_keyspace_hits_total")} + ${rate("redis_keyspace_misses_total")})`,
+      legend: "{{instance}}",
+    }]))
+    .withPanel(graph("Latency per command (mean)", "s", [{
+      expr: `${rate("redis_commands_duration_seconds_total", "instance, cmd")} / ${rate("redis_commands_total", "instance, cmd")}`,
+      legend: "{{instance}} {{cmd}}",
+    }], "From INFO commandstats: time inside Redis, without the network. A slow command blocks every other client."))
+    .withPanel(graph("Connected clients", "short", [{ expr: `redis_connected_clients{${r}}`, legend: "{{instance}}" }], "Refused clients at maxclients raise RedisRejectedConnections."))
+    .withPanel(graph("Network I/O", "Bps", [
+      { expr: rate("redis_net_input_bytes_total"), legend: "{{instance}} in" },
+      { expr: rate("redis_net_output_bytes_total"), legend: "{{instance}} out" },
+    ]))
     .withRow(new dashboard.RowBuilder("Memory"))
     .withPanel(graph("Used memory vs maxmemory and the container limit", "bytes", [
       { expr: `redis_memory_used_bytes{${r}}`, legend: "{{instance}} used" },
@@ -93,7 +142,12 @@ export function buildRedisOverview(input: DashboardInput): dashboard.Dashboard {
       { expr: `vector(${sizing.maxmemoryBytes})`, legend: "maxmemory (declared)" },
       { expr: `vector(${sizing.memoryLimitBytes})`, legend: "container limit" },
     ], "RSS above 90% of the limit pages (RedisRssNearContainerLimit): a fork can double the dataset."))
+    .withPanel(graph("Fragmentation (RSS / used)", "short", [{ expr: `redis_mem_fragmentation_ratio{${r}}`, legend: "{{instance}}" }], "Above 1.5 the allocator holds memory the dataset no longer uses: RSS nears the limit before maxmemory does."))
     .withPanel(graph("Evictions", "short", [{ expr: `rate(redis_evicted_keys_total{${r}}[5m])`, legend: "{{instance}}" }]))
+    .withPanel(graph("Keys and keys with a TTL", "short", [
+      { expr: `sum by (instance) (redis_db_keys{${r}})`, legend: "{{instance}} keys" },
+      { expr: `sum by (instance) (redis_db_keys_expiring{${r}})`, legend: "{{instance}} with a TTL" },
+    ]))
     .withRow(new dashboard.RowBuilder("Persistence"))
     .withPanel(graph("AOF size vs the data volume", "bytes", [
       { expr: `redis_aof_current_size_bytes{${r}}`, legend: "{{instance}} AOF" },
@@ -101,17 +155,28 @@ export function buildRedisOverview(input: DashboardInput): dashboard.Dashboard {
     ]))
     .withPanel(graph("AOF rewrites in progress", "short", [{ expr: `redis_aof_rewrite_in_progress{${r}}`, legend: "{{instance}}" }]))
     .withRow(new dashboard.RowBuilder("Replication and Sentinel"))
-    .withPanel(graph("Replication offset lag per replica", "bytes", [{
-      expr: `redis_master_repl_offset{${r}} - on (job, instance) group_right redis_connected_slave_offset_bytes{${r}}`,
-      legend: "{{slave_ip}}:{{slave_port}}",
+    .withPanel(graph("Replication lag per replica (bytes)", "bytes", [{
+      expr: `redis_master_repl_offset{${r}} - on (instance) group_right redis_connected_slave_offset_bytes{${r}}`,
+      legend: "{{instance}} -> {{slave_ip}}:{{slave_port}}",
     }]))
-    .withPanel(graph("Connected clients", "short", [{ expr: `redis_connected_clients{${r}}`, legend: "{{instance}}" }]))
+    .withPanel(graph("Replication lag per replica (seconds since its last acknowledgement)", "s", [{
+      expr: `redis_connected_slave_lag_seconds{${r}}`,
+      legend: "{{instance}} -> {{slave_ip}}:{{slave_port}}",
+    }]))
+    .withPanel(graph("Sentinels that agree, against the quorum", "short", [
+      { expr: `redis_sentinel_master_ok_sentinels{${s}}`, legend: "{{instance}}: {{master_name}} usable sentinels" },
+      { expr: `max by (master_name) (redis_sentinel_master_setting_ckquorum{${s}})`, legend: "{{master_name}} quorum" },
+    ]))
+    .withPanel(graph("Masters each sentinel monitors, and sentinels in TILT", "short", [
+      { expr: `redis_sentinel_masters{job="${SENTINEL_JOB}"}`, legend: "{{instance}} masters" },
+      { expr: `redis_sentinel_tilt{job="${SENTINEL_JOB}"}`, legend: "{{instance}} TILT" },
+    ]))
     .withPanel(graph("Sentinel master changes: the address each sentinel names", "short", [{
-      expr: `count by (master_name, master_address) (redis_sentinel_master_status{job="${SENTINEL_JOB}"})`,
+      expr: `count by (master_name, master_address) (redis_sentinel_master_status{${s}})`,
       legend: "{{master_name}} -> {{master_address}}",
     }]))
     .withPanel(graph("Failovers (master addresses seen in 15 minutes, minus one)", "short", [{
-      expr: `count by (master_name) (count by (master_name, master_address) (max_over_time(redis_sentinel_master_status{job="${SENTINEL_JOB}"}[15m]))) - 1`,
+      expr: `count by (master_name) (count by (master_name, master_address) (max_over_time(redis_sentinel_master_status{${s}}[15m]))) - 1`,
       legend: "{{master_name}}",
     }]))
     .build();

@@ -113,6 +113,16 @@ export function healthyCluster(input: RuleTestInput, n: number, intervalSeconds 
     add("redis_connected_clients", l, steady(master ? 40 : 4, n));
     add("redis_master_repl_offset", l, counter(HEALTHY_MASTER_OFFSET, 15_000, n));
     add("redis_uptime_in_seconds", l, counter(86_400, STEP_SECONDS, n));
+    add("redis_commands_processed_total", l, counter(0, master ? 30_000 : 15_000, n));
+    add("redis_keyspace_hits_total", l, counter(0, master ? 9_000 : 0, n));
+    add("redis_keyspace_misses_total", l, counter(0, master ? 1_000 : 0, n));
+    add("redis_commands_total", { ...l, cmd: "get" }, counter(0, 10_000, n));
+    add("redis_commands_duration_seconds_total", { ...l, cmd: "get" }, counter(0, 0.02, n));
+    add("redis_net_input_bytes_total", l, counter(0, 1_500_000, n));
+    add("redis_net_output_bytes_total", l, counter(0, 3_000_000, n));
+    add("redis_mem_fragmentation_ratio", l, steady(1.2, n));
+    add("redis_db_keys", { ...l, db: "db0" }, steady(100_000, n));
+    add("redis_db_keys_expiring", { ...l, db: "db0" }, steady(80_000, n));
     if (master) {
       add("redis_connected_slaves", l, steady(redis.replicas, n));
       scrape.redisExporters.slice(1).forEach((replica) => {
@@ -132,6 +142,8 @@ export function healthyCluster(input: RuleTestInput, n: number, intervalSeconds 
     add("redis_sentinel_master_status", { ...l, master_name: input.masterName, master_address: masterAddress, master_status: "ok" }, steady(1, n));
     add("redis_sentinel_master_ok_sentinels", { ...l, master_name: input.masterName, master_address: masterAddress }, steady(scrape.sentinelExporters.length, n));
     add("redis_sentinel_tilt", l, steady(0, n));
+    add("redis_sentinel_masters", l, steady(1, n));
+    add("redis_sentinel_master_setting_ckquorum", { ...l, master_name: input.masterName, master_address: masterAddress }, steady(redis.sentinel?.quorum ?? 2, n));
     add("redis_uptime_in_seconds", l, counter(86_400, STEP_SECONDS, n));
   });
   scrape.nodeExporters.forEach((t) => {

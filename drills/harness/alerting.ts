@@ -33,6 +33,8 @@ export interface AlertingInput {
 
 export interface Alerting {
   alerts: () => Promise<AlertState[]>;
+  /** An instant query's result: each series' labels and value. */
+  query: (expr: string) => Promise<Array<{ metric: Record<string, string>; value: [number, string] }>>;
   /** The stack's page-severity alerts, as the rendered rules declare them. */
   pages: string[];
 }
@@ -100,7 +102,11 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
       return false;
     }
   }, 10000, 250);
-  return { alerts: async () => ((await get("alerts")).data as { alerts: AlertState[] }).alerts, pages };
+  return {
+    alerts: async () => ((await get("alerts")).data as { alerts: AlertState[] }).alerts,
+    query: async (expr) => ((await get(`query?query=${encodeURIComponent(expr)}`)).data as { result: Array<{ metric: Record<string, string>; value: [number, string] }> }).result,
+    pages,
+  };
 }
 
 /**

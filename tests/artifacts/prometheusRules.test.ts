@@ -9,7 +9,7 @@ import YAML from "yaml";
 import { requireValidStackConfig } from "../../components/config/validate";
 import { readStackConfigFile, PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 import { CAUSE_MUTES_CONSEQUENCES, HEARTBEAT_URL_PLACEHOLDER, RECEIVERS, renderAlertmanagerStartScript } from "../../components/monitoring/alertmanagerConfig";
-import { buildDashboards, panelQueries } from "../../components/monitoring/dashboards";
+import { buildDashboards, panelQueries, withAllSelected } from "../../components/monitoring/dashboards";
 import { RULE_FILE_NAMES, RULES_DIR } from "../../components/monitoring/prometheusConfig";
 import { redisRulesInput, renderMonitoringFiles, renderPromtoolCheckScript } from "../../components/monitoring/render";
 import { renderRedisAlertRules } from "../../components/monitoring/redisRules";
@@ -226,7 +226,7 @@ describe("monitoring files under promtool and amtool", () => {
 
   it("every dashboard query passes promtool check rules as a recording rule and returns data on a healthy cluster", () => {
     const dashboards = buildDashboards({ sizing: computeSizing(config.redis), slo: config.monitoring.slo });
-    const queries = Object.values(dashboards).flatMap((d) => panelQueries(d).map((q, i) => ({ ...q, record: `dashboard:${d.uid!.replaceAll("-", "_")}:q${i}` })));
+    const queries = Object.values(dashboards).flatMap((d) => panelQueries(d).map((q, i) => ({ ...q, expr: withAllSelected(q.expr), record: `dashboard:${d.uid!.replaceAll("-", "_")}:q${i}` })));
     expect(queries.length).toBeGreaterThanOrEqual(15);
     const dir = path.join(work, "dashboards");
     fs.cpSync(rulesDir, dir, { recursive: true });

@@ -11,6 +11,7 @@ import { runScenario, SCENARIOS } from "../../drills";
 import type { Scenario } from "../../drills/harness/types";
 import { crashRestart } from "../../drills/scenarios/crashRestart";
 import { diskFull } from "../../drills/scenarios/diskFull";
+import { masterLostAfterSentinelRestart } from "../../drills/scenarios/masterLostAfterSentinelRestart";
 import { memoryUnderFork } from "../../drills/scenarios/memoryUnderFork";
 import { plannedRestartOfMaster, plannedRestartUnderPings } from "../../drills/scenarios/plannedRestartOfMaster";
 import { redeployAfterFailover } from "../../drills/scenarios/redeployAfterFailover";
@@ -72,4 +73,4 @@ export async function expectScenarioHolds(scenario: Scenario): Promise<void> {
  */
 export const SHORT_SCENARIOS: Scenario[] = [...SCENARIOS.filter((s) => s !== plannedRestartOfMaster && s !== rollingImageUpgrade), plannedRestartUnderPings];
 /** nodeDrills.test.ts runs these (one node, or containers); clusterDrills.test.ts every other. */
-export const NODE_AND_DAY_TWO_SCENARIOS: Scenario[] = [memoryUnderFork, diskFull, crashRestart, redeployAfterFailover, plannedRestartUnderPings];
+export const NODE_AND_DAY_TWO_SCENARIOS: Scenario[] = [memoryUnderFork, diskFull, crashRestart, redeployAfterFailover, plannedRestartUnderPings, masterLostAfterSentinelRestart];
