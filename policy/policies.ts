@@ -99,6 +99,7 @@ function readingContainerFiles(policy: ResourceValidationPolicy): StackValidatio
     name: policy.name,
     description: policy.description,
     enforcementLevel: policy.enforcementLevel,
+    ...(policy.configSchema ? { configSchema: policy.configSchema } : {}),
     validateStack: (args, report) => {
       let unknown: unknown;
       for (const resource of withContainerFiles(args.resources)) {
@@ -378,15 +379,29 @@ const notExposed: ResourceValidationPolicy = {
   },
 };
 
+/** The fewest sentinels that survive one loss with a majority; a team may require more (minimumSentinels). */
+export const MINIMUM_SENTINELS = 3;
+
 const sentinelQuorum: StackValidationPolicy = {
   name: "sentinel-quorum-and-spread",
-  description: "Runbook: Instance down (W3 Sentinel HA). An odd number of at least 3 sentinels, a majority quorum, no host with a majority of sentinels or a replica on the master's host when several hosts exist, hosts that are really different machines (no shared address or Docker daemon), and min-replicas-to-write on every data node.",
+  description: "Runbook: Instance down (W3 Sentinel HA). An odd number of at least 3 sentinels (the minimumSentinels setting), a majority quorum, no host with a majority of sentinels or a replica on the master's host when several hosts exist, hosts that are really different machines (no shared address or Docker daemon), and min-replicas-to-write on every data node.",
   enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      minimumSentinels: {
+        type: "integer",
+        minimum: MINIMUM_SENTINELS,
+        default: MINIMUM_SENTINELS,
+        description: "The fewest sentinels a stack may declare (an odd number is still required): 5 survives two losses.",
+      },
+    },
+  },
   validateStack: (args, report) => {
     const sentinels = args.resources.filter((r) => r.type === CONTAINER && componentOf(r.props) === "sentinel");
     const dataNodes = redisContainers(args.resources);
     if (sentinels.length === 0) return;
-    if (sentinels.length < 3 || sentinels.length % 2 === 0) report(`${sentinels.length} sentinels: need an odd number of at least 3 so that losing one still leaves a majority`);
+    const minimum = args.getConfig<{ minimumSentinels?: number }>().minimumSentinels ?? MINIMUM_SENTINELS;
+    if (sentinels.length < minimum || sentinels.length % 2 === 0) report(`${sentinels.length} sentinels: need an odd number of at least ${minimum}${minimum > MINIMUM_SENTINELS ? " (the pack's minimumSentinels setting)" : ""} so that losing one still leaves a majority`);
     const majority = Math.floor(sentinels.length / 2) + 1;
     for (const sentinel of sentinels) {
       const conf = uploadedFile(sentinel.props, "/sentinel.conf");
@@ -694,16 +709,28 @@ function parseYamlOnce<T>(text: string): T {
 
 const alertsLinked: ResourceValidationPolicy = {
   name: "alerts-have-severity-and-runbook",
-  description: "Runbook: time-to-detect. Every Prometheus alert has a severity of page or ticket (heartbeat only for the always-firing Watchdog) and a runbook_url, so it reaches the right person with a first move.",
+  description: "Runbook: time-to-detect. Every Prometheus alert has a severity of page or ticket (heartbeat only for the always-firing Watchdog) and a runbook_url (under runbookUrlPrefix, when set), so it reaches the right person with a first move.",
   enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      runbookUrlPrefix: {
+        type: "string",
+        pattern: "^https?://\\S+$",
+        description: "Where the team's runbooks live: every runbook_url must start with it (a link to a fork or a personal copy fails).",
+      },
+    },
+  },
   validateResource: (args, report) => {
     if (args.type !== CONTAINER || componentOf(args.props) !== "prometheus") return;
+    const { runbookUrlPrefix } = args.getConfig<{ runbookUrlPrefix?: string }>();
     for (const { file, rules } of ruleFiles(args.props)) {
       for (const rule of rules.filter((r) => r.alert)) {
         const severity = rule.labels?.severity ?? "";
         const heartbeat = severity === "heartbeat" && rule.alert === "Watchdog" && rule.expr === "vector(1)";
         if (!["page", "ticket"].includes(severity) && !heartbeat) report(`${file}: alert ${rule.alert} has severity ${rule.labels?.severity ?? "none"} (page or ticket; heartbeat only for Watchdog, vector(1))`);
-        if (!/^https?:\/\/\S+$/.test(rule.annotations?.runbook_url ?? "")) report(`${file}: alert ${rule.alert} has no runbook_url`);
+        const runbook = rule.annotations?.runbook_url ?? "";
+        if (!/^https?:\/\/\S+$/.test(runbook)) report(`${file}: alert ${rule.alert} has no runbook_url`);
+        else if (runbookUrlPrefix && !runbook.startsWith(runbookUrlPrefix)) report(`${file}: alert ${rule.alert} links ${runbook}, outside the team's runbooks (${runbookUrlPrefix})`);
       }
     }
   },

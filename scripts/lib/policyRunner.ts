@@ -3,6 +3,7 @@
 // (touching one is reported as advisory "can't run during preview", as the engine does).
 import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { policies as packPolicies } from "../../policy/policies";
+import { resolvePolicyConfig } from "./policyConfig";
 import { UNKNOWN_MARK } from "./serialized";
 import type { PlannedResource } from "./synth";
 
@@ -74,12 +75,18 @@ export function toPolicyResources(resources: PlannedResource[], project: string,
   }
 }
 
-export async function runPolicies(resources: PlannedResource[], project: string, stack: string, policies: AnyPolicy[] = packPolicies): Promise<Violation[]> {
+/**
+ * The pack's policies over a plan. `policyConfig` is a `--policy-pack-config` file's object: each
+ * policy's getConfig returns its settings with the schema's defaults, as under the engine.
+ */
+export async function runPolicies(resources: PlannedResource[], project: string, stack: string, policies: AnyPolicy[] = packPolicies, policyConfig: unknown = {}): Promise<Violation[]> {
+  const { settings, levels } = resolvePolicyConfig(policyConfig, policies);
   const violations: Violation[] = [];
   const policyResources = toPolicyResources(resources, project, stack);
   const stackTags = new Map<string, string>();
   for (const policy of policies) {
-    const level = policy.enforcementLevel ?? "advisory";
+    const level = levels[policy.name] ?? policy.enforcementLevel ?? "advisory";
+    const getConfig = () => settings[policy.name] as never;
     if (level === "disabled") continue;
     const guard = async (resourceName: string, run: (report: (message: string, urn?: string) => void) => Promise<void> | void) => {
       const report = (message: string, urn?: string) => violations.push({ policy: policy.name, level, resource: urn ? urn.split("::").pop()! : resourceName, message });
@@ -94,12 +101,12 @@ export async function runPolicies(resources: PlannedResource[], project: string,
       const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
       for (const resource of policyResources) {
         for (const validate of validations) {
-          await guard(resource.name, (report) => validate({ ...resource, stackTags, getConfig: () => ({}) as never, notApplicable: () => { throw new Error("not applicable"); } } as never, report));
+          await guard(resource.name, (report) => validate({ ...resource, stackTags, getConfig, notApplicable: () => { throw new Error("not applicable"); } } as never, report));
         }
       }
     }
     if ("validateStack" in policy) {
-      await guard("stack", (report) => policy.validateStack({ resources: policyResources, stackTags, getConfig: () => ({}) as never, notApplicable: () => { throw new Error("not applicable"); } } as never, report));
+      await guard("stack", (report) => policy.validateStack({ resources: policyResources, stackTags, getConfig, notApplicable: () => { throw new Error("not applicable"); } } as never, report));
     }
   }
   return violations;

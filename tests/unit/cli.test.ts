@@ -18,7 +18,7 @@ function expectOneLine(stderr: string, script: string): string {
 
 const VALID_OPTIONS: Record<string, string> = {
   synth: "--stack, --config, --applied, --out, --help",
-  policy: "--stack, --config, --applied, --help",
+  policy: "--stack, --config, --applied, --policy-config, --help",
   "plan-diff": "--stack, --config, --applied, --help",
   drill: "--stack, --scenario, --repeat, --short, --json, --update-readme, --help",
   soak: "--runs, --burn-core, --out, --timeout-minutes, --help",
