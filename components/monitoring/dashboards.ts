@@ -182,8 +182,16 @@ export function buildRedisOverview(input: DashboardInput): dashboard.Dashboard {
     .build();
 }
 
+/**
+ * Panel ids in layout order: the builders leave them unset (rows at 0), and Grafana links a
+ * panel (viewPanel=<id>, an alert's panel) by its id, so they are given here, stable per layout.
+ */
+function numbered(d: dashboard.Dashboard): dashboard.Dashboard {
+  return { ...d, panels: (d.panels ?? []).map((panel, i) => ({ ...panel, id: i + 1 })) };
+}
+
 export function buildDashboards(input: DashboardInput): Record<keyof typeof DASHBOARDS, dashboard.Dashboard> {
-  return { api: buildApiOverview(input), redis: buildRedisOverview(input) };
+  return { api: numbered(buildApiOverview(input)), redis: numbered(buildRedisOverview(input)) };
 }
 
 /** Every query of a dashboard, for the promtool tests. */
