@@ -106,6 +106,16 @@ export function formatTable(results: Array<Summary & { measured?: string }>): st
 }
 
 /** The targets of every scenario, as the README shows them (a test keeps the README in sync). */
+/** What each scenario's failure must show on-call, as its run asserts it on a real Prometheus. */
+export function formatAlerts(scenarios: Scenario[] = SCENARIOS): string {
+  const lines = ["| scenario | alerts its failure must raise | pages it may fire besides | or why it watches none |", "| --- | --- | --- | --- |"];
+  for (const s of scenarios) {
+    const names = (list: string[] | undefined) => (list ?? []).map((name) => `\`${name}\``).join(", ") || (s.alerts ? "none" : "");
+    lines.push(`| ${s.name} | ${names(s.alerts?.raises)} | ${names(s.alerts?.alsoPages)} | ${s.alertsNotWatchedBecause ?? ""} |`);
+  }
+  return lines.join("\n");
+}
+
 export function formatTargets(scenarios: Scenario[] = SCENARIOS): string {
   const lines = ["| scenario | figure | target per run | median goal | why |", "| --- | --- | --- | --- | --- |"];
   for (const scenario of scenarios) {

@@ -2,7 +2,7 @@
 // `npm run drill -- --repeat 3 --update-readme`), the targets from the scenarios' own Target lists.
 // tests/unit/drillReport.test.ts fails when the README holds a figure with no source there.
 import { spawnSync } from "node:child_process";
-import { formatTable, formatTargets, type Summary } from "./index";
+import { formatAlerts, formatTable, formatTargets, type Summary } from "./index";
 
 export const FIGURES_BEGIN = "<!-- drill-results:begin -->";
 export const FIGURES_END = "<!-- drill-results:end -->";
@@ -27,7 +27,14 @@ export function figuresSection(stored: StoredResults): string {
 }
 
 export function targetsSection(): string {
-  return `${formatTargets()}\n`;
+  return [
+    formatTargets(),
+    "",
+    "Every scenario also names the alerts its failure must raise, asserted on a real Prometheus (Debian's) evaluating the stack's rendered rules, with a Debian redis_exporter per process under the stack's exporter settings and scrape labels. An alert counts as raised when it is pending or firing: its expression matched the live metrics (each rule's `for` is its promtool cases' to prove). Before the failure, the healthy cluster must raise no alert at all; during the run, no page outside the scenario's list may fire.",
+    "",
+    formatAlerts(),
+    "",
+  ].join("\n");
 }
 
 /** Replaces what is between the markers (both kept). */
