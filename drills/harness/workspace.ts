@@ -104,7 +104,9 @@ export function directorySize(dir: string): number {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) total += directorySize(full);
-    else if (entry.isFile()) total += fs.statSync(full).size;
+    // A live Redis renames and deletes its AOF files during a rewrite: one listed a moment ago
+    // may be gone by its stat (a temp manifest was, and failed the disk-full drill).
+    else if (entry.isFile()) total += fs.statSync(full, { throwIfNoEntry: false })?.size ?? 0;
   }
   return total;
 }
