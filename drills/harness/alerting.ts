@@ -37,6 +37,11 @@ export interface Alerting {
   query: (expr: string) => Promise<Array<{ metric: Record<string, string>; value: [number, string] }>>;
   /** The stack's page-severity alerts, as the rendered rules declare them. */
   pages: string[];
+  /**
+   * A credential rotation's switch, as the stack's exporter credentials command does it: each
+   * exporter's password file rewritten, then its /-/reload.
+   */
+  setExporterPassword: (password: string) => Promise<void>;
 }
 
 /** The exporter's settings as its flags (the containers set them by env); GOMAXPROCS stays a variable. */
@@ -56,9 +61,11 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
     const network = hostName !== undefined ? input.networkOf?.(hostName) : undefined;
     return network ? ["nsenter", [`--net=${network}`, command, ...args]] : [command, args];
   };
+  const passwordFileOf = (exporter: ExporterPlacement) => path.join(input.dir, `${exporter.name}-passwords.json`);
+  const writePasswordFile = (exporter: ExporterPlacement, password: string) => fs.writeFileSync(passwordFileOf(exporter), renderExporterPasswordFile(exporter, password), { mode: 0o600 });
   for (const exporter of input.exporters) {
-    const passwordFile = path.join(input.dir, `${exporter.name}-passwords.json`);
-    fs.writeFileSync(passwordFile, renderExporterPasswordFile(exporter, input.exporterPassword), { mode: 0o600 });
+    const passwordFile = passwordFileOf(exporter);
+    writePasswordFile(exporter, input.exporterPassword);
     const env = { ...exporterEnv(exporter), REDIS_PASSWORD_FILE: passwordFile };
     const flags = Object.entries(env).filter(([name]) => name in EXPORTER_FLAGS).map(([name, value]) => `--${EXPORTER_FLAGS[name]}=${value}`);
     const variables = Object.entries(env).filter(([name]) => !(name in EXPORTER_FLAGS)).map(([name, value]) => `${name}=${value}`);
@@ -104,6 +111,13 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
   }, 10000, 250);
   return {
     alerts: async () => ((await get("alerts")).data as { alerts: AlertState[] }).alerts,
+    setExporterPassword: async (password) => {
+      for (const exporter of input.exporters) {
+        writePasswordFile(exporter, password);
+        const reloaded = await fetch(`http://${exporter.host.address}:${exporter.port}/-/reload`, { signal: AbortSignal.timeout(5000) });
+        if (!reloaded.ok) throw new Error(`${exporter.name}: /-/reload answered ${reloaded.status}`);
+      }
+    },
     query: async (expr) => ((await get(`query?query=${encodeURIComponent(expr)}`)).data as { result: Array<{ metric: Record<string, string>; value: [number, string] }> }).result,
     pages,
   };

@@ -18,6 +18,7 @@ import { Workspace } from "../harness/workspace";
 import { missingKeys, sentinelClient, SteadyWriter } from "../harness/writer";
 import { Checks, seconds, type DrillContext, type Figure, type Scenario, type Target } from "../harness/types";
 import { ContainerCluster, healthcheckIntervalMs } from "../harness/dayTwo";
+import { AlertCheck, startLocalAlerting } from "../harness/alerting";
 
 export const CREDENTIAL_ROTATION_TARGETS: Target[] = [
   { figure: "auth_errors_valid_password", kind: "equals", value: 0, why: "no client holding a password valid at that step is ever refused (fresh connections to every node and sentinel, and the writers)" },
@@ -32,6 +33,7 @@ export const CREDENTIAL_ROTATION_TARGETS: Target[] = [
   { figure: "processes_restarted", kind: "equals", value: 0, why: "no step restarts a Redis or Sentinel process (the crashed master aside)" },
   { figure: "restarted_node_accepts_both", kind: "equals", value: "yes", why: "a node restarted mid-rotation comes back with both passwords (its volume's live copy)" },
   { figure: "links_reauthenticated", kind: "equals", value: "yes", why: "replication, Sentinel-to-Redis and Sentinel peer links re-authenticate with the new passwords after retire" },
+  { figure: "exporters_scrape_after_retire", kind: "equals", value: "yes", why: "the exporters moved to the new password at switch: after retire every one still reaches its process (monitoring is a consumer too)" },
 ];
 
 /** How long before the master's kill -9 an acknowledged write may still be only on the master. */
@@ -194,6 +196,7 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
   if (!ctx.config.sentinel.enabled) return { passed: false, failures: ["the credential rotation drill needs sentinel.enabled"], figures: {} };
   const ws = new Workspace("credential-rotation");
   const clients: Redis[] = [];
+  let check: AlertCheck | undefined;
   try {
     // Two slots per user, as the program's RandomPasswords; generation g lives in slot g % 2, and
     // raising the generation to 2 regenerates slot 0 (its keeper changes), so generation 2 is a
@@ -212,6 +215,7 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
       await cluster.runner.waitHealthy(name, healthcheckIntervalMs());
     }
     await waitFor("the first boot to settle", async () => (await cluster.unsettled()).length === 0, 30000, 200);
+    check = ctx.alerts ? await AlertCheck.begin(await startLocalAlerting(ctx.config, cluster.topology, initial.used.exporter, ws.tempDir("alerting"), ws.processes), ctx.alerts) : undefined;
     const drill = new RotationDrill(cluster, slots, ctx, initial);
     const dwellMs = ctx.short ? 800 : 2000;
     const pidsBefore = await drill.pids();
@@ -230,6 +234,8 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     await sleep(dwellMs);
     await drill.apply(stateAt(1, "switch"), "rotation 1: switch");
     cluster.credentials = stateAt(1, "switch").used;
+    // The exporters move at switch, once every server accepts the new password (as the stack's do).
+    await check?.alerting.setExporterPassword(cluster.credentials.exporter);
     // The API-like consumer moves at switch: a new client with the new passwords, the old one closed.
     const movedStartedAt = Date.now();
     const moved = writerWith(cluster, stateAt(1, "switch").used, "follower2");
@@ -268,6 +274,8 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     const pidsMid = await drill.pids();
     await drill.apply(stateAt(2, "switch"), "rotation 2: switch");
     cluster.credentials = stateAt(2, "switch").used;
+    // The exporters move at switch, once every server accepts the new password (as the stack's do).
+    await check?.alerting.setExporterPassword(cluster.credentials.exporter);
     const afterSwitch = writerWith(cluster, stateAt(2, "switch").used, "gen2");
     clients.push(afterSwitch.client);
     await sleep(dwellMs);
@@ -278,6 +286,11 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     moved.client.disconnect();
     await drill.apply(stateAt(2, "retire"), "rotation 2: retire");
     await sleep(dwellMs);
+    // Every exporter still logs in, on scrapes made after the retire (one a second).
+    if (check) await sleep(2500);
+    const exportersUp = check
+      ? await waitFor("every exporter up after retire", async () => (await check!.alerting.query("redis_up == 0")).length === 0 && (await check!.alerting.query("redis_up")).length === cluster.nodes.length + cluster.sentinels.length, 10000, 500).then(() => "yes", () => "no")
+      : "not watched";
     const oldAccepted2 = [...await drill.oldAccepted(one), ...await drill.oldAccepted(zero)];
     const links2 = await drill.dropLinks();
     const pidsAfter2 = await drill.pids();
@@ -318,7 +331,7 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     drill.checks.expect(oldAccepted1.length === 0 && oldAccepted2.length === 0, `old passwords still accepted: ${[...oldAccepted1, ...oldAccepted2].join(", ")}`);
     drill.checks.expect(drill.authErrorsValid === 0, `valid passwords refused: ${drill.authErrorSamples.join(", ")}`);
     drill.checks.expect(writerAuthErrors === 0, `writers saw auth errors: ${writers.flatMap((w) => w.stats.errorMessages.filter((m) => AUTH_ERROR.test(m))).join(" | ")}`);
-    return {
+    const result = {
       passed: drill.checks.passed,
       failures: drill.checks.failures,
       figures: {
@@ -335,9 +348,12 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
         restarted_node_accepts_both: restartedBoth ? "yes" : "no",
         links_reauthenticated: links1 && links2 ? "yes" : "no",
         writer_errors: writers.reduce((sum, w) => sum + w.stats.errors, 0),
-      },
+        exporters_scrape_after_retire: exportersUp,
+      } as Record<string, Figure>,
     };
+    return check ? await check.judge(result) : result;
   } finally {
+    await check?.stop();
     for (const client of clients) client.disconnect();
     await ws.cleanup();
   }
@@ -346,7 +362,10 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
 export const credentialRotation: Scenario = {
   name: "credential-rotation",
   runbook: "Zero-downtime credential rotation: every Redis and Sentinel password rotated (add, switch, retire) twice, once with the master crashed mid-rotation",
-  alertsNotWatchedBecause: "the exporters' own password rotates here: the drill does not yet replay the exporter's password-file update and reload, and without it its exporters would raise RedisAuthFailures and RedisUnreachable for their own stale password",
+  // The exporters rotate too (their password file and /-/reload at switch): a stale exporter
+  // password would raise RedisAuthFailures and RedisUnreachable. The master's crash in rotation 2
+  // is the failure: its node unreachable, then a failover.
+  alerts: { raises: ["RedisUnreachable", "RedisFailoverHappened"] },
   targets: CREDENTIAL_ROTATION_TARGETS,
   run: credentialRotationDrill,
 };
