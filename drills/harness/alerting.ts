@@ -133,7 +133,7 @@ export async function startLocalAlerting(config: StackConfig, topology: Topology
   return startAlerting({ config, exporters: placeExporters(topology, base), exporterPassword, dir, processes, prometheus: { address: "127.0.0.1", port: base + exporterCount } });
 }
 
-/** Seconds of a healthy cluster, evaluated every second, in which no alert may even be pending. */
+/** How long a healthy cluster, evaluated every second, is watched: no alert may even be pending. */
 export const HEALTHY_PHASE_MS = 2500;
 
 /** How long a watch waits after its scenario's body for an expected alert: a few scrapes and evaluations. */
@@ -207,7 +207,7 @@ export class AlertWatch {
  * The scenario's result with its alerts judged: a healthy phase that raised anything, an
  * expected alert never raised, or a page fired that the failure must not page, fails it.
  */
-export function judgeAlerts<T extends Omit<DrillResult, "scenario" | "runbook">>(result: T, healthy: string[], watch: AlertWatch, expected: ScenarioAlerts): T {
+function judgeAlerts<T extends Omit<DrillResult, "scenario" | "runbook">>(result: T, healthy: string[], watch: AlertWatch, expected: ScenarioAlerts): T {
   const verdict = watch.verdict(expected);
   const failures = [...(healthy.length > 0 ? [`the healthy cluster raised ${healthy.join(", ")}`] : []), ...verdict.failures];
   return {
