@@ -60,6 +60,12 @@ function pinnedImage(fallback: string) {
   return z.preprocess((value) => value ?? undefined, image);
 }
 
+const DOCKER_HOST_ALLOWED = "a Docker host URI: unix:///<socket path> (letters, digits, . _ - /) or ssh://user@host[:port] (user of letters, digits, . _ -; host an IPv4 address or a DNS name; port 1-65535)";
+
+const DNS_LABELS = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*";
+const TCP_PORT = "(?:[1-9]\\d{0,3}|[1-5]\\d{4}|6[0-4]\\d{3}|65[0-4]\\d{2}|655[0-2]\\d|6553[0-5])";
+const DOCKER_HOST = new RegExp(`^(?:unix:///[A-Za-z0-9._/-]+|ssh://[A-Za-z0-9_][A-Za-z0-9._-]{0,31}@${DNS_LABELS}(?::${TCP_PORT})?)$`);
+
 const HOST_SHAPE_TEXT = "{ name, dockerHost, address[, bindAddress] }";
 const hostAddressAllowed = "the IP address or DNS name clients use to reach this host";
 
@@ -71,7 +77,9 @@ const hostSchema = field(
       name: text(HOST_NAME, "a lowercase name of letters, digits and dashes, starting with a letter (at most 31 characters)"),
       /** Absent (the drills' hosts) counts as redis. */
       role: oneOf(HOST_ROLES, "redis", " (monitoring: a host that holds no Redis data node or sentinel)"),
-      dockerHost: text(/^(unix:\/\/\/\S+|ssh:\/\/[^@\s]+@[^:\s/]+(:\d{1,5})?)$/, "a Docker host URI: unix:///var/run/docker.sock or ssh://user@host[:port]"),
+      // The URI reaches `docker -H` and ssh's command line: only the characters a socket path, a
+      // user, a host and a port need (no shell metacharacters), and a port that exists.
+      dockerHost: text(DOCKER_HOST, DOCKER_HOST_ALLOWED),
       address: checkedText(
         (address) => {
           if (address.trim() === "" || !/^[A-Za-z0-9.:-]+$/.test(address)) return [hostAddressAllowed];
@@ -249,7 +257,8 @@ const monitoringSchema = section({
   })).default(DEFAULT_RUNBOOK_BASE_URL),
   cluster: text(/^[A-Za-z0-9._-]+$/, "a label value of letters, digits, dot, dash and underscore").default("veza"),
   /** node_exporter mountpoint of the filesystem that holds Docker's volumes (the Redis data). */
-  dataMountpoint: text(/^\/[^"\s]*$/, "an absolute mountpoint as node_exporter reports it").default("/"),
+  // Spliced into the rules' label matchers and annotations: no quotes, braces or template text.
+  dataMountpoint: text(/^\/[A-Za-z0-9._/-]*$/, "an absolute mountpoint as node_exporter reports it (letters, digits, . _ - and /)").default("/"),
   slackPageChannel: text(/^[#@][\w.-]+$/, "a Slack channel (#name) or user (@name)").default("#veza-oncall"),
   slackTicketChannel: text(/^[#@][\w.-]+$/, "a Slack channel (#name) or user (@name)").default("#veza-tickets"),
   slo: sloSchema,
