@@ -315,8 +315,17 @@ function checkMonitoringPlacement(problems: ProblemList, config: StackConfig): v
   }
 }
 
+/** A webhook URL as Alertmanager's config takes it: no whitespace or control character (a newline would write YAML of its own). */
+export const WEBHOOK_URL = /^https?:\/\/[^\s\x00-\x1f\x7f]+$/;
+
 /** Outside dev, pages must reach someone, and an outside service must page when alerting itself dies. */
 function checkAlertingSecrets(problems: ProblemList, raw: RawObject, config: StackConfig): void {
+  // The value is a secret: the problem names the key and what is allowed, never the value.
+  for (const key of ["slackWebhookUrl", "heartbeatWebhookUrl"] as const) {
+    if (typeof raw[key] === "string" && raw[key] !== "" && !WEBHOOK_URL.test(raw[key] as string)) {
+      problems.add(key, undefined, "an http(s) URL without whitespace or control characters (it is written into alertmanager.yml, where a newline would add YAML of its own)");
+    }
+  }
   if (!config.monitoring.enabled || config.environment === "dev") return;
   for (const key of ["slackWebhookUrl", "pagerdutyRoutingKey", "heartbeatWebhookUrl"] as const) {
     if (typeof raw[key] !== "string" || raw[key] === "") {

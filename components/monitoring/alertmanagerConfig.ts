@@ -100,6 +100,10 @@ export function renderAlertmanagerStartScript(templatePath: string, renderedPath
   return [
     "set -eu",
     `url=$(cat ${ALERTMANAGER_SECRET_FILES.heartbeatWebhookUrl})`,
+    // The config validates the URL; this refuses one that reached the file some other way: a
+    // newline or a space would let it write YAML of its own into alertmanager.yml.
+    'case "$url" in http://*|https://*) ;; *) echo "veza alertmanager: the heartbeat URL is not an http(s) URL: not starting" >&2; exit 1;; esac',
+    'case "$url" in *[[:space:][:cntrl:]]*) echo "veza alertmanager: the heartbeat URL holds whitespace or a control character: not starting" >&2; exit 1;; esac',
     `template=$(cat ${templatePath})`,
     `printf '%s\n' "\${template%%${HEARTBEAT_URL_PLACEHOLDER}*}\${url}\${template#*${HEARTBEAT_URL_PLACEHOLDER}}" > ${renderedPath}`,
     `exec /bin/alertmanager --config.file=${renderedPath} ${args.join(" ")}`,

@@ -297,6 +297,18 @@ describe("monitoring files under promtool and amtool", () => {
     expect(rendered.receivers.find((r: { name: string }) => r.name === RECEIVERS.heartbeat).webhook_configs[0].url).toBe(url);
     expect(tool("amtool", ["check-config", path.join(dir, "rendered.yml")], dir).status).toBe(0);
   });
+  it("the Alertmanager start script refuses a heartbeat URL holding a newline, before writing alertmanager.yml", () => {
+    const dir = path.join(work, "am-bad");
+    fs.mkdirSync(path.join(dir, "secrets"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "secrets", "url"), "https://hc.example/p\n        send_resolved: true\n");
+    fs.copyFileSync(synth.file(ALERTMANAGER, "/etc/alertmanager/alertmanager.yml"), path.join(dir, "template.yml"));
+    const script = renderAlertmanagerStartScript(path.join(dir, "template.yml"), path.join(dir, "rendered.yml"), ["--storage.path=/alertmanager"])
+      .replace("/etc/alertmanager/secrets/heartbeat-webhook-url", path.join(dir, "secrets", "url"))
+      .replace(/^exec .*$/m, "exit 0");
+    const run = spawnSync("sh", ["-c", script], { encoding: "utf8" });
+    expect([run.status, run.stderr.trim()]).toEqual([1, "veza alertmanager: the heartbeat URL holds whitespace or a control character: not starting"]);
+    expect(fs.existsSync(path.join(dir, "rendered.yml"))).toBe(false);
+  });
 });
 
 describe("the README's alert table", () => {

@@ -116,6 +116,18 @@ describe("stack config validation", () => {
     expect(problemKeys({ ...valid(), environment: "production", monitoring: { enabled: false } })).toEqual([]);
   });
 
+  it("refuses a webhook URL with a newline or a space (it would write YAML of its own into alertmanager.yml), without echoing the secret", () => {
+    const secrets = { slackWebhookUrl: "https://hooks.example/x", pagerdutyRoutingKey: "k", heartbeatWebhookUrl: "https://hc.example/p" };
+    for (const [key, bad] of [["heartbeatWebhookUrl", "https://hc.example/p\n    send_resolved: true"], ["heartbeatWebhookUrl", "https://hc.example/p x"], ["slackWebhookUrl", "hooks.example/x"]] as const) {
+      const problem = problemFor({ ...withMonitoringHost(), environment: "production", ...secrets, [key]: bad }, key);
+      expect(problem.value).toBeUndefined();
+      expect(problem.allowed).toMatch(/an http\(s\) URL without whitespace or control characters/);
+      // dev checks the format too, when the secret is set.
+      expect(problemKeys({ ...valid(), [key]: bad })).toEqual([key]);
+    }
+    expect(problemKeys({ ...valid(), heartbeatWebhookUrl: "https://hc.example/ping/abc?x=1&y=a|b/c" })).toEqual([]);
+  });
+
   it("outside dev, refuses monitoring on a host that holds a data node or a sentinel, naming what it holds", () => {
     const problem = problemFor({ ...valid(), environment: "staging", slackWebhookUrl: "x", pagerdutyRoutingKey: "k", heartbeatWebhookUrl: "h" }, "monitoring.host");
     expect(problem.value).toBe("local");
