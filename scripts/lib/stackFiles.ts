@@ -38,6 +38,13 @@ export interface StackConfigFile {
 
 /** Placeholder for `secure:` values: synth has no passphrase and must never see real secrets. */
 export const SECRET_PLACEHOLDER = "synth-placeholder-secret";
+/** The webhook secrets' placeholder: a URL, as the validator requires of their values. */
+export const URL_SECRET_PLACEHOLDER = "https://synth-placeholder.invalid/secret";
+
+/** What synth reads a secret as: a URL-shaped stand-in for the webhook URLs. */
+export function secretPlaceholder(key: string): string {
+  return key.endsWith("WebhookUrl") ? URL_SECRET_PLACEHOLDER : SECRET_PLACEHOLDER;
+}
 
 export function readStackConfigFile(stack: string, root = PROJECT_ROOT): StackConfigFile {
   const file = path.join(root, `Pulumi.${stack}.yaml`);
@@ -53,7 +60,7 @@ export function readStackConfigFile(stack: string, root = PROJECT_ROOT): StackCo
     if (namespace !== project) continue;
     // setOwn: a key named __proto__ stays a key the validator names, not raw's prototype.
     if (isPlainObject(value) && Object.keys(value).length === 1 && "secure" in value) {
-      setOwn(raw, key, SECRET_PLACEHOLDER);
+      setOwn(raw, key, secretPlaceholder(key));
       secretKeys.push(key);
     } else {
       setOwn(raw, key, value);
@@ -61,7 +68,7 @@ export function readStackConfigFile(stack: string, root = PROJECT_ROOT): StackCo
   }
   const unsetSecretKeys = requiredSecretKeys(raw).filter((key) => raw[key] === undefined);
   for (const key of unsetSecretKeys) {
-    setOwn(raw, key, SECRET_PLACEHOLDER);
+    setOwn(raw, key, secretPlaceholder(key));
     secretKeys.push(key);
   }
   return { raw, secretKeys, unsetSecretKeys };
