@@ -30,7 +30,8 @@ const HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const MASTER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 /** RFC 1123 host names: what may stand in for an IP in a host:port. */
-const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const DNS_LABELS = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*";
+const DNS_NAME = new RegExp(`^(?=.{1,253}$)${DNS_LABELS}$`);
 const IPV6_UNSUPPORTED = "IPv6 is not supported (every host:port this stack renders, Prometheus targets, --web.listen-address and the scripts' endpoints, would need it in brackets)";
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
 /** host:port of an endpoint outside this stack (any port); an IPv6 host in brackets. */
@@ -62,7 +63,6 @@ function pinnedImage(fallback: string) {
 
 const DOCKER_HOST_ALLOWED = "a Docker host URI: unix:///<socket path> (letters, digits, . _ - /) or ssh://user@host[:port] (user of letters, digits, . _ -; host an IPv4 address or a DNS name; port 1-65535)";
 
-const DNS_LABELS = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*";
 const TCP_PORT = "(?:[1-9]\\d{0,3}|[1-5]\\d{4}|6[0-4]\\d{3}|65[0-4]\\d{2}|655[0-2]\\d|6553[0-5])";
 const DOCKER_HOST = new RegExp(`^(?:unix:///[A-Za-z0-9._/-]+|ssh://[A-Za-z0-9_][A-Za-z0-9._-]{0,31}@${DNS_LABELS}(?::${TCP_PORT})?)$`);
 

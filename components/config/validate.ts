@@ -316,7 +316,7 @@ function checkMonitoringPlacement(problems: ProblemList, config: StackConfig): v
 }
 
 /** A webhook URL as Alertmanager's config takes it: no whitespace or control character (a newline would write YAML of its own). */
-export const WEBHOOK_URL = /^https?:\/\/[^\s\x00-\x1f\x7f]+$/;
+const WEBHOOK_URL = /^https?:\/\/[^\s\x00-\x1f\x7f]+$/;
 
 /** Outside dev, pages must reach someone, and an outside service must page when alerting itself dies. */
 function checkAlertingSecrets(problems: ProblemList, raw: RawObject, config: StackConfig): void {

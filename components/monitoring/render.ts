@@ -47,13 +47,12 @@ export function exporterScrapeTarget(e: ExporterPlacement): ScrapeTarget {
 function monitoringInput(config: StackConfig, exporters: ExporterPlacement[]): PrometheusInput {
   const monitoringHost = config.hosts.find((h) => h.name === config.monitoring.host)!;
   const apiHost = config.hosts.find((h) => h.name === config.api.host);
-  const target = exporterScrapeTarget;
   const metrics = config.api.metrics;
   const apiAddress = config.api.mode === "external" ? metrics.address : apiHost ? `${apiHost.address}:${metrics.port}` : undefined;
   return {
     cluster: config.monitoring.cluster,
-    redisExporters: exporters.filter((e) => e.target.kind === "redis").map(target),
-    sentinelExporters: exporters.filter((e) => e.target.kind === "sentinel").map(target),
+    redisExporters: exporters.filter((e) => e.target.kind === "redis").map(exporterScrapeTarget),
+    sentinelExporters: exporters.filter((e) => e.target.kind === "sentinel").map(exporterScrapeTarget),
     nodeExporters: config.hosts.map((h) => ({ address: `${h.address}:${config.monitoring.nodeExporterPort}`, instance: h.name, labels: { host: h.name } })),
     ...(metrics.enabled && apiAddress ? { api: { address: apiAddress, instance: "api", metricsPath: metrics.path } } : {}),
     alertmanager: `${monitoringHost.address}:${config.monitoring.alertmanagerPort}`,

@@ -14,6 +14,7 @@ import { placeExporters, type ExporterPlacement } from "../../components/topolog
 import type { Topology } from "../../components/topology/placement";
 import { freePortRange, sleep, waitFor, type ProcessGroup } from "./processes";
 import type { DrillResult, Figure, ScenarioAlerts } from "./types";
+import type { Workspace } from "./workspace";
 
 export interface AlertState {
   labels: { alertname: string; instance?: string };
@@ -33,6 +34,8 @@ export interface AlertingInput {
 
 export interface Alerting {
   alerts: () => Promise<AlertState[]>;
+  /** Every exporter's last scrape reached its process (redis_up 1). */
+  allExportersUp: () => Promise<boolean>;
   /** An instant query's result: each series' labels and value. */
   query: (expr: string) => Promise<Array<{ metric: Record<string, string>; value: [number, string] }>>;
   /** The stack's page-severity alerts, as the rendered rules declare them. */
@@ -89,15 +92,17 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
   const { address, port, hostName } = input.prometheus;
   input.processes.start("prometheus", ...onHost(hostName, "prometheus", [`--config.file=${path.join(input.dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(input.dir, "tsdb")}`, `--web.listen-address=${address}:${port}`]), path.join(input.dir, "prometheus.log"));
   const get = async (query: string) => (await (await fetch(`http://${address}:${port}/api/v1/${query}`, { signal: AbortSignal.timeout(2000) })).json()) as { data: unknown };
-  // Every exporter scraped and its process up: a baseline with the alerts' inputs present.
-  await waitFor("Prometheus to scrape every exporter with its process up", async () => {
+  // Every exporter scraped and its process up, on the last scrape of each.
+  const allExportersUp = async () => {
     try {
       const result = (await get(`query?query=${encodeURIComponent("count(redis_up == 1)")}`)).data as { result: Array<{ value: [number, string] }> };
       return Number(result.result[0]?.value[1]) === input.exporters.length;
     } catch {
       return false;
     }
-  }, 30000, 250);
+  };
+  // A baseline with the alerts' inputs present.
+  await waitFor("Prometheus to scrape every exporter with its process up", allExportersUp, 30000, 250);
   // Rules evaluated before the first scrapes saw nothing (no sentinel up, say), and their alerts
   // stay pending until the next evaluation: wait for every group to evaluate once more.
   const baselineAt = Date.now();
@@ -118,6 +123,7 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
         if (!reloaded.ok) throw new Error(`${exporter.name}: /-/reload answered ${reloaded.status}`);
       }
     },
+    allExportersUp,
     query: async (expr) => ((await get(`query?query=${encodeURIComponent(expr)}`)).data as { result: Array<{ metric: Record<string, string>; value: [number, string] }> }).result,
     pages,
   };
@@ -228,6 +234,12 @@ export class AlertCheck {
   static async begin(alerting: Alerting, expected: ScenarioAlerts): Promise<AlertCheck> {
     const healthy = await alertsDuring(alerting, HEALTHY_PHASE_MS);
     return new AlertCheck(alerting, expected, healthy, new AlertWatch(alerting));
+  }
+
+  /** begin() on a cluster on this machine's loopback (startLocalAlerting); none without expected alerts. */
+  static async onLoopback(expected: ScenarioAlerts | undefined, config: StackConfig, topology: Topology<HostConfig>, exporterPassword: string, ws: Workspace): Promise<AlertCheck | undefined> {
+    if (!expected) return undefined;
+    return AlertCheck.begin(await startLocalAlerting(config, topology, exporterPassword, ws.tempDir("alerting"), ws.processes), expected);
   }
 
   /** Waits (a grace) for the expected alerts still unseen, then judges the result. */

@@ -6,7 +6,7 @@ import { waitFor } from "./processes";
 import { Workspace } from "./workspace";
 import type { SteadyWriter } from "./writer";
 import type { DrillContext, DrillResult, Figure } from "./types";
-import { AlertCheck, startLocalAlerting, type Alerting } from "./alerting";
+import { AlertCheck, type Alerting } from "./alerting";
 
 type Outcome = Omit<DrillResult, "scenario" | "runbook">;
 
@@ -28,12 +28,12 @@ export async function withCluster<T extends Outcome>(
     const cluster = await LocalCluster.render(ctx.config, { label, workspace: ws });
     beforeStart?.(cluster, ws);
     await cluster.start();
-    if (!ctx.alerts) return await body(cluster, ws, clients);
-    const check = await AlertCheck.begin(await startLocalAlerting(ctx.config, cluster.topology, cluster.credentials.exporter, ws.tempDir("alerting"), cluster.processes), ctx.alerts);
+    const check = await AlertCheck.onLoopback(ctx.alerts, ctx.config, cluster.topology, cluster.credentials.exporter, ws);
     try {
-      return await check.judge(await body(cluster, ws, clients, check.alerting));
+      const result = await body(cluster, ws, clients, check?.alerting);
+      return check ? await check.judge(result) : result;
     } finally {
-      await check.stop();
+      await check?.stop();
     }
   } finally {
     for (const client of clients) client.disconnect();

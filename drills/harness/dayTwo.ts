@@ -14,7 +14,7 @@ import type { CredentialState } from "../../components/redis/rotation";
 import { REDIS_CONF_PATH } from "../../components/redis/redisConf";
 import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import { HEALTHCHECK_TIMING } from "../../components/redis/containerDefaults";
-import { AlertCheck, startLocalAlerting } from "./alerting";
+import { AlertCheck } from "./alerting";
 import { dataNodeContainer, sentinelContainer, type ContainerDefinition } from "../../components/topology/containers";
 import { placeTopology, type Topology } from "../../components/topology/placement";
 import { ContainerRunner, containerRunnerAvailable, isEntryLine } from "./containerRunner";
@@ -282,7 +282,7 @@ export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     const cluster = await ContainerCluster.render(ctx.config, ws, options.brokenGuard ? withoutDiscovery : options.pingEverySecond ? pingingEverySecond : undefined);
     await cluster.replay(firstBoot);
     await waitFor("the first boot to settle", async () => (await cluster.unsettled()).length === 0, 30000, 200);
-    check = ctx.alerts ? await AlertCheck.begin(await startLocalAlerting(ctx.config, cluster.topology, cluster.credentials.exporter, ws.tempDir("alerting"), ws.processes), ctx.alerts) : undefined;
+    check = await AlertCheck.onLoopback(ctx.alerts, ctx.config, cluster.topology, cluster.credentials.exporter, ws);
 
     const client = sentinelClient(cluster);
     clients.push(client);

@@ -1,6 +1,6 @@
 // crash-restart: kill -9 of a standalone node after acknowledged writes, then a restart from its AOF.
 import { ACL_USERS } from "../../components/redis/acl";
-import { AlertCheck, startLocalAlerting } from "../harness/alerting";
+import { AlertCheck } from "../harness/alerting";
 import { redisCli, sleep } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
 import { countMissing, directClient } from "../harness/writer";
@@ -26,7 +26,7 @@ export const crashRestart: Scenario = {
     try {
       const config = standalone(ctx.config, {});
       const { cluster, node } = await startStandalone(ws, config, "crash-restart");
-      check = ctx.alerts ? await AlertCheck.begin(await startLocalAlerting(config, cluster.topology, cluster.credentials.exporter, ws.tempDir("alerting"), cluster.processes), ctx.alerts) : undefined;
+      check = await AlertCheck.onLoopback(ctx.alerts, config, cluster.topology, cluster.credentials.exporter, ws);
       const client = directClient(node.port, ACL_USERS.app, cluster.credentials.app);
       const keys: string[] = [];
       const total = ctx.short ? 20000 : 200000;

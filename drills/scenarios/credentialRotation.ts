@@ -18,7 +18,7 @@ import { Workspace } from "../harness/workspace";
 import { missingKeys, sentinelClient, SteadyWriter } from "../harness/writer";
 import { Checks, seconds, type DrillContext, type Figure, type Scenario, type Target } from "../harness/types";
 import { ContainerCluster, healthcheckIntervalMs } from "../harness/dayTwo";
-import { AlertCheck, startLocalAlerting } from "../harness/alerting";
+import { AlertCheck } from "../harness/alerting";
 
 export const CREDENTIAL_ROTATION_TARGETS: Target[] = [
   { figure: "auth_errors_valid_password", kind: "equals", value: 0, why: "no client holding a password valid at that step is ever refused (fresh connections to every node and sentinel, and the writers)" },
@@ -215,7 +215,7 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
       await cluster.runner.waitHealthy(name, healthcheckIntervalMs());
     }
     await waitFor("the first boot to settle", async () => (await cluster.unsettled()).length === 0, 30000, 200);
-    check = ctx.alerts ? await AlertCheck.begin(await startLocalAlerting(ctx.config, cluster.topology, initial.used.exporter, ws.tempDir("alerting"), ws.processes), ctx.alerts) : undefined;
+    check = await AlertCheck.onLoopback(ctx.alerts, ctx.config, cluster.topology, initial.used.exporter, ws);
     const drill = new RotationDrill(cluster, slots, ctx, initial);
     const dwellMs = ctx.short ? 800 : 2000;
     const pidsBefore = await drill.pids();
@@ -289,7 +289,7 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     // Every exporter still logs in, on scrapes made after the retire (one a second).
     if (check) await sleep(2500);
     const exportersUp = check
-      ? await waitFor("every exporter up after retire", async () => (await check!.alerting.query("redis_up == 0")).length === 0 && (await check!.alerting.query("redis_up")).length === cluster.nodes.length + cluster.sentinels.length, 10000, 500).then(() => "yes", () => "no")
+      ? await waitFor("every exporter up after retire", check.alerting.allExportersUp, 10000, 500).then(() => "yes", () => "no")
       : "not watched";
     const oldAccepted2 = [...await drill.oldAccepted(one), ...await drill.oldAccepted(zero)];
     const links2 = await drill.dropLinks();

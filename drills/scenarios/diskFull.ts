@@ -11,7 +11,7 @@ import { sleep, waitFor } from "../harness/processes";
 import { directorySize, Workspace } from "../harness/workspace";
 import { countMissing, directClient } from "../harness/writer";
 import { standalone, startOverwriter, startStandalone } from "../harness/standalone";
-import { AlertCheck, alertState, startLocalAlerting } from "../harness/alerting";
+import { AlertCheck, alertState } from "../harness/alerting";
 import { Checks, seconds, type Scenario } from "../harness/types";
 
 /** The page a full disk raises: AOF writes fail, so Redis refuses writes. */
@@ -39,7 +39,7 @@ export const diskFull: Scenario = {
       const sizing = computeSizing(config.redis);
       const volume = ws.tmpfs("data", sizing.dataVolumeBytes);
       const { cluster, node } = await startStandalone(ws, config, "disk-full", volume);
-      check = ctx.alerts ? await AlertCheck.begin(await startLocalAlerting(config, cluster.topology, cluster.credentials.exporter, ws.tempDir("alerting"), cluster.processes), ctx.alerts) : undefined;
+      check = await AlertCheck.onLoopback(ctx.alerts, config, cluster.topology, cluster.credentials.exporter, ws);
       const aofDir = path.join(node.dir, "appendonlydir");
 
       // 1. Overwrites: automatic rewrite keeps the AOF bounded. Paced to a few MB/s of AOF: the

@@ -33,7 +33,7 @@ describe("drill scenarios and their alerts", () => {
 
   it("judges what Prometheus showed: an expected alert seen pending counts, a page fired outside the list fails, a pending one does not", async () => {
     let shown: AlertState[] = [];
-    const alerting: Alerting = { alerts: async () => shown, query: async () => [], setExporterPassword: async () => undefined, pages: ["RedisUnreachable", "RedisNoMaster", "RedisMasterFlapping"] };
+    const alerting: Alerting = { alerts: async () => shown, allExportersUp: async () => true, query: async () => [], setExporterPassword: async () => undefined, pages: ["RedisUnreachable", "RedisNoMaster", "RedisMasterFlapping"] };
     const watch = new AlertWatch(alerting);
     shown = [{ labels: { alertname: "RedisUnreachable", instance: "redis-0" }, state: "pending" }, { labels: { alertname: "RedisNoMaster" }, state: "pending" }];
     await new Promise((r) => setTimeout(r, 600));
