@@ -30,7 +30,7 @@ export function targetsSection(): string {
   return [
     formatTargets(),
     "",
-    "Every scenario also names the alerts its failure must raise, asserted on a real Prometheus (Debian's) evaluating the stack's rendered rules, with a Debian redis_exporter per process under the stack's exporter settings and scrape labels. An alert counts as raised when it is pending or firing: its expression matched the live metrics (each rule's `for` is its promtool cases' to prove). Before the failure, the healthy cluster must raise no alert at all; during the run, no page outside the scenario's list may fire.",
+    "Every scenario also names the alerts its failure must raise, asserted on a real Prometheus (Debian's) evaluating the stack's rendered rules, with a Debian redis_exporter per process under the stack's exporter settings and scrape labels (incident-toggle: the SLO rules, scraping the stand-in API's metrics as prometheus.yml scrapes the API). An alert counts as raised when it is pending or firing: its expression matched the live metrics (each rule's `for` is its promtool cases' to prove). Before the failure, the healthy cluster must raise no alert at all (except on a first boot, where master-lost-after-sentinel-restart kills the master seconds after the start); during the run, no page outside the scenario's list may fire. memory-under-fork judges its two runs apart: the declared settings under flat-out overwrites and forks page nobody, the runbook's config is OOM-killed and raises the alerts below.",
     "",
     formatAlerts(),
     "",

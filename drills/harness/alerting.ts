@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
 import { exporterScrapeTarget, renderMonitoringFiles } from "../../components/monitoring/render";
-import { REDIS_JOB, RULE_FILE_NAMES, SENTINEL_JOB } from "../../components/monitoring/prometheusConfig";
+import { API_JOB, REDIS_JOB, RULE_FILE_NAMES, SENTINEL_JOB, type RuleFamily } from "../../components/monitoring/prometheusConfig";
 import { exporterEnv, renderExporterPasswordFile } from "../../components/monitoring/redisExporter";
 import type { HostConfig, StackConfig } from "../../components/config/types";
 import { placeExporters, type ExporterPlacement } from "../../components/topology/ports";
@@ -30,6 +30,10 @@ export interface AlertingInput {
   prometheus: { address: string; port: number; hostName?: string };
   /** The network namespace (path) of a host, when the drill runs hosts as namespaces. */
   networkOf?: (hostName: string) => string;
+  /** The rule files evaluated: the Redis rules unless the drill exercises others (the API's SLOs). */
+  ruleFamilies?: RuleFamily[];
+  /** The API's metrics endpoint, host:port on this machine, scraped as the stack scrapes the API. */
+  apiAddress?: string;
 }
 
 export interface Alerting {
@@ -74,20 +78,24 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
     const variables = Object.entries(env).filter(([name]) => !(name in EXPORTER_FLAGS)).map(([name, value]) => `${name}=${value}`);
     input.processes.start(exporter.name, ...onHost(exporter.host.name, "env", [...variables, "prometheus-redis-exporter", ...flags]), path.join(input.dir, `${exporter.name}.log`));
   }
-  const rulesFile = path.join(input.dir, RULE_FILE_NAMES.redis);
   const files = renderMonitoringFiles(input.config);
-  fs.writeFileSync(rulesFile, files.ruleFiles[RULE_FILE_NAMES.redis]);
-  const pages = files.rules.redis.groups.flatMap((g) => g.rules).flatMap((r) => ("alert" in r && r.labels.severity === "page" ? [r.alert] : []));
+  const families = input.ruleFamilies ?? ["redis"];
+  const ruleFiles = families.map((family) => path.join(input.dir, RULE_FILE_NAMES[family]));
+  families.forEach((family, i) => fs.writeFileSync(ruleFiles[i], files.ruleFiles[RULE_FILE_NAMES[family]]));
+  const pages = families.flatMap((family) => files.rules[family].groups.flatMap((g) => g.rules)).flatMap((r) => ("alert" in r && r.labels.severity === "page" ? [r.alert] : []));
   // The labels prometheus.yml gives each exporter (host, the address Sentinel knows a node by),
   // computed from the drill's own addresses and ports.
   const job = (name: string, kind: "redis" | "sentinel") => ({
     job_name: name,
     static_configs: input.exporters.filter((e) => e.target.kind === kind).map(exporterScrapeTarget).map((t) => ({ targets: [t.address], labels: { instance: t.instance, ...t.labels } })),
   });
+  // The API's job as prometheus.yml declares it (its path and instance), at the drill's address.
+  const api = files.scrape.api ?? { instance: API_JOB, metricsPath: input.config.api.metrics.path };
+  const apiJob = input.apiAddress ? [{ job_name: API_JOB, metrics_path: api.metricsPath, static_configs: [{ targets: [input.apiAddress], labels: { instance: api.instance } }] }] : [];
   fs.writeFileSync(path.join(input.dir, "prometheus.yml"), YAML.stringify({
     global: { scrape_interval: "1s", evaluation_interval: "1s" },
-    rule_files: [rulesFile],
-    scrape_configs: [job(REDIS_JOB, "redis"), job(SENTINEL_JOB, "sentinel")].filter((j) => j.static_configs.length > 0),
+    rule_files: ruleFiles,
+    scrape_configs: [...[job(REDIS_JOB, "redis"), job(SENTINEL_JOB, "sentinel")].filter((j) => j.static_configs.length > 0), ...apiJob],
   }));
   const { address, port, hostName } = input.prometheus;
   input.processes.start("prometheus", ...onHost(hostName, "prometheus", [`--config.file=${path.join(input.dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(input.dir, "tsdb")}`, `--web.listen-address=${address}:${port}`]), path.join(input.dir, "prometheus.log"));
@@ -101,8 +109,17 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
       return false;
     }
   };
-  // A baseline with the alerts' inputs present.
-  await waitFor("Prometheus to scrape every exporter with its process up", allExportersUp, 30000, 250);
+  const apiUp = async () => {
+    try {
+      return ((await get(`query?query=${encodeURIComponent(`up{job="${API_JOB}"} == 1`)}`)).data as { result: unknown[] }).result.length === 1;
+    } catch {
+      return false;
+    }
+  };
+  // A baseline with the alerts' inputs present. Generous: a first boot's alerting starts with its
+  // processes, before any is up.
+  const baseline = async () => (input.exporters.length === 0 || (await allExportersUp())) && (!input.apiAddress || (await apiUp()));
+  await waitFor("Prometheus to scrape every target with its process up", baseline, 90000, 250);
   // Rules evaluated before the first scrapes saw nothing (no sentinel up, say), and their alerts
   // stay pending until the next evaluation: wait for every group to evaluate once more.
   const baselineAt = Date.now();
@@ -213,8 +230,11 @@ export class AlertWatch {
  * The scenario's result with its alerts judged: a healthy phase that raised anything, an
  * expected alert never raised, or a page fired that the failure must not page, fails it.
  */
-function judgeAlerts<T extends Omit<DrillResult, "scenario" | "runbook">>(result: T, healthy: string[], watch: AlertWatch, expected: ScenarioAlerts): T {
+function judgeAlerts<T extends Omit<DrillResult, "scenario" | "runbook">>(result: T, healthy: string[] | { notMeasuredBecause: string }, watch: AlertWatch, expected: ScenarioAlerts): T {
   const verdict = watch.verdict(expected);
+  if (!Array.isArray(healthy)) {
+    return { ...result, passed: result.passed && verdict.failures.length === 0, failures: [...result.failures, ...verdict.failures], figures: { ...result.figures, alerts_in_healthy_phase: `n/a (${healthy.notMeasuredBecause})`, ...verdict.figures } };
+  }
   const failures = [...(healthy.length > 0 ? [`the healthy cluster raised ${healthy.join(", ")}`] : []), ...verdict.failures];
   return {
     ...result,
@@ -229,11 +249,16 @@ function judgeAlerts<T extends Omit<DrillResult, "scenario" | "runbook">>(result
  * until judge() (or stop(), on the way out of a failed run).
  */
 export class AlertCheck {
-  private constructor(readonly alerting: Alerting, private readonly expected: ScenarioAlerts, private readonly healthy: string[], private readonly watch: AlertWatch) {}
+  private constructor(readonly alerting: Alerting, private readonly expected: ScenarioAlerts, private readonly healthy: string[] | { notMeasuredBecause: string }, private readonly watch: AlertWatch) {}
 
   static async begin(alerting: Alerting, expected: ScenarioAlerts): Promise<AlertCheck> {
     const healthy = await alertsDuring(alerting, HEALTHY_PHASE_MS);
     return new AlertCheck(alerting, expected, healthy, new AlertWatch(alerting));
+  }
+
+  /** The watch at once, for a failure that lands before the cluster has a healthy phase to measure. */
+  static withoutHealthyPhase(alerting: Alerting, expected: ScenarioAlerts, because: string): AlertCheck {
+    return new AlertCheck(alerting, expected, { notMeasuredBecause: because }, new AlertWatch(alerting));
   }
 
   /** begin() on a cluster on this machine's loopback (startLocalAlerting); none without expected alerts. */

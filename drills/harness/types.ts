@@ -49,11 +49,11 @@ export interface Scenario {
   /**
    * The alerts its failure must raise on a real Prometheus scraping its live processes, and the
    * pages it may fire besides (harness/alerting.ts). A scenario that names them must measure
-   * them: runScenario fails a run whose figures lack alerts_raised.
+   * them: runScenario fails a run whose figures lack alerts_raised (or <part>_alerts_raised, for a
+   * scenario of several runs, each judged on its own). Every scenario of `npm run drill` names
+   * them; a contrast run (a broken guard's figure) may not.
    */
   alerts?: ScenarioAlerts;
-  /** Why a scenario names no alerts (every scenario has alerts or this reason). */
-  alertsNotWatchedBecause?: string;
   run: (ctx: DrillContext) => Promise<Omit<DrillResult, "scenario" | "runbook">>;
 }
 

@@ -14,10 +14,11 @@ import { API_STANDIN_CONTEXT } from "../../components/api/standinImage";
 import { TOGGLES_WRITER_MOUNT } from "../../components/api/env";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 import type { Plan } from "../../scripts/lib/synth";
+import { AlertCheck, startAlerting } from "../harness/alerting";
 import { synthPlan } from "../harness/planOrder";
 import { freePortRange, sleep, waitFor, type TrackedProcess } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
-import { seconds, type Figure, type Scenario } from "../harness/types";
+import { seconds, type DrillContext, type Figure, type Scenario } from "../harness/types";
 
 type ApiMode = "container" | "external";
 
@@ -59,33 +60,39 @@ async function stopWithGrace(ws: Workspace, api: TrackedProcess, graceSeconds: n
   clearTimeout(timer);
 }
 
-function get(port: number, route: string): Promise<{ status: number }> {
+function get(port: number, route: string, method = "GET"): Promise<{ status: number }> {
   return new Promise((resolve, reject) => {
-    const request = http.get({ host: "127.0.0.1", port, path: route, agent: false, timeout: 20000 }, (response) => {
+    const request = http.request({ host: "127.0.0.1", port, path: route, method, agent: false, timeout: 20000 }, (response) => {
       response.resume();
       response.on("end", () => resolve({ status: response.statusCode ?? 0 }));
       response.on("error", reject);
     });
     request.on("timeout", () => request.destroy(new Error("timeout")));
     request.on("error", reject);
+    request.end();
   });
 }
 
-/** Requests as the API's users send them: a fast one every 25 ms, a 1.5 s one every 250 ms. */
+/**
+ * Requests as the API's users send them: a fast read every 25 ms, a 1.5 s read every 250 ms, and
+ * an order (the payment SLO's POST, a write for the latency SLO) every 100 ms: every SLO has input.
+ */
 function startLoad(port: number) {
   const requests: Request[] = [];
-  const send = (route: string) => {
+  const send = (route: string, method = "GET") => {
     const request: Request = { start: Date.now() };
     requests.push(request);
-    get(port, route).then((r) => Object.assign(request, { end: Date.now(), status: r.status }), (error: NodeJS.ErrnoException) => Object.assign(request, { end: Date.now(), error: error.code ?? error.message }));
+    get(port, route, method).then((r) => Object.assign(request, { end: Date.now(), status: r.status }), (error: NodeJS.ErrnoException) => Object.assign(request, { end: Date.now(), error: error.code ?? error.message }));
   };
   const fast = setInterval(() => send("/api/v1/tracks"), 25);
   const slow = setInterval(() => send("/api/v1/orders?delay_ms=1500"), 250);
+  const orders = setInterval(() => send("/api/v1/orders", "POST"), 100);
   return {
     requests,
     async stop() {
       clearInterval(fast);
       clearInterval(slow);
+      clearInterval(orders);
       await waitFor("the last requests to end", () => requests.every((r) => r.end !== undefined), 30000, 50);
     },
   };
@@ -108,7 +115,8 @@ function atSwitch(requests: Request[], sigterm: number) {
 }
 
 /** `stopGraceSeconds`: replaces the plan's grace (0: the provider's default before the API had one). */
-async function runMode(ws: Workspace, stack: string, mode: ApiMode, short: boolean, stopGraceSeconds?: number) {
+async function runMode(ws: Workspace, ctx: DrillContext, mode: ApiMode, stopGraceSeconds?: number) {
+  const { stack, short } = ctx;
   const dir = ws.tempDir(mode);
   const port = await freePortRange(1);
   const togglesFile = path.join(dir, "etc", "backend-api-toggles.env");
@@ -146,6 +154,26 @@ async function runMode(ws: Workspace, stack: string, mode: ApiMode, short: boole
   await apply(calm);
   await waitFor("the API to answer", () => get(port, "/health").then(() => true, () => false), 15000, 50);
   const load = startLoad(port);
+  let check: AlertCheck | undefined;
+  try {
+    // The stack's SLO and SLO-input rules on a Prometheus scraping the API as prometheus.yml does,
+    // once every SLO's input series exists (the first order is answered within 100 ms).
+    if (ctx.alerts) {
+      await waitFor("an order answered", () => load.requests.some((r) => r.status === 200), 5000, 20);
+      const alerting = await startAlerting({ config: ctx.config, exporters: [], exporterPassword: "", dir: ws.tempDir(`${mode}-alerting`), processes: ws.processes, prometheus: { address: "127.0.0.1", port: await freePortRange(1) }, ruleFamilies: ["slo", "api"], apiAddress: `127.0.0.1:${port}` });
+      check = await AlertCheck.begin(alerting, ctx.alerts);
+    }
+    return await switchUnderLoad(load, apply, calm, incident, short, check, async () => {
+      if (current) await stopWithGrace(ws, current, 5);
+    });
+  } finally {
+    await check?.stop();
+    await load.stop();
+  }
+}
+
+/** The incident's up and the calm's up under the load, then the figures of both switches. */
+async function switchUnderLoad(load: ReturnType<typeof startLoad>, apply: (target: Plan) => Promise<number>, calm: Plan, incident: Plan, short: boolean, check: AlertCheck | undefined, stopApi: () => Promise<void>) {
   const settle = short ? 1500 : 4000;
   await sleep(settle);
   const entered = await apply(incident);
@@ -155,9 +183,12 @@ async function runMode(ws: Workspace, stack: string, mode: ApiMode, short: boole
   const normalAfter = await firstAnswer(load.requests, left, 200);
   await sleep(1000);
   await load.stop();
-  if (current) await stopWithGrace(ws, current, 5);
+  // Judged before the API stops: its scrape failing is the drill's end, not the incident's.
+  const alerts = await check?.judge({ passed: true, failures: [] as string[], figures: {} as Record<string, Figure> });
+  await stopApi();
   const switches = [atSwitch(load.requests, entered), atSwitch(load.requests, left)];
-  return {
+  const figures: Record<string, Figure> = {
+    ...alerts?.figures,
     maintenance_after_s: seconds(maintenanceAfter),
     back_to_normal_s: seconds(normalAfter),
     in_flight_at_switches: switches.reduce((sum, s) => sum + s.inFlight, 0),
@@ -165,12 +196,20 @@ async function runMode(ws: Workspace, stack: string, mode: ApiMode, short: boole
     refused_during_restarts: load.requests.filter((r) => r.error === "ECONNREFUSED").length,
     requests: load.requests.length,
   };
+  return { figures, failures: alerts?.failures ?? [] };
+}
+
+/** One mode's figures and failures, each named with its mode. */
+function ofMode(mode: ApiMode, outcome: { figures: Record<string, Figure>; failures: string[] }) {
+  return { figures: Object.fromEntries(Object.entries(outcome.figures).map(([name, value]) => [`${mode}_${name}`, value])), failures: outcome.failures.map((failure) => `${mode} mode: ${failure}`) };
 }
 
 export const incidentToggle: Scenario = {
   name: "incident-toggle",
   runbook: "Mitigation while Redis is down: flip MAINTENANCE_MODE=true and RATELIMIT_FAIL_CLOSED=true in the API env and restart",
-  alertsNotWatchedBecause: "its subject is the API's restart with the incident preset, not a Redis failure; the API stand-in exports no request metrics, so the SLO burn alerts have nothing to read",
+  // Maintenance answers 503 to every read and order: the availability and payment budgets burn
+  // at once, and on-call is paged for what the preset costs (the Redis-down pages aside).
+  alerts: { raises: ["ApiAvailabilitySLOFastBurn", "PaymentSuccessSLOFastBurn"] },
   targets: (["container", "external"] as const).flatMap((mode) => [
     { figure: `${mode}_cut_requests`, kind: "equals" as const, value: 0, why: `${mode} mode: every request in flight when the API is stopped finishes (its stop grace)` },
     { figure: `${mode}_in_flight_at_switches`, kind: "at least" as const, value: 1, why: `${mode} mode: requests were in flight at the switches, so the grace was exercised` },
@@ -179,16 +218,19 @@ export const incidentToggle: Scenario = {
   ]),
   run: async (ctx) => {
     const figures: Record<string, Figure> = {};
+    const failures: string[] = [];
     for (const mode of ["container", "external"] as const) {
       const ws = new Workspace(`incident-toggle-${mode}`);
       try {
-        for (const [name, value] of Object.entries(await runMode(ws, ctx.stack, mode, ctx.short))) figures[`${mode}_${name}`] = value;
+        const outcome = ofMode(mode, await runMode(ws, ctx, mode));
+        Object.assign(figures, outcome.figures);
+        failures.push(...outcome.failures);
       } finally {
         await ws.cleanup();
       }
     }
-    // The targets judge every figure; nothing else can fail here.
-    return { passed: true, failures: [], figures };
+    // The targets judge every figure; the alerts judged themselves.
+    return { passed: failures.length === 0, failures, figures };
   },
 };
 
@@ -204,8 +246,8 @@ export const incidentToggleWithoutGrace: Scenario = {
   run: async (ctx) => {
     const ws = new Workspace("incident-toggle-nograce");
     try {
-      const figures = Object.fromEntries(Object.entries(await runMode(ws, ctx.stack, "container", ctx.short, 0)).map(([name, value]) => [`container_${name}`, value]));
-      return { passed: true, failures: [], figures };
+      const { figures, failures } = ofMode("container", await runMode(ws, ctx, "container", 0));
+      return { passed: failures.length === 0, failures, figures };
     } finally {
       await ws.cleanup();
     }

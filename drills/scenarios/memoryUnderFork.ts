@@ -3,12 +3,13 @@
 import * as fs from "node:fs";
 import type { EvictionPolicy, StackConfig } from "../../components/config/types";
 import { computeSizing, FORK_PEAK_TARGET, MiB, modelledServerBytes } from "../../components/redis/sizing";
+import { AlertCheck } from "../harness/alerting";
 import type { LocalCluster, LocalNode } from "../harness/localCluster";
 import { redisCli, sleep, waitFor } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
 import { cgroupsUnusable } from "../harness/cgroups";
 import { standalone, startOverwriter, startStandalone } from "../harness/standalone";
-import { Checks, type Figure, type Scenario } from "../harness/types";
+import { Checks, type Figure, type Scenario, type ScenarioAlerts } from "../harness/types";
 
 /**
  * Fills the overwriter's own keys (redis-benchmark's key:%012d, 100 B values) up to `untilBytes`
@@ -54,6 +55,8 @@ export interface ForkLoadOptions {
   extraArgs?: string[];
   /** The runbook contrast: filled less (its maxmemory sits near the limit), ends at the kill. */
   untilKilled?: boolean;
+  /** The alerts this run must raise, watched on a Prometheus scraping the node (outside its cgroup). */
+  alerts?: ScenarioAlerts;
 }
 
 /** RssAnon, or NaN for a server that has just died (a zombie's status has no memory lines): its fork then fails and is not recorded. */
@@ -77,7 +80,7 @@ const round2 = (value: number) => Math.round(value * 100) / 100;
 const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
 
 export async function forkUnderLoad(ws: Workspace, stackConfig: StackConfig, options: ForkLoadOptions) {
-  const { label, limitMiB, untilKilled = false } = options;
+  const { label, limitMiB } = options;
   const config = standalone(stackConfig, { ...options.redis, memoryLimitMiB: limitMiB });
   const sizing = computeSizing(config.redis);
   // Swap off as in the container (the declared memorySwap equals the limit): a group that swaps
@@ -85,6 +88,18 @@ export async function forkUnderLoad(ws: Workspace, stackConfig: StackConfig, opt
   const cgroup = ws.cgroup(label, { memoryBytes: limitMiB * MiB, swapOff: true });
   const { cluster, node } = await startStandalone(ws, config, label, undefined, options.extraArgs ?? []);
   cgroup.join(node.process!.pid);
+  // The exporter and Prometheus run outside the cgroup: they add no memory to the figures, and a
+  // scrape a second is a few INFO calls beside a load of thousands of SET/s.
+  const check = await AlertCheck.onLoopback(options.alerts, config, cluster.topology, cluster.credentials.exporter, ws);
+  try {
+    return await loadAndFork(ws, cluster, node, config, sizing, cgroup, options, check);
+  } finally {
+    await check?.stop();
+  }
+}
+
+async function loadAndFork(ws: Workspace, cluster: LocalCluster, node: LocalNode, config: StackConfig, sizing: ReturnType<typeof computeSizing>, cgroup: ReturnType<Workspace["cgroup"]>, options: ForkLoadOptions, check: AlertCheck | undefined) {
+  const { limitMiB, untilKilled = false } = options;
   let serverExit: string | undefined;
   node.process!.child.once("exit", (code, signal) => (serverExit = signal ?? `code ${code}`));
   const keyspace = 3_000_000;
@@ -193,7 +208,8 @@ export async function forkUnderLoad(ws: Workspace, stackConfig: StackConfig, opt
     oom_kills: measured(() => cgroup.oomKills().kills),
     killed: [alive ? "" : "server", childKills > 0 ? `fork child x${childKills}` : ""].filter(Boolean).join(", ") || "none",
   };
-  return { alive, figures, forks, evicted: Number(stats.evicted_keys ?? 0) };
+  const alerts = await check?.judge({ passed: true, failures: [] as string[], figures: {} as Record<string, Figure> });
+  return { alive, figures: { ...figures, ...alerts?.figures }, alertFailures: alerts?.failures ?? [], forks, evicted: Number(stats.evicted_keys ?? 0) };
 }
 
 /**
@@ -219,10 +235,15 @@ function measured(read: () => number): Figure {
   }
 }
 
+/** Flat-out overwrites and forks at the declared headroom: eviction, as designed, pages nobody. */
+const DECLARED_ALERTS: ScenarioAlerts = { raises: [] };
+
 export const memoryUnderFork: Scenario = {
   name: "memory-under-fork",
   runbook: "OOM-killed by RDB snapshot: maxmemory reached, no eviction policy, fork doubled the RSS",
-  alertsNotWatchedBecause: "it measures fork copies and RSS in a memory-limited cgroup on 2 cores: a Prometheus and an exporter scraping beside it every second would perturb the figures it gates on; RedisRssNearContainerLimit and RedisAofRewriteFailed are proven by their promtool cases",
+  // The runbook's config is OOM-killed: the node is gone. The declared run pages nobody
+  // (DECLARED_ALERTS): at maxmemory it evicts, as designed.
+  alerts: { raises: ["RedisUnreachable"] },
   targets: [
     { figure: "declared_forks", kind: "at least", value: 5, shortValue: 3, why: "the guard is only proven under repeated BGSAVE/BGREWRITEAOF forks of a full dataset" },
     { figure: "declared_oom_kills", kind: "equals", value: 0, why: "the declared headroom: no OOM kill of any kind" },
@@ -242,8 +263,9 @@ export const memoryUnderFork: Scenario = {
     const limitMiB = 256;
     let ws = new Workspace("memory-declared");
     try {
-      const declared = await forkUnderLoad(ws, ctx.config, { label: "declared", redis: {}, limitMiB, durationMs: ctx.short ? 12000 : 40000 });
+      const declared = await forkUnderLoad(ws, ctx.config, { label: "declared", redis: {}, limitMiB, durationMs: ctx.short ? 12000 : 40000, alerts: ctx.alerts && DECLARED_ALERTS });
       for (const [k, v] of Object.entries(declared.figures)) figures[`declared_${k}`] = v;
+      declared.alertFailures.forEach((failure) => checks.expect(false, `declared: ${failure}`));
       checks.expect(declared.alive, "the server was killed with the declared settings");
       checks.expect(declared.evicted > 0, "no key was evicted: the load never reached maxmemory");
     } finally {
@@ -255,8 +277,9 @@ export const memoryUnderFork: Scenario = {
     try {
       // It always runs the full 40 s (it ends early once the server is killed): it is the proof
       // the drill sees an OOM kill, and a short run may not reach one.
-      const runbook = await forkUnderLoad(ws, ctx.config, { label: "runbook", redis: { maxmemoryMiB: 240, evictionPolicy: "noeviction" as EvictionPolicy }, limitMiB, durationMs: 40000, extraArgs: ["--oom-score-adj", "no"], untilKilled: true });
+      const runbook = await forkUnderLoad(ws, ctx.config, { label: "runbook", redis: { maxmemoryMiB: 240, evictionPolicy: "noeviction" as EvictionPolicy }, limitMiB, durationMs: 40000, extraArgs: ["--oom-score-adj", "no"], untilKilled: true, alerts: ctx.alerts });
       for (const [k, v] of Object.entries(runbook.figures)) figures[`runbook_${k}`] = v;
+      runbook.alertFailures.forEach((failure) => checks.expect(false, `runbook: ${failure}`));
     } finally {
       await ws.cleanup();
     }

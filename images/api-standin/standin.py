@@ -4,7 +4,8 @@
 It reads MAINTENANCE_MODE and RATELIMIT_FAIL_CLOSED from its environment at start, as the real
 backend does (internal/middleware/maintenance.go), and answers:
   GET /health           200, with the toggles it started with (JSON): liveness, never in maintenance
-  GET /metrics          Prometheus text: requests by method, route and status, and the two toggles
+  GET /metrics          Prometheus text: requests by method, route and status, their durations
+                        (a histogram by method and route), and the two toggles
   anything else         503 "maintenance" while MAINTENANCE_MODE is true, else 200
   ?delay_ms=N           on any request: answer after N ms (at most 60000), an in-flight request
 On SIGTERM it stops accepting connections, lets every request in flight finish, and exits 0:
@@ -31,6 +32,9 @@ MAINTENANCE = toggle("MAINTENANCE_MODE")
 FAIL_CLOSED = toggle("RATELIMIT_FAIL_CLOSED")
 STARTED = time.time()
 counts = {}
+# client_golang's default buckets: the latency SLO's threshold (0.5 s) is one of them.
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+durations = {}
 counts_lock = threading.Lock()
 
 
@@ -49,11 +53,19 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
         route = urlparse(self.path).path
+        elapsed = time.monotonic() - self.started
         with counts_lock:
             key = (self.command, route, str(status))
             counts[key] = counts.get(key, 0) + 1
+            histogram = durations.setdefault((self.command, route), {"buckets": [0] * len(BUCKETS), "sum": 0.0, "count": 0})
+            for i, bound in enumerate(BUCKETS):
+                if elapsed <= bound:
+                    histogram["buckets"][i] += 1
+            histogram["sum"] += elapsed
+            histogram["count"] += 1
 
     def handle_any(self):
+        self.started = time.monotonic()
         url = urlparse(self.path)
         delay = parse_qs(url.query).get("delay_ms", ["0"])[0]
         if delay.isdigit():
@@ -62,8 +74,15 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(200, json.dumps({"maintenance": MAINTENANCE, "ratelimitFailClosed": FAIL_CLOSED, "pid": os.getpid(), "started": STARTED}), "application/json")
         elif url.path == "/metrics":
             with counts_lock:
-                lines = [f'http_requests_total{{method="{m}",route="{r}",status="{s}"}} {n}' for (m, r, s), n in sorted(counts.items())]
-            lines += [f"veza_maintenance_mode {int(MAINTENANCE)}", f"veza_ratelimit_fail_closed {int(FAIL_CLOSED)}", ""]
+                lines = ["# HELP http_requests_total Requests answered, by method, route and status.", "# TYPE http_requests_total counter"]
+                lines += [f'http_requests_total{{method="{m}",route="{r}",status="{s}"}} {n}' for (m, r, s), n in sorted(counts.items())]
+                lines += ["# HELP http_request_duration_seconds Time to answer a request, by method and route.", "# TYPE http_request_duration_seconds histogram"]
+                for (m, r), h in sorted(durations.items()):
+                    labels = f'method="{m}",route="{r}"'
+                    lines += [f'http_request_duration_seconds_bucket{{{labels},le="{bound}"}} {n}' for bound, n in zip(BUCKETS, h["buckets"])]
+                    lines += [f'http_request_duration_seconds_bucket{{{labels},le="+Inf"}} {h["count"]}', f'http_request_duration_seconds_sum{{{labels}}} {h["sum"]}', f'http_request_duration_seconds_count{{{labels}}} {h["count"]}']
+            lines += ["# HELP veza_maintenance_mode MAINTENANCE_MODE at start (1: true).", "# TYPE veza_maintenance_mode gauge", f"veza_maintenance_mode {int(MAINTENANCE)}"]
+            lines += ["# HELP veza_ratelimit_fail_closed RATELIMIT_FAIL_CLOSED at start (1: true).", "# TYPE veza_ratelimit_fail_closed gauge", f"veza_ratelimit_fail_closed {int(FAIL_CLOSED)}", ""]
             self.answer(200, "\n".join(lines), "text/plain; version=0.0.4")
         elif MAINTENANCE:
             self.answer(503, "maintenance")

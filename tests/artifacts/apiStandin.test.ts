@@ -67,6 +67,23 @@ describe("the stand-in API", () => {
     expect(await exited(standin)).toBe(0);
   });
 
+  it("exports what the stack's SLO rules read: promtool accepts its /metrics, and a read, a slow read and an order fill the latency histogram's buckets", async () => {
+    const port = await freePortRange(1);
+    running.push(startStandin(port, "/nonexistent", { MAINTENANCE_MODE: "false" }));
+    await waitFor("the stand-in to listen", () => get(port, "/health").then(() => true, () => false), 10000, 50);
+    await get(port, "/api/v1/tracks");
+    await get(port, "/api/v1/tracks?delay_ms=600");
+    await new Promise<void>((resolve, reject) => http.request({ host: "127.0.0.1", port, path: "/api/v1/orders", method: "POST", agent: false }, (r) => r.resume().on("end", resolve)).on("error", reject).end());
+    const metrics = (await get(port, "/metrics")).body;
+    const checked = spawnSync("promtool", ["check", "metrics"], { input: metrics, encoding: "utf8" });
+    expect({ status: checked.status, output: checked.stdout + checked.stderr }).toEqual({ status: 0, output: "" });
+    // The defaults of monitoring.slo: the 0.5 s threshold is a bucket, and the 600 ms read is above it.
+    expect(metrics).toMatch(/^http_request_duration_seconds_bucket\{method="GET",route="\/api\/v1\/tracks",le="0.5"\} 1$/m);
+    expect(metrics).toMatch(/^http_request_duration_seconds_bucket\{method="GET",route="\/api\/v1\/tracks",le="\+Inf"\} 2$/m);
+    expect(metrics).toMatch(/^http_request_duration_seconds_bucket\{method="POST",route="\/api\/v1\/orders",le="0.5"\} 1$/m);
+    expect(metrics).toMatch(/^http_requests_total\{method="POST",route="\/api\/v1\/orders",status="200"\} 1$/m);
+  });
+
   it("refuses a toggle that is neither true nor false, naming it", () => {
     const result = spawnSync("/usr/bin/python3", [path.join(context, "standin.py")], { env: { MAINTENANCE_MODE: "yes" }, encoding: "utf8" });
     expect(result.status).toBe(1);
