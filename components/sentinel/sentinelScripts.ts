@@ -65,10 +65,6 @@ export function renderSentinelEntrypoint(s: SentinelScriptSettings): string {
       "the current master, writes the runtime sentinel.conf, runs Sentinel.",
     ], settingsBlock(s), s.credentials),
     "",
-    // Sentinel rewrites its runtime config with auth-pass and sentinel-pass in plain text, at mode
-    // 0644 & ~umask of its own process (Redis 7.0 config.c, rewriteConfigOverwriteFile): owner only.
-    "umask 077",
-    "",
     String.raw`monitored_in() { sed -n '${MONITOR_LINE}' "$1" | tail -n 1; }
 
 # Sets MASTER (host:port) and SOURCE. See the precedence in sentinelScripts.ts.

@@ -138,7 +138,10 @@ export function scriptPrelude(description: string[], settings: string[], live?: 
     "load_credentials",
     "",
   ];
-  return ["#!/bin/sh", ...description.map((line) => `# ${line}`), "set -u", ...settings, "", SHELL_LIBRARY, "", ...load];
+  // Owner-only files: Redis and Sentinel rewrite their runtime config (masterauth, auth-pass,
+  // sentinel-pass in plain text) at 0644 & ~umask of their own process (Redis 7.0 config.c,
+  // rewriteConfigOverwriteFile), and the server inherits this script's umask.
+  return ["#!/bin/sh", ...description.map((line) => `# ${line}`), "set -u", "umask 077", ...settings, "", SHELL_LIBRARY, "", ...load];
 }
 
 /** Starts the server as the unprivileged redis user (what the official image's entrypoint does with gosu). */

@@ -66,6 +66,22 @@ describe("a data node's start script, alone", () => {
     expect(runner.tail("sentinel-0", 50)).not.toMatch(/FATAL CONFIG FILE ERROR/);
   }, 60000);
 
+  it("leaves no password readable by another uid: every file in a node's and a sentinel's volumes that holds one is owner-only, after Redis's CONFIG REWRITE and Sentinel's FLUSHCONFIG", async () => {
+    runner.create("redis-1");
+    runner.create("sentinel-0");
+    await runner.waitHealthy("redis-1", 500, 30000);
+    const sentinelAdmin = { user: SENTINEL_USERS.admin.name, password: credentials.sentinelAdmin };
+    await waitFor("sentinel-0 to answer", () => redisCli(ports.sentinel0, ["ping"], sentinelAdmin).out === "PONG", 20000, 200);
+    // Both rewrite their runtime file in place with masterauth / auth-pass and sentinel-pass.
+    expect(redisCli(ports.redis1, ["config", "rewrite"], { user: "veza-admin", password: credentials.admin }).out).toBe("OK");
+    expect(redisCli(ports.sentinel0, ["sentinel", "flushconfig"], sentinelAdmin).out).toBe("OK");
+    const passwords = Object.values(credentials);
+    const filesIn = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesIn(path.join(dir, entry.name)) : entry.isFile() ? [path.join(dir, entry.name)] : []));
+    const holding = ["redis-1", "sentinel-0"].flatMap((name) => filesIn(path.dirname(runner.slot(name).volumeDir))).filter((file) => passwords.some((password) => fs.readFileSync(file, "utf8").includes(password)));
+    expect(holding.map((file) => path.basename(file))).toEqual(expect.arrayContaining(["redis.conf", "sentinel.conf"]));
+    expect(holding.map((file) => ({ file, mode: (fs.statSync(file).mode & 0o777).toString(8) })).filter((f) => f.mode !== "600")).toEqual([]);
+  }, 60000);
+
   it("a sentinel knows every declared replica from its first second, with no data node answering, and once each after a restart carries over what it learned", async () => {
     const sentinelAdmin = { user: SENTINEL_USERS.admin.name, password: credentials.sentinelAdmin };
     // SENTINEL REPLICAS prints field/value lines per replica; `name` is its host:port.

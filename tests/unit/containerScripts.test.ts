@@ -44,10 +44,12 @@ describe("container start and health scripts", () => {
     }
   });
 
-  it("the sentinel's entry script runs with umask 077: its runtime config, which Sentinel rewrites with passwords, is owner-only", () => {
-    const entry = render(sentinelContainer(config, topology, topology.sentinels[0]).files.find((f) => f.path.endsWith("entrypoint.sh"))!);
-    expect(entry).toMatch(/^umask 077$/m);
-    expect(entry.search(/^umask 077$/m)).toBeLessThan(entry.search(/^write_runtime_conf$/m));
+  it("every entry script sets umask 077 before it writes a file: the runtime configs Redis and Sentinel rewrite with passwords are owner-only", () => {
+    for (const definition of [dataNodeContainer(config, topology, topology.dataNodes[0]), sentinelContainer(config, topology, topology.sentinels[0])]) {
+      const entry = render(definition.files.find((f) => f.path.endsWith("entrypoint.sh"))!);
+      expect(entry).toMatch(/^umask 077$/m);
+      expect(entry.search(/^umask 077$/m)).toBeLessThan(entry.search(/^write_runtime_conf$/m));
+    }
   });
 
   it("gives a data node's stop the whole handoff budget and the sentinels' majority from the declared count", () => {
