@@ -62,3 +62,20 @@ it("reads a record marked secret as the record, not as a missing one (which woul
     secretOutputNames = [];
   }
 });
+
+it("without the record on a deployed stack, allows only the first rotation's steps: a jump from the steady state to generation 3's retire is refused, naming what may follow", async () => {
+  registered.length = 0;
+  recordedOutputs = { redisAddress: "127.0.0.1:6379" };
+  const jump = useConfig(["credentials.app.generation=3", "credentials.app.step=retire"]);
+  const error = await declareProgram(jump.config, jump.secrets).then(() => undefined, (e: unknown) => e);
+  expect((error as RotationOrderError).problems).toEqual([{ key: "credentials.app", value: "generation 3 step retire", allowed: expect.stringContaining("generation 0 step retire (re-run), generation 1 step add (next)") }]);
+  expect(registered.filter((r) => r.type === RANDOM_PASSWORD)).toEqual([]);
+  const first = useConfig(["credentials.app.generation=1", "credentials.app.step=add"]);
+  await expect(declareProgram(first.config, first.secrets)).resolves.toBeDefined();
+});
+
+it("a stack never deployed takes any declared step: no server or client holds a password yet", async () => {
+  recordedOutputs = {};
+  const { config, secrets } = useConfig(["credentials.app.generation=3", "credentials.app.step=retire"]);
+  await expect(declareProgram(config, secrets)).resolves.toBeDefined();
+});

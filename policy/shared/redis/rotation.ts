@@ -174,9 +174,11 @@ export function parseCredentialMarker(text: unknown): CredentialMarker["veza-cre
 /**
  * What this stack last applied, read back from its own `credentialRotation` output (the rotation
  * of the last `up` whose every credential command completed: a failed `up` records nothing).
- * `new`: a stack never deployed, which the seed gives the current step directly. `unrecorded`: a
- * stack deployed before the record existed; it may have rotated already, so nothing is guessed:
- * its config is taken as what its last `up` applied (change no credential in the upgrading `up`).
+ * `new`: a stack never deployed, which the seed gives the current step directly (no server or
+ * client holds a password yet). `unrecorded`: a deployed stack without the record (deployed before
+ * it existed, or the output lost): what it applied is unknown, so only the first rotation's steps
+ * from the steady state are allowed (a jump to generation 3's retire would remove passwords
+ * clients may still use).
  */
 export type RecordedRotation = { kind: "new" } | { kind: "unrecorded" } | { kind: "applied"; rotation: RotationConfig };
 
@@ -235,15 +237,16 @@ export function describeStep(r: UserRotation): string {
  * removes the one clients still use (switch skipped): either locks clients out, the admin too.
  */
 export function rotationOrderProblems(recorded: RecordedRotation, target: RotationConfig): RotationOrderProblem[] {
-  if (recorded.kind !== "applied") return [];
+  if (recorded.kind === "new") return [];
   return CREDENTIAL_NAMES.flatMap((name) => {
-    const applied = recorded.rotation[name];
+    const applied = recorded.kind === "applied" ? recorded.rotation[name] : STEADY;
     const allowed = allowedSteps(applied);
     if (allowed.some((a) => sameStep(a.to, target[name]))) return [];
+    const from = recorded.kind === "applied" ? "what this stack last applied" : `the steady state: this deployed stack has no ${APPLIED_ROTATION_OUTPUT} output, so only the first rotation's steps are allowed`;
     return [{
       key: `credentials.${name}`,
       value: describeStep(target[name]),
-      allowed: `a step that can follow ${describeStep(applied)}, what this stack last applied: ${allowed.map((a) => `${describeStep(a.to)} (${a.why})`).join(", ")}`,
+      allowed: `a step that can follow ${describeStep(applied)}, ${from}: ${allowed.map((a) => `${describeStep(a.to)} (${a.why})`).join(", ")}`,
     }];
   });
 }
