@@ -49,7 +49,8 @@ export const SENTINEL_HELLO_CHANNEL = "__sentinel__:hello";
  *   (ioredis, go-redis) use to check they reached the master, and CLIENT SETNAME/GETNAME/ID.
  *   No Pub/Sub: the API declared here (components/api) publishes and subscribes to nothing on
  *   the data nodes. No script, function or memory administration (SCRIPT FLUSH/KILL, FUNCTION
- *   FLUSH/LOAD/DELETE/RESTORE/KILL, MEMORY PURGE). EVAL/EVALSHA and SCRIPT LOAD stay: the API's
+ *   FLUSH/LOAD/DELETE/RESTORE/KILL, MEMORY PURGE), and no SCRIPT DEBUG: its SYNC mode stops the
+ *   whole server while a debugger session waits, a freeze any app password could cause. EVAL/EVALSHA and SCRIPT LOAD stay: the API's
  *   rate limiter is outside this repository and such limiters run Lua (go-redis/redis_rate sends
  *   EVALSHA, then EVAL); the Lua CVEs are answered by the patched Redis, not by this list.
  * - replication: what a replica sends to its master (Redis docs, "ACL rules for replicas").
@@ -66,7 +67,7 @@ export const SENTINEL_HELLO_CHANNEL = "__sentinel__:hello";
  */
 export const ACL_RULES: Record<AclRole, string> = {
   admin: "~* resetchannels +@all",
-  app: "~* resetchannels +@all -@dangerous -@admin -@pubsub -script|flush -script|kill -function|flush -function|load -function|delete -function|restore -function|kill -memory|purge +info +role +client|setname +client|getname +client|id",
+  app: "~* resetchannels +@all -@dangerous -@admin -@pubsub -script|flush -script|kill -script|debug -function|flush -function|load -function|delete -function|restore -function|kill -memory|purge +info +role +client|setname +client|getname +client|id",
   replication: "resetchannels +psync +replconf +ping",
   sentinel: `resetchannels &${SENTINEL_CHANNELS} +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill`,
   exporter: "resetchannels -@all +ping +info +client|setname +latency|latest +latency|histogram +slowlog|get +slowlog|len +cluster|info",

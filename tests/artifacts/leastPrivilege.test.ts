@@ -86,10 +86,10 @@ describe("least privilege, on real processes loaded with the rendered ACLs", () 
     }
   });
 
-  it("refuses the app script, function and memory administration and Pub/Sub, but runs its data commands and Lua", () => {
+  it("refuses the app script, function and memory administration, SCRIPT DEBUG (SYNC freezes the server) and Pub/Sub, but runs its data commands and Lua", () => {
     const app = dataUser("app");
     const library = "#!lua name=veza\nredis.register_function('noop', function() return 1 end)";
-    for (const command of [["script", "flush"], ["function", "load", library], ["function", "flush"], ["function", "delete", "veza"], ["memory", "purge"], ["publish", "veza:events", "x"], ["subscribe", "veza:events"]]) {
+    for (const command of [["script", "debug", "sync"], ["script", "flush"], ["function", "load", library], ["function", "flush"], ["function", "delete", "veza"], ["memory", "purge"], ["publish", "veza:events", "x"], ["subscribe", "veza:events"]]) {
       expect([command[0], command[1], onMaster(app, ...command)]).toEqual([command[0], command[1], expect.stringMatching(NOPERM)]);
     }
     expect(onMaster(app, "set", "session:least-privilege", "x")).toBe("OK");
