@@ -190,3 +190,52 @@ describe("aof-repair on real AOFs", () => {
     expect(fs.readFileSync(incr)).toEqual(TRUNCATED);
   });
 });
+
+describe("aof-repair on a hostile directory (whoever writes the data directory plants links and names)", () => {
+  /** A file outside the data directory that must never change: what a planted link points to. */
+  const outside = () => file(`outside-${Math.random().toString(36).slice(2)}/precious.aof`, TRUNCATED);
+
+  it("refuses an INCR file that is a symbolic link, named or listed in the manifest: exit 2, the link's target untouched", () => {
+    const target = outside();
+    const { dir, incr } = appendonlyDir("planted-link", GOOD);
+    fs.rmSync(incr);
+    fs.symlinkSync(target, incr);
+    expect(() => repairAofFile(incr)).toThrow(/a symbolic link; aof-repair opens only the file named/);
+    expect(() => resolveAofTarget(dir)).toThrow(/a symbolic link/);
+    const cli = runScript("aof-repair", [incr]);
+    expect({ status: cli.status, lines: cli.stderr.trim().split("\n").length }).toEqual({ status: 2, lines: 1 });
+    expect(fs.readFileSync(target)).toEqual(TRUNCATED);
+  });
+
+  it("refuses a path through a linked directory (an appendonlydir swapped for a link): the descriptor's own path must be the one named", () => {
+    const target = outside();
+    const linked = path.join(work, "linked-dir", "appendonlydir");
+    fs.mkdirSync(path.dirname(linked), { recursive: true });
+    fs.symlinkSync(path.dirname(target), linked);
+    expect(() => repairAofFile(path.join(linked, "precious.aof"))).toThrow(/its path goes through a symbolic link \(it opened .*precious\.aof\); give the real path/);
+    expect(fs.readFileSync(target)).toEqual(TRUNCATED);
+  });
+
+  it("accepts only plain file names inside the manifest's directory: ../ and absolute entries are refused before anything is opened", () => {
+    const target = outside();
+    for (const entry of [`../../${path.basename(path.dirname(target))}/precious.aof`, target, "..", "sub/appendonly.aof.1.incr.aof"]) {
+      const { dir, manifest } = appendonlyDir(`escape-${Math.random().toString(36).slice(2)}`, GOOD);
+      fs.writeFileSync(manifest, `file ${entry} seq 1 type i\n`);
+      expect(() => resolveAofTarget(dir)).toThrow(/which is not a plain file name inside/);
+      const cli = runScript("aof-repair", [dir]);
+      expect({ entry, status: cli.status }).toEqual({ entry, status: 2 });
+    }
+    expect(fs.readFileSync(target)).toEqual(TRUNCATED);
+  });
+
+  it("never writes its backup through a planted link: the backup name taken by a link gets the next free name, the link's target untouched", () => {
+    const target = outside();
+    const { incr } = appendonlyDir("planted-backup", TRUNCATED);
+    const now = new Date("2026-12-07T01:02:03Z");
+    fs.symlinkSync(target, `${incr}.bak-20261207T010203Z`);
+    const repair = repairAofFile(incr, { now });
+    expect(repair.backup).toBe(`${incr}.bak-20261207T010203Z-1`);
+    expect(fs.readFileSync(repair.backup!)).toEqual(TRUNCATED);
+    expect(fs.readFileSync(target)).toEqual(TRUNCATED);
+  });
+});
