@@ -77,6 +77,35 @@ run_as_admin() {
     log "credentials: $ra_ok of $ra_expected commands answered OK: $(printf '%s\n' "$ra_replies" | grep -v -x OK | head -n 3 | tr '\n' ' ')"
     exit 1
   fi
+}
+
+# as_admin <command...>: one command as the user and password run_as_admin logged in with.
+as_admin() {
+  REDISCLI_AUTH=$ra_password timeout 5 redis-cli --no-auth-warning -h "${"$"}{VEZA_LOCAL%:*}" -p "${"$"}{VEZA_LOCAL##*:}" --user "$ra_user" "$@" | tr -d '\r'
+}
+
+# The ids of the connections logged in as user $1 (CLIENT LIST has no USER filter in 7.0).
+sessions_of() { as_admin CLIENT LIST | awk -v user="user=$1" '{ for (i = 1; i <= NF; i++) if ($i == user) { sub(/^id=/, "", $1); print $1 } }'; }
+
+# retire_sessions <user>...: ends every connection each user still has. ACL SETUSER removed the
+# retired password, but a connection it logged in stays open (7.0.15, measured), and Redis cannot
+# tell which password a connection used: all of the user's go, and its clients log in again with
+# the current one. A master's replica links go one at a time, each counted back (at most 2 s)
+# before the next: all at once, the master refuses writes (min-replicas-to-write) until they
+# reconnect. A link that does not come back (its password retired) is the one that had to go.
+retire_sessions() {
+  for rs_user in "$@"; do
+    for rs_id in $(sessions_of "$rs_user"); do
+      rs_replicas=$(as_admin INFO replication | sed -n 's/^connected_slaves:\([0-9]*\)$/\1/p')
+      as_admin CLIENT KILL ID "$rs_id" > /dev/null
+      rs_waited=0
+      while [ -n "$rs_replicas" ] && [ "$rs_waited" -lt 20 ] && [ "$(as_admin INFO replication | sed -n 's/^connected_slaves:\([0-9]*\)$/\1/p')" -lt "$rs_replicas" ]; do
+        sleep 0.1
+        rs_waited=$((rs_waited + 1))
+      done
+    done
+  done
+  log "credentials: ended the sessions of $*"
 }`;
 
 function header(kind: string, s: LiveApplySettings): string[] {
@@ -131,6 +160,21 @@ export function sentinelLiveFiles(masterName: string, state: CredentialState): R
   return { [secrets]: renderSentinelSecretsConf(masterName, state), [scripts]: renderCredentialsFile(sentinelScriptCredentials(state.used)) };
 }
 
+/** The ACL users of a data node whose previous password this step retires. */
+export function dataNodeRetiredUsers(state: CredentialState): string[] {
+  return ACL_ROLES.filter((role) => state.retired[role] !== undefined).map((role) => ACL_USERS[role]);
+}
+
+/** The ACL users of a sentinel whose previous password this step retires. */
+export function sentinelRetiredUsers(state: CredentialState): string[] {
+  return SENTINEL_ROLES.filter((role) => state.retired[SENTINEL_USERS[role].credential] !== undefined).map((role) => SENTINEL_USERS[role].name);
+}
+
+/** 3. At retire: the retired passwords' sessions end (a stolen password's open connection too). */
+function retireSessions(users: string[]): string[] {
+  return users.length === 0 ? [] : ["# 3. The sessions the retired passwords opened end: whoever holds an old one is out now.", `retire_sessions ${users.map(shellQuote).join(" ")}`];
+}
+
 export function renderDataNodeLiveScript(s: LiveApplySettings, state: CredentialState): string {
   return [
     ...header("data node", s),
@@ -139,6 +183,7 @@ export function renderDataNodeLiveScript(s: LiveApplySettings, state: Credential
     "# 2. The running server, as its administrator.",
     adminCommands(ACL_USERS.admin, state.accepted.admin, dataNodeLiveCommands(state)),
     'log "credentials: applied live (ACL users, masterauth)"',
+    ...retireSessions(dataNodeRetiredUsers(state)),
     "",
   ].join("\n");
 }
@@ -151,6 +196,7 @@ export function renderSentinelLiveScript(s: LiveApplySettings, masterName: strin
     "# 2. The running sentinel, as its administrator (SENTINEL SET and CONFIG SET rewrite its runtime config).",
     adminCommands(SENTINEL_USERS.admin.name, state.accepted.sentinelAdmin, sentinelLiveCommands(masterName, state)),
     'log "credentials: applied live (ACL users, auth-pass, sentinel-pass)"',
+    ...retireSessions(sentinelRetiredUsers(state)),
     "",
   ].join("\n");
 }

@@ -33,6 +33,8 @@ export const CREDENTIAL_ROTATION_TARGETS: Target[] = [
   { figure: "processes_restarted", kind: "equals", value: 0, why: "no step restarts a Redis or Sentinel process (the crashed master aside)" },
   { figure: "restarted_node_accepts_both", kind: "equals", value: "yes", why: "a node restarted mid-rotation comes back with both passwords (its volume's live copy)" },
   { figure: "links_reauthenticated", kind: "equals", value: "yes", why: "replication, Sentinel-to-Redis and Sentinel peer links re-authenticate with the new passwords after retire" },
+  { figure: "retired_sessions_left_open", kind: "equals", value: 0, why: "a connection logged in with a retired password (a thief's, say) does not outlive the retire: every one on every node and sentinel is closed" },
+  { figure: "retired_sessions_closed_s", kind: "at most", value: 5, why: "the retire step ends the retired passwords' sessions within 5 s of its start" },
   { figure: "exporters_scrape_after_retire", kind: "equals", value: "yes", why: "the exporters moved to the new password at switch: after retire every one still reaches its process (monitoring is a consumer too)" },
 ];
 
@@ -145,6 +147,21 @@ class RotationDrill {
     return accepted;
   }
 
+  /**
+   * One idle connection per user on every process, logged in with `passwords` (what a thief who
+   * stole them keeps open), each with the moment it was closed by the server.
+   */
+  async openSessions(passwords: Credentials): Promise<Array<{ label: string; client: Redis; closedAt?: number }>> {
+    return Promise.all(this.targets.flatMap((t) => usersOf(t).map(async ({ user, name }) => {
+      const client = new Redis({ host: "127.0.0.1", port: t.port, username: user, password: passwords[name], lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+      client.on("error", () => undefined);
+      const session: { label: string; client: Redis; closedAt?: number } = { label: `${user}@${t.name}`, client };
+      await client.connect();
+      client.once("close", () => (session.closedAt = Date.now()));
+      return session;
+    })));
+  }
+
   /** INFO server's process_id of every Redis and Sentinel process (admin users of the moment). */
   async pids(): Promise<Record<string, string>> {
     const pids: Record<string, string> = {};
@@ -247,7 +264,15 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     await old.writer.stop();
     const oldStoppedAt = Date.now();
     old.client.disconnect();
+    // But a thief who logged in with a generation-0 password keeps a session open on every process.
+    const stolen = await drill.openSessions(zero);
+    const retireStartedAt = Date.now();
     await drill.apply(stateAt(1, "retire"), "rotation 1: retire");
+    await waitFor("the retired passwords' sessions to close", () => stolen.every((session) => session.closedAt !== undefined), 5000, 50).catch(() => undefined);
+    const leftOpen = stolen.filter((session) => session.closedAt === undefined).map((session) => session.label);
+    stolen.forEach((session) => session.client.disconnect());
+    drill.checks.expect(leftOpen.length === 0, `sessions of retired passwords still open 5 s after retire: ${leftOpen.join(", ")}`);
+    const retiredSessionsClosedS = leftOpen.length === 0 ? seconds(Math.max(...stolen.map((session) => session.closedAt!)) - retireStartedAt) : Number.NaN;
     await sleep(dwellMs);
     const rotationEnd = Date.now();
     const oldAccepted1 = await drill.oldAccepted(zero);
@@ -348,6 +373,8 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
         restarted_node_accepts_both: restartedBoth ? "yes" : "no",
         links_reauthenticated: links1 && links2 ? "yes" : "no",
         writer_errors: writers.reduce((sum, w) => sum + w.stats.errors, 0),
+        retired_sessions_left_open: leftOpen.length,
+        retired_sessions_closed_s: retiredSessionsClosedS,
         exporters_scrape_after_retire: exportersUp,
       } as Record<string, Figure>,
     };

@@ -8,6 +8,7 @@ import { renderDataNodeLiveScript, renderSentinelLiveScript, renderVolumeFilesSc
 import { slotKeepers } from "../../components/redis/RedisCredentials";
 import { appliedFromMarkers, credentialState, slotGeneration, steadyRotation, type RotationConfig, type RotationStep, type SlotPasswords } from "../../components/redis/rotation";
 import { validateStackConfig } from "../../components/config/validate";
+import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 
 const tempDir = cleanedTempDirs();
@@ -95,6 +96,19 @@ describe("the live-apply scripts", () => {
     expect(sentinel).toMatch(/^SENTINEL CONFIG SET sentinel-pass sentinelPeerOne1$/m);
     // The live copy is written before the server is touched.
     expect(data.indexOf("write_live")).toBeLessThan(data.indexOf("run_as_admin 'veza-admin'"));
+  });
+
+  it("end the retired users' sessions at retire only, after the ACL change, and parse as sh at every step", () => {
+    const stepOf = (step: RotationStep) => credentialState({ ...steadyRotation(), app: { generation: 1, step }, sentinelClients: { generation: 1, step } }, slots);
+    for (const step of ["add", "switch"] as const) {
+      expect(renderDataNodeLiveScript(settings, stepOf(step))).not.toMatch(/^retire_sessions '/m);
+    }
+    const data = renderDataNodeLiveScript(settings, stepOf("retire"));
+    const sentinel = renderSentinelLiveScript({ ...settings, name: "sentinel-0" }, "veza-redis", stepOf("retire"));
+    expect(data).toMatch(/^retire_sessions 'veza-app'$/m);
+    expect(sentinel).toMatch(new RegExp(`^retire_sessions '${SENTINEL_USERS.client.name}'$`, "m"));
+    expect(data.indexOf("retire_sessions 'veza-app'")).toBeGreaterThan(data.indexOf("ACL SETUSER veza-app "));
+    for (const script of [data, sentinel]) expect(spawnSync("dash", ["-n"], { input: script, encoding: "utf8" }).stderr).toBe("");
   });
 
   it("writes a consumer's files byte-exact (no trailing newline in a password file)", () => {
