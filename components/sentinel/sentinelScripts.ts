@@ -72,7 +72,9 @@ discover_master() {
   round=1
   while :; do
     named=$(most_named 1 $VEZA_PEERS)
-    if [ -n "$named" ]; then MASTER=$named SOURCE="the peer sentinels"; return; fi
+    # A peer may have been moved by a forged hello: only a declared data node is followed.
+    if [ -n "$named" ] && is_one_of "$named" $VEZA_DATA_NODES; then MASTER=$named SOURCE="the peer sentinels"; return; fi
+    [ -n "$named" ] && log "the peer sentinels name $named, which is not a declared data node ($VEZA_DATA_NODES): not followed"
     found=$(master_among "$VEZA_MONITOR_USER" "$VEZA_MONITOR_PASSWORD" $VEZA_DATA_NODES)
     if [ -n "$found" ]; then MASTER=$found SOURCE="the data nodes (ROLE)"; return; fi
     [ "$round" -ge "$VEZA_DISCOVERY_ROUNDS" ] && break
@@ -81,7 +83,8 @@ discover_master() {
   done
   previous=""
   [ -f "$VEZA_RUNTIME_CONF" ] && previous=$(monitored_in "$VEZA_RUNTIME_CONF")
-  if [ -n "$previous" ]; then MASTER=$previous SOURCE="this sentinel's previous run"; return; fi
+  if [ -n "$previous" ] && is_one_of "$previous" $VEZA_DATA_NODES; then MASTER=$previous SOURCE="this sentinel's previous run"; return; fi
+  [ -n "$previous" ] && log "this sentinel's previous run monitored $previous, which is not a declared data node: not followed"
   MASTER=$VEZA_DECLARED_MASTER SOURCE="the declared topology (first boot)"
 }
 

@@ -53,6 +53,14 @@ describe("a data node's start script, alone", () => {
     expect(runner.entryLog("redis-1").join("\n")).toContain("(from this node's previous run)");
   }, 60000);
 
+  it("refuses to start as a replica of an address outside the declared data nodes (its previous run's config rewritten to a rogue master): it says why and is never healthy", async () => {
+    const rogue = `127.0.0.1 ${ports.sentinel0 + 100}`;
+    fs.writeFileSync(path.join(runner.slot("redis-1").volumeDir, "redis.conf"), `port ${ports.redis1}\nreplicaof ${rogue}\n`);
+    runner.create("redis-1");
+    await expect(runner.waitHealthy("redis-1", 500, 15000)).rejects.toThrow(/exited before it was healthy/);
+    expect(runner.entryLog("redis-1").join("\n")).toMatch(new RegExp(`refusing to start: this node's previous run named ${rogue.replace(" ", ":")} as master, which is not a declared data node`));
+  }, 60000);
+
   it("a sentinel restarted after Sentinel rewrote its config (users and passwords added) starts again", async () => {
     const sentinelAdmin = { user: SENTINEL_USERS.admin.name, password: credentials.sentinelAdmin };
     const sentinelUp = () => redisCli(ports.sentinel0, ["ping"], sentinelAdmin).out === "PONG";

@@ -238,6 +238,13 @@ prepare_handoff() {
     log "the sentinels name ${"$"}{named:-no master}, not this node: stopping without a handoff"
     return 0
   fi
+  # Sentinel promotes whichever replica it prefers, and a server outside the stack attached with
+  # the replication password may ask to be preferred (replica-priority): no handoff for it.
+  undeclared=$(local_ask INFO replication | awk -F'[:,=]' '/^slave[0-9]+:/ { print $3 ":" $5 }' | while read -r replica; do is_one_of "$replica" $VEZA_PEERS || echo "$replica"; done | paste -sd ' ' -)
+  if [ -n "$undeclared" ]; then
+    log "a replica outside the declared data nodes is attached ($undeclared): stopping without a handoff (runbook: redis-security, UndeclaredReplica)"
+    return 0
+  fi
   started=$(now_ms)
   log "handing the master role off: pausing writes"
   # One connection for the pause and the offset to reach: every spawned process counts here.
@@ -328,6 +335,13 @@ on_stop() {
 trap on_stop TERM INT
 
 discover_master
+# Only a declared data node is ever this node's master: the sentinels (a forged hello moves them
+# all), or the previous run's config (a REPLICAOF with a stolen credential, then Sentinel's
+# rewrite), may name any address. Replicating from it would replace this node's data with its.
+if [ "$MASTER" != self ] && ! is_one_of "$MASTER" $VEZA_PEERS; then
+  log "refusing to start: $SOURCE named $MASTER as master, which is not a declared data node ($VEZA_PEERS); a forged Sentinel hello or a stolen credential's REPLICAOF would look like this (runbook: redis-security, UndeclaredMaster)"
+  exit 1
+fi
 if [ "$MASTER" = self ]; then
   log "starting as master (from $SOURCE)"
 else

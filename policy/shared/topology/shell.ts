@@ -93,6 +93,14 @@ most_named() {
     END { for (a in votes) if (votes[a] > most) { most = votes[a]; best = a } if (most >= need) print best }'
 }
 
+# is_one_of <address> <addresses...>: whether the first is one of the others.
+is_one_of() {
+  io_address=$1
+  shift
+  for io_candidate in "$@"; do [ "$io_candidate" = "$io_address" ] && return 0; done
+  return 1
+}
+
 # role_of <endpoint> <user> <password>: "master <offset>" or "slave <host> <port> <link state>".
 role_of() {
   ask "$1" "$2" "$3" ROLE | awk 'NR == 1 { r = $1 } NR == 2 { a = $1 } NR == 3 { b = $1 } NR == 4 { c = $1 }
