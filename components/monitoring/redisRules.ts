@@ -455,6 +455,35 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       ]
     : [];
 
+  // The declared data nodes: every target of the redis job, whatever its state (up exists for a
+  // configured target even when its exporter is down), by the address Sentinel knows it by.
+  const declaredAs = (label: string) => `label_replace(up{job="${REDIS_JOB}"}, "${label}", "$1", "${REDIS_ADDRESS_LABEL}", "(.+)")`;
+  const identity: AlertRule[] = [
+    {
+      alert: "RedisUndeclaredMaster",
+      // A forged Sentinel hello moves every sentinel; a REPLICAOF with a stolen credential moves a node.
+      expr: `(count by (instance, master_address) (redis_sentinel_master_status{job="${SENTINEL_JOB}"}) or count by (instance, master_address) (label_join(redis_slave_info{job="${REDIS_JOB}"}, "master_address", ":", "master_host", "master_port"))) unless on (master_address) ${declaredAs("master_address")}`,
+      labels: { severity: "page" },
+      forOmittedBecause: "a node replicating from an undeclared master has its data replaced by that server's at once, and a sentinel naming one sends every client there: no failover or restart ever names such an address, so the first evaluation is not noise",
+      annotations: {
+        summary: "{{ $labels.instance }} names {{ $labels.master_address }} as master, which is not a declared data node",
+        description: "Every write may be going to, and every replica's data coming from, a server outside the stack: a forged Sentinel hello (the sentinel peer or sentinel credential) or a REPLICAOF (a stolen admin or sentinel credential). Data nodes refuse to start as its replica; the running ones follow it until moved back.",
+        runbook_url: url(RUNBOOK_PAGES.security),
+      },
+    },
+    {
+      alert: "RedisUndeclaredReplica",
+      expr: `count by (instance, replica_address) (label_join(redis_connected_slave_offset_bytes{job="${REDIS_JOB}"}, "replica_address", ":", "slave_ip", "slave_port")) unless on (replica_address) ${declaredAs("replica_address")}`,
+      labels: { severity: "page" },
+      forOmittedBecause: "a replica receives every write from its first second (the data is read out), and Sentinel may promote it at the next failover: no declared node ever attaches under another address",
+      annotations: {
+        summary: "A replica at {{ $labels.replica_address }}, not a declared data node, is attached to {{ $labels.instance }}",
+        description: "A server outside the stack replicates the data: someone holds the replication password. It receives every write, and Sentinel may promote it (planned handoffs refuse while it is attached). Rotate the replication credential: its retire ends the replica's session.",
+        runbook_url: url(RUNBOOK_PAGES.security),
+      },
+    },
+  ];
+
   const dashboard = dashboardUrl(input.grafanaUrl, "redis");
   const linked = (rules: AlertRule[]) => rules.map((r) => ({ ...r, annotations: { ...r.annotations, dashboard } }));
   return {
@@ -463,6 +492,7 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       { name: "redis-memory", rules: linked(memory) },
       { name: "redis-persistence", rules: linked(persistence) },
       { name: "redis-replication", rules: linked([...replication, ...sentinel]) },
+      { name: "redis-identity", rules: linked(identity) },
     ],
   };
 }

@@ -132,6 +132,7 @@ export function healthyCluster(input: RuleTestInput, n: number, intervalSeconds 
     } else {
       add("redis_connected_slaves", l, steady(0, n));
       add("redis_master_link_up", l, steady(1, n));
+      add("redis_slave_info", masterOf(l, scrape.redisExporters[0]), steady(1, n));
     }
   });
   const masterAddress = scrape.redisExporters[0]?.labels?.[REDIS_ADDRESS_LABEL] ?? "";
@@ -188,6 +189,12 @@ const HEALTHY_MASTER_OFFSET = 10_000_000;
 export function replicaLabels(master: Labels, replica: ScrapeTarget): Labels {
   const [ip, port] = replica.labels![REDIS_ADDRESS_LABEL].split(":");
   return { ...master, slave_ip: ip, slave_port: port, slave_state: "online" };
+}
+
+/** The labels of a replica's master line (INFO replication), as redis_exporter exports redis_slave_info. */
+export function masterOf(replica: Labels, master: ScrapeTarget): Labels {
+  const [host, port] = master.labels![REDIS_ADDRESS_LABEL].split(":");
+  return { ...replica, master_host: host, master_port: port, read_only: "1" };
 }
 
 export function apiTarget(scrape: PrometheusInput): ScrapeTarget {
@@ -568,8 +575,27 @@ function redisCases(input: RuleTestInput): AlertCase[] {
       expectations: [{ at: "7h", alerts: [] }],
     }),
   ];
+  // A server outside the stack, as the rogue in the security drill: never a declared address.
+  const rogue = { host: "203.0.113.66", port: "6379", address: "203.0.113.66:6379" };
   if (redis.replicas > 0) {
     cases.push(
+      c({
+        alert: "RedisUndeclaredMaster", name: "a REPLICAOF with a stolen credential moves redis-1 to a server outside the stack: its data is being replaced",
+        series: [s("redis_slave_info", { ...node(1), master_host: rogue.host, master_port: rogue.port, read_only: "1" }, steady(1, n("2m")))],
+        drop: (x) => x.metric === "redis_slave_info" && x.labels.instance === node(1).instance,
+        expectations: [{ at: "30s", alerts: [{ labels: { instance: node(1).instance, master_address: rogue.address } }] }],
+      }),
+      c({
+        alert: "RedisUndeclaredReplica", name: "a server outside the stack attaches to the master as a replica with the replication password",
+        series: [s("redis_connected_slave_offset_bytes", { ...node(0), slave_ip: rogue.host, slave_port: rogue.port, slave_state: "online" }, counter(HEALTHY_MASTER_OFFSET - 1_000, 15_000, n("2m")))],
+        expectations: [{ at: "30s", alerts: [{ labels: { instance: node(0).instance, replica_address: rogue.address } }] }],
+      }),
+      c({
+        alert: "RedisUndeclaredReplica", name: "healthy: the declared replicas, each under the address Sentinel knows it by, and one re-attaching after a restart",
+        series: [s("redis_connected_slave_offset_bytes", replicaOf(1), `${HEALTHY_MASTER_OFFSET}+15000x3 stale _x2 ${HEALTHY_MASTER_OFFSET + 120_000}+15000x${n("2m")}`)],
+        drop: (x) => x.metric === "redis_connected_slave_offset_bytes" && x.labels.slave_port === replicaOf(1).slave_port,
+        expectations: [{ at: "30s", alerts: [] }, { at: "2m", alerts: [] }],
+      }),
       c({
         alert: "RedisMasterWithoutReplicas", name: "the replicas lose their link to the master: writes refused (NOREPLICAS)",
         series: [s("redis_connected_slaves", node(0), change(redis.replicas, 5, 0, n("4m"))), ...[1, 2].filter((i) => i <= redis.replicas).map((i) => s("redis_master_link_up", node(i), change(1, 5, 0, n("4m"))))],
@@ -767,6 +793,18 @@ function redisCases(input: RuleTestInput): AlertCase[] {
         series: sentinels.map((i) => s("redis_sentinel_master_status", { ...named(i, 1), master_status: "ok" }, steady(1, n("3m")))),
         drop: (x) => x.metric === "redis_sentinel_master_status",
         expectations: [{ at: "2m", alerts: [{ labels: { master_name: masterName, master_address: address(1) } }] }],
+      }),
+      c({
+        alert: "RedisUndeclaredMaster", name: "a forged Sentinel hello moves every sentinel to a server outside the stack: clients are sent there",
+        series: sentinels.map((i) => s("redis_sentinel_master_status", { ...sentinel(i), master_name: masterName, master_address: rogue.address, master_status: "ok" }, steady(1, n("3m")))),
+        drop: (x) => x.metric === "redis_sentinel_master_status",
+        alsoPages: ["RedisSentinelMasterMismatch"],
+        expectations: [{ at: "30s", alerts: sentinels.map((i) => ({ labels: { instance: sentinel(i).instance, master_address: rogue.address } })) }],
+      }),
+      c({
+        alert: "RedisUndeclaredMaster", name: "healthy: a failover moves the sentinels and the replicas to redis-1, a declared node",
+        ...failover({ namedAt: 4, oldAt: 5, newAt: 5, old: "slave", total: n("3m") + 8 }),
+        expectations: [{ at: "30s", alerts: [] }, { at: "2m", alerts: [] }],
       }),
       c({
         alert: "RedisSentinelMasterMismatch", name: "healthy: during a failover the sentinels name redis-1 15 s before it reports master",

@@ -12,6 +12,7 @@ export const RUNBOOK_PAGES = {
   nodeExporterDown: "node-exporter-down",
   monitoring: "monitoring-self",
   credentialRotation: "credential-rotation",
+  security: "redis-security",
 } as const;
 
 export type RunbookPage = (typeof RUNBOOK_PAGES)[keyof typeof RUNBOOK_PAGES];

@@ -124,7 +124,7 @@ describe("monitoring files under promtool and amtool", () => {
     const pages = rendered.filter((a) => a.labels.severity === "page");
     expect(pages.filter((a) => a.for === undefined && (a.forOmittedBecause ?? "").length < 30).map((a) => a.alert)).toEqual([]);
     expect(pages.filter((a) => a.for === undefined).map((a) => a.alert).sort()).toEqual([
-      "ApiAvailabilitySLOFastBurn", "ApiLatencySLOFastBurn", "PaymentSuccessSLOFastBurn", "RedisAofWriteFailed", "RedisMasterFlapping", "RedisRestartLoop",
+      "ApiAvailabilitySLOFastBurn", "ApiLatencySLOFastBurn", "PaymentSuccessSLOFastBurn", "RedisAofWriteFailed", "RedisMasterFlapping", "RedisRestartLoop", "RedisUndeclaredMaster", "RedisUndeclaredReplica",
     ]);
     expect(alerts.filter((a) => "forOmittedBecause" in a)).toEqual([]);
   });

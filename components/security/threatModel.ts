@@ -1,0 +1,179 @@
+// The threat model: every credential and network position, assumed in an attacker's hands. What
+// the holder can do is the ACL rules themselves (acl.ts, sentinelConf.ts), rendered, so the table
+// cannot drift from what the servers enforce; the alerts it names must exist in the rendered rules
+// (a test holds both). The rest is written here, per credential, and the type makes it complete.
+import { ACL_ROLES, ACL_RULES, ACL_USERS, CREDENTIAL_NAMES, type CredentialName } from "../redis/acl";
+import { SENTINEL_ACL_RULES, SENTINEL_ROLES, SENTINEL_USERS } from "../sentinel/sentinelConf";
+
+export const THREAT_MODEL_FILE = "docs/threat-model.md";
+
+export interface Threat {
+  /** Who holds it: the containers its password is given to, or the operator alone. */
+  holders: string;
+  /** What the servers refuse it, beyond "everything its rules do not allow". */
+  refused: string;
+  /** The alerts that fire when it is used against the stack (names of rendered alerts). */
+  detectedBy: string[];
+  /** How else it shows, when no alert can tell its use from the normal one. */
+  detection?: string;
+  /** What stays possible, and why: the residual risk, plainly. */
+  remains: string;
+}
+
+export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
+  admin: {
+    holders: "the operator only (Pulumi secret config and state); no container",
+    refused: "nothing",
+    detectedBy: ["RedisUndeclaredMaster", "RedisUndeclaredReplica"],
+    remains: "Everything on every data node: it is the break-glass user. Keep it out of every machine that runs the stack; rotate it after any incident.",
+  },
+  app: {
+    holders: "the API",
+    refused: "@dangerous and @admin (FLUSHALL, CONFIG, DEBUG, SHUTDOWN, REPLICAOF, CLIENT PAUSE/KILL), Pub/Sub, SCRIPT FLUSH/KILL/DEBUG, FUNCTION administration, MEMORY PURGE",
+    detectedBy: [],
+    detection: "none specific: it is the application's own access; a destroyed dataset shows in the API's SLOs",
+    remains: "Read, write and delete every key: the data is the application's. EVAL stays (the API's rate limiter runs Lua): a script that loops stalls its node until Sentinel's SCRIPT KILL, and one that wrote first cannot be killed, so the node is frozen until it restarts and Sentinel fails over after down-after.",
+  },
+  replication: {
+    holders: "every data node (masterauth)",
+    refused: "every command but PSYNC, REPLCONF and PING",
+    detectedBy: ["RedisUndeclaredReplica"],
+    remains: "Attaching a server as a replica: it receives the whole dataset and every write until the credential's retire ends its session. A planned handoff refuses while it is attached, but an unplanned failover (a crashed master) may promote it if it asks for a better replica-priority; RedisUndeclaredMaster then pages.",
+  },
+  sentinel: {
+    holders: "every sentinel (auth-pass)",
+    refused: "data commands, CONFIG GET/SET, ACL, FLUSHALL",
+    detectedBy: ["RedisUndeclaredMaster"],
+    remains: "REPLICAOF of any node to any address (the node's data is replaced by that server's), and a forged Sentinel hello on the data nodes' channel. Data nodes refuse to start as the replica of an undeclared address, but running ones follow it until an operator moves them back (runbook redis-security).",
+  },
+  exporter: {
+    holders: "the redis_exporter containers",
+    refused: "CONFIG GET (it returns masterauth), data commands, CLIENT PAUSE/KILL",
+    detectedBy: [],
+    detection: "none: its commands are the exporter's own",
+    remains: "Reading INFO, SLOWLOG and the sentinels' view: the topology, memory and client counts, and the slow commands' arguments (which may hold key names).",
+  },
+  health: {
+    holders: "every data node and sentinel (their healthchecks)",
+    refused: "everything but PING, ROLE and SENTINEL CKQUORUM",
+    detectedBy: [],
+    detection: "none: its commands are the healthchecks' own",
+    remains: "Learning the roles and the quorum state: reconnaissance only.",
+  },
+  handoff: {
+    holders: "every data node (its start and stop scripts)",
+    refused: "data commands, CONFIG, REPLICAOF, CLIENT KILL",
+    detectedBy: ["ApiLatencySLOFastBurn"],
+    detection: "paused writes show only as the API's writes timing out",
+    remains: "CLIENT PAUSE without bound: `CLIENT PAUSE <ms> ALL` blocks every client, the admin's CLIENT UNPAUSE too, and only a restart of the node ends it. ACL rules cannot bound an argument; the fix (the handoff's pause from a bounded mechanism the role cannot call directly) is open.",
+  },
+  sentinelClients: {
+    holders: "the API, and every sentinel's start script",
+    refused: "SENTINEL SET, RESET, FAILOVER, REMOVE, CONFIG SET, SIMULATE-FAILURE, ACL",
+    detectedBy: [],
+    detection: "none: its lookups are every client's",
+    remains: "Learning the master's address and the failover events.",
+  },
+  sentinelPeer: {
+    holders: "every sentinel (sentinel-pass)",
+    refused: "everything but PING, CLIENT SETNAME, PUBLISH on __sentinel__:hello and SENTINEL IS-MASTER-DOWN-BY-ADDR",
+    detectedBy: ["RedisUndeclaredMaster"],
+    remains: "A forged hello (the hello carries no signature beyond this password) moves every sentinel to any address with a higher config epoch, and through them the clients and the data nodes; forged down votes. Restarted sentinels and data nodes refuse an undeclared master; the running ones follow it until an operator moves them back (runbook redis-security).",
+  },
+  sentinelFailover: {
+    holders: "every data node (its stop script's handoff)",
+    refused: "SENTINEL SET, RESET, REMOVE, CONFIG SET, ACL",
+    detectedBy: ["RedisMasterFlapping", "RedisFailoverHappened"],
+    remains: "SENTINEL FAILOVER again and again: each is a write gap of a few seconds, limited only by Sentinel's failover-timeout between tries.",
+  },
+  sentinelAdmin: {
+    holders: "the operator only (Pulumi secret config and state); no container",
+    refused: "nothing",
+    detectedBy: ["RedisUndeclaredMaster"],
+    remains: "Everything on every sentinel, the master they name included: the break-glass user.",
+  },
+};
+
+export interface NetworkThreat extends Threat {
+  position: string;
+}
+
+export const NETWORK_THREATS: NetworkThreat[] = [
+  {
+    position: "on the stack's network, no credential (dev: the Docker network; prod: the hosts' network)",
+    holders: "any container or machine that can open a connection to the Redis and Sentinel ports",
+    refused: "every command but AUTH and HELLO: the default user is off on every data node and sentinel",
+    detectedBy: ["RedisRejectedConnections", "RedisAuthFailures"],
+    remains: "Connection floods up to maxclients, and password guessing (the passwords are 32 random characters). Traffic is plain TCP: whoever can read it reads the data and, at AUTH, the passwords.",
+  },
+  {
+    position: "root on a host",
+    holders: "whoever controls a machine that runs data nodes or sentinels",
+    refused: "nothing on that host",
+    detectedBy: ["HostUnreachable", "RedisRestartLoop"],
+    remains: "Every password its containers hold, in their volumes' live files (data nodes: replication, handoff, sentinelFailover, health; sentinels: sentinel, sentinelClients, sentinelPeer, health; exporters: exporter; the API: app, sentinelClients), and the data on its volumes. The admin passwords are on no host (the ACL files hold only SHA-256 hashes of 32 random characters).",
+  },
+];
+
+/** What a credential's users may run, per server kind: the rules the servers load. */
+export function credentialRules(name: CredentialName): Array<{ server: string; user: string; rules: string }> {
+  const dataNode = ACL_ROLES.filter((role) => role === name).map((role) => ({ server: "data nodes", user: ACL_USERS[role], rules: ACL_RULES[role] }));
+  const sentinel = SENTINEL_ROLES.filter((role) => SENTINEL_USERS[role].credential === name).map((role) => ({ server: "sentinels", user: SENTINEL_USERS[role].name, rules: SENTINEL_ACL_RULES[role] }));
+  return [...dataNode, ...sentinel];
+}
+
+/** Every alert the model names. */
+export function threatModelAlerts(): string[] {
+  return [...new Set([...Object.values(CREDENTIAL_THREATS), ...NETWORK_THREATS].flatMap((t) => t.detectedBy))].sort();
+}
+
+const cell = (text: string) => text.replaceAll("|", "\\|");
+
+function detected(t: Threat): string {
+  const alerts = t.detectedBy.map((a) => `\`${a}\``).join(", ");
+  return [alerts, t.detection].filter(Boolean).join("; ");
+}
+
+export function renderThreatModel(): string {
+  const credentialRows = CREDENTIAL_NAMES.map((name) => {
+    const t = CREDENTIAL_THREATS[name];
+    const rules = credentialRules(name).map((r) => `${r.server}: \`${r.user}\` \`${r.rules}\``).join("<br>");
+    return `| \`${name}\` | ${cell(t.holders)} | ${cell(rules)} | ${cell(t.refused)} | ${cell(detected(t))} | ${cell(t.remains)} |`;
+  });
+  const networkRows = NETWORK_THREATS.map((t) => `| ${cell(t.position)} | ${cell(t.holders)} | ${cell(t.refused)} | ${cell(detected(t))} | ${cell(t.remains)} |`);
+  return [
+    "# Threat model: every credential assumed stolen",
+    "",
+    "Generated by `npm run threat-model` from components/security/threatModel.ts: the rules column is the",
+    "ACL the servers load (components/redis/acl.ts, components/sentinel/sentinelConf.ts), and every alert",
+    "named exists in the rendered rules (tests/unit/threatModel.test.ts). Each row is one credential, or",
+    "one network position, in an attacker's hands.",
+    "",
+    "## Credentials",
+    "",
+    "| credential | held by | what its holder can run | refused | detected by | what remains possible, and why |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...credentialRows,
+    "",
+    "## Network positions",
+    "",
+    "| position | who is there | refused | detected by | what remains possible, and why |",
+    "| --- | --- | --- | --- | --- |",
+    ...networkRows,
+    "",
+    "## Pinned to the declared data nodes",
+    "",
+    "- A data node never starts as the replica of an address outside the declared data nodes: its entry",
+    "  script logs why and exits, so its healthcheck fails (prevention).",
+    "- A restarted sentinel never follows a master outside them: it falls back to the data nodes' own",
+    "  ROLE (prevention).",
+    "- A running sentinel or node moved to an undeclared master pages (`RedisUndeclaredMaster`), and so",
+    "  does an undeclared replica (`RedisUndeclaredReplica`): detection, with the recovery in the",
+    "  redis-security runbook. Sentinel's hello messages carry no signature beyond the password, and",
+    "  Redis has no allowlist for REPLICAOF: a live switch cannot be prevented by the servers alone.",
+    "- A planned handoff refuses while an undeclared replica is attached (prevention); an unplanned",
+    "  failover may still promote it (detection).",
+    "- A retire step ends every session its retired password opened.",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,22 @@
+// The commands that regenerate a checked-in file from the code (config:schema, threat-model):
+// write it, or with --check only say whether it differs (exit 1), as their tests do.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { EXIT_FINDING, EXIT_OK } from "./args";
+import { PROJECT_ROOT } from "./stackFiles";
+
+export function regenerate(command: string, relativeFile: string, expected: string, check: boolean): number {
+  const file = path.join(PROJECT_ROOT, relativeFile);
+  const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+  if (current === expected) {
+    process.stdout.write(`${command}: ${relativeFile} is up to date\n`);
+    return EXIT_OK;
+  }
+  if (check) {
+    process.stdout.write(`${command}: ${relativeFile} is ${current === undefined ? "missing" : "stale"}: run npm run ${command}\n`);
+    return EXIT_FINDING;
+  }
+  fs.writeFileSync(file, expected);
+  process.stdout.write(`${command}: wrote ${relativeFile}\n`);
+  return EXIT_OK;
+}

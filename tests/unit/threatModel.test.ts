@@ -1,0 +1,31 @@
+// The threat model (docs/threat-model.md) is generated from the ACL definitions and names only
+// alerts the stacks render: it cannot drift from what the servers enforce and what pages.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { requireValidStackConfig } from "../../components/config/validate";
+import { renderMonitoringFiles } from "../../components/monitoring/render";
+import { CREDENTIAL_NAMES } from "../../components/redis/acl";
+import { credentialRules, renderThreatModel, THREAT_MODEL_FILE, threatModelAlerts } from "../../components/security/threatModel";
+import { PROJECT_ROOT, readStackConfigFile } from "../../scripts/lib/stackFiles";
+
+describe("the threat model", () => {
+  it("is what npm run threat-model renders from the ACL rules the servers load", () => {
+    expect(fs.readFileSync(path.join(PROJECT_ROOT, THREAT_MODEL_FILE), "utf8")).toBe(renderThreatModel());
+  });
+
+  it("has a row for every credential, with the rules of every server that knows it", () => {
+    const doc = renderThreatModel();
+    for (const name of CREDENTIAL_NAMES) {
+      expect([name, credentialRules(name).length > 0]).toEqual([name, true]);
+      expect(doc).toMatch(new RegExp(`^\\| \`${name}\` \\|`, "m"));
+    }
+  });
+
+  it("names only alerts both stacks render", () => {
+    for (const stack of ["dev", "prod"]) {
+      const files = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile(stack).raw));
+      const rendered = new Set(Object.values(files.rules).flatMap((f) => f.groups.flatMap((g) => g.rules)).flatMap((r) => ("alert" in r ? [r.alert] : [])));
+      expect({ stack, unknown: threatModelAlerts().filter((alert) => !rendered.has(alert)) }).toEqual({ stack, unknown: [] });
+    }
+  });
+});
