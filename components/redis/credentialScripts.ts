@@ -84,26 +84,33 @@ as_admin() {
   REDISCLI_AUTH=$ra_password timeout 5 redis-cli --no-auth-warning -h "${"$"}{VEZA_LOCAL%:*}" -p "${"$"}{VEZA_LOCAL##*:}" --user "$ra_user" "$@" | tr -d '\r'
 }
 
-# The ids of the connections logged in as user $1 (CLIENT LIST has no USER filter in 7.0).
-sessions_of() { as_admin CLIENT LIST | awk -v user="user=$1" '{ for (i = 1; i <= NF; i++) if ($i == user) { sub(/^id=/, "", $1); print $1 } }'; }
+# The ids of the replica links logged in as one of the users given (CLIENT LIST has no USER filter in 7.0).
+replica_links_of() { as_admin CLIENT LIST TYPE replica | awk -v users=" $* " '{ for (i = 1; i <= NF; i++) if ($i ~ /^user=/ && index(users, " " substr($i, 6) " ")) { sub(/^id=/, "", $1); print $1 } }'; }
+replica_count() { as_admin INFO replication | sed -n 's/^connected_slaves:\([0-9]*\)$/\1/p'; }
 
-# retire_sessions <user>...: ends every connection each user still has. ACL SETUSER removed the
-# retired password, but a connection it logged in stays open (7.0.15, measured), and Redis cannot
-# tell which password a connection used: all of the user's go, and its clients log in again with
-# the current one. A master's replica links go one at a time, each counted back (at most 2 s)
-# before the next: all at once, the master refuses writes (min-replicas-to-write) until they
-# reconnect. A link that does not come back (its password retired) is the one that had to go.
+# replicas_while <test> <count> <tenths>: waits while [ replicas <test> count ] holds, at most tenths x 0.1 s.
+replicas_while() {
+  rw_waited=0
+  while [ "$rw_waited" -lt "$3" ] && [ "$(replica_count)" "$1" "$2" ]; do
+    sleep 0.1
+    rw_waited=$((rw_waited + 1))
+  done
+}
+
+# retire_sessions <user>...: ends every connection the users still have. ACL SETUSER removed the
+# retired passwords, but a connection one logged in stays open (7.0.15, measured), and Redis
+# cannot tell which password a connection used: all of the users' go, and their clients log in
+# again with the current one. Ordinary and Pub/Sub connections at once, in one session; then a
+# master's replica links one at a time, the next once the master counts the last one back (its
+# replica reconnects within its 1 s replication cron): all at once, min-replicas-to-write would
+# refuse writes meanwhile. A link that does not come back (its password retired) had to go.
 retire_sessions() {
-  for rs_user in "$@"; do
-    for rs_id in $(sessions_of "$rs_user"); do
-      rs_replicas=$(as_admin INFO replication | sed -n 's/^connected_slaves:\([0-9]*\)$/\1/p')
-      as_admin CLIENT KILL ID "$rs_id" > /dev/null
-      rs_waited=0
-      while [ -n "$rs_replicas" ] && [ "$rs_waited" -lt 20 ] && [ "$(as_admin INFO replication | sed -n 's/^connected_slaves:\([0-9]*\)$/\1/p')" -lt "$rs_replicas" ]; do
-        sleep 0.1
-        rs_waited=$((rs_waited + 1))
-      done
-    done
+  for rs_user in "$@"; do printf 'CLIENT KILL USER %s TYPE normal\nCLIENT KILL USER %s TYPE pubsub\n' "$rs_user" "$rs_user"; done | as_admin > /dev/null
+  for rs_id in $(replica_links_of "$@"); do
+    rs_replicas=$(replica_count)
+    as_admin CLIENT KILL ID "$rs_id" > /dev/null
+    replicas_while -ge "$rs_replicas" 10
+    replicas_while -lt "$rs_replicas" 20
   done
   log "credentials: ended the sessions of $*"
 }`;
