@@ -194,13 +194,16 @@ describe("the rotation order, read back from the stack's own outputs", () => {
     expect(problems[0]).toEqual({ key: "credentials.admin", value: "generation 1 step retire", allowed: expect.stringContaining("generation 1 step switch (next)") });
   }, 60_000);
 
-  it("takes a stack deployed before the record existed at its word: its config is what its last up applied (it may have rotated already)", async () => {
-    const legacy = { redisAddress: "10.0.1.10:6379" };
-    const result = await synthFresh("prod", at(1, "retire"), { appliedOutputs: legacy });
-    expect(result.ok).toBe(true);
-    const order = result.ok ? (result.result.unmasked.find((r) => r.type === "veza:redis:Credentials")!.inputs[ROTATION_ORDER_PROPERTY] as Record<string, unknown>) : {};
-    expect(order.app).toEqual({ step: { generation: 1, step: "retire" } });
-  }, 60_000);
+  it("without the record, a deployed stack takes only the first rotation's steps: generation 1 retire is refused, generation 1 add goes through", async () => {
+    const unrecorded = { redisAddress: "10.0.1.10:6379" };
+    const jump = await synthFresh("prod", at(1, "retire"), { appliedOutputs: unrecorded });
+    expect(jump.ok).toBe(false);
+    expect(jump.ok ? undefined : jump.problems[0]).toEqual({ key: "credentials.admin", value: "generation 1 step retire", allowed: expect.stringContaining("generation 0 step retire (re-run), generation 1 step add (next)") });
+    const first = await synthFresh("prod", at(1, "add"), { appliedOutputs: unrecorded });
+    expect(first.ok).toBe(true);
+    const order = first.ok ? (first.result.unmasked.find((r) => r.type === "veza:redis:Credentials")!.inputs[ROTATION_ORDER_PROPERTY] as Record<string, unknown>) : {};
+    expect(order.app).toEqual({ step: { generation: 1, step: "add" } });
+  }, 120_000);
 
   it("refuses a malformed record instead of guessing what was applied", async () => {
     const outcome = await synthFresh("prod", [], { appliedOutputs: { redisAddress: "x", [APPLIED_ROTATION_OUTPUT]: { app: { generation: "one", step: "add" } } } });
