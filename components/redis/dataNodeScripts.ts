@@ -232,16 +232,16 @@ give_up() {
 prepare_handoff() {
   [ -n "$VEZA_SENTINELS" ] || return 0
   case "$(role_of "$VEZA_LOCAL" "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD")" in master*) ;; *) return 0 ;; esac
-  named=$(most_named "$VEZA_MAJORITY" $VEZA_SENTINELS)
-  if [ "$named" != "$VEZA_SELF" ]; then
-    log "the sentinels name ${"$"}{named:-no master}, not this node: stopping without a handoff"
-    return 0
-  fi
   # Sentinel promotes whichever replica it prefers, and a server outside the stack attached with
   # the replication password may ask to be preferred (replica-priority): no handoff for it.
   undeclared=$(local_ask INFO replication | awk -F'[:,=]' '/^slave[0-9]+:/ { print $3 ":" $5 }' | while read -r replica; do is_one_of "$replica" $VEZA_PEERS || echo "$replica"; done | paste -sd ' ' -)
   if [ -n "$undeclared" ]; then
     log "a replica outside the declared data nodes is attached ($undeclared): stopping without a handoff (runbook: redis-security, UndeclaredReplica)"
+    return 0
+  fi
+  named=$(most_named "$VEZA_MAJORITY" $VEZA_SENTINELS)
+  if [ "$named" != "$VEZA_SELF" ]; then
+    log "the sentinels name ${"$"}{named:-no master}, not this node: stopping without a handoff"
     return 0
   fi
   started=$(now_ms)

@@ -23,13 +23,14 @@ describe("a data node's start script, alone", () => {
   let runner: ContainerRunner;
   const credentials = randomCredentials();
   let ports: { redis0: number; redis1: number; redis2: number; sentinel0: number };
+  let topology: ReturnType<typeof placeTopology>;
 
   beforeEach(async () => {
     ws = new Workspace("container-start");
     runner = new ContainerRunner(ws, credentials);
     const base = await freePortRange(6);
     ports = { redis0: base, redis1: base + 1, redis2: base + 2, sentinel0: base + 3 };
-    const topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: base, sentinelPort: base + 3, replicas: 2, sentinels: 3 });
+    topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: base, sentinelPort: base + 3, replicas: 2, sentinels: 3 });
     runner.define("redis-1", dataNodeContainer(config, topology, topology.dataNodes[1]), true);
     runner.define("sentinel-0", sentinelContainer(config, topology, topology.sentinels[0]), false);
   });
@@ -141,6 +142,22 @@ describe("a data node's start script, alone", () => {
     expect(atLimit).toBeLessThanOrEqual(limit);
     expect(atLimit).toBeGreaterThanOrEqual(limit - 2);
     expect(bomb.output).toMatch(/fork/i);
+  }, 60000);
+
+  it("as master, stops without a handoff while a replica outside the declared data nodes is attached (Sentinel could promote it), naming it", async () => {
+    runner.define("redis-0", dataNodeContainer(config, topology, topology.dataNodes[0]), true);
+    runner.create("redis-0");
+    await runner.waitHealthy("redis-0", 500, 30000);
+    // A server outside the stack, logged in with the stolen replication password (its config on
+    // stdin, so the password is on no command line), asking to be Sentinel's first choice.
+    const roguePort = await freePortRange(1);
+    const rogueConf = path.join(ws.tempDir("rogue"), "rogue.conf");
+    fs.writeFileSync(rogueConf, `port ${roguePort}\nbind 127.0.0.1\ndir ${path.dirname(rogueConf)}\nsave ""\nreplicaof 127.0.0.1 ${ports.redis0}\nmasteruser veza-replication\nmasterauth ${credentials.replication}\nreplica-priority 1\n`, { mode: 0o600 });
+    ws.processes.start("rogue-replica", "redis-server", [rogueConf], path.join(path.dirname(rogueConf), "rogue.log"));
+    const admin = { user: "veza-admin", password: credentials.admin };
+    await waitFor("the rogue replica to attach", () => redisCli(ports.redis0, ["info", "replication"], admin).out.includes(`port=${roguePort},state=online`), 20000, 200);
+    await runner.delete("redis-0");
+    expect(runner.entryLog("redis-0").join("\n")).toContain(`a replica outside the declared data nodes is attached (127.0.0.1:${roguePort}): stopping without a handoff`);
   }, 60000);
 
   it("stops within its grace on SIGTERM, without a handoff when no sentinel answers, and leaves no process", async () => {
