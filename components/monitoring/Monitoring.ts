@@ -18,7 +18,7 @@ import { renderVolumeFilesScript } from "../redis/credentialScripts";
 import { holdsMarker } from "../redis/rotation";
 import { shellQuote } from "../topology/shell";
 import { hardenedContainerArgs, type ContainerKind } from "../topology/hardening";
-import { ALERTMANAGER_WEB, authenticatedHealthcheck, basicAuthorization, PROMETHEUS_WEB, renderWebConfig, TLS_FILES, WEB_USERS, type WebUser } from "./webConfig";
+import { ALERTMANAGER_WEB, healthcheckWithoutCredential, PROMETHEUS_WEB, renderWebConfig, TLS_FILES, WEB_USERS, type WebUser } from "./webConfig";
 import { hardenedContainer } from "../host/hardenedContainer";
 import type { HostConfig } from "../config/types";
 
@@ -143,7 +143,6 @@ export class Monitoring extends pulumi.ComponentResource {
     const scheme = tls ? "https" : "http";
     const webConfig = (users: WebUser[]) => pulumi.secret(pulumi.all(users.map((u) => webPasswords[u].bcryptHash)).apply((hashes) =>
       renderWebConfig(Object.fromEntries(users.map((u, i) => [u, hashes[i]])), tls)));
-    const healthAuthorization = pulumi.secret(webPasswords.health.result.apply((p) => basicAuthorization(WEB_USERS.health, p)));
     // The host's TLS files, read-only, where the web configs and clients expect them.
     const tlsMounts: docker.types.input.ContainerMount[] = m.tls
       ? ([["certFile", TLS_FILES.cert], ["keyFile", TLS_FILES.key], ["caFile", TLS_FILES.ca]] as const).map(([key, target]) => ({ type: "bind", source: m.tls![key], target, readOnly: true }))
@@ -161,16 +160,15 @@ export class Monitoring extends pulumi.ComponentResource {
         `--web.config.file=${PROMETHEUS_WEB.config}`,
       ],
       mounts: [{ type: "volume", source: prometheusData.name, target: "/prometheus" }, ...tlsMounts],
-      healthcheck: { tests: authenticatedHealthcheck(`${scheme}://${monitoringHostConfig.bindAddress}:${m.prometheusPort}/-/healthy`, PROMETHEUS_WEB.healthAuthorization), interval: "15s", timeout: "5s", retries: 3 },
+      healthcheck: { tests: healthcheckWithoutCredential(`${scheme}://${monitoringHostConfig.bindAddress}:${m.prometheusPort}/-/healthy`), interval: "15s", timeout: "5s", retries: 3 },
       ...smallContainer(m.host, "prometheus"),
       memory: 1024,
       memorySwap: 1024,
     }, { parent: this, provider: monitoringHost.provider, dependsOn: [rulesCheck], deleteBeforeReplace: true }, [
       // Read-only at the kind's config root, from its config carrier (host/hardenedContainer.ts).
       { file: PROMETHEUS_CONFIG_PATH, content: files.prometheusYml },
-      { file: PROMETHEUS_WEB.config, content: webConfig(["prometheus", "grafana", "operator", "health"]) },
+      { file: PROMETHEUS_WEB.config, content: webConfig(["prometheus", "grafana", "operator"]) },
       { file: PROMETHEUS_WEB.clientPassword, content: pulumi.secret(webPasswords.prometheus.result) },
-      { file: PROMETHEUS_WEB.healthAuthorization, content: healthAuthorization },
       ...Object.entries({ ...files.ruleFiles, ...files.ruleTestFiles }).map(([file, content]) => ({ file: `${RULES_DIR}/${file}`, content })),
     ]);
 
@@ -187,13 +185,12 @@ export class Monitoring extends pulumi.ComponentResource {
         `--web.config.file=${ALERTMANAGER_WEB.config}`,
       ])],
       mounts: [{ type: "volume", source: alertmanagerData.name, target: "/alertmanager" }, ...tlsMounts],
-      healthcheck: { tests: authenticatedHealthcheck(`${scheme}://${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}/-/healthy`, ALERTMANAGER_WEB.healthAuthorization), interval: "15s", timeout: "5s", retries: 3 },
+      healthcheck: { tests: healthcheckWithoutCredential(`${scheme}://${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}/-/healthy`), interval: "15s", timeout: "5s", retries: 3 },
       ...smallContainer(m.host, "alertmanager"),
     }, { parent: this, provider: monitoringHost.provider, deleteBeforeReplace: true }, [
       // Read-only at the kind's config root, from its config carrier (host/hardenedContainer.ts).
       { file: ALERTMANAGER_CONFIG_PATH, content: files.alertmanagerYml },
-      { file: ALERTMANAGER_WEB.config, content: webConfig(["prometheus", "operator", "health"]) },
-      { file: ALERTMANAGER_WEB.healthAuthorization, content: healthAuthorization },
+      { file: ALERTMANAGER_WEB.config, content: webConfig(["prometheus", "operator"]) },
       { file: ALERTMANAGER_SECRET_FILES.slackWebhookUrl, content: pulumi.secret(args.slackWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
       { file: ALERTMANAGER_SECRET_FILES.pagerdutyRoutingKey, content: pulumi.secret(args.pagerdutyRoutingKey ?? "not-configured") },
       { file: ALERTMANAGER_SECRET_FILES.heartbeatWebhookUrl, content: pulumi.secret(args.heartbeatWebhookUrl ?? UNCONFIGURED_WEBHOOK) },

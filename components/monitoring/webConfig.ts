@@ -4,16 +4,18 @@
 
 import { toYaml } from "./redisRules";
 
-/** One identity per client; basic auth has no roles, so these only tell the clients apart. */
+/**
+ * One identity per client. Basic auth has no roles: every user a server lists can do all its API
+ * allows (on Alertmanager: post alerts, create and expire silences). So a server lists only the
+ * clients that need it, and the healthchecks hold no credential at all (healthcheckWithoutCredential).
+ */
 export const WEB_USERS = {
   /** Prometheus itself: alerts to Alertmanager, scrapes of Alertmanager and of itself. */
   prometheus: "prometheus",
-  /** Grafana's Prometheus datasource. */
+  /** Grafana's Prometheus datasource (Prometheus only: Alertmanager does not list it). */
   grafana: "grafana",
   /** People: amtool, the web UIs (`pulumi stack output monitoringOperatorPassword --show-secrets`). */
   operator: "operator",
-  /** Docker's healthchecks. */
-  health: "health",
 } as const;
 export type WebUser = keyof typeof WEB_USERS;
 
@@ -21,11 +23,9 @@ export const PROMETHEUS_WEB = {
   config: "/etc/prometheus/web-config.yml",
   /** Prometheus's own password (alerting and the self-scrapes read it: password_file). */
   clientPassword: "/etc/prometheus/secrets/prometheus-password",
-  healthAuthorization: "/etc/prometheus/secrets/health-authorization",
 } as const;
 export const ALERTMANAGER_WEB = {
   config: "/etc/alertmanager/web-config.yml",
-  healthAuthorization: "/etc/alertmanager/secrets/health-authorization",
 } as const;
 
 /** Where the host's TLS files are mounted (read-only) in Prometheus, Alertmanager and Grafana. */
@@ -47,10 +47,11 @@ export function basicAuthorization(user: string, password: string): string {
 }
 
 /**
- * A healthcheck against an authenticated endpoint (sh and busybox wget, in the built images as in the upstream ones): the
- * header is read from an uploaded secret file at each run, so the password is in no container
- * config (`docker inspect`). busybox wget does not verify certificates: fine for a local probe.
+ * Docker's healthcheck of a server behind basic auth, holding no credential: healthy when its
+ * HTTP server answers /-/healthy, with 200, or with 401 (authentication required: the listener
+ * and the handlers are up; /-/healthy says no more than that when authorized). A password here
+ * would be one more that can silence every alert (busybox and GNU wget print the status line).
  */
-export function authenticatedHealthcheck(url: string, authorizationFile: string): string[] {
-  return ["CMD", "sh", "-c", `exec wget -q -O /dev/null --header "Authorization: Basic $(cat ${authorizationFile})" ${url}`];
+export function healthcheckWithoutCredential(url: string): string[] {
+  return ["CMD", "sh", "-c", `wget -S -O /dev/null ${url} 2>&1 | grep -q -E 'HTTP/[0-9.]+ (200|401) '`];
 }

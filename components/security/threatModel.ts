@@ -115,6 +115,40 @@ export const NETWORK_THREATS: NetworkThreat[] = [
   },
 ];
 
+/** The monitoring endpoints' basic-auth users (components/monitoring/webConfig.ts): no roles, so each is listed only where needed. */
+export const MONITORING_THREATS: NetworkThreat[] = [
+  {
+    position: "`prometheus` (web user)",
+    holders: "the Prometheus container (its password file)",
+    refused: "nothing on the servers that list it (Prometheus, Alertmanager): basic auth has no roles",
+    detectedBy: ["Watchdog"],
+    detection: "a silence of everything silences Watchdog too, and the heartbeat receiver outside the stack then alerts",
+    remains: "Posting alerts (it must: that is its job) and creating or expiring silences on Alertmanager: a silence that spares Watchdog hides those alerts until someone looks.",
+  },
+  {
+    position: "`grafana` (web user)",
+    holders: "the Grafana container (its datasource)",
+    refused: "Alertmanager does not list it; Prometheus's admin and lifecycle APIs are off",
+    detectedBy: [],
+    detection: "none: its queries are Grafana's own",
+    remains: "Reading every metric Prometheus holds.",
+  },
+  {
+    position: "`operator` (web user)",
+    holders: "people (`pulumi stack output monitoringOperatorPassword`); no container",
+    refused: "nothing",
+    detectedBy: ["Watchdog"],
+    remains: "Everything Prometheus's and Alertmanager's APIs allow, silences included.",
+  },
+  {
+    position: "the healthchecks",
+    holders: "Docker, on the monitoring host",
+    refused: "everything: they hold no credential and take Alertmanager's and Prometheus's 401 as up",
+    detectedBy: [],
+    remains: "Nothing.",
+  },
+];
+
 /** What a credential's users may run, per server kind: the rules the servers load. */
 export function credentialRules(name: CredentialName): Array<{ server: string; user: string; rules: string }> {
   const dataNode = ACL_ROLES.filter((role) => role === name).map((role) => ({ server: "data nodes", user: ACL_USERS[role], rules: ACL_RULES[role] }));
@@ -124,7 +158,7 @@ export function credentialRules(name: CredentialName): Array<{ server: string; u
 
 /** Every alert the model names. */
 export function threatModelAlerts(): string[] {
-  return [...new Set([...Object.values(CREDENTIAL_THREATS), ...NETWORK_THREATS].flatMap((t) => t.detectedBy))].sort();
+  return [...new Set([...Object.values(CREDENTIAL_THREATS), ...NETWORK_THREATS, ...MONITORING_THREATS].flatMap((t) => t.detectedBy))].sort();
 }
 
 const cell = (text: string) => text.replaceAll("|", "\\|");
@@ -140,7 +174,7 @@ export function renderThreatModel(): string {
     const rules = credentialRules(name).map((r) => `${r.server}: \`${r.user}\` \`${r.rules}\``).join("<br>");
     return `| \`${name}\` | ${cell(t.holders)} | ${cell(rules)} | ${cell(t.refused)} | ${cell(detected(t))} | ${cell(t.remains)} |`;
   });
-  const networkRows = NETWORK_THREATS.map((t) => `| ${cell(t.position)} | ${cell(t.holders)} | ${cell(t.refused)} | ${cell(detected(t))} | ${cell(t.remains)} |`);
+  const positionRows = (threats: NetworkThreat[]) => threats.map((t) => `| ${cell(t.position)} | ${cell(t.holders)} | ${cell(t.refused)} | ${cell(detected(t))} | ${cell(t.remains)} |`);
   return [
     "# Threat model: every credential assumed stolen",
     "",
@@ -159,7 +193,13 @@ export function renderThreatModel(): string {
     "",
     "| position | who is there | refused | detected by | what remains possible, and why |",
     "| --- | --- | --- | --- | --- |",
-    ...networkRows,
+    ...positionRows(NETWORK_THREATS),
+    "",
+    "## Monitoring endpoints",
+    "",
+    "| credential | held by | refused | detected by | what remains possible, and why |",
+    "| --- | --- | --- | --- | --- |",
+    ...positionRows(MONITORING_THREATS),
     "",
     "## Pinned to the declared data nodes",
     "",

@@ -11,7 +11,7 @@ import YAML from "yaml";
 import { requireValidStackConfig } from "../../components/config/validate";
 import { ALERTMANAGER_SECRET_FILES, HEARTBEAT_URL_PLACEHOLDER } from "../../components/monitoring/alertmanagerConfig";
 import { renderMonitoringFiles } from "../../components/monitoring/render";
-import { basicAuthorization, renderWebConfig, WEB_USERS } from "../../components/monitoring/webConfig";
+import { basicAuthorization, healthcheckWithoutCredential, renderWebConfig, WEB_USERS } from "../../components/monitoring/webConfig";
 import { freePortRange } from "../../drills/harness/processes";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 
@@ -22,7 +22,7 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
 (haveTools ? describe : describe.skip)("alerting endpoints behind the rendered web config (real alertmanager)", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-am-auth-"));
   // bcrypt cost 10, as the random provider's bcryptHash.
-  const passwords = { prometheus: "prom-Pass-1234567890abcdef", operator: "oper-Pass-1234567890abcdef", health: "heal-Pass-1234567890abcdef" };
+  const passwords = { prometheus: "prom-Pass-1234567890abcdef", operator: "oper-Pass-1234567890abcdef" };
   const webConfig = path.join(dir, "web-config.yml");
   let alertmanager: ChildProcess | undefined;
   let prometheus: ChildProcess | undefined;
@@ -61,9 +61,9 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
     ], { stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
     alertmanager.stderr!.on("data", (chunk) => (log += chunk));
-    const health = basicAuthorization(WEB_USERS.health, passwords.health);
+    const prometheusAuthorization = basicAuthorization(WEB_USERS.prometheus, passwords.prometheus);
     for (const started = Date.now(); ; await new Promise((r) => setTimeout(r, 100))) {
-      const ready = await fetch(`${url}/-/ready`, { headers: { authorization: `Basic ${health}` }, signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
+      const ready = await fetch(`${url}/-/ready`, { headers: { authorization: `Basic ${prometheusAuthorization}` }, signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
       if (ready) break;
       if (Date.now() - started > 10000 || alertmanager.exitCode !== null) throw new Error(`alertmanager did not start within 10 s:\n${log}`);
     }
@@ -90,6 +90,15 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
     expect((await post(basicAuthorization(WEB_USERS.operator, "wrong"))).status).toBe(401);
     // The unauthenticated read side is closed too: no listing of silences or alerts.
     expect((await fetch(`${url}/api/v2/alerts`, { signal: AbortSignal.timeout(5000) })).status).toBe(401);
+  });
+
+  it("its healthcheck holds no credential, so it can neither silence nor post: healthy while Alertmanager answers (401), unhealthy where nothing does", async () => {
+    const probe = (target: string) => spawnSync("sh", ["-c", healthcheckWithoutCredential(`${target}/-/healthy`)[3]], { encoding: "utf8", timeout: 10000 }).status;
+    expect(healthcheckWithoutCredential(`${url}/-/healthy`).join(" ")).not.toMatch(/Authorization|password|secrets/i);
+    expect(probe(url)).toBe(0);
+    expect(probe(`http://127.0.0.1:${await freePortRange(1)}`)).not.toBe(0);
+    // What it sends, Alertmanager refuses: the probe's only power is to learn the server is up.
+    expect((await post()).status).toBe(401);
   });
 
   it("accepts the operator's silence, and amtool works with the operator's credentials only", async () => {

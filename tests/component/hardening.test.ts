@@ -6,7 +6,7 @@ import { parseSshDockerHost } from "../../components/host/hostCommand";
 import { BUILT_REDIS_IMAGE, DEBIAN_BASE_IMAGE, REDIS_DEBIAN_VERSION } from "../../components/redis/image";
 import { BUILT_API_STANDIN_IMAGE, STANDIN_PYTHON_DEBIAN_VERSION } from "../../components/api/standinImage";
 import { MONITORING_IMAGES, monitoringImageBuild } from "../../components/monitoring/images";
-import { ALERTMANAGER_WEB, PROMETHEUS_WEB, TLS_FILES } from "../../components/monitoring/webConfig";
+import { ALERTMANAGER_WEB, healthcheckWithoutCredential, PROMETHEUS_WEB, TLS_FILES } from "../../components/monitoring/webConfig";
 import { byName, configCarrierOf, CONTAINER, label, ofType, synthOk, uploadContent, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";
 
@@ -150,13 +150,14 @@ describe("alerting endpoints behind basic auth (prod stack)", () => {
     expect(prometheus.inputs.command).toContain(`--web.config.file=${PROMETHEUS_WEB.config}`);
     expect((alertmanager.inputs.entrypoints as string[]).join(" ")).toContain(`--web.config.file=${ALERTMANAGER_WEB.config}`);
     const users = (container: Resource, file: string) => YAML.parse(uploadContent(result.unmasked, container, file)).basic_auth_users as Record<string, string>;
-    expect(Object.keys(users(prometheus, PROMETHEUS_WEB.config)).sort()).toEqual(["grafana", "health", "operator", "prometheus"]);
-    expect(Object.keys(users(alertmanager, ALERTMANAGER_WEB.config)).sort()).toEqual(["health", "operator", "prometheus"]);
+    // Basic auth has no roles: each server lists only the clients that need it (Grafana reads Prometheus only).
+    expect(Object.keys(users(prometheus, PROMETHEUS_WEB.config)).sort()).toEqual(["grafana", "operator", "prometheus"]);
+    expect(Object.keys(users(alertmanager, ALERTMANAGER_WEB.config)).sort()).toEqual(["operator", "prometheus"]);
     for (const [user, hash] of Object.entries(users(alertmanager, ALERTMANAGER_WEB.config))) {
       expect(bcrypt.compareSync(password(`monitoring-web-${user}-password`), hash)).toBe(true);
     }
-    expect(secretUploads(result, prometheus)).toEqual(expect.arrayContaining([PROMETHEUS_WEB.config, PROMETHEUS_WEB.clientPassword, PROMETHEUS_WEB.healthAuthorization]));
-    expect(secretUploads(result, alertmanager)).toEqual(expect.arrayContaining([ALERTMANAGER_WEB.config, ALERTMANAGER_WEB.healthAuthorization]));
+    expect(secretUploads(result, prometheus)).toEqual(expect.arrayContaining([PROMETHEUS_WEB.config, PROMETHEUS_WEB.clientPassword]));
+    expect(secretUploads(result, alertmanager)).toEqual(expect.arrayContaining([ALERTMANAGER_WEB.config]));
     expect(result.plan.outputs.monitoringOperatorPassword).toBe("[secret]");
   });
 
@@ -174,11 +175,12 @@ describe("alerting endpoints behind basic auth (prod stack)", () => {
     expect(secretUploads(result, grafana)).toContain("/etc/grafana/provisioning/datasources/veza.yml");
   });
 
-  it("healthchecks authenticate from a secret file, so no password is in the container config", () => {
+  it("healthchecks hold no credential (a password there could silence every alert): they probe /-/healthy and take 401 as up", () => {
     for (const container of [prometheus, alertmanager]) {
-      const test = (container.inputs.healthcheck as { tests: string[] }).tests.join(" ");
-      expect(test).toMatch(/Authorization: Basic \$\(cat \/etc\/\S+\/secrets\/health-authorization\)/);
-      expect(test).not.toContain("synthpw");
+      const test = (container.inputs.healthcheck as { tests: string[] }).tests;
+      const url = /http:\/\/[\d.]+:\d+\/-\/healthy/.exec(test.join(" "))?.[0] ?? "no /-/healthy URL";
+      expect(test).toEqual(healthcheckWithoutCredential(url));
+      expect(test.join(" ")).not.toMatch(/Authorization|secrets|synthpw/);
     }
   });
 

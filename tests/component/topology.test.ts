@@ -57,8 +57,8 @@ describe("SentinelCluster placement", () => {
     const sentinelSecrets = new Set(containers.filter((c) => label(c, "component") === "sentinel").map((c) => seeded(c).get("sentinel-secrets.conf")));
     expect(sentinelSecrets.size).toBe(1);
     // 11 Redis credentials (7 data-node ACL users, 4 Sentinel users) in two rotation slots each,
-    // the Grafana admin password and the 4 web users of Prometheus and Alertmanager.
-    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(27);
+    // the Grafana admin password and the 3 web users of Prometheus and Alertmanager (the healthchecks hold none).
+    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(26);
   });
 
   it("exports the sentinel addresses, master name and a topology summary for clients", async () => {
@@ -126,10 +126,10 @@ describe("Monitoring component", () => {
     expect(check.inputs.stdin).toMatch(/promtool test rules \/tmp\/redis\.test\.yml .*\/tmp\/monitoring\.test\.yml/);
     expect(byName(result.unmasked, "monitoring-prometheus-container").dependsOn).toContain("monitoring-promtool-check-rules");
     expect(uploadContent(result.unmasked, byName(result.unmasked, "monitoring-prometheus-container"), "/etc/prometheus/rules/redis.yml")).toContain("alert: RedisUnreachable");
-    // The web config, the healthcheck's header, Slack, PagerDuty and the heartbeat URL.
+    // The web config, Slack, PagerDuty and the heartbeat URL (the healthcheck holds no credential).
     const alertmanager = configCarrierOf(result.unmasked, byName(result.unmasked, "monitoring-alertmanager-container"))!;
     const files = (result.secretPaths.get(`${CONTAINER}::${alertmanager.name}`) ?? []).map((p) => (alertmanager.inputs.uploads as Array<{ file: string }>)[Number(/^uploads\[(\d+)\]/.exec(p)![1])].file);
-    expect(files.sort()).toEqual(["/etc/alertmanager/secrets/health-authorization", "/etc/alertmanager/secrets/heartbeat-webhook-url", "/etc/alertmanager/secrets/pagerduty-routing-key", "/etc/alertmanager/secrets/slack-webhook-url", "/etc/alertmanager/web-config.yml"]);
+    expect(files.sort()).toEqual(["/etc/alertmanager/secrets/heartbeat-webhook-url", "/etc/alertmanager/secrets/pagerduty-routing-key", "/etc/alertmanager/secrets/slack-webhook-url", "/etc/alertmanager/web-config.yml"]);
   });
 
   it("provisions Grafana with the Prometheus datasource and both dashboards, its admin password a secret file", () => {

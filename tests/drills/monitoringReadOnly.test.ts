@@ -3,10 +3,10 @@
 // data directory the only writable mount, and the root remounted read-only (`readOnly: true`), in a
 // private mount namespace, as the images' user (nobody). Debian's binaries stand in for the
 // images' /bin/prometheus and /bin/alertmanager.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ALERTMANAGER_WEB, PROMETHEUS_WEB } from "../../components/monitoring/webConfig";
+import { basicAuthorization, healthcheckWithoutCredential, PROMETHEUS_WEB, WEB_USERS } from "../../components/monitoring/webConfig";
 import { freePortRange, waitFor, type TrackedProcess } from "../../drills/harness/processes";
 import { Workspace } from "../../drills/harness/workspace";
 import { bindReadOnly, READ_ONLY_ROOT } from "../../drills/harness/containerRunner";
@@ -22,11 +22,12 @@ interface Server {
   configRoot: string;
   dataDir: string;
   binary: string;
-  healthAuthorization: string;
+  /** The web user whose password file the server's own upload holds, and that file: what ready() logs in with. */
+  client?: { user: string; passwordFile: string };
 }
 
-const PROMETHEUS: Server = { resource: "monitoring-prometheus-container", configRoot: "/etc/prometheus", dataDir: "/prometheus", binary: "prometheus", healthAuthorization: PROMETHEUS_WEB.healthAuthorization };
-const ALERTMANAGER: Server = { resource: "monitoring-alertmanager-container", configRoot: "/etc/alertmanager", dataDir: "/alertmanager", binary: "prometheus-alertmanager", healthAuthorization: ALERTMANAGER_WEB.healthAuthorization };
+const PROMETHEUS: Server = { resource: "monitoring-prometheus-container", configRoot: "/etc/prometheus", dataDir: "/prometheus", binary: "prometheus", client: { user: WEB_USERS.prometheus, passwordFile: PROMETHEUS_WEB.clientPassword } };
+const ALERTMANAGER: Server = { resource: "monitoring-alertmanager-container", configRoot: "/etc/alertmanager", dataDir: "/alertmanager", binary: "prometheus-alertmanager" };
 
 describe("Prometheus and Alertmanager on a read-only root, their files read-only", () => {
   let ws: Workspace;
@@ -72,9 +73,14 @@ describe("Prometheus and Alertmanager on a read-only root, their files read-only
   }
 
   async function ready(server: Server, port: number, tracked: TrackedProcess): Promise<void> {
-    const authorization = fs.readFileSync(path.join(filesDirs.get(server)!, path.relative(server.configRoot, server.healthAuthorization)), "utf8").trim();
+    // Ready with the server's own client credential; Alertmanager's container holds none, so there
+    // its healthcheck decides: as Docker runs it, without a credential.
+    const client = server.client;
+    const authorization = client ? basicAuthorization(client.user, fs.readFileSync(path.join(filesDirs.get(server)!, path.relative(server.configRoot, client.passwordFile)), "utf8").trim()) : undefined;
+    const healthcheck = healthcheckWithoutCredential(`http://127.0.0.1:${port}/-/healthy`)[3];
     await waitFor(`${server.binary} to be ready`, async () => {
       if (tracked.child.exitCode !== null) throw new Error(`${server.binary} exited:\n${fs.readFileSync(tracked.logFile, "utf8")}`);
+      if (!authorization) return spawnSync("sh", ["-c", healthcheck], { timeout: 5000 }).status === 0;
       return fetch(`http://127.0.0.1:${port}/-/ready`, { headers: { authorization: `Basic ${authorization}` }, signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
     }, 20000, 200);
   }

@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { requireValidStackConfig } from "../../components/config/validate";
 import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { CREDENTIAL_NAMES } from "../../components/redis/acl";
-import { credentialRules, renderThreatModel, THREAT_MODEL_FILE, threatModelAlerts } from "../../components/security/threatModel";
+import { WEB_USERS } from "../../components/monitoring/webConfig";
+import { credentialRules, MONITORING_THREATS, renderThreatModel, THREAT_MODEL_FILE, threatModelAlerts } from "../../components/security/threatModel";
 import { PROJECT_ROOT, readStackConfigFile } from "../../scripts/lib/stackFiles";
 
 describe("the threat model", () => {
@@ -19,6 +20,12 @@ describe("the threat model", () => {
       expect([name, credentialRules(name).length > 0]).toEqual([name, true]);
       expect(doc).toMatch(new RegExp(`^\\| \`${name}\` \\|`, "m"));
     }
+  });
+
+  it("has a row for every web user of Prometheus and Alertmanager, and for their credential-free healthchecks", () => {
+    const positions = MONITORING_THREATS.map((t) => t.position);
+    for (const user of Object.values(WEB_USERS)) expect(positions).toContain(`\`${user}\` (web user)`);
+    expect(positions).toContain("the healthchecks");
   });
 
   it("names only alerts both stacks render", () => {
