@@ -1,3 +1,6 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { SynthOptions, SynthOutcome, SynthResult } from "../../scripts/lib/synth";
 import { configCarrierFor } from "../../components/topology/hardening";
 
@@ -5,15 +8,38 @@ import { configCarrierFor } from "../../components/topology/hardening";
 process.setMaxListeners(100);
 
 /**
+ * Where this run's outcome of a synth with these arguments is kept (jest's globalSetup makes the
+ * directory per run: the code cannot change meanwhile). None for an option that is a function
+ * (previewCreates): it has no stable key.
+ */
+function cacheFile(stack: string, overrides: string[], options: SynthOptions): string | undefined {
+  const dir = process.env.VEZA_SYNTH_CACHE;
+  if (!dir || Object.values(options).some((value) => typeof value === "function")) return undefined;
+  return path.join(dir, `${createHash("sha256").update(JSON.stringify([stack, overrides, options])).digest("hex")}.json`);
+}
+
+// secretPaths is a Map: kept as its entries.
+const toJson = (outcome: SynthOutcome) => JSON.stringify(outcome, (_key, value: unknown) => (value instanceof Map ? { mapEntries: [...value] } : value));
+const fromJson = (text: string) => JSON.parse(text, (_key, value: { mapEntries?: unknown[] } | unknown) => (value && typeof value === "object" && "mapEntries" in value ? new Map(value.mapEntries as Array<[string, string[]]>) : value)) as SynthOutcome;
+
+/**
  * Runs the program under mocks with a fresh copy of the Pulumi runtime (its state is module
- * global), so one test file can compare several configs.
+ * global), so one test file can compare several configs. Each caller gets its own copy.
  */
 export async function synthFresh(stack = "dev", overrides: string[] = [], options: SynthOptions = {}): Promise<SynthOutcome> {
+  const cached = cacheFile(stack, overrides, options);
+  if (cached && fs.existsSync(cached)) return fromJson(fs.readFileSync(cached, "utf8"));
   let outcome: SynthOutcome | undefined;
   await jest.isolateModulesAsync(async () => {
     const { synthesize } = await import("../../scripts/lib/synth");
     outcome = await synthesize(stack, overrides, options);
   });
+  if (cached) {
+    // Beside it, then renamed: the other worker may read it at any moment.
+    fs.writeFileSync(`${cached}.${process.pid}`, toJson(outcome!));
+    fs.renameSync(`${cached}.${process.pid}`, cached);
+    return fromJson(fs.readFileSync(cached, "utf8"));
+  }
   return outcome!;
 }
 
