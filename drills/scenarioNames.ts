@@ -19,6 +19,7 @@ export const SCENARIO_NAMES: readonly string[] = [
   "incident-toggle",
   "master-lost-after-sentinel-restart",
   "prod-topology",
+  "security",
 ];
 
 /** Throws on the first name that is not a scenario's. */

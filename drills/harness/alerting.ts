@@ -171,6 +171,14 @@ export async function alertsDuring(alerting: Alerting, ms: number): Promise<stri
   return [...seen].sort();
 }
 
+/** When `alert` is first seen pending or firing, within `timeoutMs`; undefined if never. */
+export async function waitForAlert(alerting: Alerting, alert: string, timeoutMs: number): Promise<number | undefined> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(250)) {
+    if ((await alerting.alerts().catch(() => [] as AlertState[])).some((a) => a.labels.alertname === alert)) return Date.now();
+  }
+  return undefined;
+}
+
 /** Every alert that was pending or firing while it ran, with when each was first seen so. */
 export class AlertWatch {
   private readonly first = new Map<string, { pendingAt?: number; firingAt?: number }>();
