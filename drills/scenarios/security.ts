@@ -70,8 +70,8 @@ async function forgedHello(cluster: LocalCluster, ws: Workspace, alerting: Alert
   const peer = { user: SENTINEL_USERS.peer.name, password: cluster.credentials.sentinelPeer };
   const sentAt = Date.now();
   for (const s of cluster.sentinels) redisCli(s.port, ["publish", SENTINEL_HELLO_CHANNEL, hello], peer);
-  const moved = await waitFor("the forged hello to move the sentinels", () => {
-    const named = cluster.sentinels.filter((s) => cluster.sentinelMaster(s) === rogue).length;
+  const moved = await waitFor("the forged hello to move the sentinels", async () => {
+    const named = (await Promise.all(cluster.sentinels.map((s) => cluster.masterFromSentinel(s)))).filter((address) => address === rogue).length;
     return named > 0 ? named : undefined;
   }, 10000, 100).catch(() => 0);
   figures.forged_hello_sentinels_moved = moved;
