@@ -320,7 +320,7 @@ const SENTINEL_ADMIN_ONLY = ["@admin", "@dangerous", "sentinel", "sentinel|set",
 
 const leastPrivilege: ResourceValidationPolicy = {
   name: "redis-least-privilege",
-  description: "Security review (issue 11): no user but the sentinel's may publish on Sentinel's hello channel (one forged hello moves the master); the exporter has no CONFIG and no CLIENT PAUSE/KILL and no password in its environment; on Sentinel only the administrator may reconfigure, and the API holds the lookup-only client user.",
+  description: "Security review: no user but the sentinel's may publish on Sentinel's hello channel (one forged hello moves the master); the exporter has no CONFIG and no CLIENT PAUSE/KILL and no password in its environment; on Sentinel only the administrator may reconfigure, and the API holds the lookup-only client user.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const seeded = seededAcl(args);

@@ -99,7 +99,7 @@ export class RedisNode extends pulumi.ComponentResource {
       dependsOn: [dockerHost.tuning, volumeCheck, this.credentialsSeed, ...(args.after ? [args.after] : [])],
       // Fixed container name and host port: the old container must go before the new one starts.
       deleteBeforeReplace: true,
-      // The provider records healthcheck edits without applying them (kreuzwerker issue 988).
+      // The provider records healthcheck edits without applying them (kreuzwerker/terraform-provider-docker#988).
       replaceOnChanges: ["healthcheck"],
     }, declaredConfig(definition.files));
 

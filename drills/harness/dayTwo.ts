@@ -1,6 +1,6 @@
 // The day-2 runner: the day-2 scenarios (scenarios/rollingImageUpgrade.ts, redeployAfterFailover.ts,
 // plannedRestartOfMaster.ts) are parameter sets of dayTwoDrill below.
-// Day-2 drills (issue 10): the containers' own entry scripts and files run as processes
+// Day-2 drills: the containers' own entry scripts and files run as processes
 // (containerRunner.ts), booted and replaced in the order the engine follows for the dev plan.
 // Targets, asserted per run: 0 acknowledged writes lost; no client write gap over 5 s (the
 // report compares the median with the 1.5 s per-handoff target); never two nodes taking writes;
@@ -227,7 +227,7 @@ export interface DayTwoOptions {
   restartMaster?: boolean;
   /**
    * The guards broken on purpose, to show the drill sees the failure it exists for: the
-   * behaviour before issue 10. The scripts have no sentinel, peer or previous run to ask (every
+   * behaviour before the start scripts discovered the live topology. The scripts have no sentinel, peer or previous run to ask (every
    * start takes the declared topology, no master hands off) and the engine replaces every
    * container at once (no rolling chain). Either guard alone is covered by the others
    * (sentinels replaced one at a time relearn the master from their peers' hello messages).

@@ -1,4 +1,4 @@
-// Credential rotation (issue 14): every user's password rotated twice (add -> switch -> retire)
+// Credential rotation: every user's password rotated twice (add -> switch -> retire)
 // on the containers' own entry scripts and files (containerRunner.ts), each step applied with the
 // very scripts the program's credentials commands run (components/redis/credentialScripts.ts),
 // inside each running "container" as `docker exec -i ... sh -s` would. Meanwhile Sentinel-aware
@@ -27,7 +27,7 @@ export const CREDENTIAL_ROTATION_TARGETS: Target[] = [
   // The short version runs in npm test beside the other drill file (memory-under-fork's forks and
   // AOF writes, disk-full's fills): 0.71 s and 1.18 s were measured there, against 0.35-0.50 s for
   // the short version alone with one or both cores burned. npm run drill keeps the 1 s target.
-  { figure: "longest_write_gap_s", kind: "at most", value: 1, shortValue: 2, why: "no client write gap over 1 s during a rotation without a failover (issue 14)" },
+  { figure: "longest_write_gap_s", kind: "at most", value: 1, shortValue: 2, why: "no client write gap over 1 s during a rotation without a failover" },
   { figure: "failover_rotation_write_gap_s", kind: "at most", value: 10, why: "with the master crashed mid-rotation, writes resume after the failover as without a rotation" },
   { figure: "old_password_refused_everywhere", kind: "equals", value: "yes", why: "after retire the previous password of every user is refused by every node and sentinel" },
   { figure: "processes_restarted", kind: "equals", value: 0, why: "no step restarts a Redis or Sentinel process (the crashed master aside)" },

@@ -11,10 +11,10 @@ export const redeployAfterFailover: Scenario = {
   run: (ctx) => dayTwoDrill(ctx, { label: "redeploy-after-failover", failoverFirst: true }),
 };
 
-/** Not in the drill list: the test suite runs it to show the drill fails with the code before issue 10. */
+/** Not in the drill list: the test suite runs it to show the drill fails with the start scripts that followed the declared topology only. */
 export const redeployAfterFailoverWithoutDiscovery: Scenario = {
   name: "redeploy-after-failover-without-discovery",
-  runbook: "Day 2, guards removed: declared topology at every start, every container replaced at once (the failure issue 10 found)",
+  runbook: "Day 2, guards removed: declared topology at every start, every container replaced at once",
   targets: DAY_TWO_TARGETS,
   run: (ctx) => dayTwoDrill(ctx, { label: "redeploy-no-discovery", failoverFirst: true, brokenGuard: "no-discovery-no-rolling-order" }),
 };

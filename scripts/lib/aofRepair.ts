@@ -4,7 +4,7 @@
 // to start ("Bad file format"). redis-check-aof --fix would truncate at the NULs and drop those
 // later, acknowledged writes; removing only the NUL run keeps them.
 //
-// It cannot harm what it is pointed at (issue 11): it refuses, before touching anything, every
+// It cannot harm what it is pointed at: it refuses, before touching anything, every
 // file it does not recognize as an AOF (a RESP command stream, optionally after an RDB preamble),
 // a manifest, an empty file, a damaged RDB preamble and an offset beyond the end; it copies the
 // file to a backup before the first write; and it checks the result with redis-check-aof, putting

@@ -1,5 +1,5 @@
 // `npm run init-stack`: the documented sequence that makes a team's stack, run with the user's
-// own pulumi (issue 13 item 3):
+// own pulumi:
 //   pulumi stack select <org>/<stack>            (an existing stack is kept as it is)
 //   pulumi stack init <org>/<stack> --secrets-provider <provider>   (when select finds none)
 //   pulumi config set --secret --stack <org>/<stack> <key>          (the value on stdin)

@@ -1,4 +1,4 @@
-// Issue 11's security findings replayed against real redis-server and redis-sentinel processes
+// A security review's findings replayed against real redis-server and redis-sentinel processes
 // loaded with the rendered files (LocalCluster: the program's renderers, a local placement):
 // each is refused, and what each user legitimately needs still works.
 import Redis from "ioredis";

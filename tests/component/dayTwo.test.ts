@@ -1,4 +1,4 @@
-// What the engine needs from the declaration for every `pulumi up` after the first (issue 10):
+// What the engine needs from the declaration for every `pulumi up` after the first:
 // a rolling order in the graph, health-gated creates, room to hand off on delete, data that
 // outlives the declaration, identities that do not move, and no per-shell inputs.
 import { dataNodeStopGraceSeconds, dataNodeHealthyWithinSeconds } from "../../components/redis/dataNodeScripts";

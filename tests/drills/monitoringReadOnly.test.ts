@@ -1,4 +1,4 @@
-// Prometheus and Alertmanager as their containers run them (issue 11): the real binaries, the
+// Prometheus and Alertmanager as their containers run them: the real binaries, the
 // stack's synthesized files (its config carrier's uploads) at their container paths, read-only, the
 // data directory the only writable mount, and the root remounted read-only (`readOnly: true`), in a
 // private mount namespace, as the images' user (nobody). Debian's binaries stand in for the

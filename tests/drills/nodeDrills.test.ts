@@ -20,7 +20,7 @@ describe("fault drills on one node and day 2 (short)", () => {
 
   it.each(NODE_AND_DAY_TWO_SCENARIOS.map((s) => [s.name, s] as const))("%s holds and cleans up after itself", (_name, scenario) => expectScenarioHolds(scenario), 180000);
 
-  it("fails redeploy-after-failover without discovery and the rolling order (the code before issue 10): the drill sees the bug it guards against", async () => {
+  it("fails redeploy-after-failover without discovery and the rolling order (the start scripts before they discovered the live topology): the drill sees the bug it guards against", async () => {
     const result = await runScenario(redeployAfterFailoverWithoutDiscovery, { stack: "dev", config: devConfig, short: true, log: () => undefined });
     process.stdout.write(`drill ${result.scenario}: ${result.passed ? "pass" : "FAIL"} ${JSON.stringify(result.failures)}\n`);
     // Every container replaced at once and started from the declared files: writes stop, or two

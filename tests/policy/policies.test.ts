@@ -44,7 +44,7 @@ const setLabel = (resource: PlannedResource, label: string, value: string) => {
   if (entry) entry.value = value;
   else labels.push({ label: `veza.${label}`, value });
 };
-/** Issue 11: three hosts that all say 127.0.0.1 (the dev plan's processes, relabelled h0..h2). */
+/** Three hosts that all say 127.0.0.1 (the dev plan's processes, relabelled h0..h2). */
 const threeHostsOneAddress: Mutation = (resources) => {
   for (const i of [0, 1, 2]) {
     for (const name of [`redis-${i}-container`, `sentinel-${i}-container`]) {
@@ -153,7 +153,7 @@ describe("policy pack", () => {
     ["containers-hardened", "mandatory", setInput("redis-0-container", "capabilities", { drops: ["ALL"], adds: ["CHOWN", "DAC_OVERRIDE", "KILL", "SETGID", "SETUID", "SYS_ADMIN"] }), /adds capabilities SYS_ADMIN beyond what a redis container needs/],
     ["containers-hardened", "mandatory", setInput("monitoring-grafana-container", "securityOpts", []), /no no-new-privileges:true/],
     ["containers-hardened", "mandatory", setInput("node-exporter-local-container", "readOnly", false), /root filesystem is writable/],
-    // Issue 11: the kinds with files are no exception any more.
+    // The kinds with files are no exception.
     ["containers-hardened", "mandatory", setInput("redis-0-container", "readOnly", false), /root filesystem is writable/],
     ["containers-hardened", "mandatory", setInput("monitoring-grafana-container", "uploads", [{ file: "/etc/grafana/x", content: "x" }]), /uploads into a running container/],
     ["containers-hardened", "mandatory", setInput("sentinel-1-container-config", "start", true), /a config carrier that is started/],

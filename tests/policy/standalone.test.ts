@@ -1,4 +1,4 @@
-// The policy pack stands alone (issue 13 item 4): what `pulumi policy publish` ships is what
+// The policy pack stands alone: what `pulumi policy publish` ships is what
 // `npm pack` puts in a tarball from policy/, and the service installs that tarball by itself
 // (pulumi/pulumi pkg/backend/httpstate/policypack.go: Publish runs npm.Pack on the pack's
 // directory; installRequiredPolicy extracts it and installs its dependencies). So: no import

@@ -1,4 +1,4 @@
-// aof-repair cannot harm what it is pointed at (issue 11, item 3): every bad input is refused in
+// aof-repair cannot harm what it is pointed at: every bad input is refused in
 // one line with exit 2 and left byte-for-byte as it was; a valid AOF is left alone; a damaged one
 // is backed up first, repaired, and then loaded by a real redis-server (Debian's, like the drills).
 import { spawn, spawnSync } from "node:child_process";

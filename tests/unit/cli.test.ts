@@ -1,4 +1,4 @@
-// Every script's command line (issue 13 item 1): strict flags through one parser (scripts/lib/args.ts),
+// Every script's command line: strict flags through one parser (scripts/lib/args.ts),
 // --help, `--flag value` and `--flag=value`, and exit 0 ok / 1 a finding / 2 a usage or config error
 // in one line on stderr, never a stack trace.
 import * as fs from "node:fs";
@@ -120,7 +120,7 @@ describe.each(["synth", "policy", "plan-diff"])("npm run %s --config", (script) 
   });
 });
 
-// Issue 11: config that could inject or pollute is refused in one line naming the key, exit 2,
+// Config that could inject or pollute is refused in one line naming the key, exit 2,
 // before anything is declared (it crashed synth and policy with exit 1 before). Other bad values
 // take the path `incident=panic` shows above.
 describe("config that could inject", () => {

@@ -1,4 +1,4 @@
-// Issue 13 item 6: the zod schema is the one source of the config's keys and defaults. The JSON
+// The zod schema is the one source of the config's keys and defaults. The JSON
 // Schema editors use and the README's config table are checked against it here, so neither can
 // drift.
 import * as fs from "node:fs";

@@ -1,4 +1,4 @@
-// `npm run init-stack` (issue 13 item 3) without the Pulumi CLI: a fake `pulumi`, first on PATH,
+// `npm run init-stack` without the Pulumi CLI: a fake `pulumi`, first on PATH,
 // records each call's argv (NUL-separated) and stdin. The tests assert the exact sequence, that
 // every secret reaches pulumi on stdin and never in argv or our output, and that anything missing
 // is exit 2, naming it, before pulumi runs at all.

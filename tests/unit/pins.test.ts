@@ -1,4 +1,4 @@
-// @pulumi/* pinned exactly (issue 13 item 6): synth drives the SDK's mock monitor internals
+// @pulumi/* pinned exactly: synth drives the SDK's mock monitor internals
 // (scripts/lib/synth.ts), which a minor release may change; a caret would let `npm install`
 // pick one silently. The lock files must resolve the same versions, so `npm ci` stays valid.
 import * as fs from "node:fs";

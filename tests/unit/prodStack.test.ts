@@ -1,4 +1,4 @@
-// The shipped prod stack (issue 13 item 3): no undecryptable `secure:` placeholder, comments
+// The shipped prod stack: no undecryptable `secure:` placeholder, comments
 // naming each secret to set; synth/policy/plan-diff read the missing required secrets as
 // placeholders (the plan is the one the old placeholders gave), while the program under the
 // engine, which really lacks them, refuses the stack naming each key.

@@ -1,4 +1,4 @@
-// Issue 11, item 6: no config value can end the quoting of a command string. Each command the
+// No config value can end the quoting of a command string. Each command the
 // program builds from config (the `create` strings of the host commands, and the scripts they run)
 // is executed by dash, Debian's /bin/sh, with `docker` and `redis-cli` replaced by shell functions
 // that record their arguments. For arbitrary values (quotes, $(), backticks, newlines, ;, heredoc

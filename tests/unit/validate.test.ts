@@ -273,7 +273,7 @@ describe("stack config validation", () => {
   });
 });
 
-// Issue 11, item 6: input that cannot inject. Each row: the key, a bad value, what the problem says.
+// Input that cannot inject. Each row: the key, a bad value, what the problem says.
 describe("input that cannot inject", () => {
   const digest = `sha256:${"0123456789abcdef".repeat(4)}`;
   const threeHosts = (addresses: string[], dockerHosts?: string[]) =>

@@ -1,7 +1,7 @@
-// The PR workflow's preview job (issue 13 item 3): it names the secrets it needs, and a fork's PR,
+// The PR workflow's preview job: it names the secrets it needs, and a fork's PR,
 // which gets none, skips the job's steps with a notice instead of failing. The gate step's own
 // script is run here under bash with the environment each case would give it.
-// Its test jobs (issue 13 item 5): the drills need root, so they run in their own job under sudo,
+// Its test jobs: the drills need root, so they run in their own job under sudo,
 // and the unprivileged job runs every other layer; between them, every test directory runs.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
