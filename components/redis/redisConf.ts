@@ -1,6 +1,7 @@
 // redis.conf for one data node: a pure function of typed settings. The main file carries no
 // secret (policies and reviewers read it in plain text); credentials live in an included file.
 
+import { confDirective } from "./confDirective";
 import { ACL_USERS, renderAclUsers, type Credentials } from "./acl";
 import { asCredentialState, type CredentialState } from "./rotation";
 import type { Sizing } from "./sizing";
@@ -37,14 +38,14 @@ export function renderRedisConf(s: RedisNodeSettings): string {
     "# Rendered by veza-redis (components/redis/redisConf.ts). Do not edit by hand.",
     "",
     "# --- Network: one interface, never all of them ---",
-    `bind ${s.bindAddress}`,
+    confDirective("bind", s.bindAddress),
     `port ${s.port}`,
     "protected-mode yes",
     `tcp-backlog ${s.tcpBacklog}`,
     "# Dead peers are noticed in about a minute instead of holding connections forever.",
     "tcp-keepalive 60",
     `maxclients ${s.maxClients}`,
-    `replica-announce-ip ${s.announceAddress}`,
+    confDirective("replica-announce-ip", s.announceAddress),
     `replica-announce-port ${s.announcePort}`,
     "",
     "# --- Memory: the runbook's OOM kill (maxmemory reached, no eviction, fork doubled RSS) ---",
@@ -61,7 +62,7 @@ export function renderRedisConf(s: RedisNodeSettings): string {
     "oom-score-adj-values 0 200 800",
     "",
     "# --- Persistence: AOF with automatic rewrite keeps the disk bounded ---",
-    `dir ${s.dataDir}`,
+    confDirective("dir", s.dataDir),
     "appendonly yes",
     "appendfsync everysec",
     "aof-use-rdb-preamble yes",
@@ -87,7 +88,7 @@ export function renderRedisConf(s: RedisNodeSettings): string {
     `shutdown-timeout ${HANDOFF_TIMING.redisShutdownSeconds}`,
     "",
     "# --- Replication and Sentinel ---",
-    ...(s.replicaOf ? [`replicaof ${s.replicaOf.address} ${s.replicaOf.port}`] : []),
+    ...(s.replicaOf ? [confDirective("replicaof", s.replicaOf.address, s.replicaOf.port)] : []),
     "replica-read-only yes",
     `replica-priority ${s.replicaPriority}`,
     "# An isolated master stops accepting writes once no replica has acknowledged for the lag:",
@@ -104,7 +105,7 @@ export function renderRedisConf(s: RedisNodeSettings): string {
     "slowlog-log-slower-than 10000",
     "",
     "# ACL users and the replication credentials (a secret file, uploaded separately).",
-    `include ${s.secretsPath}`,
+    confDirective("include", s.secretsPath),
     "",
   ];
   return lines.join("\n");
@@ -120,7 +121,7 @@ export function renderRedisSecretsConf(credentials: Credentials | CredentialStat
     "# Rendered by veza-redis. SECRET: holds the replication password in plain text (masterauth).",
     ...renderAclUsers(state.accepted),
     `masteruser ${ACL_USERS.replication}`,
-    `masterauth ${state.used.replication}`,
+    confDirective("masterauth", state.used.replication),
     "",
   ].join("\n");
 }

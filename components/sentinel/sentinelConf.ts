@@ -1,6 +1,7 @@
 // sentinel.conf for one sentinel: a pure function of typed settings. As with redis.conf, the
 // main file is plain (reviewable, read by policies); passwords live in an included file.
 
+import { confDirective } from "../redis/confDirective";
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import { ACL_USERS, renderAclUser, SENTINEL_HELLO_CHANNEL, type CredentialName, type Credentials } from "../redis/acl";
@@ -41,19 +42,19 @@ export function renderSentinelConf(s: SentinelSettings): string {
   return [
     "# Rendered by veza-redis (components/sentinel/sentinelConf.ts). Sentinel rewrites this file",
     "# with what it learns (replicas, peers, epochs); the declared settings are the starting point.",
-    `bind ${s.bindAddress}`,
+    confDirective("bind", s.bindAddress),
     `port ${s.port}`,
-    `dir ${s.dataDir}`,
+    confDirective("dir", s.dataDir),
     `sentinel myid ${s.myId}`,
-    `sentinel announce-ip ${s.announceAddress}`,
+    confDirective("sentinel", "announce-ip", s.announceAddress),
     `sentinel announce-port ${s.announcePort}`,
     `sentinel resolve-hostnames ${s.useHostnames ? "yes" : "no"}`,
     `sentinel announce-hostnames ${s.useHostnames ? "yes" : "no"}`,
-    `sentinel monitor ${m} ${s.masterAddress} ${s.masterPort} ${s.quorum}`,
+    confDirective("sentinel", "monitor", m, s.masterAddress, s.masterPort, s.quorum),
     `sentinel down-after-milliseconds ${m} ${s.downAfterMilliseconds}`,
     `sentinel failover-timeout ${m} ${s.failoverTimeoutMilliseconds}`,
     `sentinel parallel-syncs ${m} ${s.parallelSyncs}`,
-    `include ${s.secretsPath}`,
+    confDirective("include", s.secretsPath),
     "",
   ].join("\n");
 }
@@ -109,10 +110,10 @@ export function renderSentinelSecretsConf(masterName: string, credentials: Crede
   const state = asCredentialState(credentials);
   return [
     "# Rendered by veza-redis. SECRET: plain-text passwords (auth-pass, sentinel-pass).",
-    `sentinel auth-user ${masterName} ${ACL_USERS.sentinel}`,
-    `sentinel auth-pass ${masterName} ${state.used.sentinel}`,
+    confDirective("sentinel", "auth-user", masterName, ACL_USERS.sentinel),
+    confDirective("sentinel", "auth-pass", masterName, state.used.sentinel),
     `sentinel sentinel-user ${SENTINEL_USERS.peer.name}`,
-    `sentinel sentinel-pass ${state.used.sentinelPeer}`,
+    confDirective("sentinel", "sentinel-pass", state.used.sentinelPeer),
     "user default off",
     ...SENTINEL_ROLES.map((role) => renderAclUser(SENTINEL_USERS[role].name, state.accepted[SENTINEL_USERS[role].credential], SENTINEL_ACL_RULES[role])),
     "",
