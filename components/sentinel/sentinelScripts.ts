@@ -53,7 +53,12 @@ function settingsBlock(s: SentinelScriptSettings): string[] {
     VEZA_SENTINEL_USER: SENTINEL_USERS.client.name,
     VEZA_ASK_TIMEOUT_S: HANDOFF_TIMING.askTimeoutSeconds,
     VEZA_DISCOVERY_ROUNDS: HANDOFF_TIMING.discoveryRounds,
-  }).concat(`VEZA_PEERS=${endpointList(s.peers)}`, `VEZA_DATA_NODES=${endpointList(s.dataNodes)}`);
+  }).concat(
+    `VEZA_PEERS=${endpointList(s.peers)}`,
+    `VEZA_DATA_NODES=${endpointList(s.dataNodes)}`,
+    // The only masters it follows (is_one_of): the declared set, apart from the lists discovery asks.
+    `VEZA_DECLARED_DATA_NODES=${endpointList(s.dataNodes)}`,
+  );
 }
 
 const MONITOR_LINE = String.raw`s/^[[:space:]]*sentinel[[:space:]]\{1,\}monitor[[:space:]]\{1,\}[^[:space:]]\{1,\}[[:space:]]\{1,\}\([^[:space:]]\{1,\}\)[[:space:]]\{1,\}\([0-9]\{1,\}\).*/\1:\2/p`;
@@ -73,8 +78,8 @@ discover_master() {
   while :; do
     named=$(most_named 1 $VEZA_PEERS)
     # A peer may have been moved by a forged hello: only a declared data node is followed.
-    if [ -n "$named" ] && is_one_of "$named" $VEZA_DATA_NODES; then MASTER=$named SOURCE="the peer sentinels"; return; fi
-    [ -n "$named" ] && log "the peer sentinels name $named, which is not a declared data node ($VEZA_DATA_NODES): not followed"
+    if [ -n "$named" ] && is_one_of "$named" $VEZA_DECLARED_DATA_NODES; then MASTER=$named SOURCE="the peer sentinels"; return; fi
+    [ -n "$named" ] && log "the peer sentinels name $named, which is not a declared data node ($VEZA_DECLARED_DATA_NODES): not followed"
     found=$(master_among "$VEZA_MONITOR_USER" "$VEZA_MONITOR_PASSWORD" $VEZA_DATA_NODES)
     if [ -n "$found" ]; then MASTER=$found SOURCE="the data nodes (ROLE)"; return; fi
     [ "$round" -ge "$VEZA_DISCOVERY_ROUNDS" ] && break
@@ -83,7 +88,7 @@ discover_master() {
   done
   previous=""
   [ -f "$VEZA_RUNTIME_CONF" ] && previous=$(monitored_in "$VEZA_RUNTIME_CONF")
-  if [ -n "$previous" ] && is_one_of "$previous" $VEZA_DATA_NODES; then MASTER=$previous SOURCE="this sentinel's previous run"; return; fi
+  if [ -n "$previous" ] && is_one_of "$previous" $VEZA_DECLARED_DATA_NODES; then MASTER=$previous SOURCE="this sentinel's previous run"; return; fi
   [ -n "$previous" ] && log "this sentinel's previous run monitored $previous, which is not a declared data node: not followed"
   MASTER=$VEZA_DECLARED_MASTER SOURCE="the declared topology (first boot)"
 }

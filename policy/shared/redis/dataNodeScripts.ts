@@ -128,7 +128,12 @@ function settingsBlock(s: DataNodeScriptSettings): string[] {
     VEZA_FAILOVER_REQUEST_MS: HANDOFF_TIMING.failoverRequestMs,
     VEZA_MAJORITY_WAIT_MS: HANDOFF_TIMING.majorityWaitMs,
     VEZA_PROMOTION_WAIT_MS: s.promotionWaitMs,
-  }).concat(`VEZA_SENTINELS=${endpointList(s.sentinels)}`, `VEZA_PEERS=${endpointList(s.peers)}`);
+  }).concat(
+    `VEZA_SENTINELS=${endpointList(s.sentinels)}`,
+    `VEZA_PEERS=${endpointList(s.peers)}`,
+    // The only masters and replicas it accepts (is_one_of): the declared set, apart from the lists discovery asks.
+    `VEZA_DECLARED_DATA_NODES=${endpointList([s.self, ...s.peers])}`,
+  );
 }
 
 export function renderDataNodeEntrypoint(s: DataNodeScriptSettings): string {
@@ -235,7 +240,7 @@ prepare_handoff() {
   case "$(role_of "$VEZA_LOCAL" "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD")" in master*) ;; *) return 0 ;; esac
   # Sentinel promotes whichever replica it prefers, and a server outside the stack attached with
   # the replication password may ask to be preferred (replica-priority): no handoff for it.
-  undeclared=$(local_ask INFO replication | awk -F'[:,=]' '/^slave[0-9]+:/ { print $3 ":" $5 }' | while read -r replica; do is_one_of "$replica" $VEZA_PEERS || echo "$replica"; done | paste -sd ' ' -)
+  undeclared=$(local_ask INFO replication | awk -F'[:,=]' '/^slave[0-9]+:/ { print $3 ":" $5 }' | while read -r replica; do is_one_of "$replica" $VEZA_DECLARED_DATA_NODES || echo "$replica"; done | paste -sd ' ' -)
   if [ -n "$undeclared" ]; then
     log "a replica outside the declared data nodes is attached ($undeclared): stopping without a handoff (runbook: redis-security, UndeclaredReplica)"
     return 0
@@ -338,8 +343,8 @@ discover_master
 # Only a declared data node is ever this node's master: the sentinels (a forged hello moves them
 # all), or the previous run's config (a REPLICAOF with a stolen credential, then Sentinel's
 # rewrite), may name any address. Replicating from it would replace this node's data with its.
-if [ "$MASTER" != self ] && ! is_one_of "$MASTER" $VEZA_PEERS; then
-  log "refusing to start: $SOURCE named $MASTER as master, which is not a declared data node ($VEZA_PEERS); a forged Sentinel hello or a stolen credential's REPLICAOF would look like this (runbook: redis-security, UndeclaredMaster)"
+if [ "$MASTER" != self ] && ! is_one_of "$MASTER" $VEZA_DECLARED_DATA_NODES; then
+  log "refusing to start: $SOURCE named $MASTER as master, which is not a declared data node ($VEZA_DECLARED_DATA_NODES); a forged Sentinel hello or a stolen credential's REPLICAOF would look like this (runbook: redis-security, UndeclaredMaster)"
   exit 1
 fi
 if [ "$MASTER" = self ]; then
