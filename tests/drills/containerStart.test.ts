@@ -91,6 +91,21 @@ describe("a data node's start script, alone", () => {
     expect(holding.map((file) => ({ file, mode: (fs.statSync(file).mode & 0o777).toString(8) })).filter((f) => f.mode !== "600")).toEqual([]);
   }, 60000);
 
+  it("a sentinel restarted with its previous run moved to an undeclared master (a forged hello, then Sentinel's rewrite) does not follow it: it says so and monitors the declared master", async () => {
+    const sentinelAdmin = { user: SENTINEL_USERS.admin.name, password: credentials.sentinelAdmin };
+    const master = () => redisCli(ports.sentinel0, ["sentinel", "get-master-addr-by-name", config.sentinel.masterName], sentinelAdmin).out.split("\n").join(":");
+    runner.create("sentinel-0");
+    await waitFor("sentinel-0 to answer", () => master() === `127.0.0.1:${ports.redis0}`, 20000, 200);
+    await runner.killAndWait("sentinel-0");
+    const generation = path.join(path.dirname(runner.slot("sentinel-0").volumeDir), `generation-${runner.slot("sentinel-0").generations}`, "anonymous-volume", "sentinel.conf");
+    const rogue = `127.0.0.1 ${ports.sentinel0 + 100}`;
+    fs.writeFileSync(generation, fs.readFileSync(generation, "utf8").replace(/^(sentinel monitor \S+) \S+ \d+/m, `$1 ${rogue}`));
+    runner.restart("sentinel-0");
+    await waitFor("sentinel-0 to answer again", () => /^[\d.]+:\d+$/.test(master()), 20000, 200);
+    expect(master()).toBe(`127.0.0.1:${ports.redis0}`);
+    expect(runner.entryLog("sentinel-0").join("\n")).toContain(`this sentinel's previous run monitored ${rogue.replace(" ", ":")}, which is not a declared data node: not followed`);
+  }, 60000);
+
   it("a sentinel knows every declared replica from its first second, with no data node answering, and once each after a restart carries over what it learned", async () => {
     const sentinelAdmin = { user: SENTINEL_USERS.admin.name, password: credentials.sentinelAdmin };
     // SENTINEL REPLICAS prints field/value lines per replica; `name` is its host:port.
