@@ -240,15 +240,13 @@ export class AlertWatch {
  */
 function judgeAlerts<T extends Omit<DrillResult, "scenario" | "runbook">>(result: T, healthy: string[] | { notMeasuredBecause: string }, watch: AlertWatch, expected: ScenarioAlerts): T {
   const verdict = watch.verdict(expected);
-  if (!Array.isArray(healthy)) {
-    return { ...result, passed: result.passed && verdict.failures.length === 0, failures: [...result.failures, ...verdict.failures], figures: { ...result.figures, alerts_in_healthy_phase: `n/a (${healthy.notMeasuredBecause})`, ...verdict.figures } };
-  }
-  const failures = [...(healthy.length > 0 ? [`the healthy cluster raised ${healthy.join(", ")}`] : []), ...verdict.failures];
+  const measured = Array.isArray(healthy);
+  const failures = [...(measured && healthy.length > 0 ? [`the healthy cluster raised ${healthy.join(", ")}`] : []), ...verdict.failures];
   return {
     ...result,
     passed: result.passed && failures.length === 0,
     failures: [...result.failures, ...failures],
-    figures: { ...result.figures, alerts_in_healthy_phase: healthy.join(" ") || "none", ...verdict.figures },
+    figures: { ...result.figures, alerts_in_healthy_phase: measured ? healthy.join(" ") || "none" : `n/a (${healthy.notMeasuredBecause})`, ...verdict.figures },
   };
 }
 
