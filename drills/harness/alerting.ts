@@ -203,12 +203,17 @@ export class AlertWatch {
     }
   }
 
+  /** Waits until every alert in `names` was seen, or `timeoutMs`; the watch goes on. */
+  async seen(names: string[], timeoutMs: number): Promise<void> {
+    for (const end = Date.now() + timeoutMs; Date.now() < end && names.some((name) => !this.first.has(name)); ) await sleep(250);
+  }
+
   /**
    * Stops watching once every alert in `names` was seen, or after `graceMs`: a body may end as
    * soon as writes resume, a scrape and an evaluation before the alert its failure raised.
    */
   async stop(names: string[] = [], graceMs = 0): Promise<void> {
-    for (const end = Date.now() + graceMs; Date.now() < end && names.some((name) => !this.first.has(name)); ) await sleep(250);
+    await this.seen(names, graceMs);
     this.running = false;
     await this.loop;
   }
@@ -271,6 +276,14 @@ export class AlertCheck {
   static async onLoopback(expected: ScenarioAlerts | undefined, config: StackConfig, topology: Topology<HostConfig>, exporterPassword: string, ws: Workspace): Promise<AlertCheck | undefined> {
     if (!expected) return undefined;
     return AlertCheck.begin(await startLocalAlerting(config, topology, exporterPassword, ws.tempDir("alerting"), ws.processes), expected);
+  }
+
+  /**
+   * Holds a failure until its expected alerts were raised, at most `timeoutMs`: for a failure the
+   * body ends on its own (a restart back to normal), which must last a few scrapes to be seen.
+   */
+  untilRaised(timeoutMs: number): Promise<void> {
+    return this.watch.seen(this.expected.raises, timeoutMs);
   }
 
   /** Waits (a grace) for the expected alerts still unseen, then judges the result. */

@@ -179,6 +179,8 @@ async function switchUnderLoad(load: ReturnType<typeof startLoad>, apply: (targe
   const entered = await apply(incident);
   const maintenanceAfter = await firstAnswer(load.requests, entered, 503);
   await sleep(settle);
+  // Burn rates need two scrapes of the 503s: a short maintenance could end before them.
+  await check?.untilRaised(20000);
   const left = await apply(calm);
   const normalAfter = await firstAnswer(load.requests, left, 200);
   await sleep(1000);
