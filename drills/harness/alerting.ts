@@ -100,22 +100,12 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
   const { address, port, hostName } = input.prometheus;
   input.processes.start("prometheus", ...onHost(hostName, "prometheus", [`--config.file=${path.join(input.dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(input.dir, "tsdb")}`, `--web.listen-address=${address}:${port}`]), path.join(input.dir, "prometheus.log"));
   const get = async (query: string) => (await (await fetch(`http://${address}:${port}/api/v1/${query}`, { signal: AbortSignal.timeout(2000) })).json()) as { data: unknown };
+  const query = async (expr: string) => ((await get(`query?query=${encodeURIComponent(expr)}`)).data as { result: Array<{ metric: Record<string, string>; value: [number, string] }> }).result;
+  /** Whether `expr`'s result holds, false while Prometheus does not answer yet. */
+  const holds = (expr: string, test: (result: Awaited<ReturnType<typeof query>>) => boolean) => async () => query(expr).then(test, () => false);
   // Every exporter scraped and its process up, on the last scrape of each.
-  const allExportersUp = async () => {
-    try {
-      const result = (await get(`query?query=${encodeURIComponent("count(redis_up == 1)")}`)).data as { result: Array<{ value: [number, string] }> };
-      return Number(result.result[0]?.value[1]) === input.exporters.length;
-    } catch {
-      return false;
-    }
-  };
-  const apiUp = async () => {
-    try {
-      return ((await get(`query?query=${encodeURIComponent(`up{job="${API_JOB}"} == 1`)}`)).data as { result: unknown[] }).result.length === 1;
-    } catch {
-      return false;
-    }
-  };
+  const allExportersUp = holds("count(redis_up == 1)", (result) => Number(result[0]?.value[1]) === input.exporters.length);
+  const apiUp = holds(`up{job="${API_JOB}"} == 1`, (result) => result.length === 1);
   // A baseline with the alerts' inputs present. Generous: a first boot's alerting starts with its
   // processes, before any is up.
   const baseline = async () => (input.exporters.length === 0 || (await allExportersUp())) && (!input.apiAddress || (await apiUp()));
@@ -141,7 +131,7 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
       }
     },
     allExportersUp,
-    query: async (expr) => ((await get(`query?query=${encodeURIComponent(expr)}`)).data as { result: Array<{ metric: Record<string, string>; value: [number, string] }> }).result,
+    query,
     pages,
   };
 }
