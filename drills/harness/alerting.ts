@@ -161,14 +161,6 @@ export async function alertsDuring(alerting: Alerting, ms: number): Promise<stri
   return [...seen].sort();
 }
 
-/** When `alert` is first seen pending or firing, within `timeoutMs`; undefined if never. */
-export async function waitForAlert(alerting: Alerting, alert: string, timeoutMs: number): Promise<number | undefined> {
-  for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(250)) {
-    if ((await alerting.alerts().catch(() => [] as AlertState[])).some((a) => a.labels.alertname === alert)) return Date.now();
-  }
-  return undefined;
-}
-
 /** Every alert that was pending or firing while it ran, with when each was first seen so. */
 export class AlertWatch {
   private readonly first = new Map<string, { pendingAt?: number; firingAt?: number }>();
@@ -193,9 +185,17 @@ export class AlertWatch {
     }
   }
 
-  /** Waits until every alert in `names` was seen, or `timeoutMs`; the watch goes on. */
+  /** When the watch first saw `name` pending (or firing), waiting for it at most `timeoutMs`; the watch goes on. */
+  async firstSeen(name: string, state: "pending" | "firing", timeoutMs: number): Promise<number | undefined> {
+    const at = () => (state === "firing" ? this.first.get(name)?.firingAt : this.first.get(name)?.pendingAt);
+    for (const end = Date.now() + timeoutMs; Date.now() < end && at() === undefined; ) await sleep(250);
+    return at();
+  }
+
+  /** Waits until every alert in `names` was seen, or `timeoutMs` in all; the watch goes on. */
   async seen(names: string[], timeoutMs: number): Promise<void> {
-    for (const end = Date.now() + timeoutMs; Date.now() < end && names.some((name) => !this.first.has(name)); ) await sleep(250);
+    const end = Date.now() + timeoutMs;
+    for (const name of names) await this.firstSeen(name, "pending", Math.max(0, end - Date.now()));
   }
 
   /**
@@ -266,6 +266,11 @@ export class AlertCheck {
   static async onLoopback(expected: ScenarioAlerts | undefined, config: StackConfig, topology: Topology<HostConfig>, exporterPassword: string, ws: Workspace): Promise<AlertCheck | undefined> {
     if (!expected) return undefined;
     return AlertCheck.begin(await startLocalAlerting(config, topology, exporterPassword, ws.tempDir("alerting"), ws.processes), expected);
+  }
+
+  /** When the failure's `name` was first seen pending (or firing), waiting for it at most `timeoutMs`. */
+  firstSeen(name: string, state: "pending" | "firing", timeoutMs: number): Promise<number | undefined> {
+    return this.watch.firstSeen(name, state, timeoutMs);
   }
 
   /**

@@ -6,7 +6,7 @@ import { waitFor } from "./processes";
 import { Workspace } from "./workspace";
 import type { SteadyWriter } from "./writer";
 import type { DrillContext, DrillResult, Figure } from "./types";
-import { AlertCheck, type Alerting } from "./alerting";
+import { AlertCheck } from "./alerting";
 
 type Outcome = Omit<DrillResult, "scenario" | "runbook">;
 
@@ -14,12 +14,12 @@ type Outcome = Omit<DrillResult, "scenario" | "runbook">;
  * beforeStart: what must be in place before the first process starts (users, packet marks).
  * With the scenario's alerts in ctx, an exporter per process and a Prometheus evaluating the
  * stack's rules watch the cluster: its healthy phase must raise no alert, and the body's failure
- * the scenario's alerts (harness/alerting.ts); the body gets the alerting to time its own.
+ * the scenario's alerts (harness/alerting.ts); the body gets the check to time its own (firstSeen).
  */
 export async function withCluster<T extends Outcome>(
   ctx: DrillContext,
   label: string,
-  body: (cluster: LocalCluster, ws: Workspace, clients: Redis[], alerting?: Alerting) => Promise<T>,
+  body: (cluster: LocalCluster, ws: Workspace, clients: Redis[], check?: AlertCheck) => Promise<T>,
   beforeStart?: (cluster: LocalCluster, ws: Workspace) => void,
 ): Promise<T> {
   const ws = new Workspace(label);
@@ -30,7 +30,7 @@ export async function withCluster<T extends Outcome>(
     await cluster.start();
     const check = await AlertCheck.onLoopback(ctx.alerts, ctx.config, cluster.topology, cluster.credentials.exporter, ws);
     try {
-      const result = await body(cluster, ws, clients, check?.alerting);
+      const result = await body(cluster, ws, clients, check);
       return check ? await check.judge(result) : result;
     } finally {
       await check?.stop();

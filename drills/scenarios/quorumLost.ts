@@ -3,7 +3,6 @@
 // evaluating the stack's own rules, and the master dies: the runbook's restart brings writes back.
 // The sentinels are stopped (SIGSTOP), not killed: a restarted sentinel comes back through its
 // container's entry script (which rebuilds its config), and that is the day-2 drills' subject.
-import { alertState, type AlertState } from "../harness/alerting";
 import { currentMasters, waitForNewMaster } from "../harness/failover";
 import { sleep } from "../harness/processes";
 import { countMissing, sentinelClient, SteadyWriter } from "../harness/writer";
@@ -30,28 +29,24 @@ export const quorumLost: Scenario = {
     { figure: "masters_at_end", kind: "equals", value: 1, why: "one master once the sentinels answer again" },
   ],
   alerts: { raises: [QUORUM_PAGE, REACHABLE_PAGE, "SentinelUnreachable", "RedisUnreachable"] },
-  run: (ctx) => withCluster(ctx, "quorum-lost", async (cluster, _ws, clients, alerting) => {
-    if (!alerting) throw new Error("quorum-lost times its pages: run it through runScenario, which gives withCluster its alerts");
+  run: (ctx) => withCluster(ctx, "quorum-lost", async (cluster, _ws, clients, check) => {
+    if (!check) throw new Error("quorum-lost times its pages: run it through runScenario, which gives withCluster its alerts");
     const checks = new Checks();
     const client = sentinelClient(cluster);
     clients.push(client);
     const writer = new SteadyWriter(client, "api", { concurrency: 2 });
     writer.start();
     await sleep(ctx.short ? 2000 : 5000);
-    const pagesBefore = (await alerting.alerts()).filter((a) => a.labels.alertname === QUORUM_PAGE || a.labels.alertname === REACHABLE_PAGE).map((a) => a.labels.alertname);
+    const pagesBefore = (await check.alerting.alerts()).filter((a) => a.labels.alertname === QUORUM_PAGE || a.labels.alertname === REACHABLE_PAGE).map((a) => a.labels.alertname);
 
     const [survivor, ...lost] = cluster.sentinels;
     const lostAt = Date.now();
     for (const sentinel of lost) cluster.processes.signal(sentinel.process!, "SIGSTOP");
-    const pendingAt: Record<string, number> = {};
-    let firingAt: number | undefined;
+    // Timed by the scenario's alert watch (it polls Prometheus all along), within one deadline.
     const alertDeadline = Date.now() + (ctx.short ? 20000 : 100000);
-    while (Date.now() < alertDeadline && (pendingAt[QUORUM_PAGE] === undefined || pendingAt[REACHABLE_PAGE] === undefined || (!ctx.short && firingAt === undefined))) {
-      const alerts = await alerting.alerts().catch(() => [] as AlertState[]);
-      for (const name of [QUORUM_PAGE, REACHABLE_PAGE]) if (alertState(alerts, name) && pendingAt[name] === undefined) pendingAt[name] = Date.now();
-      if (alertState(alerts, QUORUM_PAGE) === "firing" && firingAt === undefined) firingAt = Date.now();
-      await sleep(250);
-    }
+    const left = () => Math.max(0, alertDeadline - Date.now());
+    const pendingAt = { [QUORUM_PAGE]: await check.firstSeen(QUORUM_PAGE, "pending", left()), [REACHABLE_PAGE]: await check.firstSeen(REACHABLE_PAGE, "pending", left()) };
+    const firingAt = ctx.short ? undefined : await check.firstSeen(QUORUM_PAGE, "firing", left());
 
     // The master dies while only one sentinel is left: it must stay the master in Sentinel's eyes.
     const oldMaster = cluster.nodes[0];

@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ACL_USERS, SENTINEL_HELLO_CHANNEL } from "../../components/redis/acl";
 import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
-import { waitForAlert, type Alerting } from "../harness/alerting";
+import type { AlertCheck } from "../harness/alerting";
 import { withCluster } from "../harness/clusterRun";
 import type { LocalCluster } from "../harness/localCluster";
 import { freePortRange, redisCli, waitFor } from "../harness/processes";
@@ -35,20 +35,20 @@ async function startRogue(ws: Workspace, label: string, lines: string[]): Promis
   return port;
 }
 
-/** When `alerting` (the scenario's alerts are watched) first shows `alert`, as ms after `since`; a check fails without it. */
-async function detected(alerting: Alerting | undefined, alert: string, since: number, checks: Checks): Promise<Figure> {
-  if (!alerting) return "not watched";
-  const seenAt = await waitForAlert(alerting, alert, DETECT_WITHIN_MS);
+/** When the scenario's alert watch first saw `alert`, as s after `since`; a check fails without it. */
+async function detected(check: AlertCheck | undefined, alert: string, since: number, checks: Checks): Promise<Figure> {
+  if (!check) return "not watched";
+  const seenAt = await check.firstSeen(alert, "pending", DETECT_WITHIN_MS);
   checks.expect(seenAt !== undefined, `${alert} was not raised within ${DETECT_WITHIN_MS / 1000} s`);
   return seenAt === undefined ? "not detected" : seconds(seenAt - since);
 }
 
-async function rogueReplica(cluster: LocalCluster, ws: Workspace, alerting: Alerting | undefined, figures: Record<string, Figure>, checks: Checks): Promise<void> {
+async function rogueReplica(cluster: LocalCluster, ws: Workspace, check: AlertCheck | undefined, figures: Record<string, Figure>, checks: Checks): Promise<void> {
   const master = cluster.nodes[0];
   const port = await startRogue(ws, "rogue-replica", [`replicaof 127.0.0.1 ${master.port}`, `masteruser ${ACL_USERS.replication}`, `masterauth ${cluster.credentials.replication}`, "replica-priority 1"]);
   const attachedAt = await waitFor("the rogue replica to attach", () => (Object.values(cluster.info(master, "replication")).some((v) => v.includes(`port=${port},state=online`)) ? Date.now() : undefined), 20000, 100).catch(() => undefined);
   figures.rogue_replica_attached = attachedAt !== undefined ? "yes" : "no";
-  if (attachedAt !== undefined) figures.rogue_replica_detected_s = await detected(alerting, "RedisUndeclaredReplica", attachedAt, checks);
+  if (attachedAt !== undefined) figures.rogue_replica_detected_s = await detected(check, "RedisUndeclaredReplica", attachedAt, checks);
 }
 
 function appScriptDebug(cluster: LocalCluster, figures: Record<string, Figure>): void {
@@ -56,7 +56,7 @@ function appScriptDebug(cluster: LocalCluster, figures: Record<string, Figure>):
   figures.app_script_debug = /NOPERM/.test(reply) ? "refused" : `accepted: ${reply}`;
 }
 
-async function forgedHello(cluster: LocalCluster, ws: Workspace, alerting: Alerting | undefined, figures: Record<string, Figure>, checks: Checks): Promise<void> {
+async function forgedHello(cluster: LocalCluster, ws: Workspace, check: AlertCheck | undefined, figures: Record<string, Figure>, checks: Checks): Promise<void> {
   const masterName = cluster.config.sentinel.masterName;
   const port = await startRogue(ws, "rogue-master", []);
   const rogue = `127.0.0.1:${port}`;
@@ -75,7 +75,7 @@ async function forgedHello(cluster: LocalCluster, ws: Workspace, alerting: Alert
     return named > 0 ? named : undefined;
   }, 10000, 100).catch(() => 0);
   figures.forged_hello_sentinels_moved = moved;
-  if (moved > 0) figures.forged_hello_detected_s = await detected(alerting, "RedisUndeclaredMaster", sentAt, checks);
+  if (moved > 0) figures.forged_hello_detected_s = await detected(check, "RedisUndeclaredMaster", sentAt, checks);
 }
 
 export const security: Scenario = {
@@ -90,12 +90,12 @@ export const security: Scenario = {
     { figure: "forged_hello_sentinels_moved", kind: "at least", value: 1, why: "hellos carry no signature beyond the peer password, so the forgery goes through: the drill proves its detection" },
     { figure: "forged_hello_detected_s", kind: "at most", value: 30, why: "sentinels naming a master outside the declared data nodes page within 30 s" },
   ],
-  run: (ctx) => withCluster(ctx, "security", async (cluster, ws, _clients, alerting) => {
+  run: (ctx) => withCluster(ctx, "security", async (cluster, ws, _clients, check) => {
     const checks = new Checks();
     const figures: Record<string, Figure> = {};
-    await rogueReplica(cluster, ws, alerting, figures, checks);
+    await rogueReplica(cluster, ws, check, figures, checks);
     appScriptDebug(cluster, figures);
-    await forgedHello(cluster, ws, alerting, figures, checks);
+    await forgedHello(cluster, ws, check, figures, checks);
     return { passed: checks.passed, failures: checks.failures, figures };
   }),
 };

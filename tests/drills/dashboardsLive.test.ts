@@ -17,7 +17,7 @@ describe("the Redis dashboard on a live scrape", () => {
     const panels = panelQueries(buildRedisOverview({ sizing: computeSizing(devConfig.redis), slo: devConfig.monitoring.slo }));
     expect(new Set(panels.map((p) => p.panel)).size).toBeGreaterThanOrEqual(13);
     const ctx = { stack: "dev", config: devConfig, short: true, log: () => undefined, alerts: { raises: [] } };
-    const result = await withCluster(ctx, "dashboards-live", async (cluster, _ws, clients, alerting) => {
+    const result = await withCluster(ctx, "dashboards-live", async (cluster, _ws, clients, check) => {
       const client = sentinelClient(cluster);
       clients.push(client);
       // Traffic every panel reads: writes, a TTL, hits and misses, replication.
@@ -30,7 +30,7 @@ describe("the Redis dashboard on a live scrape", () => {
       await sleep(3000);
       const empty: string[] = [];
       for (const panel of panels) {
-        const series = await alerting!.query(withAllSelected(panel.expr));
+        const series = await check!.alerting.query(withAllSelected(panel.expr));
         if (series.length === 0) empty.push(`${panel.panel} (${panel.refId}): ${panel.expr}`);
       }
       return { passed: empty.length === 0, failures: empty, figures: { panels: panels.length } as Record<string, Figure> };
