@@ -57,6 +57,17 @@ export interface Scenario {
   run: (ctx: DrillContext) => Promise<Omit<DrillResult, "scenario" | "runbook">>;
 }
 
+/**
+ * One part of a scenario's run (an API mode, a configuration), each judged on its own: its
+ * figures named `<part>_<figure>`, its failures `<label>: <failure>`.
+ */
+export function namedPart(part: string, outcome: { figures: Record<string, Figure>; failures: string[] }, label = part): { figures: Record<string, Figure>; failures: string[] } {
+  return {
+    figures: Object.fromEntries(Object.entries(outcome.figures).map(([name, value]) => [`${part}_${name}`, value])),
+    failures: outcome.failures.map((failure) => `${label}: ${failure}`),
+  };
+}
+
 export function seconds(ms: number): number {
   return Math.round(ms / 10) / 100;
 }

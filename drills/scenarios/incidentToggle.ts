@@ -18,7 +18,7 @@ import { AlertCheck, startAlerting } from "../harness/alerting";
 import { synthPlan } from "../harness/planOrder";
 import { freePortRange, sleep, waitFor, type TrackedProcess } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
-import { seconds, type DrillContext, type Figure, type Scenario } from "../harness/types";
+import { namedPart, seconds, type DrillContext, type Figure, type Scenario } from "../harness/types";
 
 type ApiMode = "container" | "external";
 
@@ -186,7 +186,7 @@ async function switchUnderLoad(load: ReturnType<typeof startLoad>, apply: (targe
   await sleep(1000);
   await load.stop();
   // Judged before the API stops: its scrape failing is the drill's end, not the incident's.
-  const alerts = await check?.judge({ passed: true, failures: [] as string[], figures: {} as Record<string, Figure> });
+  const alerts = await check?.verdict();
   await stopApi();
   const switches = [atSwitch(load.requests, entered), atSwitch(load.requests, left)];
   const figures: Record<string, Figure> = {
@@ -199,11 +199,6 @@ async function switchUnderLoad(load: ReturnType<typeof startLoad>, apply: (targe
     requests: load.requests.length,
   };
   return { figures, failures: alerts?.failures ?? [] };
-}
-
-/** One mode's figures and failures, each named with its mode. */
-function ofMode(mode: ApiMode, outcome: { figures: Record<string, Figure>; failures: string[] }) {
-  return { figures: Object.fromEntries(Object.entries(outcome.figures).map(([name, value]) => [`${mode}_${name}`, value])), failures: outcome.failures.map((failure) => `${mode} mode: ${failure}`) };
 }
 
 export const incidentToggle: Scenario = {
@@ -224,7 +219,7 @@ export const incidentToggle: Scenario = {
     for (const mode of ["container", "external"] as const) {
       const ws = new Workspace(`incident-toggle-${mode}`);
       try {
-        const outcome = ofMode(mode, await runMode(ws, ctx, mode));
+        const outcome = namedPart(mode, await runMode(ws, ctx, mode), `${mode} mode`);
         Object.assign(figures, outcome.figures);
         failures.push(...outcome.failures);
       } finally {
@@ -248,7 +243,7 @@ export const incidentToggleWithoutGrace: Scenario = {
   run: async (ctx) => {
     const ws = new Workspace("incident-toggle-nograce");
     try {
-      const { figures, failures } = ofMode("container", await runMode(ws, ctx, "container", 0));
+      const { figures, failures } = namedPart("container", await runMode(ws, ctx, "container", 0), "container mode");
       return { passed: failures.length === 0, failures, figures };
     } finally {
       await ws.cleanup();

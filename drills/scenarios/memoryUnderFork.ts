@@ -9,7 +9,7 @@ import { redisCli, sleep, waitFor } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
 import { cgroupsUnusable } from "../harness/cgroups";
 import { standalone, startOverwriter, startStandalone } from "../harness/standalone";
-import { Checks, type Figure, type Scenario, type ScenarioAlerts } from "../harness/types";
+import { Checks, namedPart, type Figure, type Scenario, type ScenarioAlerts } from "../harness/types";
 
 /**
  * Fills the overwriter's own keys (redis-benchmark's key:%012d, 100 B values) up to `untilBytes`
@@ -208,8 +208,8 @@ async function loadAndFork(ws: Workspace, cluster: LocalCluster, node: LocalNode
     oom_kills: measured(() => cgroup.oomKills().kills),
     killed: [alive ? "" : "server", childKills > 0 ? `fork child x${childKills}` : ""].filter(Boolean).join(", ") || "none",
   };
-  const alerts = await check?.judge({ passed: true, failures: [] as string[], figures: {} as Record<string, Figure> });
-  return { alive, figures: { ...figures, ...alerts?.figures }, alertFailures: alerts?.failures ?? [], forks, evicted: Number(stats.evicted_keys ?? 0) };
+  const alerts = await check?.verdict();
+  return { alive, figures: { ...figures, ...alerts?.figures }, failures: alerts?.failures ?? [], forks, evicted: Number(stats.evicted_keys ?? 0) };
 }
 
 /**
@@ -264,8 +264,9 @@ export const memoryUnderFork: Scenario = {
     let ws = new Workspace("memory-declared");
     try {
       const declared = await forkUnderLoad(ws, ctx.config, { label: "declared", redis: {}, limitMiB, durationMs: ctx.short ? 12000 : 40000, alerts: ctx.alerts && DECLARED_ALERTS });
-      for (const [k, v] of Object.entries(declared.figures)) figures[`declared_${k}`] = v;
-      declared.alertFailures.forEach((failure) => checks.expect(false, `declared: ${failure}`));
+      const part = namedPart("declared", declared);
+      Object.assign(figures, part.figures);
+      part.failures.forEach((failure) => checks.expect(false, failure));
       checks.expect(declared.alive, "the server was killed with the declared settings");
       checks.expect(declared.evicted > 0, "no key was evicted: the load never reached maxmemory");
     } finally {
@@ -278,8 +279,9 @@ export const memoryUnderFork: Scenario = {
       // It always runs the full 40 s (it ends early once the server is killed): it is the proof
       // the drill sees an OOM kill, and a short run may not reach one.
       const runbook = await forkUnderLoad(ws, ctx.config, { label: "runbook", redis: { maxmemoryMiB: 240, evictionPolicy: "noeviction" as EvictionPolicy }, limitMiB, durationMs: 40000, extraArgs: ["--oom-score-adj", "no"], untilKilled: true, alerts: ctx.alerts });
-      for (const [k, v] of Object.entries(runbook.figures)) figures[`runbook_${k}`] = v;
-      runbook.alertFailures.forEach((failure) => checks.expect(false, `runbook: ${failure}`));
+      const part = namedPart("runbook", runbook);
+      Object.assign(figures, part.figures);
+      part.failures.forEach((failure) => checks.expect(false, failure));
     } finally {
       await ws.cleanup();
     }
