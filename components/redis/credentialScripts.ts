@@ -56,6 +56,14 @@ write_live() {
   mv -f "$1.tmp" "$1"
 }
 
+# cli_as <password> <seconds> <args...>: redis-cli at VEZA_LOCAL as $ra_user, carriage returns
+# dropped; the password in REDISCLI_AUTH, never on the command line.
+cli_as() {
+  ca_password=$1 ca_seconds=$2
+  shift 2
+  REDISCLI_AUTH=$ca_password timeout "$ca_seconds" redis-cli --no-auth-warning -h "${"$"}{VEZA_LOCAL%:*}" -p "${"$"}{VEZA_LOCAL##*:}" --user "$ra_user" "$@" | tr -d '\r'
+}
+
 # run_as_admin <user> <passwords...>: the commands on stdin, as the first of the passwords that
 # logs in (the old one until the admin's own switch). Fails unless every reply is OK.
 run_as_admin() {
@@ -63,14 +71,14 @@ run_as_admin() {
   shift
   ra_password=""
   for ra_candidate in "$@"; do
-    if [ "$(REDISCLI_AUTH=$ra_candidate timeout 5 redis-cli --no-auth-warning -h "${"$"}{VEZA_LOCAL%:*}" -p "${"$"}{VEZA_LOCAL##*:}" --user "$ra_user" PING 2>/dev/null | tr -d '\r')" = PONG ]; then
+    if [ "$(cli_as "$ra_candidate" 5 PING 2>/dev/null)" = PONG ]; then
       ra_password=$ra_candidate
       break
     fi
   done
   if [ -z "$ra_password" ]; then log "credentials: no accepted $ra_user password logs in at $VEZA_LOCAL"; exit 1; fi
   ra_commands=$(cat)
-  ra_replies=$(printf '%s\n' "$ra_commands" | REDISCLI_AUTH=$ra_password timeout 20 redis-cli --no-auth-warning -h "${"$"}{VEZA_LOCAL%:*}" -p "${"$"}{VEZA_LOCAL##*:}" --user "$ra_user" 2>&1 | tr -d '\r')
+  ra_replies=$(printf '%s\n' "$ra_commands" | cli_as "$ra_password" 20 2>&1)
   ra_expected=$(printf '%s\n' "$ra_commands" | grep -c .)
   ra_ok=$(printf '%s\n' "$ra_replies" | grep -c -x OK || true)
   if [ "$ra_ok" != "$ra_expected" ]; then
@@ -80,9 +88,7 @@ run_as_admin() {
 }
 
 # as_admin <command...>: one command as the user and password run_as_admin logged in with.
-as_admin() {
-  REDISCLI_AUTH=$ra_password timeout 5 redis-cli --no-auth-warning -h "${"$"}{VEZA_LOCAL%:*}" -p "${"$"}{VEZA_LOCAL##*:}" --user "$ra_user" "$@" | tr -d '\r'
-}
+as_admin() { cli_as "$ra_password" 5 "$@"; }
 
 # The ids of the replica links logged in as one of the users given (CLIENT LIST has no USER filter in 7.0).
 replica_links_of() { as_admin CLIENT LIST TYPE replica | awk -v users=" $* " '{ for (i = 1; i <= NF; i++) if ($i ~ /^user=/ && index(users, " " substr($i, 6) " ")) { sub(/^id=/, "", $1); print $1 } }'; }
