@@ -5,7 +5,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StackConfig } from "../../components/config/types";
 import { LocalCluster, type LocalNode } from "./localCluster";
-import { redisCli } from "./processes";
+import { ACL_USERS } from "../../components/redis/acl";
+import { freePortRange, redisCli, waitFor } from "./processes";
 import type { Workspace } from "./workspace";
 
 /** The stack's Redis settings on one standalone node, with the memory limit scaled for this machine. */
@@ -52,4 +53,20 @@ export function startOverwriter(ws: Workspace, cluster: LocalCluster, node: Loca
   const leaked = Object.entries(cluster.credentials).filter(([, password]) => commandLine.includes(password)).map(([user]) => user);
   if (leaked.length > 0) throw new Error(`the overwriter's command line holds the password of ${leaked.join(", ")}`);
   return overwriter;
+}
+
+/** A redis-server outside the stack (an attacker's), its config in a 0600 file so no password is on a command line; its port once it answers. */
+export async function startRogueServer(ws: Workspace, label: string, lines: string[]): Promise<number> {
+  const port = await freePortRange(1);
+  const dir = ws.tempDir(label);
+  const conf = path.join(dir, "rogue.conf");
+  fs.writeFileSync(conf, [`port ${port}`, "bind 127.0.0.1", `dir ${dir}`, 'save ""', ...lines, ""].join("\n"), { mode: 0o600 });
+  ws.processes.start(label, "redis-server", [conf], path.join(dir, "rogue.log"));
+  await waitFor(`${label} to answer`, () => redisCli(port, ["ping"]).out === "PONG", 10000, 100);
+  return port;
+}
+
+/** A rogue replica of the master at 127.0.0.1:`masterPort`, logged in with a stolen replication password, asking to be Sentinel's first choice (replica-priority 1). */
+export function startRogueReplica(ws: Workspace, masterPort: number, replicationPassword: string): Promise<number> {
+  return startRogueServer(ws, "rogue-replica", [`replicaof 127.0.0.1 ${masterPort}`, `masteruser ${ACL_USERS.replication}`, `masterauth ${replicationPassword}`, "replica-priority 1"]);
 }

@@ -10,30 +10,18 @@
 // Restarts that would follow an undeclared master are refused by the entry scripts (proven on
 // them in tests/drills/containerStart.test.ts), and a retire's session ending in the rotation drill.
 import { randomBytes } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { ACL_USERS, SENTINEL_HELLO_CHANNEL } from "../../components/redis/acl";
 import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import type { AlertCheck } from "../harness/alerting";
 import { withCluster } from "../harness/clusterRun";
+import { startRogueReplica, startRogueServer } from "../harness/standalone";
 import type { LocalCluster } from "../harness/localCluster";
-import { freePortRange, redisCli, waitFor } from "../harness/processes";
+import { redisCli, waitFor } from "../harness/processes";
 import type { Workspace } from "../harness/workspace";
 import { Checks, seconds, type Figure, type Scenario } from "../harness/types";
 
 /** How long detection may take: a scrape and an evaluation are 1 s each here; the page is the bound. */
 const DETECT_WITHIN_MS = 30000;
-
-/** A redis-server outside the stack, its config in a 0600 file (no password on a command line). */
-async function startRogue(ws: Workspace, label: string, lines: string[]): Promise<number> {
-  const port = await freePortRange(1);
-  const dir = ws.tempDir(label);
-  const conf = path.join(dir, "rogue.conf");
-  fs.writeFileSync(conf, [`port ${port}`, "bind 127.0.0.1", `dir ${dir}`, 'save ""', ...lines, ""].join("\n"), { mode: 0o600 });
-  ws.processes.start(label, "redis-server", [conf], path.join(dir, "rogue.log"));
-  await waitFor(`${label} to answer`, () => redisCli(port, ["ping"]).out === "PONG", 10000, 100);
-  return port;
-}
 
 /** When the scenario's alert watch first saw `alert`, as s after `since`; a check fails without it. */
 async function detected(check: AlertCheck | undefined, alert: string, since: number, checks: Checks): Promise<Figure> {
@@ -45,7 +33,7 @@ async function detected(check: AlertCheck | undefined, alert: string, since: num
 
 async function rogueReplica(cluster: LocalCluster, ws: Workspace, check: AlertCheck | undefined, figures: Record<string, Figure>, checks: Checks): Promise<void> {
   const master = cluster.nodes[0];
-  const port = await startRogue(ws, "rogue-replica", [`replicaof 127.0.0.1 ${master.port}`, `masteruser ${ACL_USERS.replication}`, `masterauth ${cluster.credentials.replication}`, "replica-priority 1"]);
+  const port = await startRogueReplica(ws, master.port, cluster.credentials.replication);
   const attachedAt = await waitFor("the rogue replica to attach", () => (Object.values(cluster.info(master, "replication")).some((v) => v.includes(`port=${port},state=online`)) ? Date.now() : undefined), 20000, 100).catch(() => undefined);
   figures.rogue_replica_attached = attachedAt !== undefined ? "yes" : "no";
   if (attachedAt !== undefined) figures.rogue_replica_detected_s = await detected(check, "RedisUndeclaredReplica", attachedAt, checks);
@@ -58,7 +46,7 @@ function appScriptDebug(cluster: LocalCluster, figures: Record<string, Figure>):
 
 async function forgedHello(cluster: LocalCluster, ws: Workspace, check: AlertCheck | undefined, figures: Record<string, Figure>, checks: Checks): Promise<void> {
   const masterName = cluster.config.sentinel.masterName;
-  const port = await startRogue(ws, "rogue-master", []);
+  const port = await startRogueServer(ws, "rogue-master", []);
   const rogue = `127.0.0.1:${port}`;
   const admin = { user: SENTINEL_USERS.admin.name, password: cluster.credentials.sentinelAdmin };
   const epoch = Math.max(...cluster.sentinels.map((s) => {

@@ -10,6 +10,7 @@ import { ContainerRunner } from "../../drills/harness/containerRunner";
 import { CONTAINER_HARDENING } from "../../components/topology/hardening";
 import { LOCAL_HOST, randomCredentials } from "../../drills/harness/localCluster";
 import { freePortRange, redisCli, waitFor } from "../../drills/harness/processes";
+import { startRogueReplica } from "../../drills/harness/standalone";
 import { Workspace } from "../../drills/harness/workspace";
 import { PLANTED, removePlanted, writeProbeScript } from "../helpers/writeProbe";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
@@ -163,12 +164,8 @@ describe("a data node's start script, alone", () => {
     runner.define("redis-0", dataNodeContainer(config, topology, topology.dataNodes[0]), true);
     runner.create("redis-0");
     await runner.waitHealthy("redis-0", 500, 30000);
-    // A server outside the stack, logged in with the stolen replication password (its config on
-    // stdin, so the password is on no command line), asking to be Sentinel's first choice.
-    const roguePort = await freePortRange(1);
-    const rogueConf = path.join(ws.tempDir("rogue"), "rogue.conf");
-    fs.writeFileSync(rogueConf, `port ${roguePort}\nbind 127.0.0.1\ndir ${path.dirname(rogueConf)}\nsave ""\nreplicaof 127.0.0.1 ${ports.redis0}\nmasteruser veza-replication\nmasterauth ${credentials.replication}\nreplica-priority 1\n`, { mode: 0o600 });
-    ws.processes.start("rogue-replica", "redis-server", [rogueConf], path.join(path.dirname(rogueConf), "rogue.log"));
+    // A server outside the stack, logged in with the stolen replication password.
+    const roguePort = await startRogueReplica(ws, ports.redis0, credentials.replication);
     const admin = { user: "veza-admin", password: credentials.admin };
     await waitFor("the rogue replica to attach", () => redisCli(ports.redis0, ["info", "replication"], admin).out.includes(`port=${roguePort},state=online`), 20000, 200);
     await runner.delete("redis-0");
