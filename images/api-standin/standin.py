@@ -98,6 +98,22 @@ class Server(ThreadingHTTPServer):
     block_on_close = True
 
 
+def drain_accept_queue(server):
+    """Serves the connections the kernel completed but the loop did not accept yet.
+
+    They are requests in flight too: closing the listening socket over them resets them
+    (ECONNRESET after the request was sent), where a client must see either an answer or a refusal.
+    """
+    server.socket.setblocking(False)
+    while True:
+        try:
+            connection, address = server.socket.accept()
+        except BlockingIOError:
+            return
+        connection.setblocking(True)
+        server.process_request(connection, address)
+
+
 def main():
     server = Server((os.environ.get("API_BIND", "127.0.0.1"), int(os.environ.get("API_PORT", "8080"))), Handler)
 
@@ -109,7 +125,8 @@ def main():
     signal.signal(signal.SIGINT, stop)
     print(f"standin: listening on {server.server_address[0]}:{server.server_address[1]}, MAINTENANCE_MODE={str(MAINTENANCE).lower()}, RATELIMIT_FAIL_CLOSED={str(FAIL_CLOSED).lower()}", flush=True)
     server.serve_forever()
-    # The listening socket closes first, then every handler thread is joined.
+    # The accept queue is served, the listening socket closes, then every handler thread is joined.
+    drain_accept_queue(server)
     server.server_close()
     print("standin: stopped after the requests in flight", flush=True)
 

@@ -3,6 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as net from "node:net";
 import * as path from "node:path";
 import { API_STANDIN_CONTEXT, STANDIN_PYTHON_DEBIAN_VERSION } from "../../components/api/standinImage";
 import { freePortRange, waitFor } from "../../drills/harness/processes";
@@ -28,6 +29,24 @@ function startStandin(port: number, togglesFile: string, env: Record<string, str
     env: { PATH: "/usr/bin:/bin", API_PORT: String(port), VEZA_TOGGLES_FILE: togglesFile, VEZA_STANDIN: path.join(context, "standin.py"), ...env },
     stdio: "ignore",
   });
+}
+
+/** The status line, or the error code, of one request on its own connection. */
+function rawRequest(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    let answer = "";
+    const socket = net.connect({ host: "127.0.0.1", port }, () => socket.write("GET /api/v1/tracks HTTP/1.0\r\n\r\n"));
+    socket.setTimeout(10000, () => socket.destroy(new Error("timeout")));
+    socket.on("data", (chunk) => (answer += chunk));
+    socket.on("end", () => resolve(answer.split("\r\n")[0]));
+    socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+/** The entrypoint execs python3: the same PID once the exec happened. */
+function pythonChild(pid: number): number | undefined {
+  const command = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  return command.startsWith("python3") ? pid : undefined;
 }
 
 const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code))));
@@ -64,6 +83,23 @@ describe("the stand-in API", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await expect(get(port, "/health")).rejects.toThrow(/ECONNREFUSED/);
     expect(await slow).toEqual({ status: 200, body: "ok" });
+    expect(await exited(standin)).toBe(0);
+  });
+
+  it("on SIGTERM answers the connections still waiting in the accept queue instead of resetting them", async () => {
+    const port = await freePortRange(1);
+    const standin = startStandin(port, "/nonexistent", { MAINTENANCE_MODE: "false" });
+    running.push(standin);
+    await waitFor("the stand-in to listen", () => get(port, "/health").then(() => true, () => false), 10000, 50);
+    // Frozen, it accepts nothing: the kernel completes these connections and queues them (the
+    // listen backlog is 5), and each sends its request. Then the stop arrives before the loop runs.
+    const python = await waitFor("the python process", () => pythonChild(standin.pid!), 5000, 20);
+    process.kill(python, "SIGSTOP");
+    const queued = Array.from({ length: 5 }, () => rawRequest(port));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    process.kill(python, "SIGTERM");
+    process.kill(python, "SIGCONT");
+    expect(await Promise.all(queued)).toEqual(Array(5).fill("HTTP/1.0 200 OK"));
     expect(await exited(standin)).toBe(0);
   });
 
