@@ -17,10 +17,11 @@ import { credentialRotation } from "./scenarios/credentialRotation";
 import { masterLostAfterSentinelRestart } from "./scenarios/masterLostAfterSentinelRestart";
 import { prodTopology } from "./scenarios/prodTopology";
 import { security } from "./scenarios/security";
+import { scrapeTargetLost } from "./scenarios/scrapeTargetLost";
 import { checkScenarioNames, SCENARIO_NAMES } from "./scenarioNames";
 import { targetFailures, type DrillContext, type DrillResult, type Figure, type Scenario, type Target } from "./harness/types";
 
-export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, masterPartitioned, sentinelMinorityLost, quorumLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover, plannedRestartOfMaster, rollingImageUpgrade, redeployAfterFailover, credentialRotation, incidentToggle, masterLostAfterSentinelRestart, prodTopology, security];
+export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, masterPartitioned, sentinelMinorityLost, quorumLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover, plannedRestartOfMaster, rollingImageUpgrade, redeployAfterFailover, credentialRotation, incidentToggle, masterLostAfterSentinelRestart, prodTopology, security, scrapeTargetLost];
 
 if (SCENARIOS.map((s) => s.name).join(", ") !== SCENARIO_NAMES.join(", ")) {
   throw new Error(`drills/scenarioNames.ts lists ${SCENARIO_NAMES.join(", ")}; SCENARIOS are ${SCENARIOS.map((s) => s.name).join(", ")}: make them alike`);

@@ -20,6 +20,7 @@ export const SCENARIO_NAMES: readonly string[] = [
   "master-lost-after-sentinel-restart",
   "prod-topology",
   "security",
+  "scrape-target-lost",
 ];
 
 /** Throws on the first name that is not a scenario's. */

@@ -17,7 +17,7 @@ import type { DrillResult, Figure, ScenarioAlerts } from "./types";
 import type { Workspace } from "./workspace";
 
 export interface AlertState {
-  labels: { alertname: string; instance?: string };
+  labels: { alertname: string; instance?: string; severity?: string };
   state: "pending" | "firing";
 }
 
@@ -152,11 +152,14 @@ export const HEALTHY_PHASE_MS = 2500;
 /** How long a watch waits after its scenario's body for an expected alert: a few scrapes and evaluations. */
 export const LATE_ALERT_GRACE_MS = 10000;
 
+/** Watchdog fires always, by design (the dead man's switch's heartbeat): never a failure's signal. */
+const failureSignals = (alerts: AlertState[]) => alerts.filter((alert) => alert.labels.severity !== "heartbeat");
+
 /** The alerts pending or firing at any time over `ms`: a healthy cluster's must be none. */
 export async function alertsDuring(alerting: Alerting, ms: number): Promise<string[]> {
   const seen = new Set<string>();
   for (const end = Date.now() + ms; Date.now() < end; await sleep(250)) {
-    for (const alert of await alerting.alerts()) seen.add(`${alert.labels.alertname}${alert.labels.instance ? `@${alert.labels.instance}` : ""}`);
+    for (const alert of failureSignals(await alerting.alerts())) seen.add(`${alert.labels.alertname}${alert.labels.instance ? `@${alert.labels.instance}` : ""}`);
   }
   return [...seen].sort();
 }
@@ -175,7 +178,7 @@ export class AlertWatch {
   private async poll(): Promise<void> {
     while (this.running) {
       const alerts = await this.alerting.alerts().catch(() => [] as AlertState[]);
-      for (const alert of alerts) {
+      for (const alert of failureSignals(alerts)) {
         const entry = this.first.get(alert.labels.alertname) ?? {};
         entry.pendingAt ??= Date.now();
         if (alert.state === "firing") entry.firingAt ??= Date.now();

@@ -10,13 +10,12 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
-import { API_STANDIN_CONTEXT } from "../../components/api/standinImage";
 import { TOGGLES_WRITER_MOUNT } from "../../components/api/env";
-import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 import type { Plan } from "../../scripts/lib/synth";
 import { AlertCheck, startAlerting } from "../harness/alerting";
 import { synthPlan } from "../harness/planOrder";
 import { freePortRange, sleep, waitFor, type TrackedProcess } from "../harness/processes";
+import { startStandinApi } from "../harness/standinApi";
 import { Workspace } from "../harness/workspace";
 import { namedPart, seconds, type DrillContext, type Figure, type Scenario } from "../harness/types";
 
@@ -125,11 +124,11 @@ async function runMode(ws: Workspace, ctx: DrillContext, mode: ApiMode, stopGrac
   const plan = (incident: string) => synthPlan(stack, [...overrides, `incident=${incident}`], ws.tempDir(`${mode}-plan-${incident}`));
   const calm = plan("none");
   const incident = plan("redis-down");
-  const context = path.join(PROJECT_ROOT, API_STANDIN_CONTEXT);
   let run = 0;
-  // One API process as its container runs it: the image's entrypoint, and with env -i only what
-  // the container gets (PATH as the image sets it, Debian's python3 on it).
-  const startApi = (env: Record<string, string>): TrackedProcess => ws.processes.start(`api-${mode}-${++run}`, "env", ["-i", "PATH=/usr/bin:/bin", ...Object.entries({ ...env, API_BIND: "127.0.0.1", API_PORT: String(port), VEZA_STANDIN: path.join(context, "standin.py") }).map(([k, v]) => `${k}=${v}`), "/bin/sh", path.join(context, "entrypoint.sh")], path.join(dir, `api-${run}.log`));
+  const startApi = (env: Record<string, string>): TrackedProcess => {
+    run++;
+    return startStandinApi(ws.processes, `api-${mode}-${run}`, port, env, path.join(dir, `api-${run}.log`));
+  };
   // What `up` does to the API for a plan: the container replaced, or the file written and the API restarted.
   let current: TrackedProcess | undefined;
   const apply = async (target: Plan): Promise<number> => {
