@@ -1,6 +1,6 @@
 // Entry point for `pulumi up`: read and validate the stack config, then compose the components.
 // On invalid config, loadStackConfig throws listing every problem and nothing is declared.
-import { loadStackConfig } from "./components/config/load";
+import { loadStackConfig } from "./components/validation/load";
 import { declareProgram } from "./components/stack";
 
 const { config, secrets } = loadStackConfig();

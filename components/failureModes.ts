@@ -40,7 +40,7 @@ export const FAILURE_MODES = {
       { what: "Sentinel fails over after down-after to the best replica", file: "components/sentinel/sentinelConf.ts" },
       { what: "a restarted node rejoins as a replica of whoever the sentinels name, never as a second master", file: "components/redis/dataNodeScripts.ts" },
       { what: "min-replicas-to-write bounds the writes an isolated master acknowledges", file: "components/redis/redisConf.ts" },
-      { what: "restart policy and a healthcheck per container", file: "components/redis/containerDefaults.ts" },
+      { what: "restart policy and a healthcheck per container", file: "components/host/containerDefaults.ts" },
     ],
     policies: ["sentinel-quorum-and-spread", "redis-restart-and-healthcheck"],
     alerts: ["RedisUnreachable", "RedisFailoverHappened", "RedisNoMaster", "SentinelFailoverStuck", "RedisDownPostmortemRequired"],
@@ -53,7 +53,7 @@ export const FAILURE_MODES = {
     failure: "a node or sentinel restarts again and again: each restart is a failover or a lost vote",
     guards: [
       { what: "the restart policy brings it back; a damaged AOF is healed before Redis starts", file: "components/redis/aofHeal.ts" },
-      { what: "restart policy and a healthcheck per container", file: "components/redis/containerDefaults.ts" },
+      { what: "restart policy and a healthcheck per container", file: "components/host/containerDefaults.ts" },
     ],
     policies: ["redis-restart-and-healthcheck"],
     alerts: ["RedisRestartLoop"],
@@ -78,7 +78,7 @@ export const FAILURE_MODES = {
     title: "Sentinels lost",
     failure: "sentinels die or cannot reach each other: below the quorum no failover can happen",
     guards: [
-      { what: "three or more sentinels, a majority quorum, spread over hosts", file: "components/sentinel/SentinelCluster.ts" },
+      { what: "three or more sentinels, a majority quorum, spread over hosts", file: "components/cluster/SentinelCluster.ts" },
       { what: "sentinel timings derived from one set of inputs", file: "components/sentinel/sentinelConf.ts" },
     ],
     policies: ["sentinel-quorum-and-spread"],
@@ -146,8 +146,8 @@ export const FAILURE_MODES = {
     failure: "`pulumi up` replaces or restarts a node: without a handoff every replace is an unplanned failover",
     guards: [
       { what: "the stopping master hands off: writes paused, replicas caught up, SENTINEL FAILOVER", file: "components/redis/dataNodeScripts.ts" },
-      { what: "a stop grace that covers the handoff, and replacements one at a time", file: "components/redis/containerDefaults.ts" },
-      { what: "images pinned to a version (Debian's redis-server package, a digest-pinned base)", file: "components/redis/image.ts" },
+      { what: "a stop grace that covers the handoff, and replacements one at a time", file: "components/host/containerDefaults.ts" },
+      { what: "images pinned to a version (Debian's redis-server package, a digest-pinned base)", file: "components/images/redisImage.ts" },
     ],
     policies: ["redis-safe-replacement", "images-pinned"],
     alerts: ["RedisFailoverHappened"],
@@ -160,7 +160,7 @@ export const FAILURE_MODES = {
     failure: "a password leaks or expires: rotating it must not lock a consumer out",
     guards: [
       { what: "three-step rotation (add, switch, retire), each consumer moved before the old password goes", file: "components/redis/rotation.ts" },
-      { what: "the live-apply scripts that load new passwords and end the retired one's sessions", file: "components/redis/credentialScripts.ts" },
+      { what: "the live-apply scripts that load new passwords and end the retired one's sessions", file: "components/topology/credentialScripts.ts" },
     ],
     policies: ["credentials-retire-after-consumers"],
     alerts: ["RedisAuthFailures"],
@@ -174,7 +174,7 @@ export const FAILURE_MODES = {
     guards: [
       { what: "one ACL user per role, each with only its commands", file: "components/redis/acl.ts" },
       { what: "masters and replicas pinned to the declared data nodes", file: "components/redis/dataNodeScripts.ts" },
-      { what: "containers read-only, without capabilities, pids limited, images not known vulnerable", file: "components/topology/hardening.ts" },
+      { what: "containers read-only, without capabilities, pids limited, images not known vulnerable", file: "components/base/hardening.ts" },
     ],
     policies: ["redis-auth-required", "redis-least-privilege", "redis-not-exposed", "images-not-known-vulnerable", "containers-hardened", "containers-config-read-only", "containers-pids-limited", "api-runs-as-declared-user"],
     alerts: ["RedisUndeclaredMaster", "RedisUndeclaredReplica", "RedisAuthFailures"],

@@ -5,15 +5,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostCommand } from "./host/hostCommand";
 import { ApiService } from "./api/ApiService";
 import { effectiveToggles, renderApiEnv, type RedisConnection } from "./api/env";
-import type { StackSecrets } from "./config/load";
+import type { StackSecrets } from "./validation/load";
 import type { StackConfig } from "./config/types";
 import { DockerHost } from "./host/DockerHost";
-import { ACL_USERS } from "./redis/acl";
-import { SENTINEL_USERS } from "./sentinel/sentinelConf";
+import { ACL_USERS, SENTINEL_USERS } from "./redis/acl";
 import { RedisCredentials } from "./redis/RedisCredentials";
 import { ALWAYS_EXPORTED_OUTPUT, APPLIED_ROTATION_OUTPUT, appliedFromMarkers, markersIn, recordedRotation, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "./redis/rotation";
 import { computeSizing } from "./redis/sizing";
-import { SentinelCluster } from "./sentinel/SentinelCluster";
+import { SentinelCluster } from "./cluster/SentinelCluster";
 import { Monitoring } from "./monitoring/Monitoring";
 import { stackTopology } from "./topology/ports";
 

@@ -9,15 +9,14 @@ import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, 
 import YAML from "yaml";
 import { IMAGE_ID, imagePinProblem } from "./shared/config/imageReference";
 import { dockerDaemonKey } from "./shared/config/dockerDaemon";
-import { ACL_USERS, SENTINEL_HELLO_CHANNEL } from "./shared/redis/acl";
+import { ACL_USERS, SENTINEL_HELLO_CHANNEL, SENTINEL_USERS } from "./shared/redis/acl";
 import { parseConfDirectives } from "./shared/redis/redisConf";
-import { SENTINEL_USERS } from "./shared/sentinel/sentinelConf";
 import { describeStep, parseCredentialMarker, ROTATION_ORDER_PROPERTY, stepAllowed, type RotationOrder } from "./shared/redis/rotation";
 import { FORK_PEAK_TARGET, FRAGMENTATION_ALLOWANCE, MiB, minimumDataVolumeBytes, modelledForkPeakBytes, SERVER_BASELINE_MIB } from "./shared/redis/sizing";
 import { dataNodeStopGraceSeconds } from "./shared/redis/dataNodeScripts";
-import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "./shared/redis/image";
-import { CONFIG_CARRIER_KIND, CONFIG_DIGEST_LABEL, CONFIG_FOR_KIND_LABEL, CONFIG_ROOTS, configCarrierFor, CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "./shared/topology/hardening";
-import { CREDENTIAL_SEED_SUFFIX, seededFiles } from "./shared/topology/shell";
+import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "./shared/images/redisImage";
+import { CONFIG_CARRIER_KIND, CONFIG_DIGEST_LABEL, CONFIG_FOR_KIND_LABEL, CONFIG_ROOTS, configCarrierFor, CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "./shared/base/hardening";
+import { CREDENTIAL_SEED_SUFFIX, seededFiles } from "./shared/base/shell";
 
 export const CONTAINER = "docker:index/container:Container";
 export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -122,7 +121,7 @@ function withFiles(policy: StackValidationPolicy): StackValidationPolicy {
 
 /**
  * The ACL files a data node's or sentinel's seed command writes into its volume (no container
- * uploads them: components/redis/credentialScripts.ts), with the component they configure.
+ * uploads them: components/topology/credentialScripts.ts), with the component they configure.
  */
 function seededAcl(args: { name: string; props: Props }): { component: "redis" | "sentinel"; file: string } | undefined {
   if (!args.name.endsWith(CREDENTIAL_SEED_SUFFIX)) return undefined;
@@ -514,7 +513,7 @@ const describeBad = (entry: KnownBadImage) => `${entry.reason} [${entry.id}; ${e
 
 const imagesNotKnownBad: ResourceValidationPolicy = {
   name: "images-not-known-vulnerable",
-  description: "Security: no image known to be end-of-life or to miss the Lua fixes (CVE-2025-49844, CVE-2025-46817, CVE-2024-31449, CVE-2024-46981): the table in components/redis/image.ts, a reference per entry. The image built here installs a Debian redis version that has them, on a base pinned by digest.",
+  description: "Security: no image known to be end-of-life or to miss the Lua fixes (CVE-2025-49844, CVE-2025-46817, CVE-2024-31449, CVE-2024-46981): the table in components/images/redisImage.ts, a reference per entry. The image built here installs a Debian redis version that has them, on a base pinned by digest.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const references = [
@@ -536,7 +535,7 @@ function listOf(props: Props, key: string): unknown[] | undefined {
 
 const containersHardened: ResourceValidationPolicy = {
   name: "containers-hardened",
-  description: "Security: every container drops ALL capabilities and adds back only its kind's (components/topology/hardening.ts), sets no-new-privileges, a memory limit and a healthcheck, is not privileged, and has a read-only root; its files come from a config carrier that is never started and has no network.",
+  description: "Security: every container drops ALL capabilities and adds back only its kind's (components/base/hardening.ts), sets no-new-privileges, a memory limit and a healthcheck, is not privileged, and has a read-only root; its files come from a config carrier that is never started and has no network.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type !== CONTAINER) return;
@@ -584,7 +583,7 @@ const containersHardened: ResourceValidationPolicy = {
  */
 const configReadOnly: ResourceValidationPolicy = {
   name: "containers-config-read-only",
-  description: "Security: a container's files come read-only from its config carrier's volume, mounted at its kind's config root (components/topology/hardening.ts CONFIG_ROOTS): the process cannot rewrite its own config, and the carrier's files are the ones it reads.",
+  description: "Security: a container's files come read-only from its config carrier's volume, mounted at its kind's config root (components/base/hardening.ts CONFIG_ROOTS): the process cannot rewrite its own config, and the carrier's files are the ones it reads.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type !== CONTAINER) return;
@@ -630,7 +629,7 @@ function commandDaemon(command: PolicyResource): string | undefined {
  */
 const pidsLimited: StackValidationPolicy = {
   name: "containers-pids-limited",
-  description: "Security: every container gets its kind's pids limit (components/topology/hardening.ts) from a command on its own Docker daemon that waits for it and re-runs when it is replaced (docker update --pids-limit, read back): a fork bomb or a thread leak in one container stops there instead of exhausting the host's pid space, which every container shares.",
+  description: "Security: every container gets its kind's pids limit (components/base/hardening.ts) from a command on its own Docker daemon that waits for it and re-runs when it is replaced (docker update --pids-limit, read back): a fork bomb or a thread leak in one container stops there instead of exhausting the host's pid space, which every container shares.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     // Only the pids commands' create is read: another command's may be unknown in a preview.

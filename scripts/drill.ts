@@ -6,7 +6,7 @@
 // @pulumi/pulumi through the components): a usage error costs none of it.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { requireValidStackConfig } from "../components/config/validate";
+import { requireValidStackConfig } from "../components/validation/validate";
 import { parseOrHelp, STACK_OPTION, type CommandSpec } from "./lib/args";
 import type { Summary } from "../drills";
 import { checkScenarioNames, SCENARIO_NAMES } from "../drills/scenarioNames";

@@ -6,7 +6,7 @@
 // or config error (e.g. a retire while credentials.<user>.external lags).
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { requireValidStackConfig } from "../components/config/validate";
+import { requireValidStackConfig } from "../components/validation/validate";
 import { APPLIED_OPTION, EXIT_FINDING, EXIT_OK, parseOrHelp, readAppliedOutputs, runMain, STACK_OPTION, UsageError, type CommandSpec } from "./lib/args";
 import { configOverrides, describeSteps, describeUnapplied, nextSteps, parseUsers, unappliedSteps } from "./lib/rotate";
 import { recordedFromOutputs, RotationOrderError } from "../components/redis/rotation";

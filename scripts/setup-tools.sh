@@ -6,7 +6,7 @@
 # Debian's python3 (the stand-in API). Idempotent.
 set -euo pipefail
 # Prometheus (and promtool), Alertmanager (and amtool) and redis_exporter at exactly the versions
-# the monitoring images pin (components/monitoring/images.ts; tests/artifacts/monitoringImages.test.ts compares the
+# the monitoring images pin (components/images/monitoringImages.ts; tests/artifacts/monitoringImages.test.ts compares the
 # two lists): Debian 13's packages, taken from that suite alone (apt pin priority 100, so nothing
 # else on this machine ever comes from it).
 MONITORING_SUITE=trixie

@@ -3,16 +3,16 @@ import * as docker from "@pulumi/docker";
 import type { ApiConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
 import { dockerRunStdinScript, hostCommand, type SshAccess, type HostCommand } from "../host/hostCommand";
-import { renderVolumeFilesScript, type FileOwner } from "../redis/credentialScripts";
+import { renderVolumeFilesScript, type FileOwner } from "../topology/credentialScripts";
 import { holdsMarker, passwordOf, usedGeneration } from "../redis/rotation";
 import { API_CREDENTIALS, type CredentialName } from "../redis/acl";
-import { shellQuote } from "../topology/shell";
-import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
-import { hardenedContainerArgs } from "../topology/hardening";
+import { shellQuote } from "../base/shell";
+import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../host/containerDefaults";
+import { hardenedContainerArgs } from "../base/hardening";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { API_SECRET_FILES, defaultApiRestartCommand, renderApiEnv, renderConnectivityCheckScript, renderTogglesFile, renderTogglesWriteScript, toEnvList, TOGGLES_WRITER_MOUNT, type EffectiveToggles, type RedisConnection } from "./env";
 import { hardenedContainer } from "../host/hardenedContainer";
-import { BUILT_API_STANDIN_IMAGE } from "./standinImage";
+import { BUILT_API_STANDIN_IMAGE } from "../images/standinImage";
 
 /** The API container's name: the runbook's commands use it (docker exec veza-backend-api ...). */
 export const API_CONTAINER_NAME = "veza-backend-api";

@@ -1,10 +1,9 @@
 // The API's Redis connection and the runbook's mitigation toggles, as pure functions.
 
 import type { IncidentPreset, StackConfig } from "../config/types";
-import { ACL_USERS } from "../redis/acl";
-import { SENTINEL_USERS } from "../sentinel/sentinelConf";
-import type { RedisEndpoint } from "../topology/placement";
-import { shellQuote } from "../topology/shell";
+import { ACL_USERS, SENTINEL_USERS } from "../redis/acl";
+import type { RedisEndpoint } from "../base/endpoints";
+import { shellQuote } from "../base/shell";
 
 export type RedisConnection =
   | { mode: "sentinel"; masterName: string; sentinels: RedisEndpoint[] }

@@ -5,9 +5,9 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { CONTAINER_NOFILE_LIMIT, DEFAULT_FORK_HEADROOM_PERCENT, MAX_CLIENTS_LIMIT, MINIMUM_FORK_HEADROOM_PERCENT, MINIMUM_MAXMEMORY_MIB, REDIS_RESERVED_FDS } from "../redis/sizing";
-import { BUILT_REDIS_IMAGE } from "../redis/image";
-import { BUILT_API_STANDIN_IMAGE } from "../api/standinImage";
-import { MONITORING_IMAGES } from "../monitoring/images";
+import { BUILT_REDIS_IMAGE } from "../images/redisImage";
+import { BUILT_API_STANDIN_IMAGE } from "../images/standinImage";
+import { MONITORING_IMAGES } from "../images/monitoringImages";
 import { CREDENTIAL_NAMES } from "../redis/acl";
 import { ROTATION_STEPS } from "../redis/rotation";
 import { boolean, checkedText, decimal, field, integer, knownKeysObject, listOf, oneOf, OMITTED, optionalBoolean, section, text } from "./fields";
@@ -113,7 +113,7 @@ const hostSchema = field(
 const hostsAllowed = `a non-empty list of ${HOST_SHAPE_TEXT}`;
 
 const redisSchema = section({
-  /** Built from images/redis (Debian's patched package, what the tests run): components/redis/image.ts. */
+  /** Built from images/redis (Debian's patched package, what the tests run): components/images/redisImage.ts. */
   image: pinnedImage(BUILT_REDIS_IMAGE),
   memoryLimitMiB: integer(64, 1024 * 1024, "MiB, the container memory limit").default(512),
   forkHeadroomPercent: integer(MINIMUM_FORK_HEADROOM_PERCENT, 90,

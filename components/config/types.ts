@@ -7,18 +7,8 @@
 export const ENVIRONMENTS = ["dev", "staging", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
-// Policies that evict under memory pressure. `noeviction` is deliberately absent:
-// with it a full Redis refuses writes, and the runbook's OOM kill came from exactly that.
-export const EVICTING_POLICIES = [
-  "allkeys-lru",
-  "allkeys-lfu",
-  "allkeys-random",
-  "volatile-lru",
-  "volatile-lfu",
-  "volatile-random",
-  "volatile-ttl",
-] as const;
-export type EvictionPolicy = (typeof EVICTING_POLICIES)[number];
+export { EVICTING_POLICIES, type EvictionPolicy } from "../redis/evictionPolicies";
+import type { EvictionPolicy } from "../redis/evictionPolicies";
 
 export const INCIDENT_PRESETS = ["none", "redis-down"] as const;
 export type IncidentPreset = (typeof INCIDENT_PRESETS)[number];

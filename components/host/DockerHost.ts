@@ -4,9 +4,9 @@ import type { HostConfig } from "../config/types";
 import { hostCommand, type SshAccess } from "./hostCommand";
 import { renderHostTuningCommand } from "./hostTuning";
 import { dockerSshOptions, writeSshIdentity } from "./dockerSsh";
-import { BUILT_REDIS_IMAGE, redisImageBuild } from "../redis/image";
-import { apiStandinBuild, BUILT_API_STANDIN_IMAGE } from "../api/standinImage";
-import { MONITORING_IMAGES, monitoringImageBuild } from "../monitoring/images";
+import { BUILT_REDIS_IMAGE, redisImageBuild } from "../images/redisImage";
+import { apiStandinBuild, BUILT_API_STANDIN_IMAGE } from "../images/standinImage";
+import { MONITORING_IMAGES, monitoringImageBuild } from "../images/monitoringImages";
 
 /** The images the stack builds on each host from images/ instead of pulling: tag -> build. */
 const BUILT_IMAGES: Record<string, () => { context: string; args: Record<string, string> }> = {

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { HostConfig } from "../config/types";
-import { CONFIG_CARRIER_KIND, CONFIG_FOR_KIND_LABEL, CONFIG_FOR_LABEL, CONFIG_ROOTS, CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, configDigest, CONFIG_DIGEST_LABEL, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "../topology/hardening";
-import { containerLabels } from "../redis/containerDefaults";
+import { CONFIG_CARRIER_KIND, CONFIG_FOR_KIND_LABEL, CONFIG_FOR_LABEL, CONFIG_ROOTS, CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, configDigest, CONFIG_DIGEST_LABEL, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "../base/hardening";
+import { containerLabels, type ContainerConfigFiles } from "./containerDefaults";
 import { hostCommand, type SshAccess } from "./hostCommand";
 
 export interface HardenedContainerTarget {
@@ -12,8 +12,6 @@ export interface HardenedContainerTarget {
   ssh: SshAccess;
 }
 
-/** The container's files, every one under its kind's config root (CONFIG_ROOTS). */
-export type ContainerConfigFiles = Array<{ file: string; content: pulumi.Input<string> }>;
 
 export type HardenedContainerArgs = Omit<docker.ContainerArgs, "uploads" | "mounts"> & { name: string; mounts?: docker.types.input.ContainerMount[] };
 
@@ -29,7 +27,7 @@ function dependenciesOf(dependsOn: pulumi.CustomResourceOptions["dependsOn"]): p
  * one call declares them all, so the names cannot drift apart.
  *
  * The pids limit: `docker update --pids-limit` right after the create (the provider has no input
- * for it; components/topology/hardening.ts). Triggers: the container's name and the limit, then
+ * for it; components/base/hardening.ts). Triggers: the container's name and the limit, then
  * its id, so a replaced container gets its limit again (the policy pack checks the command's create
  * string, that it waits for the container and holds its id, and that it runs on the container's
  * daemon). The container runs without a limit from its start until this command; for Redis and

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { HostConfig } from "../config/types";
-import { shellQuote } from "../topology/shell";
-import { ONE_SHOT_DOCKER_RUN } from "../topology/hardening";
+import { shellQuote } from "../base/shell";
+import { ONE_SHOT_DOCKER_RUN } from "../base/hardening";
 
 export interface SshAccess {
   /** Private key for ssh:// hosts; when absent the SSH agent (SSH_AUTH_SOCK) is used. */

@@ -7,8 +7,8 @@
 // ROOT prefixes every path so tests can run the script against a fake /proc and /sys.
 // Config strings in the command lines (image, volume name) go through shellQuote; the numbers are
 // TypeScript numbers, whose text has no shell metacharacter.
-import { shellQuote } from "../topology/shell";
-import { ONE_SHOT_DOCKER_RUN } from "../topology/hardening";
+import { shellQuote } from "../base/shell";
+import { ONE_SHOT_DOCKER_RUN } from "../base/hardening";
 
 export interface HostTuningInput {
   tcpBacklog: number;

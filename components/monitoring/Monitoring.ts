@@ -5,7 +5,7 @@ import type { StackConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
 import { dockerRunStdinScript, hostCommand, type SshAccess, type HostCommand } from "../host/hostCommand";
 import { toEnvList } from "../api/env";
-import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../redis/containerDefaults";
+import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../host/containerDefaults";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { computeSizing } from "../redis/sizing";
 import { ALERTMANAGER_SECRET_FILES, renderAlertmanagerStartScript } from "./alertmanagerConfig";
@@ -14,10 +14,10 @@ import { PROMETHEUS_CONFIG_PATH, RULES_DIR } from "./prometheusConfig";
 import { renderMonitoringFiles, renderPromtoolCheckScript } from "./render";
 import { toYaml } from "./redisRules";
 import { EXPORTER_CREDENTIALS_DIR, EXPORTER_IMAGE_USER, EXPORTER_PASSWORD_FILE_NAME, exporterEnv, renderExporterPasswordFile, renderExporterReloadCommand } from "./redisExporter";
-import { renderVolumeFilesScript } from "../redis/credentialScripts";
+import { renderVolumeFilesScript } from "../topology/credentialScripts";
 import { holdsMarker } from "../redis/rotation";
-import { shellQuote } from "../topology/shell";
-import { hardenedContainerArgs, type ContainerKind } from "../topology/hardening";
+import { shellQuote } from "../base/shell";
+import { hardenedContainerArgs, type ContainerKind } from "../base/hardening";
 import { ALERTMANAGER_WEB, healthcheckWithoutCredential, PROMETHEUS_WEB, renderWebConfig, TLS_FILES, WEB_USERS, type WebUser } from "./webConfig";
 import { hardenedContainer } from "../host/hardenedContainer";
 import type { HostConfig } from "../config/types";
@@ -64,7 +64,7 @@ export class Monitoring extends pulumi.ComponentResource {
     // Every container here gets its pids limit right after it is created (hardening.ts).
     const limited = (kind: ContainerKind, host: HostConfig) => ({ kind, host, ssh: args.ssh });
     const smallContainer = (hostName: string, component: ContainerKind) => ({
-      // Capabilities, no-new-privileges, read-only root (components/topology/hardening.ts).
+      // Capabilities, no-new-privileges, read-only root (components/base/hardening.ts).
       ...hardenedContainerArgs(component),
       networkMode: "host",
       restart: RESTART_POLICY,

@@ -3,7 +3,7 @@
 
 import { ACL_USERS } from "../redis/acl";
 import type { ExporterPlacement } from "../topology/ports";
-import { shellQuote } from "../topology/shell";
+import { shellQuote } from "../base/shell";
 
 /**
  * Where the exporter's credentials volume is mounted (read-only): its password file is written

@@ -13,11 +13,10 @@
 // name the new master. So a provider delete, `docker stop` or a host reboot is a planned switchover.
 
 import type { Sizing } from "./sizing";
-import { ACL_USERS, type Credentials } from "./acl";
+import { ACL_USERS, type Credentials, SENTINEL_USERS } from "./acl";
 import { AOF_HEAL_FUNCTION } from "./aofHeal";
-import { SENTINEL_USERS } from "../sentinel/sentinelConf";
-import { endpointList, RUN_AS_REDIS, scriptPrelude, shellAssignments, type LiveCredentials, superviseChild } from "../topology/shell";
-import type { RedisEndpoint } from "../topology/placement";
+import { endpointList, RUN_AS_REDIS, scriptPrelude, shellAssignments, type LiveCredentials, superviseChild } from "../base/shell";
+import type { RedisEndpoint } from "../base/endpoints";
 
 /** The runtime copy under the data dir is what Redis (and Sentinel's CONFIG REWRITE) uses. */
 export const RUNTIME_REDIS_CONF_NAME = "redis.conf";

@@ -1,13 +1,13 @@
 // redis.conf for one data node: a pure function of typed settings. The main file carries no
 // secret (policies and reviewers read it in plain text); credentials live in an included file.
 
-import { confDirective } from "./confDirective";
+import { confDirective } from "../base/confDirective";
 import { ACL_USERS, renderAclUsers, type Credentials } from "./acl";
 import { asCredentialState, type CredentialState } from "./rotation";
 import type { Sizing } from "./sizing";
-import type { EvictionPolicy } from "../config/types";
-import type { ProcessLocation } from "../topology/placement";
-import { CONTAINER_CONFIG_DIR } from "../topology/shell";
+import type { EvictionPolicy } from "./evictionPolicies";
+import type { ProcessLocation } from "../base/endpoints";
+import { CONTAINER_CONFIG_DIR } from "../base/shell";
 import { HANDOFF_TIMING } from "./dataNodeScripts";
 
 export const CONTAINER_DATA_DIR = "/data";

@@ -2,8 +2,8 @@
 // the holder can do is the ACL rules themselves (acl.ts, sentinelConf.ts), rendered, so the table
 // cannot drift from what the servers enforce; the alerts it names must exist in the rendered rules
 // (a test holds both). The rest is written here, per credential, and the type makes it complete.
-import { ACL_ROLES, ACL_RULES, ACL_USERS, CREDENTIAL_NAMES, type CredentialName } from "../redis/acl";
-import { SENTINEL_ACL_RULES, SENTINEL_ROLES, SENTINEL_USERS } from "../sentinel/sentinelConf";
+import { ACL_ROLES, ACL_RULES, ACL_USERS, CREDENTIAL_NAMES, type CredentialName, SENTINEL_ROLES, SENTINEL_USERS } from "../redis/acl";
+import { SENTINEL_ACL_RULES } from "../sentinel/sentinelConf";
 
 export const THREAT_MODEL_FILE = "docs/threat-model.md";
 

@@ -1,13 +1,13 @@
 // sentinel.conf for one sentinel: a pure function of typed settings. As with redis.conf, the
 // main file is plain (reviewable, read by policies); passwords live in an included file.
 
-import { confDirective } from "../redis/confDirective";
+import { confDirective } from "../base/confDirective";
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
-import { ACL_USERS, renderAclUser, SENTINEL_HELLO_CHANNEL, type CredentialName, type Credentials } from "../redis/acl";
-import type { ProcessLocation } from "../topology/placement";
+import { ACL_USERS, renderAclUser, SENTINEL_HELLO_CHANNEL, SENTINEL_ROLES, SENTINEL_USERS, type Credentials, type SentinelRole } from "../redis/acl";
+import type { ProcessLocation } from "../base/endpoints";
 import { asCredentialState, type CredentialState } from "../redis/rotation";
-import { CONTAINER_CONFIG_DIR } from "../topology/shell";
+import { CONTAINER_CONFIG_DIR } from "../base/shell";
 
 /** Declared files outside /data; the start script writes the runtime copy Sentinel rewrites (sentinelScripts.ts). */
 export const SENTINEL_CONF_PATH = `${CONTAINER_CONFIG_DIR}/sentinel.conf`;
@@ -58,23 +58,6 @@ export function renderSentinelConf(s: SentinelSettings): string {
     "",
   ].join("\n");
 }
-
-/**
- * Sentinel's users. The `default` user is off (a `requirepass` would leave it `+@all`: SENTINEL
- * SET, ACL SETUSER, SIMULATE-FAILURE for anyone holding the clients' password). Each user's
- * password is the credential named here.
- */
-export const SENTINEL_USERS = {
-  client: { name: "veza-sentinel-client", credential: "sentinelClients" },
-  peer: { name: "veza-sentinel-peer", credential: "sentinelPeer" },
-  failover: { name: "veza-failover", credential: "sentinelFailover" },
-  admin: { name: "veza-sentinel-admin", credential: "sentinelAdmin" },
-  exporter: { name: ACL_USERS.exporter, credential: "exporter" },
-  health: { name: ACL_USERS.health, credential: "health" },
-} as const satisfies Record<string, { name: string; credential: CredentialName }>;
-
-export type SentinelRole = keyof typeof SENTINEL_USERS;
-export const SENTINEL_ROLES = Object.keys(SENTINEL_USERS) as SentinelRole[];
 
 /** What the client user may look up: the master and the sentinel lists (ioredis, go-redis). */
 const LOOKUPS = "+sentinel|get-master-addr-by-name +sentinel|masters +sentinel|master +sentinel|replicas +sentinel|slaves +sentinel|sentinels";

@@ -12,11 +12,10 @@
 // sentinel's myid is fixed in the declared file (sentinelConf.ts), so a replaced sentinel is the
 // same peer to the others, not a new one beside a dead one.
 
-import { ACL_USERS, type Credentials } from "../redis/acl";
-import { SENTINEL_USERS } from "./sentinelConf";
+import { ACL_USERS, type Credentials, SENTINEL_USERS } from "../redis/acl";
 import { HANDOFF_TIMING } from "../redis/dataNodeScripts";
-import { endpointList, RUN_AS_REDIS, scriptPrelude, shellAssignments, type LiveCredentials, superviseChild } from "../topology/shell";
-import type { RedisEndpoint } from "../topology/placement";
+import { endpointList, RUN_AS_REDIS, scriptPrelude, shellAssignments, type LiveCredentials, superviseChild } from "../base/shell";
+import type { RedisEndpoint } from "../base/endpoints";
 
 export const RUNTIME_SENTINEL_CONF_NAME = "sentinel.conf";
 

@@ -5,15 +5,16 @@
 
 import type { StackConfig } from "../config/types";
 import type { CredentialState } from "../redis/rotation";
-import { DATA_NODE_LIVE_FILE_NAMES, dataNodeSeedScript, SENTINEL_LIVE_FILE_NAMES, sentinelSeedScript } from "../redis/credentialScripts";
+import { DATA_NODE_LIVE_FILE_NAMES, dataNodeSeedScript, SENTINEL_LIVE_FILE_NAMES, sentinelSeedScript } from "./credentialScripts";
 import { dataNodeHealthyWithinSeconds, dataNodeStopGraceSeconds, renderDataNodeEntrypoint, renderDataNodeHealthcheck, type DataNodeScriptSettings } from "../redis/dataNodeScripts";
 import { REDIS_CONF_PATH, renderRedisConf } from "../redis/redisConf";
 import { computeSizing } from "../redis/sizing";
 import { renderSentinelConf, SENTINEL_CONF_PATH } from "../sentinel/sentinelConf";
 import { renderSentinelEntrypoint, renderSentinelHealthcheck, SENTINEL_HEALTHY_WITHIN_SECONDS, SENTINEL_STOP_GRACE_SECONDS, type SentinelScriptSettings } from "../sentinel/sentinelScripts";
-import type { DataNodePlacement, RedisEndpoint, SentinelPlacement, Topology } from "./placement";
+import type { DataNodePlacement, SentinelPlacement, Topology } from "./placement";
+import type { RedisEndpoint } from "../base/endpoints";
 import { CONTAINER_CREDENTIALS_DIR, dataNodeSettings, sentinelSettings } from "./settings";
-import { ENTRYPOINT_FILE, HEALTHCHECK_FILE } from "./shell";
+import { ENTRYPOINT_FILE, HEALTHCHECK_FILE } from "../base/shell";
 
 /**
  * A file uploaded into the container: plain text, never a password. An upload is ForceNew and,
@@ -26,7 +27,7 @@ export interface DeclaredFile {
 }
 
 export interface ContainerDefinition {
-  /** Which hardening applies (components/topology/hardening.ts): the capabilities the scripts run with. */
+  /** Which hardening applies (components/base/hardening.ts): the capabilities the scripts run with. */
   kind: "redis" | "sentinel";
   files: DeclaredFile[];
   /**

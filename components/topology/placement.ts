@@ -8,22 +8,6 @@ export interface PlacementHost {
   bindAddress: string;
 }
 
-export interface RedisEndpoint {
-  host: string;
-  port: number;
-}
-
-/** Where one Redis or Sentinel process listens and keeps its files: the renderers' shared input. */
-export interface ProcessLocation {
-  bindAddress: string;
-  port: number;
-  /** What other nodes, sentinels and clients are told to use for this process. */
-  announceAddress: string;
-  announcePort: number;
-  dataDir: string;
-  secretsPath: string;
-}
-
 export type DataRole = "master" | "replica";
 
 export interface DataNodePlacement<H extends PlacementHost = PlacementHost> {

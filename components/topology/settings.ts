@@ -5,8 +5,9 @@ import type { StackConfig } from "../config/types";
 import { CONTAINER_DATA_DIR, REDIS_SECRETS_PATH, type RedisNodeSettings } from "../redis/redisConf";
 import { computeSizing } from "../redis/sizing";
 import { SENTINEL_SECRETS_PATH, sentinelMyId, usesHostnames, type SentinelSettings } from "../sentinel/sentinelConf";
-import type { DataNodePlacement, ProcessLocation, SentinelPlacement, Topology } from "./placement";
-import { CREDENTIALS_DIR_NAME } from "./shell";
+import type { DataNodePlacement, SentinelPlacement, Topology } from "./placement";
+import type { ProcessLocation } from "../base/endpoints";
+import { CREDENTIALS_DIR_NAME } from "../base/shell";
 
 /** The volume's live credentials dir in every Redis-family container (see shell.ts). */
 export const CONTAINER_CREDENTIALS_DIR = `${CONTAINER_DATA_DIR}/${CREDENTIALS_DIR_NAME}`;

@@ -5,7 +5,7 @@
 // with it). The network is the host's, as with the containers' host networking: this machine's,
 // or a host's network namespace (hostNetwork.ts) when the drill runs several hosts. Needs root.
 // The entry script and the healthcheck run with the container's capabilities only (setpriv
-// --bounding-set from components/topology/hardening.ts) and no-new-privileges, as Docker runs them
+// --bounding-set from components/base/hardening.ts) and no-new-privileges, as Docker runs them
 // with `capabilities` and `securityOpts`: a script that needed a dropped capability fails here.
 // Each container has a pids cgroup with its kind's limit (what `<name>-pids-limit` sets with
 // docker update), and its healthchecks and execs start in it, as Docker starts them in the
@@ -22,12 +22,12 @@ import { spawnSync, execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Credentials } from "../../components/redis/acl";
-import { CREDENTIAL_SEED_CAPABILITIES, CREDENTIAL_SEED_MOUNT } from "../../components/redis/credentialScripts";
+import { CREDENTIAL_SEED_CAPABILITIES, CREDENTIAL_SEED_MOUNT } from "../../components/topology/credentialScripts";
 import { asCredentialState, type CredentialState } from "../../components/redis/rotation";
 import { CONTAINER_DATA_DIR } from "../../components/redis/redisConf";
 import type { ContainerDefinition } from "../../components/topology/containers";
-import { CONTAINER_CONFIG_DIR } from "../../components/topology/shell";
-import { boundingSetOf, CONTAINER_HARDENING, setprivBoundingSet } from "../../components/topology/hardening";
+import { CONTAINER_CONFIG_DIR } from "../../components/base/shell";
+import { boundingSetOf, CONTAINER_HARDENING, setprivBoundingSet } from "../../components/base/hardening";
 import { detectCgroups, type Cgroup } from "./cgroups";
 import { sleep, type TrackedProcess } from "./processes";
 import { killAll, type Workspace } from "./workspace";
@@ -301,7 +301,7 @@ export class ContainerRunner {
   }
 }
 
-/** A line the entry scripts' `log` wrote (components/topology/shell.ts), not Redis's own. */
+/** A line the entry scripts' `log` wrote (components/base/shell.ts), not Redis's own. */
 export const isEntryLine = (line: string): boolean => line.startsWith("veza ");
 
 /** unshare, nsenter and bind mounts need root and util-linux. */

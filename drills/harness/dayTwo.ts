@@ -9,11 +9,10 @@
 import * as path from "node:path";
 import Redis from "ioredis";
 import type { HostConfig, StackConfig } from "../../components/config/types";
-import { ACL_USERS, type Credentials } from "../../components/redis/acl";
+import { ACL_USERS, type Credentials, SENTINEL_USERS } from "../../components/redis/acl";
 import type { CredentialState } from "../../components/redis/rotation";
 import { REDIS_CONF_PATH } from "../../components/redis/redisConf";
-import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
-import { HEALTHCHECK_TIMING } from "../../components/redis/containerDefaults";
+import { HEALTHCHECK_TIMING } from "../../components/host/containerDefaults";
 import { AlertCheck } from "./alerting";
 import { dataNodeContainer, sentinelContainer, type ContainerDefinition } from "../../components/topology/containers";
 import { placeTopology, type Topology } from "../../components/topology/placement";

@@ -1,7 +1,7 @@
 // The stand-in API (images/api-standin) as its container runs it: the image's entrypoint, and
 // with env -i only what the container gets (PATH as the image sets it, Debian's python3 on it).
 import * as path from "node:path";
-import { API_STANDIN_CONTEXT } from "../../components/api/standinImage";
+import { API_STANDIN_CONTEXT } from "../../components/images/standinImage";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 import type { ProcessGroup, TrackedProcess } from "./processes";
 

@@ -3,8 +3,7 @@
 
 import Redis from "ioredis";
 import { ioredisSentinelOptions } from "../../components/api/clientSettings";
-import { ACL_USERS } from "../../components/redis/acl";
-import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
+import { ACL_USERS, SENTINEL_USERS } from "../../components/redis/acl";
 import type { LocalCluster } from "./localCluster";
 
 export interface WriterStats {

@@ -1,15 +1,14 @@
 // Credential rotation: every user's password rotated twice (add -> switch -> retire)
 // on the containers' own entry scripts and files (containerRunner.ts), each step applied with the
-// very scripts the program's credentials commands run (components/redis/credentialScripts.ts),
+// very scripts the program's credentials commands run (components/topology/credentialScripts.ts),
 // inside each running "container" as `docker exec -i ... sh -s` would. Meanwhile Sentinel-aware
 // clients write: one holding the old passwords (until retire), one the new ones (from add), and
 // one that moves at switch like the API. The second rotation crashes the master after add: the
 // node restarted mid-rotation must come back with both passwords (from its volume's live copy).
 import Redis from "ioredis";
-import { ACL_ROLES, ACL_USERS, CREDENTIAL_NAMES, type CredentialName, type Credentials } from "../../components/redis/acl";
-import { renderDataNodeLiveScript, renderSentinelLiveScript } from "../../components/redis/credentialScripts";
+import { ACL_ROLES, ACL_USERS, CREDENTIAL_NAMES, type CredentialName, type Credentials, SENTINEL_ROLES, SENTINEL_USERS } from "../../components/redis/acl";
+import { renderDataNodeLiveScript, renderSentinelLiveScript } from "../../components/topology/credentialScripts";
 import { credentialState, type CredentialState, type RotationConfig, type RotationStep, type SlotPasswords } from "../../components/redis/rotation";
-import { SENTINEL_ROLES, SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
 import { CONTAINER_CREDENTIALS_DIR } from "../../components/topology/settings";
 import { containerRunnerAvailable } from "../harness/containerRunner";
 import { randomCredentials } from "../harness/localCluster";

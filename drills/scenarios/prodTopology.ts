@@ -9,7 +9,7 @@
 // redeploy after it, and the loss of one whole host (the current master's: its link goes down).
 import * as path from "node:path";
 import type Redis from "ioredis";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import { placeExporters, stackTopology } from "../../components/topology/ports";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 import { AlertCheck, alertState, startAlerting, type AlertState } from "../harness/alerting";

@@ -10,8 +10,7 @@
 // Restarts that would follow an undeclared master are refused by the entry scripts (proven on
 // them in tests/drills/containerStart.test.ts), and a retire's session ending in the rotation drill.
 import { randomBytes } from "node:crypto";
-import { ACL_USERS, SENTINEL_HELLO_CHANNEL } from "../../components/redis/acl";
-import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
+import { ACL_USERS, SENTINEL_HELLO_CHANNEL, SENTINEL_USERS } from "../../components/redis/acl";
 import type { AlertCheck } from "../harness/alerting";
 import { withCluster } from "../harness/clusterRun";
 import { startRogueReplica, startRogueServer } from "../harness/standalone";

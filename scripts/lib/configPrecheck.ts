@@ -1,7 +1,7 @@
 // synthesize()'s config check (scripts/lib/synth.ts), in a module that does not load Pulumi: the
 // synth and policy entry points run it first, so a config the validator refuses fails in one line
 // (exit 2) before @pulumi/pulumi and the program load; synthesize() runs the same function.
-import { validateStackConfig, type ValidationResult } from "../../components/config/validate";
+import { validateStackConfig, type ValidationResult } from "../../components/validation/validate";
 import type { ConfigProblem } from "../../components/config/reader";
 import { recordedFromOutputs, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "../../components/redis/rotation";
 import { applyOverrides, projectName, readStackConfigFile, PROJECT_ROOT, type StackConfigFile } from "./stackFiles";

@@ -1,10 +1,10 @@
 // The stack's secrets: which ones a stack needs, and where `npm run init-stack` reads each.
-// Which are required is the validator's answer (components/config/validate.ts), not a second
+// Which are required is the validator's answer (components/validation/validate.ts), not a second
 // list: the stack file is validated without its secrets, and every secret key it then names is
 // one the stack cannot go without.
 
 import { isPlainObject, type RawObject } from "../../components/config/reader";
-import { SECRET_KEYS, validateStackConfig } from "../../components/config/validate";
+import { SECRET_KEYS, validateStackConfig } from "../../components/validation/validate";
 
 export type SecretKey = (typeof SECRET_KEYS)[number];
 

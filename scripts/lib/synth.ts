@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { ConfigProblem } from "../../components/config/reader";
-import { configCarrierFor } from "../../components/topology/hardening";
+import { configCarrierFor } from "../../components/base/hardening";
 import { PROJECT_ROOT } from "./stackFiles";
 import { checkStackConfig } from "./configPrecheck";
 
@@ -228,7 +228,7 @@ export async function synthesize(stack: string, overrides: string[], options: Sy
   pulumi.runtime.setAllConfig(configStrings, file.secretKeys.map((k) => `${project}:${k}`));
 
   // Load the program's own modules only now, after the mocks and config are in place.
-  const { loadStackConfig, readStackSecrets } = await import("../../components/config/load");
+  const { loadStackConfig, readStackSecrets } = await import("../../components/validation/load");
   const { declareProgram, declareStack } = await import("../../components/stack");
   // The SDK reads `new Error().stack` for every promise and resource (debuggable.js, the
   // resource's source position): formatted through source maps, that was a tenth of a synth. The

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import bcrypt from "bcryptjs";
 import YAML from "yaml";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import { ALERTMANAGER_SECRET_FILES, HEARTBEAT_URL_PLACEHOLDER } from "../../components/monitoring/alertmanagerConfig";
 import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { basicAuthorization, healthcheckWithoutCredential, renderWebConfig, WEB_USERS } from "../../components/monitoring/webConfig";

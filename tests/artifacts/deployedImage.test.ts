@@ -1,7 +1,7 @@
 // The Redis every artifacts test and drill runs is the one the deployed image installs: the same
-// Debian package version (components/redis/image.ts), so "tested" means "deployed".
+// Debian package version (components/images/redisImage.ts), so "tested" means "deployed".
 import { spawnSync } from "node:child_process";
-import { REDIS_DEBIAN_VERSION } from "../../components/redis/image";
+import { REDIS_DEBIAN_VERSION } from "../../components/images/redisImage";
 
 describe("the tested Redis is the deployed Redis", () => {
   it("redis-server, redis-sentinel and redis-tools here are Debian's version the image pins", () => {

@@ -3,9 +3,8 @@
 // each is refused, and what each user legitimately needs still works.
 import Redis from "ioredis";
 import { ioredisSentinelOptions } from "../../components/api/clientSettings";
-import { requireValidStackConfig } from "../../components/config/validate";
-import { ACL_ROLES, ACL_USERS, SENTINEL_HELLO_CHANNEL, type AclRole } from "../../components/redis/acl";
-import { SENTINEL_ROLES, SENTINEL_USERS, type SentinelRole } from "../../components/sentinel/sentinelConf";
+import { requireValidStackConfig } from "../../components/validation/validate";
+import { ACL_ROLES, ACL_USERS, SENTINEL_HELLO_CHANNEL, type AclRole, SENTINEL_ROLES, SENTINEL_USERS, type SentinelRole } from "../../components/redis/acl";
 import { LocalCluster } from "../../drills/harness/localCluster";
 import { redisCli, waitFor, type CliAuth } from "../../drills/harness/processes";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";

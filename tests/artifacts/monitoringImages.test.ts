@@ -1,11 +1,11 @@
 // What is tested is what runs: the Prometheus, Alertmanager and redis_exporter that promtool,
 // amtool and the drills run here are the Debian packages the deployed monitoring images install
-// (components/monitoring/images.ts), and both stacks deploy those images.
+// (components/images/monitoringImages.ts), and both stacks deploy those images.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { requireValidStackConfig } from "../../components/config/validate";
-import { MONITORING_DEBIAN_SUITE, MONITORING_IMAGE_CONTEXT, MONITORING_IMAGES, monitoringImageBuild } from "../../components/monitoring/images";
+import { requireValidStackConfig } from "../../components/validation/validate";
+import { MONITORING_DEBIAN_SUITE, MONITORING_IMAGE_CONTEXT, MONITORING_IMAGES, monitoringImageBuild } from "../../components/images/monitoringImages";
 import { PROJECT_ROOT, readStackConfigFile } from "../../scripts/lib/stackFiles";
 
 const images = Object.values(MONITORING_IMAGES);

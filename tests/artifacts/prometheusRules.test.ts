@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile, PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 import { CAUSE_MUTES_CONSEQUENCES, HEARTBEAT_URL_PLACEHOLDER, RECEIVERS, renderAlertmanagerStartScript } from "../../components/monitoring/alertmanagerConfig";
 import { buildDashboards, panelQueries, withAllSelected } from "../../components/monitoring/dashboards";

@@ -3,11 +3,11 @@
 // the same function with test passwords) differ from what the containers get.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ACL_USERS } from "../../components/redis/acl";
+import { ACL_USERS, SENTINEL_USERS } from "../../components/redis/acl";
 import { renderRedisSecretsConf } from "../../components/redis/redisConf";
-import { renderSentinelSecretsConf, SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
+import { renderSentinelSecretsConf } from "../../components/sentinel/sentinelConf";
 import { computeSizing } from "../../components/redis/sizing";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 import { randomCredentials, sentinelMasterFields } from "../../drills/harness/localCluster";
 import { freePortRange, ProcessGroup, redisCli, waitFor } from "../../drills/harness/processes";

@@ -3,7 +3,7 @@ import { diffPlans } from "../../scripts/lib/planDiff";
 import { effectiveToggles } from "../../components/api/env";
 import { byName, CONTAINER, synthFresh, synthOk } from "../helpers/synth";
 import { runScript } from "../helpers/cli";
-import { validateStackConfig } from "../../components/config/validate";
+import { validateStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 
 /**

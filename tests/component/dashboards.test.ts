@@ -4,7 +4,7 @@
 // relies on when it provisions the file.
 import { buildDashboards, panelQueries, PROMETHEUS_DATASOURCE, REDIS_DASHBOARD_VARIABLES } from "../../components/monitoring/dashboards";
 import { computeSizing } from "../../components/redis/sizing";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 
 const config = requireValidStackConfig(readStackConfigFile("dev").raw);

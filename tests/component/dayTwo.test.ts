@@ -3,7 +3,7 @@
 // outlives the declaration, identities that do not move, and no per-shell inputs.
 import { dataNodeStopGraceSeconds, dataNodeHealthyWithinSeconds } from "../../components/redis/dataNodeScripts";
 import { computeSizing } from "../../components/redis/sizing";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 import { byName, CONTAINER, label, ofType, synthOk, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";

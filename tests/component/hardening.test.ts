@@ -1,11 +1,11 @@
 // Container hardening and the alerting endpoints' auth, on the mock outputs of both stacks.
 import bcrypt from "bcryptjs";
 import YAML from "yaml";
-import { CONFIG_CARRIER_KIND, CONFIG_DIGEST_LABEL, configCarrierFor, configDigest, CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, type ContainerKind } from "../../components/topology/hardening";
+import { CONFIG_CARRIER_KIND, CONFIG_DIGEST_LABEL, configCarrierFor, configDigest, CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, type ContainerKind } from "../../components/base/hardening";
 import { parseSshDockerHost } from "../../components/host/hostCommand";
-import { BUILT_REDIS_IMAGE, DEBIAN_BASE_IMAGE, REDIS_DEBIAN_VERSION } from "../../components/redis/image";
-import { BUILT_API_STANDIN_IMAGE, STANDIN_PYTHON_DEBIAN_VERSION } from "../../components/api/standinImage";
-import { MONITORING_IMAGES, monitoringImageBuild } from "../../components/monitoring/images";
+import { BUILT_REDIS_IMAGE, DEBIAN_BASE_IMAGE, REDIS_DEBIAN_VERSION } from "../../components/images/redisImage";
+import { BUILT_API_STANDIN_IMAGE, STANDIN_PYTHON_DEBIAN_VERSION } from "../../components/images/standinImage";
+import { MONITORING_IMAGES, monitoringImageBuild } from "../../components/images/monitoringImages";
 import { ALERTMANAGER_WEB, healthcheckWithoutCredential, PROMETHEUS_WEB, TLS_FILES } from "../../components/monitoring/webConfig";
 import { byName, configCarrierOf, CONTAINER, label, ofType, synthOk, uploadContent, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";

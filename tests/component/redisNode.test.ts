@@ -1,9 +1,9 @@
 import { computeSizing, MiB } from "../../components/redis/sizing";
 import { renderRedisConf, REDIS_CONF_PATH } from "../../components/redis/redisConf";
-import { HEALTHCHECK_FILE } from "../../components/topology/shell";
+import { HEALTHCHECK_FILE } from "../../components/base/shell";
 import { stackTopology } from "../../components/topology/ports";
 import { dataNodeSettings } from "../../components/topology/settings";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 import { byName, CONTAINER, label, ofType, synthOk, uploadContent, uploadsOf, configCarrierOf, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";

@@ -3,7 +3,7 @@
 // order fails before anything is declared (a regenerated slot would lose the password the servers
 // still accept).
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "../../components/config/load";
+import { loadStackConfig } from "../../components/validation/load";
 import { APPLIED_ROTATION_OUTPUT, RotationOrderError } from "../../components/redis/rotation";
 import { declareProgram } from "../../components/stack";
 import { applyOverrides, readStackConfigFile } from "../../scripts/lib/stackFiles";

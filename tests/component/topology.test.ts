@@ -1,7 +1,7 @@
 // SentinelCluster placement under mocks for 1, 3 and 5 hosts, and the Monitoring component.
 import { synthOk, CONTAINER, label, ofType, byName, uploadContent, uploadsOf, configCarrierOf, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";
-import { CREDENTIAL_SEED_SUFFIX, seededFiles } from "../../components/topology/shell";
+import { CREDENTIAL_SEED_SUFFIX, seededFiles } from "../../components/base/shell";
 
 const hosts = (n: number) =>
   Array.from({ length: n }, (_, i) => [

@@ -2,12 +2,12 @@
 // at /etc/veza, the volume at /data), with nobody else up: which role it takes, and why.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { requireValidStackConfig } from "../../components/config/validate";
-import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
+import { requireValidStackConfig } from "../../components/validation/validate";
+import { SENTINEL_USERS } from "../../components/redis/acl";
 import { dataNodeContainer, sentinelContainer } from "../../components/topology/containers";
 import { placeTopology } from "../../components/topology/placement";
 import { ContainerRunner } from "../../drills/harness/containerRunner";
-import { CONTAINER_HARDENING } from "../../components/topology/hardening";
+import { CONTAINER_HARDENING } from "../../components/base/hardening";
 import { LOCAL_HOST, randomCredentials } from "../../drills/harness/localCluster";
 import { freePortRange, redisCli, waitFor } from "../../drills/harness/processes";
 import { startRogueReplica } from "../../drills/harness/standalone";

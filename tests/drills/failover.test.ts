@@ -1,7 +1,7 @@
 // The runbook's W3 item, for real: master, replicas and sentinels rendered for 127.0.0.1 by the
 // program's own functions, run as Debian's redis-server and redis-sentinel processes.
 import type Redis from "ioredis";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 import { LocalCluster } from "../../drills/harness/localCluster";
 import { currentMasters, waitForNewMaster } from "../../drills/harness/failover";

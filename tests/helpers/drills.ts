@@ -17,7 +17,7 @@ import { memoryUnderFork } from "../../drills/scenarios/memoryUnderFork";
 import { plannedRestartOfMaster, plannedRestartUnderPings } from "../../drills/scenarios/plannedRestartOfMaster";
 import { redeployAfterFailover } from "../../drills/scenarios/redeployAfterFailover";
 import { rollingImageUpgrade } from "../../drills/scenarios/rollingImageUpgrade";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import type { StackConfig } from "../../components/config/types";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { SynthOptions, SynthOutcome, SynthResult } from "../../scripts/lib/synth";
-import { configCarrierFor } from "../../components/topology/hardening";
+import { configCarrierFor } from "../../components/base/hardening";
 
 // Each fresh copy of the Pulumi runtime adds its own process exit listeners.
 process.setMaxListeners(100);

@@ -7,7 +7,7 @@ import { stackNames } from "../../scripts/lib/stackFiles";
 import YAML from "yaml";
 import { synthOk } from "../helpers/synth";
 import { ROTATION_ORDER_PROPERTY, type UserRotation } from "../../components/redis/rotation";
-import { seededFiles } from "../../components/topology/shell";
+import { seededFiles } from "../../components/base/shell";
 import { runScript } from "../helpers/cli";
 import * as fs from "node:fs";
 import * as path from "node:path";

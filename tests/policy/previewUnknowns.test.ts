@@ -15,7 +15,7 @@ import { UNKNOWN_MARK } from "../../scripts/lib/serialized";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 import type { PlannedResource } from "../../scripts/lib/synth";
 import { synthOk } from "../helpers/synth";
-import { CREDENTIAL_SEED_SUFFIX, seededFiles } from "../../components/topology/shell";
+import { CREDENTIAL_SEED_SUFFIX, seededFiles } from "../../components/base/shell";
 
 const CANT_RUN = /^can't run during preview: /;
 const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";

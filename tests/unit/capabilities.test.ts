@@ -1,11 +1,11 @@
-// The capabilities declared for the Redis entry scripts (components/topology/hardening.ts) are the
+// The capabilities declared for the Redis entry scripts (components/base/hardening.ts) are the
 // ones their root part needs: the confinement the drills apply yields exactly that set, each
 // capability is needed by a step the scripts take, and the steps work under the full set.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CONTAINER_HARDENING, setprivBoundingSet } from "../../components/topology/hardening";
+import { CONTAINER_HARDENING, setprivBoundingSet } from "../../components/base/hardening";
 
 const isRoot = process.getuid?.() === 0;
 const haveTools = ["setpriv", "capsh"].every((tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0) && spawnSync("id", ["redis"]).status === 0;

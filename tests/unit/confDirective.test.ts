@@ -6,13 +6,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
-import { confDirective } from "../../components/redis/confDirective";
+import { confDirective } from "../../components/base/confDirective";
 import { renderRedisConf, renderRedisSecretsConf } from "../../components/redis/redisConf";
 import { renderSentinelConf } from "../../components/sentinel/sentinelConf";
 import { dataNodeSettings, sentinelSettings } from "../../components/topology/settings";
 import { placeTopology } from "../../components/topology/placement";
 import { LOCAL_HOST, randomCredentials } from "../../drills/harness/localCluster";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 
 /** Redis's loadServerConfigFromString: lines, trimmed, comments skipped, each split by sdssplitargs (sds.c). */

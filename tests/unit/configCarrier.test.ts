@@ -1,8 +1,8 @@
-// Config carriers (components/topology/hardening.ts): a container's files live in a volume that a
+// Config carriers (components/base/hardening.ts): a container's files live in a volume that a
 // never-started carrier received them in; the volume carries a digest of what it holds, so a
 // changed file replaces it (and the carrier and container that mount it), and nothing else does.
 import fc from "fast-check";
-import { CONFIG_CARRIER_KIND, CONFIG_FOR_LABEL, configCarrierFor, configDigest, uploadsOutsideRoot, type ConfigCarrierContent } from "../../components/topology/hardening";
+import { CONFIG_CARRIER_KIND, CONFIG_FOR_LABEL, configCarrierFor, configDigest, uploadsOutsideRoot, type ConfigCarrierContent } from "../../components/base/hardening";
 
 const content: ConfigCarrierContent = {
   image: "sha256:1111111111111111111111111111111111111111111111111111111111111111",

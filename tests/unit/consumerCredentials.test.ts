@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { renderVolumeFilesScript } from "../../components/redis/credentialScripts";
+import { renderVolumeFilesScript } from "../../components/topology/credentialScripts";
 import { renderExporterReloadCommand } from "../../components/monitoring/redisExporter";
 import { runDash } from "../helpers/dash";
 

@@ -2,11 +2,11 @@
 // settings they embed taken from the same sizing and topology as the confs.
 import { spawnSync } from "node:child_process";
 import fc from "fast-check";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import { dataNodeStopGraceSeconds, handoffBudgetMs, HANDOFF_TIMING, sentinelMajority } from "../../components/redis/dataNodeScripts";
 import { dataNodeContainer, sentinelContainer } from "../../components/topology/containers";
 import { stackTopology } from "../../components/topology/ports";
-import { shellQuote } from "../../components/topology/shell";
+import { shellQuote } from "../../components/base/shell";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 import { randomCredentials } from "../../drills/harness/localCluster";
 import { steadyState } from "../../components/redis/rotation";

@@ -1,12 +1,12 @@
-// The volume's live credentials before a container starts (components/redis/credentialScripts.ts
+// The volume's live credentials before a container starts (components/topology/credentialScripts.ts
 // renderCredentialSeedScript), run with dash against a temp dir as the seed command runs it; and
 // the entry scripts, which refuse to start without them (no uploaded copy to fall back on).
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { requireValidStackConfig } from "../../components/config/validate";
-import { dataNodeLiveFiles, dataNodeSeedScript, renderCredentialSeedScript, sentinelSeedScript } from "../../components/redis/credentialScripts";
+import { requireValidStackConfig } from "../../components/validation/validate";
+import { dataNodeLiveFiles, dataNodeSeedScript, renderCredentialSeedScript, sentinelSeedScript } from "../../components/topology/credentialScripts";
 import { renderDataNodeEntrypoint, renderDataNodeHealthcheck } from "../../components/redis/dataNodeScripts";
 import { credentialState, steadyState, type RotationConfig } from "../../components/redis/rotation";
 import { CREDENTIAL_NAMES, sha256Hex } from "../../components/redis/acl";

@@ -1,7 +1,7 @@
 // Every drill scenario names the alerts its failure must raise on a real Prometheus; a scenario
 // that names them and never watched them fails its run.
 import { runScenario, SCENARIOS } from "../../drills";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 import type { Scenario } from "../../drills/harness/types";

@@ -2,7 +2,7 @@
 // disk-full, and what proves it?" reads one row of docs/failure-modes.md, and the row is true.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import { FAILURE_MODES, FAILURE_MODES_FILE, renderFailureModes, type FailureMode } from "../../components/failureModes";
 import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { SCENARIO_NAMES } from "../../drills/scenarioNames";

@@ -1,7 +1,7 @@
 // The prod-topology drill's hosts: the bridge takes an address of the hosts' own /24 that no host
 // holds, and hosts it cannot place are refused by name before any namespace is made.
 import { bridgeAddressFor } from "../../drills/harness/hostNetwork";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 
 describe("the drill's host network", () => {

@@ -1,8 +1,8 @@
-// The policy pack's table of end-of-life and vulnerable images (components/redis/image.ts): each
+// The policy pack's table of end-of-life and vulnerable images (components/images/redisImage.ts): each
 // entry refuses what its advisory names and lets the first fixed release through.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { BUILT_REDIS_IMAGE, DEBIAN_BASE_IMAGE, KNOWN_BAD_IMAGES, knownBadDebianEntries, knownBadImageEntries, REDIS_DEBIAN_VERSION, REDIS_IMAGE_CONTEXT, redisImageBuild } from "../../components/redis/image";
+import { BUILT_REDIS_IMAGE, DEBIAN_BASE_IMAGE, KNOWN_BAD_IMAGES, knownBadDebianEntries, knownBadImageEntries, REDIS_DEBIAN_VERSION, REDIS_IMAGE_CONTEXT, redisImageBuild } from "../../components/images/redisImage";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
 
 // Per entry: references it must refuse, and the nearest ones it must not.

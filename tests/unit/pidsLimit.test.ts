@@ -1,8 +1,8 @@
-// The pids limit's host command (components/topology/hardening.ts pidsLimitCommand), run by dash
+// The pids limit's host command (components/base/hardening.ts pidsLimitCommand), run by dash
 // with `docker` replaced by a shell function: it sets the limit, reads it back, and fails the `up`
 // when Docker kept another one (Docker only warns and exits 0 where the kernel has no pids cgroup).
 import { spawnSync } from "node:child_process";
-import { CONTAINER_HARDENING, pidsLimitCommand } from "../../components/topology/hardening";
+import { CONTAINER_HARDENING, pidsLimitCommand } from "../../components/base/hardening";
 
 /** A fake docker: logs each call on stderr as `docker [arg] [arg] ...` (one bracket per word), answers inspect with $APPLIED, fails update when $UPDATE_FAILS. */
 const FAKE_DOCKER = String.raw`docker() {

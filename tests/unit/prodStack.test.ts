@@ -6,8 +6,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import YAML from "yaml";
-import { readRawConfig } from "../../components/config/load";
-import { SECRET_KEYS, StackConfigError, requireValidStackConfig } from "../../components/config/validate";
+import { readRawConfig } from "../../components/validation/load";
+import { SECRET_KEYS, StackConfigError, requireValidStackConfig } from "../../components/validation/validate";
 import { PROJECT_ROOT, readStackConfigFile, secretPlaceholder } from "../../scripts/lib/stackFiles";
 import { STACK_SECRETS } from "../../scripts/lib/stackSecrets";
 

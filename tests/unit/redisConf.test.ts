@@ -1,8 +1,8 @@
 import { renderRedisConf, renderRedisSecretsConf, parseConfDirectives } from "../../components/redis/redisConf";
-import { renderSentinelConf, renderSentinelSecretsConf, SENTINEL_ACL_RULES, SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
-import { sha256Hex, ACL_USERS } from "../../components/redis/acl";
+import { renderSentinelConf, renderSentinelSecretsConf, SENTINEL_ACL_RULES } from "../../components/sentinel/sentinelConf";
+import { sha256Hex, ACL_USERS, SENTINEL_USERS } from "../../components/redis/acl";
 import { computeSizing } from "../../components/redis/sizing";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import { stackTopology } from "../../components/topology/ports";
 import { dataNodeSettings, sentinelSettings } from "../../components/topology/settings";
 

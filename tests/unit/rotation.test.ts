@@ -3,12 +3,11 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { cleanedTempDirs } from "../helpers/tempDirs";
-import { CREDENTIAL_NAMES, sha256Hex } from "../../components/redis/acl";
-import { renderDataNodeLiveScript, renderSentinelLiveScript, renderVolumeFilesScript } from "../../components/redis/credentialScripts";
+import { CREDENTIAL_NAMES, sha256Hex, SENTINEL_USERS } from "../../components/redis/acl";
+import { renderDataNodeLiveScript, renderSentinelLiveScript, renderVolumeFilesScript } from "../../components/topology/credentialScripts";
 import { slotKeepers } from "../../components/redis/RedisCredentials";
 import { appliedFromMarkers, credentialState, slotGeneration, steadyRotation, type RotationConfig, type RotationStep, type SlotPasswords } from "../../components/redis/rotation";
-import { validateStackConfig } from "../../components/config/validate";
-import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
+import { validateStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../scripts/lib/stackFiles";
 
 const tempDir = cleanedTempDirs();

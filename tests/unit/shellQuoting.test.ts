@@ -5,7 +5,7 @@
 // delimiters, unicode) each value must arrive as exactly one argument, byte for byte, and nothing
 // else may run: a value that ended its quoting would split, change or add arguments or commands.
 import { spawnSync } from "node:child_process";
-import { SENTINEL_USERS } from "../../components/sentinel/sentinelConf";
+import { SENTINEL_USERS } from "../../components/redis/acl";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,7 +14,7 @@ import { renderConnectivityCheckScript } from "../../components/api/env";
 import { dockerRunStdinScript } from "../../components/host/hostCommand";
 import { renderDataVolumeCheckCommand, renderDataVolumeCheckScript, renderHostTuningCommand } from "../../components/host/hostTuning";
 import { renderPromtoolCheckScript } from "../../components/monitoring/render";
-import { shellQuote } from "../../components/topology/shell";
+import { shellQuote } from "../../components/base/shell";
 
 /** Strings built to break quoting, mixed with arbitrary ASCII and unicode (no NUL: no C string, hence no command string, can hold one). */
 const hostile = fc.oneof(

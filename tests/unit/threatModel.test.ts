@@ -2,7 +2,7 @@
 // alerts the stacks render: it cannot drift from what the servers enforce and what pages.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { requireValidStackConfig } from "../../components/config/validate";
+import { requireValidStackConfig } from "../../components/validation/validate";
 import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { CREDENTIAL_NAMES } from "../../components/redis/acl";
 import { WEB_USERS } from "../../components/monitoring/webConfig";

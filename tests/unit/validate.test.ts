@@ -1,9 +1,9 @@
 import fc from "fast-check";
-import { validateStackConfig, requireValidStackConfig, StackConfigError } from "../../components/config/validate";
+import { validateStackConfig, requireValidStackConfig, StackConfigError } from "../../components/validation/validate";
 import type { RawObject } from "../../components/config/reader";
 import { computeSizing } from "../../components/redis/sizing";
 import { stackTopology } from "../../components/topology/ports";
-import { readRawConfig } from "../../components/config/load";
+import { readRawConfig } from "../../components/validation/load";
 import { checkConfigOverride, UsageError } from "../../scripts/lib/args";
 import { applyOverrides, readStackConfigFile } from "../../scripts/lib/stackFiles";
 

@@ -99,3 +99,20 @@ export function renderAclUsers(accepted: AcceptedPasswords): string[] {
     ...ACL_ROLES.map((role) => renderAclUser(ACL_USERS[role], accepted[role], ACL_RULES[role])),
   ];
 }
+
+/**
+ * Sentinel's users. The `default` user is off (a `requirepass` would leave it `+@all`: SENTINEL
+ * SET, ACL SETUSER, SIMULATE-FAILURE for anyone holding the clients' password). Each user's
+ * password is the credential named here.
+ */
+export const SENTINEL_USERS = {
+  client: { name: "veza-sentinel-client", credential: "sentinelClients" },
+  peer: { name: "veza-sentinel-peer", credential: "sentinelPeer" },
+  failover: { name: "veza-failover", credential: "sentinelFailover" },
+  admin: { name: "veza-sentinel-admin", credential: "sentinelAdmin" },
+  exporter: { name: ACL_USERS.exporter, credential: "exporter" },
+  health: { name: ACL_USERS.health, credential: "health" },
+} as const satisfies Record<string, { name: string; credential: CredentialName }>;
+
+export type SentinelRole = keyof typeof SENTINEL_USERS;
+export const SENTINEL_ROLES = Object.keys(SENTINEL_USERS) as SentinelRole[];

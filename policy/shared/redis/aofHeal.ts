@@ -7,7 +7,7 @@
 // would truncate at the NULs and drop those later, acknowledged writes; removing only the NUL run
 // keeps them. Any other damage is left alone for a person (`npm run aof-repair`), with a log line.
 
-import { scriptPrelude, shellAssignments } from "../topology/shell";
+import { scriptPrelude, shellAssignments } from "../base/shell";
 
 /** Under the data dir: a copy of every file the start script changed, never overwritten. */
 export const AOF_HEAL_BACKUP_DIR = "aof-heal-backups";

@@ -3,7 +3,7 @@
 // value can end the quoting; passwords are only ever read from the volume's live credentials file
 // and handed to redis-cli in REDISCLI_AUTH, never on a command line.
 
-import type { RedisEndpoint } from "./placement";
+import type { RedisEndpoint } from "./endpoints";
 
 /** Where the uploaded (declared) files live in every Redis-family container. */
 export const CONTAINER_CONFIG_DIR = "/etc/veza";
@@ -12,7 +12,7 @@ export const ENTRYPOINT_FILE = `${CONTAINER_CONFIG_DIR}/entrypoint.sh`;
 export const HEALTHCHECK_FILE = `${CONTAINER_CONFIG_DIR}/healthcheck.sh`;
 /**
  * The live credentials, in the container's volume (/data): written into the volume before the
- * container first starts (its seed command, components/redis/credentialScripts.ts) and rewritten
+ * container first starts (its seed command, components/topology/credentialScripts.ts) and rewritten
  * by each rotation step; read at every start, so a node restarted or replaced mid-rotation comes
  * back with the passwords of the step last applied. No password is uploaded into a container.
  */
@@ -29,7 +29,7 @@ export function credentialsHereDoc(content: string): string {
   return `<<'${CREDENTIALS_EOF}'\n${content.endsWith("\n") ? content : `${content}\n`}${CREDENTIALS_EOF}`;
 }
 
-/** One file of a credentials seed script (components/redis/credentialScripts.ts): `seed_file '<name>' <<'EOF'`. */
+/** One file of a credentials seed script (components/topology/credentialScripts.ts): `seed_file '<name>' <<'EOF'`. */
 export function seedFileCommand(name: string, content: string): string {
   return `seed_file ${shellQuote(name)} ${credentialsHereDoc(content)}`;
 }

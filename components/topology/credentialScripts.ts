@@ -14,14 +14,21 @@
 // Before a container first starts on a volume, the seed script (renderCredentialSeedScript) writes
 // the same files for the step of that `pulumi up` into the volume, unless they are there already.
 
-import { ACL_ROLES, ACL_RULES, ACL_USERS, sha256Hex } from "./acl";
-import { CONTAINER_DATA_DIR, REDIS_SECRETS_PATH, renderRedisSecretsConf } from "./redisConf";
-import { dataNodeScriptCredentials } from "./dataNodeScripts";
-import type { CredentialState } from "./rotation";
-import { renderSentinelSecretsConf, SENTINEL_ACL_RULES, SENTINEL_ROLES, SENTINEL_SECRETS_PATH, SENTINEL_USERS } from "../sentinel/sentinelConf";
+import { ACL_ROLES, ACL_RULES, ACL_USERS, sha256Hex, SENTINEL_ROLES, SENTINEL_USERS } from "../redis/acl";
+import { CONTAINER_DATA_DIR, REDIS_SECRETS_PATH, renderRedisSecretsConf } from "../redis/redisConf";
+import { dataNodeScriptCredentials } from "../redis/dataNodeScripts";
+import type { CredentialState } from "../redis/rotation";
+import { renderSentinelSecretsConf, SENTINEL_ACL_RULES, SENTINEL_SECRETS_PATH } from "../sentinel/sentinelConf";
 import { sentinelScriptCredentials } from "../sentinel/sentinelScripts";
-import type { RedisEndpoint } from "../topology/placement";
-import { CREDENTIALS_EOF, CREDENTIALS_FILE_NAME, credentialsHereDoc, renderCredentialsFile, seedFileCommand, shellAssignments, shellQuote } from "../topology/shell";
+import type { RedisEndpoint } from "../base/endpoints";
+import { CREDENTIALS_EOF, CREDENTIALS_FILE_NAME, credentialsHereDoc, renderCredentialsFile, seedFileCommand, shellAssignments, shellQuote } from "../base/shell";
+
+/**
+ * The path the scripts' headers name: this module's path before it moved here. The headers are
+ * part of the commands' inputs, so naming the new path would re-run every credentials command
+ * (and re-seed every volume) on the next `up` for a comment.
+ */
+const RENDERED_FROM = "components/redis/credentialScripts.ts";
 
 const EOF_MARK = CREDENTIALS_EOF;
 
@@ -124,7 +131,7 @@ retire_sessions() {
 function header(kind: string, s: LiveApplySettings): string[] {
   return [
     "#!/bin/sh",
-    `# Rendered by veza-redis (components/redis/credentialScripts.ts). A ${kind}'s credentials, applied live:`,
+    `# Rendered by veza-redis (${RENDERED_FROM}). A ${kind}'s credentials, applied live:`,
     "# run inside its container with this script on stdin. SECRET: holds plain-text passwords.",
     ...shellAssignments({ VEZA_NAME: s.name, VEZA_LOCAL: `${s.local.host}:${s.local.port}`, VEZA_CREDENTIALS_DIR: s.credentialsDir }),
     PRELUDE,
@@ -229,7 +236,7 @@ export interface FileOwner {
 export function renderVolumeFilesScript(mountDir: string, files: Record<string, string>, owner?: FileOwner): string {
   return [
     "#!/bin/sh",
-    "# Rendered by veza-redis (components/redis/credentialScripts.ts): a consumer's password files. SECRET.",
+    `# Rendered by veza-redis (${RENDERED_FROM}): a consumer's password files. SECRET.`,
     "set -eu",
     owner ? "umask 077" : "umask 022",
     ...Object.entries(files).map(([name, content]) => {
@@ -273,7 +280,7 @@ export const CREDENTIAL_SEED_MOUNT = CONTAINER_DATA_DIR;
 export function renderCredentialSeedScript(s: Pick<LiveApplySettings, "name" | "credentialsDir">, files: Record<string, string>, lineage?: SeedLineage): string {
   return [
     "#!/bin/sh",
-    "# Rendered by veza-redis (components/redis/credentialScripts.ts). A volume's live credentials,",
+    `# Rendered by veza-redis (${RENDERED_FROM}). A volume's live credentials,`,
     "# written before its container starts unless there already. SECRET: holds plain-text passwords.",
     ...shellAssignments({ VEZA_NAME: s.name, VEZA_CREDENTIALS_DIR: s.credentialsDir }),
     String.raw`set -eu

@@ -1,7 +1,7 @@
 // The stand-in API image the dev stack deploys by default (images/api-standin): Debian's
 // python3-minimal at the version the incident-toggle drill runs the same standin.py with.
 
-import { DEBIAN_BASE_IMAGE } from "../redis/image";
+import { DEBIAN_BASE_IMAGE } from "./redisImage";
 
 /** Debian bookworm's python3-minimal (what /usr/bin/python3 is where the drill runs). */
 export const STANDIN_PYTHON_DEBIAN_VERSION = "3.11.2-1+b1";

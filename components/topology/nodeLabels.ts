@@ -1,6 +1,6 @@
 import type { StackConfig } from "../config/types";
-import type { DataRole } from "../topology/placement";
-import { computeSizing } from "./sizing";
+import type { DataRole } from "./placement";
+import { computeSizing } from "../redis/sizing";
 
 /** Labels on every data node container: what the policy pack and operators read. */
 export function dataNodeLabels(config: StackConfig, role: DataRole, hostName: string): Record<string, string> {

@@ -9,17 +9,17 @@
 
 import { isIP } from "node:net";
 import { computeSizing, FORK_PEAK_TARGET, FRAGMENTATION_ALLOWANCE, minimumForkHeadroomPercent, MINIMUM_MAXMEMORY_MIB, MiB, SERVER_BASELINE_MIB } from "../redis/sizing";
-import { dockerDaemonKey } from "./dockerDaemon";
+import { dockerDaemonKey } from "../config/dockerDaemon";
 import { largestShareOnOneHost } from "../topology/placement";
 import { API_CREDENTIALS, CREDENTIAL_NAMES } from "../redis/acl";
 import { usedGeneration, type RotationConfig } from "../redis/rotation";
 import { portAllocations, stackTopology } from "../topology/ports";
-import { FORBIDDEN_KEY_ALLOWED, forbiddenKeyPaths, formatProblem, isPlainObject, ProblemList, type ConfigProblem, type RawObject } from "./reader";
-import { OMITTED, resolveFieldProblems } from "./fields";
-import { PORT_MAX, PORT_MIN, SSH_HOST_KEY_ALLOWED, stackConfigSchema, type ParsedStackConfig } from "./schema";
-import { EVICTING_POLICIES, type ApiConfig, type HostConfig, type MonitoringConfig, type RedisConfig, type StackConfig } from "./types";
+import { FORBIDDEN_KEY_ALLOWED, forbiddenKeyPaths, formatProblem, isPlainObject, ProblemList, type ConfigProblem, type RawObject } from "../config/reader";
+import { OMITTED, resolveFieldProblems } from "../config/fields";
+import { PORT_MAX, PORT_MIN, SSH_HOST_KEY_ALLOWED, stackConfigSchema, type ParsedStackConfig } from "../config/schema";
+import { EVICTING_POLICIES, type ApiConfig, type HostConfig, type MonitoringConfig, type RedisConfig, type StackConfig } from "../config/types";
 
-export { SECRET_KEYS } from "./schema";
+export { SECRET_KEYS } from "../config/schema";
 
 export type ValidationResult = { ok: true; config: StackConfig } | { ok: false; problems: ConfigProblem[]; lenientConfig?: StackConfig };
 

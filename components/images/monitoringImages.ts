@@ -3,7 +3,7 @@
 // is what runs in prod. scripts/setup-tools.sh installs the same pins (a unit test compares them)
 // and tests/artifacts/monitoringImages.test.ts fails when the installed versions differ.
 
-import { DEBIAN_BASE_IMAGE } from "../redis/image";
+import { DEBIAN_BASE_IMAGE } from "./redisImage";
 
 /**
  * Debian 13's packages, on the bookworm base: bookworm's redis_exporter (1.45) lacks /-/reload

@@ -2,14 +2,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 import type { HostConfig } from "../config/types";
-import { dockerRunStdinScript, hostCommand, type SshAccess } from "../host/hostCommand";
+import { dockerRunStdinScript, hostCommand, type SshAccess } from "./hostCommand";
 import type { ContainerDefinition, DeclaredFile } from "../topology/containers";
-import { CREDENTIAL_SEED_SUFFIX, shellQuote } from "../topology/shell";
-import type { ContainerConfigFiles } from "../host/hardenedContainer";
-import { CREDENTIAL_SEED_CAPABILITIES, CREDENTIAL_SEED_MOUNT } from "./credentialScripts";
-import { hardenedContainerArgs } from "../topology/hardening";
-import type { RedisCredentials } from "./RedisCredentials";
-import { CONTAINER_NOFILE_LIMIT } from "./sizing";
+import { CREDENTIAL_SEED_SUFFIX, shellQuote } from "../base/shell";
+import { CREDENTIAL_SEED_CAPABILITIES, CREDENTIAL_SEED_MOUNT } from "../topology/credentialScripts";
+import { hardenedContainerArgs } from "../base/hardening";
+import type { RedisCredentials } from "../redis/RedisCredentials";
+import { CONTAINER_NOFILE_LIMIT } from "../redis/sizing";
+
+/** The container's files, every one under its kind's config root (CONFIG_ROOTS). */
+export type ContainerConfigFiles = Array<{ file: string; content: pulumi.Input<string> }>;
 
 export const LABEL_PREFIX = "veza.";
 
@@ -36,7 +38,7 @@ export const HEALTHCHECK_TIMING = { interval: "2s", timeout: "5s", retries: 5, s
 /** The inputs a data node and a sentinel container share, from their definition. */
 export function redisFamilyContainerArgs(definition: ContainerDefinition) {
   return {
-    // Capabilities and no-new-privileges (components/topology/hardening.ts).
+    // Capabilities and no-new-privileges (components/base/hardening.ts).
     ...hardenedContainerArgs(definition.kind),
     entrypoints: definition.entrypoint,
     healthcheck: { tests: definition.healthcheck, ...HEALTHCHECK_TIMING },

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { requireValidStackConfig } from "./validate";
-import { setOwn, type RawObject } from "./reader";
-import type { StackConfig } from "./types";
+import { setOwn, type RawObject } from "../config/reader";
+import type { StackConfig } from "../config/types";
 
 /**
  * Reads this project's keys from the Pulumi config. Objects arrive as JSON strings, scalars as
