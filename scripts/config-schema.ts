@@ -4,6 +4,6 @@
 // as tests/unit/configSchema.test.ts does.
 import { JSON_SCHEMA_FILE, renderStackFileJsonSchema } from "../components/config/jsonSchema";
 import { runRegenerateCommand } from "./lib/generatedFile";
-import { projectName } from "./lib/stackFiles";
+import { projectName } from "../lib/stackFiles";
 
 runRegenerateCommand("config:schema", JSON_SCHEMA_FILE, "the JSON Schema editors check Pulumi.<stack>.yaml with", "components/config/schema.ts", () => renderStackFileJsonSchema(projectName()));

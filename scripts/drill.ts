@@ -10,7 +10,7 @@ import { requireValidStackConfig } from "../components/validation/validate";
 import { parseOrHelp, STACK_OPTION, type CommandSpec } from "./lib/args";
 import type { Summary } from "../drills";
 import { checkScenarioNames, SCENARIO_NAMES } from "../drills/scenarioNames";
-import { PROJECT_ROOT, readStackConfigFile } from "./lib/stackFiles";
+import { PROJECT_ROOT, readStackConfigFile } from "../lib/stackFiles";
 import type { StoredResults, StoredSummary } from "../drills/report";
 
 const SPEC: CommandSpec = {

@@ -7,9 +7,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { APPLIED_OPTION, CONFIG_OPTION, EXIT_OK, parseOrHelp, readAppliedOutputs, runMain, STACK_OPTION, UsageError, type CommandSpec } from "./lib/args";
-import { engineOrder, formatEngineOrder } from "./lib/engineOrder";
-import { diffPlans, formatPlanDiff } from "./lib/planDiff";
-import { PROJECT_ROOT } from "./lib/stackFiles";
+import { engineOrder, formatEngineOrder } from "../lib/engineOrder";
+import { diffPlans, formatPlanDiff } from "../lib/planDiff";
+import { PROJECT_ROOT } from "../lib/stackFiles";
 import type { Plan } from "./lib/synth";
 
 const SPEC: CommandSpec = {

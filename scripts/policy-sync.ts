@@ -4,7 +4,7 @@
 // reports the copies that differ (exit 1), as tests/policy/standalone.test.ts does.
 import { EXIT_FINDING, EXIT_OK, parseOrHelp, runMain, type CommandSpec } from "./lib/args";
 import { sharedDrift, SHARED_DIR, syncSharedFiles, type SharedDrift } from "./lib/policyShared";
-import { PROJECT_ROOT } from "./lib/stackFiles";
+import { PROJECT_ROOT } from "../lib/stackFiles";
 
 const SPEC: CommandSpec = {
   name: "policy:sync",

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import { APPLIED_OPTION, CONFIG_OPTION, EXIT_FINDING, EXIT_OK, EXIT_USAGE, parseOrHelp, readAppliedOutputs, runMain, STACK_OPTION, UsageError, type CommandSpec } from "./lib/args";
 import { configProblems } from "./lib/configPrecheck";
 import type { Violation } from "./lib/policyRunner";
-import { projectName } from "./lib/stackFiles";
+import { projectName } from "../lib/stackFiles";
 
 const SPEC: CommandSpec = {
   name: "policy",

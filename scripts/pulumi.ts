@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EXIT_OK, helpText, runMain, UsageError } from "./lib/args";
 import { chooseBackend, choosePulumi, localDockerHosts, namesPolicyPack, onMissingStack, parseWrapperArgs, POLICY_PACK_DIR, pulumiArgs, WRAPPER_SPEC } from "./lib/pulumiWrapper";
-import { PROJECT_ROOT, readStackConfigFile } from "./lib/stackFiles";
+import { PROJECT_ROOT, readStackConfigFile } from "../lib/stackFiles";
 
 const STATE_DIR = path.join(PROJECT_ROOT, ".pulumi-state");
 

@@ -10,7 +10,7 @@ import { requireValidStackConfig } from "../components/validation/validate";
 import { APPLIED_OPTION, EXIT_FINDING, EXIT_OK, parseOrHelp, readAppliedOutputs, runMain, STACK_OPTION, UsageError, type CommandSpec } from "./lib/args";
 import { configOverrides, describeSteps, describeUnapplied, nextSteps, parseUsers, unappliedSteps } from "./lib/rotate";
 import { recordedFromOutputs, RotationOrderError } from "../components/redis/rotation";
-import { PROJECT_ROOT, readStackConfigFile } from "./lib/stackFiles";
+import { PROJECT_ROOT, readStackConfigFile } from "../lib/stackFiles";
 
 const SPEC: CommandSpec = {
   name: "rotate",

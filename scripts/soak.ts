@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseOrHelp, UsageError, type CommandSpec } from "./lib/args";
-import { PROJECT_ROOT } from "./lib/stackFiles";
+import { PROJECT_ROOT } from "../lib/stackFiles";
 import { soakRow, soakTable, type SoakRun } from "./lib/soakReport";
 
 const SPEC: CommandSpec = {

@@ -1,11 +1,11 @@
 // What the drills replay: the engine's order for the Redis-family containers, computed from
-// synth's plan.json by the same model plan-diff prints (scripts/lib/engineOrder.ts).
+// synth's plan.json by the same model plan-diff prints (lib/engineOrder.ts).
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { replacementOrder, type Operation } from "../../scripts/lib/engineOrder";
-import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
-import type { Plan } from "../../scripts/lib/synth";
+import { replacementOrder, type Operation } from "../../lib/engineOrder";
+import { PROJECT_ROOT } from "../../lib/stackFiles";
+import type { Plan } from "../../lib/plan";
 
 const synthesized = new Map<string, Plan>();
 

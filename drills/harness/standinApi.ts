@@ -2,7 +2,7 @@
 // with env -i only what the container gets (PATH as the image sets it, Debian's python3 on it).
 import * as path from "node:path";
 import { API_STANDIN_CONTEXT } from "../../components/images/standinImage";
-import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
+import { PROJECT_ROOT } from "../../lib/stackFiles";
 import type { ProcessGroup, TrackedProcess } from "./processes";
 
 const context = path.join(PROJECT_ROOT, API_STANDIN_CONTEXT);

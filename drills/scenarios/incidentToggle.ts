@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import { TOGGLES_WRITER_MOUNT } from "../../components/api/env";
-import type { Plan } from "../../scripts/lib/synth";
+import type { Plan } from "../../lib/plan";
 import { AlertCheck, startAlerting } from "../harness/alerting";
 import { synthPlan } from "../harness/planOrder";
 import { freePortRange, sleep, waitFor, type TrackedProcess } from "../harness/processes";

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import type Redis from "ioredis";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { placeExporters, stackTopology } from "../../components/topology/ports";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 import { AlertCheck, alertState, startAlerting, type AlertState } from "../harness/alerting";
 import { containerRunnerAvailable } from "../harness/containerRunner";
 import { ContainerCluster, IMAGE_BUMP, type ClusterEndpoint } from "../harness/dayTwo";

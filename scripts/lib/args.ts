@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import { parseArgs as nodeParseArgs } from "node:util";
 import { FORBIDDEN_KEY_ALLOWED, isForbiddenKey } from "../../components/config/reader";
-import { stackNames } from "./stackFiles";
+import { stackNames } from "../../lib/stackFiles";
 
 export const EXIT_OK = 0;
 export const EXIT_FINDING = 1;

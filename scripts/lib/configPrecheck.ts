@@ -4,7 +4,7 @@
 import { validateStackConfig, type ValidationResult } from "../../components/validation/validate";
 import type { ConfigProblem } from "../../components/config/reader";
 import { recordedFromOutputs, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "../../components/redis/rotation";
-import { applyOverrides, projectName, readStackConfigFile, PROJECT_ROOT, type StackConfigFile } from "./stackFiles";
+import { applyOverrides, projectName, readStackConfigFile, PROJECT_ROOT, type StackConfigFile } from "../../lib/stackFiles";
 
 export interface ConfigCheckOptions {
   /** Declare even an invalid config (SynthOptions.bypassValidation). */

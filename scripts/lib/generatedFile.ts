@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EXIT_FINDING, EXIT_OK, parseOrHelp, runMain, type CommandSpec } from "./args";
-import { PROJECT_ROOT } from "./stackFiles";
+import { PROJECT_ROOT } from "../../lib/stackFiles";
 
 export function regenerate(command: string, relativeFile: string, expected: string, check: boolean): number {
   const file = path.join(PROJECT_ROOT, relativeFile);

@@ -13,8 +13,8 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { EXIT_FINDING, EXIT_OK, STACK_OPTION, UsageError, type CommandSpec, type ParsedCommand } from "./args";
 import { choosePulumi } from "./pulumiWrapper";
-import { PROJECT_ROOT, projectName, readStackConfigFile } from "./stackFiles";
-import { requiredSecretKeys, secureKeysInFile, STACK_SECRETS, type SecretSpec } from "./stackSecrets";
+import { PROJECT_ROOT, projectName, readStackConfigFile } from "../../lib/stackFiles";
+import { requiredSecretKeys, secureKeysInFile, STACK_SECRETS, type SecretSpec } from "../../lib/stackSecrets";
 
 export const INIT_STACK_SPEC: CommandSpec = {
   name: "init-stack",

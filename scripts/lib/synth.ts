@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { ConfigProblem } from "../../components/config/reader";
 import { configCarrierFor } from "../../components/base/hardening";
-import { PROJECT_ROOT } from "./stackFiles";
+import { PROJECT_ROOT } from "../../lib/stackFiles";
 import { checkStackConfig } from "./configPrecheck";
 
 const STACK_REFERENCE = "pulumi:pulumi:StackReference";
@@ -23,46 +23,10 @@ export function unsetSecretsNote(script: string, stack: string, keys: string[]):
   return `${script}: stack ${stack}: ${keys.join(", ")} not in Pulumi.${stack}.yaml, read as placeholders; pulumi preview/up refuse the stack until they are set (npm run init-stack -- --stack ${stack})\n`;
 }
 import { maskSerialized, type Masked } from "./serialized";
+import type { Alias, Plan, PlannedResource, ResourceOptions } from "../../lib/plan";
 
-export interface PlannedResource {
-  type: string;
-  name: string;
-  parent?: string;
-  custom: boolean;
-  /** Names of the resources this one waits for (explicit dependsOn and input dependencies). */
-  dependsOn: string[];
-  /**
-   * For each top-level input that takes a value from other resources, their names: what the
-   * engine looks at to decide whether replacing one resource replaces its dependents
-   * (pulumi/pulumi step_generator.go calculateDependentReplacements). Optional in fixtures.
-   */
-  propertyDependencies?: Record<string, string[]>;
-  options: ResourceOptions;
-  /** Inputs with every secret replaced by "[secret]". */
-  inputs: Record<string, unknown>;
-}
-
-/** The resource options the engine acts on, as the SDK sent them in RegisterResourceRequest. */
-export interface ResourceOptions {
-  protect: boolean;
-  retainOnDelete: boolean;
-  /** null: not set, the provider decides (the engine only overrides it when the option is defined). */
-  deleteBeforeReplace: boolean | null;
-  ignoreChanges: string[];
-  replaceOnChanges: string[];
-  aliases: Alias[];
-  /** Name of the explicit provider resource, if any (the SDK waits for it before registering). */
-  provider?: string;
-}
-
-/** An alias as the SDK sends it: a full URN, or a spec whose empty parts mean "same as now". */
-export type Alias = { urn: string } | { name?: string; type?: string; stack?: string; project?: string; parent?: string | null };
-
-export interface Plan {
-  stack: string;
-  resources: PlannedResource[];
-  outputs: Record<string, unknown>;
-}
+// The plan's shape lives below the commands (drills and tests read plans too).
+export type { Alias, Plan, PlannedResource, ResourceOptions } from "../../lib/plan";
 
 /** The plan as policies see it under the engine: secrets unwrapped (placeholders here). */
 export interface SynthResult {

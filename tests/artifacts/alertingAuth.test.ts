@@ -13,7 +13,7 @@ import { ALERTMANAGER_SECRET_FILES, HEARTBEAT_URL_PLACEHOLDER } from "../../comp
 import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { basicAuthorization, healthcheckWithoutCredential, renderWebConfig, WEB_USERS } from "../../components/monitoring/webConfig";
 import { freePortRange } from "../../drills/harness/processes";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 
 const available = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
 // Debian names the binary prometheus-alertmanager.

@@ -7,7 +7,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { API_STANDIN_CONTEXT, STANDIN_PYTHON_DEBIAN_VERSION } from "../../components/images/standinImage";
 import { freePortRange, waitFor } from "../../drills/harness/processes";
-import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
+import { PROJECT_ROOT } from "../../lib/stackFiles";
 import { cleanedTempDirs } from "../helpers/tempDirs";
 
 const tempDir = cleanedTempDirs();

@@ -7,7 +7,7 @@ import { requireValidStackConfig } from "../../components/validation/validate";
 import { ACL_ROLES, ACL_USERS, SENTINEL_HELLO_CHANNEL, type AclRole, SENTINEL_ROLES, SENTINEL_USERS, type SentinelRole } from "../../components/redis/acl";
 import { LocalCluster } from "../../drills/harness/localCluster";
 import { redisCli, waitFor, type CliAuth } from "../../drills/harness/processes";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 
 const dev = requireValidStackConfig(readStackConfigFile("dev").raw);
 // The smallest set the hello channel matters in: a replica to move and three sentinels to fool.

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { MONITORING_DEBIAN_SUITE, MONITORING_IMAGE_CONTEXT, MONITORING_IMAGES, monitoringImageBuild } from "../../components/images/monitoringImages";
-import { PROJECT_ROOT, readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { PROJECT_ROOT, readStackConfigFile } from "../../lib/stackFiles";
 
 const images = Object.values(MONITORING_IMAGES);
 const setupScript = fs.readFileSync(path.join(PROJECT_ROOT, "scripts", "setup-tools.sh"), "utf8");

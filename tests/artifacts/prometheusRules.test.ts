@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
 import { requireValidStackConfig } from "../../components/validation/validate";
-import { readStackConfigFile, PROJECT_ROOT } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile, PROJECT_ROOT } from "../../lib/stackFiles";
 import { CAUSE_MUTES_CONSEQUENCES, HEARTBEAT_URL_PLACEHOLDER, RECEIVERS, renderAlertmanagerStartScript } from "../../components/monitoring/alertmanagerConfig";
 import { buildDashboards, panelQueries, withAllSelected } from "../../components/monitoring/dashboards";
 import { RULE_FILE_NAMES, RULES_DIR } from "../../components/monitoring/prometheusConfig";

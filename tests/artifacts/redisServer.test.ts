@@ -8,7 +8,7 @@ import { renderRedisSecretsConf } from "../../components/redis/redisConf";
 import { renderSentinelSecretsConf } from "../../components/sentinel/sentinelConf";
 import { computeSizing } from "../../components/redis/sizing";
 import { requireValidStackConfig } from "../../components/validation/validate";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 import { randomCredentials, sentinelMasterFields } from "../../drills/harness/localCluster";
 import { freePortRange, ProcessGroup, redisCli, waitFor } from "../../drills/harness/processes";
 import { synthToDir, type SynthDir } from "../helpers/cli";

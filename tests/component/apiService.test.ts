@@ -1,10 +1,10 @@
 // The API's environment and the runbook's incident preset, under mocks.
-import { diffPlans } from "../../scripts/lib/planDiff";
+import { diffPlans } from "../../lib/planDiff";
 import { effectiveToggles } from "../../components/api/env";
 import { byName, CONTAINER, synthFresh, synthOk } from "../helpers/synth";
 import { runScript } from "../helpers/cli";
 import { validateStackConfig } from "../../components/validation/validate";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 
 /**
  * One synth per stack and overrides for the whole file: each takes seconds (a prod synth, over

@@ -5,7 +5,7 @@
 import { buildDashboards, panelQueries, PROMETHEUS_DATASOURCE, REDIS_DASHBOARD_VARIABLES } from "../../components/monitoring/dashboards";
 import { computeSizing } from "../../components/redis/sizing";
 import { requireValidStackConfig } from "../../components/validation/validate";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 
 const config = requireValidStackConfig(readStackConfigFile("dev").raw);
 const dashboards = Object.values(buildDashboards({ sizing: computeSizing(config.redis), slo: config.monitoring.slo }));

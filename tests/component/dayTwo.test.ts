@@ -4,10 +4,10 @@
 import { dataNodeStopGraceSeconds, dataNodeHealthyWithinSeconds } from "../../components/redis/dataNodeScripts";
 import { computeSizing } from "../../components/redis/sizing";
 import { requireValidStackConfig } from "../../components/validation/validate";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 import { byName, CONTAINER, label, ofType, synthOk, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";
-import { replacementOrder } from "../../scripts/lib/engineOrder";
+import { replacementOrder } from "../../lib/engineOrder";
 
 const redisFamily = (result: SynthResult) => ofType(result.unmasked, CONTAINER).filter((c) => ["redis", "sentinel"].includes(label(c, "component")!));
 

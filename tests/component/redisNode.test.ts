@@ -4,7 +4,7 @@ import { HEALTHCHECK_FILE } from "../../components/base/shell";
 import { stackTopology } from "../../components/topology/ports";
 import { dataNodeSettings } from "../../components/topology/settings";
 import { requireValidStackConfig } from "../../components/validation/validate";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 import { byName, CONTAINER, label, ofType, synthOk, uploadContent, uploadsOf, configCarrierOf, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";
 

@@ -3,8 +3,8 @@
 // password slot) and nothing at all of a container: no password is uploaded, none is ignored.
 import { API_CREDENTIALS, CREDENTIAL_NAMES, type CredentialName } from "../../components/redis/acl";
 import { APPLIED_ROTATION_OUTPUT, parseCredentialMarker, ROTATION_ORDER_PROPERTY, type RotationStep } from "../../components/redis/rotation";
-import { diffPlans, type PlanDiff } from "../../scripts/lib/planDiff";
-import { fieldBehaviour } from "../../scripts/lib/providerSemantics";
+import { diffPlans, type PlanDiff } from "../../lib/planDiff";
+import { fieldBehaviour } from "../../lib/providerSemantics";
 import type { SynthResult } from "../../scripts/lib/synth";
 import { byName, CONTAINER, ofType, synthFresh, synthOk, type Resource } from "../helpers/synth";
 

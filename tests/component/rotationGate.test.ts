@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../components/validation/load";
 import { APPLIED_ROTATION_OUTPUT, RotationOrderError } from "../../components/redis/rotation";
 import { declareProgram } from "../../components/stack";
-import { applyOverrides, readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { applyOverrides, readStackConfigFile } from "../../lib/stackFiles";
 
 const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
 const registered: Array<{ type: string; name: string; id?: string }> = [];

@@ -13,7 +13,7 @@ import { freePortRange, redisCli, waitFor } from "../../drills/harness/processes
 import { startRogueReplica } from "../../drills/harness/standalone";
 import { Workspace } from "../../drills/harness/workspace";
 import { PLANTED, removePlanted, writeProbeScript } from "../helpers/writeProbe";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 
 afterAll(removePlanted);
 

@@ -2,7 +2,7 @@
 // program's own functions, run as Debian's redis-server and redis-sentinel processes.
 import type Redis from "ioredis";
 import { requireValidStackConfig } from "../../components/validation/validate";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 import { LocalCluster } from "../../drills/harness/localCluster";
 import { currentMasters, waitForNewMaster } from "../../drills/harness/failover";
 import { sentinelClient, SteadyWriter } from "../../drills/harness/writer";

@@ -7,7 +7,7 @@ import { memoryUnderFork } from "../../drills/scenarios/memoryUnderFork";
 import { incidentToggleWithoutGrace } from "../../drills/scenarios/incidentToggle";
 import { redeployAfterFailoverWithoutDiscovery } from "../../drills/scenarios/redeployAfterFailover";
 import { waitFor } from "../../drills/harness/processes";
-import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
+import { PROJECT_ROOT } from "../../lib/stackFiles";
 import { scriptCommand } from "../helpers/cli";
 import { brokenConfig, devConfig, expectScenarioHolds, failedOn, leftovers, NODE_AND_DAY_TWO_SCENARIOS, SHORT_SCENARIOS, skippedHere } from "../helpers/drills";
 

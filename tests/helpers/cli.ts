@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
+import { PROJECT_ROOT } from "../../lib/stackFiles";
 import type { Plan } from "../../scripts/lib/synth";
 
 /**

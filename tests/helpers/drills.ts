@@ -19,7 +19,7 @@ import { redeployAfterFailover } from "../../drills/scenarios/redeployAfterFailo
 import { rollingImageUpgrade } from "../../drills/scenarios/rollingImageUpgrade";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import type { StackConfig } from "../../components/config/types";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 
 export function leftovers(owner = DRILL_OWNER): string[] {
   const prefix = `veza-drill-${owner}-`;

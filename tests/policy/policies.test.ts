@@ -3,7 +3,7 @@
 import { policies } from "../../policy/policies";
 import { runPolicies, type Violation } from "../../scripts/lib/policyRunner";
 import type { PlannedResource } from "../../scripts/lib/synth";
-import { stackNames } from "../../scripts/lib/stackFiles";
+import { stackNames } from "../../lib/stackFiles";
 import YAML from "yaml";
 import { synthOk } from "../helpers/synth";
 import { ROTATION_ORDER_PROPERTY, type UserRotation } from "../../components/redis/rotation";

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { policies } from "../../policy/policies";
 import { runPolicies, type Violation } from "../../scripts/lib/policyRunner";
 import { UNKNOWN_MARK } from "../../scripts/lib/serialized";
-import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
+import { PROJECT_ROOT } from "../../lib/stackFiles";
 import type { PlannedResource } from "../../scripts/lib/synth";
 import { synthOk } from "../helpers/synth";
 import { CREDENTIAL_SEED_SUFFIX, seededFiles } from "../../components/base/shell";

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expectedSharedFiles, generatedHeader, SharedCodeError, sharedDrift, syncSharedFiles } from "../../scripts/lib/policyShared";
-import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
+import { PROJECT_ROOT } from "../../lib/stackFiles";
 import { runScript } from "../helpers/cli";
 import { cleanedTempDirs } from "../helpers/tempDirs";
 
@@ -33,11 +33,11 @@ describe("policy/shared, the pack's copies of components/", () => {
 
   it("holds the modules policies.ts names, and the modules those import", () => {
     const files = [...expectedSharedFiles(PROJECT_ROOT).keys()];
-    for (const direct of ["policy/shared/config/imageReference.ts", "policy/shared/redis/acl.ts", "policy/shared/topology/hardening.ts"]) expect(files).toContain(direct);
+    for (const direct of ["policy/shared/config/imageReference.ts", "policy/shared/redis/acl.ts", "policy/shared/base/hardening.ts"]) expect(files).toContain(direct);
     // redisConf.ts imports dataNodeScripts.ts, which imports aofHeal.ts: followed, not listed by hand.
     expect(files).toContain("policy/shared/redis/aofHeal.ts");
     // The config validator is not part of the pack (dockerDaemonKey has its own module for that).
-    expect(files).not.toContain("policy/shared/config/validate.ts");
+    expect(files).not.toContain("policy/shared/validation/validate.ts");
   });
 
   it("npm run policy:sync creates, updates and removes copies until nothing differs", () => {

@@ -13,7 +13,7 @@ import { dataNodeSettings, sentinelSettings } from "../../components/topology/se
 import { placeTopology } from "../../components/topology/placement";
 import { LOCAL_HOST, randomCredentials } from "../../drills/harness/localCluster";
 import { requireValidStackConfig } from "../../components/validation/validate";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 
 /** Redis's loadServerConfigFromString: lines, trimmed, comments skipped, each split by sdssplitargs (sds.c). */
 function readConfig(text: string): string[][] {

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { JSON_SCHEMA_FILE, renderStackFileJsonSchema, stackConfigJsonSchema } from "../../components/config/jsonSchema";
-import { projectName, PROJECT_ROOT } from "../../scripts/lib/stackFiles";
+import { projectName, PROJECT_ROOT } from "../../lib/stackFiles";
 
 type JsonSchema = { type?: string; properties?: Record<string, JsonSchema>; items?: JsonSchema; default?: unknown };
 

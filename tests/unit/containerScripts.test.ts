@@ -7,7 +7,7 @@ import { dataNodeStopGraceSeconds, handoffBudgetMs, HANDOFF_TIMING, sentinelMajo
 import { dataNodeContainer, sentinelContainer } from "../../components/topology/containers";
 import { stackTopology } from "../../components/topology/ports";
 import { shellQuote } from "../../components/base/shell";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 import { randomCredentials } from "../../drills/harness/localCluster";
 import { steadyState } from "../../components/redis/rotation";
 

@@ -15,7 +15,7 @@ import { dataNodeContainer, dataNodeScriptSettings, sentinelContainer, sentinelS
 import { stackTopology } from "../../components/topology/ports";
 import { CONTAINER_CREDENTIALS_DIR } from "../../components/topology/settings";
 import { randomCredentials } from "../../drills/harness/localCluster";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 import { runDash } from "../helpers/dash";
 
 const config = requireValidStackConfig(readStackConfigFile("prod").raw);

@@ -3,7 +3,7 @@
 import { runScenario, SCENARIOS } from "../../drills";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { renderMonitoringFiles } from "../../components/monitoring/render";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 import type { Scenario } from "../../drills/harness/types";
 import { AlertWatch, type Alerting, type AlertState } from "../../drills/harness/alerting";
 

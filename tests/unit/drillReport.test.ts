@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { SCENARIOS } from "../../drills";
 import { FIGURES_BEGIN, FIGURES_END, figuresSection, sectionOf, TARGETS_BEGIN, TARGETS_END, targetsSection, type StoredResults } from "../../drills/report";
-import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
+import { PROJECT_ROOT } from "../../lib/stackFiles";
 
 const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
 const stored = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "docs", "drill-results.json"), "utf8")) as StoredResults;

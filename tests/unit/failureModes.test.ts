@@ -7,7 +7,7 @@ import { FAILURE_MODES, FAILURE_MODES_FILE, renderFailureModes, type FailureMode
 import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { SCENARIO_NAMES } from "../../drills/scenarioNames";
 import { policies } from "../../policy/policies";
-import { PROJECT_ROOT, readStackConfigFile, stackNames } from "../../scripts/lib/stackFiles";
+import { PROJECT_ROOT, readStackConfigFile, stackNames } from "../../lib/stackFiles";
 
 const modes = Object.entries(FAILURE_MODES as Record<string, FailureMode>);
 const policyNames = policies.map((p) => p.name);

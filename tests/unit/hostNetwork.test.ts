@@ -2,7 +2,7 @@
 // holds, and hosts it cannot place are refused by name before any namespace is made.
 import { bridgeAddressFor } from "../../drills/harness/hostNetwork";
 import { requireValidStackConfig } from "../../components/validation/validate";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 
 describe("the drill's host network", () => {
   it("puts the bridge in the production example's /24, on an address no host holds", () => {

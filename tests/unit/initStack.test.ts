@@ -7,8 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { helpText, parseCommand, UsageError } from "../../scripts/lib/args";
 import { INIT_STACK_SPEC, initStack } from "../../scripts/lib/initStack";
-import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
-import { STACK_SECRETS } from "../../scripts/lib/stackSecrets";
+import { PROJECT_ROOT } from "../../lib/stackFiles";
+import { STACK_SECRETS } from "../../lib/stackSecrets";
 import { cleanedTempDirs } from "../helpers/tempDirs";
 
 const TSX = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");

@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
+import { PROJECT_ROOT } from "../../lib/stackFiles";
 
 it("no tracked source or document names an issue by its number", () => {
   const files = [...new Set(spawnSync("git", ["ls-files", "--", "*.ts", "*.js", "*.sh", "*.md", "*.py", "*.yaml", "*.yml", "Dockerfile", ".ci/*"], { cwd: PROJECT_ROOT, encoding: "utf8" }).stdout.split("\n").filter(Boolean))];

@@ -3,7 +3,7 @@
 // pick one silently. The lock files must resolve the same versions, so `npm ci` stays valid.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
+import { PROJECT_ROOT } from "../../lib/stackFiles";
 
 const EXACT = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 

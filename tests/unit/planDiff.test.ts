@@ -1,7 +1,7 @@
 // plan-diff: replace vs update per the provider table, ignoreChanges, replaceOnChanges, aliases,
 // dependent replacements, and the engine's order; then the real program, synthesized twice.
-import { diffPlans, formatPlanDiff, pathCovers, type ResourceDiff } from "../../scripts/lib/planDiff";
-import { dependencyGraph, formatEngineOrder, replacementOrder, type EngineStep } from "../../scripts/lib/engineOrder";
+import { diffPlans, formatPlanDiff, pathCovers, type ResourceDiff } from "../../lib/planDiff";
+import { dependencyGraph, formatEngineOrder, replacementOrder, type EngineStep } from "../../lib/engineOrder";
 import type { Plan, PlannedResource, ResourceOptions } from "../../scripts/lib/synth";
 import { synthOk } from "../helpers/synth";
 import { runScript } from "../helpers/cli";

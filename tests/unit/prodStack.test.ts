@@ -8,8 +8,8 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { readRawConfig } from "../../components/validation/load";
 import { SECRET_KEYS, StackConfigError, requireValidStackConfig } from "../../components/validation/validate";
-import { PROJECT_ROOT, readStackConfigFile, secretPlaceholder } from "../../scripts/lib/stackFiles";
-import { STACK_SECRETS } from "../../scripts/lib/stackSecrets";
+import { PROJECT_ROOT, readStackConfigFile, secretPlaceholder } from "../../lib/stackFiles";
+import { STACK_SECRETS } from "../../lib/stackSecrets";
 
 const PROD_FILE = path.join(PROJECT_ROOT, "Pulumi.prod.yaml");
 const REQUIRED = ["slackWebhookUrl", "pagerdutyRoutingKey", "heartbeatWebhookUrl"];

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError } from "../../scripts/lib/args";
 import { chooseBackend, choosePulumi, insideNodeModules, launcherPath, localDockerHosts, onMissingStack, parseWrapperArgs, pulumiArgs } from "../../scripts/lib/pulumiWrapper";
-import { PROJECT_ROOT, readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { PROJECT_ROOT, readStackConfigFile } from "../../lib/stackFiles";
 import { cleanedTempDirs } from "../helpers/tempDirs";
 
 const TSX = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");

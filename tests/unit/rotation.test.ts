@@ -8,7 +8,7 @@ import { renderDataNodeLiveScript, renderSentinelLiveScript, renderVolumeFilesSc
 import { slotKeepers } from "../../components/redis/RedisCredentials";
 import { appliedFromMarkers, credentialState, slotGeneration, steadyRotation, type RotationConfig, type RotationStep, type SlotPasswords } from "../../components/redis/rotation";
 import { validateStackConfig } from "../../components/validation/validate";
-import { readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { readStackConfigFile } from "../../lib/stackFiles";
 
 const tempDir = cleanedTempDirs();
 const slots = Object.fromEntries(CREDENTIAL_NAMES.map((n) => [n, { 0: `${n}Zero0`, 1: `${n}One1` }])) as Record<(typeof CREDENTIAL_NAMES)[number], SlotPasswords>;

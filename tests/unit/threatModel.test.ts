@@ -7,7 +7,7 @@ import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { CREDENTIAL_NAMES } from "../../components/redis/acl";
 import { WEB_USERS } from "../../components/monitoring/webConfig";
 import { credentialRules, MONITORING_THREATS, renderThreatModel, THREAT_MODEL_FILE, threatModelAlerts } from "../../components/security/threatModel";
-import { PROJECT_ROOT, readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { PROJECT_ROOT, readStackConfigFile } from "../../lib/stackFiles";
 
 describe("the threat model", () => {
   it("is what npm run threat-model renders from the ACL rules the servers load", () => {

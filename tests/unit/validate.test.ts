@@ -5,7 +5,7 @@ import { computeSizing } from "../../components/redis/sizing";
 import { stackTopology } from "../../components/topology/ports";
 import { readRawConfig } from "../../components/validation/load";
 import { checkConfigOverride, UsageError } from "../../scripts/lib/args";
-import { applyOverrides, readStackConfigFile } from "../../scripts/lib/stackFiles";
+import { applyOverrides, readStackConfigFile } from "../../lib/stackFiles";
 
 // Each host its own daemon: hosts that share one are one machine (refused below).
 const host = (name: string, address = "127.0.0.1") => ({ name, dockerHost: name === "local" ? "unix:///var/run/docker.sock" : `unix:///run/docker-${name}.sock`, address });

@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import YAML from "yaml";
-import { PROJECT_ROOT } from "../../scripts/lib/stackFiles";
-import { STACK_SECRETS } from "../../scripts/lib/stackSecrets";
+import { PROJECT_ROOT } from "../../lib/stackFiles";
+import { STACK_SECRETS } from "../../lib/stackSecrets";
 
 interface Step {
   id?: string;

@@ -5,7 +5,7 @@
 // Like the engine (pulumi/pulumi pkg/resource/deploy/step_generator.go), per resource:
 //   1. ignoreChanges: the old value is put back at each ignored path before diffing
 //      (processIgnoreChanges; a path missing in the old inputs is removed from the new ones);
-//   2. the provider decides replace or update per input (scripts/lib/providerSemantics.ts);
+//   2. the provider decides replace or update per input (lib/providerSemantics.ts);
 //   3. replaceOnChanges turns a change under one of its paths into a replacement
 //      (applyReplaceOnChanges);
 //   4. a replaced resource gets new outputs, so an input that takes a value from it changes too:
@@ -14,7 +14,7 @@
 //   5. deleteBeforeReplace: the option when set, otherwise the provider's answer.
 // An added resource whose alias names a removed one is that resource renamed, not a replacement.
 import { deletesBeforeReplace, fieldBehaviour } from "./providerSemantics";
-import type { Alias, Plan, PlannedResource } from "./synth";
+import type { Alias, Plan, PlannedResource } from "./plan";
 
 export interface Change {
   path: string;
@@ -200,7 +200,7 @@ function decide(old: PlannedResource, now: PlannedResource): ResourceDiff {
     if (rule) add(replaceReasons, `${field} (replaceOnChanges ${rule})`);
     else if (behaviour?.kind === "replace") add(replaceReasons, behaviour.unconfirmed ? `${field} (unconfirmed: ${behaviour.unconfirmed})` : field);
     if (!rule && behaviour?.kind === "update") add(notes, `${field}: ${behaviour.effect}${behaviour.unconfirmed ? ` (unconfirmed: ${behaviour.unconfirmed})` : ""}`);
-    if (!behaviour && now.custom) add(notes, `${field}: not in scripts/lib/providerSemantics.ts for ${now.type}; check with npm run preview`);
+    if (!behaviour && now.custom) add(notes, `${field}: not in lib/providerSemantics.ts for ${now.type}; check with npm run preview`);
   }
   return {
     kind: "changed",

@@ -17,7 +17,7 @@
 //   where independent (step_generator.go ScheduleDeletes: antichains).
 import { diffPlans, type PlanDiff, type ResourceDiff } from "./planDiff";
 import { createWaitsForHealthy, deleteGraceSeconds } from "./providerSemantics";
-import type { Plan, PlannedResource } from "./synth";
+import type { Plan, PlannedResource } from "./plan";
 
 export interface Operation {
   op: "create" | "update" | "delete";

@@ -3,8 +3,8 @@
 // list: the stack file is validated without its secrets, and every secret key it then names is
 // one the stack cannot go without.
 
-import { isPlainObject, type RawObject } from "../../components/config/reader";
-import { SECRET_KEYS, validateStackConfig } from "../../components/validation/validate";
+import { isPlainObject, type RawObject } from "../components/config/reader";
+import { SECRET_KEYS, validateStackConfig } from "../components/validation/validate";
 
 export type SecretKey = (typeof SECRET_KEYS)[number];
 

@@ -4,10 +4,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
-import { FORBIDDEN_KEY_ALLOWED, isForbiddenKey, isPlainObject, setOwn, type RawObject } from "../../components/config/reader";
+import { FORBIDDEN_KEY_ALLOWED, isForbiddenKey, isPlainObject, setOwn, type RawObject } from "../components/config/reader";
 import { requiredSecretKeys } from "./stackSecrets";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 export function projectName(root = PROJECT_ROOT): string {
   const doc = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { name?: string };
