@@ -117,7 +117,7 @@ export function formatAlerts(scenarios: Scenario[] = SCENARIOS): string {
   return lines.join("\n");
 }
 
-/** The targets of every scenario, as the README shows them (a test keeps the README in sync). */
+/** The targets of every scenario, as docs/drills.md shows them (a test keeps the page in sync). */
 export function formatTargets(scenarios: Scenario[] = SCENARIOS): string {
   const lines = ["| scenario | figure | target per run | median goal | why |", "| --- | --- | --- | --- | --- |"];
   for (const scenario of scenarios) {

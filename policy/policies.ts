@@ -1,7 +1,7 @@
 // The CrossGuard policies. They read resource inputs (container labels, uploaded file contents,
 // volume labels), the same under `pulumi up --policy-pack policy` and in-process over the synth
 // plan (`npm run policy`). Under `pulumi preview` a value a provider has yet to compute is unknown,
-// and a policy that reads one is reported as advisory instead (README, "Under a real preview").
+// and a policy that reads one is reported as advisory instead (docs/policy-pack.md, "Under a real preview").
 // Imports stay inside policy/ (shared/ is generated: npm run policy:sync). index.ts only constructs
 // the pack: constructing a PolicyPack starts its gRPC server, so tests import this module instead.
 
@@ -883,7 +883,7 @@ export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> =
   readingContainerFiles(evictingPolicy),
   readingContainerFiles(aofRewrite),
   withFiles(dataVolumeSized),
-  // Resource policies: at `up` they check each new ACL file before its container takes it (README).
+  // Resource policies: at `up` they check each new ACL file before its container takes it (docs/policy-pack.md).
   authRequired,
   leastPrivilege,
   readingContainerFiles(notExposed),

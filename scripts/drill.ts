@@ -1,4 +1,4 @@
-// npm run drill -- --stack <name> [--scenario <name>] [--repeat N] [--short] [--json <file>] [--update-readme]
+// npm run drill -- --stack <name> [--scenario <name>] [--repeat N] [--short] [--json <file>] [--update-docs]
 // Stands the stack's Redis and Sentinel topology up as real processes on 127.0.0.1 (the program's
 // own renderers, only placement differs), runs the runbook's fault scenarios, prints a figures
 // table, and cleans up every process, temp dir, cgroup and mount it made.
@@ -23,7 +23,7 @@ const SPEC: CommandSpec = {
     repeat: { type: "string", value: "<N>", default: "1", description: "runs per scenario, 1..10" },
     short: { type: "boolean", description: "shorter load phases (a quick check; figures not comparable)" },
     json: { type: "string", value: "<file>", description: "also write the figures as JSON" },
-    "update-readme": { type: "boolean", description: "merge the figures into docs/drill-results.json and the README's table (full runs only)" },
+    "update-docs": { type: "boolean", description: "merge the figures into docs/drill-results.json and the tables of docs/drills.md (full runs only)" },
   },
   finding: "a failed drill",
 };
@@ -31,7 +31,7 @@ const SPEC: CommandSpec = {
 async function main(): Promise<number> {
   const parsed = parseOrHelp(SPEC);
   if (!parsed) return 0;
-  const args = parsed.values as { stack: string; scenario?: string; repeat?: string; short?: boolean; json?: string; "update-readme"?: boolean };
+  const args = parsed.values as { stack: string; scenario?: string; repeat?: string; short?: boolean; json?: string; "update-docs"?: boolean };
   const config = requireValidStackConfig(readStackConfigFile(args.stack).raw);
   const names = args.scenario ? String(args.scenario).split(",") : undefined;
   checkScenarioNames(names ?? []);
@@ -60,19 +60,19 @@ async function main(): Promise<number> {
   const table = formatTable(summaries);
   log(`\nDrill results, stack ${args.stack}${short ? " (short)" : ""}, ${new Date().toISOString()}, on ${machine}\n\n${table}`);
   if (args.json) fs.writeFileSync(String(args.json), `${JSON.stringify({ stack: args.stack, short, machine, date: new Date().toISOString(), results: summaries }, null, 2)}\n`);
-  if (args["update-readme"]) await updateReadme(args.stack, summaries, machine, short, commit);
+  if (args["update-docs"]) await updateDrillsPage(args.stack, summaries, machine, short, commit);
   return summaries.every((s) => s.passed) ? 0 : 1;
 }
 
 /**
  * Merges these results into docs/drill-results.json (latest full figures per scenario, each with
- * the commit of the drill code) and regenerates the README's figures and targets from it, so
+ * the commit of the drill code) and regenerates docs/drills.md's figures and targets from it, so
  * re-running one scenario keeps the others' figures.
  */
-async function updateReadme(stack: string, summaries: Summary[], machine: string, short: boolean, commit: string): Promise<void> {
-  if (short) throw new Error("--update-readme takes full runs only (drop --short)");
+async function updateDrillsPage(stack: string, summaries: Summary[], machine: string, short: boolean, commit: string): Promise<void> {
+  if (short) throw new Error("--update-docs takes full runs only (drop --short)");
   const { SCENARIOS } = await import("../drills");
-  const { FIGURES_BEGIN, FIGURES_END, figuresSection, replaceSection, TARGETS_BEGIN, TARGETS_END, targetsSection } = await import("../drills/report");
+  const { DRILLS_PAGE, FIGURES_BEGIN, FIGURES_END, figuresSection, replaceSection, TARGETS_BEGIN, TARGETS_END, targetsSection } = await import("../drills/report");
   const resultsPath = path.join(PROJECT_ROOT, "docs", "drill-results.json");
   const stored = fs.existsSync(resultsPath) ? (JSON.parse(fs.readFileSync(resultsPath, "utf8")) as StoredResults).results : [];
   const measured = (scenario: { stack?: string }) => `${new Date().toISOString().slice(0, 10)}, stack ${scenario.stack ?? stack}, commit ${commit}`;
@@ -82,12 +82,12 @@ async function updateReadme(stack: string, summaries: Summary[], machine: string
     .filter((s): s is StoredSummary => s !== undefined);
   const results: StoredResults = { machine, results: merged };
   fs.writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
-  const readmePath = path.join(PROJECT_ROOT, "README.md");
-  let readme = fs.readFileSync(readmePath, "utf8");
-  readme = replaceSection(readme, FIGURES_BEGIN, FIGURES_END, figuresSection(results));
-  readme = replaceSection(readme, TARGETS_BEGIN, TARGETS_END, targetsSection());
-  fs.writeFileSync(readmePath, readme);
-  process.stdout.write("drill: README.md and docs/drill-results.json updated\n");
+  const pagePath = path.join(PROJECT_ROOT, DRILLS_PAGE);
+  let page = fs.readFileSync(pagePath, "utf8");
+  page = replaceSection(page, FIGURES_BEGIN, FIGURES_END, figuresSection(results));
+  page = replaceSection(page, TARGETS_BEGIN, TARGETS_END, targetsSection());
+  fs.writeFileSync(pagePath, page);
+  process.stdout.write(`drill: ${DRILLS_PAGE} and docs/drill-results.json updated\n`);
 }
 
 main().then((code) => process.exit(code), (error: unknown) => {

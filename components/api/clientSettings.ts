@@ -1,4 +1,4 @@
-// The Sentinel-aware client settings the API should use (README, "Client settings for the API",
+// The Sentinel-aware client settings the API should use (docs/day-two.md, "Client settings for the API",
 // maps them to go-redis FailoverOptions). The client's own backoff counts toward
 // the outage: measured with ioredis defaults, writes resumed 0.8-1.7 s after Sentinel had already
 // named the new master. These settings are what the failover test and the drills measure with.

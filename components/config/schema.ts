@@ -1,6 +1,6 @@
 // The stack config as one zod schema: the keys, their types, ranges, defaults and the messages
 // that say what is allowed. validate.ts parses with it and adds the rules that span fields;
-// the JSON Schema (docs/stack-config.schema.json) and the README's table are checked against it.
+// the JSON Schema (docs/stack-config.schema.json) and the table of docs/config.md are checked against it.
 // Fields never fail the parse (fields.ts): every problem is reported at once.
 import { isIP } from "node:net";
 import { z } from "zod";

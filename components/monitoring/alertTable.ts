@@ -1,5 +1,5 @@
-// The README's alert table, generated from the rendered rules and routes (a test keeps the
-// README in sync): every alert with its severity, where Alertmanager sends it, its runbook and
+// The alert table of docs/alerts.md, generated from the rendered rules and routes (a test keeps
+// the page in sync): every alert with its severity, where Alertmanager sends it, its runbook and
 // its dashboard.
 import { renderAlertmanagerConfig } from "./alertmanagerConfig";
 import { DASHBOARDS, type AlertRule, type RuleFile } from "./runbooks";
@@ -22,7 +22,7 @@ export function renderAlertTable(rules: RuleFile[], runbookBaseUrl: string, graf
   const rows = alerts.map((a) => {
     const page = a.annotations.runbook_url.replace(`${runbookBaseUrl}/`, "");
     const dashboard = dashboardTitle(a.annotations.dashboard);
-    return `| \`${a.alert}\` | ${a.labels.severity} | ${routeFor(a.labels.severity)} | [${page.replace(/\.md$/, "")}](docs/runbooks/${page}) | ${dashboard ? `"${dashboard}"` : "-"} |`;
+    return `| \`${a.alert}\` | ${a.labels.severity} | ${routeFor(a.labels.severity)} | [${page.replace(/\.md$/, "")}](runbooks/${page}) | ${dashboard ? `"${dashboard}"` : "-"} |`;
   });
   return ["| alert | severity | route | runbook | dashboard |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");
 }

@@ -63,7 +63,7 @@ export const quorumLost: Scenario = {
     const replicasPromoted = (await currentMasters(cluster)).length;
 
     // The runbook's first step for a dead instance: restart it. Without a quorum this is the only
-    // way back (restoring the sentinels later is not enough: see the README, quorum lost).
+    // way back (restoring the sentinels later is not enough: see docs/drills.md, "Quorum lost").
     const restartedAt = Date.now();
     cluster.startNode(oldMaster);
     await cluster.waitReady(oldMaster);

@@ -19,7 +19,7 @@ export const WRAPPER_SPEC: CommandSpec = {
     "The CLI: the first `pulumi` on PATH outside node_modules, else the pinned npm launcher (node_modules/.bin/pulumi).",
     "A local Docker daemon is required only when a host of the stack is a unix:// socket.",
     "Loads the policy pack (--policy-pack policy; install it with (cd policy && npm ci)) unless you give",
-    "  --policy-pack yourself: at up it also enforces the policies a preview cannot decide (README, Policy pack).",
+    "  --policy-pack yourself: at up it also enforces the policies a preview cannot decide (docs/policy-pack.md).",
     "Once pulumi runs, the wrapper exits with pulumi's exit code.",
   ],
 };

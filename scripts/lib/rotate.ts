@@ -3,7 +3,7 @@
 import { CREDENTIAL_NAMES, type CredentialName } from "../../components/redis/acl";
 import { describeStep, nextRotation, sameStep, type RecordedRotation, type RotationConfig, type RotationStep, type UserRotation } from "../../components/redis/rotation";
 
-/** What each step changes on the running cluster, as an operator sees it (README, "Credential rotation"). */
+/** What each step changes on the running cluster, as an operator sees it (docs/rotation.md). */
 export const STEP_EFFECTS: Record<RotationStep, string> = {
   add: "every data node and sentinel accepts the new password beside the old one (ACL SETUSER ... reset on #old #new, live); clients keep the old one",
   switch: "every client moves to the new password: replicas (CONFIG SET masterauth), sentinels (SENTINEL SET auth-pass, SENTINEL CONFIG SET sentinel-pass), the entry and health scripts, the exporter (file + /-/reload), the API's password files; both passwords still accepted",

@@ -311,12 +311,12 @@ describe("monitoring files under promtool and amtool", () => {
   });
 });
 
-describe("the README's alert table", () => {
+describe("the alert table of docs/alerts.md", () => {
   it("lists every generated alert with its severity, route, runbook and dashboard, as renderAlertTable renders it", () => {
     const config = requireValidStackConfig(readStackConfigFile("dev").raw);
     const files = renderMonitoringFiles(config);
-    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-    const block = /<!-- alerts:start -->\n([\s\S]*?)\n<!-- alerts:end -->/.exec(readme)?.[1];
+    const page = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "alerts.md"), "utf8");
+    const block = /<!-- alerts:start -->\n([\s\S]*?)\n<!-- alerts:end -->/.exec(page)?.[1];
     expect(block).toBe(renderAlertTable(Object.values(files.rules), config.monitoring.runbookBaseUrl, files.grafanaUrl));
     for (const alert of Object.values(files.rules).flatMap(alertsOf)) expect(block).toContain(`| \`${alert.alert}\` |`);
   });

@@ -179,7 +179,7 @@ function unknownInputs(resources: PlannedResource[]): string[] {
   return [...found].sort();
 }
 
-/** The mandatory policies a new stack's preview cannot decide (README, "Under a real preview"). */
+/** The mandatory policies a new stack's preview cannot decide (docs/policy-pack.md, "Under a real preview"). */
 const UNDECIDED_UNDER_PREVIEW = ["images-not-known-vulnerable", "images-pinned", "redis-auth-required", "redis-least-privilege"];
 
 describe("a real preview: the dev and prod programs with their computed values unknown", () => {
@@ -209,8 +209,8 @@ describe("a real preview: the dev and prod programs with their computed values u
     expect(undecided(violations, plan)).toEqual({ "redis-auth-required": ["redis", "sentinel"], "redis-least-privilege": ["redis", "sentinel"] });
   });
 
-  it("the README names exactly these policies as advisory-on-unknown under preview", () => {
-    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+  it("docs/policy-pack.md names exactly these policies as advisory-on-unknown under preview", () => {
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "policy-pack.md"), "utf8");
     const section = /<!-- preview-unknowns -->([\s\S]*?)<!-- \/preview-unknowns -->/.exec(readme)?.[1] ?? "";
     const named = [...section.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]).sort();
     expect(named).toEqual(UNDECIDED_UNDER_PREVIEW);

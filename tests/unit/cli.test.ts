@@ -20,7 +20,7 @@ const VALID_OPTIONS: Record<string, string> = {
   synth: "--stack, --config, --applied, --out, --help",
   policy: "--stack, --config, --applied, --policy-config, --help",
   "plan-diff": "--stack, --config, --applied, --help",
-  drill: "--stack, --scenario, --repeat, --short, --json, --update-readme, --help",
+  drill: "--stack, --scenario, --repeat, --short, --json, --update-docs, --help",
   soak: "--runs, --burn-core, --out, --timeout-minutes, --help",
   "aof-repair": "--backup-dir, --help",
   rotate: "--stack, --user, --applied, --help",

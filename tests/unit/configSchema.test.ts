@@ -1,5 +1,5 @@
 // The zod schema is the one source of the config's keys and defaults. The JSON
-// Schema editors use and the README's config table are checked against it here, so neither can
+// Schema editors use and the config table of docs/config.md are checked against it here, so neither can
 // drift.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -27,10 +27,9 @@ interface TableRow {
   defaults?: string[];
 }
 
-/** The rows of the README's config table: `a.b`, `.c` is a.b and a.c; `x` / `y` pairs defaults by /. */
+/** The rows of the config table (docs/config.md): `a.b`, `.c` is a.b and a.c; `x` / `y` pairs defaults by /. */
 function readmeConfigTable(): TableRow[] {
-  const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-  const table = readme.split("## Config reference")[1].split("\n## ")[0];
+  const table = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "config.md"), "utf8");
   return table
     .split("\n")
     .filter((line) => line.startsWith("| `"))
@@ -77,7 +76,7 @@ describe("the config schema is the one source", () => {
   const rows = readmeConfigTable();
   const documented = rows.flatMap((row) => row.keys);
 
-  it("every key of the schema has a row in the README's config table, and every key there is in the schema", () => {
+  it("every key of the schema has a row in docs/config.md's table, and every key there is in the schema", () => {
     expect([...keys.keys()].filter((key) => !documented.includes(key))).toEqual([]);
     expect(documented.filter((key) => !keys.has(key))).toEqual([]);
   });
@@ -86,7 +85,7 @@ describe("the config schema is the one source", () => {
     const mismatches = rows.flatMap((row) =>
       row.defaults === undefined ? [] : row.keys.flatMap((key, i) => {
         const expected = keys.get(key);
-        return expected === undefined || row.defaults![i] === formatDefault(expected) ? [] : [`${key}: README says ${row.defaults![i]}, the schema ${formatDefault(expected)}`];
+        return expected === undefined || row.defaults![i] === formatDefault(expected) ? [] : [`${key}: docs/config.md says ${row.defaults![i]}, the schema ${formatDefault(expected)}`];
       }),
     );
     expect(mismatches).toEqual([]);

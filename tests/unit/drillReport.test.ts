@@ -1,14 +1,14 @@
-// The README's drill sections come from code and from docs/drill-results.json, never by hand.
+// The drill sections of docs/drills.md come from code and from docs/drill-results.json, never by hand.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SCENARIOS } from "../../drills";
-import { FIGURES_BEGIN, FIGURES_END, figuresSection, sectionOf, TARGETS_BEGIN, TARGETS_END, targetsSection, type StoredResults } from "../../drills/report";
+import { DRILLS_PAGE, FIGURES_BEGIN, FIGURES_END, figuresSection, sectionOf, TARGETS_BEGIN, TARGETS_END, targetsSection, type StoredResults } from "../../drills/report";
 import { PROJECT_ROOT } from "../../lib/stackFiles";
 
-const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+const readme = fs.readFileSync(path.join(PROJECT_ROOT, DRILLS_PAGE), "utf8");
 const stored = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "docs", "drill-results.json"), "utf8")) as StoredResults;
 
-describe("the README's drill sections", () => {
+describe("the drill sections of docs/drills.md", () => {
   it("shows exactly the targets the scenarios assert", () => {
     expect(sectionOf(readme, TARGETS_BEGIN, TARGETS_END)).toBe(targetsSection());
   });
