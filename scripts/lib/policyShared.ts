@@ -29,10 +29,12 @@ function resolveModule(dir: string, specifier: string): string | undefined {
   return [`${base}.ts`, path.join(base, "index.ts")].find((file) => fs.existsSync(file));
 }
 
-/** The pack's own source files: policy/*.ts, not the copies and not node_modules. */
+/** The pack's own source files: policy/*.ts and policy/policies/*.ts, not the copies and not node_modules. */
 export function packSources(root: string): string[] {
-  const dir = path.join(root, "policy");
-  return fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")).map((f) => path.join(dir, f)).sort();
+  return ["policy", "policy/policies"].flatMap((relative) => {
+    const dir = path.join(root, relative);
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")).map((f) => path.join(dir, f)) : [];
+  }).sort();
 }
 
 /**
