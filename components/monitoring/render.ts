@@ -8,7 +8,7 @@ import { renderApiRules } from "./apiRules";
 import { renderMonitoringRules } from "./monitoringRules";
 import { RULE_FILE_NAMES, renderPrometheusConfig, type PrometheusInput, type RuleFamily, type ScrapeTarget } from "./prometheusConfig";
 import { REDIS_ADDRESS_LABEL, renderRedisAlertRules, toYaml, type RedisRulesInput } from "./redisRules";
-import { renderRuleTests, type RuleTestInput } from "./ruleTests";
+import { renderRuleTests, type RuleTestInput } from "./alertCases";
 import { prometheusRuleFile, type RuleFile } from "./runbooks";
 import { renderSloRules } from "./sloRules";
 import { PROMETHEUS_WEB, TLS_FILES, WEB_USERS } from "./webConfig";

@@ -14,7 +14,7 @@ import { RULE_FILE_NAMES, RULES_DIR } from "../../components/monitoring/promethe
 import { redisRulesInput, renderMonitoringFiles, renderPromtoolCheckScript } from "../../components/monitoring/render";
 import { renderRedisAlertRules } from "../../components/monitoring/redisRules";
 import type { EvictionPolicy } from "../../components/config/types";
-import { alertCases, healthyCluster, seriesText } from "../../components/monitoring/ruleTests";
+import { alertCases, healthyCluster, seriesText } from "../../components/monitoring/alertCases";
 import { renderAlertTable } from "../../components/monitoring/alertTable";
 import { DASHBOARDS, type AlertRule, type RecordingRule, type RuleFile } from "../../components/monitoring/runbooks";
 import { computeSizing } from "../../components/redis/sizing";
