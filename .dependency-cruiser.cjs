@@ -33,7 +33,11 @@ module.exports = {
       comment: `${floor} imports only the floors below it (.dependency-cruiser.cjs)`,
       severity: "error",
       from: { path: pattern(floor) },
-      to: { path: FLOORS.slice(index + 1).map(pattern).join("|") },
+      to: {
+        path: FLOORS.slice(index + 1)
+          .map(pattern)
+          .join("|"),
+      },
     })),
     {
       name: "policy-stands-alone",

@@ -168,7 +168,7 @@ export const FAILURE_MODES = {
     drills: ["credential-rotation"],
     tests: ["tests/component/rotation.test.ts", "tests/component/rotationGate.test.ts", "tests/unit/rotation.test.ts"],
   },
-  "intruder": {
+  intruder: {
     title: "A stolen credential or a compromised container",
     failure: "someone holds a credential or runs code in a container: each must stay harmless beyond its role",
     guards: [
@@ -176,7 +176,16 @@ export const FAILURE_MODES = {
       { what: "masters and replicas pinned to the declared data nodes", file: "components/redis/dataNodeScripts.ts" },
       { what: "containers read-only, without capabilities, pids limited, images not known vulnerable", file: "components/base/hardening.ts" },
     ],
-    policies: ["redis-auth-required", "redis-least-privilege", "redis-not-exposed", "images-not-known-vulnerable", "containers-hardened", "containers-config-read-only", "containers-pids-limited", "api-runs-as-declared-user"],
+    policies: [
+      "redis-auth-required",
+      "redis-least-privilege",
+      "redis-not-exposed",
+      "images-not-known-vulnerable",
+      "containers-hardened",
+      "containers-config-read-only",
+      "containers-pids-limited",
+      "api-runs-as-declared-user",
+    ],
     alerts: ["RedisUndeclaredMaster", "RedisUndeclaredReplica", "RedisAuthFailures"],
     runbook: { page: RUNBOOK_PAGES.security, section: "First moves (under 5 minutes)" },
     drills: ["security"],
@@ -191,9 +200,18 @@ export const FAILURE_MODES = {
     ],
     policies: ["api-declares-redis-toggles", "slo-rules-complete"],
     alerts: [
-      "ApiAvailabilitySLOFastBurn", "ApiAvailabilitySLOSlowBurn", "ApiAvailabilitySLODailyBurn", "ApiAvailabilitySLOThreeDayBurn",
-      "ApiLatencySLOFastBurn", "ApiLatencySLOSlowBurn", "ApiLatencySLODailyBurn", "ApiLatencySLOThreeDayBurn",
-      "PaymentSuccessSLOFastBurn", "PaymentSuccessSLOSlowBurn", "PaymentSuccessSLODailyBurn", "PaymentSuccessSLOThreeDayBurn",
+      "ApiAvailabilitySLOFastBurn",
+      "ApiAvailabilitySLOSlowBurn",
+      "ApiAvailabilitySLODailyBurn",
+      "ApiAvailabilitySLOThreeDayBurn",
+      "ApiLatencySLOFastBurn",
+      "ApiLatencySLOSlowBurn",
+      "ApiLatencySLODailyBurn",
+      "ApiLatencySLOThreeDayBurn",
+      "PaymentSuccessSLOFastBurn",
+      "PaymentSuccessSLOSlowBurn",
+      "PaymentSuccessSLODailyBurn",
+      "PaymentSuccessSLOThreeDayBurn",
     ],
     runbook: { page: RUNBOOK_PAGES.redisDown, section: "What breaks while Redis is down" },
     drills: ["incident-toggle"],
@@ -207,7 +225,17 @@ export const FAILURE_MODES = {
       { what: "page and ticket routes, inhibitions", file: "components/monitoring/alertmanagerConfig.ts" },
     ],
     policies: ["alerts-have-severity-and-runbook", "alerting-has-dead-mans-switch"],
-    alerts: ["Watchdog", "TargetDown", "NodeExporterDown", "SLOBlind", "PrometheusRuleEvaluationFailing", "PrometheusConfigReloadFailed", "PrometheusNotificationsFailing", "AlertmanagerNotificationsFailing", "AlertmanagerConfigReloadFailed"],
+    alerts: [
+      "Watchdog",
+      "TargetDown",
+      "NodeExporterDown",
+      "SLOBlind",
+      "PrometheusRuleEvaluationFailing",
+      "PrometheusConfigReloadFailed",
+      "PrometheusNotificationsFailing",
+      "AlertmanagerNotificationsFailing",
+      "AlertmanagerConfigReloadFailed",
+    ],
     runbook: { page: RUNBOOK_PAGES.monitoring, section: "Watchdog and the dead man's switch" },
     drills: ["scrape-target-lost"],
     tests: ["tests/artifacts/prometheusRules.test.ts", "tests/artifacts/alertingAuth.test.ts", "tests/drills/monitoringReadOnly.test.ts"],
@@ -218,7 +246,10 @@ export type FailureModeKey = keyof typeof FAILURE_MODES;
 
 /** GitHub's anchor for a `## ` heading: lower case, punctuation dropped, spaces to hyphens. */
 export function headingAnchor(heading: string): string {
-  return heading.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, "").replace(/ /g, "-");
+  return heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, "")
+    .replace(/ /g, "-");
 }
 
 const code = (names: string[]) => names.map((n) => `\`${n}\``).join(", ");

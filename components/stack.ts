@@ -67,27 +67,24 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
     ssh,
   });
 
-  const monitoring = !config.monitoring.enabled ? undefined : new Monitoring("monitoring", {
-    config,
-    dockerHosts,
-    credentials,
-    slackWebhookUrl: secrets.slackWebhookUrl,
-    pagerdutyRoutingKey: secrets.pagerdutyRoutingKey,
-    heartbeatWebhookUrl: secrets.heartbeatWebhookUrl,
-    redisResources,
-    ssh,
-  });
+  const monitoring = !config.monitoring.enabled
+    ? undefined
+    : new Monitoring("monitoring", {
+        config,
+        dockerHosts,
+        credentials,
+        slackWebhookUrl: secrets.slackWebhookUrl,
+        pagerdutyRoutingKey: secrets.pagerdutyRoutingKey,
+        heartbeatWebhookUrl: secrets.heartbeatWebhookUrl,
+        redisResources,
+        ssh,
+      });
 
   // What the record is read from: each credential command's triggers as the engine recorded them,
   // i.e. as of its last run. Unknown in a preview while one is re-run; a command the engine did
   // not run (`up --target`, a failure before it) keeps its old markers, so the record never
   // claims a step that did not reach every server and consumer.
-  const credentialCommands: HostCommand[] = [
-    ...cluster.nodes.map((n) => n.credentialsApply),
-    ...cluster.sentinelCredentials,
-    ...(monitoring?.exporterCredentials ?? []),
-    api.connectivityCheck,
-  ];
+  const credentialCommands: HostCommand[] = [...cluster.nodes.map((n) => n.credentialsApply), ...cluster.sentinelCredentials, ...(monitoring?.exporterCredentials ?? []), api.connectivityCheck];
   const sizing = computeSizing(config.redis);
   const master = topology.master;
   return {

@@ -21,7 +21,27 @@ import { scrapeTargetLost } from "./scenarios/scrapeTargetLost";
 import { checkScenarioNames, SCENARIO_NAMES } from "./scenarioNames";
 import { targetFailures, type DrillContext, type DrillResult, type Figure, type Scenario, type Target } from "./harness/types";
 
-export const SCENARIOS: Scenario[] = [masterKilled, masterKilledLaggingReplica, masterHung, masterPartitioned, sentinelMinorityLost, quorumLost, memoryUnderFork, diskFull, crashRestart, plannedSwitchover, plannedRestartOfMaster, rollingImageUpgrade, redeployAfterFailover, credentialRotation, incidentToggle, masterLostAfterSentinelRestart, prodTopology, security, scrapeTargetLost];
+export const SCENARIOS: Scenario[] = [
+  masterKilled,
+  masterKilledLaggingReplica,
+  masterHung,
+  masterPartitioned,
+  sentinelMinorityLost,
+  quorumLost,
+  memoryUnderFork,
+  diskFull,
+  crashRestart,
+  plannedSwitchover,
+  plannedRestartOfMaster,
+  rollingImageUpgrade,
+  redeployAfterFailover,
+  credentialRotation,
+  incidentToggle,
+  masterLostAfterSentinelRestart,
+  prodTopology,
+  security,
+  scrapeTargetLost,
+];
 
 if (SCENARIOS.map((s) => s.name).join(", ") !== SCENARIO_NAMES.join(", ")) {
   throw new Error(`drills/scenarioNames.ts lists ${SCENARIO_NAMES.join(", ")}; SCENARIOS are ${SCENARIOS.map((s) => s.name).join(", ")}: make them alike`);
@@ -39,16 +59,31 @@ export async function runScenario(scenario: Scenario, ctx: DrillContext): Promis
   try {
     const outcome = await scenario.run({ ...ctx, alerts: scenario.alerts });
     // A skip measured nothing: no target to check, no figure to record.
-    if (outcome.skipped) return { scenario: scenario.name, runbook: scenario.runbook, passed: true, figures: {}, failures: [], skipped: outcome.skipped, durationS: Math.round((Date.now() - started) / 100) / 10 };
+    if (outcome.skipped)
+      return { scenario: scenario.name, runbook: scenario.runbook, passed: true, figures: {}, failures: [], skipped: outcome.skipped, durationS: Math.round((Date.now() - started) / 100) / 10 };
     // The scenario's own checks, then every target on its figures (an unmeasured figure fails).
     const failures = [
       ...outcome.failures,
       ...targetFailures(scenario.targets, outcome.figures, ctx.short),
       ...(scenario.alerts && !Object.keys(outcome.figures).some((figure) => /(^|_)alerts_raised$/.test(figure)) ? ["the scenario names its alerts but did not watch them (no alerts_raised)"] : []),
     ];
-    return { scenario: scenario.name, runbook: scenario.runbook, figures: outcome.figures, failures, passed: outcome.passed && failures.length === 0, durationS: Math.round((Date.now() - started) / 100) / 10 };
+    return {
+      scenario: scenario.name,
+      runbook: scenario.runbook,
+      figures: outcome.figures,
+      failures,
+      passed: outcome.passed && failures.length === 0,
+      durationS: Math.round((Date.now() - started) / 100) / 10,
+    };
   } catch (error) {
-    return { scenario: scenario.name, runbook: scenario.runbook, passed: false, figures: {}, failures: [`error: ${error instanceof Error ? error.message : String(error)}`], durationS: Math.round((Date.now() - started) / 100) / 10 };
+    return {
+      scenario: scenario.name,
+      runbook: scenario.runbook,
+      passed: false,
+      figures: {},
+      failures: [`error: ${error instanceof Error ? error.message : String(error)}`],
+      durationS: Math.round((Date.now() - started) / 100) / 10,
+    };
   }
 }
 
@@ -62,7 +97,8 @@ export interface Summary extends DrillResult {
 
 /** The median goals the summary's medians miss (only meaningful over repeated runs). */
 export function medianMisses(targets: Target[], figures: Record<string, Figure>): string[] {
-  return targets.filter((t) => t.medianAtMost !== undefined && typeof figures[t.figure] === "number" && (figures[t.figure] as number) > t.medianAtMost)
+  return targets
+    .filter((t) => t.medianAtMost !== undefined && typeof figures[t.figure] === "number" && (figures[t.figure] as number) > t.medianAtMost)
     .map((t) => `${t.figure} median ${figures[t.figure]} over the ${t.medianAtMost} target`);
 }
 
@@ -82,7 +118,17 @@ export function summarize(runs: DrillResult[]): Summary {
   }
   const scenario = SCENARIOS.find((s) => s.name === runs[0].scenario);
   const skipped = runs.find((r) => r.skipped)?.skipped;
-  return { scenario: runs[0].scenario, runbook: runs[0].runbook, passed: runs.every((r) => r.passed), failures: runs.flatMap((r) => r.failures), figures, ranges, runs: runs.length, medianMisses: scenario ? medianMisses(scenario.targets, figures) : [], ...(skipped ? { skipped } : {}) };
+  return {
+    scenario: runs[0].scenario,
+    runbook: runs[0].runbook,
+    passed: runs.every((r) => r.passed),
+    failures: runs.flatMap((r) => r.failures),
+    figures,
+    ranges,
+    runs: runs.length,
+    medianMisses: scenario ? medianMisses(scenario.targets, figures) : [],
+    ...(skipped ? { skipped } : {}),
+  };
 }
 
 export function machineDescription(): string {
@@ -122,7 +168,9 @@ export function formatTargets(scenarios: Scenario[] = SCENARIOS): string {
   const lines = ["| scenario | figure | target per run | median goal | why |", "| --- | --- | --- | --- | --- |"];
   for (const scenario of scenarios) {
     for (const t of scenario.targets) {
-      lines.push(`| ${scenario.name} | \`${t.figure}\` | ${t.kind} ${t.value}${t.fullOnly ? " (full drill only)" : ""}${t.shortValue !== undefined ? ` (short version: ${t.kind} ${t.shortValue})` : ""} | ${t.medianAtMost !== undefined ? `at most ${t.medianAtMost}` : ""} | ${t.why} |`);
+      lines.push(
+        `| ${scenario.name} | \`${t.figure}\` | ${t.kind} ${t.value}${t.fullOnly ? " (full drill only)" : ""}${t.shortValue !== undefined ? ` (short version: ${t.kind} ${t.shortValue})` : ""} | ${t.medianAtMost !== undefined ? `at most ${t.medianAtMost}` : ""} | ${t.why} |`,
+      );
     }
   }
   return lines.join("\n");

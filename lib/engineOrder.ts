@@ -137,7 +137,10 @@ export function engineOrder(diff: PlanDiff, before: Plan, after: Plan): EngineSt
   }
 
   const removed = diff.resources.filter((r) => r.action === "delete").map((r) => r.name);
-  for (const antichain of scheduleDeletes([...deleteAtEnd, ...removed].filter((n) => !deletedEarly.has(n) && oldByName.get(n)?.custom), oldGraph)) {
+  for (const antichain of scheduleDeletes(
+    [...deleteAtEnd, ...removed].filter((n) => !deletedEarly.has(n) && oldByName.get(n)?.custom),
+    oldGraph,
+  )) {
     steps.push({ chains: antichain.map((n) => [deleteOp(oldByName.get(n)!)]), parallel: antichain.length > 1, deletes: true });
   }
   return steps;

@@ -50,11 +50,50 @@ const stateOnly = (what: string): FieldBehaviour => ({ kind: "update", effect: `
 
 /** docker_container: ForceNew inputs of the schema, by Pulumi name (env -> envs, upload -> uploads, ...). */
 const CONTAINER_FORCE_NEW = [
-  "name", "image", "command", "entrypoints", "hostname", "domainname", "user", "dns", "dnsOpts", "dnsSearches", "publishAllPorts",
-  "workingDir", "capabilities", "securityOpts", "runtime", "stopSignal", "stopTimeout", "mounts", "volumes", "ports", "hosts",
-  "ulimits", "envs", "privileged", "devices", "labels", "shmSize", "logDriver", "logOpts", "networkMode", "networksAdvanced",
-  "pidMode", "usernsMode", "uploads", "sysctls", "ipcMode", "groupAdds", "tty", "stdinOpen", "storageOpts", "gpus", "cpus",
-  "cgroupnsMode", "readOnly",
+  "name",
+  "image",
+  "command",
+  "entrypoints",
+  "hostname",
+  "domainname",
+  "user",
+  "dns",
+  "dnsOpts",
+  "dnsSearches",
+  "publishAllPorts",
+  "workingDir",
+  "capabilities",
+  "securityOpts",
+  "runtime",
+  "stopSignal",
+  "stopTimeout",
+  "mounts",
+  "volumes",
+  "ports",
+  "hosts",
+  "ulimits",
+  "envs",
+  "privileged",
+  "devices",
+  "labels",
+  "shmSize",
+  "logDriver",
+  "logOpts",
+  "networkMode",
+  "networksAdvanced",
+  "pidMode",
+  "usernsMode",
+  "uploads",
+  "sysctls",
+  "ipcMode",
+  "groupAdds",
+  "tty",
+  "stdinOpen",
+  "storageOpts",
+  "gpus",
+  "cpus",
+  "cgroupnsMode",
+  "readOnly",
 ];
 
 /** resourceDockerContainerUpdate only calls ContainerUpdate for these; every other non-ForceNew input only changes state. */
@@ -67,7 +106,8 @@ const CONTAINER: ProviderSemantics = {
     ...Object.fromEntries(CONTAINER_DOCKER_UPDATE.map((f) => [f, dockerUpdate])),
     healthcheck: {
       kind: "replace",
-      unconfirmed: "ForceNew only since kreuzwerker PR #989 (issue #988); before it a state-only update that leaves the running container's healthcheck unchanged. Declare replaceOnChanges: [\"healthcheck\"] to be sure",
+      unconfirmed:
+        'ForceNew only since kreuzwerker PR #989 (issue #988); before it a state-only update that leaves the running container\'s healthcheck unchanged. Declare replaceOnChanges: ["healthcheck"] to be sure',
     },
     wait: stateOnly("used by the next create (wait for healthy)"),
     waitTimeout: stateOnly("used by the next create"),
@@ -93,11 +133,31 @@ const CONTAINER: ProviderSemantics = {
     "A create with wait: true returns only once the healthcheck reports healthy (waitTimeout, default 60 s), so dependents wait for it.",
   references: [
     { repo: KREUZWERKER, path: "internal/provider/resource_docker_container.go", symbol: "resourceDockerContainer() Schema (ForceNew per input)", version: "042f771a818e9d4b8c37fa2993a37b38b3822cab" },
-    { repo: KREUZWERKER, path: "internal/provider/resource_docker_container_funcs.go", symbol: "resourceDockerContainerUpdate (ContainerUpdate of restart, max_retry_count, cpu_shares, memory, cpu_set, memory_swap)", version: "1f7249d6fcb5395f8d3ad2f30976761a54f79d50" },
-    { repo: "guru-terraform/terraform-provider-docker", path: "internal/provider/resource_docker_container_funcs.go", symbol: "resourceDockerContainerDelete (ContainerStop timeout 0 unless destroy_grace_seconds), resourceDockerContainerCreate (wait, wait_timeout)", version: "7156b89ba129ed55cf55e4e3c87c7f5a6609f209 (a fork tracking kreuzwerker v3.x)" },
+    {
+      repo: KREUZWERKER,
+      path: "internal/provider/resource_docker_container_funcs.go",
+      symbol: "resourceDockerContainerUpdate (ContainerUpdate of restart, max_retry_count, cpu_shares, memory, cpu_set, memory_swap)",
+      version: "1f7249d6fcb5395f8d3ad2f30976761a54f79d50",
+    },
+    {
+      repo: "guru-terraform/terraform-provider-docker",
+      path: "internal/provider/resource_docker_container_funcs.go",
+      symbol: "resourceDockerContainerDelete (ContainerStop timeout 0 unless destroy_grace_seconds), resourceDockerContainerCreate (wait, wait_timeout)",
+      version: "7156b89ba129ed55cf55e4e3c87c7f5a6609f209 (a fork tracking kreuzwerker v3.x)",
+    },
     { repo: KREUZWERKER, path: "issues/988, pull/989", symbol: "healthcheck edits silently ignored; fix: changing healthcheck should recreate container", version: "PR #989 merged 2026-08-22" },
-    { repo: "pulumi/pulumi-docker", path: "provider/resources.go", symbol: "Provider(): docker_container DeleteBeforeReplace: true; SetAutonaming(255, \"-\")", version: "37a4904d053ea0b6e79b0777efc7bc6f36c69542 (provider/v4)" },
-    { repo: BRIDGE, path: "pkg/tfbridge/provider.go", symbol: "Provider.Diff: deleteBeforeReplace = replaces && (res.Schema.DeleteBeforeReplace || nameRequiresDeleteBeforeReplace)", version: "index copy (bridge v3)" },
+    {
+      repo: "pulumi/pulumi-docker",
+      path: "provider/resources.go",
+      symbol: 'Provider(): docker_container DeleteBeforeReplace: true; SetAutonaming(255, "-")',
+      version: "37a4904d053ea0b6e79b0777efc7bc6f36c69542 (provider/v4)",
+    },
+    {
+      repo: BRIDGE,
+      path: "pkg/tfbridge/provider.go",
+      symbol: "Provider.Diff: deleteBeforeReplace = replaces && (res.Schema.DeleteBeforeReplace || nameRequiresDeleteBeforeReplace)",
+      version: "index copy (bridge v3)",
+    },
   ],
   unconfirmed: [
     "the kreuzwerker release @pulumi/docker 5.2.0 bridges (hence whether healthcheck is ForceNew in it)",
@@ -113,9 +173,14 @@ const VOLUME: ProviderSemantics = {
   everyFieldReplaces: true,
   // The name is autonamed by pulumi-docker; an explicit name makes the bridge delete first.
   providerDeleteBeforeReplace: "when name is set",
-  deleteBehaviour: "docker volume rm --force, retried while Docker says \"volume is in use\" for up to 30 s: the data is gone unless retainOnDelete is set.",
+  deleteBehaviour: 'docker volume rm --force, retried while Docker says "volume is in use" for up to 30 s: the data is gone unless retainOnDelete is set.',
   references: [
-    { repo: KREUZWERKER, path: "internal/provider/resource_docker_volume.go", symbol: "resourceDockerVolume() Schema (all ForceNew, no Update); resourceDockerVolumeDelete / resourceDockerVolumeRemoveRefreshFunc", version: "013b65e4158178aeaaaed5bf3c4c414ab690a08a" },
+    {
+      repo: KREUZWERKER,
+      path: "internal/provider/resource_docker_volume.go",
+      symbol: "resourceDockerVolume() Schema (all ForceNew, no Update); resourceDockerVolumeDelete / resourceDockerVolumeRemoveRefreshFunc",
+      version: "013b65e4158178aeaaaed5bf3c4c414ab690a08a",
+    },
     { repo: BRIDGE, path: "pkg/tfbridge/schema.go", symbol: "nameRequiresDeleteBeforeReplace (an autonameable property set by the user)", version: "index copy (bridge v3)" },
   ],
   unconfirmed: ["cluster (in the 5.2.0 SDK, not in the source read)", "delete-before-replace for an explicit name depends on the bridge's __defaults bookkeeping"],
@@ -134,7 +199,12 @@ const REMOTE_IMAGE: ProviderSemantics = {
   providerDeleteBeforeReplace: "never",
   deleteBehaviour: "with keepLocally: true nothing is removed from the host (the resource only leaves the state); otherwise docker image rm.",
   references: [
-    { repo: KREUZWERKER, path: "internal/provider/resource_docker_image.go", symbol: "resourceDockerImage() Schema (name, pull_triggers, triggers, build ForceNew)", version: "051297abc1e0fd1f4b9a2a716082ffbefd24b73a" },
+    {
+      repo: KREUZWERKER,
+      path: "internal/provider/resource_docker_image.go",
+      symbol: "resourceDockerImage() Schema (name, pull_triggers, triggers, build ForceNew)",
+      version: "051297abc1e0fd1f4b9a2a716082ffbefd24b73a",
+    },
     { repo: KREUZWERKER, path: "internal/provider/resource_docker_image_funcs.go", symbol: "removeImage (returns at once when keep_locally)", version: "index copy" },
     { repo: "pulumi/pulumi-docker", path: "provider/resources.go", symbol: "docker_image -> docker:index/remoteImage:RemoteImage", version: "37a4904d053ea0b6e79b0777efc7bc6f36c69542" },
   ],
@@ -146,8 +216,12 @@ const DOCKER_PROVIDER: ProviderSemantics = {
   // The bridge's DiffConfig replaces a provider only for config marked ForcesProviderReplace, and
   // pulumi-docker marks none: a changed host updates the provider, its resources are not replaced
   // (from then on they are looked up on the new daemon).
-  fields: Object.fromEntries(["host", "sshOpts", "registryAuth", "caMaterial", "certMaterial", "keyMaterial", "certPath", "context", "disableDockerDaemonCheck"]
-    .map((f) => [f, { kind: "update", effect: "provider reconfigured; its resources are kept, not replaced", unconfirmed: "checked in pulumi-docker v4's resources.go, not 5.2.0's" } as FieldBehaviour])),
+  fields: Object.fromEntries(
+    ["host", "sshOpts", "registryAuth", "caMaterial", "certMaterial", "keyMaterial", "certPath", "context", "disableDockerDaemonCheck"].map((f) => [
+      f,
+      { kind: "update", effect: "provider reconfigured; its resources are kept, not replaced", unconfirmed: "checked in pulumi-docker v4's resources.go, not 5.2.0's" } as FieldBehaviour,
+    ]),
+  ),
   providerDeleteBeforeReplace: "never",
   deleteBehaviour: "nothing on the host.",
   references: [
@@ -171,19 +245,32 @@ function command(type: string, extra: string[], controller: Reference): Provider
     providerDeleteBeforeReplace: "never",
     deleteBehaviour: "runs `delete` if set, otherwise nothing: what `create` did on the host stays.",
     references: [
-      { repo: "pulumi/pulumi-command", path: "provider/pkg/provider/common/inputs.go", symbol: "ResourceInputs.Triggers `provider:\"replaceOnChanges\"` (the only replacing input)", version: "01a81799dca78b7a6f08639409e7c43fefba7ae2" },
+      {
+        repo: "pulumi/pulumi-command",
+        path: "provider/pkg/provider/common/inputs.go",
+        symbol: 'ResourceInputs.Triggers `provider:"replaceOnChanges"` (the only replacing input)',
+        version: "01a81799dca78b7a6f08639409e7c43fefba7ae2",
+      },
       controller,
-      { repo: "@pulumi/command 1.2.1 (npm)", path: "local/command.js, remote/command.js", symbol: "constructor merges replaceOnChanges: [\"triggers[*]\"]", version: "1.2.1 (node_modules)" },
+      { repo: "@pulumi/command 1.2.1 (npm)", path: "local/command.js, remote/command.js", symbol: 'constructor merges replaceOnChanges: ["triggers[*]"]', version: "1.2.1 (node_modules)" },
     ],
     unconfirmed: [],
   };
 }
 
-const LOCAL_COMMAND = command("command:local:Command", ["interpreter", "dir", "assetPaths", "archivePaths"],
-  { repo: "pulumi/pulumi-command", path: "provider/pkg/provider/local/commandController.go", symbol: "Command.Update (update, else create), Command.Delete", version: "1461ded7751fe479bb34137aa24b843430849150" });
+const LOCAL_COMMAND = command("command:local:Command", ["interpreter", "dir", "assetPaths", "archivePaths"], {
+  repo: "pulumi/pulumi-command",
+  path: "provider/pkg/provider/local/commandController.go",
+  symbol: "Command.Update (update, else create), Command.Delete",
+  version: "1461ded7751fe479bb34137aa24b843430849150",
+});
 
-const REMOTE_COMMAND = command("command:remote:Command", ["connection"],
-  { repo: "pulumi/pulumi-command", path: "provider/pkg/provider/remote/commandController.go", symbol: "Command.Update (update, else create), Command.Delete", version: "c625126f645f9c15921c3e42fb54b27dfdc48f78" });
+const REMOTE_COMMAND = command("command:remote:Command", ["connection"], {
+  repo: "pulumi/pulumi-command",
+  path: "provider/pkg/provider/remote/commandController.go",
+  symbol: "Command.Update (update, else create), Command.Delete",
+  version: "c625126f645f9c15921c3e42fb54b27dfdc48f78",
+});
 
 const RANDOM_PASSWORD: ProviderSemantics = {
   type: "random:index/randomPassword:RandomPassword",
@@ -193,7 +280,12 @@ const RANDOM_PASSWORD: ProviderSemantics = {
   providerDeleteBeforeReplace: "never",
   deleteBehaviour: "nothing outside the state. A replacement is a new password: every input that uses it changes, so containers that upload it are replaced too.",
   references: [
-    { repo: "hashicorp/terraform-provider-random", path: "internal/provider/resource_password.go", symbol: "passwordSchemaV3 (RequiresReplace on every input; keepers RequiresReplaceIfValuesNotNull; override_special unless \"\" -> null)", version: "c054b4769837f07ce6dcff3eeaea47f16f1000b6" },
+    {
+      repo: "hashicorp/terraform-provider-random",
+      path: "internal/provider/resource_password.go",
+      symbol: 'passwordSchemaV3 (RequiresReplace on every input; keepers RequiresReplaceIfValuesNotNull; override_special unless "" -> null)',
+      version: "c054b4769837f07ce6dcff3eeaea47f16f1000b6",
+    },
   ],
   unconfirmed: ["the terraform-provider-random release @pulumi/random 4.21.2 bridges"],
 };

@@ -16,7 +16,11 @@ export function projectName(root = PROJECT_ROOT): string {
 }
 
 export function stackNames(root = PROJECT_ROOT): string[] {
-  return fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => Boolean(s)).sort();
+  return fs
+    .readdirSync(root)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => Boolean(s))
+    .sort();
 }
 
 export interface StackConfigFile {

@@ -156,10 +156,12 @@ export interface RuleYaml {
 
 export function ruleFiles(props: Props): Array<{ file: string; rules: NonNullable<NonNullable<RuleYaml["groups"]>[number]["rules"]> }> {
   const uploads = Array.isArray(props.uploads) ? (props.uploads as Upload[]) : [];
-  return uploads
-    // The promtool test files beside the rules (*.test.yml) are not rule files.
-    .filter((u) => typeof u?.file === "string" && u.file.includes("/rules/") && !/\.test\.ya?ml$/.test(u.file) && typeof u.content === "string")
-    .map((u) => ({ file: u.file as string, rules: (parseYamlOnce<RuleYaml>(u.content as string)?.groups ?? []).flatMap((g) => g.rules ?? []) }));
+  return (
+    uploads
+      // The promtool test files beside the rules (*.test.yml) are not rule files.
+      .filter((u) => typeof u?.file === "string" && u.file.includes("/rules/") && !/\.test\.ya?ml$/.test(u.file) && typeof u.content === "string")
+      .map((u) => ({ file: u.file as string, rules: (parseYamlOnce<RuleYaml>(u.content as string)?.groups ?? []).flatMap((g) => g.rules ?? []) }))
+  );
 }
 
 /** Several policies read the same rule files: parse each content once (the plan is immutable). */

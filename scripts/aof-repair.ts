@@ -9,7 +9,8 @@ import { repairAofFile, resolveAofTarget } from "./lib/aofRepair";
 const SPEC: CommandSpec = {
   name: "aof-repair",
   invocation: "npm run aof-repair --",
-  summary: "The disk-full runbook's AOF repair (docs/runbooks/disk-full.md): removes the NUL run a failed write left, else truncates where the valid data ends; backs the file up first, refuses anything that is not a damaged AOF. Stop Redis first.",
+  summary:
+    "The disk-full runbook's AOF repair (docs/runbooks/disk-full.md): removes the NUL run a failed write left, else truncates where the valid data ends; backs the file up first, refuses anything that is not a damaged AOF. Stop Redis first.",
   options: {
     "backup-dir": { type: "string", value: "<dir>", description: "where the backup <file>.bak-<UTC time> goes (default: beside the file; on a full disk, somewhere with room)" },
   },

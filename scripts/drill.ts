@@ -51,7 +51,9 @@ async function main(): Promise<number> {
     for (let i = 1; i <= repeat; i++) {
       log(`drill: ${scenario.name}${repeat > 1 ? ` run ${i}/${repeat}` : ""} (${scenario.runbook}) ...`);
       const result = await runScenario(scenario, { stack: args.stack, config, short, log });
-      log(`drill: ${scenario.name}: ${result.skipped ? `SKIPPED (${result.skipped})` : result.passed ? "pass" : "FAIL"} in ${result.durationS} s  ${formatFigures(result)}${result.failures.length ? `\n  ${result.failures.join("\n  ")}` : ""}`);
+      log(
+        `drill: ${scenario.name}: ${result.skipped ? `SKIPPED (${result.skipped})` : result.passed ? "pass" : "FAIL"} in ${result.durationS} s  ${formatFigures(result)}${result.failures.length ? `\n  ${result.failures.join("\n  ")}` : ""}`,
+      );
       runs.push(result);
     }
     summaries.push(summarize(runs));
@@ -78,8 +80,9 @@ async function updateDrillsPage(stack: string, summaries: Summary[], machine: st
   const measured = (scenario: { stack?: string }) => `${new Date().toISOString().slice(0, 10)}, stack ${scenario.stack ?? stack}, commit ${commit}`;
   // A skipped scenario measured nothing: its stored figures stay.
   const ran = summaries.filter((s) => !s.skipped);
-  const merged = SCENARIOS.map((scenario) => ran.find((s) => s.scenario === scenario.name) ? { ...ran.find((s) => s.scenario === scenario.name)!, measured: measured(scenario) } : stored.find((s) => s.scenario === scenario.name))
-    .filter((s): s is StoredSummary => s !== undefined);
+  const merged = SCENARIOS.map((scenario) =>
+    ran.find((s) => s.scenario === scenario.name) ? { ...ran.find((s) => s.scenario === scenario.name)!, measured: measured(scenario) } : stored.find((s) => s.scenario === scenario.name),
+  ).filter((s): s is StoredSummary => s !== undefined);
   const results: StoredResults = { machine, results: merged };
   fs.writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
   const pagePath = path.join(PROJECT_ROOT, DRILLS_PAGE);
@@ -90,7 +93,10 @@ async function updateDrillsPage(stack: string, summaries: Summary[], machine: st
   process.stdout.write(`drill: ${DRILLS_PAGE} and docs/drill-results.json updated\n`);
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  process.stderr.write(`drill: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`drill: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  },
+);

@@ -22,10 +22,14 @@ const SPEC: CommandSpec = {
 /** One synth child (the Pulumi runtime is process-global); resolves when it has exited. */
 function runSynth(stack: string, overrides: string[], outDir: string, applied: string | undefined): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, path.join(__dirname, "synth.ts"), "--stack", stack, ...overrides.flatMap((o) => ["--config", o]), ...(applied ? ["--applied", applied] : []), "--out", outDir], {
-      cwd: PROJECT_ROOT,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, path.join(__dirname, "synth.ts"), "--stack", stack, ...overrides.flatMap((o) => ["--config", o]), ...(applied ? ["--applied", applied] : []), "--out", outDir],
+      {
+        cwd: PROJECT_ROOT,
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     child.on("error", () => resolve({ status: null, stderr }));

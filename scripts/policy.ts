@@ -21,7 +21,7 @@ const SPEC: CommandSpec = {
     "policy-config": {
       type: "string",
       value: "<file>",
-      description: "the pack's settings, the JSON file `pulumi up --policy-pack-config` takes: {\"sentinel-quorum-and-spread\": {\"minimumSentinels\": 5}}",
+      description: 'the pack\'s settings, the JSON file `pulumi up --policy-pack-config` takes: {"sentinel-quorum-and-spread": {"minimumSentinels": 5}}',
     },
   },
   finding: "a mandatory violation",

@@ -29,15 +29,20 @@ function findPulumi(env: NodeJS.ProcessEnv): string {
   process.stderr.write(`pulumi: using ${choice.path}: ${choice.reason}\n`);
   const probe = run(choice.path, ["version"], env, true);
   if (probe.status !== 0) {
-    fail([
-      "The Pulumi CLI is not available here.",
-      `  ${choice.path} version -> ${(probe.stderr || probe.stdout || probe.error?.message || "").trim().split("\n").pop()}`,
-      ...(choice.launcher
-        ? ["The `pulumi` npm package fetches the CLI binary on first use, and that download failed", "(no internet, or a proxy blocks get.pulumi.com). Install the CLI yourself, put it on your PATH and retry:"]
-        : ["Fix or remove that CLI, or install a working one:"]),
-      "  curl -fsSL https://get.pulumi.com | sh      # or: brew install pulumi/tap/pulumi",
-      "Everything else works offline: npm run synth, npm run policy, npm run plan-diff, npm test.",
-    ].join("\n"));
+    fail(
+      [
+        "The Pulumi CLI is not available here.",
+        `  ${choice.path} version -> ${(probe.stderr || probe.stdout || probe.error?.message || "").trim().split("\n").pop()}`,
+        ...(choice.launcher
+          ? [
+              "The `pulumi` npm package fetches the CLI binary on first use, and that download failed",
+              "(no internet, or a proxy blocks get.pulumi.com). Install the CLI yourself, put it on your PATH and retry:",
+            ]
+          : ["Fix or remove that CLI, or install a working one:"]),
+        "  curl -fsSL https://get.pulumi.com | sh      # or: brew install pulumi/tap/pulumi",
+        "Everything else works offline: npm run synth, npm run policy, npm run plan-diff, npm test.",
+      ].join("\n"),
+    );
   }
   return choice.path;
 }
@@ -46,8 +51,12 @@ function findPulumi(env: NodeJS.ProcessEnv): string {
 function requireDocker(sockets: string[], stack: string): void {
   for (const socket of sockets) {
     const probe = spawnSync("docker", ["--host", socket, "version", "--format", "{{.Server.Version}}"], { encoding: "utf8" });
-    if (probe.error) fail(`Docker is not installed: stack ${stack} runs containers on the local Docker daemon (${socket}).\n  Install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop, then retry.`);
-    if (probe.status !== 0) fail(`The Docker daemon at ${socket} is not reachable: ${(probe.stderr || "").trim()}\n  Start it (sudo systemctl start docker, or open Docker Desktop) and make sure your user may use it.`);
+    if (probe.error)
+      fail(
+        `Docker is not installed: stack ${stack} runs containers on the local Docker daemon (${socket}).\n  Install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop, then retry.`,
+      );
+    if (probe.status !== 0)
+      fail(`The Docker daemon at ${socket} is not reachable: ${(probe.stderr || "").trim()}\n  Start it (sudo systemctl start docker, or open Docker Desktop) and make sure your user may use it.`);
   }
 }
 

@@ -19,7 +19,12 @@ const SPEC: CommandSpec = {
   finding: "the declared step is not applied yet (with --applied): run up first",
   options: {
     stack: STACK_OPTION,
-    user: { type: "string", value: "<name|all>", required: true, description: "the credential to rotate (admin, app, replication, sentinel, exporter, health, handoff, sentinelClients, sentinelPeer, sentinelFailover, sentinelAdmin) or all" },
+    user: {
+      type: "string",
+      value: "<name|all>",
+      required: true,
+      description: "the credential to rotate (admin, app, replication, sentinel, exporter, health, handoff, sentinelClients, sentinelPeer, sentinelFailover, sentinelAdmin) or all",
+    },
     applied: APPLIED_OPTION,
   },
 };
@@ -54,7 +59,18 @@ function main(): number {
   const steps = nextSteps(config.credentials, users);
   process.stdout.write(`${describeSteps(stack, steps).join("\n")}\n\n`);
   // The plan-diff of exactly that change, in its own process (the Pulumi runtime is process-global).
-  const diff = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "plan-diff.ts"), "--stack", stack, ...configOverrides(steps).flatMap((o) => ["--config", o]), ...(args.values.applied ? ["--applied", args.values.applied as string] : [])], { cwd: PROJECT_ROOT, encoding: "utf8" });
+  const diff = spawnSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      path.join(__dirname, "plan-diff.ts"),
+      "--stack",
+      stack,
+      ...configOverrides(steps).flatMap((o) => ["--config", o]),
+      ...(args.values.applied ? ["--applied", args.values.applied as string] : []),
+    ],
+    { cwd: PROJECT_ROOT, encoding: "utf8" },
+  );
   if (diff.status !== 0) throw new UsageError(diff.stderr.trim().replace(/^plan-diff: /, ""));
   process.stdout.write(diff.stdout);
   return EXIT_OK;

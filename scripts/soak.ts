@@ -48,10 +48,12 @@ function runOnce(clone: string, logFile: string, timeoutMs: number): Promise<{ c
       /* already gone */
     }
   }, timeoutMs);
-  return new Promise((resolve) => ci.once("exit", (code) => {
-    clearTimeout(timer);
-    resolve({ code, seconds: Math.round((Date.now() - started) / 1000) });
-  }));
+  return new Promise((resolve) =>
+    ci.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, seconds: Math.round((Date.now() - started) / 1000) });
+    }),
+  );
 }
 
 async function main(): Promise<number> {
@@ -93,7 +95,10 @@ async function main(): Promise<number> {
   return results.every((r) => r.passed) ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  process.stderr.write(`soak: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`soak: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  },
+);

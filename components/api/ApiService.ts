@@ -10,7 +10,18 @@ import { shellQuote } from "../base/shell";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../host/containerDefaults";
 import { hardenedContainerArgs } from "../base/hardening";
 import type { RedisCredentials } from "../redis/RedisCredentials";
-import { API_SECRET_FILES, defaultApiRestartCommand, renderApiEnv, renderConnectivityCheckScript, renderTogglesFile, renderTogglesWriteScript, toEnvList, TOGGLES_WRITER_MOUNT, type EffectiveToggles, type RedisConnection } from "./env";
+import {
+  API_SECRET_FILES,
+  defaultApiRestartCommand,
+  renderApiEnv,
+  renderConnectivityCheckScript,
+  renderTogglesFile,
+  renderTogglesWriteScript,
+  toEnvList,
+  TOGGLES_WRITER_MOUNT,
+  type EffectiveToggles,
+  type RedisConnection,
+} from "./env";
 import { hardenedContainer } from "../host/hardenedContainer";
 import { BUILT_API_STANDIN_IMAGE } from "../images/standinImage";
 
@@ -85,10 +96,14 @@ export class ApiService extends pulumi.ComponentResource {
       // The password files live in a volume the API reads (read-only), written before it first
       // starts and again at each rotation step's switch: no upload, so a new password never
       // replaces (restarts) the API. The API must read the files when it (re)connects.
-      const secretsVolume = new docker.Volume(`${name}-secrets`, {
-        name: "veza-backend-api-secrets",
-        labels: [{ label: "veza.component", value: "api-secrets" }],
-      }, { parent: this, provider: args.dockerHost.provider });
+      const secretsVolume = new docker.Volume(
+        `${name}-secrets`,
+        {
+          name: "veza-backend-api-secrets",
+          labels: [{ label: "veza.component", value: "api-secrets" }],
+        },
+        { parent: this, provider: args.dockerHost.provider },
+      );
       const secretsDir = API_SECRET_FILES.redisPassword.slice(0, API_SECRET_FILES.redisPassword.lastIndexOf("/"));
       const fileName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
       // With api.user: 0600, owned by the uid the API runs as (root only to chown: CHOWN alone).
@@ -99,34 +114,50 @@ export class ApiService extends pulumi.ComponentResource {
       // who knows the path read the files. The policy api-runs-as-declared-user says so.
       const owner = apiFileOwner(args.api.user);
       const ownerFlags = owner ? ["--user 0:0", "--cap-add CHOWN", "--security-opt no-new-privileges"] : [];
-      secretFiles = hostCommand(`${name}-secret-files`, args.dockerHost.host, {
-        create: secretsVolume.name.apply((volume) => dockerRunStdinScript(args.redisImage, ["--network none", "--cap-drop ALL", ...ownerFlags, `-v ${shellQuote(`${volume}:/c`)}`])),
-        stdin: pulumi.secret(pulumi.all([passwords.app, passwords.sentinelClients]).apply(([app, sentinelClients]) =>
-          renderVolumeFilesScript("/c", { [fileName(API_SECRET_FILES.redisPassword)]: app, [fileName(API_SECRET_FILES.sentinelPassword)]: sentinelClients }, owner))),
-        triggers: [holdsMarker("api", rotation, apiUsers)],
-        // After every server's live apply (redisResources holds them): at `switch` the API's files
-        // move to the new passwords only once every node and sentinel accepts them.
-      }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage), secretsVolume, ...args.redisResources] });
-      this.container = hardenedContainer({ kind: "api", host: args.dockerHost.host, ssh: args.ssh }, `${name}-container`, {
-        name: API_CONTAINER_NAME,
-        image: image.imageId,
-        ...(args.api.user ? { user: args.api.user } : {}),
-        networkMode: "host",
-        envs: toEnvList(this.env),
-        mounts: [{ type: "volume", source: secretsVolume.name, target: secretsDir, readOnly: true }],
-        ...hardenedContainerArgs("api"),
-        memory: API_MEMORY_LIMIT_MIB,
-        memorySwap: API_MEMORY_LIMIT_MIB,
-        // The incident preset replaces the container (its env changes): SIGTERM, then this long
-        // for in-flight requests before SIGKILL (the provider's default is 0 s), at delete and at docker stop.
-        destroyGraceSeconds: args.api.stopGraceSeconds,
-        stopTimeout: args.api.stopGraceSeconds,
-        healthcheck: { tests: apiHealthcheck(args.api, args.dockerHost.host.address), interval: "15s", timeout: "5s", retries: 3, startPeriod: "30s" },
-        restart: RESTART_POLICY,
-        logDriver: "json-file",
-        logOpts: LOG_OPTIONS,
-        labels: containerLabels({ component: "api", environment: args.environment }),
-      }, { parent: this, provider: args.dockerHost.provider, dependsOn: [...args.redisResources, secretFiles], deleteBeforeReplace: true });
+      secretFiles = hostCommand(
+        `${name}-secret-files`,
+        args.dockerHost.host,
+        {
+          create: secretsVolume.name.apply((volume) => dockerRunStdinScript(args.redisImage, ["--network none", "--cap-drop ALL", ...ownerFlags, `-v ${shellQuote(`${volume}:/c`)}`])),
+          stdin: pulumi.secret(
+            pulumi
+              .all([passwords.app, passwords.sentinelClients])
+              .apply(([app, sentinelClients]) =>
+                renderVolumeFilesScript("/c", { [fileName(API_SECRET_FILES.redisPassword)]: app, [fileName(API_SECRET_FILES.sentinelPassword)]: sentinelClients }, owner),
+              ),
+          ),
+          triggers: [holdsMarker("api", rotation, apiUsers)],
+          // After every server's live apply (redisResources holds them): at `switch` the API's files
+          // move to the new passwords only once every node and sentinel accepts them.
+        },
+        args.ssh,
+        { parent: this, dependsOn: [args.dockerHost.image(args.redisImage), secretsVolume, ...args.redisResources] },
+      );
+      this.container = hardenedContainer(
+        { kind: "api", host: args.dockerHost.host, ssh: args.ssh },
+        `${name}-container`,
+        {
+          name: API_CONTAINER_NAME,
+          image: image.imageId,
+          ...(args.api.user ? { user: args.api.user } : {}),
+          networkMode: "host",
+          envs: toEnvList(this.env),
+          mounts: [{ type: "volume", source: secretsVolume.name, target: secretsDir, readOnly: true }],
+          ...hardenedContainerArgs("api"),
+          memory: API_MEMORY_LIMIT_MIB,
+          memorySwap: API_MEMORY_LIMIT_MIB,
+          // The incident preset replaces the container (its env changes): SIGTERM, then this long
+          // for in-flight requests before SIGKILL (the provider's default is 0 s), at delete and at docker stop.
+          destroyGraceSeconds: args.api.stopGraceSeconds,
+          stopTimeout: args.api.stopGraceSeconds,
+          healthcheck: { tests: apiHealthcheck(args.api, args.dockerHost.host.address), interval: "15s", timeout: "5s", retries: 3, startPeriod: "30s" },
+          restart: RESTART_POLICY,
+          logDriver: "json-file",
+          logOpts: LOG_OPTIONS,
+          labels: containerLabels({ component: "api", environment: args.environment }),
+        },
+        { parent: this, provider: args.dockerHost.provider, dependsOn: [...args.redisResources, secretFiles], deleteBeforeReplace: true },
+      );
     }
 
     if (args.api.mode === "external") {
@@ -139,31 +170,47 @@ export class ApiService extends pulumi.ComponentResource {
       const directory = file.slice(0, file.lastIndexOf("/"));
       const restart = args.api.restartCommand ?? defaultApiRestartCommand(API_CONTAINER_NAME, args.api.stopGraceSeconds);
       const content = renderTogglesFile(args.toggles);
-      this.togglesApply = hostCommand(`${name}-incident-toggles`, args.dockerHost.host, {
-        create: `${dockerRunStdinScript(args.redisImage, ["--network none", "--cap-drop ALL", `-v ${shellQuote(`${directory}:${TOGGLES_WRITER_MOUNT}`)}`])} && ${restart}`,
-        stdin: renderTogglesWriteScript(file.slice(file.lastIndexOf("/") + 1), content),
-        triggers: [content, file, restart],
-      }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage)] });
+      this.togglesApply = hostCommand(
+        `${name}-incident-toggles`,
+        args.dockerHost.host,
+        {
+          create: `${dockerRunStdinScript(args.redisImage, ["--network none", "--cap-drop ALL", `-v ${shellQuote(`${directory}:${TOGGLES_WRITER_MOUNT}`)}`])} && ${restart}`,
+          stdin: renderTogglesWriteScript(file.slice(file.lastIndexOf("/") + 1), content),
+          triggers: [content, file, restart],
+        },
+        args.ssh,
+        { parent: this, dependsOn: [args.dockerHost.image(args.redisImage)] },
+      );
     }
 
     // The check authenticates as the API does: with what the API holds at this step. An API
     // deployed elsewhere holds what `credentials.<user>.external` says (its own redeploy moves it).
     const held = (user: CredentialName) => (args.api.mode === "external" ? rotation[user].external : undefined) ?? usedGeneration(rotation[user]);
     const slots = args.credentials.slots;
-    const script = pulumi.secret(pulumi.all([slots.app, slots.sentinelClients]).apply(([app, sentinelClients]) => renderConnectivityCheckScript(args.connection, {
-      app: passwordOf(app, held("app")),
-      sentinelClients: passwordOf(sentinelClients, held("sentinelClients")),
-    })));
-    this.connectivityCheck = hostCommand(`${name}-redis-connectivity-check`, args.dockerHost.host, {
-      create: dockerRunStdinScript(args.redisImage, ["--network host"]),
-      stdin: script,
-      // Re-check when what the API connects to changes: addresses, master name, credentials. Not
-      // on the API container: the incident preset replaces it while Redis is down, and the check
-      // must never fail the `pulumi up` that applies the runbook's mitigation.
-      // The marker first (what the API holds, for the policy pack's retire guard, which reads the
-      // leading markers only): the script after it is unknown in a preview that makes a password.
-      triggers: [holdsMarker("api-connectivity-check", rotation, apiUsers, held), JSON.stringify(args.connection), script],
-    }, args.ssh, { parent: this, dependsOn: [args.dockerHost.image(args.redisImage), ...args.redisResources, ...(this.container ? [this.container] : []), ...(secretFiles ? [secretFiles] : [])] });
+    const script = pulumi.secret(
+      pulumi.all([slots.app, slots.sentinelClients]).apply(([app, sentinelClients]) =>
+        renderConnectivityCheckScript(args.connection, {
+          app: passwordOf(app, held("app")),
+          sentinelClients: passwordOf(sentinelClients, held("sentinelClients")),
+        }),
+      ),
+    );
+    this.connectivityCheck = hostCommand(
+      `${name}-redis-connectivity-check`,
+      args.dockerHost.host,
+      {
+        create: dockerRunStdinScript(args.redisImage, ["--network host"]),
+        stdin: script,
+        // Re-check when what the API connects to changes: addresses, master name, credentials. Not
+        // on the API container: the incident preset replaces it while Redis is down, and the check
+        // must never fail the `pulumi up` that applies the runbook's mitigation.
+        // The marker first (what the API holds, for the policy pack's retire guard, which reads the
+        // leading markers only): the script after it is unknown in a preview that makes a password.
+        triggers: [holdsMarker("api-connectivity-check", rotation, apiUsers, held), JSON.stringify(args.connection), script],
+      },
+      args.ssh,
+      { parent: this, dependsOn: [args.dockerHost.image(args.redisImage), ...args.redisResources, ...(this.container ? [this.container] : []), ...(secretFiles ? [secretFiles] : [])] },
+    );
 
     this.registerOutputs({ env: this.env });
   }

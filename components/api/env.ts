@@ -5,9 +5,7 @@ import { ACL_USERS, SENTINEL_USERS } from "../redis/acl";
 import type { RedisEndpoint } from "../base/endpoints";
 import { shellQuote } from "../base/shell";
 
-export type RedisConnection =
-  | { mode: "sentinel"; masterName: string; sentinels: RedisEndpoint[] }
-  | { mode: "standalone"; master: RedisEndpoint };
+export type RedisConnection = { mode: "sentinel"; masterName: string; sentinels: RedisEndpoint[] } | { mode: "standalone"; master: RedisEndpoint };
 
 export type ToggleSource = "explicit" | `incident preset ${IncidentPreset}` | "default";
 
@@ -34,9 +32,7 @@ export const INCIDENT_PRESET_TOGGLES: Record<IncidentPreset, { maintenanceMode: 
 export function effectiveToggles(config: Pick<StackConfig, "incident" | "maintenanceMode" | "rateLimitFailClosed">): EffectiveToggles {
   const preset = INCIDENT_PRESET_TOGGLES[config.incident];
   const pick = (explicit: boolean | undefined, fromPreset: boolean): Toggle =>
-    explicit !== undefined
-      ? { value: explicit, source: "explicit" }
-      : { value: fromPreset, source: config.incident === "none" ? "default" : `incident preset ${config.incident}` };
+    explicit !== undefined ? { value: explicit, source: "explicit" } : { value: fromPreset, source: config.incident === "none" ? "default" : `incident preset ${config.incident}` };
   return {
     maintenanceMode: pick(config.maintenanceMode, preset.maintenanceMode),
     rateLimitFailClosed: pick(config.rateLimitFailClosed, preset.rateLimitFailClosed),
@@ -117,7 +113,9 @@ export function renderTogglesWriteScript(fileName: string, content: string): str
 
 /** Docker's `envs` form, sorted so the order never shows up as a diff. */
 export function toEnvList(env: Record<string, string>): string[] {
-  return Object.keys(env).sort().map((key) => `${key}=${env[key]}`);
+  return Object.keys(env)
+    .sort()
+    .map((key) => `${key}=${env[key]}`);
 }
 
 /**
@@ -133,7 +131,8 @@ export function renderConnectivityCheckScript(connection: RedisConnection, passw
           `export REDISCLI_AUTH=${shellQuote(passwords.sentinelClients)}`,
           "master=''",
           ...connection.sentinels.map(
-            (s) => `[ -n "$master" ] || master=$(redis-cli -h ${shellQuote(s.host)} -p ${shellQuote(s.port)} --user ${SENTINEL_USERS.client.name} --no-auth-warning sentinel get-master-addr-by-name ${shellQuote(connection.masterName)} 2>/dev/null | paste -sd: -) || true`,
+            (s) =>
+              `[ -n "$master" ] || master=$(redis-cli -h ${shellQuote(s.host)} -p ${shellQuote(s.port)} --user ${SENTINEL_USERS.client.name} --no-auth-warning sentinel get-master-addr-by-name ${shellQuote(connection.masterName)} 2>/dev/null | paste -sd: -) || true`,
           ),
           `case "$master" in *:*) ;; *) echo "no sentinel named a master for "${shellQuote(connection.masterName)} >&2; exit 1;; esac`,
         ]
@@ -141,7 +140,7 @@ export function renderConnectivityCheckScript(connection: RedisConnection, passw
   return [
     "set -eu",
     ...lookup,
-    'host=${master%:*}; port=${master##*:}',
+    "host=${master%:*}; port=${master##*:}",
     `export REDISCLI_AUTH=${shellQuote(passwords.app)}`,
     `reply=$(redis-cli -h "$host" -p "$port" --user ${ACL_USERS.app} --no-auth-warning ping)`,
     `[ "$reply" = PONG ] || { echo "master $master answered: $reply" >&2; exit 1; }`,

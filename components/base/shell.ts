@@ -131,21 +131,24 @@ export interface LiveCredentials {
  * would bring back passwords a rotation has since retired).
  */
 export function scriptPrelude(description: string[], settings: string[], live?: LiveCredentials): string[] {
-  const load = live === undefined ? [] : [
-    `VEZA_CREDENTIALS_DIR=${shellQuote(live.dir)}`,
-    "# Called again before every use that may come long after the start (a handoff at SIGTERM):",
-    "# a rotation step may have rewritten the file since.",
-    `load_credentials() { . "$VEZA_CREDENTIALS_DIR/${CREDENTIALS_FILE_NAME}"; }`,
-    `for live_file in ${live.files.map(shellQuote).join(" ")}; do`,
-    '  if [ ! -r "$VEZA_CREDENTIALS_DIR/$live_file" ]; then',
-    // Backslashed backquotes: literal inside the double quotes.
-    `    log "no live credentials in $VEZA_CREDENTIALS_DIR: the $VEZA_NAME${CREDENTIAL_SEED_SUFFIX} command of ` + '\\`pulumi up\\` writes them"',
-    "    exit 1",
-    "  fi",
-    "done",
-    "load_credentials",
-    "",
-  ];
+  const load =
+    live === undefined
+      ? []
+      : [
+          `VEZA_CREDENTIALS_DIR=${shellQuote(live.dir)}`,
+          "# Called again before every use that may come long after the start (a handoff at SIGTERM):",
+          "# a rotation step may have rewritten the file since.",
+          `load_credentials() { . "$VEZA_CREDENTIALS_DIR/${CREDENTIALS_FILE_NAME}"; }`,
+          `for live_file in ${live.files.map(shellQuote).join(" ")}; do`,
+          '  if [ ! -r "$VEZA_CREDENTIALS_DIR/$live_file" ]; then',
+          // Backslashed backquotes: literal inside the double quotes.
+          `    log "no live credentials in $VEZA_CREDENTIALS_DIR: the $VEZA_NAME${CREDENTIAL_SEED_SUFFIX} command of ` + '\\`pulumi up\\` writes them"',
+          "    exit 1",
+          "  fi",
+          "done",
+          "load_credentials",
+          "",
+        ];
   // Owner-only files: Redis and Sentinel rewrite their runtime config (masterauth, auth-pass,
   // sentinel-pass in plain text) at 0644 & ~umask of their own process (Redis 7.0 config.c,
   // rewriteConfigOverwriteFile), and the server inherits this script's umask.

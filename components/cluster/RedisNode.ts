@@ -49,69 +49,108 @@ export class RedisNode extends pulumi.ComponentResource {
     this.port = settings.port;
 
     const volumeName = `veza-${name}-data`;
-    this.volume = new docker.Volume(`${name}-data`, {
-      name: volumeName,
-      // Every volume input forces a replacement (terraform-provider-docker: all ForceNew), and a
-      // volume in use cannot be replaced under the same name: only labels that never change.
-      labels: [{ label: "veza.component", value: "redis-data" }, { label: "veza.node", value: name }],
-    }, {
-      parent: this,
-      provider: dockerHost.provider,
-      // The data outlives the declaration: `pulumi destroy`, a rename or a replacement of this
-      // resource leaves the volume (and its AOF) on the host.
-      retainOnDelete: true,
-      protect: args.protectData,
-      // Stacks deployed before had sizing labels: a label diff would replace the volume in use
-      // (and its old state has no retainOnDelete, so the old copy would be deleted).
-      ignoreChanges: ["labels"],
-    });
+    this.volume = new docker.Volume(
+      `${name}-data`,
+      {
+        name: volumeName,
+        // Every volume input forces a replacement (terraform-provider-docker: all ForceNew), and a
+        // volume in use cannot be replaced under the same name: only labels that never change.
+        labels: [
+          { label: "veza.component", value: "redis-data" },
+          { label: "veza.node", value: name },
+        ],
+      },
+      {
+        parent: this,
+        provider: dockerHost.provider,
+        // The data outlives the declaration: `pulumi destroy`, a rename or a replacement of this
+        // resource leaves the volume (and its AOF) on the host.
+        retainOnDelete: true,
+        protect: args.protectData,
+        // Stacks deployed before had sizing labels: a label diff would replace the volume in use
+        // (and its old state has no retainOnDelete, so the old copy would be deleted).
+        ignoreChanges: ["labels"],
+      },
+    );
 
-    const volumeCheck = hostCommand(`${name}-data-volume-check`, dockerHost.host, {
-      create: this.volume.name.apply((volumeName) => renderDataVolumeCheckCommand(args.image, volumeName, settings.sizing.dataVolumeBytes)),
-    }, args.ssh, { parent: this, dependsOn: [image, this.volume] });
+    const volumeCheck = hostCommand(
+      `${name}-data-volume-check`,
+      dockerHost.host,
+      {
+        create: this.volume.name.apply((volumeName) => renderDataVolumeCheckCommand(args.image, volumeName, settings.sizing.dataVolumeBytes)),
+      },
+      args.ssh,
+      { parent: this, dependsOn: [image, this.volume] },
+    );
 
     // Read by the policy pack: what this node's ACL accepts and what it holds (masterauth, its scripts' users).
     const rotation = args.credentials.rotation;
     const markers = [acceptsMarker(name, rotation, ACL_ROLES), holdsMarker(name, rotation, ["replication", "handoff", "health", "sentinelFailover"])];
 
     // Before the container: a fresh volume gets this step's passwords, a populated one keeps its own.
-    this.credentialsSeed = credentialSeed(name, {
-      host: dockerHost.host, image: args.image, volume: this.volume, volumeName, definition, credentials: args.credentials, markers, ssh: args.ssh, dependsOn: [image],
-    }, { parent: this });
+    this.credentialsSeed = credentialSeed(
+      name,
+      {
+        host: dockerHost.host,
+        image: args.image,
+        volume: this.volume,
+        volumeName,
+        definition,
+        credentials: args.credentials,
+        markers,
+        ssh: args.ssh,
+        dependsOn: [image],
+      },
+      { parent: this },
+    );
 
-    this.container = hardenedContainer({ kind: "redis", host: dockerHost.host, ssh: args.ssh }, `${name}-container`, {
-      name: `veza-${name}`,
-      image: image.imageId,
-      ...redisFamilyContainerArgs(definition),
-      // Host networking: Sentinel and replicas see real addresses (Redis docs, "Sentinel, Docker,
-      // NAT"); bind in redis.conf keeps Redis on the one declared interface.
-      networkMode: "host",
-      memory: args.memoryLimitMiB,
-      // Equal to memory: no swap. A swapping Redis stalls for seconds instead of evicting.
-      memorySwap: args.memoryLimitMiB,
-      // The declared files come read-only at /etc/veza from the node's config carrier (no password among them).
-      mounts: [{ type: "volume", source: this.volume.name, target: CONTAINER_DATA_DIR }],
-      labels: containerLabels(args.labels),
-    }, {
-      parent: this,
-      provider: dockerHost.provider,
-      // The rolling order: this node is replaced only once the one before it is back and healthy.
-      dependsOn: [dockerHost.tuning, volumeCheck, this.credentialsSeed, ...(args.after ? [args.after] : [])],
-      // Fixed container name and host port: the old container must go before the new one starts.
-      deleteBeforeReplace: true,
-      // The provider records healthcheck edits without applying them (kreuzwerker/terraform-provider-docker#988).
-      replaceOnChanges: ["healthcheck"],
-    }, declaredConfig(definition.files));
+    this.container = hardenedContainer(
+      { kind: "redis", host: dockerHost.host, ssh: args.ssh },
+      `${name}-container`,
+      {
+        name: `veza-${name}`,
+        image: image.imageId,
+        ...redisFamilyContainerArgs(definition),
+        // Host networking: Sentinel and replicas see real addresses (Redis docs, "Sentinel, Docker,
+        // NAT"); bind in redis.conf keeps Redis on the one declared interface.
+        networkMode: "host",
+        memory: args.memoryLimitMiB,
+        // Equal to memory: no swap. A swapping Redis stalls for seconds instead of evicting.
+        memorySwap: args.memoryLimitMiB,
+        // The declared files come read-only at /etc/veza from the node's config carrier (no password among them).
+        mounts: [{ type: "volume", source: this.volume.name, target: CONTAINER_DATA_DIR }],
+        labels: containerLabels(args.labels),
+      },
+      {
+        parent: this,
+        provider: dockerHost.provider,
+        // The rolling order: this node is replaced only once the one before it is back and healthy.
+        dependsOn: [dockerHost.tuning, volumeCheck, this.credentialsSeed, ...(args.after ? [args.after] : [])],
+        // Fixed container name and host port: the old container must go before the new one starts.
+        deleteBeforeReplace: true,
+        // The provider records healthcheck edits without applying them (kreuzwerker/terraform-provider-docker#988).
+        replaceOnChanges: ["healthcheck"],
+      },
+      declaredConfig(definition.files),
+    );
 
     // Each rotation step, live: the volume's credentials, the ACL users and masterauth (credentialScripts.ts).
-    this.credentialsApply = hostCommand(`${name}-credentials`, dockerHost.host, {
-      create: dockerExecStdinScript(`veza-${name}`),
-      stdin: pulumi.secret(args.credentials.state.apply((state) => renderDataNodeLiveScript({ name, local: { host: settings.bindAddress, port: settings.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR }, state))),
-      // The markers first (the policy pack reads the leading ones, up to the container's name: a
-      // value known in a preview), then the container's id: a replaced container gets the step
-      // applied again (a stale live copy moves forward).
-      triggers: [...markers, `veza-${name}`, this.container.id],
-    }, args.ssh, { parent: this, dependsOn: [this.container] });
+    this.credentialsApply = hostCommand(
+      `${name}-credentials`,
+      dockerHost.host,
+      {
+        create: dockerExecStdinScript(`veza-${name}`),
+        stdin: pulumi.secret(
+          args.credentials.state.apply((state) => renderDataNodeLiveScript({ name, local: { host: settings.bindAddress, port: settings.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR }, state)),
+        ),
+        // The markers first (the policy pack reads the leading ones, up to the container's name: a
+        // value known in a preview), then the container's id: a replaced container gets the step
+        // applied again (a stale live copy moves forward).
+        triggers: [...markers, `veza-${name}`, this.container.id],
+      },
+      args.ssh,
+      { parent: this, dependsOn: [this.container] },
+    );
 
     this.registerOutputs({ address: this.address, port: this.port });
   }

@@ -62,83 +62,136 @@ export class SentinelCluster extends pulumi.ComponentResource {
     let previous: pulumi.Resource | undefined;
     const created = new Map<string, RedisNode>();
     for (const node of rollingOrder) {
-      const redisNode = new RedisNode(node.name, {
-        dockerHost: dockerHosts.get(node.host.name)!,
-        image: config.redis.image,
-        settings: dataNodeSettings(config, topology, node),
-        definition: dataNodeContainer(config, topology, node),
-        credentials: args.credentials,
-        memoryLimitMiB: config.redis.memoryLimitMiB,
-        labels: dataNodeLabels(config, node.role, node.host.name),
-        ssh: args.ssh,
-        after: previous,
-        protectData: config.environment === "production",
-      }, {
-        parent: this,
-        // Stacks deployed before the standalone node moved under this component kept it at the top level.
-        aliases: [{ parent: pulumi.rootStackResource }],
-      });
+      const redisNode = new RedisNode(
+        node.name,
+        {
+          dockerHost: dockerHosts.get(node.host.name)!,
+          image: config.redis.image,
+          settings: dataNodeSettings(config, topology, node),
+          definition: dataNodeContainer(config, topology, node),
+          credentials: args.credentials,
+          memoryLimitMiB: config.redis.memoryLimitMiB,
+          labels: dataNodeLabels(config, node.role, node.host.name),
+          ssh: args.ssh,
+          after: previous,
+          protectData: config.environment === "production",
+        },
+        {
+          parent: this,
+          // Stacks deployed before the standalone node moved under this component kept it at the top level.
+          aliases: [{ parent: pulumi.rootStackResource }],
+        },
+      );
       created.set(node.name, redisNode);
       previous = redisNode.container;
     }
     this.nodes = topology.dataNodes.map((node) => created.get(node.name)!);
 
-    this.sentinels = topology.sentinels.slice().reverse().map((sentinel) => {
-      const dockerHost = dockerHosts.get(sentinel.host.name)!;
-      const definition = sentinelContainer(config, topology, sentinel);
-      // The runtime config and the live credentials survive a replacement: a sentinel replaced
-      // after a rotation comes back with the passwords of the step last applied (the seed keeps them).
-      const volumeName = `veza-${sentinel.name}-data`;
-      const volume = new docker.Volume(`${sentinel.name}-data`, {
-        name: volumeName,
-        labels: [{ label: "veza.component", value: "sentinel-data" }, { label: "veza.node", value: sentinel.name }],
-      }, { parent: this, provider: dockerHost.provider });
-      const rotation = args.credentials.rotation;
-      const markers = [
-        acceptsMarker(sentinel.name, rotation, SENTINEL_ROLES.map((role) => SENTINEL_USERS[role].credential)),
-        holdsMarker(sentinel.name, rotation, ["sentinel", "sentinelPeer", "sentinelClients", "health"]),
-      ];
-      const image = dockerHost.image(config.redis.image);
-      // As for the data nodes: a fresh volume gets this step's passwords before the container starts.
-      const seed = credentialSeed(sentinel.name, {
-        host: dockerHost.host, image: config.redis.image, volume, volumeName, definition, credentials: args.credentials, markers, ssh: args.ssh, dependsOn: [image],
-      }, { parent: this });
-      this.sentinelSeeds.push(seed);
-      const container = hardenedContainer({ kind: "sentinel", host: dockerHost.host, ssh: args.ssh }, `${sentinel.name}-container`, {
-        name: `veza-${sentinel.name}`,
-        image: image.imageId,
-        ...redisFamilyContainerArgs(definition),
-        networkMode: "host",
-        memory: SENTINEL_MEMORY_LIMIT_MIB,
-        memorySwap: SENTINEL_MEMORY_LIMIT_MIB,
-        mounts: [{ type: "volume", source: volume.name, target: CONTAINER_DATA_DIR }],
-        labels: containerLabels({
-          component: "sentinel",
-          environment: config.environment,
-          host: sentinel.host.name,
-          "sentinel-count": String(config.sentinel.count),
-          "sentinel-quorum": String(config.sentinel.quorum),
-          "host-count": String(config.hosts.length),
-        }),
-      }, {
-        parent: this,
-        provider: dockerHost.provider,
-        // After every data node (their first look finds the master up), then one at a time.
-        dependsOn: [dockerHost.tuning, seed, previous!],
-        deleteBeforeReplace: true,
-        replaceOnChanges: ["healthcheck"],
-      }, declaredConfig(definition.files));
-      const settings = sentinelSettings(config, topology, sentinel);
-      this.sentinelCredentials.push(hostCommand(`${sentinel.name}-credentials`, dockerHost.host, {
-        create: dockerExecStdinScript(`veza-${sentinel.name}`),
-        stdin: pulumi.secret(args.credentials.state.apply((state) => renderSentinelLiveScript({ name: sentinel.name, local: { host: settings.bindAddress, port: settings.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR }, config.sentinel.masterName, state))),
-        // The markers first (read by the policy pack up to the container's name, known in a
-        // preview), then the container's id: a replaced sentinel gets the step applied again.
-        triggers: [...markers, `veza-${sentinel.name}`, container.id],
-      }, args.ssh, { parent: this, dependsOn: [container] }));
-      previous = container;
-      return container;
-    }).reverse();
+    this.sentinels = topology.sentinels
+      .slice()
+      .reverse()
+      .map((sentinel) => {
+        const dockerHost = dockerHosts.get(sentinel.host.name)!;
+        const definition = sentinelContainer(config, topology, sentinel);
+        // The runtime config and the live credentials survive a replacement: a sentinel replaced
+        // after a rotation comes back with the passwords of the step last applied (the seed keeps them).
+        const volumeName = `veza-${sentinel.name}-data`;
+        const volume = new docker.Volume(
+          `${sentinel.name}-data`,
+          {
+            name: volumeName,
+            labels: [
+              { label: "veza.component", value: "sentinel-data" },
+              { label: "veza.node", value: sentinel.name },
+            ],
+          },
+          { parent: this, provider: dockerHost.provider },
+        );
+        const rotation = args.credentials.rotation;
+        const markers = [
+          acceptsMarker(
+            sentinel.name,
+            rotation,
+            SENTINEL_ROLES.map((role) => SENTINEL_USERS[role].credential),
+          ),
+          holdsMarker(sentinel.name, rotation, ["sentinel", "sentinelPeer", "sentinelClients", "health"]),
+        ];
+        const image = dockerHost.image(config.redis.image);
+        // As for the data nodes: a fresh volume gets this step's passwords before the container starts.
+        const seed = credentialSeed(
+          sentinel.name,
+          {
+            host: dockerHost.host,
+            image: config.redis.image,
+            volume,
+            volumeName,
+            definition,
+            credentials: args.credentials,
+            markers,
+            ssh: args.ssh,
+            dependsOn: [image],
+          },
+          { parent: this },
+        );
+        this.sentinelSeeds.push(seed);
+        const container = hardenedContainer(
+          { kind: "sentinel", host: dockerHost.host, ssh: args.ssh },
+          `${sentinel.name}-container`,
+          {
+            name: `veza-${sentinel.name}`,
+            image: image.imageId,
+            ...redisFamilyContainerArgs(definition),
+            networkMode: "host",
+            memory: SENTINEL_MEMORY_LIMIT_MIB,
+            memorySwap: SENTINEL_MEMORY_LIMIT_MIB,
+            mounts: [{ type: "volume", source: volume.name, target: CONTAINER_DATA_DIR }],
+            labels: containerLabels({
+              component: "sentinel",
+              environment: config.environment,
+              host: sentinel.host.name,
+              "sentinel-count": String(config.sentinel.count),
+              "sentinel-quorum": String(config.sentinel.quorum),
+              "host-count": String(config.hosts.length),
+            }),
+          },
+          {
+            parent: this,
+            provider: dockerHost.provider,
+            // After every data node (their first look finds the master up), then one at a time.
+            dependsOn: [dockerHost.tuning, seed, previous!],
+            deleteBeforeReplace: true,
+            replaceOnChanges: ["healthcheck"],
+          },
+          declaredConfig(definition.files),
+        );
+        const settings = sentinelSettings(config, topology, sentinel);
+        this.sentinelCredentials.push(
+          hostCommand(
+            `${sentinel.name}-credentials`,
+            dockerHost.host,
+            {
+              create: dockerExecStdinScript(`veza-${sentinel.name}`),
+              stdin: pulumi.secret(
+                args.credentials.state.apply((state) =>
+                  renderSentinelLiveScript(
+                    { name: sentinel.name, local: { host: settings.bindAddress, port: settings.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR },
+                    config.sentinel.masterName,
+                    state,
+                  ),
+                ),
+              ),
+              // The markers first (read by the policy pack up to the container's name, known in a
+              // preview), then the container's id: a replaced sentinel gets the step applied again.
+              triggers: [...markers, `veza-${sentinel.name}`, container.id],
+            },
+            args.ssh,
+            { parent: this, dependsOn: [container] },
+          ),
+        );
+        previous = container;
+        return container;
+      })
+      .reverse();
 
     this.sentinelEndpoints = topology.sentinels.map((s) => ({ host: s.host.address, port: s.port }));
     this.registerOutputs({ masterName: this.masterName, sentinels: this.sentinelEndpoints });

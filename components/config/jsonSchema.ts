@@ -41,10 +41,14 @@ export function stackConfigJsonSchema(): JsonSchema {
 /** The schema of a whole Pulumi.<stack>.yaml: this project's keys under `config:` as `<project>:<key>`. */
 export function stackFileJsonSchema(project: string): JsonSchema {
   const { $schema, properties, required } = stackConfigJsonSchema() as { $schema: string; properties: Record<string, JsonSchema>; required?: string[] };
-  const secret = { type: "object", properties: { secure: { type: "string" } }, required: ["secure"], additionalProperties: false, description: "a secret: pulumi config set --secret (npm run init-stack)" };
-  const namespaced = Object.fromEntries(
-    Object.entries(properties).map(([key, schema]) => [`${project}:${key}`, (SECRET_KEYS as readonly string[]).includes(key) ? secret : schema]),
-  );
+  const secret = {
+    type: "object",
+    properties: { secure: { type: "string" } },
+    required: ["secure"],
+    additionalProperties: false,
+    description: "a secret: pulumi config set --secret (npm run init-stack)",
+  };
+  const namespaced = Object.fromEntries(Object.entries(properties).map(([key, schema]) => [`${project}:${key}`, (SECRET_KEYS as readonly string[]).includes(key) ? secret : schema]));
   const escapedProject = project.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   return {
     $schema,

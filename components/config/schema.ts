@@ -61,7 +61,8 @@ function pinnedImage(fallback: string) {
   return z.preprocess((value) => value ?? undefined, image);
 }
 
-const DOCKER_HOST_ALLOWED = "a Docker host URI: unix:///<socket path> (letters, digits, . _ - /) or ssh://user@host[:port] (user of letters, digits, . _ -; host an IPv4 address or a DNS name; port 1-65535)";
+const DOCKER_HOST_ALLOWED =
+  "a Docker host URI: unix:///<socket path> (letters, digits, . _ - /) or ssh://user@host[:port] (user of letters, digits, . _ -; host an IPv4 address or a DNS name; port 1-65535)";
 
 const TCP_PORT = "(?:[1-9]\\d{0,3}|[1-5]\\d{4}|6[0-4]\\d{3}|65[0-4]\\d{2}|655[0-2]\\d|6553[0-5])";
 const DOCKER_HOST = new RegExp(`^(?:unix:///[A-Za-z0-9._/-]+|ssh://[A-Za-z0-9_][A-Za-z0-9._-]{0,31}@${DNS_LABELS}(?::${TCP_PORT})?)$`);
@@ -116,8 +117,11 @@ const redisSchema = section({
   /** Built from images/redis (Debian's patched package, what the tests run): components/images/redisImage.ts. */
   image: pinnedImage(BUILT_REDIS_IMAGE),
   memoryLimitMiB: integer(64, 1024 * 1024, "MiB, the container memory limit").default(512),
-  forkHeadroomPercent: integer(MINIMUM_FORK_HEADROOM_PERCENT, 90,
-    `percent of the memory limit kept free of dataset; at least ${MINIMUM_FORK_HEADROOM_PERCENT} (more below 1 GiB) because a fork under writes can copy every page of a fragmented dataset (the sizing model, components/redis/sizing.ts)`).default(DEFAULT_FORK_HEADROOM_PERCENT),
+  forkHeadroomPercent: integer(
+    MINIMUM_FORK_HEADROOM_PERCENT,
+    90,
+    `percent of the memory limit kept free of dataset; at least ${MINIMUM_FORK_HEADROOM_PERCENT} (more below 1 GiB) because a fork under writes can copy every page of a fragmented dataset (the sizing model, components/redis/sizing.ts)`,
+  ).default(DEFAULT_FORK_HEADROOM_PERCENT),
   /** Explicit maxmemory; when absent it is computed from the limit and the headroom. */
   maxmemoryMiB: integer(MINIMUM_MAXMEMORY_MIB, 1024 * 1024, "MiB").optional(),
   evictionPolicy: oneOf(EVICTING_POLICIES, "allkeys-lru", " (an evicting policy: with noeviction a full Redis refuses writes, the runbook's OOM failure)", true),
@@ -130,8 +134,11 @@ const redisSchema = section({
   rdbSnapshots: boolean(false),
   port: listenPort().default(6379),
   tcpBacklog: integer(128, 65535).default(511),
-  maxClients: integer(100, MAX_CLIENTS_LIMIT,
-    `the container's nofile limit ${CONTAINER_NOFILE_LIMIT} minus the ${REDIS_RESERVED_FDS} descriptors Redis keeps; above it Redis lowers maxclients at start`).default(10000),
+  maxClients: integer(
+    100,
+    MAX_CLIENTS_LIMIT,
+    `the container's nofile limit ${CONTAINER_NOFILE_LIMIT} minus the ${REDIS_RESERVED_FDS} descriptors Redis keeps; above it Redis lowers maxclients at start`,
+  ).default(10000),
   minReplicasToWrite: integer(0, 10).default(1),
   minReplicasMaxLagSeconds: integer(1, 60, "seconds").default(5),
 });
@@ -156,9 +163,14 @@ const extraEnvSchema = field(
     error: (issue) => (issue.code === "invalid_type" && issue.path === undefined ? "a map of an upper-case environment variable name to strings" : extraEnvEntry),
   }),
   (value) => ({
-    fallback: typeof value === "object" && value !== null && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value).filter(([name, entry]) => ENV_NAME.test(name) && ["string", "number", "boolean"].includes(typeof entry)).map(([name, entry]) => [name, String(entry)]))
-      : {},
+    fallback:
+      typeof value === "object" && value !== null && !Array.isArray(value)
+        ? Object.fromEntries(
+            Object.entries(value)
+              .filter(([name, entry]) => ENV_NAME.test(name) && ["string", "number", "boolean"].includes(typeof entry))
+              .map(([name, entry]) => [name, String(entry)]),
+          )
+        : {},
   }),
   { perEntry: true },
 ).default({});
@@ -170,8 +182,12 @@ const apiMetricsSchema = section({
   port: listenPort().optional(),
   /** External mode: host:port of the API's metrics endpoint. */
   address: checkedText(
-    (address) => (address.trim() === "" ? ["host:port of the API's metrics endpoint"]
-      : isHostPort(address) ? [] : ["host:port of the API's metrics endpoint: an IPv4 address or DNS name (an IPv6 address in brackets) and a port from 1 to 65535"]),
+    (address) =>
+      address.trim() === ""
+        ? ["host:port of the API's metrics endpoint"]
+        : isHostPort(address)
+          ? []
+          : ["host:port of the API's metrics endpoint: an IPv4 address or DNS name (an IPv6 address in brackets) and a port from 1 to 65535"],
     "host:port of the API's metrics endpoint",
     () => ({ fallback: undefined }),
   ).optional(),
@@ -202,7 +218,10 @@ const apiSchema = section({
    */
   stopGraceSeconds: integer(1, 600, "seconds the API gets to finish in-flight requests when it is restarted").default(30),
   /** External mode: the file on the API host that holds the toggles; the API's container reads it at start. */
-  togglesFile: text(hostFilePath, "an absolute path below a directory (not in /), of letters, digits and . _ / -, no component starting with a dot (it lands in a shell command and its directory is mounted)").default("/etc/veza/backend-api-toggles.env"),
+  togglesFile: text(
+    hostFilePath,
+    "an absolute path below a directory (not in /), of letters, digits and . _ / -, no component starting with a dot (it lands in a shell command and its directory is mounted)",
+  ).default("/etc/veza/backend-api-toggles.env"),
   /** External mode: one shell line, run on the API host after the toggles file changes; default `docker restart --time <stopGraceSeconds> veza-backend-api`. */
   restartCommand: text(/^[^\n\r\0]{1,500}$/, "one line of shell, at most 500 characters, run on the API host after the toggles file changes").optional(),
 });
@@ -211,17 +230,21 @@ const metricName = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const hostPath = /^\/[A-Za-z0-9._/-]+$/;
 
-const sloSchema = section({
-  requestsTotal: text(metricName, "a Prometheus metric name").default("http_requests_total"),
-  durationBucket: text(metricName, "a Prometheus metric name").default("http_request_duration_seconds_bucket"),
-  methodLabel: text(labelName, "a Prometheus label name").default("method"),
-  statusLabel: text(labelName, "a Prometheus label name").default("status"),
-  routeLabel: text(labelName, "a Prometheus label name").default("route"),
-  paymentRoute: text(/^\/[^"\\\s]*$/, "a route path starting with /").default("/api/v1/orders"),
-  latencyThresholdSeconds: decimal(0.005, 60, "seconds; must match a histogram bucket boundary").default(0.5),
-}, { notAnObject: "an object of SLO metric settings" });
+const sloSchema = section(
+  {
+    requestsTotal: text(metricName, "a Prometheus metric name").default("http_requests_total"),
+    durationBucket: text(metricName, "a Prometheus metric name").default("http_request_duration_seconds_bucket"),
+    methodLabel: text(labelName, "a Prometheus label name").default("method"),
+    statusLabel: text(labelName, "a Prometheus label name").default("status"),
+    routeLabel: text(labelName, "a Prometheus label name").default("route"),
+    paymentRoute: text(/^\/[^"\\\s]*$/, "a route path starting with /").default("/api/v1/orders"),
+    latencyThresholdSeconds: decimal(0.005, 60, "seconds; must match a histogram bucket boundary").default(0.5),
+  },
+  { notAnObject: "an object of SLO metric settings" },
+);
 
-const runbookBaseUrlAllowed = "an absolute http(s) URL with a host and no trailing slash, of letters, digits and -._~!$&()*+,;=:@%/?# only (no quotes, spaces, newlines, braces or backslashes: it lands in the rules file)";
+const runbookBaseUrlAllowed =
+  "an absolute http(s) URL with a host and no trailing slash, of letters, digits and -._~!$&()*+,;=:@%/?# only (no quotes, spaces, newlines, braces or backslashes: it lands in the rules file)";
 
 function isRunbookBaseUrl(value: string): boolean {
   let parsed: URL;
@@ -251,10 +274,14 @@ const monitoringSchema = section({
   nodeExporterPort: listenPort().default(9100),
   redisExporterPort: listenPort().default(9121),
   grafanaPort: listenPort().default(3000),
-  runbookBaseUrl: checkedText((url) => (isRunbookBaseUrl(url) ? [] : [runbookBaseUrlAllowed]), runbookBaseUrlAllowed, (value) => ({
-    fallback: DEFAULT_RUNBOOK_BASE_URL,
-    kept: typeof value === "string" ? value : undefined,
-  })).default(DEFAULT_RUNBOOK_BASE_URL),
+  runbookBaseUrl: checkedText(
+    (url) => (isRunbookBaseUrl(url) ? [] : [runbookBaseUrlAllowed]),
+    runbookBaseUrlAllowed,
+    (value) => ({
+      fallback: DEFAULT_RUNBOOK_BASE_URL,
+      kept: typeof value === "string" ? value : undefined,
+    }),
+  ).default(DEFAULT_RUNBOOK_BASE_URL),
   cluster: text(/^[A-Za-z0-9._-]+$/, "a label value of letters, digits, dot, dash and underscore").default("veza"),
   /** node_exporter mountpoint of the filesystem that holds Docker's volumes (the Redis data). */
   // Spliced into the rules' label matchers and annotations: no quotes, braces or template text.
@@ -277,10 +304,9 @@ const credentialSchema = section({
   external: integer(0, MAX_CREDENTIAL_GENERATION, "the generation consumers outside this stack hold").optional(),
 });
 
-const credentialsSchema = section(
-  Object.fromEntries(CREDENTIAL_NAMES.map((name) => [name, credentialSchema])) as { [name in (typeof CREDENTIAL_NAMES)[number]]: typeof credentialSchema },
-  { unknownKeyAllowed: `a credential name (${CREDENTIAL_NAMES.join(", ")})` },
-);
+const credentialsSchema = section(Object.fromEntries(CREDENTIAL_NAMES.map((name) => [name, credentialSchema])) as { [name in (typeof CREDENTIAL_NAMES)[number]]: typeof credentialSchema }, {
+  unknownKeyAllowed: `a credential name (${CREDENTIAL_NAMES.join(", ")})`,
+});
 
 const topLevelShape = {
   environment: oneOf(ENVIRONMENTS, "dev"),
@@ -295,7 +321,9 @@ const topLevelShape = {
   rateLimitFailClosed: optionalBoolean(),
   credentials: credentialsSchema,
   // Read by the program as secrets; here so that they are known keys (required outside dev: validate.ts).
-  ...(Object.fromEntries(SECRET_KEYS.map((key) => [key, z.unknown().optional().meta({ description: "a secret: pulumi config set --secret" })])) as { [key in (typeof SECRET_KEYS)[number]]: z.ZodOptional<z.ZodUnknown> }),
+  ...(Object.fromEntries(SECRET_KEYS.map((key) => [key, z.unknown().optional().meta({ description: "a secret: pulumi config set --secret" })])) as {
+    [key in (typeof SECRET_KEYS)[number]]: z.ZodOptional<z.ZodUnknown>;
+  }),
 };
 
 export const stackConfigSchema = knownKeysObject(topLevelShape, "an object of settings");

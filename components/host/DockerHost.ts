@@ -37,17 +37,27 @@ export class DockerHost extends pulumi.ComponentResource {
     super("veza:host:DockerHost", name, {}, opts);
     this.host = args.host;
     const ssh = args.host.dockerHost.startsWith("ssh://");
-    this.provider = new docker.Provider(`${name}-docker`, {
-      host: args.host.dockerHost,
-      sshOpts: ssh ? (args.ssh.privateKey ? writeSshIdentity(args.ssh.stack, args.ssh.privateKey).apply((file) => dockerSshOptions(args.host, file)) : dockerSshOptions(args.host)) : undefined,
-    }, { parent: this });
+    this.provider = new docker.Provider(
+      `${name}-docker`,
+      {
+        host: args.host.dockerHost,
+        sshOpts: ssh ? (args.ssh.privateKey ? writeSshIdentity(args.ssh.stack, args.ssh.privateKey).apply((file) => dockerSshOptions(args.host, file)) : dockerSshOptions(args.host)) : undefined,
+      },
+      { parent: this },
+    );
     const tuningImage = this.image(args.tuningImage);
-    this.tuning = hostCommand(`${name}-kernel-tuning`, args.host, {
-      // Any change to the script re-runs it: a changed `create` is an update that runs it again
-      // (pulumi-command commandController.go Update).
-      // The image's content ID, not its tag: what runs privileged is exactly what was pulled or built.
-      create: tuningImage.imageId.apply((imageId) => renderHostTuningCommand(imageId, { tcpBacklog: args.tcpBacklog })),
-    }, args.ssh, { parent: this, dependsOn: [tuningImage] });
+    this.tuning = hostCommand(
+      `${name}-kernel-tuning`,
+      args.host,
+      {
+        // Any change to the script re-runs it: a changed `create` is an update that runs it again
+        // (pulumi-command commandController.go Update).
+        // The image's content ID, not its tag: what runs privileged is exactly what was pulled or built.
+        create: tuningImage.imageId.apply((imageId) => renderHostTuningCommand(imageId, { tcpBacklog: args.tcpBacklog })),
+      },
+      args.ssh,
+      { parent: this, dependsOn: [tuningImage] },
+    );
     this.registerOutputs({ dockerHost: args.host.dockerHost });
   }
 
@@ -65,14 +75,16 @@ export class DockerHost extends pulumi.ComponentResource {
     if (!image) {
       const safe = reference.replace(/[^a-zA-Z0-9]+/g, "-").replace(/-+$/, "");
       const buildArgs = Object.hasOwn(BUILT_IMAGES, reference) ? BUILT_IMAGES[reference]() : undefined;
-      const build = buildArgs
-        ? new docker.Image(`${this.host.name}-build-${safe}`, { imageName: reference, build: buildArgs, skipPush: true }, { parent: this, provider: this.provider })
-        : undefined;
-      image = new docker.RemoteImage(`${this.host.name}-image-${safe}`, {
-        name: reference,
-        keepLocally: true,
-        ...(build ? { pullTriggers: [build.repoDigest] } : {}),
-      }, { parent: this, provider: this.provider, ...(build ? { dependsOn: [build] } : {}) });
+      const build = buildArgs ? new docker.Image(`${this.host.name}-build-${safe}`, { imageName: reference, build: buildArgs, skipPush: true }, { parent: this, provider: this.provider }) : undefined;
+      image = new docker.RemoteImage(
+        `${this.host.name}-image-${safe}`,
+        {
+          name: reference,
+          keepLocally: true,
+          ...(build ? { pullTriggers: [build.repoDigest] } : {}),
+        },
+        { parent: this, provider: this.provider, ...(build ? { dependsOn: [build] } : {}) },
+      );
       this.images.set(reference, image);
     }
     return image;

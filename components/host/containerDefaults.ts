@@ -87,21 +87,31 @@ export function credentialSeedRunFlags(volumeName: string): string[] {
  * value it reads must be known in a preview (the volume's output is not while it is created).
  * Replaced with the volume, so a recreated volume is seeded again.
  */
-export function credentialSeed(name: string, args: {
-  host: HostConfig;
-  image: string;
-  volume: docker.Volume;
-  /** The volume's declared name (`veza-<name>-data`), known before the volume exists. */
-  volumeName: string;
-  definition: ContainerDefinition;
-  credentials: RedisCredentials;
-  markers: string[];
-  ssh: SshAccess;
-  dependsOn: pulumi.Input<pulumi.Resource>[];
-}, opts: pulumi.CustomResourceOptions): pulumi.Resource {
-  return hostCommand(`${name}${CREDENTIAL_SEED_SUFFIX}`, args.host, {
-    create: args.volume.name.apply((volumeName) => dockerRunStdinScript(args.image, credentialSeedRunFlags(volumeName))),
-    stdin: pulumi.secret(args.credentials.state.apply(args.definition.seed)),
-    triggers: [args.volumeName, ...args.markers],
-  }, args.ssh, { ...opts, dependsOn: [...args.dependsOn, args.volume], replaceWith: [args.volume] });
+export function credentialSeed(
+  name: string,
+  args: {
+    host: HostConfig;
+    image: string;
+    volume: docker.Volume;
+    /** The volume's declared name (`veza-<name>-data`), known before the volume exists. */
+    volumeName: string;
+    definition: ContainerDefinition;
+    credentials: RedisCredentials;
+    markers: string[];
+    ssh: SshAccess;
+    dependsOn: pulumi.Input<pulumi.Resource>[];
+  },
+  opts: pulumi.CustomResourceOptions,
+): pulumi.Resource {
+  return hostCommand(
+    `${name}${CREDENTIAL_SEED_SUFFIX}`,
+    args.host,
+    {
+      create: args.volume.name.apply((volumeName) => dockerRunStdinScript(args.image, credentialSeedRunFlags(volumeName))),
+      stdin: pulumi.secret(args.credentials.state.apply(args.definition.seed)),
+      triggers: [args.volumeName, ...args.markers],
+    },
+    args.ssh,
+    { ...opts, dependsOn: [...args.dependsOn, args.volume], replaceWith: [args.volume] },
+  );
 }

@@ -28,21 +28,27 @@ export function knownHostsLine(host: HostConfig): string {
  */
 export function dockerSshOptions(host: HostConfig, identityFile?: string): string[] {
   return [
-    "-o", "StrictHostKeyChecking=yes",
-    "-o", "UserKnownHostsFile=/dev/null",
-    "-o", "GlobalKnownHostsFile=/dev/null",
-    "-o", `KnownHostsCommand=/bin/echo ${knownHostsLine(host)}`,
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "GlobalKnownHostsFile=/dev/null",
+    "-o",
+    `KnownHostsCommand=/bin/echo ${knownHostsLine(host)}`,
     ...(identityFile ? ["-o", "IdentitiesOnly=yes", "-i", identityFile] : []),
   ];
 }
 
 /** Writes the key 0600 before the provider can use it; resolves to its path. */
 export function writeSshIdentity(stack: string, privateKey: pulumi.Output<string>): pulumi.Output<string> {
-  return pulumi.unsecret(privateKey.apply((key) => {
-    const file = sshIdentityPath(stack);
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(file, key.endsWith("\n") ? key : `${key}\n`, { mode: 0o600 });
-    fs.chmodSync(file, 0o600);
-    return file;
-  }));
+  return pulumi.unsecret(
+    privateKey.apply((key) => {
+      const file = sshIdentityPath(stack);
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      fs.writeFileSync(file, key.endsWith("\n") ? key : `${key}\n`, { mode: 0o600 });
+      fs.chmodSync(file, 0o600);
+      return file;
+    }),
+  );
 }

@@ -1,7 +1,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { HostConfig } from "../config/types";
-import { CONFIG_CARRIER_KIND, CONFIG_FOR_KIND_LABEL, CONFIG_FOR_LABEL, CONFIG_ROOTS, CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, configDigest, CONFIG_DIGEST_LABEL, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "../base/hardening";
+import {
+  CONFIG_CARRIER_KIND,
+  CONFIG_FOR_KIND_LABEL,
+  CONFIG_FOR_LABEL,
+  CONFIG_ROOTS,
+  CONTAINER_HARDENING,
+  NO_NEW_PRIVILEGES,
+  PIDS_LIMIT_SUFFIX,
+  configDigest,
+  CONFIG_DIGEST_LABEL,
+  pidsLimitCommand,
+  uploadsOutsideRoot,
+  type ContainerKind,
+} from "../base/hardening";
 import { containerLabels, type ContainerConfigFiles } from "./containerDefaults";
 import { hostCommand, type SshAccess } from "./hostCommand";
 
@@ -11,7 +24,6 @@ export interface HardenedContainerTarget {
   host: HostConfig;
   ssh: SshAccess;
 }
-
 
 export type HardenedContainerArgs = Omit<docker.ContainerArgs, "uploads" | "mounts"> & { name: string; mounts?: docker.types.input.ContainerMount[] };
 
@@ -37,12 +49,24 @@ function dependenciesOf(dependsOn: pulumi.CustomResourceOptions["dependsOn"]): p
  * files and a never-started carrier that receives the uploads into it; the container mounts the
  * volume read-only at the config root and waits for the carrier, so its root stays read-only.
  */
-export function hardenedContainer(target: HardenedContainerTarget, resourceName: string, args: HardenedContainerArgs, opts: pulumi.CustomResourceOptions, config?: ContainerConfigFiles): docker.Container {
+export function hardenedContainer(
+  target: HardenedContainerTarget,
+  resourceName: string,
+  args: HardenedContainerArgs,
+  opts: pulumi.CustomResourceOptions,
+  config?: ContainerConfigFiles,
+): docker.Container {
   let containerArgs: docker.ContainerArgs = args;
   let dependsOn = dependenciesOf(opts.dependsOn);
   if (config) {
     const root = CONFIG_ROOTS[target.kind];
-    const outside = root === undefined ? config.map((f) => f.file) : uploadsOutsideRoot(root, config.map((f) => f.file));
+    const outside =
+      root === undefined
+        ? config.map((f) => f.file)
+        : uploadsOutsideRoot(
+            root,
+            config.map((f) => f.file),
+          );
     if (root === undefined || outside.length > 0) throw new Error(`${resourceName}: ${outside.join(", ")} outside the config root of a ${target.kind} container (${root ?? "none"})`);
     const carrier = configCarrier(`${resourceName}-config`, { name: args.name, kind: target.kind }, args.image, { root, files: config }, opts);
     containerArgs = { ...args, mounts: [{ type: "volume", source: carrier.volumeName, target: root, readOnly: true }, ...(args.mounts ?? [])] };
@@ -51,10 +75,16 @@ export function hardenedContainer(target: HardenedContainerTarget, resourceName:
   }
   const containerOpts = { ...opts, dependsOn };
   const container = new docker.Container(resourceName, containerArgs, containerOpts);
-  hostCommand(`${resourceName}${PIDS_LIMIT_SUFFIX}`, target.host, {
-    create: pidsLimitCommand(args.name, target.kind),
-    triggers: [args.name, CONTAINER_HARDENING[target.kind].pidsLimit, container.id],
-  }, target.ssh, { parent: opts.parent, dependsOn: [container] });
+  hostCommand(
+    `${resourceName}${PIDS_LIMIT_SUFFIX}`,
+    target.host,
+    {
+      create: pidsLimitCommand(args.name, target.kind),
+      triggers: [args.name, CONTAINER_HARDENING[target.kind].pidsLimit, container.id],
+    },
+    target.ssh,
+    { parent: opts.parent, dependsOn: [container] },
+  );
   return container;
 }
 
@@ -71,7 +101,13 @@ export function hardenedContainer(target: HardenedContainerTarget, resourceName:
  * The digest label replaces the volume when a file changes; the carrier and the container follow
  * (their mounts name it). The old copies go at the end of the `up`, once their container was replaced.
  */
-function configCarrier(resourceName: string, owner: { name: string; kind: ContainerKind }, image: pulumi.Input<string>, config: { root: string; files: ContainerConfigFiles }, opts: pulumi.CustomResourceOptions) {
+function configCarrier(
+  resourceName: string,
+  owner: { name: string; kind: ContainerKind },
+  image: pulumi.Input<string>,
+  config: { root: string; files: ContainerConfigFiles },
+  opts: pulumi.CustomResourceOptions,
+) {
   const digest = pulumi.unsecret(pulumi.all([image, config.files]).apply(([image, uploads]) => configDigest({ image, configRoot: config.root, uploads })));
   // Create before delete, against the provider's answer (pulumi-docker deletes a container before
   // its replacement): the volumes are not in the rolling order, and a delete-first volume would
@@ -82,20 +118,24 @@ function configCarrier(resourceName: string, owner: { name: string; kind: Contai
   // The digest on the volume only (the carrier follows it through its mount): in a preview that
   // changes a generated password it is unknown, and the carrier's labels stay known for the policies.
   const volume = new docker.Volume(`${resourceName}-volume`, { labels: [...labels, ...containerLabels({ [CONFIG_DIGEST_LABEL]: digest })] }, resourceOpts);
-  const container = new docker.Container(resourceName, {
-    image,
-    start: false,
-    mustRun: false,
-    entrypoints: ["true"],
-    networkMode: "none",
-    capabilities: { drops: ["ALL"] },
-    securityOpts: [NO_NEW_PRIVILEGES],
-    memory: 16,
-    memorySwap: 16,
-    logDriver: "none",
-    mounts: [{ type: "volume", source: volume.name, target: config.root }],
-    uploads: config.files,
-    labels,
-  }, { ...resourceOpts, dependsOn: [volume] });
+  const container = new docker.Container(
+    resourceName,
+    {
+      image,
+      start: false,
+      mustRun: false,
+      entrypoints: ["true"],
+      networkMode: "none",
+      capabilities: { drops: ["ALL"] },
+      securityOpts: [NO_NEW_PRIVILEGES],
+      memory: 16,
+      memorySwap: 16,
+      logDriver: "none",
+      mounts: [{ type: "volume", source: volume.name, target: config.root }],
+      uploads: config.files,
+      labels,
+    },
+    { ...resourceOpts, dependsOn: [volume] },
+  );
   return { container, volumeName: volume.name };
 }

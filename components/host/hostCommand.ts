@@ -47,26 +47,34 @@ export type HostCommand = command.local.Command | command.remote.Command;
 export function hostCommand(name: string, host: HostConfig, args: HostCommandArgs, ssh: SshAccess, opts: pulumi.CustomResourceOptions): HostCommand {
   const sshTarget = parseSshDockerHost(host.dockerHost);
   if (!sshTarget) {
-    return new command.local.Command(name, {
+    return new command.local.Command(
+      name,
+      {
+        create: args.create,
+        stdin: args.stdin,
+        environment: { DOCKER_HOST: host.dockerHost },
+        triggers: args.triggers,
+      },
+      opts,
+    );
+  }
+  return new command.remote.Command(
+    name,
+    {
+      // No per-shell value here (an agent socket path changes with every login and would re-run
+      // every command): without a key the provider reads SSH_AUTH_SOCK itself.
+      connection: {
+        host: sshTarget.host,
+        port: sshTarget.port,
+        user: sshTarget.user,
+        privateKey: ssh.privateKey,
+        // Without it the provider ignores the host key (@pulumi/command ConnectionArgs.hostKey).
+        hostKey: host.sshHostKey,
+      },
       create: args.create,
       stdin: args.stdin,
-      environment: { DOCKER_HOST: host.dockerHost },
       triggers: args.triggers,
-    }, opts);
-  }
-  return new command.remote.Command(name, {
-    // No per-shell value here (an agent socket path changes with every login and would re-run
-    // every command): without a key the provider reads SSH_AUTH_SOCK itself.
-    connection: {
-      host: sshTarget.host,
-      port: sshTarget.port,
-      user: sshTarget.user,
-      privateKey: ssh.privateKey,
-      // Without it the provider ignores the host key (@pulumi/command ConnectionArgs.hostKey).
-      hostKey: host.sshHostKey,
     },
-    create: args.create,
-    stdin: args.stdin,
-    triggers: args.triggers,
-  }, opts);
+    opts,
+  );
 }

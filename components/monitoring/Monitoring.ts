@@ -82,46 +82,72 @@ export class Monitoring extends pulumi.ComponentResource {
       // The password file lives in a volume, written before the exporter first starts and again at
       // each rotation step (then the running exporter re-reads it on /-/reload): no upload, so a
       // new password never replaces the exporter.
-      const credentialsVolume = new docker.Volume(`${exporter.name}-credentials-volume`, {
-        name: `veza-${exporter.name}-credentials`,
-        labels: [{ label: "veza.component", value: "redis-exporter-credentials" }],
-      }, { parent: this, provider: host.provider });
-      const credentials = hostCommand(`${exporter.name}-credentials`, hostConfig, {
-        create: credentialsVolume.name.apply((volume) => [
-          // Root only to hand the file to the exporter's uid (CHOWN); nothing else.
-          dockerRunStdinScript(m.redisExporterImage, ["--user 0:0", "--network none", "--cap-drop ALL", "--cap-add CHOWN", "--security-opt no-new-privileges", `-v ${shellQuote(`${volume}:/c`)}`]),
-          renderExporterReloadCommand(exporter.name, exporter),
-        ].join(" && ")),
-        stdin: pulumi.secret(args.credentials.passwords.exporter.apply((password) => renderVolumeFilesScript("/c", { [EXPORTER_PASSWORD_FILE_NAME]: renderExporterPasswordFile(exporter, password) }, EXPORTER_IMAGE_USER))),
-        triggers: [holdsMarker(exporter.name, args.credentials.rotation, ["exporter"])],
-        // After every server's live apply (redisResources holds them): at `switch` the exporter
-        // moves to the new password only once every node and sentinel accepts it.
-      }, args.ssh, { parent: this, dependsOn: [image, credentialsVolume, ...args.redisResources] });
+      const credentialsVolume = new docker.Volume(
+        `${exporter.name}-credentials-volume`,
+        {
+          name: `veza-${exporter.name}-credentials`,
+          labels: [{ label: "veza.component", value: "redis-exporter-credentials" }],
+        },
+        { parent: this, provider: host.provider },
+      );
+      const credentials = hostCommand(
+        `${exporter.name}-credentials`,
+        hostConfig,
+        {
+          create: credentialsVolume.name.apply((volume) =>
+            [
+              // Root only to hand the file to the exporter's uid (CHOWN); nothing else.
+              dockerRunStdinScript(m.redisExporterImage, ["--user 0:0", "--network none", "--cap-drop ALL", "--cap-add CHOWN", "--security-opt no-new-privileges", `-v ${shellQuote(`${volume}:/c`)}`]),
+              renderExporterReloadCommand(exporter.name, exporter),
+            ].join(" && "),
+          ),
+          stdin: pulumi.secret(
+            args.credentials.passwords.exporter.apply((password) =>
+              renderVolumeFilesScript("/c", { [EXPORTER_PASSWORD_FILE_NAME]: renderExporterPasswordFile(exporter, password) }, EXPORTER_IMAGE_USER),
+            ),
+          ),
+          triggers: [holdsMarker(exporter.name, args.credentials.rotation, ["exporter"])],
+          // After every server's live apply (redisResources holds them): at `switch` the exporter
+          // moves to the new password only once every node and sentinel accepts it.
+        },
+        args.ssh,
+        { parent: this, dependsOn: [image, credentialsVolume, ...args.redisResources] },
+      );
       this.exporterCredentials.push(credentials);
-      hardenedContainer(limited("redis-exporter", hostConfig), `${exporter.name}-container`, {
-        name: `veza-${exporter.name}`,
-        image: image.imageId,
-        // No password in the environment (docker inspect): it is read from the credentials volume.
-        envs: toEnvList(exporterEnv(exporter)),
-        mounts: [{ type: "volume", source: credentialsVolume.name, target: EXPORTER_CREDENTIALS_DIR, readOnly: true }],
-        // wget: busybox's in the built image (images/monitoring), as in the upstream -alpine one.
-        healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${exporter.host.bindAddress}:${exporter.port}/health`], interval: "15s", timeout: "5s", retries: 3 },
-        ...smallContainer(exporter.host.name, "redis-exporter"),
-      }, { parent: this, provider: host.provider, dependsOn: [...args.redisResources, credentials], deleteBeforeReplace: true });
+      hardenedContainer(
+        limited("redis-exporter", hostConfig),
+        `${exporter.name}-container`,
+        {
+          name: `veza-${exporter.name}`,
+          image: image.imageId,
+          // No password in the environment (docker inspect): it is read from the credentials volume.
+          envs: toEnvList(exporterEnv(exporter)),
+          mounts: [{ type: "volume", source: credentialsVolume.name, target: EXPORTER_CREDENTIALS_DIR, readOnly: true }],
+          // wget: busybox's in the built image (images/monitoring), as in the upstream -alpine one.
+          healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${exporter.host.bindAddress}:${exporter.port}/health`], interval: "15s", timeout: "5s", retries: 3 },
+          ...smallContainer(exporter.host.name, "redis-exporter"),
+        },
+        { parent: this, provider: host.provider, dependsOn: [...args.redisResources, credentials], deleteBeforeReplace: true },
+      );
     }
 
     for (const hostConfig of config.hosts) {
       const host = dockerHosts.get(hostConfig.name)!;
-      hardenedContainer(limited("node-exporter", hostConfig), `node-exporter-${hostConfig.name}-container`, {
-        name: "veza-node-exporter",
-        image: host.image(m.nodeExporterImage).imageId,
-        command: ["--path.rootfs=/host", `--web.listen-address=${hostConfig.bindAddress}:${m.nodeExporterPort}`],
-        pidMode: "host",
-        // The host's filesystems, read-only: the disk-full alerts read the Redis data filesystem here.
-        mounts: [{ type: "bind", source: "/", target: "/host", readOnly: true, bindOptions: { propagation: "rslave" } }],
-        healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${hostConfig.bindAddress}:${m.nodeExporterPort}/`], interval: "15s", timeout: "5s", retries: 3 },
-        ...smallContainer(hostConfig.name, "node-exporter"),
-      }, { parent: this, provider: host.provider, deleteBeforeReplace: true });
+      hardenedContainer(
+        limited("node-exporter", hostConfig),
+        `node-exporter-${hostConfig.name}-container`,
+        {
+          name: "veza-node-exporter",
+          image: host.image(m.nodeExporterImage).imageId,
+          command: ["--path.rootfs=/host", `--web.listen-address=${hostConfig.bindAddress}:${m.nodeExporterPort}`],
+          pidMode: "host",
+          // The host's filesystems, read-only: the disk-full alerts read the Redis data filesystem here.
+          mounts: [{ type: "bind", source: "/", target: "/host", readOnly: true, bindOptions: { propagation: "rslave" } }],
+          healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${hostConfig.bindAddress}:${m.nodeExporterPort}/`], interval: "15s", timeout: "5s", retries: 3 },
+          ...smallContainer(hostConfig.name, "node-exporter"),
+        },
+        { parent: this, provider: host.provider, deleteBeforeReplace: true },
+      );
     }
 
     const monitoringHostConfig = config.hosts.find((h) => h.name === m.host)!;
@@ -129,72 +155,101 @@ export class Monitoring extends pulumi.ComponentResource {
     // The rules travel on stdin (a script that writes them and runs promtool): a rule change shows
     // up in a preview as the changed lines, and re-runs the check.
     // ... and the promtool cases shipped beside them must pass on the image's own promtool.
-    const rulesCheck = hostCommand(`${name}-promtool-check-rules`, monitoringHostConfig, {
-      create: dockerRunStdinScript(m.prometheusImage),
-      stdin: renderPromtoolCheckScript(files.ruleFiles, files.ruleTestFiles),
-    }, args.ssh, { parent: this, dependsOn: [monitoringHost.image(m.prometheusImage)] });
+    const rulesCheck = hostCommand(
+      `${name}-promtool-check-rules`,
+      monitoringHostConfig,
+      {
+        create: dockerRunStdinScript(m.prometheusImage),
+        stdin: renderPromtoolCheckScript(files.ruleFiles, files.ruleTestFiles),
+      },
+      args.ssh,
+      { parent: this, dependsOn: [monitoringHost.image(m.prometheusImage)] },
+    );
 
     // Basic auth on Prometheus and Alertmanager: one generated password per client. The web
     // configs hold the provider's bcrypt hashes (computed once, kept in state: no diff per run).
-    const webPasswords = Object.fromEntries((Object.keys(WEB_USERS) as WebUser[]).map((user) => [user,
-      new random.RandomPassword(`${name}-web-${user}-password`, { length: 32, special: false }, { parent: this })])) as Record<WebUser, random.RandomPassword>;
+    const webPasswords = Object.fromEntries(
+      (Object.keys(WEB_USERS) as WebUser[]).map((user) => [user, new random.RandomPassword(`${name}-web-${user}-password`, { length: 32, special: false }, { parent: this })]),
+    ) as Record<WebUser, random.RandomPassword>;
     this.operatorPassword = webPasswords.operator.result;
     const tls = m.tls !== undefined;
     const scheme = tls ? "https" : "http";
-    const webConfig = (users: WebUser[]) => pulumi.secret(pulumi.all(users.map((u) => webPasswords[u].bcryptHash)).apply((hashes) =>
-      renderWebConfig(Object.fromEntries(users.map((u, i) => [u, hashes[i]])), tls)));
+    const webConfig = (users: WebUser[]) =>
+      pulumi.secret(pulumi.all(users.map((u) => webPasswords[u].bcryptHash)).apply((hashes) => renderWebConfig(Object.fromEntries(users.map((u, i) => [u, hashes[i]])), tls)));
     // The host's TLS files, read-only, where the web configs and clients expect them.
     const tlsMounts: docker.types.input.ContainerMount[] = m.tls
-      ? ([["certFile", TLS_FILES.cert], ["keyFile", TLS_FILES.key], ["caFile", TLS_FILES.ca]] as const).map(([key, target]) => ({ type: "bind", source: m.tls![key], target, readOnly: true }))
+      ? (
+          [
+            ["certFile", TLS_FILES.cert],
+            ["keyFile", TLS_FILES.key],
+            ["caFile", TLS_FILES.ca],
+          ] as const
+        ).map(([key, target]) => ({ type: "bind", source: m.tls![key], target, readOnly: true }))
       : [];
 
     const prometheusData = new docker.Volume(`${name}-prometheus-data`, { name: "veza-prometheus-data" }, { parent: this, provider: monitoringHost.provider });
-    this.prometheus = hardenedContainer(limited("prometheus", monitoringHostConfig), `${name}-prometheus-container`, {
-      name: "veza-prometheus",
-      image: monitoringHost.image(m.prometheusImage).imageId,
-      command: [
-        `--config.file=${PROMETHEUS_CONFIG_PATH}`,
-        "--storage.tsdb.path=/prometheus",
-        "--storage.tsdb.retention.time=30d",
-        `--web.listen-address=${monitoringHostConfig.bindAddress}:${m.prometheusPort}`,
-        `--web.config.file=${PROMETHEUS_WEB.config}`,
+    this.prometheus = hardenedContainer(
+      limited("prometheus", monitoringHostConfig),
+      `${name}-prometheus-container`,
+      {
+        name: "veza-prometheus",
+        image: monitoringHost.image(m.prometheusImage).imageId,
+        command: [
+          `--config.file=${PROMETHEUS_CONFIG_PATH}`,
+          "--storage.tsdb.path=/prometheus",
+          "--storage.tsdb.retention.time=30d",
+          `--web.listen-address=${monitoringHostConfig.bindAddress}:${m.prometheusPort}`,
+          `--web.config.file=${PROMETHEUS_WEB.config}`,
+        ],
+        mounts: [{ type: "volume", source: prometheusData.name, target: "/prometheus" }, ...tlsMounts],
+        healthcheck: { tests: healthcheckWithoutCredential(`${scheme}://${monitoringHostConfig.bindAddress}:${m.prometheusPort}/-/healthy`), interval: "15s", timeout: "5s", retries: 3 },
+        ...smallContainer(m.host, "prometheus"),
+        memory: 1024,
+        memorySwap: 1024,
+      },
+      { parent: this, provider: monitoringHost.provider, dependsOn: [rulesCheck], deleteBeforeReplace: true },
+      [
+        // Read-only at the kind's config root, from its config carrier (host/hardenedContainer.ts).
+        { file: PROMETHEUS_CONFIG_PATH, content: files.prometheusYml },
+        { file: PROMETHEUS_WEB.config, content: webConfig(["prometheus", "grafana", "operator"]) },
+        { file: PROMETHEUS_WEB.clientPassword, content: pulumi.secret(webPasswords.prometheus.result) },
+        ...Object.entries({ ...files.ruleFiles, ...files.ruleTestFiles }).map(([file, content]) => ({ file: `${RULES_DIR}/${file}`, content })),
       ],
-      mounts: [{ type: "volume", source: prometheusData.name, target: "/prometheus" }, ...tlsMounts],
-      healthcheck: { tests: healthcheckWithoutCredential(`${scheme}://${monitoringHostConfig.bindAddress}:${m.prometheusPort}/-/healthy`), interval: "15s", timeout: "5s", retries: 3 },
-      ...smallContainer(m.host, "prometheus"),
-      memory: 1024,
-      memorySwap: 1024,
-    }, { parent: this, provider: monitoringHost.provider, dependsOn: [rulesCheck], deleteBeforeReplace: true }, [
-      // Read-only at the kind's config root, from its config carrier (host/hardenedContainer.ts).
-      { file: PROMETHEUS_CONFIG_PATH, content: files.prometheusYml },
-      { file: PROMETHEUS_WEB.config, content: webConfig(["prometheus", "grafana", "operator"]) },
-      { file: PROMETHEUS_WEB.clientPassword, content: pulumi.secret(webPasswords.prometheus.result) },
-      ...Object.entries({ ...files.ruleFiles, ...files.ruleTestFiles }).map(([file, content]) => ({ file: `${RULES_DIR}/${file}`, content })),
-    ]);
+    );
 
     const alertmanagerData = new docker.Volume(`${name}-alertmanager-data`, { name: "veza-alertmanager-data" }, { parent: this, provider: monitoringHost.provider });
-    this.alertmanager = hardenedContainer(limited("alertmanager", monitoringHostConfig), `${name}-alertmanager-container`, {
-      name: "veza-alertmanager",
-      image: monitoringHost.image(m.alertmanagerImage).imageId,
-      // The start script writes the config with the heartbeat URL from its secret file.
-      entrypoints: ["/bin/sh", "-c", renderAlertmanagerStartScript(ALERTMANAGER_CONFIG_PATH, RENDERED_ALERTMANAGER_CONFIG_PATH, [
-        "--storage.path=/alertmanager",
-        `--web.listen-address=${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}`,
-        // A single Alertmanager: no gossip port listening on every interface.
-        "--cluster.listen-address=",
-        `--web.config.file=${ALERTMANAGER_WEB.config}`,
-      ])],
-      mounts: [{ type: "volume", source: alertmanagerData.name, target: "/alertmanager" }, ...tlsMounts],
-      healthcheck: { tests: healthcheckWithoutCredential(`${scheme}://${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}/-/healthy`), interval: "15s", timeout: "5s", retries: 3 },
-      ...smallContainer(m.host, "alertmanager"),
-    }, { parent: this, provider: monitoringHost.provider, deleteBeforeReplace: true }, [
-      // Read-only at the kind's config root, from its config carrier (host/hardenedContainer.ts).
-      { file: ALERTMANAGER_CONFIG_PATH, content: files.alertmanagerYml },
-      { file: ALERTMANAGER_WEB.config, content: webConfig(["prometheus", "operator"]) },
-      { file: ALERTMANAGER_SECRET_FILES.slackWebhookUrl, content: pulumi.secret(args.slackWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
-      { file: ALERTMANAGER_SECRET_FILES.pagerdutyRoutingKey, content: pulumi.secret(args.pagerdutyRoutingKey ?? "not-configured") },
-      { file: ALERTMANAGER_SECRET_FILES.heartbeatWebhookUrl, content: pulumi.secret(args.heartbeatWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
-    ]);
+    this.alertmanager = hardenedContainer(
+      limited("alertmanager", monitoringHostConfig),
+      `${name}-alertmanager-container`,
+      {
+        name: "veza-alertmanager",
+        image: monitoringHost.image(m.alertmanagerImage).imageId,
+        // The start script writes the config with the heartbeat URL from its secret file.
+        entrypoints: [
+          "/bin/sh",
+          "-c",
+          renderAlertmanagerStartScript(ALERTMANAGER_CONFIG_PATH, RENDERED_ALERTMANAGER_CONFIG_PATH, [
+            "--storage.path=/alertmanager",
+            `--web.listen-address=${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}`,
+            // A single Alertmanager: no gossip port listening on every interface.
+            "--cluster.listen-address=",
+            `--web.config.file=${ALERTMANAGER_WEB.config}`,
+          ]),
+        ],
+        mounts: [{ type: "volume", source: alertmanagerData.name, target: "/alertmanager" }, ...tlsMounts],
+        healthcheck: { tests: healthcheckWithoutCredential(`${scheme}://${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}/-/healthy`), interval: "15s", timeout: "5s", retries: 3 },
+        ...smallContainer(m.host, "alertmanager"),
+      },
+      { parent: this, provider: monitoringHost.provider, deleteBeforeReplace: true },
+      [
+        // Read-only at the kind's config root, from its config carrier (host/hardenedContainer.ts).
+        { file: ALERTMANAGER_CONFIG_PATH, content: files.alertmanagerYml },
+        { file: ALERTMANAGER_WEB.config, content: webConfig(["prometheus", "operator"]) },
+        { file: ALERTMANAGER_SECRET_FILES.slackWebhookUrl, content: pulumi.secret(args.slackWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
+        { file: ALERTMANAGER_SECRET_FILES.pagerdutyRoutingKey, content: pulumi.secret(args.pagerdutyRoutingKey ?? "not-configured") },
+        { file: ALERTMANAGER_SECRET_FILES.heartbeatWebhookUrl, content: pulumi.secret(args.heartbeatWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
+      ],
+    );
 
     // Grafana: the Prometheus datasource and the dashboards, provisioned from files; the admin
     // password is generated and read from a secret file (GF_..._FILE), never an env value.
@@ -205,37 +260,43 @@ export class Monitoring extends pulumi.ComponentResource {
     const datasources = pulumi.secret(webPasswords.grafana.result.apply((password) => toYaml(renderGrafanaProvisioning(prometheusUrl, { user: WEB_USERS.grafana, password }).datasources)));
     const dashboards = buildDashboards({ sizing: computeSizing(config.redis), slo: m.slo });
     const grafanaData = new docker.Volume(`${name}-grafana-data`, { name: "veza-grafana-data" }, { parent: this, provider: monitoringHost.provider });
-    this.grafana = hardenedContainer(limited("grafana", monitoringHostConfig), `${name}-grafana-container`, {
-      name: "veza-grafana",
-      image: monitoringHost.image(m.grafanaImage).imageId,
-      envs: [
-        `GF_SERVER_HTTP_ADDR=${monitoringHostConfig.bindAddress}`,
-        `GF_SERVER_HTTP_PORT=${m.grafanaPort}`,
-        `GF_SERVER_ROOT_URL=${files.grafanaUrl}`,
-        "GF_SECURITY_ADMIN_USER=admin",
-        `GF_SECURITY_ADMIN_PASSWORD__FILE=${GRAFANA_PATHS.adminPassword}`,
-        "GF_USERS_ALLOW_SIGN_UP=false",
-        "GF_AUTH_ANONYMOUS_ENABLED=false",
-        "GF_ANALYTICS_REPORTING_ENABLED=false",
-        "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
-        // The image also logs to /var/log/grafana, on the read-only root: the console only.
-        "GF_LOG_MODE=console",
-        // Go reads its trust roots from here: the datasource then verifies Prometheus's certificate.
-        ...(tls ? [`SSL_CERT_FILE=${TLS_FILES.ca}`] : []),
+    this.grafana = hardenedContainer(
+      limited("grafana", monitoringHostConfig),
+      `${name}-grafana-container`,
+      {
+        name: "veza-grafana",
+        image: monitoringHost.image(m.grafanaImage).imageId,
+        envs: [
+          `GF_SERVER_HTTP_ADDR=${monitoringHostConfig.bindAddress}`,
+          `GF_SERVER_HTTP_PORT=${m.grafanaPort}`,
+          `GF_SERVER_ROOT_URL=${files.grafanaUrl}`,
+          "GF_SECURITY_ADMIN_USER=admin",
+          `GF_SECURITY_ADMIN_PASSWORD__FILE=${GRAFANA_PATHS.adminPassword}`,
+          "GF_USERS_ALLOW_SIGN_UP=false",
+          "GF_AUTH_ANONYMOUS_ENABLED=false",
+          "GF_ANALYTICS_REPORTING_ENABLED=false",
+          "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
+          // The image also logs to /var/log/grafana, on the read-only root: the console only.
+          "GF_LOG_MODE=console",
+          // Go reads its trust roots from here: the datasource then verifies Prometheus's certificate.
+          ...(tls ? [`SSL_CERT_FILE=${TLS_FILES.ca}`] : []),
+        ],
+        mounts: [{ type: "volume", source: grafanaData.name, target: "/var/lib/grafana" }, ...tlsMounts.filter((mount) => mount.target === TLS_FILES.ca)],
+        healthcheck: { tests: ["CMD", "wget", "-qO-", `http://${monitoringHostConfig.bindAddress}:${m.grafanaPort}/api/health`], interval: "15s", timeout: "5s", retries: 3 },
+        ...smallContainer(m.host, "grafana"),
+        memory: 256,
+        memorySwap: 256,
+      },
+      { parent: this, provider: monitoringHost.provider, dependsOn: [this.prometheus], deleteBeforeReplace: true },
+      [
+        // Read-only at the kind's config root, from its config carrier (host/hardenedContainer.ts).
+        { file: GRAFANA_PATHS.datasources, content: datasources },
+        { file: GRAFANA_PATHS.dashboardProvider, content: toYaml(provisioning.dashboardProvider) },
+        { file: dashboardFile("api"), content: `${JSON.stringify(dashboards.api, null, 2)}\n` },
+        { file: dashboardFile("redis"), content: `${JSON.stringify(dashboards.redis, null, 2)}\n` },
+        { file: GRAFANA_PATHS.adminPassword, content: pulumi.secret(grafanaPassword.result) },
       ],
-      mounts: [{ type: "volume", source: grafanaData.name, target: "/var/lib/grafana" }, ...tlsMounts.filter((mount) => mount.target === TLS_FILES.ca)],
-      healthcheck: { tests: ["CMD", "wget", "-qO-", `http://${monitoringHostConfig.bindAddress}:${m.grafanaPort}/api/health`], interval: "15s", timeout: "5s", retries: 3 },
-      ...smallContainer(m.host, "grafana"),
-      memory: 256,
-      memorySwap: 256,
-    }, { parent: this, provider: monitoringHost.provider, dependsOn: [this.prometheus], deleteBeforeReplace: true }, [
-      // Read-only at the kind's config root, from its config carrier (host/hardenedContainer.ts).
-      { file: GRAFANA_PATHS.datasources, content: datasources },
-      { file: GRAFANA_PATHS.dashboardProvider, content: toYaml(provisioning.dashboardProvider) },
-      { file: dashboardFile("api"), content: `${JSON.stringify(dashboards.api, null, 2)}\n` },
-      { file: dashboardFile("redis"), content: `${JSON.stringify(dashboards.redis, null, 2)}\n` },
-      { file: GRAFANA_PATHS.adminPassword, content: pulumi.secret(grafanaPassword.result) },
-    ]);
+    );
 
     this.registerOutputs({ prometheus: files.scrape.prometheus, alertmanager: files.scrape.alertmanager, grafana: files.grafanaUrl });
   }

@@ -10,8 +10,18 @@
 import type { SloMetricsConfig } from "../config/types";
 import { P95_BY_ROUTE } from "./apiRules";
 import {
-  ALERTMANAGER_JOB, API_JOB, GRAFANA_JOB, NODE_JOB, PROMETHEUS_JOB, REDIS_JOB, RULE_FILE_NAMES, SENTINEL_JOB,
-  scrapeLabels, type PrometheusInput, type RuleFamily, type ScrapeTarget,
+  ALERTMANAGER_JOB,
+  API_JOB,
+  GRAFANA_JOB,
+  NODE_JOB,
+  PROMETHEUS_JOB,
+  REDIS_JOB,
+  RULE_FILE_NAMES,
+  SENTINEL_JOB,
+  scrapeLabels,
+  type PrometheusInput,
+  type RuleFamily,
+  type ScrapeTarget,
 } from "./prometheusConfig";
 import { FLAPPING_MASTER_CHANGES, REDIS_ADDRESS_LABEL, type RedisRulesInput } from "./redisRules";
 import type { AlertRule, RuleFile } from "./runbooks";
@@ -55,8 +65,6 @@ export interface AlertCase {
   intervalSeconds?: number;
 }
 
-
-
 const STEP_SECONDS = 15;
 
 export function seconds(duration: string): number {
@@ -82,7 +90,12 @@ export const samplesIn = (duration: string) => seconds(duration) / STEP_SECONDS;
 const key = (s: { metric: string; labels: Labels }) => `${s.metric}${JSON.stringify(Object.entries(s.labels).sort(([a], [b]) => a.localeCompare(b)))}`;
 
 export function seriesText(s: Series): { series: string; values: string } {
-  return { series: `${s.metric}{${Object.entries(s.labels).map(([k, v]) => `${k}="${v}"`).join(",")}}`, values: s.values };
+  return {
+    series: `${s.metric}{${Object.entries(s.labels)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(",")}}`,
+    values: s.values,
+  };
 }
 
 /** Everything the rules and dashboards read, healthy, for n samples `intervalSeconds` apart. */
@@ -155,12 +168,23 @@ export function healthyCluster(input: RuleTestInput, n: number, intervalSeconds 
 
   const api = apiTarget(scrape);
   up(API_JOB, api);
-  for (const [method, route, status, perSample] of [["GET", "/api/v1/tracks", "200", 150], ["POST", slo.paymentRoute, "201", 15], ["POST", "/api/v1/playlists", "201", 30]] as const) {
+  for (const [method, route, status, perSample] of [
+    ["GET", "/api/v1/tracks", "200", 150],
+    ["POST", slo.paymentRoute, "201", 15],
+    ["POST", "/api/v1/playlists", "201", 30],
+  ] as const) {
     add(slo.requestsTotal, { ...scrapeLabels(API_JOB, api), [slo.methodLabel]: method, [slo.routeLabel]: route, [slo.statusLabel]: status }, counter(0, perSample, n));
   }
-  for (const [method, route, perSample] of [["GET", "/api/v1/tracks", 150], ["POST", "/api/v1/playlists", 30]] as const) {
+  for (const [method, route, perSample] of [
+    ["GET", "/api/v1/tracks", 150],
+    ["POST", "/api/v1/playlists", 30],
+  ] as const) {
     // 90% under 100 ms, all but 0.2% under the latency threshold.
-    for (const [le, share] of [["0.1", 0.9], [formatLe(slo.latencyThresholdSeconds), 0.998], ["+Inf", 1]] as const) {
+    for (const [le, share] of [
+      ["0.1", 0.9],
+      [formatLe(slo.latencyThresholdSeconds), 0.998],
+      ["+Inf", 1],
+    ] as const) {
       add(slo.durationBucket, { ...scrapeLabels(API_JOB, api), [slo.methodLabel]: method, [slo.routeLabel]: route, le }, counter(0, perSample * share, n));
     }
   }
@@ -244,7 +268,9 @@ export function renderTemplate(template: string, labels: Labels, value: number |
 }
 
 function alertsByName(rules: Record<RuleFamily, RuleFile>): Map<string, AlertRule> {
-  const all = Object.values(rules).flatMap((f) => f.groups.flatMap((g) => g.rules)).filter((r): r is AlertRule => "alert" in r);
+  const all = Object.values(rules)
+    .flatMap((f) => f.groups.flatMap((g) => g.rules))
+    .filter((r): r is AlertRule => "alert" in r);
   return new Map(all.map((a) => [a.alert, a]));
 }
 
@@ -315,7 +341,15 @@ function redisCases(input: RuleTestInput): AlertCase[] {
   const sentinels = scrape.sentinelExporters.map((_, i) => i);
   const masterName = input.masterName;
   const named = (i: number, j: number) => ({ ...sentinel(i), master_name: masterName, master_address: address(j) });
-  const fs = (host: string) => ({ ...scrapeLabels(NODE_JOB, scrape.nodeExporters.find((t) => t.instance === host)!), mountpoint: redis.dataMountpoint, fstype: "ext4", device: "/dev/vda1" });
+  const fs = (host: string) => ({
+    ...scrapeLabels(
+      NODE_JOB,
+      scrape.nodeExporters.find((t) => t.instance === host)!,
+    ),
+    mountpoint: redis.dataMountpoint,
+    fstype: "ext4",
+    device: "/dev/vda1",
+  });
   const dataHost = input.dataHosts[0];
   const volumeFloor = sizing.rewriteReserveBytes * redis.dataNodesPerHost;
   const s = (metric: string, labels: Labels, values: string): Series => ({ metric, labels, values });
@@ -383,132 +417,190 @@ function redisCases(input: RuleTestInput): AlertCase[] {
 
   const cases: AlertCase[] = [
     c({
-      alert: "RedisUnreachable", name: "a replica stops answering: pages within 2 minutes, the master carries on with one replica (a ticket)",
-      series: [
-        s("redis_up", node(victim), change(1, 8, 0, n("5m"))),
-        ...(victim > 0 ? [s("redis_connected_slaves", node(0), change(redis.replicas, 8, redis.replicas - 1, n("5m")))] : []),
-      ],
+      alert: "RedisUnreachable",
+      name: "a replica stops answering: pages within 2 minutes, the master carries on with one replica (a ticket)",
+      series: [s("redis_up", node(victim), change(1, 8, 0, n("5m"))), ...(victim > 0 ? [s("redis_connected_slaves", node(0), change(redis.replicas, 8, redis.replicas - 1, n("5m")))] : [])],
       drop: (x) => x.labels.instance === node(victim).instance && x.metric !== "up" && x.metric !== "redis_up",
-      expectations: [{ at: "2m", alerts: [] }, { at: "3m59s", alerts: [{ labels: node(victim) }] }],
+      expectations: [
+        { at: "2m", alerts: [] },
+        { at: "3m59s", alerts: [{ labels: node(victim) }] },
+      ],
     }),
     c({
-      alert: "RedisUnreachable", name: "the exporter's scrape target is down",
+      alert: "RedisUnreachable",
+      name: "the exporter's scrape target is down",
       series: [s("up", node(last), change(1, 4, 0, n("4m")))],
       drop: (x) => x.labels.instance === node(last).instance && x.metric !== "up",
       expectations: [{ at: "3m", alerts: [{ labels: node(last) }] }],
     }),
     c({
-      alert: "RedisUnreachable", name: "healthy: a 30 s blip is not a page",
+      alert: "RedisUnreachable",
+      name: "healthy: a 30 s blip is not a page",
       series: [s("redis_up", node(victim), `1x7 0x1 1x${n("5m")}`)],
-      expectations: [{ at: "1m", alerts: [] }, { at: "4m", alerts: [] }],
+      expectations: [
+        { at: "1m", alerts: [] },
+        { at: "4m", alerts: [] },
+      ],
     }),
     c({
-      alert: "RedisDownPostmortemRequired", name: "a replica down for more than 10 minutes: the postmortem ticket beside the page",
+      alert: "RedisDownPostmortemRequired",
+      name: "a replica down for more than 10 minutes: the postmortem ticket beside the page",
       series: [s("redis_up", node(victim), steady(0, n("12m")))],
       alsoPages: ["RedisUnreachable"],
-      expectations: [{ at: "9m", alerts: [] }, { at: "11m", alerts: [{ labels: node(victim) }] }],
+      expectations: [
+        { at: "9m", alerts: [] },
+        { at: "11m", alerts: [{ labels: node(victim) }] },
+      ],
     }),
     c({
-      alert: "RedisDownPostmortemRequired", name: "healthy: down 5 minutes then back, no postmortem ticket",
+      alert: "RedisDownPostmortemRequired",
+      name: "healthy: down 5 minutes then back, no postmortem ticket",
       series: [s("redis_up", node(victim), change(0, n("5m"), 1, n("12m")))],
       alsoPages: ["RedisUnreachable"],
       expectations: [{ at: "11m", alerts: [] }],
     }),
     c({
-      alert: "HostUnreachable", name: `host ${lostHost} goes down: every exporter on it fails its scrape, one page for the host`,
+      alert: "HostUnreachable",
+      name: `host ${lostHost} goes down: every exporter on it fails its scrape, one page for the host`,
       series: scrapedOn(lostHost).map((t) => s("up", t, change(1, 4, 0, n("4m")))),
       drop: (x) => x.labels.host === lostHost && x.metric !== "up",
       alsoPages: pagesOfLostHost,
-      expectations: [{ at: "30s", alerts: [] }, { at: "3m", alerts: [{ labels: { host: lostHost } }] }],
+      expectations: [
+        { at: "30s", alerts: [] },
+        { at: "3m", alerts: [{ labels: { host: lostHost } }] },
+      ],
     }),
     c({
-      alert: "HostUnreachable", name: `healthy: only node_exporter on ${lostHost} is down, its Redis processes answer (a ticket)`,
-      series: [s("up", scrapeLabels(NODE_JOB, scrape.nodeExporters.find((t) => t.instance === lostHost)!), steady(0, n("4m")))],
+      alert: "HostUnreachable",
+      name: `healthy: only node_exporter on ${lostHost} is down, its Redis processes answer (a ticket)`,
+      series: [
+        s(
+          "up",
+          scrapeLabels(
+            NODE_JOB,
+            scrape.nodeExporters.find((t) => t.instance === lostHost)!,
+          ),
+          steady(0, n("4m")),
+        ),
+      ],
       drop: (x) => x.labels.job === NODE_JOB && x.labels.host === lostHost && x.metric !== "up",
       expectations: [{ at: "3m", alerts: [] }],
     }),
     c({
-      alert: "RedisRestartLoop", name: "a replica crash-loops: its uptime falls back to 0 three times in 15 minutes",
+      alert: "RedisRestartLoop",
+      name: "a replica crash-loops: its uptime falls back to 0 three times in 15 minutes",
       series: [s("redis_uptime_in_seconds", node(last), `86400+15x19 5+15x19 5+15x19 5+15x${n("10m")}`)],
       alsoPages: ["RedisUnreachable"],
-      expectations: [{ at: "14m", alerts: [] }, { at: "15m", alerts: [{ labels: node(last), value: 3 }] }],
+      expectations: [
+        { at: "14m", alerts: [] },
+        { at: "15m", alerts: [{ labels: node(last), value: 3 }] },
+      ],
     }),
     c({
-      alert: "RedisRestartLoop", name: "healthy: one planned restart (a rolling upgrade) and one crash in 30 minutes",
+      alert: "RedisRestartLoop",
+      name: "healthy: one planned restart (a rolling upgrade) and one crash in 30 minutes",
       series: [s("redis_uptime_in_seconds", node(last), `86400+15x19 5+15x39 5+15x${n("10m")}`)],
-      expectations: [{ at: "15m", alerts: [] }, { at: "20m", alerts: [] }],
+      expectations: [
+        { at: "15m", alerts: [] },
+        { at: "20m", alerts: [] },
+      ],
     }),
     c({
-      alert: "RedisRssNearContainerLimit", name: "RSS above 90% of the limit for 2 minutes",
+      alert: "RedisRssNearContainerLimit",
+      name: "RSS above 90% of the limit for 2 minutes",
       series: [s("redis_memory_used_rss_bytes", node(0), steady(sizing.rssDangerBytes + 1024, n("4m")))],
       expectations: [{ at: "3m", alerts: [{ labels: node(0), value: sizing.rssDangerBytes + 1024 }] }],
     }),
     c({
-      alert: "RedisRssNearContainerLimit", name: "healthy: RSS at 2 x maxmemory (a full fork) stays below the threshold",
+      alert: "RedisRssNearContainerLimit",
+      name: "healthy: RSS at 2 x maxmemory (a full fork) stays below the threshold",
       series: [s("redis_memory_used_rss_bytes", node(0), steady(2 * sizing.maxmemoryBytes, n("4m")))],
       expectations: [{ at: "4m", alerts: [] }],
     }),
     c({
-      alert: "RedisMaxmemoryDrift", name: "someone CONFIG SET maxmemory to twice the declared value",
+      alert: "RedisMaxmemoryDrift",
+      name: "someone CONFIG SET maxmemory to twice the declared value",
       series: [s("redis_memory_max_bytes", node(0), steady(sizing.maxmemoryBytes * 2, n("7m")))],
       expectations: [{ at: "6m", alerts: [{ labels: node(0), value: sizing.maxmemoryBytes * 2 }] }],
     }),
     c({
-      alert: "RedisMaxmemoryDrift", name: "healthy: the declared maxmemory on every node",
+      alert: "RedisMaxmemoryDrift",
+      name: "healthy: the declared maxmemory on every node",
       series: [],
       expectations: [{ at: "6m", alerts: [] }],
     }),
     c({
-      alert: "RedisMemoryNearMaxmemory", name: "dataset at 97% of maxmemory for 15 minutes",
+      alert: "RedisMemoryNearMaxmemory",
+      name: "dataset at 97% of maxmemory for 15 minutes",
       series: [s("redis_memory_used_bytes", node(0), steady(Math.floor(sizing.maxmemoryBytes * 0.97), n("17m")))],
-      expectations: [{ at: "10m", alerts: [] }, { at: "16m", alerts: [{ labels: node(0) }] }],
+      expectations: [
+        { at: "10m", alerts: [] },
+        { at: "16m", alerts: [{ labels: node(0) }] },
+      ],
     }),
     c({
-      alert: "RedisMemoryNearMaxmemory", name: "healthy: dataset at 90% of maxmemory",
+      alert: "RedisMemoryNearMaxmemory",
+      name: "healthy: dataset at 90% of maxmemory",
       series: [s("redis_memory_used_bytes", node(0), steady(Math.floor(sizing.maxmemoryBytes * 0.9), n("17m")))],
       expectations: [{ at: "16m", alerts: [] }],
     }),
     c({
-      alert: "RedisEvictionsSpiking", name: "200 evictions/s for over 10 minutes",
+      alert: "RedisEvictionsSpiking",
+      name: "200 evictions/s for over 10 minutes",
       series: [s("redis_evicted_keys_total", node(0), counter(0, 3000, n("18m")))],
       expectations: [{ at: "17m", alerts: [{ labels: node(0) }] }],
     }),
     c({
-      alert: "RedisEvictionsSpiking", name: "healthy: 10 evictions/s",
+      alert: "RedisEvictionsSpiking",
+      name: "healthy: 10 evictions/s",
       series: [s("redis_evicted_keys_total", node(0), counter(0, 150, n("18m")))],
       expectations: [{ at: "17m", alerts: [] }],
     }),
     c({
-      alert: "RedisRejectedConnections", name: "connections rejected at maxclients",
+      alert: "RedisRejectedConnections",
+      name: "connections rejected at maxclients",
       series: [s("redis_rejected_connections_total", node(0), change(0, 5, 5, n("3m")))],
       expectations: [{ at: "2m", alerts: [{ labels: node(0) }] }],
     }),
     c({
-      alert: "RedisRejectedConnections", name: "healthy: rejections more than 5 minutes ago are forgotten",
+      alert: "RedisRejectedConnections",
+      name: "healthy: rejections more than 5 minutes ago are forgotten",
       series: [s("redis_rejected_connections_total", node(0), change(0, 5, 5, n("12m")))],
       expectations: [{ at: "11m", alerts: [] }],
     }),
     c({
-      alert: "RedisAuthFailures", name: "a client keeps presenting a retired password (a failed AUTH every 15 s)",
+      alert: "RedisAuthFailures",
+      name: "a client keeps presenting a retired password (a failed AUTH every 15 s)",
       series: [s("redis_commands_failed_calls_total", { ...node(0), cmd: "auth" }, counter(0, 1, n("7m")))],
       // Over 2 in 2 minutes from about 45s, then its `for: 4m`.
-      expectations: [{ at: "4m", alerts: [] }, { at: "6m", alerts: [{ labels: { ...node(0), cmd: "auth" } }] }],
+      expectations: [
+        { at: "4m", alerts: [] },
+        { at: "6m", alerts: [{ labels: { ...node(0), cmd: "auth" } }] },
+      ],
     }),
     // Sentinels have exporters only when Sentinel is on.
     ...(scrape.sentinelExporters.length > 0
-      ? [c({
-          alert: "RedisAuthFailures", name: "a sentinel keeps refusing a retired password: the same page",
-          series: [s("redis_commands_failed_calls_total", { ...sentinel(0), cmd: "auth" }, counter(0, 1, n("7m")))],
-          expectations: [{ at: "6m", alerts: [{ labels: { ...sentinel(0), cmd: "auth" } }] }],
-        })]
+      ? [
+          c({
+            alert: "RedisAuthFailures",
+            name: "a sentinel keeps refusing a retired password: the same page",
+            series: [s("redis_commands_failed_calls_total", { ...sentinel(0), cmd: "auth" }, counter(0, 1, n("7m")))],
+            expectations: [{ at: "6m", alerts: [{ labels: { ...sentinel(0), cmd: "auth" } }] }],
+          }),
+        ]
       : []),
     c({
-      alert: "RedisAuthFailures", name: "healthy: a burst of 20 failed AUTHs within a minute, then none (a client that reloaded its password)",
+      alert: "RedisAuthFailures",
+      name: "healthy: a burst of 20 failed AUTHs within a minute, then none (a client that reloaded its password)",
       series: [s("redis_commands_failed_calls_total", { ...node(0), cmd: "auth" }, `0x3 5 10 15 20x${n("7m") - 8}`)],
-      expectations: [{ at: "3m", alerts: [] }, { at: "6m", alerts: [] }],
+      expectations: [
+        { at: "3m", alerts: [] },
+        { at: "6m", alerts: [] },
+      ],
     }),
     c({
-      alert: "RedisAuthFailures", name: "healthy: three stray failed AUTHs, and failed GETs do not count",
+      alert: "RedisAuthFailures",
+      name: "healthy: three stray failed AUTHs, and failed GETs do not count",
       series: [
         s("redis_commands_failed_calls_total", { ...node(0), cmd: "auth" }, change(0, 5, 3, n("7m"))),
         s("redis_commands_failed_calls_total", { ...node(0), cmd: "get" }, counter(0, 10, n("7m"))),
@@ -516,52 +608,68 @@ function redisCases(input: RuleTestInput): AlertCase[] {
       expectations: [{ at: "6m", alerts: [] }],
     }),
     c({
-      alert: "RedisRdbSaveFailed", name: "the last bgsave failed",
+      alert: "RedisRdbSaveFailed",
+      name: "the last bgsave failed",
       series: [s("redis_rdb_last_bgsave_status", node(0), change(1, 5, 0, n("2m")))],
-      expectations: [{ at: "30s", alerts: [] }, { at: "1m30s", alerts: [{ labels: node(0) }] }],
+      expectations: [
+        { at: "30s", alerts: [] },
+        { at: "1m30s", alerts: [{ labels: node(0) }] },
+      ],
     }),
     c({
-      alert: "RedisRdbSaveFailed", name: "healthy: a failed save followed by a good one",
+      alert: "RedisRdbSaveFailed",
+      name: "healthy: a failed save followed by a good one",
       series: [s("redis_rdb_last_bgsave_status", node(0), `1x4 0x3 1x${n("3m")}`)],
       expectations: [{ at: "2m30s", alerts: [] }],
     }),
     c({
-      alert: "RedisAofWriteFailed", name: "AOF write failed (disk full)",
+      alert: "RedisAofWriteFailed",
+      name: "AOF write failed (disk full)",
       series: [s("redis_aof_last_write_status", node(0), steady(0, n("1m")))],
       expectations: [{ at: "30s", alerts: [{ labels: node(0) }] }],
     }),
     c({
-      alert: "RedisAofWriteFailed", name: "healthy: a rewrite in progress with good statuses",
+      alert: "RedisAofWriteFailed",
+      name: "healthy: a rewrite in progress with good statuses",
       series: [s("redis_aof_rewrite_in_progress", node(0), steady(1, n("2m")))],
       expectations: [{ at: "1m", alerts: [] }],
     }),
     c({
-      alert: "RedisAofWriteFailed", name: "healthy for this page: a failed rewrite refuses no write (its ticket fires instead)",
+      alert: "RedisAofWriteFailed",
+      name: "healthy for this page: a failed rewrite refuses no write (its ticket fires instead)",
       series: [s("redis_aof_last_bgrewrite_status", node(0), steady(0, n("12m")))],
       expectations: [{ at: "11m", alerts: [] }],
     }),
     c({
-      alert: "RedisAofRewriteFailed", name: "the AOF rewrite keeps failing (its fork child killed) for 10 minutes",
+      alert: "RedisAofRewriteFailed",
+      name: "the AOF rewrite keeps failing (its fork child killed) for 10 minutes",
       series: [s("redis_aof_last_bgrewrite_status", node(0), change(1, 5, 0, n("13m")))],
-      expectations: [{ at: "5m", alerts: [] }, { at: "12m", alerts: [{ labels: node(0) }] }],
+      expectations: [
+        { at: "5m", alerts: [] },
+        { at: "12m", alerts: [{ labels: node(0) }] },
+      ],
     }),
     c({
-      alert: "RedisAofRewriteFailed", name: "healthy: one failed rewrite, then a good one 3 minutes later",
+      alert: "RedisAofRewriteFailed",
+      name: "healthy: one failed rewrite, then a good one 3 minutes later",
       series: [s("redis_aof_last_bgrewrite_status", node(0), `1x4 0x11 1x${n("13m") - 17}`)],
       expectations: [{ at: "12m", alerts: [] }],
     }),
     c({
-      alert: "RedisDataVolumeLow", name: "less free space than one AOF rewrite needs",
+      alert: "RedisDataVolumeLow",
+      name: "less free space than one AOF rewrite needs",
       series: [s("node_filesystem_avail_bytes", fs(dataHost), steady(volumeFloor - 1, n("7m")))],
       expectations: [{ at: "6m", alerts: [{ labels: fs(dataHost), value: volumeFloor - 1 }] }],
     }),
     c({
-      alert: "RedisDataVolumeLow", name: "healthy: tmpfs mounts are ignored, enough room on the data filesystem",
+      alert: "RedisDataVolumeLow",
+      name: "healthy: tmpfs mounts are ignored, enough room on the data filesystem",
       series: [s("node_filesystem_avail_bytes", { ...fs(dataHost), mountpoint: "/run", fstype: "tmpfs" }, steady(0, n("7m")))],
       expectations: [{ at: "6m", alerts: [] }],
     }),
     c({
-      alert: "RedisDataVolumeFillingUp", name: "free space falling fast enough to cross the floor within 24 h",
+      alert: "RedisDataVolumeFillingUp",
+      name: "free space falling fast enough to cross the floor within 24 h",
       // Losing floor/100 per 15 s from 20 floors: still 3 floors free at 7 h (RedisDataVolumeLow
       // silent), but the 24 h projection is far below the floor.
       series: [s("node_filesystem_avail_bytes", fs(dataHost), `${volumeFloor * 20}-${Math.floor(volumeFloor / 25)}x${n("7h") / 4 + 10}`)],
@@ -569,7 +677,8 @@ function redisCases(input: RuleTestInput): AlertCase[] {
       expectations: [{ at: "7h", alerts: [{ labels: fs(dataHost) }] }],
     }),
     c({
-      alert: "RedisDataVolumeFillingUp", name: "healthy: a slow decline that stays above the floor for days",
+      alert: "RedisDataVolumeFillingUp",
+      name: "healthy: a slow decline that stays above the floor for days",
       series: [s("node_filesystem_avail_bytes", fs(dataHost), `${volumeFloor * 20}-${Math.floor(volumeFloor / 25000)}x${n("7h") / 4 + 10}`)],
       intervalSeconds: 60,
       expectations: [{ at: "7h", alerts: [] }],
@@ -580,104 +689,144 @@ function redisCases(input: RuleTestInput): AlertCase[] {
   if (redis.replicas > 0) {
     cases.push(
       c({
-        alert: "RedisUndeclaredMaster", name: "a REPLICAOF with a stolen credential moves redis-1 to a server outside the stack: its data is being replaced",
+        alert: "RedisUndeclaredMaster",
+        name: "a REPLICAOF with a stolen credential moves redis-1 to a server outside the stack: its data is being replaced",
         series: [s("redis_slave_info", { ...node(1), master_host: rogue.host, master_port: rogue.port, read_only: "1" }, steady(1, n("2m")))],
         drop: (x) => x.metric === "redis_slave_info" && x.labels.instance === node(1).instance,
         expectations: [{ at: "30s", alerts: [{ labels: { instance: node(1).instance, master_address: rogue.address } }] }],
       }),
       c({
-        alert: "RedisUndeclaredReplica", name: "a server outside the stack attaches to the master as a replica with the replication password",
+        alert: "RedisUndeclaredReplica",
+        name: "a server outside the stack attaches to the master as a replica with the replication password",
         series: [s("redis_connected_slave_offset_bytes", { ...node(0), slave_ip: rogue.host, slave_port: rogue.port, slave_state: "online" }, counter(HEALTHY_MASTER_OFFSET - 1_000, 15_000, n("2m")))],
         expectations: [{ at: "30s", alerts: [{ labels: { instance: node(0).instance, replica_address: rogue.address } }] }],
       }),
       c({
-        alert: "RedisUndeclaredReplica", name: "healthy: the declared replicas, each under the address Sentinel knows it by, and one re-attaching after a restart",
+        alert: "RedisUndeclaredReplica",
+        name: "healthy: the declared replicas, each under the address Sentinel knows it by, and one re-attaching after a restart",
         series: [s("redis_connected_slave_offset_bytes", replicaOf(1), `${HEALTHY_MASTER_OFFSET}+15000x3 stale _x2 ${HEALTHY_MASTER_OFFSET + 120_000}+15000x${n("2m")}`)],
         drop: (x) => x.metric === "redis_connected_slave_offset_bytes" && x.labels.slave_port === replicaOf(1).slave_port,
-        expectations: [{ at: "30s", alerts: [] }, { at: "2m", alerts: [] }],
+        expectations: [
+          { at: "30s", alerts: [] },
+          { at: "2m", alerts: [] },
+        ],
       }),
       c({
-        alert: "RedisMasterWithoutReplicas", name: "the replicas lose their link to the master: writes refused (NOREPLICAS)",
-        series: [s("redis_connected_slaves", node(0), change(redis.replicas, 5, 0, n("4m"))), ...[1, 2].filter((i) => i <= redis.replicas).map((i) => s("redis_master_link_up", node(i), change(1, 5, 0, n("4m"))))],
-        expectations: [{ at: "1m", alerts: [] }, { at: "3m", alerts: [{ labels: node(0) }] }],
+        alert: "RedisMasterWithoutReplicas",
+        name: "the replicas lose their link to the master: writes refused (NOREPLICAS)",
+        series: [
+          s("redis_connected_slaves", node(0), change(redis.replicas, 5, 0, n("4m"))),
+          ...[1, 2].filter((i) => i <= redis.replicas).map((i) => s("redis_master_link_up", node(i), change(1, 5, 0, n("4m")))),
+        ],
+        expectations: [
+          { at: "1m", alerts: [] },
+          { at: "3m", alerts: [{ labels: node(0) }] },
+        ],
       }),
       c({
-        alert: "RedisMasterWithoutReplicas", name: "healthy: one replica left still meets min-replicas-to-write (a ticket, not a page)",
+        alert: "RedisMasterWithoutReplicas",
+        name: "healthy: one replica left still meets min-replicas-to-write (a ticket, not a page)",
         series: [s("redis_connected_slaves", node(0), steady(redis.replicas - 1, n("7m")))],
         expectations: [{ at: "6m", alerts: [] }],
       }),
       c({
-        alert: "RedisReplicasMissing", name: "one of the declared replicas is gone",
+        alert: "RedisReplicasMissing",
+        name: "one of the declared replicas is gone",
         series: [s("redis_connected_slaves", node(0), steady(redis.replicas - 1, n("7m")))],
         expectations: [{ at: "6m", alerts: [{ labels: node(0), value: redis.replicas - 1 }] }],
       }),
       c({
-        alert: "RedisReplicasMissing", name: "healthy: every declared replica connected (a replica's own 0 is ignored)",
+        alert: "RedisReplicasMissing",
+        name: "healthy: every declared replica connected (a replica's own 0 is ignored)",
         series: [],
         expectations: [{ at: "6m", alerts: [] }],
       }),
       c({
-        alert: "RedisReplicationBroken", name: "a replica's master link is down",
+        alert: "RedisReplicationBroken",
+        name: "a replica's master link is down",
         series: [s("redis_master_link_up", node(1), steady(0, n("4m")))],
         expectations: [{ at: "3m", alerts: [{ labels: node(1) }] }],
       }),
       c({
-        alert: "RedisReplicationBroken", name: "healthy: a one-minute resync",
+        alert: "RedisReplicationBroken",
+        name: "healthy: a one-minute resync",
         series: [s("redis_master_link_up", node(1), `1x3 0x3 1x${n("4m")}`)],
         expectations: [{ at: "3m", alerts: [] }],
       }),
       c({
-        alert: "RedisReplicaLagBytes", name: "a replica stays 2 MB behind (more than the backlog) for 5 minutes",
+        alert: "RedisReplicaLagBytes",
+        name: "a replica stays 2 MB behind (more than the backlog) for 5 minutes",
         series: [s("redis_connected_slave_offset_bytes", replicaOf(1), counter(HEALTHY_MASTER_OFFSET - 2_000_000, 15_000, n("8m")))],
-        expectations: [{ at: "4m", alerts: [] }, { at: "6m", alerts: [{ labels: replicaOf(1), value: 2_000_000 }] }],
+        expectations: [
+          { at: "4m", alerts: [] },
+          { at: "6m", alerts: [{ labels: replicaOf(1), value: 2_000_000 }] },
+        ],
       }),
       c({
-        alert: "RedisReplicaLagBytes", name: "healthy: 3 minutes 2 MB behind, then caught up",
+        alert: "RedisReplicaLagBytes",
+        name: "healthy: 3 minutes 2 MB behind, then caught up",
         series: [s("redis_connected_slave_offset_bytes", replicaOf(1), `${HEALTHY_MASTER_OFFSET - 2_000_000}+15000x11 ${HEALTHY_MASTER_OFFSET - 1_000 + 12 * 15_000}+15000x${n("8m")}`)],
         expectations: [{ at: "8m", alerts: [] }],
       }),
       c({
-        alert: "RedisReplicaLagSeconds", name: `a replica acknowledges ${redis.minReplicasMaxLagSeconds + 15} s late for minutes (past min-replicas-max-lag)`,
+        alert: "RedisReplicaLagSeconds",
+        name: `a replica acknowledges ${redis.minReplicasMaxLagSeconds + 15} s late for minutes (past min-replicas-max-lag)`,
         series: [s("redis_connected_slave_lag_seconds", replicaOf(1), change(0, 4, redis.minReplicasMaxLagSeconds + 15, n("4m")))],
-        expectations: [{ at: "2m", alerts: [] }, { at: "3m30s", alerts: [{ labels: replicaOf(1), value: redis.minReplicasMaxLagSeconds + 15 }] }],
+        expectations: [
+          { at: "2m", alerts: [] },
+          { at: "3m30s", alerts: [{ labels: replicaOf(1), value: redis.minReplicasMaxLagSeconds + 15 }] },
+        ],
       }),
       c({
-        alert: "RedisReplicaLagSeconds", name: "healthy: acknowledgements within min-replicas-max-lag",
+        alert: "RedisReplicaLagSeconds",
+        name: "healthy: acknowledgements within min-replicas-max-lag",
         series: [s("redis_connected_slave_lag_seconds", replicaOf(1), steady(redis.minReplicasMaxLagSeconds, n("4m")))],
         expectations: [{ at: "3m30s", alerts: [] }],
       }),
       c({
-        alert: "RedisMasterFlapping", name: `the master moves between redis-0 and redis-1 every 5 minutes: change ${FLAPPING_MASTER_CHANGES} within the hour pages`,
+        alert: "RedisMasterFlapping",
+        name: `the master moves between redis-0 and redis-1 every 5 minutes: change ${FLAPPING_MASTER_CHANGES} within the hour pages`,
         ...flapping(FLAPPING_MASTER_CHANGES, n("25m")),
-        expectations: [{ at: `${5 * FLAPPING_MASTER_CHANGES - 1}m`, alerts: [] }, { at: `${5 * FLAPPING_MASTER_CHANGES}m30s`, alerts: [{ labels: {}, value: 2 * FLAPPING_MASTER_CHANGES }] }],
+        expectations: [
+          { at: `${5 * FLAPPING_MASTER_CHANGES - 1}m`, alerts: [] },
+          { at: `${5 * FLAPPING_MASTER_CHANGES}m30s`, alerts: [{ labels: {}, value: 2 * FLAPPING_MASTER_CHANGES }] },
+        ],
       }),
       c({
-        alert: "RedisMasterFlapping", name: `healthy: a planned switchover and back (${FLAPPING_MASTER_CHANGES - 1} changes in an hour)`,
+        alert: "RedisMasterFlapping",
+        name: `healthy: a planned switchover and back (${FLAPPING_MASTER_CHANGES - 1} changes in an hour)`,
         ...flapping(FLAPPING_MASTER_CHANGES - 1, n("25m")),
         expectations: [{ at: "24m", alerts: [] }],
       }),
       c({
-        alert: "RedisNoMaster", name: "every node reports the replica role, the sentinels still name redis-0",
+        alert: "RedisNoMaster",
+        name: "every node reports the replica role, the sentinels still name redis-0",
         series: [s("redis_instance_info", info(0, "slave"), steady(1, n("3m")))],
         drop: isInfo(0),
         alsoPages: ["RedisSentinelMasterMismatch"],
         expectations: [{ at: "2m", alerts: [{ labels: {} }] }],
       }),
       c({
-        alert: "RedisNoMaster", name: "healthy: no master for 30 s during a failover",
+        alert: "RedisNoMaster",
+        name: "healthy: no master for 30 s during a failover",
         ...failover({ namedAt: 6, oldAt: 4, newAt: 6, old: "gone", total: n("3m") + 8 }),
         alsoPages: ["RedisUnreachable"],
-        expectations: [{ at: "1m", alerts: [] }, { at: "2m30s", alerts: [] }],
+        expectations: [
+          { at: "1m", alerts: [] },
+          { at: "2m30s", alerts: [] },
+        ],
       }),
       c({
-        alert: "RedisMultipleMasters", name: "two nodes report the master role for over a minute (the isolated one has no replica: a page too)",
+        alert: "RedisMultipleMasters",
+        name: "two nodes report the master role for over a minute (the isolated one has no replica: a page too)",
         series: [s("redis_instance_info", info(1, "master"), steady(1, n("3m")))],
         drop: isInfo(1),
         alsoPages: ["RedisMasterWithoutReplicas"],
         expectations: [{ at: "2m", alerts: [{ labels: {}, value: 2 }] }],
       }),
       c({
-        alert: "RedisMultipleMasters", name: "healthy: two masters for 30 s while the old one is demoted",
+        alert: "RedisMultipleMasters",
+        name: "healthy: two masters for 30 s while the old one is demoted",
         // redis-1 reports master for samples 4-5 (30 s), then is a replica again.
         series: [s("redis_instance_info", info(1, "master"), `_x3 1x1 stale _x${n("3m")}`), s("redis_instance_info", info(1, "slave"), `1x3 stale _x0 1x${n("3m")}`)],
         drop: isInfo(1),
@@ -692,23 +841,30 @@ function redisCases(input: RuleTestInput): AlertCase[] {
     const stuckTotal = n(`${stuckFiresAt + 120}s`);
     cases.push(
       c({
-        alert: "RedisUnreachable", name: "the master is killed and Sentinel promotes redis-1: the one page is the dead node",
+        alert: "RedisUnreachable",
+        name: "the master is killed and Sentinel promotes redis-1: the one page is the dead node",
         series: [...killed.series, s("redis_up", node(0), change(1, 8, 0, n("4m") + 8))],
         drop: (x) => killed.drop!(x) || (x.labels.instance === node(0).instance && !["up", "redis_up", "redis_connected_slaves"].includes(x.metric)),
         expectations: [{ at: "4m", alerts: [{ labels: node(0) }] }],
       }),
       c({
-        alert: "RedisFailoverHappened", name: "a planned switchover to redis-1: a ticket, and no page",
+        alert: "RedisFailoverHappened",
+        name: "a planned switchover to redis-1: a ticket, and no page",
         ...failover({ namedAt: 9, oldAt: 9, newAt: 9, old: "slave", total: n("3m") + 8 }),
-        expectations: [{ at: "1m", alerts: [] }, { at: "3m", alerts: [{ labels: { master_name: masterName } }] }],
+        expectations: [
+          { at: "1m", alerts: [] },
+          { at: "3m", alerts: [{ labels: { master_name: masterName } }] },
+        ],
       }),
       c({
-        alert: "RedisFailoverHappened", name: "healthy: the master's status flaps but its address stays",
+        alert: "RedisFailoverHappened",
+        name: "healthy: the master's status flaps but its address stays",
         series: sentinels.map((i) => s("redis_sentinel_master_status", { ...named(i, 0), master_status: "ok" }, `1x4 0x2 1x${n("3m")}`)),
         expectations: [{ at: "3m", alerts: [] }],
       }),
       c({
-        alert: "SentinelQuorumAtRisk", name: "one sentinel down: tickets, no page (quorum still reachable)",
+        alert: "SentinelQuorumAtRisk",
+        name: "one sentinel down: tickets, no page (quorum still reachable)",
         series: [
           ...sentinels.slice(0, quorum).map((i) => s("redis_sentinel_master_ok_sentinels", named(i, 0), steady(quorum, n("4m")))),
           s("redis_up", sentinel(sentinels.length - 1), steady(0, n("4m"))),
@@ -717,55 +873,71 @@ function redisCases(input: RuleTestInput): AlertCase[] {
         expectations: [{ at: "3m", alerts: sentinels.slice(0, quorum).map((i) => ({ labels: named(i, 0), value: quorum })) }],
       }),
       c({
-        alert: "SentinelQuorumAtRisk", name: "healthy: every sentinel usable",
+        alert: "SentinelQuorumAtRisk",
+        name: "healthy: every sentinel usable",
         series: [],
         expectations: [{ at: "3m", alerts: [] }],
       }),
       c({
-        alert: "SentinelQuorumLost", name: "the sentinels are up but cannot see each other (partition): fewer usable than the quorum",
+        alert: "SentinelQuorumLost",
+        name: "the sentinels are up but cannot see each other (partition): fewer usable than the quorum",
         series: sentinels.map((i) => s("redis_sentinel_master_ok_sentinels", named(i, 0), steady(quorum - 1, n("3m")))),
         expectations: [{ at: "2m", alerts: sentinels.map((i) => ({ labels: named(i, 0) })) }],
       }),
       c({
-        alert: "SentinelQuorumLost", name: "healthy: a 30 s partition heals",
+        alert: "SentinelQuorumLost",
+        name: "healthy: a 30 s partition heals",
         series: sentinels.map((i) => s("redis_sentinel_master_ok_sentinels", named(i, 0), `${sentinels.length}x3 ${quorum - 1}x1 ${sentinels.length}x${n("3m")}`)),
         expectations: [{ at: "2m", alerts: [] }],
       }),
       c({
-        alert: "SentinelsBelowQuorumReachable", name: "every sentinel down: one page (the sentinels' own view is gone with them)",
+        alert: "SentinelsBelowQuorumReachable",
+        name: "every sentinel down: one page (the sentinels' own view is gone with them)",
         series: sentinels.map((i) => s("redis_up", sentinel(i), change(1, 4, 0, n("4m")))),
         drop: (x) => x.labels.job === SENTINEL_JOB && x.metric.startsWith("redis_sentinel"),
-        expectations: [{ at: "30s", alerts: [] }, { at: "3m", alerts: [{ labels: {} }] }],
+        expectations: [
+          { at: "30s", alerts: [] },
+          { at: "3m", alerts: [{ labels: {} }] },
+        ],
       }),
       c({
-        alert: "SentinelsBelowQuorumReachable", name: "healthy: one sentinel down leaves the quorum reachable (tickets only)",
+        alert: "SentinelsBelowQuorumReachable",
+        name: "healthy: one sentinel down leaves the quorum reachable (tickets only)",
         series: [s("redis_up", sentinel(0), steady(0, n("4m")))],
         drop: (x) => x.labels.instance === sentinel(0).instance && x.metric.startsWith("redis_sentinel"),
         expectations: [{ at: "3m", alerts: [] }],
       }),
       c({
-        alert: "SentinelUnreachable", name: "a sentinel stops answering",
+        alert: "SentinelUnreachable",
+        name: "a sentinel stops answering",
         series: [s("redis_up", sentinel(1), steady(0, n("4m")))],
         drop: (x) => x.labels.instance === sentinel(1).instance && x.metric.startsWith("redis_sentinel"),
         expectations: [{ at: "3m", alerts: [{ labels: sentinel(1) }] }],
       }),
       c({
-        alert: "SentinelUnreachable", name: "healthy: a sentinel restart (1 minute)",
+        alert: "SentinelUnreachable",
+        name: "healthy: a sentinel restart (1 minute)",
         series: [s("redis_up", sentinel(1), `1x3 0x3 1x${n("4m")}`)],
         expectations: [{ at: "3m", alerts: [] }],
       }),
       c({
-        alert: "SentinelTilt", name: "a sentinel stays in TILT for minutes (its clock keeps jumping)",
+        alert: "SentinelTilt",
+        name: "a sentinel stays in TILT for minutes (its clock keeps jumping)",
         series: [s("redis_sentinel_tilt", sentinel(1), change(0, 4, 1, n("4m")))],
-        expectations: [{ at: "2m", alerts: [] }, { at: "3m30s", alerts: [{ labels: sentinel(1) }] }],
+        expectations: [
+          { at: "2m", alerts: [] },
+          { at: "3m30s", alerts: [{ labels: sentinel(1) }] },
+        ],
       }),
       c({
-        alert: "SentinelTilt", name: "healthy: one 30-second TILT after a single stall",
+        alert: "SentinelTilt",
+        name: "healthy: one 30-second TILT after a single stall",
         series: [s("redis_sentinel_tilt", sentinel(1), `0x3 1x1 0x${n("4m")}`)],
         expectations: [{ at: "3m30s", alerts: [] }],
       }),
       c({
-        alert: "SentinelFailoverStuck", name: "the master dies and no replica can be promoted: odown past failover-timeout",
+        alert: "SentinelFailoverStuck",
+        name: "the master dies and no replica can be promoted: odown past failover-timeout",
         series: [
           s("redis_up", node(0), change(1, 4, 0, stuckTotal)),
           ...sentinels.map((i) => s("redis_sentinel_master_status", { ...named(i, 0), master_status: "ok" }, gone(1, 5, stuckTotal))),
@@ -773,10 +945,14 @@ function redisCases(input: RuleTestInput): AlertCase[] {
         ],
         drop: (x) => (x.labels.instance === node(0).instance && !["up", "redis_up"].includes(x.metric)) || x.metric === "redis_sentinel_master_status",
         alsoPages: ["RedisUnreachable", "RedisNoMaster", "RedisSentinelMasterMismatch"],
-        expectations: [{ at: "1m", alerts: [] }, { at: `${stuckFiresAt}s`, alerts: [{ labels: { master_name: masterName, master_address: address(0) } }] }],
+        expectations: [
+          { at: "1m", alerts: [] },
+          { at: `${stuckFiresAt}s`, alerts: [{ labels: { master_name: masterName, master_address: address(0) } }] },
+        ],
       }),
       c({
-        alert: "SentinelFailoverStuck", name: "healthy: odown for one scrape while Sentinel promotes redis-1",
+        alert: "SentinelFailoverStuck",
+        name: "healthy: odown for one scrape while Sentinel promotes redis-1",
         series: [
           ...killed.series.filter((x) => x.metric !== "redis_sentinel_master_status"),
           ...sentinels.map((i) => s("redis_sentinel_master_status", { ...named(i, 0), master_status: "ok" }, gone(1, 8, n("4m") + 8))),
@@ -789,27 +965,37 @@ function redisCases(input: RuleTestInput): AlertCase[] {
         expectations: [{ at: "3m", alerts: [] }],
       }),
       c({
-        alert: "RedisSentinelMasterMismatch", name: "the sentinels name redis-1, which reports the replica role: every write gets READONLY",
+        alert: "RedisSentinelMasterMismatch",
+        name: "the sentinels name redis-1, which reports the replica role: every write gets READONLY",
         series: sentinels.map((i) => s("redis_sentinel_master_status", { ...named(i, 1), master_status: "ok" }, steady(1, n("3m")))),
         drop: (x) => x.metric === "redis_sentinel_master_status",
         expectations: [{ at: "2m", alerts: [{ labels: { master_name: masterName, master_address: address(1) } }] }],
       }),
       c({
-        alert: "RedisUndeclaredMaster", name: "a forged Sentinel hello moves every sentinel to a server outside the stack: clients are sent there",
+        alert: "RedisUndeclaredMaster",
+        name: "a forged Sentinel hello moves every sentinel to a server outside the stack: clients are sent there",
         series: sentinels.map((i) => s("redis_sentinel_master_status", { ...sentinel(i), master_name: masterName, master_address: rogue.address, master_status: "ok" }, steady(1, n("3m")))),
         drop: (x) => x.metric === "redis_sentinel_master_status",
         alsoPages: ["RedisSentinelMasterMismatch"],
         expectations: [{ at: "30s", alerts: sentinels.map((i) => ({ labels: { instance: sentinel(i).instance, master_address: rogue.address } })) }],
       }),
       c({
-        alert: "RedisUndeclaredMaster", name: "healthy: a failover moves the sentinels and the replicas to redis-1, a declared node",
+        alert: "RedisUndeclaredMaster",
+        name: "healthy: a failover moves the sentinels and the replicas to redis-1, a declared node",
         ...failover({ namedAt: 4, oldAt: 5, newAt: 5, old: "slave", total: n("3m") + 8 }),
-        expectations: [{ at: "30s", alerts: [] }, { at: "2m", alerts: [] }],
+        expectations: [
+          { at: "30s", alerts: [] },
+          { at: "2m", alerts: [] },
+        ],
       }),
       c({
-        alert: "RedisSentinelMasterMismatch", name: "healthy: during a failover the sentinels name redis-1 15 s before it reports master",
+        alert: "RedisSentinelMasterMismatch",
+        name: "healthy: during a failover the sentinels name redis-1 15 s before it reports master",
         ...failover({ namedAt: 4, oldAt: 5, newAt: 5, old: "slave", total: n("3m") + 8 }),
-        expectations: [{ at: "30s", alerts: [] }, { at: "2m", alerts: [] }],
+        expectations: [
+          { at: "30s", alerts: [] },
+          { at: "2m", alerts: [] },
+        ],
       }),
     );
   }
@@ -831,73 +1017,92 @@ function sloCases(input: RuleTestInput): AlertCase[] {
   // One sample a minute: 600 = 10 req/s.
   return [
     c({
-      alert: "ApiAvailabilitySLOFastBurn", name: "a total GET outage pages within 6 minutes",
+      alert: "ApiAvailabilitySLOFastBurn",
+      name: "a total GET outage pages within 6 minutes",
       // 10 req/s, all 200, for an hour; then every request fails.
       series: [s(m.requestsTotal, get("200"), "0+600x60 36000x10"), s(m.requestsTotal, get("500"), "0x60 0+600x10")],
-      expectations: [{ at: "60m", alerts: [] }, { at: "66m", alerts: [slo("api-availability")] }],
+      expectations: [
+        { at: "60m", alerts: [] },
+        { at: "66m", alerts: [slo("api-availability")] },
+      ],
     }),
     c({
-      alert: "ApiAvailabilitySLOFastBurn", name: "healthy: 0.1% errors stay silent",
+      alert: "ApiAvailabilitySLOFastBurn",
+      name: "healthy: 0.1% errors stay silent",
       series: [s(m.requestsTotal, get("200"), "0+999x100"), s(m.requestsTotal, get("500"), "0+1x100")],
       expectations: [{ at: "90m", alerts: [] }],
     }),
     c({
-      alert: "ApiAvailabilitySLOFastBurn", name: "healthy: the same outage on series another job exposes is not the API's",
+      alert: "ApiAvailabilitySLOFastBurn",
+      name: "healthy: the same outage on series another job exposes is not the API's",
       series: [s(m.requestsTotal, { ...get("500"), job: "some-other-job" }, "0x60 0+600x12")],
       expectations: [{ at: "72m", alerts: [] }],
     }),
     c({
-      alert: "ApiAvailabilitySLOSlowBurn", name: "5% errors for 7 hours: a ticket, not a page",
+      alert: "ApiAvailabilitySLOSlowBurn",
+      name: "5% errors for 7 hours: a ticket, not a page",
       series: [s(m.requestsTotal, get("200"), "0+95x430"), s(m.requestsTotal, get("500"), "0+5x430")],
       expectations: [{ at: "7h", alerts: [slo("api-availability")] }],
     }),
     c({
-      alert: "ApiAvailabilitySLOSlowBurn", name: "healthy: 1% errors for 7 hours",
+      alert: "ApiAvailabilitySLOSlowBurn",
+      name: "healthy: 1% errors for 7 hours",
       series: [s(m.requestsTotal, get("200"), "0+99x430"), s(m.requestsTotal, get("500"), "0+1x430")],
       expectations: [{ at: "7h", alerts: [] }],
     }),
     c({
-      alert: "ApiLatencySLOFastBurn", name: `every write slower than ${le} s pages within 10 minutes`,
+      alert: "ApiLatencySLOFastBurn",
+      name: `every write slower than ${le} s pages within 10 minutes`,
       // At 99% the 1 h error ratio passes 14.4 x 1% after 8.64 minutes of a total breach.
       series: [s(m.durationBucket, bucket(le), "0+100x60 6000x10"), s(m.durationBucket, bucket("+Inf"), "0+100x70")],
       drop: playlistsBuckets,
-      expectations: [{ at: "65m", alerts: [] }, { at: "70m", alerts: [slo("api-latency")] }],
+      expectations: [
+        { at: "65m", alerts: [] },
+        { at: "70m", alerts: [slo("api-latency")] },
+      ],
     }),
     c({
-      alert: "ApiLatencySLOFastBurn", name: "healthy: 0.5% of writes slow",
+      alert: "ApiLatencySLOFastBurn",
+      name: "healthy: 0.5% of writes slow",
       series: [s(m.durationBucket, bucket(le), "0+995x100"), s(m.durationBucket, bucket("+Inf"), "0+1000x100")],
       drop: playlistsBuckets,
       expectations: [{ at: "90m", alerts: [] }],
     }),
     c({
-      alert: "ApiLatencySLOSlowBurn", name: `8% of writes slower than ${le} s for 7 hours: a ticket, not a page`,
+      alert: "ApiLatencySLOSlowBurn",
+      name: `8% of writes slower than ${le} s for 7 hours: a ticket, not a page`,
       series: [s(m.durationBucket, bucket(le), "0+92x430"), s(m.durationBucket, bucket("+Inf"), "0+100x430")],
       drop: playlistsBuckets,
       expectations: [{ at: "7h", alerts: [slo("api-latency")] }],
     }),
     c({
-      alert: "ApiLatencySLOSlowBurn", name: "healthy: 2% of writes slow for 7 hours",
+      alert: "ApiLatencySLOSlowBurn",
+      name: "healthy: 2% of writes slow for 7 hours",
       series: [s(m.durationBucket, bucket(le), "0+98x430"), s(m.durationBucket, bucket("+Inf"), "0+100x430")],
       drop: playlistsBuckets,
       expectations: [{ at: "7h", alerts: [] }],
     }),
     c({
-      alert: "PaymentSuccessSLOFastBurn", name: "every order fails",
+      alert: "PaymentSuccessSLOFastBurn",
+      name: "every order fails",
       series: [s(m.requestsTotal, orders("201"), "0+10x60 600x10"), s(m.requestsTotal, orders("502"), "0x60 0+10x10")],
       expectations: [{ at: "68m", alerts: [slo("payment-success")] }],
     }),
     c({
-      alert: "PaymentSuccessSLOFastBurn", name: "healthy: 0.1% of orders fail",
+      alert: "PaymentSuccessSLOFastBurn",
+      name: "healthy: 0.1% of orders fail",
       series: [s(m.requestsTotal, orders("201"), "0+999x100"), s(m.requestsTotal, orders("500"), "0+1x100")],
       expectations: [{ at: "90m", alerts: [] }],
     }),
     c({
-      alert: "PaymentSuccessSLOSlowBurn", name: "a sustained 8x burn (4% of orders fail for 7 hours) gives the ticket, not the page",
+      alert: "PaymentSuccessSLOSlowBurn",
+      name: "a sustained 8x burn (4% of orders fail for 7 hours) gives the ticket, not the page",
       series: [s(m.requestsTotal, orders("201"), "0+96x430"), s(m.requestsTotal, orders("500"), "0+4x430")],
       expectations: [{ at: "7h", alerts: [slo("payment-success")] }],
     }),
     c({
-      alert: "PaymentSuccessSLOSlowBurn", name: "healthy: 0.2% of orders fail",
+      alert: "PaymentSuccessSLOSlowBurn",
+      name: "healthy: 0.2% of orders fail",
       series: [s(m.requestsTotal, orders("201"), "0+499x430"), s(m.requestsTotal, orders("500"), "0+1x430")],
       expectations: [{ at: "7h", alerts: [] }],
     }),
@@ -905,66 +1110,78 @@ function sloCases(input: RuleTestInput): AlertCase[] {
     // enough for a ticket. A constant error share gives every window the same ratio, so the
     // alert fires once the short window has data (2 h, 6 h) and the cases read it after that.
     c({
-      alert: "ApiAvailabilitySLODailyBurn", name: "a 5x burn (2.5% of GETs fail) for 3 hours, which empties the budget in 6 days: a ticket",
+      alert: "ApiAvailabilitySLODailyBurn",
+      name: "a 5x burn (2.5% of GETs fail) for 3 hours, which empties the budget in 6 days: a ticket",
       series: [s(m.requestsTotal, get("200"), "0+39x190"), s(m.requestsTotal, get("500"), "0+1x190")],
       expectations: [{ at: "3h", alerts: [slo("api-availability")] }],
     }),
     c({
-      alert: "ApiAvailabilitySLODailyBurn", name: "healthy for this tier: a 2x burn (1% of GETs fail) for 3 hours",
+      alert: "ApiAvailabilitySLODailyBurn",
+      name: "healthy for this tier: a 2x burn (1% of GETs fail) for 3 hours",
       series: [s(m.requestsTotal, get("200"), "0+99x190"), s(m.requestsTotal, get("500"), "0+1x190")],
       expectations: [{ at: "3h", alerts: [] }],
     }),
     c({
-      alert: "ApiAvailabilitySLOThreeDayBurn", name: "a 1.5x burn (0.75% of GETs fail) for 7 hours, which empties the budget in 20 days: a ticket",
+      alert: "ApiAvailabilitySLOThreeDayBurn",
+      name: "a 1.5x burn (0.75% of GETs fail) for 7 hours, which empties the budget in 20 days: a ticket",
       series: [s(m.requestsTotal, get("200"), "0+397x430"), s(m.requestsTotal, get("500"), "0+3x430")],
       expectations: [{ at: "7h", alerts: [slo("api-availability")] }],
     }),
     c({
-      alert: "ApiAvailabilitySLOThreeDayBurn", name: "healthy: 0.4% of GETs fail for 7 hours, within the budget",
+      alert: "ApiAvailabilitySLOThreeDayBurn",
+      name: "healthy: 0.4% of GETs fail for 7 hours, within the budget",
       series: [s(m.requestsTotal, get("200"), "0+249x430"), s(m.requestsTotal, get("500"), "0+1x430")],
       expectations: [{ at: "7h", alerts: [] }],
     }),
     c({
-      alert: "ApiLatencySLODailyBurn", name: `a 5x burn (5% of writes slower than ${le} s) for 3 hours: a ticket`,
+      alert: "ApiLatencySLODailyBurn",
+      name: `a 5x burn (5% of writes slower than ${le} s) for 3 hours: a ticket`,
       series: [s(m.durationBucket, bucket(le), "0+95x190"), s(m.durationBucket, bucket("+Inf"), "0+100x190")],
       drop: playlistsBuckets,
       expectations: [{ at: "3h", alerts: [slo("api-latency")] }],
     }),
     c({
-      alert: "ApiLatencySLODailyBurn", name: "healthy for this tier: 2% of writes slow for 3 hours",
+      alert: "ApiLatencySLODailyBurn",
+      name: "healthy for this tier: 2% of writes slow for 3 hours",
       series: [s(m.durationBucket, bucket(le), "0+98x190"), s(m.durationBucket, bucket("+Inf"), "0+100x190")],
       drop: playlistsBuckets,
       expectations: [{ at: "3h", alerts: [] }],
     }),
     c({
-      alert: "ApiLatencySLOThreeDayBurn", name: `a 1.5x burn (1.5% of writes slower than ${le} s) for 7 hours: a ticket`,
+      alert: "ApiLatencySLOThreeDayBurn",
+      name: `a 1.5x burn (1.5% of writes slower than ${le} s) for 7 hours: a ticket`,
       series: [s(m.durationBucket, bucket(le), "0+197x430"), s(m.durationBucket, bucket("+Inf"), "0+200x430")],
       drop: playlistsBuckets,
       expectations: [{ at: "7h", alerts: [slo("api-latency")] }],
     }),
     c({
-      alert: "ApiLatencySLOThreeDayBurn", name: "healthy: 0.8% of writes slow for 7 hours, within the budget",
+      alert: "ApiLatencySLOThreeDayBurn",
+      name: "healthy: 0.8% of writes slow for 7 hours, within the budget",
       series: [s(m.durationBucket, bucket(le), "0+992x430"), s(m.durationBucket, bucket("+Inf"), "0+1000x430")],
       drop: playlistsBuckets,
       expectations: [{ at: "7h", alerts: [] }],
     }),
     c({
-      alert: "PaymentSuccessSLODailyBurn", name: "a 5x burn (2.5% of orders fail) for 3 hours: a ticket",
+      alert: "PaymentSuccessSLODailyBurn",
+      name: "a 5x burn (2.5% of orders fail) for 3 hours: a ticket",
       series: [s(m.requestsTotal, orders("201"), "0+39x190"), s(m.requestsTotal, orders("500"), "0+1x190")],
       expectations: [{ at: "3h", alerts: [slo("payment-success")] }],
     }),
     c({
-      alert: "PaymentSuccessSLODailyBurn", name: "healthy for this tier: 1% of orders fail for 3 hours",
+      alert: "PaymentSuccessSLODailyBurn",
+      name: "healthy for this tier: 1% of orders fail for 3 hours",
       series: [s(m.requestsTotal, orders("201"), "0+99x190"), s(m.requestsTotal, orders("500"), "0+1x190")],
       expectations: [{ at: "3h", alerts: [] }],
     }),
     c({
-      alert: "PaymentSuccessSLOThreeDayBurn", name: "a 1.5x burn (0.75% of orders fail) for 7 hours: a ticket",
+      alert: "PaymentSuccessSLOThreeDayBurn",
+      name: "a 1.5x burn (0.75% of orders fail) for 7 hours: a ticket",
       series: [s(m.requestsTotal, orders("201"), "0+397x430"), s(m.requestsTotal, orders("500"), "0+3x430")],
       expectations: [{ at: "7h", alerts: [slo("payment-success")] }],
     }),
     c({
-      alert: "PaymentSuccessSLOThreeDayBurn", name: "healthy: 0.4% of orders fail for 7 hours, within the budget",
+      alert: "PaymentSuccessSLOThreeDayBurn",
+      name: "healthy: 0.4% of orders fail for 7 hours, within the budget",
       series: [s(m.requestsTotal, orders("201"), "0+249x430"), s(m.requestsTotal, orders("500"), "0+1x430")],
       expectations: [{ at: "7h", alerts: [] }],
     }),
@@ -985,21 +1202,34 @@ function apiCases(input: RuleTestInput): AlertCase[] {
   const c = (x: Omit<AlertCase, "family">): AlertCase => ({ family: "api", ...x });
   return [
     c({
-      alert: "SLOBlind", name: "the API's metrics endpoint is not scraped: every SLO blind after 10 minutes, no page",
+      alert: "SLOBlind",
+      name: "the API's metrics endpoint is not scraped: every SLO blind after 10 minutes, no page",
       series: [{ metric: "up", labels: api, values: steady(0, samplesIn("12m")) }],
       drop: isApi,
-      expectations: [{ at: "9m", alerts: [] }, { at: "11m", alerts: blind }],
+      expectations: [
+        { at: "9m", alerts: [] },
+        { at: "11m", alerts: blind },
+      ],
     }),
     c({
-      alert: "SLOBlind", name: "the API's series arrive under another job label: the SLOs cannot see them",
-      series: healthyCluster(input, samplesIn("12m")).filter(isApi).map((x) => ({ ...x, labels: { ...x.labels, job: "backend" } })),
+      alert: "SLOBlind",
+      name: "the API's series arrive under another job label: the SLOs cannot see them",
+      series: healthyCluster(input, samplesIn("12m"))
+        .filter(isApi)
+        .map((x) => ({ ...x, labels: { ...x.labels, job: "backend" } })),
       drop: isApi,
       expectations: [{ at: "11m", alerts: blind }],
     }),
     c({
-      alert: "SLOBlind", name: "healthy: after an API restart its series are missing for 5 minutes",
-      series: healthyCluster(input, samplesIn("12m")).filter(isApi).map((x) => ({ ...x, values: appears(samplesIn("5m"), 1, samplesIn("12m") + 8) })),
-      expectations: [{ at: "4m", alerts: [] }, { at: "11m", alerts: [] }],
+      alert: "SLOBlind",
+      name: "healthy: after an API restart its series are missing for 5 minutes",
+      series: healthyCluster(input, samplesIn("12m"))
+        .filter(isApi)
+        .map((x) => ({ ...x, values: appears(samplesIn("5m"), 1, samplesIn("12m") + 8) })),
+      expectations: [
+        { at: "4m", alerts: [] },
+        { at: "11m", alerts: [] },
+      ],
     }),
   ];
 }
@@ -1008,7 +1238,10 @@ function monitoringCases(input: RuleTestInput): AlertCase[] {
   const { scrape } = input;
   const s = (metric: string, labels: Labels, values: string): Series => ({ metric, labels, values });
   const n = samplesIn;
-  const dataHost = scrapeLabels(NODE_JOB, scrape.nodeExporters.find((t) => t.instance === input.dataHosts[0])!);
+  const dataHost = scrapeLabels(
+    NODE_JOB,
+    scrape.nodeExporters.find((t) => t.instance === input.dataHosts[0])!,
+  );
   const otherHost = scrape.nodeExporters.find((t) => !input.dataHosts.includes(t.instance));
   const prom = scrapeLabels(PROMETHEUS_JOB, { address: scrape.prometheus, instance: PROMETHEUS_JOB });
   const am = scrapeLabels(ALERTMANAGER_JOB, { address: scrape.alertmanager, instance: ALERTMANAGER_JOB });
@@ -1019,96 +1252,125 @@ function monitoringCases(input: RuleTestInput): AlertCase[] {
   const redis0 = scrapeLabels(REDIS_JOB, scrape.redisExporters[0]);
   const cases: AlertCase[] = [
     c({
-      alert: "Watchdog", name: "a healthy cluster: the heartbeat fires, and no page",
+      alert: "Watchdog",
+      name: "a healthy cluster: the heartbeat fires, and no page",
       series: [],
-      expectations: [{ at: "1m", alerts: [{ labels: {} }] }, { at: "30m", alerts: [{ labels: {} }] }],
+      expectations: [
+        { at: "1m", alerts: [{ labels: {} }] },
+        { at: "30m", alerts: [{ labels: {} }] },
+      ],
     }),
     c({
-      alert: "NodeExporterDown", name: "node_exporter on a data host is down: the disk alerts there go blind, a ticket says so",
+      alert: "NodeExporterDown",
+      name: "node_exporter on a data host is down: the disk alerts there go blind, a ticket says so",
       series: [s("up", dataHost, change(1, 4, 0, n("7m")))],
       drop: (x) => x.metric === "node_filesystem_avail_bytes" && x.labels.instance === dataHost.instance,
-      expectations: [{ at: "3m", alerts: [] }, { at: "6m30s", alerts: [{ labels: dataHost }] }],
+      expectations: [
+        { at: "3m", alerts: [] },
+        { at: "6m30s", alerts: [{ labels: dataHost }] },
+      ],
     }),
     c({
-      alert: "NodeExporterDown", name: "healthy: a 2-minute node_exporter restart",
+      alert: "NodeExporterDown",
+      name: "healthy: a 2-minute node_exporter restart",
       series: [s("up", dataHost, `1x3 0x7 1x${n("7m")}`)],
       expectations: [{ at: "6m", alerts: [] }],
     }),
     c({
-      alert: "TargetDown", name: "Grafana's target is down for 5 minutes",
+      alert: "TargetDown",
+      name: "Grafana's target is down for 5 minutes",
       series: [s("up", grafana, steady(0, n("7m")))],
       expectations: [{ at: "6m", alerts: [{ labels: grafana }] }],
     }),
     c({
-      alert: "TargetDown", name: "healthy: a Redis exporter down pages as RedisUnreachable, not as TargetDown",
+      alert: "TargetDown",
+      name: "healthy: a Redis exporter down pages as RedisUnreachable, not as TargetDown",
       series: [s("up", redis0, steady(0, n("7m")))],
       drop: (x) => x.labels.instance === redis0.instance && x.metric !== "up",
       alsoPages: ["RedisUnreachable", "RedisNoMaster", "RedisSentinelMasterMismatch"],
       expectations: [{ at: "6m", alerts: [] }],
     }),
     c({
-      alert: "PrometheusRuleEvaluationFailing", name: "a rule group fails every evaluation",
+      alert: "PrometheusRuleEvaluationFailing",
+      name: "a rule group fails every evaluation",
       series: [s("prometheus_rule_evaluation_failures_total", ruleGroup, counter(0, 1, n("12m")))],
       expectations: [{ at: "11m", alerts: [{ labels: ruleGroup }] }],
     }),
     c({
-      alert: "PrometheusRuleEvaluationFailing", name: "healthy: one failure 10 minutes ago",
+      alert: "PrometheusRuleEvaluationFailing",
+      name: "healthy: one failure 10 minutes ago",
       series: [s("prometheus_rule_evaluation_failures_total", ruleGroup, change(0, 4, 1, n("12m")))],
       expectations: [{ at: "11m", alerts: [] }],
     }),
     c({
-      alert: "PrometheusConfigReloadFailed", name: "the last reload failed 10 minutes ago",
+      alert: "PrometheusConfigReloadFailed",
+      name: "the last reload failed 10 minutes ago",
       series: [s("prometheus_config_last_reload_successful", prom, steady(0, n("12m")))],
-      expectations: [{ at: "9m", alerts: [] }, { at: "11m", alerts: [{ labels: prom }] }],
+      expectations: [
+        { at: "9m", alerts: [] },
+        { at: "11m", alerts: [{ labels: prom }] },
+      ],
     }),
     c({
-      alert: "PrometheusConfigReloadFailed", name: "healthy: a failed reload fixed within 5 minutes",
+      alert: "PrometheusConfigReloadFailed",
+      name: "healthy: a failed reload fixed within 5 minutes",
       series: [s("prometheus_config_last_reload_successful", prom, change(0, n("5m"), 1, n("12m")))],
       expectations: [{ at: "11m", alerts: [] }],
     }),
     c({
-      alert: "PrometheusNotificationsFailing", name: "Prometheus cannot reach Alertmanager",
+      alert: "PrometheusNotificationsFailing",
+      name: "Prometheus cannot reach Alertmanager",
       series: [s("prometheus_notifications_errors_total", notifications, counter(0, 4, n("12m")))],
       expectations: [{ at: "11m", alerts: [{ labels: notifications }] }],
     }),
     c({
-      alert: "PrometheusNotificationsFailing", name: "healthy: no send errors",
+      alert: "PrometheusNotificationsFailing",
+      name: "healthy: no send errors",
       series: [],
       expectations: [{ at: "11m", alerts: [] }],
     }),
     c({
-      alert: "AlertmanagerNotificationsFailing", name: "every Slack notification fails (a revoked webhook)",
+      alert: "AlertmanagerNotificationsFailing",
+      name: "every Slack notification fails (a revoked webhook)",
       series: [s("alertmanager_notifications_failed_total", { ...am, integration: "slack" }, counter(0, 1, n("12m")))],
       expectations: [{ at: "11m", alerts: [{ labels: { ...am, integration: "slack" } }] }],
     }),
     c({
-      alert: "AlertmanagerNotificationsFailing", name: "healthy: one failed delivery 10 minutes ago",
+      alert: "AlertmanagerNotificationsFailing",
+      name: "healthy: one failed delivery 10 minutes ago",
       series: [s("alertmanager_notifications_failed_total", { ...am, integration: "slack" }, change(0, 4, 1, n("12m")))],
       expectations: [{ at: "11m", alerts: [] }],
     }),
     c({
-      alert: "AlertmanagerConfigReloadFailed", name: "the last reload failed 10 minutes ago",
+      alert: "AlertmanagerConfigReloadFailed",
+      name: "the last reload failed 10 minutes ago",
       series: [s("alertmanager_config_last_reload_successful", am, steady(0, n("12m")))],
       expectations: [{ at: "11m", alerts: [{ labels: am }] }],
     }),
     c({
-      alert: "AlertmanagerConfigReloadFailed", name: "healthy: a failed reload fixed within 5 minutes",
+      alert: "AlertmanagerConfigReloadFailed",
+      name: "healthy: a failed reload fixed within 5 minutes",
       series: [s("alertmanager_config_last_reload_successful", am, change(0, n("5m"), 1, n("12m")))],
       expectations: [{ at: "11m", alerts: [] }],
     }),
   ];
   if (otherHost) {
     const other = scrapeLabels(NODE_JOB, otherHost);
-    cases.push(c({
-      alert: "NodeExporterDown", name: `healthy: node_exporter on ${otherHost.instance} (no Redis data) is a TargetDown, not this`,
-      series: [s("up", other, steady(0, n("7m")))],
-      expectations: [{ at: "6m", alerts: [] }],
-    }), c({
-      alert: "TargetDown", name: `node_exporter on ${otherHost.instance}, which holds no Redis data`,
-      series: [s("up", other, steady(0, n("7m")))],
-      drop: (x) => x.metric === "node_filesystem_avail_bytes" && x.labels.instance === otherHost.instance,
-      expectations: [{ at: "6m", alerts: [{ labels: other }] }],
-    }));
+    cases.push(
+      c({
+        alert: "NodeExporterDown",
+        name: `healthy: node_exporter on ${otherHost.instance} (no Redis data) is a TargetDown, not this`,
+        series: [s("up", other, steady(0, n("7m")))],
+        expectations: [{ at: "6m", alerts: [] }],
+      }),
+      c({
+        alert: "TargetDown",
+        name: `node_exporter on ${otherHost.instance}, which holds no Redis data`,
+        series: [s("up", other, steady(0, n("7m")))],
+        drop: (x) => x.metric === "node_filesystem_avail_bytes" && x.labels.instance === otherHost.instance,
+        expectations: [{ at: "6m", alerts: [{ labels: other }] }],
+      }),
+    );
   }
   return cases;
 }

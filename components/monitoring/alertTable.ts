@@ -12,7 +12,10 @@ export function routeFor(severity: string): string {
   const route = config.route.routes.find((r) => r.matchers.includes(`severity="${severity}"`));
   const name = route?.receiver ?? config.route.receiver;
   const receiver = config.receivers.find((r) => r.name === name) as Record<string, unknown>;
-  const via = Object.keys(receiver).filter((k) => k in INTEGRATIONS).map((k) => INTEGRATIONS[k]).join(" + ");
+  const via = Object.keys(receiver)
+    .filter((k) => k in INTEGRATIONS)
+    .map((k) => INTEGRATIONS[k])
+    .join(" + ");
   return `\`${name}\` (${via})`;
 }
 

@@ -44,8 +44,8 @@ export function renderAlertmanagerConfig(input: AlertmanagerInput = { pageChanne
     api_url_file: ALERTMANAGER_SECRET_FILES.slackWebhookUrl,
     channel,
     send_resolved: true,
-    title: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }})',
-    text: '{{ range .Alerts }}{{ .Annotations.summary }}\n{{ .Annotations.description }}\nRunbook: {{ .Annotations.runbook_url }}\n{{ end }}',
+    title: "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }})",
+    text: "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ .Annotations.description }}\nRunbook: {{ .Annotations.runbook_url }}\n{{ end }}",
   });
   return {
     global: { resolve_timeout: "5m" },
@@ -75,7 +75,11 @@ export function renderAlertmanagerConfig(input: AlertmanagerInput = { pageChanne
       // From BURN_TIERS, fastest first: each ticket tier mutes every slower one.
       ...TICKET_TIERS.slice(0, -1).map((tier, i) => ({
         source_matchers: [`alertname=~".+SLO${tier.name}"`],
-        target_matchers: [`alertname=~".+SLO(${TICKET_TIERS.slice(i + 1).map((slower) => slower.name).join("|")})"`],
+        target_matchers: [
+          `alertname=~".+SLO(${TICKET_TIERS.slice(i + 1)
+            .map((slower) => slower.name)
+            .join("|")})"`,
+        ],
         equal: ["slo", "cluster"],
       })),
     ],

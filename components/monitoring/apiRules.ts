@@ -20,7 +20,9 @@ export function renderApiRules(m: SloMetricsConfig, runbookBaseUrl: string, graf
     { record: P95_WRITES_BY_ROUTE, expr: bucket(`,${m.methodLabel}=~"${WRITE_METHODS}"`) },
   ];
   // absent() of each SLO's input, labelled with the SLO it blinds.
-  const blind = sloDefinitions(m).map((slo) => `label_replace(absent(${slo.inputSelector}), "slo", "${slo.id}", "", "")`).join(" or ");
+  const blind = sloDefinitions(m)
+    .map((slo) => `label_replace(absent(${slo.inputSelector}), "slo", "${slo.id}", "", "")`)
+    .join(" or ");
   const sloBlind: AlertRule = {
     alert: "SLOBlind",
     expr: blind,
@@ -33,5 +35,10 @@ export function renderApiRules(m: SloMetricsConfig, runbookBaseUrl: string, graf
       dashboard: dashboardUrl(grafanaUrl, "api"),
     },
   };
-  return { groups: [{ name: "api-latency", rules: recordings }, { name: "api-slo-inputs", rules: [sloBlind] }] };
+  return {
+    groups: [
+      { name: "api-latency", rules: recordings },
+      { name: "api-slo-inputs", rules: [sloBlind] },
+    ],
+  };
 }

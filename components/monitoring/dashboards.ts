@@ -29,7 +29,13 @@ interface Query {
 }
 
 function queries(list: Query[]): prometheus.DataqueryBuilder[] {
-  return list.map((q, i) => new prometheus.DataqueryBuilder().refId(String.fromCharCode(65 + i)).expr(q.expr).legendFormat(q.legend).datasource(PROMETHEUS_DATASOURCE));
+  return list.map((q, i) =>
+    new prometheus.DataqueryBuilder()
+      .refId(String.fromCharCode(65 + i))
+      .expr(q.expr)
+      .legendFormat(q.legend)
+      .datasource(PROMETHEUS_DATASOURCE),
+  );
 }
 
 function graph(title: string, unit: string, list: Query[], description = ""): timeseries.PanelBuilder {
@@ -55,30 +61,56 @@ export function buildApiOverview(input: DashboardInput): dashboard.Dashboard {
   return base("api", ["api", "slo"])
     .withRow(new dashboard.RowBuilder("Traffic per route"))
     .withPanel(graph("Request rate per route", "reqps", [{ expr: rate(api), legend: `{{${m.routeLabel}}}` }]))
-    .withPanel(graph("Error ratio (5xx) per route", "percentunit", [{
-      // A route without errors has no 5xx series: `or ... * 0` keeps it on the graph at 0.
-      expr: `(${rate(`${api},${m.statusLabel}=~"5.."`)} or ${rate(api)} * 0) / ${rate(api)}`,
-      legend: `{{${m.routeLabel}}}`,
-    }]))
-    .withPanel(graph("p95 latency per route", "s", [
-      { expr: P95_BY_ROUTE, legend: `{{${m.routeLabel}}}` },
-      { expr: P95_WRITES_BY_ROUTE, legend: `{{${m.routeLabel}}} writes` },
-    ], `The latency SLO counts writes slower than ${m.latencyThresholdSeconds} s.`))
+    .withPanel(
+      graph("Error ratio (5xx) per route", "percentunit", [
+        {
+          // A route without errors has no 5xx series: `or ... * 0` keeps it on the graph at 0.
+          expr: `(${rate(`${api},${m.statusLabel}=~"5.."`)} or ${rate(api)} * 0) / ${rate(api)}`,
+          legend: `{{${m.routeLabel}}}`,
+        },
+      ]),
+    )
+    .withPanel(
+      graph(
+        "p95 latency per route",
+        "s",
+        [
+          { expr: P95_BY_ROUTE, legend: `{{${m.routeLabel}}}` },
+          { expr: P95_WRITES_BY_ROUTE, legend: `{{${m.routeLabel}}} writes` },
+        ],
+        `The latency SLO counts writes slower than ${m.latencyThresholdSeconds} s.`,
+      ),
+    )
     .withRow(new dashboard.RowBuilder("SLOs"))
-    .withPanel(graph("SLO burn rate (1 h and 6 h)", "short", slos.flatMap((slo) => ["1h", "6h"].map((w) => ({
-      expr: `${recordName(w)}{slo="${slo.id}"} / ${budget(slo.objective)}`,
-      legend: `${slo.id} ${w}`,
-    }))), "14.4 over 1 h pages, 6 over 6 h opens a ticket."))
-    .withPanel(new stat.PanelBuilder()
-      .title("Error budget left (30 days)")
-      .unit("percentunit")
-      .datasource(PROMETHEUS_DATASOURCE)
-      .targets(queries(slos.map((slo) => ({
-        expr: `1 - avg_over_time(${recordName("5m")}{slo="${slo.id}"}[30d]) / ${budget(slo.objective)}`,
-        legend: slo.id,
-      }))))
-      .height(8)
-      .span(12))
+    .withPanel(
+      graph(
+        "SLO burn rate (1 h and 6 h)",
+        "short",
+        slos.flatMap((slo) =>
+          ["1h", "6h"].map((w) => ({
+            expr: `${recordName(w)}{slo="${slo.id}"} / ${budget(slo.objective)}`,
+            legend: `${slo.id} ${w}`,
+          })),
+        ),
+        "14.4 over 1 h pages, 6 over 6 h opens a ticket.",
+      ),
+    )
+    .withPanel(
+      new stat.PanelBuilder()
+        .title("Error budget left (30 days)")
+        .unit("percentunit")
+        .datasource(PROMETHEUS_DATASOURCE)
+        .targets(
+          queries(
+            slos.map((slo) => ({
+              expr: `1 - avg_over_time(${recordName("5m")}{slo="${slo.id}"}[30d]) / ${budget(slo.objective)}`,
+              legend: slo.id,
+            })),
+          ),
+        )
+        .height(8)
+        .span(12),
+    )
     .build();
 }
 
@@ -110,7 +142,13 @@ export function buildRedisOverview(input: DashboardInput): dashboard.Dashboard {
   const { sizing } = input;
   const rate = (metric: string, by = "instance") => `sum by (${by}) (rate(${metric}{${r}}[5m]))`;
   const stats = (title: string, unit: string, expr: string, legend = "{{instance}}") =>
-    new stat.PanelBuilder().title(title).unit(unit).datasource(PROMETHEUS_DATASOURCE).targets(queries([{ expr, legend }])).height(4).span(6);
+    new stat.PanelBuilder()
+      .title(title)
+      .unit(unit)
+      .datasource(PROMETHEUS_DATASOURCE)
+      .targets(queries([{ expr, legend }]))
+      .height(4)
+      .span(6);
   return base("redis", ["redis"])
     .withVariable(variable("instance", "Data node", `label_values(redis_up{job="${REDIS_JOB}"}, instance)`))
     .withVariable(variable("master", "Sentinel master", `label_values(redis_sentinel_master_status{job="${SENTINEL_JOB}"}, master_name)`))
@@ -121,64 +159,117 @@ export function buildRedisOverview(input: DashboardInput): dashboard.Dashboard {
     .withPanel(stats("Keys", "short", `sum by (instance) (redis_db_keys{${r}})`))
     .withRow(new dashboard.RowBuilder("Traffic"))
     .withPanel(graph("Commands per second", "ops", [{ expr: `sum by (instance) (rate(redis_commands_processed_total{${r}}[5m]))`, legend: "{{instance}}" }]))
-    .withPanel(graph("Hit ratio", "percentunit", [{
-      // Sessions, rate-limit counters and revocations are read far more than written: a falling ratio means keys are gone (evicted, expired early, or never written).
-      expr: `${rate("redis_keyspace_hits_total")} / (${rate("redis_keyspace_hits_total")} + ${rate("redis_keyspace_misses_total")})`,
-      legend: "{{instance}}",
-    }]))
-    .withPanel(graph("Latency per command (mean)", "s", [{
-      expr: `${rate("redis_commands_duration_seconds_total", "instance, cmd")} / ${rate("redis_commands_total", "instance, cmd")}`,
-      legend: "{{instance}} {{cmd}}",
-    }], "From INFO commandstats: time inside Redis, without the network. A slow command blocks every other client."))
+    .withPanel(
+      graph("Hit ratio", "percentunit", [
+        {
+          // Sessions, rate-limit counters and revocations are read far more than written: a falling ratio means keys are gone (evicted, expired early, or never written).
+          expr: `${rate("redis_keyspace_hits_total")} / (${rate("redis_keyspace_hits_total")} + ${rate("redis_keyspace_misses_total")})`,
+          legend: "{{instance}}",
+        },
+      ]),
+    )
+    .withPanel(
+      graph(
+        "Latency per command (mean)",
+        "s",
+        [
+          {
+            expr: `${rate("redis_commands_duration_seconds_total", "instance, cmd")} / ${rate("redis_commands_total", "instance, cmd")}`,
+            legend: "{{instance}} {{cmd}}",
+          },
+        ],
+        "From INFO commandstats: time inside Redis, without the network. A slow command blocks every other client.",
+      ),
+    )
     .withPanel(graph("Connected clients", "short", [{ expr: `redis_connected_clients{${r}}`, legend: "{{instance}}" }], "Refused clients at maxclients raise RedisRejectedConnections."))
-    .withPanel(graph("Network I/O", "Bps", [
-      { expr: rate("redis_net_input_bytes_total"), legend: "{{instance}} in" },
-      { expr: rate("redis_net_output_bytes_total"), legend: "{{instance}} out" },
-    ]))
+    .withPanel(
+      graph("Network I/O", "Bps", [
+        { expr: rate("redis_net_input_bytes_total"), legend: "{{instance}} in" },
+        { expr: rate("redis_net_output_bytes_total"), legend: "{{instance}} out" },
+      ]),
+    )
     .withRow(new dashboard.RowBuilder("Memory"))
-    .withPanel(graph("Used memory vs maxmemory and the container limit", "bytes", [
-      { expr: `redis_memory_used_bytes{${r}}`, legend: "{{instance}} used" },
-      { expr: `redis_memory_used_rss_bytes{${r}}`, legend: "{{instance}} RSS" },
-      { expr: `vector(${sizing.maxmemoryBytes})`, legend: "maxmemory (declared)" },
-      { expr: `vector(${sizing.memoryLimitBytes})`, legend: "container limit" },
-    ], "RSS above 90% of the limit pages (RedisRssNearContainerLimit): a fork can double the dataset."))
-    .withPanel(graph("Fragmentation (RSS / used)", "short", [{ expr: `redis_mem_fragmentation_ratio{${r}}`, legend: "{{instance}}" }], "Above 1.5 the allocator holds memory the dataset no longer uses: RSS nears the limit before maxmemory does."))
+    .withPanel(
+      graph(
+        "Used memory vs maxmemory and the container limit",
+        "bytes",
+        [
+          { expr: `redis_memory_used_bytes{${r}}`, legend: "{{instance}} used" },
+          { expr: `redis_memory_used_rss_bytes{${r}}`, legend: "{{instance}} RSS" },
+          { expr: `vector(${sizing.maxmemoryBytes})`, legend: "maxmemory (declared)" },
+          { expr: `vector(${sizing.memoryLimitBytes})`, legend: "container limit" },
+        ],
+        "RSS above 90% of the limit pages (RedisRssNearContainerLimit): a fork can double the dataset.",
+      ),
+    )
+    .withPanel(
+      graph(
+        "Fragmentation (RSS / used)",
+        "short",
+        [{ expr: `redis_mem_fragmentation_ratio{${r}}`, legend: "{{instance}}" }],
+        "Above 1.5 the allocator holds memory the dataset no longer uses: RSS nears the limit before maxmemory does.",
+      ),
+    )
     .withPanel(graph("Evictions", "short", [{ expr: `rate(redis_evicted_keys_total{${r}}[5m])`, legend: "{{instance}}" }]))
-    .withPanel(graph("Keys and keys with a TTL", "short", [
-      { expr: `sum by (instance) (redis_db_keys{${r}})`, legend: "{{instance}} keys" },
-      { expr: `sum by (instance) (redis_db_keys_expiring{${r}})`, legend: "{{instance}} with a TTL" },
-    ]))
+    .withPanel(
+      graph("Keys and keys with a TTL", "short", [
+        { expr: `sum by (instance) (redis_db_keys{${r}})`, legend: "{{instance}} keys" },
+        { expr: `sum by (instance) (redis_db_keys_expiring{${r}})`, legend: "{{instance}} with a TTL" },
+      ]),
+    )
     .withRow(new dashboard.RowBuilder("Persistence"))
-    .withPanel(graph("AOF size vs the data volume", "bytes", [
-      { expr: `redis_aof_current_size_bytes{${r}}`, legend: "{{instance}} AOF" },
-      { expr: `vector(${sizing.dataVolumeBytes})`, legend: "data volume" },
-    ]))
+    .withPanel(
+      graph("AOF size vs the data volume", "bytes", [
+        { expr: `redis_aof_current_size_bytes{${r}}`, legend: "{{instance}} AOF" },
+        { expr: `vector(${sizing.dataVolumeBytes})`, legend: "data volume" },
+      ]),
+    )
     .withPanel(graph("AOF rewrites in progress", "short", [{ expr: `redis_aof_rewrite_in_progress{${r}}`, legend: "{{instance}}" }]))
     .withRow(new dashboard.RowBuilder("Replication and Sentinel"))
-    .withPanel(graph("Replication lag per replica (bytes)", "bytes", [{
-      expr: `redis_master_repl_offset{${r}} - on (instance) group_right redis_connected_slave_offset_bytes{${r}}`,
-      legend: "{{instance}} -> {{slave_ip}}:{{slave_port}}",
-    }]))
-    .withPanel(graph("Replication lag per replica (seconds since its last acknowledgement)", "s", [{
-      expr: `redis_connected_slave_lag_seconds{${r}}`,
-      legend: "{{instance}} -> {{slave_ip}}:{{slave_port}}",
-    }]))
-    .withPanel(graph("Sentinels that agree, against the quorum", "short", [
-      { expr: `redis_sentinel_master_ok_sentinels{${s}}`, legend: "{{instance}}: {{master_name}} usable sentinels" },
-      { expr: `max by (master_name) (redis_sentinel_master_setting_ckquorum{${s}})`, legend: "{{master_name}} quorum" },
-    ]))
-    .withPanel(graph("Masters each sentinel monitors, and sentinels in TILT", "short", [
-      { expr: `redis_sentinel_masters{job="${SENTINEL_JOB}"}`, legend: "{{instance}} masters" },
-      { expr: `redis_sentinel_tilt{job="${SENTINEL_JOB}"}`, legend: "{{instance}} TILT" },
-    ]))
-    .withPanel(graph("Sentinel master changes: the address each sentinel names", "short", [{
-      expr: `count by (master_name, master_address) (redis_sentinel_master_status{${s}})`,
-      legend: "{{master_name}} -> {{master_address}}",
-    }]))
-    .withPanel(graph("Failovers (master addresses seen in 15 minutes, minus one)", "short", [{
-      expr: `count by (master_name) (count by (master_name, master_address) (max_over_time(redis_sentinel_master_status{${s}}[15m]))) - 1`,
-      legend: "{{master_name}}",
-    }]))
+    .withPanel(
+      graph("Replication lag per replica (bytes)", "bytes", [
+        {
+          expr: `redis_master_repl_offset{${r}} - on (instance) group_right redis_connected_slave_offset_bytes{${r}}`,
+          legend: "{{instance}} -> {{slave_ip}}:{{slave_port}}",
+        },
+      ]),
+    )
+    .withPanel(
+      graph("Replication lag per replica (seconds since its last acknowledgement)", "s", [
+        {
+          expr: `redis_connected_slave_lag_seconds{${r}}`,
+          legend: "{{instance}} -> {{slave_ip}}:{{slave_port}}",
+        },
+      ]),
+    )
+    .withPanel(
+      graph("Sentinels that agree, against the quorum", "short", [
+        { expr: `redis_sentinel_master_ok_sentinels{${s}}`, legend: "{{instance}}: {{master_name}} usable sentinels" },
+        { expr: `max by (master_name) (redis_sentinel_master_setting_ckquorum{${s}})`, legend: "{{master_name}} quorum" },
+      ]),
+    )
+    .withPanel(
+      graph("Masters each sentinel monitors, and sentinels in TILT", "short", [
+        { expr: `redis_sentinel_masters{job="${SENTINEL_JOB}"}`, legend: "{{instance}} masters" },
+        { expr: `redis_sentinel_tilt{job="${SENTINEL_JOB}"}`, legend: "{{instance}} TILT" },
+      ]),
+    )
+    .withPanel(
+      graph("Sentinel master changes: the address each sentinel names", "short", [
+        {
+          expr: `count by (master_name, master_address) (redis_sentinel_master_status{${s}})`,
+          legend: "{{master_name}} -> {{master_address}}",
+        },
+      ]),
+    )
+    .withPanel(
+      graph("Failovers (master addresses seen in 15 minutes, minus one)", "short", [
+        {
+          expr: `count by (master_name) (count by (master_name, master_address) (max_over_time(redis_sentinel_master_status{${s}}[15m]))) - 1`,
+          legend: "{{master_name}}",
+        },
+      ]),
+    )
     .build();
 }
 
@@ -196,10 +287,12 @@ export function buildDashboards(input: DashboardInput): Record<keyof typeof DASH
 
 /** Every query of a dashboard, for the promtool tests. */
 export function panelQueries(d: dashboard.Dashboard): Array<{ panel: string; refId: string; expr: string }> {
-  return (d.panels ?? []).flatMap((p: dashboard.Panel | dashboard.RowPanel) => ("targets" in p && Array.isArray(p.targets) ? p.targets : []).map((t: unknown) => {
-    const q = t as { refId?: string; expr?: string };
-    return { panel: (p as { title?: string }).title ?? "", refId: q.refId ?? "", expr: q.expr ?? "" };
-  }));
+  return (d.panels ?? []).flatMap((p: dashboard.Panel | dashboard.RowPanel) =>
+    ("targets" in p && Array.isArray(p.targets) ? p.targets : []).map((t: unknown) => {
+      const q = t as { refId?: string; expr?: string };
+      return { panel: (p as { title?: string }).title ?? "", refId: q.refId ?? "", expr: q.expr ?? "" };
+    }),
+  );
 }
 
 /** Grafana provisioning: the Prometheus datasource, and a file provider for the dashboards. */

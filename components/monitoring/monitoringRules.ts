@@ -30,7 +30,8 @@ export function renderMonitoringRules(input: MonitoringRulesInput): RuleFile {
     labels: { severity: "heartbeat" },
     annotations: {
       summary: "Alerting pipeline heartbeat: always firing",
-      description: "Always firing, sent every minute to the dead man's switch (heartbeatWebhookUrl). The outside service pages when it stops arriving: Prometheus, Alertmanager or their host is down, or notifications cannot leave.",
+      description:
+        "Always firing, sent every minute to the dead man's switch (heartbeatWebhookUrl). The outside service pages when it stops arriving: Prometheus, Alertmanager or their host is down, or notifications cannot leave.",
       runbook_url: selfPage,
     },
   };

@@ -54,9 +54,7 @@ export function renderPrometheusConfig(input: PrometheusInput) {
   });
   const web = input.webClient;
   // Basic auth (and HTTPS with the CA) towards the two servers behind a web config.
-  const authenticated = web
-    ? { basic_auth: { username: web.username, password_file: web.passwordFile }, ...(web.caFile ? { scheme: "https", tls_config: { ca_file: web.caFile } } : {}) }
-    : {};
+  const authenticated = web ? { basic_auth: { username: web.username, password_file: web.passwordFile }, ...(web.caFile ? { scheme: "https", tls_config: { ca_file: web.caFile } } : {}) } : {};
   return {
     global: { scrape_interval: "15s", evaluation_interval: "15s", external_labels: { cluster: input.cluster } },
     rule_files: Object.values(RULE_FILES),

@@ -93,7 +93,8 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       forOmittedBecause: "three restarts within the 30-minute window are already the persistence a `for` would wait for; waiting longer adds outages",
       annotations: {
         summary: "{{ $labels.job }} {{ $labels.instance }} restarted {{ $value }} times in 30 minutes",
-        description: "A crash loop: each restart of a master is a write outage (or a failover), each restart of a replica a full resync that forks the master. Usually an OOM kill (the container's memory limit), a corrupt AOF the entry script cannot load, or a bad config.",
+        description:
+          "A crash loop: each restart of a master is a write outage (or a failover), each restart of a replica a full resync that forks the master. Usually an OOM kill (the container's memory limit), a corrupt AOF the entry script cannot load, or a bad config.",
         runbook_url: url(RUNBOOK_PAGES.redisDown),
       },
     },
@@ -138,17 +139,19 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
     // when the churn is too much. Under volatile-* only keys with a TTL are evicted, and once none
     // is left writes fail with OOM: there, at maxmemory is a warning worth a ticket.
     ...(input.evictionPolicy.startsWith("volatile-")
-      ? [{
-          alert: "RedisMemoryNearMaxmemory",
-          expr: `redis_memory_used_bytes{job="${REDIS_JOB}"} / redis_memory_max_bytes{job="${REDIS_JOB}"} > 0.95 and redis_memory_max_bytes{job="${REDIS_JOB}"} > 0`,
-          for: "15m",
-          labels: { severity: "ticket" },
-          annotations: {
-            summary: "Redis {{ $labels.instance }} dataset is at maxmemory",
-            description: `maxmemory-policy ${input.evictionPolicy} evicts only keys with a TTL: once none is left, writes fail with OOM. Check which keys lack a TTL, or raise redis.memoryLimitMiB.`,
-            runbook_url: url(RUNBOOK_PAGES.redisMemory),
-          },
-        } satisfies AlertRule]
+      ? [
+          {
+            alert: "RedisMemoryNearMaxmemory",
+            expr: `redis_memory_used_bytes{job="${REDIS_JOB}"} / redis_memory_max_bytes{job="${REDIS_JOB}"} > 0.95 and redis_memory_max_bytes{job="${REDIS_JOB}"} > 0`,
+            for: "15m",
+            labels: { severity: "ticket" },
+            annotations: {
+              summary: "Redis {{ $labels.instance }} dataset is at maxmemory",
+              description: `maxmemory-policy ${input.evictionPolicy} evicts only keys with a TTL: once none is left, writes fail with OOM. Check which keys lack a TTL, or raise redis.memoryLimitMiB.`,
+              runbook_url: url(RUNBOOK_PAGES.redisMemory),
+            },
+          } satisfies AlertRule,
+        ]
       : []),
     {
       alert: "RedisEvictionsSpiking",
@@ -184,7 +187,8 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       labels: { severity: "page" },
       annotations: {
         summary: "{{ $labels.instance }} keeps refusing authentications ({{ $labels.cmd }}): more than 2 every 2 minutes for 4 minutes",
-        description: "Clients present passwords Redis or Sentinel no longer accepts: after a credential rotation's retire, a consumer that was not switched (or an API that did not re-read its password files) is locked out at its next connection. Otherwise someone is guessing passwords.",
+        description:
+          "Clients present passwords Redis or Sentinel no longer accepts: after a credential rotation's retire, a consumer that was not switched (or an API that did not re-read its password files) is locked out at its next connection. Otherwise someone is guessing passwords.",
         runbook_url: url(RUNBOOK_PAGES.credentialRotation),
       },
     },
@@ -228,7 +232,8 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       labels: { severity: "ticket" },
       annotations: {
         summary: "Redis {{ $labels.instance }} cannot rewrite its AOF: the AOF keeps growing",
-        description: "The last AOF rewrite failed and none has succeeded since: usually a fork child killed for memory (see the memory-under-fork sizing) or a full disk. Writes are still accepted; the disk-full alerts come next if nothing is done.",
+        description:
+          "The last AOF rewrite failed and none has succeeded since: usually a fork child killed for memory (see the memory-under-fork sizing) or a full disk. Writes are still accepted; the disk-full alerts come next if nothing is done.",
         runbook_url: url(RUNBOOK_PAGES.diskFull),
       },
     },
@@ -258,102 +263,107 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
 
   const masterFilter = `and on (instance) redis_instance_info{job="${REDIS_JOB}",role="master"}`;
   // A standalone node has no replication to watch.
-  const replication: AlertRule[] = input.replicas === 0 ? [] : [
-    {
-      alert: "RedisMasterWithoutReplicas",
-      expr: `(redis_connected_slaves{job="${REDIS_JOB}"} ${masterFilter}) < ${Math.max(1, input.minReplicasToWrite)}`,
-      for: "1m",
-      labels: { severity: "page" },
-      annotations: {
-        summary: "Redis master {{ $labels.instance }} has fewer connected replicas than min-replicas-to-write",
-        description: input.minReplicasToWrite > 0
-          ? `With min-replicas-to-write ${input.minReplicasToWrite}, the master refuses writes (NOREPLICAS) until a replica reconnects.`
-          : "No replica holds a copy: losing the master now loses data.",
-        runbook_url: url(RUNBOOK_PAGES.replication),
-      },
-    },
-    {
-      alert: "RedisReplicasMissing",
-      expr: `(redis_connected_slaves{job="${REDIS_JOB}"} ${masterFilter}) < ${input.replicas}`,
-      for: "5m",
-      labels: { severity: "ticket" },
-      annotations: {
-        summary: `Redis master {{ $labels.instance }} has {{ $value }} of ${input.replicas} declared replicas`,
-        description: "A replica is down or cannot sync: failover has fewer candidates.",
-        runbook_url: url(RUNBOOK_PAGES.replication),
-      },
-    },
-    {
-      alert: "RedisReplicationBroken",
-      expr: `redis_master_link_up{job="${REDIS_JOB}"} == 0`,
-      for: "2m",
-      labels: { severity: "ticket" },
-      annotations: {
-        summary: "Redis replica {{ $labels.instance }} lost its link to the master",
-        description: "The replica is not receiving writes; if it were promoted now, recent writes would be lost.",
-        runbook_url: url(RUNBOOK_PAGES.replication),
-      },
-    },
-    {
-      alert: "RedisReplicaLagBytes",
-      // Only online replicas: during a full sync the master reports offset 0 for the replica.
-      expr: `(redis_master_repl_offset{job="${REDIS_JOB}"} - on (instance) group_right redis_connected_slave_offset_bytes{job="${REDIS_JOB}",slave_state="online"}) > ${REPLICATION_BACKLOG_BYTES}`,
-      for: "5m",
-      labels: { severity: "ticket" },
-      annotations: {
-        summary: "Replica {{ $labels.slave_ip }}:{{ $labels.slave_port }} of {{ $labels.instance }} is {{ $value | humanize1024 }}B behind",
-        description: `More than the replication backlog (${REPLICATION_BACKLOG_BYTES / 1024 / 1024} MiB) behind for 5 minutes: a disconnect now forces a full resync (a fork on the master), and a failover to this replica loses the writes it lacks. Usually a saturated network link or a slow replica disk.`,
-        runbook_url: url(RUNBOOK_PAGES.replication),
-      },
-    },
-    {
-      alert: "RedisReplicaLagSeconds",
-      expr: `redis_connected_slave_lag_seconds{job="${REDIS_JOB}",slave_state="online"} > ${input.minReplicasMaxLagSeconds}`,
-      for: "2m",
-      labels: { severity: "ticket" },
-      annotations: {
-        summary: "Replica {{ $labels.slave_ip }}:{{ $labels.slave_port }} of {{ $labels.instance }} has not acknowledged for {{ $value }} s",
-        description: `Replicas acknowledge every second; past min-replicas-max-lag (${input.minReplicasMaxLagSeconds} s) the master no longer counts this one for min-replicas-to-write, and with too few counted it refuses writes (NOREPLICAS).`,
-        runbook_url: url(RUNBOOK_PAGES.replication),
-      },
-    },
-    {
-      alert: "RedisMasterFlapping",
-      // A 0/1 "is master" series per node, sampled every 15 s over the hour: each change of master
-      // flips two of them (one node loses the role, one gains it).
-      expr: `sum(changes((max by (instance) (redis_instance_info{job="${REDIS_JOB}",role="master"}) or max by (instance) (0 * redis_instance_info{job="${REDIS_JOB}"}))[1h:15s])) >= ${2 * FLAPPING_MASTER_CHANGES}`,
-      labels: { severity: "page" },
-      forOmittedBecause: "the hour-long window is the debounce: three master changes in it are the flapping itself",
-      annotations: {
-        summary: `The Redis master changed ${FLAPPING_MASTER_CHANGES} or more times in the last hour`,
-        description: "Each change is a write outage of a few seconds and, with asynchronous replication, can lose acknowledged writes. Look for a master that keeps being killed (RedisRestartLoop), a flapping network link, or a down-after-milliseconds shorter than the pauses the master takes (fork, AOF fsync).",
-        runbook_url: url(RUNBOOK_PAGES.replication),
-      },
-    },
-    {
-      alert: "RedisNoMaster",
-      // count() of nothing is nothing, not 0: `or vector(0)` makes "no master at all" a 0 that compares.
-      expr: `(count(redis_instance_info{job="${REDIS_JOB}",role="master"}) or vector(0)) == 0`,
-      for: "1m",
-      labels: { severity: "page" },
-      annotations: {
-        summary: "No Redis node reports the master role",
-        description: `Sentinel has not promoted a replica: writes fail everywhere. ${REDIS_DOWN_IMPACT}`,
-        runbook_url: url(RUNBOOK_PAGES.replication),
-      },
-    },
-    {
-      alert: "RedisMultipleMasters",
-      expr: `count(redis_instance_info{job="${REDIS_JOB}",role="master"}) > 1`,
-      for: "1m",
-      labels: { severity: "page" },
-      annotations: {
-        summary: "{{ $value }} Redis nodes report the master role",
-        description: "Split brain: writes to the wrong master are lost when Sentinel demotes it. min-replicas-to-write bounds how many.",
-        runbook_url: url(RUNBOOK_PAGES.replication),
-      },
-    },
-  ];
+  const replication: AlertRule[] =
+    input.replicas === 0
+      ? []
+      : [
+          {
+            alert: "RedisMasterWithoutReplicas",
+            expr: `(redis_connected_slaves{job="${REDIS_JOB}"} ${masterFilter}) < ${Math.max(1, input.minReplicasToWrite)}`,
+            for: "1m",
+            labels: { severity: "page" },
+            annotations: {
+              summary: "Redis master {{ $labels.instance }} has fewer connected replicas than min-replicas-to-write",
+              description:
+                input.minReplicasToWrite > 0
+                  ? `With min-replicas-to-write ${input.minReplicasToWrite}, the master refuses writes (NOREPLICAS) until a replica reconnects.`
+                  : "No replica holds a copy: losing the master now loses data.",
+              runbook_url: url(RUNBOOK_PAGES.replication),
+            },
+          },
+          {
+            alert: "RedisReplicasMissing",
+            expr: `(redis_connected_slaves{job="${REDIS_JOB}"} ${masterFilter}) < ${input.replicas}`,
+            for: "5m",
+            labels: { severity: "ticket" },
+            annotations: {
+              summary: `Redis master {{ $labels.instance }} has {{ $value }} of ${input.replicas} declared replicas`,
+              description: "A replica is down or cannot sync: failover has fewer candidates.",
+              runbook_url: url(RUNBOOK_PAGES.replication),
+            },
+          },
+          {
+            alert: "RedisReplicationBroken",
+            expr: `redis_master_link_up{job="${REDIS_JOB}"} == 0`,
+            for: "2m",
+            labels: { severity: "ticket" },
+            annotations: {
+              summary: "Redis replica {{ $labels.instance }} lost its link to the master",
+              description: "The replica is not receiving writes; if it were promoted now, recent writes would be lost.",
+              runbook_url: url(RUNBOOK_PAGES.replication),
+            },
+          },
+          {
+            alert: "RedisReplicaLagBytes",
+            // Only online replicas: during a full sync the master reports offset 0 for the replica.
+            expr: `(redis_master_repl_offset{job="${REDIS_JOB}"} - on (instance) group_right redis_connected_slave_offset_bytes{job="${REDIS_JOB}",slave_state="online"}) > ${REPLICATION_BACKLOG_BYTES}`,
+            for: "5m",
+            labels: { severity: "ticket" },
+            annotations: {
+              summary: "Replica {{ $labels.slave_ip }}:{{ $labels.slave_port }} of {{ $labels.instance }} is {{ $value | humanize1024 }}B behind",
+              description: `More than the replication backlog (${REPLICATION_BACKLOG_BYTES / 1024 / 1024} MiB) behind for 5 minutes: a disconnect now forces a full resync (a fork on the master), and a failover to this replica loses the writes it lacks. Usually a saturated network link or a slow replica disk.`,
+              runbook_url: url(RUNBOOK_PAGES.replication),
+            },
+          },
+          {
+            alert: "RedisReplicaLagSeconds",
+            expr: `redis_connected_slave_lag_seconds{job="${REDIS_JOB}",slave_state="online"} > ${input.minReplicasMaxLagSeconds}`,
+            for: "2m",
+            labels: { severity: "ticket" },
+            annotations: {
+              summary: "Replica {{ $labels.slave_ip }}:{{ $labels.slave_port }} of {{ $labels.instance }} has not acknowledged for {{ $value }} s",
+              description: `Replicas acknowledge every second; past min-replicas-max-lag (${input.minReplicasMaxLagSeconds} s) the master no longer counts this one for min-replicas-to-write, and with too few counted it refuses writes (NOREPLICAS).`,
+              runbook_url: url(RUNBOOK_PAGES.replication),
+            },
+          },
+          {
+            alert: "RedisMasterFlapping",
+            // A 0/1 "is master" series per node, sampled every 15 s over the hour: each change of master
+            // flips two of them (one node loses the role, one gains it).
+            expr: `sum(changes((max by (instance) (redis_instance_info{job="${REDIS_JOB}",role="master"}) or max by (instance) (0 * redis_instance_info{job="${REDIS_JOB}"}))[1h:15s])) >= ${2 * FLAPPING_MASTER_CHANGES}`,
+            labels: { severity: "page" },
+            forOmittedBecause: "the hour-long window is the debounce: three master changes in it are the flapping itself",
+            annotations: {
+              summary: `The Redis master changed ${FLAPPING_MASTER_CHANGES} or more times in the last hour`,
+              description:
+                "Each change is a write outage of a few seconds and, with asynchronous replication, can lose acknowledged writes. Look for a master that keeps being killed (RedisRestartLoop), a flapping network link, or a down-after-milliseconds shorter than the pauses the master takes (fork, AOF fsync).",
+              runbook_url: url(RUNBOOK_PAGES.replication),
+            },
+          },
+          {
+            alert: "RedisNoMaster",
+            // count() of nothing is nothing, not 0: `or vector(0)` makes "no master at all" a 0 that compares.
+            expr: `(count(redis_instance_info{job="${REDIS_JOB}",role="master"}) or vector(0)) == 0`,
+            for: "1m",
+            labels: { severity: "page" },
+            annotations: {
+              summary: "No Redis node reports the master role",
+              description: `Sentinel has not promoted a replica: writes fail everywhere. ${REDIS_DOWN_IMPACT}`,
+              runbook_url: url(RUNBOOK_PAGES.replication),
+            },
+          },
+          {
+            alert: "RedisMultipleMasters",
+            expr: `count(redis_instance_info{job="${REDIS_JOB}",role="master"}) > 1`,
+            for: "1m",
+            labels: { severity: "page" },
+            annotations: {
+              summary: "{{ $value }} Redis nodes report the master role",
+              description: "Split brain: writes to the wrong master are lost when Sentinel demotes it. min-replicas-to-write bounds how many.",
+              runbook_url: url(RUNBOOK_PAGES.replication),
+            },
+          },
+        ];
 
   const sentinel: AlertRule[] = input.sentinel
     ? [
@@ -435,7 +445,8 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
           labels: { severity: "ticket" },
           annotations: {
             summary: "Sentinel {{ $labels.instance }} has been in TILT mode for 2 minutes",
-            description: "In TILT a sentinel watches but never acts: it neither votes nor fails over, so it counts as missing for the quorum. Its clock or its process keeps stalling (host overload, a paused VM, time jumps).",
+            description:
+              "In TILT a sentinel watches but never acts: it neither votes nor fails over, so it counts as missing for the quorum. Its clock or its process keeps stalling (host overload, a paused VM, time jumps).",
             runbook_url: url(RUNBOOK_PAGES.replication),
           },
         },
@@ -464,10 +475,12 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       // A forged Sentinel hello moves every sentinel; a REPLICAOF with a stolen credential moves a node.
       expr: `(count by (instance, master_address) (redis_sentinel_master_status{job="${SENTINEL_JOB}"}) or count by (instance, master_address) (label_join(redis_slave_info{job="${REDIS_JOB}"}, "master_address", ":", "master_host", "master_port"))) unless on (master_address) ${declaredAs("master_address")}`,
       labels: { severity: "page" },
-      forOmittedBecause: "a node replicating from an undeclared master has its data replaced by that server's at once, and a sentinel naming one sends every client there: no failover or restart ever names such an address, so the first evaluation is not noise",
+      forOmittedBecause:
+        "a node replicating from an undeclared master has its data replaced by that server's at once, and a sentinel naming one sends every client there: no failover or restart ever names such an address, so the first evaluation is not noise",
       annotations: {
         summary: "{{ $labels.instance }} names {{ $labels.master_address }} as master, which is not a declared data node",
-        description: "Every write may be going to, and every replica's data coming from, a server outside the stack: a forged Sentinel hello (the sentinel peer or sentinel credential) or a REPLICAOF (a stolen admin or sentinel credential). Data nodes refuse to start as its replica; the running ones follow it until moved back.",
+        description:
+          "Every write may be going to, and every replica's data coming from, a server outside the stack: a forged Sentinel hello (the sentinel peer or sentinel credential) or a REPLICAOF (a stolen admin or sentinel credential). Data nodes refuse to start as its replica; the running ones follow it until moved back.",
         runbook_url: url(RUNBOOK_PAGES.security),
       },
     },
@@ -475,10 +488,12 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       alert: "RedisUndeclaredReplica",
       expr: `count by (instance, replica_address) (label_join(redis_connected_slave_offset_bytes{job="${REDIS_JOB}"}, "replica_address", ":", "slave_ip", "slave_port")) unless on (replica_address) ${declaredAs("replica_address")}`,
       labels: { severity: "page" },
-      forOmittedBecause: "a replica receives every write from its first second (the data is read out), and Sentinel may promote it at the next failover: no declared node ever attaches under another address",
+      forOmittedBecause:
+        "a replica receives every write from its first second (the data is read out), and Sentinel may promote it at the next failover: no declared node ever attaches under another address",
       annotations: {
         summary: "A replica at {{ $labels.replica_address }}, not a declared data node, is attached to {{ $labels.instance }}",
-        description: "A server outside the stack replicates the data: someone holds the replication password. It receives every write, and Sentinel may promote it (planned handoffs refuse while it is attached). Rotate the replication credential: its retire ends the replica's session.",
+        description:
+          "A server outside the stack replicates the data: someone holds the replication password. It receives every write, and Sentinel may promote it (planned handoffs refuse while it is attached). Rotate the replication credential: its retire ends the replica's session.",
         runbook_url: url(RUNBOOK_PAGES.security),
       },
     },

@@ -128,7 +128,8 @@ export function renderPromtoolCheckScript(ruleFiles: Record<string, string>, tes
   // A quoted heredoc ends only at a line that is its delimiter: refuse content holding one (the
   // file names are this program's own; the contents carry config values).
   for (const [name, content] of Object.entries(all)) {
-    if (!/^[\w.-]+$/.test(name) || content.split("\n").includes("VEZA_RULES_EOF")) throw new Error(`rule file ${JSON.stringify(name)} cannot be written by a heredoc: a bad name or a line VEZA_RULES_EOF`);
+    if (!/^[\w.-]+$/.test(name) || content.split("\n").includes("VEZA_RULES_EOF"))
+      throw new Error(`rule file ${JSON.stringify(name)} cannot be written by a heredoc: a bad name or a line VEZA_RULES_EOF`);
   }
   return [
     "set -eu",

@@ -108,7 +108,9 @@ export function renderSloRules(metrics: SloMetricsConfig, runbookBaseUrl: string
           expr: `${recordName(burn.longWindow)}{slo="${slo.id}"} > ${threshold} and ${recordName(burn.shortWindow)}{slo="${slo.id}"} > ${threshold}`,
           labels: { severity: burn.severity, slo: slo.id },
           ...(burn.severity === "page"
-            ? { forOmittedBecause: `the ${burn.shortWindow} window must burn too, and that is the debounce (the SRE workbook's multiwindow alerts have no for): a for only delays the page while the budget burns` }
+            ? {
+                forOmittedBecause: `the ${burn.shortWindow} window must burn too, and that is the debounce (the SRE workbook's multiwindow alerts have no for): a for only delays the page while the budget burns`,
+              }
             : {}),
           annotations: {
             summary: `${slo.id} SLO burning ${burn.factor}x its error budget`,

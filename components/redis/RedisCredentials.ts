@@ -1,7 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CREDENTIAL_NAMES, type CredentialName, type Credentials } from "./acl";
-import { credentialState, passwordOf, rotationOrder, ROTATION_ORDER_PROPERTY, slotGeneration, SLOTS, steadyRotation, usedGeneration, type CredentialState, type RecordedRotation, type RotationConfig, type Slot, type SlotPasswords } from "./rotation";
+import {
+  credentialState,
+  passwordOf,
+  rotationOrder,
+  ROTATION_ORDER_PROPERTY,
+  slotGeneration,
+  SLOTS,
+  steadyRotation,
+  usedGeneration,
+  type CredentialState,
+  type RecordedRotation,
+  type RotationConfig,
+  type Slot,
+  type SlotPasswords,
+} from "./rotation";
 
 /**
  * The RandomPassword keepers of one slot. Slot 0 at generation 0 has none: it is the password
@@ -43,21 +57,24 @@ export class RedisCredentials extends pulumi.ComponentResource {
     const order = rotationOrder(args.recorded ?? { kind: "new" }, rotation);
     super("veza:redis:Credentials", name, { [ROTATION_ORDER_PROPERTY]: order }, opts);
     this.rotation = rotation;
-    const slots = Object.fromEntries(CREDENTIAL_NAMES.map((credential) => {
-      const generation = this.rotation[credential].generation;
-      const results = SLOTS.map((slot) => {
-        const keepers = slotKeepers(generation, slot);
-        // No special characters: the passwords go into redis.conf, URLs and shell commands unquoted.
-        return new random.RandomPassword(slotResourceName(name, credential, slot), { length: 40, special: false, ...(keepers ? { keepers } : {}) }, { parent: this }).result;
-      });
-      return [credential, pulumi.secret(pulumi.all(results).apply(([zero, one]): SlotPasswords => ({ 0: zero, 1: one })))];
-    })) as Record<CredentialName, pulumi.Output<SlotPasswords>>;
+    const slots = Object.fromEntries(
+      CREDENTIAL_NAMES.map((credential) => {
+        const generation = this.rotation[credential].generation;
+        const results = SLOTS.map((slot) => {
+          const keepers = slotKeepers(generation, slot);
+          // No special characters: the passwords go into redis.conf, URLs and shell commands unquoted.
+          return new random.RandomPassword(slotResourceName(name, credential, slot), { length: 40, special: false, ...(keepers ? { keepers } : {}) }, { parent: this }).result;
+        });
+        return [credential, pulumi.secret(pulumi.all(results).apply(([zero, one]): SlotPasswords => ({ 0: zero, 1: one })))];
+      }),
+    ) as Record<CredentialName, pulumi.Output<SlotPasswords>>;
     this.slots = slots;
     this.state = pulumi.secret(pulumi.all(slots).apply((s) => credentialState(this.rotation, s as Record<CredentialName, SlotPasswords>)));
     this.all = pulumi.secret(this.state.apply((s) => s.used));
     // From the user's own slots: another user's rotation does not touch what depends on this one.
-    this.passwords = Object.fromEntries(CREDENTIAL_NAMES.map((credential) => [credential,
-      pulumi.secret(slots[credential].apply((own) => passwordOf(own, usedGeneration(this.rotation[credential]))))])) as Record<CredentialName, pulumi.Output<string>>;
+    this.passwords = Object.fromEntries(
+      CREDENTIAL_NAMES.map((credential) => [credential, pulumi.secret(slots[credential].apply((own) => passwordOf(own, usedGeneration(this.rotation[credential]))))]),
+    ) as Record<CredentialName, pulumi.Output<string>>;
     // The engine hands a component's registered outputs to stack policies: the same record again.
     this.registerOutputs({ [ROTATION_ORDER_PROPERTY]: order });
   }

@@ -136,10 +136,11 @@ function settingsBlock(s: DataNodeScriptSettings): string[] {
 
 export function renderDataNodeEntrypoint(s: DataNodeScriptSettings): string {
   return [
-    ...scriptPrelude([
-      "Rendered by veza-redis (components/redis/dataNodeScripts.ts). The data node's PID 1: decides",
-      "the role from the running cluster, starts Redis, and hands the master role off on SIGTERM.",
-    ], settingsBlock(s), s.credentials),
+    ...scriptPrelude(
+      ["Rendered by veza-redis (components/redis/dataNodeScripts.ts). The data node's PID 1: decides", "the role from the running cluster, starts Redis, and hands the master role off on SIGTERM."],
+      settingsBlock(s),
+      s.credentials,
+    ),
     "",
     String.raw`# Any sentinel holds the master down or is failing it over (SENTINEL MASTER flags).
 failover_under_way() {

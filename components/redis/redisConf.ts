@@ -72,7 +72,7 @@ export function renderRedisConf(s: RedisNodeSettings): string {
       ? ["save 3600 1 300 100 60 10000"]
       : [
           "# No RDB save points: AOF already persists every write. Measured on a full disk: once space",
-          "# was freed, writes resumed on the next command with save \"\", but a failed BGSAVE kept MISCONF",
+          '# was freed, writes resumed on the next command with save "", but a failed BGSAVE kept MISCONF',
           "# errors going for 6 s with `save 10 1` and over 30 s with the default save points.",
           'save ""',
         ]),

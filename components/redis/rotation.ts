@@ -194,7 +194,13 @@ export function recordedRotation(record: unknown, alwaysExported: unknown): Reco
   if (record === undefined || record === null) return alwaysExported === undefined ? { kind: "new" } : { kind: "unrecorded" };
   const rotation = steadyRotation();
   const fail = (why: string): never => {
-    throw new RotationOrderError([{ key: `stack output ${APPLIED_ROTATION_OUTPUT}`, value: JSON.stringify(record), allowed: `what the last \`pulumi up\` applied, per user { generation, step }; this one is malformed (${why}): restore it from the stack's history (\`pulumi stack history\`, \`pulumi stack export\`), never by guessing` }]);
+    throw new RotationOrderError([
+      {
+        key: `stack output ${APPLIED_ROTATION_OUTPUT}`,
+        value: JSON.stringify(record),
+        allowed: `what the last \`pulumi up\` applied, per user { generation, step }; this one is malformed (${why}): restore it from the stack's history (\`pulumi stack history\`, \`pulumi stack export\`), never by guessing`,
+      },
+    ]);
   };
   if (typeof record !== "object" || Array.isArray(record)) fail(`expected an object of users, got ${JSON.stringify(record)}`);
   for (const [name, value] of Object.entries(record as Record<string, unknown>)) {
@@ -220,7 +226,10 @@ export const sameStep = (a: UserRotation, b: UserRotation) => a.generation === b
  * clients back before retire). Never back past a retire: the retired password may be the leaked one.
  */
 export function allowedSteps(applied: UserRotation): Array<{ to: UserRotation; why: string }> {
-  const steps = [{ to: { generation: applied.generation, step: applied.step }, why: "re-run" }, { to: nextRotation({ generation: applied.generation, step: applied.step }), why: "next" }];
+  const steps = [
+    { to: { generation: applied.generation, step: applied.step }, why: "re-run" },
+    { to: nextRotation({ generation: applied.generation, step: applied.step }), why: "next" },
+  ];
   if (applied.step === "add") steps.push({ to: { generation: applied.generation - 1, step: "retire" }, why: "abandon the rotation" });
   if (applied.step === "switch") steps.push({ to: { generation: applied.generation, step: "add" }, why: "clients back to the old password" });
   return steps;
@@ -241,12 +250,15 @@ export function rotationOrderProblems(recorded: RecordedRotation, target: Rotati
     const applied = recorded.kind === "applied" ? recorded.rotation[name] : STEADY;
     const allowed = allowedSteps(applied);
     if (allowed.some((a) => sameStep(a.to, target[name]))) return [];
-    const from = recorded.kind === "applied" ? "what this stack last applied" : `the steady state: this deployed stack has no ${APPLIED_ROTATION_OUTPUT} output, so only the first rotation's steps are allowed`;
-    return [{
-      key: `credentials.${name}`,
-      value: describeStep(target[name]),
-      allowed: `a step that can follow ${describeStep(applied)}, ${from}: ${allowed.map((a) => `${describeStep(a.to)} (${a.why})`).join(", ")}`,
-    }];
+    const from =
+      recorded.kind === "applied" ? "what this stack last applied" : `the steady state: this deployed stack has no ${APPLIED_ROTATION_OUTPUT} output, so only the first rotation's steps are allowed`;
+    return [
+      {
+        key: `credentials.${name}`,
+        value: describeStep(target[name]),
+        allowed: `a step that can follow ${describeStep(applied)}, ${from}: ${allowed.map((a) => `${describeStep(a.to)} (${a.why})`).join(", ")}`,
+      },
+    ];
   });
 }
 
@@ -275,7 +287,9 @@ export const ROTATION_ORDER_PROPERTY = "rotationOrder";
 
 export function rotationOrder(recorded: RecordedRotation, target: RotationConfig): RotationOrder {
   const plain = (r: UserRotation): UserRotation => ({ generation: r.generation, step: r.step });
-  return Object.fromEntries(CREDENTIAL_NAMES.map((name) => [name, { step: plain(target[name]), ...(recorded.kind === "applied" ? { applied: plain(recorded.rotation[name]) } : {}) }])) as RotationOrder;
+  return Object.fromEntries(
+    CREDENTIAL_NAMES.map((name) => [name, { step: plain(target[name]), ...(recorded.kind === "applied" ? { applied: plain(recorded.rotation[name]) } : {}) }]),
+  ) as RotationOrder;
 }
 
 /** Whether `to` may follow `applied` (allowedSteps). */

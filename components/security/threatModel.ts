@@ -32,19 +32,22 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     refused: "@dangerous and @admin (FLUSHALL, CONFIG, DEBUG, SHUTDOWN, REPLICAOF, CLIENT PAUSE/KILL), Pub/Sub, SCRIPT FLUSH/KILL/DEBUG, FUNCTION administration, MEMORY PURGE",
     detectedBy: [],
     detection: "none specific: it is the application's own access; a destroyed dataset shows in the API's SLOs",
-    remains: "Read, write and delete every key: the data is the application's. EVAL stays (the API's rate limiter runs Lua): a script that loops stalls its node until Sentinel's SCRIPT KILL, and one that wrote first cannot be killed, so the node is frozen until it restarts and Sentinel fails over after down-after.",
+    remains:
+      "Read, write and delete every key: the data is the application's. EVAL stays (the API's rate limiter runs Lua): a script that loops stalls its node until Sentinel's SCRIPT KILL, and one that wrote first cannot be killed, so the node is frozen until it restarts and Sentinel fails over after down-after.",
   },
   replication: {
     holders: "every data node (masterauth)",
     refused: "every command but PSYNC, REPLCONF and PING",
     detectedBy: ["RedisUndeclaredReplica"],
-    remains: "Attaching a server as a replica: it receives the whole dataset and every write until the credential's retire ends its session. A planned handoff refuses while it is attached, but an unplanned failover (a crashed master) may promote it if it asks for a better replica-priority; RedisUndeclaredMaster then pages.",
+    remains:
+      "Attaching a server as a replica: it receives the whole dataset and every write until the credential's retire ends its session. A planned handoff refuses while it is attached, but an unplanned failover (a crashed master) may promote it if it asks for a better replica-priority; RedisUndeclaredMaster then pages.",
   },
   sentinel: {
     holders: "every sentinel (auth-pass)",
     refused: "data commands, CONFIG GET/SET, ACL, FLUSHALL",
     detectedBy: ["RedisUndeclaredMaster"],
-    remains: "REPLICAOF of any node to any address (the node's data is replaced by that server's), and a forged Sentinel hello on the data nodes' channel. Data nodes refuse to start as the replica of an undeclared address, but running ones follow it until an operator moves them back (runbook redis-security).",
+    remains:
+      "REPLICAOF of any node to any address (the node's data is replaced by that server's), and a forged Sentinel hello on the data nodes' channel. Data nodes refuse to start as the replica of an undeclared address, but running ones follow it until an operator moves them back (runbook redis-security).",
   },
   exporter: {
     holders: "the redis_exporter containers",
@@ -65,7 +68,8 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     refused: "data commands, CONFIG, REPLICAOF, CLIENT KILL",
     detectedBy: ["ApiLatencySLOFastBurn"],
     detection: "paused writes show only as the API's writes timing out",
-    remains: "CLIENT PAUSE without bound: `CLIENT PAUSE <ms> ALL` blocks every client, the admin's CLIENT UNPAUSE too, and only a restart of the node ends it. ACL rules cannot bound an argument; the fix (the handoff's pause from a bounded mechanism the role cannot call directly) is open.",
+    remains:
+      "CLIENT PAUSE without bound: `CLIENT PAUSE <ms> ALL` blocks every client, the admin's CLIENT UNPAUSE too, and only a restart of the node ends it. ACL rules cannot bound an argument; the fix (the handoff's pause from a bounded mechanism the role cannot call directly) is open.",
   },
   sentinelClients: {
     holders: "the API, and every sentinel's start script",
@@ -78,7 +82,8 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     holders: "every sentinel (sentinel-pass)",
     refused: "everything but PING, CLIENT SETNAME, PUBLISH on __sentinel__:hello and SENTINEL IS-MASTER-DOWN-BY-ADDR",
     detectedBy: ["RedisUndeclaredMaster"],
-    remains: "A forged hello (the hello carries no signature beyond this password) moves every sentinel to any address with a higher config epoch, and through them the clients and the data nodes; forged down votes. Restarted sentinels and data nodes refuse an undeclared master; the running ones follow it until an operator moves them back (runbook redis-security).",
+    remains:
+      "A forged hello (the hello carries no signature beyond this password) moves every sentinel to any address with a higher config epoch, and through them the clients and the data nodes; forged down votes. Restarted sentinels and data nodes refuse an undeclared master; the running ones follow it until an operator moves them back (runbook redis-security).",
   },
   sentinelFailover: {
     holders: "every data node (its stop script's handoff)",
@@ -104,14 +109,16 @@ export const NETWORK_THREATS: NetworkThreat[] = [
     holders: "any container or machine that can open a connection to the Redis and Sentinel ports",
     refused: "every command but AUTH and HELLO: the default user is off on every data node and sentinel",
     detectedBy: ["RedisRejectedConnections", "RedisAuthFailures"],
-    remains: "Connection floods up to maxclients, and password guessing (the passwords are 32 random characters). Traffic is plain TCP: whoever can read it reads the data and, at AUTH, the passwords.",
+    remains:
+      "Connection floods up to maxclients, and password guessing (the passwords are 32 random characters). Traffic is plain TCP: whoever can read it reads the data and, at AUTH, the passwords.",
   },
   {
     position: "root on a host",
     holders: "whoever controls a machine that runs data nodes or sentinels",
     refused: "nothing on that host",
     detectedBy: ["HostUnreachable", "RedisRestartLoop"],
-    remains: "Every password its containers hold, in their volumes' live files (data nodes: replication, handoff, sentinelFailover, health; sentinels: sentinel, sentinelClients, sentinelPeer, health; exporters: exporter; the API: app, sentinelClients), and the data on its volumes. The admin passwords are on no host (the ACL files hold only SHA-256 hashes of 32 random characters).",
+    remains:
+      "Every password its containers hold, in their volumes' live files (data nodes: replication, handoff, sentinelFailover, health; sentinels: sentinel, sentinelClients, sentinelPeer, health; exporters: exporter; the API: app, sentinelClients), and the data on its volumes. The admin passwords are on no host (the ACL files hold only SHA-256 hashes of 32 random characters).",
   },
 ];
 
@@ -171,7 +178,9 @@ function detected(t: Threat): string {
 export function renderThreatModel(): string {
   const credentialRows = CREDENTIAL_NAMES.map((name) => {
     const t = CREDENTIAL_THREATS[name];
-    const rules = credentialRules(name).map((r) => `${r.server}: \`${r.user}\` \`${r.rules}\``).join("<br>");
+    const rules = credentialRules(name)
+      .map((r) => `${r.server}: \`${r.user}\` \`${r.rules}\``)
+      .join("<br>");
     return `| \`${name}\` | ${cell(t.holders)} | ${cell(rules)} | ${cell(t.refused)} | ${cell(detected(t))} | ${cell(t.remains)} |`;
   });
   const positionRows = (threats: NetworkThreat[]) => threats.map((t) => `| ${cell(t.position)} | ${cell(t.holders)} | ${cell(t.refused)} | ${cell(detected(t))} | ${cell(t.remains)} |`);

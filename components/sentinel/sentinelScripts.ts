@@ -64,10 +64,11 @@ const MONITOR_LINE = String.raw`s/^[[:space:]]*sentinel[[:space:]]\{1,\}monitor[
 
 export function renderSentinelEntrypoint(s: SentinelScriptSettings): string {
   return [
-    ...scriptPrelude([
-      "Rendered by veza-redis (components/sentinel/sentinelScripts.ts). The sentinel's PID 1: finds",
-      "the current master, writes the runtime sentinel.conf, runs Sentinel.",
-    ], settingsBlock(s), s.credentials),
+    ...scriptPrelude(
+      ["Rendered by veza-redis (components/sentinel/sentinelScripts.ts). The sentinel's PID 1: finds", "the current master, writes the runtime sentinel.conf, runs Sentinel."],
+      settingsBlock(s),
+      s.credentials,
+    ),
     "",
     String.raw`monitored_in() { sed -n '${MONITOR_LINE}' "$1" | tail -n 1; }
 

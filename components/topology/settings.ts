@@ -35,7 +35,12 @@ function location(placed: DataNodePlacement | SentinelPlacement, files: FileLoca
   };
 }
 
-export function dataNodeSettings(config: SettingsConfig, topology: Topology, node: DataNodePlacement, files: FileLocations = { dataDir: CONTAINER_DATA_DIR, secretsPath: liveCredentialsPath(REDIS_SECRETS_PATH) }): RedisNodeSettings {
+export function dataNodeSettings(
+  config: SettingsConfig,
+  topology: Topology,
+  node: DataNodePlacement,
+  files: FileLocations = { dataDir: CONTAINER_DATA_DIR, secretsPath: liveCredentialsPath(REDIS_SECRETS_PATH) },
+): RedisNodeSettings {
   const { redis } = config;
   const replicated = topology.dataNodes.length > 1;
   return {
@@ -54,7 +59,12 @@ export function dataNodeSettings(config: SettingsConfig, topology: Topology, nod
   };
 }
 
-export function sentinelSettings(config: SettingsConfig, topology: Topology, sentinel: SentinelPlacement, files: FileLocations = { dataDir: CONTAINER_DATA_DIR, secretsPath: liveCredentialsPath(SENTINEL_SECRETS_PATH) }): SentinelSettings {
+export function sentinelSettings(
+  config: SettingsConfig,
+  topology: Topology,
+  sentinel: SentinelPlacement,
+  files: FileLocations = { dataDir: CONTAINER_DATA_DIR, secretsPath: liveCredentialsPath(SENTINEL_SECRETS_PATH) },
+): SentinelSettings {
   const s = config.sentinel;
   const addresses = [...topology.dataNodes.map((n) => n.host.address), ...topology.sentinels.map((x) => x.host.address)];
   return {

@@ -56,4 +56,3 @@ export function readStackSecrets(): StackSecrets {
     sshPrivateKey: pulumiConfig.getSecret("sshPrivateKey"),
   };
 }
-

@@ -143,7 +143,11 @@ function checkEvictionPolicy(problems: ProblemList, redis: RedisConfig, raw: Raw
 
 function completeApi(problems: ProblemList, parsed: ParsedStackConfig["api"], raw: RawObject, defaultHost: string): ApiConfig {
   for (const name of Object.keys(rawSection(raw.extraEnv)).filter((n) => API_OWNED_ENV.test(n))) {
-    problems.add(`api.extraEnv.${name}`, rawSection(raw.extraEnv)[name], "a variable this program does not own: set the toggles with maintenanceMode / rateLimitFailClosed / incident, the connection comes from the Redis topology");
+    problems.add(
+      `api.extraEnv.${name}`,
+      rawSection(raw.extraEnv)[name],
+      "a variable this program does not own: set the toggles with maintenanceMode / rateLimitFailClosed / incident, the connection comes from the Redis topology",
+    );
   }
   const { mode, port } = parsed;
   const rawMetrics = rawSection(raw.metrics);
@@ -154,7 +158,11 @@ function completeApi(problems: ProblemList, parsed: ParsedStackConfig["api"], ra
   if (rawMetrics.address !== undefined && mode === "container") {
     problems.add("api.metrics.address", rawMetrics.address, "nothing in container mode (Prometheus scrapes the API host at api.metrics.port); an address only with api.mode external");
   } else if (rawMetrics.address === undefined && mode === "external" && enabled) {
-    problems.add("api.metrics.address", undefined, "host:port where Prometheus scrapes the external API (required in external mode: without it the SLO alerts can never fire), or api.metrics.enabled false");
+    problems.add(
+      "api.metrics.address",
+      undefined,
+      "host:port where Prometheus scrapes the external API (required in external mode: without it the SLO alerts can never fire), or api.metrics.enabled false",
+    );
   }
   if (rawMetrics.port !== undefined && mode === "external") problems.add("api.metrics.port", rawMetrics.port, "nothing in external mode (give the port in api.metrics.address)");
   if (raw.user !== undefined && mode === "external") problems.add("api.user", raw.user, "nothing in external mode (this stack runs no API container)");
@@ -184,7 +192,11 @@ function checkCredentials(problems: ProblemList, rotation: RotationConfig, raw: 
     // No default once a rotation started: a raised generation alone would mean add, switch and
     // retire in one `up`, cutting off every client still on the old password (review C1).
     if (Number.isInteger(generation) && generation > 0 && given.step === undefined) {
-      problems.add(`credentials.${name}.step`, undefined, `add, switch or retire, always given with generation ${generation}: the rotation moves one step per \`pulumi up\` (npm run rotate walks them)`);
+      problems.add(
+        `credentials.${name}.step`,
+        undefined,
+        `add, switch or retire, always given with generation ${generation}: the rotation moves one step per \`pulumi up\` (npm run rotate walks them)`,
+      );
     }
     if (Number.isInteger(generation) && generation === 0 && step !== "retire") {
       problems.add(`credentials.${name}.step`, given.step, "retire at generation 0 (there is no previous password to rotate from): raise the generation to start a rotation");
@@ -193,7 +205,11 @@ function checkCredentials(problems: ProblemList, rotation: RotationConfig, raw: 
       if (external !== generation && external !== generation - 1) {
         problems.add(`credentials.${name}.external`, given.external, `${generation} or ${Math.max(0, generation - 1)}: only the current and the previous generation exist`);
       } else if (step === "retire" && external !== generation) {
-        problems.add(`credentials.${name}.external`, given.external, `${generation} before step retire: a consumer outside this stack still holds generation ${external}, whose password retire removes`);
+        problems.add(
+          `credentials.${name}.external`,
+          given.external,
+          `${generation} before step retire: a consumer outside this stack still holds generation ${external}, whose password retire removes`,
+        );
       }
     }
   }
@@ -210,7 +226,11 @@ function requireExternalGenerations(problems: ProblemList, api: ApiConfig, rotat
   for (const name of API_CREDENTIALS) {
     const r = rotation[name];
     if (r.generation > 0 && r.external === undefined) {
-      problems.add(`credentials.${name}.external`, undefined, `${usedGeneration(r)} or the generation the external API really holds (api.mode is external, and this stack cannot see what that API was given): required once ${name} rotates`);
+      problems.add(
+        `credentials.${name}.external`,
+        undefined,
+        `${usedGeneration(r)} or the generation the external API really holds (api.mode is external, and this stack cannot see what that API was given): required once ${name} rotates`,
+      );
     }
   }
 }
@@ -220,24 +240,38 @@ function checkSizing(problems: ProblemList, redis: RedisConfig): void {
   const sizing = computeSizing(redis);
   const headroomNeeded = minimumForkHeadroomPercent(redis.memoryLimitMiB);
   if (redis.forkHeadroomPercent < headroomNeeded) {
-    problems.add("redis.forkHeadroomPercent", redis.forkHeadroomPercent,
-      `at least ${headroomNeeded} for a ${redis.memoryLimitMiB} MiB limit: a fork can copy the whole dataset at ${FRAGMENTATION_ALLOWANCE}x fragmentation, plus ${SERVER_BASELINE_MIB} MiB of baseline, and the two must stay within ${FORK_PEAK_TARGET * 100}% of the limit (components/redis/sizing.ts)`);
+    problems.add(
+      "redis.forkHeadroomPercent",
+      redis.forkHeadroomPercent,
+      `at least ${headroomNeeded} for a ${redis.memoryLimitMiB} MiB limit: a fork can copy the whole dataset at ${FRAGMENTATION_ALLOWANCE}x fragmentation, plus ${SERVER_BASELINE_MIB} MiB of baseline, and the two must stay within ${FORK_PEAK_TARGET * 100}% of the limit (components/redis/sizing.ts)`,
+    );
   }
   if (redis.maxmemoryMiB !== undefined && sizing.maxmemoryBytes > sizing.memoryLimitBytes - sizing.forkHeadroomBytes) {
     const largest = Math.floor((sizing.memoryLimitBytes - sizing.forkHeadroomBytes) / MiB);
-    problems.add("redis.maxmemoryMiB", redis.maxmemoryMiB,
-      `at most ${largest} MiB: a ${redis.memoryLimitMiB} MiB limit with ${redis.forkHeadroomPercent}% fork headroom leaves ${largest} MiB for the dataset (a fork can double it)`);
+    problems.add(
+      "redis.maxmemoryMiB",
+      redis.maxmemoryMiB,
+      `at most ${largest} MiB: a ${redis.memoryLimitMiB} MiB limit with ${redis.forkHeadroomPercent}% fork headroom leaves ${largest} MiB for the dataset (a fork can double it)`,
+    );
   }
   if (sizing.maxmemoryBytes < MINIMUM_MAXMEMORY_MIB * MiB) {
     problems.add("redis.memoryLimitMiB", redis.memoryLimitMiB, `a limit that leaves at least ${MINIMUM_MAXMEMORY_MIB} MiB of maxmemory after the ${redis.forkHeadroomPercent}% fork headroom`);
   }
   if (redis.dataVolumeMiB !== undefined) {
     if (redis.aofRewriteMinSizeMiB > redis.dataVolumeMiB) {
-      problems.add("redis.aofRewriteMinSizeMiB", redis.aofRewriteMinSizeMiB, `at most the data volume (redis.dataVolumeMiB = ${redis.dataVolumeMiB}): the AOF grows to this size before its first rewrite`);
+      problems.add(
+        "redis.aofRewriteMinSizeMiB",
+        redis.aofRewriteMinSizeMiB,
+        `at most the data volume (redis.dataVolumeMiB = ${redis.dataVolumeMiB}): the AOF grows to this size before its first rewrite`,
+      );
     }
     const minimumMiB = Math.ceil(sizing.minimumDataVolumeBytes / MiB);
     if (redis.dataVolumeMiB < minimumMiB) {
-      problems.add("redis.dataVolumeMiB", redis.dataVolumeMiB, `at least ${minimumMiB} MiB: AOF at its rewrite trigger, plus the rewrite's new base${redis.rdbSnapshots ? ", plus an RDB snapshot" : ""}, for ${Math.floor(sizing.maxmemoryBytes / MiB)} MiB of maxmemory`);
+      problems.add(
+        "redis.dataVolumeMiB",
+        redis.dataVolumeMiB,
+        `at least ${minimumMiB} MiB: AOF at its rewrite trigger, plus the rewrite's new base${redis.rdbSnapshots ? ", plus an RDB snapshot" : ""}, for ${Math.floor(sizing.maxmemoryBytes / MiB)} MiB of maxmemory`,
+      );
     }
   }
 }
@@ -266,18 +300,31 @@ function checkSentinelRules(problems: ProblemList, config: StackConfig): void {
   if (redisHosts.length > 1 && !problems.has("hosts")) {
     const topology = stackTopology(config);
     if (redisHosts.length < sentinel.replicas + 1) {
-      problems.add("hosts", redisHosts.map((h) => h.name), `at least ${sentinel.replicas + 1} hosts of role redis for 1 master + ${sentinel.replicas} replicas on different hosts (or a single host for dev)`);
+      problems.add(
+        "hosts",
+        redisHosts.map((h) => h.name),
+        `at least ${sentinel.replicas + 1} hosts of role redis for 1 master + ${sentinel.replicas} replicas on different hosts (or a single host for dev)`,
+      );
     }
     const largestShare = largestShareOnOneHost(topology.sentinels);
     if (sentinel.count >= 3 && largestShare >= majority) {
-      problems.add("hosts", config.hosts.map((h) => h.name), `enough hosts that none holds a majority of the ${sentinel.count} sentinels (one host would hold ${largestShare})`);
+      problems.add(
+        "hosts",
+        config.hosts.map((h) => h.name),
+        `enough hosts that none holds a majority of the ${sentinel.count} sentinels (one host would hold ${largestShare})`,
+      );
     }
   }
 }
 
 function checkHostReferences(problems: ProblemList, config: StackConfig): void {
   if (problems.has("hosts")) return;
-  if (!config.hosts.some((h) => h.role !== "monitoring")) problems.add("hosts", config.hosts.map((h) => `${h.name}:${h.role}`), "at least one host of role redis (the data nodes and sentinels need a home)");
+  if (!config.hosts.some((h) => h.role !== "monitoring"))
+    problems.add(
+      "hosts",
+      config.hosts.map((h) => `${h.name}:${h.role}`),
+      "at least one host of role redis (the data nodes and sentinels need a home)",
+    );
   const names = config.hosts.map((h) => h.name);
   if (config.api.host && !names.includes(config.api.host)) problems.add("api.host", config.api.host, `a declared host name (${names.join(", ")})`);
   if (config.monitoring.enabled && config.monitoring.host && !names.includes(config.monitoring.host)) {
@@ -311,7 +358,11 @@ function checkMonitoringPlacement(problems: ProblemList, config: StackConfig): v
   const topology = stackTopology(config);
   const held = [...topology.dataNodes, ...topology.sentinels].filter((p) => p.host.name === config.monitoring.host).map((p) => p.name);
   if (held.length > 0) {
-    problems.add("monitoring.host", config.monitoring.host, `a host that holds no Redis data node or sentinel (this one holds ${held.join(", ")}): declare one with role monitoring, so that losing a data host does not also silence its alerts`);
+    problems.add(
+      "monitoring.host",
+      config.monitoring.host,
+      `a host that holds no Redis data node or sentinel (this one holds ${held.join(", ")}): declare one with role monitoring, so that losing a data host does not also silence its alerts`,
+    );
   }
 }
 

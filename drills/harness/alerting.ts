@@ -74,8 +74,12 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
     const passwordFile = passwordFileOf(exporter);
     writePasswordFile(exporter, input.exporterPassword);
     const env = { ...exporterEnv(exporter), REDIS_PASSWORD_FILE: passwordFile };
-    const flags = Object.entries(env).filter(([name]) => name in EXPORTER_FLAGS).map(([name, value]) => `--${EXPORTER_FLAGS[name]}=${value}`);
-    const variables = Object.entries(env).filter(([name]) => !(name in EXPORTER_FLAGS)).map(([name, value]) => `${name}=${value}`);
+    const flags = Object.entries(env)
+      .filter(([name]) => name in EXPORTER_FLAGS)
+      .map(([name, value]) => `--${EXPORTER_FLAGS[name]}=${value}`);
+    const variables = Object.entries(env)
+      .filter(([name]) => !(name in EXPORTER_FLAGS))
+      .map(([name, value]) => `${name}=${value}`);
     input.processes.start(exporter.name, ...onHost(exporter.host.name, "env", [...variables, "prometheus-redis-exporter", ...flags]), path.join(input.dir, `${exporter.name}.log`));
   }
   const files = renderMonitoringFiles(input.config);
@@ -87,18 +91,28 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
   // computed from the drill's own addresses and ports.
   const job = (name: string, kind: "redis" | "sentinel") => ({
     job_name: name,
-    static_configs: input.exporters.filter((e) => e.target.kind === kind).map(exporterScrapeTarget).map((t) => ({ targets: [t.address], labels: { instance: t.instance, ...t.labels } })),
+    static_configs: input.exporters
+      .filter((e) => e.target.kind === kind)
+      .map(exporterScrapeTarget)
+      .map((t) => ({ targets: [t.address], labels: { instance: t.instance, ...t.labels } })),
   });
   // The API's job as prometheus.yml declares it (its path and instance), at the drill's address.
   const api = files.scrape.api ?? { instance: API_JOB, metricsPath: input.config.api.metrics.path };
   const apiJob = input.apiAddress ? [{ job_name: API_JOB, metrics_path: api.metricsPath, static_configs: [{ targets: [input.apiAddress], labels: { instance: api.instance } }] }] : [];
-  fs.writeFileSync(path.join(input.dir, "prometheus.yml"), YAML.stringify({
-    global: { scrape_interval: "1s", evaluation_interval: "1s" },
-    rule_files: ruleFiles,
-    scrape_configs: [...[job(REDIS_JOB, "redis"), job(SENTINEL_JOB, "sentinel")].filter((j) => j.static_configs.length > 0), ...apiJob],
-  }));
+  fs.writeFileSync(
+    path.join(input.dir, "prometheus.yml"),
+    YAML.stringify({
+      global: { scrape_interval: "1s", evaluation_interval: "1s" },
+      rule_files: ruleFiles,
+      scrape_configs: [...[job(REDIS_JOB, "redis"), job(SENTINEL_JOB, "sentinel")].filter((j) => j.static_configs.length > 0), ...apiJob],
+    }),
+  );
   const { address, port, hostName } = input.prometheus;
-  input.processes.start("prometheus", ...onHost(hostName, "prometheus", [`--config.file=${path.join(input.dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(input.dir, "tsdb")}`, `--web.listen-address=${address}:${port}`]), path.join(input.dir, "prometheus.log"));
+  input.processes.start(
+    "prometheus",
+    ...onHost(hostName, "prometheus", [`--config.file=${path.join(input.dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(input.dir, "tsdb")}`, `--web.listen-address=${address}:${port}`]),
+    path.join(input.dir, "prometheus.log"),
+  );
   const get = async (query: string) => (await (await fetch(`http://${address}:${port}/api/v1/${query}`, { signal: AbortSignal.timeout(2000) })).json()) as { data: unknown };
   const query = async (expr: string) => ((await get(`query?query=${encodeURIComponent(expr)}`)).data as { result: Array<{ metric: Record<string, string>; value: [number, string] }> }).result;
   /** Whether `expr`'s result holds, false while Prometheus does not answer yet. */
@@ -113,14 +127,19 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
   // Rules evaluated before the first scrapes saw nothing (no sentinel up, say), and their alerts
   // stay pending until the next evaluation: wait for every group to evaluate once more.
   const baselineAt = Date.now();
-  await waitFor("every rule group evaluated after the baseline", async () => {
-    try {
-      const groups = ((await get("rules")).data as { groups: Array<{ lastEvaluation: string }> }).groups;
-      return groups.length > 0 && groups.every((g) => Date.parse(g.lastEvaluation) > baselineAt);
-    } catch {
-      return false;
-    }
-  }, 10000, 250);
+  await waitFor(
+    "every rule group evaluated after the baseline",
+    async () => {
+      try {
+        const groups = ((await get("rules")).data as { groups: Array<{ lastEvaluation: string }> }).groups;
+        return groups.length > 0 && groups.every((g) => Date.parse(g.lastEvaluation) > baselineAt);
+      } catch {
+        return false;
+      }
+    },
+    10000,
+    250,
+  );
   return {
     alerts: async () => ((await get("alerts")).data as { alerts: AlertState[] }).alerts,
     setExporterPassword: async (password) => {
@@ -191,7 +210,7 @@ export class AlertWatch {
   /** When the watch first saw `name` pending (or firing), waiting for it at most `timeoutMs`; the watch goes on. */
   async firstSeen(name: string, state: "pending" | "firing", timeoutMs: number): Promise<number | undefined> {
     const at = () => (state === "firing" ? this.first.get(name)?.firingAt : this.first.get(name)?.pendingAt);
-    for (const end = Date.now() + timeoutMs; Date.now() < end && at() === undefined; ) await sleep(250);
+    for (const end = Date.now() + timeoutMs; Date.now() < end && at() === undefined;) await sleep(250);
     return at();
   }
 
@@ -219,10 +238,13 @@ export class AlertWatch {
     const after = (at: number) => `${Math.round((at - this.startedAt) / 100) / 10}s`;
     return {
       figures: {
-        alerts_raised: raised.map((name) => {
-          const { pendingAt, firingAt } = this.first.get(name)!;
-          return `${name}(${firingAt !== undefined ? `firing ${after(firingAt)}` : `pending ${after(pendingAt!)}`})`;
-        }).join(" ") || "none",
+        alerts_raised:
+          raised
+            .map((name) => {
+              const { pendingAt, firingAt } = this.first.get(name)!;
+              return `${name}(${firingAt !== undefined ? `firing ${after(firingAt)}` : `pending ${after(pendingAt!)}`})`;
+            })
+            .join(" ") || "none",
       },
       failures: [
         ...expected.raises.filter((name) => !this.first.has(name)).map((name) => `the failure never raised ${name} on the real Prometheus`),
@@ -253,7 +275,12 @@ function judgeAlerts<T extends Omit<DrillResult, "scenario" | "runbook">>(result
  * until judge() (or stop(), on the way out of a failed run).
  */
 export class AlertCheck {
-  private constructor(readonly alerting: Alerting, private readonly expected: ScenarioAlerts, private readonly healthy: string[] | { notMeasuredBecause: string }, private readonly watch: AlertWatch) {}
+  private constructor(
+    readonly alerting: Alerting,
+    private readonly expected: ScenarioAlerts,
+    private readonly healthy: string[] | { notMeasuredBecause: string },
+    private readonly watch: AlertWatch,
+  ) {}
 
   static async begin(alerting: Alerting, expected: ScenarioAlerts): Promise<AlertCheck> {
     const healthy = await alertsDuring(alerting, HEALTHY_PHASE_MS);

@@ -41,7 +41,11 @@ export const realCgroupFs: CgroupFs = {
   write: (file, text) => fs.writeFileSync(file, text),
   mkdir: (dir) => fs.mkdirSync(dir),
   rmdir: (dir) => fs.rmdirSync(dir),
-  children: (dir) => fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name),
+  children: (dir) =>
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name),
   writable: (file) => {
     try {
       fs.accessSync(file, fs.constants.W_OK);
@@ -79,9 +83,7 @@ export function hostView(): HostView {
 }
 
 export type Detection =
-  | { version: "v1"; dirs: Record<Controller, string> }
-  | { version: "v2"; mount: string; parent: string; via: "delegated" | "mount root" | "own cgroup" }
-  | { version: "none"; reason: string };
+  { version: "v1"; dirs: Record<Controller, string> } | { version: "v2"; mount: string; parent: string; via: "delegated" | "mount root" | "own cgroup" } | { version: "none"; reason: string };
 
 const words = (text: string) => text.split(/\s+/).filter(Boolean);
 
@@ -145,7 +147,9 @@ function pickV2Parent(mount: string, controllers: Controller[], host: HostView):
   const ownDir = own === undefined ? undefined : path.join(mount, own);
   const ownProblem = ownDir === undefined ? "this process has no cgroup v2 entry in /proc/self/cgroup" : problemWith(ownDir);
   if (ownDir !== undefined && ownProblem === undefined) return { parent: ownDir, via: "own cgroup" };
-  return { problem: `cgroup v2 at ${mount}: its root cgroup is not writable (run as root), and this process's own cgroup is not usable either (${ownProblem}; delegate one with systemd-run --scope -p Delegate=yes, or name one in VEZA_DRILL_CGROUP_PARENT)` };
+  return {
+    problem: `cgroup v2 at ${mount}: its root cgroup is not writable (run as root), and this process's own cgroup is not usable either (${ownProblem}; delegate one with systemd-run --scope -p Delegate=yes, or name one in VEZA_DRILL_CGROUP_PARENT)`,
+  };
 }
 
 function ownCgroup(host: HostView): string | undefined {
@@ -233,7 +237,10 @@ function writeLimit(cgfs: CgroupFs, dir: string, file: string, value: string, co
 }
 
 function swapActive(host: HostView): boolean {
-  return host.swaps.split("\n").slice(1).some((line) => line.trim() !== "");
+  return host.swaps
+    .split("\n")
+    .slice(1)
+    .some((line) => line.trim() !== "");
 }
 
 export const CPU_PERIOD_US = 100000;
@@ -241,7 +248,10 @@ const cpuQuota = (percent: number) => Math.round((percent / 100) * CPU_PERIOD_US
 
 class V1Cgroup implements Cgroup {
   readonly version = "v1";
-  constructor(private readonly cgfs: CgroupFs, private readonly byController: Partial<Record<Controller, string>>) {}
+  constructor(
+    private readonly cgfs: CgroupFs,
+    private readonly byController: Partial<Record<Controller, string>>,
+  ) {}
 
   get dirs(): string[] {
     return Object.values(this.byController);
@@ -292,7 +302,11 @@ class V2Cgroup implements Cgroup {
   readonly version = "v2";
   private sampledPeak = 0;
   private removed = false;
-  constructor(private readonly cgfs: CgroupFs, readonly dir: string, private readonly parent: V2Parent) {}
+  constructor(
+    private readonly cgfs: CgroupFs,
+    readonly dir: string,
+    private readonly parent: V2Parent,
+  ) {}
 
   get dirs(): string[] {
     return [this.dir];
@@ -349,7 +363,11 @@ export class V2Parent {
   private users = 0;
   private enabled: string[] = [];
   private leaf?: string;
-  constructor(private readonly cgfs: CgroupFs, readonly dir: string, private readonly pid: number) {}
+  constructor(
+    private readonly cgfs: CgroupFs,
+    readonly dir: string,
+    private readonly pid: number,
+  ) {}
 
   get leafName(): string {
     return `${CGROUP_PREFIX}${this.pid}-leaf`;
@@ -434,11 +452,7 @@ function v2Parent(cgfs: CgroupFs, dir: string, pid: number): V2Parent {
 }
 
 export function controllersOf(limits: CgroupLimits): Controller[] {
-  return [
-    ...(limits.memoryBytes !== undefined ? ["memory" as const] : []),
-    ...(limits.cpuPercent !== undefined ? ["cpu" as const] : []),
-    ...(limits.pidsMax !== undefined ? ["pids" as const] : []),
-  ];
+  return [...(limits.memoryBytes !== undefined ? ["memory" as const] : []), ...(limits.cpuPercent !== undefined ? ["cpu" as const] : []), ...(limits.pidsMax !== undefined ? ["pids" as const] : [])];
 }
 
 /** Makes the group `name` with `limits` where `detection` says, each limit written the version's way. */
@@ -508,7 +522,11 @@ export function createCgroup(detection: Detection, name: string, limits: CgroupL
  * neither version is usable the reason is the message: a failure in CI (CI set, as GitHub, Gitea
  * and Forgejo set it), where a skip would pass a job that measured nothing; a skip elsewhere.
  */
-export function cgroupsUnusable(controllers: Controller[], host: HostView = hostView(), env: NodeJS.ProcessEnv = process.env): { passed: boolean; failures: string[]; figures: Record<string, never>; skipped?: string } | undefined {
+export function cgroupsUnusable(
+  controllers: Controller[],
+  host: HostView = hostView(),
+  env: NodeJS.ProcessEnv = process.env,
+): { passed: boolean; failures: string[]; figures: Record<string, never>; skipped?: string } | undefined {
   const detection = detectCgroups(controllers, host);
   if (detection.version !== "none") return undefined;
   if (inCi(env)) return { passed: false, failures: [`${detection.reason} (CI is set: a drill that cannot run fails here, it is not skipped)`], figures: {} };
@@ -530,5 +548,12 @@ export function leftoverCgroups(host: HostView = hostView()): string[] {
     if (own) places.add(path.join(mount, own));
     if (host.delegatedParent) places.add(path.join(mount, host.delegatedParent));
   }
-  return [...places].filter((dir) => cgfs.exists(dir)).flatMap((dir) => cgfs.children(dir).filter((d) => d.startsWith(CGROUP_PREFIX)).map((d) => path.join(dir, d)));
+  return [...places]
+    .filter((dir) => cgfs.exists(dir))
+    .flatMap((dir) =>
+      cgfs
+        .children(dir)
+        .filter((d) => d.startsWith(CGROUP_PREFIX))
+        .map((d) => path.join(dir, d)),
+    );
 }

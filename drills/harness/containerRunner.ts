@@ -104,7 +104,10 @@ export class ContainerRunner {
   /** The step the program is at: what the seed writes into a fresh volume (a rotation drill moves it). */
   state: CredentialState;
 
-  constructor(private readonly ws: Workspace, credentials: Credentials | CredentialState) {
+  constructor(
+    private readonly ws: Workspace,
+    credentials: Credentials | CredentialState,
+  ) {
     this.state = asCredentialState(credentials);
     // Mount points for the bind mounts; created empty if this machine has none.
     ws.mountPoint(CONTAINER_DATA_DIR);
@@ -134,10 +137,11 @@ export class ContainerRunner {
    */
   private seed(slot: ContainerSlot, volume: string, logFile: string): void {
     const bounding = boundingSetOf(Object.keys(CREDENTIAL_SEED_CAPABILITIES));
-    const result = spawnSync("unshare", [
-      "--mount", "--propagation", "private",
-      "sh", "-c", `mount --bind "$1" ${CREDENTIAL_SEED_MOUNT} && exec setpriv --no-new-privs --bounding-set ${bounding} sh -s`, "seed", volume,
-    ], { input: slot.definition.seed(this.state), encoding: "utf8", timeout: 10000 });
+    const result = spawnSync(
+      "unshare",
+      ["--mount", "--propagation", "private", "sh", "-c", `mount --bind "$1" ${CREDENTIAL_SEED_MOUNT} && exec setpriv --no-new-privs --bounding-set ${bounding} sh -s`, "seed", volume],
+      { input: slot.definition.seed(this.state), encoding: "utf8", timeout: 10000 },
+    );
     fs.appendFileSync(logFile, `${result.stdout ?? ""}${result.stderr ?? ""}`);
     if (result.status !== 0) throw new Error(`${slot.name}: the credentials seed failed (exit ${result.status}): ${result.stderr}`);
   }
@@ -187,8 +191,19 @@ export class ContainerRunner {
     ].join(" && ");
     const [command, ...args] = inGroup(group, [
       ...(slot.network ? ["nsenter", `--net=${slot.network}`] : []),
-      "unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child",
-      "sh", "-c", mountAndRun, "container", volume, path.join(generationDir, "config"),
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "--pid",
+      "--fork",
+      "--kill-child",
+      "sh",
+      "-c",
+      mountAndRun,
+      "container",
+      volume,
+      path.join(generationDir, "config"),
     ]);
     const process = this.ws.processes.start(`${slot.name}#${slot.generations}`, command, args, logFile);
     slot.current = { name: slot.name, process, generation: slot.generations, logFile, group };
@@ -204,8 +219,7 @@ export class ContainerRunner {
     if (test[0] !== "CMD") throw new Error(`${name}: only CMD healthchecks are replayed`);
     const [command, ...args] = inContainer(this.slot(name), current, pid, test.slice(1));
     return new Promise((resolve) => {
-      execFile(command, args, { encoding: "utf8", timeout: 5000 }, (error, stdout, stderr) =>
-        resolve({ healthy: !error, output: `${stdout}${stderr}`.trim() }));
+      execFile(command, args, { encoding: "utf8", timeout: 5000 }, (error, stdout, stderr) => resolve({ healthy: !error, output: `${stdout}${stderr}`.trim() }));
     });
   }
 
@@ -220,7 +234,8 @@ export class ContainerRunner {
     const [program, ...args] = inContainer(this.slot(name), current, pid, command);
     return new Promise((resolve) => {
       const child = execFile(program, args, { encoding: "utf8", timeout: timeoutMs }, (error, stdout, stderr) =>
-        resolve({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}${stderr}`.trim() }));
+        resolve({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}${stderr}`.trim() }),
+      );
       child.stdin?.end(input);
     });
   }

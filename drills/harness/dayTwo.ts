@@ -62,7 +62,14 @@ export class ContainerCluster {
    * `networkOf` puts each host's containers in that host's network namespace (hostNetwork.ts);
    * without it every container shares this machine's network, as the dev plan's do.
    */
-  constructor(readonly config: StackConfig, readonly topology: Topology<HostConfig>, ws: Workspace, transform: (d: ContainerDefinition) => ContainerDefinition = (d) => d, initial?: CredentialState, networkOf?: (hostName: string) => string) {
+  constructor(
+    readonly config: StackConfig,
+    readonly topology: Topology<HostConfig>,
+    ws: Workspace,
+    transform: (d: ContainerDefinition) => ContainerDefinition = (d) => d,
+    initial?: CredentialState,
+    networkOf?: (hostName: string) => string,
+  ) {
     this.credentials = initial?.used ?? randomCredentials();
     // The seed writes this state into a fresh volume before a create (the runner's state: a rotation moves it).
     this.runner = new ContainerRunner(ws, initial ?? this.credentials);
@@ -94,20 +101,22 @@ export class ContainerCluster {
     let killedOnDelete = 0;
     const note = (event: string) => this.timeline.push({ at: Date.now(), event });
     for (const chains of steps) {
-      await Promise.all(chains.map(async (chain) => {
-        for (const op of chain) {
-          const name = containerSlotName(op.name);
-          if (op.op === "delete") {
-            note(`delete ${name}`);
-            if ((await this.runner.delete(name, op.graceSeconds ?? 0)).killed) killedOnDelete++;
-          } else if (op.op === "create") {
-            note(`create ${name}`);
-            this.runner.create(name);
-            if (op.waitsForHealthy) await this.runner.waitHealthy(name, healthcheckIntervalMs());
-            note(`${name} healthy`);
+      await Promise.all(
+        chains.map(async (chain) => {
+          for (const op of chain) {
+            const name = containerSlotName(op.name);
+            if (op.op === "delete") {
+              note(`delete ${name}`);
+              if ((await this.runner.delete(name, op.graceSeconds ?? 0)).killed) killedOnDelete++;
+            } else if (op.op === "create") {
+              note(`create ${name}`);
+              this.runner.create(name);
+              if (op.waitsForHealthy) await this.runner.waitHealthy(name, healthcheckIntervalMs());
+              note(`${name} healthy`);
+            }
           }
-        }
-      }));
+        }),
+      );
     }
     return { killedOnDelete, parallelSteps: steps.filter((chains) => chains.length > 1).length };
   }
@@ -118,7 +127,13 @@ export class ContainerCluster {
   }
 
   async sentinelView(sentinel: ClusterEndpoint): Promise<Record<string, string>> {
-    const out = await redisCliAsync(sentinel.port, ["sentinel", "master", this.config.sentinel.masterName], { user: SENTINEL_USERS.admin.name, password: this.credentials.sentinelAdmin }, 2000, sentinel.address);
+    const out = await redisCliAsync(
+      sentinel.port,
+      ["sentinel", "master", this.config.sentinel.masterName],
+      { user: SENTINEL_USERS.admin.name, password: this.credentials.sentinelAdmin },
+      2000,
+      sentinel.address,
+    );
     return out.status === 0 ? sentinelMasterFields(out.out) : {};
   }
 
@@ -149,10 +164,15 @@ export class ContainerCluster {
   async killMaster(master: ClusterEndpoint, promotionTimeoutMs: number): Promise<{ promoted: ClusterEndpoint; killedAt: number; promotedAt: number }> {
     const killedAt = Date.now();
     await this.runner.killAndWait(master.name);
-    const promoted = await waitFor("a new master", async () => {
-      const now = await this.master();
-      return now && now.name !== master.name ? now : undefined;
-    }, promotionTimeoutMs, 50);
+    const promoted = await waitFor(
+      "a new master",
+      async () => {
+        const now = await this.master();
+        return now && now.name !== master.name ? now : undefined;
+      },
+      promotionTimeoutMs,
+      50,
+    );
     const promotedAt = Date.now();
     this.runner.restart(master.name);
     await this.runner.waitHealthy(master.name, healthcheckIntervalMs());
@@ -162,10 +182,18 @@ export class ContainerCluster {
   /** Waits for the cluster to settle (see unsettled); what was still wrong if it did not in time. */
   async settle(timeoutMs: number): Promise<{ settled: boolean; problems: string[] }> {
     let problems: string[] = [];
-    const settled = await waitFor("the cluster to settle", async () => {
-      problems = await this.unsettled();
-      return problems.length === 0;
-    }, timeoutMs, 200).then(() => true, () => false);
+    const settled = await waitFor(
+      "the cluster to settle",
+      async () => {
+        problems = await this.unsettled();
+        return problems.length === 0;
+      },
+      timeoutMs,
+      200,
+    ).then(
+      () => true,
+      () => false,
+    );
     return { settled, problems };
   }
 
@@ -190,7 +218,16 @@ class WritableProbe {
 
   constructor(private readonly cluster: ContainerCluster) {
     this.clients = cluster.nodes.map((n) => {
-      const client = new Redis({ host: n.address, port: n.port, username: ACL_USERS.admin, password: cluster.credentials.admin, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 500, retryStrategy: () => 100 });
+      const client = new Redis({
+        host: n.address,
+        port: n.port,
+        username: ACL_USERS.admin,
+        password: cluster.credentials.admin,
+        maxRetriesPerRequest: 0,
+        enableOfflineQueue: false,
+        connectTimeout: 500,
+        retryStrategy: () => 100,
+      });
       client.on("error", () => undefined);
       return client;
     });
@@ -200,10 +237,17 @@ class WritableProbe {
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
-        const accepted = await Promise.all(this.clients.map((client, i) => Promise.race([
-          client.set(`veza:probe:${this.cluster.nodes[i].name}`, String(Date.now())).then(() => true, () => false),
-          sleep(150).then(() => false),
-        ])));
+        const accepted = await Promise.all(
+          this.clients.map((client, i) =>
+            Promise.race([
+              client.set(`veza:probe:${this.cluster.nodes[i].name}`, String(Date.now())).then(
+                () => true,
+                () => false,
+              ),
+              sleep(150).then(() => false),
+            ]),
+          ),
+        );
         this.rounds++;
         if (accepted.filter(Boolean).length > 1) this.dualRounds++;
         await sleep(100);
@@ -248,7 +292,11 @@ function withFileEdited(definition: ContainerDefinition, matches: (path: string)
 
 /** The data nodes' declared redis.conf with a replication PING every second. */
 function pingingEverySecond(definition: ContainerDefinition): ContainerDefinition {
-  return withFileEdited(definition, (path) => path === REDIS_CONF_PATH, (content) => `${content}repl-ping-replica-period 1\n`);
+  return withFileEdited(
+    definition,
+    (path) => path === REDIS_CONF_PATH,
+    (content) => `${content}repl-ping-replica-period 1\n`,
+  );
 }
 
 /** The entry scripts with nobody to ask: the declared files rule every start, as before discovery existed. */
@@ -345,8 +393,17 @@ export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     // the sentinels' failover events, with their times.
     let diagnosis = "";
     if (process.env.VEZA_DRILL_DIAGNOSE === "always" || longestGap.gapMs > 5000 || handoffMs.some((ms) => ms > 5000)) {
-      const sentinelEvents = cluster.sentinels.flatMap((s) => cluster.runner.logLines(s.name).filter((l) => /try-failover|selected-slave|promoted-slave|failover-|switch-master|slave-reconf|convert-to-slave|[+-][so]down|INPROG|NOGOODSLAVE/.test(l)).map((l) => `${s.name}: ${l.trim()}`));
-      const replicationLines = nodeLogs.flatMap((log) => log.lines.filter((l) => /resynchronization|Full resync|REPLICAOF|MASTER MODE|shutting down|Waiting for replicas|ready to exit|Saving the final/i.test(l)).map((l) => `${log.name}: ${l.trim()}`));
+      const sentinelEvents = cluster.sentinels.flatMap((s) =>
+        cluster.runner
+          .logLines(s.name)
+          .filter((l) => /try-failover|selected-slave|promoted-slave|failover-|switch-master|slave-reconf|convert-to-slave|[+-][so]down|INPROG|NOGOODSLAVE/.test(l))
+          .map((l) => `${s.name}: ${l.trim()}`),
+      );
+      const replicationLines = nodeLogs.flatMap((log) =>
+        log.lines
+          .filter((l) => /resynchronization|Full resync|REPLICAOF|MASTER MODE|shutting down|Waiting for replicas|ready to exit|Saving the final/i.test(l))
+          .map((l) => `${log.name}: ${l.trim()}`),
+      );
       diagnosis = [...entryLines, ...replicationLines.slice(-20), ...sentinelEvents.slice(-30), `writer errors: ${writer.stats.errorMessages.join(" | ")}`].join(" / ");
     }
     checks.expect(noHandoff.length === 0, `a master stopped without a handoff: ${noHandoff.join(" | ")}`);

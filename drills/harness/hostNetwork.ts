@@ -36,8 +36,14 @@ export function hostNetworkUnavailable(): string | undefined {
 
 /** The namespaces and links an owner's drills left behind, by name (for the tests' leftover check). */
 export function networkLeftovers(owner = DRILL_OWNER, prefix = DRILL_PREFIX): string[] {
-  const namespaces = ip(["netns", "list"]).out.split("\n").map((line) => line.split(" ")[0]).filter((name) => name.startsWith(prefix));
-  const links = ip(["-o", "link", "show"]).out.split("\n").map((line) => line.split(": ")[1]?.split("@")[0] ?? "").filter((name) => name.startsWith(linkPrefix(owner)));
+  const namespaces = ip(["netns", "list"])
+    .out.split("\n")
+    .map((line) => line.split(" ")[0])
+    .filter((name) => name.startsWith(prefix));
+  const links = ip(["-o", "link", "show"])
+    .out.split("\n")
+    .map((line) => line.split(": ")[1]?.split("@")[0] ?? "")
+    .filter((name) => name.startsWith(linkPrefix(owner)));
   return [...namespaces.map((name) => `netns ${name}`), ...links.map((name) => `link ${name}`)];
 }
 
@@ -68,7 +74,9 @@ export class HostNetwork {
     const { subnet, address } = bridgeAddressFor(hosts);
     // Two bridges in one subnet would make the routes ambiguous: another drill (or this machine's
     // own network) holding an address there comes first.
-    const inUse = must(["-o", "-4", "addr", "show"]).split("\n").filter((line) => line.includes(` ${subnet.split(".").slice(0, 3).join(".")}.`));
+    const inUse = must(["-o", "-4", "addr", "show"])
+      .split("\n")
+      .filter((line) => line.includes(` ${subnet.split(".").slice(0, 3).join(".")}.`));
     if (inUse.length > 0) throw new Error(`the hosts' subnet ${subnet} is already in use on this machine: ${inUse.join("; ")}`);
     this.bridge = `${linkPrefix()}br`;
     this.bridgeAddress = address;

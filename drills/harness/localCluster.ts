@@ -45,13 +45,26 @@ export class LocalCluster {
   readonly sentinels: LocalNode[];
   readonly topology: Topology<HostConfig>;
 
-  private constructor(readonly config: StackConfig, readonly root: string, basePort: number, readonly processes: ProcessGroup) {
+  private constructor(
+    readonly config: StackConfig,
+    readonly root: string,
+    basePort: number,
+    readonly processes: ProcessGroup,
+  ) {
     const sentinelCount = config.sentinel.enabled ? config.sentinel.count : 0;
     const replicas = config.sentinel.enabled ? config.sentinel.replicas : 0;
     this.topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: basePort, sentinelPort: basePort + replicas + 1, replicas, sentinels: sentinelCount });
-    this.nodes = this.topology.dataNodes.map((node) => this.writeFiles(node, "redis", (files) => renderRedisConf(dataNodeSettings(config, this.topology, node, files)), renderRedisSecretsConf(this.credentials)));
+    this.nodes = this.topology.dataNodes.map((node) =>
+      this.writeFiles(node, "redis", (files) => renderRedisConf(dataNodeSettings(config, this.topology, node, files)), renderRedisSecretsConf(this.credentials)),
+    );
     this.sentinels = this.topology.sentinels.map((sentinel) =>
-      this.writeFiles(sentinel, "sentinel", (files) => renderSentinelConf(sentinelSettings(config, this.topology, sentinel, files)), renderSentinelSecretsConf(config.sentinel.masterName, this.credentials)));
+      this.writeFiles(
+        sentinel,
+        "sentinel",
+        (files) => renderSentinelConf(sentinelSettings(config, this.topology, sentinel, files)),
+        renderSentinelSecretsConf(config.sentinel.masterName, this.credentials),
+      ),
+    );
   }
 
   /** <root>/<name>/{<kind>.conf, <kind>-secrets.conf}, the dir doubling as the data dir. */
@@ -104,11 +117,15 @@ export class LocalCluster {
 
   async waitReady(node: LocalNode, timeoutMs = 15000): Promise<void> {
     try {
-      await waitFor(`${node.name} to answer PING`, () => {
-        const child = node.process?.child;
-        if (child && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`${node.name} exited (${child.exitCode ?? child.signalCode})`);
-        return redisCli(node.port, ["ping"], this.admin()).out === "PONG";
-      }, timeoutMs);
+      await waitFor(
+        `${node.name} to answer PING`,
+        () => {
+          const child = node.process?.child;
+          if (child && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`${node.name} exited (${child.exitCode ?? child.signalCode})`);
+          return redisCli(node.port, ["ping"], this.admin()).out === "PONG";
+        },
+        timeoutMs,
+      );
     } catch (error) {
       const log = node.process ? fs.readFileSync(node.process.logFile, "utf8").trim().split("\n").slice(-5).join("\n    ") : "";
       throw new Error(`${(error as Error).message}; last log lines:\n    ${log}`);
@@ -120,17 +137,26 @@ export class LocalCluster {
     for (const node of this.nodes) this.startNode(node);
     for (const node of this.nodes) await this.waitReady(node);
     if (this.nodes.length > 1) {
-      await waitFor("replicas to be online", () => {
-        const info = redisCli(this.nodes[0].port, ["info", "replication"], this.admin()).out;
-        return (info.match(/state=online/g) ?? []).length === this.nodes.length - 1;
-      }, 30000);
+      await waitFor(
+        "replicas to be online",
+        () => {
+          const info = redisCli(this.nodes[0].port, ["info", "replication"], this.admin()).out;
+          return (info.match(/state=online/g) ?? []).length === this.nodes.length - 1;
+        },
+        30000,
+      );
     }
     for (const sentinel of this.sentinels) this.startSentinel(sentinel);
     for (const sentinel of this.sentinels) {
-      await waitFor(`${sentinel.name} to see its peers and replicas`, () => {
-        const fields = sentinelMasterFields(this.sentinelMaster(sentinel));
-        return fields["num-other-sentinels"] === String(this.sentinels.length - 1) && fields["num-slaves"] === String(this.nodes.length - 1);
-      }, 30000, 200);
+      await waitFor(
+        `${sentinel.name} to see its peers and replicas`,
+        () => {
+          const fields = sentinelMasterFields(this.sentinelMaster(sentinel));
+          return fields["num-other-sentinels"] === String(this.sentinels.length - 1) && fields["num-slaves"] === String(this.nodes.length - 1);
+        },
+        30000,
+        200,
+      );
     }
   }
 
@@ -152,7 +178,6 @@ export class LocalCluster {
     const out = await redisCliAsync(node.port, ["role"], this.admin(), 2000);
     return out.status === 0 && /^(master|slave)/.test(out.out) ? out.out.split("\n")[0] : undefined;
   }
-
 
   nodeByPort(port: number): LocalNode | undefined {
     return this.nodes.find((n) => n.port === port);

@@ -17,7 +17,11 @@ export function synthPlan(stack: string, overrides: string[], outDir: string): P
   const key = JSON.stringify([stack, overrides]);
   const known = synthesized.get(key);
   if (known) return known;
-  const result = spawnSync(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), [path.join(PROJECT_ROOT, "scripts", "synth.ts"), "--stack", stack, ...overrides.flatMap((o) => ["--config", o]), "--out", outDir], { cwd: PROJECT_ROOT, encoding: "utf8" });
+  const result = spawnSync(
+    path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"),
+    [path.join(PROJECT_ROOT, "scripts", "synth.ts"), "--stack", stack, ...overrides.flatMap((o) => ["--config", o]), "--out", outDir],
+    { cwd: PROJECT_ROOT, encoding: "utf8" },
+  );
   if (result.status !== 0) throw new Error(`synth --stack ${stack} ${overrides.join(" ")} failed: ${result.stderr.trim()}`);
   const plan = JSON.parse(fs.readFileSync(path.join(outDir, "plan.json"), "utf8")) as Plan;
   synthesized.set(key, plan);

@@ -70,10 +70,13 @@ export class ProcessGroup {
   }
 
   async stop(): Promise<void> {
-    const waits = this.alive().map((t) => new Promise<void>((resolve) => {
-      if (t.child.exitCode !== null || t.child.signalCode !== null) return resolve();
-      t.child.once("exit", () => resolve());
-    }));
+    const waits = this.alive().map(
+      (t) =>
+        new Promise<void>((resolve) => {
+          if (t.child.exitCode !== null || t.child.signalCode !== null) return resolve();
+          t.child.once("exit", () => resolve());
+        }),
+    );
     this.killAll();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(waits), new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)))]);
@@ -122,8 +125,7 @@ export function redisCli(port: number, args: string[], auth: CliAuth = {}, timeo
 export function redisCliAsync(port: number, args: string[], auth: CliAuth = {}, timeoutMs = 5000, host = "127.0.0.1"): Promise<CliResult> {
   const call = cliInvocation(port, args, auth, timeoutMs, host);
   return new Promise((resolve) => {
-    execFile("redis-cli", call.args, call.options, (error, stdout, stderr) =>
-      resolve({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: cliOutput(stdout, stderr) }));
+    execFile("redis-cli", call.args, call.options, (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: cliOutput(stdout, stderr) }));
   });
 }
 

@@ -44,13 +44,39 @@ function addOverwriterUser(cluster: LocalCluster, node: LocalNode): string {
  * connections (>100k SET/s here, the fork-memory stress); otherwise 2 connections, no pipeline.
  */
 export function startOverwriter(ws: Workspace, cluster: LocalCluster, node: LocalNode, keyspace: number, valueBytes: number, logDir: string, flatOut: boolean) {
-  const overwriter = ws.processes.start("overwriter", "redis-benchmark", [
-    "-h", "127.0.0.1", "-p", String(node.port), "--user", OVERWRITER_USER, "-a", addOverwriterUser(cluster, node),
-    "-t", "set", "-n", "1000000000", "-r", String(keyspace), "-d", String(valueBytes), "-P", flatOut ? "32" : "1", "-c", flatOut ? "4" : "2", "-q",
-  ], path.join(logDir, "overwriter.log"));
+  const overwriter = ws.processes.start(
+    "overwriter",
+    "redis-benchmark",
+    [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(node.port),
+      "--user",
+      OVERWRITER_USER,
+      "-a",
+      addOverwriterUser(cluster, node),
+      "-t",
+      "set",
+      "-n",
+      "1000000000",
+      "-r",
+      String(keyspace),
+      "-d",
+      String(valueBytes),
+      "-P",
+      flatOut ? "32" : "1",
+      "-c",
+      flatOut ? "4" : "2",
+      "-q",
+    ],
+    path.join(logDir, "overwriter.log"),
+  );
   // What any local user sees: no password of the stack's users may be in it.
   const commandLine = fs.readFileSync(`/proc/${overwriter.pid}/cmdline`, "utf8");
-  const leaked = Object.entries(cluster.credentials).filter(([, password]) => commandLine.includes(password)).map(([user]) => user);
+  const leaked = Object.entries(cluster.credentials)
+    .filter(([, password]) => commandLine.includes(password))
+    .map(([user]) => user);
   if (leaked.length > 0) throw new Error(`the overwriter's command line holds the password of ${leaked.join(", ")}`);
   return overwriter;
 }

@@ -24,14 +24,16 @@ export interface WriterStats {
 export type SentinelTarget = Pick<LocalCluster, "config" | "credentials"> & { sentinels: Array<{ port: number; address?: string }> };
 
 export function sentinelClient(cluster: SentinelTarget): Redis {
-  const client = new Redis(ioredisSentinelOptions({
-    sentinels: cluster.sentinels.map((s) => ({ host: s.address ?? "127.0.0.1", port: s.port })),
-    masterName: cluster.config.sentinel.masterName,
-    username: ACL_USERS.app,
-    password: cluster.credentials.app,
-    sentinelUsername: SENTINEL_USERS.client.name,
-    sentinelPassword: cluster.credentials.sentinelClients,
-  }));
+  const client = new Redis(
+    ioredisSentinelOptions({
+      sentinels: cluster.sentinels.map((s) => ({ host: s.address ?? "127.0.0.1", port: s.port })),
+      masterName: cluster.config.sentinel.masterName,
+      username: ACL_USERS.app,
+      password: cluster.credentials.app,
+      sentinelUsername: SENTINEL_USERS.client.name,
+      sentinelPassword: cluster.credentials.sentinelClients,
+    }),
+  );
   // Connection errors during a failover are expected; the writer counts failed commands itself.
   client.on("error", () => undefined);
   return client;
@@ -59,7 +61,11 @@ export class SteadyWriter {
   private connectionEpoch = 0;
   private next = 0;
 
-  constructor(private readonly client: Redis, private readonly prefix: string, private readonly options: WriterOptions = {}) {
+  constructor(
+    private readonly client: Redis,
+    private readonly prefix: string,
+    private readonly options: WriterOptions = {},
+  ) {
     client.on("ready", () => this.connectionEpoch++);
   }
 

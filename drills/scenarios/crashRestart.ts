@@ -50,7 +50,11 @@ export const crashRestart: Scenario = {
       const lost = await countMissing(node.port, keys, cluster.admin());
       checks.expect(lost === 0, `${lost} acknowledged writes missing after the restart`);
       checks.expect(after === before, `${before} keys before the kill, ${after} after`);
-      const result = { passed: checks.passed, failures: checks.failures, figures: { acked_writes: keys.length, keys_before: before, keys_after: after, acked_writes_lost: lost, ready_after_restart_s: seconds(readyAfter) } };
+      const result = {
+        passed: checks.passed,
+        failures: checks.failures,
+        figures: { acked_writes: keys.length, keys_before: before, keys_after: after, acked_writes_lost: lost, ready_after_restart_s: seconds(readyAfter) },
+      };
       if (!check) return result;
       // The crash loop: two more crashes, each after a few scrapes of the restarted node's uptime.
       for (let crash = 2; crash <= 3; crash++) {

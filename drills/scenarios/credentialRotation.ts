@@ -20,9 +20,19 @@ import { ContainerCluster, healthcheckIntervalMs } from "../harness/dayTwo";
 import { AlertCheck } from "../harness/alerting";
 
 export const CREDENTIAL_ROTATION_TARGETS: Target[] = [
-  { figure: "auth_errors_valid_password", kind: "equals", value: 0, why: "no client holding a password valid at that step is ever refused (fresh connections to every node and sentinel, and the writers)" },
+  {
+    figure: "auth_errors_valid_password",
+    kind: "equals",
+    value: 0,
+    why: "no client holding a password valid at that step is ever refused (fresh connections to every node and sentinel, and the writers)",
+  },
   { figure: "acked_writes_lost", kind: "equals", value: 0, why: "a rotation loses no acknowledged write, with or without a failover (the crashed master's last second counted apart)" },
-  { figure: "acked_writes_lost_at_crash", kind: "at most", value: 10, why: "kill -9 of the master: a write it acknowledged just before may not have reached a replica (asynchronous replication; WAIT is the guard: master-killed)" },
+  {
+    figure: "acked_writes_lost_at_crash",
+    kind: "at most",
+    value: 10,
+    why: "kill -9 of the master: a write it acknowledged just before may not have reached a replica (asynchronous replication; WAIT is the guard: master-killed)",
+  },
   // The short version runs in npm test beside the other drill file (memory-under-fork's forks and
   // AOF writes, disk-full's fills): 0.71 s and 1.18 s were measured there, against 0.35-0.50 s for
   // the short version alone with one or both cores burned. npm run drill keeps the 1 s target.
@@ -32,9 +42,19 @@ export const CREDENTIAL_ROTATION_TARGETS: Target[] = [
   { figure: "processes_restarted", kind: "equals", value: 0, why: "no step restarts a Redis or Sentinel process (the crashed master aside)" },
   { figure: "restarted_node_accepts_both", kind: "equals", value: "yes", why: "a node restarted mid-rotation comes back with both passwords (its volume's live copy)" },
   { figure: "links_reauthenticated", kind: "equals", value: "yes", why: "replication, Sentinel-to-Redis and Sentinel peer links re-authenticate with the new passwords after retire" },
-  { figure: "retired_sessions_left_open", kind: "equals", value: 0, why: "a connection logged in with a retired password (a thief's, say) does not outlive the retire: every one on every node and sentinel is closed" },
+  {
+    figure: "retired_sessions_left_open",
+    kind: "equals",
+    value: 0,
+    why: "a connection logged in with a retired password (a thief's, say) does not outlive the retire: every one on every node and sentinel is closed",
+  },
   { figure: "retired_sessions_closed_s", kind: "at most", value: 5, why: "the retire step ends the retired passwords' sessions within 5 s of its start" },
-  { figure: "exporters_scrape_after_retire", kind: "equals", value: "yes", why: "the exporters moved to the new password at switch: after retire every one still reaches its process (monitoring is a consumer too)" },
+  {
+    figure: "exporters_scrape_after_retire",
+    kind: "equals",
+    value: "yes",
+    why: "the exporters moved to the new password at switch: after retire every one still reaches its process (monitoring is a consumer too)",
+  },
 ];
 
 /** How long before the master's kill -9 an acknowledged write may still be only on the master. */
@@ -49,7 +69,18 @@ function allAt(generation: number, step: RotationStep): RotationConfig {
 
 /** Fresh connection, AUTH as `user`, PING: "ok", "refused" (an auth error) or "unreachable". */
 async function tryAuth(port: number, user: string, password: string): Promise<"ok" | "refused" | "unreachable"> {
-  const client = new Redis({ host: "127.0.0.1", port, username: user, password, lazyConnect: true, enableReadyCheck: false, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis({
+    host: "127.0.0.1",
+    port,
+    username: user,
+    password,
+    lazyConnect: true,
+    enableReadyCheck: false,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   // ioredis reports a refused AUTH on its error event; connect() may only say the connection closed.
   const seen: string[] = [];
   client.on("error", (error: Error) => seen.push(error.message));
@@ -64,7 +95,11 @@ async function tryAuth(port: number, user: string, password: string): Promise<"o
   }
 }
 
-interface Target2 { name: string; port: number; kind: "redis" | "sentinel" }
+interface Target2 {
+  name: string;
+  port: number;
+  kind: "redis" | "sentinel";
+}
 
 /** The ACL users a process has and the credential each one's password is. */
 function usersOf(t: Target2): Array<{ user: string; name: CredentialName }> {
@@ -83,7 +118,12 @@ class RotationDrill {
   private probeLoop?: Promise<void>;
   readonly targets: Target2[];
 
-  constructor(readonly cluster: ContainerCluster, readonly slots: Slots, readonly ctx: DrillContext, initial: CredentialState) {
+  constructor(
+    readonly cluster: ContainerCluster,
+    readonly slots: Slots,
+    readonly ctx: DrillContext,
+    initial: CredentialState,
+  ) {
     this.accepted = initial.accepted;
     this.targets = [...cluster.nodes.map((n) => ({ ...n, kind: "redis" as const })), ...cluster.sentinels.map((s) => ({ ...s, kind: "sentinel" as const }))];
   }
@@ -96,17 +136,21 @@ class RotationDrill {
     // client is given it before), retire's old one is no longer valid once retire starts.
     const before = this.accepted;
     this.accepted = Object.fromEntries(CREDENTIAL_NAMES.map((n) => [n, before[n].filter((p) => state.accepted[n].includes(p))])) as Record<CredentialName, string[]>;
-    const results = await Promise.all(this.targets.map((t) => {
-      const settings = { name: t.name, local: { host: "127.0.0.1", port: t.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR };
-      const script = t.kind === "redis" ? renderDataNodeLiveScript(settings, state) : renderSentinelLiveScript(settings, master, state);
-      return this.cluster.runner.exec(t.name, ["sh", "-s"], script).then((r) => ({ ...r, name: t.name }));
-    }));
+    const results = await Promise.all(
+      this.targets.map((t) => {
+        const settings = { name: t.name, local: { host: "127.0.0.1", port: t.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR };
+        const script = t.kind === "redis" ? renderDataNodeLiveScript(settings, state) : renderSentinelLiveScript(settings, master, state);
+        return this.cluster.runner.exec(t.name, ["sh", "-s"], script).then((r) => ({ ...r, name: t.name }));
+      }),
+    );
     // The program's seed commands take the step too: a container created from now on a fresh volume starts with it.
     this.cluster.runner.state = state;
     for (const r of results) this.checks.expect(r.status === 0, `${label} on ${r.name} failed (exit ${r.status}): ${r.output.split("\n").slice(-2).join(" ")}`);
     this.accepted = state.accepted;
     const failed = results.find((r) => r.status !== 0);
-    this.ctx.log(`  ${label}: applied to ${results.filter((r) => r.status === 0).length}/${results.length} processes${failed ? ` (${failed.name}: ${failed.output.split("\n").slice(-3).join(" / ")})` : ""}`);
+    this.ctx.log(
+      `  ${label}: applied to ${results.filter((r) => r.status === 0).length}/${results.length} processes${failed ? ` (${failed.name}: ${failed.output.split("\n").slice(-3).join(" / ")})` : ""}`,
+    );
     if (failed) throw new Error(`${label} failed on ${failed.name}: ${failed.output.split("\n").slice(-3).join(" / ")}`);
   }
 
@@ -151,14 +195,28 @@ class RotationDrill {
    * stole them keeps open), each with the moment it was closed by the server.
    */
   async openSessions(passwords: Credentials): Promise<Array<{ label: string; client: Redis; closedAt?: number }>> {
-    return Promise.all(this.targets.flatMap((t) => usersOf(t).map(async ({ user, name }) => {
-      const client = new Redis({ host: "127.0.0.1", port: t.port, username: user, password: passwords[name], lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-      client.on("error", () => undefined);
-      const session: { label: string; client: Redis; closedAt?: number } = { label: `${user}@${t.name}`, client };
-      await client.connect();
-      client.once("close", () => (session.closedAt = Date.now()));
-      return session;
-    })));
+    return Promise.all(
+      this.targets.flatMap((t) =>
+        usersOf(t).map(async ({ user, name }) => {
+          const client = new Redis({
+            host: "127.0.0.1",
+            port: t.port,
+            username: user,
+            password: passwords[name],
+            lazyConnect: true,
+            enableReadyCheck: false,
+            maxRetriesPerRequest: 0,
+            retryStrategy: () => null,
+            enableOfflineQueue: false,
+          });
+          client.on("error", () => undefined);
+          const session: { label: string; client: Redis; closedAt?: number } = { label: `${user}@${t.name}`, client };
+          await client.connect();
+          client.once("close", () => (session.closedAt = Date.now()));
+          return session;
+        }),
+      ),
+    );
   }
 
   /** INFO server's process_id of every Redis and Sentinel process (admin users of the moment). */
@@ -182,7 +240,8 @@ class RotationDrill {
       await redisCliAsync(n.port, ["client", "kill", "type", "replica"], this.cluster.admin(), 2000);
       await redisCliAsync(n.port, ["client", "kill", "user", ACL_USERS.sentinel], this.cluster.admin(), 2000);
     }
-    for (const s of this.cluster.sentinels) await redisCliAsync(s.port, ["client", "kill", "user", SENTINEL_USERS.peer.name], { user: SENTINEL_USERS.admin.name, password: this.cluster.credentials.sentinelAdmin }, 2000);
+    for (const s of this.cluster.sentinels)
+      await redisCliAsync(s.port, ["client", "kill", "user", SENTINEL_USERS.peer.name], { user: SENTINEL_USERS.admin.name, password: this.cluster.credentials.sentinelAdmin }, 2000);
     await sleep(500);
     try {
       await waitFor("links to come back with the new passwords", async () => (await this.cluster.unsettled()).length === 0, 30000, 250);
@@ -285,10 +344,15 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     const crashedAt = Date.now();
     await cluster.runner.killAndWait(master.name);
     const deadAt = Date.now();
-    await waitFor("a new master", async () => {
-      const now = await cluster.master();
-      return now && now.name !== master.name ? now : undefined;
-    }, 60000, 50);
+    await waitFor(
+      "a new master",
+      async () => {
+        const now = await cluster.master();
+        return now && now.name !== master.name ? now : undefined;
+      },
+      60000,
+      50,
+    );
     // restart: unless-stopped: the same container again; its entry script reads the volume's live copy.
     cluster.runner.restart(master.name);
     await cluster.runner.waitHealthy(master.name, healthcheckIntervalMs());
@@ -313,9 +377,12 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     // Every exporter still logs in, on scrapes made after the retire (one a second).
     if (check) await sleep(2500);
     const exportersUp = check
-      ? await waitFor("every exporter up after retire", check.alerting.allExportersUp, 10000, 500).then(() => "yes", () => "no")
+      ? await waitFor("every exporter up after retire", check.alerting.allExportersUp, 10000, 500).then(
+          () => "yes",
+          () => "no",
+        )
       : "not watched";
-    const oldAccepted2 = [...await drill.oldAccepted(one), ...await drill.oldAccepted(zero)];
+    const oldAccepted2 = [...(await drill.oldAccepted(one)), ...(await drill.oldAccepted(zero))];
     const links2 = await drill.dropLinks();
     const pidsAfter2 = await drill.pids();
     await afterSwitch.writer.stop();
@@ -329,7 +396,10 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     // never have reached a replica (asynchronous replication): the crash's loss, not the
     // rotation's, counted apart.
     const ackedAt = new Map(writers.flatMap((w) => w.stats.ackedKeys.map((key, i) => [key, w.stats.ackTimes[i]] as const)));
-    const lostAtCrash = missing.filter((key) => { const at = ackedAt.get(key)!; return at <= deadAt && at > crashedAt - CRASH_WINDOW_MS; }).length;
+    const lostAtCrash = missing.filter((key) => {
+      const at = ackedAt.get(key)!;
+      return at <= deadAt && at > crashedAt - CRASH_WINDOW_MS;
+    }).length;
     // Write gaps of the clients that wrote through rotation 1 (each between its own start and stop).
     // Every interval between consecutive acks that overlaps the window counts, and so do the
     // window's edges (from the start to the first ack, from the last ack to the end): a gap that
@@ -342,16 +412,15 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     };
     // Each writer over the part of rotation 1 it was writing in (the old one stops before retire,
     // the fresh one starts after add, the moved one at switch).
-    const rotation1Gap = Math.max(
-      gapDuring(old.writer, rotationStart, oldStoppedAt),
-      gapDuring(fresh.writer, freshStartedAt, rotationEnd),
-      gapDuring(moved.writer, movedStartedAt, rotationEnd),
-    );
+    const rotation1Gap = Math.max(gapDuring(old.writer, rotationStart, oldStoppedAt), gapDuring(fresh.writer, freshStartedAt, rotationEnd), gapDuring(moved.writer, movedStartedAt, rotationEnd));
     const failoverGap = gapDuring(fresh.writer, crashedAt, freshStoppedAt);
     // A rotation step restarts nothing: the process ids are those before, but for the crashed master.
     const restarted = Object.keys(pidsBefore).filter((name) => pidsAfter1[name] !== pidsBefore[name] || pidsAfter2[name] !== (name === master.name ? pidsMid[name] : pidsBefore[name]));
     const writerAuthErrors = writers.reduce((sum, w) => sum + authErrorsOf(w), 0);
-    drill.checks.expect(writers.every((w) => w.stats.acknowledged > 0), `a writer never wrote: ${writers.map((w) => w.stats.acknowledged).join(", ")}`);
+    drill.checks.expect(
+      writers.every((w) => w.stats.acknowledged > 0),
+      `a writer never wrote: ${writers.map((w) => w.stats.acknowledged).join(", ")}`,
+    );
     drill.checks.expect(oldAccepted1.length === 0 && oldAccepted2.length === 0, `old passwords still accepted: ${[...oldAccepted1, ...oldAccepted2].join(", ")}`);
     drill.checks.expect(drill.authErrorsValid === 0, `valid passwords refused: ${drill.authErrorSamples.join(", ")}`);
     drill.checks.expect(writerAuthErrors === 0, `writers saw auth errors: ${writers.flatMap((w) => w.stats.errorMessages.filter((m) => AUTH_ERROR.test(m))).join(" | ")}`);

@@ -87,19 +87,26 @@ export const diskFull: Scenario = {
       // 3. Free the space: how long until writes resume?
       fs.rmSync(filler);
       const freedAt = Date.now();
-      const resumedAt = await waitFor("writes to resume", async () => {
-        try {
-          await client.set("after-free", "1");
-          return Date.now();
-        } catch {
-          return undefined;
-        }
-      }, 60000, 50).catch(() => undefined);
+      const resumedAt = await waitFor(
+        "writes to resume",
+        async () => {
+          try {
+            await client.set("after-free", "1");
+            return Date.now();
+          } catch {
+            return undefined;
+          }
+        },
+        60000,
+        50,
+      ).catch(() => undefined);
       checks.expect(resumedAt !== undefined, "writes did not resume within 60 s of freeing space");
       acked.push("after-free");
       // The write-failure page must clear by itself once a write succeeds.
       const pageResolvedAt = check
-        ? await waitFor("the write-failure page to resolve", async () => (alertState(await check!.alerting.alerts(), WRITE_FAILED_PAGE) === undefined ? Date.now() : undefined), 30000, 250).catch(() => undefined)
+        ? await waitFor("the write-failure page to resolve", async () => (alertState(await check!.alerting.alerts(), WRITE_FAILED_PAGE) === undefined ? Date.now() : undefined), 30000, 250).catch(
+            () => undefined,
+          )
         : undefined;
 
       // 4. Nothing acknowledged was lost: restart from the AOF the way the container does (its
@@ -145,7 +152,10 @@ async function restartAsTheContainerDoes(ws: Workspace, cluster: LocalCluster, n
   const script = path.join(ws.tempDir("heal"), "heal-aof.sh");
   fs.writeFileSync(script, renderAofHealScript(node.name, node.dir));
   const heal = spawnSync("dash", [script], { encoding: "utf8", timeout: 60000 });
-  const healed = `${heal.stdout}${heal.stderr}`.split("\n").filter((l) => l.includes("AOF ")).map((l) => l.replace(/^veza \S+ \S+ /, "").replaceAll(`${node.dir}/`, ""));
+  const healed = `${heal.stdout}${heal.stderr}`
+    .split("\n")
+    .filter((l) => l.includes("AOF "))
+    .map((l) => l.replace(/^veza \S+ \S+ /, "").replaceAll(`${node.dir}/`, ""));
   cluster.startNode(node);
   try {
     await cluster.waitReady(node, 20000);

@@ -81,7 +81,10 @@ function startLoad(port: number) {
   const send = (route: string, method = "GET") => {
     const request: Request = { start: Date.now() };
     requests.push(request);
-    get(port, route, method).then((r) => Object.assign(request, { end: Date.now(), status: r.status }), (error: NodeJS.ErrnoException) => Object.assign(request, { end: Date.now(), error: error.code ?? error.message }));
+    get(port, route, method).then(
+      (r) => Object.assign(request, { end: Date.now(), status: r.status }),
+      (error: NodeJS.ErrnoException) => Object.assign(request, { end: Date.now(), error: error.code ?? error.message }),
+    );
   };
   const fast = setInterval(() => send("/api/v1/tracks"), 25);
   const slow = setInterval(() => send("/api/v1/orders?delay_ms=1500"), 250);
@@ -140,7 +143,10 @@ async function runMode(ws: Workspace, ctx: DrillContext, mode: ApiMode, stopGrac
     } else {
       const command = togglesCommand(target);
       ws.mountPoint(TOGGLES_WRITER_MOUNT);
-      const written = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", `mount --bind "$1" ${TOGGLES_WRITER_MOUNT} && exec sh -s`, "writer", command.directory], { input: command.script, encoding: "utf8" });
+      const written = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", `mount --bind "$1" ${TOGGLES_WRITER_MOUNT} && exec sh -s`, "writer", command.directory], {
+        input: command.script,
+        encoding: "utf8",
+      });
       if (written.status !== 0) throw new Error(`the toggles writer failed: ${written.stderr.trim()}`);
       grace = command.graceSeconds;
       env = { VEZA_TOGGLES_FILE: togglesFile };
@@ -151,7 +157,16 @@ async function runMode(ws: Workspace, ctx: DrillContext, mode: ApiMode, stopGrac
     return sigterm;
   };
   await apply(calm);
-  await waitFor("the API to answer", () => get(port, "/health").then(() => true, () => false), 15000, 50);
+  await waitFor(
+    "the API to answer",
+    () =>
+      get(port, "/health").then(
+        () => true,
+        () => false,
+      ),
+    15000,
+    50,
+  );
   const load = startLoad(port);
   let check: AlertCheck | undefined;
   try {
@@ -159,7 +174,16 @@ async function runMode(ws: Workspace, ctx: DrillContext, mode: ApiMode, stopGrac
     // once every SLO's input series exists (the first order is answered within 100 ms).
     if (ctx.alerts) {
       await waitFor("an order answered", () => load.requests.some((r) => r.status === 200), 5000, 20);
-      const alerting = await startAlerting({ config: ctx.config, exporters: [], exporterPassword: "", dir: ws.tempDir(`${mode}-alerting`), processes: ws.processes, prometheus: { address: "127.0.0.1", port: await freePortRange(1) }, ruleFamilies: ["slo", "api"], apiAddress: `127.0.0.1:${port}` });
+      const alerting = await startAlerting({
+        config: ctx.config,
+        exporters: [],
+        exporterPassword: "",
+        dir: ws.tempDir(`${mode}-alerting`),
+        processes: ws.processes,
+        prometheus: { address: "127.0.0.1", port: await freePortRange(1) },
+        ruleFamilies: ["slo", "api"],
+        apiAddress: `127.0.0.1:${port}`,
+      });
       check = await AlertCheck.begin(alerting, ctx.alerts);
     }
     return await switchUnderLoad(load, apply, calm, incident, short, check, async () => {
@@ -172,7 +196,15 @@ async function runMode(ws: Workspace, ctx: DrillContext, mode: ApiMode, stopGrac
 }
 
 /** The incident's up and the calm's up under the load, then the figures of both switches. */
-async function switchUnderLoad(load: ReturnType<typeof startLoad>, apply: (target: Plan) => Promise<number>, calm: Plan, incident: Plan, short: boolean, check: AlertCheck | undefined, stopApi: () => Promise<void>) {
+async function switchUnderLoad(
+  load: ReturnType<typeof startLoad>,
+  apply: (target: Plan) => Promise<number>,
+  calm: Plan,
+  incident: Plan,
+  short: boolean,
+  check: AlertCheck | undefined,
+  stopApi: () => Promise<void>,
+) {
   const settle = short ? 1500 : 4000;
   await sleep(settle);
   const entered = await apply(incident);
@@ -249,4 +281,3 @@ export const incidentToggleWithoutGrace: Scenario = {
     }
   },
 };
-

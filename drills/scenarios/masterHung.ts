@@ -89,7 +89,13 @@ export const masterHung: Scenario = {
     { figure: "writes_accepted_after_first_second", kind: "equals", value: 0, why: "never two nodes taking writes for more than a second" },
     { figure: "sentinel_client_writes_lost", kind: "equals", value: 0, why: "the API's own writes go to the new master" },
     { figure: "sentinel_client_outage_s", kind: "at most", value: 10, why: "the API's Sentinel-aware client leaves the hung master (socketTimeout) and writes again" },
-    { figure: "without_min_replicas_writes_accepted_while_isolated", kind: "at least", value: 100, fullOnly: true, why: "the contrast run proves the drill sees the split brain min-replicas-to-write prevents" },
+    {
+      figure: "without_min_replicas_writes_accepted_while_isolated",
+      kind: "at least",
+      value: 100,
+      fullOnly: true,
+      why: "the contrast run proves the drill sees the split brain min-replicas-to-write prevents",
+    },
   ],
   // The contrast run (full drill only): the same hang without min-replicas-to-write.
   run: (ctx) =>

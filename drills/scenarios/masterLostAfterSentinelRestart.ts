@@ -89,7 +89,15 @@ async function killMasterSoonAfterSentinelRestarts(ctx: DrillContext) {
     checks.expect(settled, `not settled 30 s after the killed node came back: ${problems.join("; ")}`);
     const slow = outage.gapMs > 5000 || process.env.VEZA_DRILL_DIAGNOSE === "always";
     const diagnosis = slow
-      ? cluster.sentinels.flatMap((s) => cluster.runner.logLines(s.name).filter((l) => FAILOVER_EVENTS.test(l)).map((l) => `${s.name}: ${l.trim()}`)).slice(-30).join(" / ")
+      ? cluster.sentinels
+          .flatMap((s) =>
+            cluster.runner
+              .logLines(s.name)
+              .filter((l) => FAILOVER_EVENTS.test(l))
+              .map((l) => `${s.name}: ${l.trim()}`),
+          )
+          .slice(-30)
+          .join(" / ")
       : "";
     const result = {
       passed: checks.passed,

@@ -98,7 +98,16 @@ export async function forkUnderLoad(ws: Workspace, stackConfig: StackConfig, opt
   }
 }
 
-async function loadAndFork(ws: Workspace, cluster: LocalCluster, node: LocalNode, config: StackConfig, sizing: ReturnType<typeof computeSizing>, cgroup: ReturnType<Workspace["cgroup"]>, options: ForkLoadOptions, check: AlertCheck | undefined) {
+async function loadAndFork(
+  ws: Workspace,
+  cluster: LocalCluster,
+  node: LocalNode,
+  config: StackConfig,
+  sizing: ReturnType<typeof computeSizing>,
+  cgroup: ReturnType<Workspace["cgroup"]>,
+  options: ForkLoadOptions,
+  check: AlertCheck | undefined,
+) {
   const { limitMiB, untilKilled = false } = options;
   let serverExit: string | undefined;
   node.process!.child.once("exit", (code, signal) => (serverExit = signal ?? `code ${code}`));
@@ -140,11 +149,16 @@ async function loadAndFork(ws: Workspace, cluster: LocalCluster, node: LocalNode
       const reply = redisCli(node.port, [command], cluster.admin(), 3000).out;
       // Waited for even when refused (an automatic rewrite's child is running): the sampler and
       // the server's exit event run only while this loop awaits.
-      await waitFor("the fork to finish", () => {
-        if (serverExit !== undefined) return true;
-        const persistence = cluster.info(node, "persistence");
-        return persistence.rdb_bgsave_in_progress === "0" && persistence.aof_rewrite_in_progress === "0";
-      }, 30000, 100).catch(() => undefined);
+      await waitFor(
+        "the fork to finish",
+        () => {
+          if (serverExit !== undefined) return true;
+          const persistence = cluster.info(node, "persistence");
+          return persistence.rdb_bgsave_in_progress === "0" && persistence.aof_rewrite_in_progress === "0";
+        },
+        30000,
+        100,
+      ).catch(() => undefined);
       if (serverExit !== undefined) break;
       if (!/started|scheduled/i.test(reply)) continue;
       const persistence = cluster.info(node, "persistence");
@@ -248,9 +262,25 @@ export const memoryUnderFork: Scenario = {
     { figure: "declared_forks", kind: "at least", value: 5, shortValue: 3, why: "the guard is only proven under repeated BGSAVE/BGREWRITEAOF forks of a full dataset" },
     { figure: "declared_oom_kills", kind: "equals", value: 0, why: "the declared headroom: no OOM kill of any kind" },
     { figure: "declared_killed", kind: "equals", value: "none", why: "neither the server nor a fork child killed (a killed child is a failed rewrite: the AOF grows until the disk fills)" },
-    { figure: "declared_overwrites_per_s", kind: "at least", value: 2000, why: "the stated load: at least 2,000 SET/s of 100 B values over a keyspace 4x the keys that fit, so every write overwrites or evicts" },
-    { figure: "declared_copy_on_write_of_rss_max", kind: "at least", value: 0.5, shortValue: 0.2, why: "a fork copied a large share of the server's pages: the load reached toward the full copy the sizing model budgets for" },
-    { figure: "declared_server_anon_of_model_max", kind: "at most", value: 1, why: "the server held no more than the sizing model allows when it forked (fragmentation x maxmemory + baseline): the model's premise holds at this load" },
+    {
+      figure: "declared_overwrites_per_s",
+      kind: "at least",
+      value: 2000,
+      why: "the stated load: at least 2,000 SET/s of 100 B values over a keyspace 4x the keys that fit, so every write overwrites or evicts",
+    },
+    {
+      figure: "declared_copy_on_write_of_rss_max",
+      kind: "at least",
+      value: 0.5,
+      shortValue: 0.2,
+      why: "a fork copied a large share of the server's pages: the load reached toward the full copy the sizing model budgets for",
+    },
+    {
+      figure: "declared_server_anon_of_model_max",
+      kind: "at most",
+      value: 1,
+      why: "the server held no more than the sizing model allows when it forked (fragmentation x maxmemory + baseline): the model's premise holds at this load",
+    },
     { figure: "declared_peak_rss_of_limit", kind: "at most", value: FORK_PEAK_TARGET, why: "the server and its fork child stay within the sizing model's peak target (components/redis/sizing.ts)" },
     { figure: "declared_evicted_keys", kind: "at least", value: 1, why: "the load reached maxmemory: eviction, not a kill" },
     { figure: "runbook_killed", kind: "equals", value: "server", why: "the runbook's config is OOM-killed: proof the drill can see an OOM kill" },
@@ -278,7 +308,15 @@ export const memoryUnderFork: Scenario = {
     try {
       // It always runs the full 40 s (it ends early once the server is killed): it is the proof
       // the drill sees an OOM kill, and a short run may not reach one.
-      const runbook = await forkUnderLoad(ws, ctx.config, { label: "runbook", redis: { maxmemoryMiB: 240, evictionPolicy: "noeviction" as EvictionPolicy }, limitMiB, durationMs: 40000, extraArgs: ["--oom-score-adj", "no"], untilKilled: true, alerts: ctx.alerts });
+      const runbook = await forkUnderLoad(ws, ctx.config, {
+        label: "runbook",
+        redis: { maxmemoryMiB: 240, evictionPolicy: "noeviction" as EvictionPolicy },
+        limitMiB,
+        durationMs: 40000,
+        extraArgs: ["--oom-score-adj", "no"],
+        untilKilled: true,
+        alerts: ctx.alerts,
+      });
       const part = namedPart("runbook", runbook);
       Object.assign(figures, part.figures);
       part.failures.forEach((failure) => checks.expect(false, failure));

@@ -102,10 +102,15 @@ async function prodTopologyDrill(ctx: DrillContext) {
     const lostAt = Date.now();
     network.cut(lostHost);
     const survivors: ClusterEndpoint[] = cluster.nodes.filter((n) => n.hostName !== lostHost);
-    const promotedAfterLoss: ClusterEndpoint = await waitFor("a master on another host", async () => {
-      for (const node of survivors) if ((await cluster.role(node)) === "master") return node;
-      return undefined;
-    }, 60000, 100);
+    const promotedAfterLoss: ClusterEndpoint = await waitFor(
+      "a master on another host",
+      async () => {
+        for (const node of survivors) if ((await cluster.role(node)) === "master") return node;
+        return undefined;
+      },
+      60000,
+      100,
+    );
     const promotedAfterLossMs = Date.now() - lostAt;
     // A lost host stays lost: the API must write again on the new master while it is gone.
     const resumedDuringLoss = await waitForWritesAfter([writer], lostAt + promotedAfterLossMs, 30000);

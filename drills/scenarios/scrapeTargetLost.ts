@@ -10,7 +10,11 @@ import { startStandinApi } from "../harness/standinApi";
 import { Workspace } from "../harness/workspace";
 import { seconds, type Figure, type Scenario } from "../harness/types";
 
-const answers = (port: number) => fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+const answers = (port: number) =>
+  fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
 
 export const scrapeTargetLost: Scenario = {
   name: "scrape-target-lost",

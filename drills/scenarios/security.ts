@@ -33,7 +33,12 @@ async function detected(check: AlertCheck | undefined, alert: string, since: num
 async function rogueReplica(cluster: LocalCluster, ws: Workspace, check: AlertCheck | undefined, figures: Record<string, Figure>, checks: Checks): Promise<void> {
   const master = cluster.nodes[0];
   const port = await startRogueReplica(ws, master.port, cluster.credentials.replication);
-  const attachedAt = await waitFor("the rogue replica to attach", () => (Object.values(cluster.info(master, "replication")).some((v) => v.includes(`port=${port},state=online`)) ? Date.now() : undefined), 20000, 100).catch(() => undefined);
+  const attachedAt = await waitFor(
+    "the rogue replica to attach",
+    () => (Object.values(cluster.info(master, "replication")).some((v) => v.includes(`port=${port},state=online`)) ? Date.now() : undefined),
+    20000,
+    100,
+  ).catch(() => undefined);
   figures.rogue_replica_attached = attachedAt !== undefined ? "yes" : "no";
   if (attachedAt !== undefined) figures.rogue_replica_detected_s = await detected(check, "RedisUndeclaredReplica", attachedAt, checks);
 }
@@ -48,19 +53,26 @@ async function forgedHello(cluster: LocalCluster, ws: Workspace, check: AlertChe
   const port = await startRogueServer(ws, "rogue-master", []);
   const rogue = `127.0.0.1:${port}`;
   const admin = { user: SENTINEL_USERS.admin.name, password: cluster.credentials.sentinelAdmin };
-  const epoch = Math.max(...cluster.sentinels.map((s) => {
-    const lines = redisCli(s.port, ["sentinel", "master", masterName], admin).out.split("\n");
-    return Number(lines[lines.indexOf("config-epoch") + 1] ?? 0);
-  }));
+  const epoch = Math.max(
+    ...cluster.sentinels.map((s) => {
+      const lines = redisCli(s.port, ["sentinel", "master", masterName], admin).out.split("\n");
+      return Number(lines[lines.indexOf("config-epoch") + 1] ?? 0);
+    }),
+  );
   // sentinel_ip,sentinel_port,sentinel_runid,current_epoch,master_name,master_ip,master_port,master_config_epoch
   const hello = ["127.0.0.1", String(port + 1), randomBytes(20).toString("hex"), String(epoch + 10), masterName, "127.0.0.1", String(port), String(epoch + 10)].join(",");
   const peer = { user: SENTINEL_USERS.peer.name, password: cluster.credentials.sentinelPeer };
   const sentAt = Date.now();
   for (const s of cluster.sentinels) redisCli(s.port, ["publish", SENTINEL_HELLO_CHANNEL, hello], peer);
-  const moved = await waitFor("the forged hello to move the sentinels", async () => {
-    const named = (await Promise.all(cluster.sentinels.map((s) => cluster.masterFromSentinel(s)))).filter((address) => address === rogue).length;
-    return named > 0 ? named : undefined;
-  }, 10000, 100).catch(() => 0);
+  const moved = await waitFor(
+    "the forged hello to move the sentinels",
+    async () => {
+      const named = (await Promise.all(cluster.sentinels.map((s) => cluster.masterFromSentinel(s)))).filter((address) => address === rogue).length;
+      return named > 0 ? named : undefined;
+    },
+    10000,
+    100,
+  ).catch(() => 0);
   figures.forged_hello_sentinels_moved = moved;
   if (moved > 0) figures.forged_hello_detected_s = await detected(check, "RedisUndeclaredMaster", sentAt, checks);
 }
@@ -77,12 +89,13 @@ export const security: Scenario = {
     { figure: "forged_hello_sentinels_moved", kind: "at least", value: 1, why: "hellos carry no signature beyond the peer password, so the forgery goes through: the drill proves its detection" },
     { figure: "forged_hello_detected_s", kind: "at most", value: 30, why: "sentinels naming a master outside the declared data nodes page within 30 s" },
   ],
-  run: (ctx) => withCluster(ctx, "security", async (cluster, ws, _clients, check) => {
-    const checks = new Checks();
-    const figures: Record<string, Figure> = {};
-    await rogueReplica(cluster, ws, check, figures, checks);
-    appScriptDebug(cluster, figures);
-    await forgedHello(cluster, ws, check, figures, checks);
-    return { passed: checks.passed, failures: checks.failures, figures };
-  }),
+  run: (ctx) =>
+    withCluster(ctx, "security", async (cluster, ws, _clients, check) => {
+      const checks = new Checks();
+      const figures: Record<string, Figure> = {};
+      await rogueReplica(cluster, ws, check, figures, checks);
+      appScriptDebug(cluster, figures);
+      await forgedHello(cluster, ws, check, figures, checks);
+      return { passed: checks.passed, failures: checks.failures, figures };
+    }),
 };

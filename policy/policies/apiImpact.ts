@@ -18,7 +18,8 @@ export const apiToggles: ResourceValidationPolicy = {
 
 export const sloComplete: ResourceValidationPolicy = {
   name: "slo-rules-complete",
-  description: "Seed commit: three SLOs with multi-window burn-rate alerts. The SLO rule file has its 21 recording rules and 12 alerts: per SLO, the fast burn (14.4x over 1h) pages, and the slow (6x over 6h), daily (3x over 1d) and three-day (1x over 3d) burns ticket, so no burn that empties the budget within the month stays silent.",
+  description:
+    "Seed commit: three SLOs with multi-window burn-rate alerts. The SLO rule file has its 21 recording rules and 12 alerts: per SLO, the fast burn (14.4x over 1h) pages, and the slow (6x over 6h), daily (3x over 1d) and three-day (1x over 3d) burns ticket, so no burn that empties the budget within the month stays silent.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type !== CONTAINER || componentOf(args.props) !== "prometheus") return;
@@ -30,7 +31,12 @@ export const sloComplete: ResourceValidationPolicy = {
     const records = slo.rules.filter((r) => r.record).length;
     const alerts = slo.rules.filter((r) => r.alert);
     if (records !== 21) report(`${records} SLO recording rules, expected 21 (3 SLOs x 5m/30m/1h/2h/6h/1d/3d)`);
-    const tiers = [["FastBurn", "page"], ["SlowBurn", "ticket"], ["DailyBurn", "ticket"], ["ThreeDayBurn", "ticket"]] as const;
+    const tiers = [
+      ["FastBurn", "page"],
+      ["SlowBurn", "ticket"],
+      ["DailyBurn", "ticket"],
+      ["ThreeDayBurn", "ticket"],
+    ] as const;
     const counts = tiers.map(([tier, severity]) => alerts.filter((a) => a.alert!.endsWith(`SLO${tier}`) && a.labels?.severity === severity).length);
     if (alerts.length !== 12 || counts.some((count) => count !== 3)) {
       report(`${alerts.length} SLO alerts (${tiers.map(([tier, severity], i) => `${counts[i]} ${tier} ${severity}s`).join(", ")}), expected 12: 3 of each`);

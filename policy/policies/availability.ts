@@ -8,7 +8,8 @@ export const MINIMUM_SENTINELS = 3;
 
 export const sentinelQuorum: StackValidationPolicy = {
   name: "sentinel-quorum-and-spread",
-  description: "Runbook: Instance down (W3 Sentinel HA). An odd number of at least 3 sentinels (the minimumSentinels setting), a majority quorum, no host with a majority of sentinels or a replica on the master's host when several hosts exist, hosts that are really different machines (no shared address or Docker daemon), and min-replicas-to-write on every data node.",
+  description:
+    "Runbook: Instance down (W3 Sentinel HA). An odd number of at least 3 sentinels (the minimumSentinels setting), a majority quorum, no host with a majority of sentinels or a replica on the master's host when several hosts exist, hosts that are really different machines (no shared address or Docker daemon), and min-replicas-to-write on every data node.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -25,14 +26,18 @@ export const sentinelQuorum: StackValidationPolicy = {
     const dataNodes = redisContainers(args.resources);
     if (sentinels.length === 0) return;
     const minimum = args.getConfig<{ minimumSentinels?: number }>().minimumSentinels ?? MINIMUM_SENTINELS;
-    if (sentinels.length < minimum || sentinels.length % 2 === 0) report(`${sentinels.length} sentinels: need an odd number of at least ${minimum}${minimum > MINIMUM_SENTINELS ? " (the pack's minimumSentinels setting)" : ""} so that losing one still leaves a majority`);
+    if (sentinels.length < minimum || sentinels.length % 2 === 0)
+      report(
+        `${sentinels.length} sentinels: need an odd number of at least ${minimum}${minimum > MINIMUM_SENTINELS ? " (the pack's minimumSentinels setting)" : ""} so that losing one still leaves a majority`,
+      );
     const majority = Math.floor(sentinels.length / 2) + 1;
     for (const sentinel of sentinels) {
       const conf = uploadedFile(sentinel.props, "/sentinel.conf");
       if (conf === undefined) continue;
       const monitor = /^sentinel monitor \S+ \S+ \d+ (\d+)$/m.exec(conf);
       const quorum = monitor ? Number(monitor[1]) : NaN;
-      if (!(quorum >= majority && quorum <= sentinels.length)) report(`${sentinel.name}: quorum ${monitor ? quorum : "missing"} is not a majority of ${sentinels.length} sentinels (${majority}..${sentinels.length})`, sentinel.urn);
+      if (!(quorum >= majority && quorum <= sentinels.length))
+        report(`${sentinel.name}: quorum ${monitor ? quorum : "missing"} is not a majority of ${sentinels.length} sentinels (${majority}..${sentinels.length})`, sentinel.urn);
     }
     // Two declared hosts on one machine make the spread below a fiction: one address announced by
     // two hosts, or two Docker providers that reach the same daemon.

@@ -5,7 +5,8 @@ import { CREDENTIALS_COMPONENT } from "../resources";
 
 export const credentialsRetire: StackValidationPolicy = {
   name: "credentials-retire-after-consumers",
-  description: "Credential rotation in order: each server's step follows what the stack last applied (one step per up: add, switch, retire), so no retire before the switch that moved every declared consumer has completed; and no retire while a consumer outside the stack (credentials.<user>.external) still holds the generation retire removes.",
+  description:
+    "Credential rotation in order: each server's step follows what the stack last applied (one step per up: add, switch, retire), so no retire before the switch that moved every declared consumer has completed; and no retire while a consumer outside the stack (credentials.<user>.external) still holds the generation retire removes.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const markers = args.resources.flatMap((r) => leadingMarkers(r.props.triggers).map((marker) => ({ marker, urn: r.urn })));
@@ -17,7 +18,10 @@ export const credentialsRetire: StackValidationPolicy = {
       const order = resource.props[ROTATION_ORDER_PROPERTY] as RotationOrder | undefined;
       for (const [user, { step, applied }] of Object.entries(order ?? {})) {
         if (applied && !stepAllowed(applied, step)) {
-          report(`${user} at ${describeStep(step)} cannot follow ${describeStep(applied)}, what this stack last applied: one step per up (add, switch, retire), so the switch that moves every consumer must complete before retire`, resource.urn);
+          report(
+            `${user} at ${describeStep(step)} cannot follow ${describeStep(applied)}, what this stack last applied: one step per up (add, switch, retire), so the switch that moves every consumer must complete before retire`,
+            resource.urn,
+          );
         }
       }
     }

@@ -5,11 +5,27 @@ import { ACL_USERS, SENTINEL_HELLO_CHANNEL, SENTINEL_USERS } from "../shared/red
 import { parseConfDirectives } from "../shared/redis/redisConf";
 import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "../shared/images/redisImage";
 import { CONFIG_ROOTS, CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "../shared/base/hardening";
-import { CONTAINER, HOST_COMMANDS, IMAGE_BUILD, REMOTE_IMAGE, Upload, componentOf, envOf, filesComponentOf, isConfigCarrier, isRedisFamily, labelsOf, listOf, seededAcl, uploadedFile } from "../resources";
+import {
+  CONTAINER,
+  HOST_COMMANDS,
+  IMAGE_BUILD,
+  REMOTE_IMAGE,
+  Upload,
+  componentOf,
+  envOf,
+  filesComponentOf,
+  isConfigCarrier,
+  isRedisFamily,
+  labelsOf,
+  listOf,
+  seededAcl,
+  uploadedFile,
+} from "../resources";
 
 export const authRequired: ResourceValidationPolicy = {
   name: "redis-auth-required",
-  description: "Runbook: JWT revocation and sessions are security-sensitive. Redis requires ACL users (default user off, SHA-256 hashed passwords), Sentinel requires a password, and no plain-text password sits in the reviewable redis.conf.",
+  description:
+    "Runbook: JWT revocation and sessions are security-sensitive. Redis requires ACL users (default user off, SHA-256 hashed passwords), Sentinel requires a password, and no plain-text password sits in the reviewable redis.conf.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const seeded = seededAcl(args);
@@ -30,7 +46,8 @@ export const authRequired: ResourceValidationPolicy = {
     } else if (component === "sentinel") {
       const secrets = seeded?.file ?? uploadedFile(args.props, "/sentinel-secrets.conf");
       if (secrets === undefined) return;
-      if (!/^user default off\s*$/m.test(secrets)) report("Sentinel's default user is not off: anyone on the network (or with requirepass, anyone holding the clients' password) could SENTINEL SET or fail over");
+      if (!/^user default off\s*$/m.test(secrets))
+        report("Sentinel's default user is not off: anyone on the network (or with requirepass, anyone holding the clients' password) could SENTINEL SET or fail over");
       if (/^\s*requirepass\s/m.test(secrets)) report("Sentinel has a requirepass: it gives the default user +@all; use ACL users");
       if (!/^sentinel sentinel-user \S+/m.test(secrets)) report("no sentinel sentinel-user: sentinels would authenticate to each other as default");
     }
@@ -49,7 +66,10 @@ export function aclUserRules(text: string): Map<string, string[]> {
 }
 
 function globMatches(pattern: string, text: string): boolean {
-  const regex = pattern.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const regex = pattern
+    .replace(/[.+^${}()|\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${regex}$`).test(text);
 }
 
@@ -73,11 +93,24 @@ function grantsAny(rules: string[], commands: string[]): string[] {
 /** What redis_exporter must never hold: CONFIG GET returns masterauth; CLIENT PAUSE/KILL stop the cluster. */
 const EXPORTER_FORBIDDEN = ["@admin", "@dangerous", "@connection", "config", "config|get", "client", "client|pause", "client|kill"];
 /** What only Sentinel's administrator may run: reconfigure, reset, simulate failures, edit users. */
-const SENTINEL_ADMIN_ONLY = ["@admin", "@dangerous", "sentinel", "sentinel|set", "sentinel|reset", "sentinel|simulate-failure", "sentinel|remove", "sentinel|monitor", "sentinel|config", "sentinel|debug", "acl"];
+const SENTINEL_ADMIN_ONLY = [
+  "@admin",
+  "@dangerous",
+  "sentinel",
+  "sentinel|set",
+  "sentinel|reset",
+  "sentinel|simulate-failure",
+  "sentinel|remove",
+  "sentinel|monitor",
+  "sentinel|config",
+  "sentinel|debug",
+  "acl",
+];
 
 export const leastPrivilege: ResourceValidationPolicy = {
   name: "redis-least-privilege",
-  description: "Security review: no user but the sentinel's may publish on Sentinel's hello channel (one forged hello moves the master); the exporter has no CONFIG and no CLIENT PAUSE/KILL and no password in its environment; on Sentinel only the administrator may reconfigure, and the API holds the lookup-only client user.",
+  description:
+    "Security review: no user but the sentinel's may publish on Sentinel's hello channel (one forged hello moves the master); the exporter has no CONFIG and no CLIENT PAUSE/KILL and no password in its environment; on Sentinel only the administrator may reconfigure, and the API holds the lookup-only client user.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const seeded = seededAcl(args);
@@ -88,7 +121,8 @@ export const leastPrivilege: ResourceValidationPolicy = {
       const secrets = seeded?.file ?? uploadedFile(args.props, "/redis-secrets.conf");
       if (secrets === undefined) return;
       for (const [user, rules] of aclUserRules(secrets)) {
-        if (user !== ACL_USERS.sentinel && mayUseChannel(rules, SENTINEL_HELLO_CHANNEL)) report(`user ${user} may publish on ${SENTINEL_HELLO_CHANNEL}: a forged hello moves the master; only ${ACL_USERS.sentinel} may`);
+        if (user !== ACL_USERS.sentinel && mayUseChannel(rules, SENTINEL_HELLO_CHANNEL))
+          report(`user ${user} may publish on ${SENTINEL_HELLO_CHANNEL}: a forged hello moves the master; only ${ACL_USERS.sentinel} may`);
       }
       const exporter = grantsAny(aclUserRules(secrets).get(ACL_USERS.exporter) ?? [], EXPORTER_FORBIDDEN);
       if (exporter.length > 0) report(`user ${ACL_USERS.exporter} is granted ${exporter.join(" ")}: CONFIG GET returns masterauth, CLIENT PAUSE/KILL stop the cluster`);
@@ -104,7 +138,7 @@ export const leastPrivilege: ResourceValidationPolicy = {
     } else if (component === "redis-exporter") {
       const env = envOf(args.props);
       if (env.has("REDIS_PASSWORD")) report("REDIS_PASSWORD in the exporter's environment (docker inspect shows it): use REDIS_PASSWORD_FILE");
-      if (env.get("REDIS_EXPORTER_CONFIG_COMMAND") !== "-") report("the exporter sends CONFIG GET: set REDIS_EXPORTER_CONFIG_COMMAND to \"-\"");
+      if (env.get("REDIS_EXPORTER_CONFIG_COMMAND") !== "-") report('the exporter sends CONFIG GET: set REDIS_EXPORTER_CONFIG_COMMAND to "-"');
     } else if (component === "api") {
       const env = envOf(args.props);
       if (env.get("REDIS_MODE") === "sentinel" && env.get("REDIS_SENTINEL_USERNAME") !== SENTINEL_USERS.client.name) {
@@ -142,7 +176,8 @@ const describeBad = (entry: KnownBadImage) => `${entry.reason} [${entry.id}; ${e
 
 export const imagesNotKnownBad: ResourceValidationPolicy = {
   name: "images-not-known-vulnerable",
-  description: "Security: no image known to be end-of-life or to miss the Lua fixes (CVE-2025-49844, CVE-2025-46817, CVE-2024-31449, CVE-2024-46981): the table in components/images/redisImage.ts, a reference per entry. The image built here installs a Debian redis version that has them, on a base pinned by digest.",
+  description:
+    "Security: no image known to be end-of-life or to miss the Lua fixes (CVE-2025-49844, CVE-2025-46817, CVE-2024-31449, CVE-2024-46981): the table in components/images/redisImage.ts, a reference per entry. The image built here installs a Debian redis version that has them, on a base pinned by digest.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const references = [
@@ -153,7 +188,8 @@ export const imagesNotKnownBad: ResourceValidationPolicy = {
     if (args.type !== IMAGE_BUILD) return;
     const buildArgs = ((args.props.build as { args?: Record<string, unknown> } | undefined)?.args ?? {}) as Record<string, unknown>;
     if (typeof buildArgs.REDIS_VERSION === "string") for (const entry of knownBadDebianEntries(buildArgs.REDIS_VERSION)) report(`redis ${buildArgs.REDIS_VERSION}: ${describeBad(entry)}`);
-    if (typeof buildArgs.BASE_IMAGE === "string" && !/@sha256:[0-9a-f]{64}$/.test(buildArgs.BASE_IMAGE)) report(`base image ${buildArgs.BASE_IMAGE} is not pinned by digest: a rebuild could start from anything the tag points to`);
+    if (typeof buildArgs.BASE_IMAGE === "string" && !/@sha256:[0-9a-f]{64}$/.test(buildArgs.BASE_IMAGE))
+      report(`base image ${buildArgs.BASE_IMAGE} is not pinned by digest: a rebuild could start from anything the tag points to`);
   },
 };
 
@@ -161,7 +197,8 @@ export const imagesNotKnownBad: ResourceValidationPolicy = {
 
 export const containersHardened: ResourceValidationPolicy = {
   name: "containers-hardened",
-  description: "Security: every container drops ALL capabilities and adds back only its kind's (components/base/hardening.ts), sets no-new-privileges, a memory limit and a healthcheck, is not privileged, and has a read-only root; its files come from a config carrier that is never started and has no network.",
+  description:
+    "Security: every container drops ALL capabilities and adds back only its kind's (components/base/hardening.ts), sets no-new-privileges, a memory limit and a healthcheck, is not privileged, and has a read-only root; its files come from a config carrier that is never started and has no network.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type !== CONTAINER) return;
@@ -184,9 +221,11 @@ export const containersHardened: ResourceValidationPolicy = {
       if (props.networkMode !== "none") report(`a config carrier on network ${String(props.networkMode ?? "bridge")}: it needs none`);
       // Should it be started by hand all the same: it runs `true`, with nothing but its config volume.
       const entrypoints = listOf(props, "entrypoints") ?? [];
-      if (entrypoints.length !== 1 || entrypoints[0] !== "true") report(`a config carrier whose entrypoint is ${JSON.stringify(entrypoints)}, not ["true"]: started by hand, it would run the image's program as root with its config writable`);
+      if (entrypoints.length !== 1 || entrypoints[0] !== "true")
+        report(`a config carrier whose entrypoint is ${JSON.stringify(entrypoints)}, not ["true"]: started by hand, it would run the image's program as root with its config writable`);
       const extra = ["volumes", "devices", "ports", "hosts"].filter((key) => (listOf(props, key) ?? []).length > 0);
-      if ((listOf(props, "mounts") ?? []).length !== 1 || extra.length > 0 || props.pidMode !== undefined) report(`a config carrier with more than its one config volume (${[...extra, ...(props.pidMode !== undefined ? ["pidMode"] : [])].join(", ") || "mounts"})`);
+      if ((listOf(props, "mounts") ?? []).length !== 1 || extra.length > 0 || props.pidMode !== undefined)
+        report(`a config carrier with more than its one config volume (${[...extra, ...(props.pidMode !== undefined ? ["pidMode"] : [])].join(", ") || "mounts"})`);
       return;
     }
     // Redis and Sentinel containers: memory and healthcheck are the redis-* policies' (with swap and restart).
@@ -196,7 +235,8 @@ export const containersHardened: ResourceValidationPolicy = {
       if (!Array.isArray(tests) || tests.length === 0 || tests[0] === "NONE") report("no healthcheck: Docker cannot tell a hung process from a healthy one");
     }
     if (props.readOnly !== true) report("root filesystem is writable: an exploited process can change the image's binaries and config (files come read-only from a config carrier)");
-    if ((listOf(props, "uploads") ?? []).length > 0) report("uploads into a running container: the daemon refuses them on a read-only root; upload to a config carrier (components/host/hardenedContainer.ts)");
+    if ((listOf(props, "uploads") ?? []).length > 0)
+      report("uploads into a running container: the daemon refuses them on a read-only root; upload to a config carrier (components/host/hardenedContainer.ts)");
     if (props.pidMode === "host" && (kind === undefined || !HARDENING_EXCEPTIONS.hostPid.includes(kind))) report("shares the host PID namespace (pidMode host) without an exception");
   },
 };
@@ -210,7 +250,8 @@ export const containersHardened: ResourceValidationPolicy = {
 
 export const configReadOnly: ResourceValidationPolicy = {
   name: "containers-config-read-only",
-  description: "Security: a container's files come read-only from its config carrier's volume, mounted at its kind's config root (components/base/hardening.ts CONFIG_ROOTS): the process cannot rewrite its own config, and the carrier's files are the ones it reads.",
+  description:
+    "Security: a container's files come read-only from its config carrier's volume, mounted at its kind's config root (components/base/hardening.ts CONFIG_ROOTS): the process cannot rewrite its own config, and the carrier's files are the ones it reads.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type !== CONTAINER) return;
@@ -233,7 +274,10 @@ export const configReadOnly: ResourceValidationPolicy = {
     const under = [...mounts.map((m) => String(m?.target)), ...tmpfs].filter((target) => target.startsWith(`${root}/`));
     if (under.length > 0) report(`mounts ${under.join(", ")} over its config at ${root}: the reviewed files there would be hidden`);
     if (carrier) {
-      const outside = uploadsOutsideRoot(root, ((listOf(args.props, "uploads") ?? []) as Upload[]).map((u) => String(u?.file)));
+      const outside = uploadsOutsideRoot(
+        root,
+        ((listOf(args.props, "uploads") ?? []) as Upload[]).map((u) => String(u?.file)),
+      );
       if (outside.length > 0) report(`uploads ${outside.join(", ")} outside ${root}: they land in the carrier's own root, and the file checks would read them instead of what the container reads`);
     }
   },
@@ -258,7 +302,8 @@ function commandDaemon(command: PolicyResource): string | undefined {
 
 export const pidsLimited: StackValidationPolicy = {
   name: "containers-pids-limited",
-  description: "Security: every container gets its kind's pids limit (components/base/hardening.ts) from a command on its own Docker daemon that waits for it and re-runs when it is replaced (docker update --pids-limit, read back): a fork bomb or a thread leak in one container stops there instead of exhausting the host's pid space, which every container shares.",
+  description:
+    "Security: every container gets its kind's pids limit (components/base/hardening.ts) from a command on its own Docker daemon that waits for it and re-runs when it is replaced (docker update --pids-limit, read back): a fork bomb or a thread leak in one container stops there instead of exhausting the host's pid space, which every container shares.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     // Only the pids commands' create is read: another command's may be unknown in a preview.
@@ -273,13 +318,20 @@ export const pidsLimited: StackValidationPolicy = {
       }
       const command = commands.get(`${container.name}${PIDS_LIMIT_SUFFIX}`);
       if (command?.props.create !== pidsLimitCommand(name, kind)) {
-        report(`${container.name}: no ${container.name}${PIDS_LIMIT_SUFFIX} command sets its pids limit to ${CONTAINER_HARDENING[kind].pidsLimit} (docker update --pids-limit ${CONTAINER_HARDENING[kind].pidsLimit} ${name}): one fork bomb can exhaust the host's pids`, container.urn);
+        report(
+          `${container.name}: no ${container.name}${PIDS_LIMIT_SUFFIX} command sets its pids limit to ${CONTAINER_HARDENING[kind].pidsLimit} (docker update --pids-limit ${CONTAINER_HARDENING[kind].pidsLimit} ${name}): one fork bomb can exhaust the host's pids`,
+          container.urn,
+        );
         continue;
       }
       // After the container, and again for a replaced one: it waits for it and holds its id.
       const waits = command.dependencies.some((d) => d.urn === container.urn);
       const rerunsOnReplace = (command.propertyDependencies.triggers ?? []).some((d) => d.urn === container.urn);
-      if (!waits || !rerunsOnReplace) report(`${command.name}: ${!waits ? `does not wait for ${container.name}` : `its triggers do not hold ${container.name}'s id`}: a replaced container would run without its pids limit`, command.urn);
+      if (!waits || !rerunsOnReplace)
+        report(
+          `${command.name}: ${!waits ? `does not wait for ${container.name}` : `its triggers do not hold ${container.name}'s id`}: a replaced container would run without its pids limit`,
+          command.urn,
+        );
       // On the container's own daemon: node exporters share one container name on every host.
       const daemon = container.provider?.props.host;
       const target = commandDaemon(command);
@@ -292,12 +344,14 @@ export const pidsLimited: StackValidationPolicy = {
 
 export const apiUser: ResourceValidationPolicy = {
   name: "api-runs-as-declared-user",
-  description: "Security, advisory: the API container runs as a declared non-root uid:gid (api.user), which then owns its password files (0600). Without it the API runs as its image's user and the files are world-readable (0644) in their volume: this stack cannot know which uid must read them.",
+  description:
+    "Security, advisory: the API container runs as a declared non-root uid:gid (api.user), which then owns its password files (0600). Without it the API runs as its image's user and the files are world-readable (0644) in their volume: this stack cannot know which uid must read them.",
   enforcementLevel: "advisory",
   validateResource: (args, report) => {
     if (args.type !== CONTAINER || componentOf(args.props) !== "api") return;
     const user = typeof args.props.user === "string" ? args.props.user : "";
-    if (user === "") report("no api.user: the API runs as its image's user, and its Redis and Sentinel password files are world-readable (0644) in their volume; set api.user to the image's numeric uid:gid");
+    if (user === "")
+      report("no api.user: the API runs as its image's user, and its Redis and Sentinel password files are world-readable (0644) in their volume; set api.user to the image's numeric uid:gid");
     else if (/^(0|root)(:|$)|:(0|root)$/.test(user)) report(`user ${user}: the API runs as root or in root's group`);
   },
 };

@@ -7,7 +7,8 @@ const REDIS_HOLDS_SENSITIVE = ["sessions", "refresh-tokens", "jwt-revocation"];
 
 export const redisMemory: ResourceValidationPolicy = {
   name: "redis-memory-limit-and-fork-headroom",
-  description: "Runbook: OOM-killed by RDB snapshot (maxmemory reached, fork doubled the RSS). Every Redis/Sentinel container has a memory limit, no swap, and redis.conf's maxmemory fits the sizing model (a fork's full copy of a fragmented dataset within 90% of the limit) and leaves the declared fork headroom.",
+  description:
+    "Runbook: OOM-killed by RDB snapshot (maxmemory reached, fork doubled the RSS). Every Redis/Sentinel container has a memory limit, no swap, and redis.conf's maxmemory fits the sizing model (a fork's full copy of a fragmented dataset within 90% of the limit) and leaves the declared fork headroom.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type !== CONTAINER || !isRedisFamily(args.props)) return;
@@ -27,7 +28,9 @@ export const redisMemory: ResourceValidationPolicy = {
       report("redis.conf sets no maxmemory: the dataset can grow to the container limit and the next fork is OOM-killed");
     } else if (modelledForkPeakBytes(maxmemory) > FORK_PEAK_TARGET * limitBytes) {
       const largest = Math.floor((FORK_PEAK_TARGET * limitBytes - SERVER_BASELINE_MIB * MiB) / (2 * FRAGMENTATION_ALLOWANCE));
-      report(`maxmemory ${maxmemory} B is too large for the ${memory} MiB limit: a fork's full copy of it at ${FRAGMENTATION_ALLOWANCE}x fragmentation, plus ${SERVER_BASELINE_MIB} MiB of baseline, reaches ${Math.ceil(modelledForkPeakBytes(maxmemory) / MiB)} MiB, over ${FORK_PEAK_TARGET * 100}% of the limit (at most ${largest} B)`);
+      report(
+        `maxmemory ${maxmemory} B is too large for the ${memory} MiB limit: a fork's full copy of it at ${FRAGMENTATION_ALLOWANCE}x fragmentation, plus ${SERVER_BASELINE_MIB} MiB of baseline, reaches ${Math.ceil(modelledForkPeakBytes(maxmemory) / MiB)} MiB, over ${FORK_PEAK_TARGET * 100}% of the limit (at most ${largest} B)`,
+      );
     } else if (!Number.isFinite(headroomPercent)) {
       report(`no fork-headroom-percent label (${String(labelsOf(args.props)["fork-headroom-percent"])}): the declared headroom cannot be checked`);
     } else if (maxmemory > limitBytes - Math.floor((limitBytes * headroomPercent) / 100)) {
@@ -53,7 +56,8 @@ export const evictingPolicy: ResourceValidationPolicy = {
 
 export const sensitiveKeysEvictable: ResourceValidationPolicy = {
   name: "sessions-and-revocations-evictable",
-  description: "Runbook: JWT revocation ('revoked tokens accepted again', a silent security failure). Advisory: a Redis holding sessions or JWT revocations under an allkeys-* policy can evict them under memory pressure; use a separate instance, or volatile-lru with TTLs on cache keys only.",
+  description:
+    "Runbook: JWT revocation ('revoked tokens accepted again', a silent security failure). Advisory: a Redis holding sessions or JWT revocations under an allkeys-* policy can evict them under memory pressure; use a separate instance, or volatile-lru with TTLs on cache keys only.",
   enforcementLevel: "advisory",
   validateResource: (args, report) => {
     if (args.type !== CONTAINER || componentOf(args.props) !== "redis" || labelsOf(args.props).role !== "master") return;
@@ -62,7 +66,9 @@ export const sensitiveKeysEvictable: ResourceValidationPolicy = {
     const holds = (labelsOf(args.props).holds ?? "").split(",");
     const sensitive = holds.filter((h) => REDIS_HOLDS_SENSITIVE.includes(h));
     if (policy?.startsWith("allkeys-") && sensitive.length > 0) {
-      report(`${policy} may evict ${sensitive.join(", ")} under memory pressure (users logged out, revoked JWTs accepted again): keep them on a separate instance, or use volatile-lru with TTLs on cache keys only`);
+      report(
+        `${policy} may evict ${sensitive.join(", ")} under memory pressure (users logged out, revoked JWTs accepted again): keep them on a separate instance, or use volatile-lru with TTLs on cache keys only`,
+      );
     }
   },
 };

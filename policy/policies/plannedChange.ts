@@ -6,7 +6,8 @@ import { CONTAINER, REMOTE_IMAGE, componentOf, isRedisFamily, labelsOf, uploaded
 
 export const safeReplacement: StackValidationPolicy = {
   name: "redis-safe-replacement",
-  description: "Day 2: every `pulumi up` after the first. Each Redis/Sentinel container starts from the discovering entry script, is created health-gated (wait) and stopped with room to hand off (destroyGraceSeconds, stopTimeout); production data volumes are protected.",
+  description:
+    "Day 2: every `pulumi up` after the first. Each Redis/Sentinel container starts from the discovering entry script, is created health-gated (wait) and stopped with room to hand off (destroyGraceSeconds, stopTimeout); production data volumes are protected.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const volumes = volumesByName(args.resources);
@@ -14,11 +15,13 @@ export const safeReplacement: StackValidationPolicy = {
       const props = container.props;
       const entry = uploadedFile(props, "/entrypoint.sh");
       const entrypoints = Array.isArray(props.entrypoints) ? (props.entrypoints as unknown[]).join(" ") : "";
-      if (entry === undefined || !entrypoints.endsWith("/entrypoint.sh")) report(`${container.name}: does not start from the uploaded entry script: a replaced node takes the declared topology, not the running cluster's`, container.urn);
+      if (entry === undefined || !entrypoints.endsWith("/entrypoint.sh"))
+        report(`${container.name}: does not start from the uploaded entry script: a replaced node takes the declared topology, not the running cluster's`, container.urn);
       if (props.wait !== true) report(`${container.name}: wait is not true: a crash-looping node gives a green up, and the next one in the rolling order does not wait for it`, container.urn);
       const grace = Number(props.destroyGraceSeconds ?? 0);
       if (!(grace > 0)) report(`${container.name}: no destroyGraceSeconds: the provider's delete SIGKILLs it at once (no handoff, AOF not flushed)`, container.urn);
-      if (Number(props.stopTimeout ?? 0) < grace) report(`${container.name}: stopTimeout ${String(props.stopTimeout)} s is under destroyGraceSeconds ${grace} s: docker stop and a host reboot kill it before it hands off`, container.urn);
+      if (Number(props.stopTimeout ?? 0) < grace)
+        report(`${container.name}: stopTimeout ${String(props.stopTimeout)} s is under destroyGraceSeconds ${grace} s: docker stop and a host reboot kill it before it hands off`, container.urn);
       // The budget from the script's own settings: its promotion wait and its sentinels.
       const promotionWait = entry !== undefined ? /^VEZA_PROMOTION_WAIT_MS='(\d+)'$/m.exec(entry)?.[1] : undefined;
       const sentinels = entry !== undefined ? (/^VEZA_SENTINELS='([^']*)'$/m.exec(entry)?.[1] ?? "").split(" ").filter(Boolean).length : 0;
@@ -40,7 +43,8 @@ export const safeReplacement: StackValidationPolicy = {
 
 export const imagesPinned: ResourceValidationPolicy = {
   name: "images-pinned",
-  description: "Runbook: any failure made worse by an unplanned upgrade. Every image is a Docker reference (the full grammar, anchored: nothing a shell would read) pinned to a version tag or digest, never latest or untagged.",
+  description:
+    "Runbook: any failure made worse by an unplanned upgrade. Every image is a Docker reference (the full grammar, anchored: nothing a shell would read) pinned to a version tag or digest, never latest or untagged.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type === REMOTE_IMAGE && typeof args.props.name === "string") {

@@ -104,7 +104,8 @@ export function checkAof(fd: number): AofCheck {
   const out = `${run.stdout}\n${run.stderr}`;
   const analyzed = /AOF analyzed: filename=.*, size=(\d+), ok_up_to=(\d+),/.exec(out);
   if (!analyzed) {
-    if (/RDB preamble of AOF file is not sane/.test(out)) throw new AofRefusal("its RDB preamble is damaged; aof-repair only repairs the command stream after it (restore from a backup, or resync this node from a replica)");
+    if (/RDB preamble of AOF file is not sane/.test(out))
+      throw new AofRefusal("its RDB preamble is damaged; aof-repair only repairs the command stream after it (restore from a backup, or resync this node from a replica)");
     throw new AofRefusal(`redis-check-aof gave no verdict: ${out.trim().split("\n").pop()}`);
   }
   const size = Number(analyzed[1]);
@@ -120,11 +121,14 @@ const PLAIN_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 export function incrFilesOf(manifest: string): string[] {
   const dir = path.dirname(manifest);
   const incr: string[] = [];
-  const lines = withOpened(manifest, false, (fd) => fs.readFileSync(fd, "utf8")).split("\n").filter((line) => line.trim() !== "");
+  const lines = withOpened(manifest, false, (fd) => fs.readFileSync(fd, "utf8"))
+    .split("\n")
+    .filter((line) => line.trim() !== "");
   for (const line of lines) {
     const match = MANIFEST_LINE.exec(line);
     if (!match) throw new AofRefusal(`${manifest}: not an AOF manifest (line ${JSON.stringify(line.slice(0, 60))} is not "file <name> seq <n> type b|h|i")`);
-    if (!PLAIN_FILE_NAME.test(match[1]) || match[1] === "..") throw new AofRefusal(`${manifest}: lists ${JSON.stringify(match[1])}, which is not a plain file name inside ${dir}; Redis writes none such: nothing changed`);
+    if (!PLAIN_FILE_NAME.test(match[1]) || match[1] === "..")
+      throw new AofRefusal(`${manifest}: lists ${JSON.stringify(match[1])}, which is not a plain file name inside ${dir}; Redis writes none such: nothing changed`);
     if (match[2] === "i") incr.push(path.join(dir, match[1]));
   }
   return incr;
@@ -147,7 +151,14 @@ export function resolveAofTarget(target: string): { file?: string; chosen?: stri
   } catch {
     throw new AofRefusal(`${target}: no such file`);
   }
-  const isManifest = stat.isFile() && (target.endsWith(".manifest") || MANIFEST_LINE.test(withOpened(target, false, (fd) => readHead(fd, 200)).toString("latin1").split("\n")[0]));
+  const isManifest =
+    stat.isFile() &&
+    (target.endsWith(".manifest") ||
+      MANIFEST_LINE.test(
+        withOpened(target, false, (fd) => readHead(fd, 200))
+          .toString("latin1")
+          .split("\n")[0],
+      ));
   if (!stat.isDirectory() && !isManifest) {
     if (!stat.isFile()) throw new AofRefusal(`${target}: not a regular file`);
     return { file: target };
@@ -184,7 +195,10 @@ function readHead(fd: number, bytes: number): Buffer {
 export function writeBackup(file: string, data: Buffer, mode: number, options: RepairOptions = {}): string {
   const dir = options.backupDir ?? path.dirname(file);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new AofRefusal(`--backup-dir ${dir}: no such directory`);
-  const stamp = (options.now ?? new Date()).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = (options.now ?? new Date())
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   for (let attempt = 0; attempt < 100; attempt++) {
     const backup = path.join(dir, `${path.basename(file)}.bak-${stamp}${attempt ? `-${attempt}` : ""}`);
     try {
@@ -226,8 +240,10 @@ function repairOpened(file: string, fd: number, options: RepairOptions): AofRepa
   const head = readHead(fd, 64);
   if (MANIFEST_LINE.test(head.toString("latin1").split("\n")[0])) throw new AofRefusal(`${file}: an AOF manifest, not an AOF; give the appendonlydir or the INCR file Redis named`);
   const format = aofFormat(head);
-  if (!format) throw new AofRefusal(`${file}: not an AOF (starts with ${JSON.stringify(head.subarray(0, 16).toString("latin1"))}; an AOF starts with *<n>\\r\\n$<len>\\r\\n or an RDB preamble REDIS<version>)`);
-  if (path.basename(file).includes(".base.")) throw new AofRefusal(`${file}: a BASE file (the last rewrite's snapshot); aof-repair only repairs INCR files: restore it from a backup or resync this node`);
+  if (!format)
+    throw new AofRefusal(`${file}: not an AOF (starts with ${JSON.stringify(head.subarray(0, 16).toString("latin1"))}; an AOF starts with *<n>\\r\\n$<len>\\r\\n or an RDB preamble REDIS<version>)`);
+  if (path.basename(file).includes(".base."))
+    throw new AofRefusal(`${file}: a BASE file (the last rewrite's snapshot); aof-repair only repairs INCR files: restore it from a backup or resync this node`);
 
   const check = describedCheck(file, fd);
   if (check.okUpTo > stat.size) throw new AofRefusal(`${file}: redis-check-aof's valid offset ${check.okUpTo} is beyond the end (${stat.size} B); nothing changed`);
@@ -244,7 +260,7 @@ function repairOpened(file: string, fd: number, options: RepairOptions): AofRepa
   while (end < data.length && data[end] === 0) end++;
   const backup = writeBackup(file, data, stat.mode, options);
   try {
-    if (end > offset && (end === data.length || data[end] === 0x2a /* '*' starts a command */)) {
+    if (end > offset && (end === data.length || data[end] === 0x2a) /* '*' starts a command */) {
       rewrite(fd, Buffer.concat([data.subarray(0, offset), data.subarray(end)]));
       if (checkAof(fd).valid) return { file, offset, removedBytes: end - offset, method: "removed NUL run", backup };
       rewrite(fd, data);

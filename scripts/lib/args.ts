@@ -71,7 +71,8 @@ export const CONFIG_OPTION: OptionSpec = {
 export const APPLIED_OPTION: OptionSpec = {
   type: "string",
   value: "<file>",
-  description: "the stack's outputs as its last `up` left them (`pulumi stack output --json > applied.json`; secrets stay masked): the credential rotation is checked against its credentialRotation; without it the stack counts as new",
+  description:
+    "the stack's outputs as its last `up` left them (`pulumi stack output --json > applied.json`; secrets stay masked): the credential rotation is checked against its credentialRotation; without it the stack counts as new",
 };
 
 /** The JSON object of `pulumi stack output --json`; a usage error naming the file otherwise. */
@@ -122,18 +123,13 @@ export function helpText(spec: CommandSpec): string {
   if (spec.positionals) rows.unshift([spec.positionals.name, spec.positionals.description]);
   const width = Math.max(...rows.map(([flag]) => flag.length));
   const exit = `exit: 0 ok${spec.finding ? `, 1 ${spec.finding}` : ""}, 2 a usage or config error (one line on stderr)`;
-  return [
-    usageLine(spec),
-    spec.summary,
-    ...rows.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`),
-    ...(spec.notes ?? []),
-    exit,
-    "",
-  ].join("\n");
+  return [usageLine(spec), spec.summary, ...rows.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`), ...(spec.notes ?? []), exit, ""].join("\n");
 }
 
 function validOptions(spec: CommandSpec): string {
-  return Object.keys(allOptions(spec)).map((name) => `--${name}`).join(", ");
+  return Object.keys(allOptions(spec))
+    .map((name) => `--${name}`)
+    .join(", ");
 }
 
 /** `key=value` with a key path `pulumi config set --path` takes (optionally `namespace:`). */
@@ -146,7 +142,10 @@ export function checkConfigOverride(override: string): void {
   const key = override.slice(0, eq);
   if (key === "") throw new UsageError(`--config ${JSON.stringify(override)}: the key before "=" is empty, ${example}`);
   if (!CONFIG_KEY.test(key)) throw new UsageError(`--config ${JSON.stringify(override)}: ${JSON.stringify(key)} is not a config key path (name, a.b, list[0].name), ${example}`);
-  const forbidden = key.replace(/^[A-Za-z][\w-]*:/, "").split(/[.[\]]/).find(isForbiddenKey);
+  const forbidden = key
+    .replace(/^[A-Za-z][\w-]*:/, "")
+    .split(/[.[\]]/)
+    .find(isForbiddenKey);
   if (forbidden !== undefined) throw new UsageError(`invalid config key ${JSON.stringify(key)}: ${JSON.stringify(forbidden)} in the key path; allowed: ${FORBIDDEN_KEY_ALLOWED}`);
 }
 
@@ -222,7 +221,11 @@ export function parseCommand(spec: CommandSpec, argv: string[], root?: string): 
 /** The error as one line: multi-line messages are joined. */
 export function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.split("\n").map((line) => line.trim()).filter(Boolean).join("; ");
+  return message
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join("; ");
 }
 
 /**

@@ -14,8 +14,7 @@ export interface ConfigCheckOptions {
 }
 
 export type ConfigCheck =
-  | { ok: false; problems: ConfigProblem[] }
-  | { ok: true; project: string; file: StackConfigFile; raw: Record<string, unknown>; validation: ValidationResult; recorded: RecordedRotation };
+  { ok: false; problems: ConfigProblem[] } | { ok: true; project: string; file: StackConfigFile; raw: Record<string, unknown>; validation: ValidationResult; recorded: RecordedRotation };
 
 /**
  * The stack file with the overrides, validated, and the credential rotation checked against what

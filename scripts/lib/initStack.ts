@@ -23,7 +23,12 @@ export const INIT_STACK_SPEC: CommandSpec = {
   options: {
     stack: { ...STACK_OPTION, default: "prod" },
     org: { type: "string", value: "<org>", description: "the Pulumi Cloud organization: the stack is <org>/<name> (default: your default org, or `organization` on a DIY backend)" },
-    "secrets-provider": { type: "string", value: "<provider>", default: "passphrase", description: "for a new stack, passed to `pulumi stack init --secrets-provider`: passphrase, default, awskms://..., azurekeyvault://..., gcpkms://..., hashivault://..." },
+    "secrets-provider": {
+      type: "string",
+      value: "<provider>",
+      default: "passphrase",
+      description: "for a new stack, passed to `pulumi stack init --secrets-provider`: passphrase, default, awskms://..., azurekeyvault://..., gcpkms://..., hashivault://...",
+    },
     "non-interactive": { type: "boolean", description: "never prompt: a secret not in the environment or the stack file is an error (CI)" },
     existing: { type: "boolean", description: "only select: a stack that does not exist is an error, never created (CI, so that a PR cannot create one)" },
   },
@@ -116,7 +121,9 @@ export async function initStack(args: ParsedCommand, io: InitStackIo): Promise<n
 
   if (plan.missingRequired.length > 0) {
     const names = plan.missingRequired.map((s) => `${s.env} (${s.key}: ${s.what})`).join(", ");
-    throw new UsageError(`stack ${stack} requires ${names}: set ${plan.missingRequired.length === 1 ? "it" : "them"} in the environment${interactive ? "" : ", or run in a terminal without --non-interactive to be prompted"}; nothing was run`);
+    throw new UsageError(
+      `stack ${stack} requires ${names}: set ${plan.missingRequired.length === 1 ? "it" : "them"} in the environment${interactive ? "" : ", or run in a terminal without --non-interactive to be prompted"}; nothing was run`,
+    );
   }
   // pulumi reads the value from stdin, so it cannot also prompt for the passphrase there.
   // The provider that will encrypt: the file's, else --secrets-provider for a stack we may create.
@@ -125,7 +132,9 @@ export async function initStack(args: ParsedCommand, io: InitStackIo): Promise<n
   const encryptingProvider = fileSecretsProvider(plan.doc) ?? (existing ? undefined : provider);
   // Set but empty counts, as for pulumi (an empty passphrase is its choice to allow).
   if (encryptingProvider === "passphrase" && io.env.PULUMI_CONFIG_PASSPHRASE === undefined && io.env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) {
-    throw new UsageError("the passphrase secrets provider needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE in the environment (pulumi runs here without a terminal, so it cannot prompt for it); nothing was run");
+    throw new UsageError(
+      "the passphrase secrets provider needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE in the environment (pulumi runs here without a terminal, so it cannot prompt for it); nothing was run",
+    );
   }
 
   const root = io.root ?? PROJECT_ROOT;
@@ -163,7 +172,9 @@ export async function initStack(args: ParsedCommand, io: InitStackIo): Promise<n
   }
   for (const spec of plan.kept) io.out(`init-stack: kept ${spec.key} (already encrypted in Pulumi.${stack}.yaml)`);
   for (const spec of plan.missingOptional) io.out(`init-stack: still unset: ${spec.key} (optional: ${spec.what}; set ${spec.env} and run again)`);
-  io.out(`init-stack: stack ${name} has every required secret (${plan.required.join(", ") || "none required"}). Next: commit Pulumi.${stack}.yaml (its encryptionsalt and secure: values are ciphertext), then (cd policy && npm ci) && pulumi preview --stack ${name} --policy-pack policy --diff`);
+  io.out(
+    `init-stack: stack ${name} has every required secret (${plan.required.join(", ") || "none required"}). Next: commit Pulumi.${stack}.yaml (its encryptionsalt and secure: values are ciphertext), then (cd policy && npm ci) && pulumi preview --stack ${name} --policy-pack policy --diff`,
+  );
   return EXIT_OK;
 }
 

@@ -41,27 +41,30 @@ export function toPolicyResources(resources: PlannedResource[], project: string,
   const urnOf = (r: PlannedResource) => `urn:pulumi:${stack}::${project}::${r.type}::${r.name}`;
   const byName = new Map(resources.map((r) => [r.name, r]));
   const propsOf = (r: PlannedResource) => unknownCheckingProxy(restoreUnknowns(r.inputs) as Record<string, unknown>);
-  const converted = resources.map((r) => ({
-    type: r.type,
-    name: r.name,
-    urn: urnOf(r),
-    props: propsOf(r),
-    // The options synth recorded from the registration (what the engine hands the analyzer).
-    opts: {
-      protect: r.options?.protect ?? false,
-      ignoreChanges: r.options?.ignoreChanges ?? [],
-      ...(typeof r.options?.deleteBeforeReplace === "boolean" ? { deleteBeforeReplace: r.options.deleteBeforeReplace } : {}),
-      aliases: (r.options?.aliases ?? []).map((alias) => ("urn" in alias ? alias.urn : JSON.stringify(alias))),
-      additionalSecretOutputs: [],
-      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-    },
-    // Filled below, as the pack's server fills them from the engine's URNs (server.js analyzeStack).
-    dependencies: [] as PolicyResource[],
-    propertyDependencies: {} as Record<string, PolicyResource[]>,
-    ...(r.options?.provider && byName.has(r.options.provider) ? { provider: providerOf(byName.get(r.options.provider)!) } : {}),
-    isType: () => false,
-    asType: () => undefined,
-  }) as unknown as PolicyResource);
+  const converted = resources.map(
+    (r) =>
+      ({
+        type: r.type,
+        name: r.name,
+        urn: urnOf(r),
+        props: propsOf(r),
+        // The options synth recorded from the registration (what the engine hands the analyzer).
+        opts: {
+          protect: r.options?.protect ?? false,
+          ignoreChanges: r.options?.ignoreChanges ?? [],
+          ...(typeof r.options?.deleteBeforeReplace === "boolean" ? { deleteBeforeReplace: r.options.deleteBeforeReplace } : {}),
+          aliases: (r.options?.aliases ?? []).map((alias) => ("urn" in alias ? alias.urn : JSON.stringify(alias))),
+          additionalSecretOutputs: [],
+          customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        },
+        // Filled below, as the pack's server fills them from the engine's URNs (server.js analyzeStack).
+        dependencies: [] as PolicyResource[],
+        propertyDependencies: {} as Record<string, PolicyResource[]>,
+        ...(r.options?.provider && byName.has(r.options.provider) ? { provider: providerOf(byName.get(r.options.provider)!) } : {}),
+        isType: () => false,
+        asType: () => undefined,
+      }) as unknown as PolicyResource,
+  );
   const policyResource = new Map(converted.map((p) => [p.name, p]));
   const resolve = (names: string[]) => names.map((name) => policyResource.get(name)).filter((p): p is PolicyResource => p !== undefined);
   resources.forEach((r, i) => {
@@ -101,12 +104,36 @@ export async function runPolicies(resources: PlannedResource[], project: string,
       const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
       for (const resource of policyResources) {
         for (const validate of validations) {
-          await guard(resource.name, (report) => validate({ ...resource, stackTags, getConfig, notApplicable: () => { throw new Error("not applicable"); } } as never, report));
+          await guard(resource.name, (report) =>
+            validate(
+              {
+                ...resource,
+                stackTags,
+                getConfig,
+                notApplicable: () => {
+                  throw new Error("not applicable");
+                },
+              } as never,
+              report,
+            ),
+          );
         }
       }
     }
     if ("validateStack" in policy) {
-      await guard("stack", (report) => policy.validateStack({ resources: policyResources, stackTags, getConfig, notApplicable: () => { throw new Error("not applicable"); } } as never, report));
+      await guard("stack", (report) =>
+        policy.validateStack(
+          {
+            resources: policyResources,
+            stackTags,
+            getConfig,
+            notApplicable: () => {
+              throw new Error("not applicable");
+            },
+          } as never,
+          report,
+        ),
+      );
     }
   }
   return violations;

@@ -35,7 +35,8 @@ export interface WrapperArgs {
 /** `up|preview [wrapper options and pulumi flags...]`; throws UsageError (exit 2). */
 export function parseWrapperArgs(argv: string[], root?: string): WrapperArgs {
   const [verb, ...rest] = argv;
-  if (verb !== "up" && verb !== "preview") throw new UsageError(`the first argument is up or preview, not ${JSON.stringify(verb ?? "")}: tsx scripts/pulumi.ts up|preview [--stack <name>] [pulumi flags ...]`);
+  if (verb !== "up" && verb !== "preview")
+    throw new UsageError(`the first argument is up or preview, not ${JSON.stringify(verb ?? "")}: tsx scripts/pulumi.ts up|preview [--stack <name>] [pulumi flags ...]`);
   const parsed = parseCommand(WRAPPER_SPEC, rest, root);
   return { help: parsed.help, verb, stack: (parsed.values.stack as string | undefined) ?? "dev", passThrough: parsed.passThrough };
 }
@@ -136,7 +137,9 @@ export function chooseBackend(stack: string, whoami: { ok: boolean; output: stri
     throw new UsageError(`stack ${stack}: the backend PULUMI_BACKEND_URL=${env.PULUMI_BACKEND_URL} cannot be reached or logged into (pulumi whoami: ${why}); nothing was run`);
   }
   if (stack !== "dev") {
-    throw new UsageError(`stack ${stack}: not logged in to a backend (pulumi whoami: ${why}); log in to the stack's backend (pulumi login <url>) and retry, or create the stack with npm run init-stack -- --stack ${stack}. Only dev falls back to the local file backend; nothing was run`);
+    throw new UsageError(
+      `stack ${stack}: not logged in to a backend (pulumi whoami: ${why}); log in to the stack's backend (pulumi login <url>) and retry, or create the stack with npm run init-stack -- --stack ${stack}. Only dev falls back to the local file backend; nothing was run`,
+    );
   }
   return { kind: "project-file" };
 }
@@ -147,10 +150,11 @@ export function chooseBackend(stack: string, whoami: { ok: boolean; output: stri
  */
 export function onMissingStack(stack: string, backend: Backend, selectOutput: string): "create" {
   if (backend.kind === "project-file" && stack === "dev") return "create";
-  throw new UsageError(`stack ${stack} cannot be selected on the current backend (pulumi stack select: ${lastLine(selectOutput) || "no answer"}); create it with npm run init-stack -- --stack ${stack}, then retry; nothing was created`);
+  throw new UsageError(
+    `stack ${stack} cannot be selected on the current backend (pulumi stack select: ${lastLine(selectOutput) || "no answer"}); create it with npm run init-stack -- --stack ${stack}, then retry; nothing was created`,
+  );
 }
 
 function lastLine(text: string): string {
   return text.trim().split("\n").pop()?.trim() ?? "";
 }
-

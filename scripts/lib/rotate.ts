@@ -6,7 +6,8 @@ import { describeStep, nextRotation, sameStep, type RecordedRotation, type Rotat
 /** What each step changes on the running cluster, as an operator sees it (docs/rotation.md). */
 export const STEP_EFFECTS: Record<RotationStep, string> = {
   add: "every data node and sentinel accepts the new password beside the old one (ACL SETUSER ... reset on #old #new, live); clients keep the old one",
-  switch: "every client moves to the new password: replicas (CONFIG SET masterauth), sentinels (SENTINEL SET auth-pass, SENTINEL CONFIG SET sentinel-pass), the entry and health scripts, the exporter (file + /-/reload), the API's password files; both passwords still accepted",
+  switch:
+    "every client moves to the new password: replicas (CONFIG SET masterauth), sentinels (SENTINEL SET auth-pass, SENTINEL CONFIG SET sentinel-pass), the entry and health scripts, the exporter (file + /-/reload), the API's password files; both passwords still accepted",
   retire: "the old password is removed from every ACL (ACL SETUSER ... reset on #new); a consumer still holding it is refused at its next connection (RedisAuthFailures)",
 };
 
@@ -55,9 +56,7 @@ export function describeSteps(stack: string, steps: UserStep[]): string[] {
  */
 export function unappliedSteps(declared: RotationConfig, recorded: RecordedRotation, users: CredentialName[]): UserStep[] {
   if (recorded.kind !== "applied") return [];
-  return users
-    .filter((user) => !sameStep(declared[user], recorded.rotation[user]))
-    .map((user) => ({ user, from: recorded.rotation[user], to: declared[user] }));
+  return users.filter((user) => !sameStep(declared[user], recorded.rotation[user])).map((user) => ({ user, from: recorded.rotation[user], to: declared[user] }));
 }
 
 export function describeUnapplied(stack: string, pending: UserStep[]): string[] {

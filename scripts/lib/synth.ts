@@ -118,12 +118,21 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       const result = `synthpw${name.replace(/[^a-zA-Z0-9]/g, "")}`;
       // A real bcrypt hash of it, as the provider computes (cost 10 there; 4 here, for speed), with
       // a salt from the name so plans are reproducible.
-      const salt = `$2b$04$${createHash("sha256").update(name).digest("base64").replace(/[^A-Za-z0-9]/g, ".").slice(0, 22)}`;
+      const salt = `$2b$04$${createHash("sha256")
+        .update(name)
+        .digest("base64")
+        .replace(/[^A-Za-z0-9]/g, ".")
+        .slice(0, 22)}`;
       return { ...inputs, result, bcryptHash: bcrypt.hashSync(result, salt) };
     }
     case "docker:index/image:Image":
       // A build's digest follows its inputs (context, Dockerfile, build args).
-      return { ...inputs, repoDigest: `${inputs.imageName}@sha256:${createHash("sha256").update(JSON.stringify(inputs.build ?? {})).digest("hex")}` };
+      return {
+        ...inputs,
+        repoDigest: `${inputs.imageName}@sha256:${createHash("sha256")
+          .update(JSON.stringify(inputs.build ?? {}))
+          .digest("hex")}`,
+      };
     case "docker:index/remoteImage:RemoteImage":
       return { ...inputs, imageId: `sha256:${Buffer.from(String(inputs.name)).toString("hex").padEnd(64, "0").slice(0, 64)}`, repoDigest: `${inputs.name}` };
     case "command:local:Command":
@@ -175,21 +184,30 @@ export async function synthesize(stack: string, overrides: string[], options: Sy
   };
 
   const creates = options.previewCreates;
-  await pulumi.runtime.setMocks({
-    newResource: (args) => {
-      const inputs = unwrapMockInputs(args.inputs);
-      // A preview's create or replace: only the inputs are known (a missing id or output is
-      // unknown under a dry run: @pulumi/pulumi runtime/rpc.ts resolveProperties).
-      // The program's read of its own stack: the outputs the last `up` recorded, known in a preview too.
-      if (args.type === STACK_REFERENCE) return { id: String(inputs.name), state: { name: inputs.name, outputs: applied, secretOutputNames: [] } };
-      if (creates?.(args.type, args.name)) return { id: undefined, state: inputs };
-      return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        const inputs = unwrapMockInputs(args.inputs);
+        // A preview's create or replace: only the inputs are known (a missing id or output is
+        // unknown under a dry run: @pulumi/pulumi runtime/rpc.ts resolveProperties).
+        // The program's read of its own stack: the outputs the last `up` recorded, known in a preview too.
+        if (args.type === STACK_REFERENCE) return { id: String(inputs.name), state: { name: inputs.name, outputs: applied, secretOutputNames: [] } };
+        if (creates?.(args.type, args.name)) return { id: undefined, state: inputs };
+        return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
+      },
+      call: (args) => args.inputs,
     },
-    call: (args) => args.inputs,
-  }, project, stack, creates !== undefined, DIY_ORGANIZATION);
+    project,
+    stack,
+    creates !== undefined,
+    DIY_ORGANIZATION,
+  );
   const configStrings: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw)) configStrings[`${project}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
-  pulumi.runtime.setAllConfig(configStrings, file.secretKeys.map((k) => `${project}:${k}`));
+  pulumi.runtime.setAllConfig(
+    configStrings,
+    file.secretKeys.map((k) => `${project}:${k}`),
+  );
 
   // Load the program's own modules only now, after the mocks and config are in place.
   const { loadStackConfig, readStackSecrets } = await import("../../components/validation/load");

@@ -28,19 +28,21 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
   let prometheus: ChildProcess | undefined;
   let url = "";
 
-  const silence = () => JSON.stringify({
-    matchers: [{ name: "alertname", value: ".+", isRegex: true }],
-    startsAt: new Date().toISOString(),
-    endsAt: new Date(Date.now() + 720 * 3600 * 1000).toISOString(),
-    createdBy: "attacker",
-    comment: "silence everything for 720 h",
-  });
-  const post = (authorization?: string) => fetch(`${url}/api/v2/silences`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(authorization ? { authorization: `Basic ${authorization}` } : {}) },
-    body: silence(),
-    signal: AbortSignal.timeout(5000),
-  });
+  const silence = () =>
+    JSON.stringify({
+      matchers: [{ name: "alertname", value: ".+", isRegex: true }],
+      startsAt: new Date().toISOString(),
+      endsAt: new Date(Date.now() + 720 * 3600 * 1000).toISOString(),
+      createdBy: "attacker",
+      comment: "silence everything for 720 h",
+    });
+  const post = (authorization?: string) =>
+    fetch(`${url}/api/v2/silences`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(authorization ? { authorization: `Basic ${authorization}` } : {}) },
+      body: silence(),
+      signal: AbortSignal.timeout(5000),
+    });
 
   beforeAll(async () => {
     fs.writeFileSync(webConfig, renderWebConfig(Object.fromEntries(Object.entries(passwords).map(([user, pw]) => [user, bcrypt.hashSync(pw, 10)])), false));
@@ -55,15 +57,25 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
     fs.writeFileSync(path.join(dir, "alertmanager.yml"), yml);
     const port = await freePortRange(1);
     url = `http://127.0.0.1:${port}`;
-    alertmanager = spawn("prometheus-alertmanager", [
-      `--config.file=${path.join(dir, "alertmanager.yml")}`, `--storage.path=${path.join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address=", `--web.config.file=${webConfig}`,
-    ], { stdio: ["ignore", "ignore", "pipe"] });
+    alertmanager = spawn(
+      "prometheus-alertmanager",
+      [
+        `--config.file=${path.join(dir, "alertmanager.yml")}`,
+        `--storage.path=${path.join(dir, "data")}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        "--cluster.listen-address=",
+        `--web.config.file=${webConfig}`,
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
     let log = "";
     alertmanager.stderr!.on("data", (chunk) => (log += chunk));
     const prometheusAuthorization = basicAuthorization(WEB_USERS.prometheus, passwords.prometheus);
     for (const started = Date.now(); ; await new Promise((r) => setTimeout(r, 100))) {
-      const ready = await fetch(`${url}/-/ready`, { headers: { authorization: `Basic ${prometheusAuthorization}` }, signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
+      const ready = await fetch(`${url}/-/ready`, { headers: { authorization: `Basic ${prometheusAuthorization}` }, signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ready) break;
       if (Date.now() - started > 10000 || alertmanager.exitCode !== null) throw new Error(`alertmanager did not start within 10 s:\n${log}`);
     }
@@ -105,7 +117,8 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
     const accepted = await post(basicAuthorization(WEB_USERS.operator, passwords.operator));
     expect(accepted.status).toBe(200);
     expect(await accepted.json()).toHaveProperty("silenceID");
-    const amtool = (args: string[]) => spawnSync("amtool", [`--alertmanager.url=${url}`, ...args, "silence", "add", "alertname=Test", "--duration=1h", "--comment=test"], { encoding: "utf8", timeout: 10000 });
+    const amtool = (args: string[]) =>
+      spawnSync("amtool", [`--alertmanager.url=${url}`, ...args, "silence", "add", "alertname=Test", "--duration=1h", "--comment=test"], { encoding: "utf8", timeout: 10000 });
     expect(amtool([]).status).not.toBe(0);
     const httpConfig = path.join(dir, "amtool-http.yml");
     fs.writeFileSync(httpConfig, `basic_auth:\n  username: ${WEB_USERS.operator}\n  password: ${passwords.operator}\n`);
@@ -125,15 +138,26 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
     fs.writeFileSync(path.join(dir, "rules.yml"), YAML.stringify({ groups: [{ name: "t", rules: [{ alert: "AuthProbe", expr: "vector(1)" }] }] }));
     fs.writeFileSync(path.join(dir, "prometheus.yml"), YAML.stringify({ global: { evaluation_interval: "1s" }, rule_files: [path.join(dir, "rules.yml")], alerting }));
     const port = await freePortRange(1);
-    prometheus = spawn("prometheus", [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "tsdb")}`, `--web.listen-address=127.0.0.1:${port}`,
-      // The first send can precede the discovery of the Alertmanager (dropped): resend soon.
-      "--rules.alert.resend-delay=1s"], { stdio: ["ignore", "ignore", "pipe"] });
+    prometheus = spawn(
+      "prometheus",
+      [
+        `--config.file=${path.join(dir, "prometheus.yml")}`,
+        `--storage.tsdb.path=${path.join(dir, "tsdb")}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        // The first send can precede the discovery of the Alertmanager (dropped): resend soon.
+        "--rules.alert.resend-delay=1s",
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
     let log = "";
     prometheus.stderr!.on("data", (chunk) => (log += chunk));
     const operator = basicAuthorization(WEB_USERS.operator, passwords.operator);
     let names: string[] = [];
     for (const started = Date.now(); Date.now() - started < 15000 && !names.includes("AuthProbe"); await new Promise((r) => setTimeout(r, 250))) {
-      const alerts = await fetch(`${url}/api/v2/alerts`, { headers: { authorization: `Basic ${operator}` }, signal: AbortSignal.timeout(2000) }).then((r) => r.json() as Promise<Array<{ labels: Record<string, string> }>>, () => []);
+      const alerts = await fetch(`${url}/api/v2/alerts`, { headers: { authorization: `Basic ${operator}` }, signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.json() as Promise<Array<{ labels: Record<string, string> }>>,
+        () => [],
+      );
       names = alerts.map((a) => a.labels.alertname);
     }
     expect([names, names.includes("AuthProbe") ? "" : log]).toEqual([expect.arrayContaining(["AuthProbe"]), ""]);
@@ -141,7 +165,10 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
 
   it("a host down pages once: the host's page mutes its own processes' alerts, not another host's; quorum lost mutes each sentinel's ticket", async () => {
     const operator = basicAuthorization(WEB_USERS.operator, passwords.operator);
-    const alert = (alertname: string, severity: string, labels: Record<string, string> = {}) => ({ labels: { alertname, severity, cluster: "veza-test", ...labels }, startsAt: new Date().toISOString() });
+    const alert = (alertname: string, severity: string, labels: Record<string, string> = {}) => ({
+      labels: { alertname, severity, cluster: "veza-test", ...labels },
+      startsAt: new Date().toISOString(),
+    });
     // Host redis-c is down: its node, its sentinel, its node_exporter; the replication tickets its
     // node's loss causes elsewhere. redis-a's own RedisUnreachable is another failure.
     const fired = [
@@ -157,10 +184,20 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
       // Another cluster's node is not this cluster's consequence.
       alert("RedisReplicationBroken", "ticket", { host: "redis-x", instance: "redis-9", job: "redis", cluster: "veza-other" }),
     ];
-    const posted = await fetch(`${url}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json", authorization: `Basic ${basicAuthorization(WEB_USERS.prometheus, passwords.prometheus)}` }, body: JSON.stringify(fired), signal: AbortSignal.timeout(5000) });
+    const posted = await fetch(`${url}/api/v2/alerts`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Basic ${basicAuthorization(WEB_USERS.prometheus, passwords.prometheus)}` },
+      body: JSON.stringify(fired),
+      signal: AbortSignal.timeout(5000),
+    });
     expect(posted.status).toBe(200);
-    const alerts = (await (await fetch(`${url}/api/v2/alerts?filter=cluster%3D~%22veza-(test%7Cother)%22`, { headers: { authorization: `Basic ${operator}` }, signal: AbortSignal.timeout(5000) })).json()) as Array<{ labels: Record<string, string>; status: { inhibitedBy: string[] } }>;
-    const notified = alerts.filter((a) => a.status.inhibitedBy.length === 0).map((a) => `${a.labels.alertname}@${a.labels.host}`).sort();
+    const alerts = (await (
+      await fetch(`${url}/api/v2/alerts?filter=cluster%3D~%22veza-(test%7Cother)%22`, { headers: { authorization: `Basic ${operator}` }, signal: AbortSignal.timeout(5000) })
+    ).json()) as Array<{ labels: Record<string, string>; status: { inhibitedBy: string[] } }>;
+    const notified = alerts
+      .filter((a) => a.status.inhibitedBy.length === 0)
+      .map((a) => `${a.labels.alertname}@${a.labels.host}`)
+      .sort();
     expect(notified).toEqual(["HostUnreachable@redis-c", "RedisReplicationBroken@redis-x", "RedisUnreachable@redis-b", "SentinelQuorumLost@redis-a"]);
     expect(alerts).toHaveLength(fired.length);
   });
@@ -175,10 +212,21 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
       ...["SlowBurn", "DailyBurn", "ThreeDayBurn"].map((tier) => burn(tier, "api-latency", "ticket")),
       burn("ThreeDayBurn", "payment-success", "ticket"),
     ];
-    const posted = await fetch(`${url}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json", authorization: `Basic ${basicAuthorization(WEB_USERS.prometheus, passwords.prometheus)}` }, body: JSON.stringify(fired), signal: AbortSignal.timeout(5000) });
+    const posted = await fetch(`${url}/api/v2/alerts`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Basic ${basicAuthorization(WEB_USERS.prometheus, passwords.prometheus)}` },
+      body: JSON.stringify(fired),
+      signal: AbortSignal.timeout(5000),
+    });
     expect(posted.status).toBe(200);
-    const alerts = (await (await fetch(`${url}/api/v2/alerts?filter=slo%3D~%22.%2B%22`, { headers: { authorization: `Basic ${operator}` }, signal: AbortSignal.timeout(5000) })).json()) as Array<{ labels: Record<string, string>; status: { inhibitedBy: string[] } }>;
-    const notInhibited = alerts.filter((a) => a.status.inhibitedBy.length === 0).map((a) => a.labels.alertname).sort();
+    const alerts = (await (await fetch(`${url}/api/v2/alerts?filter=slo%3D~%22.%2B%22`, { headers: { authorization: `Basic ${operator}` }, signal: AbortSignal.timeout(5000) })).json()) as Array<{
+      labels: Record<string, string>;
+      status: { inhibitedBy: string[] };
+    }>;
+    const notInhibited = alerts
+      .filter((a) => a.status.inhibitedBy.length === 0)
+      .map((a) => a.labels.alertname)
+      .sort();
     expect(notInhibited).toEqual(["ApiAvailabilitySLOFastBurn", "ApiLatencySLOSlowBurn", "PaymentSuccessSLOThreeDayBurn"]);
     expect(alerts).toHaveLength(fired.length);
   });

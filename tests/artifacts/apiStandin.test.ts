@@ -15,11 +15,13 @@ const context = path.join(PROJECT_ROOT, API_STANDIN_CONTEXT);
 
 function get(port: number, route: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    http.get({ host: "127.0.0.1", port, path: route, agent: false, timeout: 10000 }, (response) => {
-      let body = "";
-      response.on("data", (chunk) => (body += chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-    }).on("error", reject);
+    http
+      .get({ host: "127.0.0.1", port, path: route, agent: false, timeout: 10000 }, (response) => {
+        let body = "";
+        response.on("data", (chunk) => (body += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+      })
+      .on("error", reject);
   });
 }
 
@@ -66,7 +68,16 @@ describe("the stand-in API", () => {
     const toggles = path.join(tempDir("veza-standin-"), "toggles.env");
     fs.writeFileSync(toggles, "# a comment, as the stack writes it\nMAINTENANCE_MODE=true\nRATELIMIT_FAIL_CLOSED=true\n");
     running.push(startStandin(port, toggles));
-    await waitFor("the stand-in to listen", () => get(port, "/health").then(() => true, () => false), 10000, 50);
+    await waitFor(
+      "the stand-in to listen",
+      () =>
+        get(port, "/health").then(
+          () => true,
+          () => false,
+        ),
+      10000,
+      50,
+    );
     expect(await get(port, "/api/v1/tracks")).toEqual({ status: 503, body: "maintenance" });
     expect(JSON.parse((await get(port, "/health")).body)).toMatchObject({ maintenance: true, ratelimitFailClosed: true });
     expect((await get(port, "/metrics")).body).toMatch(/^http_requests_total\{method="GET",route="\/api\/v1\/tracks",status="503"\} 1$/m);
@@ -76,7 +87,16 @@ describe("the stand-in API", () => {
     const port = await freePortRange(1);
     const standin = startStandin(port, "/nonexistent", { MAINTENANCE_MODE: "false" });
     running.push(standin);
-    await waitFor("the stand-in to listen", () => get(port, "/health").then(() => true, () => false), 10000, 50);
+    await waitFor(
+      "the stand-in to listen",
+      () =>
+        get(port, "/health").then(
+          () => true,
+          () => false,
+        ),
+      10000,
+      50,
+    );
     const slow = get(port, "/api/v1/orders?delay_ms=1500");
     await new Promise((resolve) => setTimeout(resolve, 300));
     standin.kill("SIGTERM");
@@ -90,7 +110,16 @@ describe("the stand-in API", () => {
     const port = await freePortRange(1);
     const standin = startStandin(port, "/nonexistent", { MAINTENANCE_MODE: "false" });
     running.push(standin);
-    await waitFor("the stand-in to listen", () => get(port, "/health").then(() => true, () => false), 10000, 50);
+    await waitFor(
+      "the stand-in to listen",
+      () =>
+        get(port, "/health").then(
+          () => true,
+          () => false,
+        ),
+      10000,
+      50,
+    );
     // Frozen, it accepts nothing: the kernel completes these connections and queues them (the
     // listen backlog is 5), and each sends its request. Then the stop arrives before the loop runs.
     const python = await waitFor("the python process", () => pythonChild(standin.pid!), 5000, 20);
@@ -106,10 +135,24 @@ describe("the stand-in API", () => {
   it("exports what the stack's SLO rules read: promtool accepts its /metrics, and a read, a slow read and an order fill the latency histogram's buckets", async () => {
     const port = await freePortRange(1);
     running.push(startStandin(port, "/nonexistent", { MAINTENANCE_MODE: "false" }));
-    await waitFor("the stand-in to listen", () => get(port, "/health").then(() => true, () => false), 10000, 50);
+    await waitFor(
+      "the stand-in to listen",
+      () =>
+        get(port, "/health").then(
+          () => true,
+          () => false,
+        ),
+      10000,
+      50,
+    );
     await get(port, "/api/v1/tracks");
     await get(port, "/api/v1/tracks?delay_ms=600");
-    await new Promise<void>((resolve, reject) => http.request({ host: "127.0.0.1", port, path: "/api/v1/orders", method: "POST", agent: false }, (r) => r.resume().on("end", resolve)).on("error", reject).end());
+    await new Promise<void>((resolve, reject) =>
+      http
+        .request({ host: "127.0.0.1", port, path: "/api/v1/orders", method: "POST", agent: false }, (r) => r.resume().on("end", resolve))
+        .on("error", reject)
+        .end(),
+    );
     const metrics = (await get(port, "/metrics")).body;
     const checked = spawnSync("promtool", ["check", "metrics"], { input: metrics, encoding: "utf8" });
     expect({ status: checked.status, output: checked.stdout + checked.stderr }).toEqual({ status: 0, output: "" });

@@ -12,6 +12,8 @@ describe("the tested Redis is the deployed Redis", () => {
   it("the redis-server on the PATH is that package's binary (7.0.15)", () => {
     const version = spawnSync("redis-server", ["--version"], { encoding: "utf8" }).stdout;
     expect(version).toMatch(/v=7\.0\.15 /);
-    expect(spawnSync("dpkg", ["-S", spawnSync("sh", ["-c", "readlink -f \"$(command -v redis-server)\""], { encoding: "utf8" }).stdout.trim()], { encoding: "utf8" }).stdout).toMatch(/^redis-(server|tools):/m);
+    expect(spawnSync("dpkg", ["-S", spawnSync("sh", ["-c", 'readlink -f "$(command -v redis-server)"'], { encoding: "utf8" }).stdout.trim()], { encoding: "utf8" }).stdout).toMatch(
+      /^redis-(server|tools):/m,
+    );
   });
 });

@@ -22,7 +22,8 @@ describe("least privilege, on real processes loaded with the rendered ACLs", () 
   const sentinelUser = (role: SentinelRole): CliAuth => ({ user: SENTINEL_USERS[role].name, password: cluster.credentials[SENTINEL_USERS[role].credential] });
   const onMaster = (auth: CliAuth, ...args: string[]) => redisCli(masterPort, args, auth).out;
   const onSentinel = (auth: CliAuth, ...args: string[]) => redisCli(sentinelPort, args, auth).out;
-  const masterNamedBySentinels = () => cluster.sentinels.map((s) => redisCli(s.port, ["sentinel", "get-master-addr-by-name", config.sentinel.masterName], sentinelUser("client")).out.replace("\n", ":"));
+  const masterNamedBySentinels = () =>
+    cluster.sentinels.map((s) => redisCli(s.port, ["sentinel", "get-master-addr-by-name", config.sentinel.masterName], sentinelUser("client")).out.replace("\n", ":"));
   /** ACL LOG (the denials) as "<username> <command or channel>" (redis-cli prints field, value, field, value...). */
   const aclLog = (port: number, auth: CliAuth) => {
     const lines = redisCli(port, ["acl", "log"], auth).out.split("\n").filter(Boolean);
@@ -68,7 +69,11 @@ describe("least privilege, on real processes loaded with the rendered ACLs", () 
 
   it("refuses CONFIG GET masterauth, CLIENT PAUSE and CLIENT KILL to the exporter and the app", () => {
     for (const role of ["exporter", "app"] as const) {
-      for (const command of [["config", "get", "masterauth"], ["client", "pause", "60000", "all"], ["client", "kill", "type", "normal"]]) {
+      for (const command of [
+        ["config", "get", "masterauth"],
+        ["client", "pause", "60000", "all"],
+        ["client", "kill", "type", "normal"],
+      ]) {
         expect([role, command.join(" "), onMaster(dataUser(role), ...command)]).toEqual([role, command.join(" "), expect.stringMatching(NOPERM)]);
       }
     }
@@ -88,7 +93,16 @@ describe("least privilege, on real processes loaded with the rendered ACLs", () 
   it("refuses the app script, function and memory administration, SCRIPT DEBUG (SYNC freezes the server) and Pub/Sub, but runs its data commands and Lua", () => {
     const app = dataUser("app");
     const library = "#!lua name=veza\nredis.register_function('noop', function() return 1 end)";
-    for (const command of [["script", "debug", "sync"], ["script", "flush"], ["function", "load", library], ["function", "flush"], ["function", "delete", "veza"], ["memory", "purge"], ["publish", "veza:events", "x"], ["subscribe", "veza:events"]]) {
+    for (const command of [
+      ["script", "debug", "sync"],
+      ["script", "flush"],
+      ["function", "load", library],
+      ["function", "flush"],
+      ["function", "delete", "veza"],
+      ["memory", "purge"],
+      ["publish", "veza:events", "x"],
+      ["subscribe", "veza:events"],
+    ]) {
       expect([command[0], command[1], onMaster(app, ...command)]).toEqual([command[0], command[1], expect.stringMatching(NOPERM)]);
     }
     expect(onMaster(app, "set", "session:least-privilege", "x")).toBe("OK");
@@ -117,16 +131,25 @@ describe("least privilege, on real processes loaded with the rendered ACLs", () 
   });
 
   it("lets the API's client find the master through Sentinel as the client user and subscribe to +switch-master", async () => {
-    const client = new Redis(ioredisSentinelOptions({
-      sentinels: cluster.sentinels.map((s) => ({ host: "127.0.0.1", port: s.port })),
-      masterName: config.sentinel.masterName,
-      username: ACL_USERS.app,
-      password: cluster.credentials.app,
-      sentinelUsername: SENTINEL_USERS.client.name,
-      sentinelPassword: cluster.credentials.sentinelClients,
-    }));
+    const client = new Redis(
+      ioredisSentinelOptions({
+        sentinels: cluster.sentinels.map((s) => ({ host: "127.0.0.1", port: s.port })),
+        masterName: config.sentinel.masterName,
+        username: ACL_USERS.app,
+        password: cluster.credentials.app,
+        sentinelUsername: SENTINEL_USERS.client.name,
+        sentinelPassword: cluster.credentials.sentinelClients,
+      }),
+    );
     // What ioredis's own sentinel connections do: no ready check (INFO is not the client user's).
-    const events = new Redis({ host: "127.0.0.1", port: sentinelPort, username: SENTINEL_USERS.client.name, password: cluster.credentials.sentinelClients, lazyConnect: true, enableReadyCheck: false });
+    const events = new Redis({
+      host: "127.0.0.1",
+      port: sentinelPort,
+      username: SENTINEL_USERS.client.name,
+      password: cluster.credentials.sentinelClients,
+      lazyConnect: true,
+      enableReadyCheck: false,
+    });
     try {
       expect(await client.set("session:through-sentinel", "y")).toBe("OK");
       expect(await client.get("session:through-sentinel")).toBe("y");

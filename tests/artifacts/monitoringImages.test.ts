@@ -39,8 +39,11 @@ describe("the monitoring images and the tools the tests run", () => {
 
   it.each(["dev", "prod"])("the %s stack deploys the built images, not upstream ones of other versions", (stack) => {
     const monitoring = requireValidStackConfig(readStackConfigFile(stack).raw).monitoring;
-    expect([monitoring.prometheusImage, monitoring.alertmanagerImage, monitoring.redisExporterImage])
-      .toEqual([MONITORING_IMAGES.prometheus.tag, MONITORING_IMAGES.alertmanager.tag, MONITORING_IMAGES.redisExporter.tag]);
+    expect([monitoring.prometheusImage, monitoring.alertmanagerImage, monitoring.redisExporterImage]).toEqual([
+      MONITORING_IMAGES.prometheus.tag,
+      MONITORING_IMAGES.alertmanager.tag,
+      MONITORING_IMAGES.redisExporter.tag,
+    ]);
   });
 
   it("the Dockerfile declares every build arg the program passes, and installs the package at the pinned version", () => {

@@ -72,7 +72,11 @@ describe("monitoring files under promtool and amtool", () => {
       for (const window of ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]) expect(records).toContain(`slo:sli_error:ratio_rate${window}{slo=${slo}}`);
     }
     // The SRE workbook's tiers: 14.4x/1h pages; 6x/6h, 3x/1d and 1x/3d ticket.
-    expect(alertsOf(rules[RULE_FILE_NAMES.slo]).map((a) => `${a.alert}:${a.labels.severity}`).sort()).toEqual(
+    expect(
+      alertsOf(rules[RULE_FILE_NAMES.slo])
+        .map((a) => `${a.alert}:${a.labels.severity}`)
+        .sort(),
+    ).toEqual(
       ["ApiAvailability", "ApiLatency", "PaymentSuccess"].flatMap((slo) => [`${slo}SLODailyBurn:ticket`, `${slo}SLOFastBurn:page`, `${slo}SLOSlowBurn:ticket`, `${slo}SLOThreeDayBurn:ticket`]),
     );
   });
@@ -92,14 +96,29 @@ describe("monitoring files under promtool and amtool", () => {
 
   it("renders the stack's own figures into every annotation: no JavaScript placeholder reaches on-call as text", () => {
     // A summary written in plain quotes kept "${input.sentinel.quorum}" literally.
-    const placeholders = alerts.flatMap((a) => Object.entries(a.annotations).filter(([, text]) => text.includes("${")).map(([key, text]) => `${a.alert}.${key}: ${text}`));
+    const placeholders = alerts.flatMap((a) =>
+      Object.entries(a.annotations)
+        .filter(([, text]) => text.includes("${"))
+        .map(([key, text]) => `${a.alert}.${key}: ${text}`),
+    );
     expect(placeholders).toEqual([]);
     const quorumSummary = alerts.find((a) => a.alert === "SentinelsBelowQuorumReachable")!.annotations.summary;
     expect(quorumSummary).toBe(`Fewer than ${config.sentinel.quorum} of ${config.sentinel.count} sentinels answer`);
   });
 
   it("gives every alert a severity, a summary, a description, a runbook page that exists and (where one applies) a dashboard synth wrote", () => {
-    expect(alerts.map((a) => a.alert)).toEqual(expect.arrayContaining(["RedisUnreachable", "SentinelsBelowQuorumReachable", "RedisSentinelMasterMismatch", "NodeExporterDown", "Watchdog", "SLOBlind", "TargetDown", "AlertmanagerNotificationsFailing"]));
+    expect(alerts.map((a) => a.alert)).toEqual(
+      expect.arrayContaining([
+        "RedisUnreachable",
+        "SentinelsBelowQuorumReachable",
+        "RedisSentinelMasterMismatch",
+        "NodeExporterDown",
+        "Watchdog",
+        "SLOBlind",
+        "TargetDown",
+        "AlertmanagerNotificationsFailing",
+      ]),
+    );
     for (const alert of alerts) {
       expect(alert.labels.severity === "heartbeat" ? alert.alert : alert.labels.severity).toMatch(/^(page|ticket|Watchdog)$/);
       expect(alert.annotations.summary.length).toBeGreaterThan(10);
@@ -111,9 +130,19 @@ describe("monitoring files under promtool and amtool", () => {
         expect(fs.existsSync(synth.file(GRAFANA, `/etc/grafana/dashboards/${uid}.json`))).toBe(true);
       }
     }
-    expect(alerts.filter((a) => a.annotations.dashboard === undefined).map((a) => a.alert).sort()).toEqual([
-      "AlertmanagerConfigReloadFailed", "AlertmanagerNotificationsFailing", "PrometheusConfigReloadFailed", "PrometheusNotificationsFailing",
-      "PrometheusRuleEvaluationFailing", "TargetDown", "Watchdog",
+    expect(
+      alerts
+        .filter((a) => a.annotations.dashboard === undefined)
+        .map((a) => a.alert)
+        .sort(),
+    ).toEqual([
+      "AlertmanagerConfigReloadFailed",
+      "AlertmanagerNotificationsFailing",
+      "PrometheusConfigReloadFailed",
+      "PrometheusNotificationsFailing",
+      "PrometheusRuleEvaluationFailing",
+      "TargetDown",
+      "Watchdog",
     ]);
     // The count() == 0 form that can never fire is gone.
     for (const alert of alerts) expect(alert.expr).not.toMatch(/count\([^()]*(\([^()]*\))?[^()]*\)\s*==\s*0/);
@@ -123,8 +152,20 @@ describe("monitoring files under promtool and amtool", () => {
     const rendered = Object.values(files.rules).flatMap(alertsOf);
     const pages = rendered.filter((a) => a.labels.severity === "page");
     expect(pages.filter((a) => a.for === undefined && (a.forOmittedBecause ?? "").length < 30).map((a) => a.alert)).toEqual([]);
-    expect(pages.filter((a) => a.for === undefined).map((a) => a.alert).sort()).toEqual([
-      "ApiAvailabilitySLOFastBurn", "ApiLatencySLOFastBurn", "PaymentSuccessSLOFastBurn", "RedisAofWriteFailed", "RedisMasterFlapping", "RedisRestartLoop", "RedisUndeclaredMaster", "RedisUndeclaredReplica",
+    expect(
+      pages
+        .filter((a) => a.for === undefined)
+        .map((a) => a.alert)
+        .sort(),
+    ).toEqual([
+      "ApiAvailabilitySLOFastBurn",
+      "ApiLatencySLOFastBurn",
+      "PaymentSuccessSLOFastBurn",
+      "RedisAofWriteFailed",
+      "RedisMasterFlapping",
+      "RedisRestartLoop",
+      "RedisUndeclaredMaster",
+      "RedisUndeclaredReplica",
     ]);
     expect(alerts.filter((a) => "forOmittedBecause" in a)).toEqual([]);
   });
@@ -163,7 +204,10 @@ describe("monitoring files under promtool and amtool", () => {
   });
 
   it("promtool test rules passes on the case files synth writes beside the rules, as a user runs it", () => {
-    const testFiles = fs.readdirSync(rulesDir).filter((f) => f.endsWith(".test.yml")).sort();
+    const testFiles = fs
+      .readdirSync(rulesDir)
+      .filter((f) => f.endsWith(".test.yml"))
+      .sort();
     expect(testFiles).toEqual(Object.keys(files.ruleTestFiles).sort());
     const result = tool("promtool", ["test", "rules", ...testFiles], rulesDir);
     expect(result.out).not.toContain("FAILED");
@@ -193,7 +237,10 @@ describe("monitoring files under promtool and amtool", () => {
     const copy = path.join(work, "mutated");
     fs.cpSync(rulesDir, copy, { recursive: true });
     const redisYml = path.join(copy, RULE_FILE_NAMES.redis);
-    fs.writeFileSync(redisYml, fs.readFileSync(redisYml, "utf8").replace("(count(redis_instance_info{job=\"redis\",role=\"master\"}) or vector(0)) == 0", "count(redis_instance_info{job=\"redis\",role=\"master\"}) == 0"));
+    fs.writeFileSync(
+      redisYml,
+      fs.readFileSync(redisYml, "utf8").replace('(count(redis_instance_info{job="redis",role="master"}) or vector(0)) == 0', 'count(redis_instance_info{job="redis",role="master"}) == 0'),
+    );
     // Only the cases in question: the whole SLO file takes promtool most of a minute.
     const only = (file: string, name: RegExp) => {
       const tests = YAML.parse(fs.readFileSync(path.join(copy, file), "utf8"));
@@ -221,7 +268,11 @@ describe("monitoring files under promtool and amtool", () => {
     const slo = YAML.parse(files.ruleTestFiles["slo.test.yml"]);
     const fired = slo.tests.find((t: { name: string }) => t.name.startsWith("ApiAvailabilitySLOFastBurn: a total GET outage"));
     const series = fired.input_series.map((s: { series: string }) => s.series).filter((s: string) => s.startsWith("http_requests_total{") && s.includes('status="500"'));
-    expect(series).toEqual([`http_requests_total{${Object.entries({ ...targetLabels, method: "GET", route: "/api/v1/tracks", status: "500" }).map(([k, v]) => `${k}="${v}"`).join(",")}}`]);
+    expect(series).toEqual([
+      `http_requests_total{${Object.entries({ ...targetLabels, method: "GET", route: "/api/v1/tracks", status: "500" })
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(",")}}`,
+    ]);
   });
 
   it("every dashboard query passes promtool check rules as a recording rule and returns data on a healthy cluster", () => {
@@ -233,16 +284,24 @@ describe("monitoring files under promtool and amtool", () => {
     fs.writeFileSync(path.join(dir, "dashboards.yml"), YAML.stringify({ groups: [{ name: "dashboard-queries", rules: queries.map((q) => ({ record: q.record, expr: q.expr })) }] }, { lineWidth: 0 }));
     const check = tool("promtool", ["check", "rules", "dashboards.yml"], dir);
     expect(check.out).toContain(`SUCCESS: ${queries.length} rules found`);
-    fs.writeFileSync(path.join(dir, "dashboards.test.yml"), YAML.stringify({
-      rule_files: [...Object.values(RULE_FILE_NAMES), "dashboards.yml"],
-      evaluation_interval: "15s",
-      tests: [{
-        interval: "15s",
-        input_series: healthyCluster(files.testInput, 320).map(seriesText),
-        // A number (not NaN) in at least one series, an hour in.
-        promql_expr_test: queries.map((q) => ({ expr: `count(${q.record} == ${q.record}) > bool 0`, eval_time: "70m", exp_samples: [{ labels: "{}", value: 1 }] })),
-      }],
-    }, { lineWidth: 0 }));
+    fs.writeFileSync(
+      path.join(dir, "dashboards.test.yml"),
+      YAML.stringify(
+        {
+          rule_files: [...Object.values(RULE_FILE_NAMES), "dashboards.yml"],
+          evaluation_interval: "15s",
+          tests: [
+            {
+              interval: "15s",
+              input_series: healthyCluster(files.testInput, 320).map(seriesText),
+              // A number (not NaN) in at least one series, an hour in.
+              promql_expr_test: queries.map((q) => ({ expr: `count(${q.record} == ${q.record}) > bool 0`, eval_time: "70m", exp_samples: [{ labels: "{}", value: 1 }] })),
+            },
+          ],
+        },
+        { lineWidth: 0 },
+      ),
+    );
     const result = tool("promtool", ["test", "rules", "dashboards.test.yml"], dir);
     expect(result.out).not.toContain("FAILED");
     expect(result.status).toBe(0);
@@ -265,7 +324,12 @@ describe("monitoring files under promtool and amtool", () => {
     const check = tool("amtool", ["check-config", file], work);
     expect(check.out).toContain("SUCCESS");
     expect(check.status).toBe(0);
-    const route = (labels: string[]) => tool("amtool", ["config", "routes", "test", `--config.file=${file}`, ...labels], work).out.split("\n").filter((l) => !l.startsWith("Warning")).join("").trim();
+    const route = (labels: string[]) =>
+      tool("amtool", ["config", "routes", "test", `--config.file=${file}`, ...labels], work)
+        .out.split("\n")
+        .filter((l) => !l.startsWith("Warning"))
+        .join("")
+        .trim();
     expect(route(["severity=page", "alertname=RedisUnreachable"])).toBe(RECEIVERS.page);
     expect(route(["severity=ticket", "alertname=RedisFailoverHappened"])).toBe(RECEIVERS.ticket);
     expect(route(["severity=heartbeat", "alertname=Watchdog"])).toBe(RECEIVERS.heartbeat);

@@ -31,7 +31,8 @@ describe("rendered configs in real redis-server and redis-sentinel", () => {
     fs.mkdirSync(work);
     fs.writeFileSync(path.join(work, "secrets.conf"), renderRedisSecretsConf(credentials));
     // `dir` must exist when the file is parsed, so it is replaced in the file, not appended.
-    const conf = fs.readFileSync(synth.file("redis-0-container", "/etc/veza/redis.conf"), "utf8")
+    const conf = fs
+      .readFileSync(synth.file("redis-0-container", "/etc/veza/redis.conf"), "utf8")
       .replace(/^include .*$/m, `include ${work}/secrets.conf`)
       .replace(/^dir .*$/m, `dir ${work}`);
     fs.writeFileSync(path.join(work, "redis.conf"), conf);
@@ -90,25 +91,34 @@ describe("rendered configs in real redis-server and redis-sentinel", () => {
     const work = path.join(synth.dir, "run-sentinel");
     fs.mkdirSync(work);
     fs.writeFileSync(path.join(work, "secrets.conf"), renderSentinelSecretsConf(config.sentinel.masterName, credentials));
-    const conf = fs.readFileSync(synth.file("sentinel-0-container", "/etc/veza/sentinel.conf"), "utf8")
+    const conf = fs
+      .readFileSync(synth.file("sentinel-0-container", "/etc/veza/sentinel.conf"), "utf8")
       .replace(/^include .*$/m, `include ${work}/secrets.conf`)
       .replace(/^dir .*$/m, `dir ${work}`)
       .replace(/^(sentinel monitor \S+ \S+) \d+/m, `$1 ${port}`);
     fs.writeFileSync(path.join(work, "sentinel.conf"), conf);
     processes.start("sentinel", "redis-sentinel", [path.join(work, "sentinel.conf"), "--port", String(port + 1)], path.join(work, "log"));
-    const fields = await waitFor("sentinel to report its master", () => {
-      const out = redisCli(port + 1, ["sentinel", "master", config.sentinel.masterName], sentinelAdmin);
-      return out.status === 0 && out.out.includes("quorum") ? sentinelMasterFields(out.out) : undefined;
-    }, 15000);
+    const fields = await waitFor(
+      "sentinel to report its master",
+      () => {
+        const out = redisCli(port + 1, ["sentinel", "master", config.sentinel.masterName], sentinelAdmin);
+        return out.status === 0 && out.out.includes("quorum") ? sentinelMasterFields(out.out) : undefined;
+      },
+      15000,
+    );
     expect(fields.quorum).toBe(String(config.sentinel.quorum));
     expect(fields["down-after-milliseconds"]).toBe(String(config.sentinel.downAfterMilliseconds));
     expect(fields["failover-timeout"]).toBe(String(config.sentinel.failoverTimeoutMilliseconds));
     expect(fields.flags).toBe("master");
     // It authenticated to Redis as the dedicated sentinel user: the master is not flagged down.
-    await waitFor("sentinel to see the master healthy", () => {
-      const out = redisCli(port + 1, ["sentinel", "master", config.sentinel.masterName], sentinelAdmin).out;
-      return /role-reported\nmaster/.test(out) && /last-ok-ping-reply\n\d+/.test(out);
-    }, 15000);
+    await waitFor(
+      "sentinel to see the master healthy",
+      () => {
+        const out = redisCli(port + 1, ["sentinel", "master", config.sentinel.masterName], sentinelAdmin).out;
+        return /role-reported\nmaster/.test(out) && /last-ok-ping-reply\n\d+/.test(out);
+      },
+      15000,
+    );
     expect(redisCli(port + 1, ["ping"]).out).toMatch(/NOAUTH/);
   });
 });

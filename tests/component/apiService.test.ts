@@ -17,8 +17,7 @@ function synthOnce(stack: string, overrides: string[] = []): ReturnType<typeof s
   return synthesized.get(key)!;
 }
 
-const envOf = (resource: { inputs: Record<string, unknown> }) =>
-  Object.fromEntries((resource.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+const envOf = (resource: { inputs: Record<string, unknown> }) => Object.fromEntries((resource.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 
 describe("ApiService and the incident preset", () => {
   it("declares the Sentinel connection and both toggles off by default, passwords only as secret files", async () => {
@@ -55,7 +54,9 @@ describe("ApiService and the incident preset", () => {
     const result = await synthOnce("dev", ["api.user=10001:10002"]);
     expect(byName(result.unmasked, "api-container").inputs.user).toBe("10001:10002");
     const files = byName(result.unmasked, "api-secret-files");
-    expect(files.inputs.create).toMatch(/^docker run --rm --pids-limit 128 -i --network none --cap-drop ALL --user 0:0 --cap-add CHOWN --security-opt no-new-privileges -v 'veza-backend-api-secrets:\/c' /);
+    expect(files.inputs.create).toMatch(
+      /^docker run --rm --pids-limit 128 -i --network none --cap-drop ALL --user 0:0 --cap-add CHOWN --security-opt no-new-privileges -v 'veza-backend-api-secrets:\/c' /,
+    );
     expect(files.inputs.stdin).toMatch(/^umask 077$/m);
     expect(files.inputs.stdin).toMatch(/^chown 10001:10002 '\/c\/redis-password.tmp'$/m);
     expect(files.inputs.stdin).toMatch(/^chown 10001:10002 '\/c\/redis-sentinel-password.tmp'$/m);
@@ -151,18 +152,26 @@ describe("ApiService and the incident preset", () => {
     const result = await synthOnce("prod");
     const apply = byName(result.unmasked, "api-incident-toggles");
     expect(apply.type).toBe("command:remote:Command");
-    expect(apply.inputs.create).toBe("docker run --rm --pids-limit 128 -i --network none --cap-drop ALL -v '/etc/veza:/data' --entrypoint sh 'veza/redis:7.0.15-1-deb12u10' -s && docker restart --time 30 'veza-backend-api'");
+    expect(apply.inputs.create).toBe(
+      "docker run --rm --pids-limit 128 -i --network none --cap-drop ALL -v '/etc/veza:/data' --entrypoint sh 'veza/redis:7.0.15-1-deb12u10' -s && docker restart --time 30 'veza-backend-api'",
+    );
     expect(apply.inputs.stdin).toContain("\nMAINTENANCE_MODE=false\nRATELIMIT_FAIL_CLOSED=false\nVEZA_TOGGLES\nmv -f \"$tmp\" '/data/backend-api-toggles.env'\n");
     // Waits for nothing of Redis: it is applied while Redis is down.
     expect(apply.dependsOn.filter((d: string) => /^(redis|sentinel)-\d/.test(d))).toEqual([]);
-    const custom = byName((await synthOnce("prod", ["api.restartCommand=docker compose -f /srv/veza/compose.yml up -d backend-api", "api.togglesFile=/srv/veza/toggles.env"])).unmasked, "api-incident-toggles");
+    const custom = byName(
+      (await synthOnce("prod", ["api.restartCommand=docker compose -f /srv/veza/compose.yml up -d backend-api", "api.togglesFile=/srv/veza/toggles.env"])).unmasked,
+      "api-incident-toggles",
+    );
     expect(custom.inputs.create).toMatch(/-v '\/srv\/veza:\/data' .* -s && docker compose -f \/srv\/veza\/compose.yml up -d backend-api$/);
   });
 
   it("external mode: entering and leaving the incident change the same resource, the toggles command, and nothing else", async () => {
     const calm = (await synthOnce("prod")).plan;
     const incident = (await synthOnce("prod", ["incident=redis-down"])).plan;
-    for (const [before, after, from, to] of [[calm, incident, "false", "true"], [incident, calm, "true", "false"]] as const) {
+    for (const [before, after, from, to] of [
+      [calm, incident, "false", "true"],
+      [incident, calm, "true", "false"],
+    ] as const) {
       const declared = diffPlans(before, after).resources.filter((r) => r.changes.length > 0);
       expect(declared.map((r) => [r.kind, r.name])).toEqual([["changed", "api-incident-toggles"]]);
       expect(declared[0].changes.map((c) => c.path)).toEqual(["stdin", "triggers"]);
@@ -193,7 +202,13 @@ describe("ApiService and the incident preset", () => {
 
   it("dev deploys the stand-in API, built on the host from images/api-standin, probed by python3 (its image has no wget); a real image gets neither", async () => {
     const api = byName((await synthOnce("dev")).unmasked, "api-container");
-    expect((api.inputs.healthcheck as { tests: string[] }).tests).toEqual(["CMD", "python3", "-c", "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=4)", "http://127.0.0.1:8080/metrics"]);
+    expect((api.inputs.healthcheck as { tests: string[] }).tests).toEqual([
+      "CMD",
+      "python3",
+      "-c",
+      "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=4)",
+      "http://127.0.0.1:8080/metrics",
+    ]);
     const real = byName((await synthOnce("dev", ["api.image=registry.veza.fr/veza/backend-api:2026.11.3"])).unmasked, "api-container");
     expect((real.inputs.healthcheck as { tests: string[] }).tests).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/metrics"]);
     expect(Object.keys(envOf(real))).not.toContain("API_PORT");

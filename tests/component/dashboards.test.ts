@@ -52,7 +52,19 @@ describe("the Redis dashboard", () => {
   it("holds the community Redis dashboard's panels and the Sentinel view", () => {
     const titles = (redis.panels ?? []).filter((p) => p.type !== "row").map((p) => p.title ?? "");
     expect(titles.length).toBeGreaterThanOrEqual(13);
-    for (const expected of [/hit ratio/i, /latency per command/i, /commands per second/i, /fragmentation/i, /lag .*seconds/i, /quorum/i, /masters/i, /network/i, /keys/i, /evictions/i, /connected clients/i]) {
+    for (const expected of [
+      /hit ratio/i,
+      /latency per command/i,
+      /commands per second/i,
+      /fragmentation/i,
+      /lag .*seconds/i,
+      /quorum/i,
+      /masters/i,
+      /network/i,
+      /keys/i,
+      /evictions/i,
+      /connected clients/i,
+    ]) {
       expect([expected.source, titles.some((t) => expected.test(t))]).toEqual([expected.source, true]);
     }
   });

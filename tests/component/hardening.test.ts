@@ -1,7 +1,17 @@
 // Container hardening and the alerting endpoints' auth, on the mock outputs of both stacks.
 import bcrypt from "bcryptjs";
 import YAML from "yaml";
-import { CONFIG_CARRIER_KIND, CONFIG_DIGEST_LABEL, configCarrierFor, configDigest, CONTAINER_HARDENING, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, type ContainerKind } from "../../components/base/hardening";
+import {
+  CONFIG_CARRIER_KIND,
+  CONFIG_DIGEST_LABEL,
+  configCarrierFor,
+  configDigest,
+  CONTAINER_HARDENING,
+  NO_NEW_PRIVILEGES,
+  PIDS_LIMIT_SUFFIX,
+  pidsLimitCommand,
+  type ContainerKind,
+} from "../../components/base/hardening";
 import { parseSshDockerHost } from "../../components/host/hostCommand";
 import { BUILT_REDIS_IMAGE, DEBIAN_BASE_IMAGE, REDIS_DEBIAN_VERSION } from "../../components/images/redisImage";
 import { BUILT_API_STANDIN_IMAGE, STANDIN_PYTHON_DEBIAN_VERSION } from "../../components/images/standinImage";
@@ -21,7 +31,9 @@ const secretUploads = (result: SynthResult, container: Resource) => {
   const carrier = configCarrierOf(result.unmasked, container)!;
   const uploads = carrier.inputs.uploads as Array<{ file: string }>;
   return (result.secretPaths.get(`${CONTAINER}::${carrier.name}`) ?? [])
-    .map((p) => /^uploads\[(\d+)\]\.content$/.exec(p)).filter((m) => m !== null).map((m) => uploads[Number(m![1])].file);
+    .map((p) => /^uploads\[(\d+)\]\.content$/.exec(p))
+    .filter((m) => m !== null)
+    .map((m) => uploads[Number(m![1])].file);
 };
 
 describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
@@ -110,11 +122,26 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
     const redisBuilds = builds.filter((b) => b.inputs.imageName === BUILT_REDIS_IMAGE);
     expect(redisBuilds.length).toBe(stack === "dev" ? 1 : 4);
     for (const build of redisBuilds) {
-      expect(build.inputs).toMatchObject({ imageName: BUILT_REDIS_IMAGE, skipPush: true, build: { context: "images/redis", args: { BASE_IMAGE: DEBIAN_BASE_IMAGE, REDIS_VERSION: REDIS_DEBIAN_VERSION } } });
+      expect(build.inputs).toMatchObject({
+        imageName: BUILT_REDIS_IMAGE,
+        skipPush: true,
+        build: { context: "images/redis", args: { BASE_IMAGE: DEBIAN_BASE_IMAGE, REDIS_VERSION: REDIS_DEBIAN_VERSION } },
+      });
     }
     // The dev API is the stand-in, built the same way; prod deploys the real backend (external).
     const standinBuilds = builds.filter((b) => b.inputs.imageName === BUILT_API_STANDIN_IMAGE);
-    expect(standinBuilds.map((b) => b.inputs)).toEqual(stack === "dev" ? [{ imageName: BUILT_API_STANDIN_IMAGE, skipPush: true, buildOnPreview: false, build: { context: "images/api-standin", args: { BASE_IMAGE: DEBIAN_BASE_IMAGE, PYTHON_VERSION: STANDIN_PYTHON_DEBIAN_VERSION } } }] : []);
+    expect(standinBuilds.map((b) => b.inputs)).toEqual(
+      stack === "dev"
+        ? [
+            {
+              imageName: BUILT_API_STANDIN_IMAGE,
+              skipPush: true,
+              buildOnPreview: false,
+              build: { context: "images/api-standin", args: { BASE_IMAGE: DEBIAN_BASE_IMAGE, PYTHON_VERSION: STANDIN_PYTHON_DEBIAN_VERSION } },
+            },
+          ]
+        : [],
+    );
     // Prometheus and Alertmanager on the monitoring host, a redis_exporter on each host with Redis
     // processes: the Debian packages the tests run (images/monitoring), built where they run.
     const monitoringBuilds = builds.filter((b) => Object.values(MONITORING_IMAGES).some((image) => image.tag === b.inputs.imageName));

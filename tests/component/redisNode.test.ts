@@ -53,7 +53,9 @@ describe("RedisNode under mocks (dev stack)", () => {
       // No secret input at all: the passwords reach the volume through the seed command.
       expect(result.secretPaths.get(`${CONTAINER}::${container.name}`) ?? []).toEqual([]);
       expect(result.secretPaths.get(`${CONTAINER}::${configCarrierOf(result.unmasked, container)!.name}`) ?? []).toEqual([]);
-      const files = uploadsOf(result.unmasked, container).map((u) => u.file).sort();
+      const files = uploadsOf(result.unmasked, container)
+        .map((u) => u.file)
+        .sort();
       expect(files).toEqual([REDIS_CONF_PATH, "/etc/veza/entrypoint.sh", HEALTHCHECK_FILE].sort());
       const node = container.name.replace(/-container$/, "");
       for (const command of [`${node}-credentials-seed`, `${node}-credentials`]) {
@@ -115,8 +117,13 @@ describe("RedisNode under mocks (dev stack)", () => {
   it("pulls each image once per host and keeps it locally", () => {
     const images = ofType(result.unmasked, "docker:index/remoteImage:RemoteImage");
     expect(images.map((i) => i.inputs.name).sort()).toEqual([
-      "grafana/grafana:12.2.0", "prom/node-exporter:v1.8.2", "veza/alertmanager:0.28.1-ds-1", "veza/api-standin:1-py3.11.2-1-b1",
-      "veza/prometheus:2.53.3-ds1-2", "veza/redis-exporter:1.69.0-1", "veza/redis:7.0.15-1-deb12u10",
+      "grafana/grafana:12.2.0",
+      "prom/node-exporter:v1.8.2",
+      "veza/alertmanager:0.28.1-ds-1",
+      "veza/api-standin:1-py3.11.2-1-b1",
+      "veza/prometheus:2.53.3-ds1-2",
+      "veza/redis-exporter:1.69.0-1",
+      "veza/redis:7.0.15-1-deb12u10",
     ]);
     for (const image of images) expect(image.inputs.keepLocally).toBe(true);
   });

@@ -81,14 +81,23 @@ describe("credential rotation under mocks (prod stack)", () => {
       expect(seed.dependsOn).toContain(`${server}-data`);
       expect(byName(resources, `${server}-container`).dependsOn).toContain(`${server}-credentials-seed`);
       const create = seed.inputs.create as string;
-      expect(create).toMatch(new RegExp(`^docker run --rm --pids-limit 128 -i --user 0:0 --network none --cap-drop ALL --cap-add CHOWN --cap-add DAC_OVERRIDE --security-opt no-new-privileges -v 'veza-${server}-data:/data' --entrypoint sh '[^']+' -s$`));
+      expect(create).toMatch(
+        new RegExp(
+          `^docker run --rm --pids-limit 128 -i --user 0:0 --network none --cap-drop ALL --cap-add CHOWN --cap-add DAC_OVERRIDE --security-opt no-new-privileges -v 'veza-${server}-data:/data' --entrypoint sh '[^']+' -s$`,
+        ),
+      );
       // The passwords only on stdin: the script writes them where absent.
       expect(seed.inputs.stdin as string).toContain(`VEZA_CREDENTIALS_DIR='/data/veza-credentials'`);
       expect(results.get("1 add")!.secretPaths.get(`command:remote:Command::${server}-credentials-seed`)).toEqual(expect.arrayContaining(["stdin"]));
       // The volume's name first (the policy pack reads only leading markers), then the step's markers.
       const triggers = seed.inputs.triggers as unknown[];
       expect(triggers[0]).toBe(`veza-${server}-data`);
-      expect(triggers.slice(1).map(parseCredentialMarker).every((m) => m !== undefined && m.holder === server)).toBe(true);
+      expect(
+        triggers
+          .slice(1)
+          .map(parseCredentialMarker)
+          .every((m) => m !== undefined && m.holder === server),
+      ).toBe(true);
     }
   });
 
@@ -127,8 +136,10 @@ describe("credential rotation under mocks (prod stack)", () => {
       for (const node of ["redis-0", "redis-1", "redis-2", "sentinel-0", "sentinel-1", "sentinel-2"]) expect(names).toContain(`${node}-credentials`);
     }
     // Consumers move at switch only (add and retire leave what clients hold alone).
-    const consumers = (from: string, to: string) => changed(diffPlans(planOf(results.get(from)!), planOf(results.get(to)!)))
-      .map((r) => r.name).filter((n) => /exporter-credentials$|^api-secret-files$/.test(n));
+    const consumers = (from: string, to: string) =>
+      changed(diffPlans(planOf(results.get(from)!), planOf(results.get(to)!)))
+        .map((r) => r.name)
+        .filter((n) => /exporter-credentials$|^api-secret-files$/.test(n));
     expect(consumers("1 add", "1 switch")).toHaveLength(6);
     expect(consumers("1 switch", "1 retire")).toEqual([]);
     expect(consumers("generation 0 (never rotated)", "1 add")).toEqual([]);
@@ -163,7 +174,10 @@ describe("credential rotation under mocks (prod stack)", () => {
     // The app user is on the data nodes only: the sentinels' and the exporters' commands (and seeds) are
     // untouched. (The API's check takes the app password: a preview shows it re-run, as the
     // regenerated slot is unknown there.)
-    const commands = changed(diff).filter((r) => r.type.startsWith("command:")).map((r) => r.name).sort();
+    const commands = changed(diff)
+      .filter((r) => r.type.startsWith("command:"))
+      .map((r) => r.name)
+      .sort();
     expect(commands).toEqual(["api-redis-connectivity-check", ...["redis-0", "redis-1", "redis-2"].flatMap((n) => [`${n}-credentials`, `${n}-credentials-seed`])]);
   }, 60_000);
 });
@@ -198,7 +212,11 @@ describe("the rotation order, read back from the stack's own outputs", () => {
     const unrecorded = { redisAddress: "10.0.1.10:6379" };
     const jump = await synthFresh("prod", at(1, "retire"), { appliedOutputs: unrecorded });
     expect(jump.ok).toBe(false);
-    expect(jump.ok ? undefined : jump.problems[0]).toEqual({ key: "credentials.admin", value: "generation 1 step retire", allowed: expect.stringContaining("generation 0 step retire (re-run), generation 1 step add (next)") });
+    expect(jump.ok ? undefined : jump.problems[0]).toEqual({
+      key: "credentials.admin",
+      value: "generation 1 step retire",
+      allowed: expect.stringContaining("generation 0 step retire (re-run), generation 1 step add (next)"),
+    });
     const first = await synthFresh("prod", at(1, "add"), { appliedOutputs: unrecorded });
     expect(first.ok).toBe(true);
     const order = first.ok ? (first.result.unmasked.find((r) => r.type === "veza:redis:Credentials")!.inputs[ROTATION_ORDER_PROPERTY] as Record<string, unknown>) : {};

@@ -14,14 +14,20 @@ let recordedOutputs: Record<string, unknown> = {};
 let secretOutputNames: string[] = [];
 
 beforeAll(async () => {
-  await pulumi.runtime.setMocks({
-    newResource: (args) => {
-      registered.push({ type: args.type, name: args.name, id: args.id });
-      if (args.type === "pulumi:pulumi:StackReference") return { id: String(args.inputs.name), state: { name: args.inputs.name, outputs: recordedOutputs, secretOutputNames } };
-      return { id: `${args.name}-id`, state: { ...args.inputs, ...(args.type === RANDOM_PASSWORD ? { result: `pw${args.name.replace(/\W/g, "")}` } : {}), stdout: "" } };
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered.push({ type: args.type, name: args.name, id: args.id });
+        if (args.type === "pulumi:pulumi:StackReference") return { id: String(args.inputs.name), state: { name: args.inputs.name, outputs: recordedOutputs, secretOutputNames } };
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...(args.type === RANDOM_PASSWORD ? { result: `pw${args.name.replace(/\W/g, "")}` } : {}), stdout: "" } };
+      },
+      call: (args) => args.inputs,
     },
-    call: (args) => args.inputs,
-  }, "veza-redis", "dev", false, "organization");
+    "veza-redis",
+    "dev",
+    false,
+    "organization",
+  );
 });
 
 function useConfig(overrides: string[]): ReturnType<typeof loadStackConfig> {
@@ -34,7 +40,10 @@ it("reads its own stack (organization/project/stack) and refuses a skipped switc
   registered.length = 0;
   recordedOutputs = { redisAddress: "127.0.0.1:6379", [APPLIED_ROTATION_OUTPUT]: { admin: { generation: 1, step: "add" } } };
   const { config, secrets } = useConfig(["credentials.admin.generation=1", "credentials.admin.step=retire"]);
-  const error = await declareProgram(config, secrets).then(() => undefined, (e: unknown) => e);
+  const error = await declareProgram(config, secrets).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(RotationOrderError);
   expect((error as RotationOrderError).problems).toEqual([{ key: "credentials.admin", value: "generation 1 step retire", allowed: expect.stringContaining("generation 1 step switch (next)") }]);
   // The read of its own outputs is all that happened: no password, no command, no container.
@@ -67,8 +76,13 @@ it("without the record on a deployed stack, allows only the first rotation's ste
   registered.length = 0;
   recordedOutputs = { redisAddress: "127.0.0.1:6379" };
   const jump = useConfig(["credentials.app.generation=3", "credentials.app.step=retire"]);
-  const error = await declareProgram(jump.config, jump.secrets).then(() => undefined, (e: unknown) => e);
-  expect((error as RotationOrderError).problems).toEqual([{ key: "credentials.app", value: "generation 3 step retire", allowed: expect.stringContaining("generation 0 step retire (re-run), generation 1 step add (next)") }]);
+  const error = await declareProgram(jump.config, jump.secrets).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect((error as RotationOrderError).problems).toEqual([
+    { key: "credentials.app", value: "generation 3 step retire", allowed: expect.stringContaining("generation 0 step retire (re-run), generation 1 step add (next)") },
+  ]);
   expect(registered.filter((r) => r.type === RANDOM_PASSWORD)).toEqual([]);
   const first = useConfig(["credentials.app.generation=1", "credentials.app.step=add"]);
   await expect(declareProgram(first.config, first.secrets)).resolves.toBeDefined();

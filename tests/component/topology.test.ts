@@ -22,15 +22,24 @@ describe("SentinelCluster placement", () => {
   it("puts everything on the one dev host, on distinct ports", async () => {
     const result = await synthOk("dev");
     expect(new Set(placement(result, "redis").map(([, host]) => host))).toEqual(new Set(["local"]));
-    const ports = ofType(result.unmasked, CONTAINER).filter((c) => ["redis", "sentinel"].includes(label(c, "component")!))
+    const ports = ofType(result.unmasked, CONTAINER)
+      .filter((c) => ["redis", "sentinel"].includes(label(c, "component")!))
       .map((c) => /^port (\d+)$/m.exec(uploadsOf(result.unmasked, c)[0].content)![1]);
     expect(ports.sort()).toEqual(["26379", "26380", "26381", "6379", "6380", "6381"]);
   });
 
   it("with 3 hosts: master and replicas on different hosts, one sentinel per host", async () => {
     const result = await synthOk("prod");
-    expect(placement(result, "redis")).toEqual([["redis-0", "redis-a"], ["redis-1", "redis-b"], ["redis-2", "redis-c"]]);
-    expect(placement(result, "sentinel")).toEqual([["sentinel-0", "redis-a"], ["sentinel-1", "redis-b"], ["sentinel-2", "redis-c"]]);
+    expect(placement(result, "redis")).toEqual([
+      ["redis-0", "redis-a"],
+      ["redis-1", "redis-b"],
+      ["redis-2", "redis-c"],
+    ]);
+    expect(placement(result, "sentinel")).toEqual([
+      ["sentinel-0", "redis-a"],
+      ["sentinel-1", "redis-b"],
+      ["sentinel-2", "redis-c"],
+    ]);
     for (const host of ["redis-a", "redis-b", "redis-c"]) {
       expect(byName(result.unmasked, `${host}-docker`).inputs.host).toMatch(/^ssh:\/\/deploy@10\.20\.0\.1\d$/);
       expect(byName(result.unmasked, `${host}-kernel-tuning`).type).toBe("command:remote:Command");
@@ -66,7 +75,11 @@ describe("SentinelCluster placement", () => {
     expect(result.plan.outputs.redisConnection).toEqual({
       mode: "sentinel",
       masterName: "veza-redis",
-      sentinels: [{ host: "10.20.0.11", port: 26379 }, { host: "10.20.0.12", port: 26379 }, { host: "10.20.0.13", port: 26379 }],
+      sentinels: [
+        { host: "10.20.0.11", port: 26379 },
+        { host: "10.20.0.12", port: 26379 },
+        { host: "10.20.0.13", port: 26379 },
+      ],
     });
     expect(result.plan.outputs.sentinelPassword).toBe("[secret]");
     expect(result.plan.outputs.topology).toContain("redis-1: replica on redis-b 10.20.0.12:6379");
@@ -85,8 +98,12 @@ describe("Monitoring component", () => {
     // By name: a container whose inputs wait on a secret registers once it resolves.
     const exporters = containers.filter((c) => label(c, "component") === "redis-exporter").sort((a, b) => a.name.localeCompare(b.name));
     expect(exporters.map((e) => [e.name, label(e, "host")])).toEqual([
-      ["redis-0-exporter-container", "redis-a"], ["redis-1-exporter-container", "redis-b"], ["redis-2-exporter-container", "redis-c"],
-      ["sentinel-0-exporter-container", "redis-a"], ["sentinel-1-exporter-container", "redis-b"], ["sentinel-2-exporter-container", "redis-c"],
+      ["redis-0-exporter-container", "redis-a"],
+      ["redis-1-exporter-container", "redis-b"],
+      ["redis-2-exporter-container", "redis-c"],
+      ["sentinel-0-exporter-container", "redis-a"],
+      ["sentinel-1-exporter-container", "redis-b"],
+      ["sentinel-2-exporter-container", "redis-c"],
     ]);
     const env = exporters[3].inputs.envs as string[];
     expect(env).toContain("REDIS_ADDR=redis://10.20.0.11:26379");
@@ -128,8 +145,15 @@ describe("Monitoring component", () => {
     expect(uploadContent(result.unmasked, byName(result.unmasked, "monitoring-prometheus-container"), "/etc/prometheus/rules/redis.yml")).toContain("alert: RedisUnreachable");
     // The web config, Slack, PagerDuty and the heartbeat URL (the healthcheck holds no credential).
     const alertmanager = configCarrierOf(result.unmasked, byName(result.unmasked, "monitoring-alertmanager-container"))!;
-    const files = (result.secretPaths.get(`${CONTAINER}::${alertmanager.name}`) ?? []).map((p) => (alertmanager.inputs.uploads as Array<{ file: string }>)[Number(/^uploads\[(\d+)\]/.exec(p)![1])].file);
-    expect(files.sort()).toEqual(["/etc/alertmanager/secrets/heartbeat-webhook-url", "/etc/alertmanager/secrets/pagerduty-routing-key", "/etc/alertmanager/secrets/slack-webhook-url", "/etc/alertmanager/web-config.yml"]);
+    const files = (result.secretPaths.get(`${CONTAINER}::${alertmanager.name}`) ?? []).map(
+      (p) => (alertmanager.inputs.uploads as Array<{ file: string }>)[Number(/^uploads\[(\d+)\]/.exec(p)![1])].file,
+    );
+    expect(files.sort()).toEqual([
+      "/etc/alertmanager/secrets/heartbeat-webhook-url",
+      "/etc/alertmanager/secrets/pagerduty-routing-key",
+      "/etc/alertmanager/secrets/slack-webhook-url",
+      "/etc/alertmanager/web-config.yml",
+    ]);
   });
 
   it("provisions Grafana with the Prometheus datasource and both dashboards, its admin password a secret file", () => {

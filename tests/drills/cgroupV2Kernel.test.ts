@@ -8,7 +8,11 @@ import * as path from "node:path";
 import { createCgroup, realCgroupFs, V2Parent, type HostView } from "../../drills/harness/cgroups";
 import { waitFor } from "../../drills/harness/processes";
 
-const mount = fs.readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")).find((f) => f[2] === "cgroup2")?.[1];
+const mount = fs
+  .readFileSync("/proc/mounts", "utf8")
+  .split("\n")
+  .map((l) => l.split(" "))
+  .find((f) => f[2] === "cgroup2")?.[1];
 const available = mount ? fs.readFileSync(path.join(mount, "cgroup.controllers"), "utf8").trim().split(/\s+/).filter(Boolean) : [];
 const hasMemoryAndCpu = available.includes("memory") && available.includes("cpu");
 
@@ -33,7 +37,11 @@ afterEach(async () => {
 
 const cgroupOf = (pid: number) => /^0::(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/cgroup`, "utf8"))?.[1];
 const read = (dir: string, file: string) => fs.readFileSync(path.join(dir, file), "utf8").trim();
-const childCgroups = (dir: string) => fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+const childCgroups = (dir: string) =>
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
 
 interface Parent {
   dir: string;
@@ -96,30 +104,38 @@ async function removeParent(parent: Parent): Promise<void> {
     }
   });
 
-  (hasMemoryAndCpu ? it : it.skip)(`memory.max, memory.swap.max and cpu.max as createCgroup writes them, and the counters it reads${hasMemoryAndCpu ? "" : " (not here: memory and cpu are on v1)"}`, async () => {
-    const parent = parentWithAProcess("kernel-limits", ["memory", "cpu"]);
-    try {
-      const host: HostView = { root: mount!, fs: realCgroupFs, selfCgroup: "", swaps: fs.readFileSync("/proc/swaps", "utf8"), pid: process.pid };
-      const group = createCgroup({ version: "v2", mount: mount!, parent: parent.dir, via: "delegated" }, `veza-drill-${process.pid}-kernel-limits`, { memoryBytes: 64 * 1024 * 1024, swapOff: true, cpuPercent: 10 }, host);
-      const member = sleeper();
+  (hasMemoryAndCpu ? it : it.skip)(
+    `memory.max, memory.swap.max and cpu.max as createCgroup writes them, and the counters it reads${hasMemoryAndCpu ? "" : " (not here: memory and cpu are on v1)"}`,
+    async () => {
+      const parent = parentWithAProcess("kernel-limits", ["memory", "cpu"]);
       try {
-        group.join(member);
-        expect(cgroupOf(member)).toBe(`/${path.relative(mount!, group.dirs[0])}`);
-        expect(read(group.dirs[0], "memory.max")).toBe(String(64 * 1024 * 1024));
-        if (fs.existsSync(path.join(group.dirs[0], "memory.swap.max"))) expect(read(group.dirs[0], "memory.swap.max")).toBe("0");
-        expect(read(group.dirs[0], "cpu.max")).toBe("10000 100000");
-        expect(group.oomKills().kills).toBe(0);
-        expect(group.sampleMemory().usageBytes).toBeGreaterThan(0);
-        expect(group.peakUsage().bytes).toBeGreaterThan(0);
+        const host: HostView = { root: mount!, fs: realCgroupFs, selfCgroup: "", swaps: fs.readFileSync("/proc/swaps", "utf8"), pid: process.pid };
+        const group = createCgroup(
+          { version: "v2", mount: mount!, parent: parent.dir, via: "delegated" },
+          `veza-drill-${process.pid}-kernel-limits`,
+          { memoryBytes: 64 * 1024 * 1024, swapOff: true, cpuPercent: 10 },
+          host,
+        );
+        const member = sleeper();
+        try {
+          group.join(member);
+          expect(cgroupOf(member)).toBe(`/${path.relative(mount!, group.dirs[0])}`);
+          expect(read(group.dirs[0], "memory.max")).toBe(String(64 * 1024 * 1024));
+          if (fs.existsSync(path.join(group.dirs[0], "memory.swap.max"))) expect(read(group.dirs[0], "memory.swap.max")).toBe("0");
+          expect(read(group.dirs[0], "cpu.max")).toBe("10000 100000");
+          expect(group.oomKills().kills).toBe(0);
+          expect(group.sampleMemory().usageBytes).toBeGreaterThan(0);
+          expect(group.peakUsage().bytes).toBeGreaterThan(0);
+        } finally {
+          await killSleeper(member);
+          group.remove();
+        }
+        expect(fs.existsSync(group.dirs[0])).toBe(false);
+        expect(read(parent.dir, "cgroup.subtree_control")).toBe("");
+        expect(cgroupOf(parent.pid)).toBe(`/${path.relative(mount!, parent.dir)}`);
       } finally {
-        await killSleeper(member);
-        group.remove();
+        await removeParent(parent);
       }
-      expect(fs.existsSync(group.dirs[0])).toBe(false);
-      expect(read(parent.dir, "cgroup.subtree_control")).toBe("");
-      expect(cgroupOf(parent.pid)).toBe(`/${path.relative(mount!, parent.dir)}`);
-    } finally {
-      await removeParent(parent);
-    }
-  });
+    },
+  );
 });

@@ -86,8 +86,11 @@ describe("a data node's start script, alone", () => {
     expect(redisCli(ports.redis1, ["config", "rewrite"], { user: "veza-admin", password: credentials.admin }).out).toBe("OK");
     expect(redisCli(ports.sentinel0, ["sentinel", "flushconfig"], sentinelAdmin).out).toBe("OK");
     const passwords = Object.values(credentials);
-    const filesIn = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesIn(path.join(dir, entry.name)) : entry.isFile() ? [path.join(dir, entry.name)] : []));
-    const holding = ["redis-1", "sentinel-0"].flatMap((name) => filesIn(path.dirname(runner.slot(name).volumeDir))).filter((file) => passwords.some((password) => fs.readFileSync(file, "utf8").includes(password)));
+    const filesIn = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesIn(path.join(dir, entry.name)) : entry.isFile() ? [path.join(dir, entry.name)] : []));
+    const holding = ["redis-1", "sentinel-0"]
+      .flatMap((name) => filesIn(path.dirname(runner.slot(name).volumeDir)))
+      .filter((file) => passwords.some((password) => fs.readFileSync(file, "utf8").includes(password)));
     expect(holding.map((file) => path.basename(file))).toEqual(expect.arrayContaining(["redis.conf", "sentinel.conf"]));
     expect(holding.map((file) => ({ file, mode: (fs.statSync(file).mode & 0o777).toString(8) })).filter((f) => f.mode !== "600")).toEqual([]);
   }, 60000);
@@ -131,9 +134,7 @@ describe("a data node's start script, alone", () => {
     runner.create("redis-1");
     await runner.waitHealthy("redis-1", 500, 30000);
     const result = await runner.exec("redis-1", ["sh", "-s"], `${writeProbeScript(["/etc/veza/redis.conf", "/etc/veza/new-file", PLANTED.bin, PLANTED.tmp, "/data/written-by-test"])}\n`);
-    expect(result.output.split("\n")).toEqual([
-      "/etc/veza/redis.conf refused", "/etc/veza/new-file refused", `${PLANTED.bin} refused`, `${PLANTED.tmp} refused`, "/data/written-by-test written",
-    ]);
+    expect(result.output.split("\n")).toEqual(["/etc/veza/redis.conf refused", "/etc/veza/new-file refused", `${PLANTED.bin} refused`, `${PLANTED.tmp} refused`, "/data/written-by-test written"]);
   }, 60000);
 
   it("a fork bomb inside the container stops at its kind's pids limit: Redis keeps serving, the healthcheck fails until the tasks end, the host can still fork", async () => {
@@ -152,8 +153,15 @@ describe("a data node's start script, alone", () => {
     for (const pid of procs) if (fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep") process.kill(Number(pid), "SIGKILL");
     await waitFor("the sleeps to be gone", () => container.group.pidsCurrent() <= before + 1, 10000, 100);
     const healthAfter = await runner.health("redis-1");
-    expect({ before: before < 20, bombStatus: bomb.status !== 0, bombFinished: bomb.output.includes("all-started"), atLimit, healthy: health.healthy, ping, healthyAfter: healthAfter.healthy })
-      .toEqual({ before: true, bombStatus: true, bombFinished: false, atLimit: expect.any(Number), healthy: false, ping: "PONG", healthyAfter: true });
+    expect({
+      before: before < 20,
+      bombStatus: bomb.status !== 0,
+      bombFinished: bomb.output.includes("all-started"),
+      atLimit,
+      healthy: health.healthy,
+      ping,
+      healthyAfter: healthAfter.healthy,
+    }).toEqual({ before: true, bombStatus: true, bombFinished: false, atLimit: expect.any(Number), healthy: false, ping: "PONG", healthyAfter: true });
     // Every task the bomb could start fit under the limit, and it got close to it.
     expect(atLimit).toBeLessThanOrEqual(limit);
     expect(atLimit).toBeGreaterThanOrEqual(limit - 2);

@@ -36,7 +36,10 @@ describe("Sentinel failover with the dev stack's settings", () => {
 
   it("passes the API's connectivity check through Sentinel, and fails it with a wrong password", () => {
     expect(connectivityCheck(cluster)).toEqual({ status: 0, out: `API user reached the Redis master 127.0.0.1:${cluster.nodes[0].port}: PONG` });
-    const wrong = renderConnectivityCheckScript({ mode: "sentinel", masterName: cluster.config.sentinel.masterName, sentinels: cluster.sentinels.map((s) => ({ host: "127.0.0.1", port: s.port })) }, { app: "wrong", sentinelClients: cluster.credentials.sentinelClients });
+    const wrong = renderConnectivityCheckScript(
+      { mode: "sentinel", masterName: cluster.config.sentinel.masterName, sentinels: cluster.sentinels.map((s) => ({ host: "127.0.0.1", port: s.port })) },
+      { app: "wrong", sentinelClients: cluster.credentials.sentinelClients },
+    );
     expect(spawnSync("sh", ["-s"], { input: wrong, encoding: "utf8", timeout: 20000 }).status).not.toBe(0);
   });
 
@@ -56,16 +59,23 @@ describe("Sentinel failover with the dev stack's settings", () => {
     await waitFor("the client to write again after the failover", () => writer.stats.acknowledged > acksAtPromotion + 20, 60000);
     await writer.stop();
     const outage = writer.longestGapAfter(killedAt - 1000);
-    process.stdout.write(`failover-test: sentinel named ${promoted.node.name} after ${((promoted.at - killedAt) / 1000).toFixed(2)} s; client write outage ${(outage.gapMs / 1000).toFixed(2)} s; resumed ${((outage.resumedAt - killedAt) / 1000).toFixed(2)} s after the kill\n`);
+    process.stdout.write(
+      `failover-test: sentinel named ${promoted.node.name} after ${((promoted.at - killedAt) / 1000).toFixed(2)} s; client write outage ${(outage.gapMs / 1000).toFixed(2)} s; resumed ${((outage.resumedAt - killedAt) / 1000).toFixed(2)} s after the kill\n`,
+    );
 
     // The old master comes back with its original config (it still thinks it is the master)...
     cluster.startNode(oldMaster);
     await cluster.waitReady(oldMaster);
     // ...and Sentinel turns it into a replica of the new master.
-    await waitFor("the old master to rejoin as a replica", () => {
-      const role = redisCli(oldMaster.port, ["role"], cluster.admin()).out.split("\n");
-      return role[0] === "slave" && role[2] === String(promoted.node.port);
-    }, 60000, 250);
+    await waitFor(
+      "the old master to rejoin as a replica",
+      () => {
+        const role = redisCli(oldMaster.port, ["role"], cluster.admin()).out.split("\n");
+        return role[0] === "slave" && role[2] === String(promoted.node.port);
+      },
+      60000,
+      250,
+    );
     await sleep(500);
     expect((await currentMasters(cluster)).map((n) => n.name)).toEqual([promoted.node.name]);
     // The API's check now reaches the promoted master.

@@ -26,7 +26,13 @@ interface Server {
   client?: { user: string; passwordFile: string };
 }
 
-const PROMETHEUS: Server = { resource: "monitoring-prometheus-container", configRoot: "/etc/prometheus", dataDir: "/prometheus", binary: "prometheus", client: { user: WEB_USERS.prometheus, passwordFile: PROMETHEUS_WEB.clientPassword } };
+const PROMETHEUS: Server = {
+  resource: "monitoring-prometheus-container",
+  configRoot: "/etc/prometheus",
+  dataDir: "/prometheus",
+  binary: "prometheus",
+  client: { user: WEB_USERS.prometheus, passwordFile: PROMETHEUS_WEB.clientPassword },
+};
 const ALERTMANAGER: Server = { resource: "monitoring-alertmanager-container", configRoot: "/etc/alertmanager", dataDir: "/alertmanager", binary: "prometheus-alertmanager" };
 
 describe("Prometheus and Alertmanager on a read-only root, their files read-only", () => {
@@ -76,18 +82,30 @@ describe("Prometheus and Alertmanager on a read-only root, their files read-only
     // Ready with the server's own client credential; Alertmanager's container holds none, so there
     // its healthcheck decides: as Docker runs it, without a credential.
     const client = server.client;
-    const authorization = client ? basicAuthorization(client.user, fs.readFileSync(path.join(filesDirs.get(server)!, path.relative(server.configRoot, client.passwordFile)), "utf8").trim()) : undefined;
+    const authorization = client
+      ? basicAuthorization(client.user, fs.readFileSync(path.join(filesDirs.get(server)!, path.relative(server.configRoot, client.passwordFile)), "utf8").trim())
+      : undefined;
     const healthcheck = healthcheckWithoutCredential(`http://127.0.0.1:${port}/-/healthy`)[3];
-    await waitFor(`${server.binary} to be ready`, async () => {
-      if (tracked.child.exitCode !== null) throw new Error(`${server.binary} exited:\n${fs.readFileSync(tracked.logFile, "utf8")}`);
-      if (!authorization) return spawnSync("sh", ["-c", healthcheck], { timeout: 5000 }).status === 0;
-      return fetch(`http://127.0.0.1:${port}/-/ready`, { headers: { authorization: `Basic ${authorization}` }, signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
-    }, 20000, 200);
+    await waitFor(
+      `${server.binary} to be ready`,
+      async () => {
+        if (tracked.child.exitCode !== null) throw new Error(`${server.binary} exited:\n${fs.readFileSync(tracked.logFile, "utf8")}`);
+        if (!authorization) return spawnSync("sh", ["-c", healthcheck], { timeout: 5000 }).status === 0;
+        return fetch(`http://127.0.0.1:${port}/-/ready`, { headers: { authorization: `Basic ${authorization}` }, signal: AbortSignal.timeout(1000) }).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+      },
+      20000,
+      200,
+    );
   }
 
   /** The write probe inside the server's mount namespace, as root. */
   function tryWrites(tracked: TrackedProcess, paths: string[]): string[] {
-    return execFileSync("nsenter", ["-t", String(tracked.pid), "-m", "sh", "-c", writeProbeScript(paths)], { encoding: "utf8" }).trim().split("\n");
+    return execFileSync("nsenter", ["-t", String(tracked.pid), "-m", "sh", "-c", writeProbeScript(paths)], { encoding: "utf8" })
+      .trim()
+      .split("\n");
   }
 
   it("Prometheus starts with the declared command and answers ready; only its data directory takes a write", async () => {
@@ -96,7 +114,10 @@ describe("Prometheus and Alertmanager on a read-only root, their files read-only
     const { process } = start(PROMETHEUS, [PROMETHEUS.binary, ...command]);
     await ready(PROMETHEUS, port, process);
     expect(tryWrites(process, ["/etc/prometheus/prometheus.yml", PLANTED.bin, PLANTED.tmp, "/prometheus/written-by-test"])).toEqual([
-      "/etc/prometheus/prometheus.yml refused", `${PLANTED.bin} refused`, `${PLANTED.tmp} refused`, "/prometheus/written-by-test written",
+      "/etc/prometheus/prometheus.yml refused",
+      `${PLANTED.bin} refused`,
+      `${PLANTED.tmp} refused`,
+      "/prometheus/written-by-test written",
     ]);
     await ws.processes.kill9(process);
   }, 60000);
@@ -110,7 +131,9 @@ describe("Prometheus and Alertmanager on a read-only root, their files read-only
     await ready(ALERTMANAGER, port, process);
     expect(fs.readFileSync(path.join(data, "alertmanager.yml"), "utf8")).toContain("route:");
     expect(tryWrites(process, ["/etc/alertmanager/alertmanager.yml", PLANTED.bin, PLANTED.tmp])).toEqual([
-      "/etc/alertmanager/alertmanager.yml refused", `${PLANTED.bin} refused`, `${PLANTED.tmp} refused`,
+      "/etc/alertmanager/alertmanager.yml refused",
+      `${PLANTED.bin} refused`,
+      `${PLANTED.tmp} refused`,
     ]);
     await ws.processes.kill9(process);
   }, 60000);

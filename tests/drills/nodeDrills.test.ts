@@ -30,7 +30,12 @@ describe("fault drills on one node and day 2 (short)", () => {
     // Since the diskless sync starts at once (repl-diskless-sync-delay 0), that resync holds writes
     // here for about 3.3 s (3 runs: 3.26-3.51 s, 1 refused PSYNC each): the time to send this
     // drill's small dataset, which grows with a real one; before, the 5 s delay alone passed the bound.
-    const consequence = Number(result.figures.longest_write_gap_s) > 5 || Number(result.figures.acked_writes_lost) > 0 || Number(result.figures.two_nodes_writable_s) > 0 || Number(result.figures.psync_refused) > 0 || result.failures.some((f) => f.startsWith("not settled"));
+    const consequence =
+      Number(result.figures.longest_write_gap_s) > 5 ||
+      Number(result.figures.acked_writes_lost) > 0 ||
+      Number(result.figures.two_nodes_writable_s) > 0 ||
+      Number(result.figures.psync_refused) > 0 ||
+      result.failures.some((f) => f.startsWith("not settled"));
     expect({ consequence, figures: result.figures }).toEqual({ consequence: true, figures: result.figures });
     expect(leftovers()).toEqual([]);
   }, 240000);

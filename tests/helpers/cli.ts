@@ -14,7 +14,8 @@ export function scriptCommand(name: string): string[] {
   const scripts = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
   const command = Object.values(scripts).find((c) => c.split(/\s+/).at(-1) === `scripts/${name}.ts`);
   const words = command?.split(/\s+/) ?? [];
-  if (words[0] !== "node" || words.some((w) => /["'$`\\|&;<>]/.test(w))) throw new Error(`scripts/${name}.ts: expected an npm script in package.json that runs it with a plain \`node ...\`, got ${JSON.stringify(command)}`);
+  if (words[0] !== "node" || words.some((w) => /["'$`\\|&;<>]/.test(w)))
+    throw new Error(`scripts/${name}.ts: expected an npm script in package.json that runs it with a plain \`node ...\`, got ${JSON.stringify(command)}`);
   return [process.execPath, ...words.slice(1)];
 }
 

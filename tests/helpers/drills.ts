@@ -23,18 +23,24 @@ import { readStackConfigFile } from "../../lib/stackFiles";
 
 export function leftovers(owner = DRILL_OWNER): string[] {
   const prefix = `veza-drill-${owner}-`;
-  const mounts = fs.readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes(prefix));
+  const mounts = fs
+    .readFileSync("/proc/mounts", "utf8")
+    .split("\n")
+    .filter((l) => l.includes(prefix));
   const cgroups = leftoverCgroups().filter((dir) => dir.includes(prefix));
   const dirs = fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith(prefix));
   // Processes working in a drill's temp dirs: Redis overwrites its command line (setproctitle) but
   // chdirs into its data dir, and the drills start every other process beside its log.
-  const processes = fs.readdirSync("/proc").filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
-    try {
-      return fs.readlinkSync(`/proc/${pid}/cwd`).includes(prefix);
-    } catch {
-      return false;
-    }
-  });
+  const processes = fs
+    .readdirSync("/proc")
+    .filter((pid) => /^\d+$/.test(pid))
+    .filter((pid) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/cwd`).includes(prefix);
+      } catch {
+        return false;
+      }
+    });
   // The partition drill's nftables table (drills/harness/partition.ts): one left behind would keep
   // marking, and after a crash mid-cut dropping, loopback connections.
   const nft = spawnSync("nft", ["list", "tables"], { encoding: "utf8" });
@@ -51,8 +57,11 @@ export function skippedHere(result: { scenario: string; skipped?: string }): boo
 
 /** The dev stack's config, and a copy with a guard broken (a config the validator or pack refuses). */
 export const devConfig = requireValidStackConfig(readStackConfigFile("dev").raw);
-export const brokenConfig = (patch: Partial<StackConfig["redis"]>, sentinel: Partial<StackConfig["sentinel"]> = {}): StackConfig =>
-  ({ ...devConfig, redis: { ...devConfig.redis, ...patch }, sentinel: { ...devConfig.sentinel, ...sentinel } });
+export const brokenConfig = (patch: Partial<StackConfig["redis"]>, sentinel: Partial<StackConfig["sentinel"]> = {}): StackConfig => ({
+  ...devConfig,
+  redis: { ...devConfig.redis, ...patch },
+  sentinel: { ...devConfig.sentinel, ...sentinel },
+});
 /** The figures a result failed on (each failure line starts with its figure). */
 export const failedOn = (failures: string[]) => failures.map((f) => f.split("=")[0]);
 

@@ -38,7 +38,10 @@ export class FakeCgroupFs implements CgroupFs {
   /** Every write that succeeded, in order (file relative to the root, text). */
   readonly writes: Array<[string, string]> = [];
 
-  constructor(readonly root: string, options: FakeKernelOptions) {
+  constructor(
+    readonly root: string,
+    options: FakeKernelOptions,
+  ) {
     this.options = { controllers: ["cpuset", "cpu", "io", "memory", "pids"], rootEnables: ["memory", "pids"], memoryPeak: true, swapAccounting: true, oomGroupKill: true, v1OomKill: true, ...options };
     const { layout } = this.options;
     if (layout === "v2") this.v2Root(root, this.options.controllers, this.options.rootEnables);
@@ -85,7 +88,14 @@ export class FakeCgroupFs implements CgroupFs {
 
   /** A process exits: it leaves its cgroup. */
   exit(pid: number): void {
-    for (const dir of this.cgroupsOf(pid)) this.setFile(dir, "cgroup.procs", this.procs(dir).filter((p) => p !== String(pid)).join("\n"));
+    for (const dir of this.cgroupsOf(pid))
+      this.setFile(
+        dir,
+        "cgroup.procs",
+        this.procs(dir)
+          .filter((p) => p !== String(pid))
+          .join("\n"),
+      );
   }
 
   /** What the kernel writes itself (counters, peaks, stats). */
@@ -106,7 +116,10 @@ export class FakeCgroupFs implements CgroupFs {
   }
 
   children(dir: string): string[] {
-    return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   }
 
   writable(file: string): boolean {
@@ -164,7 +177,10 @@ export class FakeCgroupFs implements CgroupFs {
     this.setFile(dir, "cgroup.controllers", controllers.join(" "));
     const files: Record<string, Record<string, string>> = {
       memory: {
-        "memory.max": "max", "memory.high": "max", "memory.low": "0", "memory.current": "0",
+        "memory.max": "max",
+        "memory.high": "max",
+        "memory.low": "0",
+        "memory.current": "0",
         "memory.stat": "anon 0\nfile 0\nkernel 0\nshmem 0",
         "memory.events": `low 0\nhigh 0\nmax 0\noom 0\noom_kill 0${this.options.oomGroupKill ? "\noom_group_kill 0" : ""}`,
         "memory.oom.group": "0",
@@ -266,7 +282,14 @@ export class FakeCgroupFs implements CgroupFs {
     const hierarchy = this.isV2(dir) ? this.v2MountOf(dir) : path.join(this.root, path.relative(this.root, dir).split("/")[0]);
     const from = this.cgroupsOf(Number(value)).filter((d) => d === hierarchy || d.startsWith(`${hierarchy}/`));
     if (from.length === 0) throw errno("ESRCH", `no such process ${value}`);
-    for (const d of from) this.setFile(d, "cgroup.procs", this.procs(d).filter((p) => p !== value).join("\n"));
+    for (const d of from)
+      this.setFile(
+        d,
+        "cgroup.procs",
+        this.procs(d)
+          .filter((p) => p !== value)
+          .join("\n"),
+      );
     this.setFile(dir, "cgroup.procs", [...this.procs(dir), value].join("\n"));
   }
 

@@ -15,12 +15,20 @@ process.setMaxListeners(100);
 function cacheFile(stack: string, overrides: string[], options: SynthOptions): string | undefined {
   const dir = process.env.VEZA_SYNTH_CACHE;
   if (!dir || Object.values(options).some((value) => typeof value === "function")) return undefined;
-  return path.join(dir, `${createHash("sha256").update(JSON.stringify([stack, overrides, options])).digest("hex")}.json`);
+  return path.join(
+    dir,
+    `${createHash("sha256")
+      .update(JSON.stringify([stack, overrides, options]))
+      .digest("hex")}.json`,
+  );
 }
 
 // secretPaths is a Map: kept as its entries.
 const toJson = (outcome: SynthOutcome) => JSON.stringify(outcome, (_key, value: unknown) => (value instanceof Map ? { mapEntries: [...value] } : value));
-const fromJson = (text: string) => JSON.parse(text, (_key, value: { mapEntries?: unknown[] } | unknown) => (value && typeof value === "object" && "mapEntries" in value ? new Map(value.mapEntries as Array<[string, string[]]>) : value)) as SynthOutcome;
+const fromJson = (text: string) =>
+  JSON.parse(text, (_key, value: { mapEntries?: unknown[] } | unknown) =>
+    value && typeof value === "object" && "mapEntries" in value ? new Map(value.mapEntries as Array<[string, string[]]>) : value,
+  ) as SynthOutcome;
 
 /**
  * Runs the program under mocks with a fresh copy of the Pulumi runtime (its state is module

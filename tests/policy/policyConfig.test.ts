@@ -47,12 +47,15 @@ describe("the policy pack's settings", () => {
 
   it("refuses a bad file before any policy runs: each problem names the policy, the setting, the value and what is allowed (exit 2)", () => {
     const file = path.join(tempDir("veza-policy-config-"), "bad.json");
-    fs.writeFileSync(file, JSON.stringify({
-      "sentinel-quorum-and-spread": { minimumSentinels: 2, quorum: 1 },
-      "alerts-have-severity-and-runbook": { runbookUrlPrefix: "ftp://runbooks" },
-      "redis-auth-required": { strict: true },
-      "no-such-policy": "mandatory",
-    }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        "sentinel-quorum-and-spread": { minimumSentinels: 2, quorum: 1 },
+        "alerts-have-severity-and-runbook": { runbookUrlPrefix: "ftp://runbooks" },
+        "redis-auth-required": { strict: true },
+        "no-such-policy": "mandatory",
+      }),
+    );
     const run = runScript("policy", ["--stack", "dev", "--policy-config", file]);
     expect(run.status).toBe(2);
     expect(run.stdout).toBe("");
@@ -62,7 +65,8 @@ describe("the policy pack's settings", () => {
       'alerts-have-severity-and-runbook.runbookUrlPrefix: "ftp://runbooks" is not allowed: must match pattern "^https?://\\S+$"',
       "redis-auth-required: takes no settings (given strict)",
       "no-such-policy: no such policy in this pack (policies: ",
-    ]) expect(run.stderr).toContain(problem);
+    ])
+      expect(run.stderr).toContain(problem);
     fs.writeFileSync(file, "{ not json");
     expect(runScript("policy", ["--stack", "dev", "--policy-config", file]).stderr).toContain(`--policy-config ${file}: not JSON`);
   });

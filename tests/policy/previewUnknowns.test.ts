@@ -37,12 +37,21 @@ interface Place {
   set: (r: PlannedResource, value: unknown) => void;
   get: (r: PlannedResource) => unknown;
 }
-const input = (resource: string, key: string): Place => ({ resource, describe: `${resource} ${key}`, set: (r, v) => { r.inputs[key] = v; }, get: (r) => r.inputs[key] });
+const input = (resource: string, key: string): Place => ({
+  resource,
+  describe: `${resource} ${key}`,
+  set: (r, v) => {
+    r.inputs[key] = v;
+  },
+  get: (r) => r.inputs[key],
+});
 /** A container's file, where it is uploaded: its config carrier (`<container resource>-config`). */
 const upload = (container: string, suffix: string): Place => ({
   resource: `${container}-config`,
   describe: `${container} upload ${suffix}`,
-  set: (r, v) => { uploadOf(r, suffix).content = v; },
+  set: (r, v) => {
+    uploadOf(r, suffix).content = v;
+  },
   get: (r) => uploadOf(r, suffix).content,
 });
 /** A file a seed command writes into its volume (the ACL files), in its stdin; unknown, the whole stdin is. */
@@ -57,7 +66,9 @@ const seeded = (resource: string, file: string): Place => ({
 const trigger = (resource: string, index: number): Place => ({
   resource,
   describe: `${resource} triggers[${index}]`,
-  set: (r, v) => { (r.inputs.triggers as unknown[])[index] = v; },
+  set: (r, v) => {
+    (r.inputs.triggers as unknown[])[index] = v;
+  },
   get: (r) => (r.inputs.triggers as unknown[])[index],
 });
 /** A credential marker (components/redis/rotation.ts) with one user moved to a generation and step. */
@@ -69,7 +80,9 @@ const markerWith = (user: string, at: { generation: number; step: string }) => (
 const buildArg = (resource: string, name: string): Place => ({
   resource,
   describe: `${resource} build arg ${name}`,
-  set: (r, v) => { (r.inputs.build as { args: Record<string, unknown> }).args[name] = v; },
+  set: (r, v) => {
+    (r.inputs.build as { args: Record<string, unknown> }).args[name] = v;
+  },
   get: (r) => (r.inputs.build as { args: Record<string, unknown> }).args[name],
 });
 
@@ -79,13 +92,38 @@ const buildArg = (resource: string, name: string): Place => ({
  */
 const cases: Array<{ policy: string; place: Place; violate: (value: unknown) => unknown; message: RegExp }> = [
   { policy: "redis-memory-limit-and-fork-headroom", place: input("redis-1-container", "memorySwap"), violate: () => 4096, message: /memorySwap 4096/ },
-  { policy: "redis-evicting-maxmemory-policy", place: upload("redis-0-container", "/redis.conf"), violate: (t) => String(t).replace("maxmemory-policy allkeys-lru", "maxmemory-policy noeviction"), message: /noeviction/ },
+  {
+    policy: "redis-evicting-maxmemory-policy",
+    place: upload("redis-0-container", "/redis.conf"),
+    violate: (t) => String(t).replace("maxmemory-policy allkeys-lru", "maxmemory-policy noeviction"),
+    message: /noeviction/,
+  },
   { policy: "redis-aof-auto-rewrite", place: upload("redis-2-container", "/redis.conf"), violate: (t) => String(t).replace("appendonly yes", "appendonly no"), message: /appendonly/ },
-  { policy: "redis-data-volume-sized", place: { ...input("redis-1-container", "labels"), describe: "redis-1-container labels" }, violate: (labels) => (labels as Array<{ label: string; value: string }>).map((l) => (l.label === "veza.data-volume-bytes" ? { ...l, value: "1024" } : l)), message: /under the sizing minimum/ },
-  { policy: "redis-auth-required", place: seeded("redis-0-credentials-seed", "redis-secrets.conf"), violate: (t) => String(t).replace("user default off", "user default on nopass ~* +@all"), message: /default user/ },
-  { policy: "redis-least-privilege", place: seeded("sentinel-2-credentials-seed", "sentinel-secrets.conf"), violate: (t) => String(t).replace(/^(user veza-sentinel-client .*)$/m, "$1 +sentinel|set"), message: /veza-sentinel-client is granted/ },
+  {
+    policy: "redis-data-volume-sized",
+    place: { ...input("redis-1-container", "labels"), describe: "redis-1-container labels" },
+    violate: (labels) => (labels as Array<{ label: string; value: string }>).map((l) => (l.label === "veza.data-volume-bytes" ? { ...l, value: "1024" } : l)),
+    message: /under the sizing minimum/,
+  },
+  {
+    policy: "redis-auth-required",
+    place: seeded("redis-0-credentials-seed", "redis-secrets.conf"),
+    violate: (t) => String(t).replace("user default off", "user default on nopass ~* +@all"),
+    message: /default user/,
+  },
+  {
+    policy: "redis-least-privilege",
+    place: seeded("sentinel-2-credentials-seed", "sentinel-secrets.conf"),
+    violate: (t) => String(t).replace(/^(user veza-sentinel-client .*)$/m, "$1 +sentinel|set"),
+    message: /veza-sentinel-client is granted/,
+  },
   { policy: "redis-not-exposed", place: upload("redis-0-container", "/redis.conf"), violate: (t) => String(t).replace("bind 127.0.0.1", "bind 0.0.0.0"), message: /all interfaces/ },
-  { policy: "sentinel-quorum-and-spread", place: upload("sentinel-0-container", "/sentinel.conf"), violate: (t) => String(t).replace(/(sentinel monitor \S+ \S+ \d+) 2/, "$1 1"), message: /quorum 1 is not a majority/ },
+  {
+    policy: "sentinel-quorum-and-spread",
+    place: upload("sentinel-0-container", "/sentinel.conf"),
+    violate: (t) => String(t).replace(/(sentinel monitor \S+ \S+ \d+) 2/, "$1 1"),
+    message: /quorum 1 is not a majority/,
+  },
   { policy: "redis-restart-and-healthcheck", place: input("redis-2-container", "restart"), violate: () => "no", message: /restart policy no/ },
   { policy: "redis-safe-replacement", place: input("redis-1-container", "wait"), violate: () => false, message: /wait is not true/ },
   { policy: "images-pinned", place: input("redis-0-container", "image"), violate: () => "redis:latest", message: /latest/ },
@@ -93,14 +131,49 @@ const cases: Array<{ policy: string; place: Place; violate: (value: unknown) => 
   { policy: "images-not-known-vulnerable", place: input("sentinel-0-container", "image"), violate: () => "redis:7.0.15-bookworm", message: /end-of-life/ },
   { policy: "images-not-known-vulnerable", place: buildArg("local-build-veza-redis-7-0-15-1-deb12u10", "REDIS_VERSION"), violate: () => "5:7.0.15-1~deb12u5", message: /CVE-2025-49844/ },
   { policy: "containers-hardened", place: input("redis-0-exporter-container", "capabilities"), violate: () => undefined, message: /does not drop ALL capabilities/ },
-  { policy: "containers-config-read-only", place: input("redis-2-container", "mounts"), violate: (mounts) => (mounts as Array<Record<string, unknown>>).map((m, i) => (i === 0 ? { ...m, readOnly: false } : m)), message: /mounts its config volume at \/etc\/veza writable/ },
-  { policy: "containers-pids-limited", place: input("redis-1-container-pids-limit", "create"), violate: (c) => String(c).replace("--pids-limit 64", "--pids-limit 0"), message: /no redis-1-container-pids-limit command sets its pids limit to 64/ },
+  {
+    policy: "containers-config-read-only",
+    place: input("redis-2-container", "mounts"),
+    violate: (mounts) => (mounts as Array<Record<string, unknown>>).map((m, i) => (i === 0 ? { ...m, readOnly: false } : m)),
+    message: /mounts its config volume at \/etc\/veza writable/,
+  },
+  {
+    policy: "containers-pids-limited",
+    place: input("redis-1-container-pids-limit", "create"),
+    violate: (c) => String(c).replace("--pids-limit 64", "--pids-limit 0"),
+    message: /no redis-1-container-pids-limit command sets its pids limit to 64/,
+  },
   { policy: "api-runs-as-declared-user", place: input("api-container", "user"), violate: () => "0:0", message: /user 0:0: the API runs as root or in root's group/ },
-  { policy: "api-declares-redis-toggles", place: input("api-container", "envs"), violate: (envs) => (envs as string[]).filter((e) => !e.startsWith("MAINTENANCE_MODE=")), message: /MAINTENANCE_MODE is not declared/ },
-  { policy: "alerts-have-severity-and-runbook", place: upload("monitoring-prometheus-container", "/rules/redis.yml"), violate: (t) => String(t).replace("severity: page", "severity: critical"), message: /severity critical/ },
-  { policy: "slo-rules-complete", place: upload("monitoring-prometheus-container", "/rules/slo.yml"), violate: (t) => String(t).replace(/severity: ticket/, "severity: page"), message: /2 SlowBurn tickets/ },
-  { policy: "alerting-has-dead-mans-switch", place: upload("monitoring-alertmanager-container", "/alertmanager.yml"), violate: (t) => String(t).replace('severity="heartbeat"', 'severity="none"'), message: /dead man's switch never hears/ },
-  { policy: "credentials-retire-after-consumers", place: trigger("redis-0-credentials", 0), violate: markerWith("app", { generation: 1, step: "retire" }), message: /api-connectivity-check still holds generation 0 of app/ },
+  {
+    policy: "api-declares-redis-toggles",
+    place: input("api-container", "envs"),
+    violate: (envs) => (envs as string[]).filter((e) => !e.startsWith("MAINTENANCE_MODE=")),
+    message: /MAINTENANCE_MODE is not declared/,
+  },
+  {
+    policy: "alerts-have-severity-and-runbook",
+    place: upload("monitoring-prometheus-container", "/rules/redis.yml"),
+    violate: (t) => String(t).replace("severity: page", "severity: critical"),
+    message: /severity critical/,
+  },
+  {
+    policy: "slo-rules-complete",
+    place: upload("monitoring-prometheus-container", "/rules/slo.yml"),
+    violate: (t) => String(t).replace(/severity: ticket/, "severity: page"),
+    message: /2 SlowBurn tickets/,
+  },
+  {
+    policy: "alerting-has-dead-mans-switch",
+    place: upload("monitoring-alertmanager-container", "/alertmanager.yml"),
+    violate: (t) => String(t).replace('severity="heartbeat"', 'severity="none"'),
+    message: /dead man's switch never hears/,
+  },
+  {
+    policy: "credentials-retire-after-consumers",
+    place: trigger("redis-0-credentials", 0),
+    violate: markerWith("app", { generation: 1, step: "retire" }),
+    message: /api-connectivity-check still holds generation 0 of app/,
+  },
   { policy: "sessions-and-revocations-evictable", place: upload("redis-0-container", "/redis.conf"), violate: (t) => t, message: /allkeys-lru may evict/ },
 ];
 
@@ -122,7 +195,12 @@ describe("each policy when the value it reads is unknown", () => {
     const resource = find(known, c.place.resource);
     c.place.set(resource, c.violate(c.place.get(resource)));
     const atUp = ofPolicy(await runPolicies(known, "veza-redis", "dev"), c.policy);
-    expect(atUp.filter((v) => v.level === level).map((v) => v.message).join("\n")).toMatch(c.message);
+    expect(
+      atUp
+        .filter((v) => v.level === level)
+        .map((v) => v.message)
+        .join("\n"),
+    ).toMatch(c.message);
 
     const unknown = structuredClone(known);
     c.place.set(find(unknown, c.place.resource), UNKNOWN_MARK);
@@ -161,7 +239,11 @@ function undecided(violations: Violation[], resources: PlannedResource[]): Recor
   };
   const table: Record<string, Set<string>> = {};
   for (const v of violations.filter((x) => CANT_RUN.test(x.message))) (table[v.policy] ??= new Set()).add(kindOf(v.resource));
-  return Object.fromEntries(Object.entries(table).sort(([a], [b]) => a.localeCompare(b)).map(([p, kinds]) => [p, [...kinds].sort()]));
+  return Object.fromEntries(
+    Object.entries(table)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([p, kinds]) => [p, [...kinds].sort()]),
+  );
 }
 
 /** Every input path that is unknown, as "<kind> <input>" (uploads by file name). */

@@ -59,7 +59,9 @@ describe("policy/shared, the pack's copies of components/", () => {
   it("refuses a pack module that imports from outside policy/, naming the ./shared import to use", () => {
     const root = fakeRepo({ "components/redis/acl.ts": "export const u = 1;\n", "policy/policies.ts": 'import { u } from "../components/redis/acl";\n' });
     expect(() => expectedSharedFiles(root)).toThrow(SharedCodeError);
-    expect(() => expectedSharedFiles(root)).toThrow("policy/policies.ts imports ../components/redis/acl, outside policy/: a published pack would not have it; import ./shared/redis/acl and run npm run policy:sync");
+    expect(() => expectedSharedFiles(root)).toThrow(
+      "policy/policies.ts imports ../components/redis/acl, outside policy/: a published pack would not have it; import ./shared/redis/acl and run npm run policy:sync",
+    );
   });
 
   it("refuses a copied module that needs a package policy/package.json does not declare", () => {

@@ -41,7 +41,12 @@ function appendonlyDir(name: string, incr: Buffer): { dir: string; incr: string;
 
 /** The directory's files and their bytes: what "nothing changed" compares. */
 function snapshot(dir: string): Record<string, string> {
-  return Object.fromEntries(fs.readdirSync(dir).sort().map((name) => [name, fs.statSync(path.join(dir, name)).isFile() ? fs.readFileSync(path.join(dir, name)).toString("base64") : "<dir>"]));
+  return Object.fromEntries(
+    fs
+      .readdirSync(dir)
+      .sort()
+      .map((name) => [name, fs.statSync(path.join(dir, name)).isFile() ? fs.readFileSync(path.join(dir, name)).toString("base64") : "<dir>"]),
+  );
 }
 
 /** Starts Debian's redis-server on the directory above `appendonlydir`: the key count, or how it refused. */
@@ -77,7 +82,11 @@ describe("aof-repair refuses what is not a damaged AOF, changing nothing", () =>
   // above and in cli.test.ts); here the same refusals, in-process.
   it.each<[string, () => string, RegExp]>([
     ["a missing file", () => path.join(work, "missing.aof"), /missing\.aof: no such file$/],
-    ["a directory with no manifest", () => (fs.mkdirSync(path.join(work, "plain-dir"), { recursive: true }), path.join(work, "plain-dir")), /plain-dir: a directory, and not an appendonlydir with one manifest/],
+    [
+      "a directory with no manifest",
+      () => (fs.mkdirSync(path.join(work, "plain-dir"), { recursive: true }), path.join(work, "plain-dir")),
+      /plain-dir: a directory, and not an appendonlydir with one manifest/,
+    ],
     ["an empty file", () => file("empty.aof", ""), /empty\.aof: empty, nothing to repair/],
     ["a text file", () => file("notes.txt", "maxmemory 100mb\nsave 60 1\n"), /notes\.txt: not an AOF \(starts with "maxmemory 100mb\\n/],
     ["a binary file", () => file("blob.bin", Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0])), /blob\.bin: not an AOF/],
@@ -124,7 +133,11 @@ describe("aof-repair refuses what is not a damaged AOF, changing nothing", () =>
     // A redis-check-aof that claims more valid bytes than the file has.
     const bin = path.join(work, "fake-bin");
     fs.mkdirSync(bin, { recursive: true });
-    fs.writeFileSync(path.join(bin, "redis-check-aof"), `#!/bin/sh\necho "AOF analyzed: filename=$1, size=${TRUNCATED.length}, ok_up_to=${TRUNCATED.length + 100}, ok_up_to_line=9, diff=0"\nexit 1\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(bin, "redis-check-aof"),
+      `#!/bin/sh\necho "AOF analyzed: filename=$1, size=${TRUNCATED.length}, ok_up_to=${TRUNCATED.length + 100}, ok_up_to_line=9, diff=0"\nexit 1\n`,
+      { mode: 0o755 },
+    );
     const savedPath = process.env.PATH;
     process.env.PATH = `${bin}:${savedPath}`;
     try {
@@ -156,7 +169,9 @@ describe("aof-repair on real AOFs", () => {
 
     const result = runScript("aof-repair", [dir]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/appendonly\.aof\.1\.incr\.aof \(the damaged INCR file appendonly\.aof\.manifest lists\): removed NUL run, 777 bytes at offset \d+; original saved as .*appendonly\.aof\.1\.incr\.aof\.bak-\d{8}T\d{6}Z$/m);
+    expect(result.stdout).toMatch(
+      /appendonly\.aof\.1\.incr\.aof \(the damaged INCR file appendonly\.aof\.manifest lists\): removed NUL run, 777 bytes at offset \d+; original saved as .*appendonly\.aof\.1\.incr\.aof\.bak-\d{8}T\d{6}Z$/m,
+    );
     const backup = fs.readdirSync(dir).find((name) => name.includes(".bak-"))!;
     expect(fs.readFileSync(path.join(dir, backup))).toEqual(NUL_RUN);
     expect(fs.readFileSync(incr)).toEqual(resp(["SELECT", "0"], ...sets(0, 8)));

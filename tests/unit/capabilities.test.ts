@@ -36,14 +36,18 @@ const confined = (caps: string[], script: string) =>
   it("the drills' confinement yields exactly the declared set, with no-new-privileges", () => {
     const status = spawnSync("setpriv", ["--no-new-privs", "--bounding-set", setprivBoundingSet("redis"), "cat", "/proc/self/status"], { encoding: "utf8" }).stdout;
     const effective = /^CapEff:\s+([0-9a-f]+)$/m.exec(status)![1];
-    const names = spawnSync("capsh", [`--decode=${effective}`], { encoding: "utf8" }).stdout.trim().split("=")[1].split(",");
+    const names = spawnSync("capsh", [`--decode=${effective}`], { encoding: "utf8" })
+      .stdout.trim()
+      .split("=")[1]
+      .split(",");
     expect(names.map((n) => n.replace(/^cap_/, "").toUpperCase()).sort()).toEqual([...declared].sort());
     expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
   });
 
   it.each(Object.keys(steps))("%s: the step that needs it works with the declared set and fails without it", (cap) => {
     const env = { ...process.env, D: dataDir };
-    const run = (caps: string[]) => spawnSync("setpriv", ["--no-new-privs", "--bounding-set", ["-all", ...caps.map((c) => `+${c.toLowerCase()}`)].join(","), "sh", "-c", steps[cap]], { encoding: "utf8", timeout: 10000, env });
+    const run = (caps: string[]) =>
+      spawnSync("setpriv", ["--no-new-privs", "--bounding-set", ["-all", ...caps.map((c) => `+${c.toLowerCase()}`)].join(","), "sh", "-c", steps[cap]], { encoding: "utf8", timeout: 10000, env });
     expect(run(declared).status).toBe(0);
     expect(run(declared.filter((c) => c !== cap)).status).not.toBe(0);
   });

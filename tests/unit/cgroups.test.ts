@@ -19,7 +19,8 @@ function fakeHost(options: FakeKernelOptions, host: Partial<Omit<HostView, "fs" 
 }
 
 const under = (root: string) => (file: string) => file === root || file.startsWith(`${root}/`);
-const relative = (host: HostView, detection: Detection) => (detection.version === "v2" ? { ...detection, mount: path.relative(host.root, detection.mount), parent: path.relative(host.root, detection.parent) } : detection);
+const relative = (host: HostView, detection: Detection) =>
+  detection.version === "v2" ? { ...detection, mount: path.relative(host.root, detection.mount), parent: path.relative(host.root, detection.parent) } : detection;
 
 describe("detecting which cgroup version the drills can use", () => {
   const both: Controller[] = ["memory", "cpu"];
@@ -50,7 +51,9 @@ describe("detecting which cgroup version the drills can use", () => {
     kernel.options.writable = () => false;
     const detection = detectCgroups(both, host);
     expect(detection.version).toBe("none");
-    expect(detection.version === "none" && detection.reason).toMatch(/^no usable cgroup for memory and cpu: cgroup v2 at .*: its root cgroup is not writable \(run as root\), and this process's own cgroup is not usable either \(.*system\.slice\/runner\.service cannot give its children memory, cpu .*Delegate=yes.*VEZA_DRILL_CGROUP_PARENT\); no cgroup v1 memory hierarchy at .*$/);
+    expect(detection.version === "none" && detection.reason).toMatch(
+      /^no usable cgroup for memory and cpu: cgroup v2 at .*: its root cgroup is not writable \(run as root\), and this process's own cgroup is not usable either \(.*system\.slice\/runner\.service cannot give its children memory, cpu .*Delegate=yes.*VEZA_DRILL_CGROUP_PARENT\); no cgroup v1 memory hierarchy at .*$/,
+    );
   });
 
   it("VEZA_DRILL_CGROUP_PARENT names the delegated subtree to use, and one that cannot serve is refused with no fallback to the root", () => {
@@ -78,7 +81,10 @@ describe("detecting which cgroup version the drills can use", () => {
   it("no cgroup filesystem at all: none, naming what is missing", () => {
     const root = tempDir("veza-no-cgroup-");
     const host: HostView = { root, fs: new FakeCgroupFs(tempDir("veza-unused-"), { layout: "v1" }), selfCgroup: "", swaps: NO_SWAP, pid: DRILL_PID };
-    expect(detectCgroups(["memory", "cpu"], host)).toEqual({ version: "none", reason: `no usable cgroup for memory and cpu: no cgroup v1 memory hierarchy at ${root}/memory; no cgroup v1 cpu hierarchy at ${root}/cpu` });
+    expect(detectCgroups(["memory", "cpu"], host)).toEqual({
+      version: "none",
+      reason: `no usable cgroup for memory and cpu: no cgroup v1 memory hierarchy at ${root}/memory; no cgroup v1 cpu hierarchy at ${root}/cpu`,
+    });
   });
 });
 
@@ -88,10 +94,18 @@ describe("a scenario on a host without usable cgroups", () => {
 
   it("fails in CI, with the reason: a skipped drill would pass a job that measured nothing", () => {
     const outcome = cgroupsUnusable(["memory"], host, { CI: "true" });
-    expect(outcome).toEqual({ passed: false, failures: [expect.stringMatching(/^no usable cgroup for memory: .*not writable \(run as root\) \(CI is set: a drill that cannot run fails here, it is not skipped\)$/)], figures: {} });
+    expect(outcome).toEqual({
+      passed: false,
+      failures: [expect.stringMatching(/^no usable cgroup for memory: .*not writable \(run as root\) \(CI is set: a drill that cannot run fails here, it is not skipped\)$/)],
+      figures: {},
+    });
   });
 
-  it.each([["CI unset", {}], ["CI=false", { CI: "false" }], ["CI empty", { CI: "" }]])("is skipped with the reason elsewhere (%s)", (_, env) => {
+  it.each([
+    ["CI unset", {}],
+    ["CI=false", { CI: "false" }],
+    ["CI empty", { CI: "" }],
+  ])("is skipped with the reason elsewhere (%s)", (_, env) => {
     expect(cgroupsUnusable(["memory"], host, env)).toEqual({ passed: true, failures: [], figures: {}, skipped: expect.stringMatching(/^no usable cgroup for memory: .*not writable/) });
   });
 
@@ -124,7 +138,7 @@ describe("cgroup v2 groups", () => {
     expect(kernel.procs(host.root)).toEqual(["1"]);
   });
 
-  it("a cpu limit: cpu.max is \"quota period\" (10% of a CPU: 10000 of 100000 µs)", () => {
+  it('a cpu limit: cpu.max is "quota period" (10% of a CPU: 10000 of 100000 µs)', () => {
     const { kernel, host, detection } = v2();
     const group = createCgroup(detection, "veza-drill-1-lagging-redis-1", { cpuPercent: 10 }, host);
     expect(kernel.read(path.join(group.dirs[0], "cpu.max")).trim()).toBe("10000 100000");
@@ -180,7 +194,9 @@ describe("cgroup v2 groups", () => {
 
   it("swap: active swap with no memory.swap.max (no swap accounting) is refused; without active swap there is nothing to turn off", () => {
     const { host, detection } = v2({ swapAccounting: false }, { swaps: SWAP_ON });
-    expect(() => createCgroup(detection, "veza-drill-1-swap", { memoryBytes: 64 * MiB, swapOff: true }, host)).toThrow(/swap is on and .*veza-drill-1-swap has no memory\.swap\.max \(kernel without swap accounting/);
+    expect(() => createCgroup(detection, "veza-drill-1-swap", { memoryBytes: 64 * MiB, swapOff: true }, host)).toThrow(
+      /swap is on and .*veza-drill-1-swap has no memory\.swap\.max \(kernel without swap accounting/,
+    );
     // The refused group is not left behind.
     expect(leftoverCgroups(host)).toEqual([]);
     const quiet = v2({ swapAccounting: false });

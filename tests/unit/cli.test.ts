@@ -31,7 +31,11 @@ describe("the shared parser", () => {
     name: "t",
     invocation: "t",
     summary: "a test command",
-    options: { stack: { type: "string", value: "<name>", default: "dev", description: "s" }, config: { type: "string", multiple: true, description: "c" }, short: { type: "boolean", description: "b" } },
+    options: {
+      stack: { type: "string", value: "<name>", default: "dev", description: "s" },
+      config: { type: "string", multiple: true, description: "c" },
+      short: { type: "boolean", description: "b" },
+    },
   };
 
   it("takes --flag value and --flag=value alike, repeated options in order", () => {
@@ -113,11 +117,12 @@ describe.each(["synth", "policy", "plan-diff"])("npm run %s --config", (script) 
   });
 
   // policy checks a config the validator refuses anyway (the pack is the second gate): a finding.
-  if (script !== "policy") it("an invalid value (incident=panic): exit 2, one line naming the key and what is allowed", () => {
-    const result = runScript(script, ["--stack", "dev", "--config", "incident=panic", ...extra]);
-    expect(result.status).toBe(2);
-    expect(expectOneLine(result.stderr, script)).toMatch(/invalid config.*incident.*panic/);
-  });
+  if (script !== "policy")
+    it("an invalid value (incident=panic): exit 2, one line naming the key and what is allowed", () => {
+      const result = runScript(script, ["--stack", "dev", "--config", "incident=panic", ...extra]);
+      expect(result.status).toBe(2);
+      expect(expectOneLine(result.stderr, script)).toMatch(/invalid config.*incident.*panic/);
+    });
 });
 
 // Config that could inject or pollute is refused in one line naming the key, exit 2,

@@ -17,11 +17,15 @@ import { readStackConfigFile } from "../../lib/stackFiles";
 
 /** Redis's loadServerConfigFromString: lines, trimmed, comments skipped, each split by sdssplitargs (sds.c). */
 function readConfig(text: string): string[][] {
-  return text.split("\n").map((line) => line.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "")).filter((line) => line !== "" && !line.startsWith("#")).map((line) => {
-    const args = splitArgs(line);
-    if (args === undefined) throw new Error(`unbalanced quotes: ${JSON.stringify(line)}`);
-    return args;
-  });
+  return text
+    .split("\n")
+    .map((line) => line.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, ""))
+    .filter((line) => line !== "" && !line.startsWith("#"))
+    .map((line) => {
+      const args = splitArgs(line);
+      if (args === undefined) throw new Error(`unbalanced quotes: ${JSON.stringify(line)}`);
+      return args;
+    });
 }
 
 /** sds.c sdssplitargs, the quoting Redis applies to a config line (undefined: unbalanced quotes). */
@@ -35,7 +39,7 @@ function splitArgs(line: string): string[] | undefined {
     let current = "";
     let inDouble = false;
     let inSingle = false;
-    for (let done = false; !done; ) {
+    for (let done = false; !done;) {
       const c = line[i];
       if (inDouble) {
         if (c === undefined) return undefined;
@@ -70,23 +74,28 @@ function splitArgs(line: string): string[] | undefined {
 
 /** Strings built to break a config line, mixed with arbitrary ASCII and unicode. */
 const hostile = fc.oneof(
-  fc.array(fc.constantFrom('"', "'", "\\", "\\x41", " ", "\t", "\n", "\r", "#", "include /etc/passwd", "bind 0.0.0.0", "x", "/data", "127.0.0.1", ":", "@"), { maxLength: 10 }).map((parts) => parts.join("")),
+  fc
+    .array(fc.constantFrom('"', "'", "\\", "\\x41", " ", "\t", "\n", "\r", "#", "include /etc/passwd", "bind 0.0.0.0", "x", "/data", "127.0.0.1", ":", "@"), { maxLength: 10 })
+    .map((parts) => parts.join("")),
   fc.string({ unit: "binary-ascii", maxLength: 30 }),
   fc.string({ unit: "grapheme", maxLength: 12 }),
 );
 
 describe("config lines from values", () => {
   it("reads back as exactly the directive and its arguments, or is refused naming the value, whatever the string", () => {
-    fc.assert(fc.property(hostile, hostile, (a, b) => {
-      let line: string;
-      try {
-        line = confDirective("sentinel", "monitor", a, b, 6379, 2);
-      } catch (error) {
-        expect((error as Error).message).toMatch(/cannot be written into a Redis config file as one argument/);
-        return;
-      }
-      expect(readConfig(line)).toEqual([["sentinel", "monitor", a, b, "6379", "2"]]);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(hostile, hostile, (a, b) => {
+        let line: string;
+        try {
+          line = confDirective("sentinel", "monitor", a, b, 6379, 2);
+        } catch (error) {
+          expect((error as Error).message).toMatch(/cannot be written into a Redis config file as one argument/);
+          return;
+        }
+        expect(readConfig(line)).toEqual([["sentinel", "monitor", a, b, "6379", "2"]]);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("the model of Redis's splitting is Redis's: a real redis-server reads quotes and escapes as the model does", () => {
@@ -95,7 +104,11 @@ describe("config lines from values", () => {
       const spaced = path.join(dir, "a b");
       fs.mkdirSync(spaced);
       const text = `dir "${spaced}"\nmasterauth 'x\\'y'\n# include /etc/x\nreplica-announce-ip "a\\x41\\tb"\nport 0\nunixsocket ${dir}/s\nsave ""\n`;
-      expect(readConfig(text).slice(0, 3)).toEqual([["dir", spaced], ["masterauth", "x'y"], ["replica-announce-ip", "aA\tb"]]);
+      expect(readConfig(text).slice(0, 3)).toEqual([
+        ["dir", spaced],
+        ["masterauth", "x'y"],
+        ["replica-announce-ip", "aA\tb"],
+      ]);
       fs.writeFileSync(path.join(dir, "redis.conf"), text);
       const server = spawn("redis-server", [path.join(dir, "redis.conf")], { stdio: "ignore" });
       try {
@@ -124,6 +137,6 @@ describe("config lines from values", () => {
     expect(() => renderRedisConf({ ...node, dataDir: "/data\ninclude /tmp/evil.conf" })).toThrow(/^dir: /);
     const sentinel = sentinelSettings(config, topology, topology.sentinels[0]);
     expect(readConfig(renderSentinelConf(sentinel)).find((d) => d[1] === "monitor")).toEqual(["sentinel", "monitor", config.sentinel.masterName, "127.0.0.1", "6379", String(config.sentinel.quorum)]);
-    expect(() => renderSentinelConf({ ...sentinel, masterAddress: '127.0.0.1 6379 1\nsentinel monitor evil 6.6.6.6' })).toThrow(/^sentinel: /);
+    expect(() => renderSentinelConf({ ...sentinel, masterAddress: "127.0.0.1 6379 1\nsentinel monitor evil 6.6.6.6" })).toThrow(/^sentinel: /);
   });
 });

@@ -7,7 +7,10 @@ import { CONFIG_CARRIER_KIND, CONFIG_FOR_LABEL, configCarrierFor, configDigest, 
 const content: ConfigCarrierContent = {
   image: "sha256:1111111111111111111111111111111111111111111111111111111111111111",
   configRoot: "/etc/veza",
-  uploads: [{ file: "/etc/veza/redis.conf", content: "port 6379\n" }, { file: "/etc/veza/entrypoint.sh", content: "exec redis-server\n" }],
+  uploads: [
+    { file: "/etc/veza/redis.conf", content: "port 6379\n" },
+    { file: "/etc/veza/entrypoint.sh", content: "exec redis-server\n" },
+  ],
 };
 
 describe("a config volume's digest", () => {
@@ -29,23 +32,37 @@ describe("a config volume's digest", () => {
   });
 
   it("cannot be made equal by moving text between a file's name and its content", () => {
-    fc.assert(fc.property(fc.string(), fc.string(), fc.string(), (a, b, c) => {
-      const one = configDigest({ ...content, uploads: [{ file: a, content: b + c }] });
-      const other = configDigest({ ...content, uploads: [{ file: a + b, content: c }] });
-      return b === "" || one !== other;
-    }));
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.string(), (a, b, c) => {
+        const one = configDigest({ ...content, uploads: [{ file: a, content: b + c }] });
+        const other = configDigest({ ...content, uploads: [{ file: a + b, content: c }] });
+        return b === "" || one !== other;
+      }),
+    );
   });
 });
 
 describe("a config carrier's files and labels", () => {
   it("refuses files outside the mount point: they would land in the carrier's own root, never seen", () => {
-    expect(uploadsOutsideRoot("/etc/grafana", ["/etc/grafana/provisioning/datasources/veza.yml", "/etc/grafana-other/x", "/etc/grafana", "/tmp/x"])).toEqual(["/etc/grafana-other/x", "/etc/grafana", "/tmp/x"]);
+    expect(uploadsOutsideRoot("/etc/grafana", ["/etc/grafana/provisioning/datasources/veza.yml", "/etc/grafana-other/x", "/etc/grafana", "/tmp/x"])).toEqual([
+      "/etc/grafana-other/x",
+      "/etc/grafana",
+      "/tmp/x",
+    ]);
   });
 
   it("names the container it is for only when labelled a carrier", () => {
-    const carrierLabels = [{ label: "veza.component", value: CONFIG_CARRIER_KIND }, { label: `veza.${CONFIG_FOR_LABEL}`, value: "veza-redis-0" }];
+    const carrierLabels = [
+      { label: "veza.component", value: CONFIG_CARRIER_KIND },
+      { label: `veza.${CONFIG_FOR_LABEL}`, value: "veza-redis-0" },
+    ];
     expect(configCarrierFor(carrierLabels)).toBe("veza-redis-0");
-    expect(configCarrierFor([{ label: "veza.component", value: "redis" }, { label: `veza.${CONFIG_FOR_LABEL}`, value: "veza-redis-0" }])).toBeUndefined();
+    expect(
+      configCarrierFor([
+        { label: "veza.component", value: "redis" },
+        { label: `veza.${CONFIG_FOR_LABEL}`, value: "veza-redis-0" },
+      ]),
+    ).toBeUndefined();
     expect(configCarrierFor(undefined)).toBeUndefined();
   });
 });

@@ -34,7 +34,10 @@ function readmeConfigTable(): TableRow[] {
     .split("\n")
     .filter((line) => line.startsWith("| `"))
     .map((line) => {
-      const [keyCell, defaultCell] = line.split(/(?<!\\)\|/).slice(1, 3).map((cell) => cell.trim());
+      const [keyCell, defaultCell] = line
+        .split(/(?<!\\)\|/)
+        .slice(1, 3)
+        .map((cell) => cell.trim());
       const separator = keyCell.includes(" / ") ? " / " : ", ";
       let parent = "";
       const keys = keyCell.split(separator).map((token) => {
@@ -83,13 +86,20 @@ describe("the config schema is the one source", () => {
 
   it("the table's defaults are the schema's (where the schema has a fixed one)", () => {
     const mismatches = rows.flatMap((row) =>
-      row.defaults === undefined ? [] : row.keys.flatMap((key, i) => {
-        const expected = keys.get(key);
-        return expected === undefined || row.defaults![i] === formatDefault(expected) ? [] : [`${key}: docs/config.md says ${row.defaults![i]}, the schema ${formatDefault(expected)}`];
-      }),
+      row.defaults === undefined
+        ? []
+        : row.keys.flatMap((key, i) => {
+            const expected = keys.get(key);
+            return expected === undefined || row.defaults![i] === formatDefault(expected) ? [] : [`${key}: docs/config.md says ${row.defaults![i]}, the schema ${formatDefault(expected)}`];
+          }),
     );
     expect(mismatches).toEqual([]);
     // The check above must not pass by skipping: most keys have a fixed default checked there.
-    expect(rows.filter((row) => row.defaults !== undefined).flatMap((row) => row.keys).filter((key) => keys.get(key) !== undefined).length).toBeGreaterThan(40);
+    expect(
+      rows
+        .filter((row) => row.defaults !== undefined)
+        .flatMap((row) => row.keys)
+        .filter((key) => keys.get(key) !== undefined).length,
+    ).toBeGreaterThan(40);
   });
 });

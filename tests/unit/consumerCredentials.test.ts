@@ -15,7 +15,6 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
 
-
 describe("the consumers' password files", () => {
   it("without a known reader uid: 0644 (the API, whose image's uid this stack does not know)", () => {
     expect(runDash(renderVolumeFilesScript(work, { "redis-password": "secret" })).status).toBe(0);

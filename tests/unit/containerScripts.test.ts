@@ -30,10 +30,16 @@ describe("container start and health scripts", () => {
   });
 
   it("no generated value can end the shell quoting: sh reads back exactly what was quoted", () => {
-    fc.assert(fc.property(fc.string({ unit: "binary" }).filter((s) => !s.includes("\0")), (value) => {
-      const result = spawnSync("dash", ["-c", `printf %s ${shellQuote(value)}`], { encoding: "utf8" });
-      expect(result.stdout).toBe(value);
-    }), { numRuns: 120 });
+    fc.assert(
+      fc.property(
+        fc.string({ unit: "binary" }).filter((s) => !s.includes("\0")),
+        (value) => {
+          const result = spawnSync("dash", ["-c", `printf %s ${shellQuote(value)}`], { encoding: "utf8" });
+          expect(result.stdout).toBe(value);
+        },
+      ),
+      { numRuns: 120 },
+    );
   });
 
   it("uploads no password: only the seed script (on stdin, into the volume) holds them", () => {
@@ -56,7 +62,9 @@ describe("container start and health scripts", () => {
     const node = dataNodeContainer(config, topology, topology.dataNodes[0]);
     expect(node.stopGraceSeconds).toBe(dataNodeStopGraceSeconds(config.sentinel.failoverTimeoutMilliseconds, config.sentinel.count));
     // Every bounded step at its bound, Redis's shutdown and the majority wait fit in the grace.
-    expect(node.stopGraceSeconds * 1000).toBeGreaterThanOrEqual(handoffBudgetMs(config.sentinel.failoverTimeoutMilliseconds, config.sentinel.count) + HANDOFF_TIMING.redisShutdownSeconds * 1000 + HANDOFF_TIMING.majorityWaitMs);
+    expect(node.stopGraceSeconds * 1000).toBeGreaterThanOrEqual(
+      handoffBudgetMs(config.sentinel.failoverTimeoutMilliseconds, config.sentinel.count) + HANDOFF_TIMING.redisShutdownSeconds * 1000 + HANDOFF_TIMING.majorityWaitMs,
+    );
     const entryText = render(node.files.find((f) => f.path.endsWith("entrypoint.sh"))!);
     expect(entryText).toContain(`VEZA_STOP_GRACE_MS='${node.stopGraceSeconds * 1000}'`);
     const entry = render(node.files.find((f) => f.path.endsWith("entrypoint.sh"))!);

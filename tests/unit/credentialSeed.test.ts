@@ -29,7 +29,6 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
 
-
 /** Two slots per user at generation 1: at switch servers accept both and clients use the new one. */
 const [zero, one] = [randomCredentials(), randomCredentials()];
 function stateAt(step: "add" | "switch") {
@@ -83,12 +82,20 @@ describe("the credentials seed (before a container starts)", () => {
     const dir = path.join(work, "veza-credentials");
     // The step before (add): it shares an administrator password with switch, as every allowed step does.
     expect(seedInto(dir, stateAt("add")).status).toBe(0);
-    const before = Object.fromEntries(fs.readdirSync(dir).map((name) => [name, { content: fs.readFileSync(path.join(dir, name), "utf8"), mtimeMs: fs.statSync(path.join(dir, name)).mtimeMs, mode: fs.statSync(path.join(dir, name)).mode }]));
+    const before = Object.fromEntries(
+      fs
+        .readdirSync(dir)
+        .map((name) => [name, { content: fs.readFileSync(path.join(dir, name), "utf8"), mtimeMs: fs.statSync(path.join(dir, name)).mtimeMs, mode: fs.statSync(path.join(dir, name)).mode }]),
+    );
     const again = seedInto(dir);
     expect(again.status).toBe(0);
     expect(again.stderr).toContain("credentials: kept redis-secrets.conf credentials.sh");
     expect(again.stderr).not.toContain("seeded");
-    const after = Object.fromEntries(fs.readdirSync(dir).map((name) => [name, { content: fs.readFileSync(path.join(dir, name), "utf8"), mtimeMs: fs.statSync(path.join(dir, name)).mtimeMs, mode: fs.statSync(path.join(dir, name)).mode }]));
+    const after = Object.fromEntries(
+      fs
+        .readdirSync(dir)
+        .map((name) => [name, { content: fs.readFileSync(path.join(dir, name), "utf8"), mtimeMs: fs.statSync(path.join(dir, name)).mtimeMs, mode: fs.statSync(path.join(dir, name)).mode }]),
+    );
     expect(after).toEqual(before);
   });
 

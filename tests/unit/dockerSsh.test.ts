@@ -4,7 +4,13 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { dockerSshOptions, knownHostsLine, writeSshIdentity } from "../../components/host/dockerSsh";
 
-const host = { name: "redis-a", dockerHost: "ssh://deploy@10.20.0.11:2222", address: "10.20.0.11", bindAddress: "10.20.0.11", sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVASznxN7zUMGGt3onAoz7nzW0tNXTPQ94Xy/y3sf7F" };
+const host = {
+  name: "redis-a",
+  dockerHost: "ssh://deploy@10.20.0.11:2222",
+  address: "10.20.0.11",
+  bindAddress: "10.20.0.11",
+  sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVASznxN7zUMGGt3onAoz7nzW0tNXTPQ94Xy/y3sf7F",
+};
 
 describe("the ssh:// Docker provider's ssh options", () => {
   it("names a host off port 22 as [host]:port, as known_hosts does", () => {
@@ -13,7 +19,16 @@ describe("the ssh:// Docker provider's ssh options", () => {
   });
 
   it("checks the host key strictly against the declared key only, and uses only the stack's key when given", () => {
-    expect(dockerSshOptions(host)).toEqual(["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=/dev/null", "-o", "GlobalKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=/bin/echo [10.20.0.11]:2222 ${host.sshHostKey}`]);
+    expect(dockerSshOptions(host)).toEqual([
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "GlobalKnownHostsFile=/dev/null",
+      "-o",
+      `KnownHostsCommand=/bin/echo [10.20.0.11]:2222 ${host.sshHostKey}`,
+    ]);
     expect(dockerSshOptions(host, ".veza-ssh/prod.key").slice(-4)).toEqual(["-o", "IdentitiesOnly=yes", "-i", ".veza-ssh/prod.key"]);
   });
 

@@ -4,11 +4,21 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../lib/stackFiles";
 
-const pages = ["README.md", ...fs.readdirSync(path.join(PROJECT_ROOT, "docs"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".md")).map((f) => path.join("docs", f))];
+const pages = [
+  "README.md",
+  ...fs
+    .readdirSync(path.join(PROJECT_ROOT, "docs"), { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => path.join("docs", f)),
+];
 
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
 function anchor(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, "").replace(/ /g, "-");
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, "")
+    .replace(/ /g, "-");
 }
 
 function anchorsOf(file: string): Set<string> {
@@ -24,7 +34,10 @@ function anchorsOf(file: string): Set<string> {
 
 /** Links outside code: [label](target), target relative (no scheme). */
 function relativeLinks(file: string): string[] {
-  const text = fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8").replace(/```[\s\S]*?```/g, "").replace(/`[^`\n]*`/g, "");
+  const text = fs
+    .readFileSync(path.join(PROJECT_ROOT, file), "utf8")
+    .replace(/```[\s\S]*?```/g, "")
+    .replace(/`[^`\n]*`/g, "");
   return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((target) => !/^[a-z]+:/.test(target));
 }
 

@@ -26,7 +26,8 @@ describe("the drill sections of docs/drills.md", () => {
     for (const scenario of SCENARIOS) {
       expect({ scenario: scenario.name, targets: scenario.targets.length > 0 }).toEqual({ scenario: scenario.name, targets: true });
       const figures = stored.results.find((r) => r.scenario === scenario.name)?.figures ?? {};
-      for (const target of scenario.targets) expect({ scenario: scenario.name, figure: target.figure, printed: target.figure in figures }).toEqual({ scenario: scenario.name, figure: target.figure, printed: true });
+      for (const target of scenario.targets)
+        expect({ scenario: scenario.name, figure: target.figure, printed: target.figure in figures }).toEqual({ scenario: scenario.name, figure: target.figure, printed: true });
     }
   });
 });

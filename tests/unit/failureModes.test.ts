@@ -14,7 +14,9 @@ const policyNames = policies.map((p) => p.name);
 
 function renderedAlerts(stack: string): string[] {
   const files = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile(stack).raw));
-  return Object.values(files.rules).flatMap((f) => f.groups.flatMap((g) => g.rules)).flatMap((r) => ("alert" in r ? [r.alert] : []));
+  return Object.values(files.rules)
+    .flatMap((f) => f.groups.flatMap((g) => g.rules))
+    .flatMap((r) => ("alert" in r ? [r.alert] : []));
 }
 
 const unowned = (names: string[], owned: (m: FailureMode) => string[]) => names.filter((name) => !modes.some(([, m]) => owned(m).includes(name)));
@@ -53,7 +55,10 @@ describe("the failure-mode registry", () => {
 
   it.each(stackNames())("names only alerts the %s stack renders, and every alert it renders belongs to a mode", (stack) => {
     const rendered = renderedAlerts(stack);
-    expect({ unknown: modes.flatMap(([key, m]) => m.alerts.filter((a) => !rendered.includes(a)).map((a) => `${key}: ${a}`)), unowned: unowned(rendered, (m) => m.alerts) }).toEqual({ unknown: [], unowned: [] });
+    expect({ unknown: modes.flatMap(([key, m]) => m.alerts.filter((a) => !rendered.includes(a)).map((a) => `${key}: ${a}`)), unowned: unowned(rendered, (m) => m.alerts) }).toEqual({
+      unknown: [],
+      unowned: [],
+    });
   });
 
   it("gives every policy of the pack and every drill scenario a mode", () => {

@@ -13,7 +13,12 @@ describe("the drill's host network", () => {
   });
 
   it("passes over an address a host holds", () => {
-    expect(bridgeAddressFor([{ name: "a", address: "192.168.7.1" }, { name: "b", address: "192.168.7.254" }]).address).toBe("192.168.7.2");
+    expect(
+      bridgeAddressFor([
+        { name: "a", address: "192.168.7.1" },
+        { name: "b", address: "192.168.7.254" },
+      ]).address,
+    ).toBe("192.168.7.2");
   });
 
   it("refuses a DNS name, naming the host and the address", () => {
@@ -21,6 +26,11 @@ describe("the drill's host network", () => {
   });
 
   it("refuses hosts spread over several /24s, listing their addresses", () => {
-    expect(() => bridgeAddressFor([{ name: "a", address: "10.0.1.5" }, { name: "b", address: "10.0.2.5" }])).toThrow("10.0.1.5, 10.0.2.5 are not in one /24");
+    expect(() =>
+      bridgeAddressFor([
+        { name: "a", address: "10.0.1.5" },
+        { name: "b", address: "10.0.2.5" },
+      ]),
+    ).toThrow("10.0.1.5, 10.0.2.5 are not in one /24");
   });
 });

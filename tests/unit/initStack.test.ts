@@ -50,7 +50,10 @@ function fakePulumi(extraEnv: NodeJS.ProcessEnv = {}): Fake {
   return {
     env: { PATH: `${bin}${path.delimiter}/usr/bin${path.delimiter}/bin`, PULUMI_CONFIG_PASSPHRASE: "pass", ...extraEnv },
     calls: () => {
-      const files = fs.readdirSync(log).filter((f) => f.endsWith(".argv")).sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
+      const files = fs
+        .readdirSync(log)
+        .filter((f) => f.endsWith(".argv"))
+        .sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
       return files.map((f) => ({
         argv: fs.readFileSync(path.join(log, f), "utf8").split("\0").slice(0, -1),
         stdin: fs.readFileSync(path.join(log, f.replace(".argv", ".stdin")), "utf8"),
@@ -92,7 +95,9 @@ describe("init-stack", () => {
     expect(output).toMatch(/^init-stack: using .*\/pulumi: the first pulumi on PATH outside node_modules/m);
     expect(output).toMatch(/^init-stack: created stack acme\/prod with secrets provider passphrase$/m);
     expect(output).toMatch(/^init-stack: still unset: sshPrivateKey \(optional: .*set VEZA_SSH_PRIVATE_KEY/m);
-    expect(output).toMatch(/every required secret \(slackWebhookUrl, pagerdutyRoutingKey, heartbeatWebhookUrl\).*commit Pulumi\.prod\.yaml.*pulumi preview --stack acme\/prod --policy-pack policy --diff$/m);
+    expect(output).toMatch(
+      /every required secret \(slackWebhookUrl, pagerdutyRoutingKey, heartbeatWebhookUrl\).*commit Pulumi\.prod\.yaml.*pulumi preview --stack acme\/prod --policy-pack policy --diff$/m,
+    );
   });
 
   it("an existing stack is selected, not re-created; a multi-line SSH key reaches stdin byte for byte", async () => {
@@ -100,7 +105,13 @@ describe("init-stack", () => {
     const fake = fakePulumi({ ...SECRETS, VEZA_SSH_PRIVATE_KEY: key });
     const { code, output } = await run(["--stack=prod", "--non-interactive"], fake.env);
     expect(code).toBe(0);
-    expect(fake.calls().map((c) => c.argv)).toEqual([["stack", "select", "prod"], setSecret("prod", "slackWebhookUrl"), setSecret("prod", "pagerdutyRoutingKey"), setSecret("prod", "heartbeatWebhookUrl"), setSecret("prod", "sshPrivateKey")]);
+    expect(fake.calls().map((c) => c.argv)).toEqual([
+      ["stack", "select", "prod"],
+      setSecret("prod", "slackWebhookUrl"),
+      setSecret("prod", "pagerdutyRoutingKey"),
+      setSecret("prod", "heartbeatWebhookUrl"),
+      setSecret("prod", "sshPrivateKey"),
+    ]);
     expect(fake.calls()[4].stdin).toBe(key);
     expectNoSecretLeaked(fake, output, [...Object.values(SECRETS), "b3BlbnNzaC1rZXktdjEAAAAA"]);
     expect(output).toMatch(/stack prod exists, selected/);

@@ -2,7 +2,16 @@
 // entry refuses what its advisory names and lets the first fixed release through.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { BUILT_REDIS_IMAGE, DEBIAN_BASE_IMAGE, KNOWN_BAD_IMAGES, knownBadDebianEntries, knownBadImageEntries, REDIS_DEBIAN_VERSION, REDIS_IMAGE_CONTEXT, redisImageBuild } from "../../components/images/redisImage";
+import {
+  BUILT_REDIS_IMAGE,
+  DEBIAN_BASE_IMAGE,
+  KNOWN_BAD_IMAGES,
+  knownBadDebianEntries,
+  knownBadImageEntries,
+  REDIS_DEBIAN_VERSION,
+  REDIS_IMAGE_CONTEXT,
+  redisImageBuild,
+} from "../../components/images/redisImage";
 import { PROJECT_ROOT } from "../../lib/stackFiles";
 
 // Per entry: references it must refuse, and the nearest ones it must not.

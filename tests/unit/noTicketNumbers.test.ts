@@ -6,8 +6,19 @@ import * as path from "node:path";
 import { PROJECT_ROOT } from "../../lib/stackFiles";
 
 it("no tracked source or document names an issue by its number", () => {
-  const files = [...new Set(spawnSync("git", ["ls-files", "--", "*.ts", "*.js", "*.sh", "*.md", "*.py", "*.yaml", "*.yml", "Dockerfile", ".ci/*"], { cwd: PROJECT_ROOT, encoding: "utf8" }).stdout.split("\n").filter(Boolean))];
+  const files = [
+    ...new Set(
+      spawnSync("git", ["ls-files", "--", "*.ts", "*.js", "*.sh", "*.md", "*.py", "*.yaml", "*.yml", "Dockerfile", ".ci/*"], { cwd: PROJECT_ROOT, encoding: "utf8" })
+        .stdout.split("\n")
+        .filter(Boolean),
+    ),
+  ];
   expect(files.length).toBeGreaterThan(100);
-  const found = files.flatMap((file) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8").split("\n").flatMap((line, i) => (/\bissues? \d+/i.test(line) ? [`${file}:${i + 1}: ${line.trim().slice(0, 100)}`] : [])));
+  const found = files.flatMap((file) =>
+    fs
+      .readFileSync(path.join(PROJECT_ROOT, file), "utf8")
+      .split("\n")
+      .flatMap((line, i) => (/\bissues? \d+/i.test(line) ? [`${file}:${i + 1}: ${line.trim().slice(0, 100)}`] : [])),
+  );
   expect(found).toEqual([]);
 });

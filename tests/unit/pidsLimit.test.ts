@@ -15,7 +15,11 @@ const FAKE_DOCKER = String.raw`docker() {
 
 function run(container: string, env: Record<string, string>) {
   const result = spawnSync("dash", ["-c", `${FAKE_DOCKER}\n${pidsLimitCommand(container, "redis")}`], { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
-  return { status: result.status, calls: result.stderr.split("\n").filter((line) => line.startsWith("docker ")), errors: result.stderr.split("\n").filter((line) => line && !line.startsWith("docker ")) };
+  return {
+    status: result.status,
+    calls: result.stderr.split("\n").filter((line) => line.startsWith("docker ")),
+    errors: result.stderr.split("\n").filter((line) => line && !line.startsWith("docker ")),
+  };
 }
 
 describe("the pids limit command", () => {

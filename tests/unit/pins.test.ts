@@ -18,9 +18,14 @@ function pulumiDeps(dir: string): Array<{ name: string; range: string; section: 
 
 // policy/ locks with npm-shrinkwrap.json: `npm pack` (what `pulumi policy publish` runs) leaves a
 // package-lock.json out of the tarball, a shrinkwrap goes in and pins the published pack's install.
-describe.each([[".", "package-lock.json"], ["policy", "npm-shrinkwrap.json"]])("%s/package.json", (dir, lockFile) => {
+describe.each([
+  [".", "package-lock.json"],
+  ["policy", "npm-shrinkwrap.json"],
+])("%s/package.json", (dir, lockFile) => {
   const deps = pulumiDeps(dir);
-  const lock = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, dir, lockFile), "utf8")) as { packages: Record<string, { version?: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> }> };
+  const lock = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, dir, lockFile), "utf8")) as {
+    packages: Record<string, { version?: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> }>;
+  };
 
   it("has @pulumi dependencies to check", () => {
     expect(deps.map((d) => d.name)).toContain("@pulumi/pulumi");

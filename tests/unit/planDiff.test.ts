@@ -24,8 +24,7 @@ function resource(name: string, inputs: Record<string, unknown>, more: Partial<O
 }
 
 const plan = (...resources: PlannedResource[]): Plan => ({ stack: "test", resources, outputs: {} });
-const container = (name: string, envs: string[] = ["A=1"], more: Parameters<typeof resource>[2] = {}) =>
-  resource(name, { name: `veza-${name}`, image: "sha256:1", envs, memory: 512 }, more);
+const container = (name: string, envs: string[] = ["A=1"], more: Parameters<typeof resource>[2] = {}) => resource(name, { name: `veza-${name}`, image: "sha256:1", envs, memory: 512 }, more);
 const only = (before: Plan, after: Plan): ResourceDiff => {
   const { resources } = diffPlans(before, after);
   expect(resources).toHaveLength(1);
@@ -85,7 +84,10 @@ describe("plan-diff: what the provider does with each change", () => {
     const component = (name: string, aliases: ResourceOptions["aliases"] = []) => resource(name, {}, { type: "veza:redis:RedisNode", custom: false, options: { aliases } });
     const child = (parent: string) => resource(`${parent}-container`, container("x").inputs, { parent });
     const moved = diffPlans(plan(component("redis-0"), child("redis-0")), plan(component("redis-a", [{ name: "redis-0" }]), child("redis-a")));
-    expect(moved.resources.map((r) => [r.name, r.action, r.renamedFrom])).toEqual([["redis-a", "same", "redis-0"], ["redis-a-container", "same", "redis-0-container"]]);
+    expect(moved.resources.map((r) => [r.name, r.action, r.renamedFrom])).toEqual([
+      ["redis-a", "same", "redis-0"],
+      ["redis-a-container", "same", "redis-0-container"],
+    ]);
     // The alias keeps the resource, not its inputs: a new container name is still a replacement.
     const newDockerName = plan(container("redis-0-container", ["A=1"], { options: { aliases: [{ name: "redis-0" }] } }));
     expect(only(before, newDockerName)).toMatchObject({ action: "replace", renamedFrom: "redis-0", replaceReasons: ["name"] });
@@ -130,7 +132,13 @@ describe("plan-diff: the engine's order", () => {
   it("groups resources that do not depend on each other into one parallel step", () => {
     const three = (env: string) => plan(container("sentinel-0", [env], { dependsOn: ["redis"] }), container("sentinel-1", [env], { dependsOn: ["redis"] }), container("redis", [env]));
     const steps = replacementOrder(three("X=1"), three("X=2"));
-    expect(names(steps)).toEqual([[["delete redis", "create redis"]], [["delete sentinel-0", "create sentinel-0"], ["delete sentinel-1", "create sentinel-1"]]]);
+    expect(names(steps)).toEqual([
+      [["delete redis", "create redis"]],
+      [
+        ["delete sentinel-0", "create sentinel-0"],
+        ["delete sentinel-1", "create sentinel-1"],
+      ],
+    ]);
     expect(steps.map((s) => s.parallel)).toEqual([false, true]);
     expect(formatEngineOrder(steps)).toContain("step 2, in parallel:");
   });
@@ -145,8 +153,18 @@ describe("plan-diff: the engine's order", () => {
     before.resources[0].inputs.destroyGraceSeconds = 10;
     const steps = replacementOrder(before, after);
     expect(steps.map((s) => s.chains)).toEqual([
-      [[{ op: "delete", name: "a", type: CONTAINER, graceSeconds: 0 }, { op: "create", name: "a", type: CONTAINER }]],
-      [[{ op: "delete", name: "b", type: CONTAINER, graceSeconds: 10 }, { op: "create", name: "b", type: CONTAINER, waitsForHealthy: true }]],
+      [
+        [
+          { op: "delete", name: "a", type: CONTAINER, graceSeconds: 0 },
+          { op: "create", name: "a", type: CONTAINER },
+        ],
+      ],
+      [
+        [
+          { op: "delete", name: "b", type: CONTAINER, graceSeconds: 10 },
+          { op: "create", name: "b", type: CONTAINER, waitsForHealthy: true },
+        ],
+      ],
     ]);
   });
 });
@@ -162,13 +180,18 @@ describe("plan-diff on the real program", () => {
     const redisFamily = after.resources.filter((r) => r.type === CONTAINER && /^(redis|sentinel)-\d+-container$/.test(r.name)).map((r) => r.name);
     expect(redisFamily).toHaveLength(6);
     const diff = diffPlans(base, after);
-    for (const name of redisFamily) expect(diff.resources.find((r) => r.name === name)).toMatchObject({ action: "replace", deleteBeforeReplace: true, replaceReasons: expect.arrayContaining(["image"]) });
+    for (const name of redisFamily)
+      expect(diff.resources.find((r) => r.name === name)).toMatchObject({ action: "replace", deleteBeforeReplace: true, replaceReasons: expect.arrayContaining(["image"]) });
 
     const steps = replacementOrder(base, after);
     const stepOf = new Map<string, number>();
-    steps.forEach((step, i) => step.chains.forEach((chain) => chain.forEach((o) => {
-      if (o.op !== "delete") stepOf.set(o.name, i);
-    })));
+    steps.forEach((step, i) =>
+      step.chains.forEach((chain) =>
+        chain.forEach((o) => {
+          if (o.op !== "delete") stepOf.set(o.name, i);
+        }),
+      ),
+    );
     for (const name of redisFamily) expect(stepOf.has(name)).toBe(true);
     // Every dependency with work of its own is done in an earlier step.
     const graph = dependencyGraph(after);
@@ -201,7 +224,11 @@ describe("plan-diff on the real program", () => {
 
 describe("npm run plan-diff usage", () => {
   it("exits 2 with one line when the change is missing, an option is mistyped or the config is invalid", () => {
-    for (const args of [["--stack", "dev"], ["--stack", "dev", "--confg", "incident=redis-down"], ["--stack", "dev", "--config", "incident=panic"]]) {
+    for (const args of [
+      ["--stack", "dev"],
+      ["--stack", "dev", "--confg", "incident=redis-down"],
+      ["--stack", "dev", "--config", "incident=panic"],
+    ]) {
       const result = runScript("plan-diff", args);
       expect(result.status).toBe(2);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);

@@ -34,7 +34,10 @@ describe("Pulumi.prod.yaml as shipped", () => {
   });
 
   it("names every secret, its environment variable and the init-stack command in its comments", () => {
-    const comments = text.split("\n").filter((line) => line.startsWith("#")).join("\n");
+    const comments = text
+      .split("\n")
+      .filter((line) => line.startsWith("#"))
+      .join("\n");
     expect(comments).toMatch(/npm run init-stack -- --stack prod/);
     for (const secret of STACK_SECRETS) expect(comments).toMatch(new RegExp(`^#\\s+${secret.key}\\s+${secret.env}\\s+(required|optional)`, "m"));
     expect(STACK_SECRETS.map((s) => s.key).sort()).toEqual([...SECRET_KEYS].sort());
@@ -64,7 +67,16 @@ describe("Pulumi.prod.yaml as shipped", () => {
     expect(problems.map((p) => p.key)).toEqual(REQUIRED);
     for (const p of problems) expect(p.allowed).toContain(`pulumi config set --secret ${p.key}`);
     // With them set (decrypted by the engine), it passes.
-    expect(() => requireValidStackConfig(readRawConfig("veza-redis", { ...all, "veza-redis:slackWebhookUrl": "https://hooks.example/x", "veza-redis:pagerdutyRoutingKey": "k", "veza-redis:heartbeatWebhookUrl": "https://hc.example/p" }))).not.toThrow();
+    expect(() =>
+      requireValidStackConfig(
+        readRawConfig("veza-redis", {
+          ...all,
+          "veza-redis:slackWebhookUrl": "https://hooks.example/x",
+          "veza-redis:pagerdutyRoutingKey": "k",
+          "veza-redis:heartbeatWebhookUrl": "https://hc.example/p",
+        }),
+      ),
+    ).not.toThrow();
   });
 
   it("once init-stack has set them (secure: values in the file), none is read as unset", () => {

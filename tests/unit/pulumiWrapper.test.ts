@@ -20,16 +20,20 @@ const tempDir = cleanedTempDirs();
 function fakePulumi(dir: string, log: string): string {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, "pulumi");
-  fs.writeFileSync(file, [
-    "#!/bin/sh",
-    `printf '%s\\n' "$*" >> '${log}'`,
-    'case "$1 $2" in',
-    '  "whoami "*) [ "${FAKE_WHOAMI_EXIT:-0}" = 0 ] || echo "error: could not reach the backend" >&2; exit "${FAKE_WHOAMI_EXIT:-0}";;',
-    '  "stack select") [ "${FAKE_SELECT_EXIT:-0}" = 0 ] || echo "error: no stack named $3 found" >&2; exit "${FAKE_SELECT_EXIT:-0}";;',
-    "esac",
-    "exit 0",
-    "",
-  ].join("\n"), { mode: 0o755 });
+  fs.writeFileSync(
+    file,
+    [
+      "#!/bin/sh",
+      `printf '%s\\n' "$*" >> '${log}'`,
+      'case "$1 $2" in',
+      '  "whoami "*) [ "${FAKE_WHOAMI_EXIT:-0}" = 0 ] || echo "error: could not reach the backend" >&2; exit "${FAKE_WHOAMI_EXIT:-0}";;',
+      '  "stack select") [ "${FAKE_SELECT_EXIT:-0}" = 0 ] || echo "error: no stack named $3 found" >&2; exit "${FAKE_SELECT_EXIT:-0}";;',
+      "esac",
+      "exit 0",
+      "",
+    ].join("\n"),
+    { mode: 0o755 },
+  );
   return file;
 }
 
@@ -132,14 +136,22 @@ describe("up never creates a stack by accident", () => {
   const down = { ok: false, output: "error: could not reach https://api.pulumi.com" };
   it("falls back to the project's file backend for dev only: any other stack stops when the login fails", () => {
     expect(chooseBackend("dev", down, {})).toEqual({ kind: "project-file" });
-    expect(() => chooseBackend("prod", down, {})).toThrow(new UsageError("stack prod: not logged in to a backend (pulumi whoami: error: could not reach https://api.pulumi.com); log in to the stack's backend (pulumi login <url>) and retry, or create the stack with npm run init-stack -- --stack prod. Only dev falls back to the local file backend; nothing was run"));
+    expect(() => chooseBackend("prod", down, {})).toThrow(
+      new UsageError(
+        "stack prod: not logged in to a backend (pulumi whoami: error: could not reach https://api.pulumi.com); log in to the stack's backend (pulumi login <url>) and retry, or create the stack with npm run init-stack -- --stack prod. Only dev falls back to the local file backend; nothing was run",
+      ),
+    );
     expect(() => chooseBackend("dev", down, { PULUMI_BACKEND_URL: "s3://veza-state" })).toThrow(/^stack dev: the backend PULUMI_BACKEND_URL=s3:\/\/veza-state cannot be reached or logged into/);
     expect(chooseBackend("prod", { ok: true, output: "ops" }, {})).toEqual({ kind: "current" });
   });
 
   it("creates a missing stack only for dev on the project's file backend; elsewhere it names npm run init-stack", () => {
     expect(onMissingStack("dev", { kind: "project-file" }, "")).toBe("create");
-    expect(() => onMissingStack("dev", { kind: "current" }, "error: no stack named 'dev' found")).toThrow(new UsageError("stack dev cannot be selected on the current backend (pulumi stack select: error: no stack named 'dev' found); create it with npm run init-stack -- --stack dev, then retry; nothing was created"));
+    expect(() => onMissingStack("dev", { kind: "current" }, "error: no stack named 'dev' found")).toThrow(
+      new UsageError(
+        "stack dev cannot be selected on the current backend (pulumi stack select: error: no stack named 'dev' found); create it with npm run init-stack -- --stack dev, then retry; nothing was created",
+      ),
+    );
     expect(() => onMissingStack("prod", { kind: "current" }, "")).toThrow(/npm run init-stack -- --stack prod/);
   });
 });
@@ -167,7 +179,9 @@ describe("npm run up / preview, end to end with a fake pulumi", () => {
   it("prod logged in but missing on that backend: exit 2, no stack init, no up", () => {
     const { result, calls } = upWith(["preview", "--stack", "prod"], { FAKE_SELECT_EXIT: "255" });
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain("pulumi: stack prod cannot be selected on the current backend (pulumi stack select: error: no stack named prod found); create it with npm run init-stack -- --stack prod, then retry; nothing was created\n");
+    expect(result.stderr).toContain(
+      "pulumi: stack prod cannot be selected on the current backend (pulumi stack select: error: no stack named prod found); create it with npm run init-stack -- --stack prod, then retry; nothing was created\n",
+    );
     expect(calls).toEqual(["version", "whoami", "stack select prod"]);
   });
 
@@ -177,7 +191,6 @@ describe("npm run up / preview, end to end with a fake pulumi", () => {
     expect(result.stderr).toContain(`Using the local file backend at file://${path.join(PROJECT_ROOT, ".pulumi-state")}\n`);
     expect(calls).toEqual(["version", "whoami", "stack select dev", "stack init dev --secrets-provider passphrase", "up --stack dev --policy-pack policy"]);
   });
-
 
   it("prod: uses the pulumi found outside node_modules, needs no Docker, passes pulumi's flags through", () => {
     const home = tempDir("veza-home-");

@@ -7,7 +7,12 @@ import { stackTopology } from "../../components/topology/ports";
 import { dataNodeSettings, sentinelSettings } from "../../components/topology/settings";
 
 const config = requireValidStackConfig({
-  hosts: ["a", "b", "c"].map((name, i) => ({ name, dockerHost: `ssh://ops@${name}`, address: `10.0.0.${i + 1}`, sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVASznxN7zUMGGt3onAoz7nzW0tNXTPQ94Xy/y3sf7F" })),
+  hosts: ["a", "b", "c"].map((name, i) => ({
+    name,
+    dockerHost: `ssh://ops@${name}`,
+    address: `10.0.0.${i + 1}`,
+    sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVASznxN7zUMGGt3onAoz7nzW0tNXTPQ94Xy/y3sf7F",
+  })),
   environment: "production",
   slackWebhookUrl: "https://hooks.example/test",
   pagerdutyRoutingKey: "test-key",
@@ -15,7 +20,19 @@ const config = requireValidStackConfig({
   monitoring: { enabled: false },
 });
 const topology = stackTopology(config);
-const credentials = { admin: "a1", app: "p2", replication: "r3", sentinel: "s4", exporter: "e5", health: "h6", handoff: "o8", sentinelClients: "c7", sentinelPeer: "q9", sentinelFailover: "f10", sentinelAdmin: "d11" };
+const credentials = {
+  admin: "a1",
+  app: "p2",
+  replication: "r3",
+  sentinel: "s4",
+  exporter: "e5",
+  health: "h6",
+  handoff: "o8",
+  sentinelClients: "c7",
+  sentinelPeer: "q9",
+  sentinelFailover: "f10",
+  sentinelAdmin: "d11",
+};
 
 describe("redis.conf renderer", () => {
   const master = parseConfDirectives(renderRedisConf(dataNodeSettings(config, topology, topology.dataNodes[0])));
@@ -78,21 +95,29 @@ describe("sentinel.conf renderer", () => {
   const sentinel = parseConfDirectives(text);
 
   it("monitors the initial master with the quorum and the declared timings", () => {
-    expect(sentinel.get("sentinel")).toEqual(expect.arrayContaining([
-      "monitor veza-redis 10.0.0.1 6379 2",
-      "down-after-milliseconds veza-redis 2000",
-      "failover-timeout veza-redis 10000",
-      "parallel-syncs veza-redis 1",
-      "announce-ip 10.0.0.3",
-      "announce-port 26379",
-      "resolve-hostnames no",
-    ]));
+    expect(sentinel.get("sentinel")).toEqual(
+      expect.arrayContaining([
+        "monitor veza-redis 10.0.0.1 6379 2",
+        "down-after-milliseconds veza-redis 2000",
+        "failover-timeout veza-redis 10000",
+        "parallel-syncs veza-redis 1",
+        "announce-ip 10.0.0.3",
+        "announce-port 26379",
+        "resolve-hostnames no",
+      ]),
+    );
   });
 
   it("resolves and announces hostnames when hosts are given by DNS name", () => {
     const named = requireValidStackConfig({
       monitoring: { enabled: false },
-      hosts: ["a", "b", "c"].map((n, i) => ({ name: n, dockerHost: `ssh://ops@${n}`, address: `${n}.redis.internal`, bindAddress: `10.0.0.${i + 1}`, sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVASznxN7zUMGGt3onAoz7nzW0tNXTPQ94Xy/y3sf7F" })),
+      hosts: ["a", "b", "c"].map((n, i) => ({
+        name: n,
+        dockerHost: `ssh://ops@${n}`,
+        address: `${n}.redis.internal`,
+        bindAddress: `10.0.0.${i + 1}`,
+        sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVASznxN7zUMGGt3onAoz7nzW0tNXTPQ94Xy/y3sf7F",
+      })),
     });
     const namedTopology = stackTopology(named);
     const namedText = parseConfDirectives(renderSentinelConf(sentinelSettings(named, namedTopology, namedTopology.sentinels[0])));
@@ -106,7 +131,14 @@ describe("sentinel.conf renderer", () => {
     expect(secrets).toContain(`sentinel sentinel-user ${SENTINEL_USERS.peer.name}\nsentinel sentinel-pass q9\n`);
     expect(secrets).toContain("user default off\n");
     expect(secrets).not.toMatch(/^requirepass/m);
-    for (const [role, password] of [["client", "c7"], ["peer", "q9"], ["failover", "f10"], ["admin", "d11"], ["exporter", "e5"], ["health", "h6"]] as const) {
+    for (const [role, password] of [
+      ["client", "c7"],
+      ["peer", "q9"],
+      ["failover", "f10"],
+      ["admin", "d11"],
+      ["exporter", "e5"],
+      ["health", "h6"],
+    ] as const) {
       expect(secrets).toContain(`user ${SENTINEL_USERS[role].name} on #${sha256Hex(password)} ${SENTINEL_ACL_RULES[role]}\n`);
     }
     expect(secrets).not.toMatch(/>c7|>f10|>d11/);

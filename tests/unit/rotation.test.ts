@@ -55,13 +55,19 @@ describe("credentials config validation", () => {
   it("names the key, the value and what is allowed", () => {
     expect(problems({ root: { generation: 1 } })).toEqual([expect.objectContaining({ key: "credentials.root", allowed: expect.stringContaining("a credential name (admin, app") })]);
     expect(problems({ app: { step: "rotate" } })).toEqual([expect.objectContaining({ key: "credentials.app.step", value: "rotate", allowed: expect.stringMatching(/^one of add, switch, retire/) })]);
-    expect(problems({ app: { generation: 0, step: "add" } })).toEqual([expect.objectContaining({ key: "credentials.app.step", value: "add", allowed: expect.stringContaining("raise the generation") })]);
+    expect(problems({ app: { generation: 0, step: "add" } })).toEqual([
+      expect.objectContaining({ key: "credentials.app.step", value: "add", allowed: expect.stringContaining("raise the generation") }),
+    ]);
     expect(problems({ app: { generation: -1 } })).toEqual([expect.objectContaining({ key: "credentials.app.generation", value: -1 })]);
-    expect(problems({ app: { generation: 4, step: "switch", external: 2 } })).toEqual([expect.objectContaining({ key: "credentials.app.external", value: 2, allowed: expect.stringContaining("4 or 3") })]);
+    expect(problems({ app: { generation: 4, step: "switch", external: 2 } })).toEqual([
+      expect.objectContaining({ key: "credentials.app.external", value: 2, allowed: expect.stringContaining("4 or 3") }),
+    ]);
     // A raised generation alone would be add, switch and retire in one up: the step is required.
     expect(problems({ app: { generation: 2 } })).toEqual([expect.objectContaining({ key: "credentials.app.step", value: undefined, allowed: expect.stringContaining("one step per `pulumi up`") })]);
     // The guard before retire: a consumer outside the stack still on the old generation.
-    expect(problems({ app: { generation: 4, step: "retire", external: 3 } })).toEqual([expect.objectContaining({ key: "credentials.app.external", value: 3, allowed: expect.stringContaining("before step retire") })]);
+    expect(problems({ app: { generation: 4, step: "retire", external: 3 } })).toEqual([
+      expect.objectContaining({ key: "credentials.app.external", value: 3, allowed: expect.stringContaining("before step retire") }),
+    ]);
   });
 });
 
@@ -70,7 +76,11 @@ describe("an API outside the stack", () => {
   const externalApi = { ...raw.api, mode: "external", metrics: { address: "10.0.0.9:8080" } };
 
   it("must say which generation it holds once its users rotate: the stack cannot see it", () => {
-    const result = validateStackConfig({ ...raw, api: externalApi, credentials: { app: { generation: 1, step: "add" }, sentinelClients: { generation: 1, step: "add", external: 0 }, exporter: { generation: 1, step: "add" } } });
+    const result = validateStackConfig({
+      ...raw,
+      api: externalApi,
+      credentials: { app: { generation: 1, step: "add" }, sentinelClients: { generation: 1, step: "add", external: 0 }, exporter: { generation: 1, step: "add" } },
+    });
     expect(result.ok ? [] : result.problems).toEqual([expect.objectContaining({ key: "credentials.app.external", value: undefined, allowed: expect.stringContaining("api.mode is external") })]);
     expect(validateStackConfig({ ...raw, api: externalApi }).ok).toBe(true);
   });

@@ -18,7 +18,43 @@ import { shellQuote } from "../../components/base/shell";
 
 /** Strings built to break quoting, mixed with arbitrary ASCII and unicode (no NUL: no C string, hence no command string, can hold one). */
 const hostile = fc.oneof(
-  fc.array(fc.constantFrom("'", '"', "'\\''", "$(", ")", "`", "\n", ";", "\\", "$", "${x}", "&&", "|", ">", "<", " ", "\t", "*", "?", "~", "#", "{", "}", "!", "-e", "VEZA_HOST_TUNING", "VEZA_RULES_EOF", "EOF", "id", "redis:7"), { maxLength: 12 }).map((parts) => parts.join("")),
+  fc
+    .array(
+      fc.constantFrom(
+        "'",
+        '"',
+        "'\\''",
+        "$(",
+        ")",
+        "`",
+        "\n",
+        ";",
+        "\\",
+        "$",
+        "${x}",
+        "&&",
+        "|",
+        ">",
+        "<",
+        " ",
+        "\t",
+        "*",
+        "?",
+        "~",
+        "#",
+        "{",
+        "}",
+        "!",
+        "-e",
+        "VEZA_HOST_TUNING",
+        "VEZA_RULES_EOF",
+        "EOF",
+        "id",
+        "redis:7",
+      ),
+      { maxLength: 12 },
+    )
+    .map((parts) => parts.join("")),
   fc.string({ unit: "binary-ascii", maxLength: 40 }).map((s) => s.replaceAll("\0", "")),
   fc.string({ unit: "grapheme", maxLength: 20 }),
 );
@@ -48,7 +84,7 @@ function runRecorded(commands: string[]): { calls: Array<{ command: string; args
   const tokens = fs.readFileSync(rec, "utf8").split("\0");
   tokens.pop();
   const calls: Array<{ command: string; args: string[] }> = [];
-  for (let i = 0; i < tokens.length; ) {
+  for (let i = 0; i < tokens.length;) {
     const command = tokens[i];
     const count = Number(tokens[i + 1]);
     calls.push({ command, args: tokens.slice(i + 2, i + 2 + count) });
@@ -63,67 +99,88 @@ const RUNS = { numRuns: 10 };
 
 describe("no config value can end the quoting of a command string", () => {
   it("shellQuote: every value is read back by dash as exactly itself", () => {
-    fc.assert(fc.property(fc.array(hostile, { minLength: 1, maxLength: 20 }), (values) => {
-      const { calls, stderr, status } = runRecorded(values.map((v) => `docker ${shellQuote(v)}`));
-      expect({ stderr, status }).toEqual({ stderr: "", status: 0 });
-      expect(calls).toEqual(values.map((v) => ({ command: "docker", args: [v] })));
-    }), RUNS);
+    fc.assert(
+      fc.property(fc.array(hostile, { minLength: 1, maxLength: 20 }), (values) => {
+        const { calls, stderr, status } = runRecorded(values.map((v) => `docker ${shellQuote(v)}`));
+        expect({ stderr, status }).toEqual({ stderr: "", status: 0 });
+        expect(calls).toEqual(values.map((v) => ({ command: "docker", args: [v] })));
+      }),
+      RUNS,
+    );
   });
 
   it("the promtool check, the connectivity check's docker run: the image is one argument after --entrypoint sh", () => {
-    fc.assert(fc.property(fc.array(hostile, { minLength: 1, maxLength: 10 }), (images) => {
-      const { calls, stderr, status } = runRecorded(images.flatMap((image) => [dockerRunStdinScript(image), dockerRunStdinScript(image, ["--network host"])]));
-      expect({ stderr, status }).toEqual({ stderr: "", status: 0 });
-      expect(calls).toEqual(images.flatMap((image) => [
-        { command: "docker", args: ["run", "--rm", "--pids-limit", "128", "-i", "--entrypoint", "sh", image, "-s"] },
-        { command: "docker", args: ["run", "--rm", "--pids-limit", "128", "-i", "--network", "host", "--entrypoint", "sh", image, "-s"] },
-      ]));
-    }), RUNS);
+    fc.assert(
+      fc.property(fc.array(hostile, { minLength: 1, maxLength: 10 }), (images) => {
+        const { calls, stderr, status } = runRecorded(images.flatMap((image) => [dockerRunStdinScript(image), dockerRunStdinScript(image, ["--network host"])]));
+        expect({ stderr, status }).toEqual({ stderr: "", status: 0 });
+        expect(calls).toEqual(
+          images.flatMap((image) => [
+            { command: "docker", args: ["run", "--rm", "--pids-limit", "128", "-i", "--entrypoint", "sh", image, "-s"] },
+            { command: "docker", args: ["run", "--rm", "--pids-limit", "128", "-i", "--network", "host", "--entrypoint", "sh", image, "-s"] },
+          ]),
+        );
+      }),
+      RUNS,
+    );
   });
 
   it("the privileged kernel tuning command: the image is one argument, and the heredoc still carries the whole script", () => {
-    fc.assert(fc.property(fc.array(hostile, { minLength: 1, maxLength: 10 }), (images) => {
-      const { calls, stderr, status } = runRecorded(images.map((image) => renderHostTuningCommand(image, { tcpBacklog: 511 })));
-      expect({ stderr, status }).toEqual({ stderr: "", status: 0 });
-      expect(calls).toHaveLength(images.length);
-      calls.forEach((call, i) => {
-        expect(call.command).toBe("docker");
-        // The flags before are the hardening's to choose; what follows the entrypoint is fixed.
-        expect(call.args.slice(call.args.indexOf("--entrypoint"))).toEqual(["--entrypoint", "sh", images[i], "-s"]);
-      });
-    }), RUNS);
+    fc.assert(
+      fc.property(fc.array(hostile, { minLength: 1, maxLength: 10 }), (images) => {
+        const { calls, stderr, status } = runRecorded(images.map((image) => renderHostTuningCommand(image, { tcpBacklog: 511 })));
+        expect({ stderr, status }).toEqual({ stderr: "", status: 0 });
+        expect(calls).toHaveLength(images.length);
+        calls.forEach((call, i) => {
+          expect(call.command).toBe("docker");
+          // The flags before are the hardening's to choose; what follows the entrypoint is fixed.
+          expect(call.args.slice(call.args.indexOf("--entrypoint"))).toEqual(["--entrypoint", "sh", images[i], "-s"]);
+        });
+      }),
+      RUNS,
+    );
   });
 
   it("the data volume check: the volume and the image are one argument each, the check script intact", () => {
-    fc.assert(fc.property(fc.array(fc.tuple(hostile, hostile), { minLength: 1, maxLength: 10 }), (pairs) => {
-      const { calls, stderr, status } = runRecorded(pairs.map(([image, volume]) => renderDataVolumeCheckCommand(image, volume, 123456789)));
-      expect({ stderr, status }).toEqual({ stderr: "", status: 0 });
-      expect(calls).toEqual(pairs.map(([image, volume]) => ({
-        command: "docker",
-        args: ["run", "--rm", "--pids-limit", "128", "-v", `${volume}:/data`, "--entrypoint", "sh", image, "-c", renderDataVolumeCheckScript("/data", 123456789)],
-      })));
-    }), RUNS);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(hostile, hostile), { minLength: 1, maxLength: 10 }), (pairs) => {
+        const { calls, stderr, status } = runRecorded(pairs.map(([image, volume]) => renderDataVolumeCheckCommand(image, volume, 123456789)));
+        expect({ stderr, status }).toEqual({ stderr: "", status: 0 });
+        expect(calls).toEqual(
+          pairs.map(([image, volume]) => ({
+            command: "docker",
+            args: ["run", "--rm", "--pids-limit", "128", "-v", `${volume}:/data`, "--entrypoint", "sh", image, "-c", renderDataVolumeCheckScript("/data", 123456789)],
+          })),
+        );
+      }),
+      RUNS,
+    );
   });
 
   it("the API's connectivity check script: master name, sentinel addresses and passwords each arrive whole", () => {
     const input = fc.record({ masterName: hostile, host: hostile, app: hostile, sentinelClients: hostile });
-    fc.assert(fc.property(fc.array(input, { minLength: 1, maxLength: 4 }), (inputs) => {
-      const scripts = inputs.flatMap(({ masterName, host, app, sentinelClients }) => [
-        renderConnectivityCheckScript({ mode: "sentinel", masterName, sentinels: [{ host, port: 26379 }] }, { app, sentinelClients }),
-        renderConnectivityCheckScript({ mode: "standalone", master: { host, port: 6379 } }, { app, sentinelClients }),
-      ]);
-      const { calls, stderr, status } = runRecorded(scripts);
-      expect({ stderr, status }).toEqual({ stderr: "", status: 0 });
-      const asApp = (host: string, port: string, app: string, command: string) => ({ command: "redis-cli", args: [app, "-h", host, "-p", port, "--user", "veza-app", "--no-auth-warning", command] });
-      expect(calls).toEqual(inputs.flatMap(({ masterName, host, app, sentinelClients }) => [
-        { command: "redis-cli", args: [sentinelClients, "-h", host, "-p", "26379", "--user", SENTINEL_USERS.client.name, "--no-auth-warning", "sentinel", "get-master-addr-by-name", masterName] },
-        asApp("10.9.9.9", "6379", app, "ping"),
-        asApp("10.9.9.9", "6379", app, "role"),
-        // Standalone: the declared master's host:port, split at the last colon.
-        asApp(host, "6379", app, "ping"),
-        asApp(host, "6379", app, "role"),
-      ]));
-    }), { numRuns: 6 });
+    fc.assert(
+      fc.property(fc.array(input, { minLength: 1, maxLength: 4 }), (inputs) => {
+        const scripts = inputs.flatMap(({ masterName, host, app, sentinelClients }) => [
+          renderConnectivityCheckScript({ mode: "sentinel", masterName, sentinels: [{ host, port: 26379 }] }, { app, sentinelClients }),
+          renderConnectivityCheckScript({ mode: "standalone", master: { host, port: 6379 } }, { app, sentinelClients }),
+        ]);
+        const { calls, stderr, status } = runRecorded(scripts);
+        expect({ stderr, status }).toEqual({ stderr: "", status: 0 });
+        const asApp = (host: string, port: string, app: string, command: string) => ({ command: "redis-cli", args: [app, "-h", host, "-p", port, "--user", "veza-app", "--no-auth-warning", command] });
+        expect(calls).toEqual(
+          inputs.flatMap(({ masterName, host, app, sentinelClients }) => [
+            { command: "redis-cli", args: [sentinelClients, "-h", host, "-p", "26379", "--user", SENTINEL_USERS.client.name, "--no-auth-warning", "sentinel", "get-master-addr-by-name", masterName] },
+            asApp("10.9.9.9", "6379", app, "ping"),
+            asApp("10.9.9.9", "6379", app, "role"),
+            // Standalone: the declared master's host:port, split at the last colon.
+            asApp(host, "6379", app, "ping"),
+            asApp(host, "6379", app, "role"),
+          ]),
+        );
+      }),
+      { numRuns: 6 },
+    );
   });
 
   it("the promtool check script refuses a rule file whose content would end its heredoc", () => {

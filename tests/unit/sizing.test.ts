@@ -1,5 +1,15 @@
 import * as fc from "fast-check";
-import { computeSizing, DEFAULT_FORK_HEADROOM_PERCENT, FORK_PEAK_TARGET, maxmemoryFor, minimumDataVolumeBytes, MiB, MINIMUM_FORK_HEADROOM_PERCENT, minimumForkHeadroomPercent, modelledForkPeakBytes } from "../../components/redis/sizing";
+import {
+  computeSizing,
+  DEFAULT_FORK_HEADROOM_PERCENT,
+  FORK_PEAK_TARGET,
+  maxmemoryFor,
+  minimumDataVolumeBytes,
+  MiB,
+  MINIMUM_FORK_HEADROOM_PERCENT,
+  minimumForkHeadroomPercent,
+  modelledForkPeakBytes,
+} from "../../components/redis/sizing";
 
 const base = { memoryLimitMiB: 512, forkHeadroomPercent: 75, aofRewritePercentage: 100, aofRewriteMinSizeMiB: 64, rdbSnapshots: false, volumeHeadroomFactor: 1.5 };
 
@@ -22,12 +32,15 @@ describe("sizing", () => {
     expect(MINIMUM_FORK_HEADROOM_PERCENT).toBe(70);
     expect([128, 256, 512, 4096].map(minimumForkHeadroomPercent)).toEqual([75, 73, 72, 71]);
     expect(DEFAULT_FORK_HEADROOM_PERCENT).toBe(75);
-    fc.assert(fc.property(fc.integer({ min: 64, max: 1024 * 1024 }), (limitMiB) => {
-      const headroom = minimumForkHeadroomPercent(limitMiB);
-      const fits = (percent: number) => modelledForkPeakBytes(maxmemoryFor(limitMiB, percent)) <= FORK_PEAK_TARGET * limitMiB * MiB;
-      // The smallest headroom that fits: the one below it does not.
-      return fits(headroom) && !fits(headroom - 1) && headroom >= MINIMUM_FORK_HEADROOM_PERCENT;
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.integer({ min: 64, max: 1024 * 1024 }), (limitMiB) => {
+        const headroom = minimumForkHeadroomPercent(limitMiB);
+        const fits = (percent: number) => modelledForkPeakBytes(maxmemoryFor(limitMiB, percent)) <= FORK_PEAK_TARGET * limitMiB * MiB;
+        // The smallest headroom that fits: the one below it does not.
+        return fits(headroom) && !fits(headroom - 1) && headroom >= MINIMUM_FORK_HEADROOM_PERCENT;
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("caps replica output buffers inside the reserve, never below 16 MiB", () => {

@@ -3,7 +3,7 @@ import { soakRow, soakTable } from "../../scripts/lib/soakReport";
 
 const log = [
   "Tests:       591 passed, 591 total",
-  "drill memory-under-fork: pass {\"declared_forks\":7,\"declared_peak_rss_of_limit\":0.52,\"declared_oom_kills\":0,\"declared_killed\":\"none\"}",
+  'drill memory-under-fork: pass {"declared_forks":7,"declared_peak_rss_of_limit":0.52,"declared_oom_kills":0,"declared_killed":"none"}',
   "  ● fault drills (short) › master-killed holds and cleans up after itself",
   "  ● fault drills (short) › master-killed holds and cleans up after itself",
   "Tests:       1 failed, 1 skipped, 26 passed, 28 total",

@@ -31,7 +31,11 @@ describe("the threat model", () => {
   it("names only alerts both stacks render", () => {
     for (const stack of ["dev", "prod"]) {
       const files = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile(stack).raw));
-      const rendered = new Set(Object.values(files.rules).flatMap((f) => f.groups.flatMap((g) => g.rules)).flatMap((r) => ("alert" in r ? [r.alert] : [])));
+      const rendered = new Set(
+        Object.values(files.rules)
+          .flatMap((f) => f.groups.flatMap((g) => g.rules))
+          .flatMap((r) => ("alert" in r ? [r.alert] : [])),
+      );
       expect({ stack, unknown: threatModelAlerts().filter((alert) => !rendered.has(alert)) }).toEqual({ stack, unknown: [] });
     }
   });

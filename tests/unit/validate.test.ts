@@ -104,7 +104,16 @@ describe("stack config validation", () => {
   it("reports every problem at once", () => {
     const result = validateStackConfig({ hosts: [host("a"), host("a")], redis: { memoryLimitMiB: 0, evictionPolicy: "noeviction", image: "redis:latest" }, maintenanceMode: "yes" });
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.problems.map((p) => p.key).sort()).toEqual(["hosts[1].address", "hosts[1].dockerHost", "hosts[1].name", "maintenanceMode", "redis.evictionPolicy", "redis.image", "redis.memoryLimitMiB"]);
+    if (!result.ok)
+      expect(result.problems.map((p) => p.key).sort()).toEqual([
+        "hosts[1].address",
+        "hosts[1].dockerHost",
+        "hosts[1].name",
+        "maintenanceMode",
+        "redis.evictionPolicy",
+        "redis.image",
+        "redis.memoryLimitMiB",
+      ]);
     expect(() => requireValidStackConfig({ hosts: [] })).toThrow(StackConfigError);
   });
 
@@ -112,13 +121,19 @@ describe("stack config validation", () => {
 
   it("requires the Slack, PagerDuty and heartbeat secrets outside dev, so that pages reach someone and a dead alerting is noticed", () => {
     expect(problemKeys({ ...withMonitoringHost(), environment: "production" })).toEqual(["slackWebhookUrl", "pagerdutyRoutingKey", "heartbeatWebhookUrl"]);
-    expect(problemKeys({ ...withMonitoringHost(), environment: "production", slackWebhookUrl: "https://hooks.example/x", pagerdutyRoutingKey: "k", heartbeatWebhookUrl: "https://hc.example/p" })).toEqual([]);
+    expect(
+      problemKeys({ ...withMonitoringHost(), environment: "production", slackWebhookUrl: "https://hooks.example/x", pagerdutyRoutingKey: "k", heartbeatWebhookUrl: "https://hc.example/p" }),
+    ).toEqual([]);
     expect(problemKeys({ ...valid(), environment: "production", monitoring: { enabled: false } })).toEqual([]);
   });
 
   it("refuses a webhook URL with a newline or a space (it would write YAML of its own into alertmanager.yml), without echoing the secret", () => {
     const secrets = { slackWebhookUrl: "https://hooks.example/x", pagerdutyRoutingKey: "k", heartbeatWebhookUrl: "https://hc.example/p" };
-    for (const [key, bad] of [["heartbeatWebhookUrl", "https://hc.example/p\n    send_resolved: true"], ["heartbeatWebhookUrl", "https://hc.example/p x"], ["slackWebhookUrl", "hooks.example/x"]] as const) {
+    for (const [key, bad] of [
+      ["heartbeatWebhookUrl", "https://hc.example/p\n    send_resolved: true"],
+      ["heartbeatWebhookUrl", "https://hc.example/p x"],
+      ["slackWebhookUrl", "hooks.example/x"],
+    ] as const) {
       const problem = problemFor({ ...withMonitoringHost(), environment: "production", ...secrets, [key]: bad }, key);
       expect(problem.value).toBeUndefined();
       expect(problem.allowed).toMatch(/an http\(s\) URL without whitespace or control characters/);
@@ -195,7 +210,9 @@ describe("stack config validation", () => {
     expect(problemFor({ ...valid(), redis: { memoryLimitMB: 512 } }, "redis.memoryLimitMB").allowed).toBe(
       "a known field (image, memoryLimitMiB, forkHeadroomPercent, maxmemoryMiB, evictionPolicy, allowedEvictionPolicies, aofRewritePercentage, aofRewriteMinSizeMiB, dataVolumeMiB, volumeHeadroomFactor, rdbSnapshots, port, tcpBacklog, maxClients, minReplicasToWrite, minReplicasMaxLagSeconds)",
     );
-    expect(problemFor({ ...valid(), sentinels: {} }, "sentinels").allowed).toMatch(/^a known field \(environment, hosts, redis, sentinel, api, monitoring, incident, maintenanceMode, rateLimitFailClosed, credentials, slackWebhookUrl, pagerdutyRoutingKey, heartbeatWebhookUrl, sshPrivateKey\)$/);
+    expect(problemFor({ ...valid(), sentinels: {} }, "sentinels").allowed).toMatch(
+      /^a known field \(environment, hosts, redis, sentinel, api, monitoring, incident, maintenanceMode, rateLimitFailClosed, credentials, slackWebhookUrl, pagerdutyRoutingKey, heartbeatWebhookUrl, sshPrivateKey\)$/,
+    );
   });
 
   describe("Sentinel rules", () => {
@@ -216,7 +233,8 @@ describe("stack config validation", () => {
     it("rejects two hosts: a replica would share the master's host and one host would hold 2 of 3 sentinels", () => {
       const result = validateStackConfig({ ...valid(), hosts: [host("a", "10.0.0.1"), host("b", "10.0.0.2")] });
       expect(result.ok).toBe(false);
-      if (!result.ok) expect(result.problems.filter((p) => p.key === "hosts").map((p) => p.allowed)).toEqual([expect.stringMatching(/at least 3 hosts/), expect.stringMatching(/none holds a majority/)]);
+      if (!result.ok)
+        expect(result.problems.filter((p) => p.key === "hosts").map((p) => p.allowed)).toEqual([expect.stringMatching(/at least 3 hosts/), expect.stringMatching(/none holds a majority/)]);
     });
 
     it("ignores Sentinel rules when Sentinel is off", () => {
@@ -226,24 +244,77 @@ describe("stack config validation", () => {
 
   describe("properties", () => {
     const invalidations: Array<[string, fc.Arbitrary<(raw: RawObject) => void>]> = [
-      ["redis.memoryLimitMiB", fc.oneof(fc.integer({ max: 63 }), fc.string().filter((s) => !/^\s*\d+\s*$/.test(s)), fc.double({ noInteger: true })).map((v) => (raw) => { (raw.redis as RawObject).memoryLimitMiB = v; })],
-      ["redis.evictionPolicy", fc.string().filter((s) => !["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu"].includes(s)).map((v) => (raw) => { (raw.redis as RawObject).evictionPolicy = v; })],
-      ["redis.port", fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 65536 })).map((v) => (raw) => { (raw.redis as RawObject).port = v; })],
-      ["redis.image", fc.oneof(fc.constantFrom("redis", "redis:latest", "a/b:latest"), fc.stringMatching(/^[a-z]{1,8}$/)).map((v) => (raw) => { (raw.redis as RawObject).image = v; })],
-      ["sentinel.count", fc.integer({ min: 1, max: 20 }).filter((n) => n < 3 || n % 2 === 0).map((v) => (raw) => { raw.sentinel = { count: v, quorum: Math.max(1, Math.floor(v / 2) + 1) }; })],
-      ["maintenanceMode", fc.anything().filter((v) => v !== undefined && v !== true && v !== false && v !== "true" && v !== "false").map((v) => (raw) => { raw.maintenanceMode = v; })],
-      ["hosts[0].address", fc.constantFrom(undefined, "", "not an address!").map((v) => (raw) => { (raw.hosts as RawObject[])[0].address = v; })],
+      [
+        "redis.memoryLimitMiB",
+        fc
+          .oneof(
+            fc.integer({ max: 63 }),
+            fc.string().filter((s) => !/^\s*\d+\s*$/.test(s)),
+            fc.double({ noInteger: true }),
+          )
+          .map((v) => (raw) => {
+            (raw.redis as RawObject).memoryLimitMiB = v;
+          }),
+      ],
+      [
+        "redis.evictionPolicy",
+        fc
+          .string()
+          .filter((s) => !["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu"].includes(s))
+          .map((v) => (raw) => {
+            (raw.redis as RawObject).evictionPolicy = v;
+          }),
+      ],
+      [
+        "redis.port",
+        fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 65536 })).map((v) => (raw) => {
+          (raw.redis as RawObject).port = v;
+        }),
+      ],
+      [
+        "redis.image",
+        fc.oneof(fc.constantFrom("redis", "redis:latest", "a/b:latest"), fc.stringMatching(/^[a-z]{1,8}$/)).map((v) => (raw) => {
+          (raw.redis as RawObject).image = v;
+        }),
+      ],
+      [
+        "sentinel.count",
+        fc
+          .integer({ min: 1, max: 20 })
+          .filter((n) => n < 3 || n % 2 === 0)
+          .map((v) => (raw) => {
+            raw.sentinel = { count: v, quorum: Math.max(1, Math.floor(v / 2) + 1) };
+          }),
+      ],
+      [
+        "maintenanceMode",
+        fc
+          .anything()
+          .filter((v) => v !== undefined && v !== true && v !== false && v !== "true" && v !== "false")
+          .map((v) => (raw) => {
+            raw.maintenanceMode = v;
+          }),
+      ],
+      [
+        "hosts[0].address",
+        fc.constantFrom(undefined, "", "not an address!").map((v) => (raw) => {
+          (raw.hosts as RawObject[])[0].address = v;
+        }),
+      ],
     ];
 
     it("always reports a random invalid value under its own key (or a path inside it), never throwing", () => {
       const mutation = fc.constantFrom(...invalidations).chain(([key, arbitrary]) => arbitrary.map((mutate) => ({ key, mutate })));
-      fc.assert(fc.property(mutation, ({ key, mutate }) => {
-        const raw: RawObject = { ...valid(), redis: { memoryLimitMiB: 512 }, hosts: [host("local")] };
-        mutate(raw);
-        // An object holding a `__proto__` or `prototype` key is reported at that key, e.g.
-        // maintenanceMode.prototype (found by the seed -1958078991): still the user's key.
-        return problemKeys(raw).some((reported) => reported === key || reported.startsWith(`${key}.`) || reported.startsWith(`${key}[`));
-      }), { numRuns: 300 });
+      fc.assert(
+        fc.property(mutation, ({ key, mutate }) => {
+          const raw: RawObject = { ...valid(), redis: { memoryLimitMiB: 512 }, hosts: [host("local")] };
+          mutate(raw);
+          // An object holding a `__proto__` or `prototype` key is reported at that key, e.g.
+          // maintenanceMode.prototype (found by the seed -1958078991): still the user's key.
+          return problemKeys(raw).some((reported) => reported === key || reported.startsWith(`${key}.`) || reported.startsWith(`${key}[`));
+        }),
+        { numRuns: 300 },
+      );
     });
 
     it("names the path of a prototype key inside a value, and refuses the value", () => {
@@ -253,22 +324,28 @@ describe("stack config validation", () => {
     });
 
     it("never throws on arbitrary input: either a config or a list of problems", () => {
-      fc.assert(fc.property(fc.dictionary(fc.constantFrom("environment", "hosts", "redis", "sentinel", "api", "monitoring", "incident", "x"), fc.anything()), (raw) => {
-        const result = validateStackConfig(raw);
-        return result.ok || (result.problems.length > 0 && result.problems.every((p) => typeof p.key === "string" && p.key.length > 0 && typeof p.allowed === "string"));
-      }), { numRuns: 500 });
+      fc.assert(
+        fc.property(fc.dictionary(fc.constantFrom("environment", "hosts", "redis", "sentinel", "api", "monitoring", "incident", "x"), fc.anything()), (raw) => {
+          const result = validateStackConfig(raw);
+          return result.ok || (result.problems.length > 0 && result.problems.every((p) => typeof p.key === "string" && p.key.length > 0 && typeof p.allowed === "string"));
+        }),
+        { numRuns: 500 },
+      );
     });
 
     it("accepts a maxmemory exactly when it fits under the limit minus the fork headroom", () => {
-      fc.assert(fc.property(fc.integer({ min: 128, max: 65536 }), fc.integer({ min: 75, max: 90 }), fc.integer({ min: 16, max: 65536 }), (memoryLimitMiB, forkHeadroomPercent, maxmemoryMiB) => {
-        const result = validateStackConfig({ ...valid(), redis: { memoryLimitMiB, forkHeadroomPercent, maxmemoryMiB } });
-        const fits = maxmemoryMiB * 100 <= memoryLimitMiB * (100 - forkHeadroomPercent);
-        if (result.ok) {
-          const sizing = computeSizing(result.config.redis);
-          return fits && sizing.maxmemoryBytes + sizing.forkHeadroomBytes <= sizing.memoryLimitBytes;
-        }
-        return !fits && result.problems.some((p) => p.key === "redis.maxmemoryMiB");
-      }), { numRuns: 500 });
+      fc.assert(
+        fc.property(fc.integer({ min: 128, max: 65536 }), fc.integer({ min: 75, max: 90 }), fc.integer({ min: 16, max: 65536 }), (memoryLimitMiB, forkHeadroomPercent, maxmemoryMiB) => {
+          const result = validateStackConfig({ ...valid(), redis: { memoryLimitMiB, forkHeadroomPercent, maxmemoryMiB } });
+          const fits = maxmemoryMiB * 100 <= memoryLimitMiB * (100 - forkHeadroomPercent);
+          if (result.ok) {
+            const sizing = computeSizing(result.config.redis);
+            return fits && sizing.maxmemoryBytes + sizing.forkHeadroomBytes <= sizing.memoryLimitBytes;
+          }
+          return !fits && result.problems.some((p) => p.key === "redis.maxmemoryMiB");
+        }),
+        { numRuns: 500 },
+      );
     });
   });
 });
@@ -277,7 +354,12 @@ describe("stack config validation", () => {
 describe("input that cannot inject", () => {
   const digest = `sha256:${"0123456789abcdef".repeat(4)}`;
   const threeHosts = (addresses: string[], dockerHosts?: string[]) =>
-    addresses.map((address, i) => ({ name: `h${i}`, dockerHost: dockerHosts?.[i] ?? `ssh://ops@10.1.0.${i + 1}`, address, sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVASznxN7zUMGGt3onAoz7nzW0tNXTPQ94Xy/y3sf7F" }));
+    addresses.map((address, i) => ({
+      name: `h${i}`,
+      dockerHost: dockerHosts?.[i] ?? `ssh://ops@10.1.0.${i + 1}`,
+      address,
+      sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVASznxN7zUMGGt3onAoz7nzW0tNXTPQ94Xy/y3sf7F",
+    }));
   const set = (path: string, value: unknown) => (raw: RawObject) => {
     const [section, field] = path.split(".");
     raw[section] = { ...((raw[section] as RawObject) ?? {}), [field]: value };
@@ -295,34 +377,151 @@ describe("input that cannot inject", () => {
     ["redis.image", `redis:${"x".repeat(129)}`, set("redis.image", `redis:${"x".repeat(129)}`), /not an image reference/],
     ["api.image", "veza-backend-api:dev'", set("api.image", "veza-backend-api:dev'"), /not an image reference/],
     ["monitoring.prometheusImage", "prom/prometheus:v2.53.2|sh", set("monitoring.prometheusImage", "prom/prometheus:v2.53.2|sh"), /not an image reference/],
-    ["hosts[2].address", "10.1.0.1", (raw) => { raw.hosts = threeHosts(["10.1.0.1", "10.1.0.2", "10.1.0.1"]); }, /an address no other host uses \(hosts\[0\] "h0" has it\)/],
-    ["hosts[1].address", "REDIS-A.internal", (raw) => { raw.hosts = threeHosts(["redis-a.internal", "REDIS-A.internal", "c"]).map((h, i) => ({ ...h, bindAddress: `10.1.0.${i + 1}` })); }, /an address no other host uses/],
-    ["hosts[1].dockerHost", "ssh://root@10.1.0.1:22", (raw) => { raw.hosts = threeHosts(["10.1.0.1", "10.1.0.2", "10.1.0.3"], ["ssh://ops@10.1.0.1", "ssh://root@10.1.0.1:22", "ssh://ops@10.1.0.3"]); }, /a Docker host no other host uses \(hosts\[0\] "h0" reaches the same daemon\)/],
-    ["hosts[1].dockerHost", "unix:///var/run/docker.sock", (raw) => { raw.hosts = [host("local"), { ...host("b", "127.0.0.2"), dockerHost: "unix:///var/run/docker.sock" }]; }, /a Docker host no other host uses/],
-    ["hosts[0].address", "::1", (raw) => { raw.hosts = [host("local", "::1")]; }, /an IPv4 address or a DNS name; IPv6 is not supported \(every host:port/],
-    ["hosts[0].address", "fe80::1", (raw) => { raw.hosts = [{ ...host("local", "fe80::1"), bindAddress: "127.0.0.1" }]; }, /IPv6 is not supported/],
-    ["hosts[0].bindAddress", "::1", (raw) => { raw.hosts = [{ ...host("local", "redis.internal"), bindAddress: "::1" }]; }, /an IPv4 address on this host; IPv6 is not supported/],
-    ["hosts[0].address", "10.0.0.1:6379", (raw) => { raw.hosts = [host("local", "10.0.0.1:6379")]; }, /an IPv4 address or a DNS name \(.*no port\)/],
-    ["hosts[0].dockerHost", "ssh://deploy@10.0.0.1;id", (raw) => { raw.hosts = [{ ...host("local"), dockerHost: "ssh://deploy@10.0.0.1;id" }]; }, /a Docker host URI: unix:\/\/\/<socket path>/],
-    ["hosts[0].dockerHost", "ssh://de$(id)@10.0.0.1", (raw) => { raw.hosts = [{ ...host("local"), dockerHost: "ssh://de$(id)@10.0.0.1" }]; }, /a Docker host URI/],
-    ["hosts[0].dockerHost", "ssh://-oProxyCommand=id@10.0.0.1", (raw) => { raw.hosts = [{ ...host("local"), dockerHost: "ssh://-oProxyCommand=id@10.0.0.1" }]; }, /a Docker host URI/],
-    ["hosts[0].dockerHost", "ssh://deploy@10.0.0.1:99999", (raw) => { raw.hosts = [{ ...host("local"), dockerHost: "ssh://deploy@10.0.0.1:99999" }]; }, /port 1-65535/],
-    ["hosts[0].dockerHost", "unix:///run/docker.sock`id`", (raw) => { raw.hosts = [{ ...host("local"), dockerHost: "unix:///run/docker.sock`id`" }]; }, /a Docker host URI/],
+    [
+      "hosts[2].address",
+      "10.1.0.1",
+      (raw) => {
+        raw.hosts = threeHosts(["10.1.0.1", "10.1.0.2", "10.1.0.1"]);
+      },
+      /an address no other host uses \(hosts\[0\] "h0" has it\)/,
+    ],
+    [
+      "hosts[1].address",
+      "REDIS-A.internal",
+      (raw) => {
+        raw.hosts = threeHosts(["redis-a.internal", "REDIS-A.internal", "c"]).map((h, i) => ({ ...h, bindAddress: `10.1.0.${i + 1}` }));
+      },
+      /an address no other host uses/,
+    ],
+    [
+      "hosts[1].dockerHost",
+      "ssh://root@10.1.0.1:22",
+      (raw) => {
+        raw.hosts = threeHosts(["10.1.0.1", "10.1.0.2", "10.1.0.3"], ["ssh://ops@10.1.0.1", "ssh://root@10.1.0.1:22", "ssh://ops@10.1.0.3"]);
+      },
+      /a Docker host no other host uses \(hosts\[0\] "h0" reaches the same daemon\)/,
+    ],
+    [
+      "hosts[1].dockerHost",
+      "unix:///var/run/docker.sock",
+      (raw) => {
+        raw.hosts = [host("local"), { ...host("b", "127.0.0.2"), dockerHost: "unix:///var/run/docker.sock" }];
+      },
+      /a Docker host no other host uses/,
+    ],
+    [
+      "hosts[0].address",
+      "::1",
+      (raw) => {
+        raw.hosts = [host("local", "::1")];
+      },
+      /an IPv4 address or a DNS name; IPv6 is not supported \(every host:port/,
+    ],
+    [
+      "hosts[0].address",
+      "fe80::1",
+      (raw) => {
+        raw.hosts = [{ ...host("local", "fe80::1"), bindAddress: "127.0.0.1" }];
+      },
+      /IPv6 is not supported/,
+    ],
+    [
+      "hosts[0].bindAddress",
+      "::1",
+      (raw) => {
+        raw.hosts = [{ ...host("local", "redis.internal"), bindAddress: "::1" }];
+      },
+      /an IPv4 address on this host; IPv6 is not supported/,
+    ],
+    [
+      "hosts[0].address",
+      "10.0.0.1:6379",
+      (raw) => {
+        raw.hosts = [host("local", "10.0.0.1:6379")];
+      },
+      /an IPv4 address or a DNS name \(.*no port\)/,
+    ],
+    [
+      "hosts[0].dockerHost",
+      "ssh://deploy@10.0.0.1;id",
+      (raw) => {
+        raw.hosts = [{ ...host("local"), dockerHost: "ssh://deploy@10.0.0.1;id" }];
+      },
+      /a Docker host URI: unix:\/\/\/<socket path>/,
+    ],
+    [
+      "hosts[0].dockerHost",
+      "ssh://de$(id)@10.0.0.1",
+      (raw) => {
+        raw.hosts = [{ ...host("local"), dockerHost: "ssh://de$(id)@10.0.0.1" }];
+      },
+      /a Docker host URI/,
+    ],
+    [
+      "hosts[0].dockerHost",
+      "ssh://-oProxyCommand=id@10.0.0.1",
+      (raw) => {
+        raw.hosts = [{ ...host("local"), dockerHost: "ssh://-oProxyCommand=id@10.0.0.1" }];
+      },
+      /a Docker host URI/,
+    ],
+    [
+      "hosts[0].dockerHost",
+      "ssh://deploy@10.0.0.1:99999",
+      (raw) => {
+        raw.hosts = [{ ...host("local"), dockerHost: "ssh://deploy@10.0.0.1:99999" }];
+      },
+      /port 1-65535/,
+    ],
+    [
+      "hosts[0].dockerHost",
+      "unix:///run/docker.sock`id`",
+      (raw) => {
+        raw.hosts = [{ ...host("local"), dockerHost: "unix:///run/docker.sock`id`" }];
+      },
+      /a Docker host URI/,
+    ],
     ["monitoring.dataMountpoint", "/data{{ $labels.instance }}", set("monitoring.dataMountpoint", "/data{{ $labels.instance }}"), /an absolute mountpoint .*letters, digits, \. _ - and \//],
-    ["monitoring.dataMountpoint", "/data\"}", set("monitoring.dataMountpoint", "/data\"}"), /an absolute mountpoint/],
+    ["monitoring.dataMountpoint", '/data"}', set("monitoring.dataMountpoint", '/data"}'), /an absolute mountpoint/],
     ["redis.port", 80, set("redis.port", 80), /an integer from 1024 to 65535 \(unprivileged/],
     ["sentinel.port", 1023, set("sentinel.port", 1023), /from 1024 to 65535/],
     ["api.port", 443, set("api.port", 443), /from 1024 to 65535/],
     ["api.user", "0:0", set("api.user", "0:0"), /a numeric uid:gid such as 10001:10001, neither 0/],
     ["api.user", "10001:0", set("api.user", "10001:0"), /neither 0 \(the API need not run as root or in root's group\)/],
     ["api.user", "app", set("api.user", "app"), /a numeric uid:gid/],
-    ["api.user", "10001:10001", (raw) => { raw.api = { mode: "external", user: "10001:10001", metrics: { enabled: false } }; }, /nothing in external mode/],
+    [
+      "api.user",
+      "10001:10001",
+      (raw) => {
+        raw.api = { mode: "external", user: "10001:10001", metrics: { enabled: false } };
+      },
+      /nothing in external mode/,
+    ],
     ["monitoring.grafanaPort", 80, set("monitoring.grafanaPort", 80), /from 1024 to 65535/],
     ["monitoring.nodeExporterPort", 0, set("monitoring.nodeExporterPort", 0), /from 1024 to 65535/],
-    ["api.metrics.address", "api.internal:99999", (raw) => { raw.api = { mode: "external", metrics: { address: "api.internal:99999" } }; }, /a port from 1 to 65535/],
-    ["api.metrics.address", "::1:9100", (raw) => { raw.api = { mode: "external", metrics: { address: "::1:9100" } }; }, /an IPv6 address in brackets/],
+    [
+      "api.metrics.address",
+      "api.internal:99999",
+      (raw) => {
+        raw.api = { mode: "external", metrics: { address: "api.internal:99999" } };
+      },
+      /a port from 1 to 65535/,
+    ],
+    [
+      "api.metrics.address",
+      "::1:9100",
+      (raw) => {
+        raw.api = { mode: "external", metrics: { address: "::1:9100" } };
+      },
+      /an IPv6 address in brackets/,
+    ],
     ["redis.maxClients", 65505, set("redis.maxClients", 65505), /from 100 to 65504 \(the container's nofile limit 65536 minus the 32 descriptors Redis keeps/],
-    ["monitoring.runbookBaseUrl", 'https://git.example/"runbooks', set("monitoring.runbookBaseUrl", 'https://git.example/"runbooks'), /an absolute http\(s\) URL .*no quotes, spaces, newlines, braces/],
+    [
+      "monitoring.runbookBaseUrl",
+      'https://git.example/"runbooks',
+      set("monitoring.runbookBaseUrl", 'https://git.example/"runbooks'),
+      /an absolute http\(s\) URL .*no quotes, spaces, newlines, braces/,
+    ],
     ["monitoring.runbookBaseUrl", "https://git.example/run books", set("monitoring.runbookBaseUrl", "https://git.example/run books"), /absolute http\(s\) URL/],
     ["monitoring.runbookBaseUrl", "https://git.example/a\nb: c", set("monitoring.runbookBaseUrl", "https://git.example/a\nb: c"), /absolute http\(s\) URL/],
     ["monitoring.runbookBaseUrl", "https://git.example/{{ $labels.instance }}", set("monitoring.runbookBaseUrl", "https://git.example/{{ $labels.instance }}"), /absolute http\(s\) URL/],
@@ -362,11 +561,14 @@ describe("input that cannot inject", () => {
   it("the shell's metacharacters never pass the image grammar, wherever they are put in a valid reference", () => {
     const meta = fc.constantFrom(..." ;&|$`'\"\\\n\t()<>*?{}!#~%^=,".split(""));
     const reference = fc.constantFrom("redis:7.0.15-bookworm", "registry.example:5000/team/redis:7.0.15", `redis@${digest}`, "prom/prometheus:v2.53.2");
-    fc.assert(fc.property(reference, meta, fc.nat(), (ref, char, at) => {
-      const position = at % (ref.length + 1);
-      const image = `${ref.slice(0, position)}${char}${ref.slice(position)}`;
-      return problemFor({ ...valid(), redis: { image } }, "redis.image").allowed.includes("not an image reference");
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(reference, meta, fc.nat(), (ref, char, at) => {
+        const position = at % (ref.length + 1);
+        const image = `${ref.slice(0, position)}${char}${ref.slice(position)}`;
+        return problemFor({ ...valid(), redis: { image } }, "redis.image").allowed.includes("not an image reference");
+      }),
+      { numRuns: 300 },
+    );
   });
 
   describe("prototype keys", () => {

@@ -79,9 +79,9 @@ describe("the test jobs", () => {
   const drills = workflow.jobs.drills;
   const runs = (job: { steps: Step[] }) => job.steps.map((s) => s.run ?? "");
 
-  it("the unprivileged job runs the typecheck and every layer but the drills, with no sudo around a test", () => {
+  it("the unprivileged job runs the typecheck, the format check and every layer but the drills, with no sudo around a test", () => {
     expect(runs(unprivileged)).toContain("npm run test:fast");
-    expect(scripts["test:fast"]).toMatch(/^npm run typecheck && jest /);
+    expect(scripts["test:fast"]).toMatch(/^npm run typecheck && npm run --silent format:check && jest /);
     expect(jestDirs(scripts["test:fast"]).sort()).toEqual(["tests/artifacts", "tests/component", "tests/policy", "tests/unit"]);
     expect(runs(unprivileged).filter((r) => /sudo/.test(r) && /jest|npm (test|run test)/.test(r))).toEqual([]);
   });
@@ -100,7 +100,8 @@ describe("the test jobs", () => {
   });
 
   it("between the two jobs every test directory runs, and npm test (the one-machine run, as root) still runs all of them", () => {
-    const testDirs = fs.readdirSync(path.join(PROJECT_ROOT, "tests"), { withFileTypes: true })
+    const testDirs = fs
+      .readdirSync(path.join(PROJECT_ROOT, "tests"), { withFileTypes: true })
       .filter((e) => e.isDirectory() && fs.readdirSync(path.join(PROJECT_ROOT, "tests", e.name)).some((f) => f.endsWith(".test.ts")))
       .map((e) => `tests/${e.name}`)
       .sort();

@@ -116,7 +116,10 @@ export interface ConfigCarrierContent {
  * about a generated password, and whoever can list the volumes can read them anyway.
  */
 export function configDigest(content: ConfigCarrierContent): string {
-  return createHash("sha256").update(JSON.stringify([content.image, content.configRoot, content.uploads.map((u) => [u.file, u.content])])).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(JSON.stringify([content.image, content.configRoot, content.uploads.map((u) => [u.file, u.content])]))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** The Docker name of the container a config carrier holds the files of; undefined for any other container. */

@@ -58,5 +58,10 @@ export const AOF_HEAL_FUNCTION = String.raw`heal_aof() {
 
 /** The same function as a script of its own: what the disk-full drill runs before a restart. */
 export function renderAofHealScript(name: string, dataDir: string): string {
-  return [...scriptPrelude(["Rendered by veza-redis (components/redis/aofHeal.ts): heal_aof alone, as the data node's entry script runs it."], shellAssignments({ VEZA_NAME: name, VEZA_DATA_DIR: dataDir })), AOF_HEAL_FUNCTION, "heal_aof", ""].join("\n");
+  return [
+    ...scriptPrelude(["Rendered by veza-redis (components/redis/aofHeal.ts): heal_aof alone, as the data node's entry script runs it."], shellAssignments({ VEZA_NAME: name, VEZA_DATA_DIR: dataDir })),
+    AOF_HEAL_FUNCTION,
+    "heal_aof",
+    "",
+  ].join("\n");
 }
