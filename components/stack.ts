@@ -6,15 +6,15 @@ import type { HostCommand } from "./host/hostCommand";
 import { ApiService } from "./api/ApiService";
 import { effectiveToggles, renderApiEnv, type RedisConnection } from "./api/env";
 import type { StackSecrets } from "./validation/load";
-import type { StackConfig } from "./config/types";
+import type { HostConfig, StackConfig } from "./config/types";
 import { DockerHost } from "./host/DockerHost";
 import { ACL_USERS, SENTINEL_USERS } from "./redis/acl";
 import { RedisCredentials } from "./redis/RedisCredentials";
 import { ALWAYS_EXPORTED_OUTPUT, APPLIED_ROTATION_OUTPUT, appliedFromMarkers, markersIn, recordedRotation, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "./redis/rotation";
-import { computeSizing } from "./redis/sizing";
 import { SentinelCluster } from "./cluster/SentinelCluster";
 import { Monitoring } from "./monitoring/Monitoring";
-import { stackTopology } from "./topology/ports";
+import { stackModel } from "./topology/model";
+import type { Topology } from "./topology/placement";
 
 /**
  * What this stack last applied, read back from its own outputs (a stack may reference itself;
@@ -39,7 +39,9 @@ export async function declareProgram(config: StackConfig, secrets: StackSecrets)
 }
 
 export function declareStack(config: StackConfig, secrets: StackSecrets, recorded: RecordedRotation = { kind: "new" }) {
-  const topology = stackTopology(config);
+  // Placement and sizing, once for the stack: every component below takes them from here.
+  const model = stackModel(config);
+  const { topology, sizing } = model;
   const ssh = { privateKey: secrets.sshPrivateKey, stack: pulumi.getStack() };
   const dockerHosts = new Map(config.hosts.map((host) => [host.name, new DockerHost(host.name, { host, tuningImage: config.redis.image, tcpBacklog: config.redis.tcpBacklog, ssh })]));
   // Per user: the generation and rotation step (components/redis/rotation.ts), beside the step
@@ -47,7 +49,7 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
   const credentials = new RedisCredentials("redis-credentials", { rotation: config.credentials, recorded });
 
   // Data nodes (and sentinels when enabled) under one component in both modes: stable URNs.
-  const cluster = new SentinelCluster("redis", { config, topology, dockerHosts, credentials, ssh });
+  const cluster = new SentinelCluster("redis", { config, model, dockerHosts, credentials, ssh });
   const connection: RedisConnection = config.sentinel.enabled
     ? { mode: "sentinel", masterName: cluster.masterName, sentinels: cluster.sentinelEndpoints }
     : { mode: "standalone", master: { host: cluster.nodes[0].address, port: cluster.nodes[0].port } };
@@ -71,6 +73,7 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
     ? undefined
     : new Monitoring("monitoring", {
         config,
+        model,
         dockerHosts,
         credentials,
         slackWebhookUrl: secrets.slackWebhookUrl,
@@ -85,7 +88,6 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
   // not run (`up --target`, a failure before it) keeps its old markers, so the record never
   // claims a step that did not reach every server and consumer.
   const credentialCommands: HostCommand[] = [...cluster.nodes.map((n) => n.credentialsApply), ...cluster.sentinelCredentials, ...(monitoring?.exporterCredentials ?? []), api.connectivityCheck];
-  const sizing = computeSizing(config.redis);
   const master = topology.master;
   return {
     // The initial master. With Sentinel on, the master moves on failover: clients use
@@ -97,7 +99,7 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
     redisAppPassword: credentials.passwords.app,
     sentinelUser: SENTINEL_USERS.client.name,
     sentinelPassword: credentials.passwords.sentinelClients,
-    topology: summarizeTopology(config),
+    topology: summarizeTopology(config, topology),
     sizing: {
       memoryLimitBytes: sizing.memoryLimitBytes,
       maxmemoryBytes: sizing.maxmemoryBytes,
@@ -117,8 +119,7 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
 }
 
 /** One line per process: what an on-call engineer wants to see first. */
-export function summarizeTopology(config: StackConfig): string[] {
-  const topology = stackTopology(config);
+export function summarizeTopology(config: StackConfig, topology: Topology<HostConfig>): string[] {
   return [
     ...topology.dataNodes.map((n) => `${n.name}: ${n.role === "master" ? "master (initial)" : "replica"} on ${n.host.name} ${n.host.address}:${n.port}`),
     ...topology.sentinels.map((s) => `${s.name}: sentinel on ${s.host.name} ${s.host.address}:${s.port} (quorum ${config.sentinel.quorum} of ${config.sentinel.count})`),

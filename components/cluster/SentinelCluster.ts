@@ -6,7 +6,7 @@ import type { SshAccess } from "../host/hostCommand";
 import { containerLabels, credentialSeed, declaredConfig, redisFamilyContainerArgs } from "../host/containerDefaults";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { RedisNode } from "./RedisNode";
-import type { Topology } from "../topology/placement";
+import type { StackModel } from "../topology/model";
 import type { RedisEndpoint } from "../base/endpoints";
 import { dataNodeSettings } from "../topology/settings";
 import { dataNodeContainer, sentinelContainer } from "../topology/containers";
@@ -24,7 +24,8 @@ export const SENTINEL_MEMORY_LIMIT_MIB = 128;
 
 export interface SentinelClusterArgs {
   config: StackConfig;
-  topology: Topology;
+  /** Placement and sizing, computed once for the stack. */
+  model: StackModel;
   dockerHosts: Map<string, DockerHost>;
   credentials: RedisCredentials;
   ssh: SshAccess;
@@ -53,7 +54,8 @@ export class SentinelCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: SentinelClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:redis:SentinelCluster", name, {}, opts);
-    const { config, topology, dockerHosts } = args;
+    const { config, model, dockerHosts } = args;
+    const { topology } = model;
     this.masterName = config.sentinel.masterName;
 
     // Replicas first, the initial master last: a change every node shares replaces the master
@@ -67,11 +69,11 @@ export class SentinelCluster extends pulumi.ComponentResource {
         {
           dockerHost: dockerHosts.get(node.host.name)!,
           image: config.redis.image,
-          settings: dataNodeSettings(config, topology, node),
-          definition: dataNodeContainer(config, topology, node),
+          settings: dataNodeSettings(config, model, node),
+          definition: dataNodeContainer(config, model, node),
           credentials: args.credentials,
           memoryLimitMiB: config.redis.memoryLimitMiB,
-          labels: dataNodeLabels(config, node.role, node.host.name),
+          labels: dataNodeLabels(config, model.sizing, node.role, node.host.name),
           ssh: args.ssh,
           after: previous,
           protectData: config.environment === "production",
@@ -92,7 +94,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
       .reverse()
       .map((sentinel) => {
         const dockerHost = dockerHosts.get(sentinel.host.name)!;
-        const definition = sentinelContainer(config, topology, sentinel);
+        const definition = sentinelContainer(config, model, sentinel);
         // The runtime config and the live credentials survive a replacement: a sentinel replaced
         // after a rotation comes back with the passwords of the step last applied (the seed keeps them).
         const volumeName = `veza-${sentinel.name}-data`;
@@ -164,7 +166,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
           },
           declaredConfig(definition.files),
         );
-        const settings = sentinelSettings(config, topology, sentinel);
+        const settings = sentinelSettings(config, model, sentinel);
         this.sentinelCredentials.push(
           hostCommand(
             `${sentinel.name}-credentials`,

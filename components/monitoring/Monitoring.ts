@@ -7,7 +7,7 @@ import { dockerRunStdinScript, hostCommand, type SshAccess, type HostCommand } f
 import { toEnvList } from "../api/env";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../host/containerDefaults";
 import type { RedisCredentials } from "../redis/RedisCredentials";
-import { computeSizing } from "../redis/sizing";
+import type { StackModel } from "../topology/model";
 import { ALERTMANAGER_SECRET_FILES, renderAlertmanagerStartScript } from "./alertmanagerConfig";
 import { buildDashboards, dashboardFile, GRAFANA_PATHS, renderGrafanaProvisioning } from "./dashboards";
 import { PROMETHEUS_CONFIG_PATH, RULES_DIR } from "./prometheusConfig";
@@ -30,6 +30,8 @@ export const UNCONFIGURED_WEBHOOK = "http://127.0.0.1:9/alerting-secrets-not-con
 
 export interface MonitoringArgs {
   config: StackConfig;
+  /** Placement and sizing, computed once for the stack. */
+  model: StackModel;
   dockerHosts: Map<string, DockerHost>;
   credentials: RedisCredentials;
   slackWebhookUrl?: pulumi.Output<string>;
@@ -58,9 +60,9 @@ export class Monitoring extends pulumi.ComponentResource {
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:monitoring:Monitoring", name, {}, opts);
-    const { config, dockerHosts } = args;
+    const { config, model, dockerHosts } = args;
     const m = config.monitoring;
-    const files = renderMonitoringFiles(config);
+    const files = renderMonitoringFiles(config, model);
     // Every container here gets its pids limit right after it is created (hardening.ts).
     const limited = (kind: ContainerKind, host: HostConfig) => ({ kind, host, ssh: args.ssh });
     const smallContainer = (hostName: string, component: ContainerKind) => ({
@@ -258,7 +260,7 @@ export class Monitoring extends pulumi.ComponentResource {
     const provisioning = renderGrafanaProvisioning(prometheusUrl);
     // The datasource holds the grafana user's password: a secret upload.
     const datasources = pulumi.secret(webPasswords.grafana.result.apply((password) => toYaml(renderGrafanaProvisioning(prometheusUrl, { user: WEB_USERS.grafana, password }).datasources)));
-    const dashboards = buildDashboards({ sizing: computeSizing(config.redis), slo: m.slo });
+    const dashboards = buildDashboards({ sizing: model.sizing, slo: m.slo });
     const grafanaData = new docker.Volume(`${name}-grafana-data`, { name: "veza-grafana-data" }, { parent: this, provider: monitoringHost.provider });
     this.grafana = hardenedContainer(
       limited("grafana", monitoringHostConfig),

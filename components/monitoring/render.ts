@@ -1,8 +1,8 @@
 // Every monitoring file, from the validated StackConfig: the one place thresholds meet config.
 import type { StackConfig } from "../config/types";
-import { computeSizing } from "../redis/sizing";
 import { largestShareOnOneHost } from "../topology/placement";
-import { placeExporters, stackTopology, type ExporterPlacement } from "../topology/ports";
+import { placeExporters, type ExporterPlacement } from "../topology/ports";
+import type { StackModel } from "../topology/model";
 import { renderAlertmanagerConfig } from "./alertmanagerConfig";
 import { renderApiRules } from "./apiRules";
 import { renderMonitoringRules } from "./monitoringRules";
@@ -68,13 +68,12 @@ export function grafanaUrl(config: StackConfig): string {
 }
 
 /** The Redis rules' inputs: thresholds from the sizing and the topology. */
-export function redisRulesInput(config: StackConfig): RedisRulesInput {
-  const topology = stackTopology(config);
+export function redisRulesInput(config: StackConfig, { topology, sizing }: StackModel): RedisRulesInput {
   const replicas = topology.dataNodes.length - 1;
   return {
     runbookBaseUrl: config.monitoring.runbookBaseUrl,
     grafanaUrl: grafanaUrl(config),
-    sizing: computeSizing(config.redis),
+    sizing,
     dataNodesPerHost: largestShareOnOneHost(topology.dataNodes),
     replicas,
     minReplicasToWrite: replicas > 0 ? config.redis.minReplicasToWrite : 0,
@@ -88,12 +87,12 @@ export function redisRulesInput(config: StackConfig): RedisRulesInput {
   };
 }
 
-export function renderMonitoringFiles(config: StackConfig): MonitoringFiles {
-  const topology = stackTopology(config);
+export function renderMonitoringFiles(config: StackConfig, model: StackModel): MonitoringFiles {
+  const { topology } = model;
   const exporters = placeExporters(topology, config.monitoring.redisExporterPort);
   const scrape = monitoringInput(config, exporters);
   const grafana = grafanaUrl(config);
-  const redis = redisRulesInput(config);
+  const redis = redisRulesInput(config, model);
   const dataHosts = [...new Set(topology.dataNodes.map((n) => n.host.name))];
   const rules: Record<RuleFamily, RuleFile> = {
     redis: renderRedisAlertRules(redis),

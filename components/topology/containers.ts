@@ -8,10 +8,10 @@ import type { CredentialState } from "../redis/rotation";
 import { DATA_NODE_LIVE_FILE_NAMES, dataNodeSeedScript, SENTINEL_LIVE_FILE_NAMES, sentinelSeedScript } from "./credentialScripts";
 import { dataNodeHealthyWithinSeconds, dataNodeStopGraceSeconds, renderDataNodeEntrypoint, renderDataNodeHealthcheck, type DataNodeScriptSettings } from "../redis/dataNodeScripts";
 import { REDIS_CONF_PATH, renderRedisConf } from "../redis/redisConf";
-import { computeSizing } from "../redis/sizing";
 import { renderSentinelConf, SENTINEL_CONF_PATH } from "../sentinel/sentinelConf";
 import { renderSentinelEntrypoint, renderSentinelHealthcheck, SENTINEL_HEALTHY_WITHIN_SECONDS, SENTINEL_STOP_GRACE_SECONDS, type SentinelScriptSettings } from "../sentinel/sentinelScripts";
-import type { DataNodePlacement, SentinelPlacement, Topology } from "./placement";
+import type { DataNodePlacement, PlacementHost, SentinelPlacement } from "./placement";
+import type { StackModel } from "./model";
 import type { RedisEndpoint } from "../base/endpoints";
 import { CONTAINER_CREDENTIALS_DIR, dataNodeSettings, sentinelSettings } from "./settings";
 import { ENTRYPOINT_FILE, HEALTHCHECK_FILE } from "../base/shell";
@@ -48,8 +48,8 @@ const endpoint = (placed: { host: { address: string }; port: number }): RedisEnd
 
 type DefinitionConfig = Pick<StackConfig, "redis" | "sentinel">;
 
-export function dataNodeScriptSettings(config: DefinitionConfig, topology: Topology, node: DataNodePlacement): DataNodeScriptSettings {
-  const settings = dataNodeSettings(config, topology, node);
+export function dataNodeScriptSettings(config: DefinitionConfig, model: StackModel<PlacementHost>, node: DataNodePlacement): DataNodeScriptSettings {
+  const settings = dataNodeSettings(config, model, node);
   return {
     name: node.name,
     self: endpoint(node),
@@ -58,32 +58,32 @@ export function dataNodeScriptSettings(config: DefinitionConfig, topology: Topol
     declaredConfPath: REDIS_CONF_PATH,
     credentials: { dir: CONTAINER_CREDENTIALS_DIR, files: [...DATA_NODE_LIVE_FILE_NAMES] },
     masterName: config.sentinel.masterName,
-    sentinels: topology.sentinels.map(endpoint),
-    peers: topology.dataNodes.filter((n) => n !== node).map(endpoint),
+    sentinels: model.topology.sentinels.map(endpoint),
+    peers: model.topology.dataNodes.filter((n) => n !== node).map(endpoint),
     declaredMaster: settings.replicaOf ? { host: settings.replicaOf.address, port: settings.replicaOf.port } : undefined,
     promotionWaitMs: config.sentinel.failoverTimeoutMilliseconds,
   };
 }
 
-export function dataNodeContainer(config: DefinitionConfig, topology: Topology, node: DataNodePlacement): ContainerDefinition {
-  const scripts = dataNodeScriptSettings(config, topology, node);
+export function dataNodeContainer(config: DefinitionConfig, model: StackModel<PlacementHost>, node: DataNodePlacement): ContainerDefinition {
+  const scripts = dataNodeScriptSettings(config, model, node);
   return {
     kind: "redis",
     files: [
-      { path: REDIS_CONF_PATH, content: renderRedisConf(dataNodeSettings(config, topology, node)) },
+      { path: REDIS_CONF_PATH, content: renderRedisConf(dataNodeSettings(config, model, node)) },
       { path: ENTRYPOINT_FILE, content: renderDataNodeEntrypoint(scripts) },
       { path: HEALTHCHECK_FILE, content: renderDataNodeHealthcheck(scripts) },
     ],
     seed: (state) => dataNodeSeedScript(node.name, CONTAINER_CREDENTIALS_DIR, state),
     entrypoint: ["sh", ENTRYPOINT_FILE],
     healthcheck: ["CMD", "sh", HEALTHCHECK_FILE],
-    stopGraceSeconds: dataNodeStopGraceSeconds(config.sentinel.failoverTimeoutMilliseconds, topology.sentinels.length),
-    healthyWithinSeconds: dataNodeHealthyWithinSeconds(computeSizing(config.redis)),
+    stopGraceSeconds: dataNodeStopGraceSeconds(config.sentinel.failoverTimeoutMilliseconds, model.topology.sentinels.length),
+    healthyWithinSeconds: dataNodeHealthyWithinSeconds(model.sizing),
   };
 }
 
-export function sentinelScriptSettings(config: DefinitionConfig, topology: Topology, sentinel: SentinelPlacement): SentinelScriptSettings {
-  const settings = sentinelSettings(config, topology, sentinel);
+export function sentinelScriptSettings(config: DefinitionConfig, model: StackModel<PlacementHost>, sentinel: SentinelPlacement): SentinelScriptSettings {
+  const settings = sentinelSettings(config, model, sentinel);
   return {
     name: sentinel.name,
     local: { host: sentinel.host.bindAddress, port: sentinel.port },
@@ -91,15 +91,15 @@ export function sentinelScriptSettings(config: DefinitionConfig, topology: Topol
     declaredConfPath: SENTINEL_CONF_PATH,
     credentials: { dir: CONTAINER_CREDENTIALS_DIR, files: [...SENTINEL_LIVE_FILE_NAMES] },
     masterName: config.sentinel.masterName,
-    peers: topology.sentinels.filter((s) => s !== sentinel).map(endpoint),
-    dataNodes: topology.dataNodes.map(endpoint),
-    declaredMaster: endpoint(topology.master),
+    peers: model.topology.sentinels.filter((s) => s !== sentinel).map(endpoint),
+    dataNodes: model.topology.dataNodes.map(endpoint),
+    declaredMaster: endpoint(model.topology.master),
   };
 }
 
-export function sentinelContainer(config: DefinitionConfig, topology: Topology, sentinel: SentinelPlacement): ContainerDefinition {
-  const scripts = sentinelScriptSettings(config, topology, sentinel);
-  const settings = sentinelSettings(config, topology, sentinel);
+export function sentinelContainer(config: DefinitionConfig, model: StackModel<PlacementHost>, sentinel: SentinelPlacement): ContainerDefinition {
+  const scripts = sentinelScriptSettings(config, model, sentinel);
+  const settings = sentinelSettings(config, model, sentinel);
   return {
     kind: "sentinel",
     files: [

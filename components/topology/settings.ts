@@ -3,9 +3,9 @@
 
 import type { StackConfig } from "../config/types";
 import { CONTAINER_DATA_DIR, REDIS_SECRETS_PATH, type RedisNodeSettings } from "../redis/redisConf";
-import { computeSizing } from "../redis/sizing";
 import { SENTINEL_SECRETS_PATH, sentinelMyId, usesHostnames, type SentinelSettings } from "../sentinel/sentinelConf";
-import type { DataNodePlacement, SentinelPlacement, Topology } from "./placement";
+import type { DataNodePlacement, PlacementHost, SentinelPlacement } from "./placement";
+import type { StackModel } from "./model";
 import type { ProcessLocation } from "../base/endpoints";
 import { CREDENTIALS_DIR_NAME } from "../base/shell";
 
@@ -37,7 +37,7 @@ function location(placed: DataNodePlacement | SentinelPlacement, files: FileLoca
 
 export function dataNodeSettings(
   config: SettingsConfig,
-  topology: Topology,
+  { topology, sizing }: StackModel<PlacementHost>,
   node: DataNodePlacement,
   files: FileLocations = { dataDir: CONTAINER_DATA_DIR, secretsPath: liveCredentialsPath(REDIS_SECRETS_PATH) },
 ): RedisNodeSettings {
@@ -45,7 +45,7 @@ export function dataNodeSettings(
   const replicated = topology.dataNodes.length > 1;
   return {
     ...location(node, files),
-    sizing: computeSizing(redis),
+    sizing,
     evictionPolicy: redis.evictionPolicy,
     aofRewritePercentage: redis.aofRewritePercentage,
     rdbSnapshots: redis.rdbSnapshots,
@@ -61,7 +61,7 @@ export function dataNodeSettings(
 
 export function sentinelSettings(
   config: SettingsConfig,
-  topology: Topology,
+  { topology }: StackModel<PlacementHost>,
   sentinel: SentinelPlacement,
   files: FileLocations = { dataDir: CONTAINER_DATA_DIR, secretsPath: liveCredentialsPath(SENTINEL_SECRETS_PATH) },
 ): SentinelSettings {

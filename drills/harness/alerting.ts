@@ -15,6 +15,7 @@ import type { Topology } from "../../components/topology/placement";
 import { freePortRange, sleep, waitFor, type ProcessGroup } from "./processes";
 import type { DrillResult, Figure, ScenarioAlerts } from "./types";
 import type { Workspace } from "./workspace";
+import { stackModel } from "../../components/topology/model";
 
 export interface AlertState {
   labels: { alertname: string; instance?: string; severity?: string };
@@ -82,7 +83,7 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
       .map(([name, value]) => `${name}=${value}`);
     input.processes.start(exporter.name, ...onHost(exporter.host.name, "env", [...variables, "prometheus-redis-exporter", ...flags]), path.join(input.dir, `${exporter.name}.log`));
   }
-  const files = renderMonitoringFiles(input.config);
+  const files = renderMonitoringFiles(input.config, stackModel(input.config));
   const families = input.ruleFamilies ?? ["redis"];
   const ruleFiles = families.map((family) => path.join(input.dir, RULE_FILE_NAMES[family]));
   families.forEach((family, i) => fs.writeFileSync(ruleFiles[i], files.ruleFiles[RULE_FILE_NAMES[family]]));

@@ -23,6 +23,7 @@ import { freePortRange, redisCliAsync, sleep, waitFor } from "./processes";
 import { Workspace } from "./workspace";
 import { countMissing, sentinelClient, SteadyWriter } from "./writer";
 import { Checks, seconds, type DrillContext, type Figure, type Target } from "./types";
+import { stackModelPlacedAt } from "../../components/topology/model";
 
 /** How long the drill waits for the cluster to settle after the last create (the target below). */
 export const SETTLED_WITHIN_SECONDS = 30;
@@ -70,12 +71,13 @@ export class ContainerCluster {
     initial?: CredentialState,
     networkOf?: (hostName: string) => string,
   ) {
+    const model = stackModelPlacedAt(config, topology);
     this.credentials = initial?.used ?? randomCredentials();
     // The seed writes this state into a fresh volume before a create (the runner's state: a rotation moves it).
     this.runner = new ContainerRunner(ws, initial ?? this.credentials);
-    for (const node of topology.dataNodes) this.runner.define(node.name, transform(dataNodeContainer(config, topology, node)), true, networkOf?.(node.host.name));
+    for (const node of topology.dataNodes) this.runner.define(node.name, transform(dataNodeContainer(config, model, node)), true, networkOf?.(node.host.name));
     // Sentinels have a named data volume too (their live credentials survive a replacement).
-    for (const sentinel of topology.sentinels) this.runner.define(sentinel.name, transform(sentinelContainer(config, topology, sentinel)), true, networkOf?.(sentinel.host.name));
+    for (const sentinel of topology.sentinels) this.runner.define(sentinel.name, transform(sentinelContainer(config, model, sentinel)), true, networkOf?.(sentinel.host.name));
     this.nodes = topology.dataNodes.map((n) => ({ name: n.name, port: n.port, address: n.host.address, hostName: n.host.name }));
     this.sentinels = topology.sentinels.map((s) => ({ name: s.name, port: s.port, address: s.host.address, hostName: s.host.name }));
   }

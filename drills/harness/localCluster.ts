@@ -14,6 +14,7 @@ import { placeTopology, type Topology } from "../../components/topology/placemen
 import { dataNodeSettings, sentinelSettings, type FileLocations } from "../../components/topology/settings";
 import { freePortRange, ProcessGroup, redisCli, redisCliAsync, waitFor, type TrackedProcess } from "./processes";
 import type { Workspace } from "./workspace";
+import { stackModelPlacedAt } from "../../components/topology/model";
 
 export const LOCAL_HOST: HostConfig = { name: "local", dockerHost: "unix:///var/run/docker.sock", address: "127.0.0.1", bindAddress: "127.0.0.1" };
 
@@ -54,16 +55,12 @@ export class LocalCluster {
     const sentinelCount = config.sentinel.enabled ? config.sentinel.count : 0;
     const replicas = config.sentinel.enabled ? config.sentinel.replicas : 0;
     this.topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: basePort, sentinelPort: basePort + replicas + 1, replicas, sentinels: sentinelCount });
+    const model = stackModelPlacedAt(config, this.topology);
     this.nodes = this.topology.dataNodes.map((node) =>
-      this.writeFiles(node, "redis", (files) => renderRedisConf(dataNodeSettings(config, this.topology, node, files)), renderRedisSecretsConf(this.credentials)),
+      this.writeFiles(node, "redis", (files) => renderRedisConf(dataNodeSettings(config, model, node, files)), renderRedisSecretsConf(this.credentials)),
     );
     this.sentinels = this.topology.sentinels.map((sentinel) =>
-      this.writeFiles(
-        sentinel,
-        "sentinel",
-        (files) => renderSentinelConf(sentinelSettings(config, this.topology, sentinel, files)),
-        renderSentinelSecretsConf(config.sentinel.masterName, this.credentials),
-      ),
+      this.writeFiles(sentinel, "sentinel", (files) => renderSentinelConf(sentinelSettings(config, model, sentinel, files)), renderSentinelSecretsConf(config.sentinel.masterName, this.credentials)),
     );
   }
 

@@ -14,6 +14,7 @@ import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { basicAuthorization, healthcheckWithoutCredential, renderWebConfig, WEB_USERS } from "../../components/monitoring/webConfig";
 import { freePortRange } from "../../drills/harness/processes";
 import { readStackConfigFile } from "../../lib/stackFiles";
+import { stackModel } from "../../components/topology/model";
 
 const available = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
 // Debian names the binary prometheus-alertmanager.
@@ -48,7 +49,7 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
     fs.writeFileSync(webConfig, renderWebConfig(Object.fromEntries(Object.entries(passwords).map(([user, pw]) => [user, bcrypt.hashSync(pw, 10)])), false));
     // The rendered alertmanager.yml, its secret files moved into the temp dir.
     const config = requireValidStackConfig(readStackConfigFile("dev").raw);
-    let yml = renderMonitoringFiles(config).alertmanagerYml.replace(HEARTBEAT_URL_PLACEHOLDER, "http://127.0.0.1:9/heartbeat");
+    let yml = renderMonitoringFiles(config, stackModel(config)).alertmanagerYml.replace(HEARTBEAT_URL_PLACEHOLDER, "http://127.0.0.1:9/heartbeat");
     for (const [key, file] of Object.entries(ALERTMANAGER_SECRET_FILES)) {
       const local = path.join(dir, key);
       fs.writeFileSync(local, key === "pagerdutyRoutingKey" ? "not-configured" : "http://127.0.0.1:9/x");
@@ -129,7 +130,7 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
 
   it("Prometheus, with the rendered alerting block and its password file, delivers an alert to it", async () => {
     const config = requireValidStackConfig(readStackConfigFile("dev").raw);
-    const alerting = YAML.parse(renderMonitoringFiles(config).prometheusYml).alerting;
+    const alerting = YAML.parse(renderMonitoringFiles(config, stackModel(config)).prometheusYml).alerting;
     const passwordFile = path.join(dir, "prometheus-password");
     fs.writeFileSync(passwordFile, passwords.prometheus);
     expect(alerting.alertmanagers[0].basic_auth).toEqual({ username: WEB_USERS.prometheus, password_file: expect.any(String) });

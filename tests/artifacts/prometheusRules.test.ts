@@ -19,6 +19,7 @@ import { renderAlertTable } from "../../components/monitoring/alertTable";
 import { DASHBOARDS, type AlertRule, type RecordingRule, type RuleFile } from "../../components/monitoring/runbooks";
 import { computeSizing } from "../../components/redis/sizing";
 import { synthToDir, type SynthDir } from "../helpers/cli";
+import { stackModel } from "../../components/topology/model";
 
 const PROMETHEUS = "monitoring-prometheus-container";
 const ALERTMANAGER = "monitoring-alertmanager-container";
@@ -35,7 +36,7 @@ function alertsOf(file: RuleFile): AlertRule[] {
 
 describe("monitoring files under promtool and amtool", () => {
   const config = requireValidStackConfig(readStackConfigFile("dev").raw);
-  const files = renderMonitoringFiles(config);
+  const files = renderMonitoringFiles(config, stackModel(config));
   const cases = alertCases(files.testInput);
   let synth: SynthDir;
   let work: string;
@@ -82,13 +83,14 @@ describe("monitoring files under promtool and amtool", () => {
   });
 
   it("pages for a failed BGSAVE only where it refuses writes (RDB save points on), and tickets a failed AOF rewrite apart from a failed AOF write", () => {
-    const severity = (rdbSnapshots: boolean, name: string) => alertsOf(renderRedisAlertRules({ ...redisRulesInput(config), rdbSnapshots })).find((a) => a.alert === name)?.labels.severity;
+    const severity = (rdbSnapshots: boolean, name: string) =>
+      alertsOf(renderRedisAlertRules({ ...redisRulesInput(config, stackModel(config)), rdbSnapshots })).find((a) => a.alert === name)?.labels.severity;
     expect([severity(true, "RedisRdbSaveFailed"), severity(false, "RedisRdbSaveFailed")]).toEqual(["page", "ticket"]);
     expect([severity(false, "RedisAofWriteFailed"), severity(false, "RedisAofRewriteFailed")]).toEqual(["page", "ticket"]);
   });
 
   it("tickets a dataset at maxmemory only where that fails writes (volatile-* policies), never under allkeys-*, where it is the design", () => {
-    const names = (evictionPolicy: EvictionPolicy) => alertsOf(renderRedisAlertRules({ ...redisRulesInput(config), evictionPolicy })).map((a) => a.alert);
+    const names = (evictionPolicy: EvictionPolicy) => alertsOf(renderRedisAlertRules({ ...redisRulesInput(config, stackModel(config)), evictionPolicy })).map((a) => a.alert);
     expect(names("allkeys-lru")).not.toContain("RedisMemoryNearMaxmemory");
     expect(names("volatile-lru")).toContain("RedisMemoryNearMaxmemory");
     expect(names("allkeys-lru")).toContain("RedisEvictionsSpiking");
@@ -197,7 +199,7 @@ describe("monitoring files under promtool and amtool", () => {
   });
 
   it("inhibition names only alerts the stacks define, and each muted alert exists where its cause does", () => {
-    const prod = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile("prod").raw));
+    const prod = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile("prod").raw), stackModel(requireValidStackConfig(readStackConfigFile("prod").raw)));
     const defined = new Set([...alerts, ...Object.values(prod.rules).flatMap(alertsOf)].map((a) => a.alert));
     const named = CAUSE_MUTES_CONSEQUENCES.flatMap((rule) => [...rule.cause, ...rule.consequences]);
     expect(named.filter((name) => !defined.has(name))).toEqual([]);
@@ -378,7 +380,7 @@ describe("monitoring files under promtool and amtool", () => {
 describe("the alert table of docs/alerts.md", () => {
   it("lists every generated alert with its severity, route, runbook and dashboard, as renderAlertTable renders it", () => {
     const config = requireValidStackConfig(readStackConfigFile("dev").raw);
-    const files = renderMonitoringFiles(config);
+    const files = renderMonitoringFiles(config, stackModel(config));
     const page = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "alerts.md"), "utf8");
     const block = /<!-- alerts:start -->\n([\s\S]*?)\n<!-- alerts:end -->/.exec(page)?.[1];
     expect(block).toBe(renderAlertTable(Object.values(files.rules), config.monitoring.runbookBaseUrl, files.grafanaUrl));

@@ -1,12 +1,12 @@
 import { computeSizing, MiB } from "../../components/redis/sizing";
 import { renderRedisConf, REDIS_CONF_PATH } from "../../components/redis/redisConf";
 import { HEALTHCHECK_FILE } from "../../components/base/shell";
-import { stackTopology } from "../../components/topology/ports";
 import { dataNodeSettings } from "../../components/topology/settings";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../lib/stackFiles";
 import { byName, CONTAINER, label, ofType, synthOk, uploadContent, uploadsOf, configCarrierOf, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";
+import { stackModel } from "../../components/topology/model";
 
 describe("RedisNode under mocks (dev stack)", () => {
   let result: SynthResult;
@@ -38,10 +38,11 @@ describe("RedisNode under mocks (dev stack)", () => {
 
   it("uploads exactly the renderer's redis.conf for each node", () => {
     const config = requireValidStackConfig(readStackConfigFile("dev").raw);
-    const topology = stackTopology(config);
+    const model = stackModel(config);
+    const { topology } = model;
     for (const node of topology.dataNodes) {
       const container = byName(result.unmasked, `${node.name}-container`);
-      expect(uploadContent(result.unmasked, container, REDIS_CONF_PATH)).toBe(renderRedisConf(dataNodeSettings(config, topology, node)));
+      expect(uploadContent(result.unmasked, container, REDIS_CONF_PATH)).toBe(renderRedisConf(dataNodeSettings(config, model, node)));
     }
     const sizing = computeSizing(config.redis);
     expect(uploadContent(result.unmasked, byName(result.unmasked, "redis-0-container"), REDIS_CONF_PATH)).toContain(`maxmemory ${sizing.maxmemoryBytes}\n`);

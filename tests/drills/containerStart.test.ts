@@ -14,6 +14,7 @@ import { startRogueReplica } from "../../drills/harness/standalone";
 import { Workspace } from "../../drills/harness/workspace";
 import { PLANTED, removePlanted, writeProbeScript } from "../helpers/writeProbe";
 import { readStackConfigFile } from "../../lib/stackFiles";
+import { stackModelPlacedAt } from "../../components/topology/model";
 
 afterAll(removePlanted);
 
@@ -32,8 +33,8 @@ describe("a data node's start script, alone", () => {
     const base = await freePortRange(6);
     ports = { redis0: base, redis1: base + 1, redis2: base + 2, sentinel0: base + 3 };
     topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: base, sentinelPort: base + 3, replicas: 2, sentinels: 3 });
-    runner.define("redis-1", dataNodeContainer(config, topology, topology.dataNodes[1]), true);
-    runner.define("sentinel-0", sentinelContainer(config, topology, topology.sentinels[0]), false);
+    runner.define("redis-1", dataNodeContainer(config, stackModelPlacedAt(config, topology), topology.dataNodes[1]), true);
+    runner.define("sentinel-0", sentinelContainer(config, stackModelPlacedAt(config, topology), topology.sentinels[0]), false);
   });
   afterEach(async () => ws.cleanup());
 
@@ -169,7 +170,7 @@ describe("a data node's start script, alone", () => {
   }, 60000);
 
   it("as master, stops without a handoff while a replica outside the declared data nodes is attached (Sentinel could promote it), naming it", async () => {
-    runner.define("redis-0", dataNodeContainer(config, topology, topology.dataNodes[0]), true);
+    runner.define("redis-0", dataNodeContainer(config, stackModelPlacedAt(config, topology), topology.dataNodes[0]), true);
     runner.create("redis-0");
     await runner.waitHealthy("redis-0", 500, 30000);
     // A server outside the stack, logged in with the stolen replication password.

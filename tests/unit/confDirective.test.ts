@@ -14,6 +14,7 @@ import { placeTopology } from "../../components/topology/placement";
 import { LOCAL_HOST, randomCredentials } from "../../drills/harness/localCluster";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../lib/stackFiles";
+import { stackModelPlacedAt } from "../../components/topology/model";
 
 /** Redis's loadServerConfigFromString: lines, trimmed, comments skipped, each split by sdssplitargs (sds.c). */
 function readConfig(text: string): string[][] {
@@ -126,16 +127,17 @@ describe("config lines from values", () => {
 
   const config = requireValidStackConfig(readStackConfigFile("dev").raw);
   const topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: 6379, sentinelPort: 26379, replicas: 2, sentinels: 3 });
+  const model = stackModelPlacedAt(config, topology);
 
   it("renders the stack's files as directives Redis reads back one per line, and refuses a value that would add one", () => {
-    const node = dataNodeSettings(config, topology, topology.dataNodes[1]);
+    const node = dataNodeSettings(config, model, topology.dataNodes[1]);
     const conf = readConfig(renderRedisConf(node));
     expect(conf.find((d) => d[0] === "replicaof")).toEqual(["replicaof", "127.0.0.1", "6379"]);
     expect(conf.filter((d) => d[0] === "bind")).toEqual([["bind", "127.0.0.1"]]);
     expect(readConfig(renderRedisSecretsConf(randomCredentials())).filter((d) => d[0] === "masterauth")).toHaveLength(1);
     expect(() => renderRedisConf({ ...node, bindAddress: "127.0.0.1\nbind 0.0.0.0" })).toThrow(/^bind: "127\.0\.0\.1\\nbind 0\.0\.0\.0" cannot be written/);
     expect(() => renderRedisConf({ ...node, dataDir: "/data\ninclude /tmp/evil.conf" })).toThrow(/^dir: /);
-    const sentinel = sentinelSettings(config, topology, topology.sentinels[0]);
+    const sentinel = sentinelSettings(config, model, topology.sentinels[0]);
     expect(readConfig(renderSentinelConf(sentinel)).find((d) => d[1] === "monitor")).toEqual(["sentinel", "monitor", config.sentinel.masterName, "127.0.0.1", "6379", String(config.sentinel.quorum)]);
     expect(() => renderSentinelConf({ ...sentinel, masterAddress: "127.0.0.1 6379 1\nsentinel monitor evil 6.6.6.6" })).toThrow(/^sentinel: /);
   });

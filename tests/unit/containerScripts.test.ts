@@ -5,17 +5,18 @@ import fc from "fast-check";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { dataNodeStopGraceSeconds, handoffBudgetMs, HANDOFF_TIMING, sentinelMajority } from "../../components/redis/dataNodeScripts";
 import { dataNodeContainer, sentinelContainer } from "../../components/topology/containers";
-import { stackTopology } from "../../components/topology/ports";
 import { shellQuote } from "../../components/base/shell";
 import { readStackConfigFile } from "../../lib/stackFiles";
 import { randomCredentials } from "../../drills/harness/localCluster";
 import { steadyState } from "../../components/redis/rotation";
+import { stackModel } from "../../components/topology/model";
 
 const config = requireValidStackConfig(readStackConfigFile("prod").raw);
-const topology = stackTopology(config);
+const model = stackModel(config);
+const { topology } = model;
 const definitions = [
-  ...topology.dataNodes.map((n) => ({ name: n.name, definition: dataNodeContainer(config, topology, n) })),
-  ...topology.sentinels.map((s) => ({ name: s.name, definition: sentinelContainer(config, topology, s) })),
+  ...topology.dataNodes.map((n) => ({ name: n.name, definition: dataNodeContainer(config, model, n) })),
+  ...topology.sentinels.map((s) => ({ name: s.name, definition: sentinelContainer(config, model, s) })),
 ];
 const credentials = randomCredentials();
 const render = (file: (typeof definitions)[number]["definition"]["files"][number]) => file.content;
@@ -51,7 +52,7 @@ describe("container start and health scripts", () => {
   });
 
   it("every entry script sets umask 077 before it writes a file: the runtime configs Redis and Sentinel rewrite with passwords are owner-only", () => {
-    for (const definition of [dataNodeContainer(config, topology, topology.dataNodes[0]), sentinelContainer(config, topology, topology.sentinels[0])]) {
+    for (const definition of [dataNodeContainer(config, model, topology.dataNodes[0]), sentinelContainer(config, model, topology.sentinels[0])]) {
       const entry = render(definition.files.find((f) => f.path.endsWith("entrypoint.sh"))!);
       expect(entry).toMatch(/^umask 077$/m);
       expect(entry.search(/^umask 077$/m)).toBeLessThan(entry.search(/^write_runtime_conf$/m));
@@ -59,7 +60,7 @@ describe("container start and health scripts", () => {
   });
 
   it("gives a data node's stop the whole handoff budget and the sentinels' majority from the declared count", () => {
-    const node = dataNodeContainer(config, topology, topology.dataNodes[0]);
+    const node = dataNodeContainer(config, model, topology.dataNodes[0]);
     expect(node.stopGraceSeconds).toBe(dataNodeStopGraceSeconds(config.sentinel.failoverTimeoutMilliseconds, config.sentinel.count));
     // Every bounded step at its bound, Redis's shutdown and the majority wait fit in the grace.
     expect(node.stopGraceSeconds * 1000).toBeGreaterThanOrEqual(
@@ -76,7 +77,7 @@ describe("container start and health scripts", () => {
   });
 
   it("declares the initial master only for the replicas' first boot", () => {
-    const entry = (index: number) => render(dataNodeContainer(config, topology, topology.dataNodes[index]).files.find((f) => f.path.endsWith("entrypoint.sh"))!);
+    const entry = (index: number) => render(dataNodeContainer(config, model, topology.dataNodes[index]).files.find((f) => f.path.endsWith("entrypoint.sh"))!);
     expect(entry(0)).toContain("VEZA_DECLARED_MASTER=''");
     expect(entry(1)).toContain("VEZA_DECLARED_MASTER='10.20.0.11:6379'");
   });

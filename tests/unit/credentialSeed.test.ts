@@ -12,14 +12,15 @@ import { credentialState, steadyState, type RotationConfig } from "../../compone
 import { CREDENTIAL_NAMES, sha256Hex } from "../../components/redis/acl";
 import { renderSentinelEntrypoint } from "../../components/sentinel/sentinelScripts";
 import { dataNodeContainer, dataNodeScriptSettings, sentinelContainer, sentinelScriptSettings } from "../../components/topology/containers";
-import { stackTopology } from "../../components/topology/ports";
 import { CONTAINER_CREDENTIALS_DIR } from "../../components/topology/settings";
 import { randomCredentials } from "../../drills/harness/localCluster";
 import { readStackConfigFile } from "../../lib/stackFiles";
 import { runDash } from "../helpers/dash";
+import { stackModel } from "../../components/topology/model";
 
 const config = requireValidStackConfig(readStackConfigFile("prod").raw);
-const topology = stackTopology(config);
+const model = stackModel(config);
+const { topology } = model;
 const isRoot = process.getuid?.() === 0;
 const uidOf = (user: string) => Number(spawnSync("id", ["-u", user], { encoding: "utf8" }).stdout.trim());
 
@@ -42,8 +43,8 @@ describe("the credentials seed (before a container starts)", () => {
   const seedInto = (dir: string, at = state) => runDash(dataNodeSeedScript("redis-0", dir, at));
 
   it("is the definition's seed: the live apply's files for this step, into the container's credentials dir", () => {
-    expect(dataNodeContainer(config, topology, topology.dataNodes[0]).seed(state)).toBe(dataNodeSeedScript("redis-0", CONTAINER_CREDENTIALS_DIR, state));
-    expect(sentinelContainer(config, topology, topology.sentinels[1]).seed(state)).toBe(sentinelSeedScript("sentinel-1", CONTAINER_CREDENTIALS_DIR, config.sentinel.masterName, state));
+    expect(dataNodeContainer(config, model, topology.dataNodes[0]).seed(state)).toBe(dataNodeSeedScript("redis-0", CONTAINER_CREDENTIALS_DIR, state));
+    expect(sentinelContainer(config, model, topology.sentinels[1]).seed(state)).toBe(sentinelSeedScript("sentinel-1", CONTAINER_CREDENTIALS_DIR, config.sentinel.masterName, state));
   });
 
   it("writes a fresh volume's files for the current step: each 0600 in a 0700 dir, exactly the rendered content", () => {
@@ -125,7 +126,7 @@ describe("the entry and health scripts without live credentials", () => {
 
   it("a data node's entry script refuses to start, in one clear line, and touches nothing", () => {
     const dir = path.join(work, "veza-credentials");
-    const settings = { ...dataNodeScriptSettings(config, topology, topology.dataNodes[1]), dataDir: work, credentials: { dir, files: ["redis-secrets.conf", "credentials.sh"] } };
+    const settings = { ...dataNodeScriptSettings(config, model, topology.dataNodes[1]), dataDir: work, credentials: { dir, files: ["redis-secrets.conf", "credentials.sh"] } };
     const result = runDash(renderDataNodeEntrypoint(settings));
     expect(result.status).toBe(1);
     expect(result.stderr.trim().split("\n")).toEqual([expect.stringMatching(new RegExp(`^veza redis-1 [0-9:.]+: ${expected("redis-1", dir).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`))]);
@@ -136,7 +137,7 @@ describe("the entry and health scripts without live credentials", () => {
     const dir = path.join(work, "veza-credentials");
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, "credentials.sh"), "VEZA_HANDOFF_PASSWORD='x'\n");
-    const settings = { ...dataNodeScriptSettings(config, topology, topology.dataNodes[0]), dataDir: work, credentials: { dir, files: ["redis-secrets.conf", "credentials.sh"] } };
+    const settings = { ...dataNodeScriptSettings(config, model, topology.dataNodes[0]), dataDir: work, credentials: { dir, files: ["redis-secrets.conf", "credentials.sh"] } };
     const result = runDash(renderDataNodeEntrypoint(settings));
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(expected("redis-0", dir));
@@ -144,10 +145,10 @@ describe("the entry and health scripts without live credentials", () => {
 
   it("a sentinel's entry script and a data node's healthcheck refuse too", () => {
     const dir = path.join(work, "missing");
-    const sentinel = { ...sentinelScriptSettings(config, topology, topology.sentinels[2]), dataDir: work, credentials: { dir, files: ["sentinel-secrets.conf", "credentials.sh"] } };
+    const sentinel = { ...sentinelScriptSettings(config, model, topology.sentinels[2]), dataDir: work, credentials: { dir, files: ["sentinel-secrets.conf", "credentials.sh"] } };
     const fromSentinel = runDash(renderSentinelEntrypoint(sentinel));
     expect([fromSentinel.status, fromSentinel.stderr.includes(expected("sentinel-2", dir))]).toEqual([1, true]);
-    const node = { ...dataNodeScriptSettings(config, topology, topology.dataNodes[0]), dataDir: work, credentials: { dir, files: ["redis-secrets.conf", "credentials.sh"] } };
+    const node = { ...dataNodeScriptSettings(config, model, topology.dataNodes[0]), dataDir: work, credentials: { dir, files: ["redis-secrets.conf", "credentials.sh"] } };
     const fromHealthcheck = runDash(renderDataNodeHealthcheck(node));
     expect([fromHealthcheck.status, fromHealthcheck.stderr.includes(expected("redis-0", dir))]).toEqual([1, true]);
   });

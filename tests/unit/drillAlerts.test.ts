@@ -6,6 +6,7 @@ import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { readStackConfigFile } from "../../lib/stackFiles";
 import type { Scenario } from "../../drills/harness/types";
 import { AlertWatch, type Alerting, type AlertState } from "../../drills/harness/alerting";
+import { stackModel } from "../../components/topology/model";
 
 describe("drill scenarios and their alerts", () => {
   it("every scenario names the alerts its failure raises", () => {
@@ -14,7 +15,7 @@ describe("drill scenarios and their alerts", () => {
 
   it("names only alerts the stack it drills renders", () => {
     const rendered = (stack: string) => {
-      const files = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile(stack).raw));
+      const files = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile(stack).raw), stackModel(requireValidStackConfig(readStackConfigFile(stack).raw)));
       return new Set(
         Object.values(files.rules)
           .flatMap((f) => f.groups.flatMap((g) => g.rules))

@@ -8,12 +8,13 @@ import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { SCENARIO_NAMES } from "../../drills/scenarioNames";
 import { policies } from "../../policy/policies";
 import { PROJECT_ROOT, readStackConfigFile, stackNames } from "../../lib/stackFiles";
+import { stackModel } from "../../components/topology/model";
 
 const modes = Object.entries(FAILURE_MODES as Record<string, FailureMode>);
 const policyNames = policies.map((p) => p.name);
 
 function renderedAlerts(stack: string): string[] {
-  const files = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile(stack).raw));
+  const files = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile(stack).raw), stackModel(requireValidStackConfig(readStackConfigFile(stack).raw)));
   return Object.values(files.rules)
     .flatMap((f) => f.groups.flatMap((g) => g.rules))
     .flatMap((r) => ("alert" in r ? [r.alert] : []));

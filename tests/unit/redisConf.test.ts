@@ -3,8 +3,8 @@ import { renderSentinelConf, renderSentinelSecretsConf, SENTINEL_ACL_RULES } fro
 import { sha256Hex, ACL_USERS, SENTINEL_USERS } from "../../components/redis/acl";
 import { computeSizing } from "../../components/redis/sizing";
 import { requireValidStackConfig } from "../../components/validation/validate";
-import { stackTopology } from "../../components/topology/ports";
 import { dataNodeSettings, sentinelSettings } from "../../components/topology/settings";
+import { stackModel } from "../../components/topology/model";
 
 const config = requireValidStackConfig({
   hosts: ["a", "b", "c"].map((name, i) => ({
@@ -19,7 +19,8 @@ const config = requireValidStackConfig({
   // Monitoring would need a fourth host of role monitoring outside dev; redis.conf is under test here.
   monitoring: { enabled: false },
 });
-const topology = stackTopology(config);
+const model = stackModel(config);
+const { topology } = model;
 const credentials = {
   admin: "a1",
   app: "p2",
@@ -35,8 +36,8 @@ const credentials = {
 };
 
 describe("redis.conf renderer", () => {
-  const master = parseConfDirectives(renderRedisConf(dataNodeSettings(config, topology, topology.dataNodes[0])));
-  const replica = parseConfDirectives(renderRedisConf(dataNodeSettings(config, topology, topology.dataNodes[1])));
+  const master = parseConfDirectives(renderRedisConf(dataNodeSettings(config, model, topology.dataNodes[0])));
+  const replica = parseConfDirectives(renderRedisConf(dataNodeSettings(config, model, topology.dataNodes[1])));
 
   it("declares the sizing's maxmemory with an evicting policy", () => {
     expect(master.get("maxmemory")).toEqual([String(computeSizing(config.redis).maxmemoryBytes)]);
@@ -72,7 +73,7 @@ describe("redis.conf renderer", () => {
   });
 
   it("holds no password: credentials are in the included secrets file", () => {
-    const text = renderRedisConf(dataNodeSettings(config, topology, topology.dataNodes[0]));
+    const text = renderRedisConf(dataNodeSettings(config, model, topology.dataNodes[0]));
     for (const password of Object.values(credentials)) expect(text).not.toContain(` ${password}`);
     // The volume's live copy, which each rotation step rewrites (seeded from /etc/veza/redis-secrets.conf).
     expect(master.get("include")).toEqual(["/data/veza-credentials/redis-secrets.conf"]);
@@ -91,7 +92,7 @@ describe("redis.conf renderer", () => {
 });
 
 describe("sentinel.conf renderer", () => {
-  const text = renderSentinelConf(sentinelSettings(config, topology, topology.sentinels[2]));
+  const text = renderSentinelConf(sentinelSettings(config, model, topology.sentinels[2]));
   const sentinel = parseConfDirectives(text);
 
   it("monitors the initial master with the quorum and the declared timings", () => {
@@ -119,8 +120,9 @@ describe("sentinel.conf renderer", () => {
         sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVASznxN7zUMGGt3onAoz7nzW0tNXTPQ94Xy/y3sf7F",
       })),
     });
-    const namedTopology = stackTopology(named);
-    const namedText = parseConfDirectives(renderSentinelConf(sentinelSettings(named, namedTopology, namedTopology.sentinels[0])));
+    const namedModel = stackModel(named);
+    const namedTopology = namedModel.topology;
+    const namedText = parseConfDirectives(renderSentinelConf(sentinelSettings(named, namedModel, namedTopology.sentinels[0])));
     expect(namedText.get("sentinel")).toEqual(expect.arrayContaining(["resolve-hostnames yes", "announce-hostnames yes", "monitor veza-redis a.redis.internal 6379 2"]));
     expect(namedText.get("bind")).toEqual(["10.0.0.1"]);
   });

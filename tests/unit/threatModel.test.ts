@@ -8,6 +8,7 @@ import { CREDENTIAL_NAMES } from "../../components/redis/acl";
 import { WEB_USERS } from "../../components/monitoring/webConfig";
 import { credentialRules, MONITORING_THREATS, renderThreatModel, THREAT_MODEL_FILE, threatModelAlerts } from "../../components/security/threatModel";
 import { PROJECT_ROOT, readStackConfigFile } from "../../lib/stackFiles";
+import { stackModel } from "../../components/topology/model";
 
 describe("the threat model", () => {
   it("is what npm run threat-model renders from the ACL rules the servers load", () => {
@@ -30,7 +31,7 @@ describe("the threat model", () => {
 
   it("names only alerts both stacks render", () => {
     for (const stack of ["dev", "prod"]) {
-      const files = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile(stack).raw));
+      const files = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile(stack).raw), stackModel(requireValidStackConfig(readStackConfigFile(stack).raw)));
       const rendered = new Set(
         Object.values(files.rules)
           .flatMap((f) => f.groups.flatMap((g) => g.rules))
