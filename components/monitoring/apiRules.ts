@@ -3,7 +3,7 @@
 import type { SloMetricsConfig } from "../config/types";
 import { API_JOB } from "./prometheusConfig";
 import { sloDefinitions, WRITE_METHODS } from "./sloRules";
-import { dashboardUrl, RUNBOOK_PAGES, runbookUrl, type AlertRule, type RecordingRule, type RuleFile } from "./runbooks";
+import { alertRule, RUNBOOK_PAGES, type AlertRow, type RecordingRule, type RuleFile } from "./runbooks";
 
 export const P95_WINDOW = "5m";
 /** p95 per route (every method): the "Veza API Overview" latency panel. */
@@ -23,22 +23,20 @@ export function renderApiRules(m: SloMetricsConfig, runbookBaseUrl: string, graf
   const blind = sloDefinitions(m)
     .map((slo) => `label_replace(absent(${slo.inputSelector}), "slo", "${slo.id}", "", "")`)
     .join(" or ");
-  const sloBlind: AlertRule = {
+  const sloBlind: AlertRow = {
     alert: "SLOBlind",
     expr: blind,
     for: SLO_BLIND_FOR,
-    labels: { severity: "ticket" },
-    annotations: {
-      summary: "The {{ $labels.slo }} SLO has had no input series for 10 minutes: its burn-rate alerts cannot fire",
-      description: `Prometheus has no ${m.requestsTotal} / ${m.durationBucket} series from the ${API_JOB} job for this SLO: the API's metrics endpoint is not scraped (TargetDown, api.metrics config), or the API renamed a metric or label (monitoring.slo config).`,
-      runbook_url: runbookUrl(runbookBaseUrl, RUNBOOK_PAGES.sloBlind),
-      dashboard: dashboardUrl(grafanaUrl, "api"),
-    },
+    severity: "ticket",
+    summary: "The {{ $labels.slo }} SLO has had no input series for 10 minutes: its burn-rate alerts cannot fire",
+    description: `Prometheus has no ${m.requestsTotal} / ${m.durationBucket} series from the ${API_JOB} job for this SLO: the API's metrics endpoint is not scraped (TargetDown, api.metrics config), or the API renamed a metric or label (monitoring.slo config).`,
+    runbook: RUNBOOK_PAGES.sloBlind,
+    dashboard: "api",
   };
   return {
     groups: [
       { name: "api-latency", rules: recordings },
-      { name: "api-slo-inputs", rules: [sloBlind] },
+      { name: "api-slo-inputs", rules: [alertRule(sloBlind, { runbookBaseUrl, grafanaUrl })] },
     ],
   };
 }

@@ -49,6 +49,48 @@ export interface AlertRule {
   annotations: { summary: string; description: string; runbook_url: string; dashboard?: string };
 }
 
+/**
+ * One alert as a row of data: what it watches, how bad it is, what on-call reads. alertRule turns
+ * it into the rule Prometheus loads: the severity as a label, the runbook and dashboard as links.
+ */
+export interface AlertRow {
+  alert: string;
+  expr: string;
+  for?: string;
+  severity: Severity;
+  /** Labels beyond the severity (an SLO's id). */
+  labels?: Record<string, string>;
+  /** Why a page fires without a `for:` (each page has one or says why not). */
+  forOmittedBecause?: string;
+  summary: string;
+  description: string;
+  runbook: RunbookPage;
+  dashboard?: DashboardKey;
+}
+
+/** Where the rules link to: the runbook pages and Grafana. */
+export interface AlertLinks {
+  runbookBaseUrl: string;
+  grafanaUrl: string;
+}
+
+/** The rule of a row; `dashboard` links every rule of a group to one dashboard. */
+export function alertRule(row: AlertRow, links: AlertLinks, dashboard = row.dashboard): AlertRule {
+  return {
+    alert: row.alert,
+    expr: row.expr,
+    ...(row.for !== undefined ? { for: row.for } : {}),
+    labels: { severity: row.severity, ...row.labels },
+    ...(row.forOmittedBecause !== undefined ? { forOmittedBecause: row.forOmittedBecause } : {}),
+    annotations: {
+      summary: row.summary,
+      description: row.description,
+      runbook_url: runbookUrl(links.runbookBaseUrl, row.runbook),
+      ...(dashboard !== undefined ? { dashboard: dashboardUrl(links.grafanaUrl, dashboard) } : {}),
+    },
+  };
+}
+
 export interface RecordingRule {
   record: string;
   expr: string;

@@ -3,7 +3,7 @@
 // error ratio over 5m, 30m, 1h, 2h, 6h, 1d and 3d per SLO) and 12 alerts, four tiers per SLO.
 import type { SloMetricsConfig } from "../config/types";
 import { API_JOB } from "./prometheusConfig";
-import { dashboardUrl, RUNBOOK_PAGES, runbookUrl, type AlertRule, type RecordingRule, type RuleFile, type RunbookPage } from "./runbooks";
+import { alertRule, RUNBOOK_PAGES, type AlertRow, type RecordingRule, type RuleFile, type RunbookPage } from "./runbooks";
 
 export interface SloDefinition {
   /** Value of the `slo` label, e.g. api-availability. */
@@ -101,26 +101,25 @@ export function renderSloRules(metrics: SloMetricsConfig, runbookBaseUrl: string
         expr: `(${slo.errorRatio(window)})`,
         labels: { slo: slo.id },
       }));
-      const alerts: AlertRule[] = BURN_TIERS.map((burn) => {
+      const alerts: AlertRow[] = BURN_TIERS.map((burn) => {
         const threshold = roundRatio(burn.factor * (1 - slo.objective));
         return {
           alert: `${slo.alertName}SLO${burn.name}`,
           expr: `${recordName(burn.longWindow)}{slo="${slo.id}"} > ${threshold} and ${recordName(burn.shortWindow)}{slo="${slo.id}"} > ${threshold}`,
-          labels: { severity: burn.severity, slo: slo.id },
+          severity: burn.severity,
+          labels: { slo: slo.id },
           ...(burn.severity === "page"
             ? {
                 forOmittedBecause: `the ${burn.shortWindow} window must burn too, and that is the debounce (the SRE workbook's multiwindow alerts have no for): a for only delays the page while the budget burns`,
               }
             : {}),
-          annotations: {
-            summary: `${slo.id} SLO burning ${burn.factor}x its error budget`,
-            description: `SLO: ${slo.description}. The error ratio over ${burn.longWindow} and ${burn.shortWindow} exceeds ${threshold} (${burn.factor} x ${roundRatio(1 - slo.objective)}): ${burn.budgetSpent}.`,
-            runbook_url: runbookUrl(runbookBaseUrl, slo.runbook),
-            dashboard: dashboardUrl(grafanaUrl, "api"),
-          },
+          summary: `${slo.id} SLO burning ${burn.factor}x its error budget`,
+          description: `SLO: ${slo.description}. The error ratio over ${burn.longWindow} and ${burn.shortWindow} exceeds ${threshold} (${burn.factor} x ${roundRatio(1 - slo.objective)}): ${burn.budgetSpent}.`,
+          runbook: slo.runbook,
+          dashboard: "api",
         };
       });
-      return { name: `slo-${slo.id}`, rules: [...recordings, ...alerts] };
+      return { name: `slo-${slo.id}`, rules: [...recordings, ...alerts.map((row) => alertRule(row, { runbookBaseUrl, grafanaUrl }))] };
     }),
   };
 }
