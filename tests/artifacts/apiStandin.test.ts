@@ -51,6 +51,19 @@ function pythonChild(pid: number): number | undefined {
   return command.startsWith("python3") ? pid : undefined;
 }
 
+/** Waits until the stand-in answers /health: it is listening. */
+const untilListening = (port: number) =>
+  waitFor(
+    "the stand-in to listen",
+    () =>
+      get(port, "/health").then(
+        () => true,
+        () => false,
+      ),
+    10000,
+    50,
+  );
+
 const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code))));
 
 describe("the stand-in API", () => {
@@ -68,16 +81,7 @@ describe("the stand-in API", () => {
     const toggles = path.join(tempDir("veza-standin-"), "toggles.env");
     fs.writeFileSync(toggles, "# a comment, as the stack writes it\nMAINTENANCE_MODE=true\nRATELIMIT_FAIL_CLOSED=true\n");
     running.push(startStandin(port, toggles));
-    await waitFor(
-      "the stand-in to listen",
-      () =>
-        get(port, "/health").then(
-          () => true,
-          () => false,
-        ),
-      10000,
-      50,
-    );
+    await untilListening(port);
     expect(await get(port, "/api/v1/tracks")).toEqual({ status: 503, body: "maintenance" });
     expect(JSON.parse((await get(port, "/health")).body)).toMatchObject({ maintenance: true, ratelimitFailClosed: true });
     expect((await get(port, "/metrics")).body).toMatch(/^http_requests_total\{method="GET",route="\/api\/v1\/tracks",status="503"\} 1$/m);
@@ -87,16 +91,7 @@ describe("the stand-in API", () => {
     const port = await freePortRange(1);
     const standin = startStandin(port, "/nonexistent", { MAINTENANCE_MODE: "false" });
     running.push(standin);
-    await waitFor(
-      "the stand-in to listen",
-      () =>
-        get(port, "/health").then(
-          () => true,
-          () => false,
-        ),
-      10000,
-      50,
-    );
+    await untilListening(port);
     const slow = get(port, "/api/v1/orders?delay_ms=1500");
     await new Promise((resolve) => setTimeout(resolve, 300));
     standin.kill("SIGTERM");
@@ -110,16 +105,7 @@ describe("the stand-in API", () => {
     const port = await freePortRange(1);
     const standin = startStandin(port, "/nonexistent", { MAINTENANCE_MODE: "false" });
     running.push(standin);
-    await waitFor(
-      "the stand-in to listen",
-      () =>
-        get(port, "/health").then(
-          () => true,
-          () => false,
-        ),
-      10000,
-      50,
-    );
+    await untilListening(port);
     // Frozen, it accepts nothing: the kernel completes these connections and queues them (the
     // listen backlog is 5), and each sends its request. Then the stop arrives before the loop runs.
     const python = await waitFor("the python process", () => pythonChild(standin.pid!), 5000, 20);
@@ -135,16 +121,7 @@ describe("the stand-in API", () => {
   it("exports what the stack's SLO rules read: promtool accepts its /metrics, and a read, a slow read and an order fill the latency histogram's buckets", async () => {
     const port = await freePortRange(1);
     running.push(startStandin(port, "/nonexistent", { MAINTENANCE_MODE: "false" }));
-    await waitFor(
-      "the stand-in to listen",
-      () =>
-        get(port, "/health").then(
-          () => true,
-          () => false,
-        ),
-      10000,
-      50,
-    );
+    await untilListening(port);
     await get(port, "/api/v1/tracks");
     await get(port, "/api/v1/tracks?delay_ms=600");
     await new Promise<void>((resolve, reject) =>
