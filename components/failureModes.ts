@@ -174,7 +174,8 @@ export const FAILURE_MODES = {
     guards: [
       { what: "one ACL user per role, each with only its commands", file: "components/redis/acl.ts" },
       { what: "masters and replicas pinned to the declared data nodes", file: "components/redis/dataNodeScripts.ts" },
-      { what: "containers read-only, without capabilities, pids limited, images not known vulnerable", file: "components/base/hardening.ts" },
+      { what: "containers read-only, without capabilities, pids limited", file: "components/base/hardening.ts" },
+      { what: "no image known to be end-of-life or to miss a security fix", file: "components/images/redisImage.ts" },
     ],
     policies: [
       "redis-auth-required",
