@@ -248,6 +248,7 @@ export type FailureModeKey = keyof typeof FAILURE_MODES;
 /** GitHub's anchor for a `## ` heading: lower case, punctuation dropped, spaces to hyphens. */
 export function headingAnchor(heading: string): string {
   return heading
+    .trim()
     .toLowerCase()
     .replace(/[^\p{L}\p{N} _-]/gu, "")
     .replace(/ /g, "-");

@@ -15,7 +15,7 @@ import type { Plan } from "../../lib/plan";
 import { AlertCheck, startAlerting } from "../harness/alerting";
 import { synthPlan } from "../harness/planOrder";
 import { freePortRange, sleep, waitFor, type TrackedProcess } from "../harness/processes";
-import { startStandinApi } from "../harness/standinApi";
+import { startStandinApi, untilStandinAnswers } from "../harness/standinApi";
 import { Workspace } from "../harness/workspace";
 import { namedPart, seconds, type DrillContext, type Figure, type Scenario } from "../harness/types";
 
@@ -157,16 +157,7 @@ async function runMode(ws: Workspace, ctx: DrillContext, mode: ApiMode, stopGrac
     return sigterm;
   };
   await apply(calm);
-  await waitFor(
-    "the API to answer",
-    () =>
-      get(port, "/health").then(
-        () => true,
-        () => false,
-      ),
-    15000,
-    50,
-  );
+  await untilStandinAnswers(port);
   const load = startLoad(port);
   let check: AlertCheck | undefined;
   try {

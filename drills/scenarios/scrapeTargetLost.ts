@@ -5,16 +5,10 @@
 // outside, must fire throughout.
 import * as path from "node:path";
 import { AlertCheck, alertState, startAlerting } from "../harness/alerting";
-import { freePortRange, waitFor } from "../harness/processes";
-import { startStandinApi } from "../harness/standinApi";
+import { freePortRange } from "../harness/processes";
+import { startStandinApi, untilStandinAnswers } from "../harness/standinApi";
 import { Workspace } from "../harness/workspace";
 import { seconds, type Figure, type Scenario } from "../harness/types";
-
-const answers = (port: number) =>
-  fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) }).then(
-    (r) => r.ok,
-    () => false,
-  );
 
 export const scrapeTargetLost: Scenario = {
   name: "scrape-target-lost",
@@ -30,7 +24,7 @@ export const scrapeTargetLost: Scenario = {
     try {
       const port = await freePortRange(1);
       const api = startStandinApi(ws.processes, "api", port, { MAINTENANCE_MODE: "false" }, path.join(ws.tempDir("api"), "api.log"));
-      await waitFor("the API to answer", () => answers(port), 15000, 50);
+      await untilStandinAnswers(port);
       // A read and an order: every SLO's input series exists, as under the API's real traffic.
       for (const method of ["GET", "POST"]) await fetch(`http://127.0.0.1:${port}/api/v1/orders`, { method, signal: AbortSignal.timeout(5000) });
       const alerting = await startAlerting({

@@ -7,6 +7,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { API_STANDIN_CONTEXT, STANDIN_PYTHON_DEBIAN_VERSION } from "../../components/images/standinImage";
 import { freePortRange, waitFor } from "../../drills/harness/processes";
+import { untilStandinAnswers } from "../../drills/harness/standinApi";
 import { PROJECT_ROOT } from "../../lib/stackFiles";
 import { cleanedTempDirs } from "../helpers/tempDirs";
 
@@ -51,19 +52,6 @@ function pythonChild(pid: number): number | undefined {
   return command.startsWith("python3") ? pid : undefined;
 }
 
-/** Waits until the stand-in answers /health: it is listening. */
-const untilListening = (port: number) =>
-  waitFor(
-    "the stand-in to listen",
-    () =>
-      get(port, "/health").then(
-        () => true,
-        () => false,
-      ),
-    10000,
-    50,
-  );
-
 const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code))));
 
 describe("the stand-in API", () => {
@@ -81,7 +69,7 @@ describe("the stand-in API", () => {
     const toggles = path.join(tempDir("veza-standin-"), "toggles.env");
     fs.writeFileSync(toggles, "# a comment, as the stack writes it\nMAINTENANCE_MODE=true\nRATELIMIT_FAIL_CLOSED=true\n");
     running.push(startStandin(port, toggles));
-    await untilListening(port);
+    await untilStandinAnswers(port);
     expect(await get(port, "/api/v1/tracks")).toEqual({ status: 503, body: "maintenance" });
     expect(JSON.parse((await get(port, "/health")).body)).toMatchObject({ maintenance: true, ratelimitFailClosed: true });
     expect((await get(port, "/metrics")).body).toMatch(/^http_requests_total\{method="GET",route="\/api\/v1\/tracks",status="503"\} 1$/m);
@@ -91,7 +79,7 @@ describe("the stand-in API", () => {
     const port = await freePortRange(1);
     const standin = startStandin(port, "/nonexistent", { MAINTENANCE_MODE: "false" });
     running.push(standin);
-    await untilListening(port);
+    await untilStandinAnswers(port);
     const slow = get(port, "/api/v1/orders?delay_ms=1500");
     await new Promise((resolve) => setTimeout(resolve, 300));
     standin.kill("SIGTERM");
@@ -105,7 +93,7 @@ describe("the stand-in API", () => {
     const port = await freePortRange(1);
     const standin = startStandin(port, "/nonexistent", { MAINTENANCE_MODE: "false" });
     running.push(standin);
-    await untilListening(port);
+    await untilStandinAnswers(port);
     // Frozen, it accepts nothing: the kernel completes these connections and queues them (the
     // listen backlog is 5), and each sends its request. Then the stop arrives before the loop runs.
     const python = await waitFor("the python process", () => pythonChild(standin.pid!), 5000, 20);
@@ -121,7 +109,7 @@ describe("the stand-in API", () => {
   it("exports what the stack's SLO rules read: promtool accepts its /metrics, and a read, a slow read and an order fill the latency histogram's buckets", async () => {
     const port = await freePortRange(1);
     running.push(startStandin(port, "/nonexistent", { MAINTENANCE_MODE: "false" }));
-    await untilListening(port);
+    await untilStandinAnswers(port);
     await get(port, "/api/v1/tracks");
     await get(port, "/api/v1/tracks?delay_ms=600");
     await new Promise<void>((resolve, reject) =>

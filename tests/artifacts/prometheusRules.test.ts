@@ -20,6 +20,7 @@ import { DASHBOARDS, type AlertRule, type RecordingRule, type RuleFile } from ".
 import { computeSizing } from "../../components/redis/sizing";
 import { synthToDir, type SynthDir } from "../helpers/cli";
 import { stackModel } from "../../components/topology/model";
+import { stackMonitoringFiles } from "../helpers/stackAlerts";
 
 const PROMETHEUS = "monitoring-prometheus-container";
 const ALERTMANAGER = "monitoring-alertmanager-container";
@@ -199,7 +200,7 @@ describe("monitoring files under promtool and amtool", () => {
   });
 
   it("inhibition names only alerts the stacks define, and each muted alert exists where its cause does", () => {
-    const prod = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile("prod").raw), stackModel(requireValidStackConfig(readStackConfigFile("prod").raw)));
+    const prod = stackMonitoringFiles("prod");
     const defined = new Set([...alerts, ...Object.values(prod.rules).flatMap(alertsOf)].map((a) => a.alert));
     const named = CAUSE_MUTES_CONSEQUENCES.flatMap((rule) => [...rule.cause, ...rule.consequences]);
     expect(named.filter((name) => !defined.has(name))).toEqual([]);

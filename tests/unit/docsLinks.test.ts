@@ -2,6 +2,7 @@
 // file that exists, and every #anchor to a heading of that file (GitHub's anchor rules).
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { headingAnchor } from "../../components/failureModes";
 import { PROJECT_ROOT } from "../../lib/stackFiles";
 
 const pages = [
@@ -12,22 +13,13 @@ const pages = [
     .map((f) => path.join("docs", f)),
 ];
 
-/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
-function anchor(heading: string): string {
-  return heading
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N} _-]/gu, "")
-    .replace(/ /g, "-");
-}
-
 function anchorsOf(file: string): Set<string> {
   let fenced = false;
   const anchors = new Set<string>();
   for (const line of fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8").split("\n")) {
     if (line.startsWith("```")) fenced = !fenced;
     const heading = /^#{1,6} (.*)$/.exec(line);
-    if (heading && !fenced) anchors.add(anchor(heading[1]));
+    if (heading && !fenced) anchors.add(headingAnchor(heading[1]));
   }
   return anchors;
 }

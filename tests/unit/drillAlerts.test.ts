@@ -1,12 +1,9 @@
 // Every drill scenario names the alerts its failure must raise on a real Prometheus; a scenario
 // that names them and never watched them fails its run.
 import { runScenario, SCENARIOS } from "../../drills";
-import { requireValidStackConfig } from "../../components/validation/validate";
-import { renderMonitoringFiles } from "../../components/monitoring/render";
-import { readStackConfigFile } from "../../lib/stackFiles";
 import type { Scenario } from "../../drills/harness/types";
 import { AlertWatch, type Alerting, type AlertState } from "../../drills/harness/alerting";
-import { stackModel } from "../../components/topology/model";
+import { renderedAlertNames } from "../helpers/stackAlerts";
 
 describe("drill scenarios and their alerts", () => {
   it("every scenario names the alerts its failure raises", () => {
@@ -14,14 +11,7 @@ describe("drill scenarios and their alerts", () => {
   });
 
   it("names only alerts the stack it drills renders", () => {
-    const rendered = (stack: string) => {
-      const files = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile(stack).raw), stackModel(requireValidStackConfig(readStackConfigFile(stack).raw)));
-      return new Set(
-        Object.values(files.rules)
-          .flatMap((f) => f.groups.flatMap((g) => g.rules))
-          .flatMap((r) => ("alert" in r ? [r.alert] : [])),
-      );
-    };
+    const rendered = (stack: string) => new Set(renderedAlertNames(stack));
     const byStack = { dev: rendered("dev"), prod: rendered("prod") };
     const unknown = SCENARIOS.flatMap((s) =>
       [...(s.alerts?.raises ?? []), ...(s.alerts?.alsoPages ?? [])].filter((name) => !byStack[(s.stack ?? "dev") as "dev" | "prod"].has(name)).map((name) => `${s.name}: ${name}`),

@@ -2,23 +2,14 @@
 // disk-full, and what proves it?" reads one row of docs/failure-modes.md, and the row is true.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { requireValidStackConfig } from "../../components/validation/validate";
 import { FAILURE_MODES, FAILURE_MODES_FILE, renderFailureModes, type FailureMode } from "../../components/failureModes";
-import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { SCENARIO_NAMES } from "../../drills/scenarioNames";
 import { policies } from "../../policy/policies";
-import { PROJECT_ROOT, readStackConfigFile, stackNames } from "../../lib/stackFiles";
-import { stackModel } from "../../components/topology/model";
+import { PROJECT_ROOT, stackNames } from "../../lib/stackFiles";
+import { renderedAlertNames } from "../helpers/stackAlerts";
 
 const modes = Object.entries(FAILURE_MODES as Record<string, FailureMode>);
 const policyNames = policies.map((p) => p.name);
-
-function renderedAlerts(stack: string): string[] {
-  const files = renderMonitoringFiles(requireValidStackConfig(readStackConfigFile(stack).raw), stackModel(requireValidStackConfig(readStackConfigFile(stack).raw)));
-  return Object.values(files.rules)
-    .flatMap((f) => f.groups.flatMap((g) => g.rules))
-    .flatMap((r) => ("alert" in r ? [r.alert] : []));
-}
 
 const unowned = (names: string[], owned: (m: FailureMode) => string[]) => names.filter((name) => !modes.some(([, m]) => owned(m).includes(name)));
 
@@ -55,7 +46,7 @@ describe("the failure-mode registry", () => {
   });
 
   it.each(stackNames())("names only alerts the %s stack renders, and every alert it renders belongs to a mode", (stack) => {
-    const rendered = renderedAlerts(stack);
+    const rendered = renderedAlertNames(stack);
     expect({ unknown: modes.flatMap(([key, m]) => m.alerts.filter((a) => !rendered.includes(a)).map((a) => `${key}: ${a}`)), unowned: unowned(rendered, (m) => m.alerts) }).toEqual({
       unknown: [],
       unowned: [],
