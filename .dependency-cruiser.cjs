@@ -12,6 +12,7 @@ const FLOORS = [
   "components/validation/", // the validator and config loading (it places the topology)
   "components/host/", // Docker hosts, hardened containers, host commands
   "components/api/", // the API's env and ApiService
+  "components/backup/", // the backup job: its settings, script, metrics and Backup
   "components/monitoring/", // rules, routes, dashboards, Monitoring
   "components/cluster/", // RedisNode, SentinelCluster
   "components/security/", // the threat model

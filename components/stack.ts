@@ -13,6 +13,7 @@ import { RedisCredentials } from "./redis/RedisCredentials";
 import { ALWAYS_EXPORTED_OUTPUT, APPLIED_ROTATION_OUTPUT, appliedFromMarkers, markersIn, recordedRotation, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "./redis/rotation";
 import { SentinelCluster } from "./cluster/SentinelCluster";
 import { Monitoring } from "./monitoring/Monitoring";
+import { Backup } from "./backup/Backup";
 import { stackModel } from "./topology/model";
 import type { Topology } from "./topology/placement";
 
@@ -69,6 +70,9 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
     ssh,
   });
 
+  // A replica's snapshot every interval, off the data hosts (the validator requires monitoring on).
+  const backup = config.backup.enabled ? new Backup("backup", { config, model, dockerHosts, credentials, redisResources, ssh }) : undefined;
+
   const monitoring = !config.monitoring.enabled
     ? undefined
     : new Monitoring("monitoring", {
@@ -80,6 +84,7 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
         pagerdutyRoutingKey: secrets.pagerdutyRoutingKey,
         heartbeatWebhookUrl: secrets.heartbeatWebhookUrl,
         redisResources,
+        ...(backup ? { backupMetrics: { host: backup.settings.host.name, volume: backup.textfileVolume, job: backup.container } } : {}),
         ssh,
       });
 
@@ -87,7 +92,13 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
   // i.e. as of its last run. Unknown in a preview while one is re-run; a command the engine did
   // not run (`up --target`, a failure before it) keeps its old markers, so the record never
   // claims a step that did not reach every server and consumer.
-  const credentialCommands: HostCommand[] = [...cluster.nodes.map((n) => n.credentialsApply), ...cluster.sentinelCredentials, ...(monitoring?.exporterCredentials ?? []), api.connectivityCheck];
+  const credentialCommands: HostCommand[] = [
+    ...cluster.nodes.map((n) => n.credentialsApply),
+    ...cluster.sentinelCredentials,
+    ...(monitoring?.exporterCredentials ?? []),
+    ...(backup ? [backup.credentialsWrite] : []),
+    api.connectivityCheck,
+  ];
   const master = topology.master;
   return {
     // The initial master. With Sentinel on, the master moves on failover: clients use
@@ -115,6 +126,8 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
     [APPLIED_ROTATION_OUTPUT]: pulumi.unsecret(pulumi.all(credentialCommands.map((c) => c.triggers)).apply((recorded) => appliedFromMarkers(recorded.flatMap(markersIn), config.credentials))),
     // Basic auth for people on Prometheus and Alertmanager (user `operator`).
     ...(monitoring ? { monitoringOperatorPassword: pulumi.secret(monitoring.operatorPassword) } : {}),
+    // The restic repository's password (npm run restore): keep a copy outside this stack's state.
+    ...(backup ? { backupHost: backup.settings.host.name, backupRepositoryPassword: pulumi.secret(backup.repositoryPassword) } : {}),
   };
 }
 

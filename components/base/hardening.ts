@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { CONTAINER_CONFIG_DIR, shellQuote } from "./shell";
 
 /** The `veza.component` label of each container kind. */
-export type ContainerKind = "redis" | "sentinel" | "redis-exporter" | "node-exporter" | "prometheus" | "alertmanager" | "grafana" | "api";
+export type ContainerKind = "redis" | "sentinel" | "redis-exporter" | "node-exporter" | "prometheus" | "alertmanager" | "grafana" | "api" | "backup";
 
 export interface ContainerHardening {
   /** Added back after dropping ALL, each with the reason. */
@@ -69,6 +69,9 @@ export const CONTAINER_HARDENING: Record<ContainerKind, ContainerHardening> = {
   // A read-only root since its password files moved to a volume; /tmp stays writable for the
   // API's own temporary files. The API's runtime is not known here: a generous bound.
   api: { capAdd: {}, tmpfs: { "/tmp": "rw,noexec,nosuid,size=64m" }, pidsLimit: 1024 },
+  // The backup job runs as its image's user and writes only its volumes. Its shell, one
+  // redis-cli or restic at a time (Go: a thread per core plus those in system calls).
+  backup: { capAdd: {}, pidsLimit: 256 },
 };
 
 /**
@@ -95,6 +98,7 @@ export const CONFIG_ROOTS: Partial<Record<ContainerKind, string>> = {
   prometheus: "/etc/prometheus",
   alertmanager: "/etc/alertmanager",
   grafana: "/etc/grafana",
+  backup: CONTAINER_CONFIG_DIR,
 };
 
 /** The label on a config volume with the digest of what it holds. */

@@ -8,6 +8,7 @@ import { CONTAINER_NOFILE_LIMIT, DEFAULT_FORK_HEADROOM_PERCENT, MAX_CLIENTS_LIMI
 import { BUILT_REDIS_IMAGE } from "../images/redisImage";
 import { BUILT_API_STANDIN_IMAGE } from "../images/standinImage";
 import { MONITORING_IMAGES } from "../images/monitoringImages";
+import { BUILT_BACKUP_IMAGE } from "../images/backupImage";
 import { CREDENTIAL_NAMES } from "../redis/acl";
 import { ROTATION_STEPS } from "../redis/rotation";
 import { boolean, checkedText, decimal, field, integer, knownKeysObject, listOf, oneOf, OMITTED, optionalBoolean, section, text } from "./fields";
@@ -294,6 +295,16 @@ const monitoringSchema = section({
   tlsCaFile: tlsFile(),
 });
 
+const backupSchema = section({
+  enabled: boolean(true),
+  /** Default: the monitoring host, else the first host (validate.ts). */
+  host: text().optional(),
+  image: pinnedImage(BUILT_BACKUP_IMAGE),
+  intervalMinutes: integer(5, 1440, "minutes between snapshots (the recovery point objective)").default(60),
+  keepHourly: integer(0, 8760, "hourly snapshots kept").default(48),
+  keepDaily: integer(0, 3650, "daily snapshots kept").default(14),
+});
+
 /**
  * One credential's rotation (components/redis/rotation.ts). `step` has no default once a
  * rotation started, and `external` must fit the generation: validate.ts.
@@ -315,6 +326,7 @@ const topLevelShape = {
   sentinel: sentinelSchema,
   api: apiSchema,
   monitoring: monitoringSchema,
+  backup: backupSchema,
   incident: oneOf(INCIDENT_PRESETS, "none"),
   /** Explicit toggles; absent means "follow the incident preset". */
   maintenanceMode: optionalBoolean(),

@@ -128,6 +128,19 @@ export interface MonitoringConfig {
   tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
+/** Scheduled snapshots of a replica, shipped to a restic repository on another host (components/backup). */
+export interface BackupConfig {
+  enabled: boolean;
+  /** The host that runs the job and holds the repository (default: the monitoring host). */
+  host: string;
+  image: string;
+  /** Minutes between snapshots: the recovery point objective. */
+  intervalMinutes: number;
+  /** restic forget --keep-hourly / --keep-daily: snapshots kept per hour and per day. */
+  keepHourly: number;
+  keepDaily: number;
+}
+
 export type { RotationConfig } from "../redis/rotation";
 import type { RotationConfig } from "../redis/rotation";
 
@@ -138,6 +151,7 @@ export interface StackConfig {
   sentinel: SentinelConfig;
   api: ApiConfig;
   monitoring: MonitoringConfig;
+  backup: BackupConfig;
   incident: IncidentPreset;
   /** Explicit toggles; undefined means "follow the incident preset". */
   maintenanceMode?: boolean;

@@ -7,11 +7,13 @@ import { dockerSshOptions, writeSshIdentity } from "./dockerSsh";
 import { BUILT_REDIS_IMAGE, redisImageBuild } from "../images/redisImage";
 import { apiStandinBuild, BUILT_API_STANDIN_IMAGE } from "../images/standinImage";
 import { MONITORING_IMAGES, monitoringImageBuild } from "../images/monitoringImages";
+import { backupImageBuild, BUILT_BACKUP_IMAGE } from "../images/backupImage";
 
 /** The images the stack builds on each host from images/ instead of pulling: tag -> build. */
 const BUILT_IMAGES: Record<string, () => { context: string; args: Record<string, string> }> = {
   [BUILT_REDIS_IMAGE]: redisImageBuild,
   [BUILT_API_STANDIN_IMAGE]: apiStandinBuild,
+  [BUILT_BACKUP_IMAGE]: backupImageBuild,
   ...Object.fromEntries(Object.values(MONITORING_IMAGES).map((image) => [image.tag, () => monitoringImageBuild(image)])),
 };
 

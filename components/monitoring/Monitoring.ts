@@ -21,6 +21,7 @@ import { hardenedContainerArgs, type ContainerKind } from "../base/hardening";
 import { ALERTMANAGER_WEB, healthcheckWithoutCredential, PROMETHEUS_WEB, renderWebConfig, TLS_FILES, WEB_USERS, type WebUser } from "./webConfig";
 import { hardenedContainer } from "../host/hardenedContainer";
 import type { HostConfig } from "../config/types";
+import { NODE_EXPORTER_TEXTFILE_DIR } from "../backup/backupJob";
 
 export const ALERTMANAGER_CONFIG_PATH = "/etc/alertmanager/alertmanager.yml";
 /** Written by the start script: alertmanager.yml with the heartbeat URL in place (on the data volume). */
@@ -40,6 +41,8 @@ export interface MonitoringArgs {
   heartbeatWebhookUrl?: pulumi.Output<string>;
   /** The Redis resources the exporters watch (they start after them), with the servers' live credential applies. */
   redisResources: pulumi.Resource[];
+  /** The backup job's metrics volume: that host's node_exporter reads it (textfile collector). */
+  backupMetrics?: { host: string; volume: docker.Volume; job: pulumi.Resource };
   ssh: SshAccess;
 }
 
@@ -135,20 +138,25 @@ export class Monitoring extends pulumi.ComponentResource {
 
     for (const hostConfig of config.hosts) {
       const host = dockerHosts.get(hostConfig.name)!;
+      const backup = args.backupMetrics?.host === hostConfig.name ? args.backupMetrics : undefined;
       hardenedContainer(
         limited("node-exporter", hostConfig),
         `node-exporter-${hostConfig.name}-container`,
         {
           name: "veza-node-exporter",
           image: host.image(m.nodeExporterImage).imageId,
-          command: ["--path.rootfs=/host", `--web.listen-address=${hostConfig.bindAddress}:${m.nodeExporterPort}`],
+          command: ["--path.rootfs=/host", `--web.listen-address=${hostConfig.bindAddress}:${m.nodeExporterPort}`, ...(backup ? [`--collector.textfile.directory=${NODE_EXPORTER_TEXTFILE_DIR}`] : [])],
           pidMode: "host",
           // The host's filesystems, read-only: the disk-full alerts read the Redis data filesystem here.
-          mounts: [{ type: "bind", source: "/", target: "/host", readOnly: true, bindOptions: { propagation: "rslave" } }],
+          mounts: [
+            { type: "bind", source: "/", target: "/host", readOnly: true, bindOptions: { propagation: "rslave" } },
+            ...(backup ? [{ type: "volume", source: backup.volume.name, target: NODE_EXPORTER_TEXTFILE_DIR, readOnly: true }] : []),
+          ],
           healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${hostConfig.bindAddress}:${m.nodeExporterPort}/`], interval: "15s", timeout: "5s", retries: 3 },
           ...smallContainer(hostConfig.name, "node-exporter"),
         },
-        { parent: this, provider: host.provider, deleteBeforeReplace: true },
+        // After the job: the volume takes its owner from the job's image at the first mount.
+        { parent: this, provider: host.provider, deleteBeforeReplace: true, ...(backup ? { dependsOn: [backup.job] } : {}) },
       );
     }
 

@@ -11,6 +11,7 @@ export const ACL_USERS = {
   exporter: "veza-exporter",
   health: "veza-health",
   handoff: "veza-handoff",
+  backup: "veza-backup",
 } as const;
 
 export type AclRole = keyof typeof ACL_USERS;
@@ -64,6 +65,9 @@ export const SENTINEL_HELLO_CHANNEL = "__sentinel__:hello";
  *   SIGTERM, INFO replication (are the replicas caught up?) and CLIENT PAUSE/UNPAUSE. A stolen
  *   handoff password can pause writes (at most the pause length) and read INFO: no data, no
  *   reconfiguration.
+ * - backup: what `redis-cli --rdb` sends to read one snapshot from a replica (REPLCONF rdb-only,
+ *   SYNC), and ROLE and INFO to pick a replica and never the master. A stolen backup password reads
+ *   the whole dataset, as the replication one does; it cannot write, reconfigure or pause.
  */
 export const ACL_RULES: Record<AclRole, string> = {
   admin: "~* resetchannels +@all",
@@ -73,6 +77,7 @@ export const ACL_RULES: Record<AclRole, string> = {
   exporter: "resetchannels -@all +ping +info +client|setname +latency|latest +latency|histogram +slowlog|get +slowlog|len +cluster|info",
   health: "resetchannels -@all +ping +role",
   handoff: "resetchannels -@all +ping +role +info +client|pause +client|unpause",
+  backup: "resetchannels -@all +ping +role +info +replconf +sync",
 };
 
 export function sha256Hex(password: string): string {

@@ -49,6 +49,14 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     remains:
       "REPLICAOF of any node to any address (the node's data is replaced by that server's), and a forged Sentinel hello on the data nodes' channel. Data nodes refuse to start as the replica of an undeclared address, but running ones follow it until an operator moves them back (runbook redis-security).",
   },
+  backup: {
+    holders: "the backup job (components/backup), on the backup host: the monitoring host in prod",
+    refused: "writes, CONFIG, ACL, CLIENT PAUSE/KILL, REPLICAOF, Pub/Sub: every command but PING, ROLE, INFO, REPLCONF and SYNC",
+    detectedBy: ["RedisUndeclaredReplica"],
+    detection: "a snapshot read from anywhere but the backup host shows as an undeclared replica (the job's own reads, from the backup host with no listening port, are declared)",
+    remains:
+      "Reading the whole dataset, as a replica does (SYNC): sessions, refresh tokens, revocations. It cannot write, so it cannot be promoted with data of its own; attached under a listening port it is a rogue replica like the replication credential's, and pages the same way.",
+  },
   exporter: {
     holders: "the redis_exporter containers",
     refused: "CONFIG GET (it returns masterauth), data commands, CLIENT PAUSE/KILL",

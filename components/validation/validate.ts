@@ -61,13 +61,15 @@ export function validateStackConfig(raw: RawObject, options: { lenient?: boolean
   const defaultHost = hosts[0]?.name ?? "";
   const api = completeApi(problems, parsed.api, rawSection(raw.api), defaultHost);
   const monitoring = completeMonitoring(problems, parsed.monitoring, defaultHost);
+  // The backup job and its repository sit with monitoring by default: off the data hosts in prod.
+  const backup = { ...parsed.backup, host: parsed.backup.host ?? (monitoring.enabled ? monitoring.host : defaultHost) };
   const credentials = checkCredentials(problems, parsed.credentials, rawSection(raw.credentials));
   requireExternalGenerations(problems, api, credentials);
   const { count } = parsed.sentinel;
   // A strict majority of the sentinels.
   const sentinel = { ...parsed.sentinel, quorum: parsed.sentinel.quorum ?? (Number.isFinite(count) ? Math.floor(count / 2) + 1 : 2) };
   const { environment, redis, incident, maintenanceMode, rateLimitFailClosed } = parsed;
-  const config: StackConfig = { environment, hosts, redis, sentinel, api, monitoring, incident, maintenanceMode, rateLimitFailClosed, credentials };
+  const config: StackConfig = { environment, hosts, redis, sentinel, api, monitoring, backup, incident, maintenanceMode, rateLimitFailClosed, credentials };
   checkSizing(problems, redis);
   checkSentinelRules(problems, config);
   checkHostReferences(problems, config);
@@ -330,6 +332,9 @@ function checkHostReferences(problems: ProblemList, config: StackConfig): void {
   if (config.monitoring.enabled && config.monitoring.host && !names.includes(config.monitoring.host)) {
     problems.add("monitoring.host", config.monitoring.host, `a declared host name (${names.join(", ")})`);
   }
+  if (config.backup.enabled && config.backup.host && !names.includes(config.backup.host)) problems.add("backup.host", config.backup.host, `a declared host name (${names.join(", ")})`);
+  // The job's metrics reach Prometheus through that host's node_exporter (its textfile collector).
+  if (config.backup.enabled && !config.monitoring.enabled) problems.add("backup.enabled", true, "false while monitoring.enabled is false: a backup nobody watches fails unnoticed");
 }
 
 function checkPorts(problems: ProblemList, config: StackConfig): void {

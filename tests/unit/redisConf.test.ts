@@ -29,6 +29,7 @@ const credentials = {
   exporter: "e5",
   health: "h6",
   handoff: "o8",
+  backup: "b9",
   sentinelClients: "c7",
   sentinelPeer: "q9",
   sentinelFailover: "f10",

@@ -1,0 +1,255 @@
+// The backup job as data and a script: which host runs it, which replicas it may read, when, how
+// long snapshots are kept, and the metrics it leaves for node_exporter's textfile collector.
+// Pure: the Backup component uploads the script, the drill runs the same script as a process.
+//
+// Why a replica, read with `redis-cli --rdb`: the snapshot's fork runs on the replica (never on
+// the master, whose fork doubles the memory the runbook's OOM line is about), and the job needs
+// no access to the data volume, only a least-privilege user (ACL `backup`: REPLCONF, SYNC).
+// Why restic: encrypted at rest with a generated password, deduplicated, and `forget --prune`
+// applies retention in the repository itself.
+
+import type { HostConfig, StackConfig } from "../config/types";
+import type { StackModel } from "../topology/model";
+import { ACL_USERS } from "../redis/acl";
+
+/** The job's metrics, one file read by node_exporter's textfile collector on the backup host. */
+export const BACKUP_METRICS = {
+  /** The declared interval: the alerts compare a snapshot's age with it. */
+  interval: "veza_backup_interval_seconds",
+  lastRun: "veza_backup_last_run_timestamp_seconds",
+  /** 1 when the last run stored a snapshot and applied retention, 0 when it failed. */
+  lastRunSuccess: "veza_backup_last_run_success",
+  /** The newest snapshot in the repository (absent while there is none). */
+  lastSuccess: "veza_backup_last_success_timestamp_seconds",
+  /** When the job first ran against this repository (kept across restarts): the age of "never". */
+  firstStart: "veza_backup_first_start_timestamp_seconds",
+  lastSnapshotBytes: "veza_backup_last_snapshot_bytes",
+  lastDurationSeconds: "veza_backup_last_duration_seconds",
+} as const;
+export const BACKUP_METRICS_FILE = "veza_backup.prom";
+
+/** Paths inside the job's container (images/backup creates them, owned by the job's user). */
+export const BACKUP_PATHS = {
+  script: "/etc/veza/backup.sh",
+  repository: "/repository",
+  state: "/state",
+  textfile: "/textfile",
+  credentials: "/credentials",
+} as const;
+/** File names in the credentials volume: the backup user's password and the repository's. */
+export const BACKUP_PASSWORD_FILE = "backup-password";
+export const RESTIC_PASSWORD_FILE = "restic-password";
+/** Where the backup host's node_exporter reads the job's metrics (its textfile volume). */
+export const NODE_EXPORTER_TEXTFILE_DIR = "/textfile";
+/** restic's snapshot file name and tag: `npm run restore` restores this file. */
+export const SNAPSHOT_FILE_NAME = "dump.rdb";
+export const SNAPSHOT_TAG = "veza-redis";
+
+export interface BackupDataNode {
+  name: string;
+  address: string;
+  port: number;
+}
+
+export interface BackupSettings {
+  host: HostConfig;
+  intervalSeconds: number;
+  keepHourly: number;
+  keepDaily: number;
+  /** restic's snapshot host: one retention group whichever replica a snapshot came from. */
+  cluster: string;
+  /** The only servers the job reads from: the declared data nodes. */
+  dataNodes: BackupDataNode[];
+  /**
+   * How the job shows on the replica it reads (`slave_ip:slave_port` in INFO replication): the
+   * backup host's address and no listening port. RedisUndeclaredReplica excuses exactly this one.
+   */
+  readerAddress: string;
+}
+
+export function backupSettings(config: StackConfig, model: StackModel): BackupSettings {
+  const host = config.hosts.find((h) => h.name === config.backup.host)!;
+  return {
+    host,
+    intervalSeconds: config.backup.intervalMinutes * 60,
+    keepHourly: config.backup.keepHourly,
+    keepDaily: config.backup.keepDaily,
+    cluster: config.monitoring.cluster,
+    dataNodes: model.topology.dataNodes.map((n) => ({ name: n.name, address: n.host.address, port: n.port })),
+    readerAddress: `${host.bindAddress}:0`,
+  };
+}
+
+/** Where the job finds its inputs: the container's paths, or a drill's directories. */
+export interface BackupJobPaths {
+  repository: string;
+  state: string;
+  textfile: string;
+  backupPasswordFile: string;
+  resticPasswordFile: string;
+}
+
+export function containerJobPaths(): BackupJobPaths {
+  return {
+    repository: BACKUP_PATHS.repository,
+    state: BACKUP_PATHS.state,
+    textfile: BACKUP_PATHS.textfile,
+    backupPasswordFile: `${BACKUP_PATHS.credentials}/${BACKUP_PASSWORD_FILE}`,
+    resticPasswordFile: `${BACKUP_PATHS.credentials}/${RESTIC_PASSWORD_FILE}`,
+  };
+}
+
+/** The job's environment: every setting the script reads. No secret: those are files. */
+export function backupJobEnv(settings: BackupSettings, paths: BackupJobPaths): Record<string, string> {
+  return {
+    VEZA_BACKUP_INTERVAL_SECONDS: String(settings.intervalSeconds),
+    VEZA_BACKUP_KEEP_HOURLY: String(settings.keepHourly),
+    VEZA_BACKUP_KEEP_DAILY: String(settings.keepDaily),
+    VEZA_BACKUP_CLUSTER: settings.cluster,
+    VEZA_BACKUP_DATA_NODES: settings.dataNodes.map((n) => `${n.name}=${n.address}:${n.port}`).join(" "),
+    VEZA_BACKUP_USER: ACL_USERS.backup,
+    VEZA_BACKUP_PASSWORD_FILE: paths.backupPasswordFile,
+    VEZA_BACKUP_STATE_DIR: paths.state,
+    VEZA_BACKUP_TEXTFILE_DIR: paths.textfile,
+    RESTIC_REPOSITORY: paths.repository,
+    RESTIC_PASSWORD_FILE: paths.resticPasswordFile,
+    // The root filesystem is read-only: restic's cache and temporary packs go to the state volume.
+    RESTIC_CACHE_DIR: `${paths.state}/cache`,
+    TMPDIR: `${paths.state}/tmp`,
+  };
+}
+
+/**
+ * The job: every interval, pick a declared replica that is in sync with a declared master, read
+ * one snapshot from it, check it with redis-check-rdb, store it with restic, apply retention, and
+ * write the metrics. A run with no such replica fails (the ticket) rather than touch the master.
+ * VEZA_BACKUP_ONCE=1 runs once and exits with the run's status (the drill, and a manual backup:
+ * `docker exec veza-backup env VEZA_BACKUP_ONCE=1 sh /etc/veza/backup.sh`).
+ */
+export function renderBackupJobScript(): string {
+  const m = BACKUP_METRICS;
+  return `#!/bin/sh
+# Scheduled Redis snapshots from a replica into a restic repository (components/backup/backupJob.ts).
+set -u
+# Secrets and snapshots are for this user only; the metrics file is made readable below.
+umask 077
+interval=$VEZA_BACKUP_INTERVAL_SECONDS
+state=$VEZA_BACKUP_STATE_DIR
+metrics="$VEZA_BACKUP_TEXTFILE_DIR/${BACKUP_METRICS_FILE}"
+mkdir -p "$RESTIC_CACHE_DIR" "$TMPDIR"
+log() { printf '%s backup: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
+ask() {
+  ask_host=$1; ask_port=$2; shift 2
+  REDISCLI_AUTH=$(cat "$VEZA_BACKUP_PASSWORD_FILE") timeout 5 redis-cli --no-auth-warning --user "$VEZA_BACKUP_USER" -h "$ask_host" -p "$ask_port" "$@" 2>/dev/null | tr -d '\\r'
+}
+is_declared() {
+  for declared in $VEZA_BACKUP_DATA_NODES; do [ "\${declared#*=}" = "$1" ] && return 0; done
+  return 1
+}
+# A declared replica whose link to a declared master is up: never the master, never a node that
+# follows a server outside the stack.
+pick_replica() {
+  for declared in $VEZA_BACKUP_DATA_NODES; do
+    address=\${declared#*=}
+    info=$(ask "\${address%:*}" "\${address##*:}" INFO replication)
+    case "$info" in *role:slave*) ;; *) continue ;; esac
+    printf '%s\\n' "$info" | grep -q '^master_link_status:up$' || continue
+    master="$(printf '%s\\n' "$info" | sed -n 's/^master_host://p'):$(printf '%s\\n' "$info" | sed -n 's/^master_port://p')"
+    is_declared "$master" || { log "\${declared%%=*} follows $master, not a declared data node: not read"; continue; }
+    echo "$declared"
+    return 0
+  done
+  return 1
+}
+first_start=$(cat "$state/first-start" 2>/dev/null || true)
+if [ -z "$first_start" ]; then first_start=$(date +%s); echo "$first_start" > "$state/first-start"; fi
+last_success=""
+last_bytes=0
+last_duration=0
+latest_snapshot_time() {
+  iso=$(restic snapshots --no-lock --host "$VEZA_BACKUP_CLUSTER" --tag ${SNAPSHOT_TAG} --latest 1 --json 2>/dev/null | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p' | tail -n 1)
+  [ -n "$iso" ] && date -d "$iso" +%s
+}
+write_metrics() {
+  run_time=$1; run_ok=$2
+  tmp="$metrics.tmp"
+  {
+    echo "# HELP ${m.interval} Seconds between scheduled snapshots."
+    echo "# TYPE ${m.interval} gauge"
+    echo "${m.interval} $interval"
+    echo "# HELP ${m.firstStart} When the job first ran against this repository."
+    echo "# TYPE ${m.firstStart} gauge"
+    echo "${m.firstStart} $first_start"
+    echo "# HELP ${m.lastRun} When the last run ended."
+    echo "# TYPE ${m.lastRun} gauge"
+    echo "${m.lastRun} $run_time"
+    echo "# HELP ${m.lastRunSuccess} 1 if the last run stored a snapshot and applied retention, else 0."
+    echo "# TYPE ${m.lastRunSuccess} gauge"
+    echo "${m.lastRunSuccess} $run_ok"
+    if [ -n "$last_success" ]; then
+      echo "# HELP ${m.lastSuccess} Time of the newest snapshot in the repository."
+      echo "# TYPE ${m.lastSuccess} gauge"
+      echo "${m.lastSuccess} $last_success"
+    fi
+    echo "# HELP ${m.lastSnapshotBytes} Size of the last snapshot read."
+    echo "# TYPE ${m.lastSnapshotBytes} gauge"
+    echo "${m.lastSnapshotBytes} $last_bytes"
+    echo "# HELP ${m.lastDurationSeconds} Duration of the last run."
+    echo "# TYPE ${m.lastDurationSeconds} gauge"
+    echo "${m.lastDurationSeconds} $last_duration"
+  } > "$tmp" && chmod 0644 "$tmp" && mv "$tmp" "$metrics"
+}
+run_once() {
+  started=$(date +%s)
+  dump="$state/${SNAPSHOT_FILE_NAME}"
+  rm -f "$dump"
+  if ! chosen=$(pick_replica); then
+    log "no declared replica in sync with a declared master: no snapshot this run (the master is never read)"
+    return 1
+  fi
+  node=\${chosen%%=*}; address=\${chosen#*=}
+  log "reading a snapshot from replica $node ($address)"
+  # The transfer may take as long as the interval, not longer: the next run must not pile up.
+  if ! REDISCLI_AUTH=$(cat "$VEZA_BACKUP_PASSWORD_FILE") timeout "$interval" redis-cli --no-auth-warning --user "$VEZA_BACKUP_USER" -h "\${address%:*}" -p "\${address##*:}" --rdb "$dump" >/dev/null 2>"$state/rdb.log"; then
+    log "reading the snapshot from $node failed: $(tail -n 1 "$state/rdb.log")"
+    return 1
+  fi
+  if ! redis-check-rdb "$dump" > "$state/check.log" 2>&1; then
+    log "redis-check-rdb refused the snapshot from $node: not stored ($(grep -m1 -i 'error\\|wrong' "$state/check.log"))"
+    return 1
+  fi
+  last_bytes=$(wc -c < "$dump")
+  if ! restic backup --quiet --host "$VEZA_BACKUP_CLUSTER" --tag ${SNAPSHOT_TAG} --tag "node=$node" --stdin --stdin-filename ${SNAPSHOT_FILE_NAME} < "$dump"; then
+    log "restic backup failed"
+    return 1
+  fi
+  rm -f "$dump"
+  last_success=$(latest_snapshot_time || true)
+  # One retention group for the cluster, whichever replica each snapshot came from.
+  if ! restic forget --quiet --host "$VEZA_BACKUP_CLUSTER" --tag ${SNAPSHOT_TAG} --group-by host --keep-hourly "$VEZA_BACKUP_KEEP_HOURLY" --keep-daily "$VEZA_BACKUP_KEEP_DAILY" --prune; then
+    log "restic forget --prune failed: the snapshot is stored, retention was not applied"
+    return 1
+  fi
+  last_duration=$(( $(date +%s) - started ))
+  log "snapshot of $node stored: $last_bytes bytes in $last_duration s"
+  return 0
+}
+trap 'log "stopping"; exit 0' TERM INT
+if ! restic cat config >/dev/null 2>&1; then
+  log "initializing the repository at $RESTIC_REPOSITORY"
+  restic init >/dev/null || { log "restic init failed"; write_metrics "$(date +%s)" 0; [ -n "\${VEZA_BACKUP_ONCE:-}" ] && exit 1; }
+fi
+# A lock left by a job killed mid-run would stop every later prune.
+restic unlock >/dev/null 2>&1 || true
+last_success=$(latest_snapshot_time || true)
+while :; do
+  started_run=$(date +%s)
+  if run_once; then ok=1; else ok=0; rm -f "$state/${SNAPSHOT_FILE_NAME}"; fi
+  write_metrics "$(date +%s)" "$ok"
+  if [ -n "\${VEZA_BACKUP_ONCE:-}" ]; then [ "$ok" = 1 ]; exit $?; fi
+  wait_for=$(( started_run + interval - $(date +%s) ))
+  [ "$wait_for" -gt 0 ] || wait_for=1
+  sleep "$wait_for" & wait $!
+done
+`;
+}
