@@ -2,8 +2,9 @@
 # Installs the Debian tools the tests and drills run for real: redis-server, redis-sentinel,
 # redis-cli, prometheus and promtool, alertmanager and amtool, redis_exporter
 # (prometheus-redis-exporter: the quorum-lost and prod-topology drills' alert path), nft (nftables: the
-# master-partitioned drill's network cut), ip (iproute2: the prod-topology drill's hosts) and
-# Debian's python3 (the stand-in API). Idempotent.
+# master-partitioned drill's network cut), ip (iproute2: the prod-topology drill's hosts),
+# Debian's python3 (the stand-in API), and restic and node_exporter (the backup-restore drill and
+# `npm run restore`: restic at the version the backup image pins). Idempotent.
 set -euo pipefail
 # Prometheus (and promtool), Alertmanager (and amtool) and redis_exporter at exactly the versions
 # the monitoring images pin (components/images/monitoringImages.ts; tests/artifacts/monitoringImages.test.ts compares the
@@ -23,8 +24,13 @@ command -v nft >/dev/null || needed+=(nftables)
 command -v ip >/dev/null || needed+=(iproute2)
 # The stand-in API's tests run Debian's python3 (/usr/bin/python3), the one its image pins.
 [ -x /usr/bin/python3 ] || needed+=(python3-minimal)
+# The backup image's restic (components/images/backupImage.ts; a unit test compares the pins).
+RESTIC_PACKAGE=restic=0.14.0-1+b5
+[ "$(dpkg-query -W -f '${Version}' restic 2>/dev/null)" = "${RESTIC_PACKAGE#*=}" ] || needed+=("$RESTIC_PACKAGE")
+# The backup drill reads the job's metrics through node_exporter's textfile collector.
+command -v prometheus-node-exporter >/dev/null || needed+=(prometheus-node-exporter)
 if [ ${#needed[@]} -eq 0 ]; then
-  echo "setup-tools: redis-server, redis-sentinel, redis-cli, nft, ip and the pinned prometheus, alertmanager and redis_exporter are present"
+  echo "setup-tools: redis-server, redis-sentinel, redis-cli, nft, ip, node_exporter and the pinned restic, prometheus, alertmanager and redis_exporter are present"
   exit 0
 fi
 sudo=""
@@ -41,7 +47,7 @@ $sudo apt-get update -qq
 # --no-install-recommends saves about 150 MiB; the packages' own services are not needed.
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null
 # Debian starts the packaged services on install; the tests start their own processes.
-for service in redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter; do
+for service in redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter prometheus-node-exporter; do
   $sudo systemctl stop "$service" >/dev/null 2>&1 || $sudo service "$service" stop >/dev/null 2>&1 || true
 done
 echo "setup-tools: done"

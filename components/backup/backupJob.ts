@@ -143,12 +143,14 @@ ask() {
   REDISCLI_AUTH=$(cat "$VEZA_BACKUP_PASSWORD_FILE") timeout 5 redis-cli --no-auth-warning --user "$VEZA_BACKUP_USER" -h "$ask_host" -p "$ask_port" "$@" 2>/dev/null | tr -d '\\r'
 }
 is_declared() {
-  for declared in $VEZA_BACKUP_DATA_NODES; do [ "\${declared#*=}" = "$1" ] && return 0; done
+  local candidate
+  for candidate in $VEZA_BACKUP_DATA_NODES; do [ "\${candidate#*=}" = "$1" ] && return 0; done
   return 1
 }
 # A declared replica whose link to a declared master is up: never the master, never a node that
 # follows a server outside the stack.
 pick_replica() {
+  local declared address info master
   for declared in $VEZA_BACKUP_DATA_NODES; do
     address=\${declared#*=}
     info=$(ask "\${address%:*}" "\${address##*:}" INFO replication)
