@@ -16,6 +16,7 @@ import { apiUser, authRequired, configReadOnly, containersHardened, imagesNotKno
 import { apiToggles, sloComplete } from "./policies/apiImpact";
 import { alertsLinked, deadMansSwitch } from "./policies/monitoringBlind";
 import { credentialsRetire } from "./policies/credentialRotation";
+import { backupOffDataHosts, backupRecommended, backupRepositoryRetained, backupRequired } from "./policies/backup";
 export { MINIMUM_SENTINELS } from "./policies/availability";
 
 // The checks that read a container's files get them from its config carrier.
@@ -25,6 +26,10 @@ export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> =
   readingContainerFiles(evictingPolicy),
   readingContainerFiles(aofRewrite),
   withFiles(dataVolumeSized),
+  backupRequired,
+  backupRecommended,
+  backupOffDataHosts,
+  backupRepositoryRetained,
   // Resource policies: at `up` they check each new ACL file before its container takes it (docs/policy-pack.md).
   authRequired,
   leastPrivilege,

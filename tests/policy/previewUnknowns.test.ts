@@ -77,6 +77,9 @@ const markerWith = (user: string, at: { generation: number; step: string }) => (
   marker["veza-credentials"].users[user] = at;
   return JSON.stringify(marker);
 };
+type Labels = Array<{ label: string; value: string }>;
+/** A container's labels without its kind: the backup job is no longer one. */
+const withoutBackupLabel = (labels: unknown) => (labels as Labels).filter((l) => l.label !== "veza.component");
 const buildArg = (resource: string, name: string): Place => ({
   resource,
   describe: `${resource} build arg ${name}`,
@@ -175,6 +178,26 @@ const cases: Array<{ policy: string; place: Place; violate: (value: unknown) => 
     message: /api-connectivity-check still holds generation 0 of app/,
   },
   { policy: "sessions-and-revocations-evictable", place: upload("redis-0-container", "/redis.conf"), violate: (t) => t, message: /allkeys-lru may evict/ },
+  // The backup policies read every container's labels: the backup job is found by its component label.
+  {
+    policy: "backup-required",
+    place: input("backup-container", "labels"),
+    violate: (labels) => withoutBackupLabel(labels).map((l) => (l.label === "veza.environment" ? { ...l, value: "production" } : l)),
+    message: /^production stack has no backup job/,
+  },
+  { policy: "backup-recommended", place: input("backup-container", "labels"), violate: withoutBackupLabel, message: /^dev stack has no backup job/ },
+  {
+    policy: "backup-off-data-hosts",
+    place: input("backup-container", "labels"),
+    violate: (labels) => (labels as Labels).map((l) => (l.label === "veza.environment" ? { ...l, value: "production" } : l)),
+    message: /runs on host local with data node/,
+  },
+  {
+    policy: "backup-repository-retained",
+    place: input("backup-container", "mounts"),
+    violate: (mounts) => (mounts as Array<{ target: string }>).filter((m) => m.target !== "/repository"),
+    message: /is not a declared volume mounted writable/,
+  },
 ];
 
 const ofPolicy = (violations: Violation[], policy: string) => violations.filter((v) => v.policy === policy);
