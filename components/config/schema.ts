@@ -296,7 +296,8 @@ const monitoringSchema = section({
 });
 
 const backupSchema = section({
-  enabled: boolean(true),
+  /** Default: monitoring.enabled (validate.ts): a backup nobody watches fails unnoticed. */
+  enabled: optionalBoolean(),
   /** Default: the monitoring host, else the first host (validate.ts). */
   host: text().optional(),
   image: pinnedImage(BUILT_BACKUP_IMAGE),

@@ -62,7 +62,7 @@ export function validateStackConfig(raw: RawObject, options: { lenient?: boolean
   const api = completeApi(problems, parsed.api, rawSection(raw.api), defaultHost);
   const monitoring = completeMonitoring(problems, parsed.monitoring, defaultHost);
   // The backup job and its repository sit with monitoring by default: off the data hosts in prod.
-  const backup = { ...parsed.backup, host: parsed.backup.host ?? (monitoring.enabled ? monitoring.host : defaultHost) };
+  const backup = { ...parsed.backup, enabled: parsed.backup.enabled ?? monitoring.enabled, host: parsed.backup.host ?? (monitoring.enabled ? monitoring.host : defaultHost) };
   const credentials = checkCredentials(problems, parsed.credentials, rawSection(raw.credentials));
   requireExternalGenerations(problems, api, credentials);
   const { count } = parsed.sentinel;
@@ -334,7 +334,8 @@ function checkHostReferences(problems: ProblemList, config: StackConfig): void {
   }
   if (config.backup.enabled && config.backup.host && !names.includes(config.backup.host)) problems.add("backup.host", config.backup.host, `a declared host name (${names.join(", ")})`);
   // The job's metrics reach Prometheus through that host's node_exporter (its textfile collector).
-  if (config.backup.enabled && !config.monitoring.enabled) problems.add("backup.enabled", true, "false while monitoring.enabled is false: a backup nobody watches fails unnoticed");
+  if (config.backup.enabled && !config.monitoring.enabled)
+    problems.add("backup.enabled", true, "false (or unset) while monitoring.enabled is false: its metrics reach Prometheus through node_exporter, and a backup nobody watches fails unnoticed");
 }
 
 function checkPorts(problems: ProblemList, config: StackConfig): void {

@@ -206,12 +206,20 @@ describe("stack config validation", () => {
     expect(strict.problems.map((p) => p.key)).toEqual(lenient.problems.map((p) => p.key));
   });
 
+  it("names the backup key, the value and what is allowed: an interval out of range, an unknown host, a backup with monitoring off", () => {
+    expect(problemFor({ ...valid(), backup: { intervalMinutes: 2 } }, "backup.intervalMinutes").allowed).toMatch(/5/);
+    expect(problemFor({ ...valid(), backup: { host: "nowhere" } }, "backup.host")).toMatchObject({ value: "nowhere" });
+    expect(problemFor({ ...valid(), monitoring: { enabled: false }, backup: { enabled: true } }, "backup.enabled").allowed).toContain("monitoring.enabled is false");
+    // Unset, it follows monitoring: turning monitoring off does not also require turning backups off.
+    expect(problemKeys({ ...valid(), monitoring: { enabled: false } })).toEqual([]);
+  });
+
   it("lists the known keys, from the schema, when a key is unknown", () => {
     expect(problemFor({ ...valid(), redis: { memoryLimitMB: 512 } }, "redis.memoryLimitMB").allowed).toBe(
       "a known field (image, memoryLimitMiB, forkHeadroomPercent, maxmemoryMiB, evictionPolicy, allowedEvictionPolicies, aofRewritePercentage, aofRewriteMinSizeMiB, dataVolumeMiB, volumeHeadroomFactor, rdbSnapshots, port, tcpBacklog, maxClients, minReplicasToWrite, minReplicasMaxLagSeconds)",
     );
     expect(problemFor({ ...valid(), sentinels: {} }, "sentinels").allowed).toMatch(
-      /^a known field \(environment, hosts, redis, sentinel, api, monitoring, incident, maintenanceMode, rateLimitFailClosed, credentials, slackWebhookUrl, pagerdutyRoutingKey, heartbeatWebhookUrl, sshPrivateKey\)$/,
+      /^a known field \(environment, hosts, redis, sentinel, api, monitoring, backup, incident, maintenanceMode, rateLimitFailClosed, credentials, slackWebhookUrl, pagerdutyRoutingKey, heartbeatWebhookUrl, sshPrivateKey\)$/,
     );
   });
 
