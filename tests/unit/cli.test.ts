@@ -24,6 +24,7 @@ const VALID_OPTIONS: Record<string, string> = {
   soak: "--runs, --burn-core, --out, --timeout-minutes, --help",
   "aof-repair": "--backup-dir, --help",
   rotate: "--stack, --user, --applied, --help",
+  restore: "--stack, --config, --snapshot, --repository, --password-file, --data-dir, --node, --force, --help",
 };
 
 describe("the shared parser", () => {
@@ -75,7 +76,7 @@ describe("the shared parser", () => {
   });
 });
 
-describe.each(["synth", "policy", "plan-diff", "drill", "soak", "aof-repair", "rotate"])("npm run %s", (script) => {
+describe.each(["synth", "policy", "plan-diff", "drill", "soak", "aof-repair", "rotate", "restore"])("npm run %s", (script) => {
   it("--help: exit 0, a usage line and a line per option", () => {
     const result = runScript(script, ["--help"]);
     expect(result.status).toBe(0);
