@@ -7,8 +7,10 @@
 // API. A case then changes some series (the fault) and states which alerts fire when, with their
 // labels and rendered annotations (runbook and dashboard links included), and which other
 // page-level alerts the fault legitimately raises; every other page must stay silent.
+import { BACKUP_METRICS } from "../backup/backupJob";
 import type { SloMetricsConfig } from "../config/types";
 import { P95_BY_ROUTE } from "./apiRules";
+import { promDuration, type BackupJobTarget } from "./backupRules";
 import {
   ALERTMANAGER_JOB,
   API_JOB,
@@ -33,6 +35,8 @@ export interface RuleTestInput {
   slo: SloMetricsConfig;
   dataHosts: string[];
   masterName: string;
+  /** The backup job, when enabled: its metrics are part of the healthy cluster. */
+  backup?: BackupJobTarget;
 }
 
 export type Labels = Record<string, string>;
@@ -86,6 +90,20 @@ export const gone = (first: number | string, k: number, n: number) => `${first}x
 export const appears = (k: number, then: number | string, n: number) => `_x${k - 1} ${then}x${n - k - 1}`;
 /** Samples in a duration (one every 15 s). */
 export const samplesIn = (duration: string) => seconds(duration) / STEP_SECONDS;
+/**
+ * n samples of the newest snapshot's time for a job storing one every `periodSeconds` from time 0
+ * (the value at time t is the last multiple of the period): its age is never a full period.
+ */
+export function snapshotEvery(periodSeconds: number, n: number, intervalSeconds = STEP_SECONDS): string {
+  const runs: Array<{ value: number; count: number }> = [];
+  for (let k = 0; k < n; k++) {
+    const value = Math.floor((k * intervalSeconds) / periodSeconds) * periodSeconds;
+    const last = runs[runs.length - 1];
+    if (last?.value === value) last.count++;
+    else runs.push({ value, count: 1 });
+  }
+  return runs.map((r) => `${r.value}x${r.count - 1}`).join(" ");
+}
 
 const key = (s: { metric: string; labels: Labels }) => `${s.metric}${JSON.stringify(Object.entries(s.labels).sort(([a], [b]) => a.localeCompare(b)))}`;
 
@@ -165,6 +183,14 @@ export function healthyCluster(input: RuleTestInput, n: number, intervalSeconds 
     up(NODE_JOB, t);
     add("node_filesystem_avail_bytes", { ...l, mountpoint: redis.dataMountpoint, fstype: "ext4", device: "/dev/vda1" }, steady(sizing.rewriteReserveBytes * redis.dataNodesPerHost * 8, n));
   });
+
+  // The backup job, running for a day, a snapshot every interval, every run a success.
+  if (input.backup) {
+    const { labels, intervalSeconds: period } = input.backup;
+    add(BACKUP_METRICS.firstStart, labels, steady(-86_400, n));
+    add(BACKUP_METRICS.lastSuccess, labels, snapshotEvery(period, n, intervalSeconds));
+    add(BACKUP_METRICS.lastRunSuccess, labels, steady(1, n));
+  }
 
   const api = apiTarget(scrape);
   up(API_JOB, api);
@@ -327,7 +353,7 @@ export function renderRuleTests(rules: Record<RuleFamily, RuleFile>, input: Rule
 // --- The cases ---
 
 export function alertCases(input: RuleTestInput): AlertCase[] {
-  return [...redisCases(input), ...sloCases(input), ...apiCases(input), ...monitoringCases(input)];
+  return [...redisCases(input), ...sloCases(input), ...apiCases(input), ...monitoringCases(input), ...backupCases(input)];
 }
 
 function redisCases(input: RuleTestInput): AlertCase[] {
@@ -686,6 +712,34 @@ function redisCases(input: RuleTestInput): AlertCase[] {
   ];
   // A server outside the stack, as the rogue in the security drill: never a declared address.
   const rogue = { host: "203.0.113.66", port: "6379", address: "203.0.113.66:6379" };
+  /**
+   * The backup job reading a snapshot from the last replica (redis-cli --rdb): for the transfer,
+   * that replica lists it as a replica of its own, at the backup host's address and port 0.
+   */
+  const backupReaderCases = (): AlertCase[] => {
+    if (redis.backupReaderAddress === undefined) return [];
+    const reader = redis.backupReaderAddress;
+    const readerIp = reader.slice(0, reader.lastIndexOf(":"));
+    const attached = (ip: string) => s("redis_connected_slave_offset_bytes", { ...node(last), slave_ip: ip, slave_port: "0", slave_state: "send_bulk" }, steady(0, n("2m")));
+    const read = [attached(readerIp), s("redis_connected_slaves", node(last), steady(1, n("2m")))];
+    return [
+      c({
+        alert: "RedisUndeclaredReplica",
+        name: `healthy: the backup job reads a snapshot from ${node(last).instance}, listed there as ${reader}`,
+        series: read,
+        expectations: [
+          { at: "30s", alerts: [] },
+          { at: "1m30s", alerts: [] },
+        ],
+      }),
+      c({
+        alert: "RedisUndeclaredReplica",
+        name: "another host attached at port 0 beside the backup job's read pages: only the backup host's own address is excused",
+        series: [...read, attached(rogue.host)],
+        expectations: [{ at: "30s", alerts: [{ labels: { instance: node(last).instance, replica_address: `${rogue.host}:0` } }] }],
+      }),
+    ];
+  };
   if (redis.replicas > 0) {
     cases.push(
       c({
@@ -711,6 +765,7 @@ function redisCases(input: RuleTestInput): AlertCase[] {
           { at: "2m", alerts: [] },
         ],
       }),
+      ...backupReaderCases(),
       c({
         alert: "RedisMasterWithoutReplicas",
         name: "the replicas lose their link to the master: writes refused (NOREPLICAS)",
@@ -1373,6 +1428,131 @@ function monitoringCases(input: RuleTestInput): AlertCase[] {
     );
   }
   return cases;
+}
+
+function backupCases(input: RuleTestInput): AlertCase[] {
+  if (!input.backup) return [];
+  const { labels, intervalSeconds: period } = input.backup;
+  // Hours of series (the family's -hours file): a sample a minute, fewer for a long interval
+  // (about 20 per interval, so that promtool stays quick), at least 5 per interval (a drill's
+  // interval of seconds); the step divides the interval.
+  let step = 1;
+  for (let d = 1; d <= Math.max(60, period / 20) && period / d >= 5; d++) if (period % d === 0) step = d;
+  const perPeriod = period / step;
+  // A fresh job's first run takes half an interval.
+  const firstRunEnds = Math.floor(perPeriod / 2);
+  const twice = 2 * period;
+  const at = promDuration;
+  /** Samples up to the case's last evaluation, and as many beyond as caseSeries gives the healthy cluster. */
+  const total = (lastAt: number) => Math.ceil(lastAt / step) + 8;
+  const s = (metric: string, values: string): Series => ({ metric, labels, values });
+  const c = (x: Omit<AlertCase, "family" | "intervalSeconds">): AlertCase => ({ family: "backup", intervalSeconds: step, ...x });
+  const isJob = (x: Series) => Object.values(BACKUP_METRICS).includes(x.metric as never) && x.labels.instance === labels.instance;
+  const noSnapshot = (x: Series) => x.metric === BACKUP_METRICS.lastSuccess && x.labels.instance === labels.instance;
+  // The metrics disappear after 10 samples.
+  const goneAt = 10;
+  return [
+    c({
+      alert: "RedisBackupTooOld",
+      name: `the job stops after a snapshot at 0: none newer for twice the interval (${at(twice)}) pages`,
+      series: [s(BACKUP_METRICS.lastSuccess, steady(0, total(twice + step)))],
+      expectations: [
+        { at: at(twice - step), alerts: [] },
+        { at: at(twice + step), alerts: [{ labels }] },
+      ],
+    }),
+    c({
+      alert: "RedisBackupTooOld",
+      name: `no snapshot ever: every run fails from the job's first start, for twice the interval (${at(twice)}) pages`,
+      series: [s(BACKUP_METRICS.firstStart, steady(0, total(twice + step))), s(BACKUP_METRICS.lastRunSuccess, steady(0, total(twice + step)))],
+      drop: noSnapshot,
+      expectations: [
+        { at: at(twice - step), alerts: [] },
+        { at: at(twice + step), alerts: [{ labels }] },
+      ],
+    }),
+    c({
+      alert: "RedisBackupTooOld",
+      name: "healthy: a snapshot every interval, for three intervals",
+      series: [],
+      expectations: [
+        { at: at(period + step), alerts: [] },
+        { at: at(twice + step), alerts: [] },
+        { at: at(3 * period), alerts: [] },
+      ],
+    }),
+    c({
+      alert: "RedisBackupTooOld",
+      name: "healthy: a fresh job whose first run failed has no snapshot yet, within its first two intervals (a ticket, no page)",
+      series: [s(BACKUP_METRICS.firstStart, steady(0, total(twice - step))), s(BACKUP_METRICS.lastRunSuccess, steady(0, total(twice - step)))],
+      drop: noSnapshot,
+      expectations: [
+        { at: at(period - step), alerts: [] },
+        { at: at(twice - step), alerts: [] },
+      ],
+    }),
+    c({
+      alert: "RedisBackupMissing",
+      name: `the job never started: no backup metrics on ${labels.instance} for twice the interval (${at(twice)})`,
+      series: [],
+      drop: isJob,
+      expectations: [
+        { at: at(twice - step), alerts: [] },
+        { at: at(twice + step), alerts: [{ labels }] },
+      ],
+    }),
+    c({
+      alert: "RedisBackupMissing",
+      name: "the job's metrics disappear (its container removed, or node_exporter without the textfile volume): pages twice the interval later",
+      series: [
+        s(BACKUP_METRICS.firstStart, gone(-86_400, goneAt, total(goneAt * step + twice + step))),
+        s(BACKUP_METRICS.lastSuccess, gone(0, goneAt, total(goneAt * step + twice + step))),
+        s(BACKUP_METRICS.lastRunSuccess, gone(1, goneAt, total(goneAt * step + twice + step))),
+      ],
+      expectations: [
+        { at: at(goneAt * step + twice - step), alerts: [] },
+        { at: at(goneAt * step + twice + step), alerts: [{ labels }] },
+      ],
+    }),
+    c({
+      alert: "RedisBackupMissing",
+      name: "healthy: a fresh job's first run takes half an interval, its metrics appear when it ends",
+      series: [
+        s(BACKUP_METRICS.firstStart, appears(firstRunEnds, 0, total(twice + step))),
+        s(BACKUP_METRICS.lastSuccess, appears(firstRunEnds, firstRunEnds * step, total(twice + step))),
+        s(BACKUP_METRICS.lastRunSuccess, appears(firstRunEnds, 1, total(twice + step))),
+      ],
+      drop: isJob,
+      expectations: [
+        { at: at((firstRunEnds - 1) * step), alerts: [] },
+        { at: at(period), alerts: [] },
+        { at: at(twice + step), alerts: [] },
+      ],
+    }),
+    c({
+      alert: "RedisBackupFailed",
+      name: "one run fails (no replica in sync): a ticket until the next run stores a snapshot, and no page (the newest snapshot stays younger than twice the interval)",
+      series: [
+        s(BACKUP_METRICS.lastRunSuccess, `1x${perPeriod - 1} 0x${perPeriod - 1} 1x${total(twice + step) - 2 * perPeriod - 1}`),
+        s(BACKUP_METRICS.lastSuccess, `0x${2 * perPeriod - 1} ${twice}x${total(twice + step) - 2 * perPeriod - 1}`),
+      ],
+      expectations: [
+        { at: at(period - step), alerts: [] },
+        { at: at(period + step), alerts: [{ labels }] },
+        { at: at(twice - step), alerts: [{ labels }] },
+        { at: at(twice + step), alerts: [] },
+      ],
+    }),
+    c({
+      alert: "RedisBackupFailed",
+      name: "healthy: every run stores a snapshot",
+      series: [],
+      expectations: [
+        { at: at(period + step), alerts: [] },
+        { at: at(twice + step), alerts: [] },
+      ],
+    }),
+  ];
 }
 
 /** The p95 recording rule's name, for the dashboards and their tests. */

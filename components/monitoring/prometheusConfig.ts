@@ -14,7 +14,7 @@ export const GRAFANA_JOB = "grafana";
 export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
 export const RULES_DIR = "/etc/prometheus/rules";
 /** Rule file name (inside RULES_DIR) per rule family; `<family>*.test.yml` beside them hold the promtool cases. */
-export const RULE_FILE_NAMES = { redis: "redis.yml", slo: "slo.yml", api: "api.yml", monitoring: "monitoring.yml" } as const;
+export const RULE_FILE_NAMES = { redis: "redis.yml", slo: "slo.yml", api: "api.yml", monitoring: "monitoring.yml", backup: "backup.yml" } as const;
 export type RuleFamily = keyof typeof RULE_FILE_NAMES;
 export const RULE_FILES = Object.fromEntries(Object.entries(RULE_FILE_NAMES).map(([k, v]) => [k, `${RULES_DIR}/${v}`])) as Record<RuleFamily, string>;
 

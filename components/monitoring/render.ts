@@ -1,12 +1,14 @@
 // Every monitoring file, from the validated StackConfig: the one place thresholds meet config.
+import { backupSettings } from "../backup/backupJob";
 import type { StackConfig } from "../config/types";
 import { largestShareOnOneHost } from "../topology/placement";
 import { placeExporters, type ExporterPlacement } from "../topology/ports";
 import type { StackModel } from "../topology/model";
 import { renderAlertmanagerConfig } from "./alertmanagerConfig";
 import { renderApiRules } from "./apiRules";
+import { renderBackupRules, type BackupRulesInput } from "./backupRules";
 import { renderMonitoringRules } from "./monitoringRules";
-import { RULE_FILE_NAMES, renderPrometheusConfig, type PrometheusInput, type RuleFamily, type ScrapeTarget } from "./prometheusConfig";
+import { NODE_JOB, RULE_FILE_NAMES, renderPrometheusConfig, scrapeLabels, type PrometheusInput, type RuleFamily, type ScrapeTarget } from "./prometheusConfig";
 import { REDIS_ADDRESS_LABEL, renderRedisAlertRules, toYaml, type RedisRulesInput } from "./redisRules";
 import { renderRuleTests, type RuleTestInput } from "./alertCases";
 import { prometheusRuleFile, type RuleFile } from "./runbooks";
@@ -68,7 +70,8 @@ export function grafanaUrl(config: StackConfig): string {
 }
 
 /** The Redis rules' inputs: thresholds from the sizing and the topology. */
-export function redisRulesInput(config: StackConfig, { topology, sizing }: StackModel): RedisRulesInput {
+export function redisRulesInput(config: StackConfig, model: StackModel): RedisRulesInput {
+  const { topology, sizing } = model;
   const replicas = topology.dataNodes.length - 1;
   return {
     runbookBaseUrl: config.monitoring.runbookBaseUrl,
@@ -84,7 +87,17 @@ export function redisRulesInput(config: StackConfig, { topology, sizing }: Stack
     dataMountpoint: config.monitoring.dataMountpoint,
     rdbSnapshots: config.redis.rdbSnapshots,
     evictionPolicy: config.redis.evictionPolicy,
+    ...(config.backup.enabled ? { backupReaderAddress: backupSettings(config, model).readerAddress } : {}),
   };
+}
+
+/** The backup rules' inputs: the job's interval, and the node_exporter target exposing its metrics. */
+export function backupRulesInput(config: StackConfig, model: StackModel, scrape: PrometheusInput): BackupRulesInput {
+  const links = { runbookBaseUrl: config.monitoring.runbookBaseUrl, grafanaUrl: grafanaUrl(config) };
+  if (!config.backup.enabled) return links;
+  const settings = backupSettings(config, model);
+  const target = scrape.nodeExporters.find((t) => t.instance === settings.host.name)!;
+  return { ...links, job: { intervalSeconds: settings.intervalSeconds, labels: scrapeLabels(NODE_JOB, target) } };
 }
 
 export function renderMonitoringFiles(config: StackConfig, model: StackModel): MonitoringFiles {
@@ -93,14 +106,16 @@ export function renderMonitoringFiles(config: StackConfig, model: StackModel): M
   const scrape = monitoringInput(config, exporters);
   const grafana = grafanaUrl(config);
   const redis = redisRulesInput(config, model);
+  const backup = backupRulesInput(config, model, scrape);
   const dataHosts = [...new Set(topology.dataNodes.map((n) => n.host.name))];
   const rules: Record<RuleFamily, RuleFile> = {
     redis: renderRedisAlertRules(redis),
     slo: renderSloRules(config.monitoring.slo, config.monitoring.runbookBaseUrl, grafana),
     api: renderApiRules(config.monitoring.slo, config.monitoring.runbookBaseUrl, grafana),
     monitoring: renderMonitoringRules({ runbookBaseUrl: config.monitoring.runbookBaseUrl, grafanaUrl: grafana, dataHosts }),
+    backup: renderBackupRules(backup),
   };
-  const testInput: RuleTestInput = { redis, scrape, slo: config.monitoring.slo, dataHosts, masterName: config.sentinel.masterName };
+  const testInput: RuleTestInput = { redis, scrape, slo: config.monitoring.slo, dataHosts, masterName: config.sentinel.masterName, ...(backup.job ? { backup: backup.job } : {}) };
   const tests = renderRuleTests(rules, testInput);
   const families = Object.keys(RULE_FILE_NAMES) as RuleFamily[];
   return {

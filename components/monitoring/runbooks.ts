@@ -13,6 +13,7 @@ export const RUNBOOK_PAGES = {
   monitoring: "monitoring-self",
   credentialRotation: "credential-rotation",
   security: "redis-security",
+  backup: "redis-backup",
 } as const;
 
 export type RunbookPage = (typeof RUNBOOK_PAGES)[keyof typeof RUNBOOK_PAGES];

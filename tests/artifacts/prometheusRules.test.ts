@@ -11,9 +11,9 @@ import { readStackConfigFile, PROJECT_ROOT } from "../../lib/stackFiles";
 import { CAUSE_MUTES_CONSEQUENCES, HEARTBEAT_URL_PLACEHOLDER, RECEIVERS, renderAlertmanagerStartScript } from "../../components/monitoring/alertmanagerConfig";
 import { buildDashboards, panelQueries, withAllSelected } from "../../components/monitoring/dashboards";
 import { RULE_FILE_NAMES, RULES_DIR } from "../../components/monitoring/prometheusConfig";
-import { redisRulesInput, renderMonitoringFiles, renderPromtoolCheckScript } from "../../components/monitoring/render";
+import { redisRulesInput, renderMonitoringFiles, renderPromtoolCheckScript, type MonitoringFiles } from "../../components/monitoring/render";
 import { renderRedisAlertRules } from "../../components/monitoring/redisRules";
-import type { EvictionPolicy } from "../../components/config/types";
+import type { EvictionPolicy, StackConfig } from "../../components/config/types";
 import { alertCases, healthyCluster, seriesText } from "../../components/monitoring/alertCases";
 import { renderAlertTable } from "../../components/monitoring/alertTable";
 import { DASHBOARDS, type AlertRule, type RecordingRule, type RuleFile } from "../../components/monitoring/runbooks";
@@ -144,6 +144,9 @@ describe("monitoring files under promtool and amtool", () => {
       "PrometheusConfigReloadFailed",
       "PrometheusNotificationsFailing",
       "PrometheusRuleEvaluationFailing",
+      "RedisBackupFailed",
+      "RedisBackupMissing",
+      "RedisBackupTooOld",
       "TargetDown",
       "Watchdog",
     ]);
@@ -165,6 +168,7 @@ describe("monitoring files under promtool and amtool", () => {
       "ApiLatencySLOFastBurn",
       "PaymentSuccessSLOFastBurn",
       "RedisAofWriteFailed",
+      "RedisBackupTooOld",
       "RedisMasterFlapping",
       "RedisRestartLoop",
       "RedisUndeclaredMaster",
@@ -261,6 +265,54 @@ describe("monitoring files under promtool and amtool", () => {
     const anyJob = tool("promtool", ["test", "rules", only("slo.test.yml", /another job exposes/)], copy);
     expect(anyJob.status).not.toBe(0);
     expect(anyJob.out).toMatch(/the same outage on series another job exposes is not the API's/);
+  });
+
+  it("the cases catch a RedisUndeclaredReplica that pages for the backup job's read, and a RedisBackupTooOld blind to a job that never stored a snapshot", () => {
+    const copy = path.join(work, "mutated-backup");
+    fs.cpSync(rulesDir, copy, { recursive: true });
+    const only = (file: string, name: RegExp) => {
+      const tests = YAML.parse(fs.readFileSync(path.join(copy, file), "utf8"));
+      tests.tests = tests.tests.filter((t: { name: string }) => name.test(t.name));
+      expect(tests.tests.length).toBeGreaterThan(0);
+      fs.writeFileSync(path.join(copy, `only-${file}`), YAML.stringify(tests));
+      return `only-${file}`;
+    };
+    const reader = `${config.hosts.find((h) => h.name === config.backup.host)!.bindAddress}:0`;
+    const exception = ` unless on (replica_address) label_replace(vector(1), "replica_address", "${reader}", "", "")`;
+    const redisYml = path.join(copy, RULE_FILE_NAMES.redis);
+    expect(fs.readFileSync(redisYml, "utf8")).toContain(exception);
+    fs.writeFileSync(redisYml, fs.readFileSync(redisYml, "utf8").replace(exception, ""));
+    const noException = tool("promtool", ["test", "rules", only("redis.test.yml", /^RedisUndeclaredReplica: healthy: the backup job reads/)], copy);
+    expect(noException.status).not.toBe(0);
+    expect(noException.out).toContain(`replica_address="${reader}"`);
+    const backupYml = path.join(copy, RULE_FILE_NAMES.backup);
+    const firstStart = / or veza_backup_first_start_timestamp_seconds\{[^}]*\}/;
+    expect(fs.readFileSync(backupYml, "utf8")).toMatch(firstStart);
+    fs.writeFileSync(backupYml, fs.readFileSync(backupYml, "utf8").replace(firstStart, ""));
+    const neverStored = tool("promtool", ["test", "rules", only("backup-hours.test.yml", /^RedisBackupTooOld: no snapshot ever/)], copy);
+    expect(neverStored.status).not.toBe(0);
+    expect(neverStored.out).toMatch(/RedisBackupTooOld: no snapshot ever/);
+  });
+
+  it("the backup alerts take their thresholds from backup.intervalMinutes; with backup off, backup.yml is empty and RedisUndeclaredReplica excuses no backup reader", () => {
+    const render = (backup: Partial<StackConfig["backup"]>) => {
+      const changed = { ...config, backup: { ...config.backup, ...backup } };
+      return renderMonitoringFiles(changed, stackModel(changed));
+    };
+    const fiveMinutes = alertsOf(render({ intervalMinutes: 5 }).rules.backup);
+    expect(fiveMinutes.map((a) => [a.alert, a.labels.severity, a.for ?? "-"])).toEqual([
+      ["RedisBackupTooOld", "page", "-"],
+      ["RedisBackupMissing", "page", "10m"],
+      ["RedisBackupFailed", "ticket", "-"],
+    ]);
+    expect(fiveMinutes[0].expr).toMatch(/\) > 600$/);
+    const undeclaredReplica = (f: MonitoringFiles) => alertsOf(f.rules.redis).find((a) => a.alert === "RedisUndeclaredReplica")!.expr;
+    const reader = `${config.hosts.find((h) => h.name === config.backup.host)!.bindAddress}:0`;
+    expect(undeclaredReplica(files)).toContain(`"replica_address", "${reader}"`);
+    const off = render({ enabled: false });
+    expect([off.rules.backup, off.ruleFiles[RULE_FILE_NAMES.backup]]).toEqual([{ groups: [] }, "groups: []\n"]);
+    expect(undeclaredReplica(off)).not.toContain("vector(1)");
+    expect(Object.keys(off.ruleTestFiles).filter((f) => f.startsWith("backup"))).toEqual([]);
   });
 
   it("the SLO cases' series carry exactly the labels prometheus.yml's api job gives its target", () => {
