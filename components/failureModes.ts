@@ -141,6 +141,24 @@ export const FAILURE_MODES = {
     drills: ["disk-full"],
     tests: ["tests/unit/aofHeal.test.ts", "tests/unit/aofRepair.test.ts", "tests/unit/sizing.test.ts"],
   },
+  "data-lost": {
+    title: "The data is gone everywhere at once",
+    failure:
+      "a mistaken FLUSHALL, a corrupted dataset that replication copies to every node, or every data volume lost: AOF and replicas keep nothing, and lost JWT revocations make revoked tokens valid again",
+    guards: [
+      {
+        what: "a replica's snapshot every interval (never the master's fork), checked with redis-check-rdb, in an encrypted restic repository off the data hosts, with retention",
+        file: "components/backup/backupJob.ts",
+      },
+      { what: "the job's container, its repository volume kept on destroy and protected in production, its password a protected generated secret", file: "components/backup/Backup.ts" },
+      { what: "a restore that rebuilds a node's AOF from a snapshot and refuses a live server, a wrong password or too little disk", file: "scripts/lib/restore.ts" },
+    ],
+    policies: ["backup-required", "backup-recommended", "backup-off-data-hosts", "backup-repository-retained"],
+    alerts: ["RedisBackupTooOld", "RedisBackupMissing", "RedisBackupFailed"],
+    runbook: { page: RUNBOOK_PAGES.backup, section: "How to restore" },
+    drills: ["backup-restore"],
+    tests: ["tests/artifacts/backupJob.test.ts", "tests/artifacts/restore.test.ts", "tests/component/backup.test.ts", "tests/policy/backup.test.ts"],
+  },
   "planned-change": {
     title: "A planned change: redeploy, upgrade, restart",
     failure: "`pulumi up` replaces or restarts a node: without a handoff every replace is an unplanned failover",

@@ -18,6 +18,7 @@ import { masterLostAfterSentinelRestart } from "./scenarios/masterLostAfterSenti
 import { prodTopology } from "./scenarios/prodTopology";
 import { security } from "./scenarios/security";
 import { scrapeTargetLost } from "./scenarios/scrapeTargetLost";
+import { backupRestore } from "./scenarios/backupRestore";
 import { checkScenarioNames, SCENARIO_NAMES } from "./scenarioNames";
 import { targetFailures, type DrillContext, type DrillResult, type Figure, type Scenario, type Target } from "./harness/types";
 
@@ -41,6 +42,7 @@ export const SCENARIOS: Scenario[] = [
   prodTopology,
   security,
   scrapeTargetLost,
+  backupRestore,
 ];
 
 if (SCENARIOS.map((s) => s.name).join(", ") !== SCENARIO_NAMES.join(", ")) {

@@ -21,6 +21,7 @@ export const SCENARIO_NAMES: readonly string[] = [
   "prod-topology",
   "security",
   "scrape-target-lost",
+  "backup-restore",
 ];
 
 /** Throws on the first name that is not a scenario's. */

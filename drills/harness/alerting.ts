@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
 import { exporterScrapeTarget, renderMonitoringFiles } from "../../components/monitoring/render";
-import { API_JOB, REDIS_JOB, RULE_FILE_NAMES, SENTINEL_JOB, type RuleFamily } from "../../components/monitoring/prometheusConfig";
+import { API_JOB, NODE_JOB, REDIS_JOB, RULE_FILE_NAMES, SENTINEL_JOB, type RuleFamily } from "../../components/monitoring/prometheusConfig";
 import { exporterEnv, renderExporterPasswordFile } from "../../components/monitoring/redisExporter";
 import type { HostConfig, StackConfig } from "../../components/config/types";
 import { placeExporters, type ExporterPlacement } from "../../components/topology/ports";
@@ -35,6 +35,8 @@ export interface AlertingInput {
   ruleFamilies?: RuleFamily[];
   /** The API's metrics endpoint, host:port on this machine, scraped as the stack scrapes the API. */
   apiAddress?: string;
+  /** node_exporters (host:port on this machine, and the host they stand for), scraped as prometheus.yml does. */
+  nodeExporters?: Array<{ address: string; host: string }>;
 }
 
 export interface Alerting {
@@ -100,12 +102,14 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
   // The API's job as prometheus.yml declares it (its path and instance), at the drill's address.
   const api = files.scrape.api ?? { instance: API_JOB, metricsPath: input.config.api.metrics.path };
   const apiJob = input.apiAddress ? [{ job_name: API_JOB, metrics_path: api.metricsPath, static_configs: [{ targets: [input.apiAddress], labels: { instance: api.instance } }] }] : [];
+  // The node job's labels as render.ts gives them: instance and host are the host's name.
+  const nodeJob = input.nodeExporters?.length ? [{ job_name: NODE_JOB, static_configs: input.nodeExporters.map((n) => ({ targets: [n.address], labels: { instance: n.host, host: n.host } })) }] : [];
   fs.writeFileSync(
     path.join(input.dir, "prometheus.yml"),
     YAML.stringify({
       global: { scrape_interval: "1s", evaluation_interval: "1s" },
       rule_files: ruleFiles,
-      scrape_configs: [...[job(REDIS_JOB, "redis"), job(SENTINEL_JOB, "sentinel")].filter((j) => j.static_configs.length > 0), ...apiJob],
+      scrape_configs: [...[job(REDIS_JOB, "redis"), job(SENTINEL_JOB, "sentinel")].filter((j) => j.static_configs.length > 0), ...apiJob, ...nodeJob],
     }),
   );
   const { address, port, hostName } = input.prometheus;

@@ -11,6 +11,7 @@ import { runScenario, SCENARIOS } from "../../drills";
 import type { Scenario } from "../../drills/harness/types";
 import { crashRestart } from "../../drills/scenarios/crashRestart";
 import { incidentToggle } from "../../drills/scenarios/incidentToggle";
+import { backupRestore } from "../../drills/scenarios/backupRestore";
 import { diskFull } from "../../drills/scenarios/diskFull";
 import { masterLostAfterSentinelRestart } from "../../drills/scenarios/masterLostAfterSentinelRestart";
 import { memoryUnderFork } from "../../drills/scenarios/memoryUnderFork";
@@ -87,4 +88,13 @@ export const SHORT_SCENARIOS: Scenario[] = [...SCENARIOS.filter((s) => s !== pla
  * clusterDrills.test.ts every other. The two files run side by side, and the slower one bounds
  * npm test: keep their times close.
  */
-export const NODE_AND_DAY_TWO_SCENARIOS: Scenario[] = [memoryUnderFork, diskFull, crashRestart, redeployAfterFailover, plannedRestartUnderPings, masterLostAfterSentinelRestart, incidentToggle];
+export const NODE_AND_DAY_TWO_SCENARIOS: Scenario[] = [
+  memoryUnderFork,
+  diskFull,
+  crashRestart,
+  redeployAfterFailover,
+  plannedRestartUnderPings,
+  masterLostAfterSentinelRestart,
+  incidentToggle,
+  backupRestore,
+];
