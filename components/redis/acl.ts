@@ -2,6 +2,7 @@
 // reconfigure, pause the cluster or steer Sentinel, and a leaked healthcheck password can only PING.
 
 import { createHash } from "node:crypto";
+import { PAUSE_PROBE_KEY } from "./pauseProbe";
 
 export const ACL_USERS = {
   admin: "veza-admin",
@@ -63,8 +64,9 @@ export const SENTINEL_HELLO_CHANNEL = "__sentinel__:hello";
  * - health: PING and ROLE, so Docker's healthcheck can tell a replica in sync from one that is not.
  * - handoff: what a data node's own start and stop scripts need: ROLE of its peers at start; on
  *   SIGTERM, INFO replication (are the replicas caught up?) and CLIENT PAUSE/UNPAUSE. A stolen
- *   handoff password can pause writes (at most the pause length) and read INFO: no data, no
- *   reconfiguration.
+ *   handoff password can pause writes and read INFO: no data, no reconfiguration. ACL rules cannot
+ *   bound the pause's length; the data node's pause watchdog stops a node whose writes stay held
+ *   (dataNodeScripts.ts), and reads the one key it may read (PFCOUNT) to tell.
  * - backup: what `redis-cli --rdb` sends to read one snapshot from a replica (REPLCONF rdb-only,
  *   SYNC), and ROLE and INFO to pick a replica and never the master. A stolen backup password reads
  *   the whole dataset, as the replication one does; it cannot write, reconfigure or pause.
@@ -76,7 +78,7 @@ export const ACL_RULES: Record<AclRole, string> = {
   sentinel: `resetchannels &${SENTINEL_CHANNELS} +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill`,
   exporter: "resetchannels -@all +ping +info +client|setname +latency|latest +latency|histogram +slowlog|get +slowlog|len +cluster|info",
   health: "resetchannels -@all +ping +role",
-  handoff: "resetchannels -@all +ping +role +info +client|pause +client|unpause",
+  handoff: `resetchannels %R~${PAUSE_PROBE_KEY} -@all +ping +role +info +client|pause +client|unpause +pfcount`,
   backup: "resetchannels -@all +ping +role +info +replconf +sync",
 };
 

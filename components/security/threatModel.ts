@@ -73,11 +73,11 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
   },
   handoff: {
     holders: "every data node (its start and stop scripts)",
-    refused: "data commands, CONFIG, REPLICAOF, CLIENT KILL",
-    detectedBy: ["ApiLatencySLOFastBurn"],
-    detection: "paused writes show only as the API's writes timing out",
+    refused: "data commands (it may only PFCOUNT the pause probe key), CONFIG, REPLICAOF, CLIENT KILL",
+    detectedBy: ["RedisFailoverHappened"],
+    detection: "a paused master holds back the sentinels' hello PUBLISH and the PINGs behind it, so Sentinel fails it over after down-after; the entry script logs the watchdog's stop",
     remains:
-      "CLIENT PAUSE without bound: `CLIENT PAUSE <ms> ALL` blocks every client, the admin's CLIENT UNPAUSE too, and only a restart of the node ends it. ACL rules cannot bound an argument; the fix (the handoff's pause from a bounded mechanism the role cannot call directly) is open.",
+      "A pause of any length: ACL rules cannot bound CLIENT PAUSE's argument, and a paused server holds back the admin's CLIENT UNPAUSE too (Redis 7.0). Contained, not refused: Sentinel fails a paused master over (4.2 s in the security drill), and the entry script's pause watchdog stops any node whose writes stay held 10 s outside its own handoff, which the restart policy brings back as a replica (14.8 s). Each such pause is a failover; repeated ones page as RedisMasterFlapping.",
   },
   sentinelClients: {
     holders: "the API, and every sentinel's start script",

@@ -7,6 +7,11 @@
 // 3. the sentinel peer password: one forged hello per sentinel with a newer config epoch names a
 //    server outside the stack. Hellos carry no signature beyond that password, so the sentinels
 //    follow it (the drill checks the attack went through) and RedisUndeclaredMaster must page.
+// 4. the handoff password: CLIENT PAUSE <years> WRITE on the master, on a cluster of the
+//    containers' own entry scripts. The pause holds back even the admin's CLIENT UNPAUSE. Sentinel
+//    fails over (the paused master holds back its hello PUBLISH, and the PINGs behind it), and the
+//    entry script's pause watchdog stops the paused node, which only a restart frees: writes flow
+//    again and the node is back as a replica within 30 s, none acknowledged lost.
 // Restarts that would follow an undeclared master are refused by the entry scripts (proven on
 // them in tests/drills/containerStart.test.ts), and a retire's session ending in the rotation drill.
 import { randomBytes } from "node:crypto";
@@ -15,9 +20,13 @@ import type { AlertCheck } from "../harness/alerting";
 import { withCluster } from "../harness/clusterRun";
 import { startRogueReplica, startRogueServer } from "../harness/standalone";
 import type { LocalCluster } from "../harness/localCluster";
-import { redisCli, waitFor } from "../harness/processes";
-import type { Workspace } from "../harness/workspace";
-import { Checks, seconds, type Figure, type Scenario } from "../harness/types";
+import { redisCli, sleep, waitFor } from "../harness/processes";
+import { Workspace } from "../harness/workspace";
+import { Checks, seconds, type DrillContext, type Figure, type Scenario } from "../harness/types";
+import { ContainerCluster } from "../harness/dayTwo";
+import { containerRunnerAvailable } from "../harness/containerRunner";
+import { countMissing, sentinelClient, SteadyWriter } from "../harness/writer";
+import { HANDOFF_TIMING } from "../../components/redis/dataNodeScripts";
 
 /** How long detection may take: a scrape and an evaluation are 1 s each here; the page is the bound. */
 const DETECT_WITHIN_MS = 30000;
@@ -77,9 +86,66 @@ async function forgedHello(cluster: LocalCluster, ws: Workspace, check: AlertChe
   if (moved > 0) figures.forged_hello_detected_s = await detected(check, "RedisUndeclaredMaster", sentAt, checks);
 }
 
+/** The handoff user's endless pause, against the containers' entry scripts (the watchdog lives there). */
+async function pauseNobodyEnds(ctx: DrillContext, figures: Record<string, Figure>, checks: Checks): Promise<void> {
+  const unavailable = containerRunnerAvailable();
+  if (unavailable) {
+    checks.expect(false, unavailable);
+    return;
+  }
+  // A workspace of its own: its containers take the data nodes' names.
+  const ws = new Workspace("security-pause");
+  const cluster = await ContainerCluster.render(ctx.config, ws);
+  for (const node of cluster.nodes) {
+    cluster.runner.create(node.name);
+    await cluster.runner.waitHealthy(node.name, 200, 60000);
+  }
+  for (const sentinel of cluster.sentinels) cluster.runner.create(sentinel.name);
+  const settled = await cluster.settle(60000);
+  checks.expect(settled.settled, `the entry scripts' cluster did not settle: ${settled.problems.join("; ")}`);
+  const master = (await cluster.master())!;
+  const client = sentinelClient(cluster);
+  const writer = new SteadyWriter(client, "paused", { concurrency: 2 });
+  try {
+    writer.start();
+    await sleep(1000);
+    const pausedAt = Date.now();
+    const reply = redisCli(master.port, ["client", "pause", "2000000000000", "write"], { user: ACL_USERS.handoff, password: cluster.credentials.handoff }, 5000, master.address).out;
+    figures.handoff_endless_pause = reply === "OK" ? "accepted" : `refused: ${reply}`;
+    // Writes flow again once Sentinel promotes a replica: the paused master holds back the
+    // sentinels' hello PUBLISH on their command link, so their PINGs behind it go unanswered and
+    // it is down after down-after. The watchdog then stops the paused node, which no one else can.
+    const resumedAt = await waitFor("writes to flow again after the pause", () => writer.stats.ackTimes.find((t) => t > pausedAt + 500), 60000, 100).catch(() => undefined);
+    figures.handoff_pause_writes_resumed_s = resumedAt === undefined ? "never" : seconds(resumedAt - pausedAt);
+    const container = cluster.runner.slot(master.name).current!.process.child;
+    const stoppedAt = await waitFor("the watchdog to stop the paused node", () => (container.exitCode !== null || container.signalCode !== null ? Date.now() : undefined), 60000, 100).catch(
+      () => undefined,
+    );
+    figures.handoff_pause_node_stopped_s = stoppedAt === undefined ? "never" : seconds(stoppedAt - pausedAt);
+    figures.handoff_pause_watchdog_logged = cluster.runner.entryLog(master.name).some((line) => line.includes("by a pause this node did not ask for")) ? "yes" : "no";
+    await writer.stop();
+    const promoted = await cluster.master();
+    figures.handoff_pause_failed_over_to = promoted?.name ?? "none";
+    figures.handoff_pause_acked_writes_lost = promoted ? await countMissing(promoted.port, writer.stats.ackedKeys, cluster.admin(), promoted.address) : "no master";
+    if (stoppedAt === undefined) {
+      checks.expect(false, `${master.name} still runs; its entry log ends: ${cluster.runner.entryLog(master.name).slice(-3).join(" | ")}`);
+      return;
+    }
+    // The restart policy brings the stopped node back: its entry script finds the new master.
+    cluster.runner.restart(master.name);
+    await cluster.runner.waitHealthy(master.name, 200, 60000);
+    figures.handoff_pause_node_back_as = (await cluster.role(master)) ?? "none";
+  } finally {
+    await writer.stop().catch(() => undefined);
+    client.disconnect();
+    await ws.cleanup();
+  }
+}
+
 export const security: Scenario = {
   name: "security",
-  runbook: "Every credential assumed stolen (docs/threat-model.md): a rogue replica with the replication password, SCRIPT DEBUG with the app's, a forged Sentinel hello with the peer's",
+  runbook:
+    "Every credential assumed stolen (docs/threat-model.md): a rogue replica with the replication password, SCRIPT DEBUG with the app's, a forged Sentinel hello with the peer's, an endless CLIENT PAUSE with the handoff's",
   // The forged hello leaves the data nodes without a master the sentinels agree on: its other pages.
   alerts: { raises: ["RedisUndeclaredReplica", "RedisUndeclaredMaster"], alsoPages: ["RedisSentinelMasterMismatch", "RedisNoMaster", "RedisMasterWithoutReplicas", "RedisUnreachable"] },
   targets: [
@@ -88,6 +154,17 @@ export const security: Scenario = {
     { figure: "app_script_debug", kind: "equals", value: "refused", why: "no app password can stop the server with SCRIPT DEBUG SYNC" },
     { figure: "forged_hello_sentinels_moved", kind: "at least", value: 1, why: "hellos carry no signature beyond the peer password, so the forgery goes through: the drill proves its detection" },
     { figure: "forged_hello_detected_s", kind: "at most", value: 30, why: "sentinels naming a master outside the declared data nodes page within 30 s" },
+    { figure: "handoff_endless_pause", kind: "equals", value: "accepted", why: "ACL rules cannot bound CLIENT PAUSE's length: the attack is real, the watchdog contains it" },
+    { figure: "handoff_pause_writes_resumed_s", kind: "at most", value: 30, why: "Sentinel fails over a master whose writes are held: its own hello PUBLISH is held too, and the PINGs behind it" },
+    {
+      figure: "handoff_pause_node_stopped_s",
+      kind: "at most",
+      value: 30,
+      why: `the watchdog stops a node whose writes stay held ${HANDOFF_TIMING.pauseLimitMs / 1000} s: only a restart ends such a pause, and the node then rejoins as a replica`,
+    },
+    { figure: "handoff_pause_acked_writes_lost", kind: "equals", value: 0, why: "the held writes were never acknowledged, and the replicas held every acknowledged one" },
+    { figure: "handoff_pause_watchdog_logged", kind: "equals", value: "yes", why: "the entry script says why it stopped the node" },
+    { figure: "handoff_pause_node_back_as", kind: "equals", value: "slave", why: "the restarted node follows the new master" },
   ],
   run: (ctx) =>
     withCluster(ctx, "security", async (cluster, ws, _clients, check) => {
@@ -96,6 +173,7 @@ export const security: Scenario = {
       await rogueReplica(cluster, ws, check, figures, checks);
       appScriptDebug(cluster, figures);
       await forgedHello(cluster, ws, check, figures, checks);
+      await pauseNobodyEnds(ctx, figures, checks);
       return { passed: checks.passed, failures: checks.failures, figures };
     }),
 };

@@ -52,7 +52,7 @@ describe("least privilege, on real processes loaded with the rendered ACLs", () 
   it("refuses a forged __sentinel__:hello from every data-node user but the sentinel's, and no sentinel moves", () => {
     const forged = `10.66.66.66,6379,${"f".repeat(40)},999,${config.sentinel.masterName},10.66.66.66,6379,999`;
     const others = ACL_ROLES.filter((role) => role !== "sentinel");
-    expect(others).toEqual(["admin", "app", "replication", "exporter", "health", "handoff"]);
+    expect(others).toEqual(["admin", "app", "replication", "exporter", "health", "handoff", "backup"]);
     for (const role of others) expect([role, onMaster(dataUser(role), "publish", SENTINEL_HELLO_CHANNEL, forged)]).toEqual([role, expect.stringMatching(NOPERM)]);
     // The control: the sentinel user reaches the three sentinels' subscriptions (a payload Sentinel ignores).
     expect(onMaster(dataUser("sentinel"), "publish", SENTINEL_HELLO_CHANNEL, "not-a-hello")).toBe("3");
@@ -79,6 +79,24 @@ describe("least privilege, on real processes loaded with the rendered ACLs", () 
     }
     // The control: the replication password is what CONFIG GET would have shown.
     expect(onMaster(dataUser("admin"), "config", "get", "masterauth")).toBe(`masterauth\n${cluster.credentials.replication}`);
+  });
+
+  it("lets the backup user read a snapshot and nothing else: no write, no CONFIG, no pause, no REPLICAOF", () => {
+    for (const command of [["set", "k", "v"], ["get", "k"], ["config", "get", "masterauth"], ["client", "pause", "1000"], ["replicaof", "no", "one"], ["flushall"]])
+      expect([command.join(" "), onMaster(dataUser("backup"), ...command)]).toEqual([command.join(" "), expect.stringMatching(NOPERM)]);
+    expect(onMaster(dataUser("backup"), "role").split("\n")[0]).toBe("master");
+    expect(onMaster(dataUser("backup"), "replconf", "rdb-only", "1")).toBe("OK");
+  });
+
+  it("lets the handoff user read only the pause probe key, with PFCOUNT alone", () => {
+    expect(onMaster(dataUser("handoff"), "pfcount", "veza:pause-probe")).toBe("0");
+    for (const command of [
+      ["pfcount", "session:1"],
+      ["pfadd", "veza:pause-probe", "x"],
+      ["get", "veza:pause-probe"],
+      ["set", "veza:pause-probe", "x"],
+    ])
+      expect([command.join(" "), onMaster(dataUser("handoff"), ...command)]).toEqual([command.join(" "), expect.stringMatching(NOPERM)]);
   });
 
   it("lets the exporter run what redis_exporter sends with its CONFIG call off", () => {

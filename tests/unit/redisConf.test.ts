@@ -86,7 +86,8 @@ describe("redis.conf renderer", () => {
     expect(secrets).toContain(`user ${ACL_USERS.app} on #${sha256Hex("p2")} `);
     // The healthcheck tells a replica in sync from one that is not (ROLE); the handoff may pause writes, nothing more.
     expect(secrets).toContain(`user ${ACL_USERS.health} on #${sha256Hex("h6")} resetchannels -@all +ping +role\n`);
-    expect(secrets).toContain(`user ${ACL_USERS.handoff} on #${sha256Hex("o8")} resetchannels -@all +ping +role +info +client|pause +client|unpause\n`);
+    expect(secrets).toContain(`user ${ACL_USERS.handoff} on #${sha256Hex("o8")} resetchannels %R~veza:pause-probe -@all +ping +role +info +client|pause +client|unpause +pfcount\n`);
+    expect(secrets).toContain(`user ${ACL_USERS.backup} on #${sha256Hex("b9")} resetchannels -@all +ping +role +info +replconf +sync\n`);
     expect(secrets).not.toMatch(/>p2/);
     expect(secrets).toContain(`masteruser ${ACL_USERS.replication}\nmasterauth r3\n`);
   });

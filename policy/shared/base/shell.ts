@@ -168,10 +168,12 @@ fi`;
 /**
  * PID 1 stays this script, so SIGTERM (docker stop, the provider's delete, a host shutdown)
  * reaches on_stop, which may hand off before passing the signal on. `wait` returns early when a
- * trapped signal arrives, hence the loop. `afterExit` runs once the server has exited.
+ * trapped signal arrives, hence the loop. `afterExit` runs once the server has exited;
+ * `onStart` once it has started (its pid in $child).
  */
-export function superviseChild(afterExit = ":"): string {
+export function superviseChild(afterExit = ":", onStart = ":"): string {
   return String.raw`child=$!
+${onStart}
 status=0
 while kill -0 "$child" 2>/dev/null; do
   wait "$child"

@@ -15,6 +15,7 @@
 
 import type { Sizing } from "./sizing";
 import { ACL_USERS, type Credentials, SENTINEL_USERS } from "./acl";
+import { PAUSE_PROBE_KEY } from "./pauseProbe";
 import { AOF_HEAL_FUNCTION } from "./aofHeal";
 import { endpointList, RUN_AS_REDIS, scriptPrelude, shellAssignments, type LiveCredentials, superviseChild } from "../base/shell";
 import type { RedisEndpoint } from "../base/endpoints";
@@ -36,6 +37,11 @@ export const HANDOFF_TIMING = {
   askTimeoutSeconds: 2,
   /** Discovery rounds (1 s apart) while nobody answers, before falling back. */
   discoveryRounds: 3,
+  /**
+   * The longest a write may wait on this node outside its own handoff before the pause watchdog
+   * stops Redis: a CLIENT PAUSE nobody ends (below) becomes a failover within this plus down-after.
+   */
+  pauseLimitMs: 10000,
   marginSeconds: 3,
 } as const;
 
@@ -127,6 +133,8 @@ function settingsBlock(s: DataNodeScriptSettings): string[] {
     VEZA_FAILOVER_REQUEST_MS: HANDOFF_TIMING.failoverRequestMs,
     VEZA_MAJORITY_WAIT_MS: HANDOFF_TIMING.majorityWaitMs,
     VEZA_PROMOTION_WAIT_MS: s.promotionWaitMs,
+    VEZA_PAUSE_LIMIT_MS: HANDOFF_TIMING.pauseLimitMs,
+    VEZA_PAUSE_PROBE_KEY: PAUSE_PROBE_KEY,
   }).concat(
     `VEZA_SENTINELS=${endpointList(s.sentinels)}`,
     `VEZA_PEERS=${endpointList(s.peers)}`,
@@ -321,6 +329,7 @@ wait_for_majority() {
 }
 
 child=""
+watchdog=""
 stopping=0
 handed_off=0
 caught_up=0
@@ -328,6 +337,8 @@ on_stop() {
   [ -n "$child" ] || exit 0
   [ "$stopping" = 1 ] && return
   stopping=1
+  # The handoff pauses writes itself, for up to the stop grace.
+  [ -n "$watchdog" ] && kill "$watchdog" 2> /dev/null
   stop_at=$(now_ms)
   # A rotation step since the start may have switched the handoff's passwords.
   load_credentials
@@ -338,6 +349,31 @@ on_stop() {
   if [ "$caught_up" = 1 ]; then kill -INT "$child" 2> /dev/null; else kill -TERM "$child" 2> /dev/null; fi
 }
 trap on_stop TERM INT
+
+# A pause nobody ends: a stolen handoff password may CLIENT PAUSE for years, and a paused server
+# holds back every client's commands, the admin's CLIENT UNPAUSE too (Redis 7.0), so only a
+# restart ends it; ACL rules cannot bound the argument. Writes held past VEZA_PAUSE_LIMIT_MS
+# outside this script's own handoff (on_stop stops the watchdog first) stop Redis: it shuts down
+# with its AOF flushed (SIGTERM is served while paused), Sentinel fails over after down-after and
+# the restart policy brings the node back as a replica. Nothing acknowledged is lost: the held
+# writes were never answered. A busy or hung server looks the same and is restarted the same way.
+pause_watchdog() {
+  held_since=""
+  while kill -0 "$child" 2> /dev/null; do
+    sleep 1
+    load_credentials
+    if [ -n "$(ask "$VEZA_LOCAL" "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD" PFCOUNT "$VEZA_PAUSE_PROBE_KEY")" ]; then
+      held_since=""
+      continue
+    fi
+    [ -n "$held_since" ] || held_since=$(now_ms)
+    if [ $(($(now_ms) - held_since)) -ge "$VEZA_PAUSE_LIMIT_MS" ]; then
+      log "writes held for $(($(now_ms) - held_since)) ms by a pause this node did not ask for (or a hung server): stopping Redis, Sentinel fails over (runbook: redis-security, a pause nobody ends)"
+      kill -TERM "$child" 2> /dev/null
+      return
+    fi
+  done
+}
 
 discover_master
 # Only a declared data node is ever this node's master: the sentinels (a forged hello moves them
@@ -359,7 +395,7 @@ write_runtime_conf
     "heal_aof",
     RUN_AS_REDIS,
     `$run_as redis-server "$VEZA_RUNTIME_CONF" &`,
-    superviseChild('if [ "$caught_up" = 1 ]; then request_failover; fi\nif [ "$handed_off" = 1 ]; then wait_for_majority; fi'),
+    superviseChild('if [ "$caught_up" = 1 ]; then request_failover; fi\nif [ "$handed_off" = 1 ]; then wait_for_majority; fi', "pause_watchdog &\nwatchdog=$!"),
     "",
   ].join("\n");
 }
