@@ -45,6 +45,9 @@ export const NODE_EXPORTER_TEXTFILE_DIR = "/textfile";
 export const SNAPSHOT_FILE_NAME = "dump.rdb";
 export const SNAPSHOT_TAG = "veza-redis";
 
+/** A transfer of maxmemory (GiB) over a slow link fits in an hour; a shorter interval does not cut it off. */
+const MINIMUM_TRANSFER_TIMEOUT_SECONDS = 3600;
+
 export interface BackupDataNode {
   name: string;
   address: string;
@@ -61,6 +64,12 @@ export interface BackupSettings {
   /** The only servers the job reads from: the declared data nodes. */
   dataNodes: BackupDataNode[];
   /**
+   * The longest one snapshot's transfer may take: a guard against a hung replica, not a schedule
+   * (runs never overlap: the next starts when this one has ended). A slow run shows as
+   * RedisBackupTooOld, not as a killed transfer.
+   */
+  transferTimeoutSeconds: number;
+  /**
    * How the job shows on the replica it reads (`slave_ip:slave_port` in INFO replication): the
    * backup host's address and no listening port. RedisUndeclaredReplica excuses exactly this one.
    */
@@ -76,6 +85,7 @@ export function backupSettings(config: StackConfig, model: StackModel): BackupSe
     keepDaily: config.backup.keepDaily,
     cluster: config.monitoring.cluster,
     dataNodes: model.topology.dataNodes.map((n) => ({ name: n.name, address: n.host.address, port: n.port })),
+    transferTimeoutSeconds: Math.max(config.backup.intervalMinutes * 60, MINIMUM_TRANSFER_TIMEOUT_SECONDS),
     readerAddress: `${host.bindAddress}:0`,
   };
 }
@@ -103,6 +113,7 @@ export function containerJobPaths(): BackupJobPaths {
 export function backupJobEnv(settings: BackupSettings, paths: BackupJobPaths): Record<string, string> {
   return {
     VEZA_BACKUP_INTERVAL_SECONDS: String(settings.intervalSeconds),
+    VEZA_BACKUP_TRANSFER_TIMEOUT_SECONDS: String(settings.transferTimeoutSeconds),
     VEZA_BACKUP_KEEP_HOURLY: String(settings.keepHourly),
     VEZA_BACKUP_KEEP_DAILY: String(settings.keepDaily),
     VEZA_BACKUP_CLUSTER: settings.cluster,
@@ -211,8 +222,8 @@ run_once() {
   fi
   node=\${chosen%%=*}; address=\${chosen#*=}
   log "reading a snapshot from replica $node ($address)"
-  # The transfer may take as long as the interval, not longer: the next run must not pile up.
-  if ! REDISCLI_AUTH=$(cat "$VEZA_BACKUP_PASSWORD_FILE") timeout "$interval" redis-cli --no-auth-warning --user "$VEZA_BACKUP_USER" -h "\${address%:*}" -p "\${address##*:}" --rdb "$dump" >/dev/null 2>"$state/rdb.log"; then
+  # Bounded against a hung replica only: a slow transfer finishes, and its lateness pages.
+  if ! REDISCLI_AUTH=$(cat "$VEZA_BACKUP_PASSWORD_FILE") timeout "$VEZA_BACKUP_TRANSFER_TIMEOUT_SECONDS" redis-cli --no-auth-warning --user "$VEZA_BACKUP_USER" -h "\${address%:*}" -p "\${address##*:}" --rdb "$dump" >/dev/null 2>"$state/rdb.log"; then
     log "reading the snapshot from $node failed: $(tail -n 1 "$state/rdb.log")"
     return 1
   fi

@@ -67,6 +67,7 @@ function runJob(dataNodes: Array<{ name: string; port: number }>, label: string)
     cluster: "veza-test",
     dataNodes: dataNodes.map((n) => ({ name: n.name, address: "127.0.0.1", port: n.port })),
     readerAddress: "127.0.0.1:0",
+    transferTimeoutSeconds: 3600,
   };
   const script = path.join(dir, "backup.sh");
   fs.writeFileSync(script, renderBackupJobScript());
