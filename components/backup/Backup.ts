@@ -110,6 +110,9 @@ export class Backup extends pulumi.ComponentResource {
       `${name}-container`,
       {
         name: BACKUP_CONTAINER_NAME,
+        // restic's locks name the host: a fixed one lets `restic unlock` tell a lock of a replaced
+        // container (its process gone) from a live one.
+        hostname: BACKUP_CONTAINER_NAME,
         image: image.imageId,
         ...hardenedContainerArgs("backup"),
         envs: toEnvList(backupJobEnv(settings, paths)),
@@ -133,9 +136,10 @@ export class Backup extends pulumi.ComponentResource {
         // restic holds its index in memory; 512 MiB covers repositories of many GiB.
         memory: 512,
         memorySwap: 512,
-        // The job traps SIGTERM and exits; an interrupted restic leaves a lock the next start removes.
-        stopTimeout: 10,
-        destroyGraceSeconds: 10,
+        // The job passes SIGTERM to its restic, which drops its lock; a lock left anyway (SIGKILL)
+        // is stale, and the next run's `restic unlock` removes it.
+        stopTimeout: 30,
+        destroyGraceSeconds: 30,
         logDriver: "json-file",
         logOpts: LOG_OPTIONS,
         labels: containerLabels({ component: "backup", environment: config.environment, host: host.name }),

@@ -180,7 +180,7 @@ last_success=""
 last_bytes=0
 last_duration=0
 latest_snapshot_time() {
-  iso=$(restic snapshots --no-lock --host "$VEZA_BACKUP_CLUSTER" --tag ${SNAPSHOT_TAG} --latest 1 --json 2>/dev/null | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p' | tail -n 1)
+  iso=$(timeout 300 restic snapshots --no-lock --host "$VEZA_BACKUP_CLUSTER" --tag ${SNAPSHOT_TAG} --latest 1 --json 2>/dev/null | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p' | tail -n 1)
   [ -n "$iso" ] && date -d "$iso" +%s
 }
 write_metrics() {
@@ -212,10 +212,22 @@ write_metrics() {
     echo "${m.lastDurationSeconds} $last_duration"
   } > "$tmp" && chmod 0644 "$tmp" && mv "$tmp" "$metrics"
 }
+# run <seconds> <command...>: one bounded child at a time, in the background so that a stop
+# reaches it (dash runs a trap only once the foreground command ends) and restic can drop its lock.
+running=""
+run() {
+  run_timeout=$1; shift
+  timeout "$run_timeout" "$@" &
+  running=$!
+  wait "$running"; run_status=$?
+  running=""
+  return "$run_status"
+}
 run_once() {
   started=$(date +%s)
-  dump="$state/${SNAPSHOT_FILE_NAME}"
   rm -f "$dump"
+  # Only stale locks (a job killed mid-run): a live run's lock stays.
+  run 300 restic unlock >/dev/null 2>&1 || true
   if ! chosen=$(pick_replica); then
     log "no declared replica in sync with a declared master: no snapshot this run (the master is never read)"
     return 1
@@ -223,23 +235,28 @@ run_once() {
   node=\${chosen%%=*}; address=\${chosen#*=}
   log "reading a snapshot from replica $node ($address)"
   # Bounded against a hung replica only: a slow transfer finishes, and its lateness pages.
-  if ! REDISCLI_AUTH=$(cat "$VEZA_BACKUP_PASSWORD_FILE") timeout "$VEZA_BACKUP_TRANSFER_TIMEOUT_SECONDS" redis-cli --no-auth-warning --user "$VEZA_BACKUP_USER" -h "\${address%:*}" -p "\${address##*:}" --rdb "$dump" >/dev/null 2>"$state/rdb.log"; then
+  # The password reaches redis-cli in its environment, never in its arguments (ps).
+  REDISCLI_AUTH=$(cat "$VEZA_BACKUP_PASSWORD_FILE"); export REDISCLI_AUTH
+  run "$VEZA_BACKUP_TRANSFER_TIMEOUT_SECONDS" redis-cli --no-auth-warning --user "$VEZA_BACKUP_USER" -h "\${address%:*}" -p "\${address##*:}" --rdb "$dump" >/dev/null 2>"$state/rdb.log"
+  read_status=$?
+  unset REDISCLI_AUTH
+  if [ "$read_status" != 0 ]; then
     log "reading the snapshot from $node failed: $(tail -n 1 "$state/rdb.log")"
     return 1
   fi
-  if ! redis-check-rdb "$dump" > "$state/check.log" 2>&1; then
+  if ! run 600 redis-check-rdb "$dump" > "$state/check.log" 2>&1; then
     log "redis-check-rdb refused the snapshot from $node: not stored ($(grep -m1 -i 'error\\|wrong' "$state/check.log"))"
     return 1
   fi
   last_bytes=$(wc -c < "$dump")
-  if ! restic backup --quiet --host "$VEZA_BACKUP_CLUSTER" --tag ${SNAPSHOT_TAG} --tag "node=$node" --stdin --stdin-filename ${SNAPSHOT_FILE_NAME} < "$dump"; then
+  if ! run "$VEZA_BACKUP_TRANSFER_TIMEOUT_SECONDS" sh -c 'exec restic backup --quiet --host "$1" --tag ${SNAPSHOT_TAG} --tag "node=$2" --stdin --stdin-filename ${SNAPSHOT_FILE_NAME} < "$3"' restic-backup "$VEZA_BACKUP_CLUSTER" "$node" "$dump"; then
     log "restic backup failed"
     return 1
   fi
   rm -f "$dump"
   last_success=$(latest_snapshot_time || true)
   # One retention group for the cluster, whichever replica each snapshot came from.
-  if ! restic forget --quiet --host "$VEZA_BACKUP_CLUSTER" --tag ${SNAPSHOT_TAG} --group-by host --keep-hourly "$VEZA_BACKUP_KEEP_HOURLY" --keep-daily "$VEZA_BACKUP_KEEP_DAILY" --prune; then
+  if ! run "$VEZA_BACKUP_TRANSFER_TIMEOUT_SECONDS" restic forget --quiet --host "$VEZA_BACKUP_CLUSTER" --tag ${SNAPSHOT_TAG} --group-by host --keep-hourly "$VEZA_BACKUP_KEEP_HOURLY" --keep-daily "$VEZA_BACKUP_KEEP_DAILY" --prune; then
     log "restic forget --prune failed: the snapshot is stored, retention was not applied"
     return 1
   fi
@@ -247,18 +264,39 @@ run_once() {
   log "snapshot of $node stored: $last_bytes bytes in $last_duration s"
   return 0
 }
-trap 'log "stopping"; exit 0' TERM INT
-if ! restic cat config >/dev/null 2>&1; then
+dump="$state/${SNAPSHOT_FILE_NAME}"
+on_stop() {
+  log "stopping"
+  [ -n "$running" ] && kill -TERM "$running" 2>/dev/null && wait "$running"
+  rm -f "$dump"
+  # A manual run that was interrupted stored nothing: say so in its exit status.
+  if [ -n "\${VEZA_BACKUP_ONCE:-}" ]; then exit 143; fi
+  exit 0
+}
+trap on_stop TERM INT
+# One run at a time: the schedule and a manual run (VEZA_BACKUP_ONCE) share the state directory.
+exec 9> "$state/run.lock"
+take_run_lock() {
+  if ! flock -w "$VEZA_BACKUP_TRANSFER_TIMEOUT_SECONDS" 9; then log "another run holds $state/run.lock: no run"; return 1; fi
+}
+if [ -f "$RESTIC_REPOSITORY/config" ]; then
+  # A repository is there: never initialize over it, whatever fails to open it.
+  if ! run 300 restic cat config >/dev/null 2>"$state/open.log"; then
+    log "the repository at $RESTIC_REPOSITORY does not open with this password ($(tail -n 1 "$state/open.log")): was the stack's restic password regenerated? Runs fail until it opens (docs/backup.md)"
+  fi
+else
   log "initializing the repository at $RESTIC_REPOSITORY"
-  restic init >/dev/null || { log "restic init failed"; write_metrics "$(date +%s)" 0; [ -n "\${VEZA_BACKUP_ONCE:-}" ] && exit 1; }
+  run 300 restic init >/dev/null || log "restic init failed"
 fi
-# A lock left by a job killed mid-run would stop every later prune.
-restic unlock >/dev/null 2>&1 || true
 last_success=$(latest_snapshot_time || true)
 while :; do
   started_run=$(date +%s)
-  if run_once; then ok=1; else ok=0; rm -f "$state/${SNAPSHOT_FILE_NAME}"; fi
-  write_metrics "$(date +%s)" "$ok"
+  ok=0
+  if take_run_lock; then
+    if run_once; then ok=1; else rm -f "$dump"; fi
+    write_metrics "$(date +%s)" "$ok"
+    flock -u 9
+  fi
   if [ -n "\${VEZA_BACKUP_ONCE:-}" ]; then [ "$ok" = 1 ]; exit $?; fi
   wait_for=$(( started_run + interval - $(date +%s) ))
   [ "$wait_for" -gt 0 ] || wait_for=1

@@ -349,28 +349,40 @@ on_stop() {
 }
 trap on_stop TERM INT
 
-# A pause nobody ends: a stolen handoff password may CLIENT PAUSE for years, and a paused server
-# holds back every client's commands, the admin's CLIENT UNPAUSE too (Redis 7.0), so only a
-# restart ends it; ACL rules cannot bound the argument. Writes held past VEZA_PAUSE_LIMIT_MS
-# outside this script's own handoff (on_stop stops the watchdog first) stop Redis: it shuts down
-# with its AOF flushed (SIGTERM is served while paused), Sentinel fails over after down-after and
-# the restart policy brings the node back as a replica. Nothing acknowledged is lost: the held
-# writes were never answered. A busy or hung server looks the same and is restarted the same way.
+# A pause nobody ends: a stolen handoff password may CLIENT PAUSE for years, and ACL rules cannot
+# bound the argument. Writes held past VEZA_PAUSE_LIMIT_MS outside this script's own handoff
+# (on_stop stops the watchdog first) are released with CLIENT UNPAUSE, which a WRITE pause lets
+# through. A pause of ALL commands holds back the UNPAUSE too (Redis 7.0), and looks like a hung
+# server: on a master, Redis is then stopped (SIGTERM is served while paused, the AOF flushed);
+# Sentinel has already failed it over (its PINGs go unanswered), and the restart policy brings it
+# back as a replica. A replica is never stopped: that would turn a pause into a full resync, a
+# fork on the master, and writes refused while no replica is in sync.
 pause_watchdog() {
   held_since=""
+  last_role=""
   while kill -0 "$child" 2> /dev/null; do
     sleep 1
     load_credentials
-    if [ -n "$(ask "$VEZA_LOCAL" "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD" PFCOUNT "$VEZA_PAUSE_PROBE_KEY")" ]; then
+    if [ -n "$(local_ask PFCOUNT "$VEZA_PAUSE_PROBE_KEY")" ]; then
       held_since=""
+      last_role=$(local_ask ROLE | head -n 1)
       continue
     fi
     [ -n "$held_since" ] || held_since=$(now_ms)
-    if [ $(($(now_ms) - held_since)) -ge "$VEZA_PAUSE_LIMIT_MS" ]; then
-      log "writes held for $(($(now_ms) - held_since)) ms by a pause this node did not ask for (or a hung server): stopping Redis, Sentinel fails over (runbook: redis-security, a pause nobody ends)"
+    [ $(($(now_ms) - held_since)) -ge "$VEZA_PAUSE_LIMIT_MS" ] || continue
+    held_ms=$(($(now_ms) - held_since))
+    if [ "$(local_ask CLIENT UNPAUSE)" = OK ] && [ -n "$(local_ask PFCOUNT "$VEZA_PAUSE_PROBE_KEY")" ]; then
+      log "writes were held for $held_ms ms by a pause this node did not ask for: ended it with CLIENT UNPAUSE (runbook: redis-security, a pause nobody ends)"
+      held_since=""
+      continue
+    fi
+    if [ "$last_role" = master ]; then
+      log "writes held for $held_ms ms by a pause this node did not ask for, and CLIENT UNPAUSE held too (a pause of all commands, or a hung server): stopping Redis, Sentinel fails over (runbook: redis-security, a pause nobody ends)"
       kill -TERM "$child" 2> /dev/null
       return
     fi
+    log "writes held for $held_ms ms on this ${"$"}{last_role:-node} by a pause CLIENT UNPAUSE cannot end: left running, Sentinel does not promote it meanwhile (runbook: redis-security, a pause nobody ends)"
+    held_since=$(now_ms)
   done
 }
 

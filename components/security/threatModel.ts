@@ -75,10 +75,11 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     holders: "every data node (its start and stop scripts)",
     refused: "data commands (it may only PFCOUNT the pause probe key), CONFIG, REPLICAOF, CLIENT KILL",
     detectedBy: ["RedisFailoverHappened"],
-    detection: "a paused master holds back the sentinels' hello PUBLISH and the PINGs behind it, so Sentinel fails it over after down-after; the entry script logs the watchdog's stop",
+    detection: "a paused master holds back the sentinels' hello PUBLISH and the PINGs behind it, so Sentinel fails it over after down-after; the entry script logs what its pause watchdog did",
     remains:
-      "A pause of any length: ACL rules cannot bound CLIENT PAUSE's argument, and a paused server holds back the admin's CLIENT UNPAUSE too (Redis 7.0). Contained, not refused: Sentinel fails a paused master over (4.2 s in the security drill), and the entry script's pause watchdog stops any node whose writes stay held 10 s outside its own handoff, which the restart policy brings back as a replica (14.8 s). Each such pause is a failover; repeated ones page as RedisMasterFlapping.",
+      "A pause of any length: ACL rules cannot bound CLIENT PAUSE's argument. Contained, not refused: Sentinel fails a paused master over (4.3 s in the security drill), and the entry script's pause watchdog acts on writes held 10 s outside its own handoff: CLIENT UNPAUSE ends a WRITE pause (the node then follows the new master, 25 s); a pause of ALL commands holds back the UNPAUSE too (Redis 7.0), so a master is stopped and restarted as a replica (18 s). A paused replica is left running (a restart would cost a full resync). Each such pause is a failover; repeated ones page as RedisMasterFlapping.",
   },
+
   sentinelClients: {
     holders: "the API, and every sentinel's start script",
     refused: "SENTINEL SET, RESET, FAILOVER, REMOVE, CONFIG SET, SIMULATE-FAILURE, ACL",

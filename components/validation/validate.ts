@@ -334,6 +334,9 @@ function checkHostReferences(problems: ProblemList, config: StackConfig): void {
   }
   if (config.backup.enabled && config.backup.host && !names.includes(config.backup.host)) problems.add("backup.host", config.backup.host, `a declared host name (${names.join(", ")})`);
   // The job's metrics reach Prometheus through that host's node_exporter (its textfile collector).
+  // restic forget with no keep policy removes nothing: the repository would grow without bound.
+  if (config.backup.enabled && config.backup.keepHourly + config.backup.keepDaily === 0)
+    problems.add("backup.keepDaily", config.backup.keepDaily, "at least 1 when keepHourly is 0: with neither, retention keeps every snapshot and the repository grows without bound");
   if (config.backup.enabled && !config.monitoring.enabled)
     problems.add("backup.enabled", true, "false (or unset) while monitoring.enabled is false: its metrics reach Prometheus through node_exporter, and a backup nobody watches fails unnoticed");
 }

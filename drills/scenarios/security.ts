@@ -7,11 +7,11 @@
 // 3. the sentinel peer password: one forged hello per sentinel with a newer config epoch names a
 //    server outside the stack. Hellos carry no signature beyond that password, so the sentinels
 //    follow it (the drill checks the attack went through) and RedisUndeclaredMaster must page.
-// 4. the handoff password: CLIENT PAUSE <years> WRITE on the master, on a cluster of the
-//    containers' own entry scripts. The pause holds back even the admin's CLIENT UNPAUSE. Sentinel
-//    fails over (the paused master holds back its hello PUBLISH, and the PINGs behind it), and the
-//    entry script's pause watchdog stops the paused node, which only a restart frees: writes flow
-//    again and the node is back as a replica within 30 s, none acknowledged lost.
+// 4. the handoff password: CLIENT PAUSE <years> on the master, WRITE then ALL, on a cluster of the
+//    containers' own entry scripts. Sentinel fails over (the paused master holds back its hello
+//    PUBLISH, and the PINGs behind it), and the entry script's pause watchdog frees the node: an
+//    UNPAUSE for WRITE, a restart for ALL (which holds back the UNPAUSE too). Writes flow again
+//    and the node is back as a replica within 30 s, none acknowledged lost.
 // Restarts that would follow an undeclared master are refused by the entry scripts (proven on
 // them in tests/drills/containerStart.test.ts), and a retire's session ending in the rotation drill.
 import { randomBytes } from "node:crypto";
@@ -86,7 +86,12 @@ async function forgedHello(cluster: LocalCluster, ws: Workspace, check: AlertChe
   if (moved > 0) figures.forged_hello_detected_s = await detected(check, "RedisUndeclaredMaster", sentAt, checks);
 }
 
-/** The handoff user's endless pause, against the containers' entry scripts (the watchdog lives there). */
+/**
+ * The handoff user's endless pause on the master, in both modes, against the containers' entry
+ * scripts (the watchdog lives there). WRITE: the watchdog ends it with CLIENT UNPAUSE, and the
+ * node, failed over meanwhile, follows the new master without a restart. ALL: the UNPAUSE is held
+ * too, so the watchdog stops the node and the restart policy brings it back as a replica.
+ */
 async function pauseNobodyEnds(ctx: DrillContext, figures: Record<string, Figure>, checks: Checks): Promise<void> {
   const unavailable = containerRunnerAvailable();
   if (unavailable) {
@@ -103,38 +108,42 @@ async function pauseNobodyEnds(ctx: DrillContext, figures: Record<string, Figure
   for (const sentinel of cluster.sentinels) cluster.runner.create(sentinel.name);
   const settled = await cluster.settle(60000);
   checks.expect(settled.settled, `the entry scripts' cluster did not settle: ${settled.problems.join("; ")}`);
-  const master = (await cluster.master())!;
   const client = sentinelClient(cluster);
   const writer = new SteadyWriter(client, "paused", { concurrency: 2 });
   try {
     writer.start();
-    await sleep(1000);
-    const pausedAt = Date.now();
-    const reply = redisCli(master.port, ["client", "pause", "2000000000000", "write"], { user: ACL_USERS.handoff, password: cluster.credentials.handoff }, 5000, master.address).out;
-    figures.handoff_endless_pause = reply === "OK" ? "accepted" : `refused: ${reply}`;
-    // Writes flow again once Sentinel promotes a replica: the paused master holds back the
-    // sentinels' hello PUBLISH on their command link, so their PINGs behind it go unanswered and
-    // it is down after down-after. The watchdog then stops the paused node, which no one else can.
-    const resumedAt = await waitFor("writes to flow again after the pause", () => writer.stats.ackTimes.find((t) => t > pausedAt + 500), 60000, 100).catch(() => undefined);
-    figures.handoff_pause_writes_resumed_s = resumedAt === undefined ? "never" : seconds(resumedAt - pausedAt);
-    const container = cluster.runner.slot(master.name).current!.process.child;
-    const stoppedAt = await waitFor("the watchdog to stop the paused node", () => (container.exitCode !== null || container.signalCode !== null ? Date.now() : undefined), 60000, 100).catch(
-      () => undefined,
-    );
-    figures.handoff_pause_node_stopped_s = stoppedAt === undefined ? "never" : seconds(stoppedAt - pausedAt);
-    figures.handoff_pause_watchdog_logged = cluster.runner.entryLog(master.name).some((line) => line.includes("by a pause this node did not ask for")) ? "yes" : "no";
-    await writer.stop();
-    const promoted = await cluster.master();
-    figures.handoff_pause_failed_over_to = promoted?.name ?? "none";
-    figures.handoff_pause_acked_writes_lost = promoted ? await countMissing(promoted.port, writer.stats.ackedKeys, cluster.admin(), promoted.address) : "no master";
-    if (stoppedAt === undefined) {
-      checks.expect(false, `${master.name} still runs; its entry log ends: ${cluster.runner.entryLog(master.name).slice(-3).join(" | ")}`);
-      return;
+    for (const mode of ["write", "all"] as const) {
+      const prefix = `handoff_pause_${mode}`;
+      await sleep(1000);
+      const master = (await cluster.master())!;
+      const container = cluster.runner.slot(master.name).current!.process.child;
+      const pausedAt = Date.now();
+      const reply = redisCli(master.port, ["client", "pause", "2000000000000", mode], { user: ACL_USERS.handoff, password: cluster.credentials.handoff }, 5000, master.address).out;
+      figures[`${prefix}_accepted`] = reply === "OK" ? "yes" : `no: ${reply}`;
+      // Writes flow again once Sentinel promotes a replica: the paused master holds back the
+      // sentinels' hello PUBLISH (WRITE) or every command (ALL), and their PINGs go unanswered.
+      const resumedAt = await waitFor("writes to flow again after the pause", () => writer.stats.ackTimes.find((t) => t > pausedAt + 500), 60000, 100).catch(() => undefined);
+      figures[`${prefix}_writes_resumed_s`] = resumedAt === undefined ? "never" : seconds(resumedAt - pausedAt);
+      // Then the watchdog: the paused node follows the new master, after a restart for ALL.
+      const backAt = await waitFor(
+        `${master.name} to follow the new master`,
+        async () => {
+          if (mode === "all" && (container.exitCode !== null || container.signalCode !== null) && cluster.runner.slot(master.name).current!.process.child === container) {
+            cluster.runner.restart(master.name);
+          }
+          return (await cluster.role(master)) === "slave" ? Date.now() : undefined;
+        },
+        60000,
+        200,
+      ).catch(() => undefined);
+      figures[`${prefix}_node_back_as_replica_s`] = backAt === undefined ? `never (${(await cluster.role(master)) ?? "no answer"})` : seconds(backAt - pausedAt);
+      figures[`${prefix}_node_restarted`] = cluster.runner.slot(master.name).current!.process.child === container ? "no" : "yes";
+      const logged = cluster.runner.entryLog(master.name).find((line) => line.includes("by a pause this node did not ask for"));
+      figures[`${prefix}_watchdog`] = logged === undefined ? "silent" : /CLIENT UNPAUSE held too/.test(logged) ? "stopped the node" : /ended it with CLIENT UNPAUSE/.test(logged) ? "unpaused" : logged;
     }
-    // The restart policy brings the stopped node back: its entry script finds the new master.
-    cluster.runner.restart(master.name);
-    await cluster.runner.waitHealthy(master.name, 200, 60000);
-    figures.handoff_pause_node_back_as = (await cluster.role(master)) ?? "none";
+    await writer.stop();
+    const master = await cluster.master();
+    figures.handoff_pause_acked_writes_lost = master ? await countMissing(master.port, writer.stats.ackedKeys, cluster.admin(), master.address) : "no master";
   } finally {
     await writer.stop().catch(() => undefined);
     client.disconnect();
@@ -154,17 +163,33 @@ export const security: Scenario = {
     { figure: "app_script_debug", kind: "equals", value: "refused", why: "no app password can stop the server with SCRIPT DEBUG SYNC" },
     { figure: "forged_hello_sentinels_moved", kind: "at least", value: 1, why: "hellos carry no signature beyond the peer password, so the forgery goes through: the drill proves its detection" },
     { figure: "forged_hello_detected_s", kind: "at most", value: 30, why: "sentinels naming a master outside the declared data nodes page within 30 s" },
-    { figure: "handoff_endless_pause", kind: "equals", value: "accepted", why: "ACL rules cannot bound CLIENT PAUSE's length: the attack is real, the watchdog contains it" },
-    { figure: "handoff_pause_writes_resumed_s", kind: "at most", value: 30, why: "Sentinel fails over a master whose writes are held: its own hello PUBLISH is held too, and the PINGs behind it" },
-    {
-      figure: "handoff_pause_node_stopped_s",
-      kind: "at most",
-      value: 30,
-      why: `the watchdog stops a node whose writes stay held ${HANDOFF_TIMING.pauseLimitMs / 1000} s: only a restart ends such a pause, and the node then rejoins as a replica`,
-    },
+    ...(["write", "all"] as const).flatMap((mode) => [
+      {
+        figure: `handoff_pause_${mode}_accepted`,
+        kind: "equals" as const,
+        value: "yes",
+        why: "ACL rules cannot bound CLIENT PAUSE's length: the attack is real, the failover and the watchdog contain it",
+      },
+      {
+        figure: `handoff_pause_${mode}_writes_resumed_s`,
+        kind: "at most" as const,
+        value: 30,
+        why: "Sentinel fails over a paused master: it holds back the sentinels' hello PUBLISH, and the PINGs behind it",
+      },
+      {
+        figure: `handoff_pause_${mode}_node_back_as_replica_s`,
+        kind: "at most" as const,
+        value: 30,
+        why: `the watchdog acts on writes held ${HANDOFF_TIMING.pauseLimitMs / 1000} s, and the node then follows the new master`,
+      },
+      {
+        figure: `handoff_pause_${mode}_watchdog`,
+        kind: "equals" as const,
+        value: mode === "write" ? "unpaused" : "stopped the node",
+        why: mode === "write" ? "a WRITE pause lets CLIENT UNPAUSE through: no restart needed" : "a pause of ALL commands holds back CLIENT UNPAUSE: only a restart ends it",
+      },
+    ]),
     { figure: "handoff_pause_acked_writes_lost", kind: "equals", value: 0, why: "the held writes were never acknowledged, and the replicas held every acknowledged one" },
-    { figure: "handoff_pause_watchdog_logged", kind: "equals", value: "yes", why: "the entry script says why it stopped the node" },
-    { figure: "handoff_pause_node_back_as", kind: "equals", value: "slave", why: "the restarted node follows the new master" },
   ],
   run: (ctx) =>
     withCluster(ctx, "security", async (cluster, ws, _clients, check) => {

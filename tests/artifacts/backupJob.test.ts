@@ -46,7 +46,7 @@ function startServer(name: string, port: number, replicaOf?: number): void {
 
 const forks = (port: number) => Number(/total_forks:(\d+)/.exec(redisCli(port, ["info", "stats"], ADMIN).out)?.[1]);
 
-function runJob(dataNodes: Array<{ name: string; port: number }>, label: string) {
+function runJob(dataNodes: Array<{ name: string; port: number }>, label: string, prepare?: (paths: BackupJobPaths) => void) {
   const dir = ws.tempDir(label);
   const paths: BackupJobPaths = {
     repository: path.join(dir, "repository"),
@@ -59,6 +59,7 @@ function runJob(dataNodes: Array<{ name: string; port: number }>, label: string)
   fs.mkdirSync(paths.textfile);
   fs.writeFileSync(paths.backupPasswordFile, BACKUP_PASSWORD, { mode: 0o600 });
   fs.writeFileSync(paths.resticPasswordFile, "restic-test-password", { mode: 0o600 });
+  prepare?.(paths);
   const settings: BackupSettings = {
     host: LOCAL_HOST,
     intervalSeconds: 60,
@@ -82,7 +83,14 @@ function runJob(dataNodes: Array<{ name: string; port: number }>, label: string)
   );
   const restic = (args: string[]) => spawnSync("restic", ["-r", paths.repository, "--password-file", paths.resticPasswordFile, ...args], { encoding: "utf8", timeout: 60_000 });
   const snapshots = JSON.parse(restic(["snapshots", "--json", "--no-lock"]).stdout || "[]") as Array<{ tags: string[]; paths: string[] }>;
-  return { status: run.status, log: run.stderr, metrics, metricsMode: fs.statSync(metricsPath).mode & 0o777, snapshots };
+  return {
+    paths,
+    status: run.status,
+    log: run.stderr,
+    metrics,
+    metricsMode: fs.statSync(metricsPath).mode & 0o777,
+    snapshots,
+  };
 }
 
 beforeAll(async () => {
@@ -152,5 +160,19 @@ describe("the backup job's script", () => {
     } finally {
       redisCli(ports[1], ["replicaof", "127.0.0.1", String(ports[0])], ADMIN);
     }
+  }, 120_000);
+
+  it("never initializes over a repository its password does not open (a regenerated password), and fails every run saying so", () => {
+    let config = "";
+    const run = runJob([{ name: "redis-1", port: ports[1] }], "foreign-repository", (paths) => {
+      const init = spawnSync("restic", ["init", "-r", paths.repository, "--password-file", paths.backupPasswordFile], { encoding: "utf8", timeout: 60_000 });
+      expect(init.status).toBe(0);
+      config = fs.readFileSync(path.join(paths.repository, "config"), "utf8");
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.log).toContain("does not open with this password");
+    expect(run.log).not.toContain("initializing the repository");
+    expect(fs.readFileSync(path.join(run.paths.repository, "config"), "utf8")).toBe(config);
+    expect(run.metrics[BACKUP_METRICS.lastRunSuccess]).toBe("0");
   }, 120_000);
 });

@@ -210,6 +210,7 @@ describe("stack config validation", () => {
     expect(problemFor({ ...valid(), backup: { intervalMinutes: 2 } }, "backup.intervalMinutes").allowed).toMatch(/5/);
     expect(problemFor({ ...valid(), backup: { host: "nowhere" } }, "backup.host")).toMatchObject({ value: "nowhere" });
     expect(problemFor({ ...valid(), monitoring: { enabled: false }, backup: { enabled: true } }, "backup.enabled").allowed).toContain("monitoring.enabled is false");
+    expect(problemFor({ ...valid(), backup: { keepHourly: 0, keepDaily: 0 } }, "backup.keepDaily").allowed).toContain("grows without bound");
     // Unset, it follows monitoring: turning monitoring off does not also require turning backups off.
     expect(problemKeys({ ...valid(), monitoring: { enabled: false } })).toEqual([]);
   });
