@@ -53,10 +53,12 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     holders: "the backup job (components/backup), on the backup host: the monitoring host in prod",
     refused: "writes, CONFIG, ACL, CLIENT PAUSE/KILL, REPLICAOF, Pub/Sub: every command but PING, ROLE, INFO, REPLCONF and SYNC",
     detectedBy: ["RedisUndeclaredReplica"],
-    detection: "a snapshot read from anywhere but the backup host shows as an undeclared replica (the job's own reads, from the backup host with no listening port, are declared)",
+    detection:
+      "a reader attached to a master pages, whatever address it announces but a declared data node's; on a replica, only the backup host's address with no listening port is excused (the job's own reads, which never touch the master)",
     remains:
-      "Reading the whole dataset, as a replica does (SYNC): sessions, refresh tokens, revocations. It cannot write, so it cannot be promoted with data of its own; attached under a listening port it is a rogue replica like the replication credential's, and pages the same way.",
+      "What the replication credential allows, since SYNC and REPLCONF are what a replica sends: reading the whole dataset (sessions, refresh tokens, revocations); forking the master at will (SYNC); attaching as a replica under any announced address, a declared data node's included, where its acknowledgements count for min-replicas-to-write and WAIT, so an isolated master may go on acknowledging writes a failover then loses. ACL rules cannot restrict REPLCONF's options. Narrowing who can reach the data nodes' port (host firewall) is the remaining fix.",
   },
+
   exporter: {
     holders: "the redis_exporter containers",
     refused: "CONFIG GET (it returns masterauth), data commands, CLIENT PAUSE/KILL",
