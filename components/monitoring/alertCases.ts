@@ -10,7 +10,7 @@
 import { BACKUP_METRICS } from "../backup/backupJob";
 import type { SloMetricsConfig } from "../config/types";
 import { P95_BY_ROUTE } from "./apiRules";
-import { promDuration, type BackupJobTarget } from "./backupRules";
+import { promDuration, tooOldForSeconds, type BackupJobTarget } from "./backupRules";
 import {
   ALERTMANAGER_JOB,
   API_JOB,
@@ -720,9 +720,15 @@ function redisCases(input: RuleTestInput): AlertCase[] {
     if (redis.backupReaderAddress === undefined) return [];
     const reader = redis.backupReaderAddress;
     const readerIp = reader.slice(0, reader.lastIndexOf(":"));
-    const attached = (ip: string) => s("redis_connected_slave_offset_bytes", { ...node(last), slave_ip: ip, slave_port: "0", slave_state: "send_bulk" }, steady(0, n("2m")));
+    const attached = (ip: string, i = last) => s("redis_connected_slave_offset_bytes", { ...node(i), slave_ip: ip, slave_port: "0", slave_state: "send_bulk" }, steady(0, n("2m")));
     const read = [attached(readerIp), s("redis_connected_slaves", node(last), steady(1, n("2m")))];
     return [
+      c({
+        alert: "RedisUndeclaredReplica",
+        name: `the backup job's address ${reader} attached to the master pages: the job never reads the master, and REPLCONF lets the backup or replication credential announce any address`,
+        series: [attached(readerIp, 0), s("redis_connected_slaves", node(0), steady(redis.replicas + 1, n("2m")))],
+        expectations: [{ at: "30s", alerts: [{ labels: { instance: node(0).instance, replica_address: reader } }] }],
+      }),
       c({
         alert: "RedisUndeclaredReplica",
         name: `healthy: the backup job reads a snapshot from ${node(last).instance}, listed there as ${reader}`,
@@ -1443,6 +1449,13 @@ function backupCases(input: RuleTestInput): AlertCase[] {
   const firstRunEnds = Math.floor(perPeriod / 2);
   const twice = 2 * period;
   const at = promDuration;
+  // RedisBackupTooOld's `for`: it turns pending at the first evaluation past twice the interval
+  // and fires at the first evaluation a `for` later.
+  const tooOldFor = tooOldForSeconds(period);
+  const tooOldFiresAt = Math.ceil((twice + step + tooOldFor) / step) * step;
+  // After a failed run, the next run's metrics land this long after its snapshot time (restic
+  // backup, forget --prune, a scrape): a few minutes, within the `for` (whole samples, at least 2).
+  const landsAfter = Math.max(2, Math.floor(tooOldFor / 2 / step)) * step;
   /** Samples up to the case's last evaluation, and as many beyond as caseSeries gives the healthy cluster. */
   const total = (lastAt: number) => Math.ceil(lastAt / step) + 8;
   const s = (metric: string, values: string): Series => ({ metric, labels, values });
@@ -1454,21 +1467,39 @@ function backupCases(input: RuleTestInput): AlertCase[] {
   return [
     c({
       alert: "RedisBackupTooOld",
-      name: `the job stops after a snapshot at 0: none newer for twice the interval (${at(twice)}) pages`,
-      series: [s(BACKUP_METRICS.lastSuccess, steady(0, total(twice + step)))],
+      name: `the job stops after a snapshot at 0: none newer for twice the interval (${at(twice)}) and its \`for\` (${at(tooOldFor)}) pages`,
+      series: [s(BACKUP_METRICS.lastSuccess, steady(0, total(tooOldFiresAt)))],
       expectations: [
         { at: at(twice - step), alerts: [] },
-        { at: at(twice + step), alerts: [{ labels }] },
+        { at: at(tooOldFiresAt - step), alerts: [] },
+        { at: at(tooOldFiresAt), alerts: [{ labels }] },
       ],
     }),
     c({
       alert: "RedisBackupTooOld",
-      name: `no snapshot ever: every run fails from the job's first start, for twice the interval (${at(twice)}) pages`,
-      series: [s(BACKUP_METRICS.firstStart, steady(0, total(twice + step))), s(BACKUP_METRICS.lastRunSuccess, steady(0, total(twice + step)))],
+      name: `no snapshot ever: every run fails from the job's first start, for twice the interval (${at(twice)}) and its \`for\` pages`,
+      series: [s(BACKUP_METRICS.firstStart, steady(0, total(tooOldFiresAt))), s(BACKUP_METRICS.lastRunSuccess, steady(0, total(tooOldFiresAt)))],
       drop: noSnapshot,
       expectations: [
         { at: at(twice - step), alerts: [] },
-        { at: at(twice + step), alerts: [{ labels }] },
+        { at: at(tooOldFiresAt), alerts: [{ labels }] },
+      ],
+    }),
+    c({
+      alert: "RedisBackupTooOld",
+      name: `healthy: one failed run between two good ones, the second's metrics landing ${at(landsAfter)} after its snapshot time (store, prune, scrape): no page`,
+      // Run k's snapshot at 0, run k+1 fails, run k+2's snapshot at twice the interval: it is stored
+      // when run k's turns two intervals old, and the metrics say so only after retention and a scrape.
+      series: [
+        s(BACKUP_METRICS.lastRunSuccess, `1x${perPeriod - 1} 0x${perPeriod + landsAfter / step - 1} 1x${total(3 * period) - 2 * perPeriod - landsAfter / step - 1}`),
+        s(BACKUP_METRICS.lastSuccess, `0x${2 * perPeriod + landsAfter / step - 1} ${twice}x${total(3 * period) - 2 * perPeriod - landsAfter / step - 1}`),
+      ],
+      expectations: [
+        { at: at(twice - step), alerts: [] },
+        // Run k's snapshot is older than twice the interval here: pending, not firing.
+        { at: at(twice + landsAfter - step), alerts: [] },
+        { at: at(twice + landsAfter + step), alerts: [] },
+        { at: at(3 * period), alerts: [] },
       ],
     }),
     c({
@@ -1503,7 +1534,7 @@ function backupCases(input: RuleTestInput): AlertCase[] {
     }),
     c({
       alert: "RedisBackupMissing",
-      name: "the job's metrics disappear (its container removed, or node_exporter without the textfile volume): pages twice the interval later",
+      name: "the job's metrics disappear (node_exporter recreated without the textfile volume, or the file deleted): pages twice the interval later",
       series: [
         s(BACKUP_METRICS.firstStart, gone(-86_400, goneAt, total(goneAt * step + twice + step))),
         s(BACKUP_METRICS.lastSuccess, gone(0, goneAt, total(goneAt * step + twice + step))),

@@ -428,16 +428,20 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
       alert: "RedisUndeclaredReplica",
       // The backup job's read (redis-cli --rdb) attaches as a replica of the replica it reads,
       // listed with its host's address and port 0 (redis 7.0.15, measured): that one address is
-      // excused, never its host's other ports nor port 0 on another host.
+      // excused, never its host's other ports nor port 0 on another host. Only on a node that is a
+      // replica: the job never reads the master, and the address is whatever REPLCONF announces
+      // (the backup or replication credential can announce the job's), so on the master it pages.
       expr: `count by (instance, replica_address) (label_join(redis_connected_slave_offset_bytes{job="${REDIS_JOB}"}, "replica_address", ":", "slave_ip", "slave_port")) unless on (replica_address) ${declaredAs("replica_address")}${
-        input.backupReaderAddress !== undefined ? ` unless on (replica_address) label_replace(vector(1), "replica_address", "${input.backupReaderAddress}", "", "")` : ""
+        input.backupReaderAddress !== undefined
+          ? ` unless on (instance, replica_address) label_replace(redis_instance_info{job="${REDIS_JOB}",role="slave"}, "replica_address", "${input.backupReaderAddress}", "", "")`
+          : ""
       }`,
       severity: "page",
       forOmittedBecause:
         "a replica receives every write from its first second (the data is read out), and Sentinel may promote it at the next failover: no declared node ever attaches under another address",
       summary: "A replica at {{ $labels.replica_address }}, not a declared data node, is attached to {{ $labels.instance }}",
       description:
-        "A server outside the stack replicates the data: someone holds the replication password. It receives every write, and Sentinel may promote it (planned handoffs refuse while it is attached). Rotate the replication credential: its retire ends the replica's session.",
+        "A server outside the stack replicates the data: someone holds the replication (or backup) password. It receives every write, and Sentinel may promote it (planned handoffs refuse while it is attached). Rotate the replication credential (its retire ends the replica's session), and the backup credential when the replica shows port 0.",
       runbook: RUNBOOK_PAGES.security,
     },
   ];

@@ -97,7 +97,9 @@ export function backupRulesInput(config: StackConfig, model: StackModel, scrape:
   if (!config.backup.enabled) return links;
   const settings = backupSettings(config, model);
   const target = scrape.nodeExporters.find((t) => t.instance === settings.host.name)!;
-  return { ...links, job: { intervalSeconds: settings.intervalSeconds, labels: scrapeLabels(NODE_JOB, target) } };
+  // Whole seconds: a drill's fractional intervalMinutes times 60 can come out as 31.000000000000004,
+  // which no Prometheus duration or promtool series spells.
+  return { ...links, job: { intervalSeconds: Math.round(settings.intervalSeconds), labels: scrapeLabels(NODE_JOB, target) } };
 }
 
 export function renderMonitoringFiles(config: StackConfig, model: StackModel): MonitoringFiles {

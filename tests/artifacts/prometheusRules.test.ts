@@ -168,7 +168,6 @@ describe("monitoring files under promtool and amtool", () => {
       "ApiLatencySLOFastBurn",
       "PaymentSuccessSLOFastBurn",
       "RedisAofWriteFailed",
-      "RedisBackupTooOld",
       "RedisMasterFlapping",
       "RedisRestartLoop",
       "RedisUndeclaredMaster",
@@ -267,7 +266,7 @@ describe("monitoring files under promtool and amtool", () => {
     expect(anyJob.out).toMatch(/the same outage on series another job exposes is not the API's/);
   });
 
-  it("the cases catch a RedisUndeclaredReplica that pages for the backup job's read, and a RedisBackupTooOld blind to a job that never stored a snapshot", () => {
+  it("the cases catch a RedisUndeclaredReplica that pages for the backup job's read or excuses its address on the master, and a RedisBackupTooOld blind to a job that never stored a snapshot or paging after one failed run", () => {
     const copy = path.join(work, "mutated-backup");
     fs.cpSync(rulesDir, copy, { recursive: true });
     const only = (file: string, name: RegExp) => {
@@ -278,20 +277,36 @@ describe("monitoring files under promtool and amtool", () => {
       return `only-${file}`;
     };
     const reader = `${config.hosts.find((h) => h.name === config.backup.host)!.bindAddress}:0`;
-    const exception = ` unless on (replica_address) label_replace(vector(1), "replica_address", "${reader}", "", "")`;
+    const exception = ` unless on (instance, replica_address) label_replace(redis_instance_info{job="redis",role="slave"}, "replica_address", "${reader}", "", "")`;
     const redisYml = path.join(copy, RULE_FILE_NAMES.redis);
-    expect(fs.readFileSync(redisYml, "utf8")).toContain(exception);
-    fs.writeFileSync(redisYml, fs.readFileSync(redisYml, "utf8").replace(exception, ""));
+    const redisRules = fs.readFileSync(redisYml, "utf8");
+    expect(redisRules).toContain(exception);
+    fs.writeFileSync(redisYml, redisRules.replace(exception, ""));
     const noException = tool("promtool", ["test", "rules", only("redis.test.yml", /^RedisUndeclaredReplica: healthy: the backup job reads/)], copy);
     expect(noException.status).not.toBe(0);
     expect(noException.out).toContain(`replica_address="${reader}"`);
+    // The address excused on every node, the master included: a rogue announcing it there is silent.
+    fs.writeFileSync(redisYml, redisRules.replace(exception, ` unless on (replica_address) label_replace(vector(1), "replica_address", "${reader}", "", "")`));
+    const onMaster = tool("promtool", ["test", "rules", only("redis.test.yml", /^RedisUndeclaredReplica: the backup job's address .* attached to the master pages/)], copy);
+    expect(onMaster.status).not.toBe(0);
+    expect(onMaster.out).toMatch(/RedisUndeclaredReplica: the backup job's address .* attached to the master pages/);
     const backupYml = path.join(copy, RULE_FILE_NAMES.backup);
+    const backupRules = fs.readFileSync(backupYml, "utf8");
     const firstStart = / or veza_backup_first_start_timestamp_seconds\{[^}]*\}/;
-    expect(fs.readFileSync(backupYml, "utf8")).toMatch(firstStart);
-    fs.writeFileSync(backupYml, fs.readFileSync(backupYml, "utf8").replace(firstStart, ""));
+    expect(backupRules).toMatch(firstStart);
+    fs.writeFileSync(backupYml, backupRules.replace(firstStart, ""));
     const neverStored = tool("promtool", ["test", "rules", only("backup-hours.test.yml", /^RedisBackupTooOld: no snapshot ever/)], copy);
     expect(neverStored.status).not.toBe(0);
     expect(neverStored.out).toMatch(/RedisBackupTooOld: no snapshot ever/);
+    // Without its `for`, the gap between the next run's snapshot and its metrics pages.
+    const parsed = YAML.parse(backupRules);
+    const tooOld = parsed.groups[0].rules.find((r: { alert?: string }) => r.alert === "RedisBackupTooOld");
+    expect(tooOld.for).toBeDefined();
+    delete tooOld.for;
+    fs.writeFileSync(backupYml, YAML.stringify(parsed, { lineWidth: 0 }));
+    const noFor = tool("promtool", ["test", "rules", only("backup-hours.test.yml", /^RedisBackupTooOld: healthy: one failed run between two good ones/)], copy);
+    expect(noFor.status).not.toBe(0);
+    expect(noFor.out).toMatch(/RedisBackupTooOld: healthy: one failed run between two good ones/);
   });
 
   it("the backup alerts take their thresholds from backup.intervalMinutes; with backup off, backup.yml is empty and RedisUndeclaredReplica excuses no backup reader", () => {
@@ -300,18 +315,20 @@ describe("monitoring files under promtool and amtool", () => {
       return renderMonitoringFiles(changed, stackModel(changed));
     };
     const fiveMinutes = alertsOf(render({ intervalMinutes: 5 }).rules.backup);
+    // RedisBackupTooOld waits a quarter of the interval: 75 s of 5 minutes, 15 minutes of an hour.
     expect(fiveMinutes.map((a) => [a.alert, a.labels.severity, a.for ?? "-"])).toEqual([
-      ["RedisBackupTooOld", "page", "-"],
+      ["RedisBackupTooOld", "page", "1m15s"],
       ["RedisBackupMissing", "page", "10m"],
       ["RedisBackupFailed", "ticket", "-"],
     ]);
     expect(fiveMinutes[0].expr).toMatch(/\) > 600$/);
+    expect(alertsOf(render({ intervalMinutes: 60 }).rules.backup)[0].for).toBe("15m");
     const undeclaredReplica = (f: MonitoringFiles) => alertsOf(f.rules.redis).find((a) => a.alert === "RedisUndeclaredReplica")!.expr;
     const reader = `${config.hosts.find((h) => h.name === config.backup.host)!.bindAddress}:0`;
     expect(undeclaredReplica(files)).toContain(`"replica_address", "${reader}"`);
     const off = render({ enabled: false });
     expect([off.rules.backup, off.ruleFiles[RULE_FILE_NAMES.backup]]).toEqual([{ groups: [] }, "groups: []\n"]);
-    expect(undeclaredReplica(off)).not.toContain("vector(1)");
+    expect(undeclaredReplica(off)).not.toContain("redis_instance_info");
     expect(Object.keys(off.ruleTestFiles).filter((f) => f.startsWith("backup"))).toEqual([]);
   });
 
