@@ -1,9 +1,12 @@
-// npm run restore -- --stack <name> --snapshot latest|<id> --repository <repo> --password-file <file> --data-dir <dir> [--node <name>] [--force]
+// npm run restore -- --stack <name> --snapshot latest|<id> --repository <repo> --password-file <file> --data-dir <dir> [--node <name>] [--replace-data] [--force]
 // Restores a snapshot of the backup job into a stopped data node's data dir, as the AOF the node
 // loads when it starts (scripts/lib/restore.ts says how). Refuses, changing nothing (exit 2): an
-// unknown snapshot, a wrong password, a missing repository, a disk too small for it, and, unless
-// --force, a server answering on the node's address and port or a data dir already holding data.
-// A restore that starts and fails leaves the data dir as it was (exit 1). docs/backup.md.
+// unknown snapshot, a wrong password, a missing repository, a disk too small for it, a
+// redis-server of another major.minor than the stack deploys, a data dir holding data (unless
+// --replace-data), and, unless --force, a server answering on the node's address and port or a
+// data dir whose runtime redis.conf names another port. Two flags, so that replacing a stopped
+// master's AOF (every restore in place) never also skips the live-server check. A restore that
+// starts and fails leaves the data dir as it was (exit 1). docs/backup.md.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatProblem } from "../components/config/reader";
@@ -16,6 +19,8 @@ import {
   checkPasswordFile,
   chownTree,
   Cleanup,
+  dataDirNodeProblem,
+  deployedRedisVersion,
   existingData,
   formatBytes,
   freeBytes,
@@ -23,6 +28,7 @@ import {
   liveServers,
   pickSnapshot,
   rdbToAof,
+  redisServerVersion,
   resticRestore,
   RestoreFailure,
   RestoreRefusal,
@@ -32,6 +38,8 @@ import {
   snapshotSource,
   snapshotTime,
   spaceProblem,
+  versionProblem,
+  formatVersion,
   type Repository,
 } from "./lib/restore";
 
@@ -41,7 +49,7 @@ const SPEC: CommandSpec = {
   name: "restore",
   invocation: "npm run restore --",
   summary:
-    "Restores a backup snapshot (restic, /dump.rdb) into a stopped data node's data dir as the AOF it loads at start; refuses an unknown snapshot, a wrong password, a missing repository, too little disk and, unless --force, a live server or a data dir holding data (docs/backup.md).",
+    "Restores a backup snapshot (restic, /dump.rdb) into a stopped data node's data dir as the AOF it loads at start; refuses an unknown snapshot, a wrong password, a missing repository, too little disk, a redis-server of another major.minor than the stack deploys, unless --replace-data a data dir holding data, and unless --force a live server or a data dir of another node (docs/backup.md).",
   finding: "the restore started and failed; the data dir is as it was",
   options: {
     stack: STACK_OPTION,
@@ -53,18 +61,28 @@ const SPEC: CommandSpec = {
       required: true,
       description: "the restic repository, as restic -r takes it; on the dev stack: docker volume inspect -f '{{.Mountpoint}}' veza-backup-repository",
     },
-    "password-file": { type: "string", value: "<file>", required: true, description: "a file holding the repository's password (pulumi stack output backupRepositoryPassword --show-secrets)" },
+    "password-file": {
+      type: "string",
+      value: "<file>",
+      required: true,
+      description: "a file holding the repository's password (pulumi stack output backupRepositoryPassword --show-secrets; on the backup host: restic-password in the volume veza-backup-credentials)",
+    },
     "data-dir": {
       type: "string",
       value: "<dir>",
       required: true,
-      description: "the node's data dir, its server stopped; on Docker: docker volume inspect -f '{{.Mountpoint}}' veza-<node>-data",
+      description: "the node's data dir, its server stopped (on Docker: docker volume inspect -f '{{.Mountpoint}}' veza-<node>-data), or an empty scratch dir to copy the AOF from (docs/backup.md)",
     },
-    node: { type: "string", value: "<name>", description: "the data node restored: its AOF names and its address come from its rendered redis.conf (default: the stack's initial master)" },
+    node: {
+      type: "string",
+      value: "<name>",
+      description: "the data node restored: its AOF names, its address and port (the live check, the data dir's redis.conf) come from its rendered redis.conf (default: the stack's initial master)",
+    },
+    "replace-data": { type: "boolean", description: "the data dir holds an AOF or RDB (the damaged data): move it aside to <name>.before-restore-<UTC time> and restore" },
     force: {
       type: "boolean",
       description:
-        "restore even when a server answers on the node's address and port (it keeps serving its old data until it restarts), or the data dir holds an AOF or RDB (moved aside to <name>.before-restore-<UTC time>)",
+        "restore even when a server answers on the node's address and port, or the data dir's redis.conf names another port: a live master keeps serving, then rolls the cluster back to the snapshot when it restarts; never needed to restore a stopped node's own data dir",
     },
   },
   notes: ["progress: a line on stderr at least every 5 s; the result and the next step on stdout"],
@@ -90,27 +108,48 @@ async function main(): Promise<number> {
   if (!args) return EXIT_OK;
   const stack = args.values.stack as string;
   const force = args.values.force === true;
+  const replaceData = args.values["replace-data"] === true;
   const validation = validateStackConfig(applyOverrides(readStackConfigFile(stack).raw, args.values.config as string[]));
   if (!validation.ok) throw new UsageError(`stack ${stack}: invalid config, nothing restored: ${validation.problems.map(formatProblem).join("; ")}`);
   const target = restoreTarget(validation.config, args.values.node as string | undefined);
   const dataDir = dataDirOf(args.values["data-dir"] as string);
   const repo: Repository = { repository: args.values.repository as string, passwordFile: args.values["password-file"] as string };
 
-  // Every refusal before anything is written.
+  // Every refusal before anything is written. The scratch server writes the AOF: it must be the
+  // deployed major.minor, or the node may not load what it wrote.
+  const image = validation.config.redis.image;
+  const binary = redisServerVersion();
+  const deployed = deployedRedisVersion(image);
+  const mismatch = deployed && versionProblem(binary, image, deployed);
+  if (mismatch) throw new RestoreRefusal(`${mismatch}; nothing changed`);
+  // What --force got past, and what it costs: said loudly, before and after.
+  const overridden: string[] = [];
+  const otherNode = dataDirNodeProblem(dataDir, target);
+  if (otherNode && !force) throw new RestoreRefusal(`${otherNode}; nothing changed`);
+  if (otherNode) overridden.push(`${otherNode}. Restoring all the same: the node this data dir belongs to loads the snapshot when it starts`);
   const live = await liveServers(target);
-  const existing = existingData(dataDir, target);
-  if (!force && live.length > 0)
+  if (live.length > 0 && !force)
     throw new RestoreRefusal(`node ${target.node} is live: ${live.join("; ")}; stop it first (docs/backup.md), or give --force to restore its data dir all the same; nothing changed`);
-  if (!force && existing.length > 0)
+  if (live.length > 0)
+    overridden.push(
+      `node ${target.node} is live: ${live.join("; ")}. Restoring all the same: it keeps serving its old data, its next AOF rewrite replaces the restored AOF, and when it restarts (a crash included) it loads the snapshot and its replicas resync from it: the cluster goes back to the snapshot. Stop it now`,
+    );
+  const existing = existingData(dataDir, target);
+  if (!replaceData && existing.length > 0)
     throw new RestoreRefusal(
-      `${dataDir} already holds ${existing.join(", ")}: restore into an empty data dir, or give --force to replace it (moved aside to <name>.before-restore-<UTC time>); nothing changed`,
+      `${dataDir} already holds ${existing.join(", ")}: restore into an empty data dir, or give --replace-data to replace it (moved aside to <name>.before-restore-<UTC time>); nothing changed`,
     );
   checkPasswordFile(repo.passwordFile);
   const snapshot = pickSnapshot(listSnapshots(repo), args.values.snapshot as string, repo.repository);
   const bytes = snapshotSize(repo, snapshot);
   const space = spaceProblem(dataDir, shortId(snapshot), bytes, freeBytes(dataDir));
   if (space) throw new RestoreRefusal(`${space}; nothing changed`);
-  for (const server of live) progress(`--force: ${server}; the restored AOF takes effect when that server restarts, and its next AOF rewrite would replace it: stop it now`);
+  if (!deployed)
+    progress(
+      `warning: cannot tell the Redis version of redis.image ${image} (no version tag): the AOF is written by redis-server ${formatVersion(binary)}; the node must run ${binary.major}.${binary.minor}`,
+    );
+  const warnings = overridden.map((what) => `WARNING: --force: ${what}`);
+  for (const warning of warnings) progress(warning);
 
   const started = Date.now();
   const cleanup = new Cleanup();
@@ -129,7 +168,7 @@ async function main(): Promise<number> {
     if (root) chownTree(staged, owner.uid, owner.gid);
     // Checked again: the node may have been started meanwhile.
     const now = existingData(dataDir, target);
-    if (!force && now.length > 0) throw new RestoreFailure(`${dataDir} now holds ${now.join(", ")} (written during the restore: is the node running?); nothing changed`);
+    if (!replaceData && now.length > 0) throw new RestoreFailure(`${dataDir} now holds ${now.join(", ")} (written during the restore: is the node running?); nothing changed`);
     const moved: Array<[string, string]> = now.map((name) => [path.join(dataDir, name), path.join(dataDir, asideName(name, new Date(started)))]);
     for (const [from, to] of moved) fs.renameSync(from, to);
     const restored = path.join(dataDir, target.appendDirname);
@@ -148,7 +187,8 @@ async function main(): Promise<number> {
       ...(keys === 0
         ? [`restore: warning: snapshot ${shortId(snapshot)} holds no keys; if it was taken after the data was lost, restore an earlier one (restic -r ${repo.repository} snapshots)`]
         : []),
-      ...moved.map(([from, to]) => `restore: --force: moved ${path.basename(from)} aside to ${path.basename(to)}; delete it once the node serves the restored data`),
+      ...moved.map(([from, to]) => `restore: --replace-data: moved ${path.basename(from)} aside to ${path.basename(to)}; delete it once the node serves the restored data`),
+      ...warnings.map((warning) => `restore: ${warning}`),
       ...(!root && owner.uid !== process.getuid?.()
         ? [`restore: the restored files belong to uid ${process.getuid?.()}, the data dir to uid ${owner.uid}: chown -R ${owner.uid}:${owner.gid} ${restored}`]
         : []),

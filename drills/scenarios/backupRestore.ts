@@ -245,7 +245,25 @@ export const backupRestore: Scenario = {
       for (const node of cluster.nodes)
         for (const entry of fs.readdirSync(node.dir)) if (!entry.endsWith(".conf") && !entry.endsWith(".log")) fs.rmSync(path.join(node.dir, entry), { recursive: true, force: true });
       const restore = await runRestore(
-        ["--stack", ctx.stack, "--snapshot", "latest", "--repository", paths.repository, "--password-file", paths.resticPasswordFile, "--data-dir", master.dir, "--node", master.name],
+        [
+          "--stack",
+          ctx.stack,
+          // The drill's ports: the node's runtime conf names its own, and the live check probes it.
+          "--config",
+          `redis.port=${master.port}`,
+          "--config",
+          `sentinel.port=${cluster.sentinels[0].port}`,
+          "--snapshot",
+          "latest",
+          "--repository",
+          paths.repository,
+          "--password-file",
+          paths.resticPasswordFile,
+          "--data-dir",
+          master.dir,
+          "--node",
+          master.name,
+        ],
         path.join(dir, "restore.log"),
       );
       checks.expect(restore.status === 0, `npm run restore failed (exit ${restore.status}): ${restore.output.trim().split("\n").slice(-3).join(" | ")}`);

@@ -14,7 +14,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { SNAPSHOT_FILE_NAME, SNAPSHOT_TAG } from "../../components/backup/backupJob";
+import { parseImageReference } from "../../components/config/imageReference";
 import type { StackConfig } from "../../components/config/types";
+import { BUILT_REDIS_IMAGE, REDIS_DEBIAN_VERSION } from "../../components/images/redisImage";
+import { RUNTIME_REDIS_CONF_NAME } from "../../components/redis/dataNodeScripts";
 import { parseConfDirectives, renderRedisConf } from "../../components/redis/redisConf";
 import { stackModel } from "../../components/topology/model";
 import { dataNodeSettings } from "../../components/topology/settings";
@@ -170,6 +173,26 @@ export function existingData(dataDir: string, target: RestoreTarget): string[] {
   return found;
 }
 
+/**
+ * The refusal when the data dir holds a node's runtime conf (the entry script's copy,
+ * <data dir>/redis.conf) naming another port than the node's: the data dir of another node, or
+ * --node wrong. Undefined when it matches or there is no such file (a scratch dir).
+ */
+export function dataDirNodeProblem(dataDir: string, target: RestoreTarget): string | undefined {
+  const file = path.join(dataDir, RUNTIME_REDIS_CONF_NAME);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    return `${file}: cannot read it to check that --data-dir is node ${target.node}'s (${code ?? (error as Error).message}); run as root or give --force`;
+  }
+  const port = parseConfDirectives(text).get("port")?.at(-1);
+  if (port === undefined || Number(unquote(port)) === target.port) return undefined;
+  return `${file} names port ${unquote(port)}, node ${target.node} is declared on port ${target.port}: --data-dir is another node's, or --node is wrong; give node ${target.node}'s data dir or the --node it belongs to (--force to restore all the same)`;
+}
+
 /** Every server answering on the node's addresses and port, described; empty when none. */
 export async function liveServers(target: RestoreTarget, timeoutMs = 2000): Promise<string[]> {
   const probes = await Promise.all(target.addresses.map(async (address) => ({ address, probe: await probeServer(address, target.port, timeoutMs) })));
@@ -178,6 +201,60 @@ export async function liveServers(target: RestoreTarget, timeoutMs = 2000): Prom
     if (probe.state === "silent") return [`something listens on ${address}:${target.port} (no reply to PING)`];
     return [];
   });
+}
+
+// --- the Redis version ---
+
+export interface RedisVersion {
+  major: number;
+  minor: number;
+  patch?: number;
+}
+
+export const formatVersion = (v: RedisVersion) => `${v.major}.${v.minor}${v.patch === undefined ? "" : `.${v.patch}`}`;
+
+/** `redis-server --version`'s "Redis server v=7.0.15 sha=...". */
+export function parseRedisServerVersion(output: string): RedisVersion | undefined {
+  const m = /\bv=(\d+)\.(\d+)\.(\d+)/.exec(output);
+  return m ? { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) } : undefined;
+}
+
+/**
+ * The Redis version the stack's redis.image runs: the built image's Debian package version, or
+ * the version its tag starts with (redis:7.2.11, bitnami/redis:7.2.4-debian-12-r0). Undefined for
+ * a digest-only reference or a tag that is no version.
+ */
+export function deployedRedisVersion(image: string): { version: RedisVersion; from: string } | undefined {
+  const reference = parseImageReference(image);
+  if (!reference) return undefined;
+  const named = reference.tag === undefined ? reference.name : `${reference.name}:${reference.tag}`;
+  if (named === BUILT_REDIS_IMAGE) {
+    const m = /^(?:\d+:)?(\d+)\.(\d+)\.(\d+)/.exec(REDIS_DEBIAN_VERSION);
+    if (m) return { version: { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) }, from: `Debian's redis ${REDIS_DEBIAN_VERSION}, the image built from images/redis` };
+  }
+  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-_.+].*)?$/.exec(reference.tag ?? "");
+  if (!m) return undefined;
+  return { version: { major: Number(m[1]), minor: Number(m[2]), ...(m[3] === undefined ? {} : { patch: Number(m[3]) }) }, from: "its tag" };
+}
+
+/**
+ * The refusal when the redis-server writing the AOF is another major.minor than the deployed one:
+ * a newer one writes an RDB base (format version) the node cannot load, an older one no
+ * multi-part AOF. Undefined when they match.
+ */
+export function versionProblem(binary: RedisVersion, image: string, deployed: { version: RedisVersion; from: string }): string | undefined {
+  if (binary.major === deployed.version.major && binary.minor === deployed.version.minor) return undefined;
+  const want = `${deployed.version.major}.${deployed.version.minor}`;
+  return `redis-server on PATH is ${formatVersion(binary)} (redis-server --version), the stack deploys Redis ${formatVersion(deployed.version)} (redis.image ${image}: ${deployed.from}): an AOF written by ${binary.major}.${binary.minor} may not load on ${want}; run the restore where redis-server ${want} comes first on PATH (Debian bookworm's redis-server for the built image)`;
+}
+
+/** What `redis-server --version` says, or a refusal. */
+export function redisServerVersion(): RedisVersion {
+  const run = spawnSync("redis-server", ["--version"], { encoding: "utf8", timeout: 10_000, killSignal: "SIGKILL" });
+  if (run.error && (run.error as NodeJS.ErrnoException).code === "ENOENT") throw new RestoreRefusal("redis-server not found: install it (apt-get install redis-server; the stack runs 7.0.15)");
+  const version = parseRedisServerVersion(run.stdout ?? "");
+  if (!version) throw new RestoreRefusal(`redis-server --version printed no version (v=X.Y.Z): ${JSON.stringify((run.stdout ?? "").trim().slice(0, 100))}`);
+  return version;
 }
 
 // --- restic ---
@@ -356,12 +433,15 @@ export function bytesWritten(pid: number, file: string): number {
 }
 
 /**
- * `restic restore <id> --target <dir> --include /dump.rdb`, bounded by `timeoutMs` (then killed
+ * `restic restore --no-lock <id> --target <dir> --include /dump.rdb`, bounded by `timeoutMs` (then killed
  * by PID). restic 0.14 prints no restore progress: what it has written is polled instead.
  */
 export async function resticRestore(repo: Repository, snapshot: Snapshot, bytes: number, targetDir: string, cleanup: Cleanup, progress: Progress, timeoutMs: number): Promise<string> {
   const file = path.join(targetDir, SNAPSHOT_FILE_NAME);
-  const child = cleanup.track(spawn("restic", resticArgs(repo, ["restore", snapshot.id, "--target", targetDir, "--include", `/${SNAPSHOT_FILE_NAME}`]), { stdio: ["ignore", "ignore", "pipe"] }));
+  // --no-lock: a read takes no lock, so a restore run as root and killed (Ctrl-C, the timeout) leaves none behind for the job.
+  const child = cleanup.track(
+    spawn("restic", resticArgs(repo, ["restore", "--no-lock", snapshot.id, "--target", targetDir, "--include", `/${SNAPSHOT_FILE_NAME}`]), { stdio: ["ignore", "ignore", "pipe"] }),
+  );
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-8192)));
   const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
@@ -533,7 +613,7 @@ export function chownTree(target: string, uid: number, gid: number): void {
   if (fs.lstatSync(target).isDirectory()) for (const entry of fs.readdirSync(target)) chownTree(path.join(target, entry), uid, gid);
 }
 
-/** `<name>.before-restore-<UTC time>`: where --force moves what the restore replaces. */
+/** `<name>.before-restore-<UTC time>`: where --replace-data moves what the restore replaces. */
 export function asideName(name: string, now: Date): string {
   const stamp = now
     .toISOString()

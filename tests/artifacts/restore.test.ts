@@ -3,6 +3,8 @@
 // and tags) comes back as the dev stack's node's AOF, which a redis-server with appendonly yes
 // loads in full; and every refusal leaves the data dir as it was. The node's port is moved off
 // 6379 with --config redis.port=<free port>, which the command takes like the other scripts.
+// --replace-data (existing data moved aside) and --force (a live server, another node's data dir)
+// are separate: one never implies the other.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -11,13 +13,15 @@ import { requireValidStackConfig } from "../../components/validation/validate";
 import { applyOverrides, readStackConfigFile } from "../../lib/stackFiles";
 import { freePortRange, ProcessGroup, redisCli, waitFor, type TrackedProcess } from "../../drills/harness/processes";
 import { formatBytes, requiredSpace, restoreTarget } from "../../scripts/lib/restore";
-import { runScript } from "../helpers/cli";
+import { PROJECT_ROOT } from "../../lib/stackFiles";
+import { runScript, scriptCommand } from "../helpers/cli";
 
 const isRoot = process.getuid?.() === 0;
 /** What the tmpfs test and the ownership check need; the drills' tmpfs needs root too. */
 const rootOnly = isRoot ? it : it.skip;
 /** The uid the restored files are given when the data dir is that user's (the container's redis user stands in). */
 const VOLUME_UID = 65534;
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe("npm run restore", () => {
   const processes = new ProcessGroup();
@@ -44,8 +48,8 @@ describe("npm run restore", () => {
     return dir;
   }
 
-  function restore(dataDir: string, options: { snapshot?: string; password?: string; repository?: string; extra?: string[] } = {}) {
-    return runScript("restore", [
+  function restoreArgs(dataDir: string, options: { snapshot?: string; password?: string; repository?: string; extra?: string[] } = {}): string[] {
+    return [
       "--stack",
       "dev",
       "--config",
@@ -59,7 +63,11 @@ describe("npm run restore", () => {
       "--data-dir",
       dataDir,
       ...(options.extra ?? []),
-    ]);
+    ];
+  }
+
+  function restore(dataDir: string, options: Parameters<typeof restoreArgs>[1] = {}) {
+    return runScript("restore", restoreArgs(dataDir, options));
   }
 
   /** Every file under dir with its content: what "untouched" is compared on. */
@@ -170,6 +178,19 @@ describe("npm run restore", () => {
     }
   });
 
+  it("takes no restic lock: restores from a repository where none can be created", () => {
+    // A lock left by a restore killed as root (Ctrl-C, its timeout) would block the job's next run.
+    const lockless = path.join(work, "lockless-repository");
+    fs.cpSync(repo, lockless, { recursive: true });
+    fs.rmSync(path.join(lockless, "locks"), { recursive: true, force: true });
+    fs.writeFileSync(path.join(lockless, "locks"), "not a directory: creating a lock fails\n");
+    const dataDir = emptyDir("lockless");
+    const result = restore(dataDir, { repository: lockless });
+    expect(result.stderr).not.toMatch(/failed|unable to create lock/);
+    expect(result.status).toBe(0);
+    expect(fs.readdirSync(dataDir)).toEqual(["appendonlydir"]);
+  });
+
   it("a wrong password: exit 2, one line saying so, nothing written", () => {
     const dataDir = emptyDir("wrong-password");
     const wrong = path.join(work, "wrong-password.txt");
@@ -201,7 +222,7 @@ describe("npm run restore", () => {
     );
   });
 
-  it("a live server on the node's port (even one answering NOAUTH): exit 2 without --force, the data dir untouched", async () => {
+  it("a live server on the node's port (even one answering NOAUTH): exit 2, --replace-data or not, the data dir untouched; --force restores, warning loudly", async () => {
     const dataDir = emptyDir("live");
     fs.writeFileSync(path.join(dataDir, "redis.conf"), "# the node's runtime copy\n");
     const before = contents(dataDir);
@@ -209,18 +230,29 @@ describe("npm run restore", () => {
     const live = processes.start("live", "redis-server", ["--port", String(nodePort), "--bind", "127.0.0.1", "--save", "", "--requirepass", "not-known-to-restore"], path.join(logDir, "log"));
     try {
       await waitFor("the live server to answer", () => /NOAUTH/.test(redisCli(nodePort, ["ping"]).out), 15000);
+      const refusal = `restore: node redis-0 is live: 127.0.0.1:${nodePort} answers PING (NOAUTH); stop it first (docs/backup.md), or give --force to restore its data dir all the same; nothing changed\n`;
       const result = restore(dataDir);
       expect(result.status).toBe(2);
-      expect(result.stderr).toBe(
-        `restore: node redis-0 is live: 127.0.0.1:${nodePort} answers PING (NOAUTH); stop it first (docs/backup.md), or give --force to restore its data dir all the same; nothing changed\n`,
-      );
+      expect(result.stderr).toBe(refusal);
       expect(contents(dataDir)).toEqual(before);
+      // Moving data aside is no licence to restore under a live server.
+      const replacing = restore(dataDir, { extra: ["--replace-data"] });
+      expect(replacing.status).toBe(2);
+      expect(replacing.stderr).toBe(refusal);
+      expect(contents(dataDir)).toEqual(before);
+
+      const forced = restore(dataDir, { extra: ["--force"] });
+      expect(forced.status).toBe(0);
+      const warning = `restore: WARNING: --force: node redis-0 is live: 127.0.0.1:${nodePort} answers PING (NOAUTH). Restoring all the same: `;
+      expect(forced.stderr).toMatch(new RegExp(`^${escape(warning)}.*the cluster goes back to the snapshot\\. Stop it now$`, "m"));
+      expect(forced.stdout).toMatch(new RegExp(`^${escape(warning)}`, "m"));
+      expect(fs.readdirSync(dataDir).sort()).toEqual(["appendonlydir", "redis.conf"]);
     } finally {
       await processes.kill9(live);
     }
   });
 
-  it("a data dir holding an AOF: exit 2 without --force; with --force it is moved aside and the snapshot restored", async () => {
+  it("a data dir holding an AOF: exit 2 without --replace-data; with it the AOF and RDB are moved aside and the snapshot restored, without --force", async () => {
     const dataDir = emptyDir("holding-data");
     fs.mkdirSync(path.join(dataDir, "appendonlydir"));
     fs.writeFileSync(path.join(dataDir, "appendonlydir", "appendonly.aof.manifest"), "file appendonly.aof.3.base.rdb seq 3 type b\n");
@@ -229,14 +261,20 @@ describe("npm run restore", () => {
     const refused = restore(dataDir);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toBe(
-      `restore: ${dataDir} already holds appendonlydir, dump.rdb: restore into an empty data dir, or give --force to replace it (moved aside to <name>.before-restore-<UTC time>); nothing changed\n`,
+      `restore: ${dataDir} already holds appendonlydir, dump.rdb: restore into an empty data dir, or give --replace-data to replace it (moved aside to <name>.before-restore-<UTC time>); nothing changed\n`,
     );
     expect(contents(dataDir)).toEqual(before);
-
+    // --force overrides the live check only: the data stays refused.
     const forced = restore(dataDir, { extra: ["--force"] });
-    expect(forced.status).toBe(0);
-    expect(forced.stdout).toMatch(/^restore: --force: moved appendonlydir aside to appendonlydir\.before-restore-\d{8}T\d{6}Z; /m);
-    expect(forced.stdout).toMatch(/^restore: --force: moved dump\.rdb aside to dump\.rdb\.before-restore-\d{8}T\d{6}Z; /m);
+    expect(forced.status).toBe(2);
+    expect(forced.stderr).toMatch(/already holds appendonlydir, dump\.rdb: .* give --replace-data /);
+    expect(contents(dataDir)).toEqual(before);
+
+    const replaced = restore(dataDir, { extra: ["--replace-data"] });
+    expect(replaced.status).toBe(0);
+    expect(replaced.stderr).not.toMatch(/WARNING/);
+    expect(replaced.stdout).toMatch(/^restore: --replace-data: moved appendonlydir aside to appendonlydir\.before-restore-\d{8}T\d{6}Z; /m);
+    expect(replaced.stdout).toMatch(/^restore: --replace-data: moved dump\.rdb aside to dump\.rdb\.before-restore-\d{8}T\d{6}Z; /m);
     const aside = fs.readdirSync(dataDir).find((name) => name.startsWith("appendonlydir.before-restore-"))!;
     expect(fs.readFileSync(path.join(dataDir, aside, "appendonly.aof.manifest"), "utf8")).toBe(before["appendonlydir/appendonly.aof.manifest"]);
     const { port, server } = await loadedAsTheNode(dataDir);
@@ -245,6 +283,47 @@ describe("npm run restore", () => {
     } finally {
       await processes.kill9(server);
     }
+  });
+
+  it("another node's data dir (its redis.conf names another port): exit 2 naming both ports, untouched; --force restores, warning loudly", () => {
+    const dataDir = emptyDir("other-node");
+    fs.writeFileSync(path.join(dataDir, "redis.conf"), `bind 127.0.0.1\nport ${nodePort + 1}\nappendonly yes\n`);
+    const before = contents(dataDir);
+    const refused = restore(dataDir);
+    expect(refused.status).toBe(2);
+    const problem = `${dataDir}/redis.conf names port ${nodePort + 1}, node redis-0 is declared on port ${nodePort}: --data-dir is another node's, or --node is wrong; give node redis-0's data dir or the --node it belongs to (--force to restore all the same)`;
+    expect(refused.stderr).toBe(`restore: ${problem}; nothing changed\n`);
+    expect(contents(dataDir)).toEqual(before);
+
+    const forced = restore(dataDir, { extra: ["--force"] });
+    expect(forced.status).toBe(0);
+    expect(forced.stderr).toMatch(new RegExp(`^${escape(`restore: WARNING: --force: ${problem}. Restoring all the same: `)}`, "m"));
+    expect(fs.readdirSync(dataDir).sort()).toEqual(["appendonlydir", "redis.conf"]);
+  });
+
+  it("a redis-server of another major.minor than the stack deploys: exit 2 naming both versions, nothing written", () => {
+    // The stack's image says 7.2 while the redis-server here is 7.0.15.
+    const dataDir = emptyDir("other-version");
+    const upstream = restore(dataDir, { extra: ["--config", "redis.image=redis:7.2.11"] });
+    expect(upstream.status).toBe(2);
+    expect(upstream.stderr).toBe(
+      "restore: redis-server on PATH is 7.0.15 (redis-server --version), the stack deploys Redis 7.2.11 (redis.image redis:7.2.11: its tag): an AOF written by 7.0 may not load on 7.2; run the restore where redis-server 7.2 comes first on PATH (Debian bookworm's redis-server for the built image); nothing changed\n",
+    );
+    // A newer redis-server first on PATH, against the built image.
+    const bin = fs.mkdtempSync(path.join(work, "bin-"));
+    fs.writeFileSync(path.join(bin, "redis-server"), "#!/bin/sh\necho 'Redis server v=8.2.2 sha=00000000:0 malloc=libc bits=64 build=0'\n", { mode: 0o755 });
+    const [node, ...command] = scriptCommand("restore");
+    const newer = spawnSync(node, [...command, ...restoreArgs(dataDir)], {
+      cwd: PROJECT_ROOT,
+      encoding: "utf8",
+      timeout: 120000,
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` },
+    });
+    expect(newer.status).toBe(2);
+    expect(newer.stderr).toMatch(
+      /^restore: redis-server on PATH is 8\.2\.2 \(redis-server --version\), the stack deploys Redis 7\.0\.15 \(redis\.image veza\/redis:7\.0\.15-1-deb12u10: Debian's redis 5:7\.0\.15-1~deb12u10, .*; nothing changed\n$/,
+    );
+    expect(fs.readdirSync(dataDir)).toEqual([]);
   });
 
   it("a damaged snapshot: exit 1 naming what Redis said, the data dir as it was", () => {

@@ -24,7 +24,7 @@ const VALID_OPTIONS: Record<string, string> = {
   soak: "--runs, --burn-core, --out, --timeout-minutes, --help",
   "aof-repair": "--backup-dir, --help",
   rotate: "--stack, --user, --applied, --help",
-  restore: "--stack, --config, --snapshot, --repository, --password-file, --data-dir, --node, --force, --help",
+  restore: "--stack, --config, --snapshot, --repository, --password-file, --data-dir, --node, --replace-data, --force, --help",
 };
 
 describe("the shared parser", () => {

@@ -1,9 +1,27 @@
 // npm run restore's pure parts: which node and files it restores, which snapshot it picks, the
-// disk space it asks for, how restic's failures read, and the few RESP replies it parses.
+// disk space it asks for, the Redis versions it compares, the data dir's node it checks, how
+// restic's failures read, and the few RESP replies it parses.
 // tests/artifacts/restore.test.ts runs the command against real restic and redis-server.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { BUILT_REDIS_IMAGE } from "../../components/images/redisImage";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { applyOverrides, readStackConfigFile } from "../../lib/stackFiles";
-import { asideName, keyspaceKeys, pickSnapshot, requiredSpace, resticProblem, restoreTarget, spaceProblem, type Snapshot } from "../../scripts/lib/restore";
+import {
+  asideName,
+  dataDirNodeProblem,
+  deployedRedisVersion,
+  keyspaceKeys,
+  parseRedisServerVersion,
+  pickSnapshot,
+  requiredSpace,
+  resticProblem,
+  restoreTarget,
+  spaceProblem,
+  versionProblem,
+  type Snapshot,
+} from "../../scripts/lib/restore";
 import { encodeCommand, parseReply, RespErrorReply } from "../../scripts/lib/resp";
 import { runScript } from "../helpers/cli";
 
@@ -34,6 +52,71 @@ describe("the node restored", () => {
 
   it("is refused when not a data node of the stack, naming the ones there are", () => {
     expect(() => restoreTarget(dev, "redis-9")).toThrow('--node "redis-9": not a data node of this stack; its data nodes: redis-0, redis-1, redis-2');
+  });
+});
+
+describe("the data dir's node, from the runtime redis.conf the entry script writes there", () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-restore-unit-"))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("another node's port: refused, naming the file, both ports and the way out", () => {
+    fs.writeFileSync(path.join(dir, "redis.conf"), "bind 127.0.0.1\nport 6380\nappendonly yes\n");
+    expect(dataDirNodeProblem(dir, restoreTarget(dev))).toBe(
+      `${dir}/redis.conf names port 6380, node redis-0 is declared on port 6379: --data-dir is another node's, or --node is wrong; give node redis-0's data dir or the --node it belongs to (--force to restore all the same)`,
+    );
+  });
+
+  it("the node's own port, the last port line winning as in Redis: accepted", () => {
+    fs.writeFileSync(path.join(dir, "redis.conf"), "port 6380\n# CONFIG REWRITE\nport 6381\n");
+    expect(dataDirNodeProblem(dir, restoreTarget(dev, "redis-2"))).toBeUndefined();
+  });
+
+  it("no redis.conf (a scratch dir) or one without a port line: nothing to check", () => {
+    expect(dataDirNodeProblem(dir, restoreTarget(dev))).toBeUndefined();
+    fs.writeFileSync(path.join(dir, "redis.conf"), "# the node's runtime copy\n");
+    expect(dataDirNodeProblem(dir, restoreTarget(dev))).toBeUndefined();
+  });
+});
+
+describe("the Redis version the AOF is written with", () => {
+  const v = (major: number, minor: number, patch?: number) => ({ major, minor, ...(patch === undefined ? {} : { patch }) });
+
+  it("reads redis-server --version", () => {
+    expect(parseRedisServerVersion("Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=ae4d7c971a948f0\n")).toEqual(v(7, 0, 15));
+    expect(parseRedisServerVersion("Redis server v=8.2.2 sha=00000000:1 malloc=libc bits=64 build=1")).toEqual(v(8, 2, 2));
+    expect(parseRedisServerVersion("redis-server: command not understood")).toBeUndefined();
+  });
+
+  it("the built image runs Debian's package version, not its tag's text", () => {
+    expect(deployedRedisVersion(BUILT_REDIS_IMAGE)).toEqual({ version: v(7, 0, 15), from: "Debian's redis 5:7.0.15-1~deb12u10, the image built from images/redis" });
+    expect(deployedRedisVersion(dev.redis.image)?.version).toEqual(v(7, 0, 15));
+  });
+
+  it("an upstream or other tag: the version it starts with, digest or not", () => {
+    expect(deployedRedisVersion("redis:7.2.11")).toEqual({ version: v(7, 2, 11), from: "its tag" });
+    expect(deployedRedisVersion("docker.io/library/redis:8.2.2-bookworm@sha256:" + "a".repeat(64))?.version).toEqual(v(8, 2, 2));
+    expect(deployedRedisVersion("registry.example.com:5000/bitnami/redis:7.4")?.version).toEqual(v(7, 4));
+  });
+
+  it("a digest-only reference or a tag that is no version: unknown", () => {
+    expect(deployedRedisVersion("redis@sha256:" + "b".repeat(64))).toBeUndefined();
+    expect(deployedRedisVersion("redis:bookworm")).toBeUndefined();
+  });
+
+  it("the same major.minor, whatever the patch: accepted", () => {
+    expect(versionProblem(v(7, 0, 11), BUILT_REDIS_IMAGE, deployedRedisVersion(BUILT_REDIS_IMAGE)!)).toBeUndefined();
+    expect(versionProblem(v(7, 2, 4), "redis:7.2", deployedRedisVersion("redis:7.2")!)).toBeUndefined();
+  });
+
+  it("a newer or an older major.minor: refused, naming both versions and where the deployed one comes from", () => {
+    expect(versionProblem(v(7, 2, 4), BUILT_REDIS_IMAGE, deployedRedisVersion(BUILT_REDIS_IMAGE)!)).toBe(
+      `redis-server on PATH is 7.2.4 (redis-server --version), the stack deploys Redis 7.0.15 (redis.image ${BUILT_REDIS_IMAGE}: Debian's redis 5:7.0.15-1~deb12u10, the image built from images/redis): an AOF written by 7.2 may not load on 7.0; run the restore where redis-server 7.0 comes first on PATH (Debian bookworm's redis-server for the built image)`,
+    );
+    expect(versionProblem(v(8, 0, 4), BUILT_REDIS_IMAGE, deployedRedisVersion(BUILT_REDIS_IMAGE)!)).toMatch(/^redis-server on PATH is 8\.0\.4 .* the stack deploys Redis 7\.0\.15 /);
+    expect(versionProblem(v(7, 0, 15), "redis:7.4.6", deployedRedisVersion("redis:7.4.6")!)).toMatch(
+      /^redis-server on PATH is 7\.0\.15 \(redis-server --version\), the stack deploys Redis 7\.4\.6 \(redis\.image redis:7\.4\.6: its tag\): an AOF written by 7\.0 may not load on 7\.4;/,
+    );
   });
 });
 
@@ -125,7 +208,7 @@ describe("small parts", () => {
     expect(keyspaceKeys("# Keyspace\r\n")).toBe(0);
   });
 
-  it("names what --force moves aside after the restore's UTC start", () => {
+  it("names what --replace-data moves aside after the restore's UTC start", () => {
     expect(asideName("appendonlydir", new Date("2026-03-04T05:06:07.890Z"))).toBe("appendonlydir.before-restore-20260304T050607Z");
   });
 
@@ -144,7 +227,7 @@ describe("npm run restore's command line", () => {
   it("--help: exit 0, a line per option", () => {
     const result = runScript("restore", ["--help"]);
     expect(result.status).toBe(0);
-    for (const option of ["--stack", "--config", "--snapshot", "--repository", "--password-file", "--data-dir", "--node", "--force", "--help"])
+    for (const option of ["--stack", "--config", "--snapshot", "--repository", "--password-file", "--data-dir", "--node", "--replace-data", "--force", "--help"])
       expect(result.stdout).toMatch(new RegExp(`^  (-h, )?${option}\\b`, "m"));
     expect(result.stdout).toMatch(/^exit: 0 ok, 1 the restore started and failed; the data dir is as it was, 2 a usage or config error/m);
   });
