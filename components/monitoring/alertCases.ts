@@ -727,6 +727,8 @@ function redisCases(input: RuleTestInput): AlertCase[] {
         alert: "RedisUndeclaredReplica",
         name: `the backup job's address ${reader} attached to the master pages: the job never reads the master, and REPLCONF lets the backup or replication credential announce any address`,
         series: [attached(readerIp, 0), s("redis_connected_slaves", node(0), steady(redis.replicas + 1, n("2m")))],
+        // One replica more than declared: the count pages too.
+        alsoPages: ["RedisReplicasAboveDeclared"],
         expectations: [{ at: "30s", alerts: [{ labels: { instance: node(0).instance, replica_address: reader } }] }],
       }),
       c({
@@ -772,6 +774,21 @@ function redisCases(input: RuleTestInput): AlertCase[] {
         ],
       }),
       ...backupReaderCases(),
+      c({
+        alert: "RedisReplicasAboveDeclared",
+        name: "a server announcing a declared replica's address attaches to the master: one replica more than declared",
+        series: [s("redis_connected_slaves", node(0), steady(redis.replicas + 1, n("2m")))],
+        expectations: [
+          { at: "15s", alerts: [] },
+          { at: "1m", alerts: [{ labels: node(0), value: redis.replicas + 1 }] },
+        ],
+      }),
+      c({
+        alert: "RedisReplicasAboveDeclared",
+        name: "healthy: a replica reconnecting shows twice for a few seconds, and the backup job's read on a replica counts there, not on the master",
+        series: [s("redis_connected_slaves", node(0), change(redis.replicas + 1, 2, redis.replicas, n("2m"))), s("redis_connected_slaves", node(1), steady(1, n("2m")))],
+        expectations: [{ at: "1m", alerts: [] }],
+      }),
       c({
         alert: "RedisMasterWithoutReplicas",
         name: "the replicas lose their link to the master: writes refused (NOREPLICAS)",

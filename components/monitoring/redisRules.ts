@@ -444,6 +444,24 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
         "A server outside the stack replicates the data: someone holds the replication (or backup) password. It receives every write, and Sentinel may promote it (planned handoffs refuse while it is attached). Rotate the replication credential (its retire ends the replica's session), and the backup credential when the replica shows port 0.",
       runbook: RUNBOOK_PAGES.security,
     },
+    // A standalone node has no declared replica to count against.
+    ...(input.replicas === 0
+      ? []
+      : ([
+          {
+            alert: "RedisReplicasAboveDeclared",
+            // REPLCONF lets the replication or backup password announce any address, a declared
+            // replica's included, where the address check cannot see it: the count still can.
+            expr: `(redis_connected_slaves{job="${REDIS_JOB}"} ${masterFilter}) > ${input.replicas}`,
+            // A replica that reconnects may show twice until the master drops its old link.
+            for: "30s",
+            severity: "page",
+            summary: `Redis master {{ $labels.instance }} has {{ $value }} replicas attached, ${input.replicas} declared`,
+            description:
+              "More replicas are attached than the stack declares: a server announcing a declared replica's address, or an undeclared one. Its acknowledgements count for min-replicas-to-write and WAIT, and it receives every write. Compare INFO replication with the declared data nodes; rotate the replication and backup credentials.",
+            runbook: RUNBOOK_PAGES.security,
+          },
+        ] satisfies AlertRow[])),
   ];
 
   // Every Redis alert links the Redis dashboard.

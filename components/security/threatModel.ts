@@ -38,7 +38,7 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
   replication: {
     holders: "every data node (masterauth)",
     refused: "every command but PSYNC, REPLCONF and PING",
-    detectedBy: ["RedisUndeclaredReplica"],
+    detectedBy: ["RedisUndeclaredReplica", "RedisReplicasAboveDeclared"],
     remains:
       "Attaching a server as a replica: it receives the whole dataset and every write until the credential's retire ends its session. A planned handoff refuses while it is attached, but an unplanned failover (a crashed master) may promote it if it asks for a better replica-priority; RedisUndeclaredMaster then pages.",
   },
@@ -52,9 +52,9 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
   backup: {
     holders: "the backup job (components/backup), on the backup host: the monitoring host in prod",
     refused: "writes, CONFIG, ACL, CLIENT PAUSE/KILL, REPLICAOF, Pub/Sub: every command but PING, ROLE, INFO, REPLCONF and SYNC",
-    detectedBy: ["RedisUndeclaredReplica"],
+    detectedBy: ["RedisUndeclaredReplica", "RedisReplicasAboveDeclared"],
     detection:
-      "a reader attached to a master pages, whatever address it announces but a declared data node's; on a replica, only the backup host's address with no listening port is excused (the job's own reads, which never touch the master)",
+      "a reader attached to a master pages: under an undeclared address (RedisUndeclaredReplica), or under a declared one as a replica more than declared (RedisReplicasAboveDeclared); on a replica, only the backup host's address with no listening port is excused (the job's own reads, which never touch the master)",
     remains:
       "What the replication credential allows, since SYNC and REPLCONF are what a replica sends: reading the whole dataset (sessions, refresh tokens, revocations); forking the master at will (SYNC); attaching as a replica under any announced address, a declared data node's included, where its acknowledgements count for min-replicas-to-write and WAIT, so an isolated master may go on acknowledging writes a failover then loses. ACL rules cannot restrict REPLCONF's options. Narrowing who can reach the data nodes' port (host firewall) is the remaining fix.",
   },

@@ -156,7 +156,11 @@ export const security: Scenario = {
   runbook:
     "Every credential assumed stolen (docs/threat-model.md): a rogue replica with the replication password, SCRIPT DEBUG with the app's, a forged Sentinel hello with the peer's, an endless CLIENT PAUSE with the handoff's",
   // The forged hello leaves the data nodes without a master the sentinels agree on: its other pages.
-  alerts: { raises: ["RedisUndeclaredReplica", "RedisUndeclaredMaster"], alsoPages: ["RedisSentinelMasterMismatch", "RedisNoMaster", "RedisMasterWithoutReplicas", "RedisUnreachable"] },
+  // The rogue replica is one more than declared, too.
+  alerts: {
+    raises: ["RedisUndeclaredReplica", "RedisReplicasAboveDeclared", "RedisUndeclaredMaster"],
+    alsoPages: ["RedisSentinelMasterMismatch", "RedisNoMaster", "RedisMasterWithoutReplicas", "RedisUnreachable"],
+  },
   targets: [
     { figure: "rogue_replica_attached", kind: "equals", value: "yes", why: "the replication password lets a server outside the stack attach: the attack is real (a retire of that password ends it)" },
     { figure: "rogue_replica_detected_s", kind: "at most", value: 30, why: "a replica outside the declared data nodes pages within 30 s" },
