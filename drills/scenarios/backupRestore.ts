@@ -125,8 +125,8 @@ export const backupRestore: Scenario = {
     {
       figure: "master_write_p99_added_ms",
       kind: "at most",
-      value: 2,
-      why: "the snapshot forks a replica, not the master: the master's p99 write latency moves by no more than loopback noise (a fork of the master would stall it for its page tables)",
+      value: 5,
+      why: "the snapshot forks a replica, never the master (master_forks_during_backups proves it); what is left is CPU contention on this 2-core host, where the replica's fork, the transfer and restic share the cores with the master: its p99 moved 0.24-4.84 ms between runs before any snapshot",
     },
   ],
   alerts: { raises: ["RedisBackupFailed", "RedisBackupTooOld"] },
