@@ -99,6 +99,17 @@ export interface BackupJobPaths {
   resticPasswordFile: string;
 }
 
+/** The job's inputs under one directory: the drill's and the tests' layout of the container's volumes. */
+export function jobPathsIn(dir: string): BackupJobPaths {
+  return {
+    repository: `${dir}/repository`,
+    state: `${dir}/state`,
+    textfile: `${dir}/textfile`,
+    backupPasswordFile: `${dir}/${BACKUP_PASSWORD_FILE}`,
+    resticPasswordFile: `${dir}/${RESTIC_PASSWORD_FILE}`,
+  };
+}
+
 export function containerJobPaths(): BackupJobPaths {
   return {
     repository: BACKUP_PATHS.repository,

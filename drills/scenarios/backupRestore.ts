@@ -18,7 +18,7 @@ import { randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
 import type Redis from "ioredis";
 import { ACL_USERS } from "../../components/redis/acl";
-import { BACKUP_METRICS, BACKUP_METRICS_FILE, backupJobEnv, backupSettings, renderBackupJobScript, type BackupJobPaths } from "../../components/backup/backupJob";
+import { BACKUP_METRICS, BACKUP_METRICS_FILE, backupJobEnv, backupSettings, renderBackupJobScript, jobPathsIn } from "../../components/backup/backupJob";
 import { stackModelPlacedAt } from "../../components/topology/model";
 import type { StackConfig } from "../../components/config/types";
 import { PROJECT_ROOT } from "../../lib/stackFiles";
@@ -164,13 +164,7 @@ export const backupRestore: Scenario = {
       // The job's inputs where its container has them: password files, repository, state, textfile.
       const settings = backupSettings(config, stackModelPlacedAt(config, cluster.topology));
       const dir = ws.tempDir("backup");
-      const paths: BackupJobPaths = {
-        repository: path.join(dir, "repository"),
-        state: path.join(dir, "state"),
-        textfile: path.join(dir, "textfile"),
-        backupPasswordFile: path.join(dir, "backup-password"),
-        resticPasswordFile: path.join(dir, "restic-password"),
-      };
+      const paths = jobPathsIn(dir);
       for (const d of [paths.state, paths.textfile]) fs.mkdirSync(d, { recursive: true });
       fs.writeFileSync(paths.backupPasswordFile, cluster.credentials.backup, { mode: 0o600 });
       fs.writeFileSync(paths.resticPasswordFile, randomBytes(24).toString("hex"), { mode: 0o600 });

@@ -13,6 +13,7 @@ import {
   renderBackupJobScript,
   SNAPSHOT_FILE_NAME,
   SNAPSHOT_TAG,
+  jobPathsIn,
   type BackupJobPaths,
   type BackupSettings,
 } from "../../components/backup/backupJob";
@@ -48,13 +49,7 @@ const forks = (port: number) => Number(/total_forks:(\d+)/.exec(redisCli(port, [
 
 function runJob(dataNodes: Array<{ name: string; port: number }>, label: string, prepare?: (paths: BackupJobPaths) => void) {
   const dir = ws.tempDir(label);
-  const paths: BackupJobPaths = {
-    repository: path.join(dir, "repository"),
-    state: path.join(dir, "state"),
-    textfile: path.join(dir, "textfile"),
-    backupPasswordFile: path.join(dir, "backup-password"),
-    resticPasswordFile: path.join(dir, "restic-password"),
-  };
+  const paths = jobPathsIn(dir);
   fs.mkdirSync(paths.state);
   fs.mkdirSync(paths.textfile);
   fs.writeFileSync(paths.backupPasswordFile, BACKUP_PASSWORD, { mode: 0o600 });

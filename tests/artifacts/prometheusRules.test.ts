@@ -35,6 +35,18 @@ function alertsOf(file: RuleFile): AlertRule[] {
   return file.groups.flatMap((g) => g.rules).filter((r): r is AlertRule => "alert" in r);
 }
 
+/**
+ * A copy of a promtool case file holding only the cases whose name matches (the whole SLO file
+ * takes promtool most of a minute), beside the (mutated) rules in `dir`: its file name.
+ */
+function onlyCases(dir: string, file: string, name: RegExp): string {
+  const tests = YAML.parse(fs.readFileSync(path.join(dir, file), "utf8"));
+  tests.tests = tests.tests.filter((t: { name: string }) => name.test(t.name));
+  expect(tests.tests.length).toBeGreaterThan(0);
+  fs.writeFileSync(path.join(dir, `only-${file}`), YAML.stringify(tests));
+  return `only-${file}`;
+}
+
 describe("monitoring files under promtool and amtool", () => {
   const config = requireValidStackConfig(readStackConfigFile("dev").raw);
   const files = renderMonitoringFiles(config, stackModel(config));
@@ -247,14 +259,7 @@ describe("monitoring files under promtool and amtool", () => {
       redisYml,
       fs.readFileSync(redisYml, "utf8").replace('(count(redis_instance_info{job="redis",role="master"}) or vector(0)) == 0', 'count(redis_instance_info{job="redis",role="master"}) == 0'),
     );
-    // Only the cases in question: the whole SLO file takes promtool most of a minute.
-    const only = (file: string, name: RegExp) => {
-      const tests = YAML.parse(fs.readFileSync(path.join(copy, file), "utf8"));
-      tests.tests = tests.tests.filter((t: { name: string }) => name.test(t.name));
-      expect(tests.tests.length).toBeGreaterThan(0);
-      fs.writeFileSync(path.join(copy, `only-${file}`), YAML.stringify(tests));
-      return `only-${file}`;
-    };
+    const only = (file: string, name: RegExp) => onlyCases(copy, file, name);
     const noMaster = tool("promtool", ["test", "rules", only("redis.test.yml", /^RedisNoMaster: /)], copy);
     expect(noMaster.status).not.toBe(0);
     expect(noMaster.out).toMatch(/RedisNoMaster: every node reports the replica role/);
@@ -269,13 +274,7 @@ describe("monitoring files under promtool and amtool", () => {
   it("the cases catch a RedisUndeclaredReplica that pages for the backup job's read or excuses its address on the master, and a RedisBackupTooOld blind to a job that never stored a snapshot or paging after one failed run", () => {
     const copy = path.join(work, "mutated-backup");
     fs.cpSync(rulesDir, copy, { recursive: true });
-    const only = (file: string, name: RegExp) => {
-      const tests = YAML.parse(fs.readFileSync(path.join(copy, file), "utf8"));
-      tests.tests = tests.tests.filter((t: { name: string }) => name.test(t.name));
-      expect(tests.tests.length).toBeGreaterThan(0);
-      fs.writeFileSync(path.join(copy, `only-${file}`), YAML.stringify(tests));
-      return `only-${file}`;
-    };
+    const only = (file: string, name: RegExp) => onlyCases(copy, file, name);
     const reader = `${config.hosts.find((h) => h.name === config.backup.host)!.bindAddress}:0`;
     const exception = ` unless on (instance, replica_address) label_replace(redis_instance_info{job="redis",role="slave"}, "replica_address", "${reader}", "", "")`;
     const redisYml = path.join(copy, RULE_FILE_NAMES.redis);
