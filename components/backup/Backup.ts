@@ -126,7 +126,7 @@ export class Backup extends pulumi.ComponentResource {
         ],
         // Healthy while a run ended within twice the interval (or the job started that recently).
         healthcheck: {
-          tests: ["CMD-SHELL", `last=$(stat -c %Y ${metricsFile} 2>/dev/null || cat ${BACKUP_PATHS.state}/first-start) && [ $(( $(date +%s) - last )) -lt ${2 * settings.intervalSeconds} ]`],
+          tests: ["CMD", "sh", "-c", `last=$(stat -c %Y ${metricsFile} 2>/dev/null || cat ${BACKUP_PATHS.state}/first-start) && [ $(( $(date +%s) - last )) -lt ${2 * settings.intervalSeconds} ]`],
           interval: "60s",
           timeout: "5s",
           retries: 3,

@@ -1,4 +1,5 @@
 // Container hardening and the alerting endpoints' auth, on the mock outputs of both stacks.
+import { BUILT_BACKUP_IMAGE, backupImageBuild } from "../../components/images/backupImage";
 import bcrypt from "bcryptjs";
 import YAML from "yaml";
 import {
@@ -93,9 +94,9 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
     for (const container of containers) {
       expect([container.name, container.inputs.readOnly, container.inputs.uploads]).toEqual([container.name, true, undefined]);
     }
-    // Redis, Sentinel, Prometheus, Alertmanager and Grafana have files; the exporters and the API none.
+    // Redis, Sentinel, Prometheus, Alertmanager, Grafana and the backup job have files; the exporters and the API none.
     const withFiles = containers.filter((c) => configCarrierOf(result.unmasked, c) !== undefined).map((c) => label(c, "component"));
-    expect([...new Set(withFiles)].sort()).toEqual(["alertmanager", "grafana", "prometheus", "redis", "sentinel"]);
+    expect([...new Set(withFiles)].sort()).toEqual(["alertmanager", "backup", "grafana", "prometheus", "redis", "sentinel"]);
     expect(carriers.length).toBe(withFiles.length);
     for (const carrier of carriers) {
       const container = containers.find((c) => c.inputs.name === configCarrierFor(carrier.inputs.labels))!;
@@ -151,7 +152,10 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
       const image = Object.values(MONITORING_IMAGES).find((i) => i.tag === build.inputs.imageName)!;
       expect(build.inputs).toEqual({ imageName: image.tag, skipPush: true, buildOnPreview: false, build: monitoringImageBuild(image) });
     }
-    expect(builds.length).toBe(redisBuilds.length + standinBuilds.length + monitoringBuilds.length);
+    // The backup job's image (restic, redis-tools) on the backup host alone.
+    const backupBuilds = builds.filter((b) => b.inputs.imageName === BUILT_BACKUP_IMAGE);
+    expect(backupBuilds.map((b) => b.inputs)).toEqual([{ imageName: BUILT_BACKUP_IMAGE, skipPush: true, buildOnPreview: false, build: backupImageBuild() }]);
+    expect(builds.length).toBe(redisBuilds.length + standinBuilds.length + monitoringBuilds.length + backupBuilds.length);
     const tunings = result.unmasked.filter((r) => r.name.endsWith("-kernel-tuning"));
     for (const tuning of tunings) {
       expect(tuning.inputs.create).toMatch(/--entrypoint sh 'sha256:[0-9a-f]{64}' -s/);

@@ -122,6 +122,7 @@ describe("RedisNode under mocks (dev stack)", () => {
       "prom/node-exporter:v1.8.2",
       "veza/alertmanager:0.28.1-ds-1",
       "veza/api-standin:1-py3.11.2-1-b1",
+      "veza/backup:restic-0.14.0-1-b5-redis-7.0.15-1-deb12u10",
       "veza/prometheus:2.53.3-ds1-2",
       "veza/redis-exporter:1.69.0-1",
       "veza/redis:7.0.15-1-deb12u10",

@@ -57,7 +57,7 @@ it("declares the stack when the step follows what was applied (1 switch -> 1 ret
   const outputs = await declareProgram(config, secrets);
   // Resolved only once the passwords are registered.
   await new Promise((resolve) => outputs.redisAppPassword.apply(resolve));
-  expect(registered.filter((r) => r.type === RANDOM_PASSWORD && r.name.startsWith("redis-credentials-")).length).toBe(22);
+  expect(registered.filter((r) => r.type === RANDOM_PASSWORD && r.name.startsWith("redis-credentials-")).length).toBe(24);
 });
 
 it("reads a record marked secret as the record, not as a missing one (which would allow any step)", async () => {

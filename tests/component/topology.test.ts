@@ -65,9 +65,10 @@ describe("SentinelCluster placement", () => {
     expect(scriptCredentials.size).toBe(1);
     const sentinelSecrets = new Set(containers.filter((c) => label(c, "component") === "sentinel").map((c) => seeded(c).get("sentinel-secrets.conf")));
     expect(sentinelSecrets.size).toBe(1);
-    // 11 Redis credentials (7 data-node ACL users, 4 Sentinel users) in two rotation slots each,
-    // the Grafana admin password and the 3 web users of Prometheus and Alertmanager (the healthchecks hold none).
-    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(26);
+    // 12 Redis credentials (8 data-node ACL users, 4 Sentinel users) in two rotation slots each,
+    // the Grafana admin password, the 3 web users of Prometheus and Alertmanager (the healthchecks
+    // hold none) and the backup repository's password.
+    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(29);
   });
 
   it("exports the sentinel addresses, master name and a topology summary for clients", async () => {
@@ -130,10 +131,14 @@ describe("Monitoring component", () => {
     expect([...on("redis"), ...on("sentinel"), ...on("redis-exporter")]).not.toContain("monitoring");
   });
 
-  it("mounts the host filesystem read-only into node_exporter on every host", () => {
+  it("mounts the host filesystem read-only into node_exporter on every host, and the backup job's metrics on the backup host", () => {
     const nodeExporters = containers.filter((c) => label(c, "component") === "node-exporter");
     expect(nodeExporters.map((e) => label(e, "host"))).toEqual(["redis-a", "redis-b", "redis-c", "monitoring"]);
-    for (const exporter of nodeExporters) expect(exporter.inputs.mounts).toEqual([expect.objectContaining({ source: "/", target: "/host", readOnly: true })]);
+    for (const exporter of nodeExporters)
+      expect(exporter.inputs.mounts).toEqual([
+        expect.objectContaining({ source: "/", target: "/host", readOnly: true }),
+        ...(label(exporter, "host") === "monitoring" ? [expect.objectContaining({ target: "/textfile", readOnly: true })] : []),
+      ]);
   });
 
   it("gates Prometheus on promtool check rules and keeps Alertmanager's secrets in secret files", () => {
