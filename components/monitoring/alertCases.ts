@@ -173,6 +173,8 @@ export function healthyCluster(input: RuleTestInput, n: number, intervalSeconds 
     add("redis_up", l, steady(1, n));
     add("redis_sentinel_master_status", { ...l, master_name: input.masterName, master_address: masterAddress, master_status: "ok" }, steady(1, n));
     add("redis_sentinel_master_ok_sentinels", { ...l, master_name: input.masterName, master_address: masterAddress }, steady(scrape.sentinelExporters.length, n));
+    // Each sentinel counts itself and the peers it knows (redis_exporter, measured on 7.0.15).
+    add("redis_sentinel_master_sentinels", { ...l, master_name: input.masterName, master_address: masterAddress }, steady(scrape.sentinelExporters.length, n));
     add("redis_sentinel_tilt", l, steady(0, n));
     add("redis_sentinel_masters", l, steady(1, n));
     add("redis_sentinel_master_setting_ckquorum", { ...l, master_name: input.masterName, master_address: masterAddress }, steady(redis.sentinel?.quorum ?? 2, n));
@@ -1056,6 +1058,23 @@ function redisCases(input: RuleTestInput): AlertCase[] {
         drop: (x) => x.metric === "redis_sentinel_master_status",
         alsoPages: ["RedisSentinelMasterMismatch"],
         expectations: [{ at: "30s", alerts: sentinels.map((i) => ({ labels: { instance: sentinel(i).instance, master_address: rogue.address } })) }],
+      }),
+      c({
+        alert: "RedisSentinelUnknownPeer",
+        name: "a forged hello names the right master: no switch, but every sentinel now knows one peer more than declared",
+        series: sentinels.map((i) => s("redis_sentinel_master_sentinels", named(i, 0), steady(sentinels.length + 1, n("3m")))),
+        drop: (x) => x.metric === "redis_sentinel_master_sentinels",
+        expectations: [{ at: "30s", alerts: sentinels.map((i) => ({ labels: named(i, 0), value: sentinels.length + 1 })) }],
+      }),
+      c({
+        alert: "RedisSentinelUnknownPeer",
+        name: "healthy: a replaced sentinel keeps its myid, so the others count it once",
+        series: sentinels.map((i) => s("redis_sentinel_master_sentinels", named(i, 0), `${sentinels.length}x3 ${sentinels.length - 1}x2 ${sentinels.length}x${n("3m")}`)),
+        drop: (x) => x.metric === "redis_sentinel_master_sentinels",
+        expectations: [
+          { at: "30s", alerts: [] },
+          { at: "2m", alerts: [] },
+        ],
       }),
       c({
         alert: "RedisUndeclaredMaster",

@@ -383,6 +383,19 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
           runbook: RUNBOOK_PAGES.replication,
         },
         {
+          alert: "RedisSentinelUnknownPeer",
+          // A forged hello (the peer password) adds its made-up sender to every sentinel, whatever
+          // master it names, and Sentinel never forgets a peer: the count stays up after the
+          // master guard's restart (peers are carried over), until SENTINEL RESET.
+          expr: `redis_sentinel_master_sentinels{job="${SENTINEL_JOB}"} > ${input.sentinel.count}`,
+          severity: "page",
+          forOmittedBecause:
+            "each sentinel's myid is fixed in its declared file, so a replaced or restarted sentinel is counted once: no declared change raises the count, only a peer nobody declared",
+          summary: `Sentinel {{ $labels.instance }} knows {{ $value }} sentinels for {{ $labels.master_name }}, ${input.sentinel.count} declared`,
+          description: `A sentinel nobody declared has sent hellos: a forged hello with the sentinel peer password (it may also have moved the sentinels to a master outside the stack), or a sentinel left over from a removed host. Every known sentinel votes: a failover now needs the majority of ${input.sentinel.count + 1} or more, so losing one more sentinel may block it. Rotate the sentinel peer password, then SENTINEL RESET each sentinel, one at a time.`,
+          runbook: RUNBOOK_PAGES.security,
+        },
+        {
           alert: "SentinelTilt",
           // A sentinel enters TILT when its clock or event loop jumps (a paused VM, a stalled
           // process) and leaves it 30 s after the last jump: 2 minutes means it keeps stalling.

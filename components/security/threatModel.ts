@@ -45,9 +45,9 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
   sentinel: {
     holders: "every sentinel (auth-pass)",
     refused: "data commands, CONFIG GET/SET, ACL, FLUSHALL",
-    detectedBy: ["RedisUndeclaredMaster"],
+    detectedBy: ["RedisUndeclaredMaster", "RedisSentinelUnknownPeer"],
     remains:
-      "REPLICAOF of any node to any address (the node's data is replaced by that server's), and a forged Sentinel hello on the data nodes' channel. Data nodes refuse to start as the replica of an undeclared address, but running ones follow it until an operator moves them back (runbook redis-security).",
+      "REPLICAOF of any node to any address: the node's data is replaced by that server's at once. Detected, not undone: data nodes refuse to start as the replica of an undeclared address, but a running one follows it until an operator moves it back (runbook redis-security); a host firewall limiting whom the nodes can reach is the fix. A forged Sentinel hello on the data nodes' channel: as the sentinelPeer row.",
   },
   backup: {
     holders: "the backup job (components/backup), on the backup host: the monitoring host in prod",
@@ -92,9 +92,11 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
   sentinelPeer: {
     holders: "every sentinel (sentinel-pass)",
     refused: "everything but PING, CLIENT SETNAME, PUBLISH on __sentinel__:hello and SENTINEL IS-MASTER-DOWN-BY-ADDR",
-    detectedBy: ["RedisUndeclaredMaster"],
+    detectedBy: ["RedisUndeclaredMaster", "RedisSentinelUnknownPeer"],
+    detection:
+      "RedisSentinelUnknownPeer: a forged hello's made-up sender is a sentinel nobody declared, whatever master the hello names, and it stays known (kept across the guard's restart) until SENTINEL RESET; RedisUndeclaredMaster when a scrape lands before the guard acts",
     remains:
-      "A forged hello (the hello carries no signature beyond this password) moves every sentinel to any address with a higher config epoch, and through them the clients and the data nodes; forged down votes. Restarted sentinels and data nodes refuse an undeclared master; the running ones follow it until an operator moves them back (runbook redis-security).",
+      "A forged hello (the hello carries no signature beyond this password) moves every sentinel to any address with a higher config epoch. Contained, not prevented: each sentinel's master guard stops it when it names an undeclared master, and the restart follows the declared node that reports ROLE master, before a moved sentinel turns the data nodes into that server's replicas (8 s). What remains: for that second or two, a client that looks the master up is sent to that server; the made-up peer votes in every failover (a larger majority) until SENTINEL RESET; hellos sent again and again restart the sentinels again and again; forged down votes. Narrowing who can reach the sentinels' port (host firewall) is the remaining fix.",
   },
   sentinelFailover: {
     holders: "every data node (its stop script's handoff)",

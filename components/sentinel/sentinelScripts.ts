@@ -7,10 +7,11 @@
 //   4. else the declared topology: the first boot.
 // The runtime config is rebuilt from the declared file at every start; a restart of the same
 // container carries over what Sentinel learned (epochs, peers, replicas) when the master it
-// monitored is still the one found; otherwise it starts from the declared file. Either way it
-// knows every declared data node but the master as a replica from its first second. Each
-// sentinel's myid is fixed in the declared file (sentinelConf.ts), so a replaced sentinel is the
-// same peer to the others, not a new one beside a dead one.
+// monitored is still the one found; otherwise only the peers it knew, the rest from the declared
+// file. Either way it knows every declared data node but the master as a replica from its first
+// second. Each sentinel's myid is fixed in the declared file (sentinelConf.ts), so a replaced
+// sentinel is the same peer to the others, not a new one beside a dead one.
+// While it runs, its master guard (below) stops it if it ever names an undeclared master.
 
 import { ACL_USERS, type Credentials, SENTINEL_USERS } from "../redis/acl";
 import { HANDOFF_TIMING } from "../redis/dataNodeScripts";
@@ -21,6 +22,11 @@ export const RUNTIME_SENTINEL_CONF_NAME = "sentinel.conf";
 
 /** Sentinel has no handoff: SIGTERM and it exits at once. The margin covers a slow config rewrite. */
 export const SENTINEL_STOP_GRACE_SECONDS = 10;
+/**
+ * How often the master guard asks its sentinel which master it names. Well inside the 8 s after
+ * which a moved sentinel starts turning the data nodes into replicas of the address it names.
+ */
+export const SENTINEL_GUARD_PERIOD_SECONDS = 1;
 /** A replaced sentinel is healthy once it sees enough peers to authorize a failover (hello messages every 2 s). */
 export const SENTINEL_HEALTHY_WITHIN_SECONDS = 60;
 
@@ -52,6 +58,7 @@ function settingsBlock(s: SentinelScriptSettings): string[] {
     VEZA_SENTINEL_USER: SENTINEL_USERS.client.name,
     VEZA_ASK_TIMEOUT_S: HANDOFF_TIMING.askTimeoutSeconds,
     VEZA_DISCOVERY_ROUNDS: HANDOFF_TIMING.discoveryRounds,
+    VEZA_GUARD_PERIOD_S: SENTINEL_GUARD_PERIOD_SECONDS,
   }).concat(
     `VEZA_PEERS=${endpointList(s.peers)}`,
     `VEZA_DATA_NODES=${endpointList(s.dataNodes)}`,
@@ -96,10 +103,17 @@ discover_master() {
 # Always rebuilt from the declared file: Sentinel's rewrite of the runtime copy adds the included
 # users and passwords to it, and Redis refuses to start on the duplicates. When the master found
 # is the one monitored before (a restart of this container), what Sentinel learned is carried over.
+# When it is another, only the peers are: epochs and replicas belong to the old master, but a peer
+# is a peer whatever the master. A forged hello's peer is then kept too, so RedisSentinelUnknownPeer
+# keeps paging after the master guard's restart until an operator resets the sentinels.
 write_runtime_conf() {
   learned=""
-  if [ -f "$VEZA_RUNTIME_CONF" ] && [ "$(monitored_in "$VEZA_RUNTIME_CONF")" = "$MASTER" ]; then
-    learned=$(grep -E '^[[:space:]]*sentinel[[:space:]]+(known-replica|known-slave|known-sentinel|current-epoch|config-epoch|leader-epoch)[[:space:]]' "$VEZA_RUNTIME_CONF")
+  if [ -f "$VEZA_RUNTIME_CONF" ]; then
+    if [ "$(monitored_in "$VEZA_RUNTIME_CONF")" = "$MASTER" ]; then
+      learned=$(grep -E '^[[:space:]]*sentinel[[:space:]]+(known-replica|known-slave|known-sentinel|current-epoch|config-epoch|leader-epoch)[[:space:]]' "$VEZA_RUNTIME_CONF")
+    else
+      learned=$(grep -E '^[[:space:]]*sentinel[[:space:]]+known-sentinel[[:space:]]' "$VEZA_RUNTIME_CONF")
+    fi
     log "carrying over what the previous run learned ($(echo "$learned" | grep -c .) lines)"
   fi
   tmp="$VEZA_RUNTIME_CONF.tmp"
@@ -126,11 +140,32 @@ declared_replicas() {
 }
 
 child=""
+guard=""
 on_stop() {
   [ -n "$child" ] || exit 0
+  [ -n "$guard" ] && kill "$guard" 2> /dev/null
   kill -TERM "$child" 2> /dev/null
 }
 trap on_stop TERM INT
+
+# A forged hello (the peer password is all it takes) moves a running sentinel to any address:
+# clients asking it are sent there, and 8 s later (4 hello periods) it makes the data nodes that
+# server's replicas, which replaces their data. Sentinel has no list of allowed masters, so this
+# guard is one: a sentinel naming an address outside the declared data nodes is stopped, and the
+# restart policy starts it again, where discover_master follows only a declared data node.
+master_guard() {
+  while kill -0 "$child" 2> /dev/null; do
+    sleep "$VEZA_GUARD_PERIOD_S"
+    load_credentials
+    # host and port on two lines; anything else (no answer, an error) is not a master named.
+    named=$(ask "$VEZA_LOCAL" "$VEZA_SENTINEL_USER" "$VEZA_SENTINEL_PASSWORD" SENTINEL GET-MASTER-ADDR-BY-NAME "$VEZA_MASTER_NAME" | awk 'NR == 1 { host = $1 } NR == 2 { port = $1 } END { if (NR == 2 && port ~ /^[0-9]+$/) print host ":" port }')
+    [ -n "$named" ] || continue
+    is_one_of "$named" $VEZA_DECLARED_DATA_NODES && continue
+    log "Sentinel names $named as master, which is not a declared data node ($VEZA_DECLARED_DATA_NODES): a forged hello. Stopping it; the restart follows the declared data node that is master (runbook: redis-security, UndeclaredMaster)"
+    kill -TERM "$child" 2> /dev/null
+    return
+  done
+}
 
 discover_master
 log "monitoring $MASTER (from $SOURCE)"
@@ -138,7 +173,7 @@ write_runtime_conf
 `,
     RUN_AS_REDIS,
     `$run_as redis-server "$VEZA_RUNTIME_CONF" --sentinel &`,
-    superviseChild(),
+    superviseChild(":", "master_guard &\nguard=$!"),
     "",
   ].join("\n");
 }

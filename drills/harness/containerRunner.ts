@@ -168,6 +168,19 @@ export class ContainerRunner {
     return this.start(slot, generationDir, volume);
   }
 
+  /**
+   * The restart policy (unless-stopped) for `names`: each whose entry script has exited is started
+   * again, as Docker would. Returns the names restarted.
+   */
+  restartExited(names: string[]): string[] {
+    return names.filter((name) => {
+      const current = this.slot(name).current;
+      if (!current || !exited(current.process)) return false;
+      this.restart(name);
+      return true;
+    });
+  }
+
   /** `docker restart` after a crash (restart: unless-stopped): the same container, files and volumes. */
   restart(name: string): RunningContainer {
     const slot = this.slot(name);

@@ -6,7 +6,10 @@
 // 2. the app password: SCRIPT DEBUG SYNC (it would stop the whole server): refused;
 // 3. the sentinel peer password: one forged hello per sentinel with a newer config epoch names a
 //    server outside the stack. Hellos carry no signature beyond that password, so the sentinels
-//    follow it (the drill checks the attack went through) and RedisUndeclaredMaster must page.
+//    follow it (the drill checks the attack went through); RedisUndeclaredMaster and
+//    RedisSentinelUnknownPeer must page. Then the same against the containers' entry scripts,
+//    whose master guard must undo it within 30 s: the same master, no node ever the rogue's
+//    replica, no acknowledged write lost.
 // 4. the handoff password: CLIENT PAUSE <years> on the master, WRITE then ALL, on a cluster of the
 //    containers' own entry scripts. Sentinel fails over (the paused master holds back its hello
 //    PUBLISH, and the PINGs behind it), and the entry script's pause watchdog frees the node: an
@@ -20,7 +23,7 @@ import type { AlertCheck } from "../harness/alerting";
 import { withCluster } from "../harness/clusterRun";
 import { startRogueReplica, startRogueServer } from "../harness/standalone";
 import type { LocalCluster } from "../harness/localCluster";
-import { redisCli, sleep, waitFor } from "../harness/processes";
+import { redisCli, redisCliAsync, sleep, waitFor } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
 import { Checks, seconds, type DrillContext, type Figure, type Scenario } from "../harness/types";
 import { ContainerCluster } from "../harness/dayTwo";
@@ -57,6 +60,22 @@ function appScriptDebug(cluster: LocalCluster, figures: Record<string, Figure>):
   figures.app_script_debug = /NOPERM/.test(reply) ? "refused" : `accepted: ${reply}`;
 }
 
+/**
+ * A hello as a sentinel sends it, naming `rogue` as the master with a config epoch above every
+ * sentinel's: sentinel_ip,sentinel_port,sentinel_runid,current_epoch,master_name,master_ip,
+ * master_port,master_config_epoch. Its sender (the next port, a fresh runid) is a made-up peer.
+ */
+function forgedHelloMessage(masterName: string, rogue: { host: string; port: number }, aboveEpoch: number): string {
+  const epoch = String(aboveEpoch + 10);
+  return [rogue.host, String(rogue.port + 1), randomBytes(20).toString("hex"), epoch, masterName, rogue.host, String(rogue.port), epoch].join(",");
+}
+
+/** One PUBLISH of `hello` on each sentinel, with the stolen peer password. */
+function publishHello(sentinels: Array<{ port: number; address?: string }>, hello: string, peerPassword: string): void {
+  const peer = { user: SENTINEL_USERS.peer.name, password: peerPassword };
+  for (const s of sentinels) redisCli(s.port, ["publish", SENTINEL_HELLO_CHANNEL, hello], peer, 5000, s.address ?? "127.0.0.1");
+}
+
 async function forgedHello(cluster: LocalCluster, ws: Workspace, check: AlertCheck | undefined, figures: Record<string, Figure>, checks: Checks): Promise<void> {
   const masterName = cluster.config.sentinel.masterName;
   const port = await startRogueServer(ws, "rogue-master", []);
@@ -68,11 +87,8 @@ async function forgedHello(cluster: LocalCluster, ws: Workspace, check: AlertChe
       return Number(lines[lines.indexOf("config-epoch") + 1] ?? 0);
     }),
   );
-  // sentinel_ip,sentinel_port,sentinel_runid,current_epoch,master_name,master_ip,master_port,master_config_epoch
-  const hello = ["127.0.0.1", String(port + 1), randomBytes(20).toString("hex"), String(epoch + 10), masterName, "127.0.0.1", String(port), String(epoch + 10)].join(",");
-  const peer = { user: SENTINEL_USERS.peer.name, password: cluster.credentials.sentinelPeer };
   const sentAt = Date.now();
-  for (const s of cluster.sentinels) redisCli(s.port, ["publish", SENTINEL_HELLO_CHANNEL, hello], peer);
+  publishHello(cluster.sentinels, forgedHelloMessage(masterName, { host: "127.0.0.1", port }, epoch), cluster.credentials.sentinelPeer);
   const moved = await waitFor(
     "the forged hello to move the sentinels",
     async () => {
@@ -84,6 +100,63 @@ async function forgedHello(cluster: LocalCluster, ws: Workspace, check: AlertChe
   ).catch(() => 0);
   figures.forged_hello_sentinels_moved = moved;
   if (moved > 0) figures.forged_hello_detected_s = await detected(check, "RedisUndeclaredMaster", sentAt, checks);
+  // The made-up sender is a peer nobody declared, whatever master the hello names.
+  figures.forged_hello_unknown_peer_detected_s = await detected(check, "RedisSentinelUnknownPeer", sentAt, checks);
+}
+
+/** How long the sentinels must keep naming the declared master for the forgery to count as undone. */
+const UNDONE_FOR_MS = 5000;
+
+/**
+ * The same forged hello against the containers' entry scripts, whose master guard stops a
+ * sentinel naming an undeclared master; the restart (the drill plays the restart policy) follows
+ * the declared node that reports ROLE master. The rogue answers, so a sentinel left moved would
+ * turn the data nodes into its replicas 8 s later: the drill watches that none ever does, that
+ * every sentinel names the master of before, and that no acknowledged write is lost.
+ */
+async function forgedHelloContained(cluster: ContainerCluster, ws: Workspace, writer: SteadyWriter, figures: Record<string, Figure>, checks: Checks): Promise<void> {
+  const master = await cluster.master();
+  if (!master) {
+    checks.expect(false, "no single master before the forged hello");
+    return;
+  }
+  const declaredMaster = `${master.address}:${master.port}`;
+  const port = await startRogueServer(ws, "rogue-master-contained", []);
+  const rogue = `127.0.0.1:${port}`;
+  const views = await Promise.all(cluster.sentinels.map((s) => cluster.sentinelView(s)));
+  const epoch = Math.max(...views.map((view) => Number(view["config-epoch"] ?? 0)));
+  const named = (view: Record<string, string>) => (view.ip && view.port ? `${view.ip}:${view.port}` : undefined);
+  const sentinelNames = cluster.sentinels.map((s) => s.name);
+  const sentAt = Date.now();
+  publishHello(cluster.sentinels, forgedHelloMessage(cluster.config.sentinel.masterName, { host: "127.0.0.1", port }, epoch), cluster.credentials.sentinelPeer);
+  let moved = 0;
+  let restarts = 0;
+  let nodesFollowingRogue = 0;
+  let undoneSince: number | undefined;
+  while (Date.now() - sentAt < 60000) {
+    restarts += cluster.runner.restartExited(sentinelNames).length;
+    const now = (await Promise.all(cluster.sentinels.map((s) => cluster.sentinelView(s)))).map(named);
+    moved = Math.max(moved, now.filter((address) => address === rogue).length);
+    const roles = await Promise.all(cluster.nodes.map((n) => redisCliAsync(n.port, ["role"], cluster.admin(), 2000, n.address)));
+    nodesFollowingRogue = Math.max(nodesFollowingRogue, roles.filter((r) => r.out.split("\n")[0] === "slave" && r.out.split("\n")[2] === String(port)).length);
+    if (moved > 0 && now.every((address) => address === declaredMaster)) {
+      undoneSince ??= Date.now();
+      if (Date.now() - undoneSince >= UNDONE_FOR_MS) break;
+    } else undoneSince = undefined;
+    await sleep(100);
+  }
+  figures.contained_hello_sentinels_moved = moved;
+  figures.contained_hello_undone_s = undoneSince === undefined || Date.now() - undoneSince < UNDONE_FOR_MS ? "never" : seconds(undoneSince - sentAt);
+  figures.contained_hello_guard_restarts = restarts;
+  figures.contained_hello_nodes_following_rogue = nodesFollowingRogue;
+  figures.contained_hello_rogue_replicas = Number(/connected_slaves:(\d+)/.exec(redisCli(port, ["info", "replication"]).out)?.[1] ?? -1);
+  figures.contained_hello_master_changed = (await cluster.master())?.name === master.name ? "no" : "yes";
+  // RedisSentinelUnknownPeer's condition, from what the exporter reads: the sentinel and its peers.
+  const peers = (await Promise.all(cluster.sentinels.map((s) => cluster.sentinelView(s)))).map((view) => Number(view["num-other-sentinels"] ?? -1) + 1);
+  const known = Math.min(...peers);
+  figures.contained_hello_unknown_peer_paging = known > cluster.config.sentinel.count ? "yes" : `no: ${known} sentinels known, ${cluster.config.sentinel.count} declared`;
+  const acked = [...writer.stats.ackedKeys];
+  figures.contained_hello_acked_writes_lost = await countMissing(master.port, acked, cluster.admin(), master.address);
 }
 
 /**
@@ -112,6 +185,8 @@ async function pauseNobodyEnds(ctx: DrillContext, figures: Record<string, Figure
   const writer = new SteadyWriter(client, "paused", { concurrency: 2 });
   try {
     writer.start();
+    await sleep(1000);
+    await forgedHelloContained(cluster, ws, writer, figures, checks);
     for (const mode of ["write", "all"] as const) {
       const prefix = `handoff_pause_${mode}`;
       await sleep(1000);
@@ -128,9 +203,7 @@ async function pauseNobodyEnds(ctx: DrillContext, figures: Record<string, Figure
       const backAt = await waitFor(
         `${master.name} to follow the new master`,
         async () => {
-          if (mode === "all" && (container.exitCode !== null || container.signalCode !== null) && cluster.runner.slot(master.name).current!.process.child === container) {
-            cluster.runner.restart(master.name);
-          }
+          if (mode === "all") cluster.runner.restartExited([master.name]);
           return (await cluster.role(master)) === "slave" ? Date.now() : undefined;
         },
         60000,
@@ -158,7 +231,7 @@ export const security: Scenario = {
   // The forged hello leaves the data nodes without a master the sentinels agree on: its other pages.
   // The rogue replica is one more than declared, too.
   alerts: {
-    raises: ["RedisUndeclaredReplica", "RedisReplicasAboveDeclared", "RedisUndeclaredMaster"],
+    raises: ["RedisUndeclaredReplica", "RedisReplicasAboveDeclared", "RedisUndeclaredMaster", "RedisSentinelUnknownPeer"],
     alsoPages: ["RedisSentinelMasterMismatch", "RedisNoMaster", "RedisMasterWithoutReplicas", "RedisUnreachable"],
   },
   targets: [
@@ -167,6 +240,19 @@ export const security: Scenario = {
     { figure: "app_script_debug", kind: "equals", value: "refused", why: "no app password can stop the server with SCRIPT DEBUG SYNC" },
     { figure: "forged_hello_sentinels_moved", kind: "at least", value: 1, why: "hellos carry no signature beyond the peer password, so the forgery goes through: the drill proves its detection" },
     { figure: "forged_hello_detected_s", kind: "at most", value: 30, why: "sentinels naming a master outside the declared data nodes page within 30 s" },
+    { figure: "forged_hello_unknown_peer_detected_s", kind: "at most", value: 30, why: "the hello's made-up sender is a sentinel nobody declared: it pages within 30 s" },
+    { figure: "contained_hello_sentinels_moved", kind: "at least", value: 1, why: "against the entry scripts too the forgery goes through: the master guard undoes it" },
+    { figure: "contained_hello_undone_s", kind: "at most", value: 30, why: "every sentinel names the declared master again (and keeps naming it) within 30 s" },
+    { figure: "contained_hello_nodes_following_rogue", kind: "equals", value: 0, why: "the guard acts before a moved sentinel turns the data nodes into the rogue's replicas (8 s)" },
+    { figure: "contained_hello_rogue_replicas", kind: "equals", value: 0, why: "no data node ever attached to the rogue: it received no data, no password of a node" },
+    { figure: "contained_hello_master_changed", kind: "equals", value: "no", why: "the guard restores the master of before, with no failover" },
+    {
+      figure: "contained_hello_unknown_peer_paging",
+      kind: "equals",
+      value: "yes",
+      why: "the made-up peer stays known after the guard's restart: RedisSentinelUnknownPeer's condition holds until SENTINEL RESET",
+    },
+    { figure: "contained_hello_acked_writes_lost", kind: "equals", value: 0, why: "the clients' master never changed, and nothing replaced its data" },
     ...(["write", "all"] as const).flatMap((mode) => [
       {
         figure: `handoff_pause_${mode}_accepted`,

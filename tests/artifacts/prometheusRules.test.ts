@@ -182,6 +182,7 @@ describe("monitoring files under promtool and amtool", () => {
       "RedisAofWriteFailed",
       "RedisMasterFlapping",
       "RedisRestartLoop",
+      "RedisSentinelUnknownPeer",
       "RedisUndeclaredMaster",
       "RedisUndeclaredReplica",
     ]);

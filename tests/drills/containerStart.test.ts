@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { requireValidStackConfig } from "../../components/validation/validate";
-import { SENTINEL_USERS } from "../../components/redis/acl";
+import { SENTINEL_HELLO_CHANNEL, SENTINEL_USERS } from "../../components/redis/acl";
 import { dataNodeContainer, sentinelContainer } from "../../components/topology/containers";
 import { placeTopology } from "../../components/topology/placement";
 import { ContainerRunner } from "../../drills/harness/containerRunner";
@@ -109,6 +109,29 @@ describe("a data node's start script, alone", () => {
     await waitFor("sentinel-0 to answer again", () => /^[\d.]+:\d+$/.test(master()), 20000, 200);
     expect(master()).toBe(`127.0.0.1:${ports.redis0}`);
     expect(runner.entryLog("sentinel-0").join("\n")).toContain(`this sentinel's previous run monitored ${rogue.replace(" ", ":")}, which is not a declared data node: not followed`);
+  }, 60000);
+
+  it("a running sentinel moved by a forged hello is stopped by its master guard, which says why; restarted, it monitors the declared master and still knows the made-up peer (RedisSentinelUnknownPeer keeps paging)", async () => {
+    const sentinelAdmin = { user: SENTINEL_USERS.admin.name, password: credentials.sentinelAdmin };
+    const master = () => redisCli(ports.sentinel0, ["sentinel", "get-master-addr-by-name", config.sentinel.masterName], sentinelAdmin).out.split("\n").join(":");
+    const field = (name: string) => {
+      const lines = redisCli(ports.sentinel0, ["sentinel", "master", config.sentinel.masterName], sentinelAdmin).out.split("\n");
+      return lines[lines.indexOf(name) + 1];
+    };
+    runner.create("sentinel-0");
+    await waitFor("sentinel-0 to answer", () => master() === `127.0.0.1:${ports.redis0}`, 20000, 200);
+    const first = runner.slot("sentinel-0").current!;
+    const roguePort = ports.sentinel0 + 100;
+    const epoch = Number(field("config-epoch")) + 10;
+    // sentinel_ip,sentinel_port,sentinel_runid,current_epoch,master_name,master_ip,master_port,master_config_epoch
+    const hello = ["127.0.0.1", roguePort + 1, "f".repeat(40), epoch, config.sentinel.masterName, "127.0.0.1", roguePort, epoch].join(",");
+    expect(redisCli(ports.sentinel0, ["publish", SENTINEL_HELLO_CHANNEL, hello], { user: SENTINEL_USERS.peer.name, password: credentials.sentinelPeer }).out).toBe("1");
+    await waitFor("the master guard to stop the moved sentinel", () => runner.restartExited(["sentinel-0"]).length > 0, 20000, 100);
+    expect(runner.slot("sentinel-0").current).not.toBe(first);
+    expect(runner.entryLog("sentinel-0").join("\n")).toContain(`Sentinel names 127.0.0.1:${roguePort} as master, which is not a declared data node`);
+    await waitFor("sentinel-0 to answer again", () => /^[\d.]+:\d+$/.test(master()), 20000, 200);
+    expect(master()).toBe(`127.0.0.1:${ports.redis0}`);
+    expect(Number(field("num-other-sentinels"))).toBe(1);
   }, 60000);
 
   it("a sentinel knows every declared replica from its first second, with no data node answering, and once each after a restart carries over what it learned", async () => {

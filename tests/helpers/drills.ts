@@ -68,8 +68,11 @@ export const failedOn = (failures: string[]) => failures.map((f) => f.split("=")
 
 /** One scenario's short version as a test: it holds every target and leaves nothing behind. */
 export async function expectScenarioHolds(scenario: Scenario): Promise<void> {
+  const startedAt = Date.now();
   const result = await runScenario(scenario, { stack: "dev", config: devConfig, short: true, log: () => undefined });
-  if (!skippedHere(result)) process.stdout.write(`drill ${result.scenario}: ${result.passed ? "pass" : "FAIL"} ${JSON.stringify(result.figures)}\n`);
+  // The time each takes, for keeping this layer within the test budget.
+  const took = `${((Date.now() - startedAt) / 1000).toFixed(1)} s`;
+  if (!skippedHere(result)) process.stdout.write(`drill ${result.scenario}: ${result.passed ? "pass" : "FAIL"} in ${took} ${JSON.stringify(result.figures)}\n`);
   expect(result.failures).toEqual([]);
   expect(result.passed).toBe(true);
   expect(leftovers()).toEqual([]);
