@@ -192,6 +192,7 @@ export const FAILURE_MODES = {
     guards: [
       { what: "one ACL user per role, each with only its commands", file: "components/redis/acl.ts" },
       { what: "masters and replicas pinned to the declared data nodes", file: "components/redis/dataNodeScripts.ts" },
+      { what: "a sentinel moved to an undeclared master by a forged hello is stopped and restarts on the declared one", file: "components/sentinel/sentinelScripts.ts" },
       { what: "containers read-only, without capabilities, pids limited", file: "components/base/hardening.ts" },
       { what: "no image known to be end-of-life or to miss a security fix", file: "components/images/redisImage.ts" },
     ],
@@ -205,7 +206,7 @@ export const FAILURE_MODES = {
       "containers-pids-limited",
       "api-runs-as-declared-user",
     ],
-    alerts: ["RedisUndeclaredMaster", "RedisUndeclaredReplica", "RedisReplicasAboveDeclared", "RedisAuthFailures"],
+    alerts: ["RedisUndeclaredMaster", "RedisUndeclaredReplica", "RedisReplicasAboveDeclared", "RedisSentinelUnknownPeer", "RedisAuthFailures"],
     runbook: { page: RUNBOOK_PAGES.security, section: "First moves (under 5 minutes)" },
     drills: ["security"],
     tests: ["tests/artifacts/leastPrivilege.test.ts", "tests/component/hardening.test.ts", "tests/unit/threatModel.test.ts"],

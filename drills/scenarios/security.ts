@@ -104,8 +104,8 @@ async function forgedHello(cluster: LocalCluster, ws: Workspace, check: AlertChe
   figures.forged_hello_unknown_peer_detected_s = await detected(check, "RedisSentinelUnknownPeer", sentAt, checks);
 }
 
-/** How long the sentinels must keep naming the declared master for the forgery to count as undone. */
-const UNDONE_FOR_MS = 5000;
+/** How long the sentinels must keep naming the declared master for the forgery to count as undone: longer than a hello period (2 s), so a peer still moved would show. */
+const UNDONE_FOR_MS = 3000;
 
 /**
  * The same forged hello against the containers' entry scripts, whose master guard stops a
@@ -187,7 +187,8 @@ async function pauseNobodyEnds(ctx: DrillContext, figures: Record<string, Figure
     writer.start();
     await sleep(1000);
     await forgedHelloContained(cluster, ws, writer, figures, checks);
-    for (const mode of ["write", "all"] as const) {
+    // npm test runs the pause of all commands only (the one that needs the restart); the drill both.
+    for (const mode of ctx.short ? (["all"] as const) : (["write", "all"] as const)) {
       const prefix = `handoff_pause_${mode}`;
       await sleep(1000);
       const master = (await cluster.master())!;
@@ -257,24 +258,28 @@ export const security: Scenario = {
       {
         figure: `handoff_pause_${mode}_accepted`,
         kind: "equals" as const,
+        fullOnly: mode === "write",
         value: "yes",
         why: "ACL rules cannot bound CLIENT PAUSE's length: the attack is real, the failover and the watchdog contain it",
       },
       {
         figure: `handoff_pause_${mode}_writes_resumed_s`,
         kind: "at most" as const,
+        fullOnly: mode === "write",
         value: 30,
         why: "Sentinel fails over a paused master: it holds back the sentinels' hello PUBLISH, and the PINGs behind it",
       },
       {
         figure: `handoff_pause_${mode}_node_back_as_replica_s`,
         kind: "at most" as const,
+        fullOnly: mode === "write",
         value: 30,
         why: `the watchdog acts on writes held ${HANDOFF_TIMING.pauseLimitMs / 1000} s, and the node then follows the new master`,
       },
       {
         figure: `handoff_pause_${mode}_watchdog`,
         kind: "equals" as const,
+        fullOnly: mode === "write",
         value: mode === "write" ? "unpaused" : "stopped the node",
         why: mode === "write" ? "a WRITE pause lets CLIENT UNPAUSE through: no restart needed" : "a pause of ALL commands holds back CLIENT UNPAUSE: only a restart ends it",
       },
