@@ -104,7 +104,10 @@ async function forgedHello(cluster: LocalCluster, ws: Workspace, check: AlertChe
   figures.forged_hello_unknown_peer_detected_s = await detected(check, "RedisSentinelUnknownPeer", sentAt, checks);
 }
 
-/** How long the sentinels must keep naming the declared master for the forgery to count as undone: longer than a hello period (2 s), so a peer still moved would show. */
+/**
+ * How long the sentinels must keep naming the declared master for the forgery to count as undone:
+ * longer than a hello period (2 s), so a peer still moved would show by moving them back.
+ */
 const UNDONE_FOR_MS = 3000;
 
 /**
@@ -160,12 +163,13 @@ async function forgedHelloContained(cluster: ContainerCluster, ws: Workspace, wr
 }
 
 /**
- * The handoff user's endless pause on the master, in both modes, against the containers' entry
- * scripts (the watchdog lives there). WRITE: the watchdog ends it with CLIENT UNPAUSE, and the
+ * The attacks the containers' entry scripts contain (their guards live there), one cluster of
+ * them, a writer running throughout: the forged hello (forgedHelloContained), then the handoff
+ * user's endless pause on the master, in both modes (ALL only in npm test). WRITE: the watchdog ends it with CLIENT UNPAUSE, and the
  * node, failed over meanwhile, follows the new master without a restart. ALL: the UNPAUSE is held
  * too, so the watchdog stops the node and the restart policy brings it back as a replica.
  */
-async function pauseNobodyEnds(ctx: DrillContext, figures: Record<string, Figure>, checks: Checks): Promise<void> {
+async function attacksOnEntryScripts(ctx: DrillContext, figures: Record<string, Figure>, checks: Checks): Promise<void> {
   const unavailable = containerRunnerAvailable();
   if (unavailable) {
     checks.expect(false, unavailable);
@@ -293,7 +297,7 @@ export const security: Scenario = {
       await rogueReplica(cluster, ws, check, figures, checks);
       appScriptDebug(cluster, figures);
       await forgedHello(cluster, ws, check, figures, checks);
-      await pauseNobodyEnds(ctx, figures, checks);
+      await attacksOnEntryScripts(ctx, figures, checks);
       return { passed: checks.passed, failures: checks.failures, figures };
     }),
 };
