@@ -47,7 +47,7 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     refused: "data commands, CONFIG GET/SET, ACL, FLUSHALL",
     detectedBy: ["RedisUndeclaredMaster", "RedisSentinelUnknownPeer"],
     remains:
-      "REPLICAOF of any node to any address: the node's data is replaced by that server's at once. Detected, not undone: data nodes refuse to start as the replica of an undeclared address, but a running one follows it until an operator moves it back (runbook redis-security); a host firewall limiting whom the nodes can reach is the fix. A forged Sentinel hello on the data nodes' channel: as the sentinelPeer row.",
+      "REPLICAOF of any node to any address: the node's data is replaced by that server's at once. On a replica, contained: its entry script's watchdog stops it within a second or two and the restart follows the declared master (the master's data is untouched). On the master, detected only: its data, and then its replicas', is that server's before anything can act; a host firewall limiting whom the nodes can reach is the fix. A forged Sentinel hello on the data nodes' channel: as the sentinelPeer row.",
   },
   backup: {
     holders: "the backup job (components/backup), on the backup host: the monitoring host in prod",

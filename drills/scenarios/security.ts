@@ -9,7 +9,9 @@
 //    follow it (the drill checks the attack went through); RedisUndeclaredMaster and
 //    RedisSentinelUnknownPeer must page. Then the same against the containers' entry scripts,
 //    whose master guard must undo it within 30 s: the same master, no node ever the rogue's
-//    replica, no acknowledged write lost.
+//    replica, no acknowledged write lost;
+// 3b. the sentinel password's REPLICAOF on a replica: the data node's watchdog stops it and the
+//    restart follows the declared master again within 30 s.
 // 4. the handoff password: CLIENT PAUSE <years> on the master, WRITE then ALL, on a cluster of the
 //    containers' own entry scripts. Sentinel fails over (the paused master holds back its hello
 //    PUBLISH, and the PINGs behind it), and the entry script's pause watchdog frees the node: an
@@ -163,8 +165,38 @@ async function forgedHelloContained(cluster: ContainerCluster, ws: Workspace, wr
 }
 
 /**
+ * A stolen sentinel password's REPLICAOF sent to a replica: it follows a server outside the stack
+ * and takes its data. The data node's watchdog stops such a replica, and the restart (the drill
+ * plays the restart policy) follows the master the sentinels name: it is a replica of the
+ * declared master again, with the master's data. The master and its writes are never touched.
+ */
+async function replicaMovedBack(cluster: ContainerCluster, ws: Workspace, writer: SteadyWriter, figures: Record<string, Figure>): Promise<void> {
+  const master = (await cluster.master())!;
+  const replica = cluster.nodes.find((node) => node.name !== master.name)!;
+  const port = await startRogueServer(ws, "rogue-master-replicaof", []);
+  const roleOf = async () => (await redisCliAsync(replica.port, ["role"], cluster.admin(), 2000, replica.address)).out.split("\n");
+  const sentAt = Date.now();
+  const reply = redisCli(replica.port, ["replicaof", "127.0.0.1", String(port)], { user: ACL_USERS.sentinel, password: cluster.credentials.sentinel }, 5000, replica.address).out;
+  figures.replicaof_replica_accepted = reply === "OK" ? "yes" : `no: ${reply}`;
+  const backAt = await waitFor(
+    `${replica.name} to follow the declared master again`,
+    async () => {
+      cluster.runner.restartExited([replica.name]);
+      const [role, host, masterPort, link] = await roleOf();
+      return role === "slave" && host === master.address && masterPort === String(master.port) && link === "connected" ? Date.now() : undefined;
+    },
+    60000,
+    200,
+  ).catch(() => undefined);
+  figures.replicaof_replica_undone_s = backAt === undefined ? `never (${(await roleOf()).slice(0, 3).join(" ")})` : seconds(backAt - sentAt);
+  figures.replicaof_replica_restarted = cluster.runner.entryLog(replica.name).some((line) => line.includes("which is not a declared data node (a REPLICAOF")) ? "yes" : "no";
+  figures.replicaof_replica_acked_writes_lost = await countMissing(master.port, [...writer.stats.ackedKeys], cluster.admin(), master.address);
+}
+
+/**
  * The attacks the containers' entry scripts contain (their guards live there), one cluster of
- * them, a writer running throughout: the forged hello (forgedHelloContained), then the handoff
+ * them, a writer running throughout: the forged hello (forgedHelloContained), a replica moved by
+ * REPLICAOF (replicaMovedBack), then the handoff
  * user's endless pause on the master, in both modes (ALL only in npm test). WRITE: the watchdog ends it with CLIENT UNPAUSE, and the
  * node, failed over meanwhile, follows the new master without a restart. ALL: the UNPAUSE is held
  * too, so the watchdog stops the node and the restart policy brings it back as a replica.
@@ -191,6 +223,7 @@ async function attacksOnEntryScripts(ctx: DrillContext, figures: Record<string, 
     writer.start();
     await sleep(1000);
     await forgedHelloContained(cluster, ws, writer, figures, checks);
+    await replicaMovedBack(cluster, ws, writer, figures);
     // npm test runs the pause of all commands only (the one that needs the restart); the drill both.
     for (const mode of ctx.short ? (["all"] as const) : (["write", "all"] as const)) {
       const prefix = `handoff_pause_${mode}`;
@@ -258,6 +291,10 @@ export const security: Scenario = {
       why: "the made-up peer stays known after the guard's restart: RedisSentinelUnknownPeer's condition holds until SENTINEL RESET",
     },
     { figure: "contained_hello_acked_writes_lost", kind: "equals", value: 0, why: "the clients' master never changed, and nothing replaced its data" },
+    { figure: "replicaof_replica_accepted", kind: "equals", value: "yes", why: "the sentinel password may REPLICAOF (Sentinel needs it): the attack is real" },
+    { figure: "replicaof_replica_undone_s", kind: "at most", value: 30, why: "the watchdog stops a replica following an undeclared address, and the restart follows the declared master" },
+    { figure: "replicaof_replica_restarted", kind: "equals", value: "yes", why: "the watchdog, not Sentinel's slower fix (after failover-timeout), undid it" },
+    { figure: "replicaof_replica_acked_writes_lost", kind: "equals", value: 0, why: "the master was never touched" },
     ...(["write", "all"] as const).flatMap((mode) => [
       {
         figure: `handoff_pause_${mode}_accepted`,

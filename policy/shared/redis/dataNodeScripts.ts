@@ -356,9 +356,14 @@ trap on_stop TERM INT
 # through. A pause of ALL commands holds back the UNPAUSE too (Redis 7.0), and looks like a hung
 # server: on a master, Redis is then stopped (SIGTERM is served while paused, the AOF flushed);
 # Sentinel has already failed it over (its PINGs go unanswered), and the restart policy brings it
-# back as a replica. A replica is never stopped: that would turn a pause into a full resync, a
-# fork on the master, and writes refused while no replica is in sync.
-pause_watchdog() {
+# back as a replica. A paused replica is never stopped: that would turn a pause into a full
+# resync, a fork on the master, and writes refused while no replica is in sync.
+#
+# A replica following an address outside the declared data nodes (a REPLICAOF with a stolen admin
+# or sentinel password) has the data of a server outside the stack, and serves it to readers: it
+# is stopped too, and the restart follows the master the sentinels name, as every start does. Not
+# the master that was moved: its data is that server's already, and only the network stops that.
+node_watchdog() {
   held_since=""
   last_role=""
   while kill -0 "$child" 2> /dev/null; do
@@ -366,7 +371,20 @@ pause_watchdog() {
     load_credentials
     if [ -n "$(local_ask PFCOUNT "$VEZA_PAUSE_PROBE_KEY")" ]; then
       held_since=""
-      last_role=$(local_ask ROLE | head -n 1)
+      # "master", or "slave <host>:<port>"
+      role=$(local_ask ROLE | awk 'NR == 1 { role = $1 } NR == 2 { host = $1 } NR == 3 { port = $1 } END { if (role == "slave") print role, host ":" port; else print role }')
+      if [ "${"$"}{role%% *}" = slave ] && ! is_one_of "${"$"}{role#* }" $VEZA_DECLARED_DATA_NODES; then
+        if [ "$last_role" = slave ]; then
+          log "this replica follows ${"$"}{role#* }, which is not a declared data node (a REPLICAOF with a stolen credential): stopping Redis; the restart follows the master the sentinels name (runbook: redis-security, UndeclaredMaster)"
+          kill -TERM "$child" 2> /dev/null
+          return
+        fi
+        # A moved master stays "moved" (not "slave") until it follows a declared node again.
+        [ "$last_role" = master ] && log "this master was made a replica of ${"$"}{role#* }, which is not a declared data node: its data is that server's now; left running for the operator (runbook: redis-security, UndeclaredMaster)"
+        last_role=moved
+        continue
+      fi
+      last_role=${"$"}{role%% *}
       continue
     fi
     [ -n "$held_since" ] || held_since=$(now_ms)
@@ -407,7 +425,7 @@ write_runtime_conf
     "heal_aof",
     RUN_AS_REDIS,
     `$run_as redis-server "$VEZA_RUNTIME_CONF" &`,
-    superviseChild('if [ "$caught_up" = 1 ]; then request_failover; fi\nif [ "$handed_off" = 1 ]; then wait_for_majority; fi', "pause_watchdog &\nwatchdog=$!"),
+    superviseChild('if [ "$caught_up" = 1 ]; then request_failover; fi\nif [ "$handed_off" = 1 ]; then wait_for_majority; fi', "node_watchdog &\nwatchdog=$!"),
     "",
   ].join("\n");
 }
