@@ -176,7 +176,8 @@ async function replicaMovedBack(cluster: ContainerCluster, ws: Workspace, writer
   const port = await startRogueServer(ws, "rogue-master-replicaof", []);
   const roleOf = async () => (await redisCliAsync(replica.port, ["role"], cluster.admin(), 2000, replica.address)).out.split("\n");
   const sentAt = Date.now();
-  const reply = redisCli(replica.port, ["replicaof", "127.0.0.1", String(port)], { user: ACL_USERS.sentinel, password: cluster.credentials.sentinel }, 5000, replica.address).out;
+  // SLAVEOF: what Sentinel sends, so what its user may run (REPLICAOF is not in its rules).
+  const reply = redisCli(replica.port, ["slaveof", "127.0.0.1", String(port)], { user: ACL_USERS.sentinel, password: cluster.credentials.sentinel }, 5000, replica.address).out;
   figures.replicaof_replica_accepted = reply === "OK" ? "yes" : `no: ${reply}`;
   const backAt = await waitFor(
     `${replica.name} to follow the declared master again`,
@@ -291,7 +292,7 @@ export const security: Scenario = {
       why: "the made-up peer stays known after the guard's restart: RedisSentinelUnknownPeer's condition holds until SENTINEL RESET",
     },
     { figure: "contained_hello_acked_writes_lost", kind: "equals", value: 0, why: "the clients' master never changed, and nothing replaced its data" },
-    { figure: "replicaof_replica_accepted", kind: "equals", value: "yes", why: "the sentinel password may REPLICAOF (Sentinel needs it): the attack is real" },
+    { figure: "replicaof_replica_accepted", kind: "equals", value: "yes", why: "the sentinel password may SLAVEOF (Sentinel needs it): the attack is real" },
     { figure: "replicaof_replica_undone_s", kind: "at most", value: 30, why: "the watchdog stops a replica following an undeclared address, and the restart follows the declared master" },
     { figure: "replicaof_replica_restarted", kind: "equals", value: "yes", why: "the watchdog, not Sentinel's slower fix (after failover-timeout), undid it" },
     { figure: "replicaof_replica_acked_writes_lost", kind: "equals", value: 0, why: "the master was never touched" },
