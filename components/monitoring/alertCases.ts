@@ -1062,9 +1062,19 @@ function redisCases(input: RuleTestInput): AlertCase[] {
       c({
         alert: "RedisSentinelUnknownPeer",
         name: "a forged hello names the right master: no switch, but every sentinel now knows one peer more than declared",
-        series: sentinels.map((i) => s("redis_sentinel_master_sentinels", named(i, 0), steady(sentinels.length + 1, n("3m")))),
+        series: sentinels.map((i) => s("redis_sentinel_master_sentinels", named(i, 0), steady(sentinels.length + 1, n("8m")))),
         drop: (x) => x.metric === "redis_sentinel_master_sentinels",
-        expectations: [{ at: "30s", alerts: sentinels.map((i) => ({ labels: named(i, 0), value: sentinels.length + 1 })) }],
+        expectations: [
+          { at: "4m", alerts: [] },
+          { at: "6m", alerts: sentinels.map((i) => ({ labels: named(i, 0), value: sentinels.length + 1 })) },
+        ],
+      }),
+      c({
+        alert: "RedisSentinelUnknownPeer",
+        name: "healthy: a sentinel added to the stack says hello 4 minutes before the rules that count it are deployed",
+        series: sentinels.map((i) => s("redis_sentinel_master_sentinels", named(i, 0), `${sentinels.length + 1}x${n("4m")} ${sentinels.length}x${n("4m")}`)),
+        drop: (x) => x.metric === "redis_sentinel_master_sentinels",
+        expectations: [{ at: "6m", alerts: [] }],
       }),
       c({
         alert: "RedisSentinelUnknownPeer",

@@ -388,11 +388,13 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
           // master it names, and Sentinel never forgets a peer: the count stays up after the
           // master guard's restart (peers are carried over), until SENTINEL RESET.
           expr: `redis_sentinel_master_sentinels{job="${SENTINEL_JOB}"} > ${input.sentinel.count}`,
+          // A replaced sentinel keeps its myid, so it is counted once. A new one (sentinel.count
+          // raised) says hello before the rules that count it are deployed: the for covers that
+          // rollout, and the forged peer stays known, so the page still comes.
+          for: "5m",
           severity: "page",
-          forOmittedBecause:
-            "each sentinel's myid is fixed in its declared file, so a replaced or restarted sentinel is counted once: no declared change raises the count, only a peer nobody declared",
           summary: `Sentinel {{ $labels.instance }} knows {{ $value }} sentinels for {{ $labels.master_name }}, ${input.sentinel.count} declared`,
-          description: `A sentinel nobody declared has sent hellos: a forged hello with the sentinel peer password (it may also have moved the sentinels to a master outside the stack), or a sentinel left over from a removed host. Every known sentinel votes: a failover now needs the majority of ${input.sentinel.count + 1} or more, so losing one more sentinel may block it. Rotate the sentinel peer password, then SENTINEL RESET each sentinel, one at a time.`,
+          description: `A sentinel nobody declared has sent hellos: a forged hello with the sentinel peer password (it may also have moved the sentinels to a master outside the stack, and their auth-pass went to it), or a sentinel removed from the stack (sentinel.count lowered) that the others still remember. Every known sentinel votes: a failover now needs the majority of ${input.sentinel.count + 1} or more, so losing one more sentinel may block it. Rotate the sentinelPeer and sentinel passwords unless a sentinel was just removed, then SENTINEL RESET each sentinel, one at a time.`,
           runbook: RUNBOOK_PAGES.security,
         },
         {

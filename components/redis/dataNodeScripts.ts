@@ -373,13 +373,15 @@ node_watchdog() {
       # "master", or "slave <host>:<port>"
       role=$(local_ask ROLE | awk 'NR == 1 { role = $1 } NR == 2 { host = $1 } NR == 3 { port = $1 } END { if (role == "slave") print role, host ":" port; else print role }')
       if [ "${"$"}{role%% *}" = slave ] && ! is_one_of "${"$"}{role#* }" $VEZA_DECLARED_DATA_NODES; then
-        if [ "$last_role" = slave ]; then
+        # Whether this node is the master is the sentinels' answer, not this node's past role: a
+        # SLAVEOF NO ONE first would otherwise pass a replica off as a moved master.
+        # Without sentinels there is no answer: left running (a standalone node is the master).
+        if [ -n "$VEZA_SENTINELS" ] && [ "$(most_named "$VEZA_MAJORITY" $VEZA_SENTINELS)" != "$VEZA_SELF" ]; then
           log "this replica follows ${"$"}{role#* }, which is not a declared data node (a REPLICAOF with a stolen credential): stopping Redis; the restart follows the master the sentinels name (runbook: redis-security, UndeclaredMaster)"
           kill -TERM "$child" 2> /dev/null
           return
         fi
-        # A moved master stays "moved" (not "slave") until it follows a declared node again.
-        [ "$last_role" = master ] && log "this master was made a replica of ${"$"}{role#* }, which is not a declared data node: its data is that server's now; left running for the operator (runbook: redis-security, UndeclaredMaster)"
+        [ "$last_role" = moved ] || log "this node, the master the sentinels name (or a node without sentinels), was made a replica of ${"$"}{role#* }, which is not a declared data node: its data is that server's now; left running for the operator (runbook: redis-security, UndeclaredMaster)"
         last_role=moved
         continue
       fi

@@ -106,14 +106,21 @@ discover_master() {
 # When it is another, only the peers are: epochs and replicas belong to the old master, but a peer
 # is a peer whatever the master. A forged hello's peer is then kept too, so RedisSentinelUnknownPeer
 # keeps paging after the master guard's restart until an operator resets the sentinels.
+#
+# A peer's line is carried only in the shape Sentinel writes for a real one (name, address, port,
+# a 40-hex runid): Sentinel takes a hello's runid unchecked and rewrites it unquoted, so a forged
+# one holding a space or a quote would make every later start refuse the file.
 write_runtime_conf() {
   learned=""
   if [ -f "$VEZA_RUNTIME_CONF" ]; then
     if [ "$(monitored_in "$VEZA_RUNTIME_CONF")" = "$MASTER" ]; then
-      learned=$(grep -E '^[[:space:]]*sentinel[[:space:]]+(known-replica|known-slave|known-sentinel|current-epoch|config-epoch|leader-epoch)[[:space:]]' "$VEZA_RUNTIME_CONF")
-    else
-      learned=$(grep -E '^[[:space:]]*sentinel[[:space:]]+known-sentinel[[:space:]]' "$VEZA_RUNTIME_CONF")
+      learned=$(grep -E '^[[:space:]]*sentinel[[:space:]]+(known-replica|known-slave|current-epoch|config-epoch|leader-epoch)[[:space:]]' "$VEZA_RUNTIME_CONF")
     fi
+    peers=$(grep -E '^[[:space:]]*sentinel[[:space:]]+known-sentinel[[:space:]]' "$VEZA_RUNTIME_CONF")
+    wellformed=$(echo "$peers" | grep -E '^[[:space:]]*sentinel[[:space:]]+known-sentinel[[:space:]]+[A-Za-z0-9._-]+[[:space:]]+[A-Za-z0-9.:-]+[[:space:]]+[0-9]+[[:space:]]+[0-9a-f]{40}[[:space:]]*$')
+    dropped=$(($(echo "$peers" | grep -c .) - $(echo "$wellformed" | grep -c .)))
+    [ "$dropped" -eq 0 ] || log "dropping $dropped known-sentinel lines not in the shape Sentinel writes (a forged hello's runid): $(echo "$peers" | grep -vxF "$wellformed" | tr '\n' ' ')"
+    learned=$(printf '%s\n%s\n' "$learned" "$wellformed" | grep .)
     log "carrying over what the previous run learned ($(echo "$learned" | grep -c .) lines)"
   fi
   tmp="$VEZA_RUNTIME_CONF.tmp"
@@ -154,12 +161,19 @@ trap on_stop TERM INT
 # guard is one: a sentinel naming an address outside the declared data nodes is stopped, and the
 # restart policy starts it again, where discover_master follows only a declared data node.
 master_guard() {
+  unanswered=0
   while kill -0 "$child" 2> /dev/null; do
     sleep "$VEZA_GUARD_PERIOD_S"
     load_credentials
     # host and port on two lines; anything else (no answer, an error) is not a master named.
     named=$(ask "$VEZA_LOCAL" "$VEZA_SENTINEL_USER" "$VEZA_SENTINEL_PASSWORD" SENTINEL GET-MASTER-ADDR-BY-NAME "$VEZA_MASTER_NAME" | awk 'NR == 1 { host = $1 } NR == 2 { port = $1 } END { if (NR == 2 && port ~ /^[0-9]+$/) print host ":" port }')
-    [ -n "$named" ] || continue
+    if [ -z "$named" ]; then
+      # A guard that cannot ask is no guard: say so once a minute rather than never.
+      unanswered=$((unanswered + 1))
+      [ $((unanswered % 60)) -eq 0 ] && log "the master guard got no master from its sentinel $unanswered times in a row (its client credential refused, or Sentinel not answering): it is not guarding"
+      continue
+    fi
+    unanswered=0
     is_one_of "$named" $VEZA_DECLARED_DATA_NODES && continue
     log "Sentinel names $named as master, which is not a declared data node ($VEZA_DECLARED_DATA_NODES): a forged hello. Stopping it; the restart follows the declared data node that is master (runbook: redis-security, UndeclaredMaster)"
     kill -TERM "$child" 2> /dev/null

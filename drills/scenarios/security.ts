@@ -283,7 +283,12 @@ export const security: Scenario = {
     { figure: "contained_hello_sentinels_moved", kind: "at least", value: 1, why: "against the entry scripts too the forgery goes through: the master guard undoes it" },
     { figure: "contained_hello_undone_s", kind: "at most", value: 30, why: "every sentinel names the declared master again (and keeps naming it) within 30 s" },
     { figure: "contained_hello_nodes_following_rogue", kind: "equals", value: 0, why: "the guard acts before a moved sentinel turns the data nodes into the rogue's replicas (8 s)" },
-    { figure: "contained_hello_rogue_replicas", kind: "equals", value: 0, why: "no data node ever attached to the rogue: it received no data, no password of a node" },
+    {
+      figure: "contained_hello_rogue_replicas",
+      kind: "equals",
+      value: 0,
+      why: "no data node ever attached to the rogue: it received no data (the moved sentinels did log in to it: the runbook rotates the sentinel password)",
+    },
     { figure: "contained_hello_master_changed", kind: "equals", value: "no", why: "the guard restores the master of before, with no failover" },
     {
       figure: "contained_hello_unknown_peer_paging",

@@ -182,7 +182,6 @@ describe("monitoring files under promtool and amtool", () => {
       "RedisAofWriteFailed",
       "RedisMasterFlapping",
       "RedisRestartLoop",
-      "RedisSentinelUnknownPeer",
       "RedisUndeclaredMaster",
       "RedisUndeclaredReplica",
     ]);
