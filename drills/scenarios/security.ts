@@ -250,7 +250,7 @@ async function attacksOnEntryScripts(ctx: DrillContext, figures: Record<string, 
       ).catch(() => undefined);
       figures[`${prefix}_node_back_as_replica_s`] = backAt === undefined ? `never (${(await cluster.role(master)) ?? "no answer"})` : seconds(backAt - pausedAt);
       figures[`${prefix}_node_restarted`] = cluster.runner.slot(master.name).current!.process.child === container ? "no" : "yes";
-      const logged = cluster.runner.entryLog(master.name).find((line) => line.includes("by a pause this node did not ask for"));
+      const logged = cluster.runner.entryLog(master.name).find((line) => line.includes("by a pause this node did not ask for") || line.includes("by a pause CLIENT UNPAUSE cannot end"));
       figures[`${prefix}_watchdog`] = logged === undefined ? "silent" : /CLIENT UNPAUSE held too/.test(logged) ? "stopped the node" : /ended it with CLIENT UNPAUSE/.test(logged) ? "unpaused" : logged;
     }
     await writer.stop();

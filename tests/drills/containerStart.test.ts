@@ -111,7 +111,7 @@ describe("a data node's start script, alone", () => {
     expect(runner.entryLog("sentinel-0").join("\n")).toContain(`this sentinel's previous run monitored ${rogue.replace(" ", ":")}, which is not a declared data node: not followed`);
   }, 60000);
 
-  it("a running sentinel moved by a forged hello is stopped by its master guard, which says why; restarted, it monitors the declared master and still knows the made-up peer (RedisSentinelUnknownPeer keeps paging)", async () => {
+  it("a running sentinel moved by a forged hello is stopped by its master guard, which says why; restarted, it monitors the declared master and still knows the made-up peer (RedisSentinelUnknownPeer keeps paging), but not one whose runid Sentinel could not read back", async () => {
     const sentinelAdmin = { user: SENTINEL_USERS.admin.name, password: credentials.sentinelAdmin };
     const master = () => redisCli(ports.sentinel0, ["sentinel", "get-master-addr-by-name", config.sentinel.masterName], sentinelAdmin).out.split("\n").join(":");
     const field = (name: string) => {
@@ -124,14 +124,19 @@ describe("a data node's start script, alone", () => {
     const roguePort = ports.sentinel0 + 100;
     const epoch = Number(field("config-epoch")) + 10;
     // sentinel_ip,sentinel_port,sentinel_runid,current_epoch,master_name,master_ip,master_port,master_config_epoch
-    const hello = ["127.0.0.1", roguePort + 1, "f".repeat(40), epoch, config.sentinel.masterName, "127.0.0.1", roguePort, epoch].join(",");
-    expect(redisCli(ports.sentinel0, ["publish", SENTINEL_HELLO_CHANNEL, hello], { user: SENTINEL_USERS.peer.name, password: credentials.sentinelPeer }).out).toBe("1");
+    const hello = (runid: string, port: number) => ["127.0.0.1", port, runid, epoch, config.sentinel.masterName, "127.0.0.1", roguePort, epoch].join(",");
+    const peer = { user: SENTINEL_USERS.peer.name, password: credentials.sentinelPeer };
+    // Sentinel takes a hello's runid unchecked and writes it back unquoted: one holding a space
+    // and a quote would make the file unreadable at the next start.
+    expect(redisCli(ports.sentinel0, ["publish", SENTINEL_HELLO_CHANNEL, hello('bad "runid', roguePort + 2)], peer).out).toBe("1");
+    expect(redisCli(ports.sentinel0, ["publish", SENTINEL_HELLO_CHANNEL, hello("f".repeat(40), roguePort + 1)], peer).out).toBe("1");
     await waitFor("the master guard to stop the moved sentinel", () => runner.restartExited(["sentinel-0"]).length > 0, 20000, 100);
     expect(runner.slot("sentinel-0").current).not.toBe(first);
     expect(runner.entryLog("sentinel-0").join("\n")).toContain(`Sentinel names 127.0.0.1:${roguePort} as master, which is not a declared data node`);
     await waitFor("sentinel-0 to answer again", () => /^[\d.]+:\d+$/.test(master()), 20000, 200);
     expect(master()).toBe(`127.0.0.1:${ports.redis0}`);
     expect(Number(field("num-other-sentinels"))).toBe(1);
+    expect(runner.entryLog("sentinel-0").join("\n")).toContain("dropping 1 known-sentinel lines not in the shape Sentinel writes");
   }, 60000);
 
   it("a sentinel knows every declared replica from its first second, with no data node answering, and once each after a restart carries over what it learned", async () => {

@@ -386,7 +386,9 @@ node_watchdog() {
         last_role=moved
         continue
       fi
-      last_role=${"$"}{role%% *}
+      # Only an answer updates it: a ROLE that timed out on a busy host must not blank the role a
+      # pause right after is judged by (a master left paused for good).
+      case "$role" in master | slave\ *) last_role=${"$"}{role%% *} ;; esac
       continue
     fi
     [ -n "$held_since" ] || held_since=$(now_ms)
