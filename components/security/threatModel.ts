@@ -79,7 +79,7 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     detectedBy: ["RedisFailoverHappened"],
     detection: "a paused master holds back the sentinels' hello PUBLISH and the PINGs behind it, so Sentinel fails it over after down-after; the entry script logs what its pause watchdog did",
     remains:
-      "A pause of any length: ACL rules cannot bound CLIENT PAUSE's argument. Contained, not refused: Sentinel fails a paused master over (4.2-6.3 s in 5 security drills), and the entry script's pause watchdog acts on writes held 10 s outside its own handoff: CLIENT UNPAUSE ends a WRITE pause (the node then follows the new master within 25.5 s); a pause of ALL commands holds back the UNPAUSE too (Redis 7.0), so a master is stopped and restarted as a replica (within 18.2 s). A paused replica is left running (a restart would cost a full resync). Each such pause is a failover; repeated ones page as RedisMasterFlapping.",
+      "A pause of any length: ACL rules cannot bound CLIENT PAUSE's argument. Contained, not refused: Sentinel fails a paused master over (4.2-6.3 s in 5 security drills), and the entry script's pause watchdog acts on writes held 10 s outside its own handoff: CLIENT UNPAUSE ends a WRITE pause (the node then follows the new master within 25.6 s); a pause of ALL commands holds back the UNPAUSE too (Redis 7.0), so a master is stopped and restarted as a replica (within 17.9 s). A paused replica is left running (a restart would cost a full resync). Each such pause is a failover; repeated ones page as RedisMasterFlapping.",
   },
 
   sentinelClients: {
