@@ -370,24 +370,24 @@ node_watchdog() {
     load_credentials
     if [ -n "$(local_ask PFCOUNT "$VEZA_PAUSE_PROBE_KEY")" ]; then
       held_since=""
-      # "master", or "slave <host>:<port>"
-      role=$(local_ask ROLE | awk 'NR == 1 { role = $1 } NR == 2 { host = $1 } NR == 3 { port = $1 } END { if (role == "slave") print role, host ":" port; else print role }')
-      if [ "${"$"}{role%% *}" = slave ] && ! is_one_of "${"$"}{role#* }" $VEZA_DECLARED_DATA_NODES; then
+      role=$(role_of "$VEZA_LOCAL" "$VEZA_HANDOFF_USER" "$VEZA_HANDOFF_PASSWORD")
+      following=$(echo "$role" | awk '$1 == "slave" { print $2 ":" $3 }')
+      if [ -n "$following" ] && ! is_one_of "$following" $VEZA_DECLARED_DATA_NODES; then
         # Whether this node is the master is the sentinels' answer, not this node's past role: a
         # SLAVEOF NO ONE first would otherwise pass a replica off as a moved master.
         # Without sentinels there is no answer: left running (a standalone node is the master).
         if [ -n "$VEZA_SENTINELS" ] && [ "$(most_named "$VEZA_MAJORITY" $VEZA_SENTINELS)" != "$VEZA_SELF" ]; then
-          log "this replica follows ${"$"}{role#* }, which is not a declared data node (a REPLICAOF with a stolen credential): stopping Redis; the restart follows the master the sentinels name (runbook: redis-security, UndeclaredMaster)"
+          log "this replica follows $following, which is not a declared data node (a REPLICAOF with a stolen credential): stopping Redis; the restart follows the master the sentinels name (runbook: redis-security, UndeclaredMaster)"
           kill -TERM "$child" 2> /dev/null
           return
         fi
-        [ "$last_role" = moved ] || log "this node, the master the sentinels name (or a node without sentinels), was made a replica of ${"$"}{role#* }, which is not a declared data node: its data is that server's now; left running for the operator (runbook: redis-security, UndeclaredMaster)"
+        [ "$last_role" = moved ] || log "this node, the master the sentinels name (or a node without sentinels), was made a replica of $following, which is not a declared data node: its data is that server's now; left running for the operator (runbook: redis-security, UndeclaredMaster)"
         last_role=moved
         continue
       fi
       # Only an answer updates it: a ROLE that timed out on a busy host must not blank the role a
       # pause right after is judged by (a master left paused for good).
-      case "$role" in master | slave\ *) last_role=${"$"}{role%% *} ;; esac
+      case "$role" in master\ * | slave\ *) last_role=${"$"}{role%% *} ;; esac
       continue
     fi
     [ -n "$held_since" ] || held_since=$(now_ms)

@@ -165,8 +165,8 @@ master_guard() {
   while kill -0 "$child" 2> /dev/null; do
     sleep "$VEZA_GUARD_PERIOD_S"
     load_credentials
-    # host and port on two lines; anything else (no answer, an error) is not a master named.
-    named=$(ask "$VEZA_LOCAL" "$VEZA_SENTINEL_USER" "$VEZA_SENTINEL_PASSWORD" SENTINEL GET-MASTER-ADDR-BY-NAME "$VEZA_MASTER_NAME" | awk 'NR == 1 { host = $1 } NR == 2 { port = $1 } END { if (NR == 2 && port ~ /^[0-9]+$/) print host ":" port }')
+    # Its own sentinel's answer (no answer, or an error, names none).
+    named=$(most_named 1 "$VEZA_LOCAL")
     if [ -z "$named" ]; then
       # A guard that cannot ask is no guard: say so once a minute rather than never.
       unanswered=$((unanswered + 1))

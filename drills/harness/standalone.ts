@@ -96,3 +96,13 @@ export async function startRogueServer(ws: Workspace, label: string, lines: stri
 export function startRogueReplica(ws: Workspace, masterPort: number, replicationPassword: string): Promise<number> {
   return startRogueServer(ws, "rogue-replica", [`replicaof 127.0.0.1 ${masterPort}`, `masteruser ${ACL_USERS.replication}`, `masterauth ${replicationPassword}`, "replica-priority 1"]);
 }
+
+/**
+ * A Sentinel hello naming `master` with config epoch `epoch` (a forged one: the peer password is
+ * all it takes). The fields, in Sentinel's order: sentinel_ip, sentinel_port, sentinel_runid,
+ * current_epoch, master_name, master_ip, master_port, master_config_epoch. Its sender is a
+ * made-up peer: by default the port after the master's and a fresh runid.
+ */
+export function forgedHelloMessage(masterName: string, master: { host: string; port: number }, epoch: number, sender = { port: master.port + 1, runid: randomBytes(20).toString("hex") }): string {
+  return [master.host, sender.port, sender.runid, epoch, masterName, master.host, master.port, epoch].join(",");
+}

@@ -19,11 +19,10 @@
 //    and the node is back as a replica within 30 s, none acknowledged lost.
 // Restarts that would follow an undeclared master are refused by the entry scripts (proven on
 // them in tests/drills/containerStart.test.ts), and a retire's session ending in the rotation drill.
-import { randomBytes } from "node:crypto";
 import { ACL_USERS, SENTINEL_HELLO_CHANNEL, SENTINEL_USERS } from "../../components/redis/acl";
 import type { AlertCheck } from "../harness/alerting";
 import { withCluster } from "../harness/clusterRun";
-import { startRogueReplica, startRogueServer } from "../harness/standalone";
+import { forgedHelloMessage, startRogueReplica, startRogueServer } from "../harness/standalone";
 import type { LocalCluster } from "../harness/localCluster";
 import { redisCli, redisCliAsync, sleep, waitFor } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
@@ -62,16 +61,6 @@ function appScriptDebug(cluster: LocalCluster, figures: Record<string, Figure>):
   figures.app_script_debug = /NOPERM/.test(reply) ? "refused" : `accepted: ${reply}`;
 }
 
-/**
- * A hello as a sentinel sends it, naming `rogue` as the master with a config epoch above every
- * sentinel's: sentinel_ip,sentinel_port,sentinel_runid,current_epoch,master_name,master_ip,
- * master_port,master_config_epoch. Its sender (the next port, a fresh runid) is a made-up peer.
- */
-function forgedHelloMessage(masterName: string, rogue: { host: string; port: number }, aboveEpoch: number): string {
-  const epoch = String(aboveEpoch + 10);
-  return [rogue.host, String(rogue.port + 1), randomBytes(20).toString("hex"), epoch, masterName, rogue.host, String(rogue.port), epoch].join(",");
-}
-
 /** One PUBLISH of `hello` on each sentinel, with the stolen peer password. */
 function publishHello(sentinels: Array<{ port: number; address?: string }>, hello: string, peerPassword: string): void {
   const peer = { user: SENTINEL_USERS.peer.name, password: peerPassword };
@@ -90,7 +79,7 @@ async function forgedHello(cluster: LocalCluster, ws: Workspace, check: AlertChe
     }),
   );
   const sentAt = Date.now();
-  publishHello(cluster.sentinels, forgedHelloMessage(masterName, { host: "127.0.0.1", port }, epoch), cluster.credentials.sentinelPeer);
+  publishHello(cluster.sentinels, forgedHelloMessage(masterName, { host: "127.0.0.1", port }, epoch + 10), cluster.credentials.sentinelPeer);
   const moved = await waitFor(
     "the forged hello to move the sentinels",
     async () => {
@@ -133,7 +122,7 @@ async function forgedHelloContained(cluster: ContainerCluster, ws: Workspace, wr
   const named = (view: Record<string, string>) => (view.ip && view.port ? `${view.ip}:${view.port}` : undefined);
   const sentinelNames = cluster.sentinels.map((s) => s.name);
   const sentAt = Date.now();
-  publishHello(cluster.sentinels, forgedHelloMessage(cluster.config.sentinel.masterName, { host: "127.0.0.1", port }, epoch), cluster.credentials.sentinelPeer);
+  publishHello(cluster.sentinels, forgedHelloMessage(cluster.config.sentinel.masterName, { host: "127.0.0.1", port }, epoch + 10), cluster.credentials.sentinelPeer);
   let moved = 0;
   let restarts = 0;
   let nodesFollowingRogue = 0;
@@ -197,10 +186,10 @@ async function replicaMovedBack(cluster: ContainerCluster, ws: Workspace, writer
 /**
  * The attacks the containers' entry scripts contain (their guards live there), one cluster of
  * them, a writer running throughout: the forged hello (forgedHelloContained), a replica moved by
- * REPLICAOF (replicaMovedBack), then the handoff
- * user's endless pause on the master, in both modes (ALL only in npm test). WRITE: the watchdog ends it with CLIENT UNPAUSE, and the
- * node, failed over meanwhile, follows the new master without a restart. ALL: the UNPAUSE is held
- * too, so the watchdog stops the node and the restart policy brings it back as a replica.
+ * REPLICAOF (replicaMovedBack), then the handoff user's endless pause on the master, in both
+ * modes (ALL only in npm test). WRITE: the watchdog ends it with CLIENT UNPAUSE, and the node,
+ * failed over meanwhile, follows the new master without a restart. ALL: the UNPAUSE is held too,
+ * so the watchdog stops the node and the restart policy brings it back as a replica.
  */
 async function attacksOnEntryScripts(ctx: DrillContext, figures: Record<string, Figure>, checks: Checks): Promise<void> {
   const unavailable = containerRunnerAvailable();

@@ -10,7 +10,7 @@ import { ContainerRunner } from "../../drills/harness/containerRunner";
 import { CONTAINER_HARDENING } from "../../components/base/hardening";
 import { LOCAL_HOST, randomCredentials } from "../../drills/harness/localCluster";
 import { freePortRange, redisCli, waitFor } from "../../drills/harness/processes";
-import { startRogueReplica } from "../../drills/harness/standalone";
+import { forgedHelloMessage, startRogueReplica } from "../../drills/harness/standalone";
 import { Workspace } from "../../drills/harness/workspace";
 import { PLANTED, removePlanted, writeProbeScript } from "../helpers/writeProbe";
 import { readStackConfigFile } from "../../lib/stackFiles";
@@ -123,8 +123,7 @@ describe("a data node's start script, alone", () => {
     const first = runner.slot("sentinel-0").current!;
     const roguePort = ports.sentinel0 + 100;
     const epoch = Number(field("config-epoch")) + 10;
-    // sentinel_ip,sentinel_port,sentinel_runid,current_epoch,master_name,master_ip,master_port,master_config_epoch
-    const hello = (runid: string, port: number) => ["127.0.0.1", port, runid, epoch, config.sentinel.masterName, "127.0.0.1", roguePort, epoch].join(",");
+    const hello = (runid: string, port: number) => forgedHelloMessage(config.sentinel.masterName, { host: "127.0.0.1", port: roguePort }, epoch, { port, runid });
     const peer = { user: SENTINEL_USERS.peer.name, password: credentials.sentinelPeer };
     // Sentinel takes a hello's runid unchecked and writes it back unquoted: one holding a space
     // and a quote would make the file unreadable at the next start.
