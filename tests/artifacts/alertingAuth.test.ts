@@ -73,14 +73,15 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
     alertmanager.stderr!.on("data", (chunk) => (log += chunk));
     const prometheusAuthorization = basicAuthorization(WEB_USERS.prometheus, passwords.prometheus);
     for (const started = Date.now(); ; await new Promise((r) => setTimeout(r, 100))) {
-      const ready = await fetch(`${url}/-/ready`, { headers: { authorization: `Basic ${prometheusAuthorization}` }, signal: AbortSignal.timeout(1000) }).then(
+      const ready = await fetch(`${url}/-/ready`, { headers: { authorization: `Basic ${prometheusAuthorization}` }, signal: AbortSignal.timeout(5000) }).then(
         (r) => r.status === 200,
         () => false,
       );
       if (ready) break;
-      if (Date.now() - started > 10000 || alertmanager.exitCode !== null) throw new Error(`alertmanager did not start within 10 s:\n${log}`);
+      // Generous: each check verifies a bcrypt hash, slow on a loaded 2-core host (seen over 10 s).
+      if (Date.now() - started > 30000 || alertmanager.exitCode !== null) throw new Error(`alertmanager did not start within 30 s:\n${log}`);
     }
-  }, 20000);
+  }, 45000);
 
   afterAll(async () => {
     for (const child of [prometheus, alertmanager]) {
