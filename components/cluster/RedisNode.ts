@@ -20,6 +20,8 @@ export interface RedisNodeArgs {
   /** Files, entrypoint, healthcheck and timings (components/topology/containers.ts). */
   definition: ContainerDefinition;
   credentials: RedisCredentials;
+  /** The data nodes' hosts: the sentinel user's SLAVEOF is pinned to them (acl.ts slaveofRules). */
+  declaredDataHosts: readonly string[];
   memoryLimitMiB: number;
   /** Labels policies and operators read: role, environment, declared headroom... */
   labels: Record<string, string>;
@@ -141,7 +143,9 @@ export class RedisNode extends pulumi.ComponentResource {
       {
         create: dockerExecStdinScript(`veza-${name}`),
         stdin: pulumi.secret(
-          args.credentials.state.apply((state) => renderDataNodeLiveScript({ name, local: { host: settings.bindAddress, port: settings.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR }, state)),
+          args.credentials.state.apply((state) =>
+            renderDataNodeLiveScript({ name, local: { host: settings.bindAddress, port: settings.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR }, state, args.declaredDataHosts),
+          ),
         ),
         // The markers first (the policy pack reads the leading ones, up to the container's name: a
         // value known in a preview), then the container's id: a replaced container gets the step

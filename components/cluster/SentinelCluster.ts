@@ -8,7 +8,7 @@ import type { RedisCredentials } from "../redis/RedisCredentials";
 import { RedisNode } from "./RedisNode";
 import type { StackModel } from "../topology/model";
 import type { RedisEndpoint } from "../base/endpoints";
-import { dataNodeSettings } from "../topology/settings";
+import { dataNodeSettings, declaredDataHosts } from "../topology/settings";
 import { dataNodeContainer, sentinelContainer } from "../topology/containers";
 import { dataNodeLabels } from "../topology/nodeLabels";
 import { dockerExecStdinScript, hostCommand, type HostCommand } from "../host/hostCommand";
@@ -72,6 +72,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
           settings: dataNodeSettings(config, model, node),
           definition: dataNodeContainer(config, model, node),
           credentials: args.credentials,
+          declaredDataHosts: declaredDataHosts(topology),
           memoryLimitMiB: config.redis.memoryLimitMiB,
           labels: dataNodeLabels(config, model.sizing, node.role, node.host.name),
           ssh: args.ssh,

@@ -57,7 +57,8 @@ export const SENTINEL_HELLO_CHANNEL = "__sentinel__:hello";
  *   EVALSHA, then EVAL); the Lua CVEs are answered by the patched Redis, not by this list.
  * - replication: what a replica sends to its master (Redis docs, "ACL rules for replicas").
  * - sentinel: the set the Sentinel docs list for the user Sentinel monitors with, and the only
- *   user allowed on the hello channels.
+ *   user allowed on the hello channels. Its SLAVEOF is added per stack by `aclRules`, pinned to
+ *   the declared data nodes' hosts.
  * - exporter: what redis_exporter sends with its CONFIG call off (REDIS_EXPORTER_CONFIG_COMMAND
  *   "-", v1.61+): CLIENT SETNAME, INFO, LATENCY LATEST/HISTOGRAM, SLOWLOG LEN/GET, CLUSTER INFO.
  *   No CONFIG GET (it returns masterauth) and no CLIENT PAUSE/KILL.
@@ -75,12 +76,43 @@ export const ACL_RULES: Record<AclRole, string> = {
   admin: "~* resetchannels +@all",
   app: "~* resetchannels +@all -@dangerous -@admin -@pubsub -script|flush -script|kill -script|debug -function|flush -function|load -function|delete -function|restore -function|kill -memory|purge +info +role +client|setname +client|getname +client|id",
   replication: "resetchannels +psync +replconf +ping",
-  sentinel: `resetchannels &${SENTINEL_CHANNELS} +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill`,
+  sentinel: `resetchannels &${SENTINEL_CHANNELS} +multi +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill`,
   exporter: "resetchannels -@all +ping +info +client|setname +latency|latest +latency|histogram +slowlog|get +slowlog|len +cluster|info",
   health: "resetchannels -@all +ping +role",
   handoff: `resetchannels %R~${PAUSE_PROBE_KEY} -@all +ping +role +info +client|pause +client|unpause +pfcount`,
   backup: "resetchannels -@all +ping +role +info +replconf +sync",
 };
+
+/**
+ * SLAVEOF for the sentinel user, allowed only toward a declared data node's host, or NO ONE. A
+ * stolen sentinel password, or sentinels moved by a forged hello, then cannot make a data node
+ * follow a server elsewhere: the node answers NOPERM, and inside Sentinel's MULTI the whole
+ * reconfiguration is refused (EXECABORT). Redis 7.0's first-argument rule (`+slaveof|<host>`;
+ * the ACL docs call it deprecated, kept for compatibility) compares the host string, without
+ * case, with what Sentinel sends: the announced hostname (announce-hostnames) or the IP it
+ * resolved, so an IPv6 address is allowed in its canonical form too. The port is not checked:
+ * another port on a declared host passes, which needs that host. `SLAVEOF NO ONE` promotes, as
+ * Sentinel does; `SLAVEOF no <port>` would name a host called "no", which only whoever controls
+ * the nodes' name resolution could answer.
+ */
+export function slaveofRules(declaredDataHosts: readonly string[]): string {
+  if (declaredDataHosts.length === 0) throw new Error("slaveofRules: no declared data node host to pin SLAVEOF to");
+  const hosts = declaredDataHosts.flatMap((host) => {
+    if (!/^[^\s|#]+$/.test(host)) throw new Error(`slaveofRules: data node host ${JSON.stringify(host)} cannot be an ACL argument (no space, | or #)`);
+    return host.includes(":") ? [host, canonicalIpv6(host)] : [host];
+  });
+  return ["no", ...new Set(hosts)].map((host) => `+slaveof|${host}`).join(" ");
+}
+
+/** An IPv6 address as inet_ntop prints it (lower case, longest zero run compressed), as Sentinel sends it. */
+function canonicalIpv6(address: string): string {
+  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+}
+
+/** The rules each data-node user loads in this stack: ACL_RULES, the sentinel user's SLAVEOF pinned to `declaredDataHosts`. */
+export function aclRules(declaredDataHosts: readonly string[]): Record<AclRole, string> {
+  return { ...ACL_RULES, sentinel: `${ACL_RULES.sentinel} ${slaveofRules(declaredDataHosts)}` };
+}
 
 export function sha256Hex(password: string): string {
   return createHash("sha256").update(password, "utf8").digest("hex");
@@ -98,12 +130,9 @@ export function renderAclUser(name: string, passwords: string | readonly string[
 /** The passwords each user's ACL accepts: all of them during a rotation, one otherwise. */
 export type AcceptedPasswords = Record<CredentialName, readonly string[]>;
 
-export function renderAclUsers(accepted: AcceptedPasswords): string[] {
-  return [
-    "# The default user is off: every client must name its least-privilege user.",
-    "user default off",
-    ...ACL_ROLES.map((role) => renderAclUser(ACL_USERS[role], accepted[role], ACL_RULES[role])),
-  ];
+export function renderAclUsers(accepted: AcceptedPasswords, declaredDataHosts: readonly string[]): string[] {
+  const rules = aclRules(declaredDataHosts);
+  return ["# The default user is off: every client must name its least-privilege user.", "user default off", ...ACL_ROLES.map((role) => renderAclUser(ACL_USERS[role], accepted[role], rules[role]))];
 }
 
 /**

@@ -112,14 +112,15 @@ export function renderRedisConf(s: RedisNodeSettings): string {
 }
 
 /**
- * The secret half: ACL users (hashed; both passwords during a rotation) and what this node uses
- * to authenticate to its master (the password replicas use at this step).
+ * The secret half: ACL users (hashed; both passwords during a rotation; the sentinel user's
+ * SLAVEOF pinned to `declaredDataHosts`) and what this node uses to authenticate to its master
+ * (the password replicas use at this step).
  */
-export function renderRedisSecretsConf(credentials: Credentials | CredentialState): string {
+export function renderRedisSecretsConf(credentials: Credentials | CredentialState, declaredDataHosts: readonly string[]): string {
   const state = asCredentialState(credentials);
   return [
     "# Rendered by veza-redis. SECRET: holds the replication password in plain text (masterauth).",
-    ...renderAclUsers(state.accepted),
+    ...renderAclUsers(state.accepted, declaredDataHosts),
     `masteruser ${ACL_USERS.replication}`,
     confDirective("masterauth", state.used.replication),
     "",

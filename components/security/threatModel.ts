@@ -2,7 +2,7 @@
 // the holder can do is the ACL rules themselves (acl.ts, sentinelConf.ts), rendered, so the table
 // cannot drift from what the servers enforce; the alerts it names must exist in the rendered rules
 // (a test holds both). The rest is written here, per credential, and the type makes it complete.
-import { ACL_ROLES, ACL_RULES, ACL_USERS, CREDENTIAL_NAMES, type CredentialName, SENTINEL_ROLES, SENTINEL_USERS } from "../redis/acl";
+import { ACL_ROLES, aclRules, ACL_USERS, CREDENTIAL_NAMES, type CredentialName, SENTINEL_ROLES, SENTINEL_USERS } from "../redis/acl";
 import { SENTINEL_ACL_RULES } from "../sentinel/sentinelConf";
 
 export const THREAT_MODEL_FILE = "docs/threat-model.md";
@@ -44,10 +44,10 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
   },
   sentinel: {
     holders: "every sentinel (auth-pass)",
-    refused: "data commands, CONFIG GET/SET, ACL, FLUSHALL",
+    refused: "data commands, CONFIG GET/SET, ACL, FLUSHALL, REPLICAOF, and SLAVEOF toward any host but a declared data node's (NOPERM; inside Sentinel's MULTI the whole reconfiguration fails)",
     detectedBy: ["RedisUndeclaredMaster", "RedisSentinelUnknownPeer"],
     remains:
-      "REPLICAOF of any node to any address: the node's data is replaced by that server's at once. On a replica, contained: its entry script's watchdog stops it within a second or two and the restart follows the declared master (the master's data is untouched). On the master, detected only: its data, and then its replicas', is that server's before anything can act; a host firewall limiting whom the nodes can reach is the fix. A forged Sentinel hello on the data nodes' channel: as the sentinelPeer row.",
+      "SLAVEOF toward a declared data node's host, on any port: the node's data is replaced by what answers there. A server of the attacker's own on another port of a declared host needs that host; on one host (the dev stack) only the port tells the nodes from such a server, and the entry script's watchdog then undoes a replica's move within a second or two (the master's is detected only). SLAVEOF of the master toward a declared replica: the master takes the replica's data (writes not yet replicated are lost) and Sentinel fails over. A forged Sentinel hello on the data nodes' channel: as the sentinelPeer row.",
   },
   backup: {
     holders: "the backup job (components/backup), on the backup host: the monitoring host in prod",
@@ -96,7 +96,7 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     detection:
       "RedisSentinelUnknownPeer (after 5 minutes): a forged hello's made-up sender is a sentinel nobody declared, whatever master the hello names, and it stays known (kept across the guard's restart) until SENTINEL RESET. A hello that reuses a declared peer's runid and address adds no peer (the myids are derived from public names): then only RedisUndeclaredMaster, when a scrape lands in the second or two before the guard acts",
     remains:
-      "A forged hello (the hello carries no signature beyond this password) moves every sentinel to any address with a higher config epoch. Contained, not prevented: each sentinel's master guard stops it when it names an undeclared master, and the restart follows the declared node that reports ROLE master, before a moved sentinel turns the data nodes into that server's replicas (8 s). What remains: the moved sentinels log in to that server with their auth-pass at once, so the sentinel password is lost with this one; for that second or two, a client that looks the master up is sent there; the made-up peer votes in every failover (a larger majority) until SENTINEL RESET; hellos sent again and again restart the sentinels again and again, and Docker's restart backoff (doubling up to a minute) then keeps them down longer each time; a hello naming a declared replica is followed (clients get READONLY until Sentinel fails over, unplanned); forged down votes. Narrowing who can reach the sentinels' port (host firewall) is the remaining fix.",
+      "A forged hello (the hello carries no signature beyond this password) moves every sentinel to any address with a higher config epoch. Contained, not prevented: each sentinel's master guard stops it when it names an undeclared master, and the restart follows the declared node that reports ROLE master. The data nodes refuse the moved sentinels' SLAVEOF toward a host outside the declared ones (the sentinel user's pin), and on a declared host the guard acts before a moved sentinel sends it (8 s). What remains: the moved sentinels log in to that server with their auth-pass at once, so the sentinel password is lost with this one; for that second or two, a client that looks the master up is sent there; the made-up peer votes in every failover (a larger majority) until SENTINEL RESET; hellos sent again and again restart the sentinels again and again, and Docker's restart backoff (doubling up to a minute) then keeps them down longer each time; a hello naming a declared replica is followed (clients get READONLY until Sentinel fails over, unplanned); forged down votes. Narrowing who can reach the sentinels' port (host firewall) is the remaining fix.",
   },
   sentinelFailover: {
     holders: "every data node (its stop script's handoff)",
@@ -171,7 +171,8 @@ export const MONITORING_THREATS: NetworkThreat[] = [
 
 /** What a credential's users may run, per server kind: the rules the servers load. */
 export function credentialRules(name: CredentialName): Array<{ server: string; user: string; rules: string }> {
-  const dataNode = ACL_ROLES.filter((role) => role === name).map((role) => ({ server: "data nodes", user: ACL_USERS[role], rules: ACL_RULES[role] }));
+  const rules = aclRules(["<data-node-host>"]);
+  const dataNode = ACL_ROLES.filter((role) => role === name).map((role) => ({ server: "data nodes", user: ACL_USERS[role], rules: rules[role] }));
   const sentinel = SENTINEL_ROLES.filter((role) => SENTINEL_USERS[role].credential === name).map((role) => ({ server: "sentinels", user: SENTINEL_USERS[role].name, rules: SENTINEL_ACL_RULES[role] }));
   return [...dataNode, ...sentinel];
 }
@@ -231,8 +232,12 @@ export function renderThreatModel(): string {
     "  ROLE (prevention).",
     "- A running sentinel or node moved to an undeclared master pages (`RedisUndeclaredMaster`), and so",
     "  does an undeclared replica (`RedisUndeclaredReplica`): detection, with the recovery in the",
-    "  redis-security runbook. Sentinel's hello messages carry no signature beyond the password, and",
-    "  Redis has no allowlist for REPLICAOF: a live switch cannot be prevented by the servers alone.",
+    "  redis-security runbook. Sentinel's hello messages carry no signature beyond the password: moving",
+    "  the sentinels cannot be prevented by the servers alone (the master guard undoes it).",
+    "- The sentinel user may SLAVEOF only toward a declared data node's host, or NO ONE (one ACL rule",
+    "  per host, `<data-node-host>` above): a stolen sentinel password, or sentinels moved by a forged",
+    "  hello, cannot make a node follow a server elsewhere (prevention). The admin user is not pinned:",
+    "  it may rewrite the ACL itself.",
     "- A planned handoff refuses while an undeclared replica is attached (prevention); an unplanned",
     "  failover may still promote it (detection).",
     "- A retire step ends every session its retired password opened.",

@@ -13,7 +13,7 @@ import { renderSentinelEntrypoint, renderSentinelHealthcheck, SENTINEL_HEALTHY_W
 import type { DataNodePlacement, PlacementHost, SentinelPlacement } from "./placement";
 import type { StackModel } from "./model";
 import type { RedisEndpoint } from "../base/endpoints";
-import { CONTAINER_CREDENTIALS_DIR, dataNodeSettings, sentinelSettings } from "./settings";
+import { CONTAINER_CREDENTIALS_DIR, dataNodeSettings, declaredDataHosts, sentinelSettings } from "./settings";
 import { ENTRYPOINT_FILE, HEALTHCHECK_FILE } from "../base/shell";
 
 /**
@@ -74,7 +74,7 @@ export function dataNodeContainer(config: DefinitionConfig, model: StackModel<Pl
       { path: ENTRYPOINT_FILE, content: renderDataNodeEntrypoint(scripts) },
       { path: HEALTHCHECK_FILE, content: renderDataNodeHealthcheck(scripts) },
     ],
-    seed: (state) => dataNodeSeedScript(node.name, CONTAINER_CREDENTIALS_DIR, state),
+    seed: (state) => dataNodeSeedScript(node.name, CONTAINER_CREDENTIALS_DIR, state, declaredDataHosts(model.topology)),
     entrypoint: ["sh", ENTRYPOINT_FILE],
     healthcheck: ["CMD", "sh", HEALTHCHECK_FILE],
     stopGraceSeconds: dataNodeStopGraceSeconds(config.sentinel.failoverTimeoutMilliseconds, model.topology.sentinels.length),

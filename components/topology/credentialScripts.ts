@@ -14,7 +14,7 @@
 // Before a container first starts on a volume, the seed script (renderCredentialSeedScript) writes
 // the same files for the step of that `pulumi up` into the volume, unless they are there already.
 
-import { ACL_ROLES, ACL_RULES, ACL_USERS, sha256Hex, SENTINEL_ROLES, SENTINEL_USERS } from "../redis/acl";
+import { ACL_ROLES, aclRules, ACL_USERS, sha256Hex, SENTINEL_ROLES, SENTINEL_USERS } from "../redis/acl";
 import { CONTAINER_DATA_DIR, REDIS_SECRETS_PATH, renderRedisSecretsConf } from "../redis/redisConf";
 import { dataNodeScriptCredentials } from "../redis/dataNodeScripts";
 import type { CredentialState } from "../redis/rotation";
@@ -148,9 +148,10 @@ function adminCommands(user: string, passwords: readonly string[], commands: str
 }
 
 /** The data-node commands of a step: every ACL user, then the replication password this node uses to its master. */
-export function dataNodeLiveCommands(state: CredentialState): string[] {
+export function dataNodeLiveCommands(state: CredentialState, declaredDataHosts: readonly string[]): string[] {
+  const rules = aclRules(declaredDataHosts);
   return [
-    ...ACL_ROLES.map((role) => aclSetUserCommand(ACL_USERS[role], state.accepted[role], ACL_RULES[role])),
+    ...ACL_ROLES.map((role) => aclSetUserCommand(ACL_USERS[role], state.accepted[role], rules[role])),
     // Used at the next (re)connection to the master; the link up now stays up.
     `CONFIG SET masterauth ${state.used.replication}`,
   ];
@@ -169,9 +170,9 @@ export const DATA_NODE_LIVE_FILE_NAMES = [fileName(REDIS_SECRETS_PATH), CREDENTI
 export const SENTINEL_LIVE_FILE_NAMES = [fileName(SENTINEL_SECRETS_PATH), CREDENTIALS_FILE_NAME] as const;
 
 /** A data node's live credential files at a step, by name: what its seed and its live apply write. */
-export function dataNodeLiveFiles(state: CredentialState): Record<string, string> {
+export function dataNodeLiveFiles(state: CredentialState, declaredDataHosts: readonly string[]): Record<string, string> {
   const [secrets, scripts] = DATA_NODE_LIVE_FILE_NAMES;
-  return { [secrets]: renderRedisSecretsConf(state), [scripts]: renderCredentialsFile(dataNodeScriptCredentials(state.used)) };
+  return { [secrets]: renderRedisSecretsConf(state, declaredDataHosts), [scripts]: renderCredentialsFile(dataNodeScriptCredentials(state.used)) };
 }
 
 /** A sentinel's live credential files at a step, by name. */
@@ -195,13 +196,13 @@ function retireSessions(users: string[]): string[] {
   return users.length === 0 ? [] : ["# 3. The sessions the retired passwords opened end: whoever holds an old one is out now.", `retire_sessions ${users.map(shellQuote).join(" ")}`];
 }
 
-export function renderDataNodeLiveScript(s: LiveApplySettings, state: CredentialState): string {
+export function renderDataNodeLiveScript(s: LiveApplySettings, state: CredentialState, declaredDataHosts: readonly string[]): string {
   return [
     ...header("data node", s),
     "# 1. The live copy first: a restart from here on comes back with this step's passwords.",
-    ...Object.entries(dataNodeLiveFiles(state)).map(([name, content]) => writeLive(name, content)),
+    ...Object.entries(dataNodeLiveFiles(state, declaredDataHosts)).map(([name, content]) => writeLive(name, content)),
     "# 2. The running server, as its administrator.",
-    adminCommands(ACL_USERS.admin, state.accepted.admin, dataNodeLiveCommands(state)),
+    adminCommands(ACL_USERS.admin, state.accepted.admin, dataNodeLiveCommands(state, declaredDataHosts)),
     'log "credentials: applied live (ACL users, masterauth)"',
     ...retireSessions(dataNodeRetiredUsers(state)),
     "",
@@ -331,8 +332,8 @@ fi`;
 }
 
 /** A data node's seed: its live files at this step, replacing a copy from another life. */
-export function dataNodeSeedScript(name: string, credentialsDir: string, state: CredentialState): string {
-  return renderCredentialSeedScript({ name, credentialsDir }, dataNodeLiveFiles(state), { file: DATA_NODE_LIVE_FILE_NAMES[0], adminPasswords: state.accepted.admin });
+export function dataNodeSeedScript(name: string, credentialsDir: string, state: CredentialState, declaredDataHosts: readonly string[]): string {
+  return renderCredentialSeedScript({ name, credentialsDir }, dataNodeLiveFiles(state, declaredDataHosts), { file: DATA_NODE_LIVE_FILE_NAMES[0], adminPasswords: state.accepted.admin });
 }
 
 /** A sentinel's seed: the same, its administrator being the sentinel admin user. */

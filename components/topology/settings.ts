@@ -17,6 +17,11 @@ export function liveCredentialsPath(seedPath: string): string {
   return `${CONTAINER_CREDENTIALS_DIR}/${seedPath.slice(seedPath.lastIndexOf("/") + 1)}`;
 }
 
+/** The data nodes' hosts, as announced: what the sentinel user's SLAVEOF is pinned to (acl.ts slaveofRules). */
+export function declaredDataHosts(topology: { dataNodes: ReadonlyArray<{ host: { address: string } }> }): string[] {
+  return [...new Set(topology.dataNodes.map((node) => node.host.address))];
+}
+
 export interface FileLocations {
   dataDir: string;
   secretsPath: string;

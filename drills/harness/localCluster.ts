@@ -11,7 +11,7 @@ import { ACL_USERS, CREDENTIAL_NAMES, type Credentials, SENTINEL_USERS } from ".
 import { renderRedisConf, renderRedisSecretsConf } from "../../components/redis/redisConf";
 import { renderSentinelConf, renderSentinelSecretsConf } from "../../components/sentinel/sentinelConf";
 import { placeTopology, type Topology } from "../../components/topology/placement";
-import { dataNodeSettings, sentinelSettings, type FileLocations } from "../../components/topology/settings";
+import { dataNodeSettings, declaredDataHosts, sentinelSettings, type FileLocations } from "../../components/topology/settings";
 import { freePortRange, ProcessGroup, redisCli, redisCliAsync, waitFor, type TrackedProcess } from "./processes";
 import type { Workspace } from "./workspace";
 import { stackModelPlacedAt } from "../../components/topology/model";
@@ -57,7 +57,7 @@ export class LocalCluster {
     this.topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: basePort, sentinelPort: basePort + replicas + 1, replicas, sentinels: sentinelCount });
     const model = stackModelPlacedAt(config, this.topology);
     this.nodes = this.topology.dataNodes.map((node) =>
-      this.writeFiles(node, "redis", (files) => renderRedisConf(dataNodeSettings(config, model, node, files)), renderRedisSecretsConf(this.credentials)),
+      this.writeFiles(node, "redis", (files) => renderRedisConf(dataNodeSettings(config, model, node, files)), renderRedisSecretsConf(this.credentials, declaredDataHosts(this.topology))),
     );
     this.sentinels = this.topology.sentinels.map((sentinel) =>
       this.writeFiles(sentinel, "sentinel", (files) => renderSentinelConf(sentinelSettings(config, model, sentinel, files)), renderSentinelSecretsConf(config.sentinel.masterName, this.credentials)),

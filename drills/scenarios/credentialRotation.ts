@@ -9,7 +9,7 @@ import Redis from "ioredis";
 import { ACL_ROLES, ACL_USERS, CREDENTIAL_NAMES, type CredentialName, type Credentials, SENTINEL_ROLES, SENTINEL_USERS } from "../../components/redis/acl";
 import { renderDataNodeLiveScript, renderSentinelLiveScript } from "../../components/topology/credentialScripts";
 import { credentialState, type CredentialState, type RotationConfig, type RotationStep, type SlotPasswords } from "../../components/redis/rotation";
-import { CONTAINER_CREDENTIALS_DIR } from "../../components/topology/settings";
+import { CONTAINER_CREDENTIALS_DIR, declaredDataHosts } from "../../components/topology/settings";
 import { containerRunnerAvailable } from "../harness/containerRunner";
 import { randomCredentials } from "../harness/localCluster";
 import { redisCliAsync, sleep, waitFor } from "../harness/processes";
@@ -139,7 +139,7 @@ class RotationDrill {
     const results = await Promise.all(
       this.targets.map((t) => {
         const settings = { name: t.name, local: { host: "127.0.0.1", port: t.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR };
-        const script = t.kind === "redis" ? renderDataNodeLiveScript(settings, state) : renderSentinelLiveScript(settings, master, state);
+        const script = t.kind === "redis" ? renderDataNodeLiveScript(settings, state, declaredDataHosts(this.cluster.topology)) : renderSentinelLiveScript(settings, master, state);
         return this.cluster.runner.exec(t.name, ["sh", "-s"], script).then((r) => ({ ...r, name: t.name }));
       }),
     );

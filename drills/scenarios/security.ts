@@ -27,7 +27,7 @@ import type { LocalCluster } from "../harness/localCluster";
 import { redisCli, redisCliAsync, sleep, waitFor } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
 import { Checks, seconds, type DrillContext, type Figure, type Scenario } from "../harness/types";
-import { ContainerCluster } from "../harness/dayTwo";
+import { type ClusterEndpoint, ContainerCluster } from "../harness/dayTwo";
 import { containerRunnerAvailable } from "../harness/containerRunner";
 import { countMissing, sentinelClient, SteadyWriter } from "../harness/writer";
 import { HANDOFF_TIMING } from "../../components/redis/dataNodeScripts";
@@ -62,9 +62,11 @@ function appScriptDebug(cluster: LocalCluster, figures: Record<string, Figure>):
 }
 
 /** One PUBLISH of `hello` on each sentinel, with the stolen peer password. */
-function publishHello(sentinels: Array<{ port: number; address?: string }>, hello: string, peerPassword: string): void {
+/** Sends the hello to each sentinel (Sentinel answers 1 once it has processed one), retrying a refused send once; returns how many took it. */
+function publishHello(sentinels: Array<{ port: number; address?: string }>, hello: string, peerPassword: string): number {
   const peer = { user: SENTINEL_USERS.peer.name, password: peerPassword };
-  for (const s of sentinels) redisCli(s.port, ["publish", SENTINEL_HELLO_CHANNEL, hello], peer, 5000, s.address ?? "127.0.0.1");
+  const send = (s: { port: number; address?: string }) => redisCli(s.port, ["publish", SENTINEL_HELLO_CHANNEL, hello], peer, 5000, s.address ?? "127.0.0.1").out === "1";
+  return sentinels.filter((s) => send(s) || send(s)).length;
 }
 
 async function forgedHello(cluster: LocalCluster, ws: Workspace, check: AlertCheck | undefined, figures: Record<string, Figure>, checks: Checks): Promise<void> {
@@ -122,7 +124,11 @@ async function forgedHelloContained(cluster: ContainerCluster, ws: Workspace, wr
   const named = (view: Record<string, string>) => (view.ip && view.port ? `${view.ip}:${view.port}` : undefined);
   const sentinelNames = cluster.sentinels.map((s) => s.name);
   const sentAt = Date.now();
-  publishHello(cluster.sentinels, forgedHelloMessage(cluster.config.sentinel.masterName, { host: "127.0.0.1", port }, epoch + 10), cluster.credentials.sentinelPeer);
+  figures.contained_hello_delivered = publishHello(
+    cluster.sentinels,
+    forgedHelloMessage(cluster.config.sentinel.masterName, { host: "127.0.0.1", port }, epoch + 10),
+    cluster.credentials.sentinelPeer,
+  );
   let moved = 0;
   let restarts = 0;
   let nodesFollowingRogue = 0;
@@ -145,10 +151,11 @@ async function forgedHelloContained(cluster: ContainerCluster, ws: Workspace, wr
   figures.contained_hello_nodes_following_rogue = nodesFollowingRogue;
   figures.contained_hello_rogue_replicas = Number(/connected_slaves:(\d+)/.exec(redisCli(port, ["info", "replication"]).out)?.[1] ?? -1);
   figures.contained_hello_master_changed = (await cluster.master())?.name === master.name ? "no" : "yes";
-  // RedisSentinelUnknownPeer's condition, from what the exporter reads: the sentinel and its peers.
+  // RedisSentinelUnknownPeer's condition, from what the exporter reads of each sentinel: itself
+  // and its peers. The rule pages on any one sentinel's series above the declared count.
   const peers = (await Promise.all(cluster.sentinels.map((s) => cluster.sentinelView(s)))).map((view) => Number(view["num-other-sentinels"] ?? -1) + 1);
-  const known = Math.min(...peers);
-  figures.contained_hello_unknown_peer_paging = known > cluster.config.sentinel.count ? "yes" : `no: ${known} sentinels known, ${cluster.config.sentinel.count} declared`;
+  figures.contained_hello_unknown_peer_paging =
+    Math.max(...peers) > cluster.config.sentinel.count ? "yes" : `no: sentinels know ${peers.join(", ")} sentinels, ${cluster.config.sentinel.count} declared`;
   const acked = [...writer.stats.ackedKeys];
   figures.contained_hello_acked_writes_lost = await countMissing(master.port, acked, cluster.admin(), master.address);
 }
@@ -184,6 +191,35 @@ async function replicaMovedBack(cluster: ContainerCluster, ws: Workspace, writer
 }
 
 /**
+ * The sentinel password's SLAVEOF toward a host outside the declared data nodes, on the master and
+ * on a replica: each node refuses it (its ACL pins SLAVEOF to the declared hosts), stays where it
+ * was, and the server named never sees a replica. The pin compares host strings: here every node
+ * is declared as 127.0.0.1, so "localhost" (the same machine, a different name) is outside them,
+ * and the drill still only reaches 127.0.0.1.
+ */
+async function slaveofOutsideDeclaredHosts(cluster: ContainerCluster, ws: Workspace, figures: Record<string, Figure>): Promise<void> {
+  const port = await startRogueServer(ws, "rogue-master-undeclared-host", []);
+  const sentinelUser = { user: ACL_USERS.sentinel, password: cluster.credentials.sentinel };
+  // A master's ROLE, or a replica's with the master it follows (not the offsets, which move).
+  const roleOf = async (node: ClusterEndpoint) => {
+    const [role, host, masterPort] = (await redisCliAsync(node.port, ["role"], cluster.admin(), 2000, node.address)).out.split("\n");
+    return role === "slave" ? `replica of ${host}:${masterPort}` : role;
+  };
+  const outcomes = await Promise.all(
+    cluster.nodes.map(async (node) => {
+      const before = await roleOf(node);
+      const reply = redisCli(node.port, ["slaveof", "localhost", String(port)], sentinelUser, 5000, node.address).out;
+      await sleep(1000);
+      const after = await roleOf(node);
+      return reply.startsWith("NOPERM") && after === before ? undefined : `${node.name}: ${reply} (role ${before} -> ${after})`;
+    }),
+  );
+  const moved = outcomes.filter((outcome) => outcome !== undefined);
+  figures.slaveof_undeclared_host = moved.length === 0 ? `refused on all ${cluster.nodes.length} nodes` : `accepted: ${moved.join("; ")}`;
+  figures.slaveof_undeclared_host_rogue_replicas = Number(/connected_slaves:(\d+)/.exec(redisCli(port, ["info", "replication"]).out)?.[1] ?? -1);
+}
+
+/**
  * The attacks the containers' entry scripts contain (their guards live there), one cluster of
  * them, a writer running throughout: the forged hello (forgedHelloContained), a replica moved by
  * REPLICAOF (replicaMovedBack), then the handoff user's endless pause on the master, in both
@@ -212,6 +248,7 @@ async function attacksOnEntryScripts(ctx: DrillContext, figures: Record<string, 
   try {
     writer.start();
     await sleep(1000);
+    await slaveofOutsideDeclaredHosts(cluster, ws, figures);
     await forgedHelloContained(cluster, ws, writer, figures, checks);
     await replicaMovedBack(cluster, ws, writer, figures);
     // npm test runs the pause of all commands only (the one that needs the restart); the drill both.
@@ -286,7 +323,19 @@ export const security: Scenario = {
       why: "the made-up peer stays known after the guard's restart: RedisSentinelUnknownPeer's condition holds until SENTINEL RESET",
     },
     { figure: "contained_hello_acked_writes_lost", kind: "equals", value: 0, why: "the clients' master never changed, and nothing replaced its data" },
-    { figure: "replicaof_replica_accepted", kind: "equals", value: "yes", why: "the sentinel password may SLAVEOF (Sentinel needs it): the attack is real" },
+    {
+      figure: "slaveof_undeclared_host",
+      kind: "equals",
+      value: "refused on all 3 nodes",
+      why: "the sentinel password's SLAVEOF may only name a declared data node's host: no node follows a server elsewhere (prevention)",
+    },
+    { figure: "slaveof_undeclared_host_rogue_replicas", kind: "equals", value: 0, why: "the server named never receives a replication connection" },
+    {
+      figure: "replicaof_replica_accepted",
+      kind: "equals",
+      value: "yes",
+      why: "the pin allows a declared host on any port, and here every node is on 127.0.0.1: a server on another port passes, so the watchdog is what acts",
+    },
     { figure: "replicaof_replica_undone_s", kind: "at most", value: 30, why: "the watchdog stops a replica following an undeclared address, and the restart follows the declared master" },
     { figure: "replicaof_replica_restarted", kind: "equals", value: "yes", why: "the watchdog, not Sentinel's slower fix (after failover-timeout), undid it" },
     { figure: "replicaof_replica_acked_writes_lost", kind: "equals", value: 0, why: "the master was never touched" },

@@ -3,6 +3,7 @@
 // the same function with test passwords) differ from what the containers get.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import Redis from "ioredis";
 import { ACL_USERS, SENTINEL_USERS } from "../../components/redis/acl";
 import { renderRedisSecretsConf } from "../../components/redis/redisConf";
 import { renderSentinelSecretsConf } from "../../components/sentinel/sentinelConf";
@@ -23,13 +24,18 @@ describe("rendered configs in real redis-server and redis-sentinel", () => {
   const admin = { user: ACL_USERS.admin, password: credentials.admin };
   const app = { user: ACL_USERS.app, password: credentials.app };
   const sentinelAdmin = { user: SENTINEL_USERS.admin.name, password: credentials.sentinelAdmin };
+  const sentinelUser = { user: ACL_USERS.sentinel, password: credentials.sentinel };
+  // The pin compares host strings: with "localhost" declared, 127.0.0.1 is a host outside the
+  // declared set, and the test still only ever reaches 127.0.0.1.
+  const declaredHost = "localhost";
 
   beforeAll(async () => {
     synth = synthToDir("dev");
-    port = await freePortRange(2);
+    // The server, the sentinel (port + 1), and a port nothing listens on (port + 2).
+    port = await freePortRange(3);
     const work = path.join(synth.dir, "run-redis");
     fs.mkdirSync(work);
-    fs.writeFileSync(path.join(work, "secrets.conf"), renderRedisSecretsConf(credentials));
+    fs.writeFileSync(path.join(work, "secrets.conf"), renderRedisSecretsConf(credentials, [declaredHost]));
     // `dir` must exist when the file is parsed, so it is replaced in the file, not appended.
     const conf = fs
       .readFileSync(synth.file("redis-0-container", "/etc/veza/redis.conf"), "utf8")
@@ -87,6 +93,26 @@ describe("rendered configs in real redis-server and redis-sentinel", () => {
     expect(redisCli(port, ["get", "session:1"], { user: ACL_USERS.health, password: credentials.health }).out).toMatch(/^NOPERM/);
   });
 
+  it("refuses the sentinel user's SLAVEOF toward a host outside the declared data nodes, alone or in Sentinel's MULTI, and allows NO ONE and a declared host", async () => {
+    const unused = port + 2;
+    expect(redisCli(port, ["slaveof", "127.0.0.1", String(unused)], sentinelUser).out).toMatch(/^NOPERM/);
+    expect(redisCli(port, ["replicaof", declaredHost, String(unused)], sentinelUser).out).toMatch(/^NOPERM/);
+    // Sentinel's reconfiguration: MULTI, SLAVEOF, CONFIG REWRITE, CLIENT KILL, EXEC (sentinel.c sentinelSendSlaveOf).
+    const client = new Redis({ host: "127.0.0.1", port, username: sentinelUser.user, password: sentinelUser.password, lazyConnect: true, maxRetriesPerRequest: 0 });
+    try {
+      await client.connect();
+      await expect(client.multi().slaveof("127.0.0.1", unused).config("REWRITE").exec()).rejects.toThrow(/EXECABORT/);
+    } finally {
+      client.disconnect();
+    }
+    expect(redisCli(port, ["role"], admin).out).toMatch(/^master/);
+    // What Sentinel sends to move a node to a declared one, and to promote it: both go through.
+    expect(redisCli(port, ["slaveof", declaredHost.toUpperCase(), String(unused)], sentinelUser).out).toBe("OK");
+    expect(redisCli(port, ["role"], admin).out).toMatch(new RegExp(`^slave\n${declaredHost.toUpperCase()}\n${unused}`, "i"));
+    expect(redisCli(port, ["slaveof", "NO", "ONE"], sentinelUser).out).toBe("OK");
+    expect(redisCli(port, ["role"], admin).out).toMatch(/^master/);
+  });
+
   it("loads sentinel.conf in redis-sentinel with the declared quorum and timings", async () => {
     const work = path.join(synth.dir, "run-sentinel");
     fs.mkdirSync(work);
@@ -102,7 +128,9 @@ describe("rendered configs in real redis-server and redis-sentinel", () => {
       "sentinel to report its master",
       () => {
         const out = redisCli(port + 1, ["sentinel", "master", config.sentinel.masterName], sentinelAdmin);
-        return out.status === 0 && out.out.includes("quorum") ? sentinelMasterFields(out.out) : undefined;
+        const master = out.status === 0 && out.out.includes("quorum") ? sentinelMasterFields(out.out) : undefined;
+        // Its link to the master comes up a moment after the file is loaded (seen: "master,disconnected").
+        return master && !master.flags.includes("disconnected") ? master : undefined;
       },
       15000,
     );

@@ -134,7 +134,7 @@ describe("config lines from values", () => {
     const conf = readConfig(renderRedisConf(node));
     expect(conf.find((d) => d[0] === "replicaof")).toEqual(["replicaof", "127.0.0.1", "6379"]);
     expect(conf.filter((d) => d[0] === "bind")).toEqual([["bind", "127.0.0.1"]]);
-    expect(readConfig(renderRedisSecretsConf(randomCredentials())).filter((d) => d[0] === "masterauth")).toHaveLength(1);
+    expect(readConfig(renderRedisSecretsConf(randomCredentials(), ["10.0.0.1"])).filter((d) => d[0] === "masterauth")).toHaveLength(1);
     expect(() => renderRedisConf({ ...node, bindAddress: "127.0.0.1\nbind 0.0.0.0" })).toThrow(/^bind: "127\.0\.0\.1\\nbind 0\.0\.0\.0" cannot be written/);
     expect(() => renderRedisConf({ ...node, dataDir: "/data\ninclude /tmp/evil.conf" })).toThrow(/^dir: /);
     const sentinel = sentinelSettings(config, model, topology.sentinels[0]);

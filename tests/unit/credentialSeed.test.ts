@@ -12,7 +12,7 @@ import { credentialState, steadyState, type RotationConfig } from "../../compone
 import { CREDENTIAL_NAMES, sha256Hex } from "../../components/redis/acl";
 import { renderSentinelEntrypoint } from "../../components/sentinel/sentinelScripts";
 import { dataNodeContainer, dataNodeScriptSettings, sentinelContainer, sentinelScriptSettings } from "../../components/topology/containers";
-import { CONTAINER_CREDENTIALS_DIR } from "../../components/topology/settings";
+import { CONTAINER_CREDENTIALS_DIR, declaredDataHosts } from "../../components/topology/settings";
 import { randomCredentials } from "../../drills/harness/localCluster";
 import { readStackConfigFile } from "../../lib/stackFiles";
 import { runDash } from "../helpers/dash";
@@ -21,6 +21,7 @@ import { stackModel } from "../../components/topology/model";
 const config = requireValidStackConfig(readStackConfigFile("prod").raw);
 const model = stackModel(config);
 const { topology } = model;
+const dataHosts = declaredDataHosts(topology);
 const isRoot = process.getuid?.() === 0;
 const uidOf = (user: string) => Number(spawnSync("id", ["-u", user], { encoding: "utf8" }).stdout.trim());
 
@@ -40,10 +41,10 @@ const switchState = () => stateAt("switch");
 
 describe("the credentials seed (before a container starts)", () => {
   const state = switchState();
-  const seedInto = (dir: string, at = state) => runDash(dataNodeSeedScript("redis-0", dir, at));
+  const seedInto = (dir: string, at = state) => runDash(dataNodeSeedScript("redis-0", dir, at, dataHosts));
 
   it("is the definition's seed: the live apply's files for this step, into the container's credentials dir", () => {
-    expect(dataNodeContainer(config, model, topology.dataNodes[0]).seed(state)).toBe(dataNodeSeedScript("redis-0", CONTAINER_CREDENTIALS_DIR, state));
+    expect(dataNodeContainer(config, model, topology.dataNodes[0]).seed(state)).toBe(dataNodeSeedScript("redis-0", CONTAINER_CREDENTIALS_DIR, state, dataHosts));
     expect(sentinelContainer(config, model, topology.sentinels[1]).seed(state)).toBe(sentinelSeedScript("sentinel-1", CONTAINER_CREDENTIALS_DIR, config.sentinel.masterName, state));
   });
 
@@ -52,7 +53,7 @@ describe("the credentials seed (before a container starts)", () => {
     const result = seedInto(dir);
     expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: expect.stringContaining("credentials: seeded redis-secrets.conf credentials.sh") });
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
-    for (const [name, content] of Object.entries(dataNodeLiveFiles(state))) {
+    for (const [name, content] of Object.entries(dataNodeLiveFiles(state, dataHosts))) {
       expect([name, fs.readFileSync(path.join(dir, name), "utf8")]).toEqual([name, content]);
       expect([name, fs.statSync(path.join(dir, name)).mode & 0o777]).toEqual([name, 0o600]);
     }
@@ -72,10 +73,10 @@ describe("the credentials seed (before a container starts)", () => {
     const dir = path.join(work, "veza-credentials");
     fs.mkdirSync(dir, { mode: 0o700 });
     fs.writeFileSync(path.join(dir, "credentials.sh.tmp"), "VEZA_HANDOFF_PASSWORD='half", { mode: 0o600 });
-    const script = renderCredentialSeedScript({ name: "redis-0", credentialsDir: dir }, dataNodeLiveFiles(state));
+    const script = renderCredentialSeedScript({ name: "redis-0", credentialsDir: dir }, dataNodeLiveFiles(state, dataHosts));
     expect(script).toMatch(/cat > "\$VEZA_CREDENTIALS_DIR\/\$1\.tmp"[\s\S]*mv -f "\$VEZA_CREDENTIALS_DIR\/\$1\.tmp" "\$VEZA_CREDENTIALS_DIR\/\$1"/);
     expect(runDash(script).status).toBe(0);
-    expect(fs.readFileSync(path.join(dir, "credentials.sh"), "utf8")).toBe(dataNodeLiveFiles(state)["credentials.sh"]);
+    expect(fs.readFileSync(path.join(dir, "credentials.sh"), "utf8")).toBe(dataNodeLiveFiles(state, dataHosts)["credentials.sh"]);
     expect(fs.readdirSync(dir).sort()).toEqual(["credentials.sh", "redis-secrets.conf"]);
   });
 
@@ -107,7 +108,7 @@ describe("the credentials seed (before a container starts)", () => {
     expect(again.status).toBe(0);
     expect(again.stderr).toContain("left by an earlier life of this stack");
     expect(again.stderr).toContain("credentials: seeded redis-secrets.conf credentials.sh");
-    for (const [name, content] of Object.entries(dataNodeLiveFiles(state))) expect(fs.readFileSync(path.join(dir, name), "utf8")).toBe(content.endsWith("\n") ? content : `${content}\n`);
+    for (const [name, content] of Object.entries(dataNodeLiveFiles(state, dataHosts))) expect(fs.readFileSync(path.join(dir, name), "utf8")).toBe(content.endsWith("\n") ? content : `${content}\n`);
   });
 
   it("completes a volume that has only one of the files, keeping that one", () => {
@@ -117,7 +118,7 @@ describe("the credentials seed (before a container starts)", () => {
     fs.writeFileSync(path.join(dir, "redis-secrets.conf"), kept, { mode: 0o600 });
     expect(seedInto(dir).status).toBe(0);
     expect(fs.readFileSync(path.join(dir, "redis-secrets.conf"), "utf8")).toBe(kept);
-    expect(fs.readFileSync(path.join(dir, "credentials.sh"), "utf8")).toBe(dataNodeLiveFiles(state)["credentials.sh"]);
+    expect(fs.readFileSync(path.join(dir, "credentials.sh"), "utf8")).toBe(dataNodeLiveFiles(state, dataHosts)["credentials.sh"]);
   });
 });
 

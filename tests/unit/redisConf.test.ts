@@ -1,9 +1,9 @@
 import { renderRedisConf, renderRedisSecretsConf, parseConfDirectives } from "../../components/redis/redisConf";
 import { renderSentinelConf, renderSentinelSecretsConf, SENTINEL_ACL_RULES } from "../../components/sentinel/sentinelConf";
-import { sha256Hex, ACL_USERS, SENTINEL_USERS } from "../../components/redis/acl";
+import { sha256Hex, slaveofRules, ACL_USERS, SENTINEL_USERS } from "../../components/redis/acl";
 import { computeSizing } from "../../components/redis/sizing";
 import { requireValidStackConfig } from "../../components/validation/validate";
-import { dataNodeSettings, sentinelSettings } from "../../components/topology/settings";
+import { dataNodeSettings, declaredDataHosts, sentinelSettings } from "../../components/topology/settings";
 import { stackModel } from "../../components/topology/model";
 
 const config = requireValidStackConfig({
@@ -81,8 +81,13 @@ describe("redis.conf renderer", () => {
   });
 
   it("renders ACL users with SHA-256 hashes, the default user off, and replication credentials", () => {
-    const secrets = renderRedisSecretsConf(credentials);
+    const secrets = renderRedisSecretsConf(credentials, declaredDataHosts(topology));
     expect(secrets).toContain("user default off\n");
+    // Sentinel's SLAVEOF reaches the three declared hosts and NO ONE, nothing else.
+    expect(secrets).toMatch(
+      new RegExp(`^user ${ACL_USERS.sentinel} on #${sha256Hex("s4")} .* \\+slaveof\\|no \\+slaveof\\|10\\.0\\.0\\.1 \\+slaveof\\|10\\.0\\.0\\.2 \\+slaveof\\|10\\.0\\.0\\.3$`, "m"),
+    );
+    expect(secrets).not.toMatch(/\+slaveof( |$)/m);
     expect(secrets).toContain(`user ${ACL_USERS.app} on #${sha256Hex("p2")} `);
     // The healthcheck tells a replica in sync from one that is not (ROLE); the handoff may pause writes, nothing more.
     expect(secrets).toContain(`user ${ACL_USERS.health} on #${sha256Hex("h6")} resetchannels -@all +ping +role\n`);
@@ -90,6 +95,18 @@ describe("redis.conf renderer", () => {
     expect(secrets).toContain(`user ${ACL_USERS.backup} on #${sha256Hex("b9")} resetchannels -@all +ping +role +info +replconf +sync\n`);
     expect(secrets).not.toMatch(/>p2/);
     expect(secrets).toContain(`masteruser ${ACL_USERS.replication}\nmasterauth r3\n`);
+  });
+});
+
+describe("the sentinel user's SLAVEOF pin", () => {
+  it("allows each declared host once, and an IPv6 address also as Sentinel prints it (inet_ntop)", () => {
+    expect(slaveofRules(["redis-a", "redis-a", "10.0.0.2"])).toBe("+slaveof|no +slaveof|redis-a +slaveof|10.0.0.2");
+    expect(slaveofRules(["2001:DB8:0:0::1"])).toBe("+slaveof|no +slaveof|2001:DB8:0:0::1 +slaveof|2001:db8::1");
+  });
+
+  it("refuses a host that would change the ACL line, and an empty set (no node could ever be moved)", () => {
+    for (const host of ["a b", "a|b", "#x", ""]) expect(() => slaveofRules([host])).toThrow(/cannot be an ACL argument/);
+    expect(() => slaveofRules([])).toThrow(/no declared data node host/);
   });
 });
 

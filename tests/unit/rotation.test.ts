@@ -89,7 +89,10 @@ describe("an API outside the stack", () => {
 describe("the live-apply scripts", () => {
   const state = credentialState(at(1, "switch"), slots);
   const settings = { name: "redis-0", local: { host: "10.0.0.1", port: 6379 }, credentialsDir: "/data/veza-credentials" };
-  const scripts = [renderDataNodeLiveScript(settings, state), renderSentinelLiveScript({ ...settings, name: "sentinel-0", local: { host: "10.0.0.1", port: 26379 } }, "veza-redis", state)];
+  const scripts = [
+    renderDataNodeLiveScript(settings, state, ["10.0.0.1"]),
+    renderSentinelLiveScript({ ...settings, name: "sentinel-0", local: { host: "10.0.0.1", port: 26379 } }, "veza-redis", state),
+  ];
 
   it("are valid POSIX sh (dash -n)", () => {
     for (const script of scripts) expect(spawnSync("dash", ["-n"], { input: script, encoding: "utf8" }).stderr).toBe("");
@@ -110,9 +113,9 @@ describe("the live-apply scripts", () => {
   it("end the retired users' sessions at retire only, after the ACL change, and parse as sh at every step", () => {
     const stepOf = (step: RotationStep) => credentialState({ ...steadyRotation(), app: { generation: 1, step }, sentinelClients: { generation: 1, step } }, slots);
     for (const step of ["add", "switch"] as const) {
-      expect(renderDataNodeLiveScript(settings, stepOf(step))).not.toMatch(/^retire_sessions '/m);
+      expect(renderDataNodeLiveScript(settings, stepOf(step), ["10.0.0.1"])).not.toMatch(/^retire_sessions '/m);
     }
-    const data = renderDataNodeLiveScript(settings, stepOf("retire"));
+    const data = renderDataNodeLiveScript(settings, stepOf("retire"), ["10.0.0.1"]);
     const sentinel = renderSentinelLiveScript({ ...settings, name: "sentinel-0" }, "veza-redis", stepOf("retire"));
     expect(data).toMatch(/^retire_sessions 'veza-app'$/m);
     expect(sentinel).toMatch(new RegExp(`^retire_sessions '${SENTINEL_USERS.client.name}'$`, "m"));
