@@ -133,11 +133,7 @@ export type AcceptedPasswords = Record<CredentialName, readonly string[]>;
 
 export function renderAclUsers(accepted: AcceptedPasswords, declaredDataHosts: readonly string[]): string[] {
   const rules = aclRules(declaredDataHosts);
-  return [
-    "# The default user is off: every client must name its least-privilege user.",
-    "user default off",
-    ...ACL_ROLES.map((role) => renderAclUser(ACL_USERS[role], accepted[role], rules[role])),
-  ];
+  return ["# The default user is off: every client must name its least-privilege user.", "user default off", ...ACL_ROLES.map((role) => renderAclUser(ACL_USERS[role], accepted[role], rules[role]))];
 }
 
 /**
