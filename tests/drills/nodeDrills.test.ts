@@ -3,7 +3,7 @@
 // Ctrl-C. clusterDrills.test.ts runs the cluster scenarios side by side.
 import { spawn } from "node:child_process";
 import { runScenario } from "../../drills";
-import { memoryUnderFork } from "../../drills/scenarios/memoryUnderFork";
+import { memoryUnderForkDeclaredOnly } from "../../drills/scenarios/memoryUnderFork";
 import { incidentToggleWithoutGrace } from "../../drills/scenarios/incidentToggle";
 import { redeployAfterFailoverWithoutDiscovery } from "../../drills/scenarios/redeployAfterFailover";
 import { waitFor } from "../../drills/harness/processes";
@@ -41,7 +41,7 @@ describe("fault drills on one node and day 2 (short)", () => {
   }, 240000);
 
   it("fails memory-under-fork at 20% fork headroom, where the kernel then kills the fork child first (oom-score-adj), not the server", async () => {
-    const result = await runScenario(memoryUnderFork, { stack: "dev", config: brokenConfig({ forkHeadroomPercent: 20 }), short: true, log: () => undefined });
+    const result = await runScenario(memoryUnderForkDeclaredOnly, { stack: "dev", config: brokenConfig({ forkHeadroomPercent: 20 }), short: true, log: () => undefined });
     if (skippedHere(result)) return;
     process.stdout.write(`drill memory-under-fork at 20% headroom: ${JSON.stringify(result.figures)}\n`);
     expect(failedOn(result.failures)).toEqual(expect.arrayContaining(["declared_oom_kills", "declared_killed"]));
