@@ -206,7 +206,7 @@ export const FAILURE_MODES = {
       "containers-pids-limited",
       "api-runs-as-declared-user",
     ],
-    alerts: ["RedisUndeclaredMaster", "RedisUndeclaredReplica", "RedisReplicasAboveDeclared", "RedisSentinelUnknownPeer", "RedisAuthFailures"],
+    alerts: ["RedisUndeclaredMaster", "RedisUndeclaredReplica", "RedisReplicasAboveDeclared", "RedisSentinelUnknownPeer", "RedisReplicationCommandRefused", "RedisAuthFailures"],
     runbook: { page: RUNBOOK_PAGES.security, section: "First moves (under 5 minutes)" },
     drills: ["security"],
     tests: ["tests/artifacts/leastPrivilege.test.ts", "tests/component/hardening.test.ts", "tests/unit/threatModel.test.ts"],

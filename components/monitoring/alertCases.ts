@@ -777,6 +777,21 @@ function redisCases(input: RuleTestInput): AlertCase[] {
       }),
       ...backupReaderCases(),
       c({
+        alert: "RedisReplicationCommandRefused",
+        name: "the sentinel password sends SLAVEOF toward a host outside the declared data nodes: the ACL refuses it",
+        series: [s("redis_commands_rejected_calls_total", { ...node(1), cmd: "slaveof" }, `0x1 1x${n("2m")}`)],
+        expectations: [
+          { at: "15s", alerts: [] },
+          { at: "1m", alerts: [{ labels: { ...node(1), cmd: "slaveof" }, value: 1 }] },
+        ],
+      }),
+      c({
+        alert: "RedisReplicationCommandRefused",
+        name: "healthy: Sentinel's SLAVEOF in a failover goes to a declared node, counted as a call, none refused",
+        series: [s("redis_commands_total", { ...node(1), cmd: "slaveof" }, `1x${n("2m")}`), s("redis_commands_rejected_calls_total", { ...node(1), cmd: "slaveof" }, `0x${n("2m")}`)],
+        expectations: [{ at: "1m", alerts: [] }],
+      }),
+      c({
         alert: "RedisReplicasAboveDeclared",
         name: "a server announcing a declared replica's address attaches to the master: one replica more than declared",
         series: [s("redis_connected_slaves", node(0), steady(redis.replicas + 1, n("2m")))],

@@ -459,6 +459,22 @@ export function renderRedisAlertRules(input: RedisRulesInput): RuleFile {
         "A server outside the stack replicates the data: someone holds the replication (or backup) password. It receives every write, and Sentinel may promote it (planned handoffs refuse while it is attached). Rotate the replication credential (its retire ends the replica's session), and the backup credential when the replica shows port 0.",
       runbook: RUNBOOK_PAGES.security,
     },
+    {
+      alert: "RedisReplicationCommandRefused",
+      // Sentinel never reads SLAVEOF's reply (sentinel.c, "we don't check the replies"): a SLAVEOF
+      // or REPLICAOF the ACL refuses (the sentinel user's is pinned to the declared hosts, acl.ts)
+      // shows only in INFO commandstats' rejected_calls, which redis_exporter exports per command
+      // (measured with 1.69). The counter lives as long as the process: the page holds until a
+      // restart or the runbook's CONFIG RESETSTAT.
+      expr: `redis_commands_rejected_calls_total{job="${REDIS_JOB}",cmd=~"slaveof|replicaof"} > 0`,
+      severity: "page",
+      forOmittedBecause:
+        "no declared client sends a replication command the ACL refuses (Sentinel's go to declared hosts): the first refusal is a stolen credential probing, sentinels moved by a forged hello, or a failover the nodes' stale ACL blocks",
+      summary: "{{ $labels.instance }} refused {{ $value }} {{ $labels.cmd }} commands (ACL)",
+      description:
+        "Someone asked this node to replicate from a server it may not follow: the sentinel password toward a host outside the declared data nodes, or a user without the right (app, handoff...). Sentinels moved by a forged hello send exactly this. Or, during a change of the data nodes, a real failover toward a new node that this node's ACL does not list yet: it keeps following the old master.",
+      runbook: RUNBOOK_PAGES.security,
+    },
     // A standalone node has no declared replica to count against.
     ...(input.replicas === 0
       ? []

@@ -90,23 +90,18 @@ export const ACL_RULES: Record<AclRole, string> = {
  * reconfiguration is refused (EXECABORT). Redis 7.0's first-argument rule (`+slaveof|<host>`;
  * the ACL docs call it deprecated, kept for compatibility) compares the host string, without
  * case, with what Sentinel sends: the announced hostname (announce-hostnames) or the IP it
- * resolved, so an IPv6 address is allowed in its canonical form too. The port is not checked:
+ * resolved. The port is not checked:
  * another port on a declared host passes, which needs that host. `SLAVEOF NO ONE` promotes, as
  * Sentinel does; `SLAVEOF no <port>` would name a host called "no", which only whoever controls
  * the nodes' name resolution could answer.
  */
 export function slaveofRules(declaredDataHosts: readonly string[]): string {
   if (declaredDataHosts.length === 0) throw new Error("slaveofRules: no declared data node host to pin SLAVEOF to");
-  const hosts = declaredDataHosts.flatMap((host) => {
-    if (!/^[^\s|#]+$/.test(host)) throw new Error(`slaveofRules: data node host ${JSON.stringify(host)} cannot be an ACL argument (no space, | or #)`);
-    return host.includes(":") ? [host, canonicalIpv6(host)] : [host];
-  });
-  return ["no", ...new Set(hosts)].map((host) => `+slaveof|${host}`).join(" ");
-}
-
-/** An IPv6 address as inet_ntop prints it (lower case, longest zero run compressed), as Sentinel sends it. */
-function canonicalIpv6(address: string): string {
-  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  // IPv6 is refused like the config schema does: inet_ntop's form of it is not the one written.
+  for (const host of declaredDataHosts) {
+    if (!/^[^\s|#:]+$/.test(host)) throw new Error(`slaveofRules: data node host ${JSON.stringify(host)} cannot be an ACL argument (no space, |, # or IPv6 colon)`);
+  }
+  return ["no", ...new Set(declaredDataHosts)].map((host) => `+slaveof|${host}`).join(" ");
 }
 
 /** The rules each data-node user loads in this stack: ACL_RULES, the sentinel user's SLAVEOF pinned to `declaredDataHosts`. */

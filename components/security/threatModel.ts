@@ -44,10 +44,10 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
   },
   sentinel: {
     holders: "every sentinel (auth-pass)",
-    refused: "data commands, CONFIG GET/SET, ACL, FLUSHALL, REPLICAOF, and SLAVEOF toward any host but a declared data node's (NOPERM; inside Sentinel's MULTI the whole reconfiguration fails)",
-    detectedBy: ["RedisUndeclaredMaster", "RedisSentinelUnknownPeer"],
+    refused: "data commands, CONFIG GET/SET, ACL, FLUSHALL, REPLICAOF, and SLAVEOF toward any host name but a declared data node's (NOPERM; inside Sentinel's MULTI the whole reconfiguration fails)",
+    detectedBy: ["RedisReplicationCommandRefused", "RedisUndeclaredMaster", "RedisSentinelUnknownPeer"],
     remains:
-      "SLAVEOF toward a declared data node's host, on any port: the node's data is replaced by what answers there. A server of the attacker's own on another port of a declared host needs that host; on one host (the dev stack) only the port tells the nodes from such a server, and the entry script's watchdog then undoes a replica's move within a second or two (the master's is detected only). SLAVEOF of the master toward a declared replica: the master takes the replica's data (writes not yet replicated are lost) and Sentinel fails over. A forged Sentinel hello on the data nodes' channel: as the sentinelPeer row.",
+      "SLAVEOF toward a declared data node's host name, on any port: the node's data is replaced by what answers there. The pin compares names: a server on another port of a declared host needs a process there (on one host, the dev stack, any local one; in prod, the API shares a data host), a DNS name is as safe as its DNS, and SLAVEOF no <port> names a host called \"no\" (the rule that lets Sentinel send SLAVEOF NO ONE), followed only if the host's resolver answers for it. A replica moved that way is undone by the entry script's watchdog within a second or two; the master's move is detected only. Closing these needs a host firewall that limits where the redis user may connect. SLAVEOF of the master toward a declared replica: the master takes the replica's data (writes not yet replicated are lost) and Sentinel fails over. A forged Sentinel hello on the data nodes' channel: as the sentinelPeer row.",
   },
   backup: {
     holders: "the backup job (components/backup), on the backup host: the monitoring host in prod",
@@ -96,7 +96,7 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     detection:
       "RedisSentinelUnknownPeer (after 5 minutes): a forged hello's made-up sender is a sentinel nobody declared, whatever master the hello names, and it stays known (kept across the guard's restart) until SENTINEL RESET. A hello that reuses a declared peer's runid and address adds no peer (the myids are derived from public names): then only RedisUndeclaredMaster, when a scrape lands in the second or two before the guard acts",
     remains:
-      "A forged hello (the hello carries no signature beyond this password) moves every sentinel to any address with a higher config epoch. Contained, not prevented: each sentinel's master guard stops it when it names an undeclared master, and the restart follows the declared node that reports ROLE master. The data nodes refuse the moved sentinels' SLAVEOF toward a host outside the declared ones (the sentinel user's pin), and on a declared host the guard acts before a moved sentinel sends it (8 s). What remains: the moved sentinels log in to that server with their auth-pass at once, so the sentinel password is lost with this one; for that second or two, a client that looks the master up is sent there; the made-up peer votes in every failover (a larger majority) until SENTINEL RESET; hellos sent again and again restart the sentinels again and again, and Docker's restart backoff (doubling up to a minute) then keeps them down longer each time; a hello naming a declared replica is followed (clients get READONLY until Sentinel fails over, unplanned); forged down votes. Narrowing who can reach the sentinels' port (host firewall) is the remaining fix.",
+      "A forged hello (the hello carries no signature beyond this password) moves every sentinel to any address with a higher config epoch. Contained, not prevented: each sentinel's master guard stops it when it names an undeclared master, and the restart follows the declared node that reports ROLE master. The data nodes refuse the moved sentinels' SLAVEOF toward a host name outside the declared ones (the sentinel user's pin; RedisReplicationCommandRefused pages), and toward a declared host the guard acts before a moved sentinel sends it (8 s). What remains: the moved sentinels log in to that server with their auth-pass at once, so the sentinel password is lost with this one; for that second or two, a client that looks the master up is sent there; the made-up peer votes in every failover (a larger majority) until SENTINEL RESET; hellos sent again and again restart the sentinels again and again, and Docker's restart backoff (doubling up to a minute) then keeps them down longer each time; a hello naming a declared replica is followed (clients get READONLY until Sentinel fails over, unplanned); forged down votes. Narrowing who can reach the sentinels' port (host firewall) is the remaining fix.",
   },
   sentinelFailover: {
     holders: "every data node (its stop script's handoff)",
@@ -234,10 +234,11 @@ export function renderThreatModel(): string {
     "  does an undeclared replica (`RedisUndeclaredReplica`): detection, with the recovery in the",
     "  redis-security runbook. Sentinel's hello messages carry no signature beyond the password: moving",
     "  the sentinels cannot be prevented by the servers alone (the master guard undoes it).",
-    "- The sentinel user may SLAVEOF only toward a declared data node's host, or NO ONE (one ACL rule",
-    "  per host, `<data-node-host>` above): a stolen sentinel password, or sentinels moved by a forged",
-    "  hello, cannot make a node follow a server elsewhere (prevention). The admin user is not pinned:",
-    "  it may rewrite the ACL itself.",
+    "- The sentinel user may SLAVEOF only toward a declared data node's host name, or NO ONE (one ACL",
+    "  rule per host, `<data-node-host>` above): a stolen sentinel password, or sentinels moved by a",
+    "  forged hello, cannot make a node follow a server on another host (prevention; a refusal pages as",
+    "  `RedisReplicationCommandRefused`). Names, not ports, are compared: see the `sentinel` row for",
+    "  what passes. The admin user is not pinned: it may rewrite the ACL itself.",
     "- A planned handoff refuses while an undeclared replica is attached (prevention); an unplanned",
     "  failover may still promote it (detection).",
     "- A retire step ends every session its retired password opened.",

@@ -61,6 +61,19 @@ function appScriptDebug(cluster: LocalCluster, figures: Record<string, Figure>):
   figures.app_script_debug = /NOPERM/.test(reply) ? "refused" : `accepted: ${reply}`;
 }
 
+/**
+ * The sentinel password's SLAVEOF toward a host name outside the declared data nodes, on a
+ * replica: refused by the node's ACL, and the refusal pages (RedisReplicationCommandRefused).
+ * "localhost" is outside the declared 127.0.0.1 (the pin compares names), and is the same machine.
+ */
+async function slaveofRefusedPages(cluster: LocalCluster, ws: Workspace, check: AlertCheck | undefined, figures: Record<string, Figure>, checks: Checks): Promise<void> {
+  const port = await startRogueServer(ws, "rogue-master-refused", []);
+  const sentAt = Date.now();
+  const reply = redisCli(cluster.nodes[1].port, ["slaveof", "localhost", String(port)], { user: ACL_USERS.sentinel, password: cluster.credentials.sentinel }).out;
+  figures.slaveof_refused = /^NOPERM/.test(reply) ? "refused" : `accepted: ${reply}`;
+  figures.slaveof_refused_detected_s = await detected(check, "RedisReplicationCommandRefused", sentAt, checks);
+}
+
 /** One PUBLISH of `hello` on each sentinel, with the stolen peer password. */
 /** Sends the hello to each sentinel (Sentinel answers 1 once it has processed one), retrying a refused send once; returns how many took it. */
 function publishHello(sentinels: Array<{ port: number; address?: string }>, hello: string, peerPassword: string): number {
@@ -296,13 +309,15 @@ export const security: Scenario = {
   // The forged hello leaves the data nodes without a master the sentinels agree on: its other pages.
   // The rogue replica is one more than declared, too.
   alerts: {
-    raises: ["RedisUndeclaredReplica", "RedisReplicasAboveDeclared", "RedisUndeclaredMaster", "RedisSentinelUnknownPeer"],
+    raises: ["RedisUndeclaredReplica", "RedisReplicasAboveDeclared", "RedisReplicationCommandRefused", "RedisUndeclaredMaster", "RedisSentinelUnknownPeer"],
     alsoPages: ["RedisSentinelMasterMismatch", "RedisNoMaster", "RedisMasterWithoutReplicas", "RedisUnreachable"],
   },
   targets: [
     { figure: "rogue_replica_attached", kind: "equals", value: "yes", why: "the replication password lets a server outside the stack attach: the attack is real (a retire of that password ends it)" },
     { figure: "rogue_replica_detected_s", kind: "at most", value: 30, why: "a replica outside the declared data nodes pages within 30 s" },
     { figure: "app_script_debug", kind: "equals", value: "refused", why: "no app password can stop the server with SCRIPT DEBUG SYNC" },
+    { figure: "slaveof_refused", kind: "equals", value: "refused", why: "the sentinel password's SLAVEOF toward a host name outside the declared data nodes is refused by the node's ACL" },
+    { figure: "slaveof_refused_detected_s", kind: "at most", value: 30, why: "a replication command the ACL refused pages within 30 s (Sentinel never reads the reply)" },
     { figure: "forged_hello_sentinels_moved", kind: "at least", value: 1, why: "hellos carry no signature beyond the peer password, so the forgery goes through: the drill proves its detection" },
     { figure: "forged_hello_detected_s", kind: "at most", value: 30, why: "sentinels naming a master outside the declared data nodes page within 30 s" },
     { figure: "forged_hello_unknown_peer_detected_s", kind: "at most", value: 30, why: "the hello's made-up sender is a sentinel nobody declared: it pages within 30 s" },
@@ -377,6 +392,7 @@ export const security: Scenario = {
       const figures: Record<string, Figure> = {};
       await rogueReplica(cluster, ws, check, figures, checks);
       appScriptDebug(cluster, figures);
+      await slaveofRefusedPages(cluster, ws, check, figures, checks);
       await forgedHello(cluster, ws, check, figures, checks);
       await attacksOnEntryScripts(ctx, figures, checks);
       return { passed: checks.passed, failures: checks.failures, figures };

@@ -181,6 +181,7 @@ describe("monitoring files under promtool and amtool", () => {
       "PaymentSuccessSLOFastBurn",
       "RedisAofWriteFailed",
       "RedisMasterFlapping",
+      "RedisReplicationCommandRefused",
       "RedisRestartLoop",
       "RedisUndeclaredMaster",
       "RedisUndeclaredReplica",
