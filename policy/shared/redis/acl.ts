@@ -87,14 +87,13 @@ export const ACL_RULES: Record<AclRole, string> = {
 /**
  * SLAVEOF for the sentinel user, allowed only toward a declared data node's host, or NO ONE. A
  * stolen sentinel password, or sentinels moved by a forged hello, then cannot make a data node
- * follow a server elsewhere: the node answers NOPERM, and inside Sentinel's MULTI the whole
+ * follow a server on another host: the node answers NOPERM, and inside Sentinel's MULTI the whole
  * reconfiguration is refused (EXECABORT). Redis 7.0's first-argument rule (`+slaveof|<host>`;
  * the ACL docs call it deprecated, kept for compatibility) compares the host string, without
  * case, with what Sentinel sends: the announced hostname (announce-hostnames) or the IP it
- * resolved. The port is not checked:
- * another port on a declared host passes, which needs that host. `SLAVEOF NO ONE` promotes, as
- * Sentinel does; `SLAVEOF no <port>` would name a host called "no", which only whoever controls
- * the nodes' name resolution could answer.
+ * resolved, both the declared address. Names are compared, not what answers: another port on a
+ * declared host passes (it needs a process there), a DNS name is as safe as its DNS, and
+ * `SLAVEOF no <port>` names a host called "no" (the rule Sentinel's `SLAVEOF NO ONE` needs).
  */
 export function slaveofRules(declaredDataHosts: readonly string[]): string {
   if (declaredDataHosts.length === 0) throw new Error("slaveofRules: no declared data node host to pin SLAVEOF to");
