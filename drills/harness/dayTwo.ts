@@ -124,8 +124,13 @@ export class ContainerCluster {
   }
 
   async role(node: ClusterEndpoint): Promise<string | undefined> {
+    return (await this.roleReply(node))?.[0];
+  }
+
+  /** ROLE's answer, a line per field (a replica's: slave, master host, master port, link state...), or undefined. */
+  async roleReply(node: ClusterEndpoint): Promise<string[] | undefined> {
     const out = await redisCliAsync(node.port, ["role"], this.admin(), 2000, node.address);
-    return out.status === 0 ? out.out.split("\n")[0] : undefined;
+    return out.status === 0 ? out.out.split("\n") : undefined;
   }
 
   async sentinelView(sentinel: ClusterEndpoint): Promise<Record<string, string>> {

@@ -92,6 +92,11 @@ export async function startRogueServer(ws: Workspace, label: string, lines: stri
   return port;
 }
 
+/** How many replicas the rogue server at 127.0.0.1:`port` has attached (-1: no answer). */
+export function rogueReplicaCount(port: number): number {
+  return Number(/connected_slaves:(\d+)/.exec(redisCli(port, ["info", "replication"]).out)?.[1] ?? -1);
+}
+
 /** A rogue replica of the master at 127.0.0.1:`masterPort`, logged in with a stolen replication password, asking to be Sentinel's first choice (replica-priority 1). */
 export function startRogueReplica(ws: Workspace, masterPort: number, replicationPassword: string): Promise<number> {
   return startRogueServer(ws, "rogue-replica", [`replicaof 127.0.0.1 ${masterPort}`, `masteruser ${ACL_USERS.replication}`, `masterauth ${replicationPassword}`, "replica-priority 1"]);

@@ -22,9 +22,9 @@
 import { ACL_USERS, SENTINEL_HELLO_CHANNEL, SENTINEL_USERS } from "../../components/redis/acl";
 import type { AlertCheck } from "../harness/alerting";
 import { withCluster } from "../harness/clusterRun";
-import { forgedHelloMessage, startRogueReplica, startRogueServer } from "../harness/standalone";
+import { forgedHelloMessage, rogueReplicaCount, startRogueReplica, startRogueServer } from "../harness/standalone";
 import type { LocalCluster } from "../harness/localCluster";
-import { redisCli, redisCliAsync, sleep, waitFor } from "../harness/processes";
+import { redisCli, sleep, waitFor } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
 import { Checks, seconds, type DrillContext, type Figure, type Scenario } from "../harness/types";
 import { type ClusterEndpoint, ContainerCluster } from "../harness/dayTwo";
@@ -74,7 +74,6 @@ async function slaveofRefusedPages(cluster: LocalCluster, ws: Workspace, check: 
   figures.slaveof_refused_detected_s = await detected(check, "RedisReplicationCommandRefused", sentAt, checks);
 }
 
-/** One PUBLISH of `hello` on each sentinel, with the stolen peer password. */
 /** Sends the hello to each sentinel (Sentinel answers 1 once it has processed one), retrying a refused send once; returns how many took it. */
 function publishHello(sentinels: Array<{ port: number; address?: string }>, hello: string, peerPassword: string): number {
   const peer = { user: SENTINEL_USERS.peer.name, password: peerPassword };
@@ -150,8 +149,8 @@ async function forgedHelloContained(cluster: ContainerCluster, ws: Workspace, wr
     restarts += cluster.runner.restartExited(sentinelNames).length;
     const now = (await Promise.all(cluster.sentinels.map((s) => cluster.sentinelView(s)))).map(named);
     moved = Math.max(moved, now.filter((address) => address === rogue).length);
-    const roles = await Promise.all(cluster.nodes.map((n) => redisCliAsync(n.port, ["role"], cluster.admin(), 2000, n.address)));
-    nodesFollowingRogue = Math.max(nodesFollowingRogue, roles.filter((r) => r.out.split("\n")[0] === "slave" && r.out.split("\n")[2] === String(port)).length);
+    const roles = await Promise.all(cluster.nodes.map((n) => cluster.roleReply(n)));
+    nodesFollowingRogue = Math.max(nodesFollowingRogue, roles.filter((r) => r?.[0] === "slave" && r[2] === String(port)).length);
     if (moved > 0 && now.every((address) => address === declaredMaster)) {
       undoneSince ??= Date.now();
       if (Date.now() - undoneSince >= UNDONE_FOR_MS) break;
@@ -162,7 +161,7 @@ async function forgedHelloContained(cluster: ContainerCluster, ws: Workspace, wr
   figures.contained_hello_undone_s = undoneSince === undefined || Date.now() - undoneSince < UNDONE_FOR_MS ? "never" : seconds(undoneSince - sentAt);
   figures.contained_hello_guard_restarts = restarts;
   figures.contained_hello_nodes_following_rogue = nodesFollowingRogue;
-  figures.contained_hello_rogue_replicas = Number(/connected_slaves:(\d+)/.exec(redisCli(port, ["info", "replication"]).out)?.[1] ?? -1);
+  figures.contained_hello_rogue_replicas = rogueReplicaCount(port);
   figures.contained_hello_master_changed = (await cluster.master())?.name === master.name ? "no" : "yes";
   // RedisSentinelUnknownPeer's condition, from what the exporter reads of each sentinel: itself
   // and its peers. The rule pages on any one sentinel's series above the declared count.
@@ -183,7 +182,7 @@ async function replicaMovedBack(cluster: ContainerCluster, ws: Workspace, writer
   const master = (await cluster.master())!;
   const replica = cluster.nodes.find((node) => node.name !== master.name)!;
   const port = await startRogueServer(ws, "rogue-master-replicaof", []);
-  const roleOf = async () => (await redisCliAsync(replica.port, ["role"], cluster.admin(), 2000, replica.address)).out.split("\n");
+  const roleOf = async () => (await cluster.roleReply(replica)) ?? ["no answer"];
   const sentAt = Date.now();
   // SLAVEOF: what Sentinel sends, so what its user may run (REPLICAOF is not in its rules).
   const reply = redisCli(replica.port, ["slaveof", "127.0.0.1", String(port)], { user: ACL_USERS.sentinel, password: cluster.credentials.sentinel }, 5000, replica.address).out;
@@ -215,7 +214,7 @@ async function slaveofOutsideDeclaredHosts(cluster: ContainerCluster, ws: Worksp
   const sentinelUser = { user: ACL_USERS.sentinel, password: cluster.credentials.sentinel };
   // A master's ROLE, or a replica's with the master it follows (not the offsets, which move).
   const roleOf = async (node: ClusterEndpoint) => {
-    const [role, host, masterPort] = (await redisCliAsync(node.port, ["role"], cluster.admin(), 2000, node.address)).out.split("\n");
+    const [role, host, masterPort] = (await cluster.roleReply(node)) ?? ["no answer"];
     return role === "slave" ? `replica of ${host}:${masterPort}` : role;
   };
   const outcomes = await Promise.all(
@@ -229,7 +228,7 @@ async function slaveofOutsideDeclaredHosts(cluster: ContainerCluster, ws: Worksp
   );
   const moved = outcomes.filter((outcome) => outcome !== undefined);
   figures.slaveof_undeclared_host = moved.length === 0 ? `refused on all ${cluster.nodes.length} nodes` : `accepted: ${moved.join("; ")}`;
-  figures.slaveof_undeclared_host_rogue_replicas = Number(/connected_slaves:(\d+)/.exec(redisCli(port, ["info", "replication"]).out)?.[1] ?? -1);
+  figures.slaveof_undeclared_host_rogue_replicas = rogueReplicaCount(port);
 }
 
 /**
