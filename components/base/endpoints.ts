@@ -1,6 +1,8 @@
 // Where a Redis or Sentinel process is reached and keeps its files: the types every renderer takes,
 // below the placement that computes them.
 
+import type { TlsFiles } from "../tls/certificates";
+
 export interface RedisEndpoint {
   host: string;
   port: number;
@@ -15,4 +17,6 @@ export interface ProcessLocation {
   announcePort: number;
   dataDir: string;
   secretsPath: string;
+  /** With TLS on: the declared port speaks TLS only (components/tls/certificates.ts). */
+  tls?: TlsFiles;
 }

@@ -9,6 +9,7 @@ import type { EvictionPolicy } from "./evictionPolicies";
 import type { ProcessLocation } from "../base/endpoints";
 import { CONTAINER_CONFIG_DIR } from "../base/shell";
 import { HANDOFF_TIMING } from "./dataNodeScripts";
+import { tlsListenDirectives } from "../tls/certificates";
 
 export const CONTAINER_DATA_DIR = "/data";
 /**
@@ -39,7 +40,7 @@ export function renderRedisConf(s: RedisNodeSettings): string {
     "",
     "# --- Network: one interface, never all of them ---",
     confDirective("bind", s.bindAddress),
-    `port ${s.port}`,
+    ...(s.tls ? tlsListenDirectives(s.port, s.tls) : [`port ${s.port}`]),
     "protected-mode yes",
     `tcp-backlog ${s.tcpBacklog}`,
     "# Dead peers are noticed in about a minute instead of holding connections forever.",

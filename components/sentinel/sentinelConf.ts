@@ -8,6 +8,7 @@ import { ACL_USERS, renderAclUser, SENTINEL_HELLO_CHANNEL, SENTINEL_ROLES, SENTI
 import type { ProcessLocation } from "../base/endpoints";
 import { asCredentialState, type CredentialState } from "../redis/rotation";
 import { CONTAINER_CONFIG_DIR } from "../base/shell";
+import { tlsListenDirectives } from "../tls/certificates";
 
 /** Declared files outside /data; the start script writes the runtime copy Sentinel rewrites (sentinelScripts.ts). */
 export const SENTINEL_CONF_PATH = `${CONTAINER_CONFIG_DIR}/sentinel.conf`;
@@ -43,7 +44,7 @@ export function renderSentinelConf(s: SentinelSettings): string {
     "# Rendered by veza-redis (components/sentinel/sentinelConf.ts). Sentinel rewrites this file",
     "# with what it learns (replicas, peers, epochs); the declared settings are the starting point.",
     confDirective("bind", s.bindAddress),
-    `port ${s.port}`,
+    ...(s.tls ? tlsListenDirectives(s.port, s.tls) : [`port ${s.port}`]),
     confDirective("dir", s.dataDir),
     `sentinel myid ${s.myId}`,
     confDirective("sentinel", "announce-ip", s.announceAddress),

@@ -8,6 +8,7 @@ import type { DataNodePlacement, PlacementHost, SentinelPlacement } from "./plac
 import type { StackModel } from "./model";
 import type { ProcessLocation } from "../base/endpoints";
 import { CREDENTIALS_DIR_NAME } from "../base/shell";
+import type { TlsFiles } from "../tls/certificates";
 
 /** The volume's live credentials dir in every Redis-family container (see shell.ts). */
 export const CONTAINER_CREDENTIALS_DIR = `${CONTAINER_DATA_DIR}/${CREDENTIALS_DIR_NAME}`;
@@ -25,6 +26,8 @@ export function declaredDataHosts(topology: { dataNodes: ReadonlyArray<{ host: {
 export interface FileLocations {
   dataDir: string;
   secretsPath: string;
+  /** With TLS on, the process's CA bundle and certificate pairs. */
+  tls?: TlsFiles;
 }
 
 type SettingsConfig = Pick<StackConfig, "redis" | "sentinel">;
@@ -37,6 +40,7 @@ function location(placed: DataNodePlacement | SentinelPlacement, files: FileLoca
     announcePort: placed.port,
     dataDir: files.dataDir,
     secretsPath: files.secretsPath,
+    ...(files.tls ? { tls: files.tls } : {}),
   };
 }
 

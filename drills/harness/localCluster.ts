@@ -12,9 +12,11 @@ import { renderRedisConf, renderRedisSecretsConf } from "../../components/redis/
 import { renderSentinelConf, renderSentinelSecretsConf } from "../../components/sentinel/sentinelConf";
 import { placeTopology, type Topology } from "../../components/topology/placement";
 import { dataNodeSettings, declaredDataHosts, sentinelSettings, type FileLocations } from "../../components/topology/settings";
-import { freePortRange, ProcessGroup, redisCli, redisCliAsync, waitFor, type TrackedProcess } from "./processes";
+import { freePortRange, ProcessGroup, redisCli, redisCliAsync, waitFor, type CliAuth, type TrackedProcess } from "./processes";
 import type { Workspace } from "./workspace";
 import { stackModelPlacedAt } from "../../components/topology/model";
+import { certificatePlan, OUTGOING_ROLE, type ClientCertificateRole } from "../../components/tls/certificates";
+import { createCertificateAuthority, issueCertificate, processTlsFiles, type CertificateAuthority, type CertificatePair } from "./certificates";
 
 export const LOCAL_HOST: HostConfig = { name: "local", dockerHost: "unix:///var/run/docker.sock", address: "127.0.0.1", bindAddress: "127.0.0.1" };
 
@@ -38,6 +40,15 @@ export interface ClusterOptions {
   workspace?: Workspace;
   /** Where the nodes' dirs go (e.g. a small tmpfs); a fresh temp dir when absent. */
   root?: string;
+  /** TLS on every link: a CA and the plan's certificates (components/tls/certificates.ts), issued with openssl under <root>/tls. */
+  tls?: boolean;
+}
+
+/** The cluster's CA and issued pairs: what each process and each client role presents. */
+export interface ClusterCertificates {
+  ca: CertificateAuthority;
+  dir: string;
+  pairs: Map<string, CertificatePair>;
 }
 
 export class LocalCluster {
@@ -45,32 +56,50 @@ export class LocalCluster {
   readonly nodes: LocalNode[];
   readonly sentinels: LocalNode[];
   readonly topology: Topology<HostConfig>;
+  /** Set when the cluster runs with TLS on. */
+  readonly certificates?: ClusterCertificates;
 
   private constructor(
     readonly config: StackConfig,
     readonly root: string,
     basePort: number,
     readonly processes: ProcessGroup,
+    tls: boolean,
   ) {
     const sentinelCount = config.sentinel.enabled ? config.sentinel.count : 0;
     const replicas = config.sentinel.enabled ? config.sentinel.replicas : 0;
     this.topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: basePort, sentinelPort: basePort + replicas + 1, replicas, sentinels: sentinelCount });
     const model = stackModelPlacedAt(config, this.topology);
+    this.certificates = tls ? issueClusterCertificates(path.join(root, "tls"), this.topology) : undefined;
     this.nodes = this.topology.dataNodes.map((node) =>
-      this.writeFiles(node, "redis", (files) => renderRedisConf(dataNodeSettings(config, model, node, files)), renderRedisSecretsConf(this.credentials, declaredDataHosts(this.topology))),
+      this.writeFiles(
+        node,
+        "redis",
+        OUTGOING_ROLE.dataNode,
+        (files) => renderRedisConf(dataNodeSettings(config, model, node, files)),
+        renderRedisSecretsConf(this.credentials, declaredDataHosts(this.topology)),
+      ),
     );
     this.sentinels = this.topology.sentinels.map((sentinel) =>
-      this.writeFiles(sentinel, "sentinel", (files) => renderSentinelConf(sentinelSettings(config, model, sentinel, files)), renderSentinelSecretsConf(config.sentinel.masterName, this.credentials)),
+      this.writeFiles(
+        sentinel,
+        "sentinel",
+        OUTGOING_ROLE.sentinel,
+        (files) => renderSentinelConf(sentinelSettings(config, model, sentinel, files)),
+        renderSentinelSecretsConf(config.sentinel.masterName, this.credentials),
+      ),
     );
   }
 
   /** <root>/<name>/{<kind>.conf, <kind>-secrets.conf}, the dir doubling as the data dir. */
-  private writeFiles(placed: { name: string; port: number }, kind: string, renderConf: (files: FileLocations) => string, secrets: string): LocalNode {
+  private writeFiles(placed: { name: string; port: number }, kind: string, outgoing: ClientCertificateRole, renderConf: (files: FileLocations) => string, secrets: string): LocalNode {
     const dir = path.join(this.root, placed.name);
     fs.mkdirSync(dir, { recursive: true });
     const secretsPath = path.join(dir, `${kind}-secrets.conf`);
     const confPath = path.join(dir, `${kind}.conf`);
-    fs.writeFileSync(confPath, renderConf({ dataDir: dir, secretsPath }));
+    const certificates = this.certificates;
+    const tls = certificates ? processTlsFiles(certificates.ca.certFile, certificates.pairs.get(placed.name)!, certificates.pairs.get(`client-${outgoing}`)!) : undefined;
+    fs.writeFileSync(confPath, renderConf({ dataDir: dir, secretsPath, ...(tls ? { tls } : {}) }));
     fs.writeFileSync(secretsPath, secrets, { mode: 0o600 });
     return { name: placed.name, port: placed.port, dir, confPath };
   }
@@ -81,13 +110,25 @@ export class LocalCluster {
     const basePort = await freePortRange(count);
     const label = options.label ?? "cluster";
     const root = options.root ?? (options.workspace ? options.workspace.tempDir(label) : fs.mkdtempSync(path.join(os.tmpdir(), `veza-${label}-`)));
-    return new LocalCluster(config, root, basePort, options.workspace?.processes ?? new ProcessGroup());
+    return new LocalCluster(config, root, basePort, options.workspace?.processes ?? new ProcessGroup(), options.tls ?? false);
   }
 
-  admin = () => ({ user: ACL_USERS.admin, password: this.credentials.admin });
-  app = () => ({ user: ACL_USERS.app, password: this.credentials.app });
+  /** With TLS on, what a client of this role presents: the CA bundle and its certificate pair. */
+  clientTls(role: ClientCertificateRole): CliAuth["tls"] {
+    if (!this.certificates) return undefined;
+    const pair = this.certificates.pairs.get(`client-${role}`)!;
+    return { caCertFile: this.certificates.ca.certFile, ...pair };
+  }
+
+  private auth(user: string, password: string, role: ClientCertificateRole): { user: string; password: string; tls?: CliAuth["tls"] } {
+    const tls = this.clientTls(role);
+    return { user, password, ...(tls ? { tls } : {}) };
+  }
+
+  admin = () => this.auth(ACL_USERS.admin, this.credentials.admin, "admin");
+  app = () => this.auth(ACL_USERS.app, this.credentials.app, "app");
   /** Sentinel's administrator: the drills read SENTINEL MASTER and ask for SENTINEL FAILOVER. */
-  sentinelAuth = () => ({ user: SENTINEL_USERS.admin.name, password: this.credentials.sentinelAdmin });
+  sentinelAuth = () => this.auth(SENTINEL_USERS.admin.name, this.credentials.sentinelAdmin, "admin");
 
   /** Runs a node or sentinel as another user from its next start: its dir becomes that user's. */
   runAs(node: LocalNode, uid: number): void {
@@ -194,6 +235,13 @@ export class LocalCluster {
     await this.processes.stop();
     if (!keepFiles) fs.rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** A CA and every certificate of the topology's plan, under `dir`. */
+export function issueClusterCertificates(dir: string, topology: Topology<HostConfig>): ClusterCertificates {
+  const ca = createCertificateAuthority(path.join(dir, "ca"), "veza-redis drill CA");
+  const pairs = new Map(certificatePlan(topology).map((request) => [request.name, issueCertificate(ca, request, dir)]));
+  return { ca, dir, pairs };
 }
 
 /** `SENTINEL MASTER` prints alternating field/value lines. */

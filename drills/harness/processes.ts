@@ -4,6 +4,7 @@ import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_proces
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as net from "node:net";
+import { redisCliTlsArguments } from "../../components/tls/certificates";
 
 export interface TrackedProcess {
   name: string;
@@ -94,6 +95,8 @@ export function sleep(ms: number): Promise<void> {
 export interface CliAuth {
   user?: string;
   password?: string;
+  /** TLS with this CA bundle and client certificate (components/tls/certificates.ts). */
+  tls?: { caCertFile: string; certFile: string; keyFile: string };
 }
 
 /** redis-cli against 127.0.0.1 (or a drill host's address); the password travels in REDISCLI_AUTH, never on the command line. */
@@ -105,7 +108,7 @@ export interface CliResult {
 /** redis-cli's arguments and options for one call; shared by the sync and async forms. */
 function cliInvocation(port: number, args: string[], auth: CliAuth, timeoutMs: number, host: string) {
   return {
-    args: ["-h", host, "-p", String(port), ...(auth.user ? ["--user", auth.user] : []), "--no-auth-warning", ...args],
+    args: ["-h", host, "-p", String(port), ...(auth.tls ? redisCliTlsArguments(auth.tls) : []), ...(auth.user ? ["--user", auth.user] : []), "--no-auth-warning", ...args],
     options: { env: { ...process.env, ...(auth.password ? { REDISCLI_AUTH: auth.password } : {}) }, encoding: "utf8" as const, timeout: timeoutMs },
   };
 }

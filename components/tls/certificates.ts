@@ -1,0 +1,113 @@
+// Which certificates a stack needs, and the TLS half of redis.conf and sentinel.conf: plain
+// functions of the topology. The program issues the certificates from this plan (@pulumi/tls),
+// the tests and drills issue the same plan with openssl; the renderers point at the same paths.
+//
+// What TLS adds, and what it cannot. With `tls-auth-clients yes` a client must show a
+// certificate signed by the stack CA before it may send AUTH: a password read off the network
+// (there is none to read now) or stolen elsewhere is useless without a certificate, and a
+// certificate without the password is useless too. Redis 7.0 does not map a certificate to an
+// ACL user: the password still picks the user. Each role gets its own certificate anyway, so
+// that a leaked one is replaced alone and every other role keeps working.
+
+import { isIP } from "node:net";
+
+/** Who presents a client certificate: the ACL roles that connect from outside a server, and the servers' own outgoing links. */
+export const CLIENT_CERTIFICATE_ROLES = ["app", "exporter", "sentinel", "replication", "handoff", "backup", "admin"] as const;
+export type ClientCertificateRole = (typeof CLIENT_CERTIFICATE_ROLES)[number];
+
+/**
+ * Whose certificate a process presents when it connects out. A data node's replication link
+ * uses the replication certificate; its start, stop and health scripts the handoff one. A
+ * sentinel's links to nodes and peers, and its start script, use the sentinel certificate.
+ */
+export const OUTGOING_ROLE = { dataNode: "replication", dataNodeScripts: "handoff", sentinel: "sentinel" } as const satisfies Record<string, ClientCertificateRole>;
+
+export interface CertificateRequest {
+  /** Resource-safe name: the server's process name, or `client-<role>`. */
+  name: string;
+  commonName: string;
+  usage: "server" | "client";
+  /** Subject alternative names; clients that check them (ioredis, redis-cli --sni) compare the announced address. */
+  dnsNames: string[];
+  ipAddresses: string[];
+}
+
+function subjectAlternativeNames(addresses: readonly string[]): Pick<CertificateRequest, "dnsNames" | "ipAddresses"> {
+  // 0.0.0.0 is where a process listens, never what a client dials.
+  const unique = [...new Set(addresses.filter((address) => address !== "0.0.0.0" && address !== ""))];
+  return { dnsNames: unique.filter((address) => isIP(address) === 0), ipAddresses: unique.filter((address) => isIP(address) !== 0) };
+}
+
+/**
+ * A server certificate per data node and per sentinel (SANs: the announced address, and the
+ * bind address the container's own scripts dial) and a client certificate per role.
+ */
+interface PlacedProcess {
+  name: string;
+  host: { address: string; bindAddress: string };
+}
+
+export function certificatePlan(topology: { dataNodes: readonly PlacedProcess[]; sentinels: readonly PlacedProcess[] }): CertificateRequest[] {
+  const servers = [...topology.dataNodes, ...topology.sentinels].map((process): CertificateRequest => ({
+    name: process.name,
+    commonName: `veza-${process.name}`,
+    usage: "server",
+    ...subjectAlternativeNames([process.host.address, process.host.bindAddress]),
+  }));
+  const clients = CLIENT_CERTIFICATE_ROLES.map((role): CertificateRequest => ({ name: `client-${role}`, commonName: `veza-${role}`, usage: "client", dnsNames: [], ipAddresses: [] }));
+  return [...servers, ...clients];
+}
+
+/** The files one Redis or Sentinel process reads: its CA bundle, its server pair and the client pair its links present. */
+export interface TlsFiles {
+  /** The CA bundle: during a CA rotation both the old and the new CA. */
+  caCertFile: string;
+  certFile: string;
+  keyFile: string;
+  clientCertFile: string;
+  clientKeyFile: string;
+}
+
+/** The file names inside a process's TLS directory (the volume's credentials dir in the containers). */
+export const TLS_FILE_NAMES = {
+  caCertFile: "tls-ca.crt",
+  certFile: "tls-server.crt",
+  keyFile: "tls-server.key",
+  clientCertFile: "tls-client.crt",
+  clientKeyFile: "tls-client.key",
+} as const satisfies TlsFiles;
+
+export function tlsFilesIn(dir: string): TlsFiles {
+  const files = {} as TlsFiles;
+  for (const [key, name] of Object.entries(TLS_FILE_NAMES)) files[key as keyof TlsFiles] = `${dir}/${name}`;
+  return files;
+}
+
+/**
+ * The listening and TLS directives of a Redis or Sentinel process with TLS on: the declared
+ * port carries TLS and the plaintext port is off (`port 0`). `tls-auth-clients yes` refuses any
+ * client without a certificate from the CA bundle, before AUTH. `tls-replication yes` makes a
+ * replica's link to its master, and all of Sentinel's links, TLS. The client pair is set apart
+ * from the server pair: without it Redis presents its server certificate on outgoing links.
+ */
+export function tlsListenDirectives(port: number, files: TlsFiles): string[] {
+  return [
+    "# --- TLS: the declared port speaks only TLS, and every client shows a certificate from the stack CA ---",
+    "port 0",
+    `tls-port ${port}`,
+    `tls-cert-file ${files.certFile}`,
+    `tls-key-file ${files.keyFile}`,
+    `tls-client-cert-file ${files.clientCertFile}`,
+    `tls-client-key-file ${files.clientKeyFile}`,
+    `tls-ca-cert-file ${files.caCertFile}`,
+    "tls-auth-clients yes",
+    "tls-replication yes",
+    "# TLS 1.0 and 1.1 are broken (RFC 8996).",
+    'tls-protocols "TLSv1.2 TLSv1.3"',
+  ];
+}
+
+/** redis-cli's options for a TLS connection with a client certificate (the scripts and the drills). */
+export function redisCliTlsArguments(files: Pick<TlsFiles, "caCertFile"> & { certFile: string; keyFile: string }): string[] {
+  return ["--tls", "--cacert", files.caCertFile, "--cert", files.certFile, "--key", files.keyFile];
+}

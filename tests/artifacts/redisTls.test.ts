@@ -1,0 +1,153 @@
+// The stack's TLS settings in real redis-server and redis-sentinel 7.0.15: the dev topology
+// (a master, two replicas, three sentinels) rendered with TLS on and certificates issued from
+// the program's plan. Proves the two factors: a right password without a certificate from the
+// stack CA is refused, and a right certificate without the password is too.
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as tls from "node:tls";
+import * as path from "node:path";
+import Redis from "ioredis";
+import { requireValidStackConfig } from "../../components/validation/validate";
+import { readStackConfigFile } from "../../lib/stackFiles";
+import { LocalCluster } from "../../drills/harness/localCluster";
+import { createCertificateAuthority, issueCertificate } from "../../drills/harness/certificates";
+import { redisCli, redisCliAsync, waitFor } from "../../drills/harness/processes";
+import { parseConfDirectives } from "../../components/redis/redisConf";
+
+/** A raw TCP exchange: what a client that speaks plaintext gets from a TLS-only port. */
+function plaintextExchange(port: number, payload: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    let received = "";
+    const done = () => {
+      socket.destroy();
+      resolve(received);
+    };
+    socket.setTimeout(3000, done);
+    socket.on("connect", () => socket.write(payload));
+    socket.on("data", (chunk) => (received += chunk.toString("latin1")));
+    socket.on("close", done);
+    socket.on("error", done);
+  });
+}
+
+/**
+ * A TLS handshake and one command, then the server's reply or how the connection ended. In TLS
+ * 1.3 the server checks the client's certificate after the client's handshake is done, so the
+ * refusal shows on the first read, not in `connect`.
+ */
+function tlsExchange(port: number, options: tls.ConnectionOptions, payload: string): Promise<string> {
+  return new Promise((resolve) => {
+    let received = "";
+    const socket = tls.connect({ host: "127.0.0.1", port, ...options }, () => socket.write(payload));
+    const done = (how: string) => {
+      socket.destroy();
+      resolve(received || how);
+    };
+    socket.setTimeout(3000, () => done("timeout"));
+    socket.on("data", (chunk) => (received += chunk.toString("utf8")));
+    socket.on("error", (error: NodeJS.ErrnoException) => done(`error: ${error.code ?? error.message}`));
+    socket.on("close", () => done("closed"));
+  });
+}
+
+const resp = (...words: string[]) => `*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join("")}`;
+
+describe("TLS on every link, with real redis-server and redis-sentinel", () => {
+  let cluster: LocalCluster;
+  let foreign: { certFile: string; keyFile: string };
+  const config = requireValidStackConfig(readStackConfigFile("dev").raw);
+
+  beforeAll(async () => {
+    cluster = await LocalCluster.render(config, { label: "tls", tls: true });
+    // A client certificate with every right field, from a CA the stack does not trust.
+    const foreignCa = createCertificateAuthority(path.join(cluster.root, "foreign-ca"), "someone else's CA");
+    foreign = issueCertificate(foreignCa, { name: "client-app", commonName: "veza-app", usage: "client", dnsNames: [], ipAddresses: [] }, path.join(cluster.root, "foreign"));
+    await cluster.start();
+  }, 90_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  const master = () => cluster.nodes[0];
+  const appTls = () => cluster.clientTls("app")!;
+
+  it("renders port 0 and the declared port as tls-port, mutual TLS and TLS replication, for nodes and sentinels", () => {
+    for (const process of [...cluster.nodes, ...cluster.sentinels]) {
+      const directives = parseConfDirectives(fs.readFileSync(process.confPath, "utf8"));
+      expect(directives.get("port")).toEqual(["0"]);
+      expect(directives.get("tls-port")).toEqual([String(process.port)]);
+      expect(directives.get("tls-auth-clients")).toEqual(["yes"]);
+      expect(directives.get("tls-replication")).toEqual(["yes"]);
+    }
+  });
+
+  it("replicates and gossips over TLS only: both replicas online and every sentinel sees its two peers", () => {
+    const replication = cluster.info(master(), "replication");
+    expect(replication.connected_slaves).toBe("2");
+    for (const sentinel of cluster.sentinels) {
+      expect(redisCli(sentinel.port, ["sentinel", "master", config.sentinel.masterName], cluster.sentinelAuth()).out).toMatch(/num-other-sentinels\n2/);
+    }
+  });
+
+  it("refuses a plaintext client holding the right password, on a node and on a sentinel", async () => {
+    for (const port of [master().port, cluster.sentinels[0].port]) {
+      const reply = await plaintextExchange(port, resp("AUTH", "veza-admin", cluster.credentials.admin) + resp("PING"));
+      expect(reply).not.toContain("+OK");
+      expect(reply).not.toContain("+PONG");
+    }
+    const cli = redisCli(master().port, ["ping"], { user: "veza-admin", password: cluster.credentials.admin });
+    expect(cli.out).not.toBe("PONG");
+  });
+
+  it("refuses a TLS client with the right password and no client certificate", async () => {
+    const reply = await tlsExchange(master().port, { ca: fs.readFileSync(appTls().caCertFile) }, resp("AUTH", "veza-app", cluster.credentials.app) + resp("PING"));
+    expect(reply).not.toContain("+OK");
+    expect(reply).not.toContain("+PONG");
+  });
+
+  it("refuses a client certificate from another CA, even with the right password", async () => {
+    const reply = await tlsExchange(
+      master().port,
+      { ca: fs.readFileSync(appTls().caCertFile), cert: fs.readFileSync(foreign.certFile), key: fs.readFileSync(foreign.keyFile) },
+      resp("AUTH", "veza-app", cluster.credentials.app) + resp("PING"),
+    );
+    expect(reply).not.toContain("+OK");
+    const cli = redisCli(master().port, ["ping"], { user: "veza-app", password: cluster.credentials.app, tls: { caCertFile: appTls().caCertFile, ...foreign } });
+    expect(cli.out).not.toBe("PONG");
+  });
+
+  it("accepts the stack's certificate with the right password, and refuses it with a wrong one", () => {
+    expect(redisCli(master().port, ["ping"], cluster.app()).out).toBe("PONG");
+    expect(redisCli(master().port, ["ping"], { ...cluster.app(), password: "not-the-password" }).out).toMatch(/WRONGPASS/);
+  });
+
+  it("fails over over TLS, and an ioredis client with the stack's TLS settings follows the new master through the sentinels", async () => {
+    const tlsFiles = appTls();
+    const clientTls = { ca: fs.readFileSync(tlsFiles.caCertFile), cert: fs.readFileSync(tlsFiles.certFile), key: fs.readFileSync(tlsFiles.keyFile) };
+    const client = new Redis({
+      sentinels: cluster.sentinels.map((s) => ({ host: "127.0.0.1", port: s.port })),
+      name: config.sentinel.masterName,
+      sentinelUsername: "veza-sentinel-client",
+      sentinelPassword: cluster.credentials.sentinelClients,
+      username: "veza-app",
+      password: cluster.credentials.app,
+      tls: clientTls,
+      sentinelTLS: clientTls,
+      enableTLSForSentinelMode: true,
+      maxRetriesPerRequest: 1,
+    });
+    try {
+      expect(await client.set("session:tls", "before")).toBe("OK");
+      const failover = await redisCliAsync(cluster.sentinels[0].port, ["sentinel", "failover", config.sentinel.masterName], cluster.sentinelAuth());
+      expect(failover.out).toBe("OK");
+      await waitFor("a replica to be promoted over TLS", async () => (await cluster.role(master())) === "slave", 30_000);
+      await waitFor("the client to write to the new master", async () => (await client.set("session:tls", "after").catch(() => undefined)) === "OK", 30_000, 250);
+      const promoted = await waitFor("the sentinels to name the new master", () => cluster.masterFromSentinel(cluster.sentinels[0]), 10_000);
+      expect(promoted).not.toBe(`127.0.0.1:${master().port}`);
+    } finally {
+      client.disconnect();
+    }
+  }, 90_000);
+});
