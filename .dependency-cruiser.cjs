@@ -3,6 +3,7 @@
 // between files can form. `npm run deps` checks it, and npm test runs that first.
 // A new folder gets a floor here; an import that breaks a floor means something must move down.
 const FLOORS = [
+  "components/tls/", // the certificate plan and TLS directives: plain data, below every renderer
   "components/base/", // shell quoting, conf directives, container hardening, endpoint types
   "components/images/", // image references and builds
   "components/redis/", // redis.conf, ACL, sizing, rotation, the data node's scripts
