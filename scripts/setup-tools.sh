@@ -27,10 +27,15 @@ command -v ip >/dev/null || needed+=(iproute2)
 # The backup image's restic (components/images/backupImage.ts; a unit test compares the pins).
 RESTIC_PACKAGE=restic=0.14.0-1+b5
 [ "$(dpkg-query -W -f '${Version}' restic 2>/dev/null)" = "${RESTIC_PACKAGE#*=}" ] || needed+=("$RESTIC_PACKAGE")
+# Certificate expiry is probed on the live TLS endpoints by blackbox_exporter (its tcp prober),
+# from the same Debian 13 suite as the other monitoring tools; openssl issues the tests' certificates.
+BLACKBOX_PACKAGE=prometheus-blackbox-exporter=0.26.0-1
+[ "$(dpkg-query -W -f '${Version}' prometheus-blackbox-exporter 2>/dev/null)" = "${BLACKBOX_PACKAGE#*=}" ] || needed+=("$BLACKBOX_PACKAGE")
+command -v openssl >/dev/null || needed+=(openssl)
 # The backup drill reads the job's metrics through node_exporter's textfile collector.
 command -v prometheus-node-exporter >/dev/null || needed+=(prometheus-node-exporter)
 if [ ${#needed[@]} -eq 0 ]; then
-  echo "setup-tools: redis-server, redis-sentinel, redis-cli, nft, ip, node_exporter and the pinned restic, prometheus, alertmanager and redis_exporter are present"
+  echo "setup-tools: redis-server, redis-sentinel, redis-cli, nft, ip, openssl, node_exporter and the pinned restic, prometheus, alertmanager, redis_exporter and blackbox_exporter are present"
   exit 0
 fi
 sudo=""
@@ -47,7 +52,7 @@ $sudo apt-get update -qq
 # --no-install-recommends saves about 150 MiB; the packages' own services are not needed.
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null
 # Debian starts the packaged services on install; the tests start their own processes.
-for service in redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter prometheus-node-exporter; do
+for service in redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter prometheus-node-exporter prometheus-blackbox-exporter; do
   $sudo systemctl stop "$service" >/dev/null 2>&1 || $sudo service "$service" stop >/dev/null 2>&1 || true
 done
 echo "setup-tools: done"

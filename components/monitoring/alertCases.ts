@@ -11,9 +11,11 @@ import { BACKUP_METRICS } from "../backup/backupJob";
 import type { SloMetricsConfig } from "../config/types";
 import { P95_BY_ROUTE } from "./apiRules";
 import { promDuration, tooOldForSeconds, type BackupJobTarget } from "./backupRules";
+import { CERTIFICATE_EXPIRY_DAYS } from "./certificateRules";
 import {
   ALERTMANAGER_JOB,
   API_JOB,
+  CERTIFICATE_PROBE_JOB,
   GRAFANA_JOB,
   NODE_JOB,
   PROMETHEUS_JOB,
@@ -186,6 +188,14 @@ export function healthyCluster(input: RuleTestInput, n: number, intervalSeconds 
     add("node_filesystem_avail_bytes", { ...l, mountpoint: redis.dataMountpoint, fstype: "ext4", device: "/dev/vda1" }, steady(sizing.rewriteReserveBytes * redis.dataNodesPerHost * 8, n));
   });
 
+  // Every TLS endpoint probed, its certificates 60 days from expiry.
+  for (const t of scrape.certificateProbes?.targets ?? []) {
+    const l = scrapeLabels(CERTIFICATE_PROBE_JOB, t);
+    up(CERTIFICATE_PROBE_JOB, t);
+    add("probe_success", l, steady(1, n));
+    add("probe_ssl_earliest_cert_expiry", l, steady(HEALTHY_CERTIFICATE_DAYS * DAY_SECONDS, n));
+  }
+
   // The backup job, running for a day, a snapshot every interval, every run a success.
   if (input.backup) {
     const { labels, intervalSeconds: period } = input.backup;
@@ -355,7 +365,7 @@ export function renderRuleTests(rules: Record<RuleFamily, RuleFile>, input: Rule
 // --- The cases ---
 
 export function alertCases(input: RuleTestInput): AlertCase[] {
-  return [...redisCases(input), ...sloCases(input), ...apiCases(input), ...monitoringCases(input), ...backupCases(input)];
+  return [...redisCases(input), ...sloCases(input), ...apiCases(input), ...monitoringCases(input), ...backupCases(input), ...certificateCases(input)];
 }
 
 function redisCases(input: RuleTestInput): AlertCase[] {
@@ -1495,6 +1505,56 @@ function monitoringCases(input: RuleTestInput): AlertCase[] {
     );
   }
   return cases;
+}
+
+const DAY_SECONDS = 86_400;
+const HEALTHY_CERTIFICATE_DAYS = 60;
+
+/** Certificate expiry as the probes measure it, evaluated from time 0: a value of d days is d days left. */
+function certificateCases(input: RuleTestInput): AlertCase[] {
+  const target = input.scrape.certificateProbes?.targets[0];
+  if (!target) return [];
+  const labels = scrapeLabels(CERTIFICATE_PROBE_JOB, target);
+  const n = samplesIn("10m") + 8;
+  const expiringIn = (days: number): Series => ({ metric: "probe_ssl_earliest_cert_expiry", labels, values: steady(days * DAY_SECONDS, n) });
+  const c = (x: Omit<AlertCase, "family">): AlertCase => ({ family: "certificates", ...x });
+  const { ticket, page } = CERTIFICATE_EXPIRY_DAYS;
+  return [
+    c({
+      alert: "RedisCertificateExpiringSoon",
+      name: `${target.instance} presents a certificate ${ticket - 1} days from expiry: a ticket`,
+      series: [expiringIn(ticket - 1)],
+      expectations: [{ at: "1m", alerts: [{ labels }] }],
+    }),
+    c({
+      alert: "RedisCertificateExpiringSoon",
+      name: `healthy: ${ticket + 1} days from expiry, inside no window`,
+      series: [expiringIn(ticket + 1)],
+      expectations: [{ at: "1m", alerts: [] }],
+    }),
+    c({
+      alert: "RedisCertificateExpiresThisWeek",
+      name: `${target.instance} presents a certificate ${page - 4} days from expiry: a page at once`,
+      series: [expiringIn(page - 4)],
+      expectations: [{ at: "15s", alerts: [{ labels }] }],
+    }),
+    c({
+      alert: "RedisCertificateExpiresThisWeek",
+      name: `${page + 1} days from expiry: the ticket only, no page`,
+      series: [expiringIn(page + 1)],
+      expectations: [{ at: "1m", alerts: [] }],
+    }),
+    c({
+      alert: "RedisTlsProbeFailed",
+      name: `the handshake with ${target.instance} fails (an expired or foreign certificate): a ticket after 5 minutes, and no expiry series meanwhile`,
+      series: [{ metric: "probe_success", labels, values: steady(0, n) }],
+      drop: (x) => x.metric === "probe_ssl_earliest_cert_expiry" && x.labels.instance === target.instance,
+      expectations: [
+        { at: "4m", alerts: [] },
+        { at: "5m15s", alerts: [{ labels }] },
+      ],
+    }),
+  ];
 }
 
 function backupCases(input: RuleTestInput): AlertCase[] {

@@ -10,11 +10,22 @@ export const API_JOB = "api";
 export const PROMETHEUS_JOB = "prometheus";
 export const ALERTMANAGER_JOB = "alertmanager";
 export const GRAFANA_JOB = "grafana";
+/** blackbox_exporter probing the TLS endpoints (components/monitoring/certificateRules.ts). */
+export const CERTIFICATE_PROBE_JOB = "redis-tls";
+/** blackbox_exporter's module for the Redis and Sentinel ports (renderBlackboxConfig). */
+export const BLACKBOX_REDIS_MODULE = "redis_mtls";
+
+export interface CertificateProbes {
+  /** host:port of blackbox_exporter. */
+  blackbox: string;
+  /** One per Redis or Sentinel process: its TLS endpoint as the address, its name as the instance. */
+  targets: ScrapeTarget[];
+}
 
 export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
 export const RULES_DIR = "/etc/prometheus/rules";
 /** Rule file name (inside RULES_DIR) per rule family; `<family>*.test.yml` beside them hold the promtool cases. */
-export const RULE_FILE_NAMES = { redis: "redis.yml", slo: "slo.yml", api: "api.yml", monitoring: "monitoring.yml", backup: "backup.yml" } as const;
+export const RULE_FILE_NAMES = { redis: "redis.yml", slo: "slo.yml", api: "api.yml", monitoring: "monitoring.yml", backup: "backup.yml", certificates: "certificates.yml" } as const;
 export type RuleFamily = keyof typeof RULE_FILE_NAMES;
 export const RULE_FILES = Object.fromEntries(Object.entries(RULE_FILE_NAMES).map(([k, v]) => [k, `${RULES_DIR}/${v}`])) as Record<RuleFamily, string>;
 
@@ -39,6 +50,8 @@ export interface PrometheusInput {
   grafana: string;
   /** How Prometheus authenticates to Alertmanager and to itself (their web config). */
   webClient?: { username: string; passwordFile: string; caFile?: string };
+  /** With TLS on: blackbox_exporter's probes of every Redis and Sentinel endpoint (certificateRules.ts). */
+  certificateProbes?: CertificateProbes;
 }
 
 /** The labels a scraped series carries from its target (before the metric's own labels). */
@@ -67,6 +80,21 @@ export function renderPrometheusConfig(input: PrometheusInput) {
       job(ALERTMANAGER_JOB, [{ address: input.alertmanager, instance: ALERTMANAGER_JOB }], authenticated),
       job(GRAFANA_JOB, [{ address: input.grafana, instance: GRAFANA_JOB }]),
       job(PROMETHEUS_JOB, [{ address: input.prometheus, instance: PROMETHEUS_JOB }], authenticated),
+      ...(input.certificateProbes ? [certificateProbeScrapeConfig(input.certificateProbes)] : []),
+    ],
+  };
+}
+
+/** prometheus.yml's job for the probes: each target goes to blackbox_exporter as ?target=, its labels kept. */
+export function certificateProbeScrapeConfig(probes: CertificateProbes) {
+  return {
+    job_name: CERTIFICATE_PROBE_JOB,
+    metrics_path: "/probe",
+    params: { module: [BLACKBOX_REDIS_MODULE] },
+    static_configs: probes.targets.map((t) => ({ targets: [t.address], labels: { instance: t.instance, ...(t.labels ?? {}) } })),
+    relabel_configs: [
+      { source_labels: ["__address__"], target_label: "__param_target" },
+      { target_label: "__address__", replacement: probes.blackbox },
     ],
   };
 }

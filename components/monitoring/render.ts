@@ -7,6 +7,7 @@ import type { StackModel } from "../topology/model";
 import { renderAlertmanagerConfig } from "./alertmanagerConfig";
 import { renderApiRules } from "./apiRules";
 import { renderBackupRules, type BackupRulesInput } from "./backupRules";
+import { renderCertificateRules } from "./certificateRules";
 import { renderMonitoringRules } from "./monitoringRules";
 import { NODE_JOB, RULE_FILE_NAMES, renderPrometheusConfig, scrapeLabels, type PrometheusInput, type RuleFamily, type ScrapeTarget } from "./prometheusConfig";
 import { REDIS_ADDRESS_LABEL, renderRedisAlertRules, toYaml, type RedisRulesInput } from "./redisRules";
@@ -116,6 +117,7 @@ export function renderMonitoringFiles(config: StackConfig, model: StackModel): M
     api: renderApiRules(config.monitoring.slo, config.monitoring.runbookBaseUrl, grafana),
     monitoring: renderMonitoringRules({ runbookBaseUrl: config.monitoring.runbookBaseUrl, grafanaUrl: grafana, dataHosts }),
     backup: renderBackupRules(backup),
+    certificates: renderCertificateRules({ runbookBaseUrl: config.monitoring.runbookBaseUrl, grafanaUrl: grafana, ...(scrape.certificateProbes ? { probes: scrape.certificateProbes } : {}) }),
   };
   const testInput: RuleTestInput = { redis, scrape, slo: config.monitoring.slo, dataHosts, masterName: config.sentinel.masterName, ...(backup.job ? { backup: backup.job } : {}) };
   const tests = renderRuleTests(rules, testInput);

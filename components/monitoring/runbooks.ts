@@ -14,6 +14,7 @@ export const RUNBOOK_PAGES = {
   credentialRotation: "credential-rotation",
   security: "redis-security",
   backup: "redis-backup",
+  certificates: "redis-certificates",
 } as const;
 
 export type RunbookPage = (typeof RUNBOOK_PAGES)[keyof typeof RUNBOOK_PAGES];

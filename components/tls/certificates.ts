@@ -11,8 +11,8 @@
 
 import { isIP } from "node:net";
 
-/** Who presents a client certificate: the ACL roles that connect from outside a server, and the servers' own outgoing links. */
-export const CLIENT_CERTIFICATE_ROLES = ["app", "exporter", "sentinel", "replication", "handoff", "backup", "admin"] as const;
+/** Who presents a client certificate: the ACL roles that connect from outside a server, the servers' own outgoing links, and blackbox_exporter's expiry probe. */
+export const CLIENT_CERTIFICATE_ROLES = ["app", "exporter", "sentinel", "replication", "handoff", "backup", "admin", "probe"] as const;
 export type ClientCertificateRole = (typeof CLIENT_CERTIFICATE_ROLES)[number];
 
 /**
