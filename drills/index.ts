@@ -5,6 +5,8 @@ import { incidentToggle } from "./scenarios/incidentToggle";
 import { diskFull } from "./scenarios/diskFull";
 import { crashRestart } from "./scenarios/crashRestart";
 import { masterKilled, masterKilledLaggingReplica } from "./scenarios/masterKilled";
+import { failoverWithTls } from "./scenarios/failoverWithTls";
+import { tlsCaRotation } from "./scenarios/caRotation";
 import { masterHung } from "./scenarios/masterHung";
 import { sentinelMinorityLost } from "./scenarios/sentinelMinorityLost";
 import { plannedSwitchover } from "./scenarios/plannedSwitchover";
@@ -43,6 +45,8 @@ export const SCENARIOS: Scenario[] = [
   security,
   scrapeTargetLost,
   backupRestore,
+  failoverWithTls,
+  tlsCaRotation,
 ];
 
 if (SCENARIOS.map((s) => s.name).join(", ") !== SCENARIO_NAMES.join(", ")) {

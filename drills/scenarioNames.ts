@@ -22,6 +22,8 @@ export const SCENARIO_NAMES: readonly string[] = [
   "security",
   "scrape-target-lost",
   "backup-restore",
+  "failover-with-tls",
+  "tls-ca-rotation",
 ];
 
 /** Throws on the first name that is not a scenario's. */

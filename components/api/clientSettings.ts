@@ -40,6 +40,8 @@ export interface IoredisSentinelInput {
   /** Sentinel's client user (lookups and +switch-master only), never its administrator. */
   sentinelUsername: string;
   sentinelPassword: string;
+  /** With TLS on: the CA bundle and the app's client certificate, as PEM (the same for the sentinels and the master). */
+  tls?: { ca: string; cert: string; key: string };
 }
 
 /** ioredis options for the API (Node) and for our own drills. */
@@ -68,5 +70,8 @@ export function ioredisSentinelOptions(input: IoredisSentinelInput): RedisOption
     // A demoted master answers writes with READONLY: reconnect (through Sentinel) and resend.
     reconnectOnError: (error: Error) => (error.message.startsWith("READONLY") ? 2 : false),
     enableAutoPipelining: false,
+    // TLS to the master and to the sentinels: ioredis dials the sentinels with sentinelTLS only
+    // when enableTLSForSentinelMode is set, and checks the announced address against the SANs.
+    ...(input.tls ? { tls: input.tls, sentinelTLS: input.tls, enableTLSForSentinelMode: true } : {}),
   };
 }

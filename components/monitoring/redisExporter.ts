@@ -52,17 +52,25 @@ export function renderExporterReloadCommand(exporterName: string, exporter: Pick
   ].join("\n");
 }
 
-export function exporterRedisUri(exporter: Pick<ExporterPlacement, "target">): string {
-  return `redis://${exporter.target.host.address}:${exporter.target.port}`;
+/** With TLS on: the CA bundle and the exporter's own client certificate (role exporter). */
+export interface ExporterTls {
+  caCertFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+/** rediss:// with TLS on: the exporter then dials TLS and presents its client certificate. */
+export function exporterRedisUri(exporter: Pick<ExporterPlacement, "target">, tls?: ExporterTls): string {
+  return `${tls ? "rediss" : "redis"}://${exporter.target.host.address}:${exporter.target.port}`;
 }
 
 /**
  * The exporter's environment. REDIS_EXPORTER_CONFIG_COMMAND "-" skips its CONFIG GET * (v1.61.0,
  * PR #915): the exporter user has no CONFIG, whose reply includes masterauth.
  */
-export function exporterEnv(exporter: ExporterPlacement): Record<string, string> {
+export function exporterEnv(exporter: ExporterPlacement, tls?: ExporterTls): Record<string, string> {
   return {
-    REDIS_ADDR: exporterRedisUri(exporter),
+    REDIS_ADDR: exporterRedisUri(exporter, tls),
     REDIS_USER: ACL_USERS.exporter,
     REDIS_PASSWORD_FILE: EXPORTER_PASSWORD_FILE,
     REDIS_EXPORTER_CONFIG_COMMAND: "-",
@@ -70,6 +78,8 @@ export function exporterEnv(exporter: ExporterPlacement): Record<string, string>
     // Go starts up to a thread per core; a Go program that cannot make a thread under its pids
     // limit exits. One scrape at a time needs no more (node_exporter defaults to 1 itself).
     GOMAXPROCS: "2",
+    // redis_exporter re-reads these files at each scrape: a renewed certificate needs no restart.
+    ...(tls ? { REDIS_EXPORTER_TLS_CA_CERT_FILE: tls.caCertFile, REDIS_EXPORTER_TLS_CLIENT_CERT_FILE: tls.certFile, REDIS_EXPORTER_TLS_CLIENT_KEY_FILE: tls.keyFile } : {}),
   };
 }
 
@@ -78,8 +88,8 @@ export function exporterEnv(exporter: ExporterPlacement): Record<string, string>
  * by REDIS_ADDR as given, newer ones with REDIS_USER put in as the URI's user
  * (lookupPasswordInPasswordMap), so both keys are written.
  */
-export function renderExporterPasswordFile(exporter: Pick<ExporterPlacement, "target">, password: string): string {
-  const uri = exporterRedisUri(exporter);
-  const withUser = uri.replace("redis://", `redis://${ACL_USERS.exporter}@`);
+export function renderExporterPasswordFile(exporter: Pick<ExporterPlacement, "target">, password: string, tls?: ExporterTls): string {
+  const uri = exporterRedisUri(exporter, tls);
+  const withUser = uri.replace("://", `://${ACL_USERS.exporter}@`);
   return `${JSON.stringify({ [uri]: password, [withUser]: password }, null, 2)}\n`;
 }

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { exporterScrapeTarget, renderMonitoringFiles } from "../../components/monitoring/render";
 import { API_JOB, NODE_JOB, REDIS_JOB, RULE_FILE_NAMES, SENTINEL_JOB, type RuleFamily } from "../../components/monitoring/prometheusConfig";
-import { exporterEnv, renderExporterPasswordFile } from "../../components/monitoring/redisExporter";
+import { exporterEnv, renderExporterPasswordFile, type ExporterTls } from "../../components/monitoring/redisExporter";
 import type { HostConfig, StackConfig } from "../../components/config/types";
 import { placeExporters, type ExporterPlacement } from "../../components/topology/ports";
 import type { Topology } from "../../components/topology/placement";
@@ -37,6 +37,8 @@ export interface AlertingInput {
   apiAddress?: string;
   /** node_exporters (host:port on this machine, and the host they stand for), scraped as prometheus.yml does. */
   nodeExporters?: Array<{ address: string; host: string }>;
+  /** The cluster runs with TLS on: the exporters dial rediss:// with this client certificate. */
+  exporterTls?: ExporterTls;
 }
 
 export interface Alerting {
@@ -72,11 +74,12 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
     return network ? ["nsenter", [`--net=${network}`, command, ...args]] : [command, args];
   };
   const passwordFileOf = (exporter: ExporterPlacement) => path.join(input.dir, `${exporter.name}-passwords.json`);
-  const writePasswordFile = (exporter: ExporterPlacement, password: string) => fs.writeFileSync(passwordFileOf(exporter), renderExporterPasswordFile(exporter, password), { mode: 0o600 });
+  const writePasswordFile = (exporter: ExporterPlacement, password: string) =>
+    fs.writeFileSync(passwordFileOf(exporter), renderExporterPasswordFile(exporter, password, input.exporterTls), { mode: 0o600 });
   for (const exporter of input.exporters) {
     const passwordFile = passwordFileOf(exporter);
     writePasswordFile(exporter, input.exporterPassword);
-    const env = { ...exporterEnv(exporter), REDIS_PASSWORD_FILE: passwordFile };
+    const env = { ...exporterEnv(exporter, input.exporterTls), REDIS_PASSWORD_FILE: passwordFile };
     const flags = Object.entries(env)
       .filter(([name]) => name in EXPORTER_FLAGS)
       .map(([name, value]) => `--${EXPORTER_FLAGS[name]}=${value}`);
@@ -164,10 +167,25 @@ export async function startAlerting(input: AlertingInput): Promise<Alerting> {
  * Alerting for a cluster on this machine's loopback: an exporter per Redis and Sentinel process
  * (the stack's port allocation from a free range) and a Prometheus after the last port.
  */
-export async function startLocalAlerting(config: StackConfig, topology: Topology<HostConfig>, exporterPassword: string, dir: string, processes: ProcessGroup): Promise<Alerting> {
+export async function startLocalAlerting(
+  config: StackConfig,
+  topology: Topology<HostConfig>,
+  exporterPassword: string,
+  dir: string,
+  processes: ProcessGroup,
+  exporterTls?: ExporterTls,
+): Promise<Alerting> {
   const exporterCount = topology.dataNodes.length + topology.sentinels.length;
   const base = await freePortRange(exporterCount + 1);
-  return startAlerting({ config, exporters: placeExporters(topology, base), exporterPassword, dir, processes, prometheus: { address: "127.0.0.1", port: base + exporterCount } });
+  return startAlerting({
+    config,
+    exporters: placeExporters(topology, base),
+    exporterPassword,
+    dir,
+    processes,
+    prometheus: { address: "127.0.0.1", port: base + exporterCount },
+    ...(exporterTls ? { exporterTls } : {}),
+  });
 }
 
 /** How long a healthy cluster, evaluated every second, is watched: no alert may even be pending. */
@@ -298,9 +316,16 @@ export class AlertCheck {
   }
 
   /** begin() on a cluster on this machine's loopback (startLocalAlerting); none without expected alerts. */
-  static async onLoopback(expected: ScenarioAlerts | undefined, config: StackConfig, topology: Topology<HostConfig>, exporterPassword: string, ws: Workspace): Promise<AlertCheck | undefined> {
+  static async onLoopback(
+    expected: ScenarioAlerts | undefined,
+    config: StackConfig,
+    topology: Topology<HostConfig>,
+    exporterPassword: string,
+    ws: Workspace,
+    exporterTls?: ExporterTls,
+  ): Promise<AlertCheck | undefined> {
     if (!expected) return undefined;
-    return AlertCheck.begin(await startLocalAlerting(config, topology, exporterPassword, ws.tempDir("alerting"), ws.processes), expected);
+    return AlertCheck.begin(await startLocalAlerting(config, topology, exporterPassword, ws.tempDir("alerting"), ws.processes, exporterTls), expected);
   }
 
   /** When the failure's `name` was first seen pending (or firing), waiting for it at most `timeoutMs`. */

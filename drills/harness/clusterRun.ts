@@ -12,6 +12,7 @@ type Outcome = Omit<DrillResult, "scenario" | "runbook">;
 
 /**
  * beforeStart: what must be in place before the first process starts (users, packet marks).
+ * options.tls: the cluster, its exporters and its clients on TLS with client certificates.
  * With the scenario's alerts in ctx, an exporter per process and a Prometheus evaluating the
  * stack's rules watch the cluster: its healthy phase must raise no alert, and the body's failure
  * the scenario's alerts (harness/alerting.ts); the body gets the check to time its own (firstSeen).
@@ -21,14 +22,15 @@ export async function withCluster<T extends Outcome>(
   label: string,
   body: (cluster: LocalCluster, ws: Workspace, clients: Redis[], check?: AlertCheck) => Promise<T>,
   beforeStart?: (cluster: LocalCluster, ws: Workspace) => void,
+  options: { tls?: boolean } = {},
 ): Promise<T> {
   const ws = new Workspace(label);
   const clients: Redis[] = [];
   try {
-    const cluster = await LocalCluster.render(ctx.config, { label, workspace: ws });
+    const cluster = await LocalCluster.render(ctx.config, { label, workspace: ws, tls: options.tls ?? false });
     beforeStart?.(cluster, ws);
     await cluster.start();
-    const check = await AlertCheck.onLoopback(ctx.alerts, ctx.config, cluster.topology, cluster.credentials.exporter, ws);
+    const check = await AlertCheck.onLoopback(ctx.alerts, ctx.config, cluster.topology, cluster.credentials.exporter, ws, cluster.exporterTls());
     try {
       const result = await body(cluster, ws, clients, check);
       return check ? await check.judge(result) : result;

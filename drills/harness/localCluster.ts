@@ -15,6 +15,7 @@ import { dataNodeSettings, declaredDataHosts, sentinelSettings, type FileLocatio
 import { freePortRange, ProcessGroup, redisCli, redisCliAsync, waitFor, type CliAuth, type TrackedProcess } from "./processes";
 import type { Workspace } from "./workspace";
 import { stackModelPlacedAt } from "../../components/topology/model";
+import type { ExporterTls } from "../../components/monitoring/redisExporter";
 import { certificatePlan, OUTGOING_ROLE, type ClientCertificateRole } from "../../components/tls/certificates";
 import { createCertificateAuthority, issueCertificate, processTlsFiles, type CertificateAuthority, type CertificatePair } from "./certificates";
 
@@ -28,6 +29,8 @@ export interface LocalNode {
   process?: TrackedProcess;
   /** Runs as this uid (see runAs). */
   uid?: number;
+  /** The file as rendered, before the process rewrote it (CONFIG REWRITE, Sentinel's state). */
+  renderedConf: string;
 }
 
 export function randomCredentials(): Credentials {
@@ -99,9 +102,10 @@ export class LocalCluster {
     const confPath = path.join(dir, `${kind}.conf`);
     const certificates = this.certificates;
     const tls = certificates ? processTlsFiles(certificates.ca.certFile, certificates.pairs.get(placed.name)!, certificates.pairs.get(`client-${outgoing}`)!) : undefined;
-    fs.writeFileSync(confPath, renderConf({ dataDir: dir, secretsPath, ...(tls ? { tls } : {}) }));
+    const renderedConf = renderConf({ dataDir: dir, secretsPath, ...(tls ? { tls } : {}) });
+    fs.writeFileSync(confPath, renderedConf);
     fs.writeFileSync(secretsPath, secrets, { mode: 0o600 });
-    return { name: placed.name, port: placed.port, dir, confPath };
+    return { name: placed.name, port: placed.port, dir, confPath, renderedConf };
   }
 
   /** Renders the cluster into a fresh temp dir on free ports. */
@@ -118,6 +122,12 @@ export class LocalCluster {
     if (!this.certificates) return undefined;
     const pair = this.certificates.pairs.get(`client-${role}`)!;
     return { caCertFile: this.certificates.ca.certFile, ...pair };
+  }
+
+  /** The exporters' TLS settings (role exporter), when the cluster runs with TLS on. */
+  exporterTls(): ExporterTls | undefined {
+    const tls = this.clientTls("exporter");
+    return tls ? { caCertFile: tls.caCertFile, certFile: tls.certFile, keyFile: tls.keyFile } : undefined;
   }
 
   private auth(user: string, password: string, role: ClientCertificateRole): { user: string; password: string; tls?: CliAuth["tls"] } {
@@ -185,17 +195,38 @@ export class LocalCluster {
       );
     }
     for (const sentinel of this.sentinels) this.startSentinel(sentinel);
-    for (const sentinel of this.sentinels) {
-      await waitFor(
-        `${sentinel.name} to see its peers and replicas`,
-        () => {
-          const fields = sentinelMasterFields(this.sentinelMaster(sentinel));
-          return fields["num-other-sentinels"] === String(this.sentinels.length - 1) && fields["num-slaves"] === String(this.nodes.length - 1);
-        },
-        30000,
-        200,
-      );
+    for (const sentinel of this.sentinels) await this.waitSentinelSettled(sentinel);
+  }
+
+  /** Until the sentinel sees every other sentinel and every replica. */
+  async waitSentinelSettled(sentinel: LocalNode): Promise<void> {
+    await waitFor(
+      `${sentinel.name} to see its peers and replicas`,
+      () => {
+        const fields = sentinelMasterFields(this.sentinelMaster(sentinel));
+        return fields["num-other-sentinels"] === String(this.sentinels.length - 1) && fields["num-slaves"] === String(this.nodes.length - 1);
+      },
+      30000,
+      200,
+    );
+  }
+
+  /**
+   * SIGTERM, then a start from the rendered file, until it sees its peers and replicas again. As
+   * the container's start script does, the file is rebuilt from the declared one: Sentinel's
+   * rewrite adds the users of the included secrets, a second definition that refuses to load.
+   * It names the declared master: for drills with no failover before the restart.
+   */
+  async restartSentinel(sentinel: LocalNode): Promise<void> {
+    const running = sentinel.process;
+    if (running && running.child.exitCode === null && running.child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => running.child.once("exit", () => resolve()));
+      this.processes.signal(running, "SIGTERM");
+      await exited;
     }
+    fs.writeFileSync(sentinel.confPath, sentinel.renderedConf);
+    this.startSentinel(sentinel);
+    await this.waitSentinelSettled(sentinel);
   }
 
   sentinelMaster(sentinel: LocalNode): string {

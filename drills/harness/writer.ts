@@ -1,6 +1,7 @@
 // Writers through a Sentinel-aware client (the API's settings), recording every acknowledged
 // write, so a failover is measured from the client's side: outage and acknowledged writes lost.
 
+import * as fs from "node:fs";
 import Redis from "ioredis";
 import { ioredisSentinelOptions } from "../../components/api/clientSettings";
 import { ACL_USERS, SENTINEL_USERS } from "../../components/redis/acl";
@@ -21,9 +22,23 @@ export interface WriterStats {
 }
 
 /** What a Sentinel-aware client needs to know of a cluster (LocalCluster or ContainerCluster). */
-export type SentinelTarget = Pick<LocalCluster, "config" | "credentials"> & { sentinels: Array<{ port: number; address?: string }> };
+export type SentinelTarget = Pick<LocalCluster, "config" | "credentials"> & { sentinels: Array<{ port: number; address?: string }> } & Partial<Pick<LocalCluster, "clientTls">>;
+
+type TlsPem = { ca: string; cert: string; key: string };
+type TlsFilePaths = { caCertFile: string; certFile: string; keyFile: string };
+
+/** TLS files as the PEM ioredis takes. */
+export function tlsPem(files: TlsFilePaths | undefined): TlsPem | undefined {
+  return files ? { ca: fs.readFileSync(files.caCertFile, "utf8"), cert: fs.readFileSync(files.certFile, "utf8"), key: fs.readFileSync(files.keyFile, "utf8") } : undefined;
+}
+
+/** The app's TLS settings as PEM, when the cluster runs with TLS on. */
+export function appTls(cluster: Partial<Pick<LocalCluster, "clientTls">>): TlsPem | undefined {
+  return tlsPem(cluster.clientTls?.("app"));
+}
 
 export function sentinelClient(cluster: SentinelTarget): Redis {
+  const tls = appTls(cluster);
   const client = new Redis(
     ioredisSentinelOptions({
       sentinels: cluster.sentinels.map((s) => ({ host: s.address ?? "127.0.0.1", port: s.port })),
@@ -32,6 +47,7 @@ export function sentinelClient(cluster: SentinelTarget): Redis {
       password: cluster.credentials.app,
       sentinelUsername: SENTINEL_USERS.client.name,
       sentinelPassword: cluster.credentials.sentinelClients,
+      ...(tls ? { tls } : {}),
     }),
   );
   // Connection errors during a failover are expected; the writer counts failed commands itself.
@@ -40,8 +56,8 @@ export function sentinelClient(cluster: SentinelTarget): Redis {
 }
 
 /** A plain (not Sentinel-aware) client pinned to one node: how a stale client sees an old master. */
-export function directClient(port: number, user: string, password: string, host = "127.0.0.1"): Redis {
-  const client = new Redis({ host, port, username: user, password, maxRetriesPerRequest: 1, connectTimeout: 1000, retryStrategy: () => 200 });
+export function directClient(port: number, user: string, password: string, host = "127.0.0.1", tls?: TlsPem): Redis {
+  const client = new Redis({ host, port, username: user, password, maxRetriesPerRequest: 1, connectTimeout: 1000, retryStrategy: () => 200, ...(tls ? { tls } : {}) });
   client.on("error", () => undefined);
   return client;
 }
@@ -142,8 +158,8 @@ export class SteadyWriter {
 }
 
 /** Which of `keys` are missing on the node at `port` (checked in pipelined batches). */
-export async function missingKeys(port: number, keys: string[], auth: { user: string; password: string }, host = "127.0.0.1"): Promise<string[]> {
-  const client = directClient(port, auth.user, auth.password, host);
+export async function missingKeys(port: number, keys: string[], auth: { user: string; password: string; tls?: TlsFilePaths }, host = "127.0.0.1"): Promise<string[]> {
+  const client = directClient(port, auth.user, auth.password, host, tlsPem(auth.tls));
   try {
     const missing: string[] = [];
     for (let i = 0; i < keys.length; i += 2000) {
@@ -163,6 +179,6 @@ export async function missingKeys(port: number, keys: string[], auth: { user: st
 }
 
 /** How many of `keys` are missing on the node at `port`. */
-export async function countMissing(port: number, keys: string[], auth: { user: string; password: string }, host = "127.0.0.1"): Promise<number> {
+export async function countMissing(port: number, keys: string[], auth: { user: string; password: string; tls?: TlsFilePaths }, host = "127.0.0.1"): Promise<number> {
   return (await missingKeys(port, keys, auth, host)).length;
 }

@@ -6,13 +6,13 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import * as path from "node:path";
-import Redis from "ioredis";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../lib/stackFiles";
 import { LocalCluster } from "../../drills/harness/localCluster";
 import { createCertificateAuthority, issueCertificate } from "../../drills/harness/certificates";
 import { redisCli, redisCliAsync, waitFor } from "../../drills/harness/processes";
 import { parseConfDirectives } from "../../components/redis/redisConf";
+import { sentinelClient } from "../../drills/harness/writer";
 
 /** A raw TCP exchange: what a client that speaks plaintext gets from a TLS-only port. */
 function plaintextExchange(port: number, payload: string): Promise<string> {
@@ -123,21 +123,9 @@ describe("TLS on every link, with real redis-server and redis-sentinel", () => {
     expect(redisCli(master().port, ["ping"], { ...cluster.app(), password: "not-the-password" }).out).toMatch(/WRONGPASS/);
   });
 
-  it("fails over over TLS, and an ioredis client with the stack's TLS settings follows the new master through the sentinels", async () => {
-    const tlsFiles = appTls();
-    const clientTls = { ca: fs.readFileSync(tlsFiles.caCertFile), cert: fs.readFileSync(tlsFiles.certFile), key: fs.readFileSync(tlsFiles.keyFile) };
-    const client = new Redis({
-      sentinels: cluster.sentinels.map((s) => ({ host: "127.0.0.1", port: s.port })),
-      name: config.sentinel.masterName,
-      sentinelUsername: "veza-sentinel-client",
-      sentinelPassword: cluster.credentials.sentinelClients,
-      username: "veza-app",
-      password: cluster.credentials.app,
-      tls: clientTls,
-      sentinelTLS: clientTls,
-      enableTLSForSentinelMode: true,
-      maxRetriesPerRequest: 1,
-    });
+  it("fails over over TLS, and an ioredis client with the API's settings and the app certificate follows the new master through the sentinels", async () => {
+    // The API's own client settings (components/api/clientSettings.ts) with the app's certificate.
+    const client = sentinelClient(cluster);
     try {
       expect(await client.set("session:tls", "before")).toBe("OK");
       const failover = await redisCliAsync(cluster.sentinels[0].port, ["sentinel", "failover", config.sentinel.masterName], cluster.sentinelAuth());
