@@ -111,3 +111,19 @@ export function tlsListenDirectives(port: number, files: TlsFiles): string[] {
 export function redisCliTlsArguments(files: Pick<TlsFiles, "caCertFile"> & { certFile: string; keyFile: string }): string[] {
   return ["--tls", "--cacert", files.caCertFile, "--cert", files.certFile, "--key", files.keyFile];
 }
+
+/**
+ * The CA generations at a rotation step, as the credentials rotate (add, switch, retire): which
+ * CAs every bundle trusts and which one signs the leaves. The CA is never renewed in place:
+ * replacing it would replace every leaf in the same `pulumi up`, each signed by a CA no peer
+ * trusts yet. Each step is loaded everywhere before the next one starts.
+ *   add     trust both, leaves still from the old CA
+ *   switch  trust both, every leaf reissued by the new CA
+ *   retire  trust the new CA alone: the steady state
+ */
+export function authoritiesAt(generation: number, step: "add" | "switch" | "retire"): { trusted: number[]; signing: number } {
+  if (!Number.isInteger(generation) || generation < 0) throw new Error(`authoritiesAt: generation ${generation} is not a whole number >= 0`);
+  if (step !== "retire" && generation === 0) throw new Error(`authoritiesAt: step ${step} needs a previous CA (generation >= 1)`);
+  if (step === "retire") return { trusted: [generation], signing: generation };
+  return { trusted: [generation - 1, generation], signing: step === "add" ? generation - 1 : generation };
+}

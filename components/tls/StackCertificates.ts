@@ -1,0 +1,88 @@
+// The stack's certificates as resources: a CA per generation that the rotation step holds, and a
+// key and a certificate per entry of the plan (certificates.ts), signed by the step's signing CA.
+// Only wiring: what to issue and which CA signs come from the pure plan and authoritiesAt.
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { authoritiesAt, type CertificateRequest } from "./certificates";
+
+/** ECDSA P-256: what the drills' openssl issues too, and a fast handshake. */
+const KEY = { algorithm: "ECDSA", ecdsaCurve: "P256" } as const;
+const HOURS_PER_DAY = 24;
+
+export interface StackCertificatesArgs {
+  plan: CertificateRequest[];
+  /** The CA rotation's generation and step (authoritiesAt). */
+  ca: { generation: number; step: "add" | "switch" | "retire" };
+  caValidityDays: number;
+  leafValidityDays: number;
+  /**
+   * Lead time: a `pulumi up` this many days or fewer before a leaf expires replaces it
+   * (earlyRenewalHours). Above the expiry ticket's days, so renewal comes before any alert.
+   */
+  renewBeforeDays: number;
+  /** The subject's organization: the stack, so two stacks' certificates are told apart. */
+  organization: string;
+}
+
+export interface IssuedCertificate {
+  certPem: pulumi.Output<string>;
+  /** Secret: only ever written to a process's volume, mode 0600. */
+  keyPem: pulumi.Output<string>;
+}
+
+export class StackCertificates extends pulumi.ComponentResource {
+  /** Every trusted CA certificate, concatenated: the file each process and client verifies with. */
+  readonly caBundlePem: pulumi.Output<string>;
+  readonly issued: Record<string, IssuedCertificate>;
+
+  constructor(name: string, args: StackCertificatesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("veza:tls:StackCertificates", name, {}, opts);
+    const { trusted, signing } = authoritiesAt(args.ca.generation, args.ca.step);
+    const authorities = new Map(
+      trusted.map((generation) => {
+        // Per generation, never renewed early: a new CA is a rotation (authoritiesAt), not a replacement.
+        const key = new tls.PrivateKey(`${name}-ca-${generation}-key`, KEY, { parent: this });
+        const certificate = new tls.SelfSignedCert(
+          `${name}-ca-${generation}`,
+          {
+            privateKeyPem: key.privateKeyPem,
+            isCaCertificate: true,
+            setSubjectKeyId: true,
+            subject: { commonName: `veza-redis CA ${generation}`, organization: args.organization },
+            validityPeriodHours: args.caValidityDays * HOURS_PER_DAY,
+            allowedUses: ["cert_signing", "crl_signing"],
+          },
+          { parent: this },
+        );
+        return [generation, { key, certificate }] as const;
+      }),
+    );
+    const signer = authorities.get(signing)!;
+    this.caBundlePem = pulumi.all(trusted.map((generation) => authorities.get(generation)!.certificate.certPem)).apply((pems) => pems.join(""));
+    this.issued = Object.fromEntries(
+      args.plan.map((request) => {
+        // The key outlives its certificates: a renewal or a CA switch reissues the certificate only.
+        const key = new tls.PrivateKey(`${name}-${request.name}-key`, KEY, { parent: this });
+        const certificateRequest = new tls.CertRequest(
+          `${name}-${request.name}-request`,
+          { privateKeyPem: key.privateKeyPem, subject: { commonName: request.commonName, organization: args.organization }, dnsNames: request.dnsNames, ipAddresses: request.ipAddresses },
+          { parent: this },
+        );
+        const certificate = new tls.LocallySignedCert(
+          `${name}-${request.name}`,
+          {
+            certRequestPem: certificateRequest.certRequestPem,
+            caCertPem: signer.certificate.certPem,
+            caPrivateKeyPem: signer.key.privateKeyPem,
+            validityPeriodHours: args.leafValidityDays * HOURS_PER_DAY,
+            earlyRenewalHours: args.renewBeforeDays * HOURS_PER_DAY,
+            allowedUses: ["digital_signature", "key_agreement", request.usage === "server" ? "server_auth" : "client_auth"],
+          },
+          { parent: this },
+        );
+        return [request.name, { certPem: certificate.certPem, keyPem: pulumi.secret(key.privateKeyPem) }];
+      }),
+    );
+    this.registerOutputs({ caBundlePem: this.caBundlePem });
+  }
+}
