@@ -45,8 +45,8 @@ export const FAILURE_MODES = {
     policies: ["sentinel-quorum-and-spread", "redis-restart-and-healthcheck"],
     alerts: ["RedisUnreachable", "RedisFailoverHappened", "RedisNoMaster", "SentinelFailoverStuck", "RedisDownPostmortemRequired"],
     runbook: { page: RUNBOOK_PAGES.redisDown, section: "Instance down" },
-    drills: ["master-killed", "master-killed-lagging-replica", "master-hung", "master-lost-after-sentinel-restart"],
-    tests: ["tests/drills/failover.test.ts", "tests/drills/containerStart.test.ts", "tests/component/redisNode.test.ts"],
+    drills: ["master-killed", "master-killed-lagging-replica", "master-hung", "master-lost-after-sentinel-restart", "failover-with-tls"],
+    tests: ["tests/drills/failover.test.ts", "tests/drills/containerStart.test.ts", "tests/component/redisNode.test.ts", "tests/artifacts/redisTls.test.ts"],
   },
   "restart-loop": {
     title: "A process keeps crashing",
@@ -175,16 +175,17 @@ export const FAILURE_MODES = {
   },
   "credential-rotation": {
     title: "A credential must change",
-    failure: "a password leaks or expires: rotating it must not lock a consumer out",
+    failure: "a password or a certificate leaks or expires: rotating it must not lock a consumer out",
     guards: [
       { what: "three-step rotation (add, switch, retire), each consumer moved before the old password goes", file: "components/redis/rotation.ts" },
       { what: "the live-apply scripts that load new passwords and end the retired one's sessions", file: "components/topology/credentialScripts.ts" },
+      { what: "a certificate per process and per role, from one plan; a CA bundle trusts the old and the new CA while a rotation runs", file: "components/tls/certificates.ts" },
     ],
     policies: ["credentials-retire-after-consumers"],
     alerts: ["RedisAuthFailures"],
     runbook: { page: RUNBOOK_PAGES.credentialRotation, section: "The three steps" },
-    drills: ["credential-rotation"],
-    tests: ["tests/component/rotation.test.ts", "tests/component/rotationGate.test.ts", "tests/unit/rotation.test.ts"],
+    drills: ["credential-rotation", "tls-ca-rotation"],
+    tests: ["tests/component/rotation.test.ts", "tests/component/rotationGate.test.ts", "tests/unit/rotation.test.ts", "tests/artifacts/certificateChecks.test.ts"],
   },
   intruder: {
     title: "A stolen credential or a compromised container",
