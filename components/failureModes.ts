@@ -175,7 +175,7 @@ export const FAILURE_MODES = {
   },
   "credential-rotation": {
     title: "A credential must change",
-    failure: "a password or a certificate leaks or expires: rotating it must not lock a consumer out",
+    failure: "a password or a certificate leaks or nears its end: rotating it (for a certificate, its CA) must not lock a consumer out",
     guards: [
       { what: "three-step rotation (add, switch, retire), each consumer moved before the old password goes", file: "components/redis/rotation.ts" },
       { what: "the live-apply scripts that load new passwords and end the retired one's sessions", file: "components/topology/credentialScripts.ts" },
@@ -185,7 +185,7 @@ export const FAILURE_MODES = {
     alerts: ["RedisAuthFailures"],
     runbook: { page: RUNBOOK_PAGES.credentialRotation, section: "The three steps" },
     drills: ["credential-rotation", "tls-ca-rotation"],
-    tests: ["tests/component/rotation.test.ts", "tests/component/rotationGate.test.ts", "tests/unit/rotation.test.ts", "tests/artifacts/certificateChecks.test.ts"],
+    tests: ["tests/component/rotation.test.ts", "tests/component/rotationGate.test.ts", "tests/unit/rotation.test.ts", "tests/component/stackCertificates.test.ts"],
   },
   intruder: {
     title: "A stolen credential or a compromised container",

@@ -11,7 +11,7 @@ import { BACKUP_METRICS } from "../backup/backupJob";
 import type { SloMetricsConfig } from "../config/types";
 import { P95_BY_ROUTE } from "./apiRules";
 import { promDuration, tooOldForSeconds, type BackupJobTarget } from "./backupRules";
-import { CERTIFICATE_EXPIRY_DAYS } from "./certificateRules";
+import { CERTIFICATE_EXPIRY_DAYS, CERTIFICATE_EXPIRY_METRIC } from "./certificateRules";
 import {
   ALERTMANAGER_JOB,
   API_JOB,
@@ -193,7 +193,7 @@ export function healthyCluster(input: RuleTestInput, n: number, intervalSeconds 
     const l = scrapeLabels(CERTIFICATE_PROBE_JOB, t);
     up(CERTIFICATE_PROBE_JOB, t);
     add("probe_success", l, steady(1, n));
-    add("probe_ssl_earliest_cert_expiry", l, steady(HEALTHY_CERTIFICATE_DAYS * DAY_SECONDS, n));
+    add(CERTIFICATE_EXPIRY_METRIC, l, steady(HEALTHY_CERTIFICATE_DAYS * DAY_SECONDS, n));
   }
 
   // The backup job, running for a day, a snapshot every interval, every run a success.
@@ -1516,7 +1516,7 @@ function certificateCases(input: RuleTestInput): AlertCase[] {
   if (!target) return [];
   const labels = scrapeLabels(CERTIFICATE_PROBE_JOB, target);
   const n = samplesIn("10m") + 8;
-  const expiringIn = (days: number): Series => ({ metric: "probe_ssl_earliest_cert_expiry", labels, values: steady(days * DAY_SECONDS, n) });
+  const expiringIn = (days: number): Series => ({ metric: CERTIFICATE_EXPIRY_METRIC, labels, values: steady(days * DAY_SECONDS, n) });
   const c = (x: Omit<AlertCase, "family">): AlertCase => ({ family: "certificates", ...x });
   const { ticket, page } = CERTIFICATE_EXPIRY_DAYS;
   return [
@@ -1546,13 +1546,19 @@ function certificateCases(input: RuleTestInput): AlertCase[] {
     }),
     c({
       alert: "RedisTlsProbeFailed",
-      name: `the handshake with ${target.instance} fails (an expired or foreign certificate): a ticket after 5 minutes, and no expiry series meanwhile`,
+      name: `${target.instance}'s certificate has expired: the probe's verification fails, the expiry series ends, and after 5 minutes this pages instead`,
       series: [{ metric: "probe_success", labels, values: steady(0, n) }],
-      drop: (x) => x.metric === "probe_ssl_earliest_cert_expiry" && x.labels.instance === target.instance,
+      drop: (x) => x.metric === CERTIFICATE_EXPIRY_METRIC && x.labels.instance === target.instance,
       expectations: [
         { at: "4m", alerts: [] },
         { at: "5m15s", alerts: [{ labels }] },
       ],
+    }),
+    c({
+      alert: "RedisTlsProbeFailed",
+      name: `the probe's own certificate is refused after the TLS 1.3 handshake (the PING gets no reply): the expiry series stays, and after 5 minutes this pages`,
+      series: [{ metric: "probe_success", labels, values: steady(0, n) }],
+      expectations: [{ at: "5m15s", alerts: [{ labels }] }],
     }),
   ];
 }

@@ -1,12 +1,16 @@
 // Certificate expiry, measured on the live TLS endpoints: blackbox_exporter's tcp prober does a
-// full mutual-TLS handshake with each Redis and Sentinel process and exports the earliest expiry
-// in the chain it was shown (probe_ssl_earliest_cert_expiry). A certificate on disk that no
-// process loaded yet is not what clients see: the endpoint is.
+// full mutual-TLS handshake with each Redis and Sentinel process and exports when the chain it
+// verified expires (probe_ssl_last_chain_expiry_timestamp_seconds: the earliest expiry in the
+// chain, the CA from its bundle included; probe_ssl_earliest_cert_expiry would see only the
+// leaf Redis sends). A certificate on disk that no process loaded yet is not what clients see:
+// the endpoint is. Client certificates are shown by no server: not measured here.
 import { alertRule, RUNBOOK_PAGES, type AlertLinks, type AlertRow, type RuleFile } from "./runbooks";
 import { BLACKBOX_REDIS_MODULE, CERTIFICATE_PROBE_JOB, type CertificateProbes } from "./prometheusConfig";
 
 /** Days left at which on-call hears of it: a ticket first, a page a week out. Renewal must come before both. */
 export const CERTIFICATE_EXPIRY_DAYS = { ticket: 21, page: 7 } as const;
+
+export const CERTIFICATE_EXPIRY_METRIC = "probe_ssl_last_chain_expiry_timestamp_seconds";
 
 export interface CertificateRulesInput extends AlertLinks {
   /** Set when TLS is on: the endpoints probed. */
@@ -18,16 +22,16 @@ const DAY_SECONDS = 86_400;
 export function renderCertificateRules(input: CertificateRulesInput): RuleFile {
   // TLS off: the file Prometheus loads stays, empty.
   if (!input.probes) return { groups: [] };
-  const expiry = `probe_ssl_earliest_cert_expiry{job="${CERTIFICATE_PROBE_JOB}"}`;
+  const expiry = `${CERTIFICATE_EXPIRY_METRIC}{job="${CERTIFICATE_PROBE_JOB}"}`;
   const left = (days: number) => `${expiry} - time() < ${days * DAY_SECONDS}`;
   const rows: AlertRow[] = [
     {
       alert: "RedisCertificateExpiringSoon",
       expr: left(CERTIFICATE_EXPIRY_DAYS.ticket),
       severity: "ticket",
-      summary: `A certificate {{ $labels.instance }} presents expires in less than ${CERTIFICATE_EXPIRY_DAYS.ticket} days`,
+      summary: `The certificate chain of {{ $labels.instance }} expires in less than ${CERTIFICATE_EXPIRY_DAYS.ticket} days`,
       description:
-        `The earliest expiry in the chain {{ $labels.instance }} presents is less than ${CERTIFICATE_EXPIRY_DAYS.ticket} days away. Renewal must come well before this: ` +
+        `The certificate {{ $labels.instance }} presents, or the CA that signed it, expires in less than ${CERTIFICATE_EXPIRY_DAYS.ticket} days. Renewal must come well before this: ` +
         "it did not happen, or the renewed certificate was never loaded by the process (a data node loads it on CONFIG SET tls-cert-file, a sentinel only at its start).",
       runbook: RUNBOOK_PAGES.certificates,
     },
@@ -35,22 +39,24 @@ export function renderCertificateRules(input: CertificateRulesInput): RuleFile {
       alert: "RedisCertificateExpiresThisWeek",
       expr: left(CERTIFICATE_EXPIRY_DAYS.page),
       severity: "page",
-      forOmittedBecause: "an expiry date moves only forward, on renewal; a failed probe has no expiry series, so the alert cannot flap",
-      summary: `A certificate {{ $labels.instance }} presents expires in less than ${CERTIFICATE_EXPIRY_DAYS.page} days`,
+      forOmittedBecause: "an expiry date moves only forward, on renewal: the alert cannot flap, and each hour of waiting is an hour less to renew",
+      summary: `The certificate chain of {{ $labels.instance }} expires in less than ${CERTIFICATE_EXPIRY_DAYS.page} days`,
       description:
-        `The earliest expiry in the chain {{ $labels.instance }} presents is less than ${CERTIFICATE_EXPIRY_DAYS.page} days away. When it passes, every client and peer refuses the handshake: ` +
-        "replication, Sentinel and the API's connections stop. Renew now (runbook).",
+        `The certificate {{ $labels.instance }} presents, or the CA that signed it, expires in less than ${CERTIFICATE_EXPIRY_DAYS.page} days. When it passes, every client and peer refuses the handshake: ` +
+        "replication, Sentinel and the API's connections stop. Renew now (runbook). Once it has passed, the probe's own check fails too and RedisTlsProbeFailed takes over this page.",
       runbook: RUNBOOK_PAGES.certificates,
     },
     {
       alert: "RedisTlsProbeFailed",
       expr: `probe_success{job="${CERTIFICATE_PROBE_JOB}"} == 0`,
       for: "5m",
-      severity: "ticket",
+      // A page: an expired certificate fails the probe's own verification, which ends the expiry
+      // series and with it RedisCertificateExpiresThisWeek. This is what pages once the date passed.
+      severity: "page",
       summary: "The TLS probe of {{ $labels.instance }} has failed for 5 minutes",
       description:
-        "blackbox_exporter could not complete a mutual-TLS handshake and a PING with {{ $labels.instance }}: the process is down (its own alerts page), its certificate has expired or is not signed by the CA bundle, " +
-        "or the probe's own client certificate is refused. While this fires the certificate's expiry is not measured.",
+        "blackbox_exporter could not complete a mutual-TLS handshake and a PING with {{ $labels.instance }}: its certificate (or its CA) has expired or is not signed by the CA bundle, so no client can connect; " +
+        "or the probe's own certificate is refused, as every other client's would be after a broken rotation; or the process is down (its own alerts say so).",
       runbook: RUNBOOK_PAGES.certificates,
     },
   ];

@@ -40,8 +40,14 @@ export class StackCertificates extends pulumi.ComponentResource {
     const { trusted, signing } = authoritiesAt(args.ca.generation, args.ca.step);
     const authorities = new Map(
       trusted.map((generation) => {
-        // Per generation, never renewed early: a new CA is a rotation (authoritiesAt), not a replacement.
-        const key = new tls.PrivateKey(`${name}-ca-${generation}-key`, KEY, { parent: this });
+        // Per generation, never renewed early: a new CA is a rotation (authoritiesAt), not a
+        // replacement. Every input of these resources forces a replacement (terraform-provider-tls:
+        // RequiresReplace), which would reissue every leaf from a CA no peer trusts yet: a changed
+        // lifetime or subject applies from the next generation on. A CA past its end is replaced
+        // by the provider at the next `up`, with every leaf: the chain-expiry page comes 7 days
+        // before, and a 10-year CA is rotated long before it.
+        const ignoreChanges = { parent: this, ignoreChanges: ["algorithm", "ecdsaCurve", "privateKeyPem", "subject", "validityPeriodHours", "allowedUses", "isCaCertificate", "setSubjectKeyId"] };
+        const key = new tls.PrivateKey(`${name}-ca-${generation}-key`, KEY, ignoreChanges);
         const certificate = new tls.SelfSignedCert(
           `${name}-ca-${generation}`,
           {
@@ -52,7 +58,7 @@ export class StackCertificates extends pulumi.ComponentResource {
             validityPeriodHours: args.caValidityDays * HOURS_PER_DAY,
             allowedUses: ["cert_signing", "crl_signing"],
           },
-          { parent: this },
+          ignoreChanges,
         );
         return [generation, { key, certificate }] as const;
       }),

@@ -12,7 +12,7 @@ import { renderRedisConf, renderRedisSecretsConf } from "../../components/redis/
 import { renderSentinelConf, renderSentinelSecretsConf } from "../../components/sentinel/sentinelConf";
 import { placeTopology, type Topology } from "../../components/topology/placement";
 import { dataNodeSettings, declaredDataHosts, sentinelSettings, type FileLocations } from "../../components/topology/settings";
-import { freePortRange, ProcessGroup, redisCli, redisCliAsync, waitFor, type CliAuth, type TrackedProcess } from "./processes";
+import { freePortRange, ProcessGroup, redisCli, redisCliAsync, sleep, waitFor, type CliAuth, type TrackedProcess } from "./processes";
 import type { Workspace } from "./workspace";
 import { stackModelPlacedAt } from "../../components/topology/model";
 import type { ExporterTls } from "../../components/monitoring/redisExporter";
@@ -220,9 +220,11 @@ export class LocalCluster {
   async restartSentinel(sentinel: LocalNode): Promise<void> {
     const running = sentinel.process;
     if (running && running.child.exitCode === null && running.child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => running.child.once("exit", () => resolve()));
+      const exited = new Promise<boolean>((resolve) => running.child.once("exit", () => resolve(true)));
       this.processes.signal(running, "SIGTERM");
-      await exited;
+      // Sentinel exits at once on SIGTERM; one that does not within 10 s is killed.
+      const stopped = await Promise.race([exited, sleep(10_000).then(() => false)]);
+      if (!stopped) await this.processes.kill9(running);
     }
     fs.writeFileSync(sentinel.confPath, sentinel.renderedConf);
     this.startSentinel(sentinel);

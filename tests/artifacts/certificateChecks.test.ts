@@ -3,16 +3,22 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { certificateProblems } from "../../components/tls/certificateChecks";
-import { createCertificateAuthority, issueCertificate, validFor } from "../../drills/harness/certificates";
+import { createCertificateAuthority, issueCertificate, validFor, type CertificateAuthority, type CertificatePair } from "../../drills/harness/certificates";
 
 const DAY_MS = 86_400_000;
 
 describe("certificate checks", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-cert-checks-"));
-  const ca = createCertificateAuthority(path.join(dir, "ca"), "veza-redis test CA");
-  const other = createCertificateAuthority(path.join(dir, "other"), "someone else's CA");
   const request = (name: string) => ({ name, commonName: `veza-${name}`, usage: "server" as const, dnsNames: [], ipAddresses: ["10.20.0.11"] });
-  const good = issueCertificate(ca, request("good"), dir);
+  let dir: string;
+  let ca: CertificateAuthority;
+  let other: CertificateAuthority;
+  let good: CertificatePair;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-cert-checks-"));
+    ca = createCertificateAuthority(path.join(dir, "ca"), "veza-redis test CA");
+    other = createCertificateAuthority(path.join(dir, "other"), "someone else's CA");
+    good = issueCertificate(ca, request("good"), dir);
+  });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("finds nothing wrong with a valid certificate, its key and the CA that signed it", () => {

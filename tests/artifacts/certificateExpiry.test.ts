@@ -1,7 +1,8 @@
 // Certificate expiry as on-call hears of it: the rendered rules' promtool cases, then the whole
 // path for real. redis-server processes with TLS on present certificates 3, 14 and 60 days from
-// expiry; Debian's blackbox_exporter probes them with the rendered module (mutual TLS, PING), and
-// Prometheus scrapes it with the rendered job and evaluates the rendered rules.
+// expiry, and one of 60 days signed by a CA 5 days from its own; Debian's blackbox_exporter
+// probes them with the rendered module (mutual TLS, PING), and Prometheus scrapes it with the
+// rendered job and evaluates the rendered rules.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -11,22 +12,25 @@ import { readStackConfigFile } from "../../lib/stackFiles";
 import { stackModel } from "../../components/topology/model";
 import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { renderRuleTests } from "../../components/monitoring/alertCases";
-import { renderBlackboxConfig, renderCertificateRules } from "../../components/monitoring/certificateRules";
+import { CERTIFICATE_EXPIRY_METRIC, renderBlackboxConfig, renderCertificateRules } from "../../components/monitoring/certificateRules";
 import { BLACKBOX_REDIS_MODULE, CERTIFICATE_PROBE_JOB, certificateProbeScrapeConfig, RULE_FILE_NAMES, type CertificateProbes, type RuleFamily } from "../../components/monitoring/prometheusConfig";
 import { prometheusRuleFile } from "../../components/monitoring/runbooks";
 import { toYaml } from "../../components/monitoring/redisRules";
 import { certificatePlan, tlsListenDirectives } from "../../components/tls/certificates";
-import { createCertificateAuthority, issueCertificate, processTlsFiles, validFor } from "../../drills/harness/certificates";
+import { caBundle, createCertificateAuthority, issueCertificate, processTlsFiles, validFor } from "../../drills/harness/certificates";
 import { freePortRange, ProcessGroup, waitFor } from "../../drills/harness/processes";
 
 const config = requireValidStackConfig(readStackConfigFile("dev").raw);
 const links = { runbookBaseUrl: config.monitoring.runbookBaseUrl, grafanaUrl: "http://grafana:3000" };
 
 describe("certificate expiry alerts", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-cert-expiry-"));
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-cert-expiry-"));
+  });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("fire in promtool: a ticket under 21 days, a page under 7, a ticket when the probe fails for 5 minutes, nothing at 22 days", () => {
+  it("fire in promtool: a ticket under 21 days, a page under 7, a page when the probe fails for 5 minutes, nothing at 22 days", () => {
     const files = renderMonitoringFiles(config, stackModel(config));
     const probes: CertificateProbes = {
       blackbox: "monitoring:9115",
@@ -38,7 +42,7 @@ describe("certificate expiry alerts", () => {
     fs.mkdirSync(work);
     for (const family of Object.keys(RULE_FILE_NAMES) as RuleFamily[]) fs.writeFileSync(path.join(work, RULE_FILE_NAMES[family]), toYaml(prometheusRuleFile(rules[family])));
     fs.writeFileSync(path.join(work, "certificates.test.yml"), toYaml(tests["certificates.test.yml"]));
-    expect((tests["certificates.test.yml"] as { tests: unknown[] }).tests).toHaveLength(5);
+    expect((tests["certificates.test.yml"] as { tests: unknown[] }).tests).toHaveLength(6);
     const run = spawnSync("promtool", ["test", "rules", "certificates.test.yml"], { cwd: work, encoding: "utf8", timeout: 60_000 });
     expect(`${run.stdout}${run.stderr}`).toMatch(/SUCCESS/);
     expect(run.status).toBe(0);
@@ -46,36 +50,45 @@ describe("certificate expiry alerts", () => {
 
   describe("on live endpoints, through blackbox_exporter and Prometheus", () => {
     const processes = new ProcessGroup();
-    const days = [3, 14, 60];
+    // Each endpoint: its leaf's days left, and whether the CA that signed it is the short-lived one.
+    const endpoints = [
+      { instance: "redis-3d", leafDays: 3, shortCa: false },
+      { instance: "redis-14d", leafDays: 14, shortCa: false },
+      { instance: "redis-60d", leafDays: 60, shortCa: false },
+      { instance: "redis-ca-5d", leafDays: 60, shortCa: true },
+    ];
     let prometheusPort: number;
     let blackboxAddress: string;
-    let firstTarget: string;
+    let healthyTarget: string;
 
     beforeAll(async () => {
       const ca = createCertificateAuthority(path.join(dir, "ca"), "veza-redis test CA");
+      const shortCa = createCertificateAuthority(path.join(dir, "short-ca"), "veza-redis CA near its end", validFor(5));
+      const bundle = caBundle(path.join(dir, "bundle.crt"), [ca, shortCa]);
       const probeClient = issueCertificate(
         ca,
         certificatePlan({ dataNodes: [], sentinels: [] }).find((request) => request.name === "client-probe")!,
         path.join(dir, "certs"),
       );
-      const base = await freePortRange(days.length + 2);
-      const targets = days.map((d, i) => ({ address: `127.0.0.1:${base + i}`, instance: `redis-${d}d`, labels: { host: "local" } }));
-      firstTarget = targets[2].address;
-      days.forEach((d, i) => {
-        const server = issueCertificate(ca, { name: `redis-${d}d`, commonName: `veza-redis-${d}d`, usage: "server", dnsNames: [], ipAddresses: ["127.0.0.1"] }, path.join(dir, "certs"), validFor(d));
-        const tls = processTlsFiles(ca.certFile, server, probeClient);
-        const nodeDir = path.join(dir, `redis-${d}d`);
+      const base = await freePortRange(endpoints.length + 2);
+      const targets = endpoints.map((e, i) => ({ address: `127.0.0.1:${base + i}`, instance: e.instance, labels: { host: "local" } }));
+      healthyTarget = targets[2].address;
+      endpoints.forEach((e, i) => {
+        const request = { name: e.instance, commonName: `veza-${e.instance}`, usage: "server" as const, dnsNames: [], ipAddresses: ["127.0.0.1"] };
+        const server = issueCertificate(e.shortCa ? shortCa : ca, request, path.join(dir, "certs"), validFor(e.leafDays));
+        const tls = processTlsFiles(bundle, server, probeClient);
+        const nodeDir = path.join(dir, e.instance);
         fs.mkdirSync(nodeDir);
         fs.writeFileSync(path.join(nodeDir, "redis.conf"), [`bind 127.0.0.1`, `dir ${nodeDir}`, "user default off", ...tlsListenDirectives(base + i, tls), ""].join("\n"));
-        processes.start(`redis-${d}d`, "redis-server", [path.join(nodeDir, "redis.conf")], path.join(nodeDir, "log"));
+        processes.start(e.instance, "redis-server", [path.join(nodeDir, "redis.conf")], path.join(nodeDir, "log"));
       });
-      const blackboxPort = base + days.length;
-      prometheusPort = base + days.length + 1;
+      const blackboxPort = base + endpoints.length;
+      prometheusPort = base + endpoints.length + 1;
       // Beside the rendered module, the same one without a client certificate: what it takes for
       // a probe to see a refusal (under TLS 1.3 the handshake itself succeeds client-side).
-      const blackbox = renderBlackboxConfig({ caFile: ca.certFile, certFile: probeClient.certFile, keyFile: probeClient.keyFile });
+      const blackbox = renderBlackboxConfig({ caFile: bundle, certFile: probeClient.certFile, keyFile: probeClient.keyFile });
       const rendered = blackbox.modules[BLACKBOX_REDIS_MODULE];
-      const withoutCertificate = { ...rendered, tcp: { ...rendered.tcp, tls_config: { ca_file: ca.certFile } } };
+      const withoutCertificate = { ...rendered, tcp: { ...rendered.tcp, tls_config: { ca_file: bundle } } };
       fs.writeFileSync(path.join(dir, "blackbox.yml"), toYaml({ modules: { ...blackbox.modules, no_client_certificate: withoutCertificate } }));
       processes.start(
         "blackbox",
@@ -109,8 +122,14 @@ describe("certificate expiry alerts", () => {
       return body.data.alerts.filter((a) => a.state === "firing").map((a) => `${a.labels.alertname} ${a.labels.instance}`);
     };
 
-    it("pages for the certificate 3 days from expiry, tickets for it and the one 14 days out, and says nothing of the one 60 days out", async () => {
-      const expected = ["RedisCertificateExpiresThisWeek redis-3d", "RedisCertificateExpiringSoon redis-14d", "RedisCertificateExpiringSoon redis-3d"];
+    it("pages for the certificate 3 days from expiry and the one whose CA ends in 5, tickets for those and the one 14 days out, and says nothing of the one 60 days out", async () => {
+      const expected = [
+        "RedisCertificateExpiresThisWeek redis-3d",
+        "RedisCertificateExpiresThisWeek redis-ca-5d",
+        "RedisCertificateExpiringSoon redis-14d",
+        "RedisCertificateExpiringSoon redis-3d",
+        "RedisCertificateExpiringSoon redis-ca-5d",
+      ];
       const seen = await waitFor(
         "the expiry alerts to fire",
         async () => {
@@ -124,16 +143,18 @@ describe("certificate expiry alerts", () => {
       // The probe completed the mutual-TLS handshake and the PING on every endpoint.
       const query = await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/query?query=${encodeURIComponent(`probe_success{job="${CERTIFICATE_PROBE_JOB}"}`)}`);
       const results = ((await query.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }).data.result;
-      expect(results.map((r) => `${r.metric.instance}=${r.value[1]}`).sort()).toEqual(["redis-14d=1", "redis-3d=1", "redis-60d=1"]);
+      expect(results.map((r) => `${r.metric.instance}=${r.value[1]}`).sort()).toEqual(["redis-14d=1", "redis-3d=1", "redis-60d=1", "redis-ca-5d=1"]);
     }, 90_000);
 
-    it("sees the refusal of a probe without a client certificate: the PING gets no reply", async () => {
+    it("sees the refusal of a probe without a client certificate only at the PING: its TLS 1.3 handshake had completed", async () => {
       const probe = async (module: string) => {
-        const response = await fetch(`http://${blackboxAddress}/probe?module=${module}&target=${firstTarget}`, { signal: AbortSignal.timeout(10_000) });
-        return /^probe_success (\d)/m.exec(await response.text())?.[1];
+        const response = await fetch(`http://${blackboxAddress}/probe?module=${module}&target=${healthyTarget}`, { signal: AbortSignal.timeout(10_000) });
+        const text = await response.text();
+        return { success: /^probe_success (\d)/m.exec(text)?.[1], chainExpiry: new RegExp(`^${CERTIFICATE_EXPIRY_METRIC} `, "m").test(text) };
       };
-      expect(await probe(BLACKBOX_REDIS_MODULE)).toBe("1");
-      expect(await probe("no_client_certificate")).toBe("0");
+      expect(await probe(BLACKBOX_REDIS_MODULE)).toEqual({ success: "1", chainExpiry: true });
+      // The handshake completed (the chain was verified and measured), and only the missing reply failed the probe.
+      expect(await probe("no_client_certificate")).toEqual({ success: "0", chainExpiry: true });
     }, 30_000);
   });
 });

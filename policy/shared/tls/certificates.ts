@@ -7,8 +7,10 @@
 // certificate signed by the stack CA before it may send AUTH: a password read off the network
 // (there is none to read now) or stolen elsewhere is useless without a certificate, and a
 // certificate without the password is useless too. Redis 7.0 does not map a certificate to an
-// ACL user: the password still picks the user. Each role gets its own certificate anyway, so
-// that a leaked one is replaced alone and every other role keeps working.
+// ACL user: the password still picks the user. Redis 7.0 has no revocation list either, so a
+// stolen key stays usable until its certificate expires or its CA is rotated out; with its
+// password still required, a key alone opens nothing. Each role gets its own certificate so
+// that the CN says which role's key it was.
 
 import { isIP } from "node:net";
 
