@@ -1,7 +1,8 @@
 // prometheus.yml: scrape every redis_exporter (data nodes and sentinels), node_exporter on every
-// host, the API (the SLO inputs), Alertmanager, Grafana and Prometheus itself; load the generated
-// rule files. scrapeLabels() is what each job attaches to its series: the promtool cases build
-// their input series from it, so the rules are tested against the labels this file produces.
+// host, the API (the SLO inputs), Alertmanager, Grafana, Prometheus itself and, with TLS on, every
+// TLS endpoint through blackbox_exporter; load the generated rule files. scrapeLabels() is what
+// each job attaches to its series: the promtool cases build their input series from it, so the
+// rules are tested against the labels this file produces.
 
 export const REDIS_JOB = "redis";
 export const SENTINEL_JOB = "sentinel";
