@@ -18,6 +18,7 @@ import { memoryUnderFork } from "../../drills/scenarios/memoryUnderFork";
 import { plannedRestartOfMaster, plannedRestartUnderPings } from "../../drills/scenarios/plannedRestartOfMaster";
 import { redeployAfterFailover } from "../../drills/scenarios/redeployAfterFailover";
 import { rollingImageUpgrade } from "../../drills/scenarios/rollingImageUpgrade";
+import { failoverWithTls } from "../../drills/scenarios/failoverWithTls";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import type { StackConfig } from "../../components/config/types";
 import { readStackConfigFile } from "../../lib/stackFiles";
@@ -79,13 +80,16 @@ export async function expectScenarioHolds(scenario: Scenario): Promise<void> {
 }
 
 /**
- * The scenarios npm test runs. Two substitutions keep this layer within the test budget; `npm run
- * drill` runs all as declared. planned-restart-of-master runs in its harder form: the same handoff,
- * with the race its order closes made certain. rolling-image-upgrade is left to
+ * The scenarios npm test runs. Three substitutions keep this layer within the test budget; `npm
+ * run drill` runs all as declared. planned-restart-of-master runs in its harder form: the same
+ * handoff, with the race its order closes made certain. rolling-image-upgrade is left to
  * redeploy-after-failover, which replays the same image bump in the same engine order (after a
- * failover, with two handoffs).
+ * failover, with two handoffs). failover-with-tls is a measurement (TLS against plaintext, which
+ * master-killed runs already): its TLS failover is asserted by tests/artifacts/redisTls.test.ts
+ * (the API's client through a failover over TLS) and by tls-ca-rotation, whose healthy phase
+ * needs every exporter up over TLS and which fails over on the new CA.
  */
-export const SHORT_SCENARIOS: Scenario[] = [...SCENARIOS.filter((s) => s !== plannedRestartOfMaster && s !== rollingImageUpgrade), plannedRestartUnderPings];
+export const SHORT_SCENARIOS: Scenario[] = [...SCENARIOS.filter((s) => s !== plannedRestartOfMaster && s !== rollingImageUpgrade && s !== failoverWithTls), plannedRestartUnderPings];
 /**
  * nodeDrills.test.ts runs these (one node, or containers' own scripts: the API's too);
  * clusterDrills.test.ts every other. The two files run side by side, and the slower one bounds
