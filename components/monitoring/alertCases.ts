@@ -11,7 +11,7 @@ import { BACKUP_METRICS } from "../backup/backupJob";
 import type { SloMetricsConfig } from "../config/types";
 import { P95_BY_ROUTE } from "./apiRules";
 import { promDuration, tooOldForSeconds, type BackupJobTarget } from "./backupRules";
-import { CERTIFICATE_EXPIRY_DAYS, CERTIFICATE_EXPIRY_METRIC } from "./certificateRules";
+import { CERTIFICATE_EXPIRY_DAYS, CERTIFICATE_EXPIRY_METRIC, DAY_SECONDS } from "./certificateRules";
 import {
   ALERTMANAGER_JOB,
   API_JOB,
@@ -1507,7 +1507,6 @@ function monitoringCases(input: RuleTestInput): AlertCase[] {
   return cases;
 }
 
-const DAY_SECONDS = 86_400;
 const HEALTHY_CERTIFICATE_DAYS = 60;
 
 /** Certificate expiry as the probes measure it, evaluated from time 0: a value of d days is d days left. */

@@ -6,6 +6,7 @@
 // the endpoint is. Client certificates are shown by no server: not measured here.
 import { alertRule, RUNBOOK_PAGES, type AlertLinks, type AlertRow, type RuleFile } from "./runbooks";
 import { BLACKBOX_REDIS_MODULE, CERTIFICATE_PROBE_JOB, type CertificateProbes } from "./prometheusConfig";
+import type { ClientTlsFiles } from "../tls/certificates";
 
 /** Days left at which on-call hears of it: a ticket first, a page a week out. Renewal must come before both. */
 export const CERTIFICATE_EXPIRY_DAYS = { ticket: 21, page: 7 } as const;
@@ -17,7 +18,7 @@ export interface CertificateRulesInput extends AlertLinks {
   probes?: CertificateProbes;
 }
 
-const DAY_SECONDS = 86_400;
+export const DAY_SECONDS = 86_400;
 
 export function renderCertificateRules(input: CertificateRulesInput): RuleFile {
   // TLS off: the file Prometheus loads stays, empty.
@@ -63,20 +64,13 @@ export function renderCertificateRules(input: CertificateRulesInput): RuleFile {
   return { groups: [{ name: "redis-certificates", rules: rows.map((row) => alertRule(row, input)) }] };
 }
 
-/** The files blackbox_exporter reads: the CA bundle and its own client certificate (role probe). */
-export interface BlackboxTlsFiles {
-  caFile: string;
-  certFile: string;
-  keyFile: string;
-}
-
 /**
- * blackbox.yml: a tcp module that completes a mutual-TLS handshake with the probe's client
+ * blackbox.yml, with the CA bundle and the probe's own client certificate (role probe): a tcp module that completes a mutual-TLS handshake with the probe's client
  * certificate, then sends PING. Under TLS 1.3 the server checks the client certificate after the
  * client considers the handshake done, so only a reply proves the connection was accepted:
  * NOAUTH (the default user is off) is that reply.
  */
-export function renderBlackboxConfig(files: BlackboxTlsFiles) {
+export function renderBlackboxConfig(files: ClientTlsFiles) {
   return {
     modules: {
       [BLACKBOX_REDIS_MODULE]: {
@@ -84,7 +78,7 @@ export function renderBlackboxConfig(files: BlackboxTlsFiles) {
         timeout: "5s",
         tcp: {
           tls: true,
-          tls_config: { ca_file: files.caFile, cert_file: files.certFile, key_file: files.keyFile, min_version: "TLS12" },
+          tls_config: { ca_file: files.caCertFile, cert_file: files.certFile, key_file: files.keyFile, min_version: "TLS12" },
           query_response: [{ send: "PING" }, { expect: "^(-NOAUTH|\\+PONG)" }],
         },
       },

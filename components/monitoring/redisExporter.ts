@@ -4,6 +4,7 @@
 import { ACL_USERS } from "../redis/acl";
 import type { ExporterPlacement } from "../topology/ports";
 import { shellQuote } from "../base/shell";
+import type { ClientTlsFiles } from "../tls/certificates";
 
 /**
  * Where the exporter's credentials volume is mounted (read-only): its password file is written
@@ -52,15 +53,8 @@ export function renderExporterReloadCommand(exporterName: string, exporter: Pick
   ].join("\n");
 }
 
-/** With TLS on: the CA bundle and the exporter's own client certificate (role exporter). */
-export interface ExporterTls {
-  caCertFile: string;
-  certFile: string;
-  keyFile: string;
-}
-
 /** rediss:// with TLS on: the exporter then dials TLS and presents its client certificate. */
-export function exporterRedisUri(exporter: Pick<ExporterPlacement, "target">, tls?: ExporterTls): string {
+export function exporterRedisUri(exporter: Pick<ExporterPlacement, "target">, tls?: ClientTlsFiles): string {
   return `${tls ? "rediss" : "redis"}://${exporter.target.host.address}:${exporter.target.port}`;
 }
 
@@ -68,7 +62,8 @@ export function exporterRedisUri(exporter: Pick<ExporterPlacement, "target">, tl
  * The exporter's environment. REDIS_EXPORTER_CONFIG_COMMAND "-" skips its CONFIG GET * (v1.61.0,
  * PR #915): the exporter user has no CONFIG, whose reply includes masterauth.
  */
-export function exporterEnv(exporter: ExporterPlacement, tls?: ExporterTls): Record<string, string> {
+/** With TLS on, `tls` is the CA bundle and the exporter's own client certificate (role exporter). */
+export function exporterEnv(exporter: ExporterPlacement, tls?: ClientTlsFiles): Record<string, string> {
   return {
     REDIS_ADDR: exporterRedisUri(exporter, tls),
     REDIS_USER: ACL_USERS.exporter,
@@ -88,7 +83,7 @@ export function exporterEnv(exporter: ExporterPlacement, tls?: ExporterTls): Rec
  * by REDIS_ADDR as given, newer ones with REDIS_USER put in as the URI's user
  * (lookupPasswordInPasswordMap), so both keys are written.
  */
-export function renderExporterPasswordFile(exporter: Pick<ExporterPlacement, "target">, password: string, tls?: ExporterTls): string {
+export function renderExporterPasswordFile(exporter: Pick<ExporterPlacement, "target">, password: string, tls?: ClientTlsFiles): string {
   const uri = exporterRedisUri(exporter, tls);
   const withUser = uri.replace("://", `://${ACL_USERS.exporter}@`);
   return `${JSON.stringify({ [uri]: password, [withUser]: password }, null, 2)}\n`;

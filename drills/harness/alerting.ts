@@ -8,7 +8,8 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { exporterScrapeTarget, renderMonitoringFiles } from "../../components/monitoring/render";
 import { API_JOB, NODE_JOB, REDIS_JOB, RULE_FILE_NAMES, SENTINEL_JOB, type RuleFamily } from "../../components/monitoring/prometheusConfig";
-import { exporterEnv, renderExporterPasswordFile, type ExporterTls } from "../../components/monitoring/redisExporter";
+import { exporterEnv, renderExporterPasswordFile } from "../../components/monitoring/redisExporter";
+import type { ClientTlsFiles } from "../../components/tls/certificates";
 import type { HostConfig, StackConfig } from "../../components/config/types";
 import { placeExporters, type ExporterPlacement } from "../../components/topology/ports";
 import type { Topology } from "../../components/topology/placement";
@@ -38,7 +39,7 @@ export interface AlertingInput {
   /** node_exporters (host:port on this machine, and the host they stand for), scraped as prometheus.yml does. */
   nodeExporters?: Array<{ address: string; host: string }>;
   /** The cluster runs with TLS on: the exporters dial rediss:// with this client certificate. */
-  exporterTls?: ExporterTls;
+  exporterTls?: ClientTlsFiles;
 }
 
 export interface Alerting {
@@ -173,7 +174,7 @@ export async function startLocalAlerting(
   exporterPassword: string,
   dir: string,
   processes: ProcessGroup,
-  exporterTls?: ExporterTls,
+  exporterTls?: ClientTlsFiles,
 ): Promise<Alerting> {
   const exporterCount = topology.dataNodes.length + topology.sentinels.length;
   const base = await freePortRange(exporterCount + 1);
@@ -322,7 +323,7 @@ export class AlertCheck {
     topology: Topology<HostConfig>,
     exporterPassword: string,
     ws: Workspace,
-    exporterTls?: ExporterTls,
+    exporterTls?: ClientTlsFiles,
   ): Promise<AlertCheck | undefined> {
     if (!expected) return undefined;
     return AlertCheck.begin(await startLocalAlerting(config, topology, exporterPassword, ws.tempDir("alerting"), ws.processes, exporterTls), expected);

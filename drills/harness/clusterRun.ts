@@ -30,7 +30,7 @@ export async function withCluster<T extends Outcome>(
     const cluster = await LocalCluster.render(ctx.config, { label, workspace: ws, tls: options.tls ?? false });
     beforeStart?.(cluster, ws);
     await cluster.start();
-    const check = await AlertCheck.onLoopback(ctx.alerts, ctx.config, cluster.topology, cluster.credentials.exporter, ws, cluster.exporterTls());
+    const check = await AlertCheck.onLoopback(ctx.alerts, ctx.config, cluster.topology, cluster.credentials.exporter, ws, cluster.clientTls("exporter"));
     try {
       const result = await body(cluster, ws, clients, check);
       return check ? await check.judge(result) : result;

@@ -15,8 +15,7 @@ import { dataNodeSettings, declaredDataHosts, sentinelSettings, type FileLocatio
 import { freePortRange, ProcessGroup, redisCli, redisCliAsync, sleep, waitFor, type CliAuth, type TrackedProcess } from "./processes";
 import type { Workspace } from "./workspace";
 import { stackModelPlacedAt } from "../../components/topology/model";
-import type { ExporterTls } from "../../components/monitoring/redisExporter";
-import { certificatePlan, OUTGOING_ROLE, type ClientCertificateRole } from "../../components/tls/certificates";
+import { certificatePlan, OUTGOING_ROLE, type ClientCertificateRole, type TlsFiles } from "../../components/tls/certificates";
 import { createCertificateAuthority, issueCertificate, processTlsFiles, type CertificateAuthority, type CertificatePair } from "./certificates";
 
 export const LOCAL_HOST: HostConfig = { name: "local", dockerHost: "unix:///var/run/docker.sock", address: "127.0.0.1", bindAddress: "127.0.0.1" };
@@ -31,6 +30,8 @@ export interface LocalNode {
   uid?: number;
   /** The file as rendered, before the process rewrote it (CONFIG REWRITE, Sentinel's state). */
   renderedConf: string;
+  /** With TLS on: the files its conf names. */
+  tls?: TlsFiles;
 }
 
 export function randomCredentials(): Credentials {
@@ -105,7 +106,7 @@ export class LocalCluster {
     const renderedConf = renderConf({ dataDir: dir, secretsPath, ...(tls ? { tls } : {}) });
     fs.writeFileSync(confPath, renderedConf);
     fs.writeFileSync(secretsPath, secrets, { mode: 0o600 });
-    return { name: placed.name, port: placed.port, dir, confPath, renderedConf };
+    return { name: placed.name, port: placed.port, dir, confPath, renderedConf, ...(tls ? { tls } : {}) };
   }
 
   /** Renders the cluster into a fresh temp dir on free ports. */
@@ -122,12 +123,6 @@ export class LocalCluster {
     if (!this.certificates) return undefined;
     const pair = this.certificates.pairs.get(`client-${role}`)!;
     return { caCertFile: this.certificates.ca.certFile, ...pair };
-  }
-
-  /** The exporters' TLS settings (role exporter), when the cluster runs with TLS on. */
-  exporterTls(): ExporterTls | undefined {
-    const tls = this.clientTls("exporter");
-    return tls ? { caCertFile: tls.caCertFile, certFile: tls.certFile, keyFile: tls.keyFile } : undefined;
   }
 
   private auth(user: string, password: string, role: ClientCertificateRole): { user: string; password: string; tls?: CliAuth["tls"] } {

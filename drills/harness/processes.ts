@@ -4,7 +4,7 @@ import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_proces
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as net from "node:net";
-import { redisCliTlsArguments } from "../../components/tls/certificates";
+import { redisCliTlsArguments, type ClientTlsFiles } from "../../components/tls/certificates";
 
 export interface TrackedProcess {
   name: string;
@@ -96,7 +96,7 @@ export interface CliAuth {
   user?: string;
   password?: string;
   /** TLS with this CA bundle and client certificate (components/tls/certificates.ts). */
-  tls?: { caCertFile: string; certFile: string; keyFile: string };
+  tls?: ClientTlsFiles;
 }
 
 /** redis-cli against 127.0.0.1 (or a drill host's address); the password travels in REDISCLI_AUTH, never on the command line. */

@@ -3,6 +3,7 @@
 
 import * as fs from "node:fs";
 import Redis from "ioredis";
+import type { ClientTlsFiles } from "../../components/tls/certificates";
 import { ioredisSentinelOptions } from "../../components/api/clientSettings";
 import { ACL_USERS, SENTINEL_USERS } from "../../components/redis/acl";
 import type { LocalCluster } from "./localCluster";
@@ -25,10 +26,9 @@ export interface WriterStats {
 export type SentinelTarget = Pick<LocalCluster, "config" | "credentials"> & { sentinels: Array<{ port: number; address?: string }> } & Partial<Pick<LocalCluster, "clientTls">>;
 
 type TlsPem = { ca: string; cert: string; key: string };
-type TlsFilePaths = { caCertFile: string; certFile: string; keyFile: string };
 
 /** TLS files as the PEM ioredis takes. */
-export function tlsPem(files: TlsFilePaths | undefined): TlsPem | undefined {
+export function tlsPem(files: ClientTlsFiles | undefined): TlsPem | undefined {
   return files ? { ca: fs.readFileSync(files.caCertFile, "utf8"), cert: fs.readFileSync(files.certFile, "utf8"), key: fs.readFileSync(files.keyFile, "utf8") } : undefined;
 }
 
@@ -158,7 +158,7 @@ export class SteadyWriter {
 }
 
 /** Which of `keys` are missing on the node at `port` (checked in pipelined batches). */
-export async function missingKeys(port: number, keys: string[], auth: { user: string; password: string; tls?: TlsFilePaths }, host = "127.0.0.1"): Promise<string[]> {
+export async function missingKeys(port: number, keys: string[], auth: { user: string; password: string; tls?: ClientTlsFiles }, host = "127.0.0.1"): Promise<string[]> {
   const client = directClient(port, auth.user, auth.password, host, tlsPem(auth.tls));
   try {
     const missing: string[] = [];
@@ -179,6 +179,6 @@ export async function missingKeys(port: number, keys: string[], auth: { user: st
 }
 
 /** How many of `keys` are missing on the node at `port`. */
-export async function countMissing(port: number, keys: string[], auth: { user: string; password: string; tls?: TlsFilePaths }, host = "127.0.0.1"): Promise<number> {
+export async function countMissing(port: number, keys: string[], auth: { user: string; password: string; tls?: ClientTlsFiles }, host = "127.0.0.1"): Promise<number> {
   return (await missingKeys(port, keys, auth, host)).length;
 }

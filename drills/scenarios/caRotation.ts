@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type Redis from "ioredis";
 import { ACL_USERS } from "../../components/redis/acl";
-import { certificatePlan } from "../../components/tls/certificates";
+import { certificatePlan, tlsFileDirectives } from "../../components/tls/certificates";
 import { withCluster } from "../harness/clusterRun";
 import { createCertificateAuthority, issueCertificate } from "../harness/certificates";
 import { waitForNewMaster } from "../harness/failover";
@@ -43,9 +43,8 @@ function replaceFile(file: string, content: string | Buffer): void {
  */
 async function loadEverywhere(cluster: LocalCluster, client: Redis, master: LocalNode): Promise<number> {
   for (const node of cluster.nodes) {
-    const files = parseTlsFiles(fs.readFileSync(node.confPath, "utf8"));
     // Async: the writer under test shares this event loop.
-    const reply = await redisCliAsync(node.port, ["config", "set", ...Object.entries(files).flat()], cluster.admin());
+    const reply = await redisCliAsync(node.port, ["config", "set", ...tlsFileDirectives(node.tls!).flat()], cluster.admin());
     if (reply.out !== "OK") throw new Error(`${node.name}: CONFIG SET of its TLS files answered ${reply.out}`);
   }
   for (const sentinel of cluster.sentinels) await cluster.restartSentinel(sentinel);
@@ -53,13 +52,6 @@ async function loadEverywhere(cluster: LocalCluster, client: Redis, master: Loca
   const killed = await redisCliAsync(master.port, ["client", "kill", "user", ACL_USERS.app], cluster.admin());
   if (!/^[1-9]\d*$/.test(killed.out)) throw new Error(`CLIENT KILL USER ${ACL_USERS.app} on ${master.name} answered ${killed.out}: the client's reconnect would not be measured`);
   return cluster.sentinels.length;
-}
-
-/** The TLS file directives of a rendered redis.conf, as CONFIG SET arguments. */
-function parseTlsFiles(conf: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const match of conf.matchAll(/^(tls-(?:cert|key|client-cert|client-key|ca-cert)-file) (\S+)$/gm)) files[match[1]] = match[2];
-  return files;
 }
 
 export const tlsCaRotation: Scenario = {

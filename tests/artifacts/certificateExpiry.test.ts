@@ -86,7 +86,7 @@ describe("certificate expiry alerts", () => {
       prometheusPort = base + endpoints.length + 1;
       // Beside the rendered module, the same one without a client certificate: what it takes for
       // a probe to see a refusal (under TLS 1.3 the handshake itself succeeds client-side).
-      const blackbox = renderBlackboxConfig({ caFile: bundle, certFile: probeClient.certFile, keyFile: probeClient.keyFile });
+      const blackbox = renderBlackboxConfig({ caCertFile: bundle, ...probeClient });
       const rendered = blackbox.modules[BLACKBOX_REDIS_MODULE];
       const withoutCertificate = { ...rendered, tcp: { ...rendered.tcp, tls_config: { ca_file: bundle } } };
       fs.writeFileSync(path.join(dir, "blackbox.yml"), toYaml({ modules: { ...blackbox.modules, no_client_certificate: withoutCertificate } }));

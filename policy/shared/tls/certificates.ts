@@ -61,6 +61,13 @@ export function certificatePlan(topology: { dataNodes: readonly PlacedProcess[];
   return [...servers, ...clients];
 }
 
+/** What a client reads: the CA bundle it verifies servers with, and the certificate pair it presents. */
+export interface ClientTlsFiles {
+  caCertFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
 /** The files one Redis or Sentinel process reads: its CA bundle, its server pair and the client pair its links present. */
 export interface TlsFiles {
   /** The CA bundle: during a CA rotation both the old and the new CA. */
@@ -98,11 +105,7 @@ export function tlsListenDirectives(port: number, files: TlsFiles): string[] {
     "# --- TLS: the declared port speaks only TLS, and every client shows a certificate from the stack CA ---",
     "port 0",
     `tls-port ${port}`,
-    `tls-cert-file ${files.certFile}`,
-    `tls-key-file ${files.keyFile}`,
-    `tls-client-cert-file ${files.clientCertFile}`,
-    `tls-client-key-file ${files.clientKeyFile}`,
-    `tls-ca-cert-file ${files.caCertFile}`,
+    ...tlsFileDirectives(files).map(([directive, file]) => `${directive} ${file}`),
     "tls-auth-clients yes",
     "tls-replication yes",
     "# TLS 1.0 and 1.1 are broken (RFC 8996).",
@@ -110,8 +113,26 @@ export function tlsListenDirectives(port: number, files: TlsFiles): string[] {
   ];
 }
 
+/** The directive naming each TLS file, in the order redis.conf lists them. */
+const TLS_FILE_DIRECTIVES = {
+  certFile: "tls-cert-file",
+  keyFile: "tls-key-file",
+  clientCertFile: "tls-client-cert-file",
+  clientKeyFile: "tls-client-key-file",
+  caCertFile: "tls-ca-cert-file",
+} as const satisfies Record<keyof TlsFiles, string>;
+
+/**
+ * Each TLS file's directive and path: the lines of redis.conf, and the arguments of the one
+ * CONFIG SET that makes a running data node re-read them all (Redis applies tls-* settings even
+ * when unchanged, and keeps the old files if any new one is bad).
+ */
+export function tlsFileDirectives(files: TlsFiles): Array<[string, string]> {
+  return Object.entries(TLS_FILE_DIRECTIVES).map(([key, directive]) => [directive, files[key as keyof TlsFiles]]);
+}
+
 /** redis-cli's options for a TLS connection with a client certificate (the scripts and the drills). */
-export function redisCliTlsArguments(files: Pick<TlsFiles, "caCertFile"> & { certFile: string; keyFile: string }): string[] {
+export function redisCliTlsArguments(files: ClientTlsFiles): string[] {
   return ["--tls", "--cacert", files.caCertFile, "--cert", files.certFile, "--key", files.keyFile];
 }
 
