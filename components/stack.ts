@@ -15,6 +15,8 @@ import { SentinelCluster } from "./cluster/SentinelCluster";
 import { Monitoring } from "./monitoring/Monitoring";
 import { Backup } from "./backup/Backup";
 import { stackModel } from "./topology/model";
+import { certificatePlan } from "./tls/certificates";
+import { StackCertificates } from "./tls/StackCertificates";
 import type { Topology } from "./topology/placement";
 
 /**
@@ -49,13 +51,31 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
   // this stack last applied.
   const credentials = new RedisCredentials("redis-credentials", { rotation: config.credentials, recorded });
 
+  // With TLS on: the CA of the rotation step and a certificate per process and per client role.
+  const certificates = config.tls.enabled
+    ? new StackCertificates("tls", {
+        plan: certificatePlan(topology),
+        ca: { generation: config.tls.caGeneration, step: config.tls.caStep },
+        caValidityDays: config.tls.caValidityDays,
+        leafValidityDays: config.tls.leafValidityDays,
+        renewBeforeDays: config.tls.renewBeforeDays,
+        organization: `veza-redis ${pulumi.getStack()}`,
+      })
+    : undefined;
+
   // Data nodes (and sentinels when enabled) under one component in both modes: stable URNs.
-  const cluster = new SentinelCluster("redis", { config, model, dockerHosts, credentials, ssh });
+  const cluster = new SentinelCluster("redis", { config, model, dockerHosts, credentials, ssh, ...(certificates ? { certificates } : {}) });
   const connection: RedisConnection = config.sentinel.enabled
     ? { mode: "sentinel", masterName: cluster.masterName, sentinels: cluster.sentinelEndpoints }
     : { mode: "standalone", master: { host: cluster.nodes[0].address, port: cluster.nodes[0].port } };
   // The rotation steps applied live count as Redis being ready: consumers move after the servers accept.
-  const redisResources: pulumi.Resource[] = [...cluster.nodes.map((n) => n.container), ...cluster.sentinels, ...cluster.nodes.map((n) => n.credentialsApply), ...cluster.sentinelCredentials];
+  const redisResources: pulumi.Resource[] = [
+    ...cluster.nodes.map((n) => n.container),
+    ...cluster.sentinels,
+    ...cluster.nodes.map((n) => n.credentialsApply),
+    ...cluster.sentinelCredentials,
+    ...cluster.nodes.flatMap((n) => (n.tlsReload ? [n.tlsReload] : [])),
+  ];
 
   const toggles = effectiveToggles(config);
   const api = new ApiService("api", {
@@ -68,10 +88,13 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
     redisImage: config.redis.image,
     redisResources,
     ssh,
+    ...(certificates ? { tls: certificates.clientMaterial("app") } : {}),
   });
 
   // A replica's snapshot every interval, off the data hosts (the validator requires monitoring on).
-  const backup = config.backup.enabled ? new Backup("backup", { config, model, dockerHosts, credentials, redisResources, ssh }) : undefined;
+  const backup = config.backup.enabled
+    ? new Backup("backup", { config, model, dockerHosts, credentials, redisResources, ssh, ...(certificates ? { tls: certificates.clientMaterial("backup") } : {}) })
+    : undefined;
 
   const monitoring = !config.monitoring.enabled
     ? undefined
@@ -85,6 +108,7 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
         heartbeatWebhookUrl: secrets.heartbeatWebhookUrl,
         redisResources,
         ...(backup ? { backupMetrics: { host: backup.settings.host.name, volume: backup.textfileVolume, job: backup.container } } : {}),
+        ...(certificates ? { tls: { exporter: certificates.clientMaterial("exporter"), probe: certificates.clientMaterial("probe") } } : {}),
         ssh,
       });
 
@@ -124,6 +148,11 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
     // Unsecret: some triggers hold a secret (the API check's script), which would taint the record,
     // and it holds only generations and steps.
     [APPLIED_ROTATION_OUTPUT]: pulumi.unsecret(pulumi.all(credentialCommands.map((c) => c.triggers)).apply((recorded) => appliedFromMarkers(recorded.flatMap(markersIn), config.credentials))),
+    // With TLS on: the CA bundle every client verifies with (public), and the operator's client
+    // certificate for redis-cli --tls (secret; the admin password still picks the user).
+    ...(certificates ? { redisTlsCaBundle: certificates.caBundlePem, redisAdminClientTls: certificates.clientMaterial("admin") } : {}),
+    // An API deployed elsewhere gets its client certificate from here (secret), as its passwords.
+    ...(certificates && config.api.mode === "external" ? { redisAppClientTls: certificates.clientMaterial("app") } : {}),
     // Basic auth for people on Prometheus and Alertmanager (user `operator`).
     ...(monitoring ? { monitoringOperatorPassword: pulumi.secret(monitoring.operatorPassword) } : {}),
     // The restic repository's password (npm run restore): keep a copy outside this stack's state.

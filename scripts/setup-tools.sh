@@ -11,7 +11,8 @@ set -euo pipefail
 # two lists): Debian 13's packages, taken from that suite alone (apt pin priority 100, so nothing
 # else on this machine ever comes from it).
 MONITORING_SUITE=trixie
-MONITORING_PACKAGES=(prometheus=2.53.3+ds1-2 prometheus-alertmanager=0.28.1+ds-1 prometheus-redis-exporter=1.69.0-1)
+# blackbox_exporter probes the certificate expiry of every TLS endpoint (its tcp prober).
+MONITORING_PACKAGES=(prometheus=2.53.3+ds1-2 prometheus-alertmanager=0.28.1+ds-1 prometheus-redis-exporter=1.69.0-1 prometheus-blackbox-exporter=0.26.0-1)
 needed=()
 command -v redis-server >/dev/null || needed+=(redis-server)
 command -v redis-sentinel >/dev/null || needed+=(redis-sentinel)
@@ -27,10 +28,7 @@ command -v ip >/dev/null || needed+=(iproute2)
 # The backup image's restic (components/images/backupImage.ts; a unit test compares the pins).
 RESTIC_PACKAGE=restic=0.14.0-1+b5
 [ "$(dpkg-query -W -f '${Version}' restic 2>/dev/null)" = "${RESTIC_PACKAGE#*=}" ] || needed+=("$RESTIC_PACKAGE")
-# Certificate expiry is probed on the live TLS endpoints by blackbox_exporter (its tcp prober),
-# from the same Debian 13 suite as the other monitoring tools; openssl issues the tests' certificates.
-BLACKBOX_PACKAGE=prometheus-blackbox-exporter=0.26.0-1
-[ "$(dpkg-query -W -f '${Version}' prometheus-blackbox-exporter 2>/dev/null)" = "${BLACKBOX_PACKAGE#*=}" ] || needed+=("$BLACKBOX_PACKAGE")
+# openssl issues the tests' certificates.
 command -v openssl >/dev/null || needed+=(openssl)
 # The backup drill reads the job's metrics through node_exporter's textfile collector.
 command -v prometheus-node-exporter >/dev/null || needed+=(prometheus-node-exporter)

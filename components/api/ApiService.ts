@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import type { ApiConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
 import { dockerRunStdinScript, hostCommand, type SshAccess, type HostCommand } from "../host/hostCommand";
-import { renderVolumeFilesScript, type FileOwner } from "../topology/credentialScripts";
+import { clientTlsVolumeFiles, renderVolumeFilesScript, type FileOwner } from "../topology/credentialScripts";
 import { holdsMarker, passwordOf, usedGeneration } from "../redis/rotation";
 import { API_CREDENTIALS, type CredentialName } from "../redis/acl";
 import { shellQuote } from "../base/shell";
@@ -21,7 +21,9 @@ import {
   TOGGLES_WRITER_MOUNT,
   type EffectiveToggles,
   type RedisConnection,
+  API_TLS_FILES,
 } from "./env";
+import { certificatesFingerprint, type ClientTlsMaterial } from "../tls/certificates";
 import { hardenedContainer } from "../host/hardenedContainer";
 import { BUILT_API_STANDIN_IMAGE } from "../images/standinImage";
 
@@ -67,6 +69,8 @@ export interface ApiServiceArgs {
   /** Resources the check and the password files wait for (the Redis nodes and sentinels, and their live credential applies). */
   redisResources: pulumi.Resource[];
   ssh: SshAccess;
+  /** With TLS on: the CA bundle and the app role's client pair (StackCertificates). SECRET. */
+  tls?: pulumi.Output<ClientTlsMaterial>;
 }
 
 /**
@@ -85,7 +89,9 @@ export class ApiService extends pulumi.ComponentResource {
 
   constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:api:ApiService", name, {}, opts);
-    this.env = renderApiEnv(args.connection, args.toggles, { ...standinEnv(args.api, args.dockerHost.host.bindAddress), ...args.api.extraEnv });
+    this.env = renderApiEnv(args.connection, args.toggles, { ...standinEnv(args.api, args.dockerHost.host.bindAddress), ...args.api.extraEnv }, args.tls !== undefined);
+    // Nothing (plaintext) or the app's files: written beside the passwords, whenever a certificate is reissued.
+    const tlsMaterial: pulumi.Output<ClientTlsMaterial | undefined> = args.tls ?? pulumi.output(undefined);
     const passwords = args.credentials.passwords;
     const rotation = args.credentials.rotation;
     const apiUsers = API_CREDENTIALS;
@@ -120,13 +126,20 @@ export class ApiService extends pulumi.ComponentResource {
         {
           create: secretsVolume.name.apply((volume) => dockerRunStdinScript(args.redisImage, ["--network none", "--cap-drop ALL", ...ownerFlags, `-v ${shellQuote(`${volume}:/c`)}`])),
           stdin: pulumi.secret(
-            pulumi
-              .all([passwords.app, passwords.sentinelClients])
-              .apply(([app, sentinelClients]) =>
-                renderVolumeFilesScript("/c", { [fileName(API_SECRET_FILES.redisPassword)]: app, [fileName(API_SECRET_FILES.sentinelPassword)]: sentinelClients }, owner),
+            pulumi.all([passwords.app, passwords.sentinelClients, tlsMaterial]).apply(([app, sentinelClients, tls]) =>
+              renderVolumeFilesScript(
+                "/c",
+                {
+                  [fileName(API_SECRET_FILES.redisPassword)]: app,
+                  [fileName(API_SECRET_FILES.sentinelPassword)]: sentinelClients,
+                  ...(tls ? clientTlsVolumeFiles(API_TLS_FILES, tls) : {}),
+                },
+                owner,
               ),
+            ),
           ),
-          triggers: [holdsMarker("api", rotation, apiUsers)],
+          // The marker first (the rotation record reads the leading ones), then the certificates' fingerprint.
+          triggers: [holdsMarker("api", rotation, apiUsers), ...(args.tls ? [pulumi.unsecret(args.tls.apply(certificatesFingerprint))] : [])],
           // After every server's live apply (redisResources holds them): at `switch` the API's files
           // move to the new passwords only once every node and sentinel accepts them.
         },
@@ -188,11 +201,15 @@ export class ApiService extends pulumi.ComponentResource {
     const held = (user: CredentialName) => (args.api.mode === "external" ? rotation[user].external : undefined) ?? usedGeneration(rotation[user]);
     const slots = args.credentials.slots;
     const script = pulumi.secret(
-      pulumi.all([slots.app, slots.sentinelClients]).apply(([app, sentinelClients]) =>
-        renderConnectivityCheckScript(args.connection, {
-          app: passwordOf(app, held("app")),
-          sentinelClients: passwordOf(sentinelClients, held("sentinelClients")),
-        }),
+      pulumi.all([slots.app, slots.sentinelClients, tlsMaterial]).apply(([app, sentinelClients, tls]) =>
+        renderConnectivityCheckScript(
+          args.connection,
+          {
+            app: passwordOf(app, held("app")),
+            sentinelClients: passwordOf(sentinelClients, held("sentinelClients")),
+          },
+          tls,
+        ),
       ),
     );
     this.connectivityCheck = hostCommand(

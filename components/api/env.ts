@@ -3,7 +3,8 @@
 import type { IncidentPreset, StackConfig } from "../config/types";
 import { ACL_USERS, SENTINEL_USERS } from "../redis/acl";
 import type { RedisEndpoint } from "../base/endpoints";
-import { shellQuote } from "../base/shell";
+import { redisCliTlsWords, shellQuote } from "../base/shell";
+import type { ClientTlsFiles, ClientTlsMaterial } from "../tls/certificates";
 
 export type RedisConnection = { mode: "sentinel"; masterName: string; sentinels: RedisEndpoint[] } | { mode: "standalone"; master: RedisEndpoint };
 
@@ -44,11 +45,19 @@ export const API_SECRET_FILES = {
   sentinelPassword: "/run/secrets/redis-sentinel-password",
 } as const;
 
+/** The API's TLS files, beside its password files: the CA bundle and the app role's client pair. */
+export const API_TLS_FILES: ClientTlsFiles = {
+  caCertFile: "/run/secrets/redis-ca.crt",
+  certFile: "/run/secrets/redis-client.crt",
+  keyFile: "/run/secrets/redis-client.key",
+};
+
 /**
  * The API's environment. No secret is in it: passwords are delivered as files (the *_FILE
  * convention of Docker secrets), so env stays reviewable in a diff and out of `docker inspect`.
  */
-export function renderApiEnv(connection: RedisConnection, toggles: EffectiveToggles, extraEnv: Record<string, string>): Record<string, string> {
+export function renderApiEnv(connection: RedisConnection, toggles: EffectiveToggles, extraEnv: Record<string, string>, tls = false): Record<string, string> {
+  const scheme = tls ? "rediss" : "redis";
   const redis: Record<string, string> =
     connection.mode === "sentinel"
       ? {
@@ -59,12 +68,16 @@ export function renderApiEnv(connection: RedisConnection, toggles: EffectiveTogg
           REDIS_SENTINEL_USERNAME: SENTINEL_USERS.client.name,
           REDIS_SENTINEL_PASSWORD_FILE: API_SECRET_FILES.sentinelPassword,
         }
-      : { REDIS_MODE: "standalone", REDIS_URL: `redis://${ACL_USERS.app}@${connection.master.host}:${connection.master.port}/0` };
+      : { REDIS_MODE: "standalone", REDIS_URL: `${scheme}://${ACL_USERS.app}@${connection.master.host}:${connection.master.port}/0` };
+  // With TLS on, every connection (to the sentinels and the master) is TLS with the app's
+  // certificate (ioredis: tls and sentinelTLS, clientSettings.ts; go-redis: TLSConfig).
+  const tlsEnv: Record<string, string> = tls ? { REDIS_TLS_CA_FILE: API_TLS_FILES.caCertFile, REDIS_TLS_CERT_FILE: API_TLS_FILES.certFile, REDIS_TLS_KEY_FILE: API_TLS_FILES.keyFile } : {};
   return {
     ...extraEnv,
     ...redis,
     REDIS_USERNAME: ACL_USERS.app,
     REDIS_PASSWORD_FILE: API_SECRET_FILES.redisPassword,
+    ...tlsEnv,
     MAINTENANCE_MODE: String(toggles.maintenanceMode.value),
     RATELIMIT_FAIL_CLOSED: String(toggles.rateLimitFailClosed.value),
   };
@@ -124,7 +137,13 @@ export function toEnvList(env: Record<string, string>): string[] {
  * Passwords arrive in the script text, which is given on stdin (a secret), never on a command line.
  * Every value in it is shell-quoted: none can end its quoting.
  */
-export function renderConnectivityCheckScript(connection: RedisConnection, passwords: { app: string; sentinelClients: string }): string {
+export function renderConnectivityCheckScript(connection: RedisConnection, passwords: { app: string; sentinelClients: string }, tls?: ClientTlsMaterial): string {
+  // With TLS: the app's files in a private temporary dir of the throwaway container, as the API holds them.
+  const tlsDir = "/tmp/veza-api-tls";
+  const files: ClientTlsFiles | undefined = tls ? { caCertFile: `${tlsDir}/ca.crt`, certFile: `${tlsDir}/client.crt`, keyFile: `${tlsDir}/client.key` } : undefined;
+  const cli = `redis-cli${redisCliTlsWords(files)}`;
+  const writeFiles =
+    tls && files ? ["umask 077", `mkdir -p ${tlsDir}`, ...(Object.keys(files) as Array<keyof ClientTlsFiles>).map((key) => `printf '%s' ${shellQuote(tls[key])} > ${shellQuote(files[key])}`)] : [];
   const lookup =
     connection.mode === "sentinel"
       ? [
@@ -132,19 +151,20 @@ export function renderConnectivityCheckScript(connection: RedisConnection, passw
           "master=''",
           ...connection.sentinels.map(
             (s) =>
-              `[ -n "$master" ] || master=$(redis-cli -h ${shellQuote(s.host)} -p ${shellQuote(s.port)} --user ${SENTINEL_USERS.client.name} --no-auth-warning sentinel get-master-addr-by-name ${shellQuote(connection.masterName)} 2>/dev/null | paste -sd: -) || true`,
+              `[ -n "$master" ] || master=$(${cli} -h ${shellQuote(s.host)} -p ${shellQuote(s.port)} --user ${SENTINEL_USERS.client.name} --no-auth-warning sentinel get-master-addr-by-name ${shellQuote(connection.masterName)} 2>/dev/null | paste -sd: -) || true`,
           ),
           `case "$master" in *:*) ;; *) echo "no sentinel named a master for "${shellQuote(connection.masterName)} >&2; exit 1;; esac`,
         ]
       : [`master=${shellQuote(`${connection.master.host}:${connection.master.port}`)}`];
   return [
     "set -eu",
+    ...writeFiles,
     ...lookup,
     "host=${master%:*}; port=${master##*:}",
     `export REDISCLI_AUTH=${shellQuote(passwords.app)}`,
-    `reply=$(redis-cli -h "$host" -p "$port" --user ${ACL_USERS.app} --no-auth-warning ping)`,
+    `reply=$(${cli} -h "$host" -p "$port" --user ${ACL_USERS.app} --no-auth-warning ping)`,
     `[ "$reply" = PONG ] || { echo "master $master answered: $reply" >&2; exit 1; }`,
-    `role=$(redis-cli -h "$host" -p "$port" --user ${ACL_USERS.app} --no-auth-warning role | head -n 1)`,
+    `role=$(${cli} -h "$host" -p "$port" --user ${ACL_USERS.app} --no-auth-warning role | head -n 1)`,
     `[ "$role" = master ] || { echo "$master is a $role, not the master" >&2; exit 1; }`,
     `echo "API user reached the Redis master $master: PONG"`,
     "",

@@ -8,7 +8,8 @@ import { hardenedContainer } from "../host/hardenedContainer";
 import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../host/containerDefaults";
 import { hardenedContainerArgs } from "../base/hardening";
 import { shellQuote } from "../base/shell";
-import { renderVolumeFilesScript } from "../topology/credentialScripts";
+import { clientTlsVolumeFiles, renderVolumeFilesScript } from "../topology/credentialScripts";
+import { certificatesFingerprint, type ClientTlsMaterial } from "../tls/certificates";
 import type { StackModel } from "../topology/model";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { holdsMarker } from "../redis/rotation";
@@ -19,6 +20,7 @@ import {
   BACKUP_PASSWORD_FILE,
   BACKUP_PATHS,
   backupJobEnv,
+  backupTlsFilesIn,
   backupSettings,
   containerJobPaths,
   renderBackupJobScript,
@@ -34,6 +36,8 @@ export interface BackupArgs {
   /** The servers' live credential applies: at `switch` the job moves only once they accept. */
   redisResources: pulumi.Resource[];
   ssh: SshAccess;
+  /** With TLS on: the CA bundle and the backup role's client pair (StackCertificates). SECRET. */
+  tls?: pulumi.Output<ClientTlsMaterial>;
 }
 
 /** The container names a drill or an operator looks for. */
@@ -81,6 +85,7 @@ export class Backup extends pulumi.ComponentResource {
     this.textfileVolume = new docker.Volume(`${name}-textfile`, { name: NODE_EXPORTER_TEXTFILE_VOLUME }, onHost);
 
     const [uid, gid] = BACKUP_IMAGE_USER.split(":");
+    const tlsMaterial: pulumi.Output<ClientTlsMaterial | undefined> = args.tls ?? pulumi.output(undefined);
     // The password files are written into a volume before the job starts and again at each
     // rotation step of the backup user: the job reads them at every call, so nothing restarts.
     this.credentialsWrite = hostCommand(
@@ -92,12 +97,17 @@ export class Backup extends pulumi.ComponentResource {
         ),
         stdin: pulumi.secret(
           pulumi
-            .all([args.credentials.passwords.backup, password.result])
-            .apply(([backupPassword, resticPassword]) =>
-              renderVolumeFilesScript("/c", { [BACKUP_PASSWORD_FILE]: backupPassword, [RESTIC_PASSWORD_FILE]: resticPassword }, { uid: Number(uid), gid: Number(gid) }),
+            .all([args.credentials.passwords.backup, password.result, tlsMaterial])
+            .apply(([backupPassword, resticPassword, tls]) =>
+              renderVolumeFilesScript(
+                "/c",
+                { [BACKUP_PASSWORD_FILE]: backupPassword, [RESTIC_PASSWORD_FILE]: resticPassword, ...(tls ? clientTlsVolumeFiles(backupTlsFilesIn("."), tls) : {}) },
+                { uid: Number(uid), gid: Number(gid) },
+              ),
             ),
         ),
-        triggers: [holdsMarker(BACKUP_CONTAINER_NAME, args.credentials.rotation, ["backup"])],
+        // The marker first (the rotation record reads the leading ones), then the certificates' fingerprint.
+        triggers: [holdsMarker(BACKUP_CONTAINER_NAME, args.credentials.rotation, ["backup"]), ...(args.tls ? [pulumi.unsecret(args.tls.apply(certificatesFingerprint))] : [])],
       },
       args.ssh,
       { parent: this, dependsOn: [image, credentialsVolume, ...args.redisResources] },
@@ -115,7 +125,7 @@ export class Backup extends pulumi.ComponentResource {
         hostname: BACKUP_CONTAINER_NAME,
         image: image.imageId,
         ...hardenedContainerArgs("backup"),
-        envs: toEnvList(backupJobEnv(settings, paths)),
+        envs: toEnvList(backupJobEnv(settings, paths, args.tls ? backupTlsFilesIn(BACKUP_PATHS.credentials) : undefined)),
         // Host networking: the replica sees the backup host's own address (the declared reader).
         networkMode: "host",
         mounts: [

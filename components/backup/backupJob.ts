@@ -11,6 +11,7 @@
 import type { HostConfig, StackConfig } from "../config/types";
 import type { StackModel } from "../topology/model";
 import { ACL_USERS } from "../redis/acl";
+import { redisCliTlsArguments, type ClientTlsFiles } from "../tls/certificates";
 
 /** The job's metrics, one file read by node_exporter's textfile collector on the backup host. */
 export const BACKUP_METRICS = {
@@ -120,9 +121,16 @@ export function containerJobPaths(): BackupJobPaths {
   };
 }
 
+/** With TLS on: the CA bundle and the backup role's client pair, beside the password files. */
+export function backupTlsFilesIn(dir: string): ClientTlsFiles {
+  return { caCertFile: `${dir}/redis-ca.crt`, certFile: `${dir}/redis-client.crt`, keyFile: `${dir}/redis-client.key` };
+}
+
 /** The job's environment: every setting the script reads. No secret: those are files. */
-export function backupJobEnv(settings: BackupSettings, paths: BackupJobPaths): Record<string, string> {
+export function backupJobEnv(settings: BackupSettings, paths: BackupJobPaths, tls?: ClientTlsFiles): Record<string, string> {
   return {
+    // redis-cli's TLS options (paths without spaces: split by the shell on purpose), or none.
+    ...(tls ? { VEZA_BACKUP_REDIS_CLI_TLS: redisCliTlsArguments(tls).join(" ") } : {}),
     VEZA_BACKUP_INTERVAL_SECONDS: String(settings.intervalSeconds),
     VEZA_BACKUP_TRANSFER_TIMEOUT_SECONDS: String(settings.transferTimeoutSeconds),
     VEZA_BACKUP_KEEP_HOURLY: String(settings.keepHourly),
@@ -162,7 +170,7 @@ mkdir -p "$RESTIC_CACHE_DIR" "$TMPDIR"
 log() { printf '%s backup: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 ask() {
   ask_host=$1; ask_port=$2; shift 2
-  REDISCLI_AUTH=$(cat "$VEZA_BACKUP_PASSWORD_FILE") timeout 5 redis-cli --no-auth-warning --user "$VEZA_BACKUP_USER" -h "$ask_host" -p "$ask_port" "$@" 2>/dev/null | tr -d '\\r'
+  REDISCLI_AUTH=$(cat "$VEZA_BACKUP_PASSWORD_FILE") timeout 5 redis-cli \${VEZA_BACKUP_REDIS_CLI_TLS:-} --no-auth-warning --user "$VEZA_BACKUP_USER" -h "$ask_host" -p "$ask_port" "$@" 2>/dev/null | tr -d '\\r'
 }
 is_declared() {
   local candidate
@@ -248,7 +256,7 @@ run_once() {
   # Bounded against a hung replica only: a slow transfer finishes, and its lateness pages.
   # The password reaches redis-cli in its environment, never in its arguments (ps).
   REDISCLI_AUTH=$(cat "$VEZA_BACKUP_PASSWORD_FILE"); export REDISCLI_AUTH
-  run "$VEZA_BACKUP_TRANSFER_TIMEOUT_SECONDS" redis-cli --no-auth-warning --user "$VEZA_BACKUP_USER" -h "\${address%:*}" -p "\${address##*:}" --rdb "$dump" >/dev/null 2>"$state/rdb.log"
+  run "$VEZA_BACKUP_TRANSFER_TIMEOUT_SECONDS" redis-cli \${VEZA_BACKUP_REDIS_CLI_TLS:-} --no-auth-warning --user "$VEZA_BACKUP_USER" -h "\${address%:*}" -p "\${address##*:}" --rdb "$dump" >/dev/null 2>"$state/rdb.log"
   read_status=$?
   unset REDISCLI_AUTH
   if [ "$read_status" != 0 ]; then

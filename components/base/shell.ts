@@ -4,6 +4,7 @@
 // and handed to redis-cli in REDISCLI_AUTH, never on a command line.
 
 import type { RedisEndpoint } from "./endpoints";
+import { redisCliTlsArguments, type ClientTlsFiles } from "../tls/certificates";
 
 /** Where the uploaded (declared) files live in every Redis-family container. */
 export const CONTAINER_CONFIG_DIR = "/etc/veza";
@@ -72,13 +73,14 @@ export function renderCredentialsFile(passwords: Record<string, string>): string
  * - role_of / master_among: ROLE of a node, and which of several nodes is a master (highest
  *   replication offset first, in case a split left two).
  */
-export const SHELL_LIBRARY = String.raw`log() { printf 'veza %s %s: %s\n' "$VEZA_NAME" "$(date +%H:%M:%S.%3N)" "$*" >&2; }
+export function shellLibrary(tls?: ClientTlsFiles): string {
+  return String.raw`log() { printf 'veza %s %s: %s\n' "$VEZA_NAME" "$(date +%H:%M:%S.%3N)" "$*" >&2; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 ask() {
   ask_endpoint=$1 ask_user=$2 ask_password=$3
   shift 3
-  REDISCLI_AUTH=$ask_password timeout "$VEZA_ASK_TIMEOUT_S" redis-cli --no-auth-warning -h "${"$"}{ask_endpoint%:*}" -p "${"$"}{ask_endpoint##*:}" --user "$ask_user" "$@" 2>/dev/null | tr -d '\r'
+  REDISCLI_AUTH=$ask_password timeout "$VEZA_ASK_TIMEOUT_S" redis-cli${redisCliTlsWords(tls)} --no-auth-warning -h "${"$"}{ask_endpoint%:*}" -p "${"$"}{ask_endpoint##*:}" --user "$ask_user" "$@" 2>/dev/null | tr -d '\r'
 }
 
 # most_named <at least> <sentinel endpoints...>: "host:port" of the master named by the most
@@ -116,12 +118,23 @@ master_among() {
     case "$ma_role" in master\ *) echo "${"$"}{ma_role#master } $ma_endpoint" ;; esac
   done | sort -rn | awk 'NR == 1 { print $2 }'
 }`;
+}
+
+/**
+ * redis-cli's TLS options as shell words (leading space), or nothing in plaintext: a plaintext
+ * script renders byte for byte as before, so turning this code on replaces no container.
+ */
+export function redisCliTlsWords(tls?: ClientTlsFiles): string {
+  return tls ? ` ${redisCliTlsArguments(tls).map(shellQuote).join(" ")}` : "";
+}
 
 /** The volume's live credentials a script needs: its dir and the files that must be there. */
 export interface LiveCredentials {
   dir: string;
   /** File names in `dir`; credentials.sh is sourced. */
   files: string[];
+  /** With TLS on: what the scripts' redis-cli presents and verifies with (files in `dir`, also listed in `files`). */
+  tls?: ClientTlsFiles;
 }
 
 /**
@@ -152,7 +165,7 @@ export function scriptPrelude(description: string[], settings: string[], live?: 
   // Owner-only files: Redis and Sentinel rewrite their runtime config (masterauth, auth-pass,
   // sentinel-pass in plain text) at 0644 & ~umask of their own process (Redis 7.0 config.c,
   // rewriteConfigOverwriteFile), and the server inherits this script's umask.
-  return ["#!/bin/sh", ...description.map((line) => `# ${line}`), "set -u", "umask 077", ...settings, "", SHELL_LIBRARY, "", ...load];
+  return ["#!/bin/sh", ...description.map((line) => `# ${line}`), "set -u", "umask 077", ...settings, "", shellLibrary(live?.tls), "", ...load];
 }
 
 /** Starts the server as the unprivileged redis user (what the official image's entrypoint does with gosu). */

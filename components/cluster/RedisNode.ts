@@ -2,12 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { DockerHost } from "../host/DockerHost";
 import { dockerExecStdinScript, hostCommand, type SshAccess, type HostCommand } from "../host/hostCommand";
+import { outgoingClientTls } from "../tls/certificates";
 import { ACL_ROLES } from "../redis/acl";
-import { renderDataNodeLiveScript } from "../topology/credentialScripts";
+import { renderDataNodeLiveScript, renderDataNodeTlsReloadScript } from "../topology/credentialScripts";
 import { acceptsMarker, holdsMarker } from "../redis/rotation";
 import { CONTAINER_CREDENTIALS_DIR } from "../topology/settings";
 import { renderDataVolumeCheckCommand } from "../host/hostTuning";
-import { containerLabels, credentialSeed, declaredConfig, redisFamilyContainerArgs } from "../host/containerDefaults";
+import { containerLabels, credentialSeed, declaredConfig, redisFamilyContainerArgs, tlsFilesCommand, type ProcessTls } from "../host/containerDefaults";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { CONTAINER_DATA_DIR, type RedisNodeSettings } from "../redis/redisConf";
 import type { ContainerDefinition } from "../topology/containers";
@@ -30,6 +31,8 @@ export interface RedisNodeArgs {
   after?: pulumi.Resource;
   /** `protect` on the data volume: production data is never deleted by the engine. */
   protectData: boolean;
+  /** With TLS on: the node's files in the container and their PEM contents (StackCertificates). */
+  tls?: ProcessTls;
 }
 
 /** A hardened Redis data node: one container, its data volume and the volume's disk check. */
@@ -40,6 +43,8 @@ export class RedisNode extends pulumi.ComponentResource {
   readonly credentialsSeed: pulumi.Resource;
   /** The rotation step applied to the running node (docker exec): never a restart. */
   readonly credentialsApply: HostCommand;
+  /** With TLS on: the certificates reloaded into the running node (CONFIG SET), never a restart. */
+  readonly tlsReload?: HostCommand;
   readonly address: string;
   readonly port: number;
 
@@ -106,6 +111,10 @@ export class RedisNode extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const tlsFiles = args.tls
+      ? tlsFilesCommand(name, { host: dockerHost.host, image: args.image, volume: this.volume, volumeName, tls: args.tls, ssh: args.ssh, dependsOn: [image] }, { parent: this })
+      : undefined;
+
     this.container = hardenedContainer(
       { kind: "redis", host: dockerHost.host, ssh: args.ssh },
       `${name}-container`,
@@ -127,7 +136,7 @@ export class RedisNode extends pulumi.ComponentResource {
         parent: this,
         provider: dockerHost.provider,
         // The rolling order: this node is replaced only once the one before it is back and healthy.
-        dependsOn: [dockerHost.tuning, volumeCheck, this.credentialsSeed, ...(args.after ? [args.after] : [])],
+        dependsOn: [dockerHost.tuning, volumeCheck, this.credentialsSeed, ...(tlsFiles ? [tlsFiles.command] : []), ...(args.after ? [args.after] : [])],
         // Fixed container name and host port: the old container must go before the new one starts.
         deleteBeforeReplace: true,
         // The provider records healthcheck edits without applying them (kreuzwerker/terraform-provider-docker#988).
@@ -136,17 +145,19 @@ export class RedisNode extends pulumi.ComponentResource {
       declaredConfig(definition.files),
     );
 
+    const liveSettings = {
+      name,
+      local: { host: settings.bindAddress, port: settings.port },
+      credentialsDir: CONTAINER_CREDENTIALS_DIR,
+      ...(args.tls ? { tls: outgoingClientTls(args.tls.files) } : {}),
+    };
     // Each rotation step, live: the volume's credentials, the ACL users and masterauth (credentialScripts.ts).
     this.credentialsApply = hostCommand(
       `${name}-credentials`,
       dockerHost.host,
       {
         create: dockerExecStdinScript(`veza-${name}`),
-        stdin: pulumi.secret(
-          args.credentials.state.apply((state) =>
-            renderDataNodeLiveScript({ name, local: { host: settings.bindAddress, port: settings.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR }, state, args.declaredDataHosts),
-          ),
-        ),
+        stdin: pulumi.secret(args.credentials.state.apply((state) => renderDataNodeLiveScript(liveSettings, state, args.declaredDataHosts))),
         // The markers first (the policy pack reads the leading ones, up to the container's name: a
         // value known in a preview), then the container's id: a replaced container gets the step
         // applied again (a stale live copy moves forward).
@@ -155,6 +166,23 @@ export class RedisNode extends pulumi.ComponentResource {
       args.ssh,
       { parent: this, dependsOn: [this.container] },
     );
+
+    if (args.tls && tlsFiles) {
+      const files = args.tls.files;
+      // Whenever the files were rewritten (a renewal, a CA step) or the container replaced.
+      this.tlsReload = hostCommand(
+        `${name}-tls-reload`,
+        dockerHost.host,
+        {
+          create: dockerExecStdinScript(`veza-${name}`),
+          stdin: pulumi.secret(args.credentials.state.apply((state) => renderDataNodeTlsReloadScript(liveSettings, files, state))),
+          triggers: [tlsFiles.fingerprint, this.container.id],
+        },
+        args.ssh,
+        // After the credentials' apply: the admin password it logs in with is the step's.
+        { parent: this, dependsOn: [this.container, tlsFiles.command, this.credentialsApply] },
+      );
+    }
 
     this.registerOutputs({ address: this.address, port: this.port });
   }

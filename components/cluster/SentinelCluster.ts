@@ -3,7 +3,9 @@ import * as docker from "@pulumi/docker";
 import type { StackConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
 import type { SshAccess } from "../host/hostCommand";
-import { containerLabels, credentialSeed, declaredConfig, redisFamilyContainerArgs } from "../host/containerDefaults";
+import { containerLabels, credentialSeed, declaredConfig, redisFamilyContainerArgs, tlsFilesCommand } from "../host/containerDefaults";
+import { OUTGOING_ROLE, outgoingClientTls } from "../tls/certificates";
+import type { StackCertificates } from "../tls/StackCertificates";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { RedisNode } from "./RedisNode";
 import type { StackModel } from "../topology/model";
@@ -16,7 +18,7 @@ import { renderSentinelLiveScript } from "../topology/credentialScripts";
 import { acceptsMarker, holdsMarker } from "../redis/rotation";
 import { CONTAINER_DATA_DIR } from "../redis/redisConf";
 import { SENTINEL_ROLES, SENTINEL_USERS } from "../redis/acl";
-import { CONTAINER_CREDENTIALS_DIR, sentinelSettings } from "../topology/settings";
+import { CONTAINER_CREDENTIALS_DIR, CONTAINER_TLS_FILES, sentinelSettings } from "../topology/settings";
 import { hardenedContainer } from "../host/hardenedContainer";
 
 /** Sentinel needs little memory; the limit only stops a runaway from starving Redis. */
@@ -28,6 +30,8 @@ export interface SentinelClusterArgs {
   model: StackModel;
   dockerHosts: Map<string, DockerHost>;
   credentials: RedisCredentials;
+  /** With TLS on: the stack's certificates, which every data node and sentinel gets its files from. */
+  certificates?: StackCertificates;
   ssh: SshAccess;
 }
 
@@ -78,6 +82,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
           ssh: args.ssh,
           after: previous,
           protectData: config.environment === "production",
+          ...(args.certificates ? { tls: { files: CONTAINER_TLS_FILES, material: args.certificates.serverMaterial(node.name, OUTGOING_ROLE.dataNode) } } : {}),
         },
         {
           parent: this,
@@ -137,6 +142,24 @@ export class SentinelCluster extends pulumi.ComponentResource {
           { parent: this },
         );
         this.sentinelSeeds.push(seed);
+        // Sentinel reads its TLS files only at start (SENTINEL CONFIG SET refuses them): a
+        // reissued certificate replaces the sentinel, through a label of the certificates'
+        // fingerprint (every container input is ForceNew), in the rolling order below.
+        const tls = args.certificates
+          ? tlsFilesCommand(
+              sentinel.name,
+              {
+                host: dockerHost.host,
+                image: config.redis.image,
+                volume,
+                volumeName,
+                tls: { files: CONTAINER_TLS_FILES, material: args.certificates.serverMaterial(sentinel.name, OUTGOING_ROLE.sentinel) },
+                ssh: args.ssh,
+                dependsOn: [image],
+              },
+              { parent: this },
+            )
+          : undefined;
         const container = hardenedContainer(
           { kind: "sentinel", host: dockerHost.host, ssh: args.ssh },
           `${sentinel.name}-container`,
@@ -155,13 +178,14 @@ export class SentinelCluster extends pulumi.ComponentResource {
               "sentinel-count": String(config.sentinel.count),
               "sentinel-quorum": String(config.sentinel.quorum),
               "host-count": String(config.hosts.length),
+              ...(tls ? { "tls-certificates": tls.fingerprint } : {}),
             }),
           },
           {
             parent: this,
             provider: dockerHost.provider,
             // After every data node (their first look finds the master up), then one at a time.
-            dependsOn: [dockerHost.tuning, seed, previous!],
+            dependsOn: [dockerHost.tuning, seed, ...(tls ? [tls.command] : []), previous!],
             deleteBeforeReplace: true,
             replaceOnChanges: ["healthcheck"],
           },
@@ -177,7 +201,12 @@ export class SentinelCluster extends pulumi.ComponentResource {
               stdin: pulumi.secret(
                 args.credentials.state.apply((state) =>
                   renderSentinelLiveScript(
-                    { name: sentinel.name, local: { host: settings.bindAddress, port: settings.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR },
+                    {
+                      name: sentinel.name,
+                      local: { host: settings.bindAddress, port: settings.port },
+                      credentialsDir: CONTAINER_CREDENTIALS_DIR,
+                      ...(settings.tls ? { tls: outgoingClientTls(settings.tls) } : {}),
+                    },
                     config.sentinel.masterName,
                     state,
                   ),

@@ -268,12 +268,15 @@ const monitoringSchema = section({
   prometheusImage: pinnedImage(MONITORING_IMAGES.prometheus.tag),
   alertmanagerImage: pinnedImage(MONITORING_IMAGES.alertmanager.tag),
   redisExporterImage: pinnedImage(MONITORING_IMAGES.redisExporter.tag),
+  /** Probes the TLS endpoints' certificates when tls.enabled. */
+  blackboxExporterImage: pinnedImage(MONITORING_IMAGES.blackboxExporter.tag),
   nodeExporterImage: pinnedImage("prom/node-exporter:v1.8.2"),
   grafanaImage: pinnedImage("grafana/grafana:12.2.0"),
   prometheusPort: listenPort().default(9090),
   alertmanagerPort: listenPort().default(9093),
   nodeExporterPort: listenPort().default(9100),
   redisExporterPort: listenPort().default(9121),
+  blackboxExporterPort: listenPort().default(9115),
   grafanaPort: listenPort().default(3000),
   runbookBaseUrl: checkedText(
     (url) => (isRunbookBaseUrl(url) ? [] : [runbookBaseUrlAllowed]),
@@ -320,6 +323,20 @@ const credentialsSchema = section(Object.fromEntries(CREDENTIAL_NAMES.map((name)
   unknownKeyAllowed: `a credential name (${CREDENTIAL_NAMES.join(", ")})`,
 });
 
+/**
+ * TLS on every Redis and Sentinel link, with a client certificate per role (components/tls). The
+ * CA rotates in the credentials' three steps (certificates.ts authoritiesAt); cross-field rules
+ * (renewal before the expiry ticket, add/switch need a previous CA): validate.ts.
+ */
+const tlsSchema = section({
+  enabled: boolean(false),
+  caValidityDays: integer(365, 36500, "days the stack CA is valid").default(3650),
+  leafValidityDays: integer(30, 825, "days a server or client certificate is valid (825: the CA/Browser limit)").default(90),
+  renewBeforeDays: integer(1, 824, "days before a certificate's end that `pulumi up` reissues it").default(30),
+  caGeneration: integer(0, MAX_CREDENTIAL_GENERATION, "the stack CA's generation; raise it by one to start a CA rotation").default(0),
+  caStep: oneOf(ROTATION_STEPS, "retire", " (add: every bundle trusts the new CA too; switch: the new CA signs every certificate; retire: the old CA is dropped)"),
+});
+
 const topLevelShape = {
   environment: oneOf(ENVIRONMENTS, "dev"),
   hosts: field(z.array(hostSchema, { error: hostsAllowed }).min(1, { error: hostsAllowed }), () => ({ fallback: [] })),
@@ -333,6 +350,7 @@ const topLevelShape = {
   maintenanceMode: optionalBoolean(),
   rateLimitFailClosed: optionalBoolean(),
   credentials: credentialsSchema,
+  tls: tlsSchema,
   // Read by the program as secrets; here so that they are known keys (required outside dev: validate.ts).
   ...(Object.fromEntries(SECRET_KEYS.map((key) => [key, z.unknown().optional().meta({ description: "a secret: pulumi config set --secret" })])) as {
     [key in (typeof SECRET_KEYS)[number]]: z.ZodOptional<z.ZodUnknown>;

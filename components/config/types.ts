@@ -110,6 +110,8 @@ export interface MonitoringConfig {
   prometheusImage: string;
   alertmanagerImage: string;
   redisExporterImage: string;
+  /** blackbox_exporter: probes every TLS endpoint's certificate chain when tls.enabled. */
+  blackboxExporterImage: string;
   nodeExporterImage: string;
   grafanaImage: string;
   prometheusPort: number;
@@ -117,6 +119,7 @@ export interface MonitoringConfig {
   alertmanagerPort: number;
   nodeExporterPort: number;
   redisExporterPort: number;
+  blackboxExporterPort: number;
   runbookBaseUrl: string;
   cluster: string;
   /** node_exporter mountpoint of the filesystem that holds Docker's volumes (the Redis data). */
@@ -141,6 +144,18 @@ export interface BackupConfig {
   keepDaily: number;
 }
 
+/** TLS on every Redis and Sentinel link (components/tls): off, or the stack CA's lifetimes and rotation step. */
+export interface TlsConfig {
+  enabled: boolean;
+  caValidityDays: number;
+  leafValidityDays: number;
+  /** A `pulumi up` this many days or fewer before a certificate's end reissues it. */
+  renewBeforeDays: number;
+  /** The CA rotation: which generations every bundle trusts and which one signs (authoritiesAt). */
+  caGeneration: number;
+  caStep: "add" | "switch" | "retire";
+}
+
 export type { RotationConfig } from "../redis/rotation";
 import type { RotationConfig } from "../redis/rotation";
 
@@ -158,4 +173,5 @@ export interface StackConfig {
   rateLimitFailClosed?: boolean;
   /** Per user: the password generation and the rotation step (components/redis/rotation.ts). */
   credentials: RotationConfig;
+  tls: TlsConfig;
 }

@@ -2,10 +2,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 import type { HostConfig } from "../config/types";
-import { dockerRunStdinScript, hostCommand, type SshAccess } from "./hostCommand";
+import { dockerRunStdinScript, hostCommand, type HostCommand, type SshAccess } from "./hostCommand";
 import type { ContainerDefinition, DeclaredFile } from "../topology/containers";
 import { CREDENTIAL_SEED_SUFFIX, shellQuote } from "../base/shell";
-import { CREDENTIAL_SEED_CAPABILITIES, CREDENTIAL_SEED_MOUNT } from "../topology/credentialScripts";
+import { CREDENTIAL_SEED_CAPABILITIES, CREDENTIAL_SEED_MOUNT, renderTlsFilesScript } from "../topology/credentialScripts";
+import { CONTAINER_CREDENTIALS_DIR } from "../topology/settings";
+import { certificatesFingerprint, type TlsFiles, type TlsMaterial } from "../tls/certificates";
 import { hardenedContainerArgs } from "../base/hardening";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { CONTAINER_NOFILE_LIMIT } from "../redis/sizing";
@@ -114,4 +116,36 @@ export function credentialSeed(
     args.ssh,
     { ...opts, dependsOn: [...args.dependsOn, args.volume], replaceWith: [args.volume] },
   );
+}
+
+/** A process's TLS files, where its conf and scripts read them, and what to write there. */
+export interface ProcessTls {
+  files: TlsFiles;
+  /** SECRET: holds the private keys. */
+  material: pulumi.Output<TlsMaterial>;
+}
+
+/**
+ * `<name>-tls-files`: the TLS files written into the volume by a throwaway container, before the
+ * container is created and again whenever a certificate is reissued (the fingerprint of the
+ * certificates, never of the keys, is its trigger). Replaced with the volume.
+ */
+export function tlsFilesCommand(
+  name: string,
+  args: { host: HostConfig; image: string; volume: docker.Volume; volumeName: string; tls: ProcessTls; ssh: SshAccess; dependsOn: pulumi.Input<pulumi.Resource>[] },
+  opts: pulumi.CustomResourceOptions,
+): { command: HostCommand; fingerprint: pulumi.Output<string> } {
+  const fingerprint = pulumi.unsecret(args.tls.material.apply(certificatesFingerprint));
+  const command = hostCommand(
+    `${name}-tls-files`,
+    args.host,
+    {
+      create: args.volume.name.apply((volumeName) => dockerRunStdinScript(args.image, credentialSeedRunFlags(volumeName))),
+      stdin: pulumi.secret(args.tls.material.apply((material) => renderTlsFilesScript(name, CONTAINER_CREDENTIALS_DIR, material))),
+      triggers: [args.volumeName, fingerprint],
+    },
+    args.ssh,
+    { ...opts, dependsOn: [...args.dependsOn, args.volume], replaceWith: [args.volume] },
+  );
+  return { command, fingerprint };
 }

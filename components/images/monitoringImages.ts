@@ -58,6 +58,16 @@ export const MONITORING_IMAGES = {
     runAs: "59000:59000",
     dataDir: "",
   },
+  // The certificate-expiry probe of every TLS endpoint (monitoring/certificateRules.ts).
+  blackboxExporter: {
+    tag: tagged("blackbox-exporter", "0.26.0-1"),
+    debianPackage: "prometheus-blackbox-exporter",
+    debianVersion: "0.26.0-1",
+    binary: "/usr/bin/prometheus-blackbox-exporter",
+    upstreamPath: "/bin/blackbox_exporter",
+    runAs: "65534:65534",
+    dataDir: "",
+  },
 } as const satisfies Record<string, MonitoringImage>;
 
 export interface MonitoringImageBuild {

@@ -13,8 +13,11 @@ import { buildDashboards, dashboardFile, GRAFANA_PATHS, renderGrafanaProvisionin
 import { PROMETHEUS_CONFIG_PATH, RULES_DIR } from "./prometheusConfig";
 import { renderMonitoringFiles, renderPromtoolCheckScript } from "./render";
 import { toYaml } from "./redisRules";
-import { EXPORTER_CREDENTIALS_DIR, EXPORTER_IMAGE_USER, EXPORTER_PASSWORD_FILE_NAME, exporterEnv, renderExporterPasswordFile, renderExporterReloadCommand } from "./redisExporter";
-import { renderVolumeFilesScript } from "../topology/credentialScripts";
+import { EXPORTER_CREDENTIALS_DIR, EXPORTER_IMAGE_USER, EXPORTER_TLS_FILES, EXPORTER_PASSWORD_FILE_NAME, exporterEnv, renderExporterPasswordFile, renderExporterReloadCommand } from "./redisExporter";
+import { clientTlsVolumeFiles, renderVolumeFilesScript } from "../topology/credentialScripts";
+import { certificatesFingerprint, type ClientTlsMaterial } from "../tls/certificates";
+import { BLACKBOX_CONFIG_PATH, BLACKBOX_CREDENTIALS_DIR, BLACKBOX_TLS_FILES, renderBlackboxConfig } from "./certificateRules";
+import { MONITORING_IMAGES } from "../images/monitoringImages";
 import { holdsMarker } from "../redis/rotation";
 import { shellQuote } from "../base/shell";
 import { hardenedContainerArgs, type ContainerKind } from "../base/hardening";
@@ -43,6 +46,8 @@ export interface MonitoringArgs {
   redisResources: pulumi.Resource[];
   /** The backup job's metrics volume: that host's node_exporter reads it (textfile collector). */
   backupMetrics?: { host: string; volume: docker.Volume; job: pulumi.Resource };
+  /** With TLS on: the exporters' and the expiry probe's client material (StackCertificates). SECRET. */
+  tls?: { exporter: pulumi.Output<ClientTlsMaterial>; probe: pulumi.Output<ClientTlsMaterial> };
   ssh: SshAccess;
 }
 
@@ -80,6 +85,8 @@ export class Monitoring extends pulumi.ComponentResource {
       labels: containerLabels({ component, environment: config.environment, host: hostName }),
     });
 
+    const exporterTls: pulumi.Output<ClientTlsMaterial | undefined> = args.tls?.exporter ?? pulumi.output(undefined);
+    const exporterTlsFiles = args.tls ? EXPORTER_TLS_FILES : undefined;
     for (const exporter of files.exporters) {
       const host = dockerHosts.get(exporter.host.name)!;
       const hostConfig = config.hosts.find((h) => h.name === exporter.host.name)!;
@@ -107,11 +114,18 @@ export class Monitoring extends pulumi.ComponentResource {
             ].join(" && "),
           ),
           stdin: pulumi.secret(
-            args.credentials.passwords.exporter.apply((password) =>
-              renderVolumeFilesScript("/c", { [EXPORTER_PASSWORD_FILE_NAME]: renderExporterPasswordFile(exporter, password) }, EXPORTER_IMAGE_USER),
-            ),
+            pulumi
+              .all([args.credentials.passwords.exporter, exporterTls])
+              .apply(([password, tls]) =>
+                renderVolumeFilesScript(
+                  "/c",
+                  { [EXPORTER_PASSWORD_FILE_NAME]: renderExporterPasswordFile(exporter, password, exporterTlsFiles), ...(tls ? clientTlsVolumeFiles(EXPORTER_TLS_FILES, tls) : {}) },
+                  EXPORTER_IMAGE_USER,
+                ),
+              ),
           ),
-          triggers: [holdsMarker(exporter.name, args.credentials.rotation, ["exporter"])],
+          // The marker first (the rotation record reads the leading ones), then the certificates' fingerprint.
+          triggers: [holdsMarker(exporter.name, args.credentials.rotation, ["exporter"]), ...(args.tls ? [pulumi.unsecret(args.tls.exporter.apply(certificatesFingerprint))] : [])],
           // After every server's live apply (redisResources holds them): at `switch` the exporter
           // moves to the new password only once every node and sentinel accepts it.
         },
@@ -126,7 +140,7 @@ export class Monitoring extends pulumi.ComponentResource {
           name: `veza-${exporter.name}`,
           image: image.imageId,
           // No password in the environment (docker inspect): it is read from the credentials volume.
-          envs: toEnvList(exporterEnv(exporter)),
+          envs: toEnvList(exporterEnv(exporter, exporterTlsFiles)),
           mounts: [{ type: "volume", source: credentialsVolume.name, target: EXPORTER_CREDENTIALS_DIR, readOnly: true }],
           // wget: busybox's in the built image (images/monitoring), as in the upstream -alpine one.
           healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${exporter.host.bindAddress}:${exporter.port}/health`], interval: "15s", timeout: "5s", retries: 3 },
@@ -261,6 +275,8 @@ export class Monitoring extends pulumi.ComponentResource {
       ],
     );
 
+    if (args.tls) this.declareCertificateProbe(name, args, monitoringHostConfig, monitoringHost, args.tls.probe, limited, smallContainer);
+
     // Grafana: the Prometheus datasource and the dashboards, provisioned from files; the admin
     // password is generated and read from a secret file (GF_..._FILE), never an env value.
     const grafanaPassword = new random.RandomPassword(`${name}-grafana-admin-password`, { length: 32, special: false }, { parent: this });
@@ -309,5 +325,66 @@ export class Monitoring extends pulumi.ComponentResource {
     );
 
     this.registerOutputs({ prometheus: files.scrape.prometheus, alertmanager: files.scrape.alertmanager, grafana: files.grafanaUrl });
+  }
+
+  /**
+   * blackbox_exporter on the monitoring host: Prometheus has it probe every Redis and Sentinel
+   * endpoint with mutual TLS and a PING (certificateRules.ts), with the probe role's certificate.
+   * Its TLS files live in a volume, written before it starts and again at each reissue; it reads
+   * them at every probe, so a renewal restarts nothing.
+   */
+  private declareCertificateProbe(
+    name: string,
+    args: MonitoringArgs,
+    hostConfig: HostConfig,
+    host: DockerHost,
+    probe: pulumi.Output<ClientTlsMaterial>,
+    limited: (kind: ContainerKind, host: HostConfig) => { kind: ContainerKind; host: HostConfig; ssh: SshAccess },
+    smallContainer: (hostName: string, component: ContainerKind) => Record<string, unknown>,
+  ): void {
+    const m = args.config.monitoring;
+    const image = host.image(m.blackboxExporterImage);
+    const volume = new docker.Volume(
+      `${name}-blackbox-credentials-volume`,
+      { name: "veza-blackbox-credentials", labels: [{ label: "veza.component", value: "blackbox-credentials" }] },
+      { parent: this, provider: host.provider },
+    );
+    const [uid, gid] = MONITORING_IMAGES.blackboxExporter.runAs.split(":").map(Number);
+    const files = hostCommand(
+      `${name}-blackbox-tls-files`,
+      hostConfig,
+      {
+        // Root only to hand the files to the prober's uid (CHOWN); nothing else.
+        create: volume.name.apply((volumeName) =>
+          dockerRunStdinScript(m.blackboxExporterImage, [
+            "--user 0:0",
+            "--network none",
+            "--cap-drop ALL",
+            "--cap-add CHOWN",
+            "--security-opt no-new-privileges",
+            `-v ${shellQuote(`${volumeName}:/c`)}`,
+          ]),
+        ),
+        stdin: pulumi.secret(probe.apply((material) => renderVolumeFilesScript("/c", clientTlsVolumeFiles(BLACKBOX_TLS_FILES, material), { uid, gid }))),
+        triggers: [pulumi.unsecret(probe.apply(certificatesFingerprint))],
+      },
+      args.ssh,
+      { parent: this, dependsOn: [image, volume] },
+    );
+    const listen = `${hostConfig.bindAddress}:${m.blackboxExporterPort}`;
+    hardenedContainer(
+      limited("blackbox-exporter", hostConfig),
+      `${name}-blackbox-exporter-container`,
+      {
+        name: "veza-blackbox-exporter",
+        image: image.imageId,
+        command: [`--config.file=${BLACKBOX_CONFIG_PATH}`, `--web.listen-address=${listen}`],
+        mounts: [{ type: "volume", source: volume.name, target: BLACKBOX_CREDENTIALS_DIR, readOnly: true }],
+        healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${listen}/-/healthy`], interval: "15s", timeout: "5s", retries: 3 },
+        ...smallContainer(hostConfig.name, "blackbox-exporter"),
+      },
+      { parent: this, provider: host.provider, dependsOn: [files], deleteBeforeReplace: true },
+      [{ file: BLACKBOX_CONFIG_PATH, content: toYaml(renderBlackboxConfig(BLACKBOX_TLS_FILES)) }],
+    );
   }
 }

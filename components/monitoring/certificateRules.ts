@@ -6,10 +6,9 @@
 // the endpoint is. Client certificates are shown by no server: not measured here.
 import { alertRule, RUNBOOK_PAGES, type AlertLinks, type AlertRow, type RuleFile } from "./runbooks";
 import { BLACKBOX_REDIS_MODULE, CERTIFICATE_PROBE_JOB, type CertificateProbes } from "./prometheusConfig";
-import type { ClientTlsFiles } from "../tls/certificates";
+import { CERTIFICATE_EXPIRY_DAYS, type ClientTlsFiles } from "../tls/certificates";
 
-/** Days left at which on-call hears of it: a ticket first, a page a week out. Renewal must come before both. */
-export const CERTIFICATE_EXPIRY_DAYS = { ticket: 21, page: 7 } as const;
+export { CERTIFICATE_EXPIRY_DAYS };
 
 export const CERTIFICATE_EXPIRY_METRIC = "probe_ssl_last_chain_expiry_timestamp_seconds";
 
@@ -70,6 +69,15 @@ export function renderCertificateRules(input: CertificateRulesInput): RuleFile {
  * client considers the handshake done, so only a reply proves the connection was accepted:
  * NOAUTH (the default user is off) is that reply.
  */
+/** blackbox_exporter's files in its container: the module config (an upload) and the probe role's TLS files (a volume). */
+export const BLACKBOX_CONFIG_PATH = "/etc/blackbox/blackbox.yml";
+export const BLACKBOX_CREDENTIALS_DIR = "/run/veza-credentials";
+export const BLACKBOX_TLS_FILES: ClientTlsFiles = {
+  caCertFile: `${BLACKBOX_CREDENTIALS_DIR}/redis-ca.crt`,
+  certFile: `${BLACKBOX_CREDENTIALS_DIR}/redis-client.crt`,
+  keyFile: `${BLACKBOX_CREDENTIALS_DIR}/redis-client.key`,
+};
+
 export function renderBlackboxConfig(files: ClientTlsFiles) {
   return {
     modules: {

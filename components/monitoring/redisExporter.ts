@@ -15,6 +15,12 @@ export const EXPORTER_CREDENTIALS_DIR = "/run/veza-credentials";
 export const EXPORTER_PASSWORD_FILE_NAME = "redis-exporter-passwords.json";
 /** redis_exporter's --redis.password-file: JSON mapping a Redis URI to its password. */
 export const EXPORTER_PASSWORD_FILE = `${EXPORTER_CREDENTIALS_DIR}/${EXPORTER_PASSWORD_FILE_NAME}`;
+/** With TLS on: the CA bundle and the exporter role's client pair, beside the password file (re-read at every scrape). */
+export const EXPORTER_TLS_FILES: ClientTlsFiles = {
+  caCertFile: `${EXPORTER_CREDENTIALS_DIR}/redis-ca.crt`,
+  certFile: `${EXPORTER_CREDENTIALS_DIR}/redis-client.crt`,
+  keyFile: `${EXPORTER_CREDENTIALS_DIR}/redis-client.key`,
+};
 
 /** The exporter re-reads its password file on this path (any method; no basic auth is configured). */
 export function exporterReloadUrl(exporter: Pick<ExporterPlacement, "host" | "port">): string {

@@ -1,6 +1,6 @@
 // Every monitoring file, from the validated StackConfig: the one place thresholds meet config.
 import { backupSettings } from "../backup/backupJob";
-import type { StackConfig } from "../config/types";
+import type { HostConfig, StackConfig } from "../config/types";
 import { largestShareOnOneHost } from "../topology/placement";
 import { placeExporters, type ExporterPlacement } from "../topology/ports";
 import type { StackModel } from "../topology/model";
@@ -9,7 +9,7 @@ import { renderApiRules } from "./apiRules";
 import { renderBackupRules, type BackupRulesInput } from "./backupRules";
 import { renderCertificateRules } from "./certificateRules";
 import { renderMonitoringRules } from "./monitoringRules";
-import { NODE_JOB, RULE_FILE_NAMES, renderPrometheusConfig, scrapeLabels, type PrometheusInput, type RuleFamily, type ScrapeTarget } from "./prometheusConfig";
+import { NODE_JOB, RULE_FILE_NAMES, renderPrometheusConfig, scrapeLabels, type CertificateProbes, type PrometheusInput, type RuleFamily, type ScrapeTarget } from "./prometheusConfig";
 import { REDIS_ADDRESS_LABEL, renderRedisAlertRules, toYaml, type RedisRulesInput } from "./redisRules";
 import { renderRuleTests, type RuleTestInput } from "./alertCases";
 import { prometheusRuleFile, type RuleFile } from "./runbooks";
@@ -47,10 +47,18 @@ export function exporterScrapeTarget(e: ExporterPlacement): ScrapeTarget {
   };
 }
 
+/** With TLS on: blackbox_exporter on the monitoring host probes each exporter's target, named as its exporter names it. */
+function certificateProbes(config: StackConfig, exporters: ExporterPlacement[], monitoringHost: HostConfig): CertificateProbes | undefined {
+  if (!config.tls.enabled) return undefined;
+  const targets = exporters.map((e) => ({ address: `${e.target.host.address}:${e.target.port}`, instance: e.target.name, labels: { host: e.target.host.name } }));
+  return { blackbox: `${monitoringHost.address}:${config.monitoring.blackboxExporterPort}`, targets };
+}
+
 function monitoringInput(config: StackConfig, exporters: ExporterPlacement[]): PrometheusInput {
   const monitoringHost = config.hosts.find((h) => h.name === config.monitoring.host)!;
   const apiHost = config.hosts.find((h) => h.name === config.api.host);
   const metrics = config.api.metrics;
+  const probes = certificateProbes(config, exporters, monitoringHost);
   const apiAddress = config.api.mode === "external" ? metrics.address : apiHost ? `${apiHost.address}:${metrics.port}` : undefined;
   return {
     cluster: config.monitoring.cluster,
@@ -62,6 +70,7 @@ function monitoringInput(config: StackConfig, exporters: ExporterPlacement[]): P
     prometheus: `${monitoringHost.address}:${config.monitoring.prometheusPort}`,
     grafana: `${monitoringHost.address}:${config.monitoring.grafanaPort}`,
     webClient: { username: WEB_USERS.prometheus, passwordFile: PROMETHEUS_WEB.clientPassword, ...(config.monitoring.tls ? { caFile: TLS_FILES.ca } : {}) },
+    ...(probes ? { certificateProbes: probes } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
 // Only wiring: what to issue and which CA signs come from the pure plan and authoritiesAt.
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { authoritiesAt, type CertificateRequest } from "./certificates";
+import { authoritiesAt, type CertificateRequest, type ClientCertificateRole, type ClientTlsMaterial, type TlsMaterial } from "./certificates";
 
 /** ECDSA P-256: what the drills' openssl issues too, and a fast handshake. */
 const KEY = { algorithm: "ECDSA", ecdsaCurve: "P256" } as const;
@@ -90,5 +90,28 @@ export class StackCertificates extends pulumi.ComponentResource {
       }),
     );
     this.registerOutputs({ caBundlePem: this.caBundlePem });
+  }
+
+  /** A server's files: the bundle, its own pair and the client pair of the role its links present. SECRET. */
+  serverMaterial(server: string, outgoing: ClientCertificateRole): pulumi.Output<TlsMaterial> {
+    const own = this.certificate(server);
+    const client = this.certificate(`client-${outgoing}`);
+    return pulumi.secret(
+      pulumi
+        .all([this.caBundlePem, own.certPem, own.keyPem, client.certPem, client.keyPem])
+        .apply(([caCertFile, certFile, keyFile, clientCertFile, clientKeyFile]) => ({ caCertFile, certFile, keyFile, clientCertFile, clientKeyFile })),
+    );
+  }
+
+  /** A client's files: the bundle it verifies servers with and its role's pair. SECRET. */
+  clientMaterial(role: ClientCertificateRole): pulumi.Output<ClientTlsMaterial> {
+    const own = this.certificate(`client-${role}`);
+    return pulumi.secret(pulumi.all([this.caBundlePem, own.certPem, own.keyPem]).apply(([caCertFile, certFile, keyFile]) => ({ caCertFile, certFile, keyFile })));
+  }
+
+  private certificate(name: string): IssuedCertificate {
+    const issued = this.issued[name];
+    if (!issued) throw new Error(`StackCertificates: no certificate ${name} in the plan (${Object.keys(this.issued).join(", ")})`);
+    return issued;
   }
 }

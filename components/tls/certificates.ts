@@ -11,18 +11,27 @@
 // password still required, a key alone opens nothing. Each role gets its own certificate so
 // that the CN says which role's key it was.
 
+import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 
+/**
+ * Days left at which on-call hears of a certificate's end: a ticket first, a page a week out
+ * (monitoring/certificateRules.ts). Renewal (tls.renewBeforeDays) must come before both.
+ */
+export const CERTIFICATE_EXPIRY_DAYS = { ticket: 21, page: 7 } as const;
+
 /** Who presents a client certificate: the ACL roles that connect from outside a server, the servers' own outgoing links, and blackbox_exporter's expiry probe. */
-export const CLIENT_CERTIFICATE_ROLES = ["app", "exporter", "sentinel", "replication", "handoff", "backup", "admin", "probe"] as const;
+export const CLIENT_CERTIFICATE_ROLES = ["app", "exporter", "sentinel", "replication", "backup", "admin", "probe"] as const;
 export type ClientCertificateRole = (typeof CLIENT_CERTIFICATE_ROLES)[number];
 
 /**
- * Whose certificate a process presents when it connects out. A data node's replication link
- * uses the replication certificate; its start, stop and health scripts the handoff one. A
- * sentinel's links to nodes and peers, and its start script, use the sentinel certificate.
+ * Whose certificate a process presents when it connects out: its server's links and every script
+ * in its container (start, stop, handoff, health, credentials). A data node presents the
+ * replication certificate, a sentinel the sentinel one. The handoff has no certificate of its
+ * own: it runs in the data node's container, and a second key on the same volume would be stolen
+ * with the first. The password still picks the ACL user (Redis 7.0 maps no certificate to one).
  */
-export const OUTGOING_ROLE = { dataNode: "replication", dataNodeScripts: "handoff", sentinel: "sentinel" } as const satisfies Record<string, ClientCertificateRole>;
+export const OUTGOING_ROLE = { dataNode: "replication", sentinel: "sentinel" } as const satisfies Record<string, ClientCertificateRole>;
 
 export interface CertificateRequest {
   /** Resource-safe name: the server's process name, or `client-<role>`. */
@@ -75,6 +84,24 @@ export interface TlsFiles {
   keyFile: string;
   clientCertFile: string;
   clientKeyFile: string;
+}
+
+/** What a server's own outgoing links and scripts present: its client pair, verifying with its bundle. */
+export function outgoingClientTls(files: TlsFiles): ClientTlsFiles {
+  return { caCertFile: files.caCertFile, certFile: files.clientCertFile, keyFile: files.clientKeyFile };
+}
+
+/** A process's TLS files as PEM text, by TlsFiles field. SECRET: it holds the private keys. */
+export type TlsMaterial = Record<keyof TlsFiles, string>;
+
+/** A client's files as PEM text, by ClientTlsFiles field. SECRET: it holds the private key. */
+export type ClientTlsMaterial = Record<keyof ClientTlsFiles, string>;
+
+/** A fingerprint of a process's certificates (never its keys): what changes when any of them is reissued. */
+export function certificatesFingerprint(material: Pick<TlsMaterial, "caCertFile" | "certFile"> & { clientCertFile?: string }): string {
+  return createHash("sha256")
+    .update([material.caCertFile, material.certFile, material.clientCertFile ?? ""].join("\n"))
+    .digest("hex");
 }
 
 /** The file names inside a process's TLS directory (the volume's credentials dir in the containers). */

@@ -13,8 +13,9 @@ import { renderSentinelEntrypoint, renderSentinelHealthcheck, SENTINEL_HEALTHY_W
 import type { DataNodePlacement, PlacementHost, SentinelPlacement } from "./placement";
 import type { StackModel } from "./model";
 import type { RedisEndpoint } from "../base/endpoints";
-import { CONTAINER_CREDENTIALS_DIR, dataNodeSettings, declaredDataHosts, sentinelSettings } from "./settings";
-import { ENTRYPOINT_FILE, HEALTHCHECK_FILE } from "../base/shell";
+import { CONTAINER_CREDENTIALS_DIR, containerTlsFiles, dataNodeSettings, declaredDataHosts, sentinelSettings, type TlsSwitch } from "./settings";
+import { ENTRYPOINT_FILE, HEALTHCHECK_FILE, type LiveCredentials } from "../base/shell";
+import { outgoingClientTls, TLS_FILE_NAMES } from "../tls/certificates";
 
 /**
  * A file uploaded into the container: plain text, never a password. An upload is ForceNew and,
@@ -46,7 +47,17 @@ export interface ContainerDefinition {
 
 const endpoint = (placed: { host: { address: string }; port: number }): RedisEndpoint => ({ host: placed.host.address, port: placed.port });
 
-type DefinitionConfig = Pick<StackConfig, "redis" | "sentinel">;
+type DefinitionConfig = Pick<StackConfig, "redis" | "sentinel"> & TlsSwitch;
+
+/**
+ * The volume's live files a container's scripts require, and with TLS on its TLS files too: the
+ * scripts' redis-cli presents the container's client pair (the one its server's own links use).
+ */
+function liveCredentials(config: TlsSwitch, names: readonly string[]): LiveCredentials {
+  const tls = containerTlsFiles(config);
+  if (!tls) return { dir: CONTAINER_CREDENTIALS_DIR, files: [...names] };
+  return { dir: CONTAINER_CREDENTIALS_DIR, files: [...names, ...Object.values(TLS_FILE_NAMES)], tls: outgoingClientTls(tls) };
+}
 
 export function dataNodeScriptSettings(config: DefinitionConfig, model: StackModel<PlacementHost>, node: DataNodePlacement): DataNodeScriptSettings {
   const settings = dataNodeSettings(config, model, node);
@@ -56,7 +67,7 @@ export function dataNodeScriptSettings(config: DefinitionConfig, model: StackMod
     local: { host: node.host.bindAddress, port: node.port },
     dataDir: settings.dataDir,
     declaredConfPath: REDIS_CONF_PATH,
-    credentials: { dir: CONTAINER_CREDENTIALS_DIR, files: [...DATA_NODE_LIVE_FILE_NAMES] },
+    credentials: liveCredentials(config, DATA_NODE_LIVE_FILE_NAMES),
     masterName: config.sentinel.masterName,
     sentinels: model.topology.sentinels.map(endpoint),
     peers: model.topology.dataNodes.filter((n) => n !== node).map(endpoint),
@@ -89,7 +100,7 @@ export function sentinelScriptSettings(config: DefinitionConfig, model: StackMod
     local: { host: sentinel.host.bindAddress, port: sentinel.port },
     dataDir: settings.dataDir,
     declaredConfPath: SENTINEL_CONF_PATH,
-    credentials: { dir: CONTAINER_CREDENTIALS_DIR, files: [...SENTINEL_LIVE_FILE_NAMES] },
+    credentials: liveCredentials(config, SENTINEL_LIVE_FILE_NAMES),
     masterName: config.sentinel.masterName,
     peers: model.topology.sentinels.filter((s) => s !== sentinel).map(endpoint),
     dataNodes: model.topology.dataNodes.map(endpoint),

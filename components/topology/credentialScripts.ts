@@ -21,7 +21,8 @@ import type { CredentialState } from "../redis/rotation";
 import { renderSentinelSecretsConf, SENTINEL_ACL_RULES, SENTINEL_SECRETS_PATH } from "../sentinel/sentinelConf";
 import { sentinelScriptCredentials } from "../sentinel/sentinelScripts";
 import type { RedisEndpoint } from "../base/endpoints";
-import { CREDENTIALS_EOF, CREDENTIALS_FILE_NAME, credentialsHereDoc, renderCredentialsFile, seedFileCommand, shellAssignments, shellQuote } from "../base/shell";
+import { TLS_FILE_NAMES, tlsFileDirectives, type ClientTlsFiles, type ClientTlsMaterial, type TlsFiles, type TlsMaterial } from "../tls/certificates";
+import { CREDENTIALS_EOF, redisCliTlsWords, CREDENTIALS_FILE_NAME, credentialsHereDoc, renderCredentialsFile, seedFileCommand, shellAssignments, shellQuote } from "../base/shell";
 
 /**
  * The path the scripts' headers name: this module's path before it moved here. The headers are
@@ -39,6 +40,8 @@ export interface LiveApplySettings {
   local: RedisEndpoint;
   /** The volume's live credentials dir (shell.ts CREDENTIALS_DIR_NAME under the data dir). */
   credentialsDir: string;
+  /** With TLS on: the container's client pair, which its redis-cli presents. */
+  tls?: ClientTlsFiles;
 }
 
 function fileName(path: string): string {
@@ -50,7 +53,7 @@ export function aclSetUserCommand(user: string, passwords: readonly string[], ru
   return ["ACL SETUSER", user, "reset", "on", ...passwords.map((p) => `#${sha256Hex(p)}`), rules].join(" ");
 }
 
-const PRELUDE = String.raw`set -eu
+const prelude = (tls?: ClientTlsFiles) => String.raw`set -eu
 log() { printf 'veza %s %s: %s\n' "$VEZA_NAME" "$(date +%H:%M:%S.%3N)" "$*" >&2; }
 
 # The file as the volume's live copy: written beside it, then renamed (a start never reads half a file).
@@ -68,7 +71,7 @@ write_live() {
 cli_as() {
   ca_password=$1 ca_seconds=$2
   shift 2
-  REDISCLI_AUTH=$ca_password timeout "$ca_seconds" redis-cli --no-auth-warning -h "${"$"}{VEZA_LOCAL%:*}" -p "${"$"}{VEZA_LOCAL##*:}" --user "$ra_user" "$@" | tr -d '\r'
+  REDISCLI_AUTH=$ca_password timeout "$ca_seconds" redis-cli${redisCliTlsWords(tls)} --no-auth-warning -h "${"$"}{VEZA_LOCAL%:*}" -p "${"$"}{VEZA_LOCAL##*:}" --user "$ra_user" "$@" | tr -d '\r'
 }
 
 # run_as_admin <user> <passwords...>: the commands on stdin, as the first of the passwords that
@@ -134,7 +137,7 @@ function header(kind: string, s: LiveApplySettings): string[] {
     `# Rendered by veza-redis (${RENDERED_FROM}). A ${kind}'s credentials, applied live:`,
     "# run inside its container with this script on stdin. SECRET: holds plain-text passwords.",
     ...shellAssignments({ VEZA_NAME: s.name, VEZA_LOCAL: `${s.local.host}:${s.local.port}`, VEZA_CREDENTIALS_DIR: s.credentialsDir }),
-    PRELUDE,
+    prelude(s.tls),
     "",
   ];
 }
@@ -339,4 +342,51 @@ export function dataNodeSeedScript(name: string, credentialsDir: string, state: 
 /** A sentinel's seed: the same, its administrator being the sentinel admin user. */
 export function sentinelSeedScript(name: string, credentialsDir: string, masterName: string, state: CredentialState): string {
   return renderCredentialSeedScript({ name, credentialsDir }, sentinelLiveFiles(masterName, state), { file: SENTINEL_LIVE_FILE_NAMES[0], adminPasswords: state.accepted.sentinelAdmin });
+}
+
+/**
+ * `<name>-tls-files`: the process's TLS files written into its volume by a throwaway container
+ * (the seed's flags), before the container is created and again whenever a certificate changes.
+ * Unlike the passwords' seed it always replaces: the declared certificates are the truth at every
+ * step, and a process reads only what it loads (a data node at its reload, a sentinel at start).
+ * Each file 0600 and the redis user's, written beside and renamed: a start never reads half a key.
+ */
+export function renderTlsFilesScript(name: string, credentialsDir: string, material: TlsMaterial): string {
+  return [
+    "#!/bin/sh",
+    `# Rendered by veza-redis (components/topology/credentialScripts.ts). A process's TLS files. SECRET: holds private keys.`,
+    ...shellAssignments({ VEZA_NAME: name, VEZA_CREDENTIALS_DIR: credentialsDir }),
+    String.raw`set -eu
+umask 077
+give_to_redis() { if [ "$(id -u)" = 0 ]; then chown redis:redis "$@"; fi; }
+[ -d "$VEZA_CREDENTIALS_DIR" ] || { mkdir "$VEZA_CREDENTIALS_DIR" && give_to_redis "$VEZA_CREDENTIALS_DIR"; }
+replace_file() {
+  rm -f "$VEZA_CREDENTIALS_DIR/$1.tmp"
+  cat > "$VEZA_CREDENTIALS_DIR/$1.tmp"
+  give_to_redis "$VEZA_CREDENTIALS_DIR/$1.tmp"
+  mv -f "$VEZA_CREDENTIALS_DIR/$1.tmp" "$VEZA_CREDENTIALS_DIR/$1"
+}`,
+    ...Object.entries(TLS_FILE_NAMES).map(([field, file]) => `replace_file ${shellQuote(file)} ${credentialsHereDoc(material[field as keyof TlsFiles])}`),
+    `printf 'veza %s: tls: wrote %s\\n' "$VEZA_NAME" ${shellQuote(Object.values(TLS_FILE_NAMES).join(" "))} >&2`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * `<name>-tls-reload`: a running data node re-reads its TLS files on one CONFIG SET of their paths
+ * (Redis 7.0 applies tls-* settings even when unchanged, keeps the old context if a new file is
+ * bad, and keeps open connections), as its administrator: never a restart, never a failover.
+ */
+export function renderDataNodeTlsReloadScript(s: LiveApplySettings, files: TlsFiles, state: CredentialState): string {
+  return [
+    ...header("data node", s),
+    adminCommands(ACL_USERS.admin, state.accepted.admin, [["CONFIG SET", ...tlsFileDirectives(files).flat()].join(" ")]),
+    'log "tls: reloaded its certificates (CONFIG SET)"',
+    "",
+  ].join("\n");
+}
+
+/** A client's TLS files for renderVolumeFilesScript: each file's name in its volume, and its PEM. */
+export function clientTlsVolumeFiles(files: ClientTlsFiles, material: ClientTlsMaterial): Record<string, string> {
+  return Object.fromEntries((Object.keys(files) as Array<keyof ClientTlsFiles>).map((key) => [fileName(files[key]), material[key]]));
 }

@@ -50,6 +50,7 @@ export function portAllocations(config: StackConfig): PortAllocation[] {
     allocations.push(...config.hosts.map((h) => ({ host: h.name, port: config.monitoring.nodeExporterPort, owner: `node-exporter-${h.name}` })));
     allocations.push({ host: config.monitoring.host, port: config.monitoring.prometheusPort, owner: "prometheus" });
     allocations.push({ host: config.monitoring.host, port: config.monitoring.alertmanagerPort, owner: "alertmanager" });
+    if (config.tls.enabled) allocations.push({ host: config.monitoring.host, port: config.monitoring.blackboxExporterPort, owner: "blackbox-exporter" });
   }
   if (config.monitoring.enabled) allocations.push({ host: config.monitoring.host, port: config.monitoring.grafanaPort, owner: "grafana" });
   if (config.api.mode === "container") {

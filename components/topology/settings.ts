@@ -8,7 +8,7 @@ import type { DataNodePlacement, PlacementHost, SentinelPlacement } from "./plac
 import type { StackModel } from "./model";
 import type { ProcessLocation } from "../base/endpoints";
 import { CREDENTIALS_DIR_NAME } from "../base/shell";
-import type { TlsFiles } from "../tls/certificates";
+import { tlsFilesIn, type TlsFiles } from "../tls/certificates";
 
 /** The volume's live credentials dir in every Redis-family container (see shell.ts). */
 export const CONTAINER_CREDENTIALS_DIR = `${CONTAINER_DATA_DIR}/${CREDENTIALS_DIR_NAME}`;
@@ -23,6 +23,21 @@ export function declaredDataHosts(topology: { dataNodes: ReadonlyArray<{ host: {
   return [...new Set(topology.dataNodes.map((node) => node.host.address))];
 }
 
+/**
+ * Every Redis-family container's TLS files: beside the live credentials in its volume, written
+ * by its `<name>-tls-files` command (never an upload: a renewed certificate must not replace a
+ * data node), each 0600 and the redis user's.
+ */
+export const CONTAINER_TLS_FILES = tlsFilesIn(CONTAINER_CREDENTIALS_DIR);
+
+/** The stack's TLS switch, as the settings read it: absent (a fixture) means off. */
+export type TlsSwitch = { tls?: { enabled: boolean } };
+
+/** The container's TLS files when the stack has TLS on. */
+export function containerTlsFiles(config: TlsSwitch): TlsFiles | undefined {
+  return config.tls?.enabled ? CONTAINER_TLS_FILES : undefined;
+}
+
 export interface FileLocations {
   dataDir: string;
   secretsPath: string;
@@ -30,7 +45,13 @@ export interface FileLocations {
   tls?: TlsFiles;
 }
 
-type SettingsConfig = Pick<StackConfig, "redis" | "sentinel">;
+type SettingsConfig = Pick<StackConfig, "redis" | "sentinel"> & TlsSwitch;
+
+/** In the container: the volume's data dir, the live copy of its secrets and, with TLS on, its TLS files. */
+function containerLocations(config: TlsSwitch, secretsPath: string): FileLocations {
+  const tls = containerTlsFiles(config);
+  return { dataDir: CONTAINER_DATA_DIR, secretsPath: liveCredentialsPath(secretsPath), ...(tls ? { tls } : {}) };
+}
 
 function location(placed: DataNodePlacement | SentinelPlacement, files: FileLocations): ProcessLocation {
   return {
@@ -48,7 +69,7 @@ export function dataNodeSettings(
   config: SettingsConfig,
   { topology, sizing }: StackModel<PlacementHost>,
   node: DataNodePlacement,
-  files: FileLocations = { dataDir: CONTAINER_DATA_DIR, secretsPath: liveCredentialsPath(REDIS_SECRETS_PATH) },
+  files: FileLocations = containerLocations(config, REDIS_SECRETS_PATH),
 ): RedisNodeSettings {
   const { redis } = config;
   const replicated = topology.dataNodes.length > 1;
@@ -72,7 +93,7 @@ export function sentinelSettings(
   config: SettingsConfig,
   { topology }: StackModel<PlacementHost>,
   sentinel: SentinelPlacement,
-  files: FileLocations = { dataDir: CONTAINER_DATA_DIR, secretsPath: liveCredentialsPath(SENTINEL_SECRETS_PATH) },
+  files: FileLocations = containerLocations(config, SENTINEL_SECRETS_PATH),
 ): SentinelSettings {
   const s = config.sentinel;
   const addresses = [...topology.dataNodes.map((n) => n.host.address), ...topology.sentinels.map((x) => x.host.address)];

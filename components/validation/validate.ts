@@ -18,6 +18,7 @@ import { FORBIDDEN_KEY_ALLOWED, forbiddenKeyPaths, formatProblem, isPlainObject,
 import { OMITTED, resolveFieldProblems } from "../config/fields";
 import { PORT_MAX, PORT_MIN, SSH_HOST_KEY_ALLOWED, stackConfigSchema, type ParsedStackConfig } from "../config/schema";
 import { EVICTING_POLICIES, type ApiConfig, type HostConfig, type MonitoringConfig, type RedisConfig, type StackConfig } from "../config/types";
+import { CERTIFICATE_EXPIRY_DAYS } from "../tls/certificates";
 
 export { SECRET_KEYS } from "../config/schema";
 
@@ -69,9 +70,10 @@ export function validateStackConfig(raw: RawObject, options: { lenient?: boolean
   // A strict majority of the sentinels.
   const sentinel = { ...parsed.sentinel, quorum: parsed.sentinel.quorum ?? (Number.isFinite(count) ? Math.floor(count / 2) + 1 : 2) };
   const { environment, redis, incident, maintenanceMode, rateLimitFailClosed } = parsed;
-  const config: StackConfig = { environment, hosts, redis, sentinel, api, monitoring, backup, incident, maintenanceMode, rateLimitFailClosed, credentials };
+  const config: StackConfig = { environment, hosts, redis, sentinel, api, monitoring, backup, incident, maintenanceMode, rateLimitFailClosed, credentials, tls: parsed.tls };
   checkSizing(problems, redis);
   checkSentinelRules(problems, config);
+  checkTls(problems, config.tls);
   checkHostReferences(problems, config);
   checkPorts(problems, config);
   checkMonitoringPlacement(problems, config);
@@ -276,6 +278,26 @@ function checkSizing(problems: ProblemList, redis: RedisConfig): void {
       );
     }
   }
+}
+
+/** The certificates' lifetimes fit one another, and a CA rotation step has a CA to rotate from. */
+function checkTls(problems: ProblemList, tls: StackConfig["tls"]): void {
+  if (problems.has("tls")) return;
+  const { ticket } = CERTIFICATE_EXPIRY_DAYS;
+  if (tls.renewBeforeDays <= ticket || tls.renewBeforeDays >= tls.leafValidityDays)
+    problems.add(
+      "tls.renewBeforeDays",
+      tls.renewBeforeDays,
+      `more than ${ticket} (the expiry ticket's days: renewal comes before any alert) and less than tls.leafValidityDays (${tls.leafValidityDays}), else every \`up\` reissues every certificate`,
+    );
+  if (tls.leafValidityDays > tls.caValidityDays)
+    problems.add("tls.leafValidityDays", tls.leafValidityDays, `at most tls.caValidityDays (${tls.caValidityDays}): a certificate outliving its CA fails verification at the CA's end`);
+  if (tls.caStep !== "retire" && tls.caGeneration === 0)
+    problems.add(
+      "tls.caStep",
+      tls.caStep,
+      "retire while tls.caGeneration is 0: add and switch rotate from the previous CA, and generation 0 has none (raise tls.caGeneration by one to start a CA rotation)",
+    );
 }
 
 function checkSentinelRules(problems: ProblemList, config: StackConfig): void {

@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { CertificateRequest, TlsFiles } from "../../components/tls/certificates";
+import type { CertificateRequest, ClientCertificateRole, ClientTlsFiles, ClientTlsMaterial, TlsFiles, TlsMaterial } from "../../components/tls/certificates";
 
 export interface CertificatePair {
   certFile: string;
@@ -132,4 +132,37 @@ export function caBundle(file: string, authorities: readonly CertificatePair[]):
 /** One process's TLS files: the bundle, its server pair and the client pair its links present. */
 export function processTlsFiles(caCertFile: string, server: CertificatePair, client: CertificatePair): TlsFiles {
   return { caCertFile, certFile: server.certFile, keyFile: server.keyFile, clientCertFile: client.certFile, clientKeyFile: client.keyFile };
+}
+
+/**
+ * The plan issued the way StackCertificates issues it (one CA, a certificate per entry), as the
+ * PEM text the program's `<name>-tls-files` commands write: per server, its material with the
+ * client pair of its outgoing role; per client role, its material.
+ */
+export function issuePlanMaterial(dir: string, plan: readonly CertificateRequest[], ca = createCertificateAuthority(path.join(dir, "ca"), "veza-redis drill CA")) {
+  const read = (file: string) => fs.readFileSync(file, "utf8");
+  const pairs = new Map(plan.map((entry) => [entry.name, issueCertificate(ca, entry, path.join(dir, "leaves"))]));
+  const pair = (name: string) => {
+    const found = pairs.get(name);
+    if (!found) throw new Error(`issuePlanMaterial: no ${name} in the plan`);
+    return found;
+  };
+  const bundle = read(ca.certFile);
+  return {
+    ca,
+    server(name: string, outgoing: ClientCertificateRole): TlsMaterial {
+      const own = pair(name);
+      const client = pair(`client-${outgoing}`);
+      return { caCertFile: bundle, certFile: read(own.certFile), keyFile: read(own.keyFile), clientCertFile: read(client.certFile), clientKeyFile: read(client.keyFile) };
+    },
+    client(role: ClientCertificateRole): ClientTlsMaterial {
+      const own = pair(`client-${role}`);
+      return { caCertFile: bundle, certFile: read(own.certFile), keyFile: read(own.keyFile) };
+    },
+    /** A client role's files on disk (for redis-cli and ioredis in the tests). */
+    clientFiles(role: ClientCertificateRole): ClientTlsFiles {
+      const own = pair(`client-${role}`);
+      return { caCertFile: ca.certFile, certFile: own.certFile, keyFile: own.keyFile };
+    },
+  };
 }

@@ -22,7 +22,9 @@ import { spawnSync, execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Credentials } from "../../components/redis/acl";
-import { CREDENTIAL_SEED_CAPABILITIES, CREDENTIAL_SEED_MOUNT } from "../../components/topology/credentialScripts";
+import { CREDENTIAL_SEED_CAPABILITIES, CREDENTIAL_SEED_MOUNT, renderTlsFilesScript } from "../../components/topology/credentialScripts";
+import { CONTAINER_CREDENTIALS_DIR } from "../../components/topology/settings";
+import type { TlsMaterial } from "../../components/tls/certificates";
 import { asCredentialState, type CredentialState } from "../../components/redis/rotation";
 import { CONTAINER_DATA_DIR } from "../../components/redis/redisConf";
 import type { ContainerDefinition } from "../../components/topology/containers";
@@ -63,6 +65,8 @@ export interface ContainerSlot {
   volumeDir: string;
   /** The network namespace of the container's host (a path for nsenter --net), or this machine's. */
   network?: string;
+  /** With TLS on: what the program's `<name>-tls-files` command writes into the volume before each create. */
+  tls?: TlsMaterial;
 }
 
 /** The host PID of the entry script: the child `unshare --fork` made. */
@@ -115,10 +119,10 @@ export class ContainerRunner {
     ws.mountPoint(CREDENTIAL_SEED_MOUNT);
   }
 
-  define(name: string, definition: ContainerDefinition, persistentVolume: boolean, network?: string): ContainerSlot {
+  define(name: string, definition: ContainerDefinition, persistentVolume: boolean, network?: string, tls?: TlsMaterial): ContainerSlot {
     const root = this.ws.tempDir(name);
     fs.chmodSync(root, 0o755);
-    const slot: ContainerSlot = { name, definition, persistentVolume, generations: 0, volumeDir: path.join(root, "volume"), ...(network ? { network } : {}) };
+    const slot: ContainerSlot = { name, definition, persistentVolume, generations: 0, volumeDir: path.join(root, "volume"), ...(network ? { network } : {}), ...(tls ? { tls } : {}) };
     fs.mkdirSync(slot.volumeDir);
     this.slots.set(name, slot);
     return slot;
@@ -136,14 +140,29 @@ export class ContainerRunner {
    * --cap-add ...`). Its log lines go to the container's log, before the entry script's.
    */
   private seed(slot: ContainerSlot, volume: string, logFile: string): void {
+    this.runOnVolume(slot, volume, logFile, "the credentials seed", slot.definition.seed(this.state));
+    if (slot.tls) this.runOnVolume(slot, volume, logFile, "the TLS files", renderTlsFilesScript(slot.name, CONTAINER_CREDENTIALS_DIR, slot.tls));
+  }
+
+  /** A throwaway container's script with the volume at /data, under the seed container's capabilities. */
+  private runOnVolume(slot: ContainerSlot, volume: string, logFile: string, what: string, script: string): void {
     const bounding = boundingSetOf(Object.keys(CREDENTIAL_SEED_CAPABILITIES));
     const result = spawnSync(
       "unshare",
       ["--mount", "--propagation", "private", "sh", "-c", `mount --bind "$1" ${CREDENTIAL_SEED_MOUNT} && exec setpriv --no-new-privs --bounding-set ${bounding} sh -s`, "seed", volume],
-      { input: slot.definition.seed(this.state), encoding: "utf8", timeout: 10000 },
+      { input: script, encoding: "utf8", timeout: 10000 },
     );
     fs.appendFileSync(logFile, `${result.stdout ?? ""}${result.stderr ?? ""}`);
-    if (result.status !== 0) throw new Error(`${slot.name}: the credentials seed failed (exit ${result.status}): ${result.stderr}`);
+    if (result.status !== 0) throw new Error(`${slot.name}: ${what} failed (exit ${result.status}): ${result.stderr}`);
+  }
+
+  /** `<name>-tls-files` re-run on a running container's volume (a reissued certificate), as the program does. */
+  rewriteTls(name: string, material: TlsMaterial): void {
+    const slot = this.slot(name);
+    slot.tls = material;
+    const generationDir = path.join(path.dirname(slot.volumeDir), `generation-${slot.generations}`);
+    const volume = slot.persistentVolume ? slot.volumeDir : path.join(generationDir, "anonymous-volume");
+    this.runOnVolume(slot, volume, path.join(generationDir, "container.log"), "the TLS files", renderTlsFilesScript(name, CONTAINER_CREDENTIALS_DIR, material));
   }
 
   /** `docker create` + `start`: fresh declared files; the named volume kept (seeded if fresh), an anonymous one new. */

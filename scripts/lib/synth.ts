@@ -111,6 +111,11 @@ function readAlias(alias: AliasMessage): Alias {
 }
 
 /** Deterministic outputs the providers would compute, so dependents see realistic values. */
+/** A PEM block whose body names the resource: the files' shape, no key material. */
+function synthPem(label: string, name: string): string {
+  return `-----BEGIN ${label}-----\n${Buffer.from(`synth ${name}`).toString("base64")}\n-----END ${label}-----\n`;
+}
+
 function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (type) {
     case "random:index/randomPassword:RandomPassword": {
@@ -135,6 +140,14 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       };
     case "docker:index/remoteImage:RemoteImage":
       return { ...inputs, imageId: `sha256:${Buffer.from(String(inputs.name)).toString("hex").padEnd(64, "0").slice(0, 64)}`, repoDigest: `${inputs.name}` };
+    // Never real keys or certificates: synth output may be shared freely. PEM-shaped, per name.
+    case "tls:index/privateKey:PrivateKey":
+      return { ...inputs, privateKeyPem: synthPem("PRIVATE KEY", name) };
+    case "tls:index/certRequest:CertRequest":
+      return { ...inputs, certRequestPem: synthPem("CERTIFICATE REQUEST", name) };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { ...inputs, certPem: synthPem("CERTIFICATE", name) };
     case "command:local:Command":
     case "command:remote:Command":
       return { ...inputs, stdout: "", stderr: "" };

@@ -145,9 +145,10 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
     );
     // Prometheus and Alertmanager on the monitoring host, a redis_exporter on each host with Redis
     // processes: the Debian packages the tests run (images/monitoring), built where they run.
+    // blackbox_exporter only with tls.enabled (tests/component/stackTls.test.ts), off in both stacks.
     const monitoringBuilds = builds.filter((b) => Object.values(MONITORING_IMAGES).some((image) => image.tag === b.inputs.imageName));
     const perImage = Object.fromEntries(Object.entries(MONITORING_IMAGES).map(([name, image]) => [name, monitoringBuilds.filter((b) => b.inputs.imageName === image.tag).length]));
-    expect(perImage).toEqual({ prometheus: 1, alertmanager: 1, redisExporter: stack === "dev" ? 1 : 3 });
+    expect(perImage).toEqual({ prometheus: 1, alertmanager: 1, redisExporter: stack === "dev" ? 1 : 3, blackboxExporter: 0 });
     for (const build of monitoringBuilds) {
       const image = Object.values(MONITORING_IMAGES).find((i) => i.tag === build.inputs.imageName)!;
       expect(build.inputs).toEqual({ imageName: image.tag, skipPush: true, buildOnPreview: false, build: monitoringImageBuild(image) });

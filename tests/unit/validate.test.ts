@@ -220,7 +220,7 @@ describe("stack config validation", () => {
       "a known field (image, memoryLimitMiB, forkHeadroomPercent, maxmemoryMiB, evictionPolicy, allowedEvictionPolicies, aofRewritePercentage, aofRewriteMinSizeMiB, dataVolumeMiB, volumeHeadroomFactor, rdbSnapshots, port, tcpBacklog, maxClients, minReplicasToWrite, minReplicasMaxLagSeconds)",
     );
     expect(problemFor({ ...valid(), sentinels: {} }, "sentinels").allowed).toMatch(
-      /^a known field \(environment, hosts, redis, sentinel, api, monitoring, backup, incident, maintenanceMode, rateLimitFailClosed, credentials, slackWebhookUrl, pagerdutyRoutingKey, heartbeatWebhookUrl, sshPrivateKey\)$/,
+      /^a known field \(environment, hosts, redis, sentinel, api, monitoring, backup, incident, maintenanceMode, rateLimitFailClosed, credentials, tls, slackWebhookUrl, pagerdutyRoutingKey, heartbeatWebhookUrl, sshPrivateKey\)$/,
     );
   });
 

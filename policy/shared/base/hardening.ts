@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import { CONTAINER_CONFIG_DIR, shellQuote } from "./shell";
 
 /** The `veza.component` label of each container kind. */
-export type ContainerKind = "redis" | "sentinel" | "redis-exporter" | "node-exporter" | "prometheus" | "alertmanager" | "grafana" | "api" | "backup";
+export type ContainerKind = "redis" | "sentinel" | "redis-exporter" | "blackbox-exporter" | "node-exporter" | "prometheus" | "alertmanager" | "grafana" | "api" | "backup";
 
 export interface ContainerHardening {
   /** Added back after dropping ALL, each with the reason. */
@@ -62,6 +62,7 @@ export const CONTAINER_HARDENING: Record<ContainerKind, ContainerHardening> = {
   // The exporters run with GOMAXPROCS 2 and 1 (redis_exporter's env, node_exporter's default
   // --runtime.gomaxprocs); the servers' limits hold on hosts up to about 256 cores.
   "redis-exporter": { capAdd: {}, pidsLimit: 128 },
+  "blackbox-exporter": { capAdd: {}, pidsLimit: 128 },
   "node-exporter": { capAdd: {}, pidsLimit: 128 },
   prometheus: { capAdd: {}, pidsLimit: 512 },
   alertmanager: { capAdd: {}, pidsLimit: 512 },
@@ -100,6 +101,7 @@ export const CONFIG_ROOTS: Partial<Record<ContainerKind, string>> = {
   alertmanager: "/etc/alertmanager",
   grafana: "/etc/grafana",
   backup: CONTAINER_CONFIG_DIR,
+  "blackbox-exporter": "/etc/blackbox",
 };
 
 /** The label on a config volume with the digest of what it holds. */

@@ -1,0 +1,78 @@
+// The dev stack with tls.enabled under mocks: what `pulumi up` declares to put every link on TLS,
+// in which order, and that no private key shows in the plan. The same files run for real in
+// tests/drills/containerTls.test.ts.
+import { byName, CONTAINER, label, synthOk, uploadContent } from "../helpers/synth";
+import type { SynthResult } from "../../scripts/lib/synth";
+import { validateStackConfig } from "../../components/validation/validate";
+import { readStackConfigFile } from "../../lib/stackFiles";
+import { API_TLS_FILES } from "../../components/api/env";
+import { EXPORTER_TLS_FILES } from "../../components/monitoring/redisExporter";
+import { CERTIFICATE_PROBE_JOB, PROMETHEUS_CONFIG_PATH } from "../../components/monitoring/prometheusConfig";
+
+const envOf = (container: { inputs: Record<string, unknown> }) => Object.fromEntries(((container.inputs.envs as string[]) ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+const TLS_ON = ['tls={"enabled":true}'];
+
+describe("the dev stack with tls.enabled, under mocks", () => {
+  let on: SynthResult;
+  let off: SynthResult;
+  beforeAll(async () => {
+    on = await synthOk("dev", TLS_ON);
+    off = await synthOk("dev");
+  });
+
+  it("writes each data node's and sentinel's TLS files before its container, reloads a data node live after it, and replaces a sentinel when its certificates change", () => {
+    const plan = on.plan.resources;
+    const resource = (name: string) => plan.find((r) => r.name === name)!;
+    for (const name of ["redis-0", "redis-1", "redis-2", "sentinel-0", "sentinel-1", "sentinel-2"]) {
+      expect(resource(`${name}-container`).dependsOn).toContain(`${name}-tls-files`);
+    }
+    for (const name of ["redis-0", "redis-1", "redis-2"])
+      expect(resource(`${name}-tls-reload`).dependsOn).toEqual(expect.arrayContaining([`${name}-container`, `${name}-tls-files`, `${name}-credentials`]));
+    for (const name of ["sentinel-0", "sentinel-1", "sentinel-2"]) {
+      expect(plan.find((r) => r.name === `${name}-tls-reload`)).toBeUndefined();
+      expect(label(byName(on.unmasked, `${name}-container`), "tls-certificates")).toMatch(/^[0-9a-f]{64}$/);
+    }
+    // With TLS off: none of it, and the sentinels carry no such label.
+    expect(off.plan.resources.filter((r) => /-tls-|^tls/.test(r.name))).toEqual([]);
+    expect(label(byName(off.unmasked, "sentinel-0-container"), "tls-certificates")).toBeUndefined();
+  });
+
+  it("never shows a private key in the plan (the unmasked view, the control, holds them)", () => {
+    expect(JSON.stringify(on.unmasked)).toContain("BEGIN PRIVATE KEY");
+    expect(JSON.stringify(on.plan)).not.toContain("BEGIN PRIVATE KEY");
+  });
+
+  it("gives every client its certificate: the API's env names its files, the exporters dial rediss://, the backup's redis-cli gets --tls, and Prometheus probes every endpoint through blackbox_exporter", () => {
+    const api = envOf(byName(on.unmasked, "api-container"));
+    expect(api).toMatchObject({ REDIS_TLS_CA_FILE: API_TLS_FILES.caCertFile, REDIS_TLS_CERT_FILE: API_TLS_FILES.certFile, REDIS_TLS_KEY_FILE: API_TLS_FILES.keyFile });
+    expect(Object.keys(envOf(byName(off.unmasked, "api-container"))).filter((name) => name.startsWith("REDIS_TLS"))).toEqual([]);
+    const exporter = envOf(byName(on.unmasked, "redis-0-exporter-container"));
+    expect(exporter.REDIS_ADDR).toMatch(/^rediss:\/\//);
+    expect(exporter.REDIS_EXPORTER_TLS_CLIENT_CERT_FILE).toBe(EXPORTER_TLS_FILES.certFile);
+    expect(envOf(byName(on.unmasked, "backup-container")).VEZA_BACKUP_REDIS_CLI_TLS).toMatch(/^--tls --cacert \S+ --cert \S+ --key \S+$/);
+    const prometheus = uploadContent(on.unmasked, byName(on.unmasked, "monitoring-prometheus-container"), PROMETHEUS_CONFIG_PATH);
+    expect(prometheus).toContain(`job_name: ${CERTIFICATE_PROBE_JOB}`);
+    for (const port of [6379, 6380, 6381, 26379, 26380, 26381]) expect(prometheus).toContain(`127.0.0.1:${port}`);
+    expect(on.plan.resources.filter((r) => r.type === CONTAINER && r.name === "monitoring-blackbox-exporter-container")).toHaveLength(1);
+    expect(off.plan.resources.find((r) => r.name === "monitoring-blackbox-exporter-container")).toBeUndefined();
+  });
+});
+
+describe("the tls section's cross-field rules", () => {
+  const problemsWith = (tls: Record<string, unknown>) => {
+    const result = validateStackConfig({ ...readStackConfigFile("dev").raw, tls });
+    return result.ok ? [] : result.problems.map((p) => `${p.key}=${JSON.stringify(p.value)}`);
+  };
+
+  it("refuses a renewal lead time at or below the 21-day expiry ticket, or not below the certificates' lifetime", () => {
+    expect(problemsWith({ enabled: true, renewBeforeDays: 21 })).toEqual(["tls.renewBeforeDays=21"]);
+    expect(problemsWith({ enabled: true, renewBeforeDays: 90, leafValidityDays: 90 })).toEqual(["tls.renewBeforeDays=90"]);
+    expect(problemsWith({ enabled: true, renewBeforeDays: 22 })).toEqual([]);
+  });
+
+  it("refuses certificates that outlive their CA, and a CA rotation step with no previous CA", () => {
+    expect(problemsWith({ enabled: true, caValidityDays: 365, leafValidityDays: 400 })).toEqual(["tls.leafValidityDays=400"]);
+    expect(problemsWith({ enabled: true, caStep: "add" })).toEqual(['tls.caStep="add"']);
+    expect(problemsWith({ enabled: true, caGeneration: 1, caStep: "add" })).toEqual([]);
+  });
+});
