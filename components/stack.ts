@@ -1,12 +1,13 @@
 // Composes the whole declaration from a validated StackConfig. index.ts only loads config and
 // calls this; the tests and `synth` call it under mocks.
 
+import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostCommand } from "./host/hostCommand";
 import { ApiService } from "./api/ApiService";
 import { effectiveToggles, renderApiEnv, type RedisConnection } from "./api/env";
 import type { StackSecrets } from "./validation/load";
-import type { HostConfig, StackConfig } from "./config/types";
+import type { HostConfig, StackConfig, TlsConfig } from "./config/types";
 import { DockerHost } from "./host/DockerHost";
 import { ACL_USERS, SENTINEL_USERS } from "./redis/acl";
 import { RedisCredentials } from "./redis/RedisCredentials";
@@ -16,7 +17,7 @@ import { Monitoring } from "./monitoring/Monitoring";
 import { Backup } from "./backup/Backup";
 import { stackModel } from "./topology/model";
 import { certificatePlan } from "./tls/certificates";
-import { StackCertificates } from "./tls/StackCertificates";
+import { StackCertificates, type StackCertificatesArgs } from "./tls/StackCertificates";
 import type { Topology } from "./topology/placement";
 
 /**
@@ -55,7 +56,7 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
   const certificates = config.tls.enabled
     ? new StackCertificates("tls", {
         plan: certificatePlan(topology),
-        ca: { generation: config.tls.caGeneration, step: config.tls.caStep },
+        ca: certificateAuthority(config.tls),
         caValidityDays: config.tls.caValidityDays,
         leafValidityDays: config.tls.leafValidityDays,
         renewBeforeDays: config.tls.renewBeforeDays,
@@ -158,6 +159,16 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
     // The restic repository's password (npm run restore): keep a copy outside this stack's state.
     ...(backup ? { backupHost: backup.settings.host.name, backupRepositoryPassword: pulumi.secret(backup.repositoryPassword) } : {}),
   };
+}
+
+/**
+ * The generated CA at its rotation step, or the CA the team brings, read where `pulumi up` runs
+ * (loadStackConfig checked the files first: broughtCaProblems).
+ */
+function certificateAuthority(tls: TlsConfig): StackCertificatesArgs["ca"] {
+  if (tls.caCertFile === "") return { generation: tls.caGeneration, step: tls.caStep };
+  const read = (file: string) => fs.readFileSync(file, "utf8");
+  return { brought: { certPem: read(tls.caCertFile), keyPem: pulumi.secret(read(tls.caKeyFile)), trustedPems: tls.trustedCaFiles.map(read) } };
 }
 
 /** One line per process: what an on-call engineer wants to see first. */

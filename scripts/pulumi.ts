@@ -10,6 +10,9 @@ import * as path from "node:path";
 import { EXIT_OK, helpText, runMain, UsageError } from "./lib/args";
 import { chooseBackend, choosePulumi, localDockerHosts, namesPolicyPack, onMissingStack, parseWrapperArgs, POLICY_PACK_DIR, pulumiArgs, WRAPPER_SPEC } from "./lib/pulumiWrapper";
 import { PROJECT_ROOT, readStackConfigFile } from "../lib/stackFiles";
+import { validateStackConfig } from "../components/validation/validate";
+import { broughtCaProblems } from "../components/validation/tlsFiles";
+import { formatProblem } from "../components/config/reader";
 
 const STATE_DIR = path.join(PROJECT_ROOT, ".pulumi-state");
 
@@ -68,12 +71,18 @@ function main(): number {
   }
   const { verb, stack, passThrough } = args;
   const env: NodeJS.ProcessEnv = { ...process.env };
-  let hosts: unknown;
+  let raw: Record<string, unknown>;
   try {
-    hosts = readStackConfigFile(stack).raw.hosts;
+    raw = readStackConfigFile(stack).raw;
   } catch (error) {
     throw new UsageError(`Pulumi.${stack}.yaml: ${(error as Error).message}`);
   }
+  // The config and a brought CA's files, offline, before Docker and the CLI: the program refuses
+  // the same (and the rotation order, which needs the stack's outputs) once pulumi runs it.
+  const validation = validateStackConfig(raw);
+  const problems = validation.ok ? broughtCaProblems(validation.config.tls) : validation.problems;
+  if (problems.length > 0) fail(`Pulumi.${stack}.yaml: nothing was previewed or applied:\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`);
+  const hosts = raw.hosts;
   requireDocker(localDockerHosts(hosts), stack);
   // The pack runs from its own install; without it pulumi fails after the preview has started.
   if (!namesPolicyPack(passThrough) && !fs.existsSync(path.join(PROJECT_ROOT, POLICY_PACK_DIR, "node_modules", "@pulumi", "policy"))) {

@@ -335,6 +335,11 @@ const tlsSchema = section({
   renewBeforeDays: integer(1, 824, "days before a certificate's end that `pulumi up` reissues it").default(30),
   caGeneration: integer(0, MAX_CREDENTIAL_GENERATION, "the stack CA's generation; raise it by one to start a CA rotation").default(0),
   caStep: oneOf(ROTATION_STEPS, "retire", " (add: every bundle trusts the new CA too; switch: the new CA signs every certificate; retire: the old CA is dropped)"),
+  /** A CA the team brings instead of the generated one: its certificate and key, read where `pulumi up` runs. */
+  caCertFile: text(hostPath, "an absolute path, where `pulumi up` runs, of the CA certificate (PEM) that signs the stack's certificates").default(""),
+  caKeyFile: text(hostPath, "an absolute path, where `pulumi up` runs, of that CA's unencrypted private key (PEM)").default(""),
+  /** More CA certificates every bundle trusts: the overlap while the brought CA is rotated. */
+  trustedCaFiles: field(z.array(z.string().regex(hostPath), { error: "a list of absolute paths of CA certificates (PEM)" }), () => ({ fallback: [] })).default([]),
 });
 
 const topLevelShape = {

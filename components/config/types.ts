@@ -154,6 +154,11 @@ export interface TlsConfig {
   /** The CA rotation: which generations every bundle trusts and which one signs (authoritiesAt). */
   caGeneration: number;
   caStep: "add" | "switch" | "retire";
+  /** A CA the team brings ("" for the generated one): certificate and key files where `pulumi up` runs. */
+  caCertFile: string;
+  caKeyFile: string;
+  /** More CA certificates every bundle trusts (a brought CA's rotation overlap). */
+  trustedCaFiles: string[];
 }
 
 export type { RotationConfig } from "../redis/rotation";

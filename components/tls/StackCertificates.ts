@@ -11,8 +11,11 @@ const HOURS_PER_DAY = 24;
 
 export interface StackCertificatesArgs {
   plan: CertificateRequest[];
-  /** The CA rotation's generation and step (authoritiesAt). */
-  ca: { generation: number; step: "add" | "switch" | "retire" };
+  /**
+   * The generated CA's rotation generation and step (authoritiesAt), or a CA the team brings:
+   * its certificate and key sign every leaf, and every bundle trusts it and `trustedPems`.
+   */
+  ca: GeneratedAuthority | { brought: BroughtAuthority };
   caValidityDays: number;
   leafValidityDays: number;
   /**
@@ -24,10 +27,35 @@ export interface StackCertificatesArgs {
   organization: string;
 }
 
+export interface GeneratedAuthority {
+  generation: number;
+  step: "add" | "switch" | "retire";
+}
+
+export interface BroughtAuthority {
+  certPem: string;
+  /** SECRET: read from the team's key file where `pulumi up` runs. */
+  keyPem: pulumi.Output<string>;
+  trustedPems: string[];
+}
+
+/** What signs the leaves, and the bundle every process and client verifies with. */
+interface Signer {
+  certPem: pulumi.Output<string>;
+  keyPem: pulumi.Output<string>;
+  bundlePem: pulumi.Output<string>;
+}
+
 export interface IssuedCertificate {
   certPem: pulumi.Output<string>;
   /** Secret: only ever written to a process's volume, mode 0600. */
   keyPem: pulumi.Output<string>;
+}
+
+/** A brought CA: no resource of its own (nothing to replace), its key a secret from the file. */
+function broughtSigner(brought: BroughtAuthority): Signer {
+  const pems = [brought.certPem, ...brought.trustedPems].map((pem) => (pem.endsWith("\n") ? pem : `${pem}\n`));
+  return { certPem: pulumi.output(brought.certPem), keyPem: pulumi.secret(brought.keyPem), bundlePem: pulumi.output(pems.join("")) };
 }
 
 export class StackCertificates extends pulumi.ComponentResource {
@@ -37,7 +65,38 @@ export class StackCertificates extends pulumi.ComponentResource {
 
   constructor(name: string, args: StackCertificatesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("veza:tls:StackCertificates", name, {}, opts);
-    const { trusted, signing } = authoritiesAt(args.ca.generation, args.ca.step);
+    const signer = "brought" in args.ca ? broughtSigner(args.ca.brought) : this.generatedSigner(name, args, args.ca);
+    this.caBundlePem = signer.bundlePem;
+    this.issued = Object.fromEntries(
+      args.plan.map((request) => {
+        // The key outlives its certificates: a renewal or a CA switch reissues the certificate only.
+        const key = new tls.PrivateKey(`${name}-${request.name}-key`, KEY, { parent: this });
+        const certificateRequest = new tls.CertRequest(
+          `${name}-${request.name}-request`,
+          { privateKeyPem: key.privateKeyPem, subject: { commonName: request.commonName, organization: args.organization }, dnsNames: request.dnsNames, ipAddresses: request.ipAddresses },
+          { parent: this },
+        );
+        const certificate = new tls.LocallySignedCert(
+          `${name}-${request.name}`,
+          {
+            certRequestPem: certificateRequest.certRequestPem,
+            caCertPem: signer.certPem,
+            caPrivateKeyPem: signer.keyPem,
+            validityPeriodHours: args.leafValidityDays * HOURS_PER_DAY,
+            earlyRenewalHours: args.renewBeforeDays * HOURS_PER_DAY,
+            allowedUses: ["digital_signature", "key_agreement", request.usage === "server" ? "server_auth" : "client_auth"],
+          },
+          { parent: this },
+        );
+        return [request.name, { certPem: certificate.certPem, keyPem: pulumi.secret(key.privateKeyPem) }];
+      }),
+    );
+    this.registerOutputs({ caBundlePem: this.caBundlePem });
+  }
+
+  /** The generated CAs the rotation step trusts, one resource pair per generation, and the one that signs. */
+  private generatedSigner(name: string, args: StackCertificatesArgs, ca: GeneratedAuthority): Signer {
+    const { trusted, signing } = authoritiesAt(ca.generation, ca.step);
     const authorities = new Map(
       trusted.map((generation) => {
         // Per generation, never renewed early: a new CA is a rotation (authoritiesAt), not a
@@ -64,32 +123,11 @@ export class StackCertificates extends pulumi.ComponentResource {
       }),
     );
     const signer = authorities.get(signing)!;
-    this.caBundlePem = pulumi.all(trusted.map((generation) => authorities.get(generation)!.certificate.certPem)).apply((pems) => pems.join(""));
-    this.issued = Object.fromEntries(
-      args.plan.map((request) => {
-        // The key outlives its certificates: a renewal or a CA switch reissues the certificate only.
-        const key = new tls.PrivateKey(`${name}-${request.name}-key`, KEY, { parent: this });
-        const certificateRequest = new tls.CertRequest(
-          `${name}-${request.name}-request`,
-          { privateKeyPem: key.privateKeyPem, subject: { commonName: request.commonName, organization: args.organization }, dnsNames: request.dnsNames, ipAddresses: request.ipAddresses },
-          { parent: this },
-        );
-        const certificate = new tls.LocallySignedCert(
-          `${name}-${request.name}`,
-          {
-            certRequestPem: certificateRequest.certRequestPem,
-            caCertPem: signer.certificate.certPem,
-            caPrivateKeyPem: signer.key.privateKeyPem,
-            validityPeriodHours: args.leafValidityDays * HOURS_PER_DAY,
-            earlyRenewalHours: args.renewBeforeDays * HOURS_PER_DAY,
-            allowedUses: ["digital_signature", "key_agreement", request.usage === "server" ? "server_auth" : "client_auth"],
-          },
-          { parent: this },
-        );
-        return [request.name, { certPem: certificate.certPem, keyPem: pulumi.secret(key.privateKeyPem) }];
-      }),
-    );
-    this.registerOutputs({ caBundlePem: this.caBundlePem });
+    return {
+      certPem: signer.certificate.certPem,
+      keyPem: signer.key.privateKeyPem,
+      bundlePem: pulumi.all(trusted.map((generation) => authorities.get(generation)!.certificate.certPem)).apply((pems) => pems.join("")),
+    };
   }
 
   /** A server's files: the bundle, its own pair and the client pair of the role its links present. SECRET. */

@@ -82,3 +82,26 @@ export function certificateProblems(files: CertificateFiles, now: Date = new Dat
   }
   return problems;
 }
+
+/** The problems of a file of CA certificates every bundle will trust: each one a CA, valid at `now`. */
+export function authorityProblems(file: string, now: Date = new Date()): CertificateProblem[] {
+  const problems: CertificateProblem[] = [];
+  const text = read(file, problems);
+  if (text === undefined) return problems;
+  for (const ca of certificatesIn(file, text, problems)) {
+    const subject = ca.subject.replace(/\n/g, ", ");
+    if (!ca.ca) problems.push({ file, problem: `holds ${subject}, which is not a CA certificate (basicConstraints CA:TRUE)` });
+    if (new Date(ca.validTo) <= now) problems.push({ file, problem: `holds a CA that expired on ${new Date(ca.validTo).toISOString()} (${subject})` });
+    if (new Date(ca.validFrom) > now) problems.push({ file, problem: `holds a CA not valid before ${new Date(ca.validFrom).toISOString()} (${subject})` });
+  }
+  return problems;
+}
+
+/** When a certificate file's first certificate ends (undefined when it cannot be read). */
+export function certificateEnd(file: string): Date | undefined {
+  try {
+    return new Date(new X509Certificate(fs.readFileSync(file, "utf8")).validTo);
+  } catch {
+    return undefined;
+  }
+}

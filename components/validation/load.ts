@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { requireValidStackConfig } from "./validate";
+import { requireValidStackConfig, StackConfigError } from "./validate";
+import { broughtCaProblems } from "./tlsFiles";
 import { setOwn, type RawObject } from "../config/reader";
 import type { StackConfig } from "../config/types";
 
@@ -44,6 +45,9 @@ export interface StackSecrets {
 export function loadStackConfig(): { config: StackConfig; secrets: StackSecrets } {
   const project = pulumi.getProject();
   const config = requireValidStackConfig(readRawConfig(project, pulumi.runtime.allConfig()));
+  // A brought CA's files, read here: a bad one stops `preview` and `up` before anything is declared.
+  const fileProblems = broughtCaProblems(config.tls);
+  if (fileProblems.length > 0) throw new StackConfigError(fileProblems);
   return { config, secrets: readStackSecrets() };
 }
 

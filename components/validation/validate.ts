@@ -292,6 +292,16 @@ function checkTls(problems: ProblemList, tls: StackConfig["tls"]): void {
     );
   if (tls.leafValidityDays > tls.caValidityDays)
     problems.add("tls.leafValidityDays", tls.leafValidityDays, `at most tls.caValidityDays (${tls.caValidityDays}): a certificate outliving its CA fails verification at the CA's end`);
+  if ((tls.caCertFile === "") !== (tls.caKeyFile === ""))
+    problems.add(tls.caCertFile === "" ? "tls.caCertFile" : "tls.caKeyFile", "", "tls.caCertFile and tls.caKeyFile together (a brought CA needs its key to sign), or neither (the generated CA)");
+  if (tls.caCertFile !== "" && (tls.caGeneration !== 0 || tls.caStep !== "retire"))
+    problems.add(
+      "tls.caGeneration",
+      tls.caGeneration,
+      "0, with tls.caStep retire, when the CA is brought (tls.caCertFile): its rotation is yours, in the same three steps: list the new CA in tls.trustedCaFiles, then swap tls.caCertFile and tls.caKeyFile to it (the old one in tls.trustedCaFiles), then drop the old one",
+    );
+  if (tls.trustedCaFiles.length > 0 && tls.caCertFile === "")
+    problems.add("tls.trustedCaFiles", tls.trustedCaFiles, "empty unless the CA is brought (tls.caCertFile): the generated CA rotates by tls.caGeneration and tls.caStep");
   if (tls.caStep !== "retire" && tls.caGeneration === 0)
     problems.add(
       "tls.caStep",

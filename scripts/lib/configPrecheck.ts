@@ -3,6 +3,7 @@
 // (exit 2) before @pulumi/pulumi and the program load; synthesize() runs the same function.
 import { validateStackConfig, type ValidationResult } from "../../components/validation/validate";
 import type { ConfigProblem } from "../../components/config/reader";
+import { broughtCaProblems } from "../../components/validation/tlsFiles";
 import { recordedFromOutputs, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "../../components/redis/rotation";
 import { applyOverrides, projectName, readStackConfigFile, PROJECT_ROOT, type StackConfigFile } from "../../lib/stackFiles";
 
@@ -27,6 +28,9 @@ export function checkStackConfig(stack: string, overrides: string[], options: Co
   const raw = applyOverrides(file.raw, overrides);
   const validation = validateStackConfig(raw, { lenient: options.bypassValidation });
   if (!validation.ok && !(options.bypassValidation && validation.lenientConfig)) return { ok: false, problems: validation.problems };
+  // A brought CA's files: what the program's config loading refuses, refused here first (exit 2).
+  const fileProblems = validation.ok && !options.bypassValidation ? broughtCaProblems(validation.config.tls) : [];
+  if (fileProblems.length > 0) return { ok: false, problems: fileProblems };
   const applied = options.appliedOutputs ?? {};
   let recorded: RecordedRotation;
   try {
