@@ -187,6 +187,28 @@ export const FAILURE_MODES = {
     drills: ["credential-rotation", "tls-ca-rotation"],
     tests: ["tests/component/rotation.test.ts", "tests/component/rotationGate.test.ts", "tests/unit/rotation.test.ts", "tests/component/stackCertificates.test.ts"],
   },
+  "certificate-expiry": {
+    title: "A certificate nears its end, or is refused",
+    failure: "a process's certificate or its CA reaches its end, or presents one its peers refuse: every TLS link to it fails at once",
+    guards: [
+      { what: "every certificate reissued by `up` within a lead time above the expiry ticket's days", file: "components/tls/StackCertificates.ts" },
+      { what: "a lead time at or below the ticket, or leaves outliving their CA, refused", file: "components/validation/validate.ts" },
+      { what: "a brought CA's files checked before anything is declared", file: "components/validation/tlsFiles.ts" },
+      { what: "reissued files loaded live by data nodes, sentinels replaced one at a time", file: "components/cluster/RedisNode.ts" },
+      { what: "every endpoint probed with mutual TLS and a PING", file: "components/monitoring/certificateRules.ts" },
+    ],
+    policies: [],
+    alerts: ["RedisCertificateExpiringSoon", "RedisCertificateExpiresThisWeek", "RedisTlsProbeFailed"],
+    runbook: { page: RUNBOOK_PAGES.certificates, section: "First checks" },
+    drills: ["tls-ca-rotation"],
+    tests: [
+      "tests/artifacts/certificateExpiry.test.ts",
+      "tests/artifacts/certificateChecks.test.ts",
+      "tests/artifacts/broughtCa.test.ts",
+      "tests/component/stackTls.test.ts",
+      "tests/drills/containerTls.test.ts",
+    ],
+  },
   intruder: {
     title: "A stolen credential or a compromised container",
     failure: "someone holds a credential or runs code in a container: each must stay harmless beyond its role",

@@ -16,7 +16,8 @@ import { SentinelCluster } from "./cluster/SentinelCluster";
 import { Monitoring } from "./monitoring/Monitoring";
 import { Backup } from "./backup/Backup";
 import { stackModel } from "./topology/model";
-import { certificatePlan } from "./tls/certificates";
+import { appliedTlsFrom, certificatePlan, TLS_APPLIED_OUTPUT, tlsSwitchProblems } from "./tls/certificates";
+import { StackConfigError } from "./validation/validate";
 import { StackCertificates, type StackCertificatesArgs } from "./tls/StackCertificates";
 import type { Topology } from "./topology/placement";
 
@@ -31,6 +32,13 @@ export async function readAppliedRotation(): Promise<RecordedRotation> {
   return recordedRotation(record.value ?? record.secretValue, always.value ?? always.secretValue);
 }
 
+/** Whether this stack's last `up` ran with TLS on (its CA bundle output), or undefined if it never ran. */
+async function readAppliedTls(): Promise<{ tls: boolean } | undefined> {
+  const self = new pulumi.StackReference("veza-applied-tls", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
+  const [bundle, always] = await Promise.all([self.getOutputDetails(TLS_APPLIED_OUTPUT), self.getOutputDetails(ALWAYS_EXPORTED_OUTPUT)]);
+  return appliedTlsFrom(bundle.value ?? bundle.secretValue, always.value ?? always.secretValue);
+}
+
 /**
  * The program: the rotation order is checked before anything is declared. A skipped step would
  * regenerate a password slot the servers still accept, or remove the one clients use.
@@ -39,6 +47,8 @@ export async function declareProgram(config: StackConfig, secrets: StackSecrets)
   const recorded = await readAppliedRotation();
   const problems = rotationOrderProblems(recorded, config.credentials);
   if (problems.length > 0) throw new RotationOrderError(problems);
+  const switching = tlsSwitchProblems(await readAppliedTls(), config.tls);
+  if (switching.length > 0) throw new StackConfigError(switching);
   return declareStack(config, secrets, recorded);
 }
 
@@ -130,7 +140,7 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
     // redisConnection (sentinel addresses and master name), not this address.
     redisAddress: `${master.host.address}:${master.port}`,
     redisConnection: connection,
-    redisConnectionUrl: pulumi.secret(pulumi.interpolate`redis://${ACL_USERS.app}:${credentials.passwords.app}@${master.host.address}:${master.port}/0`),
+    redisConnectionUrl: pulumi.secret(pulumi.interpolate`${certificates ? "rediss" : "redis"}://${ACL_USERS.app}:${credentials.passwords.app}@${master.host.address}:${master.port}/0`),
     redisAppUser: ACL_USERS.app,
     redisAppPassword: credentials.passwords.app,
     sentinelUser: SENTINEL_USERS.client.name,
@@ -151,7 +161,7 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
     [APPLIED_ROTATION_OUTPUT]: pulumi.unsecret(pulumi.all(credentialCommands.map((c) => c.triggers)).apply((recorded) => appliedFromMarkers(recorded.flatMap(markersIn), config.credentials))),
     // With TLS on: the CA bundle every client verifies with (public), and the operator's client
     // certificate for redis-cli --tls (secret; the admin password still picks the user).
-    ...(certificates ? { redisTlsCaBundle: certificates.caBundlePem, redisAdminClientTls: certificates.clientMaterial("admin") } : {}),
+    ...(certificates ? { [TLS_APPLIED_OUTPUT]: certificates.caBundlePem, redisAdminClientTls: certificates.clientMaterial("admin") } : {}),
     // An API deployed elsewhere gets its client certificate from here (secret), as its passwords.
     ...(certificates && config.api.mode === "external" ? { redisAppClientTls: certificates.clientMaterial("app") } : {}),
     // Basic auth for people on Prometheus and Alertmanager (user `operator`).

@@ -30,6 +30,8 @@ export interface ResourceOptions {
   aliases: Alias[];
   /** Name of the explicit provider resource, if any (the SDK waits for it before registering). */
   provider?: string;
+  /** Resources whose replacement replaces this one too (the engine's replaceWith); absent when none. */
+  replaceWith?: string[];
 }
 
 /** An alias as the SDK sends it: a full URN, or a spec whose empty parts mean "same as now". */

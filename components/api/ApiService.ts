@@ -23,7 +23,7 @@ import {
   type RedisConnection,
   API_TLS_FILES,
 } from "./env";
-import { certificatesFingerprint, type ClientTlsMaterial } from "../tls/certificates";
+import { CERTIFICATES_TRIGGER_LABEL, certificatesFingerprint, type ClientTlsMaterial } from "../tls/certificates";
 import { hardenedContainer } from "../host/hardenedContainer";
 import { BUILT_API_STANDIN_IMAGE } from "../images/standinImage";
 
@@ -138,8 +138,8 @@ export class ApiService extends pulumi.ComponentResource {
               ),
             ),
           ),
-          // The marker first (the rotation record reads the leading ones), then the certificates' fingerprint.
-          triggers: [holdsMarker("api", rotation, apiUsers), ...(args.tls ? [pulumi.unsecret(args.tls.apply(certificatesFingerprint))] : [])],
+          // The marker first (the rotation record reads the leading ones), then the certificates' label and fingerprint.
+          triggers: [holdsMarker("api", rotation, apiUsers), ...(args.tls ? [CERTIFICATES_TRIGGER_LABEL, pulumi.unsecret(args.tls.apply(certificatesFingerprint))] : [])],
           // After every server's live apply (redisResources holds them): at `switch` the API's files
           // move to the new passwords only once every node and sentinel accepts them.
         },

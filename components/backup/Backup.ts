@@ -9,7 +9,7 @@ import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../host/containerD
 import { hardenedContainerArgs } from "../base/hardening";
 import { shellQuote } from "../base/shell";
 import { clientTlsVolumeFiles, renderVolumeFilesScript } from "../topology/credentialScripts";
-import { certificatesFingerprint, type ClientTlsMaterial } from "../tls/certificates";
+import { CERTIFICATES_TRIGGER_LABEL, certificatesFingerprint, type ClientTlsMaterial } from "../tls/certificates";
 import type { StackModel } from "../topology/model";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { holdsMarker } from "../redis/rotation";
@@ -106,8 +106,11 @@ export class Backup extends pulumi.ComponentResource {
               ),
             ),
         ),
-        // The marker first (the rotation record reads the leading ones), then the certificates' fingerprint.
-        triggers: [holdsMarker(BACKUP_CONTAINER_NAME, args.credentials.rotation, ["backup"]), ...(args.tls ? [pulumi.unsecret(args.tls.apply(certificatesFingerprint))] : [])],
+        // The marker first (the rotation record reads the leading ones), then the certificates' label and fingerprint.
+        triggers: [
+          holdsMarker(BACKUP_CONTAINER_NAME, args.credentials.rotation, ["backup"]),
+          ...(args.tls ? [CERTIFICATES_TRIGGER_LABEL, pulumi.unsecret(args.tls.apply(certificatesFingerprint))] : []),
+        ],
       },
       args.ssh,
       { parent: this, dependsOn: [image, credentialsVolume, ...args.redisResources] },

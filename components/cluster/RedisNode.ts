@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { DockerHost } from "../host/DockerHost";
 import { dockerExecStdinScript, hostCommand, type SshAccess, type HostCommand } from "../host/hostCommand";
-import { outgoingClientTls } from "../tls/certificates";
+import { CERTIFICATES_TRIGGER_LABEL, outgoingClientTls } from "../tls/certificates";
 import { ACL_ROLES } from "../redis/acl";
 import { renderDataNodeLiveScript, renderDataNodeTlsReloadScript } from "../topology/credentialScripts";
 import { acceptsMarker, holdsMarker } from "../redis/rotation";
@@ -176,7 +176,8 @@ export class RedisNode extends pulumi.ComponentResource {
         {
           create: dockerExecStdinScript(`veza-${name}`),
           stdin: pulumi.secret(args.credentials.state.apply((state) => renderDataNodeTlsReloadScript(liveSettings, files, state))),
-          triggers: [tlsFiles.fingerprint, this.container.id],
+          // A known label first: the policy pack reads every command's leading triggers.
+          triggers: [CERTIFICATES_TRIGGER_LABEL, tlsFiles.fingerprint, this.container.id],
         },
         args.ssh,
         // After the credentials' apply: the admin password it logs in with is the step's.

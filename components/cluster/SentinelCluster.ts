@@ -143,8 +143,9 @@ export class SentinelCluster extends pulumi.ComponentResource {
         );
         this.sentinelSeeds.push(seed);
         // Sentinel reads its TLS files only at start (SENTINEL CONFIG SET refuses them): a
-        // reissued certificate replaces the sentinel, through a label of the certificates'
-        // fingerprint (every container input is ForceNew), in the rolling order below.
+        // reissued certificate replaces the files command (its trigger is the certificates'
+        // fingerprint), and that replaces the sentinel (replaceWith), in the rolling order below.
+        // Not a label: a value unknown in a preview there would hide every label from the policies.
         const tls = args.certificates
           ? tlsFilesCommand(
               sentinel.name,
@@ -178,7 +179,6 @@ export class SentinelCluster extends pulumi.ComponentResource {
               "sentinel-count": String(config.sentinel.count),
               "sentinel-quorum": String(config.sentinel.quorum),
               "host-count": String(config.hosts.length),
-              ...(tls ? { "tls-certificates": tls.fingerprint } : {}),
             }),
           },
           {
@@ -186,6 +186,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
             provider: dockerHost.provider,
             // After every data node (their first look finds the master up), then one at a time.
             dependsOn: [dockerHost.tuning, seed, ...(tls ? [tls.command] : []), previous!],
+            ...(tls ? { replaceWith: [tls.command] } : {}),
             deleteBeforeReplace: true,
             replaceOnChanges: ["healthcheck"],
           },

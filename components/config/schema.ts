@@ -330,6 +330,8 @@ const credentialsSchema = section(Object.fromEntries(CREDENTIAL_NAMES.map((name)
  */
 const tlsSchema = section({
   enabled: boolean(false),
+  /** Acknowledges a switch of tls.enabled on a stack that ran the other way: its cluster is stopped (certificates.ts tlsSwitchProblems). */
+  coldSwitch: boolean(false),
   caValidityDays: integer(365, 36500, "days the stack CA is valid").default(3650),
   leafValidityDays: integer(30, 825, "days a server or client certificate is valid (825: the CA/Browser limit)").default(90),
   renewBeforeDays: integer(1, 824, "days before a certificate's end that `pulumi up` reissues it").default(30),

@@ -147,6 +147,8 @@ export interface BackupConfig {
 /** TLS on every Redis and Sentinel link (components/tls): off, or the stack CA's lifetimes and rotation step. */
 export interface TlsConfig {
   enabled: boolean;
+  /** Acknowledges switching `enabled` on a running stack: every Redis and Sentinel container was stopped first. */
+  coldSwitch: boolean;
   caValidityDays: number;
   leafValidityDays: number;
   /** A `pulumi up` this many days or fewer before a certificate's end reissues it. */

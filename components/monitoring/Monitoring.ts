@@ -15,7 +15,7 @@ import { renderMonitoringFiles, renderPromtoolCheckScript } from "./render";
 import { toYaml } from "./redisRules";
 import { EXPORTER_CREDENTIALS_DIR, EXPORTER_IMAGE_USER, EXPORTER_TLS_FILES, EXPORTER_PASSWORD_FILE_NAME, exporterEnv, renderExporterPasswordFile, renderExporterReloadCommand } from "./redisExporter";
 import { clientTlsVolumeFiles, renderVolumeFilesScript } from "../topology/credentialScripts";
-import { certificatesFingerprint, type ClientTlsMaterial } from "../tls/certificates";
+import { CERTIFICATES_TRIGGER_LABEL, certificatesFingerprint, type ClientTlsMaterial } from "../tls/certificates";
 import { BLACKBOX_CONFIG_PATH, BLACKBOX_CREDENTIALS_DIR, BLACKBOX_TLS_FILES, renderBlackboxConfig } from "./certificateRules";
 import { MONITORING_IMAGES } from "../images/monitoringImages";
 import { holdsMarker } from "../redis/rotation";
@@ -124,8 +124,11 @@ export class Monitoring extends pulumi.ComponentResource {
                 ),
               ),
           ),
-          // The marker first (the rotation record reads the leading ones), then the certificates' fingerprint.
-          triggers: [holdsMarker(exporter.name, args.credentials.rotation, ["exporter"]), ...(args.tls ? [pulumi.unsecret(args.tls.exporter.apply(certificatesFingerprint))] : [])],
+          // The marker first (the rotation record reads the leading ones), then the certificates' label and fingerprint.
+          triggers: [
+            holdsMarker(exporter.name, args.credentials.rotation, ["exporter"]),
+            ...(args.tls ? [CERTIFICATES_TRIGGER_LABEL, pulumi.unsecret(args.tls.exporter.apply(certificatesFingerprint))] : []),
+          ],
           // After every server's live apply (redisResources holds them): at `switch` the exporter
           // moves to the new password only once every node and sentinel accepts it.
         },
@@ -366,7 +369,7 @@ export class Monitoring extends pulumi.ComponentResource {
           ]),
         ),
         stdin: pulumi.secret(probe.apply((material) => renderVolumeFilesScript("/c", clientTlsVolumeFiles(BLACKBOX_TLS_FILES, material), { uid, gid }))),
-        triggers: [pulumi.unsecret(probe.apply(certificatesFingerprint))],
+        triggers: [CERTIFICATES_TRIGGER_LABEL, pulumi.unsecret(probe.apply(certificatesFingerprint))],
       },
       args.ssh,
       { parent: this, dependsOn: [image, volume] },

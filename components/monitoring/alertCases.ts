@@ -1559,6 +1559,15 @@ function certificateCases(input: RuleTestInput): AlertCase[] {
       series: [{ metric: "probe_success", labels, values: steady(0, n) }],
       expectations: [{ at: "5m15s", alerts: [{ labels }] }],
     }),
+    c({
+      alert: "RedisTlsProbeFailed",
+      name: `healthy: ${target.instance}'s probe fails for 4 minutes (a restart, a renewal's reload) and then succeeds again: no page`,
+      series: [{ metric: "probe_success", labels, values: `0x${samplesIn("4m") - 1} 1x${n - samplesIn("4m") - 1}` }],
+      expectations: [
+        { at: "4m", alerts: [] },
+        { at: "6m", alerts: [] },
+      ],
+    }),
   ];
 }
 

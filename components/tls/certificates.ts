@@ -20,6 +20,33 @@ import { isIP } from "node:net";
  */
 export const CERTIFICATE_EXPIRY_DAYS = { ticket: 21, page: 7 } as const;
 
+/** The stack output that says the last `up` ran with TLS on: its CA bundle. */
+export const TLS_APPLIED_OUTPUT = "redisTlsCaBundle";
+
+/** Whether the last `up` ran TLS, from its outputs' values; undefined for a stack that never ran (no always-exported output). */
+export function appliedTlsFrom(bundle: unknown, alwaysExported: unknown): { tls: boolean } | undefined {
+  return alwaysExported === undefined || alwaysExported === null ? undefined : { tls: bundle !== undefined && bundle !== null };
+}
+
+/**
+ * Refusing a rolling switch between plaintext and TLS. A node with `port 0` and
+ * `tls-replication yes` cannot link to a plaintext master (nor the reverse), so the first replica
+ * the `up` replaces would never become healthy and the `up` would stop there, one node down. The
+ * switch is a cold one: every Redis and Sentinel container stopped first (writes stop), then an
+ * `up` with tls.coldSwitch acknowledging it. `lastUp` is undefined for a stack never applied.
+ */
+export function tlsSwitchProblems(lastUp: { tls: boolean } | undefined, tls: { enabled: boolean; coldSwitch: boolean }): Array<{ key: string; value: unknown; allowed: string }> {
+  if (lastUp === undefined || lastUp.tls === tls.enabled || tls.coldSwitch) return [];
+  const [from, to] = tls.enabled ? ["plaintext", "TLS"] : ["TLS", "plaintext"];
+  return [
+    {
+      key: "tls.enabled",
+      value: tls.enabled,
+      allowed: `${String(!tls.enabled)} (what this stack's last \`up\` ran), or tls.coldSwitch: true once every veza-redis-* and veza-sentinel-* container is stopped: a rolling switch from ${from} to ${to} cannot work (a replica on one cannot link to a master on the other, and the \`up\` would stop at the first replica, unhealthy); see docs/tls.md#switching-a-running-stack`,
+    },
+  ];
+}
+
 /** Who presents a client certificate: the ACL roles that connect from outside a server, the servers' own outgoing links, and blackbox_exporter's expiry probe. */
 export const CLIENT_CERTIFICATE_ROLES = ["app", "exporter", "sentinel", "replication", "backup", "admin", "probe"] as const;
 export type ClientCertificateRole = (typeof CLIENT_CERTIFICATE_ROLES)[number];
@@ -96,6 +123,13 @@ export type TlsMaterial = Record<keyof TlsFiles, string>;
 
 /** A client's files as PEM text, by ClientTlsFiles field. SECRET: it holds the private key. */
 export type ClientTlsMaterial = Record<keyof ClientTlsFiles, string>;
+
+/**
+ * The trigger entries that make a consumer's files command run again at a reissue: a known label,
+ * then the fingerprint. The label ends the credential markers before it for the policy pack
+ * (which reads them up to the first other value), so a fingerprint unknown in a preview is never read.
+ */
+export const CERTIFICATES_TRIGGER_LABEL = "tls-certificates";
 
 /** A fingerprint of a process's certificates (never its keys): what changes when any of them is reissued. */
 export function certificatesFingerprint(material: Pick<TlsMaterial, "caCertFile" | "certFile"> & { clientCertFile?: string }): string {

@@ -128,6 +128,18 @@ export class ContainerRunner {
     return slot;
   }
 
+  /**
+   * A changed declaration for an existing slot (the engine's replacement: new files, the named
+   * volume kept): what the next create runs. With `tls`, what `<name>-tls-files` writes.
+   */
+  redefine(name: string, definition: ContainerDefinition, tls?: TlsMaterial): ContainerSlot {
+    const slot = this.slot(name);
+    slot.definition = definition;
+    if (tls) slot.tls = tls;
+    else delete slot.tls;
+    return slot;
+  }
+
   slot(name: string): ContainerSlot {
     const slot = this.slots.get(name);
     if (!slot) throw new Error(`no container ${name}`);

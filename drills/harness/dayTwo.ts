@@ -21,7 +21,11 @@ import { LOCAL_HOST, randomCredentials, sentinelMasterFields } from "./localClus
 import { containerSlotName, containerSteps, EMPTY_PLAN, synthPlan, type ContainerStep } from "./planOrder";
 import { freePortRange, redisCliAsync, sleep, waitFor } from "./processes";
 import { Workspace } from "./workspace";
-import { countMissing, sentinelClient, SteadyWriter } from "./writer";
+import { countMissing, sentinelClient, SteadyWriter, tlsPem } from "./writer";
+import { issuePlanMaterial } from "./certificates";
+import { certificatePlan, OUTGOING_ROLE, outgoingClientTls, type ClientCertificateRole, type ClientTlsFiles } from "../../components/tls/certificates";
+import { CONTAINER_CREDENTIALS_DIR, CONTAINER_TLS_FILES } from "../../components/topology/settings";
+import type { LiveApplySettings } from "../../components/topology/credentialScripts";
 import { Checks, seconds, type DrillContext, type Figure, type Target } from "./types";
 import { stackModelPlacedAt } from "../../components/topology/model";
 
@@ -75,9 +79,14 @@ export class ContainerCluster {
     this.credentials = initial?.used ?? randomCredentials();
     // The seed writes this state into a fresh volume before a create (the runner's state: a rotation moves it).
     this.runner = new ContainerRunner(ws, initial ?? this.credentials);
-    for (const node of topology.dataNodes) this.runner.define(node.name, transform(dataNodeContainer(config, model, node)), true, networkOf?.(node.host.name));
+    // With tls.enabled, the program's plan issued by openssl: what its `<name>-tls-files` commands write.
+    const issued = config.tls.enabled ? issuePlanMaterial(ws.tempDir("certificates"), certificatePlan(topology)) : undefined;
+    this.clientTls = issued ? (role) => issued.clientFiles(role) : undefined;
+    for (const node of topology.dataNodes)
+      this.runner.define(node.name, transform(dataNodeContainer(config, model, node)), true, networkOf?.(node.host.name), issued?.server(node.name, OUTGOING_ROLE.dataNode));
     // Sentinels have a named data volume too (their live credentials survive a replacement).
-    for (const sentinel of topology.sentinels) this.runner.define(sentinel.name, transform(sentinelContainer(config, model, sentinel)), true, networkOf?.(sentinel.host.name));
+    for (const sentinel of topology.sentinels)
+      this.runner.define(sentinel.name, transform(sentinelContainer(config, model, sentinel)), true, networkOf?.(sentinel.host.name), issued?.server(sentinel.name, OUTGOING_ROLE.sentinel));
     this.nodes = topology.dataNodes.map((n) => ({ name: n.name, port: n.port, address: n.host.address, hostName: n.host.name }));
     this.sentinels = topology.sentinels.map((s) => ({ name: s.name, port: s.port, address: s.host.address, hostName: s.host.name }));
   }
@@ -89,7 +98,24 @@ export class ContainerCluster {
     return new ContainerCluster(config, topology, ws, transform, initial);
   }
 
-  admin = () => ({ user: ACL_USERS.admin, password: this.credentials.admin });
+  /** With TLS on: a client role's files (CA bundle, certificate, key), for redis-cli and ioredis. */
+  readonly clientTls?: (role: ClientCertificateRole) => ClientTlsFiles;
+
+  /** A client role's TLS options for CliAuth, or none in plaintext. */
+  tlsOf = (role: ClientCertificateRole): { tls?: ClientTlsFiles } => (this.clientTls ? { tls: this.clientTls(role) } : {});
+
+  /** How the program's live scripts (credentials, TLS reload) reach a container's process: its bind address, with the container's client pair under TLS. */
+  liveApplySettings(target: { name: string; port: number }): LiveApplySettings {
+    return {
+      name: target.name,
+      local: { host: "127.0.0.1", port: target.port },
+      credentialsDir: CONTAINER_CREDENTIALS_DIR,
+      ...(this.clientTls ? { tls: outgoingClientTls(CONTAINER_TLS_FILES) } : {}),
+    };
+  }
+
+  admin = () => ({ user: ACL_USERS.admin, password: this.credentials.admin, ...this.tlsOf("admin") });
+  sentinelAdmin = () => ({ user: SENTINEL_USERS.admin.name, password: this.credentials.sentinelAdmin, ...this.tlsOf("admin") });
 
   /**
    * Replays engine steps: the chains of a step at the same time, each one container's delete
@@ -134,13 +160,7 @@ export class ContainerCluster {
   }
 
   async sentinelView(sentinel: ClusterEndpoint): Promise<Record<string, string>> {
-    const out = await redisCliAsync(
-      sentinel.port,
-      ["sentinel", "master", this.config.sentinel.masterName],
-      { user: SENTINEL_USERS.admin.name, password: this.credentials.sentinelAdmin },
-      2000,
-      sentinel.address,
-    );
+    const out = await redisCliAsync(sentinel.port, ["sentinel", "master", this.config.sentinel.masterName], this.sentinelAdmin(), 2000, sentinel.address);
     return out.status === 0 ? sentinelMasterFields(out.out) : {};
   }
 
@@ -224,12 +244,14 @@ class WritableProbe {
   rounds = 0;
 
   constructor(private readonly cluster: ContainerCluster) {
+    const adminTls = tlsPem(cluster.clientTls?.("admin"));
     this.clients = cluster.nodes.map((n) => {
       const client = new Redis({
         host: n.address,
         port: n.port,
         username: ACL_USERS.admin,
         password: cluster.credentials.admin,
+        ...(adminTls ? { tls: adminTls } : {}),
         maxRetriesPerRequest: 0,
         enableOfflineQueue: false,
         connectTimeout: 500,
@@ -336,7 +358,7 @@ export async function dayTwoDrill(ctx: DrillContext, options: DayTwoOptions) {
     const cluster = await ContainerCluster.render(ctx.config, ws, options.brokenGuard ? withoutDiscovery : options.pingEverySecond ? pingingEverySecond : undefined);
     await cluster.replay(firstBoot);
     await waitFor("the first boot to settle", async () => (await cluster.unsettled()).length === 0, 30000, 200);
-    check = await AlertCheck.onLoopback(ctx.alerts, ctx.config, cluster.topology, cluster.credentials.exporter, ws);
+    check = await AlertCheck.onLoopback(ctx.alerts, ctx.config, cluster.topology, cluster.credentials.exporter, ws, cluster.clientTls?.("exporter"));
 
     const client = sentinelClient(cluster);
     clients.push(client);

@@ -25,7 +25,7 @@ export interface WriterStats {
 /** What a Sentinel-aware client needs to know of a cluster (LocalCluster or ContainerCluster). */
 export type SentinelTarget = Pick<LocalCluster, "config" | "credentials"> & { sentinels: Array<{ port: number; address?: string }> } & Partial<Pick<LocalCluster, "clientTls">>;
 
-type TlsPem = { ca: string; cert: string; key: string };
+export type TlsPem = { ca: string; cert: string; key: string };
 
 /** TLS files as the PEM ioredis takes. */
 export function tlsPem(files: ClientTlsFiles | undefined): TlsPem | undefined {

@@ -9,12 +9,12 @@ import Redis from "ioredis";
 import { ACL_ROLES, ACL_USERS, CREDENTIAL_NAMES, type CredentialName, type Credentials, SENTINEL_ROLES, SENTINEL_USERS } from "../../components/redis/acl";
 import { renderDataNodeLiveScript, renderSentinelLiveScript } from "../../components/topology/credentialScripts";
 import { credentialState, type CredentialState, type RotationConfig, type RotationStep, type SlotPasswords } from "../../components/redis/rotation";
-import { CONTAINER_CREDENTIALS_DIR, declaredDataHosts } from "../../components/topology/settings";
+import { declaredDataHosts } from "../../components/topology/settings";
 import { containerRunnerAvailable } from "../harness/containerRunner";
 import { randomCredentials } from "../harness/localCluster";
 import { redisCliAsync, sleep, waitFor } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
-import { missingKeys, sentinelClient, SteadyWriter } from "../harness/writer";
+import { missingKeys, sentinelClient, SteadyWriter, tlsPem, type TlsPem } from "../harness/writer";
 import { Checks, seconds, type DrillContext, type Figure, type Scenario, type Target } from "../harness/types";
 import { ContainerCluster, healthcheckIntervalMs } from "../harness/dayTwo";
 import { AlertCheck } from "../harness/alerting";
@@ -68,12 +68,13 @@ function allAt(generation: number, step: RotationStep): RotationConfig {
 }
 
 /** Fresh connection, AUTH as `user`, PING: "ok", "refused" (an auth error) or "unreachable". */
-async function tryAuth(port: number, user: string, password: string): Promise<"ok" | "refused" | "unreachable"> {
+async function tryAuth(port: number, user: string, password: string, tls?: TlsPem): Promise<"ok" | "refused" | "unreachable"> {
   const client = new Redis({
     host: "127.0.0.1",
     port,
     username: user,
     password,
+    ...(tls ? { tls } : {}),
     lazyConnect: true,
     enableReadyCheck: false,
     connectTimeout: 1000,
@@ -117,6 +118,8 @@ class RotationDrill {
   private probing = false;
   private probeLoop?: Promise<void>;
   readonly targets: Target2[];
+  /** With TLS on: the certificate every probe connection presents. */
+  readonly tls?: TlsPem;
 
   constructor(
     readonly cluster: ContainerCluster,
@@ -125,6 +128,8 @@ class RotationDrill {
     initial: CredentialState,
   ) {
     this.accepted = initial.accepted;
+    // Any stack certificate lets a connection reach AUTH (Redis 7.0 maps none to a user): the admin's.
+    this.tls = tlsPem(cluster.clientTls?.("admin"));
     this.targets = [...cluster.nodes.map((n) => ({ ...n, kind: "redis" as const })), ...cluster.sentinels.map((s) => ({ ...s, kind: "sentinel" as const }))];
   }
 
@@ -138,7 +143,7 @@ class RotationDrill {
     this.accepted = Object.fromEntries(CREDENTIAL_NAMES.map((n) => [n, before[n].filter((p) => state.accepted[n].includes(p))])) as Record<CredentialName, string[]>;
     const results = await Promise.all(
       this.targets.map((t) => {
-        const settings = { name: t.name, local: { host: "127.0.0.1", port: t.port }, credentialsDir: CONTAINER_CREDENTIALS_DIR };
+        const settings = this.cluster.liveApplySettings(t);
         const script = t.kind === "redis" ? renderDataNodeLiveScript(settings, state, declaredDataHosts(this.cluster.topology)) : renderSentinelLiveScript(settings, master, state);
         return this.cluster.runner.exec(t.name, ["sh", "-s"], script).then((r) => ({ ...r, name: t.name }));
       }),
@@ -163,7 +168,7 @@ class RotationDrill {
         // Every user the process has, with every password it accepts (a new connection each time,
         // as a consumer reconnecting mid-step would): the admin's own rotation included.
         const checks = this.targets.flatMap((t) => usersOf(t).flatMap((u) => accepted[u.name].map((password) => ({ t, u, password }))));
-        const outcomes = await Promise.all(checks.map(async (c) => ({ c, outcome: await tryAuth(c.t.port, c.u.user, c.password) })));
+        const outcomes = await Promise.all(checks.map(async (c) => ({ c, outcome: await tryAuth(c.t.port, c.u.user, c.password, this.tls) })));
         for (const { c, outcome } of outcomes) {
           // Only count passwords still valid once the answer came back (a retire may have begun meanwhile).
           if (outcome === "refused" && this.accepted[c.u.name].includes(c.password)) {
@@ -185,7 +190,7 @@ class RotationDrill {
   async oldAccepted(old: Credentials): Promise<string[]> {
     const accepted: string[] = [];
     for (const t of this.targets) {
-      for (const { user, name } of usersOf(t)) if ((await tryAuth(t.port, user, old[name])) !== "refused") accepted.push(`${user}@${t.name}`);
+      for (const { user, name } of usersOf(t)) if ((await tryAuth(t.port, user, old[name], this.tls)) !== "refused") accepted.push(`${user}@${t.name}`);
     }
     return accepted;
   }
@@ -203,6 +208,7 @@ class RotationDrill {
             port: t.port,
             username: user,
             password: passwords[name],
+            ...(this.tls ? { tls: this.tls } : {}),
             lazyConnect: true,
             enableReadyCheck: false,
             maxRetriesPerRequest: 0,
@@ -223,7 +229,7 @@ class RotationDrill {
   async pids(): Promise<Record<string, string>> {
     const pids: Record<string, string> = {};
     for (const t of this.targets) {
-      const auth = t.kind === "redis" ? this.cluster.admin() : { user: SENTINEL_USERS.admin.name, password: this.cluster.credentials.sentinelAdmin };
+      const auth = t.kind === "redis" ? this.cluster.admin() : this.cluster.sentinelAdmin();
       const out = await redisCliAsync(t.port, ["info", "server"], auth, 2000);
       pids[t.name] = /process_id:(\d+)/.exec(out.out)?.[1] ?? "none";
     }
@@ -240,8 +246,7 @@ class RotationDrill {
       await redisCliAsync(n.port, ["client", "kill", "type", "replica"], this.cluster.admin(), 2000);
       await redisCliAsync(n.port, ["client", "kill", "user", ACL_USERS.sentinel], this.cluster.admin(), 2000);
     }
-    for (const s of this.cluster.sentinels)
-      await redisCliAsync(s.port, ["client", "kill", "user", SENTINEL_USERS.peer.name], { user: SENTINEL_USERS.admin.name, password: this.cluster.credentials.sentinelAdmin }, 2000);
+    for (const s of this.cluster.sentinels) await redisCliAsync(s.port, ["client", "kill", "user", SENTINEL_USERS.peer.name], this.cluster.sentinelAdmin(), 2000);
     await sleep(500);
     try {
       await waitFor("links to come back with the new passwords", async () => (await this.cluster.unsettled()).length === 0, 30000, 250);
@@ -290,7 +295,7 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
       await cluster.runner.waitHealthy(name, healthcheckIntervalMs());
     }
     await waitFor("the first boot to settle", async () => (await cluster.unsettled()).length === 0, 30000, 200);
-    check = await AlertCheck.onLoopback(ctx.alerts, ctx.config, cluster.topology, initial.used.exporter, ws);
+    check = await AlertCheck.onLoopback(ctx.alerts, ctx.config, cluster.topology, initial.used.exporter, ws, cluster.clientTls?.("exporter"));
     const drill = new RotationDrill(cluster, slots, ctx, initial);
     const dwellMs = ctx.short ? 800 : 2000;
     const pidsBefore = await drill.pids();

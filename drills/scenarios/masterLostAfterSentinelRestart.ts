@@ -53,11 +53,14 @@ async function killMasterSoonAfterSentinelRestarts(ctx: DrillContext) {
       .filter((chains) => chains.length > 0);
     // On a first boot the kill lands before the cluster has a healthy phase: its alerting starts
     // with the processes, and its baseline is reached a few scrapes after the last sentinel.
-    const firstBootAlerting = ctx.alerts && window === "first boot" ? startLocalAlerting(ctx.config, cluster.topology, cluster.credentials.exporter, ws.tempDir("alerting"), ws.processes) : undefined;
+    const firstBootAlerting =
+      ctx.alerts && window === "first boot"
+        ? startLocalAlerting(ctx.config, cluster.topology, cluster.credentials.exporter, ws.tempDir("alerting"), ws.processes, cluster.clientTls?.("exporter"))
+        : undefined;
     await cluster.replay(containerSteps(EMPTY_PLAN(ctx.stack), before));
     if (window !== "first boot") {
       await waitFor("the first boot to settle", async () => (await cluster.unsettled()).length === 0, 30000, 200);
-      check = await AlertCheck.onLoopback(ctx.alerts, ctx.config, cluster.topology, cluster.credentials.exporter, ws);
+      check = await AlertCheck.onLoopback(ctx.alerts, ctx.config, cluster.topology, cluster.credentials.exporter, ws, cluster.clientTls?.("exporter"));
     }
 
     const client = sentinelClient(cluster);

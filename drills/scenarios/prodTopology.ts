@@ -72,6 +72,7 @@ async function prodTopologyDrill(ctx: DrillContext) {
       processes: ws.processes,
       prometheus: { address: monitoringHost.address, port: config.monitoring.prometheusPort, hostName: monitoringHost.name },
       networkOf: (hostName) => network.namespacePath(hostName),
+      ...(cluster.clientTls ? { exporterTls: cluster.clientTls("exporter") } : {}),
     });
     const pagesBefore = (await alerting.alerts()).filter((a) => a.labels.alertname === HOST_LOSS_PAGE).length;
     check = await AlertCheck.begin(alerting, PROD_TOPOLOGY_ALERTS);

@@ -4,7 +4,8 @@
 import { validateStackConfig, type ValidationResult } from "../../components/validation/validate";
 import type { ConfigProblem } from "../../components/config/reader";
 import { broughtCaProblems } from "../../components/validation/tlsFiles";
-import { recordedFromOutputs, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "../../components/redis/rotation";
+import { appliedTlsFrom, TLS_APPLIED_OUTPUT, tlsSwitchProblems } from "../../components/tls/certificates";
+import { ALWAYS_EXPORTED_OUTPUT, recordedFromOutputs, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "../../components/redis/rotation";
 import { applyOverrides, projectName, readStackConfigFile, PROJECT_ROOT, type StackConfigFile } from "../../lib/stackFiles";
 
 export interface ConfigCheckOptions {
@@ -45,6 +46,8 @@ export function checkStackConfig(stack: string, overrides: string[], options: Co
   if (validation.ok && !options.bypassValidation) {
     const order = rotationOrderProblems(recorded, validation.config.credentials);
     if (order.length > 0) return { ok: false, problems: order };
+    const switching = tlsSwitchProblems(appliedTlsFrom(applied[TLS_APPLIED_OUTPUT], applied[ALWAYS_EXPORTED_OUTPUT]), validation.config.tls);
+    if (switching.length > 0) return { ok: false, problems: switching };
   }
   return { ok: true, project, file, raw, validation, recorded };
 }

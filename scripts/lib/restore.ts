@@ -70,7 +70,7 @@ export function restoreTarget(config: StackConfig, nodeName?: string): RestoreTa
     node: node.name,
     role: node.role,
     addresses,
-    port: Number(last("port")),
+    port: Number(listeningPort(conf)),
     appendFilename: last("appendfilename") ?? REDIS_FILE_DEFAULTS.appendfilename,
     appendDirname: last("appenddirname") ?? REDIS_FILE_DEFAULTS.appenddirname,
     dbFilename: last("dbfilename") ?? REDIS_FILE_DEFAULTS.dbfilename,
@@ -188,9 +188,19 @@ export function dataDirNodeProblem(dataDir: string, target: RestoreTarget): stri
     if (code === "ENOENT") return undefined;
     return `${file}: cannot read it to check that --data-dir is node ${target.node}'s (${code ?? (error as Error).message}); run as root or give --force`;
   }
-  const port = parseConfDirectives(text).get("port")?.at(-1);
-  if (port === undefined || Number(unquote(port)) === target.port) return undefined;
-  return `${file} names port ${unquote(port)}, node ${target.node} is declared on port ${target.port}: --data-dir is another node's, or --node is wrong; give node ${target.node}'s data dir or the --node it belongs to (--force to restore all the same)`;
+  const port = listeningPort(parseConfDirectives(text));
+  if (port === undefined || Number(port) === target.port) return undefined;
+  return `${file} names port ${port}, node ${target.node} is declared on port ${target.port}: --data-dir is another node's, or --node is wrong; give node ${target.node}'s data dir or the --node it belongs to (--force to restore all the same)`;
+}
+
+/** The port a conf's server listens on: its last `port`, or with `port 0` (TLS on) its last `tls-port`. */
+function listeningPort(conf: ReturnType<typeof parseConfDirectives>): string | undefined {
+  const last = (key: string) => {
+    const value = conf.get(key)?.at(-1);
+    return value === undefined ? undefined : unquote(value);
+  };
+  const port = last("port");
+  return port === "0" ? (last("tls-port") ?? port) : port;
 }
 
 /** Every server answering on the node's addresses and port, described; empty when none. */

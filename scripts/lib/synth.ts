@@ -84,6 +84,7 @@ function readOptions(req: RegisterRequest): ResourceOptions {
     aliases: [...req.getAliasesList().map(readAlias), ...req.getAliasurnsList().map((urn) => ({ urn }))],
     // A provider reference is "<urn>::<id>".
     ...(provider ? { provider: nameOfUrn(provider.slice(0, provider.lastIndexOf("::"))) } : {}),
+    ...(req.getReplaceWithList().length > 0 ? { replaceWith: req.getReplaceWithList().map(nameOfUrn) } : {}),
   };
 }
 
@@ -287,6 +288,7 @@ interface RegisterRequest {
   getDeletebeforereplacedefined(): boolean;
   getIgnorechangesList(): string[];
   getReplaceonchangesList(): string[];
+  getReplaceWithList(): string[];
   getAliasesList(): AliasMessage[];
   getAliasurnsList(): string[];
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;

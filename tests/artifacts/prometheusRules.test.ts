@@ -159,6 +159,9 @@ describe("monitoring files under promtool and amtool", () => {
       "RedisBackupFailed",
       "RedisBackupMissing",
       "RedisBackupTooOld",
+      "RedisCertificateExpiresThisWeek",
+      "RedisCertificateExpiringSoon",
+      "RedisTlsProbeFailed",
       "TargetDown",
       "Watchdog",
     ]);
@@ -180,6 +183,7 @@ describe("monitoring files under promtool and amtool", () => {
       "ApiLatencySLOFastBurn",
       "PaymentSuccessSLOFastBurn",
       "RedisAofWriteFailed",
+      "RedisCertificateExpiresThisWeek",
       "RedisMasterFlapping",
       "RedisReplicationCommandRefused",
       "RedisRestartLoop",

@@ -17,7 +17,7 @@ import { synthToDir, type SynthDir } from "../helpers/cli";
 describe("rendered configs in real redis-server and redis-sentinel", () => {
   const processes = new ProcessGroup();
   const credentials = randomCredentials();
-  const config = requireValidStackConfig(readStackConfigFile("dev").raw);
+  const config = requireValidStackConfig({ ...readStackConfigFile("dev").raw, tls: { enabled: false } });
   const sizing = computeSizing(config.redis);
   let synth: SynthDir;
   let port: number;
@@ -30,7 +30,9 @@ describe("rendered configs in real redis-server and redis-sentinel", () => {
   const declaredHost = "localhost";
 
   beforeAll(async () => {
-    synth = synthToDir("dev");
+    // The plaintext rendering, run on a free port: the ACL, memory, eviction and AOF settings are
+    // the same with TLS on (its half runs in redisTls.test.ts and containerTls.test.ts).
+    synth = synthToDir("dev", ['tls={"enabled":false}']);
     // The server, the sentinel (port + 1), and a port nothing listens on (port + 2).
     port = await freePortRange(3);
     const work = path.join(synth.dir, "run-redis");

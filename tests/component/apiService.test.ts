@@ -36,6 +36,10 @@ describe("ApiService and the incident preset", () => {
       REDIS_PASSWORD_FILE: "/run/secrets/redis-password",
       REDIS_SENTINEL_USERNAME: "veza-sentinel-client",
       REDIS_SENTINEL_PASSWORD_FILE: "/run/secrets/redis-sentinel-password",
+      // TLS on (the dev stack): the CA bundle and the app's certificate, files beside the passwords.
+      REDIS_TLS_CA_FILE: "/run/secrets/redis-ca.crt",
+      REDIS_TLS_CERT_FILE: "/run/secrets/redis-client.crt",
+      REDIS_TLS_KEY_FILE: "/run/secrets/redis-client.key",
     });
     // The password files are in a volume mounted read-only, written by a command with the
     // passwords on its stdin: the container's inputs hold no secret, so a rotation never replaces it.
@@ -116,7 +120,7 @@ describe("ApiService and the incident preset", () => {
     const result = await synthOnce("dev", ["sentinel.enabled=false"]);
     const env = envOf(byName(result.unmasked, "api-container"));
     expect(env.REDIS_MODE).toBe("standalone");
-    expect(env.REDIS_URL).toBe("redis://veza-app@127.0.0.1:6379/0");
+    expect(env.REDIS_URL).toBe("rediss://veza-app@127.0.0.1:6379/0");
     expect(result.unmasked.filter((r) => r.name.startsWith("sentinel-"))).toEqual([]);
   });
 

@@ -94,9 +94,9 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
     for (const container of containers) {
       expect([container.name, container.inputs.readOnly, container.inputs.uploads]).toEqual([container.name, true, undefined]);
     }
-    // Redis, Sentinel, Prometheus, Alertmanager, Grafana and the backup job have files; the exporters and the API none.
+    // Redis, Sentinel, Prometheus, Alertmanager, Grafana, blackbox_exporter (TLS on) and the backup job have files; the Redis exporters and the API none.
     const withFiles = containers.filter((c) => configCarrierOf(result.unmasked, c) !== undefined).map((c) => label(c, "component"));
-    expect([...new Set(withFiles)].sort()).toEqual(["alertmanager", "backup", "grafana", "prometheus", "redis", "sentinel"]);
+    expect([...new Set(withFiles)].sort()).toEqual(["alertmanager", "backup", "blackbox-exporter", "grafana", "prometheus", "redis", "sentinel"]);
     expect(carriers.length).toBe(withFiles.length);
     for (const carrier of carriers) {
       const container = containers.find((c) => c.inputs.name === configCarrierFor(carrier.inputs.labels))!;
@@ -145,10 +145,10 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
     );
     // Prometheus and Alertmanager on the monitoring host, a redis_exporter on each host with Redis
     // processes: the Debian packages the tests run (images/monitoring), built where they run.
-    // blackbox_exporter only with tls.enabled (tests/component/stackTls.test.ts), off in both stacks.
+    // blackbox_exporter (tls.enabled, on in both stacks) on the monitoring host only.
     const monitoringBuilds = builds.filter((b) => Object.values(MONITORING_IMAGES).some((image) => image.tag === b.inputs.imageName));
     const perImage = Object.fromEntries(Object.entries(MONITORING_IMAGES).map(([name, image]) => [name, monitoringBuilds.filter((b) => b.inputs.imageName === image.tag).length]));
-    expect(perImage).toEqual({ prometheus: 1, alertmanager: 1, redisExporter: stack === "dev" ? 1 : 3, blackboxExporter: 0 });
+    expect(perImage).toEqual({ prometheus: 1, alertmanager: 1, redisExporter: stack === "dev" ? 1 : 3, blackboxExporter: 1 });
     for (const build of monitoringBuilds) {
       const image = Object.values(MONITORING_IMAGES).find((i) => i.tag === build.inputs.imageName)!;
       expect(build.inputs).toEqual({ imageName: image.tag, skipPush: true, buildOnPreview: false, build: monitoringImageBuild(image) });

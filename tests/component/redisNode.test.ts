@@ -123,6 +123,7 @@ describe("RedisNode under mocks (dev stack)", () => {
       "veza/alertmanager:0.28.1-ds-1",
       "veza/api-standin:1-py3.11.2-1-b1",
       "veza/backup:restic-0.14.0-1-b5-redis-7.0.15-1-deb12u10",
+      "veza/blackbox-exporter:0.26.0-1",
       "veza/prometheus:2.53.3-ds1-2",
       "veza/redis-exporter:1.69.0-1",
       "veza/redis:7.0.15-1-deb12u10",

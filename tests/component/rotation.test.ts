@@ -209,7 +209,8 @@ describe("the rotation order, read back from the stack's own outputs", () => {
   }, 60_000);
 
   it("without the record, a deployed stack takes only the first rotation's steps: generation 1 retire is refused, generation 1 add goes through", async () => {
-    const unrecorded = { redisAddress: "10.0.1.10:6379" };
+    // A deployed stack (on TLS, as the example) whose outputs hold no rotation record.
+    const unrecorded = { redisAddress: "10.0.1.10:6379", redisTlsCaBundle: "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n" };
     const jump = await synthFresh("prod", at(1, "retire"), { appliedOutputs: unrecorded });
     expect(jump.ok).toBe(false);
     expect(jump.ok ? undefined : jump.problems[0]).toEqual({

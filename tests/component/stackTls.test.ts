@@ -1,7 +1,7 @@
 // The dev stack with tls.enabled under mocks: what `pulumi up` declares to put every link on TLS,
 // in which order, and that no private key shows in the plan. The same files run for real in
 // tests/drills/containerTls.test.ts.
-import { byName, CONTAINER, label, synthOk, uploadContent } from "../helpers/synth";
+import { byName, CONTAINER, synthFresh, synthOk, uploadContent } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";
 import { validateStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../lib/stackFiles";
@@ -11,16 +11,17 @@ import { CERTIFICATE_PROBE_JOB, PROMETHEUS_CONFIG_PATH } from "../../components/
 
 const envOf = (container: { inputs: Record<string, unknown> }) => Object.fromEntries(((container.inputs.envs as string[]) ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 const TLS_ON = ['tls={"enabled":true}'];
+const TLS_OFF = ['tls={"enabled":false}'];
 
-describe("the dev stack with tls.enabled, under mocks", () => {
+describe("the dev stack with tls.enabled (and, for contrast, without), under mocks", () => {
   let on: SynthResult;
   let off: SynthResult;
   beforeAll(async () => {
     on = await synthOk("dev", TLS_ON);
-    off = await synthOk("dev");
+    off = await synthOk("dev", TLS_OFF);
   });
 
-  it("writes each data node's and sentinel's TLS files before its container, reloads a data node live after it, and replaces a sentinel when its certificates change", () => {
+  it("writes each data node's and sentinel's TLS files before its container, reloads a data node live after it, and replaces a sentinel with its files command when its certificates change", () => {
     const plan = on.plan.resources;
     const resource = (name: string) => plan.find((r) => r.name === name)!;
     for (const name of ["redis-0", "redis-1", "redis-2", "sentinel-0", "sentinel-1", "sentinel-2"]) {
@@ -30,11 +31,13 @@ describe("the dev stack with tls.enabled, under mocks", () => {
       expect(resource(`${name}-tls-reload`).dependsOn).toEqual(expect.arrayContaining([`${name}-container`, `${name}-tls-files`, `${name}-credentials`]));
     for (const name of ["sentinel-0", "sentinel-1", "sentinel-2"]) {
       expect(plan.find((r) => r.name === `${name}-tls-reload`)).toBeUndefined();
-      expect(label(byName(on.unmasked, `${name}-container`), "tls-certificates")).toMatch(/^[0-9a-f]{64}$/);
+      // A reissue replaces the files command (its trigger is the certificates' fingerprint), and with it the sentinel.
+      expect(resource(`${name}-container`).options.replaceWith).toEqual([`${name}-tls-files`]);
+      expect((byName(on.unmasked, `${name}-tls-files`).inputs.triggers as string[])[1]).toMatch(/^[0-9a-f]{64}$/);
     }
     // With TLS off: none of it, and the sentinels carry no such label.
     expect(off.plan.resources.filter((r) => /-tls-|^tls/.test(r.name))).toEqual([]);
-    expect(label(byName(off.unmasked, "sentinel-0-container"), "tls-certificates")).toBeUndefined();
+    expect(off.plan.resources.find((r) => r.name === "sentinel-0-container")!.options.replaceWith).toBeUndefined();
   });
 
   it("never shows a private key in the plan (the unmasked view, the control, holds them)", () => {
@@ -74,5 +77,25 @@ describe("the tls section's cross-field rules", () => {
     expect(problemsWith({ enabled: true, caValidityDays: 365, leafValidityDays: 400 })).toEqual(["tls.leafValidityDays=400"]);
     expect(problemsWith({ enabled: true, caStep: "add" })).toEqual(['tls.caStep="add"']);
     expect(problemsWith({ enabled: true, caGeneration: 1, caStep: "add" })).toEqual([]);
+  });
+});
+
+describe("a switch of tls.enabled on a stack that ran the other way", () => {
+  const ranPlaintext = { redisAddress: "127.0.0.1:6379" };
+  const ranTls = { redisAddress: "127.0.0.1:6379", redisTlsCaBundle: "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n" };
+  const problems = async (overrides: string[], applied?: Record<string, unknown>) => {
+    const outcome = await synthFresh("dev", overrides, applied ? { appliedOutputs: applied } : {});
+    return outcome.ok ? [] : outcome.problems.map((p) => `${p.key}=${JSON.stringify(p.value)}`);
+  };
+
+  it("is refused, naming tls.enabled, when the last up ran in plaintext (a rolling switch would stop at the first replica), and the reverse too", async () => {
+    expect(await problems(TLS_ON, ranPlaintext)).toEqual(["tls.enabled=true"]);
+    expect(await problems(TLS_OFF, ranTls)).toEqual(["tls.enabled=false"]);
+  });
+
+  it("goes ahead once tls.coldSwitch acknowledges the stopped cluster, on a stack already on TLS, and on a new stack", async () => {
+    expect(await problems(['tls={"enabled":true,"coldSwitch":true}'], ranPlaintext)).toEqual([]);
+    expect(await problems(TLS_ON, ranTls)).toEqual([]);
+    expect(await problems(TLS_ON)).toEqual([]);
   });
 });

@@ -24,7 +24,8 @@ describe("SentinelCluster placement", () => {
     expect(new Set(placement(result, "redis").map(([, host]) => host))).toEqual(new Set(["local"]));
     const ports = ofType(result.unmasked, CONTAINER)
       .filter((c) => ["redis", "sentinel"].includes(label(c, "component")!))
-      .map((c) => /^port (\d+)$/m.exec(uploadsOf(result.unmasked, c)[0].content)![1]);
+      // With TLS on (the dev stack), `port 0` and the declared port as tls-port.
+      .map((c) => /^tls-port (\d+)$/m.exec(uploadsOf(result.unmasked, c)[0].content)![1]);
     expect(ports.sort()).toEqual(["26379", "26380", "26381", "6379", "6380", "6381"]);
   });
 
@@ -107,7 +108,7 @@ describe("Monitoring component", () => {
       ["sentinel-2-exporter-container", "redis-c"],
     ]);
     const env = exporters[3].inputs.envs as string[];
-    expect(env).toContain("REDIS_ADDR=redis://10.20.0.11:26379");
+    expect(env).toContain("REDIS_ADDR=rediss://10.20.0.11:26379");
     expect(env).toContain("REDIS_USER=veza-exporter");
     // No password in the environment (docker inspect), no CONFIG GET: the password is a file in the
     // exporter's credentials volume (read-only), written by a command at each rotation step.
@@ -121,7 +122,7 @@ describe("Monitoring component", () => {
     expect(result.secretPaths.get(`${writer.type}::${writer.name}`)).toContain("stdin");
     // redis_exporter's password file: URI -> password, with and without the user (its lookup key varies by release).
     const passwords = JSON.parse(/printf '%s' '([^']*)'/.exec(writer.inputs.stdin as string)![1]) as Record<string, string>;
-    expect(Object.keys(passwords)).toEqual(["redis://10.20.0.11:26379", "redis://veza-exporter@10.20.0.11:26379"]);
+    expect(Object.keys(passwords)).toEqual(["rediss://10.20.0.11:26379", "rediss://veza-exporter@10.20.0.11:26379"]);
     expect(new Set(Object.values(passwords)).size).toBe(1);
   });
 

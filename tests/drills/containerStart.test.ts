@@ -18,7 +18,9 @@ import { stackModelPlacedAt } from "../../components/topology/model";
 
 afterAll(removePlanted);
 
-const config = requireValidStackConfig(readStackConfigFile("dev").raw);
+// The start scripts' decisions (roles, guards, files), in plaintext: the same scripts with the dev
+// stack's TLS on start, link and reload in containerTls.test.ts.
+const config = requireValidStackConfig({ ...readStackConfigFile("dev").raw, tls: { enabled: false } });
 
 describe("a data node's start script, alone", () => {
   let ws: Workspace;

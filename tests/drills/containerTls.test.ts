@@ -146,3 +146,68 @@ describe("the dev topology with TLS on, from the rendered container files", () =
     expect({ status: check.status, out: `${check.stdout}${check.stderr}`.trim() }).toEqual({ status: 0, out: `API user reached the Redis master 127.0.0.1:${base}: PONG` });
   }, 60000);
 });
+
+describe("a cold switch of a running plaintext stack onto TLS (docs/tls.md#switching-a-running-stack)", () => {
+  let ws: Workspace;
+  afterAll(async () => ws?.cleanup(), 60000);
+
+  it("every container stopped, then each replaced in the rolling order with its TLS declaration: the data comes back, both replicas link over TLS, the sentinels agree", async () => {
+    ws = new Workspace("tls-cold-switch");
+    const credentials = randomCredentials();
+    const runner = new ContainerRunner(ws, credentials);
+    const base = await freePortRange(6);
+    const topology = placeTopology({ hosts: [LOCAL_HOST], redisPort: base, sentinelPort: base + 3, replicas: 2, sentinels: 3 });
+    const plaintext = requireValidStackConfig({ ...readStackConfigFile("dev").raw, tls: { enabled: false } });
+    const model = stackModelPlacedAt(plaintext, topology);
+    const processes = [...topology.dataNodes, ...topology.sentinels];
+    for (const node of topology.dataNodes) runner.define(node.name, dataNodeContainer(plaintext, model, node), true);
+    for (const sentinel of topology.sentinels) runner.define(sentinel.name, sentinelContainer(plaintext, model, sentinel), true);
+    for (const p of processes) {
+      runner.create(p.name);
+      await runner.waitHealthy(p.name, 500, 60000);
+    }
+    const plainAdmin = { user: ACL_USERS.admin, password: credentials.admin };
+    const keys = 500;
+    const script = Array.from({ length: keys }, (_, i) => `SET cold:${i} ${i}`).join("\n");
+    expect(
+      spawnSync("redis-cli", ["-p", String(base), "--user", ACL_USERS.admin, "--no-auth-warning"], {
+        input: `${script}\n`,
+        env: { ...process.env, REDISCLI_AUTH: credentials.admin },
+        encoding: "utf8",
+        timeout: 10000,
+      }).status,
+    ).toBe(0);
+    expect(redisCli(base, ["wait", "2", "5000"], plainAdmin).out).toBe("2");
+
+    // 1. The window: every Redis and Sentinel container stopped (docker stop, all at once).
+    await Promise.all(processes.map((p) => runner.delete(p.name)));
+    // 2. `up` with tls.enabled and tls.coldSwitch: each replaced in the plan's order (replicas, the master, the sentinels), healthy before the next.
+    const tlsConfig = requireValidStackConfig({ ...readStackConfigFile("dev").raw, tls: { enabled: true, coldSwitch: true } });
+    const tlsModel = stackModelPlacedAt(tlsConfig, topology);
+    const issued = issuePlanMaterial(ws.tempDir("certificates"), certificatePlan(topology));
+    for (const node of topology.dataNodes) runner.redefine(node.name, dataNodeContainer(tlsConfig, tlsModel, node), issued.server(node.name, OUTGOING_ROLE.dataNode));
+    for (const sentinel of topology.sentinels) runner.redefine(sentinel.name, sentinelContainer(tlsConfig, tlsModel, sentinel), issued.server(sentinel.name, OUTGOING_ROLE.sentinel));
+    for (const name of ["redis-2", "redis-1", "redis-0", "sentinel-2", "sentinel-1", "sentinel-0"]) {
+      runner.create(name);
+      await runner.waitHealthy(name, 500, 60000);
+    }
+    const admin = { ...plainAdmin, tls: issued.clientFiles("admin") };
+    await waitFor("both replicas linked over TLS", () => /connected_slaves:2/.test(redisCli(base, ["info", "replication"], admin).out), 30000, 200);
+    expect(redisCli(base, ["dbsize"], admin).out).toBe(String(keys));
+    expect(redisCli(base + 2, ["get", `cold:${keys - 1}`], admin).out).toBe(String(keys - 1));
+    expect(redisCli(base, ["ping"], plainAdmin).out).not.toBe("PONG");
+    const sentinelAdmin = { user: SENTINEL_USERS.admin.name, password: credentials.sentinelAdmin, tls: issued.clientFiles("admin") };
+    for (const port of [base + 3, base + 4, base + 5]) {
+      await waitFor(
+        `sentinel on ${port} to name the master and see 2 replicas and 2 peers`,
+        () => {
+          const master = redisCli(port, ["sentinel", "master", tlsConfig.sentinel.masterName], sentinelAdmin).out.split("\n");
+          const field = (name: string) => master[master.indexOf(name) + 1];
+          return field("port") === String(base) && field("num-slaves") === "2" && field("num-other-sentinels") === "2";
+        },
+        30000,
+        250,
+      );
+    }
+  }, 300000);
+});
