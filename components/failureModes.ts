@@ -195,10 +195,10 @@ export const FAILURE_MODES = {
       { what: "a lead time at or below the ticket, or leaves outliving their CA, refused", file: "components/validation/validate.ts" },
       { what: "a brought CA's files checked before anything is declared", file: "components/validation/tlsFiles.ts" },
       { what: "reissued files loaded live by data nodes, sentinels replaced one at a time", file: "components/cluster/RedisNode.ts" },
-      { what: "every endpoint probed with mutual TLS and a PING", file: "components/monitoring/certificateRules.ts" },
+      { what: "every endpoint probed with mutual TLS and a PING; every client certificate's declared end exported", file: "components/monitoring/certificateRules.ts" },
     ],
     policies: [],
-    alerts: ["RedisCertificateExpiringSoon", "RedisCertificateExpiresThisWeek", "RedisTlsProbeFailed"],
+    alerts: ["RedisCertificateExpiringSoon", "RedisCertificateExpiresThisWeek", "RedisTlsProbeFailed", "RedisClientCertificateExpiringSoon", "RedisClientCertificateExpiresThisWeek"],
     runbook: { page: RUNBOOK_PAGES.certificates, section: "First checks" },
     drills: ["tls-ca-rotation"],
     tests: [

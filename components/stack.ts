@@ -119,7 +119,7 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
         heartbeatWebhookUrl: secrets.heartbeatWebhookUrl,
         redisResources,
         ...(backup ? { backupMetrics: { host: backup.settings.host.name, volume: backup.textfileVolume, job: backup.container } } : {}),
-        ...(certificates ? { tls: { exporter: certificates.clientMaterial("exporter"), probe: certificates.clientMaterial("probe") } } : {}),
+        ...(certificates ? { tls: { exporter: certificates.clientMaterial("exporter"), probe: certificates.clientMaterial("probe"), clientExpiries: certificates.clientExpiries() } } : {}),
         ssh,
       });
 

@@ -16,7 +16,8 @@ import { toYaml } from "./redisRules";
 import { EXPORTER_CREDENTIALS_DIR, EXPORTER_IMAGE_USER, EXPORTER_TLS_FILES, EXPORTER_PASSWORD_FILE_NAME, exporterEnv, renderExporterPasswordFile, renderExporterReloadCommand } from "./redisExporter";
 import { clientTlsVolumeFiles, renderVolumeFilesScript } from "../topology/credentialScripts";
 import { CERTIFICATES_TRIGGER_LABEL, certificatesFingerprint, type ClientTlsMaterial } from "../tls/certificates";
-import { BLACKBOX_CONFIG_PATH, BLACKBOX_CREDENTIALS_DIR, BLACKBOX_TLS_FILES, renderBlackboxConfig } from "./certificateRules";
+import { BLACKBOX_CONFIG_PATH, BLACKBOX_CREDENTIALS_DIR, BLACKBOX_TLS_FILES, CERTIFICATE_TEXTFILE_NAME, renderBlackboxConfig, renderCertificateExpiryTextfile } from "./certificateRules";
+import { NODE_EXPORTER_TEXTFILE_VOLUME } from "../backup/Backup";
 import { MONITORING_IMAGES } from "../images/monitoringImages";
 import { holdsMarker } from "../redis/rotation";
 import { shellQuote } from "../base/shell";
@@ -47,7 +48,12 @@ export interface MonitoringArgs {
   /** The backup job's metrics volume: that host's node_exporter reads it (textfile collector). */
   backupMetrics?: { host: string; volume: docker.Volume; job: pulumi.Resource };
   /** With TLS on: the exporters' and the expiry probe's client material (StackCertificates). SECRET. */
-  tls?: { exporter: pulumi.Output<ClientTlsMaterial>; probe: pulumi.Output<ClientTlsMaterial> };
+  tls?: {
+    exporter: pulumi.Output<ClientTlsMaterial>;
+    probe: pulumi.Output<ClientTlsMaterial>;
+    /** Every client certificate's end: written for the monitoring host's node_exporter (no server shows them). */
+    clientExpiries: pulumi.Output<Array<{ name: string; notAfter: string }>>;
+  };
   ssh: SshAccess;
 }
 
@@ -153,9 +159,14 @@ export class Monitoring extends pulumi.ComponentResource {
       );
     }
 
+    const certificateExpiries = args.tls ? this.declareCertificateTextfile(name, args, args.tls.clientExpiries) : undefined;
     for (const hostConfig of config.hosts) {
       const host = dockerHosts.get(hostConfig.name)!;
-      const backup = args.backupMetrics?.host === hostConfig.name ? args.backupMetrics : undefined;
+      // The textfile collector's directory: the backup job's metrics, and with TLS on the client
+      // certificates' ends on the monitoring host (the same volume where both are there).
+      const backupHere = args.backupMetrics?.host === hostConfig.name ? args.backupMetrics : undefined;
+      const certificatesHere = hostConfig.name === m.host ? certificateExpiries : undefined;
+      const backup = backupHere ?? certificatesHere;
       hardenedContainer(
         limited("node-exporter", hostConfig),
         `node-exporter-${hostConfig.name}-container`,
@@ -173,7 +184,7 @@ export class Monitoring extends pulumi.ComponentResource {
           ...smallContainer(hostConfig.name, "node-exporter"),
         },
         // After the job: the volume takes its owner from the job's image at the first mount.
-        { parent: this, provider: host.provider, deleteBeforeReplace: true, ...(backup ? { dependsOn: [backup.job] } : {}) },
+        { parent: this, provider: host.provider, deleteBeforeReplace: true, dependsOn: [...(backupHere ? [backupHere.job] : []), ...(certificatesHere ? [certificatesHere.job] : [])] },
       );
     }
 
@@ -389,5 +400,47 @@ export class Monitoring extends pulumi.ComponentResource {
       { parent: this, provider: host.provider, dependsOn: [files], deleteBeforeReplace: true },
       [{ file: BLACKBOX_CONFIG_PATH, content: toYaml(renderBlackboxConfig(BLACKBOX_TLS_FILES)) }],
     );
+  }
+
+  /**
+   * The client certificates' ends, as this `up` declared them, in node_exporter's textfile
+   * directory on the monitoring host (the backup job's volume when it runs there, else one of
+   * its own): written at every `up`, so the file follows every renewal.
+   */
+  private declareCertificateTextfile(name: string, args: MonitoringArgs, expiries: pulumi.Output<Array<{ name: string; notAfter: string }>>): { volume: docker.Volume; job: pulumi.Resource } {
+    const m = args.config.monitoring;
+    const hostConfig = args.config.hosts.find((h) => h.name === m.host)!;
+    const host = args.dockerHosts.get(m.host)!;
+    const volume =
+      args.backupMetrics?.host === m.host ? args.backupMetrics.volume : new docker.Volume(`${name}-textfile`, { name: NODE_EXPORTER_TEXTFILE_VOLUME }, { parent: this, provider: host.provider });
+    const image = host.image(m.blackboxExporterImage);
+    const content = expiries.apply(renderCertificateExpiryTextfile);
+    const job = hostCommand(
+      `${name}-certificate-expiry-textfile`,
+      hostConfig,
+      {
+        create: volume.name.apply((volumeName) =>
+          dockerRunStdinScript(m.blackboxExporterImage, [
+            "--user 0:0",
+            "--network none",
+            "--cap-drop ALL",
+            "--cap-add DAC_OVERRIDE",
+            "--security-opt no-new-privileges",
+            `-v ${shellQuote(`${volumeName}:/t`)}`,
+          ]),
+        ),
+        // Written beside and renamed: node_exporter never reads half a file. World-readable: no secret in it.
+        stdin: content.apply((text) =>
+          ["set -eu", "umask 022", `printf '%s' ${shellQuote(text)} > /t/.${CERTIFICATE_TEXTFILE_NAME}.tmp`, `mv -f /t/.${CERTIFICATE_TEXTFILE_NAME}.tmp /t/${CERTIFICATE_TEXTFILE_NAME}`, ""].join(
+            "\n",
+          ),
+        ),
+        // A known label first: the policy pack reads every command's leading triggers.
+        triggers: [CERTIFICATES_TRIGGER_LABEL, content],
+      },
+      args.ssh,
+      { parent: this, dependsOn: [image, volume, ...(args.backupMetrics?.host === m.host ? [args.backupMetrics.job] : [])] },
+    );
+    return { volume, job };
   }
 }

@@ -11,7 +11,7 @@ import { BACKUP_METRICS } from "../backup/backupJob";
 import type { SloMetricsConfig } from "../config/types";
 import { P95_BY_ROUTE } from "./apiRules";
 import { promDuration, tooOldForSeconds, type BackupJobTarget } from "./backupRules";
-import { CERTIFICATE_EXPIRY_DAYS, CERTIFICATE_EXPIRY_METRIC, DAY_SECONDS } from "./certificateRules";
+import { CERTIFICATE_EXPIRY_DAYS, CERTIFICATE_EXPIRY_METRIC, DAY_SECONDS, DECLARED_CERTIFICATE_EXPIRY_METRIC } from "./certificateRules";
 import {
   ALERTMANAGER_JOB,
   API_JOB,
@@ -195,6 +195,10 @@ export function healthyCluster(input: RuleTestInput, n: number, intervalSeconds 
     add("probe_success", l, steady(1, n));
     add(CERTIFICATE_EXPIRY_METRIC, l, steady(HEALTHY_CERTIFICATE_DAYS * DAY_SECONDS, n));
   }
+  // With TLS on, every client certificate as the last up declared it: 60 days left (the textfile
+  // collector on the monitoring host, whose node_exporter's labels it carries).
+  const textfileNode = scrape.certificateProbes ? scrape.nodeExporters[0] : undefined;
+  if (textfileNode) add(DECLARED_CERTIFICATE_EXPIRY_METRIC, { ...scrapeLabels(NODE_JOB, textfileNode), certificate: "client-app" }, steady(HEALTHY_CERTIFICATE_DAYS * DAY_SECONDS, n));
 
   // The backup job, running for a day, a snapshot every interval, every run a success.
   if (input.backup) {
@@ -1559,6 +1563,7 @@ function certificateCases(input: RuleTestInput): AlertCase[] {
       series: [{ metric: "probe_success", labels, values: steady(0, n) }],
       expectations: [{ at: "5m15s", alerts: [{ labels }] }],
     }),
+    ...declaredClientCases(input, n, c),
     c({
       alert: "RedisTlsProbeFailed",
       name: `healthy: ${target.instance}'s probe fails for 4 minutes (a restart, a renewal's reload) and then succeeds again: no page`,
@@ -1568,6 +1573,36 @@ function certificateCases(input: RuleTestInput): AlertCase[] {
         { at: "6m", alerts: [] },
       ],
     }),
+  ];
+}
+
+/** The client certificates' declared ends (the monitoring host's textfile): a ticket at 21 days, a page at 7. */
+function declaredClientCases(input: RuleTestInput, n: number, c: (x: Omit<AlertCase, "family">) => AlertCase): AlertCase[] {
+  const node = input.scrape.nodeExporters[0];
+  if (!node) return [];
+  const labels = { ...scrapeLabels(NODE_JOB, node), certificate: "client-app" };
+  const endsIn = (days: number): Series => ({ metric: DECLARED_CERTIFICATE_EXPIRY_METRIC, labels, values: steady(days * DAY_SECONDS, n) });
+  const { ticket, page } = CERTIFICATE_EXPIRY_DAYS;
+  return [
+    c({
+      alert: "RedisClientCertificateExpiringSoon",
+      name: `the app's client certificate ends in ${ticket - 1} days: a ticket`,
+      series: [endsIn(ticket - 1)],
+      expectations: [{ at: "1m", alerts: [{ labels }] }],
+    }),
+    c({
+      alert: "RedisClientCertificateExpiringSoon",
+      name: `healthy: the app's client certificate ends in ${ticket + 1} days`,
+      series: [endsIn(ticket + 1)],
+      expectations: [{ at: "1m", alerts: [] }],
+    }),
+    c({
+      alert: "RedisClientCertificateExpiresThisWeek",
+      name: `the app's client certificate ends in ${page - 4} days: a page at once`,
+      series: [endsIn(page - 4)],
+      expectations: [{ at: "15s", alerts: [{ labels }] }],
+    }),
+    c({ alert: "RedisClientCertificateExpiresThisWeek", name: `${page + 1} days left: the ticket only, no page`, series: [endsIn(page + 1)], expectations: [{ at: "1m", alerts: [] }] }),
   ];
 }
 

@@ -19,6 +19,25 @@ export interface CertificateRulesInput extends AlertLinks {
 
 export const DAY_SECONDS = 86_400;
 
+/**
+ * Client certificates are shown by no server, so no probe sees them: each `up` writes when every
+ * client certificate it declared ends into node_exporter's textfile directory on the monitoring
+ * host. The same thresholds as the served ones'; what is measured is the declaration (a file no
+ * client loaded yet counts as loaded: the clients re-read theirs at each connection).
+ */
+export const DECLARED_CERTIFICATE_EXPIRY_METRIC = "veza_tls_certificate_expiry_timestamp_seconds";
+export const CERTIFICATE_TEXTFILE_NAME = "veza-tls-certificates.prom";
+
+/** The textfile collector's file: one sample per client certificate, its end in Unix seconds. */
+export function renderCertificateExpiryTextfile(certificates: ReadonlyArray<{ name: string; notAfter: string }>): string {
+  const lines = certificates.map(({ name, notAfter }) => {
+    const seconds = Date.parse(notAfter) / 1000;
+    if (!Number.isFinite(seconds)) throw new Error(`certificate ${name}: end ${JSON.stringify(notAfter)} is not a date`);
+    return `${DECLARED_CERTIFICATE_EXPIRY_METRIC}{certificate="${name}"} ${Math.floor(seconds)}`;
+  });
+  return [`# HELP ${DECLARED_CERTIFICATE_EXPIRY_METRIC} When each client certificate the last pulumi up declared ends.`, `# TYPE ${DECLARED_CERTIFICATE_EXPIRY_METRIC} gauge`, ...lines, ""].join("\n");
+}
+
 export function renderCertificateRules(input: CertificateRulesInput): RuleFile {
   // TLS off: the file Prometheus loads stays, empty.
   if (!input.probes) return { groups: [] };
@@ -59,16 +78,31 @@ export function renderCertificateRules(input: CertificateRulesInput): RuleFile {
         "or the probe's own certificate is refused, as every other client's would be after a broken rotation; or the process is down (its own alerts say so).",
       runbook: RUNBOOK_PAGES.certificates,
     },
+    {
+      alert: "RedisClientCertificateExpiringSoon",
+      expr: `${DECLARED_CERTIFICATE_EXPIRY_METRIC} - time() < ${CERTIFICATE_EXPIRY_DAYS.ticket * DAY_SECONDS}`,
+      severity: "ticket",
+      summary: `The client certificate {{ $labels.certificate }} expires in less than ${CERTIFICATE_EXPIRY_DAYS.ticket} days`,
+      description:
+        `The client certificate {{ $labels.certificate }}, as the last pulumi up declared it, expires in less than ${CERTIFICATE_EXPIRY_DAYS.ticket} days. ` +
+        "No server shows a client certificate, so this is read from what the stack wrote: no `up` has run within the renewal lead time (tls.renewBeforeDays). Run one.",
+      runbook: RUNBOOK_PAGES.certificates,
+    },
+    {
+      alert: "RedisClientCertificateExpiresThisWeek",
+      expr: `${DECLARED_CERTIFICATE_EXPIRY_METRIC} - time() < ${CERTIFICATE_EXPIRY_DAYS.page * DAY_SECONDS}`,
+      severity: "page",
+      forOmittedBecause: "an expiry date moves only forward, on renewal: the alert cannot flap, and each hour of waiting is an hour less to renew",
+      summary: `The client certificate {{ $labels.certificate }} expires in less than ${CERTIFICATE_EXPIRY_DAYS.page} days`,
+      description:
+        `The client certificate {{ $labels.certificate }} expires in less than ${CERTIFICATE_EXPIRY_DAYS.page} days. When it passes, every server refuses that client's handshake ` +
+        "(the API, the exporters, replication or Sentinel, by the certificate's role). Run pulumi up now (runbook).",
+      runbook: RUNBOOK_PAGES.certificates,
+    },
   ];
   return { groups: [{ name: "redis-certificates", rules: rows.map((row) => alertRule(row, input)) }] };
 }
 
-/**
- * blackbox.yml, with the CA bundle and the probe's own client certificate (role probe): a tcp module that completes a mutual-TLS handshake with the probe's client
- * certificate, then sends PING. Under TLS 1.3 the server checks the client certificate after the
- * client considers the handshake done, so only a reply proves the connection was accepted:
- * NOAUTH (the default user is off) is that reply.
- */
 /** blackbox_exporter's files in its container: the module config (an upload) and the probe role's TLS files (a volume). */
 export const BLACKBOX_CONFIG_PATH = "/etc/blackbox/blackbox.yml";
 export const BLACKBOX_CREDENTIALS_DIR = "/run/veza-credentials";
@@ -78,6 +112,12 @@ export const BLACKBOX_TLS_FILES: ClientTlsFiles = {
   keyFile: `${BLACKBOX_CREDENTIALS_DIR}/redis-client.key`,
 };
 
+/**
+ * blackbox.yml, with the CA bundle and the probe's own client certificate (role probe): a tcp module that completes a mutual-TLS handshake with the probe's client
+ * certificate, then sends PING. Under TLS 1.3 the server checks the client certificate after the
+ * client considers the handshake done, so only a reply proves the connection was accepted:
+ * NOAUTH (the default user is off) is that reply.
+ */
 export function renderBlackboxConfig(files: ClientTlsFiles) {
   return {
     modules: {

@@ -120,10 +120,11 @@ export const NETWORK_THREATS: NetworkThreat[] = [
   {
     position: "on the stack's network, no credential (dev: the Docker network; prod: the hosts' network)",
     holders: "any container or machine that can open a connection to the Redis and Sentinel ports",
-    refused: "every command but AUTH and HELLO: the default user is off on every data node and sentinel",
+    refused:
+      "with tls.enabled (both example stacks): everything, before AUTH, without a client certificate from the stack CA (the plaintext ports are off, `tls-auth-clients yes`); with a certificate, every command but AUTH and HELLO: the default user is off on every data node and sentinel",
     detectedBy: ["RedisRejectedConnections", "RedisAuthFailures"],
     remains:
-      "Connection floods up to maxclients, and password guessing (the passwords are 32 random characters). Traffic is plain TCP: whoever can read it reads the data and, at AUTH, the passwords.",
+      "Connection floods up to maxclients, and TLS handshakes (each costs the server a key exchange). With TLS, reading the traffic yields neither the data nor the passwords. A stolen certificate plus a stolen password is a login: Redis 7.0 maps no certificate to a user and has no revocation list, so a stolen key stays usable until its certificate expires or its CA is rotated out. With tls.enabled false, traffic is plain TCP: whoever can read it reads the data and, at AUTH, the passwords.",
   },
   {
     position: "root on a host",
@@ -131,7 +132,7 @@ export const NETWORK_THREATS: NetworkThreat[] = [
     refused: "nothing on that host",
     detectedBy: ["HostUnreachable", "RedisRestartLoop"],
     remains:
-      "Every password its containers hold, in their volumes' live files (data nodes: replication, handoff, sentinelFailover, health; sentinels: sentinel, sentinelClients, sentinelPeer, health; exporters: exporter; the API: app, sentinelClients), and the data on its volumes. The admin passwords are on no host (the ACL files hold only SHA-256 hashes of 32 random characters).",
+      "Every password its containers hold, in their volumes' live files (data nodes: replication, handoff, sentinelFailover, health; sentinels: sentinel, sentinelClients, sentinelPeer, health; exporters: exporter; the API: app, sentinelClients), the TLS keys beside them (each process's server key and its role's client key), and the data on its volumes. The admin passwords are on no host (the ACL files hold only SHA-256 hashes of 32 random characters).",
   },
 ];
 

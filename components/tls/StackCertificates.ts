@@ -48,6 +48,8 @@ interface Signer {
 
 export interface IssuedCertificate {
   certPem: pulumi.Output<string>;
+  /** When it ends (RFC 3339), as the provider issued it. */
+  notAfter: pulumi.Output<string>;
   /** Secret: only ever written to a process's volume, mode 0600. */
   keyPem: pulumi.Output<string>;
 }
@@ -88,7 +90,7 @@ export class StackCertificates extends pulumi.ComponentResource {
           },
           { parent: this },
         );
-        return [request.name, { certPem: certificate.certPem, keyPem: pulumi.secret(key.privateKeyPem) }];
+        return [request.name, { certPem: certificate.certPem, notAfter: certificate.validityEndTime, keyPem: pulumi.secret(key.privateKeyPem) }];
       }),
     );
     this.registerOutputs({ caBundlePem: this.caBundlePem });
@@ -145,6 +147,12 @@ export class StackCertificates extends pulumi.ComponentResource {
   clientMaterial(role: ClientCertificateRole): pulumi.Output<ClientTlsMaterial> {
     const own = this.certificate(`client-${role}`);
     return pulumi.secret(pulumi.all([this.caBundlePem, own.certPem, own.keyPem]).apply(([caCertFile, certFile, keyFile]) => ({ caCertFile, certFile, keyFile })));
+  }
+
+  /** Every client certificate's name and end: what the monitoring host's textfile holds (no server shows them). */
+  clientExpiries(): pulumi.Output<Array<{ name: string; notAfter: string }>> {
+    const clients = Object.entries(this.issued).filter(([name]) => name.startsWith("client-"));
+    return pulumi.all(clients.map(([name, issued]) => issued.notAfter.apply((notAfter) => ({ name, notAfter }))));
   }
 
   private certificate(name: string): IssuedCertificate {

@@ -12,7 +12,7 @@ import { credentialState, type CredentialState, type RotationConfig, type Rotati
 import { declaredDataHosts } from "../../components/topology/settings";
 import { containerRunnerAvailable } from "../harness/containerRunner";
 import { randomCredentials } from "../harness/localCluster";
-import { redisCliAsync, sleep, waitFor } from "../harness/processes";
+import { inTurns, redisCliAsync, sleep, waitFor } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
 import { missingKeys, sentinelClient, SteadyWriter, tlsPem, type TlsPem } from "../harness/writer";
 import { Checks, seconds, type DrillContext, type Figure, type Scenario, type Target } from "../harness/types";
@@ -59,6 +59,11 @@ export const CREDENTIAL_ROTATION_TARGETS: Target[] = [
 
 /** How long before the master's kill -9 an acknowledged write may still be only on the master. */
 const CRASH_WINDOW_MS = 1000;
+/**
+ * Fresh connections the drill opens at once (probes, the thief's sessions): with TLS each is a
+ * handshake on the event loop the writers share (processes.ts inTurns).
+ */
+const PROBES_AT_ONCE = 4;
 const AUTH_ERROR = /WRONGPASS|NOAUTH|NOPERM|invalid username-password|user is disabled/i;
 
 type Slots = Record<CredentialName, SlotPasswords>;
@@ -168,7 +173,7 @@ class RotationDrill {
         // Every user the process has, with every password it accepts (a new connection each time,
         // as a consumer reconnecting mid-step would): the admin's own rotation included.
         const checks = this.targets.flatMap((t) => usersOf(t).flatMap((u) => accepted[u.name].map((password) => ({ t, u, password }))));
-        const outcomes = await Promise.all(checks.map(async (c) => ({ c, outcome: await tryAuth(c.t.port, c.u.user, c.password, this.tls) })));
+        const outcomes = await inTurns(checks, PROBES_AT_ONCE, async (c) => ({ c, outcome: await tryAuth(c.t.port, c.u.user, c.password, this.tls) }));
         for (const { c, outcome } of outcomes) {
           // Only count passwords still valid once the answer came back (a retire may have begun meanwhile).
           if (outcome === "refused" && this.accepted[c.u.name].includes(c.password)) {
@@ -200,28 +205,28 @@ class RotationDrill {
    * stole them keeps open), each with the moment it was closed by the server.
    */
   async openSessions(passwords: Credentials): Promise<Array<{ label: string; client: Redis; closedAt?: number }>> {
-    return Promise.all(
-      this.targets.flatMap((t) =>
-        usersOf(t).map(async ({ user, name }) => {
-          const client = new Redis({
-            host: "127.0.0.1",
-            port: t.port,
-            username: user,
-            password: passwords[name],
-            ...(this.tls ? { tls: this.tls } : {}),
-            lazyConnect: true,
-            enableReadyCheck: false,
-            maxRetriesPerRequest: 0,
-            retryStrategy: () => null,
-            enableOfflineQueue: false,
-          });
-          client.on("error", () => undefined);
-          const session: { label: string; client: Redis; closedAt?: number } = { label: `${user}@${t.name}`, client };
-          await client.connect();
-          client.once("close", () => (session.closedAt = Date.now()));
-          return session;
-        }),
-      ),
+    return inTurns(
+      this.targets.flatMap((t) => usersOf(t).map((u) => ({ t, ...u }))),
+      PROBES_AT_ONCE,
+      async ({ t, user, name }) => {
+        const client = new Redis({
+          host: "127.0.0.1",
+          port: t.port,
+          username: user,
+          password: passwords[name],
+          ...(this.tls ? { tls: this.tls } : {}),
+          lazyConnect: true,
+          enableReadyCheck: false,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+          enableOfflineQueue: false,
+        });
+        client.on("error", () => undefined);
+        const session: { label: string; client: Redis; closedAt?: number } = { label: `${user}@${t.name}`, client };
+        await client.connect();
+        client.once("close", () => (session.closedAt = Date.now()));
+        return session;
+      },
     );
   }
 
@@ -260,7 +265,7 @@ class RotationDrill {
 
 /** A Sentinel-aware writer holding fixed passwords (what a client keeps until it is moved). */
 function writerWith(cluster: ContainerCluster, credentials: Credentials, prefix: string): { client: Redis; writer: SteadyWriter } {
-  const client = sentinelClient({ config: cluster.config, credentials, sentinels: cluster.sentinels });
+  const client = sentinelClient({ config: cluster.config, credentials, sentinels: cluster.sentinels, ...(cluster.clientTls ? { clientTls: cluster.clientTls } : {}) });
   const writer = new SteadyWriter(client, prefix, { concurrency: 2 });
   writer.start();
   return { client, writer };
@@ -362,7 +367,7 @@ async function credentialRotationDrill(ctx: DrillContext): Promise<{ passed: boo
     cluster.runner.restart(master.name);
     await cluster.runner.waitHealthy(master.name, healthcheckIntervalMs());
     const port = cluster.nodes.find((n) => n.name === master.name)!.port;
-    const restartedBoth = (await tryAuth(port, ACL_USERS.app, one.app)) === "ok" && (await tryAuth(port, ACL_USERS.app, two.app)) === "ok";
+    const restartedBoth = (await tryAuth(port, ACL_USERS.app, one.app, drill.tls)) === "ok" && (await tryAuth(port, ACL_USERS.app, two.app, drill.tls)) === "ok";
     await waitFor("the cluster to settle after the failover", async () => (await cluster.unsettled()).length === 0, 30000, 200);
     const pidsMid = await drill.pids();
     await drill.apply(stateAt(2, "switch"), "rotation 2: switch");

@@ -112,6 +112,9 @@ function readAlias(alias: AliasMessage): Alias {
 }
 
 /** Deterministic outputs the providers would compute, so dependents see realistic values. */
+/** When synth's certificates are issued: a fixed date, so that plans are reproducible. */
+const SYNTH_ISSUED_AT = Date.UTC(2026, 0, 1);
+
 /** A PEM block whose body names the resource: the files' shape, no key material. */
 function synthPem(label: string, name: string): string {
   return `-----BEGIN ${label}-----\n${Buffer.from(`synth ${name}`).toString("base64")}\n-----END ${label}-----\n`;
@@ -148,7 +151,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...inputs, certRequestPem: synthPem("CERTIFICATE REQUEST", name) };
     case "tls:index/selfSignedCert:SelfSignedCert":
     case "tls:index/locallySignedCert:LocallySignedCert":
-      return { ...inputs, certPem: synthPem("CERTIFICATE", name) };
+      // Valid from a fixed date (reproducible plans) for the declared hours.
+      return { ...inputs, certPem: synthPem("CERTIFICATE", name), validityEndTime: new Date(SYNTH_ISSUED_AT + Number(inputs.validityPeriodHours ?? 0) * 3_600_000).toISOString() };
     case "command:local:Command":
     case "command:remote:Command":
       return { ...inputs, stdout: "", stderr: "" };

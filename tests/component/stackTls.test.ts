@@ -8,6 +8,10 @@ import { readStackConfigFile } from "../../lib/stackFiles";
 import { API_TLS_FILES } from "../../components/api/env";
 import { EXPORTER_TLS_FILES } from "../../components/monitoring/redisExporter";
 import { CERTIFICATE_PROBE_JOB, PROMETHEUS_CONFIG_PATH } from "../../components/monitoring/prometheusConfig";
+import { DECLARED_CERTIFICATE_EXPIRY_METRIC } from "../../components/monitoring/certificateRules";
+import { CLIENT_CERTIFICATE_ROLES } from "../../components/tls/certificates";
+import { NODE_EXPORTER_TEXTFILE_DIR } from "../../components/backup/backupJob";
+import { spawnSync } from "node:child_process";
 
 const envOf = (container: { inputs: Record<string, unknown> }) => Object.fromEntries(((container.inputs.envs as string[]) ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 const TLS_ON = ['tls={"enabled":true}'];
@@ -58,6 +62,23 @@ describe("the dev stack with tls.enabled (and, for contrast, without), under moc
     for (const port of [6379, 6380, 6381, 26379, 26380, 26381]) expect(prometheus).toContain(`127.0.0.1:${port}`);
     expect(on.plan.resources.filter((r) => r.type === CONTAINER && r.name === "monitoring-blackbox-exporter-container")).toHaveLength(1);
     expect(off.plan.resources.find((r) => r.name === "monitoring-blackbox-exporter-container")).toBeUndefined();
+  });
+});
+
+describe("the client certificates' ends, for the monitoring host's node_exporter", () => {
+  it("writes every client certificate's end at each up into the textfile directory its node_exporter reads, in a format promtool accepts", async () => {
+    const on = await synthOk("dev", TLS_ON);
+    const writer = byName(on.unmasked, "monitoring-certificate-expiry-textfile");
+    const text = /printf '%s' '([^']*)'/.exec(String(writer.inputs.stdin))![1];
+    const samples = text.split("\n").filter((line) => line.startsWith(DECLARED_CERTIFICATE_EXPIRY_METRIC));
+    expect(samples.map((line) => /certificate="([^"]+)"/.exec(line)![1]).sort()).toEqual(CLIENT_CERTIFICATE_ROLES.map((role) => `client-${role}`).sort());
+    // 90 days (tls.leafValidityDays) after synth's fixed issue date.
+    for (const line of samples) expect(Number(line.split(" ")[1])).toBe(Date.UTC(2026, 0, 1) / 1000 + 90 * 86_400);
+    const check = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    expect({ status: check.status, problems: `${check.stdout}${check.stderr}`.trim() }).toEqual({ status: 0, problems: "" });
+    const nodeExporter = byName(on.unmasked, "node-exporter-local-container");
+    expect(nodeExporter.inputs.command).toContain(`--collector.textfile.directory=${NODE_EXPORTER_TEXTFILE_DIR}`);
+    expect(on.plan.resources.find((r) => r.name === "node-exporter-local-container")!.dependsOn).toContain("monitoring-certificate-expiry-textfile");
   });
 });
 
