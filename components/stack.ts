@@ -16,7 +16,7 @@ import { SentinelCluster } from "./cluster/SentinelCluster";
 import { Monitoring } from "./monitoring/Monitoring";
 import { Backup } from "./backup/Backup";
 import { stackModel } from "./topology/model";
-import { appliedTlsFrom, certificatePlan, TLS_APPLIED_OUTPUT, tlsSwitchProblems } from "./tls/certificates";
+import { appliedTlsFrom, caStepProblems, certificatePlan, TLS_APPLIED_OUTPUT, TLS_CA_STEP_OUTPUT, tlsSwitchProblems, type AppliedTls } from "./tls/certificates";
 import { StackConfigError } from "./validation/validate";
 import { StackCertificates, type StackCertificatesArgs } from "./tls/StackCertificates";
 import type { Topology } from "./topology/placement";
@@ -33,10 +33,10 @@ export async function readAppliedRotation(): Promise<RecordedRotation> {
 }
 
 /** Whether this stack's last `up` ran with TLS on (its CA bundle output), or undefined if it never ran. */
-async function readAppliedTls(): Promise<{ tls: boolean } | undefined> {
+async function readAppliedTls(): Promise<AppliedTls | undefined> {
   const self = new pulumi.StackReference("veza-applied-tls", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
-  const [bundle, always] = await Promise.all([self.getOutputDetails(TLS_APPLIED_OUTPUT), self.getOutputDetails(ALWAYS_EXPORTED_OUTPUT)]);
-  return appliedTlsFrom(bundle.value ?? bundle.secretValue, always.value ?? always.secretValue);
+  const [bundle, always, caStep] = await Promise.all([self.getOutputDetails(TLS_APPLIED_OUTPUT), self.getOutputDetails(ALWAYS_EXPORTED_OUTPUT), self.getOutputDetails(TLS_CA_STEP_OUTPUT)]);
+  return appliedTlsFrom(bundle.value ?? bundle.secretValue, always.value ?? always.secretValue, caStep.value ?? caStep.secretValue);
 }
 
 /**
@@ -47,8 +47,9 @@ export async function declareProgram(config: StackConfig, secrets: StackSecrets)
   const recorded = await readAppliedRotation();
   const problems = rotationOrderProblems(recorded, config.credentials);
   if (problems.length > 0) throw new RotationOrderError(problems);
-  const switching = tlsSwitchProblems(await readAppliedTls(), config.tls);
-  if (switching.length > 0) throw new StackConfigError(switching);
+  const lastUp = await readAppliedTls();
+  const tlsProblems = [...tlsSwitchProblems(lastUp, config.tls), ...caStepProblems(lastUp, config.tls)];
+  if (tlsProblems.length > 0) throw new StackConfigError(tlsProblems);
   return declareStack(config, secrets, recorded);
 }
 
@@ -162,6 +163,8 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
     // With TLS on: the CA bundle every client verifies with (public), and the operator's client
     // certificate for redis-cli --tls (secret; the admin password still picks the user).
     ...(certificates ? { [TLS_APPLIED_OUTPUT]: certificates.caBundlePem, redisAdminClientTls: certificates.clientMaterial("admin") } : {}),
+    // The generated CA's step, read back by the next `up` (caStepProblems): one step per up.
+    ...(certificates && config.tls.caCertFile === "" ? { [TLS_CA_STEP_OUTPUT]: { generation: config.tls.caGeneration, step: config.tls.caStep } } : {}),
     // An API deployed elsewhere gets its client certificate from here (secret), as its passwords.
     ...(certificates && config.api.mode === "external" ? { redisAppClientTls: certificates.clientMaterial("app") } : {}),
     // Basic auth for people on Prometheus and Alertmanager (user `operator`).

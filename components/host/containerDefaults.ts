@@ -68,6 +68,15 @@ export function declaredConfig(files: DeclaredFile[]): ContainerConfigFiles {
   return files.map((file) => ({ file: file.path, content: file.content }));
 }
 
+/**
+ * A throwaway container that writes files into a volume: root with one capability (CHOWN to hand
+ * the files to their reader's uid, DAC_OVERRIDE to write into a directory another uid owns), no
+ * network, no new privileges, the volume at `mount`.
+ */
+export function volumeWriterRunFlags(capability: "CHOWN" | "DAC_OVERRIDE", volumeName: string, mount: string): string[] {
+  return ["--user 0:0", "--network none", "--cap-drop ALL", `--cap-add ${capability}`, "--security-opt no-new-privileges", `-v ${shellQuote(`${volumeName}:${mount}`)}`];
+}
+
 /** What the seed's throwaway container is given: root with CREDENTIAL_SEED_CAPABILITIES only, no network, the volume at /data. */
 export function credentialSeedRunFlags(volumeName: string): string[] {
   return [

@@ -5,7 +5,7 @@ import type { StackConfig } from "../config/types";
 import type { DockerHost } from "../host/DockerHost";
 import { dockerRunStdinScript, hostCommand, type SshAccess, type HostCommand } from "../host/hostCommand";
 import { toEnvList } from "../api/env";
-import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../host/containerDefaults";
+import { containerLabels, volumeWriterRunFlags, LOG_OPTIONS, RESTART_POLICY } from "../host/containerDefaults";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import type { StackModel } from "../topology/model";
 import { ALERTMANAGER_SECRET_FILES, renderAlertmanagerStartScript } from "./alertmanagerConfig";
@@ -369,16 +369,7 @@ export class Monitoring extends pulumi.ComponentResource {
       hostConfig,
       {
         // Root only to hand the files to the prober's uid (CHOWN); nothing else.
-        create: volume.name.apply((volumeName) =>
-          dockerRunStdinScript(m.blackboxExporterImage, [
-            "--user 0:0",
-            "--network none",
-            "--cap-drop ALL",
-            "--cap-add CHOWN",
-            "--security-opt no-new-privileges",
-            `-v ${shellQuote(`${volumeName}:/c`)}`,
-          ]),
-        ),
+        create: volume.name.apply((volumeName) => dockerRunStdinScript(m.blackboxExporterImage, volumeWriterRunFlags("CHOWN", volumeName, "/c"))),
         stdin: pulumi.secret(probe.apply((material) => renderVolumeFilesScript("/c", clientTlsVolumeFiles(BLACKBOX_TLS_FILES, material), { uid, gid }))),
         triggers: [CERTIFICATES_TRIGGER_LABEL, pulumi.unsecret(probe.apply(certificatesFingerprint))],
       },
@@ -419,16 +410,7 @@ export class Monitoring extends pulumi.ComponentResource {
       `${name}-certificate-expiry-textfile`,
       hostConfig,
       {
-        create: volume.name.apply((volumeName) =>
-          dockerRunStdinScript(m.blackboxExporterImage, [
-            "--user 0:0",
-            "--network none",
-            "--cap-drop ALL",
-            "--cap-add DAC_OVERRIDE",
-            "--security-opt no-new-privileges",
-            `-v ${shellQuote(`${volumeName}:/t`)}`,
-          ]),
-        ),
+        create: volume.name.apply((volumeName) => dockerRunStdinScript(m.blackboxExporterImage, volumeWriterRunFlags("DAC_OVERRIDE", volumeName, "/t"))),
         // Written beside and renamed: node_exporter never reads half a file. World-readable: no secret in it.
         stdin: content.apply((text) =>
           ["set -eu", "umask 022", `printf '%s' ${shellQuote(text)} > /t/.${CERTIFICATE_TEXTFILE_NAME}.tmp`, `mv -f /t/.${CERTIFICATE_TEXTFILE_NAME}.tmp /t/${CERTIFICATE_TEXTFILE_NAME}`, ""].join(

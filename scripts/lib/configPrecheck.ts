@@ -4,7 +4,7 @@
 import { validateStackConfig, type ValidationResult } from "../../components/validation/validate";
 import type { ConfigProblem } from "../../components/config/reader";
 import { broughtCaProblems } from "../../components/validation/tlsFiles";
-import { appliedTlsFrom, TLS_APPLIED_OUTPUT, tlsSwitchProblems } from "../../components/tls/certificates";
+import { appliedTlsFrom, caStepProblems, TLS_APPLIED_OUTPUT, TLS_CA_STEP_OUTPUT, tlsSwitchProblems } from "../../components/tls/certificates";
 import { ALWAYS_EXPORTED_OUTPUT, recordedFromOutputs, rotationOrderProblems, RotationOrderError, type RecordedRotation } from "../../components/redis/rotation";
 import { applyOverrides, projectName, readStackConfigFile, PROJECT_ROOT, type StackConfigFile } from "../../lib/stackFiles";
 
@@ -46,8 +46,9 @@ export function checkStackConfig(stack: string, overrides: string[], options: Co
   if (validation.ok && !options.bypassValidation) {
     const order = rotationOrderProblems(recorded, validation.config.credentials);
     if (order.length > 0) return { ok: false, problems: order };
-    const switching = tlsSwitchProblems(appliedTlsFrom(applied[TLS_APPLIED_OUTPUT], applied[ALWAYS_EXPORTED_OUTPUT]), validation.config.tls);
-    if (switching.length > 0) return { ok: false, problems: switching };
+    const lastUp = appliedTlsFrom(applied[TLS_APPLIED_OUTPUT], applied[ALWAYS_EXPORTED_OUTPUT], applied[TLS_CA_STEP_OUTPUT]);
+    const tlsProblems = [...tlsSwitchProblems(lastUp, validation.config.tls), ...caStepProblems(lastUp, validation.config.tls)];
+    if (tlsProblems.length > 0) return { ok: false, problems: tlsProblems };
   }
   return { ok: true, project, file, raw, validation, recorded };
 }

@@ -120,3 +120,29 @@ describe("a switch of tls.enabled on a stack that ran the other way", () => {
     expect(await problems(TLS_ON)).toEqual([]);
   });
 });
+
+describe("the generated CA moves one step per up, as recorded in the stack's own outputs", () => {
+  const ranAt = (generation: number, step: string) => ({
+    redisAddress: "127.0.0.1:6379",
+    redisTlsCaBundle: "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n",
+    redisTlsCaStep: { generation, step },
+  });
+  const tlsAt = (generation: number, step: string) => [`tls=${JSON.stringify({ enabled: true, caGeneration: generation, caStep: step })}`];
+  const problems = async (overrides: string[], applied: Record<string, unknown>) => {
+    const outcome = await synthFresh("dev", overrides, { appliedOutputs: applied });
+    return outcome.ok ? [] : outcome.problems.map((p) => `${p.key}=${JSON.stringify(p.value)}: ${p.allowed}`);
+  };
+
+  it("refuses a skipped step, naming what was applied and the next step: every leaf would come from a CA the processes not yet reloaded do not trust", async () => {
+    expect(await problems(tlsAt(1, "switch"), ranAt(0, "retire"))).toEqual([
+      'tls.caStep="generation 1 step switch": generation 0 step retire (what this stack last applied) or generation 1 step add (next): the CA rotates one step per up (add, switch, retire)',
+    ]);
+    expect(await problems(tlsAt(2, "add"), ranAt(1, "add"))).toEqual([expect.stringContaining("generation 1 step switch (next)")]);
+  });
+
+  it("takes the next step, or the same one again", async () => {
+    expect(await problems(tlsAt(1, "add"), ranAt(0, "retire"))).toEqual([]);
+    expect(await problems(tlsAt(1, "retire"), ranAt(1, "switch"))).toEqual([]);
+    expect(await problems(tlsAt(1, "switch"), ranAt(1, "switch"))).toEqual([]);
+  });
+});

@@ -24,9 +24,46 @@ export const CERTIFICATE_EXPIRY_DAYS = { ticket: 21, page: 7 } as const;
 /** The stack output that says the last `up` ran with TLS on: its CA bundle. */
 export const TLS_APPLIED_OUTPUT = "redisTlsCaBundle";
 
-/** Whether the last `up` ran TLS, from its outputs' values; undefined for a stack that never ran (no always-exported output). */
-export function appliedTlsFrom(bundle: unknown, alwaysExported: unknown): { tls: boolean } | undefined {
-  return alwaysExported === undefined || alwaysExported === null ? undefined : { tls: bundle !== undefined && bundle !== null };
+/** The stack output that records the generated CA's generation and step the last `up` applied. */
+export const TLS_CA_STEP_OUTPUT = "redisTlsCaStep";
+
+export interface AppliedTls {
+  tls: boolean;
+  /** The generated CA's generation and step, when the last `up` recorded one. */
+  ca?: { generation: number; step: "add" | "switch" | "retire" };
+}
+
+/** What the last `up` ran, from its outputs' values; undefined for a stack that never ran (no always-exported output). */
+export function appliedTlsFrom(bundle: unknown, alwaysExported: unknown, caStep?: unknown): AppliedTls | undefined {
+  if (alwaysExported === undefined || alwaysExported === null) return undefined;
+  const step = caStep as { generation?: unknown; step?: unknown } | undefined;
+  const ca =
+    step && Number.isInteger(step.generation) && (step.step === "add" || step.step === "switch" || step.step === "retire")
+      ? { generation: step.generation as number, step: step.step as "add" | "switch" | "retire" }
+      : undefined;
+  return { tls: bundle !== undefined && bundle !== null, ...(ca ? { ca } : {}) };
+}
+
+/**
+ * The generated CA moves one step per `up`, as the passwords do: retire (g) -> add (g+1) -> switch
+ * -> retire. A skipped step reissues every leaf from a CA that the processes not reloaded yet do
+ * not trust (a data node reloads in turn, a sentinel when replaced): their links fail meanwhile.
+ */
+export function caStepProblems(lastUp: AppliedTls | undefined, tls: { enabled: boolean; caCertFile: string; caGeneration: number; caStep: "add" | "switch" | "retire" }): Array<{ key: string; value: unknown; allowed: string }> {
+  const applied = lastUp?.ca;
+  if (!tls.enabled || tls.caCertFile !== "" || applied === undefined) return [];
+  const next = { generation: tls.caGeneration, step: tls.caStep };
+  const same = next.generation === applied.generation && next.step === applied.step;
+  const following =
+    applied.step === "retire" ? { generation: applied.generation + 1, step: "add" as const } : { generation: applied.generation, step: applied.step === "add" ? ("switch" as const) : ("retire" as const) };
+  if (same || (next.generation === following.generation && next.step === following.step)) return [];
+  return [
+    {
+      key: "tls.caStep",
+      value: `generation ${next.generation} step ${next.step}`,
+      allowed: `generation ${applied.generation} step ${applied.step} (what this stack last applied) or generation ${following.generation} step ${following.step} (next): the CA rotates one step per up (add, switch, retire)`,
+    },
+  ];
 }
 
 /**
