@@ -48,13 +48,18 @@ export function appliedTlsFrom(bundle: unknown, alwaysExported: unknown, caStep?
  * -> retire. A skipped step reissues every leaf from a CA that the processes not reloaded yet do
  * not trust (a data node reloads in turn, a sentinel when replaced): their links fail meanwhile.
  */
-export function caStepProblems(lastUp: AppliedTls | undefined, tls: { enabled: boolean; caCertFile: string; caGeneration: number; caStep: "add" | "switch" | "retire" }): Array<{ key: string; value: unknown; allowed: string }> {
+export function caStepProblems(
+  lastUp: AppliedTls | undefined,
+  tls: { enabled: boolean; caCertFile: string; caGeneration: number; caStep: "add" | "switch" | "retire" },
+): Array<{ key: string; value: unknown; allowed: string }> {
   const applied = lastUp?.ca;
   if (!tls.enabled || tls.caCertFile !== "" || applied === undefined) return [];
   const next = { generation: tls.caGeneration, step: tls.caStep };
   const same = next.generation === applied.generation && next.step === applied.step;
   const following =
-    applied.step === "retire" ? { generation: applied.generation + 1, step: "add" as const } : { generation: applied.generation, step: applied.step === "add" ? ("switch" as const) : ("retire" as const) };
+    applied.step === "retire"
+      ? { generation: applied.generation + 1, step: "add" as const }
+      : { generation: applied.generation, step: applied.step === "add" ? ("switch" as const) : ("retire" as const) };
   if (same || (next.generation === following.generation && next.step === following.step)) return [];
   return [
     {
