@@ -153,7 +153,7 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
       minimumDataVolumeBytes: sizing.minimumDataVolumeBytes,
       dataVolumeBytes: sizing.dataVolumeBytes,
     },
-    apiEnv: renderApiEnv(connection, toggles, config.api.extraEnv),
+    apiEnv: renderApiEnv(connection, toggles, config.api.extraEnv, certificates !== undefined),
     apiToggles: toggles,
     apiConnectivityCheck: api.connectivityCheck.urn,
     // The rotation applied (appliedFromMarkers): read back by the next `up` (declareProgram).

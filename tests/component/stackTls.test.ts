@@ -53,6 +53,9 @@ describe("the dev stack with tls.enabled (and, for contrast, without), under moc
     const api = envOf(byName(on.unmasked, "api-container"));
     expect(api).toMatchObject({ REDIS_TLS_CA_FILE: API_TLS_FILES.caCertFile, REDIS_TLS_CERT_FILE: API_TLS_FILES.certFile, REDIS_TLS_KEY_FILE: API_TLS_FILES.keyFile });
     expect(Object.keys(envOf(byName(off.unmasked, "api-container"))).filter((name) => name.startsWith("REDIS_TLS"))).toEqual([]);
+    // The env exported for an API deployed elsewhere says the same.
+    expect(on.plan.outputs.apiEnv).toMatchObject({ REDIS_TLS_CA_FILE: API_TLS_FILES.caCertFile, REDIS_TLS_CERT_FILE: API_TLS_FILES.certFile });
+    expect(on.plan.outputs.redisTlsCaStep).toEqual({ generation: 0, step: "retire" });
     const exporter = envOf(byName(on.unmasked, "redis-0-exporter-container"));
     expect(exporter.REDIS_ADDR).toMatch(/^rediss:\/\//);
     expect(exporter.REDIS_EXPORTER_TLS_CLIENT_CERT_FILE).toBe(EXPORTER_TLS_FILES.certFile);
