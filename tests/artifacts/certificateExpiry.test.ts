@@ -12,8 +12,16 @@ import { readStackConfigFile } from "../../lib/stackFiles";
 import { stackModel } from "../../components/topology/model";
 import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { renderRuleTests } from "../../components/monitoring/alertCases";
-import { CERTIFICATE_EXPIRY_METRIC, renderBlackboxConfig, renderCertificateRules } from "../../components/monitoring/certificateRules";
-import { BLACKBOX_REDIS_MODULE, CERTIFICATE_PROBE_JOB, certificateProbeScrapeConfig, RULE_FILE_NAMES, type CertificateProbes, type RuleFamily } from "../../components/monitoring/prometheusConfig";
+import { CERTIFICATE_EXPIRY_METRIC, CERTIFICATE_TEXTFILE_NAME, renderBlackboxConfig, renderCertificateExpiryTextfile, renderCertificateRules } from "../../components/monitoring/certificateRules";
+import {
+  BLACKBOX_REDIS_MODULE,
+  CERTIFICATE_PROBE_JOB,
+  certificateProbeScrapeConfig,
+  NODE_JOB,
+  RULE_FILE_NAMES,
+  type CertificateProbes,
+  type RuleFamily,
+} from "../../components/monitoring/prometheusConfig";
 import { prometheusRuleFile } from "../../components/monitoring/runbooks";
 import { toYaml } from "../../components/monitoring/redisRules";
 import { certificatePlan, tlsListenDirectives } from "../../components/tls/certificates";
@@ -30,7 +38,7 @@ describe("certificate expiry alerts", () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("fire in promtool: a ticket under 21 days, a page under 7, a page when the probe fails for 5 minutes, nothing at 22 days", () => {
+  it("fire in promtool: a ticket under 21 days, a page under 7 (served and client certificates alike), a page when the probe fails for 5 minutes, nothing at 22 days", () => {
     const files = renderMonitoringFiles(config, stackModel(config));
     const probes: CertificateProbes = {
       blackbox: "monitoring:9115",
@@ -42,7 +50,8 @@ describe("certificate expiry alerts", () => {
     fs.mkdirSync(work);
     for (const family of Object.keys(RULE_FILE_NAMES) as RuleFamily[]) fs.writeFileSync(path.join(work, RULE_FILE_NAMES[family]), toYaml(prometheusRuleFile(rules[family])));
     fs.writeFileSync(path.join(work, "certificates.test.yml"), toYaml(tests["certificates.test.yml"]));
-    expect((tests["certificates.test.yml"] as { tests: unknown[] }).tests).toHaveLength(6);
+    // 4 on the served certificates, 3 on the probe failing, 4 on the client certificates' declared ends.
+    expect((tests["certificates.test.yml"] as { tests: unknown[] }).tests).toHaveLength(11);
     const run = spawnSync("promtool", ["test", "rules", "certificates.test.yml"], { cwd: work, encoding: "utf8", timeout: 60_000 });
     expect(`${run.stdout}${run.stderr}`).toMatch(/SUCCESS/);
     expect(run.status).toBe(0);
@@ -57,6 +66,12 @@ describe("certificate expiry alerts", () => {
       { instance: "redis-60d", leafDays: 60, shortCa: false },
       { instance: "redis-ca-5d", leafDays: 60, shortCa: true },
     ];
+    // Client certificates: their declared ends, 3, 14 and 60 days away.
+    const clients = [
+      { name: "client-app", days: 3 },
+      { name: "client-exporter", days: 14 },
+      { name: "client-backup", days: 60 },
+    ];
     let prometheusPort: number;
     let blackboxAddress: string;
     let healthyTarget: string;
@@ -70,7 +85,7 @@ describe("certificate expiry alerts", () => {
         certificatePlan({ dataNodes: [], sentinels: [] }).find((request) => request.name === "client-probe")!,
         path.join(dir, "certs"),
       );
-      const base = await freePortRange(endpoints.length + 2);
+      const base = await freePortRange(endpoints.length + 3);
       const targets = endpoints.map((e, i) => ({ address: `127.0.0.1:${base + i}`, instance: e.instance, labels: { host: "local" } }));
       healthyTarget = targets[2].address;
       endpoints.forEach((e, i) => {
@@ -98,10 +113,26 @@ describe("certificate expiry alerts", () => {
       );
       blackboxAddress = `127.0.0.1:${blackboxPort}`;
       const probes = { blackbox: blackboxAddress, targets };
+      // The client certificates' ends as an `up` writes them, read by node_exporter's textfile collector.
+      const textfileDir = path.join(dir, "textfile");
+      fs.mkdirSync(textfileDir);
+      const endsIn = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+      fs.writeFileSync(path.join(textfileDir, CERTIFICATE_TEXTFILE_NAME), renderCertificateExpiryTextfile(clients.map((c) => ({ name: c.name, notAfter: endsIn(c.days) }))));
+      const nodeExporterAddress = `127.0.0.1:${base + endpoints.length + 2}`;
+      processes.start(
+        "node-exporter",
+        "prometheus-node-exporter",
+        ["--collector.disable-defaults", "--collector.textfile", `--collector.textfile.directory=${textfileDir}`, `--web.listen-address=${nodeExporterAddress}`],
+        path.join(dir, "node-exporter.log"),
+      );
       fs.writeFileSync(path.join(dir, "certificates.yml"), toYaml(prometheusRuleFile(renderCertificateRules({ ...links, probes }))));
       fs.writeFileSync(
         path.join(dir, "prometheus.yml"),
-        toYaml({ global: { scrape_interval: "1s", evaluation_interval: "1s" }, rule_files: [path.join(dir, "certificates.yml")], scrape_configs: [certificateProbeScrapeConfig(probes)] }),
+        toYaml({
+          global: { scrape_interval: "1s", evaluation_interval: "1s" },
+          rule_files: [path.join(dir, "certificates.yml")],
+          scrape_configs: [certificateProbeScrapeConfig(probes), { job_name: NODE_JOB, static_configs: [{ targets: [nodeExporterAddress], labels: { instance: "monitoring" } }] }],
+        }),
       );
       processes.start(
         "prometheus",
@@ -119,16 +150,19 @@ describe("certificate expiry alerts", () => {
       const response = await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/alerts`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
       if (!response?.ok) return [];
       const body = (await response.json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } };
-      return body.data.alerts.filter((a) => a.state === "firing").map((a) => `${a.labels.alertname} ${a.labels.instance}`);
+      return body.data.alerts.filter((a) => a.state === "firing").map((a) => `${a.labels.alertname} ${a.labels.certificate ?? a.labels.instance}`);
     };
 
-    it("pages for the certificate 3 days from expiry and the one whose CA ends in 5, tickets for those and the one 14 days out, and says nothing of the one 60 days out", async () => {
+    it("pages for the certificate 3 days from expiry and the one whose CA ends in 5, tickets for those and the one 14 days out, and says nothing of the one 60 days out; the same for the client certificates' declared ends", async () => {
       const expected = [
         "RedisCertificateExpiresThisWeek redis-3d",
         "RedisCertificateExpiresThisWeek redis-ca-5d",
         "RedisCertificateExpiringSoon redis-14d",
         "RedisCertificateExpiringSoon redis-3d",
         "RedisCertificateExpiringSoon redis-ca-5d",
+        "RedisClientCertificateExpiresThisWeek client-app",
+        "RedisClientCertificateExpiringSoon client-app",
+        "RedisClientCertificateExpiringSoon client-exporter",
       ];
       const seen = await waitFor(
         "the expiry alerts to fire",
