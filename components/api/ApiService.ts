@@ -23,7 +23,8 @@ import {
   type RedisConnection,
   API_TLS_FILES,
 } from "./env";
-import { CERTIFICATES_TRIGGER_LABEL, certificatesFingerprint, type ClientTlsMaterial } from "../tls/certificates";
+import type { ClientTlsMaterial } from "../tls/certificates";
+import { certificateTriggers } from "../tls/StackCertificates";
 import { hardenedContainer } from "../host/hardenedContainer";
 import { BUILT_API_STANDIN_IMAGE } from "../images/standinImage";
 
@@ -139,7 +140,7 @@ export class ApiService extends pulumi.ComponentResource {
             ),
           ),
           // The marker first (the rotation record reads the leading ones), then the certificates' label and fingerprint.
-          triggers: [holdsMarker("api", rotation, apiUsers), ...(args.tls ? [CERTIFICATES_TRIGGER_LABEL, pulumi.unsecret(args.tls.apply(certificatesFingerprint))] : [])],
+          triggers: [holdsMarker("api", rotation, apiUsers), ...certificateTriggers(args.tls)],
           // After every server's live apply (redisResources holds them): at `switch` the API's files
           // move to the new passwords only once every node and sentinel accepts them.
         },

@@ -9,7 +9,8 @@ import { containerLabels, LOG_OPTIONS, RESTART_POLICY } from "../host/containerD
 import { hardenedContainerArgs } from "../base/hardening";
 import { shellQuote } from "../base/shell";
 import { clientTlsVolumeFiles, renderVolumeFilesScript } from "../topology/credentialScripts";
-import { CERTIFICATES_TRIGGER_LABEL, certificatesFingerprint, type ClientTlsMaterial } from "../tls/certificates";
+import type { ClientTlsMaterial } from "../tls/certificates";
+import { certificateTriggers } from "../tls/StackCertificates";
 import type { StackModel } from "../topology/model";
 import type { RedisCredentials } from "../redis/RedisCredentials";
 import { holdsMarker } from "../redis/rotation";
@@ -107,10 +108,7 @@ export class Backup extends pulumi.ComponentResource {
             ),
         ),
         // The marker first (the rotation record reads the leading ones), then the certificates' label and fingerprint.
-        triggers: [
-          holdsMarker(BACKUP_CONTAINER_NAME, args.credentials.rotation, ["backup"]),
-          ...(args.tls ? [CERTIFICATES_TRIGGER_LABEL, pulumi.unsecret(args.tls.apply(certificatesFingerprint))] : []),
-        ],
+        triggers: [holdsMarker(BACKUP_CONTAINER_NAME, args.credentials.rotation, ["backup"]), ...certificateTriggers(args.tls)],
       },
       args.ssh,
       { parent: this, dependsOn: [image, credentialsVolume, ...args.redisResources] },

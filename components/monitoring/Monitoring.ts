@@ -15,7 +15,8 @@ import { renderMonitoringFiles, renderPromtoolCheckScript } from "./render";
 import { toYaml } from "./redisRules";
 import { EXPORTER_CREDENTIALS_DIR, EXPORTER_IMAGE_USER, EXPORTER_TLS_FILES, EXPORTER_PASSWORD_FILE_NAME, exporterEnv, renderExporterPasswordFile, renderExporterReloadCommand } from "./redisExporter";
 import { clientTlsVolumeFiles, renderVolumeFilesScript } from "../topology/credentialScripts";
-import { CERTIFICATES_TRIGGER_LABEL, certificatesFingerprint, type ClientTlsMaterial } from "../tls/certificates";
+import { CERTIFICATES_TRIGGER_LABEL, type ClientTlsMaterial } from "../tls/certificates";
+import { certificateTriggers } from "../tls/StackCertificates";
 import { BLACKBOX_CONFIG_PATH, BLACKBOX_CREDENTIALS_DIR, BLACKBOX_TLS_FILES, CERTIFICATE_TEXTFILE_NAME, renderBlackboxConfig, renderCertificateExpiryTextfile } from "./certificateRules";
 import { NODE_EXPORTER_TEXTFILE_VOLUME } from "../backup/Backup";
 import { MONITORING_IMAGES } from "../images/monitoringImages";
@@ -131,10 +132,7 @@ export class Monitoring extends pulumi.ComponentResource {
               ),
           ),
           // The marker first (the rotation record reads the leading ones), then the certificates' label and fingerprint.
-          triggers: [
-            holdsMarker(exporter.name, args.credentials.rotation, ["exporter"]),
-            ...(args.tls ? [CERTIFICATES_TRIGGER_LABEL, pulumi.unsecret(args.tls.exporter.apply(certificatesFingerprint))] : []),
-          ],
+          triggers: [holdsMarker(exporter.name, args.credentials.rotation, ["exporter"]), ...certificateTriggers(args.tls?.exporter)],
           // After every server's live apply (redisResources holds them): at `switch` the exporter
           // moves to the new password only once every node and sentinel accepts it.
         },
@@ -166,19 +164,23 @@ export class Monitoring extends pulumi.ComponentResource {
       // certificates' ends on the monitoring host (the same volume where both are there).
       const backupHere = args.backupMetrics?.host === hostConfig.name ? args.backupMetrics : undefined;
       const certificatesHere = hostConfig.name === m.host ? certificateExpiries : undefined;
-      const backup = backupHere ?? certificatesHere;
+      const textfile = backupHere ?? certificatesHere;
       hardenedContainer(
         limited("node-exporter", hostConfig),
         `node-exporter-${hostConfig.name}-container`,
         {
           name: "veza-node-exporter",
           image: host.image(m.nodeExporterImage).imageId,
-          command: ["--path.rootfs=/host", `--web.listen-address=${hostConfig.bindAddress}:${m.nodeExporterPort}`, ...(backup ? [`--collector.textfile.directory=${NODE_EXPORTER_TEXTFILE_DIR}`] : [])],
+          command: [
+            "--path.rootfs=/host",
+            `--web.listen-address=${hostConfig.bindAddress}:${m.nodeExporterPort}`,
+            ...(textfile ? [`--collector.textfile.directory=${NODE_EXPORTER_TEXTFILE_DIR}`] : []),
+          ],
           pidMode: "host",
           // The host's filesystems, read-only: the disk-full alerts read the Redis data filesystem here.
           mounts: [
             { type: "bind", source: "/", target: "/host", readOnly: true, bindOptions: { propagation: "rslave" } },
-            ...(backup ? [{ type: "volume", source: backup.volume.name, target: NODE_EXPORTER_TEXTFILE_DIR, readOnly: true }] : []),
+            ...(textfile ? [{ type: "volume", source: textfile.volume.name, target: NODE_EXPORTER_TEXTFILE_DIR, readOnly: true }] : []),
           ],
           healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${hostConfig.bindAddress}:${m.nodeExporterPort}/`], interval: "15s", timeout: "5s", retries: 3 },
           ...smallContainer(hostConfig.name, "node-exporter"),
@@ -371,7 +373,7 @@ export class Monitoring extends pulumi.ComponentResource {
         // Root only to hand the files to the prober's uid (CHOWN); nothing else.
         create: volume.name.apply((volumeName) => dockerRunStdinScript(m.blackboxExporterImage, volumeWriterRunFlags("CHOWN", volumeName, "/c"))),
         stdin: pulumi.secret(probe.apply((material) => renderVolumeFilesScript("/c", clientTlsVolumeFiles(BLACKBOX_TLS_FILES, material), { uid, gid }))),
-        triggers: [CERTIFICATES_TRIGGER_LABEL, pulumi.unsecret(probe.apply(certificatesFingerprint))],
+        triggers: certificateTriggers(probe),
       },
       args.ssh,
       { parent: this, dependsOn: [image, volume] },

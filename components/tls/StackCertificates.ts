@@ -3,7 +3,7 @@
 // Only wiring: what to issue and which CA signs come from the pure plan and authoritiesAt.
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { authoritiesAt, type CertificateRequest, type ClientCertificateRole, type ClientTlsMaterial, type TlsMaterial } from "./certificates";
+import { authoritiesAt, CERTIFICATES_TRIGGER_LABEL, certificatesFingerprint, type CertificateRequest, type ClientCertificateRole, type ClientTlsMaterial, type TlsMaterial } from "./certificates";
 
 /** ECDSA P-256: what the drills' openssl issues too, and a fast handshake. */
 const KEY = { algorithm: "ECDSA", ecdsaCurve: "P256" } as const;
@@ -52,6 +52,15 @@ export interface IssuedCertificate {
   notAfter: pulumi.Output<string>;
   /** Secret: only ever written to a process's volume, mode 0600. */
   keyPem: pulumi.Output<string>;
+}
+
+/**
+ * The trigger entries of a command that writes a consumer's TLS files: a known label (it ends the
+ * credential markers before it for the policy pack), then the certificates' fingerprint (never
+ * the keys'), unsecret: a hash of public certificates. None in plaintext.
+ */
+export function certificateTriggers(material: pulumi.Output<Parameters<typeof certificatesFingerprint>[0]> | undefined): pulumi.Input<string>[] {
+  return material ? [CERTIFICATES_TRIGGER_LABEL, pulumi.unsecret(material.apply(certificatesFingerprint))] : [];
 }
 
 /** A brought CA: no resource of its own (nothing to replace), its key a secret from the file. */
