@@ -1,6 +1,7 @@
 // Composes the whole declaration from a validated StackConfig. index.ts only loads config and
 // calls this; the tests and `synth` call it under mocks.
 
+import { hostFirewalls } from "./host/firewall";
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostCommand } from "./host/hostCommand";
@@ -58,7 +59,10 @@ export function declareStack(config: StackConfig, secrets: StackSecrets, recorde
   const model = stackModel(config);
   const { topology, sizing } = model;
   const ssh = { privateKey: secrets.sshPrivateKey, stack: pulumi.getStack() };
-  const dockerHosts = new Map(config.hosts.map((host) => [host.name, new DockerHost(host.name, { host, tuningImage: config.redis.image, tcpBacklog: config.redis.tcpBacklog, ssh })]));
+  const firewalls = new Map(hostFirewalls(config).map((firewall) => [firewall.host, firewall]));
+  const dockerHosts = new Map(
+    config.hosts.map((host) => [host.name, new DockerHost(host.name, { host, tuningImage: config.redis.image, tcpBacklog: config.redis.tcpBacklog, firewall: firewalls.get(host.name), ssh })]),
+  );
   // Per user: the generation and rotation step (components/redis/rotation.ts), beside the step
   // this stack last applied.
   const credentials = new RedisCredentials("redis-credentials", { rotation: config.credentials, recorded });

@@ -20,7 +20,10 @@ command -v redis-cli >/dev/null || needed+=(redis-tools)
 for pin in "${MONITORING_PACKAGES[@]}"; do
   [ "$(dpkg-query -W -f '${Version}' "${pin%%=*}" 2>/dev/null)" = "${pin#*=}" ] || needed+=("$pin")
 done
-command -v nft >/dev/null || needed+=(nftables)
+# nft: the master-partitioned drill's network cut, and the prod-topology drill applies the data
+# hosts' firewall with the version their image pins (components/images/firewallImage.ts).
+NFTABLES_PACKAGE=nftables=1.0.6-2+deb12u2
+[ "$(dpkg-query -W -f '${Version}' nftables 2>/dev/null)" = "${NFTABLES_PACKAGE#*=}" ] || needed+=("$NFTABLES_PACKAGE")
 # ip (iproute2): the prod-topology drill's hosts are network namespaces on a bridge.
 command -v ip >/dev/null || needed+=(iproute2)
 # The stand-in API's tests run Debian's python3 (/usr/bin/python3), the one its image pins.
@@ -33,7 +36,7 @@ command -v openssl >/dev/null || needed+=(openssl)
 # The backup drill reads the job's metrics through node_exporter's textfile collector.
 command -v prometheus-node-exporter >/dev/null || needed+=(prometheus-node-exporter)
 if [ ${#needed[@]} -eq 0 ]; then
-  echo "setup-tools: redis-server, redis-sentinel, redis-cli, nft, ip, openssl, node_exporter and the pinned restic, prometheus, alertmanager, redis_exporter and blackbox_exporter are present"
+  echo "setup-tools: redis-server, redis-sentinel, redis-cli, ip, openssl, node_exporter and the pinned nftables, restic, prometheus, alertmanager, redis_exporter and blackbox_exporter are present"
   exit 0
 fi
 sudo=""

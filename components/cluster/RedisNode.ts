@@ -136,7 +136,7 @@ export class RedisNode extends pulumi.ComponentResource {
         parent: this,
         provider: dockerHost.provider,
         // The rolling order: this node is replaced only once the one before it is back and healthy.
-        dependsOn: [dockerHost.tuning, volumeCheck, this.credentialsSeed, ...(tlsFiles ? [tlsFiles.command] : []), ...(args.after ? [args.after] : [])],
+        dependsOn: [...dockerHost.ready, volumeCheck, this.credentialsSeed, ...(tlsFiles ? [tlsFiles.command] : []), ...(args.after ? [args.after] : [])],
         // Fixed container name and host port: the old container must go before the new one starts.
         deleteBeforeReplace: true,
         // The provider records healthcheck edits without applying them (kreuzwerker/terraform-provider-docker#988).

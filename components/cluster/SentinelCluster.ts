@@ -185,7 +185,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
             parent: this,
             provider: dockerHost.provider,
             // After every data node (their first look finds the master up), then one at a time.
-            dependsOn: [dockerHost.tuning, seed, ...(tls ? [tls.command] : []), previous!],
+            dependsOn: [...dockerHost.ready, seed, ...(tls ? [tls.command] : []), previous!],
             ...(tls ? { replaceWith: [tls.command] } : {}),
             deleteBeforeReplace: true,
             replaceOnChanges: ["healthcheck"],

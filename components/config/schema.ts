@@ -344,6 +344,28 @@ const tlsSchema = section({
   trustedCaFiles: field(z.array(z.string().regex(hostPath), { error: "a list of absolute paths of CA certificates (PEM)" }), () => ({ fallback: [] })).default([]),
 });
 
+/** An IPv4 address, or an IPv4 network in CIDR notation (a.b.c.d/n with no host bits set). */
+function isIpv4Source(value: string): boolean {
+  const [address, prefix, ...rest] = value.split("/");
+  if (rest.length > 0 || !isIP(address) || isIP(address) !== 4) return false;
+  if (prefix === undefined) return true;
+  if (!/^(?:[0-9]|[12][0-9]|3[0-2])$/.test(prefix)) return false;
+  const bits = address.split(".").reduce((sum, octet) => sum * 256 + Number(octet), 0);
+  return bits % 2 ** (32 - Number(prefix)) === 0;
+}
+const CLIENT_SOURCES_ALLOWED = "a list of IPv4 addresses or IPv4 networks in CIDR notation without host bits (e.g. 10.20.1.0/24)";
+
+/**
+ * The data hosts' nftables firewall (components/host/firewall.ts). Its default and the rules that
+ * depend on the hosts and the API's mode: validate.ts.
+ */
+const firewallSchema = section({
+  /** Default: on when a host is reached over ssh (hosts on a shared network); off for a local Docker, whose Redis binds 127.0.0.1. */
+  enabled: optionalBoolean(),
+  /** Sources outside the declared hosts allowed to reach Redis and Sentinel: the API's hosts, a bastion. */
+  clientSources: field(z.array(z.string().refine(isIpv4Source, { error: CLIENT_SOURCES_ALLOWED }), { error: CLIENT_SOURCES_ALLOWED }), () => ({ fallback: [] })).default([]),
+});
+
 const topLevelShape = {
   environment: oneOf(ENVIRONMENTS, "dev"),
   hosts: field(z.array(hostSchema, { error: hostsAllowed }).min(1, { error: hostsAllowed }), () => ({ fallback: [] })),
@@ -358,6 +380,7 @@ const topLevelShape = {
   rateLimitFailClosed: optionalBoolean(),
   credentials: credentialsSchema,
   tls: tlsSchema,
+  firewall: firewallSchema,
   // Read by the program as secrets; here so that they are known keys (required outside dev: validate.ts).
   ...(Object.fromEntries(SECRET_KEYS.map((key) => [key, z.unknown().optional().meta({ description: "a secret: pulumi config set --secret" })])) as {
     [key in (typeof SECRET_KEYS)[number]]: z.ZodOptional<z.ZodUnknown>;

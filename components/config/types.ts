@@ -163,6 +163,13 @@ export interface TlsConfig {
   trustedCaFiles: string[];
 }
 
+/** The data hosts' nftables firewall (components/host/firewall.ts). */
+export interface FirewallConfig {
+  enabled: boolean;
+  /** IPv4 addresses or CIDR networks outside the declared hosts that may reach Redis and Sentinel (the API). */
+  clientSources: string[];
+}
+
 export type { RotationConfig } from "../redis/rotation";
 import type { RotationConfig } from "../redis/rotation";
 
@@ -181,4 +188,5 @@ export interface StackConfig {
   /** Per user: the password generation and the rotation step (components/redis/rotation.ts). */
   credentials: RotationConfig;
   tls: TlsConfig;
+  firewall: FirewallConfig;
 }

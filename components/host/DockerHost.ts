@@ -8,12 +8,15 @@ import { BUILT_REDIS_IMAGE, redisImageBuild } from "../images/redisImage";
 import { apiStandinBuild, BUILT_API_STANDIN_IMAGE } from "../images/standinImage";
 import { MONITORING_IMAGES, monitoringImageBuild } from "../images/monitoringImages";
 import { backupImageBuild, BUILT_BACKUP_IMAGE } from "../images/backupImage";
+import { BUILT_FIREWALL_IMAGE, firewallImageBuild } from "../images/firewallImage";
+import { renderFirewallCommand, renderFirewallRemoveCommand, type HostFirewall } from "./firewall";
 
 /** The images the stack builds on each host from images/ instead of pulling: tag -> build. */
 const BUILT_IMAGES: Record<string, () => { context: string; args: Record<string, string> }> = {
   [BUILT_REDIS_IMAGE]: redisImageBuild,
   [BUILT_API_STANDIN_IMAGE]: apiStandinBuild,
   [BUILT_BACKUP_IMAGE]: backupImageBuild,
+  [BUILT_FIREWALL_IMAGE]: firewallImageBuild,
   ...Object.fromEntries(Object.values(MONITORING_IMAGES).map((image) => [image.tag, () => monitoringImageBuild(image)])),
 };
 
@@ -22,6 +25,8 @@ export interface DockerHostArgs {
   /** Image that runs the tuning script (the Redis image: already needed on every data host). */
   tuningImage: string;
   tcpBacklog: number;
+  /** This host's firewall (firewall.ts), when `firewall.enabled` and the host holds Redis-family ports. */
+  firewall?: HostFirewall;
   ssh: SshAccess;
 }
 
@@ -32,7 +37,8 @@ export interface DockerHostArgs {
 export class DockerHost extends pulumi.ComponentResource {
   readonly host: HostConfig;
   readonly provider: docker.Provider;
-  readonly tuning: pulumi.Resource;
+  /** What every Redis-family container on the host waits for: the kernel tuning, and the firewall when declared. */
+  readonly ready: pulumi.Resource[];
   private readonly images = new Map<string, docker.RemoteImage>();
 
   constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -48,7 +54,7 @@ export class DockerHost extends pulumi.ComponentResource {
       { parent: this },
     );
     const tuningImage = this.image(args.tuningImage);
-    this.tuning = hostCommand(
+    const tuning = hostCommand(
       `${name}-kernel-tuning`,
       args.host,
       {
@@ -60,6 +66,25 @@ export class DockerHost extends pulumi.ComponentResource {
       args.ssh,
       { parent: this, dependsOn: [tuningImage] },
     );
+    this.ready = [tuning];
+    if (args.firewall) {
+      const firewall = args.firewall;
+      const firewallImage = this.image(BUILT_FIREWALL_IMAGE);
+      // A changed ruleset (a host, a port, a client source) changes `create`: an update that runs
+      // it again, and nft swaps the table in one transaction. The delete removes the table.
+      this.ready.push(
+        hostCommand(
+          `${name}-firewall`,
+          args.host,
+          {
+            create: pulumi.all([firewallImage.imageId, tuningImage.imageId]).apply(([firewallImageId, redisImageId]) => renderFirewallCommand(firewallImageId, redisImageId, firewall)),
+            delete: firewallImage.imageId.apply((firewallImageId) => renderFirewallRemoveCommand(firewallImageId)),
+          },
+          args.ssh,
+          { parent: this, dependsOn: [firewallImage, tuningImage] },
+        ),
+      );
+    }
     this.registerOutputs({ dockerHost: args.host.dockerHost });
   }
 

@@ -13,6 +13,8 @@ export interface SshAccess {
 
 export interface HostCommandArgs {
   create: pulumi.Input<string>;
+  /** Run when the resource is deleted (pulumi-command runs `delete` on destroy and before a replace). */
+  delete?: pulumi.Input<string>;
   /** Secret material goes on stdin: SSH servers usually refuse client environment variables. */
   stdin?: pulumi.Input<string>;
   triggers?: pulumi.Input<unknown[]>;
@@ -51,6 +53,7 @@ export function hostCommand(name: string, host: HostConfig, args: HostCommandArg
       name,
       {
         create: args.create,
+        delete: args.delete,
         stdin: args.stdin,
         environment: { DOCKER_HOST: host.dockerHost },
         triggers: args.triggers,
@@ -72,6 +75,7 @@ export function hostCommand(name: string, host: HostConfig, args: HostCommandArg
         hostKey: host.sshHostKey,
       },
       create: args.create,
+      delete: args.delete,
       stdin: args.stdin,
       triggers: args.triggers,
     },

@@ -40,14 +40,14 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     refused: "every command but PSYNC, REPLCONF and PING",
     detectedBy: ["RedisUndeclaredReplica", "RedisReplicasAboveDeclared"],
     remains:
-      "Attaching a server as a replica: it receives the whole dataset and every write until the credential's retire ends its session. A planned handoff refuses while it is attached, but an unplanned failover (a crashed master) may promote it if it asks for a better replica-priority; RedisUndeclaredMaster then pages.",
+      "Attaching a server as a replica: it receives the whole dataset and every write until the credential's retire ends its session. A planned handoff refuses while it is attached, but an unplanned failover (a crashed master) may promote it if it asks for a better replica-priority; RedisUndeclaredMaster then pages. With the data hosts' firewall (firewall.enabled: the production example), a server anywhere but a declared host cannot reach a node's port, so it never attaches and is never promoted; what remains is a server on a declared host or a client source.",
   },
   sentinel: {
     holders: "every sentinel (auth-pass)",
     refused: "data commands, CONFIG GET/SET, ACL, FLUSHALL, REPLICAOF, and SLAVEOF toward any host name but a declared data node's (NOPERM; inside Sentinel's MULTI the whole reconfiguration fails)",
     detectedBy: ["RedisReplicationCommandRefused", "RedisUndeclaredMaster", "RedisSentinelUnknownPeer"],
     remains:
-      "SLAVEOF toward a declared data node's host name, on any port: the node's data is replaced by what answers there. The pin compares names: a server on another port of a declared host needs a process there (on one host, the dev stack, any local one; in prod, the API shares a data host), a DNS name is as safe as its DNS, and SLAVEOF no <port> names a host called \"no\" (the rule that lets Sentinel send SLAVEOF NO ONE), followed only if the host's resolver answers for it. A replica moved that way is undone by the entry script's watchdog within a second or two; the master's move is detected only. Closing these needs a host firewall that limits where the redis user may connect. SLAVEOF of the master toward a declared replica: the master takes the replica's data (writes not yet replicated are lost) and Sentinel fails over. A forged Sentinel hello on the data nodes' channel: as the sentinelPeer row.",
+      "SLAVEOF toward a declared data node's host name, on any port: the node's data is replaced by what answers there. The pin compares names: a server on another port of a declared host needs a process there (on one host, the dev stack, any local one; in prod, the API shares a data host), a DNS name is as safe as its DNS, and SLAVEOF no <port> names a host called \"no\" (the rule that lets Sentinel send SLAVEOF NO ONE), followed only if the host's resolver answers for it. A replica moved that way is undone by the entry script's watchdog within a second or two; the master's move is detected only. With the data hosts' firewall, the redis user connects to declared hosts only: a move toward any other address gets no link, so no data is replaced and no masterauth is sent there; toward another port of a declared host it stays as above. SLAVEOF of the master toward a declared replica: the master takes the replica's data (writes not yet replicated are lost) and Sentinel fails over. A forged Sentinel hello on the data nodes' channel: as the sentinelPeer row.",
   },
   backup: {
     holders: "the backup job (components/backup), on the backup host: the monitoring host in prod",
@@ -56,7 +56,7 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     detection:
       "a reader attached to a master pages: under an undeclared address (RedisUndeclaredReplica), or under a declared one as a replica more than declared (RedisReplicasAboveDeclared); on a replica, only the backup host's address with no listening port is excused (the job's own reads, which never touch the master)",
     remains:
-      "What the replication credential allows, since SYNC and REPLCONF are what a replica sends: reading the whole dataset (sessions, refresh tokens, revocations); forking the master at will (SYNC); attaching as a replica under any announced address, a declared data node's included, where its acknowledgements count for min-replicas-to-write and WAIT, so an isolated master may go on acknowledging writes a failover then loses. ACL rules cannot restrict REPLCONF's options. Narrowing who can reach the data nodes' port (host firewall) is the remaining fix.",
+      "What the replication credential allows, since SYNC and REPLCONF are what a replica sends: reading the whole dataset (sessions, refresh tokens, revocations); forking the master at will (SYNC); attaching as a replica under any announced address, a declared data node's included, where its acknowledgements count for min-replicas-to-write and WAIT, so an isolated master may go on acknowledging writes a failover then loses. ACL rules cannot restrict REPLCONF's options. With the data hosts' firewall, only the declared hosts and the client sources reach the nodes' port, so this holds from those machines alone: the monitoring host (where the backup job runs), a data host, or the API's.",
   },
 
   exporter: {
@@ -96,7 +96,7 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     detection:
       "RedisSentinelUnknownPeer (after 5 minutes): a forged hello's made-up sender is a sentinel nobody declared, whatever master the hello names, and it stays known (kept across the guard's restart) until SENTINEL RESET. A hello that reuses a declared peer's runid and address adds no peer (the myids are derived from public names): then only RedisUndeclaredMaster, when a scrape lands in the second or two before the guard acts",
     remains:
-      "A forged hello (the hello carries no signature beyond this password) moves every sentinel to any address with a higher config epoch. Contained, not prevented: each sentinel's master guard stops it when it names an undeclared master, and the restart follows the declared node that reports ROLE master. The data nodes refuse the moved sentinels' SLAVEOF toward a host name outside the declared ones (the sentinel user's pin; RedisReplicationCommandRefused pages), and toward a declared host the guard acts before a moved sentinel sends it (8 s). What remains: the moved sentinels log in to that server with their auth-pass at once, so the sentinel password is lost with this one; for that second or two, a client that looks the master up is sent there; the made-up peer votes in every failover (a larger majority) until SENTINEL RESET; hellos sent again and again restart the sentinels again and again, and Docker's restart backoff (doubling up to a minute) then keeps them down longer each time; a hello naming a declared replica is followed (clients get READONLY until Sentinel fails over, unplanned); forged down votes. Narrowing who can reach the sentinels' port (host firewall) is the remaining fix.",
+      "A forged hello (the hello carries no signature beyond this password) moves every sentinel to any address with a higher config epoch. Contained, not prevented: each sentinel's master guard stops it when it names an undeclared master, and the restart follows the declared node that reports ROLE master. The data nodes refuse the moved sentinels' SLAVEOF toward a host name outside the declared ones (the sentinel user's pin; RedisReplicationCommandRefused pages), and toward a declared host the guard acts before a moved sentinel sends it (8 s). What remains: the moved sentinels log in to that server with their auth-pass at once, so the sentinel password is lost with this one; for that second or two, a client that looks the master up is sent there; the made-up peer votes in every failover (a larger majority) until SENTINEL RESET; hellos sent again and again restart the sentinels again and again, and Docker's restart backoff (doubling up to a minute) then keeps them down longer each time; a hello naming a declared replica is followed (clients get READONLY until Sentinel fails over, unplanned); forged down votes. With the data hosts' firewall, only the declared hosts and the client sources reach the sentinels' port, and the moved sentinels cannot connect to a server anywhere else, so they send it no auth-pass: from anywhere else, the forged hello needs a declared machine first.",
   },
   sentinelFailover: {
     holders: "every data node (its stop script's handoff)",
@@ -118,7 +118,18 @@ export interface NetworkThreat extends Threat {
 
 export const NETWORK_THREATS: NetworkThreat[] = [
   {
-    position: "on the stack's network, no credential (dev: the Docker network; prod: the hosts' network)",
+    position: "on the hosts' network, no credential, at an address that is neither a declared host nor a client source (firewall.enabled: the production example)",
+    holders: "any machine on the data hosts' network but the declared ones and firewall.clientSources",
+    refused:
+      "every connection to a data host's node, sentinel, redis_exporter and node_exporter ports (a TCP reset from the host's firewall, before TLS or AUTH), and every connection a data node or sentinel would open to it (the redis user connects to declared hosts only)",
+    detectedBy: [],
+    detection: "no alert: the firewall counts each refusal and logs up to 6 a minute in the host's kernel log (`veza-redis-refused: `)",
+    remains:
+      "Every port the firewall does not guard (ssh, Docker, the monitoring host's endpoints, which need basic auth). With every credential and certificate stolen it still reaches no node or sentinel, so no replica attaches from there and none is promoted. An attacker who takes a declared host's address (ARP or route spoofing on the segment) is a member: the row below.",
+  },
+  {
+    position:
+      "on the stack's network at a declared host's or a client source's address, no credential (dev: any process on the one machine, Redis binds 127.0.0.1; prod without the firewall: anywhere on the hosts' network)",
     holders: "any container or machine that can open a connection to the Redis and Sentinel ports",
     refused:
       "with tls.enabled (both example stacks): everything, before AUTH, without a client certificate from the stack CA (the plaintext ports are off, `tls-auth-clients yes`); with a certificate, every command but AUTH and HELLO: the default user is off on every data node and sentinel",
@@ -241,7 +252,12 @@ export function renderThreatModel(): string {
     "  `RedisReplicationCommandRefused`). Names, not ports, are compared: see the `sentinel` row for",
     "  what passes. The admin user is not pinned: it may rewrite the ACL itself.",
     "- A planned handoff refuses while an undeclared replica is attached (prevention); an unplanned",
-    "  failover may still promote it (detection).",
+    "  failover may still promote it (detection), unless the data hosts' firewall is on.",
+    "- The data hosts' firewall (`firewall.enabled`, on in the production example; docs/security.md,",
+    "  \"Network scope\"): the nodes', sentinels' and exporters' ports take connections only from the",
+    "  declared hosts and `firewall.clientSources`, and the redis user connects only to the declared",
+    "  hosts (prevention). A server elsewhere never attaches as a replica, so no failover promotes it,",
+    "  and a node or sentinel sent toward it gets no link and sends it no password.",
     "- A retire step ends every session its retired password opened.",
     "",
   ].join("\n");

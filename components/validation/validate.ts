@@ -1,7 +1,3 @@
-// One pass over the raw stack config: every problem is collected, each naming the key, the bad
-// value and what is allowed. Only a config with no problem at all becomes a StackConfig, so
-// nothing is declared on bad input.
-
 // One pass over the raw stack config: the schema (schema.ts) reads every field, then the rules
 // that span fields run on what it read. Every problem is collected, each naming the key, the bad
 // value and what is allowed. Only a config with no problem at all becomes a StackConfig, so
@@ -70,10 +66,13 @@ export function validateStackConfig(raw: RawObject, options: { lenient?: boolean
   // A strict majority of the sentinels.
   const sentinel = { ...parsed.sentinel, quorum: parsed.sentinel.quorum ?? (Number.isFinite(count) ? Math.floor(count / 2) + 1 : 2) };
   const { environment, redis, incident, maintenanceMode, rateLimitFailClosed } = parsed;
-  const config: StackConfig = { environment, hosts, redis, sentinel, api, monitoring, backup, incident, maintenanceMode, rateLimitFailClosed, credentials, tls: parsed.tls };
+  // Hosts on a shared network (reached over ssh) get the firewall unless it is turned off.
+  const firewall = { ...parsed.firewall, enabled: parsed.firewall.enabled ?? hosts.some((host) => host.dockerHost.startsWith("ssh://")) };
+  const config: StackConfig = { environment, hosts, redis, sentinel, api, monitoring, backup, incident, maintenanceMode, rateLimitFailClosed, credentials, tls: parsed.tls, firewall };
   checkSizing(problems, redis);
   checkSentinelRules(problems, config);
   checkTls(problems, config.tls);
+  checkFirewall(problems, config);
   checkHostReferences(problems, config);
   checkPorts(problems, config);
   checkMonitoringPlacement(problems, config);
@@ -281,6 +280,16 @@ function checkSizing(problems: ProblemList, redis: RedisConfig): void {
 }
 
 /** The certificates' lifetimes fit one another, and a CA rotation step has a CA to rotate from. */
+/** An external API must be let in: it runs on no declared host. */
+function checkFirewall(problems: ProblemList, config: StackConfig): void {
+  if (config.firewall.enabled && config.api.mode === "external" && config.firewall.clientSources.length === 0)
+    problems.add(
+      "firewall.clientSources",
+      [],
+      "at least one address or network while api.mode is external and firewall.enabled: the API runs outside the declared hosts, and every data host would refuse it",
+    );
+}
+
 function checkTls(problems: ProblemList, tls: StackConfig["tls"]): void {
   if (problems.has("tls")) return;
   const { ticket } = CERTIFICATE_EXPIRY_DAYS;

@@ -7,6 +7,7 @@
 // Prometheus on the monitoring host, evaluating the stack's rendered rules.
 // The drill does across hosts what the dev drills do on localhost: an unplanned failover, a
 // redeploy after it, and the loss of one whole host (the current master's: its link goes down).
+import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import type Redis from "ioredis";
 import { requireValidStackConfig } from "../../components/validation/validate";
@@ -16,6 +17,8 @@ import { AlertCheck, alertState, startAlerting, type AlertState } from "../harne
 import { containerRunnerAvailable } from "../harness/containerRunner";
 import { ContainerCluster, IMAGE_BUMP, type ClusterEndpoint } from "../harness/dayTwo";
 import { HostNetwork, hostNetworkUnavailable } from "../harness/hostNetwork";
+import { applyFirewall, refusedPackets } from "../harness/firewall";
+import { hostFirewalls } from "../../components/host/firewall";
 import { containerSteps, EMPTY_PLAN, synthPlan } from "../harness/planOrder";
 import { sleep, waitFor } from "../harness/processes";
 import { Workspace } from "../harness/workspace";
@@ -27,8 +30,16 @@ const PROD_STACK = "prod";
 /** The page a lost data host raises: its exporter, and with it its Redis, is unreachable. */
 export const HOST_LOSS_PAGE = "RedisUnreachable";
 const SETTLE_MS = 30000;
+/** A machine on the hosts' network that the stack does not declare (an address no host holds). */
+const OUTSIDER = { name: "outsider", lastOctet: 99 };
 /** A failover, then a whole host lost: its processes' exporters, and the host, are unreachable. */
 const PROD_TOPOLOGY_ALERTS = { raises: [HOST_LOSS_PAGE, "HostUnreachable", "RedisFailoverHappened"] };
+
+/** A TCP connection from a namespace is refused (a reset) rather than accepted. */
+function tcpRefusedFrom(namespacePath: string, address: string, port: number): boolean {
+  const result = spawnSync("nsenter", [`--net=${namespacePath}`, "redis-cli", "-h", address, "-p", String(port), "PING"], { encoding: "utf8", timeout: 5000 });
+  return `${result.stdout}${result.stderr}`.includes("Connection refused");
+}
 
 /** Settled within SETTLE_MS, or the drill stops there, saying after what and what was wrong. */
 async function settle(cluster: ContainerCluster, what: string): Promise<void> {
@@ -51,7 +62,13 @@ async function prodTopologyDrill(ctx: DrillContext) {
     const planDir = ws.tempDir("plans");
     const before = synthPlan(PROD_STACK, [], path.join(planDir, "before"));
     const after = synthPlan(PROD_STACK, [IMAGE_BUMP], path.join(planDir, "after"));
-    const network = HostNetwork.create(ws, config.hosts);
+    const outsiderAddress = `${config.hosts[0].address.split(".").slice(0, 3).join(".")}.${OUTSIDER.lastOctet}`;
+    const network = HostNetwork.create(ws, [...config.hosts, { name: OUTSIDER.name, address: outsiderAddress }]);
+    // The data hosts' firewalls, applied first as `up` orders them (the containers depend on them).
+    // The drill's clients stand in for the API: their address, the bridge's, is a client source.
+    const firewalls = hostFirewalls({ ...config, firewall: { ...config.firewall, clientSources: [...config.firewall.clientSources, network.bridgeAddress] } });
+    checks.expect(firewalls.length === config.hosts.filter((h) => h.role !== "monitoring").length, `the production example declares a firewall on ${firewalls.length} data hosts`);
+    for (const firewall of firewalls) applyFirewall(network.namespacePath(firewall.host), firewall);
     const topology = stackTopology(config);
     const cluster = new ContainerCluster(config, topology, ws, undefined, undefined, (hostName) => network.namespacePath(hostName));
     const distinctHosts = new Set(cluster.nodes.map((n) => n.hostName)).size;
@@ -76,6 +93,12 @@ async function prodTopologyDrill(ctx: DrillContext) {
     });
     const pagesBefore = (await alerting.alerts()).filter((a) => a.labels.alertname === HOST_LOSS_PAGE).length;
     check = await AlertCheck.begin(alerting, PROD_TOPOLOGY_ALERTS);
+
+    // An outsider with every password and certificate still cannot reach a node or a sentinel: no
+    // attaching as a replica (no promotion), no REPLCONF, no hello. Refused at TCP, before TLS.
+    const guardedEndpoints = [...cluster.nodes.map((n) => ({ address: n.address, port: n.port })), ...topology.sentinels.map((s) => ({ address: s.host.address, port: s.port }))];
+    const outsiderRefused = guardedEndpoints.filter(({ address, port }) => tcpRefusedFrom(network.namespacePath(OUTSIDER.name), address, port)).length;
+    const refusedInbound = firewalls.reduce((sum, firewall) => sum + refusedPackets(network.namespacePath(firewall.host)).inbound, 0);
 
     const client = sentinelClient(cluster);
     clients.push(client);
@@ -153,6 +176,9 @@ async function prodTopologyDrill(ctx: DrillContext) {
       failures: checks.failures,
       figures: {
         hosts: config.hosts.map((h) => `${h.name}=${h.address}`).join(" "),
+        firewalled_hosts: firewalls.length,
+        outsider_connections_refused: `${outsiderRefused} of ${guardedEndpoints.length}`,
+        outsider_packets_refused: refusedInbound,
         first_boot_s: bootSeconds,
         pages_before_loss: pagesBefore,
         failover_from: `${firstMaster.name}@${firstMaster.hostName}`,
@@ -189,6 +215,7 @@ export const prodTopology: Scenario = {
   runbook: "Redis instance is down, across the production example's hosts: a failover, a redeploy after it, a whole host lost (W3: Sentinel HA)",
   alerts: PROD_TOPOLOGY_ALERTS,
   targets: [
+    { figure: "outsider_connections_refused", kind: "equals", value: "6 of 6", why: "the data hosts' firewalls refuse every node and sentinel port to a machine the stack does not declare" },
     { figure: "pages_before_loss", kind: "equals", value: 0, why: "a healthy cluster pages nobody: the page below is the host loss, not the drill's setup" },
     { figure: "failover_write_outage_s", kind: "at most", value: 5, why: "a failover across hosts is as fast as on one: detection (down-after 2 s) plus an election" },
     { figure: "redeploy_longest_write_gap_s", kind: "at most", value: 5, shortValue: 10, why: "each handoff of the redeploy is a short pause, with replication across hosts" },

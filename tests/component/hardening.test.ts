@@ -1,4 +1,6 @@
 // Container hardening and the alerting endpoints' auth, on the mock outputs of both stacks.
+import { BUILT_FIREWALL_IMAGE, firewallImageBuild } from "../../components/images/firewallImage";
+import { FIREWALL_TABLE } from "../../components/host/firewall";
 import { BUILT_BACKUP_IMAGE, backupImageBuild } from "../../components/images/backupImage";
 import bcrypt from "bcryptjs";
 import YAML from "yaml";
@@ -156,7 +158,19 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
     // The backup job's image (restic, redis-tools) on the backup host alone.
     const backupBuilds = builds.filter((b) => b.inputs.imageName === BUILT_BACKUP_IMAGE);
     expect(backupBuilds.map((b) => b.inputs)).toEqual([{ imageName: BUILT_BACKUP_IMAGE, skipPush: true, buildOnPreview: false, build: backupImageBuild() }]);
-    expect(builds.length).toBe(redisBuilds.length + standinBuilds.length + monitoringBuilds.length + backupBuilds.length);
+    // The firewall's nft (firewall.enabled: prod's ssh hosts) on each data host alone; none in dev (a local Docker).
+    const firewallBuilds = builds.filter((b) => b.inputs.imageName === BUILT_FIREWALL_IMAGE);
+    expect(firewallBuilds.map((b) => b.inputs)).toEqual(
+      Array.from({ length: stack === "dev" ? 0 : 3 }, () => ({ imageName: BUILT_FIREWALL_IMAGE, skipPush: true, buildOnPreview: false, build: firewallImageBuild() })),
+    );
+    expect(builds.length).toBe(redisBuilds.length + standinBuilds.length + monitoringBuilds.length + backupBuilds.length + firewallBuilds.length);
+    // nft runs with NET_ADMIN alone, not privileged, and the images by content ID.
+    for (const firewall of result.unmasked.filter((r) => r.name.endsWith("-firewall"))) {
+      expect(firewall.inputs.create).toMatch(/--cap-drop ALL --cap-add NET_ADMIN .*--entrypoint nft 'sha256:[0-9a-f]{64}' -D redis_uid="\$redis_uid" -f -/);
+      expect(firewall.inputs.create).toMatch(/--entrypoint id 'sha256:[0-9a-f]{64}' -u redis/);
+      expect(firewall.inputs.create).not.toContain("--privileged");
+      expect(firewall.inputs.delete).toContain(`delete table inet ${FIREWALL_TABLE}`);
+    }
     const tunings = result.unmasked.filter((r) => r.name.endsWith("-kernel-tuning"));
     for (const tuning of tunings) {
       expect(tuning.inputs.create).toMatch(/--entrypoint sh 'sha256:[0-9a-f]{64}' -s/);
@@ -225,5 +239,20 @@ describe("alerting endpoints behind basic auth (prod stack)", () => {
     const g = byName(tls.unmasked, "monitoring-grafana-container");
     expect(g.inputs.envs).toContain(`SSL_CERT_FILE=${TLS_FILES.ca}`);
     expect(YAML.parse(uploadContent(tls.unmasked, g, "/etc/grafana/provisioning/datasources/veza.yml")).datasources[0].url).toBe("https://10.20.0.14:9090");
+  });
+});
+
+describe("the data hosts' firewall (prod stack)", () => {
+  it("comes before every Redis and Sentinel container of its host, and no host of the monitoring role gets one", async () => {
+    const result = await synthOnce("prod");
+    const firewalls = result.unmasked.filter((r) => r.name.endsWith("-firewall")).map((r) => r.name);
+    expect(firewalls).toEqual(["redis-a-firewall", "redis-b-firewall", "redis-c-firewall"]);
+    const redisFamily = result.unmasked.filter((r) => r.type === "docker:index/container:Container" && /^veza-(redis|sentinel)-\d+$/.test(String(r.inputs.name)));
+    expect(redisFamily).toHaveLength(6);
+    for (const container of redisFamily) {
+      // Its host is the one whose kernel tuning it waits for.
+      const host = container.dependsOn.find((name) => name.endsWith("-kernel-tuning"))!.replace(/-kernel-tuning$/, "");
+      expect(container.dependsOn).toContain(`${host}-firewall`);
+    }
   });
 });

@@ -53,7 +53,7 @@ function readmeConfigTable(): TableRow[] {
 
 /** A default as the table writes it: `text` in backticks, numbers and booleans bare, lists by commas. */
 function formatDefault(value: unknown): string {
-  if (Array.isArray(value)) return value.map(formatDefault).join(", ");
+  if (Array.isArray(value)) return value.length === 0 ? "none" : value.map(formatDefault).join(", ");
   if (typeof value === "string") return `\`${value}\``;
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }

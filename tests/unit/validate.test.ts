@@ -220,7 +220,7 @@ describe("stack config validation", () => {
       "a known field (image, memoryLimitMiB, forkHeadroomPercent, maxmemoryMiB, evictionPolicy, allowedEvictionPolicies, aofRewritePercentage, aofRewriteMinSizeMiB, dataVolumeMiB, volumeHeadroomFactor, rdbSnapshots, port, tcpBacklog, maxClients, minReplicasToWrite, minReplicasMaxLagSeconds)",
     );
     expect(problemFor({ ...valid(), sentinels: {} }, "sentinels").allowed).toMatch(
-      /^a known field \(environment, hosts, redis, sentinel, api, monitoring, backup, incident, maintenanceMode, rateLimitFailClosed, credentials, tls, slackWebhookUrl, pagerdutyRoutingKey, heartbeatWebhookUrl, sshPrivateKey\)$/,
+      /^a known field \(environment, hosts, redis, sentinel, api, monitoring, backup, incident, maintenanceMode, rateLimitFailClosed, credentials, tls, firewall, slackWebhookUrl, pagerdutyRoutingKey, heartbeatWebhookUrl, sshPrivateKey\)$/,
     );
   });
 
@@ -617,5 +617,43 @@ describe("input that cannot inject", () => {
       expect(problemKeys(raw)).toEqual(["redis.__proto__"]);
       expect(({} as RawObject).port).toBeUndefined();
     });
+  });
+});
+
+describe("firewall config", () => {
+  const sshHosts = () =>
+    ["10.1.0.1", "10.1.0.2", "10.1.0.3"].map((address, i) => ({
+      name: `h${i}`,
+      dockerHost: `ssh://ops@${address}`,
+      address,
+      sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVASznxN7zUMGGt3onAoz7nzW0tNXTPQ94Xy/y3sf7F",
+    }));
+  const remote = (firewall?: RawObject, api: RawObject = { mode: "container" }): RawObject => ({ ...valid(), hosts: sshHosts(), api, ...(firewall ? { firewall } : {}) });
+
+  it("is on by default for hosts reached over ssh and off for a local Docker", () => {
+    expect(requireValidStackConfig(remote()).firewall).toEqual({ enabled: true, clientSources: [] });
+    expect(requireValidStackConfig(valid()).firewall).toEqual({ enabled: false, clientSources: [] });
+    expect(requireValidStackConfig(remote({ enabled: false })).firewall.enabled).toBe(false);
+  });
+
+  it("refuses an external API with no client source while on, naming the key: every data host would refuse the API", () => {
+    const external = { mode: "external", host: "h0", metrics: { address: "api.internal:8080" } };
+    expect(problemFor(remote(undefined, external), "firewall.clientSources").allowed).toMatch(/^at least one address or network while api.mode is external/);
+    expect(problemKeys(remote({ clientSources: ["10.2.0.0/24"] }, external))).toEqual([]);
+    expect(problemKeys(remote({ enabled: false }, external))).toEqual([]);
+  });
+
+  it.each(["10.2.0.1/24", "10.2.0.0/33", "10.2.0.0/", "::1", "fd00::/8", "api.internal", "10.2.0.0/24\nflush ruleset", ""])("refuses the client source %j", (source) => {
+    const problem = problemFor(remote({ clientSources: [source] }), "firewall.clientSources");
+    expect(problem.allowed).toBe("a list of IPv4 addresses or IPv4 networks in CIDR notation without host bits (e.g. 10.20.1.0/24)");
+  });
+
+  it("accepts addresses and networks, /0 to /32", () => {
+    expect(requireValidStackConfig(remote({ clientSources: ["10.2.0.7", "10.2.0.0/24", "0.0.0.0/0", "10.2.0.7/32"] })).firewall.clientSources).toEqual([
+      "10.2.0.7",
+      "10.2.0.0/24",
+      "0.0.0.0/0",
+      "10.2.0.7/32",
+    ]);
   });
 });

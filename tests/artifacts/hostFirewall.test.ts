@@ -1,0 +1,125 @@
+// The data hosts' firewall as rendered for `pulumi up` (components/host/firewall.ts), applied by the
+// real nft in network namespaces that stand for hosts on one network: a data host, another
+// declared host, an API host inside firewall.clientSources, and an outsider. Real redis-server
+// processes listen in each; redis-cli connects from each, as root and as the redis user.
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { hostFirewalls, renderFirewallRuleset, type HostFirewall } from "../../components/host/firewall";
+import { requireValidStackConfig } from "../../components/validation/validate";
+import { readStackConfigFile } from "../../lib/stackFiles";
+import { applyFirewall, refusedPackets } from "../../drills/harness/firewall";
+import { HostNetwork, hostNetworkUnavailable } from "../../drills/harness/hostNetwork";
+import { freePortRange, waitFor } from "../../drills/harness/processes";
+import { Workspace } from "../../drills/harness/workspace";
+
+const SUBNET = "10.213.77";
+const HOSTS = [
+  { name: "data", address: `${SUBNET}.11` },
+  { name: "member", address: `${SUBNET}.12` },
+  { name: "api", address: `${SUBNET}.50` },
+  { name: "outsider", address: `${SUBNET}.99` },
+];
+const addressOf = (name: string) => HOSTS.find((host) => host.name === name)!.address;
+
+describe("the data hosts' firewall (real nft, network namespaces)", () => {
+  it("is rendered for every data host of the prod example and none of the dev stack", () => {
+    const prod = hostFirewalls(requireValidStackConfig(readStackConfigFile("prod").raw));
+    expect(prod.map((firewall) => firewall.host)).toEqual(["redis-a", "redis-b", "redis-c"]);
+    expect(prod[0].members).toEqual(["10.20.0.11", "10.20.0.12", "10.20.0.13", "10.20.0.14"]);
+    // Each data host: its node, its sentinel, their two redis_exporters and node_exporter.
+    expect(prod[0].guardedPorts).toEqual([6379, 9100, 9121, 9122, 26379]);
+    expect(prod[0].clientSources).toEqual(["10.20.1.0/24"]);
+    expect(hostFirewalls(requireValidStackConfig(readStackConfigFile("dev").raw))).toEqual([]);
+  });
+
+  const unavailable = hostNetworkUnavailable();
+  if (unavailable) throw new Error(`this test needs network namespaces: ${unavailable}`);
+  const ws = new Workspace("host-firewall");
+  let network: HostNetwork;
+  let guarded = 0;
+  let unguarded = 0;
+
+  const ping = (from: string, to: string, port: number, asRedisUser = false) => {
+    const command = [
+      "nsenter",
+      `--net=${network.namespacePath(from)}`,
+      ...(asRedisUser ? ["setpriv", "--reuid=redis", "--regid=redis", "--clear-groups"] : []),
+      "redis-cli",
+      "-h",
+      addressOf(to),
+      "-p",
+      String(port),
+      "PING",
+    ];
+    const result = spawnSync(command[0], command.slice(1), { encoding: "utf8", timeout: 5000 });
+    return `${result.stdout}${result.stderr}`.trim() || `no answer (${result.error?.message ?? `exit ${result.status}`})`;
+  };
+
+  beforeAll(async () => {
+    network = HostNetwork.create(ws, HOSTS);
+    [guarded, unguarded] = [await freePortRange(1), await freePortRange(1)];
+    const dir = ws.tempDir("servers");
+    // Every host runs a server on the guarded port; the data host one more, on a port the firewall does not guard.
+    const servers = [...HOSTS.map((host) => ({ host: host.name, port: guarded })), { host: "data", port: unguarded }];
+    for (const { host, port } of servers)
+      ws.processes.start(
+        `${host}-${port}`,
+        "nsenter",
+        [
+          `--net=${network.namespacePath(host)}`,
+          "redis-server",
+          "--port",
+          String(port),
+          "--bind",
+          `${addressOf(host)} 127.0.0.1`,
+          "--protected-mode",
+          "no",
+          "--save",
+          "",
+          "--appendonly",
+          "no",
+          "--dir",
+          dir,
+        ],
+        path.join(dir, `${host}-${port}.log`),
+      );
+    for (const { host, port } of servers) await waitFor(`${host}:${port} answering`, () => ping(host, host, port) === "PONG", 10000);
+    const firewall: HostFirewall = { host: "data", guardedPorts: [guarded], members: [addressOf("data"), addressOf("member")], clientSources: [`${SUBNET}.48/29`] };
+    applyFirewall(network.namespacePath("data"), firewall);
+  }, 30000);
+
+  afterAll(async () => {
+    await ws.cleanup();
+  });
+
+  it("its guarded ports answer the host itself, the declared hosts and the client sources, and refuse an outsider", () => {
+    expect({ self: ping("data", "data", guarded), member: ping("member", "data", guarded), api: ping("api", "data", guarded), outsider: ping("outsider", "data", guarded) }).toEqual({
+      self: "PONG",
+      member: "PONG",
+      api: "PONG",
+      outsider: expect.stringContaining("Connection refused"),
+    });
+    expect(refusedPackets(network.namespacePath("data")).inbound).toBeGreaterThan(0);
+  });
+
+  it("leaves every other port alone: the outsider reaches a port the firewall does not guard", () => {
+    expect(ping("outsider", "data", unguarded)).toBe("PONG");
+  });
+
+  it("lets the redis user connect to the declared hosts only; root on the host is not limited", () => {
+    expect({
+      redisToMember: ping("data", "member", guarded, true),
+      redisToOutsider: ping("data", "outsider", guarded, true),
+      redisToApi: ping("data", "api", guarded, true),
+      rootToOutsider: ping("data", "outsider", guarded),
+    }).toEqual({ redisToMember: "PONG", redisToOutsider: expect.stringContaining("Connection refused"), redisToApi: expect.stringContaining("Connection refused"), rootToOutsider: "PONG" });
+    expect(refusedPackets(network.namespacePath("data")).outbound).toBeGreaterThan(0);
+  });
+
+  it("applies again over itself in one transaction (a changed ruleset is an update of the same table)", () => {
+    const again: HostFirewall = { host: "data", guardedPorts: [guarded], members: [addressOf("data"), addressOf("member"), addressOf("outsider")], clientSources: [] };
+    applyFirewall(network.namespacePath("data"), again);
+    expect({ outsider: ping("outsider", "data", guarded), api: ping("api", "data", guarded) }).toEqual({ outsider: "PONG", api: expect.stringContaining("Connection refused") });
+    expect(renderFirewallRuleset(again)).not.toContain("client_sources");
+  });
+});
