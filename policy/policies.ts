@@ -12,7 +12,7 @@ import { evictingPolicy, redisMemory, sensitiveKeysEvictable } from "./policies/
 import { aofRewrite, dataVolumeSized } from "./policies/diskFull";
 import { restartAndHealth, sentinelQuorum } from "./policies/availability";
 import { imagesPinned, safeReplacement } from "./policies/plannedChange";
-import { apiUser, authRequired, configReadOnly, containersHardened, imagesNotKnownBad, leastPrivilege, notExposed, pidsLimited } from "./policies/intruder";
+import { apiUser, authRequired, configReadOnly, containersHardened, hostsFirewalled, imagesNotKnownBad, leastPrivilege, notExposed, pidsLimited } from "./policies/intruder";
 import { apiToggles, sloComplete } from "./policies/apiImpact";
 import { alertsLinked, deadMansSwitch } from "./policies/monitoringBlind";
 import { credentialsRetire } from "./policies/credentialRotation";
@@ -34,6 +34,7 @@ export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> =
   authRequired,
   leastPrivilege,
   readingContainerFiles(notExposed),
+  hostsFirewalled,
   withFiles(sentinelQuorum),
   restartAndHealth,
   withFiles(safeReplacement),

@@ -9,7 +9,7 @@ import { apiStandinBuild, BUILT_API_STANDIN_IMAGE } from "../images/standinImage
 import { MONITORING_IMAGES, monitoringImageBuild } from "../images/monitoringImages";
 import { backupImageBuild, BUILT_BACKUP_IMAGE } from "../images/backupImage";
 import { BUILT_FIREWALL_IMAGE, firewallImageBuild } from "../images/firewallImage";
-import { renderFirewallCommand, renderFirewallRemoveCommand, type HostFirewall } from "./firewall";
+import { renderFirewallCommand, renderFirewallRemoveCommand, renderFirewallRuleset, type HostFirewall } from "./firewall";
 
 /** The images the stack builds on each host from images/ instead of pulling: tag -> build. */
 const BUILT_IMAGES: Record<string, () => { context: string; args: Record<string, string> }> = {
@@ -70,14 +70,15 @@ export class DockerHost extends pulumi.ComponentResource {
     if (args.firewall) {
       const firewall = args.firewall;
       const firewallImage = this.image(BUILT_FIREWALL_IMAGE);
-      // A changed ruleset (a host, a port, a client source) changes `create`: an update that runs
-      // it again, and nft swaps the table in one transaction. The delete removes the table.
+      // A changed ruleset (a host, a port, a client source) changes `stdin`: an update that runs
+      // the command again, and nft swaps the table in one transaction. The delete removes the table.
       this.ready.push(
         hostCommand(
           `${name}-firewall`,
           args.host,
           {
-            create: pulumi.all([firewallImage.imageId, tuningImage.imageId]).apply(([firewallImageId, redisImageId]) => renderFirewallCommand(firewallImageId, redisImageId, firewall)),
+            create: pulumi.all([firewallImage.imageId, tuningImage.imageId]).apply(([firewallImageId, redisImageId]) => renderFirewallCommand(firewallImageId, redisImageId, firewall.host)),
+            stdin: renderFirewallRuleset(firewall),
             delete: firewallImage.imageId.apply((firewallImageId) => renderFirewallRemoveCommand(firewallImageId)),
           },
           args.ssh,

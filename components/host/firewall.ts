@@ -35,6 +35,8 @@ export interface HostFirewall {
   members: string[];
   /** Addresses or IPv4 CIDRs outside the members that may reach the guarded ports (the API). */
   clientSources: string[];
+  /** A host is given by DNS name: Redis and Sentinel resolve it, so the redis user may query DNS (port 53). */
+  resolvesNames: boolean;
 }
 
 /** Port owners the firewall guards: everything of the Redis family on a data host, not the API nor the monitoring UIs. */
@@ -52,6 +54,7 @@ export function hostFirewalls(config: Pick<StackConfig, "firewall" | "hosts" | "
       guardedPorts: [...new Set(allocations.filter((allocation) => allocation.host === host.name).map((allocation) => allocation.port))].sort((a, b) => a - b),
       members,
       clientSources: [...config.firewall.clientSources],
+      resolvesNames: config.hosts.some((other) => !isIPv4(other.address)),
     }))
     .filter((firewall) => firewall.guardedPorts.length > 0);
 }
@@ -101,6 +104,7 @@ export function renderFirewallRuleset(firewall: HostFirewall): string {
     `    oif "lo" accept`,
     `    ct state established,related accept`,
     `    ip daddr @members accept`,
+    ...(firewall.resolvesNames ? [`    meta l4proto { tcp, udp } th dport 53 accept`] : []),
     `    limit rate 6/minute log prefix "${FIREWALL_LOG_PREFIX}"`,
     `    counter reject`,
     `  }`,
@@ -118,18 +122,19 @@ function nftRun(firewallImage: string, nftArguments: string): string {
 }
 
 /**
- * The host command that applies the ruleset. The redis user's uid is read from the Redis image
+ * The host command that applies the ruleset, which it reads on its stdin (the command's `stdin`:
+ * a value known at preview, so the policy pack reads the rules before `up`; a changed ruleset is
+ * an update that runs the command again). The redis user's uid is read from the Redis image
  * itself (`id -u redis`, in a container with no network): the uid its data nodes and sentinels
  * run as, whatever Debian's package gave it. Both images by content ID.
  */
-export function renderFirewallCommand(firewallImage: string, redisImage: string, firewall: HostFirewall): string {
+export function renderFirewallCommand(firewallImage: string, redisImage: string, hostName: string): string {
   return [
     `set -eu`,
-    `redis_uid=$(${ONE_SHOT_DOCKER_RUN} --network none --entrypoint id ${shellQuote(redisImage)} -u redis)`,
+    `redis_uid=$(${ONE_SHOT_DOCKER_RUN} --network none --entrypoint id ${shellQuote(redisImage)} -u redis </dev/null)`,
     `case "$redis_uid" in ''|*[!0-9]*) echo "the Redis image has no redis user (id -u redis: $redis_uid)" >&2; exit 1;; esac`,
-    `${nftRun(firewallImage, `-D ${REDIS_UID_VARIABLE}="$redis_uid" -f -`)} <<'VEZA_FIREWALL'`,
-    renderFirewallRuleset(firewall) + `VEZA_FIREWALL`,
-    `echo "firewall of ${firewall.host}: table inet ${FIREWALL_TABLE} applied (redis uid $redis_uid)"`,
+    nftRun(firewallImage, `-D ${REDIS_UID_VARIABLE}="$redis_uid" -f -`),
+    `echo "firewall of ${hostName}: table inet ${FIREWALL_TABLE} applied (redis uid $redis_uid)"`,
   ].join("\n");
 }
 

@@ -3,6 +3,7 @@ import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } 
 import { dockerDaemonKey } from "../shared/config/dockerDaemon";
 import { ACL_USERS, SENTINEL_HELLO_CHANNEL, SENTINEL_USERS } from "../shared/redis/acl";
 import { parseConfDirectives } from "../shared/redis/redisConf";
+import { FIREWALL_TABLE, REDIS_UID_VARIABLE } from "../shared/host/firewall";
 import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "../shared/images/redisImage";
 import { CONFIG_ROOTS, CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "../shared/base/hardening";
 import {
@@ -166,6 +167,43 @@ export const notExposed: ResourceValidationPolicy = {
     const ports = Array.isArray(args.props.ports) ? (args.props.ports as Array<{ ip?: unknown; external?: unknown }>) : [];
     for (const port of ports) {
       if (port?.ip === undefined || port.ip === "0.0.0.0" || port.ip === "::") report(`port ${String(port?.external ?? "")} is published on every interface`);
+    }
+  },
+};
+
+/**
+ * The data hosts' firewall (components/host/firewall.ts), checked where the containers are: each
+ * Redis-family container of a production stack waits for its host's `<host>-firewall` command.
+ */
+export const hostsFirewalled: StackValidationPolicy = {
+  name: "redis-hosts-firewalled",
+  description:
+    "Security: in production every Redis and Sentinel container waits for its host's firewall (`<host>-firewall`: an nftables table that admits the Redis, Sentinel and exporter ports only from the declared hosts and firewall.clientSources, and lets the redis user connect only to the declared hosts). Without it a stolen replication password attaches a replica from anywhere on the network, and an unplanned failover may promote it; a forged hello sends the sentinels' password to any server.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const family = args.resources.filter((r) => r.type === CONTAINER && isRedisFamily(r.props));
+    if (!family.some((r) => labelsOf(r.props).environment === "production")) return;
+    const checked = new Set<string>();
+    for (const container of family) {
+      const host = labelsOf(container.props).host;
+      if (host === undefined) {
+        report(`${container.name}: no veza.host label: cannot tell which host's firewall guards it`, container.urn);
+        continue;
+      }
+      const firewall = container.dependencies.find((d) => HOST_COMMANDS.includes(d.type) && d.name === `${host}-firewall`);
+      if (firewall === undefined) {
+        report(
+          `${container.name} on host ${host} does not wait for a ${host}-firewall command: set firewall.enabled: true (the default with ssh:// hosts) and list the API's addresses in firewall.clientSources`,
+          container.urn,
+        );
+        continue;
+      }
+      if (checked.has(firewall.urn)) continue;
+      checked.add(firewall.urn);
+      // The ruleset is the command's stdin, known under a preview too (its create carries the images' content IDs).
+      const rules = firewall.props.stdin;
+      if (typeof rules !== "string" || !(rules.includes(`table inet ${FIREWALL_TABLE} {`) && rules.includes("jump guarded_port") && rules.includes(`meta skuid $${REDIS_UID_VARIABLE}`)))
+        report(`${firewall.name} does not apply the stack's ruleset (table inet ${FIREWALL_TABLE} guarding the ports and the redis user's connections)`, firewall.urn);
     }
   },
 };

@@ -19,6 +19,7 @@ const HOSTS = [
   { name: "api", address: `${SUBNET}.50` },
   { name: "outsider", address: `${SUBNET}.99` },
 ];
+const DNS_PORT = 53;
 const addressOf = (name: string) => HOSTS.find((host) => host.name === name)!.address;
 
 describe("the data hosts' firewall (real nft, network namespaces)", () => {
@@ -29,7 +30,19 @@ describe("the data hosts' firewall (real nft, network namespaces)", () => {
     // Each data host: its node, its sentinel, their two redis_exporters and node_exporter.
     expect(prod[0].guardedPorts).toEqual([6379, 9100, 9121, 9122, 26379]);
     expect(prod[0].clientSources).toEqual(["10.20.1.0/24"]);
+    // Every host given by address: the redis user has no DNS to query, so none is allowed.
+    expect(prod[0].resolvesNames).toBe(false);
+    expect(renderFirewallRuleset(prod[0])).not.toContain("dport 53");
     expect(hostFirewalls(requireValidStackConfig(readStackConfigFile("dev").raw))).toEqual([]);
+  });
+
+  it("admits hosts given by DNS name by their bind addresses, and then lets the redis user query DNS", () => {
+    const raw = readStackConfigFile("prod").raw;
+    const hosts = (raw.hosts as Array<Record<string, unknown>>).map((host) => ({ ...host, address: `${String(host.name)}.redis.internal`, bindAddress: host.address }));
+    const [first] = hostFirewalls(requireValidStackConfig({ ...raw, hosts }));
+    expect(first.members).toEqual(["10.20.0.11", "10.20.0.12", "10.20.0.13", "10.20.0.14"]);
+    expect(first.resolvesNames).toBe(true);
+    expect(renderFirewallRuleset(first)).toContain("meta l4proto { tcp, udp } th dport 53 accept");
   });
 
   const unavailable = hostNetworkUnavailable();
@@ -59,8 +72,9 @@ describe("the data hosts' firewall (real nft, network namespaces)", () => {
     network = HostNetwork.create(ws, HOSTS);
     [guarded, unguarded] = [await freePortRange(1), await freePortRange(1)];
     const dir = ws.tempDir("servers");
-    // Every host runs a server on the guarded port; the data host one more, on a port the firewall does not guard.
-    const servers = [...HOSTS.map((host) => ({ host: host.name, port: guarded })), { host: "data", port: unguarded }];
+    // Every host runs a server on the guarded port; the data host one more, on a port the firewall
+    // does not guard; the API host one on DNS's port, standing for a resolver.
+    const servers = [...HOSTS.map((host) => ({ host: host.name, port: guarded })), { host: "data", port: unguarded }, { host: "api", port: DNS_PORT }];
     for (const { host, port } of servers)
       ws.processes.start(
         `${host}-${port}`,
@@ -84,7 +98,7 @@ describe("the data hosts' firewall (real nft, network namespaces)", () => {
         path.join(dir, `${host}-${port}.log`),
       );
     for (const { host, port } of servers) await waitFor(`${host}:${port} answering`, () => ping(host, host, port) === "PONG", 10000);
-    const firewall: HostFirewall = { host: "data", guardedPorts: [guarded], members: [addressOf("data"), addressOf("member")], clientSources: [`${SUBNET}.48/29`] };
+    const firewall: HostFirewall = { host: "data", guardedPorts: [guarded], members: [addressOf("data"), addressOf("member")], clientSources: [`${SUBNET}.48/29`], resolvesNames: false };
     applyFirewall(network.namespacePath("data"), firewall);
   }, 30000);
 
@@ -111,15 +125,25 @@ describe("the data hosts' firewall (real nft, network namespaces)", () => {
       redisToMember: ping("data", "member", guarded, true),
       redisToOutsider: ping("data", "outsider", guarded, true),
       redisToApi: ping("data", "api", guarded, true),
+      redisToResolver: ping("data", "api", DNS_PORT, true),
       rootToOutsider: ping("data", "outsider", guarded),
-    }).toEqual({ redisToMember: "PONG", redisToOutsider: expect.stringContaining("Connection refused"), redisToApi: expect.stringContaining("Connection refused"), rootToOutsider: "PONG" });
+    }).toEqual({
+      redisToMember: "PONG",
+      redisToOutsider: expect.stringContaining("Connection refused"),
+      redisToApi: expect.stringContaining("Connection refused"),
+      redisToResolver: expect.stringContaining("Connection refused"),
+      rootToOutsider: "PONG",
+    });
     expect(refusedPackets(network.namespacePath("data")).outbound).toBeGreaterThan(0);
   });
 
   it("applies again over itself in one transaction (a changed ruleset is an update of the same table)", () => {
-    const again: HostFirewall = { host: "data", guardedPorts: [guarded], members: [addressOf("data"), addressOf("member"), addressOf("outsider")], clientSources: [] };
+    const again: HostFirewall = { host: "data", guardedPorts: [guarded], members: [addressOf("data"), addressOf("member"), addressOf("outsider")], clientSources: [], resolvesNames: true };
     applyFirewall(network.namespacePath("data"), again);
     expect({ outsider: ping("outsider", "data", guarded), api: ping("api", "data", guarded) }).toEqual({ outsider: "PONG", api: expect.stringContaining("Connection refused") });
     expect(renderFirewallRuleset(again)).not.toContain("client_sources");
+    // With hosts given by DNS name, the redis user may reach a resolver (port 53) and still nothing else.
+    expect(ping("data", "api", DNS_PORT, true)).toBe("PONG");
+    expect(ping("data", "api", guarded, true)).toContain("Connection refused");
   });
 });

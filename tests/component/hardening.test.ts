@@ -1,6 +1,8 @@
 // Container hardening and the alerting endpoints' auth, on the mock outputs of both stacks.
+import { requireValidStackConfig } from "../../components/validation/validate";
+import { readStackConfigFile } from "../../lib/stackFiles";
 import { BUILT_FIREWALL_IMAGE, firewallImageBuild } from "../../components/images/firewallImage";
-import { FIREWALL_TABLE } from "../../components/host/firewall";
+import { FIREWALL_TABLE, hostFirewalls, renderFirewallRuleset } from "../../components/host/firewall";
 import { BUILT_BACKUP_IMAGE, backupImageBuild } from "../../components/images/backupImage";
 import bcrypt from "bcryptjs";
 import YAML from "yaml";
@@ -165,7 +167,10 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
     );
     expect(builds.length).toBe(redisBuilds.length + standinBuilds.length + monitoringBuilds.length + backupBuilds.length + firewallBuilds.length);
     // nft runs with NET_ADMIN alone, not privileged, and the images by content ID.
+    const declared = hostFirewalls(requireValidStackConfig(readStackConfigFile(stack).raw));
     for (const firewall of result.unmasked.filter((r) => r.name.endsWith("-firewall"))) {
+      // The ruleset is its stdin, exactly what the drills apply.
+      expect(firewall.inputs.stdin).toBe(renderFirewallRuleset(declared.find((f) => `${f.host}-firewall` === firewall.name)!));
       expect(firewall.inputs.create).toMatch(/--cap-drop ALL --cap-add NET_ADMIN .*--entrypoint nft 'sha256:[0-9a-f]{64}' -D redis_uid="\$redis_uid" -f -/);
       expect(firewall.inputs.create).toMatch(/--entrypoint id 'sha256:[0-9a-f]{64}' -u redis/);
       expect(firewall.inputs.create).not.toContain("--privileged");

@@ -178,6 +178,13 @@ const cases: Array<{ policy: string; place: Place; violate: (value: unknown) => 
     message: /api-connectivity-check still holds generation 0 of app/,
   },
   { policy: "sessions-and-revocations-evictable", place: upload("redis-0-container", "/redis.conf"), violate: (t) => t, message: /allkeys-lru may evict/ },
+  // A production label on a dev container: its host (a local Docker) declares no firewall.
+  {
+    policy: "redis-hosts-firewalled",
+    place: input("redis-0-container", "labels"),
+    violate: (labels) => (labels as Labels).map((l) => (l.label === "veza.environment" ? { ...l, value: "production" } : l)),
+    message: /redis-0-container on host local does not wait for a local-firewall command/,
+  },
   // The backup policies read every container's labels: the backup job is found by its component label.
   {
     policy: "backup-required",
