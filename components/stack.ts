@@ -1,7 +1,7 @@
 // Composes the whole declaration from a validated StackConfig. index.ts only loads config and
 // calls this; the tests and `synth` call it under mocks.
 
-import { hostFirewalls } from "./host/firewall";
+import { hostFirewalls } from "./topology/firewalls";
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostCommand } from "./host/hostCommand";

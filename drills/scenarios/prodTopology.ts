@@ -18,7 +18,7 @@ import { containerRunnerAvailable } from "../harness/containerRunner";
 import { ContainerCluster, IMAGE_BUMP, type ClusterEndpoint } from "../harness/dayTwo";
 import { HostNetwork, hostNetworkUnavailable } from "../harness/hostNetwork";
 import { applyFirewall, refusedPackets } from "../harness/firewall";
-import { hostFirewalls } from "../../components/host/firewall";
+import { hostFirewalls } from "../../components/topology/firewalls";
 import { containerSteps, EMPTY_PLAN, synthPlan } from "../harness/planOrder";
 import { sleep, waitFor } from "../harness/processes";
 import { Workspace } from "../harness/workspace";

@@ -4,7 +4,8 @@
 // processes listen in each; redis-cli connects from each, as root and as the redis user.
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { hostFirewalls, renderFirewallRuleset, type HostFirewall } from "../../components/host/firewall";
+import { renderFirewallRuleset, type HostFirewall } from "../../components/host/firewall";
+import { hostFirewalls } from "../../components/topology/firewalls";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../lib/stackFiles";
 import { applyFirewall, refusedPackets } from "../../drills/harness/firewall";

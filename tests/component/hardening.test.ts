@@ -2,7 +2,8 @@
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../lib/stackFiles";
 import { BUILT_FIREWALL_IMAGE, firewallImageBuild } from "../../components/images/firewallImage";
-import { FIREWALL_TABLE, hostFirewalls, renderFirewallRuleset } from "../../components/host/firewall";
+import { FIREWALL_TABLE, renderFirewallRuleset } from "../../components/host/firewall";
+import { hostFirewalls } from "../../components/topology/firewalls";
 import { BUILT_BACKUP_IMAGE, backupImageBuild } from "../../components/images/backupImage";
 import bcrypt from "bcryptjs";
 import YAML from "yaml";

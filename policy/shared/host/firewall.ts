@@ -11,9 +11,6 @@
 // Everything else on the host (ssh, Docker, other services) is untouched: one table of our own,
 // replaced atomically by each `nft -f` (a table flushed and filled in one transaction: no moment
 // without rules), removed with the command.
-import { isIPv4 } from "node:net";
-import type { StackConfig } from "../config/types";
-import { portAllocations } from "../topology/ports";
 import { ONE_SHOT_DOCKER_RUN } from "../base/hardening";
 import { shellQuote } from "../base/shell";
 
@@ -38,31 +35,6 @@ export interface HostFirewall {
   clientSources: string[];
   /** A host is given by DNS name: Redis and Sentinel resolve it, so the redis user may query DNS (port 53). */
   resolvesNames: boolean;
-}
-
-/** Port owners the firewall guards: everything of the Redis family on a data host, not the API nor the monitoring UIs. */
-const GUARDED_OWNER = /^(redis-\d+|sentinel-\d+|.*-exporter|node-exporter-.*)$/;
-
-/** The firewall of every data host, when `firewall.enabled`; none otherwise. */
-export function hostFirewalls(config: Pick<StackConfig, "firewall" | "hosts" | "redis" | "sentinel" | "monitoring" | "api" | "tls">): HostFirewall[] {
-  if (!config.firewall.enabled) return [];
-  const members = [...new Set(config.hosts.flatMap((host) => [host.address, host.bindAddress]).filter((address) => isIPv4(address)))].sort(compareAddresses);
-  const allocations = portAllocations(config as StackConfig).filter((allocation) => GUARDED_OWNER.test(allocation.owner));
-  return config.hosts
-    .filter((host) => host.role !== "monitoring")
-    .map((host) => ({
-      host: host.name,
-      guardedPorts: [...new Set(allocations.filter((allocation) => allocation.host === host.name).map((allocation) => allocation.port))].sort((a, b) => a - b),
-      members,
-      clientSources: [...config.firewall.clientSources],
-      resolvesNames: config.hosts.some((other) => !isIPv4(other.address)),
-    }))
-    .filter((firewall) => firewall.guardedPorts.length > 0);
-}
-
-function compareAddresses(a: string, b: string): number {
-  const value = (address: string) => address.split(".").reduce((sum, octet) => sum * 256 + Number(octet), 0);
-  return value(a) - value(b);
 }
 
 const elements = (values: Array<string | number>) => values.join(", ");
