@@ -215,7 +215,7 @@ export const FAILURE_MODES = {
     guards: [
       { what: "one ACL user per role, each with only its commands", file: "components/redis/acl.ts" },
       { what: "masters and replicas pinned to the declared data nodes", file: "components/redis/dataNodeScripts.ts" },
-      { what: "the data hosts' ports reachable only from the declared hosts and the API, and the redis user's connections only to the declared hosts", file: "components/host/firewall.ts" },
+      { what: "the data hosts' Redis, Sentinel and exporter ports reachable only from the declared hosts and the API", file: "components/base/firewall.ts" },
       { what: "a sentinel moved to an undeclared master by a forged hello is stopped and restarts on the declared one", file: "components/sentinel/sentinelScripts.ts" },
       { what: "containers read-only, without capabilities, pids limited", file: "components/base/hardening.ts" },
       { what: "no image known to be end-of-life or to miss a security fix", file: "components/images/redisImage.ts" },

@@ -29,6 +29,8 @@ export interface RedisNodeArgs {
   ssh: SshAccess;
   /** The container replaced just before this one (the rolling order); see SentinelCluster. */
   after?: pulumi.Resource;
+  /** Every data host's firewall: a new member is admitted by its peers before it starts. */
+  firewalls?: pulumi.Resource[];
   /** `protect` on the data volume: production data is never deleted by the engine. */
   protectData: boolean;
   /** With TLS on: the node's files in the container and their PEM contents (StackCertificates). */
@@ -136,7 +138,7 @@ export class RedisNode extends pulumi.ComponentResource {
         parent: this,
         provider: dockerHost.provider,
         // The rolling order: this node is replaced only once the one before it is back and healthy.
-        dependsOn: [...dockerHost.ready, volumeCheck, this.credentialsSeed, ...(tlsFiles ? [tlsFiles.command] : []), ...(args.after ? [args.after] : [])],
+        dependsOn: [...dockerHost.ready, ...(args.firewalls ?? []), volumeCheck, this.credentialsSeed, ...(tlsFiles ? [tlsFiles.command] : []), ...(args.after ? [args.after] : [])],
         // Fixed container name and host port: the old container must go before the new one starts.
         deleteBeforeReplace: true,
         // The provider records healthcheck edits without applying them (kreuzwerker/terraform-provider-docker#988).

@@ -65,6 +65,9 @@ export class SentinelCluster extends pulumi.ComponentResource {
     // Replicas first, the initial master last: a change every node shares replaces the master
     // once its replicas are back in sync (and the master hands its role off on SIGTERM).
     const rollingOrder = [...topology.dataNodes].reverse();
+    // Every data host's firewall before any container: a host added (or readdressed) is admitted
+    // by its peers' rules before its node or sentinel tries to reach them.
+    const firewalls = [...dockerHosts.values()].flatMap((dockerHost) => (dockerHost.firewall ? [dockerHost.firewall] : []));
     let previous: pulumi.Resource | undefined;
     const created = new Map<string, RedisNode>();
     for (const node of rollingOrder) {
@@ -81,6 +84,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
           labels: dataNodeLabels(config, model.sizing, node.role, node.host.name),
           ssh: args.ssh,
           after: previous,
+          firewalls,
           protectData: config.environment === "production",
           ...(args.certificates ? { tls: { files: CONTAINER_TLS_FILES, material: args.certificates.serverMaterial(node.name, OUTGOING_ROLE.dataNode) } } : {}),
         },
@@ -185,7 +189,7 @@ export class SentinelCluster extends pulumi.ComponentResource {
             parent: this,
             provider: dockerHost.provider,
             // After every data node (their first look finds the master up), then one at a time.
-            dependsOn: [...dockerHost.ready, seed, ...(tls ? [tls.command] : []), previous!],
+            dependsOn: [...dockerHost.ready, ...firewalls, seed, ...(tls ? [tls.command] : []), previous!],
             ...(tls ? { replaceWith: [tls.command] } : {}),
             deleteBeforeReplace: true,
             replaceOnChanges: ["healthcheck"],

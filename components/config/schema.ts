@@ -9,6 +9,7 @@ import { BUILT_REDIS_IMAGE } from "../images/redisImage";
 import { BUILT_API_STANDIN_IMAGE } from "../images/standinImage";
 import { MONITORING_IMAGES } from "../images/monitoringImages";
 import { BUILT_BACKUP_IMAGE } from "../images/backupImage";
+import { MINIMUM_SOURCE_PREFIX } from "../base/firewall";
 import { CREDENTIAL_NAMES } from "../redis/acl";
 import { ROTATION_STEPS } from "../redis/rotation";
 import { boolean, checkedText, decimal, field, integer, knownKeysObject, listOf, oneOf, OMITTED, optionalBoolean, section, text } from "./fields";
@@ -344,19 +345,20 @@ const tlsSchema = section({
   trustedCaFiles: field(z.array(z.string().regex(hostPath), { error: "a list of absolute paths of CA certificates (PEM)" }), () => ({ fallback: [] })).default([]),
 });
 
-/** An IPv4 address, or an IPv4 network in CIDR notation (a.b.c.d/n with no host bits set). */
+/** An IPv4 address, or an IPv4 network in CIDR notation (a.b.c.d/n, n from 8 to 32, no host bits set). */
 function isIpv4Source(value: string): boolean {
   const [address, prefix, ...rest] = value.split("/");
   if (rest.length > 0 || !isIP(address) || isIP(address) !== 4) return false;
   if (prefix === undefined) return true;
-  if (!/^(?:[0-9]|[12][0-9]|3[0-2])$/.test(prefix)) return false;
+  // A /7 or wider admits a large part of the Internet: no boundary at all.
+  if (!/^\d{1,2}$/.test(prefix) || Number(prefix) < MINIMUM_SOURCE_PREFIX || Number(prefix) > 32) return false;
   const bits = address.split(".").reduce((sum, octet) => sum * 256 + Number(octet), 0);
   return bits % 2 ** (32 - Number(prefix)) === 0;
 }
-const CLIENT_SOURCES_ALLOWED = "a list of IPv4 addresses or IPv4 networks in CIDR notation without host bits (e.g. 10.20.1.0/24)";
+const CLIENT_SOURCES_ALLOWED = `a list of IPv4 addresses or IPv4 networks in CIDR notation, /${MINIMUM_SOURCE_PREFIX} to /32, without host bits (e.g. 10.20.1.0/24)`;
 
 /**
- * The data hosts' nftables firewall (components/host/firewall.ts). Its default and the rules that
+ * The data hosts' nftables firewall (components/base/firewall.ts). Its default and the rules that
  * depend on the hosts and the API's mode: validate.ts.
  */
 const firewallSchema = section({

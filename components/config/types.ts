@@ -163,7 +163,7 @@ export interface TlsConfig {
   trustedCaFiles: string[];
 }
 
-/** The data hosts' nftables firewall (components/host/firewall.ts). */
+/** The data hosts' nftables firewall (components/base/firewall.ts). */
 export interface FirewallConfig {
   enabled: boolean;
   /** IPv4 addresses or CIDR networks outside the declared hosts that may reach Redis and Sentinel (the API). */

@@ -9,7 +9,7 @@ import { apiStandinBuild, BUILT_API_STANDIN_IMAGE } from "../images/standinImage
 import { MONITORING_IMAGES, monitoringImageBuild } from "../images/monitoringImages";
 import { backupImageBuild, BUILT_BACKUP_IMAGE } from "../images/backupImage";
 import { BUILT_FIREWALL_IMAGE, firewallImageBuild } from "../images/firewallImage";
-import { renderFirewallCommand, renderFirewallRemoveCommand, renderFirewallRuleset, type HostFirewall } from "./firewall";
+import { firewallOwnerToken, renderFirewallCommand, renderFirewallRemoveCommand, renderFirewallRuleset, type HostFirewall } from "../base/firewall";
 
 /** The images the stack builds on each host from images/ instead of pulling: tag -> build. */
 const BUILT_IMAGES: Record<string, () => { context: string; args: Record<string, string> }> = {
@@ -39,6 +39,8 @@ export class DockerHost extends pulumi.ComponentResource {
   readonly provider: docker.Provider;
   /** What every Redis-family container on the host waits for: the kernel tuning, and the firewall when declared. */
   readonly ready: pulumi.Resource[];
+  /** The firewall command (firewall.ts), when declared: every Redis-family container of the stack waits for all of them. */
+  readonly firewall?: pulumi.Resource;
   private readonly images = new Map<string, docker.RemoteImage>();
 
   constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -68,23 +70,26 @@ export class DockerHost extends pulumi.ComponentResource {
     );
     this.ready = [tuning];
     if (args.firewall) {
-      const firewall = args.firewall;
       const firewallImage = this.image(BUILT_FIREWALL_IMAGE);
+      const commandName = `${name}-firewall`;
+      const owner = firewallOwnerToken(commandName, args.host.dockerHost, args.host.sshHostKey);
       // A changed ruleset (a host, a port, a client source) changes `stdin`: an update that runs
-      // the command again, and nft swaps the table in one transaction. The delete removes the table.
-      this.ready.push(
-        hostCommand(
-          `${name}-firewall`,
-          args.host,
-          {
-            create: pulumi.all([firewallImage.imageId, tuningImage.imageId]).apply(([firewallImageId, redisImageId]) => renderFirewallCommand(firewallImageId, redisImageId, firewall.host)),
-            stdin: renderFirewallRuleset(firewall),
-            delete: firewallImage.imageId.apply((firewallImageId) => renderFirewallRemoveCommand(firewallImageId)),
-          },
-          args.ssh,
-          { parent: this, dependsOn: [firewallImage, tuningImage] },
-        ),
+      // the command again, and nft swaps the table in one transaction. A replacement (a new SSH
+      // key or host key) deletes first: the old command's delete removes the table its token
+      // owns, then the new one applies it again (a few seconds without the table). Skipped when
+      // the host itself goes (deletedWith its provider): an unreachable host would block `up`.
+      this.firewall = hostCommand(
+        commandName,
+        args.host,
+        {
+          create: firewallImage.imageId.apply((firewallImageId) => renderFirewallCommand(firewallImageId, args.host.name, owner)),
+          stdin: renderFirewallRuleset(args.firewall),
+          delete: firewallImage.imageId.apply((firewallImageId) => renderFirewallRemoveCommand(firewallImageId, owner)),
+        },
+        args.ssh,
+        { parent: this, dependsOn: [firewallImage], deleteBeforeReplace: true, deletedWith: this.provider },
       );
+      this.ready.push(this.firewall);
     }
     this.registerOutputs({ dockerHost: args.host.dockerHost });
   }

@@ -47,7 +47,7 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     refused: "data commands, CONFIG GET/SET, ACL, FLUSHALL, REPLICAOF, and SLAVEOF toward any host name but a declared data node's (NOPERM; inside Sentinel's MULTI the whole reconfiguration fails)",
     detectedBy: ["RedisReplicationCommandRefused", "RedisUndeclaredMaster", "RedisSentinelUnknownPeer"],
     remains:
-      "SLAVEOF toward a declared data node's host name, on any port: the node's data is replaced by what answers there. The pin compares names: a server on another port of a declared host needs a process there (on one host, the dev stack, any local one; in prod, the API shares a data host), a DNS name is as safe as its DNS, and SLAVEOF no <port> names a host called \"no\" (the rule that lets Sentinel send SLAVEOF NO ONE), followed only if the host's resolver answers for it. A replica moved that way is undone by the entry script's watchdog within a second or two; the master's move is detected only. With the data hosts' firewall, the redis user connects to declared hosts only: a move toward any other address gets no link, so no data is replaced and no masterauth is sent there; toward another port of a declared host it stays as above. SLAVEOF of the master toward a declared replica: the master takes the replica's data (writes not yet replicated are lost) and Sentinel fails over. A forged Sentinel hello on the data nodes' channel: as the sentinelPeer row.",
+      "SLAVEOF toward a declared data node's host name, on any port: the node's data is replaced by what answers there. The pin compares names: a server on another port of a declared host needs a process there (on one host, the dev stack, any local one; in prod, the API shares a data host), a DNS name is as safe as its DNS, and SLAVEOF no <port> names a host called \"no\" (the rule that lets Sentinel send SLAVEOF NO ONE), followed only if the host's resolver answers for it. A replica moved that way is undone by the entry script's watchdog within a second or two; the master's move is detected only. The data hosts' firewall limits who reaches the nodes, not where they connect: a move toward an outside server still links to it (a host firewall limiting the redis user's connections needs a dedicated uid in the image: docs/security.md). SLAVEOF of the master toward a declared replica: the master takes the replica's data (writes not yet replicated are lost) and Sentinel fails over. A forged Sentinel hello on the data nodes' channel: as the sentinelPeer row.",
   },
   backup: {
     holders: "the backup job (components/backup), on the backup host: the monitoring host in prod",
@@ -96,7 +96,7 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     detection:
       "RedisSentinelUnknownPeer (after 5 minutes): a forged hello's made-up sender is a sentinel nobody declared, whatever master the hello names, and it stays known (kept across the guard's restart) until SENTINEL RESET. A hello that reuses a declared peer's runid and address adds no peer (the myids are derived from public names): then only RedisUndeclaredMaster, when a scrape lands in the second or two before the guard acts",
     remains:
-      "A forged hello (the hello carries no signature beyond this password) moves every sentinel to any address with a higher config epoch. Contained, not prevented: each sentinel's master guard stops it when it names an undeclared master, and the restart follows the declared node that reports ROLE master. The data nodes refuse the moved sentinels' SLAVEOF toward a host name outside the declared ones (the sentinel user's pin; RedisReplicationCommandRefused pages), and toward a declared host the guard acts before a moved sentinel sends it (8 s). What remains: the moved sentinels log in to that server with their auth-pass at once, so the sentinel password is lost with this one; for that second or two, a client that looks the master up is sent there; the made-up peer votes in every failover (a larger majority) until SENTINEL RESET; hellos sent again and again restart the sentinels again and again, and Docker's restart backoff (doubling up to a minute) then keeps them down longer each time; a hello naming a declared replica is followed (clients get READONLY until Sentinel fails over, unplanned); forged down votes. With the data hosts' firewall, only the declared hosts and the client sources reach the sentinels' port, and the moved sentinels cannot connect to a server anywhere else, so they send it no auth-pass: from anywhere else, the forged hello needs a declared machine first.",
+      "A forged hello (the hello carries no signature beyond this password) moves every sentinel to any address with a higher config epoch. Contained, not prevented: each sentinel's master guard stops it when it names an undeclared master, and the restart follows the declared node that reports ROLE master. The data nodes refuse the moved sentinels' SLAVEOF toward a host name outside the declared ones (the sentinel user's pin; RedisReplicationCommandRefused pages), and toward a declared host the guard acts before a moved sentinel sends it (8 s). What remains: the moved sentinels log in to that server with their auth-pass at once, so the sentinel password is lost with this one; for that second or two, a client that looks the master up is sent there; the made-up peer votes in every failover (a larger majority) until SENTINEL RESET; hellos sent again and again restart the sentinels again and again, and Docker's restart backoff (doubling up to a minute) then keeps them down longer each time; a hello naming a declared replica is followed (clients get READONLY until Sentinel fails over, unplanned); forged down votes. With the data hosts' firewall, only the declared hosts and the client sources reach the sentinels' port: from anywhere else the hello cannot be sent at all. From those machines it stays as above, the auth-pass sent to the named server included (outgoing connections are not limited).",
   },
   sentinelFailover: {
     holders: "every data node (its stop script's handoff)",
@@ -120,12 +120,11 @@ export const NETWORK_THREATS: NetworkThreat[] = [
   {
     position: "on the hosts' network, no credential, at an address that is neither a declared host nor a client source (firewall.enabled: the production example)",
     holders: "any machine on the data hosts' network but the declared ones and firewall.clientSources",
-    refused:
-      "every connection to a data host's node, sentinel, redis_exporter and node_exporter ports (a TCP reset from the host's firewall, before TLS or AUTH), and every connection a data node or sentinel would open to it (the redis user connects to declared hosts only)",
+    refused: "every connection to a data host's node, sentinel, redis_exporter and node_exporter ports (a TCP reset from the host's firewall, before TLS or AUTH)",
     detectedBy: [],
     detection: "no alert: the firewall counts each refusal and logs up to 6 a minute in the host's kernel log (`veza-redis-refused: `)",
     remains:
-      "Every port the firewall does not guard (ssh, Docker, the monitoring host's endpoints, which need basic auth). With every credential and certificate stolen it still reaches no node or sentinel, so no replica attaches from there and none is promoted. An attacker who takes a declared host's address (ARP or route spoofing on the segment) is a member: the row below.",
+      "Every port the firewall does not guard (ssh, Docker, the monitoring host's endpoints, which need basic auth), and connections toward it: a node or sentinel sent there by someone on a declared machine still links to it. With every credential and certificate stolen it still reaches no node or sentinel, so no replica attaches from there and none is promoted. An attacker who takes a declared host's address (ARP or route spoofing on the segment) is a member: the row below.",
   },
   {
     position:
@@ -255,9 +254,9 @@ export function renderThreatModel(): string {
     "  failover may still promote it (detection), unless the data hosts' firewall is on.",
     "- The data hosts' firewall (`firewall.enabled`, on in the production example; docs/security.md,",
     "  \"Network scope\"): the nodes', sentinels' and exporters' ports take connections only from the",
-    "  declared hosts and `firewall.clientSources`, and the redis user connects only to the declared",
-    "  hosts (prevention). A server elsewhere never attaches as a replica, so no failover promotes it,",
-    "  and a node or sentinel sent toward it gets no link and sends it no password.",
+    "  declared hosts and `firewall.clientSources` (prevention). A server elsewhere never attaches as a",
+    "  replica, so no failover promotes it, and no hello or REPLCONF comes from there. Outgoing",
+    "  connections are not limited: a node or sentinel sent toward an outside server still links to it.",
     "- A retire step ends every session its retired password opened.",
     "",
   ].join("\n");

@@ -1,8 +1,8 @@
-// Which data hosts get a firewall (components/host/firewall.ts renders it), and what it admits:
+// Which data hosts get a firewall (components/base/firewall.ts renders it), and what it admits:
 // from the stack config, with the ports every container listens on.
 import { isIPv4 } from "node:net";
 import type { StackConfig } from "../config/types";
-import type { HostFirewall } from "../host/firewall";
+import type { HostFirewall } from "../base/firewall";
 import { portAllocations } from "./ports";
 
 /** Port owners the firewall guards: everything of the Redis family on a data host, not the API nor the monitoring UIs. */
@@ -20,7 +20,6 @@ export function hostFirewalls(config: StackConfig): HostFirewall[] {
       guardedPorts: [...new Set(allocations.filter((allocation) => allocation.host === host.name).map((allocation) => allocation.port))].sort((a, b) => a - b),
       members,
       clientSources: [...config.firewall.clientSources],
-      resolvesNames: config.hosts.some((other) => !isIPv4(other.address)),
     }))
     .filter((firewall) => firewall.guardedPorts.length > 0);
 }

@@ -1,21 +1,12 @@
-// The data hosts' firewall (components/host/firewall.ts) applied in a drill's host namespaces:
-// the same ruleset text `pulumi up` pipes to nft on each host, with this machine's redis user's
-// uid (the user the container runner's entry scripts setpriv to, as the image's do).
+// The data hosts' firewall (components/base/firewall.ts) applied in a drill's host namespaces:
+// the same ruleset text `pulumi up` pipes to nft on each host.
 import { spawnSync } from "node:child_process";
-import { FIREWALL_TABLE, REDIS_UID_VARIABLE, renderFirewallRuleset, type HostFirewall } from "../../components/host/firewall";
+import { FIREWALL_OWNER_VARIABLE, FIREWALL_TABLE, firewallOwnerToken, renderFirewallRuleset, type HostFirewall } from "../../components/base/firewall";
 
-/** This machine's redis user (Debian's redis-server package creates it). */
-export function redisUserId(): number {
-  const result = spawnSync("id", ["-u", "redis"], { encoding: "utf8" });
-  const uid = Number(result.stdout.trim());
-  if (result.status !== 0 || !Number.isInteger(uid))
-    throw new Error(`no redis user on this machine (id -u redis: ${result.stderr.trim()}); scripts/setup-tools.sh installs redis-server, which creates it`);
-  return uid;
-}
-
-/** Applies a host's rendered ruleset in its network namespace (`nsenter --net=<path>`). */
+/** Applies a host's rendered ruleset in its network namespace (`nsenter --net=<path>`), as its `<host>-firewall` command would. */
 export function applyFirewall(namespacePath: string, firewall: HostFirewall): void {
-  const result = spawnSync("nsenter", [`--net=${namespacePath}`, "nft", "-D", `${REDIS_UID_VARIABLE}=${redisUserId()}`, "-f", "-"], {
+  const owner = firewallOwnerToken(`${firewall.host}-firewall`, `drill:${namespacePath}`);
+  const result = spawnSync("nsenter", [`--net=${namespacePath}`, "nft", "-D", `${FIREWALL_OWNER_VARIABLE}=${owner}`, "-f", "-"], {
     input: renderFirewallRuleset(firewall),
     encoding: "utf8",
     timeout: 5000,
@@ -23,9 +14,8 @@ export function applyFirewall(namespacePath: string, firewall: HostFirewall): vo
   if (result.status !== 0) throw new Error(`nft -f of ${firewall.host}'s firewall failed: ${`${result.stderr}${result.stdout}`.trim()}`);
 }
 
-/** Packets the firewall refused in a namespace: the counters of its two reject rules. */
-export function refusedPackets(namespacePath: string): { inbound: number; outbound: number } {
+/** Connections the firewall refused in a namespace: the counter of its reject rule. */
+export function refusedPackets(namespacePath: string): number {
   const listed = spawnSync("nsenter", [`--net=${namespacePath}`, "nft", "list", "table", "inet", FIREWALL_TABLE], { encoding: "utf8", timeout: 5000 }).stdout;
-  const counterIn = (chain: string) => Number(new RegExp(`chain ${chain} \\{[^}]*counter packets (\\d+)`).exec(listed)?.[1] ?? NaN);
-  return { inbound: counterIn("guarded_port"), outbound: counterIn("redis_user_out") };
+  return Number(/chain guarded_port \{[^}]*counter packets (\d+)/.exec(listed)?.[1] ?? NaN);
 }

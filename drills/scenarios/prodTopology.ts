@@ -98,7 +98,7 @@ async function prodTopologyDrill(ctx: DrillContext) {
     // attaching as a replica (no promotion), no REPLCONF, no hello. Refused at TCP, before TLS.
     const guardedEndpoints = [...cluster.nodes.map((n) => ({ address: n.address, port: n.port })), ...topology.sentinels.map((s) => ({ address: s.host.address, port: s.port }))];
     const outsiderRefused = guardedEndpoints.filter(({ address, port }) => tcpRefusedFrom(network.namespacePath(OUTSIDER.name), address, port)).length;
-    const refusedInbound = firewalls.reduce((sum, firewall) => sum + refusedPackets(network.namespacePath(firewall.host)).inbound, 0);
+    const refusedInbound = firewalls.reduce((sum, firewall) => sum + refusedPackets(network.namespacePath(firewall.host)), 0);
 
     const client = sentinelClient(cluster);
     clients.push(client);

@@ -3,7 +3,7 @@ import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } 
 import { dockerDaemonKey } from "../shared/config/dockerDaemon";
 import { ACL_USERS, SENTINEL_HELLO_CHANNEL, SENTINEL_USERS } from "../shared/redis/acl";
 import { parseConfDirectives } from "../shared/redis/redisConf";
-import { FIREWALL_TABLE, REDIS_UID_VARIABLE } from "../shared/host/firewall";
+import { FIREWALL_TABLE, MINIMUM_SOURCE_PREFIX } from "../shared/base/firewall";
 import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "../shared/images/redisImage";
 import { CONFIG_ROOTS, CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "../shared/base/hardening";
 import {
@@ -172,13 +172,13 @@ export const notExposed: ResourceValidationPolicy = {
 };
 
 /**
- * The data hosts' firewall (components/host/firewall.ts), checked where the containers are: each
+ * The data hosts' firewall (components/base/firewall.ts), checked where the containers are: each
  * Redis-family container of a production stack waits for its host's `<host>-firewall` command.
  */
 export const hostsFirewalled: StackValidationPolicy = {
   name: "redis-hosts-firewalled",
   description:
-    "Security: in production every Redis and Sentinel container waits for its host's firewall (`<host>-firewall`: an nftables table that admits the Redis, Sentinel and exporter ports only from the declared hosts and firewall.clientSources, and lets the redis user connect only to the declared hosts). Without it a stolen replication password attaches a replica from anywhere on the network, and an unplanned failover may promote it; a forged hello sends the sentinels' password to any server.",
+    "Security: in production every Redis and Sentinel container waits for its host's firewall (`<host>-firewall`: an nftables table that admits the Redis, Sentinel and exporter ports only from the declared hosts and firewall.clientSources, none wider than /8). Without it a stolen replication password attaches a replica from anywhere on the network, and an unplanned failover may promote it; a stolen Sentinel peer password forges hellos from anywhere.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const family = args.resources.filter((r) => r.type === CONTAINER && isRedisFamily(r.props));
@@ -200,10 +200,18 @@ export const hostsFirewalled: StackValidationPolicy = {
       }
       if (checked.has(firewall.urn)) continue;
       checked.add(firewall.urn);
-      // The ruleset is the command's stdin, known under a preview too (its create carries the images' content IDs).
+      // The ruleset is the command's stdin, known under a preview too (its create carries the image's content ID).
       const rules = firewall.props.stdin;
-      if (typeof rules !== "string" || !(rules.includes(`table inet ${FIREWALL_TABLE} {`) && rules.includes("jump guarded_port") && rules.includes(`meta skuid $${REDIS_UID_VARIABLE}`)))
-        report(`${firewall.name} does not apply the stack's ruleset (table inet ${FIREWALL_TABLE} guarding the ports and the redis user's connections)`, firewall.urn);
+      if (typeof rules !== "string" || !(rules.includes(`table inet ${FIREWALL_TABLE} {`) && rules.includes("jump guarded_port") && rules.includes("ip saddr @members accept"))) {
+        report(`${firewall.name} does not apply the stack's ruleset (table inet ${FIREWALL_TABLE} admitting the guarded ports from the members and client sources only)`, firewall.urn);
+        continue;
+      }
+      const sources = /set client_sources \{[^}]*elements = \{([^}]*)\}/.exec(rules)?.[1] ?? "";
+      const wide = sources
+        .split(",")
+        .map((source) => source.trim())
+        .filter((source) => /\/(\d+)$/.test(source) && Number(/\/(\d+)$/.exec(source)![1]) < MINIMUM_SOURCE_PREFIX);
+      if (wide.length > 0) report(`${firewall.name} admits ${wide.join(", ")}: a client source wider than /${MINIMUM_SOURCE_PREFIX} is no boundary; list the API's networks`, firewall.urn);
     }
   },
 };

@@ -1,10 +1,10 @@
-// The data hosts' firewall as rendered for `pulumi up` (components/host/firewall.ts), applied by the
+// The data hosts' firewall as rendered for `pulumi up` (components/base/firewall.ts), applied by the
 // real nft in network namespaces that stand for hosts on one network: a data host, another
 // declared host, an API host inside firewall.clientSources, and an outsider. Real redis-server
-// processes listen in each; redis-cli connects from each, as root and as the redis user.
+// processes listen in each; redis-cli connects from each.
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { renderFirewallRuleset, type HostFirewall } from "../../components/host/firewall";
+import { FIREWALL_OWNER_VARIABLE, FIREWALL_TABLE, renderFirewallRemoveScript, renderFirewallRuleset, type HostFirewall } from "../../components/base/firewall";
 import { hostFirewalls } from "../../components/topology/firewalls";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../lib/stackFiles";
@@ -20,7 +20,6 @@ const HOSTS = [
   { name: "api", address: `${SUBNET}.50` },
   { name: "outsider", address: `${SUBNET}.99` },
 ];
-const DNS_PORT = 53;
 const addressOf = (name: string) => HOSTS.find((host) => host.name === name)!.address;
 
 describe("the data hosts' firewall (real nft, network namespaces)", () => {
@@ -31,19 +30,13 @@ describe("the data hosts' firewall (real nft, network namespaces)", () => {
     // Each data host: its node, its sentinel, their two redis_exporters and node_exporter.
     expect(prod[0].guardedPorts).toEqual([6379, 9100, 9121, 9122, 26379]);
     expect(prod[0].clientSources).toEqual(["10.20.1.0/24"]);
-    // Every host given by address: the redis user has no DNS to query, so none is allowed.
-    expect(prod[0].resolvesNames).toBe(false);
-    expect(renderFirewallRuleset(prod[0])).not.toContain("dport 53");
     expect(hostFirewalls(requireValidStackConfig(readStackConfigFile("dev").raw))).toEqual([]);
   });
 
-  it("admits hosts given by DNS name by their bind addresses, and then lets the redis user query DNS", () => {
+  it("admits hosts given by DNS name by their bind addresses", () => {
     const raw = readStackConfigFile("prod").raw;
     const hosts = (raw.hosts as Array<Record<string, unknown>>).map((host) => ({ ...host, address: `${String(host.name)}.redis.internal`, bindAddress: host.address }));
-    const [first] = hostFirewalls(requireValidStackConfig({ ...raw, hosts }));
-    expect(first.members).toEqual(["10.20.0.11", "10.20.0.12", "10.20.0.13", "10.20.0.14"]);
-    expect(first.resolvesNames).toBe(true);
-    expect(renderFirewallRuleset(first)).toContain("meta l4proto { tcp, udp } th dport 53 accept");
+    expect(hostFirewalls(requireValidStackConfig({ ...raw, hosts }))[0].members).toEqual(["10.20.0.11", "10.20.0.12", "10.20.0.13", "10.20.0.14"]);
   });
 
   const unavailable = hostNetworkUnavailable();
@@ -53,29 +46,18 @@ describe("the data hosts' firewall (real nft, network namespaces)", () => {
   let guarded = 0;
   let unguarded = 0;
 
-  const ping = (from: string, to: string, port: number, asRedisUser = false) => {
-    const command = [
-      "nsenter",
-      `--net=${network.namespacePath(from)}`,
-      ...(asRedisUser ? ["setpriv", "--reuid=redis", "--regid=redis", "--clear-groups"] : []),
-      "redis-cli",
-      "-h",
-      addressOf(to),
-      "-p",
-      String(port),
-      "PING",
-    ];
-    const result = spawnSync(command[0], command.slice(1), { encoding: "utf8", timeout: 5000 });
+  const ping = (from: string, to: string, port: number) => {
+    const result = spawnSync("nsenter", [`--net=${network.namespacePath(from)}`, "redis-cli", "-h", addressOf(to), "-p", String(port), "PING"], { encoding: "utf8", timeout: 5000 });
     return `${result.stdout}${result.stderr}`.trim() || `no answer (${result.error?.message ?? `exit ${result.status}`})`;
   };
+  const nft = (host: string, args: string[], input?: string) => spawnSync("nsenter", [`--net=${network.namespacePath(host)}`, ...args], { input, encoding: "utf8", timeout: 5000 });
 
   beforeAll(async () => {
     network = HostNetwork.create(ws, HOSTS);
     [guarded, unguarded] = [await freePortRange(1), await freePortRange(1)];
     const dir = ws.tempDir("servers");
-    // Every host runs a server on the guarded port; the data host one more, on a port the firewall
-    // does not guard; the API host one on DNS's port, standing for a resolver.
-    const servers = [...HOSTS.map((host) => ({ host: host.name, port: guarded })), { host: "data", port: unguarded }, { host: "api", port: DNS_PORT }];
+    // Every host runs a server on the guarded port; the data host one more, on a port the firewall does not guard.
+    const servers = [...HOSTS.map((host) => ({ host: host.name, port: guarded })), { host: "data", port: unguarded }];
     for (const { host, port } of servers)
       ws.processes.start(
         `${host}-${port}`,
@@ -99,7 +81,8 @@ describe("the data hosts' firewall (real nft, network namespaces)", () => {
         path.join(dir, `${host}-${port}.log`),
       );
     for (const { host, port } of servers) await waitFor(`${host}:${port} answering`, () => ping(host, host, port) === "PONG", 10000);
-    const firewall: HostFirewall = { host: "data", guardedPorts: [guarded], members: [addressOf("data"), addressOf("member")], clientSources: [`${SUBNET}.48/29`], resolvesNames: false };
+    // Overlapping sources (a network and an address in it) merge instead of failing the load.
+    const firewall: HostFirewall = { host: "data", guardedPorts: [guarded], members: [addressOf("data"), addressOf("member")], clientSources: [`${SUBNET}.48/29`, addressOf("api")] };
     applyFirewall(network.namespacePath("data"), firewall);
   }, 30000);
 
@@ -114,37 +97,31 @@ describe("the data hosts' firewall (real nft, network namespaces)", () => {
       api: "PONG",
       outsider: expect.stringContaining("Connection refused"),
     });
-    expect(refusedPackets(network.namespacePath("data")).inbound).toBeGreaterThan(0);
+    expect(refusedPackets(network.namespacePath("data"))).toBeGreaterThan(0);
   });
 
   it("leaves every other port alone: the outsider reaches a port the firewall does not guard", () => {
     expect(ping("outsider", "data", unguarded)).toBe("PONG");
   });
 
-  it("lets the redis user connect to the declared hosts only; root on the host is not limited", () => {
-    expect({
-      redisToMember: ping("data", "member", guarded, true),
-      redisToOutsider: ping("data", "outsider", guarded, true),
-      redisToApi: ping("data", "api", guarded, true),
-      redisToResolver: ping("data", "api", DNS_PORT, true),
-      rootToOutsider: ping("data", "outsider", guarded),
-    }).toEqual({
-      redisToMember: "PONG",
-      redisToOutsider: expect.stringContaining("Connection refused"),
-      redisToApi: expect.stringContaining("Connection refused"),
-      redisToResolver: expect.stringContaining("Connection refused"),
-      rootToOutsider: "PONG",
-    });
-    expect(refusedPackets(network.namespacePath("data")).outbound).toBeGreaterThan(0);
-  });
-
   it("applies again over itself in one transaction (a changed ruleset is an update of the same table)", () => {
-    const again: HostFirewall = { host: "data", guardedPorts: [guarded], members: [addressOf("data"), addressOf("member"), addressOf("outsider")], clientSources: [], resolvesNames: true };
+    const again: HostFirewall = { host: "data", guardedPorts: [guarded], members: [addressOf("data"), addressOf("member"), addressOf("outsider")], clientSources: [] };
     applyFirewall(network.namespacePath("data"), again);
     expect({ outsider: ping("outsider", "data", guarded), api: ping("api", "data", guarded) }).toEqual({ outsider: "PONG", api: expect.stringContaining("Connection refused") });
     expect(renderFirewallRuleset(again)).not.toContain("client_sources");
-    // With hosts given by DNS name, the redis user may reach a resolver (port 53) and still nothing else.
-    expect(ping("data", "api", DNS_PORT, true)).toBe("PONG");
-    expect(ping("data", "api", guarded, true)).toContain("Connection refused");
+  });
+
+  it("is removed by its own command's delete only: another owner's table stays, and no table is nothing to do", () => {
+    const rules = renderFirewallRuleset({ host: "member", guardedPorts: [guarded], members: [addressOf("member")], clientSources: [] });
+    expect(nft("member", ["nft", "-D", `${FIREWALL_OWNER_VARIABLE}=111`, "-f", "-"], rules).status).toBe(0);
+    const removeAs = (owner: number) => nft("member", ["sh", "-c", renderFirewallRemoveScript(owner)]);
+    const other = removeAs(222);
+    expect({ status: other.status, out: other.stdout.trim() }).toEqual({ status: 0, out: `table inet ${FIREWALL_TABLE} belongs to another command: left in place` });
+    expect(ping("outsider", "member", guarded)).toContain("Connection refused");
+    const own = removeAs(111);
+    expect({ status: own.status, out: own.stdout.trim() }).toEqual({ status: 0, out: `table inet ${FIREWALL_TABLE} removed` });
+    expect(ping("outsider", "member", guarded)).toBe("PONG");
+    const none = removeAs(111);
+    expect({ status: none.status, out: none.stdout.trim() }).toEqual({ status: 0, out: `no table inet ${FIREWALL_TABLE}: nothing to remove` });
   });
 });

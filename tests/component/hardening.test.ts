@@ -2,7 +2,7 @@
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../lib/stackFiles";
 import { BUILT_FIREWALL_IMAGE, firewallImageBuild } from "../../components/images/firewallImage";
-import { FIREWALL_TABLE, renderFirewallRuleset } from "../../components/host/firewall";
+import { FIREWALL_TABLE, firewallOwnerToken, renderFirewallRuleset } from "../../components/base/firewall";
 import { hostFirewalls } from "../../components/topology/firewalls";
 import { BUILT_BACKUP_IMAGE, backupImageBuild } from "../../components/images/backupImage";
 import bcrypt from "bcryptjs";
@@ -172,10 +172,16 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
     for (const firewall of result.unmasked.filter((r) => r.name.endsWith("-firewall"))) {
       // The ruleset is its stdin, exactly what the drills apply.
       expect(firewall.inputs.stdin).toBe(renderFirewallRuleset(declared.find((f) => `${f.host}-firewall` === firewall.name)!));
-      expect(firewall.inputs.create).toMatch(/--cap-drop ALL --cap-add NET_ADMIN .*--entrypoint nft 'sha256:[0-9a-f]{64}' -D redis_uid="\$redis_uid" -f -/);
-      expect(firewall.inputs.create).toMatch(/--entrypoint id 'sha256:[0-9a-f]{64}' -u redis/);
+      const owner = firewallOwnerToken(
+        firewall.name,
+        String(firewall.inputs.connection ? `ssh://deploy@${(firewall.inputs.connection as { host: string }).host}` : "unix:///var/run/docker.sock"),
+        (firewall.inputs.connection as { hostKey?: string } | undefined)?.hostKey,
+      );
+      expect(firewall.inputs.create).toMatch(new RegExp(`--cap-drop ALL --cap-add NET_ADMIN .*--entrypoint nft 'sha256:[0-9a-f]{64}' -D owner=${owner} -f -`));
       expect(firewall.inputs.create).not.toContain("--privileged");
-      expect(firewall.inputs.delete).toContain(`delete table inet ${FIREWALL_TABLE}`);
+      expect(firewall.inputs.delete).toContain(`*"elements = { 0x${owner.toString(16).padStart(8, "0")} }"*) nft delete table inet ${FIREWALL_TABLE}`);
+      // Deleted before its replacement applies the table again; skipped when its host goes too.
+      expect(firewall.options.deleteBeforeReplace).toBe(true);
     }
     const tunings = result.unmasked.filter((r) => r.name.endsWith("-kernel-tuning"));
     for (const tuning of tunings) {
@@ -249,7 +255,7 @@ describe("alerting endpoints behind basic auth (prod stack)", () => {
 });
 
 describe("the data hosts' firewall (prod stack)", () => {
-  it("comes before every Redis and Sentinel container of its host, and no host of the monitoring role gets one", async () => {
+  it("comes before every Redis and Sentinel container of the stack, and no host of the monitoring role gets one", async () => {
     const result = await synthOnce("prod");
     const firewalls = result.unmasked.filter((r) => r.name.endsWith("-firewall")).map((r) => r.name);
     expect(firewalls).toEqual(["redis-a-firewall", "redis-b-firewall", "redis-c-firewall"]);
@@ -259,6 +265,8 @@ describe("the data hosts' firewall (prod stack)", () => {
       // Its host is the one whose kernel tuning it waits for.
       const host = container.dependsOn.find((name) => name.endsWith("-kernel-tuning"))!.replace(/-kernel-tuning$/, "");
       expect(container.dependsOn).toContain(`${host}-firewall`);
+      // And every other data host's: its peers admit it before it starts.
+      expect(firewalls.filter((name) => !container.dependsOn.includes(name))).toEqual([]);
     }
   });
 });

@@ -37,4 +37,18 @@ describe(POLICY, () => {
       expect.objectContaining({ policy: POLICY, level: "mandatory", resource: "redis-b-firewall", message: expect.stringMatching(/does not apply the stack's ruleset/) }),
     ]);
   });
+
+  it("refuses a client source wider than /8 in the applied ruleset: a firewall in name only", async () => {
+    const plan = structuredClone((await synthOk("prod")).unmasked);
+    const firewall = plan.find((r) => r.name === "redis-c-firewall")!;
+    firewall.inputs.stdin = String(firewall.inputs.stdin).replace("elements = { 10.20.1.0/24 }", "elements = { 10.20.1.0/24, 0.0.0.0/0 }");
+    expect(await check(plan, "prod")).toEqual([
+      expect.objectContaining({
+        policy: POLICY,
+        level: "mandatory",
+        resource: "redis-c-firewall",
+        message: expect.stringMatching(/admits 0\.0\.0\.0\/0: a client source wider than \/8 is no boundary/),
+      }),
+    ]);
+  });
 });

@@ -643,17 +643,16 @@ describe("firewall config", () => {
     expect(problemKeys(remote({ enabled: false }, external))).toEqual([]);
   });
 
-  it.each(["10.2.0.1/24", "10.2.0.0/33", "10.2.0.0/", "::1", "fd00::/8", "api.internal", "10.2.0.0/24\nflush ruleset", ""])("refuses the client source %j", (source) => {
-    const problem = problemFor(remote({ clientSources: [source] }), "firewall.clientSources");
-    expect(problem.allowed).toBe("a list of IPv4 addresses or IPv4 networks in CIDR notation without host bits (e.g. 10.20.1.0/24)");
-  });
+  it.each(["10.2.0.1/24", "10.2.0.0/33", "10.2.0.0/", "0.0.0.0/0", "0.0.0.0/1", "10.0.0.0/7", "::1", "fd00::/8", "api.internal", "10.2.0.0/24\nflush ruleset", ""])(
+    "refuses the client source %j",
+    (source) => {
+      const problem = problemFor(remote({ clientSources: [source] }), "firewall.clientSources");
+      expect(problem.allowed).toBe("a list of IPv4 addresses or IPv4 networks in CIDR notation, /8 to /32, without host bits (e.g. 10.20.1.0/24)");
+    },
+  );
 
-  it("accepts addresses and networks, /0 to /32", () => {
-    expect(requireValidStackConfig(remote({ clientSources: ["10.2.0.7", "10.2.0.0/24", "0.0.0.0/0", "10.2.0.7/32"] })).firewall.clientSources).toEqual([
-      "10.2.0.7",
-      "10.2.0.0/24",
-      "0.0.0.0/0",
-      "10.2.0.7/32",
-    ]);
+  it("accepts addresses and networks, /8 to /32", () => {
+    const sources = ["10.2.0.7", "10.2.0.0/24", "10.0.0.0/8", "10.2.0.7/32"];
+    expect(requireValidStackConfig(remote({ clientSources: sources })).firewall.clientSources).toEqual(sources);
   });
 });
