@@ -185,8 +185,14 @@ export class Monitoring extends pulumi.ComponentResource {
           healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${hostConfig.bindAddress}:${m.nodeExporterPort}/`], interval: "15s", timeout: "5s", retries: 3 },
           ...smallContainer(hostConfig.name, "node-exporter"),
         },
-        // After the job: the volume takes its owner from the job's image at the first mount.
-        { parent: this, provider: host.provider, deleteBeforeReplace: true, dependsOn: [...(backupHere ? [backupHere.job] : []), ...(certificatesHere ? [certificatesHere.job] : [])] },
+        // After the job: the volume takes its owner from the job's image at the first mount. After
+        // the host's firewall, which guards its port on a data host from its first start.
+        {
+          parent: this,
+          provider: host.provider,
+          deleteBeforeReplace: true,
+          dependsOn: [...(host.firewall ? [host.firewall] : []), ...(backupHere ? [backupHere.job] : []), ...(certificatesHere ? [certificatesHere.job] : [])],
+        },
       );
     }
 

@@ -255,7 +255,7 @@ describe("alerting endpoints behind basic auth (prod stack)", () => {
 });
 
 describe("the data hosts' firewall (prod stack)", () => {
-  it("comes before every Redis and Sentinel container of the stack, and no host of the monitoring role gets one", async () => {
+  it("comes before every Redis and Sentinel container of the stack and its host's node_exporter, and no host of the monitoring role gets one", async () => {
     const result = await synthOnce("prod");
     const firewalls = result.unmasked.filter((r) => r.name.endsWith("-firewall")).map((r) => r.name);
     expect(firewalls).toEqual(["redis-a-firewall", "redis-b-firewall", "redis-c-firewall"]);
@@ -268,5 +268,8 @@ describe("the data hosts' firewall (prod stack)", () => {
       // And every other data host's: its peers admit it before it starts.
       expect(firewalls.filter((name) => !container.dependsOn.includes(name))).toEqual([]);
     }
+    // The exporters on a data host start behind its firewall too: redis_exporter after the Redis
+    // containers, node_exporter after the firewall itself.
+    for (const host of ["redis-a", "redis-b", "redis-c"]) expect(result.unmasked.find((r) => r.name === `node-exporter-${host}-container`)!.dependsOn).toContain(`${host}-firewall`);
   });
 });
