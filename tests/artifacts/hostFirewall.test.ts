@@ -104,6 +104,43 @@ describe("the data hosts' firewall (real nft, network namespaces)", () => {
     expect(ping("outsider", "data", unguarded)).toBe("PONG");
   });
 
+  it("lets a declared host's server attach as a replica and never an outsider's: no undeclared replica, so none to promote", async () => {
+    const replicaPort = await freePortRange(1);
+    for (const host of ["member", "outsider"]) {
+      const dir = ws.tempDir(`${host}-replica`);
+      const settings = [
+        "--port",
+        String(replicaPort),
+        "--bind",
+        addressOf(host),
+        "--protected-mode",
+        "no",
+        "--replicaof",
+        addressOf("data"),
+        String(guarded),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        dir,
+      ];
+      ws.processes.start(`${host}-replica`, "nsenter", [`--net=${network.namespacePath(host)}`, "redis-server", ...settings], path.join(dir, "redis.log"));
+    }
+    const replication = (host: string, port: number) =>
+      spawnSync("nsenter", [`--net=${network.namespacePath(host)}`, "redis-cli", "-h", addressOf(host), "-p", String(port), "INFO", "replication"], { encoding: "utf8", timeout: 5000 }).stdout;
+    await waitFor("the member's replica attached", () => replication("member", replicaPort).includes("master_link_status:up"), 15000);
+    // The outsider retries once a second; give it a few tries after the member is in.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const master = replication("data", guarded);
+    expect({ attached: /connected_slaves:(\d+)/.exec(master)?.[1], member: master.includes(`ip=${addressOf("member")},`), outsider: master.includes(`ip=${addressOf("outsider")},`) }).toEqual({
+      attached: "1",
+      member: true,
+      outsider: false,
+    });
+    expect(replication("outsider", replicaPort)).toContain("master_link_status:down");
+  });
+
   it("applies again over itself in one transaction (a changed ruleset is an update of the same table)", () => {
     const again: HostFirewall = { host: "data", guardedPorts: [guarded], members: [addressOf("data"), addressOf("member"), addressOf("outsider")], clientSources: [] };
     applyFirewall(network.namespacePath("data"), again);
