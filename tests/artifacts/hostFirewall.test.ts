@@ -46,11 +46,20 @@ describe("the data hosts' firewall (real nft, network namespaces)", () => {
   let guarded = 0;
   let unguarded = 0;
 
+  /** A command in a host's network namespace, bounded in time. */
+  const inNamespace = (host: string, args: string[], input?: string) => spawnSync("nsenter", [`--net=${network.namespacePath(host)}`, ...args], { input, encoding: "utf8", timeout: 5000 });
   const ping = (from: string, to: string, port: number) => {
-    const result = spawnSync("nsenter", [`--net=${network.namespacePath(from)}`, "redis-cli", "-h", addressOf(to), "-p", String(port), "PING"], { encoding: "utf8", timeout: 5000 });
+    const result = inNamespace(from, ["redis-cli", "-h", addressOf(to), "-p", String(port), "PING"]);
     return `${result.stdout}${result.stderr}`.trim() || `no answer (${result.error?.message ?? `exit ${result.status}`})`;
   };
-  const nft = (host: string, args: string[], input?: string) => spawnSync("nsenter", [`--net=${network.namespacePath(host)}`, ...args], { input, encoding: "utf8", timeout: 5000 });
+  /** A throwaway redis-server (no persistence, no protected mode) in a host's namespace, stopped with the workspace. */
+  const startRedis = (name: string, host: string, dir: string, settings: string[]) =>
+    ws.processes.start(
+      name,
+      "nsenter",
+      [`--net=${network.namespacePath(host)}`, "redis-server", "--protected-mode", "no", "--save", "", "--appendonly", "no", "--dir", dir, ...settings],
+      path.join(dir, `${name}.log`),
+    );
 
   beforeAll(async () => {
     network = HostNetwork.create(ws, HOSTS);
@@ -58,28 +67,7 @@ describe("the data hosts' firewall (real nft, network namespaces)", () => {
     const dir = ws.tempDir("servers");
     // Every host runs a server on the guarded port; the data host one more, on a port the firewall does not guard.
     const servers = [...HOSTS.map((host) => ({ host: host.name, port: guarded })), { host: "data", port: unguarded }];
-    for (const { host, port } of servers)
-      ws.processes.start(
-        `${host}-${port}`,
-        "nsenter",
-        [
-          `--net=${network.namespacePath(host)}`,
-          "redis-server",
-          "--port",
-          String(port),
-          "--bind",
-          `${addressOf(host)} 127.0.0.1`,
-          "--protected-mode",
-          "no",
-          "--save",
-          "",
-          "--appendonly",
-          "no",
-          "--dir",
-          dir,
-        ],
-        path.join(dir, `${host}-${port}.log`),
-      );
+    for (const { host, port } of servers) startRedis(`${host}-${port}`, host, dir, ["--port", String(port), "--bind", `${addressOf(host)} 127.0.0.1`]);
     for (const { host, port } of servers) await waitFor(`${host}:${port} answering`, () => ping(host, host, port) === "PONG", 10000);
     // Overlapping sources (a network and an address in it) merge instead of failing the load.
     const firewall: HostFirewall = { host: "data", guardedPorts: [guarded], members: [addressOf("data"), addressOf("member")], clientSources: [`${SUBNET}.48/29`, addressOf("api")] };
@@ -106,29 +94,9 @@ describe("the data hosts' firewall (real nft, network namespaces)", () => {
 
   it("lets a declared host's server attach as a replica and never an outsider's: no undeclared replica, so none to promote", async () => {
     const replicaPort = await freePortRange(1);
-    for (const host of ["member", "outsider"]) {
-      const dir = ws.tempDir(`${host}-replica`);
-      const settings = [
-        "--port",
-        String(replicaPort),
-        "--bind",
-        addressOf(host),
-        "--protected-mode",
-        "no",
-        "--replicaof",
-        addressOf("data"),
-        String(guarded),
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        dir,
-      ];
-      ws.processes.start(`${host}-replica`, "nsenter", [`--net=${network.namespacePath(host)}`, "redis-server", ...settings], path.join(dir, "redis.log"));
-    }
-    const replication = (host: string, port: number) =>
-      spawnSync("nsenter", [`--net=${network.namespacePath(host)}`, "redis-cli", "-h", addressOf(host), "-p", String(port), "INFO", "replication"], { encoding: "utf8", timeout: 5000 }).stdout;
+    for (const host of ["member", "outsider"])
+      startRedis(`${host}-replica`, host, ws.tempDir(`${host}-replica`), ["--port", String(replicaPort), "--bind", addressOf(host), "--replicaof", addressOf("data"), String(guarded)]);
+    const replication = (host: string, port: number) => inNamespace(host, ["redis-cli", "-h", addressOf(host), "-p", String(port), "INFO", "replication"]).stdout;
     await waitFor("the member's replica attached", () => replication("member", replicaPort).includes("master_link_status:up"), 15000);
     // The outsider retries once a second; give it a few tries after the member is in.
     await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -150,8 +118,8 @@ describe("the data hosts' firewall (real nft, network namespaces)", () => {
 
   it("is removed by its own command's delete only: another owner's table stays, and no table is nothing to do", () => {
     const rules = renderFirewallRuleset({ host: "member", guardedPorts: [guarded], members: [addressOf("member")], clientSources: [] });
-    expect(nft("member", ["nft", "-D", `${FIREWALL_OWNER_VARIABLE}=111`, "-f", "-"], rules).status).toBe(0);
-    const removeAs = (owner: number) => nft("member", ["sh", "-c", renderFirewallRemoveScript(owner)]);
+    expect(inNamespace("member", ["nft", "-D", `${FIREWALL_OWNER_VARIABLE}=111`, "-f", "-"], rules).status).toBe(0);
+    const removeAs = (owner: number) => inNamespace("member", ["sh", "-c", renderFirewallRemoveScript(owner)]);
     const other = removeAs(222);
     expect({ status: other.status, out: other.stdout.trim() }).toEqual({ status: 0, out: `table inet ${FIREWALL_TABLE} belongs to another command: left in place` });
     expect(ping("outsider", "member", guarded)).toContain("Connection refused");
