@@ -3,7 +3,7 @@
 # redis-cli, prometheus and promtool, alertmanager and amtool, redis_exporter
 # (prometheus-redis-exporter: the quorum-lost and prod-topology drills' alert path), nft (nftables: the
 # master-partitioned drill's network cut), ip (iproute2: the prod-topology drill's hosts),
-# Debian's python3 (the stand-in API), and restic and node_exporter (the backup-restore drill and
+# Debian's python3 (the stand-in API), nginx (Alertmanager's gate), and restic and node_exporter (the backup-restore drill and
 # `npm run restore`: restic at the version the backup image pins). Idempotent.
 set -euo pipefail
 # Prometheus (and promtool), Alertmanager (and amtool) and redis_exporter at exactly the versions
@@ -24,6 +24,9 @@ done
 # hosts' firewall with the version their image pins (components/images/firewallImage.ts).
 NFTABLES_PACKAGE=nftables=1.0.6-2+deb12u2
 [ "$(dpkg-query -W -f '${Version}' nftables 2>/dev/null)" = "${NFTABLES_PACKAGE#*=}" ] || needed+=("$NFTABLES_PACKAGE")
+# nginx: Alertmanager's gate, at the version its image pins (components/images/alertmanagerGateImage.ts).
+NGINX_PACKAGE=nginx=1.22.1-9+deb12u12
+[ "$(dpkg-query -W -f '${Version}' nginx 2>/dev/null)" = "${NGINX_PACKAGE#*=}" ] || needed+=("$NGINX_PACKAGE" "nginx-common=${NGINX_PACKAGE#*=}")
 # ip (iproute2): the prod-topology drill's hosts are network namespaces on a bridge.
 command -v ip >/dev/null || needed+=(iproute2)
 # The stand-in API's tests run Debian's python3 (/usr/bin/python3), the one its image pins.
@@ -36,7 +39,7 @@ command -v openssl >/dev/null || needed+=(openssl)
 # The backup drill reads the job's metrics through node_exporter's textfile collector.
 command -v prometheus-node-exporter >/dev/null || needed+=(prometheus-node-exporter)
 if [ ${#needed[@]} -eq 0 ]; then
-  echo "setup-tools: redis-server, redis-sentinel, redis-cli, ip, openssl, node_exporter and the pinned nftables, restic, prometheus, alertmanager, redis_exporter and blackbox_exporter are present"
+  echo "setup-tools: redis-server, redis-sentinel, redis-cli, ip, openssl, node_exporter and the pinned nftables, nginx, restic, prometheus, alertmanager, redis_exporter and blackbox_exporter are present"
   exit 0
 fi
 sudo=""
@@ -53,7 +56,7 @@ $sudo apt-get update -qq
 # --no-install-recommends saves about 150 MiB; the packages' own services are not needed.
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null
 # Debian starts the packaged services on install; the tests start their own processes.
-for service in redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter prometheus-node-exporter prometheus-blackbox-exporter; do
+for service in nginx redis-server redis-sentinel prometheus prometheus-alertmanager prometheus-redis-exporter prometheus-node-exporter prometheus-blackbox-exporter; do
   $sudo systemctl stop "$service" >/dev/null 2>&1 || $sudo service "$service" stop >/dev/null 2>&1 || true
 done
 echo "setup-tools: done"

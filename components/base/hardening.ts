@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { CONTAINER_CONFIG_DIR, shellQuote } from "./shell";
 
 /** The `veza.component` label of each container kind. */
-export type ContainerKind = "redis" | "sentinel" | "redis-exporter" | "blackbox-exporter" | "node-exporter" | "prometheus" | "alertmanager" | "grafana" | "api" | "backup";
+export type ContainerKind = "redis" | "sentinel" | "redis-exporter" | "blackbox-exporter" | "node-exporter" | "prometheus" | "alertmanager" | "alertmanager-gate" | "grafana" | "api" | "backup";
 
 export interface ContainerHardening {
   /** Added back after dropping ALL, each with the reason. */
@@ -65,6 +65,9 @@ export const CONTAINER_HARDENING: Record<ContainerKind, ContainerHardening> = {
   "node-exporter": { capAdd: {}, pidsLimit: 128 },
   prometheus: { capAdd: {}, pidsLimit: 512 },
   alertmanager: { capAdd: {}, pidsLimit: 512 },
+  // nginx: its master and one worker (worker_processes 1), the healthcheck's wget; /tmp for its
+  // pid and temporary files (alertmanagerGate.ts).
+  "alertmanager-gate": { capAdd: {}, tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" }, pidsLimit: 32 },
   // Grafana may start plugin processes, each with its own threads; /tmp for its temporary files.
   grafana: { capAdd: {}, tmpfs: { "/tmp": "rw,noexec,nosuid,size=64m" }, pidsLimit: 512 },
   // A read-only root since its password files moved to a volume; /tmp stays writable for the
@@ -98,6 +101,7 @@ export const CONFIG_ROOTS: Partial<Record<ContainerKind, string>> = {
   sentinel: CONTAINER_CONFIG_DIR,
   prometheus: "/etc/prometheus",
   alertmanager: "/etc/alertmanager",
+  "alertmanager-gate": "/etc/alertmanager-gate",
   grafana: "/etc/grafana",
   backup: CONTAINER_CONFIG_DIR,
   "blackbox-exporter": "/etc/blackbox",

@@ -275,6 +275,8 @@ const monitoringSchema = section({
   grafanaImage: pinnedImage("grafana/grafana:12.2.0"),
   prometheusPort: listenPort().default(9090),
   alertmanagerPort: listenPort().default(9093),
+  /** Alertmanager's own port on the monitoring host's 127.0.0.1: only its gate (nginx, on alertmanagerPort) reaches it. */
+  alertmanagerLoopbackPort: listenPort().default(9193),
   nodeExporterPort: listenPort().default(9100),
   redisExporterPort: listenPort().default(9121),
   blackboxExporterPort: listenPort().default(9115),

@@ -116,7 +116,9 @@ export interface MonitoringConfig {
   grafanaImage: string;
   prometheusPort: number;
   grafanaPort: number;
+  /** Alertmanager's gate (nginx) listens here; Alertmanager itself on 127.0.0.1:alertmanagerLoopbackPort. */
   alertmanagerPort: number;
+  alertmanagerLoopbackPort: number;
   nodeExporterPort: number;
   redisExporterPort: number;
   blackboxExporterPort: number;

@@ -9,6 +9,7 @@ import { apiStandinBuild, BUILT_API_STANDIN_IMAGE } from "../images/standinImage
 import { MONITORING_IMAGES, monitoringImageBuild } from "../images/monitoringImages";
 import { backupImageBuild, BUILT_BACKUP_IMAGE } from "../images/backupImage";
 import { BUILT_FIREWALL_IMAGE, firewallImageBuild } from "../images/firewallImage";
+import { alertmanagerGateImageBuild, BUILT_ALERTMANAGER_GATE_IMAGE } from "../images/alertmanagerGateImage";
 import { firewallOwnerToken, renderFirewallCommand, renderFirewallRemoveCommand, renderFirewallRuleset, type HostFirewall } from "../base/firewall";
 
 /** The images the stack builds on each host from images/ instead of pulling: tag -> build. */
@@ -17,6 +18,7 @@ const BUILT_IMAGES: Record<string, () => { context: string; args: Record<string,
   [BUILT_API_STANDIN_IMAGE]: apiStandinBuild,
   [BUILT_BACKUP_IMAGE]: backupImageBuild,
   [BUILT_FIREWALL_IMAGE]: firewallImageBuild,
+  [BUILT_ALERTMANAGER_GATE_IMAGE]: alertmanagerGateImageBuild,
   ...Object.fromEntries(Object.values(MONITORING_IMAGES).map((image) => [image.tag, () => monitoringImageBuild(image)])),
 };
 

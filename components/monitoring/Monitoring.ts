@@ -25,6 +25,8 @@ import { shellQuote } from "../base/shell";
 import { hardenedContainerArgs, type ContainerKind } from "../base/hardening";
 import { ALERTMANAGER_WEB, healthcheckWithoutCredential, PROMETHEUS_WEB, renderWebConfig, TLS_FILES, WEB_USERS, type WebUser } from "./webConfig";
 import { hardenedContainer } from "../host/hardenedContainer";
+import { ALERTMANAGER_GATE_COMMAND, ALERTMANAGER_GATE_PATHS, renderAlertmanagerGateConfig, renderGateHtpasswd, renderGateUpstreamAuthorization } from "./alertmanagerGate";
+import { BUILT_ALERTMANAGER_GATE_IMAGE } from "../images/alertmanagerGateImage";
 import type { HostConfig } from "../config/types";
 import { NODE_EXPORTER_TEXTFILE_DIR } from "../backup/backupJob";
 
@@ -67,6 +69,8 @@ export interface MonitoringArgs {
 export class Monitoring extends pulumi.ComponentResource {
   readonly prometheus: docker.Container;
   readonly alertmanager: docker.Container;
+  /** nginx on Alertmanager's public port: each client's password and permissions (alertmanagerGate.ts). */
+  readonly alertmanagerGate: docker.Container;
   readonly grafana: docker.Container;
   /** The operator's basic-auth password for Prometheus and Alertmanager (amtool, the web UIs). */
   readonly operatorPassword: pulumi.Output<string>;
@@ -220,8 +224,8 @@ export class Monitoring extends pulumi.ComponentResource {
     this.operatorPassword = webPasswords.operator.result;
     const tls = m.tls !== undefined;
     const scheme = tls ? "https" : "http";
-    const webConfig = (users: WebUser[]) =>
-      pulumi.secret(pulumi.all(users.map((u) => webPasswords[u].bcryptHash)).apply((hashes) => renderWebConfig(Object.fromEntries(users.map((u, i) => [u, hashes[i]])), tls)));
+    const webConfig = (users: WebUser[], servesTls = tls) =>
+      pulumi.secret(pulumi.all(users.map((u) => webPasswords[u].bcryptHash)).apply((hashes) => renderWebConfig(Object.fromEntries(users.map((u, i) => [u, hashes[i]])), servesTls)));
     // The host's TLS files, read-only, where the web configs and clients expect them.
     const tlsMounts: docker.types.input.ContainerMount[] = m.tls
       ? (
@@ -263,6 +267,9 @@ export class Monitoring extends pulumi.ComponentResource {
       ],
     );
 
+    // Alertmanager listens on the host's 127.0.0.1 and lists one user, its gate's: basic auth has
+    // no roles, so a client it listed could create and expire silences whatever its job.
+    const alertmanagerLoopback = `127.0.0.1:${m.alertmanagerLoopbackPort}`;
     const alertmanagerData = new docker.Volume(`${name}-alertmanager-data`, { name: "veza-alertmanager-data" }, { parent: this, provider: monitoringHost.provider });
     this.alertmanager = hardenedContainer(
       limited("alertmanager", monitoringHostConfig),
@@ -276,24 +283,59 @@ export class Monitoring extends pulumi.ComponentResource {
           "-c",
           renderAlertmanagerStartScript(ALERTMANAGER_CONFIG_PATH, RENDERED_ALERTMANAGER_CONFIG_PATH, [
             "--storage.path=/alertmanager",
-            `--web.listen-address=${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}`,
+            `--web.listen-address=${alertmanagerLoopback}`,
             // A single Alertmanager: no gossip port listening on every interface.
             "--cluster.listen-address=",
             `--web.config.file=${ALERTMANAGER_WEB.config}`,
           ]),
         ],
-        mounts: [{ type: "volume", source: alertmanagerData.name, target: "/alertmanager" }, ...tlsMounts],
-        healthcheck: { tests: healthcheckWithoutCredential(`${scheme}://${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}/-/healthy`), interval: "15s", timeout: "5s", retries: 3 },
+        mounts: [{ type: "volume", source: alertmanagerData.name, target: "/alertmanager" }],
+        healthcheck: { tests: healthcheckWithoutCredential(`http://${alertmanagerLoopback}/-/healthy`), interval: "15s", timeout: "5s", retries: 3 },
         ...smallContainer(m.host, "alertmanager"),
       },
       { parent: this, provider: monitoringHost.provider, deleteBeforeReplace: true },
       [
         // Read-only at the kind's config root, from its config carrier (host/hardenedContainer.ts).
         { file: ALERTMANAGER_CONFIG_PATH, content: files.alertmanagerYml },
-        { file: ALERTMANAGER_WEB.config, content: webConfig(["prometheus", "operator"]) },
+        // Plain HTTP on the loopback: the gate serves HTTPS to the clients when monitoring.tls* is set.
+        { file: ALERTMANAGER_WEB.config, content: webConfig(["alertmanagerGate"], false) },
         { file: ALERTMANAGER_SECRET_FILES.slackWebhookUrl, content: pulumi.secret(args.slackWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
         { file: ALERTMANAGER_SECRET_FILES.pagerdutyRoutingKey, content: pulumi.secret(args.pagerdutyRoutingKey ?? "not-configured") },
         { file: ALERTMANAGER_SECRET_FILES.heartbeatWebhookUrl, content: pulumi.secret(args.heartbeatWebhookUrl ?? UNCONFIGURED_WEBHOOK) },
+      ],
+    );
+
+    // The gate takes Alertmanager's public port: after Alertmanager, so that a stack that moves
+    // Alertmanager to the loopback (a replacement that deletes first) has freed the port.
+    const gateUrl = `${scheme}://${monitoringHostConfig.bindAddress}:${m.alertmanagerPort}`;
+    this.alertmanagerGate = hardenedContainer(
+      limited("alertmanager-gate", monitoringHostConfig),
+      `${name}-alertmanager-gate-container`,
+      {
+        name: "veza-alertmanager-gate",
+        image: monitoringHost.image(BUILT_ALERTMANAGER_GATE_IMAGE).imageId,
+        entrypoints: ALERTMANAGER_GATE_COMMAND,
+        mounts: tlsMounts.filter((mount) => mount.target !== TLS_FILES.ca),
+        // Healthy when the open path answers 200 through the gate: nginx and Alertmanager both up.
+        healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", `${gateUrl}/-/healthy`], interval: "15s", timeout: "5s", retries: 3 },
+        ...smallContainer(m.host, "alertmanager-gate"),
+        memory: 64,
+        memorySwap: 64,
+      },
+      { parent: this, provider: monitoringHost.provider, dependsOn: [this.alertmanager], deleteBeforeReplace: true },
+      [
+        {
+          file: ALERTMANAGER_GATE_PATHS.config,
+          content: renderAlertmanagerGateConfig({ listenAddress: monitoringHostConfig.bindAddress, listenPort: m.alertmanagerPort, loopbackPort: m.alertmanagerLoopbackPort, tls }),
+        },
+        {
+          file: ALERTMANAGER_GATE_PATHS.htpasswd,
+          content: pulumi.secret(pulumi.all([webPasswords.prometheus.bcryptHash, webPasswords.operator.bcryptHash]).apply(([prometheus, operator]) => renderGateHtpasswd({ prometheus, operator }))),
+        },
+        {
+          file: ALERTMANAGER_GATE_PATHS.upstreamAuthorization,
+          content: pulumi.secret(webPasswords.alertmanagerGate.result.apply((password) => renderGateUpstreamAuthorization(WEB_USERS.alertmanagerGate, password))),
+        },
       ],
     );
 

@@ -4,20 +4,8 @@
 
 import { toYaml } from "./redisRules";
 
-/**
- * One identity per client. Basic auth has no roles: every user a server lists can do all its API
- * allows (on Alertmanager: post alerts, create and expire silences). So a server lists only the
- * clients that need it, and the healthchecks hold no credential at all (healthcheckWithoutCredential).
- */
-export const WEB_USERS = {
-  /** Prometheus itself: alerts to Alertmanager, scrapes of Alertmanager and of itself. */
-  prometheus: "prometheus",
-  /** Grafana's Prometheus datasource (Prometheus only: Alertmanager does not list it). */
-  grafana: "grafana",
-  /** People: amtool, the web UIs (`pulumi stack output monitoringOperatorPassword --show-secrets`). */
-  operator: "operator",
-} as const;
-export type WebUser = keyof typeof WEB_USERS;
+export { WEB_USERS, TLS_DIR, TLS_FILES, type WebUser } from "./webUsers";
+import { WEB_USERS, TLS_FILES, type WebUser } from "./webUsers";
 
 export const PROMETHEUS_WEB = {
   config: "/etc/prometheus/web-config.yml",
@@ -27,10 +15,6 @@ export const PROMETHEUS_WEB = {
 export const ALERTMANAGER_WEB = {
   config: "/etc/alertmanager/web-config.yml",
 } as const;
-
-/** Where the host's TLS files are mounted (read-only) in Prometheus, Alertmanager and Grafana. */
-export const TLS_DIR = "/etc/veza-tls";
-export const TLS_FILES = { cert: `${TLS_DIR}/cert.pem`, key: `${TLS_DIR}/key.pem`, ca: `${TLS_DIR}/ca.pem` } as const;
 
 /** The web config file: users with bcrypt hashes, and the TLS files when served over HTTPS. */
 export function renderWebConfig(users: Partial<Record<WebUser, string>>, tls: boolean): string {

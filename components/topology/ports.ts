@@ -49,7 +49,8 @@ export function portAllocations(config: StackConfig): PortAllocation[] {
     allocations.push(...placeExporters(topology, config.monitoring.redisExporterPort).map((e) => ({ host: e.host.name, port: e.port, owner: e.name })));
     allocations.push(...config.hosts.map((h) => ({ host: h.name, port: config.monitoring.nodeExporterPort, owner: `node-exporter-${h.name}` })));
     allocations.push({ host: config.monitoring.host, port: config.monitoring.prometheusPort, owner: "prometheus" });
-    allocations.push({ host: config.monitoring.host, port: config.monitoring.alertmanagerPort, owner: "alertmanager" });
+    allocations.push({ host: config.monitoring.host, port: config.monitoring.alertmanagerPort, owner: "alertmanager-gate" });
+    allocations.push({ host: config.monitoring.host, port: config.monitoring.alertmanagerLoopbackPort, owner: "alertmanager" });
     if (config.tls.enabled) allocations.push({ host: config.monitoring.host, port: config.monitoring.blackboxExporterPort, owner: "blackbox-exporter" });
   }
   if (config.monitoring.enabled) allocations.push({ host: config.monitoring.host, port: config.monitoring.grafanaPort, owner: "grafana" });

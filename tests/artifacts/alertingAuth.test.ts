@@ -1,7 +1,9 @@
-// Alertmanager behind the rendered web config, as the real binary: a silence (the review's "720 h
-// silence matching every alert") without credentials is refused, with the operator's accepted; the
-// real Prometheus, with the rendered alerting block (basic auth from a password file), still
-// delivers alerts to it. Both processes bounded in time and killed by PID.
+// Alertmanager behind its gate, as the real binaries: Alertmanager on 127.0.0.1 with a web config
+// that lists the gate alone, and the real nginx with the rendered gate files in front of it. A
+// silence (the review's "720 h silence matching every alert") is refused without credentials,
+// with a wrong password and with Prometheus's password; the operator's is accepted; the real
+// Prometheus, with the rendered alerting block (basic auth from a password file), still delivers
+// alerts through the gate. Every process bounded in time and killed by PID.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -10,6 +12,7 @@ import bcrypt from "bcryptjs";
 import YAML from "yaml";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { ALERTMANAGER_SECRET_FILES, HEARTBEAT_URL_PLACEHOLDER } from "../../components/monitoring/alertmanagerConfig";
+import { ALERTMANAGER_GATE_COMMAND, ALERTMANAGER_GATE_PATHS, renderAlertmanagerGateConfig, renderGateHtpasswd, renderGateUpstreamAuthorization } from "../../components/monitoring/alertmanagerGate";
 import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { basicAuthorization, healthcheckWithoutCredential, renderWebConfig, WEB_USERS } from "../../components/monitoring/webConfig";
 import { freePortRange } from "../../drills/harness/processes";
@@ -18,16 +21,23 @@ import { stackModel } from "../../components/topology/model";
 
 const available = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
 // Debian names the binary prometheus-alertmanager.
-const haveTools = available("prometheus-alertmanager") && available("amtool") && available("promtool") && available("prometheus");
+const haveTools = ["prometheus-alertmanager", "amtool", "promtool", "prometheus", "nginx"].every(available);
 
-(haveTools ? describe : describe.skip)("alerting endpoints behind the rendered web config (real alertmanager)", () => {
+(haveTools ? describe : describe.skip)("Alertmanager behind its gate (real alertmanager and nginx)", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-am-auth-"));
-  // bcrypt cost 10, as the random provider's bcryptHash.
-  const passwords = { prometheus: "prom-Pass-1234567890abcdef", operator: "oper-Pass-1234567890abcdef" };
+  // bcrypt cost 10, as the random provider's bcryptHash ($2a$, as Go writes it).
+  const passwords = { prometheus: "prom-Pass-1234567890abcdef", operator: "oper-Pass-1234567890abcdef", alertmanagerGate: "gate-Pass-1234567890abcdef" };
+  const hash = (password: string) => bcrypt.hashSync(password, 10).replace(/^\$2b\$/, "$2a$");
   const webConfig = path.join(dir, "web-config.yml");
   let alertmanager: ChildProcess | undefined;
+  let gate: ChildProcess | undefined;
   let prometheus: ChildProcess | undefined;
+  /** The gate: where every client goes. */
   let url = "";
+  /** Alertmanager itself, on the loopback. */
+  let direct = "";
+  let gateLog = () => "";
+  const authorization = (user: keyof typeof passwords, password = passwords[user]) => basicAuthorization(WEB_USERS[user], password);
 
   const silence = () =>
     JSON.stringify({
@@ -37,32 +47,26 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
       createdBy: "attacker",
       comment: "silence everything for 720 h",
     });
-  const post = (authorization?: string) =>
-    fetch(`${url}/api/v2/silences`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...(authorization ? { authorization: `Basic ${authorization}` } : {}) },
-      body: silence(),
+  const request = (method: string, target: string, credential?: string, body?: string) =>
+    fetch(target, {
+      method,
+      headers: { "content-type": "application/json", ...(credential ? { authorization: `Basic ${credential}` } : {}) },
+      body,
       signal: AbortSignal.timeout(5000),
     });
+  const post = (credential?: string, base = url) => request("POST", `${base}/api/v2/silences`, credential, silence());
 
   // The inhibitor learns of posted alerts on its own subscription, after the POST has answered: a
   // query right away can see a source alert that mutes nothing yet. Query until the alerts not
   // inhibited are the expected ones (or 10 s pass), then the test asserts on the last answer.
   type ListedAlert = { labels: Record<string, string>; status: { inhibitedBy: string[] } };
+  const listAlerts = async (filter: string) => (await (await request("GET", `${url}/api/v2/alerts?filter=${encodeURIComponent(filter)}`, authorization("operator"))).json()) as ListedAlert[];
   const postAndListOnceInhibited = async (fired: object[], filter: string, key: (alert: ListedAlert) => string, expected: string[]) => {
-    const posted = await fetch(`${url}/api/v2/alerts`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Basic ${basicAuthorization(WEB_USERS.prometheus, passwords.prometheus)}` },
-      body: JSON.stringify(fired),
-      signal: AbortSignal.timeout(5000),
-    });
+    const posted = await request("POST", `${url}/api/v2/alerts`, authorization("prometheus"), JSON.stringify(fired));
     expect(posted.status).toBe(200);
-    const operator = basicAuthorization(WEB_USERS.operator, passwords.operator);
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const alerts = (await (
-        await fetch(`${url}/api/v2/alerts?filter=${encodeURIComponent(filter)}`, { headers: { authorization: `Basic ${operator}` }, signal: AbortSignal.timeout(5000) })
-      ).json()) as ListedAlert[];
+      const alerts = await listAlerts(filter);
       const notInhibited = alerts
         .filter((alert) => alert.status.inhibitedBy.length === 0)
         .map(key)
@@ -72,8 +76,16 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
     }
   };
 
+  async function waitUntil(what: string, child: ChildProcess, log: () => string, ready: () => Promise<boolean>) {
+    // Generous: each check verifies a bcrypt hash, slow on a loaded 2-core host (seen over 10 s).
+    for (const started = Date.now(); !(await ready().catch(() => false)); await new Promise((r) => setTimeout(r, 100))) {
+      if (Date.now() - started > 30000 || child.exitCode !== null) throw new Error(`${what} did not start within 30 s:\n${log()}`);
+    }
+  }
+
   beforeAll(async () => {
-    fs.writeFileSync(webConfig, renderWebConfig(Object.fromEntries(Object.entries(passwords).map(([user, pw]) => [user, bcrypt.hashSync(pw, 10)])), false));
+    // Alertmanager lists the gate alone.
+    fs.writeFileSync(webConfig, renderWebConfig({ alertmanagerGate: hash(passwords.alertmanagerGate) }, false));
     // The rendered alertmanager.yml, its secret files moved into the temp dir.
     const config = requireValidStackConfig(readStackConfigFile("dev").raw);
     let yml = renderMonitoringFiles(config, stackModel(config)).alertmanagerYml.replace(HEARTBEAT_URL_PLACEHOLDER, "http://127.0.0.1:9/heartbeat");
@@ -83,35 +95,66 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
       yml = yml.replaceAll(file, local);
     }
     fs.writeFileSync(path.join(dir, "alertmanager.yml"), yml);
-    const port = await freePortRange(1);
-    url = `http://127.0.0.1:${port}`;
+    const loopbackPort = await freePortRange(2);
+    const gatePort = loopbackPort + 1;
+    direct = `http://127.0.0.1:${loopbackPort}`;
+    url = `http://127.0.0.1:${gatePort}`;
     alertmanager = spawn(
       "prometheus-alertmanager",
       [
         `--config.file=${path.join(dir, "alertmanager.yml")}`,
         `--storage.path=${path.join(dir, "data")}`,
-        `--web.listen-address=127.0.0.1:${port}`,
+        `--web.listen-address=127.0.0.1:${loopbackPort}`,
         "--cluster.listen-address=",
         `--web.config.file=${webConfig}`,
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
-    let log = "";
-    alertmanager.stderr!.on("data", (chunk) => (log += chunk));
-    const prometheusAuthorization = basicAuthorization(WEB_USERS.prometheus, passwords.prometheus);
-    for (const started = Date.now(); ; await new Promise((r) => setTimeout(r, 100))) {
-      const ready = await fetch(`${url}/-/ready`, { headers: { authorization: `Basic ${prometheusAuthorization}` }, signal: AbortSignal.timeout(5000) }).then(
-        (r) => r.status === 200,
-        () => false,
-      );
-      if (ready) break;
-      // Generous: each check verifies a bcrypt hash, slow on a loaded 2-core host (seen over 10 s).
-      if (Date.now() - started > 30000 || alertmanager.exitCode !== null) throw new Error(`alertmanager did not start within 30 s:\n${log}`);
-    }
-  }, 45000);
+    let alertmanagerLog = "";
+    alertmanager.stderr!.on("data", (chunk) => (alertmanagerLog += chunk));
+    const gateAuthorization = authorization("alertmanagerGate");
+    await waitUntil(
+      "alertmanager",
+      alertmanager,
+      () => alertmanagerLog,
+      async () => (await request("GET", `${direct}/-/ready`, gateAuthorization)).status === 200,
+    );
+
+    // The gate's rendered files, at temp paths, run as the image runs it: as nobody.
+    const gateDir = path.join(dir, "gate");
+    const runtime = path.join(gateDir, "run");
+    fs.mkdirSync(runtime, { recursive: true, mode: 0o777 });
+    fs.chmodSync(dir, 0o755);
+    fs.chmodSync(gateDir, 0o755);
+    fs.chmodSync(runtime, 0o777);
+    const files = {
+      config: path.join(gateDir, "nginx.conf"),
+      htpasswd: path.join(gateDir, "htpasswd"),
+      upstreamAuthorization: path.join(gateDir, "upstream-authorization.conf"),
+    };
+    fs.writeFileSync(
+      files.config,
+      renderAlertmanagerGateConfig({ listenAddress: "127.0.0.1", listenPort: gatePort, loopbackPort, tls: false })
+        // The runtime dir first: the temp dir the others move to is under /tmp too.
+        .replaceAll(` ${ALERTMANAGER_GATE_PATHS.runtimeDir}/`, ` ${runtime}/`)
+        .replaceAll(ALERTMANAGER_GATE_PATHS.htpasswd, files.htpasswd)
+        .replaceAll(ALERTMANAGER_GATE_PATHS.upstreamAuthorization, files.upstreamAuthorization),
+      { mode: 0o644 },
+    );
+    fs.writeFileSync(files.htpasswd, renderGateHtpasswd({ prometheus: hash(passwords.prometheus), operator: hash(passwords.operator) }), { mode: 0o644 });
+    fs.writeFileSync(files.upstreamAuthorization, renderGateUpstreamAuthorization(WEB_USERS.alertmanagerGate, passwords.alertmanagerGate), { mode: 0o644 });
+    const command = ALERTMANAGER_GATE_COMMAND.map((arg) => (arg === ALERTMANAGER_GATE_PATHS.config ? files.config : arg));
+    // Its stderr a file, where the test reads the refusals.
+    const gateLogFile = path.join(dir, "gate.log");
+    const gateStderr = fs.openSync(gateLogFile, "a");
+    gate = spawn("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", ...command], { stdio: ["ignore", "ignore", gateStderr] });
+    fs.closeSync(gateStderr);
+    gateLog = () => fs.readFileSync(gateLogFile, "utf8");
+    await waitUntil("the gate", gate, gateLog, async () => (await request("GET", `${url}/-/healthy`)).status === 200);
+  }, 90000);
 
   afterAll(async () => {
-    for (const child of [prometheus, alertmanager]) {
+    for (const child of [prometheus, gate, alertmanager]) {
       if (child?.pid === undefined || child.exitCode !== null) continue;
       const exited = new Promise((r) => child.once("exit", r));
       process.kill(child.pid, "SIGKILL");
@@ -120,43 +163,97 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("promtool accepts the rendered web config", () => {
+  it("nginx accepts the rendered gate config, and promtool Alertmanager's web config", () => {
     const check = spawnSync("promtool", ["check", "web-config", webConfig], { encoding: "utf8", timeout: 10000 });
     expect(`${check.stdout}${check.stderr}`).toContain("SUCCESS");
     expect(check.status).toBe(0);
+    const nginx = spawnSync("nginx", ["-t", "-e", "stderr", "-c", path.join(dir, "gate", "nginx.conf")], { encoding: "utf8", timeout: 10000 });
+    expect(nginx.stderr).toContain("test is successful");
   });
 
-  it("refuses a silence without credentials (401) and with a wrong password", async () => {
+  it("refuses a silence without credentials (401), with a wrong password (401) and with Prometheus's password (403)", async () => {
     expect((await post()).status).toBe(401);
-    expect((await post(basicAuthorization(WEB_USERS.operator, "wrong"))).status).toBe(401);
+    expect((await post(authorization("operator", "wrong"))).status).toBe(401);
+    expect((await post(authorization("prometheus"))).status).toBe(403);
     // The unauthenticated read side is closed too: no listing of silences or alerts.
-    expect((await fetch(`${url}/api/v2/alerts`, { signal: AbortSignal.timeout(5000) })).status).toBe(401);
+    expect((await request("GET", `${url}/api/v2/alerts`)).status).toBe(401);
+    expect((await request("GET", `${url}/api/v2/silences`)).status).toBe(401);
   });
 
-  it("its healthcheck holds no credential, so it can neither silence nor post: healthy while Alertmanager answers (401), unhealthy where nothing does", async () => {
-    const probe = (target: string) => spawnSync("sh", ["-c", healthcheckWithoutCredential(`${target}/-/healthy`)[3]], { encoding: "utf8", timeout: 10000 }).status;
-    expect(healthcheckWithoutCredential(`${url}/-/healthy`).join(" ")).not.toMatch(/Authorization|password|secrets/i);
-    expect(probe(url)).toBe(0);
-    expect(probe(`http://127.0.0.1:${await freePortRange(1)}`)).not.toBe(0);
-    // What it sends, Alertmanager refuses: the probe's only power is to learn the server is up.
-    expect((await post()).status).toBe(401);
+  it("lets Prometheus's password post alerts and scrape metrics, and nothing else: no silence listed, created or expired, however the path is spelled", async () => {
+    const prometheusCredential = authorization("prometheus");
+    const alert = JSON.stringify([{ labels: { alertname: "GateProbe", severity: "ticket" }, startsAt: new Date().toISOString() }]);
+    expect((await request("POST", `${url}/api/v2/alerts`, prometheusCredential, alert)).status).toBe(200);
+    expect((await request("GET", `${url}/metrics`, prometheusCredential)).status).toBe(200);
+    const operatorSilence = await post(authorization("operator"));
+    const { silenceID } = (await operatorSilence.json()) as { silenceID: string };
+    const refused = [
+      ["GET", "/api/v2/silences"],
+      ["GET", "/api/v2/alerts"],
+      ["GET", "/api/v2/status"],
+      ["DELETE", `/api/v2/silence/${silenceID}`],
+      ["POST", "/api/v2/%73ilences"],
+      ["POST", "/api/v2/alerts/../silences"],
+      ["POST", "/api/v2//silences"],
+      ["POST", "/api/v2/alerts?x=/silences"],
+      ["POST", "/api/v1/silences"],
+    ];
+    const statuses = await Promise.all(
+      refused.map(async ([method, target]) => `${method} ${target} ${(await request(method, `${url}${target}`, prometheusCredential, method === "POST" ? silence() : undefined)).status}`),
+    );
+    expect(statuses).toEqual(refused.map(([method, target]) => `${method} ${target} 403`));
+    // The operator's silence is still there: the DELETE never reached Alertmanager.
+    const listed = (await (await request("GET", `${url}/api/v2/silence/${silenceID}`, authorization("operator"))).json()) as { status: { state: string } };
+    expect(listed.status.state).toBe("active");
+    await request("DELETE", `${url}/api/v2/silence/${silenceID}`, authorization("operator"));
+    // Each refusal is in the gate's log, with the request.
+    expect(gateLog()).toContain(`access forbidden by rule, client: 127.0.0.1, server: , request: "DELETE /api/v2/silence/${silenceID} HTTP/1.1"`);
   });
 
-  it("accepts the operator's silence, and amtool works with the operator's credentials only", async () => {
-    const accepted = await post(basicAuthorization(WEB_USERS.operator, passwords.operator));
+  it("what remains for Prometheus's password (the threat model's row): a firing alert posted as resolved shows resolved until Prometheus sends it again", async () => {
+    const labels = { alertname: "ResolvedByPost", severity: "page", cluster: "veza-resolve" };
+    const credential = authorization("prometheus");
+    await request("POST", `${url}/api/v2/alerts`, credential, JSON.stringify([{ labels, startsAt: new Date(Date.now() - 60000).toISOString() }]));
+    const active = async () => (await listAlerts('cluster="veza-resolve"')).length;
+    expect(await active()).toBe(1);
+    await request("POST", `${url}/api/v2/alerts`, credential, JSON.stringify([{ labels, startsAt: new Date(Date.now() - 60000).toISOString(), endsAt: new Date(Date.now() - 1000).toISOString() }]));
+    expect(await active()).toBe(0);
+  });
+
+  it("Alertmanager itself, on the loopback, takes the gate's credential alone: Prometheus's and the operator's are refused there (401)", async () => {
+    expect((await post(authorization("prometheus"), direct)).status).toBe(401);
+    expect((await post(authorization("operator"), direct)).status).toBe(401);
+    expect((await request("GET", `${direct}/api/v2/status`, authorization("alertmanagerGate"))).status).toBe(200);
+  });
+
+  it("the healthchecks hold no credential: the gate's open /-/healthy answers 200 while Alertmanager does, refuses a POST, and Alertmanager's own takes its 401 as up", async () => {
+    const probe = (command: string) => spawnSync("sh", ["-c", command], { encoding: "utf8", timeout: 10000 }).status;
+    expect(probe(`wget -q -O /dev/null ${url}/-/healthy`)).toBe(0);
+    expect((await request("POST", `${url}/-/healthy`)).status).toBe(403);
+    expect(healthcheckWithoutCredential(`${direct}/-/healthy`).join(" ")).not.toMatch(/Authorization|password|secrets/i);
+    expect(probe(healthcheckWithoutCredential(`${direct}/-/healthy`)[3])).toBe(0);
+    expect(probe(healthcheckWithoutCredential(`http://127.0.0.1:${await freePortRange(1)}/-/healthy`)[3])).not.toBe(0);
+  });
+
+  it("accepts the operator's silence through the gate, and amtool works with the operator's credentials only", async () => {
+    const accepted = await post(authorization("operator"));
     expect(accepted.status).toBe(200);
     expect(await accepted.json()).toHaveProperty("silenceID");
     const amtool = (args: string[]) =>
       spawnSync("amtool", [`--alertmanager.url=${url}`, ...args, "silence", "add", "alertname=Test", "--duration=1h", "--comment=test"], { encoding: "utf8", timeout: 10000 });
     expect(amtool([]).status).not.toBe(0);
-    const httpConfig = path.join(dir, "amtool-http.yml");
-    fs.writeFileSync(httpConfig, `basic_auth:\n  username: ${WEB_USERS.operator}\n  password: ${passwords.operator}\n`);
-    const withCredentials = amtool([`--http.config.file=${httpConfig}`]);
+    const httpConfig = (user: "operator" | "prometheus") => {
+      const file = path.join(dir, `amtool-${user}.yml`);
+      fs.writeFileSync(file, `basic_auth:\n  username: ${WEB_USERS[user]}\n  password: ${passwords[user]}\n`);
+      return `--http.config.file=${file}`;
+    };
+    expect(amtool([httpConfig("prometheus")]).status).not.toBe(0);
+    const withCredentials = amtool([httpConfig("operator")]);
     expect(withCredentials.stderr).toBe("");
     expect(withCredentials.status).toBe(0);
   });
 
-  it("Prometheus, with the rendered alerting block and its password file, delivers an alert to it", async () => {
+  it("Prometheus, with the rendered alerting block and its password file, delivers an alert through the gate", async () => {
     const config = requireValidStackConfig(readStackConfigFile("dev").raw);
     const alerting = YAML.parse(renderMonitoringFiles(config, stackModel(config)).prometheusYml).alerting;
     const passwordFile = path.join(dir, "prometheus-password");
@@ -180,7 +277,7 @@ const haveTools = available("prometheus-alertmanager") && available("amtool") &&
     );
     let log = "";
     prometheus.stderr!.on("data", (chunk) => (log += chunk));
-    const operator = basicAuthorization(WEB_USERS.operator, passwords.operator);
+    const operator = authorization("operator");
     let names: string[] = [];
     for (const started = Date.now(); Date.now() - started < 15000 && !names.includes("AuthProbe"); await new Promise((r) => setTimeout(r, 250))) {
       const alerts = await fetch(`${url}/api/v2/alerts`, { headers: { authorization: `Basic ${operator}` }, signal: AbortSignal.timeout(2000) }).then(

@@ -22,7 +22,9 @@ import { parseSshDockerHost } from "../../components/host/hostCommand";
 import { BUILT_REDIS_IMAGE, DEBIAN_BASE_IMAGE, REDIS_DEBIAN_VERSION } from "../../components/images/redisImage";
 import { BUILT_API_STANDIN_IMAGE, STANDIN_PYTHON_DEBIAN_VERSION } from "../../components/images/standinImage";
 import { MONITORING_IMAGES, monitoringImageBuild } from "../../components/images/monitoringImages";
-import { ALERTMANAGER_WEB, healthcheckWithoutCredential, PROMETHEUS_WEB, TLS_FILES } from "../../components/monitoring/webConfig";
+import { ALERTMANAGER_WEB, healthcheckWithoutCredential, PROMETHEUS_WEB, TLS_DIR, TLS_FILES } from "../../components/monitoring/webConfig";
+import { ALERTMANAGER_GATE_PATHS, renderAlertmanagerGateConfig } from "../../components/monitoring/alertmanagerGate";
+import { alertmanagerGateImageBuild, BUILT_ALERTMANAGER_GATE_IMAGE } from "../../components/images/alertmanagerGateImage";
 import { byName, configCarrierOf, CONTAINER, label, ofType, synthOk, uploadContent, type Resource } from "../helpers/synth";
 import type { SynthResult } from "../../scripts/lib/synth";
 
@@ -101,7 +103,7 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
     }
     // Redis, Sentinel, Prometheus, Alertmanager, Grafana, blackbox_exporter (TLS on) and the backup job have files; the Redis exporters and the API none.
     const withFiles = containers.filter((c) => configCarrierOf(result.unmasked, c) !== undefined).map((c) => label(c, "component"));
-    expect([...new Set(withFiles)].sort()).toEqual(["alertmanager", "backup", "blackbox-exporter", "grafana", "prometheus", "redis", "sentinel"]);
+    expect([...new Set(withFiles)].sort()).toEqual(["alertmanager", "alertmanager-gate", "backup", "blackbox-exporter", "grafana", "prometheus", "redis", "sentinel"]);
     expect(carriers.length).toBe(withFiles.length);
     for (const carrier of carriers) {
       const container = containers.find((c) => c.inputs.name === configCarrierFor(carrier.inputs.labels))!;
@@ -166,7 +168,10 @@ describe.each(["dev", "prod"])("container hardening (%s stack)", (stack) => {
     expect(firewallBuilds.map((b) => b.inputs)).toEqual(
       Array.from({ length: stack === "dev" ? 0 : 3 }, () => ({ imageName: BUILT_FIREWALL_IMAGE, skipPush: true, buildOnPreview: false, build: firewallImageBuild() })),
     );
-    expect(builds.length).toBe(redisBuilds.length + standinBuilds.length + monitoringBuilds.length + backupBuilds.length + firewallBuilds.length);
+    // Alertmanager's gate (nginx) on the monitoring host alone.
+    const gateBuilds = builds.filter((b) => b.inputs.imageName === BUILT_ALERTMANAGER_GATE_IMAGE);
+    expect(gateBuilds.map((b) => b.inputs)).toEqual([{ imageName: BUILT_ALERTMANAGER_GATE_IMAGE, skipPush: true, buildOnPreview: false, build: alertmanagerGateImageBuild() }]);
+    expect(builds.length).toBe(redisBuilds.length + standinBuilds.length + monitoringBuilds.length + backupBuilds.length + firewallBuilds.length + gateBuilds.length);
     // nft runs with NET_ADMIN alone, not privileged, and the images by content ID.
     const declared = hostFirewalls(requireValidStackConfig(readStackConfigFile(stack).raw));
     for (const firewall of result.unmasked.filter((r) => r.name.endsWith("-firewall"))) {
@@ -195,12 +200,14 @@ describe("alerting endpoints behind basic auth (prod stack)", () => {
   let result: SynthResult;
   let prometheus: Resource;
   let alertmanager: Resource;
+  let gate: Resource;
   let grafana: Resource;
   const password = (name: string) => `synthpw${name.replace(/[^a-zA-Z0-9]/g, "")}`;
   beforeAll(async () => {
     result = await synthOnce("prod");
     prometheus = byName(result.unmasked, "monitoring-prometheus-container");
     alertmanager = byName(result.unmasked, "monitoring-alertmanager-container");
+    gate = byName(result.unmasked, "monitoring-alertmanager-gate-container");
     grafana = byName(result.unmasked, "monitoring-grafana-container");
   });
 
@@ -210,10 +217,23 @@ describe("alerting endpoints behind basic auth (prod stack)", () => {
     const users = (container: Resource, file: string) => YAML.parse(uploadContent(result.unmasked, container, file)).basic_auth_users as Record<string, string>;
     // Basic auth has no roles: each server lists only the clients that need it (Grafana reads Prometheus only).
     expect(Object.keys(users(prometheus, PROMETHEUS_WEB.config)).sort()).toEqual(["grafana", "operator", "prometheus"]);
-    expect(Object.keys(users(alertmanager, ALERTMANAGER_WEB.config)).sort()).toEqual(["operator", "prometheus"]);
-    for (const [user, hash] of Object.entries(users(alertmanager, ALERTMANAGER_WEB.config))) {
-      expect(bcrypt.compareSync(password(`monitoring-web-${user}-password`), hash)).toBe(true);
-    }
+    // Alertmanager lists its gate alone, and listens on the loopback; the gate checks the clients' passwords.
+    expect(Object.keys(users(alertmanager, ALERTMANAGER_WEB.config)).sort()).toEqual(["alertmanager-gate"]);
+    expect((alertmanager.inputs.entrypoints as string[]).join(" ")).toContain("--web.listen-address=127.0.0.1:9193 ");
+    const htpasswd = Object.fromEntries(
+      uploadContent(result.unmasked, gate, ALERTMANAGER_GATE_PATHS.htpasswd)
+        .trim()
+        .split("\n")
+        .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1)]),
+    );
+    expect(Object.keys(htpasswd).sort()).toEqual(["operator", "prometheus"]);
+    for (const [user, hash] of Object.entries(htpasswd)) expect(bcrypt.compareSync(password(`monitoring-web-${user}-password`), hash)).toBe(true);
+    const gateCredential = Buffer.from(`alertmanager-gate:${password("monitoring-web-alertmanagerGate-password")}`).toString("base64");
+    expect(uploadContent(result.unmasked, gate, ALERTMANAGER_GATE_PATHS.upstreamAuthorization)).toBe(`proxy_set_header Authorization "Basic ${gateCredential}";\n`);
+    expect(uploadContent(result.unmasked, gate, ALERTMANAGER_GATE_PATHS.config)).toBe(renderAlertmanagerGateConfig({ listenAddress: "10.20.0.14", listenPort: 9093, loopbackPort: 9193, tls: false }));
+    expect(secretUploads(result, gate).sort()).toEqual([ALERTMANAGER_GATE_PATHS.htpasswd, ALERTMANAGER_GATE_PATHS.upstreamAuthorization]);
+    expect(gate.dependsOn).toContain("monitoring-alertmanager-container");
+    expect(bcrypt.compareSync(password("monitoring-web-alertmanagerGate-password"), users(alertmanager, ALERTMANAGER_WEB.config)["alertmanager-gate"])).toBe(true);
     expect(secretUploads(result, prometheus)).toEqual(expect.arrayContaining([PROMETHEUS_WEB.config, PROMETHEUS_WEB.clientPassword]));
     expect(secretUploads(result, alertmanager)).toEqual(expect.arrayContaining([ALERTMANAGER_WEB.config]));
     expect(result.plan.outputs.monitoringOperatorPassword).toBe("[secret]");
@@ -240,6 +260,8 @@ describe("alerting endpoints behind basic auth (prod stack)", () => {
       expect(test).toEqual(healthcheckWithoutCredential(url));
       expect(test.join(" ")).not.toMatch(/Authorization|secrets|synthpw/);
     }
+    // The gate's: its open /-/healthy, 200 only when Alertmanager answers behind it.
+    expect((gate.inputs.healthcheck as { tests: string[] }).tests).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://10.20.0.14:9093/-/healthy"]);
   });
 
   it("with monitoring.tls*, serves HTTPS from the mounted files and the clients verify with the CA", async () => {
@@ -248,6 +270,14 @@ describe("alerting endpoints behind basic auth (prod stack)", () => {
     expect(YAML.parse(uploadContent(tls.unmasked, p, PROMETHEUS_WEB.config)).tls_server_config).toMatchObject({ cert_file: TLS_FILES.cert, key_file: TLS_FILES.key });
     expect(p.inputs.mounts).toEqual(expect.arrayContaining([{ type: "bind", source: "/etc/veza/tls/key.pem", target: TLS_FILES.key, readOnly: true }]));
     expect(YAML.parse(uploadContent(tls.unmasked, p, "/etc/prometheus/prometheus.yml")).alerting.alertmanagers[0]).toMatchObject({ scheme: "https", tls_config: { ca_file: TLS_FILES.ca } });
+    // The gate serves HTTPS on Alertmanager's port; Alertmanager itself, on the loopback, plain HTTP and no TLS files.
+    const gateTls = byName(tls.unmasked, "monitoring-alertmanager-gate-container");
+    expect(uploadContent(tls.unmasked, gateTls, ALERTMANAGER_GATE_PATHS.config)).toContain(`listen 10.20.0.14:9093 ssl;\n    ssl_certificate ${TLS_FILES.cert};`);
+    const tlsMountsOf = (container: Resource) => (container.inputs.mounts as Array<{ target: string }>).map((mount) => mount.target).filter((target) => target.startsWith(TLS_DIR));
+    expect(tlsMountsOf(gateTls).sort()).toEqual([TLS_FILES.cert, TLS_FILES.key]);
+    const am = byName(tls.unmasked, "monitoring-alertmanager-container");
+    expect(YAML.parse(uploadContent(tls.unmasked, am, ALERTMANAGER_WEB.config)).tls_server_config).toBeUndefined();
+    expect(tlsMountsOf(am)).toEqual([]);
     const g = byName(tls.unmasked, "monitoring-grafana-container");
     expect(g.inputs.envs).toContain(`SSL_CERT_FILE=${TLS_FILES.ca}`);
     expect(YAML.parse(uploadContent(tls.unmasked, g, "/etc/grafana/provisioning/datasources/veza.yml")).datasources[0].url).toBe("https://10.20.0.14:9090");

@@ -120,6 +120,7 @@ describe("RedisNode under mocks (dev stack)", () => {
     expect(images.map((i) => i.inputs.name).sort()).toEqual([
       "grafana/grafana:12.2.0",
       "prom/node-exporter:v1.8.2",
+      "veza/alertmanager-gate:nginx-1.22.1-9-deb12u12",
       "veza/alertmanager:0.28.1-ds-1",
       "veza/api-standin:1-py3.11.2-1-b1",
       "veza/backup:restic-0.14.0-1-b5-redis-7.0.15-1-deb12u10",

@@ -9,6 +9,8 @@ import { declareProgram } from "../../components/stack";
 import { applyOverrides, readStackConfigFile } from "../../lib/stackFiles";
 
 const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
+// The provider computes one; its form is all the gate's htpasswd checks (this test reads no hash).
+const FORMED_BCRYPT_HASH = `$2a$10$${"a".repeat(53)}`;
 const registered: Array<{ type: string; name: string; id?: string }> = [];
 let recordedOutputs: Record<string, unknown> = {};
 let secretOutputNames: string[] = [];
@@ -19,7 +21,10 @@ beforeAll(async () => {
       newResource: (args) => {
         registered.push({ type: args.type, name: args.name, id: args.id });
         if (args.type === "pulumi:pulumi:StackReference") return { id: String(args.inputs.name), state: { name: args.inputs.name, outputs: recordedOutputs, secretOutputNames } };
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...(args.type === RANDOM_PASSWORD ? { result: `pw${args.name.replace(/\W/g, "")}` } : {}), stdout: "" } };
+        return {
+          id: `${args.name}-id`,
+          state: { ...args.inputs, ...(args.type === RANDOM_PASSWORD ? { result: `pw${args.name.replace(/\W/g, "")}`, bcryptHash: FORMED_BCRYPT_HASH } : {}), stdout: "" },
+        };
       },
       call: (args) => args.inputs,
     },

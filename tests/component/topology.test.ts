@@ -67,9 +67,9 @@ describe("SentinelCluster placement", () => {
     const sentinelSecrets = new Set(containers.filter((c) => label(c, "component") === "sentinel").map((c) => seeded(c).get("sentinel-secrets.conf")));
     expect(sentinelSecrets.size).toBe(1);
     // 12 Redis credentials (8 data-node ACL users, 4 Sentinel users) in two rotation slots each,
-    // the Grafana admin password, the 3 web users of Prometheus and Alertmanager (the healthchecks
-    // hold none) and the backup repository's password.
-    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(29);
+    // the Grafana admin password, the 3 web users of Prometheus and Alertmanager's gate, the gate's
+    // own (the one Alertmanager lists; the healthchecks hold none) and the backup repository's password.
+    expect(ofType(result.unmasked, "random:index/randomPassword:RandomPassword")).toHaveLength(30);
   });
 
   it("exports the sentinel addresses, master name and a topology summary for clients", async () => {

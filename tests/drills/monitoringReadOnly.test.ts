@@ -10,6 +10,8 @@ import { basicAuthorization, healthcheckWithoutCredential, PROMETHEUS_WEB, WEB_U
 import { freePortRange, waitFor, type TrackedProcess } from "../../drills/harness/processes";
 import { Workspace } from "../../drills/harness/workspace";
 import { bindReadOnly, READ_ONLY_ROOT } from "../../drills/harness/containerRunner";
+import { ALERTMANAGER_GATE_PATHS } from "../../components/monitoring/alertmanagerGate";
+import { CONTAINER_HARDENING } from "../../components/base/hardening";
 import { PLANTED, removePlanted, writeProbeScript } from "../helpers/writeProbe";
 import type { SynthResult } from "../../scripts/lib/synth";
 import { byName, synthOk, uploadsOf } from "../helpers/synth";
@@ -20,7 +22,10 @@ interface Server {
   /** The container resource whose synthesized files it reads. */
   resource: string;
   configRoot: string;
-  dataDir: string;
+  /** Its volume, the one writable mount (none for the gate). */
+  dataDir?: string;
+  /** Its kind's tmpfs mounts (components/base/hardening.ts), writable on the read-only root. */
+  tmpfs?: Record<string, string>;
   binary: string;
   /** The web user whose password file the server's own upload holds, and that file: what ready() logs in with. */
   client?: { user: string; passwordFile: string };
@@ -34,6 +39,7 @@ const PROMETHEUS: Server = {
   client: { user: WEB_USERS.prometheus, passwordFile: PROMETHEUS_WEB.clientPassword },
 };
 const ALERTMANAGER: Server = { resource: "monitoring-alertmanager-container", configRoot: "/etc/alertmanager", dataDir: "/alertmanager", binary: "prometheus-alertmanager" };
+const GATE: Server = { resource: "monitoring-alertmanager-gate-container", configRoot: ALERTMANAGER_GATE_PATHS.configRoot, tmpfs: CONTAINER_HARDENING["alertmanager-gate"].tmpfs, binary: "nginx" };
 
 describe("Prometheus and Alertmanager on a read-only root, their files read-only", () => {
   let ws: Workspace;
@@ -43,9 +49,9 @@ describe("Prometheus and Alertmanager on a read-only root, their files read-only
   beforeAll(async () => {
     ws = new Workspace("monitoring-read-only");
     result = await synthOk("dev");
-    for (const server of [PROMETHEUS, ALERTMANAGER]) {
+    for (const server of [PROMETHEUS, ALERTMANAGER, GATE]) {
       ws.mountPoint(server.configRoot);
-      ws.mountPoint(server.dataDir);
+      if (server.dataDir) ws.mountPoint(server.dataDir);
       const dir = ws.tempDir(`${path.basename(server.configRoot)}-files`);
       fs.chmodSync(dir, 0o755);
       for (const upload of uploadsOf(result.unmasked, byName(result.unmasked, server.resource))) {
@@ -64,12 +70,13 @@ describe("Prometheus and Alertmanager on a read-only root, their files read-only
   /** The server in its own mount namespace: files read-only at the config root, data writable, root read-only. */
   function start(server: Server, program: string[]): { process: TrackedProcess; data: string } {
     const files = filesDirs.get(server)!;
-    const data = ws.tempDir(path.basename(server.dataDir));
+    const data = ws.tempDir(path.basename(server.dataDir ?? "no-data"));
     fs.chmodSync(data, 0o777);
     const mountAndRun = [
       ...bindReadOnly('"$1"', server.configRoot),
-      `mount --bind "$2" ${server.dataDir}`,
+      ...(server.dataDir ? [`mount --bind "$2" ${server.dataDir}`] : []),
       ...READ_ONLY_ROOT,
+      ...Object.entries(server.tmpfs ?? {}).map(([target, options]) => `mount -t tmpfs -o ${options} tmpfs ${target}`),
       // As the images run them: as nobody (65534), whose files and data must still be readable and writable.
       'shift 2; exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"',
     ].join(" && ");
@@ -136,5 +143,66 @@ describe("Prometheus and Alertmanager on a read-only root, their files read-only
       `${PLANTED.tmp} refused`,
     ]);
     await ws.processes.kill9(process);
+  }, 60000);
+
+  it("Alertmanager's gate, from its files on a read-only root as nobody: Prometheus's password posts alerts to the Alertmanager behind it and its silence is refused; only its tmpfs takes a write", async () => {
+    const alertmanagerPort = await freePortRange(2);
+    const gatePort = alertmanagerPort + 1;
+    const script = inputsOf(ALERTMANAGER).entrypoints![2];
+    const local = script.replace("exec /bin/alertmanager ", `exec ${ALERTMANAGER.binary} `).replace(/--web\.listen-address=\S+/, `--web.listen-address=127.0.0.1:${alertmanagerPort}`);
+    const alertmanager = start(ALERTMANAGER, ["sh", "-c", local]);
+    await ready(ALERTMANAGER, alertmanagerPort, alertmanager.process);
+
+    // The declared ports (9093 for the clients, 9193 for Alertmanager) become the test's.
+    const gateConfig = path.join(filesDirs.get(GATE)!, path.relative(GATE.configRoot, ALERTMANAGER_GATE_PATHS.config));
+    const declared = fs.readFileSync(gateConfig, "utf8");
+    expect(declared).toContain("listen 127.0.0.1:9093;");
+    expect(declared).toContain("proxy_pass http://127.0.0.1:9193;");
+    fs.writeFileSync(
+      gateConfig,
+      declared.replace("listen 127.0.0.1:9093;", `listen 127.0.0.1:${gatePort};`).replaceAll("proxy_pass http://127.0.0.1:9193;", `proxy_pass http://127.0.0.1:${alertmanagerPort};`),
+    );
+    const gateInputs = byName(result.unmasked, GATE.resource).inputs as { entrypoints: string[]; healthcheck: { tests: string[] } };
+    const gate = start(GATE, gateInputs.entrypoints);
+    // Its declared healthcheck: 200 through the gate only once Alertmanager answers behind it.
+    const [kind, ...healthcheck] = gateInputs.healthcheck.tests;
+    expect(kind).toBe("CMD");
+    const probe = healthcheck.map((arg) => arg.replace("127.0.0.1:9093", `127.0.0.1:${gatePort}`));
+    await waitFor(
+      "the gate's healthcheck",
+      async () => {
+        if (gate.process.child.exitCode !== null) throw new Error(`nginx exited:\n${fs.readFileSync(gate.process.logFile, "utf8")}`);
+        return spawnSync(probe[0], probe.slice(1), { timeout: 5000 }).status === 0;
+      },
+      20000,
+      200,
+    );
+
+    const prometheusPassword = fs.readFileSync(path.join(filesDirs.get(PROMETHEUS)!, path.relative(PROMETHEUS.configRoot, PROMETHEUS_WEB.clientPassword)), "utf8").trim();
+    const asPrometheus = (target: string, body: string) =>
+      fetch(`http://127.0.0.1:${gatePort}${target}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Basic ${basicAuthorization(WEB_USERS.prometheus, prometheusPassword)}` },
+        body,
+        signal: AbortSignal.timeout(5000),
+      }).then((r) => r.status);
+    const now = new Date();
+    const silence = {
+      matchers: [{ name: "alertname", value: ".+", isRegex: true }],
+      startsAt: now.toISOString(),
+      endsAt: new Date(now.getTime() + 3600000).toISOString(),
+      createdBy: "x",
+      comment: "x",
+    };
+    expect(await asPrometheus("/api/v2/alerts", JSON.stringify([{ labels: { alertname: "GateReadOnlyProbe" } }]))).toBe(200);
+    expect(await asPrometheus("/api/v2/silences", JSON.stringify(silence))).toBe(403);
+
+    expect(tryWrites(gate.process, [ALERTMANAGER_GATE_PATHS.config, PLANTED.bin, "/tmp/written-by-test"])).toEqual([
+      `${ALERTMANAGER_GATE_PATHS.config} refused`,
+      `${PLANTED.bin} refused`,
+      "/tmp/written-by-test written",
+    ]);
+    await ws.processes.kill9(gate.process);
+    await ws.processes.kill9(alertmanager.process);
   }, 60000);
 });
