@@ -12,7 +12,7 @@ import { evictingPolicy, redisMemory, sensitiveKeysEvictable } from "./policies/
 import { aofRewrite, dataVolumeSized } from "./policies/diskFull";
 import { restartAndHealth, sentinelQuorum } from "./policies/availability";
 import { imagesPinned, safeReplacement } from "./policies/plannedChange";
-import { apiUser, authRequired, configReadOnly, containersHardened, hostsFirewalled, imagesNotKnownBad, leastPrivilege, notExposed, pidsLimited } from "./policies/intruder";
+import { alertmanagerGated, apiUser, authRequired, configReadOnly, containersHardened, hostsFirewalled, imagesNotKnownBad, leastPrivilege, notExposed, pidsLimited } from "./policies/intruder";
 import { apiToggles, sloComplete } from "./policies/apiImpact";
 import { alertsLinked, deadMansSwitch } from "./policies/monitoringBlind";
 import { credentialsRetire } from "./policies/credentialRotation";
@@ -48,5 +48,6 @@ export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> =
   readingContainerFiles(alertsLinked),
   readingContainerFiles(sloComplete),
   withFiles(deadMansSwitch),
+  withFiles(alertmanagerGated),
   readingContainerFiles(sensitiveKeysEvictable),
 ];

@@ -4,6 +4,7 @@
 // (a test holds both). The rest is written here, per credential, and the type makes it complete.
 import { ACL_ROLES, aclRules, ACL_USERS, CREDENTIAL_NAMES, type CredentialName, SENTINEL_ROLES, SENTINEL_USERS } from "../redis/acl";
 import { SENTINEL_ACL_RULES } from "../sentinel/sentinelConf";
+import { describeGatePermissions } from "../monitoring/alertmanagerGate";
 
 export const THREAT_MODEL_FILE = "docs/threat-model.md";
 
@@ -96,7 +97,7 @@ export const CREDENTIAL_THREATS: Record<CredentialName, Threat> = {
     detection:
       "RedisSentinelUnknownPeer (after 5 minutes): a forged hello's made-up sender is a sentinel nobody declared, whatever master the hello names, and it stays known (kept across the guard's restart) until SENTINEL RESET. A hello that reuses a declared peer's runid and address adds no peer (the myids are derived from public names): then only RedisUndeclaredMaster, when a scrape lands in the second or two before the guard acts",
     remains:
-      "A forged hello (the hello carries no signature beyond this password) moves every sentinel to any address with a higher config epoch. Contained, not prevented: each sentinel's master guard stops it when it names an undeclared master, and the restart follows the declared node that reports ROLE master. The data nodes refuse the moved sentinels' SLAVEOF toward a host name outside the declared ones (the sentinel user's pin; RedisReplicationCommandRefused pages), and toward a declared host the guard acts before a moved sentinel sends it (8 s). What remains: the moved sentinels log in to that server with their auth-pass at once, so the sentinel password is lost with this one; for that second or two, a client that looks the master up is sent there; the made-up peer votes in every failover (a larger majority) until SENTINEL RESET; hellos sent again and again restart the sentinels again and again, and Docker's restart backoff (doubling up to a minute) then keeps them down longer each time; a hello naming a declared replica is followed (clients get READONLY until Sentinel fails over, unplanned); forged down votes. With the data hosts' firewall, only the declared hosts and the client sources reach the sentinels' port: from anywhere else the hello cannot be sent at all. From those machines it stays as above, the auth-pass sent to the named server included (outgoing connections are not limited).",
+      "A forged hello (the hello carries no signature beyond this password) moves every sentinel to any address with a higher config epoch. Contained, not prevented: each sentinel's master guard stops it when it names an undeclared master, and the restart follows the declared node that reports ROLE master. The data nodes refuse the moved sentinels' SLAVEOF toward a host name outside the declared ones (the sentinel user's pin; RedisReplicationCommandRefused pages), and toward a declared host the guard acts before a moved sentinel sends it (8 s). What remains: the moved sentinels log in to that server with their auth-pass at once, so the sentinel password is lost with this one; for that second or two, a client that looks the master up is sent there; the made-up peer votes in every failover (a larger majority) until SENTINEL RESET; hellos sent again and again restart the sentinels again and again, and Docker's restart backoff (doubling up to a minute) then keeps them down longer each time; a hello naming a declared replica is followed (clients get READONLY until Sentinel fails over, unplanned); forged down votes. With the data hosts' firewall, only the declared hosts and the client sources reach the sentinels' port: from anywhere else the hello cannot be sent at all. From those machines it stays as above, the auth-pass sent to the named server included when tls.enabled is false; with TLS on, a server without a certificate from the stack CA fails the sentinels' handshake and receives nothing, so the auth-pass leaves only toward a server that holds a stolen stack key.",
   },
   sentinelFailover: {
     holders: "every data node (its stop script's handoff)",
@@ -146,15 +147,28 @@ export const NETWORK_THREATS: NetworkThreat[] = [
   },
 ];
 
-/** The monitoring endpoints' basic-auth users (components/monitoring/webConfig.ts): no roles, so each is listed only where needed. */
+/**
+ * The monitoring endpoints' basic-auth users (components/monitoring/webConfig.ts): no roles on
+ * Prometheus, so each is listed only where needed; on Alertmanager, the gate's permissions
+ * (components/monitoring/alertmanagerGate.ts).
+ */
 export const MONITORING_THREATS: NetworkThreat[] = [
   {
     position: "`prometheus` (web user)",
     holders: "the Prometheus container (its password file)",
-    refused: "nothing on the servers that list it (Prometheus, Alertmanager): basic auth has no roles",
+    refused: `on Alertmanager's gate, everything but ${describeGatePermissions("prometheus")} (403): it can neither create, list nor expire a silence, nor read Alertmanager's status or alerts; on Prometheus, nothing (basic auth has no roles there)`,
+    detectedBy: [],
+    detection: "the gate logs each refusal (the container's log: `access forbidden by rule` and the request)",
+    remains:
+      "Posting alerts (its job): it can post false alerts, or post a firing alert as resolved, which Alertmanager then shows resolved until Prometheus sends it again (every minute, Prometheus's --rules.alert.resend-delay); every metric Prometheus holds.",
+  },
+  {
+    position: "`alertmanager-gate` (web user)",
+    holders: "the gate's container (nginx's included credential); Alertmanager lists no other user",
+    refused: "nothing on Alertmanager, but Alertmanager listens on the monitoring host's 127.0.0.1 only: the holder must already be on that host",
     detectedBy: ["Watchdog"],
     detection: "a silence of everything silences Watchdog too, and the heartbeat receiver outside the stack then alerts",
-    remains: "Posting alerts (it must: that is its job) and creating or expiring silences on Alertmanager: a silence that spares Watchdog hides those alerts until someone looks.",
+    remains: "Everything Alertmanager's API allows, silences included, to whoever is in the gate's container or on the monitoring host with its credential.",
   },
   {
     position: "`grafana` (web user)",
@@ -174,7 +188,7 @@ export const MONITORING_THREATS: NetworkThreat[] = [
   {
     position: "the healthchecks",
     holders: "Docker, on the monitoring host",
-    refused: "everything: they hold no credential and take Alertmanager's and Prometheus's 401 as up",
+    refused: "everything: they hold no credential. Prometheus's and Alertmanager's take a 401 as up; the gate's GETs its one open path, /-/healthy, which answers up or down and nothing else",
     detectedBy: [],
     remains: "Nothing.",
   },
@@ -256,7 +270,10 @@ export function renderThreatModel(): string {
     "  \"Network scope\"): the nodes', sentinels' and exporters' ports take connections only from the",
     "  declared hosts and `firewall.clientSources` (prevention). A server elsewhere never attaches as a",
     "  replica, so no failover promotes it, and no hello or REPLCONF comes from there. Outgoing",
-    "  connections are not limited: a node or sentinel sent toward an outside server still links to it.",
+    "  connections are not limited by the firewall. With `tls.enabled` (both example stacks) a node or",
+    "  sentinel sent toward a server whose certificate the stack CA did not sign fails the handshake",
+    "  and sends it nothing, no password (prevention; Redis verifies the peer on every outgoing TLS",
+    "  link). With TLS off it links to that server.",
     "- A retire step ends every session its retired password opened.",
     "",
   ].join("\n");

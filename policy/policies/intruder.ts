@@ -4,6 +4,7 @@ import { dockerDaemonKey } from "../shared/config/dockerDaemon";
 import { ACL_USERS, SENTINEL_HELLO_CHANNEL, SENTINEL_USERS } from "../shared/redis/acl";
 import { parseConfDirectives } from "../shared/redis/redisConf";
 import { FIREWALL_TABLE, MINIMUM_SOURCE_PREFIX } from "../shared/base/firewall";
+import { ALERTMANAGER_GATE_PATHS, renderAlertmanagerGateConfig } from "../shared/monitoring/alertmanagerGate";
 import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "../shared/images/redisImage";
 import { CONFIG_ROOTS, CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "../shared/base/hardening";
 import {
@@ -212,6 +213,39 @@ export const hostsFirewalled: StackValidationPolicy = {
         .map((source) => source.trim())
         .filter((source) => /\/(\d+)$/.test(source) && Number(/\/(\d+)$/.exec(source)![1]) < MINIMUM_SOURCE_PREFIX);
       if (wide.length > 0) report(`${firewall.name} admits ${wide.join(", ")}: a client source wider than /${MINIMUM_SOURCE_PREFIX} is no boundary; list the API's networks`, firewall.urn);
+    }
+  },
+};
+
+export const alertmanagerGated: StackValidationPolicy = {
+  name: "alertmanager-behind-gate",
+  description:
+    "Security: Alertmanager listens on 127.0.0.1 only, and its gate (nginx, components/monitoring/alertmanagerGate.ts) on the same host serves its port with the stack's permissions: Prometheus's password may post alerts and scrape metrics, nothing else. Basic auth has no roles: an Alertmanager that lists Prometheus's user lets a stolen Prometheus password silence every alert for a year.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const containers = args.resources.filter((r) => r.type === CONTAINER && !isConfigCarrier(r.props));
+    for (const alertmanager of containers.filter((r) => componentOf(r.props) === "alertmanager")) {
+      const arguments_ = [...(listOf(alertmanager.props, "entrypoints") ?? []), ...(listOf(alertmanager.props, "command") ?? [])].join(" ");
+      const listen = /--web\.listen-address=(\S+)/.exec(arguments_)?.[1];
+      const loopback = listen === undefined ? undefined : /^127\.0\.0\.1:(\d+)$/.exec(listen);
+      if (!loopback) {
+        report(`${alertmanager.name} listens on ${listen ?? "its default, every interface"}: Alertmanager must listen on 127.0.0.1 behind its gate, where only the gate reaches it`, alertmanager.urn);
+        continue;
+      }
+      const host = labelsOf(alertmanager.props).host;
+      const gate = containers.find((r) => componentOf(r.props) === "alertmanager-gate" && labelsOf(r.props).host === host);
+      if (gate === undefined) {
+        report(`${alertmanager.name} on host ${host ?? "(no veza.host label)"} has no alertmanager-gate container beside it: nothing serves its port with per-client permissions`, alertmanager.urn);
+        continue;
+      }
+      const config = uploadedFile(gate.props, ALERTMANAGER_GATE_PATHS.config);
+      const served = config === undefined ? null : /^\s*listen (\S+):(\d+)( ssl)?;$/m.exec(config);
+      const expected = served ? renderAlertmanagerGateConfig({ listenAddress: served[1], listenPort: Number(served[2]), loopbackPort: Number(loopback[1]), tls: served[3] !== undefined }) : undefined;
+      if (config === undefined || config !== expected)
+        report(
+          `${gate.name}: its ${ALERTMANAGER_GATE_PATHS.config} is not the gate rendered for its listen address and Alertmanager's port ${loopback[1]}: its permissions or its upstream differ from components/monitoring/alertmanagerGate.ts`,
+          gate.urn,
+        );
     }
   },
 };

@@ -443,6 +443,23 @@ describe("policy pack", () => {
       editConf("monitoring-alertmanager-container", "/alertmanager.yml", (t) => t.replace('severity="heartbeat"', 'severity="none"')),
       /dead man's switch never hears/,
     ],
+    // Prometheus's password let through to everything: it could silence every alert.
+    [
+      "alertmanager-behind-gate",
+      "mandatory",
+      editConf("monitoring-alertmanager-gate-container", "/nginx.conf", (t) => t.replace('"prometheus POST /api/v2/alerts" 0;', '"~^prometheus " 0;')),
+      /monitoring-alertmanager-gate-container: its \/etc\/alertmanager-gate\/nginx\.conf is not the gate rendered for its listen address and Alertmanager's port 9193/,
+    ],
+    // Alertmanager back on the host's address: every client reaches it without the gate.
+    [
+      "alertmanager-behind-gate",
+      "mandatory",
+      (r) => {
+        const container = r.find((x) => x.name === "monitoring-alertmanager-container")!;
+        container.inputs.entrypoints = (container.inputs.entrypoints as string[]).map((arg) => arg.replace("--web.listen-address=127.0.0.1:9193", "--web.listen-address=0.0.0.0:9093"));
+      },
+      /monitoring-alertmanager-container listens on 0\.0\.0\.0:9093: Alertmanager must listen on 127\.0\.0\.1 behind its gate/,
+    ],
     [
       "slo-rules-complete",
       "mandatory",

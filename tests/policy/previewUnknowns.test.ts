@@ -178,6 +178,12 @@ const cases: Array<{ policy: string; place: Place; violate: (value: unknown) => 
     message: /api-connectivity-check still holds generation 0 of app/,
   },
   { policy: "sessions-and-revocations-evictable", place: upload("redis-0-container", "/redis.conf"), violate: (t) => t, message: /allkeys-lru may evict/ },
+  {
+    policy: "alertmanager-behind-gate",
+    place: upload("monitoring-alertmanager-gate-container", "/nginx.conf"),
+    violate: (t) => String(t).replace('"prometheus POST /api/v2/alerts" 0;', '"~^prometheus " 0;'),
+    message: /is not the gate rendered for its listen address/,
+  },
   // A production label on a dev container: its host (a local Docker) declares no firewall.
   {
     policy: "redis-hosts-firewalled",
