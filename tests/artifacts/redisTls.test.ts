@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { readStackConfigFile } from "../../lib/stackFiles";
 import { LocalCluster } from "../../drills/harness/localCluster";
-import { createCertificateAuthority, issueCertificate } from "../../drills/harness/certificates";
+import { createCertificateAuthority, issueCertificate, type CertificateAuthority, type CertificatePair } from "../../drills/harness/certificates";
 import { redisCli, redisCliAsync, waitFor } from "../../drills/harness/processes";
 import { parseConfDirectives } from "../../components/redis/redisConf";
 import { sentinelClient } from "../../drills/harness/writer";
@@ -64,12 +64,13 @@ const resp = (...words: string[]) => `*${words.length}\r\n${words.map((w) => `$$
 describe("TLS on every link, with real redis-server and redis-sentinel", () => {
   let cluster: LocalCluster;
   let foreign: { certFile: string; keyFile: string };
+  let foreignCa: CertificateAuthority;
   const config = requireValidStackConfig(readStackConfigFile("dev").raw);
 
   beforeAll(async () => {
     cluster = await LocalCluster.render(config, { label: "tls", tls: true });
     // A client certificate with every right field, from a CA the stack does not trust.
-    const foreignCa = createCertificateAuthority(path.join(cluster.root, "foreign-ca"), "someone else's CA");
+    foreignCa = createCertificateAuthority(path.join(cluster.root, "foreign-ca"), "someone else's CA");
     foreign = issueCertificate(foreignCa, { name: "client-app", commonName: "veza-app", usage: "client", dnsNames: [], ipAddresses: [] }, path.join(cluster.root, "foreign"));
     await cluster.start();
   }, 90_000);
@@ -137,6 +138,40 @@ describe("TLS on every link, with real redis-server and redis-sentinel", () => {
     expect(redisCli(master().port, ["ping"], cluster.app()).out).toBe("PONG");
     expect(redisCli(master().port, ["ping"], { ...cluster.app(), password: "not-the-password" }).out).toMatch(/WRONGPASS/);
   });
+
+  it("a replica sent to a server outside the stack CA sends it nothing: it refuses that server's certificate, so no password leaves; the same server with a certificate the stack CA signed gets the replication AUTH (the control)", async () => {
+    const replica = cluster.nodes[2];
+    const rogueAt = (pair: CertificatePair) =>
+      new Promise<{ server: tls.Server; port: number; received: () => string }>((resolve) => {
+        let received = "";
+        const server = tls.createServer({ cert: fs.readFileSync(pair.certFile), key: fs.readFileSync(pair.keyFile) }, (socket) => {
+          // Answers as a master would, far enough for a replica to send AUTH: +PONG to its PING, then +OK.
+          socket.on("data", (chunk) => {
+            received += chunk.toString("latin1");
+            socket.write(chunk.includes("PING") ? "+PONG\r\n" : "+OK\r\n");
+          });
+          socket.on("error", () => undefined);
+        });
+        server.on("tlsClientError", () => undefined);
+        server.listen(0, "127.0.0.1", () => resolve({ server, port: (server.address() as net.AddressInfo).port, received: () => received }));
+      });
+    const request = { name: "rogue-master", commonName: "rogue", usage: "server" as const, dnsNames: [], ipAddresses: ["127.0.0.1"] };
+    /** What the rogue reads in 4 s from the replica sent to it (by the admin, whose REPLICAOF is not pinned). */
+    const sentTo = async (pair: CertificatePair): Promise<string> => {
+      const rogue = await rogueAt(pair);
+      try {
+        expect(redisCli(replica.port, ["replicaof", "127.0.0.1", String(rogue.port)], cluster.admin()).out).toBe("OK");
+        await waitFor("the replica to send AUTH", async () => rogue.received().includes("veza-replication"), 4000, 100).catch(() => undefined);
+        return rogue.received();
+      } finally {
+        redisCli(replica.port, ["replicaof", "127.0.0.1", String(master().port)], cluster.admin());
+        rogue.server.close();
+      }
+    };
+    expect(await sentTo(issueCertificate(foreignCa, request, path.join(cluster.root, "rogue-foreign")))).toBe("");
+    expect(await sentTo(issueCertificate(cluster.certificates!.ca, request, path.join(cluster.root, "rogue-stack-signed")))).toContain(cluster.credentials.replication);
+    await waitFor("the replica to link back to the master", async () => cluster.info(replica, "replication").master_link_status === "up", 15000, 200);
+  }, 30_000);
 
   it("fails over over TLS, and an ioredis client with the API's settings and the app certificate follows the new master through the sentinels", async () => {
     // The API's own client settings (components/api/clientSettings.ts) with the app's certificate.
