@@ -17,6 +17,9 @@
 //    PUBLISH, and the PINGs behind it), and the entry script's pause watchdog frees the node: an
 //    UNPAUSE for WRITE, a restart for ALL (which holds back the UNPAUSE too). Writes flow again
 //    and the node is back as a replica within 30 s, none acknowledged lost.
+// 5. the Prometheus web password (on the Prometheus container), against Alertmanager behind its
+//    gate: a silence of every alert for a year is refused (403), and so is one without any
+//    credential, as the healthchecks hold none; its own job, posting alerts, still works.
 // Restarts that would follow an undeclared master are refused by the entry scripts (proven on
 // them in tests/drills/containerStart.test.ts), and a retire's session ending in the rotation drill.
 import { ACL_USERS, SENTINEL_HELLO_CHANNEL, SENTINEL_USERS } from "../../components/redis/acl";
@@ -31,6 +34,8 @@ import { type ClusterEndpoint, ContainerCluster } from "../harness/dayTwo";
 import { containerRunnerAvailable } from "../harness/containerRunner";
 import { countMissing, sentinelClient, SteadyWriter } from "../harness/writer";
 import { HANDOFF_TIMING } from "../../components/redis/dataNodeScripts";
+import { startGatedAlertmanager } from "../harness/gatedAlertmanager";
+import type { StackConfig } from "../../components/config/types";
 
 /** How long detection may take: a scrape and an evaluation are 1 s each here; the page is the bound. */
 const DETECT_WITHIN_MS = 30000;
@@ -54,6 +59,30 @@ async function rogueReplica(cluster: LocalCluster, ws: Workspace, check: AlertCh
   ).catch(() => undefined);
   figures.rogue_replica_attached = attachedAt !== undefined ? "yes" : "no";
   if (attachedAt !== undefined) figures.rogue_replica_detected_s = await detected(check, "RedisUndeclaredReplica", attachedAt, checks);
+}
+
+/** Attack 5: the Prometheus password (and no credential at all) try to silence every alert through the gate. */
+async function silenceEverything(config: StackConfig, ws: Workspace, figures: Record<string, Figure>): Promise<void> {
+  const gated = await startGatedAlertmanager(ws, config);
+  const now = Date.now();
+  const post = (target: string, body: unknown, credential?: string) =>
+    fetch(`${gated.url}${target}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(credential ? { authorization: `Basic ${credential}` } : {}) },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    }).then((r) => r.status);
+  const yearLong = {
+    matchers: [{ name: "alertname", value: ".+", isRegex: true }],
+    startsAt: new Date(now).toISOString(),
+    endsAt: new Date(now + 365 * 24 * 3600 * 1000).toISOString(),
+    createdBy: "attacker",
+    comment: "silence everything for a year",
+  };
+  const outcome = (status: number) => (status === 403 || status === 401 ? "refused" : `accepted (${status})`);
+  figures.alertmanager_silence_as_prometheus = outcome(await post("/api/v2/silences", yearLong, gated.authorization("prometheus")));
+  figures.alertmanager_silence_without_credential = outcome(await post("/api/v2/silences", yearLong));
+  figures.alertmanager_alert_as_prometheus = (await post("/api/v2/alerts", [{ labels: { alertname: "SecurityDrillProbe" } }], gated.authorization("prometheus"))) === 200 ? "accepted" : "refused";
 }
 
 function appScriptDebug(cluster: LocalCluster, figures: Record<string, Figure>): void {
@@ -307,7 +336,7 @@ async function attacksOnEntryScripts(ctx: DrillContext, figures: Record<string, 
 export const security: Scenario = {
   name: "security",
   runbook:
-    "Every credential assumed stolen (docs/threat-model.md): a rogue replica with the replication password, SCRIPT DEBUG with the app's, a forged Sentinel hello with the peer's, an endless CLIENT PAUSE with the handoff's",
+    "Every credential assumed stolen (docs/threat-model.md): a rogue replica with the replication password, SCRIPT DEBUG with the app's, a forged Sentinel hello with the peer's, an endless CLIENT PAUSE with the handoff's, a year-long silence of every alert with Prometheus's web password",
   // The forged hello leaves the data nodes without a master the sentinels agree on: its other pages.
   // The rogue replica is one more than declared, too.
   alerts: {
@@ -387,6 +416,19 @@ export const security: Scenario = {
       },
     ]),
     { figure: "handoff_pause_acked_writes_lost", kind: "equals", value: 0, why: "the held writes were never acknowledged, and the replicas held every acknowledged one" },
+    {
+      figure: "alertmanager_silence_as_prometheus",
+      kind: "equals",
+      value: "refused",
+      why: "basic auth has no roles; the gate lets Prometheus's password post alerts and scrape metrics only, so it cannot silence every alert",
+    },
+    { figure: "alertmanager_silence_without_credential", kind: "equals", value: "refused", why: "the healthchecks hold no credential: without one, nothing but /-/healthy answers" },
+    {
+      figure: "alertmanager_alert_as_prometheus",
+      kind: "equals",
+      value: "accepted",
+      why: "Prometheus's own job still works through the gate: the refusal is the gate's permissions, not a broken path",
+    },
   ],
   run: (ctx) =>
     withCluster(ctx, "security", async (cluster, ws, _clients, check) => {
@@ -397,6 +439,7 @@ export const security: Scenario = {
       await slaveofRefusedPages(cluster, ws, check, figures, checks);
       await forgedHello(cluster, ws, check, figures, checks);
       await attacksOnEntryScripts(ctx, figures, checks);
+      await silenceEverything(ctx.config, ws, figures);
       return { passed: checks.passed, failures: checks.failures, figures };
     }),
 };

@@ -4,18 +4,16 @@
 // with a wrong password and with Prometheus's password; the operator's is accepted; the real
 // Prometheus, with the rendered alerting block (basic auth from a password file), still delivers
 // alerts through the gate. Every process bounded in time and killed by PID.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import bcrypt from "bcryptjs";
 import YAML from "yaml";
 import { requireValidStackConfig } from "../../components/validation/validate";
-import { ALERTMANAGER_SECRET_FILES, HEARTBEAT_URL_PLACEHOLDER } from "../../components/monitoring/alertmanagerConfig";
-import { ALERTMANAGER_GATE_COMMAND, ALERTMANAGER_GATE_PATHS, renderAlertmanagerGateConfig, renderGateHtpasswd, renderGateUpstreamAuthorization } from "../../components/monitoring/alertmanagerGate";
 import { renderMonitoringFiles } from "../../components/monitoring/render";
-import { basicAuthorization, healthcheckWithoutCredential, renderWebConfig, WEB_USERS } from "../../components/monitoring/webConfig";
+import { healthcheckWithoutCredential, WEB_USERS } from "../../components/monitoring/webConfig";
+import { startGatedAlertmanager, type GatedAlertmanager, type GateUser } from "../../drills/harness/gatedAlertmanager";
 import { freePortRange } from "../../drills/harness/processes";
+import { Workspace } from "../../drills/harness/workspace";
 import { readStackConfigFile } from "../../lib/stackFiles";
 import { stackModel } from "../../components/topology/model";
 
@@ -24,20 +22,11 @@ const available = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]
 const haveTools = ["prometheus-alertmanager", "amtool", "promtool", "prometheus", "nginx"].every(available);
 
 (haveTools ? describe : describe.skip)("Alertmanager behind its gate (real alertmanager and nginx)", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "veza-am-auth-"));
-  // bcrypt cost 10, as the random provider's bcryptHash ($2a$, as Go writes it).
-  const passwords = { prometheus: "prom-Pass-1234567890abcdef", operator: "oper-Pass-1234567890abcdef", alertmanagerGate: "gate-Pass-1234567890abcdef" };
-  const hash = (password: string) => bcrypt.hashSync(password, 10).replace(/^\$2b\$/, "$2a$");
-  const webConfig = path.join(dir, "web-config.yml");
-  let alertmanager: ChildProcess | undefined;
-  let gate: ChildProcess | undefined;
-  let prometheus: ChildProcess | undefined;
+  let ws: Workspace;
+  let gated: GatedAlertmanager;
   /** The gate: where every client goes. */
   let url = "";
-  /** Alertmanager itself, on the loopback. */
-  let direct = "";
-  let gateLog = () => "";
-  const authorization = (user: keyof typeof passwords, password = passwords[user]) => basicAuthorization(WEB_USERS[user], password);
+  const authorization = (user: GateUser, password?: string) => gated.authorization(user, password);
 
   const silence = () =>
     JSON.stringify({
@@ -76,98 +65,19 @@ const haveTools = ["prometheus-alertmanager", "amtool", "promtool", "prometheus"
     }
   };
 
-  async function waitUntil(what: string, child: ChildProcess, log: () => string, ready: () => Promise<boolean>) {
-    // Generous: each check verifies a bcrypt hash, slow on a loaded 2-core host (seen over 10 s).
-    for (const started = Date.now(); !(await ready().catch(() => false)); await new Promise((r) => setTimeout(r, 100))) {
-      if (Date.now() - started > 30000 || child.exitCode !== null) throw new Error(`${what} did not start within 30 s:\n${log()}`);
-    }
-  }
-
   beforeAll(async () => {
-    // Alertmanager lists the gate alone.
-    fs.writeFileSync(webConfig, renderWebConfig({ alertmanagerGate: hash(passwords.alertmanagerGate) }, false));
-    // The rendered alertmanager.yml, its secret files moved into the temp dir.
-    const config = requireValidStackConfig(readStackConfigFile("dev").raw);
-    let yml = renderMonitoringFiles(config, stackModel(config)).alertmanagerYml.replace(HEARTBEAT_URL_PLACEHOLDER, "http://127.0.0.1:9/heartbeat");
-    for (const [key, file] of Object.entries(ALERTMANAGER_SECRET_FILES)) {
-      const local = path.join(dir, key);
-      fs.writeFileSync(local, key === "pagerdutyRoutingKey" ? "not-configured" : "http://127.0.0.1:9/x");
-      yml = yml.replaceAll(file, local);
-    }
-    fs.writeFileSync(path.join(dir, "alertmanager.yml"), yml);
-    const loopbackPort = await freePortRange(2);
-    const gatePort = loopbackPort + 1;
-    direct = `http://127.0.0.1:${loopbackPort}`;
-    url = `http://127.0.0.1:${gatePort}`;
-    alertmanager = spawn(
-      "prometheus-alertmanager",
-      [
-        `--config.file=${path.join(dir, "alertmanager.yml")}`,
-        `--storage.path=${path.join(dir, "data")}`,
-        `--web.listen-address=127.0.0.1:${loopbackPort}`,
-        "--cluster.listen-address=",
-        `--web.config.file=${webConfig}`,
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    let alertmanagerLog = "";
-    alertmanager.stderr!.on("data", (chunk) => (alertmanagerLog += chunk));
-    const gateAuthorization = authorization("alertmanagerGate");
-    await waitUntil(
-      "alertmanager",
-      alertmanager,
-      () => alertmanagerLog,
-      async () => (await request("GET", `${direct}/-/ready`, gateAuthorization)).status === 200,
-    );
-
-    // The gate's rendered files, at temp paths, run as the image runs it: as nobody.
-    const gateDir = path.join(dir, "gate");
-    const runtime = path.join(gateDir, "run");
-    fs.mkdirSync(runtime, { recursive: true, mode: 0o777 });
-    fs.chmodSync(dir, 0o755);
-    fs.chmodSync(gateDir, 0o755);
-    fs.chmodSync(runtime, 0o777);
-    const files = {
-      config: path.join(gateDir, "nginx.conf"),
-      htpasswd: path.join(gateDir, "htpasswd"),
-      upstreamAuthorization: path.join(gateDir, "upstream-authorization.conf"),
-    };
-    fs.writeFileSync(
-      files.config,
-      renderAlertmanagerGateConfig({ listenAddress: "127.0.0.1", listenPort: gatePort, loopbackPort, tls: false })
-        // The runtime dir first: the temp dir the others move to is under /tmp too.
-        .replaceAll(` ${ALERTMANAGER_GATE_PATHS.runtimeDir}/`, ` ${runtime}/`)
-        .replaceAll(ALERTMANAGER_GATE_PATHS.htpasswd, files.htpasswd)
-        .replaceAll(ALERTMANAGER_GATE_PATHS.upstreamAuthorization, files.upstreamAuthorization),
-      { mode: 0o644 },
-    );
-    fs.writeFileSync(files.htpasswd, renderGateHtpasswd({ prometheus: hash(passwords.prometheus), operator: hash(passwords.operator) }), { mode: 0o644 });
-    fs.writeFileSync(files.upstreamAuthorization, renderGateUpstreamAuthorization(WEB_USERS.alertmanagerGate, passwords.alertmanagerGate), { mode: 0o644 });
-    const command = ALERTMANAGER_GATE_COMMAND.map((arg) => (arg === ALERTMANAGER_GATE_PATHS.config ? files.config : arg));
-    // Its stderr a file, where the test reads the refusals.
-    const gateLogFile = path.join(dir, "gate.log");
-    const gateStderr = fs.openSync(gateLogFile, "a");
-    gate = spawn("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", ...command], { stdio: ["ignore", "ignore", gateStderr] });
-    fs.closeSync(gateStderr);
-    gateLog = () => fs.readFileSync(gateLogFile, "utf8");
-    await waitUntil("the gate", gate, gateLog, async () => (await request("GET", `${url}/-/healthy`)).status === 200);
+    ws = new Workspace("alerting-auth");
+    gated = await startGatedAlertmanager(ws, requireValidStackConfig(readStackConfigFile("dev").raw));
+    url = gated.url;
   }, 90000);
 
-  afterAll(async () => {
-    for (const child of [prometheus, gate, alertmanager]) {
-      if (child?.pid === undefined || child.exitCode !== null) continue;
-      const exited = new Promise((r) => child.once("exit", r));
-      process.kill(child.pid, "SIGKILL");
-      await exited;
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => ws.cleanup());
 
   it("nginx accepts the rendered gate config, and promtool Alertmanager's web config", () => {
-    const check = spawnSync("promtool", ["check", "web-config", webConfig], { encoding: "utf8", timeout: 10000 });
+    const check = spawnSync("promtool", ["check", "web-config", gated.files.webConfig], { encoding: "utf8", timeout: 10000 });
     expect(`${check.stdout}${check.stderr}`).toContain("SUCCESS");
     expect(check.status).toBe(0);
-    const nginx = spawnSync("nginx", ["-t", "-e", "stderr", "-c", path.join(dir, "gate", "nginx.conf")], { encoding: "utf8", timeout: 10000 });
+    const nginx = spawnSync("nginx", ["-t", "-e", "stderr", "-c", gated.files.gateConfig], { encoding: "utf8", timeout: 10000 });
     expect(nginx.stderr).toContain("test is successful");
   });
 
@@ -207,7 +117,7 @@ const haveTools = ["prometheus-alertmanager", "amtool", "promtool", "prometheus"
     expect(listed.status.state).toBe("active");
     await request("DELETE", `${url}/api/v2/silence/${silenceID}`, authorization("operator"));
     // Each refusal is in the gate's log, with the request.
-    expect(gateLog()).toContain(`access forbidden by rule, client: 127.0.0.1, server: , request: "DELETE /api/v2/silence/${silenceID} HTTP/1.1"`);
+    expect(gated.gateLog()).toContain(`access forbidden by rule, client: 127.0.0.1, server: , request: "DELETE /api/v2/silence/${silenceID} HTTP/1.1"`);
   });
 
   it("what remains for Prometheus's password (the threat model's row): a firing alert posted as resolved shows resolved until Prometheus sends it again", async () => {
@@ -221,17 +131,17 @@ const haveTools = ["prometheus-alertmanager", "amtool", "promtool", "prometheus"
   });
 
   it("Alertmanager itself, on the loopback, takes the gate's credential alone: Prometheus's and the operator's are refused there (401)", async () => {
-    expect((await post(authorization("prometheus"), direct)).status).toBe(401);
-    expect((await post(authorization("operator"), direct)).status).toBe(401);
-    expect((await request("GET", `${direct}/api/v2/status`, authorization("alertmanagerGate"))).status).toBe(200);
+    expect((await post(authorization("prometheus"), gated.direct)).status).toBe(401);
+    expect((await post(authorization("operator"), gated.direct)).status).toBe(401);
+    expect((await request("GET", `${gated.direct}/api/v2/status`, authorization("alertmanagerGate"))).status).toBe(200);
   });
 
   it("the healthchecks hold no credential: the gate's open /-/healthy answers 200 while Alertmanager does, refuses a POST, and Alertmanager's own takes its 401 as up", async () => {
     const probe = (command: string) => spawnSync("sh", ["-c", command], { encoding: "utf8", timeout: 10000 }).status;
     expect(probe(`wget -q -O /dev/null ${url}/-/healthy`)).toBe(0);
     expect((await request("POST", `${url}/-/healthy`)).status).toBe(403);
-    expect(healthcheckWithoutCredential(`${direct}/-/healthy`).join(" ")).not.toMatch(/Authorization|password|secrets/i);
-    expect(probe(healthcheckWithoutCredential(`${direct}/-/healthy`)[3])).toBe(0);
+    expect(healthcheckWithoutCredential(`${gated.direct}/-/healthy`).join(" ")).not.toMatch(/Authorization|password|secrets/i);
+    expect(probe(healthcheckWithoutCredential(`${gated.direct}/-/healthy`)[3])).toBe(0);
     expect(probe(healthcheckWithoutCredential(`http://127.0.0.1:${await freePortRange(1)}/-/healthy`)[3])).not.toBe(0);
   });
 
@@ -243,8 +153,8 @@ const haveTools = ["prometheus-alertmanager", "amtool", "promtool", "prometheus"
       spawnSync("amtool", [`--alertmanager.url=${url}`, ...args, "silence", "add", "alertname=Test", "--duration=1h", "--comment=test"], { encoding: "utf8", timeout: 10000 });
     expect(amtool([]).status).not.toBe(0);
     const httpConfig = (user: "operator" | "prometheus") => {
-      const file = path.join(dir, `amtool-${user}.yml`);
-      fs.writeFileSync(file, `basic_auth:\n  username: ${WEB_USERS[user]}\n  password: ${passwords[user]}\n`);
+      const file = path.join(ws.tempDir("amtool"), `${user}.yml`);
+      fs.writeFileSync(file, `basic_auth:\n  username: ${WEB_USERS[user]}\n  password: ${gated.passwords[user]}\n`);
       return `--http.config.file=${file}`;
     };
     expect(amtool([httpConfig("prometheus")]).status).not.toBe(0);
@@ -256,15 +166,17 @@ const haveTools = ["prometheus-alertmanager", "amtool", "promtool", "prometheus"
   it("Prometheus, with the rendered alerting block and its password file, delivers an alert through the gate", async () => {
     const config = requireValidStackConfig(readStackConfigFile("dev").raw);
     const alerting = YAML.parse(renderMonitoringFiles(config, stackModel(config)).prometheusYml).alerting;
+    const dir = ws.tempDir("prometheus");
     const passwordFile = path.join(dir, "prometheus-password");
-    fs.writeFileSync(passwordFile, passwords.prometheus);
+    fs.writeFileSync(passwordFile, gated.passwords.prometheus);
     expect(alerting.alertmanagers[0].basic_auth).toEqual({ username: WEB_USERS.prometheus, password_file: expect.any(String) });
     alerting.alertmanagers[0].basic_auth.password_file = passwordFile;
     alerting.alertmanagers[0].static_configs = [{ targets: [url.replace("http://", "")] }];
     fs.writeFileSync(path.join(dir, "rules.yml"), YAML.stringify({ groups: [{ name: "t", rules: [{ alert: "AuthProbe", expr: "vector(1)" }] }] }));
     fs.writeFileSync(path.join(dir, "prometheus.yml"), YAML.stringify({ global: { evaluation_interval: "1s" }, rule_files: [path.join(dir, "rules.yml")], alerting }));
     const port = await freePortRange(1);
-    prometheus = spawn(
+    const prometheus = ws.processes.start(
+      "prometheus",
       "prometheus",
       [
         `--config.file=${path.join(dir, "prometheus.yml")}`,
@@ -273,10 +185,8 @@ const haveTools = ["prometheus-alertmanager", "amtool", "promtool", "prometheus"
         // The first send can precede the discovery of the Alertmanager (dropped): resend soon.
         "--rules.alert.resend-delay=1s",
       ],
-      { stdio: ["ignore", "ignore", "pipe"] },
+      path.join(dir, "prometheus.log"),
     );
-    let log = "";
-    prometheus.stderr!.on("data", (chunk) => (log += chunk));
     const operator = authorization("operator");
     let names: string[] = [];
     for (const started = Date.now(); Date.now() - started < 15000 && !names.includes("AuthProbe"); await new Promise((r) => setTimeout(r, 250))) {
@@ -286,7 +196,7 @@ const haveTools = ["prometheus-alertmanager", "amtool", "promtool", "prometheus"
       );
       names = alerts.map((a) => a.labels.alertname);
     }
-    expect([names, names.includes("AuthProbe") ? "" : log]).toEqual([expect.arrayContaining(["AuthProbe"]), ""]);
+    expect([names, names.includes("AuthProbe") ? "" : fs.readFileSync(prometheus.logFile, "utf8")]).toEqual([expect.arrayContaining(["AuthProbe"]), ""]);
   }, 30000);
 
   it("a host down pages once: the host's page mutes its own processes' alerts, not another host's; quorum lost mutes each sentinel's ticket", async () => {
