@@ -65,7 +65,7 @@ export const CONTAINER_HARDENING: Record<ContainerKind, ContainerHardening> = {
   "node-exporter": { capAdd: {}, pidsLimit: 128 },
   prometheus: { capAdd: {}, pidsLimit: 512 },
   alertmanager: { capAdd: {}, pidsLimit: 512 },
-  // nginx: its master and one worker (worker_processes 1), the healthcheck's wget; /tmp for its
+  // nginx: its master and two workers (worker_processes 2), the healthcheck's wget; /tmp for its
   // pid and temporary files (alertmanagerGate.ts).
   "alertmanager-gate": { capAdd: {}, tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" }, pidsLimit: 32 },
   // Grafana may start plugin processes, each with its own threads; /tmp for its temporary files.

@@ -293,7 +293,9 @@ export class Monitoring extends pulumi.ComponentResource {
         healthcheck: { tests: healthcheckWithoutCredential(`http://${alertmanagerLoopback}/-/healthy`), interval: "15s", timeout: "5s", retries: 3 },
         ...smallContainer(m.host, "alertmanager"),
       },
-      { parent: this, provider: monitoringHost.provider, deleteBeforeReplace: true },
+      // After the gate's image is built: Alertmanager's replacement frees the public port, and the
+      // gate must then take it at once, not after a build (a failed build would leave it dark).
+      { parent: this, provider: monitoringHost.provider, deleteBeforeReplace: true, dependsOn: [monitoringHost.image(BUILT_ALERTMANAGER_GATE_IMAGE)] },
       [
         // Read-only at the kind's config root, from its config carrier (host/hardenedContainer.ts).
         { file: ALERTMANAGER_CONFIG_PATH, content: files.alertmanagerYml },

@@ -57,7 +57,9 @@ export function renderAlertmanagerConfig(input: AlertmanagerInput = { pageChanne
       repeat_interval: "4h",
       routes: [
         // The heartbeat must keep arriving: no grouping delay, resent every minute.
-        { matchers: ['severity="heartbeat"'], receiver: RECEIVERS.heartbeat, group_by: ["alertname"], group_wait: "0s", group_interval: "1m", repeat_interval: "1m" },
+        // Watchdog alone: any other alert labelled heartbeat (one Prometheus's password can post)
+        // falls through to the ticket route instead of vanishing into the dead man's switch.
+        { matchers: ['severity="heartbeat"', 'alertname="Watchdog"'], receiver: RECEIVERS.heartbeat, group_by: ["alertname"], group_wait: "0s", group_interval: "1m", repeat_interval: "1m" },
         { matchers: ['severity="page"'], receiver: RECEIVERS.page, repeat_interval: "1h" },
         { matchers: ['severity="ticket"'], receiver: RECEIVERS.ticket, repeat_interval: "12h" },
       ],
@@ -66,8 +68,10 @@ export function renderAlertmanagerConfig(input: AlertmanagerInput = { pageChanne
     // fast burn always crosses too) are noise. The page mutes every ticket of its SLO; a ticket
     // tier mutes the slower ticket tiers.
     inhibit_rules: [
+      // Every cause is a page, and only a page mutes: a cause posted with another severity (one
+      // Prometheus's password can post) mutes nothing, and one that mutes pages on-call itself.
       ...CAUSE_MUTES_CONSEQUENCES.map((rule) => ({
-        source_matchers: [`alertname=~"${rule.cause.join("|")}"`],
+        source_matchers: [`alertname=~"${rule.cause.join("|")}"`, 'severity="page"'],
         target_matchers: [`alertname=~"${rule.consequences.join("|")}"`],
         equal: rule.equal,
       })),

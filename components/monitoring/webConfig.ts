@@ -4,16 +4,13 @@
 
 import { toYaml } from "./redisRules";
 
-export { WEB_USERS, TLS_DIR, TLS_FILES, type WebUser } from "./webUsers";
+export { ALERTMANAGER_WEB, WEB_USERS, TLS_DIR, TLS_FILES, type WebUser } from "./webUsers";
 import { WEB_USERS, TLS_FILES, type WebUser } from "./webUsers";
 
 export const PROMETHEUS_WEB = {
   config: "/etc/prometheus/web-config.yml",
   /** Prometheus's own password (alerting and the self-scrapes read it: password_file). */
   clientPassword: "/etc/prometheus/secrets/prometheus-password",
-} as const;
-export const ALERTMANAGER_WEB = {
-  config: "/etc/alertmanager/web-config.yml",
 } as const;
 
 /** The web config file: users with bcrypt hashes, and the TLS files when served over HTTPS. */

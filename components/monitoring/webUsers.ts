@@ -22,3 +22,8 @@ export type WebUser = keyof typeof WEB_USERS;
 /** Where the host's TLS files are mounted (read-only) in Prometheus, Alertmanager and Grafana. */
 export const TLS_DIR = "/etc/veza-tls";
 export const TLS_FILES = { cert: `${TLS_DIR}/cert.pem`, key: `${TLS_DIR}/key.pem`, ca: `${TLS_DIR}/ca.pem` } as const;
+
+/** Alertmanager's web config: the one user it lists, the gate's (alertmanagerGate.ts). */
+export const ALERTMANAGER_WEB = {
+  config: "/etc/alertmanager/web-config.yml",
+} as const;

@@ -160,7 +160,7 @@ export const MONITORING_THREATS: NetworkThreat[] = [
     detectedBy: [],
     detection: "the gate logs each refusal (the container's log: `access forbidden by rule` and the request)",
     remains:
-      "Posting alerts (its job): it can post false alerts, or post a firing alert as resolved, which Alertmanager then shows resolved until Prometheus sends it again (every minute, Prometheus's --rules.alert.resend-delay); every metric Prometheus holds.",
+      "Posting alerts (its job), false ones included: a firing alert posted as resolved shows resolved until Prometheus sends it again (every minute, Prometheus's --rules.alert.resend-delay); a forged cause (HostUnreachable, RedisUnreachable, SentinelQuorumLost) mutes its consequences for as long as it says, but only a page mutes, so the forgery pages on-call itself, and labelled otherwise it mutes nothing and tickets (only Watchdog reaches the dead man's switch); a forged Watchdog keeps the dead man's switch fed while the real Prometheus is down. Wrong passwords are limited per client address (429), so guessing costs the gate little. Every metric Prometheus holds.",
   },
   {
     position: "`alertmanager-gate` (web user)",

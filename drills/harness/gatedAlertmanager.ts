@@ -107,6 +107,8 @@ export async function startGatedAlertmanager(ws: Workspace, config: StackConfig)
   const [command, ...args] = ALERTMANAGER_GATE_COMMAND.map((arg) => (arg === ALERTMANAGER_GATE_PATHS.config ? gateFiles.config : arg));
   // Its stderr a file (nginx writes its refusals there), as nobody.
   const gate = ws.processes.start("alertmanager-gate", command, args, path.join(dir, "gate.log"), NOBODY);
+  // nginx's master must stop its workers itself: a SIGKILL would leave them listening.
+  ws.processes.terminateFirst(gate);
   await waitFor(
     "the gate to answer /-/healthy",
     async () => {

@@ -16,6 +16,7 @@ export interface TrackedProcess {
 /** Every process started through it is killed by PID on stop(), on exit and on Ctrl-C. */
 export class ProcessGroup {
   private readonly processes = new Map<number, TrackedProcess>();
+  private readonly terminatedFirst = new Set<number>();
   private readonly onSignal = () => {
     this.killAll();
     process.exit(130);
@@ -62,7 +63,13 @@ export class ProcessGroup {
     return [...this.processes.values()];
   }
 
+  /** A server that stops its own children (nginx's master its workers): SIGTERM and a wait before any SIGKILL. */
+  terminateFirst(tracked: TrackedProcess): void {
+    this.terminatedFirst.add(tracked.pid);
+  }
+
   killAll(): void {
+    for (const pid of this.terminatedFirst) if (this.processes.has(pid)) terminateAndWaitSync(pid);
     for (const tracked of this.processes.values()) {
       // A stopped process must be continued to die promptly on SIGKILL's siblings; SIGKILL works regardless.
       this.signal(tracked, "SIGCONT");
@@ -85,6 +92,38 @@ export class ProcessGroup {
     process.off("SIGINT", this.onSignal);
     process.off("SIGTERM", this.onSignal);
     process.off("exit", this.onExit);
+  }
+}
+
+/** Whether a process is gone or a zombie (exited, not yet reaped by its parent). */
+function exited(pid: number): boolean {
+  try {
+    return fs
+      .readFileSync(`/proc/${pid}/stat`, "utf8")
+      .replace(/^.*\) /s, "")
+      .startsWith("Z");
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * SIGTERM and a synchronous wait (SIGKILL after `timeoutMs`), for a server that stops its own
+ * children: nginx's master ends its workers on SIGTERM, while a SIGKILL leaves them running, owned
+ * by init. Synchronous, so a workspace's cleanup steps can run it before the SIGKILL of the rest.
+ */
+export function terminateAndWaitSync(pid: number, timeoutMs = 5000): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  for (const deadline = Date.now() + timeoutMs; !exited(pid) && Date.now() < deadline;) Atomics.wait(pause, 0, 0, 50);
+  try {
+    if (!exited(pid)) process.kill(pid, "SIGKILL");
+  } catch {
+    /* already gone */
   }
 }
 

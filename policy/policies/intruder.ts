@@ -5,6 +5,7 @@ import { ACL_USERS, SENTINEL_HELLO_CHANNEL, SENTINEL_USERS } from "../shared/red
 import { parseConfDirectives } from "../shared/redis/redisConf";
 import { FIREWALL_TABLE, MINIMUM_SOURCE_PREFIX } from "../shared/base/firewall";
 import { ALERTMANAGER_GATE_PATHS, renderAlertmanagerGateConfig } from "../shared/monitoring/alertmanagerGate";
+import { ALERTMANAGER_WEB, WEB_USERS } from "../shared/monitoring/webUsers";
 import { knownBadDebianEntries, knownBadImageEntries, type KnownBadImage } from "../shared/images/redisImage";
 import { CONFIG_ROOTS, CONTAINER_HARDENING, HARDENING_EXCEPTIONS, NO_NEW_PRIVILEGES, PIDS_LIMIT_SUFFIX, pidsLimitCommand, uploadsOutsideRoot, type ContainerKind } from "../shared/base/hardening";
 import {
@@ -20,6 +21,7 @@ import {
   isRedisFamily,
   labelsOf,
   listOf,
+  parseYamlOnce,
   seededAcl,
   uploadedFile,
 } from "../resources";
@@ -217,21 +219,60 @@ export const hostsFirewalled: StackValidationPolicy = {
   },
 };
 
+/**
+ * A value that may be unknown under a preview (a secret upload whose password is new): undefined
+ * then, so that the checks that do not need it still decide (reading an unknown value throws the
+ * engine's UnknownValueError, which would make the whole policy advisory).
+ */
+function whenKnown<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+/** YAML text's value, or undefined when the text is not YAML. */
+function yamlOf<T>(text: string | undefined): T | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseYamlOnce<T>(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export const alertmanagerGated: StackValidationPolicy = {
   name: "alertmanager-behind-gate",
   description:
-    "Security: Alertmanager listens on 127.0.0.1 only, and its gate (nginx, components/monitoring/alertmanagerGate.ts) on the same host serves its port with the stack's permissions: Prometheus's password may post alerts and scrape metrics, nothing else. Basic auth has no roles: an Alertmanager that lists Prometheus's user lets a stolen Prometheus password silence every alert for a year.",
+    "Security: Alertmanager listens on 127.0.0.1 only, with a web config that lists its gate alone, and its gate (nginx, components/monitoring/alertmanagerGate.ts) on the same host serves its port with the stack's permissions, on a host address and with HTTPS exactly when Prometheus alerts over HTTPS: Prometheus's password may post alerts and scrape metrics, nothing else. Basic auth has no roles: an Alertmanager that lists Prometheus's user lets a stolen Prometheus password silence every alert for a year.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const containers = args.resources.filter((r) => r.type === CONTAINER && !isConfigCarrier(r.props));
+    // How Prometheus reaches Alertmanager: over HTTPS when its alerting block says so (monitoring.tls*).
+    const alertingSchemes = containers
+      .filter((r) => componentOf(r.props) === "prometheus")
+      .map((r) => yamlOf<{ alerting?: { alertmanagers?: Array<{ scheme?: string }> } }>(uploadedFile(r.props, "/prometheus.yml"))?.alerting?.alertmanagers?.[0]?.scheme ?? "http");
     for (const alertmanager of containers.filter((r) => componentOf(r.props) === "alertmanager")) {
       const arguments_ = [...(listOf(alertmanager.props, "entrypoints") ?? []), ...(listOf(alertmanager.props, "command") ?? [])].join(" ");
-      const listen = /--web\.listen-address=(\S+)/.exec(arguments_)?.[1];
-      const loopback = listen === undefined ? undefined : /^127\.0\.0\.1:(\d+)$/.exec(listen);
-      if (!loopback) {
-        report(`${alertmanager.name} listens on ${listen ?? "its default, every interface"}: Alertmanager must listen on 127.0.0.1 behind its gate, where only the gate reaches it`, alertmanager.urn);
+      // The flag repeats: Alertmanager listens on every address given.
+      const listens = [...arguments_.matchAll(/--web\.listen-address=(\S*)/g)].map((m) => m[1]);
+      const outside = listens.filter((listen) => !/^127\.0\.0\.1:\d+$/.test(listen));
+      if (listens.length === 0 || outside.length > 0 || arguments_.includes("--web.systemd-socket")) {
+        report(
+          `${alertmanager.name} listens on ${[...outside, ...(arguments_.includes("--web.systemd-socket") ? ["a systemd socket"] : [])].join(", ") || "its default, every interface"}: Alertmanager must listen on 127.0.0.1 only, behind its gate`,
+          alertmanager.urn,
+        );
         continue;
       }
+      if (!arguments_.includes(`--web.config.file=${ALERTMANAGER_WEB.config}`)) {
+        report(`${alertmanager.name} runs without --web.config.file=${ALERTMANAGER_WEB.config}: every process on its host would reach it without a password`, alertmanager.urn);
+        continue;
+      }
+      const users = yamlOf<{ basic_auth_users?: Record<string, string> }>(whenKnown(() => uploadedFile(alertmanager.props, ALERTMANAGER_WEB.config)))?.basic_auth_users;
+      if (users !== undefined && JSON.stringify(Object.keys(users)) !== JSON.stringify([WEB_USERS.alertmanagerGate]))
+        report(`${alertmanager.name}'s web config lists ${Object.keys(users).join(", ")}: only ${WEB_USERS.alertmanagerGate} may reach Alertmanager (basic auth has no roles)`, alertmanager.urn);
+      const loopbackPort = Number(/:(\d+)$/.exec(listens[0])![1]);
       const host = labelsOf(alertmanager.props).host;
       const gate = containers.find((r) => componentOf(r.props) === "alertmanager-gate" && labelsOf(r.props).host === host);
       if (gate === undefined) {
@@ -240,12 +281,14 @@ export const alertmanagerGated: StackValidationPolicy = {
       }
       const config = uploadedFile(gate.props, ALERTMANAGER_GATE_PATHS.config);
       const served = config === undefined ? null : /^\s*listen (\S+):(\d+)( ssl)?;$/m.exec(config);
-      const expected = served ? renderAlertmanagerGateConfig({ listenAddress: served[1], listenPort: Number(served[2]), loopbackPort: Number(loopback[1]), tls: served[3] !== undefined }) : undefined;
+      const https = alertingSchemes.includes("https");
+      const expected = served ? renderAlertmanagerGateConfig({ listenAddress: served[1], listenPort: Number(served[2]), loopbackPort, tls: https }) : undefined;
       if (config === undefined || config !== expected)
         report(
-          `${gate.name}: its ${ALERTMANAGER_GATE_PATHS.config} is not the gate rendered for its listen address and Alertmanager's port ${loopback[1]}: its permissions or its upstream differ from components/monitoring/alertmanagerGate.ts`,
+          `${gate.name}: its ${ALERTMANAGER_GATE_PATHS.config} is not the gate rendered for Alertmanager's port ${loopbackPort}${https ? " with HTTPS (Prometheus alerts over HTTPS)" : " over HTTP"}: its permissions, its upstream or its TLS differ from components/monitoring/alertmanagerGate.ts`,
           gate.urn,
         );
+      else if (["0.0.0.0", "[::]", "::"].includes(served![1])) report(`${gate.name} listens on every interface (${served![1]}): bind it to the monitoring host's address`, gate.urn);
     }
   },
 };

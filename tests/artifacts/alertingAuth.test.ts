@@ -5,12 +5,14 @@
 // Prometheus, with the rendered alerting block (basic auth from a password file), still delivers
 // alerts through the gate. Every process bounded in time and killed by PID.
 import { spawnSync } from "node:child_process";
+import * as http from "node:http";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { renderMonitoringFiles } from "../../components/monitoring/render";
 import { healthcheckWithoutCredential, WEB_USERS } from "../../components/monitoring/webConfig";
+import { GATE_RATE } from "../../components/monitoring/alertmanagerGate";
 import { startGatedAlertmanager, type GatedAlertmanager, type GateUser } from "../../drills/harness/gatedAlertmanager";
 import { freePortRange } from "../../drills/harness/processes";
 import { Workspace } from "../../drills/harness/workspace";
@@ -145,6 +147,49 @@ const haveTools = ["prometheus-alertmanager", "amtool", "promtool", "prometheus"
     expect(probe(healthcheckWithoutCredential(`http://127.0.0.1:${await freePortRange(1)}/-/healthy`)[3])).not.toBe(0);
   });
 
+  it("the open /-/healthy answers its exact request URI only: an encoded path that normalises to it is refused, not passed on with the gate's credential", async () => {
+    const raw = (target: string) =>
+      new Promise<number>((resolve, reject) => {
+        const request = http.request({ host: "127.0.0.1", port: Number(new URL(url).port), path: target, method: "GET" }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        request.on("error", reject);
+        request.end();
+      });
+    expect(await raw("/-/healthy")).toBe(200);
+    expect(await raw("/api/v2/status%2F..%2F..%2F..%2F-%2Fhealthy")).toBe(403);
+    expect(await raw("/-/healthy?x=1")).toBe(403);
+  });
+
+  it("limits wrong passwords per client address (429 before the bcrypt check), and never the monitoring host's own address", async () => {
+    const wrongFrom = (localAddress: string) =>
+      Promise.all(
+        Array.from(
+          { length: 60 },
+          () =>
+            new Promise<number>((resolve, reject) => {
+              const request = http.request(
+                { host: "127.0.0.1", port: Number(new URL(url).port), path: "/api/v2/silences", localAddress, headers: { authorization: `Basic ${authorization("operator", "wrong")}` } },
+                (response) => {
+                  response.resume();
+                  resolve(response.statusCode ?? 0);
+                },
+              );
+              request.on("error", reject);
+              request.end();
+            }),
+        ),
+      );
+    const count = (statuses: number[]) => statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
+    // Another address: the burst is checked (401), the rest refused (429).
+    const other = count(await wrongFrom("127.0.0.2"));
+    expect(other[429]).toBeGreaterThan(0);
+    expect(other[401]).toBeGreaterThanOrEqual(GATE_RATE.burst);
+    // The gate's own address (where Prometheus and the healthcheck come from): every one checked.
+    expect(count(await wrongFrom("127.0.0.1"))).toEqual({ 401: 60 });
+  }, 60000);
+
   it("accepts the operator's silence through the gate, and amtool works with the operator's credentials only", async () => {
     const accepted = await post(authorization("operator"));
     expect(accepted.status).toBe(200);
@@ -223,6 +268,25 @@ const haveTools = ["prometheus-alertmanager", "amtool", "promtool", "prometheus"
     const { alerts, notInhibited } = await postAndListOnceInhibited(fired, 'cluster=~"veza-(test|other)"', (alert) => `${alert.labels.alertname}@${alert.labels.host}`, expected);
     expect(notInhibited).toEqual(expected);
     expect(alerts).toHaveLength(fired.length);
+  });
+
+  it("a cause forged with Prometheus's password never mutes a page silently: labelled anything but a page it mutes nothing and tickets; as a page it mutes, and pages on-call itself", async () => {
+    type Listed = { labels: Record<string, string>; status: { inhibitedBy: string[] }; receivers: Array<{ name: string }> };
+    const alert = (alertname: string, severity: string) => ({ labels: { alertname, severity, cluster: "veza-forged", host: "redis-a" }, startsAt: new Date().toISOString() });
+    const listed = async () => (await (await request("GET", `${url}/api/v2/alerts?filter=${encodeURIComponent('cluster="veza-forged"')}`, authorization("operator"))).json()) as Listed[];
+    const post = async (fired: object[]) => expect((await request("POST", `${url}/api/v2/alerts`, authorization("prometheus"), JSON.stringify(fired))).status).toBe(200);
+    const state = async () =>
+      Object.fromEntries(
+        (await listed()).map((a) => [`${a.labels.alertname}/${a.labels.severity}`, `${a.status.inhibitedBy.length > 0 ? "muted" : "notifies"} ${a.receivers.map((r) => r.name).join(",")}`]),
+      );
+    await post([alert("RedisUnreachable", "page"), alert("HostUnreachable", "heartbeat")]);
+    // Give the inhibitor the time a real mute would take (it settles within 10 s in the tests above).
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(await state()).toEqual({ "RedisUnreachable/page": "notifies page-oncall", "HostUnreachable/heartbeat": "notifies ticket-oncall" });
+    await post([alert("HostUnreachable", "page")]);
+    const deadline = Date.now() + 10_000;
+    while ((await state())["RedisUnreachable/page"] !== "muted page-oncall" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await state()).toMatchObject({ "RedisUnreachable/page": "muted page-oncall", "HostUnreachable/page": "notifies page-oncall" });
   });
 
   it("one SLO burn reaches on-call once: the fastest tier firing mutes the slower tiers of that SLO, and only of that SLO", async () => {

@@ -233,6 +233,8 @@ describe("alerting endpoints behind basic auth (prod stack)", () => {
     expect(uploadContent(result.unmasked, gate, ALERTMANAGER_GATE_PATHS.config)).toBe(renderAlertmanagerGateConfig({ listenAddress: "10.20.0.14", listenPort: 9093, loopbackPort: 9193, tls: false }));
     expect(secretUploads(result, gate).sort()).toEqual([ALERTMANAGER_GATE_PATHS.htpasswd, ALERTMANAGER_GATE_PATHS.upstreamAuthorization]);
     expect(gate.dependsOn).toContain("monitoring-alertmanager-container");
+    // Alertmanager's replacement frees the port only once the gate's image is built: the gate takes it at once.
+    expect(alertmanager.dependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/-image-veza-alertmanager-gate-nginx-/)]));
     expect(bcrypt.compareSync(password("monitoring-web-alertmanagerGate-password"), users(alertmanager, ALERTMANAGER_WEB.config)["alertmanager-gate"])).toBe(true);
     expect(secretUploads(result, prometheus)).toEqual(expect.arrayContaining([PROMETHEUS_WEB.config, PROMETHEUS_WEB.clientPassword]));
     expect(secretUploads(result, alertmanager)).toEqual(expect.arrayContaining([ALERTMANAGER_WEB.config]));

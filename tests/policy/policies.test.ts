@@ -448,17 +448,43 @@ describe("policy pack", () => {
       "alertmanager-behind-gate",
       "mandatory",
       editConf("monitoring-alertmanager-gate-container", "/nginx.conf", (t) => t.replace('"prometheus POST /api/v2/alerts" 0;', '"~^prometheus " 0;')),
-      /monitoring-alertmanager-gate-container: its \/etc\/alertmanager-gate\/nginx\.conf is not the gate rendered for its listen address and Alertmanager's port 9193/,
+      /monitoring-alertmanager-gate-container: its \/etc\/alertmanager-gate\/nginx\.conf is not the gate rendered for Alertmanager's port 9193/,
     ],
-    // Alertmanager back on the host's address: every client reaches it without the gate.
+    // Alertmanager on the host's address too (the flag repeats): every client reaches it without the gate.
     [
       "alertmanager-behind-gate",
       "mandatory",
       (r) => {
         const container = r.find((x) => x.name === "monitoring-alertmanager-container")!;
-        container.inputs.entrypoints = (container.inputs.entrypoints as string[]).map((arg) => arg.replace("--web.listen-address=127.0.0.1:9193", "--web.listen-address=0.0.0.0:9093"));
+        container.inputs.entrypoints = (container.inputs.entrypoints as string[]).map((arg) =>
+          arg.replace("--web.listen-address=127.0.0.1:9193", "--web.listen-address=127.0.0.1:9193 --web.listen-address=0.0.0.0:9093"),
+        );
       },
-      /monitoring-alertmanager-container listens on 0\.0\.0\.0:9093: Alertmanager must listen on 127\.0\.0\.1 behind its gate/,
+      /monitoring-alertmanager-container listens on 0\.0\.0\.0:9093: Alertmanager must listen on 127\.0\.0\.1 only, behind its gate/,
+    ],
+    // No web config: every process on the monitoring host reaches Alertmanager without a password.
+    [
+      "alertmanager-behind-gate",
+      "mandatory",
+      (r) => {
+        const container = r.find((x) => x.name === "monitoring-alertmanager-container")!;
+        container.inputs.entrypoints = (container.inputs.entrypoints as string[]).map((arg) => arg.replace(/ --web\.config\.file=\S+/, ""));
+      },
+      /monitoring-alertmanager-container runs without --web\.config\.file=\/etc\/alertmanager\/web-config\.yml/,
+    ],
+    // Prometheus's user listed by Alertmanager itself: its password reaches silences from the host.
+    [
+      "alertmanager-behind-gate",
+      "mandatory",
+      editConf("monitoring-alertmanager-container", "/web-config.yml", (t) => `${t}  prometheus: $2a$10$${"a".repeat(53)}\n`),
+      /web config lists alertmanager-gate, prometheus: only alertmanager-gate may reach Alertmanager/,
+    ],
+    // HTTPS on the gate while Prometheus alerts over HTTP: the rendered gate follows Prometheus's scheme.
+    [
+      "alertmanager-behind-gate",
+      "mandatory",
+      editConf("monitoring-alertmanager-gate-container", "/nginx.conf", (t) => t.replace("listen 127.0.0.1:9093;", "listen 127.0.0.1:9093 ssl;")),
+      /is not the gate rendered for Alertmanager's port 9193 over HTTP/,
     ],
     [
       "slo-rules-complete",

@@ -182,7 +182,7 @@ const cases: Array<{ policy: string; place: Place; violate: (value: unknown) => 
     policy: "alertmanager-behind-gate",
     place: upload("monitoring-alertmanager-gate-container", "/nginx.conf"),
     violate: (t) => String(t).replace('"prometheus POST /api/v2/alerts" 0;', '"~^prometheus " 0;'),
-    message: /is not the gate rendered for its listen address/,
+    message: /is not the gate rendered for Alertmanager's port/,
   },
   // A production label on a dev container: its host (a local Docker) declares no firewall.
   {

@@ -44,6 +44,9 @@ export const GATE_PERMISSIONS: Record<"prometheus" | "operator", "everything" | 
 /** Where a refused request is sent inside nginx: `deny all` answers 403 and logs it (internal: no client reaches it by name). */
 const REFUSED_LOCATION = "/veza-gate-refused";
 
+/** Requests per second per client address beyond the monitoring host, and the burst allowed (an operator's UI page load). */
+export const GATE_RATE = { perSecond: 5, burst: 30 } as const;
+
 /** Paths anyone may GET without a credential: Docker's healthcheck (it says up or down, nothing more). */
 export const GATE_OPEN_PATHS = ["/-/healthy"] as const;
 
@@ -100,7 +103,8 @@ export function renderAlertmanagerGateConfig(input: AlertmanagerGateInput): stri
   return [
     "# Alertmanager's gate (components/monitoring/alertmanagerGate.ts): each client's password and",
     "# permissions are checked here; Alertmanager, on 127.0.0.1, accepts only the gate's credential.",
-    "worker_processes 1;",
+    // Two workers: each password check (bcrypt) holds its worker for tens of milliseconds.
+    "worker_processes 2;",
     `pid ${runtime}/nginx.pid;`,
     "error_log stderr warn;",
     "events { worker_connections 256; }",
@@ -113,11 +117,22 @@ export function renderAlertmanagerGateConfig(input: AlertmanagerGateInput): stri
     // missing password by auth_basic. No line per alert batch.
     "  access_log off;",
     ...permissionMap(),
+    // Wrong passwords cost a bcrypt check each: at most GATE_RATE per client address, refused with
+    // 429 before the check. The monitoring host itself (Prometheus, the healthcheck) is exempt.
+    "  map $remote_addr $gate_rate_key {",
+    "    default $binary_remote_addr;",
+    `    "${input.listenAddress}" "";`,
+    "  }",
+    `  limit_req_zone $gate_rate_key zone=gate_clients:1m rate=${GATE_RATE.perSecond}r/s;`,
+    "  limit_req_status 429;",
     "  server {",
     `    listen ${listen}${input.tls ? " ssl" : ""};`,
     ...(input.tls ? [`    ssl_certificate ${TLS_FILES.cert};`, `    ssl_certificate_key ${TLS_FILES.key};`, "    ssl_protocols TLSv1.2 TLSv1.3;"] : []),
-    ...GATE_OPEN_PATHS.flatMap((path) => [`    location = ${path} {`, "      limit_except GET { deny all; }", ...proxied, "    }"]),
+    // The open path answers its exact request URI only: nginx matches the normalised path, and
+    // would pass on an encoded one (/api/v2/status%2F..%2F-%2Fhealthy) as it came.
+    ...GATE_OPEN_PATHS.flatMap((path) => [`    location = ${path} {`, "      limit_except GET { deny all; }", `      if ($request_uri != "${path}") { return 403; }`, ...proxied, "    }"]),
     "    location / {",
+    `      limit_req zone=gate_clients burst=${GATE_RATE.burst} nodelay;`,
     // Refused in the rewrite phase, before the password check: on to the location that denies.
     `      if ($gate_refused) { rewrite ^ ${REFUSED_LOCATION} last; }`,
     '      auth_basic "Alertmanager";',
