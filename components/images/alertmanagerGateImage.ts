@@ -1,6 +1,6 @@
 // Alertmanager's gate image (images/alertmanager-gate): Debian bookworm's nginx, the version the
 // tests run the rendered gate config with here (scripts/setup-tools.sh installs the same pin, and
-// tests/artifacts/alertmanagerGateImage.test.ts fails when the two differ).
+// tests/artifacts/toolImagePins.test.ts fails when the two differ).
 
 import { DEBIAN_BASE_IMAGE } from "./redisImage";
 
