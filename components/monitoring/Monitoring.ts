@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
@@ -328,7 +329,14 @@ export class Monitoring extends pulumi.ComponentResource {
       [
         {
           file: ALERTMANAGER_GATE_PATHS.config,
-          content: renderAlertmanagerGateConfig({ listenAddress: monitoringHostConfig.bindAddress, listenPort: m.alertmanagerPort, loopbackPort: m.alertmanagerLoopbackPort, tls }),
+          content: renderAlertmanagerGateConfig({
+            listenAddress: monitoringHostConfig.bindAddress,
+            listenPort: m.alertmanagerPort,
+            loopbackPort: m.alertmanagerLoopbackPort,
+            tls,
+            // Prometheus sends to the host's address: when it is an IP, that is where it comes from.
+            hostAddresses: isIP(monitoringHostConfig.address) ? [monitoringHostConfig.address] : [],
+          }),
         },
         {
           file: ALERTMANAGER_GATE_PATHS.htpasswd,

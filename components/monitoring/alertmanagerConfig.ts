@@ -78,7 +78,8 @@ export function renderAlertmanagerConfig(input: AlertmanagerInput = { pageChanne
       { source_matchers: ['severity="page"', 'slo=~".+"'], target_matchers: ['severity="ticket"'], equal: ["slo", "cluster"] },
       // From BURN_TIERS, fastest first: each ticket tier mutes every slower one.
       ...TICKET_TIERS.slice(0, -1).map((tier, i) => ({
-        source_matchers: [`alertname=~".+SLO${tier.name}"`],
+        // A ticket mutes only as a ticket: a forged faster tier labelled otherwise mutes nothing.
+        source_matchers: [`alertname=~".+SLO${tier.name}"`, 'severity="ticket"'],
         target_matchers: [
           `alertname=~".+SLO(${TICKET_TIERS.slice(i + 1)
             .map((slower) => slower.name)

@@ -43,8 +43,11 @@ export const GATE_PERMISSIONS: Record<"prometheus" | "operator", "everything" | 
 /** Where a refused request is sent inside nginx: `deny all` answers 403 and logs it (internal: no client reaches it by name). */
 const REFUSED_LOCATION = "/veza-gate-refused";
 
-/** Requests per second per client address beyond the monitoring host, and the burst allowed (an operator's UI page load). */
-export const GATE_RATE = { perSecond: 5, burst: 30 } as const;
+/**
+ * Requests per second through the gate from addresses other than the monitoring host's: per
+ * address, for all of them together, and the burst allowed (an operator's UI page load).
+ */
+export const GATE_RATE = { perClientPerSecond: 5, allClientsPerSecond: 10, burst: 30 } as const;
 
 /** Paths anyone may GET without a credential: Docker's healthcheck (it says up or down, nothing more). */
 export const GATE_OPEN_PATHS = ["/-/healthy"] as const;
@@ -57,6 +60,8 @@ export interface AlertmanagerGateInput {
   loopbackPort: number;
   /** Serve HTTPS with the monitoring TLS files (monitoring.tls*). */
   tls: boolean;
+  /** The monitoring host's other addresses Prometheus may come from (its `address` when an IP); the listen address always is. */
+  hostAddresses?: string[];
 }
 
 // Everything spliced into nginx.conf is checked against these: an address or a user name with a
@@ -98,6 +103,7 @@ export function renderAlertmanagerGateConfig(input: AlertmanagerGateInput): stri
   const listen = `${checked(input.listenAddress, SAFE_ADDRESS, "listen address")}:${checkedPort(input.listenPort, "listen port")}`;
   const upstream = `http://127.0.0.1:${checkedPort(input.loopbackPort, "loopback port")}`;
   const runtime = ALERTMANAGER_GATE_PATHS.runtimeDir;
+  const exemptAddresses = [...new Set([input.listenAddress, ...(input.hostAddresses ?? []).map((address) => checked(address, SAFE_ADDRESS, "host address"))])];
   const proxied = [`      include ${ALERTMANAGER_GATE_PATHS.upstreamAuthorization};`, `      proxy_pass ${upstream};`];
   return [
     "# Alertmanager's gate (components/monitoring/alertmanagerGate.ts): each client's password and",
@@ -116,22 +122,28 @@ export function renderAlertmanagerGateConfig(input: AlertmanagerGateInput): stri
     // missing password by auth_basic. No line per alert batch.
     "  access_log off;",
     ...permissionMap(),
-    // Wrong passwords cost a bcrypt check each: at most GATE_RATE per client address, refused with
-    // 429 before the check. The monitoring host itself (Prometheus, the healthcheck) is exempt.
-    "  map $remote_addr $gate_rate_key {",
+    // Each password check is a bcrypt hash: GATE_RATE per client address and for all of them
+    // together, refused with 429 before the check, refusals counted too. The monitoring host's own
+    // addresses (Prometheus, the healthcheck) are exempt: an empty key is not counted. Rejections
+    // are not logged (info, below the error log's level): the log keeps what was let through.
+    "  map $remote_addr $gate_client {",
     "    default $binary_remote_addr;",
-    `    "${input.listenAddress}" "";`,
+    ...exemptAddresses.map((address) => `    "${address}" "";`),
     "  }",
-    `  limit_req_zone $gate_rate_key zone=gate_clients:1m rate=${GATE_RATE.perSecond}r/s;`,
+    '  map $gate_client $gate_all_clients { "" ""; default all; }',
+    `  limit_req_zone $gate_client zone=gate_per_client:1m rate=${GATE_RATE.perClientPerSecond}r/s;`,
+    `  limit_req_zone $gate_all_clients zone=gate_all_clients:64k rate=${GATE_RATE.allClientsPerSecond}r/s;`,
     "  limit_req_status 429;",
+    "  limit_req_log_level info;",
     "  server {",
     `    listen ${listen}${input.tls ? " ssl" : ""};`,
+    `    limit_req zone=gate_per_client burst=${GATE_RATE.burst} nodelay;`,
+    `    limit_req zone=gate_all_clients burst=${GATE_RATE.burst} nodelay;`,
     ...(input.tls ? [`    ssl_certificate ${TLS_FILES.cert};`, `    ssl_certificate_key ${TLS_FILES.key};`, "    ssl_protocols TLSv1.2 TLSv1.3;"] : []),
     // The open path answers its exact request URI only: nginx matches the normalised path, and
     // would pass on an encoded one (/api/v2/status%2F..%2F-%2Fhealthy) as it came.
     ...GATE_OPEN_PATHS.flatMap((path) => [`    location = ${path} {`, "      limit_except GET { deny all; }", `      if ($request_uri != "${path}") { return 403; }`, ...proxied, "    }"]),
     "    location / {",
-    `      limit_req zone=gate_clients burst=${GATE_RATE.burst} nodelay;`,
     // Refused in the rewrite phase, before the password check: on to the location that denies.
     `      if ($gate_refused) { rewrite ^ ${REFUSED_LOCATION} last; }`,
     '      auth_basic "Alertmanager";',

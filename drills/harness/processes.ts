@@ -115,6 +115,8 @@ function exited(pid: number): boolean {
 export function terminateAndWaitSync(pid: number, timeoutMs = 5000): void {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   try {
+    // A stopped process takes SIGTERM only once continued.
+    process.kill(pid, "SIGCONT");
     process.kill(pid, "SIGTERM");
   } catch {
     return;

@@ -224,13 +224,15 @@ export const hostsFirewalled: StackValidationPolicy = {
  * then, so that the checks that do not need it still decide (reading an unknown value throws the
  * engine's UnknownValueError, which would make the whole policy advisory).
  */
-function whenKnown<T>(read: () => T): T | undefined {
+function whenKnown<T>(read: () => T): T | typeof UNKNOWN {
   try {
     return read();
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (error instanceof Error && "unknownTypeSentinel" in error) return UNKNOWN;
+    throw error;
   }
 }
+const UNKNOWN = Symbol("unknown under preview");
 
 /** YAML text's value, or undefined when the text is not YAML. */
 function yamlOf<T>(text: string | undefined): T | undefined {
@@ -255,8 +257,9 @@ export const alertmanagerGated: StackValidationPolicy = {
       .map((r) => yamlOf<{ alerting?: { alertmanagers?: Array<{ scheme?: string }> } }>(uploadedFile(r.props, "/prometheus.yml"))?.alerting?.alertmanagers?.[0]?.scheme ?? "http");
     for (const alertmanager of containers.filter((r) => componentOf(r.props) === "alertmanager")) {
       const arguments_ = [...(listOf(alertmanager.props, "entrypoints") ?? []), ...(listOf(alertmanager.props, "command") ?? [])].join(" ");
-      // The flag repeats: Alertmanager listens on every address given.
-      const listens = [...arguments_.matchAll(/--web\.listen-address=(\S*)/g)].map((m) => m[1]);
+      // The flags repeat (every listen address is served, the last config file wins), with = or a space.
+      const flag = (name: string) => [...arguments_.matchAll(new RegExp(`--${name.replaceAll(".", "\\.")}(?:=|\\s+)(\\S*)`, "g"))].map((m) => m[1]);
+      const listens = flag("web.listen-address");
       const outside = listens.filter((listen) => !/^127\.0\.0\.1:\d+$/.test(listen));
       if (listens.length === 0 || outside.length > 0 || arguments_.includes("--web.systemd-socket")) {
         report(
@@ -265,13 +268,21 @@ export const alertmanagerGated: StackValidationPolicy = {
         );
         continue;
       }
-      if (!arguments_.includes(`--web.config.file=${ALERTMANAGER_WEB.config}`)) {
-        report(`${alertmanager.name} runs without --web.config.file=${ALERTMANAGER_WEB.config}: every process on its host would reach it without a password`, alertmanager.urn);
+      const configFiles = flag("web.config.file");
+      if (configFiles.length === 0 || configFiles.some((file) => file !== ALERTMANAGER_WEB.config)) {
+        report(`${alertmanager.name} runs without --web.config.file=${ALERTMANAGER_WEB.config} alone: every process on its host would reach it without a password`, alertmanager.urn);
         continue;
       }
-      const users = yamlOf<{ basic_auth_users?: Record<string, string> }>(whenKnown(() => uploadedFile(alertmanager.props, ALERTMANAGER_WEB.config)))?.basic_auth_users;
-      if (users !== undefined && JSON.stringify(Object.keys(users)) !== JSON.stringify([WEB_USERS.alertmanagerGate]))
-        report(`${alertmanager.name}'s web config lists ${Object.keys(users).join(", ")}: only ${WEB_USERS.alertmanagerGate} may reach Alertmanager (basic auth has no roles)`, alertmanager.urn);
+      // Unknown under a preview when a password is new: checked at `up`. Known, it must list the gate alone.
+      const webConfig = whenKnown(() => uploadedFile(alertmanager.props, ALERTMANAGER_WEB.config));
+      if (webConfig !== UNKNOWN) {
+        const users = yamlOf<{ basic_auth_users?: Record<string, string> | null } | null>(webConfig)?.basic_auth_users ?? {};
+        if (JSON.stringify(Object.keys(users)) !== JSON.stringify([WEB_USERS.alertmanagerGate]))
+          report(
+            `${alertmanager.name}'s web config lists ${Object.keys(users).join(", ") || "no user"}: only ${WEB_USERS.alertmanagerGate} may reach Alertmanager (basic auth has no roles; with none, any process on the host may)`,
+            alertmanager.urn,
+          );
+      }
       const loopbackPort = Number(/:(\d+)$/.exec(listens[0])![1]);
       const host = labelsOf(alertmanager.props).host;
       const gate = containers.find((r) => componentOf(r.props) === "alertmanager-gate" && labelsOf(r.props).host === host);
@@ -282,7 +293,9 @@ export const alertmanagerGated: StackValidationPolicy = {
       const config = uploadedFile(gate.props, ALERTMANAGER_GATE_PATHS.config);
       const served = config === undefined ? null : /^\s*listen (\S+):(\d+)( ssl)?;$/m.exec(config);
       const https = alertingSchemes.includes("https");
-      const expected = served ? renderAlertmanagerGateConfig({ listenAddress: served[1], listenPort: Number(served[2]), loopbackPort, tls: https }) : undefined;
+      // The rate limit's exemptions (the monitoring host's addresses) are read back: they weaken no permission.
+      const hostAddresses = config === undefined ? [] : [...config.matchAll(/^\s*"([^"]+)" "";$/gm)].map((m) => m[1]);
+      const expected = served ? renderAlertmanagerGateConfig({ listenAddress: served[1], listenPort: Number(served[2]), loopbackPort, tls: https, hostAddresses }) : undefined;
       if (config === undefined || config !== expected)
         report(
           `${gate.name}: its ${ALERTMANAGER_GATE_PATHS.config} is not the gate rendered for Alertmanager's port ${loopbackPort}${https ? " with HTTPS (Prometheus alerts over HTTPS)" : " over HTTP"}: its permissions, its upstream or its TLS differ from components/monitoring/alertmanagerGate.ts`,

@@ -11,8 +11,9 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { requireValidStackConfig } from "../../components/validation/validate";
 import { renderMonitoringFiles } from "../../components/monitoring/render";
-import { healthcheckWithoutCredential, WEB_USERS } from "../../components/monitoring/webConfig";
-import { GATE_RATE } from "../../components/monitoring/alertmanagerGate";
+import { healthcheckWithoutCredential, TLS_FILES, WEB_USERS } from "../../components/monitoring/webConfig";
+import { ALERTMANAGER_GATE_PATHS, GATE_RATE, renderAlertmanagerGateConfig } from "../../components/monitoring/alertmanagerGate";
+import { createCertificateAuthority, issueCertificate } from "../../drills/harness/certificates";
 import { startGatedAlertmanager, type GatedAlertmanager, type GateUser } from "../../drills/harness/gatedAlertmanager";
 import { freePortRange } from "../../drills/harness/processes";
 import { Workspace } from "../../drills/harness/workspace";
@@ -81,6 +82,24 @@ const haveTools = ["prometheus-alertmanager", "amtool", "promtool", "prometheus"
     expect(check.status).toBe(0);
     const nginx = spawnSync("nginx", ["-t", "-e", "stderr", "-c", gated.files.gateConfig], { encoding: "utf8", timeout: 10000 });
     expect(nginx.stderr).toContain("test is successful");
+    // With monitoring.tls*: the HTTPS server block loads the certificate and key where they are mounted.
+    const dir = ws.tempDir("gate-tls");
+    const ca = createCertificateAuthority(path.join(dir, "ca"), "monitoring CA");
+    const pair = issueCertificate(ca, { name: "monitoring", commonName: "monitoring", usage: "server", dnsNames: [], ipAddresses: ["127.0.0.1"] }, dir);
+    const tlsConfig = path.join(dir, "nginx.conf");
+    const rendered = renderAlertmanagerGateConfig({ listenAddress: "127.0.0.1", listenPort: 9093, loopbackPort: 9193, tls: true });
+    expect(rendered).toContain("listen 127.0.0.1:9093 ssl;\n");
+    const gateDir = path.dirname(gated.files.gateConfig);
+    fs.writeFileSync(
+      tlsConfig,
+      rendered
+        .replaceAll(` ${ALERTMANAGER_GATE_PATHS.runtimeDir}/`, ` ${dir}/`)
+        .replaceAll(ALERTMANAGER_GATE_PATHS.htpasswd, path.join(gateDir, "htpasswd"))
+        .replaceAll(ALERTMANAGER_GATE_PATHS.upstreamAuthorization, path.join(gateDir, "upstream-authorization.conf"))
+        .replace(`ssl_certificate ${TLS_FILES.cert};`, `ssl_certificate ${pair.certFile};`)
+        .replace(`ssl_certificate_key ${TLS_FILES.key};`, `ssl_certificate_key ${pair.keyFile};`),
+    );
+    expect(spawnSync("nginx", ["-t", "-e", "stderr", "-c", tlsConfig], { encoding: "utf8", timeout: 10000 }).stderr).toContain("test is successful");
   });
 
   it("refuses a silence without credentials (401), with a wrong password (401) and with Prometheus's password (403)", async () => {

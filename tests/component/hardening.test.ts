@@ -274,7 +274,8 @@ describe("alerting endpoints behind basic auth (prod stack)", () => {
     expect(YAML.parse(uploadContent(tls.unmasked, p, "/etc/prometheus/prometheus.yml")).alerting.alertmanagers[0]).toMatchObject({ scheme: "https", tls_config: { ca_file: TLS_FILES.ca } });
     // The gate serves HTTPS on Alertmanager's port; Alertmanager itself, on the loopback, plain HTTP and no TLS files.
     const gateTls = byName(tls.unmasked, "monitoring-alertmanager-gate-container");
-    expect(uploadContent(tls.unmasked, gateTls, ALERTMANAGER_GATE_PATHS.config)).toContain(`listen 10.20.0.14:9093 ssl;\n    ssl_certificate ${TLS_FILES.cert};`);
+    expect(uploadContent(tls.unmasked, gateTls, ALERTMANAGER_GATE_PATHS.config)).toContain("listen 10.20.0.14:9093 ssl;\n");
+    expect(uploadContent(tls.unmasked, gateTls, ALERTMANAGER_GATE_PATHS.config)).toContain(`ssl_certificate ${TLS_FILES.cert};\n    ssl_certificate_key ${TLS_FILES.key};`);
     const tlsMountsOf = (container: Resource) => (container.inputs.mounts as Array<{ target: string }>).map((mount) => mount.target).filter((target) => target.startsWith(TLS_DIR));
     expect(tlsMountsOf(gateTls).sort()).toEqual([TLS_FILES.cert, TLS_FILES.key]);
     const am = byName(tls.unmasked, "monitoring-alertmanager-container");

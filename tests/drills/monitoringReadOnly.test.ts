@@ -164,6 +164,8 @@ describe("Prometheus and Alertmanager on a read-only root, their files read-only
     );
     const gateInputs = byName(result.unmasked, GATE.resource).inputs as { entrypoints: string[]; healthcheck: { tests: string[] } };
     const gate = start(GATE, gateInputs.entrypoints);
+    // Whatever fails below, the cleanup stops nginx with SIGTERM first (its workers with it).
+    ws.processes.terminateFirst(gate.process);
     // Its declared healthcheck: 200 through the gate only once Alertmanager answers behind it.
     const [kind, ...healthcheck] = gateInputs.healthcheck.tests;
     expect(kind).toBe("CMD");
