@@ -118,8 +118,8 @@ export function renderAlertmanagerGateConfig(input: AlertmanagerGateInput): stri
     // The root is read-only: every temporary path nginx creates at start goes to the tmpfs.
     ...["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((kind) => `  ${kind}_temp_path ${runtime}/${kind};`),
     // Only refusals are logged, on the error log (stderr, never reopened: a non-root process may
-    // not reopen Docker's stdio): a refused permission as "access forbidden by rule", a wrong or
-    // missing password by auth_basic. No line per alert batch.
+    // not reopen Docker's stdio): a refused permission as "access forbidden by rule", a wrong
+    // password by auth_basic (a missing one is logged at info: not kept). No line per alert batch.
     "  access_log off;",
     ...permissionMap(),
     // Each password check is a bcrypt hash: GATE_RATE per client address and for all of them
