@@ -75,6 +75,11 @@ export function filesComponentOf(props: Props): string | undefined {
   return isConfigCarrier(props) ? labelsOf(props)[CONFIG_FOR_KIND_LABEL] : componentOf(props);
 }
 
+/** The engine's error for a value a preview does not know yet (@pulumi/policy's unknown-checking proxy). */
+export function isUnknownValueError(error: unknown): boolean {
+  return error instanceof Error && "unknownTypeSentinel" in error;
+}
+
 /**
  * A check of one resource that reads a container's files, run over the stack so that it sees the
  * files from the container's carrier. A value unknown in a preview skips only the resource that
@@ -93,7 +98,7 @@ export function readingContainerFiles(policy: ResourceValidationPolicy): StackVa
         try {
           validate({ ...resource, getConfig: args.getConfig, notApplicable: args.notApplicable } as unknown as ResourceValidationArgs, (message) => report(message, resource.urn));
         } catch (error) {
-          if (!(error instanceof Error && "unknownTypeSentinel" in error)) throw error;
+          if (!isUnknownValueError(error)) throw error;
           unknown ??= error;
         }
       }

@@ -96,7 +96,7 @@ export class ProcessGroup {
 }
 
 /** Whether a process is gone or a zombie (exited, not yet reaped by its parent). */
-function exited(pid: number): boolean {
+export function processExited(pid: number): boolean {
   try {
     return fs
       .readFileSync(`/proc/${pid}/stat`, "utf8")
@@ -121,9 +121,9 @@ export function terminateAndWaitSync(pid: number, timeoutMs = 5000): void {
   } catch {
     return;
   }
-  for (const deadline = Date.now() + timeoutMs; !exited(pid) && Date.now() < deadline;) Atomics.wait(pause, 0, 0, 50);
+  for (const deadline = Date.now() + timeoutMs; !processExited(pid) && Date.now() < deadline;) Atomics.wait(pause, 0, 0, 50);
   try {
-    if (!exited(pid)) process.kill(pid, "SIGKILL");
+    if (!processExited(pid)) process.kill(pid, "SIGKILL");
   } catch {
     /* already gone */
   }

@@ -19,6 +19,7 @@ import {
   filesComponentOf,
   isConfigCarrier,
   isRedisFamily,
+  isUnknownValueError,
   labelsOf,
   listOf,
   parseYamlOnce,
@@ -228,7 +229,7 @@ function whenKnown<T>(read: () => T): T | typeof UNKNOWN {
   try {
     return read();
   } catch (error) {
-    if (error instanceof Error && "unknownTypeSentinel" in error) return UNKNOWN;
+    if (isUnknownValueError(error)) return UNKNOWN;
     throw error;
   }
 }

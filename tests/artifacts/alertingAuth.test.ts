@@ -46,6 +46,16 @@ const haveTools = ["prometheus-alertmanager", "amtool", "promtool", "prometheus"
       body,
       signal: AbortSignal.timeout(5000),
     });
+  /** A request with its path as given (fetch would normalise it) and a chosen source address: its status. */
+  const rawStatus = (options: http.RequestOptions) =>
+    new Promise<number>((resolve, reject) => {
+      const request = http.request({ host: "127.0.0.1", port: Number(new URL(url).port), ...options }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on("error", reject);
+      request.end();
+    });
   const post = (credential?: string, base = url) => request("POST", `${base}/api/v2/silences`, credential, silence());
 
   // The inhibitor learns of posted alerts on its own subscription, after the POST has answered: a
@@ -167,15 +177,7 @@ const haveTools = ["prometheus-alertmanager", "amtool", "promtool", "prometheus"
   });
 
   it("the open /-/healthy answers its exact request URI only: an encoded path that normalises to it is refused, not passed on with the gate's credential", async () => {
-    const raw = (target: string) =>
-      new Promise<number>((resolve, reject) => {
-        const request = http.request({ host: "127.0.0.1", port: Number(new URL(url).port), path: target, method: "GET" }, (response) => {
-          response.resume();
-          resolve(response.statusCode ?? 0);
-        });
-        request.on("error", reject);
-        request.end();
-      });
+    const raw = (target: string) => rawStatus({ path: target, method: "GET" });
     expect(await raw("/-/healthy")).toBe(200);
     expect(await raw("/api/v2/status%2F..%2F..%2F..%2F-%2Fhealthy")).toBe(403);
     expect(await raw("/-/healthy?x=1")).toBe(403);
@@ -183,23 +185,7 @@ const haveTools = ["prometheus-alertmanager", "amtool", "promtool", "prometheus"
 
   it("limits wrong passwords per client address (429 before the bcrypt check), and never the monitoring host's own address", async () => {
     const wrongFrom = (localAddress: string) =>
-      Promise.all(
-        Array.from(
-          { length: 60 },
-          () =>
-            new Promise<number>((resolve, reject) => {
-              const request = http.request(
-                { host: "127.0.0.1", port: Number(new URL(url).port), path: "/api/v2/silences", localAddress, headers: { authorization: `Basic ${authorization("operator", "wrong")}` } },
-                (response) => {
-                  response.resume();
-                  resolve(response.statusCode ?? 0);
-                },
-              );
-              request.on("error", reject);
-              request.end();
-            }),
-        ),
-      );
+      Promise.all(Array.from({ length: 60 }, () => rawStatus({ path: "/api/v2/silences", localAddress, headers: { authorization: `Basic ${authorization("operator", "wrong")}` } })));
     const count = (statuses: number[]) => statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
     // Another address: the burst is checked (401), the rest refused (429).
     const other = count(await wrongFrom("127.0.0.2"));

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { basicAuthorization, healthcheckWithoutCredential, PROMETHEUS_WEB, WEB_USERS } from "../../components/monitoring/webConfig";
-import { freePortRange, terminateAndWaitSync, waitFor, type TrackedProcess } from "../../drills/harness/processes";
+import { freePortRange, processExited, terminateAndWaitSync, waitFor, type TrackedProcess } from "../../drills/harness/processes";
 import { Workspace } from "../../drills/harness/workspace";
 import { bindReadOnly, READ_ONLY_ROOT } from "../../drills/harness/containerRunner";
 import { ALERTMANAGER_GATE_PATHS } from "../../components/monitoring/alertmanagerGate";
@@ -208,7 +208,7 @@ describe("Prometheus and Alertmanager on a read-only root, their files read-only
     const workers = fs.readFileSync(`/proc/${gate.process.pid}/task/${gate.process.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
     expect(workers).toHaveLength(2);
     terminateAndWaitSync(gate.process.pid);
-    expect(workers.filter((pid) => fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "))).toEqual([]);
+    expect(workers.filter((pid) => !processExited(Number(pid)))).toEqual([]);
     await ws.processes.kill9(alertmanager.process);
   }, 60000);
 });
